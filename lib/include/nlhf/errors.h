@@ -1,0 +1,54 @@
+#pragma once
+// The three error channels (STYLE.md):
+//   * bad input (files, specs, values)   -> InputError, thrown; main() prints one `error:` line, exit 2;
+//   * algorithm outcomes (not certified) -> status data in result structs, never an exception;
+//   * broken invariants                  -> InternalError, thrown by NLHF_CHECK, always on.
+#include <stdexcept>
+#include <string>
+
+namespace nlhf {
+
+// Where a bad value came from. Empty file means "not from a file" (a spec string, a flag).
+struct SourceLocation {
+  std::string file;
+  int line = 0;  // 1-based; 0 = unknown
+  int col = 0;   // 1-based; 0 = unknown
+  std::string ToString() const;  // "file:line:col", "file:line", "file" or ""
+};
+
+// Bad user input. what() reads "<file>:<line>:<col>: <key>: <problem>" with absent parts omitted;
+// the problem says what is wrong and what is allowed.
+class InputError : public std::runtime_error {
+ public:
+  explicit InputError(const std::string& problem);
+  InputError(const std::string& key, const std::string& problem);
+  InputError(const SourceLocation& where, const std::string& key, const std::string& problem);
+
+  const SourceLocation& where() const { return where_; }
+  const std::string& key() const { return key_; }
+  const std::string& problem() const { return problem_; }
+
+  // The same error, located (used when a layer that knows the file re-throws a library error).
+  InputError Located(const SourceLocation& where, const std::string& key_prefix) const;
+
+ private:
+  SourceLocation where_;
+  std::string key_;
+  std::string problem_;
+};
+
+// A broken invariant: a bug in nlhf, never the user's fault.
+class InternalError : public std::logic_error {
+ public:
+  using std::logic_error::logic_error;
+};
+
+[[noreturn]] void FailCheck(const char* condition, const char* file, int line,
+                            const std::string& detail);
+
+}  // namespace nlhf
+
+#define NLHF_CHECK(cond, detail)                                     \
+  do {                                                               \
+    if (!(cond)) ::nlhf::FailCheck(#cond, __FILE__, __LINE__, detail); \
+  } while (false)

@@ -1,0 +1,12 @@
+#pragma once
+// Human-readable listings of the registries for `--list`: every entry with its one-line doc and
+// every parameter with type, default and allowed values, from the same tables the parsers use.
+#include <ostream>
+#include <string_view>
+
+namespace nlhf {
+
+// `what` is one of "games", "references", "metrics". Throws InputError for anything else.
+void PrintListing(std::string_view what, std::ostream& out);
+
+}  // namespace nlhf

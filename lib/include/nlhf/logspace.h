@@ -1,0 +1,29 @@
+#pragma once
+// Log-space primitives. Policies are kept as normalized logits l = log(pi); probabilities are
+// never clamped, and every reduction is shifted by its maximum (log-sum-exp).
+#include <Eigen/Core>
+
+namespace nlhf {
+
+// log(sum_y exp(x_y)); -inf for an all -inf vector.
+double LogSumExp(const Eigen::VectorXd& x);
+
+// x - LogSumExp(x): the logits of softmax(x).
+Eigen::VectorXd NormalizeLogits(const Eigen::VectorXd& x);
+
+// exp(NormalizeLogits(x)).
+Eigen::VectorXd Softmax(const Eigen::VectorXd& x);
+
+// phi(d) = exp(-d) - 1 + d >= 0, accurate to full relative precision for small |d|.
+double BregmanPhi(double d);
+
+// KL(p || q) = sum_y p_y (log p_y - log q_y), from normalized logits. Written as
+// sum_y p_y * phi(log p_y - log q_y), which is exact because sum_y p_y exp(-(log p_y - log q_y))
+// = sum_y q_y = 1: every term is >= 0, so the result is >= 0 by construction and keeps its
+// relative precision near 0. Terms with p_y = 0 contribute 0.
+double KlFromLogits(const Eigen::VectorXd& log_p, const Eigen::VectorXd& log_q);
+
+// max(x) - min(x).
+double Span(const Eigen::VectorXd& x);
+
+}  // namespace nlhf

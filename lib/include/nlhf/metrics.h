@@ -1,0 +1,59 @@
+#pragma once
+// Closed-form metrics of a policy (DESIGN.md section 4), O(n^2) each (one P pi), in double, in log
+// space. A policy is given by its normalized logits l = log(pi). Evaluating metrics is never
+// solver work: it is not counted as oracle calls.
+#include <Eigen/Core>
+#include <string_view>
+#include <vector>
+
+#include "nlhf/game.h"
+
+namespace nlhf {
+
+enum class Metric { kGapBeta, kExploitability, kGap0, kBrWinrate, kKlToStar, kKlFromStar, kSpan,
+                    kFpResidual };
+
+struct MetricInfo {
+  Metric id;
+  std::string_view name;  // the CSV column
+  std::string_view doc;   // one line: formula and convention
+  bool needs_star;        // needs the certified equilibrium pi*_beta
+};
+const std::vector<MetricInfo>& MetricTable();  // in CSV column order
+
+// A policy together with its payoff vector g = P pi, computed once and shared by all metrics.
+struct PolicyPoint {
+  Eigen::VectorXd log_pi;
+  Eigen::VectorXd pi;
+  Eigen::VectorXd g;
+};
+PolicyPoint Evaluate(const Game& game, const Eigen::VectorXd& log_pi);
+
+// log BR_beta(pi) = log mu + g/beta - log Z: the regularized best response to a policy with
+// payoff vector g. beta > 0.
+Eigen::VectorXd BestResponseLogits(const Game& game, double beta, const Eigen::VectorXd& g);
+
+// gap_beta = 2 [beta LSE_mu(g/beta) + beta KL(pi||mu) - 1/2] = 2 beta KL(pi || BR_beta(pi)):
+// the regularized duality gap of J_beta (EGPO's "dual gap"); >= 0, 0 iff pi = pi*_beta. Computed
+// in the KL form, non-negative by construction and precise near 0. beta = 0 gives gap_0.
+double GapBeta(const Game& game, double beta, const PolicyPoint& p);
+// gap_beta / 2: Nash-MP's "exploitability gap".
+double Exploitability(const Game& game, double beta, const PolicyPoint& p);
+// gap_0 = 2 max_y g_y - 1: the unregularized duality gap (0 at a Nash equilibrium).
+double Gap0(const PolicyPoint& p);
+// br_winrate = max_y g_y: the win rate of the best pure response (1/2 at the NE).
+double BrWinrate(const PolicyPoint& p);
+// KL(pi*_beta || pi): the Lyapunov function of the rate proofs.
+double KlToStar(const PolicyPoint& p, const Eigen::VectorXd& log_pi_star);
+// KL(pi || pi*_beta).
+double KlFromStar(const PolicyPoint& p, const Eigen::VectorXd& log_pi_star);
+// max(l - l*) - min(l - l*): span semi-norm of the log-probability error; bounds both KLs.
+double SpanToStar(const PolicyPoint& p, const Eigen::VectorXd& log_pi_star);
+// span(l - log mu - g/beta): the fixed-point residual, needs no pi*. beta > 0.
+double FpResidual(const Game& game, double beta, const PolicyPoint& p);
+
+// One metric by id; log_pi_star may be empty for metrics that do not need it.
+double ComputeMetric(Metric metric, const Game& game, double beta, const PolicyPoint& p,
+                     const Eigen::VectorXd& log_pi_star);
+
+}  // namespace nlhf

@@ -1,0 +1,100 @@
+#pragma once
+// Parameter tables. Every registered generator, reference policy (and later solver) declares its
+// parameters once, as a table of ParamSpec; the same table drives spec-string parsing, YAML
+// parsing, range checks, `--list` and the canonical spec string written into outputs.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace nlhf {
+
+enum class ParamType { kInt, kDouble, kBool, kString, kDoubleList };
+std::string_view ParamTypeName(ParamType type);  // "int", "double", "bool", "string", "list of double"
+
+using ParamValue = std::variant<std::int64_t, double, bool, std::string, std::vector<double>>;
+
+struct ParamSpec {
+  std::string name;
+  ParamType type = ParamType::kDouble;
+  // The default; nullopt means the value comes from the context (for `seed`: the run seed) or,
+  // when the context has none either, that the parameter is required.
+  std::optional<ParamValue> default_value;
+  std::string default_doc;  // shown by --list when default_value is nullopt ("run seed", "required")
+  std::string doc;          // one line
+  // Numeric range for int, double and list elements; bounds are inclusive unless *_open.
+  double min = -1.0 / 0.0;
+  double max = 1.0 / 0.0;
+  bool min_open = false;
+  bool max_open = false;
+  // Extra constraint: returns "" when the value is fine, else what is allowed ("an odd integer").
+  std::function<std::string(const ParamValue&)> check;
+  std::string check_doc;  // appended to the allowed-range text, e.g. "odd"
+
+  // Builders, so the registry tables read as one line per parameter.
+  static ParamSpec Int(std::string name, std::optional<std::int64_t> def, std::string doc);
+  static ParamSpec Double(std::string name, std::optional<double> def, std::string doc);
+  static ParamSpec Bool(std::string name, bool def, std::string doc);
+  static ParamSpec String(std::string name, std::optional<std::string> def, std::string doc);
+  static ParamSpec DoubleList(std::string name, std::string doc);  // default: empty list
+  ParamSpec&& Range(double lo, double hi) &&;
+  ParamSpec&& Above(double lo) &&;       // (lo, +inf)
+  ParamSpec&& AtLeast(double lo) &&;     // [lo, +inf)
+  ParamSpec&& OpenRange(double lo, double hi) &&;  // (lo, hi)
+  ParamSpec&& Check(std::function<std::string(const ParamValue&)> fn, std::string doc) &&;
+  ParamSpec&& DefaultDoc(std::string doc) &&;
+
+  // "integer in [2, 100000]", "double in (0, 1]", "odd integer >= 3", "any string", ...
+  std::string AllowedText() const;
+  // The default as --list shows it.
+  std::string DefaultText() const;
+};
+
+// Resolved parameter values, in table order.
+class ParamMap {
+ public:
+  void Set(const std::string& name, ParamValue value);
+  bool Has(std::string_view name) const;
+  const ParamValue& Get(std::string_view name) const;  // InternalError when absent
+  std::int64_t Int(std::string_view name) const;
+  double Double(std::string_view name) const;
+  bool Bool(std::string_view name) const;
+  const std::string& String(std::string_view name) const;
+  const std::vector<double>& DoubleList(std::string_view name) const;
+  const std::vector<std::pair<std::string, ParamValue>>& items() const { return items_; }
+
+ private:
+  std::vector<std::pair<std::string, ParamValue>> items_;
+};
+
+// Formats a value so that it reads back exactly (doubles in shortest round-trip form).
+std::string FormatParamValue(const ParamValue& value);
+
+// Parses `raw` as a value of spec.type and checks its range; throws InputError(key, problem).
+// `key` is the key path used in the message (for example "game.n").
+ParamValue ParseParamValue(const ParamSpec& spec, std::string_view raw, const std::string& key);
+
+// Checks a typed value against spec's type and range; throws InputError(key, problem).
+void CheckParamValue(const ParamSpec& spec, const ParamValue& value, const std::string& key);
+
+// Builds the full parameter map: given values (already typed), then defaults, then `context`
+// (values such as the run seed for parameters without a default). Throws InputError for unknown
+// names (with a "did you mean"), values out of range and missing required parameters.
+// `key_prefix` names the owner in messages, e.g. "game" gives "game.n".
+ParamMap ResolveParams(const std::vector<ParamSpec>& specs,
+                       const std::vector<std::pair<std::string, ParamValue>>& given,
+                       const std::map<std::string, ParamValue>& context,
+                       const std::string& key_prefix);
+
+// The closest candidate by edit distance, or "" if none is close enough to be a likely typo.
+std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates);
+
+// "a, b or c"
+std::string JoinNames(const std::vector<std::string>& names);
+
+}  // namespace nlhf

@@ -1,0 +1,104 @@
+#include "nlhf/csv.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "nlhf/errors.h"
+
+namespace nlhf {
+
+namespace {
+
+struct Rows {
+  std::vector<std::vector<double>> values;
+  std::vector<int> lines;  // the line number of each row
+};
+
+// Reads every non-empty line as comma-separated finite numbers. Trailing empty lines are ignored;
+// an empty line between rows is an error.
+Rows ReadRows(const std::string& path, const std::string& key) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw InputError(SourceLocation{path}, key, "cannot open the file, expected a readable CSV file");
+  Rows rows;
+  std::string line;
+  int line_no = 0;
+  int blank_after = 0;  // line number of the first blank line seen after data
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.find_first_not_of(" \t") == std::string::npos) {
+      if (blank_after == 0) blank_after = line_no;
+      continue;
+    }
+    if (blank_after != 0 && !rows.values.empty())
+      throw InputError(SourceLocation{path, blank_after, 1}, key, "empty line between rows, expected one row per line");
+    blank_after = 0;
+    std::vector<double> row;
+    size_t start = 0;
+    while (true) {
+      const size_t comma = line.find(',', start);
+      const size_t end = comma == std::string::npos ? line.size() : comma;
+      size_t b = start, e = end;
+      while (b < e && (line[b] == ' ' || line[b] == '\t')) ++b;
+      while (e > b && (line[e - 1] == ' ' || line[e - 1] == '\t')) --e;
+      const char* first = line.data() + b;
+      const char* last = line.data() + e;
+      if (first != last && *first == '+') ++first;
+      double v = 0.0;
+      const auto [ptr, ec] = std::from_chars(first, last, v);
+      const std::string cell = line.substr(b, e - b);
+      const SourceLocation where{path, line_no, static_cast<int>(b) + 1};
+      if (b == e) throw InputError(where, key, "empty cell, expected a number");
+      if (ec != std::errc() || ptr != last)
+        throw InputError(where, key, fmt::format("'{}' is not a number, expected a finite number", cell));
+      if (!std::isfinite(v))
+        throw InputError(where, key, fmt::format("'{}' is not finite, expected a finite number", cell));
+      row.push_back(v);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    rows.values.push_back(std::move(row));
+    rows.lines.push_back(line_no);
+  }
+  if (rows.values.empty()) throw InputError(SourceLocation{path}, key, "the file has no numbers, expected CSV rows of numbers");
+  return rows;
+}
+
+}  // namespace
+
+Eigen::MatrixXd ReadMatrixCsv(const std::string& path, const std::string& key) {
+  const Rows rows = ReadRows(path, key);
+  const size_t n = rows.values.size();
+  Eigen::MatrixXd P(n, n);
+  for (size_t i = 0; i < n; ++i) {
+    if (rows.values[i].size() != n) {
+      throw InputError(SourceLocation{path, rows.lines[i]}, key,
+                       fmt::format("row {} has {} values but the file has {} rows, expected a square "
+                                   "matrix: n lines of n comma-separated numbers",
+                                   i + 1, rows.values[i].size(), n));
+    }
+    for (size_t j = 0; j < n; ++j) P(i, j) = rows.values[i][j];
+  }
+  return P;
+}
+
+Eigen::VectorXd ReadVectorCsv(const std::string& path, const std::string& key) {
+  const Rows rows = ReadRows(path, key);
+  Eigen::VectorXd v(rows.values.size());
+  for (size_t i = 0; i < rows.values.size(); ++i) {
+    if (rows.values[i].size() != 1) {
+      throw InputError(SourceLocation{path, rows.lines[i]}, key,
+                       fmt::format("line {} has {} values, expected one number per line",
+                                   rows.lines[i], rows.values[i].size()));
+    }
+    v[i] = rows.values[i][0];
+  }
+  return v;
+}
+
+}  // namespace nlhf

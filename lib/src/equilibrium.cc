@@ -1,0 +1,205 @@
+#include "nlhf/equilibrium.h"
+
+#include <fmt/format.h>
+
+#include <Eigen/LU>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "nlhf/errors.h"
+#include "nlhf/logspace.h"
+#include "nlhf/metrics.h"
+
+namespace nlhf {
+
+namespace {
+
+// The centered fixed-point residual F(l) = c(l - log mu - P pi / beta) at normalized logits l.
+struct Residual {
+  Eigen::VectorXd pi;
+  Eigen::VectorXd g;
+  Eigen::VectorXd r;  // centered
+  double norm2 = 0.0;
+};
+
+Residual ComputeResidual(const Game& game, double beta, const Eigen::VectorXd& l) {
+  Residual out;
+  out.pi = l.array().exp();
+  out.g = game.Payoff(out.pi);
+  out.r = l - game.log_mu() - out.g / beta;
+  out.r.array() -= out.r.mean();
+  out.norm2 = out.r.norm();
+  return out;
+}
+
+// J = c(I - P D / beta) + 1 1^T / n with D = diag(pi) - pi pi^T, so P D = P diag(pi) - g pi^T.
+void BuildJacobian(const Game& game, double beta, const Residual& res, Eigen::MatrixXd& J) {
+  J.noalias() = -(game.P() * res.pi.asDiagonal());
+  J.noalias() += res.g * res.pi.transpose();
+  J /= beta;
+  J.diagonal().array() += 1.0;
+  const Eigen::RowVectorXd col_mean = J.colwise().mean();
+  J.rowwise() -= col_mean;
+  J.array() += 1.0 / static_cast<double>(game.n());
+}
+
+struct StageResult {
+  bool converged = false;
+  int iterations = 0;
+};
+
+// Damped Newton at strength beta from l (updated in place). The Jacobian of F on the sum-zero
+// subspace is J = c(I - P D / beta), D = diag(pi) - pi pi^T (the softmax Jacobian); adding
+// 1 1^T / n makes it invertible while forcing sum(delta) = 0. Stops when ||F||_inf <= tol, or, with
+// tol = 0, when the merit ||F||_2 no longer decreases (rounding floor).
+StageResult NewtonStage(const Game& game, double beta, Eigen::VectorXd& l, double tol,
+                        int max_iterations) {
+  const Eigen::Index n = game.n();
+  StageResult result;
+  Residual res = ComputeResidual(game, beta, l);
+  Eigen::MatrixXd J(n, n);
+  Eigen::PartialPivLU<Eigen::MatrixXd> lu(n);
+  while (result.iterations < max_iterations) {
+    if (!std::isfinite(res.norm2)) return result;
+    if (res.norm2 == 0.0 || (tol > 0.0 && res.r.cwiseAbs().maxCoeff() <= tol)) {
+      result.converged = true;
+      return result;
+    }
+    BuildJacobian(game, beta, res, J);
+    lu.compute(J);
+    const Eigen::VectorXd delta = lu.solve(-res.r);
+    if (!delta.allFinite()) return result;
+    ++result.iterations;
+
+    // Backtracking line search on ||F||_2 (Armijo with a small slope requirement).
+    double t = 1.0;
+    bool accepted = false;
+    for (int k = 0; k < 40; ++k, t *= 0.5) {
+      Eigen::VectorXd trial = NormalizeLogits(l + t * delta);
+      Residual trial_res = ComputeResidual(game, beta, trial);
+      if (trial_res.norm2 <= (1.0 - 1e-4 * t) * res.norm2) {
+        l = std::move(trial);
+        res = std::move(trial_res);
+        accepted = true;
+        break;
+      }
+    }
+    // A step below the rounding of l itself cannot improve l: the rounding floor.
+    const double floor = 8.0 * std::numeric_limits<double>::epsilon() * (1.0 + l.cwiseAbs().maxCoeff());
+    if (accepted && tol == 0.0 && t * delta.cwiseAbs().maxCoeff() <= floor) {
+      result.converged = true;
+      return result;
+    }
+    if (!accepted) {
+      // No decrease: at the rounding floor (fine for the final stage) or stuck (a failure).
+      result.converged = tol == 0.0;
+      return result;
+    }
+  }
+  return result;  // iteration cap: not converged
+}
+
+// Nash Mirror Prox at its default step eta = 2 beta, both half-steps anchored at pi_k:
+// l_half = (l + eta log mu + (eta/beta) g(pi)) / (1 + eta), l+ = (same with g(pi_half)).
+// Its KL to pi* contracts by at least (1 + 2 beta) per iteration for every game, which makes it
+// the fallback when Newton fails. Returns the iterations used.
+int NashMpPolish(const Game& game, double beta, Eigen::VectorXd& l, double tol, int max_iterations) {
+  const double eta = 2.0 * beta;
+  const double a = 1.0 / (1.0 + eta);
+  const Eigen::VectorXd anchor_mu = eta * game.log_mu();
+  int it = 0;
+  for (; it < max_iterations; ++it) {
+    if (it % 16 == 0 && GapBeta(game, beta, Evaluate(game, l)) <= tol) break;
+    const Eigen::VectorXd pi = l.array().exp();
+    const Eigen::VectorXd half = NormalizeLogits(a * (l + anchor_mu + (eta / beta) * game.Payoff(pi)));
+    const Eigen::VectorXd pi_half = half.array().exp();
+    l = NormalizeLogits(a * (l + anchor_mu + (eta / beta) * game.Payoff(pi_half)));
+  }
+  return it;
+}
+
+// The next continuation strength: `proposal`, or the target once within rounding of it.
+double NextStrength(double target, double proposal) {
+  return proposal <= target * (1.0 + 1e-9) ? target : proposal;
+}
+
+}  // namespace
+
+Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOptions& options) {
+  if (!std::isfinite(beta) || beta < 0.0)
+    throw InputError("beta", fmt::format("{} is not allowed, expected a finite number > 0", beta));
+  if (beta == 0.0) {
+    throw InputError("beta", "0 has no unique regularized equilibrium (the beta = 0 equilibrium is a "
+                             "linear program, not supported yet), expected beta > 0");
+  }
+  Equilibrium eq;
+  eq.beta = beta;
+  Eigen::VectorXd l = game.log_mu();
+  bool newton_ok = false;
+
+  if (options.newton) {
+    // Continuation: at beta >= 1 the fixed-point map is a contraction (rho <= max|A| <= 1/2) and
+    // Newton from mu converges at once; each stage divides beta by up to 10, warm-started.
+    double b = std::max(beta, 1.0);
+    double factor = 0.2;
+    Eigen::VectorXd last_good = l;
+    double last_b = b;
+    int budget = options.max_newton_iterations;
+    while (budget > 0) {
+      const bool final_stage = b == beta;
+      // Intermediate stages only need to land in the next stage's basin; a stage that has not
+      // converged after a few dozen iterations is not in Newton's quadratic regime: retreat.
+      const StageResult stage =
+          NewtonStage(game, b, l, final_stage ? 0.0 : 1e-6, std::min(budget, final_stage ? 60 : 25));
+      budget -= stage.iterations;
+      eq.newton_iterations += stage.iterations;
+      ++eq.continuation_stages;
+      if (stage.converged && l.allFinite()) {
+        if (final_stage) {
+          newton_ok = true;
+          break;
+        }
+        last_good = l;
+        last_b = b;
+        if (stage.iterations <= 6) factor = std::max(factor * factor, 0.1);  // easy: go faster
+        b = NextStrength(beta, b * factor);
+      } else {
+        // Retreat to the last solved strength and take a smaller step in log(beta).
+        l = last_good;
+        factor = std::sqrt(factor);
+        if (factor > 0.95) break;
+        b = NextStrength(beta, last_b * factor);
+      }
+    }
+    if (!newton_ok) l = last_good;  // the best solved point warms the fallback
+  }
+
+  eq.certificate = GapBeta(game, beta, Evaluate(game, l));
+  eq.method = "newton";
+  if (!newton_ok || !(eq.certificate <= options.certify_tolerance)) {
+    eq.method = options.newton ? "newton+nash_mp" : "nash_mp";
+    eq.fallback_iterations =
+        NashMpPolish(game, beta, l, options.certify_tolerance, options.max_fallback_iterations);
+    eq.certificate = GapBeta(game, beta, Evaluate(game, l));
+  }
+
+  eq.log_pi = l;
+  eq.pi = l.array().exp();
+  if (eq.certificate <= options.certify_tolerance) {
+    eq.status = EquilibriumStatus::kCertified;
+    eq.message = fmt::format("gap_beta {:.3g} <= {:.3g} ({}: {} Newton iterations in {} stages, {} "
+                             "Nash-MP iterations)",
+                             eq.certificate, options.certify_tolerance, eq.method, eq.newton_iterations,
+                             eq.continuation_stages, eq.fallback_iterations);
+  } else {
+    eq.status = EquilibriumStatus::kNotCertified;
+    eq.message = fmt::format("not certified: gap_beta {:.3g} > {:.3g} after {} Newton and {} Nash-MP "
+                             "iterations",
+                             eq.certificate, options.certify_tolerance, eq.newton_iterations,
+                             eq.fallback_iterations);
+  }
+  return eq;
+}
+
+}  // namespace nlhf

@@ -1,0 +1,63 @@
+#include "nlhf/game.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "nlhf/errors.h"
+
+namespace nlhf {
+
+void ValidatePreferenceMatrix(const Eigen::MatrixXd& P, const std::string& key) {
+  if (P.rows() != P.cols())
+    throw InputError(key, fmt::format("P is {}x{}, expected a square matrix", P.rows(), P.cols()));
+  if (P.rows() < 2)
+    throw InputError(key, fmt::format("P has {} action(s), expected at least 2", P.rows()));
+  const Eigen::Index n = P.rows();
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (Eigen::Index j = 0; j < n; ++j) {
+      const double p = P(i, j);
+      if (!std::isfinite(p))
+        throw InputError(key, fmt::format("P[{}][{}] = {} is not finite, expected a probability in [0, 1]", i, j, p));
+      if (p < 0.0 || p > 1.0)
+        throw InputError(key, fmt::format("P[{}][{}] = {} is outside [0, 1], expected a probability", i, j, p));
+    }
+  }
+  for (Eigen::Index i = 0; i < n; ++i) {
+    for (Eigen::Index j = i; j < n; ++j) {
+      const double s = P(i, j) + P(j, i);
+      if (std::abs(s - 1.0) > kGameTolerance) {
+        throw InputError(key, fmt::format("P[{}][{}] + P[{}][{}] = {} + {} = {}, expected P + P^T = 1 "
+                                          "within {} (so the diagonal is 1/2)",
+                                          i, j, j, i, P(i, j), P(j, i), s, kGameTolerance));
+      }
+    }
+  }
+}
+
+void ValidateReference(const Eigen::VectorXd& mu, Eigen::Index n, const std::string& key) {
+  if (mu.size() != n)
+    throw InputError(key, fmt::format("mu has {} entries but the game has {} actions, expected {}",
+                                      mu.size(), n, n));
+  for (Eigen::Index y = 0; y < n; ++y) {
+    if (!std::isfinite(mu[y]) || !(mu[y] > 0.0)) {
+      throw InputError(key, fmt::format("mu[{}] = {} is not allowed, expected a finite probability > 0",
+                                        y, mu[y]));
+    }
+  }
+  const double sum = mu.sum();
+  if (std::abs(sum - 1.0) > kGameTolerance)
+    throw InputError(key, fmt::format("mu sums to {}, expected 1 within {}", sum, kGameTolerance));
+}
+
+Game::Game(Eigen::MatrixXd P, Eigen::VectorXd mu, std::string game_spec, std::string reference_spec)
+    : P_(std::move(P)),
+      mu_(std::move(mu)),
+      game_spec_(std::move(game_spec)),
+      reference_spec_(std::move(reference_spec)) {
+  ValidatePreferenceMatrix(P_, "game");
+  ValidateReference(mu_, P_.rows(), "reference");
+  log_mu_ = mu_.array().log();
+}
+
+}  // namespace nlhf

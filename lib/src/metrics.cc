@@ -1,0 +1,88 @@
+#include "nlhf/metrics.h"
+
+#include "nlhf/errors.h"
+#include "nlhf/logspace.h"
+
+namespace nlhf {
+
+const std::vector<MetricInfo>& MetricTable() {
+  static const std::vector<MetricInfo> table = {
+      {Metric::kGapBeta, "gap_beta",
+       "2 beta KL(pi || BR_beta(pi)) = 2[beta LSE_mu(g/beta) + beta KL(pi||mu) - 1/2]: regularized "
+       "duality gap (EGPO's dual gap)",
+       false},
+      {Metric::kExploitability, "exploitability", "gap_beta / 2 (Nash-MP's exploitability gap)",
+       false},
+      {Metric::kGap0, "gap_0", "2 max_y g_y - 1: unregularized duality gap", false},
+      {Metric::kBrWinrate, "br_winrate", "max_y g_y: win rate of the best pure response (1/2 at NE)",
+       false},
+      {Metric::kKlToStar, "kl_to_star", "KL(pi*_beta || pi): the Lyapunov function of the rate proofs",
+       true},
+      {Metric::kKlFromStar, "kl_from_star", "KL(pi || pi*_beta)", true},
+      {Metric::kSpan, "span", "max(l - l*) - min(l - l*): span of the log-probability error", true},
+      {Metric::kFpResidual, "fp_residual", "span(l - log mu - g/beta): fixed-point residual, needs no pi*",
+       false},
+  };
+  return table;
+}
+
+PolicyPoint Evaluate(const Game& game, const Eigen::VectorXd& log_pi) {
+  NLHF_CHECK(log_pi.size() == game.n(), "policy size differs from the game's");
+  PolicyPoint p;
+  p.log_pi = log_pi;
+  p.pi = log_pi.array().exp();
+  p.g = game.Payoff(p.pi);
+  return p;
+}
+
+Eigen::VectorXd BestResponseLogits(const Game& game, double beta, const Eigen::VectorXd& g) {
+  NLHF_CHECK(beta > 0.0, "the regularized best response needs beta > 0");
+  return NormalizeLogits(game.log_mu() + g / beta);
+}
+
+double GapBeta(const Game& game, double beta, const PolicyPoint& p) {
+  if (beta == 0.0) return Gap0(p);
+  return 2.0 * beta * KlFromLogits(p.log_pi, BestResponseLogits(game, beta, p.g));
+}
+
+double Exploitability(const Game& game, double beta, const PolicyPoint& p) {
+  return 0.5 * GapBeta(game, beta, p);
+}
+
+double Gap0(const PolicyPoint& p) { return 2.0 * p.g.maxCoeff() - 1.0; }
+
+double BrWinrate(const PolicyPoint& p) { return p.g.maxCoeff(); }
+
+double KlToStar(const PolicyPoint& p, const Eigen::VectorXd& log_pi_star) {
+  return KlFromLogits(log_pi_star, p.log_pi);
+}
+
+double KlFromStar(const PolicyPoint& p, const Eigen::VectorXd& log_pi_star) {
+  return KlFromLogits(p.log_pi, log_pi_star);
+}
+
+double SpanToStar(const PolicyPoint& p, const Eigen::VectorXd& log_pi_star) {
+  return Span(p.log_pi - log_pi_star);
+}
+
+double FpResidual(const Game& game, double beta, const PolicyPoint& p) {
+  NLHF_CHECK(beta > 0.0, "fp_residual needs beta > 0");
+  return Span(p.log_pi - game.log_mu() - p.g / beta);
+}
+
+double ComputeMetric(Metric metric, const Game& game, double beta, const PolicyPoint& p,
+                     const Eigen::VectorXd& log_pi_star) {
+  switch (metric) {
+    case Metric::kGapBeta: return GapBeta(game, beta, p);
+    case Metric::kExploitability: return Exploitability(game, beta, p);
+    case Metric::kGap0: return Gap0(p);
+    case Metric::kBrWinrate: return BrWinrate(p);
+    case Metric::kKlToStar: return KlToStar(p, log_pi_star);
+    case Metric::kKlFromStar: return KlFromStar(p, log_pi_star);
+    case Metric::kSpan: return SpanToStar(p, log_pi_star);
+    case Metric::kFpResidual: return FpResidual(game, beta, p);
+  }
+  throw InternalError("internal error: unknown metric");
+}
+
+}  // namespace nlhf

@@ -1,0 +1,400 @@
+#include "nlhf/params.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <limits>
+
+#include "nlhf/errors.h"
+
+namespace nlhf {
+
+std::string_view ParamTypeName(ParamType type) {
+  switch (type) {
+    case ParamType::kInt: return "int";
+    case ParamType::kDouble: return "double";
+    case ParamType::kBool: return "bool";
+    case ParamType::kString: return "string";
+    case ParamType::kDoubleList: return "list of double";
+  }
+  return "?";
+}
+
+// ---- builders ------------------------------------------------------------------------------
+
+ParamSpec ParamSpec::Int(std::string name, std::optional<std::int64_t> def, std::string doc) {
+  ParamSpec s;
+  s.name = std::move(name);
+  s.type = ParamType::kInt;
+  if (def) s.default_value = *def;
+  s.doc = std::move(doc);
+  return s;
+}
+
+ParamSpec ParamSpec::Double(std::string name, std::optional<double> def, std::string doc) {
+  ParamSpec s;
+  s.name = std::move(name);
+  s.type = ParamType::kDouble;
+  if (def) s.default_value = *def;
+  s.doc = std::move(doc);
+  return s;
+}
+
+ParamSpec ParamSpec::Bool(std::string name, bool def, std::string doc) {
+  ParamSpec s;
+  s.name = std::move(name);
+  s.type = ParamType::kBool;
+  s.default_value = def;
+  s.doc = std::move(doc);
+  return s;
+}
+
+ParamSpec ParamSpec::String(std::string name, std::optional<std::string> def, std::string doc) {
+  ParamSpec s;
+  s.name = std::move(name);
+  s.type = ParamType::kString;
+  if (def) s.default_value = *def;
+  s.doc = std::move(doc);
+  return s;
+}
+
+ParamSpec ParamSpec::DoubleList(std::string name, std::string doc) {
+  ParamSpec s;
+  s.name = std::move(name);
+  s.type = ParamType::kDoubleList;
+  s.default_value = std::vector<double>{};
+  s.doc = std::move(doc);
+  return s;
+}
+
+ParamSpec&& ParamSpec::Range(double lo, double hi) && {
+  min = lo;
+  max = hi;
+  return std::move(*this);
+}
+ParamSpec&& ParamSpec::Above(double lo) && {
+  min = lo;
+  min_open = true;
+  return std::move(*this);
+}
+ParamSpec&& ParamSpec::AtLeast(double lo) && {
+  min = lo;
+  return std::move(*this);
+}
+ParamSpec&& ParamSpec::OpenRange(double lo, double hi) && {
+  min = lo;
+  max = hi;
+  min_open = max_open = true;
+  return std::move(*this);
+}
+ParamSpec&& ParamSpec::Check(std::function<std::string(const ParamValue&)> fn, std::string d) && {
+  check = std::move(fn);
+  check_doc = std::move(d);
+  return std::move(*this);
+}
+ParamSpec&& ParamSpec::DefaultDoc(std::string d) && {
+  default_doc = std::move(d);
+  return std::move(*this);
+}
+
+std::string ParamSpec::AllowedText() const {
+  std::string what;
+  switch (type) {
+    case ParamType::kInt: what = "integer"; break;
+    case ParamType::kDouble: what = "number"; break;
+    case ParamType::kBool: return "true or false";
+    case ParamType::kString: return check_doc.empty() ? "a string" : check_doc;
+    case ParamType::kDoubleList: what = "list of numbers"; break;
+  }
+  if (!check_doc.empty()) what = check_doc + " " + what;
+  const bool has_lo = std::isfinite(min), has_hi = std::isfinite(max);
+  if (has_lo && has_hi) {
+    return fmt::format("{} in {}{}, {}{}", what, min_open ? "(" : "[", min, max,
+                       max_open ? ")" : "]");
+  }
+  if (has_lo) return fmt::format("{} {} {}", what, min_open ? ">" : ">=", min);
+  if (has_hi) return fmt::format("{} {} {}", what, max_open ? "<" : "<=", max);
+  return type == ParamType::kDouble ? "finite number" : what;
+}
+
+std::string ParamSpec::DefaultText() const {
+  if (default_value) {
+    const std::string text = FormatParamValue(*default_value);
+    return text.empty() ? "\"\"" : text;
+  }
+  return default_doc.empty() ? "required" : default_doc;
+}
+
+// ---- ParamMap ------------------------------------------------------------------------------
+
+void ParamMap::Set(const std::string& name, ParamValue value) {
+  for (auto& [k, v] : items_) {
+    if (k == name) {
+      v = std::move(value);
+      return;
+    }
+  }
+  items_.emplace_back(name, std::move(value));
+}
+
+bool ParamMap::Has(std::string_view name) const {
+  return std::any_of(items_.begin(), items_.end(), [&](const auto& kv) { return kv.first == name; });
+}
+
+const ParamValue& ParamMap::Get(std::string_view name) const {
+  for (const auto& [k, v] : items_)
+    if (k == name) return v;
+  throw InternalError(fmt::format("internal error: parameter '{}' was not resolved", name));
+}
+
+namespace {
+template <class T>
+const T& GetAs(const ParamMap& m, std::string_view name) {
+  const T* v = std::get_if<T>(&m.Get(name));
+  if (v == nullptr)
+    throw InternalError(fmt::format("internal error: parameter '{}' has another type", name));
+  return *v;
+}
+}  // namespace
+
+std::int64_t ParamMap::Int(std::string_view name) const { return GetAs<std::int64_t>(*this, name); }
+double ParamMap::Double(std::string_view name) const { return GetAs<double>(*this, name); }
+bool ParamMap::Bool(std::string_view name) const { return GetAs<bool>(*this, name); }
+const std::string& ParamMap::String(std::string_view name) const {
+  return GetAs<std::string>(*this, name);
+}
+const std::vector<double>& ParamMap::DoubleList(std::string_view name) const {
+  return GetAs<std::vector<double>>(*this, name);
+}
+
+// ---- formatting and parsing ----------------------------------------------------------------
+
+std::string FormatParamValue(const ParamValue& value) {
+  struct Visitor {
+    std::string operator()(std::int64_t v) const { return fmt::format("{}", v); }
+    std::string operator()(double v) const { return fmt::format("{}", v); }
+    std::string operator()(bool v) const { return v ? "true" : "false"; }
+    std::string operator()(const std::string& v) const { return v; }
+    std::string operator()(const std::vector<double>& v) const {
+      return fmt::format("[{}]", fmt::join(v, ","));
+    }
+  };
+  return std::visit(Visitor{}, value);
+}
+
+namespace {
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// A finite double, or nullopt.
+std::optional<double> ParseDouble(std::string_view s) {
+  s = Trim(s);
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  double v = 0.0;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || s.empty() || !std::isfinite(v))
+    return std::nullopt;
+  return v;
+}
+
+std::optional<std::int64_t> ParseInt(std::string_view s) {
+  s = Trim(s);
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  std::int64_t v = 0;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec == std::errc() && ptr == s.data() + s.size() && !s.empty()) return v;
+  // Also accept integral numbers written like 1e3.
+  const std::optional<double> d = ParseDouble(s);
+  if (d && std::floor(*d) == *d && std::abs(*d) < 9.0e15) return static_cast<std::int64_t>(*d);
+  return std::nullopt;
+}
+
+bool InRange(const ParamSpec& spec, double x) {
+  if (spec.min_open ? !(x > spec.min) : !(x >= spec.min)) return false;
+  if (spec.max_open ? !(x < spec.max) : !(x <= spec.max)) return false;
+  return true;
+}
+
+[[noreturn]] void Reject(const ParamSpec& spec, const std::string& shown, const std::string& key,
+                         const std::string& why) {
+  throw InputError(key, fmt::format("{} {}, expected {}", shown, why, spec.AllowedText()));
+}
+
+}  // namespace
+
+void CheckParamValue(const ParamSpec& spec, const ParamValue& value, const std::string& key) {
+  const std::string shown = "'" + FormatParamValue(value) + "'";
+  switch (spec.type) {
+    case ParamType::kInt: {
+      const auto* v = std::get_if<std::int64_t>(&value);
+      if (!v) Reject(spec, shown, key, "is not an integer");
+      if (!InRange(spec, static_cast<double>(*v))) Reject(spec, shown, key, "is out of range");
+      break;
+    }
+    case ParamType::kDouble: {
+      const auto* v = std::get_if<double>(&value);
+      if (!v) Reject(spec, shown, key, "is not a number");
+      if (!std::isfinite(*v)) Reject(spec, shown, key, "is not finite");
+      if (!InRange(spec, *v)) Reject(spec, shown, key, "is out of range");
+      break;
+    }
+    case ParamType::kBool:
+      if (!std::holds_alternative<bool>(value)) Reject(spec, shown, key, "is not a boolean");
+      break;
+    case ParamType::kString:
+      if (!std::holds_alternative<std::string>(value)) Reject(spec, shown, key, "is not a string");
+      break;
+    case ParamType::kDoubleList: {
+      const auto* v = std::get_if<std::vector<double>>(&value);
+      if (!v) Reject(spec, shown, key, "is not a list of numbers");
+      for (double x : *v) {
+        if (!std::isfinite(x)) Reject(spec, shown, key, "has a non-finite element");
+        if (!InRange(spec, x)) Reject(spec, shown, key, fmt::format("has element {} out of range", x));
+      }
+      break;
+    }
+  }
+  if (spec.check) {
+    const std::string problem = spec.check(value);
+    if (!problem.empty()) throw InputError(key, fmt::format("{} {}", shown, problem));
+  }
+}
+
+ParamValue ParseParamValue(const ParamSpec& spec, std::string_view raw, const std::string& key) {
+  const std::string shown = "'" + std::string(raw) + "'";
+  ParamValue value;
+  switch (spec.type) {
+    case ParamType::kInt: {
+      const auto v = ParseInt(raw);
+      if (!v) Reject(spec, shown, key, "is not an integer");
+      value = *v;
+      break;
+    }
+    case ParamType::kDouble: {
+      const auto v = ParseDouble(raw);
+      if (!v) Reject(spec, shown, key, "is not a finite number");
+      value = *v;
+      break;
+    }
+    case ParamType::kBool: {
+      const std::string_view t = Trim(raw);
+      if (t == "true") value = true;
+      else if (t == "false") value = false;
+      else Reject(spec, shown, key, "is not a boolean");
+      break;
+    }
+    case ParamType::kString:
+      value = std::string(raw);
+      break;
+    case ParamType::kDoubleList: {
+      std::string_view t = Trim(raw);
+      if (t.size() < 2 || t.front() != '[' || t.back() != ']')
+        Reject(spec, shown, key, "is not a list like [1,2,3]");
+      t = Trim(t.substr(1, t.size() - 2));
+      std::vector<double> list;
+      while (!t.empty()) {
+        const size_t comma = t.find(',');
+        const std::string_view item = t.substr(0, comma);
+        const auto v = ParseDouble(item);
+        if (!v) Reject(spec, shown, key, fmt::format("has element '{}' that is not a number", Trim(item)));
+        list.push_back(*v);
+        if (comma == std::string_view::npos) break;
+        t = t.substr(comma + 1);
+      }
+      value = std::move(list);
+      break;
+    }
+  }
+  CheckParamValue(spec, value, key);
+  return value;
+}
+
+ParamMap ResolveParams(const std::vector<ParamSpec>& specs,
+                       const std::vector<std::pair<std::string, ParamValue>>& given,
+                       const std::map<std::string, ParamValue>& context,
+                       const std::string& key_prefix) {
+  auto key_of = [&](const std::string& name) {
+    return key_prefix.empty() ? name : key_prefix + "." + name;
+  };
+  std::vector<std::string> names;
+  for (const ParamSpec& s : specs) names.push_back(s.name);
+  for (size_t i = 0; i < given.size(); ++i) {
+    const std::string& name = given[i].first;
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      std::string problem = "unknown parameter '" + name + "'";
+      const std::string guess = DidYouMean(name, names);
+      if (!guess.empty()) problem += " (did you mean '" + guess + "'?)";
+      problem += names.empty() ? ", this entry takes no parameters"
+                               : ", valid: " + JoinNames(names);
+      throw InputError(key_of(name), problem);
+    }
+    for (size_t j = 0; j < i; ++j)
+      if (given[j].first == name) throw InputError(key_of(name), "is given twice, give it once");
+  }
+  ParamMap out;
+  for (const ParamSpec& s : specs) {
+    auto it = std::find_if(given.begin(), given.end(), [&](const auto& kv) { return kv.first == s.name; });
+    if (it != given.end()) {
+      CheckParamValue(s, it->second, key_of(s.name));
+      out.Set(s.name, it->second);
+    } else if (s.default_value) {
+      out.Set(s.name, *s.default_value);
+    } else if (auto c = context.find(s.name); c != context.end()) {
+      CheckParamValue(s, c->second, key_of(s.name));
+      out.Set(s.name, c->second);
+    } else {
+      throw InputError(key_of(s.name), "is required, expected " + s.AllowedText());
+    }
+  }
+  return out;
+}
+
+// ---- names ---------------------------------------------------------------------------------
+
+namespace {
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+}  // namespace
+
+std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_d = std::numeric_limits<size_t>::max();
+  for (const std::string& c : candidates) {
+    const size_t d = EditDistance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  const size_t limit = std::max<size_t>(2, word.size() / 3);
+  return best_d <= limit ? best : "";
+}
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += (i + 1 == names.size()) ? " or " : ", ";
+    out += names[i];
+  }
+  return out;
+}
+
+}  // namespace nlhf

@@ -1,0 +1,38 @@
+// The explicit lists of builtin generators and reference policies. To add one: write
+// lib/src/games/<name>.cc (citation and construction at the top, an entry function returning its
+// name, doc, parameter table and factory), declare it in games/games.h and list it here. The
+// property tests in tests/properties/ then cover it automatically.
+#include "games/games.h"
+#include "references/references.h"
+
+namespace nlhf {
+
+const Registry<GameFactory>& GameRegistry() {
+  static const Registry<GameFactory> registry(
+      "game", {
+                  games::RandomUniformEntry(),
+                  games::RandomSkewEntry(),
+                  games::BradleyTerryEntry(),
+                  games::CyclicEntry(),
+                  games::Rps3Entry(),
+                  games::DiscEntry(),
+                  games::BtMixtureEntry(),
+                  games::HodgeEntry(),
+                  games::TournamentEntry(),
+                  games::MatrixEntry(),
+              });
+  return registry;
+}
+
+const Registry<ReferenceFactory>& ReferenceRegistry() {
+  static const Registry<ReferenceFactory> registry(
+      "reference", {
+                       references::UniformEntry(),
+                       references::SoftmaxNormalEntry(),
+                       references::ZipfEntry(),
+                       references::FileEntry(),
+                   });
+  return registry;
+}
+
+}  // namespace nlhf

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages nlhf needs, and only the missing ones.
+# Idempotent: when everything is present it checks with dpkg and returns in well under a second.
+# Usage: scripts/setup.sh [--with-slurm]   (as root, or with sudo available)
+set -euo pipefail
+
+packages=(
+  cmake g++ ninja-build pkg-config
+  libeigen3-dev libyaml-cpp-dev libboost-program-options-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-matplotlib python3-numpy python3-pandas
+)
+if [[ "${1:-}" == "--with-slurm" ]]; then
+  packages+=(slurmctld slurmd slurm-client munge)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "setup: installing missing packages: ${missing[*]}" >&2
+if [[ $(id -u) -eq 0 ]]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+  sudo=(sudo)
+else
+  echo "error: setup: need root (or sudo) to install: ${missing[*]}" >&2
+  exit 2
+fi
+export DEBIAN_FRONTEND=noninteractive
+if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/nlhf-setup.log 2>&1; then
+  # A fresh machine has no package lists yet: refresh once and retry.
+  "${sudo[@]}" apt-get update >>/tmp/nlhf-setup.log 2>&1 || true
+  if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >>/tmp/nlhf-setup.log 2>&1; then
+    echo "error: setup: apt-get could not install: ${missing[*]} (log: /tmp/nlhf-setup.log)" >&2
+    exit 2
+  fi
+fi
+echo "setup: done" >&2
