@@ -35,7 +35,10 @@ double KlFromLogits(const Eigen::VectorXd& log_p, const Eigen::VectorXd& log_q) 
   NLHF_CHECK(log_p.size() == log_q.size(), "KL of vectors of different sizes");
   double sum = 0.0;
   for (Eigen::Index y = 0; y < log_p.size(); ++y) {
-    if (log_p[y] == -std::numeric_limits<double>::infinity()) continue;  // p_y = 0
+    if (log_p[y] == -std::numeric_limits<double>::infinity()) {
+      sum += std::exp(log_q[y]);  // p_y = 0: the term of sum_y q_y = 1 that phi's form omits
+      continue;
+    }
     const double p = std::exp(log_p[y]);
     const double d = log_p[y] - log_q[y];
     // p phi(d) = q - p + p d; for d < -1, exp(-d) could overflow while q itself is fine.

@@ -20,7 +20,7 @@ double BregmanPhi(double d);
 // KL(p || q) = sum_y p_y (log p_y - log q_y), from normalized logits. Written as
 // sum_y p_y * phi(log p_y - log q_y), which is exact because sum_y p_y exp(-(log p_y - log q_y))
 // = sum_y q_y = 1: every term is >= 0, so the result is >= 0 by construction and keeps its
-// relative precision near 0. Terms with p_y = 0 contribute 0.
+// relative precision near 0. Where p_y = 0 the term is q_y (the share of q outside p's support).
 double KlFromLogits(const Eigen::VectorXd& log_p, const Eigen::VectorXd& log_q);
 
 // max(x) - min(x).

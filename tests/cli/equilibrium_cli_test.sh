@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# nlhf-equilibrium on good and bad input: exit codes, one `error:` line, the message text.
+# Usage: equilibrium_cli_test.sh BIN_DIR
+set -u
+bin="$1/nlhf-equilibrium"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+pass=0
+
+check() {  # check NAME EXPECTED_EXIT PATTERN -- ARGS...
+  local name=$1 want=$2 pattern=$3
+  shift 4
+  "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  local text
+  text=$(cat "$tmp/out" "$tmp/err")
+  if [[ $got -ne $want ]]; then
+    echo "FAIL $name: exit $got, expected $want"; echo "$text"; failures=$((failures + 1)); return
+  fi
+  if ! grep -qE -- "$pattern" <<<"$text"; then
+    echo "FAIL $name: output lacks /$pattern/"; echo "$text"; failures=$((failures + 1)); return
+  fi
+  if [[ $want -eq 2 ]]; then
+    local lines
+    lines=$(wc -l <"$tmp/err")
+    if [[ $lines -ne 1 ]] || ! grep -q '^error: ' "$tmp/err" || [[ -s "$tmp/out" ]]; then
+      echo "FAIL $name: expected exactly one 'error:' line on stderr and nothing on stdout"
+      cat "$tmp/err"; failures=$((failures + 1)); return
+    fi
+  fi
+  pass=$((pass + 1))
+}
+
+printf '0.5,0.25,1\n0.75,0.5,0.45\n0,0.55,0.5\n' >"$tmp/P.csv"
+printf '0.5,0.2\n0.7,0.5\n' >"$tmp/bad.csv"
+printf '0.5,x\n0.5,0.5\n' >"$tmp/nan.csv"
+
+check default 0 'gap_beta .* <= 1e-12' --
+check rps_pi 0 '0\.36' -- --game 'rps3(x=0.9,y=0.9,z=0.8)' --beta 0.01
+check matrix 0 'matrix\(path=' -- --game "matrix(path=$tmp/P.csv)" --beta 0.001
+check list_games 0 'bradley_terry' -- --list games
+check list_refs 0 'softmax_normal' -- --list references
+check list_metrics 0 'gap_beta' -- --list metrics
+check help 0 'Usage: nlhf-equilibrium' -- --help
+check bad_list 2 "error: --list: 'solvers' is not a listing" -- --list solvers
+check unknown_game 2 "error: game.type: unknown game 'bradly_terry' \(did you mean 'bradley_terry'\?\)" -- --game bradly_terry
+check unknown_param 2 "error: game.scael: unknown parameter 'scael' \(did you mean 'scale'\?\)" -- --game 'bradley_terry(scael=2)'
+check out_of_range 2 "error: game.n: '1' is out of range, expected integer in \[2, 100000\]" -- --game 'random_uniform(n=1)'
+check negative_beta 2 "error: --beta: -0.1 is not allowed, expected a finite number > 0" -- --beta -0.1
+check zero_beta 2 "error: --beta: 0 is not allowed" -- --beta 0
+check non_numeric_beta 2 "error: .*beta" -- --beta abc
+check unknown_flag 2 "error: .*unrecognised option '--bogus'" -- --bogus
+check missing_file 2 "error: $tmp/none.csv: game.path: cannot open the file" -- --game "matrix(path=$tmp/none.csv)"
+check not_skew 2 "error: game: P\[0\]\[1\] \+ P\[1\]\[0\] = 0.2 \+ 0.7 = 0.8999999999999999, expected P \+ P\^T = 1" -- --game "matrix(path=$tmp/bad.csv)"
+check non_numeric_csv 2 "error: $tmp/nan.csv:1:5: game.path: 'x' is not a number" -- --game "matrix(path=$tmp/nan.csv)"
+check bad_spec 2 "error: spec 'rps3\(x=0.9': missing '\)'" -- --game 'rps3(x=0.9'
+
+echo "$pass passed, $failures failed"
+[[ $failures -eq 0 ]]

@@ -1,0 +1,190 @@
+// Properties every registered game generator and reference policy must have. The suites iterate
+// over the registries, so a newly registered entry is tested the moment it is listed.
+#include <gtest/gtest.h>
+
+#include "nlhf/generators.h"
+#include "nlhf/spec.h"
+#include "test_util.h"
+
+namespace nlhf {
+namespace {
+
+// Parameters a generator cannot default (the matrix generator needs a file).
+GivenParams ExtraParams(const std::string& name, const testing::TempDir& dir) {
+  if (name == "matrix")
+    return {{"path", dir.File("P.csv", "0.5,0.3,0.9\n0.7,0.5,0.2\n0.1,0.8,0.5\n")}};
+  return {};
+}
+
+bool HasParam(const std::vector<ParamSpec>& specs, const std::string& name) {
+  for (const ParamSpec& s : specs)
+    if (s.name == name) return true;
+  return false;
+}
+
+std::vector<std::string> GameNames() { return GameRegistry().Names(); }
+
+// Generators that draw random numbers (they have a `seed` parameter).
+std::vector<std::string> SeededGameNames() {
+  std::vector<std::string> out;
+  for (const auto& e : GameRegistry().entries())
+    if (HasParam(e.params, "seed")) out.push_back(e.name);
+  return out;
+}
+
+class GeneratorProperties : public ::testing::TestWithParam<std::string> {
+ protected:
+  testing::TempDir dir_;
+  const RegistryEntry<GameFactory>& entry() const { return GameRegistry().Find(GetParam(), "game.type"); }
+  // Parameter sets to try: each size (odd, so cyclic accepts them) if the entry has n.
+  std::vector<GivenParams> Variants() const {
+    std::vector<GivenParams> out;
+    const GivenParams extra = ExtraParams(GetParam(), dir_);
+    if (!HasParam(entry().params, "n")) return {extra};
+    for (std::int64_t n : {3, 7, 25}) {
+      GivenParams g = extra;
+      g.emplace_back("n", n);
+      out.push_back(g);
+    }
+    return out;
+  }
+};
+
+TEST_P(GeneratorProperties, SatisfiesTheGameInvariants) {
+  for (const GivenParams& given : Variants()) {
+    for (std::uint64_t seed : {0u, 1u, 17u}) {
+      const BuiltMatrix m = MakePreferenceMatrix(GetParam(), given, seed);  // validates
+      const Eigen::MatrixXd& P = m.P;
+      EXPECT_LE((P + P.transpose()).array().abs().maxCoeff(), 2.0);
+      EXPECT_LE(((P + P.transpose()).array() - 1.0).abs().maxCoeff(), 1e-12);
+      for (Eigen::Index i = 0; i < P.rows(); ++i) EXPECT_EQ(P(i, i), 0.5);
+      EXPECT_GE(P.minCoeff(), 0.0);
+      EXPECT_LE(P.maxCoeff(), 1.0);
+      EXPECT_TRUE(P.allFinite());
+    }
+  }
+}
+
+TEST_P(GeneratorProperties, SameSeedGivesTheSameMatrix) {
+  for (const GivenParams& given : Variants()) {
+    const BuiltMatrix a = MakePreferenceMatrix(GetParam(), given, 5);
+    const BuiltMatrix b = MakePreferenceMatrix(GetParam(), given, 5);
+    EXPECT_EQ(a.P, b.P);
+    EXPECT_EQ(a.spec, b.spec);
+  }
+}
+
+class SeededGeneratorProperties : public GeneratorProperties {};
+
+TEST_P(SeededGeneratorProperties, DifferentSeedsGiveDifferentMatrices) {
+  for (const GivenParams& given : Variants()) {
+    const BuiltMatrix a = MakePreferenceMatrix(GetParam(), given, 1);
+    const BuiltMatrix b = MakePreferenceMatrix(GetParam(), given, 2);
+    if (a.P.rows() >= 7) {
+      EXPECT_NE(a.P, b.P) << a.spec;
+    }
+    EXPECT_NE(a.spec, b.spec);
+  }
+}
+
+TEST_P(SeededGeneratorProperties, SeedInTheSpecOverridesTheRunSeed) {
+  GivenParams given = Variants().back();
+  given.emplace_back("seed", std::int64_t{3});
+  EXPECT_EQ(MakePreferenceMatrix(GetParam(), given, 100).P, MakePreferenceMatrix(GetParam(), given, 200).P);
+}
+
+TEST_P(GeneratorProperties, CanonicalSpecRoundTrips) {
+  for (const GivenParams& given : Variants()) {
+    const BuiltMatrix a = MakePreferenceMatrix(GetParam(), given, 9);
+    // Rebuilding from the canonical spec string with another run seed gives the same game.
+    const SpecCall call = ParseSpec(a.spec);
+    EXPECT_EQ(call.name, GetParam());
+    EXPECT_EQ(call.args.size(), entry().params.size());  // every parameter is written out
+    const BuiltMatrix b = MakePreferenceMatrix(call.name, ParseGivenParams(entry().params, call.args, "game"), 12345);
+    EXPECT_EQ(a.P, b.P);
+    EXPECT_EQ(a.spec, b.spec);
+  }
+}
+
+TEST_P(GeneratorProperties, HasDocumentedParameters) {
+  EXPECT_FALSE(entry().doc.empty());
+  for (const ParamSpec& p : entry().params) {
+    EXPECT_FALSE(p.doc.empty()) << p.name;
+    EXPECT_FALSE(p.AllowedText().empty()) << p.name;
+    if (p.default_value) {
+      EXPECT_NO_THROW(CheckParamValue(p, *p.default_value, p.name)) << p.name;
+    }
+  }
+}
+
+TEST_P(GeneratorProperties, RejectsUnknownParameters) {
+  GivenParams given = ExtraParams(GetParam(), dir_);
+  given.emplace_back("no_such_param", 1.0);
+  testing::ExpectInputError([&] { MakePreferenceMatrix(GetParam(), given, 0); },
+                            {"game.no_such_param", "unknown parameter"});
+}
+
+INSTANTIATE_TEST_SUITE_P(AllGenerators, GeneratorProperties, ::testing::ValuesIn(GameNames()),
+                         [](const auto& test_info) { return test_info.param; });
+INSTANTIATE_TEST_SUITE_P(SeededGenerators, SeededGeneratorProperties,
+                         ::testing::ValuesIn(SeededGameNames()),
+                         [](const auto& test_info) { return test_info.param; });
+
+class ReferenceProperties : public ::testing::TestWithParam<std::string> {
+ protected:
+  testing::TempDir dir_;
+  GivenParams Extra(Eigen::Index n) const {
+    if (GetParam() != "file") return {};
+    std::string text;
+    for (Eigen::Index y = 0; y < n; ++y) text += y + 1 < n ? "0.125\n" : "";
+    text += std::to_string(1.0 - 0.125 * static_cast<double>(n - 1)) + "\n";
+    return {{"path", dir_.File("mu.csv", text)}};
+  }
+};
+
+TEST_P(ReferenceProperties, IsAStrictlyPositiveDistributionAndReproducible) {
+  for (Eigen::Index n : {2, 5}) {
+    const BuiltReference a = MakeReference(GetParam(), Extra(n), n, 4);
+    EXPECT_EQ(a.mu.size(), n);
+    EXPECT_GT(a.mu.minCoeff(), 0.0);
+    EXPECT_NEAR(a.mu.sum(), 1.0, 1e-12);
+    EXPECT_EQ(a.mu, MakeReference(GetParam(), Extra(n), n, 4).mu);
+    const SpecCall call = ParseSpec(a.spec);
+    EXPECT_EQ(call.name, GetParam());
+  }
+}
+
+TEST_P(ReferenceProperties, RejectsUnknownParameters) {
+  GivenParams given = Extra(3);
+  given.emplace_back("bogus", 1.0);
+  testing::ExpectInputError([&] { MakeReference(GetParam(), given, 3, 0); }, {"reference.bogus"});
+}
+
+INSTANTIATE_TEST_SUITE_P(AllReferences, ReferenceProperties,
+                         ::testing::ValuesIn(ReferenceRegistry().Names()),
+                         [](const auto& test_info) { return test_info.param; });
+
+TEST(Registries, UnknownNamesListTheValidOnes) {
+  testing::ExpectInputError([] { MakeGame("bradly_terry", "uniform", 0); },
+                            {"game.type", "unknown game 'bradly_terry'", "did you mean 'bradley_terry'",
+                             "random_uniform"});
+  testing::ExpectInputError([] { MakeGame("rps3", "unifrom", 0); },
+                            {"reference.type", "did you mean 'uniform'"});
+}
+
+TEST(Registries, CrossParameterChecksNameTheKey) {
+  testing::ExpectInputError([] { MakeGame("bradley_terry(n=3,ratings=[1,2])", "uniform", 0); },
+                            {"game.ratings", "has 2 values but n = 3"});
+  testing::ExpectInputError([] { MakeGame("cyclic(n=4)", "uniform", 0); }, {"game.n", "odd"});
+  testing::ExpectInputError([] { MakeGame("rps3(x=0.3)", "uniform", 0); }, {"game.x", "(0.5, 1]"});
+}
+
+TEST(Registries, FileReferenceMustMatchTheGameSize) {
+  testing::TempDir dir;
+  const std::string mu = dir.File("mu.csv", "0.5\n0.5\n");
+  testing::ExpectInputError([&] { MakeGame("rps3", "file(path=" + mu + ")", 0); },
+                            {"reference", "mu has 2 entries", "3 actions"});
+}
+
+}  // namespace
+}  // namespace nlhf

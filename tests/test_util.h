@@ -1,0 +1,60 @@
+#pragma once
+// Helpers shared by the test executables.
+#include <gtest/gtest.h>
+
+#include <Eigen/Core>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+#include "nlhf/errors.h"
+#include "nlhf/logspace.h"
+#include "nlhf/rng.h"
+
+namespace nlhf::testing {
+
+// A fresh directory under the system temp dir, removed at destruction.
+class TempDir {
+ public:
+  TempDir() {
+    const auto base = std::filesystem::temp_directory_path();
+    for (int k = 0;; ++k) {
+      path_ = base / ("nlhf_test_" + std::to_string(::getpid()) + "_" + std::to_string(k));
+      if (std::filesystem::create_directory(path_)) break;
+    }
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string File(const std::string& name, const std::string& contents) const {
+    const auto p = path_ / name;
+    std::ofstream(p) << contents;
+    return p.string();
+  }
+  std::string Path(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Normalized logits of a random policy: Gaussian logits with the given spread (large spreads
+// give nearly pure policies).
+inline Eigen::VectorXd RandomLogits(Eigen::Index n, Rng& rng, double spread) {
+  Eigen::VectorXd x(n);
+  for (Eigen::Index i = 0; i < n; ++i) x[i] = spread * rng.Normal();
+  return NormalizeLogits(x);
+}
+
+// Asserts that `fn` throws InputError whose message contains every one of `parts`.
+template <class Fn>
+void ExpectInputError(Fn&& fn, std::initializer_list<std::string> parts) {
+  try {
+    fn();
+    ADD_FAILURE() << "expected an InputError";
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    for (const std::string& part : parts)
+      EXPECT_NE(msg.find(part), std::string::npos) << "message: " << msg << "\nmissing: " << part;
+  }
+}
+
+}  // namespace nlhf::testing

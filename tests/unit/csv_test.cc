@@ -1,0 +1,69 @@
+#include "nlhf/csv.h"
+
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace nlhf {
+namespace {
+
+using testing::ExpectInputError;
+using testing::TempDir;
+
+TEST(ReadMatrixCsv, ReadsASquareMatrix) {
+  TempDir dir;
+  const std::string path = dir.File("P.csv", "0.5, 0.25\r\n0.75,0.5\n\n");
+  const Eigen::MatrixXd P = ReadMatrixCsv(path, "game.path");
+  ASSERT_EQ(P.rows(), 2);
+  EXPECT_EQ(P(0, 1), 0.25);
+  EXPECT_EQ(P(1, 0), 0.75);
+}
+
+TEST(ReadMatrixCsv, ReadsBackNumbersExactly) {
+  TempDir dir;
+  const std::string path = dir.File("P.csv", "0.5,0.1234567890123456789\n0.8765432109876543211,0.5\n");
+  EXPECT_EQ(ReadMatrixCsv(path, "k")(0, 1), 0.1234567890123456789);
+}
+
+TEST(ReadMatrixCsv, RejectsRaggedRowsNamingTheLine) {
+  TempDir dir;
+  const std::string path = dir.File("P.csv", "0.5,0.5\n0.5\n");
+  ExpectInputError([&] { ReadMatrixCsv(path, "game.path"); },
+                   {path + ":2", "game.path", "row 2 has 1 values", "square matrix"});
+}
+
+TEST(ReadMatrixCsv, RejectsNonNumericCellsNamingLineAndColumn) {
+  TempDir dir;
+  const std::string path = dir.File("P.csv", "0.5,0.5\n0.5, abc\n");
+  ExpectInputError([&] { ReadMatrixCsv(path, "game.path"); }, {path + ":2:6", "'abc' is not a number"});
+  const std::string inf = dir.File("inf.csv", "0.5,inf\n0.5,0.5\n");
+  ExpectInputError([&] { ReadMatrixCsv(inf, "k"); }, {"'inf' is not finite"});
+  const std::string empty_cell = dir.File("e.csv", "0.5,\n0.5,0.5\n");
+  ExpectInputError([&] { ReadMatrixCsv(empty_cell, "k"); }, {":1:5", "empty cell"});
+}
+
+TEST(ReadMatrixCsv, RejectsMissingAndEmptyFiles) {
+  TempDir dir;
+  ExpectInputError([&] { ReadMatrixCsv(dir.Path("nope.csv"), "game.path"); },
+                   {"nope.csv", "game.path", "cannot open"});
+  const std::string path = dir.File("empty.csv", "\n \n");
+  ExpectInputError([&] { ReadMatrixCsv(path, "k"); }, {"no numbers"});
+}
+
+TEST(ReadMatrixCsv, RejectsBlankLinesBetweenRows) {
+  TempDir dir;
+  const std::string path = dir.File("P.csv", "0.5,0.5\n\n0.5,0.5\n");
+  ExpectInputError([&] { ReadMatrixCsv(path, "k"); }, {path + ":2:1", "empty line"});
+}
+
+TEST(ReadVectorCsv, ReadsOneNumberPerLine) {
+  TempDir dir;
+  const Eigen::VectorXd v = ReadVectorCsv(dir.File("mu.csv", "0.25\n0.75\n"), "reference.path");
+  ASSERT_EQ(v.size(), 2);
+  EXPECT_EQ(v[1], 0.75);
+  const std::string two = dir.File("two.csv", "0.25,0.75\n");
+  ExpectInputError([&] { ReadVectorCsv(two, "reference.path"); }, {two + ":1", "one number per line"});
+}
+
+}  // namespace
+}  // namespace nlhf

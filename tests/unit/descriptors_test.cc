@@ -1,0 +1,67 @@
+#include "nlhf/descriptors.h"
+
+#include <gtest/gtest.h>
+
+#include "nlhf/generators.h"
+
+namespace nlhf {
+namespace {
+
+Eigen::MatrixXd MakeP(const std::string& spec, std::uint64_t seed = 0) {
+  return MakeGame(spec, "uniform", seed).P();
+}
+
+// The definition: a triple is cyclic iff its strict majority relation is a 3-cycle.
+std::int64_t BruteForceCyclicTriples(const Eigen::MatrixXd& P) {
+  std::int64_t count = 0;
+  const Eigen::Index n = P.rows();
+  auto beats = [&](Eigen::Index a, Eigen::Index b) { return P(a, b) > 0.5; };
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = i + 1; j < n; ++j)
+      for (Eigen::Index k = j + 1; k < n; ++k)
+        if ((beats(i, j) && beats(j, k) && beats(k, i)) || (beats(j, i) && beats(k, j) && beats(i, k)))
+          ++count;
+  return count;
+}
+
+TEST(Describe, CountsCyclicTriplesLikeTheDefinition) {
+  for (const std::string spec : {"random_uniform(n=12)", "tournament(n=15,ties=0.3)", "bt_mixture(n=11)",
+                                 "disc(n=9)", "cyclic(n=7)", "bradley_terry(n=8)"}) {
+    for (std::uint64_t seed : {0u, 1u}) {
+      const Eigen::MatrixXd P = MakeP(spec, seed);
+      const GameDescriptors d = Describe(P);
+      EXPECT_EQ(d.cyclic_triples, BruteForceCyclicTriples(P)) << spec;
+      EXPECT_DOUBLE_EQ(d.cyclic_triple_fraction,
+                       static_cast<double>(d.cyclic_triples) / static_cast<double>(d.triples));
+    }
+  }
+}
+
+TEST(Describe, FindsTheCondorcetWinnerOfATransitiveGame) {
+  const GameDescriptors d = Describe(MakeP("bradley_terry(n=5,ratings=[0,3,1,2,-1])"));
+  ASSERT_TRUE(d.condorcet_winner.has_value());
+  EXPECT_EQ(*d.condorcet_winner, 1);
+  EXPECT_EQ(d.cyclic_triples, 0);
+  EXPECT_FALSE(Describe(MakeP("rps3")).condorcet_winner.has_value());
+}
+
+TEST(Describe, RockPaperScissorsIsOneCyclicTriple) {
+  const GameDescriptors d = Describe(MakeP("rps3(x=0.9,y=0.9,z=0.8)"));
+  EXPECT_EQ(d.cyclic_triples, 1);
+  EXPECT_EQ(d.triples, 1);
+  EXPECT_NEAR(d.max_abs_margin, 0.4, 1e-15);
+}
+
+// hodge's construction makes the two parts orthogonal: the ratio is kappa^2/((1-kappa)^2+kappa^2).
+TEST(Describe, HodgeRatioMatchesTheGeneratorsKnob) {
+  for (double kappa : {0.0, 0.3, 0.5, 0.8, 1.0}) {
+    const GameDescriptors d = Describe(MakeP("hodge(n=12,kappa=" + std::to_string(kappa) + ")"));
+    const double expected = kappa * kappa / ((1 - kappa) * (1 - kappa) + kappa * kappa);
+    EXPECT_NEAR(d.hodge_cyclic_ratio, expected, 1e-12) << kappa;
+  }
+  // A balanced tournament is purely cyclic: every action has the same score.
+  EXPECT_NEAR(Describe(MakeP("cyclic(n=9)")).hodge_cyclic_ratio, 1.0, 1e-14);
+}
+
+}  // namespace
+}  // namespace nlhf

@@ -1,0 +1,129 @@
+#include "nlhf/metrics.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "nlhf/equilibrium.h"
+#include "nlhf/generators.h"
+#include "test_util.h"
+
+namespace nlhf {
+namespace {
+
+// Brute-force helpers in plain probabilities, written from the definitions.
+double Kl(const Eigen::VectorXd& p, const Eigen::VectorXd& q) {
+  double s = 0.0;
+  for (Eigen::Index i = 0; i < p.size(); ++i)
+    if (p[i] > 0) s += p[i] * std::log(p[i] / q[i]);
+  return s;
+}
+
+// max over x of x^T g - beta KL(x || mu), by its maximizer x = BR ∝ mu exp(g / beta).
+Eigen::VectorXd ExplicitBestResponse(const Game& game, double beta, const Eigen::VectorXd& g) {
+  Eigen::VectorXd w = game.mu().array() * ((g.array() - g.maxCoeff()) / beta).exp();
+  return w / w.sum();
+}
+
+class MetricsTest : public ::testing::TestWithParam<double> {};
+
+TEST_P(MetricsTest, GapBetaEqualsTheExplicitDualityGap) {
+  const double beta = GetParam();
+  const Game game = MakeGame("random_uniform(n=7)", "softmax_normal", 3);
+  Rng rng(11, "metrics");
+  for (int trial = 0; trial < 20; ++trial) {
+    const Eigen::VectorXd l = testing::RandomLogits(7, rng, 1.5);
+    const PolicyPoint p = Evaluate(game, l);
+    // max_x J(x, pi) - min_y J(pi, y) with J(x, y) = x^T P y - beta KL(x||mu) + beta KL(y||mu).
+    const Eigen::VectorXd br = ExplicitBestResponse(game, beta, game.P() * p.pi);
+    auto J = [&](const Eigen::VectorXd& x, const Eigen::VectorXd& y) {
+      return x.dot(game.P() * y) - beta * Kl(x, game.mu()) + beta * Kl(y, game.mu());
+    };
+    const double explicit_gap = J(br, p.pi) - J(p.pi, br);  // min_y J(pi, y) is attained at BR too
+    EXPECT_NEAR(GapBeta(game, beta, p), explicit_gap, 1e-12);
+    // The literal log-sum-exp form of DESIGN.md.
+    const double top = p.g.maxCoeff() / beta;  // shifted, else exp(g/beta) overflows at small beta
+    const double lse = top + std::log((game.mu().array() * (p.g.array() / beta - top).exp()).sum());
+    EXPECT_NEAR(GapBeta(game, beta, p), 2 * (beta * lse + beta * Kl(p.pi, game.mu()) - 0.5), 1e-11);
+    EXPECT_NEAR(Exploitability(game, beta, p), GapBeta(game, beta, p) / 2, 1e-16);
+    // No other response does better than the best response.
+    for (int k = 0; k < 5; ++k) {
+      const Eigen::VectorXd x = Softmax(testing::RandomLogits(7, rng, 1.0));
+      EXPECT_LE(J(x, p.pi), J(br, p.pi) + 1e-14);
+    }
+  }
+}
+
+TEST_P(MetricsTest, GapBetaIsNonNegativeEvenForNearlyPurePolicies) {
+  const double beta = GetParam();
+  const Game game = MakeGame("tournament(n=9)", "zipf(s=2)", 4);
+  Rng rng(12, "metrics");
+  for (double spread : {0.01, 1.0, 10.0, 100.0}) {
+    for (int trial = 0; trial < 10; ++trial) {
+      const PolicyPoint p = Evaluate(game, testing::RandomLogits(9, rng, spread));
+      EXPECT_GE(GapBeta(game, beta, p), 0.0);
+      EXPECT_TRUE(std::isfinite(GapBeta(game, beta, p)));
+    }
+  }
+}
+
+TEST_P(MetricsTest, GapBetaVanishesAtTheEquilibriumOnly) {
+  const double beta = GetParam();
+  const Game game = MakeGame("random_uniform(n=8)", "softmax_normal", 5);
+  const Equilibrium eq = SolveEquilibrium(game, beta);
+  ASSERT_TRUE(eq.certified()) << eq.message;
+  const PolicyPoint star = Evaluate(game, eq.log_pi);
+  EXPECT_LE(GapBeta(game, beta, star), 1e-12);
+  EXPECT_LE(FpResidual(game, beta, star), 1e-9);
+  EXPECT_EQ(KlToStar(star, eq.log_pi), 0.0);
+  EXPECT_EQ(SpanToStar(star, eq.log_pi), 0.0);
+  EXPECT_GT(GapBeta(game, beta, Evaluate(game, game.log_mu())), 1e-6);
+}
+
+TEST_P(MetricsTest, DistancesToStarMatchTheirDefinitions) {
+  const double beta = GetParam();
+  const Game game = MakeGame("bt_mixture(n=6)", "uniform", 6);
+  const Equilibrium eq = SolveEquilibrium(game, beta);
+  Rng rng(13, "metrics");
+  for (int trial = 0; trial < 10; ++trial) {
+    const Eigen::VectorXd l = testing::RandomLogits(6, rng, 2.0);
+    const PolicyPoint p = Evaluate(game, l);
+    EXPECT_NEAR(KlToStar(p, eq.log_pi), Kl(eq.pi, p.pi), 1e-13);
+    EXPECT_NEAR(KlFromStar(p, eq.log_pi), Kl(p.pi, eq.pi), 1e-13);
+    const Eigen::VectorXd d = (p.pi.array().log() - eq.pi.array().log()).matrix();
+    EXPECT_NEAR(SpanToStar(p, eq.log_pi), d.maxCoeff() - d.minCoeff(), 1e-12);
+    const Eigen::VectorXd r = (p.pi.array().log() - game.mu().array().log() - p.g.array() / beta).matrix();
+    EXPECT_NEAR(FpResidual(game, beta, p), r.maxCoeff() - r.minCoeff(), 1e-9);
+    // span bounds both KLs: KL <= span (both are averages of l - l* shifted by a constant <= span).
+    EXPECT_LE(KlToStar(p, eq.log_pi), SpanToStar(p, eq.log_pi) + 1e-15);
+    EXPECT_LE(KlFromStar(p, eq.log_pi), SpanToStar(p, eq.log_pi) + 1e-15);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Betas, MetricsTest, ::testing::Values(1e-3, 0.05, 1.0));
+
+TEST(Metrics, UnregularizedGapAndBestResponseWinRate) {
+  const Game game = MakeGame("rps3(x=0.9,y=0.9,z=0.8)", "uniform", 0);
+  Eigen::VectorXd ne(3);
+  ne << 4.0 / 11, 3.0 / 11, 4.0 / 11;
+  const PolicyPoint at_ne = Evaluate(game, ne.array().log());
+  EXPECT_NEAR(Gap0(at_ne), 0.0, 1e-15);
+  EXPECT_NEAR(BrWinrate(at_ne), 0.5, 1e-15);
+  // Pure rock (a): paper (b) beats it with probability x = 0.9.
+  Eigen::VectorXd rock(3);
+  rock << 1.0 - 2e-300, 1e-300, 1e-300;
+  const PolicyPoint p = Evaluate(game, rock.array().log());
+  EXPECT_NEAR(BrWinrate(p), 0.9, 1e-12);
+  EXPECT_NEAR(Gap0(p), 0.8, 1e-12);
+  EXPECT_EQ(GapBeta(game, 0.0, p), Gap0(p));  // beta = 0 is the unregularized gap
+}
+
+TEST(Metrics, TableListsEveryColumnInOrder) {
+  std::vector<std::string> names;
+  for (const MetricInfo& m : MetricTable()) names.emplace_back(m.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"gap_beta", "exploitability", "gap_0", "br_winrate",
+                                             "kl_to_star", "kl_from_star", "span", "fp_residual"}));
+}
+
+}  // namespace
+}  // namespace nlhf

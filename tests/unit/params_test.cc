@@ -1,0 +1,104 @@
+#include "nlhf/params.h"
+
+#include <gtest/gtest.h>
+
+#include "test_util.h"
+
+namespace nlhf {
+namespace {
+
+using testing::ExpectInputError;
+
+std::vector<ParamSpec> Table() {
+  return {ParamSpec::Int("n", 10, "actions").Range(2, 100),
+          ParamSpec::Double("scale", 1.0, "scale").Above(0),
+          ParamSpec::Bool("flag", false, "a flag"),
+          ParamSpec::String("path", std::nullopt, "a file"),
+          ParamSpec::DoubleList("w", "weights").AtLeast(0),
+          ParamSpec::Int("seed", std::nullopt, "seed").AtLeast(0).DefaultDoc("run seed")};
+}
+
+TEST(ParamSpec, DescribesItsAllowedValues) {
+  const auto t = Table();
+  EXPECT_EQ(t[0].AllowedText(), "integer in [2, 100]");
+  EXPECT_EQ(t[1].AllowedText(), "number > 0");
+  EXPECT_EQ(t[2].AllowedText(), "true or false");
+  EXPECT_EQ(t[5].DefaultText(), "run seed");
+  EXPECT_EQ(t[3].DefaultText(), "required");
+}
+
+TEST(ParseParamValue, ParsesEachType) {
+  const auto t = Table();
+  EXPECT_EQ(std::get<std::int64_t>(ParseParamValue(t[0], "12", "k")), 12);
+  EXPECT_EQ(std::get<std::int64_t>(ParseParamValue(t[0], "1e1", "k")), 10);  // integral double
+  EXPECT_EQ(std::get<double>(ParseParamValue(t[1], "2.5e-3", "k")), 2.5e-3);
+  EXPECT_EQ(std::get<bool>(ParseParamValue(t[2], "true", "k")), true);
+  EXPECT_EQ(std::get<std::string>(ParseParamValue(t[3], "a/b.csv", "k")), "a/b.csv");
+  EXPECT_EQ(std::get<std::vector<double>>(ParseParamValue(t[4], "[1, 2.5,0]", "k")),
+            (std::vector<double>{1, 2.5, 0}));
+  EXPECT_TRUE(std::get<std::vector<double>>(ParseParamValue(t[4], "[]", "k")).empty());
+}
+
+TEST(ParseParamValue, RejectsBadValuesNamingKeyValueAndRange) {
+  const auto t = Table();
+  ExpectInputError([&] { ParseParamValue(t[0], "1", "game.n"); },
+                   {"game.n", "'1'", "out of range", "integer in [2, 100]"});
+  ExpectInputError([&] { ParseParamValue(t[0], "2.5", "game.n"); }, {"not an integer"});
+  ExpectInputError([&] { ParseParamValue(t[1], "abc", "game.scale"); }, {"'abc'", "not a finite number"});
+  ExpectInputError([&] { ParseParamValue(t[1], "nan", "game.scale"); }, {"not a finite number"});
+  ExpectInputError([&] { ParseParamValue(t[1], "0", "game.scale"); }, {"number > 0"});
+  ExpectInputError([&] { ParseParamValue(t[2], "yes", "f"); }, {"true or false"});
+  ExpectInputError([&] { ParseParamValue(t[4], "[1,-1]", "w"); }, {"element -1 out of range"});
+  ExpectInputError([&] { ParseParamValue(t[4], "1,2", "w"); }, {"not a list"});
+}
+
+TEST(ResolveParams, FillsDefaultsAndContextInTableOrder) {
+  const ParamMap m = ResolveParams(Table(), {{"path", std::string("x.csv")}, {"n", std::int64_t{5}}},
+                                   {{"seed", std::int64_t{9}}}, "game");
+  ASSERT_EQ(m.items().size(), 6u);
+  EXPECT_EQ(m.items()[0].first, "n");
+  EXPECT_EQ(m.Int("n"), 5);
+  EXPECT_EQ(m.Double("scale"), 1.0);
+  EXPECT_EQ(m.Int("seed"), 9);
+  EXPECT_EQ(m.String("path"), "x.csv");
+}
+
+TEST(ResolveParams, RejectsUnknownNamesWithASuggestion) {
+  ExpectInputError(
+      [] { ResolveParams(Table(), {{"scael", 1.0}, {"path", std::string("p")}}, {}, "game"); },
+      {"game.scael", "unknown parameter", "did you mean 'scale'", "valid: n, scale"});
+}
+
+TEST(ResolveParams, RejectsMissingRequiredAndDuplicates) {
+  ExpectInputError([] { ResolveParams(Table(), {}, {{"seed", std::int64_t{1}}}, "game"); },
+                   {"game.path", "is required"});
+  ExpectInputError(
+      [] {
+        ResolveParams(Table(), {{"n", std::int64_t{3}}, {"n", std::int64_t{4}}, {"path", std::string("p")}},
+                      {}, "game");
+      },
+      {"game.n", "given twice"});
+}
+
+TEST(ResolveParams, ChecksTypedValues) {
+  ExpectInputError([] { ResolveParams(Table(), {{"n", 3.5}, {"path", std::string("p")}}, {}, "g"); },
+                   {"g.n", "not an integer"});
+}
+
+TEST(FormatParamValue, RoundTripsDoublesExactly) {
+  const auto t = Table();
+  for (double x : {0.1, 1.0 / 3.0, 1e-300, 123456789.125, 2.0}) {
+    const std::string text = FormatParamValue(x);
+    EXPECT_EQ(std::get<double>(ParseParamValue(t[1], text, "k")), x) << text;
+  }
+  EXPECT_EQ(FormatParamValue(1.0), "1");
+  EXPECT_EQ(FormatParamValue(std::vector<double>{1, 0.5}), "[1,0.5]");
+}
+
+TEST(DidYouMean, SuggestsCloseNamesOnly) {
+  EXPECT_EQ(DidYouMean("bradly_terry", {"bradley_terry", "cyclic"}), "bradley_terry");
+  EXPECT_EQ(DidYouMean("zzzzzzzz", {"bradley_terry", "cyclic"}), "");
+}
+
+}  // namespace
+}  // namespace nlhf
