@@ -90,7 +90,7 @@ int Run(int argc, char** argv) {
              d.cyclic_triples, d.triples, d.cyclic_triple_fraction,
              d.condorcet_winner ? std::to_string(*d.condorcet_winner) : std::string("none"),
              d.max_abs_margin, d.hodge_cyclic_ratio);
-  fmt::print("equilibrium: {} in {:.3f} s\n", eq.message, seconds);
+  fmt::print("equilibrium: {} in {:.3g} s\n", eq.message, seconds);
 
   const nlhf::PolicyPoint p = nlhf::Evaluate(game, eq.log_pi);
   fmt::print("at pi*: gap_beta {:.3e}  gap_0 {:.6f}  br_winrate {:.6f}  KL(pi*||mu) {:.6f}\n",

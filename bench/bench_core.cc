@@ -1,0 +1,78 @@
+// Core library benchmarks: one P pi (an oracle call), evaluating a policy (P pi plus exp), each
+// metric on an evaluated policy, and the certified equilibrium. scripts/bench-core.sh runs this
+// and prints the ratios recorded in the README.
+#include <benchmark/benchmark.h>
+
+#include <map>
+
+#include "nlhf/equilibrium.h"
+#include "nlhf/generators.h"
+#include "nlhf/logspace.h"
+#include "nlhf/metrics.h"
+#include "nlhf/rng.h"
+
+namespace {
+
+// Games are cached: building a 4000 x 4000 game takes longer than the code being measured.
+const nlhf::Game& CachedGame(Eigen::Index n) {
+  static std::map<Eigen::Index, nlhf::Game> cache;
+  auto it = cache.find(n);
+  if (it == cache.end()) {
+    it = cache.emplace(n, nlhf::MakeGame("random_uniform(n=" + std::to_string(n) + ")", "softmax_normal", 0))
+             .first;
+  }
+  return it->second;
+}
+
+Eigen::VectorXd SomeLogits(Eigen::Index n) {
+  nlhf::Rng rng(1, "bench");
+  Eigen::VectorXd x(n);
+  for (Eigen::Index i = 0; i < n; ++i) x[i] = rng.Normal();
+  return nlhf::NormalizeLogits(x);
+}
+
+void BM_PayoffMatVec(benchmark::State& state) {
+  const nlhf::Game& game = CachedGame(state.range(0));
+  const Eigen::VectorXd pi = SomeLogits(game.n()).array().exp();
+  Eigen::VectorXd g(game.n());
+  for (auto _ : state) {
+    g.noalias() = game.P() * pi;
+    benchmark::DoNotOptimize(g.data());
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(BM_PayoffMatVec)->Arg(10)->Arg(100)->Arg(1000)->Arg(4000);
+
+void BM_Evaluate(benchmark::State& state) {
+  const nlhf::Game& game = CachedGame(state.range(0));
+  const Eigen::VectorXd l = SomeLogits(game.n());
+  for (auto _ : state) benchmark::DoNotOptimize(nlhf::Evaluate(game, l));
+}
+BENCHMARK(BM_Evaluate)->Arg(10)->Arg(100)->Arg(1000)->Arg(4000);
+
+// One metric on an evaluated policy (the shared P pi excluded: see BM_Evaluate).
+void BM_Metric(benchmark::State& state) {
+  const nlhf::Game& game = CachedGame(state.range(0));
+  const nlhf::MetricInfo& info = nlhf::MetricTable()[static_cast<size_t>(state.range(1))];
+  const double beta = 0.01;
+  const nlhf::PolicyPoint p = nlhf::Evaluate(game, SomeLogits(game.n()));
+  const Eigen::VectorXd star = SomeLogits(game.n()).reverse();
+  state.SetLabel(std::string(info.name));
+  for (auto _ : state) benchmark::DoNotOptimize(nlhf::ComputeMetric(info.id, game, beta, p, star));
+}
+BENCHMARK(BM_Metric)->ArgsProduct({{10, 100, 1000, 4000}, benchmark::CreateDenseRange(0, 7, 1)});
+
+void BM_Equilibrium(benchmark::State& state) {
+  const nlhf::Game& game = CachedGame(state.range(0));
+  const double beta = 0.01;
+  for (auto _ : state) {
+    const nlhf::Equilibrium eq = nlhf::SolveEquilibrium(game, beta);
+    if (!eq.certified()) state.SkipWithError(eq.message.c_str());
+    benchmark::DoNotOptimize(eq.log_pi.data());
+  }
+}
+BENCHMARK(BM_Equilibrium)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
