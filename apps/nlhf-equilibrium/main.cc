@@ -101,10 +101,10 @@ int Run(int argc, char** argv) {
   for (Eigen::Index y = 0; y < game.n(); ++y) order[static_cast<size_t>(y)] = y;
   std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return eq.pi[a] > eq.pi[b]; });
   const size_t shown = top == 0 ? order.size() : std::min(order.size(), static_cast<size_t>(top));
-  fmt::print("\n{:>8}  {:>14}  {:>14}\n", "action", "pi*", "mu");
+  fmt::print("\n{:>8}  {:>16}  {:>16}\n", "action", "pi*", "mu");
   for (size_t k = 0; k < shown; ++k) {
     const Eigen::Index y = order[k];
-    fmt::print("{:>8}  {:>14.10f}  {:>14.10f}\n", y, eq.pi[y], game.mu()[y]);
+    fmt::print("{:>8}  {:>16.10g}  {:>16.10g}\n", y, eq.pi[y], game.mu()[y]);
   }
   if (shown < order.size()) fmt::print("{:>8}  ({} more; --top 0 shows all)\n", "...", order.size() - shown);
   return eq.certified() ? 0 : 1;
