@@ -92,6 +92,12 @@ int Run(int argc, char** argv) {
              d.max_abs_margin, d.hodge_cyclic_ratio);
   fmt::print("equilibrium: {} in {:.3g} s\n", eq.message, seconds);
 
+  if (eq.stability) {
+    const nlhf::StabilityLimits& s = *eq.stability;
+    fmt::print("rho = {:.6g} (spectral radius of A D(pi*)); stable steps: nash_mp eta < {:.4g}, egpo eta < {:.4g}, "
+               "omd eta < {:.4g} (best {:.4g}), mmd eta < {:.4g} (best {:.4g})\n",
+               s.rho, s.nash_mp_eta, s.egpo_eta, s.omd_eta, s.omd_best_eta, s.mmd_eta, s.mmd_best_eta);
+  }
   const nlhf::PolicyPoint p = nlhf::Evaluate(game, eq.log_pi);
   fmt::print("at pi*: gap_beta {:.3e}  gap_0 {:.6f}  br_winrate {:.6f}  KL(pi*||mu) {:.6f}\n",
              eq.certificate, nlhf::Gap0(p), nlhf::BrWinrate(p),

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <Eigen/Eigenvalues>
 #include <Eigen/LU>
 #include <algorithm>
 #include <cmath>
@@ -195,6 +196,7 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
   eq.pi = l.array().exp();
   if (eq.certificate <= options.certify_tolerance) {
     eq.status = EquilibriumStatus::kCertified;
+    if (options.stability) eq.stability = ComputeStabilityLimits(beta, SpectralRadius(game, eq.pi));
     eq.message = fmt::format("gap_beta {:.3g} <= {:.3g} ({}: {} Newton iterations in {} stages, {} "
                              "Nash-MP iterations)",
                              eq.certificate, options.certify_tolerance, eq.method, eq.newton_iterations,
@@ -207,6 +209,44 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
                              eq.fallback_iterations);
   }
   return eq;
+}
+
+double SpectralRadius(const Game& game, const Eigen::VectorXd& pi) {
+  const Eigen::VectorXd u = pi.array().sqrt();
+  Eigen::MatrixXd K = u.asDiagonal() * (game.P().array() - 0.5).matrix() * u.asDiagonal();
+  // Q K Q with Q = I - u u^T, applied as two rank-one corrections.
+  const Eigen::VectorXd Ku = K * u;
+  const Eigen::RowVectorXd uK = u.transpose() * K;
+  const double uKu = u.dot(Ku);
+  K -= Ku * u.transpose();
+  K -= u * uK;
+  K += uKu * (u * u.transpose());
+  // S = QKQ is skew-symmetric: its eigenvalues are +-i sigma and -S^2 = S^T S is symmetric PSD.
+  const Eigen::MatrixXd StS = K.transpose() * K;
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(StS, Eigen::EigenvaluesOnly);
+  return std::sqrt(std::max(0.0, eig.eigenvalues().maxCoeff()));
+}
+
+StabilityLimits ComputeStabilityLimits(double beta, double rho) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double b2 = beta * beta, r2 = rho * rho;
+  StabilityLimits s;
+  s.rho = rho;
+  s.nash_mp_eta = rho < beta ? inf : beta / rho;
+  s.egpo_eta = 1.0 / (beta + rho);
+  s.omd_eta = std::min(2.0 * beta / (b2 + r2), 1.0 / beta);
+  s.omd_best_eta = beta / (b2 + r2);
+  s.mmd_eta = r2 <= b2 ? inf : 2.0 * beta / (r2 - b2);
+  s.mmd_best_eta = r2 > 0.0 ? beta / r2 : inf;
+  return s;
+}
+
+Eigen::VectorXd BiasedLimitLogits(const Game& game, double beta, double c,
+                                  const EquilibriumOptions& options) {
+  NLHF_CHECK(c >= 0.0 && c < 1.0, "mixture weight outside [0, 1)");
+  const Equilibrium shifted = SolveEquilibrium(game, beta / (1.0 - c), options);
+  NLHF_CHECK(shifted.certified(), "the shifted equilibrium was not certified: " + shifted.message);
+  return BestResponseLogits(game, beta, game.Payoff(shifted.pi));
 }
 
 }  // namespace nlhf

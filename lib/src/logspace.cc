@@ -17,6 +17,12 @@ Eigen::VectorXd NormalizeLogits(const Eigen::VectorXd& x) {
   return x.array() - LogSumExp(x);
 }
 
+void NormalizeLogitsInPlace(Eigen::VectorXd& l) {
+  const double top = l.maxCoeff();
+  if (!std::isfinite(top)) return;  // a non-finite iterate is left for the driver to detect
+  l.array() -= top + std::log((l.array() - top).exp().sum());
+}
+
 Eigen::VectorXd Softmax(const Eigen::VectorXd& x) {
   return NormalizeLogits(x).array().exp();
 }

@@ -98,8 +98,22 @@ ParamSpec&& ParamSpec::DefaultDoc(std::string d) && {
   default_doc = std::move(d);
   return std::move(*this);
 }
+ParamSpec&& ParamSpec::Optional(std::string d) && {
+  optional = true;
+  default_doc = std::move(d);
+  return std::move(*this);
+}
+ParamSpec&& ParamSpec::AllowAuto() && {
+  auto_allowed = true;
+  return std::move(*this);
+}
 
 std::string ParamSpec::AllowedText() const {
+  std::string text = AllowedTextWithoutAuto();
+  return auto_allowed ? text + " or auto" : text;
+}
+
+std::string ParamSpec::AllowedTextWithoutAuto() const {
   std::string what;
   switch (type) {
     case ParamType::kInt: what = "integer"; break;
@@ -143,6 +157,10 @@ bool ParamMap::Has(std::string_view name) const {
   return std::any_of(items_.begin(), items_.end(), [&](const auto& kv) { return kv.first == name; });
 }
 
+bool ParamMap::IsAuto(std::string_view name) const {
+  return Has(name) && std::holds_alternative<AutoValue>(Get(name));
+}
+
 const ParamValue& ParamMap::Get(std::string_view name) const {
   for (const auto& [k, v] : items_)
     if (k == name) return v;
@@ -180,6 +198,7 @@ std::string FormatParamValue(const ParamValue& value) {
     std::string operator()(const std::vector<double>& v) const {
       return fmt::format("[{}]", fmt::join(v, ","));
     }
+    std::string operator()(const AutoValue&) const { return "auto"; }
   };
   return std::visit(Visitor{}, value);
 }
@@ -230,6 +249,10 @@ bool InRange(const ParamSpec& spec, double x) {
 
 void CheckParamValue(const ParamSpec& spec, const ParamValue& value, const std::string& key) {
   const std::string shown = "'" + FormatParamValue(value) + "'";
+  if (std::holds_alternative<AutoValue>(value)) {
+    if (!spec.auto_allowed) Reject(spec, shown, key, "is not available here");
+    return;
+  }
   switch (spec.type) {
     case ParamType::kInt: {
       const auto* v = std::get_if<std::int64_t>(&value);
@@ -268,6 +291,10 @@ void CheckParamValue(const ParamSpec& spec, const ParamValue& value, const std::
 
 ParamValue ParseParamValue(const ParamSpec& spec, std::string_view raw, const std::string& key) {
   const std::string shown = "'" + std::string(raw) + "'";
+  if (Trim(raw) == "auto") {
+    if (spec.auto_allowed) return AutoValue{};
+    Reject(spec, shown, key, "is not available for this parameter");
+  }
   ParamValue value;
   switch (spec.type) {
     case ParamType::kInt: {
@@ -348,6 +375,8 @@ ParamMap ResolveParams(const std::vector<ParamSpec>& specs,
     } else if (auto c = context.find(s.name); c != context.end()) {
       CheckParamValue(s, c->second, key_of(s.name));
       out.Set(s.name, c->second);
+    } else if (s.optional) {
+      // Left out: the owner computes it (and reports the value it used).
     } else {
       throw InputError(key_of(s.name), "is required, expected " + s.AllowedText());
     }

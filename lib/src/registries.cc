@@ -1,9 +1,10 @@
-// The explicit lists of builtin generators and reference policies. To add one: write
+// The explicit lists of builtin generators, reference policies and solvers. To add one: write
 // lib/src/games/<name>.cc (citation and construction at the top, an entry function returning its
 // name, doc, parameter table and factory), declare it in games/games.h and list it here. The
 // property tests in tests/properties/ then cover it automatically.
 #include "games/games.h"
 #include "references/references.h"
+#include "solvers/solver_base.h"
 
 namespace nlhf {
 
@@ -32,6 +33,23 @@ const Registry<ReferenceFactory>& ReferenceRegistry() {
                        references::ZipfEntry(),
                        references::FileEntry(),
                    });
+  return registry;
+}
+
+const Registry<SolverFactory>& SolverRegistry() {
+  static const Registry<SolverFactory> registry(
+      "solver", {
+                    solvers::NashMpEntry(),
+                    solvers::ProxEntry(),
+                    solvers::EgpoEntry(),
+                    solvers::OmdEntry(),
+                    solvers::MmdEntry(),
+                    solvers::NashMdEntry(),
+                    solvers::OnlineIpo2Entry(),
+                    solvers::NashMdPgEntry(),
+                    solvers::MwuEntry(),
+                    solvers::OmwuEntry(),
+                });
   return registry;
 }
 

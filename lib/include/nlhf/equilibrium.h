@@ -8,11 +8,25 @@
 // falls back to Nash Mirror Prox run to machine precision. The answer is certified by
 // gap_beta(pi*) <= tolerance; when that fails the status says so. Never a silent wrong answer.
 #include <Eigen/Core>
+#include <optional>
 #include <string>
 
 #include "nlhf/game.h"
 
 namespace nlhf {
+
+// Stability limits of the step of each method at a game with spectral radius rho (DESIGN.md
+// section 2), each in that method's own step convention; +inf where every step is stable.
+struct StabilityLimits {
+  double rho = 0.0;
+  double nash_mp_eta = 0.0;  // ~ beta / rho (any eta if rho < beta)
+  double egpo_eta = 0.0;     // ~ 1 / (beta + rho)
+  double omd_eta = 0.0;      // 2 beta / (beta^2 + rho^2), and eta beta <= 1
+  double omd_best_eta = 0.0; // beta / (beta^2 + rho^2), KL factor rho^2 / (beta^2 + rho^2)
+  double mmd_eta = 0.0;      // 2 beta / (rho^2 - beta^2) (any eta if rho <= beta)
+  double mmd_best_eta = 0.0; // beta / rho^2
+};
+StabilityLimits ComputeStabilityLimits(double beta, double rho);
 
 struct EquilibriumOptions {
   // The certificate gap_beta(pi*) must not exceed this.
@@ -23,6 +37,8 @@ struct EquilibriumOptions {
   int max_fallback_iterations = 200000;
   // Skip Newton (for tests of the fallback path).
   bool newton = true;
+  // Also compute rho and the stability limits (O(n^3), like the solve itself).
+  bool stability = true;
 };
 
 enum class EquilibriumStatus {
@@ -41,11 +57,28 @@ struct Equilibrium {
   int fallback_iterations = 0;
   std::string method;   // "newton", "newton+nash_mp" or "nash_mp"
   std::string message;  // evidence, e.g. "gap_beta 3.1e-17 <= 1e-12 after 14 Newton iterations"
+  // rho = spectral radius of A D(pi*) and each method's stability limit at this game
+  // (options.stability and certified only).
+  std::optional<StabilityLimits> stability;
   bool certified() const { return status == EquilibriumStatus::kCertified; }
 };
 
 // Throws InputError if beta is not a finite number > 0 (the beta = 0 equilibrium is a linear
 // program, which this function does not solve).
 Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOptions& options = {});
+
+// rho: the spectral radius of A D with A = P - 1/2 and D = diag(pi) - pi pi^T, the number that
+// governs every method's stability and speed near pi (DESIGN.md section 2). Its eigenvalues are
+// +-i lambda; rho = ||Q K Q||_2 with K = diag(sqrt pi) A diag(sqrt pi), Q = I - sqrt(pi) sqrt(pi)^T
+// (the same nonzero eigenvalues, by cyclic similarity). O(n^3). Always rho <= max|A| <= 1/2.
+double SpectralRadius(const Game& game, const Eigen::VectorXd& pi);
+
+
+
+// The biased limit point BR_beta(pi*_{beta/(1-c)}) of methods that play against the mixture
+// mix_c(pi, mu) (constant-step nash_md with c = eta beta, nash_md_pg, the EGPO-anchored nash_md).
+// Normalized logits; certifies pi*_{beta/(1-c)} and throws InternalError if it cannot.
+Eigen::VectorXd BiasedLimitLogits(const Game& game, double beta, double c,
+                                  const EquilibriumOptions& options = {});
 
 }  // namespace nlhf

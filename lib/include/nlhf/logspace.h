@@ -11,6 +11,9 @@ double LogSumExp(const Eigen::VectorXd& x);
 // x - LogSumExp(x): the logits of softmax(x).
 Eigen::VectorXd NormalizeLogits(const Eigen::VectorXd& x);
 
+// l <- NormalizeLogits(l), without allocating (for solver hot paths).
+void NormalizeLogitsInPlace(Eigen::VectorXd& l);
+
 // exp(NormalizeLogits(x)).
 Eigen::VectorXd Softmax(const Eigen::VectorXd& x);
 

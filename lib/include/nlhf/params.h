@@ -17,7 +17,12 @@ namespace nlhf {
 enum class ParamType { kInt, kDouble, kBool, kString, kDoubleList };
 std::string_view ParamTypeName(ParamType type);  // "int", "double", "bool", "string", "list of double"
 
-using ParamValue = std::variant<std::int64_t, double, bool, std::string, std::vector<double>>;
+// The word `auto` for a numeric parameter that allows it (a step size chosen from the game).
+struct AutoValue {
+  bool operator==(const AutoValue&) const = default;
+};
+
+using ParamValue = std::variant<std::int64_t, double, bool, std::string, std::vector<double>, AutoValue>;
 
 struct ParamSpec {
   std::string name;
@@ -35,6 +40,10 @@ struct ParamSpec {
   // Extra constraint: returns "" when the value is fine, else what is allowed ("an odd integer").
   std::function<std::string(const ParamValue&)> check;
   std::string check_doc;  // appended to the allowed-range text, e.g. "odd"
+  // Absent is allowed: the owner computes the value (a step size whose default depends on beta).
+  bool optional = false;
+  // The word `auto` is accepted (AutoValue).
+  bool auto_allowed = false;
 
   // Builders, so the registry tables read as one line per parameter.
   static ParamSpec Int(std::string name, std::optional<std::int64_t> def, std::string doc);
@@ -48,9 +57,12 @@ struct ParamSpec {
   ParamSpec&& OpenRange(double lo, double hi) &&;  // (lo, hi)
   ParamSpec&& Check(std::function<std::string(const ParamValue&)> fn, std::string doc) &&;
   ParamSpec&& DefaultDoc(std::string doc) &&;
+  ParamSpec&& Optional(std::string default_doc) &&;  // absent allowed; --list shows default_doc
+  ParamSpec&& AllowAuto() &&;
 
   // "integer in [2, 100000]", "double in (0, 1]", "odd integer >= 3", "any string", ...
   std::string AllowedText() const;
+  std::string AllowedTextWithoutAuto() const;
   // The default as --list shows it.
   std::string DefaultText() const;
 };
@@ -60,6 +72,7 @@ class ParamMap {
  public:
   void Set(const std::string& name, ParamValue value);
   bool Has(std::string_view name) const;
+  bool IsAuto(std::string_view name) const;  // present and `auto`
   const ParamValue& Get(std::string_view name) const;  // InternalError when absent
   std::int64_t Int(std::string_view name) const;
   double Double(std::string_view name) const;

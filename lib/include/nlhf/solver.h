@@ -1,0 +1,80 @@
+#pragma once
+// The solver contract (STYLE.md): a solver owns only its update. Reset() binds it to a game and a
+// strength beta; Step() performs one iteration and says what it cost; current() is the iterate.
+// A solver never prints, never evaluates metrics, never decides when to stop: the run driver
+// (run.h) owns the loop. Step() does not allocate: every buffer is sized in Reset().
+#include <Eigen/Core>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "nlhf/game.h"
+#include "nlhf/params.h"
+#include "nlhf/registry.h"
+
+namespace nlhf {
+
+struct SolverContext {
+  const Game* game = nullptr;
+  double beta = 0.0;
+  // Initial normalized logits; empty means log mu.
+  Eigen::VectorXd init;
+  // Spectral radius of A D(pi*) (equilibrium.h); needed by `eta: auto` and stability limits.
+  std::optional<double> rho;
+};
+
+struct StepInfo {
+  std::int64_t oracle_calls = 0;  // evaluations of P pi
+  std::int64_t queries = 0;       // sampled preference labels (0 for exact solvers)
+  double step_size = 0.0;         // the step used, in the solver's own convention
+};
+
+// What a solver's iterates converge to (for tests and the run summary).
+enum class SolverTarget {
+  kPiStar,          // the regularized equilibrium pi*_beta
+  kBiased,          // BR_beta(pi*_{beta/(1-c)}) with c = BiasedMixture()
+  kUnregularized,   // a Nash equilibrium of the beta = 0 game (through the average or an outer loop)
+};
+
+class Solver {
+ public:
+  virtual ~Solver() = default;
+
+  // Binds to a game; validates parameters against beta (throws InputError naming
+  // `solvers.<name>.<param>`), resolves defaults and `auto`, sizes every buffer.
+  virtual void Reset(const SolverContext& context) = 0;
+  virtual StepInfo Step() = 0;
+  // Normalized logits of the current iterate.
+  virtual const Eigen::VectorXd& current() const = 0;
+  // Normalized logits of the average iterate, for methods that report one (mwu, omwu).
+  virtual const Eigen::VectorXd* average() const { return nullptr; }
+
+  // The parameters in effect after Reset (defaults and `auto` resolved to numbers).
+  virtual ParamMap EffectiveParams() const = 0;
+  virtual SolverTarget Target() const { return SolverTarget::kPiStar; }
+  // For kBiased: the mixture weight c of the biased limit BR_beta(pi*_{beta/(1-c)}).
+  virtual double BiasedMixture() const { return 0.0; }
+  // The largest stable step for this game (needs rho), in the solver's step convention, with the
+  // name of the step parameter; nullopt where no formula is known.
+  virtual std::optional<double> StabilityLimit() const { return std::nullopt; }
+  // A proven contraction: KL(pi* || pi_k) <= factor^k KL(pi* || pi_0); nullopt if none.
+  virtual std::optional<double> GuaranteedContraction() const { return std::nullopt; }
+};
+
+// Builds a solver from resolved parameters; `key` ("solvers[1]") prefixes its error messages.
+using SolverFactory = std::function<std::unique_ptr<Solver>(const ParamMap&, const std::string& key)>;
+const Registry<SolverFactory>& SolverRegistry();
+
+// Builds a solver from its name and typed parameters (unknown names and values are rejected with
+// the key path `key`, e.g. "solvers[1]"). The solver still needs Reset().
+std::unique_ptr<Solver> MakeSolver(std::string_view name, const std::vector<std::pair<std::string, ParamValue>>& given,
+                                   const std::string& key = "solver");
+// From a spec string such as "egpo(eta=1.9)".
+std::unique_ptr<Solver> MakeSolver(std::string_view spec);
+
+// The canonical spec of a solver after Reset: "nash_mp(eta=0.02)".
+std::string SolverSpec(std::string_view name, const Solver& solver);
+
+}  // namespace nlhf

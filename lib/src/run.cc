@@ -1,0 +1,205 @@
+#include "nlhf/run.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+#include "nlhf/errors.h"
+#include "nlhf/logspace.h"
+
+namespace nlhf {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+size_t Index(Metric m) { return static_cast<size_t>(m); }
+
+// Iterations logged with log spacing: 0 and round(10^(j/ppd)), deduplicated.
+class LogSchedule {
+ public:
+  explicit LogSchedule(const LogOptions& o) : o_(o) {}
+  bool Logs(std::int64_t it) {
+    if (it == 0) return true;
+    if (o_.spacing == LogSpacing::kLinear) return it % std::max<std::int64_t>(1, o_.every) == 0;
+    while (next_ < it) Advance();
+    return next_ == it;
+  }
+
+ private:
+  void Advance() {
+    std::int64_t candidate = next_;
+    while (candidate <= next_) {
+      ++j_;
+      candidate = static_cast<std::int64_t>(std::llround(std::pow(10.0, static_cast<double>(j_) / o_.points_per_decade)));
+    }
+    next_ = candidate;
+  }
+  LogOptions o_;
+  std::int64_t next_ = 1;  // 10^0
+  int j_ = 0;
+};
+
+}  // namespace
+
+std::string_view TerminationName(Termination t) {
+  switch (t) {
+    case Termination::kIterations: return "iterations";
+    case Termination::kOracleCalls: return "oracle_calls";
+    case Termination::kQueries: return "queries";
+    case Termination::kWallTime: return "wall_s";
+    case Termination::kTolerance: return "tolerance";
+    case Termination::kNumericalFailure: return "numerical_failure";
+  }
+  return "?";
+}
+
+MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorXd& logits,
+                             const Eigen::VectorXd& log_pi_star, const std::vector<Metric>& which) {
+  MetricValues out;
+  out.fill(kNaN);
+  const PolicyPoint p = Evaluate(game, logits);
+  for (const MetricInfo& info : MetricTable()) {
+    const bool wanted = which.empty() || std::find(which.begin(), which.end(), info.id) != which.end();
+    if (!wanted) continue;
+    if (info.needs_star && log_pi_star.size() == 0) continue;
+    if (info.id == Metric::kFpResidual && beta == 0.0) continue;
+    out[Index(info.id)] = ComputeMetric(info.id, game, beta, p, log_pi_star);
+  }
+  return out;
+}
+
+RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen::VectorXd& log_pi_star,
+                     const RunOptions& options, const std::vector<RunObserver*>& observers) {
+  using Clock = std::chrono::steady_clock;
+  const StopRules& stop = options.stop;
+  RunSummary summary;
+  LogSchedule schedule(options.log);
+  const bool have_star = log_pi_star.size() > 0;
+
+  std::vector<Metric> tol_metrics;
+  for (const auto& [m, v] : stop.tolerances) {
+    NLHF_CHECK(!(MetricTable()[Index(m)].needs_star && !have_star), "a tolerance on a metric that needs pi*");
+    tol_metrics.push_back(m);
+  }
+
+  TheoryCheck& theory = summary.theory;
+  const std::optional<double> factor = solver.GuaranteedContraction();
+  theory.applicable = options.theory_check && factor.has_value() && have_star;
+  double kl0 = 0.0, bound = 0.0;
+  if (theory.applicable) {
+    theory.factor = *factor;
+    kl0 = KlFromLogits(log_pi_star, solver.current());
+    bound = kl0;
+  }
+
+  Record record;
+  auto emit = [&](std::int64_t it) {
+    record.iteration = it;
+    record.oracle_calls = summary.oracle_calls;
+    record.queries = summary.queries;
+    record.wall_s = summary.wall_s;
+    record.metrics = EvaluateMetrics(game, beta, solver.current(), log_pi_star, options.log.metrics);
+    record.logits = &solver.current();
+    record.average = solver.average();
+    for (RunObserver* o : observers) o->OnRecord(record);
+  };
+  emit(0);
+  std::int64_t last_logged = 0;
+
+  bool warned = false;
+  std::int64_t it = 0;
+  while (true) {
+    // Budgets and caps are checked before a step would exceed them.
+    if (it >= stop.iterations) {
+      summary.termination = Termination::kIterations;
+      summary.message = fmt::format("reached {} iterations", stop.iterations);
+      break;
+    }
+    const auto t0 = Clock::now();
+    const StepInfo info = solver.Step();
+    summary.wall_s += std::chrono::duration<double>(Clock::now() - t0).count();
+    ++it;
+    summary.oracle_calls += info.oracle_calls;
+    summary.queries += info.queries;
+
+    if (!warned) {
+      if (const std::optional<double> limit = solver.StabilityLimit(); limit && info.step_size > *limit) {
+        summary.warnings.push_back(fmt::format("step {} is above this game's stability limit {:.6g} "
+                                               "(DESIGN.md section 2); the iterates may diverge",
+                                               info.step_size, *limit));
+      }
+      warned = true;
+    }
+    if (!solver.current().allFinite()) {
+      summary.termination = Termination::kNumericalFailure;
+      summary.message = fmt::format("non-finite iterate at iteration {}", it);
+      break;
+    }
+    if (theory.applicable && !theory.violated) {
+      bound *= theory.factor;
+      const double kl = KlFromLogits(log_pi_star, solver.current());
+      // Slack for rounding: KL is computed to ~1e-16 absolute.
+      if (kl > bound * (1.0 + 1e-9) + 1e-14) {
+        theory.violated = true;
+        theory.first_violation = it;
+        theory.kl = kl;
+        theory.bound = bound;
+      }
+    }
+    if (schedule.Logs(it)) {
+      emit(it);
+      last_logged = it;
+    }
+    if (!stop.tolerances.empty()) {
+      bool logged = last_logged == it;
+      for (Metric m : tol_metrics) logged = logged && !std::isnan(record.metrics[Index(m)]);
+      const MetricValues now =
+          logged ? record.metrics : EvaluateMetrics(game, beta, solver.current(), log_pi_star, tol_metrics);
+      bool all_met = true;
+      for (const auto& [m, v] : stop.tolerances) all_met = all_met && now[Index(m)] <= v;
+      if (all_met) {
+        summary.termination = Termination::kTolerance;
+        std::string evidence;
+        for (const auto& [m, v] : stop.tolerances)
+          evidence += fmt::format("{}{} {:.3g} <= {:.3g}", evidence.empty() ? "" : ", ",
+                                  MetricTable()[Index(m)].name, now[Index(m)], v);
+        summary.message = fmt::format("{} at iteration {}", evidence, it);
+        break;
+      }
+    }
+    if (stop.oracle_calls > 0 && summary.oracle_calls >= stop.oracle_calls) {
+      summary.termination = Termination::kOracleCalls;
+      summary.message = fmt::format("oracle-call budget {} reached at iteration {}", stop.oracle_calls, it);
+      break;
+    }
+    if (stop.queries > 0 && summary.queries >= stop.queries) {
+      summary.termination = Termination::kQueries;
+      summary.message = fmt::format("query budget {} reached at iteration {}", stop.queries, it);
+      break;
+    }
+    if (stop.wall_s > 0.0 && summary.wall_s >= stop.wall_s) {
+      summary.termination = Termination::kWallTime;
+      summary.message = fmt::format("wall time {} s reached at iteration {}", stop.wall_s, it);
+      break;
+    }
+  }
+  summary.iterations = it;
+  if (last_logged != it) emit(it);  // the last iteration is always logged
+  summary.final_metrics = record.metrics;
+  summary.final_logits = solver.current();
+  if (const Eigen::VectorXd* avg = solver.average())
+    summary.final_average_metrics = EvaluateMetrics(game, beta, *avg, log_pi_star, options.log.metrics);
+  if (theory.applicable) {
+    theory.message = theory.violated
+                         ? fmt::format("violated: KL(pi*||pi_k) = {:.3e} > {:.3e} = {:.6g}^k KL_0 at iteration {}",
+                                       theory.kl, theory.bound, theory.factor, theory.first_violation)
+                         : fmt::format("KL(pi*||pi_k) <= {:.6g}^k KL_0 held at all {} iterations", theory.factor, it);
+  }
+  return summary;
+}
+
+}  // namespace nlhf

@@ -1,0 +1,72 @@
+// egpo: Extragradient Preference Optimization, in the OMD step convention (eta' per half-step):
+//   l_half = (1 - eta' beta) l_k + eta' beta log mu + eta' g(pi_k)
+//   l_k+1  = (1 - eta' beta) l_k + eta' beta log mu + eta' g(pi_half)       (+ normalizer)
+// Two oracle calls per iteration. Identical to nash_mp with eta = eta' beta / (1 - eta' beta)
+// (so nash_mp(eta) = egpo(eta / (beta (1 + eta)))); the default eta' = 1/(beta + 1/2) is nash_mp's
+// 2 beta. Stable up to eta' ~ 1/(beta + rho); eta' beta < 2 is necessary.
+// References: Zhou et al., "Extragradient Preference Optimization (EGPO)", arXiv:2503.08942;
+// the same update is Cen, Wei and Chi's "PU" method (arXiv:2105.15186).
+#include "solver_base.h"
+
+namespace nlhf::solvers {
+namespace {
+
+class Egpo final : public AnchoredSolver {
+ public:
+  using AnchoredSolver::AnchoredSolver;
+
+  void Reset(const SolverContext& c) override {
+    BindGame(c);
+    const double def = 1.0 / (beta_ + 0.5);
+    eta_ = ResolveStep("eta", def, [&](double rho) {
+      const double e = NashMpAutoEta(beta_, rho);  // the same safe step, in nash_mp's convention
+      return e / (beta_ * (1.0 + e));
+    });
+    if (!(eta_ * beta_ < 2.0)) RejectParam("eta", eta_, fmt::format("gives eta*beta = {} >= 2 (always unstable)", eta_ * beta_),
+                                          fmt::format("eta < 2/beta = {}", 2.0 / beta_));
+    default_step_ = !params_.Has("eta") || eta_ == def;
+    BindAnchor();
+    half_ = Eigen::VectorXd::Zero(game_->n());
+  }
+
+  StepInfo Step() override {
+    StepInfo info{2, 0, eta_};
+    const double keep = 1.0 - eta_ * beta_, pull = eta_ * beta_;
+    EvaluateIterate();
+    half_ = keep * l_ + pull * anchor_ + eta_ * g_;
+    NormalizeLogitsInPlace(half_);
+    pi_ = half_.array().exp();
+    g_.noalias() = game_->P() * pi_;
+    l_ = keep * l_ + pull * anchor_ + eta_ * g_;
+    NormalizeLogitsInPlace(l_);
+    MaybeMoveReference(info);
+    return info;
+  }
+
+  std::optional<double> StabilityLimit() const override {
+    if (!rho_) return std::nullopt;
+    return 1.0 / (beta_ + *rho_);
+  }
+  std::optional<double> GuaranteedContraction() const override {
+    if (!default_step_ || moving()) return std::nullopt;
+    return 1.0 / (1.0 + 2.0 * beta_);  // nash_mp at 2 beta
+  }
+
+ private:
+  double eta_ = 0.0;
+  bool default_step_ = true;
+  Eigen::VectorXd half_;
+};
+
+}  // namespace
+
+SolverEntry EgpoEntry() {
+  std::vector<ParamSpec> params = {StepParam("eta", "1/(beta + 1/2)",
+                                             "OMD-convention step eta'; eta' beta < 2; auto: nash_mp's auto step", true)};
+  for (ParamSpec& p : MovingReferenceParams()) params.push_back(std::move(p));
+  return {"egpo", "extragradient (EGPO = Cen-Wei-Chi PU) in the OMD convention; = nash_mp(2beta) at its default",
+          std::move(params),
+          [](const ParamMap& p, const std::string& key) { return std::make_unique<Egpo>("egpo", p, key); }};
+}
+
+}  // namespace nlhf::solvers

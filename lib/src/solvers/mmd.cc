@@ -1,0 +1,55 @@
+// mmd: magnetic mirror descent:
+//   l_k+1 = (l_k + eta beta log mu + eta g(pi_k)) / (1 + eta beta)          (+ normalizer)
+// One oracle call per iteration. Equal to omd with eta' = eta / (1 + eta beta), and to one
+// nash_mp half-step taken as the next iterate (nash_mp's eta = mmd's eta beta). Stable iff
+// eta < 2 beta / (rho^2 - beta^2) (any eta if rho <= beta); best eta = beta / rho^2.
+// Reference: Sokota et al., "A Unified Approach to Reinforcement Learning, Quantal Response
+// Equilibria, and Two-Player Zero-Sum Games" (MMD), ICLR 2023, arXiv:2206.05825.
+#include "solver_base.h"
+
+namespace nlhf::solvers {
+namespace {
+
+class Mmd final : public AnchoredSolver {
+ public:
+  using AnchoredSolver::AnchoredSolver;
+
+  void Reset(const SolverContext& c) override {
+    BindGame(c);
+    eta_ = ResolveStep("eta", 4.0 * beta_, [&](double rho) {
+      return rho > 0.0 ? beta_ / (rho * rho) : 1e6 / beta_;  // rho = 0: any step is stable
+    });
+    BindAnchor();
+  }
+
+  StepInfo Step() override {
+    StepInfo info{1, 0, eta_};
+    EvaluateIterate();
+    l_ = (l_ + (eta_ * beta_) * anchor_ + eta_ * g_) / (1.0 + eta_ * beta_);
+    NormalizeLogitsInPlace(l_);
+    MaybeMoveReference(info);
+    return info;
+  }
+
+  std::optional<double> StabilityLimit() const override {
+    if (!rho_) return std::nullopt;
+    const double r2 = *rho_ * *rho_, b2 = beta_ * beta_;
+    return r2 <= b2 ? std::numeric_limits<double>::infinity() : 2.0 * beta_ / (r2 - b2);
+  }
+
+ private:
+  double eta_ = 0.0;
+};
+
+}  // namespace
+
+SolverEntry MmdEntry() {
+  std::vector<ParamSpec> params = {
+      StepParam("eta", "4 beta", "step; auto: the best step beta/rho^2", true)};
+  for (ParamSpec& p : MovingReferenceParams()) params.push_back(std::move(p));
+  return {"mmd", "magnetic mirror descent, one call per iteration; = omd(eta/(1+eta beta))",
+          std::move(params),
+          [](const ParamMap& p, const std::string& key) { return std::make_unique<Mmd>("mmd", p, key); }};
+}
+
+}  // namespace nlhf::solvers

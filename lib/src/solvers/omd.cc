@@ -1,0 +1,58 @@
+// omd: online mirror descent on the regularized game (= INPO / online IPO / self-play policy
+// gradient in the tabular limit):
+//   l_k+1 = (1 - eta beta) l_k + eta beta log mu + eta g(pi_k)              (+ normalizer)
+// One oracle call per iteration. Stable iff eta < 2 beta / (beta^2 + rho^2) (and eta beta <= 1);
+// the best step beta / (beta^2 + rho^2) contracts KL by rho^2 / (beta^2 + rho^2) per iteration.
+// Default 4 beta / (1 + 4 beta^2) (= mmd at 4 beta) is stable for every game (rho <= 1/2).
+// References: Zhang et al., "Iterative Nash Policy Optimization" (INPO), arXiv:2407.00617;
+// Calandriello et al., "Human Alignment of LLMs through Online Preference Optimisation",
+// arXiv:2403.08635 (online IPO).
+#include "solver_base.h"
+
+namespace nlhf::solvers {
+namespace {
+
+class Omd final : public AnchoredSolver {
+ public:
+  using AnchoredSolver::AnchoredSolver;
+
+  void Reset(const SolverContext& c) override {
+    BindGame(c);
+    eta_ = ResolveStep("eta", 4.0 * beta_ / (1.0 + 4.0 * beta_ * beta_),
+                       [&](double rho) { return beta_ / (beta_ * beta_ + rho * rho); });
+    if (eta_ * beta_ > 1.0)
+      RejectParam("eta", eta_, fmt::format("gives eta*beta = {} > 1 (the iterate would be pushed away from mu)", eta_ * beta_),
+                  fmt::format("eta <= 1/beta = {}", 1.0 / beta_));
+    BindAnchor();
+  }
+
+  StepInfo Step() override {
+    StepInfo info{1, 0, eta_};
+    EvaluateIterate();
+    l_ = (1.0 - eta_ * beta_) * l_ + (eta_ * beta_) * anchor_ + eta_ * g_;
+    NormalizeLogitsInPlace(l_);
+    MaybeMoveReference(info);
+    return info;
+  }
+
+  std::optional<double> StabilityLimit() const override {
+    if (!rho_) return std::nullopt;
+    return std::min(2.0 * beta_ / (beta_ * beta_ + *rho_ * *rho_), 1.0 / beta_);
+  }
+
+ private:
+  double eta_ = 0.0;
+};
+
+}  // namespace
+
+SolverEntry OmdEntry() {
+  std::vector<ParamSpec> params = {StepParam("eta", "4beta/(1+4beta^2)",
+                                             "step; eta beta <= 1; auto: the best step beta/(beta^2+rho^2)", true)};
+  for (ParamSpec& p : MovingReferenceParams()) params.push_back(std::move(p));
+  return {"omd", "online mirror descent (online IPO / INPO / self-play PG), one call per iteration",
+          std::move(params),
+          [](const ParamMap& p, const std::string& key) { return std::make_unique<Omd>("omd", p, key); }};
+}
+
+}  // namespace nlhf::solvers

@@ -1,0 +1,76 @@
+// prox: the exact proximal point method, the idealized form of Nash-MP. Each outer step solves
+//   l_k+1 = (l_k + eta log mu + (eta/beta) g(pi_k+1)) / (1 + eta)      (implicit)
+// i.e. pi_k+1 is the equilibrium of the subgame with strength beta (1 + 1/eta) and reference
+// ∝ pi_k^(1/(1+eta)) mu^(eta/(1+eta)). The subgame is solved by Nash-MP iterations (its default
+// step 2 beta', warm-started at pi_k) until the subgame's gap_beta falls below inner_tolerance;
+// every inner oracle call is counted. KL(pi* || pi_k) contracts by 1/(1+eta) per outer step.
+// Reference: Tiapkin et al., "Accelerating Nash Learning from Human Feedback via Mirror Prox",
+// arXiv:2505.19731 (v2).
+#include "solver_base.h"
+
+namespace nlhf::solvers {
+namespace {
+
+class Prox final : public SolverBase {
+ public:
+  using SolverBase::SolverBase;
+
+  void Reset(const SolverContext& c) override {
+    BindGame(c);
+    eta_ = ResolveStep("eta", 1.0);
+    tolerance_ = params_.Double("inner_tolerance");
+    max_inner_ = params_.Int("inner_max_iterations");
+    KeepParam("inner_tolerance");
+    KeepParam("inner_max_iterations");
+    const Eigen::Index n = game_->n();
+    sub_ref_ = half_ = br_ = Eigen::VectorXd::Zero(n);
+  }
+
+  StepInfo Step() override {
+    StepInfo info{0, 0, eta_};
+    // The subgame: reference logits sub_ref_ (normalized), strength sub_beta.
+    sub_ref_ = (l_ + eta_ * game_->log_mu()) / (1.0 + eta_);
+    NormalizeLogitsInPlace(sub_ref_);
+    const double sub_beta = beta_ * (1.0 + 1.0 / eta_);
+    const double e = 2.0 * sub_beta, a = 1.0 / (1.0 + e), b = e / sub_beta;
+    for (std::int64_t it = 0; it <= max_inner_; ++it) {
+      EvaluateIterate();
+      ++info.oracle_calls;
+      // Subgame gap: 2 beta' KL(x || BR'(x)), BR' ∝ exp(sub_ref + g / beta').
+      br_ = sub_ref_ + g_ / sub_beta;
+      NormalizeLogitsInPlace(br_);
+      double kl = 0.0;
+      for (Eigen::Index y = 0; y < l_.size(); ++y) kl += pi_[y] * BregmanPhi(l_[y] - br_[y]);
+      if (2.0 * sub_beta * kl <= tolerance_ || it == max_inner_) break;
+      half_ = a * (l_ + e * sub_ref_ + b * g_);
+      NormalizeLogitsInPlace(half_);
+      pi_ = half_.array().exp();
+      g_.noalias() = game_->P() * pi_;
+      ++info.oracle_calls;
+      l_ = a * (l_ + e * sub_ref_ + b * g_);
+      NormalizeLogitsInPlace(l_);
+    }
+    return info;
+  }
+
+  std::optional<double> GuaranteedContraction() const override { return 1.0 / (1.0 + eta_); }
+
+ private:
+  double eta_ = 1.0;
+  double tolerance_ = 0.0;
+  std::int64_t max_inner_ = 0;
+  Eigen::VectorXd sub_ref_, half_, br_;
+};
+
+}  // namespace
+
+SolverEntry ProxEntry() {
+  return {"prox", "exact proximal point (idealized Nash-MP): each step solves a subgame with inner Nash-MP",
+          {StepParam("eta", "1", "proximal step; KL contracts by 1/(1+eta) per outer step", false),
+           ParamSpec::Double("inner_tolerance", 1e-13, "stop the inner solver when the subgame's gap_beta is below this")
+               .Above(0),
+           ParamSpec::Int("inner_max_iterations", 100000, "cap on inner Nash-MP iterations per outer step").AtLeast(1)},
+          [](const ParamMap& p, const std::string& key) { return std::make_unique<Prox>("prox", p, key); }};
+}
+
+}  // namespace nlhf::solvers

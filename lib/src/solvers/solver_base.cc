@@ -1,0 +1,98 @@
+#include "solver_base.h"
+
+#include "nlhf/spec.h"
+
+namespace nlhf::solvers {
+
+void SolverBase::BindGame(const SolverContext& c) {
+  NLHF_CHECK(c.game != nullptr, "solver reset without a game");
+  game_ = c.game;
+  beta_ = c.beta;
+  rho_ = c.rho;
+  effective_ = ParamMap{};
+  const Eigen::Index n = game_->n();
+  if (c.init.size() == 0) {
+    l_ = game_->log_mu();
+  } else {
+    NLHF_CHECK(c.init.size() == n, "initial policy size differs from the game's");
+    l_ = NormalizeLogits(c.init);
+  }
+  pi_ = l_.array().exp();
+  g_ = Eigen::VectorXd::Zero(n);
+}
+
+double SolverBase::ResolveStep(const std::string& name, double default_value,
+                               const std::function<double(double)>& auto_fn) {
+  double value = default_value;
+  if (params_.IsAuto(name)) {
+    if (!auto_fn)
+      throw InputError(key_ + "." + name, fmt::format("'auto' is not available for {}, expected a number > 0", name_));
+    if (!rho_)
+      throw InputError(key_ + "." + name, "'auto' needs the spectral radius rho of the game, which is unknown here");
+    value = auto_fn(*rho_);
+  } else if (params_.Has(name)) {
+    value = params_.Double(name);
+  }
+  effective_.Set(name, value);
+  return value;
+}
+
+void SolverBase::RejectParam(const std::string& param, double value, const std::string& problem,
+                             const std::string& allowed) const {
+  throw InputError(key_ + "." + param, fmt::format("{} {}, expected {}", value, problem, allowed));
+}
+
+void SolverBase::KeepParam(const std::string& name) { effective_.Set(name, params_.Get(name)); }
+
+void AnchoredSolver::BindAnchor() {
+  anchor_ = game_->log_mu();
+  br_ = Eigen::VectorXd::Zero(game_->n());
+  every_ = params_.Int("reference_every");
+  gap_threshold_ = params_.Double("reference_gap");
+  since_move_ = 0;
+  KeepParam("reference_every");
+  KeepParam("reference_gap");
+}
+
+void AnchoredSolver::MaybeMoveReference(StepInfo& info) {
+  if (!moving()) return;
+  ++since_move_;
+  bool move = every_ > 0 && since_move_ >= every_;
+  if (!move && gap_threshold_ > 0.0) {
+    // gap_beta of the subgame anchored at anchor_: 2 beta KL(pi || BR), BR ∝ exp(anchor + g/beta).
+    EvaluateIterate();
+    ++info.oracle_calls;
+    br_ = anchor_ + g_ / beta_;
+    NormalizeLogitsInPlace(br_);
+    double kl = 0.0;
+    for (Eigen::Index y = 0; y < l_.size(); ++y) kl += pi_[y] * BregmanPhi(l_[y] - br_[y]);
+    move = 2.0 * beta_ * kl <= gap_threshold_;
+  }
+  if (move) {
+    anchor_ = l_;
+    since_move_ = 0;
+  }
+}
+
+std::vector<ParamSpec> MovingReferenceParams() {
+  return {ParamSpec::Int("reference_every", 0,
+                         "moving reference: the reference becomes the iterate every K iterations (0: off)")
+              .AtLeast(0),
+          ParamSpec::Double("reference_gap", 0.0,
+                            "moving reference: ... or when the subgame's gap_beta falls below this (0: off)")
+              .AtLeast(0)};
+}
+
+ParamSpec StepParam(const std::string& name, const std::string& default_doc, const std::string& doc,
+                    bool auto_allowed) {
+  ParamSpec p = ParamSpec::Double(name, std::nullopt, doc).Above(0).Optional(default_doc);
+  p.auto_allowed = auto_allowed;
+  return p;
+}
+
+double NashMpAutoEta(double beta, double rho) {
+  if (rho <= 0.0) return 1e6 * beta;  // rho = 0: any step is stable; take a very large one
+  return std::max(2.0 * beta, 0.5 * beta / rho);
+}
+
+}  // namespace nlhf::solvers

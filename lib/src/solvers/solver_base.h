@@ -1,0 +1,104 @@
+#pragma once
+// Internal: what every builtin solver shares: the bound game, the iterate and its buffers, step
+// resolution (defaults that depend on beta, `auto` from rho, range checks against beta) and the
+// moving-reference outer loop of the regularized solvers.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <functional>
+#include <limits>
+
+#include "nlhf/errors.h"
+#include "nlhf/logspace.h"
+#include "nlhf/solver.h"
+
+namespace nlhf::solvers {
+
+using SolverEntry = Registry<SolverFactory>::Entry;
+
+class SolverBase : public Solver {
+ public:
+  SolverBase(std::string name, ParamMap params, std::string key)
+      : name_(std::move(name)), params_(std::move(params)), key_(std::move(key)) {}
+
+  const Eigen::VectorXd& current() const override { return l_; }
+  ParamMap EffectiveParams() const override { return effective_; }
+
+ protected:
+  // Binds the game and the initial iterate, sizes pi_ and g_.
+  void BindGame(const SolverContext& c);
+  // The step parameter `name`: the given number, `default_value` when absent, or auto_fn(rho) for
+  // `auto` (an InputError when the solver has no auto rule or rho is unknown). Recorded in the
+  // effective parameters.
+  double ResolveStep(const std::string& name, double default_value,
+                     const std::function<double(double)>& auto_fn = nullptr);
+  // Throws InputError "<key>.<param>: <value> <problem>, expected <allowed>".
+  [[noreturn]] void RejectParam(const std::string& param, double value, const std::string& problem,
+                                const std::string& allowed) const;
+  // Copies the non-step parameters into the effective parameters, in table order.
+  void KeepParam(const std::string& name);
+
+  // pi_ = exp(l_), g_ = P pi_: one oracle call.
+  void EvaluateIterate() {
+    pi_ = l_.array().exp();
+    g_.noalias() = game_->P() * pi_;
+  }
+
+  std::string name_;
+  ParamMap params_;     // as given (resolved against the table)
+  ParamMap effective_;  // in effect after Reset
+  std::string key_;
+  const Game* game_ = nullptr;
+  double beta_ = 0.0;
+  std::optional<double> rho_;
+  Eigen::VectorXd l_, pi_, g_;
+};
+
+// The moving-reference outer loop (COMAL, MPO, R-NaD): the anchor of a regularized update, log mu
+// at first, becomes the current iterate every `reference_every` iterations or whenever the
+// subgame's gap_beta (measured against the current anchor; one extra oracle call) falls below
+// `reference_gap`. The iterates then approach a Nash equilibrium of the unregularized game.
+class AnchoredSolver : public SolverBase {
+ public:
+  using SolverBase::SolverBase;
+  SolverTarget Target() const override {
+    return moving() ? SolverTarget::kUnregularized : SolverTarget::kPiStar;
+  }
+
+ protected:
+  void BindAnchor();                     // after BindGame: anchor_ = log mu, schedule parameters
+  void MaybeMoveReference(StepInfo& info);  // after each step
+  bool moving() const { return every_ > 0 || gap_threshold_ > 0.0; }
+
+  Eigen::VectorXd anchor_;  // log of the reference the update is anchored at
+  Eigen::VectorXd br_;      // buffer for the subgame best response
+
+ private:
+  std::int64_t every_ = 0;
+  double gap_threshold_ = 0.0;
+  std::int64_t since_move_ = 0;
+};
+
+// The two parameter rows of the moving-reference option.
+std::vector<ParamSpec> MovingReferenceParams();
+
+// The step parameter row: `eta`, optional (its default depends on beta), `auto` when allowed.
+ParamSpec StepParam(const std::string& name, const std::string& default_doc, const std::string& doc,
+                    bool auto_allowed);
+
+// Registry entries, one per file in this folder.
+SolverEntry NashMpEntry();
+SolverEntry ProxEntry();
+SolverEntry EgpoEntry();
+SolverEntry OmdEntry();
+SolverEntry MmdEntry();
+SolverEntry NashMdEntry();
+SolverEntry OnlineIpo2Entry();
+SolverEntry NashMdPgEntry();
+SolverEntry MwuEntry();
+SolverEntry OmwuEntry();
+
+// Nash-MP's `auto` step: half its stability limit beta/rho, never below the default 2 beta.
+double NashMpAutoEta(double beta, double rho);
+
+}  // namespace nlhf::solvers

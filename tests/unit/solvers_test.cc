@@ -1,0 +1,225 @@
+// Solver identities (DESIGN.md section 2), the exact-gradient forms of the EGPO baselines, and
+// parameter validation.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include <Eigen/Eigenvalues>
+
+#include "nlhf/equilibrium.h"
+#include "nlhf/generators.h"
+#include "nlhf/solver.h"
+#include "test_util.h"
+
+namespace nlhf {
+namespace {
+
+using testing::ExpectInputError;
+
+std::unique_ptr<Solver> Started(const std::string& spec, const Game& game, double beta,
+                                const Eigen::VectorXd& init = {}) {
+  auto solver = MakeSolver(spec);
+  SolverContext c;
+  c.game = &game;
+  c.beta = beta;
+  c.init = init;
+  solver->Reset(c);
+  return solver;
+}
+
+// Runs both solvers `steps` iterations from the same start; returns max |pi_a - pi_b| over all steps.
+double MaxPolicyDifference(const std::string& a, const std::string& b, const Game& game, double beta,
+                           int steps) {
+  Rng rng(3, "identity");
+  const Eigen::VectorXd init = testing::RandomLogits(game.n(), rng, 1.0);
+  auto sa = Started(a, game, beta, init), sb = Started(b, game, beta, init);
+  double worst = 0.0;
+  for (int k = 0; k < steps; ++k) {
+    sa->Step();
+    sb->Step();
+    const Eigen::VectorXd pa = sa->current().array().exp(), pb = sb->current().array().exp();
+    worst = std::max(worst, (pa - pb).cwiseAbs().maxCoeff());
+  }
+  return worst;
+}
+
+std::string Num(double x) { return fmt::format("{}", x); }
+
+TEST(SolverIdentities, NashMpEqualsEgpoWithMappedStep) {
+  const Game game = MakeGame("random_uniform(n=12)", "softmax_normal", 1);
+  for (double beta : {0.01, 0.1, 1.0}) {
+    // Steps inside the stable range (nash_mp: eta < beta/rho, rho ~ 0.13 here); beyond it the
+    // iteration amplifies the rounding differences between the two (exactly equal) formulas.
+    for (double eta : {2 * beta, 3 * beta, 6 * beta}) {
+      const double egpo_eta = eta / (beta * (1 + eta));
+      EXPECT_LE(MaxPolicyDifference("nash_mp(eta=" + Num(eta) + ")", "egpo(eta=" + Num(egpo_eta) + ")", game, beta, 100),
+                1e-13)
+          << beta << " " << eta;
+    }
+    // The defaults are the same method: egpo's 1/(beta + 1/2) is nash_mp's 2 beta, 1 - eta' beta = 1/(1+2beta).
+    EXPECT_LE(MaxPolicyDifference("nash_mp", "egpo", game, beta, 100), 1e-13);
+    EXPECT_NEAR(1 - beta / (beta + 0.5), 1 / (1 + 2 * beta), 1e-15);
+  }
+}
+
+TEST(SolverIdentities, MmdEqualsOmdWithMappedStep) {
+  const Game game = MakeGame("bt_mixture(n=9)", "zipf", 2);
+  for (double beta : {0.01, 0.1, 1.0}) {
+    for (double eta : {4 * beta, 0.5, 3.0}) {
+      EXPECT_LE(MaxPolicyDifference("mmd(eta=" + Num(eta) + ")", "omd(eta=" + Num(eta / (1 + eta * beta)) + ")", game,
+                                    beta, 100),
+                1e-13);
+    }
+    // omd's default 4beta/(1+4beta^2) is mmd at 4 beta.
+    EXPECT_LE(MaxPolicyDifference("mmd", "omd", game, beta, 100), 1e-13);
+  }
+}
+
+// nash_md differs from omd only in playing against mix(pi, mu): with the opponent mixture weight 0
+// (anchored at the iterate), it is omd.
+TEST(SolverIdentities, NashMdAgainstThePolicyItselfIsOmd) {
+  const Game game = MakeGame("random_uniform(n=8)", "softmax_normal", 4);
+  EXPECT_LE(MaxPolicyDifference("nash_md(schedule=constant,eta=0.3,anchor=iterate,mixture=0)", "omd(eta=0.3)", game,
+                                0.1, 100),
+            1e-13);
+}
+
+// mmd is one nash_mp half-step taken as the next iterate (nash_mp's eta = mmd's eta beta).
+TEST(SolverIdentities, MmdIsANashMpHalfStep) {
+  const Game game = MakeGame("random_uniform(n=10)", "uniform", 5);
+  const double beta = 0.05, eta = 2.0;
+  Rng rng(6, "half");
+  const Eigen::VectorXd l = testing::RandomLogits(10, rng, 1.0);
+  auto mmd = Started("mmd(eta=" + Num(eta) + ")", game, beta, l);
+  mmd->Step();
+  const double e = eta * beta;  // nash_mp's step
+  const Eigen::VectorXd g = game.Payoff(l.array().exp().matrix());
+  const Eigen::VectorXd half = NormalizeLogits((l + e * game.log_mu() + (e / beta) * g) / (1 + e));
+  EXPECT_LE((mmd->current() - half).cwiseAbs().maxCoeff(), 1e-13);
+}
+
+// One online_ipo2 step is an SGD step on L(theta) = sum_{y,y'} pi_y pi_y' (h_y - h_y')^2,
+// h = log softmax(theta) - log mu - g(pi)/beta, with pi and g(pi) held at the current iterate.
+TEST(SolverGradients, OnlineIpo2StepIsSgdOnItsLoss) {
+  const Game game = MakeGame("random_uniform(n=6)", "softmax_normal", 7);
+  const double beta = 0.1, lr = 0.05;
+  Rng rng(8, "fd");
+  const Eigen::VectorXd l = testing::RandomLogits(6, rng, 1.0);
+  const Eigen::VectorXd pi = l.array().exp();
+  const Eigen::VectorXd g = game.Payoff(pi);
+  auto loss = [&](const Eigen::VectorXd& theta) {
+    const Eigen::VectorXd h = NormalizeLogits(theta) - game.log_mu() - g / beta;
+    double s = 0.0;
+    for (int y = 0; y < 6; ++y)
+      for (int z = 0; z < 6; ++z) s += pi[y] * pi[z] * (h[y] - h[z]) * (h[y] - h[z]);
+    return s;
+  };
+  Eigen::VectorXd grad(6);
+  const double eps = 1e-6;
+  for (int z = 0; z < 6; ++z) {
+    Eigen::VectorXd up = l, down = l;
+    up[z] += eps;
+    down[z] -= eps;
+    grad[z] = (loss(up) - loss(down)) / (2 * eps);
+  }
+  auto solver = Started("online_ipo2(lr=" + Num(lr) + ")", game, beta, l);
+  solver->Step();
+  Eigen::VectorXd step = solver->current() - l, expected = -lr * grad;
+  step.array() -= step.mean();  // normalization shifts by a constant
+  expected.array() -= expected.mean();
+  EXPECT_LE((step - expected).cwiseAbs().maxCoeff(), 1e-8);
+}
+
+// One nash_md_pg step is gradient ascent on J(theta) = <softmax(theta), g(nu)> - beta KL(softmax(theta) || mu),
+// nu = mix_c(pi, mu) held at the current iterate.
+TEST(SolverGradients, NashMdPgStepIsTheExactPolicyGradient) {
+  const Game game = MakeGame("random_uniform(n=6)", "softmax_normal", 9);
+  const double beta = 0.1, lr = 0.05, c = 0.2;
+  Rng rng(10, "fd");
+  const Eigen::VectorXd l = testing::RandomLogits(6, rng, 1.0);
+  const Eigen::VectorXd nu = Softmax((1 - c) * l + c * game.log_mu());
+  const Eigen::VectorXd g = game.Payoff(nu);
+  auto objective = [&](const Eigen::VectorXd& theta) {
+    const Eigen::VectorXd lt = NormalizeLogits(theta);
+    return Eigen::VectorXd(lt.array().exp()).dot(g) - beta * KlFromLogits(lt, game.log_mu());
+  };
+  Eigen::VectorXd grad(6);
+  const double eps = 1e-6;
+  for (int z = 0; z < 6; ++z) {
+    Eigen::VectorXd up = l, down = l;
+    up[z] += eps;
+    down[z] -= eps;
+    grad[z] = (objective(up) - objective(down)) / (2 * eps);
+  }
+  auto solver = Started("nash_md_pg(lr=" + Num(lr) + ",mixture=" + Num(c) + ")", game, beta, l);
+  solver->Step();
+  Eigen::VectorXd step = solver->current() - l, expected = lr * grad;
+  step.array() -= step.mean();
+  expected.array() -= expected.mean();
+  EXPECT_LE((step - expected).cwiseAbs().maxCoeff(), 1e-9);
+}
+
+TEST(SolverParams, DefaultsAndAutoResolveToNumbers) {
+  const Game game = MakeGame("random_uniform(n=10)", "softmax_normal", 0);
+  const double beta = 0.01;
+  EXPECT_EQ(SolverSpec("nash_mp", *Started("nash_mp", game, beta)), "nash_mp(eta=0.02,reference_every=0,reference_gap=0)");
+  EXPECT_EQ(Started("egpo", game, beta)->EffectiveParams().Double("eta"), 1 / (beta + 0.5));
+  EXPECT_EQ(Started("omd", game, beta)->EffectiveParams().Double("eta"), 4 * beta / (1 + 4 * beta * beta));
+  EXPECT_EQ(Started("mmd", game, beta)->EffectiveParams().Double("eta"), 4 * beta);
+  // auto: from rho.
+  const Equilibrium eq = SolveEquilibrium(game, beta);
+  const double rho = eq.stability->rho;
+  SolverContext c{&game, beta, {}, rho};
+  auto omd = MakeSolver("omd(eta=auto)");
+  omd->Reset(c);
+  EXPECT_DOUBLE_EQ(omd->EffectiveParams().Double("eta"), beta / (beta * beta + rho * rho));
+  auto mmd = MakeSolver("mmd(eta=auto)");
+  mmd->Reset(c);
+  EXPECT_DOUBLE_EQ(mmd->EffectiveParams().Double("eta"), beta / (rho * rho));
+  auto nmp = MakeSolver("nash_mp(eta=auto)");
+  nmp->Reset(c);
+  EXPECT_GE(nmp->EffectiveParams().Double("eta"), 2 * beta);  // never below the default
+  EXPECT_LT(nmp->EffectiveParams().Double("eta"), eq.stability->nash_mp_eta);
+  auto egpo = MakeSolver("egpo(eta=auto)");
+  egpo->Reset(c);
+  EXPECT_GE(egpo->EffectiveParams().Double("eta"), 1 / (beta + 0.5));
+  EXPECT_LT(egpo->EffectiveParams().Double("eta"), eq.stability->egpo_eta);
+}
+
+TEST(SolverParams, RejectsStepsWhereTheMethodIsUndefinedOrAlwaysUnstable) {
+  const Game game = MakeGame("rps3", "uniform", 0);
+  ExpectInputError([] { MakeSolver("nash_mp(eta=0)"); }, {"solver.eta", "'0' is out of range", "number > 0 or auto"});
+  ExpectInputError([] { MakeSolver("omd(eta=-1)"); }, {"solver.eta", "out of range"});
+  ExpectInputError([] { MakeSolver("mmd(eta=nan)"); }, {"solver.eta", "not a finite number"});
+  ExpectInputError([&] { Started("egpo(eta=25)", game, 0.1); }, {"solver.eta", "eta*beta = 2.5 >= 2", "eta < 2/beta = 20"});
+  ExpectInputError([&] { Started("omd(eta=11)", game, 0.1); }, {"solver.eta", "eta*beta = 1.1 > 1"});
+  ExpectInputError([&] { Started("nash_md(schedule=constant,eta=11)", game, 0.1); }, {"solver.eta", "> 1"});
+  ExpectInputError([&] { Started("nash_md(eta=1)", game, 0.1); }, {"solver.eta", "schedule is decaying"});
+  ExpectInputError([&] { Started("nash_md(mixture=0.1)", game, 0.1); }, {"solver.mixture", "anchor: iterate"});
+  ExpectInputError([] { MakeSolver("nash_md(schedule=fast)"); }, {"solver.schedule", "decaying", "constant"});
+  ExpectInputError([&] { Started("omd(eta=auto)", game, 0.1); }, {"solver.eta", "needs the spectral radius"});
+  ExpectInputError([] { MakeSolver("prox(eta=auto)"); }, {"solver.eta", "not available"});
+  ExpectInputError([] { MakeSolver("nash_mpp"); }, {"unknown solver 'nash_mpp'", "did you mean 'nash_mp'"});
+  ExpectInputError([] { MakeSolver("omd(step=1)"); }, {"solver.step", "unknown parameter", "valid: eta"});
+}
+
+TEST(SpectralRadius, MatchesTheEigenvaluesOfAD) {
+  for (const std::string spec : {"random_uniform(n=10)", "cyclic(n=7)", "bt_mixture(n=12)", "rps3"}) {
+    const Game game = MakeGame(spec, "softmax_normal", 3);
+    const Equilibrium eq = SolveEquilibrium(game, 0.05);
+    const Eigen::MatrixXd A = game.P().array() - 0.5;
+    const Eigen::MatrixXd D = Eigen::MatrixXd(eq.pi.asDiagonal()) - eq.pi * eq.pi.transpose();
+    const Eigen::EigenSolver<Eigen::MatrixXd> es(A * D);
+    const double brute = es.eigenvalues().cwiseAbs().maxCoeff();
+    ASSERT_TRUE(eq.stability.has_value());
+    EXPECT_NEAR(eq.stability->rho, brute, 1e-12) << spec;
+    EXPECT_LE(eq.stability->rho, A.cwiseAbs().maxCoeff());
+    // The eigenvalues are purely imaginary.
+    EXPECT_LE(es.eigenvalues().real().cwiseAbs().maxCoeff(), 1e-9);  // the general eigensolver's accuracy
+  }
+}
+
+}  // namespace
+}  // namespace nlhf
