@@ -2,8 +2,10 @@
 //   l_k+1 = (l_k + eta log mu + (eta/beta) g(pi_k+1)) / (1 + eta)      (implicit)
 // i.e. pi_k+1 is the equilibrium of the subgame with strength beta (1 + 1/eta) and reference
 // ∝ pi_k^(1/(1+eta)) mu^(eta/(1+eta)). The subgame is solved by Nash-MP iterations (its default
-// step 2 beta', warm-started at pi_k) until the subgame's gap_beta falls below inner_tolerance;
-// every inner oracle call is counted. KL(pi* || pi_k) contracts by 1/(1+eta) per outer step.
+// step 2 beta', warm-started at pi_k) until the subgame's gap_beta has fallen by the factor
+// inner_tolerance from its value at pi_k (a relative criterion: an absolute one would stall the
+// method once pi_k is within it of pi*); every inner oracle call is counted. KL(pi* || pi_k)
+// contracts by 1/(1+eta) per outer step.
 // Reference: Tiapkin et al., "Accelerating Nash Learning from Human Feedback via Mirror Prox",
 // arXiv:2505.19731 (v2).
 #include "solver_base.h"
@@ -33,6 +35,7 @@ class Prox final : public SolverBase {
     NormalizeLogitsInPlace(sub_ref_);
     const double sub_beta = beta_ * (1.0 + 1.0 / eta_);
     const double e = 2.0 * sub_beta, a = 1.0 / (1.0 + e), b = e / sub_beta;
+    double first_gap = -1.0, last_gap = std::numeric_limits<double>::infinity();
     for (std::int64_t it = 0; it <= max_inner_; ++it) {
       EvaluateIterate();
       ++info.oracle_calls;
@@ -41,7 +44,12 @@ class Prox final : public SolverBase {
       NormalizeLogitsInPlace(br_);
       double kl = 0.0;
       for (Eigen::Index y = 0; y < l_.size(); ++y) kl += pi_[y] * BregmanPhi(l_[y] - br_[y]);
-      if (2.0 * sub_beta * kl <= tolerance_ || it == max_inner_) break;
+      const double gap = 2.0 * sub_beta * kl;
+      if (first_gap < 0.0) first_gap = gap;
+      // Done: relative accuracy reached, exactly solved, out of iterations, or stalled at the
+      // rounding floor (gap no longer decreasing once it is negligible).
+      if (gap <= tolerance_ * first_gap || gap == 0.0 || it == max_inner_ || (gap < 1e-25 && gap >= last_gap)) break;
+      last_gap = gap;
       half_ = a * (l_ + e * sub_ref_ + b * g_);
       NormalizeLogitsInPlace(half_);
       pi_ = half_.array().exp();
@@ -67,8 +75,9 @@ class Prox final : public SolverBase {
 SolverEntry ProxEntry() {
   return {"prox", "exact proximal point (idealized Nash-MP): each step solves a subgame with inner Nash-MP",
           {StepParam("eta", "1", "proximal step; KL contracts by 1/(1+eta) per outer step", false),
-           ParamSpec::Double("inner_tolerance", 1e-13, "stop the inner solver when the subgame's gap_beta is below this")
-               .Above(0),
+           ParamSpec::Double("inner_tolerance", 1e-10,
+                             "relative: stop the inner solver when the subgame's gap_beta has fallen by this factor")
+               .OpenRange(0, 1),
            ParamSpec::Int("inner_max_iterations", 100000, "cap on inner Nash-MP iterations per outer step").AtLeast(1)},
           [](const ParamMap& p, const std::string& key) { return std::make_unique<Prox>("prox", p, key); }};
 }

@@ -1,0 +1,212 @@
+#include "nlhf/run.h"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "nlhf/equilibrium.h"
+#include "nlhf/generators.h"
+#include "test_util.h"
+
+namespace nlhf {
+namespace {
+
+class Recorder : public RunObserver {
+ public:
+  void OnRecord(const Record& r) override {
+    iterations.push_back(r.iteration);
+    gaps.push_back(r.metrics[0]);
+    calls.push_back(r.oracle_calls);
+    kl.push_back(r.metrics[static_cast<size_t>(Metric::kKlToStar)]);
+  }
+  std::vector<std::int64_t> iterations, calls;
+  std::vector<double> gaps, kl;
+};
+
+struct Rps {
+  Game game = MakeGame("rps3(x=0.9,y=0.9,z=0.8)", "uniform", 0);
+  double beta = 0.1;
+  Equilibrium eq = SolveEquilibrium(game, beta);
+  std::unique_ptr<nlhf::Solver> Start(const std::string& spec) {
+    auto s = MakeSolver(spec);
+    s->Reset(SolverContext{&game, beta, {}, eq.stability->rho});
+    return s;
+  }
+};
+
+TEST(RunSolver, LogsIterationZeroEveryKAndTheLast) {
+  Rps s;
+  auto solver = s.Start("nash_mp");
+  RunOptions o;
+  o.stop.iterations = 10;
+  o.log.every = 3;
+  Recorder rec;
+  const RunSummary r = RunSolver(*solver, s.game, s.beta, s.eq.log_pi, o, {&rec});
+  EXPECT_EQ(rec.iterations, (std::vector<std::int64_t>{0, 3, 6, 9, 10}));
+  EXPECT_EQ(r.termination, Termination::kIterations);
+  EXPECT_EQ(r.message, "reached 10 iterations");
+  EXPECT_EQ(r.iterations, 10);
+}
+
+TEST(RunSolver, LogSpacingKeepsLongRunsShort) {
+  Rps s;
+  auto solver = s.Start("omd");
+  RunOptions o;
+  o.stop.iterations = 100000;
+  o.log.spacing = LogSpacing::kLog;
+  o.log.points_per_decade = 20;
+  Recorder rec;
+  RunSolver(*solver, s.game, s.beta, s.eq.log_pi, o, {&rec});
+  EXPECT_EQ(rec.iterations.front(), 0);
+  EXPECT_EQ(rec.iterations.back(), 100000);
+  EXPECT_LE(rec.iterations.size(), 102u);  // 20 per decade over 5 decades, small ones deduplicated
+  EXPECT_GE(rec.iterations.size(), 60u);
+  for (size_t k = 1; k < rec.iterations.size(); ++k) EXPECT_LT(rec.iterations[k - 1], rec.iterations[k]);
+}
+
+TEST(RunSolver, StopsAtTheFirstIterationMeetingTheToleranceWithEvidence) {
+  Rps s;
+  auto solver = s.Start("nash_mp");
+  RunOptions o;
+  o.stop.iterations = 100000;
+  o.stop.tolerances = {{Metric::kGapBeta, 1e-12}};
+  Recorder rec;
+  const RunSummary r = RunSolver(*solver, s.game, s.beta, s.eq.log_pi, o, {&rec});
+  EXPECT_EQ(r.termination, Termination::kTolerance);
+  EXPECT_LE(r.final_metrics[0], 1e-12);
+  ASSERT_GE(rec.gaps.size(), 2u);
+  EXPECT_GT(rec.gaps[rec.gaps.size() - 2], 1e-12);  // the iteration before had not met it
+  EXPECT_NE(r.message.find(fmt::format("<= 1e-12 at iteration {}", r.iterations)), std::string::npos) << r.message;
+  EXPECT_EQ(r.message.rfind("gap_beta ", 0), 0u) << r.message;
+}
+
+TEST(RunSolver, MetricEvaluationIsNotSolverWork) {
+  Rps s;
+  for (std::int64_t every : {1, 7}) {
+    auto solver = s.Start("nash_mp");
+    RunOptions o;
+    o.stop.iterations = 50;
+    o.log.every = every;
+    Recorder rec;
+    const RunSummary r = RunSolver(*solver, s.game, s.beta, s.eq.log_pi, o, {&rec});
+    EXPECT_EQ(r.oracle_calls, 100);  // two per nash_mp iteration, whatever is logged
+    for (size_t k = 0; k < rec.iterations.size(); ++k) EXPECT_EQ(rec.calls[k], 2 * rec.iterations[k]);
+  }
+}
+
+TEST(RunSolver, StopsAtTheOracleCallBudget) {
+  Rps s;
+  auto solver = s.Start("nash_mp");
+  RunOptions o;
+  o.stop.oracle_calls = 11;
+  const RunSummary r = RunSolver(*solver, s.game, s.beta, s.eq.log_pi, o);
+  EXPECT_EQ(r.termination, Termination::kOracleCalls);
+  EXPECT_EQ(r.oracle_calls, 12);
+  EXPECT_EQ(r.iterations, 6);
+  EXPECT_EQ(r.message, "oracle-call budget 11 reached at iteration 6");
+}
+
+TEST(RunSolver, LeavesMetricsThatNeedPiStarEmptyWithoutIt) {
+  Rps s;
+  auto solver = s.Start("omd");
+  RunOptions o;
+  o.stop.iterations = 3;
+  const RunSummary r = RunSolver(*solver, s.game, s.beta, Eigen::VectorXd(), o);
+  EXPECT_TRUE(std::isnan(r.final_metrics[static_cast<size_t>(Metric::kKlToStar)]));
+  EXPECT_TRUE(std::isnan(r.final_metrics[static_cast<size_t>(Metric::kSpan)]));
+  EXPECT_FALSE(std::isnan(r.final_metrics[static_cast<size_t>(Metric::kGapBeta)]));
+  EXPECT_FALSE(r.theory.applicable);
+}
+
+// A solver that produces a NaN at its third step.
+class Breaking : public Solver {
+ public:
+  void Reset(const SolverContext& c) override { l_ = c.game->log_mu(); }
+  StepInfo Step() override {
+    if (++k_ == 3) l_[0] = std::nan("");
+    return {1, 0, 1.0};
+  }
+  const Eigen::VectorXd& current() const override { return l_; }
+  ParamMap EffectiveParams() const override { return {}; }
+
+ private:
+  Eigen::VectorXd l_;
+  int k_ = 0;
+};
+
+TEST(RunSolver, ReportsANonFiniteIterateAsANumericalFailure) {
+  Rps s;
+  Breaking b;
+  b.Reset(SolverContext{&s.game, s.beta, {}, {}});
+  RunOptions o;
+  Recorder rec;
+  const RunSummary r = RunSolver(b, s.game, s.beta, s.eq.log_pi, o, {&rec});
+  EXPECT_EQ(r.termination, Termination::kNumericalFailure);
+  EXPECT_EQ(r.message, "non-finite iterate at iteration 3");
+  EXPECT_EQ(r.iterations, 3);
+  EXPECT_EQ(rec.iterations.back(), 3);  // the failing iterate is logged too
+}
+
+TEST(RunSolver, WarnsWhenTheStepExceedsTheStabilityLimit) {
+  Rps s;
+  const double limit = s.eq.stability->omd_eta;
+  auto above = s.Start(fmt::format("omd(eta={})", std::min(1.2 * limit, 1.0 / s.beta)));
+  RunOptions o;
+  o.stop.iterations = 5;
+  const RunSummary r = RunSolver(*above, s.game, s.beta, s.eq.log_pi, o);
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_NE(r.warnings[0].find("stability limit"), std::string::npos);
+  auto safe = s.Start("omd");
+  EXPECT_TRUE(RunSolver(*safe, s.game, s.beta, s.eq.log_pi, o).warnings.empty());
+}
+
+// A solver that claims a contraction it does not have.
+class Boaster : public Solver {
+ public:
+  void Reset(const SolverContext& c) override {
+    game_ = c.game;
+    l_ = c.game->log_mu();
+  }
+  StepInfo Step() override { return {1, 0, 1.0}; }  // never moves
+  const Eigen::VectorXd& current() const override { return l_; }
+  ParamMap EffectiveParams() const override { return {}; }
+  std::optional<double> GuaranteedContraction() const override { return 0.5; }
+
+ private:
+  const Game* game_ = nullptr;
+  Eigen::VectorXd l_;
+};
+
+TEST(RunSolver, TheoryCheckReportsTheFirstViolation) {
+  Rps s;
+  Boaster b;
+  b.Reset(SolverContext{&s.game, s.beta, {}, {}});
+  RunOptions o;
+  o.stop.iterations = 10;
+  const RunSummary r = RunSolver(b, s.game, s.beta, s.eq.log_pi, o);
+  ASSERT_TRUE(r.theory.applicable);
+  EXPECT_TRUE(r.theory.violated);
+  EXPECT_EQ(r.theory.first_violation, 1);
+  EXPECT_NE(r.theory.message.find("violated"), std::string::npos);
+
+  auto nmp = s.Start("nash_mp");
+  const RunSummary ok = RunSolver(*nmp, s.game, s.beta, s.eq.log_pi, o);
+  ASSERT_TRUE(ok.theory.applicable);
+  EXPECT_FALSE(ok.theory.violated) << ok.theory.message;
+  EXPECT_DOUBLE_EQ(ok.theory.factor, 1 / (1 + 2 * s.beta));
+}
+
+TEST(RunSolver, ReportsTheAverageIterateOfSolversThatKeepOne) {
+  Rps s;
+  auto mwu = s.Start("mwu");
+  RunOptions o;
+  o.stop.iterations = 20;
+  const RunSummary r = RunSolver(*mwu, s.game, s.beta, s.eq.log_pi, o);
+  ASSERT_TRUE(r.final_average_metrics.has_value());
+  EXPECT_FALSE(std::isnan((*r.final_average_metrics)[static_cast<size_t>(Metric::kGap0)]));
+}
+
+}  // namespace
+}  // namespace nlhf
