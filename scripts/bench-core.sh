@@ -8,10 +8,15 @@ bin=build/bin/nlhf_bench_core
 [[ -x $bin ]] || { echo "error: $bin not found; build first (cmake --preset release && cmake --build --preset release)" >&2; exit 2; }
 json=$(mktemp)
 trap 'rm -f "$json"' EXIT
+# Default: 5 repetitions, medians reported (this machine is shared and noisy).
+[[ $# -gt 0 ]] || set -- --benchmark_repetitions=5 --benchmark_min_time=0.1
 "$bin" --benchmark_format=json --benchmark_out="$json" --benchmark_out_format=json "$@" >/dev/null
 python3 - "$json" <<'PY'
 import json, sys
-runs = [b for b in json.load(open(sys.argv[1]))["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
+all_runs = json.load(open(sys.argv[1]))["benchmarks"]
+# With --benchmark_repetitions, use the medians; otherwise the single runs.
+medians = [dict(b, name=b["run_name"]) for b in all_runs if b.get("aggregate_name") == "median"]
+runs = medians or [b for b in all_runs if b.get("run_type", "iteration") == "iteration"]
 scale = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 def secs(b): return b["real_time"] * scale[b["time_unit"]]
 def fmt(t):

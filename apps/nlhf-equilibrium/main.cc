@@ -22,7 +22,7 @@ namespace {
 
 constexpr const char* kUsage =
     "Usage: nlhf-equilibrium [--game SPEC] [--reference SPEC] [--beta B] [--seed S] [--top K]\n"
-    "       nlhf-equilibrium --list games|references|metrics\n"
+    "       nlhf-equilibrium --list games|references|solvers|metrics\n"
     "\n"
     "Builds a preference game from a spec string, prints its descriptors and its certified\n"
     "regularized Nash equilibrium pi*_beta (certificate: gap_beta(pi*) <= 1e-12).\n"
@@ -42,7 +42,7 @@ int Run(int argc, char** argv) {
   opts.add_options()
       ("help,h", "print this help")
       ("version", "print the version")
-      ("list", po::value(&list)->value_name("WHAT"), "list games, references or metrics")
+      ("list", po::value(&list)->value_name("WHAT"), "list games, references, solvers or metrics")
       ("game", po::value(&game_spec)->default_value("rps3(x=0.9,y=0.9,z=0.8)")->value_name("SPEC"),
        "game generator spec")
       ("reference", po::value(&reference_spec)->default_value("uniform")->value_name("SPEC"),

@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <algorithm>
+
 #include "nlhf/errors.h"
 #include "nlhf/generators.h"
 #include "nlhf/metrics.h"
+#include "nlhf/solver.h"
 
 namespace nlhf {
 
@@ -13,11 +16,19 @@ namespace {
 
 template <class Entries>
 void PrintEntries(const Entries& entries, std::ostream& out) {
+  size_t name_w = 4, type_w = 4, default_w = 7;
+  for (const auto& e : entries) {
+    for (const ParamSpec& p : e.params) {
+      name_w = std::max(name_w, p.name.size());
+      type_w = std::max(type_w, ParamTypeName(p.type).size());
+      default_w = std::max(default_w, p.DefaultText().size());
+    }
+  }
   for (const auto& e : entries) {
     fmt::print(out, "{}\n    {}\n", e.name, e.doc);
     for (const ParamSpec& p : e.params) {
-      fmt::print(out, "    {:<14} {:<14} default {:<10} {}; allowed: {}\n", p.name,
-                 ParamTypeName(p.type), p.DefaultText(), p.doc, p.AllowedText());
+      fmt::print(out, "    {:<{}}  {:<{}}  default {:<{}}  {}; allowed: {}\n", p.name, name_w, ParamTypeName(p.type),
+                 type_w, p.DefaultText(), default_w, p.doc, p.AllowedText());
     }
   }
 }
@@ -29,11 +40,13 @@ void PrintListing(std::string_view what, std::ostream& out) {
     PrintEntries(GameRegistry().entries(), out);
   } else if (what == "references") {
     PrintEntries(ReferenceRegistry().entries(), out);
+  } else if (what == "solvers") {
+    PrintEntries(SolverRegistry().entries(), out);
   } else if (what == "metrics") {
     for (const MetricInfo& m : MetricTable())
       fmt::print(out, "{:<15} {}{}\n", m.name, m.doc, m.needs_star ? " [needs pi*]" : "");
   } else {
-    throw InputError("--list", fmt::format("'{}' is not a listing, expected games, references or metrics",
+    throw InputError("--list", fmt::format("'{}' is not a listing, expected games, references, solvers or metrics",
                                            what));
   }
 }

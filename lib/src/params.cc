@@ -89,6 +89,12 @@ ParamSpec&& ParamSpec::OpenRange(double lo, double hi) && {
   min_open = max_open = true;
   return std::move(*this);
 }
+ParamSpec&& ParamSpec::HalfOpen(double lo, double hi) && {
+  min = lo;
+  max = hi;
+  max_open = true;
+  return std::move(*this);
+}
 ParamSpec&& ParamSpec::Check(std::function<std::string(const ParamValue&)> fn, std::string d) && {
   check = std::move(fn);
   check_doc = std::move(d);

@@ -43,7 +43,8 @@ check list_games 0 'bradley_terry' -- --list games
 check list_refs 0 'softmax_normal' -- --list references
 check list_metrics 0 'gap_beta' -- --list metrics
 check help 0 'Usage: nlhf-equilibrium' -- --help
-check bad_list 2 "error: --list: 'solvers' is not a listing" -- --list solvers
+check list_solvers 0 'nash_mp' -- --list solvers
+check bad_list 2 "error: --list: 'bogus' is not a listing, expected games, references, solvers or metrics" -- --list bogus
 check unknown_game 2 "error: game.type: unknown game 'bradly_terry' \(did you mean 'bradley_terry'\?\)" -- --game bradly_terry
 check unknown_param 2 "error: game.scael: unknown parameter 'scael' \(did you mean 'scale'\?\)" -- --game 'bradley_terry(scael=2)'
 check out_of_range 2 "error: game.n: '1' is out of range, expected integer in \[2, 100000\]" -- --game 'random_uniform(n=1)'

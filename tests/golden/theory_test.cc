@@ -253,3 +253,22 @@ TEST(MovingReference, ReachesTheNashEquilibriumOfRockPaperScissors) {
 
 }  // namespace
 }  // namespace nlhf
+
+namespace nlhf {
+namespace {
+
+// Optimistic MWU: the last iterate converges on rock-paper-scissors for constant steps up to ~2.
+TEST(OmwuLastIterate, ConvergesOnRockPaperScissors) {
+  const Game game = MakeGame("rps3(x=0.9,y=0.9,z=0.8)", "uniform", 0);
+  for (double eta : {0.1, 0.5, 2.0}) {
+    auto s = MakeSolver(fmt::format("omwu(eta={})", eta));
+    s->Reset(SolverContext{&game, 0.0, {}, {}});
+    for (int k = 0; k < 200000; ++k) s->Step();
+    const double gap = Gap0(Evaluate(game, s->current()));
+    std::printf("omwu eta %g: gap_0 of the last iterate after 2e5 steps %.3g\n", eta, gap);
+    EXPECT_LT(gap, 1e-6) << eta;
+  }
+}
+
+}  // namespace
+}  // namespace nlhf

@@ -6,7 +6,7 @@
 
 namespace nlhf {
 
-// `what` is one of "games", "references", "metrics". Throws InputError for anything else.
+// `what` is one of "games", "references", "solvers", "metrics". Throws InputError otherwise.
 void PrintListing(std::string_view what, std::ostream& out);
 
 }  // namespace nlhf

@@ -55,6 +55,7 @@ struct ParamSpec {
   ParamSpec&& Above(double lo) &&;       // (lo, +inf)
   ParamSpec&& AtLeast(double lo) &&;     // [lo, +inf)
   ParamSpec&& OpenRange(double lo, double hi) &&;  // (lo, hi)
+  ParamSpec&& HalfOpen(double lo, double hi) &&;   // [lo, hi)
   ParamSpec&& Check(std::function<std::string(const ParamValue&)> fn, std::string doc) &&;
   ParamSpec&& DefaultDoc(std::string doc) &&;
   ParamSpec&& Optional(std::string default_doc) &&;  // absent allowed; --list shows default_doc

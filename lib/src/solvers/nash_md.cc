@@ -108,7 +108,7 @@ SolverEntry NashMdEntry() {
                .Check([](const ParamValue& v) { return OneOf(v, {"mixture", "iterate"}); },
                       "mixture (Munos et al.) or iterate (the EGPO code's variant)"),
            ParamSpec::Double("mixture", std::nullopt, "opponent mixture weight c (anchor: iterate)")
-               .Range(0, 1)
+               .HalfOpen(0, 1)
                .Optional("eta beta / 2")},
           [](const ParamMap& p, const std::string& key) { return std::make_unique<NashMd>("nash_md", p, key); }};
 }

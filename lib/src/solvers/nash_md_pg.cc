@@ -55,7 +55,7 @@ class NashMdPg final : public SolverBase {
 SolverEntry NashMdPgEntry() {
   return {"nash_md_pg", "EGPO paper's Nash-MD-PG: exact softmax policy gradient against mix_c(pi, mu) (biased)",
           {ParamSpec::Double("lr", 0.02, "policy-gradient learning rate; EGPO: 0.02 at beta = 0.01").Above(0),
-           ParamSpec::Double("mixture", std::nullopt, "opponent mixture weight c").Range(0, 1).Optional("2 lr / n")},
+           ParamSpec::Double("mixture", std::nullopt, "opponent mixture weight c").HalfOpen(0, 1).Optional("2 lr / n")},
           [](const ParamMap& p, const std::string& key) { return std::make_unique<NashMdPg>("nash_md_pg", p, key); }};
 }
 
