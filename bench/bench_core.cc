@@ -1,5 +1,5 @@
 // Core library benchmarks: one P pi (an oracle call), evaluating a policy (P pi plus exp), each
-// metric on an evaluated policy, and the certified equilibrium. scripts/bench-core.sh runs this
+// metric on an evaluated policy, and the certified equilibrium. scripts/bench.sh core runs this
 // and prints the ratios recorded in the README.
 #include <benchmark/benchmark.h>
 

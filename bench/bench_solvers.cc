@@ -1,6 +1,6 @@
 // One Step() of every registered solver at n in {10, 1000, 4000}, next to bare Eigen matrix-vector
 // products of the same size (the floor: most solvers cost one or two of them). Run
-// scripts/bench-solvers.sh for the README table and ratios.
+// scripts/bench.sh solvers for the README table and ratios.
 #include <benchmark/benchmark.h>
 
 #include <map>

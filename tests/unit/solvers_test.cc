@@ -47,6 +47,19 @@ double MaxPolicyDifference(const std::string& a, const std::string& b, const Gam
 
 std::string Num(double x) { return fmt::format("{}", x); }
 
+// Central finite-difference gradient of f at x.
+template <class F>
+Eigen::VectorXd FiniteDifferenceGradient(const F& f, const Eigen::VectorXd& x, double eps = 1e-6) {
+  Eigen::VectorXd grad(x.size());
+  for (Eigen::Index z = 0; z < x.size(); ++z) {
+    Eigen::VectorXd up = x, down = x;
+    up[z] += eps;
+    down[z] -= eps;
+    grad[z] = (f(up) - f(down)) / (2 * eps);
+  }
+  return grad;
+}
+
 TEST(SolverIdentities, NashMpEqualsEgpoWithMappedStep) {
   const Game game = MakeGame("random_uniform(n=12)", "softmax_normal", 1);
   for (double beta : {0.01, 0.1, 1.0}) {
@@ -116,14 +129,7 @@ TEST(SolverGradients, OnlineIpo2StepIsSgdOnItsLoss) {
       for (int z = 0; z < 6; ++z) s += pi[y] * pi[z] * (h[y] - h[z]) * (h[y] - h[z]);
     return s;
   };
-  Eigen::VectorXd grad(6);
-  const double eps = 1e-6;
-  for (int z = 0; z < 6; ++z) {
-    Eigen::VectorXd up = l, down = l;
-    up[z] += eps;
-    down[z] -= eps;
-    grad[z] = (loss(up) - loss(down)) / (2 * eps);
-  }
+  const Eigen::VectorXd grad = FiniteDifferenceGradient(loss, l);
   auto solver = Started("online_ipo2(lr=" + Num(lr) + ")", game, beta, l);
   solver->Step();
   Eigen::VectorXd step = solver->current() - l, expected = -lr * grad;
@@ -145,14 +151,7 @@ TEST(SolverGradients, NashMdPgStepIsTheExactPolicyGradient) {
     const Eigen::VectorXd lt = NormalizeLogits(theta);
     return Eigen::VectorXd(lt.array().exp()).dot(g) - beta * KlFromLogits(lt, game.log_mu());
   };
-  Eigen::VectorXd grad(6);
-  const double eps = 1e-6;
-  for (int z = 0; z < 6; ++z) {
-    Eigen::VectorXd up = l, down = l;
-    up[z] += eps;
-    down[z] -= eps;
-    grad[z] = (objective(up) - objective(down)) / (2 * eps);
-  }
+  const Eigen::VectorXd grad = FiniteDifferenceGradient(objective, l);
   auto solver = Started("nash_md_pg(lr=" + Num(lr) + ",mixture=" + Num(c) + ")", game, beta, l);
   solver->Step();
   Eigen::VectorXd step = solver->current() - l, expected = lr * grad;

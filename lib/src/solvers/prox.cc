@@ -39,12 +39,7 @@ class Prox final : public SolverBase {
     for (std::int64_t it = 0; it <= max_inner_; ++it) {
       EvaluateIterate();
       ++info.oracle_calls;
-      // Subgame gap: 2 beta' KL(x || BR'(x)), BR' ∝ exp(sub_ref + g / beta').
-      br_ = sub_ref_ + g_ / sub_beta;
-      NormalizeLogitsInPlace(br_);
-      double kl = 0.0;
-      for (Eigen::Index y = 0; y < l_.size(); ++y) kl += pi_[y] * BregmanPhi(l_[y] - br_[y]);
-      const double gap = 2.0 * sub_beta * kl;
+      const double gap = SubgameGap(sub_ref_, sub_beta, br_);
       if (first_gap < 0.0) first_gap = gap;
       // Done: relative accuracy reached, exactly solved, out of iterations, or stalled at the
       // rounding floor (gap no longer decreasing once it is negligible).

@@ -42,6 +42,14 @@ void SolverBase::RejectParam(const std::string& param, double value, const std::
   throw InputError(key_ + "." + param, fmt::format("{} {}, expected {}", value, problem, allowed));
 }
 
+double SolverBase::SubgameGap(const Eigen::VectorXd& ref, double strength, Eigen::VectorXd& br) const {
+  br = ref + g_ / strength;
+  NormalizeLogitsInPlace(br);
+  double kl = 0.0;
+  for (Eigen::Index y = 0; y < l_.size(); ++y) kl += pi_[y] * BregmanPhi(l_[y] - br[y]);
+  return 2.0 * strength * kl;
+}
+
 void SolverBase::KeepParam(const std::string& name) { effective_.Set(name, params_.Get(name)); }
 
 void AnchoredSolver::BindAnchor() {
@@ -59,14 +67,9 @@ void AnchoredSolver::MaybeMoveReference(StepInfo& info) {
   ++since_move_;
   bool move = every_ > 0 && since_move_ >= every_;
   if (!move && gap_threshold_ > 0.0) {
-    // gap_beta of the subgame anchored at anchor_: 2 beta KL(pi || BR), BR ∝ exp(anchor + g/beta).
     EvaluateIterate();
     ++info.oracle_calls;
-    br_ = anchor_ + g_ / beta_;
-    NormalizeLogitsInPlace(br_);
-    double kl = 0.0;
-    for (Eigen::Index y = 0; y < l_.size(); ++y) kl += pi_[y] * BregmanPhi(l_[y] - br_[y]);
-    move = 2.0 * beta_ * kl <= gap_threshold_;
+    move = SubgameGap(anchor_, beta_, br_) <= gap_threshold_;
   }
   if (move) {
     anchor_ = l_;

@@ -38,6 +38,11 @@ class SolverBase : public Solver {
   // Copies the non-step parameters into the effective parameters, in table order.
   void KeepParam(const std::string& name);
 
+  // gap_beta of the subgame with reference logits `ref` (normalized) and strength `strength` at
+  // the current iterate, from pi_ and g_ (call EvaluateIterate first):
+  // 2 strength KL(pi || BR), BR ∝ exp(ref + g / strength). `br` is a buffer of size n.
+  double SubgameGap(const Eigen::VectorXd& ref, double strength, Eigen::VectorXd& br) const;
+
   // pi_ = exp(l_), g_ = P pi_: one oracle call.
   void EvaluateIterate() {
     pi_ = l_.array().exp();

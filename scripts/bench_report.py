@@ -1,0 +1,68 @@
+"""Turns Google Benchmark JSON from bench/ into the README's Performance tables.
+
+Usage: bench_report.py core|solvers RESULTS.json   (called by scripts/bench.sh core and
+scripts/bench-solvers.sh). Uses medians when the run had --benchmark_repetitions. Standard library only.
+"""
+import json
+import sys
+
+SCALE = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
+METRICS = ["gap_beta", "exploitability", "gap_0", "br_winrate", "kl_to_star", "kl_from_star", "span", "fp_residual"]
+
+
+def load(path):
+    runs = json.load(open(path))["benchmarks"]
+    medians = [dict(b, name=b["run_name"]) for b in runs if b.get("aggregate_name") == "median"]
+    return medians or [b for b in runs if b.get("run_type", "iteration") == "iteration"]
+
+
+def secs(b):
+    return b["real_time"] * SCALE[b["time_unit"]]
+
+
+def fmt(t):
+    for unit, f in (("s", 1), ("ms", 1e3), ("us", 1e6), ("ns", 1e9)):
+        if t * f >= 1:
+            return f"{t * f:.3g} {unit}"
+    return f"{t * 1e9:.3g} ns"
+
+
+def by_arg(runs, prefix):
+    return {int(b["name"].split("/")[-1]): secs(b) for b in runs if b["name"].startswith(prefix)}
+
+
+def core(runs):
+    matvec = by_arg(runs, "BM_PayoffMatVec/")
+    print("| n | P·π | evaluate (P·π + exp) | " + " | ".join(METRICS) + " |")
+    print("|---|" + "---|" * (2 + len(METRICS)))
+    for n in sorted(matvec):
+        ev = next(secs(b) for b in runs if b["name"] == f"BM_Evaluate/{n}")
+        ms = [next(secs(b) for b in runs if b["name"] == f"BM_Metric/{n}/{k}") for k in range(len(METRICS))]
+        print(f"| {n} | {fmt(matvec[n])} | {fmt(ev)} | " + " | ".join(fmt(m) for m in ms) + " |")
+    print()
+    print("| n | certified equilibrium (β = 0.01) | ÷ one P·π |")
+    print("|---|---|---|")
+    for n, t in sorted(by_arg(runs, "BM_Equilibrium/").items()):
+        print(f"| {n} | {fmt(t)} | {t / matvec[n]:,.0f}× |")
+
+
+def solvers(runs):
+    two = by_arg(runs, "BM_TwoMatVec/")
+    sizes = sorted(two)
+    steps = {}
+    for b in runs:
+        if b["name"].startswith("BM_Step/"):
+            spec, n = b["name"][len("BM_Step/"):].rsplit("/", 1)
+            steps.setdefault(spec, {})[int(n)] = (secs(b), b.get("calls_per_step", 0))
+    print("| solver | calls/step | " + " | ".join(f"n = {n}" for n in sizes) + " |")
+    print("|---|---|" + "---|" * len(sizes))
+    print("| two bare P·x | 2 | " + " | ".join(fmt(two[n]) for n in sizes) + " |")
+    for spec, by_n in steps.items():
+        cells = [f"{fmt(by_n[n][0])} ({by_n[n][0] / two[n]:.2f}×)" for n in sizes]
+        print(f"| `{spec}` | {by_n[sizes[0]][1]:g} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] not in ("core", "solvers"):
+        sys.exit("usage: bench_report.py core|solvers RESULTS.json")
+    {"core": core, "solvers": solvers}[sys.argv[1]](load(sys.argv[2]))
