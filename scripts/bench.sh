@@ -1,12 +1,27 @@
 #!/usr/bin/env bash
-# Runs one benchmark program of bench/ and prints its README Performance table.
-# Usage: scripts/bench.sh core|solvers [Google Benchmark flags]
-# Default flags: 5 repetitions, medians reported (this machine is shared and noisy).
+# Runs one benchmark and prints its README Performance table.
+#   scripts/bench.sh core|solvers [Google Benchmark flags]   bench/ programs; default flags: 5
+#                                                            repetitions, medians reported
+#   scripts/bench.sh run                                     times the whole nlhf-run command on
+#                                                            bench/egpo_workload.yaml, 5 times each
+#                                                            with --jobs 1 and 2; prints the median
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-}
-[[ $kind == core || $kind == solvers ]] || { echo "error: usage: scripts/bench.sh core|solvers [benchmark flags]" >&2; exit 2; }
+[[ $kind == core || $kind == solvers || $kind == run ]] || {
+  echo "error: usage: scripts/bench.sh core|solvers|run [benchmark flags]" >&2; exit 2; }
 shift
+if [[ $kind == run ]]; then
+  [[ -x build/bin/nlhf-run ]] || { echo "error: build/bin/nlhf-run not found; build first (bash scripts/build.sh)" >&2; exit 2; }
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+  for jobs in 1 2; do
+    for rep in 1 2 3 4 5; do
+      build/bin/nlhf-run bench/egpo_workload.yaml --out "$out/w" --force --quiet --jobs "$jobs" | grep '^time:'
+    done | sort -t' ' -k2 -n | sed -n 3p | sed "s/^/--jobs $jobs, median of 5: /"
+  done
+  exit 0
+fi
 bin=build/bin/nlhf_bench_$kind
 [[ -x $bin ]] || { echo "error: $bin not found; build first (bash scripts/build.sh)" >&2; exit 2; }
 json=$(mktemp)

@@ -37,19 +37,18 @@ double BregmanPhi(double d) {
   return std::expm1(-d) + d;
 }
 
+double KlTerm(double log_p, double log_q) {
+  if (log_p == -std::numeric_limits<double>::infinity()) return std::exp(log_q);  // p = 0: q's share
+  const double p = std::exp(log_p);
+  const double d = log_p - log_q;
+  // p phi(d) = q - p + p d; for d < -1, exp(-d) could overflow while q itself is fine.
+  return d >= -1.0 ? p * BregmanPhi(d) : std::exp(log_q) - p + p * d;
+}
+
 double KlFromLogits(const Eigen::VectorXd& log_p, const Eigen::VectorXd& log_q) {
   NLHF_CHECK(log_p.size() == log_q.size(), "KL of vectors of different sizes");
   double sum = 0.0;
-  for (Eigen::Index y = 0; y < log_p.size(); ++y) {
-    if (log_p[y] == -std::numeric_limits<double>::infinity()) {
-      sum += std::exp(log_q[y]);  // p_y = 0: the term of sum_y q_y = 1 that phi's form omits
-      continue;
-    }
-    const double p = std::exp(log_p[y]);
-    const double d = log_p[y] - log_q[y];
-    // p phi(d) = q - p + p d; for d < -1, exp(-d) could overflow while q itself is fine.
-    sum += d >= -1.0 ? p * BregmanPhi(d) : std::exp(log_q[y]) - p + p * d;
-  }
+  for (Eigen::Index y = 0; y < log_p.size(); ++y) sum += KlTerm(log_p[y], log_q[y]);
   return sum;
 }
 

@@ -3,6 +3,10 @@
 #include "nlhf/errors.h"
 #include "nlhf/logspace.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
 namespace nlhf {
 
 const std::vector<MetricInfo>& MetricTable() {
@@ -26,14 +30,34 @@ const std::vector<MetricInfo>& MetricTable() {
   return table;
 }
 
-PolicyPoint Evaluate(const Game& game, const Eigen::VectorXd& log_pi) {
+void Evaluate(const Game& game, const Eigen::VectorXd& log_pi, PolicyPoint& out) {
   NLHF_CHECK(log_pi.size() == game.n(), "policy size differs from the game's");
+  out.log_pi = log_pi;
+  out.pi = log_pi.array().exp();
+  out.g.resize(game.n());
+  out.g.noalias() = game.P() * out.pi;
+}
+
+PolicyPoint Evaluate(const Game& game, const Eigen::VectorXd& log_pi) {
   PolicyPoint p;
-  p.log_pi = log_pi;
-  p.pi = log_pi.array().exp();
-  p.g = game.Payoff(p.pi);
+  Evaluate(game, log_pi, p);
   return p;
 }
+
+namespace {
+
+// max_y x_y - min_y x_y of x = a - c b, without a temporary.
+double SpanOf(const Eigen::VectorXd& a, const Eigen::VectorXd& b, double c = 1.0) {
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (Eigen::Index y = 0; y < a.size(); ++y) {
+    const double x = a[y] - c * b[y];
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+  }
+  return hi - lo;
+}
+
+}  // namespace
 
 Eigen::VectorXd BestResponseLogits(const Game& game, double beta, const Eigen::VectorXd& g) {
   NLHF_CHECK(beta > 0.0, "the regularized best response needs beta > 0");
@@ -42,7 +66,20 @@ Eigen::VectorXd BestResponseLogits(const Game& game, double beta, const Eigen::V
 
 double GapBeta(const Game& game, double beta, const PolicyPoint& p) {
   if (beta == 0.0) return Gap0(p);
-  return 2.0 * beta * KlFromLogits(p.log_pi, BestResponseLogits(game, beta, p.g));
+  // 2 beta KL(pi || BR), log BR = log mu + g/beta - LSE(log mu + g/beta), in one pass each
+  // (the same sum as KlFromLogits, without materializing log BR).
+  const Eigen::VectorXd& m = game.log_mu();
+  double top = -std::numeric_limits<double>::infinity();
+  for (Eigen::Index y = 0; y < m.size(); ++y) top = std::max(top, m[y] + p.g[y] / beta);
+  double sum = 0.0;
+  for (Eigen::Index y = 0; y < m.size(); ++y) sum += std::exp(m[y] + p.g[y] / beta - top);
+  const double lse = top + std::log(sum);
+  double kl = 0.0;
+  for (Eigen::Index y = 0; y < m.size(); ++y) {
+    const double log_br = m[y] + p.g[y] / beta - lse;
+    kl += KlTerm(p.log_pi[y], log_br);
+  }
+  return 2.0 * beta * kl;
 }
 
 double Exploitability(const Game& game, double beta, const PolicyPoint& p) {
@@ -62,12 +99,19 @@ double KlFromStar(const PolicyPoint& p, const Eigen::VectorXd& log_pi_star) {
 }
 
 double SpanToStar(const PolicyPoint& p, const Eigen::VectorXd& log_pi_star) {
-  return Span(p.log_pi - log_pi_star);
+  NLHF_CHECK(log_pi_star.size() == p.log_pi.size(), "pi* size differs from the policy's");
+  return SpanOf(p.log_pi, log_pi_star);
 }
 
 double FpResidual(const Game& game, double beta, const PolicyPoint& p) {
   NLHF_CHECK(beta > 0.0, "fp_residual needs beta > 0");
-  return Span(p.log_pi - game.log_mu() - p.g / beta);
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (Eigen::Index y = 0; y < p.log_pi.size(); ++y) {
+    const double r = p.log_pi[y] - game.log_mu()[y] - p.g[y] / beta;
+    lo = std::min(lo, r);
+    hi = std::max(hi, r);
+  }
+  return hi - lo;
 }
 
 double ComputeMetric(Metric metric, const Game& game, double beta, const PolicyPoint& p,

@@ -59,9 +59,16 @@ std::string_view TerminationName(Termination t) {
 
 MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorXd& logits,
                              const Eigen::VectorXd& log_pi_star, const std::vector<Metric>& which) {
+  PolicyPoint workspace;
+  return EvaluateMetrics(game, beta, logits, log_pi_star, which, workspace);
+}
+
+MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorXd& logits,
+                             const Eigen::VectorXd& log_pi_star, const std::vector<Metric>& which,
+                             PolicyPoint& p) {
   MetricValues out;
   out.fill(kNaN);
-  const PolicyPoint p = Evaluate(game, logits);
+  Evaluate(game, logits, p);
   for (const MetricInfo& info : MetricTable()) {
     const bool wanted = which.empty() || std::find(which.begin(), which.end(), info.id) != which.end();
     if (!wanted) continue;
@@ -97,12 +104,13 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   }
 
   Record record;
+  PolicyPoint workspace;  // reused by every evaluation of this run
   auto emit = [&](std::int64_t it) {
     record.iteration = it;
     record.oracle_calls = summary.oracle_calls;
     record.queries = summary.queries;
     record.wall_s = summary.wall_s;
-    record.metrics = EvaluateMetrics(game, beta, solver.current(), log_pi_star, options.log.metrics);
+    record.metrics = EvaluateMetrics(game, beta, solver.current(), log_pi_star, options.log.metrics, workspace);
     record.logits = &solver.current();
     record.average = solver.average();
     for (RunObserver* o : observers) o->OnRecord(record);
@@ -158,7 +166,8 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       bool logged = last_logged == it;
       for (Metric m : tol_metrics) logged = logged && !std::isnan(record.metrics[Index(m)]);
       const MetricValues now =
-          logged ? record.metrics : EvaluateMetrics(game, beta, solver.current(), log_pi_star, tol_metrics);
+          logged ? record.metrics
+                 : EvaluateMetrics(game, beta, solver.current(), log_pi_star, tol_metrics, workspace);
       bool all_met = true;
       for (const auto& [m, v] : stop.tolerances) all_met = all_met && now[Index(m)] <= v;
       if (all_met) {

@@ -25,6 +25,8 @@ double BregmanPhi(double d);
 // = sum_y q_y = 1: every term is >= 0, so the result is >= 0 by construction and keeps its
 // relative precision near 0. Where p_y = 0 the term is q_y (the share of q outside p's support).
 double KlFromLogits(const Eigen::VectorXd& log_p, const Eigen::VectorXd& log_q);
+// One term of that sum: p phi(log p - log q), or q where p = 0.
+double KlTerm(double log_p, double log_q);
 
 // max(x) - min(x).
 double Span(const Eigen::VectorXd& x);

@@ -28,6 +28,8 @@ struct PolicyPoint {
   Eigen::VectorXd g;
 };
 PolicyPoint Evaluate(const Game& game, const Eigen::VectorXd& log_pi);
+// The same into `out`, reusing its buffers (no allocation once they have the right size).
+void Evaluate(const Game& game, const Eigen::VectorXd& log_pi, PolicyPoint& out);
 
 // log BR_beta(pi) = log mu + g/beta - log Z: the regularized best response to a policy with
 // payoff vector g. beta > 0.

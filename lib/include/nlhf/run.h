@@ -100,5 +100,9 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
 // beta = 0).
 MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorXd& logits,
                              const Eigen::VectorXd& log_pi_star, const std::vector<Metric>& which);
+// The same with a caller-owned workspace (no allocation once it is sized).
+MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorXd& logits,
+                             const Eigen::VectorXd& log_pi_star, const std::vector<Metric>& which,
+                             PolicyPoint& workspace);
 
 }  // namespace nlhf

@@ -1,0 +1,209 @@
+// nlhf-run: one YAML experiment -> a run directory with CSV convergence traces (INTERFACE.md
+// sections 2, 3 and 5). A thin main: parse flags, call the library, map errors to exit codes.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <thread>
+
+#include "nlhf/config.h"
+#include "nlhf/errors.h"
+#include "nlhf/experiment.h"
+#include "nlhf/listing.h"
+#include "nlhf/output.h"
+#include "nlhf/progress.h"
+#include "nlhf/spec.h"
+#include "nlhf/version.h"
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr const char* kUsage =
+    "Usage: nlhf-run EXPERIMENT.yaml [--out DIR] [--set KEY=VALUE]... [--dry-run] [--force] [--quiet] [--jobs N]\n"
+    "       nlhf-run --list games|references|solvers|metrics\n"
+    "\n"
+    "Runs every solver on every seed's game and writes a run directory: trace.csv (one row per run and\n"
+    "logged iteration), summary.json (final metrics, policies, pi*, certificates) and\n"
+    "config.resolved.yaml (every default filled in; running it again reproduces trace.csv).\n"
+    "\n"
+    "Experiment file:\n"
+    "  name: quickstart\n"
+    "  game: {type: random_uniform, n: 10}          # nlhf-run --list games\n"
+    "  reference: {type: softmax_normal, scale: 1}   # nlhf-run --list references\n"
+    "  beta: 0.01\n"
+    "  seeds: [0, 1, 2]                              # or {from: 0, to: 9}\n"
+    "  solvers:                                      # nlhf-run --list solvers\n"
+    "    - {name: nash_mp}\n"
+    "    - {name: omd, eta: auto}\n"
+    "  stop: {iterations: 1000, tolerance: {gap_beta: 1.0e-12}}\n"
+    "  log: {every: 1, spacing: linear}              # metrics: [gap_beta, ...] (nlhf-run --list metrics)\n"
+    "\n"
+    "Exit codes: 0 success, 1 a run failed numerically, 2 bad input.\n"
+    "\n"
+    "Options";
+
+double Median(std::vector<double> v) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
+  if (v.empty()) return std::nan("");
+  std::sort(v.begin(), v.end());
+  const size_t m = v.size() / 2;
+  return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
+}
+
+std::string Sci(double x) { return std::isnan(x) ? "-" : fmt::format("{:.2e}", x); }
+
+void PrintReport(const nlhf::ExperimentConfig& config, const nlhf::ExperimentResult& result, double write_s,
+                 std::int64_t rows) {
+  using nlhf::Metric;
+  fmt::print("{} runs ({} solvers x {} seeds), medians over seeds:\n\n", result.runs.size(), config.solvers.size(),
+             config.seeds.size());
+  fmt::print("{:<32} {:>10} {:>12} {:>10} {:>10} {:>10}  {}\n", "solver", "iterations", "oracle_calls", "gap_beta",
+             "kl_to_star", "gap_0", "stopped by");
+  for (size_t i = 0; i < config.solvers.size(); ++i) {
+    std::vector<double> it, calls, gap, kl, gap0;
+    std::map<std::string, int> reasons;
+    for (size_t k = i; k < result.runs.size(); k += config.solvers.size()) {
+      const nlhf::RunSummary& s = result.runs[k].summary;
+      it.push_back(static_cast<double>(s.iterations));
+      calls.push_back(static_cast<double>(s.oracle_calls));
+      gap.push_back(s.final_metrics[static_cast<size_t>(Metric::kGapBeta)]);
+      kl.push_back(s.final_metrics[static_cast<size_t>(Metric::kKlToStar)]);
+      gap0.push_back(s.final_metrics[static_cast<size_t>(Metric::kGap0)]);
+      ++reasons[std::string(nlhf::TerminationName(s.termination))];
+    }
+    std::string stopped;
+    for (const auto& [r, c] : reasons) stopped += fmt::format("{}{} x{}", stopped.empty() ? "" : ", ", r, c);
+    // The solver as the user wrote it: its name and the parameters they gave.
+    nlhf::ParamMap given;
+    for (const auto& [k, v] : config.solvers[i].params) given.Set(k, v);
+    const std::string label = nlhf::FormatSpec(config.solvers[i].name, given);
+    fmt::print("{:<32} {:>10.0f} {:>12.0f} {:>10} {:>10} {:>10}  {}\n", label, Median(it), Median(calls), Sci(Median(gap)),
+               Sci(Median(kl)), Sci(Median(gap0)), stopped);
+  }
+  std::vector<std::string> notes;
+  for (const nlhf::RunResult& r : result.runs) {
+    for (const std::string& w : r.summary.warnings) notes.push_back(fmt::format("{} seed {}: {}", r.solver, r.seed, w));
+    if (r.summary.theory.violated) notes.push_back(fmt::format("{} seed {}: theory check {}", r.solver, r.seed, r.summary.theory.message));
+    if (r.summary.termination == nlhf::Termination::kNumericalFailure)
+      notes.push_back(fmt::format("{} seed {}: {}", r.solver, r.seed, r.summary.message));
+  }
+  for (const nlhf::GameResult& g : result.games)
+    if (g.equilibrium && !g.equilibrium->certified()) notes.push_back(fmt::format("seed {}: {}", g.seed, g.equilibrium->message));
+  if (!notes.empty()) {
+    fmt::print("\nnotes:\n");
+    for (size_t k = 0; k < notes.size() && k < 10; ++k) fmt::print("  {}\n", notes[k]);
+    if (notes.size() > 10) fmt::print("  ... {} more in summary.json\n", notes.size() - 10);
+  }
+  double solve_s = 0.0, eval_s = 0.0;
+  for (const nlhf::RunResult& r : result.runs) {
+    solve_s += r.summary.wall_s;
+    eval_s += r.eval_s;
+  }
+  fmt::print("\ntime: {:.3f} s (games and equilibria {:.3f} s; solver steps {:.3f} s, metrics and logging {:.3f} s "
+             "summed over runs; writing {:.3f} s)\n",
+             result.wall_s + write_s, result.games_s, solve_s, eval_s, write_s);
+  fmt::print("wrote {}/ (trace.csv: {} rows, summary.json, config.resolved.yaml)\n", config.OutputDir(), rows);
+}
+
+int Run(int argc, char** argv) {
+  po::options_description opts(kUsage);
+  std::string out_dir, list;
+  std::vector<std::string> sets;
+  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  opts.add_options()
+      ("help,h", "print this help")
+      ("version", "print the version")
+      ("list", po::value(&list)->value_name("WHAT"), "list games, references, solvers or metrics with their parameters")
+      ("out", po::value(&out_dir)->value_name("DIR"), "output directory (default: the file's output, else runs/<name>)")
+      ("set", po::value(&sets)->value_name("KEY=VALUE")->composing(),
+       "override a key, e.g. --set game.n=100 --set solvers[0].eta=0.1 (repeatable)")
+      ("dry-run", "validate and print the resolved configuration; run nothing")
+      ("force", "replace an existing output directory")
+      ("quiet", "no progress display")
+      ("jobs,j", po::value(&jobs)->value_name("N"), "parallel runs (default: all cores)");
+  po::options_description hidden;
+  std::string experiment;
+  hidden.add_options()("experiment", po::value(&experiment));
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description positional;
+  positional.add("experiment", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw nlhf::InputError(fmt::format("{} (see --help)", e.what()));
+  }
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return 0;
+  }
+  if (vm.count("version")) {
+    fmt::print("nlhf-run {} ({})\n", nlhf::kVersion, nlhf::kGitCommit);
+    return 0;
+  }
+  if (vm.count("list")) {
+    nlhf::PrintListing(list, std::cout);
+    return 0;
+  }
+  if (experiment.empty()) throw nlhf::InputError("missing the experiment file, expected nlhf-run EXPERIMENT.yaml (see --help)");
+  if (jobs < 1) throw nlhf::InputError("--jobs", fmt::format("{} is not allowed, expected an integer >= 1", jobs));
+
+  nlhf::ExperimentConfig config = nlhf::LoadExperiment(experiment, sets);
+  if (!out_dir.empty()) config.output = out_dir;
+  nlhf::ValidateExperiment(config);
+  if (vm.count("dry-run")) {
+    std::cout << nlhf::ResolvedYaml(config);
+    return 0;
+  }
+  const bool force = vm.count("force") > 0;
+  nlhf::CheckOutputDirectory(config.OutputDir(), force);
+
+  nlhf::ExperimentResult result;
+  {
+    nlhf::ProgressDisplay progress(std::cerr, !vm.count("quiet") && ::isatty(STDERR_FILENO));
+    nlhf::ExperimentOptions options;
+    options.jobs = jobs;
+    options.progress = progress.Callback();
+    result = nlhf::RunExperiment(config, options);
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  std::int64_t rows = 0;
+  for (const nlhf::RunResult& r : result.runs) rows += r.trace_row_count;
+  nlhf::WriteRunDirectory(
+      config.OutputDir(),
+      {{"trace.csv",
+        [&](std::FILE* f) {
+          nlhf::WriteString(f, nlhf::TraceHeader());
+          for (const nlhf::RunResult& r : result.runs) nlhf::WriteString(f, r.trace_rows);
+        }},
+       {"summary.json", [&](std::FILE* f) { nlhf::WriteString(f, nlhf::SummaryJson(config, result)); }},
+       {"config.resolved.yaml", [&](std::FILE* f) { nlhf::WriteString(f, nlhf::ResolvedYaml(config)); }}},
+      force);
+  const double write_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  PrintReport(config, result, write_s, rows);
+  return result.any_numerical_failure() ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Run(argc, argv);
+  } catch (const nlhf::InputErrors& e) {
+    for (const nlhf::InputError& one : e.errors()) std::cerr << "error: " << one.what() << "\n";
+    return 2;
+  } catch (const nlhf::InputError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "error: internal: " << e.what() << "\n";
+    return 3;
+  }
+}

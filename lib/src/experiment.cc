@@ -1,0 +1,283 @@
+#include "nlhf/experiment.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "nlhf/output.h"
+#include "nlhf/rng.h"
+#include "nlhf/solver.h"
+#include "nlhf/spec.h"
+
+namespace nlhf {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
+
+// A library error about key K gets the location where K was written.
+InputError Relocated(const InputError& e, const ExperimentConfig& config) {
+  if (!e.where().file.empty()) return e;
+  return InputError(config.Locate(e.key()), e.key(), e.problem());
+}
+
+Game BuildGame(const ExperimentConfig& c, std::uint64_t seed) {
+  BuiltMatrix P = MakePreferenceMatrix(c.game.name, c.game.params, seed, "game");
+  BuiltReference mu = MakeReference(c.reference.name, c.reference.params, P.P.rows(), seed, "reference");
+  return Game(std::move(P.P), std::move(mu.mu), std::move(P.spec), std::move(mu.spec));
+}
+
+std::string SolverKey(size_t i) { return fmt::format("solvers[{}]", i); }
+
+// A stable id: a hash of everything that determines the run's trace.
+std::string RunId(const ExperimentConfig& c, const GameResult& g, const std::string& solver_spec) {
+  std::string d = fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", g.game_spec, g.reference_spec, c.beta,
+                              solver_spec, g.seed, c.stop.iterations, c.stop.oracle_calls, c.stop.queries,
+                              c.stop.wall_s, c.log.every, static_cast<int>(c.log.spacing), c.log.points_per_decade);
+  for (const auto& [m, v] : c.stop.tolerances) d += fmt::format("|t{}={}", static_cast<int>(m), v);
+  // The logged metric set, with "all" (an empty list) spelled out, as config.resolved.yaml does.
+  if (c.log.metrics.empty()) {
+    for (const MetricInfo& m : MetricTable()) d += fmt::format("|m{}", static_cast<int>(m.id));
+  } else {
+    for (Metric m : c.log.metrics) d += fmt::format("|m{}", static_cast<int>(m));
+  }
+  return fmt::format("{:016x}", Fnv1a64(d));
+}
+
+// Runs fn(i) for i in [0, count) on `jobs` threads.
+template <class Fn>
+void ParallelFor(size_t count, int jobs, Fn fn) {
+  std::atomic<size_t> next{0};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  auto worker = [&] {
+    while (true) {
+      const size_t i = next.fetch_add(1);
+      if (i >= count) return;
+      try {
+        fn(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        next = count;
+      }
+    }
+  };
+  const size_t threads = std::min<size_t>(std::max(1, jobs), count);
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+// Formats each record as a trace row.
+class TraceRecorder : public RunObserver {
+ public:
+  TraceRecorder(std::string prefix, RunResult& out, const ProgressFn& progress, ProgressEvent event)
+      : prefix_(std::move(prefix)), out_(out), progress_(progress), event_(std::move(event)) {}
+
+  void OnRecord(const Record& r) override {
+    const auto t0 = Clock::now();
+    std::string& s = out_.trace_rows;
+    s += prefix_;
+    fmt::format_to(std::back_inserter(s), "{},{},{},", r.iteration, r.oracle_calls, r.queries);
+    AppendNumber(s, r.wall_s);
+    for (double m : r.metrics) {
+      s += ',';
+      AppendNumber(s, m);
+    }
+    s += '\n';
+    ++out_.trace_row_count;
+    out_.eval_s += Seconds(t0);
+    if (progress_ && (r.iteration == 0 || r.iteration >= last_reported_ + 256)) {
+      last_reported_ = r.iteration;
+      event_.iteration = r.iteration;
+      event_.gap_beta = r.metrics[0];
+      progress_(event_);
+    }
+  }
+
+ private:
+  std::string prefix_;
+  RunResult& out_;
+  const ProgressFn& progress_;
+  ProgressEvent event_;
+  std::int64_t last_reported_ = 0;
+};
+
+}  // namespace
+
+bool ExperimentResult::any_numerical_failure() const {
+  return std::any_of(runs.begin(), runs.end(),
+                     [](const RunResult& r) { return r.summary.termination == Termination::kNumericalFailure; });
+}
+
+void ValidateExperiment(const ExperimentConfig& config) {
+  std::vector<InputError> errors;
+  std::optional<Game> game;
+  try {
+    game.emplace(BuildGame(config, config.seeds.front()));
+  } catch (const InputError& e) {
+    throw InputErrors({Relocated(e, config)});
+  }
+  for (size_t i = 0; i < config.solvers.size(); ++i) {
+    try {
+      auto solver = MakeSolver(config.solvers[i].name, config.solvers[i].params, SolverKey(i));
+      // rho is only needed by `auto`, resolved per game at run time; any value validates here.
+      solver->Reset(SolverContext{&*game, config.beta, {}, 0.25});
+    } catch (const InputError& e) {
+      errors.push_back(Relocated(e, config));
+    }
+  }
+  if (!errors.empty()) throw InputErrors(errors);
+}
+
+ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentOptions& options) {
+  const auto start = Clock::now();
+  ExperimentResult result;
+  const size_t n_games = config.seeds.size(), n_solvers = config.solvers.size();
+
+  // Phase 1: games and their certified equilibria, once per seed.
+  std::vector<std::unique_ptr<Game>> games(n_games);
+  result.games.resize(n_games);
+  ParallelFor(n_games, options.jobs, [&](size_t g) {
+    games[g] = std::make_unique<Game>(BuildGame(config, config.seeds[g]));
+    GameResult& gr = result.games[g];
+    gr.seed = config.seeds[g];
+    gr.game_spec = games[g]->game_spec();
+    gr.reference_spec = games[g]->reference_spec();
+    gr.n = games[g]->n();
+    gr.descriptors = Describe(games[g]->P());
+    if (config.beta > 0.0) gr.equilibrium = SolveEquilibrium(*games[g], config.beta);
+  });
+  result.games_s = Seconds(start);
+
+  // Phase 2: every solver on every game.
+  result.runs.resize(n_games * n_solvers);
+  std::atomic<std::int64_t> done{0};
+  const auto total = static_cast<std::int64_t>(result.runs.size());
+  ParallelFor(result.runs.size(), options.jobs, [&](size_t k) {
+    const size_t g = k / n_solvers, i = k % n_solvers;
+    const Game& game = *games[g];
+    const GameResult& gr = result.games[g];
+    RunResult& run = result.runs[k];
+    run.solver = config.solvers[i].name;
+    run.seed = gr.seed;
+    run.game_index = g;
+    auto solver = MakeSolver(config.solvers[i].name, config.solvers[i].params, SolverKey(i));
+    const bool certified = gr.equilibrium && gr.equilibrium->certified();
+    std::optional<double> rho;
+    if (certified && gr.equilibrium->stability) rho = gr.equilibrium->stability->rho;
+    solver->Reset(SolverContext{&game, config.beta, {}, rho});
+    run.params = SolverSpec(run.solver, *solver);
+    run.stability_limit = solver->StabilityLimit();
+    RunOptions ro;
+    ro.stop = config.stop;
+    ro.log = config.log;
+    run.run_id = RunId(config, gr, run.params);
+    const std::string prefix = fmt::format(
+        "{},{},{},{},{},{},{},{},{},", CsvField(config.name), run.run_id, CsvField(gr.game_spec), gr.n,
+        NumberText(config.beta), CsvField(gr.reference_spec), run.solver, CsvField(run.params), gr.seed);
+    ProgressEvent event{done.load(), total, run.solver, gr.seed, 0, 0.0};
+    TraceRecorder recorder(prefix, run, options.progress, event);
+    const Eigen::VectorXd empty;
+    const auto t0 = Clock::now();
+    run.summary = RunSolver(*solver, game, config.beta, certified ? gr.equilibrium->log_pi : empty, ro, {&recorder});
+    run.eval_s = Seconds(t0) - run.summary.wall_s;
+    const std::int64_t now_done = ++done;
+    if (options.progress) options.progress(ProgressEvent{now_done, total, run.solver, gr.seed, run.summary.iterations,
+                                                         run.summary.final_metrics[0]});
+  });
+  result.wall_s = Seconds(start);
+  return result;
+}
+
+namespace {
+
+std::string JsonVector(const Eigen::VectorXd& v) {
+  std::string out = "[";
+  for (Eigen::Index i = 0; i < v.size(); ++i) {
+    if (i > 0) out += ',';
+    out += JsonNumber(v[i]);
+  }
+  return out + "]";
+}
+
+std::string JsonMetrics(const MetricValues& m) {
+  std::string out = "{";
+  for (size_t k = 0; k < m.size(); ++k)
+    out += fmt::format("{}{}: {}", k ? ", " : "", JsonString(MetricTable()[k].name), JsonNumber(m[k]));
+  return out + "}";
+}
+
+}  // namespace
+
+std::string SummaryJson(const ExperimentConfig& config, const ExperimentResult& result) {
+  std::string out = "[\n";
+  for (size_t k = 0; k < result.runs.size(); ++k) {
+    const RunResult& r = result.runs[k];
+    const GameResult& g = result.games[r.game_index];
+    const RunSummary& s = r.summary;
+    std::string o = "  {\n";
+    auto field = [&](const std::string& key, const std::string& value, bool last = false) {
+      o += fmt::format("    {}: {}{}\n", JsonString(key), value, last ? "" : ",");
+    };
+    field("run_id", JsonString(r.run_id));
+    field("experiment", JsonString(config.name));
+    field("solver", JsonString(r.solver));
+    field("params", JsonString(r.params));
+    field("seed", fmt::format("{}", r.seed));
+    field("game", JsonString(g.game_spec));
+    field("reference", JsonString(g.reference_spec));
+    field("n", fmt::format("{}", g.n));
+    field("beta", JsonNumber(config.beta));
+    field("termination", JsonString(TerminationName(s.termination)));
+    field("message", JsonString(s.message));
+    field("iterations", fmt::format("{}", s.iterations));
+    field("oracle_calls", fmt::format("{}", s.oracle_calls));
+    field("queries", fmt::format("{}", s.queries));
+    field("wall_s", JsonNumber(s.wall_s));
+    field("final", JsonMetrics(s.final_metrics));
+    if (s.final_average_metrics) field("final_average", JsonMetrics(*s.final_average_metrics));
+    field("policy", JsonVector(s.final_logits.array().exp().matrix()));
+    const bool certified = g.equilibrium && g.equilibrium->certified();
+    field("pi_star", certified ? JsonVector(g.equilibrium->pi) : "null");
+    field("certificate", g.equilibrium ? JsonNumber(g.equilibrium->certificate) : "null");
+    field("equilibrium", g.equilibrium ? JsonString(g.equilibrium->message) : "null");
+    field("rho", certified && g.equilibrium->stability ? JsonNumber(g.equilibrium->stability->rho) : "null");
+    field("stability_limit", r.stability_limit ? JsonNumber(*r.stability_limit) : "null");
+    std::string warnings = "[";
+    for (size_t w = 0; w < s.warnings.size(); ++w) {
+      if (w > 0) warnings += ", ";
+      warnings += JsonString(s.warnings[w]);
+    }
+    field("warnings", warnings + "]");
+    field("theory", s.theory.applicable
+                        ? fmt::format("{{\"factor\": {}, \"violated\": {}, \"first_violation\": {}, \"message\": {}}}",
+                                      JsonNumber(s.theory.factor), s.theory.violated ? "true" : "false",
+                                      s.theory.first_violation, JsonString(s.theory.message))
+                        : "null");
+    const GameDescriptors& d = g.descriptors;
+    field("descriptors",
+          fmt::format("{{\"cyclic_triple_fraction\": {}, \"condorcet_winner\": {}, \"max_abs_margin\": {}, "
+                      "\"hodge_cyclic_ratio\": {}}}",
+                      JsonNumber(d.cyclic_triple_fraction),
+                      d.condorcet_winner ? fmt::format("{}", *d.condorcet_winner) : "null", JsonNumber(d.max_abs_margin),
+                      JsonNumber(d.hodge_cyclic_ratio)),
+          true);
+    o += k + 1 < result.runs.size() ? "  },\n" : "  }\n";
+    out += o;
+  }
+  return out + "]\n";
+}
+
+}  // namespace nlhf
