@@ -8,13 +8,12 @@
 #include <iostream>
 #include <string>
 
+#include "cli.h"
 #include "nlhf/descriptors.h"
 #include "nlhf/equilibrium.h"
 #include "nlhf/errors.h"
 #include "nlhf/generators.h"
-#include "nlhf/listing.h"
 #include "nlhf/metrics.h"
-#include "nlhf/version.h"
 
 namespace po = boost::program_options;
 
@@ -53,24 +52,8 @@ int Run(int argc, char** argv) {
       ("top", po::value(&top)->default_value(10)->value_name("K"),
        "print the K most likely actions of pi* (0: all)");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw nlhf::InputError(fmt::format("{} (see --help)", e.what()));
-  }
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
+  if (nlhf::cli::ParseFlags(argc, argv, opts, opts, po::positional_options_description(), "nlhf-equilibrium", vm))
     return 0;
-  }
-  if (vm.count("version")) {
-    fmt::print("nlhf-equilibrium {} ({})\n", nlhf::kVersion, nlhf::kGitCommit);
-    return 0;
-  }
-  if (vm.count("list")) {
-    nlhf::PrintListing(list, std::cout);
-    return 0;
-  }
   if (seed < 0) throw nlhf::InputError("--seed", fmt::format("{} is negative, expected an integer >= 0", seed));
   if (top < 0) throw nlhf::InputError("--top", fmt::format("{} is negative, expected an integer >= 0", top));
   if (!(beta > 0.0) || !std::isfinite(beta))
@@ -119,13 +102,5 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return Run(argc, argv);
-  } catch (const nlhf::InputError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "error: internal: " << e.what() << "\n";
-    return 3;
-  }
+  return nlhf::cli::Main([&] { return Run(argc, argv); });
 }

@@ -10,14 +10,13 @@
 #include <iostream>
 #include <thread>
 
+#include "cli.h"
 #include "nlhf/config.h"
 #include "nlhf/errors.h"
 #include "nlhf/experiment.h"
-#include "nlhf/listing.h"
 #include "nlhf/output.h"
 #include "nlhf/progress.h"
 #include "nlhf/spec.h"
-#include "nlhf/version.h"
 
 namespace po = boost::program_options;
 
@@ -112,7 +111,7 @@ void PrintReport(const nlhf::ExperimentConfig& config, const nlhf::ExperimentRes
 
 int Run(int argc, char** argv) {
   po::options_description opts(kUsage);
-  std::string out_dir, list;
+  std::string out_dir, list;  // list: read by cli::ParseFlags
   std::vector<std::string> sets;
   int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   opts.add_options()
@@ -134,24 +133,7 @@ int Run(int argc, char** argv) {
   po::positional_options_description positional;
   positional.add("experiment", 1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw nlhf::InputError(fmt::format("{} (see --help)", e.what()));
-  }
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return 0;
-  }
-  if (vm.count("version")) {
-    fmt::print("nlhf-run {} ({})\n", nlhf::kVersion, nlhf::kGitCommit);
-    return 0;
-  }
-  if (vm.count("list")) {
-    nlhf::PrintListing(list, std::cout);
-    return 0;
-  }
+  if (nlhf::cli::ParseFlags(argc, argv, opts, all, positional, "nlhf-run", vm)) return 0;
   if (experiment.empty()) throw nlhf::InputError("missing the experiment file, expected nlhf-run EXPERIMENT.yaml (see --help)");
   if (jobs < 1) throw nlhf::InputError("--jobs", fmt::format("{} is not allowed, expected an integer >= 1", jobs));
 
@@ -194,16 +176,5 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return Run(argc, argv);
-  } catch (const nlhf::InputErrors& e) {
-    for (const nlhf::InputError& one : e.errors()) std::cerr << "error: " << one.what() << "\n";
-    return 2;
-  } catch (const nlhf::InputError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "error: internal: " << e.what() << "\n";
-    return 3;
-  }
+  return nlhf::cli::Main([&] { return Run(argc, argv); });
 }

@@ -1,0 +1,22 @@
+#pragma once
+// What every nlhf command-line tool shares: the standard flags (--help, --version, --list) and the
+// mapping of errors to exit codes (bad input: one `error:` line per problem, exit 2; anything
+// else: an internal error, exit 3). Only main() catches.
+#include <boost/program_options.hpp>
+#include <functional>
+#include <string_view>
+
+namespace nlhf::cli {
+
+namespace po = boost::program_options;
+
+// Parses argv against `all` (visible options plus hidden positionals). Flag errors throw
+// InputError. Returns true when --help, --version or --list was given and handled (printing
+// `visible` for --help): the caller then exits 0.
+bool ParseFlags(int argc, char** argv, const po::options_description& visible, const po::options_description& all,
+                const po::positional_options_description& positional, std::string_view program, po::variables_map& vm);
+
+// Runs `body` and maps its outcome to the process exit code.
+int Main(const std::function<int()>& body);
+
+}  // namespace nlhf::cli
