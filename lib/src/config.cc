@@ -231,7 +231,7 @@ void ResolvePaths(ComponentConfig& c, const std::string& base_dir) {
 }  // namespace
 
 ExperimentConfig ParseExperiment(const std::string& text, const std::string& source,
-                                 const std::vector<std::string>& sets, const std::string& base_dir) {
+                                 const std::vector<std::string>& sets, const std::string& base_dir, bool sweep_file) {
   ExperimentConfig config;
   config.source = source;
   config.solvers.clear();
@@ -266,7 +266,12 @@ ExperimentConfig ParseExperiment(const std::string& text, const std::string& sou
   }
 
   Reader r(source, set_nodes, config);
-  if (!r.CheckMap(root, "", kTopKeys)) throw InputErrors(r.errors());
+  std::vector<std::string> top_keys = kTopKeys;
+  if (sweep_file) {
+    top_keys.push_back("sweep");
+    top_keys.push_back("zip");
+  }
+  if (!r.CheckMap(root, "", top_keys)) throw InputErrors(r.errors());
 
   if (const YAML::Node n = root["name"]) {
     if (auto v = r.Value(n, ParamSpec::String("name", "", ""), "name")) {
@@ -500,6 +505,14 @@ std::string ResolvedYaml(const ExperimentConfig& c) {
   out << YAML::Key << "output" << YAML::Value << c.OutputDir();
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
+}
+
+std::string ExperimentFingerprint(const ExperimentConfig& config) {
+  std::istringstream in(ResolvedYaml(config));
+  std::string line, out;
+  while (std::getline(in, line))
+    if (line.rfind("nlhf:", 0) != 0 && line.rfind("output:", 0) != 0) out += line + "\n";
+  return out;
 }
 
 }  // namespace nlhf

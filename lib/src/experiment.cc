@@ -37,19 +37,10 @@ Game BuildGame(const ExperimentConfig& c, std::uint64_t seed) {
 
 std::string SolverKey(size_t i) { return fmt::format("solvers[{}]", i); }
 
-// A stable id: a hash of everything that determines the run's trace.
-std::string RunId(const ExperimentConfig& c, const GameResult& g, const std::string& solver_spec) {
-  std::string d = fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", g.game_spec, g.reference_spec, c.beta,
-                              solver_spec, g.seed, c.stop.iterations, c.stop.oracle_calls, c.stop.queries,
-                              c.stop.wall_s, c.log.every, static_cast<int>(c.log.spacing), c.log.points_per_decade);
-  for (const auto& [m, v] : c.stop.tolerances) d += fmt::format("|t{}={}", static_cast<int>(m), v);
-  // The logged metric set, with "all" (an empty list) spelled out, as config.resolved.yaml does.
-  if (c.log.metrics.empty()) {
-    for (const MetricInfo& m : MetricTable()) d += fmt::format("|m{}", static_cast<int>(m.id));
-  } else {
-    for (Metric m : c.log.metrics) d += fmt::format("|m{}", static_cast<int>(m));
-  }
-  return fmt::format("{:016x}", Fnv1a64(d));
+// A stable id for solver i on seed `seed` of an experiment: a hash of the resolved experiment (so
+// runs of different sweep points differ even when the run itself is the same), the seed and i.
+std::string RunId(const std::string& fingerprint, std::uint64_t seed, size_t i) {
+  return fmt::format("{:016x}", Fnv1a64(fmt::format("{}|seed={}|solver={}", fingerprint, seed, i)));
 }
 
 // Runs fn(i) for i in [0, count) on `jobs` threads.
@@ -114,7 +105,55 @@ class TraceRecorder : public RunObserver {
   std::int64_t last_reported_ = 0;
 };
 
+// Builds seed number g's game, its descriptors and (beta > 0) its certified equilibrium.
+std::unique_ptr<Game> PrepareGame(const ExperimentConfig& config, size_t g, GameResult& gr) {
+  auto game = std::make_unique<Game>(BuildGame(config, config.seeds[g]));
+  gr.seed = config.seeds[g];
+  gr.game_spec = game->game_spec();
+  gr.reference_spec = game->reference_spec();
+  gr.n = game->n();
+  gr.descriptors = Describe(game->P());
+  if (config.beta > 0.0) gr.equilibrium = SolveEquilibrium(*game, config.beta);
+  return game;
+}
+
+// Runs solver i on a prepared game.
+void RunOne(const ExperimentConfig& config, const std::string& fingerprint, const Game& game, const GameResult& gr,
+            size_t i, const ProgressFn& progress, const ProgressEvent& event, RunResult& run) {
+  run.solver = config.solvers[i].name;
+  run.seed = gr.seed;
+  auto solver = MakeSolver(config.solvers[i].name, config.solvers[i].params, SolverKey(i));
+  const bool certified = gr.equilibrium && gr.equilibrium->certified();
+  std::optional<double> rho;
+  if (certified && gr.equilibrium->stability) rho = gr.equilibrium->stability->rho;
+  solver->Reset(SolverContext{&game, config.beta, {}, rho});
+  run.params = SolverSpec(run.solver, *solver);
+  run.stability_limit = solver->StabilityLimit();
+  RunOptions ro;
+  ro.stop = config.stop;
+  ro.log = config.log;
+  run.run_id = RunId(fingerprint, gr.seed, i);
+  const std::string prefix = fmt::format("{},{},{},{},{},{},{},{},{},", CsvField(config.name), run.run_id,
+                                         CsvField(gr.game_spec), gr.n, NumberText(config.beta),
+                                         CsvField(gr.reference_spec), run.solver, CsvField(run.params), gr.seed);
+  TraceRecorder recorder(prefix, run, progress, event);
+  const Eigen::VectorXd empty;
+  const auto t0 = Clock::now();
+  run.summary = RunSolver(*solver, game, config.beta, certified ? gr.equilibrium->log_pi : empty, ro, {&recorder});
+  run.eval_s = Seconds(t0) - run.summary.wall_s;
+}
+
 }  // namespace
+
+GroupResult RunGroup(const ExperimentConfig& config, size_t seed_index) {
+  GroupResult out;
+  const std::string fingerprint = ExperimentFingerprint(config);
+  const std::unique_ptr<Game> game = PrepareGame(config, seed_index, out.game);
+  out.runs.resize(config.solvers.size());
+  for (size_t i = 0; i < config.solvers.size(); ++i)
+    RunOne(config, fingerprint, *game, out.game, i, nullptr, ProgressEvent{}, out.runs[i]);
+  return out;
+}
 
 bool ExperimentResult::any_numerical_failure() const {
   return std::any_of(runs.begin(), runs.end(),
@@ -149,53 +188,25 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
   // Phase 1: games and their certified equilibria, once per seed.
   std::vector<std::unique_ptr<Game>> games(n_games);
   result.games.resize(n_games);
-  ParallelFor(n_games, options.jobs, [&](size_t g) {
-    games[g] = std::make_unique<Game>(BuildGame(config, config.seeds[g]));
-    GameResult& gr = result.games[g];
-    gr.seed = config.seeds[g];
-    gr.game_spec = games[g]->game_spec();
-    gr.reference_spec = games[g]->reference_spec();
-    gr.n = games[g]->n();
-    gr.descriptors = Describe(games[g]->P());
-    if (config.beta > 0.0) gr.equilibrium = SolveEquilibrium(*games[g], config.beta);
-  });
+  ParallelFor(n_games, options.jobs, [&](size_t g) { games[g] = PrepareGame(config, g, result.games[g]); });
   result.games_s = Seconds(start);
 
   // Phase 2: every solver on every game.
+  const std::string fingerprint = ExperimentFingerprint(config);
   result.runs.resize(n_games * n_solvers);
   std::atomic<std::int64_t> done{0};
   const auto total = static_cast<std::int64_t>(result.runs.size());
   ParallelFor(result.runs.size(), options.jobs, [&](size_t k) {
     const size_t g = k / n_solvers, i = k % n_solvers;
-    const Game& game = *games[g];
-    const GameResult& gr = result.games[g];
-    RunResult& run = result.runs[k];
-    run.solver = config.solvers[i].name;
-    run.seed = gr.seed;
-    run.game_index = g;
-    auto solver = MakeSolver(config.solvers[i].name, config.solvers[i].params, SolverKey(i));
-    const bool certified = gr.equilibrium && gr.equilibrium->certified();
-    std::optional<double> rho;
-    if (certified && gr.equilibrium->stability) rho = gr.equilibrium->stability->rho;
-    solver->Reset(SolverContext{&game, config.beta, {}, rho});
-    run.params = SolverSpec(run.solver, *solver);
-    run.stability_limit = solver->StabilityLimit();
-    RunOptions ro;
-    ro.stop = config.stop;
-    ro.log = config.log;
-    run.run_id = RunId(config, gr, run.params);
-    const std::string prefix = fmt::format(
-        "{},{},{},{},{},{},{},{},{},", CsvField(config.name), run.run_id, CsvField(gr.game_spec), gr.n,
-        NumberText(config.beta), CsvField(gr.reference_spec), run.solver, CsvField(run.params), gr.seed);
-    ProgressEvent event{done.load(), total, run.solver, gr.seed, 0, 0.0};
-    TraceRecorder recorder(prefix, run, options.progress, event);
-    const Eigen::VectorXd empty;
-    const auto t0 = Clock::now();
-    run.summary = RunSolver(*solver, game, config.beta, certified ? gr.equilibrium->log_pi : empty, ro, {&recorder});
-    run.eval_s = Seconds(t0) - run.summary.wall_s;
+    ProgressEvent event{done.load(), total, config.solvers[i].name, result.games[g].seed, 0, 0.0};
+    RunOne(config, fingerprint, *games[g], result.games[g], i, options.progress, event, result.runs[k]);
+    result.runs[k].game_index = g;
     const std::int64_t now_done = ++done;
-    if (options.progress) options.progress(ProgressEvent{now_done, total, run.solver, gr.seed, run.summary.iterations,
-                                                         run.summary.final_metrics[0]});
+    if (options.progress) {
+      const RunSummary& s = result.runs[k].summary;
+      options.progress(ProgressEvent{now_done, total, result.runs[k].solver, result.runs[k].seed, s.iterations,
+                                     s.final_metrics[0]});
+    }
   });
   result.wall_s = Seconds(start);
   return result;

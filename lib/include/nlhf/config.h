@@ -52,13 +52,19 @@ struct ExperimentConfig {
 // Reads and validates `path` with the overrides `sets` ("KEY=VALUE"). Relative file paths inside
 // the experiment are resolved against the YAML file's folder. Throws InputErrors.
 ExperimentConfig LoadExperiment(const std::string& path, const std::vector<std::string>& sets = {});
-// The same from text; `base_dir` resolves relative paths.
+// The same from text; `base_dir` resolves relative paths. `sweep_file` also accepts the top-level
+// keys `sweep` and `zip` (read by sweep.h).
 ExperimentConfig ParseExperiment(const std::string& text, const std::string& source,
-                                 const std::vector<std::string>& sets, const std::string& base_dir);
+                                 const std::vector<std::string>& sets, const std::string& base_dir,
+                                 bool sweep_file = false);
 
 // Every default filled in (solver steps whose default depends on the game stay implicit and are
 // recorded per run in summary.json), plus the nlhf version and git commit. Parsing it again gives
 // the same experiment.
 std::string ResolvedYaml(const ExperimentConfig& config);
+
+// ResolvedYaml without the lines that do not change results (version, output): equal strings mean
+// identical traces. Run ids and sweep task ids hash it.
+std::string ExperimentFingerprint(const ExperimentConfig& config);
 
 }  // namespace nlhf

@@ -66,6 +66,14 @@ void ValidateExperiment(const ExperimentConfig& config);
 
 ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentOptions& options);
 
+// One game (the config's seed number `seed_index`) and every solver on it, in order, on the calling
+// thread: the unit of work of a sweep.
+struct GroupResult {
+  GameResult game;
+  std::vector<RunResult> runs;
+};
+GroupResult RunGroup(const ExperimentConfig& config, size_t seed_index);
+
 // summary.json: one object per run.
 std::string SummaryJson(const ExperimentConfig& config, const ExperimentResult& result);
 

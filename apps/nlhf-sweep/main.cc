@@ -1,0 +1,177 @@
+// nlhf-sweep: grids of experiments, in parallel, resumable and shardable (INTERFACE.md sections 4
+// and 5). A thin main: parse flags, call the library, map errors to exit codes.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "cli.h"
+#include "nlhf/errors.h"
+#include "nlhf/sweep.h"
+
+namespace {
+
+namespace po = boost::program_options;
+
+constexpr const char* kUsage =
+    "Usage: nlhf-sweep SWEEP.yaml [--out DIR] [--jobs N] [--shard K/N] [--dry-run] [--set KEY=VALUE]...\n"
+    "       nlhf-sweep --merge DIR... --out DIR\n"
+    "       nlhf-sweep SWEEP.yaml --emit-slurm [--shards N] [--partition P] [--time T] [--cpus-per-task C]\n"
+    "                  [--log-dir D] [--out DIR]\n"
+    "       nlhf-sweep --list games|references|solvers|metrics\n"
+    "\n"
+    "A sweep file is an experiment (see nlhf-run --help) plus\n"
+    "  sweep:                      # Cartesian product over key paths\n"
+    "    game.n: [10, 100, 1000]\n"
+    "    solvers[0].eta: [0.01, 0.1]\n"
+    "  zip:                        # groups of keys that vary together, crossed with sweep\n"
+    "    - {beta: [0.001, 0.01, 0.1], stop.iterations: [100000, 5000, 1000]}\n"
+    "\n"
+    "Output: trace.csv (all runs), runs.csv (one row per run: run_id, swept values, status, wall_s),\n"
+    "summary.csv (final metrics per swept point and solver: median and quartiles over seeds),\n"
+    "config.resolved.yaml. Finished work is kept in DIR/.parts: running the same command again after\n"
+    "an interruption runs only what is missing. The output does not depend on --jobs, and merged\n"
+    "shards equal a single-process run.\n"
+    "\n"
+    "Exit codes: 0 success, 1 a run failed (numerically or otherwise), 2 bad input.\n"
+    "\n"
+    "Options";
+
+// Progress: a redrawn line on a terminal, a plain line every 10 s otherwise, nothing with --quiet.
+class SweepDisplay {
+ public:
+  SweepDisplay(bool quiet) : tty_(!quiet && ::isatty(STDERR_FILENO)), plain_(!quiet && !tty_) {}
+  ~SweepDisplay() {
+    if (drawn_) std::cerr << "\r\x1b[K" << std::flush;
+  }
+  void Update(const nlhf::SweepProgress& p) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto now = std::chrono::steady_clock::now();
+    const bool last = p.runs_done == p.runs_total;
+    if (tty_ && (now - last_draw_ > std::chrono::milliseconds(200) || last)) {
+      std::cerr << "\r\x1b[K" << Line(p) << std::flush;
+      drawn_ = true;
+      last_draw_ = now;
+    } else if (plain_ && (now - last_draw_ > std::chrono::seconds(10) || last)) {
+      std::cerr << Line(p) << "\n" << std::flush;
+      last_draw_ = now;
+    }
+  }
+
+ private:
+  static std::string Line(const nlhf::SweepProgress& p) {
+    const std::int64_t fresh = p.runs_done - p.runs_skipped;
+    const double rate = p.elapsed_s > 0 ? static_cast<double>(fresh) / p.elapsed_s : 0.0;
+    const std::string eta =
+        rate > 0 ? fmt::format(", ~{:.0f} s left", static_cast<double>(p.runs_total - p.runs_done) / rate) : "";
+    return fmt::format("[sweep] {}/{} runs ({} kept from before), {:.1f} runs/s{}, {} failed", p.runs_done,
+                       p.runs_total, p.runs_skipped, rate, eta, p.failures);
+  }
+  const bool tty_, plain_;
+  bool drawn_ = false;
+  std::mutex mutex_;
+  std::chrono::steady_clock::time_point last_draw_{};
+};
+
+std::string SelfPath(const char* argv0) {
+  std::error_code ec;
+  const auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(argv0) : p.string();
+}
+
+int Run(int argc, char** argv) {
+  po::options_description opts(kUsage);
+  std::string out_dir, shard, list;
+  std::vector<std::string> sets, merge;
+  int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  nlhf::SlurmOptions slurm;
+  opts.add_options()
+      ("help,h", "print this help")
+      ("version", "print the version")
+      ("list", po::value(&list)->value_name("WHAT"), "list games, references, solvers or metrics")
+      ("out", po::value(&out_dir)->value_name("DIR"), "output directory (default: runs/<name>)")
+      ("jobs,j", po::value(&jobs)->value_name("N"), "parallel workers (default: all cores)")
+      ("shard", po::value(&shard)->value_name("K/N"), "run only shard K of N (1-based)")
+      ("set", po::value(&sets)->value_name("KEY=VALUE")->composing(), "override a key of the base experiment")
+      ("dry-run", "validate, print the number of runs, the first points and an estimate of oracle calls")
+      ("merge", po::value(&merge)->multitoken()->value_name("DIR..."), "merge shard directories into --out")
+      ("emit-slurm", "print a SLURM job-array submit script (shards + dependent merge)")
+      ("shards", po::value(&slurm.shards)->value_name("N"), "--emit-slurm: number of array tasks (default 4)")
+      ("partition", po::value(&slurm.partition)->value_name("P"), "--emit-slurm: partition (default: the cluster's)")
+      ("time", po::value(&slurm.time)->value_name("T"), "--emit-slurm: time limit per job (default 01:00:00)")
+      ("cpus-per-task", po::value(&slurm.cpus_per_task)->value_name("C"), "--emit-slurm: CPUs per shard (default 1)")
+      ("log-dir", po::value(&slurm.log_dir)->value_name("D"), "--emit-slurm: job log directory (default slurm-logs)")
+      ("quiet", "no progress display");
+  po::options_description hidden;
+  std::string sweep_path;
+  hidden.add_options()("sweep", po::value(&sweep_path));
+  po::options_description all;
+  all.add(opts).add(hidden);
+  po::positional_options_description positional;
+  positional.add("sweep", 1);
+  po::variables_map vm;
+  if (nlhf::cli::ParseFlags(argc, argv, opts, all, positional, "nlhf-sweep", vm)) return 0;
+  if (jobs < 1) throw nlhf::InputError("--jobs", fmt::format("{} is not allowed, expected an integer >= 1", jobs));
+
+  if (vm.count("merge")) {
+    if (out_dir.empty()) throw nlhf::InputError("--merge", "needs --out DIR for the merged result");
+    nlhf::MergeSweep(merge, out_dir);
+    fmt::print("merged {} shard directories into {}/ (trace.csv, runs.csv, summary.csv, config.resolved.yaml)\n",
+               merge.size(), out_dir);
+    return 0;
+  }
+  if (sweep_path.empty()) throw nlhf::InputError("missing the sweep file, expected nlhf-sweep SWEEP.yaml (see --help)");
+  const nlhf::SweepConfig sweep = nlhf::LoadSweep(sweep_path, sets);
+  if (out_dir.empty()) out_dir = sweep.points.front().config.OutputDir();
+
+  if (vm.count("emit-slurm")) {
+    if (slurm.shards < 1) throw nlhf::InputError("--shards", fmt::format("{} is not allowed, expected an integer >= 1", slurm.shards));
+    if (slurm.cpus_per_task < 1)
+      throw nlhf::InputError("--cpus-per-task", fmt::format("{} is not allowed, expected an integer >= 1", slurm.cpus_per_task));
+    slurm.sweep_binary = SelfPath(argv[0]);
+    std::cout << nlhf::EmitSlurm(sweep, sweep_path, out_dir, slurm);
+    return 0;
+  }
+  nlhf::SweepOptions options;
+  options.jobs = jobs;
+  if (!shard.empty()) options.shard = nlhf::ParseShard(shard);
+
+  if (vm.count("dry-run")) {
+    const std::vector<nlhf::SweepTask> tasks = nlhf::SweepTasks(sweep);
+    double calls = 0.0;
+    for (const nlhf::SweepPoint& p : sweep.points)
+      calls += static_cast<double>(p.config.seeds.size() * p.config.solvers.size()) *
+               static_cast<double>(p.config.stop.iterations) * 2.0;
+    fmt::print("{} points x seeds x solvers = {} runs in {} tasks (one per point and seed); at most {:.3g} oracle "
+               "calls (iteration caps x 2 calls per iteration)\n",
+               sweep.points.size(), sweep.RunCount(), tasks.size(), calls);
+    for (size_t i = 0; i < sweep.points.size() && i < 5; ++i) {
+      std::string values;
+      for (const auto& [k, v] : sweep.points[i].values) values += fmt::format("{}{}={}", values.empty() ? "" : ", ", k, v);
+      fmt::print("point {}: {}\n", i, values.empty() ? "(no swept keys)" : values);
+    }
+    if (sweep.points.size() > 5) fmt::print("... {} more points\n", sweep.points.size() - 5);
+    return 0;
+  }
+
+  SweepDisplay display(vm.count("quiet") > 0);
+  options.progress = [&](const nlhf::SweepProgress& p) { display.Update(p); };
+  const nlhf::SweepReport r = nlhf::RunSweep(sweep, out_dir, options);
+  fmt::print("{} runs in {} tasks{}: {} run now, {} kept from before; {:.3f} s ({:.1f} runs/s, solver steps {:.3f} s "
+             "summed)\n",
+             r.runs, r.tasks, options.shard.n > 1 ? fmt::format(" (shard {}/{})", options.shard.k, options.shard.n) : "",
+             r.tasks_run, r.tasks_skipped, r.wall_s, r.wall_s > 0 ? static_cast<double>(r.runs) / r.wall_s : 0.0, r.solve_s);
+  fmt::print("wrote {}/{}\n", out_dir,
+             options.shard.n > 1 ? " (shard parts; merge with nlhf-sweep --merge)" : " (trace.csv, runs.csv, summary.csv, config.resolved.yaml)");
+  return r.numerical_failures > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return nlhf::cli::Main([&] { return Run(argc, argv); });
+}

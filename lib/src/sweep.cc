@@ -1,0 +1,673 @@
+#include "nlhf/sweep.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include "nlhf/experiment.h"
+#include "nlhf/output.h"
+#include "nlhf/rng.h"
+#include "nlhf/version.h"
+
+namespace nlhf {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string FlowText(const YAML::Node& n) {
+  YAML::Emitter e;
+  e << YAML::Flow << n;
+  return e.c_str();
+}
+
+std::string Hex(std::uint64_t h) { return fmt::format("{:016x}", h); }
+
+std::vector<SweepAxis> ReadAxes(const YAML::Node& map, const std::string& key,
+                                const std::string& source, std::vector<InputError>& errors) {
+  std::vector<SweepAxis> axes;
+  auto where = [&](const YAML::Node& n) {
+    const YAML::Mark m = n.Mark();
+    return m.is_null() ? SourceLocation{source} : SourceLocation{source, m.line + 1, m.column + 1};
+  };
+  if (!map.IsMap()) {
+    errors.emplace_back(where(map), key, "is not a map, expected KEY.PATH: [VALUE, VALUE, ...]");
+    return axes;
+  }
+  for (const auto& kv : map) {
+    SweepAxis axis;
+    axis.key = kv.first.Scalar();
+    if (!kv.second.IsSequence() || kv.second.size() == 0) {
+      errors.emplace_back(where(kv.second), key + "." + axis.key,
+                          "is not a non-empty list, expected [VALUE, VALUE, ...]");
+      continue;
+    }
+    for (const auto& v : kv.second) axis.values.push_back(FlowText(v));
+    axes.push_back(std::move(axis));
+  }
+  return axes;
+}
+
+// A parse or validation error of one point: prefixed with its values; a `--set` location for a
+// swept key becomes the sweep file.
+InputError AtPoint(const InputError& e, const SweepPoint& p, const std::string& source) {
+  std::string values;
+  for (const auto& [k, v] : p.values)
+    values += fmt::format("{}{}={}", values.empty() ? "" : ", ", k, v);
+  SourceLocation where = e.where();
+  if (where.file.rfind("--set ", 0) == 0) {
+    for (const auto& [k, v] : p.values)
+      if (where.file == "--set " + k + "=" + v) where = SourceLocation{source};
+  }
+  const std::string what = e.key().empty() ? e.problem() : e.key() + ": " + e.problem();
+  return InputError(where, "", fmt::format("at sweep point {} ({}): {}", p.index, values, what));
+}
+
+void WriteFileAtomic(const fs::path& path, const std::function<void(std::FILE*)>& write) {
+  const fs::path tmp =
+      path.parent_path() / fmt::format(".{}.tmp-{}-{}", path.filename().string(), ::getpid(),
+                                       std::hash<std::thread::id>()(std::this_thread::get_id()));
+  std::FILE* f = std::fopen(tmp.c_str(), "wb");
+  if (f == nullptr) throw std::runtime_error("cannot write " + tmp.string());
+  bool ok = true;
+  try {
+    write(f);
+  } catch (const std::exception&) {
+    ok = false;
+  }
+  ok = ok && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
+  std::fclose(f);
+  if (!ok) throw std::runtime_error("cannot write " + tmp.string());
+  fs::rename(tmp, path);
+  // The rename itself survives a power loss once the directory is synced.
+  const int dir = ::open(path.parent_path().c_str(), O_RDONLY);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+}
+
+void CopyFileInto(const fs::path& from, std::FILE* to) {
+  std::FILE* in = std::fopen(from.c_str(), "rb");
+  if (in == nullptr) throw std::runtime_error("cannot read " + from.string());
+  char buffer[1 << 16];
+  size_t got;
+  while ((got = std::fread(buffer, 1, sizeof buffer, in)) > 0) {
+    if (std::fwrite(buffer, 1, got, to) != got) {
+      std::fclose(in);
+      throw std::runtime_error("write failed");
+    }
+  }
+  std::fclose(in);
+}
+
+fs::path PartsDir(const std::string& dir) { return fs::path(dir) / ".parts"; }
+
+// One line per run of a finished task.
+struct RunRecord {
+  std::string run_id;
+  size_t solver_index = 0;
+  std::string solver, params, status;
+  std::uint64_t seed = 0;
+  double wall_s = 0.0;
+  std::int64_t iterations = 0, oracle_calls = 0;
+  MetricValues final;
+};
+
+std::string FormatRecord(const RunRecord& r) {
+  std::string s = fmt::format("{},{},{},{},{},{},", r.run_id, r.solver_index, r.solver,
+                              CsvField(r.params), r.seed, r.status);
+  AppendNumber(s, r.wall_s);
+  fmt::format_to(std::back_inserter(s), ",{},{}", r.iterations, r.oracle_calls);
+  for (double m : r.final) {
+    s += ',';
+    AppendNumber(s, m);
+  }
+  return s + "\n";
+}
+
+// Splits one CSV line (fields may be quoted).
+std::vector<std::string> SplitCsv(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        cur += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cur += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += c;
+    }
+  }
+  out.push_back(cur);
+  return out;
+}
+
+std::vector<RunRecord> ReadRecords(const fs::path& path) {
+  std::ifstream in(path);
+  std::vector<RunRecord> out;
+  std::string line;
+  while (std::getline(in, line)) {
+    const std::vector<std::string> f = SplitCsv(line);
+    if (f.size() != 9 + kNumMetrics) throw std::runtime_error("corrupt part file " + path.string());
+    RunRecord r;
+    r.run_id = f[0];
+    r.solver_index = std::stoul(f[1]);
+    r.solver = f[2];
+    r.params = f[3];
+    r.seed = std::stoull(f[4]);
+    r.status = f[5];
+    r.wall_s = f[6].empty() ? std::nan("") : std::stod(f[6]);
+    r.iterations = std::stoll(f[7]);
+    r.oracle_calls = std::stoll(f[8]);
+    for (size_t k = 0; k < kNumMetrics; ++k)
+      r.final[k] = f[9 + k].empty() ? std::nan("") : std::stod(f[9 + k]);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+// Linear-interpolation quantile (pandas' default) of the non-NaN values; NaN if none.
+double Quantile(std::vector<double> v, double q) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
+  if (v.empty()) return std::nan("");
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(pos));
+  const size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
+}
+
+std::string ResolvedSweepYaml(const SweepConfig& s, const ExperimentConfig& base) {
+  std::string out = ResolvedYaml(base);
+  YAML::Emitter e;
+  e << YAML::BeginMap;
+  if (!s.sweep.empty()) {
+    e << YAML::Key << "sweep" << YAML::Value << YAML::BeginMap;
+    for (const SweepAxis& a : s.sweep) {
+      e << YAML::Key << a.key << YAML::Value << YAML::Flow << YAML::BeginSeq;
+      for (const std::string& v : a.values) e << YAML::Load(v);
+      e << YAML::EndSeq;
+    }
+    e << YAML::EndMap;
+  }
+  if (!s.zip.empty()) {
+    e << YAML::Key << "zip" << YAML::Value << YAML::BeginSeq;
+    for (const auto& group : s.zip) {
+      e << YAML::Flow << YAML::BeginMap;
+      for (const SweepAxis& a : group) {
+        e << YAML::Key << a.key << YAML::Value << YAML::Flow << YAML::BeginSeq;
+        for (const std::string& v : a.values) e << YAML::Load(v);
+        e << YAML::EndSeq;
+      }
+      e << YAML::EndMap;
+    }
+    e << YAML::EndSeq;
+  }
+  e << YAML::EndMap;
+  if (!s.sweep.empty() || !s.zip.empty()) out += std::string(e.c_str()) + "\n";
+  return out;
+}
+
+void WriteManifest(const SweepConfig& s, const fs::path& parts) {
+  YAML::Emitter e;
+  e << YAML::BeginMap << YAML::Key << "fingerprint" << YAML::Value << s.fingerprint << YAML::Key
+    << "source" << YAML::Value << s.source << YAML::Key << "base_dir" << YAML::Value << s.base_dir
+    << YAML::Key << "sets" << YAML::Value << YAML::BeginSeq;
+  for (const std::string& set : s.sets) e << set;
+  e << YAML::EndSeq << YAML::Key << "text" << YAML::Value << YAML::Literal << s.text
+    << YAML::EndMap;
+  const std::string text = std::string(e.c_str()) + "\n";
+  WriteFileAtomic(parts / "manifest.yaml", [&](std::FILE* f) { WriteString(f, text); });
+}
+
+std::string ManifestFingerprint(const fs::path& parts) {
+  if (!fs::exists(parts / "manifest.yaml")) return "";
+  return YAML::LoadFile((parts / "manifest.yaml").string())["fingerprint"].as<std::string>();
+}
+
+// Writes trace.csv, runs.csv, summary.csv and config.resolved.yaml of `out` from the parts found in
+// `part_dirs` (each a .parts folder). Every task must be present.
+void Assemble(const SweepConfig& s, const std::vector<fs::path>& part_dirs,
+              const std::string& out) {
+  const std::vector<SweepTask> tasks = SweepTasks(s);
+  std::vector<fs::path> where(tasks.size());
+  std::vector<std::string> missing;
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    for (const fs::path& d : part_dirs) {
+      if (fs::exists(d / (tasks[t].id + ".runs"))) {
+        where[t] = d;
+        break;
+      }
+    }
+    if (where[t].empty()) missing.push_back(tasks[t].id);
+  }
+  if (!missing.empty())
+    throw InputError(SourceLocation{out}, "",
+                     fmt::format("{} of {} tasks are missing (for example {}), expected every "
+                                 "shard of the sweep to be complete",
+                                 missing.size(), tasks.size(), missing.front()));
+  const fs::path dir = out;
+  fs::create_directories(dir);
+  WriteFileAtomic(dir / "trace.csv", [&](std::FILE* f) {
+    WriteString(f, TraceHeader());
+    for (size_t t = 0; t < tasks.size(); ++t) CopyFileInto(where[t] / (tasks[t].id + ".trace"), f);
+  });
+  const std::vector<std::string> keys = s.Keys();
+  std::string runs = "run_id,point";
+  for (const std::string& k : keys) {
+    runs += ',';
+    runs += CsvField(k);
+  }
+  runs += ",solver,params,seed,status,wall_s,iterations,oracle_calls\n";
+  std::string summary = "point";
+  for (const std::string& k : keys) {
+    summary += ',';
+    summary += CsvField(k);
+  }
+  summary += ",solver,runs,iterations_median,oracle_calls_median";
+  for (const MetricInfo& m : MetricTable())
+    summary += fmt::format(",{0}_median,{0}_q25,{0}_q75", m.name);
+  summary += "\n";
+  // Per point: the records of all its seeds, grouped by solver.
+  std::map<std::pair<size_t, size_t>, std::vector<RunRecord>> by_solver;
+  for (size_t t = 0; t < tasks.size(); ++t) {
+    const SweepPoint& p = s.points[tasks[t].point];
+    for (RunRecord& r : ReadRecords(where[t] / (tasks[t].id + ".runs"))) {
+      runs += fmt::format("{},{}", r.run_id, p.index);
+      for (const auto& [k, v] : p.values) {
+        runs += ',';
+        runs += CsvField(v);
+      }
+      runs += fmt::format(",{},{},{},{},", r.solver, CsvField(r.params), r.seed, r.status);
+      AppendNumber(runs, r.wall_s);
+      runs += fmt::format(",{},{}\n", r.iterations, r.oracle_calls);
+      by_solver[{p.index, r.solver_index}].push_back(std::move(r));
+    }
+  }
+  for (const auto& [key, records] : by_solver) {
+    const SweepPoint& p = s.points[key.first];
+    summary += fmt::format("{}", p.index);
+    for (const auto& [k, v] : p.values) {
+      summary += ',';
+      summary += CsvField(v);
+    }
+    std::vector<double> it, calls;
+    for (const RunRecord& r : records) {
+      it.push_back(static_cast<double>(r.iterations));
+      calls.push_back(static_cast<double>(r.oracle_calls));
+    }
+    summary += fmt::format(",{},{},", records.front().solver, records.size());
+    AppendNumber(summary, Quantile(it, 0.5));
+    summary += ',';
+    AppendNumber(summary, Quantile(calls, 0.5));
+    for (size_t m = 0; m < kNumMetrics; ++m) {
+      std::vector<double> v;
+      for (const RunRecord& r : records) v.push_back(r.final[m]);
+      for (double q : {0.5, 0.25, 0.75}) {
+        summary += ',';
+        AppendNumber(summary, Quantile(v, q));
+      }
+    }
+    summary += "\n";
+  }
+  WriteFileAtomic(dir / "runs.csv", [&](std::FILE* f) { WriteString(f, runs); });
+  WriteFileAtomic(dir / "summary.csv", [&](std::FILE* f) { WriteString(f, summary); });
+  const ExperimentConfig base = ParseExperiment(s.text, s.source, s.sets, s.base_dir, true);
+  WriteFileAtomic(dir / "config.resolved.yaml",
+                  [&](std::FILE* f) { WriteString(f, ResolvedSweepYaml(s, base)); });
+}
+
+}  // namespace
+
+std::vector<std::string> SweepConfig::Keys() const {
+  std::vector<std::string> keys;
+  for (const SweepAxis& a : sweep) keys.push_back(a.key);
+  for (const auto& group : zip)
+    for (const SweepAxis& a : group) keys.push_back(a.key);
+  return keys;
+}
+
+size_t SweepConfig::RunCount() const {
+  size_t n = 0;
+  for (const SweepPoint& p : points) n += p.config.seeds.size() * p.config.solvers.size();
+  return n;
+}
+
+SweepConfig ParseSweep(const std::string& text, const std::string& source,
+                       const std::vector<std::string>& sets, const std::string& base_dir) {
+  SweepConfig s;
+  s.source = source;
+  s.text = text;
+  s.base_dir = base_dir;
+  s.sets = sets;
+  // The base experiment (sweep and zip keys allowed) must itself be valid.
+  ParseExperiment(text, source, sets, base_dir, true);
+  const YAML::Node root = YAML::Load(text);
+  std::vector<InputError> errors;
+  if (root["sweep"]) s.sweep = ReadAxes(root["sweep"], "sweep", source, errors);
+  if (const YAML::Node zip = root["zip"]) {
+    if (!zip.IsSequence()) {
+      errors.emplace_back(
+          SourceLocation{source, zip.Mark().line + 1, zip.Mark().column + 1}, "zip",
+          "is not a list, expected - {KEY: [...], KEY: [...]} groups of equal length");
+    } else {
+      for (size_t g = 0; g < zip.size(); ++g) {
+        std::vector<SweepAxis> group = ReadAxes(zip[g], fmt::format("zip[{}]", g), source, errors);
+        for (const SweepAxis& a : group) {
+          if (a.values.size() != group.front().values.size()) {
+            errors.emplace_back(
+                SourceLocation{source, zip[g].Mark().line + 1, zip[g].Mark().column + 1},
+                fmt::format("zip[{}].{}", g, a.key),
+                fmt::format("has {} values but {} has {}, expected lists of equal length",
+                            a.values.size(), group.front().key, group.front().values.size()));
+          }
+        }
+        s.zip.push_back(std::move(group));
+      }
+    }
+  }
+  if (!errors.empty()) throw InputErrors(errors);
+
+  // Expand: sweep axes (Cartesian, the first slowest), then zip groups (crossed, each by index).
+  std::vector<size_t> sizes;
+  for (const SweepAxis& a : s.sweep) sizes.push_back(a.values.size());
+  for (const auto& group : s.zip) sizes.push_back(group.empty() ? 1 : group.front().values.size());
+  size_t total = 1;
+  for (size_t n : sizes) total *= n;
+  if (total > 1000000)
+    throw InputError(SourceLocation{source}, "sweep",
+                     fmt::format("expands to {} points, expected at most 1000000", total));
+  std::vector<size_t> digit(sizes.size(), 0);
+  std::string fingerprint_text;
+  for (size_t index = 0; index < total; ++index) {
+    SweepPoint p;
+    p.index = index;
+    std::vector<std::string> point_sets = sets;
+    for (size_t a = 0; a < s.sweep.size(); ++a)
+      p.values.emplace_back(s.sweep[a].key, s.sweep[a].values[digit[a]]);
+    for (size_t g = 0; g < s.zip.size(); ++g)
+      for (const SweepAxis& a : s.zip[g])
+        p.values.emplace_back(a.key, a.values[digit[s.sweep.size() + g]]);
+    for (const auto& [k, v] : p.values) point_sets.push_back(k + "=" + v);
+    bool valid = true;
+    try {
+      p.config = ParseExperiment(text, source, point_sets, base_dir, true);
+      ValidateExperiment(p.config);
+    } catch (const InputErrors& e) {
+      for (const InputError& one : e.errors()) errors.push_back(AtPoint(one, p, source));
+      valid = false;
+    } catch (const InputError& e) {
+      errors.push_back(AtPoint(e, p, source));
+      valid = false;
+    }
+    if (errors.size() >= 10) break;  // enough to act on
+    if (valid) {
+      fingerprint_text += ExperimentFingerprint(p.config) + "\n--\n";
+      s.points.push_back(std::move(p));
+    }
+    for (size_t d = sizes.size(); d-- > 0;) {
+      if (++digit[d] < sizes[d]) break;
+      digit[d] = 0;
+    }
+  }
+  if (!errors.empty()) throw InputErrors(errors);
+  s.fingerprint = Hex(Fnv1a64(fingerprint_text));
+  return s;
+}
+
+SweepConfig LoadSweep(const std::string& path, const std::vector<std::string>& sets) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in || fs::is_directory(path))
+    throw InputError(SourceLocation{path}, "",
+                     "cannot open the file, expected a readable sweep YAML file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseSweep(text.str(), path, sets, fs::path(path).parent_path().string());
+}
+
+std::vector<SweepTask> SweepTasks(const SweepConfig& s) {
+  std::vector<SweepTask> tasks;
+  for (const SweepPoint& p : s.points) {
+    const std::string text = ExperimentFingerprint(p.config);
+    double n = 10.0;
+    for (const auto& [k, v] : p.config.game.params)
+      if (k == "n") n = static_cast<double>(std::get<std::int64_t>(v));
+    for (size_t i = 0; i < p.config.seeds.size(); ++i) {
+      SweepTask t;
+      t.point = p.index;
+      t.seed_index = i;
+      t.id = Hex(Fnv1a64(fmt::format("{}|seed={}", text, p.config.seeds[i])));
+      t.cost = n * n * static_cast<double>(p.config.stop.iterations) *
+               static_cast<double>(p.config.solvers.size());
+      tasks.push_back(std::move(t));
+    }
+  }
+  return tasks;
+}
+
+Shard ParseShard(const std::string& text) {
+  Shard s;
+  const size_t slash = text.find('/');
+  try {
+    if (slash == std::string::npos) throw std::invalid_argument("no slash");
+    size_t used = 0;
+    s.k = std::stoi(text.substr(0, slash), &used);
+    if (used != slash) throw std::invalid_argument("trailing");
+    s.n = std::stoi(text.substr(slash + 1), &used);
+    if (used != text.size() - slash - 1) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    throw InputError("--shard",
+                     fmt::format("'{}' is not K/N, expected for example --shard 2/8", text));
+  }
+  if (s.n < 1 || s.k < 1 || s.k > s.n)
+    throw InputError("--shard", fmt::format("'{}' is out of range, expected 1 <= K <= N", text));
+  return s;
+}
+
+SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOptions& options) {
+  const auto start = Clock::now();
+  const fs::path parts = PartsDir(dir);
+  const std::string existing = ManifestFingerprint(parts);
+  if (!existing.empty() && existing != s.fingerprint) {
+    throw InputError(SourceLocation{dir}, "--out",
+                     "holds the results of a different sweep, expected the same sweep to resume it "
+                     "(or another --out)");
+  }
+  if (existing.empty() && fs::exists(dir) && !fs::is_empty(dir))
+    throw InputError(SourceLocation{dir}, "--out",
+                     "exists and holds something other than a sweep, expected a new directory");
+  fs::create_directories(parts);
+  if (existing.empty()) WriteManifest(s, parts);
+
+  const std::vector<SweepTask> all = SweepTasks(s);
+  std::vector<SweepTask> todo;
+  SweepReport report;
+  std::int64_t runs_total = 0, runs_skipped = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (static_cast<int>(i % static_cast<size_t>(options.shard.n)) != options.shard.k - 1) continue;
+    const std::int64_t runs =
+        static_cast<std::int64_t>(s.points[all[i].point].config.solvers.size());
+    ++report.tasks;
+    runs_total += runs;
+    if (fs::exists(parts / (all[i].id + ".runs"))) {
+      ++report.tasks_skipped;
+      runs_skipped += runs;
+    } else {
+      todo.push_back(all[i]);
+    }
+  }
+  std::stable_sort(todo.begin(), todo.end(),
+                   [](const SweepTask& a, const SweepTask& b) { return a.cost > b.cost; });
+
+  std::atomic<size_t> next{0};
+  std::atomic<std::int64_t> runs_done{runs_skipped}, failures{0}, numerical{0};
+  std::mutex report_mutex;
+  double solve_s = 0.0;
+  auto notify = [&] {
+    if (!options.progress) return;
+    SweepProgress p;
+    p.runs_done = runs_done;
+    p.runs_total = runs_total;
+    p.runs_skipped = runs_skipped;
+    p.failures = failures;
+    p.elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
+    options.progress(p);
+  };
+  auto worker = [&] {
+    while (true) {
+      const size_t i = next.fetch_add(1);
+      if (i >= todo.size()) return;
+      const SweepTask& task = todo[i];
+      const ExperimentConfig& config = s.points[task.point].config;
+      try {
+        GroupResult g = RunGroup(config, task.seed_index);
+        std::vector<RunRecord> records;
+        double group_solve = 0.0;
+        for (size_t k = 0; k < g.runs.size(); ++k) {
+          const RunResult& r = g.runs[k];
+          RunRecord rec;
+          rec.run_id = r.run_id;
+          rec.solver_index = k;
+          rec.solver = r.solver;
+          rec.params = r.params;
+          rec.seed = r.seed;
+          rec.status = std::string(TerminationName(r.summary.termination));
+          rec.wall_s = r.summary.wall_s;
+          rec.iterations = r.summary.iterations;
+          rec.oracle_calls = r.summary.oracle_calls;
+          rec.final = r.summary.final_metrics;
+          records.push_back(std::move(rec));
+          group_solve += r.summary.wall_s;
+          if (r.summary.termination == Termination::kNumericalFailure) ++numerical;
+        }
+        WriteFileAtomic(parts / (task.id + ".trace"), [&](std::FILE* f) {
+          for (const RunResult& r : g.runs) WriteString(f, r.trace_rows);
+        });
+        WriteFileAtomic(parts / (task.id + ".runs"), [&](std::FILE* f) {
+          for (const RunRecord& r : records) WriteString(f, FormatRecord(r));
+        });
+        std::lock_guard<std::mutex> lock(report_mutex);
+        solve_s += group_solve;
+        ++report.tasks_run;
+      } catch (const InputError&) {
+        throw;
+      } catch (const std::exception&) {
+        ++failures;  // not marked complete: a later run of the same command retries it
+      }
+      runs_done += static_cast<std::int64_t>(config.solvers.size());
+      notify();
+    }
+  };
+  notify();
+  const size_t threads = std::max<size_t>(
+      1, std::min<size_t>(static_cast<size_t>(std::max(1, options.jobs)), todo.size()));
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+
+  report.runs = runs_total;
+  report.numerical_failures = numerical;
+  report.solve_s = solve_s;
+  // Assemble once the directory holds the whole sweep (an unsharded run, or the last shard run
+  // into a shared directory).
+  bool complete = failures == 0;
+  for (const SweepTask& t : all) complete = complete && fs::exists(parts / (t.id + ".runs"));
+  if (complete) Assemble(s, {parts}, dir);
+  report.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
+  if (failures > 0)
+    throw std::runtime_error(
+        fmt::format("{} tasks failed; run the same command again to retry them", failures.load()));
+  return report;
+}
+
+void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out) {
+  if (part_dirs.empty())
+    throw InputError("--merge", "names no directory, expected --merge DIR... --out DIR");
+  std::vector<fs::path> parts;
+  std::string fingerprint;
+  for (const std::string& d : part_dirs) {
+    const std::string fp = ManifestFingerprint(PartsDir(d));
+    if (fp.empty())
+      throw InputError(SourceLocation{d}, "--merge",
+                       "holds no sweep results, expected an nlhf-sweep output directory");
+    if (!fingerprint.empty() && fp != fingerprint)
+      throw InputError(
+          SourceLocation{d}, "--merge",
+          fmt::format("holds shards of a different sweep than {}, expected shards of one sweep",
+                      part_dirs.front()));
+    fingerprint = fp;
+    parts.push_back(PartsDir(d));
+  }
+  const YAML::Node manifest = YAML::LoadFile((parts.front() / "manifest.yaml").string());
+  std::vector<std::string> sets;
+  for (const auto& n : manifest["sets"]) sets.push_back(n.as<std::string>());
+  const SweepConfig s =
+      ParseSweep(manifest["text"].as<std::string>(), manifest["source"].as<std::string>(), sets,
+                 manifest["base_dir"].as<std::string>());
+  if (s.fingerprint != fingerprint)
+    throw InputError(SourceLocation{part_dirs.front()}, "--merge",
+                     "its manifest no longer expands to the same sweep (was nlhf changed?)");
+  fs::create_directories(PartsDir(out));
+  if (ManifestFingerprint(PartsDir(out)).empty()) WriteManifest(s, PartsDir(out));
+  Assemble(s, parts, out);
+}
+
+std::string EmitSlurm(const SweepConfig& s, const std::string& sweep_path, const std::string& out,
+                      const SlurmOptions& o) {
+  std::string sets;
+  for (const std::string& set : s.sets) sets += fmt::format(" --set '{}'", set);
+  const std::string partition =
+      o.partition.empty() ? "" : fmt::format(" --partition={}", o.partition);
+  const std::string sweep = fs::absolute(sweep_path).string();
+  const std::string dir = fs::absolute(out).string();
+  const std::string logs = fs::absolute(o.log_dir).string();
+  return fmt::format(
+      R"(#!/usr/bin/env bash
+# nlhf-sweep on SLURM: {shards} array tasks each run one shard of {sweep} ({runs} runs in all),
+# then a merge job (started only if every shard succeeded) writes {dir}.
+# Submit with: bash THIS_SCRIPT     (needs sbatch; generated by nlhf {version})
+set -euo pipefail
+mkdir -p '{logs}'
+array=$(sbatch --parsable --job-name=nlhf-sweep --array=1-{shards}{partition} --time={time} \
+  --cpus-per-task={cpus} --output='{logs}/shard-%a.out' \
+  --wrap="'{bin}' '{sweep}'{sets} --shard \${{SLURM_ARRAY_TASK_ID}}/{shards} --out '{dir}/shard-\${{SLURM_ARRAY_TASK_ID}}' --jobs {cpus} --quiet")
+merge=$(sbatch --parsable --job-name=nlhf-merge --dependency=afterok:${{array}}{partition} --time={time} \
+  --output='{logs}/merge.out' \
+  --wrap="'{bin}' --merge '{dir}'/shard-* --out '{dir}'")
+echo "submitted shards as job $array and the merge as job $merge; results in {dir}"
+)",
+      fmt::arg("shards", o.shards), fmt::arg("sweep", sweep), fmt::arg("runs", s.RunCount()),
+      fmt::arg("dir", dir), fmt::arg("version", kVersion), fmt::arg("logs", logs),
+      fmt::arg("partition", partition), fmt::arg("time", o.time), fmt::arg("cpus", o.cpus_per_task),
+      fmt::arg("bin", o.sweep_binary), fmt::arg("sets", sets));
+}
+
+}  // namespace nlhf

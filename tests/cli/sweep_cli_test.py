@@ -1,0 +1,170 @@
+"""nlhf-sweep: expansion, validation, determinism, shards, resume after SIGKILL (INTERFACE.md section 4).
+Standard library only. Usage: sweep_cli_test.py BIN_DIR SOURCE_DIR"""
+import csv
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = sys.argv[1]
+SWEEP = os.path.join(BIN, "nlhf-sweep")
+TMP = tempfile.mkdtemp(prefix="nlhf_sweep_test_")
+passed, failed = 0, 0
+
+
+def check(name, condition, detail=""):
+    global passed, failed
+    if condition:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {name}: {detail}")
+
+
+def run(*args):
+    p = subprocess.run([SWEEP, *args], cwd=TMP, capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def write(name, text):
+    path = os.path.join(TMP, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def rows(path, drop=("wall_s",)):
+    with open(path) as f:
+        return [{k: v for k, v in r.items() if k not in drop} for r in csv.DictReader(f)]
+
+
+def outputs(d):
+    return {name: rows(os.path.join(d, name)) for name in ("trace.csv", "runs.csv", "summary.csv")}
+
+
+BASE = """
+name: grid
+game: {type: random_uniform, n: 5}
+reference: {type: softmax_normal}
+beta: 0.1
+seeds: [0, 1]
+solvers:
+  - {name: nash_mp}
+  - {name: omd, eta: 0.3}
+stop: {iterations: 60, tolerance: {gap_beta: 1.0e-12}}
+log: {every: 10}
+"""
+GRID = BASE + """
+sweep:
+  game.n: [4, 6]
+  solvers[1].eta: [0.2, 0.4]
+zip:
+  - {beta: [0.05, 0.5], stop.iterations: [80, 40]}
+"""
+
+# --- expansion ----------------------------------------------------------------------------------
+grid = write("grid.yaml", GRID)
+code, out, err = run(grid, "--dry-run")
+check("dry_run.exit", code == 0, err)
+# 2 (n) x 2 (eta) x 2 (zip) = 8 points; x 2 seeds x 2 solvers = 32 runs in 16 tasks.
+check("dry_run.counts", "8 points x seeds x solvers = 32 runs in 16 tasks" in out, out)
+check("dry_run.points", "point 0: game.n=4, solvers[1].eta=0.2, beta=0.05, stop.iterations=80" in out, out)
+check("dry_run.no_output", not os.path.exists(os.path.join(TMP, "runs")), "dry run wrote output")
+
+bad_point = write("bad_point.yaml", BASE + "sweep:\n  game.n: [4, 1]\n")
+code, out, err = run(bad_point, "--out", os.path.join(TMP, "never"))
+check("invalid_point.exit2", code == 2, err)
+check("invalid_point.message", "at sweep point 1 (game.n=1)" in err and "game.n: '1' is out of range" in err, err)
+check("invalid_point.nothing_ran", not os.path.exists(os.path.join(TMP, "never")), "output created")
+bad_zip = write("bad_zip.yaml", BASE + "zip:\n  - {beta: [0.1, 0.2], stop.iterations: [10]}\n")
+code, _, err = run(bad_zip, "--dry-run")
+check("zip_lengths", code == 2 and "expected lists of equal length" in err, err)
+bad_key = write("bad_key.yaml", BASE + "sweep:\n  game.nn: [4]\n")
+code, _, err = run(bad_key, "--dry-run")
+check("swept_unknown_key", code == 2 and "unknown key 'nn' (did you mean 'n'?)" in err, err)
+
+# --- a full run; --jobs does not change the output -----------------------------------------------
+outs = {}
+for jobs in ("1", "2"):
+    d = os.path.join(TMP, f"jobs{jobs}")
+    code, out, err = run(grid, "--out", d, "--jobs", jobs, "--quiet")
+    check(f"run.jobs{jobs}.exit", code == 0, err)
+    outs[jobs] = outputs(d)
+check("jobs.identical", outs["1"] == outs["2"], "outputs differ between --jobs 1 and 2")
+o = outs["1"]
+check("runs.count", len(o["runs.csv"]) == 32, str(len(o["runs.csv"])))
+check("runs.unique_ids", len({r["run_id"] for r in o["runs.csv"]}) == 32, "duplicate run ids")
+check("runs.columns", list(o["runs.csv"][0].keys())[:6] == ["run_id", "point", "game.n", "solvers[1].eta", "beta",
+                                                            "stop.iterations"], str(list(o["runs.csv"][0].keys())))
+check("trace.runs", {r["run_id"] for r in o["trace.csv"]} == {r["run_id"] for r in o["runs.csv"]}, "trace/runs mismatch")
+eta_params = {r["params"] for r in o["runs.csv"] if r["solver"] == "omd"}
+check("key_path_into_solvers", any("eta=0.2" in p for p in eta_params) and any("eta=0.4" in p for p in eta_params),
+      str(eta_params))
+ns = {r["game"].split(",")[0] for r in o["trace.csv"]}
+check("swept_n", ns == {"random_uniform(n=4", "random_uniform(n=6"}, str(ns))
+check("summary.rows", len(o["summary.csv"]) == 16, str(len(o["summary.csv"])))  # 8 points x 2 solvers
+s0 = o["summary.csv"][0]
+check("summary.quartiles", float(s0["gap_beta_q25"]) <= float(s0["gap_beta_median"]) <= float(s0["gap_beta_q75"]),
+      str(s0))
+check("summary.runs_per_cell", all(r["runs"] == "2" for r in o["summary.csv"]), "two seeds per cell")
+
+# --- shards merged equal the single-process run --------------------------------------------------
+shard_dirs = []
+for k in (1, 2, 3):
+    d = os.path.join(TMP, f"shard{k}")
+    code, out, err = run(grid, "--out", d, "--shard", f"{k}/3", "--quiet")
+    check(f"shard{k}.exit", code == 0, err)
+    shard_dirs.append(d)
+    check(f"shard{k}.partial", not os.path.exists(os.path.join(d, "trace.csv")), "a shard assembled alone")
+code, out, err = run("--merge", *shard_dirs, "--out", os.path.join(TMP, "merged"))
+check("merge.exit", code == 0, err)
+check("merge.equals_single", outputs(os.path.join(TMP, "merged")) == o, "merged output differs")
+code, _, err = run("--merge", shard_dirs[0], shard_dirs[1], "--out", os.path.join(TMP, "incomplete"))
+check("merge.incomplete", code == 2 and "tasks are missing" in err, err)
+other = os.path.join(TMP, "other")
+run(write("other.yaml", BASE), "--out", other, "--quiet")
+code, _, err = run("--merge", shard_dirs[0], other, "--out", os.path.join(TMP, "mixed"))
+check("merge.refuses_other_sweep", code == 2 and "different sweep" in err, err)
+code, _, err = run(grid, "--out", other, "--quiet")
+check("resume.refuses_other_sweep", code == 2 and "different sweep" in err, err)
+code, _, err = run(grid, "--shard", "4/3", "--dry-run")
+check("shard.range", code == 2 and "--shard: '4/3' is out of range" in err, err)
+
+# --- resume after SIGKILL -------------------------------------------------------------------------
+LONG = BASE.replace("stop: {iterations: 60, tolerance: {gap_beta: 1.0e-12}}", "stop: {iterations: 20000}") + \
+    "sweep:\n  game.n: [20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31]\n"
+long_sweep = write("long.yaml", LONG)
+d = os.path.join(TMP, "killed")
+proc = subprocess.Popen([SWEEP, long_sweep, "--out", d, "--jobs", "2", "--quiet"], cwd=TMP,
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+parts = os.path.join(d, ".parts")
+deadline = time.time() + 60
+while time.time() < deadline:
+    done = [f for f in os.listdir(parts) if f.endswith(".runs")] if os.path.isdir(parts) else []
+    if len(done) >= 4:
+        break
+    time.sleep(0.005)
+proc.send_signal(signal.SIGKILL)
+proc.wait()
+done_before = len([f for f in os.listdir(parts) if f.endswith(".runs")])
+check("kill.mid_way", 4 <= done_before < 24, f"{done_before} of 24 tasks done when killed")
+check("kill.no_final_files", not os.path.exists(os.path.join(d, "trace.csv")), "final files after a kill")
+code, out, err = run(long_sweep, "--out", d, "--quiet")
+check("resume.exit", code == 0, err)
+m = re.search(r"(\d+) run now, (\d+) kept from before", out)
+check("resume.kept", m is not None and int(m.group(2)) == done_before and int(m.group(1)) == 24 - done_before, out)
+ref = os.path.join(TMP, "uninterrupted")
+run(long_sweep, "--out", ref, "--quiet", "--jobs", "2")
+got, want = outputs(d), outputs(ref)
+check("resume.equals_uninterrupted", got == want, "resumed output differs")
+check("resume.no_duplicates", len(got["runs.csv"]) == 48 and len({r["run_id"] for r in got["runs.csv"]}) == 48,
+      str(len(got["runs.csv"])))
+check("resume.no_tmp_left", not any(".tmp-" in f for f in os.listdir(parts)), "temporary files left behind")
+
+shutil.rmtree(TMP, ignore_errors=True)
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
