@@ -145,9 +145,9 @@ void RunOne(const ExperimentConfig& config, const std::string& fingerprint, cons
 
 }  // namespace
 
-GroupResult RunGroup(const ExperimentConfig& config, size_t seed_index) {
+GroupResult RunGroup(const ExperimentConfig& config, size_t seed_index, const std::string& given_fingerprint) {
   GroupResult out;
-  const std::string fingerprint = ExperimentFingerprint(config);
+  const std::string fingerprint = given_fingerprint.empty() ? ExperimentFingerprint(config) : given_fingerprint;
   const std::unique_ptr<Game> game = PrepareGame(config, seed_index, out.game);
   out.runs.resize(config.solvers.size());
   for (size_t i = 0; i < config.solvers.size(); ++i)

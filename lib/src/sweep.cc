@@ -1,6 +1,5 @@
 #include "nlhf/sweep.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
@@ -93,26 +92,18 @@ void WriteFileAtomic(const fs::path& path, const std::function<void(std::FILE*)>
   std::fclose(f);
   if (!ok) throw std::runtime_error("cannot write " + tmp.string());
   fs::rename(tmp, path);
-  // The rename itself survives a power loss once the directory is synced.
-  const int dir = ::open(path.parent_path().c_str(), O_RDONLY);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
 }
 
-void CopyFileInto(const fs::path& from, std::FILE* to) {
-  std::FILE* in = std::fopen(from.c_str(), "rb");
-  if (in == nullptr) throw std::runtime_error("cannot read " + from.string());
+void CopyRange(const fs::path& from, std::streamoff offset, std::size_t bytes, std::FILE* to) {
+  std::ifstream in(from, std::ios::binary);
+  in.seekg(offset);
   char buffer[1 << 16];
-  size_t got;
-  while ((got = std::fread(buffer, 1, sizeof buffer, in)) > 0) {
-    if (std::fwrite(buffer, 1, got, to) != got) {
-      std::fclose(in);
-      throw std::runtime_error("write failed");
-    }
+  while (bytes > 0) {
+    const std::size_t chunk = std::min(bytes, sizeof buffer);
+    if (!in.read(buffer, static_cast<std::streamsize>(chunk))) throw std::runtime_error("cannot read " + from.string());
+    if (std::fwrite(buffer, 1, chunk, to) != chunk) throw std::runtime_error("write failed");
+    bytes -= chunk;
   }
-  std::fclose(in);
 }
 
 fs::path PartsDir(const std::string& dir) { return fs::path(dir) / ".parts"; }
@@ -169,11 +160,57 @@ std::vector<std::string> SplitCsv(const std::string& line) {
   return out;
 }
 
-std::vector<RunRecord> ReadRecords(const fs::path& path) {
-  std::ifstream in(path);
+// The part file of one task: "runs K", K record lines, "trace BYTES", the trace rows, "end".
+void WritePart(const fs::path& path, const std::vector<RunRecord>& records, const std::vector<RunResult>& runs) {
+  std::string head = fmt::format("runs {}\n", records.size());
+  for (const RunRecord& r : records) head += FormatRecord(r);
+  size_t bytes = 0;
+  for (const RunResult& r : runs) bytes += r.trace_rows.size();
+  head += fmt::format("trace {}\n", bytes);
+  WriteFileAtomic(path, [&](std::FILE* f) {
+    WriteString(f, head);
+    for (const RunResult& r : runs) WriteString(f, r.trace_rows);
+    WriteString(f, "end\n");
+  });
+}
+
+struct Part {
+  std::vector<RunRecord> records;
+  std::streamoff trace_offset = 0;
+  std::size_t trace_bytes = 0;
+};
+
+std::vector<RunRecord> ParseRecords(std::istream& in, size_t count, const fs::path& path);
+
+// Reads and checks a part file; nullopt if it is missing or incomplete (then the task reruns).
+std::optional<Part> ReadPart(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::string word;
+  size_t count = 0;
+  if (!(in >> word >> count) || word != "runs") return std::nullopt;
+  in.ignore(1);
+  Part part;
+  try {
+    part.records = ParseRecords(in, count, path);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (!(in >> word >> part.trace_bytes) || word != "trace") return std::nullopt;
+  in.ignore(1);
+  part.trace_offset = in.tellg();
+  in.seekg(part.trace_offset + static_cast<std::streamoff>(part.trace_bytes));
+  std::string end;
+  if (!std::getline(in, end) || end != "end") return std::nullopt;
+  return part;
+}
+
+bool PartComplete(const fs::path& path) { return ReadPart(path).has_value(); }
+
+std::vector<RunRecord> ParseRecords(std::istream& in, size_t count, const fs::path& path) {
   std::vector<RunRecord> out;
   std::string line;
-  while (std::getline(in, line)) {
+  while (out.size() < count && std::getline(in, line)) {
     const std::vector<std::string> f = SplitCsv(line);
     if (f.size() != 9 + kNumMetrics) throw std::runtime_error("corrupt part file " + path.string());
     RunRecord r;
@@ -190,6 +227,7 @@ std::vector<RunRecord> ReadRecords(const fs::path& path) {
       r.final[k] = f[9 + k].empty() ? std::nan("") : std::stod(f[9 + k]);
     out.push_back(std::move(r));
   }
+  if (out.size() != count) throw std::runtime_error("truncated part file " + path.string());
   return out;
 }
 
@@ -261,7 +299,7 @@ void Assemble(const SweepConfig& s, const std::vector<fs::path>& part_dirs,
   std::vector<std::string> missing;
   for (size_t t = 0; t < tasks.size(); ++t) {
     for (const fs::path& d : part_dirs) {
-      if (fs::exists(d / (tasks[t].id + ".runs"))) {
+      if (PartComplete(d / (tasks[t].id + ".part"))) {
         where[t] = d;
         break;
       }
@@ -277,7 +315,12 @@ void Assemble(const SweepConfig& s, const std::vector<fs::path>& part_dirs,
   fs::create_directories(dir);
   WriteFileAtomic(dir / "trace.csv", [&](std::FILE* f) {
     WriteString(f, TraceHeader());
-    for (size_t t = 0; t < tasks.size(); ++t) CopyFileInto(where[t] / (tasks[t].id + ".trace"), f);
+    for (size_t t = 0; t < tasks.size(); ++t) {
+      const fs::path path = where[t] / (tasks[t].id + ".part");
+      const std::optional<Part> part = ReadPart(path);
+      if (!part) throw std::runtime_error("part file changed during assembly: " + path.string());
+      CopyRange(path, part->trace_offset, part->trace_bytes, f);
+    }
   });
   const std::vector<std::string> keys = s.Keys();
   std::string runs = "run_id,point";
@@ -299,7 +342,9 @@ void Assemble(const SweepConfig& s, const std::vector<fs::path>& part_dirs,
   std::map<std::pair<size_t, size_t>, std::vector<RunRecord>> by_solver;
   for (size_t t = 0; t < tasks.size(); ++t) {
     const SweepPoint& p = s.points[tasks[t].point];
-    for (RunRecord& r : ReadRecords(where[t] / (tasks[t].id + ".runs"))) {
+    std::optional<Part> part = ReadPart(where[t] / (tasks[t].id + ".part"));
+    if (!part) throw std::runtime_error("part file changed during assembly");
+    for (RunRecord& r : part->records) {
       runs += fmt::format("{},{}", r.run_id, p.index);
       for (const auto& [k, v] : p.values) {
         runs += ',';
@@ -429,7 +474,8 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source,
     }
     if (errors.size() >= 10) break;  // enough to act on
     if (valid) {
-      fingerprint_text += ExperimentFingerprint(p.config) + "\n--\n";
+      p.fingerprint = ExperimentFingerprint(p.config);
+      fingerprint_text += p.fingerprint + "\n--\n";
       s.points.push_back(std::move(p));
     }
     for (size_t d = sizes.size(); d-- > 0;) {
@@ -455,7 +501,7 @@ SweepConfig LoadSweep(const std::string& path, const std::vector<std::string>& s
 std::vector<SweepTask> SweepTasks(const SweepConfig& s) {
   std::vector<SweepTask> tasks;
   for (const SweepPoint& p : s.points) {
-    const std::string text = ExperimentFingerprint(p.config);
+    const std::string& text = p.fingerprint;
     double n = 10.0;
     for (const auto& [k, v] : p.config.game.params)
       if (k == "n") n = static_cast<double>(std::get<std::int64_t>(v));
@@ -516,7 +562,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
         static_cast<std::int64_t>(s.points[all[i].point].config.solvers.size());
     ++report.tasks;
     runs_total += runs;
-    if (fs::exists(parts / (all[i].id + ".runs"))) {
+    if (PartComplete(parts / (all[i].id + ".part"))) {
       ++report.tasks_skipped;
       runs_skipped += runs;
     } else {
@@ -547,7 +593,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       const SweepTask& task = todo[i];
       const ExperimentConfig& config = s.points[task.point].config;
       try {
-        GroupResult g = RunGroup(config, task.seed_index);
+        GroupResult g = RunGroup(config, task.seed_index, s.points[task.point].fingerprint);
         std::vector<RunRecord> records;
         double group_solve = 0.0;
         for (size_t k = 0; k < g.runs.size(); ++k) {
@@ -567,12 +613,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
           group_solve += r.summary.wall_s;
           if (r.summary.termination == Termination::kNumericalFailure) ++numerical;
         }
-        WriteFileAtomic(parts / (task.id + ".trace"), [&](std::FILE* f) {
-          for (const RunResult& r : g.runs) WriteString(f, r.trace_rows);
-        });
-        WriteFileAtomic(parts / (task.id + ".runs"), [&](std::FILE* f) {
-          for (const RunRecord& r : records) WriteString(f, FormatRecord(r));
-        });
+        WritePart(parts / (task.id + ".part"), records, g.runs);
         std::lock_guard<std::mutex> lock(report_mutex);
         solve_s += group_solve;
         ++report.tasks_run;
@@ -599,7 +640,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   // Assemble once the directory holds the whole sweep (an unsharded run, or the last shard run
   // into a shared directory).
   bool complete = failures == 0;
-  for (const SweepTask& t : all) complete = complete && fs::exists(parts / (t.id + ".runs"));
+  for (const SweepTask& t : all) complete = complete && PartComplete(parts / (t.id + ".part"));
   if (complete) Assemble(s, {parts}, dir);
   report.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   if (failures > 0)

@@ -144,13 +144,13 @@ proc = subprocess.Popen([SWEEP, long_sweep, "--out", d, "--jobs", "2", "--quiet"
 parts = os.path.join(d, ".parts")
 deadline = time.time() + 60
 while time.time() < deadline:
-    done = [f for f in os.listdir(parts) if f.endswith(".runs")] if os.path.isdir(parts) else []
+    done = [f for f in os.listdir(parts) if f.endswith(".part")] if os.path.isdir(parts) else []
     if len(done) >= 4:
         break
     time.sleep(0.005)
 proc.send_signal(signal.SIGKILL)
 proc.wait()
-done_before = len([f for f in os.listdir(parts) if f.endswith(".runs")])
+done_before = len([f for f in os.listdir(parts) if f.endswith(".part")])
 check("kill.mid_way", 4 <= done_before < 24, f"{done_before} of 24 tasks done when killed")
 check("kill.no_final_files", not os.path.exists(os.path.join(d, "trace.csv")), "final files after a kill")
 code, out, err = run(long_sweep, "--out", d, "--quiet")

@@ -72,7 +72,8 @@ struct GroupResult {
   GameResult game;
   std::vector<RunResult> runs;
 };
-GroupResult RunGroup(const ExperimentConfig& config, size_t seed_index);
+// `fingerprint` is ExperimentFingerprint(config), passed in when the caller already has it.
+GroupResult RunGroup(const ExperimentConfig& config, size_t seed_index, const std::string& fingerprint = "");
 
 // summary.json: one object per run.
 std::string SummaryJson(const ExperimentConfig& config, const ExperimentResult& result);

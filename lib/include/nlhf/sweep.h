@@ -10,6 +10,9 @@
 // runs exactly the missing ones. The final trace.csv, runs.csv and summary.csv are assembled from
 // the parts in canonical order, so they do not depend on --jobs, and merging shards is the same
 // assembly over several part folders.
+//
+// A part file (.parts/<task id>.part) holds the task's run records and trace rows and ends with a
+// trailer; it is fsynced before its rename, and a part without its trailer is treated as missing.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -29,6 +32,7 @@ struct SweepPoint {
   size_t index = 0;
   std::vector<std::pair<std::string, std::string>> values;  // (key, YAML value), in column order
   ExperimentConfig config;
+  std::string fingerprint;  // ExperimentFingerprint(config), computed once
 };
 
 struct SweepConfig {
