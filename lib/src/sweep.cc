@@ -699,7 +699,7 @@ set -euo pipefail
 mkdir -p '{logs}'
 array=$(sbatch --parsable --job-name=nlhf-sweep --array=1-{shards}{partition} --time={time} \
   --cpus-per-task={cpus} --output='{logs}/shard-%a.out' \
-  --wrap="'{bin}' '{sweep}'{sets} --shard \${{SLURM_ARRAY_TASK_ID}}/{shards} --out '{dir}/shard-\${{SLURM_ARRAY_TASK_ID}}' --jobs {cpus} --quiet")
+  --wrap="'{bin}' '{sweep}'{sets} --shard \${{SLURM_ARRAY_TASK_ID}}/{shards} --out '{dir}'/shard-\${{SLURM_ARRAY_TASK_ID}} --jobs {cpus} --quiet")
 merge=$(sbatch --parsable --job-name=nlhf-merge --dependency=afterok:${{array}}{partition} --time={time} \
   --output='{logs}/merge.out' \
   --wrap="'{bin}' --merge '{dir}'/shard-* --out '{dir}'")
