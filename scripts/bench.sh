@@ -5,12 +5,25 @@
 #   scripts/bench.sh run                                     times the whole nlhf-run command on
 #                                                            bench/egpo_workload.yaml, 5 times each
 #                                                            with --jobs 1 and 2; prints the median
+#   scripts/bench.sh sweep                                   nlhf-sweep throughput (--jobs 1 vs 2 on
+#                                                            bench/sweep_throughput.yaml) and overhead
+#                                                            per run (bench/sweep_overhead.yaml)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-}
-[[ $kind == core || $kind == solvers || $kind == run ]] || {
-  echo "error: usage: scripts/bench.sh core|solvers|run [benchmark flags]" >&2; exit 2; }
+[[ $kind == core || $kind == solvers || $kind == run || $kind == sweep ]] || {
+  echo "error: usage: scripts/bench.sh core|solvers|run|sweep [benchmark flags]" >&2; exit 2; }
 shift
+if [[ $kind == sweep ]]; then
+  [[ -x build/bin/nlhf-sweep ]] || { echo "error: build/bin/nlhf-sweep not found; build first (bash scripts/build.sh)" >&2; exit 2; }
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+  for jobs in 1 2; do
+    echo "throughput, --jobs $jobs: $(build/bin/nlhf-sweep bench/sweep_throughput.yaml --out "$out/t$jobs" --jobs "$jobs" --quiet | head -1)"
+  done
+  echo "overhead, --jobs 1: $(build/bin/nlhf-sweep bench/sweep_overhead.yaml --out "$out/o" --jobs 1 --quiet | head -1)"
+  exit 0
+fi
 if [[ $kind == run ]]; then
   [[ -x build/bin/nlhf-run ]] || { echo "error: build/bin/nlhf-run not found; build first (bash scripts/build.sh)" >&2; exit 2; }
   out=$(mktemp -d)
