@@ -160,21 +160,30 @@ std::vector<std::string> SplitCsv(const std::string& line) {
   return out;
 }
 
-// The part file of one task: "runs K", K record lines, "trace BYTES", the trace rows, "end".
-void WritePart(const fs::path& path, const std::vector<RunRecord>& records, const std::vector<RunResult>& runs) {
-  std::string head = fmt::format("runs {}\n", records.size());
-  for (const RunRecord& r : records) head += FormatRecord(r);
-  size_t bytes = 0;
-  for (const RunResult& r : runs) bytes += r.trace_rows.size();
-  head += fmt::format("trace {}\n", bytes);
+// A finished task, waiting in a worker's buffer to be written.
+struct FinishedTask {
+  std::string id;
+  std::vector<RunRecord> records;
+  std::string trace;
+};
+
+// A part file holds one or more tasks, each "task ID", "runs K", K record lines, "trace BYTES", the
+// trace rows, "end". It is written whole (temp file, fsync, rename), so it is complete or absent.
+void WriteBatch(const fs::path& path, const std::vector<FinishedTask>& tasks) {
   WriteFileAtomic(path, [&](std::FILE* f) {
-    WriteString(f, head);
-    for (const RunResult& r : runs) WriteString(f, r.trace_rows);
-    WriteString(f, "end\n");
+    for (const FinishedTask& t : tasks) {
+      std::string head = fmt::format("task {}\nruns {}\n", t.id, t.records.size());
+      for (const RunRecord& r : t.records) head += FormatRecord(r);
+      head += fmt::format("trace {}\n", t.trace.size());
+      WriteString(f, head);
+      WriteString(f, t.trace);
+      WriteString(f, "end\n");
+    }
   });
 }
 
 struct Part {
+  fs::path file;
   std::vector<RunRecord> records;
   std::streamoff trace_offset = 0;
   std::size_t trace_bytes = 0;
@@ -182,30 +191,46 @@ struct Part {
 
 std::vector<RunRecord> ParseRecords(std::istream& in, size_t count, const fs::path& path);
 
-// Reads and checks a part file; nullopt if it is missing or incomplete (then the task reruns).
-std::optional<Part> ReadPart(const fs::path& path) {
+// Every task in a part file; empty if the file does not parse (then its tasks run again).
+std::vector<std::pair<std::string, Part>> ReadParts(const fs::path& path) {
+  std::vector<std::pair<std::string, Part>> out;
   std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string word;
-  size_t count = 0;
-  if (!(in >> word >> count) || word != "runs") return std::nullopt;
-  in.ignore(1);
-  Part part;
+  std::string word, id;
   try {
-    part.records = ParseRecords(in, count, path);
+    while (in >> word) {
+      if (word != "task" || !(in >> id)) return {};
+      size_t count = 0;
+      if (!(in >> word >> count) || word != "runs") return {};
+      in.ignore(1);
+      Part part;
+      part.file = path;
+      part.records = ParseRecords(in, count, path);
+      if (!(in >> word >> part.trace_bytes) || word != "trace") return {};
+      in.ignore(1);
+      part.trace_offset = in.tellg();
+      in.seekg(part.trace_offset + static_cast<std::streamoff>(part.trace_bytes));
+      std::string end;
+      if (!std::getline(in, end) || end != "end") return {};
+      out.emplace_back(id, std::move(part));
+    }
   } catch (const std::exception&) {
-    return std::nullopt;
+    return {};
   }
-  if (!(in >> word >> part.trace_bytes) || word != "trace") return std::nullopt;
-  in.ignore(1);
-  part.trace_offset = in.tellg();
-  in.seekg(part.trace_offset + static_cast<std::streamoff>(part.trace_bytes));
-  std::string end;
-  if (!std::getline(in, end) || end != "end") return std::nullopt;
-  return part;
+  return out;
 }
 
-bool PartComplete(const fs::path& path) { return ReadPart(path).has_value(); }
+// The tasks stored in a .parts folder (the first copy of each).
+std::map<std::string, Part> IndexParts(const fs::path& parts) {
+  std::map<std::string, Part> index;
+  if (!fs::is_directory(parts)) return index;
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(parts))
+    if (entry.path().extension() == ".part") files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  for (const fs::path& f : files)
+    for (auto& [id, part] : ReadParts(f)) index.emplace(id, std::move(part));
+  return index;
+}
 
 std::vector<RunRecord> ParseRecords(std::istream& in, size_t count, const fs::path& path) {
   std::vector<RunRecord> out;
@@ -295,16 +320,15 @@ std::string ManifestFingerprint(const fs::path& parts) {
 void Assemble(const SweepConfig& s, const std::vector<fs::path>& part_dirs,
               const std::string& out) {
   const std::vector<SweepTask> tasks = SweepTasks(s);
-  std::vector<fs::path> where(tasks.size());
+  std::map<std::string, Part> index;
+  for (const fs::path& d : part_dirs)
+    for (auto& [id, part] : IndexParts(d)) index.emplace(id, std::move(part));
+  std::vector<const Part*> where(tasks.size(), nullptr);
   std::vector<std::string> missing;
   for (size_t t = 0; t < tasks.size(); ++t) {
-    for (const fs::path& d : part_dirs) {
-      if (PartComplete(d / (tasks[t].id + ".part"))) {
-        where[t] = d;
-        break;
-      }
-    }
-    if (where[t].empty()) missing.push_back(tasks[t].id);
+    auto it = index.find(tasks[t].id);
+    if (it == index.end()) missing.push_back(tasks[t].id);
+    else where[t] = &it->second;
   }
   if (!missing.empty())
     throw InputError(SourceLocation{out}, "",
@@ -315,12 +339,8 @@ void Assemble(const SweepConfig& s, const std::vector<fs::path>& part_dirs,
   fs::create_directories(dir);
   WriteFileAtomic(dir / "trace.csv", [&](std::FILE* f) {
     WriteString(f, TraceHeader());
-    for (size_t t = 0; t < tasks.size(); ++t) {
-      const fs::path path = where[t] / (tasks[t].id + ".part");
-      const std::optional<Part> part = ReadPart(path);
-      if (!part) throw std::runtime_error("part file changed during assembly: " + path.string());
-      CopyRange(path, part->trace_offset, part->trace_bytes, f);
-    }
+    for (size_t t = 0; t < tasks.size(); ++t)
+      CopyRange(where[t]->file, where[t]->trace_offset, where[t]->trace_bytes, f);
   });
   const std::vector<std::string> keys = s.Keys();
   std::string runs = "run_id,point";
@@ -342,9 +362,7 @@ void Assemble(const SweepConfig& s, const std::vector<fs::path>& part_dirs,
   std::map<std::pair<size_t, size_t>, std::vector<RunRecord>> by_solver;
   for (size_t t = 0; t < tasks.size(); ++t) {
     const SweepPoint& p = s.points[tasks[t].point];
-    std::optional<Part> part = ReadPart(where[t] / (tasks[t].id + ".part"));
-    if (!part) throw std::runtime_error("part file changed during assembly");
-    for (RunRecord& r : part->records) {
+    for (const RunRecord& r : where[t]->records) {
       runs += fmt::format("{},{}", r.run_id, p.index);
       for (const auto& [k, v] : p.values) {
         runs += ',';
@@ -353,7 +371,7 @@ void Assemble(const SweepConfig& s, const std::vector<fs::path>& part_dirs,
       runs += fmt::format(",{},{},{},{},", r.solver, CsvField(r.params), r.seed, r.status);
       AppendNumber(runs, r.wall_s);
       runs += fmt::format(",{},{}\n", r.iterations, r.oracle_calls);
-      by_solver[{p.index, r.solver_index}].push_back(std::move(r));
+      by_solver[{p.index, r.solver_index}].push_back(r);
     }
   }
   for (const auto& [key, records] : by_solver) {
@@ -553,6 +571,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   if (existing.empty()) WriteManifest(s, parts);
 
   const std::vector<SweepTask> all = SweepTasks(s);
+  const std::map<std::string, Part> done_before = IndexParts(parts);
   std::vector<SweepTask> todo;
   SweepReport report;
   std::int64_t runs_total = 0, runs_skipped = 0;
@@ -562,7 +581,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
         static_cast<std::int64_t>(s.points[all[i].point].config.solvers.size());
     ++report.tasks;
     runs_total += runs;
-    if (PartComplete(parts / (all[i].id + ".part"))) {
+    if (done_before.count(all[i].id) > 0) {
       ++report.tasks_skipped;
       runs_skipped += runs;
     } else {
@@ -586,15 +605,32 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     p.elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
     options.progress(p);
   };
+  // Each worker buffers finished tasks and writes them as one part file every kFlushSeconds (or
+  // kFlushTasks tasks) and when it stops: far fewer files and fsyncs than one per task, at the cost
+  // of rerunning at most that much work after a kill -9.
+  constexpr double kFlushSeconds = 0.25;
+  constexpr size_t kFlushTasks = 64;
+  std::atomic<int> worker_ids{0};
   auto worker = [&] {
+    const int me = worker_ids++;
+    int batch = 0;
+    std::vector<FinishedTask> buffer;
+    auto last_flush = Clock::now();
+    auto flush = [&] {
+      if (buffer.empty()) return;
+      WriteBatch(parts / fmt::format("{}-{}-{}-{}.part", buffer.front().id, ::getpid(), me, batch++), buffer);
+      buffer.clear();
+      last_flush = Clock::now();
+    };
     while (true) {
       const size_t i = next.fetch_add(1);
-      if (i >= todo.size()) return;
+      if (i >= todo.size()) break;
       const SweepTask& task = todo[i];
       const ExperimentConfig& config = s.points[task.point].config;
       try {
         GroupResult g = RunGroup(config, task.seed_index, s.points[task.point].fingerprint);
-        std::vector<RunRecord> records;
+        FinishedTask done;
+        done.id = task.id;
         double group_solve = 0.0;
         for (size_t k = 0; k < g.runs.size(); ++k) {
           const RunResult& r = g.runs[k];
@@ -609,22 +645,28 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
           rec.iterations = r.summary.iterations;
           rec.oracle_calls = r.summary.oracle_calls;
           rec.final = r.summary.final_metrics;
-          records.push_back(std::move(rec));
+          done.records.push_back(std::move(rec));
+          done.trace += r.trace_rows;
           group_solve += r.summary.wall_s;
           if (r.summary.termination == Termination::kNumericalFailure) ++numerical;
         }
-        WritePart(parts / (task.id + ".part"), records, g.runs);
+        buffer.push_back(std::move(done));
+        if (buffer.size() >= kFlushTasks ||
+            std::chrono::duration<double>(Clock::now() - last_flush).count() >= kFlushSeconds)
+          flush();
         std::lock_guard<std::mutex> lock(report_mutex);
         solve_s += group_solve;
         ++report.tasks_run;
       } catch (const InputError&) {
+        flush();
         throw;
       } catch (const std::exception&) {
-        ++failures;  // not marked complete: a later run of the same command retries it
+        ++failures;  // not written: a later run of the same command retries it
       }
       runs_done += static_cast<std::int64_t>(config.solvers.size());
       notify();
     }
+    flush();
   };
   notify();
   const size_t threads = std::max<size_t>(
@@ -640,7 +682,8 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   // Assemble once the directory holds the whole sweep (an unsharded run, or the last shard run
   // into a shared directory).
   bool complete = failures == 0;
-  for (const SweepTask& t : all) complete = complete && PartComplete(parts / (t.id + ".part"));
+  const std::map<std::string, Part> on_disk = IndexParts(parts);
+  for (const SweepTask& t : all) complete = complete && on_disk.count(t.id) > 0;
   if (complete) Assemble(s, {parts}, dir);
   report.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   if (failures > 0)

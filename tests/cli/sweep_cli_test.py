@@ -136,32 +136,41 @@ check("shard.range", code == 2 and "--shard: '4/3' is out of range" in err, err)
 
 # --- resume after SIGKILL -------------------------------------------------------------------------
 LONG = BASE.replace("stop: {iterations: 60, tolerance: {gap_beta: 1.0e-12}}", "stop: {iterations: 20000}") + \
-    "sweep:\n  game.n: [20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31]\n"
+    "sweep:\n  game.n: [20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39]\n"
 long_sweep = write("long.yaml", LONG)
 d = os.path.join(TMP, "killed")
 proc = subprocess.Popen([SWEEP, long_sweep, "--out", d, "--jobs", "2", "--quiet"], cwd=TMP,
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 parts = os.path.join(d, ".parts")
+
+
+def tasks_on_disk():
+    # Part files hold one or more tasks; each starts with a line "task ID".
+    count = 0
+    for f in (os.listdir(parts) if os.path.isdir(parts) else []):
+        if f.endswith(".part"):
+            with open(os.path.join(parts, f), "rb") as fh:
+                count += sum(1 for line in fh if line.startswith(b"task "))
+    return count
+
+
 deadline = time.time() + 60
-while time.time() < deadline:
-    done = [f for f in os.listdir(parts) if f.endswith(".part")] if os.path.isdir(parts) else []
-    if len(done) >= 4:
-        break
+while time.time() < deadline and tasks_on_disk() < 4:
     time.sleep(0.005)
 proc.send_signal(signal.SIGKILL)
 proc.wait()
-done_before = len([f for f in os.listdir(parts) if f.endswith(".part")])
-check("kill.mid_way", 4 <= done_before < 24, f"{done_before} of 24 tasks done when killed")
+done_before = tasks_on_disk()
+check("kill.mid_way", 4 <= done_before < 40, f"{done_before} of 40 tasks done when killed")
 check("kill.no_final_files", not os.path.exists(os.path.join(d, "trace.csv")), "final files after a kill")
 code, out, err = run(long_sweep, "--out", d, "--quiet")
 check("resume.exit", code == 0, err)
 m = re.search(r"(\d+) run now, (\d+) kept from before", out)
-check("resume.kept", m is not None and int(m.group(2)) == done_before and int(m.group(1)) == 24 - done_before, out)
+check("resume.kept", m is not None and int(m.group(2)) == done_before and int(m.group(1)) == 40 - done_before, out)
 ref = os.path.join(TMP, "uninterrupted")
 run(long_sweep, "--out", ref, "--quiet", "--jobs", "2")
 got, want = outputs(d), outputs(ref)
 check("resume.equals_uninterrupted", got == want, "resumed output differs")
-check("resume.no_duplicates", len(got["runs.csv"]) == 48 and len({r["run_id"] for r in got["runs.csv"]}) == 48,
+check("resume.no_duplicates", len(got["runs.csv"]) == 80 and len({r["run_id"] for r in got["runs.csv"]}) == 80,
       str(len(got["runs.csv"])))
 check("resume.no_tmp_left", not any(".tmp-" in f for f in os.listdir(parts)), "temporary files left behind")
 

@@ -4,15 +4,15 @@
 // experiment, validated before anything runs.
 //
 // Execution and storage: the unit of work is one (point, seed) game with all its solvers (its pi*
-// is certified once). A finished unit is written to DIR/.parts/ as two files, each by temp file and
-// rename: its trace rows, then its run records, whose presence marks the unit complete. An
-// interrupted sweep therefore loses only the units in flight, and running the same command again
-// runs exactly the missing ones. The final trace.csv, runs.csv and summary.csv are assembled from
+// is certified once). Each worker buffers its finished units and writes them to DIR/.parts/ as one
+// part file every 0.25 s and when it stops (temp file, fsync, rename: complete or absent). An
+// interrupted sweep therefore loses only units in flight or buffered, and running the same command
+// again runs exactly the missing ones. The final trace.csv, runs.csv and summary.csv are assembled from
 // the parts in canonical order, so they do not depend on --jobs, and merging shards is the same
 // assembly over several part folders.
 //
-// A part file (.parts/<task id>.part) holds the task's run records and trace rows and ends with a
-// trailer; it is fsynced before its rename, and a part without its trailer is treated as missing.
+// A part file holds one or more units, each with its run records and trace rows and an end marker;
+// a file that does not parse is ignored (its units run again).
 #include <cstdint>
 #include <functional>
 #include <string>
