@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iterator>
+#include <thread>
 
 #include "nlhf/errors.h"
 
@@ -63,6 +64,33 @@ std::string JsonString(std::string_view text) {
 
 std::string JsonNumber(double x) { return std::isfinite(x) ? fmt::format("{}", x) : "null"; }
 
+namespace {
+
+// Opens `path`, runs `write`, flushes and fsyncs; throws on any failure.
+void WriteSynced(const fs::path& path, const FileWriter& write) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) throw std::runtime_error("cannot write " + path.string());
+  bool ok = true;
+  try {
+    write(f);
+  } catch (const std::exception&) {
+    ok = false;
+  }
+  ok = ok && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
+  std::fclose(f);
+  if (!ok) throw std::runtime_error("cannot write " + path.string());
+}
+
+}  // namespace
+
+void WriteFileAtomic(const std::string& path, const FileWriter& write) {
+  const fs::path target(path);
+  const fs::path tmp = target.parent_path() / fmt::format(".{}.tmp-{}-{}", target.filename().string(), ::getpid(),
+                                                          std::hash<std::thread::id>()(std::this_thread::get_id()));
+  WriteSynced(tmp, write);
+  fs::rename(tmp, target);
+}
+
 void CheckOutputDirectory(const std::string& dir, bool force) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) return;
@@ -80,20 +108,7 @@ void WriteRunDirectory(const std::string& dir, const std::vector<std::pair<std::
   const fs::path staging = target.parent_path() / fmt::format(".{}.partial-{}", target.filename().string(), ::getpid());
   fs::remove_all(staging);
   fs::create_directories(staging);
-  for (const auto& [name, writer] : files) {
-    const fs::path p = staging / name;
-    std::FILE* f = std::fopen(p.c_str(), "wb");
-    if (f == nullptr) throw std::runtime_error("cannot write " + p.string());
-    bool ok = true;
-    try {
-      writer(f);
-    } catch (const std::exception&) {
-      ok = false;
-    }
-    ok = ok && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
-    std::fclose(f);
-    if (!ok) throw std::runtime_error("cannot write " + p.string());
-  }
+  for (const auto& [name, writer] : files) WriteSynced(staging / name, writer);
   if (fs::exists(target)) fs::remove_all(target);  // only reached with force (or an empty dir)
   fs::rename(staging, target);
 }

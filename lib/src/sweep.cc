@@ -76,24 +76,6 @@ InputError AtPoint(const InputError& e, const SweepPoint& p, const std::string& 
   return InputError(where, "", fmt::format("at sweep point {} ({}): {}", p.index, values, what));
 }
 
-void WriteFileAtomic(const fs::path& path, const std::function<void(std::FILE*)>& write) {
-  const fs::path tmp =
-      path.parent_path() / fmt::format(".{}.tmp-{}-{}", path.filename().string(), ::getpid(),
-                                       std::hash<std::thread::id>()(std::this_thread::get_id()));
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) throw std::runtime_error("cannot write " + tmp.string());
-  bool ok = true;
-  try {
-    write(f);
-  } catch (const std::exception&) {
-    ok = false;
-  }
-  ok = ok && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
-  std::fclose(f);
-  if (!ok) throw std::runtime_error("cannot write " + tmp.string());
-  fs::rename(tmp, path);
-}
-
 void CopyRange(const fs::path& from, std::streamoff offset, std::size_t bytes, std::FILE* to) {
   std::ifstream in(from, std::ios::binary);
   in.seekg(offset);
@@ -170,7 +152,7 @@ struct FinishedTask {
 // A part file holds one or more tasks, each "task ID", "runs K", K record lines, "trace BYTES", the
 // trace rows, "end". It is written whole (temp file, fsync, rename), so it is complete or absent.
 void WriteBatch(const fs::path& path, const std::vector<FinishedTask>& tasks) {
-  WriteFileAtomic(path, [&](std::FILE* f) {
+  WriteFileAtomic(path.string(), [&](std::FILE* f) {
     for (const FinishedTask& t : tasks) {
       std::string head = fmt::format("task {}\nruns {}\n", t.id, t.records.size());
       for (const RunRecord& r : t.records) head += FormatRecord(r);
@@ -307,7 +289,7 @@ void WriteManifest(const SweepConfig& s, const fs::path& parts) {
   e << YAML::EndSeq << YAML::Key << "text" << YAML::Value << YAML::Literal << s.text
     << YAML::EndMap;
   const std::string text = std::string(e.c_str()) + "\n";
-  WriteFileAtomic(parts / "manifest.yaml", [&](std::FILE* f) { WriteString(f, text); });
+  WriteFileAtomic((parts / "manifest.yaml").string(), [&](std::FILE* f) { WriteString(f, text); });
 }
 
 std::string ManifestFingerprint(const fs::path& parts) {
@@ -337,7 +319,7 @@ void Assemble(const SweepConfig& s, const std::vector<fs::path>& part_dirs,
                                  missing.size(), tasks.size(), missing.front()));
   const fs::path dir = out;
   fs::create_directories(dir);
-  WriteFileAtomic(dir / "trace.csv", [&](std::FILE* f) {
+  WriteFileAtomic((dir / "trace.csv").string(), [&](std::FILE* f) {
     WriteString(f, TraceHeader());
     for (size_t t = 0; t < tasks.size(); ++t)
       CopyRange(where[t]->file, where[t]->trace_offset, where[t]->trace_bytes, f);
@@ -400,10 +382,10 @@ void Assemble(const SweepConfig& s, const std::vector<fs::path>& part_dirs,
     }
     summary += "\n";
   }
-  WriteFileAtomic(dir / "runs.csv", [&](std::FILE* f) { WriteString(f, runs); });
-  WriteFileAtomic(dir / "summary.csv", [&](std::FILE* f) { WriteString(f, summary); });
+  WriteFileAtomic((dir / "runs.csv").string(), [&](std::FILE* f) { WriteString(f, runs); });
+  WriteFileAtomic((dir / "summary.csv").string(), [&](std::FILE* f) { WriteString(f, summary); });
   const ExperimentConfig base = ParseExperiment(s.text, s.source, s.sets, s.base_dir, true);
-  WriteFileAtomic(dir / "config.resolved.yaml",
+  WriteFileAtomic((dir / "config.resolved.yaml").string(),
                   [&](std::FILE* f) { WriteString(f, ResolvedSweepYaml(s, base)); });
 }
 

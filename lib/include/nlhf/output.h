@@ -28,6 +28,10 @@ std::string JsonNumber(double x);
 using FileWriter = std::function<void(std::FILE*)>;
 void WriteString(std::FILE* f, const std::string& text);  // throws std::runtime_error on failure
 
+// Writes `path` atomically: into a temp file beside it, flushed and fsynced, then renamed over it.
+// A crash leaves either the old file or the complete new one. Throws std::runtime_error.
+void WriteFileAtomic(const std::string& path, const FileWriter& write);
+
 // Creates `dir` with `files` (name, writer) atomically: everything is written into a staging
 // folder beside it, synced, and renamed into place at the end, so an interrupted run never leaves
 // a folder that looks complete. An existing `dir` is replaced only when `force`; refusing is an
