@@ -267,11 +267,16 @@ ExperimentConfig ParseExperiment(const std::string& text, const std::string& sou
 
   Reader r(source, set_nodes, config);
   std::vector<std::string> top_keys = kTopKeys;
-  if (sweep_file) {
-    top_keys.push_back("sweep");
-    top_keys.push_back("zip");
-  }
+  top_keys.push_back("sweep");
+  top_keys.push_back("zip");
   if (!r.CheckMap(root, "", top_keys)) throw InputErrors(r.errors());
+  if (!sweep_file) {
+    for (const char* k : {"sweep", "zip"}) {
+      if (root[k]) {
+        r.Error(root[k], k, "belongs to a sweep file, expected nlhf-sweep for it (nlhf-run runs one experiment)");
+      }
+    }
+  }
 
   if (const YAML::Node n = root["name"]) {
     if (auto v = r.Value(n, ParamSpec::String("name", "", ""), "name")) {

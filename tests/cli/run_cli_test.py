@@ -207,6 +207,7 @@ bad("missing_file", None, "missing.yaml: cannot open the file")
 bad("tolerance_metric", GOOD.replace("gap_beta: 1.0e-12", "gap_bta: 1.0e-12"),
     "stop.tolerance.gap_bta: unknown key 'gap_bta' (did you mean 'gap_beta'?)")
 bad("bad_set", GOOD, "--set game.n=abc: game.n: 'abc' is not an integer", "--set", "game.n=abc")
+bad("sweep_file", GOOD + "sweep:\n  beta: [0.1, 0.2]\n", "sweep: belongs to a sweep file, expected nlhf-sweep")
 bad("beta_zero", GOOD.replace("beta: 0.05", "beta: 0"), "beta: 0 is not allowed with solvers[0] = nash_mp")
 # Several problems are reported together, one line each.
 code, _, stderr = run(write("two.yaml", GOOD.replace("n: 6}", "n: 1}").replace("beta: 0.05", "beta: x")), "--out",
