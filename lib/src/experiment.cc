@@ -23,10 +23,10 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
 
-// A library error about key K gets the location where K was written.
+// A library error about key K gets the location where K was written (unless it has its own, like
+// a CSV cell).
 InputError Relocated(const InputError& e, const ExperimentConfig& config) {
-  if (!e.where().file.empty()) return e;
-  return InputError(config.Locate(e.key()), e.key(), e.problem());
+  return e.Located(config.Locate(e.key()), "");
 }
 
 Game BuildGame(const ExperimentConfig& c, std::uint64_t seed) {

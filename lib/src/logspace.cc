@@ -52,6 +52,4 @@ double KlFromLogits(const Eigen::VectorXd& log_p, const Eigen::VectorXd& log_q) 
   return sum;
 }
 
-double Span(const Eigen::VectorXd& x) { return x.maxCoeff() - x.minCoeff(); }
-
 }  // namespace nlhf

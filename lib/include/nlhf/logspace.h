@@ -28,7 +28,4 @@ double KlFromLogits(const Eigen::VectorXd& log_p, const Eigen::VectorXd& log_q);
 // One term of that sum: p phi(log p - log q), or q where p = 0.
 double KlTerm(double log_p, double log_q);
 
-// max(x) - min(x).
-double Span(const Eigen::VectorXd& x);
-
 }  // namespace nlhf
