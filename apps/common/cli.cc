@@ -11,16 +11,23 @@
 
 namespace nlhf::cli {
 
-bool ParseFlags(int argc, char** argv, const po::options_description& visible, const po::options_description& all,
-                const po::positional_options_description& positional, std::string_view program, po::variables_map& vm) {
+bool ParseFlags(int argc, char** argv, const po::options_description& options, std::string_view program,
+                std::string* positional, po::variables_map& vm) {
+  po::options_description all;
+  all.add(options);
+  po::positional_options_description positionals;
+  if (positional != nullptr) {
+    all.add_options()("positional-file", po::value(positional));
+    positionals.add("positional-file", 1);
+  }
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positionals).run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
     throw InputError(fmt::format("{} (see --help)", e.what()));
   }
   if (vm.count("help")) {
-    std::cout << visible << "\n";
+    std::cout << options << "\n";
     return true;
   }
   if (vm.count("version")) {

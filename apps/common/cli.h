@@ -4,17 +4,18 @@
 // else: an internal error, exit 3). Only main() catches.
 #include <boost/program_options.hpp>
 #include <functional>
+#include <string>
 #include <string_view>
 
 namespace nlhf::cli {
 
 namespace po = boost::program_options;
 
-// Parses argv against `all` (visible options plus hidden positionals). Flag errors throw
-// InputError. Returns true when --help, --version or --list was given and handled (printing
-// `visible` for --help): the caller then exits 0.
-bool ParseFlags(int argc, char** argv, const po::options_description& visible, const po::options_description& all,
-                const po::positional_options_description& positional, std::string_view program, po::variables_map& vm);
+// Parses argv against `options`, plus one positional argument (the experiment or sweep file) stored
+// in `*positional` when it is not null. Flag errors throw InputError. Returns true when --help,
+// --version or --list was given and handled (printing `options` for --help): the caller then exits 0.
+bool ParseFlags(int argc, char** argv, const po::options_description& options, std::string_view program,
+                std::string* positional, po::variables_map& vm);
 
 // Runs `body` and maps its outcome to the process exit code.
 int Main(const std::function<int()>& body);

@@ -52,8 +52,7 @@ int Run(int argc, char** argv) {
       ("top", po::value(&top)->default_value(10)->value_name("K"),
        "print the K most likely actions of pi* (0: all)");
   po::variables_map vm;
-  if (nlhf::cli::ParseFlags(argc, argv, opts, opts, po::positional_options_description(), "nlhf-equilibrium", vm))
-    return 0;
+  if (nlhf::cli::ParseFlags(argc, argv, opts, "nlhf-equilibrium", nullptr, vm)) return 0;
   if (seed < 0) throw nlhf::InputError("--seed", fmt::format("{} is negative, expected an integer >= 0", seed));
   if (top < 0) throw nlhf::InputError("--top", fmt::format("{} is negative, expected an integer >= 0", top));
   if (!(beta > 0.0) || !std::isfinite(beta))

@@ -125,15 +125,9 @@ int Run(int argc, char** argv) {
       ("force", "replace an existing output directory")
       ("quiet", "no progress display")
       ("jobs,j", po::value(&jobs)->value_name("N"), "parallel runs (default: all cores)");
-  po::options_description hidden;
   std::string experiment;
-  hidden.add_options()("experiment", po::value(&experiment));
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description positional;
-  positional.add("experiment", 1);
   po::variables_map vm;
-  if (nlhf::cli::ParseFlags(argc, argv, opts, all, positional, "nlhf-run", vm)) return 0;
+  if (nlhf::cli::ParseFlags(argc, argv, opts, "nlhf-run", &experiment, vm)) return 0;
   if (experiment.empty()) throw nlhf::InputError("missing the experiment file, expected nlhf-run EXPERIMENT.yaml (see --help)");
   if (jobs < 1) throw nlhf::InputError("--jobs", fmt::format("{} is not allowed, expected an integer >= 1", jobs));
 

@@ -106,15 +106,9 @@ int Run(int argc, char** argv) {
       ("cpus-per-task", po::value(&slurm.cpus_per_task)->value_name("C"), "--emit-slurm: CPUs per shard (default 1)")
       ("log-dir", po::value(&slurm.log_dir)->value_name("D"), "--emit-slurm: job log directory (default slurm-logs)")
       ("quiet", "no progress display");
-  po::options_description hidden;
   std::string sweep_path;
-  hidden.add_options()("sweep", po::value(&sweep_path));
-  po::options_description all;
-  all.add(opts).add(hidden);
-  po::positional_options_description positional;
-  positional.add("sweep", 1);
   po::variables_map vm;
-  if (nlhf::cli::ParseFlags(argc, argv, opts, all, positional, "nlhf-sweep", vm)) return 0;
+  if (nlhf::cli::ParseFlags(argc, argv, opts, "nlhf-sweep", &sweep_path, vm)) return 0;
   if (jobs < 1) throw nlhf::InputError("--jobs", fmt::format("{} is not allowed, expected an integer >= 1", jobs));
 
   if (vm.count("merge")) {
