@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 #include "nlhf/errors.h"
 #include "nlhf/logspace.h"
 #include "nlhf/metrics.h"
+#include "nlhf/solver.h"
 
 namespace nlhf {
 
@@ -101,28 +103,24 @@ StageResult NewtonStage(const Game& game, double beta, Eigen::VectorXd& l, doubl
   return result;  // iteration cap: not converged
 }
 
-// Nash Mirror Prox at its default step eta = 2 beta, both half-steps anchored at pi_k:
-// l_half = (l + eta log mu + (eta/beta) g(pi)) / (1 + eta), l+ = (same with g(pi_half)).
-// Its KL to pi* contracts by at least (1 + 2 beta) per iteration for every game, which makes it
-// the fallback when Newton fails. It runs to machine precision: until gap_beta stops decreasing
-// (checked every 16 iterations) or reaches `target`. Returns the iterations used.
+// The fallback: the registered nash_mp solver at its default step 2 beta, whose KL to pi* contracts
+// by at least (1 + 2 beta) per iteration for every game. It runs to machine precision: until
+// gap_beta stops decreasing (checked every 16 iterations) or reaches `target`. Returns the
+// iterations used.
 int NashMpPolish(const Game& game, double beta, Eigen::VectorXd& l, double target, int max_iterations) {
-  const double eta = 2.0 * beta;
-  const double a = 1.0 / (1.0 + eta);
-  const Eigen::VectorXd anchor_mu = eta * game.log_mu();
+  const std::unique_ptr<Solver> solver = MakeSolver("nash_mp");
+  solver->Reset(SolverContext{&game, beta, l, std::nullopt});
   double last_gap = std::numeric_limits<double>::infinity();
   int it = 0;
   for (; it < max_iterations; ++it) {
     if (it % 16 == 0) {
-      const double gap = GapBeta(game, beta, Evaluate(game, l));
+      const double gap = GapBeta(game, beta, Evaluate(game, solver->current()));
       if (gap <= target || !(gap < last_gap)) break;
       last_gap = gap;
     }
-    const Eigen::VectorXd pi = l.array().exp();
-    const Eigen::VectorXd half = NormalizeLogits(a * (l + anchor_mu + (eta / beta) * game.Payoff(pi)));
-    const Eigen::VectorXd pi_half = half.array().exp();
-    l = NormalizeLogits(a * (l + anchor_mu + (eta / beta) * game.Payoff(pi_half)));
+    solver->Step();
   }
+  l = solver->current();
   return it;
 }
 
