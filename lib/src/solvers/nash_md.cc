@@ -49,6 +49,9 @@ class NashMd final : public SolverBase {
       mixture_ = eta_ * beta_ / 2.0;
       effective_.Set("mixture", mixture_);
     }
+    // The opponent's mixture weight is the constant mixture_ exactly when it was set above;
+    // otherwise it follows the step (eta beta, or eta beta / 2 when anchored at the iterate).
+    fixed_mixture_ = effective_.Has("mixture");
     t_ = 0;
     nu_ = Eigen::VectorXd::Zero(game_->n());
   }
@@ -56,7 +59,7 @@ class NashMd final : public SolverBase {
   StepInfo Step() override {
     const double eta = decaying_ ? 2.0 / (beta_ * static_cast<double>(t_ + 2)) : eta_;
     const double w = eta * beta_;  // weight of mu in the step
-    const double c = iterate_anchor_ ? (params_.Has("mixture") || !decaying_ ? mixture_ : w / 2.0) : w;
+    const double c = fixed_mixture_ ? mixture_ : (iterate_anchor_ ? w / 2.0 : w);
     const Eigen::VectorXd& m = game_->log_mu();
     nu_ = (1.0 - c) * l_ + c * m;
     NormalizeLogitsInPlace(nu_);
@@ -73,13 +76,14 @@ class NashMd final : public SolverBase {
   }
 
   SolverTarget Target() const override {
-    return decaying_ && !params_.Has("mixture") ? SolverTarget::kPiStar : SolverTarget::kBiased;
+    return decaying_ && !fixed_mixture_ ? SolverTarget::kPiStar : SolverTarget::kBiased;
   }
   double BiasedMixture() const override { return iterate_anchor_ ? mixture_ : eta_ * beta_; }
 
  private:
   bool decaying_ = true;
   bool iterate_anchor_ = false;
+  bool fixed_mixture_ = false;
   double eta_ = 0.0;
   double mixture_ = 0.0;
   std::int64_t t_ = 0;
