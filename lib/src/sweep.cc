@@ -297,14 +297,18 @@ std::string ManifestFingerprint(const fs::path& parts) {
   return YAML::LoadFile((parts / "manifest.yaml").string())["fingerprint"].as<std::string>();
 }
 
-// Writes trace.csv, runs.csv, summary.csv and config.resolved.yaml of `out` from the parts found in
-// `part_dirs` (each a .parts folder). Every task must be present.
-void Assemble(const SweepConfig& s, const std::vector<fs::path>& part_dirs,
-              const std::string& out) {
-  const std::vector<SweepTask> tasks = SweepTasks(s);
+// The tasks stored in several .parts folders (the first copy of each).
+std::map<std::string, Part> IndexParts(const std::vector<fs::path>& part_dirs) {
   std::map<std::string, Part> index;
   for (const fs::path& d : part_dirs)
     for (auto& [id, part] : IndexParts(d)) index.emplace(id, std::move(part));
+  return index;
+}
+
+// Writes trace.csv, runs.csv, summary.csv and config.resolved.yaml of `out` from the indexed parts.
+// Every task must be present.
+void Assemble(const SweepConfig& s, const std::map<std::string, Part>& index, const std::string& out) {
+  const std::vector<SweepTask> tasks = SweepTasks(s);
   std::vector<const Part*> where(tasks.size(), nullptr);
   std::vector<std::string> missing;
   for (size_t t = 0; t < tasks.size(); ++t) {
@@ -666,7 +670,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   bool complete = failures == 0;
   const std::map<std::string, Part> on_disk = IndexParts(parts);
   for (const SweepTask& t : all) complete = complete && on_disk.count(t.id) > 0;
-  if (complete) Assemble(s, {parts}, dir);
+  if (complete) Assemble(s, on_disk, dir);
   report.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   if (failures > 0)
     throw std::runtime_error(
@@ -703,7 +707,7 @@ void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& ou
                      "its manifest no longer expands to the same sweep (was nlhf changed?)");
   fs::create_directories(PartsDir(out));
   if (ManifestFingerprint(PartsDir(out)).empty()) WriteManifest(s, PartsDir(out));
-  Assemble(s, parts, out);
+  Assemble(s, IndexParts(parts), out);
 }
 
 std::string EmitSlurm(const SweepConfig& s, const std::string& sweep_path, const std::string& out,
