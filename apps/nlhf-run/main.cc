@@ -77,19 +77,16 @@ void PrintReport(const nlhf::ExperimentConfig& config, const nlhf::ExperimentRes
     }
     std::string stopped;
     for (const auto& [r, c] : reasons) stopped += fmt::format("{}{} x{}", stopped.empty() ? "" : ", ", r, c);
-    // The solver as the user wrote it: its name and the parameters they gave.
-    nlhf::ParamMap given;
-    for (const auto& [k, v] : config.solvers[i].params) given.Set(k, v);
-    const std::string label = nlhf::FormatSpec(config.solvers[i].name, given);
+    const std::string& label = config.solvers[i].label;
     fmt::print("{:<32} {:>10.0f} {:>12.0f} {:>10} {:>10} {:>10}  {}\n", label, Median(it), Median(calls), Sci(Median(gap)),
                Sci(Median(kl)), Sci(Median(gap0)), stopped);
   }
   std::vector<std::string> notes;
   for (const nlhf::RunResult& r : result.runs) {
-    for (const std::string& w : r.summary.warnings) notes.push_back(fmt::format("{} seed {}: {}", r.solver, r.seed, w));
-    if (r.summary.theory.violated) notes.push_back(fmt::format("{} seed {}: theory check {}", r.solver, r.seed, r.summary.theory.message));
+    for (const std::string& w : r.summary.warnings) notes.push_back(fmt::format("{} seed {}: {}", r.label, r.seed, w));
+    if (r.summary.theory.violated) notes.push_back(fmt::format("{} seed {}: theory check {}", r.label, r.seed, r.summary.theory.message));
     if (r.summary.termination == nlhf::Termination::kNumericalFailure)
-      notes.push_back(fmt::format("{} seed {}: {}", r.solver, r.seed, r.summary.message));
+      notes.push_back(fmt::format("{} seed {}: {}", r.label, r.seed, r.summary.message));
   }
   for (const nlhf::GameResult& g : result.games)
     if (g.equilibrium && !g.equilibrium->certified()) notes.push_back(fmt::format("seed {}: {}", g.seed, g.equilibrium->message));

@@ -10,6 +10,7 @@
 
 #include "nlhf/metrics.h"
 #include "nlhf/solver.h"
+#include "nlhf/spec.h"
 #include "nlhf/version.h"
 
 namespace nlhf {
@@ -53,6 +54,20 @@ std::vector<ParamSpec> LogSpecs() {
                   },
                   "linear or log"),
           ParamSpec::Int("points_per_decade", 20, "log spacing: logged iterations per decade").Range(1, 1000)};
+}
+
+// A solver label: printable text without commas or quotes (it is a CSV cell and a table entry).
+ParamSpec LabelSpec() {
+  return ParamSpec::String("label", "", "the solver entry's name in outputs")
+      .Check(
+          [](const ParamValue& v) {
+            const std::string& s = std::get<std::string>(v);
+            if (s.empty()) return "is empty, expected a non-empty label";
+            for (unsigned char c : s)
+              if (c < 0x20 || c == 0x7f || c == '"') return "holds a control character or a quote, expected printable text";
+            return "";
+          },
+          "printable text");
 }
 
 std::vector<std::string> MetricNames() {
@@ -159,7 +174,7 @@ class Reader {
 
 template <class Registry>
 void ReadComponent(Reader& r, const YAML::Node& n, const std::string& key, const Registry& registry,
-                   const std::string& name_key, ComponentConfig& out) {
+                   const std::string& name_key, ComponentConfig& out, std::vector<std::string> extra_keys = {}) {
   r.Note(n, key);
   if (!n.IsMap()) {
     r.Error(n, key, fmt::format("is not a map, expected {{{}: NAME, ...parameters}}", name_key));
@@ -181,7 +196,8 @@ void ReadComponent(Reader& r, const YAML::Node& n, const std::string& key, const
     return;
   }
   out.name = entry->name;
-  r.Params(n, key, entry->params, {name_key}, out.params);
+  extra_keys.push_back(name_key);
+  r.Params(n, key, entry->params, extra_keys, out.params);
 }
 
 // "a.b[2].c" -> navigates (creating maps) and returns the node to assign.
@@ -331,10 +347,28 @@ ExperimentConfig ParseExperiment(const std::string& text, const std::string& sou
     if (!n.IsSequence() || n.size() == 0) {
       r.Error(n, "solvers", "is not a non-empty list, expected - {name: SOLVER, ...} (nlhf-run --list solvers)");
     } else {
+      std::map<std::string, std::string> label_owner;  // label -> the key of the entry that has it
       for (size_t i = 0; i < n.size(); ++i) {
         ComponentConfig c;
-        ReadComponent(r, n[i], fmt::format("solvers[{}]", i), SolverRegistry(), "name", c);
-        if (!c.name.empty()) config.solvers.push_back(std::move(c));
+        const std::string key = fmt::format("solvers[{}]", i);
+        ReadComponent(r, n[i], key, SolverRegistry(), "name", c, {"label"});
+        if (c.name.empty()) continue;
+        if (const YAML::Node l = n[i]["label"]) {
+          if (auto v = r.Value(l, LabelSpec(), key + ".label")) c.label = std::get<std::string>(*v);
+        } else {
+          ParamMap given;
+          for (const auto& [k, v] : c.params) given.Set(k, v);
+          c.label = FormatSpec(c.name, given);
+        }
+        if (!c.label.empty()) {
+          auto [it, fresh] = label_owner.emplace(c.label, key);
+          if (!fresh)
+            r.Error(n[i]["label"] ? n[i]["label"] : n[i], key + ".label",
+                    fmt::format("'{}' is already the label of {}, expected labels unique within an experiment "
+                                "(add label: NAME to one of them)",
+                                c.label, it->second));
+        }
+        config.solvers.push_back(std::move(c));
       }
     }
   } else {
@@ -452,6 +486,8 @@ void EmitValue(YAML::Emitter& out, const ParamValue& v) {
 void EmitComponent(YAML::Emitter& out, const std::string& name_key, const ComponentConfig& c,
                    const std::vector<ParamSpec>& specs) {
   out << YAML::Flow << YAML::BeginMap << YAML::Key << name_key << YAML::Value << c.name;
+  // Always explicit: the default label is the entry as written, which the resolved entry is not.
+  if (!c.label.empty()) out << YAML::Key << "label" << YAML::Value << YAML::DoubleQuoted << c.label;
   for (const ParamSpec& s : specs) {
     auto it = std::find_if(c.params.begin(), c.params.end(), [&](const auto& kv) { return kv.first == s.name; });
     if (it != c.params.end()) {

@@ -121,6 +121,7 @@ std::unique_ptr<Game> PrepareGame(const ExperimentConfig& config, size_t g, Game
 void RunOne(const ExperimentConfig& config, const std::string& fingerprint, const Game& game, const GameResult& gr,
             size_t i, const ProgressFn& progress, const ProgressEvent& event, RunResult& run) {
   run.solver = config.solvers[i].name;
+  run.label = config.solvers[i].label;
   run.seed = gr.seed;
   auto solver = MakeSolver(config.solvers[i].name, config.solvers[i].params, SolverKey(i));
   const bool certified = gr.equilibrium && gr.equilibrium->certified();
@@ -133,9 +134,10 @@ void RunOne(const ExperimentConfig& config, const std::string& fingerprint, cons
   ro.stop = config.stop;
   ro.log = config.log;
   run.run_id = RunId(fingerprint, gr.seed, i);
-  const std::string prefix = fmt::format("{},{},{},{},{},{},{},{},{},", CsvField(config.name), run.run_id,
+  const std::string prefix = fmt::format("{},{},{},{},{},{},{},{},{},{},", CsvField(config.name), run.run_id,
                                          CsvField(gr.game_spec), gr.n, NumberText(config.beta),
-                                         CsvField(gr.reference_spec), run.solver, CsvField(run.params), gr.seed);
+                                         CsvField(gr.reference_spec), run.solver, CsvField(run.label),
+                                         CsvField(run.params), gr.seed);
   TraceRecorder recorder(prefix, run, progress, event);
   const Eigen::VectorXd empty;
   const auto t0 = Clock::now();
@@ -245,6 +247,7 @@ std::string SummaryJson(const ExperimentConfig& config, const ExperimentResult& 
     field("run_id", JsonString(r.run_id));
     field("experiment", JsonString(config.name));
     field("solver", JsonString(r.solver));
+    field("label", JsonString(r.label));
     field("params", JsonString(r.params));
     field("seed", fmt::format("{}", r.seed));
     field("game", JsonString(g.game_spec));

@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 
 const std::vector<std::string>& TraceColumns() {
   static const std::vector<std::string> columns = {
-      "experiment", "run_id", "game", "n", "beta", "reference", "solver", "params", "seed", "iter",
+      "experiment", "run_id", "game", "n", "beta", "reference", "solver", "label", "params", "seed", "iter",
       "oracle_calls", "queries", "wall_s", "gap_beta", "exploitability", "gap_0", "br_winrate",
       "kl_to_star", "kl_from_star", "span", "fp_residual"};
   return columns;

@@ -334,13 +334,13 @@ void Assemble(const SweepConfig& s, const std::map<std::string, Part>& index, co
     runs += ',';
     runs += CsvField(k);
   }
-  runs += ",solver,params,seed,status,wall_s,iterations,oracle_calls\n";
+  runs += ",solver,label,params,seed,status,wall_s,iterations,oracle_calls\n";
   std::string summary = "point";
   for (const std::string& k : keys) {
     summary += ',';
     summary += CsvField(k);
   }
-  summary += ",solver,runs,iterations_median,oracle_calls_median";
+  summary += ",solver,label,runs,iterations_median,oracle_calls_median";
   for (const MetricInfo& m : MetricTable())
     summary += fmt::format(",{0}_median,{0}_q25,{0}_q75", m.name);
   summary += "\n";
@@ -354,7 +354,8 @@ void Assemble(const SweepConfig& s, const std::map<std::string, Part>& index, co
         runs += ',';
         runs += CsvField(v);
       }
-      runs += fmt::format(",{},{},{},{},", r.solver, CsvField(r.params), r.seed, r.status);
+      runs += fmt::format(",{},{},{},{},{},", r.solver, CsvField(p.config.solvers[r.solver_index].label),
+                          CsvField(r.params), r.seed, r.status);
       AppendNumber(runs, r.wall_s);
       runs += fmt::format(",{},{}\n", r.iterations, r.oracle_calls);
       by_solver[{p.index, r.solver_index}].push_back(r);
@@ -372,7 +373,8 @@ void Assemble(const SweepConfig& s, const std::map<std::string, Part>& index, co
       it.push_back(static_cast<double>(r.iterations));
       calls.push_back(static_cast<double>(r.oracle_calls));
     }
-    summary += fmt::format(",{},{},", records.front().solver, records.size());
+    summary += fmt::format(",{},{},{},", records.front().solver,
+                           CsvField(p.config.solvers[records.front().solver_index].label), records.size());
     AppendNumber(summary, Quantile(it, 0.5));
     summary += ',';
     AppendNumber(summary, Quantile(calls, 0.5));

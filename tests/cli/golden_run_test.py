@@ -21,7 +21,7 @@ else:
     want = list(csv.DictReader(open(os.path.join(golden, "expected_trace.csv"))))
     if len(got) != len(want):
         failures.append(f"{len(got)} rows, expected {len(want)}")
-    text_columns = {"experiment", "run_id", "game", "reference", "solver", "params"}
+    text_columns = {"experiment", "run_id", "game", "reference", "solver", "label", "params"}
     for i, (g, w) in enumerate(zip(got, want)):
         for col in w:
             if col == "wall_s":

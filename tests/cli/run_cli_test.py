@@ -16,9 +16,9 @@ BIN, SRC = sys.argv[1], sys.argv[2]
 RUN = os.path.join(BIN, "nlhf-run")
 EQUILIBRIUM = os.path.join(BIN, "nlhf-equilibrium")
 TMP = tempfile.mkdtemp(prefix="nlhf_run_test_")
-HEADER = ("experiment,run_id,game,n,beta,reference,solver,params,seed,iter,oracle_calls,queries,wall_s,"
+HEADER = ("experiment,run_id,game,n,beta,reference,solver,label,params,seed,iter,oracle_calls,queries,wall_s,"
           "gap_beta,exploitability,gap_0,br_winrate,kl_to_star,kl_from_star,span,fp_residual")
-METRICS = HEADER.split(",")[13:]
+METRICS = HEADER.split(",")[HEADER.split(",").index("gap_beta"):]
 passed, failed = 0, 0
 
 

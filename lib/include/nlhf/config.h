@@ -28,13 +28,16 @@ class InputErrors : public InputError {
 struct ComponentConfig {
   std::string name;
   GivenParams params;
+  // Solvers only: the entry's `label:` or, by default, the entry as written (`omd(eta=auto)`).
+  // Unique within an experiment; it tells variants of one solver apart in every output.
+  std::string label;
 };
 
 struct ExperimentConfig {
   std::string source;  // the YAML file, "" if built in code
   std::string name = "experiment";
   ComponentConfig game;
-  ComponentConfig reference{"uniform", {}};
+  ComponentConfig reference{"uniform", {}, ""};
   double beta = 0.01;
   std::vector<std::uint64_t> seeds{0};
   std::vector<ComponentConfig> solvers;

@@ -19,6 +19,7 @@ namespace nlhf {
 struct RunResult {
   std::string run_id;  // stable: a hash of the run's resolved description
   std::string solver;  // registry name
+  std::string label;   // the solver entry's label (config.solvers[i].label)
   std::string params;  // canonical spec of the solver's effective parameters
   std::uint64_t seed = 0;
   size_t game_index = 0;  // into ExperimentResult::games
