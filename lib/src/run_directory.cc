@@ -45,6 +45,18 @@ long ParsePid(std::string_view text) {
   return pid;
 }
 
+// The pid in a temp file name ".NAME.tmp-PID-THREAD" (WriteFileAtomic); 0 for any other name.
+long TempFilePid(std::string_view name) {
+  const size_t at = name.rfind(".tmp-");
+  if (name.empty() || name[0] != '.' || at == std::string_view::npos) return 0;
+  const std::string_view rest = name.substr(at + 5);
+  const size_t dash = rest.find('-');
+  if (dash == std::string_view::npos || dash + 1 == rest.size() ||
+      rest.find_first_not_of("0123456789", dash + 1) != std::string_view::npos)
+    return 0;
+  return ParsePid(rest.substr(0, dash));
+}
+
 std::string MarkerText(std::string_view tool) {
   return fmt::format(
       "# This directory was written by {0}. {0} --force replaces it, deleting only the files {0} wrote.\n"
@@ -242,12 +254,8 @@ int RemoveStaleLeftovers(const fs::path& folder, const std::string& staging_for)
     long pid = 0;
     if (!staging_for.empty() && name.rfind(staging_prefix, 0) == 0) {
       pid = ParsePid(std::string_view(name).substr(staging_prefix.size()));
-    } else if (const size_t at = name.rfind(".tmp-"); at != std::string::npos) {
-      const std::string_view rest = std::string_view(name).substr(at + 5);  // PID-THREAD
-      const size_t dash = rest.find('-');
-      if (dash != std::string_view::npos && dash + 1 < rest.size() &&
-          rest.find_first_not_of("0123456789", dash + 1) == std::string_view::npos)
-        pid = ParsePid(rest.substr(0, dash));
+    } else {
+      pid = TempFilePid(name);
     }
     if (pid <= 0 || (pid != ::getpid() && ProcessAlive(pid))) continue;
     std::error_code ec;
@@ -271,7 +279,11 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
   // leaves nothing behind) and again once it is held.
   auto check_contents = [&] {
     if (!fs::is_directory(path_, ec)) return;
-    const std::vector<std::string> entries = Entries(path_, options_.staged ? "" : kLockFile);
+    std::vector<std::string> entries = Entries(path_, options_.staged ? "" : kLockFile);
+    // In place, a temp file of ours (a writer's marker, say) is no reason to refuse: the lock decides.
+    if (!options_.staged)
+      entries.erase(std::remove_if(entries.begin(), entries.end(), [](const std::string& e) { return TempFilePid(e) > 0; }),
+                    entries.end());
     if (entries.empty()) return;
     if (options_.staged) {
       if (!options_.force)
@@ -310,6 +322,7 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
   check_contents();
   if (options_.staged) {
     const fs::path parent = path_.parent_path();
+    for (fs::path p = parent; !fs::exists(p, ec) && p.has_relative_path(); p = p.parent_path()) created_.push_back(p);
     fs::create_directories(parent, ec);
     if (ec) throw WriteError(parent.string(), ec.value());
     const std::string name = path_.filename().string();
@@ -323,8 +336,8 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
   if (ec) throw WriteError(shown_, ec.value());
   lock_ = std::make_unique<DirectoryLock>(path_ / kLockFile, shown_, false);
   check_contents();
+  RemoveStaleLeftovers(path_);
   if (marked()) {
-    RemoveStaleLeftovers(path_);
     for (const std::string& o : options_.owned)
       if (fs::is_directory(path_ / o, ec)) RemoveStaleLeftovers(path_ / o);
     if (options_.force) RemoveOwned();
@@ -333,7 +346,13 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
   WriteMarker(path_, tool);
 }
 
-OutputDirectory::~OutputDirectory() = default;
+OutputDirectory::~OutputDirectory() {
+  lock_.reset();
+  // A run that wrote nothing leaves no folders behind (deepest first; a non-empty one stays).
+  if (written_) return;
+  for (const fs::path& p : created_)
+    if (::rmdir(p.c_str()) != 0) break;
+}
 
 std::vector<std::string> OutputDirectory::Foreign() const {
   std::vector<std::string> foreign;
@@ -381,6 +400,7 @@ void OutputDirectory::WriteStaged(const std::vector<std::pair<std::string, FileW
       if (::rmdir(path_.c_str()) != 0) throw WriteError(shown_, errno);
     }
     if (::rename(staging.c_str(), path_.c_str()) != 0) throw WriteError(shown_, errno);
+    written_ = true;
   } catch (...) {
     fs::remove_all(staging, ec);
     throw;

@@ -133,6 +133,17 @@ TEST_F(RunDirectoryTest, AcceptsANewDirectoryWithATrailingSlash) {
   EXPECT_FALSE(HasMarker("newdir", "nlhf-sweep"));
 }
 
+TEST_F(RunDirectoryTest, AClaimThatWroteNothingLeavesNoFoldersBehind) {
+  { OutputDirectory out("a/b/run", RunOptions()); }
+  EXPECT_TRUE(fs::is_empty("."));
+  fs::create_directories("a/keep");
+  { OutputDirectory out("a/b/run", RunOptions()); }
+  EXPECT_TRUE(fs::exists("a/keep"));
+  EXPECT_FALSE(fs::exists("a/b"));
+  { OutputDirectory("a/b/run", RunOptions()).WriteStaged(OneTrace("x\n")); }
+  EXPECT_TRUE(fs::exists("a/b/run/trace.csv"));
+}
+
 TEST_F(RunDirectoryTest, ForceNeverReplacesAUsersDirectory) {
   fs::create_directories("thesis");
   Touch("thesis/thesis.tex", "my thesis");

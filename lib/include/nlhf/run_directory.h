@@ -108,6 +108,8 @@ class OutputDirectory {
   std::filesystem::path path_;
   std::unique_ptr<DirectoryLock> lock_;
   bool resumed_ = false;
+  bool written_ = false;
+  std::vector<std::filesystem::path> created_;  // parent folders the claim created, deepest first
 };
 
 }  // namespace nlhf
