@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <csignal>
+#include <filesystem>
 #include <iostream>
 
 #include "nlhf/config.h"
@@ -42,6 +44,9 @@ bool ParseFlags(int argc, char** argv, const po::options_description& options, s
 }
 
 int Main(const std::function<int()>& body) {
+  // A file size limit (ulimit -f) then fails the write with EFBIG, reported like a full disk,
+  // instead of killing the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     return body();
   } catch (const InputErrors& e) {
@@ -49,6 +54,10 @@ int Main(const std::function<int()>& body) {
     return 2;
   } catch (const InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::filesystem::filesystem_error& e) {
+    // The environment (a path, permissions, a full disk), not a bug.
+    std::cerr << "error: " << e.path1().string() << ": " << e.code().message() << "\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "error: internal: " << e.what() << "\n";

@@ -1,7 +1,9 @@
 #pragma once
 // What every nlhf command-line tool shares: the standard flags (--help, --version, --list) and the
-// mapping of errors to exit codes (bad input: one `error:` line per problem, exit 2; anything
-// else: an internal error, exit 3). Only main() catches.
+// mapping of errors to exit codes (bad input or an unusable environment -- a refused output path,
+// a lock, a full disk, a filesystem error: one `error:` line per problem, exit 2; anything else:
+// an internal error, exit 3). Only main() catches. SIGXFSZ is ignored, so `ulimit -f` fails a write
+// with "File too large" instead of killing the process.
 #include <boost/program_options.hpp>
 #include <functional>
 #include <string>

@@ -16,6 +16,7 @@
 #include "nlhf/experiment.h"
 #include "nlhf/output.h"
 #include "nlhf/progress.h"
+#include "nlhf/run_directory.h"
 #include "nlhf/spec.h"
 
 namespace po = boost::program_options;
@@ -42,7 +43,8 @@ constexpr const char* kUsage =
     "  stop: {iterations: 1000, tolerance: {gap_beta: 1.0e-12}}\n"
     "  log: {every: 1, spacing: linear}              # metrics: [gap_beta, ...] (nlhf-run --list metrics)\n"
     "\n"
-    "Exit codes: 0 success, 1 a run failed numerically, 2 bad input.\n"
+    "Exit codes: 0 success, 1 a run failed numerically, 2 bad input or an unusable output directory\n"
+    "(refused path, locked by another writer, full disk).\n"
     "\n"
     "Options";
 
@@ -57,7 +59,7 @@ double Median(std::vector<double> v) {
 std::string Sci(double x) { return std::isnan(x) ? "-" : fmt::format("{:.2e}", x); }
 
 void PrintReport(const nlhf::ExperimentConfig& config, const nlhf::ExperimentResult& result, double write_s,
-                 std::int64_t rows) {
+                 std::int64_t rows, const std::string& dir) {
   using nlhf::Metric;
   fmt::print("{} runs ({} solvers x {} seeds), medians over seeds:\n\n", result.runs.size(), config.solvers.size(),
              config.seeds.size());
@@ -103,7 +105,7 @@ void PrintReport(const nlhf::ExperimentConfig& config, const nlhf::ExperimentRes
   fmt::print("\ntime: {:.3f} s (games and equilibria {:.3f} s; solver steps {:.3f} s, metrics and logging {:.3f} s "
              "summed over runs; writing {:.3f} s)\n",
              result.wall_s + write_s, result.games_s, solve_s, eval_s, write_s);
-  fmt::print("wrote {}/ (trace.csv: {} rows, summary.json, config.resolved.yaml)\n", config.OutputDir(), rows);
+  fmt::print("wrote {}/ (trace.csv: {} rows, summary.json, config.resolved.yaml)\n", dir, rows);
 }
 
 int Run(int argc, char** argv) {
@@ -119,7 +121,7 @@ int Run(int argc, char** argv) {
       ("set", po::value(&sets)->value_name("KEY=VALUE")->composing(),
        "override a key, e.g. --set game.n=100 --set solvers[0].eta=0.1 (repeatable)")
       ("dry-run", "validate and print the resolved configuration; run nothing")
-      ("force", "replace an existing output directory")
+      ("force", "replace an output directory nlhf-run wrote earlier (never one holding other files)")
       ("quiet", "no progress display")
       ("jobs,j", po::value(&jobs)->value_name("N"), "parallel runs (default: all cores)");
   std::string experiment;
@@ -129,14 +131,22 @@ int Run(int argc, char** argv) {
   if (jobs < 1) throw nlhf::InputError("--jobs", fmt::format("{} is not allowed, expected an integer >= 1", jobs));
 
   nlhf::ExperimentConfig config = nlhf::LoadExperiment(experiment, sets);
+  // Where the output path came from, for messages.
+  const std::string out_key = !out_dir.empty() ? "--out" : !config.output.empty() ? "output" : "name";
   if (!out_dir.empty()) config.output = out_dir;
   nlhf::ValidateExperiment(config);
   if (vm.count("dry-run")) {
     std::cout << nlhf::ResolvedYaml(config);
     return 0;
   }
-  const bool force = vm.count("force") > 0;
-  nlhf::CheckOutputDirectory(config.OutputDir(), force);
+  // Checked, locked and cleaned before any work; written at the end by a rename into place.
+  nlhf::OutputDirectoryOptions out_options;
+  out_options.tool = "nlhf-run";
+  out_options.key = out_key;
+  out_options.inputs = nlhf::ExperimentInputFiles(config);
+  out_options.owned = {"trace.csv", "summary.json", "config.resolved.yaml"};
+  out_options.force = vm.count("force") > 0;
+  nlhf::OutputDirectory out(config.OutputDir(), out_options);
 
   nlhf::ExperimentResult result;
   {
@@ -149,18 +159,16 @@ int Run(int argc, char** argv) {
   const auto t0 = std::chrono::steady_clock::now();
   std::int64_t rows = 0;
   for (const nlhf::RunResult& r : result.runs) rows += r.trace_row_count;
-  nlhf::WriteRunDirectory(
-      config.OutputDir(),
+  out.WriteStaged(
       {{"trace.csv",
         [&](std::FILE* f) {
           nlhf::WriteString(f, nlhf::TraceHeader());
           for (const nlhf::RunResult& r : result.runs) nlhf::WriteString(f, r.trace_rows);
         }},
        {"summary.json", [&](std::FILE* f) { nlhf::WriteString(f, nlhf::SummaryJson(config, result)); }},
-       {"config.resolved.yaml", [&](std::FILE* f) { nlhf::WriteString(f, nlhf::ResolvedYaml(config)); }}},
-      force);
+       {"config.resolved.yaml", [&](std::FILE* f) { nlhf::WriteString(f, nlhf::ResolvedYaml(config)); }}});
   const double write_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  PrintReport(config, result, write_s, rows);
+  PrintReport(config, result, write_s, rows, out.shown());
   return result.any_numerical_failure() ? 1 : 0;
 }
 

@@ -18,8 +18,8 @@ namespace {
 namespace po = boost::program_options;
 
 constexpr const char* kUsage =
-    "Usage: nlhf-sweep SWEEP.yaml [--out DIR] [--jobs N] [--shard K/N] [--dry-run] [--set KEY=VALUE]...\n"
-    "       nlhf-sweep --merge DIR... --out DIR\n"
+    "Usage: nlhf-sweep SWEEP.yaml [--out DIR] [--jobs N] [--shard K/N] [--dry-run] [--force] [--set KEY=VALUE]...\n"
+    "       nlhf-sweep --merge DIR... --out DIR [--force]\n"
     "       nlhf-sweep SWEEP.yaml --emit-slurm [--shards N] [--partition P] [--time T] [--cpus-per-task C]\n"
     "                  [--log-dir D] [--out DIR]\n"
     "       nlhf-sweep --list games|references|solvers|metrics\n"
@@ -37,7 +37,11 @@ constexpr const char* kUsage =
     "an interruption runs only what is missing. The output does not depend on --jobs, and merged\n"
     "shards equal a single-process run.\n"
     "\n"
-    "Exit codes: 0 success, 1 a run failed (numerically or otherwise), 2 bad input.\n"
+    "DIR is locked while a sweep or merge writes it, and --force replaces only a directory nlhf-sweep\n"
+    "wrote (deleting .parts, trace.csv, runs.csv, summary.csv, config.resolved.yaml, nothing else).\n"
+    "\n"
+    "Exit codes: 0 success, 1 a run failed (numerically or otherwise), 2 bad input or an unusable\n"
+    "output directory (refused path, locked by another writer, full disk).\n"
     "\n"
     "Options";
 
@@ -105,6 +109,7 @@ int Run(int argc, char** argv) {
       ("time", po::value(&slurm.time)->value_name("T"), "--emit-slurm: time limit per job (default 01:00:00)")
       ("cpus-per-task", po::value(&slurm.cpus_per_task)->value_name("C"), "--emit-slurm: CPUs per shard (default 1)")
       ("log-dir", po::value(&slurm.log_dir)->value_name("D"), "--emit-slurm: job log directory (default slurm-logs)")
+      ("force", "start over in an output directory nlhf-sweep wrote (deleting only its own files)")
       ("quiet", "no progress display");
   std::string sweep_path;
   po::variables_map vm;
@@ -113,7 +118,7 @@ int Run(int argc, char** argv) {
 
   if (vm.count("merge")) {
     if (out_dir.empty()) throw nlhf::InputError("--merge", "needs --out DIR for the merged result");
-    nlhf::MergeSweep(merge, out_dir);
+    nlhf::MergeSweep(merge, out_dir, vm.count("force") > 0);
     fmt::print("merged {} shard directories into {}/ (trace.csv, runs.csv, summary.csv, config.resolved.yaml)\n",
                merge.size(), out_dir);
     return 0;
@@ -132,6 +137,7 @@ int Run(int argc, char** argv) {
   }
   nlhf::SweepOptions options;
   options.jobs = jobs;
+  options.force = vm.count("force") > 0;
   if (!shard.empty()) options.shard = nlhf::ParseShard(shard);
 
   if (vm.count("dry-run")) {

@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iterator>
+#include <system_error>
 #include <thread>
 
 #include "nlhf/errors.h"
@@ -42,7 +44,12 @@ void AppendNumber(std::string& out, double x) {
 }
 
 void WriteString(std::FILE* f, const std::string& text) {
-  if (std::fwrite(text.data(), 1, text.size(), f) != text.size()) throw std::runtime_error("write failed");
+  if (std::fwrite(text.data(), 1, text.size(), f) != text.size())
+    throw std::system_error(errno != 0 ? errno : EIO, std::generic_category(), "write");
+}
+
+InputError WriteError(const std::string& file, int err) {
+  return InputError(fmt::format("writing {}: {}", file, std::generic_category().message(err)));
 }
 
 std::string JsonString(std::string_view text) {
@@ -64,53 +71,39 @@ std::string JsonString(std::string_view text) {
 
 std::string JsonNumber(double x) { return std::isfinite(x) ? fmt::format("{}", x) : "null"; }
 
-namespace {
-
-// Opens `path`, runs `write`, flushes and fsyncs; throws on any failure.
-void WriteSynced(const fs::path& path, const FileWriter& write) {
+void WriteFileSynced(const std::string& path, const FileWriter& write, const std::string& shown) {
+  errno = 0;
   std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (f == nullptr) throw std::runtime_error("cannot write " + path.string());
-  bool ok = true;
+  if (f == nullptr) throw WriteError(shown, errno != 0 ? errno : EIO);
+  int err = 0;
   try {
     write(f);
-  } catch (const std::exception&) {
-    ok = false;
+  } catch (const std::system_error& e) {
+    err = e.code().value() != 0 ? e.code().value() : EIO;
+  } catch (...) {
+    std::fclose(f);
+    ::unlink(path.c_str());
+    throw;
   }
-  ok = ok && std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
-  std::fclose(f);
-  if (!ok) throw std::runtime_error("cannot write " + path.string());
+  if (err == 0 && std::fflush(f) != 0) err = errno != 0 ? errno : EIO;
+  if (err == 0 && ::fsync(::fileno(f)) != 0) err = errno;
+  if (std::fclose(f) != 0 && err == 0) err = errno != 0 ? errno : EIO;
+  if (err != 0) {
+    ::unlink(path.c_str());
+    throw WriteError(shown, err);
+  }
 }
-
-}  // namespace
 
 void WriteFileAtomic(const std::string& path, const FileWriter& write) {
   const fs::path target(path);
   const fs::path tmp = target.parent_path() / fmt::format(".{}.tmp-{}-{}", target.filename().string(), ::getpid(),
                                                           std::hash<std::thread::id>()(std::this_thread::get_id()));
-  WriteSynced(tmp, write);
-  fs::rename(tmp, target);
-}
-
-void CheckOutputDirectory(const std::string& dir, bool force) {
-  std::error_code ec;
-  if (!fs::exists(dir, ec)) return;
-  if (!fs::is_directory(dir, ec))
-    throw InputError(SourceLocation{dir}, "output", "exists and is not a directory, expected a new directory name");
-  if (!force && !fs::is_empty(dir, ec))
-    throw InputError(SourceLocation{dir}, "output", "exists and is not empty, expected a new directory (or --force to replace it)");
-}
-
-void WriteRunDirectory(const std::string& dir, const std::vector<std::pair<std::string, FileWriter>>& files,
-                       bool force) {
-  CheckOutputDirectory(dir, force);
-  const fs::path target = fs::absolute(dir).lexically_normal();
-  fs::create_directories(target.parent_path());
-  const fs::path staging = target.parent_path() / fmt::format(".{}.partial-{}", target.filename().string(), ::getpid());
-  fs::remove_all(staging);
-  fs::create_directories(staging);
-  for (const auto& [name, writer] : files) WriteSynced(staging / name, writer);
-  if (fs::exists(target)) fs::remove_all(target);  // only reached with force (or an empty dir)
-  fs::rename(staging, target);
+  WriteFileSynced(tmp.string(), write, path);
+  if (std::rename(tmp.c_str(), target.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    throw WriteError(path, err);
+  }
 }
 
 }  // namespace nlhf

@@ -6,18 +6,24 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <sstream>
+#include <system_error>
 #include <thread>
 
 #include "nlhf/experiment.h"
 #include "nlhf/output.h"
 #include "nlhf/rng.h"
+#include "nlhf/run_directory.h"
 #include "nlhf/version.h"
 
 namespace nlhf {
@@ -83,7 +89,7 @@ void CopyRange(const fs::path& from, std::streamoff offset, std::size_t bytes, s
   while (bytes > 0) {
     const std::size_t chunk = std::min(bytes, sizeof buffer);
     if (!in.read(buffer, static_cast<std::streamsize>(chunk))) throw std::runtime_error("cannot read " + from.string());
-    if (std::fwrite(buffer, 1, chunk, to) != chunk) throw std::runtime_error("write failed");
+    if (std::fwrite(buffer, 1, chunk, to) != chunk) throw std::system_error(errno, std::generic_category(), "write");
     bytes -= chunk;
   }
 }
@@ -292,9 +298,26 @@ void WriteManifest(const SweepConfig& s, const fs::path& parts) {
   WriteFileAtomic((parts / "manifest.yaml").string(), [&](std::FILE* f) { WriteString(f, text); });
 }
 
+// DIR/.parts/manifest.yaml, read; an InputError if it is unreadable, empty or corrupt.
+YAML::Node ReadManifest(const fs::path& parts) {
+  const fs::path path = parts / "manifest.yaml";
+  try {
+    YAML::Node m = YAML::LoadFile(path.string());
+    for (const char* key : {"fingerprint", "source", "base_dir", "text"})
+      if (!m.IsMap() || !m[key] || !m[key].IsScalar()) throw std::runtime_error(fmt::format("no '{}'", key));
+    if (m["sets"] && !m["sets"].IsSequence()) throw std::runtime_error("'sets' is not a list");
+    return m;
+  } catch (const std::exception& e) {
+    throw InputError(SourceLocation{path.string()}, "",
+                     fmt::format("is not a readable sweep manifest ({}), expected the manifest nlhf-sweep writes; "
+                                 "remove the directory (or use --force) to start the sweep over",
+                                 e.what()));
+  }
+}
+
 std::string ManifestFingerprint(const fs::path& parts) {
   if (!fs::exists(parts / "manifest.yaml")) return "";
-  return YAML::LoadFile((parts / "manifest.yaml").string())["fingerprint"].as<std::string>();
+  return ReadManifest(parts)["fingerprint"].as<std::string>();
 }
 
 // The tasks stored in several .parts folders (the first copy of each).
@@ -543,18 +566,52 @@ Shard ParseShard(const std::string& text) {
   return s;
 }
 
+namespace {
+
+// The output directory of a sweep or a merge: checked, locked (for the whole run), cleaned of
+// leftovers, marked; with `force` a directory nlhf-sweep wrote loses what nlhf-sweep wrote.
+std::unique_ptr<OutputDirectory> ClaimSweepDirectory(const SweepConfig& s, const std::string& dir, bool force,
+                                                     const std::vector<std::string>& accepted) {
+  OutputDirectoryOptions o;
+  o.tool = "nlhf-sweep";
+  o.staged = false;
+  o.force = force;
+  o.owned = {".parts", "trace.csv", "runs.csv", "summary.csv", "config.resolved.yaml"};
+  o.also_marked_by = ".parts/manifest.yaml";  // sweeps written before the marker existed
+  o.accepted = accepted;
+  std::set<std::string> inputs{s.source};
+  for (const SweepPoint& p : s.points)
+    for (std::string& f : ExperimentInputFiles(p.config)) inputs.insert(std::move(f));
+  o.inputs.assign(inputs.begin(), inputs.end());
+  return std::make_unique<OutputDirectory>(dir, o);
+}
+
+// Throws (before anything is written) unless `index` holds every task of the sweep.
+void RequireComplete(const SweepConfig& s, const std::map<std::string, Part>& index, const std::string& out) {
+  const std::vector<SweepTask> tasks = SweepTasks(s);
+  std::vector<std::string> missing;
+  for (const SweepTask& t : tasks)
+    if (index.count(t.id) == 0) missing.push_back(t.id);
+  if (!missing.empty())
+    throw InputError(SourceLocation{out}, "",
+                     fmt::format("{} of {} tasks are missing (for example {}), expected every "
+                                 "shard of the sweep to be complete; nothing was written",
+                                 missing.size(), tasks.size(), missing.front()));
+}
+
+}  // namespace
+
 SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOptions& options) {
   const auto start = Clock::now();
+  // Held until the sweep returns: a second writer of DIR is refused before doing any work.
+  const std::unique_ptr<OutputDirectory> claim = ClaimSweepDirectory(s, dir, options.force, {});
   const fs::path parts = PartsDir(dir);
   const std::string existing = ManifestFingerprint(parts);
   if (!existing.empty() && existing != s.fingerprint) {
     throw InputError(SourceLocation{dir}, "--out",
                      "holds the results of a different sweep, expected the same sweep to resume it "
-                     "(or another --out)");
+                     "(or another --out, or --force to replace it)");
   }
-  if (existing.empty() && fs::exists(dir) && !fs::is_empty(dir))
-    throw InputError(SourceLocation{dir}, "--out",
-                     "exists and holds something other than a sweep, expected a new directory");
   fs::create_directories(parts);
   if (existing.empty()) WriteManifest(s, parts);
 
@@ -656,13 +713,27 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     }
     flush();
   };
+  // An exception must not leave a worker thread (std::terminate): the first one is kept, the
+  // other workers stop taking tasks, and it is rethrown here after they have joined.
+  std::exception_ptr worker_error;
+  std::mutex error_mutex;
+  auto guarded_worker = [&] {
+    try {
+      worker();
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!worker_error) worker_error = std::current_exception();
+      next = todo.size();
+    }
+  };
   notify();
   const size_t threads = std::max<size_t>(
       1, std::min<size_t>(static_cast<size_t>(std::max(1, options.jobs)), todo.size()));
   std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(guarded_worker);
+  guarded_worker();
   for (std::thread& t : pool) t.join();
+  if (worker_error) std::rethrow_exception(worker_error);
 
   report.runs = runs_total;
   report.numerical_failures = numerical;
@@ -680,7 +751,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   return report;
 }
 
-void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out) {
+void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out, bool force) {
   if (part_dirs.empty())
     throw InputError("--merge", "names no directory, expected --merge DIR... --out DIR");
   std::vector<fs::path> parts;
@@ -698,7 +769,7 @@ void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& ou
     fingerprint = fp;
     parts.push_back(PartsDir(d));
   }
-  const YAML::Node manifest = YAML::LoadFile((parts.front() / "manifest.yaml").string());
+  const YAML::Node manifest = ReadManifest(parts.front());
   std::vector<std::string> sets;
   for (const auto& n : manifest["sets"]) sets.push_back(n.as<std::string>());
   const SweepConfig s =
@@ -707,9 +778,18 @@ void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& ou
   if (s.fingerprint != fingerprint)
     throw InputError(SourceLocation{part_dirs.front()}, "--merge",
                      "its manifest no longer expands to the same sweep (was nlhf changed?)");
+  // Nothing is written unless the shards are complete, and only into a new or empty directory, one
+  // nlhf-sweep wrote (for the same sweep), or the folder holding the shards.
+  const std::map<std::string, Part> index = IndexParts(parts);
+  RequireComplete(s, index, out);
+  const std::unique_ptr<OutputDirectory> claim = ClaimSweepDirectory(s, out, force, part_dirs);
+  const std::string existing = ManifestFingerprint(PartsDir(out));
+  if (!existing.empty() && existing != s.fingerprint)
+    throw InputError(SourceLocation{out}, "--out",
+                     "holds the results of a different sweep, expected a new directory (or --force to replace it)");
   fs::create_directories(PartsDir(out));
-  if (ManifestFingerprint(PartsDir(out)).empty()) WriteManifest(s, PartsDir(out));
-  Assemble(s, IndexParts(parts), out);
+  if (existing.empty()) WriteManifest(s, PartsDir(out));
+  Assemble(s, index, out);
 }
 
 std::string EmitSlurm(const SweepConfig& s, const std::string& sweep_path, const std::string& out,

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "nlhf/errors.h"
+
 namespace nlhf {
 
 // The trace.csv header, in the contract's order.
@@ -26,19 +28,20 @@ std::string JsonNumber(double x);
 
 // Writes one file's contents to an open stream (so large traces stream without a full copy).
 using FileWriter = std::function<void(std::FILE*)>;
-void WriteString(std::FILE* f, const std::string& text);  // throws std::runtime_error on failure
+// Throws std::system_error carrying errno on failure (a full disk, a file size limit).
+void WriteString(std::FILE* f, const std::string& text);
 
-// Writes `path` atomically: into a temp file beside it, flushed and fsynced, then renamed over it.
-// A crash leaves either the old file or the complete new one. Throws std::runtime_error.
+// A failed write of an output file (full disk, file size limit, permissions): an unusable
+// environment, so main() prints "error: writing FILE: REASON" and exits 2. `err` is an errno value.
+InputError WriteError(const std::string& file, int err);
+
+// Creates `path`, runs `write`, flushes and fsyncs. On failure the file is removed and the error
+// is WriteError(`shown`, errno) (an exception thrown by `write` itself passes through unchanged).
+void WriteFileSynced(const std::string& path, const FileWriter& write, const std::string& shown);
+
+// Writes `path` atomically: into a temp file beside it (".NAME.tmp-PID-THREAD"), flushed and fsynced,
+// then renamed over it. A crash leaves either the old file or the complete new one; a failure removes
+// the temp file and throws WriteError(path, errno).
 void WriteFileAtomic(const std::string& path, const FileWriter& write);
-
-// Creates `dir` with `files` (name, writer) atomically: everything is written into a staging
-// folder beside it, synced, and renamed into place at the end, so an interrupted run never leaves
-// a folder that looks complete. An existing `dir` is replaced only when `force`; refusing is an
-// InputError.
-void WriteRunDirectory(const std::string& dir, const std::vector<std::pair<std::string, FileWriter>>& files,
-                       bool force);
-// Throws InputError if `dir` exists and is not empty (unless `force`): checked before any work.
-void CheckOutputDirectory(const std::string& dir, bool force);
 
 }  // namespace nlhf

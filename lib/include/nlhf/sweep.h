@@ -78,6 +78,7 @@ struct SweepOptions {
   int jobs = 1;
   Shard shard;
   std::function<void(const SweepProgress&)> progress;  // may be empty; called from workers
+  bool force = false;  // start over in a directory nlhf-sweep wrote, deleting only what it wrote
 };
 
 struct SweepReport {
@@ -87,11 +88,15 @@ struct SweepReport {
 
 // Runs the shard's tasks that DIR does not hold yet, writing parts as they finish; then, when DIR
 // holds every task of the sweep (always for an unsharded sweep), assembles the final files.
-// Refuses a DIR that holds another sweep.
+// Refuses a DIR that holds another sweep or files nlhf-sweep did not write, and one that another
+// process is writing (run_directory.h: checked and locked before any work). A failed write is
+// "writing FILE: REASON"; what was written before stays valid for a resume.
 SweepReport RunSweep(const SweepConfig& sweep, const std::string& dir, const SweepOptions& options);
 
-// Assembles the final files of `out` from the parts in `part_dirs` (shards of one sweep, checked).
-void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out);
+// Assembles the final files of `out` from the parts in `part_dirs` (shards of one sweep, checked,
+// complete: otherwise nothing is written). `out` must be new, empty, one nlhf-sweep wrote, or hold
+// only the shard directories; `force` replaces one nlhf-sweep wrote for another sweep.
+void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out, bool force = false);
 
 // A submit script for a SLURM cluster: a job array of `shards` tasks, each running one shard, and
 // a merge job that depends on the array's success.

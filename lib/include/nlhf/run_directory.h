@@ -1,0 +1,115 @@
+#pragma once
+// Output directories the tools own (INTERFACE.md section 3: "the tools delete only what they
+// wrote"). An output path is normalized and checked before any work; the directory is locked
+// against a second writer; leftovers of dead processes are removed; a marker file says which tool
+// wrote the directory, and --force replaces only such a directory, deleting only the tool's files.
+//
+// Two layouts:
+//   * staged (nlhf-run): the files are written into a staging folder `.NAME.partial-PID` beside the
+//     directory and renamed into place at the end, so the lock file `.NAME.lock` lives beside it too
+//     (and is removed on release; a waiter re-checks the inode it locked);
+//   * in place (nlhf-sweep): the directory is created at once and written over time (parts, then the
+//     final files); its lock file `.nlhf-lock` lives inside it and is never removed.
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "nlhf/config.h"
+#include "nlhf/output.h"
+
+namespace nlhf {
+
+inline constexpr const char* kMarkerFile = ".nlhf-output";
+inline constexpr const char* kLockFile = ".nlhf-lock";
+
+// `dir` absolute, with symlinks resolved where the path exists, `.` and `..` removed, and no
+// trailing slash ("newdir/" is "newdir").
+std::filesystem::path NormalizePath(const std::string& dir);
+
+// Refuses `dir` as an output directory, before any work: the root, the home directory, the
+// current directory or an ancestor of it, a directory holding one of `inputs`, a path under a
+// regular file, a dangling symlink, an existing non-directory, or a place the user cannot write.
+// `key` says where the path came from ("--out", "output", "name"); `beside`: files are also
+// written beside the directory (staged), so its parent must be writable too. Returns
+// NormalizePath(dir). Throws InputError naming the path and what is allowed.
+std::filesystem::path CheckOutputPath(const std::string& dir, const std::string& key,
+                                      const std::vector<std::string>& inputs, bool beside = false);
+
+// The files an experiment reads: its YAML file and the `path` of its game and reference.
+std::vector<std::string> ExperimentInputFiles(const ExperimentConfig& config);
+
+// The marker: "tool: NAME", version and pid. HasMarker is true when `dir` holds one from `tool`.
+bool HasMarker(const std::filesystem::path& dir, std::string_view tool);
+void WriteMarker(const std::filesystem::path& dir, std::string_view tool);
+
+// An advisory lock (flock) on `lock_file`, created if missing and holding the owner's pid. A second
+// process gets InputError "<shown> is being written by process <pid>". With `remove_on_release`
+// the file is unlinked (while still locked) when released.
+class DirectoryLock {
+ public:
+  DirectoryLock(const std::filesystem::path& lock_file, const std::string& shown, bool remove_on_release);
+  ~DirectoryLock();
+  DirectoryLock(const DirectoryLock&) = delete;
+  DirectoryLock& operator=(const DirectoryLock&) = delete;
+
+  // The pid recorded in a lock file, or 0 if it holds none.
+  static long ReadPid(const std::filesystem::path& lock_file);
+
+ private:
+  std::filesystem::path file_;
+  int fd_ = -1;
+  bool remove_ = false;
+};
+
+// Leftovers of processes that are gone: temp files ".NAME.tmp-PID-THREAD" (WriteFileAtomic) in
+// `folder`, and, when `staging_for` is not empty, staging folders ".STAGING_FOR.partial-PID" there.
+// Only call while holding the lock of the directory they belong to. Returns how many were removed.
+int RemoveStaleLeftovers(const std::filesystem::path& folder, const std::string& staging_for = "");
+
+struct OutputDirectoryOptions {
+  std::string tool;                   // "nlhf-run" or "nlhf-sweep": written into the marker
+  std::string key = "--out";          // where the path came from, for messages
+  std::vector<std::string> inputs;    // files the tool reads: the directory may not hold them
+  std::vector<std::string> owned;     // the entries the tool writes (besides marker and lock)
+  std::vector<std::string> accepted;  // in place: other entries allowed in an unmarked directory
+  std::string also_marked_by;         // in place: a relative path that marks it too (older outputs)
+  bool force = false;                 // replace a directory this tool wrote
+  bool staged = true;                 // staged (nlhf-run) or in place (nlhf-sweep)
+};
+
+// Claims an output directory: checks the path, takes the lock, removes stale leftovers and checks
+// the contents. Staged: the directory must be new or empty, or with `force` hold only `owned`
+// entries and the tool's marker. In place: the directory is created; an unmarked directory must be
+// empty or hold only `accepted` entries; with `force` a marked one has its `owned` entries and
+// marker removed (nothing else); then the marker is written. Throws InputError before any work.
+class OutputDirectory {
+ public:
+  OutputDirectory(const std::string& dir, const OutputDirectoryOptions& options);
+  ~OutputDirectory();
+
+  const std::filesystem::path& path() const { return path_; }  // normalized
+  const std::string& shown() const { return shown_; }          // as the user wrote it
+  // In place: true if the directory held this tool's results before (a resume).
+  bool resumed() const { return resumed_; }
+
+  // Staged: writes `files` and the marker into the staging folder and replaces the directory with
+  // it. On failure the staging folder is removed and the error is "writing FILE: REASON".
+  void WriteStaged(const std::vector<std::pair<std::string, FileWriter>>& files);
+
+ private:
+  std::vector<std::string> Foreign() const;  // entries that are not the tool's
+  void RemoveOwned() const;
+
+  OutputDirectoryOptions options_;
+  std::string shown_;
+  std::filesystem::path path_;
+  std::unique_ptr<DirectoryLock> lock_;
+  bool resumed_ = false;
+  bool written_ = false;
+  std::vector<std::filesystem::path> created_;  // parent folders the claim created, deepest first
+};
+
+}  // namespace nlhf

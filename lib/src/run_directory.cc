@@ -1,0 +1,411 @@
+#include "nlhf/run_directory.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <system_error>
+#include <variant>
+
+#include "nlhf/errors.h"
+#include "nlhf/version.h"
+
+namespace nlhf {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// True when `p` is `dir` or lies below it (both normalized).
+bool IsWithin(const fs::path& p, const fs::path& dir) {
+  auto a = p.begin(), b = dir.begin();
+  for (; b != dir.end(); ++a, ++b)
+    if (a == p.end() || *a != *b) return false;
+  return true;
+}
+
+bool ProcessAlive(long pid) { return ::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM; }
+
+// The digits of `text` as a pid; 0 if `text` is not all digits.
+long ParsePid(std::string_view text) {
+  if (text.empty() || text.size() > 9) return 0;
+  long pid = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return 0;
+    pid = pid * 10 + (c - '0');
+  }
+  return pid;
+}
+
+// The pid in a temp file name ".NAME.tmp-PID-THREAD" (WriteFileAtomic); 0 for any other name.
+long TempFilePid(std::string_view name) {
+  const size_t at = name.rfind(".tmp-");
+  if (name.empty() || name[0] != '.' || at == std::string_view::npos) return 0;
+  const std::string_view rest = name.substr(at + 5);
+  const size_t dash = rest.find('-');
+  if (dash == std::string_view::npos || dash + 1 == rest.size() ||
+      rest.find_first_not_of("0123456789", dash + 1) != std::string_view::npos)
+    return 0;
+  return ParsePid(rest.substr(0, dash));
+}
+
+std::string MarkerText(std::string_view tool) {
+  return fmt::format(
+      "# This directory was written by {0}. {0} --force replaces it, deleting only the files {0} wrote.\n"
+      "tool: {0}\nversion: {1}\npid: {2}\n",
+      tool, kVersion, ::getpid());
+}
+
+// The entries of `dir` (names), sorted, without `skip`.
+std::vector<std::string> Entries(const fs::path& dir, std::string_view skip = "") {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    if (name != skip) names.push_back(std::move(name));
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// "thesis.tex" or "thesis.tex and 3 more".
+std::string Example(const std::vector<std::string>& names) {
+  if (names.size() == 1) return names.front();
+  return fmt::format("{} and {} more", names.front(), names.size() - 1);
+}
+
+void SyncDirectory(const fs::path& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);  // best effort: the files themselves are synced
+  ::close(fd);
+}
+
+}  // namespace
+
+fs::path NormalizePath(const std::string& dir) {
+  const fs::path absolute = fs::absolute(dir);
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(absolute, ec);
+  if (ec) p = absolute;
+  p = p.lexically_normal();
+  while (!p.has_filename() && p.has_relative_path()) p = p.parent_path();
+  return p;
+}
+
+fs::path CheckOutputPath(const std::string& dir, const std::string& key, const std::vector<std::string>& inputs,
+                         bool beside) {
+  if (dir.empty()) throw InputError(key, "is empty, expected a directory name such as runs/NAME");
+  const SourceLocation where{dir};
+  std::error_code ec;
+  // Walk the path as written: every component before the last must be a directory, and no
+  // component may be a dangling symlink.
+  const fs::path absolute = fs::absolute(dir);
+  std::vector<fs::path> parts;
+  for (const fs::path& part : absolute)
+    if (!part.empty() && part != ".") parts.push_back(part);
+  fs::path prefix;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    prefix /= parts[i];
+    const fs::file_status link = fs::symlink_status(prefix, ec);
+    if (ec || !fs::exists(link)) break;  // nothing below exists
+    const fs::file_status target = fs::status(prefix, ec);
+    if (fs::is_symlink(link) && !fs::exists(target)) {
+      const std::string to = fs::read_symlink(prefix, ec).string();
+      throw InputError(where, key,
+                       i + 1 == parts.size()
+                           ? fmt::format("is a symlink to {}, which does not exist, expected a directory or a new name", to)
+                           : fmt::format("goes through {}, a symlink to {}, which does not exist, expected a path "
+                                         "through existing directories",
+                                         prefix.string(), to));
+    }
+    if (i + 1 < parts.size() && !fs::is_directory(target))
+      throw InputError(where, key,
+                       fmt::format("is under {}, which is a file, not a directory, expected a path whose "
+                                   "parent folders are directories",
+                                   prefix.string()));
+  }
+
+  const fs::path path = NormalizePath(dir);
+  const std::string allowed = "expected a new directory such as runs/NAME, or one an nlhf tool wrote";
+  if (path == path.root_path())
+    throw InputError(where, key, fmt::format("is the root directory, {}", allowed));
+  const fs::path cwd = NormalizePath(fs::current_path(ec).string());
+  if (!ec && path == cwd)
+    throw InputError(where, key, fmt::format("is the current directory, {}", allowed));
+  if (!ec && IsWithin(cwd, path))
+    throw InputError(where, key, fmt::format("is {}, which holds the current directory, {}", path.string(), allowed));
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    const fs::path h = NormalizePath(home);
+    if (path == h) throw InputError(where, key, fmt::format("is your home directory, {}", allowed));
+    if (IsWithin(h, path))
+      throw InputError(where, key, fmt::format("is {}, which holds your home directory, {}", path.string(), allowed));
+  }
+  const fs::file_status status = fs::status(path, ec);
+  if (fs::exists(status) && !fs::is_directory(status))
+    throw InputError(where, key, "exists and is not a directory, expected a new directory name");
+  for (const std::string& input : inputs) {
+    if (input.empty()) continue;
+    if (IsWithin(NormalizePath(input), path))
+      throw InputError(where, key,
+                       fmt::format("is {}, which holds the input file {}, expected a directory that holds none "
+                                   "of the inputs, such as runs/NAME",
+                                   path.string(), input));
+  }
+  // The nearest existing ancestor must be writable (the directory itself when it exists; and its
+  // parent too when the files are staged beside it).
+  auto check_writable = [&](fs::path p) {
+    while (!fs::exists(p, ec) && p.has_relative_path()) p = p.parent_path();
+    if (::access(p.c_str(), W_OK | X_OK) != 0)
+      throw InputError(where, key,
+                       fmt::format("cannot be written ({}: {}), expected a directory you can write",
+                                   p.string(), std::generic_category().message(errno)));
+  };
+  check_writable(path);
+  if (beside) check_writable(path.parent_path());
+  return path;
+}
+
+std::vector<std::string> ExperimentInputFiles(const ExperimentConfig& config) {
+  std::vector<std::string> files;
+  if (!config.source.empty()) files.push_back(config.source);
+  for (const ComponentConfig* c : {&config.game, &config.reference})
+    for (const auto& [k, v] : c->params)
+      if (k == "path" && std::holds_alternative<std::string>(v)) files.push_back(std::get<std::string>(v));
+  return files;
+}
+
+bool HasMarker(const fs::path& dir, std::string_view tool) {
+  std::ifstream in(dir / kMarkerFile);
+  std::string line;
+  const std::string want = fmt::format("tool: {}", tool);
+  for (int n = 0; n < 20 && std::getline(in, line); ++n)
+    if (line == want) return true;
+  return false;
+}
+
+void WriteMarker(const fs::path& dir, std::string_view tool) {
+  const std::string text = MarkerText(tool);
+  WriteFileAtomic((dir / kMarkerFile).string(), [&](std::FILE* f) { WriteString(f, text); });
+}
+
+DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown, bool remove_on_release)
+    : file_(lock_file), remove_(remove_on_release) {
+  while (fd_ < 0) {
+    const int fd = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw WriteError(file_.string(), errno);
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      ::close(fd);
+      if (err == EINTR) continue;
+      if (err != EWOULDBLOCK) throw WriteError(file_.string(), err);
+      // The holder writes its pid right after locking; give it a moment.
+      long pid = 0;
+      for (int k = 0; k < 50 && pid == 0; ++k) {
+        pid = ReadPid(file_);
+        if (pid == 0) ::usleep(2000);
+      }
+      throw InputError(fmt::format("{} is being written by {}; wait for it to finish, or choose another --out", shown,
+                                   pid > 0 ? fmt::format("process {}", pid) : std::string("another process")));
+    }
+    // A holder that released the lock removes the file: if the path no longer names the file we
+    // locked, lock the new one.
+    struct stat ours {}, now {};
+    if (::fstat(fd, &ours) == 0 && ::stat(file_.c_str(), &now) == 0 && ours.st_ino == now.st_ino &&
+        ours.st_dev == now.st_dev) {
+      fd_ = fd;
+    } else {
+      ::close(fd);
+    }
+  }
+  const std::string pid = fmt::format("{}\n", ::getpid());
+  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+    const int err = errno;
+    ::close(fd_);
+    throw WriteError(file_.string(), err);
+  }
+}
+
+DirectoryLock::~DirectoryLock() {
+  if (remove_) ::unlink(file_.c_str());  // still locked: a waiter then sees a new inode
+  ::close(fd_);
+}
+
+long DirectoryLock::ReadPid(const fs::path& lock_file) {
+  std::ifstream in(lock_file);
+  std::string text;
+  std::getline(in, text);
+  return ParsePid(text);
+}
+
+int RemoveStaleLeftovers(const fs::path& folder, const std::string& staging_for) {
+  int removed = 0;
+  const std::string staging_prefix = "." + staging_for + ".partial-";
+  for (const std::string& name : Entries(folder)) {
+    if (name.size() < 2 || name[0] != '.') continue;
+    long pid = 0;
+    if (!staging_for.empty() && name.rfind(staging_prefix, 0) == 0) {
+      pid = ParsePid(std::string_view(name).substr(staging_prefix.size()));
+    } else {
+      pid = TempFilePid(name);
+    }
+    if (pid <= 0 || (pid != ::getpid() && ProcessAlive(pid))) continue;
+    std::error_code ec;
+    if (fs::remove_all(folder / name, ec) > 0 && !ec) ++removed;
+  }
+  return removed;
+}
+
+OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOptions& options)
+    : options_(options), shown_(dir) {
+  while (shown_.size() > 1 && shown_.back() == '/') shown_.pop_back();
+  path_ = CheckOutputPath(dir, options_.key, options_.inputs, options_.staged);
+  const std::string& tool = options_.tool;
+  const SourceLocation where{shown_};
+  std::error_code ec;
+  auto marked = [&] {
+    return HasMarker(path_, tool) ||
+           (!options_.also_marked_by.empty() && fs::exists(path_ / options_.also_marked_by, ec));
+  };
+  // Refuses a directory that may not be written. Called before taking the lock (so a refusal
+  // leaves nothing behind) and again once it is held.
+  auto check_contents = [&] {
+    if (!fs::is_directory(path_, ec)) return;
+    std::vector<std::string> entries = Entries(path_, options_.staged ? "" : kLockFile);
+    // In place, a temp file of ours (a writer's marker, say) is no reason to refuse: the lock decides.
+    if (!options_.staged)
+      entries.erase(std::remove_if(entries.begin(), entries.end(), [](const std::string& e) { return TempFilePid(e) > 0; }),
+                    entries.end());
+    if (entries.empty()) return;
+    if (options_.staged) {
+      if (!options_.force)
+        throw InputError(where, options_.key,
+                         fmt::format("exists and is not empty, expected a new directory (or --force to replace "
+                                     "a directory {} wrote)",
+                                     tool));
+      if (!HasMarker(path_, tool))
+        throw InputError(where, options_.key,
+                         fmt::format("holds files {0} did not write ({1}), so --force will not replace it, expected "
+                                     "a new directory or one {0} wrote",
+                                     tool, Example(entries)));
+      if (const std::vector<std::string> foreign = Foreign(); !foreign.empty())
+        throw InputError(where, options_.key,
+                         fmt::format("holds {1}, which {0} did not write, so --force will not replace it, expected "
+                                     "a directory holding only {0}'s files (move the others away)",
+                                     tool, Example(foreign)));
+      return;
+    }
+    if (marked()) return;
+    std::set<fs::path> accepted;
+    for (const std::string& a : options_.accepted) accepted.insert(NormalizePath(a));
+    std::vector<std::string> other;
+    for (const std::string& e : entries)
+      if (accepted.count(path_ / e) == 0) other.push_back(e);
+    if (other.empty()) return;
+    throw InputError(where, options_.key,
+                     options_.force
+                         ? fmt::format("holds files {0} did not write ({1}), so --force will not replace it, "
+                                       "expected a new or empty directory, or one {0} wrote",
+                                       tool, Example(other))
+                         : fmt::format("exists and holds something other than {0}'s output ({1}), expected a "
+                                       "new or empty directory, or one {0} wrote",
+                                       tool, Example(other)));
+  };
+  check_contents();
+  if (options_.staged) {
+    const fs::path parent = path_.parent_path();
+    for (fs::path p = parent; !fs::exists(p, ec) && p.has_relative_path(); p = p.parent_path()) created_.push_back(p);
+    fs::create_directories(parent, ec);
+    if (ec) throw WriteError(parent.string(), ec.value());
+    const std::string name = path_.filename().string();
+    lock_ = std::make_unique<DirectoryLock>(parent / fmt::format(".{}.lock", name), shown_, true);
+    RemoveStaleLeftovers(parent, name);
+    if (HasMarker(path_, tool)) RemoveStaleLeftovers(path_);
+    check_contents();
+    return;
+  }
+  fs::create_directories(path_, ec);
+  if (ec) throw WriteError(shown_, ec.value());
+  lock_ = std::make_unique<DirectoryLock>(path_ / kLockFile, shown_, false);
+  check_contents();
+  RemoveStaleLeftovers(path_);
+  if (marked()) {
+    for (const std::string& o : options_.owned)
+      if (fs::is_directory(path_ / o, ec)) RemoveStaleLeftovers(path_ / o);
+    if (options_.force) RemoveOwned();
+    else resumed_ = true;
+  }
+  WriteMarker(path_, tool);
+}
+
+OutputDirectory::~OutputDirectory() {
+  lock_.reset();
+  // A run that wrote nothing leaves no folders behind (deepest first; a non-empty one stays).
+  if (written_) return;
+  for (const fs::path& p : created_)
+    if (::rmdir(p.c_str()) != 0) break;
+}
+
+std::vector<std::string> OutputDirectory::Foreign() const {
+  std::vector<std::string> foreign;
+  for (const std::string& e : Entries(path_, kMarkerFile))
+    if (std::find(options_.owned.begin(), options_.owned.end(), e) == options_.owned.end() &&
+        (options_.staged || e != kLockFile))
+      foreign.push_back(e);
+  return foreign;
+}
+
+void OutputDirectory::RemoveOwned() const {
+  std::error_code ec;
+  for (const std::string& o : options_.owned) {
+    fs::remove_all(path_ / o, ec);
+    if (ec) throw WriteError((fs::path(shown_) / o).string(), ec.value());
+  }
+  fs::remove(path_ / kMarkerFile, ec);
+}
+
+void OutputDirectory::WriteStaged(const std::vector<std::pair<std::string, FileWriter>>& files) {
+  NLHF_CHECK(options_.staged, "WriteStaged needs a staged output directory");
+  const fs::path staging = path_.parent_path() / fmt::format(".{}.partial-{}", path_.filename().string(), ::getpid());
+  const fs::path shown(shown_);
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  if (!fs::create_directory(staging, ec) || ec) throw WriteError(shown_, ec ? ec.value() : EEXIST);
+  try {
+    for (const auto& [name, writer] : files) WriteFileSynced((staging / name).string(), writer, (shown / name).string());
+    const std::string marker = MarkerText(options_.tool);
+    WriteFileSynced((staging / kMarkerFile).string(), [&](std::FILE* f) { WriteString(f, marker); },
+                    (shown / kMarkerFile).string());
+    SyncDirectory(staging);
+    // Replace what is there: checked at the start, checked again in case someone wrote into it since.
+    if (fs::exists(fs::symlink_status(path_, ec))) {
+      if (!fs::is_directory(path_, ec))
+        throw InputError(SourceLocation{shown_}, options_.key, "exists and is not a directory, expected a new directory name");
+      if (!Entries(path_).empty()) {
+        if (!options_.force || !HasMarker(path_, options_.tool) || !Foreign().empty())
+          throw InputError(SourceLocation{shown_}, options_.key,
+                           fmt::format("was filled by someone else while {} ran, expected it to stay as it was; "
+                                       "nothing was replaced",
+                                       options_.tool));
+        RemoveOwned();
+      }
+      if (::rmdir(path_.c_str()) != 0) throw WriteError(shown_, errno);
+    }
+    if (::rename(staging.c_str(), path_.c_str()) != 0) throw WriteError(shown_, errno);
+    written_ = true;
+  } catch (...) {
+    fs::remove_all(staging, ec);
+    throw;
+  }
+  SyncDirectory(path_.parent_path());
+}
+
+}  // namespace nlhf

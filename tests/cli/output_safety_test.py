@@ -1,0 +1,388 @@
+"""Output directories (INTERFACE.md sections 3 and 5): the tools never delete the user's data, lock
+against a second writer, clean their own leftovers and fail cleanly on a full disk. Every case runs in
+a scratch directory with sentinel files that must survive. Standard library only.
+
+Usage: output_safety_test.py BIN_DIR SOURCE_DIR
+"""
+import csv
+import fcntl
+import glob
+import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = sys.argv[1]
+RUN = os.path.join(BIN, "nlhf-run")
+SWEEP = os.path.join(BIN, "nlhf-sweep")
+TMP = os.path.realpath(tempfile.mkdtemp(prefix="nlhf_output_test_"))
+passed, failed, skipped = 0, 0, []
+
+
+def check(name, condition, detail=""):
+    global passed, failed
+    if condition:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {name}: {detail}")
+
+
+def run(tool, *args, cwd=TMP, fsize=None):
+    limit = None
+    if fsize is not None:
+        def limit():
+            resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, resource.RLIM_INFINITY))
+    p = subprocess.run([tool, *args], cwd=cwd, capture_output=True, text=True, preexec_fn=limit)
+    return p.returncode, p.stdout, p.stderr
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def read(path):
+    with open(path) as f:
+        return f.read()
+
+
+def one_error(stderr, *parts):
+    lines = stderr.strip().splitlines()
+    return len(lines) == 1 and lines[0].startswith("error: ") and all(p in lines[0] for p in parts)
+
+
+def rows(path):
+    with open(path) as f:
+        return [{k: v for k, v in r.items() if k != "wall_s"} for r in csv.DictReader(f)]
+
+
+def leftovers(root):
+    """Temp files and staging folders anywhere under root."""
+    found = []
+    for d, dirs, files in os.walk(root):
+        found += [os.path.join(d, n) for n in dirs + files if ".tmp-" in n or ".partial-" in n]
+    return found
+
+
+def dead_pid():
+    p = subprocess.Popen(["true"])
+    p.wait()
+    return p.pid
+
+
+def wait_for(path, proc):
+    """Polls until `path` exists (the process reached that point) or the process ended."""
+    while not os.path.exists(path):
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+EXPERIMENT = """
+name: small
+game: {type: random_uniform, n: 6}
+reference: {type: softmax_normal, scale: 1}
+beta: 0.05
+seeds: [0, 1]
+solvers:
+  - {name: nash_mp}
+  - {name: mwu}
+stop: {iterations: 300, tolerance: {gap_beta: 1.0e-12}}
+log: {every: 3}
+"""
+SWEEP_FILE = EXPERIMENT + """
+sweep:
+  game.n: [4, 5, 6]
+  beta: [0.05, 0.1]
+"""
+
+
+def scratch(name):
+    """A folder holding an experiment, a sweep and a sentinel, in a parent holding a sibling."""
+    root = os.path.join(TMP, name)
+    write(os.path.join(root, "sibling.txt"), "sibling")
+    cwd = os.path.join(root, "cwd")
+    write(os.path.join(cwd, "exp.yaml"), EXPERIMENT)
+    write(os.path.join(cwd, "sweep.yaml"), SWEEP_FILE)
+    write(os.path.join(cwd, "sentinel.txt"), "keep me")
+    return root, cwd
+
+
+def intact(root, cwd):
+    return (os.path.exists(os.path.join(root, "sibling.txt")) and read(os.path.join(cwd, "sentinel.txt")) == "keep me"
+            and read(os.path.join(cwd, "exp.yaml")) == EXPERIMENT)
+
+
+# --- paths that would delete the user's directories are refused before any work -----------------------
+root, cwd = scratch("paths")
+for name, args in (("dot_force", ["--out", ".", "--force"]), ("dot", ["--out", "."]), ("dotdot", ["--out", ".."]),
+                   ("nonexist_up", ["--out", "nonexist/.."]), ("nonexist_up_up", ["--out", "nonexist/../.."]),
+                   ("nonexist_up_up_force", ["--out", "nonexist/../..", "--force"]), ("root", ["--out", "/"]),
+                   ("cwd_absolute", ["--out", cwd + "/", "--force"])):
+    for tool, file in ((RUN, "exp.yaml"), (SWEEP, "sweep.yaml")):
+        code, out, err = run(tool, file, *args, "--quiet", cwd=cwd)
+        tag = f"{os.path.basename(tool)}.{name}"
+        check(f"{tag}.refused", code == 2 and one_error(err, "current directory" if name != "root" else "root"), err)
+        check(f"{tag}.intact", intact(root, cwd) and sorted(os.listdir(cwd)) == ["exp.yaml", "sentinel.txt", "sweep.yaml"],
+              os.listdir(cwd))
+        check(f"{tag}.no_output", out == "" and not os.path.exists(os.path.join(cwd, "nonexist")), out)
+# name: ".." (the default output runs/<name>) and the home directory.
+write(os.path.join(cwd, "up.yaml"), EXPERIMENT.replace("name: small", 'name: ".."'))
+write(os.path.join(cwd, "upup.yaml"), EXPERIMENT + 'output: "nonexist/../.."\n')
+code, _, err = run(RUN, "up.yaml", "--quiet", cwd=cwd)
+check("name_dotdot.refused", code == 2 and one_error(err, "runs/..: name: is the current directory"), err)
+code, _, err = run(RUN, "upup.yaml", "--quiet", "--force", cwd=cwd)
+check("output_key_dotdot_dotdot.refused", code == 2 and one_error(err, "output: is", "holds the current directory"), err)
+check("name.intact", intact(root, cwd) and not os.path.exists(os.path.join(cwd, "runs")), os.listdir(cwd))
+home = os.path.join(TMP, "home")
+os.makedirs(home)
+p = subprocess.run([RUN, os.path.join(cwd, "exp.yaml"), "--out", home, "--quiet"], cwd=TMP, capture_output=True,
+                   text=True, env={**os.environ, "HOME": home})
+check("home.refused", p.returncode == 2 and one_error(p.stderr, "your home directory"), p.stderr)
+
+# The folder holding an input (the YAML, a matrix CSV) or one above it.
+write(os.path.join(root, "data", "P.csv"), "0.5,0.7\n0.3,0.5\n")
+matrix = write(os.path.join(cwd, "matrix.yaml"),
+               EXPERIMENT.replace("{type: random_uniform, n: 6}", "{type: matrix, path: ../data/P.csv}"))
+for out_dir, file in (("../data", "matrix.yaml"), ("../data/", "matrix.yaml"), ("..", "matrix.yaml")):
+    code, _, err = run(RUN, file, "--out", out_dir, "--force", "--quiet", cwd=cwd)
+    check(f"input_ancestor.{out_dir}", code == 2 and one_error(err), err)
+code, _, err = run(RUN, os.path.join(cwd, "exp.yaml"), "--out", cwd, "--force", "--quiet", cwd=TMP)
+check("input_folder.refused", code == 2 and one_error(err, "holds the input file"), err)
+code, _, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", root, "--quiet", cwd=TMP)
+check("sweep_input_folder.refused", code == 2 and one_error(err, "holds the input file"), err)
+check("inputs.intact", intact(root, cwd) and os.path.exists(os.path.join(root, "data", "P.csv")))
+
+# A path under a file, a dangling symlink, an existing file.
+os.symlink(os.path.join(TMP, "missing"), os.path.join(cwd, "dangling"))
+for name, out_dir, words in (("under_file", "sentinel.txt/sub", "which is a file"),
+                             ("dangling", "dangling", "which does not exist"),
+                             ("is_file", "sentinel.txt", "exists and is not a directory")):
+    for tool, file in ((RUN, "exp.yaml"), (SWEEP, "sweep.yaml")):
+        code, out, err = run(tool, file, "--out", out_dir, "--quiet", cwd=cwd)
+        check(f"{os.path.basename(tool)}.{name}", code == 2 and one_error(err, words) and out == "", err)
+check("files.intact", intact(root, cwd))
+
+# A read-only location: chmod as a user; as root (who may write anyway) a read-only tmpfs, if mountable.
+ro = os.path.join(TMP, "ro")
+os.makedirs(ro)
+mounted = False
+if os.geteuid() == 0:
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", ro], capture_output=True).returncode == 0
+else:
+    os.chmod(ro, 0o555)
+if os.geteuid() != 0 or mounted:
+    for tool, file in ((RUN, "exp.yaml"), (SWEEP, "sweep.yaml")):
+        code, _, err = run(tool, os.path.join(cwd, file), "--out", os.path.join(ro, "out"), "--quiet")
+        check(f"{os.path.basename(tool)}.read_only", code == 2 and one_error(err, "cannot be written"), err)
+    if mounted:
+        subprocess.run(["umount", ro])
+    os.chmod(ro, 0o755)
+else:
+    skipped.append("read-only location (root without mount)")
+
+# --- --out newdir/ works; --force replaces only a directory nlhf-run wrote ---------------------------------
+code, out, err = run(RUN, "exp.yaml", "--out", "newdir/", "--quiet", cwd=cwd)
+check("trailing_slash.exit", code == 0, err)
+check("trailing_slash.files", os.path.exists(os.path.join(cwd, "newdir", "trace.csv"))
+      and os.path.exists(os.path.join(cwd, "newdir", ".nlhf-output")) and "wrote newdir/ " in out, out)
+reference = rows(os.path.join(cwd, "newdir", "trace.csv"))
+code, _, err = run(RUN, "exp.yaml", "--out", "newdir", "--quiet", cwd=cwd)
+check("existing.refused", code == 2 and one_error(err, "exists and is not empty", "--force"), err)
+code, _, err = run(RUN, "exp.yaml", "--out", "newdir", "--quiet", "--force", cwd=cwd)
+check("marked.force_replaces", code == 0 and rows(os.path.join(cwd, "newdir", "trace.csv")) == reference, err)
+
+thesis = os.path.join(cwd, "thesis")
+write(os.path.join(thesis, "thesis.tex"), "chapter 1")
+write(os.path.join(thesis, "exp.yaml"), EXPERIMENT)
+code, out, err = run(RUN, "exp.yaml", "--out", "thesis", "--force", "--quiet", cwd=cwd)
+check("user_dir.force_refused", code == 2 and one_error(err, "did not write", "--force will not replace it"), err)
+check("user_dir.intact", sorted(os.listdir(thesis)) == ["exp.yaml", "thesis.tex"]
+      and read(os.path.join(thesis, "thesis.tex")) == "chapter 1", os.listdir(thesis))
+check("user_dir.no_lock_left", not os.path.exists(os.path.join(cwd, ".thesis.lock")))
+# A file of the user's inside a directory nlhf-run wrote: --force refuses rather than delete it.
+write(os.path.join(cwd, "newdir", "notes.txt"), "mine")
+code, _, err = run(RUN, "exp.yaml", "--out", "newdir", "--force", "--quiet", cwd=cwd)
+check("marked_with_user_file.refused", code == 2 and one_error(err, "notes.txt"), err)
+check("marked_with_user_file.intact", read(os.path.join(cwd, "newdir", "notes.txt")) == "mine")
+
+# --- leftovers of dead processes are removed by the next run into the same place -------------------------
+dead = dead_pid()
+stale = os.path.join(cwd, f".fresh.partial-{dead}")
+write(os.path.join(stale, "trace.csv"), "x" * 100000)
+code, _, err = run(RUN, "exp.yaml", "--out", "fresh", "--quiet", cwd=cwd)
+check("stale_partial.removed", code == 0 and not os.path.exists(stale), err)
+check("run.no_leftovers", leftovers(cwd) == [] and not glob.glob(os.path.join(cwd, ".*.lock")), leftovers(cwd))
+
+# --- a second writer is refused, with the first one's pid ------------------------------------------------
+# Deterministic: this test holds the lock of `locked`.
+lock_path = os.path.join(cwd, ".locked.lock")
+with open(lock_path, "w") as held:
+    fcntl.flock(held, fcntl.LOCK_EX)
+    held.write(f"{os.getpid()}\n")
+    held.flush()
+    code, out, err = run(RUN, "exp.yaml", "--out", "locked", "--quiet", cwd=cwd)
+    check("lock.refused", code == 2 and one_error(err, f"locked is being written by process {os.getpid()}"), err)
+    check("lock.nothing_written", not os.path.exists(os.path.join(cwd, "locked")) and out == "", out)
+os.unlink(lock_path)
+
+# Two real processes: the first is stopped while it holds the lock, the second starts then.
+slow = write(os.path.join(cwd, "slow.yaml"), EXPERIMENT.replace("n: 6", "n: 40").replace("iterations: 300", "iterations: 4000")
+             .replace("1.0e-12", "1.0e-300"))
+first = subprocess.Popen([RUN, "slow.yaml", "--out", "both", "--quiet", "--jobs", "1"], cwd=cwd,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+if wait_for(os.path.join(cwd, ".both.lock"), first):
+    os.kill(first.pid, signal.SIGSTOP)
+    holding = os.path.exists(os.path.join(cwd, ".both.lock"))
+    code, _, err = run(RUN, "exp.yaml", "--out", "both", "--force", "--quiet", cwd=cwd)
+    os.kill(first.pid, signal.SIGCONT)
+    first_out, first_err = first.communicate()
+    if holding:
+        check("concurrent_run.second_refused",
+              code == 2 and one_error(err, f"both is being written by process {first.pid}"), err)
+    check("concurrent_run.first_ok", first.returncode == 0, first_err)
+    trace = rows(os.path.join(cwd, "both", "trace.csv"))
+    check("concurrent_run.first_result_intact", len(trace) > 0 and trace[0]["n"] == "40", trace[:1])
+else:
+    first.communicate()
+    check("concurrent_run.started", False, "the first run ended before taking its lock")
+
+# --- full disk: a file size limit (no root needed), then a real tmpfs when root may mount one ----------------
+disk = os.path.join(TMP, "disk")
+os.makedirs(disk)
+code, out, err = run(RUN, os.path.join(cwd, "exp.yaml"), "--out", os.path.join(disk, "out"), "--quiet", fsize=16384)
+check("fsize_run.exit2", code == 2 and one_error(err, "error: writing ", "File too large"), err)
+check("fsize_run.clean", os.listdir(disk) == [], os.listdir(disk))
+
+# Sweeps: one uninterrupted reference run.
+ref_dir = os.path.join(TMP, "sweep_ref")
+code, _, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", ref_dir, "--quiet", "--jobs", "2")
+check("sweep_ref.exit", code == 0, err)
+REF = {name: rows(os.path.join(ref_dir, name)) for name in ("trace.csv", "runs.csv", "summary.csv")}
+
+
+def same_as_reference(d):
+    return all(rows(os.path.join(d, name)) == REF[name] for name in REF)
+
+
+for limit in (4096, 40000):
+    d = os.path.join(disk, f"sweep{limit}")
+    code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--jobs", "2", fsize=limit)
+    check(f"fsize_sweep{limit}.exit2", code == 2 and one_error(err, "error: writing ", "File too large"),
+          f"exit {code}: {err}")
+    check(f"fsize_sweep{limit}.no_temporaries", leftovers(d) == [], leftovers(d))
+    code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--jobs", "2")
+    check(f"fsize_sweep{limit}.resumed", code == 0 and same_as_reference(d), err)
+
+if os.geteuid() == 0:
+    full = os.path.join(TMP, "tmpfs")
+    os.makedirs(full)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", full], capture_output=True).returncode == 0:
+        try:
+            code, _, err = run(RUN, os.path.join(cwd, "slow.yaml"), "--out", os.path.join(full, "out"), "--quiet")
+            check("enospc_run.exit2", code == 2 and one_error(err, "error: writing ", "No space left on device"), err)
+            check("enospc_run.clean", os.listdir(full) == [], os.listdir(full))
+            d = os.path.join(full, "sweep")
+            code, _, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--jobs", "2")
+            check("enospc_sweep.exit2", code == 2 and one_error(err, "error: writing ", "No space left on device"), err)
+            check("enospc_sweep.no_temporaries", leftovers(full) == [], leftovers(full))
+        finally:
+            subprocess.run(["umount", full])
+    else:
+        skipped.append("tmpfs full disk (mount failed)")
+else:
+    skipped.append("tmpfs full disk (not root)")
+
+# --- sweeps: locks, --force, leftovers, corrupt manifests ------------------------------------------------------
+# Two identical sweeps: the first is stopped while it holds the lock; the second is refused.
+d = os.path.join(TMP, "sweep_two")
+first = subprocess.Popen([SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--jobs", "1"], cwd=TMP,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+if wait_for(os.path.join(d, ".nlhf-output"), first):
+    os.kill(first.pid, signal.SIGSTOP)
+    code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet")
+    os.kill(first.pid, signal.SIGCONT)
+    first.communicate()
+    running = first.returncode == 0
+    check("concurrent_sweep.second_refused",
+          code == 2 and one_error(err, f"is being written by process {first.pid}") and out == "", err)
+    check("concurrent_sweep.first_ok", running and same_as_reference(d))
+else:
+    first.communicate()
+    check("concurrent_sweep.first_ok", first.returncode == 0 and same_as_reference(d))
+# Started together: never both do the work (one is refused, or the later one finds it all done).
+d = os.path.join(TMP, "sweep_together")
+procs = [subprocess.Popen([SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--jobs", "1"], cwd=TMP,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+results = [(p.wait(), p.stdout.read(), p.stderr.read()) for p in procs]
+for p in procs:
+    p.stdout.close()
+    p.stderr.close()
+refused = [r for r in results if r[0] == 2 and one_error(r[2], "is being written by process")]
+ok = [r for r in results if r[0] == 0]
+check("together.one_did_the_work", len(ok) >= 1 and len(refused) + len(ok) == 2
+      and sum("12 run now" in r[1] for r in ok) == 1, results)
+check("together.result", same_as_reference(d))
+
+# --force replaces only what nlhf-sweep wrote.
+write(os.path.join(d, "plot.png"), "user plot")
+code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--force")
+check("sweep_force.reruns", code == 0 and "12 run now, 0 kept" in out and same_as_reference(d), out + err)
+check("sweep_force.keeps_user_file", read(os.path.join(d, "plot.png")) == "user plot")
+user = os.path.join(TMP, "user_sweep")
+write(os.path.join(user, "trace.csv"), "my data")
+for extra in ([], ["--force"]):
+    code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", user, "--quiet", *extra)
+    check(f"sweep_user_dir{''.join(extra)}.refused", code == 2 and one_error(err, "trace.csv") and out == "", err)
+check("sweep_user_dir.intact", os.listdir(user) == ["trace.csv"] and read(os.path.join(user, "trace.csv")) == "my data",
+      os.listdir(user))
+
+# Stale temp files of a dead sweep are removed by the next run into the same directory.
+dead = dead_pid()
+stale = [write(os.path.join(d, ".parts", f".x.part.tmp-{dead}-7"), "partial"),
+         write(os.path.join(d, f".trace.csv.tmp-{dead}-8"), "partial")]
+code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet")
+check("sweep_stale.removed", code == 0 and not any(os.path.exists(s) for s in stale) and same_as_reference(d), err)
+
+# A corrupt or empty manifest is a clear error, on resume and on --merge.
+for name, text in (("corrupt", "fingerprint: [\n"), ("empty", "")):
+    bad = os.path.join(TMP, f"manifest_{name}")
+    shutil.copytree(ref_dir, bad)
+    write(os.path.join(bad, ".parts", "manifest.yaml"), text)
+    code, _, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", bad, "--quiet")
+    check(f"manifest_{name}.resume", code == 2 and one_error(err, "manifest.yaml", "not a readable sweep manifest"), err)
+    code, _, err = run(SWEEP, "--merge", bad, "--out", os.path.join(TMP, f"merged_{name}"))
+    check(f"manifest_{name}.merge", code == 2 and one_error(err, "not a readable sweep manifest")
+          and not os.path.exists(os.path.join(TMP, f"merged_{name}")), err)
+
+# --- --merge: never into a user's directory; an incomplete merge writes nothing ------------------------------
+shards = os.path.join(TMP, "shards")
+for k in (1, 2):
+    code, _, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", os.path.join(shards, f"shard-{k}"),
+                       "--shard", f"{k}/2", "--quiet")
+    check(f"shard{k}.exit", code == 0, err)
+mine = os.path.join(TMP, "mine")
+write(os.path.join(mine, "trace.csv"), "my trace")
+code, out, err = run(SWEEP, "--merge", os.path.join(shards, "shard-1"), os.path.join(shards, "shard-2"), "--out", mine)
+check("merge_user_dir.refused", code == 2 and one_error(err, "trace.csv") and out == "", err)
+check("merge_user_dir.intact", os.listdir(mine) == ["trace.csv"] and read(os.path.join(mine, "trace.csv")) == "my trace")
+code, _, err = run(SWEEP, "--merge", os.path.join(shards, "shard-1"), "--out", os.path.join(TMP, "incomplete"))
+check("merge_incomplete.exit2", code == 2 and one_error(err, "tasks are missing"), err)
+check("merge_incomplete.nothing_written", not os.path.exists(os.path.join(TMP, "incomplete")))
+# The SLURM layout: merge into the folder that holds the shards.
+code, _, err = run(SWEEP, "--merge", *sorted(glob.glob(os.path.join(shards, "shard-*"))), "--out", shards)
+check("merge_into_shard_folder", code == 0 and same_as_reference(shards), err)
+
+shutil.rmtree(TMP, ignore_errors=True)
+for s in skipped:
+    print(f"skipped: {s}")
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)

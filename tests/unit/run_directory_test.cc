@@ -1,0 +1,278 @@
+#include "nlhf/run_directory.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "nlhf/output.h"
+#include "test_util.h"
+
+namespace nlhf {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ExpectInputError;
+using testing::TempDir;
+
+// Runs each test inside a fresh scratch directory (the rules depend on the current directory).
+class RunDirectoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    old_cwd_ = fs::current_path();
+    root_ = fs::canonical(dir_.Path(""));
+    fs::create_directories(root_ / "work");
+    fs::current_path(root_ / "work");
+  }
+  void TearDown() override { fs::current_path(old_cwd_); }
+  void Touch(const fs::path& p, const std::string& text = "x") { std::ofstream(p) << text; }
+  static std::string Read(const fs::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  // A pid that belonged to a process that has exited.
+  static long DeadPid() {
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    ::waitpid(child, nullptr, 0);
+    return child;
+  }
+
+  TempDir dir_;
+  fs::path old_cwd_, root_;
+};
+
+OutputDirectoryOptions RunOptions(bool force = false) {
+  OutputDirectoryOptions o;
+  o.tool = "nlhf-run";
+  o.owned = {"trace.csv"};
+  o.force = force;
+  return o;
+}
+
+OutputDirectoryOptions SweepOptions(bool force = false) {
+  OutputDirectoryOptions o;
+  o.tool = "nlhf-sweep";
+  o.staged = false;
+  o.owned = {".parts", "trace.csv"};
+  o.force = force;
+  return o;
+}
+
+std::vector<std::pair<std::string, FileWriter>> OneTrace(const std::string& text) {
+  return {{"trace.csv", [text](std::FILE* f) { WriteString(f, text); }}};
+}
+
+TEST_F(RunDirectoryTest, NormalizesDotsTrailingSlashesAndSymlinks) {
+  EXPECT_EQ(NormalizePath("newdir/"), root_ / "work" / "newdir");
+  EXPECT_EQ(NormalizePath("a/b/../c//"), root_ / "work" / "a" / "c");
+  EXPECT_EQ(NormalizePath("nonexist/.."), root_ / "work");
+  fs::create_directories(root_ / "real");
+  fs::create_directory_symlink(root_ / "real", "link");
+  EXPECT_EQ(NormalizePath("link/x"), root_ / "real" / "x");
+}
+
+TEST_F(RunDirectoryTest, RefusesTheCurrentDirectoryAndItsAncestors) {
+  for (const char* dir : {".", "./", "nonexist/..", "../work"})
+    ExpectInputError([&] { CheckOutputPath(dir, "--out", {}); }, {"is the current directory", "--out"});
+  for (const char* dir : {"..", "nonexist/../..", "../.."})
+    ExpectInputError([&] { CheckOutputPath(dir, "--out", {}); }, {"which holds the current directory"});
+  ExpectInputError([&] { CheckOutputPath("/", "--out", {}); }, {"is the root directory"});
+}
+
+TEST_F(RunDirectoryTest, RefusesTheHomeDirectory) {
+  const char* old = std::getenv("HOME");
+  const std::string saved = old ? old : "";
+  fs::create_directories(root_ / "home" / "me");
+  ::setenv("HOME", (root_ / "home" / "me").c_str(), 1);
+  ExpectInputError([&] { CheckOutputPath((root_ / "home" / "me/").string(), "--out", {}); }, {"your home directory"});
+  ExpectInputError([&] { CheckOutputPath((root_ / "home").string(), "--out", {}); }, {"holds your home directory"});
+  EXPECT_NO_THROW(CheckOutputPath((root_ / "home" / "me" / "runs").string(), "--out", {}));
+  if (old) ::setenv("HOME", saved.c_str(), 1);
+  else ::unsetenv("HOME");
+}
+
+TEST_F(RunDirectoryTest, RefusesADirectoryHoldingAnInput) {
+  fs::create_directories(root_ / "data" / "deep");
+  Touch(root_ / "data" / "deep" / "P.csv");
+  const std::vector<std::string> inputs = {"../data/deep/P.csv"};
+  for (const std::string dir : {"../data", "../data/deep", "../data/deep/"})
+    ExpectInputError([&] { CheckOutputPath(dir, "--out", inputs); }, {"holds the input file ../data/deep/P.csv"});
+  EXPECT_NO_THROW(CheckOutputPath("../data/out", "--out", inputs));
+}
+
+TEST_F(RunDirectoryTest, RefusesPathsUnderFilesDanglingSymlinksAndFiles) {
+  Touch("file.txt");
+  ExpectInputError([&] { CheckOutputPath("file.txt/sub", "--out", {}); }, {"is under", "file.txt, which is a file"});
+  ExpectInputError([&] { CheckOutputPath("file.txt", "--out", {}); }, {"exists and is not a directory"});
+  fs::create_symlink(root_ / "missing", "dangling");
+  ExpectInputError([&] { CheckOutputPath("dangling", "--out", {}); }, {"is a symlink to", "which does not exist"});
+  ExpectInputError([&] { CheckOutputPath("dangling/sub", "--out", {}); }, {"goes through", "a symlink"});
+}
+
+TEST_F(RunDirectoryTest, RefusesAnUnwritableLocation) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root can write a read-only directory";
+  fs::create_directories("ro");
+  fs::permissions("ro", fs::perms::owner_read | fs::perms::owner_exec);
+  ExpectInputError([&] { CheckOutputPath("ro/out", "--out", {}); }, {"cannot be written", "Permission denied"});
+  fs::permissions("ro", fs::perms::owner_all);
+}
+
+TEST_F(RunDirectoryTest, AcceptsANewDirectoryWithATrailingSlash) {
+  OutputDirectory out("newdir/", RunOptions());
+  out.WriteStaged(OneTrace("a\n"));
+  EXPECT_EQ(Read("newdir/trace.csv"), "a\n");
+  EXPECT_TRUE(HasMarker("newdir", "nlhf-run"));
+  EXPECT_FALSE(HasMarker("newdir", "nlhf-sweep"));
+}
+
+TEST_F(RunDirectoryTest, AClaimThatWroteNothingLeavesNoFoldersBehind) {
+  { OutputDirectory out("a/b/run", RunOptions()); }
+  EXPECT_TRUE(fs::is_empty("."));
+  fs::create_directories("a/keep");
+  { OutputDirectory out("a/b/run", RunOptions()); }
+  EXPECT_TRUE(fs::exists("a/keep"));
+  EXPECT_FALSE(fs::exists("a/b"));
+  { OutputDirectory("a/b/run", RunOptions()).WriteStaged(OneTrace("x\n")); }
+  EXPECT_TRUE(fs::exists("a/b/run/trace.csv"));
+}
+
+TEST_F(RunDirectoryTest, ForceNeverReplacesAUsersDirectory) {
+  fs::create_directories("thesis");
+  Touch("thesis/thesis.tex", "my thesis");
+  ExpectInputError([&] { OutputDirectory("thesis", RunOptions(false)); }, {"exists and is not empty", "--force"});
+  ExpectInputError([&] { OutputDirectory("thesis", RunOptions(true)); },
+                   {"holds files nlhf-run did not write (thesis.tex)", "--force will not replace it"});
+  EXPECT_EQ(Read("thesis/thesis.tex"), "my thesis");
+  EXPECT_FALSE(fs::exists(".thesis.lock"));
+}
+
+TEST_F(RunDirectoryTest, ForceReplacesADirectoryTheToolWroteButNotForeignFiles) {
+  { OutputDirectory("run", RunOptions()).WriteStaged(OneTrace("old\n")); }
+  {
+    OutputDirectory out("run", RunOptions(true));
+    out.WriteStaged(OneTrace("new\n"));
+  }
+  EXPECT_EQ(Read("run/trace.csv"), "new\n");
+  Touch("run/notes.txt", "mine");
+  ExpectInputError([&] { OutputDirectory("run", RunOptions(true)); }, {"holds notes.txt, which nlhf-run did not write"});
+  EXPECT_EQ(Read("run/notes.txt"), "mine");
+  EXPECT_EQ(Read("run/trace.csv"), "new\n");
+}
+
+TEST_F(RunDirectoryTest, ASecondWriterIsRefusedWithTheHoldersPid) {
+  {
+    OutputDirectory first("run", RunOptions());
+    ExpectInputError([&] { OutputDirectory("run/", RunOptions(true)); },
+                     {"run is being written by process " + std::to_string(::getpid())});
+    const OutputDirectory sweep_first("sweep", SweepOptions());
+    ExpectInputError([&] { OutputDirectory("sweep", SweepOptions()); }, {"sweep is being written by process"});
+  }
+  EXPECT_FALSE(fs::exists(".run.lock"));  // removed on release
+  EXPECT_NO_THROW(OutputDirectory("run", RunOptions()));
+}
+
+TEST_F(RunDirectoryTest, LockFollowsARemovedAndRecreatedLockFile) {
+  const fs::path file = root_ / "x.lock";
+  auto a = std::make_unique<DirectoryLock>(file, "x", true);
+  a.reset();  // unlinks
+  DirectoryLock b(file, "x", true);
+  EXPECT_EQ(DirectoryLock::ReadPid(file), ::getpid());
+}
+
+TEST_F(RunDirectoryTest, RemovesLeftoversOfDeadProcessesOnly) {
+  const long dead = DeadPid();
+  fs::create_directories(fmt::format(".run.partial-{}/x", dead));
+  fs::create_directories(".run.partial-1");  // pid 1 is alive
+  Touch(fmt::format(".trace.csv.tmp-{}-123", dead));
+  Touch(".trace.csv.tmp-1-123");
+  Touch(fmt::format(".other.partial-{}", dead));  // another directory's staging: not ours to judge
+  Touch(".notes.tmp-abc");
+  EXPECT_EQ(RemoveStaleLeftovers(".", "run"), 2);
+  EXPECT_FALSE(fs::exists(fmt::format(".run.partial-{}", dead)));
+  EXPECT_FALSE(fs::exists(fmt::format(".trace.csv.tmp-{}-123", dead)));
+  for (const std::string kept : {".run.partial-1", ".trace.csv.tmp-1-123", ".notes.tmp-abc"}) EXPECT_TRUE(fs::exists(kept));
+  EXPECT_TRUE(fs::exists(fmt::format(".other.partial-{}", dead)));
+}
+
+TEST_F(RunDirectoryTest, ClaimingRemovesStaleStagingFolders) {
+  const long dead = DeadPid();
+  fs::create_directories(fmt::format(".run.partial-{}", dead));
+  OutputDirectory("run", RunOptions()).WriteStaged(OneTrace("a\n"));
+  EXPECT_FALSE(fs::exists(fmt::format(".run.partial-{}", dead)));
+}
+
+// A file size limit makes writes fail with EFBIG, as a full disk gives ENOSPC.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    old_handler_ = std::signal(SIGXFSZ, SIG_IGN);
+    ::getrlimit(RLIMIT_FSIZE, &old_);
+    rlimit r = old_;
+    r.rlim_cur = bytes;
+    ::setrlimit(RLIMIT_FSIZE, &r);
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &old_);
+    std::signal(SIGXFSZ, old_handler_);
+  }
+
+ private:
+  rlimit old_{};
+  void (*old_handler_)(int);
+};
+
+TEST_F(RunDirectoryTest, AFailedWriteNamesTheFileAndLeavesNoTemporaries) {
+  const std::string big(1 << 16, 'x');
+  {
+    FileSizeLimit limit(4096);
+    ExpectInputError([&] { WriteFileAtomic("big.csv", [&](std::FILE* f) { WriteString(f, big); }); },
+                     {"writing big.csv: File too large"});
+    OutputDirectory out("run", RunOptions());
+    ExpectInputError([&] { out.WriteStaged(OneTrace(big)); }, {"writing run/trace.csv: File too large"});
+  }
+  EXPECT_TRUE(fs::is_empty("."));  // no temp file, no staging folder, no lock file
+}
+
+TEST_F(RunDirectoryTest, InPlaceDirectoryIsMarkedAndForceRemovesOnlyOwnedEntries) {
+  {
+    OutputDirectory out("sweep", SweepOptions());
+    EXPECT_FALSE(out.resumed());
+  }
+  EXPECT_TRUE(HasMarker("sweep", "nlhf-sweep"));
+  fs::create_directories("sweep/.parts");
+  Touch("sweep/.parts/a.part");
+  Touch("sweep/trace.csv");
+  Touch("sweep/plot.png");
+  EXPECT_TRUE(OutputDirectory("sweep", SweepOptions()).resumed());
+  EXPECT_TRUE(fs::exists("sweep/.parts/a.part"));
+  { OutputDirectory("sweep", SweepOptions(true)); }
+  EXPECT_FALSE(fs::exists("sweep/.parts"));
+  EXPECT_FALSE(fs::exists("sweep/trace.csv"));
+  EXPECT_TRUE(fs::exists("sweep/plot.png"));
+  EXPECT_TRUE(HasMarker("sweep", "nlhf-sweep"));
+}
+
+TEST_F(RunDirectoryTest, InPlaceRefusesAnUnmarkedDirectoryUnlessItHoldsOnlyAcceptedEntries) {
+  fs::create_directories("mine");
+  Touch("mine/trace.csv", "user data");
+  ExpectInputError([&] { OutputDirectory("mine", SweepOptions()); }, {"something other than nlhf-sweep's output (trace.csv)"});
+  ExpectInputError([&] { OutputDirectory("mine", SweepOptions(true)); }, {"--force will not replace it"});
+  EXPECT_EQ(Read("mine/trace.csv"), "user data");
+  EXPECT_FALSE(fs::exists("mine/.nlhf-lock"));
+  fs::create_directories("out/shard-1");
+  fs::create_directories("out/shard-2");
+  OutputDirectoryOptions o = SweepOptions();
+  o.accepted = {"out/shard-1", "./out/shard-2/"};
+  EXPECT_NO_THROW(OutputDirectory("out", o));
+}
+
+}  // namespace
+}  // namespace nlhf
