@@ -89,7 +89,9 @@ InputError AtTask(const InputError& e, const SweepPoint& p, std::uint64_t seed) 
   std::string values;
   for (const auto& [k, v] : p.values) values += fmt::format(", {}={}", k, v);
   const std::string what = e.key().empty() ? e.problem() : e.key() + ": " + e.problem();
-  return InputError(e.where(), "", fmt::format("running sweep point {} (seed={}{}): {}", p.index, seed, values, what));
+  // An error without a location of its own (a solver's step checked at run time) gets the key's.
+  const SourceLocation where = e.where().file.empty() ? p.config.Locate(e.key()) : e.where();
+  return InputError(where, "", fmt::format("running sweep point {} (seed={}{}): {}", p.index, seed, values, what));
 }
 
 void CopyRange(const fs::path& from, std::streamoff offset, std::size_t bytes, std::FILE* to) {
@@ -738,6 +740,10 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     std::set<std::string> ids;
     for (const SweepTask& t : all) ids.insert(t.id);
     for (const auto& [id, part] : done_before) report.tasks_unused += ids.count(id) == 0 ? 1 : 0;
+    // The final files of the earlier sweep no longer match the manifest: an interrupted run must
+    // not leave them looking like this sweep's result.
+    for (const char* name : {"trace.csv", "runs.csv", "summary.csv", "config.resolved.yaml"})
+      fs::remove(fs::path(dir) / name);
   }
   std::int64_t runs_total = 0, runs_skipped = 0;
   for (size_t i = 0; i < all.size(); ++i) {

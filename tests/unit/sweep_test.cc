@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <string>
 
 #include "test_util.h"
@@ -64,6 +65,33 @@ TEST(RunSweep, AnInputFileRemovedMidSweepStopsItWithAnInputErrorAfterWritingFini
     EXPECT_EQ(report.task_failures, 0);
     EXPECT_TRUE(fs::exists(fs::path(dir) / "trace.csv"));
   }
+}
+
+std::string SeedSweep(const std::string& seeds) {
+  return "name: s\ngame: {type: random_uniform, n: 4}\nbeta: 0.1\nseeds: " + seeds +
+         "\nsolvers: [{name: nash_mp}]\nstop: {iterations: 20}\nsweep:\n  game.n: [4, 5]\n";
+}
+
+TEST(RunSweep, AnInterruptedExtensionLeavesNoFinalFilesOfTheEarlierSweep) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.Path("out");
+  const SweepConfig small = ParseSweep(SeedSweep("[0]"), tmp.Path("s.yaml"), {}, tmp.Path(""));
+  RunSweep(small, dir, SweepOptions{});
+  ASSERT_TRUE(fs::exists(fs::path(dir) / "runs.csv"));
+  const SweepConfig bigger = ParseSweep(SeedSweep("[0, 1, 2]"), tmp.Path("s.yaml"), {}, tmp.Path(""));
+  SweepOptions interrupted;
+  interrupted.jobs = 1;
+  interrupted.progress = [](const SweepProgress& p) {
+    if (p.runs_done > p.runs_skipped) throw std::runtime_error("interrupted");
+  };
+  EXPECT_THROW(RunSweep(bigger, dir, interrupted), std::runtime_error);
+  for (const char* name : {"trace.csv", "runs.csv", "summary.csv", "config.resolved.yaml"})
+    EXPECT_FALSE(fs::exists(fs::path(dir) / name)) << name;
+  const SweepReport report = RunSweep(bigger, dir, SweepOptions{});
+  EXPECT_EQ(report.tasks_skipped, 3);  // two from the small sweep, one from the interrupted run
+  EXPECT_EQ(report.tasks_run, 3);
+  EXPECT_FALSE(report.changed_sweep);  // the manifest already describes this sweep
+  EXPECT_TRUE(fs::exists(fs::path(dir) / "runs.csv"));
 }
 
 TEST(ValidateSlurmOptions, AcceptsWhatSbatchTakes) {
