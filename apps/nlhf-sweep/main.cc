@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
@@ -87,6 +89,42 @@ std::string SelfPath(const char* argv0) {
   return ec ? std::string(argv0) : p.string();
 }
 
+// Flags that the chosen mode would accept and then ignore are errors (one `error:` line, exit 2).
+void RefuseIgnoredFlags(const po::variables_map& vm, const std::string& sweep_path) {
+  auto given = [&](const char* flag) { return vm.count(flag) > 0; };
+  const char* const slurm_only[] = {"shards", "partition", "time", "cpus-per-task", "log-dir"};
+  if (given("merge")) {
+    if (!sweep_path.empty())
+      throw nlhf::InputError("--merge", "takes no sweep file (the shards' manifests hold the sweep), expected "
+                                        "nlhf-sweep --merge DIR... --out DIR");
+    for (const char* flag : {"emit-slurm", "set", "jobs", "dry-run", "shard"})
+      if (given(flag))
+        throw nlhf::InputError(fmt::format("--{}", flag), "is not used by --merge, expected nlhf-sweep --merge DIR... "
+                                                          "--out DIR");
+    for (const char* flag : slurm_only)
+      if (given(flag))
+        throw nlhf::InputError(fmt::format("--{}", flag), "is not used by --merge, expected nlhf-sweep --merge DIR... "
+                                                          "--out DIR");
+  }
+  if (given("emit-slurm")) {
+    if (given("shard"))
+      throw nlhf::InputError("--shard", "is not used by --emit-slurm (the script runs every shard), expected "
+                                        "--shards N to set their number");
+    if (given("jobs"))
+      throw nlhf::InputError("--jobs", "is not used by --emit-slurm (each shard runs one worker per CPU), expected "
+                                       "--cpus-per-task C");
+    if (given("dry-run"))
+      throw nlhf::InputError("--dry-run", "is not used by --emit-slurm (printing the script runs nothing), expected "
+                                          "one of them");
+  } else {
+    for (const char* flag : slurm_only)
+      if (given(flag))
+        throw nlhf::InputError(fmt::format("--{}", flag), fmt::format("is only used with --emit-slurm, expected "
+                                                                      "--emit-slurm --{} ... or no --{}",
+                                                                      flag, flag));
+  }
+}
+
 int Run(int argc, char** argv) {
   po::options_description opts(kUsage);
   std::string out_dir, shard, list;
@@ -114,6 +152,7 @@ int Run(int argc, char** argv) {
   std::string sweep_path;
   po::variables_map vm;
   if (nlhf::cli::ParseFlags(argc, argv, opts, "nlhf-sweep", &sweep_path, vm)) return 0;
+  RefuseIgnoredFlags(vm, sweep_path);
   if (jobs < 1) throw nlhf::InputError("--jobs", fmt::format("{} is not allowed, expected an integer >= 1", jobs));
 
   if (vm.count("merge")) {
@@ -124,23 +163,33 @@ int Run(int argc, char** argv) {
     return 0;
   }
   if (sweep_path.empty()) throw nlhf::InputError("missing the sweep file, expected nlhf-sweep SWEEP.yaml (see --help)");
-  const nlhf::SweepConfig sweep = nlhf::LoadSweep(sweep_path, sets);
-  if (out_dir.empty()) out_dir = sweep.points.front().config.OutputDir();
-
-  if (vm.count("emit-slurm")) {
-    if (slurm.shards < 1) throw nlhf::InputError("--shards", fmt::format("{} is not allowed, expected an integer >= 1", slurm.shards));
-    if (slurm.cpus_per_task < 1)
-      throw nlhf::InputError("--cpus-per-task", fmt::format("{} is not allowed, expected an integer >= 1", slurm.cpus_per_task));
-    slurm.sweep_binary = SelfPath(argv[0]);
-    std::cout << nlhf::EmitSlurm(sweep, sweep_path, out_dir, slurm);
-    return 0;
-  }
+  if (vm.count("emit-slurm")) nlhf::ValidateSlurmOptions(slurm);  // before the (possibly long) expansion
   nlhf::SweepOptions options;
   options.jobs = jobs;
   options.force = vm.count("force") > 0;
   if (!shard.empty()) options.shard = nlhf::ParseShard(shard);
+  const bool dry_run = vm.count("dry-run") > 0;
+  if (dry_run) {
+    // The count first: expanding and validating every point of a large sweep takes a while.
+    // TODO(lead): drop the --set condition once CountSweepPoints follows --set of sweep/zip.
+    const bool sets_change_axes = std::any_of(sets.begin(), sets.end(), [](const std::string& set) {
+      return set.rfind("sweep", 0) == 0 || set.rfind("zip", 0) == 0;
+    });
+    if (const auto points = nlhf::CountSweepPoints(sweep_path); points && !sets_change_axes) {
+      fmt::print("{} points\n", *points);
+      std::fflush(stdout);
+    }
+  }
+  const nlhf::SweepConfig sweep = nlhf::LoadSweep(sweep_path, sets);
+  if (out_dir.empty()) out_dir = sweep.points.front().config.OutputDir();
 
-  if (vm.count("dry-run")) {
+  if (vm.count("emit-slurm")) {
+    slurm.sweep_binary = SelfPath(argv[0]);
+    std::cout << nlhf::EmitSlurm(sweep, sweep_path, out_dir, slurm);
+    return 0;
+  }
+
+  if (dry_run) {
     const std::vector<nlhf::SweepTask> tasks = nlhf::SweepTasks(sweep);
     double calls = 0.0;
     for (const nlhf::SweepPoint& p : sweep.points)
@@ -149,6 +198,12 @@ int Run(int argc, char** argv) {
     fmt::print("{} points x seeds x solvers = {} runs in {} tasks (one per point and seed); at most {:.3g} oracle "
                "calls (iteration caps x 2 calls per iteration)\n",
                sweep.points.size(), sweep.RunCount(), tasks.size(), calls);
+    if (options.shard.n > 1) {
+      size_t mine = 0;
+      for (size_t i = 0; i < tasks.size(); ++i)
+        mine += static_cast<int>(i % static_cast<size_t>(options.shard.n)) == options.shard.k - 1 ? 1 : 0;
+      fmt::print("shard {}/{}: {} of the {} tasks\n", options.shard.k, options.shard.n, mine, tasks.size());
+    }
     for (size_t i = 0; i < sweep.points.size() && i < 5; ++i) {
       std::string values;
       for (const auto& [k, v] : sweep.points[i].values) values += fmt::format("{}{}={}", values.empty() ? "" : ", ", k, v);
@@ -161,10 +216,22 @@ int Run(int argc, char** argv) {
   SweepDisplay display(vm.count("quiet") > 0);
   options.progress = [&](const nlhf::SweepProgress& p) { display.Update(p); };
   const nlhf::SweepReport r = nlhf::RunSweep(sweep, out_dir, options);
-  fmt::print("{} runs in {} tasks{}: {} run now, {} kept from before; {:.3f} s ({:.1f} runs/s, solver steps {:.3f} s "
+  const std::string changed =
+      r.changed_sweep
+          ? fmt::format(" (the sweep in {} was extended or changed: its finished tasks that are part of this sweep "
+                        "were reused; {} others stay unused in {}/.parts)",
+                        out_dir, r.tasks_unused, out_dir)
+          : "";
+  fmt::print("{} runs in {} tasks{}: {} run now, {} kept from before{}; {:.3f} s ({:.1f} runs/s, solver steps {:.3f} s "
              "summed)\n",
              r.runs, r.tasks, options.shard.n > 1 ? fmt::format(" (shard {}/{})", options.shard.k, options.shard.n) : "",
-             r.tasks_run, r.tasks_skipped, r.wall_s, r.wall_s > 0 ? static_cast<double>(r.runs) / r.wall_s : 0.0, r.solve_s);
+             r.tasks_run, r.tasks_skipped, changed, r.wall_s, r.wall_s > 0 ? static_cast<double>(r.runs) / r.wall_s : 0.0,
+             r.solve_s);
+  if (r.task_failures > 0) {
+    std::cerr << fmt::format("error: {} of {} tasks failed (the first: {}); run the same command again to retry them\n",
+                             r.task_failures, r.tasks, r.first_failure);
+    return 1;
+  }
   fmt::print("wrote {}/{}\n", out_dir,
              options.shard.n > 1 ? " (shard parts; merge with nlhf-sweep --merge)" : " (trace.csv, runs.csv, summary.csv, config.resolved.yaml)");
   return r.numerical_failures > 0 ? 1 : 0;

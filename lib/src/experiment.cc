@@ -7,10 +7,9 @@
 #include <cmath>
 #include <iterator>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include "nlhf/output.h"
+#include "nlhf/parallel.h"
 #include "nlhf/rng.h"
 #include "nlhf/solver.h"
 #include "nlhf/spec.h"
@@ -41,33 +40,6 @@ std::string SolverKey(size_t i) { return fmt::format("solvers[{}]", i); }
 // runs of different sweep points differ even when the run itself is the same), the seed and i.
 std::string RunId(const std::string& fingerprint, std::uint64_t seed, size_t i) {
   return fmt::format("{:016x}", Fnv1a64(fmt::format("{}|seed={}|solver={}", fingerprint, seed, i)));
-}
-
-// Runs fn(i) for i in [0, count) on `jobs` threads.
-template <class Fn>
-void ParallelFor(size_t count, int jobs, Fn fn) {
-  std::atomic<size_t> next{0};
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  auto worker = [&] {
-    while (true) {
-      const size_t i = next.fetch_add(1);
-      if (i >= count) return;
-      try {
-        fn(i);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(failure_mutex);
-        if (!failure) failure = std::current_exception();
-        next = count;
-      }
-    }
-  };
-  const size_t threads = std::min<size_t>(std::max(1, jobs), count);
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (std::thread& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
 }
 
 // Formats each record as a trace row.

@@ -8,22 +8,29 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cctype>
 #include <cmath>
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <system_error>
 #include <thread>
+#include <variant>
 
 #include "nlhf/experiment.h"
 #include "nlhf/output.h"
+#include "nlhf/parallel.h"
 #include "nlhf/rng.h"
 #include "nlhf/run_directory.h"
+#include "nlhf/shell.h"
 #include "nlhf/version.h"
 
 namespace nlhf {
@@ -80,6 +87,17 @@ InputError AtPoint(const InputError& e, const SweepPoint& p, const std::string& 
   }
   const std::string what = e.key().empty() ? e.problem() : e.key() + ": " + e.problem();
   return InputError(where, "", fmt::format("at sweep point {} ({}): {}", p.index, values, what));
+}
+
+// An input error found while running one task of the sweep (a file removed since validation): the
+// same error, prefixed with the point's values and the seed.
+InputError AtTask(const InputError& e, const SweepPoint& p, std::uint64_t seed) {
+  std::string values;
+  for (const auto& [k, v] : p.values) values += fmt::format(", {}={}", k, v);
+  const std::string what = e.key().empty() ? e.problem() : e.key() + ": " + e.problem();
+  // An error without a location of its own (a solver's step checked at run time) gets the key's.
+  const SourceLocation where = e.where().file.empty() ? p.config.Locate(e.key()) : e.where();
+  return InputError(where, "", fmt::format("running sweep point {} (seed={}{}): {}", p.index, seed, values, what));
 }
 
 void CopyRange(const fs::path& from, std::streamoff offset, std::size_t bytes, std::FILE* to) {
@@ -286,38 +304,123 @@ std::string ResolvedSweepYaml(const SweepConfig& s, const ExperimentConfig& base
   return out;
 }
 
-void WriteManifest(const SweepConfig& s, const fs::path& parts) {
+// The input files of an experiment (the game's and the reference's `path`), as (key path, path).
+// TODO(lead): use config.inputs (SHA-256) once merged.
+std::vector<std::pair<std::string, std::string>> InputFilesOf(const ExperimentConfig& config) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, component] : {std::pair<std::string, const ComponentConfig*>{"game", &config.game},
+                                       std::pair<std::string, const ComponentConfig*>{"reference", &config.reference}})
+    for (const auto& [name, value] : component->params)
+      if (const auto* path = std::get_if<std::string>(&value); path != nullptr && name == "path")
+        out.emplace_back(key + ".path", *path);
+  return out;
+}
+
+// An input file of a sweep: its absolute path and a hash of its contents.
+struct InputFile {
+  std::string path, hash;
+  bool operator==(const InputFile&) const = default;
+};
+
+// TODO(lead): use config.inputs (SHA-256) once merged; this temporary hash is FNV-1a of the contents.
+std::string InputFileHash(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in || fs::is_directory(path))
+    throw InputError(SourceLocation{path}, "", "cannot open the file, expected a readable input file");
+  std::stringstream text;
+  text << in.rdbuf();
+  return "fnv1a64:" + Hex(Fnv1a64(text.str()));
+}
+
+// Every input file of every point, once each, sorted by path.
+std::vector<InputFile> SweepInputs(const SweepConfig& s) {
+  std::map<std::string, std::string> hashes;
+  for (const SweepPoint& p : s.points) {
+    for (const auto& [key, path] : InputFilesOf(p.config)) {
+      const std::string absolute = fs::absolute(path).lexically_normal().string();
+      if (hashes.count(absolute) == 0) hashes[absolute] = InputFileHash(path);
+    }
+  }
+  std::vector<InputFile> out;
+  for (const auto& [path, hash] : hashes) out.push_back({path, hash});
+  return out;
+}
+
+// DIR/.parts/manifest.yaml: the sweep whose tasks the folder holds (its text, so --merge can expand
+// it again) and the input files it read.
+struct Manifest {
+  std::string fingerprint, source, base_dir, text;
+  std::vector<std::string> sets;
+  std::vector<InputFile> inputs;
+};
+
+void WriteManifest(const SweepConfig& s, const fs::path& parts, const std::vector<InputFile>& inputs) {
   YAML::Emitter e;
   e << YAML::BeginMap << YAML::Key << "fingerprint" << YAML::Value << s.fingerprint << YAML::Key
     << "source" << YAML::Value << s.source << YAML::Key << "base_dir" << YAML::Value << s.base_dir
     << YAML::Key << "sets" << YAML::Value << YAML::BeginSeq;
   for (const std::string& set : s.sets) e << set;
-  e << YAML::EndSeq << YAML::Key << "text" << YAML::Value << YAML::Literal << s.text
-    << YAML::EndMap;
+  e << YAML::EndSeq << YAML::Key << "inputs" << YAML::Value << YAML::BeginSeq;
+  for (const InputFile& f : inputs)
+    e << YAML::BeginMap << YAML::Key << "path" << YAML::Value << f.path << YAML::Key << "hash" << YAML::Value
+      << f.hash << YAML::EndMap;
+  e << YAML::EndSeq << YAML::Key << "text" << YAML::Value << YAML::Literal << s.text << YAML::EndMap;
   const std::string text = std::string(e.c_str()) + "\n";
   WriteFileAtomic((parts / "manifest.yaml").string(), [&](std::FILE* f) { WriteString(f, text); });
 }
 
-// DIR/.parts/manifest.yaml, read; an InputError if it is unreadable, empty or corrupt.
-YAML::Node ReadManifest(const fs::path& parts) {
-  const fs::path path = parts / "manifest.yaml";
+// The manifest of a .parts folder; nullopt if there is none. A manifest that does not read is an
+// InputError (nlhf wrote it atomically, so something else changed it).
+std::optional<Manifest> ReadManifest(const fs::path& parts) {
+  const fs::path file = parts / "manifest.yaml";
+  if (!fs::exists(file)) return std::nullopt;
   try {
-    YAML::Node m = YAML::LoadFile(path.string());
+    const YAML::Node root = YAML::LoadFile(file.string());
+    if (!root.IsMap()) throw std::runtime_error(root.IsNull() ? "it is empty" : "it is not a map");
     for (const char* key : {"fingerprint", "source", "base_dir", "text"})
-      if (!m.IsMap() || !m[key] || !m[key].IsScalar()) throw std::runtime_error(fmt::format("no '{}'", key));
-    if (m["sets"] && !m["sets"].IsSequence()) throw std::runtime_error("'sets' is not a list");
+      if (!root[key] || !root[key].IsScalar()) throw std::runtime_error(fmt::format("no '{}'", key));
+    Manifest m;
+    m.fingerprint = root["fingerprint"].as<std::string>();
+    m.source = root["source"].as<std::string>();
+    m.base_dir = root["base_dir"].as<std::string>();
+    m.text = root["text"].as<std::string>();
+    for (const auto& n : root["sets"]) m.sets.push_back(n.as<std::string>());
+    if (const YAML::Node inputs = root["inputs"])  // absent in manifests written before nlhf recorded inputs
+      for (const auto& n : inputs) m.inputs.push_back({n["path"].as<std::string>(), n["hash"].as<std::string>()});
+    if (m.fingerprint.empty()) throw std::runtime_error("an empty fingerprint");
     return m;
   } catch (const std::exception& e) {
-    throw InputError(SourceLocation{path.string()}, "",
-                     fmt::format("is not a readable sweep manifest ({}), expected the manifest nlhf-sweep writes; "
-                                 "remove the directory (or use --force) to start the sweep over",
+    throw InputError(SourceLocation{file.string()}, "",
+                     fmt::format("is not a sweep manifest nlhf-sweep can read ({}; damaged or edited), expected "
+                                 "the file nlhf-sweep wrote; remove the directory (or use --force) to start the "
+                                 "sweep over",
                                  e.what()));
   }
 }
 
 std::string ManifestFingerprint(const fs::path& parts) {
-  if (!fs::exists(parts / "manifest.yaml")) return "";
-  return ReadManifest(parts)["fingerprint"].as<std::string>();
+  const std::optional<Manifest> m = ReadManifest(parts);
+  return m ? m->fingerprint : "";
+}
+
+// The first input file that `then` and `now` both list with different contents: (then, now).
+std::optional<std::pair<InputFile, InputFile>> ChangedInput(const std::vector<InputFile>& then,
+                                                            const std::vector<InputFile>& now) {
+  for (const InputFile& a : then)
+    for (const InputFile& b : now)
+      if (a.path == b.path && a.hash != b.hash) return std::make_pair(a, b);
+  return std::nullopt;
+}
+
+// Refuses to reuse results computed from an input file that has changed since: a recorded file
+// that the current sweep reads with other contents.
+void RefuseChangedInputs(const std::vector<InputFile>& recorded, const std::vector<InputFile>& current,
+                         const std::string& dir, const std::string& advice) {
+  if (const auto changed = ChangedInput(recorded, current))
+    throw InputError(SourceLocation{changed->second.path}, "",
+                     fmt::format("has changed since the results in {} were computed from it (content hash {}, "
+                                 "was {}), expected the same file to reuse them; {}",
+                                 dir, changed->second.hash, changed->first.hash, advice));
 }
 
 // The tasks stored in several .parts folders (the first copy of each).
@@ -357,7 +460,9 @@ void Assemble(const SweepConfig& s, const std::map<std::string, Part>& index, co
     runs += ',';
     runs += CsvField(k);
   }
-  runs += ",solver,label,params,seed,status,wall_s,iterations,oracle_calls\n";
+  runs += ",solver,label,params,seed,status,wall_s,iterations,oracle_calls";
+  for (const MetricInfo& m : MetricTable()) runs += fmt::format(",{}", m.name);  // final values
+  runs += "\n";
   std::string summary = "point";
   for (const std::string& k : keys) {
     summary += ',';
@@ -380,7 +485,12 @@ void Assemble(const SweepConfig& s, const std::map<std::string, Part>& index, co
       runs += fmt::format(",{},{},{},{},{},", r.solver, CsvField(p.config.solvers[r.solver_index].label),
                           CsvField(r.params), r.seed, r.status);
       AppendNumber(runs, r.wall_s);
-      runs += fmt::format(",{},{}\n", r.iterations, r.oracle_calls);
+      runs += fmt::format(",{},{}", r.iterations, r.oracle_calls);
+      for (double m : r.final) {
+        runs += ',';
+        AppendNumber(runs, m);
+      }
+      runs += '\n';
       by_solver[{p.index, r.solver_index}].push_back(r);
     }
   }
@@ -527,10 +637,58 @@ SweepConfig LoadSweep(const std::string& path, const std::vector<std::string>& s
   return ParseSweep(text.str(), path, sets, fs::path(path).parent_path().string());
 }
 
+std::optional<size_t> CountSweepPoints(const std::string& path) {
+  // TODO(lead): read the axes the way ParseSweep does once --set of sweep/zip lands there.
+  try {
+    if (!fs::is_regular_file(path)) return std::nullopt;  // LoadSweep refuses it (a FIFO would block here)
+    const YAML::Node root = YAML::LoadFile(path);
+    if (!root.IsMap()) return std::nullopt;
+    size_t total = 1;
+    auto times = [&](size_t n) {
+      if (n == 0 || total > std::numeric_limits<size_t>::max() / n) throw std::overflow_error("count");
+      total *= n;
+    };
+    if (const YAML::Node sweep = root["sweep"]) {
+      if (!sweep.IsMap()) return std::nullopt;
+      for (const auto& kv : sweep) times(kv.second.IsSequence() ? kv.second.size() : 0);
+    }
+    if (const YAML::Node zip = root["zip"]) {
+      if (!zip.IsSequence()) return std::nullopt;
+      for (const auto& group : zip) {
+        if (!group.IsMap() || group.size() == 0) return std::nullopt;
+        const YAML::Node first = group.begin()->second;
+        times(first.IsSequence() ? first.size() : 0);
+      }
+    }
+    return total;
+  } catch (const std::exception&) {
+    return std::nullopt;  // LoadSweep reports what is wrong
+  }
+}
+
+namespace {
+
+// What one task computes: the point's resolved experiment without its list of seeds (a task runs one
+// seed, whichever others the point has). Task ids and run ids hash it, so adding seeds to a sweep
+// keeps the ids of the tasks already done.
+std::string TaskFingerprint(const SweepPoint& p) {
+  std::string out;
+  size_t begin = 0;
+  while (begin < p.fingerprint.size()) {
+    size_t end = p.fingerprint.find('\n', begin);
+    end = end == std::string::npos ? p.fingerprint.size() : end + 1;
+    if (p.fingerprint.compare(begin, 6, "seeds:") != 0) out.append(p.fingerprint, begin, end - begin);
+    begin = end;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<SweepTask> SweepTasks(const SweepConfig& s) {
   std::vector<SweepTask> tasks;
   for (const SweepPoint& p : s.points) {
-    const std::string& text = p.fingerprint;
+    const std::string text = TaskFingerprint(p);
     double n = 10.0;
     for (const auto& [k, v] : p.config.game.params)
       if (k == "n") n = static_cast<double>(std::get<std::int64_t>(v));
@@ -606,19 +764,31 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   // Held until the sweep returns: a second writer of DIR is refused before doing any work.
   const std::unique_ptr<OutputDirectory> claim = ClaimSweepDirectory(s, dir, options.force, {});
   const fs::path parts = PartsDir(dir);
-  const std::string existing = ManifestFingerprint(parts);
-  if (!existing.empty() && existing != s.fingerprint) {
-    throw InputError(SourceLocation{dir}, "--out",
-                     "holds the results of a different sweep, expected the same sweep to resume it "
-                     "(or another --out, or --force to replace it)");
-  }
+  // DIR may hold this sweep (resumed) or an earlier one (extended or changed): either way its
+  // finished tasks whose ids are in this sweep are reused, unless an input file has changed.
+  const std::optional<Manifest> previous = ReadManifest(parts);
+  const std::vector<InputFile> inputs = SweepInputs(s);
+  if (previous)
+    RefuseChangedInputs(previous->inputs, inputs, dir,
+                        "restore it, or write to another --out (or start over with nlhf-sweep --force)");
   fs::create_directories(parts);
-  if (existing.empty()) WriteManifest(s, parts);
+  if (!previous || previous->fingerprint != s.fingerprint || previous->inputs != inputs)
+    WriteManifest(s, parts, inputs);
 
   const std::vector<SweepTask> all = SweepTasks(s);
   const std::map<std::string, Part> done_before = IndexParts(parts);
   std::vector<SweepTask> todo;
   SweepReport report;
+  if (previous && previous->fingerprint != s.fingerprint) {
+    report.changed_sweep = true;
+    std::set<std::string> ids;
+    for (const SweepTask& t : all) ids.insert(t.id);
+    for (const auto& [id, part] : done_before) report.tasks_unused += ids.count(id) == 0 ? 1 : 0;
+    // The final files of the earlier sweep no longer match the manifest: an interrupted run must
+    // not leave them looking like this sweep's result.
+    for (const char* name : {"trace.csv", "runs.csv", "summary.csv", "config.resolved.yaml"})
+      fs::remove(fs::path(dir) / name);
+  }
   std::int64_t runs_total = 0, runs_skipped = 0;
   for (size_t i = 0; i < all.size(); ++i) {
     if (static_cast<int>(i % static_cast<size_t>(options.shard.n)) != options.shard.k - 1) continue;
@@ -636,10 +806,10 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   std::stable_sort(todo.begin(), todo.end(),
                    [](const SweepTask& a, const SweepTask& b) { return a.cost > b.cost; });
 
-  std::atomic<size_t> next{0};
   std::atomic<std::int64_t> runs_done{runs_skipped}, failures{0}, numerical{0};
   std::mutex report_mutex;
   double solve_s = 0.0;
+  std::string first_failure;
   auto notify = [&] {
     if (!options.progress) return;
     SweepProgress p;
@@ -650,90 +820,87 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     p.elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
     options.progress(p);
   };
-  // Each worker buffers finished tasks and writes them as one part file every kFlushSeconds (or
-  // kFlushTasks tasks) and when it stops: far fewer files and fsyncs than one per task, at the cost
-  // of rerunning at most that much work after a kill -9.
+  // Finished tasks are buffered and written as one part file every kFlushSeconds (or kFlushTasks
+  // tasks) and at the end: far fewer files and fsyncs than one per task, at the cost of rerunning
+  // at most that much work after a kill -9. The thread that fills the buffer writes it, outside
+  // the lock.
   constexpr double kFlushSeconds = 0.25;
   constexpr size_t kFlushTasks = 64;
-  std::atomic<int> worker_ids{0};
-  auto worker = [&] {
-    const int me = worker_ids++;
-    int batch = 0;
-    std::vector<FinishedTask> buffer;
-    auto last_flush = Clock::now();
-    auto flush = [&] {
+  std::mutex buffer_mutex;
+  std::vector<FinishedTask> buffer;
+  auto last_flush = Clock::now();
+  std::atomic<int> batch{0};
+  auto flush = [&](bool now) {
+    std::vector<FinishedTask> out;
+    {
+      std::lock_guard<std::mutex> lock(buffer_mutex);
       if (buffer.empty()) return;
-      WriteBatch(parts / fmt::format("{}-{}-{}-{}.part", buffer.front().id, ::getpid(), me, batch++), buffer);
-      buffer.clear();
+      if (!now && buffer.size() < kFlushTasks &&
+          std::chrono::duration<double>(Clock::now() - last_flush).count() < kFlushSeconds)
+        return;
+      out.swap(buffer);
       last_flush = Clock::now();
-    };
-    while (true) {
-      const size_t i = next.fetch_add(1);
-      if (i >= todo.size()) break;
-      const SweepTask& task = todo[i];
-      const ExperimentConfig& config = s.points[task.point].config;
-      try {
-        GroupResult g = RunGroup(config, task.seed_index, s.points[task.point].fingerprint);
-        FinishedTask done;
-        done.id = task.id;
-        double group_solve = 0.0;
-        for (size_t k = 0; k < g.runs.size(); ++k) {
-          const RunResult& r = g.runs[k];
-          RunRecord rec;
-          rec.run_id = r.run_id;
-          rec.solver_index = k;
-          rec.solver = r.solver;
-          rec.params = r.params;
-          rec.seed = r.seed;
-          rec.status = std::string(TerminationName(r.summary.termination));
-          rec.wall_s = r.summary.wall_s;
-          rec.iterations = r.summary.iterations;
-          rec.oracle_calls = r.summary.oracle_calls;
-          rec.final = r.summary.final_metrics;
-          done.records.push_back(std::move(rec));
-          done.trace += r.trace_rows;
-          group_solve += r.summary.wall_s;
-          if (r.summary.termination == Termination::kNumericalFailure) ++numerical;
-        }
-        buffer.push_back(std::move(done));
-        if (buffer.size() >= kFlushTasks ||
-            std::chrono::duration<double>(Clock::now() - last_flush).count() >= kFlushSeconds)
-          flush();
-        std::lock_guard<std::mutex> lock(report_mutex);
-        solve_s += group_solve;
-        ++report.tasks_run;
-      } catch (const InputError&) {
-        flush();
-        throw;
-      } catch (const std::exception&) {
-        ++failures;  // not written: a later run of the same command retries it
-      }
-      runs_done += static_cast<std::int64_t>(config.solvers.size());
-      notify();
     }
-    flush();
+    WriteBatch(parts / fmt::format("{}-{}-{}.part", out.front().id, ::getpid(), batch++), out);
   };
-  // An exception must not leave a worker thread (std::terminate): the first one is kept, the
-  // other workers stop taking tasks, and it is rethrown here after they have joined.
-  std::exception_ptr worker_error;
-  std::mutex error_mutex;
-  auto guarded_worker = [&] {
+  auto run_task = [&](size_t i) {
+    const SweepTask& task = todo[i];
+    const SweepPoint& point = s.points[task.point];
     try {
-      worker();
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(error_mutex);
-      if (!worker_error) worker_error = std::current_exception();
-      next = todo.size();
+      GroupResult g = RunGroup(point.config, task.seed_index, TaskFingerprint(point));
+      FinishedTask done;
+      done.id = task.id;
+      double group_solve = 0.0;
+      for (size_t k = 0; k < g.runs.size(); ++k) {
+        const RunResult& r = g.runs[k];
+        RunRecord rec;
+        rec.run_id = r.run_id;
+        rec.solver_index = k;
+        rec.solver = r.solver;
+        rec.params = r.params;
+        rec.seed = r.seed;
+        rec.status = std::string(TerminationName(r.summary.termination));
+        rec.wall_s = r.summary.wall_s;
+        rec.iterations = r.summary.iterations;
+        rec.oracle_calls = r.summary.oracle_calls;
+        rec.final = r.summary.final_metrics;
+        done.records.push_back(std::move(rec));
+        done.trace += r.trace_rows;
+        group_solve += r.summary.wall_s;
+        if (r.summary.termination == Termination::kNumericalFailure) ++numerical;
+      }
+      {
+        std::lock_guard<std::mutex> lock(buffer_mutex);
+        buffer.push_back(std::move(done));
+      }
+      std::lock_guard<std::mutex> lock(report_mutex);
+      solve_s += group_solve;
+      ++report.tasks_run;
+    } catch (const InputError& e) {
+      // Bad input found only at run time (an input file deleted since validation): it would fail
+      // every task that reads it, so the sweep stops with it.
+      throw AtTask(e, point, point.config.seeds[task.seed_index]);
+    } catch (const std::exception& e) {
+      ++failures;  // not written: a later run of the same command retries it
+      std::lock_guard<std::mutex> lock(report_mutex);
+      if (first_failure.empty()) first_failure = e.what();
     }
+    flush(false);  // outside the try: a part that cannot be written stops the sweep
+    runs_done += static_cast<std::int64_t>(point.config.solvers.size());
+    notify();
   };
   notify();
-  const size_t threads = std::max<size_t>(
-      1, std::min<size_t>(static_cast<size_t>(std::max(1, options.jobs)), todo.size()));
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(guarded_worker);
-  guarded_worker();
-  for (std::thread& t : pool) t.join();
-  if (worker_error) std::rethrow_exception(worker_error);
+  try {
+    ParallelFor(todo.size(), options.jobs, run_task);
+  } catch (...) {
+    try {
+      flush(true);  // keep the tasks that did finish
+    } catch (...) {
+      // The first error is the one to report.
+    }
+    throw;
+  }
+  flush(true);
 
   report.runs = runs_total;
   report.numerical_failures = numerical;
@@ -745,9 +912,8 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   for (const SweepTask& t : all) complete = complete && on_disk.count(t.id) > 0;
   if (complete) Assemble(s, on_disk, dir);
   report.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
-  if (failures > 0)
-    throw std::runtime_error(
-        fmt::format("{} tasks failed; run the same command again to retry them", failures.load()));
+  report.task_failures = failures;
+  report.first_failure = first_failure;
   return report;
 }
 
@@ -755,29 +921,34 @@ void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& ou
   if (part_dirs.empty())
     throw InputError("--merge", "names no directory, expected --merge DIR... --out DIR");
   std::vector<fs::path> parts;
-  std::string fingerprint;
+  std::optional<Manifest> first;
   for (const std::string& d : part_dirs) {
-    const std::string fp = ManifestFingerprint(PartsDir(d));
-    if (fp.empty())
+    const std::optional<Manifest> m = ReadManifest(PartsDir(d));
+    if (!m)
       throw InputError(SourceLocation{d}, "--merge",
                        "holds no sweep results, expected an nlhf-sweep output directory");
-    if (!fingerprint.empty() && fp != fingerprint)
+    if (first && m->fingerprint != first->fingerprint)
       throw InputError(
           SourceLocation{d}, "--merge",
           fmt::format("holds shards of a different sweep than {}, expected shards of one sweep",
                       part_dirs.front()));
-    fingerprint = fp;
+    // Shards of one sweep that read different contents of an input file do not belong together.
+    if (first) {
+      if (const auto changed = ChangedInput(first->inputs, m->inputs))
+        throw InputError(SourceLocation{changed->first.path}, "",
+                         fmt::format("was read with other contents by the shard in {} than by the shard in {} "
+                                     "(content hash {}, {}), expected shards of one sweep over the same inputs",
+                                     d, part_dirs.front(), changed->second.hash, changed->first.hash));
+    }
+    if (!first) first = m;
     parts.push_back(PartsDir(d));
   }
-  const YAML::Node manifest = ReadManifest(parts.front());
-  std::vector<std::string> sets;
-  for (const auto& n : manifest["sets"]) sets.push_back(n.as<std::string>());
-  const SweepConfig s =
-      ParseSweep(manifest["text"].as<std::string>(), manifest["source"].as<std::string>(), sets,
-                 manifest["base_dir"].as<std::string>());
-  if (s.fingerprint != fingerprint)
+  const SweepConfig s = ParseSweep(first->text, first->source, first->sets, first->base_dir);
+  if (s.fingerprint != first->fingerprint)
     throw InputError(SourceLocation{part_dirs.front()}, "--merge",
                      "its manifest no longer expands to the same sweep (was nlhf changed?)");
+  RefuseChangedInputs(first->inputs, SweepInputs(s), part_dirs.front(),
+                      "restore it to merge these shards, or run the sweep again");
   // Nothing is written unless the shards are complete, and only into a new or empty directory, one
   // nlhf-sweep wrote (for the same sweep), or the folder holding the shards.
   const std::map<std::string, Part> index = IndexParts(parts);
@@ -788,38 +959,94 @@ void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& ou
     throw InputError(SourceLocation{out}, "--out",
                      "holds the results of a different sweep, expected a new directory (or --force to replace it)");
   fs::create_directories(PartsDir(out));
-  if (existing.empty()) WriteManifest(s, PartsDir(out));
+  if (existing != s.fingerprint) WriteManifest(s, PartsDir(out), first->inputs);
   Assemble(s, index, out);
+}
+
+namespace {
+
+// Text for a comment line of a script: control characters (a newline would end the comment and
+// start a command) as \xNN.
+std::string CommentText(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
+    else out += static_cast<char>(c);
+  }
+  return out;
+}
+
+// An sbatch --output file name: sbatch replaces %-patterns (%a, %j, ...), so a literal % is %%.
+std::string SlurmFilePattern(const std::string& path) {
+  std::string out;
+  for (char c : path) out += c == '%' ? std::string("%%") : std::string(1, c);
+  return out;
+}
+
+}  // namespace
+
+void ValidateSlurmOptions(const SlurmOptions& o) {
+  if (o.shards < 1)
+    throw InputError("--shards", fmt::format("{} is not allowed, expected an integer >= 1", o.shards));
+  if (o.cpus_per_task < 1)
+    throw InputError("--cpus-per-task",
+                     fmt::format("{} is not allowed, expected an integer >= 1", o.cpus_per_task));
+  // Partition names: letters, digits, _ - . (a comma-separated list is allowed by sbatch).
+  const bool partition_ok = std::all_of(o.partition.begin(), o.partition.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == ',';
+  });
+  if (!partition_ok)
+    throw InputError("--partition", fmt::format("'{}' is not a partition name, expected letters, digits, _ - . "
+                                                "(a comma-separated list of names)",
+                                                CommentText(o.partition)));
+  // sbatch --time: M, M:S, H:M:S, D-H, D-H:M, D-H:M:S, or UNLIMITED / INFINITE.
+  static const std::regex time_format(R"(\d+(:\d+){0,2}|\d+-\d+(:\d+){0,2}|UNLIMITED|INFINITE)");
+  if (!std::regex_match(o.time, time_format))
+    throw InputError("--time", fmt::format("'{}' is not a SLURM time limit, expected MINUTES, HH:MM:SS, "
+                                           "D-HH:MM:SS (or MM:SS, D-HH, D-HH:MM, UNLIMITED)",
+                                           CommentText(o.time)));
+  if (o.log_dir.empty()) throw InputError("--log-dir", "is empty, expected a directory for the job logs");
 }
 
 std::string EmitSlurm(const SweepConfig& s, const std::string& sweep_path, const std::string& out,
                       const SlurmOptions& o) {
+  ValidateSlurmOptions(o);
+  const std::string sweep = fs::absolute(sweep_path).lexically_normal().string();
+  const std::string dir = fs::absolute(out).lexically_normal().string();
+  const std::string logs = fs::absolute(o.log_dir).lexically_normal().string();
+  // Every value is quoted for the shell that runs the script; the --wrap commands are quoted once
+  // for the job's shell (sbatch runs them with sh) and again, whole, for the submitting shell.
+  const std::string q_bin = ShellQuote(o.sweep_binary), q_dir = ShellQuote(dir);
   std::string sets;
-  for (const std::string& set : s.sets) sets += fmt::format(" --set '{}'", set);
-  const std::string partition =
-      o.partition.empty() ? "" : fmt::format(" --partition={}", o.partition);
-  const std::string sweep = fs::absolute(sweep_path).string();
-  const std::string dir = fs::absolute(out).string();
-  const std::string logs = fs::absolute(o.log_dir).string();
+  for (const std::string& set : s.sets) sets += " " + ShellQuote("--set=" + set);
+  const std::string shard_command =
+      fmt::format("{} {}{} --shard \"$SLURM_ARRAY_TASK_ID\"/{} --out {}/shard-\"$SLURM_ARRAY_TASK_ID\" --jobs {} --quiet",
+                  q_bin, ShellQuote(sweep), sets, o.shards, q_dir, o.cpus_per_task);
+  const std::string merge_command = fmt::format("{} --merge {}/shard-* --out {}", q_bin, q_dir, q_dir);
+  const std::string common = fmt::format(
+      "{} --time={}", o.partition.empty() ? "" : " --partition=" + ShellQuote(o.partition), ShellQuote(o.time));
   return fmt::format(
       R"(#!/usr/bin/env bash
-# nlhf-sweep on SLURM: {shards} array tasks each run one shard of {sweep} ({runs} runs in all),
-# then a merge job (started only if every shard succeeded) writes {dir}.
+# nlhf-sweep on SLURM: {shards} array tasks each run one shard of {sweep_text} ({runs} runs in all),
+# then a merge job (started only if every shard succeeded) writes {dir_text}.
 # Submit with: bash THIS_SCRIPT     (needs sbatch; generated by nlhf {version})
 set -euo pipefail
-mkdir -p '{logs}'
-array=$(sbatch --parsable --job-name=nlhf-sweep --array=1-{shards}{partition} --time={time} \
-  --cpus-per-task={cpus} --output='{logs}/shard-%a.out' \
-  --wrap="'{bin}' '{sweep}'{sets} --shard \${{SLURM_ARRAY_TASK_ID}}/{shards} --out '{dir}'/shard-\${{SLURM_ARRAY_TASK_ID}} --jobs {cpus} --quiet")
-merge=$(sbatch --parsable --job-name=nlhf-merge --dependency=afterok:${{array}}{partition} --time={time} \
-  --output='{logs}/merge.out' \
-  --wrap="'{bin}' --merge '{dir}'/shard-* --out '{dir}'")
-echo "submitted shards as job $array and the merge as job $merge; results in {dir}"
+mkdir -p -- {logs}
+array=$(sbatch --parsable --job-name=nlhf-sweep --array=1-{shards}{common} \
+  --cpus-per-task={cpus} --output={shard_log} \
+  --wrap={shard_command})
+merge=$(sbatch --parsable --job-name=nlhf-merge --dependency="afterok:$array"{common} \
+  --output={merge_log} \
+  --wrap={merge_command})
+printf '%s\n' "submitted shards as job $array and the merge as job $merge; results in "{dir}
 )",
-      fmt::arg("shards", o.shards), fmt::arg("sweep", sweep), fmt::arg("runs", s.RunCount()),
-      fmt::arg("dir", dir), fmt::arg("version", kVersion), fmt::arg("logs", logs),
-      fmt::arg("partition", partition), fmt::arg("time", o.time), fmt::arg("cpus", o.cpus_per_task),
-      fmt::arg("bin", o.sweep_binary), fmt::arg("sets", sets));
+      fmt::arg("shards", o.shards), fmt::arg("sweep_text", CommentText(sweep)), fmt::arg("runs", s.RunCount()),
+      fmt::arg("dir_text", CommentText(dir)), fmt::arg("version", kVersion), fmt::arg("logs", ShellQuote(logs)),
+      fmt::arg("common", common), fmt::arg("cpus", o.cpus_per_task),
+      fmt::arg("shard_log", ShellQuote(SlurmFilePattern(logs) + "/shard-%a.out")),
+      fmt::arg("merge_log", ShellQuote(SlurmFilePattern(logs) + "/merge.out")),
+      fmt::arg("shard_command", ShellQuote(shard_command)), fmt::arg("merge_command", ShellQuote(merge_command)),
+      fmt::arg("dir", q_dir));
 }
 
 }  // namespace nlhf

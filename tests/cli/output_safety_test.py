@@ -358,9 +358,9 @@ for name, text in (("corrupt", "fingerprint: [\n"), ("empty", "")):
     shutil.copytree(ref_dir, bad)
     write(os.path.join(bad, ".parts", "manifest.yaml"), text)
     code, _, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", bad, "--quiet")
-    check(f"manifest_{name}.resume", code == 2 and one_error(err, "manifest.yaml", "not a readable sweep manifest"), err)
+    check(f"manifest_{name}.resume", code == 2 and one_error(err, "manifest.yaml", "is not a sweep manifest nlhf-sweep can read"), err)
     code, _, err = run(SWEEP, "--merge", bad, "--out", os.path.join(TMP, f"merged_{name}"))
-    check(f"manifest_{name}.merge", code == 2 and one_error(err, "not a readable sweep manifest")
+    check(f"manifest_{name}.merge", code == 2 and one_error(err, "is not a sweep manifest nlhf-sweep can read")
           and not os.path.exists(os.path.join(TMP, f"merged_{name}")), err)
 
 # --- --merge: never into a user's directory; an incomplete merge writes nothing ------------------------------

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The script of `nlhf-sweep --emit-slurm` on a real SLURM cluster: a private one-node cluster
 # (munged, slurmctld, slurmd from Debian) in a temp directory runs the emitted job array and its
-# dependent merge job; the merged files must equal a local single-process run. Settings and caveats:
+# dependent merge job; the merged files must equal a local single-process run, and hostile file names
+# (quotes, $(...), backticks, spaces, %) must arrive intact and run nothing. Settings and caveats:
 # ../shared/SLURM.md. Needs root and the packages of `scripts/setup.sh --with-slurm`; otherwise it
 # skips (exit 77). Usage: slurm_test.sh BIN_DIR
 set -u
@@ -28,7 +29,7 @@ teardown() {
 trap teardown EXIT
 fail() {
   echo "FAIL: $*"
-  for log in "$d"/log/*.log "$d"/logs/*; do [[ -f $log ]] && { echo "--- $log"; tail -20 "$log"; }; done
+  for log in "$d"/log/*.log "${logs:-$d/logs}"/*; do [[ -f $log ]] && { echo "--- $log"; tail -20 "$log"; }; done
   echo "0 passed, 1 failed"
   exit 1
 }
@@ -87,7 +88,11 @@ pids+=($!)
 for _ in $(seq 100); do sinfo -h -o %t 2>/dev/null | grep -q idle && break; sleep 0.1; done
 sinfo -h -o %t 2>/dev/null | grep -q idle || fail "the node did not become idle: $(sinfo 2>&1)"
 
-cat >"$d/sweep.yaml" <<'EOF'
+# Hostile names (quotes, $(...), spaces, %) must reach the jobs unchanged and run nothing.
+sweep="$d/s'\$(touch PWNED)'.yaml"
+cluster="$d/clus ter \"\$(touch PWNED)\""
+logs="$d/lo\`touch PWNED\`gs 100%"
+cat >"$sweep" <<'EOF'
 name: slurm
 game: {type: random_uniform, n: 6}
 beta: 0.1
@@ -98,10 +103,10 @@ log: {every: 10}
 sweep:
   game.n: [4, 5, 6]
 EOF
-"$bin/nlhf-sweep" "$d/sweep.yaml" --out "$d/local" --quiet >/dev/null || fail "local run"
-"$bin/nlhf-sweep" "$d/sweep.yaml" --emit-slurm --shards 3 --partition nlhftest --time 00:10:00 \
-  --log-dir "$d/logs" --out "$d/cluster" >"$d/submit.sh" || fail "--emit-slurm"
-submitted=$(bash "$d/submit.sh" 2>&1) || fail "submitting: $submitted"
+"$bin/nlhf-sweep" "$sweep" --out "$d/local" --quiet >/dev/null || fail "local run"
+"$bin/nlhf-sweep" "$sweep" --emit-slurm --shards 3 --partition nlhftest --time 00:10:00 \
+  --log-dir "$logs" --out "$cluster" >"$d/submit.sh" || fail "--emit-slurm"
+submitted=$(cd "$d" && bash "$d/submit.sh" 2>&1) || fail "submitting: $submitted"
 merge=$(sed -n 's/.*merge as job \([0-9]*\).*/\1/p' <<<"$submitted")
 array=$(sed -n 's/.*shards as job \([0-9]*\) .*/\1/p' <<<"$submitted")
 [[ -n $merge && -n $array ]] || fail "no job ids in: $submitted"
@@ -115,9 +120,10 @@ for _ in $(seq 600); do
 done
 [[ $state == COMPLETED ]] || fail "merge job $merge ended $state; array: $(scontrol show job -o "$array" 2>&1 | head -3)"
 # Job states can say COMPLETED for steps that never ran: check the files the jobs wrote.
-for k in 1 2 3; do [[ -d "$d/cluster/shard-$k/.parts" ]] || fail "shard $k wrote nothing"; done
-[[ -f "$d/logs/merge.out" ]] || fail "the merge job wrote no log"
-python3 - "$d/local" "$d/cluster" <<'EOF' || fail "the cluster's merged output differs from the local run"
+for k in 1 2 3; do [[ -d "$cluster/shard-$k/.parts" ]] || fail "shard $k wrote nothing"; done
+[[ -f "$logs/merge.out" ]] || fail "the merge job wrote no log"
+[[ -z $(find "$d" -name PWNED) ]] && [[ ! -e PWNED ]] || fail "a file name was run as a command"
+python3 - "$d/local" "$cluster" <<'EOF' || fail "the cluster's merged output differs from the local run"
 import csv, os, sys
 def rows(d, name):
     with open(os.path.join(d, name)) as f:

@@ -70,6 +70,7 @@ zip:
 grid = write("grid.yaml", GRID)
 code, out, err = run(grid, "--dry-run")
 check("dry_run.exit", code == 0, err)
+check("dry_run.count_first", out.splitlines()[0] == "8 points", out)
 # 2 (n) x 2 (eta) x 2 (zip) = 8 points; x 2 seeds x 2 solvers = 32 runs in 16 tasks.
 check("dry_run.counts", "8 points x seeds x solvers = 32 runs in 16 tasks" in out, out)
 check("dry_run.points", "point 0: game.n=4, solvers[1].eta=0.2, beta=0.05, stop.iterations=80" in out, out)
@@ -129,10 +130,114 @@ other = os.path.join(TMP, "other")
 run(write("other.yaml", BASE), "--out", other, "--quiet")
 code, _, err = run("--merge", shard_dirs[0], other, "--out", os.path.join(TMP, "mixed"))
 check("merge.refuses_other_sweep", code == 2 and "different sweep" in err, err)
-code, _, err = run(grid, "--out", other, "--quiet")
-check("resume.refuses_other_sweep", code == 2 and "different sweep" in err, err)
+# A directory holding another sweep is taken over: nothing of `other` is part of grid.
+code, out, err = run(grid, "--out", other, "--quiet")
+check("changed_sweep.takes_over", code == 0 and "16 run now, 0 kept from before" in out and "2 others stay unused" in out,
+      out + err)
+check("changed_sweep.output_is_the_current_sweep", outputs(other) == o, "output differs from a fresh run of grid")
 code, _, err = run(grid, "--shard", "4/3", "--dry-run")
 check("shard.range", code == 2 and "--shard: '4/3' is out of range" in err, err)
+
+# --- runs.csv carries the final value of every metric, named as in trace.csv -----------------------
+with open(os.path.join(TMP, "jobs1", "trace.csv")) as f:
+    trace_header = next(csv.reader(f))
+metric_columns = trace_header[trace_header.index("wall_s") + 1:]
+with open(os.path.join(TMP, "jobs1", "runs.csv")) as f:
+    runs_header = next(csv.reader(f))
+check("runs.metric_columns", runs_header[runs_header.index("oracle_calls") + 1:] == metric_columns, str(runs_header))
+last_row = {}
+for r in o["trace.csv"]:
+    last_row[r["run_id"]] = r  # rows of a run are in iteration order
+check("runs.final_metrics", all(r[m] == last_row[r["run_id"]][m] for r in o["runs.csv"] for m in metric_columns),
+      "a runs.csv metric differs from the run's last trace row")
+
+# --- extending a finished sweep reuses its tasks ------------------------------------------------------
+SMALL = BASE.replace("seeds: [0, 1]", "seeds: [0, 1]") + "sweep:\n  game.n: [4, 6]\n"
+BIGGER = BASE.replace("seeds: [0, 1]", "seeds: [0, 1, 2]") + "sweep:\n  game.n: [4, 6, 8]\n"
+ONE = BASE.replace("seeds: [0, 1]", "seeds: [1]") + "sweep:\n  game.n: [6]\n"
+ext = os.path.join(TMP, "extended")
+code, out, err = run(write("ext.yaml", SMALL), "--out", ext, "--quiet")
+check("extend.first_run", code == 0 and "4 run now, 0 kept from before" in out, out + err)
+write("ext.yaml", BIGGER)  # the same file, edited: one more seed and one more point
+code, out, err = run("ext.yaml", "--out", ext, "--quiet")
+check("extend.reuses_finished_tasks", code == 0 and "5 run now, 4 kept from before" in out and "extended or changed" in out
+      and "0 others stay unused" in out, out + err)
+fresh = os.path.join(TMP, "extended_fresh")
+run(write("ext_fresh.yaml", BIGGER), "--out", fresh, "--quiet")
+check("extend.equals_fresh_run", outputs(ext) == outputs(fresh), "extended output differs from a fresh run")
+
+
+def manifest_fingerprint(d):
+    with open(os.path.join(d, ".parts", "manifest.yaml")) as f:
+        return re.search(r"^fingerprint: (\S+)", f.read(), re.M).group(1)
+
+
+check("extend.manifest_is_current", manifest_fingerprint(ext) == manifest_fingerprint(fresh), "manifest not updated")
+code, out, err = run("ext.yaml", "--out", ext, "--quiet")
+check("extend.then_resumes", code == 0 and "0 run now, 9 kept from before" in out and "extended or changed" not in out, out + err)
+write("ext.yaml", ONE)  # shrink it: one task left; the other 8 stay in .parts, out of the output
+code, out, err = run("ext.yaml", "--out", ext, "--quiet")
+check("shrink.reuses", code == 0 and "0 run now, 1 kept from before" in out and "8 others stay unused" in out, out + err)
+run(write("one_fresh.yaml", ONE), "--out", os.path.join(TMP, "one_fresh"), "--quiet")
+check("shrink.output_is_current_only", outputs(ext) == outputs(os.path.join(TMP, "one_fresh")),
+      "shrunk output differs from a fresh run")
+code, _, err = run("--merge", ext, fresh, "--out", os.path.join(TMP, "mixed2"))
+check("merge.still_one_sweep", code == 2 and "different sweep" in err, err)
+
+# --- an edited input file is refused on resume -------------------------------------------------------
+MATRIX = """name: m
+game: {type: matrix, path: P.csv}
+beta: 0.1
+seeds: [0, 1]
+solvers: [{name: nash_mp}, {name: omd, eta: 0.3}]
+stop: {iterations: 40}
+sweep:
+  beta: [0.1, 0.2]
+"""
+write("P.csv", "0.5,0.7,0.2\n0.3,0.5,0.6\n0.8,0.4,0.5\n")
+msweep = write("matrix.yaml", MATRIX)
+md = os.path.join(TMP, "matrix_out")
+code, out, err = run(msweep, "--out", md, "--quiet")
+check("input.first_run", code == 0, err)
+before = {name: open(os.path.join(md, name), "rb").read() for name in ("trace.csv", "runs.csv", "summary.csv")}
+parts_before = sorted(os.listdir(os.path.join(md, ".parts")))
+write("P.csv", "0.5,0.9,0.2\n0.1,0.5,0.6\n0.8,0.4,0.5\n")
+code, out, err = run(msweep, "--out", md, "--quiet")
+check("input.changed_refused", code == 2 and err.startswith("error: ") and len(err.splitlines()) == 1 and
+      "P.csv: has changed since" in err and "--force" in err and out == "", f"{code} {out} {err}")
+check("input.old_result_untouched",
+      before == {name: open(os.path.join(md, name), "rb").read() for name in ("trace.csv", "runs.csv", "summary.csv")}
+      and parts_before == sorted(os.listdir(os.path.join(md, ".parts"))), "the earlier result changed")
+write("P.csv", "0.5,0.7,0.2\n0.3,0.5,0.6\n0.8,0.4,0.5\n")  # restored: resumes
+code, out, err = run(msweep, "--out", md, "--quiet")
+check("input.restored_resumes", code == 0 and "0 run now, 4 kept from before" in out, out + err)
+mshards = []
+for k in (1, 2):
+    d = os.path.join(TMP, f"mshard{k}")
+    if k == 2:
+        write("P.csv", "0.5,0.9,0.2\n0.1,0.5,0.6\n0.8,0.4,0.5\n")
+    run(msweep, "--out", d, "--shard", f"{k}/2", "--quiet")
+    mshards.append(d)
+code, _, err = run("--merge", *mshards, "--out", os.path.join(TMP, "mmerged"))
+check("input.merge_refuses_mixed_shards", code == 2 and "P.csv: was read with other contents by the shard in" in err, err)
+
+# --- options that would be ignored are errors ------------------------------------------------------
+for args, flag in [((grid, "--shards", "3"), "--shards"), ((grid, "--partition", "x"), "--partition"),
+                   ((grid, "--time", "1:00"), "--time"), ((grid, "--cpus-per-task", "2"), "--cpus-per-task"),
+                   ((grid, "--log-dir", "l"), "--log-dir"), ((grid, "--emit-slurm", "--shard", "1/2"), "--shard"),
+                   ((grid, "--emit-slurm", "--jobs", "2"), "--jobs"), ((grid, "--emit-slurm", "--dry-run"), "--dry-run"),
+                   (("--merge", ext, "--out", "m", "--shard", "1/2"), "--shard"),
+                   (("--merge", ext, "--out", "m", "--set", "beta=0.1"), "--set"),
+                   (("--merge", ext, "--out", "m", "--jobs", "2"), "--jobs"),
+                   (("--merge", ext, "--out", "m", "--dry-run"), "--dry-run"),
+                   (("--merge", ext, "--out", "m", "--shards", "2"), "--shards"),
+                   ((grid, "--merge", ext, "--out", "m"), "--merge"),
+                   ((grid, "--emit-slurm", "--partition", "a b"), "--partition"),
+                   ((grid, "--emit-slurm", "--time", "1h"), "--time")]:
+    code, out, err = run(*args)
+    check(f"ignored_flag.{' '.join(args[1:])}", code == 2 and len(err.splitlines()) == 1 and
+          err.startswith(f"error: {flag}: ") and out == "" and not os.path.exists(os.path.join(TMP, "m")),
+          f"{code} {out} {err}")
 
 # --- resume after SIGKILL -------------------------------------------------------------------------
 LONG = BASE.replace("stop: {iterations: 60, tolerance: {gap_beta: 1.0e-12}}", "stop: {iterations: 20000}") + \

@@ -4,10 +4,11 @@
 // experiment, validated before anything runs.
 //
 // Execution and storage: the unit of work is one (point, seed) game with all its solvers (its pi*
-// is certified once). Each worker buffers its finished units and writes them to DIR/.parts/ as one
-// part file every 0.25 s and when it stops (temp file, fsync, rename: complete or absent). An
-// interrupted sweep therefore loses only units in flight or buffered, and running the same command
-// again runs exactly the missing ones. The final trace.csv, runs.csv and summary.csv are assembled from
+// is certified once). Finished units are buffered and written to DIR/.parts/ as one part file every
+// 0.25 s and at the end (temp file, fsync, rename: complete or absent). An interrupted sweep
+// therefore loses only units in flight or buffered, and running the same command again runs exactly
+// the missing ones. A unit's id hashes what it computes, so a changed sweep (more seeds, more
+// points) run into the same DIR reuses every unit it shares with the earlier one. The final trace.csv, runs.csv and summary.csv are assembled from
 // the parts in canonical order, so they do not depend on --jobs, and merging shards is the same
 // assembly over several part folders.
 //
@@ -15,6 +16,7 @@
 // a file that does not parse is ignored (its units run again).
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,11 +56,16 @@ SweepConfig LoadSweep(const std::string& path, const std::vector<std::string>& s
 SweepConfig ParseSweep(const std::string& text, const std::string& source, const std::vector<std::string>& sets,
                        const std::string& base_dir);
 
+// The number of points the sweep file expands to, from its `sweep:` and `zip:` lists alone (nothing
+// is validated, so it is fast even for a huge sweep); nullopt if they do not read (LoadSweep then
+// says why). Does not follow --set.
+std::optional<size_t> CountSweepPoints(const std::string& path);
+
 // One unit of work: a point's game for one seed, with all its solvers.
 struct SweepTask {
   size_t point = 0;
   size_t seed_index = 0;
-  std::string id;      // stable: a hash of the point's resolved experiment and the seed
+  std::string id;      // stable: a hash of the point's resolved experiment (without its seed list) and the seed
   double cost = 0.0;   // estimate, for scheduling long tasks first
 };
 std::vector<SweepTask> SweepTasks(const SweepConfig& sweep);  // canonical order
@@ -83,19 +90,33 @@ struct SweepOptions {
 
 struct SweepReport {
   std::int64_t tasks = 0, tasks_run = 0, tasks_skipped = 0, runs = 0, numerical_failures = 0;
+  // Tasks that threw (not written, so the next run of the same command retries them); the first
+  // one's message. A failed task means exit 1.
+  std::int64_t task_failures = 0;
+  std::string first_failure;
+  // DIR held an earlier, different sweep (now extended or changed): its tasks that are part of this
+  // sweep were reused (counted in tasks_skipped); `tasks_unused` others stay in DIR/.parts unused.
+  bool changed_sweep = false;
+  std::int64_t tasks_unused = 0;
   double wall_s = 0.0, solve_s = 0.0;
 };
 
 // Runs the shard's tasks that DIR does not hold yet, writing parts as they finish; then, when DIR
-// holds every task of the sweep (always for an unsharded sweep), assembles the final files.
-// Refuses a DIR that holds another sweep or files nlhf-sweep did not write, and one that another
-// process is writing (run_directory.h: checked and locked before any work). A failed write is
-// "writing FILE: REASON"; what was written before stays valid for a resume.
+// holds every task of the sweep (always for an unsharded sweep), assembles the final files of this
+// sweep. DIR may hold an earlier, different sweep: its tasks that are part of this one are reused
+// and DIR's manifest then describes this sweep. Refuses (InputError) to reuse anything when an input
+// file recorded in DIR's manifest now has other contents. Refuses a DIR that holds files nlhf-sweep
+// did not write, and one that another process is writing (run_directory.h: checked and locked
+// before any work). A task that throws an InputError (an input file removed since validation)
+// stops the sweep with it, after the finished tasks are written; other failing tasks are counted
+// in the report and not written. A failed write is "writing FILE: REASON"; what was written before
+// stays valid for a resume.
 SweepReport RunSweep(const SweepConfig& sweep, const std::string& dir, const SweepOptions& options);
 
-// Assembles the final files of `out` from the parts in `part_dirs` (shards of one sweep, checked,
-// complete: otherwise nothing is written). `out` must be new, empty, one nlhf-sweep wrote, or hold
-// only the shard directories; `force` replaces one nlhf-sweep wrote for another sweep.
+// Assembles the final files of `out` from the parts in `part_dirs` (shards of one sweep over the
+// same input file contents, checked, complete: otherwise nothing is written; the input files must
+// still have those contents). `out` must be new, empty, one nlhf-sweep wrote, or hold only the
+// shard directories; `force` replaces one nlhf-sweep wrote for another sweep.
 void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out, bool force = false);
 
 // A submit script for a SLURM cluster: a job array of `shards` tasks, each running one shard, and
@@ -108,6 +129,10 @@ struct SlurmOptions {
   std::string log_dir = "slurm-logs";
   std::string sweep_binary = "nlhf-sweep";
 };
+// Throws InputError for a value the script cannot pass to sbatch (a count < 1, a partition or time
+// limit sbatch does not accept).
+void ValidateSlurmOptions(const SlurmOptions& options);
+// Every interpolated value is shell-quoted, so any file name or --set value arrives unchanged.
 std::string EmitSlurm(const SweepConfig& sweep, const std::string& sweep_path, const std::string& out,
                       const SlurmOptions& options);
 

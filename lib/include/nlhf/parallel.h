@@ -1,0 +1,51 @@
+#pragma once
+// The one thread pool of nlhf (STYLE.md: one ParallelFor that passes exceptions back). An exception
+// thrown inside a std::thread would end the process with `terminate called`; here the first one is
+// kept, no further work is handed out, and it is rethrown on the calling thread after every worker
+// has finished its current item and joined.
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace nlhf {
+
+// Runs fn(i) for every i in [0, count) on min(jobs, count) threads (the calling thread is one of
+// them; jobs < 1 counts as 1). Items are handed out in increasing order. If fn throws, items not yet
+// started are skipped and the first exception is rethrown here once all threads have joined.
+template <class Fn>
+void ParallelFor(std::size_t count, int jobs, Fn&& fn) {
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  auto worker = [&] {
+    while (true) {
+      const std::size_t i = next.fetch_add(1);
+      if (i >= count) return;
+      try {
+        fn(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        next = count;
+      }
+    }
+  };
+  const std::size_t threads = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, jobs)), count);
+  std::vector<std::thread> pool;
+  try {
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  } catch (...) {  // no thread could be started: stop the ones running, then report it
+    next = count;
+    for (std::thread& t : pool) t.join();
+    throw;
+  }
+  worker();
+  for (std::thread& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace nlhf
