@@ -806,7 +806,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   std::stable_sort(todo.begin(), todo.end(),
                    [](const SweepTask& a, const SweepTask& b) { return a.cost > b.cost; });
 
-  std::atomic<std::int64_t> runs_done{runs_skipped}, failures{0}, numerical{0};
+  std::atomic<std::int64_t> runs_done{runs_skipped}, failures{0};
   std::mutex report_mutex;
   double solve_s = 0.0;
   std::string first_failure;
@@ -867,7 +867,6 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
         done.records.push_back(std::move(rec));
         done.trace += r.trace_rows;
         group_solve += r.summary.wall_s;
-        if (r.summary.termination == Termination::kNumericalFailure) ++numerical;
       }
       {
         std::lock_guard<std::mutex> lock(buffer_mutex);
@@ -903,13 +902,22 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   flush(true);
 
   report.runs = runs_total;
-  report.numerical_failures = numerical;
   report.solve_s = solve_s;
   // Assemble once the directory holds the whole sweep (an unsharded run, or the last shard run
   // into a shared directory).
   bool complete = failures == 0;
   const std::map<std::string, Part> on_disk = IndexParts(parts);
   for (const SweepTask& t : all) complete = complete && on_disk.count(t.id) > 0;
+  // Numerical failures among this shard's runs, kept ones included: resuming a finished sweep
+  // reports (and exits with) the same outcome as the run that computed it.
+  report.numerical_failures = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (static_cast<int>(i % static_cast<size_t>(options.shard.n)) != options.shard.k - 1) continue;
+    if (auto it = on_disk.find(all[i].id); it != on_disk.end()) {
+      for (const RunRecord& r : it->second.records)
+        report.numerical_failures += r.status == TerminationName(Termination::kNumericalFailure) ? 1 : 0;
+    }
+  }
   if (complete) Assemble(s, on_disk, dir);
   report.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   report.task_failures = failures;

@@ -279,6 +279,20 @@ check("resume.no_duplicates", len(got["runs.csv"]) == 80 and len({r["run_id"] fo
       str(len(got["runs.csv"])))
 check("resume.no_tmp_left", not any(".tmp-" in f for f in os.listdir(parts)), "temporary files left behind")
 
+# --- a numerical failure exits 1, and so does resuming the finished sweep -----------------------
+boom = write("boom.yaml", """
+game: {type: random_uniform, n: 5}
+beta: 0.1
+solvers: [{name: mwu, eta: 1.0e308}, {name: nash_mp}]
+stop: {iterations: 20}
+sweep: {seeds: [[0], [1]]}
+""")
+d = os.path.join(TMP, "boom")
+code, out, err = run(boom, "--out", d, "--quiet")
+check("numerical.exit1", code == 1, f"{code} {err}")
+code, out, err = run(boom, "--out", d, "--quiet")
+check("numerical.resumed_exit1", code == 1 and "0 run now" in out, f"{code} {out} {err}")
+
 shutil.rmtree(TMP, ignore_errors=True)
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
