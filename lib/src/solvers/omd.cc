@@ -18,8 +18,10 @@ class Omd final : public AnchoredSolver {
 
   void Reset(const SolverContext& c) override {
     BindGame(c);
-    eta_ = ResolveStep("eta", 4.0 * beta_ / (1.0 + 4.0 * beta_ * beta_),
-                       [&](double rho) { return beta_ / (beta_ * beta_ + rho * rho); });
+    const StepRange range{[&](double e) { return e * beta_ <= 1.0; }, 1.0 / beta_, "eta*beta <= 1"};
+    eta_ = ResolveStep(
+        "eta", 4.0 * beta_ / (1.0 + 4.0 * beta_ * beta_), [&](double rho) { return beta_ / (beta_ * beta_ + rho * rho); },
+        &range);
     if (eta_ * beta_ > 1.0)
       RejectParam("eta", eta_, fmt::format("gives eta*beta = {} > 1 (the iterate would be pushed away from mu)", eta_ * beta_),
                   fmt::format("eta <= 1/beta = {}", 1.0 / beta_));
