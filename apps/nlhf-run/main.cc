@@ -7,6 +7,7 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -106,6 +107,44 @@ void PrintReport(const nlhf::ExperimentConfig& config, const nlhf::ExperimentRes
   fmt::print("wrote {}/ (trace.csv: {} rows, summary.json, config.resolved.yaml)\n", config.OutputDir(), rows);
 }
 
+// The dry run's cost estimate, as YAML comments after the resolved configuration (so the output
+// stays a valid experiment file).
+void PrintCostEstimate(const nlhf::ExperimentConfig& config, const nlhf::CostEstimate& e, int jobs) {
+  const auto count = [](double x) { return x < 1e7 ? fmt::format("{:.0f}", x) : fmt::format("{:.3g}", x); };
+  fmt::print("# cost estimate, per run: upper bounds from the stop rules (a tolerance can end a run sooner); times\n"
+             "# extrapolated from {} iterations of each solver on seed {}'s game, with this experiment's metrics and "
+             "logging\n",
+             e.calibration_iterations, config.seeds.front());
+  for (const nlhf::CostEstimate::Solver& s : e.solvers)
+    fmt::print("#   {:<30} <= {} iterations, {} {} oracle calls ({}{:.3g} per iteration), <= ~{}\n", s.label,
+               count(static_cast<double>(s.max_iterations)), s.calls_constant ? "<=" : "~", count(s.max_oracle_calls),
+               s.calls_constant ? "" : "~", s.calls_per_iteration, nlhf::HumanDuration(s.max_seconds));
+  const size_t runs = config.seeds.size() * config.solvers.size();
+  fmt::print("# total: {} runs, {} oracle calls at most, <= ~{} on {} worker(s)", runs, count(e.total_oracle_calls),
+             nlhf::HumanDuration(e.total_seconds), std::min<size_t>(static_cast<size_t>(jobs), runs));
+  if (e.equilibrium_timed)
+    fmt::print(" (games and equilibria: {} each)\n", nlhf::HumanDuration(e.game_seconds + e.equilibrium_seconds));
+  else
+    fmt::print(" plus each game's equilibrium (not timed at n > 1000; it grows as n^3)\n");
+}
+
+nlhf::ProgressMode ProgressModeFor(bool quiet) {
+  if (quiet) return nlhf::ProgressMode::kOff;
+  return ::isatty(STDERR_FILENO) ? nlhf::ProgressMode::kTerminal : nlhf::ProgressMode::kPlain;
+}
+
+// NLHF_PROGRESS_INTERVAL_S (seconds, > 0) overrides the 10 s between plain progress lines (tests).
+nlhf::ProgressOptions ProgressOptionsFromEnv() {
+  nlhf::ProgressOptions o;
+  if (const char* text = std::getenv("NLHF_PROGRESS_INTERVAL_S")) {
+    char* end = nullptr;
+    const double s = std::strtod(text, &end);
+    if (end != text && *end == '\0' && s > 0.0 && s < 1e6)
+      o.plain_interval = std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(s * 1000.0)));
+  }
+  return o;
+}
+
 int Run(int argc, char** argv) {
   po::options_description opts(kUsage);
   std::string out_dir, list;  // list: read by cli::ParseFlags
@@ -130,9 +169,10 @@ int Run(int argc, char** argv) {
 
   nlhf::ExperimentConfig config = nlhf::LoadExperiment(experiment, sets);
   if (!out_dir.empty()) config.output = out_dir;
-  nlhf::ValidateExperiment(config);
+  nlhf::ValidateExperiment(config, nlhf::ResourcePlan{jobs, false});
   if (vm.count("dry-run")) {
     std::cout << nlhf::ResolvedYaml(config);
+    PrintCostEstimate(config, nlhf::EstimateCost(config, jobs), jobs);
     return 0;
   }
   const bool force = vm.count("force") > 0;
@@ -140,7 +180,7 @@ int Run(int argc, char** argv) {
 
   nlhf::ExperimentResult result;
   {
-    nlhf::ProgressDisplay progress(std::cerr, !vm.count("quiet") && ::isatty(STDERR_FILENO));
+    nlhf::ProgressDisplay progress(std::cerr, ProgressModeFor(vm.count("quiet") > 0), ProgressOptionsFromEnv());
     nlhf::ExperimentOptions options;
     options.jobs = jobs;
     options.progress = progress.Callback();
