@@ -115,10 +115,12 @@ void PrintCostEstimate(const nlhf::ExperimentConfig& config, const nlhf::CostEst
              "# extrapolated from {} iterations of each solver on seed {}'s game, with this experiment's metrics and "
              "logging\n",
              e.calibration_iterations, config.seeds.front());
-  for (const nlhf::CostEstimate::Solver& s : e.solvers)
+  for (const nlhf::CostEstimate::Solver& s : e.solvers) {
     fmt::print("#   {:<30} <= {} iterations, {} {} oracle calls ({}{:.3g} per iteration), <= ~{}\n", s.label,
                count(static_cast<double>(s.max_iterations)), s.calls_constant ? "<=" : "~", count(s.max_oracle_calls),
                s.calls_constant ? "" : "~", s.calls_per_iteration, nlhf::HumanDuration(s.max_seconds));
+    for (const std::string& note : s.notes) fmt::print("#     note (seed {}): {}\n", config.seeds.front(), note);
+  }
   const size_t runs = config.seeds.size() * config.solvers.size();
   fmt::print("# total: {} runs, {} oracle calls at most, <= ~{} on {} worker(s)", runs, count(e.total_oracle_calls),
              nlhf::HumanDuration(e.total_seconds), std::min<size_t>(static_cast<size_t>(jobs), runs));

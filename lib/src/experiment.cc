@@ -421,6 +421,7 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
       hi = std::max(hi, c);
     }
     est.calls_per_iteration = static_cast<double>(calls) / static_cast<double>(k);
+    est.notes = solver->Notes();
     est.calls_constant = lo == hi;
     // Time per iteration with the experiment's metric evaluation and logging (without budgets).
     solver->Reset(SolverContext{&game, config.beta, {}, rho});

@@ -46,6 +46,11 @@ void ProgressDisplay::Update(const ProgressEvent& event) {
 }
 
 std::string ProgressDisplay::Line(double elapsed) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return LineLocked(elapsed);
+}
+
+std::string ProgressDisplay::LineLocked(double elapsed) const {
   if (!have_event_ || latest_.runs_total == 0) return "";
   const ProgressEvent& e = latest_;
   std::string line = fmt::format("[{}/{} runs] ", e.runs_done, e.runs_total);
@@ -76,7 +81,7 @@ void ProgressDisplay::Loop() {
     const auto now = std::chrono::steady_clock::now();
     if (now < next) continue;  // woken early
     next = now + interval;
-    const std::string line = Line(std::chrono::duration<double>(now - start_).count());
+    const std::string line = LineLocked(std::chrono::duration<double>(now - start_).count());
     if (line.empty()) continue;
     if (mode_ == ProgressMode::kTerminal) {
       fmt::print(out_, "\r\x1b[K{}", line);

@@ -66,6 +66,7 @@ stop: {iterations: 50}
 condorcet = write("condorcet.yaml", CONDORCET)
 code, stdout, stderr = run(condorcet, "--dry-run")
 check("condorcet.dry_run", code == 0, stderr)
+check("condorcet.dry_run_note", "note (seed 57): eta: auto gave 1000.0000000000001" in stdout, stdout)
 for game in ["{type: random_uniform, n: 10}", "{type: bradley_terry, n: 20}"]:
     code, stdout, stderr = run(condorcet, "--out", "condorcet", "--force", "--quiet", "--set", f"game={game}")
     check(f"condorcet.exit {game}", code == 0, stderr)

@@ -112,6 +112,7 @@ struct CostEstimate {
     std::int64_t max_iterations = 0;   // per run, from the stop rules (without tolerances)
     double max_oracle_calls = 0.0;     // per run
     double max_seconds = 0.0;          // per run
+    std::vector<std::string> notes;    // the solver's notes on this game (e.g. a clamped auto step)
   };
   std::vector<Solver> solvers;
   std::int64_t calibration_iterations = 0;

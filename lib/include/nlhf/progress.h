@@ -44,6 +44,7 @@ class ProgressDisplay {
 
  private:
   void Loop();
+  std::string LineLocked(double elapsed_s) const;  // with mutex_ held
 
   std::ostream& out_;
   const ProgressMode mode_;

@@ -48,7 +48,7 @@ class Mmd final : public AnchoredSolver {
 
 SolverEntry MmdEntry() {
   std::vector<ParamSpec> params = {
-      StepParam("eta", "4 beta", "step; auto: the best step beta/rho^2", true)};
+      StepParam("eta", "4 beta", "step; auto: the best step beta/rho^2, at most 1e6/beta", true)};
   for (ParamSpec& p : MovingReferenceParams()) params.push_back(std::move(p));
   return {"mmd", "magnetic mirror descent, one call per iteration; = omd(eta/(1+eta beta))",
           std::move(params),

@@ -101,8 +101,8 @@ class NashMd final : public SolverBase {
   // with rho <= 1/2 when rho is unknown, so the stall warning does not fire inside it. Noted when
   // the first step is large.
   void NoteTransient() {
-    const double r = rho_.value_or(0.5) / beta_;
-    transient_ = static_cast<std::int64_t>(std::min(4.0 * r * r, 1e15));
+    const double r = rho_.value_or(0.5) / beta_, iterations = 4.0 * r * r;
+    transient_ = iterations < 1e15 ? static_cast<std::int64_t>(iterations) : std::int64_t{1000000000000000};
     // The first step: eta_0 = 1/beta from nu_0 = mu, so the logits move by g(mu)/beta.
     g_.noalias() = game_->P() * game_->mu();
     const double move = (g_.maxCoeff() - g_.minCoeff()) / beta_;

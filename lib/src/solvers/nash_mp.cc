@@ -59,7 +59,7 @@ class NashMp final : public AnchoredSolver {
 
 SolverEntry NashMpEntry() {
   std::vector<ParamSpec> params = {StepParam(
-      "eta", "2 beta", "prox step; auto: half the stability limit beta/rho, at least 2 beta", true)};
+      "eta", "2 beta", "prox step; auto: half the stability limit beta/rho, in [2 beta, 1e6 beta]", true)};
   for (ParamSpec& p : MovingReferenceParams()) params.push_back(std::move(p));
   return {"nash_mp", "Nash Mirror Prox: two half-steps anchored at pi_k; KL <= (1+2beta)^-k at eta = 2beta",
           std::move(params),

@@ -50,7 +50,7 @@ class Omd final : public AnchoredSolver {
 
 SolverEntry OmdEntry() {
   std::vector<ParamSpec> params = {StepParam("eta", "4beta/(1+4beta^2)",
-                                             "step; eta beta <= 1; auto: the best step beta/(beta^2+rho^2)", true)};
+                                             "step; eta beta <= 1; auto: the best step beta/(beta^2+rho^2), clamped to eta beta <= 1", true)};
   for (ParamSpec& p : MovingReferenceParams()) params.push_back(std::move(p));
   return {"omd", "online mirror descent (online IPO / INPO / self-play PG), one call per iteration",
           std::move(params),
