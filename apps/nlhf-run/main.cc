@@ -159,7 +159,7 @@ int Run(int argc, char** argv) {
       ("out", po::value(&out_dir)->value_name("DIR"), "output directory (default: the file's output, else runs/<name>)")
       ("set", po::value(&sets)->value_name("KEY=VALUE")->composing(),
        "override a key, e.g. --set game.n=100 --set solvers[0].eta=0.1 (repeatable)")
-      ("dry-run", "validate and print the resolved configuration; run nothing")
+      ("dry-run", "validate, print the resolved configuration and a cost estimate (# comments); run nothing")
       ("force", "replace an existing output directory")
       ("quiet", "no progress display")
       ("jobs,j", po::value(&jobs)->value_name("N"), "parallel runs (default: all cores)");
