@@ -7,6 +7,7 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <iostream>
 #include <thread>
 
@@ -108,6 +109,46 @@ void PrintReport(const nlhf::ExperimentConfig& config, const nlhf::ExperimentRes
   fmt::print("wrote {}/ (trace.csv: {} rows, summary.json, config.resolved.yaml)\n", dir, rows);
 }
 
+// The dry run's cost estimate, as YAML comments after the resolved configuration (so the output
+// stays a valid experiment file).
+void PrintCostEstimate(const nlhf::ExperimentConfig& config, const nlhf::CostEstimate& e, int jobs) {
+  const auto count = [](double x) { return x < 1e7 ? fmt::format("{:.0f}", x) : fmt::format("{:.3g}", x); };
+  fmt::print("# cost estimate, per run: upper bounds from the stop rules (a tolerance can end a run sooner); times\n"
+             "# extrapolated from {} iterations of each solver on seed {}'s game, with this experiment's metrics and "
+             "logging\n",
+             e.calibration_iterations, config.seeds.front());
+  for (const nlhf::CostEstimate::Solver& s : e.solvers) {
+    fmt::print("#   {:<30} <= {} iterations, {} {} oracle calls ({}{:.3g} per iteration), <= ~{}\n", s.label,
+               count(static_cast<double>(s.max_iterations)), s.calls_constant ? "<=" : "~", count(s.max_oracle_calls),
+               s.calls_constant ? "" : "~", s.calls_per_iteration, nlhf::HumanDuration(s.max_seconds));
+    for (const std::string& note : s.notes) fmt::print("#     note (seed {}): {}\n", config.seeds.front(), note);
+  }
+  const size_t runs = config.seeds.size() * config.solvers.size();
+  fmt::print("# total: {} runs, {} oracle calls at most, <= ~{} on {} worker(s)", runs, count(e.total_oracle_calls),
+             nlhf::HumanDuration(e.total_seconds), std::min<size_t>(static_cast<size_t>(jobs), runs));
+  if (e.equilibrium_timed)
+    fmt::print(" (games and equilibria: {} each)\n", nlhf::HumanDuration(e.game_seconds + e.equilibrium_seconds));
+  else
+    fmt::print(" plus each game's equilibrium (not timed at n > 1000; it grows as n^3)\n");
+}
+
+nlhf::ProgressMode ProgressModeFor(bool quiet) {
+  if (quiet) return nlhf::ProgressMode::kOff;
+  return ::isatty(STDERR_FILENO) ? nlhf::ProgressMode::kTerminal : nlhf::ProgressMode::kPlain;
+}
+
+// NLHF_PROGRESS_INTERVAL_S (seconds, > 0) overrides the 10 s between plain progress lines (tests).
+nlhf::ProgressOptions ProgressOptionsFromEnv() {
+  nlhf::ProgressOptions o;
+  if (const char* text = std::getenv("NLHF_PROGRESS_INTERVAL_S")) {
+    char* end = nullptr;
+    const double s = std::strtod(text, &end);
+    if (end != text && *end == '\0' && s > 0.0 && s < 1e6)
+      o.plain_interval = std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(s * 1000.0)));
+  }
+  return o;
+}
+
 int Run(int argc, char** argv) {
   po::options_description opts(kUsage);
   std::string out_dir, list;  // list: read by cli::ParseFlags
@@ -120,7 +161,7 @@ int Run(int argc, char** argv) {
       ("out", po::value(&out_dir)->value_name("DIR"), "output directory (default: the file's output, else runs/<name>)")
       ("set", po::value(&sets)->value_name("KEY=VALUE")->composing(),
        "override a key, e.g. --set game.n=100 --set solvers[0].eta=0.1 (repeatable)")
-      ("dry-run", "validate and print the resolved configuration; run nothing")
+      ("dry-run", "validate, print the resolved configuration and a cost estimate (# comments); run nothing")
       ("force", "replace an output directory nlhf-run wrote earlier (never one holding other files)")
       ("quiet", "no progress display")
       ("jobs,j", po::value(&jobs)->value_name("N"), "parallel runs (default: all cores)");
@@ -134,9 +175,10 @@ int Run(int argc, char** argv) {
   // Where the output path came from, for messages.
   const std::string out_key = !out_dir.empty() ? "--out" : !config.output.empty() ? "output" : "name";
   if (!out_dir.empty()) config.output = out_dir;
-  nlhf::ValidateExperiment(config);
+  nlhf::ValidateExperiment(config, nlhf::ResourcePlan{jobs, false});
   if (vm.count("dry-run")) {
     std::cout << nlhf::ResolvedYaml(config);
+    PrintCostEstimate(config, nlhf::EstimateCost(config, jobs), jobs);
     return 0;
   }
   // Checked, locked and cleaned before any work; written at the end by a rename into place.
@@ -150,7 +192,7 @@ int Run(int argc, char** argv) {
 
   nlhf::ExperimentResult result;
   {
-    nlhf::ProgressDisplay progress(std::cerr, !vm.count("quiet") && ::isatty(STDERR_FILENO));
+    nlhf::ProgressDisplay progress(std::cerr, ProgressModeFor(vm.count("quiet") > 0), ProgressOptionsFromEnv());
     nlhf::ExperimentOptions options;
     options.jobs = jobs;
     options.progress = progress.Callback();

@@ -2,9 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <iterator>
 #include <memory>
 
@@ -42,11 +46,25 @@ std::string RunId(const std::string& fingerprint, std::uint64_t seed, size_t i) 
   return fmt::format("{:016x}", Fnv1a64(fmt::format("{}|seed={}|solver={}", fingerprint, seed, i)));
 }
 
-// Formats each record as a trace row.
+// The share of a run's largest possible work done: the largest of its counters over their caps.
+double WorkFraction(const StopRules& s, std::int64_t it, std::int64_t calls, std::int64_t queries, double wall_s) {
+  double f = static_cast<double>(it) / static_cast<double>(std::max<std::int64_t>(1, s.iterations));
+  if (s.oracle_calls > 0) f = std::max(f, static_cast<double>(calls) / static_cast<double>(s.oracle_calls));
+  if (s.queries > 0) f = std::max(f, static_cast<double>(queries) / static_cast<double>(s.queries));
+  if (s.wall_s > 0.0) f = std::max(f, wall_s / s.wall_s);
+  return std::min(f, 1.0);
+}
+
+// Formats each record as a trace row, and passes the run's progress on.
 class TraceRecorder : public RunObserver {
  public:
-  TraceRecorder(std::string prefix, RunResult& out, const ProgressFn& progress, ProgressEvent event)
-      : prefix_(std::move(prefix)), out_(out), progress_(progress), event_(std::move(event)) {}
+  TraceRecorder(std::string prefix, RunResult& out, const ProgressFn& progress, ProgressEvent event,
+                const StopRules& stop)
+      : prefix_(std::move(prefix)), out_(out), progress_(progress), event_(std::move(event)), stop_(stop),
+        watched_(static_cast<size_t>(stop.tolerances.empty() ? Metric::kGapBeta : stop.tolerances.front().first)) {
+    event_.metric = std::string(MetricTable()[watched_].name);
+    event_.iterations_cap = stop.iterations;
+  }
 
   void OnRecord(const Record& r) override {
     const auto t0 = Clock::now();
@@ -54,19 +72,29 @@ class TraceRecorder : public RunObserver {
     s += prefix_;
     fmt::format_to(std::back_inserter(s), "{},{},{},", r.iteration, r.oracle_calls, r.queries);
     AppendNumber(s, r.wall_s);
-    for (double m : r.metrics) {
+    for (size_t k = 0; k < r.metrics.size(); ++k) {
       s += ',';
-      AppendNumber(s, m);
+      // An empty cell means "not computed"; a computed NaN (a numerical failure) says so.
+      if (r.computed[k] && std::isnan(r.metrics[k]))
+        s += "nan";
+      else
+        AppendNumber(s, r.metrics[k]);
     }
     s += '\n';
     ++out_.trace_row_count;
     out_.eval_s += Seconds(t0);
-    if (progress_ && (r.iteration == 0 || r.iteration >= last_reported_ + 256)) {
-      last_reported_ = r.iteration;
-      event_.iteration = r.iteration;
-      event_.gap_beta = r.metrics[0];
-      progress_(event_);
-    }
+    if (r.computed[watched_]) event_.value = r.metrics[watched_];
+    if (progress_ && r.iteration == 0) progress_(event_);
+  }
+
+  void OnHeartbeat(const Heartbeat& b) override {
+    if (!progress_) return;
+    event_.iteration = b.iteration;
+    event_.fraction = WorkFraction(stop_, b.iteration, b.oracle_calls, b.queries, b.wall_s);
+    if (!std::isnan(b.watched)) event_.value = b.watched;
+    event_.stalled_since = b.stalled_since;
+    event_.stalled_at = b.stalled_at;
+    progress_(event_);
   }
 
  private:
@@ -74,7 +102,8 @@ class TraceRecorder : public RunObserver {
   RunResult& out_;
   const ProgressFn& progress_;
   ProgressEvent event_;
-  std::int64_t last_reported_ = 0;
+  const StopRules& stop_;
+  const size_t watched_;  // the metric the progress line shows
 };
 
 // Builds seed number g's game, its descriptors and (beta > 0) its certified equilibrium.
@@ -110,7 +139,7 @@ void RunOne(const ExperimentConfig& config, const std::string& fingerprint, cons
                                          CsvField(gr.game_spec), gr.n, NumberText(config.beta),
                                          CsvField(gr.reference_spec), run.solver, CsvField(run.label),
                                          CsvField(run.params), gr.seed);
-  TraceRecorder recorder(prefix, run, progress, event);
+  TraceRecorder recorder(prefix, run, progress, event, config.stop);
   const Eigen::VectorXd empty;
   const auto t0 = Clock::now();
   run.summary = RunSolver(*solver, game, config.beta, certified ? gr.equilibrium->log_pi : empty, ro, {&recorder});
@@ -134,7 +163,172 @@ bool ExperimentResult::any_numerical_failure() const {
                      [](const RunResult& r) { return r.summary.termination == Termination::kNumericalFailure; });
 }
 
-void ValidateExperiment(const ExperimentConfig& config) {
+namespace {
+
+// The memory rule. Peak RSS of nlhf-run (one seed, nash_mp, beta = 0.01, random_uniform, measured
+// with /usr/bin/time -v): 5.8 MB at n = 10, 37 MB at n = 1000, 131 MB at n = 2000, 293 MB at
+// n = 3000, i.e. about 6 MB + 4.0 x 8 n^2 bytes. A game being prepared holds P plus the dense work
+// of its equilibrium and descriptors (Newton Jacobian and its LU, the stability matrix and its
+// Gram matrix, the centred copy of P): 4 n x n matrices of doubles at the peak. A prepared game
+// keeps only P. RunExperiment keeps every seed's game and prepares up to `jobs` at once, so its
+// peak is (seeds + 3 min(jobs, seeds)) n x n matrices; a sweep worker holds one game (4 each).
+// Trace rows are kept in memory until the run directory is written (a sweep worker: one group's);
+// they are added when the stop rules fix their number (no tolerance and no wall-time budget,
+// which could end runs sooner).
+constexpr double kMatricesWhilePreparing = 4.0;
+constexpr double kBaseBytes = 64.0 * 1024 * 1024;  // code, thread stacks, buffers; with margin
+// A trace.csv line is ~330-380 bytes (spec strings and 8 metrics); the strings holding them grow by
+// doubling, so count a third more.
+constexpr double kTraceRowBytes = 500.0;
+constexpr double kGiB = 1024.0 * 1024 * 1024;
+
+// n of a matrix CSV without reading it whole: the fields of its first line, bounded by the size
+// of the file (n lines of n numbers take at least 2 n^2 bytes). nullopt if it cannot be read
+// (the reader reports that).
+std::optional<Eigen::Index> MatrixFileN(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec || size == 0) return std::nullopt;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::int64_t fields = 1;
+  char buffer[1 << 16];
+  bool line_done = false;
+  for (std::int64_t read = 0; !line_done && in && read < (std::int64_t{1} << 28); read += in.gcount()) {
+    in.read(buffer, sizeof buffer);
+    for (std::streamsize k = 0; k < in.gcount(); ++k) {
+      if (buffer[k] == '\n') {
+        line_done = true;
+        break;
+      }
+      if (buffer[k] == ',') ++fields;
+    }
+  }
+  const auto bound = static_cast<std::int64_t>(std::sqrt(static_cast<double>(size) / 2.0)) + 1;
+  return static_cast<Eigen::Index>(std::min(fields, bound));
+}
+
+// A number from a "Key:   123 kB" line of a /proc file, in bytes; nullopt if absent.
+std::optional<double> ProcKb(const char* file, const std::string& key) {
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ":", 0) != 0) continue;
+    try {
+      return std::stod(line.substr(key.size() + 1)) * 1024.0;
+    } catch (const std::exception&) {
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<double> FileNumber(const char* file) {
+  std::ifstream in(file);
+  std::string text;
+  if (!(in >> text) || text == "max") return std::nullopt;
+  try {
+    return std::stod(text);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+// Iterations the stop rules fix when nothing can end a run sooner; nullopt otherwise.
+std::optional<double> FixedIterations(const StopRules& stop) {
+  if (!stop.tolerances.empty() || stop.wall_s > 0.0) return std::nullopt;
+  double it = static_cast<double>(stop.iterations);
+  if (stop.oracle_calls > 0) it = std::min(it, static_cast<double>(stop.oracle_calls));  // >= 1 call per step
+  return it;
+}
+
+// Rows logged for `iterations` iterations.
+double TraceRows(const LogOptions& log, double iterations) {
+  if (log.spacing == LogSpacing::kLinear) return std::floor(iterations / static_cast<double>(std::max<std::int64_t>(1, log.every))) + 2.0;
+  return log.points_per_decade * std::log10(std::max(1.0, iterations)) + 2.0;
+}
+
+}  // namespace
+
+double AvailableMemoryBytes() {
+  double available = ProcKb("/proc/meminfo", "MemAvailable").value_or(std::numeric_limits<double>::infinity());
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+    available = std::min(available, static_cast<double>(limit.rlim_cur) - ProcKb("/proc/self/status", "VmSize").value_or(0.0));
+  if (::getrlimit(RLIMIT_DATA, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+    available = std::min(available, static_cast<double>(limit.rlim_cur) - ProcKb("/proc/self/status", "VmData").value_or(0.0));
+  // A cgroup v2 memory limit (containers, SLURM jobs).
+  if (const std::optional<double> max = FileNumber("/sys/fs/cgroup/memory.max"))
+    available = std::min(available, *max - FileNumber("/sys/fs/cgroup/memory.current").value_or(0.0));
+  return std::max(0.0, available);
+}
+
+MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan& plan) {
+  MemoryEstimate e;
+  e.available_bytes = AvailableMemoryBytes();
+  if (const auto* entry = GameRegistry().TryFind(config.game.name)) {
+    for (const auto& [name, value] : config.game.params) {
+      if (name == "n" && std::holds_alternative<std::int64_t>(value)) {
+        e.n = static_cast<Eigen::Index>(std::get<std::int64_t>(value));
+        e.n_key = "game.n";
+      } else if (name == "path" && std::holds_alternative<std::string>(value)) {
+        if (const auto n = MatrixFileN(std::get<std::string>(value))) {
+          e.n = *n;
+          e.n_key = "game.path";
+        }
+      }
+    }
+    if (e.n_key.empty()) {  // the generator's default n, if it has one
+      for (const ParamSpec& spec : entry->params)
+        if (spec.name == "n" && spec.default_value && std::holds_alternative<std::int64_t>(*spec.default_value)) {
+          e.n = static_cast<Eigen::Index>(std::get<std::int64_t>(*spec.default_value));
+          e.n_key = "game.n";
+        }
+    }
+  }
+  const auto seeds = static_cast<double>(config.seeds.size());
+  const double workers = static_cast<double>(std::max(1, plan.jobs));
+  e.matrices = plan.one_game_per_worker ? kMatricesWhilePreparing * workers
+                                        : seeds + (kMatricesWhilePreparing - 1.0) * std::min(workers, seeds);
+  if (const std::optional<double> it = FixedIterations(config.stop))
+    e.trace_rows = (plan.one_game_per_worker ? workers : seeds) * static_cast<double>(config.solvers.size()) *
+                   TraceRows(config.log, *it);
+  const double n = static_cast<double>(e.n);
+  e.bytes = kBaseBytes + e.matrices * 8.0 * n * n + e.trace_rows * kTraceRowBytes;
+  return e;
+}
+
+void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const MemoryEstimate& e) {
+  if (e.bytes <= e.available_bytes) return;
+  const double n = static_cast<double>(e.n);
+  const double matrix_bytes = e.matrices * 8.0 * n * n, trace_bytes = e.trace_rows * kTraceRowBytes;
+  const std::string available = fmt::format("this machine has {:.1f} GiB available", e.available_bytes / kGiB);
+  if (trace_bytes > matrix_bytes || e.n_key.empty()) {
+    // The trace rows dominate: they are kept in memory until the run directory is written.
+    const double rows_per_run = e.trace_rows / static_cast<double>(config.seeds.size() * config.solvers.size());
+    throw InputError("log", fmt::format("logging {:.3g} trace rows per run ({:.3g} in all, kept in memory until the run "
+                                        "directory is written) needs about {:.1f} GiB (estimate), {}, expected "
+                                        "log: {{spacing: log}} or a larger log.every",
+                                        rows_per_run, e.trace_rows, e.bytes / kGiB, available));
+  }
+  // The largest n that fits with the same seeds, jobs and logging.
+  const double room = std::max(0.0, e.available_bytes - kBaseBytes - trace_bytes);
+  const double n_max = std::floor(std::sqrt(room / (8.0 * e.matrices)));
+  const std::string what = e.n_key == "game.path" ? fmt::format("a {} x {} matrix", e.n, e.n) : fmt::format("{}", e.n);
+  throw InputError(e.n_key, fmt::format("{} needs about {:.1f} GiB (estimate: P and the equilibrium's dense work, {:.3g} "
+                                        "n x n matrices of doubles for {} seed(s) with --jobs {}), {}, expected n <= "
+                                        "{:.0f} (or fewer seeds or --jobs)",
+                                        what, e.bytes / kGiB, e.matrices, config.seeds.size(), std::max(1, plan.jobs),
+                                        available, n_max));
+}
+
+void ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan) {
+  try {
+    CheckMemory(config, plan, EstimateMemory(config, plan));
+  } catch (const InputError& e) {
+    throw InputErrors({Relocated(e, config)});
+  }
   std::vector<InputError> errors;
   std::optional<Game> game;
   try {
@@ -145,13 +339,99 @@ void ValidateExperiment(const ExperimentConfig& config) {
   for (size_t i = 0; i < config.solvers.size(); ++i) {
     try {
       auto solver = MakeSolver(config.solvers[i].name, config.solvers[i].params, SolverKey(i));
-      // rho is only needed by `auto`, resolved per game at run time; any value validates here.
+      // rho is only needed by `auto`, resolved per game at run time (and never an error there: it is
+      // clamped into the valid range); any value validates here.
       solver->Reset(SolverContext{&*game, config.beta, {}, 0.25});
     } catch (const InputError& e) {
       errors.push_back(Relocated(e, config));
     }
   }
   if (!errors.empty()) throw InputErrors(errors);
+}
+
+namespace {
+
+constexpr std::int64_t kCalibrationIterations = 32;
+// The equilibrium is solved (and timed) in the calibration up to this n (about 1 s).
+constexpr Eigen::Index kCalibrationEquilibriumMaxN = 1000;
+
+}  // namespace
+
+CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
+  CostEstimate out;
+  auto t0 = Clock::now();
+  const Game game = BuildGame(config, config.seeds.front());
+  out.game_seconds = Seconds(t0);
+  Eigen::VectorXd log_pi_star;
+  std::optional<double> rho;
+  out.equilibrium_timed = config.beta == 0.0;  // no equilibrium to certify
+  if (config.beta > 0.0 && game.n() <= kCalibrationEquilibriumMaxN) {
+    t0 = Clock::now();
+    const Equilibrium eq = SolveEquilibrium(game, config.beta);
+    out.equilibrium_seconds = Seconds(t0);
+    out.equilibrium_timed = true;
+    if (eq.certified()) {
+      log_pi_star = eq.log_pi;
+      if (eq.stability) rho = eq.stability->rho;
+    }
+  }
+  const StopRules& stop = config.stop;
+  const std::int64_t k = std::max<std::int64_t>(1, std::min(kCalibrationIterations, stop.iterations));
+  out.calibration_iterations = k;
+  double run_seconds = 0.0;
+  for (size_t i = 0; i < config.solvers.size(); ++i) {
+    CostEstimate::Solver est;
+    est.label = config.solvers[i].label;
+    auto solver = MakeSolver(config.solvers[i].name, config.solvers[i].params, SolverKey(i));
+    // Oracle calls per step.
+    solver->Reset(SolverContext{&game, config.beta, {}, rho});
+    std::int64_t calls = 0, lo = std::numeric_limits<std::int64_t>::max(), hi = 0;
+    for (std::int64_t s = 0; s < k; ++s) {
+      const std::int64_t c = solver->Step().oracle_calls;
+      calls += c;
+      lo = std::min(lo, c);
+      hi = std::max(hi, c);
+    }
+    est.calls_per_iteration = static_cast<double>(calls) / static_cast<double>(k);
+    est.notes = solver->Notes();
+    est.calls_constant = lo == hi;
+    // Time per iteration with the experiment's metric evaluation and logging (without budgets).
+    solver->Reset(SolverContext{&game, config.beta, {}, rho});
+    RunOptions ro;
+    ro.stop.iterations = k;
+    ro.stop.tolerances = stop.tolerances;
+    ro.log = config.log;
+    RunResult scratch;
+    const ProgressFn no_progress;
+    TraceRecorder recorder("", scratch, no_progress, ProgressEvent{}, ro.stop);
+    t0 = Clock::now();
+    const RunSummary s = RunSolver(*solver, game, config.beta, log_pi_star, ro, {&recorder});
+    const double seconds = Seconds(t0);
+    const double done = static_cast<double>(std::max<std::int64_t>(1, s.iterations));
+    est.seconds_per_iteration = seconds / done;
+    // The largest work the stop rules allow (a tolerance can only end a run sooner).
+    double iterations = static_cast<double>(stop.iterations);
+    if (stop.oracle_calls > 0 && est.calls_per_iteration > 0)
+      iterations = std::min(iterations, std::ceil(static_cast<double>(stop.oracle_calls) / est.calls_per_iteration));
+    est.max_iterations = static_cast<std::int64_t>(iterations);
+    est.max_oracle_calls = iterations * est.calls_per_iteration;
+    est.max_seconds = iterations * est.seconds_per_iteration;
+    if (stop.wall_s > 0.0 && s.wall_s > 0.0) {
+      // wall_s caps solver time; metric evaluation and logging come on top, in proportion.
+      est.max_seconds = std::min(est.max_seconds, stop.wall_s * seconds / s.wall_s);
+      out.wall_capped = true;
+    }
+    const auto seeds = static_cast<double>(config.seeds.size());
+    out.total_oracle_calls += seeds * est.max_oracle_calls;
+    run_seconds += seeds * est.max_seconds;
+    out.solvers.push_back(std::move(est));
+  }
+  const auto runs = static_cast<double>(config.seeds.size() * config.solvers.size());
+  const double games = static_cast<double>(config.seeds.size());
+  const double workers = static_cast<double>(std::max(1, jobs));
+  out.total_seconds = run_seconds / std::min(workers, std::max(1.0, runs)) +
+                      games * (out.game_seconds + out.equilibrium_seconds) / std::min(workers, games);
+  return out;
 }
 
 ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentOptions& options) {
@@ -162,6 +442,12 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
   // Phase 1: games and their certified equilibria, once per seed.
   std::vector<std::unique_ptr<Game>> games(n_games);
   result.games.resize(n_games);
+  const auto total = static_cast<std::int64_t>(n_games * n_solvers);
+  if (options.progress) {
+    ProgressEvent preparing;
+    preparing.runs_total = total;
+    options.progress(preparing);
+  }
   ParallelFor(n_games, options.jobs, [&](size_t g) { games[g] = PrepareGame(config, g, result.games[g]); });
   result.games_s = Seconds(start);
 
@@ -169,17 +455,28 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
   const std::string fingerprint = ExperimentFingerprint(config);
   result.runs.resize(n_games * n_solvers);
   std::atomic<std::int64_t> done{0};
-  const auto total = static_cast<std::int64_t>(result.runs.size());
   ParallelFor(result.runs.size(), options.jobs, [&](size_t k) {
     const size_t g = k / n_solvers, i = k % n_solvers;
-    ProgressEvent event{done.load(), total, config.solvers[i].name, result.games[g].seed, 0, 0.0};
+    ProgressEvent event;
+    event.runs_done = done.load();
+    event.runs_total = total;
+    event.run_index = k;
+    event.label = config.solvers[i].label;
+    event.seed = result.games[g].seed;
     RunOne(config, fingerprint, *games[g], result.games[g], i, options.progress, event, result.runs[k]);
     result.runs[k].game_index = g;
-    const std::int64_t now_done = ++done;
+    event.runs_done = ++done;
     if (options.progress) {
       const RunSummary& s = result.runs[k].summary;
-      options.progress(ProgressEvent{now_done, total, result.runs[k].solver, result.runs[k].seed, s.iterations,
-                                     s.final_metrics[0]});
+      event.finished = true;
+      event.iteration = s.iterations;
+      event.iterations_cap = config.stop.iterations;
+      event.fraction = 1.0;
+      const Metric watched = config.stop.tolerances.empty() ? Metric::kGapBeta : config.stop.tolerances.front().first;
+      event.metric = std::string(MetricTable()[static_cast<size_t>(watched)].name);
+      event.value = s.final_metrics[static_cast<size_t>(watched)];
+      event.stalled_since = s.stalled_since;
+      options.progress(event);
     }
   });
   result.wall_s = Seconds(start);

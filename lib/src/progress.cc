@@ -3,51 +3,94 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <cmath>
+
 namespace nlhf {
 
-ProgressDisplay::ProgressDisplay(std::ostream& out, bool enabled)
-    : out_(out), enabled_(enabled), start_(std::chrono::steady_clock::now()) {
-  if (enabled_) thread_ = std::thread([this] { Loop(); });
+std::string HumanDuration(double s) {
+  if (!std::isfinite(s)) return "?";
+  if (s < 10.0) return fmt::format("{:.1f} s", s);
+  if (s < 120.0) return fmt::format("{:.0f} s", s);
+  if (s < 7200.0) return fmt::format("{:.1f} min", s / 60.0);
+  if (s < 2.0 * 86400.0) return fmt::format("{:.1f} h", s / 3600.0);
+  if (s < 730.0 * 86400.0) return fmt::format("{:.1f} days", s / 86400.0);
+  return fmt::format("{:.2g} years", s / (365.25 * 86400.0));
+}
+
+ProgressDisplay::ProgressDisplay(std::ostream& out, ProgressMode mode, ProgressOptions options)
+    : out_(out), mode_(mode), options_(options), start_(std::chrono::steady_clock::now()) {
+  if (mode_ != ProgressMode::kOff) thread_ = std::thread([this] { Loop(); });
 }
 
 ProgressDisplay::~ProgressDisplay() {
-  if (!enabled_) return;
+  if (mode_ == ProgressMode::kOff) return;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
   }
   wake_.notify_all();
   thread_.join();
-  if (drawn_) out_ << "\r\x1b[K" << std::flush;
+  if (drawn_ && mode_ == ProgressMode::kTerminal) out_ << "\r\x1b[K" << std::flush;
 }
 
 void ProgressDisplay::Update(const ProgressEvent& event) {
-  if (!enabled_) return;
+  if (mode_ == ProgressMode::kOff) return;
   std::lock_guard<std::mutex> lock(mutex_);
   latest_ = event;
+  have_event_ = true;
+  if (event.label.empty()) return;  // preparing the games
+  if (event.finished)
+    running_.erase(event.run_index);
+  else
+    running_[event.run_index] = event.fraction;
+}
+
+std::string ProgressDisplay::Line(double elapsed) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return LineLocked(elapsed);
+}
+
+std::string ProgressDisplay::LineLocked(double elapsed) const {
+  if (!have_event_ || latest_.runs_total == 0) return "";
+  const ProgressEvent& e = latest_;
+  std::string line = fmt::format("[{}/{} runs] ", e.runs_done, e.runs_total);
+  if (e.label.empty()) {
+    line += "building the games and certifying their equilibria";
+  } else {
+    line += fmt::format("{} seed {}: iteration {}", e.label, e.seed, e.iteration);
+    if (!e.finished && e.iterations_cap > 0) line += fmt::format("/{}", e.iterations_cap);
+    if (!std::isnan(e.value)) line += fmt::format(", {} {:.2e}", e.metric, e.value);
+    if (e.stalled_since >= 0)
+      line += fmt::format(" (stalled: no progress since iteration {}, best {:.2e})", e.stalled_since, e.stalled_at);
+  }
+  line += fmt::format(" | {} elapsed", HumanDuration(elapsed));
+  double done = static_cast<double>(e.runs_done);
+  for (const auto& [run, fraction] : running_) done += fraction;
+  const double share = done / static_cast<double>(e.runs_total);
+  if (share > 0.0 && elapsed > 0.0) line += fmt::format(", at most ~{} left", HumanDuration(elapsed * (1.0 - share) / share));
+  return line;
 }
 
 void ProgressDisplay::Loop() {
   std::unique_lock<std::mutex> lock(mutex_);
+  const auto interval = mode_ == ProgressMode::kTerminal ? options_.redraw : options_.plain_interval;
+  auto next = std::chrono::steady_clock::now() + interval;
   while (!stop_) {
-    wake_.wait_for(lock, std::chrono::milliseconds(200));
-    if (!stop_) Draw();
+    wake_.wait_until(lock, next);
+    if (stop_) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (now < next) continue;  // woken early
+    next = now + interval;
+    const std::string line = LineLocked(std::chrono::duration<double>(now - start_).count());
+    if (line.empty()) continue;
+    if (mode_ == ProgressMode::kTerminal) {
+      fmt::print(out_, "\r\x1b[K{}", line);
+    } else {
+      fmt::print(out_, "progress: {}\n", line);
+    }
+    out_ << std::flush;
+    drawn_ = true;
   }
-}
-
-void ProgressDisplay::Draw() {
-  if (latest_.runs_total == 0) return;
-  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  std::string eta = "";
-  if (latest_.runs_done > 0) {
-    const double left = elapsed / static_cast<double>(latest_.runs_done) *
-                        static_cast<double>(latest_.runs_total - latest_.runs_done);
-    eta = fmt::format(", ~{:.1f} s left", left);
-  }
-  fmt::print(out_, "\r\x1b[K[{}/{} runs] {} seed {}: iteration {}, gap_beta {:.2e} | {:.1f} s{}", latest_.runs_done,
-             latest_.runs_total, latest_.solver, latest_.seed, latest_.iteration, latest_.gap_beta, elapsed, eta);
-  out_ << std::flush;
-  drawn_ = true;
 }
 
 }  // namespace nlhf

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "nlhf/errors.h"
 #include "nlhf/logspace.h"
@@ -14,6 +15,7 @@ namespace nlhf {
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 size_t Index(Metric m) { return static_cast<size_t>(m); }
@@ -43,6 +45,39 @@ class LogSchedule {
   int j_ = 0;
 };
 
+constexpr std::chrono::milliseconds kHeartbeatInterval{100};
+
+// The first computed metric of `m` that is not finite, as evidence ("gap_beta = nan"); "" if none.
+std::string NonFinite(const MetricValues& m, const MetricMask& computed) {
+  for (size_t k = 0; k < kNumMetrics; ++k)
+    if (computed[k] && !std::isfinite(m[k]))
+      return fmt::format("{} = {}", MetricTable()[k].name, std::isnan(m[k]) ? "nan" : fmt::format("{}", m[k]));
+  return "";
+}
+
+// The stall rule of run.h on the first tolerance metric.
+class StallTracker {
+ public:
+  explicit StallTracker(std::int64_t transient) : start_(std::max<std::int64_t>(0, transient)) {}
+  void Add(std::int64_t it, double v) {
+    if (it < start_) return;
+    if (best_it_ < 0 || v < best_ * (1.0 - kStallImprovement)) {
+      best_ = v;
+      best_it_ = it;
+    }
+  }
+  bool Stalled(std::int64_t it) const {
+    return best_it_ >= 0 && it - best_it_ >= kStallMinIterations && 2 * (it - best_it_) >= it - start_;
+  }
+  std::int64_t since() const { return best_it_; }
+  double best() const { return best_; }
+
+ private:
+  std::int64_t start_;
+  std::int64_t best_it_ = -1;
+  double best_ = 0.0;
+};
+
 }  // namespace
 
 std::string_view TerminationName(Termination t) {
@@ -63,35 +98,46 @@ MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorX
   return EvaluateMetrics(game, beta, logits, log_pi_star, which, workspace);
 }
 
+MetricMask ComputedMetrics(double beta, bool have_star, const std::vector<Metric>& which) {
+  MetricMask mask;
+  for (const MetricInfo& info : MetricTable()) {
+    const bool wanted = which.empty() || std::find(which.begin(), which.end(), info.id) != which.end();
+    if (!wanted) continue;
+    if (info.needs_star && !have_star) continue;
+    if (info.id == Metric::kFpResidual && beta == 0.0) continue;
+    mask.set(Index(info.id));
+  }
+  return mask;
+}
+
 MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorXd& logits,
                              const Eigen::VectorXd& log_pi_star, const std::vector<Metric>& which,
                              PolicyPoint& p) {
   MetricValues out;
   out.fill(kNaN);
   Evaluate(game, logits, p);
-  for (const MetricInfo& info : MetricTable()) {
-    const bool wanted = which.empty() || std::find(which.begin(), which.end(), info.id) != which.end();
-    if (!wanted) continue;
-    if (info.needs_star && log_pi_star.size() == 0) continue;
-    if (info.id == Metric::kFpResidual && beta == 0.0) continue;
-    out[Index(info.id)] = ComputeMetric(info.id, game, beta, p, log_pi_star);
-  }
+  const MetricMask mask = ComputedMetrics(beta, log_pi_star.size() > 0, which);
+  for (const MetricInfo& info : MetricTable())
+    if (mask[Index(info.id)]) out[Index(info.id)] = ComputeMetric(info.id, game, beta, p, log_pi_star);
   return out;
 }
 
 RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen::VectorXd& log_pi_star,
                      const RunOptions& options, const std::vector<RunObserver*>& observers) {
-  using Clock = std::chrono::steady_clock;
   const StopRules& stop = options.stop;
   RunSummary summary;
+  summary.warnings = solver.Notes();
   LogSchedule schedule(options.log);
   const bool have_star = log_pi_star.size() > 0;
+  const MetricMask logged_mask = ComputedMetrics(beta, have_star, options.log.metrics);
 
   std::vector<Metric> tol_metrics;
   for (const auto& [m, v] : stop.tolerances) {
     NLHF_CHECK(!(MetricTable()[Index(m)].needs_star && !have_star), "a tolerance on a metric that needs pi*");
     tol_metrics.push_back(m);
   }
+  const MetricMask tol_mask = ComputedMetrics(beta, have_star, tol_metrics);
+  StallTracker stall(solver.TransientIterations());
 
   TheoryCheck& theory = summary.theory;
   const std::optional<double> factor = solver.GuaranteedContraction();
@@ -111,16 +157,29 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     record.queries = summary.queries;
     record.wall_s = summary.wall_s;
     record.metrics = EvaluateMetrics(game, beta, solver.current(), log_pi_star, options.log.metrics, workspace);
+    record.computed = logged_mask;
     record.logits = &solver.current();
     record.average = solver.average();
     for (RunObserver* o : observers) o->OnRecord(record);
+  };
+  // A computed metric that is not finite ends the run: never a silent NaN.
+  auto metrics_failed = [&](const MetricValues& values, const MetricMask& mask, std::int64_t it, const char* of) {
+    const std::string bad = NonFinite(values, mask);
+    if (bad.empty()) return false;
+    summary.termination = Termination::kNumericalFailure;
+    summary.message = fmt::format("non-finite metric {}{} at iteration {}", bad, of, it);
+    return true;
   };
   emit(0);
   std::int64_t last_logged = 0;
 
   bool warned = false;
   std::int64_t it = 0;
-  while (true) {
+  Heartbeat beat;
+  beat.watched = kNaN;
+  auto last_beat = Clock::now();
+  bool failed = metrics_failed(record.metrics, logged_mask, 0, "");
+  while (!failed) {
     // Budgets and caps are checked before a step would exceed them.
     if (it >= stop.iterations) {
       summary.termination = Termination::kIterations;
@@ -129,7 +188,8 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     }
     const auto t0 = Clock::now();
     const StepInfo info = solver.Step();
-    summary.wall_s += std::chrono::duration<double>(Clock::now() - t0).count();
+    const auto t1 = Clock::now();
+    summary.wall_s += std::chrono::duration<double>(t1 - t0).count();
     ++it;
     summary.oracle_calls += info.oracle_calls;
     summary.queries += info.queries;
@@ -161,6 +221,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     if (schedule.Logs(it)) {
       emit(it);
       last_logged = it;
+      if (metrics_failed(record.metrics, logged_mask, it, "")) break;
     }
     if (!stop.tolerances.empty()) {
       bool logged = last_logged == it;
@@ -168,6 +229,9 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       const MetricValues now =
           logged ? record.metrics
                  : EvaluateMetrics(game, beta, solver.current(), log_pi_star, tol_metrics, workspace);
+      if (metrics_failed(now, tol_mask, it, "")) break;
+      beat.watched = now[Index(tol_metrics.front())];
+      stall.Add(it, beat.watched);
       bool all_met = true;
       for (const auto& [m, v] : stop.tolerances) all_met = all_met && now[Index(m)] <= v;
       if (all_met) {
@@ -195,13 +259,36 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       summary.message = fmt::format("wall time {} s reached at iteration {}", stop.wall_s, it);
       break;
     }
+    if (!observers.empty() && t1 - last_beat >= kHeartbeatInterval) {
+      last_beat = t1;
+      beat.iteration = it;
+      beat.oracle_calls = summary.oracle_calls;
+      beat.queries = summary.queries;
+      beat.wall_s = summary.wall_s;
+      beat.stalled_since = stall.Stalled(it) ? stall.since() : -1;
+      beat.stalled_at = stall.best();
+      for (RunObserver* o : observers) o->OnHeartbeat(beat);
+    }
   }
   summary.iterations = it;
-  if (last_logged != it) emit(it);  // the last iteration is always logged
+  if (last_logged != it) {  // the last iteration is always logged
+    emit(it);
+    if (summary.termination != Termination::kNumericalFailure) metrics_failed(record.metrics, logged_mask, it, "");
+  }
   summary.final_metrics = record.metrics;
   summary.final_logits = solver.current();
-  if (const Eigen::VectorXd* avg = solver.average())
+  if (const Eigen::VectorXd* avg = solver.average()) {
     summary.final_average_metrics = EvaluateMetrics(game, beta, *avg, log_pi_star, options.log.metrics);
+    if (summary.termination != Termination::kNumericalFailure)
+      metrics_failed(*summary.final_average_metrics, logged_mask, it, " of the average iterate");
+  }
+  if (summary.termination != Termination::kNumericalFailure && summary.termination != Termination::kTolerance &&
+      stall.Stalled(it)) {
+    summary.stalled_since = stall.since();
+    summary.warnings.push_back(fmt::format(
+        "{} has not improved since iteration {} (stalled at {:.3g}; the tolerance {:.3g} may be out of reach)",
+        MetricTable()[Index(tol_metrics.front())].name, stall.since(), stall.best(), stop.tolerances.front().second));
+  }
   if (theory.applicable) {
     theory.message = theory.violated
                          ? fmt::format("violated: KL(pi*||pi_k) = {:.3e} > {:.3e} = {:.6g}^k KL_0 at iteration {}",

@@ -198,6 +198,126 @@ TEST(RunSolver, TheoryCheckReportsTheFirstViolation) {
   EXPECT_DOUBLE_EQ(ok.theory.factor, 1 / (1 + 2 * s.beta));
 }
 
+// A solver whose iterate stays finite but stops being normalized at its third step (exp overflows,
+// so every metric is NaN): a crafted way to make a metric non-finite mid-run.
+class Overflowing : public Solver {
+ public:
+  void Reset(const SolverContext& c) override { l_ = c.game->log_mu(); }
+  StepInfo Step() override {
+    if (++k_ == 3) l_.setConstant(1e308);
+    return {1, 0, 1.0};
+  }
+  const Eigen::VectorXd& current() const override { return l_; }
+  ParamMap EffectiveParams() const override { return {}; }
+
+ private:
+  Eigen::VectorXd l_;
+  int k_ = 0;
+};
+
+// Issue 9: a subnormal beta gave NaN in every gap_beta, termination `iterations` and exit 0.
+TEST(RunSolver, ANonFiniteMetricIsANumericalFailureWithEvidence) {
+  Rps s;
+  const double tiny = 1e-310;  // g / beta overflows: gap_beta is NaN although the iterate is finite
+  auto solver = MakeSolver("nash_mp");
+  solver->Reset(SolverContext{&s.game, tiny, {}, {}});
+  RunOptions o;
+  o.stop.iterations = 100;
+  Recorder rec;
+  const RunSummary r = RunSolver(*solver, s.game, tiny, Eigen::VectorXd(), o, {&rec});
+  EXPECT_EQ(r.termination, Termination::kNumericalFailure);
+  EXPECT_NE(r.message.find("non-finite metric gap_beta"), std::string::npos) << r.message;
+  EXPECT_NE(r.message.find("at iteration 0"), std::string::npos) << r.message;
+  EXPECT_EQ(r.iterations, 0);
+  EXPECT_EQ(rec.iterations, (std::vector<std::int64_t>{0}));
+}
+
+TEST(RunSolver, ANonFiniteMetricMidRunStopsThereAndIsLogged) {
+  Rps s;
+  // A pi* with a NaN: kl_to_star is NaN; only every 5th iteration is logged, and the tolerance on
+  // gap_beta (finite) is checked every iteration.
+  Eigen::VectorXd bad_star = s.eq.log_pi;
+  bad_star[1] = std::nan("");
+  auto solver = s.Start("nash_mp");
+  RunOptions o;
+  o.stop.iterations = 100;
+  o.log.every = 5;
+  o.log.metrics = {Metric::kGapBeta, Metric::kKlToStar};
+  o.stop.tolerances = {{Metric::kGapBeta, 1e-300}};
+  o.theory_check = false;
+  const RunSummary r = RunSolver(*solver, s.game, s.beta, bad_star, o);
+  EXPECT_EQ(r.termination, Termination::kNumericalFailure);
+  EXPECT_EQ(r.message, "non-finite metric kl_to_star = nan at iteration 0");
+
+  // A metric that only turns non-finite mid-run: caught by the tolerance check at once, or at the
+  // next logged iteration without one; the last iteration is logged either way.
+  for (bool with_tolerance : {true, false}) {
+    Overflowing overflowing;
+    overflowing.Reset(SolverContext{&s.game, s.beta, {}, {}});
+    o.log.metrics = {};
+    o.stop.tolerances.clear();
+    if (with_tolerance) o.stop.tolerances = {{Metric::kGapBeta, 1e-300}};
+    Recorder rec;
+    const RunSummary mid = RunSolver(overflowing, s.game, s.beta, s.eq.log_pi, o, {&rec});
+    const std::int64_t at = with_tolerance ? 3 : 5;
+    EXPECT_EQ(mid.termination, Termination::kNumericalFailure);
+    EXPECT_EQ(mid.iterations, at);
+    EXPECT_NE(mid.message.find(fmt::format("non-finite metric gap_beta = nan at iteration {}", at)), std::string::npos)
+        << mid.message;
+    EXPECT_EQ(rec.iterations.back(), at);
+    EXPECT_TRUE(std::isnan(rec.gaps.back()));
+  }
+}
+
+TEST(RunSolver, NotesOfTheSolverAreWarningsOfTheRun) {
+  Rps s;
+  auto solver = MakeSolver("omd(eta=auto)");
+  solver->Reset(SolverContext{&s.game, s.beta, {}, {}});  // no rho: the default step, with a note
+  RunOptions o;
+  o.stop.iterations = 3;
+  const RunSummary r = RunSolver(*solver, s.game, s.beta, s.eq.log_pi, o);
+  ASSERT_FALSE(r.warnings.empty());
+  EXPECT_NE(r.warnings[0].find("auto needs the spectral radius"), std::string::npos) << r.warnings[0];
+}
+
+// Issue 9: a run that cannot meet its tolerance ran on in silence.
+TEST(RunSolver, WarnsWhenTheToleranceMetricHasStalled) {
+  Rps s;
+  auto solver = s.Start("nash_mp");  // reaches the rounding floor within ~1000 iterations
+  RunOptions o;
+  o.stop.iterations = 3 * kStallMinIterations;
+  o.stop.tolerances = {{Metric::kGapBeta, 1e-300}};
+  o.log.spacing = LogSpacing::kLog;
+  const RunSummary r = RunSolver(*solver, s.game, s.beta, s.eq.log_pi, o);
+  EXPECT_EQ(r.termination, Termination::kIterations);
+  ASSERT_GE(r.stalled_since, 0);
+  EXPECT_LE(r.stalled_since, r.iterations / 2);
+  ASSERT_FALSE(r.warnings.empty());
+  EXPECT_NE(r.warnings.back().find(fmt::format("gap_beta has not improved since iteration {} (stalled at", r.stalled_since)),
+            std::string::npos)
+      << r.warnings.back();
+}
+
+TEST(RunSolver, TheStallRuleDoesNotFireOnSlowlyConvergingMethods) {
+  // Decaying nash_md at beta = 0.001: gap_beta ~1 for ~10^4 iterations (its declared transient),
+  // then O(1/t). Issue 9 asked for a rule that cannot fire on it.
+  const Game game = MakeGame("random_uniform(n=10)", "softmax_normal", 0);
+  for (double beta : {0.001, 0.01}) {
+    const Equilibrium eq = SolveEquilibrium(game, beta);
+    const std::string spec = fmt::format("nash_md at beta {}", beta);
+    auto solver = MakeSolver("nash_md");
+    solver->Reset(SolverContext{&game, beta, {}, eq.stability->rho});
+    RunOptions o;
+    o.stop.iterations = 200000;
+    o.stop.tolerances = {{Metric::kGapBeta, 1e-300}};
+    o.log.spacing = LogSpacing::kLog;
+    o.log.metrics = {Metric::kGapBeta};
+    const RunSummary r = RunSolver(*solver, game, beta, eq.log_pi, o);
+    EXPECT_EQ(r.stalled_since, -1) << spec;
+    for (const std::string& w : r.warnings) EXPECT_EQ(w.find("has not improved"), std::string::npos) << spec << ": " << w;
+  }
+}
+
 TEST(RunSolver, ReportsTheAverageIterateOfSolversThatKeepOne) {
   Rps s;
   auto mwu = s.Start("mwu");

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <optional>
 
 #include <Eigen/Eigenvalues>
 
@@ -198,10 +199,102 @@ TEST(SolverParams, RejectsStepsWhereTheMethodIsUndefinedOrAlwaysUnstable) {
   ExpectInputError([&] { Started("nash_md(eta=1)", game, 0.1); }, {"solver.eta", "schedule is decaying"});
   ExpectInputError([&] { Started("nash_md(mixture=0.1)", game, 0.1); }, {"solver.mixture", "anchor: iterate"});
   ExpectInputError([] { MakeSolver("nash_md(schedule=fast)"); }, {"solver.schedule", "decaying", "constant"});
-  ExpectInputError([&] { Started("omd(eta=auto)", game, 0.1); }, {"solver.eta", "needs the spectral radius"});
   ExpectInputError([] { MakeSolver("prox(eta=auto)"); }, {"solver.eta", "not available"});
   ExpectInputError([] { MakeSolver("nash_mpp"); }, {"unknown solver 'nash_mpp'", "did you mean 'nash_mp'"});
   ExpectInputError([] { MakeSolver("omd(step=1)"); }, {"solver.step", "unknown parameter", "valid: eta"});
+}
+
+// The solvers whose step accepts `auto`, with the name of that parameter.
+std::vector<std::pair<std::string, std::string>> AutoSolvers() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& entry : SolverRegistry().entries())
+    for (const ParamSpec& p : entry.params)
+      if (p.auto_allowed) out.emplace_back(entry.name, p.name);
+  return out;
+}
+
+bool Mentions(const std::vector<std::string>& notes, const std::string& part) {
+  for (const std::string& n : notes)
+    if (n.find(part) != std::string::npos) return true;
+  return false;
+}
+
+// Issue 9: on a game with a Condorcet winner rho ~ 1e-19, and omd's auto step 1/(beta + rho^2/beta)
+// rounded to eta*beta = 1 + 2^-52, which its own check rejected mid-run.
+TEST(SolverParams, AutoGivesAValidStepOnGamesWithACondorcetWinner) {
+  ASSERT_GE(AutoSolvers().size(), 4u);
+  for (const char* spec : {"random_uniform(n=10)", "bradley_terry(n=20)"}) {
+    const Game game = MakeGame(spec, "softmax_normal", 57);
+    const double beta = 0.001;
+    const Equilibrium eq = SolveEquilibrium(game, beta);
+    ASSERT_TRUE(eq.certified() && eq.stability) << spec;
+    EXPECT_LT(eq.stability->rho, 1e-6) << spec;
+    for (const auto& [name, param] : AutoSolvers()) {
+      auto solver = MakeSolver(name + "(" + param + "=auto)");
+      ASSERT_NO_THROW(solver->Reset(SolverContext{&game, beta, {}, eq.stability->rho})) << name << " on " << spec;
+      const double eta = solver->EffectiveParams().Double(param);
+      EXPECT_TRUE(std::isfinite(eta) && eta > 0) << name << ": " << eta;
+      // The chosen step passes the solver's own checks when given as a number.
+      auto given = MakeSolver(fmt::format("{}({}={})", name, param, eta));
+      EXPECT_NO_THROW(given->Reset(SolverContext{&game, beta, {}, eq.stability->rho})) << name << ": " << eta;
+    }
+    auto omd = MakeSolver("omd(eta=auto)");
+    omd->Reset(SolverContext{&game, beta, {}, eq.stability->rho});
+    EXPECT_LE(omd->EffectiveParams().Double("eta") * beta, 1.0);
+    EXPECT_TRUE(Mentions(omd->Notes(), "eta: auto gave")) << spec;
+    EXPECT_TRUE(Mentions(omd->Notes(), "clamped to")) << spec;
+  }
+}
+
+TEST(SolverParams, AutoNeverFailsWhateverRhoAndBeta) {
+  const Game game = MakeGame("rps3", "uniform", 0);
+  for (double beta : {1e-300, 1e-3, 1.0, 1e300, 1e308})
+    for (std::optional<double> rho : {std::optional<double>(), std::optional<double>(0.0), std::optional<double>(1e-300),
+                                      std::optional<double>(1e-19), std::optional<double>(0.25),
+                                      std::optional<double>(0.5)})
+      for (const auto& [name, param] : AutoSolvers()) {
+        auto solver = MakeSolver(name + "(" + param + "=auto)");
+        const std::string where = fmt::format("{} beta={} rho={}", name, beta, rho ? *rho : -1.0);
+        ASSERT_NO_THROW(solver->Reset(SolverContext{&game, beta, {}, rho})) << where;
+        const double eta = solver->EffectiveParams().Double(param);
+        EXPECT_TRUE(std::isfinite(eta) && eta > 0) << where << ": " << eta;
+      }
+}
+
+TEST(SolverParams, AutoWithoutRhoTakesTheDefaultStepAndSaysSo) {
+  const Game game = MakeGame("rps3", "uniform", 0);
+  for (const auto& [name, param] : AutoSolvers()) {
+    auto with_auto = MakeSolver(name + "(" + param + "=auto)");
+    with_auto->Reset(SolverContext{&game, 0.1, {}, std::nullopt});
+    auto plain = MakeSolver(name);
+    plain->Reset(SolverContext{&game, 0.1, {}, std::nullopt});
+    EXPECT_EQ(with_auto->EffectiveParams().Double(param), plain->EffectiveParams().Double(param)) << name;
+    EXPECT_TRUE(Mentions(with_auto->Notes(), "auto needs the spectral radius")) << name;
+    EXPECT_TRUE(Mentions(with_auto->Notes(), "used the default step")) << name;
+    EXPECT_TRUE(plain->Notes().empty()) << name;
+  }
+}
+
+// Issue 9: decaying nash_md at beta = 0.001 jumps to gap ~1 at once. Expected (eta_0 = 1/beta makes
+// the first iterate BR_beta(mu)); the solver says so and declares the transient.
+TEST(SolverParams, DecayingNashMdNotesItsLargeFirstSteps) {
+  const Game game = MakeGame("random_uniform(n=10)", "softmax_normal", 0);
+  for (double beta : {0.001, 0.1}) {
+    const Equilibrium eq = SolveEquilibrium(game, beta);
+    const double rho = eq.stability->rho;
+    auto decaying = MakeSolver("nash_md");
+    decaying->Reset(SolverContext{&game, beta, {}, rho});
+    EXPECT_EQ(decaying->TransientIterations(), static_cast<std::int64_t>(4 * (rho / beta) * (rho / beta)));
+    EXPECT_EQ(Mentions(decaying->Notes(), "decaying schedule: the first step"), beta < 0.01) << beta;
+    // The first iterate is the regularized best response to mu.
+    decaying->Step();
+    const Eigen::VectorXd br = NormalizeLogits(game.log_mu() + game.Payoff(game.mu()) / beta);
+    EXPECT_LE((decaying->current() - br).cwiseAbs().maxCoeff(), 1e-9);
+  }
+  auto constant = MakeSolver("nash_md(schedule=constant)");
+  constant->Reset(SolverContext{&game, 0.001, {}, 0.2});
+  EXPECT_EQ(constant->TransientIterations(), 0);
+  EXPECT_TRUE(constant->Notes().empty());
 }
 
 TEST(SpectralRadius, MatchesTheEigenvaluesOfAD) {

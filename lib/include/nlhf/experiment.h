@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,13 +47,23 @@ struct ExperimentResult {
   bool any_numerical_failure() const;
 };
 
-// Called from worker threads: (runs finished, total runs, a running run's iteration and gap_beta).
+// Called from worker threads a few times a second per running run, and once when a run ends.
+// An event with an empty `label` means the games and their equilibria are being prepared.
 struct ProgressEvent {
   std::int64_t runs_done = 0, runs_total = 0;
-  std::string solver;
+  size_t run_index = 0;   // into ExperimentResult::runs
+  bool finished = false;  // this run has ended (it counts in runs_done)
+  std::string label;      // the solver entry's label
   std::uint64_t seed = 0;
   std::int64_t iteration = 0;
-  double gap_beta = 0.0;
+  std::int64_t iterations_cap = 0;  // stop.iterations
+  // The share of this run's largest possible work done so far: the largest of iterations, oracle
+  // calls, queries and wall time over their caps (a tolerance may end it sooner).
+  double fraction = 0.0;
+  std::string metric = "gap_beta";  // the first tolerance metric, else gap_beta
+  double value = std::numeric_limits<double>::quiet_NaN();  // its latest value
+  std::int64_t stalled_since = -1;  // the stall rule (run.h): iteration, -1 if not stalled
+  double stalled_at = 0.0;
 };
 using ProgressFn = std::function<void(const ProgressEvent&)>;
 
@@ -61,9 +72,58 @@ struct ExperimentOptions {
   ProgressFn progress;  // may be empty
 };
 
-// Builds the first game and resets every solver on it, so that step values that are invalid for
-// this beta are reported (with their file location) before anything runs. Throws InputErrors.
-void ValidateExperiment(const ExperimentConfig& config);
+// How many games a caller holds and solves at once, for the memory estimate.
+struct ResourcePlan {
+  int jobs = 1;  // parallel workers
+  // false: RunExperiment, which keeps every seed's game until the end and certifies up to `jobs`
+  // equilibria at once; true: a sweep worker (RunGroup), which holds one game at a time.
+  bool one_game_per_worker = false;
+};
+
+// Peak memory of an experiment, estimated before anything is built (see EstimateMemory in
+// experiment.cc for the rule and its calibration).
+struct MemoryEstimate {
+  Eigen::Index n = 0;           // actions per game (from game.n, or the matrix file's first line)
+  double matrices = 0.0;        // dense n x n matrices of doubles alive at the peak
+  double trace_rows = 0.0;      // trace rows held in memory (0 when a tolerance or wall_s may end runs)
+  double bytes = 0.0;           // estimated peak: a base, the matrices and the trace rows
+  double available_bytes = 0.0;  // MemAvailable, tightened by RLIMIT_AS / RLIMIT_DATA / cgroup limits
+  std::string n_key;            // "game.n" or "game.path"
+};
+MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan& plan);
+// Throws InputError at n_key when `estimate.bytes` exceeds `estimate.available_bytes`.
+void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const MemoryEstimate& estimate);
+// What this machine can give now (bytes): MemAvailable and the process's limits.
+double AvailableMemoryBytes();
+
+// Checks the memory estimate against what is available (nothing is built when it does not fit),
+// then builds the first game and resets every solver on it, so that step values that are invalid
+// for this beta are reported (with their file location) before anything runs. Throws InputErrors.
+void ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan = {});
+
+// What an experiment will cost at most, from its stop rules and a short calibration: a few dozen
+// iterations of each solver (with the experiment's metric evaluation) on the first seed's game.
+struct CostEstimate {
+  struct Solver {
+    std::string label;
+    double calls_per_iteration = 0.0;  // measured
+    bool calls_constant = true;        // every calibration step cost the same (the bound is exact)
+    double seconds_per_iteration = 0.0;
+    std::int64_t max_iterations = 0;   // per run, from the stop rules (without tolerances)
+    double max_oracle_calls = 0.0;     // per run
+    double max_seconds = 0.0;          // per run
+    std::vector<std::string> notes;    // the solver's notes on this game (e.g. a clamped auto step)
+  };
+  std::vector<Solver> solvers;
+  std::int64_t calibration_iterations = 0;
+  double game_seconds = 0.0;         // building the first game
+  double equilibrium_seconds = 0.0;  // certifying its equilibrium (timed only for n <= 1000)
+  bool equilibrium_timed = false;
+  double total_oracle_calls = 0.0;
+  double total_seconds = 0.0;     // all runs on `jobs` workers, plus the games and their equilibria
+  bool wall_capped = false;       // stop.wall_s bounds every run
+};
+CostEstimate EstimateCost(const ExperimentConfig& config, int jobs);
 
 ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentOptions& options);
 

@@ -1,11 +1,14 @@
 #pragma once
 // The run driver: owns the loop around a solver. It applies the stop rules (iterations, oracle
-// calls, queries, wall time, a tolerance on any metric, a non-finite iterate), evaluates metrics at
+// calls, queries, wall time, a tolerance on any metric, a non-finite iterate or a non-finite
+// computed metric: both end the run as a numerical failure), evaluates metrics at
 // iteration 0, on the log schedule and at the end (never counted as solver work: neither oracle
 // calls nor wall time), hands every record to observers (CSV writer, progress display), warns when
-// a step exceeds the game's stability limit, and checks proven contraction bounds as it goes.
+// a step exceeds the game's stability limit, warns when the tolerance metric has stalled, and
+// checks proven contraction bounds as it goes.
 #include <Eigen/Core>
 #include <array>
+#include <bitset>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -21,6 +24,9 @@ namespace nlhf {
 
 inline constexpr size_t kNumMetrics = 8;
 using MetricValues = std::array<double, kNumMetrics>;  // in MetricTable() order; NaN = not computed
+// Which metrics a run computes (the others stay NaN = "not computed"). A computed metric that is
+// not finite is a numerical failure, never an empty cell.
+using MetricMask = std::bitset<kNumMetrics>;
 
 enum class Termination { kIterations, kOracleCalls, kQueries, kWallTime, kTolerance, kNumericalFailure };
 std::string_view TerminationName(Termination t);  // "iterations", ..., "numerical_failure"
@@ -58,14 +64,40 @@ struct Record {
   std::int64_t queries = 0;
   double wall_s = 0.0;  // solver time so far
   MetricValues metrics;
+  MetricMask computed;  // the metrics evaluated for this record (a NaN among them is a real NaN)
   const Eigen::VectorXd* logits = nullptr;   // the iterate
   const Eigen::VectorXd* average = nullptr;  // the average iterate, for solvers that keep one
+};
+
+// The stall rule (tolerance runs only): the first tolerance metric is "stalled since iteration K"
+// when its best value has not improved by a relative kStallImprovement since K, over at least
+// kStallMinIterations iterations and at least the last half of the run (counted after the
+// solver's TransientIterations()). A method converging as t^-p improves by 2^-p over every half
+// of a run, and even one converging as 1/log t by log 2 / log t >> 1e-3, so the rule cannot fire
+// on them; it fires at a rounding floor, at a biased limit and on cycling iterates. It only warns:
+// the stop rules end the run.
+inline constexpr double kStallImprovement = 1e-3;
+inline constexpr std::int64_t kStallMinIterations = 10000;
+
+// A sign of life a few times a second while a run is going (not at every iteration), for
+// progress displays.
+struct Heartbeat {
+  std::int64_t iteration = 0;
+  std::int64_t oracle_calls = 0;
+  std::int64_t queries = 0;
+  double wall_s = 0.0;  // solver time so far
+  // The first tolerance metric's latest value (NaN without a tolerance) and, when the stall rule
+  // holds, the iteration since which it has not improved (-1 otherwise) and its best value.
+  double watched = 0.0;
+  std::int64_t stalled_since = -1;
+  double stalled_at = 0.0;
 };
 
 class RunObserver {
  public:
   virtual ~RunObserver() = default;
   virtual void OnRecord(const Record& record) = 0;
+  virtual void OnHeartbeat(const Heartbeat& /*beat*/) {}
 };
 
 struct TheoryCheck {
@@ -87,7 +119,8 @@ struct RunSummary {
   MetricValues final_metrics;
   std::optional<MetricValues> final_average_metrics;
   Eigen::VectorXd final_logits;
-  std::vector<std::string> warnings;  // e.g. a step above the stability limit
+  std::vector<std::string> warnings;  // e.g. a step above the stability limit, a stalled metric
+  std::int64_t stalled_since = -1;    // the stall rule at the end of the run (-1: not stalled)
   TheoryCheck theory;
 };
 
@@ -95,6 +128,10 @@ struct RunSummary {
 // pi* are then not computed, and there is no theory check).
 RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen::VectorXd& log_pi_star,
                      const RunOptions& options, const std::vector<RunObserver*>& observers = {});
+
+// The metrics EvaluateMetrics computes: those in `which` (all when empty), except those needing an
+// absent pi* and fp_residual at beta = 0.
+MetricMask ComputedMetrics(double beta, bool have_star, const std::vector<Metric>& which);
 
 // All metrics of one policy (NaN for those not in `which`, needing an absent pi*, or fp_residual at
 // beta = 0).

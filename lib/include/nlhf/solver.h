@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "nlhf/game.h"
 #include "nlhf/params.h"
@@ -61,6 +62,12 @@ class Solver {
   virtual std::optional<double> StabilityLimit() const { return std::nullopt; }
   // A proven contraction: KL(pi* || pi_k) <= factor^k KL(pi* || pi_0); nullopt if none.
   virtual std::optional<double> GuaranteedContraction() const { return std::nullopt; }
+  // Iterations of an expected transient in which the metrics need not improve (decaying nash_md's
+  // huge first steps); the run driver's stall warning ignores them. 0 = none.
+  virtual std::int64_t TransientIterations() const { return 0; }
+  // What Reset decided that the user should know, for the run summary's warnings: an `auto` step
+  // clamped into the method's valid range or replaced by the default, an expected transient.
+  virtual std::vector<std::string> Notes() const { return {}; }
 };
 
 // Builds a solver from resolved parameters; `key` ("solvers[1]") prefixes its error messages.

@@ -18,10 +18,15 @@ class Egpo final : public AnchoredSolver {
   void Reset(const SolverContext& c) override {
     BindGame(c);
     const double def = 1.0 / (beta_ + 0.5);
-    eta_ = ResolveStep("eta", def, [&](double rho) {
-      const double e = NashMpAutoEta(beta_, rho);  // the same safe step, in nash_mp's convention
-      return e / (beta_ * (1.0 + e));
-    });
+    // eta' beta < 2 is necessary; the auto step is at most 1/beta (nash_mp's eta -> infinity).
+    const StepRange range{[&](double e) { return e * beta_ < 2.0; }, 1.0 / beta_, "eta*beta < 2"};
+    eta_ = ResolveStep(
+        "eta", def,
+        [&](double rho) {
+          const double e = NashMpAutoEta(beta_, rho);  // the same safe step, in nash_mp's convention
+          return 1.0 / (beta_ * (1.0 + 1.0 / e));      // = e / (beta (1 + e)), finite for e = inf
+        },
+        &range);
     if (!(eta_ * beta_ < 2.0)) RejectParam("eta", eta_, fmt::format("gives eta*beta = {} >= 2 (always unstable)", eta_ * beta_),
                                           fmt::format("eta < 2/beta = {}", 2.0 / beta_));
     default_step_ = !params_.Has("eta") || eta_ == def;

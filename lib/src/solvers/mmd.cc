@@ -16,9 +16,12 @@ class Mmd final : public AnchoredSolver {
 
   void Reset(const SolverContext& c) override {
     BindGame(c);
-    eta_ = ResolveStep("eta", 4.0 * beta_, [&](double rho) {
-      return rho > 0.0 ? beta_ / (rho * rho) : 1e6 / beta_;  // rho = 0: any step is stable
-    });
+    // Any step is stable when rho <= beta; beyond eta beta = 1e6 the update is the best response
+    // to pi_k to within 1e-6, so larger `auto` steps (rho ~ 0) are clamped there.
+    const StepRange range{[&](double e) { return e * beta_ <= 1e6; }, 1e6 / beta_,
+                          "eta*beta <= 1e6, beyond which the step is the best response"};
+    eta_ = ResolveStep(
+        "eta", 4.0 * beta_, [&](double rho) { return rho > 0.0 ? beta_ / (rho * rho) : 1e6 / beta_; }, &range);
     BindAnchor();
   }
 
@@ -45,7 +48,7 @@ class Mmd final : public AnchoredSolver {
 
 SolverEntry MmdEntry() {
   std::vector<ParamSpec> params = {
-      StepParam("eta", "4 beta", "step; auto: the best step beta/rho^2", true)};
+      StepParam("eta", "4 beta", "step; auto: the best step beta/rho^2, at most 1e6/beta", true)};
   for (ParamSpec& p : MovingReferenceParams()) params.push_back(std::move(p));
   return {"mmd", "magnetic mirror descent, one call per iteration; = omd(eta/(1+eta beta))",
           std::move(params),

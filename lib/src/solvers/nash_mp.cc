@@ -16,7 +16,11 @@ class NashMp final : public AnchoredSolver {
 
   void Reset(const SolverContext& c) override {
     BindGame(c);
-    eta_ = ResolveStep("eta", 2.0 * beta_, [&](double rho) { return NashMpAutoEta(beta_, rho); });
+    // Any step is stable when rho < beta; beyond eta = 1e6 beta the half-step is the best response
+    // to within 1e-6, so larger `auto` steps (rho ~ 0) are clamped there.
+    const StepRange range{[&](double e) { return e <= 1e6 * beta_; }, 1e6 * beta_,
+                          "eta <= 1e6 beta, beyond which the step is the best response"};
+    eta_ = ResolveStep("eta", 2.0 * beta_, [&](double rho) { return NashMpAutoEta(beta_, rho); }, &range);
     default_step_ = !params_.Has("eta") || eta_ == 2.0 * beta_;
     BindAnchor();
     half_ = Eigen::VectorXd::Zero(game_->n());
@@ -55,7 +59,7 @@ class NashMp final : public AnchoredSolver {
 
 SolverEntry NashMpEntry() {
   std::vector<ParamSpec> params = {StepParam(
-      "eta", "2 beta", "prox step; auto: half the stability limit beta/rho, at least 2 beta", true)};
+      "eta", "2 beta", "prox step; auto: half the stability limit beta/rho, in [2 beta, 1e6 beta]", true)};
   for (ParamSpec& p : MovingReferenceParams()) params.push_back(std::move(p));
   return {"nash_mp", "Nash Mirror Prox: two half-steps anchored at pi_k; KL <= (1+2beta)^-k at eta = 2beta",
           std::move(params),

@@ -18,8 +18,10 @@ class Omd final : public AnchoredSolver {
 
   void Reset(const SolverContext& c) override {
     BindGame(c);
-    eta_ = ResolveStep("eta", 4.0 * beta_ / (1.0 + 4.0 * beta_ * beta_),
-                       [&](double rho) { return beta_ / (beta_ * beta_ + rho * rho); });
+    const StepRange range{[&](double e) { return e * beta_ <= 1.0; }, 1.0 / beta_, "eta*beta <= 1"};
+    eta_ = ResolveStep(
+        "eta", 4.0 * beta_ / (1.0 + 4.0 * beta_ * beta_), [&](double rho) { return beta_ / (beta_ * beta_ + rho * rho); },
+        &range);
     if (eta_ * beta_ > 1.0)
       RejectParam("eta", eta_, fmt::format("gives eta*beta = {} > 1 (the iterate would be pushed away from mu)", eta_ * beta_),
                   fmt::format("eta <= 1/beta = {}", 1.0 / beta_));
@@ -48,7 +50,7 @@ class Omd final : public AnchoredSolver {
 
 SolverEntry OmdEntry() {
   std::vector<ParamSpec> params = {StepParam("eta", "4beta/(1+4beta^2)",
-                                             "step; eta beta <= 1; auto: the best step beta/(beta^2+rho^2)", true)};
+                                             "step; eta beta <= 1; auto: the best step beta/(beta^2+rho^2), clamped to eta beta <= 1", true)};
   for (ParamSpec& p : MovingReferenceParams()) params.push_back(std::move(p));
   return {"omd", "online mirror descent (online IPO / INPO / self-play PG), one call per iteration",
           std::move(params),

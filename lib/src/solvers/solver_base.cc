@@ -10,6 +10,7 @@ void SolverBase::BindGame(const SolverContext& c) {
   beta_ = c.beta;
   rho_ = c.rho;
   effective_ = ParamMap{};
+  notes_.clear();
   const Eigen::Index n = game_->n();
   if (c.init.size() == 0) {
     l_ = game_->log_mu();
@@ -22,16 +23,51 @@ void SolverBase::BindGame(const SolverContext& c) {
 }
 
 double SolverBase::ResolveStep(const std::string& name, double default_value,
-                               const std::function<double(double)>& auto_fn) {
-  double value = default_value;
+                               const std::function<double(double)>& auto_fn, const StepRange* range) {
+  const auto in_range = [&](double v) { return std::isfinite(v) && v > 0.0 && (!range || range->valid(v)); };
+  // The top of the range, stepped down past rounding (eta = 1/beta can give eta*beta = 1 + 2^-52).
+  const auto largest = [&] {
+    double v = range->largest;
+    for (int k = 0; k < 64 && !in_range(v); ++k) v = std::nextafter(v, 0.0);
+    NLHF_CHECK(in_range(v), fmt::format("{}.{}: no valid step near {}", key_, name, range->largest));
+    return v;
+  };
+  // The default, clamped when extreme beta puts it outside the range (or makes it non-finite).
+  const auto default_step = [&] {
+    if (!range || in_range(default_value)) return default_value;
+    const double v = largest();
+    notes_.push_back(fmt::format("{}: the default step {} is outside the valid range ({}) at beta = {}; clamped to {}",
+                                 name, default_value, range->rule, beta_, v));
+    return v;
+  };
+  double value = 0.0;
   if (params_.IsAuto(name)) {
     if (!auto_fn)
       throw InputError(key_ + "." + name, fmt::format("'auto' is not available for {}, expected a number > 0", name_));
-    if (!rho_)
-      throw InputError(key_ + "." + name, "'auto' needs the spectral radius rho of the game, which is unknown here");
-    value = auto_fn(*rho_);
+    if (!rho_) {
+      value = default_step();
+      notes_.push_back(fmt::format("{}: auto needs the spectral radius rho of the game, which is unknown here (pi* was "
+                                   "not certified); used the default step {}",
+                                   name, value));
+    } else {
+      const double raw = auto_fn(*rho_);
+      if (in_range(raw)) {
+        value = raw;
+      } else if (range && (raw > 0.0 || std::isinf(raw))) {  // above the range
+        value = largest();
+        notes_.push_back(fmt::format("{}: auto gave {} (rho = {:.3g}), outside the valid range ({}); clamped to {}",
+                                     name, raw, *rho_, range->rule, value));
+      } else {  // NaN or <= 0: the formula broke down (extreme beta or rho)
+        value = default_step();
+        notes_.push_back(fmt::format("{}: auto gave {} (rho = {:.3g}, beta = {}), not a usable step; used the default "
+                                     "step {}",
+                                     name, raw, *rho_, beta_, value));
+      }
+    }
   } else if (params_.Has(name)) {
     value = params_.Double(name);
+  } else {
+    value = default_step();
   }
   effective_.Set(name, value);
   return value;

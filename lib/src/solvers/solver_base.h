@@ -7,6 +7,8 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "nlhf/errors.h"
 #include "nlhf/logspace.h"
@@ -16,6 +18,16 @@ namespace nlhf::solvers {
 
 using SolverEntry = Registry<SolverFactory>::Entry;
 
+// A step's valid range beyond "finite and > 0", for `auto` and default steps, which must always
+// give a step the method accepts: `valid` tests a step, `largest` is the top of the range (or the
+// largest step worth taking), the value a step above the range is clamped to; `rule` describes
+// the range in messages ("eta*beta <= 1").
+struct StepRange {
+  std::function<bool(double)> valid;
+  double largest = 0.0;
+  std::string rule;
+};
+
 class SolverBase : public Solver {
  public:
   SolverBase(std::string name, ParamMap params, std::string key)
@@ -23,15 +35,19 @@ class SolverBase : public Solver {
 
   const Eigen::VectorXd& current() const override { return l_; }
   ParamMap EffectiveParams() const override { return effective_; }
+  std::vector<std::string> Notes() const override { return notes_; }
 
  protected:
   // Binds the game and the initial iterate, sizes pi_ and g_.
   void BindGame(const SolverContext& c);
-  // The step parameter `name`: the given number, `default_value` when absent, or auto_fn(rho) for
-  // `auto` (an InputError when the solver has no auto rule or rho is unknown). Recorded in the
-  // effective parameters.
+  // The step parameter `name`: the given number (checked by the caller), `default_value` when
+  // absent, or auto_fn(rho) for `auto` (an InputError when the solver has no auto rule). `auto`
+  // never fails at run time: without rho (pi* not certified) it takes the default step, and a
+  // value outside `range` (non-finite, <= 0, or above it: rho ~ 0 on a game with a Condorcet
+  // winner, rounding at eta*beta = 1) is clamped into it; either is recorded in Notes(). A
+  // default outside `range` (extreme beta) is clamped too. Recorded in the effective parameters.
   double ResolveStep(const std::string& name, double default_value,
-                     const std::function<double(double)>& auto_fn = nullptr);
+                     const std::function<double(double)>& auto_fn = nullptr, const StepRange* range = nullptr);
   // Throws InputError "<key>.<param>: <value> <problem>, expected <allowed>".
   [[noreturn]] void RejectParam(const std::string& param, double value, const std::string& problem,
                                 const std::string& allowed) const;
@@ -53,6 +69,7 @@ class SolverBase : public Solver {
   ParamMap params_;     // as given (resolved against the table)
   ParamMap effective_;  // in effect after Reset
   std::string key_;
+  std::vector<std::string> notes_;  // for the run summary (Notes())
   const Game* game_ = nullptr;
   double beta_ = 0.0;
   std::optional<double> rho_;

@@ -1,0 +1,152 @@
+"""nlhf-run where runs can go wrong in silence (issue 9): `eta: auto` on games with a Condorcet
+winner, progress in a pipe, a tolerance that cannot be met, the dry run's cost estimate, and the
+memory estimate made before anything is built. Standard library only.
+
+Usage: run_limits_test.py BIN_DIR SOURCE_DIR
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+BIN = sys.argv[1]
+RUN = os.path.join(BIN, "nlhf-run")
+TMP = tempfile.mkdtemp(prefix="nlhf_run_limits_")
+passed, failed = 0, 0
+
+
+def check(name, condition, detail=""):
+    global passed, failed
+    if condition:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {name}: {detail}")
+
+
+def run(*args, env=None):
+    full_env = dict(os.environ, **(env or {}))
+    p = subprocess.run([RUN, *args], cwd=TMP, capture_output=True, text=True, env=full_env)
+    return p.returncode, p.stdout, p.stderr
+
+
+def write(name, text):
+    path = os.path.join(TMP, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def summary(out):
+    with open(os.path.join(TMP, out, "summary.json")) as f:
+        return json.load(f)
+
+
+# --- eta: auto on games with a Condorcet winner (rho ~ 1e-19) --------------------------------------
+# Before: "eta: 1000.0000000000001 gives eta*beta = 1.0000000000000002 > 1" mid-run, after --dry-run
+# had passed.
+CONDORCET = """
+name: condorcet
+game: {type: random_uniform, n: 10}
+reference: {type: softmax_normal, scale: 1}
+beta: 0.001
+seeds: [57]
+solvers:
+  - {name: omd, eta: auto}
+  - {name: egpo, eta: auto}
+  - {name: mmd, eta: auto}
+  - {name: nash_mp, eta: auto}
+stop: {iterations: 50}
+"""
+condorcet = write("condorcet.yaml", CONDORCET)
+code, stdout, stderr = run(condorcet, "--dry-run")
+check("condorcet.dry_run", code == 0, stderr)
+check("condorcet.dry_run_note", "note (seed 57): eta: auto gave 1000.0000000000001" in stdout, stdout)
+for game in ["{type: random_uniform, n: 10}", "{type: bradley_terry, n: 20}"]:
+    code, stdout, stderr = run(condorcet, "--out", "condorcet", "--force", "--quiet", "--set", f"game={game}")
+    check(f"condorcet.exit {game}", code == 0, stderr)
+    if code == 0:
+        runs = summary("condorcet")
+        omd = [r for r in runs if r["label"] == "omd(eta=auto)"][0]
+        check(f"condorcet.omd_warning {game}", any("auto gave" in w and "clamped to" in w for w in omd["warnings"]),
+              omd["warnings"])
+        check(f"condorcet.omd_step {game}", omd["params"].startswith("omd(eta=1000,"), omd["params"])
+        check(f"condorcet.notes {game}", "notes:" in stdout and "clamped to" in stdout, stdout)
+
+# --- progress in a pipe: a plain line every interval (10 s; 0.05 s here) ---------------------------
+STALL = """
+name: stall
+game: {type: random_uniform, n: 10}
+reference: {type: softmax_normal, scale: 1}
+beta: 0.05
+seeds: [0]
+solvers: [{name: nash_mp}]
+stop: {iterations: 1000000000000, wall_s: 1.0, tolerance: {gap_beta: 1.0e-300}}
+log: {spacing: log}
+"""
+stall = write("stall.yaml", STALL)
+code, stdout, stderr = run(stall, "--out", "stall", "--force", env={"NLHF_PROGRESS_INTERVAL_S": "0.05"})
+lines = [l for l in stderr.splitlines() if l.startswith("progress: ")]
+check("pipe.exit", code == 0, stderr)
+check("pipe.lines", len(lines) >= 2, stderr)
+check("pipe.plain", "\r" not in stderr and "\x1b" not in stderr, repr(stderr[:200]))
+check("pipe.content", any("[0/1 runs] nash_mp seed 0: iteration" in l and "left" in l for l in lines), stderr)
+# The tolerance 1e-300 cannot be met: the line and the summary say the metric has stalled.
+check("stall.progress", any("stalled: no progress since iteration" in l for l in lines), stderr)
+if code == 0:
+    warnings = summary("stall")[0]["warnings"]
+    check("stall.summary", any(w.startswith("gap_beta has not improved since iteration") and "stalled at" in w
+                               for w in warnings), warnings)
+    check("stall.table", "has not improved since iteration" in stdout, stdout)
+code, stdout, stderr = run(stall, "--out", "stall", "--force", "--quiet", "--set", "stop.wall_s=0.3",
+                           env={"NLHF_PROGRESS_INTERVAL_S": "0.05"})
+check("quiet.silent", code == 0 and stderr == "", stderr)
+
+# --- the dry run estimates the cost -------------------------------------------------------------
+code, stdout, stderr = run(stall, "--dry-run", "--set", "stop.wall_s=0")
+check("estimate.exit", code == 0, stderr)
+comments = [l for l in stdout.splitlines() if l.startswith("# ")]
+check("estimate.bound", any("nash_mp" in l and "<= 1e+12 iterations, <= 2e+12 oracle calls" in l for l in comments),
+      stdout)
+check("estimate.total", any(l.startswith("# total: 1 runs, 2e+12 oracle calls at most, <= ~") for l in comments), stdout)
+check("estimate.no_output", not os.path.exists(os.path.join(TMP, "runs")), "dry run wrote output")
+
+# --- memory: refused before it is spent ------------------------------------------------------------
+# Before: n = 100 000 was accepted and died with "error: internal: std::bad_alloc", exit 3.
+BIG = """
+name: big
+game: {type: random_uniform, n: 100000}
+reference: {type: uniform}
+beta: 0.01
+seeds: [0]
+solvers: [{name: nash_mp}]
+"""
+big = write("big.yaml", BIG)
+
+
+def mem_available_gib():
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 2**20
+    return float("inf")
+
+
+# No address-space limit here (sanitizer builds reserve terabytes of it): one seed needs ~300 GiB,
+# checked where less is available; a hundred seeds (~7.7 TiB) are refused everywhere.
+cases = [["--set", "seeds={from: 0, to: 99}", "--jobs", "1"]]
+if mem_available_gib() < 200:
+    cases.append([])
+for extra in cases:
+    for dry in [[], ["--dry-run"]]:
+        code, stdout, stderr = run(big, "--out", "big", *extra, *dry)
+        name = " ".join(extra + dry)
+        check(f"memory.exit {name}", code == 2, f"{code} {stderr}")
+        check(f"memory.one_line {name}", stderr.count("\n") == 1 and stderr.startswith("error: "), stderr)
+        check(f"memory.message {name}",
+              "game.n: 100000 needs about" in stderr and "GiB available, expected n <= " in stderr, stderr)
+        check(f"memory.no_output {name}", not os.path.exists(os.path.join(TMP, "big")), "output written")
+
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)

@@ -1,0 +1,126 @@
+// The experiment layer: non-finite metrics in trace rows, the memory estimate made before anything
+// is built, and the dry run's cost estimate.
+#include "nlhf/experiment.h"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <string>
+
+#include "nlhf/config.h"
+#include "test_util.h"
+
+namespace nlhf {
+namespace {
+
+using testing::ExpectInputError;
+
+ExperimentConfig Parse(const std::string& text) { return ParseExperiment(text, "exp.yaml", {}, ""); }
+
+constexpr const char* kBase = "name: t\nreference: {type: uniform}\nbeta: 0.1\n";
+
+// Issue 9: a subnormal beta gave a row of empty cells, termination `iterations` and exit 0. Built
+// in code: the configuration parser rejects such a beta.
+TEST(RunGroup, ANonFiniteMetricIsANumericalFailureAndItsCellSaysNan) {
+  ExperimentConfig c = Parse(std::string(kBase) + "game: {type: rps3}\nsolvers: [{name: nash_mp}]\nseeds: [0]\n"
+                                                   "log: {metrics: [gap_beta, gap_0]}\n");
+  c.beta = 1e-310;
+  const GroupResult g = RunGroup(c, 0);
+  ASSERT_EQ(g.runs.size(), 1u);
+  const RunResult& r = g.runs[0];
+  EXPECT_EQ(r.summary.termination, Termination::kNumericalFailure);
+  EXPECT_NE(r.summary.message.find("non-finite metric gap_beta = nan at iteration 0"), std::string::npos)
+      << r.summary.message;
+  // gap_beta says nan, gap_0 has its value, the metrics not asked for stay empty.
+  const std::string row = r.trace_rows.substr(0, r.trace_rows.find('\n'));
+  EXPECT_NE(row.find(",nan,,"), std::string::npos) << row;
+  EXPECT_EQ(r.trace_row_count, 1);
+}
+
+TEST(Memory, RefusesAGameThatDoesNotFitBeforeBuildingIt) {
+  const ExperimentConfig c = Parse(std::string(kBase) + "game: {type: random_uniform, n: 100000}\n"
+                                                         "solvers: [{name: nash_mp}]\nseeds: [0, 1, 2]\n");
+  MemoryEstimate e = EstimateMemory(c, ResourcePlan{2, false});
+  EXPECT_EQ(e.n, 100000);
+  EXPECT_EQ(e.n_key, "game.n");
+  EXPECT_EQ(e.matrices, 3 + 3 * 2);  // every seed's P, plus the dense work of 2 equilibria at once
+  EXPECT_NEAR(e.bytes / (8.0 * 1e10 * 9), 1.0, 0.01);
+  e.available_bytes = 16.0 * (1 << 30);
+  ExpectInputError([&] { CheckMemory(c, ResourcePlan{2, false}, e); },
+                   {"game.n", "100000 needs about 670.6 GiB (estimate: P and the equilibrium", "this machine has 16.0 GiB available",
+                    "expected n <= 15416"});
+  // A sweep worker holds one game at a time.
+  EXPECT_EQ(EstimateMemory(c, ResourcePlan{2, true}).matrices, 8);
+  // Small games pass.
+  const ExperimentConfig small = Parse(std::string(kBase) + "game: {type: random_uniform, n: 1000}\n"
+                                                             "solvers: [{name: nash_mp}]\nseeds: [0]\n");
+  EXPECT_NO_THROW(CheckMemory(small, {}, EstimateMemory(small, {})));
+}
+
+TEST(Memory, TakesNFromAMatrixFileWithoutReadingItWhole) {
+  testing::TempDir dir;
+  std::string csv;
+  for (int i = 0; i < 40; ++i) {
+    for (int j = 0; j < 40; ++j) csv += j ? ",0.5" : "0.5";
+    csv += "\n";
+  }
+  const std::string path = dir.File("P.csv", csv);
+  const ExperimentConfig c =
+      Parse(std::string(kBase) + "game: {type: matrix, path: " + path + "}\nsolvers: [{name: nash_mp}]\nseeds: [0]\n"
+                           "stop: {iterations: 10, tolerance: {gap_beta: 1.0e-9}}\n");
+  MemoryEstimate e = EstimateMemory(c, {});
+  EXPECT_EQ(e.n, 40);
+  EXPECT_EQ(e.n_key, "game.path");
+  e.available_bytes = 1.0;
+  ExpectInputError([&] { CheckMemory(c, {}, e); }, {"game.path", "a 40 x 40 matrix needs about"});
+  // The file's size bounds n: a first line of 10 000 fields in a 20 kB file is at most 101 x 101.
+  const std::string wide = dir.File("wide.csv", std::string(19999, ',') + "\n");
+  const ExperimentConfig w =
+      Parse(std::string(kBase) + "game: {type: matrix, path: " + wide + "}\nsolvers: [{name: nash_mp}]\nseeds: [0]\n");
+  EXPECT_EQ(EstimateMemory(w, {}).n, 101);
+}
+
+TEST(Memory, CountsTraceRowsKeptInMemoryWhenTheirNumberIsFixed) {
+  const std::string game = "game: {type: rps3}\nsolvers: [{name: nash_mp}, {name: omd}]\nseeds: [0, 1]\n";
+  const ExperimentConfig fixed = Parse(std::string(kBase) + game + "stop: {iterations: 1000000}\nlog: {every: 10}\n");
+  EXPECT_EQ(EstimateMemory(fixed, {}).trace_rows, 4 * (100000 + 2));
+  MemoryEstimate e = EstimateMemory(fixed, {});
+  e.available_bytes = 1e6;
+  ExpectInputError([&] { CheckMemory(fixed, {}, e); }, {"log", "1e+05 trace rows per run", "spacing: log"});
+  // A tolerance may end the runs sooner: no estimate from the cap.
+  const ExperimentConfig tol = Parse(std::string(kBase) + game +
+                                     "stop: {iterations: 1000000, tolerance: {gap_beta: 1.0e-9}}\nlog: {every: 10}\n");
+  EXPECT_EQ(EstimateMemory(tol, {}).trace_rows, 0);
+}
+
+TEST(CostEstimate, BoundsCallsByTheStopRulesAndExtrapolatesTime) {
+  const ExperimentConfig c =
+      Parse(std::string(kBase) + "game: {type: random_uniform, n: 8}\nseeds: [0, 1, 2]\n"
+                                 "solvers: [{name: nash_mp}, {name: omd}, {name: prox}]\n"
+                                 "stop: {iterations: 1000000000000, tolerance: {gap_beta: 1.0e-300}}\n");
+  const CostEstimate e = EstimateCost(c, 2);
+  ASSERT_EQ(e.solvers.size(), 3u);
+  EXPECT_EQ(e.calibration_iterations, 32);
+  EXPECT_EQ(e.solvers[0].label, "nash_mp");
+  EXPECT_EQ(e.solvers[0].max_iterations, 1000000000000);
+  EXPECT_EQ(e.solvers[0].calls_per_iteration, 2.0);
+  EXPECT_TRUE(e.solvers[0].calls_constant);
+  EXPECT_EQ(e.solvers[0].max_oracle_calls, 2e12);
+  EXPECT_EQ(e.solvers[1].max_oracle_calls, 1e12);
+  EXPECT_GT(e.solvers[0].max_seconds, 0.0);
+  EXPECT_GT(e.total_oracle_calls, 3 * 3e12);  // prox does more
+  EXPECT_GT(e.total_seconds, 0.0);
+  EXPECT_TRUE(e.equilibrium_timed);
+
+  // An oracle-call budget bounds the iterations.
+  ExperimentConfig budget = c;
+  budget.stop.oracle_calls = 1000;
+  const CostEstimate b = EstimateCost(budget, 1);
+  EXPECT_EQ(b.solvers[0].max_iterations, 500);
+  EXPECT_EQ(b.solvers[1].max_iterations, 1000);
+}
+
+}  // namespace
+}  // namespace nlhf
