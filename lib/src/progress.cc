@@ -9,6 +9,7 @@ namespace nlhf {
 
 std::string HumanDuration(double s) {
   if (!std::isfinite(s)) return "?";
+  if (s < 0.1) return fmt::format("{:.2g} ms", s * 1e3);
   if (s < 10.0) return fmt::format("{:.1f} s", s);
   if (s < 120.0) return fmt::format("{:.0f} s", s);
   if (s < 7200.0) return fmt::format("{:.1f} min", s / 60.0);

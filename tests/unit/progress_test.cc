@@ -51,6 +51,7 @@ TEST(ProgressDisplay, TheLineShowsTheRunAndTheTimeLeft) {
 
 TEST(ProgressDisplay, HumanDurations) {
   EXPECT_EQ(HumanDuration(0.42), "0.4 s");
+  EXPECT_EQ(HumanDuration(0.0123), "12 ms");
   EXPECT_EQ(HumanDuration(75), "75 s");
   EXPECT_EQ(HumanDuration(600), "10.0 min");
   EXPECT_EQ(HumanDuration(3 * 3600), "3.0 h");

@@ -109,10 +109,9 @@ class NashMd final : public SolverBase {
     // With rho ~ 0 (a Condorcet winner) the near-pure first iterate is already close to pi*.
     if (move > kLargeFirstStep && transient_ >= kLongTransient)
       notes_.push_back(fmt::format(
-          "decaying schedule: the first step eta_0 = 1/beta = {:.4g} moves the logits by up to {:.3g} (the first "
-          "iterate is the near-pure BR_beta(mu)), so gap_beta first rises towards 1 and falls as O(1/t) only after a "
-          "transient of up to ~4 (rho/beta)^2 = {:.3g} iterations; this is expected (schedule: constant, or nash_mp, "
-          "avoid it)",
+          "decaying schedule (expected, not a failure): the first step eta_0 = 1/beta = {:.4g} moves the logits by "
+          "up to {:.3g}, so gap_beta first rises towards 1 and falls as O(1/t) only after a transient of up to "
+          "~4 (rho/beta)^2 = {:.3g} iterations; schedule: constant or nash_mp have no such transient",
           1.0 / beta_, move, static_cast<double>(transient_)));
   }
 
