@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
@@ -119,7 +120,12 @@ int Run(int argc, char** argv) {
     return 0;
   }
   if (sweep_path.empty()) throw nlhf::InputError("missing the sweep file, expected nlhf-sweep SWEEP.yaml (see --help)");
-  const nlhf::SweepConfig sweep = nlhf::LoadSweep(sweep_path, sets);
+  // --dry-run reports the point count first: validating a large sweep's points takes a while.
+  const nlhf::SweepConfig sweep = nlhf::LoadSweep(sweep_path, sets, [&](size_t points) {
+    if (!vm.count("dry-run")) return;
+    fmt::print("{} points; validating each\n", points);
+    std::fflush(stdout);
+  });
   if (out_dir.empty()) out_dir = sweep.points.front().config.OutputDir();
 
   if (vm.count("emit-slurm")) {

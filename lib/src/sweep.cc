@@ -15,10 +15,13 @@
 #include <sstream>
 #include <thread>
 
+#include "config_tree.h"
 #include "nlhf/experiment.h"
+#include "nlhf/input_file.h"
 #include "nlhf/output.h"
 #include "nlhf/rng.h"
 #include "nlhf/version.h"
+#include "yaml_tree.h"
 
 namespace nlhf {
 
@@ -28,52 +31,65 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string FlowText(const YAML::Node& n) {
-  YAML::Emitter e;
-  e << YAML::Flow << n;
-  return e.c_str();
-}
-
 std::string Hex(std::uint64_t h) { return fmt::format("{:016x}", h); }
 
-std::vector<SweepAxis> ReadAxes(const YAML::Node& map, const std::string& key,
-                                const std::string& source, std::vector<InputError>& errors) {
-  std::vector<SweepAxis> axes;
-  auto where = [&](const YAML::Node& n) {
-    const YAML::Mark m = n.Mark();
-    return m.is_null() ? SourceLocation{source} : SourceLocation{source, m.line + 1, m.column + 1};
-  };
+// A swept key with its values as parsed (nodes of the sweep file or of a --set, so that an error
+// in a value is located where the value is written).
+struct AxisNodes {
+  std::string key;
+  YAML::Node key_node;
+  std::vector<YAML::Node> values;
+  SweepAxis axis;  // the same values as flow-style text
+};
+
+std::vector<AxisNodes> ReadAxes(const YAML::Node& map, const std::string& key, const yaml::Origins& origins,
+                                std::vector<InputError>& errors) {
+  std::vector<AxisNodes> axes;
   if (!map.IsMap()) {
-    errors.emplace_back(where(map), key, "is not a map, expected KEY.PATH: [VALUE, VALUE, ...]");
+    errors.emplace_back(origins.Where(map), key, "is not a map, expected KEY.PATH: [VALUE, VALUE, ...]");
     return axes;
   }
   for (const auto& kv : map) {
-    SweepAxis axis;
+    AxisNodes axis;
     axis.key = kv.first.Scalar();
+    axis.key_node = kv.first;
+    axis.axis.key = axis.key;
+    const std::string top = axis.key.substr(0, axis.key.find_first_of(".["));
+    if (top == "sweep" || top == "zip") {
+      errors.emplace_back(origins.Where(kv.first), key + "." + axis.key,
+                          "sweeps the sweep itself, expected a key path of the experiment (game.n, beta, ...)");
+      continue;
+    }
     if (!kv.second.IsSequence() || kv.second.size() == 0) {
-      errors.emplace_back(where(kv.second), key + "." + axis.key,
+      errors.emplace_back(origins.Where(kv.second), key + "." + axis.key,
                           "is not a non-empty list, expected [VALUE, VALUE, ...]");
       continue;
     }
-    for (const auto& v : kv.second) axis.values.push_back(FlowText(v));
+    for (const auto& v : kv.second) {
+      axis.values.push_back(v);
+      axis.axis.values.push_back(yaml::FlowText(v));
+    }
     axes.push_back(std::move(axis));
   }
   return axes;
 }
 
-// A parse or validation error of one point: prefixed with its values; a `--set` location for a
-// swept key becomes the sweep file.
-InputError AtPoint(const InputError& e, const SweepPoint& p, const std::string& source) {
+// The zip group of the k-th zip key (in column order).
+size_t GroupOf(const std::vector<std::vector<AxisNodes>>& zip, size_t k) {
+  for (size_t g = 0; g < zip.size(); ++g) {
+    if (k < zip[g].size()) return g;
+    k -= zip[g].size();
+  }
+  return zip.size();
+}
+
+// A parse or validation error of one point, prefixed with its values.
+InputError AtPoint(const InputError& e, const SweepPoint& p) {
   std::string values;
   for (const auto& [k, v] : p.values)
     values += fmt::format("{}{}={}", values.empty() ? "" : ", ", k, v);
-  SourceLocation where = e.where();
-  if (where.file.rfind("--set ", 0) == 0) {
-    for (const auto& [k, v] : p.values)
-      if (where.file == "--set " + k + "=" + v) where = SourceLocation{source};
-  }
   const std::string what = e.key().empty() ? e.problem() : e.key() + ": " + e.problem();
-  return InputError(where, "", fmt::format("at sweep point {} ({}): {}", p.index, values, what));
+  return InputError(e.where(), "", fmt::format("at sweep point {} ({}): {}", p.index, values, what));
 }
 
 void CopyRange(const fs::path& from, std::streamoff offset, std::size_t bytes, std::FILE* to) {
@@ -411,75 +427,124 @@ size_t SweepConfig::RunCount() const {
   return n;
 }
 
-SweepConfig ParseSweep(const std::string& text, const std::string& source,
-                       const std::vector<std::string>& sets, const std::string& base_dir) {
+SweepConfig ParseSweep(const std::string& text, const std::string& source, const std::vector<std::string>& sets,
+                       const std::string& base_dir, const std::function<void(size_t)>& on_count) {
   SweepConfig s;
   s.source = source;
   s.text = text;
   s.base_dir = base_dir;
   s.sets = sets;
+  // Parsed once: the sets apply to the whole file (`--set sweep.game.n=[1,2]` changes the sweep).
+  yaml::Origins origins(source);
+  const YAML::Node document = yaml::LoadDocument(text, SourceLocation{source}, true);
+  YAML::Node root = yaml::ApplySets(document, sets, origins);
+  InputHashCache hashes;
   // The base experiment (sweep and zip keys allowed) must itself be valid.
-  ParseExperiment(text, source, sets, base_dir, true);
-  const YAML::Node root = YAML::Load(text);
+  ParseExperimentTree(root, origins, base_dir, true, hashes);
   std::vector<InputError> errors;
-  if (root["sweep"]) s.sweep = ReadAxes(root["sweep"], "sweep", source, errors);
+  std::vector<AxisNodes> sweep_nodes;
+  std::vector<std::vector<AxisNodes>> zip_nodes;
+  if (root["sweep"]) sweep_nodes = ReadAxes(root["sweep"], "sweep", origins, errors);
   if (const YAML::Node zip = root["zip"]) {
     if (!zip.IsSequence()) {
-      errors.emplace_back(
-          SourceLocation{source, zip.Mark().line + 1, zip.Mark().column + 1}, "zip",
-          "is not a list, expected - {KEY: [...], KEY: [...]} groups of equal length");
+      errors.emplace_back(origins.Where(zip), "zip",
+                          "is not a list, expected - {KEY: [...], KEY: [...]} groups of equal length");
     } else {
       for (size_t g = 0; g < zip.size(); ++g) {
-        std::vector<SweepAxis> group = ReadAxes(zip[g], fmt::format("zip[{}]", g), source, errors);
-        for (const SweepAxis& a : group) {
+        std::vector<AxisNodes> group = ReadAxes(zip[g], fmt::format("zip[{}]", g), origins, errors);
+        for (const AxisNodes& a : group) {
           if (a.values.size() != group.front().values.size()) {
-            errors.emplace_back(
-                SourceLocation{source, zip[g].Mark().line + 1, zip[g].Mark().column + 1},
-                fmt::format("zip[{}].{}", g, a.key),
-                fmt::format("has {} values but {} has {}, expected lists of equal length",
-                            a.values.size(), group.front().key, group.front().values.size()));
+            errors.emplace_back(origins.Where(a.key_node), fmt::format("zip[{}].{}", g, a.key),
+                                fmt::format("has {} values but {} has {}, expected lists of equal length",
+                                            a.values.size(), group.front().key, group.front().values.size()));
           }
         }
-        s.zip.push_back(std::move(group));
+        zip_nodes.push_back(std::move(group));
       }
     }
   }
   if (!errors.empty()) throw InputErrors(errors);
+  std::vector<const AxisNodes*> axes;  // column order: sweep axes, then zip groups' keys
+  for (const AxisNodes& a : sweep_nodes) axes.push_back(&a);
+  for (const auto& group : zip_nodes)
+    for (const AxisNodes& a : group) axes.push_back(&a);
+  // Key paths are checked once, not at every point.
+  for (const AxisNodes* a : axes) {
+    yaml::Origins scratch(source);
+    try {
+      yaml::With(root, a->key, a->values.front(), origins.Where(a->key_node), scratch);
+    } catch (const InputError& e) {
+      errors.push_back(e);
+    }
+  }
+  if (!errors.empty()) throw InputErrors(errors);
+  // Each point is parsed from the file's text with `sweep` and `zip` cut out (its marks mapped back
+  // to the file's lines), plus the other sets and its values. Small independent trees: yaml-cpp merges
+  // the node pools of trees that share nodes, so reusing one parsed tree for every point would cost
+  // time and memory growing with the number of points already built.
+  std::vector<std::pair<int, int>> line_shifts;
+  const std::string point_text = yaml::CutTopLevelKeys(text, document, {"sweep", "zip"}, line_shifts);
+  std::vector<std::string> point_sets;
+  for (const std::string& set : sets) {
+    const std::string top = set.substr(0, set.find_first_of(".[="));
+    if (top != "sweep" && top != "zip") point_sets.push_back(set);
+  }
+  for (const AxisNodes& a : sweep_nodes) s.sweep.push_back(a.axis);
+  for (const auto& group : zip_nodes) {
+    s.zip.emplace_back();
+    for (const AxisNodes& a : group) s.zip.back().push_back(a.axis);
+  }
 
   // Expand: sweep axes (Cartesian, the first slowest), then zip groups (crossed, each by index).
   std::vector<size_t> sizes;
-  for (const SweepAxis& a : s.sweep) sizes.push_back(a.values.size());
-  for (const auto& group : s.zip) sizes.push_back(group.empty() ? 1 : group.front().values.size());
+  for (const AxisNodes& a : sweep_nodes) sizes.push_back(a.values.size());
+  for (const auto& group : zip_nodes) sizes.push_back(group.empty() ? 1 : group.front().values.size());
   size_t total = 1;
-  for (size_t n : sizes) total *= n;
-  if (total > 1000000)
+  for (size_t n : sizes) {
+    total *= n;
+    if (total > kMaxSweepPoints) break;
+  }
+  if (total > kMaxSweepPoints)
     throw InputError(SourceLocation{source}, "sweep",
-                     fmt::format("expands to {} points, expected at most 1000000", total));
+                     fmt::format("expands to more than {} points, expected at most {}", kMaxSweepPoints,
+                                 kMaxSweepPoints));
+  if (on_count) on_count(total);
+  s.points.reserve(total);
   std::vector<size_t> digit(sizes.size(), 0);
   std::string fingerprint_text;
   for (size_t index = 0; index < total; ++index) {
     SweepPoint p;
     p.index = index;
-    std::vector<std::string> point_sets = sets;
-    for (size_t a = 0; a < s.sweep.size(); ++a)
-      p.values.emplace_back(s.sweep[a].key, s.sweep[a].values[digit[a]]);
-    for (size_t g = 0; g < s.zip.size(); ++g)
-      for (const SweepAxis& a : s.zip[g])
-        p.values.emplace_back(a.key, a.values[digit[s.sweep.size() + g]]);
-    for (const auto& [k, v] : p.values) point_sets.push_back(k + "=" + v);
     bool valid = true;
     try {
-      p.config = ParseExperiment(text, source, point_sets, base_dir, true);
+      yaml::Origins point_origins(source);
+      point_origins.SetLineShifts(line_shifts);
+      YAML::Node point = yaml::LoadDocument(point_text, SourceLocation{source}, true);
+      point = yaml::ApplySets(point, point_sets, point_origins);
+      for (size_t a = 0; a < axes.size(); ++a) {
+        const size_t d = a < sweep_nodes.size() ? a : sweep_nodes.size() + GroupOf(zip_nodes, a - sweep_nodes.size());
+        const AxisNodes& axis = *axes[a];
+        p.values.emplace_back(axis.key, axis.axis.values[digit[d]]);
+        // The value again from its text, located where it is written (in the file or a --set).
+        const SourceLocation at = origins.Where(axis.values[digit[d]]);
+        const YAML::Node value = yaml::LoadDocument(axis.axis.values[digit[d]], at, false, axis.key);
+        point_origins.AddTree(value, at);
+        point = yaml::With(point, axis.key, value, origins.Where(axis.key_node), point_origins);
+      }
+      p.config = ParseExperimentTree(point, point_origins, base_dir, true, hashes);
       ValidateExperiment(p.config);
     } catch (const InputErrors& e) {
-      for (const InputError& one : e.errors()) errors.push_back(AtPoint(one, p, source));
+      for (const InputError& one : e.errors()) errors.push_back(AtPoint(one, p));
       valid = false;
     } catch (const InputError& e) {
-      errors.push_back(AtPoint(e, p, source));
+      errors.push_back(AtPoint(e, p));
       valid = false;
     }
     if (errors.size() >= 10) break;  // enough to act on
     if (valid) {
+      // Validated: the key locations (a map per point, most of its memory) are not needed again; an
+      // error found while running names the sweep file.
+      p.config.locations.clear();
       p.fingerprint = ExperimentFingerprint(p.config);
       fingerprint_text += p.fingerprint + "\n--\n";
       s.points.push_back(std::move(p));
@@ -494,14 +559,10 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source,
   return s;
 }
 
-SweepConfig LoadSweep(const std::string& path, const std::vector<std::string>& sets) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in || fs::is_directory(path))
-    throw InputError(SourceLocation{path}, "",
-                     "cannot open the file, expected a readable sweep YAML file");
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseSweep(text.str(), path, sets, fs::path(path).parent_path().string());
+SweepConfig LoadSweep(const std::string& path, const std::vector<std::string>& sets,
+                      const std::function<void(size_t)>& on_count) {
+  const std::string text = ReadInputFile(path, "", "a sweep YAML file", kMaxYamlBytes);
+  return ParseSweep(text, path, sets, fs::path(path).parent_path().string(), on_count);
 }
 
 std::vector<SweepTask> SweepTasks(const SweepConfig& s) {
