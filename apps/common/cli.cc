@@ -5,6 +5,7 @@
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <new>
 
 #include "nlhf/config.h"
 #include "nlhf/errors.h"
@@ -50,17 +51,22 @@ int Main(const std::function<int()>& body) {
   try {
     return body();
   } catch (const InputErrors& e) {
-    for (const InputError& one : e.errors()) std::cerr << "error: " << one.what() << "\n";
+    for (const InputError& one : e.errors()) std::cerr << "error: " << EscapeControl(one.what()) << "\n";
     return 2;
   } catch (const InputError& e) {
-    std::cerr << "error: " << e.what() << "\n";
+    std::cerr << "error: " << EscapeControl(e.what()) << "\n";
+    return 2;
+  } catch (const std::bad_alloc&) {
+    // An unusable environment, not a bug: exit 2 like other environment problems (INTERFACE.md 5).
+    std::cerr << "error: not enough memory (an allocation failed), expected a smaller problem or more "
+                 "memory (check ulimit -v)\n";
     return 2;
   } catch (const std::filesystem::filesystem_error& e) {
     // The environment (a path, permissions, a full disk), not a bug.
     std::cerr << "error: " << e.path1().string() << ": " << e.code().message() << "\n";
     return 2;
   } catch (const std::exception& e) {
-    std::cerr << "error: internal: " << e.what() << "\n";
+    std::cerr << "error: internal: " << EscapeControl(e.what()) << "\n";
     return 3;
   }
 }

@@ -169,18 +169,13 @@ int Run(int argc, char** argv) {
   options.force = vm.count("force") > 0;
   if (!shard.empty()) options.shard = nlhf::ParseShard(shard);
   const bool dry_run = vm.count("dry-run") > 0;
-  if (dry_run) {
-    // The count first: expanding and validating every point of a large sweep takes a while.
-    // TODO(lead): drop the --set condition once CountSweepPoints follows --set of sweep/zip.
-    const bool sets_change_axes = std::any_of(sets.begin(), sets.end(), [](const std::string& set) {
-      return set.rfind("sweep", 0) == 0 || set.rfind("zip", 0) == 0;
-    });
-    if (const auto points = nlhf::CountSweepPoints(sweep_path); points && !sets_change_axes) {
-      fmt::print("{} points\n", *points);
-      std::fflush(stdout);
-    }
-  }
-  const nlhf::SweepConfig sweep = nlhf::LoadSweep(sweep_path, sets);
+  // The point count first (on stderr, like progress: stdout stays empty if a point is invalid):
+  // validating every point of a large sweep takes a while.
+  const bool quiet = vm.count("quiet") > 0;
+  const nlhf::SweepConfig sweep = nlhf::LoadSweep(sweep_path, sets, [&](size_t points) {
+    if (quiet || points < 1000) return;
+    std::cerr << fmt::format("nlhf-sweep: {} points; validating each\n", points) << std::flush;
+  });
   if (out_dir.empty()) out_dir = sweep.points.front().config.OutputDir();
 
   if (vm.count("emit-slurm")) {

@@ -5,13 +5,15 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "config_tree.h"
+#include "nlhf/input_file.h"
 #include "nlhf/metrics.h"
+#include "nlhf/sha256.h"
 #include "nlhf/solver.h"
 #include "nlhf/spec.h"
 #include "nlhf/version.h"
+#include "yaml_tree.h"
 
 namespace nlhf {
 
@@ -36,7 +38,24 @@ const std::vector<std::string> kTopKeys = {"name", "game", "reference", "beta", 
 
 // Tables for the scalar keys outside the registries, so they get the same checks and messages.
 ParamSpec BetaSpec() {
-  return ParamSpec::Double("beta", 0.01, "regularization strength").AtLeast(0);
+  return ParamSpec::Double("beta", 0.01, "regularization strength")
+      .AtLeast(0)
+      .Check(
+          [](const ParamValue& v) -> std::string {
+            const double beta = std::get<double>(v);
+            const std::string allowed =
+                fmt::format("expected 0 (mwu and omwu only) or a beta in [{:g}, {:g}]", kMinBeta, kMaxBeta);
+            if (beta > 0.0 && beta < kMinBeta)
+              return fmt::format("is below the smallest supported beta {:g} (pi*_beta can no longer be certified in "
+                                 "double precision), {}",
+                                 kMinBeta, allowed);
+            if (beta > kMaxBeta)
+              return fmt::format("is above the largest supported beta {:g} (pi*_beta equals mu to machine "
+                                 "precision and gap_beta is rounding noise), {}",
+                                 kMaxBeta, allowed);
+            return "";
+          },
+          "");
 }
 std::vector<ParamSpec> StopSpecs() {
   return {ParamSpec::Int("iterations", 1000, "iteration cap").Range(1, 1e12),
@@ -78,16 +97,9 @@ std::vector<std::string> MetricNames() {
 
 class Reader {
  public:
-  Reader(std::string file, std::vector<std::pair<YAML::Node, std::string>> set_nodes, ExperimentConfig& config)
-      : file_(std::move(file)), sets_(std::move(set_nodes)), config_(config) {}
+  Reader(const yaml::Origins& origins, ExperimentConfig& config) : origins_(origins), config_(config) {}
 
-  SourceLocation Where(const YAML::Node& n) const {
-    for (const auto& [node, text] : sets_)
-      if (node.is(n)) return SourceLocation{"--set " + text};
-    const YAML::Mark m = n.Mark();
-    if (m.is_null()) return SourceLocation{file_};
-    return SourceLocation{file_, m.line + 1, m.column + 1};
-  }
+  SourceLocation Where(const YAML::Node& n) const { return origins_.Where(n); }
   void Note(const YAML::Node& n, const std::string& key) { config_.locations[key] = Where(n); }
   void Error(const YAML::Node& n, const std::string& key, const std::string& problem) {
     errors_.emplace_back(Where(n), key, problem);
@@ -166,8 +178,7 @@ class Reader {
     throw InputError(key, Describe(n) + ", expected a single value");
   }
 
-  std::string file_;
-  std::vector<std::pair<YAML::Node, std::string>> sets_;
+  const yaml::Origins& origins_;
   ExperimentConfig& config_;
   std::vector<InputError> errors_;
 };
@@ -200,88 +211,76 @@ void ReadComponent(Reader& r, const YAML::Node& n, const std::string& key, const
   r.Params(n, key, entry->params, extra_keys, out.params);
 }
 
-// "a.b[2].c" -> navigates (creating maps) and returns the node to assign.
-YAML::Node Navigate(YAML::Node root, const std::string& path, const std::string& set_text) {
-  YAML::Node node = root;
-  size_t pos = 0;
-  while (pos < path.size()) {
-    const size_t end = path.find_first_of(".[", pos);
-    const std::string seg = path.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
-    if (seg.empty()) throw InputError(SourceLocation{"--set " + set_text}, path, "has an empty key, expected KEY.KEY[INDEX]=VALUE");
-    if (!node.IsMap() && !node.IsNull())
-      throw InputError(SourceLocation{"--set " + set_text}, path, "'" + seg + "' is inside a value that is not a map");
-    node.reset(node[seg]);
-    pos = end == std::string::npos ? path.size() : end;
-    while (pos < path.size() && path[pos] == '[') {
-      const size_t close = path.find(']', pos);
-      if (close == std::string::npos)
-        throw InputError(SourceLocation{"--set " + set_text}, path, "has an unclosed '[', expected KEY[INDEX]");
-      const std::string idx = path.substr(pos + 1, close - pos - 1);
-      size_t i = 0;
-      try {
-        i = std::stoul(idx);
-      } catch (...) {
-        throw InputError(SourceLocation{"--set " + set_text}, path, "'" + idx + "' is not an index, expected KEY[0], KEY[1], ...");
-      }
-      if (!node.IsSequence() || i >= node.size())
-        throw InputError(SourceLocation{"--set " + set_text}, path,
-                         fmt::format("index {} is out of range, the list has {} entries", i, node.IsSequence() ? node.size() : 0));
-      node.reset(node[i]);
-      pos = close + 1;
-    }
-    if (pos < path.size() && path[pos] == '.') ++pos;
-  }
-  return node;
-}
-
+// Absolute and normalized, so that config.resolved.yaml reproduces the run from any directory.
 std::string ResolvePath(const std::string& path, const std::string& base_dir) {
-  if (path.empty() || std::filesystem::path(path).is_absolute() || base_dir.empty()) return path;
-  return (std::filesystem::path(base_dir) / path).lexically_normal().string();
+  if (path.empty()) return path;
+  std::filesystem::path p(path);
+  if (!p.is_absolute()) p = std::filesystem::path(base_dir) / p;
+  return std::filesystem::absolute(p).lexically_normal().string();
 }
 
-void ResolvePaths(ComponentConfig& c, const std::string& base_dir) {
-  for (auto& [k, v] : c.params)
-    if (k == "path") v = ResolvePath(std::get<std::string>(v), base_dir);
+// Resolves the component's `path` and hashes the file it names into config.inputs, checking a
+// recorded `sha256:` (`recorded`, with its node for the message).
+void ResolveInput(Reader& r, ComponentConfig& c, const std::string& key, const std::string& base_dir,
+                  const YAML::Node& recorded, InputHashCache& hashes, ExperimentConfig& config) {
+  for (auto& [k, v] : c.params) {
+    if (k != "path") continue;
+    const std::string path = ResolvePath(std::get<std::string>(v), base_dir);
+    v = path;
+    auto it = hashes.sha256.find(path);
+    if (it == hashes.sha256.end()) {
+      try {
+        it = hashes.sha256.emplace(path, HashInputFile(path, key + ".path", "a CSV file of numbers", kMaxCsvBytes)).first;
+      } catch (const InputError& e) {
+        r.errors().push_back(e);
+        return;
+      }
+    }
+    if (recorded && recorded.IsScalar() && recorded.Scalar() != it->second) {
+      r.Error(recorded, key + ".sha256",
+              fmt::format("{} has changed since it was recorded: its SHA-256 is now {} but the experiment records {}, "
+                          "expected the same file content (or remove sha256: to accept the new content)",
+                          path, it->second, recorded.Scalar()));
+    }
+    config.inputs.push_back(InputFile{key + ".path", path, it->second});
+  }
+}
+
+// A component's recorded content hash: `sha256: HEX` (64 lowercase hex digits), allowed next to a
+// `path`. Returns the node, or a null node after reporting a malformed value.
+YAML::Node RecordedHash(Reader& r, const YAML::Node& component, const std::string& key) {
+  if (!component.IsMap() || !component["sha256"]) return YAML::Node();
+  const YAML::Node h = component["sha256"];
+  const std::string text = h.IsScalar() ? h.Scalar() : "";
+  const bool ok = text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string::npos;
+  if (!ok) {
+    r.Error(h, key + ".sha256", "is not a SHA-256 digest, expected 64 lowercase hex digits");
+    return YAML::Node();
+  }
+  return h;
+}
+
+// True when the registry entry takes a `path` (then `sha256` is allowed next to it).
+template <class Registry>
+bool TakesPath(const Registry& registry, const YAML::Node& n, const std::string& name_key) {
+  if (!n.IsMap() || !n[name_key] || !n[name_key].IsScalar()) return false;
+  const auto* entry = registry.TryFind(n[name_key].Scalar());
+  if (entry == nullptr) return false;
+  return std::any_of(entry->params.begin(), entry->params.end(), [](const ParamSpec& s) { return s.name == "path"; });
 }
 
 }  // namespace
 
-ExperimentConfig ParseExperiment(const std::string& text, const std::string& source,
-                                 const std::vector<std::string>& sets, const std::string& base_dir, bool sweep_file) {
+ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins& origins,
+                                     const std::string& base_dir, bool sweep_file, InputHashCache& hashes) {
   ExperimentConfig config;
+  const std::string& source = origins.file();
   config.source = source;
   config.solvers.clear();
-  YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::ParserException& e) {
-    throw InputError(SourceLocation{source, e.mark.line + 1, e.mark.column + 1}, "",
-                     "YAML syntax error: " + e.msg + ", expected a YAML map of experiment keys");
-  }
-  if (root.IsNull() && sets.empty())
+  if (root.IsNull())
     throw InputError(SourceLocation{source}, "", "the file is empty, expected an experiment with keys " + JoinNames(kTopKeys));
 
-  // Overrides first: they are validated like everything else.
-  std::vector<std::pair<YAML::Node, std::string>> set_nodes;
-  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  for (const std::string& s : sets) {
-    const size_t eq = s.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw InputError(SourceLocation{"--set " + s}, "", "is not KEY=VALUE, expected for example --set game.n=100");
-    const std::string key = s.substr(0, eq), value = s.substr(eq + 1);
-    YAML::Node parsed;
-    try {
-      parsed = YAML::Load(value);
-    } catch (const YAML::ParserException& e) {
-      throw InputError(SourceLocation{"--set " + s}, key, "'" + value + "' is not a YAML value: " + e.msg);
-    }
-    if (!root.IsMap()) break;  // reported below
-    YAML::Node target = Navigate(root, key, s);
-    target = parsed;
-    set_nodes.emplace_back(parsed, s);
-  }
-
-  Reader r(source, set_nodes, config);
+  Reader r(origins, config);
   std::vector<std::string> top_keys = kTopKeys;
   top_keys.push_back("sweep");
   top_keys.push_back("zip");
@@ -304,12 +303,21 @@ ExperimentConfig ParseExperiment(const std::string& text, const std::string& sou
     config.name = std::filesystem::path(source).stem().string();
   }
 
+  YAML::Node game_hash, reference_hash;
   if (const YAML::Node n = root["game"]) {
-    ReadComponent(r, n, "game", GameRegistry(), "type", config.game);
+    const bool path = TakesPath(GameRegistry(), n, "type");
+    ReadComponent(r, n, "game", GameRegistry(), "type", config.game,
+                  path ? std::vector<std::string>{"sha256"} : std::vector<std::string>{});
+    if (path) game_hash = RecordedHash(r, n, "game");
   } else {
     r.Error(root, "game", "is missing, expected {type: GENERATOR, ...} (nlhf-run --list games)");
   }
-  if (const YAML::Node n = root["reference"]) ReadComponent(r, n, "reference", ReferenceRegistry(), "type", config.reference);
+  if (const YAML::Node n = root["reference"]) {
+    const bool path = TakesPath(ReferenceRegistry(), n, "type");
+    ReadComponent(r, n, "reference", ReferenceRegistry(), "type", config.reference,
+                  path ? std::vector<std::string>{"sha256"} : std::vector<std::string>{});
+    if (path) reference_hash = RecordedHash(r, n, "reference");
+  }
 
   if (const YAML::Node n = root["beta"]) {
     if (auto v = r.Value(n, BetaSpec(), "beta")) config.beta = std::get<double>(*v);
@@ -452,21 +460,34 @@ ExperimentConfig ParseExperiment(const std::string& text, const std::string& sou
       r.Error(root["stop"], "stop.tolerance." + std::string(info.name), "needs pi*_beta, which beta = 0 does not have");
   }
 
+  if (config.stop.queries > 0)
+    r.Error(root["stop"]["queries"], "stop.queries",
+            fmt::format("{} can never be reached: no solver makes preference queries yet (they need sampled "
+                        "feedback, a later feature), expected 0",
+                        config.stop.queries));
+
   if (!r.errors().empty()) throw InputErrors(r.errors());
-  ResolvePaths(config.game, base_dir);
-  ResolvePaths(config.reference, base_dir);
+  // Input files last, once the keys are valid: each is checked (a regular file of bounded size) and
+  // hashed before anything opens it for its content.
+  ResolveInput(r, config.game, "game", base_dir, game_hash, hashes, config);
+  ResolveInput(r, config.reference, "reference", base_dir, reference_hash, hashes, config);
+  if (!r.errors().empty()) throw InputErrors(r.errors());
   return config;
 }
 
+ExperimentConfig ParseExperiment(const std::string& text, const std::string& source,
+                                 const std::vector<std::string>& sets, const std::string& base_dir, bool sweep_file) {
+  yaml::Origins origins(source);
+  YAML::Node root = yaml::LoadDocument(text, SourceLocation{source}, true);
+  root = yaml::ApplySets(root, sets, origins);
+  InputHashCache hashes;
+  return ParseExperimentTree(root, origins, base_dir, sweep_file, hashes);
+}
+
 ExperimentConfig LoadExperiment(const std::string& path, const std::vector<std::string>& sets) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(SourceLocation{path}, "", "cannot open the file, expected a readable experiment YAML file");
-  if (std::filesystem::is_directory(path))
-    throw InputError(SourceLocation{path}, "", "is a directory, expected an experiment YAML file");
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text = ReadInputFile(path, "", "an experiment YAML file", kMaxYamlBytes);
   const std::string base = std::filesystem::path(path).parent_path().string();
-  return ParseExperiment(text.str(), path, sets, base);
+  return ParseExperiment(text, path, sets, base);
 }
 
 namespace {
@@ -483,13 +504,16 @@ void EmitValue(YAML::Emitter& out, const ParamValue& v) {
 
 // All table parameters: given ones, else defaults; parameters without a default (seed follows the
 // run seed, steps depend on beta) stay out unless given.
+// With `fingerprint`, a `path` is left out (the content hash identifies the file, wherever it is).
 void EmitComponent(YAML::Emitter& out, const std::string& name_key, const ComponentConfig& c,
-                   const std::vector<ParamSpec>& specs) {
+                   const std::vector<ParamSpec>& specs, const std::string& key, const std::vector<InputFile>& inputs,
+                   bool fingerprint) {
   out << YAML::Flow << YAML::BeginMap << YAML::Key << name_key << YAML::Value << c.name;
   // Always explicit: the default label is the entry as written, which the resolved entry is not.
   if (!c.label.empty()) out << YAML::Key << "label" << YAML::Value << YAML::DoubleQuoted << c.label;
   for (const ParamSpec& s : specs) {
     auto it = std::find_if(c.params.begin(), c.params.end(), [&](const auto& kv) { return kv.first == s.name; });
+    if (fingerprint && s.name == "path") continue;
     if (it != c.params.end()) {
       out << YAML::Key << s.name << YAML::Value;
       EmitValue(out, it->second);
@@ -498,27 +522,31 @@ void EmitComponent(YAML::Emitter& out, const std::string& name_key, const Compon
       EmitValue(out, *s.default_value);
     }
   }
+  for (const InputFile& f : inputs)
+    if (f.key == key + ".path") out << YAML::Key << "sha256" << YAML::Value << f.sha256;
   out << YAML::EndMap;
 }
 
-}  // namespace
-
-std::string ResolvedYaml(const ExperimentConfig& c) {
+std::string Emit(const ExperimentConfig& c, bool fingerprint) {
   YAML::Emitter out;
   out << YAML::BeginMap;
-  out << YAML::Key << "nlhf" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "version" << YAML::Value
-      << kVersion << YAML::Key << "git_commit" << YAML::Value << kGitCommit << YAML::EndMap;
+  if (!fingerprint)
+    out << YAML::Key << "nlhf" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "version" << YAML::Value
+        << kVersion << YAML::Key << "git_commit" << YAML::Value << kGitCommit << YAML::EndMap;
   out << YAML::Key << "name" << YAML::Value << c.name;
   out << YAML::Key << "game" << YAML::Value;
-  EmitComponent(out, "type", c.game, GameRegistry().Find(c.game.name, "game.type").params);
+  EmitComponent(out, "type", c.game, GameRegistry().Find(c.game.name, "game.type").params, "game", c.inputs,
+                fingerprint);
   out << YAML::Key << "reference" << YAML::Value;
-  EmitComponent(out, "type", c.reference, ReferenceRegistry().Find(c.reference.name, "reference.type").params);
+  EmitComponent(out, "type", c.reference, ReferenceRegistry().Find(c.reference.name, "reference.type").params,
+                "reference", c.inputs, fingerprint);
   out << YAML::Key << "beta" << YAML::Value << fmt::format("{}", c.beta);
   out << YAML::Key << "seeds" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (auto s : c.seeds) out << s;
   out << YAML::EndSeq;
   out << YAML::Key << "solvers" << YAML::Value << YAML::BeginSeq;
-  for (const ComponentConfig& s : c.solvers) EmitComponent(out, "name", s, SolverRegistry().Find(s.name, "solver").params);
+  for (const ComponentConfig& s : c.solvers)
+    EmitComponent(out, "name", s, SolverRegistry().Find(s.name, "solver").params, "", {}, fingerprint);
   out << YAML::EndSeq;
   out << YAML::Key << "stop" << YAML::Value << YAML::BeginMap;
   out << YAML::Key << "iterations" << YAML::Value << c.stop.iterations;
@@ -543,17 +571,15 @@ std::string ResolvedYaml(const ExperimentConfig& c) {
     for (Metric m : c.log.metrics) out << std::string(MetricTable()[static_cast<size_t>(m)].name);
   }
   out << YAML::EndSeq << YAML::EndMap;
-  out << YAML::Key << "output" << YAML::Value << c.OutputDir();
+  if (!fingerprint) out << YAML::Key << "output" << YAML::Value << c.OutputDir();
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
 }
 
-std::string ExperimentFingerprint(const ExperimentConfig& config) {
-  std::istringstream in(ResolvedYaml(config));
-  std::string line, out;
-  while (std::getline(in, line))
-    if (line.rfind("nlhf:", 0) != 0 && line.rfind("output:", 0) != 0) out += line + "\n";
-  return out;
-}
+}  // namespace
+
+std::string ResolvedYaml(const ExperimentConfig& config) { return Emit(config, false); }
+
+std::string ExperimentFingerprint(const ExperimentConfig& config) { return Sha256Hex(Emit(config, true)); }
 
 }  // namespace nlhf

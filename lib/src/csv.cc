@@ -4,15 +4,23 @@
 
 #include <charconv>
 #include <cmath>
-#include <fstream>
-#include <sstream>
+#include <sys/types.h>
+
+#include <cstdlib>
 #include <vector>
 
 #include "nlhf/errors.h"
+#include "nlhf/input_file.h"
 
 namespace nlhf {
 
 namespace {
+
+// "underflows" or "overflows" for a number that std::from_chars found out of range.
+std::string OutOfRangeWord(const std::string& cell) {
+  const double v = std::strtod(cell.c_str(), nullptr);
+  return std::isinf(v) ? "overflows (too large for a double)" : "underflows (too small for a double)";
+}
 
 struct Rows {
   std::vector<std::vector<double>> values;
@@ -22,13 +30,21 @@ struct Rows {
 // Reads every non-empty line as comma-separated finite numbers. Trailing empty lines are ignored;
 // an empty line between rows is an error.
 Rows ReadRows(const std::string& path, const std::string& key) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(SourceLocation{path}, key, "cannot open the file, expected a readable CSV file");
+  const FilePtr file = OpenInputFile(path, key, "a CSV file of numbers", kMaxCsvBytes);
   Rows rows;
   std::string line;
   int line_no = 0;
   int blank_after = 0;  // line number of the first blank line seen after data
-  while (std::getline(in, line)) {
+  char* raw = nullptr;
+  size_t capacity = 0;
+  struct Free {
+    char*& p;
+    ~Free() { std::free(p); }
+  } free_raw{raw};
+  ssize_t got = 0;
+  while ((got = ::getline(&raw, &capacity, file.get())) >= 0) {
+    line.assign(raw, static_cast<size_t>(got));
+    if (!line.empty() && line.back() == '\n') line.pop_back();
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) {
@@ -54,6 +70,10 @@ Rows ReadRows(const std::string& path, const std::string& key) {
       const std::string cell = line.substr(b, e - b);
       const SourceLocation where{path, line_no, static_cast<int>(b) + 1};
       if (b == e) throw InputError(where, key, "empty cell, expected a number");
+      if (ec == std::errc::result_out_of_range && ptr == last)
+        throw InputError(where, key, fmt::format("'{}' {}, expected a finite number of magnitude between about "
+                                                 "1e-308 and 1e308 (or 0)",
+                                                 cell, OutOfRangeWord(cell)));
       if (ec != std::errc() || ptr != last)
         throw InputError(where, key, fmt::format("'{}' is not a number, expected a finite number", cell));
       if (!std::isfinite(v))

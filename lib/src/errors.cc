@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+
 namespace nlhf {
 
 std::string SourceLocation::ToString() const {
@@ -11,6 +13,53 @@ std::string SourceLocation::ToString() const {
   return fmt::format("{}:{}:{}", file, line, col);
 }
 
+std::string EscapeControl(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  auto hex = [&](unsigned char c) { out += fmt::format("\\x{:02x}", c); };
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+      ++i;
+    } else if (c == '\n') {
+      out += "\\n";
+      ++i;
+    } else if (c == '\r') {
+      out += "\\r";
+      ++i;
+    } else if (c == '\t') {
+      out += "\\t";
+      ++i;
+    } else if (c < 0x80) {
+      hex(c);
+      ++i;
+    } else {
+      // A valid UTF-8 sequence of a printable code point passes; anything else is escaped bytewise.
+      const size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+      bool ok = len > 0 && len <= 4 && i + len <= text.size();
+      std::uint32_t cp = len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
+      for (size_t k = 1; ok && k < len; ++k) {
+        const auto d = static_cast<unsigned char>(text[i + k]);
+        ok = (d & 0xc0) == 0x80;
+        cp = (cp << 6) | (d & 0x3f);
+      }
+      // Overlong forms, surrogates, beyond U+10FFFF, C1 controls (U+0080..U+009F) and the line and
+      // paragraph separators are escaped.
+      ok = ok && !(len == 3 && cp < 0x800) && !(len == 4 && (cp < 0x10000 || cp > 0x10ffff)) &&
+           !(cp >= 0xd800 && cp <= 0xdfff) && !(cp >= 0x80 && cp <= 0x9f) && cp != 0x2028 && cp != 0x2029;
+      if (ok) {
+        out.append(text.substr(i, len));
+        i += len;
+      } else {
+        hex(c);
+        ++i;
+      }
+    }
+  }
+  return out;
+}
+
 namespace {
 std::string Compose(const SourceLocation& where, const std::string& key,
                     const std::string& problem) {
@@ -18,7 +67,7 @@ std::string Compose(const SourceLocation& where, const std::string& key,
   const std::string loc = where.ToString();
   if (!loc.empty()) out += loc + ": ";
   if (!key.empty()) out += key + ": ";
-  return out + problem;
+  return EscapeControl(out + problem);
 }
 }  // namespace
 

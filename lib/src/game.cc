@@ -8,6 +8,20 @@
 
 namespace nlhf {
 
+namespace {
+
+// A skew-symmetric matrix with entries in [-1, 1]: the margins M = P - P^T (= 2P - 1) of a
+// preference matrix, a common way to write one; P = (1 + M)/2.
+bool LooksLikeMargins(const Eigen::MatrixXd& M) {
+  const Eigen::Index n = M.rows();
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = 0; j < n; ++j)
+      if (!(std::abs(M(i, j)) <= 1.0) || std::abs(M(i, j) + M(j, i)) > kGameTolerance) return false;
+  return true;
+}
+
+}  // namespace
+
 void ValidatePreferenceMatrix(const Eigen::MatrixXd& P, const std::string& key) {
   if (P.rows() != P.cols())
     throw InputError(key, fmt::format("P is {}x{}, expected a square matrix", P.rows(), P.cols()));
@@ -20,7 +34,10 @@ void ValidatePreferenceMatrix(const Eigen::MatrixXd& P, const std::string& key) 
       if (!std::isfinite(p))
         throw InputError(key, fmt::format("P[{}][{}] = {} is not finite, expected a probability in [0, 1]", i, j, p));
       if (p < 0.0 || p > 1.0)
-        throw InputError(key, fmt::format("P[{}][{}] = {} is outside [0, 1], expected a probability", i, j, p));
+        throw InputError(key, fmt::format("P[{}][{}] = {} is outside [0, 1], expected a probability{}", i, j, p,
+                                          LooksLikeMargins(P) ? " (this looks like a margin matrix M = P - P^T with "
+                                                                "entries in [-1, 1]: use P = (1 + M)/2)"
+                                                              : ""));
     }
   }
   for (Eigen::Index i = 0; i < n; ++i) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 
 #include "nlhf/errors.h"
@@ -228,6 +229,21 @@ std::optional<double> ParseDouble(std::string_view s) {
   return v;
 }
 
+// Why `s` is not a finite double: out of range (says which way), or not a finite number.
+std::string NotANumberWhy(std::string_view s) {
+  s = Trim(s);
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  double v = 0.0;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ptr == s.data() + s.size() && !s.empty()) {
+    if (ec == std::errc::result_out_of_range) {
+      const bool huge = std::isinf(std::strtod(std::string(s).c_str(), nullptr));
+      return huge ? "overflows (too large for a double)" : "underflows (too small for a double)";
+    }
+  }
+  return "is not a finite number";
+}
+
 std::optional<std::int64_t> ParseInt(std::string_view s) {
   s = Trim(s);
   if (!s.empty() && s.front() == '+') s.remove_prefix(1);
@@ -311,7 +327,7 @@ ParamValue ParseParamValue(const ParamSpec& spec, std::string_view raw, const st
     }
     case ParamType::kDouble: {
       const auto v = ParseDouble(raw);
-      if (!v) Reject(spec, shown, key, "is not a finite number");
+      if (!v) Reject(spec, shown, key, NotANumberWhy(raw));
       value = *v;
       break;
     }
@@ -335,7 +351,7 @@ ParamValue ParseParamValue(const ParamSpec& spec, std::string_view raw, const st
         const size_t comma = t.find(',');
         const std::string_view item = t.substr(0, comma);
         const auto v = ParseDouble(item);
-        if (!v) Reject(spec, shown, key, fmt::format("has element '{}' that is not a number", Trim(item)));
+        if (!v) Reject(spec, shown, key, fmt::format("has element '{}' that {}", Trim(item), NotANumberWhy(item)));
         list.push_back(*v);
         if (comma == std::string_view::npos) break;
         t = t.substr(comma + 1);

@@ -24,13 +24,16 @@
 #include <thread>
 #include <variant>
 
+#include "config_tree.h"
 #include "nlhf/experiment.h"
+#include "nlhf/input_file.h"
 #include "nlhf/output.h"
 #include "nlhf/parallel.h"
 #include "nlhf/rng.h"
 #include "nlhf/run_directory.h"
 #include "nlhf/shell.h"
 #include "nlhf/version.h"
+#include "yaml_tree.h"
 
 namespace nlhf {
 
@@ -40,52 +43,65 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string FlowText(const YAML::Node& n) {
-  YAML::Emitter e;
-  e << YAML::Flow << n;
-  return e.c_str();
-}
-
 std::string Hex(std::uint64_t h) { return fmt::format("{:016x}", h); }
 
-std::vector<SweepAxis> ReadAxes(const YAML::Node& map, const std::string& key,
-                                const std::string& source, std::vector<InputError>& errors) {
-  std::vector<SweepAxis> axes;
-  auto where = [&](const YAML::Node& n) {
-    const YAML::Mark m = n.Mark();
-    return m.is_null() ? SourceLocation{source} : SourceLocation{source, m.line + 1, m.column + 1};
-  };
+// A swept key with its values as parsed (nodes of the sweep file or of a --set, so that an error
+// in a value is located where the value is written).
+struct AxisNodes {
+  std::string key;
+  YAML::Node key_node;
+  std::vector<YAML::Node> values;
+  SweepAxis axis;  // the same values as flow-style text
+};
+
+std::vector<AxisNodes> ReadAxes(const YAML::Node& map, const std::string& key, const yaml::Origins& origins,
+                                std::vector<InputError>& errors) {
+  std::vector<AxisNodes> axes;
   if (!map.IsMap()) {
-    errors.emplace_back(where(map), key, "is not a map, expected KEY.PATH: [VALUE, VALUE, ...]");
+    errors.emplace_back(origins.Where(map), key, "is not a map, expected KEY.PATH: [VALUE, VALUE, ...]");
     return axes;
   }
   for (const auto& kv : map) {
-    SweepAxis axis;
+    AxisNodes axis;
     axis.key = kv.first.Scalar();
+    axis.key_node = kv.first;
+    axis.axis.key = axis.key;
+    const std::string top = axis.key.substr(0, axis.key.find_first_of(".["));
+    if (top == "sweep" || top == "zip") {
+      errors.emplace_back(origins.Where(kv.first), key + "." + axis.key,
+                          "sweeps the sweep itself, expected a key path of the experiment (game.n, beta, ...)");
+      continue;
+    }
     if (!kv.second.IsSequence() || kv.second.size() == 0) {
-      errors.emplace_back(where(kv.second), key + "." + axis.key,
+      errors.emplace_back(origins.Where(kv.second), key + "." + axis.key,
                           "is not a non-empty list, expected [VALUE, VALUE, ...]");
       continue;
     }
-    for (const auto& v : kv.second) axis.values.push_back(FlowText(v));
+    for (const auto& v : kv.second) {
+      axis.values.push_back(v);
+      axis.axis.values.push_back(yaml::FlowText(v));
+    }
     axes.push_back(std::move(axis));
   }
   return axes;
 }
 
-// A parse or validation error of one point: prefixed with its values; a `--set` location for a
-// swept key becomes the sweep file.
-InputError AtPoint(const InputError& e, const SweepPoint& p, const std::string& source) {
+// The zip group of the k-th zip key (in column order).
+size_t GroupOf(const std::vector<std::vector<AxisNodes>>& zip, size_t k) {
+  for (size_t g = 0; g < zip.size(); ++g) {
+    if (k < zip[g].size()) return g;
+    k -= zip[g].size();
+  }
+  return zip.size();
+}
+
+// A parse or validation error of one point, prefixed with its values.
+InputError AtPoint(const InputError& e, const SweepPoint& p) {
   std::string values;
   for (const auto& [k, v] : p.values)
     values += fmt::format("{}{}={}", values.empty() ? "" : ", ", k, v);
-  SourceLocation where = e.where();
-  if (where.file.rfind("--set ", 0) == 0) {
-    for (const auto& [k, v] : p.values)
-      if (where.file == "--set " + k + "=" + v) where = SourceLocation{source};
-  }
   const std::string what = e.key().empty() ? e.problem() : e.key() + ": " + e.problem();
-  return InputError(where, "", fmt::format("at sweep point {} ({}): {}", p.index, values, what));
+  return InputError(e.where(), "", fmt::format("at sweep point {} ({}): {}", p.index, values, what));
 }
 
 // An input error found while running one task of the sweep (a file removed since validation): the
@@ -303,44 +319,19 @@ std::string ResolvedSweepYaml(const SweepConfig& s, const ExperimentConfig& base
   return out;
 }
 
-// The input files of an experiment (the game's and the reference's `path`), as (key path, path).
-// TODO(lead): use config.inputs (SHA-256) once merged.
-std::vector<std::pair<std::string, std::string>> InputFilesOf(const ExperimentConfig& config) {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& [key, component] : {std::pair<std::string, const ComponentConfig*>{"game", &config.game},
-                                       std::pair<std::string, const ComponentConfig*>{"reference", &config.reference}})
-    for (const auto& [name, value] : component->params)
-      if (const auto* path = std::get_if<std::string>(&value); path != nullptr && name == "path")
-        out.emplace_back(key + ".path", *path);
-  return out;
-}
-
-// An input file of a sweep: its absolute path and a hash of its contents.
-struct InputFile {
+// An input file of a sweep as its manifest records it: the absolute path and "sha256:HEX" of the
+// contents when the sweep was loaded (ExperimentConfig::inputs).
+struct RecordedInput {
   std::string path, hash;
-  bool operator==(const InputFile&) const = default;
+  bool operator==(const RecordedInput&) const = default;
 };
 
-// TODO(lead): use config.inputs (SHA-256) once merged; this temporary hash is FNV-1a of the contents.
-std::string InputFileHash(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in || fs::is_directory(path))
-    throw InputError(SourceLocation{path}, "", "cannot open the file, expected a readable input file");
-  std::stringstream text;
-  text << in.rdbuf();
-  return "fnv1a64:" + Hex(Fnv1a64(text.str()));
-}
-
 // Every input file of every point, once each, sorted by path.
-std::vector<InputFile> SweepInputs(const SweepConfig& s) {
+std::vector<RecordedInput> SweepInputs(const SweepConfig& s) {
   std::map<std::string, std::string> hashes;
-  for (const SweepPoint& p : s.points) {
-    for (const auto& [key, path] : InputFilesOf(p.config)) {
-      const std::string absolute = fs::absolute(path).lexically_normal().string();
-      if (hashes.count(absolute) == 0) hashes[absolute] = InputFileHash(path);
-    }
-  }
-  std::vector<InputFile> out;
+  for (const SweepPoint& p : s.points)
+    for (const InputFile& f : p.config.inputs) hashes.emplace(f.path, "sha256:" + f.sha256);
+  std::vector<RecordedInput> out;
   for (const auto& [path, hash] : hashes) out.push_back({path, hash});
   return out;
 }
@@ -350,17 +341,17 @@ std::vector<InputFile> SweepInputs(const SweepConfig& s) {
 struct Manifest {
   std::string fingerprint, source, base_dir, text;
   std::vector<std::string> sets;
-  std::vector<InputFile> inputs;
+  std::vector<RecordedInput> inputs;
 };
 
-void WriteManifest(const SweepConfig& s, const fs::path& parts, const std::vector<InputFile>& inputs) {
+void WriteManifest(const SweepConfig& s, const fs::path& parts, const std::vector<RecordedInput>& inputs) {
   YAML::Emitter e;
   e << YAML::BeginMap << YAML::Key << "fingerprint" << YAML::Value << s.fingerprint << YAML::Key
     << "source" << YAML::Value << s.source << YAML::Key << "base_dir" << YAML::Value << s.base_dir
     << YAML::Key << "sets" << YAML::Value << YAML::BeginSeq;
   for (const std::string& set : s.sets) e << set;
   e << YAML::EndSeq << YAML::Key << "inputs" << YAML::Value << YAML::BeginSeq;
-  for (const InputFile& f : inputs)
+  for (const RecordedInput& f : inputs)
     e << YAML::BeginMap << YAML::Key << "path" << YAML::Value << f.path << YAML::Key << "hash" << YAML::Value
       << f.hash << YAML::EndMap;
   e << YAML::EndSeq << YAML::Key << "text" << YAML::Value << YAML::Literal << s.text << YAML::EndMap;
@@ -403,17 +394,17 @@ std::string ManifestFingerprint(const fs::path& parts) {
 }
 
 // The first input file that `then` and `now` both list with different contents: (then, now).
-std::optional<std::pair<InputFile, InputFile>> ChangedInput(const std::vector<InputFile>& then,
-                                                            const std::vector<InputFile>& now) {
-  for (const InputFile& a : then)
-    for (const InputFile& b : now)
+std::optional<std::pair<RecordedInput, RecordedInput>> ChangedInput(const std::vector<RecordedInput>& then,
+                                                            const std::vector<RecordedInput>& now) {
+  for (const RecordedInput& a : then)
+    for (const RecordedInput& b : now)
       if (a.path == b.path && a.hash != b.hash) return std::make_pair(a, b);
   return std::nullopt;
 }
 
 // Refuses to reuse results computed from an input file that has changed since: a recorded file
 // that the current sweep reads with other contents.
-void RefuseChangedInputs(const std::vector<InputFile>& recorded, const std::vector<InputFile>& current,
+void RefuseChangedInputs(const std::vector<RecordedInput>& recorded, const std::vector<RecordedInput>& current,
                          const std::string& dir, const std::string& advice) {
   if (const auto changed = ChangedInput(recorded, current))
     throw InputError(SourceLocation{changed->second.path}, "",
@@ -543,76 +534,130 @@ size_t SweepConfig::RunCount() const {
   return n;
 }
 
-SweepConfig ParseSweep(const std::string& text, const std::string& source,
-                       const std::vector<std::string>& sets, const std::string& base_dir) {
+SweepConfig ParseSweep(const std::string& text, const std::string& source, const std::vector<std::string>& sets,
+                       const std::string& base_dir, const std::function<void(size_t)>& on_count) {
   SweepConfig s;
   s.source = source;
   s.text = text;
   s.base_dir = base_dir;
   s.sets = sets;
+  // Parsed once: the sets apply to the whole file (`--set sweep.game.n=[1,2]` changes the sweep).
+  yaml::Origins origins(source);
+  const YAML::Node document = yaml::LoadDocument(text, SourceLocation{source}, true);
+  YAML::Node root = yaml::ApplySets(document, sets, origins);
+  InputHashCache hashes;
   // The base experiment (sweep and zip keys allowed) must itself be valid.
-  ParseExperiment(text, source, sets, base_dir, true);
-  const YAML::Node root = YAML::Load(text);
+  ParseExperimentTree(root, origins, base_dir, true, hashes);
   std::vector<InputError> errors;
-  if (root["sweep"]) s.sweep = ReadAxes(root["sweep"], "sweep", source, errors);
+  std::vector<AxisNodes> sweep_nodes;
+  std::vector<std::vector<AxisNodes>> zip_nodes;
+  if (root["sweep"]) sweep_nodes = ReadAxes(root["sweep"], "sweep", origins, errors);
   if (const YAML::Node zip = root["zip"]) {
     if (!zip.IsSequence()) {
-      errors.emplace_back(
-          SourceLocation{source, zip.Mark().line + 1, zip.Mark().column + 1}, "zip",
-          "is not a list, expected - {KEY: [...], KEY: [...]} groups of equal length");
+      errors.emplace_back(origins.Where(zip), "zip",
+                          "is not a list, expected - {KEY: [...], KEY: [...]} groups of equal length");
     } else {
       for (size_t g = 0; g < zip.size(); ++g) {
-        std::vector<SweepAxis> group = ReadAxes(zip[g], fmt::format("zip[{}]", g), source, errors);
-        for (const SweepAxis& a : group) {
+        std::vector<AxisNodes> group = ReadAxes(zip[g], fmt::format("zip[{}]", g), origins, errors);
+        for (const AxisNodes& a : group) {
           if (a.values.size() != group.front().values.size()) {
-            errors.emplace_back(
-                SourceLocation{source, zip[g].Mark().line + 1, zip[g].Mark().column + 1},
-                fmt::format("zip[{}].{}", g, a.key),
-                fmt::format("has {} values but {} has {}, expected lists of equal length",
-                            a.values.size(), group.front().key, group.front().values.size()));
+            errors.emplace_back(origins.Where(a.key_node), fmt::format("zip[{}].{}", g, a.key),
+                                fmt::format("has {} values but {} has {}, expected lists of equal length",
+                                            a.values.size(), group.front().key, group.front().values.size()));
           }
         }
-        s.zip.push_back(std::move(group));
+        zip_nodes.push_back(std::move(group));
       }
     }
   }
   if (!errors.empty()) throw InputErrors(errors);
+  std::vector<const AxisNodes*> axes;  // column order: sweep axes, then zip groups' keys
+  for (const AxisNodes& a : sweep_nodes) axes.push_back(&a);
+  for (const auto& group : zip_nodes)
+    for (const AxisNodes& a : group) axes.push_back(&a);
+  // Key paths are checked once, not at every point.
+  for (const AxisNodes* a : axes) {
+    yaml::Origins scratch(source);
+    try {
+      yaml::With(root, a->key, a->values.front(), origins.Where(a->key_node), scratch);
+    } catch (const InputError& e) {
+      errors.push_back(e);
+    }
+  }
+  if (!errors.empty()) throw InputErrors(errors);
+  // Each point is parsed from the file's text with `sweep` and `zip` cut out (its marks mapped back
+  // to the file's lines), plus the other sets and its values. Small independent trees: yaml-cpp merges
+  // the node pools of trees that share nodes, so reusing one parsed tree for every point would cost
+  // time and memory growing with the number of points already built.
+  std::vector<std::pair<int, int>> line_shifts;
+  const std::string point_text = yaml::CutTopLevelKeys(text, document, {"sweep", "zip"}, line_shifts);
+  std::vector<std::string> point_sets;
+  for (const std::string& set : sets) {
+    const std::string top = set.substr(0, set.find_first_of(".[="));
+    if (top != "sweep" && top != "zip") point_sets.push_back(set);
+  }
+  for (const AxisNodes& a : sweep_nodes) s.sweep.push_back(a.axis);
+  for (const auto& group : zip_nodes) {
+    s.zip.emplace_back();
+    for (const AxisNodes& a : group) s.zip.back().push_back(a.axis);
+  }
 
   // Expand: sweep axes (Cartesian, the first slowest), then zip groups (crossed, each by index).
   std::vector<size_t> sizes;
-  for (const SweepAxis& a : s.sweep) sizes.push_back(a.values.size());
-  for (const auto& group : s.zip) sizes.push_back(group.empty() ? 1 : group.front().values.size());
+  for (const AxisNodes& a : sweep_nodes) sizes.push_back(a.values.size());
+  for (const auto& group : zip_nodes) sizes.push_back(group.empty() ? 1 : group.front().values.size());
   size_t total = 1;
-  for (size_t n : sizes) total *= n;
-  if (total > 1000000)
+  for (size_t n : sizes) {
+    total *= n;
+    if (total > kMaxSweepPoints) break;
+  }
+  if (total > kMaxSweepPoints)
     throw InputError(SourceLocation{source}, "sweep",
-                     fmt::format("expands to {} points, expected at most 1000000", total));
+                     fmt::format("expands to more than {} points, expected at most {}", kMaxSweepPoints,
+                                 kMaxSweepPoints));
+  if (on_count) on_count(total);
+  s.points.reserve(total);
   std::vector<size_t> digit(sizes.size(), 0);
   std::string fingerprint_text;
   for (size_t index = 0; index < total; ++index) {
     SweepPoint p;
     p.index = index;
-    std::vector<std::string> point_sets = sets;
-    for (size_t a = 0; a < s.sweep.size(); ++a)
-      p.values.emplace_back(s.sweep[a].key, s.sweep[a].values[digit[a]]);
-    for (size_t g = 0; g < s.zip.size(); ++g)
-      for (const SweepAxis& a : s.zip[g])
-        p.values.emplace_back(a.key, a.values[digit[s.sweep.size() + g]]);
-    for (const auto& [k, v] : p.values) point_sets.push_back(k + "=" + v);
     bool valid = true;
     try {
-      p.config = ParseExperiment(text, source, point_sets, base_dir, true);
+      yaml::Origins point_origins(source);
+      point_origins.SetLineShifts(line_shifts);
+      YAML::Node point = yaml::LoadDocument(point_text, SourceLocation{source}, true);
+      point = yaml::ApplySets(point, point_sets, point_origins);
+      for (size_t a = 0; a < axes.size(); ++a) {
+        const size_t d = a < sweep_nodes.size() ? a : sweep_nodes.size() + GroupOf(zip_nodes, a - sweep_nodes.size());
+        const AxisNodes& axis = *axes[a];
+        p.values.emplace_back(axis.key, axis.axis.values[digit[d]]);
+        // The value again from its text, located where it is written (in the file or a --set).
+        const SourceLocation at = origins.Where(axis.values[digit[d]]);
+        const YAML::Node value = yaml::LoadDocument(axis.axis.values[digit[d]], at, false, axis.key);
+        point_origins.AddTree(value, at);
+        point = yaml::With(point, axis.key, value, origins.Where(axis.key_node), point_origins);
+      }
+      p.config = ParseExperimentTree(point, point_origins, base_dir, true, hashes);
       ValidateExperiment(p.config);
     } catch (const InputErrors& e) {
-      for (const InputError& one : e.errors()) errors.push_back(AtPoint(one, p, source));
+      for (const InputError& one : e.errors()) errors.push_back(AtPoint(one, p));
       valid = false;
     } catch (const InputError& e) {
-      errors.push_back(AtPoint(e, p, source));
+      errors.push_back(AtPoint(e, p));
       valid = false;
     }
     if (errors.size() >= 10) break;  // enough to act on
     if (valid) {
+      // Validated: the key locations (a map per point, most of its memory) are not needed again; an
+      // error found while running names the sweep file.
+      p.config.locations.clear();
       p.fingerprint = ExperimentFingerprint(p.config);
+      {
+        ExperimentConfig one_task = p.config;
+        one_task.seeds.clear();
+        p.task_fingerprint = ExperimentFingerprint(one_task);
+      }
       fingerprint_text += p.fingerprint + "\n--\n";
       s.points.push_back(std::move(p));
     }
@@ -626,68 +671,16 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source,
   return s;
 }
 
-SweepConfig LoadSweep(const std::string& path, const std::vector<std::string>& sets) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in || fs::is_directory(path))
-    throw InputError(SourceLocation{path}, "",
-                     "cannot open the file, expected a readable sweep YAML file");
-  std::stringstream text;
-  text << in.rdbuf();
-  return ParseSweep(text.str(), path, sets, fs::path(path).parent_path().string());
+SweepConfig LoadSweep(const std::string& path, const std::vector<std::string>& sets,
+                      const std::function<void(size_t)>& on_count) {
+  const std::string text = ReadInputFile(path, "", "a sweep YAML file", kMaxYamlBytes);
+  return ParseSweep(text, path, sets, fs::path(path).parent_path().string(), on_count);
 }
-
-std::optional<size_t> CountSweepPoints(const std::string& path) {
-  // TODO(lead): read the axes the way ParseSweep does once --set of sweep/zip lands there.
-  try {
-    if (!fs::is_regular_file(path)) return std::nullopt;  // LoadSweep refuses it (a FIFO would block here)
-    const YAML::Node root = YAML::LoadFile(path);
-    if (!root.IsMap()) return std::nullopt;
-    size_t total = 1;
-    auto times = [&](size_t n) {
-      if (n == 0 || total > std::numeric_limits<size_t>::max() / n) throw std::overflow_error("count");
-      total *= n;
-    };
-    if (const YAML::Node sweep = root["sweep"]) {
-      if (!sweep.IsMap()) return std::nullopt;
-      for (const auto& kv : sweep) times(kv.second.IsSequence() ? kv.second.size() : 0);
-    }
-    if (const YAML::Node zip = root["zip"]) {
-      if (!zip.IsSequence()) return std::nullopt;
-      for (const auto& group : zip) {
-        if (!group.IsMap() || group.size() == 0) return std::nullopt;
-        const YAML::Node first = group.begin()->second;
-        times(first.IsSequence() ? first.size() : 0);
-      }
-    }
-    return total;
-  } catch (const std::exception&) {
-    return std::nullopt;  // LoadSweep reports what is wrong
-  }
-}
-
-namespace {
-
-// What one task computes: the point's resolved experiment without its list of seeds (a task runs one
-// seed, whichever others the point has). Task ids and run ids hash it, so adding seeds to a sweep
-// keeps the ids of the tasks already done.
-std::string TaskFingerprint(const SweepPoint& p) {
-  std::string out;
-  size_t begin = 0;
-  while (begin < p.fingerprint.size()) {
-    size_t end = p.fingerprint.find('\n', begin);
-    end = end == std::string::npos ? p.fingerprint.size() : end + 1;
-    if (p.fingerprint.compare(begin, 6, "seeds:") != 0) out.append(p.fingerprint, begin, end - begin);
-    begin = end;
-  }
-  return out;
-}
-
-}  // namespace
 
 std::vector<SweepTask> SweepTasks(const SweepConfig& s) {
   std::vector<SweepTask> tasks;
   for (const SweepPoint& p : s.points) {
-    const std::string text = TaskFingerprint(p);
+    const std::string& text = p.task_fingerprint;
     double n = 10.0;
     for (const auto& [k, v] : p.config.game.params)
       if (k == "n") n = static_cast<double>(std::get<std::int64_t>(v));
@@ -766,7 +759,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   // DIR may hold this sweep (resumed) or an earlier one (extended or changed): either way its
   // finished tasks whose ids are in this sweep are reused, unless an input file has changed.
   const std::optional<Manifest> previous = ReadManifest(parts);
-  const std::vector<InputFile> inputs = SweepInputs(s);
+  const std::vector<RecordedInput> inputs = SweepInputs(s);
   if (previous)
     RefuseChangedInputs(previous->inputs, inputs, dir,
                         "restore it, or write to another --out (or start over with nlhf-sweep --force)");
@@ -846,7 +839,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     const SweepTask& task = todo[i];
     const SweepPoint& point = s.points[task.point];
     try {
-      GroupResult g = RunGroup(point.config, task.seed_index, TaskFingerprint(point));
+      GroupResult g = RunGroup(point.config, task.seed_index, point.task_fingerprint);
       FinishedTask done;
       done.id = task.id;
       double group_solve = 0.0;
@@ -934,11 +927,6 @@ void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& ou
     if (!m)
       throw InputError(SourceLocation{d}, "--merge",
                        "holds no sweep results, expected an nlhf-sweep output directory");
-    if (first && m->fingerprint != first->fingerprint)
-      throw InputError(
-          SourceLocation{d}, "--merge",
-          fmt::format("holds shards of a different sweep than {}, expected shards of one sweep",
-                      part_dirs.front()));
     // Shards of one sweep that read different contents of an input file do not belong together.
     if (first) {
       if (const auto changed = ChangedInput(first->inputs, m->inputs))
@@ -947,6 +935,11 @@ void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& ou
                                      "(content hash {}, {}), expected shards of one sweep over the same inputs",
                                      d, part_dirs.front(), changed->second.hash, changed->first.hash));
     }
+    if (first && m->fingerprint != first->fingerprint)
+      throw InputError(
+          SourceLocation{d}, "--merge",
+          fmt::format("holds shards of a different sweep than {}, expected shards of one sweep",
+                      part_dirs.front()));
     if (!first) first = m;
     parts.push_back(PartsDir(d));
   }

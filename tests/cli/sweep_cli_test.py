@@ -70,10 +70,18 @@ zip:
 grid = write("grid.yaml", GRID)
 code, out, err = run(grid, "--dry-run")
 check("dry_run.exit", code == 0, err)
-check("dry_run.count_first", out.splitlines()[0] == "8 points", out)
+check("dry_run.count_first", out.splitlines()[0].startswith("8 points x seeds x solvers"), out)
 # 2 (n) x 2 (eta) x 2 (zip) = 8 points; x 2 seeds x 2 solvers = 32 runs in 16 tasks.
 check("dry_run.counts", "8 points x seeds x solvers = 32 runs in 16 tasks" in out, out)
 check("dry_run.points", "point 0: game.n=4, solvers[1].eta=0.2, beta=0.05, stop.iterations=80" in out, out)
+# A large sweep says how many points it is validating before it validates them (on stderr, so
+# stdout stays empty when a point turns out invalid).
+big = write("big.yaml", BASE + "sweep:\n  solvers[1].eta: [" + ", ".join(str(0.01 + k * 1e-4) for k in range(1500)) + "]\n")
+code, out, err = run(big, "--dry-run")
+check("dry_run.big_count_first", code == 0 and err.startswith("nlhf-sweep: 1500 points; validating each"), err)
+bad = write("big_bad.yaml", BASE + "sweep:\n  solvers[1].eta: [" + ", ".join(["0.1"] * 1499 + ["-1"]) + "]\n")
+code, out, err = run(bad, "--dry-run")
+check("dry_run.big_invalid", code == 2 and out == "" and "at sweep point 1499" in err, f"{code} {out!r} {err}")
 check("dry_run.no_output", not os.path.exists(os.path.join(TMP, "runs")), "dry run wrote output")
 
 bad_point = write("bad_point.yaml", BASE + "sweep:\n  game.n: [4, 1]\n")

@@ -2,8 +2,14 @@
 #include "nlhf/config.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <filesystem>
 #include <string>
+
+#include "nlhf/input_file.h"
+#include "nlhf/sha256.h"
+#include "test_util.h"
 
 namespace nlhf {
 namespace {
@@ -20,6 +26,22 @@ std::string FirstError(const std::string& text) {
 }
 
 constexpr const char* kBase = "game: {type: rps3}\nbeta: 0.1\n";
+constexpr const char* kOk = "game: {type: rps3}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n";
+
+std::string SetError(const std::string& text, const std::vector<std::string>& sets) {
+  try {
+    ParseExperiment(text, "exp.yaml", sets, "");
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+bool OneLineWithoutControls(const std::string& s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return false;
+  return true;
+}
 
 TEST(ConfigLabel, DefaultsToTheEntryAsWritten) {
   const ExperimentConfig c =
@@ -55,6 +77,155 @@ TEST(ConfigLabel, SurvivesTheResolvedYaml) {
   EXPECT_EQ(again.solvers[0].label, "omd(eta=auto)");
   EXPECT_EQ(again.solvers[1].label, "x");
   EXPECT_EQ(ExperimentFingerprint(again), ExperimentFingerprint(c));
+}
+
+TEST(ConfigStrictYaml, RejectsAKeyGivenTwiceNamingTheFirstLine) {
+  EXPECT_EQ(FirstError("game: {type: rps3}\nbeta: 0.01\nbeta: 0.5\nsolvers: [{name: nash_mp}]\n"),
+            "exp.yaml:3:1: beta: is given twice (first on line 2), expected each key once");
+  EXPECT_EQ(FirstError("game: {type: random_uniform, n: 4, n: 50}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n"),
+            "exp.yaml:1:36: game.n: is given twice (first on line 1), expected each key once");
+  const std::string nested = FirstError(std::string(kBase) + "solvers:\n  - name: omd\n    eta: 0.1\n    eta: 0.2\n");
+  EXPECT_NE(nested.find("exp.yaml:6:5: solvers[0].eta: is given twice (first on line 5)"), std::string::npos) << nested;
+}
+
+TEST(ConfigStrictYaml, RejectsASecondDocument) {
+  EXPECT_EQ(FirstError(std::string(kOk) + "---\nbeta: 0.5\n"),
+            "exp.yaml:5:1: a second YAML document starts here (after '---'), expected one document per file");
+}
+
+TEST(ConfigStrictYaml, SaysTabsAreNotAllowedInIndentation) {
+  const std::string e = FirstError("game:\n\ttype: rps3\nbeta: 0.1\n");
+  EXPECT_NE(e.find("exp.yaml:2:1: "), std::string::npos) << e;
+  EXPECT_NE(e.find("tabs are not allowed in YAML indentation"), std::string::npos) << e;
+}
+
+TEST(ConfigSet, CreatesMissingMaps) {
+  const ExperimentConfig c = ParseExperiment(kOk, "exp.yaml", {"stop.iterations=5", "log.every=2"}, "");
+  EXPECT_EQ(c.stop.iterations, 5);
+  EXPECT_EQ(c.log.every, 2);
+  const ExperimentConfig t = ParseExperiment(kOk, "exp.yaml", {"stop.tolerance.gap_beta=1e-9"}, "");
+  ASSERT_EQ(t.stop.tolerances.size(), 1u);
+  EXPECT_EQ(t.stop.tolerances[0].second, 1e-9);
+}
+
+TEST(ConfigSet, TakesOnlyPlainDecimalIndexes) {
+  const std::string two = std::string(kBase) + "solvers: [{name: nash_mp}, {name: omd}]\n";
+  for (const char* index : {"1e1", "0x1", "-1", " 1", "+1", "", "1.0"}) {
+    const std::string set = std::string("solvers[") + index + "].eta=0.1";
+    const std::string e = SetError(two, {set});
+    EXPECT_NE(e.find("--set " + set + ": "), std::string::npos) << e;
+    EXPECT_NE(e.find("is not an index, expected a plain decimal index"), std::string::npos) << e;
+  }
+  EXPECT_EQ(ParseExperiment(two, "exp.yaml", {"solvers[1].eta=0.5"}, "").solvers[1].params.at(0).second,
+            ParamValue(0.5));
+  EXPECT_NE(SetError(two, {"solvers[2].eta=0.1"}).find("index 2 is out of range, solvers has 2 entries"),
+            std::string::npos);
+}
+
+TEST(ConfigSet, LocatesErrorsInsideItsValueAtTheSet) {
+  const std::string set = "game={type: random_uniform, n: 1}";
+  EXPECT_EQ(SetError(kOk, {set}),
+            "--set game={type: random_uniform, n: 1}: game.n: '1' is out of range, expected integer in [2, 100000]");
+  EXPECT_EQ(SetError(kOk, {"game={type: random_uniform, n: 4, n: 5}"}),
+            "--set game={type: random_uniform, n: 4, n: 5}: game.n: is given twice, expected each key once");
+  // A key the set adds is located there too.
+  EXPECT_NE(SetError(kOk, {"stop.iteratons=5"}).find("--set stop.iteratons=5: stop.iteratons: unknown key"),
+            std::string::npos);
+}
+
+TEST(ConfigBeta, RejectsValuesOutsideTheSupportedRange) {
+  for (const char* beta : {"5e-324", "1e-310", "1e-9"}) {
+    const std::string e = SetError(kOk, {std::string("beta=") + beta});
+    EXPECT_NE(e.find("is below the smallest supported beta 1e-08"), std::string::npos) << e;
+  }
+  for (const char* beta : {"1e308", "1e7"}) {
+    const std::string e = SetError(kOk, {std::string("beta=") + beta});
+    EXPECT_NE(e.find("is above the largest supported beta 1e+06"), std::string::npos) << e;
+  }
+  EXPECT_NE(SetError(kOk, {"beta=1e-400"}).find("'1e-400' underflows"), std::string::npos);
+  EXPECT_NE(SetError(kOk, {"beta=1e400"}).find("'1e400' overflows"), std::string::npos);
+  EXPECT_EQ(ParseExperiment(kOk, "exp.yaml", {"beta=1e-8"}, "").beta, 1e-8);
+  EXPECT_EQ(ParseExperiment(kOk, "exp.yaml", {"beta=1e6"}, "").beta, 1e6);
+  EXPECT_EQ(ParseExperiment(kOk, "exp.yaml", {"beta=0", "solvers=[{name: mwu}]"}, "").beta, 0.0);
+}
+
+TEST(ConfigStop, RefusesAQueryBudgetNoSolverCanReach) {
+  EXPECT_NE(FirstError(std::string(kOk) + "stop: {queries: 5}\n")
+                .find("exp.yaml:4:17: stop.queries: 5 can never be reached: no solver makes preference queries yet"),
+            std::string::npos);
+  EXPECT_EQ(Parse(std::string(kOk) + "stop: {queries: 0}\n").stop.queries, 0);
+}
+
+TEST(ConfigMessages, AreOneLineWithoutControlCharacters) {
+  const std::string e = FirstError(std::string(kBase) + "solvers: [{name: \"nash\\e[2J\\nerror: fake\"}]\n");
+  EXPECT_TRUE(OneLineWithoutControls(e)) << e;
+  EXPECT_NE(e.find("nash\\x1b[2J\\nerror: fake"), std::string::npos) << e;
+}
+
+class ConfigInputs : public ::testing::Test {
+ protected:
+  std::string Experiment(const std::string& dir_name, const std::string& matrix) {
+    std::filesystem::create_directories(dir_.Path(dir_name));
+    std::ofstream(dir_.Path(dir_name + "/P.csv")) << matrix;
+    const std::string yaml = dir_.Path(dir_name + "/exp.yaml");
+    std::ofstream(yaml) << "game: {type: matrix, path: P.csv}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n";
+    return yaml;
+  }
+  static constexpr const char* kP = "0.5,0.7,0.2\n0.3,0.5,0.6\n0.8,0.4,0.5\n";
+  nlhf::testing::TempDir dir_;
+};
+
+TEST_F(ConfigInputs, HashesEveryInputFileIntoTheConfig) {
+  const ExperimentConfig c = LoadExperiment(Experiment("a", kP));
+  ASSERT_EQ(c.inputs.size(), 1u);
+  EXPECT_EQ(c.inputs[0].key, "game.path");
+  EXPECT_TRUE(std::filesystem::path(c.inputs[0].path).is_absolute());
+  EXPECT_EQ(c.inputs[0].sha256, Sha256Hex(kP));
+  const std::string resolved = ResolvedYaml(c);
+  EXPECT_NE(resolved.find("path: " + c.inputs[0].path + ", sha256: " + Sha256Hex(kP)), std::string::npos) << resolved;
+}
+
+TEST_F(ConfigInputs, FingerprintFollowsTheContentNotThePath) {
+  const ExperimentConfig a = LoadExperiment(Experiment("a", kP));
+  const ExperimentConfig b = LoadExperiment(Experiment("elsewhere/b", kP));
+  EXPECT_EQ(ExperimentFingerprint(a), ExperimentFingerprint(b));
+  const ExperimentConfig edited = LoadExperiment(Experiment("c", "0.5,0.6,0.2\n0.4,0.5,0.6\n0.8,0.4,0.5\n"));
+  EXPECT_NE(ExperimentFingerprint(a), ExperimentFingerprint(edited));
+}
+
+TEST_F(ConfigInputs, TheResolvedFileReproducesFromAnotherDirectoryAndRefusesAChangedInput) {
+  const ExperimentConfig c = LoadExperiment(Experiment("a", kP));
+  // Parsed with another base directory (as if run from elsewhere): the same experiment.
+  const std::string resolved = dir_.File("run/config.resolved.yaml", "");
+  std::filesystem::create_directories(dir_.Path("run"));
+  std::ofstream(resolved) << ResolvedYaml(c);
+  const ExperimentConfig again = LoadExperiment(resolved);
+  EXPECT_EQ(ExperimentFingerprint(again), ExperimentFingerprint(c));
+  std::ofstream(dir_.Path("a/P.csv")) << "0.5,0.6,0.2\n0.4,0.5,0.6\n0.8,0.4,0.5\n";
+  nlhf::testing::ExpectInputError([&] { LoadExperiment(resolved); },
+                                  {"config.resolved.yaml:", "game.sha256: " + c.inputs[0].path + " has changed",
+                                   "now " + Sha256Hex("0.5,0.6,0.2\n0.4,0.5,0.6\n0.8,0.4,0.5\n"),
+                                   "records " + Sha256Hex(kP)});
+}
+
+TEST_F(ConfigInputs, RefusesInputsThatAreNotRegularFiles) {
+  const std::string yaml = Experiment("a", kP);
+  std::filesystem::remove(dir_.Path("a/P.csv"));
+  ASSERT_EQ(::mkfifo(dir_.Path("a/P.csv").c_str(), 0600), 0);
+  nlhf::testing::ExpectInputError([&] { LoadExperiment(yaml); }, {"P.csv: game.path: is a named pipe (FIFO)"});
+  std::filesystem::remove(dir_.Path("a/P.csv"));
+  std::filesystem::create_directory(dir_.Path("a/P.csv"));
+  nlhf::testing::ExpectInputError([&] { LoadExperiment(yaml); }, {"P.csv: game.path: is a directory"});
+  nlhf::testing::ExpectInputError([&] { LoadExperiment(dir_.Path("a/P.csv")); }, {"is a directory"});
+  nlhf::testing::ExpectInputError([&] { LoadExperiment("/dev/zero"); }, {"/dev/zero: is a device"});
+  ASSERT_EQ(::mkfifo(dir_.Path("exp.fifo").c_str(), 0600), 0);
+  nlhf::testing::ExpectInputError([&] { LoadExperiment(dir_.Path("exp.fifo")); }, {"is a named pipe (FIFO)"});
+}
+
+TEST_F(ConfigInputs, CapsTheExperimentFileSize) {
+  const std::string big = dir_.File("big.yaml", "");
+  std::filesystem::resize_file(big, kMaxYamlBytes + 1);
+  nlhf::testing::ExpectInputError([&] { LoadExperiment(big); }, {"is 16 MiB, more than the limit of 16 MiB"});
 }
 
 }  // namespace

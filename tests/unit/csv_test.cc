@@ -1,6 +1,9 @@
 #include "nlhf/csv.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <filesystem>
 
 #include "test_util.h"
 
@@ -54,6 +57,23 @@ TEST(ReadMatrixCsv, RejectsBlankLinesBetweenRows) {
   TempDir dir;
   const std::string path = dir.File("P.csv", "0.5,0.5\n\n0.5,0.5\n");
   ExpectInputError([&] { ReadMatrixCsv(path, "k"); }, {path + ":2:1", "empty line"});
+}
+
+TEST(ReadMatrixCsv, SaysWhichWayANumberIsOutOfRange) {
+  TempDir dir;
+  ExpectInputError([&] { ReadMatrixCsv(dir.File("u.csv", "0.5,1e-400\n1,0.5\n"), "game.path"); },
+                   {"u.csv:1:5: game.path: '1e-400' underflows"});
+  ExpectInputError([&] { ReadMatrixCsv(dir.File("o.csv", "0.5,1e400\n1,0.5\n"), "game.path"); },
+                   {"o.csv:1:5: game.path: '1e400' overflows"});
+}
+
+TEST(ReadMatrixCsv, RefusesWhatIsNotARegularFile) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.Path("d"));
+  ExpectInputError([&] { ReadMatrixCsv(dir.Path("d"), "game.path"); }, {"game.path: is a directory"});
+  ExpectInputError([&] { ReadMatrixCsv("/dev/zero", "game.path"); }, {"/dev/zero: game.path: is a device"});
+  ASSERT_EQ(::mkfifo(dir.Path("f").c_str(), 0600), 0);
+  ExpectInputError([&] { ReadVectorCsv(dir.Path("f"), "reference.path"); }, {"is a named pipe (FIFO)"});
 }
 
 TEST(ReadVectorCsv, ReadsOneNumberPerLine) {

@@ -24,6 +24,23 @@ TEST(InputError, LocatedAddsTheFileAndKeyPrefix) {
                "P.csv:2:5: game.path: 'x' is not a number");
 }
 
+TEST(EscapeControl, EscapesEveryNonPrintableCharacter) {
+  EXPECT_EQ(EscapeControl("plain text: a-z 0-9 ~"), "plain text: a-z 0-9 ~");
+  EXPECT_EQ(EscapeControl("a\nb\rc\td"), "a\\nb\\rc\\td");
+  EXPECT_EQ(EscapeControl("\x1b[2J\x7f\x01"), "\\x1b[2J\\x7f\\x01");
+  EXPECT_EQ(EscapeControl(std::string("a\0b", 3)), "a\\x00b");
+  EXPECT_EQ(EscapeControl("caf\xc3\xa9 \xce\xb2"), "caf\xc3\xa9 \xce\xb2");  // valid UTF-8 passes
+  EXPECT_EQ(EscapeControl("\xc2\x9b" "1m"), "\\xc2\\x9b1m");                   // C1 CSI
+  EXPECT_EQ(EscapeControl("\xff\xc3"), "\\xff\\xc3");                         // not UTF-8
+  EXPECT_EQ(EscapeControl("\xe2\x80\xa8"), "\\xe2\\x80\\xa8");             // line separator
+}
+
+TEST(InputError, WhatIsOneEscapedLine) {
+  const InputError e(SourceLocation{"a\nb.yaml", 1, 2}, "k\x1b", "'x\nerror: fake' is bad");
+  EXPECT_STREQ(e.what(), "a\\nb.yaml:1:2: k\\x1b: 'x\\nerror: fake' is bad");
+  EXPECT_EQ(e.problem(), "'x\nerror: fake' is bad");  // the parts stay raw for re-composition
+}
+
 TEST(NlhfCheck, ThrowsInternalErrorWithTheCondition) {
   try {
     NLHF_CHECK(1 + 1 == 3, "arithmetic");

@@ -50,6 +50,19 @@ TEST(Game, RejectsNaNAndOutOfRangeEntries) {
   ExpectInputError([&] { Game(P, Uniform3(), "", ""); }, {"P[1][2] = 1.2", "outside [0, 1]"});
 }
 
+TEST(Game, SuggestsRescalingAMarginMatrix) {
+  const Eigen::MatrixXd M = 2.0 * Rps() - Eigen::MatrixXd::Ones(3, 3);  // skew-symmetric, in [-1, 1]
+  ExpectInputError([&] { Game(M, Uniform3(), "", ""); }, {"outside [0, 1]", "margin matrix", "(1 + M)/2"});
+  Eigen::MatrixXd P = Rps();
+  P(1, 2) = 1.2;
+  P(2, 1) = -0.2;
+  try {
+    Game(P, Uniform3(), "", "");
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).find("margin"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Game, RejectsNonSquareAndTinyMatrices) {
   ExpectInputError([] { Game(Eigen::MatrixXd::Constant(2, 3, 0.5), Uniform3(), "", ""); }, {"2x3"});
   ExpectInputError([] { Game(Eigen::MatrixXd::Constant(1, 1, 0.5), Eigen::VectorXd::Ones(1), "", ""); },

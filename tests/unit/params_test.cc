@@ -46,6 +46,9 @@ TEST(ParseParamValue, RejectsBadValuesNamingKeyValueAndRange) {
   ExpectInputError([&] { ParseParamValue(t[0], "2.5", "game.n"); }, {"not an integer"});
   ExpectInputError([&] { ParseParamValue(t[1], "abc", "game.scale"); }, {"'abc'", "not a finite number"});
   ExpectInputError([&] { ParseParamValue(t[1], "nan", "game.scale"); }, {"not a finite number"});
+  ExpectInputError([&] { ParseParamValue(t[1], "1e-400", "game.scale"); }, {"'1e-400' underflows"});
+  ExpectInputError([&] { ParseParamValue(t[1], "1e400", "game.scale"); }, {"'1e400' overflows"});
+  ExpectInputError([&] { ParseParamValue(t[4], "[1,1e999]", "w"); }, {"element '1e999' that overflows"});
   ExpectInputError([&] { ParseParamValue(t[1], "0", "game.scale"); }, {"number > 0"});
   ExpectInputError([&] { ParseParamValue(t[2], "yes", "f"); }, {"true or false"});
   ExpectInputError([&] { ParseParamValue(t[4], "[1,-1]", "w"); }, {"element -1 out of range"});

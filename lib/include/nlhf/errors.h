@@ -5,6 +5,7 @@
 //   * broken invariants                  -> InternalError, thrown by NLHF_CHECK, always on.
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace nlhf {
 
@@ -16,8 +17,14 @@ struct SourceLocation {
   std::string ToString() const;  // "file:line:col", "file:line", "file" or ""
 };
 
+// `text` with every non-printable character escaped: newline, return and tab as \n, \r, \t, other control
+// bytes (ESC, DEL, C1 controls) and bytes that are not valid UTF-8 become \xNN. Printable ASCII and
+// valid UTF-8 text pass unchanged. The result is one line and holds no terminal escape sequence.
+std::string EscapeControl(std::string_view text);
+
 // Bad user input. what() reads "<file>:<line>:<col>: <key>: <problem>" with absent parts omitted;
-// the problem says what is wrong and what is allowed.
+// the problem says what is wrong and what is allowed. what() is escaped (EscapeControl), so a value
+// echoed from the input can never split the message or reach the terminal as an escape sequence.
 class InputError : public std::runtime_error {
  public:
   explicit InputError(const std::string& problem);

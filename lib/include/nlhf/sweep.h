@@ -34,7 +34,10 @@ struct SweepPoint {
   size_t index = 0;
   std::vector<std::pair<std::string, std::string>> values;  // (key, YAML value), in column order
   ExperimentConfig config;
-  std::string fingerprint;  // ExperimentFingerprint(config), computed once
+  std::string fingerprint;  // ExperimentFingerprint(config) (a SHA-256 hex digest), computed once
+  // ExperimentFingerprint of the config without its seed list: what one task (one seed) computes.
+  // Task ids and run ids hash it, so adding seeds to a sweep keeps the ids of the tasks done.
+  std::string task_fingerprint;
 };
 
 struct SweepConfig {
@@ -51,15 +54,18 @@ struct SweepConfig {
   size_t RunCount() const;
 };
 
-// Reads, expands and validates every point (errors name the point's swept values). Throws InputErrors.
-SweepConfig LoadSweep(const std::string& path, const std::vector<std::string>& sets = {});
-SweepConfig ParseSweep(const std::string& text, const std::string& source, const std::vector<std::string>& sets,
-                       const std::string& base_dir);
+// At most this many points (a larger product is refused before anything is expanded).
+inline constexpr size_t kMaxSweepPoints = 1000000;
 
-// The number of points the sweep file expands to, from its `sweep:` and `zip:` lists alone (nothing
-// is validated, so it is fast even for a huge sweep); nullopt if they do not read (LoadSweep then
-// says why). Does not follow --set.
-std::optional<size_t> CountSweepPoints(const std::string& path);
+// Reads, expands and validates every point (errors name the point's swept values). Throws InputErrors.
+// The file is parsed once, with the `sets` applied to the whole of it (so `--set sweep.game.n=[1,2]`
+// and `--set zip=[...]` change the sweep); each point is the base experiment (without sweep and
+// zip) plus its values, sharing the parsed tree, so expansion takes time linear in the points.
+// `on_count`, when given, receives the number of points before they are validated.
+SweepConfig LoadSweep(const std::string& path, const std::vector<std::string>& sets = {},
+                      const std::function<void(size_t)>& on_count = {});
+SweepConfig ParseSweep(const std::string& text, const std::string& source, const std::vector<std::string>& sets,
+                       const std::string& base_dir, const std::function<void(size_t)>& on_count = {});
 
 // One unit of work: a point's game for one seed, with all its solvers.
 struct SweepTask {
