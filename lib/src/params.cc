@@ -313,7 +313,8 @@ void CheckParamValue(const ParamSpec& spec, const ParamValue& value, const std::
 
 ParamValue ParseParamValue(const ParamSpec& spec, std::string_view raw, const std::string& key) {
   const std::string shown = "'" + std::string(raw) + "'";
-  if (Trim(raw) == "auto") {
+  // "auto" is a value of its own for numbers; for a string parameter (a name, a label) it is text.
+  if (Trim(raw) == "auto" && spec.type != ParamType::kString) {
     if (spec.auto_allowed) return AutoValue{};
     Reject(spec, shown, key, "is not available for this parameter");
   }

@@ -639,7 +639,7 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
         point = yaml::With(point, axis.key, value, origins.Where(axis.key_node), point_origins);
       }
       p.config = ParseExperimentTree(point, point_origins, base_dir, true, hashes);
-      ValidateExperiment(p.config);
+      ValidateExperiment(p.config, ResourcePlan{1, true});  // RunSweep checks again with its --jobs
     } catch (const InputErrors& e) {
       for (const InputError& one : e.errors()) errors.push_back(AtPoint(one, p));
       valid = false;
@@ -753,6 +753,18 @@ void RequireComplete(const SweepConfig& s, const std::map<std::string, Part>& in
 
 SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOptions& options) {
   const auto start = Clock::now();
+  // Memory for `jobs` workers, each holding one task's game, at the most demanding point.
+  size_t task_count = 0;
+  for (const SweepPoint& p : s.points) task_count += p.config.seeds.size();
+  const ResourcePlan plan{static_cast<int>(std::min<size_t>(std::max(1, options.jobs), std::max<size_t>(1, task_count))),
+                          true};
+  const SweepPoint* largest = nullptr;
+  MemoryEstimate most;
+  for (const SweepPoint& p : s.points) {
+    const MemoryEstimate e = EstimateMemory(p.config, plan);
+    if (largest == nullptr || e.bytes > most.bytes) largest = &p, most = e;
+  }
+  if (largest != nullptr) CheckMemory(largest->config, plan, most);
   // Held until the sweep returns: a second writer of DIR is refused before doing any work.
   const std::unique_ptr<OutputDirectory> claim = ClaimSweepDirectory(s, dir, options.force, {});
   const fs::path parts = PartsDir(dir);

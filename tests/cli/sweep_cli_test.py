@@ -301,6 +301,19 @@ check("numerical.exit1", code == 1, f"{code} {err}")
 code, out, err = run(boom, "--out", d, "--quiet")
 check("numerical.resumed_exit1", code == 1 and "0 run now" in out, f"{code} {out} {err}")
 
+# --- memory is checked for the --jobs workers before any work ----------------------------------
+# 10 000 tasks of n = 2000: one worker needs about 0.1 GiB, 10 000 at once about 1.2 TiB.
+mem = write("mem.yaml", """
+game: {type: random_uniform, n: 2000}
+beta: 0.1
+seeds: {from: 0, to: 9999}
+solvers: [{name: nash_mp}]
+stop: {iterations: 1}
+""")
+code, out, err = run(mem, "--out", os.path.join(TMP, "mem"), "--jobs", "10000")
+check("memory.refused_for_all_workers", code == 2 and "needs about" in err and "--jobs 10000" in err
+      and not os.path.exists(os.path.join(TMP, "mem")), f"{code} {err}")
+
 shutil.rmtree(TMP, ignore_errors=True)
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

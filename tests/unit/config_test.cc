@@ -52,6 +52,12 @@ TEST(ConfigLabel, DefaultsToTheEntryAsWritten) {
   EXPECT_EQ(c.solvers[2].label, "nash_mp");
 }
 
+TEST(ConfigLabel, AutoIsTextForNamesAndLabels) {
+  const ExperimentConfig c = Parse(std::string("name: auto\n") + kBase + "solvers: [{name: omd, label: auto}]\n");
+  EXPECT_EQ(c.name, "auto");
+  EXPECT_EQ(c.solvers[0].label, "auto");
+}
+
 TEST(ConfigLabel, TakesTheGivenLabel) {
   const ExperimentConfig c = Parse(std::string(kBase) + "solvers: [{name: omd, label: best step, eta: auto}]\n");
   EXPECT_EQ(c.solvers[0].label, "best step");
