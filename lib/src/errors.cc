@@ -36,7 +36,7 @@ std::string EscapeControl(std::string_view text) {
       ++i;
     } else {
       // A valid UTF-8 sequence of a printable code point passes; anything else is escaped bytewise.
-      const size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+      const size_t len = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
       bool ok = len > 0 && len <= 4 && i + len <= text.size();
       std::uint32_t cp = len == 2 ? c & 0x1f : len == 3 ? c & 0x0f : c & 0x07;
       for (size_t k = 1; ok && k < len; ++k) {

@@ -674,7 +674,8 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
 SweepConfig LoadSweep(const std::string& path, const std::vector<std::string>& sets,
                       const std::function<void(size_t)>& on_count) {
   const std::string text = ReadInputFile(path, "", "a sweep YAML file", kMaxYamlBytes);
-  return ParseSweep(text, path, sets, fs::path(path).parent_path().string(), on_count);
+  // Absolute, so that the manifest's base_dir resolves relative input paths from any directory.
+  return ParseSweep(text, path, sets, fs::absolute(path).parent_path().string(), on_count);
 }
 
 std::vector<SweepTask> SweepTasks(const SweepConfig& s) {

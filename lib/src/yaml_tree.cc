@@ -1,9 +1,13 @@
 #include "yaml_tree.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/anchor.h>
+#include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <sstream>
 
 namespace nlhf::yaml {
 
@@ -204,11 +208,33 @@ SourceLocation Origins::Where(const YAML::Node& n) const {
   return SourceLocation{file_, line + 1, m.column + 1};
 }
 
+// Notes where the second document starts (the events are otherwise ignored).
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+  YAML::Mark start = YAML::Mark::null_mark();
+};
+
 YAML::Node LoadDocument(const std::string& text, const SourceLocation& where, bool use_marks,
                         const std::string& key_prefix) {
-  std::vector<YAML::Node> docs;
+  YAML::Node doc;
+  std::optional<YAML::Mark> second;
   try {
-    docs = YAML::LoadAll(text);
+    // Not YAML::LoadAll: yaml-cpp 0.7 loops allocating forever on trailing text such as "[1],".
+    doc = YAML::Load(text);
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentStarts starts;
+    parser.HandleNextDocument(starts);
+    if (parser.HandleNextDocument(starts)) second = starts.start;
   } catch (const YAML::ParserException& e) {
     const auto [tab_line, tab_col] = TabInIndentation(text);
     if (tab_line > 0 && (!use_marks || tab_line <= e.mark.line + 1))
@@ -219,13 +245,16 @@ YAML::Node LoadDocument(const std::string& text, const SourceLocation& where, bo
   } catch (const YAML::Exception& e) {
     throw InputError(At(where, use_marks, e.mark), "", "YAML error: " + e.msg + ", expected a YAML map of experiment keys");
   }
-  if (docs.empty()) return YAML::Node();
-  if (docs.size() > 1)
-    throw InputError(At(where, use_marks, docs[1].Mark()), "",
-                     "a second YAML document starts here (after '---'), expected one document per file");
+  if (second) {
+    const size_t pos = second->is_null() ? 0 : static_cast<size_t>(second->pos);
+    const bool marker = text.compare(std::min(pos, text.size()), 3, "---") == 0;
+    throw InputError(At(where, use_marks, *second), "",
+                     marker ? "a second YAML document starts here (after '---'), expected one document per file"
+                            : "unexpected text after the end of the YAML document, expected one document");
+  }
   size_t visited = 0;
-  CheckTree(docs.front(), where, use_marks, 0, visited, key_prefix);
-  return docs.front();
+  CheckTree(doc, where, use_marks, 0, visited, key_prefix);
+  return doc;
 }
 
 YAML::Node With(const YAML::Node& root, const std::string& path, const YAML::Node& value,

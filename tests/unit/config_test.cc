@@ -96,7 +96,13 @@ TEST(ConfigStrictYaml, RejectsAKeyGivenTwiceNamingTheFirstLine) {
 
 TEST(ConfigStrictYaml, RejectsASecondDocument) {
   EXPECT_EQ(FirstError(std::string(kOk) + "---\nbeta: 0.5\n"),
-            "exp.yaml:5:1: a second YAML document starts here (after '---'), expected one document per file");
+            "exp.yaml:4:1: a second YAML document starts here (after '---'), expected one document per file");
+}
+
+TEST(ConfigStrictYaml, RejectsTextAfterTheDocumentWithoutLoopingForever) {
+  // yaml-cpp's LoadAll allocates without end on this (found by the fuzz test below).
+  EXPECT_EQ(SetError(kOk, {"beta=[1],"}),
+            "--set beta=[1],: unexpected text after the end of the YAML document, expected one document");
 }
 
 TEST(ConfigStrictYaml, SaysTabsAreNotAllowedInIndentation) {

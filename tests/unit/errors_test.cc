@@ -32,6 +32,7 @@ TEST(EscapeControl, EscapesEveryNonPrintableCharacter) {
   EXPECT_EQ(EscapeControl("caf\xc3\xa9 \xce\xb2"), "caf\xc3\xa9 \xce\xb2");  // valid UTF-8 passes
   EXPECT_EQ(EscapeControl("\xc2\x9b" "1m"), "\\xc2\\x9b1m");                   // C1 CSI
   EXPECT_EQ(EscapeControl("\xff\xc3"), "\\xff\\xc3");                         // not UTF-8
+  EXPECT_EQ(EscapeControl("\xf8\x80\x80"), "\\xf8\\x80\\x80");
   EXPECT_EQ(EscapeControl("\xe2\x80\xa8"), "\\xe2\\x80\\xa8");             // line separator
 }
 
