@@ -57,7 +57,7 @@ int Main(const std::function<int()>& body) {
     std::cerr << "error: " << EscapeControl(e.what()) << "\n";
     return 2;
   } catch (const std::bad_alloc&) {
-    // An unusable environment, not a bug: exit 2 like other environment problems (INTERFACE.md 5).
+    // An unusable environment, not a bug: exit 2 like other environment problems (docs/cli.md).
     std::cerr << "error: not enough memory (an allocation failed), expected a smaller problem or more "
                  "memory (check ulimit -v)\n";
     return 2;

@@ -1,5 +1,5 @@
-// nlhf-run: one YAML experiment -> a run directory with CSV convergence traces (INTERFACE.md
-// sections 2, 3 and 5). A thin main: parse flags, call the library, map errors to exit codes.
+// nlhf-run: one YAML experiment -> a run directory with CSV convergence traces (docs/cli.md,
+// docs/file-formats.md). A thin main: parse flags, call the library, map errors to exit codes.
 #include <fmt/format.h>
 #include <unistd.h>
 

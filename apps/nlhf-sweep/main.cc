@@ -1,5 +1,5 @@
-// nlhf-sweep: grids of experiments, in parallel, resumable and shardable (INTERFACE.md sections 4
-// and 5). A thin main: parse flags, call the library, map errors to exit codes.
+// nlhf-sweep: grids of experiments, in parallel, resumable and shardable (docs/cli.md).
+// A thin main: parse flags, call the library, map errors to exit codes.
 #include <fmt/format.h>
 #include <unistd.h>
 

@@ -131,9 +131,18 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   const bool have_star = log_pi_star.size() > 0;
   const MetricMask logged_mask = ComputedMetrics(beta, have_star, options.log.metrics);
 
+  // A tolerance on a metric that needs pi* cannot be evaluated without it (an equilibrium that was
+  // not certified): the run goes on under its other stop rules, and the summary says so.
+  std::vector<std::pair<Metric, double>> tolerances;
   std::vector<Metric> tol_metrics;
   for (const auto& [m, v] : stop.tolerances) {
-    NLHF_CHECK(!(MetricTable()[Index(m)].needs_star && !have_star), "a tolerance on a metric that needs pi*");
+    if (MetricTable()[Index(m)].needs_star && !have_star) {
+      summary.warnings.push_back(fmt::format("the tolerance on {} was not applied: it needs pi*, which is not known "
+                                             "for this game (not certified)",
+                                             MetricTable()[Index(m)].name));
+      continue;
+    }
+    tolerances.emplace_back(m, v);
     tol_metrics.push_back(m);
   }
   const MetricMask tol_mask = ComputedMetrics(beta, have_star, tol_metrics);
@@ -197,7 +206,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     if (!warned) {
       if (const std::optional<double> limit = solver.StabilityLimit(); limit && info.step_size > *limit) {
         summary.warnings.push_back(fmt::format("step {} is above this game's stability limit {:.6g} "
-                                               "(DESIGN.md section 2); the iterates may diverge",
+                                               "(docs/mathematics.md, solvers); the iterates may diverge",
                                                info.step_size, *limit));
       }
       warned = true;
@@ -223,7 +232,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       last_logged = it;
       if (metrics_failed(record.metrics, logged_mask, it, "")) break;
     }
-    if (!stop.tolerances.empty()) {
+    if (!tolerances.empty()) {
       bool logged = last_logged == it;
       for (Metric m : tol_metrics) logged = logged && !std::isnan(record.metrics[Index(m)]);
       const MetricValues now =
@@ -233,11 +242,11 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       beat.watched = now[Index(tol_metrics.front())];
       stall.Add(it, beat.watched);
       bool all_met = true;
-      for (const auto& [m, v] : stop.tolerances) all_met = all_met && now[Index(m)] <= v;
+      for (const auto& [m, v] : tolerances) all_met = all_met && now[Index(m)] <= v;
       if (all_met) {
         summary.termination = Termination::kTolerance;
         std::string evidence;
-        for (const auto& [m, v] : stop.tolerances)
+        for (const auto& [m, v] : tolerances)
           evidence += fmt::format("{}{} {:.3g} <= {:.3g}", evidence.empty() ? "" : ", ",
                                   MetricTable()[Index(m)].name, now[Index(m)], v);
         summary.message = fmt::format("{} at iteration {}", evidence, it);
@@ -287,7 +296,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     summary.stalled_since = stall.since();
     summary.warnings.push_back(fmt::format(
         "{} has not improved since iteration {} (stalled at {:.3g}; the tolerance {:.3g} may be out of reach)",
-        MetricTable()[Index(tol_metrics.front())].name, stall.since(), stall.best(), stop.tolerances.front().second));
+        MetricTable()[Index(tol_metrics.front())].name, stall.since(), stall.best(), tolerances.front().second));
   }
   if (theory.applicable) {
     theory.message = theory.violated

@@ -1,4 +1,4 @@
-"""Output directories (INTERFACE.md sections 3 and 5): the tools never delete the user's data, lock
+"""Output directories (docs/cli.md): the tools never delete the user's data, lock
 against a second writer, clean their own leftovers and fail cleanly on a full disk. Every case runs in
 a scratch directory with sentinel files that must survive. Standard library only.
 

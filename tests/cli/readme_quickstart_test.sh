@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's Quickstart block holds exactly two command lines, and .ci/run runs the second one
-# verbatim (INTERFACE.md section 1).
+# verbatim (docs/cli.md).
 set -u
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 block=$(awk '/^## Quickstart/{q=1} q&&/^```sh/{f=1;next} f&&/^```/{exit} f' "$root/README.md")

@@ -1,4 +1,4 @@
-"""nlhf-run on good and bad input (INTERFACE.md sections 2, 3 and 5). Standard library only.
+"""nlhf-run on good and bad input (docs/cli.md). Standard library only.
 
 Usage: run_cli_test.py BIN_DIR SOURCE_DIR
 """

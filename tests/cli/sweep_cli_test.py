@@ -1,4 +1,4 @@
-"""nlhf-sweep: expansion, validation, determinism, shards, resume after SIGKILL (INTERFACE.md section 4).
+"""nlhf-sweep: expansion, validation, determinism, shards, resume after SIGKILL (docs/cli.md).
 Standard library only. Usage: sweep_cli_test.py BIN_DIR SOURCE_DIR"""
 import csv
 import os

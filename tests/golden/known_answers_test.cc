@@ -1,4 +1,4 @@
-// Known answers (DESIGN.md section 7), each with its source.
+// Known answers (docs/mathematics.md, known answers), each with its source.
 #include <gtest/gtest.h>
 
 #include "nlhf/equilibrium.h"
@@ -35,7 +35,7 @@ TEST(KnownAnswers, ComalRockPaperScissorsApproachesItsNashEquilibrium) {
 }
 
 // Biased rock-paper-scissors with payoff [[0,-0.25,0.5],[0.25,0,-0.05],[-0.5,0.05,0]]:
-// NE (1/16, 10/16, 5/16) (DESIGN.md section 7; check: A pi = 0 row by row).
+// NE (1/16, 10/16, 5/16) (docs/mathematics.md, known answers; check: A pi = 0 row by row).
 TEST(KnownAnswers, BiasedRockPaperScissors) {
   testing::TempDir dir;
   const std::string path = dir.File("P.csv", "0.5,0.25,1\n0.75,0.5,0.45\n0,0.55,0.5\n");

@@ -1,4 +1,4 @@
-// The rate and ordering claims of the papers and DESIGN.md section 2, each fitted from a measured
+// The rate and ordering claims of the papers and docs/mathematics.md, solvers, each fitted from a measured
 // trace: slopes of log(metric) against iterations (or log iterations), asserted against theory
 // with a stated margin. On failure the measured figures are printed.
 #include <gtest/gtest.h>
@@ -108,7 +108,7 @@ TEST(ProxRate, ContractsByOneOverOnePlusEta) {
   }
 }
 
-// OMD (DESIGN.md section 2): stable iff eta < 2beta/(beta^2+rho^2); at the best step
+// OMD (docs/mathematics.md, solvers): stable iff eta < 2beta/(beta^2+rho^2); at the best step
 // beta/(beta^2+rho^2) KL contracts by rho^2/(beta^2+rho^2) per iteration.
 TEST(OmdStability, ConvergesBelowItsLimitDivergesAboveAndMatchesTheBestRate) {
   const double beta = 0.01;

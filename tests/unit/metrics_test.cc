@@ -41,7 +41,7 @@ TEST_P(MetricsTest, GapBetaEqualsTheExplicitDualityGap) {
     };
     const double explicit_gap = J(br, p.pi) - J(p.pi, br);  // min_y J(pi, y) is attained at BR too
     EXPECT_NEAR(GapBeta(game, beta, p), explicit_gap, 1e-12);
-    // The literal log-sum-exp form of DESIGN.md.
+    // The literal log-sum-exp form of docs/mathematics.md.
     const double top = p.g.maxCoeff() / beta;  // shifted, else exp(g/beta) overflows at small beta
     const double lse = top + std::log((game.mu().array() * (p.g.array() / beta - top).exp()).sum());
     EXPECT_NEAR(GapBeta(game, beta, p), 2 * (beta * lse + beta * Kl(p.pi, game.mu()) - 0.5), 1e-11);

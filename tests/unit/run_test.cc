@@ -82,6 +82,18 @@ TEST(RunSolver, StopsAtTheFirstIterationMeetingTheToleranceWithEvidence) {
   EXPECT_EQ(r.message.rfind("gap_beta ", 0), 0u) << r.message;
 }
 
+TEST(RunSolver, AToleranceThatNeedsAnUnknownPiStarIsNotAppliedAndSaysSo) {
+  Rps s;
+  auto solver = s.Start("nash_mp");
+  RunOptions o;
+  o.stop.iterations = 30;
+  o.stop.tolerances = {{Metric::kKlToStar, 1e-12}, {Metric::kGapBeta, 1e-300}};
+  const RunSummary r = RunSolver(*solver, s.game, s.beta, Eigen::VectorXd(), o);  // no pi*: was an internal error
+  EXPECT_EQ(r.termination, Termination::kIterations);
+  ASSERT_FALSE(r.warnings.empty());
+  EXPECT_NE(r.warnings.back().find("the tolerance on kl_to_star was not applied"), std::string::npos) << r.warnings.back();
+}
+
 TEST(RunSolver, MetricEvaluationIsNotSolverWork) {
   Rps s;
   for (std::int64_t every : {1, 7}) {

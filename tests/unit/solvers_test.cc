@@ -1,4 +1,4 @@
-// Solver identities (DESIGN.md section 2), the exact-gradient forms of the EGPO baselines, and
+// Solver identities (docs/mathematics.md, solvers), the exact-gradient forms of the EGPO baselines, and
 // parameter validation.
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 #pragma once
-// Experiment configuration: the YAML file of `nlhf-run` (INTERFACE.md section 2), parsed strictly.
+// Experiment configuration: the YAML file of `nlhf-run` (docs/cli.md), parsed strictly.
 // Unknown keys (with a "did you mean"), wrong types, out-of-range values and unknown generator or
 // solver names are all reported at once, each with file:line:col and its key path. `--set
 // KEY=VALUE` overrides are applied to the YAML tree before validation, with the same checks.

@@ -1,5 +1,5 @@
 #pragma once
-// The certified regularized Nash equilibrium pi*_beta of a preference game (DESIGN.md section 5):
+// The certified regularized Nash equilibrium pi*_beta of a preference game (docs/mathematics.md, the certified equilibrium):
 // the unique fixed point log pi* = log mu + P pi* / beta - log Z for beta > 0.
 //
 // Method: damped Newton on the centered residual F(l) = c(l - log mu - P softmax(l) / beta), with
@@ -15,8 +15,8 @@
 
 namespace nlhf {
 
-// Stability limits of the step of each method at a game with spectral radius rho (DESIGN.md
-// section 2), each in that method's own step convention; +inf where every step is stable.
+// Stability limits of the step of each method at a game with spectral radius rho (docs/mathematics.md,
+// stability limits), each in that method's own step convention; +inf where every step is stable.
 struct StabilityLimits {
   double rho = 0.0;
   double nash_mp_eta = 0.0;  // ~ beta / rho (any eta if rho < beta)
@@ -68,7 +68,7 @@ struct Equilibrium {
 Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOptions& options = {});
 
 // rho: the spectral radius of A D with A = P - 1/2 and D = diag(pi) - pi pi^T, the number that
-// governs every method's stability and speed near pi (DESIGN.md section 2). Its eigenvalues are
+// governs every method's stability and speed near pi (docs/mathematics.md, solvers). Its eigenvalues are
 // +-i lambda; rho = ||Q K Q||_2 with K = diag(sqrt pi) A diag(sqrt pi), Q = I - sqrt(pi) sqrt(pi)^T
 // (the same nonzero eigenvalues, by cyclic similarity). O(n^3). Always rho <= max|A| <= 1/2.
 double SpectralRadius(const Game& game, const Eigen::VectorXd& pi);

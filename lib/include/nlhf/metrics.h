@@ -1,5 +1,5 @@
 #pragma once
-// Closed-form metrics of a policy (DESIGN.md section 4), O(n^2) each (one P pi), in double, in log
+// Closed-form metrics of a policy (docs/mathematics.md, metrics), O(n^2) each (one P pi), in double, in log
 // space. A policy is given by its normalized logits l = log(pi). Evaluating metrics is never
 // solver work: it is not counted as oracle calls.
 #include <Eigen/Core>

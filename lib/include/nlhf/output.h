@@ -1,5 +1,5 @@
 #pragma once
-// Output formats of a run directory (INTERFACE.md section 3): the trace CSV (fixed header, numbers
+// Output formats of a run directory (docs/cli.md): the trace CSV (fixed header, numbers
 // that read back exactly, empty cells for metrics not computed), JSON values, and atomic writes.
 #include <cstdio>
 #include <functional>

@@ -1,5 +1,5 @@
 #pragma once
-// Output directories the tools own (INTERFACE.md section 3: "the tools delete only what they
+// Output directories the tools own (docs/cli.md: "the tools delete only what they
 // wrote"). An output path is normalized and checked before any work; the directory is locked
 // against a second writer; leftovers of dead processes are removed; a marker file says which tool
 // wrote the directory, and --force replaces only such a directory, deleting only the tool's files.

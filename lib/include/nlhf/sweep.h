@@ -1,5 +1,5 @@
 #pragma once
-// Sweeps (INTERFACE.md section 4): an experiment plus `sweep:` (a Cartesian product over key paths)
+// Sweeps (docs/cli.md): an experiment plus `sweep:` (a Cartesian product over key paths)
 // and `zip:` (groups of keys that vary together), expanded into points that are each a full
 // experiment, validated before anything runs.
 //

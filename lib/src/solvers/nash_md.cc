@@ -97,7 +97,7 @@ class NashMd final : public SolverBase {
   std::int64_t TransientIterations() const override { return transient_; }
 
  private:
-  // The decaying schedule's transient: about (rho/beta)^2 iterations (DESIGN.md); 4 (rho/beta)^2
+  // The decaying schedule's transient: about (rho/beta)^2 iterations (docs/mathematics.md); 4 (rho/beta)^2
   // with rho <= 1/2 when rho is unknown, so the stall warning does not fire inside it. Noted when
   // the first step is large.
   void NoteTransient() {
