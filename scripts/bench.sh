@@ -8,12 +8,15 @@
 #   scripts/bench.sh sweep                                   nlhf-sweep throughput (--jobs 1 vs 2 on
 #                                                            bench/sweep_throughput.yaml) and overhead
 #                                                            per run (bench/sweep_overhead.yaml)
+#   scripts/bench.sh expand [N] [M]                          sweep expansion: N listed values and a
+#                                                            100 x M product (scripts/bench_sweep_expand.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-}
-[[ $kind == core || $kind == solvers || $kind == run || $kind == sweep ]] || {
-  echo "error: usage: scripts/bench.sh core|solvers|run|sweep [benchmark flags]" >&2; exit 2; }
+[[ $kind == core || $kind == solvers || $kind == run || $kind == sweep || $kind == expand ]] || {
+  echo "error: usage: scripts/bench.sh core|solvers|run|sweep|expand [benchmark flags]" >&2; exit 2; }
 shift
+[[ $kind == expand ]] && exec bash scripts/bench_sweep_expand.sh "$@"
 if [[ $kind == sweep ]]; then
   [[ -x build/bin/nlhf-sweep ]] || { echo "error: build/bin/nlhf-sweep not found; build first (bash scripts/build.sh)" >&2; exit 2; }
   out=$(mktemp -d)

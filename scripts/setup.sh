@@ -9,6 +9,7 @@ packages=(
   libeigen3-dev libyaml-cpp-dev libboost-program-options-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-matplotlib python3-numpy python3-pandas
+  time  # GNU time: peak memory in scripts/bench_sweep_expand.sh
 )
 if [[ "${1:-}" == "--with-slurm" ]]; then
   packages+=(slurmctld slurmd slurm-client munge)
