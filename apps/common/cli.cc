@@ -63,7 +63,7 @@ int Main(const std::function<int()>& body) {
     return 2;
   } catch (const std::filesystem::filesystem_error& e) {
     // The environment (a path, permissions, a full disk), not a bug.
-    std::cerr << "error: " << e.path1().string() << ": " << e.code().message() << "\n";
+    std::cerr << "error: " << EscapeControl(e.path1().string()) << ": " << e.code().message() << "\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "error: internal: " << EscapeControl(e.what()) << "\n";

@@ -224,7 +224,7 @@ int Run(int argc, char** argv) {
              r.solve_s);
   if (r.task_failures > 0) {
     std::cerr << fmt::format("error: {} of {} tasks failed (the first: {}); run the same command again to retry them\n",
-                             r.task_failures, r.tasks, r.first_failure);
+                             r.task_failures, r.tasks, nlhf::EscapeControl(r.first_failure));
     return 1;
   }
   fmt::print("wrote {}/{}\n", out_dir,

@@ -575,6 +575,24 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
   for (const AxisNodes& a : sweep_nodes) axes.push_back(&a);
   for (const auto& group : zip_nodes)
     for (const AxisNodes& a : group) axes.push_back(&a);
+  // Each key varies in one place only: a key swept twice (in `sweep` and a `zip` group, or in two
+  // groups), or together with a key inside it (`game` and `game.n`), would label points with values
+  // that the run does not use.
+  for (size_t i = 0; i < axes.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      const std::string& a = axes[j]->key;
+      const std::string& b = axes[i]->key;
+      const auto inside = [](const std::string& outer, const std::string& inner) {
+        return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+               (inner[outer.size()] == '.' || inner[outer.size()] == '[');
+      };
+      if (a == b || inside(a, b) || inside(b, a))
+        errors.emplace_back(origins.Where(axes[i]->key_node), b,
+                            fmt::format("{}, expected each key to vary in one place (in sweep or in one zip group)",
+                                        a == b ? "is swept twice" : "overlaps the swept key " + a));
+    }
+  }
+  if (!errors.empty()) throw InputErrors(errors);
   // Key paths are checked once, not at every point.
   for (const AxisNodes* a : axes) {
     yaml::Origins scratch(source);
@@ -619,6 +637,7 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
   s.points.reserve(total);
   std::vector<size_t> digit(sizes.size(), 0);
   std::string fingerprint_text;
+  std::map<std::string, size_t> seen_points;  // fingerprint -> point index
   for (size_t index = 0; index < total; ++index) {
     SweepPoint p;
     p.index = index;
@@ -653,13 +672,19 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
       // error found while running names the sweep file.
       p.config.locations.clear();
       p.fingerprint = ExperimentFingerprint(p.config);
-      {
+      // Two points that are the same experiment (a value listed twice) would be one run under two labels.
+      if (const auto [it, fresh] = seen_points.emplace(p.fingerprint, p.index); !fresh) {
+        errors.push_back(AtPoint(InputError(fmt::format("is the same experiment as sweep point {}, expected "
+                                                        "distinct points (is a value listed twice?)",
+                                                        it->second)),
+                                 p));
+      } else {
         ExperimentConfig one_task = p.config;
         one_task.seeds.clear();
         p.task_fingerprint = ExperimentFingerprint(one_task);
+        fingerprint_text += p.fingerprint + "\n--\n";
+        s.points.push_back(std::move(p));
       }
-      fingerprint_text += p.fingerprint + "\n--\n";
-      s.points.push_back(std::move(p));
     }
     for (size_t d = sizes.size(); d-- > 0;) {
       if (++digit[d] < sizes[d]) break;
@@ -777,6 +802,11 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     RefuseChangedInputs(previous->inputs, inputs, dir,
                         "restore it, or write to another --out (or start over with nlhf-sweep --force)");
   fs::create_directories(parts);
+  // The final files of an earlier, different sweep no longer match what DIR will hold: removed
+  // before the new manifest is written, so no crash can leave them beside it looking current.
+  if (previous && previous->fingerprint != s.fingerprint)
+    for (const char* name : {"trace.csv", "runs.csv", "summary.csv", "config.resolved.yaml"})
+      fs::remove(fs::path(dir) / name);
   if (!previous || previous->fingerprint != s.fingerprint || previous->inputs != inputs)
     WriteManifest(s, parts, inputs);
 
@@ -789,10 +819,6 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     std::set<std::string> ids;
     for (const SweepTask& t : all) ids.insert(t.id);
     for (const auto& [id, part] : done_before) report.tasks_unused += ids.count(id) == 0 ? 1 : 0;
-    // The final files of the earlier sweep no longer match the manifest: an interrupted run must
-    // not leave them looking like this sweep's result.
-    for (const char* name : {"trace.csv", "runs.csv", "summary.csv", "config.resolved.yaml"})
-      fs::remove(fs::path(dir) / name);
   }
   std::int64_t runs_total = 0, runs_skipped = 0;
   for (size_t i = 0; i < all.size(); ++i) {
@@ -884,6 +910,10 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       // Bad input found only at run time (an input file deleted since validation): it would fail
       // every task that reads it, so the sweep stops with it.
       throw AtTask(e, point, point.config.seeds[task.seed_index]);
+    } catch (const InternalError&) {
+      throw;  // a bug in nlhf: exit 3, not "retry"
+    } catch (const std::bad_alloc&) {
+      throw;  // not enough memory: exit 2, not "retry"
     } catch (const std::exception& e) {
       ++failures;  // not written: a later run of the same command retries it
       std::lock_guard<std::mutex> lock(report_mutex);
@@ -956,12 +986,19 @@ void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& ou
     if (!first) first = m;
     parts.push_back(PartsDir(d));
   }
+  // --out may hold the shard directories, but is none of them (--force would delete its parts).
+  for (const std::string& d : part_dirs)
+    if (NormalizePath(d) == NormalizePath(out))
+      throw InputError(SourceLocation{out}, "--out",
+                       "is one of the --merge directories, expected a new directory (or the folder holding the "
+                       "shard directories)");
   const SweepConfig s = ParseSweep(first->text, first->source, first->sets, first->base_dir);
+  // A changed input file is named (it also changes the fingerprint, so it is checked first).
+  RefuseChangedInputs(first->inputs, SweepInputs(s), part_dirs.front(),
+                      "restore it to merge these shards, or run the sweep again");
   if (s.fingerprint != first->fingerprint)
     throw InputError(SourceLocation{part_dirs.front()}, "--merge",
                      "its manifest no longer expands to the same sweep (was nlhf changed?)");
-  RefuseChangedInputs(first->inputs, SweepInputs(s), part_dirs.front(),
-                      "restore it to merge these shards, or run the sweep again");
   // Nothing is written unless the shards are complete, and only into a new or empty directory, one
   // nlhf-sweep wrote (for the same sweep), or the folder holding the shards.
   const std::map<std::string, Part> index = IndexParts(parts);

@@ -377,6 +377,12 @@ check("merge_user_dir.intact", os.listdir(mine) == ["trace.csv"] and read(os.pat
 code, _, err = run(SWEEP, "--merge", os.path.join(shards, "shard-1"), "--out", os.path.join(TMP, "incomplete"))
 check("merge_incomplete.exit2", code == 2 and one_error(err, "tasks are missing"), err)
 check("merge_incomplete.nothing_written", not os.path.exists(os.path.join(TMP, "incomplete")))
+# --out that is one of the shards: refused, even with --force (it would delete that shard's parts).
+shard1 = os.path.join(shards, "shard-1")
+parts_before = sorted(os.listdir(os.path.join(shard1, ".parts")))
+code, _, err = run(SWEEP, "--merge", shard1, os.path.join(shards, "shard-2"), "--out", shard1, "--force")
+check("merge_into_a_shard.refused", code == 2 and one_error(err, "is one of the --merge directories"), err)
+check("merge_into_a_shard.intact", sorted(os.listdir(os.path.join(shard1, ".parts"))) == parts_before)
 # The SLURM layout: merge into the folder that holds the shards.
 code, _, err = run(SWEEP, "--merge", *sorted(glob.glob(os.path.join(shards, "shard-*"))), "--out", shards)
 check("merge_into_shard_folder", code == 0 and same_as_reference(shards), err)

@@ -79,7 +79,7 @@ check("dry_run.points", "point 0: game.n=4, solvers[1].eta=0.2, beta=0.05, stop.
 big = write("big.yaml", BASE + "sweep:\n  solvers[1].eta: [" + ", ".join(str(0.01 + k * 1e-4) for k in range(1500)) + "]\n")
 code, out, err = run(big, "--dry-run")
 check("dry_run.big_count_first", code == 0 and err.startswith("nlhf-sweep: 1500 points; validating each"), err)
-bad = write("big_bad.yaml", BASE + "sweep:\n  solvers[1].eta: [" + ", ".join(["0.1"] * 1499 + ["-1"]) + "]\n")
+bad = write("big_bad.yaml", BASE + "sweep:\n  solvers[1].eta: [" + ", ".join([str(0.01 + k * 1e-4) for k in range(1499)] + ["-1"]) + "]\n")
 code, out, err = run(bad, "--dry-run")
 check("dry_run.big_invalid", code == 2 and out == "" and "at sweep point 1499" in err, f"{code} {out!r} {err}")
 check("dry_run.no_output", not os.path.exists(os.path.join(TMP, "runs")), "dry run wrote output")

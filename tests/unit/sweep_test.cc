@@ -194,6 +194,20 @@ TEST(ParseSweep, ReportsThePointCountBeforeValidating) {
   EXPECT_EQ(reported, 4u);
 }
 
+TEST(ParseSweep, RefusesAKeyThatVariesInTwoPlaces) {
+  const std::string base = "game: {type: random_uniform, n: 4}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n";
+  testing::ExpectInputError([&] { Parse(base + "sweep: {game.n: [5, 6]}\nzip: [{game.n: [7, 8], beta: [0.1, 0.2]}]\n"); },
+                            {"sweep.yaml:5:8", "game.n: is swept twice"});
+  testing::ExpectInputError([&] { Parse(base + "sweep: {game: [{type: rps3}], game.n: [5]}\n"); },
+                            {"game.n: overlaps the swept key game"});
+}
+
+TEST(ParseSweep, RefusesTwoPointsThatAreTheSameExperiment) {
+  testing::ExpectInputError(
+      [&] { Parse("game: {type: random_uniform, n: 4}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\nsweep: {game.n: [5, 5]}\n"); },
+      {"at sweep point 1 (game.n=5): is the same experiment as sweep point 0"});
+}
+
 TEST(ParseSweep, PointFingerprintsEqualTheExperimentsOwn) {
   const SweepConfig s = Parse(kSweep);
   const ExperimentConfig same = ParseExperiment(
