@@ -252,8 +252,9 @@ int RemoveStaleLeftovers(const fs::path& folder, const std::string& staging_for)
   for (const std::string& name : Entries(folder)) {
     if (name.size() < 2 || name[0] != '.') continue;
     long pid = 0;
-    if (!staging_for.empty() && name.rfind(staging_prefix, 0) == 0) {
-      pid = ParsePid(std::string_view(name).substr(staging_prefix.size()));
+    if (!staging_for.empty()) {
+      // The folder around a staged output is the user's: only our staging folders for this output.
+      if (name.rfind(staging_prefix, 0) == 0) pid = ParsePid(std::string_view(name).substr(staging_prefix.size()));
     } else {
       pid = TempFilePid(name);
     }
@@ -363,13 +364,15 @@ std::vector<std::string> OutputDirectory::Foreign() const {
   return foreign;
 }
 
-void OutputDirectory::RemoveOwned() const {
+void OutputDirectory::RemoveOwned() const { RemoveOwnedIn(path_); }
+
+void OutputDirectory::RemoveOwnedIn(const fs::path& dir) const {
   std::error_code ec;
   for (const std::string& o : options_.owned) {
-    fs::remove_all(path_ / o, ec);
+    fs::remove_all(dir / o, ec);
     if (ec) throw WriteError((fs::path(shown_) / o).string(), ec.value());
   }
-  fs::remove(path_ / kMarkerFile, ec);
+  fs::remove(dir / kMarkerFile, ec);
 }
 
 void OutputDirectory::WriteStaged(const std::vector<std::pair<std::string, FileWriter>>& files) {
@@ -386,21 +389,30 @@ void OutputDirectory::WriteStaged(const std::vector<std::pair<std::string, FileW
                     (shown / kMarkerFile).string());
     SyncDirectory(staging);
     // Replace what is there: checked at the start, checked again in case someone wrote into it since.
+    // The old directory is moved aside first and deleted only once the new one is in place, so a
+    // failure or a kill at any point leaves the old results or the new ones (never neither).
+    fs::path old;
     if (fs::exists(fs::symlink_status(path_, ec))) {
       if (!fs::is_directory(path_, ec))
         throw InputError(SourceLocation{shown_}, options_.key, "exists and is not a directory, expected a new directory name");
-      if (!Entries(path_).empty()) {
-        if (!options_.force || !HasMarker(path_, options_.tool) || !Foreign().empty())
-          throw InputError(SourceLocation{shown_}, options_.key,
-                           fmt::format("was filled by someone else while {} ran, expected it to stay as it was; "
-                                       "nothing was replaced",
-                                       options_.tool));
-        RemoveOwned();
-      }
-      if (::rmdir(path_.c_str()) != 0) throw WriteError(shown_, errno);
+      if (!Entries(path_).empty() && (!options_.force || !HasMarker(path_, options_.tool) || !Foreign().empty()))
+        throw InputError(SourceLocation{shown_}, options_.key,
+                         fmt::format("was filled by someone else while {} ran, expected it to stay as it was; "
+                                     "nothing was replaced",
+                                     options_.tool));
+      old = path_.parent_path() / fmt::format(".{}.old-{}", path_.filename().string(), ::getpid());
+      if (::rename(path_.c_str(), old.c_str()) != 0) throw WriteError(shown_, errno);
     }
-    if (::rename(staging.c_str(), path_.c_str()) != 0) throw WriteError(shown_, errno);
+    if (::rename(staging.c_str(), path_.c_str()) != 0) {
+      const int error = errno;
+      if (!old.empty()) ::rename(old.c_str(), path_.c_str());  // put the old results back
+      throw WriteError(shown_, error);
+    }
     written_ = true;
+    if (!old.empty()) {
+      RemoveOwnedIn(old);       // only nlhf's files: anything else keeps the folder, which then stays
+      ::rmdir(old.c_str());
+    }
   } catch (...) {
     fs::remove_all(staging, ec);
     throw;

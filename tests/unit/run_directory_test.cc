@@ -195,8 +195,12 @@ TEST_F(RunDirectoryTest, RemovesLeftoversOfDeadProcessesOnly) {
   Touch(".trace.csv.tmp-1-123");
   Touch(fmt::format(".other.partial-{}", dead));  // another directory's staging: not ours to judge
   Touch(".notes.tmp-abc");
-  EXPECT_EQ(RemoveStaleLeftovers(".", "run"), 2);
+  // Around a staged output (the user's folder): only this output's staging folders.
+  EXPECT_EQ(RemoveStaleLeftovers(".", "run"), 1);
   EXPECT_FALSE(fs::exists(fmt::format(".run.partial-{}", dead)));
+  EXPECT_TRUE(fs::exists(fmt::format(".trace.csv.tmp-{}-123", dead)));
+  // Inside an output directory: temp files of dead processes.
+  EXPECT_EQ(RemoveStaleLeftovers("."), 1);
   EXPECT_FALSE(fs::exists(fmt::format(".trace.csv.tmp-{}-123", dead)));
   for (const std::string kept : {".run.partial-1", ".trace.csv.tmp-1-123", ".notes.tmp-abc"}) EXPECT_TRUE(fs::exists(kept));
   EXPECT_TRUE(fs::exists(fmt::format(".other.partial-{}", dead)));

@@ -64,8 +64,9 @@ class DirectoryLock {
   bool remove_ = false;
 };
 
-// Leftovers of processes that are gone: temp files ".NAME.tmp-PID-THREAD" (WriteFileAtomic) in
-// `folder`, and, when `staging_for` is not empty, staging folders ".STAGING_FOR.partial-PID" there.
+// Leftovers of processes that are gone: with `staging_for` empty, temp files ".NAME.tmp-PID-THREAD"
+// (WriteFileAtomic) in `folder` (an output directory); otherwise only the staging folders
+// ".STAGING_FOR.partial-PID" in `folder` (the user's folder around a staged output).
 // Only call while holding the lock of the directory they belong to. Returns how many were removed.
 int RemoveStaleLeftovers(const std::filesystem::path& folder, const std::string& staging_for = "");
 
@@ -102,6 +103,7 @@ class OutputDirectory {
  private:
   std::vector<std::string> Foreign() const;  // entries that are not the tool's
   void RemoveOwned() const;
+  void RemoveOwnedIn(const std::filesystem::path& dir) const;  // the tool's entries and marker in `dir`
 
   OutputDirectoryOptions options_;
   std::string shown_;
