@@ -12,6 +12,7 @@
 #include <iterator>
 #include <memory>
 
+#include "nlhf/input_file.h"
 #include "nlhf/output.h"
 #include "nlhf/parallel.h"
 #include "nlhf/rng.h"
@@ -32,7 +33,24 @@ InputError Relocated(const InputError& e, const ExperimentConfig& config) {
   return e.Located(config.Locate(e.key()), "");
 }
 
+// An input file must still hold what was hashed when the experiment was loaded: an edit during a
+// run (or a long sweep) would otherwise mix games from two versions of the file under one hash.
+// (Checked just before the game is built; an edit in the moment between the check and the read
+// is not caught.)
+void CheckInputsUnchanged(const ExperimentConfig& c) {
+  for (const InputFile& f : c.inputs) {
+    const std::string now = HashInputFile(f.path, f.key, "a CSV file of numbers", kMaxCsvBytes);
+    if (now != f.sha256)
+      throw InputError(SourceLocation{f.path}, f.key,
+                       fmt::format("changed while nlhf was running (its SHA-256 is now {}, it was {} when the "
+                                   "experiment was loaded), expected the file to stay unchanged; runs made so far "
+                                   "used the earlier contents",
+                                   now, f.sha256));
+  }
+}
+
 Game BuildGame(const ExperimentConfig& c, std::uint64_t seed) {
+  CheckInputsUnchanged(c);
   BuiltMatrix P = MakePreferenceMatrix(c.game.name, c.game.params, seed, "game");
   BuiltReference mu = MakeReference(c.reference.name, c.reference.params, P.P.rows(), seed, "reference");
   return Game(std::move(P.P), std::move(mu.mu), std::move(P.spec), std::move(mu.spec));

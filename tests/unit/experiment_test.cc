@@ -39,6 +39,16 @@ TEST(RunGroup, ANonFiniteMetricIsANumericalFailureAndItsCellSaysNan) {
   EXPECT_EQ(r.trace_row_count, 1);
 }
 
+TEST(RunGroup, RefusesAnInputFileEditedSinceTheExperimentWasLoaded) {
+  testing::TempDir dir;
+  const std::string path = dir.File("P.csv", "0.5,0.7,0.2\n0.3,0.5,0.6\n0.8,0.4,0.5\n");
+  const ExperimentConfig c =
+      Parse(std::string(kBase) + "game: {type: matrix, path: " + path + "}\nsolvers: [{name: nash_mp}]\nseeds: [0, 1]\n");
+  EXPECT_NO_THROW(RunGroup(c, 0));
+  dir.File("P.csv", "0.5,0.6,0.2\n0.4,0.5,0.6\n0.8,0.4,0.5\n");  // edited mid-sweep
+  ExpectInputError([&] { RunGroup(c, 1); }, {"game.path", "changed while nlhf was running"});
+}
+
 TEST(Memory, RefusesAGameThatDoesNotFitBeforeBuildingIt) {
   const ExperimentConfig c = Parse(std::string(kBase) + "game: {type: random_uniform, n: 100000}\n"
                                                          "solvers: [{name: nash_mp}]\nseeds: [0, 1, 2]\n");
