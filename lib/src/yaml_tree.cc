@@ -306,7 +306,9 @@ std::string CutTopLevelKeys(const std::string& text, const YAML::Node& document,
 }
 
 YAML::Node ApplySets(YAML::Node root, const std::vector<std::string>& sets, Origins& origins) {
-  if (root.IsNull() && !sets.empty()) root = YAML::Node(YAML::NodeType::Map);
+  // reset(), not operator=: assigning to a YAML::Node handle overwrites the node it refers to, which
+  // the caller's document shares (its positions are then lost).
+  if (root.IsNull() && !sets.empty()) root.reset(YAML::Node(YAML::NodeType::Map));
   for (const std::string& s : sets) {
     const SourceLocation where{"--set " + s};
     const size_t eq = s.find('=');
@@ -316,7 +318,7 @@ YAML::Node ApplySets(YAML::Node root, const std::vector<std::string>& sets, Orig
     const YAML::Node value = LoadDocument(text, where, false, key);
     origins.AddTree(value, where);
     if (!root.IsMap()) break;  // the caller reports a root that is not a map
-    root = With(root, key, value, where, origins);
+    root.reset(With(root, key, value, where, origins));
   }
   return root;
 }

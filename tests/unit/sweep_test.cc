@@ -194,6 +194,12 @@ TEST(ParseSweep, ReportsThePointCountBeforeValidating) {
   EXPECT_EQ(reported, 4u);
 }
 
+TEST(ParseSweep, SetAddsASweepOrZipTheFileDoesNotHave) {
+  const std::string base = "name: m\ngame: {type: rps3}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n";
+  EXPECT_EQ(Parse(base, {"sweep.beta=[0.1,0.2]"}).points.size(), 2u);
+  EXPECT_EQ(Parse(base, {"zip=[{beta: [0.1, 0.2], stop.iterations: [5, 6]}]"}).points.size(), 2u);
+}
+
 TEST(ParseSweep, RefusesAKeyThatVariesInTwoPlaces) {
   const std::string base = "game: {type: random_uniform, n: 4}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n";
   testing::ExpectInputError([&] { Parse(base + "sweep: {game.n: [5, 6]}\nzip: [{game.n: [7, 8], beta: [0.1, 0.2]}]\n"); },
