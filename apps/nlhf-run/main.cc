@@ -177,6 +177,8 @@ int Run(int argc, char** argv) {
   if (!out_dir.empty()) config.output = out_dir;
   nlhf::ValidateExperiment(config, nlhf::ResourcePlan{jobs, false});
   if (vm.count("dry-run")) {
+    // The output path gets the same checks as a real run (nothing is created or locked).
+    nlhf::CheckOutputPath(config.OutputDir(), out_key, nlhf::ExperimentInputFiles(config), true);
     std::cout << nlhf::ResolvedYaml(config);
     PrintCostEstimate(config, nlhf::EstimateCost(config, jobs), jobs);
     return 0;

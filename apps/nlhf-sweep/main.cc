@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "nlhf/errors.h"
+#include "nlhf/run_directory.h"
 #include "nlhf/sweep.h"
 
 namespace {
@@ -177,6 +178,13 @@ int Run(int argc, char** argv) {
     std::cerr << fmt::format("nlhf-sweep: {} points; validating each\n", points) << std::flush;
   });
   if (out_dir.empty()) out_dir = sweep.points.front().config.OutputDir();
+  if (vm.count("emit-slurm") || dry_run) {
+    // The checks a real run makes first (nothing is created or locked): the SLURM jobs would fail.
+    std::vector<std::string> inputs{sweep_path};
+    for (const nlhf::SweepPoint& p : sweep.points)
+      for (std::string& f : nlhf::ExperimentInputFiles(p.config)) inputs.push_back(std::move(f));
+    nlhf::CheckOutputPath(out_dir, "--out", inputs, false);
+  }
 
   if (vm.count("emit-slurm")) {
     slurm.sweep_binary = SelfPath(argv[0]);

@@ -84,13 +84,17 @@ void ProgressDisplay::Loop() {
     next = now + interval;
     const std::string line = LineLocked(std::chrono::duration<double>(now - start_).count());
     if (line.empty()) continue;
+    drawn_ = true;
+    // Printed without the lock: a blocked stderr (a paused terminal, a full pipe) must not make the
+    // runs, which update the state under this lock, wait for it.
+    lock.unlock();
     if (mode_ == ProgressMode::kTerminal) {
       fmt::print(out_, "\r\x1b[K{}", line);
     } else {
       fmt::print(out_, "progress: {}\n", line);
     }
     out_ << std::flush;
-    drawn_ = true;
+    lock.lock();
   }
 }
 

@@ -15,11 +15,14 @@ namespace nlhf {
 
 // Runs fn(i) for every i in [0, count) on min(jobs, count) threads (the calling thread is one of
 // them; jobs < 1 counts as 1). Items are handed out in increasing order. If fn throws, items not yet
-// started are skipped and the first exception is rethrown here once all threads have joined.
+// started are skipped and, once all threads have joined, the exception of the lowest-numbered item
+// that threw is rethrown here (so which error is reported does not depend on timing when one item
+// fails; items already running may also fail).
 template <class Fn>
 void ParallelFor(std::size_t count, int jobs, Fn&& fn) {
   std::atomic<std::size_t> next{0};
   std::exception_ptr failure;
+  std::size_t failed_item = count;
   std::mutex failure_mutex;
   auto worker = [&] {
     while (true) {
@@ -29,7 +32,7 @@ void ParallelFor(std::size_t count, int jobs, Fn&& fn) {
         fn(i);
       } catch (...) {
         std::lock_guard<std::mutex> lock(failure_mutex);
-        if (!failure) failure = std::current_exception();
+        if (!failure || i < failed_item) failure = std::current_exception(), failed_item = i;
         next = count;
       }
     }
