@@ -296,8 +296,13 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
   if (const YAML::Node n = root["name"]) {
     if (auto v = r.Value(n, ParamSpec::String("name", "", ""), "name")) {
       config.name = std::get<std::string>(*v);
-      if (config.name.empty() || config.name.find('/') != std::string::npos)
-        r.Error(n, "name", "'" + config.name + "' is not allowed, expected a non-empty name without '/'");
+      const bool printable = std::all_of(config.name.begin(), config.name.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return u >= 0x20 && u != 0x7f;
+      });
+      if (config.name.empty() || config.name.find('/') != std::string::npos || !printable)
+        r.Error(n, "name", "'" + config.name + "' is not allowed, expected a non-empty name of printable characters "
+                           "without '/'");
     }
   } else if (!source.empty()) {
     config.name = std::filesystem::path(source).stem().string();

@@ -447,7 +447,10 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
   const auto runs = static_cast<double>(config.seeds.size() * config.solvers.size());
   const double games = static_cast<double>(config.seeds.size());
   const double workers = static_cast<double>(std::max(1, jobs));
-  out.total_seconds = run_seconds / std::min(workers, std::max(1.0, runs)) +
+  // Spread over the workers, but never less than the longest single run (which one worker does).
+  double longest = 0.0;
+  for (const CostEstimate::Solver& s : out.solvers) longest = std::max(longest, s.max_seconds);
+  out.total_seconds = std::max(run_seconds / std::min(workers, std::max(1.0, runs)), longest) +
                       games * (out.game_seconds + out.equilibrium_seconds) / std::min(workers, games);
   return out;
 }

@@ -4,13 +4,15 @@ wall_s ignored. Standard library only. Usage: golden_run_test.py BIN_DIR SOURCE_
 import csv
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 
 BIN, SRC = sys.argv[1], sys.argv[2]
 golden = os.path.join(SRC, "tests", "golden", "tiny")
-out = os.path.join(tempfile.mkdtemp(prefix="nlhf_golden_"), "tiny")
+scratch = tempfile.mkdtemp(prefix="nlhf_golden_")
+out = os.path.join(scratch, "tiny")
 p = subprocess.run([os.path.join(BIN, "nlhf-run"), os.path.join(golden, "experiment.yaml"), "--out", out, "--quiet"],
                    capture_output=True, text=True)
 failures = []
@@ -36,4 +38,5 @@ else:
 for f in failures[:20]:
     print("FAIL", f)
 print(f"{0 if failures else 1} passed, {1 if failures else 0} failed")
+shutil.rmtree(scratch, ignore_errors=True)
 sys.exit(1 if failures else 0)

@@ -6,6 +6,7 @@ Usage: run_limits_test.py BIN_DIR SOURCE_DIR
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -149,4 +150,5 @@ for extra in cases:
         check(f"memory.no_output {name}", not os.path.exists(os.path.join(TMP, "big")), "output written")
 
 print(f"{passed} passed, {failed} failed")
+shutil.rmtree(TMP, ignore_errors=True)
 sys.exit(1 if failed else 0)

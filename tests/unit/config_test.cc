@@ -58,6 +58,13 @@ TEST(ConfigLabel, AutoIsTextForNamesAndLabels) {
   EXPECT_EQ(c.solvers[0].label, "auto");
 }
 
+TEST(ConfigName, RejectsControlCharactersAndSlashes) {
+  for (const char* name : {"\"a\\nb\"", "\"a\\x01b\"", "a/b", "''"})
+    EXPECT_NE(FirstError(std::string("name: ") + name + "\n" + kBase + "solvers: [{name: omd}]\n").find("name:"),
+              std::string::npos)
+        << name;
+}
+
 TEST(ConfigLabel, TakesTheGivenLabel) {
   const ExperimentConfig c = Parse(std::string(kBase) + "solvers: [{name: omd, label: best step, eta: auto}]\n");
   EXPECT_EQ(c.solvers[0].label, "best step");
