@@ -288,17 +288,44 @@ double Quantile(std::vector<double> v, double q) {
   return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
 }
 
-std::string ResolvedSweepYaml(const SweepConfig& s, const ExperimentConfig& base) {
+// A swept input file (`game.path`, `reference.path`): its values are written as absolute paths, so
+// the resolved sweep runs from any directory. In a zip group each gets its SHA-256 next to it
+// (`game.sha256: [...]`), checked on load like the base's; a path swept in `sweep:` cannot be paired
+// with its hash without changing the points' order, so there the hash is checked only through the
+// fingerprint (a changed file gives other run ids).
+bool IsPathKey(const std::string& key) { return key == "game.path" || key == "reference.path"; }
+
+std::string ResolvedSweepYaml(const SweepConfig& s, const ExperimentConfig& given_base) {
+  std::map<std::string, std::string> sha256;  // absolute path -> hash, from the points as loaded
+  for (const SweepPoint& p : s.points)
+    for (const InputFile& f : p.config.inputs) sha256.emplace(f.path, f.sha256);
+  const auto absolute = [&](const std::string& flow) {
+    const std::string raw = YAML::Load(flow).Scalar();
+    fs::path path(raw);
+    if (path.is_relative() && !s.base_dir.empty()) path = fs::path(s.base_dir) / path;
+    return fs::absolute(path).lexically_normal().string();
+  };
+  // The base's hash of a swept file is that of one point's file: left out.
+  ExperimentConfig base = given_base;
+  for (const std::string& key : s.Keys())
+    if (IsPathKey(key))
+      base.inputs.erase(std::remove_if(base.inputs.begin(), base.inputs.end(),
+                                       [&](const InputFile& f) { return f.key == key; }),
+                        base.inputs.end());
   std::string out = ResolvedYaml(base);
+  const auto emit_axis = [&](YAML::Emitter& e, const SweepAxis& a) {
+    e << YAML::Key << a.key << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const std::string& v : a.values) {
+      if (IsPathKey(a.key)) e << absolute(v);
+      else e << YAML::Load(v);
+    }
+    e << YAML::EndSeq;
+  };
   YAML::Emitter e;
   e << YAML::BeginMap;
   if (!s.sweep.empty()) {
     e << YAML::Key << "sweep" << YAML::Value << YAML::BeginMap;
-    for (const SweepAxis& a : s.sweep) {
-      e << YAML::Key << a.key << YAML::Value << YAML::Flow << YAML::BeginSeq;
-      for (const std::string& v : a.values) e << YAML::Load(v);
-      e << YAML::EndSeq;
-    }
+    for (const SweepAxis& a : s.sweep) emit_axis(e, a);
     e << YAML::EndMap;
   }
   if (!s.zip.empty()) {
@@ -306,8 +333,13 @@ std::string ResolvedSweepYaml(const SweepConfig& s, const ExperimentConfig& base
     for (const auto& group : s.zip) {
       e << YAML::Flow << YAML::BeginMap;
       for (const SweepAxis& a : group) {
-        e << YAML::Key << a.key << YAML::Value << YAML::Flow << YAML::BeginSeq;
-        for (const std::string& v : a.values) e << YAML::Load(v);
+        emit_axis(e, a);
+        if (!IsPathKey(a.key)) continue;
+        e << YAML::Key << a.key.substr(0, a.key.size() - 4) + "sha256" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+        for (const std::string& v : a.values) {
+          const auto it = sha256.find(absolute(v));
+          e << (it == sha256.end() ? std::string() : it->second);
+        }
         e << YAML::EndSeq;
       }
       e << YAML::EndMap;
@@ -513,7 +545,8 @@ void Assemble(const SweepConfig& s, const std::map<std::string, Part>& index, co
   }
   WriteFileAtomic((dir / "runs.csv").string(), [&](std::FILE* f) { WriteString(f, runs); });
   WriteFileAtomic((dir / "summary.csv").string(), [&](std::FILE* f) { WriteString(f, summary); });
-  const ExperimentConfig base = ParseExperiment(s.text, s.source, s.sets, s.base_dir, true);
+  ExperimentConfig base = ParseExperiment(s.text, s.source, s.sets, s.base_dir, true);
+  base.output = out;  // where this sweep was written, as nlhf-run records its own
   WriteFileAtomic((dir / "config.resolved.yaml").string(),
                   [&](std::FILE* f) { WriteString(f, ResolvedSweepYaml(s, base)); });
 }

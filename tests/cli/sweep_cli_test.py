@@ -314,6 +314,36 @@ code, out, err = run(mem, "--out", os.path.join(TMP, "mem"), "--jobs", "10000")
 check("memory.refused_for_all_workers", code == 2 and "needs about" in err and "--jobs 10000" in err
       and not os.path.exists(os.path.join(TMP, "mem")), f"{code} {err}")
 
+# --- a sweep over input files: its config.resolved.yaml reproduces it from elsewhere -------------
+os.makedirs(os.path.join(TMP, "files"), exist_ok=True)
+os.makedirs(os.path.join(TMP, "elsewhere"), exist_ok=True)
+P2 = "0.5,0.6,0.2\n0.4,0.5,0.6\n0.8,0.4,0.5\n"
+for name, text in (("P1.csv", "0.5,0.7,0.2\n0.3,0.5,0.6\n0.8,0.4,0.5\n"), ("P2.csv", P2)):
+    write(os.path.join("files", name), text)
+files_sweep = write(os.path.join("files", "s.yaml"), """
+game: {type: matrix, path: P1.csv}
+reference: {type: file, path: mu1.csv}
+beta: 0.1
+solvers: [{name: nash_mp}]
+stop: {iterations: 20}
+sweep: {game.path: [P1.csv, P2.csv]}
+zip: [{reference.path: [mu1.csv, mu2.csv], stop.iterations: [10, 20]}]
+""")
+write(os.path.join("files", "mu1.csv"), "0.2\n0.3\n0.5\n")
+write(os.path.join("files", "mu2.csv"), "0.5\n0.3\n0.2\n")
+d = os.path.join(TMP, "files_out")
+code, out, err = run(files_sweep, "--out", d, "--quiet")
+check("files.run", code == 0, err)
+resolved = os.path.join(d, "config.resolved.yaml")
+p = subprocess.run([SWEEP, resolved, "--out", "again", "--quiet"], cwd=os.path.join(TMP, "elsewhere"),
+                   capture_output=True, text=True)
+check("files.reproduced_elsewhere", p.returncode == 0 and outputs(os.path.join(TMP, "elsewhere", "again"))["trace.csv"]
+      == outputs(d)["trace.csv"], p.stderr)
+write(os.path.join("files", "mu2.csv"), "0.4\n0.3\n0.3\n")  # edited after the sweep
+p = subprocess.run([SWEEP, resolved, "--out", "again2", "--quiet"], cwd=os.path.join(TMP, "elsewhere"),
+                   capture_output=True, text=True)
+check("files.edited_refused", p.returncode == 2 and "mu2.csv" in p.stderr, p.stderr)
+
 shutil.rmtree(TMP, ignore_errors=True)
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
