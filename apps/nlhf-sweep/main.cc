@@ -204,7 +204,7 @@ int Run(int argc, char** argv) {
     if (options.shard.n > 1) {
       size_t mine = 0;
       for (size_t i = 0; i < tasks.size(); ++i)
-        mine += static_cast<int>(i % static_cast<size_t>(options.shard.n)) == options.shard.k - 1 ? 1 : 0;
+        mine += options.shard.Holds(i) ? 1 : 0;
       fmt::print("shard {}/{}: {} of the {} tasks\n", options.shard.k, options.shard.n, mine, tasks.size());
     }
     for (size_t i = 0; i < sweep.points.size() && i < 5; ++i) {

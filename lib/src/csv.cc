@@ -11,16 +11,11 @@
 
 #include "nlhf/errors.h"
 #include "nlhf/input_file.h"
+#include "nlhf/params.h"
 
 namespace nlhf {
 
 namespace {
-
-// "underflows" or "overflows" for a number that std::from_chars found out of range.
-std::string OutOfRangeWord(const std::string& cell) {
-  const double v = std::strtod(cell.c_str(), nullptr);
-  return std::isinf(v) ? "overflows (too large for a double)" : "underflows (too small for a double)";
-}
 
 struct Rows {
   std::vector<std::vector<double>> values;
@@ -73,7 +68,7 @@ Rows ReadRows(const std::string& path, const std::string& key) {
       if (ec == std::errc::result_out_of_range && ptr == last)
         throw InputError(where, key, fmt::format("'{}' {}, expected a finite number of magnitude between about "
                                                  "1e-308 and 1e308 (or 0)",
-                                                 cell, OutOfRangeWord(cell)));
+                                                 cell, OutOfRangeText(cell)));
       if (ec != std::errc() || ptr != last)
         throw InputError(where, key, fmt::format("'{}' is not a number, expected a finite number", cell));
       if (!std::isfinite(v))

@@ -236,10 +236,7 @@ std::string NotANumberWhy(std::string_view s) {
   double v = 0.0;
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ptr == s.data() + s.size() && !s.empty()) {
-    if (ec == std::errc::result_out_of_range) {
-      const bool huge = std::isinf(std::strtod(std::string(s).c_str(), nullptr));
-      return huge ? "overflows (too large for a double)" : "underflows (too small for a double)";
-    }
+    if (ec == std::errc::result_out_of_range) return OutOfRangeText(s);
   }
   return "is not a finite number";
 }
@@ -447,6 +444,11 @@ std::string JoinNames(const std::vector<std::string>& names) {
     out += names[i];
   }
   return out;
+}
+
+std::string OutOfRangeText(std::string_view number) {
+  const bool huge = std::isinf(std::strtod(std::string(number).c_str(), nullptr));
+  return huge ? "overflows (too large for a double)" : "underflows (too small for a double)";
 }
 
 }  // namespace nlhf

@@ -455,20 +455,24 @@ std::map<std::string, Part> IndexParts(const std::vector<fs::path>& part_dirs) {
 
 // Writes trace.csv, runs.csv, summary.csv and config.resolved.yaml of `out` from the indexed parts.
 // Every task must be present.
-void Assemble(const SweepConfig& s, const std::map<std::string, Part>& index, const std::string& out) {
-  const std::vector<SweepTask> tasks = SweepTasks(s);
-  std::vector<const Part*> where(tasks.size(), nullptr);
+// Throws (before anything is written) unless `index` holds every one of `tasks`.
+void RequireComplete(const std::vector<SweepTask>& tasks, const std::map<std::string, Part>& index,
+                     const std::string& out) {
   std::vector<std::string> missing;
-  for (size_t t = 0; t < tasks.size(); ++t) {
-    auto it = index.find(tasks[t].id);
-    if (it == index.end()) missing.push_back(tasks[t].id);
-    else where[t] = &it->second;
-  }
+  for (const SweepTask& t : tasks)
+    if (index.count(t.id) == 0) missing.push_back(t.id);
   if (!missing.empty())
     throw InputError(SourceLocation{out}, "",
                      fmt::format("{} of {} tasks are missing (for example {}), expected every "
-                                 "shard of the sweep to be complete",
+                                 "shard of the sweep to be complete; nothing was written",
                                  missing.size(), tasks.size(), missing.front()));
+}
+
+void Assemble(const SweepConfig& s, const std::map<std::string, Part>& index, const std::string& out) {
+  const std::vector<SweepTask> tasks = SweepTasks(s);
+  RequireComplete(tasks, index, out);
+  std::vector<const Part*> where(tasks.size(), nullptr);
+  for (size_t t = 0; t < tasks.size(); ++t) where[t] = &index.at(tasks[t].id);
   const fs::path dir = out;
   fs::create_directories(dir);
   WriteFileAtomic((dir / "trace.csv").string(), [&](std::FILE* f) {
@@ -795,18 +799,6 @@ std::unique_ptr<OutputDirectory> ClaimSweepDirectory(const SweepConfig& s, const
   return std::make_unique<OutputDirectory>(dir, o);
 }
 
-// Throws (before anything is written) unless `index` holds every task of the sweep.
-void RequireComplete(const SweepConfig& s, const std::map<std::string, Part>& index, const std::string& out) {
-  const std::vector<SweepTask> tasks = SweepTasks(s);
-  std::vector<std::string> missing;
-  for (const SweepTask& t : tasks)
-    if (index.count(t.id) == 0) missing.push_back(t.id);
-  if (!missing.empty())
-    throw InputError(SourceLocation{out}, "",
-                     fmt::format("{} of {} tasks are missing (for example {}), expected every "
-                                 "shard of the sweep to be complete; nothing was written",
-                                 missing.size(), tasks.size(), missing.front()));
-}
 
 }  // namespace
 
@@ -855,7 +847,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   }
   std::int64_t runs_total = 0, runs_skipped = 0;
   for (size_t i = 0; i < all.size(); ++i) {
-    if (static_cast<int>(i % static_cast<size_t>(options.shard.n)) != options.shard.k - 1) continue;
+    if (!options.shard.Holds(i)) continue;
     const std::int64_t runs =
         static_cast<std::int64_t>(s.points[all[i].point].config.solvers.size());
     ++report.tasks;
@@ -980,7 +972,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   // reports (and exits with) the same outcome as the run that computed it.
   report.numerical_failures = 0;
   for (size_t i = 0; i < all.size(); ++i) {
-    if (static_cast<int>(i % static_cast<size_t>(options.shard.n)) != options.shard.k - 1) continue;
+    if (!options.shard.Holds(i)) continue;
     if (auto it = on_disk.find(all[i].id); it != on_disk.end()) {
       for (const RunRecord& r : it->second.records)
         report.numerical_failures += r.status == TerminationName(Termination::kNumericalFailure) ? 1 : 0;
@@ -1035,7 +1027,7 @@ void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& ou
   // Nothing is written unless the shards are complete, and only into a new or empty directory, one
   // nlhf-sweep wrote (for the same sweep), or the folder holding the shards.
   const std::map<std::string, Part> index = IndexParts(parts);
-  RequireComplete(s, index, out);
+  RequireComplete(SweepTasks(s), index, out);
   const std::unique_ptr<OutputDirectory> claim = ClaimSweepDirectory(s, out, force, part_dirs);
   const std::string existing = ManifestFingerprint(PartsDir(out));
   if (!existing.empty() && existing != s.fingerprint)

@@ -92,6 +92,9 @@ std::string FormatParamValue(const ParamValue& value);
 // Parses `raw` as a value of spec.type and checks its range; throws InputError(key, problem).
 // `key` is the key path used in the message (for example "game.n").
 ParamValue ParseParamValue(const ParamSpec& spec, std::string_view raw, const std::string& key);
+// For number text that std::from_chars found out of range: "overflows (too large for a double)" or
+// "underflows (too small for a double)" (shared by YAML values and CSV cells).
+std::string OutOfRangeText(std::string_view number);
 
 // Checks a typed value against spec's type and range; throws InputError(key, problem).
 void CheckParamValue(const ParamSpec& spec, const ParamValue& value, const std::string& key);

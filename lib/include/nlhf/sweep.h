@@ -79,6 +79,8 @@ std::vector<SweepTask> SweepTasks(const SweepConfig& sweep);  // canonical order
 // A shard: K of N (1-based); tasks with canonical index i where i % N == K - 1.
 struct Shard {
   int k = 1, n = 1;
+  // Whether the task with canonical index `i` belongs to this shard.
+  bool Holds(size_t i) const { return static_cast<int>(i % static_cast<size_t>(n)) == k - 1; }
 };
 Shard ParseShard(const std::string& text);  // "K/N"; throws InputError
 
