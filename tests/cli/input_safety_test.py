@@ -8,7 +8,6 @@ import csv
 import os
 import random
 import resource
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -17,16 +16,10 @@ BIN = os.path.abspath(sys.argv[1])
 RUN = os.path.join(BIN, "nlhf-run")
 SWEEP = os.path.join(BIN, "nlhf-sweep")
 TMP = tempfile.mkdtemp(prefix="nlhf_input_test_")
-passed, failed = 0, 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Checks  # noqa: E402  (the folder of this script)
 
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
+check = Checks()
 
 
 def limit_memory(megabytes):
@@ -192,7 +185,4 @@ sweep = write("sw.yaml", "game: {type: rps3}\nbeta: 0.1\nsolvers: [{name: nash_m
 code, stdout, stderr = run(SWEEP, sweep, "--dry-run", "--set", "sweep.stop.iterations=[1, 2, 3]")
 check("sweep count first", code == 0 and stdout.startswith("3 points x seeds x solvers"), stdout + stderr)
 
-shutil.rmtree(TMP, ignore_errors=True)
-shutil.rmtree(elsewhere, ignore_errors=True)
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish(TMP, elsewhere)

@@ -20,16 +20,10 @@ BIN = sys.argv[1]
 RUN = os.path.join(BIN, "nlhf-run")
 SWEEP = os.path.join(BIN, "nlhf-sweep")
 TMP = os.path.realpath(tempfile.mkdtemp(prefix="nlhf_output_test_"))
-passed, failed, skipped = 0, 0, []
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Checks  # noqa: E402  (the folder of this script)
 
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
+check = Checks()
 
 
 def run(tool, *args, cwd=TMP, fsize=None):
@@ -187,7 +181,7 @@ if os.geteuid() != 0 or mounted:
         subprocess.run(["umount", ro])
     os.chmod(ro, 0o755)
 else:
-    skipped.append("read-only location (root without mount)")
+    check.skipped.append("read-only location (root without mount)")
 
 # --- --out newdir/ works; --force replaces only a directory nlhf-run wrote ---------------------------------
 code, out, err = run(RUN, "exp.yaml", "--out", "newdir/", "--quiet", cwd=cwd)
@@ -302,9 +296,9 @@ if os.geteuid() == 0:
         finally:
             subprocess.run(["umount", full])
     else:
-        skipped.append("tmpfs full disk (mount failed)")
+        check.skipped.append("tmpfs full disk (mount failed)")
 else:
-    skipped.append("tmpfs full disk (not root)")
+    check.skipped.append("tmpfs full disk (not root)")
 
 # --- sweeps: locks, --force, leftovers, corrupt manifests ------------------------------------------------------
 # Two identical sweeps: the first (long: it cannot finish before it is paused) is stopped while it
@@ -393,8 +387,4 @@ check("merge_into_a_shard.intact", sorted(os.listdir(os.path.join(shard1, ".part
 code, _, err = run(SWEEP, "--merge", *sorted(glob.glob(os.path.join(shards, "shard-*"))), "--out", shards)
 check("merge_into_shard_folder", code == 0 and same_as_reference(shards), err)
 
-shutil.rmtree(TMP, ignore_errors=True)
-for s in skipped:
-    print(f"skipped: {s}")
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish(TMP)

@@ -7,7 +7,6 @@ import io
 import json
 import math
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -19,16 +18,10 @@ TMP = tempfile.mkdtemp(prefix="nlhf_run_test_")
 HEADER = ("experiment,run_id,game,n,beta,reference,solver,label,params,seed,iter,oracle_calls,queries,wall_s,"
           "gap_beta,exploitability,gap_0,br_winrate,kl_to_star,kl_from_star,span,fp_residual")
 METRICS = HEADER.split(",")[HEADER.split(",").index("gap_beta"):]
-passed, failed = 0, 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Checks  # noqa: E402  (the folder of this script)
 
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
+check = Checks()
 
 
 def run(*args, cwd=TMP):
@@ -227,6 +220,4 @@ for what, word in (("games", "bradley_terry"), ("solvers", "nash_md_pg"), ("metr
 code, stdout, _ = run("--help")
 check("help", code == 0 and "Usage: nlhf-run" in stdout and "--set" in stdout, stdout[:200])
 
-shutil.rmtree(TMP, ignore_errors=True)
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish(TMP)

@@ -6,7 +6,6 @@ Usage: run_limits_test.py BIN_DIR SOURCE_DIR
 """
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -14,16 +13,10 @@ import tempfile
 BIN = sys.argv[1]
 RUN = os.path.join(BIN, "nlhf-run")
 TMP = tempfile.mkdtemp(prefix="nlhf_run_limits_")
-passed, failed = 0, 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Checks  # noqa: E402  (the folder of this script)
 
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
+check = Checks()
 
 
 def run(*args, env=None):
@@ -149,6 +142,4 @@ for extra in cases:
               "game.n: 100000 needs about" in stderr and "GiB available, expected n <= " in stderr, stderr)
         check(f"memory.no_output {name}", not os.path.exists(os.path.join(TMP, "big")), "output written")
 
-print(f"{passed} passed, {failed} failed")
-shutil.rmtree(TMP, ignore_errors=True)
-sys.exit(1 if failed else 0)
+check.finish(TMP)

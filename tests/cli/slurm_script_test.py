@@ -13,16 +13,10 @@ import tempfile
 
 BIN = sys.argv[1]
 TMP = tempfile.mkdtemp(prefix="nlhf_slurm_script_test_")
-passed, failed = 0, 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Checks  # noqa: E402  (the folder of this script)
 
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
+check = Checks()
 
 
 def executable(path, text):
@@ -115,6 +109,4 @@ want = [[sweep, "--set=" + set_value, "--shard", f"{k}/2", "--out", f"{out_dir}/
 want.append(["--merge", f"{out_dir}/shard-1", f"{out_dir}/shard-2", "--out", out_dir])
 check("job_commands_intact", got == want, f"\n got {got}\nwant {want}")
 
-shutil.rmtree(TMP, ignore_errors=True)
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish(TMP)

@@ -3,7 +3,6 @@ Standard library only. Usage: sweep_cli_test.py BIN_DIR SOURCE_DIR"""
 import csv
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -13,16 +12,10 @@ import time
 BIN = sys.argv[1]
 SWEEP = os.path.join(BIN, "nlhf-sweep")
 TMP = tempfile.mkdtemp(prefix="nlhf_sweep_test_")
-passed, failed = 0, 0
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Checks  # noqa: E402  (the folder of this script)
 
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
+check = Checks()
 
 
 def run(*args):
@@ -344,6 +337,4 @@ p = subprocess.run([SWEEP, resolved, "--out", "again2", "--quiet"], cwd=os.path.
                    capture_output=True, text=True)
 check("files.edited_refused", p.returncode == 2 and "mu2.csv" in p.stderr, p.stderr)
 
-shutil.rmtree(TMP, ignore_errors=True)
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+check.finish(TMP)
