@@ -180,10 +180,7 @@ int Run(int argc, char** argv) {
   if (out_dir.empty()) out_dir = sweep.points.front().config.OutputDir();
   if (vm.count("emit-slurm") || dry_run) {
     // The checks a real run makes first (nothing is created or locked): the SLURM jobs would fail.
-    std::vector<std::string> inputs{sweep_path};
-    for (const nlhf::SweepPoint& p : sweep.points)
-      for (std::string& f : nlhf::ExperimentInputFiles(p.config)) inputs.push_back(std::move(f));
-    nlhf::CheckOutputPath(out_dir, "--out", inputs, false);
+    nlhf::CheckOutputPath(out_dir, "--out", nlhf::SweepInputFiles(sweep), false);
   }
 
   if (vm.count("emit-slurm")) {

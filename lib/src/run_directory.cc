@@ -177,9 +177,7 @@ fs::path CheckOutputPath(const std::string& dir, const std::string& key, const s
 std::vector<std::string> ExperimentInputFiles(const ExperimentConfig& config) {
   std::vector<std::string> files;
   if (!config.source.empty()) files.push_back(config.source);
-  for (const ComponentConfig* c : {&config.game, &config.reference})
-    for (const auto& [k, v] : c->params)
-      if (k == "path" && std::holds_alternative<std::string>(v)) files.push_back(std::get<std::string>(v));
+  for (const InputFile& f : config.inputs) files.push_back(f.path);  // found and hashed by the parser
   return files;
 }
 

@@ -565,6 +565,13 @@ std::vector<std::string> SweepConfig::Keys() const {
   return keys;
 }
 
+std::vector<std::string> SweepInputFiles(const SweepConfig& s) {
+  std::set<std::string> inputs{s.source};
+  for (const SweepPoint& p : s.points)
+    for (std::string& f : ExperimentInputFiles(p.config)) inputs.insert(std::move(f));
+  return {inputs.begin(), inputs.end()};
+}
+
 size_t SweepConfig::RunCount() const {
   size_t n = 0;
   for (const SweepPoint& p : points) n += p.config.seeds.size() * p.config.solvers.size();
@@ -792,10 +799,7 @@ std::unique_ptr<OutputDirectory> ClaimSweepDirectory(const SweepConfig& s, const
   o.owned = {".parts", "trace.csv", "runs.csv", "summary.csv", "config.resolved.yaml"};
   o.also_marked_by = ".parts/manifest.yaml";  // sweeps written before the marker existed
   o.accepted = accepted;
-  std::set<std::string> inputs{s.source};
-  for (const SweepPoint& p : s.points)
-    for (std::string& f : ExperimentInputFiles(p.config)) inputs.insert(std::move(f));
-  o.inputs.assign(inputs.begin(), inputs.end());
+  o.inputs = SweepInputFiles(s);
   return std::make_unique<OutputDirectory>(dir, o);
 }
 

@@ -67,6 +67,10 @@ SweepConfig LoadSweep(const std::string& path, const std::vector<std::string>& s
 SweepConfig ParseSweep(const std::string& text, const std::string& source, const std::vector<std::string>& sets,
                        const std::string& base_dir, const std::function<void(size_t)>& on_count = {});
 
+// The files a sweep reads: the sweep file and every point's input files, once each (an output
+// directory may not hold them).
+std::vector<std::string> SweepInputFiles(const SweepConfig& sweep);
+
 // One unit of work: a point's game for one seed, with all its solvers.
 struct SweepTask {
   size_t point = 0;
