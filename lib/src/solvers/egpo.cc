@@ -27,8 +27,9 @@ class Egpo final : public AnchoredSolver {
           return 1.0 / (beta_ * (1.0 + 1.0 / e));      // = e / (beta (1 + e)), finite for e = inf
         },
         &range);
-    if (!(eta_ * beta_ < 2.0)) RejectParam("eta", eta_, fmt::format("gives eta*beta = {} >= 2 (always unstable)", eta_ * beta_),
-                                          fmt::format("eta < 2/beta = {}", 2.0 / beta_));
+    if (!range.valid(eta_))  // a given step: resolved ones are in range
+      RejectParam("eta", eta_, fmt::format("gives eta*beta = {} >= 2 (always unstable)", eta_ * beta_),
+                  fmt::format("eta < 2/beta = {}", 2.0 / beta_));
     default_step_ = !params_.Has("eta") || eta_ == def;
     BindAnchor();
     half_ = Eigen::VectorXd::Zero(game_->n());

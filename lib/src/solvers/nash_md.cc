@@ -50,7 +50,7 @@ class NashMd final : public SolverBase {
       // omd's always-stable default: nash_md is an OMD step against a nearby mixture.
       const StepRange range{[&](double e) { return e * beta_ <= 1.0; }, 1.0 / beta_, "eta*beta <= 1"};
       eta_ = ResolveStep("eta", 4.0 * beta_ / (1.0 + 4.0 * beta_ * beta_), nullptr, &range);
-      if (eta_ * beta_ > 1.0)
+      if (!range.valid(eta_))
         RejectParam("eta", eta_, fmt::format("gives eta*beta = {} > 1 (not a mixture)", eta_ * beta_),
                     fmt::format("eta <= 1/beta = {}", 1.0 / beta_));
     }

@@ -22,7 +22,7 @@ class Omd final : public AnchoredSolver {
     eta_ = ResolveStep(
         "eta", 4.0 * beta_ / (1.0 + 4.0 * beta_ * beta_), [&](double rho) { return beta_ / (beta_ * beta_ + rho * rho); },
         &range);
-    if (eta_ * beta_ > 1.0)
+    if (!range.valid(eta_))  // a given step: resolved ones are in range
       RejectParam("eta", eta_, fmt::format("gives eta*beta = {} > 1 (the iterate would be pushed away from mu)", eta_ * beta_),
                   fmt::format("eta <= 1/beta = {}", 1.0 / beta_));
     BindAnchor();
