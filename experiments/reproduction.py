@@ -1,0 +1,111 @@
+"""What a paper reproduction is made of, shared by experiments/<name>/reproduce.py and the driver
+(scripts/reproduce.py).
+
+An experiment folder holds its sweep files, a README and a module `reproduce.py` that declares:
+
+    TITLE = "one line: the question"
+    SWEEPS = [Sweep("sweep.yaml", out="main", quick=["seeds={from: 0, to: 2}"])]
+    FIGURES = [Figure("plots/<script>.py", out="<base name>", inputs=["main"])]
+    def claims(results: Results, quick: bool) -> list[Claim]: ...
+
+The driver runs every sweep with nlhf-sweep into results/<name>/<out>/ (a second call resumes),
+draws every figure with its plot script (which reads CSV only), then evaluates the claims from the
+sweeps' CSV files. Claims compare a measured number with a paper's statement or bound; a claim
+whose data are missing is a failure with the reason, never a silent pass.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Sweep:
+    config: str                                  # a sweep (or experiment) YAML in the experiment folder
+    out: str                                     # its run directory: results/<name>/<out>/
+    quick: list[str] = field(default_factory=list)  # --set overrides for --quick
+    # A sweep whose runs may fail at run time by design (divergent steps): nlhf-sweep's exit 1 is
+    # then expected and the claims read the `status` column.
+    failures_expected: bool = False
+
+
+@dataclass
+class Figure:
+    script: str                  # plots/<script>.py (repository-relative)
+    out: str                     # base name: results/<name>/<out>.png and .pdf
+    inputs: list[str]            # sweep outs (run directories) given to the script, in order
+    args: list[str] = field(default_factory=list)  # extra arguments
+
+
+@dataclass
+class Claim:
+    claim: str       # what is claimed, in words
+    source: str      # the paper (arXiv id, section/figure) or theorem it comes from
+    expected: str    # the value the paper states, or the bound
+    measured: str    # what this run measured
+    passed: bool
+
+    def row(self) -> dict:
+        return {"claim": self.claim, "source": self.source, "expected": self.expected,
+                "measured": self.measured, "result": "PASS" if self.passed else "FAIL"}
+
+
+class MissingData(Exception):
+    """A file or column a claim needs is missing: the claim fails with this message."""
+
+
+class Results:
+    """The run directories of one experiment: results/<name>/<out>/ for each sweep."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._cache: dict[tuple[str, str], object] = {}
+
+    def csv(self, out: str, name: str, columns: list[str] = ()):
+        """results/<name>/<out>/<name>.csv as a pandas DataFrame, checking that `columns` exist."""
+        import pandas as pd
+        key = (out, name)
+        if key not in self._cache:
+            path = self.root / out / f"{name}.csv"
+            if not path.is_file():
+                raise MissingData(f"{path} is missing (did the sweep '{out}' run?)")
+            self._cache[key] = pd.read_csv(path, keep_default_na=True)
+        df = self._cache[key]
+        missing = [c for c in columns if c not in df.columns]
+        if missing:
+            raise MissingData(f"{self.root / out / (name + '.csv')} has no column {', '.join(missing)}")
+        return df
+
+    def runs(self, out: str, columns: list[str] = ()):
+        return self.csv(out, "runs", columns)
+
+    def trace(self, out: str, columns: list[str] = ()):
+        return self.csv(out, "trace", columns)
+
+    def summary(self, out: str, columns: list[str] = ()):
+        return self.csv(out, "summary", columns)
+
+
+def fmt(x: float, digits: int = 3) -> str:
+    """A number for a claims table: 3 significant digits, 'nan' spelled out."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "nan"
+    if isinstance(x, (int,)) or (isinstance(x, float) and x.is_integer() and abs(x) < 1e7):
+        return f"{int(x)}"
+    return f"{x:.{digits}g}"
+
+
+def fit_slope(x, y):
+    """Least-squares slope of y against x (numpy arrays or lists)."""
+    import numpy as np
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    if len(x) < 2:
+        raise MissingData("a slope needs at least two points")
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def repo_root() -> Path:
+    return Path(os.environ.get("NLHF_ROOT", Path(__file__).resolve().parent.parent))

@@ -1,0 +1,115 @@
+"""The house style of nlhf's figures and the helpers every plot script shares.
+
+Figures are sized for a paper column (3.4 in wide, panels side by side make them wider), written as
+PNG and PDF next to the data. Scripts read CSV only (never recompute a metric) and fail with one
+`error:` line naming the file or column that is missing.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+COLUMN_WIDTH = 3.4  # inches: one column of a two-column paper
+PANEL_HEIGHT = 2.5
+
+# Axis labels name the metric exactly.
+LABELS = {
+    "gap_beta": r"gap$_\beta$ (duality gap of the $\beta$-regularized game)",
+    "exploitability": r"exploitability (gap$_\beta$ / 2)",
+    "gap_0": r"gap$_0$ (unregularized duality gap)",
+    "kl_to_star": r"KL($\pi^*_\beta\,\|\,\pi$)",
+    "kl_from_star": r"KL($\pi\,\|\,\pi^*_\beta$)",
+    "span": r"span($\log\pi - \log\pi^*_\beta$)",
+    "fp_residual": "fixed-point residual",
+    "br_winrate": "best-response win rate",
+    "oracle_calls": r"oracle calls $N$ (evaluations of $P\pi$)",
+    "iter": "iterations (updates)",
+}
+
+# One colour per solver, the same in every figure.
+COLORS = {
+    "nash_mp": "#0072B2", "egpo": "#D55E00", "omd": "#009E73", "mmd": "#CC79A7", "nash_md": "#E69F00",
+    "online_ipo2": "#56B4E9", "nash_md_pg": "#999999", "mwu": "#000000", "omwu": "#F0E442", "prox": "#8C564B",
+}
+
+
+def error(message: str, code: int = 2):
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--out", required=True, help="output base name: writes OUT.png and OUT.pdf")
+    return p
+
+
+def setup():
+    plt.rcParams.update({
+        "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 7,
+        "xtick.labelsize": 7, "ytick.labelsize": 7, "lines.linewidth": 1.2, "figure.dpi": 100,
+        "savefig.dpi": 150, "axes.grid": True, "grid.alpha": 0.3, "grid.linewidth": 0.5,
+        "legend.frameon": False, "pdf.fonttype": 42,
+    })
+
+
+def read_csv(path, columns=()) -> pd.DataFrame:
+    """A CSV file as a DataFrame; one `error:` line and exit 2 if it or a column is missing."""
+    path = Path(path)
+    if not path.is_file():
+        error(f"{path}: no such file (run the experiment first)")
+    try:
+        df = pd.read_csv(path)
+    except Exception as e:  # pandas raises several types for a malformed file
+        error(f"{path}: cannot read as CSV: {e}")
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        error(f"{path}: no column {', '.join(missing)} (columns: {', '.join(df.columns)})")
+    return df
+
+
+def save(fig, out: str):
+    """Writes OUT.png and OUT.pdf atomically (temporary file, then rename)."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for ext in ("png", "pdf"):
+        final = out.with_name(out.name + "." + ext)
+        tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}.{ext}")
+        try:
+            fig.savefig(tmp, bbox_inches="tight")
+            os.replace(tmp, final)
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            error(f"writing {final}: {e.strerror}")
+    plt.close(fig)
+
+
+def median_band(df: pd.DataFrame, x: str, y: str, by: str = "run_id"):
+    """Median and quartiles of y over the curves `by` at each x, on the x values all curves share.
+
+    Curves that stop early (a tolerance reached) are not carried on: the band covers only the x
+    range where every curve has a value, so the median never runs over a shrinking set. Returns
+    (x, median, q25, q75, n_curves, x_last) where x_last is the largest x any curve reaches.
+    """
+    wide = df.pivot_table(index=x, columns=by, values=y, aggfunc="first").sort_index()
+    common = wide.dropna(axis=0, how="any")
+    x_last = wide.index.max() if len(wide) else np.nan
+    if common.empty:
+        return (np.array([]),) * 4 + (wide.shape[1], x_last)
+    return (common.index.to_numpy(), common.median(axis=1).to_numpy(), common.quantile(0.25, axis=1).to_numpy(),
+            common.quantile(0.75, axis=1).to_numpy(), wide.shape[1], x_last)
+
+
+def positive(values):
+    """Values for a log axis: zeros (exact convergence) become NaN so they are not drawn as -inf."""
+    v = np.asarray(values, dtype=float)
+    return np.where(v > 0, v, np.nan)

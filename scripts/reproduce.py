@@ -1,0 +1,235 @@
+"""Reproduces the papers' experiments: runs experiments/<name>/ through nlhf-sweep, draws every
+figure with plots/, checks every claim and prints the claims table.
+
+Usage: bash scripts/reproduce.sh [--quick] [--out DIR] [--jobs N] [--publish] [NAME...]
+       bash scripts/reproduce.sh --list
+See experiments/README.md. Exit codes: 0 every claim passed and every figure was drawn; 1 a claim
+failed, a figure could not be drawn or a sweep failed; 2 bad usage or an unusable output directory;
+130 interrupted (run the same command again: finished work is kept).
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime
+import fcntl
+import importlib.util
+import io
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "experiments"))
+import reproduction  # noqa: E402  (experiments/reproduction.py)
+
+# The order of the issue and of the README; experiments found but not listed here come after.
+ORDER = ["egpo_tabular", "nash_mp_rates", "beta_scaling", "action_space", "step_sizes", "intransitive"]
+MARKER = ".nlhf-reproduction"
+COLUMNS = ["experiment", "claim", "source", "expected", "measured", "result"]
+
+
+def fail(message: str, code: int = 2):
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def discover() -> dict[str, Path]:
+    found = {p.parent.name: p for p in (ROOT / "experiments").glob("*/reproduce.py")}
+    names = [n for n in ORDER if n in found] + sorted(n for n in found if n not in ORDER)
+    return {n: found[n] for n in names}
+
+
+def load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(f"experiments_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for attr in ("TITLE", "SWEEPS", "FIGURES", "claims"):
+        if not hasattr(module, attr):
+            fail(f"{path}: defines no {attr} (see experiments/reproduction.py)", 3)
+    return module
+
+
+def write_atomic(path: Path, text: str):
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        fail(f"writing {path}: {e.strerror}")
+
+
+def claim_output(out: Path):
+    """Checks the results directory and takes its lock; returns the open lock file."""
+    if out.exists() and not out.is_dir():
+        fail(f"{out}: --out: is not a directory, expected a directory for the results")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+        fail(f"{out}: --out: holds files this script did not write, expected a new directory or "
+             f"one an earlier reproduction wrote")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / MARKER).touch()
+        lock = open(out / ".lock", "w")
+    except OSError as e:
+        fail(f"{out}: --out: {e.strerror}, expected a writable directory")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fail(f"{out}: --out: another reproduction is writing it now, expected one writer at a time")
+    return lock
+
+
+def markdown(rows: list[dict], columns: list[str]) -> str:
+    def cell(v: str) -> str:
+        return str(v).replace("|", "\\|").replace("\n", " ")
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(r[c]) for c in columns) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def csv_text(rows: list[dict], columns: list[str]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({c: r[c] for c in columns})
+    return buf.getvalue()
+
+
+def git_commit() -> str:
+    try:
+        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def run_experiment(name, module, args, out: Path, bin_dir: Path):
+    """Runs one experiment; returns (claim rows, list of problems)."""
+    exp_dir = ROOT / "experiments" / name
+    res_dir = out / name
+    res_dir.mkdir(parents=True, exist_ok=True)
+    problems = []
+    for sweep in module.SWEEPS:
+        cmd = [str(bin_dir / "nlhf-sweep"), str(exp_dir / sweep.config), "--out", str(res_dir / sweep.out),
+               "--jobs", str(args.jobs)]
+        for s in sweep.quick if args.quick else []:
+            cmd += ["--set", s]
+        start = time.monotonic()
+        rc = subprocess.run(cmd, stdout=subprocess.DEVNULL if args.quiet else None).returncode
+        took = time.monotonic() - start
+        if rc == 0 or (rc == 1 and sweep.failures_expected and (res_dir / sweep.out / "runs.csv").is_file()):
+            print(f"  sweep {sweep.out}: done in {took:.1f} s", flush=True)
+        else:
+            problems.append(f"sweep {sweep.config} exited with {rc}")
+            print(f"  sweep {sweep.out}: FAILED (exit {rc})", flush=True)
+            if rc in (2, 3, 130):
+                return [], problems
+    figures = []
+    for fig in module.FIGURES:
+        base = res_dir / fig.out
+        cmd = [sys.executable, str(ROOT / fig.script), "--out", str(base)]
+        cmd += [str(res_dir / i) for i in fig.inputs] + list(fig.args)
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode != 0 or not base.with_suffix(".png").is_file():
+            why = (p.stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1]
+            problems.append(f"figure {fig.out} could not be drawn: {why}")
+            print(f"  figure {fig.out}: FAILED: {why}", flush=True)
+        else:
+            figures.append(base.with_suffix(".png"))
+            print(f"  figure {base.with_suffix('.png').relative_to(out.parent) if out.is_absolute() is False else base.with_suffix('.png')}", flush=True)
+    rows = []
+    try:
+        claims = module.claims(reproduction.Results(res_dir), args.quick)
+        rows = [dict(experiment=name, **c.row()) for c in claims]
+    except reproduction.MissingData as e:
+        rows = [dict(experiment=name, claim="(all claims)", source="", expected="", measured=str(e), result="FAIL")]
+    except Exception as e:  # a bug in a claims function: still a failed claim, with the reason
+        rows = [dict(experiment=name, claim="(all claims)", source="", expected="",
+                     measured=f"error evaluating the claims: {type(e).__name__}: {e}", result="FAIL")]
+    write_atomic(res_dir / "claims.csv", csv_text(rows, COLUMNS))
+    if args.publish:
+        pub = exp_dir / "figures"
+        pub.mkdir(exist_ok=True)
+        for f in figures:
+            shutil.copyfile(f, pub / f.name)
+        write_atomic(exp_dir / "claims.md", markdown(rows, COLUMNS[1:]))
+    return rows, problems
+
+
+def main():
+    parser = argparse.ArgumentParser(
+        prog="scripts/reproduce.sh",
+        description="Reproduce the papers' experiments (experiments/<name>/): run them with nlhf-sweep "
+                    "(resumable: a second call reuses finished runs), draw every figure and check every "
+                    "claim. Ends with the claims table, also written as <out>/claims.md and claims.csv.")
+    parser.add_argument("names", nargs="*", metavar="NAME", help="experiments to run (default: all; see --list)")
+    parser.add_argument("--quick", action="store_true", help="a reduced version of every experiment (~2 min)")
+    parser.add_argument("--out", help="results directory (default: results/, or results/quick/ with --quick)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel runs (default: all cores)")
+    parser.add_argument("--list", action="store_true", help="list the experiments and exit")
+    parser.add_argument("--publish", action="store_true",
+                        help="also copy the PNGs and the claims table into experiments/<name>/ (maintainers)")
+    parser.add_argument("--quiet", action="store_true", help="hide nlhf-sweep's own output")
+    parser.add_argument("--bin", default=str(ROOT / "build" / "bin"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    experiments = discover()
+    if args.list:
+        for name, path in experiments.items():
+            print(f"{name:16s} {load(name, path).TITLE}")
+        return 0
+    unknown = [n for n in args.names if n not in experiments]
+    if unknown:
+        fail(f"unknown experiment {', '.join(unknown)}, expected one of: {', '.join(experiments)}")
+    if args.jobs < 1:
+        fail(f"--jobs: {args.jobs} is below 1, expected an integer >= 1")
+    if args.quick and args.publish:
+        fail("--publish: publishes the full reproduction only, expected no --quick")
+    bin_dir = Path(args.bin)
+    if not (bin_dir / "nlhf-sweep").is_file():
+        fail(f"{bin_dir}/nlhf-sweep is missing: build first (bash scripts/build.sh)")
+    names = args.names or list(experiments)
+    out = Path(args.out) if args.out else ROOT / "results" / ("quick" if args.quick else "")
+    out = out.resolve()
+    lock = claim_output(out)  # noqa: F841  (held until exit)
+    all_rows, all_problems = [], []
+    start = time.monotonic()
+    try:
+        for i, name in enumerate(names, 1):
+            module = load(name, experiments[name])
+            print(f"[{i}/{len(names)}] {name}: {module.TITLE}", flush=True)
+            t = time.monotonic()
+            rows, problems = run_experiment(name, module, args, out, bin_dir)
+            failed = sum(r["result"] != "PASS" for r in rows)
+            print(f"  {len(rows)} claims, {failed} failed; {time.monotonic() - t:.1f} s", flush=True)
+            all_rows += rows
+            all_problems += [f"{name}: {p}" for p in problems]
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished runs are kept; run the same command again to resume", file=sys.stderr)
+        return 130
+    mode = "quick" if args.quick else "full"
+    header = (f"Claims of the {mode} reproduction ({', '.join(names)}), commit {git_commit()}, "
+              f"{datetime.date.today().isoformat()}, {time.monotonic() - start:.0f} s.\n\n")
+    write_atomic(out / "claims.csv", csv_text(all_rows, COLUMNS))
+    write_atomic(out / "claims.md", header + markdown(all_rows, COLUMNS))
+    print()
+    print(header + markdown(all_rows, COLUMNS), end="")
+    failed = [r for r in all_rows if r["result"] != "PASS"]
+    print(f"\n{len(all_rows) - len(failed)} of {len(all_rows)} claims passed; table: {out / 'claims.md'}")
+    for p in all_problems:
+        print(f"error: {p}", file=sys.stderr)
+    if failed:
+        print(f"error: {len(failed)} claims failed: " + "; ".join(f"{r['experiment']}: {r['claim']}" for r in failed),
+              file=sys.stderr)
+    return 1 if failed or all_problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
