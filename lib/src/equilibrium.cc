@@ -230,13 +230,28 @@ StabilityLimits ComputeStabilityLimits(double beta, double rho) {
   const double b2 = beta * beta, r2 = rho * rho;
   StabilityLimits s;
   s.rho = rho;
-  s.nash_mp_eta = rho < beta ? inf : beta / rho;
-  s.egpo_eta = 1.0 / (beta + rho);
+  const double a = ExtragradientLimit(rho / beta);
+  s.nash_mp_eta = rho <= beta ? inf : a / (1.0 - a);  // a < 1 iff rho > beta
+  s.egpo_eta = a / beta;
   s.omd_eta = std::min(2.0 * beta / (b2 + r2), 1.0 / beta);
   s.omd_best_eta = beta / (b2 + r2);
   s.mmd_eta = r2 <= b2 ? inf : 2.0 * beta / (r2 - b2);
   s.mmd_best_eta = r2 > 0.0 ? beta / r2 : inf;
   return s;
+}
+
+double ExtragradientLimit(double s) {
+  NLHF_CHECK(s >= 0.0 && std::isfinite(s), "ExtragradientLimit needs a finite s >= 0");
+  // |f|^2 - 1 = a (s^2 (1+s^2) a^3 + (1-s^2) a - 2): the cubic is -2 at a = 0, increases past its
+  // one positive root and is 6 s^2 + 8 s^4 >= 0 at a = 2, so bisection on [0, 2] finds the root.
+  const double c3 = s * s * (1.0 + s * s), c1 = 1.0 - s * s;
+  double lo = 0.0, hi = 2.0;
+  for (int k = 0; k < 2000; ++k) {
+    const double mid = 0.5 * (lo + hi);
+    if (mid <= lo || mid >= hi) break;  // the bracket is two adjacent doubles
+    ((c3 * mid * mid + c1) * mid - 2.0 < 0.0 ? lo : hi) = mid;
+  }
+  return lo;
 }
 
 Eigen::VectorXd BiasedLimitLogits(const Game& game, double beta, double c,

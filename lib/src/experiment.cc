@@ -357,9 +357,10 @@ void ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan
   for (size_t i = 0; i < config.solvers.size(); ++i) {
     try {
       auto solver = MakeSolver(config.solvers[i].name, config.solvers[i].params, SolverKey(i));
-      // rho is only needed by `auto`, resolved per game at run time (and never an error there: it is
-      // clamped into the valid range); any value validates here.
-      solver->Reset(SolverContext{&*game, config.beta, {}, 0.25});
+      // rho is only needed by `auto` and `X*limit`, resolved per game at run time. Validate at the
+      // largest rho of any game (max|A| <= 1/2): a limit infinite there is infinite on every game, and
+      // the limits are smallest there, so a multiple rejected as too large here is too large anywhere.
+      solver->Reset(SolverContext{&*game, config.beta, {}, 0.5});
     } catch (const InputError& e) {
       errors.push_back(Relocated(e, config));
     }

@@ -114,10 +114,16 @@ ParamSpec&& ParamSpec::AllowAuto() && {
   auto_allowed = true;
   return std::move(*this);
 }
+ParamSpec&& ParamSpec::AllowLimit() && {
+  limit_allowed = true;
+  return std::move(*this);
+}
 
 std::string ParamSpec::AllowedText() const {
   std::string text = AllowedTextWithoutAuto();
-  return auto_allowed ? text + " or auto" : text;
+  if (auto_allowed) text += " or auto";
+  if (limit_allowed) text += " or X*limit (X > 0 times the stability limit)";
+  return text;
 }
 
 std::string ParamSpec::AllowedTextWithoutAuto() const {
@@ -168,6 +174,12 @@ bool ParamMap::IsAuto(std::string_view name) const {
   return Has(name) && std::holds_alternative<AutoValue>(Get(name));
 }
 
+std::optional<double> ParamMap::LimitMultipleOf(std::string_view name) const {
+  if (!Has(name)) return std::nullopt;
+  const auto* v = std::get_if<LimitMultiple>(&Get(name));
+  return v ? std::optional<double>(v->multiple) : std::nullopt;
+}
+
 const ParamValue& ParamMap::Get(std::string_view name) const {
   for (const auto& [k, v] : items_)
     if (k == name) return v;
@@ -206,6 +218,7 @@ std::string FormatParamValue(const ParamValue& value) {
       return fmt::format("[{}]", fmt::join(v, ","));
     }
     std::string operator()(const AutoValue&) const { return "auto"; }
+    std::string operator()(const LimitMultiple& v) const { return fmt::format("{}*limit", v.multiple); }
   };
   return std::visit(Visitor{}, value);
 }
@@ -272,6 +285,12 @@ void CheckParamValue(const ParamSpec& spec, const ParamValue& value, const std::
     if (!spec.auto_allowed) Reject(spec, shown, key, "is not available here");
     return;
   }
+  if (const auto* m = std::get_if<LimitMultiple>(&value)) {
+    if (!spec.limit_allowed) Reject(spec, shown, key, "is not available here");
+    if (!std::isfinite(m->multiple) || !(m->multiple > 0.0))
+      Reject(spec, shown, key, "is not a positive multiple of the limit");
+    return;
+  }
   switch (spec.type) {
     case ParamType::kInt: {
       const auto* v = std::get_if<std::int64_t>(&value);
@@ -314,6 +333,17 @@ ParamValue ParseParamValue(const ParamSpec& spec, std::string_view raw, const st
   if (Trim(raw) == "auto" && spec.type != ParamType::kString) {
     if (spec.auto_allowed) return AutoValue{};
     Reject(spec, shown, key, "is not available for this parameter");
+  }
+  // "X*limit": a multiple of the stability limit, for a step.
+  if (const std::string_view t = Trim(raw); spec.type == ParamType::kDouble && t.ends_with("limit")) {
+    const std::string_view head = Trim(t.substr(0, t.size() - 5));
+    if (!spec.limit_allowed) Reject(spec, shown, key, "is not available for this parameter");
+    if (head.empty() || head.back() != '*') Reject(spec, shown, key, "is not of the form X*limit");
+    const auto x = ParseDouble(head.substr(0, head.size() - 1));
+    if (!x) Reject(spec, shown, key, "has a multiple that is not a finite number");
+    const ParamValue value = LimitMultiple{*x};
+    CheckParamValue(spec, value, key);
+    return value;
   }
   ParamValue value;
   switch (spec.type) {

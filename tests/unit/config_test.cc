@@ -52,6 +52,19 @@ TEST(ConfigLabel, DefaultsToTheEntryAsWritten) {
   EXPECT_EQ(c.solvers[2].label, "nash_mp");
 }
 
+TEST(ConfigLabel, KeepsAMultipleOfTheLimitAsWritten) {
+  const ExperimentConfig c = ParseExperiment(std::string(kBase) + "solvers: [{name: omd, eta: 0.9*limit}, {name: mmd}]\n",
+                                             "exp.yaml", {"solvers[1].eta=1.1*limit"}, "");
+  EXPECT_EQ(c.solvers[0].label, "omd(eta=0.9*limit)");
+  EXPECT_EQ(c.solvers[1].label, "mmd(eta=1.1*limit)");
+  const ExperimentConfig again = Parse(ResolvedYaml(c));
+  EXPECT_EQ(again.solvers[0].label, "omd(eta=0.9*limit)");
+  EXPECT_EQ(ExperimentFingerprint(again), ExperimentFingerprint(c));
+  EXPECT_NE(FirstError(std::string(kBase) + "solvers: [{name: prox, eta: 0.9*limit}]\n")
+                .find("exp.yaml:3:29: solvers[0].eta: '0.9*limit' is not available for this parameter"),
+            std::string::npos);
+}
+
 TEST(ConfigLabel, AutoIsTextForNamesAndLabels) {
   const ExperimentConfig c = Parse(std::string("name: auto\n") + kBase + "solvers: [{name: omd, label: auto}]\n");
   EXPECT_EQ(c.name, "auto");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <complex>
 
 #include "nlhf/generators.h"
 #include "nlhf/metrics.h"
@@ -98,6 +99,43 @@ TEST(SolveEquilibrium, RejectsBetaZeroNegativeAndNaN) {
   ExpectInputError([&] { SolveEquilibrium(game, 0.0); }, {"beta", "linear program", "beta > 0"});
   ExpectInputError([&] { SolveEquilibrium(game, -0.1); }, {"beta", "-0.1", "> 0"});
   ExpectInputError([&] { SolveEquilibrium(game, std::nan("")); }, {"beta", "nan"});
+}
+
+// The extragradient factor f = (1-a) + i a (1-a) s - a^2 s^2 (docs/mathematics.md, stability limits).
+double ExtragradientFactor(double a, double s) { return std::abs(std::complex<double>(1 - a - a * a * s * s, a * (1 - a) * s)); }
+
+TEST(ExtragradientLimit, IsWhereTheFactorReachesOne) {
+  for (double s : {0.0, 0.3, 1.0, 1.7, 3.0, 50.0, 220.0, 1e4}) {
+    const double a = ExtragradientLimit(s);
+    ASSERT_TRUE(a > 0.0 && a < 2.0) << s;
+    EXPECT_NEAR(ExtragradientFactor(a, s), 1.0, 1e-12) << s;
+    // Stable below, unstable above (the stable steps form an interval).
+    for (double x : {1e-3, 0.1, 0.5, 0.9, 0.999}) EXPECT_LT(ExtragradientFactor(x * a, s), 1.0) << s << " x " << x;
+    for (double x : {1.001, 1.1, 1.5}) EXPECT_GT(ExtragradientFactor(x * a, s), 1.0) << s << " x " << x;
+  }
+  EXPECT_NEAR(ExtragradientLimit(1.0), 1.0, 1e-12);  // nash_mp's eta = a/(1-a) is unbounded at rho = beta
+  EXPECT_NEAR(ExtragradientLimit(0.0), 2.0, 1e-12);  // egpo's necessary eta' beta < 2
+  // For large s it approaches 1/s + 1/s^2 (the rounded rules beta/rho and 1/(beta+rho) are ~ 1/s - O(1/s^2)).
+  EXPECT_NEAR(ExtragradientLimit(1e3) * 1e3, 1.0 + 1e-3, 1e-5);
+}
+
+TEST(ComputeStabilityLimits, ConvertsTheExtragradientLimitToEachConvention) {
+  const double beta = 0.01, rho = 0.15;
+  const StabilityLimits s = ComputeStabilityLimits(beta, rho);
+  const double a = ExtragradientLimit(rho / beta);
+  EXPECT_DOUBLE_EQ(s.egpo_eta, a / beta);
+  EXPECT_DOUBLE_EQ(s.nash_mp_eta / (1 + s.nash_mp_eta), a);  // nash_mp(eta) = egpo(eta / (beta (1 + eta)))
+  EXPECT_DOUBLE_EQ(s.omd_eta, 2 * beta / (beta * beta + rho * rho));
+  EXPECT_DOUBLE_EQ(s.mmd_eta, 2 * beta / (rho * rho - beta * beta));
+  // Within ~1/s = 7% of the rounded rules, and larger.
+  EXPECT_GT(s.nash_mp_eta, beta / rho);
+  EXPECT_LT(s.nash_mp_eta, 1.2 * beta / rho);
+  EXPECT_GT(s.egpo_eta, 1 / (beta + rho));
+  EXPECT_LT(s.egpo_eta, 1.2 / (beta + rho));
+  // Every step is stable when rho <= beta.
+  EXPECT_TRUE(std::isinf(ComputeStabilityLimits(0.2, 0.15).nash_mp_eta));
+  EXPECT_TRUE(std::isinf(ComputeStabilityLimits(0.2, 0.15).mmd_eta));
+  EXPECT_TRUE(std::isfinite(ComputeStabilityLimits(0.2, 0.15).egpo_eta));
 }
 
 }  // namespace

@@ -98,6 +98,24 @@ TEST(FormatParamValue, RoundTripsDoublesExactly) {
   EXPECT_EQ(FormatParamValue(std::vector<double>{1, 0.5}), "[1,0.5]");
 }
 
+TEST(ParseParamValue, ReadsAMultipleOfTheStabilityLimitWhereAllowed) {
+  const ParamSpec step = ParamSpec::Double("eta", std::nullopt, "step").Above(0).AllowLimit();
+  EXPECT_EQ(std::get<LimitMultiple>(ParseParamValue(step, "0.9*limit", "k")).multiple, 0.9);
+  EXPECT_EQ(std::get<LimitMultiple>(ParseParamValue(step, " 1.5 * limit ", "k")).multiple, 1.5);
+  EXPECT_EQ(std::get<double>(ParseParamValue(step, "0.5", "k")), 0.5);
+  EXPECT_EQ(FormatParamValue(LimitMultiple{0.9}), "0.9*limit");
+  EXPECT_EQ(step.AllowedText(), "number > 0 or X*limit (X > 0 times the stability limit)");
+  ExpectInputError([&] { ParseParamValue(step, "limit", "s.eta"); }, {"s.eta", "'limit'", "not of the form X*limit"});
+  ExpectInputError([&] { ParseParamValue(step, "0*limit", "s.eta"); }, {"'0*limit' is not a positive multiple"});
+  ExpectInputError([&] { ParseParamValue(step, "-1*limit", "s.eta"); }, {"not a positive multiple"});
+  ExpectInputError([&] { ParseParamValue(step, "x*limit", "s.eta"); }, {"multiple that is not a finite number"});
+  ExpectInputError([&] { ParseParamValue(step, "1e999*limit", "s.eta"); }, {"not a finite number"});
+  ExpectInputError([&] { ParseParamValue(step, "0.9*limits", "s.eta"); }, {"not a finite number"});
+  const auto t = Table();
+  ExpectInputError([&] { ParseParamValue(t[1], "0.9*limit", "game.scale"); }, {"game.scale", "not available"});
+  ExpectInputError([&] { CheckParamValue(t[1], LimitMultiple{0.9}, "game.scale"); }, {"not available"});
+}
+
 TEST(DidYouMean, SuggestsCloseNamesOnly) {
   EXPECT_EQ(DidYouMean("bradly_terry", {"bradley_terry", "cyclic"}), "bradley_terry");
   EXPECT_EQ(DidYouMean("zzzzzzzz", {"bradley_terry", "cyclic"}), "");

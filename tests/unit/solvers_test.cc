@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <complex>
 #include <optional>
 
 #include <Eigen/Eigenvalues>
@@ -295,6 +296,122 @@ TEST(SolverParams, DecayingNashMdNotesItsLargeFirstSteps) {
   constant->Reset(SolverContext{&game, 0.001, {}, 0.2});
   EXPECT_EQ(constant->TransientIterations(), 0);
   EXPECT_TRUE(constant->Notes().empty());
+}
+
+// The solvers whose step accepts `X*limit`, with the name of that parameter.
+std::vector<std::pair<std::string, std::string>> LimitSolvers() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& entry : SolverRegistry().entries())
+    for (const ParamSpec& p : entry.params)
+      if (p.limit_allowed) out.emplace_back(entry.name, p.name);
+  return out;
+}
+
+TEST(SolverParams, AMultipleOfTheLimitResolvesToThatMultipleOfThisGamesLimit) {
+  ASSERT_EQ(LimitSolvers().size(), 4u);  // omd, mmd, nash_mp, egpo
+  const Game game = MakeGame("random_uniform(n=10)", "softmax_normal", 0);
+  const double beta = 0.01;
+  const double rho = SolveEquilibrium(game, beta).stability->rho;
+  ASSERT_GT(rho, beta);  // every limit is finite
+  for (const auto& [name, param] : LimitSolvers()) {
+    auto solver = MakeSolver(name + "(" + param + "=0.9*limit)");
+    solver->Reset(SolverContext{&game, beta, {}, rho});
+    ASSERT_TRUE(solver->StabilityLimit().has_value()) << name;
+    EXPECT_EQ(solver->EffectiveParams().Double(param), 0.9 * *solver->StabilityLimit()) << name;
+    EXPECT_TRUE(solver->Notes().empty()) << name;
+    EXPECT_EQ(solver->Step().step_size, 0.9 * *solver->StabilityLimit()) << name;
+  }
+}
+
+TEST(SolverParams, AMultipleOfTheLimitIsAnErrorWhereThereIsNoLimit) {
+  const Game game = MakeGame("rps3", "uniform", 0);
+  // rho unknown (pi* not certified): no fallback, unlike auto.
+  for (const auto& [name, param] : LimitSolvers())
+    ExpectInputError([&, name = name, param = param] {
+      MakeSolver(name + "(" + param + "=0.5*limit)")->Reset(SolverContext{&game, 0.1, {}, std::nullopt});
+    }, {"solver." + param, "'0.5*limit' needs this game's stability limit", "pi* was not certified"});
+  // rho <= beta: every mmd and nash_mp step is stable.
+  for (const char* name : {"mmd", "nash_mp"})
+    ExpectInputError([&] { MakeSolver(std::string(name) + "(eta=0.5*limit)")->Reset(SolverContext{&game, 0.3, {}, 0.2}); },
+                     {"solver.eta", "every step of", "rho = 0.2, beta = 0.3", "no stability limit to multiply"});
+  // A multiple outside the method's valid range: omd's limit is 1/beta when rho <= beta.
+  ExpectInputError([&] { MakeSolver("omd(eta=1.5*limit)")->Reset(SolverContext{&game, 0.3, {}, 0.2}); },
+                   {"solver.eta", "'1.5*limit' = 5", "outside the valid range (eta*beta <= 1)"});
+  ExpectInputError([] { MakeSolver("nash_md(schedule=constant,eta=0.5*limit)"); }, {"solver.eta", "not available"});
+  ExpectInputError([] { MakeSolver("prox(eta=0.5*limit)"); }, {"solver.eta", "not available"});
+}
+
+// The per-mode factor of each update linearized at pi*, for the eigenvalue i lambda of A D
+// (docs/mathematics.md, stability limits), written out independently of the library's limits.
+std::complex<double> ModeFactor(const std::string& name, double eta, double beta, double lambda) {
+  const std::complex<double> i(0, 1);
+  const double s = lambda / beta;
+  if (name == "omd") return 1.0 - eta * beta + i * eta * beta * s;
+  if (name == "mmd") return (1.0 + i * eta * beta * s) / (1.0 + eta * beta);
+  if (name == "egpo") {
+    const double a = eta * beta;
+    return 1.0 - a + i * a * (1.0 - a) * s - a * a * s * s;
+  }
+  NLHF_CHECK(name == "nash_mp", "no mode factor for " + name);
+  return (1.0 + eta - eta * eta * s * s + i * eta * s) / ((1.0 + eta) * (1.0 + eta));
+}
+
+// The spectral radius of the Jacobian of one update at pi*, by central differences of the solver's
+// own Step().
+double JacobianRadius(const std::string& spec, const Game& game, double beta, const Eigen::VectorXd& l_star,
+                      double rho) {
+  const Eigen::Index n = game.n();
+  const double h = 1e-6;
+  Eigen::MatrixXd J(n, n);
+  for (Eigen::Index j = 0; j < n; ++j) {
+    Eigen::VectorXd plus = l_star, minus = l_star;
+    plus[j] += h;
+    minus[j] -= h;
+    auto a = MakeSolver(spec), b = MakeSolver(spec);
+    a->Reset(SolverContext{&game, beta, plus, rho});
+    b->Reset(SolverContext{&game, beta, minus, rho});
+    a->Step();
+    b->Step();
+    J.col(j) = (a->current() - b->current()) / (2 * h);
+  }
+  return Eigen::EigenSolver<Eigen::MatrixXd>(J, false).eigenvalues().cwiseAbs().maxCoeff();
+}
+
+// The limits are exact: the Jacobian of the actual update map at pi* has spectral radius < 1 at 0.9
+// times the limit and equal to the rho mode's factor, > 1, at 1.1 times; the largest eigenvalue
+// rho of A D is the one that binds.
+TEST(StabilityLimit, MatchesTheJacobianOfTheUpdateAtPiStar) {
+  struct Case {
+    const char* game;
+    std::uint64_t seed;
+    double beta;
+  };
+  for (const Case& c : {Case{"random_uniform(n=10)", 0, 0.01}, Case{"random_uniform(n=10)", 1, 0.03},
+                        Case{"random_uniform(n=10)", 2, 0.003}, Case{"cyclic(n=7)", 0, 0.1}}) {
+    const Game game = MakeGame(c.game, "softmax_normal", c.seed);
+    const Equilibrium eq = SolveEquilibrium(game, c.beta);
+    ASSERT_TRUE(eq.certified() && eq.stability);
+    const double rho = eq.stability->rho;
+    ASSERT_GT(rho, c.beta) << c.game;  // every limit finite
+    const Eigen::MatrixXd A = game.P().array() - 0.5;
+    const Eigen::MatrixXd D = Eigen::MatrixXd(eq.pi.asDiagonal()) - eq.pi * eq.pi.transpose();
+    const Eigen::VectorXcd modes = Eigen::EigenSolver<Eigen::MatrixXd>(A * D, false).eigenvalues();
+    for (const auto& [name, param] : LimitSolvers()) {
+      const std::string where = fmt::format("{} on {} seed {} beta {} rho {:.4f}", name, c.game, c.seed, c.beta, rho);
+      auto probe = MakeSolver(name);
+      probe->Reset(SolverContext{&game, c.beta, {}, rho});
+      const double limit = *probe->StabilityLimit();
+      // The rho mode binds: no other eigenvalue of A D has a larger factor at the limit.
+      EXPECT_NEAR(std::abs(ModeFactor(name, limit, c.beta, rho)), 1.0, 1e-9) << where;
+      for (const std::complex<double>& m : modes)
+        EXPECT_LE(std::abs(ModeFactor(name, limit, c.beta, std::abs(m))), 1.0 + 1e-9) << where;
+      const double below = JacobianRadius(name + "(" + param + "=0.9*limit)", game, c.beta, eq.log_pi, rho);
+      const double above = JacobianRadius(name + "(" + param + "=1.1*limit)", game, c.beta, eq.log_pi, rho);
+      EXPECT_LT(below, 1.0) << where;
+      EXPECT_GT(above, 1.0) << where;
+      EXPECT_NEAR(above, std::abs(ModeFactor(name, 1.1 * limit, c.beta, rho)), 1e-6) << where;
+    }
+  }
 }
 
 TEST(SpectralRadius, MatchesTheEigenvaluesOfAD) {

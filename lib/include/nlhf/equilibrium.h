@@ -17,16 +17,26 @@ namespace nlhf {
 
 // Stability limits of the step of each method at a game with spectral radius rho (docs/mathematics.md,
 // stability limits), each in that method's own step convention; +inf where every step is stable.
+// Exact for the updates linearized at pi*: each method multiplies the error mode along the
+// eigenvalue i lambda of A D by a factor f(lambda) per iteration, and |f| < 1 for every mode iff it
+// holds for lambda = rho (for omd and mmd |f| grows with lambda; for the extragradient pair the
+// stable lambdas form an interval [0, lambda_max)).
 struct StabilityLimits {
   double rho = 0.0;
-  double nash_mp_eta = 0.0;  // ~ beta / rho (any eta if rho < beta)
-  double egpo_eta = 0.0;     // ~ 1 / (beta + rho)
+  double nash_mp_eta = 0.0;  // a/(1-a), a = ExtragradientLimit(rho/beta); any eta if rho <= beta (~ beta/rho)
+  double egpo_eta = 0.0;     // ExtragradientLimit(rho/beta) / beta (~ 1/(beta + rho))
   double omd_eta = 0.0;      // 2 beta / (beta^2 + rho^2), and eta beta <= 1
   double omd_best_eta = 0.0; // beta / (beta^2 + rho^2), KL factor rho^2 / (beta^2 + rho^2)
   double mmd_eta = 0.0;      // 2 beta / (rho^2 - beta^2) (any eta if rho <= beta)
   double mmd_best_eta = 0.0; // beta / rho^2
 };
 StabilityLimits ComputeStabilityLimits(double beta, double rho);
+
+// The extragradient update (egpo with a = eta' beta, = nash_mp with a = eta/(1+eta)) multiplies the
+// error mode with eigenvalue i s of A D / beta by f = (1-a) + i a (1-a) s - a^2 s^2; |f| < 1 exactly
+// for a below the one positive root of s^2 (1+s^2) a^3 + (1-s^2) a - 2 = 0, returned here (in (0, 2);
+// above 1 iff s < 1). For large s it is ~ 1/s + 1/s^2.
+double ExtragradientLimit(double s);
 
 struct EquilibriumOptions {
   // The certificate gap_beta(pi*) must not exceed this.

@@ -22,7 +22,15 @@ struct AutoValue {
   bool operator==(const AutoValue&) const = default;
 };
 
-using ParamValue = std::variant<std::int64_t, double, bool, std::string, std::vector<double>, AutoValue>;
+// A step written as a multiple of the game's stability limit, `0.9*limit`; the solver resolves it
+// to a number when it knows the game (Reset).
+struct LimitMultiple {
+  double multiple = 1.0;
+  bool operator==(const LimitMultiple&) const = default;
+};
+
+using ParamValue =
+    std::variant<std::int64_t, double, bool, std::string, std::vector<double>, AutoValue, LimitMultiple>;
 
 struct ParamSpec {
   std::string name;
@@ -44,6 +52,8 @@ struct ParamSpec {
   bool optional = false;
   // The word `auto` is accepted (AutoValue).
   bool auto_allowed = false;
+  // `X*limit` is accepted (LimitMultiple, X > 0 finite).
+  bool limit_allowed = false;
 
   // Builders, so the registry tables read as one line per parameter.
   static ParamSpec Int(std::string name, std::optional<std::int64_t> def, std::string doc);
@@ -60,10 +70,12 @@ struct ParamSpec {
   ParamSpec&& DefaultDoc(std::string doc) &&;
   ParamSpec&& Optional(std::string default_doc) &&;  // absent allowed; --list shows default_doc
   ParamSpec&& AllowAuto() &&;
+  ParamSpec&& AllowLimit() &&;  // X*limit
 
   // "integer in [2, 100000]", "double in (0, 1]", "odd integer >= 3", "any string", ...
+  // ... followed by " or auto" and " or X*limit (X times the stability limit)" where accepted.
   std::string AllowedText() const;
-  std::string AllowedTextWithoutAuto() const;
+  std::string AllowedTextWithoutAuto() const;  // the number range only
   // The default as --list shows it.
   std::string DefaultText() const;
 };
@@ -74,6 +86,8 @@ class ParamMap {
   void Set(const std::string& name, ParamValue value);
   bool Has(std::string_view name) const;
   bool IsAuto(std::string_view name) const;  // present and `auto`
+  // The multiple X when present and `X*limit`, else nullopt.
+  std::optional<double> LimitMultipleOf(std::string_view name) const;
   const ParamValue& Get(std::string_view name) const;  // InternalError when absent
   std::int64_t Int(std::string_view name) const;
   double Double(std::string_view name) const;

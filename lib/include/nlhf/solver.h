@@ -22,7 +22,8 @@ struct SolverContext {
   double beta = 0.0;
   // Initial normalized logits; empty means log mu.
   Eigen::VectorXd init;
-  // Spectral radius of A D(pi*) (equilibrium.h); needed by `eta: auto` and stability limits.
+  // Spectral radius of A D(pi*) (equilibrium.h); needed by `eta: auto`, `eta: X*limit` and the
+  // stability limits.
   std::optional<double> rho;
 };
 
@@ -44,7 +45,7 @@ class Solver {
   virtual ~Solver() = default;
 
   // Binds to a game; validates parameters against beta (throws InputError naming
-  // `solvers.<name>.<param>`), resolves defaults and `auto`, sizes every buffer.
+  // `solvers.<name>.<param>`), resolves defaults, `auto` and `X*limit`, sizes every buffer.
   virtual void Reset(const SolverContext& context) = 0;
   virtual StepInfo Step() = 0;
   // Normalized logits of the current iterate.

@@ -3,10 +3,13 @@
 //   l_k+1  = (1 - eta' beta) l_k + eta' beta log mu + eta' g(pi_half)       (+ normalizer)
 // Two oracle calls per iteration. Identical to nash_mp with eta = eta' beta / (1 - eta' beta)
 // (so nash_mp(eta) = egpo(eta / (beta (1 + eta)))); the default eta' = 1/(beta + 1/2) is nash_mp's
-// 2 beta. Stable up to eta' ~ 1/(beta + rho); eta' beta < 2 is necessary.
+// 2 beta. Stable up to eta' ~ 1/(beta + rho) (exactly: ComputeStabilityLimits); eta' beta < 2 is
+// necessary.
 // References: Zhou et al., "Extragradient Preference Optimization (EGPO)", arXiv:2503.08942;
 // the same update is Cen, Wei and Chi's "PU" method (arXiv:2105.15186).
 #include "solver_base.h"
+
+#include "nlhf/equilibrium.h"
 
 namespace nlhf::solvers {
 namespace {
@@ -51,7 +54,7 @@ class Egpo final : public AnchoredSolver {
 
   std::optional<double> StabilityLimit() const override {
     if (!rho_) return std::nullopt;
-    return 1.0 / (beta_ + *rho_);
+    return ComputeStabilityLimits(beta_, *rho_).egpo_eta;
   }
   std::optional<double> GuaranteedContraction() const override {
     if (!default_step_ || moving()) return std::nullopt;
@@ -68,7 +71,10 @@ class Egpo final : public AnchoredSolver {
 
 SolverEntry EgpoEntry() {
   std::vector<ParamSpec> params = {StepParam("eta", "1/(beta + 1/2)",
-                                             "OMD-convention step eta'; eta' beta < 2; auto: nash_mp's auto step", true)};
+                                             "OMD-convention step eta'; eta' beta < 2; auto: nash_mp's auto step; limit: "
+                                             "exact, ~1/(beta+rho)",
+                                             true)
+                                       .AllowLimit()};
   for (ParamSpec& p : MovingReferenceParams()) params.push_back(std::move(p));
   return {"egpo", "extragradient (EGPO = Cen-Wei-Chi PU) in the OMD convention; = nash_mp(2beta) at its default",
           std::move(params),

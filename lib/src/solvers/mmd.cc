@@ -7,6 +7,8 @@
 // Equilibria, and Two-Player Zero-Sum Games" (MMD), ICLR 2023, arXiv:2206.05825.
 #include "solver_base.h"
 
+#include "nlhf/equilibrium.h"
+
 namespace nlhf::solvers {
 namespace {
 
@@ -36,8 +38,7 @@ class Mmd final : public AnchoredSolver {
 
   std::optional<double> StabilityLimit() const override {
     if (!rho_) return std::nullopt;
-    const double r2 = *rho_ * *rho_, b2 = beta_ * beta_;
-    return r2 <= b2 ? std::numeric_limits<double>::infinity() : 2.0 * beta_ / (r2 - b2);
+    return ComputeStabilityLimits(beta_, *rho_).mmd_eta;
   }
 
  private:
@@ -48,7 +49,10 @@ class Mmd final : public AnchoredSolver {
 
 SolverEntry MmdEntry() {
   std::vector<ParamSpec> params = {
-      StepParam("eta", "4 beta", "step; auto: the best step beta/rho^2, at most 1e6/beta", true)};
+      StepParam("eta", "4 beta",
+                "step; auto: the best step beta/rho^2, at most 1e6/beta; limit: 2beta/(rho^2-beta^2) (none if rho <= beta)",
+                true)
+          .AllowLimit()};
   for (ParamSpec& p : MovingReferenceParams()) params.push_back(std::move(p));
   return {"mmd", "magnetic mirror descent, one call per iteration; = omd(eta/(1+eta beta))",
           std::move(params),

@@ -2,10 +2,13 @@
 //   l_half = (l_k + eta log mu + (eta/beta) g(pi_k))    / (1 + eta)
 //   l_k+1  = (l_k + eta log mu + (eta/beta) g(pi_half)) / (1 + eta)        (+ normalizer)
 // Two oracle calls per iteration. At the default eta = 2 beta, KL(pi* || pi_k) <= (1+2beta)^-k
-// KL(pi* || pi_0) for every game; stable up to eta ~ beta/rho (any eta when rho < beta).
+// KL(pi* || pi_0) for every game; stable up to eta ~ beta/rho (exactly: ComputeStabilityLimits;
+// any eta when rho <= beta).
 // Reference: D. Tiapkin et al., "Accelerating Nash Learning from Human Feedback via Mirror Prox",
 // arXiv:2505.19731 (v1).
 #include "solver_base.h"
+
+#include "nlhf/equilibrium.h"
 
 namespace nlhf::solvers {
 namespace {
@@ -42,7 +45,7 @@ class NashMp final : public AnchoredSolver {
 
   std::optional<double> StabilityLimit() const override {
     if (!rho_) return std::nullopt;
-    return *rho_ < beta_ ? std::numeric_limits<double>::infinity() : beta_ / *rho_;
+    return ComputeStabilityLimits(beta_, *rho_).nash_mp_eta;
   }
   std::optional<double> GuaranteedContraction() const override {
     if (!default_step_ || moving()) return std::nullopt;
@@ -58,8 +61,9 @@ class NashMp final : public AnchoredSolver {
 }  // namespace
 
 SolverEntry NashMpEntry() {
-  std::vector<ParamSpec> params = {StepParam(
-      "eta", "2 beta", "prox step; auto: half the stability limit beta/rho, in [2 beta, 1e6 beta]", true)};
+  std::vector<ParamSpec> params = {StepParam("eta", "2 beta",
+                "prox step; auto: beta/(2 rho), in [2 beta, 1e6 beta]; limit: exact, ~beta/rho (none if rho <= beta)", true)
+          .AllowLimit()};
   for (ParamSpec& p : MovingReferenceParams()) params.push_back(std::move(p));
   return {"nash_mp", "Nash Mirror Prox: two half-steps anchored at pi_k; KL <= (1+2beta)^-k at eta = 2beta",
           std::move(params),

@@ -9,6 +9,8 @@
 // arXiv:2403.08635 (online IPO).
 #include "solver_base.h"
 
+#include "nlhf/equilibrium.h"
+
 namespace nlhf::solvers {
 namespace {
 
@@ -39,7 +41,7 @@ class Omd final : public AnchoredSolver {
 
   std::optional<double> StabilityLimit() const override {
     if (!rho_) return std::nullopt;
-    return std::min(2.0 * beta_ / (beta_ * beta_ + *rho_ * *rho_), 1.0 / beta_);
+    return ComputeStabilityLimits(beta_, *rho_).omd_eta;
   }
 
  private:
@@ -50,7 +52,10 @@ class Omd final : public AnchoredSolver {
 
 SolverEntry OmdEntry() {
   std::vector<ParamSpec> params = {StepParam("eta", "4beta/(1+4beta^2)",
-                                             "step; eta beta <= 1; auto: the best step beta/(beta^2+rho^2), clamped to eta beta <= 1", true)};
+                                             "step; eta beta <= 1; auto: the best step beta/(beta^2+rho^2), clamped to eta beta <= 1; "
+                                             "limit: min(2beta/(beta^2+rho^2), 1/beta)",
+                                             true)
+                                       .AllowLimit()};
   for (ParamSpec& p : MovingReferenceParams()) params.push_back(std::move(p));
   return {"omd", "online mirror descent (online IPO / INPO / self-play PG), one call per iteration",
           std::move(params),

@@ -64,12 +64,34 @@ double SolverBase::ResolveStep(const std::string& name, double default_value,
                                      name, raw, *rho_, beta_, value));
       }
     }
+  } else if (const std::optional<double> multiple = params_.LimitMultipleOf(name)) {
+    value = StepFromLimit(name, *multiple, range);
   } else if (params_.Has(name)) {
     value = params_.Double(name);
   } else {
     value = default_step();
   }
   effective_.Set(name, value);
+  return value;
+}
+
+double SolverBase::StepFromLimit(const std::string& name, double multiple, const StepRange* range) const {
+  const std::string key = key_ + "." + name, written = FormatParamValue(LimitMultiple{multiple});
+  if (!rho_)
+    throw InputError(key, fmt::format("'{}' needs this game's stability limit, which needs the spectral radius rho of "
+                                      "the game, unknown here (pi* was not certified), expected a number or auto",
+                                      written));
+  const std::optional<double> limit = StabilityLimit();
+  NLHF_CHECK(limit.has_value(), fmt::format("{} accepts {}*limit but has no stability limit", name_, name));
+  if (!std::isfinite(*limit))
+    throw InputError(key, fmt::format("'{}': every step of {} is stable on this game (rho = {:.3g}, beta = {}), so it "
+                                      "has no stability limit to multiply, expected a number or auto",
+                                      written, name_, *rho_, beta_));
+  const double value = multiple * *limit;
+  if (!std::isfinite(value) || !(value > 0.0) || (range && !range->valid(value)))
+    throw InputError(key, fmt::format("'{}' = {} (the limit is {:.6g} at rho = {:.3g}) is outside the valid range "
+                                      "({}), expected a smaller multiple",
+                                      written, value, *limit, *rho_, range ? range->rule : "finite and > 0"));
   return value;
 }
 

@@ -45,9 +45,13 @@ class SolverBase : public Solver {
   // never fails at run time: without rho (pi* not certified) it takes the default step, and a
   // value outside `range` (non-finite, <= 0, or above it: rho ~ 0 on a game with a Condorcet
   // winner, rounding at eta*beta = 1) is clamped into it; either is recorded in Notes(). A
-  // default outside `range` (extreme beta) is clamped too. Recorded in the effective parameters.
+  // default outside `range` (extreme beta) is clamped too. `X*limit` is X times StabilityLimit()
+  // at this game; unlike `auto` it has no fallback: an InputError when rho is unknown, the limit is
+  // infinite or the step falls outside `range`. Recorded in the effective parameters as a number.
   double ResolveStep(const std::string& name, double default_value,
                      const std::function<double(double)>& auto_fn = nullptr, const StepRange* range = nullptr);
+  // `multiple` times this game's stability limit (see ResolveStep).
+  double StepFromLimit(const std::string& name, double multiple, const StepRange* range) const;
   // Throws InputError "<key>.<param>: <value> <problem>, expected <allowed>".
   [[noreturn]] void RejectParam(const std::string& param, double value, const std::string& problem,
                                 const std::string& allowed) const;
@@ -104,7 +108,8 @@ class AnchoredSolver : public SolverBase {
 // The two parameter rows of the moving-reference option.
 std::vector<ParamSpec> MovingReferenceParams();
 
-// The step parameter row: `eta`, optional (its default depends on beta), `auto` when allowed.
+// The step parameter row: `eta`, optional (its default depends on beta), `auto` when allowed;
+// add .AllowLimit() for `X*limit` where the solver has a StabilityLimit().
 ParamSpec StepParam(const std::string& name, const std::string& default_doc, const std::string& doc,
                     bool auto_allowed);
 
