@@ -135,7 +135,7 @@ check("missing.reason", rows and rows[0]["result"] == "FAIL" and "no column no_s
 
 # --- bad usage and unusable output directories: exit 2, one error line, nothing written --------------
 code, out, err = driver("nope", "--out", res)
-check("unknown.exit", code == 2 and "error: unknown experiment nope, expected one of: good, bad, missing" in err, err)
+check("unknown.exit", code == 2 and "error: unknown experiment nope, expected one of: bad, good, missing" in err, err)
 check("unknown.one_line", len(err.strip().splitlines()) == 1, err)
 foreign = os.path.join(TMP, "mine")
 write(os.path.join(foreign, "notes.txt"), "a user's file")
