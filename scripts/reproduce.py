@@ -70,7 +70,9 @@ def claim_output(out: Path):
     """Checks the results directory and takes its lock; returns the open lock file."""
     if out.exists() and not out.is_dir():
         fail(f"{out}: --out: is not a directory, expected a directory for the results")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+    # results/ may hold results/quick/, itself a marked results directory, before its own first run.
+    foreign = [p for p in out.iterdir() if not (p.is_dir() and (p / MARKER).exists())] if out.is_dir() else []
+    if foreign and not (out / MARKER).exists():
         fail(f"{out}: --out: holds files this script did not write, expected a new directory or "
              f"one an earlier reproduction wrote")
     try:

@@ -117,6 +117,13 @@ code, out, err = driver("good", "--quick", "--out", os.path.join(TMP, "quick"))
 check("quick.exit", code == 0, out + err)
 check("quick.claims", all(r["result"] == "PASS" for r in table(os.path.join(TMP, "quick", "claims.csv"))), out)
 
+# --- the full results may go where a quick reproduction already wrote its own folder -----------------
+nested = os.path.join(TMP, "nested")
+code, out, err = driver("good", "--quick", "--out", os.path.join(nested, "quick"))
+check("nested.quick", code == 0, out + err)
+code, out, err = driver("good", "--out", nested)
+check("nested.full", code == 0, out + err)
+
 # --- a failing claim and a figure that cannot be drawn: exit 1, each said ----------------------------
 code, out, err = driver("bad", "--out", res)
 check("bad.exit", code == 1, out + err)
