@@ -37,8 +37,8 @@ def fail(message: str, code: int = 2):
     sys.exit(code)
 
 
-def discover() -> dict[str, Path]:
-    found = {p.parent.name: p for p in (ROOT / "experiments").glob("*/reproduce.py")}
+def discover(folder: Path) -> dict[str, Path]:
+    found = {p.parent.name: p for p in folder.glob("*/reproduce.py")}
     names = [n for n in ORDER if n in found] + sorted(n for n in found if n not in ORDER)
     return {n: found[n] for n in names}
 
@@ -70,7 +70,9 @@ def claim_output(out: Path):
     """Checks the results directory and takes its lock; returns the open lock file."""
     if out.exists() and not out.is_dir():
         fail(f"{out}: --out: is not a directory, expected a directory for the results")
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
+    # results/ may hold results/quick/, itself a marked results directory, before its own first run.
+    foreign = [p for p in out.iterdir() if not (p.is_dir() and (p / MARKER).exists())] if out.is_dir() else []
+    if foreign and not (out / MARKER).exists():
         fail(f"{out}: --out: holds files this script did not write, expected a new directory or "
              f"one an earlier reproduction wrote")
     try:
@@ -113,7 +115,7 @@ def git_commit() -> str:
 
 def run_experiment(name, module, args, out: Path, bin_dir: Path):
     """Runs one experiment; returns (claim rows, list of problems)."""
-    exp_dir = ROOT / "experiments" / name
+    exp_dir = Path(args.experiments) / name
     res_dir = out / name
     res_dir.mkdir(parents=True, exist_ok=True)
     problems = []
@@ -135,16 +137,19 @@ def run_experiment(name, module, args, out: Path, bin_dir: Path):
     figures = []
     for fig in module.FIGURES:
         base = res_dir / fig.out
+        png = base.with_name(base.name + ".png")
+        for stale in (png, base.with_name(base.name + ".pdf")):
+            stale.unlink(missing_ok=True)  # an earlier call's figure must not pass for this one's
         cmd = [sys.executable, str(ROOT / fig.script), "--out", str(base)]
         cmd += [str(res_dir / i) for i in fig.inputs] + list(fig.args)
         p = subprocess.run(cmd, capture_output=True, text=True)
-        if p.returncode != 0 or not base.with_suffix(".png").is_file():
+        if p.returncode != 0 or not png.is_file():
             why = (p.stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1]
             problems.append(f"figure {fig.out} could not be drawn: {why}")
             print(f"  figure {fig.out}: FAILED: {why}", flush=True)
         else:
-            figures.append(base.with_suffix(".png"))
-            print(f"  figure {base.with_suffix('.png').relative_to(out.parent) if out.is_absolute() is False else base.with_suffix('.png')}", flush=True)
+            figures.append(png)
+            print(f"  figure {png}", flush=True)
     rows = []
     try:
         claims = module.claims(reproduction.Results(res_dir), args.quick)
@@ -179,8 +184,9 @@ def main():
                         help="also copy the PNGs and the claims table into experiments/<name>/ (maintainers)")
     parser.add_argument("--quiet", action="store_true", help="hide nlhf-sweep's own output")
     parser.add_argument("--bin", default=str(ROOT / "build" / "bin"), help=argparse.SUPPRESS)
+    parser.add_argument("--experiments", default=str(ROOT / "experiments"), help=argparse.SUPPRESS)  # tests
     args = parser.parse_args()
-    experiments = discover()
+    experiments = discover(Path(args.experiments))
     if args.list:
         for name, path in experiments.items():
             print(f"{name:16s} {load(name, path).TITLE}")

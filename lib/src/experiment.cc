@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "nlhf/input_file.h"
+#include "nlhf/metrics.h"
 #include "nlhf/output.h"
 #include "nlhf/parallel.h"
 #include "nlhf/rng.h"
@@ -136,6 +137,30 @@ std::unique_ptr<Game> PrepareGame(const ExperimentConfig& config, size_t g, Game
   return game;
 }
 
+// gap_beta of the point `solver` is predicted to converge to (see RunResult::target_gap_beta);
+// a biased target that cannot be certified is reported in `warnings` and left out.
+std::optional<double> TargetGap(const Solver& solver, const Game& game, double beta, const Equilibrium& star,
+                                std::vector<std::string>& warnings) {
+  switch (solver.Target()) {
+    case SolverTarget::kPiStar:
+      return star.certificate;
+    case SolverTarget::kUnregularized:
+      return std::nullopt;
+    case SolverTarget::kBiased: {
+      const double c = solver.BiasedMixture();
+      const Equilibrium shifted = SolveEquilibrium(game, beta / (1.0 - c), EquilibriumOptions{.stability = false});
+      if (!shifted.certified()) {
+        warnings.push_back(fmt::format("the biased limit point (pi* at beta/(1-c), c = {}) was not certified ({}); "
+                                       "target_gap_beta is left empty", c, shifted.message));
+        return std::nullopt;
+      }
+      const Eigen::VectorXd target = BestResponseLogits(game, beta, game.Payoff(shifted.pi));
+      return GapBeta(game, beta, Evaluate(game, target));
+    }
+  }
+  return std::nullopt;
+}
+
 // Runs solver i on a prepared game.
 void RunOne(const ExperimentConfig& config, const std::string& fingerprint, const Game& game, const GameResult& gr,
             size_t i, const ProgressFn& progress, const ProgressEvent& event, RunResult& run) {
@@ -148,6 +173,7 @@ void RunOne(const ExperimentConfig& config, const std::string& fingerprint, cons
   if (certified && gr.equilibrium->stability) rho = gr.equilibrium->stability->rho;
   solver->Reset(SolverContext{&game, config.beta, {}, rho});
   run.params = SolverSpec(run.solver, *solver);
+  run.rho = rho;
   run.stability_limit = solver->StabilityLimit();
   RunOptions ro;
   ro.stop = config.stop;
@@ -161,6 +187,7 @@ void RunOne(const ExperimentConfig& config, const std::string& fingerprint, cons
   const Eigen::VectorXd empty;
   const auto t0 = Clock::now();
   run.summary = RunSolver(*solver, game, config.beta, certified ? gr.equilibrium->log_pi : empty, ro, {&recorder});
+  if (certified) run.target_gap_beta = TargetGap(*solver, game, config.beta, *gr.equilibrium, run.summary.warnings);
   run.eval_s = Seconds(t0) - run.summary.wall_s;
 }
 
@@ -560,6 +587,7 @@ std::string SummaryJson(const ExperimentConfig& config, const ExperimentResult& 
     field("equilibrium", g.equilibrium ? JsonString(g.equilibrium->message) : "null");
     field("rho", certified && g.equilibrium->stability ? JsonNumber(g.equilibrium->stability->rho) : "null");
     field("stability_limit", r.stability_limit ? JsonNumber(*r.stability_limit) : "null");
+    field("target_gap_beta", r.target_gap_beta ? JsonNumber(*r.target_gap_beta) : "null");
     std::string warnings = "[";
     for (size_t w = 0; w < s.warnings.size(); ++w) {
       if (w > 0) warnings += ", ";

@@ -129,6 +129,12 @@ void CopyRange(const fs::path& from, std::streamoff offset, std::size_t bytes, s
 
 fs::path PartsDir(const std::string& dir) { return fs::path(dir) / ".parts"; }
 
+MetricValues NanMetrics() {
+  MetricValues v;
+  v.fill(std::nan(""));
+  return v;
+}
+
 // One line per run of a finished task.
 struct RunRecord {
   std::string run_id;
@@ -138,16 +144,30 @@ struct RunRecord {
   double wall_s = 0.0;
   std::int64_t iterations = 0, oracle_calls = 0;
   MetricValues final;
+  // NaN where absent (an empty cell): rho and the limit need a certified pi*, the target gap a
+  // certified target; the average iterate only for solvers that keep one (mwu, omwu).
+  double rho = std::nan(""), stability_limit = std::nan(""), target_gap_beta = std::nan("");
+  MetricValues average = NanMetrics();
 };
+
+// The numbers after a record's counters, in runs.csv order: final metrics, rho, stability limit,
+// target gap, average-iterate metrics.
+std::vector<double> RecordTail(const RunRecord& r) {
+  std::vector<double> v(r.final.begin(), r.final.end());
+  v.insert(v.end(), {r.rho, r.stability_limit, r.target_gap_beta});
+  v.insert(v.end(), r.average.begin(), r.average.end());
+  return v;
+}
+constexpr size_t kRecordTail = 2 * kNumMetrics + 3;
 
 std::string FormatRecord(const RunRecord& r) {
   std::string s = fmt::format("{},{},{},{},{},{},", r.run_id, r.solver_index, r.solver,
                               CsvField(r.params), r.seed, r.status);
   AppendNumber(s, r.wall_s);
   fmt::format_to(std::back_inserter(s), ",{},{}", r.iterations, r.oracle_calls);
-  for (double m : r.final) {
+  for (double x : RecordTail(r)) {
     s += ',';
-    AppendNumber(s, m);
+    AppendNumber(s, x);
   }
   return s + "\n";
 }
@@ -258,7 +278,8 @@ std::vector<RunRecord> ParseRecords(std::istream& in, size_t count, const fs::pa
   std::string line;
   while (out.size() < count && std::getline(in, line)) {
     const std::vector<std::string> f = SplitCsv(line);
-    if (f.size() != 9 + kNumMetrics) throw std::runtime_error("corrupt part file " + path.string());
+    // (A part file of an older version has fewer fields: its tasks run again.)
+    if (f.size() != 9 + kRecordTail) throw std::runtime_error("corrupt part file " + path.string());
     RunRecord r;
     r.run_id = f[0];
     r.solver_index = std::stoul(f[1]);
@@ -269,8 +290,12 @@ std::vector<RunRecord> ParseRecords(std::istream& in, size_t count, const fs::pa
     r.wall_s = f[6].empty() ? std::nan("") : std::stod(f[6]);
     r.iterations = std::stoll(f[7]);
     r.oracle_calls = std::stoll(f[8]);
-    for (size_t k = 0; k < kNumMetrics; ++k)
-      r.final[k] = f[9 + k].empty() ? std::nan("") : std::stod(f[9 + k]);
+    auto number = [&](size_t k) { return f[9 + k].empty() ? std::nan("") : std::stod(f[9 + k]); };
+    for (size_t k = 0; k < kNumMetrics; ++k) r.final[k] = number(k);
+    r.rho = number(kNumMetrics);
+    r.stability_limit = number(kNumMetrics + 1);
+    r.target_gap_beta = number(kNumMetrics + 2);
+    for (size_t k = 0; k < kNumMetrics; ++k) r.average[k] = number(kNumMetrics + 3 + k);
     out.push_back(std::move(r));
   }
   if (out.size() != count) throw std::runtime_error("truncated part file " + path.string());
@@ -488,6 +513,8 @@ void Assemble(const SweepConfig& s, const std::map<std::string, Part>& index, co
   }
   runs += ",solver,label,params,seed,status,wall_s,iterations,oracle_calls";
   for (const MetricInfo& m : MetricTable()) runs += fmt::format(",{}", m.name);  // final values
+  runs += ",rho,stability_limit,target_gap_beta";
+  for (const MetricInfo& m : MetricTable()) runs += fmt::format(",average_{}", m.name);
   runs += "\n";
   std::string summary = "point";
   for (const std::string& k : keys) {
@@ -512,9 +539,9 @@ void Assemble(const SweepConfig& s, const std::map<std::string, Part>& index, co
                           CsvField(r.params), r.seed, r.status);
       AppendNumber(runs, r.wall_s);
       runs += fmt::format(",{},{}", r.iterations, r.oracle_calls);
-      for (double m : r.final) {
+      for (double x : RecordTail(r)) {
         runs += ',';
-        AppendNumber(runs, m);
+        AppendNumber(runs, x);
       }
       runs += '\n';
       by_solver[{p.index, r.solver_index}].push_back(r);
@@ -924,6 +951,10 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
         rec.iterations = r.summary.iterations;
         rec.oracle_calls = r.summary.oracle_calls;
         rec.final = r.summary.final_metrics;
+        if (r.rho) rec.rho = *r.rho;
+        if (r.stability_limit) rec.stability_limit = *r.stability_limit;
+        if (r.target_gap_beta) rec.target_gap_beta = *r.target_gap_beta;
+        if (r.summary.final_average_metrics) rec.average = *r.summary.final_average_metrics;
         done.records.push_back(std::move(rec));
         done.trace += r.trace_rows;
         group_solve += r.summary.wall_s;

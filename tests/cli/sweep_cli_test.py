@@ -145,12 +145,71 @@ with open(os.path.join(TMP, "jobs1", "trace.csv")) as f:
 metric_columns = trace_header[trace_header.index("wall_s") + 1:]
 with open(os.path.join(TMP, "jobs1", "runs.csv")) as f:
     runs_header = next(csv.reader(f))
-check("runs.metric_columns", runs_header[runs_header.index("oracle_calls") + 1:] == metric_columns, str(runs_header))
+tail = runs_header[runs_header.index("oracle_calls") + 1:]
+check("runs.metric_columns", tail == metric_columns + ["rho", "stability_limit", "target_gap_beta"] +
+      ["average_" + m for m in metric_columns], str(runs_header))
 last_row = {}
 for r in o["trace.csv"]:
     last_row[r["run_id"]] = r  # rows of a run are in iteration order
 check("runs.final_metrics", all(r[m] == last_row[r["run_id"]][m] for r in o["runs.csv"] for m in metric_columns),
       "a runs.csv metric differs from the run's last trace row")
+
+# --- runs.csv's game and target columns agree with nlhf-run's summary.json ---------------------------
+TARGETS = """
+name: targets
+game: {type: random_uniform, n: 6}
+reference: {type: softmax_normal}
+beta: 0.05
+seeds: [0, 1]
+solvers:
+  - {name: nash_mp}
+  - {name: mwu}
+  - {name: nash_md, schedule: constant, anchor: iterate, eta: 2, mixture: 0.05}
+  - {name: nash_md_pg, lr: 0.5}
+stop: {iterations: 4000}
+log: {spacing: log}
+"""
+import json  # noqa: E402
+targets_yaml = write("targets.yaml", TARGETS)
+code, out, err = run(targets_yaml, "--out", os.path.join(TMP, "targets_sweep"), "--quiet")
+check("targets.sweep", code == 0, err)
+p = subprocess.run([os.path.join(BIN, "nlhf-run"), targets_yaml, "--out", os.path.join(TMP, "targets_run"), "--quiet"],
+                   cwd=TMP, capture_output=True, text=True)
+check("targets.run", p.returncode == 0, p.stderr)
+summary = {(r["solver"], str(r["seed"])): r for r in json.load(open(os.path.join(TMP, "targets_run", "summary.json")))}
+target_runs = rows(os.path.join(TMP, "targets_sweep", "runs.csv"))
+
+
+def num(cell):
+    return float(cell) if cell != "" else None
+
+
+for r in target_runs:
+    js = summary[(r["solver"], r["seed"])]
+    name = f"{r['solver']}/{r['seed']}"
+    check(f"targets.rho.{name}", num(r["rho"]) == js["rho"] and js["rho"] > 0, f"{r['rho']} vs {js['rho']}")
+    check(f"targets.limit.{name}", num(r["stability_limit"]) == js["stability_limit"],
+          f"{r['stability_limit']} vs {js['stability_limit']}")
+    check(f"targets.gap.{name}", num(r["target_gap_beta"]) == js["target_gap_beta"],
+          f"{r['target_gap_beta']} vs {js['target_gap_beta']}")
+    average = js.get("final_average")
+    check(f"targets.average.{name}",
+          all(num(r["average_" + m]) == (average[m] if average else None) for m in metric_columns),
+          f"{[r['average_' + m] for m in metric_columns]} vs {average}")
+by = {(r["solver"], r["seed"]): r for r in target_runs}
+for seed in ("0", "1"):
+    star, mwu = by[("nash_mp", seed)], by[("mwu", seed)]
+    check(f"targets.pi_star.{seed}", 0 <= float(star["target_gap_beta"]) <= 1e-12, star["target_gap_beta"])
+    check(f"targets.unregularized.{seed}", mwu["target_gap_beta"] == "" and mwu["average_gap_0"] != "",
+          str(mwu))
+    # The EGPO-code Nash-MD at a stable step converges to its biased point: its final gap_beta is
+    # the predicted one, which is far from 0.
+    md = by[("nash_md", seed)]
+    predicted, final = float(md["target_gap_beta"]), float(md["gap_beta"])
+    check(f"targets.biased.{seed}", predicted > 1e-8 and abs(final - predicted) <= 1e-8 * predicted,
+          f"final {final} vs predicted {predicted}")
+    check(f"targets.biased_pg.{seed}", float(by[("nash_md_pg", seed)]["target_gap_beta"]) > 1e-8,
+          str(by[("nash_md_pg", seed)]))
 
 # --- extending a finished sweep reuses its tasks ------------------------------------------------------
 SMALL = BASE.replace("seeds: [0, 1]", "seeds: [0, 1]") + "sweep:\n  game.n: [4, 6]\n"

@@ -25,7 +25,12 @@ struct RunResult {
   std::uint64_t seed = 0;
   size_t game_index = 0;  // into ExperimentResult::games
   RunSummary summary;
-  std::optional<double> stability_limit;
+  std::optional<double> rho;              // of the game at pi*_beta (certified games only)
+  std::optional<double> stability_limit;  // the solver's, at this game (needs rho)
+  // gap_beta of the point the solver is predicted to converge to: pi*_beta (its certificate) or,
+  // for a biased method, BR_beta(pi*_{beta/(1-c)}); absent for methods aiming at the beta = 0
+  // game and when that point could not be certified.
+  std::optional<double> target_gap_beta;
   std::string trace_rows;  // CSV rows (no header)
   std::int64_t trace_row_count = 0;
   double eval_s = 0.0;  // metric evaluation and trace formatting

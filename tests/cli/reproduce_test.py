@@ -1,0 +1,165 @@
+"""scripts/reproduce.py, the paper-reproduction driver, on two made-up experiments: the claims table,
+resuming, failing claims and figures, missing data, and the output-directory rules.
+Standard library only (the driver itself runs under scripts/python.sh). Usage: reproduce_test.py BIN_DIR SOURCE_DIR"""
+import csv
+import fcntl
+import os
+import subprocess
+import sys
+import tempfile
+
+BIN, SRC = sys.argv[1], sys.argv[2]
+TMP = tempfile.mkdtemp(prefix="nlhf_reproduce_test_")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Checks  # noqa: E402
+
+check = Checks()
+EXPERIMENTS = os.path.join(TMP, "experiments")
+
+
+def write(path, text):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def driver(*args):
+    p = subprocess.run(["bash", os.path.join(SRC, "scripts", "python.sh"), os.path.join(SRC, "scripts", "reproduce.py"),
+                        "--bin", BIN, "--experiments", EXPERIMENTS, "--jobs", "2", *args],
+                       cwd=TMP, capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def table(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+SWEEP = """
+name: tiny
+game: {type: random_uniform, n: 4}
+beta: 0.1
+seeds: [0, 1]
+solvers: [{name: nash_mp}]
+stop: {iterations: 40}
+sweep: {beta: [0.1, 1.0]}
+"""
+PLOT = """
+import sys
+out = sys.argv[sys.argv.index("--out") + 1]
+if "--break" in sys.argv:
+    print("error: no column gap_beta in x.csv", file=sys.stderr)
+    sys.exit(2)
+for ext in ("png", "pdf"):
+    open(out + "." + ext, "wb").write(b"figure")
+"""
+GOOD = """
+from reproduction import Sweep, Figure, Claim
+TITLE = "a good experiment"
+SWEEPS = [Sweep("sweep.yaml", out="main", quick=["stop.iterations=20"])]
+FIGURES = [Figure("{plot}", out="fig", inputs=["main"])]
+def claims(results, quick):
+    runs = results.runs("main", ["gap_beta", "iterations"])
+    worst = runs["gap_beta"].max()
+    return [Claim("nash_mp's final gap_beta is below 1", "made up", "< 1", f"{{worst:.3g}}", worst < 1),
+            Claim("iterations", "made up", "20 quick, 40 full", str(runs["iterations"].max()),
+                  runs["iterations"].max() == (20 if quick else 40))]
+"""
+BAD = """
+from reproduction import Sweep, Figure, Claim
+TITLE = "a bad experiment"
+SWEEPS = [Sweep("sweep.yaml", out="main")]
+FIGURES = [Figure("{plot}", out="fig", inputs=["main"], args=["--break"])]
+def claims(results, quick):
+    runs = results.runs("main", ["gap_beta"])
+    return [Claim("gap_beta is negative", "made up", "< 0", str(runs["gap_beta"].max()), False)]
+"""
+MISSING = """
+from reproduction import Sweep, Figure, Claim
+TITLE = "claims on a column that does not exist"
+SWEEPS = [Sweep("sweep.yaml", out="main")]
+FIGURES = []
+def claims(results, quick):
+    results.runs("main", ["no_such_column"])
+    return [Claim("never reached", "made up", "", "", True)]
+"""
+plot = os.path.join(TMP, "plot.py")
+write(plot, PLOT)
+for name, module in (("good", GOOD), ("bad", BAD), ("missing", MISSING)):
+    write(os.path.join(EXPERIMENTS, name, "sweep.yaml"), SWEEP)
+    write(os.path.join(EXPERIMENTS, name, "reproduce.py"), module.format(plot=plot))
+
+# --- --list teaches what there is ---------------------------------------------------------------------
+code, out, err = driver("--list")
+check("list", code == 0 and "good" in out and "a bad experiment" in out, out + err)
+
+# --- a passing experiment: figure, claims table, exit 0 ----------------------------------------------
+res = os.path.join(TMP, "results")
+code, out, err = driver("good", "--out", res)
+check("good.exit", code == 0, out + err)
+rows = table(os.path.join(res, "claims.csv"))
+check("good.claims", [r["result"] for r in rows] == ["PASS", "PASS"] and rows[0]["experiment"] == "good", str(rows))
+check("good.columns", list(rows[0]) == ["experiment", "claim", "source", "expected", "measured", "result"], str(rows))
+check("good.per_experiment", table(os.path.join(res, "good", "claims.csv")) == rows, "")
+check("good.figure", os.path.isfile(os.path.join(res, "good", "fig.png")) and
+      os.path.isfile(os.path.join(res, "good", "fig.pdf")), str(os.listdir(os.path.join(res, "good"))))
+md = open(os.path.join(res, "claims.md")).read()
+check("good.markdown", "| good | nash_mp's final gap_beta is below 1 |" in md and "PASS |" in md, md)
+check("good.table_printed", "2 of 2 claims passed" in out and "[1/1] good: a good experiment" in out, out)
+
+# --- a second call resumes: the sweep reuses every finished run --------------------------------------
+code, out, err = driver("good", "--out", res)
+check("resume.exit", code == 0, out + err)
+check("resume.kept", "0 run now, 4 kept from before" in out + err, out + err)
+
+# --- --quick applies the experiment's overrides; its default place is apart from the full one -------
+code, out, err = driver("good", "--quick", "--out", os.path.join(TMP, "quick"))
+check("quick.exit", code == 0, out + err)
+check("quick.claims", all(r["result"] == "PASS" for r in table(os.path.join(TMP, "quick", "claims.csv"))), out)
+
+# --- the full results may go where a quick reproduction already wrote its own folder -----------------
+nested = os.path.join(TMP, "nested")
+code, out, err = driver("good", "--quick", "--out", os.path.join(nested, "quick"))
+check("nested.quick", code == 0, out + err)
+code, out, err = driver("good", "--out", nested)
+check("nested.full", code == 0, out + err)
+
+# --- a failing claim and a figure that cannot be drawn: exit 1, each said ----------------------------
+code, out, err = driver("bad", "--out", res)
+check("bad.exit", code == 1, out + err)
+check("bad.figure", "figure fig could not be drawn: error: no column gap_beta in x.csv" in err, err)
+check("bad.claim", "1 claims failed: bad: gap_beta is negative" in err, err)
+check("bad.no_stale_figure", not os.path.exists(os.path.join(res, "bad", "fig.png")), "")
+rows = table(os.path.join(res, "claims.csv"))
+check("bad.table", [(r["experiment"], r["result"]) for r in rows] == [("bad", "FAIL")], str(rows))
+
+# --- a claim on missing data fails, naming the file and the column -------------------------------------
+code, out, err = driver("missing", "--out", res)
+rows = table(os.path.join(res, "claims.csv"))
+check("missing.exit", code == 1, out + err)
+check("missing.reason", rows and rows[0]["result"] == "FAIL" and "no column no_such_column" in rows[0]["measured"],
+      str(rows))
+
+# --- bad usage and unusable output directories: exit 2, one error line, nothing written --------------
+code, out, err = driver("nope", "--out", res)
+check("unknown.exit", code == 2 and "error: unknown experiment nope, expected one of: bad, good, missing" in err, err)
+check("unknown.one_line", len(err.strip().splitlines()) == 1, err)
+foreign = os.path.join(TMP, "mine")
+write(os.path.join(foreign, "notes.txt"), "a user's file")
+code, out, err = driver("good", "--out", foreign)
+check("foreign.exit", code == 2 and "holds files this script did not write" in err, err)
+check("foreign.untouched", sorted(os.listdir(foreign)) == ["notes.txt"], str(os.listdir(foreign)))
+code, out, err = driver("good", "--out", os.path.join(TMP, "plot.py"))
+check("file.exit", code == 2 and "is not a directory" in err, err)
+code, out, err = driver("good", "--quick", "--publish", "--out", res)
+check("publish_quick.exit", code == 2 and "--publish" in err, err)
+code, out, err = driver("good", "--jobs", "0", "--out", res)
+check("jobs.exit", code == 2 and "--jobs" in err, err)
+
+# --- a second writer of the same results directory is refused ----------------------------------------
+with open(os.path.join(res, ".lock"), "w") as held:
+    fcntl.flock(held, fcntl.LOCK_EX)
+    code, out, err = driver("good", "--out", res)
+check("lock.exit", code == 2 and "another reproduction is writing it now" in err, err)
+
+check.finish(TMP)
