@@ -396,4 +396,35 @@ p = subprocess.run([SWEEP, resolved, "--out", "again2", "--quiet"], cwd=os.path.
                    capture_output=True, text=True)
 check("files.edited_refused", p.returncode == 2 and "mu2.csv" in p.stderr, p.stderr)
 
+# --- steps as multiples of the stability limit (eta: X*limit) ------------------------------------
+# Resolved per game from its rho: the label and the swept column keep what was written, params
+# holds the number, which is X times the run's stability_limit.
+# Seeds 2 and 3 have rho = 0.14 and 0.13 > beta (on seed 1, rho = 0.056 < beta: omd's limit is then
+# 1/beta, and 1.1*limit is refused at run time as outside eta*beta <= 1).
+limit_sweep = write("limit.yaml", BASE.replace("{name: omd, eta: 0.3}", "{name: omd, eta: 0.5*limit}").replace(
+    "seeds: [0, 1]", "seeds: [2, 3]") + """
+sweep:
+  solvers[1].eta: [0.5*limit, 1.1*limit]
+""")
+d = os.path.join(TMP, "limit_out")
+code, out, err = run(limit_sweep, "--out", d, "--quiet", "--set", "solvers[0]={name: egpo, eta: 0.9*limit}")
+check("limit.run", code == 0, err)
+limit_runs = rows(os.path.join(d, "runs.csv")) if code == 0 else []
+check("limit.count", len(limit_runs) == 8, str(len(limit_runs)))
+for r in limit_runs:
+    written = r["solvers[1].eta"] if r["solver"] == "omd" else "0.9*limit"
+    x = float(written.split("*")[0])
+    eta = float(re.search(r"\beta=([0-9.eE+-]+)", r["params"]).group(1))
+    check(f"limit.{r['solver']}.{written}.seed{r['seed']}",
+          r["label"] == f"{r['solver']}(eta={written})" and abs(eta - x * float(r["stability_limit"])) <= 1e-12 * eta,
+          f"{r['label']} {r['params']} {r['stability_limit']}")
+# No limit to multiply: beta above every game's rho (rho <= 1/2) gives mmd an infinite limit.
+code, out, err = run(write("limit_inf.yaml", BASE.replace("beta: 0.1", "beta: 0.6").replace(
+    "{name: omd, eta: 0.3}", "{name: mmd, eta: 0.9*limit}")), "--dry-run")
+check("limit.infinite", code == 2 and "limit_inf.yaml:9:" in err and "solvers[1].eta: '0.9*limit': every step of mmd"
+      " is stable" in err, err)
+code, out, err = run(write("limit_prox.yaml", BASE.replace("{name: omd, eta: 0.3}", "{name: prox, eta: 0.9*limit}")),
+                     "--dry-run")
+check("limit.not_available", code == 2 and "solvers[1].eta: '0.9*limit' is not available for this parameter" in err, err)
+
 check.finish(TMP)
