@@ -40,7 +40,7 @@ constexpr const char* kUsage =
     "  seeds: [0, 1, 2]                              # or {from: 0, to: 9}\n"
     "  solvers:                                      # nlhf-run --list solvers\n"
     "    - {name: nash_mp}\n"
-    "    - {name: omd, eta: auto}\n"
+    "    - {name: omd, eta: auto}                    # or eta: 0.9*limit (0.9 x this game's stability limit)\n"
     "  stop: {iterations: 1000, tolerance: {gap_beta: 1.0e-12}}\n"
     "  log: {every: 1, spacing: linear}              # metrics: [gap_beta, ...] (nlhf-run --list metrics)\n"
     "\n"
