@@ -102,9 +102,12 @@ def main():
         ax.set_xlabel(r"regularization $\beta$")
         ax.legend(loc="lower left", fontsize=5.5, handlelength=2.2)
     axes[0].set_ylabel(r"oracle calls to gap$_\beta \leq 10^{-8}$" + f"\n(median of {seeds} games, quartile bars)")
+    partial = m[(m["censored"] > 0) & np.isfinite(m["median"])]
+    part_text = "; ".join(f"{r.label} at beta = {r.beta:g}: {r.censored} of {r.runs}" for r in partial.itertuples())
     note = (f"slopes: least squares of log(median calls) on log(beta) over beta <= {args.fit_max:g} (dotted)."
             + (" Open markers with an arrow: the median run did not reach the tolerance within the budget "
-               "(censored: drawn at the budget, excluded from the fit)." if any_censored else ""))
+               "(censored: drawn at the budget, excluded from the fit)." if any_censored else "")
+            + (f" Runs censored where the median is not (quartile bars end at the budget): {part_text}." if part_text else ""))
     fig.text(0.01, -0.02, textwrap.fill(note, 150), fontsize=6, ha="left", va="top")
     fig.tight_layout()
     style.save(fig, args.out)
