@@ -1015,6 +1015,13 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   bool complete = failures == 0;
   const std::map<std::string, Part> on_disk = IndexParts(parts);
   for (const SweepTask& t : all) complete = complete && on_disk.count(t.id) > 0;
+  // Every task of this shard that did not fail was written; one that cannot be read back is a bug
+  // (a record this version cannot parse), never a sweep reported as written without its files.
+  for (size_t i = 0; i < all.size(); ++i)
+    if (options.shard.Holds(i) && on_disk.count(all[i].id) == 0 && failures == 0)
+      throw InternalError(fmt::format("task {} was written to {} but cannot be read back; its part file is "
+                                      "kept for a bug report",
+                                      all[i].id, parts.string()));
   // Numerical failures among this shard's runs, kept ones included: resuming a finished sweep
   // reports (and exits with) the same outcome as the run that computed it.
   report.numerical_failures = 0;
