@@ -96,6 +96,19 @@ def markdown(rows: list[dict], columns: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def terminal_table(rows: list[dict]) -> str:
+    """The claims table for a terminal: every row, long cells shortened (claims.md has them whole)."""
+    widths = {"result": 6, "experiment": 14, "claim": 64, "expected": 28, "measured": 44}
+
+    def cell(text: str, width: int) -> str:
+        text = " ".join(str(text).split())
+        return (text if len(text) <= width else text[:width - 1] + "…").ljust(width)
+    lines = ["  ".join(cell(c, w) for c, w in widths.items()).rstrip()]
+    lines.append("  ".join("-" * w for w in widths.values()))
+    lines += ["  ".join(cell(r[c], w) for c, w in widths.items()).rstrip() for r in rows]
+    return "\n".join(lines) + "\n"
+
+
 def csv_text(rows: list[dict], columns: list[str]) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
@@ -226,9 +239,10 @@ def main():
     write_atomic(out / "claims.csv", csv_text(all_rows, COLUMNS))
     write_atomic(out / "claims.md", header + markdown(all_rows, COLUMNS))
     print()
-    print(header + markdown(all_rows, COLUMNS), end="")
+    print(header + terminal_table(all_rows), end="")
     failed = [r for r in all_rows if r["result"] != "PASS"]
-    print(f"\n{len(all_rows) - len(failed)} of {len(all_rows)} claims passed; table: {out / 'claims.md'}")
+    print(f"\n{len(all_rows) - len(failed)} of {len(all_rows)} claims passed; the whole table (sources, every "
+          f"number): {out / 'claims.md'}")
     for p in all_problems:
         print(f"error: {p}", file=sys.stderr)
     if failed:

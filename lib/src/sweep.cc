@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <exception>
 #include <filesystem>
 #include <fstream>
@@ -273,6 +274,17 @@ std::map<std::string, Part> IndexParts(const fs::path& parts) {
   return index;
 }
 
+// A number of a part file as FormatRecord wrote it. Not std::stod: it throws on subnormal values
+// (strtod's ERANGE on underflow), which metrics such as kl_to_star reach on games with a pure
+// equilibrium; the part would then be taken for damaged and its tasks silently dropped.
+double ParseNumber(const std::string& text, const fs::path& path) {
+  if (text.empty()) return std::nan("");
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size()) throw std::runtime_error("corrupt part file " + path.string());
+  return v;
+}
+
 std::vector<RunRecord> ParseRecords(std::istream& in, size_t count, const fs::path& path) {
   std::vector<RunRecord> out;
   std::string line;
@@ -287,10 +299,10 @@ std::vector<RunRecord> ParseRecords(std::istream& in, size_t count, const fs::pa
     r.params = f[3];
     r.seed = std::stoull(f[4]);
     r.status = f[5];
-    r.wall_s = f[6].empty() ? std::nan("") : std::stod(f[6]);
+    r.wall_s = ParseNumber(f[6], path);
     r.iterations = std::stoll(f[7]);
     r.oracle_calls = std::stoll(f[8]);
-    auto number = [&](size_t k) { return f[9 + k].empty() ? std::nan("") : std::stod(f[9 + k]); };
+    auto number = [&](size_t k) { return ParseNumber(f[9 + k], path); };
     for (size_t k = 0; k < kNumMetrics; ++k) r.final[k] = number(k);
     r.rho = number(kNumMetrics);
     r.stability_limit = number(kNumMetrics + 1);
@@ -1003,6 +1015,13 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   bool complete = failures == 0;
   const std::map<std::string, Part> on_disk = IndexParts(parts);
   for (const SweepTask& t : all) complete = complete && on_disk.count(t.id) > 0;
+  // Every task of this shard that did not fail was written; one that cannot be read back is a bug
+  // (a record this version cannot parse), never a sweep reported as written without its files.
+  for (size_t i = 0; i < all.size(); ++i)
+    if (options.shard.Holds(i) && on_disk.count(all[i].id) == 0 && failures == 0)
+      throw InternalError(fmt::format("task {} was written to {} but cannot be read back; its part file is "
+                                      "kept for a bug report",
+                                      all[i].id, parts.string()));
   // Numerical failures among this shard's runs, kept ones included: resuming a finished sweep
   // reports (and exits with) the same outcome as the run that computed it.
   report.numerical_failures = 0;

@@ -68,6 +68,31 @@ TEST(RunSweep, AnInputFileRemovedMidSweepStopsItWithAnInputErrorAfterWritingFini
   }
 }
 
+// On a game with a pure equilibrium MWU's final KL(pi* || pi) and gap_beta become subnormal (here
+// ~1e-309 after 142 steps of eta = 10). The part files hold them as written; reading them back must
+// not take the part for damaged (std::stod throws on subnormals), or the run is dropped and the
+// sweep ends without its CSV files.
+TEST(RunSweep, KeepsRunsWhoseFinalMetricsAreSubnormal) {
+  testing::TempDir tmp;
+  const std::string text =
+      "name: s\ngame: {type: bradley_terry, n: 2, ratings: [20, 0]}\nbeta: 0.0001\nseeds: [0]\n"
+      "solvers: [{name: mwu, eta: 10}]\nstop: {iterations: 142}\n";
+  const SweepConfig sweep = ParseSweep(text, tmp.Path("s.yaml"), {}, tmp.Path(""));
+  const std::string dir = tmp.Path("out");
+  const SweepReport report = RunSweep(sweep, dir, SweepOptions{});
+  EXPECT_EQ(report.task_failures, 0);
+  ASSERT_TRUE(fs::exists(fs::path(dir) / "runs.csv"));
+  std::ifstream in(fs::path(dir) / "runs.csv");
+  std::string header, row;
+  std::getline(in, header);
+  ASSERT_TRUE(std::getline(in, row));
+  EXPECT_NE(row.find("e-309"), std::string::npos) << row;  // the subnormal gap_beta, kept as computed
+  // Resuming reads the part back: nothing runs again.
+  const SweepReport again = RunSweep(sweep, dir, SweepOptions{});
+  EXPECT_EQ(again.tasks_run, 0);
+  EXPECT_EQ(again.tasks_skipped, 1);
+}
+
 std::string SeedSweep(const std::string& seeds) {
   return "name: s\ngame: {type: random_uniform, n: 4}\nbeta: 0.1\nseeds: " + seeds +
          "\nsolvers: [{name: nash_mp}]\nstop: {iterations: 20}\nsweep:\n  game.n: [4, 5]\n";
