@@ -182,6 +182,24 @@ def run_experiment(name, module, args, out: Path, bin_dir: Path):
     return rows, problems
 
 
+def publish_table(experiments: dict[str, Path], out: Path, folder: Path):
+    """experiments/claims.md: the claims of every experiment's latest full run in `out`."""
+    rows, names = [], []
+    for name in experiments:
+        path = out / name / "claims.csv"
+        if path.is_file():
+            with open(path, newline="") as f:
+                rows += list(csv.DictReader(f))
+            names.append(name)
+    if not rows:
+        return
+    passed = sum(r["result"] == "PASS" for r in rows)
+    header = (f"# Claims of the full reproduction\n\nWritten by `bash scripts/reproduce.sh --publish` at commit "
+              f"{git_commit()} on {datetime.date.today().isoformat()}: {passed} of {len(rows)} claims passed "
+              f"({', '.join(names)}). Each experiment's README explains how its claims are measured.\n\n")
+    write_atomic(folder / "claims.md", header + markdown(rows, COLUMNS))
+
+
 def main():
     parser = argparse.ArgumentParser(
         prog="scripts/reproduce.sh",
@@ -238,6 +256,8 @@ def main():
               f"{datetime.date.today().isoformat()}, {time.monotonic() - start:.0f} s.\n\n")
     write_atomic(out / "claims.csv", csv_text(all_rows, COLUMNS))
     write_atomic(out / "claims.md", header + markdown(all_rows, COLUMNS))
+    if args.publish:
+        publish_table(experiments, out, Path(args.experiments))
     print()
     print(header + terminal_table(all_rows), end="")
     failed = [r for r in all_rows if r["result"] != "PASS"]

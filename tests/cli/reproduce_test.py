@@ -151,6 +151,14 @@ check("foreign.exit", code == 2 and "holds files this script did not write" in e
 check("foreign.untouched", sorted(os.listdir(foreign)) == ["notes.txt"], str(os.listdir(foreign)))
 code, out, err = driver("good", "--out", os.path.join(TMP, "plot.py"))
 check("file.exit", code == 2 and "is not a directory" in err, err)
+# --- --publish copies the figures and the claims into the experiment folder, and the whole table ----
+code, out, err = driver("good", "--publish", "--out", res)
+check("publish.exit", code == 0, out + err)
+check("publish.figure", os.path.isfile(os.path.join(EXPERIMENTS, "good", "figures", "fig.png")), "")
+check("publish.claims", "| nash_mp's final gap_beta is below 1 |" in open(os.path.join(EXPERIMENTS, "good", "claims.md")).read(), "")
+whole = open(os.path.join(EXPERIMENTS, "claims.md")).read()
+check("publish.whole_table", "| good | iterations |" in whole and "| bad | gap_beta is negative |" in whole and
+      "2 of 4 claims passed (bad, good, missing)" in whole, whole)
 code, out, err = driver("good", "--quick", "--publish", "--out", res)
 check("publish_quick.exit", code == 2 and "--publish" in err, err)
 code, out, err = driver("good", "--jobs", "0", "--out", res)
