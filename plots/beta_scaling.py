@@ -25,7 +25,7 @@ COLUMNS = ["beta", "solver", "label", "seed", "status", "oracle_calls"]
 # left; one call per iteration on the right.
 PANELS = [("two calls per iteration, and prox", ["nash_mp", "egpo", "prox"]),
           ("one call per iteration", ["omd", "mmd", "nash_md"])]
-# Identical in exact arithmetic (DESIGN.md §2): drawn with a different marker on top of their twin.
+# Identical in exact arithmetic (docs/mathematics.md §5.5): drawn with a different marker on top of their twin.
 TWINS = {"egpo": "nash_mp", "mmd": "omd"}
 
 

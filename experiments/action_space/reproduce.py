@@ -71,7 +71,7 @@ def claims(results, quick):
     out.append(Claim(
         f"contrast: omd (eta: auto, best step from rho) is not flat in n: the same criterion fails for it at "
         f"beta <= {CONTRAST_MAX_BETA:g} ({n_text})",
-        "DESIGN.md section 2 (omd best step: KL factor rho^2/(beta^2+rho^2) per call; rho falls with n here)",
+        "docs/mathematics.md section 4 (omd best step: KL factor rho^2/(beta^2+rho^2) per call; rho falls with n here)",
         f"max/min of the median count across n > {FLAT} at each beta",
         "median counts for " + n_text + ": " + "; ".join(parts),
         all(r > FLAT for r in ratios.values())))

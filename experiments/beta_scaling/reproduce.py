@@ -1,4 +1,5 @@
-"""beta_scaling: oracle calls to gap_beta <= 1e-8 vs beta for every regularized solver (DESIGN.md §8)."""
+"""beta_scaling: oracle calls to gap_beta <= 1e-8 vs beta for every regularized solver (reference counts:
+docs/mathematics.md §9)."""
 from __future__ import annotations
 
 import numpy as np
@@ -14,9 +15,10 @@ SWEEPS = [
 ]
 FIGURES = [Figure("plots/beta_scaling.py", out="beta_scaling", inputs=["main", "nash_md"])]
 
-DESIGN = "DESIGN.md §8 (reference implementation, median of 20 random_uniform n = 10 games)"
-FIT_MAX = 0.1      # slopes are fitted over beta <= 0.1, the range of DESIGN.md's measurement
-SLOPE_BAND = 0.15  # DESIGN's slopes come from 3 betas on other games; local slopes between adjacent
+REFERENCE = ("docs/mathematics.md §9 (independent reference implementation, median of 20 random_uniform "
+             "n = 10 games)")
+FIT_MAX = 0.1      # slopes are fitted over beta <= 0.1, the range of the reference measurements (§9)
+SLOPE_BAND = 0.15  # §9's slopes come from 3 betas on other games; local slopes between adjacent
                    # decades differ by up to ~0.15 (nash_mp: -0.76 on [1e-3, 1e-2], -0.92 on [1e-2, 0.1])
 COLUMNS = ["beta", "solver", "label", "seed", "status", "iterations", "oracle_calls"]
 
@@ -52,7 +54,8 @@ def claims(results, quick):
     cens = main[main["status"] != "tolerance"]
     out.append(Claim(
         "every run of every solver except nash_md reaches gap_beta <= 1e-8 within the budget",
-        "DESIGN.md §2 (all these steps are stable)", "0 censored runs",
+        "docs/mathematics.md §4, §5 (rho <= 1/2 puts every default and auto step here below its stability limit; "
+        "prox contracts at any step)", "0 censored runs",
         f"{len(cens)} of {len(main)} censored" + (f" ({', '.join(sorted(set(cens['label'])))})" if len(cens) else ""),
         len(cens) == 0))
 
@@ -62,13 +65,13 @@ def claims(results, quick):
                      f"{seeds} games)", source, f"{expected:+.2f} ± {SLOPE_BAND}", f"{s:+.2f}",
                      abs(s - expected) <= SLOPE_BAND)
 
-    out.append(slope_claim("nash_mp", -0.85, DESIGN + ": nash_mp/egpo at defaults"))
-    out.append(slope_claim("egpo", -0.85, DESIGN + ": nash_mp/egpo at defaults"))
-    out.append(slope_claim("omd(eta=auto)", -2.06, DESIGN + ": omd/mmd at their best step (~rho^2/beta^2)"))
-    out.append(slope_claim("mmd(eta=auto)", -2.06, DESIGN + ": omd/mmd at their best step (~rho^2/beta^2)"))
-    out.append(slope_claim("mmd", -2.05, DESIGN + ": mmd at 4 beta (2.6e6 / 23030 / 211)"))
+    out.append(slope_claim("nash_mp", -0.85, REFERENCE + ": nash_mp/egpo at defaults"))
+    out.append(slope_claim("egpo", -0.85, REFERENCE + ": nash_mp/egpo at defaults"))
+    out.append(slope_claim("omd(eta=auto)", -2.06, REFERENCE + ": omd/mmd at their best step (~rho^2/beta^2)"))
+    out.append(slope_claim("mmd(eta=auto)", -2.06, REFERENCE + ": omd/mmd at their best step (~rho^2/beta^2)"))
+    out.append(slope_claim("mmd", -2.05, REFERENCE + ": mmd at 4 beta (2.6e6 / 23030 / 211: slope -2.05)"))
 
-    # Identities of DESIGN.md §2: the twin runs need the same number of iterations on every game.
+    # Identities of docs/mathematics.md §5.5: the twin runs need the same number of iterations on every game.
     for a, b in [("egpo", "nash_mp"), ("egpo(eta=auto)", "nash_mp(eta=auto)"), ("mmd", "omd"),
                  ("mmd(eta=auto)", "omd(eta=auto)")]:
         x = main[main["label"] == a].set_index(["beta", "seed"])["iterations"]
@@ -77,26 +80,30 @@ def claims(results, quick):
             raise MissingData(f"no runs of {a} or {b}")
         diff = (x - y.reindex(x.index)).abs()
         out.append(Claim(f"{a} and {b} take the same number of iterations on every game and beta",
-                         "DESIGN.md §2 (identities)", "max difference <= 1 iteration",
+                         "docs/mathematics.md §5.5 (identities, tested)", "max difference <= 1 iteration",
                          f"max difference {fmt(float(diff.max()))} over {len(diff)} runs", bool(diff.max() <= 1)))
 
-    # nash_mp's auto step is at least as fast as its default (DESIGN.md §2: the best step is 1.5-6x faster).
+    # nash_mp's auto step is at least as fast as its default (the best step was 1.5-6x faster in measurements
+    # with an independent implementation before nlhf existed; see the README).
     ratios = [calls[("nash_mp", b)] / calls[("nash_mp(eta=auto)", b)] for (lab, b) in calls if lab == "nash_mp"]
     out.append(Claim("nash_mp at eta: auto needs no more oracle calls than at its default 2 beta (median, every beta)",
-                     "DESIGN.md §2 (best eta is 1.5-6x faster than 2 beta)", "ratio default/auto >= 1 at every beta",
+                     "docs/mathematics.md §5.2 (auto = max(2 beta, beta/(2 rho)), never below the default); the "
+                     "best eta was 1.5-6x faster than 2 beta in independent measurements "
+                     "(experiments/beta_scaling/README.md)", "ratio default/auto >= 1 at every beta",
                      f"ratio {min(ratios):.2f} .. {max(ratios):.2f}", min(ratios) >= 1.0))
 
-    # Iteration counts against DESIGN's numbers, within a factor of 2 (other games, other seeds).
-    design = {"nash_mp": {0.001: 1950, 0.01: 338, 0.1: 41},
+    # Iteration counts against the reference numbers of docs/mathematics.md §9, within a factor of 2 (other
+    # games, other seeds).
+    reference = {"nash_mp": {0.001: 1950, 0.01: 338, 0.1: 41},
               "omd(eta=auto)": {0.001: 423375, 0.01: 3400, 0.1: 33},
               "mmd": {0.001: 2.6e6, 0.01: 23030, 0.1: 211}}
-    for label, ref in design.items():
+    for label, ref in reference.items():
         pairs = [(b, iters[(label, b)], r) for b, r in ref.items() if (label, b) in iters]
         if not pairs:
             raise MissingData(f"no beta of {sorted(ref)} in the sweep for {label}")
         ok = all(np.isfinite(m) and r / 2 <= m <= 2 * r for _, m, r in pairs)
         out.append(Claim(f"{label}: median iterations to gap_beta <= 1e-8 at beta = "
-                         + " / ".join(f"{b:g}" for b, _, _ in pairs), DESIGN,
+                         + " / ".join(f"{b:g}" for b, _, _ in pairs), REFERENCE,
                          " / ".join(fmt(float(r)) for _, _, r in pairs) + " (within a factor 2)",
                          " / ".join(fmt(m) for _, m, _ in pairs), ok))
 
@@ -111,7 +118,7 @@ def claims(results, quick):
               for (_, b) in ncalls if ("omd(eta=auto)", b) in calls]
     out.append(Claim("nash_md (decaying step) needs at least as many oracle calls as omd at its best step, "
                      "at every beta (median; censored = more than the budget)",
-                     "DESIGN.md §2 (nash_md: transient of ~(rho/beta)^2 iterations, then KL = O(1/t^2))",
+                     "docs/mathematics.md §5.1 (nash_md: transient of ~(rho/beta)^2 iterations, then KL = O(1/t^2))",
                      "at every beta", "censored runs per beta (budget " + fmt(budget) + " calls): "
                      + ", ".join(f"{b:g}: {n}/{nmd[nmd['beta'] == b].shape[0]}" for b, n in ncens.items()),
                      all(slower) and len(slower) > 0))

@@ -20,7 +20,7 @@ from reproduction import Claim, Figure, MissingData, Sweep, fmt
 TITLE = "EGPO's tabular figure: gap_beta vs updates for five algorithms at three beta (authors' and random games)"
 
 PAPER = "arXiv:2503.08942, tabular simulations (figure of gap vs updates)"
-DESIGN = "DESIGN.md section 3 (EGPO code's Nash-MD; linear stability from rho)"
+EGPO_CODE = "docs/mathematics.md section 9 (EGPO code's Nash-MD; linear stability from rho)"
 
 # Quick: the beta = 0.001 panel shortened from 1e5 to 2e4 updates; three random games. The
 # beta = 0.01 and 0.1 panels and all ten of the authors' games are kept (the claims need them).
@@ -153,7 +153,8 @@ def claims(results, quick):
             passed &= bool((r.gap_beta <= 1e-27).all())
             measured.append(f"{name} beta={beta:g}: max {fmt(r.gap_beta.max())}")
     out.append(Claim("In double precision EGPO's gap_beta falls to round-off (beta = 0.01 and 0.1)",
-                     "issue 10 (expected ~1e-29 in double)", "max over games <= 1e-27", "; ".join(measured), passed))
+                     "docs/mathematics.md section 9 (expected ~1e-29 in double)", "max over games <= 1e-27",
+                     "; ".join(measured), passed))
 
     # The EGPO code's Nash-MD and OMD: converge (to the biased point / to pi*) where rho says the
     # step is stable, stay above 1e-3 where it says unstable.
@@ -171,20 +172,20 @@ def claims(results, quick):
             out.append(Claim(
                 f"beta = {beta:g}: {label} at the paper's step {what} where eta' < {limit}, and where "
                 f"eta' >= it stays above 1e-3",
-                f"{PAPER}; " + (DESIGN if label == NASH_MD else "DESIGN.md section 2 (omd: stable iff eta < "
-                                                                 "2 beta/(beta^2+rho^2))"),
+                f"{PAPER}; " + (EGPO_CODE if label == NASH_MD else
+                                "docs/mathematics.md section 4 (omd: stable iff eta < 2 beta/(beta^2+rho^2))"),
                 f"stable: |gap - target| <= {ENVELOPE:g} x initial error x r^{power} or round-off; "
                 f"unstable: min gap over the last fifth >= 1e-3",
                 "; ".join(measured), passed))
 
-    # DESIGN: the EGPO code's Nash-MD is linearly unstable on exactly 4 of the authors' games at
-    # beta = 0.01, the ones where its curve stays above 1e-3.
+    # docs/mathematics.md section 9: the EGPO code's Nash-MD is linearly unstable on exactly 4 of the
+    # authors' games at beta = 0.01, the ones where its curve stays above 1e-3.
     r = _runs(results, "games", NASH_MD, 0.01)
     _, _, n_unstable, n = _stability(results, "games", NASH_MD, 0.01)
     high = int((r.gap_beta > 1e-3).sum())
     out.append(Claim("beta = 0.01, authors' games: the EGPO code's Nash-MD is linearly unstable on 4 games, "
                      "and those are the games whose final gap stays above 1e-3",
-                     DESIGN, "4 of 10 unstable; 4 above 1e-3",
+                     EGPO_CODE, "4 of 10 unstable; 4 above 1e-3",
                      f"{n_unstable} of {n} unstable; {high} with final gap > 1e-3", n_unstable == 4 and high == 4
                      and n == 10))
 
@@ -207,8 +208,9 @@ def claims(results, quick):
         r = _runs(results, o, IPO2, 0.1)
         passed &= bool((r.gap_beta < 1e-4).all())
         measured.append(f"{name}: median {fmt(r.gap_beta.median())}, max {fmt(r.gap_beta.max())}")
-    out.append(Claim("beta = 0.1: online IPO 2 does NOT stay above 1e-2 (issue 10's statement fails here): "
+    out.append(Claim("beta = 0.1: online IPO 2 does NOT stay above 1e-2 (the expected plateau fails here): "
                      "at lr = 0.1 it converges to pi*_beta on every game within 1000 updates",
-                     f"{PAPER}; DESIGN.md section 2 (online_ipo2 unstable only for beta <= 0.01)",
+                     f"{PAPER}; docs/mathematics.md sections 5 and 9 (online_ipo2: instability at the paper's lr "
+                     "noted for beta <= 0.01)",
                      "final gap_beta < 1e-4 on every game", "; ".join(measured), passed))
     return out

@@ -27,8 +27,8 @@ MIXED_RHO = 1e-3   # rho (spectral radius of A D(pi*)) above this: a mixed NE; ~
 PURE_RHO = 1e-9
 FIT_MAX_BETA = 1e-3  # the bias slope is fitted over the smallest decade of beta (the limit beta -> 0)
 REGULARIZED = ["nash_mp", "egpo", "omd(eta=auto)", "mmd(eta=auto)", "prox"]
-SOURCE_MWU = "DESIGN.md §2 (mwu: last iterate spirals away, average converges); SPPO arXiv 2405.00675"
-SOURCE_REG = "DESIGN.md §2 and §8 (regularized methods converge on intransitive games)"
+SOURCE_MWU = "docs/mathematics.md §5, §6 (mwu: last iterate drifts away, average converges); SPPO arXiv 2405.00675"
+SOURCE_REG = "docs/mathematics.md §5 and §6 (regularized methods converge to pi*_beta, on intransitive games too)"
 
 
 def game_key(df):
@@ -88,7 +88,7 @@ def claims(results, quick):
         factor >= need and abs(s + 1) <= 0.2))
     om = last[last["solver"] == "omwu"]
     out.append(Claim(f"OMWU's last iterate approaches the NE on every game ({len(om)} games; slowest where rho is small)",
-                     "DESIGN.md §2 (omwu: last iterate converges for eta up to ~2)",
+                     "docs/mathematics.md §5, §6 (omwu: last iterate converges; tested on rps3 for eta up to 2)",
                      f"gap_0(pi_T) <= 1e-3 after {fmt(float(T))} iterations",
                      f"max gap_0(pi_T) = {om['gap_0'].max():.3g} (rho {om.loc[om['gap_0'].idxmax(), 'rho']:.3g}), "
                      f"median {om['gap_0'].median():.2g}", om["gap_0"].max() <= 1e-3))
@@ -113,7 +113,7 @@ def claims(results, quick):
     nmr = reg[reg["label"] == "nash_md"]
     out.append(Claim("nash_md (decaying step) converges in last iterate: over the last decade of iterations its "
                      "gap_beta falls at least like 1/t^2 on every game",
-                     "DESIGN.md §2 (decaying Nash-MD: KL = O(1/t^2) after a transient)",
+                     "docs/mathematics.md §5.1, §6 (decaying Nash-MD: KL = O(1/t^2) after a transient)",
                      "log-log slope <= -1.8 on every game",
                      f"slopes {max(slopes):+.2f} .. {min(slopes):+.2f} ({len(slopes)} games); final gap_beta <= "
                      f"{nmr['gap_beta'].max():.2g}", bool(slopes) and max(slopes) <= -1.8))

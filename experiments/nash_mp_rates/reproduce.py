@@ -78,7 +78,7 @@ def claims(results, quick):
         out.append(Claim(
             f"tail slope of log {name} vs N (least squares on {name} in [{WINDOW[0]:g}, {WINDOW[1]:g}]) is "
             f"-log(1+2beta) per oracle call within {SLOPE_TOL:.0%}, on every run ({scope})",
-            SOURCE + " (asymptote (1+2beta)^(-N), DESIGN.md section 2)" if col == "kl"
+            SOURCE + " (asymptote (1+2beta)^(-N), docs/mathematics.md sections 6 and 9)" if col == "kl"
             else "arXiv:2505.19731 v1 (linear convergence of the exploitability gap); rate: quadratic in the "
                  "log error like KL, so the same asymptote",
             f"|slope / -log(1+2beta) - 1| <= {SLOPE_TOL:g}",

@@ -15,7 +15,7 @@ from reproduction import Claim, Figure, MissingData, Sweep, fmt
 
 TITLE = "Step sizes: is the stability limit from rho the boundary of convergence? (omd, mmd, nash_mp, egpo)"
 
-SOURCE = ("linear stability at pi* (docs/mathematics.md section 4, DESIGN.md section 2); "
+SOURCE = ("linear stability at pi* (docs/mathematics.md section 4); "
           "arXiv:2505.19731 v2 (self-play PG = online IPO = omd, stability limitation)")
 SOLVERS = ["omd", "mmd", "nash_mp", "egpo"]
 BELOW, ABOVE = 0.9, 1.1  # the claims' margins around the predicted limit
