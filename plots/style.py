@@ -62,8 +62,9 @@ def setup():
     })
 
 
-def read_csv(path, columns=()) -> pd.DataFrame:
-    """A CSV file as a DataFrame; one `error:` line and exit 2 if it or a column is missing."""
+def read_csv(path, columns=(), nonempty=True) -> pd.DataFrame:
+    """A CSV file as a DataFrame; one `error:` line and exit 2 if it or a column is missing, or (unless
+    nonempty=False) if it has no rows (an interrupted or empty sweep)."""
     path = Path(path)
     if not path.is_file():
         error(f"{path}: no such file (run the experiment first)")
@@ -74,6 +75,8 @@ def read_csv(path, columns=()) -> pd.DataFrame:
     missing = [c for c in columns if c not in df.columns]
     if missing:
         error(f"{path}: no column {', '.join(missing)} (columns: {', '.join(df.columns)})")
+    if nonempty and df.empty:
+        error(f"{path}: has no rows (did the sweep finish?)")
     return df
 
 
