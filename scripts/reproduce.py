@@ -5,7 +5,8 @@ Usage: bash scripts/reproduce.sh [--quick] [--out DIR] [--jobs N] [--publish] [N
        bash scripts/reproduce.sh --list
 See experiments/README.md. Exit codes: 0 every claim passed and every figure was drawn; 1 a claim
 failed, a figure could not be drawn or a sweep failed; 2 bad usage or an unusable output directory;
-130 interrupted (run the same command again: finished work is kept).
+130 interrupted by Ctrl-C, 143 by SIGTERM (run the same command again: finished work is kept); 3 a bug
+(an experiment module that cannot be loaded).
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import importlib.util
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -46,7 +48,10 @@ def discover(folder: Path) -> dict[str, Path]:
 def load(name: str, path: Path):
     spec = importlib.util.spec_from_file_location(f"experiments_{name}", path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as e:  # a broken experiment module is a bug of the repository
+        fail(f"{path}: cannot be loaded ({type(e).__name__}: {e}); this is a bug", 3)
     for attr in ("TITLE", "SWEEPS", "FIGURES", "claims"):
         if not hasattr(module, attr):
             fail(f"{path}: defines no {attr} (see experiments/reproduction.py)", 3)
@@ -71,7 +76,10 @@ def claim_output(out: Path):
     if out.exists() and not out.is_dir():
         fail(f"{out}: --out: is not a directory, expected a directory for the results")
     # results/ may hold results/quick/, itself a marked results directory, before its own first run.
-    foreign = [p for p in out.iterdir() if not (p.is_dir() and (p / MARKER).exists())] if out.is_dir() else []
+    try:
+        foreign = [p for p in out.iterdir() if not (p.is_dir() and (p / MARKER).exists())] if out.is_dir() else []
+    except OSError as e:
+        fail(f"{out}: --out: {e.strerror}, expected a readable, writable directory")
     if foreign and not (out / MARKER).exists():
         fail(f"{out}: --out: holds files this script did not write, expected a new directory or "
              f"one an earlier reproduction wrote")
@@ -118,6 +126,33 @@ def csv_text(rows: list[dict], columns: list[str]) -> str:
     return buf.getvalue()
 
 
+class Terminated(Exception):
+    """SIGTERM (a job's time limit, `kill`): stop like Ctrl-C, after the running child stops."""
+
+
+def on_sigterm(signum, frame):
+    raise Terminated()
+
+
+def run_child(cmd, capture=False, quiet=False):
+    """Runs cmd; returns (exit code, stderr text if captured). On Ctrl-C or SIGTERM the child gets the
+    same signal and is waited for (its finished work stays valid), then the exception goes on."""
+    out = subprocess.DEVNULL if quiet else (subprocess.PIPE if capture else None)
+    p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE if capture else None, text=True)
+    try:
+        _, err = p.communicate()
+        return p.returncode, err or ""
+    except (KeyboardInterrupt, Terminated) as e:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM if isinstance(e, Terminated) else signal.SIGINT)
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        raise
+
+
 def git_commit() -> str:
     try:
         return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -138,15 +173,22 @@ def run_experiment(name, module, args, out: Path, bin_dir: Path):
         for s in sweep.quick if args.quick else []:
             cmd += ["--set", s]
         start = time.monotonic()
-        rc = subprocess.run(cmd, stdout=subprocess.DEVNULL if args.quiet else None).returncode
+        rc, _ = run_child(cmd, quiet=args.quiet)
         took = time.monotonic() - start
         if rc == 0 or (rc == 1 and sweep.failures_expected and (res_dir / sweep.out / "runs.csv").is_file()):
             print(f"  sweep {sweep.out}: done in {took:.1f} s", flush=True)
-        else:
-            problems.append(f"sweep {sweep.config} exited with {rc}")
-            print(f"  sweep {sweep.out}: FAILED (exit {rc})", flush=True)
-            if rc in (2, 3, 130):
-                return [], problems
+            continue
+        if rc in (130, -signal.SIGINT):
+            raise KeyboardInterrupt()
+        problems.append(f"sweep {sweep.config} exited with {rc}")
+        print(f"  sweep {sweep.out}: FAILED (exit {rc}; its message is above)", flush=True)
+        if rc != 1:  # bad input or a bug: nothing to draw or check
+            rows = [dict(experiment=name, claim="(all claims)", source="", expected="",
+                         measured=f"not evaluated: sweep {sweep.config} exited with {rc}", result="FAIL")]
+            write_atomic(res_dir / "claims.csv", csv_text(rows, COLUMNS))
+            if args.publish:
+                print(f"  not published: {name} had problems (below)", flush=True)
+            return rows, problems
     figures = []
     for fig in module.FIGURES:
         base = res_dir / fig.out
@@ -155,9 +197,9 @@ def run_experiment(name, module, args, out: Path, bin_dir: Path):
             stale.unlink(missing_ok=True)  # an earlier call's figure must not pass for this one's
         cmd = [sys.executable, str(ROOT / fig.script), "--out", str(base)]
         cmd += [str(res_dir / i) for i in fig.inputs] + list(fig.args)
-        p = subprocess.run(cmd, capture_output=True, text=True)
-        if p.returncode != 0 or not png.is_file():
-            why = (p.stderr.strip().splitlines() or [f"exit {p.returncode}"])[-1]
+        rc, err = run_child(cmd, capture=True)
+        if rc != 0 or not png.is_file() or not base.with_name(base.name + ".pdf").is_file():
+            why = (err.strip().splitlines() or [f"exit {rc}, PNG or PDF missing"])[-1]
             problems.append(f"figure {fig.out} could not be drawn: {why}")
             print(f"  figure {fig.out}: FAILED: {why}", flush=True)
         else:
@@ -173,11 +215,15 @@ def run_experiment(name, module, args, out: Path, bin_dir: Path):
         rows = [dict(experiment=name, claim="(all claims)", source="", expected="",
                      measured=f"error evaluating the claims: {type(e).__name__}: {e}", result="FAIL")]
     write_atomic(res_dir / "claims.csv", csv_text(rows, COLUMNS))
-    if args.publish:
+    if args.publish and problems:
+        print(f"  not published: {name} had problems (below)", flush=True)
+    elif args.publish:
         pub = exp_dir / "figures"
         pub.mkdir(exist_ok=True)
         for f in figures:
-            shutil.copyfile(f, pub / f.name)
+            tmp = pub / f".{f.name}.tmp-{os.getpid()}"
+            shutil.copyfile(f, tmp)
+            os.replace(tmp, pub / f.name)
         write_atomic(exp_dir / "claims.md", markdown(rows, COLUMNS[1:]))
     return rows, problems
 
@@ -232,10 +278,11 @@ def main():
     bin_dir = Path(args.bin)
     if not (bin_dir / "nlhf-sweep").is_file():
         fail(f"{bin_dir}/nlhf-sweep is missing: build first (bash scripts/build.sh)")
-    names = args.names or list(experiments)
+    names = list(dict.fromkeys(args.names)) or list(experiments)  # each once, in the order given
     out = Path(args.out) if args.out else ROOT / "results" / ("quick" if args.quick else "")
     out = out.resolve()
     lock = claim_output(out)  # noqa: F841  (held until exit)
+    signal.signal(signal.SIGTERM, on_sigterm)
     all_rows, all_problems = [], []
     start = time.monotonic()
     try:
@@ -248,9 +295,9 @@ def main():
             print(f"  {len(rows)} claims, {failed} failed; {time.monotonic() - t:.1f} s", flush=True)
             all_rows += rows
             all_problems += [f"{name}: {p}" for p in problems]
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Terminated) as e:
         print("\ninterrupted: finished runs are kept; run the same command again to resume", file=sys.stderr)
-        return 130
+        return 143 if isinstance(e, Terminated) else 130
     mode = "quick" if args.quick else "full"
     header = (f"Claims of the {mode} reproduction ({', '.join(names)}), commit {git_commit()}, "
               f"{datetime.date.today().isoformat()}, {time.monotonic() - start:.0f} s.\n\n")

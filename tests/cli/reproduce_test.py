@@ -83,11 +83,26 @@ def claims(results, quick):
     results.runs("main", ["no_such_column"])
     return [Claim("never reached", "made up", "", "", True)]
 """
+BROKEN = """
+from reproduction import Sweep, Figure, Claim
+TITLE = "a sweep file with a bad value"
+SWEEPS = [Sweep("sweep.yaml", out="main")]
+FIGURES = []
+def claims(results, quick):
+    return [Claim("never reached", "made up", "", "", True)]
+"""
+LONG = BROKEN.replace("a sweep file with a bad value", "a long sweep")
 plot = os.path.join(TMP, "plot.py")
 write(plot, PLOT)
 for name, module in (("good", GOOD), ("bad", BAD), ("missing", MISSING)):
     write(os.path.join(EXPERIMENTS, name, "sweep.yaml"), SWEEP)
     write(os.path.join(EXPERIMENTS, name, "reproduce.py"), module.format(plot=plot))
+OTHERS = os.path.join(TMP, "others")  # experiments for the failure cases, apart from the listed ones
+write(os.path.join(OTHERS, "broken", "sweep.yaml"), SWEEP.replace("iterations: 40", "iterations: -5"))
+write(os.path.join(OTHERS, "broken", "reproduce.py"), BROKEN)
+write(os.path.join(OTHERS, "long", "sweep.yaml"),
+      SWEEP.replace("n: 4", "n: 300").replace("iterations: 40", "iterations: 1000000").replace("seeds: [0, 1]", "seeds: {from: 0, to: 7}"))
+write(os.path.join(OTHERS, "long", "reproduce.py"), LONG)
 
 # --- --list teaches what there is ---------------------------------------------------------------------
 code, out, err = driver("--list")
@@ -163,6 +178,39 @@ code, out, err = driver("good", "--quick", "--publish", "--out", res)
 check("publish_quick.exit", code == 2 and "--publish" in err, err)
 code, out, err = driver("good", "--jobs", "0", "--out", res)
 check("jobs.exit", code == 2 and "--jobs" in err, err)
+
+# --- a sweep that refuses its input: a FAIL row saying so, nothing published, exit 1 --------------------
+code, out, err = driver("broken", "--publish", "--experiments", OTHERS, "--out", os.path.join(TMP, "broken_out"))
+rows = table(os.path.join(TMP, "broken_out", "claims.csv"))
+check("broken.exit", code == 1 and "sweep sweep.yaml exited with 2" in err, out + err)
+check("broken.row", len(rows) == 1 and rows[0]["result"] == "FAIL" and "not evaluated" in rows[0]["measured"], str(rows))
+check("broken.not_published", not os.path.exists(os.path.join(OTHERS, "broken", "claims.md")) and
+      "not published" in out, out)
+
+# --- a name given twice runs once ---------------------------------------------------------------------
+code, out, err = driver("good", "good", "--out", res)
+check("twice.once", code == 0 and out.count("] good:") == 1 and len(table(os.path.join(res, "claims.csv"))) == 2, out)
+
+# --- SIGTERM to the driver alone stops its nlhf-sweep too, and exits 143 -------------------------------
+import signal  # noqa: E402
+import time  # noqa: E402
+long_out = os.path.join(TMP, "long_out")
+proc = subprocess.Popen(["bash", os.path.join(SRC, "scripts", "python.sh"), os.path.join(SRC, "scripts", "reproduce.py"),
+                         "--bin", BIN, "--experiments", OTHERS, "--jobs", "1", "--out", long_out, "long"],
+                        cwd=TMP, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+deadline = time.monotonic() + 30
+while time.monotonic() < deadline and not os.path.exists(os.path.join(long_out, "long", "main", ".nlhf-lock")):
+    time.sleep(0.1)
+time.sleep(0.5)
+proc.send_signal(signal.SIGTERM)
+try:
+    out, err = proc.communicate(timeout=60)
+except subprocess.TimeoutExpired:
+    os.killpg(proc.pid, signal.SIGKILL)
+    out, err = proc.communicate()
+check("sigterm.exit", proc.returncode == 143 and "interrupted" in err, f"{proc.returncode}: {err}")
+left = subprocess.run(["pgrep", "-f", long_out], capture_output=True, text=True).stdout.split()
+check("sigterm.child_stopped", left == [], f"still running: {left}")
 
 # --- a second writer of the same results directory is refused ----------------------------------------
 with open(os.path.join(res, ".lock"), "w") as held:
