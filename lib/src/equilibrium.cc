@@ -251,6 +251,8 @@ double ExtragradientLimit(double s) {
     if (mid <= lo || mid >= hi) break;  // the bracket is two adjacent doubles
     ((c3 * mid * mid + c1) * mid - 2.0 < 0.0 ? lo : hi) = mid;
   }
+  // s <= 1/2 / 1e-8 for every supported beta; far beyond that c3 overflows and the root is lost.
+  NLHF_CHECK(lo > 0.0, "ExtragradientLimit: no positive root (s too large)");
   return lo;
 }
 

@@ -387,7 +387,7 @@ void ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan
       // rho is only needed by `auto` and `X*limit`, resolved per game at run time. Validate at the
       // largest rho of any game (max|A| <= 1/2): a limit infinite there is infinite on every game, and
       // the limits are smallest there, so a multiple rejected as too large here is too large anywhere.
-      solver->Reset(SolverContext{&*game, config.beta, {}, 0.5});
+      solver->Reset(SolverContext{&*game, config.beta, {}, 0.5, /*rho_is_bound=*/true});
     } catch (const InputError& e) {
       errors.push_back(Relocated(e, config));
     }

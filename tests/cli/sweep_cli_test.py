@@ -422,7 +422,7 @@ for r in limit_runs:
 code, out, err = run(write("limit_inf.yaml", BASE.replace("beta: 0.1", "beta: 0.6").replace(
     "{name: omd, eta: 0.3}", "{name: mmd, eta: 0.9*limit}")), "--dry-run")
 check("limit.infinite", code == 2 and "limit_inf.yaml:9:" in err and "solvers[1].eta: '0.9*limit': every step of mmd"
-      " is stable" in err, err)
+      " is stable even at the largest rho any game has (0.5) at beta = 0.6" in err, err)
 code, out, err = run(write("limit_prox.yaml", BASE.replace("{name: omd, eta: 0.3}", "{name: prox, eta: 0.9*limit}")),
                      "--dry-run")
 check("limit.not_available", code == 2 and "solvers[1].eta: '0.9*limit' is not available for this parameter" in err, err)

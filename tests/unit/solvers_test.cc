@@ -333,7 +333,7 @@ TEST(SolverParams, AMultipleOfTheLimitIsAnErrorWhereThereIsNoLimit) {
   // rho <= beta: every mmd and nash_mp step is stable.
   for (const char* name : {"mmd", "nash_mp"})
     ExpectInputError([&] { MakeSolver(std::string(name) + "(eta=0.5*limit)")->Reset(SolverContext{&game, 0.3, {}, 0.2}); },
-                     {"solver.eta", "every step of", "rho = 0.2, beta = 0.3", "no stability limit to multiply"});
+                     {"solver.eta", "every step of", "on this game (rho = 0.2) at beta = 0.3", "no stability limit to multiply"});
   // A multiple outside the method's valid range: omd's limit is 1/beta when rho <= beta.
   ExpectInputError([&] { MakeSolver("omd(eta=1.5*limit)")->Reset(SolverContext{&game, 0.3, {}, 0.2}); },
                    {"solver.eta", "'1.5*limit' = 5", "outside the valid range (eta*beta <= 1)"});

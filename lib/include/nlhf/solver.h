@@ -25,6 +25,9 @@ struct SolverContext {
   // Spectral radius of A D(pi*) (equilibrium.h); needed by `eta: auto`, `eta: X*limit` and the
   // stability limits.
   std::optional<double> rho;
+  // `rho` is not this game's but the bound every game obeys (validation before any game is solved);
+  // messages then say so.
+  bool rho_is_bound = false;
 };
 
 struct StepInfo {

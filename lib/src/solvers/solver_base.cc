@@ -9,6 +9,7 @@ void SolverBase::BindGame(const SolverContext& c) {
   game_ = c.game;
   beta_ = c.beta;
   rho_ = c.rho;
+  rho_is_bound_ = c.rho_is_bound;
   effective_ = ParamMap{};
   notes_.clear();
   const Eigen::Index n = game_->n();
@@ -83,15 +84,19 @@ double SolverBase::StepFromLimit(const std::string& name, double multiple, const
                                       written));
   const std::optional<double> limit = StabilityLimit();
   NLHF_CHECK(limit.has_value(), fmt::format("{} accepts {}*limit but has no stability limit", name_, name));
+  // During validation rho is the bound 1/2 of every game: a limit infinite there is infinite on every
+  // game, and a multiple too large there is too large on every game.
+  const std::string where = rho_is_bound_ ? fmt::format("even at the largest rho any game has ({:.3g})", *rho_)
+                                          : fmt::format("on this game (rho = {:.3g})", *rho_);
   if (!std::isfinite(*limit))
-    throw InputError(key, fmt::format("'{}': every step of {} is stable on this game (rho = {:.3g}, beta = {}), so it "
-                                      "has no stability limit to multiply, expected a number or auto",
-                                      written, name_, *rho_, beta_));
+    throw InputError(key, fmt::format("'{}': every step of {} is stable {} at beta = {} (rho <= beta), so it has no "
+                                      "stability limit to multiply, expected a number or auto",
+                                      written, name_, where, beta_));
   const double value = multiple * *limit;
   if (!std::isfinite(value) || !(value > 0.0) || (range && !range->valid(value)))
-    throw InputError(key, fmt::format("'{}' = {} (the limit is {:.6g} at rho = {:.3g}) is outside the valid range "
-                                      "({}), expected a smaller multiple",
-                                      written, value, *limit, *rho_, range ? range->rule : "finite and > 0"));
+    throw InputError(key, fmt::format("'{}' = {} (the limit is {:.6g} {}) is outside the valid range ({}), expected "
+                                      "a smaller multiple",
+                                      written, value, *limit, where, range ? range->rule : "finite and > 0"));
   return value;
 }
 

@@ -77,6 +77,7 @@ class SolverBase : public Solver {
   const Game* game_ = nullptr;
   double beta_ = 0.0;
   std::optional<double> rho_;
+  bool rho_is_bound_ = false;  // SolverContext::rho_is_bound
   Eigen::VectorXd l_, pi_, g_;
 };
 
