@@ -97,14 +97,97 @@ def fmt(x: float, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
-def fit_slope(x, y):
-    """Least-squares slope of y against x (numpy arrays or lists)."""
+def fit_slope(x, y, what: str = "a slope"):
+    """Least-squares slope of y against x (numpy arrays or lists). Fewer than two points, or a NaN or
+    infinite value (log of a missing or zero value), is MissingData: never a silent partial fit."""
     import numpy as np
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     if len(x) < 2:
-        raise MissingData("a slope needs at least two points")
+        raise MissingData(f"{what} needs at least two points ({len(x)} given)")
+    if not (np.isfinite(x).all() and np.isfinite(y).all()):
+        raise MissingData(f"{what}: {int((~np.isfinite(x) | ~np.isfinite(y)).sum())} of {len(x)} points "
+                          "are NaN or infinite")
     return float(np.polyfit(x, y, 1)[0])
+
+
+# Comparisons of measured values with a bound. pandas' max()/min()/median() skip NaN, `NaN > bound` is
+# False and `.all()` of nothing is True: a claim built on them passes on missing data. These count
+# NaN as a failure and, unless allow_empty, an empty set too. `bound` is a number or an array of the
+# same length and order as `values`. They return (ok, n_bad): n_bad counts the failing values,
+# NaN included, for the claim's measured text.
+
+def _all(values, test, allow_empty: bool) -> tuple[bool, int]:
+    import numpy as np
+    v = np.asarray(values, dtype=float).ravel()
+    with np.errstate(invalid="ignore"):
+        good = np.asarray(test(v), dtype=bool).ravel()  # NaN compares False: a failure
+    n_bad = int((~good).sum())
+    return bool(n_bad == 0 and (allow_empty or len(v) > 0)), n_bad
+
+
+def all_le(values, bound, allow_empty: bool = False) -> tuple[bool, int]:
+    """Every value <= bound (NaN fails)."""
+    import numpy as np
+    return _all(values, lambda v: v <= np.asarray(bound, dtype=float).ravel(), allow_empty)
+
+
+def all_lt(values, bound, allow_empty: bool = False) -> tuple[bool, int]:
+    """Every value < bound (NaN fails)."""
+    import numpy as np
+    return _all(values, lambda v: v < np.asarray(bound, dtype=float).ravel(), allow_empty)
+
+
+def all_ge(values, bound, allow_empty: bool = False) -> tuple[bool, int]:
+    """Every value >= bound (NaN fails)."""
+    import numpy as np
+    return _all(values, lambda v: v >= np.asarray(bound, dtype=float).ravel(), allow_empty)
+
+
+def all_gt(values, bound, allow_empty: bool = False) -> tuple[bool, int]:
+    """Every value > bound (NaN fails)."""
+    import numpy as np
+    return _all(values, lambda v: v > np.asarray(bound, dtype=float).ravel(), allow_empty)
+
+
+def nans(values) -> str:
+    """' (k NaN)' for a claim's measured text when k of `values` are NaN, else ''."""
+    import numpy as np
+    k = int(np.isnan(np.asarray(values, dtype=float)).sum())
+    return f" ({k} NaN)" if k else ""
+
+
+def require_values(values, what: str):
+    """MissingData if `values` (a Series, DataFrame or array) is empty or holds a NaN; returns them.
+    For columns a claim aggregates with median/mean, which would skip the NaN."""
+    import numpy as np
+    v = np.asarray(values, dtype=float)
+    if v.size == 0:
+        raise MissingData(f"{what}: no values")
+    k = int(np.isnan(v).sum())
+    if k:
+        raise MissingData(f"{what}: {k} of {v.size} values are NaN (empty in the CSV)")
+    return values
+
+
+def require_count(frame_or_groups, expected: int, what: str) -> int:
+    """MissingData unless `frame_or_groups` holds exactly `expected` items: rows of a DataFrame or
+    Series, groups of a groupby, elements of a list, or an int. For "on every game/run" claims, whose
+    filters would otherwise drop a missing or broken run silently."""
+    obj = frame_or_groups
+    n = obj if isinstance(obj, int) else obj.ngroups if hasattr(obj, "ngroups") else len(obj)
+    if n != expected:
+        raise MissingData(f"{what}: {n} where the sweep should have produced {expected}")
+    return n
+
+
+def param(params: str, key: str) -> float:
+    """The value of `key` in a runs.csv `params` cell, the canonical spec string of a solver (e.g.
+    "omd(eta=0.8,reference_every=0)"); NaN if absent. plots/style.py has the same parser (plots do
+    not import from experiments/)."""
+    import re
+    m = re.search(rf"\b{re.escape(key)}=([0-9.eE+-]+)", str(params))
+    return float(m.group(1)) if m else math.nan
 
 
 def repo_root() -> Path:

@@ -1,7 +1,7 @@
 """The regularization bias: gap_0(pi*_beta), the unregularized duality gap of the regularized
 equilibrium, vs beta (log-log), one line per game.
 
-Usage: python plots/intransitive_bias.py --out OUT BIAS_DIR
+Usage: python plots/intransitive_bias.py --out OUT BIAS_DIR [--mixed-rho RHO] [--fit-max BETA]
 
 Reads runs.csv of experiments/intransitive/bias.yaml: nash_mp run until KL(pi || pi*_beta) <= 1e-24,
 so its final gap_0 is gap_0(pi*_beta) within sqrt(2 KL) = 1.4e-12. Games whose NE is mixed (rho > 1e-3
@@ -19,6 +19,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import style  # noqa: E402
 
+# Defaults of --mixed-rho and --fit-max; experiments/intransitive/reproduce.py passes its own values
+# (the ones its claims use) so that figure and claims cannot diverge.
 MIXED_RHO = 1e-3
 FIT_MAX = 1e-3
 FLOOR = 1e-12
@@ -28,6 +30,8 @@ FAMILY_COLORS = {"rps3": "#0072B2", "cyclic": "#D55E00", "disc": "#009E73", "bt_
 def main():
     p = style.parser(__doc__.splitlines()[0])
     p.add_argument("bias")
+    p.add_argument("--mixed-rho", type=float, default=MIXED_RHO, help=f"rho above this: a mixed NE (default {MIXED_RHO:g})")
+    p.add_argument("--fit-max", type=float, default=FIT_MAX, help=f"fit the slopes over beta <= this (default {FIT_MAX:g})")
     args = p.parse_args()
     style.setup()
     import matplotlib.pyplot as plt
@@ -43,8 +47,8 @@ def main():
         g = g.sort_values("beta")
         fam = g["family"].iloc[0]
         y = np.where(g["gap_0"] > FLOOR, g["gap_0"], np.nan)
-        if g["rho0"].iloc[0] > MIXED_RHO:
-            f = g[g["beta"] <= FIT_MAX * (1 + 1e-9)]
+        if g["rho0"].iloc[0] > args.mixed_rho:
+            f = g[g["beta"] <= args.fit_max * (1 + 1e-9)]
             slopes.setdefault(fam, []).append(np.polyfit(np.log(f["beta"]), np.log(f["gap_0"]), 1)[0])
             ax.plot(g["beta"], y, color=FAMILY_COLORS.get(fam, "#333333"), lw=0.9, marker="o", ms=2, alpha=0.8)
         else:
@@ -61,7 +65,7 @@ def main():
     ax.set_xlabel(r"regularization $\beta$")
     ax.set_ylabel(r"gap$_0(\pi^*_\beta)$ (regularization bias)")
     ax.legend(fontsize=5.5, loc="lower right")
-    ax.set_title(f"slopes: fit over beta <= {FIT_MAX:g}, median per family", fontsize=7)
+    ax.set_title(f"slopes: fit over beta <= {args.fit_max:g}, median per family", fontsize=7)
     fig.tight_layout()
     style.save(fig, args.out)
 

@@ -1,6 +1,6 @@
 """Last iterates on intransitive games: MWU (SPPO) against OMWU and the regularized solvers.
 
-Usage: python plots/intransitive_dynamics.py --out OUT UNREGULARIZED_DIR REGULARIZED_DIR
+Usage: python plots/intransitive_dynamics.py --out OUT UNREGULARIZED_DIR REGULARIZED_DIR [--mixed-rho RHO]
 
 One column per game family (rps3, cyclic, disc, bt_mixture), only the games with a mixed NE
 (runs.csv rho > 1e-3; games with a Condorcet winner are left out and counted in the title: every
@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import style  # noqa: E402
 
-MIXED_RHO = 1e-3
+MIXED_RHO = 1e-3  # default of --mixed-rho; experiments/intransitive/reproduce.py passes the claims' value
 FAMILIES = ["rps3", "cyclic", "disc", "bt_mixture"]
 SHOW = ["mwu", "omwu", "nash_mp", "omd(eta=auto)", "mmd(eta=auto)", "nash_md", "prox"]  # egpo = nash_mp
 FLOOR = 1e-16
@@ -31,6 +31,8 @@ def main():
     p = style.parser(__doc__.splitlines()[0])
     p.add_argument("unregularized")
     p.add_argument("regularized")
+    p.add_argument("--mixed-rho", type=float, default=MIXED_RHO,
+                   help=f"rho above this: a mixed NE (default {MIXED_RHO:g})")
     args = p.parse_args()
     style.setup()
     import matplotlib.pyplot as plt
@@ -46,7 +48,7 @@ def main():
     trace = __import__("pandas").concat([tu, tr.drop(columns="beta")], ignore_index=True)
     trace = trace[trace["run_id"].isin(keep)].copy()
     trace["family"] = trace["game"].str.split("(").str[0]
-    trace["mixed"] = trace["run_id"].map(rho) > MIXED_RHO
+    trace["mixed"] = trace["run_id"].map(rho) > args.mixed_rho
     beta_reg = float(tr["beta"].iloc[0])
     fams = [f for f in FAMILIES if f in set(trace["family"])]
     fig, axes = plt.subplots(2, len(fams), figsize=(1.75 * style.COLUMN_WIDTH, 1.6 * style.PANEL_HEIGHT),
@@ -70,7 +72,7 @@ def main():
                 ax.plot(x, np.maximum(med, FLOOR), color=color, lw=1.3 if label == "mwu" else 1.0, label=label)
                 ax.fill_between(x, np.maximum(q25, FLOOR), np.maximum(q75, FLOOR), color=color, alpha=0.15, lw=0)
             if metric == "gap_0":
-                a = ru[(ru["family"] == fam) & (ru["rho"] > MIXED_RHO)].groupby("stop.iterations")["average_gap_0"]
+                a = ru[(ru["family"] == fam) & (ru["rho"] > args.mixed_rho)].groupby("stop.iterations")["average_gap_0"]
                 if len(a):
                     ax.plot(a.median().index, a.median().to_numpy(), "ks", ms=3, mfc="white", label="mwu average")
             ax.set_xscale("log")

@@ -1,7 +1,7 @@
 """The Hodge intransitivity knob: final gap_0 vs kappa for MWU's last iterate and average, OMWU's last
 iterate and nash_mp at beta = 1e-4 (its gap_0 is the regularization bias gap_0(pi*_beta)).
 
-Usage: python plots/intransitive_hodge.py --out OUT HODGE_DIR
+Usage: python plots/intransitive_hodge.py --out OUT HODGE_DIR [--mixed-rho RHO]
 
 Reads runs.csv of experiments/intransitive/hodge.yaml. Median over the games at each kappa with
 quartile bars; gap_0 values below 1e-12 (exact convergence included) are drawn at 1e-12. The grey bars
@@ -18,12 +18,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import style  # noqa: E402
 
 FLOOR = 1e-12
-MIXED_RHO = 1e-3
+MIXED_RHO = 1e-3  # default of --mixed-rho; experiments/intransitive/reproduce.py passes the claims' value
 
 
 def main():
     p = style.parser(__doc__.splitlines()[0])
     p.add_argument("hodge")
+    p.add_argument("--mixed-rho", type=float, default=MIXED_RHO,
+                   help=f"rho above this: a mixed NE (default {MIXED_RHO:g})")
     args = p.parse_args()
     style.setup()
     import matplotlib.pyplot as plt
@@ -31,7 +33,7 @@ def main():
     df = style.read_csv(Path(args.hodge) / "runs.csv", ["game.kappa", "seed", "solver", "label", "rho", "gap_0",
                                                          "average_gap_0", "iterations"])
     fig, ax = plt.subplots(figsize=(style.COLUMN_WIDTH, 1.1 * style.PANEL_HEIGHT))
-    mixed = df[df["solver"] == "mwu"].groupby("game.kappa")["rho"].apply(lambda r: (r > MIXED_RHO).mean())
+    mixed = df[df["solver"] == "mwu"].groupby("game.kappa")["rho"].apply(lambda r: (r > args.mixed_rho).mean())
     ax2 = ax.twinx()
     ax2.bar(mixed.index, mixed.to_numpy(), width=0.06, color="#dddddd", zorder=0)
     ax2.set_ylim(0, 4)

@@ -14,7 +14,6 @@ from runs.csv, rounded to 3 significant digits.
 """
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -29,7 +28,7 @@ STEP = {"omd": r"$\eta$", "mmd": r"$\eta$", "nash_mp": r"$\eta$", "egpo": r"$\et
 
 def multiples(df):
     """step / stability_limit per run, rounded to 3 significant digits."""
-    eta = df.params.map(lambda p: float(m.group(1)) if (m := re.search(r"\beta=([0-9.eE+-]+)", p)) else np.nan)
+    eta = df.params.map(lambda p: style.param(p, "eta"))
     ratio = eta / df.stability_limit
     return ratio.map(lambda r: float(f"{r:.3g}") if np.isfinite(r) else np.nan)
 

@@ -112,6 +112,15 @@ def median_band(df: pd.DataFrame, x: str, y: str, by: str = "run_id"):
             common.quantile(0.75, axis=1).to_numpy(), wide.shape[1], x_last)
 
 
+def param(params: str, key: str) -> float:
+    """The value of `key` in a runs.csv `params` cell, the canonical spec string of a solver (e.g.
+    "omd(eta=0.8,reference_every=0)"); NaN if absent. Same parser as experiments/reproduction.param
+    (plots do not import from experiments/)."""
+    import re
+    m = re.search(rf"\b{re.escape(key)}=([0-9.eE+-]+)", str(params))
+    return float(m.group(1)) if m else np.nan
+
+
 def positive(values):
     """Values for a log axis: zeros (exact convergence) become NaN so they are not drawn as -inf."""
     v = np.asarray(values, dtype=float)

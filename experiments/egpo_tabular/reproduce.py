@@ -10,12 +10,11 @@ r = sqrt((1 - a)^2 + (a (1 - c) rho / beta)^2) per update; OMD is the case c = 0
 """
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
 
-from reproduction import Claim, Figure, MissingData, Sweep, fmt
+from reproduction import Claim, Figure, MissingData, Sweep, all_ge, all_le, all_lt, fmt, param, require_count
 
 TITLE = "EGPO's tabular figure: gap_beta vs updates for five algorithms at three beta (authors' and random games)"
 
@@ -39,6 +38,8 @@ FIGURES = [Figure("plots/egpo_tabular.py", out="egpo_tabular", inputs=["games", 
                   args=["--titles", "the authors' games", "random_uniform games"])]
 
 SETS = [("games", "authors' games"), ("random", "random games")]
+# Games per set and beta: the authors' ten; random_uniform seeds 0..9 (0..2 with --quick).
+GAMES = {("games", False): 10, ("games", True): 10, ("random", False): 10, ("random", True): 3}
 BETAS = [0.001, 0.01, 0.1]
 OMD, IPO2, NASH_MD, PG, EGPO = "Online IPO 1 (OMD)", "Online IPO 2", "Nash-MD (EGPO code)", "Nash-MD-PG", "EGPO"
 RUN_COLUMNS = ["run_id", "label", "beta", "params", "iterations", "gap_beta", "rho", "stability_limit",
@@ -49,24 +50,17 @@ REL_FLOOR = 1e-10   # ... or within round-off of the target (relative)
 ABS_FLOOR = 1e-27   # ... or at double round-off (absolute; gap_beta floors near 1e-30)
 
 
-def _param(params: str, key: str) -> float:
-    m = re.search(rf"\b{key}=([0-9.eE+-]+)", params)
-    return float(m.group(1)) if m else math.nan
-
-
 def _game(row) -> str:
     """The game's name for messages: game K of the authors' files, or the seed of a random game."""
     m = re.search(r"game(\d+)/P\.csv", str(row.get("game.path", "")))
     return f"g{m.group(1)}" if m else f"s{int(row['seed'])}"
 
 
-def _runs(results, out, label, beta=None):
+def _runs(results, out, label, beta, quick):
+    """The runs of `label` at `beta`: one per game, MissingData unless every game of the set is there."""
     r = results.runs(out, RUN_COLUMNS + ["seed"])
-    r = r[r.label == label]
-    if beta is not None:
-        r = r[np.isclose(r.beta, beta)]
-    if r.empty:
-        raise MissingData(f"{out}/runs.csv has no runs of {label}" + (f" at beta = {beta:g}" if beta else ""))
+    r = r[(r.label == label) & np.isclose(r.beta, beta)]
+    require_count(r, GAMES[(out, quick)], f"{out}/runs.csv: runs of {label} at beta = {beta:g}")
     return r.copy()
 
 
@@ -79,14 +73,19 @@ def _per_run_trace(results, out):
     return start, tail
 
 
-def _stability(results, out, label, beta):
+def _stability(results, out, label, beta, quick):
     """Classifies each game as linearly stable or unstable for the solver `label` (OMD or the EGPO
     code's Nash-MD) at `beta`, and checks the prediction on the trace. Returns (passed, text, n_unstable,
     unstable games whose final gap exceeds PLATEAU and n_games)."""
-    r = _runs(results, out, label, beta)
+    r = _runs(results, out, label, beta, quick)
     start, tail = _per_run_trace(results, out)
-    eta = r.params.map(lambda p: _param(p, "eta"))
-    c = r.params.map(lambda p: _param(p, "mixture")).fillna(0.0)
+    eta = r.params.map(lambda p: param(p, "eta"))
+    c = r.params.map(lambda p: param(p, "mixture")).fillna(0.0)  # OMD has no mixture
+    if eta.isna().any() or r.rho.isna().any():  # NaN would classify a game as stable and drop it
+        return False, f"{int(eta.isna().sum())} runs without eta in params, {int(r.rho.isna().sum())} without rho", 0, len(r)
+    no_trace = int((r.run_id.map(start).isna() | r.run_id.map(tail).isna()).sum())
+    if no_trace:
+        return False, f"{no_trace} runs without a gap at iteration 0 or over the last fifth in trace.csv", 0, len(r)
     limit = 2 * beta / (beta ** 2 + (1 - c) ** 2 * r.rho ** 2)
     if label == OMD:  # the column from nlhf-sweep must agree with the formula
         if r.stability_limit.isna().any() or not np.allclose(limit, r.stability_limit, rtol=1e-9):
@@ -104,8 +103,9 @@ def _stability(results, out, label, beta):
     tail_min = r.run_id.map(tail)
     unstable = eta >= limit
     names = r.apply(_game, axis=1)
-    ok_unstable = (tail_min[unstable] >= np.maximum(PLATEAU, 10 * target[unstable])).all()
-    ok_stable = (err[~unstable] <= bound[~unstable]).all()
+    # Either set may be empty (every game stable, or none); NaN (no trace, NaN gap) fails.
+    ok_unstable, _ = all_ge(tail_min[unstable], np.maximum(PLATEAU, 10 * target[unstable]), allow_empty=True)
+    ok_stable, _ = all_le(err[~unstable], bound[~unstable], allow_empty=True)
     converged = ~unstable & (factor <= 1e-6)
     parts = [f"eta' {eta.iloc[0]:g} vs limit {fmt(limit.min())}-{fmt(limit.max())}"]
     if unstable.any():
@@ -134,24 +134,26 @@ def claims(results, quick):
     # EGPO at beta = 0.01: gap_beta <= 1e-6 on all ten games within 5000 updates.
     measured, passed = [], True
     for o, name in SETS:
-        r = _runs(results, o, EGPO, 0.01)
+        r = _runs(results, o, EGPO, 0.01, quick)
         t = results.trace(o, ["run_id", "iter", "gap_beta"])
         t = t[t.run_id.isin(r.run_id)]
         first = t[t.gap_beta <= 1e-6].groupby("run_id").iter.min()
         reached = first.reindex(r.run_id)
-        passed &= bool((r.gap_beta <= 1e-6).all() and reached.notna().all() and (r.iterations <= 5000).all())
+        passed &= all_le(r.gap_beta, 1e-6)[0] and reached.notna().all() and all_le(r.iterations, 5000)[0]
         measured.append(f"{name}: {(r.gap_beta <= 1e-6).sum()}/{len(r)} games, all by update "
                         f"{fmt(reached.max())}; final gap {fmt(r.gap_beta.min())}-{fmt(r.gap_beta.max())}")
     out.append(Claim("EGPO reaches gap_beta <= 1e-6 on every game at beta = 0.01 within 5000 updates",
-                     PAPER, "<= 1e-6 on all 10 games (paper, float32: floors near 1e-7)", "; ".join(measured), passed))
+                     PAPER, f"<= 1e-6 on all 10 games (paper, float32: floors near 1e-7); here "
+                     f"{GAMES[('games', quick)]} authors' and {GAMES[('random', quick)]} random games", "; ".join(measured), passed))
 
     # ... and in double precision it goes down to round-off.
     measured, passed = [], True
     for o, name in SETS:
         for beta in (0.01, 0.1):
-            r = _runs(results, o, EGPO, beta)
-            passed &= bool((r.gap_beta <= 1e-27).all())
-            measured.append(f"{name} beta={beta:g}: max {fmt(r.gap_beta.max())}")
+            r = _runs(results, o, EGPO, beta, quick)
+            ok, bad = all_le(r.gap_beta, 1e-27)
+            passed &= ok
+            measured.append(f"{name} beta={beta:g}: max {fmt(r.gap_beta.max())}" + (f" ({bad} above or NaN)" if bad else ""))
     out.append(Claim("In double precision EGPO's gap_beta falls to round-off (beta = 0.01 and 0.1)",
                      "docs/mathematics.md section 9 (expected ~1e-29 in double)", "max over games <= 1e-27",
                      "; ".join(measured), passed))
@@ -164,7 +166,7 @@ def claims(results, quick):
         for beta in BETAS:
             measured, passed = [], True
             for o, name in SETS:
-                ok, text, _, _ = _stability(results, o, label, beta)
+                ok, text, _, _ = _stability(results, o, label, beta, quick)
                 passed &= ok
                 measured.append(f"{name}: {text}")
             limit = "2 beta/(beta^2+(1-c)^2 rho^2)" if label == NASH_MD else "2 beta/(beta^2+rho^2)"
@@ -180,8 +182,8 @@ def claims(results, quick):
 
     # docs/mathematics.md section 9: the EGPO code's Nash-MD is linearly unstable on exactly 4 of the
     # authors' games at beta = 0.01, the ones where its curve stays above 1e-3.
-    r = _runs(results, "games", NASH_MD, 0.01)
-    _, _, n_unstable, n = _stability(results, "games", NASH_MD, 0.01)
+    r = _runs(results, "games", NASH_MD, 0.01, quick)
+    _, _, n_unstable, n = _stability(results, "games", NASH_MD, 0.01, quick)
     high = int((r.gap_beta > 1e-3).sum())
     out.append(Claim("beta = 0.01, authors' games: the EGPO code's Nash-MD is linearly unstable on 4 games, "
                      "and those are the games whose final gap stays above 1e-3",
@@ -196,17 +198,18 @@ def claims(results, quick):
         for o, name in SETS:
             meds = []
             for beta in betas:
-                med = float(_runs(results, o, label, beta).gap_beta.median())
-                passed &= med > 1e-2
-                meds.append(f"{fmt(med)} (beta={beta:g})")
+                gaps = _runs(results, o, label, beta, quick).gap_beta
+                med = float(gaps.median())  # skips NaN: a NaN gap fails the claim instead
+                passed &= bool(med > 1e-2) and not gaps.isna().any()
+                meds.append(f"{fmt(med)} (beta={beta:g})" + (f" ({int(gaps.isna().sum())} NaN)" if gaps.isna().any() else ""))
             measured.append(f"{name}: " + ", ".join(meds))
         out.append(Claim(f"{label}: the median final gap_beta over games stays above 1e-2 at "
                          f"beta = {', '.join(f'{b:g}' for b in betas)}", PAPER, "median > 1e-2",
                          "; ".join(measured), passed))
     measured, passed = [], True
     for o, name in SETS:
-        r = _runs(results, o, IPO2, 0.1)
-        passed &= bool((r.gap_beta < 1e-4).all())
+        r = _runs(results, o, IPO2, 0.1, quick)
+        passed &= all_lt(r.gap_beta, 1e-4)[0]
         measured.append(f"{name}: median {fmt(r.gap_beta.median())}, max {fmt(r.gap_beta.max())}")
     out.append(Claim("beta = 0.1: online IPO 2 does NOT stay above 1e-2 (the expected plateau fails here): "
                      "at lr = 0.1 it converges to pi*_beta on every game within 1000 updates",

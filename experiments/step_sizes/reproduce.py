@@ -7,11 +7,9 @@ over its stability limit, as in plots/step_sizes.py.
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
-from reproduction import Claim, Figure, MissingData, Sweep, fmt
+from reproduction import Claim, Figure, MissingData, Sweep, fmt, param, require_count
 
 TITLE = "Step sizes: is the stability limit from rho the boundary of convergence? (omd, mmd, nash_mp, egpo)"
 
@@ -30,15 +28,16 @@ SWEEPS = [Sweep("sweep.yaml", out="main", failures_expected=True,
                        "sweep.solvers[0].eta=[0.1*limit, 0.5*limit, 0.9*limit, 1.1*limit, 2*limit]", _QUICK_ZIP])]
 
 FIGURES = [Figure("plots/step_sizes.py", out="step_sizes", inputs=["main"])]
+# Runs of the sweep: seeds x multiples x (solver, beta) = 10 x 10 x 16 in full, 5 x 5 x 8 with --quick.
+RUNS = {False: 1600, True: 200}
 
 
-def _runs(results):
+def _runs(results, quick):
     r = results.runs("main", ["solver", "params", "beta", "seed", "status", "iterations", "gap_beta", "rho",
                               "stability_limit"])
     r = r[r.solver.isin(SOLVERS)].copy()
-    if r.empty:
-        raise MissingData("main/runs.csv has no runs of " + ", ".join(SOLVERS))
-    r["eta"] = r.params.map(lambda p: float(m.group(1)) if (m := re.search(r"\beta=([0-9.eE+-]+)", p)) else np.nan)
+    require_count(r, RUNS[quick], "runs of " + ", ".join(SOLVERS) + " in main/runs.csv")
+    r["eta"] = r.params.map(lambda p: param(p, "eta"))
     r["multiple"] = r.eta / r.stability_limit
     if r.multiple.isna().any() or not np.isfinite(r.multiple).all():
         raise MissingData("main/runs.csv has runs without a finite step / stability_limit")
@@ -57,7 +56,7 @@ def _covers_every_solver(r, mask):
 def claims(results, quick: bool) -> list[Claim]:
     out = []
     try:
-        r = _runs(results)
+        r = _runs(results, quick)
         below = r.multiple <= BELOW * (1 + 1e-9)
         ok = _covers_every_solver(r, below) and r.converged[below].all()
         slowest = r[below].iterations.max()
@@ -71,7 +70,7 @@ def claims(results, quick: bool) -> list[Claim]:
     except MissingData as e:
         out.append(Claim(f"every run at <= {BELOW}x its limit converges", SOURCE, "all converge", str(e), False))
     try:
-        r = _runs(results)
+        r = _runs(results, quick)
         above = r.multiple >= ABOVE * (1 - 1e-9)
         ok = _covers_every_solver(r, above) and not r.converged[above].any()
         failed = r[above & ~r.converged]
@@ -89,7 +88,7 @@ def claims(results, quick: bool) -> list[Claim]:
     try:
         # The rounded rules of thumb beta/rho (nash_mp) and 1/(beta + rho) (egpo) understate the limit by
         # a factor 1 + O(beta/rho): steps well above them still converge.
-        r = _runs(results)
+        r = _runs(results, quick)
         rounded = np.where(r.solver == "nash_mp", r.beta / r.rho, 1 / (r.beta + r.rho))
         r["over_rounded"] = r.eta / rounded
         eg = r[r.solver.isin(["nash_mp", "egpo"])]
