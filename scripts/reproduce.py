@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime
+import difflib
 import fcntl
 import importlib.util
 import io
@@ -71,17 +72,34 @@ def write_atomic(path: Path, text: str):
         fail(f"writing {path}: {e.strerror}")
 
 
+def foreign_entries(folder: Path) -> list[Path]:
+    """What in `folder` nlhf did not write: everything but reproduction results directories, nlhf-sweep
+    or nlhf-run output directories (their markers), and folders holding only those."""
+    found = []
+    for p in sorted(folder.iterdir()):
+        if p.is_dir() and not p.is_symlink():
+            if (p / MARKER).exists() or (p / ".nlhf-output").exists():
+                continue
+            found += foreign_entries(p) if any(p.iterdir()) else []
+        else:
+            found.append(p)
+    return found
+
+
 def claim_output(out: Path):
     """Checks the results directory and takes its lock; returns the open lock file."""
     if out.exists() and not out.is_dir():
         fail(f"{out}: --out: is not a directory, expected a directory for the results")
-    # results/ may hold results/quick/, itself a marked results directory, before its own first run.
+    # Before its own first run, results/ may already hold what nlhf wrote there: results/quick/ (a
+    # marked results directory) or a sweep a user ran by hand into results/<name>/<sweep>/ as an
+    # experiment's README shows. Anything else is the user's.
     try:
-        foreign = [p for p in out.iterdir() if not (p.is_dir() and (p / MARKER).exists())] if out.is_dir() else []
+        foreign = [] if (out / MARKER).exists() or not out.is_dir() else foreign_entries(out)
     except OSError as e:
         fail(f"{out}: --out: {e.strerror}, expected a readable, writable directory")
-    if foreign and not (out / MARKER).exists():
-        fail(f"{out}: --out: holds files this script did not write, expected a new directory or "
+    if foreign:
+        shown = ", ".join(str(p.relative_to(out)) for p in foreign[:3]) + (" and more" if len(foreign) > 3 else "")
+        fail(f"{out}: --out: holds files this script did not write ({shown}), expected a new directory or "
              f"one an earlier reproduction wrote")
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -92,7 +110,8 @@ def claim_output(out: Path):
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        fail(f"{out}: --out: another reproduction is writing it now, expected one writer at a time")
+        fail(f"{out}: --out: another reproduction is writing it now ({out / '.lock'} is locked), expected one "
+             f"writer at a time")
     return lock
 
 
@@ -106,7 +125,10 @@ def markdown(rows: list[dict], columns: list[str]) -> str:
 
 def terminal_table(rows: list[dict]) -> str:
     """The claims table for a terminal: every row, long cells shortened (claims.md has them whole)."""
-    widths = {"result": 6, "experiment": 14, "claim": 64, "expected": 28, "measured": 44}
+    # Fit the terminal (COLUMNS or its width; at least 120): claim 40%, expected 20%, measured 40%.
+    room = max(120, shutil.get_terminal_size((160, 24)).columns) - 6 - 14 - 8
+    widths = {"result": 6, "experiment": 14, "claim": room * 2 // 5, "expected": room // 5,
+              "measured": room - room * 2 // 5 - room // 5}
 
     def cell(text: str, width: int) -> str:
         text = " ".join(str(text).split())
@@ -228,8 +250,8 @@ def run_experiment(name, module, args, out: Path, bin_dir: Path):
     return rows, problems
 
 
-def publish_table(experiments: dict[str, Path], out: Path, folder: Path):
-    """experiments/claims.md: the claims of every experiment's latest full run in `out`."""
+def collect_claims(experiments: dict[str, Path], out: Path) -> tuple[list[dict], list[str]]:
+    """The claims of every experiment's latest run into `out` (out/<name>/claims.csv), in list order."""
     rows, names = [], []
     for name in experiments:
         path = out / name / "claims.csv"
@@ -237,13 +259,25 @@ def publish_table(experiments: dict[str, Path], out: Path, folder: Path):
             with open(path, newline="") as f:
                 rows += list(csv.DictReader(f))
             names.append(name)
-    if not rows:
-        return
+    return rows, names
+
+
+def write_tables(experiments: dict[str, Path], out: Path, ran: list[str], mode: str, seconds: float,
+                 publish_to: Path | None):
+    """out/claims.md and claims.csv: this call's claims and those of earlier calls' other experiments
+    into the same directory, so running one experiment never hides the others. With `publish_to`,
+    also its claims.md (experiments/claims.md)."""
+    rows, names = collect_claims(experiments, out)
     passed = sum(r["result"] == "PASS" for r in rows)
-    header = (f"# Claims of the full reproduction\n\nWritten by `bash scripts/reproduce.sh --publish` at commit "
-              f"{git_commit()} on {datetime.date.today().isoformat()}: {passed} of {len(rows)} claims passed "
-              f"({', '.join(names)}). Each experiment's README explains how its claims are measured.\n\n")
-    write_atomic(folder / "claims.md", header + markdown(rows, COLUMNS))
+    earlier = [n for n in names if n not in ran]
+    header = (f"# Claims of the {mode} reproduction\n\nCommit {git_commit()}, {datetime.date.today().isoformat()}: "
+              f"{passed} of {len(rows)} claims passed. This call ran {', '.join(ran)} ({seconds:.0f} s)"
+              + (f"; the rows of {', '.join(earlier)} are from earlier calls into {out}" if earlier else "")
+              + ". Each experiment's README explains how its claims are measured.\n\n")
+    write_atomic(out / "claims.csv", csv_text(rows, COLUMNS))
+    write_atomic(out / "claims.md", header + markdown(rows, COLUMNS))
+    if publish_to is not None:
+        write_atomic(publish_to / "claims.md", header.replace(f" into {out}", "") + markdown(rows, COLUMNS))
 
 
 def main():
@@ -253,7 +287,7 @@ def main():
                     "(resumable: a second call reuses finished runs), draw every figure and check every "
                     "claim. Ends with the claims table, also written as <out>/claims.md and claims.csv.")
     parser.add_argument("names", nargs="*", metavar="NAME", help="experiments to run (default: all; see --list)")
-    parser.add_argument("--quick", action="store_true", help="a reduced version of every experiment (~2 min)")
+    parser.add_argument("--quick", action="store_true", help="a reduced version of every experiment (under a minute on 2 cores)")
     parser.add_argument("--out", help="results directory (default: results/, or results/quick/ with --quick)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel runs (default: all cores)")
     parser.add_argument("--list", action="store_true", help="list the experiments and exit")
@@ -270,7 +304,9 @@ def main():
         return 0
     unknown = [n for n in args.names if n not in experiments]
     if unknown:
-        fail(f"unknown experiment {', '.join(unknown)}, expected one of: {', '.join(experiments)}")
+        close = difflib.get_close_matches(unknown[0], list(experiments), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        fail(f"unknown experiment {', '.join(unknown)}{hint}, expected one of: {', '.join(experiments)}")
     if args.jobs < 1:
         fail(f"--jobs: {args.jobs} is below 1, expected an integer >= 1")
     if args.quick and args.publish:
@@ -299,17 +335,14 @@ def main():
         print("\ninterrupted: finished runs are kept; run the same command again to resume", file=sys.stderr)
         return 143 if isinstance(e, Terminated) else 130
     mode = "quick" if args.quick else "full"
-    header = (f"Claims of the {mode} reproduction ({', '.join(names)}), commit {git_commit()}, "
-              f"{datetime.date.today().isoformat()}, {time.monotonic() - start:.0f} s.\n\n")
-    write_atomic(out / "claims.csv", csv_text(all_rows, COLUMNS))
-    write_atomic(out / "claims.md", header + markdown(all_rows, COLUMNS))
-    if args.publish:
-        publish_table(experiments, out, Path(args.experiments))
+    write_tables(experiments, out, names, mode, time.monotonic() - start,
+                 Path(args.experiments) if args.publish else None)
+    header = f"Claims of this call ({mode}: {', '.join(names)}; {time.monotonic() - start:.0f} s):\n\n"
     print()
     print(header + terminal_table(all_rows), end="")
     failed = [r for r in all_rows if r["result"] != "PASS"]
     print(f"\n{len(all_rows) - len(failed)} of {len(all_rows)} claims passed; the whole table (sources, every "
-          f"number): {out / 'claims.md'}")
+          f"number; with the other experiments' latest claims in {out}): {out / 'claims.md'}")
     for p in all_problems:
         print(f"error: {p}", file=sys.stderr)
     if failed:

@@ -146,23 +146,36 @@ check("bad.figure", "figure fig could not be drawn: error: no column gap_beta in
 check("bad.claim", "1 claims failed: bad: gap_beta is negative" in err, err)
 check("bad.no_stale_figure", not os.path.exists(os.path.join(res, "bad", "fig.png")), "")
 rows = table(os.path.join(res, "claims.csv"))
-check("bad.table", [(r["experiment"], r["result"]) for r in rows] == [("bad", "FAIL")], str(rows))
+# The table keeps the other experiments' latest claims (good's, from the calls above).
+check("bad.table", [(r["experiment"], r["result"]) for r in rows] == [("bad", "FAIL"), ("good", "PASS"), ("good", "PASS")],
+      str(rows))
+check("bad.printed", "0 of 1 claims passed" in out, out)
 
 # --- a claim on missing data fails, naming the file and the column -------------------------------------
 code, out, err = driver("missing", "--out", res)
 rows = table(os.path.join(res, "claims.csv"))
 check("missing.exit", code == 1, out + err)
-check("missing.reason", rows and rows[0]["result"] == "FAIL" and "no column no_such_column" in rows[0]["measured"],
+mine = [r for r in rows if r["experiment"] == "missing"]
+check("missing.reason", len(mine) == 1 and mine[0]["result"] == "FAIL" and "no column no_such_column" in mine[0]["measured"],
       str(rows))
 
 # --- bad usage and unusable output directories: exit 2, one error line, nothing written --------------
 code, out, err = driver("nope", "--out", res)
 check("unknown.exit", code == 2 and "error: unknown experiment nope, expected one of: bad, good, missing" in err, err)
 check("unknown.one_line", len(err.strip().splitlines()) == 1, err)
+# A sweep run by hand into results/<name>/<sweep>/ (as an experiment's README shows) is nlhf's, not
+# the user's: the first reproduction into that directory accepts it and resumes it.
+by_hand = os.path.join(TMP, "by_hand")
+p = subprocess.run([os.path.join(BIN, "nlhf-sweep"), os.path.join(EXPERIMENTS, "good", "sweep.yaml"), "--out",
+                    os.path.join(by_hand, "good", "main"), "--quiet"], capture_output=True, text=True)
+code, out, err = driver("good", "--out", by_hand)
+check("by_hand.accepted", p.returncode == 0 and code == 0 and "0 run now, 4 kept from before" in out + err, out + err)
 foreign = os.path.join(TMP, "mine")
 write(os.path.join(foreign, "notes.txt"), "a user's file")
 code, out, err = driver("good", "--out", foreign)
-check("foreign.exit", code == 2 and "holds files this script did not write" in err, err)
+check("foreign.exit", code == 2 and "holds files this script did not write (notes.txt)" in err, err)
+code, out, err = driver("god", "--out", res)
+check("unknown.hint", code == 2 and "unknown experiment god (did you mean good?)" in err, err)
 check("foreign.untouched", sorted(os.listdir(foreign)) == ["notes.txt"], str(os.listdir(foreign)))
 code, out, err = driver("good", "--out", os.path.join(TMP, "plot.py"))
 check("file.exit", code == 2 and "is not a directory" in err, err)
@@ -173,7 +186,7 @@ check("publish.figure", os.path.isfile(os.path.join(EXPERIMENTS, "good", "figure
 check("publish.claims", "| nash_mp's final gap_beta is below 1 |" in open(os.path.join(EXPERIMENTS, "good", "claims.md")).read(), "")
 whole = open(os.path.join(EXPERIMENTS, "claims.md")).read()
 check("publish.whole_table", "| good | iterations |" in whole and "| bad | gap_beta is negative |" in whole and
-      "2 of 4 claims passed (bad, good, missing)" in whole, whole)
+      "2 of 4 claims passed. This call ran good" in whole, whole)
 code, out, err = driver("good", "--quick", "--publish", "--out", res)
 check("publish_quick.exit", code == 2 and "--publish" in err, err)
 code, out, err = driver("good", "--jobs", "0", "--out", res)
@@ -189,7 +202,8 @@ check("broken.not_published", not os.path.exists(os.path.join(OTHERS, "broken", 
 
 # --- a name given twice runs once ---------------------------------------------------------------------
 code, out, err = driver("good", "good", "--out", res)
-check("twice.once", code == 0 and out.count("] good:") == 1 and len(table(os.path.join(res, "claims.csv"))) == 2, out)
+check("twice.once", code == 0 and out.count("] good:") == 1 and
+      len([r for r in table(os.path.join(res, "claims.csv")) if r["experiment"] == "good"]) == 2, out)
 
 # --- SIGTERM to the driver alone stops its nlhf-sweep too, and exits 143 -------------------------------
 import signal  # noqa: E402
