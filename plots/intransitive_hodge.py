@@ -50,16 +50,20 @@ def main():
             continue
         v = d.assign(v=np.maximum(d[col].astype(float), FLOOR)).groupby("game.kappa")["v"]
         med, q25, q75 = v.median(), v.quantile(0.25), v.quantile(0.75)
-        color = style.COLORS.get(solver, "#333333") if solver != "omwu" else "#B8A200"
-        ax.errorbar(med.index, med.to_numpy(), yerr=[med - q25, q75 - med], color=color, ls=ls, marker=mk, ms=3,
-                    capsize=1.5, elinewidth=0.6, label=name)
+        color = style.COLORS.get(solver, "#333333")
+        # A median of exactly 0 (a pure equilibrium reached) has no place on a log axis: an open marker
+        # at the floor, not joined to the others, so no line fakes a rise over ten decades.
+        zero = med <= FLOOR
+        ax.errorbar(med.index[~zero], med[~zero].to_numpy(), yerr=[(med - q25)[~zero], (q75 - med)[~zero]],
+                    color=color, ls=ls, marker=mk, ms=3, capsize=1.5, elinewidth=0.6, label=name)
+        ax.plot(med.index[zero], med[zero].to_numpy(), color=color, ls="none", marker=mk, ms=3, mfc="none")
     T = int(df["iterations"].max())
     ax.set_yscale("log")
     ax.set_xlabel(r"intransitivity $\kappa$ (0: transitive, 1: cyclic)")
     ax.set_ylabel(f"{style.LABELS['gap_0']}\nafter {T:,} iterations")
     ax.legend(fontsize=5.5, loc="center left")
-    ax.set_title(f"hodge(n = 10): median of {df['seed'].nunique()} games, quartile bars; 0 drawn at {FLOOR:g}",
-                 fontsize=6.5)
+    ax.set_title(f"hodge(n = 10): median of {df['seed'].nunique()} games, quartile bars;\n"
+                 f"open markers: median 0, drawn at {FLOOR:g}", fontsize=6.5)
     fig.tight_layout()
     style.save(fig, args.out)
 

@@ -33,15 +33,6 @@ def multiples(df):
     return ratio.map(lambda r: float(f"{r:.3g}") if np.isfinite(r) else np.nan)
 
 
-def edges(values):
-    """Cell edges on a log axis: geometric midpoints, the outer ones mirrored."""
-    v = np.log(np.asarray(sorted(values), dtype=float))
-    if len(v) == 1:
-        return np.exp([v[0] - 0.5, v[0] + 0.5])
-    mid = (v[1:] + v[:-1]) / 2
-    return np.exp(np.concatenate([[2 * v[0] - mid[0]], mid, [2 * v[-1] - mid[-1]]]))
-
-
 def main():
     p = style.parser(__doc__.splitlines()[0])
     p.add_argument("runs", nargs="+", help="run directories (each with runs.csv)")
@@ -76,29 +67,34 @@ def main():
     fig, axes = plt.subplots(1, len(solvers), figsize=(1.75 * len(solvers) + 0.6, 2.3), sharey=True,
                              squeeze=False, constrained_layout=True)
     xs_all, betas_all = sorted(cells.multiple.unique()), sorted(cells.beta.unique())
-    xe, ye = edges(xs_all), edges(betas_all)
+    # One equal cell per multiple and per beta that was run (labelled with its value), so every
+    # cell is a measured point; the predicted limit (multiple 1) is placed between its neighbours on
+    # a log scale.
+    xe, ye = np.arange(len(xs_all) + 1) - 0.5, np.arange(len(betas_all) + 1) - 0.5
+    logs = np.log(xs_all)
+    boundary = float(np.interp(0.0, logs, np.arange(len(xs_all)))) if logs[0] <= 0.0 <= logs[-1] else None
     mesh = None
     for ax, solver in zip(axes[0], solvers):
         c = cells[cells.solver == solver]
         grid = np.full((len(betas_all), len(xs_all)), np.nan)
         for r in c.itertuples():
             grid[betas_all.index(r.beta), xs_all.index(r.multiple)] = r.median
+        ax.grid(False)
         mesh = ax.pcolormesh(xe, ye, np.ma.masked_invalid(np.where(np.isfinite(grid), grid, np.nan)), cmap=cmap,
                              norm=norm, shading="flat", edgecolors="white", linewidth=0.4)
         for r in c.itertuples():
-            xc, yc = r.multiple, r.beta
+            xc, yc = xs_all.index(r.multiple), betas_all.index(r.beta)
             if r.converged == 0:
                 ax.plot(xc, yc, marker="x", color="#b2182b", markersize=4.5, markeredgewidth=1.1, linestyle="none")
             elif r.converged < r.runs:
                 ax.text(xc, yc, f"{r.converged}/{r.runs}", ha="center", va="center", fontsize=5, color="#b2182b")
-        ax.axvline(1.0, color="black", linestyle="--", linewidth=1.0)
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        if boundary is not None:
+            ax.axvline(boundary, color="black", linestyle="--", linewidth=1.0)
         ax.set_xlim(xe[0], xe[-1])
         ax.set_ylim(ye[0], ye[-1])
-        ax.set_xticks([0.1, 0.2, 0.5, 1, 2])
-        ax.set_xticklabels(["0.1", "0.2", "0.5", "1", "2"])
-        ax.set_yticks(betas_all)
+        ax.set_xticks(range(len(xs_all)))
+        ax.set_xticklabels([f"{x:g}" for x in xs_all], fontsize=5.5, rotation=90)
+        ax.set_yticks(range(len(betas_all)))
         ax.set_yticklabels([f"{b:g}" for b in betas_all])
         ax.minorticks_off()
         ax.grid(False)

@@ -7,6 +7,7 @@ PNG and PDF next to the data. Scripts read CSV only (never recompute a metric) a
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -17,6 +18,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+# fontTools, which embeds the fonts of the PDF, warns about the fonts' own old timestamps: noise.
+logging.getLogger("fontTools").setLevel(logging.ERROR)
 
 COLUMN_WIDTH = 3.4  # inches: one column of a two-column paper
 PANEL_HEIGHT = 2.5
@@ -37,8 +41,8 @@ LABELS = {
 
 # One colour per solver, the same in every figure.
 COLORS = {
-    "nash_mp": "#0072B2", "egpo": "#D55E00", "omd": "#009E73", "mmd": "#CC79A7", "nash_md": "#E69F00",
-    "online_ipo2": "#56B4E9", "nash_md_pg": "#999999", "mwu": "#000000", "omwu": "#F0E442", "prox": "#8C564B",
+    "nash_mp": "#0072B2", "egpo": "#D55E00", "omd": "#009E73", "mmd": "#CC79A7", "nash_md": "#7B3294",
+    "online_ipo2": "#56B4E9", "nash_md_pg": "#999999", "mwu": "#000000", "omwu": "#B8A200", "prox": "#8C564B",
 }
 
 
