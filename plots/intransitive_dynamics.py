@@ -86,9 +86,10 @@ def main():
     axes[1][0].set_ylabel(style.LABELS["gap_0"].replace(" (", "\n("))
     h, l = axes[1][0].get_legend_handles_labels()
     fig.legend(h, l, loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=4, fontsize=6.5)
-    fig.text(0.5, -0.13, textwrap.fill(f"mwu/omwu at beta = 1e-4 (KL to pi*_1e-4 ~ the NE); regularized solvers at beta = {beta_reg:g} "
-             f"(KL to their pi*_beta). Median and quartiles over the games with a mixed NE; faint: each game; "
-             f"values below {FLOOR:g} (incl. 0) drawn at {FLOOR:g}.", 130), ha="center", va="top", fontsize=5.5)
+    fig.text(0.5, -0.13, textwrap.fill(f"mwu/omwu at β = 1e-4 (KL to π*_β at β = 1e-4, close to the NE); regularized "
+             f"solvers at β = {beta_reg:g} (KL to their π*_β). Median and quartiles over the games with a mixed NE; "
+             f"faint: each game; values below {FLOOR:g} (incl. 0) drawn at {FLOOR:g}. omd(eta=auto) and "
+             f"mmd(eta=auto) have the same iterates (mmd drawn on top).", 130), ha="center", va="top", fontsize=5.5)
     fig.tight_layout()
     style.save(fig, args.out)
 
