@@ -97,6 +97,12 @@ def fmt(x: float, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
+def fmt_range(lo: float, hi: float, digits: int = 3) -> str:
+    """'lo-hi' for a claims table, or one number when both print the same."""
+    a, b = fmt(lo, digits), fmt(hi, digits)
+    return a if a == b else f"{a}-{b}"
+
+
 def fit_slope(x, y, what: str = "a slope"):
     """Least-squares slope of y against x (numpy arrays or lists). Fewer than two points, or a NaN or
     infinite value (log of a missing or zero value), is MissingData: never a silent partial fit."""

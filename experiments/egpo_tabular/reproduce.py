@@ -14,7 +14,8 @@ import re
 
 import numpy as np
 
-from reproduction import Claim, Figure, MissingData, Sweep, all_ge, all_le, all_lt, fmt, param, require_count
+from reproduction import (Claim, Figure, MissingData, Sweep, all_ge, all_le, all_lt, fmt, fmt_range, param,
+                          require_count)
 
 TITLE = "EGPO's tabular figure: gap_beta vs updates for five algorithms at three beta (authors' and random games)"
 
@@ -107,23 +108,24 @@ def _stability(results, out, label, beta, quick):
     ok_unstable, _ = all_ge(tail_min[unstable], np.maximum(PLATEAU, 10 * target[unstable]), allow_empty=True)
     ok_stable, _ = all_le(err[~unstable], bound[~unstable], allow_empty=True)
     converged = ~unstable & (factor <= 1e-6)
-    parts = [f"eta' {eta.iloc[0]:g} vs limit {fmt(limit.min())}-{fmt(limit.max())}"]
+    parts = [f"eta' {eta.iloc[0]:g} vs limit {fmt_range(limit.min(), limit.max())}"]
     if unstable.any():
         parts.append(f"unstable on {unstable.sum()} ({','.join(names[unstable])}): min gap over the last "
-                     f"fifth {fmt(tail_min[unstable].min())}-{fmt(tail_min[unstable].max())}")
+                     f"fifth {fmt_range(tail_min[unstable].min(), tail_min[unstable].max())}")
     if (~unstable).any():
         stable_ratio = (err / np.maximum(err0 * factor, 1e-300))[~unstable & ~converged]
         txt = f"stable on {(~unstable).sum()}"
         if converged.any():
             if label == OMD:
                 txt += f"; {converged.sum()} past the transient (r^2T <= 1e-6): final gap " \
-                       f"{fmt(r.gap_beta[converged].min())}-{fmt(r.gap_beta[converged].max())}"
+                       f"{fmt_range(r.gap_beta[converged].min(), r.gap_beta[converged].max())}"
             else:
                 rel = (err / target)[converged]
                 txt += f"; {converged.sum()} past the transient (r^T <= 1e-6): |gap/target - 1| <= {fmt(rel.max(), 2)}"
         if len(stable_ratio):
-            txt += f"; {len(stable_ratio)} still converging: |gap - target| = {fmt(stable_ratio.min(), 2)}-" \
-                   f"{fmt(stable_ratio.max(), 2)} x the linear prediction (initial error x r^{'2T' if label == OMD else 'T'})"
+            txt += f"; {len(stable_ratio)} still converging: |gap - target| = " \
+                   f"{fmt_range(stable_ratio.min(), stable_ratio.max(), 2)} x the linear prediction " \
+                   f"(initial error x r^{'2T' if label == OMD else 'T'})"
         parts.append(txt)
     return bool(ok_unstable and ok_stable), "; ".join(parts), int(unstable.sum()), len(r)
 
@@ -141,7 +143,7 @@ def claims(results, quick):
         reached = first.reindex(r.run_id)
         passed &= all_le(r.gap_beta, 1e-6)[0] and reached.notna().all() and all_le(r.iterations, 5000)[0]
         measured.append(f"{name}: {(r.gap_beta <= 1e-6).sum()}/{len(r)} games, all by update "
-                        f"{fmt(reached.max())}; final gap {fmt(r.gap_beta.min())}-{fmt(r.gap_beta.max())}")
+                        f"{fmt(reached.max())}; final gap {fmt_range(r.gap_beta.min(), r.gap_beta.max())}")
     out.append(Claim("EGPO reaches gap_beta <= 1e-6 on every game at beta = 0.01 within 5000 updates",
                      PAPER, f"<= 1e-6 on all 10 games (paper, float32: floors near 1e-7); here "
                      f"{GAMES[('games', quick)]} authors' and {GAMES[('random', quick)]} random games", "; ".join(measured), passed))

@@ -70,7 +70,7 @@ def claims(results, quick):
     ok_kl, bad_kl = all_ge(mixed["kl_to_star"], 0.01)
     ok_gap, bad_gap = all_ge(mixed["gap_0"], 0.01)
     out.append(Claim(
-        f"MWU's last iterate does not converge on the {n_mixed} games with a mixed NE (rps3, cyclic, disc, "
+        f"MWU's last iterate does not converge on the {n_mixed} game{'s' if n_mixed != 1 else ''} with a mixed NE (rps3, cyclic, disc, "
         f"bt_mixture; rho > {MIXED_RHO:g}): after {fmt(float(T))} iterations it is moving away from the NE "
         "(KL(pi*||pi_T) above its minimum along the run) and is far from it (KL_T and gap_0 >= 0.01)",
         SOURCE_MWU, "KL_T / min_t KL_t > 1, KL_T >= 0.01 and gap_0(pi_T) >= 0.01 on every such game",
@@ -80,7 +80,7 @@ def claims(results, quick):
         ok_ratio and ok_kl and ok_gap and len(ratios_min) == n_mixed))
     if len(pure):
         out.append(Claim(
-            f"on the {len(pure)} games with a Condorcet winner (pure NE, rho < {PURE_RHO:g}) MWU's last iterate converges",
+            f"on the {len(pure)} game{'s' if len(pure) != 1 else ''} with a Condorcet winner (pure NE, rho < {PURE_RHO:g}) MWU's last iterate converges",
             "a Condorcet winner is the unique NE; MWU's weights concentrate on it", "gap_0(pi_T) <= 1e-6",
             f"max gap_0(pi_T) = {pure['gap_0'].max():.3g}{nans(pure['gap_0'])}", all_le(pure["gap_0"], 1e-6)[0]))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from reproduction import Claim, Figure, MissingData, Sweep, fmt, param, require_count
+from reproduction import Claim, Figure, MissingData, Sweep, fmt, fmt_range, param, require_count
 
 TITLE = "Step sizes: is the stability limit from rho the boundary of convergence? (omd, mmd, nash_mp, egpo)"
 
@@ -101,7 +101,7 @@ def claims(results, quick: bool) -> list[Claim]:
             expected=f"some converge (exact / rounded limit = 1 + O(beta/rho) > {ABOVE} at the largest beta)",
             measured=f"{len(beyond)} runs converged at {fmt(float(beyond.over_rounded.min()) if len(beyond) else np.nan)}"
                      f"-{fmt(float(beyond.over_rounded.max()) if len(beyond) else np.nan)}x the rounded limit; "
-                     f"exact / rounded {fmt(float(ratio.min()))}-{fmt(float(ratio.max()))}",
+                     f"exact / rounded {fmt_range(float(ratio.min()), float(ratio.max()))}",
             passed=len(beyond) > 0))
     except MissingData as e:
         out.append(Claim("nash_mp's and egpo's exact limits matter", "ExtragradientLimit", "some converge", str(e),
