@@ -89,6 +89,28 @@ ParamSpec LabelSpec() {
           "printable text");
 }
 
+// The keys of a solver entry's `oracle:` map.
+std::vector<ParamSpec> OracleSpecs() {
+  return {ParamSpec::String("type", "exact", "how the solver gets P pi")
+              .Check(
+                  [](const ParamValue& v) -> std::string {
+                    const std::string& s = std::get<std::string>(v);
+                    return s == "exact" || s == "sampled" || s == "pairs" ? ""
+                                                                           : "is not an oracle type, expected " + OracleTypeNames();
+                  },
+                  OracleTypeNames()),
+          ParamSpec::Int("batch", 64, "queries per step").Range(1, 1e9),
+          ParamSpec::String("sampler", "iterate", "the policy y is drawn from")
+              .Check(
+                  [](const ParamValue& v) -> std::string {
+                    const std::string& s = std::get<std::string>(v);
+                    return s == "iterate" || s == "uniform" || s == "reference"
+                               ? ""
+                               : "is not a sampler, expected " + OracleSamplerNames();
+                  },
+                  OracleSamplerNames())};
+}
+
 std::vector<std::string> MetricNames() {
   std::vector<std::string> names;
   for (const MetricInfo& m : MetricTable()) names.emplace_back(m.name);
@@ -364,14 +386,36 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
       for (size_t i = 0; i < n.size(); ++i) {
         ComponentConfig c;
         const std::string key = fmt::format("solvers[{}]", i);
-        ReadComponent(r, n[i], key, SolverRegistry(), "name", c, {"label"});
+        ReadComponent(r, n[i], key, SolverRegistry(), "name", c, {"label", "oracle"});
         if (c.name.empty()) continue;
+        if (const YAML::Node o = n[i]["oracle"]) {
+          r.Note(o, key + ".oracle");
+          GivenParams given;
+          const size_t before = r.errors().size();
+          r.Params(o, key + ".oracle", OracleSpecs(), {}, given);
+          for (const auto& [k, v] : given) {
+            if (k == "batch") c.oracle.batch = std::get<std::int64_t>(v);
+            const std::string* text = std::get_if<std::string>(&v);
+            if (k == "type") c.oracle.type = *text == "sampled" ? OracleType::kSampled
+                                             : *text == "pairs" ? OracleType::kPairs
+                                                                : OracleType::kExact;
+            if (k == "sampler") c.oracle.sampler = *text == "uniform"     ? OracleSampler::kUniform
+                                                   : *text == "reference" ? OracleSampler::kReference
+                                                                          : OracleSampler::kIterate;
+          }
+          if (r.errors().size() == before && !c.oracle.exact() && !AcceptsOracle(c.name))
+            r.Error(o["type"] ? o["type"] : o, key + ".oracle.type",
+                    fmt::format("{} is not available for {} (it needs the exact P pi), expected exact, or one of the "
+                                "solvers that accept a sampled oracle: {}",
+                                OracleTypeName(c.oracle.type), c.name, JoinNames(OracleSolvers())));
+        }
         if (const YAML::Node l = n[i]["label"]) {
           if (auto v = r.Value(l, LabelSpec(), key + ".label")) c.label = std::get<std::string>(*v);
         } else {
           ParamMap given;
           for (const auto& [k, v] : c.params) given.Set(k, v);
           c.label = FormatSpec(c.name, given);
+          if (!c.oracle.exact()) c.label += " " + c.oracle.Spec();
         }
         if (!c.label.empty()) {
           auto [it, fresh] = label_owner.emplace(c.label, key);
@@ -465,10 +509,12 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
       r.Error(root["stop"], "stop.tolerance." + std::string(info.name), "needs pi*_beta, which beta = 0 does not have");
   }
 
-  if (config.stop.queries > 0)
+  const bool any_queries =
+      std::any_of(config.solvers.begin(), config.solvers.end(), [](const ComponentConfig& c) { return !c.oracle.exact(); });
+  if (config.stop.queries > 0 && !any_queries)
     r.Error(root["stop"]["queries"], "stop.queries",
-            fmt::format("{} can never be reached: no solver makes preference queries yet (they need sampled "
-                        "feedback, a later feature), expected 0",
+            fmt::format("{} can never be reached: no solver makes preference queries (every solver uses the exact "
+                        "oracle), expected 0, or a solver with oracle: {{type: sampled}} or {{type: pairs}}",
                         config.stop.queries));
 
   if (!r.errors().empty()) throw InputErrors(r.errors());
@@ -529,6 +575,11 @@ void EmitComponent(YAML::Emitter& out, const std::string& name_key, const Compon
   }
   for (const InputFile& f : inputs)
     if (f.key == key + ".path") out << YAML::Key << "sha256" << YAML::Value << f.sha256;
+  if (!c.oracle.exact()) {
+    out << YAML::Key << "oracle" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "type" << YAML::Value
+        << std::string(OracleTypeName(c.oracle.type)) << YAML::Key << "batch" << YAML::Value << c.oracle.batch
+        << YAML::Key << "sampler" << YAML::Value << std::string(OracleSamplerName(c.oracle.sampler)) << YAML::EndMap;
+  }
   out << YAML::EndMap;
 }
 

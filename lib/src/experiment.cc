@@ -171,7 +171,7 @@ void RunOne(const ExperimentConfig& config, const std::string& fingerprint, cons
   const bool certified = gr.equilibrium && gr.equilibrium->certified();
   std::optional<double> rho;
   if (certified && gr.equilibrium->stability) rho = gr.equilibrium->stability->rho;
-  solver->Reset(SolverContext{&game, config.beta, {}, rho});
+  solver->Reset(SolverContext{&game, config.beta, {}, rho, false, config.solvers[i].oracle, gr.seed});
   run.params = SolverSpec(run.solver, *solver);
   run.rho = rho;
   run.stability_limit = solver->StabilityLimit();
@@ -387,7 +387,8 @@ void ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan
       // rho is only needed by `auto` and `X*limit`, resolved per game at run time. Validate at the
       // largest rho of any game (max|A| <= 1/2): a limit infinite there is infinite on every game, and
       // the limits are smallest there, so a multiple rejected as too large here is too large anywhere.
-      solver->Reset(SolverContext{&*game, config.beta, {}, 0.5, /*rho_is_bound=*/true});
+      solver->Reset(SolverContext{&*game, config.beta, {}, 0.5, /*rho_is_bound=*/true, config.solvers[i].oracle,
+                                  config.seeds.front()});
     } catch (const InputError& e) {
       errors.push_back(Relocated(e, config));
     }
@@ -430,7 +431,7 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
     est.label = config.solvers[i].label;
     auto solver = MakeSolver(config.solvers[i].name, config.solvers[i].params, SolverKey(i));
     // Oracle calls per step.
-    solver->Reset(SolverContext{&game, config.beta, {}, rho});
+    solver->Reset(SolverContext{&game, config.beta, {}, rho, false, config.solvers[i].oracle, config.seeds.front()});
     std::int64_t calls = 0, lo = std::numeric_limits<std::int64_t>::max(), hi = 0;
     for (std::int64_t s = 0; s < k; ++s) {
       const std::int64_t c = solver->Step().oracle_calls;
@@ -442,7 +443,7 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
     est.notes = solver->Notes();
     est.calls_constant = lo == hi;
     // Time per iteration with the experiment's metric evaluation and logging (without budgets).
-    solver->Reset(SolverContext{&game, config.beta, {}, rho});
+    solver->Reset(SolverContext{&game, config.beta, {}, rho, false, config.solvers[i].oracle, config.seeds.front()});
     RunOptions ro;
     ro.stop.iterations = k;
     ro.stop.tolerances = stop.tolerances;

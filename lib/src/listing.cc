@@ -8,6 +8,7 @@
 #include "nlhf/errors.h"
 #include "nlhf/generators.h"
 #include "nlhf/metrics.h"
+#include "nlhf/oracle.h"
 #include "nlhf/solver.h"
 
 namespace nlhf {
@@ -42,6 +43,14 @@ void PrintListing(std::string_view what, std::ostream& out) {
     PrintEntries(ReferenceRegistry().entries(), out);
   } else if (what == "solvers") {
     PrintEntries(SolverRegistry().entries(), out);
+    fmt::print(out,
+               "\nEvery solver entry also takes oracle: {{type: TYPE, batch: B, sampler: SAMPLER}} (how it gets P pi):\n"
+               "    type     {}; default exact (P pi, 1 oracle call); sampled: B queries with Bernoulli labels; "
+               "pairs: B queries with the exact P[y][y']\n"
+               "    batch    integer >= 1, default 64: queries per step\n"
+               "    sampler  {}, default iterate: where y is drawn from (y' follows the opponent)\n"
+               "    A sampled or pairs oracle is accepted by: {} (every other solver takes only exact).\n",
+               OracleTypeNames(), OracleSamplerNames(), JoinNames(OracleSolvers()));
   } else if (what == "metrics") {
     for (const MetricInfo& m : MetricTable())
       fmt::print(out, "{:<15} {}{}\n", m.name, m.doc, m.needs_star ? " [needs pi*]" : "");

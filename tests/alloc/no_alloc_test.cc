@@ -89,6 +89,28 @@ TEST_P(NoAllocation, StepDoesNotAllocate) {
   }
 }
 
+// omd with a sampled or pairs oracle (oracle.h): the draws use preallocated buffers.
+TEST(NoAllocation, SampledOmdStepDoesNotAllocate) {
+  if (!NLHF_COUNT_ALLOCATIONS) GTEST_SKIP() << "AddressSanitizer owns malloc; the release suite runs this check";
+  for (OracleType type : {OracleType::kSampled, OracleType::kPairs}) {
+    for (OracleSampler sampler : {OracleSampler::kIterate, OracleSampler::kUniform, OracleSampler::kReference}) {
+      for (const char* game_spec : {"random_uniform(n=10)", "random_uniform(n=600)"}) {
+        const Game game = MakeGame(game_spec, "softmax_normal", 0);
+        auto solver = MakeSolver("omd(reference_every=5)");
+        SolverContext context{&game, 0.05, {}, 0.1};
+        context.oracle = OracleConfig{type, 64, sampler};
+        context.seed = 3;
+        solver->Reset(context);
+        g_allocations = 0;
+        g_counting = true;
+        for (int k = 0; k < 20; ++k) solver->Step();
+        g_counting = false;
+        EXPECT_EQ(g_allocations.load(), 0) << context.oracle.Spec() << " on " << game_spec;
+      }
+    }
+  }
+}
+
 // Every solver, plus the variants that take other code paths.
 std::vector<std::string> Configurations() {
   std::vector<std::string> out = SolverRegistry().Names();

@@ -10,6 +10,7 @@
 
 #include "nlhf/errors.h"
 #include "nlhf/generators.h"
+#include "nlhf/oracle.h"
 #include "nlhf/run.h"
 
 namespace nlhf {
@@ -31,6 +32,10 @@ struct ComponentConfig {
   // Solvers only: the entry's `label:` or, by default, the entry as written (`omd(eta=auto)`).
   // Unique within an experiment; it tells variants of one solver apart in every output.
   std::string label;
+  // Solvers only: the entry's `oracle:` (oracle.h); exact by default. A non-exact oracle is
+  // written in config.resolved.yaml (and so enters the fingerprint); the exact one is not, so
+  // experiments without oracles keep their fingerprints.
+  OracleConfig oracle = {};
 };
 
 // The supported range of beta (0 aside, which only mwu and omwu allow). Measured on random_uniform

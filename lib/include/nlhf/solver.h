@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "nlhf/game.h"
+#include "nlhf/oracle.h"
 #include "nlhf/params.h"
 #include "nlhf/registry.h"
 
@@ -28,11 +29,16 @@ struct SolverContext {
   // `rho` is not this game's but the bound every game obeys (validation before any game is solved);
   // messages then say so.
   bool rho_is_bound = false;
+  // How the solver gets g = P pi (oracle.h); only solvers in OracleSolvers() accept a non-exact one
+  // (the others throw InputError at `<key>.oracle`). `seed` (the run seed) and the solver's key
+  // ("solvers[1]") name the oracle's random stream.
+  OracleConfig oracle = {};
+  std::uint64_t seed = 0;
 };
 
 struct StepInfo {
-  std::int64_t oracle_calls = 0;  // evaluations of P pi
-  std::int64_t queries = 0;       // sampled preference labels (0 for exact solvers)
+  std::int64_t oracle_calls = 0;  // exact evaluations of P pi (0 for a sampled or pairs oracle step)
+  std::int64_t queries = 0;       // sampled preference pairs/labels (0 with the exact oracle)
   double step_size = 0.0;         // the step used, in the solver's own convention
 };
 

@@ -28,11 +28,18 @@ class Omd final : public AnchoredSolver {
       RejectParam("eta", eta_, fmt::format("gives eta*beta = {} > 1 (the iterate would be pushed away from mu)", eta_ * beta_),
                   fmt::format("eta <= 1/beta = {}", 1.0 / beta_));
     BindAnchor();
+    if (!oracle_.config().exact() && params_.Double("reference_gap") > 0.0)
+      throw InputError(key_ + ".reference_gap",
+                       fmt::format("{} needs the exact subgame gap, which a {} oracle does not give, expected 0 "
+                                   "(reference_every works with any oracle)",
+                                   params_.Double("reference_gap"), OracleTypeName(oracle_.config().type)));
   }
 
+  // With a sampled or pairs oracle g is the oracle's unbiased estimate (oracle.h): 0 oracle calls
+  // and B queries per step (sampled self-play policy gradient / online IPO from sampled labels).
   StepInfo Step() override {
-    StepInfo info{1, 0, eta_};
-    EvaluateIterate();
+    StepInfo info{0, 0, eta_};
+    EstimateIterate(info);
     l_ = (1.0 - eta_ * beta_) * l_ + (eta_ * beta_) * anchor_ + eta_ * g_;
     NormalizeLogitsInPlace(l_);
     MaybeMoveReference(info);
@@ -57,7 +64,7 @@ SolverEntry OmdEntry() {
                                              true)
                                        .AllowLimit()};
   for (ParamSpec& p : MovingReferenceParams()) params.push_back(std::move(p));
-  return {"omd", "online mirror descent (online IPO / INPO / self-play PG), one call per iteration",
+  return {"omd", "online mirror descent (online IPO / INPO / self-play PG), one call per iteration (or B queries with a sampled oracle)",
           std::move(params),
           [](const ParamMap& p, const std::string& key) { return std::make_unique<Omd>("omd", p, key); }};
 }

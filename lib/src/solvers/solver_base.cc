@@ -21,6 +21,12 @@ void SolverBase::BindGame(const SolverContext& c) {
   }
   pi_ = l_.array().exp();
   g_ = Eigen::VectorXd::Zero(n);
+  if (!c.oracle.exact() && !AcceptsOracle(name_))
+    throw InputError(key_ + ".oracle",
+                     fmt::format("type {} is not available for {} (it needs the exact P pi), expected type exact, or "
+                                 "one of the solvers that accept a sampled oracle: {}",
+                                 OracleTypeName(c.oracle.type), name_, JoinNames(OracleSolvers())));
+  oracle_.Reset(*game_, c.oracle, c.seed, key_);
 }
 
 double SolverBase::ResolveStep(const std::string& name, double default_value,

@@ -12,6 +12,7 @@
 
 #include "nlhf/errors.h"
 #include "nlhf/logspace.h"
+#include "nlhf/oracle.h"
 #include "nlhf/solver.h"
 
 namespace nlhf::solvers {
@@ -68,6 +69,18 @@ class SolverBase : public Solver {
     pi_ = l_.array().exp();
     g_.noalias() = game_->P() * pi_;
   }
+  // pi_ = exp(l_), g_ = the oracle's estimate of P pi_ (exact: EvaluateIterate); adds its cost.
+  void EstimateIterate(StepInfo& info) {
+    if (oracle_.config().exact()) {
+      EvaluateIterate();
+      ++info.oracle_calls;
+      return;
+    }
+    pi_ = l_.array().exp();
+    const OracleCost cost = oracle_.Estimate(pi_, pi_, g_);
+    info.oracle_calls += cost.oracle_calls;
+    info.queries += cost.queries;
+  }
 
   std::string name_;
   ParamMap params_;     // as given (resolved against the table)
@@ -79,6 +92,7 @@ class SolverBase : public Solver {
   std::optional<double> rho_;
   bool rho_is_bound_ = false;  // SolverContext::rho_is_bound
   Eigen::VectorXd l_, pi_, g_;
+  Oracle oracle_;  // bound in BindGame; exact unless the solver accepts another (AcceptsOracle)
 };
 
 // The moving-reference outer loop (COMAL, MPO, R-NaD): the anchor of a regularized update, log mu

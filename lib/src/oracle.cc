@@ -1,0 +1,95 @@
+#include "nlhf/oracle.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace nlhf {
+
+std::string_view OracleTypeName(OracleType t) {
+  switch (t) {
+    case OracleType::kExact: return "exact";
+    case OracleType::kSampled: return "sampled";
+    case OracleType::kPairs: return "pairs";
+  }
+  return "?";
+}
+
+std::string_view OracleSamplerName(OracleSampler s) {
+  switch (s) {
+    case OracleSampler::kIterate: return "iterate";
+    case OracleSampler::kUniform: return "uniform";
+    case OracleSampler::kReference: return "reference";
+  }
+  return "?";
+}
+
+std::string OracleTypeNames() { return "exact, sampled or pairs"; }
+std::string OracleSamplerNames() { return "iterate, uniform or reference"; }
+
+std::string OracleConfig::Spec() const {
+  if (exact()) return "exact";
+  return fmt::format("{}(batch={},sampler={})", OracleTypeName(type), batch, OracleSamplerName(sampler));
+}
+
+std::vector<std::string> OracleSolvers() { return {"omd"}; }
+
+bool AcceptsOracle(std::string_view solver) {
+  for (const std::string& s : OracleSolvers())
+    if (s == solver) return true;
+  return false;
+}
+
+void Oracle::Reset(const Game& game, const OracleConfig& config, std::uint64_t seed, std::string_view stream_key) {
+  game_ = &game;
+  config_ = config;
+  rng_ = Rng(seed, fmt::format("oracle:{}", stream_key));
+  const Eigen::Index n = game.n();
+  q_ = Eigen::VectorXd::Zero(n);
+  cdf_self_ = Eigen::VectorXd::Zero(n);
+  cdf_opp_ = Eigen::VectorXd::Zero(n);
+  sum_ = Eigen::VectorXd::Zero(n);
+}
+
+Eigen::Index Oracle::Draw(const Eigen::VectorXd& cdf, double u) {
+  const Eigen::Index n = cdf.size();
+  const double target = u * cdf[n - 1];
+  const double* first = cdf.data();
+  const double* it = std::upper_bound(first, first + n, target);
+  return std::min<Eigen::Index>(it - first, n - 1);
+}
+
+OracleCost Oracle::Estimate(const Eigen::VectorXd& pi_self, const Eigen::VectorXd& pi_opp, Eigen::VectorXd& out) {
+  const Eigen::MatrixXd& P = game_->P();
+  if (config_.exact()) {
+    out.noalias() = P * pi_opp;
+    return {1, 0};
+  }
+  const Eigen::Index n = P.rows();
+  const bool uniform = config_.sampler == OracleSampler::kUniform;
+  if (uniform) {
+    q_.setConstant(1.0 / static_cast<double>(n));
+  } else {
+    const Eigen::VectorXd& q = config_.sampler == OracleSampler::kIterate ? pi_self : game_->mu();
+    q_ = q / q.sum();
+    double acc = 0.0;
+    for (Eigen::Index i = 0; i < n; ++i) cdf_self_[i] = (acc += q_[i]);
+  }
+  double acc = 0.0;
+  for (Eigen::Index i = 0; i < n; ++i) cdf_opp_[i] = (acc += pi_opp[i]);
+  sum_.setZero();
+  const bool bernoulli = config_.type == OracleType::kSampled;
+  for (std::int64_t b = 0; b < config_.batch; ++b) {
+    const Eigen::Index y =
+        uniform ? static_cast<Eigen::Index>(rng_.Below(static_cast<std::uint64_t>(n))) : Draw(cdf_self_, rng_.Uniform());
+    const Eigen::Index y2 = Draw(cdf_opp_, rng_.Uniform());
+    const double p = P(y, y2);
+    const double o = bernoulli ? (rng_.Uniform() < p ? 1.0 : 0.0) : p;
+    sum_[y] += o - 0.5;
+  }
+  const double inv_b = 1.0 / static_cast<double>(config_.batch);
+  for (Eigen::Index y = 0; y < n; ++y) out[y] = sum_[y] == 0.0 ? 0.5 : 0.5 + inv_b * sum_[y] / q_[y];
+  return {0, config_.batch};
+}
+
+}  // namespace nlhf
