@@ -1,0 +1,145 @@
+"""Oracles from the command line (oracle.h, config): a sampled omd run through nlhf-run and
+nlhf-sweep, its determinism (same seed, any --jobs), the query budget, `--list solvers`, and one
+`error:` line with exit 2 for each bad oracle configuration. Standard library only.
+
+Usage: oracle_cli_test.py BIN_DIR SOURCE_DIR
+"""
+import csv
+import io
+import os
+import subprocess
+import sys
+import tempfile
+
+BIN, SRC = sys.argv[1], sys.argv[2]
+RUN = os.path.join(BIN, "nlhf-run")
+SWEEP = os.path.join(BIN, "nlhf-sweep")
+TMP = tempfile.mkdtemp(prefix="nlhf_oracle_test_")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from harness import Checks  # noqa: E402  (the folder of this script)
+
+check = Checks()
+
+
+def call(tool, *args):
+    p = subprocess.run([tool, *args], cwd=TMP, capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def write(name, text):
+    path = os.path.join(TMP, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def rows(path):
+    with open(path) as f:
+        return [{k: v for k, v in r.items() if k != "wall_s"} for r in csv.DictReader(io.StringIO(f.read()))]
+
+
+SAMPLED = """
+name: sampled
+game: {type: random_uniform, n: 6}
+beta: 0.1
+seeds: [0, 1, 2]
+solvers:
+  - {name: omd}
+  - {name: omd, oracle: {type: sampled, batch: 32, sampler: iterate}}
+  - {name: omd, oracle: {type: pairs, batch: 16, sampler: uniform}}
+  - {name: omd, oracle: {type: sampled, batch: 8, sampler: reference}}
+stop: {iterations: 200, queries: 1000}
+log: {every: 10}
+"""
+good = write("sampled.yaml", SAMPLED)
+
+# --- determinism: same seed -> same trace; --jobs 1 and 2 agree --------------------------------
+traces = {}
+for name, jobs in (("a", "1"), ("b", "1"), ("c", "2")):
+    code, out, err = call(RUN, good, "--out", os.path.join(TMP, name), "--jobs", jobs, "--quiet")
+    check(f"run.{name}.exit", code == 0, err)
+    traces[name] = rows(os.path.join(TMP, name, "trace.csv"))
+check("run.repeat", traces["a"] == traces["b"], "two runs with the same seed differ")
+check("run.jobs", traces["a"] == traces["c"], "--jobs 2 changed the trace")
+
+# --- what the trace says: queries counted, the budget fires, the exact run is unaffected -------
+last = {}
+for r in traces["a"]:
+    last[(r["label"], r["seed"])] = r
+labels = sorted({r["label"] for r in traces["a"]})
+check("labels", labels == ["omd", "omd pairs(batch=16,sampler=uniform)", "omd sampled(batch=32,sampler=iterate)",
+                           "omd sampled(batch=8,sampler=reference)"], labels)
+for (label, seed), r in last.items():
+    if label == "omd":
+        check("exact.counts", r["iter"] == "200" and r["oracle_calls"] == "200" and r["queries"] == "0", r)
+        continue
+    batch = int(label.split("batch=")[1].split(",")[0])
+    its = -(-1000 // batch)  # the first iteration at which batch * it >= 1000
+    check(f"budget.{label}.{seed}", r["iter"] == str(its) and r["queries"] == str(its * batch)
+          and r["oracle_calls"] == "0", r)
+# Different seeds draw different samples.
+s32 = [r["gap_beta"] for (label, _), r in sorted(last.items()) if label.startswith("omd sampled(batch=32")]
+check("seeds.differ", len(set(s32)) == 3, s32)
+key = lambda r: {k: v for k, v in r.items() if k != "experiment"}  # noqa: E731
+
+# --- the resolved config reproduces the run ---------------------------------------------------
+code, out, err = call(RUN, os.path.join(TMP, "a", "config.resolved.yaml"), "--out", os.path.join(TMP, "again"),
+                      "--quiet")
+check("resolved.exit", code == 0, err)
+again = rows(os.path.join(TMP, "again", "trace.csv"))
+check("resolved.same", [key(r) for r in again] == [key(r) for r in traces["a"]], "config.resolved.yaml differs")
+
+# --- nlhf-sweep over the batch, --jobs 1 and 2 -------------------------------------------------
+grid = write("grid.yaml", SAMPLED + "sweep:\n  solvers[1].oracle.batch: [4, 64]\n")
+sweeps = {}
+for jobs in ("1", "2"):
+    d = os.path.join(TMP, f"sweep{jobs}")
+    code, out, err = call(SWEEP, grid, "--out", d, "--jobs", jobs, "--quiet")
+    check(f"sweep.jobs{jobs}.exit", code == 0, err)
+    sweeps[jobs] = rows(os.path.join(d, "trace.csv")) if code == 0 else None
+check("sweep.jobs", sweeps["1"] is not None and sweeps["1"] == sweeps["2"], "--jobs 2 changed the sweep trace")
+swept = sorted({r["label"] for r in sweeps["1"] or [] if "iterate" in r["label"]})
+check("sweep.labels", swept == ["omd sampled(batch=4,sampler=iterate)", "omd sampled(batch=64,sampler=iterate)"], swept)
+
+# --- --list solvers ----------------------------------------------------------------------------
+code, out, err = call(RUN, "--list", "solvers")
+check("list.exit", code == 0, err)
+check("list.oracle", "A sampled or pairs oracle is accepted by: omd" in out, out[-600:])
+
+# --- one error line each, exit 2 ---------------------------------------------------------------
+BASE = """
+name: bad
+game: {type: random_uniform, n: 4}
+beta: 0.1
+solvers:
+  - SOLVER
+stop: STOP
+"""
+CASES = [
+    ("batch0", "{name: omd, oracle: {type: sampled, batch: 0}}", "{iterations: 5}",
+     "solvers[0].oracle.batch: '0' is out of range"),
+    ("batch_negative", "{name: omd, oracle: {type: pairs, batch: -3}}", "{iterations: 5}",
+     "solvers[0].oracle.batch: '-3' is out of range"),
+    ("unknown_type", "{name: omd, oracle: {type: bernoulli}}", "{iterations: 5}",
+     "solvers[0].oracle.type: 'bernoulli' is not an oracle type, expected exact, sampled or pairs"),
+    ("unknown_sampler", "{name: omd, oracle: {type: sampled, sampler: policy}}", "{iterations: 5}",
+     "solvers[0].oracle.sampler: 'policy' is not a sampler, expected iterate, uniform or reference"),
+    ("unknown_key", "{name: omd, oracle: {type: sampled, size: 3}}", "{iterations: 5}",
+     "solvers[0].oracle.size: unknown key 'size'"),
+    ("refused", "{name: nash_mp, oracle: {type: sampled, batch: 8}}", "{iterations: 5}",
+     "solvers[0].oracle.type: sampled is not available for nash_mp (it needs the exact P pi), expected exact, "
+     "or one of the solvers that accept a sampled oracle: omd"),
+    ("exact_budget", "{name: omd}", "{iterations: 5, queries: 100}",
+     "stop.queries: 100 can never be reached: no solver makes preference queries (every solver uses the exact "
+     "oracle)"),
+    ("reference_gap", "{name: omd, reference_gap: 0.001, oracle: {type: sampled}}", "{iterations: 5}",
+     "solvers[0].reference_gap: 0.001 needs the exact subgame gap, which a sampled oracle does not give"),
+]
+for name, solver, stop, expected in CASES:
+    path = write(f"{name}.yaml", BASE.replace("SOLVER", solver).replace("STOP", stop))
+    code, out, err = call(RUN, path, "--out", os.path.join(TMP, name), "--quiet")
+    lines = [l for l in err.splitlines() if l.startswith("error:")]
+    check(f"error.{name}.exit", code == 2, (code, err))
+    check(f"error.{name}.one_line", len(lines) == 1 and expected in lines[0], err)
+
+check.finish(TMP)
