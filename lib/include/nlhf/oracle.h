@@ -13,7 +13,7 @@
 // and B `queries` (one per drawn pair, i.e. per label).
 //
 // Estimator (sampled and pairs): importance weighting, centered at 1/2 (o - 1/2 estimates
-// A[y] pi_opp, DESIGN.md §3):
+// A[y] pi_opp; docs/mathematics.md §5.7):
 //   g^_y = 1/2 + (1 / (B q(y))) * sum_b 1[y_b = y] (o_b - 1/2).
 // Unbiased for every y with q(y) > 0: E[1[y_b = y](o_b - 1/2)] = q(y) (g_y - 1/2). Its variance,
 // with the B queries independent,
