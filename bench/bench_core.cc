@@ -1,6 +1,7 @@
 // Core library benchmarks: one P pi (an oracle call), evaluating a policy (P pi plus exp), each
-// metric on an evaluated policy, and the certified equilibrium. scripts/bench.sh core runs this
-// and prints the ratios recorded in the README.
+// metric on an evaluated policy, the certified equilibrium, and one Oracle::Estimate per oracle
+// type (exact P pi vs B = 64 sampled or pairs queries). scripts/bench.sh core runs this and prints
+// the ratios recorded in the README; scripts/bench.sh oracle prints the oracle comparison.
 #include <benchmark/benchmark.h>
 
 #include <map>
@@ -9,6 +10,7 @@
 #include "nlhf/generators.h"
 #include "nlhf/logspace.h"
 #include "nlhf/metrics.h"
+#include "nlhf/oracle.h"
 #include "nlhf/rng.h"
 
 namespace {
@@ -72,6 +74,41 @@ void BM_Equilibrium(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Equilibrium)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+
+// One Oracle::Estimate of g = P pi_opp (oracle.h) with pi_self = pi_opp = a fixed policy, as in an
+// omd step: `exact` is one P pi; `sampled` and `pairs` draw B = 64 queries with the default
+// `iterate` sampler. items_processed counts queries, so Google Benchmark reports queries/s.
+constexpr std::int64_t kBatch = 64;
+
+void BM_OracleEstimate(benchmark::State& state, nlhf::OracleType type) {
+  const nlhf::Game& game = CachedGame(state.range(0));
+  const Eigen::VectorXd pi = SomeLogits(game.n()).array().exp();
+  nlhf::OracleConfig config;
+  config.type = type;
+  config.batch = kBatch;
+  nlhf::Oracle oracle;
+  oracle.Reset(game, config, 0, "bench");
+  Eigen::VectorXd g(game.n());
+  std::int64_t queries = 0;
+  for (auto _ : state) {
+    queries += oracle.Estimate(pi, pi, g).queries;
+    benchmark::DoNotOptimize(g.data());
+    benchmark::ClobberMemory();
+  }
+  if (queries > 0) state.SetItemsProcessed(queries);  // queries/s; none for the exact oracle
+  state.counters["queries_per_estimate"] = static_cast<double>(queries) / static_cast<double>(state.iterations());
+}
+
+int RegisterOracles() {
+  for (nlhf::OracleType type : {nlhf::OracleType::kExact, nlhf::OracleType::kSampled, nlhf::OracleType::kPairs}) {
+    benchmark::RegisterBenchmark(("BM_OracleEstimate/" + std::string(nlhf::OracleTypeName(type))).c_str(),
+                                 BM_OracleEstimate, type)
+        ->Arg(10)
+        ->Arg(1000);
+  }
+  return 0;
+}
+const int oracles_registered = RegisterOracles();
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 // One Step() of every registered solver at n in {10, 1000, 4000}, next to bare Eigen matrix-vector
 // products of the same size (the floor: most solvers cost one or two of them). Run
-// scripts/bench.sh solvers for the README table and ratios.
+// scripts/bench.sh solvers for the README table and ratios. BM_OracleStep: one omd Step() with the
+// exact oracle and with a sampled one (B = 64 queries) at n in {10, 1000}; scripts/bench.sh oracle.
 #include <benchmark/benchmark.h>
 
 #include <map>
@@ -49,7 +50,35 @@ void BM_Step(benchmark::State& state, std::string spec) {
 const char* kSolvers[] = {"nash_mp", "egpo", "omd", "mmd", "nash_md", "nash_md(schedule=constant,anchor=iterate)",
                           "online_ipo2", "nash_md_pg", "mwu", "omwu"};
 
+// One omd Step() with the given oracle (the exact one: one P pi; sampled: B = 64 labelled queries,
+// the `iterate` sampler). items_processed counts queries, so Google Benchmark reports queries/s.
+void BM_OracleStep(benchmark::State& state, nlhf::OracleType type) {
+  const nlhf::Game& game = CachedGame(state.range(0));
+  auto solver = nlhf::MakeSolver("omd");
+  nlhf::SolverContext context{&game, 0.05, {}, 0.1};
+  context.oracle.type = type;
+  context.oracle.batch = 64;
+  solver->Reset(context);
+  std::int64_t calls = 0, queries = 0;
+  for (auto _ : state) {
+    const nlhf::StepInfo info = solver->Step();
+    calls += info.oracle_calls;
+    queries += info.queries;
+    benchmark::DoNotOptimize(solver->current().data());
+  }
+  if (queries > 0) state.SetItemsProcessed(queries);  // queries/s; none for the exact oracle
+  const auto iterations = static_cast<double>(state.iterations());
+  state.counters["calls_per_step"] = static_cast<double>(calls) / iterations;
+  state.counters["queries_per_step"] = static_cast<double>(queries) / iterations;
+}
+
 int RegisterAll() {
+  for (nlhf::OracleType type : {nlhf::OracleType::kExact, nlhf::OracleType::kSampled}) {
+    benchmark::RegisterBenchmark(("BM_OracleStep/omd/" + std::string(nlhf::OracleTypeName(type))).c_str(),
+                                 BM_OracleStep, type)
+        ->Arg(10)
+        ->Arg(1000);
+  }
   for (const char* spec : kSolvers) {
     benchmark::RegisterBenchmark((std::string("BM_Step/") + spec).c_str(), BM_Step, std::string(spec))
         ->Arg(10)

@@ -2,6 +2,10 @@
 # Runs one benchmark and prints its README Performance table.
 #   scripts/bench.sh core|solvers [Google Benchmark flags]   bench/ programs; default flags: 5
 #                                                            repetitions, medians reported
+#   scripts/bench.sh oracle [flags]                          queries/s of a sampled oracle (B = 64) vs one
+#                                                            exact P·π, and a sampled vs exact omd step,
+#                                                            at n = 10 and 1000 (BM_Oracle* in core and
+#                                                            solvers; default flags as above)
 #   scripts/bench.sh run                                     times the whole nlhf-run command on
 #                                                            bench/egpo_workload.yaml, 5 times each
 #                                                            with --jobs 1 and 2; prints the median
@@ -13,8 +17,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-}
-[[ $kind == core || $kind == solvers || $kind == run || $kind == sweep || $kind == expand ]] || {
-  echo "error: usage: scripts/bench.sh core|solvers|run|sweep|expand [benchmark flags]" >&2; exit 2; }
+[[ $kind == core || $kind == solvers || $kind == oracle || $kind == run || $kind == sweep || $kind == expand ]] || {
+  echo "error: usage: scripts/bench.sh core|solvers|oracle|run|sweep|expand [benchmark flags]" >&2; exit 2; }
 shift
 [[ $kind == expand ]] && exec bash scripts/bench_sweep_expand.sh "$@"
 if [[ $kind == sweep ]]; then
@@ -38,10 +42,25 @@ if [[ $kind == run ]]; then
   done
   exit 0
 fi
+[[ $# -gt 0 ]] || set -- --benchmark_repetitions=5 --benchmark_min_time=0.1
+if [[ $kind == oracle ]]; then
+  # Each ratio compares two benchmarks of the same program run: estimates with one exact P·π
+  # (nlhf_bench_core), sampled omd steps with exact ones (nlhf_bench_solvers).
+  for b in core solvers; do
+    [[ -x build/bin/nlhf_bench_$b ]] || { echo "error: build/bin/nlhf_bench_$b not found; build first (bash scripts/build.sh)" >&2; exit 2; }
+  done
+  dir=$(mktemp -d)
+  trap 'rm -rf "$dir"' EXIT
+  build/bin/nlhf_bench_core --benchmark_filter='^BM_OracleEstimate/' --benchmark_format=json \
+    --benchmark_out="$dir/core.json" --benchmark_out_format=json "$@" >/dev/null
+  build/bin/nlhf_bench_solvers --benchmark_filter='^BM_OracleStep/' --benchmark_format=json \
+    --benchmark_out="$dir/solvers.json" --benchmark_out_format=json "$@" >/dev/null
+  python3 scripts/bench_report.py oracle "$dir/core.json" "$dir/solvers.json"
+  exit 0
+fi
 bin=build/bin/nlhf_bench_$kind
 [[ -x $bin ]] || { echo "error: $bin not found; build first (bash scripts/build.sh)" >&2; exit 2; }
 json=$(mktemp)
 trap 'rm -f "$json"' EXIT
-[[ $# -gt 0 ]] || set -- --benchmark_repetitions=5 --benchmark_min_time=0.1
 "$bin" --benchmark_format=json --benchmark_out="$json" --benchmark_out_format=json "$@" >/dev/null
 python3 scripts/bench_report.py "$kind" "$json"

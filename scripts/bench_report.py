@@ -1,7 +1,7 @@
 """Turns Google Benchmark JSON from bench/ into the README's Performance tables.
 
 Usage: bench_report.py core|solvers RESULTS.json   (called by scripts/bench.sh core and
-scripts/bench-solvers.sh). Uses medians when the run had --benchmark_repetitions. Standard library only.
+scripts/bench.sh solvers), bench_report.py oracle CORE.json SOLVERS.json (scripts/bench.sh oracle). Uses medians when the run had --benchmark_repetitions. Standard library only.
 """
 import json
 import sys
@@ -62,7 +62,34 @@ def solvers(runs):
         print(f"| `{spec}` | {by_n[sizes[0]][1]:g} | " + " | ".join(cells) + " |")
 
 
+BATCH = 64  # the B of BM_OracleEstimate and BM_OracleStep (bench/)
+
+
+def rate(t, queries=BATCH):
+    q = queries / t
+    return f"{q / 1e6:.3g} M/s" if q >= 1e6 else f"{q / 1e3:.3g} k/s"
+
+
+def oracle(core_runs, solver_runs):
+    est = {kind: by_arg(core_runs, f"BM_OracleEstimate/{kind}/") for kind in ("exact", "sampled", "pairs")}
+    step = {kind: by_arg(solver_runs, f"BM_OracleStep/omd/{kind}/") for kind in ("exact", "sampled")}
+    print("| n | one exact P·π | sampled estimate (B = 64) | queries/s | ÷ P·π | pairs estimate (B = 64) | ÷ P·π |")
+    print("|---|---|---|---|---|---|---|")
+    for n in sorted(est["exact"]):
+        e, s, p = est["exact"][n], est["sampled"][n], est["pairs"][n]
+        print(f"| {n} | {fmt(e)} | {fmt(s)} | {rate(s)} | {s / e:.3g}× | {fmt(p)} | {p / e:.3g}× |")
+    print()
+    print("| n | omd step, exact oracle | omd step, sampled (B = 64) | queries/s | sampled ÷ exact |")
+    print("|---|---|---|---|---|")
+    for n in sorted(step["exact"]):
+        e, s = step["exact"][n], step["sampled"][n]
+        print(f"| {n} | {fmt(e)} | {fmt(s)} | {rate(s)} | {s / e:.3g}× |")
+
+
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("core", "solvers"):
-        sys.exit("usage: bench_report.py core|solvers RESULTS.json")
-    {"core": core, "solvers": solvers}[sys.argv[1]](load(sys.argv[2]))
+    if len(sys.argv) == 4 and sys.argv[1] == "oracle":
+        oracle(load(sys.argv[2]), load(sys.argv[3]))
+    elif len(sys.argv) == 3 and sys.argv[1] in ("core", "solvers"):
+        {"core": core, "solvers": solvers}[sys.argv[1]](load(sys.argv[2]))
+    else:
+        sys.exit("usage: bench_report.py core|solvers RESULTS.json | bench_report.py oracle CORE.json SOLVERS.json")
