@@ -32,14 +32,6 @@ std::string OracleConfig::Spec() const {
   return fmt::format("{}(batch={},sampler={})", OracleTypeName(type), batch, OracleSamplerName(sampler));
 }
 
-std::vector<std::string> OracleSolvers() { return {"omd"}; }
-
-bool AcceptsOracle(std::string_view solver) {
-  for (const std::string& s : OracleSolvers())
-    if (s == solver) return true;
-  return false;
-}
-
 void Oracle::Reset(const Game& game, const OracleConfig& config, std::uint64_t seed, std::string_view stream_key) {
   game_ = &game;
   config_ = config;

@@ -53,4 +53,16 @@ const Registry<SolverFactory>& SolverRegistry() {
   return registry;
 }
 
+std::vector<std::string> OracleSolvers() {
+  std::vector<std::string> names;
+  for (const auto& e : SolverRegistry().entries())
+    if (e.make(ParamMap{}, e.name)->AcceptsSampledOracle()) names.push_back(e.name);
+  return names;
+}
+
+bool AcceptsOracle(std::string_view solver) {
+  const auto* e = SolverRegistry().TryFind(solver);
+  return e != nullptr && e->make(ParamMap{}, e->name)->AcceptsSampledOracle();
+}
+
 }  // namespace nlhf

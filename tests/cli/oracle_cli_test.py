@@ -48,6 +48,8 @@ solvers:
   - {name: omd, oracle: {type: sampled, batch: 32, sampler: iterate}}
   - {name: omd, oracle: {type: pairs, batch: 16, sampler: uniform}}
   - {name: omd, oracle: {type: sampled, batch: 8, sampler: reference}}
+  - {name: egpo, oracle: {type: pairs, batch: 16, sampler: uniform}}
+  - {name: nash_md_pg, oracle: {type: sampled, batch: 25}}
 stop: {iterations: 200, queries: 1000}
 log: {every: 10}
 """
@@ -67,13 +69,15 @@ last = {}
 for r in traces["a"]:
     last[(r["label"], r["seed"])] = r
 labels = sorted({r["label"] for r in traces["a"]})
-check("labels", labels == ["omd", "omd pairs(batch=16,sampler=uniform)", "omd sampled(batch=32,sampler=iterate)",
+check("labels", labels == ["egpo pairs(batch=16,sampler=uniform)", "nash_md_pg sampled(batch=25,sampler=iterate)",
+                           "omd", "omd pairs(batch=16,sampler=uniform)", "omd sampled(batch=32,sampler=iterate)",
                            "omd sampled(batch=8,sampler=reference)"], labels)
 for (label, seed), r in last.items():
     if label == "omd":
         check("exact.counts", r["iter"] == "200" and r["oracle_calls"] == "200" and r["queries"] == "0", r)
         continue
     batch = int(label.split("batch=")[1].split(",")[0])
+    batch *= 2 if label.startswith("egpo") else 1  # egpo estimates g(pi_k) and g(pi_half)
     its = -(-1000 // batch)  # the first iteration at which batch * it >= 1000
     check(f"budget.{label}.{seed}", r["iter"] == str(its) and r["queries"] == str(its * batch)
           and r["oracle_calls"] == "0", r)
@@ -98,13 +102,15 @@ for jobs in ("1", "2"):
     check(f"sweep.jobs{jobs}.exit", code == 0, err)
     sweeps[jobs] = rows(os.path.join(d, "trace.csv")) if code == 0 else None
 check("sweep.jobs", sweeps["1"] is not None and sweeps["1"] == sweeps["2"], "--jobs 2 changed the sweep trace")
-swept = sorted({r["label"] for r in sweeps["1"] or [] if "iterate" in r["label"]})
+swept = sorted({r["label"] for r in sweeps["1"] or []
+                if r["label"].startswith("omd sampled(batch=") and "iterate" in r["label"]})
 check("sweep.labels", swept == ["omd sampled(batch=4,sampler=iterate)", "omd sampled(batch=64,sampler=iterate)"], swept)
 
 # --- --list solvers ----------------------------------------------------------------------------
 code, out, err = call(RUN, "--list", "solvers")
 check("list.exit", code == 0, err)
-check("list.oracle", "A sampled or pairs oracle is accepted by: omd" in out, out[-600:])
+check("list.oracle", "A sampled or pairs oracle is accepted by: nash_mp, egpo, omd, mmd, nash_md or nash_md_pg" in out,
+      out[-600:])
 
 # --- one error line each, exit 2 ---------------------------------------------------------------
 BASE = """
@@ -126,14 +132,16 @@ CASES = [
      "solvers[0].oracle.sampler: 'policy' is not a sampler, expected iterate, uniform or reference"),
     ("unknown_key", "{name: omd, oracle: {type: sampled, size: 3}}", "{iterations: 5}",
      "solvers[0].oracle.size: unknown key 'size'"),
-    ("refused", "{name: nash_mp, oracle: {type: sampled, batch: 8}}", "{iterations: 5}",
-     "solvers[0].oracle.type: sampled is not available for nash_mp (it needs the exact P pi), expected exact, "
-     "or one of the solvers that accept a sampled oracle: omd"),
+    ("refused", "{name: prox, oracle: {type: sampled, batch: 8}}", "{iterations: 5}",
+     "solvers[0].oracle.type: sampled is not available for prox (it needs the exact P pi), expected exact, "
+     "or one of the solvers that accept a sampled oracle: nash_mp, egpo, omd, mmd, nash_md or nash_md_pg"),
     ("exact_budget", "{name: omd}", "{iterations: 5, queries: 100}",
      "stop.queries: 100 can never be reached: no solver makes preference queries (every solver uses the exact "
      "oracle)"),
     ("reference_gap", "{name: omd, reference_gap: 0.001, oracle: {type: sampled}}", "{iterations: 5}",
      "solvers[0].reference_gap: 0.001 needs the exact subgame gap, which a sampled oracle does not give"),
+    ("reference_gap_egpo", "{name: egpo, reference_gap: 0.001, oracle: {type: pairs}}", "{iterations: 5}",
+     "solvers[0].reference_gap: 0.001 needs the exact subgame gap, which a pairs oracle does not give"),
 ]
 for name, solver, stop, expected in CASES:
     path = write(f"{name}.yaml", BASE.replace("SOLVER", solver).replace("STOP", stop))

@@ -59,10 +59,6 @@ struct OracleConfig {
   std::string Spec() const;
 };
 
-// Solvers that can take a sampled or pairs oracle (the others accept only `exact`).
-bool AcceptsOracle(std::string_view solver);
-std::vector<std::string> OracleSolvers();
-
 struct OracleCost {
   std::int64_t oracle_calls = 0;
   std::int64_t queries = 0;

@@ -29,7 +29,8 @@ struct SolverContext {
   // `rho` is not this game's but the bound every game obeys (validation before any game is solved);
   // messages then say so.
   bool rho_is_bound = false;
-  // How the solver gets g = P pi (oracle.h); only solvers in OracleSolvers() accept a non-exact one
+  // How the solver gets g = P pi (oracle.h); only solvers whose AcceptsSampledOracle() is true (listed
+  // by OracleSolvers()) accept a non-exact one
   // (the others throw InputError at `<key>.oracle`). `seed` (the run seed) and the solver's key
   // ("solvers[1]") name the oracle's random stream.
   OracleConfig oracle = {};
@@ -75,6 +76,8 @@ class Solver {
   // Iterations of an expected transient in which the metrics need not improve (decaying nash_md's
   // huge first steps); the run driver's stall warning ignores them. 0 = none.
   virtual std::int64_t TransientIterations() const { return 0; }
+  // Whether Reset accepts a sampled or pairs oracle (SolverContext::oracle); the others take only exact.
+  virtual bool AcceptsSampledOracle() const { return false; }
   // What Reset decided that the user should know, for the run summary's warnings: an `auto` step
   // clamped into the method's valid range or replaced by the default, an expected transient.
   virtual std::vector<std::string> Notes() const { return {}; }
@@ -90,6 +93,11 @@ std::unique_ptr<Solver> MakeSolver(std::string_view name, const std::vector<std:
                                    const std::string& key = "solver");
 // From a spec string such as "egpo(eta=1.9)".
 std::unique_ptr<Solver> MakeSolver(std::string_view spec);
+
+// The registered solvers that accept a sampled or pairs oracle (AcceptsSampledOracle()), in registry
+// order; AcceptsOracle(name) is false for an unknown name.
+std::vector<std::string> OracleSolvers();
+bool AcceptsOracle(std::string_view solver);
 
 // The canonical spec of a solver after Reset: "nash_mp(eta=0.02)".
 std::string SolverSpec(std::string_view name, const Solver& solver);

@@ -1,7 +1,9 @@
 // egpo: Extragradient Preference Optimization, in the OMD step convention (eta' per half-step):
 //   l_half = (1 - eta' beta) l_k + eta' beta log mu + eta' g(pi_k)
 //   l_k+1  = (1 - eta' beta) l_k + eta' beta log mu + eta' g(pi_half)       (+ normalizer)
-// Two oracle calls per iteration. Identical to nash_mp with eta = eta' beta / (1 - eta' beta)
+// Two oracle calls per iteration, or 2B queries with a sampled/pairs oracle: g(pi_k) and g(pi_half)
+// are then the oracle's unbiased estimates, the `iterate` sampler drawing y from the policy whose
+// g is estimated (pi_k, then pi_half: self-play at each point). Identical to nash_mp with eta = eta' beta / (1 - eta' beta)
 // (so nash_mp(eta) = egpo(eta / (beta (1 + eta)))); the default eta' = 1/(beta + 1/2) is nash_mp's
 // 2 beta. Stable up to eta' ~ 1/(beta + rho) (exactly: ComputeStabilityLimits); eta' beta < 2 is
 // necessary.
@@ -38,14 +40,16 @@ class Egpo final : public AnchoredSolver {
     half_ = Eigen::VectorXd::Zero(game_->n());
   }
 
+  bool AcceptsSampledOracle() const override { return true; }
+
   StepInfo Step() override {
-    StepInfo info{2, 0, eta_};
+    StepInfo info{0, 0, eta_};
     const double keep = 1.0 - eta_ * beta_, pull = eta_ * beta_;
-    EvaluateIterate();
+    EstimateIterate(info);
     half_ = keep * l_ + pull * anchor_ + eta_ * g_;
     NormalizeLogitsInPlace(half_);
     pi_ = half_.array().exp();
-    g_.noalias() = game_->P() * pi_;
+    EstimateAgainst(pi_, pi_, info);
     l_ = keep * l_ + pull * anchor_ + eta_ * g_;
     NormalizeLogitsInPlace(l_);
     MaybeMoveReference(info);
@@ -57,7 +61,7 @@ class Egpo final : public AnchoredSolver {
     return ComputeStabilityLimits(beta_, *rho_).egpo_eta;
   }
   std::optional<double> GuaranteedContraction() const override {
-    if (!default_step_ || moving()) return std::nullopt;
+    if (!default_step_ || moving() || sampled()) return std::nullopt;
     return 1.0 / (1.0 + 2.0 * beta_);  // nash_mp at 2 beta
   }
 
@@ -76,7 +80,8 @@ SolverEntry EgpoEntry() {
                                              true)
                                        .AllowLimit()};
   for (ParamSpec& p : MovingReferenceParams()) params.push_back(std::move(p));
-  return {"egpo", "extragradient (EGPO = Cen-Wei-Chi PU) in the OMD convention; = nash_mp(2beta) at its default",
+  return {"egpo", "extragradient (EGPO = Cen-Wei-Chi PU) in the OMD convention; = nash_mp(2beta) at its default; 2 calls "
+          "per iteration (or 2B queries with a sampled oracle)",
           std::move(params),
           [](const ParamMap& p, const std::string& key) { return std::make_unique<Egpo>("egpo", p, key); }};
 }

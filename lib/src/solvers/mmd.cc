@@ -1,6 +1,7 @@
 // mmd: magnetic mirror descent:
 //   l_k+1 = (l_k + eta beta log mu + eta g(pi_k)) / (1 + eta beta)          (+ normalizer)
-// One oracle call per iteration. Equal to omd with eta' = eta / (1 + eta beta), and to one
+// One oracle call per iteration, or B queries with a sampled/pairs oracle (g(pi_k) estimated as in
+// omd). Equal to omd with eta' = eta / (1 + eta beta), and to one
 // nash_mp half-step taken as the next iterate (nash_mp's eta = mmd's eta beta). Stable iff
 // eta < 2 beta / (rho^2 - beta^2) (any eta if rho <= beta); best eta = beta / rho^2.
 // Reference: Sokota et al., "A Unified Approach to Reinforcement Learning, Quantal Response
@@ -27,9 +28,11 @@ class Mmd final : public AnchoredSolver {
     BindAnchor();
   }
 
+  bool AcceptsSampledOracle() const override { return true; }
+
   StepInfo Step() override {
-    StepInfo info{1, 0, eta_};
-    EvaluateIterate();
+    StepInfo info{0, 0, eta_};
+    EstimateIterate(info);
     l_ = (l_ + (eta_ * beta_) * anchor_ + eta_ * g_) / (1.0 + eta_ * beta_);
     NormalizeLogitsInPlace(l_);
     MaybeMoveReference(info);
@@ -54,7 +57,8 @@ SolverEntry MmdEntry() {
                 true)
           .AllowLimit()};
   for (ParamSpec& p : MovingReferenceParams()) params.push_back(std::move(p));
-  return {"mmd", "magnetic mirror descent, one call per iteration; = omd(eta/(1+eta beta))",
+  return {"mmd", "magnetic mirror descent, one call per iteration (or B queries with a sampled oracle); = "
+          "omd(eta/(1+eta beta))",
           std::move(params),
           [](const ParamMap& p, const std::string& key) { return std::make_unique<Mmd>("mmd", p, key); }};
 }

@@ -2,7 +2,9 @@
 // nu ∝ pi^(1 - eta beta) mu^(eta beta), and steps from it:
 //   log nu = (1 - eta beta) l_k + eta beta log mu       (+ normalizer)
 //   l_k+1  = log nu + eta g(nu)                          (+ normalizer)
-// One oracle call per iteration. schedule: decaying (default) eta_t = 2 / (beta (t + 2)) converges
+// One oracle call per iteration, or B queries with a sampled/pairs oracle: g(nu) is then the oracle's
+// unbiased estimate, y drawn from the sampler (`iterate`: the current pi_k, the policy the step
+// updates) and y' from nu, as in the EGPO code's empirical runs. schedule: decaying (default) eta_t = 2 / (beta (t + 2)) converges
 // to pi*_beta (KL = O(1/t^2) after a transient of ~(rho/beta)^2 iterations); constant eta converges
 // to the biased point BR_beta(pi*_{beta/(1 - eta beta)}).
 // The decaying schedule's transient is expected, not a bug: eta_0 beta = 1, so nu_0 = mu and the
@@ -69,7 +71,10 @@ class NashMd final : public SolverBase {
     fixed_mixture_ = effective_.Has("mixture");
     t_ = 0;
     nu_ = Eigen::VectorXd::Zero(game_->n());
+    self_ = Eigen::VectorXd::Zero(game_->n());
   }
+
+  bool AcceptsSampledOracle() const override { return true; }
 
   StepInfo Step() override {
     const double eta = decaying_ ? 2.0 / (beta_ * static_cast<double>(t_ + 2)) : eta_;
@@ -79,7 +84,9 @@ class NashMd final : public SolverBase {
     nu_ = (1.0 - c) * l_ + c * m;
     NormalizeLogitsInPlace(nu_);
     pi_ = nu_.array().exp();
-    g_.noalias() = game_->P() * pi_;
+    StepInfo info{0, 0, eta};
+    if (sampled()) self_ = l_.array().exp();
+    EstimateAgainst(self_, pi_, info);
     if (iterate_anchor_) {
       l_ = (1.0 - w) * l_ + w * m + eta * g_;
     } else {
@@ -87,7 +94,7 @@ class NashMd final : public SolverBase {
     }
     NormalizeLogitsInPlace(l_);
     ++t_;
-    return {1, 0, eta};
+    return info;
   }
 
   SolverTarget Target() const override {
@@ -123,6 +130,7 @@ class NashMd final : public SolverBase {
   double mixture_ = 0.0;
   std::int64_t t_ = 0;
   Eigen::VectorXd nu_;
+  Eigen::VectorXd self_;  // exp(l_k), the sampled oracle's `iterate` policy
 };
 
 std::string OneOf(const ParamValue& v, std::initializer_list<const char*> options) {

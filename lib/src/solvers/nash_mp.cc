@@ -1,7 +1,9 @@
 // nash_mp: Nash Mirror Prox. Both half-steps are anchored at the current iterate pi_k:
 //   l_half = (l_k + eta log mu + (eta/beta) g(pi_k))    / (1 + eta)
 //   l_k+1  = (l_k + eta log mu + (eta/beta) g(pi_half)) / (1 + eta)        (+ normalizer)
-// Two oracle calls per iteration. At the default eta = 2 beta, KL(pi* || pi_k) <= (1+2beta)^-k
+// Two oracle calls per iteration, or 2B queries with a sampled/pairs oracle (g(pi_k), then g(pi_half),
+// each estimated by self-play at that point, as in egpo; the contraction below is then not claimed).
+// At the default eta = 2 beta, KL(pi* || pi_k) <= (1+2beta)^-k
 // KL(pi* || pi_0) for every game; stable up to eta ~ beta/rho (exactly: ComputeStabilityLimits;
 // any eta when rho <= beta).
 // Reference: D. Tiapkin et al., "Accelerating Nash Learning from Human Feedback via Mirror Prox",
@@ -29,14 +31,16 @@ class NashMp final : public AnchoredSolver {
     half_ = Eigen::VectorXd::Zero(game_->n());
   }
 
+  bool AcceptsSampledOracle() const override { return true; }
+
   StepInfo Step() override {
-    StepInfo info{2, 0, eta_};
+    StepInfo info{0, 0, eta_};
     const double a = 1.0 / (1.0 + eta_), b = eta_ / beta_;
-    EvaluateIterate();
+    EstimateIterate(info);
     half_ = a * (l_ + eta_ * anchor_ + b * g_);
     NormalizeLogitsInPlace(half_);
     pi_ = half_.array().exp();
-    g_.noalias() = game_->P() * pi_;
+    EstimateAgainst(pi_, pi_, info);
     l_ = a * (l_ + eta_ * anchor_ + b * g_);
     NormalizeLogitsInPlace(l_);
     MaybeMoveReference(info);
@@ -48,7 +52,7 @@ class NashMp final : public AnchoredSolver {
     return ComputeStabilityLimits(beta_, *rho_).nash_mp_eta;
   }
   std::optional<double> GuaranteedContraction() const override {
-    if (!default_step_ || moving()) return std::nullopt;
+    if (!default_step_ || moving() || sampled()) return std::nullopt;
     return 1.0 / (1.0 + eta_);
   }
 
@@ -65,7 +69,8 @@ SolverEntry NashMpEntry() {
                 "prox step; auto: beta/(2 rho), in [2 beta, 1e6 beta]; limit: exact, ~beta/rho (none if rho <= beta)", true)
           .AllowLimit()};
   for (ParamSpec& p : MovingReferenceParams()) params.push_back(std::move(p));
-  return {"nash_mp", "Nash Mirror Prox: two half-steps anchored at pi_k; KL <= (1+2beta)^-k at eta = 2beta",
+  return {"nash_mp", "Nash Mirror Prox: two half-steps anchored at pi_k; KL <= (1+2beta)^-k at eta = 2beta; 2 calls per "
+          "iteration (or 2B queries with a sampled oracle)",
           std::move(params),
           [](const ParamMap& p, const std::string& key) { return std::make_unique<NashMp>("nash_mp", p, key); }};
 }

@@ -28,12 +28,8 @@ class Omd final : public AnchoredSolver {
       RejectParam("eta", eta_, fmt::format("gives eta*beta = {} > 1 (the iterate would be pushed away from mu)", eta_ * beta_),
                   fmt::format("eta <= 1/beta = {}", 1.0 / beta_));
     BindAnchor();
-    if (!oracle_.config().exact() && params_.Double("reference_gap") > 0.0)
-      throw InputError(key_ + ".reference_gap",
-                       fmt::format("{} needs the exact subgame gap, which a {} oracle does not give, expected 0 "
-                                   "(reference_every works with any oracle)",
-                                   params_.Double("reference_gap"), OracleTypeName(oracle_.config().type)));
   }
+  bool AcceptsSampledOracle() const override { return true; }
 
   // With a sampled or pairs oracle g is the oracle's unbiased estimate (oracle.h): 0 oracle calls
   // and B queries per step (sampled self-play policy gradient / online IPO from sampled labels).

@@ -21,7 +21,7 @@ void SolverBase::BindGame(const SolverContext& c) {
   }
   pi_ = l_.array().exp();
   g_ = Eigen::VectorXd::Zero(n);
-  if (!c.oracle.exact() && !AcceptsOracle(name_))
+  if (!c.oracle.exact() && !AcceptsSampledOracle())
     throw InputError(key_ + ".oracle",
                      fmt::format("type {} is not available for {} (it needs the exact P pi), expected type exact, or "
                                  "one of the solvers that accept a sampled oracle: {}",
@@ -126,6 +126,11 @@ void AnchoredSolver::BindAnchor() {
   br_ = Eigen::VectorXd::Zero(game_->n());
   every_ = params_.Int("reference_every");
   gap_threshold_ = params_.Double("reference_gap");
+  if (!oracle_.config().exact() && gap_threshold_ > 0.0)
+    throw InputError(key_ + ".reference_gap",
+                     fmt::format("{} needs the exact subgame gap, which a {} oracle does not give, expected 0 "
+                                 "(reference_every works with any oracle)",
+                                 gap_threshold_, OracleTypeName(oracle_.config().type)));
   since_move_ = 0;
   KeepParam("reference_every");
   KeepParam("reference_gap");

@@ -77,10 +77,22 @@ class SolverBase : public Solver {
       return;
     }
     pi_ = l_.array().exp();
-    const OracleCost cost = oracle_.Estimate(pi_, pi_, g_);
+    EstimateAgainst(pi_, pi_, info);
+  }
+  // g_ = the oracle's estimate of g(opp) = P opp (exact: P opp, 1 oracle call); `self` is the
+  // policy the `iterate` sampler draws y from (the policy the step updates). Adds its cost.
+  // Neither argument may be g_.
+  void EstimateAgainst(const Eigen::VectorXd& self, const Eigen::VectorXd& opp, StepInfo& info) {
+    if (oracle_.config().exact()) {
+      g_.noalias() = game_->P() * opp;
+      ++info.oracle_calls;
+      return;
+    }
+    const OracleCost cost = oracle_.Estimate(self, opp, g_);
     info.oracle_calls += cost.oracle_calls;
     info.queries += cost.queries;
   }
+  bool sampled() const { return !oracle_.config().exact(); }
 
   std::string name_;
   ParamMap params_;     // as given (resolved against the table)
@@ -92,7 +104,7 @@ class SolverBase : public Solver {
   std::optional<double> rho_;
   bool rho_is_bound_ = false;  // SolverContext::rho_is_bound
   Eigen::VectorXd l_, pi_, g_;
-  Oracle oracle_;  // bound in BindGame; exact unless the solver accepts another (AcceptsOracle)
+  Oracle oracle_;  // bound in BindGame; exact unless the solver accepts another (AcceptsSampledOracle)
 };
 
 // The moving-reference outer loop (COMAL, MPO, R-NaD): the anchor of a regularized update, log mu
@@ -107,7 +119,9 @@ class AnchoredSolver : public SolverBase {
   }
 
  protected:
-  void BindAnchor();                     // after BindGame: anchor_ = log mu, schedule parameters
+  // After BindGame: anchor_ = log mu, schedule parameters. Refuses reference_gap > 0 with a sampled
+  // oracle (the subgame gap needs the exact P pi).
+  void BindAnchor();
   void MaybeMoveReference(StepInfo& info);  // after each step
   bool moving() const { return every_ > 0 || gap_threshold_ > 0.0; }
 
