@@ -89,49 +89,39 @@ TEST_P(NoAllocation, StepDoesNotAllocate) {
   }
 }
 
-// omd with a sampled or pairs oracle (oracle.h): the draws use preallocated buffers.
+// Twenty Step() calls of `spec` with a sampled or pairs oracle allocate nothing (the draws use
+// buffers sized in Reset).
+void ExpectSampledStepsDoNotAllocate(const std::string& spec, OracleType type, OracleSampler sampler) {
+  for (const char* game_spec : {"random_uniform(n=10)", "random_uniform(n=600)"}) {
+    const Game game = MakeGame(game_spec, "softmax_normal", 0);
+    auto solver = MakeSolver(spec);
+    SolverContext context{&game, 0.05, {}, 0.1};
+    context.oracle = OracleConfig{type, 64, sampler};
+    context.seed = 3;
+    solver->Reset(context);
+    g_allocations = 0;
+    g_counting = true;
+    for (int k = 0; k < 20; ++k) solver->Step();
+    g_counting = false;
+    EXPECT_EQ(g_allocations.load(), 0) << spec << " " << context.oracle.Spec() << " on " << game_spec;
+  }
+}
+
+// omd with every oracle type and sampler.
 TEST(NoAllocation, SampledOmdStepDoesNotAllocate) {
   if (!NLHF_COUNT_ALLOCATIONS) GTEST_SKIP() << "AddressSanitizer owns malloc; the release suite runs this check";
-  for (OracleType type : {OracleType::kSampled, OracleType::kPairs}) {
-    for (OracleSampler sampler : {OracleSampler::kIterate, OracleSampler::kUniform, OracleSampler::kReference}) {
-      for (const char* game_spec : {"random_uniform(n=10)", "random_uniform(n=600)"}) {
-        const Game game = MakeGame(game_spec, "softmax_normal", 0);
-        auto solver = MakeSolver("omd(reference_every=5)");
-        SolverContext context{&game, 0.05, {}, 0.1};
-        context.oracle = OracleConfig{type, 64, sampler};
-        context.seed = 3;
-        solver->Reset(context);
-        g_allocations = 0;
-        g_counting = true;
-        for (int k = 0; k < 20; ++k) solver->Step();
-        g_counting = false;
-        EXPECT_EQ(g_allocations.load(), 0) << context.oracle.Spec() << " on " << game_spec;
-      }
-    }
-  }
+  for (OracleType type : {OracleType::kSampled, OracleType::kPairs})
+    for (OracleSampler sampler : {OracleSampler::kIterate, OracleSampler::kUniform, OracleSampler::kReference})
+      ExpectSampledStepsDoNotAllocate("omd(reference_every=5)", type, sampler);
 }
 
 // The other solvers that accept a sampled oracle, and their variants (every sampler is covered above).
 TEST(NoAllocation, SampledSolverStepsDoNotAllocate) {
   if (!NLHF_COUNT_ALLOCATIONS) GTEST_SKIP() << "AddressSanitizer owns malloc; the release suite runs this check";
   for (const char* spec : {"egpo", "nash_mp", "mmd", "nash_md", "nash_md(schedule=constant,anchor=iterate)",
-                           "nash_md_pg", "egpo(reference_every=5)"}) {
-    for (OracleType type : {OracleType::kSampled, OracleType::kPairs}) {
-      for (const char* game_spec : {"random_uniform(n=10)", "random_uniform(n=600)"}) {
-        const Game game = MakeGame(game_spec, "softmax_normal", 0);
-        auto solver = MakeSolver(spec);
-        SolverContext context{&game, 0.05, {}, 0.1};
-        context.oracle = OracleConfig{type, 64, OracleSampler::kIterate};
-        context.seed = 3;
-        solver->Reset(context);
-        g_allocations = 0;
-        g_counting = true;
-        for (int k = 0; k < 20; ++k) solver->Step();
-        g_counting = false;
-        EXPECT_EQ(g_allocations.load(), 0) << spec << " " << context.oracle.Spec() << " on " << game_spec;
-      }
-    }
-  }
+                           "nash_md_pg", "egpo(reference_every=5)"})
+    for (OracleType type : {OracleType::kSampled, OracleType::kPairs})
+      ExpectSampledStepsDoNotAllocate(spec, type, OracleSampler::kIterate);
 }
 
 // Every solver, plus the variants that take other code paths.

@@ -1,7 +1,24 @@
 """What the CLI test scripts share: checks that count, and the closing line that ctest and CI read
 ('N passed, M failed'). Standard library only."""
+import os
 import shutil
+import subprocess
 import sys
+
+
+def call(command, cwd, env=None):
+    """Runs command (a list) in cwd; returns (exit code, stdout, stderr). `env` adds variables."""
+    p = subprocess.run(command, cwd=cwd, capture_output=True, text=True,
+                       env=dict(os.environ, **env) if env else None)
+    return p.returncode, p.stdout, p.stderr
+
+
+def write_in(folder, name, text):
+    """Writes text to folder/name and returns the path."""
+    path = os.path.join(folder, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
 
 
 class Checks:

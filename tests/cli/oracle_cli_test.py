@@ -16,21 +16,17 @@ RUN = os.path.join(BIN, "nlhf-run")
 SWEEP = os.path.join(BIN, "nlhf-sweep")
 TMP = tempfile.mkdtemp(prefix="nlhf_oracle_test_")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks  # noqa: E402  (the folder of this script)
+from harness import Checks, call, write_in  # noqa: E402  (the folder of this script)
 
 check = Checks()
 
 
-def call(tool, *args):
-    p = subprocess.run([tool, *args], cwd=TMP, capture_output=True, text=True)
-    return p.returncode, p.stdout, p.stderr
+def call_tool(tool, *args):
+    return call([tool, *args], TMP)
 
 
 def write(name, text):
-    path = os.path.join(TMP, name)
-    with open(path, "w") as f:
-        f.write(text)
-    return path
+    return write_in(TMP, name, text)
 
 
 def rows(path):
@@ -58,7 +54,7 @@ good = write("sampled.yaml", SAMPLED)
 # --- determinism: same seed -> same trace; --jobs 1 and 2 agree --------------------------------
 traces = {}
 for name, jobs in (("a", "1"), ("b", "1"), ("c", "2")):
-    code, out, err = call(RUN, good, "--out", os.path.join(TMP, name), "--jobs", jobs, "--quiet")
+    code, out, err = call_tool(RUN, good, "--out", os.path.join(TMP, name), "--jobs", jobs, "--quiet")
     check(f"run.{name}.exit", code == 0, err)
     traces[name] = rows(os.path.join(TMP, name, "trace.csv"))
 check("run.repeat", traces["a"] == traces["b"], "two runs with the same seed differ")
@@ -87,7 +83,7 @@ check("seeds.differ", len(set(s32)) == 3, s32)
 key = lambda r: {k: v for k, v in r.items() if k != "experiment"}  # noqa: E731
 
 # --- the resolved config reproduces the run ---------------------------------------------------
-code, out, err = call(RUN, os.path.join(TMP, "a", "config.resolved.yaml"), "--out", os.path.join(TMP, "again"),
+code, out, err = call_tool(RUN, os.path.join(TMP, "a", "config.resolved.yaml"), "--out", os.path.join(TMP, "again"),
                       "--quiet")
 check("resolved.exit", code == 0, err)
 again = rows(os.path.join(TMP, "again", "trace.csv"))
@@ -98,7 +94,7 @@ grid = write("grid.yaml", SAMPLED + "sweep:\n  solvers[1].oracle.batch: [4, 64]\
 sweeps = {}
 for jobs in ("1", "2"):
     d = os.path.join(TMP, f"sweep{jobs}")
-    code, out, err = call(SWEEP, grid, "--out", d, "--jobs", jobs, "--quiet")
+    code, out, err = call_tool(SWEEP, grid, "--out", d, "--jobs", jobs, "--quiet")
     check(f"sweep.jobs{jobs}.exit", code == 0, err)
     sweeps[jobs] = rows(os.path.join(d, "trace.csv")) if code == 0 else None
 check("sweep.jobs", sweeps["1"] is not None and sweeps["1"] == sweeps["2"], "--jobs 2 changed the sweep trace")
@@ -107,7 +103,7 @@ swept = sorted({r["label"] for r in sweeps["1"] or []
 check("sweep.labels", swept == ["omd sampled(batch=4,sampler=iterate)", "omd sampled(batch=64,sampler=iterate)"], swept)
 
 # --- --list solvers ----------------------------------------------------------------------------
-code, out, err = call(RUN, "--list", "solvers")
+code, out, err = call_tool(RUN, "--list", "solvers")
 check("list.exit", code == 0, err)
 check("list.oracle", "A sampled or pairs oracle is accepted by: nash_mp, egpo, omd, mmd, nash_md or nash_md_pg" in out,
       out[-600:])
@@ -145,7 +141,7 @@ CASES = [
 ]
 for name, solver, stop, expected in CASES:
     path = write(f"{name}.yaml", BASE.replace("SOLVER", solver).replace("STOP", stop))
-    code, out, err = call(RUN, path, "--out", os.path.join(TMP, name), "--quiet")
+    code, out, err = call_tool(RUN, path, "--out", os.path.join(TMP, name), "--quiet")
     lines = [l for l in err.splitlines() if l.startswith("error:")]
     check(f"error.{name}.exit", code == 2, (code, err))
     check(f"error.{name}.one_line", len(lines) == 1 and expected in lines[0], err)

@@ -19,21 +19,17 @@ HEADER = ("experiment,run_id,game,n,beta,reference,solver,label,params,seed,iter
           "gap_beta,exploitability,gap_0,br_winrate,kl_to_star,kl_from_star,span,fp_residual")
 METRICS = HEADER.split(",")[HEADER.split(",").index("gap_beta"):]
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks  # noqa: E402  (the folder of this script)
+from harness import Checks, call, write_in  # noqa: E402  (the folder of this script)
 
 check = Checks()
 
 
 def run(*args, cwd=TMP):
-    p = subprocess.run([RUN, *args], cwd=cwd, capture_output=True, text=True)
-    return p.returncode, p.stdout, p.stderr
+    return call([RUN, *args], cwd)
 
 
 def write(name, text):
-    path = os.path.join(TMP, name)
-    with open(path, "w") as f:
-        f.write(text)
-    return path
+    return write_in(TMP, name, text)
 
 
 def read_trace(out):

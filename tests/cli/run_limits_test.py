@@ -14,22 +14,17 @@ BIN = sys.argv[1]
 RUN = os.path.join(BIN, "nlhf-run")
 TMP = tempfile.mkdtemp(prefix="nlhf_run_limits_")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks  # noqa: E402  (the folder of this script)
+from harness import Checks, call, write_in  # noqa: E402  (the folder of this script)
 
 check = Checks()
 
 
 def run(*args, env=None):
-    full_env = dict(os.environ, **(env or {}))
-    p = subprocess.run([RUN, *args], cwd=TMP, capture_output=True, text=True, env=full_env)
-    return p.returncode, p.stdout, p.stderr
+    return call([RUN, *args], TMP, env)
 
 
 def write(name, text):
-    path = os.path.join(TMP, name)
-    with open(path, "w") as f:
-        f.write(text)
-    return path
+    return write_in(TMP, name, text)
 
 
 def summary(out):

@@ -13,21 +13,17 @@ BIN = sys.argv[1]
 SWEEP = os.path.join(BIN, "nlhf-sweep")
 TMP = tempfile.mkdtemp(prefix="nlhf_sweep_test_")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks  # noqa: E402  (the folder of this script)
+from harness import Checks, call, write_in  # noqa: E402  (the folder of this script)
 
 check = Checks()
 
 
 def run(*args):
-    p = subprocess.run([SWEEP, *args], cwd=TMP, capture_output=True, text=True)
-    return p.returncode, p.stdout, p.stderr
+    return call([SWEEP, *args], TMP)
 
 
 def write(name, text):
-    path = os.path.join(TMP, name)
-    with open(path, "w") as f:
-        f.write(text)
-    return path
+    return write_in(TMP, name, text)
 
 
 def rows(path, drop=("wall_s",)):
