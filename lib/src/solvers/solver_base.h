@@ -71,11 +71,6 @@ class SolverBase : public Solver {
   }
   // pi_ = exp(l_), g_ = the oracle's estimate of P pi_ (exact: EvaluateIterate); adds its cost.
   void EstimateIterate(StepInfo& info) {
-    if (oracle_.config().exact()) {
-      EvaluateIterate();
-      ++info.oracle_calls;
-      return;
-    }
     pi_ = l_.array().exp();
     EstimateAgainst(pi_, pi_, info);
   }
@@ -83,11 +78,6 @@ class SolverBase : public Solver {
   // policy the `iterate` sampler draws y from (the policy the step updates). Adds its cost.
   // Neither argument may be g_.
   void EstimateAgainst(const Eigen::VectorXd& self, const Eigen::VectorXd& opp, StepInfo& info) {
-    if (oracle_.config().exact()) {
-      g_.noalias() = game_->P() * opp;
-      ++info.oracle_calls;
-      return;
-    }
     const OracleCost cost = oracle_.Estimate(self, opp, g_);
     info.oracle_calls += cost.oracle_calls;
     info.queries += cost.queries;
