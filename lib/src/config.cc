@@ -404,10 +404,7 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
                                                                           : OracleSampler::kIterate;
           }
           if (r.errors().size() == before && !c.oracle.exact() && !AcceptsOracle(c.name))
-            r.Error(o["type"] ? o["type"] : o, key + ".oracle.type",
-                    fmt::format("{} is not available for {} (it needs the exact P pi), expected exact, or one of the "
-                                "solvers that accept a sampled oracle: {}",
-                                OracleTypeName(c.oracle.type), c.name, JoinNames(OracleSolvers())));
+            r.Error(o["type"] ? o["type"] : o, key + ".oracle.type", OracleRefusal(c.oracle.type, c.name));
         }
         if (const YAML::Node l = n[i]["label"]) {
           if (auto v = r.Value(l, LabelSpec(), key + ".label")) c.label = std::get<std::string>(*v);

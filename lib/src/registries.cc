@@ -2,6 +2,8 @@
 // lib/src/games/<name>.cc (citation and construction at the top, an entry function returning its
 // name, doc, parameter table and factory), declare it in games/games.h and list it here. The
 // property tests in tests/properties/ then cover it automatically.
+#include <fmt/format.h>
+
 #include "games/games.h"
 #include "references/references.h"
 #include "solvers/solver_base.h"
@@ -58,6 +60,12 @@ std::vector<std::string> OracleSolvers() {
   for (const auto& e : SolverRegistry().entries())
     if (e.make(ParamMap{}, e.name)->AcceptsSampledOracle()) names.push_back(e.name);
   return names;
+}
+
+std::string OracleRefusal(OracleType type, std::string_view solver) {
+  return fmt::format("{} is not available for {} (it needs the exact P pi), expected exact, or one of the solvers that "
+                     "accept a sampled oracle: {}",
+                     OracleTypeName(type), solver, JoinNames(OracleSolvers()));
 }
 
 bool AcceptsOracle(std::string_view solver) {

@@ -98,6 +98,9 @@ std::unique_ptr<Solver> MakeSolver(std::string_view spec);
 // order; AcceptsOracle(name) is false for an unknown name.
 std::vector<std::string> OracleSolvers();
 bool AcceptsOracle(std::string_view solver);
+// "<type> is not available for <solver> (...), expected exact, or one of the solvers that accept a
+// sampled oracle: ..." (the refusal of config validation and of Reset).
+std::string OracleRefusal(OracleType type, std::string_view solver);
 
 // The canonical spec of a solver after Reset: "nash_mp(eta=0.02)".
 std::string SolverSpec(std::string_view name, const Solver& solver);

@@ -22,10 +22,7 @@ void SolverBase::BindGame(const SolverContext& c) {
   pi_ = l_.array().exp();
   g_ = Eigen::VectorXd::Zero(n);
   if (!c.oracle.exact() && !AcceptsSampledOracle())
-    throw InputError(key_ + ".oracle",
-                     fmt::format("type {} is not available for {} (it needs the exact P pi), expected type exact, or "
-                                 "one of the solvers that accept a sampled oracle: {}",
-                                 OracleTypeName(c.oracle.type), name_, JoinNames(OracleSolvers())));
+    throw InputError(key_ + ".oracle", OracleRefusal(c.oracle.type, name_));
   oracle_.Reset(*game_, c.oracle, c.seed, key_);
 }
 
