@@ -16,7 +16,6 @@ whose data are missing is a failure with the reason, never a silent pass.
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -194,7 +193,3 @@ def param(params: str, key: str) -> float:
     import re
     m = re.search(rf"\b{re.escape(key)}=([0-9.eE+-]+)", str(params))
     return float(m.group(1)) if m else math.nan
-
-
-def repo_root() -> Path:
-    return Path(os.environ.get("NLHF_ROOT", Path(__file__).resolve().parent.parent))
