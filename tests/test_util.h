@@ -11,6 +11,7 @@
 #include "nlhf/errors.h"
 #include "nlhf/logspace.h"
 #include "nlhf/rng.h"
+#include "nlhf/solver.h"
 
 namespace nlhf::testing {
 
@@ -55,6 +56,14 @@ void ExpectInputError(Fn&& fn, std::initializer_list<std::string> parts) {
     for (const std::string& part : parts)
       EXPECT_NE(msg.find(part), std::string::npos) << "message: " << msg << "\nmissing: " << part;
   }
+}
+
+// A solver context on `game` at `beta` with `oracle` drawing from the run seed `seed` (rho unknown).
+inline SolverContext SampledContext(const Game& game, double beta, OracleConfig oracle, std::uint64_t seed) {
+  SolverContext c{&game, beta, {}, std::nullopt};
+  c.oracle = oracle;
+  c.seed = seed;
+  return c;
 }
 
 }  // namespace nlhf::testing

@@ -10,9 +10,12 @@
 #include "nlhf/generators.h"
 #include "nlhf/run.h"
 #include "nlhf/solver.h"
+#include "test_util.h"
 
 namespace nlhf {
 namespace {
+
+using testing::SampledContext;
 
 Eigen::VectorXd Normalized(Eigen::VectorXd v) { return v / v.sum(); }
 
@@ -111,13 +114,6 @@ TEST(Oracle, SameSeedAndStreamRepeatDifferentStreamsDiffer) {
   }
   EXPECT_TRUE(key_differs);
   EXPECT_TRUE(seed_differs);
-}
-
-SolverContext SampledContext(const Game& game, double beta, OracleConfig oracle, std::uint64_t seed) {
-  SolverContext c{&game, beta, {}, std::nullopt};
-  c.oracle = oracle;
-  c.seed = seed;
-  return c;
 }
 
 TEST(Oracle, SampledOmdCountsQueriesAndRepeats) {

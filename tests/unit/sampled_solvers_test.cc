@@ -8,9 +8,12 @@
 #include "nlhf/errors.h"
 #include "nlhf/generators.h"
 #include "nlhf/solver.h"
+#include "test_util.h"
 
 namespace nlhf {
 namespace {
+
+using testing::SampledContext;
 
 struct Case {
   const char* spec;
@@ -27,22 +30,15 @@ const Case kCases[] = {{"egpo", 2},
                        {"nash_md(schedule=constant,anchor=iterate)", 1},
                        {"nash_md_pg(lr=2)", 1}};
 
-SolverContext Context(const Game& game, double beta, OracleConfig oracle, std::uint64_t seed) {
-  SolverContext c{&game, beta, {}, std::nullopt};
-  c.oracle = oracle;
-  c.seed = seed;
-  return c;
-}
-
 TEST(SampledSolvers, CountQueriesAndRepeatFromASeed) {
   const Game game = MakeGame("random_uniform(n=6)", "softmax_normal", 1);
   for (const Case& k : kCases) {
     for (OracleType type : {OracleType::kSampled, OracleType::kPairs}) {
       const OracleConfig c{type, 16, OracleSampler::kIterate};
       auto a = MakeSolver(k.spec), b = MakeSolver(k.spec), other = MakeSolver(k.spec);
-      a->Reset(Context(game, 0.1, c, 9));
-      b->Reset(Context(game, 0.1, c, 9));
-      other->Reset(Context(game, 0.1, c, 10));
+      a->Reset(SampledContext(game, 0.1, c, 9));
+      b->Reset(SampledContext(game, 0.1, c, 9));
+      other->Reset(SampledContext(game, 0.1, c, 10));
       bool seed_matters = false;
       for (int it = 0; it < 30; ++it) {
         const StepInfo info = a->Step();
@@ -57,7 +53,7 @@ TEST(SampledSolvers, CountQueriesAndRepeatFromASeed) {
     }
     // The exact oracle: one call per estimate, no query.
     auto e = MakeSolver(k.spec);
-    e->Reset(Context(game, 0.1, OracleConfig{}, 9));
+    e->Reset(SampledContext(game, 0.1, OracleConfig{}, 9));
     const StepInfo info = e->Step();
     EXPECT_EQ(info.oracle_calls, k.estimates) << k.spec;
     EXPECT_EQ(info.queries, 0) << k.spec;
@@ -80,7 +76,7 @@ TEST(SampledSolvers, LargeBatchEndsNearTheExactTarget) {
       if (sampler == OracleSampler::kUniform && spec.rfind("nash_md_pg", 0) != 0 && spec.find("iterate") == std::string::npos)
         continue;
       auto s = MakeSolver(spec);
-      s->Reset(Context(game, beta, OracleConfig{OracleType::kPairs, 8192, sampler}, 0));
+      s->Reset(SampledContext(game, beta, OracleConfig{OracleType::kPairs, 8192, sampler}, 0));
       for (int it = 0; it < 300; ++it) s->Step();
       const Eigen::VectorXd target =
           s->Target() == SolverTarget::kBiased ? BiasedLimitLogits(game, beta, s->BiasedMixture()) : eq.log_pi;
@@ -104,7 +100,7 @@ TEST(SampledSolvers, RefuseTheExactSubgameGap) {
   for (const char* name : {"omd", "egpo", "nash_mp", "mmd"}) {
     auto s = MakeSolver(name, {{"reference_gap", 1e-3}}, "solvers[2]");
     try {
-      s->Reset(Context(game, 0.1, OracleConfig{OracleType::kSampled, 8, OracleSampler::kIterate}, 0));
+      s->Reset(SampledContext(game, 0.1, OracleConfig{OracleType::kSampled, 8, OracleSampler::kIterate}, 0));
       ADD_FAILURE() << name << " accepted reference_gap with a sampled oracle";
     } catch (const InputError& e) {
       EXPECT_EQ(e.key(), "solvers[2].reference_gap") << name;
@@ -112,7 +108,7 @@ TEST(SampledSolvers, RefuseTheExactSubgameGap) {
     }
     // reference_every is fine.
     auto ok = MakeSolver(name, {{"reference_every", std::int64_t{5}}}, "solvers[2]");
-    EXPECT_NO_THROW(ok->Reset(Context(game, 0.1, OracleConfig{OracleType::kSampled, 8, OracleSampler::kIterate}, 0)));
+    EXPECT_NO_THROW(ok->Reset(SampledContext(game, 0.1, OracleConfig{OracleType::kSampled, 8, OracleSampler::kIterate}, 0)));
   }
 }
 
@@ -121,8 +117,8 @@ TEST(SampledSolvers, NoGuaranteedContractionWhenSampled) {
   const Game game = MakeGame("random_uniform(n=4)", "uniform", 0);
   for (const char* name : {"egpo", "nash_mp"}) {
     auto exact = MakeSolver(name), sampled = MakeSolver(name);
-    exact->Reset(Context(game, 0.1, OracleConfig{}, 0));
-    sampled->Reset(Context(game, 0.1, OracleConfig{OracleType::kSampled, 8, OracleSampler::kIterate}, 0));
+    exact->Reset(SampledContext(game, 0.1, OracleConfig{}, 0));
+    sampled->Reset(SampledContext(game, 0.1, OracleConfig{OracleType::kSampled, 8, OracleSampler::kIterate}, 0));
     EXPECT_TRUE(exact->GuaranteedContraction().has_value()) << name;
     EXPECT_FALSE(sampled->GuaranteedContraction().has_value()) << name;
   }
