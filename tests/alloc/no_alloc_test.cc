@@ -115,11 +115,16 @@ TEST(NoAllocation, SampledOmdStepDoesNotAllocate) {
       ExpectSampledStepsDoNotAllocate("omd(reference_every=5)", type, sampler);
 }
 
-// The other solvers that accept a sampled oracle, and their variants (every sampler is covered above).
+// Every solver that accepts a sampled oracle (from the registry, so a new one is covered the moment
+// it says so), at its defaults, and the variants that take other code paths (every sampler is covered
+// above).
 TEST(NoAllocation, SampledSolverStepsDoNotAllocate) {
   if (!NLHF_COUNT_ALLOCATIONS) GTEST_SKIP() << "AddressSanitizer owns malloc; the release suite runs this check";
-  for (const char* spec : {"egpo", "nash_mp", "mmd", "nash_md", "nash_md(schedule=constant,anchor=iterate)",
-                           "nash_md_pg", "egpo(reference_every=5)"})
+  std::vector<std::string> specs = OracleSolvers();
+  ASSERT_FALSE(specs.empty());
+  for (const char* variant : {"nash_md(schedule=constant,anchor=iterate)", "egpo(reference_every=5)"})
+    specs.emplace_back(variant);
+  for (const std::string& spec : specs)
     for (OracleType type : {OracleType::kSampled, OracleType::kPairs})
       ExpectSampledStepsDoNotAllocate(spec, type, OracleSampler::kIterate);
 }
