@@ -64,15 +64,22 @@ void PrintReport(const nlhf::ExperimentConfig& config, const nlhf::ExperimentRes
   using nlhf::Metric;
   fmt::print("{} runs ({} solvers x {} seeds), medians over seeds:\n\n", result.runs.size(), config.solvers.size(),
              config.seeds.size());
-  fmt::print("{:<32} {:>10} {:>12} {:>10} {:>10} {:>10}  {}\n", "solver", "iterations", "oracle_calls", "gap_beta",
-             "kl_to_star", "gap_0", "stopped by");
+  // A `queries` column when some solver makes preference queries (a sampled run's x-axis).
+  const bool any_queries = std::any_of(config.solvers.begin(), config.solvers.end(),
+                                       [](const nlhf::ComponentConfig& c) { return !c.oracle.exact(); });
+  // The label column fits the longest label (an oracle's spec makes labels long).
+  size_t width = 32;
+  for (const nlhf::ComponentConfig& c : config.solvers) width = std::max(width, c.label.size());
+  fmt::print("{:<{}} {:>10} {:>12}{} {:>10} {:>10} {:>10}  {}\n", "solver", width, "iterations", "oracle_calls",
+             any_queries ? fmt::format(" {:>12}", "queries") : "", "gap_beta", "kl_to_star", "gap_0", "stopped by");
   for (size_t i = 0; i < config.solvers.size(); ++i) {
-    std::vector<double> it, calls, gap, kl, gap0;
+    std::vector<double> it, calls, queries, gap, kl, gap0;
     std::map<std::string, int> reasons;
     for (size_t k = i; k < result.runs.size(); k += config.solvers.size()) {
       const nlhf::RunSummary& s = result.runs[k].summary;
       it.push_back(static_cast<double>(s.iterations));
       calls.push_back(static_cast<double>(s.oracle_calls));
+      queries.push_back(static_cast<double>(s.queries));
       gap.push_back(s.final_metrics[static_cast<size_t>(Metric::kGapBeta)]);
       kl.push_back(s.final_metrics[static_cast<size_t>(Metric::kKlToStar)]);
       gap0.push_back(s.final_metrics[static_cast<size_t>(Metric::kGap0)]);
@@ -81,8 +88,9 @@ void PrintReport(const nlhf::ExperimentConfig& config, const nlhf::ExperimentRes
     std::string stopped;
     for (const auto& [r, c] : reasons) stopped += fmt::format("{}{} x{}", stopped.empty() ? "" : ", ", r, c);
     const std::string& label = config.solvers[i].label;
-    fmt::print("{:<32} {:>10.0f} {:>12.0f} {:>10} {:>10} {:>10}  {}\n", label, Median(it), Median(calls), Sci(Median(gap)),
-               Sci(Median(kl)), Sci(Median(gap0)), stopped);
+    fmt::print("{:<{}} {:>10.0f} {:>12.0f}{} {:>10} {:>10} {:>10}  {}\n", label, width, Median(it), Median(calls),
+               any_queries ? fmt::format(" {:>12.0f}", Median(queries)) : "", Sci(Median(gap)), Sci(Median(kl)),
+               Sci(Median(gap0)), stopped);
   }
   std::vector<std::string> notes;
   for (const nlhf::RunResult& r : result.runs) {
@@ -117,14 +125,27 @@ void PrintCostEstimate(const nlhf::ExperimentConfig& config, const nlhf::CostEst
              "# extrapolated from {} iterations of each solver on seed {}'s game, with this experiment's metrics and "
              "logging\n",
              e.calibration_iterations, config.seeds.front());
+  size_t width = 30;
+  for (const nlhf::CostEstimate::Solver& s : e.solvers) width = std::max(width, s.label.size());
   for (const nlhf::CostEstimate::Solver& s : e.solvers) {
-    fmt::print("#   {:<30} <= {} iterations, {} {} oracle calls ({}{:.3g} per iteration), <= ~{}\n", s.label,
-               count(static_cast<double>(s.max_iterations)), s.calls_constant ? "<=" : "~", count(s.max_oracle_calls),
-               s.calls_constant ? "" : "~", s.calls_per_iteration, nlhf::HumanDuration(s.max_seconds));
+    // What a step costs: oracle calls, or a sampled solver's queries (whose budget is already in
+    // max_iterations), or both.
+    const char* bound = s.calls_constant ? "<=" : "~";
+    const char* about = s.calls_constant ? "" : "~";
+    std::string cost;
+    if (s.calls_per_iteration > 0 || s.queries_per_iteration == 0)
+      cost = fmt::format(", {} {} oracle calls ({}{:.3g} per iteration)", bound, count(s.max_oracle_calls), about,
+                         s.calls_per_iteration);
+    if (s.queries_per_iteration > 0)
+      cost += fmt::format(", {} {} queries ({}{:.3g} per iteration)", bound, count(s.max_queries), about,
+                          s.queries_per_iteration);
+    fmt::print("#   {:<{}} <= {} iterations{}, <= ~{}\n", s.label, width, count(static_cast<double>(s.max_iterations)),
+               cost, nlhf::HumanDuration(s.max_seconds));
     for (const std::string& note : s.notes) fmt::print("#     note (seed {}): {}\n", config.seeds.front(), note);
   }
   const size_t runs = config.seeds.size() * config.solvers.size();
-  fmt::print("# total: {} runs, {} oracle calls at most, <= ~{} on {} worker(s)", runs, count(e.total_oracle_calls),
+  fmt::print("# total: {} runs, {} oracle calls{} at most, <= ~{} on {} worker(s)", runs, count(e.total_oracle_calls),
+             e.total_queries > 0 ? fmt::format(" and {} queries", count(e.total_queries)) : "",
              nlhf::HumanDuration(e.total_seconds), std::min<size_t>(static_cast<size_t>(jobs), runs));
   if (e.equilibrium_timed)
     fmt::print(" (games and equilibria: {} each)\n", nlhf::HumanDuration(e.game_seconds + e.equilibrium_seconds));

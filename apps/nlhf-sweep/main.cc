@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "nlhf/errors.h"
+#include "nlhf/experiment.h"
 #include "nlhf/run_directory.h"
 #include "nlhf/sweep.h"
 
@@ -191,13 +192,26 @@ int Run(int argc, char** argv) {
 
   if (dry_run) {
     const std::vector<nlhf::SweepTask> tasks = nlhf::SweepTasks(sweep);
-    double calls = 0.0;
-    for (const nlhf::SweepPoint& p : sweep.points)
-      calls += static_cast<double>(p.config.seeds.size() * p.config.solvers.size()) *
-               static_cast<double>(p.config.stop.iterations) * 2.0;
-    fmt::print("{} points x seeds x solvers = {} runs in {} tasks (one per point and seed); at most {:.3g} oracle "
-               "calls (iteration caps x 2 calls per iteration)\n",
-               sweep.points.size(), sweep.RunCount(), tasks.size(), calls);
+    // Each run's iterations: its cap, or fewer where a budget (oracle calls, queries) runs out first at
+    // its solver's cost per iteration, measured over a few steps on the point's first game.
+    double calls = 0.0, queries = 0.0;
+    bool constant = true;
+    for (const nlhf::SweepPoint& p : sweep.points) {
+      const std::vector<nlhf::StepCost> costs = nlhf::MeasureStepCosts(p.config);
+      const auto seeds = static_cast<double>(p.config.seeds.size());
+      for (const nlhf::StepCost& c : costs) {
+        const auto iterations = static_cast<double>(nlhf::MaxIterations(p.config.stop, c));
+        calls += seeds * iterations * c.oracle_calls;
+        queries += seeds * iterations * c.queries;
+        constant = constant && c.constant;
+      }
+    }
+    const char* about = constant ? "" : "~";
+    fmt::print("{} points x seeds x solvers = {} runs in {} tasks (one per point and seed); at most {}{:.3g} oracle "
+               "calls{} (each run's iteration cap, or its budget in oracle calls or queries, x its solver's cost per "
+               "iteration, measured over 4 steps)\n",
+               sweep.points.size(), sweep.RunCount(), tasks.size(), about, calls,
+               queries > 0 ? fmt::format(" and {}{:.3g} queries", about, queries) : "");
     if (options.shard.n > 1) {
       size_t mine = 0;
       for (size_t i = 0; i < tasks.size(); ++i)

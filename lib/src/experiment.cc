@@ -404,6 +404,49 @@ constexpr Eigen::Index kCalibrationEquilibriumMaxN = 1000;
 
 }  // namespace
 
+namespace {
+
+// `k` steps of a solver just reset: oracle calls and queries per step, and whether they were constant.
+StepCost MeasureSteps(Solver& solver, std::int64_t k) {
+  std::int64_t calls = 0, queries = 0;
+  std::optional<StepInfo> first;
+  StepCost cost;
+  for (std::int64_t s = 0; s < k; ++s) {
+    const StepInfo info = solver.Step();
+    calls += info.oracle_calls;
+    queries += info.queries;
+    if (!first) first = info;
+    cost.constant = cost.constant && info.oracle_calls == first->oracle_calls && info.queries == first->queries;
+  }
+  cost.oracle_calls = static_cast<double>(calls) / static_cast<double>(k);
+  cost.queries = static_cast<double>(queries) / static_cast<double>(k);
+  return cost;
+}
+
+}  // namespace
+
+std::int64_t MaxIterations(const StopRules& stop, const StepCost& cost) {
+  double iterations = static_cast<double>(stop.iterations);
+  if (stop.oracle_calls > 0 && cost.oracle_calls > 0)
+    iterations = std::min(iterations, std::ceil(static_cast<double>(stop.oracle_calls) / cost.oracle_calls));
+  if (stop.queries > 0 && cost.queries > 0)
+    iterations = std::min(iterations, std::ceil(static_cast<double>(stop.queries) / cost.queries));
+  return static_cast<std::int64_t>(iterations);
+}
+
+std::vector<StepCost> MeasureStepCosts(const ExperimentConfig& config, std::int64_t steps) {
+  const Game game = BuildGame(config, config.seeds.front());
+  const std::int64_t k = std::max<std::int64_t>(1, std::min(steps, config.stop.iterations));
+  std::vector<StepCost> out;
+  for (size_t i = 0; i < config.solvers.size(); ++i) {
+    auto solver = MakeSolver(config.solvers[i].name, config.solvers[i].params, SolverKey(i));
+    solver->Reset(SolverContext{&game, config.beta, {}, 0.5, /*rho_is_bound=*/true, config.solvers[i].oracle,
+                                config.seeds.front()});
+    out.push_back(MeasureSteps(*solver, k));
+  }
+  return out;
+}
+
 CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
   CostEstimate out;
   auto t0 = Clock::now();
@@ -432,16 +475,11 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
     auto solver = MakeSolver(config.solvers[i].name, config.solvers[i].params, SolverKey(i));
     // Oracle calls per step.
     solver->Reset(SolverContext{&game, config.beta, {}, rho, false, config.solvers[i].oracle, config.seeds.front()});
-    std::int64_t calls = 0, lo = std::numeric_limits<std::int64_t>::max(), hi = 0;
-    for (std::int64_t s = 0; s < k; ++s) {
-      const std::int64_t c = solver->Step().oracle_calls;
-      calls += c;
-      lo = std::min(lo, c);
-      hi = std::max(hi, c);
-    }
-    est.calls_per_iteration = static_cast<double>(calls) / static_cast<double>(k);
+    const StepCost cost = MeasureSteps(*solver, k);
+    est.calls_per_iteration = cost.oracle_calls;
+    est.queries_per_iteration = cost.queries;
     est.notes = solver->Notes();
-    est.calls_constant = lo == hi;
+    est.calls_constant = cost.constant;
     // Time per iteration with the experiment's metric evaluation and logging (without budgets).
     solver->Reset(SolverContext{&game, config.beta, {}, rho, false, config.solvers[i].oracle, config.seeds.front()});
     RunOptions ro;
@@ -457,11 +495,10 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
     const double done = static_cast<double>(std::max<std::int64_t>(1, s.iterations));
     est.seconds_per_iteration = seconds / done;
     // The largest work the stop rules allow (a tolerance can only end a run sooner).
-    double iterations = static_cast<double>(stop.iterations);
-    if (stop.oracle_calls > 0 && est.calls_per_iteration > 0)
-      iterations = std::min(iterations, std::ceil(static_cast<double>(stop.oracle_calls) / est.calls_per_iteration));
-    est.max_iterations = static_cast<std::int64_t>(iterations);
+    est.max_iterations = MaxIterations(stop, cost);
+    const auto iterations = static_cast<double>(est.max_iterations);
     est.max_oracle_calls = iterations * est.calls_per_iteration;
+    est.max_queries = iterations * est.queries_per_iteration;
     est.max_seconds = iterations * est.seconds_per_iteration;
     if (stop.wall_s > 0.0 && s.wall_s > 0.0) {
       // wall_s caps solver time; metric evaluation and logging come on top, in proportion.
@@ -470,6 +507,7 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
     }
     const auto seeds = static_cast<double>(config.seeds.size());
     out.total_oracle_calls += seeds * est.max_oracle_calls;
+    out.total_queries += seeds * est.max_queries;
     run_seconds += seeds * est.max_seconds;
     out.solvers.push_back(std::move(est));
   }

@@ -131,6 +131,19 @@ CASES = [
     ("refused", "{name: prox, oracle: {type: sampled, batch: 8}}", "{iterations: 5}",
      "solvers[0].oracle.type: sampled is not available for prox (it needs the exact P pi), expected exact, "
      "or one of the solvers that accept a sampled oracle: nash_mp, egpo, omd, mmd, nash_md or nash_md_pg"),
+    ("refused_mwu", "{name: mwu, oracle: {type: pairs}}", "{iterations: 5}",
+     "solvers[0].oracle.type: pairs is not available for mwu (it needs the exact P pi), expected exact, or one of "
+     "the solvers that accept a sampled oracle: "),
+    ("scalar", "{name: omd, oracle: sampled}", "{iterations: 5}",
+     "solvers[0].oracle: 'sampled' is a single value, expected a map with keys type, batch or sampler"),
+    ("list", "{name: omd, oracle: [sampled, 8]}", "{iterations: 5}",
+     "solvers[0].oracle: is a list, expected a map with keys type, batch or sampler"),
+    ("empty", "{name: omd, oracle: }", "{iterations: 5}",
+     "solvers[0].oracle: is empty, expected a map with keys type, batch or sampler"),
+    ("batch_fraction", "{name: omd, oracle: {type: sampled, batch: 1.5}}", "{iterations: 5}",
+     "solvers[0].oracle.batch: '1.5' is not an integer, expected integer in [1, 1000000000]"),
+    ("batch_huge", "{name: omd, oracle: {type: sampled, batch: 1e12}}", "{iterations: 5}",
+     "solvers[0].oracle.batch: '1000000000000' is out of range, expected integer in [1, 1000000000]"),
     ("exact_budget", "{name: omd}", "{iterations: 5, queries: 100}",
      "stop.queries: 100 can never be reached: no solver makes preference queries (every solver uses the exact "
      "oracle)"),
@@ -142,8 +155,29 @@ CASES = [
 for name, solver, stop, expected in CASES:
     path = write(f"{name}.yaml", BASE.replace("SOLVER", solver).replace("STOP", stop))
     code, out, err = call_tool(RUN, path, "--out", os.path.join(TMP, name), "--quiet")
-    lines = [l for l in err.splitlines() if l.startswith("error:")]
+    lines = err.splitlines()
     check(f"error.{name}.exit", code == 2, (code, err))
-    check(f"error.{name}.one_line", len(lines) == 1 and expected in lines[0], err)
+    check(f"error.{name}.one_line", len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0]
+          and out == "", err)
+
+# The same through nlhf-sweep, where one point of the grid is bad: one line naming the point.
+SWEEP_CASES = [
+    ("batch0", "{name: omd, oracle: {type: sampled, batch: 4}}", "solvers[0].oracle.batch: [4, 0]",
+     "at sweep point 1 (solvers[0].oracle.batch=0): solvers[0].oracle.batch: '0' is out of range"),
+    ("refused", "{name: omd, oracle: {type: sampled, batch: 4}}", "solvers[0].name: [omd, mwu]",
+     "at sweep point 1 (solvers[0].name=mwu): solvers[0].oracle.type: sampled is not available for mwu"),
+    ("sampler", "{name: omd, oracle: {type: sampled, batch: 4}}", "solvers[0].oracle.sampler: [uniform, policy]",
+     "solvers[0].oracle.sampler: 'policy' is not a sampler, expected iterate, uniform or reference"),
+    ("exact_budget", "{name: omd, oracle: {type: sampled, batch: 4}}", "solvers[0].oracle.type: [sampled, exact]",
+     "at sweep point 1 (solvers[0].oracle.type=exact): stop.queries: 100 can never be reached"),
+]
+for name, solver, swept, expected in SWEEP_CASES:
+    path = write(f"sweep_{name}.yaml", BASE.replace("SOLVER", solver).replace("STOP", "{iterations: 5, queries: 100}")
+                 + f"sweep:\n  {swept}\n")
+    code, out, err = call_tool(SWEEP, path, "--out", os.path.join(TMP, f"sweep_{name}"), "--quiet")
+    lines = err.splitlines()
+    check(f"sweep_error.{name}.exit", code == 2, (code, err))
+    check(f"sweep_error.{name}.one_line", len(lines) == 1 and lines[0].startswith("error: ") and expected in lines[0],
+          err)
 
 check.finish(TMP)

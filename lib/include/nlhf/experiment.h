@@ -106,16 +106,33 @@ double AvailableMemoryBytes();
 // for this beta are reported (with their file location) before anything runs. Throws InputErrors.
 void ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan = {});
 
+// What one iteration of a solver costs, averaged over a few measured steps.
+struct StepCost {
+  double oracle_calls = 0.0;  // exact evaluations of P pi per iteration
+  double queries = 0.0;       // preference queries per iteration (0 with the exact oracle)
+  bool constant = true;       // every measured step cost the same
+};
+// The most iterations one run can make under `stop` (tolerances and wall time aside): the iteration
+// cap, or fewer when a budget runs out first at `cost` per iteration (a run stops at the first
+// iteration whose cumulative oracle calls or queries reach their budget).
+std::int64_t MaxIterations(const StopRules& stop, const StepCost& cost);
+// Per solver entry: the cost of an iteration over `steps` steps on the first seed's game, each solver
+// reset as ValidateExperiment does (at the bound on rho). Cheap (no equilibrium, no metrics): for
+// nlhf-sweep --dry-run, which turns budgets into iterations with it.
+std::vector<StepCost> MeasureStepCosts(const ExperimentConfig& config, std::int64_t steps = 4);
+
 // What an experiment will cost at most, from its stop rules and a short calibration: a few dozen
 // iterations of each solver (with the experiment's metric evaluation) on the first seed's game.
 struct CostEstimate {
   struct Solver {
     std::string label;
     double calls_per_iteration = 0.0;  // measured
+    double queries_per_iteration = 0.0;  // measured (0 with the exact oracle)
     bool calls_constant = true;        // every calibration step cost the same (the bound is exact)
     double seconds_per_iteration = 0.0;
     std::int64_t max_iterations = 0;   // per run, from the stop rules (without tolerances)
     double max_oracle_calls = 0.0;     // per run
+    double max_queries = 0.0;          // per run
     double max_seconds = 0.0;          // per run
     std::vector<std::string> notes;    // the solver's notes on this game (e.g. a clamped auto step)
   };
@@ -125,6 +142,7 @@ struct CostEstimate {
   double equilibrium_seconds = 0.0;  // certifying its equilibrium (timed only for n <= 1000)
   bool equilibrium_timed = false;
   double total_oracle_calls = 0.0;
+  double total_queries = 0.0;
   double total_seconds = 0.0;     // all runs on `jobs` workers, plus the games and their equilibria
   bool wall_capped = false;       // stop.wall_s bounds every run
 };
