@@ -132,5 +132,44 @@ TEST(CostEstimate, BoundsCallsByTheStopRulesAndExtrapolatesTime) {
   EXPECT_EQ(b.solvers[1].max_iterations, 1000);
 }
 
+// A query budget bounds a sampled solver's iterations (at its queries per iteration, rounded up) and
+// leaves an exact solver at its cap; the sweep's cheaper measurement agrees.
+TEST(CostEstimate, TurnsAQueryBudgetIntoIterations) {
+  const ExperimentConfig c =
+      Parse(std::string(kBase) + "game: {type: random_uniform, n: 6}\nseeds: [0, 1]\n"
+                                 "solvers: [{name: omd}, {name: omd, oracle: {type: sampled, batch: 32}},\n"
+                                 "          {name: egpo, oracle: {type: pairs, batch: 16, sampler: uniform}}]\n"
+                                 "stop: {iterations: 200, queries: 1000}\n");
+  const CostEstimate e = EstimateCost(c, 1);
+  ASSERT_EQ(e.solvers.size(), 3u);
+  EXPECT_EQ(e.solvers[0].max_iterations, 200);
+  EXPECT_EQ(e.solvers[0].queries_per_iteration, 0.0);
+  EXPECT_EQ(e.solvers[0].max_queries, 0.0);
+  for (size_t i : {1, 2}) {
+    EXPECT_EQ(e.solvers[i].queries_per_iteration, 32.0) << i;  // egpo: two estimates of 16
+    EXPECT_EQ(e.solvers[i].calls_per_iteration, 0.0) << i;
+    EXPECT_EQ(e.solvers[i].max_iterations, 32) << i;  // ceil(1000 / 32)
+    EXPECT_EQ(e.solvers[i].max_queries, 1024.0) << i;
+  }
+  EXPECT_EQ(e.total_oracle_calls, 2 * 200.0);
+  EXPECT_EQ(e.total_queries, 2 * 2 * 1024.0);
+
+  const std::vector<StepCost> costs = MeasureStepCosts(c);
+  ASSERT_EQ(costs.size(), 3u);
+  EXPECT_EQ(costs[0].oracle_calls, 1.0);
+  EXPECT_EQ(costs[0].queries, 0.0);
+  EXPECT_EQ(costs[2].queries, 32.0);
+  EXPECT_TRUE(costs[2].constant);
+  EXPECT_EQ(MaxIterations(c.stop, costs[0]), 200);
+  EXPECT_EQ(MaxIterations(c.stop, costs[1]), 32);
+  // Whichever budget runs out first; a budget beyond the cap leaves the cap.
+  StopRules both = c.stop;
+  both.oracle_calls = 50;
+  EXPECT_EQ(MaxIterations(both, costs[0]), 50);
+  EXPECT_EQ(MaxIterations(both, costs[1]), 32);
+  both.queries = 1000000;
+  EXPECT_EQ(MaxIterations(both, costs[1]), 200);
+}
+
 }  // namespace
 }  // namespace nlhf
