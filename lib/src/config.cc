@@ -405,6 +405,12 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
           }
           if (r.errors().size() == before && !c.oracle.exact() && !AcceptsOracle(c.name))
             r.Error(o["type"] ? o["type"] : o, key + ".oracle.type", OracleRefusal(c.oracle.type, c.name));
+          // batch or sampler without a type would silently run the exact oracle they do not apply to.
+          if (r.errors().size() == before && o.IsMap() && !o["type"] && (o["batch"] || o["sampler"]))
+            r.Error(o, key + ".oracle.type",
+                    fmt::format("is missing (the default, exact, takes no {}), expected type: sampled or type: pairs "
+                                "with batch and sampler, or type: exact",
+                                o["batch"] ? "batch" : "sampler"));
         }
         if (const YAML::Node l = n[i]["label"]) {
           if (auto v = r.Value(l, LabelSpec(), key + ".label")) c.label = std::get<std::string>(*v);

@@ -126,6 +126,11 @@ CASES = [
      "solvers[0].oracle.type: 'bernoulli' is not an oracle type, expected exact, sampled or pairs"),
     ("unknown_sampler", "{name: omd, oracle: {type: sampled, sampler: policy}}", "{iterations: 5}",
      "solvers[0].oracle.sampler: 'policy' is not a sampler, expected iterate, uniform or reference"),
+    ("batch_without_type", "{name: omd, oracle: {batch: 8}}", "{iterations: 5}",
+     "solvers[0].oracle.type: is missing (the default, exact, takes no batch), expected type: sampled or type: "
+     "pairs with batch and sampler, or type: exact"),
+    ("sampler_without_type", "{name: omd, oracle: {sampler: uniform}}", "{iterations: 5}",
+     "solvers[0].oracle.type: is missing (the default, exact, takes no sampler)"),
     ("unknown_key", "{name: omd, oracle: {type: sampled, size: 3}}", "{iterations: 5}",
      "solvers[0].oracle.size: unknown key 'size'"),
     ("refused", "{name: prox, oracle: {type: sampled, batch: 8}}", "{iterations: 5}",
