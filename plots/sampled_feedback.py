@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 
 COLUMNS = ["run_id", "game", "solver", "label", "seed", "iter", "queries", "gap_beta"]
 # Sequential colours for B (light = small batch; matplotlib's plasma), black for the exact oracle.
-B_COLORS = ["#f0a02c", "#cc4778", "#3b0f70"]
+B_COLORS = ["#fca636", "#e16462", "#6a00a8"]
 YLABEL = r"gap$_\beta$ (duality gap of the" + "\n" + r"$\beta$-regularized game)"
 PANELS = [("omd", []), ("egpo", ["nash_mp"])]
 
