@@ -20,7 +20,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import style  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 
 COLUMNS = ["run_id", "game", "solver", "label", "seed", "iter", "queries", "gap_beta"]
 # Sequential colours for B (light = small batch; matplotlib's plasma), black for the exact oracle.
