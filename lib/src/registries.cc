@@ -42,7 +42,9 @@ const Registry<SolverFactory>& SolverRegistry() {
   static const Registry<SolverFactory> registry(
       "solver", {
                     solvers::NashMpEntry(),
+                    solvers::NashMpPgEntry(),
                     solvers::ProxEntry(),
+                    solvers::NashProxEntry(),
                     solvers::EgpoEntry(),
                     solvers::OmdEntry(),
                     solvers::MmdEntry(),

@@ -298,6 +298,20 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
         "{} has not improved since iteration {} (stalled at {:.3g}; the tolerance {:.3g} may be out of reach)",
         MetricTable()[Index(tol_metrics.front())].name, stall.since(), stall.best(), tolerances.front().second));
   }
+  // A budget the iteration cap cut short (the cap defaults to 1000 and always applies): say so, for
+  // the budgets this run spends (an exact solver spends no queries).
+  if (summary.termination == Termination::kIterations) {
+    std::vector<std::string> unspent;
+    if (stop.queries > 0 && summary.queries > 0)
+      unspent.push_back(fmt::format("{} of its {} queries", summary.queries, stop.queries));
+    if (stop.oracle_calls > 0 && summary.oracle_calls > 0)
+      unspent.push_back(fmt::format("{} of its {} oracle calls", summary.oracle_calls, stop.oracle_calls));
+    if (stop.wall_s > 0.0) unspent.push_back(fmt::format("{:.3g} s of its {} s", summary.wall_s, stop.wall_s));
+    if (!unspent.empty())
+      summary.warnings.push_back(fmt::format("the iteration cap stop.iterations = {} ended the run after {}; raise "
+                                             "stop.iterations to spend the budget",
+                                             stop.iterations, fmt::join(unspent, " and ")));
+  }
   if (theory.applicable) {
     theory.message = theory.violated
                          ? fmt::format("violated: KL(pi*||pi_k) = {:.3e} > {:.3e} = {:.6g}^k KL_0 at iteration {}",

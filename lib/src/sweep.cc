@@ -143,7 +143,7 @@ struct RunRecord {
   std::string solver, params, status;
   std::uint64_t seed = 0;
   double wall_s = 0.0;
-  std::int64_t iterations = 0, oracle_calls = 0;
+  std::int64_t iterations = 0, oracle_calls = 0, queries = 0;
   MetricValues final;
   // NaN where absent (an empty cell): rho and the limit need a certified pi*, the target gap a
   // certified target; the average iterate only for solvers that keep one (mwu, omwu).
@@ -165,7 +165,7 @@ std::string FormatRecord(const RunRecord& r) {
   std::string s = fmt::format("{},{},{},{},{},{},", r.run_id, r.solver_index, r.solver,
                               CsvField(r.params), r.seed, r.status);
   AppendNumber(s, r.wall_s);
-  fmt::format_to(std::back_inserter(s), ",{},{}", r.iterations, r.oracle_calls);
+  fmt::format_to(std::back_inserter(s), ",{},{},{}", r.iterations, r.oracle_calls, r.queries);
   for (double x : RecordTail(r)) {
     s += ',';
     AppendNumber(s, x);
@@ -291,7 +291,7 @@ std::vector<RunRecord> ParseRecords(std::istream& in, size_t count, const fs::pa
   while (out.size() < count && std::getline(in, line)) {
     const std::vector<std::string> f = SplitCsv(line);
     // (A part file of an older version has fewer fields: its tasks run again.)
-    if (f.size() != 9 + kRecordTail) throw std::runtime_error("corrupt part file " + path.string());
+    if (f.size() != 10 + kRecordTail) throw std::runtime_error("corrupt part file " + path.string());
     RunRecord r;
     r.run_id = f[0];
     r.solver_index = std::stoul(f[1]);
@@ -302,7 +302,8 @@ std::vector<RunRecord> ParseRecords(std::istream& in, size_t count, const fs::pa
     r.wall_s = ParseNumber(f[6], path);
     r.iterations = std::stoll(f[7]);
     r.oracle_calls = std::stoll(f[8]);
-    auto number = [&](size_t k) { return ParseNumber(f[9 + k], path); };
+    r.queries = std::stoll(f[9]);
+    auto number = [&](size_t k) { return ParseNumber(f[10 + k], path); };
     for (size_t k = 0; k < kNumMetrics; ++k) r.final[k] = number(k);
     r.rho = number(kNumMetrics);
     r.stability_limit = number(kNumMetrics + 1);
@@ -523,7 +524,7 @@ void Assemble(const SweepConfig& s, const std::map<std::string, Part>& index, co
     runs += ',';
     runs += CsvField(k);
   }
-  runs += ",solver,label,params,seed,status,wall_s,iterations,oracle_calls";
+  runs += ",solver,label,params,seed,status,wall_s,iterations,oracle_calls,queries";
   for (const MetricInfo& m : MetricTable()) runs += fmt::format(",{}", m.name);  // final values
   runs += ",rho,stability_limit,target_gap_beta";
   for (const MetricInfo& m : MetricTable()) runs += fmt::format(",average_{}", m.name);
@@ -533,7 +534,7 @@ void Assemble(const SweepConfig& s, const std::map<std::string, Part>& index, co
     summary += ',';
     summary += CsvField(k);
   }
-  summary += ",solver,label,runs,iterations_median,oracle_calls_median";
+  summary += ",solver,label,runs,iterations_median,oracle_calls_median,queries_median";
   for (const MetricInfo& m : MetricTable())
     summary += fmt::format(",{0}_median,{0}_q25,{0}_q75", m.name);
   summary += "\n";
@@ -550,7 +551,7 @@ void Assemble(const SweepConfig& s, const std::map<std::string, Part>& index, co
       runs += fmt::format(",{},{},{},{},{},", r.solver, CsvField(p.config.solvers[r.solver_index].label),
                           CsvField(r.params), r.seed, r.status);
       AppendNumber(runs, r.wall_s);
-      runs += fmt::format(",{},{}", r.iterations, r.oracle_calls);
+      runs += fmt::format(",{},{},{}", r.iterations, r.oracle_calls, r.queries);
       for (double x : RecordTail(r)) {
         runs += ',';
         AppendNumber(runs, x);
@@ -566,16 +567,19 @@ void Assemble(const SweepConfig& s, const std::map<std::string, Part>& index, co
       summary += ',';
       summary += CsvField(v);
     }
-    std::vector<double> it, calls;
+    std::vector<double> it, calls, queries;
     for (const RunRecord& r : records) {
       it.push_back(static_cast<double>(r.iterations));
       calls.push_back(static_cast<double>(r.oracle_calls));
+      queries.push_back(static_cast<double>(r.queries));
     }
     summary += fmt::format(",{},{},{},", records.front().solver,
                            CsvField(p.config.solvers[records.front().solver_index].label), records.size());
     AppendNumber(summary, Quantile(it, 0.5));
     summary += ',';
     AppendNumber(summary, Quantile(calls, 0.5));
+    summary += ',';
+    AppendNumber(summary, Quantile(queries, 0.5));
     for (size_t m = 0; m < kNumMetrics; ++m) {
       std::vector<double> v;
       for (const RunRecord& r : records) v.push_back(r.final[m]);
@@ -962,6 +966,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
         rec.wall_s = r.summary.wall_s;
         rec.iterations = r.summary.iterations;
         rec.oracle_calls = r.summary.oracle_calls;
+        rec.queries = r.summary.queries;
         rec.final = r.summary.final_metrics;
         if (r.rho) rec.rho = *r.rho;
         if (r.stability_limit) rec.stability_limit = *r.stability_limit;

@@ -105,7 +105,7 @@ check("sweep.labels", swept == ["omd sampled(batch=4,sampler=iterate)", "omd sam
 # --- --list solvers ----------------------------------------------------------------------------
 code, out, err = call_tool(RUN, "--list", "solvers")
 check("list.exit", code == 0, err)
-check("list.oracle", "A sampled or pairs oracle is accepted by: nash_mp, egpo, omd, mmd, nash_md or nash_md_pg" in out,
+check("list.oracle", "A sampled or pairs oracle is accepted by: nash_mp, nash_mp_pg, nash_prox, egpo, omd, mmd, nash_md or nash_md_pg" in out,
       out[-600:])
 
 # --- one error line each, exit 2 ---------------------------------------------------------------
@@ -130,7 +130,7 @@ CASES = [
      "solvers[0].oracle.size: unknown key 'size'"),
     ("refused", "{name: prox, oracle: {type: sampled, batch: 8}}", "{iterations: 5}",
      "solvers[0].oracle.type: sampled is not available for prox (it needs the exact P pi), expected exact, "
-     "or one of the solvers that accept a sampled oracle: nash_mp, egpo, omd, mmd, nash_md or nash_md_pg"),
+     "or one of the solvers that accept a sampled oracle: nash_mp, nash_mp_pg, nash_prox, egpo, omd, mmd, nash_md or nash_md_pg"),
     ("exact_budget", "{name: omd}", "{iterations: 5, queries: 100}",
      "stop.queries: 100 can never be reached: no solver makes preference queries (every solver uses the exact "
      "oracle)"),

@@ -141,7 +141,9 @@ with open(os.path.join(TMP, "jobs1", "trace.csv")) as f:
 metric_columns = trace_header[trace_header.index("wall_s") + 1:]
 with open(os.path.join(TMP, "jobs1", "runs.csv")) as f:
     runs_header = next(csv.reader(f))
-tail = runs_header[runs_header.index("oracle_calls") + 1:]
+check("runs.counters", runs_header[runs_header.index("iterations"):runs_header.index("iterations") + 3] ==
+      ["iterations", "oracle_calls", "queries"], str(runs_header))
+tail = runs_header[runs_header.index("queries") + 1:]
 check("runs.metric_columns", tail == metric_columns + ["rho", "stability_limit", "target_gap_beta"] +
       ["average_" + m for m in metric_columns], str(runs_header))
 last_row = {}

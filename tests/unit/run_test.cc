@@ -120,6 +120,34 @@ TEST(RunSolver, StopsAtTheOracleCallBudget) {
   EXPECT_EQ(r.message, "oracle-call budget 11 reached at iteration 6");
 }
 
+
+// The iteration cap (1000 unless set) always applies: a run it stops before the budget the run
+// spends says so; a budget that fired, or one this solver never spends, gives no such warning.
+TEST(RunSolver, SaysWhenTheIterationCapCutsABudgetShort) {
+  Rps s;
+  const auto warned = [](const RunSummary& r) {
+    for (const std::string& w : r.warnings)
+      if (w.find("iteration cap") != std::string::npos) return w;
+    return std::string();
+  };
+  auto sampled = MakeSolver("omd");
+  sampled->Reset(testing::SampledContext(s.game, s.beta, OracleConfig{OracleType::kSampled, 8}, 1));
+  RunOptions o;
+  o.stop.iterations = 10;
+  o.stop.queries = 1000;
+  const RunSummary cut = RunSolver(*sampled, s.game, s.beta, s.eq.log_pi, o);
+  EXPECT_EQ(cut.termination, Termination::kIterations);
+  EXPECT_EQ(warned(cut),
+            "the iteration cap stop.iterations = 10 ended the run after 80 of its 1000 queries; raise stop.iterations "
+            "to spend the budget");
+  o.stop.iterations = 1000;
+  const RunSummary spent = RunSolver(*sampled, s.game, s.beta, s.eq.log_pi, o);
+  EXPECT_EQ(spent.termination, Termination::kQueries);
+  EXPECT_EQ(warned(spent), "");
+  o.stop.iterations = 10;
+  auto exact = s.Start("omd");  // spends no queries: the budget is not its
+  EXPECT_EQ(warned(RunSolver(*exact, s.game, s.beta, s.eq.log_pi, o)), "");
+}
 TEST(RunSolver, LeavesMetricsThatNeedPiStarEmptyWithoutIt) {
   Rps s;
   auto solver = s.Start("omd");

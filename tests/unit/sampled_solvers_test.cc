@@ -88,7 +88,7 @@ TEST(SampledSolvers, LargeBatchEndsNearTheExactTarget) {
 }
 
 TEST(SampledSolvers, ListedByTheSolversThemselves) {
-  EXPECT_EQ(OracleSolvers(), (std::vector<std::string>{"nash_mp", "egpo", "omd", "mmd", "nash_md", "nash_md_pg"}));
+  EXPECT_EQ(OracleSolvers(), (std::vector<std::string>{"nash_mp", "nash_mp_pg", "nash_prox", "egpo", "omd", "mmd", "nash_md", "nash_md_pg"}));
   EXPECT_TRUE(AcceptsOracle("egpo"));
   EXPECT_FALSE(AcceptsOracle("prox"));
   EXPECT_FALSE(AcceptsOracle("no_such_solver"));

@@ -134,7 +134,9 @@ ParamSpec StepParam(const std::string& name, const std::string& default_doc, con
 
 // Registry entries, one per file in this folder.
 SolverEntry NashMpEntry();
+SolverEntry NashMpPgEntry();
 SolverEntry ProxEntry();
+SolverEntry NashProxEntry();
 SolverEntry EgpoEntry();
 SolverEntry OmdEntry();
 SolverEntry MmdEntry();
