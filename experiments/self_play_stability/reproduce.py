@@ -52,7 +52,7 @@ SWEEPS = [
 
 FIGURES = [
     Figure("plots/self_play_stability.py", out="self_play_stability", inputs=["rps3", "hodge", "random"],
-           args=["--titles", "rps3 (beta = 0.03)", "hodge, 80% cyclic (beta = 0.01)", "5 random games (beta = 0.03)"]),
+           args=["--titles", "rps3 (beta = 0.03)", "hodge, 80% cyclic (beta = 0.01)", "random_uniform (beta = 0.03)"]),
     Figure("plots/self_play_trajectories.py", out="self_play_trajectories", inputs=["rps3", "hodge", "random"],
            args=["--x", "1.3", "--titles", "rps3", "hodge", "random (game seed 0)"]),
 ]
