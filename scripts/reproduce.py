@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT / "experiments"))
 import reproduction  # noqa: E402  (experiments/reproduction.py)
 
 # The order of the issue and of the README; experiments found but not listed here come after.
-ORDER = ["egpo_tabular", "nash_mp_rates", "beta_scaling", "action_space", "step_sizes", "intransitive", "sampled_feedback"]
+ORDER = ["egpo_tabular", "nash_mp_rates", "beta_scaling", "action_space", "step_sizes", "intransitive",
+         "sampled_feedback", "self_play_stability", "egpo_empirical"]
 MARKER = ".nlhf-reproduction"
 COLUMNS = ["experiment", "claim", "source", "expected", "measured", "result"]
 
