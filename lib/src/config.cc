@@ -99,7 +99,7 @@ std::vector<ParamSpec> OracleSpecs() {
                                                                            : "is not an oracle type, expected " + OracleTypeNames();
                   },
                   OracleTypeNames()),
-          ParamSpec::Int("batch", 64, "queries per estimate of P pi (egpo, nash_mp: 2 per iteration; nash_mp_pg: 2T; nash_prox: T)").Range(1, 1e9),
+          ParamSpec::Int("batch", 64, "queries per estimate of P pi (each solver's description says how many estimates an iteration makes)").Range(1, 1e9),
           ParamSpec::String("sampler", "iterate", "the policy y is drawn from")
               .Check(
                   [](const ParamValue& v) -> std::string {

@@ -442,7 +442,11 @@ std::vector<StepCost> MeasureStepCosts(const ExperimentConfig& config, std::int6
     auto solver = MakeSolver(config.solvers[i].name, config.solvers[i].params, SolverKey(i));
     solver->Reset(SolverContext{&game, config.beta, {}, 0.5, /*rho_is_bound=*/true, config.solvers[i].oracle,
                                 config.seeds.front()});
-    out.push_back(MeasureSteps(*solver, k));
+    // A solver whose every step costs the same says so; only the others are stepped.
+    if (const std::optional<StepInfo> c = solver->CostPerStep())
+      out.push_back(StepCost{static_cast<double>(c->oracle_calls), static_cast<double>(c->queries), true});
+    else
+      out.push_back(MeasureSteps(*solver, k));
   }
   return out;
 }

@@ -47,8 +47,8 @@ void PrintListing(std::string_view what, std::ostream& out) {
                "\nEvery solver entry also takes oracle: {{type: TYPE, batch: B, sampler: SAMPLER}} (how it gets P pi):\n"
                "    type     {}; default exact (P pi, 1 oracle call); sampled: B queries with Bernoulli labels; "
                "pairs: B queries with the exact P[y][y']\n"
-               "    batch    integer >= 1, default 64: queries per estimate of P pi (egpo and nash_mp make 2 per "
-               "iteration, nash_mp_pg 2T, nash_prox T)\n"
+               "    batch    integer >= 1, default 64: queries per estimate of P pi (each solver's description above "
+               "says how many estimates an iteration makes)\n"
                "    sampler  {}, default iterate: where y is drawn from (y' follows the opponent)\n"
                "    A sampled or pairs oracle is accepted by: {} (every other solver takes only exact).\n",
                OracleTypeNames(), OracleSamplerNames(), JoinNames(OracleSolvers()));

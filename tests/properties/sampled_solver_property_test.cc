@@ -130,6 +130,22 @@ TEST_P(SampledSolverProperties, CountsBatchQueriesPerEstimateAndNoOracleCalls) {
   RecordProperty("estimates_per_step", std::to_string(m));
 }
 
+// The cost a solver declares (CostPerStep, used by the dry runs instead of stepping) is what every
+// step then costs, with each oracle.
+TEST_P(SampledSolverProperties, DeclaresTheCostOfEveryStep) {
+  const Game game = MakeGame("random_uniform(n=6)", "softmax_normal", 3);
+  for (std::int64_t batch : {1, 16}) {
+    auto s = Start(game, 0.05, batch, 5);
+    const std::optional<StepInfo> declared = s->CostPerStep();
+    ASSERT_TRUE(declared.has_value()) << Where() << ": every step of a sampled solver costs the same";
+    for (int k = 0; k < 20; ++k) {
+      const StepInfo info = s->Step();
+      ASSERT_EQ(info.oracle_calls, declared->oracle_calls) << Where() << " step " << k;
+      ASSERT_EQ(info.queries, declared->queries) << Where() << " step " << k;
+    }
+  }
+}
+
 // Through the run driver: a query budget ends the run at the first iteration whose cumulative
 // queries reach it, and the summary reports them.
 TEST_P(SampledSolverProperties, StopsAtTheQueryBudget) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <numeric>
+#include <set>
 
 #include "nlhf/equilibrium.h"
 #include "nlhf/generators.h"
@@ -166,6 +167,26 @@ TEST_P(SolverProperties, ConvergesToItsTarget) {
         EXPECT_GT((target.array().exp() - eq.pi.array()).abs().maxCoeff(), 1e-6) << g;
       }
     }
+  }
+}
+
+// The cost a solver declares (CostPerStep, used by the dry runs instead of stepping) is what every
+// step then costs; only solvers whose cost varies (prox's inner solves) declare none.
+TEST_P(SolverProperties, DeclaresTheCostOfEveryStep) {
+  const Game game = MakeGame("random_uniform(n=6)", "softmax_normal", 2);
+  auto s = Start(GetParam(), game, 0.05);
+  const std::optional<StepInfo> declared = s->CostPerStep();
+  if (!declared) {
+    std::set<std::int64_t> calls;
+    for (int k = 0; k < 20; ++k) calls.insert(s->Step().oracle_calls);
+    EXPECT_GT(calls.size(), 1u) << "declares no cost, but every step cost the same";
+    return;
+  }
+  EXPECT_GE(declared->oracle_calls, 1);
+  for (int k = 0; k < 200; ++k) {
+    const StepInfo info = s->Step();
+    ASSERT_EQ(info.oracle_calls, declared->oracle_calls) << "step " << k;
+    ASSERT_EQ(info.queries, 0) << "step " << k;
   }
 }
 

@@ -59,14 +59,20 @@ TEST(NashMpPg, OneInnerStepIsGradientAscentOnTheBanditObjective) {
   EXPECT_LE((s->current() - next).cwiseAbs().maxCoeff(), 1e-8);
 }
 
-// Exact oracle, T -> infinity: each half-step converges to nash_mp's closed form.
+// Exact oracle, T -> infinity: each half-step converges to nash_mp's closed form, at the default
+// inner step and near the top of the stable range (lr tau = 3.9 < 4).
 TEST(NashMpPg, ManyExactInnerStepsRecoverNashMp) {
   const Game game = MakeGame("random_uniform(n=6)", "softmax_normal", 2);
   for (double beta : {0.05, 0.5}) {
+    const double tau = beta * (1 + 1 / (2 * beta));
     auto pg = Started("nash_mp_pg(inner_steps=4000)", game, beta), mp = Started("nash_mp", game, beta);
+    auto fast = Started(fmt::format("nash_mp_pg(inner_steps=4000,inner_lr={})", 3.9 / tau), game, beta);
     for (int k = 0; k < 20; ++k) {
       const StepInfo info = pg->Step();
       mp->Step();
+      fast->Step();
+      ASSERT_LE((fast->current().array().exp() - mp->current().array().exp()).abs().maxCoeff(), 1e-10)
+          << "lr tau = 3.9, beta " << beta << " iteration " << k;
       EXPECT_EQ(info.oracle_calls, 2);
       EXPECT_EQ(info.queries, 0);
       ASSERT_LE((pg->current().array().exp() - mp->current().array().exp()).abs().maxCoeff(), 1e-10)
@@ -138,10 +144,10 @@ TEST(NashMpPg, LargeBatchAndManyInnerStepsApproachExactNashMp) {
 
 TEST(NashMpPg, RejectsUnstableInnerSteps) {
   const Game game = MakeGame("rps3", "uniform", 0);
-  // tau = 0.1 (1 + 1/0.2) = 0.6: inner_lr <= 2/0.6.
-  testing::ExpectInputError([&] { Started("nash_mp_pg(inner_lr=3.4)", game, 0.1); },
-                            {"solver.inner_lr", "3.4", "inner_lr <= 2/tau = 3.33333"});
-  EXPECT_NO_THROW(Started("nash_mp_pg(inner_lr=3.3)", game, 0.1));
+  // tau = 0.1 (1 + 1/0.2) = 0.6: inner_lr < 4/0.6.
+  testing::ExpectInputError([&] { Started("nash_mp_pg(inner_lr=6.7)", game, 0.1); },
+                            {"solver.inner_lr", "6.7", "inner_lr < 4/tau = 6.66667"});
+  EXPECT_NO_THROW(Started("nash_mp_pg(inner_lr=6.6)", game, 0.1));
   testing::ExpectInputError([&] { MakeSolver("nash_mp_pg(inner_steps=0)"); }, {"inner_steps"});
 }
 

@@ -116,9 +116,10 @@ struct StepCost {
 // cap, or fewer when a budget runs out first at `cost` per iteration (a run stops at the first
 // iteration whose cumulative oracle calls or queries reach their budget).
 std::int64_t MaxIterations(const StopRules& stop, const StepCost& cost);
-// Per solver entry: the cost of an iteration over `steps` steps on the first seed's game, each solver
-// reset as ValidateExperiment does (at the bound on rho). Cheap (no equilibrium, no metrics): for
-// nlhf-sweep --dry-run, which turns budgets into iterations with it.
+// Per solver entry: the cost of an iteration on the first seed's game, each solver reset as
+// ValidateExperiment does (at the bound on rho): its CostPerStep(), or where that varies the mean
+// over `steps` steps. Cheap (no equilibrium, no metrics): for nlhf-sweep --dry-run, which turns
+// budgets into iterations with it.
 std::vector<StepCost> MeasureStepCosts(const ExperimentConfig& config, std::int64_t steps = 4);
 
 // What an experiment will cost at most, from its stop rules and a short calibration: a few dozen

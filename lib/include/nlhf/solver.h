@@ -76,6 +76,10 @@ class Solver {
   // Iterations of an expected transient in which the metrics need not improve (decaying nash_md's
   // huge first steps); the run driver's stall warning ignores them. 0 = none.
   virtual std::int64_t TransientIterations() const { return 0; }
+  // What every Step() costs after Reset when that is fixed (oracle_calls and queries; step_size is
+  // 0): the solver describes itself, so a dry run needs no steps. nullopt when the cost varies from
+  // step to step (prox's inner solves to a tolerance, a moving reference on a gap).
+  virtual std::optional<StepInfo> CostPerStep() const { return std::nullopt; }
   // Whether Reset accepts a sampled or pairs oracle (SolverContext::oracle); the others take only exact.
   virtual bool AcceptsSampledOracle() const { return false; }
   // What Reset decided that the user should know, for the run summary's warnings: an `auto` step

@@ -22,6 +22,7 @@ class Egpo final : public AnchoredSolver {
 
   void Reset(const SolverContext& c) override {
     BindGame(c);
+    estimates_per_step_ = 2;
     const double def = 1.0 / (beta_ + 0.5);
     // eta' beta < 2 is necessary; the auto step is at most 1/beta (nash_mp's eta -> infinity).
     const StepRange range{[&](double e) { return e * beta_ < 2.0; }, 1.0 / beta_, "eta*beta < 2"};

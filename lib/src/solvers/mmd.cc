@@ -19,6 +19,7 @@ class Mmd final : public AnchoredSolver {
 
   void Reset(const SolverContext& c) override {
     BindGame(c);
+    estimates_per_step_ = 1;
     // Any step is stable when rho <= beta; beyond eta beta = 1e6 the update is the best response
     // to pi_k to within 1e-6, so larger `auto` steps (rho ~ 0) are clamped there.
     const StepRange range{[&](double e) { return e * beta_ <= 1e6; }, 1e6 / beta_,

@@ -17,6 +17,7 @@ class Mwu final : public SolverBase {
 
   void Reset(const SolverContext& c) override {
     BindGame(c);
+    estimates_per_step_ = 1;
     eta_ = params_.Double("eta");
     KeepParam("eta");
     average_.Reset(l_);

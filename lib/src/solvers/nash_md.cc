@@ -37,6 +37,7 @@ class NashMd final : public SolverBase {
 
   void Reset(const SolverContext& c) override {
     BindGame(c);
+    estimates_per_step_ = 1;
     transient_ = 0;
     decaying_ = params_.String("schedule") == "decaying";
     iterate_anchor_ = params_.String("anchor") == "iterate";
@@ -146,7 +147,8 @@ std::string OneOf(const ParamValue& v, std::initializer_list<const char*> option
 
 SolverEntry NashMdEntry() {
   return {"nash_md",
-          "Nash mirror descent against mix(pi, mu); decaying step -> pi* after a transient (its first steps "
+          "Nash mirror descent against mix(pi, mu), one call per iteration (or B queries with a sampled oracle); "
+          "decaying step -> pi* after a transient (its first steps "
           "2/(beta(t+2)) are huge at small beta: gap_beta first rises to ~1), constant -> biased point",
           {ParamSpec::String("schedule", "decaying", "step schedule")
                .Check([](const ParamValue& v) { return OneOf(v, {"decaying", "constant"}); },

@@ -18,6 +18,7 @@ class NashMdPg final : public SolverBase {
 
   void Reset(const SolverContext& c) override {
     BindGame(c);
+    estimates_per_step_ = 1;
     lr_ = params_.Double("lr");
     KeepParam("lr");
     mixture_ = params_.Has("mixture") ? params_.Double("mixture") : 2.0 * lr_ / static_cast<double>(game_->n());

@@ -21,6 +21,7 @@ class NashMp final : public AnchoredSolver {
 
   void Reset(const SolverContext& c) override {
     BindGame(c);
+    estimates_per_step_ = 2;
     // Any step is stable when rho < beta; beyond eta = 1e6 beta the half-step is the best response
     // to within 1e-6, so larger `auto` steps (rho ~ 0) are clamped there.
     const StepRange range{[&](double e) { return e <= 1e6 * beta_; }, 1e6 * beta_,

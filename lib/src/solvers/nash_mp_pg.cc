@@ -10,7 +10,7 @@
 // The preference term g^ is the oracle's estimate of g(pi_opp) = P pi_opp:
 //   exact    g itself, one oracle call per half-step (the opponent is fixed during the inner steps):
 //            2 calls per iteration; deterministic. Its fixed point is pi*_beta for every T (at
-//            theta = l_k = log pi* the advantage is constant), and as T -> infinity (lr tau < 2)
+//            theta = l_k = log pi* the advantage is constant), and as T -> infinity (lr tau < 4)
 //            each half-step converges to the closed form: nash_mp.
 //   sampled/pairs  a fresh batch of B queries at every inner step, with y ~ pi_theta for the default
 //            sampler `iterate`: then pi_theta * (g^ - E_pi g^) = (1/B) sum_b (e_{y_b} - pi_theta)(o_b - 1/2)
@@ -38,13 +38,18 @@ class NashMpPg final : public SolverBase {
     tau_ = beta_ * (1.0 + 1.0 / eta_);
     inner_steps_ = params_.Int("inner_steps");
     KeepParam("inner_steps");
+    // Exact: g(pi_k) and g(pi_half), each fixed during its inner steps; sampled: one batch per inner step.
+    estimates_per_step_ = sampled() ? 2 * inner_steps_ : 2;
     lr_ = params_.Has("inner_lr") ? params_.Double("inner_lr") : 1.0 / tau_;
-    if (!std::isfinite(lr_) || !(lr_ * tau_ <= 2.0))
+    // Near the half-step's optimum an inner step maps the logit error d to (I - lr tau C) d, with
+    // C = diag(pi) - pi pi^T (the covariance of a one-hot draw, eigenvalues in [0, 1/2]): stable on
+    // every policy iff lr tau < 4.
+    if (!std::isfinite(lr_) || !(lr_ * tau_ < 4.0))
       RejectParam("inner_lr", lr_,
-                  fmt::format("gives inner_lr * tau = {:.6g} > 2 (tau = beta (1 + 1/eta) = {:.6g}): the inner "
-                              "policy-gradient steps are unstable",
+                  fmt::format("gives inner_lr * tau = {:.6g} >= 4 (tau = beta (1 + 1/eta) = {:.6g}): the inner "
+                              "policy-gradient steps are unstable near the optimum",
                               lr_ * tau_, tau_),
-                  fmt::format("inner_lr <= 2/tau = {:.6g} (default 1/tau)", 2.0 / tau_));
+                  fmt::format("inner_lr < 4/tau = {:.6g} (default 1/tau)", 4.0 / tau_));
     effective_.Set("inner_lr", lr_);
     const Eigen::Index n = game_->n();
     reg_ = opp_ = adv_ = Eigen::VectorXd::Zero(n);
@@ -89,9 +94,9 @@ SolverEntry NashMpPgEntry() {
           "approximate Nash-MP: each half-step solved by T softmax policy-gradient steps (REINFORCE from B queries "
           "with a sampled oracle: 2TB queries per iteration; 2 calls exact)",
           {StepParam("eta", "2 beta", "prox step of the outer Nash-MP iteration", false),
-           ParamSpec::Int("inner_steps", 10, "T: policy-gradient steps per half-step").AtLeast(1),
+           ParamSpec::Int("inner_steps", 10, "T: policy-gradient steps per half-step").Range(1, 1e6),
            ParamSpec::Double("inner_lr", std::nullopt,
-                             "inner policy-gradient step on the logits; needs inner_lr beta (1+1/eta) <= 2")
+                             "inner policy-gradient step on the logits; needs inner_lr beta (1+1/eta) < 4")
                .Above(0)
                .Optional("1/(beta (1+1/eta))")},
           [](const ParamMap& p, const std::string& key) { return std::make_unique<NashMpPg>("nash_mp_pg", p, key); }};

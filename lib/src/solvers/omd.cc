@@ -20,6 +20,7 @@ class Omd final : public AnchoredSolver {
 
   void Reset(const SolverContext& c) override {
     BindGame(c);
+    estimates_per_step_ = 1;
     const StepRange range{[&](double e) { return e * beta_ <= 1.0; }, 1.0 / beta_, "eta*beta <= 1"};
     eta_ = ResolveStep(
         "eta", 4.0 * beta_ / (1.0 + 4.0 * beta_ * beta_), [&](double rho) { return beta_ / (beta_ * beta_ + rho * rho); },

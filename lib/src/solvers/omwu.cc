@@ -16,6 +16,7 @@ class Omwu final : public SolverBase {
 
   void Reset(const SolverContext& c) override {
     BindGame(c);
+    estimates_per_step_ = 1;
     eta_ = params_.Double("eta");
     KeepParam("eta");
     g_prev_ = Eigen::VectorXd::Zero(game_->n());

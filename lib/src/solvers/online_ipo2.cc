@@ -16,6 +16,7 @@ class OnlineIpo2 final : public SolverBase {
 
   void Reset(const SolverContext& c) override {
     BindGame(c);
+    estimates_per_step_ = 1;
     lr_ = params_.Double("lr");
     KeepParam("lr");
     r_ = Eigen::VectorXd::Zero(game_->n());

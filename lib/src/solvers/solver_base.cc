@@ -4,6 +4,12 @@
 
 namespace nlhf::solvers {
 
+std::optional<StepInfo> SolverBase::CostPerStep() const {
+  if (estimates_per_step_ <= 0) return std::nullopt;
+  if (!sampled()) return StepInfo{estimates_per_step_, 0, 0.0};
+  return StepInfo{0, estimates_per_step_ * oracle_.config().batch, 0.0};
+}
+
 void SolverBase::BindGame(const SolverContext& c) {
   NLHF_CHECK(c.game != nullptr, "solver reset without a game");
   game_ = c.game;

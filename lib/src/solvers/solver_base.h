@@ -37,6 +37,8 @@ class SolverBase : public Solver {
   const Eigen::VectorXd& current() const override { return l_; }
   ParamMap EffectiveParams() const override { return effective_; }
   std::vector<std::string> Notes() const override { return notes_; }
+  // From estimates_per_step_: that many oracle calls (exact) or B queries each (sampled, pairs).
+  std::optional<StepInfo> CostPerStep() const override;
 
  protected:
   // Binds the game and the initial iterate, sizes pi_ and g_.
@@ -95,6 +97,9 @@ class SolverBase : public Solver {
   bool rho_is_bound_ = false;  // SolverContext::rho_is_bound
   Eigen::VectorXd l_, pi_, g_;
   Oracle oracle_;  // bound in BindGame; exact unless the solver accepts another (AcceptsSampledOracle)
+  // Estimates of g (oracle calls, or batches of queries) every Step() makes, set by Reset; 0 when it
+  // varies (CostPerStep() is then nullopt).
+  std::int64_t estimates_per_step_ = 0;
 };
 
 // The moving-reference outer loop (COMAL, MPO, R-NaD): the anchor of a regularized update, log mu
@@ -106,6 +111,10 @@ class AnchoredSolver : public SolverBase {
   using SolverBase::SolverBase;
   SolverTarget Target() const override {
     return moving() ? SolverTarget::kUnregularized : SolverTarget::kPiStar;
+  }
+  // A moving reference on a gap adds an exact evaluation on the steps that do not move it: varies.
+  std::optional<StepInfo> CostPerStep() const override {
+    return gap_threshold_ > 0.0 ? std::nullopt : SolverBase::CostPerStep();
   }
 
  protected:
