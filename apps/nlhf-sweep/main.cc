@@ -193,7 +193,7 @@ int Run(int argc, char** argv) {
   if (dry_run) {
     const std::vector<nlhf::SweepTask> tasks = nlhf::SweepTasks(sweep);
     // Each run's iterations: its cap, or fewer where a budget (oracle calls, queries) runs out first at
-    // its solver's cost per iteration, measured over a few steps on the point's first game.
+    // its solver's cost per iteration on the point's first game (declared, or measured where it varies).
     double calls = 0.0, queries = 0.0;
     bool constant = true;
     for (const nlhf::SweepPoint& p : sweep.points) {
@@ -209,7 +209,7 @@ int Run(int argc, char** argv) {
     const char* about = constant ? "" : "~";
     fmt::print("{} points x seeds x solvers = {} runs in {} tasks (one per point and seed); at most {}{:.3g} oracle "
                "calls{} (each run's iteration cap, or its budget in oracle calls or queries, x its solver's cost per "
-               "iteration, measured over 4 steps)\n",
+               "iteration, as the solver declares it or measured over 4 steps where it varies)\n",
                sweep.points.size(), sweep.RunCount(), tasks.size(), about, calls,
                queries > 0 ? fmt::format(" and {}{:.3g} queries", about, queries) : "");
     if (options.shard.n > 1) {

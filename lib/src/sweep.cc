@@ -636,6 +636,18 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
   // The base experiment (sweep and zip keys allowed) must itself be valid.
   ParseExperimentTree(root, origins, base_dir, true, hashes);
   std::vector<InputError> errors;
+  // The same error at several points (a swept value the base cannot take) is reported once, at
+  // its first point, with the number of others.
+  std::map<std::string, std::pair<size_t, size_t>> repeated;  // error -> (index in errors, other points)
+  const auto add_error = [&](const InputError& e, const SweepPoint& p) {
+    const std::string id = e.where().ToString() + "\n" + e.key() + "\n" + e.problem();
+    if (const auto it = repeated.find(id); it != repeated.end()) {
+      ++it->second.second;
+      return;
+    }
+    repeated.emplace(id, std::make_pair(errors.size(), size_t{0}));
+    errors.push_back(AtPoint(e, p));
+  };
   std::vector<AxisNodes> sweep_nodes;
   std::vector<std::vector<AxisNodes>> zip_nodes;
   if (root["sweep"]) sweep_nodes = ReadAxes(root["sweep"], "sweep", origins, errors);
@@ -747,10 +759,10 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
       p.config = ParseExperimentTree(point, point_origins, base_dir, true, hashes);
       ValidateExperiment(p.config, ResourcePlan{1, true});  // RunSweep checks again with its --jobs
     } catch (const InputErrors& e) {
-      for (const InputError& one : e.errors()) errors.push_back(AtPoint(one, p));
+      for (const InputError& one : e.errors()) add_error(one, p);
       valid = false;
     } catch (const InputError& e) {
-      errors.push_back(AtPoint(e, p));
+      add_error(e, p);
       valid = false;
     }
     if (errors.size() >= 10) break;  // enough to act on
@@ -777,6 +789,13 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
       if (++digit[d] < sizes[d]) break;
       digit[d] = 0;
     }
+  }
+  for (const auto& [id, at] : repeated) {
+    if (at.second == 0) continue;
+    const InputError& first = errors[at.first];
+    errors[at.first] = InputError(first.where(), first.key(),
+                                  fmt::format("{} (the same at {} more point{})", first.problem(), at.second,
+                                              at.second == 1 ? "" : "s"));
   }
   if (!errors.empty()) throw InputErrors(errors);
   s.fingerprint = Hex(Fnv1a64(fingerprint_text));

@@ -78,6 +78,12 @@ code, out, err = run(bad_point, "--out", os.path.join(TMP, "never"))
 check("invalid_point.exit2", code == 2, err)
 check("invalid_point.message", "at sweep point 1 (game.n=1)" in err and "game.n: '1' is out of range" in err, err)
 check("invalid_point.nothing_ran", not os.path.exists(os.path.join(TMP, "never")), "output created")
+# The same error at every point (a swept value the base cannot take) is one line, with the count.
+same_bad = write("same_bad.yaml", BASE + "sweep:\n  solvers[0].oracle.batch: [1, 2, 3, 4]\n")
+code, out, err = run(same_bad, "--dry-run")
+check("same_error.one_line", code == 2 and out == "" and len(err.strip().splitlines()) == 1
+      and "at sweep point 0" in err and "oracle.type: is missing" in err and "(the same at 3 more points)" in err,
+      f"{code} {out!r} {err}")
 bad_zip = write("bad_zip.yaml", BASE + "zip:\n  - {beta: [0.1, 0.2], stop.iterations: [10]}\n")
 code, _, err = run(bad_zip, "--dry-run")
 check("zip_lengths", code == 2 and "expected lists of equal length" in err, err)

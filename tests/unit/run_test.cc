@@ -120,7 +120,6 @@ TEST(RunSolver, StopsAtTheOracleCallBudget) {
   EXPECT_EQ(r.message, "oracle-call budget 11 reached at iteration 6");
 }
 
-
 // The iteration cap (1000 unless set) always applies: a run it stops before the budget the run
 // spends says so; a budget that fired, or one this solver never spends, gives no such warning.
 TEST(RunSolver, SaysWhenTheIterationCapCutsABudgetShort) {
@@ -148,6 +147,7 @@ TEST(RunSolver, SaysWhenTheIterationCapCutsABudgetShort) {
   auto exact = s.Start("omd");  // spends no queries: the budget is not its
   EXPECT_EQ(warned(RunSolver(*exact, s.game, s.beta, s.eq.log_pi, o)), "");
 }
+
 TEST(RunSolver, LeavesMetricsThatNeedPiStarEmptyWithoutIt) {
   Rps s;
   auto solver = s.Start("omd");
