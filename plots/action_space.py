@@ -15,7 +15,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import style  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
 
 # Legend text and line style per solver label; the colour is the solver's house colour.
 LABEL_TEXT = {

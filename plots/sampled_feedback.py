@@ -12,7 +12,6 @@ label, whose default ends with `sampled(batch=B,...)`; a label without it is an 
 """
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -28,12 +27,6 @@ YLABEL = r"gap$_\beta$ (duality gap of the" + "\n" + r"$\beta$-regularized game)
 PANELS = [("omd", []), ("egpo", ["nash_mp"])]
 
 
-def batch_of(label: str) -> float:
-    """B from a default label `... sampled(batch=B,sampler=...)`; 0 for an exact run."""
-    m = re.search(r"\b(?:sampled|pairs)\(batch=(\d+)", str(label))
-    return float(m.group(1)) if m else 0.0
-
-
 def main():
     p = style.parser(__doc__.splitlines()[0])
     p.add_argument("run_dir", help="nlhf-sweep output directory of experiments/sampled_feedback/sweep.yaml")
@@ -46,7 +39,7 @@ def main():
     df = df[df["family"] == a.game].copy()
     if df.empty:
         style.error(f"{a.run_dir}/trace.csv has no runs on a {a.game} game")
-    df["B"] = df["label"].map(batch_of)
+    df["B"] = df["label"].map(style.oracle_batch)
     shown = [b for b in a.batches if (df["B"] == b).any()]
     if not shown:
         style.error(f"{a.run_dir}/trace.csv has no sampled runs with B in {a.batches} on {a.game}")

@@ -11,7 +11,6 @@ same step). B is read from a run's label (default `... sampled(batch=B,...)`); n
 """
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -27,11 +26,6 @@ MARKERS = {"omd": "o", "egpo": "s", "nash_mp": "x"}
 LINESTYLES = {"omd": "-", "egpo": "-", "nash_mp": (0, (3, 2))}
 
 
-def batch_of(label: str) -> float:
-    m = re.search(r"\b(?:sampled|pairs)\(batch=(\d+)", str(label))
-    return float(m.group(1)) if m else 0.0
-
-
 def main():
     p = style.parser(__doc__.splitlines()[0])
     p.add_argument("run_dir", help="nlhf-sweep output directory of experiments/sampled_feedback/sweep.yaml")
@@ -40,7 +34,7 @@ def main():
     style.setup()
     df = style.read_csv(Path(a.run_dir) / "trace.csv", COLUMNS)
     df["family"] = df["game"].str.split("(").str[0]
-    df["B"] = df["label"].map(batch_of)
+    df["B"] = df["label"].map(style.oracle_batch)
     win = df[df["iter"] >= a.floor_from]
     if win.empty:
         style.error(f"{a.run_dir}/trace.csv has no logged iteration >= {a.floor_from:g} (budget too short)")

@@ -13,7 +13,6 @@ a run's label (default `... sampled(batch=B,...)`), T from `inner_steps` in its 
 """
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 
@@ -27,11 +26,6 @@ COLUMNS = ["run_id", "solver", "label", "params", "seed", "iter", "queries", "ga
 T_COLORS = ["#a1d99b", "#41ab5d", "#00441b"]  # light = few inner steps
 B_MARKERS = ["o", "s", "^", "D"]
 B_STYLES = [(0, (1.5, 1.5)), (0, (5, 2)), (0, (3, 1, 1, 1)), (0, (6, 1))]
-
-
-def batch_of(label: str) -> float:
-    m = re.search(r"\b(?:sampled|pairs)\(batch=(\d+)", str(label))
-    return float(m.group(1)) if m else 0.0
 
 
 def band(ax, cur, x, color, ls="-", lw=1.2, fill=True):
@@ -48,7 +42,7 @@ def main():
     a = p.parse_args()
     style.setup()
     df = style.read_csv(Path(a.run_dir) / "trace.csv", COLUMNS)
-    df["B"] = df["label"].map(batch_of)
+    df["B"] = df["label"].map(style.oracle_batch)
     df["T"] = df["params"].map(lambda s: style.param(s, "inner_steps"))
     pg = df[df["solver"] == "nash_mp_pg"]
     mp = df[df["solver"] == "nash_mp"]

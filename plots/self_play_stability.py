@@ -43,9 +43,7 @@ def main():
     p.add_argument("runs", nargs="+", help="run directories (nlhf-sweep output), one panel each")
     p.add_argument("--titles", nargs="+", default=None, help="a title per panel")
     a = p.parse_args()
-    if a.titles is not None and len(a.titles) != len(a.runs):
-        style.error(f"--titles: {len(a.titles)} titles for {len(a.runs)} run directories")
-    titles = a.titles or [Path(r).name for r in a.runs]
+    titles = style.panel_titles(a.titles, a.runs)
     style.setup()
     import matplotlib.pyplot as plt
 

@@ -125,6 +125,22 @@ def param(params: str, key: str) -> float:
     return float(m.group(1)) if m else np.nan
 
 
+def oracle_batch(label: str) -> float:
+    """B of a solver entry from its default label, which ends with its oracle
+    (`omd sampled(batch=64,sampler=iterate)`, docs/file-formats.md); 0 for an exact run (no oracle in
+    the label)."""
+    import re
+    m = re.search(r"\b(?:sampled|pairs)\(batch=(\d+)", str(label))
+    return float(m.group(1)) if m else 0.0
+
+
+def panel_titles(titles, runs) -> list:
+    """`--titles` (one per run directory, checked) or the run directories' names."""
+    if titles is not None and len(titles) != len(runs):
+        error(f"--titles: {len(titles)} titles for {len(runs)} run directories")
+    return titles or [Path(r).name for r in runs]
+
+
 def positive(values):
     """Values for a log axis: zeros (exact convergence) become NaN so they are not drawn as -inf."""
     v = np.asarray(values, dtype=float)

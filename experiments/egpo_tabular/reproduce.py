@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from reproduction import (Claim, Figure, MissingData, Sweep, all_ge, all_le, all_lt, fmt, fmt_range, param,
+from reproduction import (Claim, Figure, Sweep, all_ge, all_le, all_lt, fmt, fmt_range, param,
                           require_count)
 
 TITLE = "EGPO's tabular figure: gap_beta vs updates for five algorithms at three beta (authors' and random games)"
