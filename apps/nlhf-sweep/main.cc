@@ -246,6 +246,10 @@ int Run(int argc, char** argv) {
                              r.task_failures, r.tasks, nlhf::EscapeControl(r.first_failure));
     return 1;
   }
+  if (r.capped_budgets > 0)
+    fmt::print("note: the iteration cap (stop.iterations) ended {} of the {} runs before their query or oracle-call "
+               "budget (status iterations in runs.csv); raise stop.iterations to spend the budget\n",
+               r.capped_budgets, r.runs);
   fmt::print("wrote {}/{}\n", out_dir,
              options.shard.n > 1 ? " (shard parts; merge with nlhf-sweep --merge)" : " (trace.csv, runs.csv, summary.csv, config.resolved.yaml)");
   return r.numerical_failures > 0 ? 1 : 0;

@@ -386,6 +386,7 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
       for (size_t i = 0; i < n.size(); ++i) {
         ComponentConfig c;
         const std::string key = fmt::format("solvers[{}]", i);
+        const size_t errors_before_entry = r.errors().size();
         ReadComponent(r, n[i], key, SolverRegistry(), "name", c, {"label", "oracle"});
         if (c.name.empty()) continue;
         if (const YAML::Node o = n[i]["oracle"]) {
@@ -420,7 +421,9 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
           c.label = FormatSpec(c.name, given);
           if (!c.oracle.exact()) c.label += " " + c.oracle.Spec();
         }
-        if (!c.label.empty()) {
+        // An entry already in error (a value that did not parse took its default) gets no label
+        // clash on top: that would be a consequence, not a second mistake.
+        if (!c.label.empty() && r.errors().size() == errors_before_entry) {
           auto [it, fresh] = label_owner.emplace(c.label, key);
           if (!fresh)
             r.Error(n[i]["label"] ? n[i]["label"] : n[i], key + ".label",
@@ -514,7 +517,11 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
 
   const bool any_queries =
       std::any_of(config.solvers.begin(), config.solvers.end(), [](const ComponentConfig& c) { return !c.oracle.exact(); });
-  if (config.stop.queries > 0 && !any_queries)
+  // Not when a solver entry is already in error (a misspelled oracle key or type reads as exact):
+  // the budget is then a consequence, not a second mistake.
+  const bool solver_errors = std::any_of(r.errors().begin(), r.errors().end(),
+                                         [](const InputError& e) { return e.key().rfind("solvers", 0) == 0; });
+  if (config.stop.queries > 0 && !any_queries && !solver_errors)
     r.Error(root["stop"]["queries"], "stop.queries",
             fmt::format("{} can never be reached: no solver makes preference queries (every solver uses the exact "
                         "oracle), expected 0, or a solver with oracle: {{type: sampled}} or {{type: pairs}}",

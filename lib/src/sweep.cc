@@ -1052,8 +1052,13 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   for (size_t i = 0; i < all.size(); ++i) {
     if (!options.shard.Holds(i)) continue;
     if (auto it = on_disk.find(all[i].id); it != on_disk.end()) {
-      for (const RunRecord& r : it->second.records)
+      const StopRules& stop = s.points[all[i].point].config.stop;
+      for (const RunRecord& r : it->second.records) {
         report.numerical_failures += r.status == TerminationName(Termination::kNumericalFailure) ? 1 : 0;
+        const bool unspent = (stop.queries > 0 && r.queries > 0 && r.queries < stop.queries) ||
+                             (stop.oracle_calls > 0 && r.oracle_calls > 0 && r.oracle_calls < stop.oracle_calls);
+        report.capped_budgets += r.status == TerminationName(Termination::kIterations) && unspent ? 1 : 0;
+      }
     }
   }
   if (complete) Assemble(s, on_disk, dir);

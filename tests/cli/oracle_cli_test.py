@@ -126,6 +126,11 @@ CASES = [
      "solvers[0].oracle.type: 'bernoulli' is not an oracle type, expected exact, sampled or pairs"),
     ("unknown_sampler", "{name: omd, oracle: {type: sampled, sampler: policy}}", "{iterations: 5}",
      "solvers[0].oracle.sampler: 'policy' is not a sampler, expected iterate, uniform or reference"),
+    # A misspelled oracle reads as exact: the query budget is then not a second error.
+    ("typo_with_budget", "{name: omd, oracle: {tpye: sampled, batch: 64}}", "{iterations: 5, queries: 100}",
+     "solvers[0].oracle.tpye: unknown key 'tpye' (did you mean 'type'?)"),
+    ("bad_type_with_budget", "{name: omd, oracle: {type: sampeld}}", "{iterations: 5, queries: 100}",
+     "solvers[0].oracle.type: 'sampeld' is not an oracle type"),
     ("batch_without_type", "{name: omd, oracle: {batch: 8}}", "{iterations: 5}",
      "solvers[0].oracle.type: is missing (the default, exact, takes no batch), expected type: sampled or type: "
      "pairs with batch and sampler, or type: exact"),

@@ -198,4 +198,27 @@ if len(outputs) == 2:
             finals.setdefault(r["label"], set()).add(r["gap_beta"])
     check("jobs.seeds_differ", all(len(v) == 4 for v in finals.values()), finals)
 
+# --- a budget the iteration cap cuts short: nlhf-sweep's end line counts those runs --------------
+CAPPED = """
+name: capped
+game: {type: random_uniform, n: 6}
+beta: 0.1
+seeds: [0, 1]
+solvers:
+  - {name: omd, oracle: {type: sampled, batch: 16}}
+  - {name: omd}
+stop: {queries: 200000}
+sweep:
+  solvers[0].oracle.batch: [16, 4096]
+"""
+code, out, err = tool(SWEEP, write("capped.yaml", CAPPED), "--out", os.path.join(TMP, "capped"), "--quiet")
+# B = 16 spends 16 000 queries in the 1000 default iterations (2 seeds); B = 4096 reaches the budget;
+# the exact omd spends no queries.
+check("capped.note", code == 0 and "note: the iteration cap (stop.iterations) ended 2 of the 8 runs before their "
+      "query or oracle-call budget" in out, f"{code} {out} {err}")
+code, out, err = tool(SWEEP, write("uncapped.yaml", CAPPED.replace("{queries: 200000}",
+                                                                    "{queries: 200000, iterations: 20000}")),
+                      "--out", os.path.join(TMP, "uncapped"), "--quiet")
+check("uncapped.no_note", code == 0 and "note:" not in out, out)
+
 check.finish(TMP)

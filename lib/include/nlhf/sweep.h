@@ -102,6 +102,9 @@ struct SweepOptions {
 
 struct SweepReport {
   std::int64_t tasks = 0, tasks_run = 0, tasks_skipped = 0, runs = 0, numerical_failures = 0;
+  // Runs the iteration cap ended before the query or oracle-call budget they were spending (a cap
+  // left at its default with a budget given): status `iterations` in runs.csv.
+  std::int64_t capped_budgets = 0;
   // Tasks that threw (not written, so the next run of the same command retries them); the first
   // one's message. A failed task means exit 1.
   std::int64_t task_failures = 0;
