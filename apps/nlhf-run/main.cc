@@ -142,6 +142,10 @@ void PrintCostEstimate(const nlhf::ExperimentConfig& config, const nlhf::CostEst
     fmt::print("#   {:<{}} <= {} iterations{}, <= ~{}\n", s.label, width, count(static_cast<double>(s.max_iterations)),
                cost, nlhf::HumanDuration(s.max_seconds));
     for (const std::string& note : s.notes) fmt::print("#     note (seed {}): {}\n", config.seeds.front(), note);
+    if (config.stop.queries > 0 && s.queries_per_iteration > 0 && s.max_queries < config.stop.queries)
+      fmt::print("#     note: the iteration cap stop.iterations = {} ends this run before its budget of {} queries; "
+                 "raise stop.iterations to spend it\n",
+                 config.stop.iterations, config.stop.queries);
   }
   const size_t runs = config.seeds.size() * config.solvers.size();
   fmt::print("# total: {} runs, {} oracle calls{} at most, <= ~{} on {} worker(s)", runs, count(e.total_oracle_calls),

@@ -47,7 +47,7 @@ void PrintListing(std::string_view what, std::ostream& out) {
                "\nEvery solver entry also takes oracle: {{type: TYPE, batch: B, sampler: SAMPLER}} (how it gets P pi):\n"
                "    type     {}; default exact (P pi, 1 oracle call); sampled: B queries with Bernoulli labels; "
                "pairs: B queries with the exact P[y][y']\n"
-               "    batch    integer >= 1, default 64: queries per estimate of P pi (each solver's description above "
+               "    batch    integer in [1, 1e9], default 64: queries per estimate of P pi (each solver's description above "
                "says how many estimates an iteration makes)\n"
                "    sampler  {}, default iterate: where y is drawn from (y' follows the opponent)\n"
                "    A sampled or pairs oracle is accepted by: {} (every other solver takes only exact).\n",

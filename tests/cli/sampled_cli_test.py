@@ -221,4 +221,8 @@ code, out, err = tool(SWEEP, write("uncapped.yaml", CAPPED.replace("{queries: 20
                       "--out", os.path.join(TMP, "uncapped"), "--quiet")
 check("uncapped.no_note", code == 0 and "note:" not in out, out)
 
+code, out, err = tool(RUN, write("capped_run.yaml", CAPPED.split("sweep:")[0]), "--dry-run")
+check("capped.dry_run_note", code == 0 and "note: the iteration cap stop.iterations = 1000 ends this run before its "
+      "budget of 200000 queries" in out, f"{code} {out} {err}")
+
 check.finish(TMP)
