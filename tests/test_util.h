@@ -4,12 +4,15 @@
 
 #include <Eigen/Core>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <fstream>
 #include <string>
 #include <unistd.h>
 
 #include "nlhf/errors.h"
 #include "nlhf/logspace.h"
+#include "nlhf/metrics.h"
 #include "nlhf/rng.h"
 #include "nlhf/solver.h"
 
@@ -64,6 +67,23 @@ inline SolverContext SampledContext(const Game& game, double beta, OracleConfig 
   c.oracle = oracle;
   c.seed = seed;
   return c;
+}
+
+// `spec` reset on `game` at `beta` with `oracle` (seed `seed`), from `init` (empty: mu), with `rho`.
+inline std::unique_ptr<Solver> StartSolver(const std::string& spec, const Game& game, double beta,
+                                           const OracleConfig& oracle = {}, std::uint64_t seed = 0,
+                                           const Eigen::VectorXd& init = {}, std::optional<double> rho = std::nullopt) {
+  auto s = MakeSolver(spec);
+  SolverContext c = SampledContext(game, beta, oracle, seed);
+  c.init = init;
+  c.rho = rho;
+  s->Reset(c);
+  return s;
+}
+
+// gap_beta of a solver's current iterate.
+inline double GapOf(const Game& game, double beta, const Solver& s) {
+  return GapBeta(game, beta, Evaluate(game, s.current()));
 }
 
 }  // namespace nlhf::testing

@@ -14,19 +14,9 @@
 namespace nlhf {
 namespace {
 
-using testing::SampledContext;
 
-std::unique_ptr<Solver> Started(const std::string& spec, const Game& game, double beta,
-                                const OracleConfig& oracle = {}, std::uint64_t seed = 0,
-                                const Eigen::VectorXd& init = {}) {
-  auto s = MakeSolver(spec);
-  SolverContext c = SampledContext(game, beta, oracle, seed);
-  c.init = init;
-  s->Reset(c);
-  return s;
-}
-
-double Gap(const Game& game, double beta, const Solver& s) { return GapBeta(game, beta, Evaluate(game, s.current())); }
+using testing::GapOf;
+using testing::StartSolver;
 
 // The half-step objective J(theta) = E_pi[r] - tau E_pi[log pi], pi = softmax(theta), written from
 // its definition (docs/mathematics.md §5.7), and one inner step theta + lr grad J by central
@@ -54,7 +44,7 @@ TEST(NashMpPg, OneInnerStepIsGradientAscentOnTheBanditObjective) {
   };
   const Eigen::VectorXd half = step(lk, lk);
   const Eigen::VectorXd next = step(half, half);
-  auto s = Started(fmt::format("nash_mp_pg(eta={},inner_steps=1,inner_lr={})", eta, lr), game, beta, {}, 0, lk);
+  auto s = StartSolver(fmt::format("nash_mp_pg(eta={},inner_steps=1,inner_lr={})", eta, lr), game, beta, {}, 0, lk);
   s->Step();
   EXPECT_LE((s->current() - next).cwiseAbs().maxCoeff(), 1e-8);
 }
@@ -65,8 +55,8 @@ TEST(NashMpPg, ManyExactInnerStepsRecoverNashMp) {
   const Game game = MakeGame("random_uniform(n=6)", "softmax_normal", 2);
   for (double beta : {0.05, 0.5}) {
     const double tau = beta * (1 + 1 / (2 * beta));
-    auto pg = Started("nash_mp_pg(inner_steps=4000)", game, beta), mp = Started("nash_mp", game, beta);
-    auto fast = Started(fmt::format("nash_mp_pg(inner_steps=4000,inner_lr={})", 3.9 / tau), game, beta);
+    auto pg = StartSolver("nash_mp_pg(inner_steps=4000)", game, beta), mp = StartSolver("nash_mp", game, beta);
+    auto fast = StartSolver(fmt::format("nash_mp_pg(inner_steps=4000,inner_lr={})", 3.9 / tau), game, beta);
     for (int k = 0; k < 20; ++k) {
       const StepInfo info = pg->Step();
       mp->Step();
@@ -87,7 +77,7 @@ TEST(NashMpPg, OneExactInnerStepStillConvergesToPiStar) {
   const Game game = MakeGame("cyclic(n=5)", "softmax_normal", 1);
   const double beta = 0.1;
   const Equilibrium eq = SolveEquilibrium(game, beta);
-  auto s = Started("nash_mp_pg(inner_steps=1)", game, beta), again = Started("nash_mp_pg(inner_steps=1)", game, beta);
+  auto s = StartSolver("nash_mp_pg(inner_steps=1)", game, beta), again = StartSolver("nash_mp_pg(inner_steps=1)", game, beta);
   for (int k = 0; k < 20000; ++k) {
     s->Step();
     again->Step();
@@ -100,9 +90,9 @@ TEST(NashMpPg, SampledCostsTwoTBQueriesAndRepeatsFromASeed) {
   const Game game = MakeGame("random_uniform(n=6)", "softmax_normal", 1);
   for (OracleType type : {OracleType::kSampled, OracleType::kPairs}) {
     const OracleConfig oracle{type, 16, OracleSampler::kIterate};
-    auto a = Started("nash_mp_pg(inner_steps=3)", game, 0.1, oracle, 5);
-    auto b = Started("nash_mp_pg(inner_steps=3)", game, 0.1, oracle, 5);
-    auto other = Started("nash_mp_pg(inner_steps=3)", game, 0.1, oracle, 6);
+    auto a = StartSolver("nash_mp_pg(inner_steps=3)", game, 0.1, oracle, 5);
+    auto b = StartSolver("nash_mp_pg(inner_steps=3)", game, 0.1, oracle, 5);
+    auto other = StartSolver("nash_mp_pg(inner_steps=3)", game, 0.1, oracle, 6);
     bool differs = false;
     for (int k = 0; k < 30; ++k) {
       const StepInfo info = a->Step();
@@ -127,15 +117,15 @@ TEST(NashMpPg, SampledCostsTwoTBQueriesAndRepeatsFromASeed) {
 TEST(NashMpPg, LargeBatchAndManyInnerStepsApproachExactNashMp) {
   const Game game = MakeGame("random_uniform(n=6)", "softmax_normal", 3);
   const double beta = 0.2;
-  auto mp = Started("nash_mp", game, beta);
-  auto pg = Started("nash_mp_pg(inner_steps=100)", game, beta, OracleConfig{OracleType::kSampled, 4096}, 7);
-  auto few = Started("nash_mp_pg(inner_steps=100)", game, beta, OracleConfig{OracleType::kSampled, 4}, 7);
+  auto mp = StartSolver("nash_mp", game, beta);
+  auto pg = StartSolver("nash_mp_pg(inner_steps=100)", game, beta, OracleConfig{OracleType::kSampled, 4096}, 7);
+  auto few = StartSolver("nash_mp_pg(inner_steps=100)", game, beta, OracleConfig{OracleType::kSampled, 4}, 7);
   for (int k = 0; k < 25; ++k) {
     mp->Step();
     pg->Step();
     few->Step();
   }
-  const double exact = Gap(game, beta, *mp), sampled = Gap(game, beta, *pg), noisy = Gap(game, beta, *few);
+  const double exact = GapOf(game, beta, *mp), sampled = GapOf(game, beta, *pg), noisy = GapOf(game, beta, *few);
   EXPECT_LE(exact, 1e-7);
   EXPECT_LE(sampled, 1e-4) << "exact " << exact;
   EXPECT_LE((pg->current().array().exp() - mp->current().array().exp()).abs().maxCoeff(), 0.02);
@@ -145,9 +135,9 @@ TEST(NashMpPg, LargeBatchAndManyInnerStepsApproachExactNashMp) {
 TEST(NashMpPg, RejectsUnstableInnerSteps) {
   const Game game = MakeGame("rps3", "uniform", 0);
   // tau = 0.1 (1 + 1/0.2) = 0.6: inner_lr < 4/0.6.
-  testing::ExpectInputError([&] { Started("nash_mp_pg(inner_lr=6.7)", game, 0.1); },
+  testing::ExpectInputError([&] { StartSolver("nash_mp_pg(inner_lr=6.7)", game, 0.1); },
                             {"solver.inner_lr", "6.7", "inner_lr < 4/tau = 6.66667"});
-  EXPECT_NO_THROW(Started("nash_mp_pg(inner_lr=6.6)", game, 0.1));
+  EXPECT_NO_THROW(StartSolver("nash_mp_pg(inner_lr=6.6)", game, 0.1));
   testing::ExpectInputError([&] { MakeSolver("nash_mp_pg(inner_steps=0)"); }, {"inner_steps"});
 }
 

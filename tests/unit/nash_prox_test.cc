@@ -13,20 +13,9 @@
 namespace nlhf {
 namespace {
 
-using testing::SampledContext;
 
-std::unique_ptr<Solver> Started(const std::string& spec, const Game& game, double beta,
-                                const OracleConfig& oracle = {}, std::uint64_t seed = 0,
-                                const Eigen::VectorXd& init = {}, std::optional<double> rho = std::nullopt) {
-  auto s = MakeSolver(spec);
-  SolverContext c = SampledContext(game, beta, oracle, seed);
-  c.init = init;
-  c.rho = rho;
-  s->Reset(c);
-  return s;
-}
-
-double Gap(const Game& game, double beta, const Solver& s) { return GapBeta(game, beta, Evaluate(game, s.current())); }
+using testing::GapOf;
+using testing::StartSolver;
 
 // With T = 1, one iteration is one omd step on the game with the same P, reference
 // ∝ pi_k^(1/(1+eta)) mu^(eta/(1+eta)) and strength beta (1 + 1/eta).
@@ -37,8 +26,8 @@ TEST(NashProx, OneInnerStepIsOmdOnTheProximalSubgame) {
   const Eigen::VectorXd lk = testing::RandomLogits(7, rng, 1.0);
   const Eigen::VectorXd ref = NormalizeLogits((lk + eta * game.log_mu()) / (1 + eta));
   const Game subgame(game.P(), ref.array().exp().matrix(), "subgame", "subgame");
-  auto omd = Started(fmt::format("omd(eta={})", inner), subgame, sub_beta, {}, 0, lk);
-  auto prox = Started(fmt::format("nash_prox(eta={},inner_steps=1,inner_eta={})", eta, inner), game, beta, {}, 0, lk);
+  auto omd = StartSolver(fmt::format("omd(eta={})", inner), subgame, sub_beta, {}, 0, lk);
+  auto prox = StartSolver(fmt::format("nash_prox(eta={},inner_steps=1,inner_eta={})", eta, inner), game, beta, {}, 0, lk);
   omd->Step();
   const StepInfo info = prox->Step();
   EXPECT_EQ(info.oracle_calls, 1);
@@ -50,8 +39,8 @@ TEST(NashProx, OneInnerStepIsOmdOnTheProximalSubgame) {
 TEST(NashProx, ExactInnerSolvesEqualProx) {
   const Game game = MakeGame("random_uniform(n=6)", "softmax_normal", 2);
   for (double beta : {0.05, 0.5}) {
-    auto a = Started("nash_prox(eta=1,inner_steps=3000)", game, beta);
-    auto b = Started("prox(eta=1,inner_tolerance=1e-24)", game, beta);
+    auto a = StartSolver("nash_prox(eta=1,inner_steps=3000)", game, beta);
+    auto b = StartSolver("prox(eta=1,inner_tolerance=1e-24)", game, beta);
     for (int k = 0; k < 15; ++k) {
       const StepInfo info = a->Step();
       b->Step();
@@ -71,23 +60,23 @@ TEST(NashProx, IsStableAtASelfPlayStepWhereOmdIsNot) {
   const Equilibrium eq = SolveEquilibrium(game, beta);
   const double rho = eq.stability->rho, step = 1.3 * ComputeStabilityLimits(beta, rho).omd_eta;
   ASSERT_LE(step * 2 * beta, 1.0);
-  auto omd = Started(fmt::format("omd(eta={})", step), game, beta);
-  auto prox = Started(fmt::format("nash_prox(eta=1,inner_eta={})", step), game, beta);
+  auto omd = StartSolver(fmt::format("omd(eta={})", step), game, beta);
+  auto prox = StartSolver(fmt::format("nash_prox(eta=1,inner_eta={})", step), game, beta);
   for (int k = 0; k < 3000; ++k) {
     omd->Step();
     if (k < 300) prox->Step();
   }
-  EXPECT_LE(Gap(game, beta, *prox), 1e-12);
-  EXPECT_GT(Gap(game, beta, *omd), 1e-3);
+  EXPECT_LE(GapOf(game, beta, *prox), 1e-12);
+  EXPECT_GT(GapOf(game, beta, *omd), 1e-3);
 }
 
 TEST(NashProx, SampledCostsTBQueriesAndRepeatsFromASeed) {
   const Game game = MakeGame("random_uniform(n=6)", "softmax_normal", 1);
   for (OracleType type : {OracleType::kSampled, OracleType::kPairs}) {
     const OracleConfig oracle{type, 16, OracleSampler::kIterate};
-    auto a = Started("nash_prox(inner_steps=4)", game, 0.1, oracle, 5);
-    auto b = Started("nash_prox(inner_steps=4)", game, 0.1, oracle, 5);
-    auto other = Started("nash_prox(inner_steps=4)", game, 0.1, oracle, 6);
+    auto a = StartSolver("nash_prox(inner_steps=4)", game, 0.1, oracle, 5);
+    auto b = StartSolver("nash_prox(inner_steps=4)", game, 0.1, oracle, 5);
+    auto other = StartSolver("nash_prox(inner_steps=4)", game, 0.1, oracle, 6);
     bool differs = false;
     for (int k = 0; k < 30; ++k) {
       const StepInfo info = a->Step();
@@ -105,9 +94,9 @@ TEST(NashProx, SampledCostsTBQueriesAndRepeatsFromASeed) {
 TEST(NashProx, RejectsAnInnerStepBeyondOneOverTheSubgameStrength) {
   const Game game = MakeGame("rps3", "uniform", 0);
   // beta' = 0.1 (1 + 1/1) = 0.2: inner_eta <= 5.
-  testing::ExpectInputError([&] { Started("nash_prox(inner_eta=5.5)", game, 0.1); },
+  testing::ExpectInputError([&] { StartSolver("nash_prox(inner_eta=5.5)", game, 0.1); },
                             {"solver.inner_eta", "5.5", "inner_eta <= 1/beta' = 5"});
-  EXPECT_NO_THROW(Started("nash_prox(inner_eta=5)", game, 0.1));
+  EXPECT_NO_THROW(StartSolver("nash_prox(inner_eta=5)", game, 0.1));
   testing::ExpectInputError([&] { MakeSolver("nash_prox(inner_steps=0)"); }, {"inner_steps"});
 }
 
