@@ -23,7 +23,7 @@ TITLE = "Sampled self-play PG (omd) vs Nash Prox around omd's stability limit, s
 
 PAPER = "arXiv:2505.19731 v2 (self-play policy gradient's stability limitation; Nash Prox)"
 OMD_LIMIT = "docs/mathematics.md section 4 (omd: stable iff eta < 2 beta/(beta^2 + rho^2))"
-PROX_THEORY = "README.md (linearized Nash Prox outer map mu(lam), T = 10 inner omd steps)"
+PROX_THEORY = "experiments/self_play_stability/README.md (linearized Nash Prox outer map mu(lam), T = 10 inner omd steps)"
 
 # Quick: one sampling seed; four steps on rps3 and three on hodge, both with a smaller budget (2e6 and 3e6
 # queries); three steps on one random game.
