@@ -1,5 +1,5 @@
 #pragma once
-// Parameter tables. Every registered generator, reference policy (and later solver) declares its
+// Parameter tables. Every registered generator, reference policy and solver declares its
 // parameters once, as a table of ParamSpec; the same table drives spec-string parsing, YAML
 // parsing, range checks, `--list` and the canonical spec string written into outputs.
 #include <cstdint>

@@ -1,8 +1,10 @@
 #pragma once
-// Reproducible randomness: the same seed gives the same numbers on every compiler and platform.
-// The engine is std::mt19937_64 (its output is fixed by the C++ standard); the uniform and normal
+// Reproducible randomness: the same seed gives the same numbers with every standard library. The
+// engine is std::mt19937_64 (its output is fixed by the C++ standard); the uniform and normal
 // transforms are our own, because std::uniform_real_distribution and std::normal_distribution
-// differ between standard libraries.
+// differ between standard libraries. Uniform() and Below() are exact integer arithmetic, identical
+// everywhere; Normal() calls the C library's log and sqrt, so its last bits can differ between
+// libm implementations (sqrt is correctly rounded everywhere; log is not required to be).
 #include <cstdint>
 #include <random>
 #include <string_view>

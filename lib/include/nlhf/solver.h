@@ -68,8 +68,8 @@ class Solver {
   virtual SolverTarget Target() const { return SolverTarget::kPiStar; }
   // For kBiased: the mixture weight c of the biased limit BR_beta(pi*_{beta/(1-c)}).
   virtual double BiasedMixture() const { return 0.0; }
-  // The largest stable step for this game (needs rho), in the solver's step convention, with the
-  // name of the step parameter; nullopt where no formula is known.
+  // The largest stable step for this game (needs rho), in the convention of the solver's step
+  // parameter (`eta` for the solvers that have a limit); nullopt where no formula is known.
   virtual std::optional<double> StabilityLimit() const { return std::nullopt; }
   // A proven contraction: KL(pi* || pi_k) <= factor^k KL(pi* || pi_0); nullopt if none.
   virtual std::optional<double> GuaranteedContraction() const { return std::nullopt; }
