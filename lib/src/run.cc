@@ -122,8 +122,36 @@ MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorX
   return out;
 }
 
+void StopRules::Validate() const {
+  if (iterations < 1 || iterations > static_cast<std::int64_t>(1e12))
+    throw InputError("stop.iterations", fmt::format("{} is out of range, expected an integer in [1, 1e12]", iterations));
+  if (oracle_calls < 0)
+    throw InputError("stop.oracle_calls", fmt::format("{} is negative, expected >= 0 (0: none)", oracle_calls));
+  if (queries < 0) throw InputError("stop.queries", fmt::format("{} is negative, expected >= 0 (0: none)", queries));
+  if (!std::isfinite(wall_s) || wall_s < 0.0)
+    throw InputError("stop.wall_s", fmt::format("{} is not a number >= 0, expected seconds (0: none)", wall_s));
+  for (const auto& [metric, value] : tolerances)
+    if (!std::isfinite(value) || value < 0.0)
+      throw InputError("stop.tolerance." + std::string(MetricTable()[static_cast<size_t>(metric)].name),
+                       fmt::format("{} is not a number >= 0", value));
+}
+
+void LogOptions::Validate() const {
+  if (every < 1 || every > static_cast<std::int64_t>(1e12))
+    throw InputError("log.every", fmt::format("{} is out of range, expected an integer in [1, 1e12]", every));
+  if (points_per_decade < 1 || points_per_decade > 1000)
+    throw InputError("log.points_per_decade",
+                     fmt::format("{} is out of range, expected an integer in [1, 1000]", points_per_decade));
+}
+
+void RunOptions::Validate() const {
+  stop.Validate();
+  log.Validate();
+}
+
 RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen::VectorXd& log_pi_star,
                      const RunOptions& options, const std::vector<RunObserver*>& observers) {
+  options.Validate();
   const StopRules& stop = options.stop;
   RunSummary summary;
   summary.warnings = solver.Notes();

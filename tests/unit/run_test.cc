@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <functional>
 
 #include "nlhf/equilibrium.h"
 #include "nlhf/generators.h"
@@ -118,6 +119,30 @@ TEST(RunSolver, StopsAtTheOracleCallBudget) {
   EXPECT_EQ(r.oracle_calls, 12);
   EXPECT_EQ(r.iterations, 6);
   EXPECT_EQ(r.message, "oracle-call budget 11 reached at iteration 6");
+}
+
+// Options set through the C++ API are checked like YAML input: points_per_decade = 0 used to make
+// RunSolver loop forever; each bad value is an InputError naming its key, before any step.
+TEST(RunSolver, RefusesOptionsTheYamlReaderWouldRefuse) {
+  Rps s;
+  const auto refused = [&](const std::function<void(RunOptions&)>& set, const std::string& key) {
+    RunOptions o;
+    set(o);
+    auto solver = s.Start("nash_mp");
+    testing::ExpectInputError([&] { RunSolver(*solver, s.game, s.beta, s.eq.log_pi, o); }, {key});
+  };
+  refused([](RunOptions& o) { o.log.spacing = LogSpacing::kLog; o.log.points_per_decade = 0; }, "log.points_per_decade");
+  refused([](RunOptions& o) { o.log.every = 0; }, "log.every");
+  refused([](RunOptions& o) { o.stop.iterations = 0; }, "stop.iterations");
+  refused([](RunOptions& o) { o.stop.queries = -1; }, "stop.queries");
+  refused([](RunOptions& o) { o.stop.oracle_calls = -1; }, "stop.oracle_calls");
+  refused([](RunOptions& o) { o.stop.wall_s = std::nan(""); }, "stop.wall_s");
+  refused([](RunOptions& o) { o.stop.tolerances = {{Metric::kGapBeta, -1.0}}; }, "stop.tolerance.gap_beta");
+  RunOptions fine;
+  fine.log.spacing = LogSpacing::kLog;
+  fine.log.points_per_decade = 1;
+  auto solver = s.Start("nash_mp");
+  EXPECT_EQ(RunSolver(*solver, s.game, s.beta, s.eq.log_pi, fine).iterations, 1000);
 }
 
 // The iteration cap (1000 unless set) always applies: a run it stops before the budget the run

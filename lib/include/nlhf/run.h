@@ -39,6 +39,9 @@ struct StopRules {
   // Stop as soon as every listed metric is <= its value (checked every iteration; the check's
   // P pi is not solver work).
   std::vector<std::pair<Metric, double>> tolerances;
+  // Throws InputError naming `stop.<key>` for a value the YAML reader would refuse (iterations
+  // outside [1, 1e12], a negative budget, a non-finite or negative wall time or tolerance).
+  void Validate() const;
 };
 
 enum class LogSpacing { kLinear, kLog };
@@ -48,6 +51,9 @@ struct LogOptions {
   std::int64_t every = 1;        // kLinear: log every k iterations
   int points_per_decade = 20;    // kLog: iterations round(10^(j / points_per_decade))
   std::vector<Metric> metrics;   // empty = all (those needing pi* only when it is given)
+  // Throws InputError naming `log.<key>` (every outside [1, 1e12], points_per_decade outside
+  // [1, 1000]: 0 would never advance the schedule).
+  void Validate() const;
 };
 
 struct RunOptions {
@@ -56,6 +62,7 @@ struct RunOptions {
   // Check KL(pi* || pi_k) <= factor^k KL(pi* || pi_0) at every iteration for solvers with a proven
   // contraction (needs pi*).
   bool theory_check = true;
+  void Validate() const;  // stop and log; RunSolver calls it before anything runs
 };
 
 struct Record {
