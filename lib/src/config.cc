@@ -94,19 +94,16 @@ std::vector<ParamSpec> OracleSpecs() {
   return {ParamSpec::String("type", "exact", "how the solver gets P pi")
               .Check(
                   [](const ParamValue& v) -> std::string {
-                    const std::string& s = std::get<std::string>(v);
-                    return s == "exact" || s == "sampled" || s == "pairs" ? ""
-                                                                           : "is not an oracle type, expected " + OracleTypeNames();
+                    return ParseOracleType(std::get<std::string>(v)) ? ""
+                                                                     : "is not an oracle type, expected " + OracleTypeNames();
                   },
                   OracleTypeNames()),
           ParamSpec::Int("batch", 64, "queries per estimate of P pi (each solver's description says how many estimates an iteration makes)").Range(1, 1e9),
           ParamSpec::String("sampler", "iterate", "the policy y is drawn from")
               .Check(
                   [](const ParamValue& v) -> std::string {
-                    const std::string& s = std::get<std::string>(v);
-                    return s == "iterate" || s == "uniform" || s == "reference"
-                               ? ""
-                               : "is not a sampler, expected " + OracleSamplerNames();
+                    return ParseOracleSampler(std::get<std::string>(v)) ? ""
+                                                                        : "is not a sampler, expected " + OracleSamplerNames();
                   },
                   OracleSamplerNames())};
 }
@@ -396,13 +393,9 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
           r.Params(o, key + ".oracle", OracleSpecs(), {}, given);
           for (const auto& [k, v] : given) {
             if (k == "batch") c.oracle.batch = std::get<std::int64_t>(v);
-            const std::string* text = std::get_if<std::string>(&v);
-            if (k == "type") c.oracle.type = *text == "sampled" ? OracleType::kSampled
-                                             : *text == "pairs" ? OracleType::kPairs
-                                                                : OracleType::kExact;
-            if (k == "sampler") c.oracle.sampler = *text == "uniform"     ? OracleSampler::kUniform
-                                                   : *text == "reference" ? OracleSampler::kReference
-                                                                          : OracleSampler::kIterate;
+            // The values passed the specs' checks, so they parse.
+            if (k == "type") c.oracle.type = *ParseOracleType(std::get<std::string>(v));
+            if (k == "sampler") c.oracle.sampler = *ParseOracleSampler(std::get<std::string>(v));
           }
           if (r.errors().size() == before && !c.oracle.exact() && !AcceptsOracle(c.name))
             r.Error(o["type"] ? o["type"] : o, key + ".oracle.type", OracleRefusal(c.oracle.type, c.name));

@@ -24,8 +24,34 @@ std::string_view OracleSamplerName(OracleSampler s) {
   return "?";
 }
 
-std::string OracleTypeNames() { return "exact, sampled or pairs"; }
-std::string OracleSamplerNames() { return "iterate, uniform or reference"; }
+namespace {
+
+constexpr OracleType kTypes[] = {OracleType::kExact, OracleType::kSampled, OracleType::kPairs};
+constexpr OracleSampler kSamplers[] = {OracleSampler::kIterate, OracleSampler::kUniform, OracleSampler::kReference};
+
+// "a, b or c" from the names of `values`.
+template <class T, size_t N, class NameFn>
+std::string Names(const T (&values)[N], NameFn name) {
+  std::string out;
+  for (size_t i = 0; i < N; ++i) out += fmt::format("{}{}", i == 0 ? "" : i + 1 == N ? " or " : ", ", name(values[i]));
+  return out;
+}
+
+template <class T, size_t N, class NameFn>
+std::optional<T> Parse(const T (&values)[N], NameFn name, std::string_view text) {
+  for (T v : values)
+    if (name(v) == text) return v;
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string OracleTypeNames() { return Names(kTypes, OracleTypeName); }
+std::string OracleSamplerNames() { return Names(kSamplers, OracleSamplerName); }
+std::optional<OracleType> ParseOracleType(std::string_view name) { return Parse(kTypes, OracleTypeName, name); }
+std::optional<OracleSampler> ParseOracleSampler(std::string_view name) {
+  return Parse(kSamplers, OracleSamplerName, name);
+}
 
 std::string OracleConfig::Spec() const {
   if (exact()) return "exact";

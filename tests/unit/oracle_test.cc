@@ -189,3 +189,21 @@ TEST(Oracle, OnlyTheOracleSolversAcceptASampledOracle) {
 
 }  // namespace
 }  // namespace nlhf
+
+namespace nlhf {
+namespace {
+
+// Names and parsing are one table: every name parses back to its enumerator; other text does not.
+TEST(OracleNames, ParseIsTheInverseOfName) {
+  for (OracleType t : {OracleType::kExact, OracleType::kSampled, OracleType::kPairs})
+    EXPECT_EQ(ParseOracleType(OracleTypeName(t)), t);
+  for (OracleSampler s : {OracleSampler::kIterate, OracleSampler::kUniform, OracleSampler::kReference})
+    EXPECT_EQ(ParseOracleSampler(OracleSamplerName(s)), s);
+  EXPECT_FALSE(ParseOracleType("Sampled").has_value());
+  EXPECT_FALSE(ParseOracleSampler("").has_value());
+  EXPECT_EQ(OracleTypeNames(), "exact, sampled or pairs");
+  EXPECT_EQ(OracleSamplerNames(), "iterate, uniform or reference");
+}
+
+}  // namespace
+}  // namespace nlhf

@@ -31,6 +31,7 @@
 // Estimate() does not allocate: its buffers are sized in Reset().
 #include <Eigen/Core>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,9 @@ std::string_view OracleSamplerName(OracleSampler s);  // "iterate", "uniform", "
 // The allowed names, for messages: "exact, sampled or pairs".
 std::string OracleTypeNames();
 std::string OracleSamplerNames();
+// The enumerator a name denotes (the inverse of the *Name functions); nullopt for any other text.
+std::optional<OracleType> ParseOracleType(std::string_view name);
+std::optional<OracleSampler> ParseOracleSampler(std::string_view name);
 
 // A solver entry's `oracle:` key (config.h). batch and sampler are meaningful for sampled/pairs.
 struct OracleConfig {
