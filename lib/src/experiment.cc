@@ -423,6 +423,14 @@ StepCost MeasureSteps(Solver& solver, std::int64_t k) {
   return cost;
 }
 
+// The cost of an iteration of a solver just reset: what it declares, or where its cost varies the
+// mean over `k` steps (which moves the solver on).
+StepCost CostOf(Solver& solver, std::int64_t k) {
+  if (const std::optional<StepInfo> c = solver.CostPerStep())
+    return StepCost{static_cast<double>(c->oracle_calls), static_cast<double>(c->queries), true};
+  return MeasureSteps(solver, k);
+}
+
 }  // namespace
 
 std::int64_t MaxIterations(const StopRules& stop, const StepCost& cost) {
@@ -442,11 +450,7 @@ std::vector<StepCost> MeasureStepCosts(const ExperimentConfig& config, std::int6
     auto solver = MakeSolver(config.solvers[i].name, config.solvers[i].params, SolverKey(i));
     solver->Reset(SolverContext{&game, config.beta, {}, 0.5, /*rho_is_bound=*/true, config.solvers[i].oracle,
                                 config.seeds.front()});
-    // A solver whose every step costs the same says so; only the others are stepped.
-    if (const std::optional<StepInfo> c = solver->CostPerStep())
-      out.push_back(StepCost{static_cast<double>(c->oracle_calls), static_cast<double>(c->queries), true});
-    else
-      out.push_back(MeasureSteps(*solver, k));
+    out.push_back(CostOf(*solver, k));
   }
   return out;
 }
@@ -479,7 +483,7 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
     auto solver = MakeSolver(config.solvers[i].name, config.solvers[i].params, SolverKey(i));
     // Oracle calls per step.
     solver->Reset(SolverContext{&game, config.beta, {}, rho, false, config.solvers[i].oracle, config.seeds.front()});
-    const StepCost cost = MeasureSteps(*solver, k);
+    const StepCost cost = CostOf(*solver, k);
     est.calls_per_iteration = cost.oracle_calls;
     est.queries_per_iteration = cost.queries;
     est.notes = solver->Notes();

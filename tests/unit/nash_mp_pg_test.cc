@@ -14,7 +14,6 @@
 namespace nlhf {
 namespace {
 
-
 using testing::GapOf;
 using testing::StartSolver;
 

@@ -13,7 +13,6 @@
 namespace nlhf {
 namespace {
 
-
 using testing::GapOf;
 using testing::StartSolver;
 

@@ -37,7 +37,7 @@ class NashProx final : public SolverBase {
   void Reset(const SolverContext& c) override {
     BindGame(c);
     eta_ = ResolveStep("eta", 1.0);
-    sub_beta_ = beta_ * (1.0 + 1.0 / eta_);
+    sub_beta_ = ProximalStrength(eta_);
     inner_steps_ = params_.Int("inner_steps");
     KeepParam("inner_steps");
     estimates_per_step_ = inner_steps_;  // one estimate per inner step
@@ -57,8 +57,7 @@ class NashProx final : public SolverBase {
 
   StepInfo Step() override {
     StepInfo info{0, 0, eta_};
-    sub_ref_ = (l_ + eta_ * game_->log_mu()) / (1.0 + eta_);
-    NormalizeLogitsInPlace(sub_ref_);
+    ProximalReference(eta_, sub_ref_);
     const double keep = 1.0 - inner_eta_ * sub_beta_, pull = inner_eta_ * sub_beta_;
     for (std::int64_t t = 0; t < inner_steps_; ++t) {
       EstimateIterate(info);

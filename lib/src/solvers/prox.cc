@@ -31,9 +31,8 @@ class Prox final : public SolverBase {
   StepInfo Step() override {
     StepInfo info{0, 0, eta_};
     // The subgame: reference logits sub_ref_ (normalized), strength sub_beta.
-    sub_ref_ = (l_ + eta_ * game_->log_mu()) / (1.0 + eta_);
-    NormalizeLogitsInPlace(sub_ref_);
-    const double sub_beta = beta_ * (1.0 + 1.0 / eta_);
+    ProximalReference(eta_, sub_ref_);
+    const double sub_beta = ProximalStrength(eta_);
     const double e = 2.0 * sub_beta, a = 1.0 / (1.0 + e), b = e / sub_beta;
     double first_gap = -1.0, last_gap = std::numeric_limits<double>::infinity();
     for (std::int64_t it = 0; it <= max_inner_; ++it) {

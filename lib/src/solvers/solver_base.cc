@@ -129,7 +129,7 @@ void AnchoredSolver::BindAnchor() {
   br_ = Eigen::VectorXd::Zero(game_->n());
   every_ = params_.Int("reference_every");
   gap_threshold_ = params_.Double("reference_gap");
-  if (!oracle_.config().exact() && gap_threshold_ > 0.0)
+  if (sampled() && gap_threshold_ > 0.0)
     throw InputError(key_ + ".reference_gap",
                      fmt::format("{} needs the exact subgame gap, which a {} oracle does not give, expected 0 "
                                  "(reference_every works with any oracle)",

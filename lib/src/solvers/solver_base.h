@@ -85,6 +85,14 @@ class SolverBase : public Solver {
     info.queries += cost.queries;
   }
   bool sampled() const { return !oracle_.config().exact(); }
+  // The proximal-point subgame of step `eta` at the current iterate (prox, nash_prox): its strength
+  // beta (1 + 1/eta), and into `ref` its normalized reference logits (l_ + eta log mu) / (1 + eta),
+  // i.e. ∝ pi^(1/(1+eta)) mu^(eta/(1+eta)).
+  double ProximalStrength(double eta) const { return beta_ * (1.0 + 1.0 / eta); }
+  void ProximalReference(double eta, Eigen::VectorXd& ref) const {
+    ref = (l_ + eta * game_->log_mu()) / (1.0 + eta);
+    NormalizeLogitsInPlace(ref);
+  }
 
   std::string name_;
   ParamMap params_;     // as given (resolved against the table)
