@@ -65,8 +65,7 @@ void PrintReport(const nlhf::ExperimentConfig& config, const nlhf::ExperimentRes
   fmt::print("{} runs ({} solvers x {} seeds), medians over seeds:\n\n", result.runs.size(), config.solvers.size(),
              config.seeds.size());
   // A `queries` column when some solver makes preference queries (a sampled run's x-axis).
-  const bool any_queries = std::any_of(config.solvers.begin(), config.solvers.end(),
-                                       [](const nlhf::ComponentConfig& c) { return !c.oracle.exact(); });
+  const bool any_queries = config.AnySampled();
   // The label column fits the longest label (an oracle's spec makes labels long).
   size_t width = 32;
   for (const nlhf::ComponentConfig& c : config.solvers) width = std::max(width, c.label.size());

@@ -20,6 +20,10 @@ namespace nlhf {
 InputErrors::InputErrors(std::vector<InputError> errors)
     : InputError(errors.front()), errors_(std::move(errors)) {}
 
+bool ExperimentConfig::AnySampled() const {
+  return std::any_of(solvers.begin(), solvers.end(), [](const ComponentConfig& c) { return !c.oracle.exact(); });
+}
+
 SourceLocation ExperimentConfig::Locate(const std::string& key) const {
   std::string k = key;
   while (!k.empty()) {
@@ -58,13 +62,13 @@ ParamSpec BetaSpec() {
           "");
 }
 std::vector<ParamSpec> StopSpecs() {
-  return {ParamSpec::Int("iterations", 1000, "iteration cap").Range(1, 1e12),
+  return {ParamSpec::Int("iterations", 1000, "iteration cap").Range(1, static_cast<double>(kMaxIterations)),
           ParamSpec::Int("oracle_calls", 0, "oracle-call budget (0: none)").AtLeast(0),
           ParamSpec::Int("queries", 0, "query budget (0: none)").AtLeast(0),
           ParamSpec::Double("wall_s", 0.0, "solver wall-time budget in seconds (0: none)").AtLeast(0)};
 }
 std::vector<ParamSpec> LogSpecs() {
-  return {ParamSpec::Int("every", 1, "log every k iterations (linear spacing)").Range(1, 1e12),
+  return {ParamSpec::Int("every", 1, "log every k iterations (linear spacing)").Range(1, static_cast<double>(kMaxIterations)),
           ParamSpec::String("spacing", "linear", "linear or log")
               .Check(
                   [](const ParamValue& v) {
@@ -72,7 +76,7 @@ std::vector<ParamSpec> LogSpecs() {
                     return s == "linear" || s == "log" ? "" : "is not allowed, expected linear or log";
                   },
                   "linear or log"),
-          ParamSpec::Int("points_per_decade", 20, "log spacing: logged iterations per decade").Range(1, 1000)};
+          ParamSpec::Int("points_per_decade", 20, "log spacing: logged iterations per decade").Range(1, kMaxPointsPerDecade)};
 }
 
 // A solver label: printable text without commas or quotes (it is a CSV cell and a table entry).
@@ -508,13 +512,11 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
       r.Error(root["stop"], "stop.tolerance." + std::string(info.name), "needs pi*_beta, which beta = 0 does not have");
   }
 
-  const bool any_queries =
-      std::any_of(config.solvers.begin(), config.solvers.end(), [](const ComponentConfig& c) { return !c.oracle.exact(); });
   // Not when a solver entry is already in error (a misspelled oracle key or type reads as exact):
   // the budget is then a consequence, not a second mistake.
   const bool solver_errors = std::any_of(r.errors().begin(), r.errors().end(),
                                          [](const InputError& e) { return e.key().rfind("solvers", 0) == 0; });
-  if (config.stop.queries > 0 && !any_queries && !solver_errors)
+  if (config.stop.queries > 0 && !config.AnySampled() && !solver_errors)
     r.Error(root["stop"]["queries"], "stop.queries",
             fmt::format("{} can never be reached: no solver makes preference queries (every solver uses the exact "
                         "oracle), expected 0, or a solver with oracle: {{type: sampled}} or {{type: pairs}}",

@@ -123,7 +123,7 @@ MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorX
 }
 
 void StopRules::Validate() const {
-  if (iterations < 1 || iterations > static_cast<std::int64_t>(1e12))
+  if (iterations < 1 || iterations > kMaxIterations)
     throw InputError("stop.iterations", fmt::format("{} is out of range, expected an integer in [1, 1e12]", iterations));
   if (oracle_calls < 0)
     throw InputError("stop.oracle_calls", fmt::format("{} is negative, expected >= 0 (0: none)", oracle_calls));
@@ -137,11 +137,11 @@ void StopRules::Validate() const {
 }
 
 void LogOptions::Validate() const {
-  if (every < 1 || every > static_cast<std::int64_t>(1e12))
+  if (every < 1 || every > kMaxIterations)
     throw InputError("log.every", fmt::format("{} is out of range, expected an integer in [1, 1e12]", every));
-  if (points_per_decade < 1 || points_per_decade > 1000)
-    throw InputError("log.points_per_decade",
-                     fmt::format("{} is out of range, expected an integer in [1, 1000]", points_per_decade));
+  if (points_per_decade < 1 || points_per_decade > kMaxPointsPerDecade)
+    throw InputError("log.points_per_decade", fmt::format("{} is out of range, expected an integer in [1, {}]",
+                                                          points_per_decade, kMaxPointsPerDecade));
 }
 
 void RunOptions::Validate() const {

@@ -78,6 +78,8 @@ struct ExperimentConfig {
   // The location of `key` or of its closest written ancestor.
   SourceLocation Locate(const std::string& key) const;
   std::string OutputDir() const { return output.empty() ? "runs/" + name : output; }
+  // Whether some solver entry has a sampled or pairs oracle (makes preference queries).
+  bool AnySampled() const;
 };
 
 // Reads and validates `path` with the overrides `sets` ("KEY=VALUE"). The file must be a regular

@@ -31,6 +31,10 @@ using MetricMask = std::bitset<kNumMetrics>;
 enum class Termination { kIterations, kOracleCalls, kQueries, kWallTime, kTolerance, kNumericalFailure };
 std::string_view TerminationName(Termination t);  // "iterations", ..., "numerical_failure"
 
+// The ranges of the stop and log options, shared by their Validate() and the YAML reader.
+constexpr std::int64_t kMaxIterations = 1'000'000'000'000;  // stop.iterations and log.every: [1, 1e12]
+constexpr int kMaxPointsPerDecade = 1000;                     // log.points_per_decade: [1, 1000]
+
 struct StopRules {
   std::int64_t iterations = 1000;  // always a cap
   std::int64_t oracle_calls = 0;   // budget; 0 = none
