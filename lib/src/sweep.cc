@@ -161,15 +161,21 @@ std::vector<double> RecordTail(const RunRecord& r) {
 }
 constexpr size_t kRecordTail = 2 * kNumMetrics + 3;
 
-std::string FormatRecord(const RunRecord& r) {
-  std::string s = fmt::format("{},{},{},{},{},{},", r.run_id, r.solver_index, r.solver,
-                              CsvField(r.params), r.seed, r.status);
+// A record's numbers from wall_s on, the same in a part file and in runs.csv: wall_s, iterations,
+// oracle_calls, queries, then RecordTail.
+void AppendRecordNumbers(std::string& s, const RunRecord& r) {
   AppendNumber(s, r.wall_s);
   fmt::format_to(std::back_inserter(s), ",{},{},{}", r.iterations, r.oracle_calls, r.queries);
   for (double x : RecordTail(r)) {
     s += ',';
     AppendNumber(s, x);
   }
+}
+
+std::string FormatRecord(const RunRecord& r) {
+  std::string s = fmt::format("{},{},{},{},{},{},", r.run_id, r.solver_index, r.solver,
+                              CsvField(r.params), r.seed, r.status);
+  AppendRecordNumbers(s, r);
   return s + "\n";
 }
 
@@ -550,12 +556,7 @@ void Assemble(const SweepConfig& s, const std::map<std::string, Part>& index, co
       }
       runs += fmt::format(",{},{},{},{},{},", r.solver, CsvField(p.config.solvers[r.solver_index].label),
                           CsvField(r.params), r.seed, r.status);
-      AppendNumber(runs, r.wall_s);
-      runs += fmt::format(",{},{},{}", r.iterations, r.oracle_calls, r.queries);
-      for (double x : RecordTail(r)) {
-        runs += ',';
-        AppendNumber(runs, x);
-      }
+      AppendRecordNumbers(runs, r);
       runs += '\n';
       by_solver[{p.index, r.solver_index}].push_back(r);
     }
