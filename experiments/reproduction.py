@@ -193,3 +193,12 @@ def param(params: str, key: str) -> float:
     import re
     m = re.search(rf"\b{re.escape(key)}=([0-9.eE+-]+)", str(params))
     return float(m.group(1)) if m else math.nan
+
+
+def oracle_batch(label: str) -> int:
+    """B of a solver entry from its default label, which ends with its oracle
+    (`omd sampled(batch=64,sampler=iterate)`); 0 for an exact run. plots/style.py has the same parser
+    (plots do not import from experiments/)."""
+    import re
+    m = re.search(r"\b(?:sampled|pairs)\(batch=(\d+)", str(label))
+    return int(m.group(1)) if m else 0

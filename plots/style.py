@@ -128,7 +128,8 @@ def param(params: str, key: str) -> float:
 def oracle_batch(label: str) -> float:
     """B of a solver entry from its default label, which ends with its oracle
     (`omd sampled(batch=64,sampler=iterate)`, docs/file-formats.md); 0 for an exact run (no oracle in
-    the label)."""
+    the label). Same parser as experiments/reproduction.oracle_batch (plots do not import from
+    experiments/)."""
     import re
     m = re.search(r"\b(?:sampled|pairs)\(batch=(\d+)", str(label))
     return float(m.group(1)) if m else 0.0

@@ -10,9 +10,8 @@ seeds, as plots/sampled_feedback_floor.py does.
 from __future__ import annotations
 
 import math
-import re
 
-from reproduction import (Claim, Figure, MissingData, Sweep, all_le, fit_slope, fmt, fmt_range, param,
+from reproduction import (Claim, Figure, MissingData, Sweep, all_le, fit_slope, fmt, fmt_range, oracle_batch, param,
                           require_count, require_values)
 
 TITLE = ("Sampled feedback: gap_beta vs preference queries at B in {1, 16, 256} and for nash_mp_pg at "
@@ -73,18 +72,13 @@ SA = ("stochastic approximation with a constant step: stationary error variance 
       "estimate; the estimate's variance ~ 1/B (docs/mathematics.md section 5.7); gap_beta quadratic in the error")
 
 
-def _batch(label) -> int:
-    m = re.search(r"\b(?:sampled|pairs)\(batch=(\d+)", str(label))
-    return int(m.group(1)) if m else 0
-
-
 def _trace(results, quick):
     t = results.trace("batch", ["run_id", "game", "solver", "label", "seed", "iter", "gap_beta"])
     if t.empty:
         raise MissingData("batch/trace.csv has no rows")
     t = t.copy()
     t["family"] = t["game"].str.split("(").str[0]
-    t["B"] = t["label"].map(_batch)
+    t["B"] = t["label"].map(oracle_batch)
     runs = len(GAMES) * len(SOLVERS[quick]) * (len(BATCHES[quick]) + 1) * SEEDS[quick]
     require_count(t.groupby("run_id"), runs, "runs in batch/trace.csv")
     require_values(t["gap_beta"], "gap_beta in batch/trace.csv")
@@ -219,7 +213,7 @@ def _pg_claims(results, quick):
         if t.empty:
             raise MissingData("pg/trace.csv has no rows")
         require_values(t["gap_beta"], "gap_beta in pg/trace.csv")
-        t["B"] = t["label"].map(_batch)
+        t["B"] = t["label"].map(oracle_batch)
         t["T"] = [int(param(p, "inner_steps")) if s == "nash_mp_pg" else 0 for p, s in zip(t["params"], t["solver"])]
         require_count(t.groupby("run_id"), len(PG_METHODS) * (len(PG_BATCHES) + 1) * PG_SEEDS[quick],
                       "runs in pg/trace.csv")
