@@ -8,6 +8,7 @@ packages=(
   cmake g++ ninja-build pkg-config
   libeigen3-dev libyaml-cpp-dev libboost-program-options-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  nlohmann-json3-dev  # summary.json (lib/src/output)
   python3 python3-matplotlib python3-numpy python3-pandas
   time  # GNU time: peak memory in scripts/bench_sweep_expand.sh
 )
