@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <unistd.h>
 
@@ -39,6 +40,12 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The whole contents of a file ("" if it cannot be read).
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
 
 // Normalized logits of a random policy: Gaussian logits with the given spread (large spreads
 // give nearly pure policies).

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <thread>
 
@@ -216,12 +217,16 @@ int Run(int argc, char** argv) {
   out_options.force = vm.count("force") > 0;
   nlhf::OutputDirectory out(config.OutputDir(), out_options);
 
+  // Rows stream to spool files beside the output (on its filesystem; they vanish with the process,
+  // however it ends) and are concatenated into trace.csv at the end.
+  nlhf::TraceSpool spool(out.path().parent_path().string(), (std::filesystem::path(out.shown()) / "trace.csv").string());
   nlhf::ExperimentResult result;
   {
     nlhf::ProgressDisplay progress(std::cerr, ProgressModeFor(vm.count("quiet") > 0), ProgressOptionsFromEnv());
     nlhf::ExperimentOptions options;
     options.jobs = jobs;
     options.progress = progress.Callback();
+    options.trace = &spool;
     result = nlhf::RunExperiment(config, options);
   }
   const auto t0 = std::chrono::steady_clock::now();
@@ -231,7 +236,7 @@ int Run(int argc, char** argv) {
       {{"trace.csv",
         [&](std::FILE* f) {
           nlhf::WriteString(f, nlhf::TraceHeader());
-          for (const nlhf::RunResult& r : result.runs) nlhf::WriteString(f, r.trace_rows);
+          spool.AppendTo(f, result.runs.size());
         }},
        {"summary.json", [&](std::FILE* f) { nlhf::WriteString(f, nlhf::SummaryJson(config, result)); }},
        {"config.resolved.yaml", [&](std::FILE* f) { nlhf::WriteString(f, nlhf::ResolvedYaml(config)); }}});

@@ -74,40 +74,22 @@ double WorkFraction(const StopRules& s, std::int64_t it, std::int64_t calls, std
   return std::min(f, 1.0);
 }
 
-// Formats each record as a trace row, and passes the run's progress on.
-class TraceRecorder : public RunObserver {
+// Passes a run's progress on: its first record, then a heartbeat a few times a second.
+class ProgressRelay : public RunObserver {
  public:
-  TraceRecorder(std::string prefix, RunResult& out, const ProgressFn& progress, ProgressEvent event,
-                const StopRules& stop)
-      : prefix_(std::move(prefix)), out_(out), progress_(progress), event_(std::move(event)), stop_(stop),
+  ProgressRelay(const ProgressFn& progress, ProgressEvent event, const StopRules& stop)
+      : progress_(progress), event_(std::move(event)), stop_(stop),
         watched_(static_cast<size_t>(stop.tolerances.empty() ? Metric::kGapBeta : stop.tolerances.front().first)) {
     event_.metric = std::string(MetricTable()[watched_].name);
     event_.iterations_cap = stop.iterations;
   }
 
   void OnRecord(const Record& r) override {
-    const auto t0 = Clock::now();
-    std::string& s = out_.trace_rows;
-    s += prefix_;
-    fmt::format_to(std::back_inserter(s), "{},{},{},", r.iteration, r.oracle_calls, r.queries);
-    AppendNumber(s, r.wall_s);
-    for (size_t k = 0; k < r.metrics.size(); ++k) {
-      s += ',';
-      // An empty cell means "not computed"; a computed NaN (a numerical failure) says so.
-      if (r.computed[k] && std::isnan(r.metrics[k]))
-        s += "nan";
-      else
-        AppendNumber(s, r.metrics[k]);
-    }
-    s += '\n';
-    ++out_.trace_row_count;
-    out_.eval_s += Seconds(t0);
     if (r.computed[watched_]) event_.value = r.metrics[watched_];
-    if (progress_ && r.iteration == 0) progress_(event_);
+    if (r.iteration == 0) progress_(event_);
   }
 
   void OnHeartbeat(const Heartbeat& b) override {
-    if (!progress_) return;
     event_.iteration = b.iteration;
     event_.fraction = WorkFraction(stop_, b.iteration, b.oracle_calls, b.queries, b.wall_s);
     if (!std::isnan(b.watched)) event_.value = b.watched;
@@ -117,8 +99,6 @@ class TraceRecorder : public RunObserver {
   }
 
  private:
-  std::string prefix_;
-  RunResult& out_;
   const ProgressFn& progress_;
   ProgressEvent event_;
   const StopRules& stop_;
@@ -161,9 +141,10 @@ std::optional<double> TargetGap(const Solver& solver, const Game& game, double b
   return std::nullopt;
 }
 
-// Runs solver i on a prepared game.
+// Runs solver i on a prepared game; its trace rows go to `trace` (none when it is null).
 void RunOne(const ExperimentConfig& config, const std::string& fingerprint, const Game& game, const GameResult& gr,
-            size_t i, const ProgressFn& progress, const ProgressEvent& event, RunResult& run) {
+            size_t i, const ProgressFn& progress, const ProgressEvent& event, RunResult& run, std::FILE* trace,
+            const std::string& trace_shown) {
   run.solver = config.solvers[i].name;
   run.label = config.solvers[i].label;
   run.seed = gr.seed;
@@ -179,27 +160,39 @@ void RunOne(const ExperimentConfig& config, const std::string& fingerprint, cons
   ro.stop = config.stop;
   ro.log = config.log;
   run.run_id = RunId(fingerprint, gr.seed, i);
-  const std::string prefix = fmt::format("{},{},{},{},{},{},{},{},{},{},", CsvField(config.name), run.run_id,
-                                         CsvField(gr.game_spec), gr.n, NumberText(config.beta),
-                                         CsvField(gr.reference_spec), run.solver, CsvField(run.label),
-                                         CsvField(run.params), gr.seed);
-  TraceRecorder recorder(prefix, run, progress, event, config.stop);
+  std::vector<RunObserver*> observers;
+  std::optional<TraceWriter> writer;
+  if (trace != nullptr) {
+    writer.emplace(trace,
+                   TraceRunColumns{config.name, run.run_id, gr.game_spec, gr.n, config.beta, gr.reference_spec,
+                                   run.solver, run.label, run.params, gr.seed},
+                   trace_shown);
+    observers.push_back(&*writer);
+  }
+  std::optional<ProgressRelay> relay;
+  if (progress) observers.push_back(&relay.emplace(progress, event, config.stop));
   const Eigen::VectorXd empty;
   const auto t0 = Clock::now();
-  run.summary = RunSolver(*solver, game, config.beta, certified ? gr.equilibrium->log_pi : empty, ro, {&recorder});
+  run.summary = RunSolver(*solver, game, config.beta, certified ? gr.equilibrium->log_pi : empty, ro, observers);
+  if (writer) {
+    writer->Flush();
+    run.trace_row_count = writer->rows();
+    run.trace_bytes = writer->bytes();
+  }
   if (certified) run.target_gap_beta = TargetGap(*solver, game, config.beta, *gr.equilibrium, run.summary.warnings);
   run.eval_s = Seconds(t0) - run.summary.wall_s;
 }
 
 }  // namespace
 
-GroupResult RunGroup(const ExperimentConfig& config, size_t seed_index, const std::string& given_fingerprint) {
+GroupResult RunGroup(const ExperimentConfig& config, size_t seed_index, const std::string& given_fingerprint,
+                     std::FILE* trace, const std::string& trace_shown) {
   GroupResult out;
   const std::string fingerprint = given_fingerprint.empty() ? ExperimentFingerprint(config) : given_fingerprint;
   const std::unique_ptr<Game> game = PrepareGame(config, seed_index, out.game);
   out.runs.resize(config.solvers.size());
   for (size_t i = 0; i < config.solvers.size(); ++i)
-    RunOne(config, fingerprint, *game, out.game, i, nullptr, ProgressEvent{}, out.runs[i]);
+    RunOne(config, fingerprint, *game, out.game, i, nullptr, ProgressEvent{}, out.runs[i], trace, trace_shown);
   return out;
 }
 
@@ -217,14 +210,9 @@ namespace {
 // Gram matrix, the centred copy of P): 4 n x n matrices of doubles at the peak. A prepared game
 // keeps only P. RunExperiment keeps every seed's game and prepares up to `jobs` at once, so its
 // peak is (seeds + 3 min(jobs, seeds)) n x n matrices; a sweep worker holds one game (4 each).
-// Trace rows are kept in memory until the run directory is written (a sweep worker: one group's);
-// they are added when the stop rules fix their number (no tolerance and no wall-time budget,
-// which could end runs sooner).
+// Trace rows are not held: they stream to files (output/trace.h).
 constexpr double kMatricesWhilePreparing = 4.0;
 constexpr double kBaseBytes = 64.0 * 1024 * 1024;  // code, thread stacks, buffers; with margin
-// A trace.csv line is ~330-380 bytes (spec strings and 8 metrics); the strings holding them grow by
-// doubling, so count a third more.
-constexpr double kTraceRowBytes = 500.0;
 constexpr double kGiB = 1024.0 * 1024 * 1024;
 
 // n of a matrix CSV without reading it whole: the fields of its first line, bounded by the size
@@ -280,20 +268,6 @@ std::optional<double> FileNumber(const char* file) {
   }
 }
 
-// Iterations the stop rules fix when nothing can end a run sooner; nullopt otherwise.
-std::optional<double> FixedIterations(const StopRules& stop) {
-  if (!stop.tolerances.empty() || stop.wall_s > 0.0) return std::nullopt;
-  double it = static_cast<double>(stop.iterations);
-  if (stop.oracle_calls > 0) it = std::min(it, static_cast<double>(stop.oracle_calls));  // >= 1 call per step
-  return it;
-}
-
-// Rows logged for `iterations` iterations.
-double TraceRows(const LogOptions& log, double iterations) {
-  if (log.spacing == LogSpacing::kLinear) return std::floor(iterations / static_cast<double>(std::max<std::int64_t>(1, log.every))) + 2.0;
-  return log.points_per_decade * std::log10(std::max(1.0, iterations)) + 2.0;
-}
-
 }  // namespace
 
 double AvailableMemoryBytes() {
@@ -336,29 +310,16 @@ MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan
   const double workers = static_cast<double>(std::max(1, plan.jobs));
   e.matrices = plan.one_game_per_worker ? kMatricesWhilePreparing * workers
                                         : seeds + (kMatricesWhilePreparing - 1.0) * std::min(workers, seeds);
-  if (const std::optional<double> it = FixedIterations(config.stop))
-    e.trace_rows = (plan.one_game_per_worker ? workers : seeds) * static_cast<double>(config.solvers.size()) *
-                   TraceRows(config.log, *it);
   const double n = static_cast<double>(e.n);
-  e.bytes = kBaseBytes + e.matrices * 8.0 * n * n + e.trace_rows * kTraceRowBytes;
+  e.bytes = kBaseBytes + e.matrices * 8.0 * n * n;
   return e;
 }
 
 void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const MemoryEstimate& e) {
   if (e.bytes <= e.available_bytes) return;
-  const double n = static_cast<double>(e.n);
-  const double matrix_bytes = e.matrices * 8.0 * n * n, trace_bytes = e.trace_rows * kTraceRowBytes;
   const std::string available = fmt::format("this machine has {:.1f} GiB available", e.available_bytes / kGiB);
-  if (trace_bytes > matrix_bytes || e.n_key.empty()) {
-    // The trace rows dominate: they are kept in memory until the run directory is written.
-    const double rows_per_run = e.trace_rows / static_cast<double>(config.seeds.size() * config.solvers.size());
-    throw InputError("log", fmt::format("logging {:.3g} trace rows per run ({:.3g} in all, kept in memory until the run "
-                                        "directory is written) needs about {:.1f} GiB (estimate), {}, expected "
-                                        "log: {{spacing: log}} or a larger log.every",
-                                        rows_per_run, e.trace_rows, e.bytes / kGiB, available));
-  }
-  // The largest n that fits with the same seeds, jobs and logging.
-  const double room = std::max(0.0, e.available_bytes - kBaseBytes - trace_bytes);
+  // The largest n that fits with the same seeds and jobs.
+  const double room = std::max(0.0, e.available_bytes - kBaseBytes);
   const double n_max = std::floor(std::sqrt(room / (8.0 * e.matrices)));
   const std::string what = e.n_key == "game.path" ? fmt::format("a {} x {} matrix", e.n, e.n) : fmt::format("{}", e.n);
   throw InputError(e.n_key, fmt::format("{} needs about {:.1f} GiB (estimate: P and the equilibrium's dense work, {:.3g} "
@@ -494,11 +455,14 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
     ro.stop.iterations = k;
     ro.stop.tolerances = stop.tolerances;
     ro.log = config.log;
-    RunResult scratch;
-    const ProgressFn no_progress;
-    TraceRecorder recorder("", scratch, no_progress, ProgressEvent{}, ro.stop);
+    // Rows formatted and written as a run does, into /dev/null.
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> null(std::fopen("/dev/null", "wb"), &std::fclose);
+    std::optional<TraceWriter> writer;
+    std::vector<RunObserver*> observers;
+    if (null) observers.push_back(&writer.emplace(null.get(), TraceRunColumns{}, "/dev/null"));
     t0 = Clock::now();
-    const RunSummary s = RunSolver(*solver, game, config.beta, log_pi_star, ro, {&recorder});
+    const RunSummary s = RunSolver(*solver, game, config.beta, log_pi_star, ro, observers);
+    if (writer) writer->Flush();
     const double seconds = Seconds(t0);
     const double done = static_cast<double>(std::max<std::int64_t>(1, s.iterations));
     est.seconds_per_iteration = seconds / done;
@@ -559,7 +523,14 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
     event.run_index = k;
     event.label = config.solvers[i].label;
     event.seed = result.games[g].seed;
-    RunOne(config, fingerprint, *games[g], result.games[g], i, options.progress, event, result.runs[k]);
+    if (options.trace == nullptr) {
+      RunOne(config, fingerprint, *games[g], result.games[g], i, options.progress, event, result.runs[k], nullptr, "");
+    } else {
+      const TraceSpool::Lease lease = options.trace->Acquire();
+      RunOne(config, fingerprint, *games[g], result.games[g], i, options.progress, event, result.runs[k], lease.file,
+             options.trace->shown());
+      options.trace->Release(lease, k, result.runs[k].trace_bytes);
+    }
     result.runs[k].game_index = g;
     event.runs_done = ++done;
     if (options.progress) {
@@ -577,87 +548,6 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
   });
   result.wall_s = Seconds(start);
   return result;
-}
-
-namespace {
-
-std::string JsonVector(const Eigen::VectorXd& v) {
-  std::string out = "[";
-  for (Eigen::Index i = 0; i < v.size(); ++i) {
-    if (i > 0) out += ',';
-    out += JsonNumber(v[i]);
-  }
-  return out + "]";
-}
-
-std::string JsonMetrics(const MetricValues& m) {
-  std::string out = "{";
-  for (size_t k = 0; k < m.size(); ++k)
-    out += fmt::format("{}{}: {}", k ? ", " : "", JsonString(MetricTable()[k].name), JsonNumber(m[k]));
-  return out + "}";
-}
-
-}  // namespace
-
-std::string SummaryJson(const ExperimentConfig& config, const ExperimentResult& result) {
-  std::string out = "[\n";
-  for (size_t k = 0; k < result.runs.size(); ++k) {
-    const RunResult& r = result.runs[k];
-    const GameResult& g = result.games[r.game_index];
-    const RunSummary& s = r.summary;
-    std::string o = "  {\n";
-    auto field = [&](const std::string& key, const std::string& value, bool last = false) {
-      o += fmt::format("    {}: {}{}\n", JsonString(key), value, last ? "" : ",");
-    };
-    field("run_id", JsonString(r.run_id));
-    field("experiment", JsonString(config.name));
-    field("solver", JsonString(r.solver));
-    field("label", JsonString(r.label));
-    field("params", JsonString(r.params));
-    field("seed", fmt::format("{}", r.seed));
-    field("game", JsonString(g.game_spec));
-    field("reference", JsonString(g.reference_spec));
-    field("n", fmt::format("{}", g.n));
-    field("beta", JsonNumber(config.beta));
-    field("termination", JsonString(TerminationName(s.termination)));
-    field("message", JsonString(s.message));
-    field("iterations", fmt::format("{}", s.iterations));
-    field("oracle_calls", fmt::format("{}", s.oracle_calls));
-    field("queries", fmt::format("{}", s.queries));
-    field("wall_s", JsonNumber(s.wall_s));
-    field("final", JsonMetrics(s.final_metrics));
-    if (s.final_average_metrics) field("final_average", JsonMetrics(*s.final_average_metrics));
-    field("policy", JsonVector(s.final_logits.array().exp().matrix()));
-    const bool certified = g.equilibrium && g.equilibrium->certified();
-    field("pi_star", certified ? JsonVector(g.equilibrium->pi) : "null");
-    field("certificate", g.equilibrium ? JsonNumber(g.equilibrium->certificate) : "null");
-    field("equilibrium", g.equilibrium ? JsonString(g.equilibrium->message) : "null");
-    field("rho", certified && g.equilibrium->stability ? JsonNumber(g.equilibrium->stability->rho) : "null");
-    field("stability_limit", r.stability_limit ? JsonNumber(*r.stability_limit) : "null");
-    field("target_gap_beta", r.target_gap_beta ? JsonNumber(*r.target_gap_beta) : "null");
-    std::string warnings = "[";
-    for (size_t w = 0; w < s.warnings.size(); ++w) {
-      if (w > 0) warnings += ", ";
-      warnings += JsonString(s.warnings[w]);
-    }
-    field("warnings", warnings + "]");
-    field("theory", s.theory.applicable
-                        ? fmt::format("{{\"factor\": {}, \"violated\": {}, \"first_violation\": {}, \"message\": {}}}",
-                                      JsonNumber(s.theory.factor), s.theory.violated ? "true" : "false",
-                                      s.theory.first_violation, JsonString(s.theory.message))
-                        : "null");
-    const GameDescriptors& d = g.descriptors;
-    field("descriptors",
-          fmt::format("{{\"cyclic_triple_fraction\": {}, \"condorcet_winner\": {}, \"max_abs_margin\": {}, "
-                      "\"hodge_cyclic_ratio\": {}}}",
-                      JsonNumber(d.cyclic_triple_fraction),
-                      d.condorcet_winner ? fmt::format("{}", *d.condorcet_winner) : "null", JsonNumber(d.max_abs_margin),
-                      JsonNumber(d.hodge_cyclic_ratio)),
-          true);
-    o += k + 1 < result.runs.size() ? "  },\n" : "  }\n";
-    out += o;
-  }
-  return out + "]\n";
 }
 
 }  // namespace nlhf

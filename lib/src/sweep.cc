@@ -970,8 +970,22 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     const SweepTask& task = todo[i];
     const SweepPoint& point = s.points[task.point];
     try {
-      GroupResult g = RunGroup(point.config, task.seed_index, point.task_fingerprint);
+      char* text = nullptr;
+      size_t text_size = 0;
+      std::FILE* memory = ::open_memstream(&text, &text_size);
+      if (memory == nullptr) throw std::bad_alloc();
+      GroupResult g;
       FinishedTask done;
+      try {
+        g = RunGroup(point.config, task.seed_index, point.task_fingerprint, memory, "trace.csv");
+      } catch (...) {
+        std::fclose(memory);
+        std::free(text);
+        throw;
+      }
+      std::fclose(memory);
+      done.trace.assign(text, text_size);
+      std::free(text);
       done.id = task.id;
       double group_solve = 0.0;
       for (size_t k = 0; k < g.runs.size(); ++k) {
@@ -993,7 +1007,6 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
         if (r.target_gap_beta) rec.target_gap_beta = *r.target_gap_beta;
         if (r.summary.final_average_metrics) rec.average = *r.summary.final_average_metrics;
         done.records.push_back(std::move(rec));
-        done.trace += r.trace_rows;
         group_solve += r.summary.wall_s;
       }
       {

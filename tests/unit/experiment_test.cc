@@ -27,16 +27,23 @@ TEST(RunGroup, ANonFiniteMetricIsANumericalFailureAndItsCellSaysNan) {
   ExperimentConfig c = Parse(std::string(kBase) + "game: {type: rps3}\nsolvers: [{name: nash_mp}]\nseeds: [0]\n"
                                                    "log: {metrics: [gap_beta, gap_0]}\n");
   c.beta = 1e-310;
-  const GroupResult g = RunGroup(c, 0);
+  testing::TempDir dir;
+  const std::string path = dir.File("trace.csv", "");
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  const GroupResult g = RunGroup(c, 0, "", f, "trace.csv");
+  std::fclose(f);
+  const std::string rows = testing::ReadFile(path);
   ASSERT_EQ(g.runs.size(), 1u);
   const RunResult& r = g.runs[0];
   EXPECT_EQ(r.summary.termination, Termination::kNumericalFailure);
   EXPECT_NE(r.summary.message.find("non-finite metric gap_beta = nan at iteration 0"), std::string::npos)
       << r.summary.message;
   // gap_beta says nan, gap_0 has its value, the metrics not asked for stay empty.
-  const std::string row = r.trace_rows.substr(0, r.trace_rows.find('\n'));
+  const std::string row = rows.substr(0, rows.find('\n'));
   EXPECT_NE(row.find(",nan,,"), std::string::npos) << row;
   EXPECT_EQ(r.trace_row_count, 1);
+  EXPECT_EQ(r.trace_bytes, static_cast<std::int64_t>(rows.size()));
 }
 
 TEST(RunGroup, RefusesAnInputFileEditedSinceTheExperimentWasLoaded) {
@@ -92,17 +99,12 @@ TEST(Memory, TakesNFromAMatrixFileWithoutReadingItWhole) {
   EXPECT_EQ(EstimateMemory(w, {}).n, 101);
 }
 
-TEST(Memory, CountsTraceRowsKeptInMemoryWhenTheirNumberIsFixed) {
+TEST(Memory, HoldsNoTraceRows) {
+  // A billion logged rows need no memory: they stream to files (output/trace.h).
   const std::string game = "game: {type: rps3}\nsolvers: [{name: nash_mp}, {name: omd}]\nseeds: [0, 1]\n";
-  const ExperimentConfig fixed = Parse(std::string(kBase) + game + "stop: {iterations: 1000000}\nlog: {every: 10}\n");
-  EXPECT_EQ(EstimateMemory(fixed, {}).trace_rows, 4 * (100000 + 2));
-  MemoryEstimate e = EstimateMemory(fixed, {});
-  e.available_bytes = 1e6;
-  ExpectInputError([&] { CheckMemory(fixed, {}, e); }, {"log", "1e+05 trace rows per run", "spacing: log"});
-  // A tolerance may end the runs sooner: no estimate from the cap.
-  const ExperimentConfig tol = Parse(std::string(kBase) + game +
-                                     "stop: {iterations: 1000000, tolerance: {gap_beta: 1.0e-9}}\nlog: {every: 10}\n");
-  EXPECT_EQ(EstimateMemory(tol, {}).trace_rows, 0);
+  const ExperimentConfig many = Parse(std::string(kBase) + game + "stop: {iterations: 1000000000}\nlog: {every: 1}\n");
+  const ExperimentConfig few = Parse(std::string(kBase) + game + "stop: {iterations: 10}\n");
+  EXPECT_EQ(EstimateMemory(many, {}).bytes, EstimateMemory(few, {}).bytes);
 }
 
 TEST(CostEstimate, BoundsCallsByTheStopRulesAndExtrapolatesTime) {

@@ -4,6 +4,7 @@
 // the output does not depend on `jobs`. The run driver (run.h) owns each run's loop.
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <limits>
 #include <optional>
@@ -31,9 +32,9 @@ struct RunResult {
   // for a biased method, BR_beta(pi*_{beta/(1-c)}); absent for methods aiming at the beta = 0
   // game and when that point could not be certified.
   std::optional<double> target_gap_beta;
-  std::string trace_rows;  // CSV rows (no header)
-  std::int64_t trace_row_count = 0;
-  double eval_s = 0.0;  // metric evaluation and trace formatting
+  std::int64_t trace_row_count = 0;  // rows written to the trace (none without one)
+  std::int64_t trace_bytes = 0;
+  double eval_s = 0.0;  // metric evaluation and trace writing
 };
 
 struct GameResult {
@@ -72,9 +73,14 @@ struct ProgressEvent {
 };
 using ProgressFn = std::function<void(const ProgressEvent&)>;
 
+class TraceSpool;  // output/trace.h
+
 struct ExperimentOptions {
   int jobs = 1;
   ProgressFn progress;  // may be empty
+  // Where the runs write their trace rows as they go (run k's rows are the spool's run k); none
+  // when null.
+  TraceSpool* trace = nullptr;
 };
 
 // How many games a caller holds and solves at once, for the memory estimate.
@@ -90,8 +96,7 @@ struct ResourcePlan {
 struct MemoryEstimate {
   Eigen::Index n = 0;           // actions per game (from game.n, or the matrix file's first line)
   double matrices = 0.0;        // dense n x n matrices of doubles alive at the peak
-  double trace_rows = 0.0;      // trace rows held in memory (0 when a tolerance or wall_s may end runs)
-  double bytes = 0.0;           // estimated peak: a base, the matrices and the trace rows
+  double bytes = 0.0;           // estimated peak: a base and the matrices (trace rows stream to files)
   double available_bytes = 0.0;  // MemAvailable, tightened by RLIMIT_AS / RLIMIT_DATA / cgroup limits
   std::string n_key;            // "game.n" or "game.path"
 };
@@ -157,10 +162,10 @@ struct GroupResult {
   GameResult game;
   std::vector<RunResult> runs;
 };
-// `fingerprint` is ExperimentFingerprint(config), passed in when the caller already has it.
-GroupResult RunGroup(const ExperimentConfig& config, size_t seed_index, const std::string& fingerprint = "");
-
-// summary.json: one object per run.
-std::string SummaryJson(const ExperimentConfig& config, const ExperimentResult& result);
+// `fingerprint` is ExperimentFingerprint(config), passed in when the caller already has it. The
+// runs' trace rows are written to `trace` in solver order as they go (none when it is null);
+// `trace_shown` names that file in errors.
+GroupResult RunGroup(const ExperimentConfig& config, size_t seed_index, const std::string& fingerprint = "",
+                     std::FILE* trace = nullptr, const std::string& trace_shown = "");
 
 }  // namespace nlhf

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "nlhf/config.h"
-#include "nlhf/output.h"
+#include "nlhf/output/files.h"
 
 namespace nlhf {
 

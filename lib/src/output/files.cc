@@ -1,47 +1,18 @@
-#include "nlhf/output.h"
+#include "nlhf/output/files.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cmath>
-#include <cstdio>
 #include <filesystem>
-#include <iterator>
 #include <system_error>
 #include <thread>
-
-#include "nlhf/errors.h"
+#include <vector>
 
 namespace nlhf {
 
 namespace fs = std::filesystem;
-
-const std::vector<std::string>& TraceColumns() {
-  static const std::vector<std::string> columns = {
-      "experiment", "run_id", "game", "n", "beta", "reference", "solver", "label", "params", "seed", "iter",
-      "oracle_calls", "queries", "wall_s", "gap_beta", "exploitability", "gap_0", "br_winrate",
-      "kl_to_star", "kl_from_star", "span", "fp_residual"};
-  return columns;
-}
-
-std::string TraceHeader() { return fmt::format("{}\n", fmt::join(TraceColumns(), ",")); }
-
-std::string CsvField(std::string_view text) {
-  if (text.find_first_of(",\"\n\r") == std::string_view::npos) return std::string(text);
-  std::string out = "\"";
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
-std::string NumberText(double x) { return std::isnan(x) ? std::string() : fmt::format("{}", x); }
-
-void AppendNumber(std::string& out, double x) {
-  if (!std::isnan(x)) fmt::format_to(std::back_inserter(out), "{}", x);
-}
 
 void WriteString(std::FILE* f, const std::string& text) {
   if (std::fwrite(text.data(), 1, text.size(), f) != text.size())
@@ -51,25 +22,6 @@ void WriteString(std::FILE* f, const std::string& text) {
 InputError WriteError(const std::string& file, int err) {
   return InputError(fmt::format("writing {}: {}", file, std::generic_category().message(err)));
 }
-
-std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (c < 0x20) out += fmt::format("\\u{:04x}", c);
-        else out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
-std::string JsonNumber(double x) { return std::isfinite(x) ? fmt::format("{}", x) : "null"; }
 
 void WriteFileSynced(const std::string& path, const FileWriter& write, const std::string& shown) {
   errno = 0;
@@ -104,6 +56,49 @@ void WriteFileAtomic(const std::string& path, const FileWriter& write) {
     ::unlink(tmp.c_str());
     throw WriteError(path, err);
   }
+}
+
+void AppendFileRange(int from_fd, std::int64_t offset, std::int64_t bytes, std::FILE* to) {
+  auto fail = [](int err) { throw std::system_error(err != 0 ? err : EIO, std::generic_category(), "copy"); };
+  if (std::fflush(to) != 0) fail(errno);
+  const int to_fd = ::fileno(to);
+  off_t in = static_cast<off_t>(offset);
+  std::int64_t left = bytes;
+  bool kernel_copy = true;
+  std::vector<char> buffer;
+  while (left > 0) {
+    if (kernel_copy) {
+      const ssize_t k = ::copy_file_range(from_fd, &in, to_fd, nullptr, static_cast<size_t>(left), 0);
+      if (k > 0) {
+        left -= k;
+        continue;
+      }
+      if (k == 0) fail(EIO);  // the source ended early
+      // Not supported between these files (another filesystem on old kernels): copy by hand.
+      if (errno != EXDEV && errno != ENOSYS && errno != EOPNOTSUPP && errno != EINVAL) fail(errno);
+      kernel_copy = false;
+      buffer.resize(1 << 20);
+    }
+    const ssize_t r = ::pread(from_fd, buffer.data(), std::min<std::int64_t>(left, static_cast<std::int64_t>(buffer.size())), in);
+    if (r <= 0) fail(r == 0 ? EIO : errno);
+    if (::write(to_fd, buffer.data(), static_cast<size_t>(r)) != r) fail(errno);
+    in += r;
+    left -= r;
+  }
+}
+
+std::FILE* AnonymousFile(const std::string& folder, const std::string& shown) {
+  std::string name = (fs::path(folder) / fmt::format(".nlhf-spool-{}-XXXXXX", ::getpid())).string();
+  const int fd = ::mkstemp(name.data());
+  if (fd < 0) throw WriteError(shown, errno);
+  ::unlink(name.c_str());
+  std::FILE* f = ::fdopen(fd, "w+b");
+  if (f == nullptr) {
+    const int err = errno;
+    ::close(fd);
+    throw WriteError(shown, err);
+  }
+  return f;
 }
 
 }  // namespace nlhf

@@ -1,0 +1,25 @@
+#pragma once
+// CSV text: the one writer and reader of nlhf's output files (trace.csv, runs.csv, summary.csv and
+// a sweep's part files). Fields are quoted only when they must be; numbers are the shortest text
+// that reads back to the same double, and an empty cell is a value not computed (NaN).
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nlhf {
+
+// A field: quoted (with "" escapes) when it holds a comma, quote or newline.
+std::string CsvField(std::string_view text);
+void AppendCsvField(std::string& out, std::string_view text);
+// Shortest text that reads back to the same double; "" for NaN (an empty cell).
+std::string NumberText(double x);
+void AppendNumber(std::string& out, double x);
+// One line (without its newline) split into fields, quotes undone; nullopt if a quote is unbalanced.
+std::optional<std::vector<std::string>> SplitCsvLine(std::string_view line);
+// A number as AppendNumber wrote it ("" is NaN; also "nan", "inf", "-inf"); nullopt for anything
+// else. Not std::stod, which throws on subnormal values (kl_to_star reaches them on games with a
+// pure equilibrium).
+std::optional<double> ParseCsvNumber(std::string_view text);
+
+}  // namespace nlhf

@@ -1,0 +1,42 @@
+#pragma once
+// Writing output files safely: a failed write (full disk, file size limit, permissions) is an
+// error naming the file, never a truncated file taken for a complete one; whole files are written
+// atomically (temp file, fsync, rename); large files are concatenated in the kernel.
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
+
+#include "nlhf/errors.h"
+
+namespace nlhf {
+
+// Writes one file's contents to an open stream (so large files stream without a full copy).
+using FileWriter = std::function<void(std::FILE*)>;
+// Throws std::system_error carrying errno on failure.
+void WriteString(std::FILE* f, const std::string& text);
+
+// A failed write of an output file: an unusable environment, so main() prints "error: writing
+// FILE: REASON" and exits 2. `err` is an errno value.
+InputError WriteError(const std::string& file, int err);
+
+// Creates `path`, runs `write`, flushes and fsyncs. On failure the file is removed and the error
+// is WriteError(`shown`, errno) (an exception thrown by `write` itself passes through unchanged).
+void WriteFileSynced(const std::string& path, const FileWriter& write, const std::string& shown);
+
+// Writes `path` atomically: into a temp file beside it (".NAME.tmp-PID-THREAD"), flushed and fsynced,
+// then renamed over it. A crash leaves either the old file or the complete new one; a failure removes
+// the temp file and throws WriteError(path, errno).
+void WriteFileAtomic(const std::string& path, const FileWriter& write);
+
+// Appends `bytes` bytes of the file open as `from_fd`, starting at `offset`, to `to` (flushed
+// first): copy_file_range, so the bytes need not pass through this process. Throws
+// std::system_error (errno) on failure, also when `from_fd` ends early (EIO).
+void AppendFileRange(int from_fd, std::int64_t offset, std::int64_t bytes, std::FILE* to);
+
+// An anonymous file in `folder` (created and unlinked at once): it holds data while the process
+// runs and vanishes with it, whatever ends it (Ctrl-C, kill -9), so it can never be left behind.
+// Throws WriteError(shown, errno).
+std::FILE* AnonymousFile(const std::string& folder, const std::string& shown);
+
+}  // namespace nlhf

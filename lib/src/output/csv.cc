@@ -1,0 +1,78 @@
+#include "nlhf/output/csv.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <iterator>
+#include <limits>
+
+namespace nlhf {
+
+std::string CsvField(std::string_view text) {
+  std::string out;
+  AppendCsvField(out, text);
+  return out;
+}
+
+void AppendCsvField(std::string& out, std::string_view text) {
+  if (text.find_first_of(",\"\n\r") == std::string_view::npos) {
+    out += text;
+    return;
+  }
+  out += '"';
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+std::string NumberText(double x) {
+  std::string out;
+  AppendNumber(out, x);
+  return out;
+}
+
+void AppendNumber(std::string& out, double x) {
+  if (!std::isnan(x)) fmt::format_to(std::back_inserter(out), "{}", x);
+}
+
+std::optional<std::vector<std::string>> SplitCsvLine(std::string_view line) {
+  std::vector<std::string> fields(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c != '"') {
+        fields.back() += c;
+      } else if (i + 1 < line.size() && line[i + 1] == '"') {
+        fields.back() += '"';
+        ++i;
+      } else {
+        quoted = false;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      fields.emplace_back();
+    } else {
+      fields.back() += c;
+    }
+  }
+  if (quoted) return std::nullopt;
+  return fields;
+}
+
+std::optional<double> ParseCsvNumber(std::string_view text) {
+  if (text.empty()) return std::numeric_limits<double>::quiet_NaN();
+  const std::string s(text);  // strtod needs a terminated string
+  char* end = nullptr;
+  errno = 0;
+  const double x = std::strtod(s.c_str(), &end);
+  if (end != s.c_str() + s.size()) return std::nullopt;
+  return x;  // ERANGE on underflow still gives the (subnormal or zero) value written
+}
+
+}  // namespace nlhf
