@@ -66,7 +66,12 @@ int Main(const std::function<int()>& body) {
     std::cerr << "error: " << EscapeControl(e.path1().string()) << ": " << e.code().message() << "\n";
     return 2;
   } catch (const std::exception& e) {
+    // A bug in nlhf (an InternalError from a failed check, or any other exception nothing expected).
     std::cerr << "error: internal: " << EscapeControl(e.what()) << "\n";
+    return 3;
+  } catch (...) {
+    // Not a std::exception (nlhf throws none, but a dependency might): still a bug, never an abort.
+    std::cerr << "error: internal: an exception of unknown type\n";
     return 3;
   }
 }

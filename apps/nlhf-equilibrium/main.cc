@@ -30,6 +30,9 @@ constexpr const char* kUsage =
     "  --game 'matrix(path=P.csv)'        --reference 'softmax_normal(scale=1)'\n"
     "`--list games` shows every generator with its parameters, defaults and ranges.\n"
     "\n"
+    "Exit codes: 0 certified, 1 not certified (the achieved gap is printed), 2 bad input, 3 an internal\n"
+    "error (a bug in nlhf).\n"
+    "\n"
     "Options";
 
 int Run(int argc, char** argv) {

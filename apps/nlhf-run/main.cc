@@ -46,7 +46,7 @@ constexpr const char* kUsage =
     "  log: {every: 1, spacing: linear}              # metrics: [gap_beta, ...] (nlhf-run --list metrics)\n"
     "\n"
     "Exit codes: 0 success, 1 a run failed numerically, 2 bad input or an unusable output directory\n"
-    "(refused path, locked by another writer, full disk).\n"
+    "(refused path, locked by another writer, full disk), 3 an internal error (a bug in nlhf).\n"
     "\n"
     "Options";
 

@@ -45,7 +45,8 @@ constexpr const char* kUsage =
     "wrote (deleting .parts, trace.csv, runs.csv, summary.csv, config.resolved.yaml, nothing else).\n"
     "\n"
     "Exit codes: 0 success, 1 a run failed (numerically or otherwise), 2 bad input or an unusable\n"
-    "output directory (refused path, locked by another writer, full disk).\n"
+    "output directory (refused path, locked by another writer, full disk), 3 an internal error (a bug\n"
+    "in nlhf).\n"
     "\n"
     "Options";
 

@@ -1,0 +1,66 @@
+#pragma once
+// A sweep file (docs/cli.md): an experiment plus `sweep:` (a Cartesian product over key paths) and
+// `zip:` (groups of keys that vary together), expanded into points that are each a full experiment,
+// validated before anything runs.
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nlhf/config.h"
+
+namespace nlhf {
+
+struct SweepAxis {
+  std::string key;                  // a key path: game.n, beta, solvers[0].eta, seeds
+  std::vector<std::string> values;  // each a YAML value in flow style
+};
+
+struct SweepPoint {
+  size_t index = 0;
+  std::vector<std::pair<std::string, std::string>> values;  // (key, YAML value), in column order
+  ExperimentConfig config;
+  std::string fingerprint;  // ExperimentFingerprint(config) (a SHA-256 hex digest), computed once
+  // ExperimentFingerprint of the config without its seed list: what one task (one seed) computes.
+  // Task ids and run ids hash it, so adding seeds to a sweep keeps the ids of the tasks done.
+  std::string task_fingerprint;
+};
+
+struct SweepConfig {
+  std::string source;    // the sweep file
+  std::string text;      // its contents
+  std::string base_dir;  // for relative paths
+  std::vector<std::string> sets;
+  std::vector<SweepAxis> sweep;
+  std::vector<std::vector<SweepAxis>> zip;
+  std::vector<SweepPoint> points;
+  std::string fingerprint;  // identifies the expanded sweep; equal for its shards and its resumption
+
+  std::vector<std::string> Keys() const;  // the swept keys, in column order
+  size_t RunCount() const;
+};
+
+// At most this many points (a larger product is refused before anything is expanded).
+inline constexpr size_t kMaxSweepPoints = 1000000;
+
+// Reads, expands and validates every point (errors name the point's swept values). Throws InputErrors.
+// The file is parsed once, with the `sets` applied to the whole of it (so `--set sweep.game.n=[1,2]`
+// and `--set zip=[...]` change the sweep); each point is the base experiment (without sweep and
+// zip) plus its values, sharing the parsed tree, so expansion takes time linear in the points.
+// `on_count`, when given, receives the number of points before they are validated.
+SweepConfig LoadSweep(const std::string& path, const std::vector<std::string>& sets = {},
+                      const std::function<void(size_t)>& on_count = {});
+SweepConfig ParseSweep(const std::string& text, const std::string& source, const std::vector<std::string>& sets,
+                       const std::string& base_dir, const std::function<void(size_t)>& on_count = {});
+
+// The files a sweep reads: the sweep file and every point's input files, once each (an output
+// directory may not hold them).
+std::vector<std::string> SweepInputFiles(const SweepConfig& sweep);
+
+// The config.resolved.yaml of a sweep written to `out`: the resolved base experiment (its `output`
+// set to `out`) followed by the sweep and zip sections, swept input paths made absolute (and, in a
+// zip group, paired with their SHA-256), so the file runs again from any directory.
+std::string ResolvedSweepYaml(const SweepConfig& sweep, const std::string& out);
+
+}  // namespace nlhf

@@ -1,0 +1,184 @@
+// Assembly of a sweep's final files, and the merge of shards (sweep_assembly.h).
+#include "sweep_assembly.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "nlhf/errors.h"
+#include "nlhf/output.h"
+#include "nlhf/run_directory.h"
+#include "nlhf/sweep.h"
+
+namespace nlhf {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// Linear-interpolation quantile (pandas' default) of the non-NaN values; NaN if none.
+double Quantile(std::vector<double> v, double q) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
+  if (v.empty()) return std::nan("");
+  std::sort(v.begin(), v.end());
+  const double pos = q * static_cast<double>(v.size() - 1);
+  const size_t lo = static_cast<size_t>(std::floor(pos));
+  const size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
+}
+
+}  // namespace
+
+void RequireComplete(const std::vector<SweepTask>& tasks, const TaskIndex& index, const std::string& out) {
+  std::vector<std::string> missing;
+  for (const SweepTask& t : tasks)
+    if (!index.Has(t.id)) missing.push_back(t.id);
+  if (!missing.empty())
+    throw InputError(SourceLocation{out}, "",
+                     fmt::format("{} of {} tasks are missing (for example {}), expected every "
+                                 "shard of the sweep to be complete; nothing was written",
+                                 missing.size(), tasks.size(), missing.front()));
+}
+
+void Assemble(const SweepConfig& s, const TaskIndex& index, const std::string& out) {
+  const std::vector<SweepTask> tasks = SweepTasks(s);
+  RequireComplete(tasks, index, out);
+  const fs::path dir = out;
+  fs::create_directories(dir);
+  WriteFileAtomic((dir / "trace.csv").string(), [&](std::FILE* f) {
+    WriteString(f, TraceHeader());
+    for (const SweepTask& t : tasks) index.CopyTrace(t.id, f);
+  });
+  const std::vector<std::string> keys = s.Keys();
+  std::string runs = "run_id,point";
+  for (const std::string& k : keys) {
+    runs += ',';
+    runs += CsvField(k);
+  }
+  runs += ",solver,label,params,seed,status,wall_s,iterations,oracle_calls,queries";
+  for (const MetricInfo& m : MetricTable()) runs += fmt::format(",{}", m.name);  // final values
+  runs += ",rho,stability_limit,target_gap_beta";
+  for (const MetricInfo& m : MetricTable()) runs += fmt::format(",average_{}", m.name);
+  runs += "\n";
+  std::string summary = "point";
+  for (const std::string& k : keys) {
+    summary += ',';
+    summary += CsvField(k);
+  }
+  summary += ",solver,label,runs,iterations_median,oracle_calls_median,queries_median";
+  for (const MetricInfo& m : MetricTable())
+    summary += fmt::format(",{0}_median,{0}_q25,{0}_q75", m.name);
+  summary += "\n";
+  // Per point: the records of all its seeds, grouped by solver.
+  std::map<std::pair<size_t, size_t>, std::vector<RunRecord>> by_solver;
+  for (const SweepTask& t : tasks) {
+    const SweepPoint& p = s.points[t.point];
+    for (const RunRecord& r : index.Records(t.id)) {
+      runs += fmt::format("{},{}", r.run_id, p.index);
+      for (const auto& [k, v] : p.values) {
+        runs += ',';
+        runs += CsvField(v);
+      }
+      runs += fmt::format(",{},{},{},{},{},", r.solver, CsvField(p.config.solvers[r.solver_index].label),
+                          CsvField(r.params), r.seed, r.status);
+      AppendRecordNumbers(runs, r);
+      runs += '\n';
+      by_solver[{p.index, r.solver_index}].push_back(r);
+    }
+  }
+  for (const auto& [key, records] : by_solver) {
+    const SweepPoint& p = s.points[key.first];
+    summary += fmt::format("{}", p.index);
+    for (const auto& [k, v] : p.values) {
+      summary += ',';
+      summary += CsvField(v);
+    }
+    std::vector<double> it, calls, queries;
+    for (const RunRecord& r : records) {
+      it.push_back(static_cast<double>(r.iterations));
+      calls.push_back(static_cast<double>(r.oracle_calls));
+      queries.push_back(static_cast<double>(r.queries));
+    }
+    summary += fmt::format(",{},{},{},", records.front().solver,
+                           CsvField(p.config.solvers[records.front().solver_index].label), records.size());
+    AppendNumber(summary, Quantile(it, 0.5));
+    summary += ',';
+    AppendNumber(summary, Quantile(calls, 0.5));
+    summary += ',';
+    AppendNumber(summary, Quantile(queries, 0.5));
+    for (size_t m = 0; m < kNumMetrics; ++m) {
+      std::vector<double> v;
+      for (const RunRecord& r : records) v.push_back(r.final[m]);
+      for (double q : {0.5, 0.25, 0.75}) {
+        summary += ',';
+        AppendNumber(summary, Quantile(v, q));
+      }
+    }
+    summary += "\n";
+  }
+  WriteFileAtomic((dir / "runs.csv").string(), [&](std::FILE* f) { WriteString(f, runs); });
+  WriteFileAtomic((dir / "summary.csv").string(), [&](std::FILE* f) { WriteString(f, summary); });
+  WriteFileAtomic((dir / "config.resolved.yaml").string(),
+                  [&](std::FILE* f) { WriteString(f, ResolvedSweepYaml(s, out)); });
+}
+
+void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out, bool force) {
+  if (part_dirs.empty())
+    throw InputError("--merge", "names no directory, expected --merge DIR... --out DIR");
+  std::optional<SweepManifest> first;
+  for (const std::string& d : part_dirs) {
+    const std::optional<SweepManifest> m = TaskStore(d).ReadManifest();
+    if (!m)
+      throw InputError(SourceLocation{d}, "--merge",
+                       "holds no sweep results, expected an nlhf-sweep output directory");
+    // Shards of one sweep that read different contents of an input file do not belong together.
+    if (first) {
+      if (const auto changed = ChangedInput(first->inputs, m->inputs))
+        throw InputError(SourceLocation{changed->first.path}, "",
+                         fmt::format("was read with other contents by the shard in {} than by the shard in {} "
+                                     "(content hash {}, {}), expected shards of one sweep over the same inputs",
+                                     d, part_dirs.front(), changed->second.hash, changed->first.hash));
+    }
+    if (first && m->fingerprint != first->fingerprint)
+      throw InputError(
+          SourceLocation{d}, "--merge",
+          fmt::format("holds shards of a different sweep than {}, expected shards of one sweep",
+                      part_dirs.front()));
+    if (!first) first = m;
+  }
+  // --out may hold the shard directories, but is none of them (--force would delete its parts).
+  for (const std::string& d : part_dirs)
+    if (NormalizePath(d) == NormalizePath(out))
+      throw InputError(SourceLocation{out}, "--out",
+                       "is one of the --merge directories, expected a new directory (or the folder holding the "
+                       "shard directories)");
+  const SweepConfig s = ParseSweep(first->text, first->source, first->sets, first->base_dir);
+  // A changed input file is named (it also changes the fingerprint, so it is checked first).
+  RefuseChangedInputs(first->inputs, RecordedInputs(s), part_dirs.front(),
+                      "restore it to merge these shards, or run the sweep again");
+  if (s.fingerprint != first->fingerprint)
+    throw InputError(SourceLocation{part_dirs.front()}, "--merge",
+                     "its manifest no longer expands to the same sweep (was nlhf changed?)");
+  // Nothing is written unless the shards are complete, and only into a new or empty directory, one
+  // nlhf-sweep wrote (for the same sweep), or the folder holding the shards.
+  TaskIndex index;
+  for (const std::string& d : part_dirs) index.Merge(TaskStore(d).Index());  // the first copy of each task
+  RequireComplete(SweepTasks(s), index, out);
+  const std::unique_ptr<OutputDirectory> claim = ClaimSweepDirectory(s, out, force, part_dirs);
+  const std::string existing = StoredSweepFingerprint(out);
+  if (!existing.empty() && existing != s.fingerprint)
+    throw InputError(SourceLocation{out}, "--out",
+                     "holds the results of a different sweep, expected a new directory (or --force to replace it)");
+  TaskStore store(out);
+  store.Create();
+  if (existing != s.fingerprint) store.WriteManifest(s, first->inputs);
+  Assemble(s, index, out);
+}
+
+}  // namespace nlhf

@@ -1,0 +1,22 @@
+#pragma once
+// Assembly of a sweep's final files from the tasks its store (or its shards' stores) hold:
+// trace.csv, runs.csv, summary.csv and config.resolved.yaml, in canonical task order, so they do
+// not depend on --jobs, on the order tasks finished, or on how the sweep was sharded.
+#include <string>
+#include <vector>
+
+#include "nlhf/sweep_config.h"
+#include "nlhf/sweep_tasks.h"
+#include "sweep_task_store.h"
+
+namespace nlhf {
+
+// Throws an InputError naming `out` (before anything is written) unless `index` holds every one of
+// `tasks`.
+void RequireComplete(const std::vector<SweepTask>& tasks, const TaskIndex& index, const std::string& out);
+
+// Writes trace.csv, runs.csv, summary.csv and config.resolved.yaml of `out` (created if needed),
+// each atomically, from the tasks of `sweep` in `index` (every task must be there: RequireComplete).
+void Assemble(const SweepConfig& sweep, const TaskIndex& index, const std::string& out);
+
+}  // namespace nlhf

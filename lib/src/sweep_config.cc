@@ -1,0 +1,360 @@
+// Expansion of a sweep file into validated points (nlhf/sweep_config.h).
+#include "nlhf/sweep_config.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "config_tree.h"
+#include "nlhf/experiment.h"
+#include "nlhf/input_file.h"
+#include "nlhf/rng.h"
+#include "nlhf/run_directory.h"
+#include "yaml_tree.h"
+
+namespace nlhf {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A swept key with its values as parsed (nodes of the sweep file or of a --set, so that an error
+// in a value is located where the value is written).
+struct AxisNodes {
+  std::string key;
+  YAML::Node key_node;
+  std::vector<YAML::Node> values;
+  SweepAxis axis;  // the same values as flow-style text
+};
+
+std::vector<AxisNodes> ReadAxes(const YAML::Node& map, const std::string& key, const yaml::Origins& origins,
+                                std::vector<InputError>& errors) {
+  std::vector<AxisNodes> axes;
+  if (!map.IsMap()) {
+    errors.emplace_back(origins.Where(map), key, "is not a map, expected KEY.PATH: [VALUE, VALUE, ...]");
+    return axes;
+  }
+  for (const auto& kv : map) {
+    AxisNodes axis;
+    axis.key = kv.first.Scalar();
+    axis.key_node = kv.first;
+    axis.axis.key = axis.key;
+    const std::string top = axis.key.substr(0, axis.key.find_first_of(".["));
+    if (top == "sweep" || top == "zip") {
+      errors.emplace_back(origins.Where(kv.first), key + "." + axis.key,
+                          "sweeps the sweep itself, expected a key path of the experiment (game.n, beta, ...)");
+      continue;
+    }
+    if (!kv.second.IsSequence() || kv.second.size() == 0) {
+      errors.emplace_back(origins.Where(kv.second), key + "." + axis.key,
+                          "is not a non-empty list, expected [VALUE, VALUE, ...]");
+      continue;
+    }
+    for (const auto& v : kv.second) {
+      axis.values.push_back(v);
+      axis.axis.values.push_back(yaml::FlowText(v));
+    }
+    axes.push_back(std::move(axis));
+  }
+  return axes;
+}
+
+// The zip group of the k-th zip key (in column order).
+size_t GroupOf(const std::vector<std::vector<AxisNodes>>& zip, size_t k) {
+  for (size_t g = 0; g < zip.size(); ++g) {
+    if (k < zip[g].size()) return g;
+    k -= zip[g].size();
+  }
+  return zip.size();
+}
+
+// A parse or validation error of one point, prefixed with its values.
+InputError AtPoint(const InputError& e, const SweepPoint& p) {
+  std::string values;
+  for (const auto& [k, v] : p.values)
+    values += fmt::format("{}{}={}", values.empty() ? "" : ", ", k, v);
+  const std::string what = e.key().empty() ? e.problem() : e.key() + ": " + e.problem();
+  return InputError(e.where(), "", fmt::format("at sweep point {} ({}): {}", p.index, values, what));
+}
+
+// A swept input file (`game.path`, `reference.path`): its values are written as absolute paths, so
+// the resolved sweep runs from any directory. In a zip group each gets its SHA-256 next to it
+// (`game.sha256: [...]`), checked on load like the base's; a path swept in `sweep:` cannot be paired
+// with its hash without changing the points' order, so there the hash is checked only through the
+// fingerprint (a changed file gives other run ids).
+bool IsPathKey(const std::string& key) { return key == "game.path" || key == "reference.path"; }
+
+}  // namespace
+
+std::string ResolvedSweepYaml(const SweepConfig& s, const std::string& out_dir) {
+  ExperimentConfig given_base = ParseExperiment(s.text, s.source, s.sets, s.base_dir, true);
+  given_base.output = out_dir;  // where this sweep was written, as nlhf-run records its own
+  std::map<std::string, std::string> sha256;  // absolute path -> hash, from the points as loaded
+  for (const SweepPoint& p : s.points)
+    for (const InputFile& f : p.config.inputs) sha256.emplace(f.path, f.sha256);
+  const auto absolute = [&](const std::string& flow) {
+    const std::string raw = YAML::Load(flow).Scalar();
+    fs::path path(raw);
+    if (path.is_relative() && !s.base_dir.empty()) path = fs::path(s.base_dir) / path;
+    return fs::absolute(path).lexically_normal().string();
+  };
+  // The base's hash of a swept file is that of one point's file: left out.
+  ExperimentConfig base = given_base;
+  for (const std::string& key : s.Keys())
+    if (IsPathKey(key))
+      base.inputs.erase(std::remove_if(base.inputs.begin(), base.inputs.end(),
+                                       [&](const InputFile& f) { return f.key == key; }),
+                        base.inputs.end());
+  std::string out = ResolvedYaml(base);
+  const auto emit_axis = [&](YAML::Emitter& e, const SweepAxis& a) {
+    e << YAML::Key << a.key << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const std::string& v : a.values) {
+      if (IsPathKey(a.key)) e << absolute(v);
+      else e << YAML::Load(v);
+    }
+    e << YAML::EndSeq;
+  };
+  YAML::Emitter e;
+  e << YAML::BeginMap;
+  if (!s.sweep.empty()) {
+    e << YAML::Key << "sweep" << YAML::Value << YAML::BeginMap;
+    for (const SweepAxis& a : s.sweep) emit_axis(e, a);
+    e << YAML::EndMap;
+  }
+  if (!s.zip.empty()) {
+    e << YAML::Key << "zip" << YAML::Value << YAML::BeginSeq;
+    for (const auto& group : s.zip) {
+      e << YAML::Flow << YAML::BeginMap;
+      for (const SweepAxis& a : group) {
+        emit_axis(e, a);
+        if (!IsPathKey(a.key)) continue;
+        e << YAML::Key << a.key.substr(0, a.key.size() - 4) + "sha256" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+        for (const std::string& v : a.values) {
+          const auto it = sha256.find(absolute(v));
+          e << (it == sha256.end() ? std::string() : it->second);
+        }
+        e << YAML::EndSeq;
+      }
+      e << YAML::EndMap;
+    }
+    e << YAML::EndSeq;
+  }
+  e << YAML::EndMap;
+  if (!s.sweep.empty() || !s.zip.empty()) out += std::string(e.c_str()) + "\n";
+  return out;
+}
+
+std::vector<std::string> SweepConfig::Keys() const {
+  std::vector<std::string> keys;
+  for (const SweepAxis& a : sweep) keys.push_back(a.key);
+  for (const auto& group : zip)
+    for (const SweepAxis& a : group) keys.push_back(a.key);
+  return keys;
+}
+
+std::vector<std::string> SweepInputFiles(const SweepConfig& s) {
+  std::set<std::string> inputs{s.source};
+  for (const SweepPoint& p : s.points)
+    for (std::string& f : ExperimentInputFiles(p.config)) inputs.insert(std::move(f));
+  return {inputs.begin(), inputs.end()};
+}
+
+size_t SweepConfig::RunCount() const {
+  size_t n = 0;
+  for (const SweepPoint& p : points) n += p.config.seeds.size() * p.config.solvers.size();
+  return n;
+}
+
+SweepConfig ParseSweep(const std::string& text, const std::string& source, const std::vector<std::string>& sets,
+                       const std::string& base_dir, const std::function<void(size_t)>& on_count) {
+  SweepConfig s;
+  s.source = source;
+  s.text = text;
+  s.base_dir = base_dir;
+  s.sets = sets;
+  // Parsed once: the sets apply to the whole file (`--set sweep.game.n=[1,2]` changes the sweep).
+  yaml::Origins origins(source);
+  const YAML::Node document = yaml::LoadDocument(text, SourceLocation{source}, true);
+  YAML::Node root = yaml::ApplySets(document, sets, origins);
+  InputHashCache hashes;
+  // The base experiment (sweep and zip keys allowed) must itself be valid.
+  ParseExperimentTree(root, origins, base_dir, true, hashes);
+  std::vector<InputError> errors;
+  // The same error at several points (a swept value the base cannot take) is reported once, at
+  // its first point, with the number of others.
+  std::map<std::string, std::pair<size_t, size_t>> repeated;  // error -> (index in errors, other points)
+  const auto add_error = [&](const InputError& e, const SweepPoint& p) {
+    const std::string id = e.where().ToString() + "\n" + e.key() + "\n" + e.problem();
+    if (const auto it = repeated.find(id); it != repeated.end()) {
+      ++it->second.second;
+      return;
+    }
+    repeated.emplace(id, std::make_pair(errors.size(), size_t{0}));
+    errors.push_back(AtPoint(e, p));
+  };
+  std::vector<AxisNodes> sweep_nodes;
+  std::vector<std::vector<AxisNodes>> zip_nodes;
+  if (root["sweep"]) sweep_nodes = ReadAxes(root["sweep"], "sweep", origins, errors);
+  if (const YAML::Node zip = root["zip"]) {
+    if (!zip.IsSequence()) {
+      errors.emplace_back(origins.Where(zip), "zip",
+                          "is not a list, expected - {KEY: [...], KEY: [...]} groups of equal length");
+    } else {
+      for (size_t g = 0; g < zip.size(); ++g) {
+        std::vector<AxisNodes> group = ReadAxes(zip[g], fmt::format("zip[{}]", g), origins, errors);
+        for (const AxisNodes& a : group) {
+          if (a.values.size() != group.front().values.size()) {
+            errors.emplace_back(origins.Where(a.key_node), fmt::format("zip[{}].{}", g, a.key),
+                                fmt::format("has {} values but {} has {}, expected lists of equal length",
+                                            a.values.size(), group.front().key, group.front().values.size()));
+          }
+        }
+        zip_nodes.push_back(std::move(group));
+      }
+    }
+  }
+  if (!errors.empty()) throw InputErrors(errors);
+  std::vector<const AxisNodes*> axes;  // column order: sweep axes, then zip groups' keys
+  for (const AxisNodes& a : sweep_nodes) axes.push_back(&a);
+  for (const auto& group : zip_nodes)
+    for (const AxisNodes& a : group) axes.push_back(&a);
+  // Each key varies in one place only: a key swept twice (in `sweep` and a `zip` group, or in two
+  // groups), or together with a key inside it (`game` and `game.n`), would label points with values
+  // that the run does not use.
+  for (size_t i = 0; i < axes.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      const std::string& a = axes[j]->key;
+      const std::string& b = axes[i]->key;
+      const auto inside = [](const std::string& outer, const std::string& inner) {
+        return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+               (inner[outer.size()] == '.' || inner[outer.size()] == '[');
+      };
+      if (a == b || inside(a, b) || inside(b, a))
+        errors.emplace_back(origins.Where(axes[i]->key_node), b,
+                            fmt::format("{}, expected each key to vary in one place (in sweep or in one zip group)",
+                                        a == b ? "is swept twice" : "overlaps the swept key " + a));
+    }
+  }
+  if (!errors.empty()) throw InputErrors(errors);
+  // Key paths are checked once, not at every point.
+  for (const AxisNodes* a : axes) {
+    yaml::Origins scratch(source);
+    try {
+      yaml::With(root, a->key, a->values.front(), origins.Where(a->key_node), scratch);
+    } catch (const InputError& e) {
+      errors.push_back(e);
+    }
+  }
+  if (!errors.empty()) throw InputErrors(errors);
+  // Each point is parsed from the file's text with `sweep` and `zip` cut out (its marks mapped back
+  // to the file's lines), plus the other sets and its values. Small independent trees: yaml-cpp merges
+  // the node pools of trees that share nodes, so reusing one parsed tree for every point would cost
+  // time and memory growing with the number of points already built.
+  std::vector<std::pair<int, int>> line_shifts;
+  const std::string point_text = yaml::CutTopLevelKeys(text, document, {"sweep", "zip"}, line_shifts);
+  std::vector<std::string> point_sets;
+  for (const std::string& set : sets) {
+    const std::string top = set.substr(0, set.find_first_of(".[="));
+    if (top != "sweep" && top != "zip") point_sets.push_back(set);
+  }
+  for (const AxisNodes& a : sweep_nodes) s.sweep.push_back(a.axis);
+  for (const auto& group : zip_nodes) {
+    s.zip.emplace_back();
+    for (const AxisNodes& a : group) s.zip.back().push_back(a.axis);
+  }
+
+  // Expand: sweep axes (Cartesian, the first slowest), then zip groups (crossed, each by index).
+  std::vector<size_t> sizes;
+  for (const AxisNodes& a : sweep_nodes) sizes.push_back(a.values.size());
+  for (const auto& group : zip_nodes) sizes.push_back(group.empty() ? 1 : group.front().values.size());
+  size_t total = 1;
+  for (size_t n : sizes) {
+    total *= n;
+    if (total > kMaxSweepPoints) break;
+  }
+  if (total > kMaxSweepPoints)
+    throw InputError(SourceLocation{source}, "sweep",
+                     fmt::format("expands to more than {} points, expected at most {}", kMaxSweepPoints,
+                                 kMaxSweepPoints));
+  if (on_count) on_count(total);
+  s.points.reserve(total);
+  std::vector<size_t> digit(sizes.size(), 0);
+  std::string fingerprint_text;
+  std::map<std::string, size_t> seen_points;  // fingerprint -> point index
+  for (size_t index = 0; index < total; ++index) {
+    SweepPoint p;
+    p.index = index;
+    bool valid = true;
+    try {
+      yaml::Origins point_origins(source);
+      point_origins.SetLineShifts(line_shifts);
+      YAML::Node point = yaml::LoadDocument(point_text, SourceLocation{source}, true);
+      point = yaml::ApplySets(point, point_sets, point_origins);
+      for (size_t a = 0; a < axes.size(); ++a) {
+        const size_t d = a < sweep_nodes.size() ? a : sweep_nodes.size() + GroupOf(zip_nodes, a - sweep_nodes.size());
+        const AxisNodes& axis = *axes[a];
+        p.values.emplace_back(axis.key, axis.axis.values[digit[d]]);
+        // The value again from its text, located where it is written (in the file or a --set).
+        const SourceLocation at = origins.Where(axis.values[digit[d]]);
+        const YAML::Node value = yaml::LoadDocument(axis.axis.values[digit[d]], at, false, axis.key);
+        point_origins.AddTree(value, at);
+        point = yaml::With(point, axis.key, value, origins.Where(axis.key_node), point_origins);
+      }
+      p.config = ParseExperimentTree(point, point_origins, base_dir, true, hashes);
+      ValidateExperiment(p.config, ResourcePlan{1, true});  // RunSweep checks again with its --jobs
+    } catch (const InputErrors& e) {
+      for (const InputError& one : e.errors()) add_error(one, p);
+      valid = false;
+    } catch (const InputError& e) {
+      add_error(e, p);
+      valid = false;
+    }
+    if (errors.size() >= 10) break;  // enough to act on
+    if (valid) {
+      // Validated: the key locations (a map per point, most of its memory) are not needed again; an
+      // error found while running names the sweep file.
+      p.config.locations.clear();
+      p.fingerprint = ExperimentFingerprint(p.config);
+      // Two points that are the same experiment (a value listed twice) would be one run under two labels.
+      if (const auto [it, fresh] = seen_points.emplace(p.fingerprint, p.index); !fresh) {
+        errors.push_back(AtPoint(InputError(fmt::format("is the same experiment as sweep point {}, expected "
+                                                        "distinct points (is a value listed twice?)",
+                                                        it->second)),
+                                 p));
+      } else {
+        ExperimentConfig one_task = p.config;
+        one_task.seeds.clear();
+        p.task_fingerprint = ExperimentFingerprint(one_task);
+        fingerprint_text += p.fingerprint + "\n--\n";
+        s.points.push_back(std::move(p));
+      }
+    }
+    for (size_t d = sizes.size(); d-- > 0;) {
+      if (++digit[d] < sizes[d]) break;
+      digit[d] = 0;
+    }
+  }
+  for (const auto& [id, at] : repeated) {
+    if (at.second == 0) continue;
+    const InputError& first = errors[at.first];
+    errors[at.first] = InputError(first.where(), first.key(),
+                                  fmt::format("{} (the same at {} more point{})", first.problem(), at.second,
+                                              at.second == 1 ? "" : "s"));
+  }
+  if (!errors.empty()) throw InputErrors(errors);
+  s.fingerprint = fmt::format("{:016x}", Fnv1a64(fingerprint_text));
+  return s;
+}
+
+SweepConfig LoadSweep(const std::string& path, const std::vector<std::string>& sets,
+                      const std::function<void(size_t)>& on_count) {
+  const std::string text = ReadInputFile(path, "", "a sweep YAML file", kMaxYamlBytes);
+  // Absolute, so that the manifest's base_dir resolves relative input paths from any directory.
+  return ParseSweep(text, path, sets, fs::absolute(path).parent_path().string(), on_count);
+}
+
+}  // namespace nlhf

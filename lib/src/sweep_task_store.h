@@ -1,0 +1,152 @@
+#pragma once
+// The task store of a sweep directory: the finished tasks of a sweep (each task's run records and
+// trace rows), kept durably in DIR/.parts with the manifest of the sweep they belong to, so that
+// an interrupted or extended sweep runs only what is missing and shards can be merged.
+//
+// Everything about how tasks are laid out on disk (the part files) lives in sweep_task_store.cc
+// behind this API; the rest of the sweep sees tasks by id.
+#include <atomic>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nlhf/run.h"
+#include "nlhf/run_directory.h"
+#include "nlhf/sweep_config.h"
+
+namespace nlhf {
+
+// One run of a finished task: what runs.csv reports of it.
+struct RunRecord {
+  std::string run_id;
+  size_t solver_index = 0;
+  std::string solver, params, status;
+  std::uint64_t seed = 0;
+  double wall_s = 0.0;
+  std::int64_t iterations = 0, oracle_calls = 0, queries = 0;
+  MetricValues final;
+  // NaN where absent (an empty cell): rho and the limit need a certified pi*, the target gap a
+  // certified target; the average iterate only for solvers that keep one (mwu, omwu).
+  double rho = std::nan(""), stability_limit = std::nan(""), target_gap_beta = std::nan("");
+  MetricValues average = NanMetrics();
+
+  static MetricValues NanMetrics() {
+    MetricValues v;
+    v.fill(std::nan(""));
+    return v;
+  }
+};
+
+// A record's numbers from wall_s on, as runs.csv has them: wall_s, iterations, oracle_calls,
+// queries, the final metrics, rho, stability_limit, target_gap_beta, the average-iterate metrics.
+void AppendRecordNumbers(std::string& out, const RunRecord& record);
+
+// A finished task, ready to be stored: its runs (in solver order) and their trace rows.
+struct FinishedTask {
+  std::string id;
+  std::vector<RunRecord> records;
+  std::string trace;  // trace.csv rows, without the header
+};
+
+// An input file of a sweep as its manifest records it: the absolute path and "sha256:HEX" of the
+// contents when the sweep was loaded (ExperimentConfig::inputs).
+struct RecordedInput {
+  std::string path, hash;
+  bool operator==(const RecordedInput&) const = default;
+};
+
+// Every input file of every point of `sweep`, once each, sorted by path.
+std::vector<RecordedInput> RecordedInputs(const SweepConfig& sweep);
+
+// The first input file that `then` and `now` both list with different contents: (then, now).
+std::optional<std::pair<RecordedInput, RecordedInput>> ChangedInput(const std::vector<RecordedInput>& then,
+                                                                    const std::vector<RecordedInput>& now);
+
+// Refuses (InputError naming the file, its two hashes, `dir` and `advice`) to reuse results computed
+// from an input file that has changed since: a recorded file that the current sweep reads with other
+// contents.
+void RefuseChangedInputs(const std::vector<RecordedInput>& recorded, const std::vector<RecordedInput>& current,
+                         const std::string& dir, const std::string& advice);
+
+// The sweep whose tasks a store holds (its text, so --merge can expand it again) and the input files
+// it read.
+struct SweepManifest {
+  std::string fingerprint, source, base_dir, text;
+  std::vector<std::string> sets;
+  std::vector<RecordedInput> inputs;
+};
+
+// The tasks held by one or more stores, by id (the first copy of each).
+class TaskIndex {
+ public:
+  bool Has(const std::string& id) const { return tasks_.count(id) > 0; }
+  size_t size() const { return tasks_.size(); }
+  std::vector<std::string> Ids() const;  // sorted
+  // The records of a task the index holds (InternalError otherwise).
+  const std::vector<RunRecord>& Records(const std::string& id) const;
+  // Appends the trace rows of a task the index holds to `to` (a failed write throws std::system_error).
+  void CopyTrace(const std::string& id, std::FILE* to) const;
+  // Adds the tasks of `other` that this index does not hold yet.
+  void Merge(TaskIndex&& other);
+
+ private:
+  friend class TaskStore;
+  struct Stored {
+    std::vector<RunRecord> records;
+    std::filesystem::path file;  // the part file holding the trace rows
+    std::streamoff trace_offset = 0;
+    std::size_t trace_bytes = 0;
+  };
+  const Stored& Find(const std::string& id) const;
+  std::map<std::string, Stored> tasks_;
+};
+
+// The task store of sweep directory `dir` (its folder DIR/.parts). Constructing one reads and
+// creates nothing.
+class TaskStore {
+ public:
+  explicit TaskStore(const std::string& dir);
+  TaskStore(const TaskStore&) = delete;
+  TaskStore& operator=(const TaskStore&) = delete;
+
+  const std::filesystem::path& folder() const { return folder_; }
+
+  // The manifest; nullopt if the store has none (a new directory). A manifest that does not read is
+  // an InputError (nlhf-sweep wrote it atomically, so something else changed it).
+  std::optional<SweepManifest> ReadManifest() const;
+  // Creates the store's folder if it does not exist.
+  void Create() const;
+  // Records that the store holds tasks of `sweep`, read from `inputs` (written atomically).
+  void WriteManifest(const SweepConfig& sweep, const std::vector<RecordedInput>& inputs) const;
+
+  // Stores `tasks` durably, all or none (an interruption loses the whole batch, never part of a
+  // task). Safe to call from several threads. A failed write throws ("writing FILE: REASON").
+  void Add(const std::vector<FinishedTask>& tasks);
+
+  // The tasks the store holds. Stored data that does not read back whole (damaged, or of an older
+  // version) is ignored, so those tasks run again.
+  TaskIndex Index() const;
+
+ private:
+  std::filesystem::path folder_;
+  std::atomic<int> batch_{0};
+};
+
+// The fingerprint in the manifest of `dir`'s store; "" if it has none.
+std::string StoredSweepFingerprint(const std::string& dir);
+
+// The output directory of a sweep or a merge: checked, locked (for as long as the result lives),
+// cleaned of leftovers, marked; with `force` a directory nlhf-sweep wrote loses what nlhf-sweep
+// wrote. `accepted`: directories DIR may hold (a merge's shard directories).
+std::unique_ptr<OutputDirectory> ClaimSweepDirectory(const SweepConfig& sweep, const std::string& dir, bool force,
+                                                     const std::vector<std::string>& accepted);
+
+}  // namespace nlhf

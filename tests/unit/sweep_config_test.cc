@@ -1,0 +1,228 @@
+// Tests of lib/src/sweep_config.cc: a sweep file parsed once (--set applied to all of it, so it can
+// change the sweep), expanded into points (sweep axes as a Cartesian product, the first slowest, then
+// zip groups by index), each built from the base plus its values, with its errors located where the
+// values are written and naming the point's values; the files a sweep reads; its resolved YAML.
+#include "nlhf/sweep_config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "nlhf/experiment.h"
+#include "test_util.h"
+
+namespace nlhf {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kSweep =
+    "game: {type: random_uniform, n: 4}\n"
+    "sweep:\n"
+    "  game.n: [3, 5]\n"
+    "zip:\n"
+    "  - {beta: [0.1, 0.2], stop.iterations: [5, 6]}\n"
+    "beta: 0.1\n"
+    "solvers: [{name: nash_mp}]\n";
+
+SweepConfig Parse(const std::string& text, const std::vector<std::string>& sets = {}) {
+  return ParseSweep(text, "sweep.yaml", sets, "");
+}
+
+std::string Values(const SweepPoint& p) {
+  std::string out;
+  for (const auto& [k, v] : p.values) out += k + "=" + v + ";";
+  return out;
+}
+
+TEST(ParseSweep, ExpandsSweepAxesThenZipGroups) {
+  const SweepConfig s = Parse(kSweep);
+  ASSERT_EQ(s.points.size(), 4u);
+  EXPECT_EQ(Values(s.points[0]), "game.n=3;beta=0.1;stop.iterations=5;");
+  EXPECT_EQ(Values(s.points[3]), "game.n=5;beta=0.2;stop.iterations=6;");
+  EXPECT_EQ(s.points[3].config.beta, 0.2);
+  EXPECT_EQ(s.points[3].config.stop.iterations, 6);
+}
+
+TEST(ParseSweep, SetChangesTheSweepAndTheZip) {
+  const SweepConfig s = Parse(kSweep, {"sweep.game.n=[7, 8, 9]", "zip=[{beta: [0.3]}]"});
+  ASSERT_EQ(s.points.size(), 3u);
+  EXPECT_EQ(Values(s.points[2]), "game.n=9;beta=0.3;");
+  EXPECT_EQ(Parse(kSweep, {"zip[0].beta=[0.5, 0.6]"}).points[1].config.beta, 0.6);
+}
+
+TEST(ParseSweep, SweptKeysMayCreateMissingMaps) {
+  const SweepConfig s = Parse("game: {type: rps3}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n"
+                              "sweep: {stop.iterations: [5, 6], log.every: [1, 2]}\n");
+  ASSERT_EQ(s.points.size(), 4u);
+  EXPECT_EQ(s.points[3].config.stop.iterations, 6);
+  EXPECT_EQ(s.points[3].config.log.every, 2);
+}
+
+TEST(ParseSweep, LocatesAPointsErrorAtItsValue) {
+  std::string text = kSweep;
+  text.replace(text.find("[3, 5]"), 6, "[3, 1]");
+  nlhf::testing::ExpectInputError([&] { Parse(text); },
+                                  {"sweep.yaml:3:15: at sweep point 2 (game.n=1, beta=0.1, stop.iterations=5): game.n: "
+                                   "'1' is out of range"});
+  nlhf::testing::ExpectInputError([&] { Parse(kSweep, {"sweep.game.n=[1]"}); },
+                                  {"--set sweep.game.n=[1]: at sweep point 0 (game.n=1, "});
+  // Keys after the sweep keep their own lines.
+  nlhf::testing::ExpectInputError([&] { Parse(std::string(kSweep) + "stop: {iterations: 0}\n"); },
+                                  {"sweep.yaml:8:20: stop.iterations: '0' is out of range"});
+}
+
+TEST(ParseSweep, RejectsDuplicateKeysAndBadPaths) {
+  nlhf::testing::ExpectInputError([&] { Parse(std::string(kSweep) + "sweep: {beta: [1]}\n"); },
+                                  {"sweep.yaml:8:1: sweep: is given twice (first on line 2)"});
+  std::string bad = kSweep;
+  bad.replace(bad.find("game.n:"), 7, "solvers[0x1].eta:");
+  nlhf::testing::ExpectInputError([&] { Parse(bad); }, {"'0x1' is not an index"});
+}
+
+TEST(ParseSweep, ReportsThePointCountBeforeValidating) {
+  size_t reported = 0;
+  const SweepConfig s = ParseSweep(kSweep, "sweep.yaml", {}, "", [&](size_t n) { reported = n; });
+  EXPECT_EQ(reported, 4u);
+  std::string bad = kSweep;
+  bad.replace(bad.find("[3, 5]"), 6, "[1, 1]");
+  reported = 0;
+  EXPECT_THROW(ParseSweep(bad, "sweep.yaml", {}, "", [&](size_t n) { reported = n; }), InputError);
+  EXPECT_EQ(reported, 4u);
+}
+
+TEST(ParseSweep, SetAddsASweepOrZipTheFileDoesNotHave) {
+  const std::string base = "name: m\ngame: {type: rps3}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n";
+  EXPECT_EQ(Parse(base, {"sweep.beta=[0.1,0.2]"}).points.size(), 2u);
+  EXPECT_EQ(Parse(base, {"zip=[{beta: [0.1, 0.2], stop.iterations: [5, 6]}]"}).points.size(), 2u);
+}
+
+TEST(ParseSweep, RefusesAKeyThatVariesInTwoPlaces) {
+  const std::string base = "game: {type: random_uniform, n: 4}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n";
+  testing::ExpectInputError([&] { Parse(base + "sweep: {game.n: [5, 6]}\nzip: [{game.n: [7, 8], beta: [0.1, 0.2]}]\n"); },
+                            {"sweep.yaml:5:8", "game.n: is swept twice"});
+  testing::ExpectInputError([&] { Parse(base + "sweep: {game: [{type: rps3}], game.n: [5]}\n"); },
+                            {"game.n: overlaps the swept key game"});
+}
+
+TEST(ParseSweep, RefusesTwoPointsThatAreTheSameExperiment) {
+  testing::ExpectInputError(
+      [&] { Parse("game: {type: random_uniform, n: 4}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\nsweep: {game.n: [5, 5]}\n"); },
+      {"at sweep point 1 (game.n=5): is the same experiment as sweep point 0"});
+}
+
+TEST(ParseSweep, PointFingerprintsEqualTheExperimentsOwn) {
+  const SweepConfig s = Parse(kSweep);
+  const ExperimentConfig same = ParseExperiment(
+      "game: {type: random_uniform, n: 5}\nbeta: 0.2\nsolvers: [{name: nash_mp}]\nstop: {iterations: 6}\n", "sweep.yaml",
+      {}, "");
+  EXPECT_EQ(s.points[3].fingerprint, ExperimentFingerprint(same));
+  EXPECT_EQ(s.points[3].fingerprint.size(), 64u);
+}
+
+TEST(ParseSweep, TwoSweepAxesAreACartesianProductTheFirstSlowest) {
+  const SweepConfig s = Parse("game: {type: random_uniform, n: 4}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n"
+                              "sweep: {game.n: [3, 4, 5], beta: [0.1, 0.2]}\n");
+  ASSERT_EQ(s.points.size(), 6u);
+  std::vector<std::string> got;
+  for (const SweepPoint& p : s.points) got.push_back(Values(p));
+  EXPECT_EQ(got, (std::vector<std::string>{"game.n=3;beta=0.1;", "game.n=3;beta=0.2;", "game.n=4;beta=0.1;",
+                                           "game.n=4;beta=0.2;", "game.n=5;beta=0.1;", "game.n=5;beta=0.2;"}));
+  for (size_t i = 0; i < s.points.size(); ++i) EXPECT_EQ(s.points[i].index, i);
+  EXPECT_EQ(s.points[5].fingerprint,
+            Parse("game: {type: random_uniform, n: 5}\nbeta: 0.2\nsolvers: [{name: nash_mp}]\n").points[0].fingerprint);
+  EXPECT_EQ(s.Keys(), (std::vector<std::string>{"game.n", "beta"}));
+  EXPECT_EQ(s.RunCount(), 6u);  // one seed, one solver
+}
+
+TEST(ParseSweep, ZipGroupsVaryTogetherAndAreCrossedWithEachOther) {
+  const SweepConfig s = Parse("game: {type: random_uniform, n: 4}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n"
+                              "zip:\n  - {game.n: [3, 4], stop.iterations: [7, 8]}\n  - {beta: [0.1, 0.2, 0.3]}\n");
+  ASSERT_EQ(s.points.size(), 6u);
+  EXPECT_EQ(Values(s.points[0]), "game.n=3;stop.iterations=7;beta=0.1;");
+  EXPECT_EQ(Values(s.points[2]), "game.n=3;stop.iterations=7;beta=0.3;");
+  EXPECT_EQ(Values(s.points[3]), "game.n=4;stop.iterations=8;beta=0.1;");
+  EXPECT_EQ(s.points[3].config.stop.iterations, 8);
+}
+
+TEST(ParseSweep, RefusesZipListsOfDifferentLengths) {
+  testing::ExpectInputError(
+      [&] {
+        Parse("game: {type: random_uniform, n: 4}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n"
+              "zip: [{game.n: [3, 4], beta: [0.1, 0.2, 0.3]}]\n");
+      },
+      {"zip[0].beta: has 3 values but game.n has 2, expected lists of equal length"});
+}
+
+TEST(ParseSweep, NamesEveryValueOfAFailingPointAndCountsTheOthersWithTheSameError) {
+  // n = 1 is out of range at both beta values: one error, at its first point, naming all its values.
+  testing::ExpectInputError(
+      [&] {
+        Parse("game: {type: random_uniform, n: 4}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n"
+              "sweep: {game.n: [1, 4], beta: [0.1, 0.2]}\n");
+      },
+      {"at sweep point 0 (game.n=1, beta=0.1): game.n: '1' is out of range", "(the same at 1 more point)"});
+}
+
+TEST(ParseSweep, RefusesMorePointsThanTheLimitBeforeExpandingThem) {
+  // 1000^3 points: refused at once, without building any.
+  std::string values = "[";
+  for (int i = 0; i < 1000; ++i) values += (i ? ", " : "") + std::to_string(i + 2);
+  values += "]";
+  testing::ExpectInputError(
+      [&] {
+        Parse("game: {type: random_uniform, n: 4}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\nsweep: {game.n: " + values +
+              ", seeds: " + values + ", stop.iterations: " + values + "}\n");
+      },
+      {"expands to more than 1000000 points"});
+}
+
+TEST(ParseSweep, TheSweepFingerprintNamesTheExpandedPoints) {
+  EXPECT_EQ(Parse(kSweep).fingerprint, Parse(kSweep).fingerprint);
+  EXPECT_NE(Parse(kSweep).fingerprint, Parse(kSweep, {"sweep.game.n=[3, 6]"}).fingerprint);
+  // The same points written another way are the same sweep.
+  EXPECT_EQ(Parse(kSweep).fingerprint, Parse(kSweep, {"sweep.game.n=[3, 5]"}).fingerprint);
+}
+
+TEST(SweepInputFiles, ListsTheSweepFileAndEachInputFileOnce) {
+  testing::TempDir tmp;
+  tmp.File("P.csv", "0.5,0.7\n0.3,0.5\n");
+  const std::string sweep_file = tmp.File("s.yaml", "");
+  const SweepConfig s = ParseSweep(
+      "game: {type: matrix, path: P.csv}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\nsweep: {beta: [0.1, 0.2]}\n",
+      sweep_file, {}, tmp.Path(""));
+  const std::vector<std::string> files = SweepInputFiles(s);
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(fs::path(files[0]).filename(), "P.csv");
+  EXPECT_EQ(files[1], sweep_file);
+}
+
+TEST(ResolvedSweepYaml, IsTheResolvedBaseWithItsOutputThenTheSweepAndZip) {
+  const SweepConfig s = Parse(kSweep);
+  const std::string yaml = ResolvedSweepYaml(s, "runs/here");
+  EXPECT_NE(yaml.find("output: runs/here\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("sweep:\n  game.n: [3, 5]\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("zip:\n  - {beta: [0.1, 0.2], stop.iterations: [5, 6]}\n"), std::string::npos) << yaml;
+  // It parses again into the same sweep.
+  EXPECT_EQ(Parse(yaml).fingerprint, s.fingerprint);
+}
+
+TEST(ResolvedSweepYaml, WritesSweptInputPathsAbsoluteAndPairsZippedOnesWithTheirHash) {
+  testing::TempDir tmp;
+  tmp.File("P.csv", "0.5,0.7\n0.3,0.5\n");
+  tmp.File("Q.csv", "0.5,0.6\n0.4,0.5\n");
+  const SweepConfig s = ParseSweep(
+      "game: {type: matrix, path: P.csv}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n"
+      "zip: [{game.path: [P.csv, Q.csv], beta: [0.1, 0.2]}]\n",
+      tmp.Path("s.yaml"), {}, tmp.Path(""));
+  const std::string yaml = ResolvedSweepYaml(s, "out");
+  const std::string p = fs::absolute(tmp.Path("P.csv")).lexically_normal().string();
+  EXPECT_NE(yaml.find("game.path: [" + p), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("game.sha256: ["), std::string::npos) << yaml;
+  EXPECT_EQ(ParseSweep(yaml, tmp.Path("r.yaml"), {}, "/").fingerprint, s.fingerprint);
+}
+
+}  // namespace
+}  // namespace nlhf

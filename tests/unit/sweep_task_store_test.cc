@@ -1,0 +1,259 @@
+// Tests of lib/src/sweep_task_store.cc, through its API only (the on-disk format may change): tasks
+// added are there when the store is opened again, with their records and trace rows; a damaged
+// batch is ignored (its tasks run again) without losing the others; the manifest round trip; a
+// changed input file is refused.
+#include "sweep_task_store.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "nlhf/sweep_config.h"
+#include "test_util.h"
+
+namespace nlhf {
+namespace {
+
+namespace fs = std::filesystem;
+
+RunRecord Record(const std::string& run_id, size_t solver_index, double gap) {
+  RunRecord r;
+  r.run_id = run_id;
+  r.solver_index = solver_index;
+  r.solver = "nash_mp";
+  r.params = "eta=0.1,\"quoted\"";  // a comma and quotes, as CSV fields may hold
+  r.seed = 7;
+  r.status = "iterations";
+  r.wall_s = 0.25;
+  r.iterations = 100;
+  r.oracle_calls = 200;
+  r.queries = 0;
+  r.final.fill(gap);
+  r.final[1] = std::nan("");  // a metric that was not computed
+  r.rho = 0.5;                // stability_limit, target_gap_beta and the average stay absent
+  return r;
+}
+
+FinishedTask Task(const std::string& id, int runs = 2) {
+  FinishedTask t;
+  t.id = id;
+  for (int k = 0; k < runs; ++k) t.records.push_back(Record(id + "-run" + std::to_string(k), k, 1e-3 * (k + 1)));
+  t.trace = "row of " + id + " 1\nrow of " + id + " 2\n";
+  return t;
+}
+
+// The trace rows of a stored task, as TaskIndex::CopyTrace writes them.
+std::string Trace(const TaskIndex& index, const std::string& id) {
+  std::FILE* f = std::tmpfile();
+  index.CopyTrace(id, f);
+  std::rewind(f);
+  std::string out;
+  for (int c; (c = std::fgetc(f)) != EOF;) out += static_cast<char>(c);
+  std::fclose(f);
+  return out;
+}
+
+void ExpectSameRecord(const RunRecord& a, const RunRecord& b) {
+  EXPECT_EQ(a.run_id, b.run_id);
+  EXPECT_EQ(a.solver_index, b.solver_index);
+  EXPECT_EQ(a.solver, b.solver);
+  EXPECT_EQ(a.params, b.params);
+  EXPECT_EQ(a.seed, b.seed);
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.wall_s, b.wall_s);
+  EXPECT_EQ(a.iterations, b.iterations);
+  EXPECT_EQ(a.oracle_calls, b.oracle_calls);
+  EXPECT_EQ(a.queries, b.queries);
+  for (size_t k = 0; k < kNumMetrics; ++k) {
+    EXPECT_TRUE(a.final[k] == b.final[k] || (std::isnan(a.final[k]) && std::isnan(b.final[k]))) << k;
+    EXPECT_TRUE(std::isnan(b.average[k])) << k;
+  }
+  EXPECT_EQ(a.rho, b.rho);
+  EXPECT_TRUE(std::isnan(b.stability_limit));
+  EXPECT_TRUE(std::isnan(b.target_gap_beta));
+}
+
+// The files a store wrote (to damage one without knowing their format).
+std::set<fs::path> FilesIn(const fs::path& folder) {
+  std::set<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(folder)) files.insert(entry.path());
+  return files;
+}
+
+TEST(TaskStore, ANewStoreHoldsNothingAndCreatesNothing) {
+  testing::TempDir tmp;
+  const TaskStore store(tmp.Path("out"));
+  EXPECT_EQ(store.Index().size(), 0u);
+  EXPECT_FALSE(store.ReadManifest());
+  EXPECT_FALSE(fs::exists(tmp.Path("out")));
+  EXPECT_EQ(StoredSweepFingerprint(tmp.Path("out")), "");
+}
+
+TEST(TaskStore, TasksAddedAreThereWhenTheStoreIsOpenedAgain) {
+  testing::TempDir tmp;
+  {
+    TaskStore store(tmp.Path("out"));
+    store.Create();
+    store.Add({Task("a"), Task("b", 1)});
+    store.Add({Task("c", 3)});
+    store.Add({});  // nothing to store
+  }
+  const TaskIndex index = TaskStore(tmp.Path("out")).Index();
+  EXPECT_EQ(index.size(), 3u);
+  EXPECT_EQ(index.Ids(), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_FALSE(index.Has("d"));
+  for (const FinishedTask& want : {Task("a"), Task("b", 1), Task("c", 3)}) {
+    ASSERT_TRUE(index.Has(want.id));
+    const std::vector<RunRecord>& got = index.Records(want.id);
+    ASSERT_EQ(got.size(), want.records.size()) << want.id;
+    for (size_t k = 0; k < got.size(); ++k) ExpectSameRecord(want.records[k], got[k]);
+    EXPECT_EQ(Trace(index, want.id), want.trace);
+  }
+  EXPECT_THROW(index.Records("d"), InternalError);
+}
+
+TEST(TaskStore, KeepsNumbersExactlyTinyOnesIncluded) {
+  testing::TempDir tmp;
+  TaskStore store(tmp.Path("out"));
+  store.Create();
+  FinishedTask t = Task("a", 1);
+  t.records[0].final[0] = 4.9406564584124654e-320;  // subnormal
+  t.records[0].final[2] = 0.1 + 0.2;                // needs all 17 digits
+  t.records[0].wall_s = 1e300;
+  store.Add({t});
+  const RunRecord& r = store.Index().Records("a").front();
+  EXPECT_EQ(r.final[0], 4.9406564584124654e-320);
+  EXPECT_EQ(r.final[2], 0.1 + 0.2);
+  EXPECT_EQ(r.wall_s, 1e300);
+}
+
+TEST(TaskStore, ADamagedBatchIsIgnoredSoItsTasksRunAgainAndTheOthersAreKept) {
+  testing::TempDir tmp;
+  TaskStore store(tmp.Path("out"));
+  store.Create();
+  store.Add({Task("a"), Task("b")});
+  const std::set<fs::path> before = FilesIn(store.folder());
+  store.Add({Task("c"), Task("d")});
+  std::set<fs::path> added;
+  for (const fs::path& f : FilesIn(store.folder()))
+    if (before.count(f) == 0) added.insert(f);
+  ASSERT_FALSE(added.empty());
+  for (const fs::path& f : added) fs::resize_file(f, fs::file_size(f) / 2);  // cut short
+  const TaskIndex index = store.Index();
+  EXPECT_TRUE(index.Has("a"));
+  EXPECT_TRUE(index.Has("b"));
+  EXPECT_FALSE(index.Has("d")) << "the task cut short is not taken for done";
+  for (const std::string& id : index.Ids()) EXPECT_EQ(Trace(index, id), Task(id).trace) << id;
+  // Garbage in its place is ignored too.
+  for (const fs::path& f : added) std::ofstream(f, std::ios::trunc) << "not a task\n";
+  EXPECT_EQ(store.Index().Ids(), (std::vector<std::string>{"a", "b"}));
+  // Storing them again makes them whole.
+  store.Add({Task("c"), Task("d")});
+  EXPECT_EQ(store.Index().Ids(), (std::vector<std::string>{"a", "b", "c", "d"}));
+}
+
+TEST(TaskStore, AddIsSafeFromSeveralThreads) {
+  testing::TempDir tmp;
+  TaskStore store(tmp.Path("out"));
+  store.Create();
+  std::vector<std::thread> threads;
+  for (int w = 0; w < 4; ++w)
+    threads.emplace_back([&store, w] {
+      for (int b = 0; b < 5; ++b) store.Add({Task(std::to_string(w) + "-" + std::to_string(b))});
+    });
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(store.Index().size(), 20u);
+}
+
+TEST(TaskIndex, MergeKeepsTheFirstCopyOfEachTask) {
+  testing::TempDir tmp;
+  TaskStore one(tmp.Path("one")), two(tmp.Path("two"));
+  one.Create();
+  two.Create();
+  one.Add({Task("a"), Task("b")});
+  FinishedTask other_b = Task("b");
+  other_b.trace = "another copy\n";
+  two.Add({other_b, Task("c")});
+  TaskIndex index = one.Index();
+  index.Merge(two.Index());
+  EXPECT_EQ(index.Ids(), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(Trace(index, "b"), Task("b").trace);
+  EXPECT_EQ(Trace(index, "c"), Task("c").trace);
+}
+
+SweepConfig MatrixSweep(const testing::TempDir& tmp, const std::vector<std::string>& sets = {}) {
+  return ParseSweep("name: s\ngame: {type: matrix, path: P.csv}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n"
+                    "sweep: {beta: [0.1, 0.2]}\n",
+                    tmp.Path("s.yaml"), sets, tmp.Path(""));
+}
+
+TEST(TaskStore, TheManifestRoundTrips) {
+  testing::TempDir tmp;
+  tmp.File("P.csv", "0.5,0.7\n0.3,0.5\n");
+  const SweepConfig s = MatrixSweep(tmp, {"stop.iterations=7"});
+  TaskStore store(tmp.Path("out"));
+  store.Create();
+  const std::vector<RecordedInput> inputs = RecordedInputs(s);
+  store.WriteManifest(s, inputs);
+  const std::optional<SweepManifest> m = TaskStore(tmp.Path("out")).ReadManifest();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->fingerprint, s.fingerprint);
+  EXPECT_EQ(m->source, s.source);
+  EXPECT_EQ(m->base_dir, s.base_dir);
+  EXPECT_EQ(m->text, s.text);
+  EXPECT_EQ(m->sets, s.sets);
+  EXPECT_EQ(m->inputs, inputs);
+  EXPECT_EQ(StoredSweepFingerprint(tmp.Path("out")), s.fingerprint);
+  // It expands to the same sweep again (what --merge does).
+  EXPECT_EQ(ParseSweep(m->text, m->source, m->sets, m->base_dir).fingerprint, s.fingerprint);
+}
+
+TEST(TaskStore, AManifestThatDoesNotReadIsAnInputError) {
+  testing::TempDir tmp;
+  TaskStore store(tmp.Path("out"));
+  store.Create();
+  tmp.File("P.csv", "0.5,0.7\n0.3,0.5\n");
+  store.WriteManifest(MatrixSweep(tmp), {});
+  // Whatever file the manifest is, garbage in every file of the folder makes it unreadable.
+  for (const fs::path& f : FilesIn(store.folder())) std::ofstream(f, std::ios::trunc) << "[1, 2";
+  testing::ExpectInputError([&] { store.ReadManifest(); }, {"is not a sweep manifest nlhf-sweep can read"});
+}
+
+TEST(RecordedInputs, ListsEachInputFileOnceWithItsContentHash) {
+  testing::TempDir tmp;
+  tmp.File("P.csv", "0.5,0.7\n0.3,0.5\n");
+  const std::vector<RecordedInput> inputs = RecordedInputs(MatrixSweep(tmp));
+  ASSERT_EQ(inputs.size(), 1u);  // two points, one file
+  EXPECT_EQ(fs::path(inputs[0].path).filename(), "P.csv");
+  EXPECT_TRUE(fs::path(inputs[0].path).is_absolute());
+  EXPECT_EQ(inputs[0].hash.rfind("sha256:", 0), 0u);
+  EXPECT_EQ(inputs[0].hash.size(), 7u + 64u);
+}
+
+TEST(RefuseChangedInputs, RefusesAFileReadWithOtherContentsAndNamesBothHashes) {
+  testing::TempDir tmp;
+  tmp.File("P.csv", "0.5,0.7\n0.3,0.5\n");
+  const std::vector<RecordedInput> then = RecordedInputs(MatrixSweep(tmp));
+  tmp.File("P.csv", "0.5,0.6\n0.4,0.5\n");
+  const std::vector<RecordedInput> now = RecordedInputs(MatrixSweep(tmp));
+  ASSERT_TRUE(ChangedInput(then, now));
+  EXPECT_EQ(ChangedInput(then, now)->first, then[0]);
+  EXPECT_EQ(ChangedInput(then, now)->second, now[0]);
+  testing::ExpectInputError([&] { RefuseChangedInputs(then, now, "DIR", "ADVICE"); },
+                            {now[0].path, "has changed since the results in DIR were computed from it",
+                             now[0].hash + ", was " + then[0].hash, "ADVICE"});
+  EXPECT_NO_THROW(RefuseChangedInputs(then, then, "DIR", "ADVICE"));
+  // A file only one side lists has not changed.
+  EXPECT_NO_THROW(RefuseChangedInputs(then, {}, "DIR", "ADVICE"));
+  EXPECT_NO_THROW(RefuseChangedInputs({{"/elsewhere.csv", "sha256:0"}}, now, "DIR", "ADVICE"));
+}
+
+}  // namespace
+}  // namespace nlhf
