@@ -17,6 +17,7 @@
 
 #include "nlhf/errors.h"
 #include "nlhf/experiment.h"
+#include "nlhf/output/files.h"
 #include "nlhf/parallel.h"
 #include "nlhf/run_directory.h"
 #include "sweep_assembly.h"
@@ -87,6 +88,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     RefuseChangedInputs(previous->inputs, inputs, dir,
                         "restore it, or write to another --out (or start over with nlhf-sweep --force)");
   store.Create();
+  store.RemoveOrphans();  // a data file whose part a killed process never wrote
   // The final files of an earlier, different sweep no longer match what DIR will hold: removed
   // before the new manifest is written, so no crash can leave them beside it looking current.
   if (previous && previous->fingerprint != s.fingerprint)
@@ -136,68 +138,60 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     p.elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
     options.progress(p);
   };
-  // Finished tasks are buffered and stored as one batch every kFlushSeconds (or kFlushTasks tasks)
-  // and at the end: far fewer files and fsyncs than one per task, at the cost of rerunning at most
-  // that much work after a kill -9. The thread that fills the buffer writes it, outside the lock.
+  // Each running task streams its trace rows into a batch of the store (a data file); a batch is
+  // committed (fsync, then its part file) every kFlushSeconds or kFlushTasks tasks and at the end:
+  // far fewer files and fsyncs than one per task, at the cost of rerunning at most that much work
+  // after a kill -9. Batches are pooled: at most one per worker, each held by one task at a time.
   constexpr double kFlushSeconds = 0.25;
   constexpr size_t kFlushTasks = 64;
-  std::mutex buffer_mutex;
-  std::vector<FinishedTask> buffer;
-  auto last_flush = Clock::now();
-  auto flush = [&](bool now) {
-    std::vector<FinishedTask> out;
+  std::mutex pool_mutex;
+  std::vector<std::unique_ptr<TaskBatch>> pool;
+  auto acquire = [&] {
+    std::unique_ptr<TaskBatch> b;
     {
-      std::lock_guard<std::mutex> lock(buffer_mutex);
-      if (buffer.empty()) return;
-      if (!now && buffer.size() < kFlushTasks &&
-          std::chrono::duration<double>(Clock::now() - last_flush).count() < kFlushSeconds)
-        return;
-      out.swap(buffer);
-      last_flush = Clock::now();
+      std::lock_guard<std::mutex> lock(pool_mutex);
+      if (!pool.empty()) {
+        b = std::move(pool.back());
+        pool.pop_back();
+      }
     }
-    store.Add(out);
+    return b ? std::move(b) : store.Begin();
+  };
+  auto release = [&](std::unique_ptr<TaskBatch> b) {
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    pool.push_back(std::move(b));
   };
   auto run_task = [&](size_t i) {
     const SweepTask& task = todo[i];
     const SweepPoint& point = s.points[task.point];
+    std::unique_ptr<TaskBatch> batch = acquire();
     try {
-      char* text = nullptr;
-      size_t text_size = 0;
-      std::FILE* memory = ::open_memstream(&text, &text_size);
-      if (memory == nullptr) throw std::bad_alloc();
-      GroupResult g;
-      FinishedTask done;
-      try {
-        g = RunGroup(point.config, task.seed_index, point.task_fingerprint, memory, "trace.csv");
-      } catch (...) {
-        std::fclose(memory);
-        std::free(text);
-        throw;
-      }
-      std::fclose(memory);
-      done.trace.assign(text, text_size);
-      std::free(text);
-      done.id = task.id;
+      const std::int64_t offset = batch->Position();
+      const GroupResult g = RunGroup(point.config, task.seed_index, point.task_fingerprint, batch->trace(), batch->shown());
+      std::vector<RunRecord> records;
       double group_solve = 0.0;
       for (size_t k = 0; k < g.runs.size(); ++k) {
-        const RunResult& r = g.runs[k];
-        done.records.push_back(ToRecord(r, k));
-        group_solve += r.summary.wall_s;
+        records.push_back(ToRecord(g.runs[k], k));
+        group_solve += g.runs[k].summary.wall_s;
       }
-      {
-        std::lock_guard<std::mutex> lock(buffer_mutex);
-        buffer.push_back(std::move(done));
-      }
+      batch->Finish(task.id, std::move(records), offset);
       std::lock_guard<std::mutex> lock(report_mutex);
       solve_s += group_solve;
       ++report.tasks_run;
+    } catch (const WriteFailure&) {
+      release(std::move(batch));
+      throw;  // a full disk or a file size limit: "writing FILE: REASON", exit 2
     } catch (const InputError& e) {
       // Bad input found only at run time (an input file deleted since validation): it would fail
-      // every task that reads it, so the sweep stops with it.
+      // every task that reads it, so the sweep stops with it. (The batch goes back to the pool,
+      // so the tasks it finished are still committed.)
+      release(std::move(batch));
       throw AtTask(e, point, point.config.seeds[task.seed_index]);
     } catch (const InternalError&) {
+      release(std::move(batch));
       throw;  // a bug in nlhf: exit 3, not "retry"
     } catch (const std::bad_alloc&) {
+      release(std::move(batch));
       throw;  // not enough memory: exit 2, not "retry"
     } catch (const std::exception& e) {
       ++failures;  // not written: a later run of the same command retries it
@@ -206,22 +200,28 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       if (first_failure.empty())
         first_failure = fmt::format("{}: {}", TaskName(point, point.config.seeds[task.seed_index]), e.what());
     }
-    flush(false);  // outside the try: a part that cannot be written stops the sweep
+    // Outside the try: a batch that cannot be written stops the sweep.
+    if (batch->size() >= kFlushTasks || (batch->size() > 0 && batch->age_s() >= kFlushSeconds)) store.Commit(*batch);
+    release(std::move(batch));
     runs_done += static_cast<std::int64_t>(point.config.solvers.size());
     notify();
   };
   notify();
+  auto commit_all = [&] {
+    for (const std::unique_ptr<TaskBatch>& b : pool) store.Commit(*b);
+    pool.clear();  // their empty data files go
+  };
   try {
     ParallelFor(todo.size(), options.jobs, run_task);
   } catch (...) {
     try {
-      flush(true);  // keep the tasks that did finish
+      commit_all();  // keep the tasks that did finish
     } catch (...) {
       // The first error is the one to report.
     }
     throw;
   }
-  flush(true);
+  commit_all();
 
   report.runs = runs_total;
   report.solve_s = solve_s;
@@ -252,7 +252,12 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       }
     }
   }
-  if (complete) Assemble(s, on_disk, dir);
+  if (complete) {
+    const std::vector<std::int64_t> offsets = Assemble(s, on_disk, dir);
+    std::vector<std::string> ids;
+    for (const SweepTask& t : all) ids.push_back(t.id);
+    store.Compact(ids, offsets, on_disk);
+  }
   report.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   report.task_failures = failures;
   report.first_failure = first_failure;

@@ -46,13 +46,22 @@ void RequireComplete(const std::vector<SweepTask>& tasks, const TaskIndex& index
                                  missing.size(), tasks.size(), missing.front()));
 }
 
-void Assemble(const SweepConfig& s, const TaskIndex& index, const std::string& out) {
+std::vector<std::int64_t> Assemble(const SweepConfig& s, const TaskIndex& index, const std::string& out) {
   const std::vector<SweepTask> tasks = SweepTasks(s);
   RequireComplete(tasks, index, out);
   const fs::path dir = out;
   fs::create_directories(dir);
+  // The parts' bytes, concatenated in canonical order (in the kernel: never parsed, never in memory).
+  std::vector<std::int64_t> offsets;
+  offsets.reserve(tasks.size());
+  const std::string header = TraceHeader();
+  std::int64_t at = static_cast<std::int64_t>(header.size());
+  for (const SweepTask& t : tasks) {
+    offsets.push_back(at);
+    at += index.TraceBytes(t.id);
+  }
   WriteFileAtomic((dir / "trace.csv").string(), [&](std::FILE* f) {
-    WriteString(f, TraceHeader());
+    WriteString(f, header);
     for (const SweepTask& t : tasks) index.CopyTrace(t.id, f);
   });
   const std::vector<std::string> keys = s.Keys();
@@ -126,6 +135,7 @@ void Assemble(const SweepConfig& s, const TaskIndex& index, const std::string& o
   WriteFileAtomic((dir / "summary.csv").string(), [&](std::FILE* f) { WriteString(f, summary); });
   WriteFileAtomic((dir / "config.resolved.yaml").string(),
                   [&](std::FILE* f) { WriteString(f, ResolvedSweepYaml(s, out)); });
+  return offsets;
 }
 
 void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out, bool force) {

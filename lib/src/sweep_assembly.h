@@ -2,6 +2,7 @@
 // Assembly of a sweep's final files from the tasks its store (or its shards' stores) hold:
 // trace.csv, runs.csv, summary.csv and config.resolved.yaml, in canonical task order, so they do
 // not depend on --jobs, on the order tasks finished, or on how the sweep was sharded.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@ void RequireComplete(const std::vector<SweepTask>& tasks, const TaskIndex& index
 
 // Writes trace.csv, runs.csv, summary.csv and config.resolved.yaml of `out` (created if needed),
 // each atomically, from the tasks of `sweep` in `index` (every task must be there: RequireComplete).
-void Assemble(const SweepConfig& sweep, const TaskIndex& index, const std::string& out);
+// trace.csv is the tasks' stored rows concatenated in canonical order; returns where each task's
+// rows begin in it (for TaskStore::Compact).
+std::vector<std::int64_t> Assemble(const SweepConfig& sweep, const TaskIndex& index, const std::string& out);
 
 }  // namespace nlhf

@@ -1,11 +1,15 @@
 // The task store of a sweep directory (sweep_task_store.h): part files and the manifest in DIR/.parts.
 #include "sweep_task_store.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <chrono>
+#include <set>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -17,25 +21,14 @@
 #include <system_error>
 
 #include "nlhf/errors.h"
-#include "nlhf/output.h"
+#include "nlhf/output/csv.h"
+#include "nlhf/output/files.h"
 
 namespace nlhf {
 
 namespace fs = std::filesystem;
 
 namespace {
-
-void CopyRange(const fs::path& from, std::streamoff offset, std::size_t bytes, std::FILE* to) {
-  std::ifstream in(from, std::ios::binary);
-  in.seekg(offset);
-  char buffer[1 << 16];
-  while (bytes > 0) {
-    const std::size_t chunk = std::min(bytes, sizeof buffer);
-    if (!in.read(buffer, static_cast<std::streamsize>(chunk))) throw std::runtime_error("cannot read " + from.string());
-    if (std::fwrite(buffer, 1, chunk, to) != chunk) throw std::system_error(errno, std::generic_category(), "write");
-    bytes -= chunk;
-  }
-}
 
 // The numbers after a record's counters, in runs.csv order: final metrics, rho, stability limit,
 // target gap, average-iterate metrics.
@@ -61,134 +54,139 @@ void AppendRecordNumbers(std::string& s, const RunRecord& r) {
 
 namespace {
 
-std::string FormatRecord(const RunRecord& r) {
-  std::string s = fmt::format("{},{},{},{},{},{},", r.run_id, r.solver_index, r.solver,
-                              CsvField(r.params), r.seed, r.status);
+void AppendRecordLine(std::string& s, const RunRecord& r) {
+  s += fmt::format("{},{},{},", r.run_id, r.solver_index, r.solver);
+  AppendCsvField(s, r.params);
+  s += fmt::format(",{},{},", r.seed, r.status);
   AppendRecordNumbers(s, r);
-  return s + "\n";
+  s += '\n';
 }
 
-// Splits one CSV line (fields may be quoted).
-std::vector<std::string> SplitCsv(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cur;
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
-        cur += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        cur += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  out.push_back(cur);
-  return out;
-}
+// A part file indexes the tasks of one committed batch; their trace rows are in a data file:
+//   nlhf-part,2
+//   data,FILE,SIZE,MTIME_NS     (FILE relative to .parts; MTIME_NS empty unless checked)
+//   task,ID,RUNS,OFFSET,BYTES   then RUNS record lines (runs.csv's numbers), for each task
+//   end
+// It is written whole (temp file, fsync, rename), so it is complete or absent; the data file is
+// durable before it. Anything else (a damaged file, an older version's) is ignored: its tasks run
+// again.
+constexpr const char* kPartHeader = "nlhf-part,2";
 
-// A part file holds one or more tasks, each "task ID", "runs K", K record lines, "trace BYTES", the
-// trace rows, "end". It is written whole (temp file, fsync, rename), so it is complete or absent.
-void WriteBatch(const fs::path& path, const std::vector<FinishedTask>& tasks) {
-  WriteFileAtomic(path.string(), [&](std::FILE* f) {
-    for (const FinishedTask& t : tasks) {
-      std::string head = fmt::format("task {}\nruns {}\n", t.id, t.records.size());
-      for (const RunRecord& r : t.records) head += FormatRecord(r);
-      head += fmt::format("trace {}\n", t.trace.size());
-      WriteString(f, head);
-      WriteString(f, t.trace);
-      WriteString(f, "end\n");
-    }
-  });
-}
-
-// A task of a part file as the index keeps it (the records, where its trace rows are).
-struct Part {
-  fs::path file;
-  std::vector<RunRecord> records;
-  std::streamoff trace_offset = 0;
-  std::size_t trace_bytes = 0;
+struct DataFile {
+  std::string name;  // relative to .parts
+  std::int64_t size = 0;
+  std::optional<std::int64_t> mtime_ns;  // checked when given (the compacted index into trace.csv)
 };
 
-std::vector<RunRecord> ParseRecords(std::istream& in, size_t count, const fs::path& path);
-
-// Every task in a part file; empty if the file does not parse (then its tasks run again).
-std::vector<std::pair<std::string, Part>> ReadParts(const fs::path& path) {
-  std::vector<std::pair<std::string, Part>> out;
-  std::ifstream in(path, std::ios::binary);
-  std::string word, id;
-  try {
-    while (in >> word) {
-      if (word != "task" || !(in >> id)) return {};
-      size_t count = 0;
-      if (!(in >> word >> count) || word != "runs") return {};
-      in.ignore(1);
-      Part part;
-      part.file = path;
-      part.records = ParseRecords(in, count, path);
-      if (!(in >> word >> part.trace_bytes) || word != "trace") return {};
-      in.ignore(1);
-      part.trace_offset = in.tellg();
-      in.seekg(part.trace_offset + static_cast<std::streamoff>(part.trace_bytes));
-      std::string end;
-      if (!std::getline(in, end) || end != "end") return {};
-      out.emplace_back(id, std::move(part));
-    }
-  } catch (const std::exception&) {
-    return {};
-  }
-  return out;
+std::int64_t MtimeNs(const struct stat& st) {
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
 
-// A number of a part file as FormatRecord wrote it. Not std::stod: it throws on subnormal values
-// (strtod's ERANGE on underflow), which metrics such as kl_to_star reach on games with a pure
-// equilibrium; the part would then be taken for damaged and its tasks silently dropped.
-double ParseNumber(const std::string& text, const fs::path& path) {
-  if (text.empty()) return std::nan("");
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (end != text.c_str() + text.size()) throw std::runtime_error("corrupt part file " + path.string());
+void WritePart(const fs::path& path, const DataFile& data, const std::vector<TaskBatch::Task>& tasks) {
+  std::string text = fmt::format("{}\ndata,", kPartHeader);
+  AppendCsvField(text, data.name);
+  text += fmt::format(",{},{}\n", data.size, data.mtime_ns ? fmt::format("{}", *data.mtime_ns) : "");
+  for (const TaskBatch::Task& t : tasks) {
+    text += fmt::format("task,{},{},{},{}\n", t.id, t.records.size(), t.offset, t.bytes);
+    for (const RunRecord& r : t.records) AppendRecordLine(text, r);
+  }
+  text += "end\n";
+  WriteFileAtomic(path.string(), [&](std::FILE* f) { WriteString(f, text); });
+}
+
+// A number of a part file; throws (the part is then ignored) if it is not one.
+double Number(const std::string& text) {
+  const std::optional<double> v = ParseCsvNumber(text);
+  if (!v) throw std::runtime_error("not a number");
+  return *v;
+}
+
+std::int64_t Integer(const std::string& text) {
+  std::size_t used = 0;
+  const long long v = std::stoll(text, &used);
+  if (used != text.size()) throw std::runtime_error("not an integer");
   return v;
 }
 
-std::vector<RunRecord> ParseRecords(std::istream& in, size_t count, const fs::path& path) {
-  std::vector<RunRecord> out;
+RunRecord ParseRecord(const std::string& line) {
+  const std::optional<std::vector<std::string>> split = SplitCsvLine(line);
+  if (!split || split->size() != 10 + kRecordTail) throw std::runtime_error("not a record");
+  const std::vector<std::string>& f = *split;
+  RunRecord r;
+  r.run_id = f[0];
+  r.solver_index = static_cast<size_t>(Integer(f[1]));
+  r.solver = f[2];
+  r.params = f[3];
+  r.seed = std::stoull(f[4]);
+  r.status = f[5];
+  r.wall_s = Number(f[6]);
+  r.iterations = Integer(f[7]);
+  r.oracle_calls = Integer(f[8]);
+  r.queries = Integer(f[9]);
+  auto number = [&](size_t k) { return Number(f[10 + k]); };
+  for (size_t k = 0; k < kNumMetrics; ++k) r.final[k] = number(k);
+  r.rho = number(kNumMetrics);
+  r.stability_limit = number(kNumMetrics + 1);
+  r.target_gap_beta = number(kNumMetrics + 2);
+  for (size_t k = 0; k < kNumMetrics; ++k) r.average[k] = number(kNumMetrics + 3 + k);
+  return r;
+}
+
+// The data file a part file names, and its tasks; nullopt if the part does not read whole or its
+// data file is not (or no longer) the one it indexed.
+struct Part {
+  fs::path data;
+  std::vector<TaskBatch::Task> tasks;
+};
+
+std::optional<Part> ReadPart(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
   std::string line;
-  while (out.size() < count && std::getline(in, line)) {
-    const std::vector<std::string> f = SplitCsv(line);
-    // (A part file of an older version has fewer fields: its tasks run again.)
-    if (f.size() != 10 + kRecordTail) throw std::runtime_error("corrupt part file " + path.string());
-    RunRecord r;
-    r.run_id = f[0];
-    r.solver_index = std::stoul(f[1]);
-    r.solver = f[2];
-    r.params = f[3];
-    r.seed = std::stoull(f[4]);
-    r.status = f[5];
-    r.wall_s = ParseNumber(f[6], path);
-    r.iterations = std::stoll(f[7]);
-    r.oracle_calls = std::stoll(f[8]);
-    r.queries = std::stoll(f[9]);
-    auto number = [&](size_t k) { return ParseNumber(f[10 + k], path); };
-    for (size_t k = 0; k < kNumMetrics; ++k) r.final[k] = number(k);
-    r.rho = number(kNumMetrics);
-    r.stability_limit = number(kNumMetrics + 1);
-    r.target_gap_beta = number(kNumMetrics + 2);
-    for (size_t k = 0; k < kNumMetrics; ++k) r.average[k] = number(kNumMetrics + 3 + k);
-    out.push_back(std::move(r));
+  try {
+    if (!std::getline(in, line) || line != kPartHeader) return std::nullopt;
+    if (!std::getline(in, line)) return std::nullopt;
+    const auto head = SplitCsvLine(line);
+    if (!head || head->size() != 4 || (*head)[0] != "data") return std::nullopt;
+    Part part;
+    part.data = path.parent_path() / (*head)[1];
+    const std::int64_t size = Integer((*head)[2]);
+    struct stat st {};
+    if (::stat(part.data.c_str(), &st) != 0 || st.st_size != size) return std::nullopt;
+    if (!(*head)[3].empty() && MtimeNs(st) != Integer((*head)[3])) return std::nullopt;
+    while (std::getline(in, line)) {
+      if (line == "end") return part;
+      const auto t = SplitCsvLine(line);
+      if (!t || t->size() != 5 || (*t)[0] != "task") return std::nullopt;
+      TaskBatch::Task task;
+      task.id = (*t)[1];
+      const std::int64_t runs = Integer((*t)[2]);
+      task.offset = Integer((*t)[3]);
+      task.bytes = Integer((*t)[4]);
+      if (runs < 0 || task.offset < 0 || task.bytes < 0 || task.offset + task.bytes > size) return std::nullopt;
+      for (std::int64_t k = 0; k < runs; ++k) {
+        if (!std::getline(in, line)) return std::nullopt;
+        task.records.push_back(ParseRecord(line));
+      }
+      part.tasks.push_back(std::move(task));
+    }
+  } catch (const std::exception&) {
+    return std::nullopt;
   }
-  if (out.size() != count) throw std::runtime_error("truncated part file " + path.string());
-  return out;
+  return std::nullopt;  // no end line
+}
+
+std::vector<fs::path> PartFiles(const fs::path& folder) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  if (!fs::is_directory(folder, ec)) return files;
+  for (const auto& entry : fs::directory_iterator(folder))
+    if (entry.path().extension() == ".part") files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -210,35 +208,173 @@ const std::vector<RunRecord>& TaskIndex::Records(const std::string& id) const { 
 
 void TaskIndex::CopyTrace(const std::string& id, std::FILE* to) const {
   const Stored& t = Find(id);
-  CopyRange(t.file, t.trace_offset, t.trace_bytes, to);
+  const int fd = ::open(t.file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + t.file.string());
+  try {
+    AppendFileRange(fd, t.trace_offset, t.trace_bytes, to);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  ::close(fd);
 }
+
+std::int64_t TaskIndex::TraceBytes(const std::string& id) const { return Find(id).trace_bytes; }
 
 void TaskIndex::Merge(TaskIndex&& other) {
   for (auto& [id, task] : other.tasks_) tasks_.emplace(id, std::move(task));
 }
 
-TaskStore::TaskStore(const std::string& dir) : folder_(fs::path(dir) / ".parts") {}
+TaskStore::TaskStore(const std::string& dir)
+    : folder_(fs::path(dir) / ".parts"), trace_shown_((fs::path(dir) / "trace.csv").string()) {}
 
 void TaskStore::Create() const { fs::create_directories(folder_); }
 
+TaskBatch::~TaskBatch() {
+  if (file_ != nullptr) {
+    std::fclose(file_);
+    ::unlink(temp_.c_str());  // not committed: its tasks run again
+  }
+}
+
+std::int64_t TaskBatch::Position() const {
+  const long p = std::ftell(file_);
+  if (p < 0) throw WriteError(shown_, errno);
+  return p;
+}
+
+void TaskBatch::Finish(std::string id, std::vector<RunRecord> records, std::int64_t offset) {
+  const std::int64_t end = Position();
+  tasks_.push_back(Task{std::move(id), std::move(records), offset, end - offset});
+}
+
+double TaskBatch::age_s() const { return Now() - started_; }
+
+fs::path TaskStore::LinkUnique(const fs::path& file) {
+  // A name never used before in this folder: link() refuses an existing one (a recycled pid, or
+  // an earlier store object of this process), so a committed data file is never overwritten.
+  for (int tries = 0; tries < 1000; ++tries) {
+    const fs::path name = folder_ / fmt::format("data-{}-{}.csv", ::getpid(), batch_++);
+    if (::link(file.c_str(), name.c_str()) == 0) return name;
+    if (errno != EEXIST) return {};
+  }
+  return {};
+}
+
+std::unique_ptr<TaskBatch> TaskStore::Begin() {
+  std::unique_ptr<TaskBatch> b(new TaskBatch());
+  const int k = batch_++;
+  // Named as WriteFileAtomic's temp files, so that a killed process's is removed as a leftover.
+  b->temp_ = folder_ / fmt::format(".data-{}.tmp-{}-{}", k, ::getpid(), k);
+  b->shown_ = trace_shown_;
+  errno = 0;
+  b->file_ = std::fopen(b->temp_.c_str(), "w+b");
+  if (b->file_ == nullptr) throw WriteError(b->temp_.string(), errno != 0 ? errno : EIO);
+  b->started_ = Now();
+  return b;
+}
+
+void TaskStore::Commit(TaskBatch& b) {
+  if (b.tasks_.empty()) return;
+  const std::int64_t size = b.Position();
+  int err = std::fflush(b.file_) != 0 ? (errno != 0 ? errno : EIO) : 0;
+  if (err == 0 && ::fsync(::fileno(b.file_)) != 0) err = errno;
+  if (err != 0) throw WriteError(b.temp_.string(), err);
+  // The data file is durable under its final name before any part refers to it; a kill between
+  // the two leaves an orphan (RemoveOrphans), never a part without its rows.
+  fs::path data = LinkUnique(b.temp_);
+  if (!data.empty()) {
+    ::unlink(b.temp_.c_str());
+  } else {
+    // No hard links on this filesystem: a name not taken (the directory lock keeps other writers out).
+    if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS) throw WriteError(b.temp_.string(), errno);
+    std::error_code ec;
+    do data = folder_ / fmt::format("data-{}-{}.csv", ::getpid(), batch_++);
+    while (fs::exists(data, ec));
+    if (::rename(b.temp_.c_str(), data.c_str()) != 0) throw WriteError(data.string(), errno);
+  }
+  WritePart(fs::path(data).replace_extension(".part"), DataFile{data.filename().string(), size, std::nullopt},
+            b.tasks_);
+  // The rest of the batch goes to a new data file (the committed one is never written again).
+  std::fclose(b.file_);
+  b.file_ = nullptr;
+  std::unique_ptr<TaskBatch> next = Begin();
+  b.temp_ = next->temp_;
+  b.file_ = next->file_;
+  b.started_ = next->started_;
+  b.tasks_.clear();
+  next->file_ = nullptr;  // now b's
+}
+
 void TaskStore::Add(const std::vector<FinishedTask>& tasks) {
   if (tasks.empty()) return;
-  WriteBatch(folder_ / fmt::format("{}-{}-{}.part", tasks.front().id, ::getpid(), batch_++), tasks);
+  const std::unique_ptr<TaskBatch> b = Begin();
+  for (const FinishedTask& t : tasks) {
+    const std::int64_t offset = b->Position();
+    try {
+      WriteString(b->trace(), t.trace);
+    } catch (const std::system_error& e) {
+      throw WriteError(b->temp_.string(), e.code().value());
+    }
+    b->Finish(t.id, t.records, offset);
+  }
+  Commit(*b);
 }
 
 // Every part file, in name order; the first copy of a task wins.
 TaskIndex TaskStore::Index() const {
   TaskIndex index;
-  if (!fs::is_directory(folder_)) return index;
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(folder_))
-    if (entry.path().extension() == ".part") files.push_back(entry.path());
-  std::sort(files.begin(), files.end());
-  for (const fs::path& f : files)
-    for (auto& [id, part] : ReadParts(f))
-      index.tasks_.emplace(id, TaskIndex::Stored{std::move(part.records), std::move(part.file), part.trace_offset,
-                                                 part.trace_bytes});
+  for (const fs::path& f : PartFiles(folder_)) {
+    std::optional<Part> part = ReadPart(f);
+    if (!part) continue;
+    for (TaskBatch::Task& t : part->tasks)
+      index.tasks_.emplace(t.id, TaskIndex::Stored{std::move(t.records), part->data, t.offset, t.bytes});
+  }
   return index;
+}
+
+void TaskStore::Compact(const std::vector<std::string>& tasks, const std::vector<std::int64_t>& trace_offsets,
+                        const TaskIndex& index) {
+  const fs::path trace = folder_.parent_path() / "trace.csv";
+  // The store's data becomes a second name of trace.csv (a hard link: no copy, no extra disk), so
+  // it outlives a trace.csv deleted or replaced later, e.g. by a changed sweep in the same
+  // directory. Where links are not supported it points to trace.csv itself.
+  const fs::path link = LinkUnique(trace);
+  const std::string data = !link.empty() ? link.filename().string() : "../trace.csv";
+  struct stat st {};
+  if (::stat(trace.c_str(), &st) != 0) throw WriteError(trace.string(), errno);
+  std::vector<TaskBatch::Task> all;
+  all.reserve(tasks.size());
+  for (size_t i = 0; i < tasks.size(); ++i)
+    all.push_back(TaskBatch::Task{tasks[i], index.Records(tasks[i]), trace_offsets[i], index.TraceBytes(tasks[i])});
+  // Named to sort first ("0-" < "data-"), so its copies of the tasks win; then the other parts
+  // and their data files go.
+  const fs::path compact = folder_ / "0-trace.part";
+  WritePart(compact, DataFile{data, static_cast<std::int64_t>(st.st_size), MtimeNs(st)}, all);
+  // Parts that also hold tasks of an earlier, different sweep stay (a later sweep may want them).
+  const std::set<std::string> compacted(tasks.begin(), tasks.end());
+  for (const fs::path& f : PartFiles(folder_)) {
+    if (f == compact) continue;
+    const std::optional<Part> part = ReadPart(f);
+    const bool needed = part && std::any_of(part->tasks.begin(), part->tasks.end(), [&](const TaskBatch::Task& t) {
+                          return compacted.count(t.id) == 0;
+                        });
+    if (!needed) fs::remove(f);
+  }
+  RemoveOrphans();
+}
+
+void TaskStore::RemoveOrphans() const {
+  std::set<fs::path> used;
+  for (const fs::path& f : PartFiles(folder_))
+    if (const std::optional<Part> part = ReadPart(f)) used.insert(part->data.filename());
+  std::error_code ec;
+  if (!fs::is_directory(folder_, ec)) return;
+  for (const auto& entry : fs::directory_iterator(folder_)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("data-", 0) == 0 && entry.path().extension() == ".csv" && used.count(entry.path().filename()) == 0)
+      fs::remove(entry.path(), ec);
+  }
 }
 
 // Every input file of every point, once each, sorted by path.

@@ -84,6 +84,44 @@ struct SweepManifest {
   std::vector<RecordedInput> inputs;
 };
 
+// One worker's tasks while they run. Their trace rows stream into a data file of the store as they
+// are produced (each task one byte range, memory bounded whatever the rows); TaskStore::Commit then
+// makes the finished ones durable and visible to Index(), all or none. Not thread-safe: one worker
+// holds a batch at a time.
+class TaskBatch {
+ public:
+  ~TaskBatch();
+  TaskBatch(const TaskBatch&) = delete;
+  TaskBatch& operator=(const TaskBatch&) = delete;
+
+  // Where the next task writes its rows (RunGroup's `trace`), and its name for errors.
+  std::FILE* trace() const { return file_; }
+  const std::string& shown() const { return shown_; }
+  // Bytes written to trace() so far: a task's rows start here.
+  std::int64_t Position() const;
+  // A task whose rows are bytes [offset, Position()) of trace() has finished. (A task that failed
+  // leaves its rows unreferenced.)
+  void Finish(std::string id, std::vector<RunRecord> records, std::int64_t offset);
+  size_t size() const { return tasks_.size(); }
+  double age_s() const;  // since the batch began
+
+  // A finished task: its records, and where its rows are in the data file.
+  struct Task {
+    std::string id;
+    std::vector<RunRecord> records;
+    std::int64_t offset = 0, bytes = 0;
+  };
+
+ private:
+  friend class TaskStore;
+  TaskBatch() = default;
+  std::filesystem::path temp_;  // the data file while written (committed under another name)
+  std::FILE* file_ = nullptr;
+  std::string shown_;
+  std::vector<Task> tasks_;
+  double started_ = 0.0;
+};
+
 // The tasks held by one or more stores, by id (the first copy of each).
 class TaskIndex {
  public:
@@ -94,6 +132,7 @@ class TaskIndex {
   const std::vector<RunRecord>& Records(const std::string& id) const;
   // Appends the trace rows of a task the index holds to `to` (a failed write throws std::system_error).
   void CopyTrace(const std::string& id, std::FILE* to) const;
+  std::int64_t TraceBytes(const std::string& id) const;
   // Adds the tasks of `other` that this index does not hold yet.
   void Merge(TaskIndex&& other);
 
@@ -101,9 +140,8 @@ class TaskIndex {
   friend class TaskStore;
   struct Stored {
     std::vector<RunRecord> records;
-    std::filesystem::path file;  // the part file holding the trace rows
-    std::streamoff trace_offset = 0;
-    std::size_t trace_bytes = 0;
+    std::filesystem::path file;  // the data file holding the trace rows
+    std::int64_t trace_offset = 0, trace_bytes = 0;
   };
   const Stored& Find(const std::string& id) const;
   std::map<std::string, Stored> tasks_;
@@ -127,17 +165,37 @@ class TaskStore {
   // Records that the store holds tasks of `sweep`, read from `inputs` (written atomically).
   void WriteManifest(const SweepConfig& sweep, const std::vector<RecordedInput>& inputs) const;
 
-  // Stores `tasks` durably, all or none (an interruption loses the whole batch, never part of a
-  // task). Safe to call from several threads. A failed write throws ("writing FILE: REASON").
+  // A new batch (its data file is created in the store's folder). Safe from several threads.
+  std::unique_ptr<TaskBatch> Begin();
+  // Stores the batch's finished tasks durably, all or none (an interruption loses the whole batch,
+  // never part of a task), and empties it for more tasks. Safe from several threads for distinct
+  // batches. A failed write throws ("writing FILE: REASON").
+  void Commit(TaskBatch& batch);
+  // Stores `tasks` (their rows given as text) as one batch: Begin, write, Finish, Commit.
   void Add(const std::vector<FinishedTask>& tasks);
+
+  // Once the final files of the whole sweep are written into the directory: the store keeps only
+  // its manifest and one index of every task of `tasks` into DIR/trace.csv (`trace_offsets[i]`:
+  // where task i's rows begin there), and deletes its part and data files, so a finished sweep
+  // takes its trace's disk space once while a resume or an extension still reuses every task. An
+  // index whose trace.csv has since changed (its size or time) is ignored: those tasks run again.
+  void Compact(const std::vector<std::string>& tasks, const std::vector<std::int64_t>& trace_offsets,
+               const TaskIndex& index);
+  // Removes data files no part file refers to (left by a process killed between writing a data
+  // file and its part). Only while holding the directory's lock.
+  void RemoveOrphans() const;
 
   // The tasks the store holds. Stored data that does not read back whole (damaged, or of an older
   // version) is ignored, so those tasks run again.
   TaskIndex Index() const;
 
  private:
+  // A new name data-PID-K.csv in the folder for `file` (a hard link); empty if links fail.
+  std::filesystem::path LinkUnique(const std::filesystem::path& file);
+
   std::filesystem::path folder_;
   std::atomic<int> batch_{0};
+  std::string trace_shown_;  // DIR/trace.csv, as errors name the rows being written
 };
 
 // The fingerprint in the manifest of `dir`'s store; "" if it has none.

@@ -314,12 +314,12 @@ parts = os.path.join(d, ".parts")
 
 
 def tasks_on_disk():
-    # Part files hold one or more tasks; each starts with a line "task ID".
+    # Part files index one or more tasks; each starts with a line "task,ID,...".
     count = 0
     for f in (os.listdir(parts) if os.path.isdir(parts) else []):
         if f.endswith(".part"):
             with open(os.path.join(parts, f), "rb") as fh:
-                count += sum(1 for line in fh if line.startswith(b"task "))
+                count += sum(1 for line in fh if line.startswith(b"task,"))
     return count
 
 

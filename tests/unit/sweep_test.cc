@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "sweep_task_store.h"
 #include "test_util.h"
 
 namespace nlhf {
@@ -18,16 +19,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Tasks stored in a sweep directory's part files (each task starts with a line "task ID").
-int TasksOnDisk(const std::string& dir) {
-  int count = 0;
-  for (const auto& entry : fs::directory_iterator(fs::path(dir) / ".parts")) {
-    if (entry.path().extension() != ".part") continue;
-    std::ifstream in(entry.path());
-    for (std::string line; std::getline(in, line);) count += line.rfind("task ", 0) == 0 ? 1 : 0;
-  }
-  return count;
-}
+// Tasks stored in a sweep directory's task store.
+int TasksOnDisk(const std::string& dir) { return static_cast<int>(TaskStore(dir).Index().size()); }
 
 constexpr const char* kMatrix = "0.5,0.7,0.2\n0.3,0.5,0.6\n0.8,0.4,0.5\n";
 

@@ -19,8 +19,8 @@ void WriteString(std::FILE* f, const std::string& text) {
     throw std::system_error(errno != 0 ? errno : EIO, std::generic_category(), "write");
 }
 
-InputError WriteError(const std::string& file, int err) {
-  return InputError(fmt::format("writing {}: {}", file, std::generic_category().message(err)));
+WriteFailure WriteError(const std::string& file, int err) {
+  return WriteFailure(fmt::format("writing {}: {}", file, std::generic_category().message(err)));
 }
 
 void WriteFileSynced(const std::string& path, const FileWriter& write, const std::string& shown) {

@@ -16,9 +16,15 @@ using FileWriter = std::function<void(std::FILE*)>;
 // Throws std::system_error carrying errno on failure.
 void WriteString(std::FILE* f, const std::string& text);
 
-// A failed write of an output file: an unusable environment, so main() prints "error: writing
-// FILE: REASON" and exits 2. `err` is an errno value.
-InputError WriteError(const std::string& file, int err);
+// A failed write of an output file (full disk, file size limit, permissions): an unusable
+// environment, so main() prints "error: writing FILE: REASON" and exits 2. Its own type, so that
+// layers which locate input errors (a sweep names the point) pass it on unchanged.
+class WriteFailure : public InputError {
+ public:
+  using InputError::InputError;
+};
+// `err` is an errno value.
+WriteFailure WriteError(const std::string& file, int err);
 
 // Creates `path`, runs `write`, flushes and fsyncs. On failure the file is removed and the error
 // is WriteError(`shown`, errno) (an exception thrown by `write` itself passes through unchanged).
