@@ -8,9 +8,12 @@
 #include <optional>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <string>
+#include <string_view>
 #include <unistd.h>
 
+#include "nlhf/equilibrium.h"
 #include "nlhf/errors.h"
 #include "nlhf/logspace.h"
 #include "nlhf/metrics.h"
@@ -86,6 +89,13 @@ inline std::unique_ptr<Solver> StartSolver(const std::string& spec, const Game& 
   c.rho = rho;
   s->Reset(c);
   return s;
+}
+
+// The stability limit of `solver` in `s`; fails the test (and returns NaN) when it has none.
+inline double LimitOf(const StabilityLimits& s, std::string_view solver) {
+  const StepLimit* row = s.Find(solver);
+  EXPECT_NE(row, nullptr) << solver << " has no stability limit";
+  return row != nullptr ? row->limit : std::numeric_limits<double>::quiet_NaN();
 }
 
 // gap_beta of a solver's current iterate.

@@ -78,10 +78,14 @@ int Run(int argc, char** argv) {
   fmt::print("equilibrium: {} in {:.3g} s\n", eq.message, seconds);
 
   if (eq.stability) {
-    const nlhf::StabilityLimits& s = *eq.stability;
-    fmt::print("rho = {:.6g} (spectral radius of A D(pi*)); stable steps: nash_mp eta < {:.4g}, egpo eta < {:.4g}, "
-               "omd eta < {:.4g} (best {:.4g}), mmd eta < {:.4g} (best {:.4g})\n",
-               s.rho, s.nash_mp_eta, s.egpo_eta, s.omd_eta, s.omd_best_eta, s.mmd_eta, s.mmd_best_eta);
+    // One entry per registered solver with a stability limit, in registry order.
+    std::string steps;
+    for (const nlhf::StepLimit& row : eq.stability->steps) {
+      if (!steps.empty()) steps += ", ";
+      steps += fmt::format("{} {} < {:.4g}", row.solver, row.step, row.limit);
+      if (row.best) steps += fmt::format(" (best {:.4g})", *row.best);
+    }
+    fmt::print("rho = {:.6g} (spectral radius of A D(pi*)); stable steps: {}\n", eq.stability->rho, steps);
   }
   const nlhf::PolicyPoint p = nlhf::Evaluate(game, eq.log_pi);
   fmt::print("at pi*: gap_beta {:.3e}  gap_0 {:.6f}  br_winrate {:.6f}  KL(pi*||mu) {:.6f}\n",

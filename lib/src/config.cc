@@ -40,6 +40,17 @@ namespace {
 const std::vector<std::string> kTopKeys = {"name", "game", "reference", "beta", "seeds", "solvers",
                                            "stop", "log", "output", "nlhf"};
 
+// "mwu and omwu": the solvers whose traits allow beta = 0, for messages.
+std::string BetaZeroSolverText() {
+  const std::vector<std::string> names = BetaZeroSolvers();
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += (i + 1 == names.size()) ? " and " : ", ";
+    out += names[i];
+  }
+  return out.empty() ? "no solver" : out;
+}
+
 // Tables for the scalar keys outside the registries, so they get the same checks and messages.
 ParamSpec BetaSpec() {
   return ParamSpec::Double("beta", 0.01, "regularization strength")
@@ -48,7 +59,7 @@ ParamSpec BetaSpec() {
           [](const ParamValue& v) -> std::string {
             const double beta = std::get<double>(v);
             const std::string allowed =
-                fmt::format("expected 0 (mwu and omwu only) or a beta in [{:g}, {:g}]", kMinBeta, kMaxBeta);
+                fmt::format("expected 0 ({} only) or a beta in [{:g}, {:g}]", BetaZeroSolverText(), kMinBeta, kMaxBeta);
             if (beta > 0.0 && beta < kMinBeta)
               return fmt::format("is below the smallest supported beta {:g} (pi*_beta can no longer be certified in "
                                  "double precision), {}",
@@ -499,9 +510,10 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
   if (config.beta == 0.0) {
     for (size_t i = 0; i < config.solvers.size(); ++i) {
       const std::string& s = config.solvers[i].name;
-      if (s != "mwu" && s != "omwu") {
+      const auto* entry = SolverRegistry().TryFind(s);  // an unknown name is already an error
+      if (entry != nullptr && !entry->traits.allows_beta_zero) {
         r.Error(root["beta"], "beta", fmt::format("0 is not allowed with solvers[{}] = {} (it regularizes toward mu), "
-                                                  "expected beta > 0, or only mwu and omwu", i, s));
+                                                  "expected beta > 0, or only {}", i, s, BetaZeroSolverText()));
         break;
       }
     }

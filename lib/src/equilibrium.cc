@@ -226,18 +226,22 @@ double SpectralRadius(const Game& game, const Eigen::VectorXd& pi) {
 }
 
 StabilityLimits ComputeStabilityLimits(double beta, double rho) {
-  const double inf = std::numeric_limits<double>::infinity();
-  const double b2 = beta * beta, r2 = rho * rho;
   StabilityLimits s;
   s.rho = rho;
-  const double a = ExtragradientLimit(rho / beta);
-  s.nash_mp_eta = rho <= beta ? inf : a / (1.0 - a);  // a < 1 iff rho > beta
-  s.egpo_eta = a / beta;
-  s.omd_eta = std::min(2.0 * beta / (b2 + r2), 1.0 / beta);
-  s.omd_best_eta = beta / (b2 + r2);
-  s.mmd_eta = r2 <= b2 ? inf : 2.0 * beta / (r2 - b2);
-  s.mmd_best_eta = r2 > 0.0 ? beta / r2 : inf;
+  for (const auto& entry : SolverRegistry().entries()) {
+    const SolverTraits& t = entry.traits;
+    if (!t.stability_limit) continue;
+    StepLimit row{entry.name, t.step, t.stability_limit(beta, rho), std::nullopt};
+    if (t.best_step) row.best = t.best_step(beta, rho);
+    s.steps.push_back(std::move(row));
+  }
   return s;
+}
+
+const StepLimit* StabilityLimits::Find(std::string_view solver) const {
+  for (const StepLimit& row : steps)
+    if (row.solver == solver) return &row;
+  return nullptr;
 }
 
 double ExtragradientLimit(double s) {
@@ -262,6 +266,28 @@ Eigen::VectorXd BiasedLimitLogits(const Game& game, double beta, double c,
   const Equilibrium shifted = SolveEquilibrium(game, beta / (1.0 - c), options);
   NLHF_CHECK(shifted.certified(), "the shifted equilibrium was not certified: " + shifted.message);
   return BestResponseLogits(game, beta, game.Payoff(shifted.pi));
+}
+
+std::optional<double> TargetGapBeta(const Solver& solver, const Game& game, double beta, const Equilibrium& star,
+                                    std::vector<std::string>& warnings) {
+  switch (solver.Target()) {
+    case SolverTarget::kPiStar:
+      return star.certificate;
+    case SolverTarget::kUnregularized:
+      return std::nullopt;
+    case SolverTarget::kBiased: {
+      const double c = solver.BiasedMixture();
+      const Equilibrium shifted = SolveEquilibrium(game, beta / (1.0 - c), EquilibriumOptions{.stability = false});
+      if (!shifted.certified()) {
+        warnings.push_back(fmt::format("the biased limit point (pi* at beta/(1-c), c = {}) was not certified ({}); "
+                                       "target_gap_beta is left empty", c, shifted.message));
+        return std::nullopt;
+      }
+      const Eigen::VectorXd target = BestResponseLogits(game, beta, game.Payoff(shifted.pi));
+      return GapBeta(game, beta, Evaluate(game, target));
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace nlhf

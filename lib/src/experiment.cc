@@ -117,30 +117,6 @@ std::unique_ptr<Game> PrepareGame(const ExperimentConfig& config, size_t g, Game
   return game;
 }
 
-// gap_beta of the point `solver` is predicted to converge to (see RunResult::target_gap_beta);
-// a biased target that cannot be certified is reported in `warnings` and left out.
-std::optional<double> TargetGap(const Solver& solver, const Game& game, double beta, const Equilibrium& star,
-                                std::vector<std::string>& warnings) {
-  switch (solver.Target()) {
-    case SolverTarget::kPiStar:
-      return star.certificate;
-    case SolverTarget::kUnregularized:
-      return std::nullopt;
-    case SolverTarget::kBiased: {
-      const double c = solver.BiasedMixture();
-      const Equilibrium shifted = SolveEquilibrium(game, beta / (1.0 - c), EquilibriumOptions{.stability = false});
-      if (!shifted.certified()) {
-        warnings.push_back(fmt::format("the biased limit point (pi* at beta/(1-c), c = {}) was not certified ({}); "
-                                       "target_gap_beta is left empty", c, shifted.message));
-        return std::nullopt;
-      }
-      const Eigen::VectorXd target = BestResponseLogits(game, beta, game.Payoff(shifted.pi));
-      return GapBeta(game, beta, Evaluate(game, target));
-    }
-  }
-  return std::nullopt;
-}
-
 // Runs solver i on a prepared game; its trace rows go to `trace` (none when it is null).
 void RunOne(const ExperimentConfig& config, const std::string& fingerprint, const Game& game, const GameResult& gr,
             size_t i, const ProgressFn& progress, const ProgressEvent& event, RunResult& run, std::FILE* trace,
@@ -179,7 +155,7 @@ void RunOne(const ExperimentConfig& config, const std::string& fingerprint, cons
     run.trace_row_count = writer->rows();
     run.trace_bytes = writer->bytes();
   }
-  if (certified) run.target_gap_beta = TargetGap(*solver, game, config.beta, *gr.equilibrium, run.summary.warnings);
+  if (certified) run.target_gap_beta = TargetGapBeta(*solver, game, config.beta, *gr.equilibrium, run.summary.warnings);
   run.eval_s = Seconds(t0) - run.summary.wall_s;
 }
 

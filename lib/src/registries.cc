@@ -1,12 +1,49 @@
 // The explicit lists of builtin generators, reference policies and solvers. To add one: write
-// lib/src/games/<name>.cc (citation and construction at the top, an entry function returning its
-// name, doc, parameter table and factory), declare it in games/games.h and list it here. The
-// property tests in tests/properties/ then cover it automatically.
+// lib/src/games/<name>.cc (or references/, solvers/): citation and construction or update rule at
+// the top, and an entry function returning its name, doc, parameter table and factory (and, for a
+// solver, its traits); then declare that function below and list it in its registry. Nothing else
+// names it: the property tests in tests/properties/ then cover it automatically.
 #include <fmt/format.h>
 
 #include "games/games.h"
 #include "references/references.h"
 #include "solvers/solver_base.h"
+
+// The entry functions, one per file of lib/src/games/, references/ and solvers/.
+namespace nlhf::games {
+GameEntry RandomUniformEntry();
+GameEntry RandomSkewEntry();
+GameEntry BradleyTerryEntry();
+GameEntry CyclicEntry();
+GameEntry Rps3Entry();
+GameEntry DiscEntry();
+GameEntry BtMixtureEntry();
+GameEntry HodgeEntry();
+GameEntry TournamentEntry();
+GameEntry MatrixEntry();
+}  // namespace nlhf::games
+
+namespace nlhf::references {
+ReferenceEntry UniformEntry();
+ReferenceEntry SoftmaxNormalEntry();
+ReferenceEntry ZipfEntry();
+ReferenceEntry FileEntry();
+}  // namespace nlhf::references
+
+namespace nlhf::solvers {
+SolverEntry NashMpEntry();
+SolverEntry NashMpPgEntry();
+SolverEntry ProxEntry();
+SolverEntry NashProxEntry();
+SolverEntry EgpoEntry();
+SolverEntry OmdEntry();
+SolverEntry MmdEntry();
+SolverEntry NashMdEntry();
+SolverEntry OnlineIpo2Entry();
+SolverEntry NashMdPgEntry();
+SolverEntry MwuEntry();
+SolverEntry OmwuEntry();
+}  // namespace nlhf::solvers
 
 namespace nlhf {
 
@@ -38,8 +75,8 @@ const Registry<ReferenceFactory>& ReferenceRegistry() {
   return registry;
 }
 
-const Registry<SolverFactory>& SolverRegistry() {
-  static const Registry<SolverFactory> registry(
+const Registry<SolverFactory, SolverTraits>& SolverRegistry() {
+  static const Registry<SolverFactory, SolverTraits> registry(
       "solver", {
                     solvers::NashMpEntry(),
                     solvers::NashMpPgEntry(),

@@ -19,6 +19,13 @@ std::unique_ptr<Solver> MakeSolver(std::string_view spec) {
   return MakeSolver(call.name, ParseGivenParams(entry.params, call.args, "solver"), "solver");
 }
 
+std::vector<std::string> BetaZeroSolvers() {
+  std::vector<std::string> names;
+  for (const auto& e : SolverRegistry().entries())
+    if (e.traits.allows_beta_zero) names.push_back(e.name);
+  return names;
+}
+
 std::string SolverSpec(std::string_view name, const Solver& solver) {
   return FormatSpec(name, solver.EffectiveParams());
 }

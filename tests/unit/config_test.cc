@@ -181,6 +181,28 @@ TEST(ConfigBeta, RejectsValuesOutsideTheSupportedRange) {
   EXPECT_EQ(ParseExperiment(kOk, "exp.yaml", {"beta=0", "solvers=[{name: mwu}]"}, "").beta, 0.0);
 }
 
+// Whether beta = 0 is allowed comes from each solver's registry traits (SolverTraits), and the
+// messages list the solvers that allow it from there too.
+TEST(ConfigBeta, AllowsZeroExactlyWithTheSolversWhoseTraitsAllowIt) {
+  for (const auto& entry : SolverRegistry().entries()) {
+    const std::string text = "game: {type: rps3}\nbeta: 0\nsolvers: [{name: " + entry.name + "}]\n";
+    const std::string e = FirstError(text);
+    if (entry.traits.allows_beta_zero) {
+      EXPECT_EQ(e, "") << entry.name;
+    } else {
+      EXPECT_EQ(e, "exp.yaml:2:7: beta: 0 is not allowed with solvers[0] = " + entry.name +
+                       " (it regularizes toward mu), expected beta > 0, or only mwu and omwu")
+          << entry.name;
+    }
+  }
+  // The first offending entry is named, after any number allowed at beta = 0.
+  EXPECT_NE(FirstError("game: {type: rps3}\nbeta: 0\nsolvers: [{name: omwu}, {name: mwu}, {name: omd}, {name: egpo}]\n")
+                .find("solvers[2] = omd"),
+            std::string::npos);
+  EXPECT_NE(SetError(kOk, {"beta=1e-9"}).find("expected 0 (mwu and omwu only) or a beta in [1e-08, 1e+06]"),
+            std::string::npos);
+}
+
 TEST(ConfigStop, RefusesAQueryBudgetNoSolverCanReach) {
   EXPECT_NE(FirstError(std::string(kOk) + "stop: {queries: 5}\n")
                 .find("exp.yaml:4:17: stop.queries: 5 can never be reached: no solver makes preference queries (every solver uses the exact oracle)"),

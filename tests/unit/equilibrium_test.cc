@@ -1,9 +1,12 @@
 #include "nlhf/equilibrium.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <complex>
+#include <string>
+#include <vector>
 
 #include "nlhf/generators.h"
 #include "nlhf/metrics.h"
@@ -13,6 +16,7 @@ namespace nlhf {
 namespace {
 
 using testing::ExpectInputError;
+using testing::LimitOf;
 
 void ExpectCertifiedFixedPoint(const Game& game, double beta, const EquilibriumOptions& options = {}) {
   const Equilibrium eq = SolveEquilibrium(game, beta, options);
@@ -123,19 +127,54 @@ TEST(ComputeStabilityLimits, ConvertsTheExtragradientLimitToEachConvention) {
   const double beta = 0.01, rho = 0.15;
   const StabilityLimits s = ComputeStabilityLimits(beta, rho);
   const double a = ExtragradientLimit(rho / beta);
-  EXPECT_DOUBLE_EQ(s.egpo_eta, a / beta);
-  EXPECT_DOUBLE_EQ(s.nash_mp_eta / (1 + s.nash_mp_eta), a);  // nash_mp(eta) = egpo(eta / (beta (1 + eta)))
-  EXPECT_DOUBLE_EQ(s.omd_eta, 2 * beta / (beta * beta + rho * rho));
-  EXPECT_DOUBLE_EQ(s.mmd_eta, 2 * beta / (rho * rho - beta * beta));
+  const double nash_mp = LimitOf(s, "nash_mp"), egpo = LimitOf(s, "egpo");
+  EXPECT_DOUBLE_EQ(egpo, a / beta);
+  EXPECT_DOUBLE_EQ(nash_mp / (1 + nash_mp), a);  // nash_mp(eta) = egpo(eta / (beta (1 + eta)))
+  EXPECT_DOUBLE_EQ(LimitOf(s, "omd"), 2 * beta / (beta * beta + rho * rho));
+  EXPECT_DOUBLE_EQ(LimitOf(s, "mmd"), 2 * beta / (rho * rho - beta * beta));
   // Within ~1/s = 7% of the rounded rules, and larger.
-  EXPECT_GT(s.nash_mp_eta, beta / rho);
-  EXPECT_LT(s.nash_mp_eta, 1.2 * beta / rho);
-  EXPECT_GT(s.egpo_eta, 1 / (beta + rho));
-  EXPECT_LT(s.egpo_eta, 1.2 / (beta + rho));
+  EXPECT_GT(nash_mp, beta / rho);
+  EXPECT_LT(nash_mp, 1.2 * beta / rho);
+  EXPECT_GT(egpo, 1 / (beta + rho));
+  EXPECT_LT(egpo, 1.2 / (beta + rho));
   // Every step is stable when rho <= beta.
-  EXPECT_TRUE(std::isinf(ComputeStabilityLimits(0.2, 0.15).nash_mp_eta));
-  EXPECT_TRUE(std::isinf(ComputeStabilityLimits(0.2, 0.15).mmd_eta));
-  EXPECT_TRUE(std::isfinite(ComputeStabilityLimits(0.2, 0.15).egpo_eta));
+  const StabilityLimits loose = ComputeStabilityLimits(0.2, 0.15);
+  EXPECT_TRUE(std::isinf(LimitOf(loose, "nash_mp")));
+  EXPECT_TRUE(std::isinf(LimitOf(loose, "mmd")));
+  EXPECT_TRUE(std::isfinite(LimitOf(loose, "egpo")));
+}
+
+// The rows nlhf-equilibrium prints, with the numbers it printed before the limits moved into the
+// solvers' registry traits (rps3(x=0.9,y=0.9,z=0.8) at beta = 0.01: rho = 0.2089; stable steps:
+// nash_mp eta < 0.05253, egpo eta < 4.991, omd eta < 0.4573 (best 0.2286), mmd eta < 0.4594
+// (best 0.2292)), and the closed forms of the best steps.
+TEST(ComputeStabilityLimits, HasOneRowPerSolverWithALimitInRegistryOrder) {
+  const double beta = 0.01, rho = 0.15;
+  const StabilityLimits s = ComputeStabilityLimits(beta, rho);
+  EXPECT_EQ(s.rho, rho);
+  std::vector<std::string> names;
+  for (const StepLimit& row : s.steps) names.push_back(row.solver + " " + row.step);
+  EXPECT_EQ(names, (std::vector<std::string>{"nash_mp eta", "egpo eta", "omd eta", "mmd eta"}));
+  EXPECT_FALSE(s.Find("nash_mp")->best.has_value());
+  EXPECT_FALSE(s.Find("egpo")->best.has_value());
+  EXPECT_DOUBLE_EQ(*s.Find("omd")->best, beta / (beta * beta + rho * rho));
+  EXPECT_DOUBLE_EQ(*s.Find("mmd")->best, beta / (rho * rho));
+  EXPECT_EQ(s.Find("mwu"), nullptr);
+  EXPECT_EQ(s.Find("no_such_solver"), nullptr);
+  // rho = 0 (a Condorcet winner): mmd's best step is unbounded.
+  EXPECT_TRUE(std::isinf(*ComputeStabilityLimits(beta, 0.0).Find("mmd")->best));
+
+  const Game game = MakeGame("rps3(x=0.9,y=0.9,z=0.8)", "uniform", 0);
+  const Equilibrium eq = SolveEquilibrium(game, 0.01);
+  ASSERT_TRUE(eq.certified() && eq.stability);
+  EXPECT_EQ(fmt::format("{:.6g}", eq.stability->rho), "0.2089");
+  std::string printed;
+  for (const StepLimit& row : eq.stability->steps) {
+    printed += fmt::format("{} {:.4g}", row.solver, row.limit);
+    if (row.best) printed += fmt::format(" ({:.4g})", *row.best);
+    printed += "; ";
+  }
+  EXPECT_EQ(printed, "nash_mp 0.05253; egpo 4.991; omd 0.4573 (0.2286); mmd 0.4594 (0.2292); ");
 }
 
 }  // namespace

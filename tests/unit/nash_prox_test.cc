@@ -14,6 +14,7 @@ namespace nlhf {
 namespace {
 
 using testing::GapOf;
+using testing::LimitOf;
 using testing::StartSolver;
 
 // With T = 1, one iteration is one omd step on the game with the same P, reference
@@ -57,7 +58,7 @@ TEST(NashProx, IsStableAtASelfPlayStepWhereOmdIsNot) {
   const Game game = MakeGame("rps3", "softmax_normal", 3);
   const double beta = 0.1;
   const Equilibrium eq = SolveEquilibrium(game, beta);
-  const double rho = eq.stability->rho, step = 1.3 * ComputeStabilityLimits(beta, rho).omd_eta;
+  const double rho = eq.stability->rho, step = 1.3 * LimitOf(ComputeStabilityLimits(beta, rho), "omd");
   ASSERT_LE(step * 2 * beta, 1.0);
   auto omd = StartSolver(fmt::format("omd(eta={})", step), game, beta);
   auto prox = StartSolver(fmt::format("nash_prox(eta=1,inner_eta={})", step), game, beta);

@@ -14,6 +14,8 @@
 namespace nlhf {
 namespace {
 
+using testing::LimitOf;
+
 class Recorder : public RunObserver {
  public:
   void OnRecord(const Record& r) override {
@@ -216,7 +218,7 @@ TEST(RunSolver, ReportsANonFiniteIterateAsANumericalFailure) {
 
 TEST(RunSolver, WarnsWhenTheStepExceedsTheStabilityLimit) {
   Rps s;
-  const double limit = s.eq.stability->omd_eta;
+  const double limit = LimitOf(*s.eq.stability, "omd");
   auto above = s.Start(fmt::format("omd(eta={})", std::min(1.2 * limit, 1.0 / s.beta)));
   RunOptions o;
   o.stop.iterations = 5;

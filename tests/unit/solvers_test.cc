@@ -19,6 +19,7 @@ namespace nlhf {
 namespace {
 
 using testing::ExpectInputError;
+using testing::LimitOf;
 
 std::unique_ptr<Solver> Started(const std::string& spec, const Game& game, double beta,
                                 const Eigen::VectorXd& init = {}) {
@@ -182,11 +183,11 @@ TEST(SolverParams, DefaultsAndAutoResolveToNumbers) {
   auto nmp = MakeSolver("nash_mp(eta=auto)");
   nmp->Reset(c);
   EXPECT_GE(nmp->EffectiveParams().Double("eta"), 2 * beta);  // never below the default
-  EXPECT_LT(nmp->EffectiveParams().Double("eta"), eq.stability->nash_mp_eta);
+  EXPECT_LT(nmp->EffectiveParams().Double("eta"), LimitOf(*eq.stability, "nash_mp"));
   auto egpo = MakeSolver("egpo(eta=auto)");
   egpo->Reset(c);
   EXPECT_GE(egpo->EffectiveParams().Double("eta"), 1 / (beta + 0.5));
-  EXPECT_LT(egpo->EffectiveParams().Double("eta"), eq.stability->egpo_eta);
+  EXPECT_LT(egpo->EffectiveParams().Double("eta"), LimitOf(*eq.stability, "egpo"));
 }
 
 TEST(SolverParams, RejectsStepsWhereTheMethodIsUndefinedOrAlwaysUnstable) {
@@ -427,6 +428,123 @@ TEST(SpectralRadius, MatchesTheEigenvaluesOfAD) {
     EXPECT_LE(eq.stability->rho, A.cwiseAbs().maxCoeff());
     // The eigenvalues are purely imaginary.
     EXPECT_LE(es.eigenvalues().real().cwiseAbs().maxCoeff(), 1e-9);  // the general eigensolver's accuracy
+  }
+}
+
+// The traits a registry entry carries are the built solver's own: after Reset, StabilityLimit() is
+// the entry's stability_limit at the bound beta and rho, bit for bit, and a solver without the
+// trait reports no limit.
+TEST(SolverTraits, StabilityLimitIsTheBuiltSolversAfterReset) {
+  const Game game = MakeGame("rps3", "uniform", 0);
+  size_t with_limit = 0;
+  for (const auto& entry : SolverRegistry().entries()) {
+    const SolverTraits& t = entry.traits;
+    if (t.stability_limit) ++with_limit;
+    for (double beta : {0.001, 0.1, 1.0})
+      for (double rho : {0.0, 0.05, 0.3, 0.5}) {
+        const std::string where = fmt::format("{} beta={} rho={}", entry.name, beta, rho);
+        auto solver = MakeSolver(entry.name);
+        solver->Reset(SolverContext{&game, beta, {}, rho});
+        const std::optional<double> limit = solver->StabilityLimit();
+        ASSERT_EQ(limit.has_value(), static_cast<bool>(t.stability_limit)) << where;
+        if (!limit) continue;
+        const double trait = t.stability_limit(beta, rho);
+        EXPECT_EQ(*limit, trait) << where;
+        EXPECT_GT(trait, 0.0) << where;
+      }
+    // Without rho (pi* not certified) no solver knows its limit.
+    auto solver = MakeSolver(entry.name);
+    solver->Reset(SolverContext{&game, 0.1, {}, std::nullopt});
+    EXPECT_FALSE(solver->StabilityLimit().has_value()) << entry.name;
+  }
+  EXPECT_EQ(with_limit, 4u);  // nash_mp, egpo, omd, mmd
+}
+
+// `X*limit` multiplies the stability limit, so the step parameter takes it exactly when the trait
+// exists, and the trait names that parameter.
+TEST(SolverTraits, TheStepTakesAMultipleOfTheLimitExactlyWhenTheSolverHasOne) {
+  for (const auto& entry : SolverRegistry().entries()) {
+    bool takes_limit = false;
+    for (const ParamSpec& p : entry.params) {
+      if (p.limit_allowed) {
+        EXPECT_EQ(p.name, entry.traits.step) << entry.name;
+      }
+      takes_limit = takes_limit || p.limit_allowed;
+    }
+    EXPECT_EQ(takes_limit, static_cast<bool>(entry.traits.stability_limit)) << entry.name;
+    // A best step is a stable step of a method that has a limit.
+    if (entry.traits.best_step) {
+      EXPECT_TRUE(entry.traits.stability_limit) << entry.name;
+    }
+  }
+}
+
+// The best step is stable, and it is what `auto` takes (where it is inside the method's range).
+TEST(SolverTraits, TheBestStepIsStableAndIsWhatAutoTakes) {
+  const Game game = MakeGame("rps3", "uniform", 0);
+  size_t with_best = 0;
+  for (const auto& entry : SolverRegistry().entries()) {
+    const SolverTraits& t = entry.traits;
+    if (!t.best_step) continue;
+    ++with_best;
+    for (double beta : {0.001, 0.01, 0.1})
+      for (double rho : {0.05, 0.2, 0.5}) {
+        const std::string where = fmt::format("{} beta={} rho={}", entry.name, beta, rho);
+        const double best = t.best_step(beta, rho), limit = t.stability_limit(beta, rho);
+        EXPECT_GT(best, 0.0) << where;
+        EXPECT_LT(best, limit) << where;
+        auto solver = MakeSolver(entry.name + "(" + t.step + "=auto)");
+        solver->Reset(SolverContext{&game, beta, {}, rho});
+        EXPECT_DOUBLE_EQ(solver->EffectiveParams().Double(t.step), best) << where;
+      }
+  }
+  EXPECT_EQ(with_best, 2u);  // omd, mmd
+}
+
+// The best steps minimize the per-iteration factor of the error mode at lambda = rho of the
+// linearized update (docs/mathematics.md, stability limits): omd's f = 1 - eta beta + i eta rho,
+// mmd's f = (1 + i eta rho) / (1 + eta beta); and the limits are where |f| reaches 1.
+TEST(SolverTraits, OmdAndMmdBestStepsMinimizeTheLinearizedFactor) {
+  const auto& registry = SolverRegistry();
+  const SolverTraits& omd = registry.Find("omd", "solver").traits;
+  const SolverTraits& mmd = registry.Find("mmd", "solver").traits;
+  const auto omd_factor = [](double eta, double beta, double rho) {
+    return std::abs(std::complex<double>(1.0 - eta * beta, eta * rho));
+  };
+  const auto mmd_factor = [](double eta, double beta, double rho) {
+    return std::abs(std::complex<double>(1.0, eta * rho) / (1.0 + eta * beta));
+  };
+  for (double beta : {0.01, 0.1})
+    for (double rho : {0.05, 0.3}) {
+      const double ob = omd.best_step(beta, rho), mb = mmd.best_step(beta, rho);
+      for (double x : {0.9, 0.99, 1.01, 1.1}) {
+        EXPECT_LT(omd_factor(ob, beta, rho), omd_factor(x * ob, beta, rho)) << beta << " " << rho << " " << x;
+        EXPECT_LT(mmd_factor(mb, beta, rho), mmd_factor(x * mb, beta, rho)) << beta << " " << rho << " " << x;
+      }
+      const double ol = omd.stability_limit(beta, rho);
+      if (ol < 1.0 / beta) {
+        EXPECT_NEAR(omd_factor(ol, beta, rho), 1.0, 1e-12);
+      }
+      const double ml = mmd.stability_limit(beta, rho);
+      if (std::isfinite(ml)) {
+        EXPECT_NEAR(mmd_factor(ml, beta, rho), 1.0, 1e-12);
+      }
+    }
+}
+
+// beta = 0 is the unregularized game: the solvers whose traits allow it are the methods for that
+// game (they ignore beta), and they run there.
+TEST(SolverTraits, TheSolversAllowedAtBetaZeroRunOnTheUnregularizedGame) {
+  EXPECT_EQ(BetaZeroSolvers(), (std::vector<std::string>{"mwu", "omwu"}));
+  const Game game = MakeGame("rps3", "uniform", 0);
+  for (const auto& entry : SolverRegistry().entries()) {
+    if (!entry.traits.allows_beta_zero) continue;
+    auto solver = MakeSolver(entry.name);
+    solver->Reset(SolverContext{&game, 0.0, {}, std::nullopt});
+    EXPECT_EQ(solver->Target(), SolverTarget::kUnregularized) << entry.name;
+    for (int k = 0; k < 200; ++k) solver->Step();
+    EXPECT_TRUE(solver->current().allFinite()) << entry.name;
+    EXPECT_NEAR(solver->current().array().exp().sum(), 1.0, 1e-12) << entry.name;
   }
 }
 

@@ -10,25 +10,35 @@
 #include <Eigen/Core>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "nlhf/game.h"
 
 namespace nlhf {
 
+class Solver;
+
+// One method's step limits at a game: its registry traits (SolverTraits in solver.h) at (beta, rho).
+struct StepLimit {
+  std::string solver;          // the registry name
+  std::string step;            // the step parameter the numbers are in the convention of ("eta")
+  double limit = 0.0;          // stable iff step < limit; +inf where every step is stable
+  std::optional<double> best;  // the step of fastest local convergence, where the method knows one
+};
+
 // Stability limits of the step of each method at a game with spectral radius rho (docs/mathematics.md,
-// stability limits), each in that method's own step convention; +inf where every step is stable.
-// Exact for the updates linearized at pi*: each method multiplies the error mode along the
-// eigenvalue i lambda of A D by a factor f(lambda) per iteration, and |f| < 1 for every mode iff it
-// holds for lambda = rho (for omd and mmd |f| grows with lambda; for the extragradient pair the
-// stable lambdas form an interval [0, lambda_max)).
+// stability limits), each in that method's own step convention. Exact for the updates linearized
+// at pi*: each method multiplies the error mode along the eigenvalue i lambda of A D by a factor
+// f(lambda) per iteration, and |f| < 1 for every mode iff it holds for lambda = rho (for omd and mmd
+// |f| grows with lambda; for the extragradient pair the stable lambdas form an interval
+// [0, lambda_max)). Each formula sits in its solver's file, next to its update equation.
 struct StabilityLimits {
   double rho = 0.0;
-  double nash_mp_eta = 0.0;  // a/(1-a), a = ExtragradientLimit(rho/beta); any eta if rho <= beta (~ beta/rho)
-  double egpo_eta = 0.0;     // ExtragradientLimit(rho/beta) / beta (~ 1/(beta + rho))
-  double omd_eta = 0.0;      // 2 beta / (beta^2 + rho^2), and eta beta <= 1
-  double omd_best_eta = 0.0; // beta / (beta^2 + rho^2), KL factor rho^2 / (beta^2 + rho^2)
-  double mmd_eta = 0.0;      // 2 beta / (rho^2 - beta^2) (any eta if rho <= beta)
-  double mmd_best_eta = 0.0; // beta / rho^2
+  // Every registered solver that has a stability limit, in registry order.
+  std::vector<StepLimit> steps;
+  // The row of `solver`, or nullptr when it has no stability limit (or is not registered).
+  const StepLimit* Find(std::string_view solver) const;
 };
 StabilityLimits ComputeStabilityLimits(double beta, double rho);
 
@@ -90,5 +100,12 @@ double SpectralRadius(const Game& game, const Eigen::VectorXd& pi);
 // Normalized logits; certifies pi*_{beta/(1-c)} and throws InternalError if it cannot.
 Eigen::VectorXd BiasedLimitLogits(const Game& game, double beta, double c,
                                   const EquilibriumOptions& options = {});
+
+// gap_beta of the point `solver` (after Reset on `game` at `beta`) converges to, by its Target():
+// the certificate of `star` (pi*_beta, certified) for kPiStar; that of the biased limit
+// BR_beta(pi*_{beta/(1-c)}), c = BiasedMixture(), for kBiased; nullopt for kUnregularized. A biased
+// limit that cannot be certified is reported in `warnings` and left out (nullopt).
+std::optional<double> TargetGapBeta(const Solver& solver, const Game& game, double beta, const Equilibrium& star,
+                                    std::vector<std::string>& warnings);
 
 }  // namespace nlhf

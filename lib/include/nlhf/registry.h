@@ -1,6 +1,7 @@
 #pragma once
-// A registry: an explicit list of named entries, each with a one-line doc and a parameter table.
-// Lookup of an unknown name throws an InputError that lists the valid names.
+// A registry: an explicit list of named entries, each with a one-line doc, a parameter table and,
+// for the kinds that have them, traits (what the entry is, read by code that must not name it:
+// SolverTraits). Lookup of an unknown name throws an InputError that lists the valid names.
 #include <string>
 #include <string_view>
 #include <vector>
@@ -10,18 +11,22 @@
 
 namespace nlhf {
 
-template <class Factory>
+// The traits of a kind of entry that has none.
+struct NoTraits {};
+
+template <class Factory, class Traits = NoTraits>
 struct RegistryEntry {
   std::string name;
   std::string doc;  // one line
   std::vector<ParamSpec> params;
   Factory make;
+  Traits traits = {};
 };
 
-template <class Factory>
+template <class Factory, class Traits = NoTraits>
 class Registry {
  public:
-  using Entry = RegistryEntry<Factory>;
+  using Entry = RegistryEntry<Factory, Traits>;
 
   // `kind` names the entries in messages: "game", "reference".
   Registry(std::string kind, std::vector<Entry> entries)

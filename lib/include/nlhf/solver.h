@@ -69,7 +69,8 @@ class Solver {
   // For kBiased: the mixture weight c of the biased limit BR_beta(pi*_{beta/(1-c)}).
   virtual double BiasedMixture() const { return 0.0; }
   // The largest stable step for this game (needs rho), in the convention of the solver's step
-  // parameter (`eta` for the solvers that have a limit); nullopt where no formula is known.
+  // parameter: its registry traits' stability_limit at the bound beta and rho (SolverTraits);
+  // nullopt without rho or where no formula is known.
   virtual std::optional<double> StabilityLimit() const { return std::nullopt; }
   // A proven contraction: KL(pi* || pi_k) <= factor^k KL(pi* || pi_0); nullopt if none.
   virtual std::optional<double> GuaranteedContraction() const { return std::nullopt; }
@@ -87,9 +88,28 @@ class Solver {
   virtual std::vector<std::string> Notes() const { return {}; }
 };
 
+// What a method is, whatever its parameters, known before one is built: config validation, the
+// equilibrium report and the run summary read these from the registry entry, so that no file outside
+// the solver's own (lib/src/solvers/<name>.cc, where they sit next to the update equation) names a
+// solver. The point a solver converges to depends on its parameters (nash_md's schedule, the moving
+// reference), so it is the built solver's Target() and BiasedMixture(), not a trait.
+struct SolverTraits {
+  // Runs at beta = 0 (a method on the unregularized game, which ignores beta); the others
+  // regularize toward mu and need beta > 0, which config validation enforces.
+  bool allows_beta_zero = false;
+  // The step parameter the two functions below are in the convention of.
+  std::string step = "eta";
+  // The largest stable step at strength beta for a game with spectral radius rho (equilibrium.h):
+  // stable iff step < limit; +inf where every step is stable. Empty where no formula is known.
+  // Solver::StabilityLimit() after Reset is this at the bound beta and rho.
+  std::function<double(double beta, double rho)> stability_limit = nullptr;
+  // The step of fastest local convergence at (beta, rho); empty where none is known.
+  std::function<double(double beta, double rho)> best_step = nullptr;
+};
+
 // Builds a solver from resolved parameters; `key` ("solvers[1]") prefixes its error messages.
 using SolverFactory = std::function<std::unique_ptr<Solver>(const ParamMap&, const std::string& key)>;
-const Registry<SolverFactory>& SolverRegistry();
+const Registry<SolverFactory, SolverTraits>& SolverRegistry();
 
 // Builds a solver from its name and typed parameters (unknown names and values are rejected with
 // the key path `key`, e.g. "solvers[1]"). The solver still needs Reset().
@@ -105,6 +125,10 @@ bool AcceptsOracle(std::string_view solver);
 // "<type> is not available for <solver> (...), expected exact, or one of the solvers that accept a
 // sampled oracle: ..." (the refusal of config validation and of Reset).
 std::string OracleRefusal(OracleType type, std::string_view solver);
+
+// The registered solvers whose traits allow beta = 0 (SolverTraits::allows_beta_zero), in registry
+// order.
+std::vector<std::string> BetaZeroSolvers();
 
 // The canonical spec of a solver after Reset: "nash_mp(eta=0.02)".
 std::string SolverSpec(std::string_view name, const Solver& solver);

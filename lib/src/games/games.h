@@ -1,21 +1,11 @@
 #pragma once
-// Internal: the builtin game generators, one per file in this folder; registries.cc lists them.
+// Internal: what the builtin game generators share, one generator per file in this folder; each
+// file's entry function (`GameEntry <Name>Entry()`) is declared and listed in registries.cc.
 #include "nlhf/generators.h"
 
 namespace nlhf::games {
 
 using GameEntry = Registry<GameFactory>::Entry;
-
-GameEntry RandomUniformEntry();
-GameEntry RandomSkewEntry();
-GameEntry BradleyTerryEntry();
-GameEntry CyclicEntry();
-GameEntry Rps3Entry();
-GameEntry DiscEntry();
-GameEntry BtMixtureEntry();
-GameEntry HodgeEntry();
-GameEntry TournamentEntry();
-GameEntry MatrixEntry();
 
 // Parameter rows shared by many generators.
 ParamSpec SizeParam(std::int64_t def = 10);  // n: number of actions

@@ -5,7 +5,7 @@
 // are then the oracle's unbiased estimates, the `iterate` sampler drawing y from the policy whose
 // g is estimated (pi_k, then pi_half: self-play at each point). Identical to nash_mp with eta = eta' beta / (1 - eta' beta)
 // (so nash_mp(eta) = egpo(eta / (beta (1 + eta)))); the default eta' = 1/(beta + 1/2) is nash_mp's
-// 2 beta. Stable up to eta' ~ 1/(beta + rho) (exactly: ComputeStabilityLimits); eta' beta < 2 is
+// 2 beta. Stable up to eta' ~ 1/(beta + rho) (exactly: EgpoStabilityLimit below); eta' beta < 2 is
 // necessary.
 // References: Zhou et al., "Extragradient Preference Optimization (EGPO)", arXiv:2503.08942;
 // the same update is Cen, Wei and Chi's "PU" method (arXiv:2105.15186).
@@ -15,6 +15,10 @@
 
 namespace nlhf::solvers {
 namespace {
+
+// The extragradient update with a = eta' beta is stable iff a < ExtragradientLimit(rho/beta);
+// ~ 1/(beta + rho).
+double EgpoStabilityLimit(double beta, double rho) { return ExtragradientLimit(rho / beta) / beta; }
 
 class Egpo final : public AnchoredSolver {
  public:
@@ -59,7 +63,7 @@ class Egpo final : public AnchoredSolver {
 
   std::optional<double> StabilityLimit() const override {
     if (!rho_) return std::nullopt;
-    return ComputeStabilityLimits(beta_, *rho_).egpo_eta;
+    return EgpoStabilityLimit(beta_, *rho_);
   }
   std::optional<double> GuaranteedContraction() const override {
     if (!default_step_ || moving() || sampled()) return std::nullopt;
@@ -84,7 +88,8 @@ SolverEntry EgpoEntry() {
   return {"egpo", "extragradient (EGPO = Cen-Wei-Chi PU) in the OMD convention; = nash_mp(2beta) at its default; 2 calls "
           "per iteration (or 2B queries with a sampled oracle)",
           std::move(params),
-          [](const ParamMap& p, const std::string& key) { return std::make_unique<Egpo>("egpo", p, key); }};
+          [](const ParamMap& p, const std::string& key) { return std::make_unique<Egpo>("egpo", p, key); },
+          {.stability_limit = EgpoStabilityLimit}};
 }
 
 }  // namespace nlhf::solvers

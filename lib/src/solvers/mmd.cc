@@ -13,6 +13,18 @@
 namespace nlhf::solvers {
 namespace {
 
+// Linearized at pi*, the error mode along the eigenvalue i lambda of A D is multiplied by
+// f = (1 + i eta lambda) / (1 + eta beta); |f| < 1 for every lambda <= rho iff
+// eta < 2 beta / (rho^2 - beta^2), any eta if rho <= beta.
+double MmdStabilityLimit(double beta, double rho) {
+  const double b2 = beta * beta, r2 = rho * rho;
+  return r2 <= b2 ? std::numeric_limits<double>::infinity() : 2.0 * beta / (r2 - b2);
+}
+// The minimum of |f|^2 at lambda = rho.
+double MmdBestStep(double beta, double rho) {
+  return rho > 0.0 ? beta / (rho * rho) : std::numeric_limits<double>::infinity();
+}
+
 class Mmd final : public AnchoredSolver {
  public:
   using AnchoredSolver::AnchoredSolver;
@@ -42,7 +54,7 @@ class Mmd final : public AnchoredSolver {
 
   std::optional<double> StabilityLimit() const override {
     if (!rho_) return std::nullopt;
-    return ComputeStabilityLimits(beta_, *rho_).mmd_eta;
+    return MmdStabilityLimit(beta_, *rho_);
   }
 
  private:
@@ -61,7 +73,8 @@ SolverEntry MmdEntry() {
   return {"mmd", "magnetic mirror descent, one call per iteration (or B queries with a sampled oracle); = "
           "omd(eta/(1+eta beta))",
           std::move(params),
-          [](const ParamMap& p, const std::string& key) { return std::make_unique<Mmd>("mmd", p, key); }};
+          [](const ParamMap& p, const std::string& key) { return std::make_unique<Mmd>("mmd", p, key); },
+          {.stability_limit = MmdStabilityLimit, .best_step = MmdBestStep}};
 }
 
 }  // namespace nlhf::solvers

@@ -44,7 +44,8 @@ class Mwu final : public SolverBase {
 SolverEntry MwuEntry() {
   return {"mwu", "multiplicative weights / SPPO on the beta = 0 game; the average iterate converges",
           {ParamSpec::Double("eta", 0.1, "step; ~1/sqrt(T) for a T-iteration run").Above(0)},
-          [](const ParamMap& p, const std::string& key) { return std::make_unique<Mwu>("mwu", p, key); }};
+          [](const ParamMap& p, const std::string& key) { return std::make_unique<Mwu>("mwu", p, key); },
+          {.allows_beta_zero = true}};
 }
 
 }  // namespace nlhf::solvers

@@ -4,7 +4,7 @@
 // Two oracle calls per iteration, or 2B queries with a sampled/pairs oracle (g(pi_k), then g(pi_half),
 // each estimated by self-play at that point, as in egpo; the contraction below is then not claimed).
 // At the default eta = 2 beta, KL(pi* || pi_k) <= (1+2beta)^-k
-// KL(pi* || pi_0) for every game; stable up to eta ~ beta/rho (exactly: ComputeStabilityLimits;
+// KL(pi* || pi_0) for every game; stable up to eta ~ beta/rho (exactly: NashMpStabilityLimit below;
 // any eta when rho <= beta).
 // Reference: D. Tiapkin et al., "Accelerating Nash Learning from Human Feedback via Mirror Prox",
 // arXiv:2505.19731 (v1).
@@ -14,6 +14,13 @@
 
 namespace nlhf::solvers {
 namespace {
+
+// nash_mp(eta) is the extragradient update with a = eta / (1 + eta) (egpo at eta' = a / beta), stable
+// iff a < ExtragradientLimit(rho/beta), which is >= 1 (any eta) iff rho <= beta; ~ beta/rho.
+double NashMpStabilityLimit(double beta, double rho) {
+  const double a = ExtragradientLimit(rho / beta);
+  return rho <= beta ? std::numeric_limits<double>::infinity() : a / (1.0 - a);
+}
 
 class NashMp final : public AnchoredSolver {
  public:
@@ -50,7 +57,7 @@ class NashMp final : public AnchoredSolver {
 
   std::optional<double> StabilityLimit() const override {
     if (!rho_) return std::nullopt;
-    return ComputeStabilityLimits(beta_, *rho_).nash_mp_eta;
+    return NashMpStabilityLimit(beta_, *rho_);
   }
   std::optional<double> GuaranteedContraction() const override {
     if (!default_step_ || moving() || sampled()) return std::nullopt;
@@ -73,7 +80,8 @@ SolverEntry NashMpEntry() {
   return {"nash_mp", "Nash Mirror Prox: two half-steps anchored at pi_k; KL <= (1+2beta)^-k at eta = 2beta; 2 calls per "
           "iteration (or 2B queries with a sampled oracle)",
           std::move(params),
-          [](const ParamMap& p, const std::string& key) { return std::make_unique<NashMp>("nash_mp", p, key); }};
+          [](const ParamMap& p, const std::string& key) { return std::make_unique<NashMp>("nash_mp", p, key); },
+          {.stability_limit = NashMpStabilityLimit}};
 }
 
 }  // namespace nlhf::solvers

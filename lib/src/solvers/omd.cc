@@ -7,12 +7,23 @@
 // References: Zhang et al., "Iterative Nash Policy Optimization" (INPO), arXiv:2407.00617;
 // Calandriello et al., "Human Alignment of LLMs through Online Preference Optimisation",
 // arXiv:2403.08635 (online IPO).
+#include <algorithm>
+
 #include "solver_base.h"
 
 #include "nlhf/equilibrium.h"
 
 namespace nlhf::solvers {
 namespace {
+
+// Linearized at pi*, the error mode along the eigenvalue i lambda of A D is multiplied by
+// f = 1 - eta beta + i eta lambda; |f| < 1 for every lambda <= rho iff eta < 2 beta / (beta^2 + rho^2);
+// eta beta <= 1 besides (the iterate is pushed away from mu beyond it).
+double OmdStabilityLimit(double beta, double rho) {
+  return std::min(2.0 * beta / (beta * beta + rho * rho), 1.0 / beta);
+}
+// The minimum of |f|^2 at lambda = rho: KL contracts by rho^2 / (beta^2 + rho^2) per iteration.
+double OmdBestStep(double beta, double rho) { return beta / (beta * beta + rho * rho); }
 
 class Omd final : public AnchoredSolver {
  public:
@@ -23,8 +34,7 @@ class Omd final : public AnchoredSolver {
     estimates_per_step_ = 1;
     const StepRange range{[&](double e) { return e * beta_ <= 1.0; }, 1.0 / beta_, "eta*beta <= 1"};
     eta_ = ResolveStep(
-        "eta", 4.0 * beta_ / (1.0 + 4.0 * beta_ * beta_), [&](double rho) { return beta_ / (beta_ * beta_ + rho * rho); },
-        &range);
+        "eta", 4.0 * beta_ / (1.0 + 4.0 * beta_ * beta_), [&](double rho) { return OmdBestStep(beta_, rho); }, &range);
     if (!range.valid(eta_))  // a given step: resolved ones are in range
       RejectParam("eta", eta_, fmt::format("gives eta*beta = {} > 1 (the iterate would be pushed away from mu)", eta_ * beta_),
                   fmt::format("eta <= 1/beta = {}", 1.0 / beta_));
@@ -45,7 +55,7 @@ class Omd final : public AnchoredSolver {
 
   std::optional<double> StabilityLimit() const override {
     if (!rho_) return std::nullopt;
-    return ComputeStabilityLimits(beta_, *rho_).omd_eta;
+    return OmdStabilityLimit(beta_, *rho_);
   }
 
  private:
@@ -63,7 +73,8 @@ SolverEntry OmdEntry() {
   for (ParamSpec& p : MovingReferenceParams()) params.push_back(std::move(p));
   return {"omd", "online mirror descent (online IPO / INPO / self-play PG), one call per iteration (or B queries with a sampled oracle)",
           std::move(params),
-          [](const ParamMap& p, const std::string& key) { return std::make_unique<Omd>("omd", p, key); }};
+          [](const ParamMap& p, const std::string& key) { return std::make_unique<Omd>("omd", p, key); },
+          {.stability_limit = OmdStabilityLimit, .best_step = OmdBestStep}};
 }
 
 }  // namespace nlhf::solvers

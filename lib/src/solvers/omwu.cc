@@ -50,7 +50,8 @@ class Omwu final : public SolverBase {
 SolverEntry OmwuEntry() {
   return {"omwu", "optimistic multiplicative weights on the beta = 0 game; last iterate converges",
           {ParamSpec::Double("eta", 0.5, "constant step (converges up to ~2 on the test games)").Above(0)},
-          [](const ParamMap& p, const std::string& key) { return std::make_unique<Omwu>("omwu", p, key); }};
+          [](const ParamMap& p, const std::string& key) { return std::make_unique<Omwu>("omwu", p, key); },
+          {.allows_beta_zero = true}};
 }
 
 }  // namespace nlhf::solvers

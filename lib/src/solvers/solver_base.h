@@ -17,7 +17,9 @@
 
 namespace nlhf::solvers {
 
-using SolverEntry = Registry<SolverFactory>::Entry;
+// A solver's registry entry (`SolverEntry <Name>Entry()` in each file of this folder, declared and
+// listed in registries.cc): name, doc, parameter table, factory and SolverTraits.
+using SolverEntry = Registry<SolverFactory, SolverTraits>::Entry;
 
 // A step's valid range beyond "finite and > 0", for `auto` and default steps, which must always
 // give a step the method accepts: `valid` tests a step, `largest` is the top of the range (or the
@@ -148,20 +150,6 @@ std::vector<ParamSpec> MovingReferenceParams();
 // add .AllowLimit() for `X*limit` where the solver has a StabilityLimit().
 ParamSpec StepParam(const std::string& name, const std::string& default_doc, const std::string& doc,
                     bool auto_allowed);
-
-// Registry entries, one per file in this folder.
-SolverEntry NashMpEntry();
-SolverEntry NashMpPgEntry();
-SolverEntry ProxEntry();
-SolverEntry NashProxEntry();
-SolverEntry EgpoEntry();
-SolverEntry OmdEntry();
-SolverEntry MmdEntry();
-SolverEntry NashMdEntry();
-SolverEntry OnlineIpo2Entry();
-SolverEntry NashMdPgEntry();
-SolverEntry MwuEntry();
-SolverEntry OmwuEntry();
 
 // Nash-MP's `auto` step: half its stability limit beta/rho, never below the default 2 beta.
 double NashMpAutoEta(double beta, double rho);
