@@ -12,6 +12,7 @@
 #include "nlhf/metrics.h"
 #include "nlhf/oracle.h"
 #include "nlhf/rng.h"
+#include "nlhf/run.h"
 
 namespace {
 
@@ -63,6 +64,18 @@ void BM_Metric(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(nlhf::ComputeMetric(info.id, game, beta, p, star));
 }
 BENCHMARK(BM_Metric)->ArgsProduct({{10, 100, 1000, 4000}, benchmark::CreateDenseRange(0, 7, 1)});
+
+// The run driver's evaluation of one iterate with only gap_beta requested (the EGPO workload's
+// trace: every iteration), P pi included, with the driver's reused workspace.
+void BM_EvaluateGapBeta(benchmark::State& state) {
+  const nlhf::Game& game = CachedGame(state.range(0));
+  const Eigen::VectorXd l = SomeLogits(game.n()), no_star;
+  const std::vector<nlhf::Metric> which = {nlhf::Metric::kGapBeta};
+  nlhf::PolicyPoint workspace;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(nlhf::EvaluateMetrics(game, 0.01, l, no_star, which, workspace));
+}
+BENCHMARK(BM_EvaluateGapBeta)->Arg(10)->Arg(1000);
 
 void BM_Equilibrium(benchmark::State& state) {
   const nlhf::Game& game = CachedGame(state.range(0));

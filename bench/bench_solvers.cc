@@ -2,12 +2,15 @@
 // products of the same size (the floor: most solvers cost one or two of them). Run
 // scripts/bench.sh solvers for the README table and ratios. BM_OracleStep: one omd Step() with the
 // exact oracle and with a sampled one (B = 64 queries) at n in {10, 1000}; scripts/bench.sh oracle.
+// BM_Run: whole RunSolver runs of omd, stopped by `stop.tolerance` on gap_beta or by the same number
+// of plain iterations, and with gap_beta logged at every iteration; scripts/bench.sh tolerance.
 #include <benchmark/benchmark.h>
 
 #include <map>
 
 #include "nlhf/generators.h"
 #include "nlhf/rng.h"
+#include "nlhf/run.h"
 #include "nlhf/solver.h"
 
 namespace {
@@ -72,7 +75,68 @@ void BM_OracleStep(benchmark::State& state, nlhf::OracleType type) {
   state.counters["queries_per_step"] = static_cast<double>(queries) / iterations;
 }
 
+// How a BM_Run run ends and what it logs. Every mode records only iterations 0 and the last one,
+// except kLogEvery, which logs gap_beta at every iteration (the EGPO workload's trace).
+enum class RunMode { kPlain, kTolerance, kLogEvery };
+
+// The iterations of each BM_Run size: enough for the loop to dominate a run's fixed costs.
+std::int64_t RunIterations(Eigen::Index n) { return n >= 1000 ? 200 : 5000; }
+
+// The run options of BM_Run at size n: omd on random_uniform(n) at beta = 0.05, gap_beta the only
+// metric. kTolerance stops on gap_beta <= the gap the iterate has after RunIterations(n); kPlain
+// and kLogEvery run exactly as many iterations as that tolerance run took (found once by two probe
+// runs), so the modes differ only in how the run ends and what it logs.
+nlhf::RunOptions RunBenchOptions(const nlhf::Game& game, double beta, RunMode mode) {
+  static std::map<Eigen::Index, std::pair<double, std::int64_t>> probes;  // n -> (tolerance, iterations)
+  nlhf::RunOptions options;
+  options.theory_check = false;
+  options.log.metrics = {nlhf::Metric::kGapBeta};
+  auto it = probes.find(game.n());
+  if (it == probes.end()) {
+    auto solver = nlhf::MakeSolver("omd");
+    solver->Reset(nlhf::SolverContext{&game, beta, {}, 0.1});
+    options.stop.iterations = options.log.every = RunIterations(game.n());
+    const double tolerance = nlhf::RunSolver(*solver, game, beta, {}, options).final_metrics[0];
+    solver->Reset(nlhf::SolverContext{&game, beta, {}, 0.1});
+    options.stop.tolerances = {{nlhf::Metric::kGapBeta, tolerance}};
+    const std::int64_t iterations = nlhf::RunSolver(*solver, game, beta, {}, options).iterations;
+    it = probes.emplace(game.n(), std::pair{tolerance, iterations}).first;
+  }
+  const auto [tolerance, iterations] = it->second;
+  options.stop.iterations = iterations;
+  options.stop.tolerances.clear();
+  if (mode == RunMode::kTolerance) {
+    options.stop.iterations = 10 * iterations;  // the tolerance ends the run
+    options.stop.tolerances = {{nlhf::Metric::kGapBeta, tolerance}};
+  }
+  options.log.every = mode == RunMode::kLogEvery ? 1 : iterations;
+  return options;
+}
+
+void BM_Run(benchmark::State& state, RunMode mode) {
+  const nlhf::Game& game = CachedGame(state.range(0));
+  const double beta = 0.05;
+  const nlhf::RunOptions options = RunBenchOptions(game, beta, mode);
+  auto solver = nlhf::MakeSolver("omd");
+  std::int64_t iterations = 0, calls = 0;
+  for (auto _ : state) {
+    solver->Reset(nlhf::SolverContext{&game, beta, {}, 0.1});
+    const nlhf::RunSummary summary = nlhf::RunSolver(*solver, game, beta, {}, options);
+    iterations = summary.iterations;
+    calls = summary.oracle_calls;
+  }
+  state.counters["iterations"] = static_cast<double>(iterations);
+  state.counters["oracle_calls"] = static_cast<double>(calls);
+}
+
 int RegisterAll() {
+  for (auto [name, mode] : {std::pair{"plain", RunMode::kPlain}, std::pair{"tolerance", RunMode::kTolerance},
+                            std::pair{"log_every", RunMode::kLogEvery}}) {
+    benchmark::RegisterBenchmark((std::string("BM_Run/omd/") + name).c_str(), BM_Run, mode)
+        ->Arg(10)
+        ->Arg(1000)
+        ->Unit(benchmark::kMillisecond);
+  }
   for (nlhf::OracleType type : {nlhf::OracleType::kExact, nlhf::OracleType::kSampled}) {
     benchmark::RegisterBenchmark(("BM_OracleStep/omd/" + std::string(nlhf::OracleTypeName(type))).c_str(),
                                  BM_OracleStep, type)

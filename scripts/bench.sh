@@ -14,11 +14,17 @@
 #                                                            per run (bench/sweep_overhead.yaml)
 #   scripts/bench.sh expand [N] [M]                          sweep expansion: N listed values and a
 #                                                            100 x M product (scripts/bench_sweep_expand.sh)
+#   scripts/bench.sh tolerance [flags]                       whole omd runs (RunSolver) stopped by a
+#                                                            gap_beta tolerance vs the same number of
+#                                                            plain iterations, and with gap_beta logged
+#                                                            at every iteration, at n = 10 and 1000
+#                                                            (BM_Run in solvers; default flags as above)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-}
-[[ $kind == core || $kind == solvers || $kind == oracle || $kind == run || $kind == sweep || $kind == expand ]] || {
-  echo "error: usage: scripts/bench.sh core|solvers|oracle|run|sweep|expand [benchmark flags]" >&2; exit 2; }
+[[ $kind == core || $kind == solvers || $kind == oracle || $kind == run || $kind == sweep || $kind == expand ||
+   $kind == tolerance ]] || {
+  echo "error: usage: scripts/bench.sh core|solvers|oracle|run|sweep|expand|tolerance [benchmark flags]" >&2; exit 2; }
 shift
 [[ $kind == expand ]] && exec bash scripts/bench_sweep_expand.sh "$@"
 if [[ $kind == sweep ]]; then
@@ -56,6 +62,16 @@ if [[ $kind == oracle ]]; then
   build/bin/nlhf_bench_solvers --benchmark_filter='^BM_OracleStep/' --benchmark_format=json \
     --benchmark_out="$dir/solvers.json" --benchmark_out_format=json "$@" >/dev/null
   python3 scripts/bench_report.py oracle "$dir/core.json" "$dir/solvers.json"
+  exit 0
+fi
+if [[ $kind == tolerance ]]; then
+  # The ratios compare benchmarks of the same program run.
+  [[ -x build/bin/nlhf_bench_solvers ]] || { echo "error: build/bin/nlhf_bench_solvers not found; build first (bash scripts/build.sh)" >&2; exit 2; }
+  json=$(mktemp)
+  trap 'rm -f "$json"' EXIT
+  build/bin/nlhf_bench_solvers --benchmark_filter='^BM_Run/' --benchmark_format=json --benchmark_out="$json" \
+    --benchmark_out_format=json "$@" >/dev/null
+  python3 scripts/bench_report.py tolerance "$json"
   exit 0
 fi
 bin=build/bin/nlhf_bench_$kind

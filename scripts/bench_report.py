@@ -1,7 +1,7 @@
 """Turns Google Benchmark JSON from bench/ into the README's Performance tables.
 
-Usage: bench_report.py core|solvers RESULTS.json   (called by scripts/bench.sh core and
-scripts/bench.sh solvers), bench_report.py oracle CORE.json SOLVERS.json (scripts/bench.sh oracle). Uses medians when the run had --benchmark_repetitions. Standard library only.
+Usage: bench_report.py core|solvers|tolerance RESULTS.json   (called by scripts/bench.sh core,
+scripts/bench.sh solvers and scripts/bench.sh tolerance), bench_report.py oracle CORE.json SOLVERS.json (scripts/bench.sh oracle). Uses medians when the run had --benchmark_repetitions. Standard library only.
 """
 import json
 import sys
@@ -86,10 +86,26 @@ def oracle(core_runs, solver_runs):
         print(f"| {n} | {fmt(e)} | {fmt(s)} | {rate(s)} | {s / e:.3g}× |")
 
 
+def tolerance(runs):
+    """BM_Run/omd/{plain,tolerance,log_every}/n: whole runs, the same number of iterations each."""
+    mode = {m: {int(b["name"].split("/")[-1]): b for b in runs if b["name"].startswith(f"BM_Run/omd/{m}/")}
+            for m in ("plain", "tolerance", "log_every")}
+    print("| n | iterations | plain run | per iteration | stopped by tolerance | ÷ plain | gap_beta logged every iteration | ÷ plain |")
+    print("|---|---|---|---|---|---|---|---|")
+    for n in sorted(mode["plain"]):
+        p, t, e = mode["plain"][n], mode["tolerance"][n], mode["log_every"][n]
+        it = p.get("iterations", 0)
+        if t.get("iterations") != it or e.get("iterations") != it:
+            sys.exit(f"BM_Run at n = {n}: the modes ran different numbers of iterations")
+        print(f"| {n} | {it:g} | {fmt(secs(p))} | {fmt(secs(p) / it)} | {fmt(secs(t))} | {secs(t) / secs(p):.3f}× "
+              f"| {fmt(secs(e))} | {secs(e) / secs(p):.3f}× |")
+
+
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "oracle":
         oracle(load(sys.argv[2]), load(sys.argv[3]))
-    elif len(sys.argv) == 3 and sys.argv[1] in ("core", "solvers"):
-        {"core": core, "solvers": solvers}[sys.argv[1]](load(sys.argv[2]))
+    elif len(sys.argv) == 3 and sys.argv[1] in ("core", "solvers", "tolerance"):
+        {"core": core, "solvers": solvers, "tolerance": tolerance}[sys.argv[1]](load(sys.argv[2]))
     else:
-        sys.exit("usage: bench_report.py core|solvers RESULTS.json | bench_report.py oracle CORE.json SOLVERS.json")
+        sys.exit("usage: bench_report.py core|solvers|tolerance RESULTS.json | bench_report.py oracle CORE.json "
+                 "SOLVERS.json")

@@ -67,17 +67,26 @@ Eigen::VectorXd BestResponseLogits(const Game& game, double beta, const Eigen::V
 double GapBeta(const Game& game, double beta, const PolicyPoint& p) {
   if (beta == 0.0) return Gap0(p);
   // 2 beta KL(pi || BR), log BR = log mu + g/beta - LSE(log mu + g/beta), in one pass each
-  // (the same sum as KlFromLogits, without materializing log BR).
+  // (the sum of KlFromLogits, without materializing log BR, and with the pi that Evaluate
+  // computed instead of exp(log pi) again: two exps per action, the LSE's and phi's expm1).
   const Eigen::VectorXd& m = game.log_mu();
-  double top = -std::numeric_limits<double>::infinity();
-  for (Eigen::Index y = 0; y < m.size(); ++y) top = std::max(top, m[y] + p.g[y] / beta);
-  double sum = 0.0;
-  for (Eigen::Index y = 0; y < m.size(); ++y) sum += std::exp(m[y] + p.g[y] / beta - top);
-  const double lse = top + std::log(sum);
+  NLHF_CHECK(p.pi.size() == m.size() && p.g.size() == m.size(), "policy point not evaluated on this game");
+  // The log-sum-exp as Eigen reductions (vectorized exp, no temporary).
+  const auto scores = m.array() + p.g.array() / beta;
+  const double top = scores.maxCoeff();
+  const double lse = top + std::log((scores - top).exp().sum());
   double kl = 0.0;
   for (Eigen::Index y = 0; y < m.size(); ++y) {
     const double log_br = m[y] + p.g[y] / beta - lse;
-    kl += KlTerm(p.log_pi[y], log_br);
+    // KlTerm(log pi_y, log BR_y) with pi_y known: pi phi(d), or BR - pi + pi d for d < -1 (where
+    // exp(-d) could overflow), or BR where pi_y = 0.
+    const double log_p = p.log_pi[y];
+    if (log_p == -std::numeric_limits<double>::infinity()) {
+      kl += std::exp(log_br);
+      continue;
+    }
+    const double d = log_p - log_br;
+    kl += d >= -1.0 ? p.pi[y] * BregmanPhi(d) : std::exp(log_br) - p.pi[y] + p.pi[y] * d;
   }
   return 2.0 * beta * kl;
 }
@@ -112,6 +121,20 @@ double FpResidual(const Game& game, double beta, const PolicyPoint& p) {
     hi = std::max(hi, r);
   }
   return hi - lo;
+}
+
+bool NeedsPayoff(Metric metric) {
+  switch (metric) {
+    case Metric::kKlToStar:
+    case Metric::kKlFromStar:
+    case Metric::kSpan: return false;
+    case Metric::kGapBeta:
+    case Metric::kExploitability:
+    case Metric::kGap0:
+    case Metric::kBrWinrate:
+    case Metric::kFpResidual: return true;
+  }
+  throw InternalError("internal error: unknown metric");
 }
 
 double ComputeMetric(Metric metric, const Game& game, double beta, const PolicyPoint& p,

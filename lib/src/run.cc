@@ -47,6 +47,56 @@ class LogSchedule {
 
 constexpr std::chrono::milliseconds kHeartbeatInterval{100};
 
+// Solver wall time with few clock reads (a read costs ~20 ns, an omd step at n = 10 ~200 ns). The
+// clock is read when a solver interval must end: before work that is not solver time (metric
+// evaluation, the theory check, observers: ForceRead) and after a batch of plain steps. The batch
+// doubles, up to kMaxBatch steps, while a batch takes under kBatchTime, and halves when it takes
+// over twice that: at n = 10 the clock is read every 16 steps, at n = 1000 after every step. So a
+// `stop.wall_s` and a heartbeat may come up to kMaxBatch - 1 steps late (about kBatchTime of steps
+// when their cost is steady). The driver's per-step bookkeeping between two reads (the budget
+// checks, nanoseconds) counts as solver time.
+class SolverTimer {
+ public:
+  static constexpr std::int64_t kMaxBatch = 16;
+  static constexpr std::chrono::microseconds kBatchTime{10};
+
+  // Solver time starts (again) now, after work that is not solver time.
+  void Open() {
+    mark_ = Clock::now();
+    pending_ = 0;
+  }
+  // After each step; `force`: work that is not solver time follows. Returns whether the clock was
+  // read, i.e. `wall_s` is up to date (now() is then the time of the read).
+  bool AfterStep(double& wall_s, bool force) {
+    if (++pending_ < batch_ && !force) return false;
+    const bool full = pending_ >= batch_;
+    Read(wall_s);
+    if (full && !force) {
+      if (last_ < kBatchTime && batch_ < kMaxBatch) batch_ *= 2;
+      if (last_ > 2 * kBatchTime && batch_ > 1) batch_ /= 2;
+    }
+    return true;
+  }
+  // Ends the interval: adds the time of the steps not yet read to `wall_s` (after the loop).
+  void Close(double& wall_s) {
+    if (pending_ > 0) Read(wall_s);
+  }
+  Clock::time_point now() const { return mark_; }
+
+ private:
+  void Read(double& wall_s) {
+    const Clock::time_point t = Clock::now();
+    last_ = t - mark_;
+    wall_s += std::chrono::duration<double>(last_).count();
+    mark_ = t;
+    pending_ = 0;
+  }
+  Clock::time_point mark_ = Clock::now();
+  Clock::duration last_{};
+  std::int64_t pending_ = 0;  // steps since mark_
+  std::int64_t batch_ = 1;
+};
+
 // The first computed metric of `m` that is not finite, as evidence ("gap_beta = nan"); "" if none.
 std::string NonFinite(const MetricValues& m, const MetricMask& computed) {
   for (size_t k = 0; k < kNumMetrics; ++k)
@@ -113,13 +163,38 @@ MetricMask ComputedMetrics(double beta, bool have_star, const std::vector<Metric
 MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorXd& logits,
                              const Eigen::VectorXd& log_pi_star, const std::vector<Metric>& which,
                              PolicyPoint& p) {
+  return EvaluateMetrics(game, beta, logits, log_pi_star, ComputedMetrics(beta, log_pi_star.size() > 0, which), p);
+}
+
+bool NeedsPayoff(const MetricMask& mask) {
+  for (size_t k = 0; k < kNumMetrics; ++k)
+    if (mask[k] && NeedsPayoff(static_cast<Metric>(k))) return true;
+  return false;
+}
+
+namespace {
+
+// EvaluateMetrics of a mask, `payoff` = NeedsPayoff(mask) (the driver computes both once per run).
+MetricValues EvaluateMasked(const Game& game, double beta, const Eigen::VectorXd& logits,
+                            const Eigen::VectorXd& log_pi_star, const MetricMask& mask, bool payoff, PolicyPoint& p) {
   MetricValues out;
   out.fill(kNaN);
-  Evaluate(game, logits, p);
-  const MetricMask mask = ComputedMetrics(beta, log_pi_star.size() > 0, which);
-  for (const MetricInfo& info : MetricTable())
-    if (mask[Index(info.id)]) out[Index(info.id)] = ComputeMetric(info.id, game, beta, p, log_pi_star);
+  if (payoff) {
+    Evaluate(game, logits, p);
+  } else {  // kl_to_star, kl_from_star, span: the logits are enough
+    NLHF_CHECK(logits.size() == game.n(), "policy size differs from the game's");
+    p.log_pi = logits;
+  }
+  for (size_t k = 0; k < kNumMetrics; ++k)
+    if (mask[k]) out[k] = ComputeMetric(static_cast<Metric>(k), game, beta, p, log_pi_star);
   return out;
+}
+
+}  // namespace
+
+MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorXd& logits,
+                             const Eigen::VectorXd& log_pi_star, const MetricMask& mask, PolicyPoint& p) {
+  return EvaluateMasked(game, beta, logits, log_pi_star, mask, NeedsPayoff(mask), p);
 }
 
 void StopRules::Validate() const {
@@ -188,12 +263,20 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
 
   Record record;
   PolicyPoint workspace;  // reused by every evaluation of this run
+  // Metrics of the current iterate; the P pi they computed is offered to the solver, whose next
+  // step would otherwise compute it again (a tolerance checked at every iteration costs no P pi).
+  auto evaluate = [&](const MetricMask& mask, bool payoff) {
+    const MetricValues values = EvaluateMasked(game, beta, solver.current(), log_pi_star, mask, payoff, workspace);
+    if (payoff) solver.OfferPayoff(workspace.pi, workspace.g);
+    return values;
+  };
+  const bool logged_payoff = NeedsPayoff(logged_mask), tol_payoff = NeedsPayoff(tol_mask);
   auto emit = [&](std::int64_t it) {
     record.iteration = it;
     record.oracle_calls = summary.oracle_calls;
     record.queries = summary.queries;
     record.wall_s = summary.wall_s;
-    record.metrics = EvaluateMetrics(game, beta, solver.current(), log_pi_star, options.log.metrics, workspace);
+    record.metrics = evaluate(logged_mask, logged_payoff);
     record.computed = logged_mask;
     record.logits = &solver.current();
     record.average = solver.average();
@@ -216,6 +299,8 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   beat.watched = kNaN;
   auto last_beat = Clock::now();
   bool failed = metrics_failed(record.metrics, logged_mask, 0, "");
+  SolverTimer timer;
+  timer.Open();
   while (!failed) {
     // Budgets and caps are checked before a step would exceed them.
     if (it >= stop.iterations) {
@@ -223,13 +308,15 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       summary.message = fmt::format("reached {} iterations", stop.iterations);
       break;
     }
-    const auto t0 = Clock::now();
     const StepInfo info = solver.Step();
-    const auto t1 = Clock::now();
-    summary.wall_s += std::chrono::duration<double>(t1 - t0).count();
     ++it;
     summary.oracle_calls += info.oracle_calls;
     summary.queries += info.queries;
+    // Work that is not solver time follows this step: the theory check, a record, a tolerance.
+    const bool check_theory = theory.applicable && !theory.violated;
+    const bool log_now = schedule.Logs(it);
+    const bool excluded = check_theory || log_now || !tolerances.empty();
+    const bool clock_read = timer.AfterStep(summary.wall_s, excluded);
 
     if (!warned) {
       if (const std::optional<double> limit = solver.StabilityLimit(); limit && info.step_size > *limit) {
@@ -244,7 +331,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       summary.message = fmt::format("non-finite iterate at iteration {}", it);
       break;
     }
-    if (theory.applicable && !theory.violated) {
+    if (check_theory) {
       bound *= theory.factor;
       const double kl = KlFromLogits(log_pi_star, solver.current());
       // Slack for rounding: KL is computed to ~1e-16 absolute.
@@ -255,7 +342,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
         theory.bound = bound;
       }
     }
-    if (schedule.Logs(it)) {
+    if (log_now) {
       emit(it);
       last_logged = it;
       if (metrics_failed(record.metrics, logged_mask, it, "")) break;
@@ -263,9 +350,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     if (!tolerances.empty()) {
       bool logged = last_logged == it;
       for (Metric m : tol_metrics) logged = logged && !std::isnan(record.metrics[Index(m)]);
-      const MetricValues now =
-          logged ? record.metrics
-                 : EvaluateMetrics(game, beta, solver.current(), log_pi_star, tol_metrics, workspace);
+      const MetricValues now = logged ? record.metrics : evaluate(tol_mask, tol_payoff);
       if (metrics_failed(now, tol_mask, it, "")) break;
       beat.watched = now[Index(tol_metrics.front())];
       stall.Add(it, beat.watched);
@@ -296,8 +381,10 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       summary.message = fmt::format("wall time {} s reached at iteration {}", stop.wall_s, it);
       break;
     }
-    if (!observers.empty() && t1 - last_beat >= kHeartbeatInterval) {
-      last_beat = t1;
+    bool beat_sent = false;
+    if (clock_read && !observers.empty() && timer.now() - last_beat >= kHeartbeatInterval) {
+      beat_sent = true;
+      last_beat = timer.now();
       beat.iteration = it;
       beat.oracle_calls = summary.oracle_calls;
       beat.queries = summary.queries;
@@ -306,7 +393,9 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       beat.stalled_at = stall.best();
       for (RunObserver* o : observers) o->OnHeartbeat(beat);
     }
+    if (excluded || beat_sent) timer.Open();
   }
+  timer.Close(summary.wall_s);
   summary.iterations = it;
   if (last_logged != it) {  // the last iteration is always logged
     emit(it);

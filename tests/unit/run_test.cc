@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstring>
 #include <functional>
 
 #include "nlhf/equilibrium.h"
@@ -382,6 +383,141 @@ TEST(RunSolver, TheStallRuleDoesNotFireOnSlowlyConvergingMethods) {
     const RunSummary r = RunSolver(*solver, game, beta, eq.log_pi, o);
     EXPECT_EQ(r.stalled_since, -1) << spec;
     for (const std::string& w : r.warnings) EXPECT_EQ(w.find("has not improved"), std::string::npos) << spec << ": " << w;
+  }
+}
+
+// Every record, bit for bit: the metrics, the iterate and the counts.
+class FullRecorder : public RunObserver {
+ public:
+  void OnRecord(const Record& r) override {
+    iterations.push_back(r.iteration);
+    calls.push_back(r.oracle_calls);
+    queries.push_back(r.queries);
+    metrics.push_back(r.metrics);
+    logits.push_back(*r.logits);
+    wall.push_back(r.wall_s);
+  }
+  // The record at iteration `it` (which must exist).
+  size_t At(std::int64_t it) const {
+    for (size_t k = 0; k < iterations.size(); ++k)
+      if (iterations[k] == it) return k;
+    ADD_FAILURE() << "no record at iteration " << it;
+    return 0;
+  }
+  std::vector<std::int64_t> iterations, calls, queries;
+  std::vector<MetricValues> metrics;
+  std::vector<Eigen::VectorXd> logits;
+  std::vector<double> wall;
+};
+
+bool SameBits(const MetricValues& a, const MetricValues& b) { return std::memcmp(a.data(), b.data(), sizeof a) == 0; }
+bool SameBits(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), sizeof(double) * static_cast<size_t>(a.size())) == 0;
+}
+
+// The driver offers the P pi of its metric evaluations to the solver (Solver::OfferPayoff), whose
+// next step takes it instead of multiplying again. So a tolerance checked at every iteration and
+// metrics logged at every iteration change nothing: the same iterates, metrics and oracle calls,
+// bit for bit, as a run that evaluates only every 10 iterations. Over every kind of step (exact
+// and sampled oracles, a moving reference, an average iterate, inner loops).
+TEST(RunSolver, ToleranceChecksAndRecordsLeaveTheRunBitIdentical) {
+  const Game game = MakeGame("random_uniform(n=12)", "softmax_normal", 4);
+  const double beta = 0.05;
+  const Equilibrium eq = SolveEquilibrium(game, beta);
+  ASSERT_TRUE(eq.certified()) << eq.message;
+  OracleConfig sampled;
+  sampled.type = OracleType::kSampled;
+  sampled.batch = 16;
+  const std::vector<std::pair<std::string, OracleConfig>> cases = {
+      {"omd", {}}, {"nash_mp", {}}, {"egpo", {}}, {"mmd(reference_gap=1e-3)", {}}, {"omd(reference_every=7)", {}},
+      {"mwu", {}}, {"omwu", {}}, {"online_ipo2", {}}, {"prox", {}}, {"nash_prox", {}}, {"nash_md", {}},
+      {"nash_md_pg", {}}, {"omd", sampled}, {"egpo", sampled}};
+  for (const auto& [spec, oracle] : cases) {
+    SCOPED_TRACE(spec + " " + oracle.Spec());
+    auto run = [&](bool tolerance, std::int64_t every, FullRecorder& rec) {
+      auto solver = testing::StartSolver(spec, game, beta, oracle, 11, {}, eq.stability->rho);
+      RunOptions o;
+      o.stop.iterations = 30;
+      o.log.every = every;
+      // Never met (gap_beta > 0 off pi*): checked at every iteration, between the records.
+      if (tolerance) o.stop.tolerances = {{Metric::kGapBeta, 0.0}};
+      return RunSolver(*solver, game, beta, eq.log_pi, o, {&rec});
+    };
+    FullRecorder plain, checked, every_step;
+    const RunSummary a = run(false, 10, plain), b = run(true, 10, checked), c = run(false, 1, every_step);
+    ASSERT_EQ(b.termination, Termination::kIterations) << b.message;
+    EXPECT_EQ(a.oracle_calls, b.oracle_calls);
+    EXPECT_EQ(a.oracle_calls, c.oracle_calls);
+    EXPECT_EQ(a.queries, b.queries);
+    EXPECT_EQ(a.queries, c.queries);
+    EXPECT_TRUE(SameBits(a.final_logits, b.final_logits));
+    EXPECT_TRUE(SameBits(a.final_logits, c.final_logits));
+    EXPECT_TRUE(SameBits(a.final_metrics, b.final_metrics));
+    EXPECT_TRUE(SameBits(a.final_metrics, c.final_metrics));
+    ASSERT_EQ(plain.iterations, checked.iterations);
+    for (size_t k = 0; k < plain.iterations.size(); ++k) {
+      const size_t j = every_step.At(plain.iterations[k]);
+      EXPECT_EQ(plain.calls[k], checked.calls[k]);
+      EXPECT_EQ(plain.calls[k], every_step.calls[j]);
+      EXPECT_TRUE(SameBits(plain.metrics[k], checked.metrics[k])) << "iteration " << plain.iterations[k];
+      EXPECT_TRUE(SameBits(plain.metrics[k], every_step.metrics[j])) << "iteration " << plain.iterations[k];
+      EXPECT_TRUE(SameBits(plain.logits[k], checked.logits[k])) << "iteration " << plain.iterations[k];
+      EXPECT_TRUE(SameBits(plain.logits[k], every_step.logits[j])) << "iteration " << plain.iterations[k];
+    }
+  }
+}
+
+// stop.wall_s ends a run (the driver reads the clock in batches of steps: run.cc, SolverTimer), and
+// the records' solver time never decreases and ends at the summary's.
+TEST(RunSolver, StopsAtTheWallTimeBudget) {
+  Rps s;
+  auto solver = s.Start("omd");
+  RunOptions o;
+  o.stop.iterations = kMaxIterations;
+  o.stop.wall_s = 0.02;
+  o.log.spacing = LogSpacing::kLog;
+  FullRecorder rec;
+  const RunSummary r = RunSolver(*solver, s.game, s.beta, s.eq.log_pi, o, {&rec});
+  EXPECT_EQ(r.termination, Termination::kWallTime) << r.message;
+  EXPECT_GE(r.wall_s, 0.02);
+  EXPECT_EQ(r.message.rfind("wall time 0.02 s reached at iteration ", 0), 0u) << r.message;
+  ASSERT_GE(rec.wall.size(), 3u);
+  EXPECT_EQ(rec.wall.front(), 0.0);
+  for (size_t k = 1; k < rec.wall.size(); ++k) EXPECT_LE(rec.wall[k - 1], rec.wall[k]);
+  EXPECT_EQ(rec.wall.back(), r.wall_s);
+  EXPECT_EQ(rec.iterations.back(), r.iterations);
+}
+
+// EvaluateMetrics computes P pi only for the metrics that read it: the KLs and span need only
+// the logits, so a workspace holding another policy's payoff keeps it.
+TEST(EvaluateMetrics, ComputesThePayoffOnlyWhenARequestedMetricNeedsIt) {
+  Rps s;
+  const Eigen::VectorXd l = s.game.log_mu();
+  PolicyPoint w;
+  w.pi = Eigen::VectorXd::Constant(3, -1.0);
+  w.g = Eigen::VectorXd::Constant(3, -1.0);
+  MetricMask kls;
+  kls.set(static_cast<size_t>(Metric::kKlToStar)).set(static_cast<size_t>(Metric::kSpan));
+  EXPECT_FALSE(NeedsPayoff(kls));
+  const MetricValues v = EvaluateMetrics(s.game, s.beta, l, s.eq.log_pi, kls, w);
+  EXPECT_EQ(w.g, Eigen::VectorXd::Constant(3, -1.0));  // untouched
+  EXPECT_EQ(v[static_cast<size_t>(Metric::kKlToStar)], KlFromLogits(s.eq.log_pi, l));
+  EXPECT_TRUE(std::isnan(v[static_cast<size_t>(Metric::kGapBeta)]));
+  MetricMask gap;
+  gap.set(static_cast<size_t>(Metric::kGapBeta));
+  EXPECT_TRUE(NeedsPayoff(gap));
+  const MetricValues u = EvaluateMetrics(s.game, s.beta, l, s.eq.log_pi, gap, w);
+  EXPECT_EQ(w.g, s.game.P() * s.game.mu());
+  EXPECT_EQ(u[0], GapBeta(s.game, s.beta, Evaluate(s.game, l)));
+  // Every metric: the mask form equals the list form, and NeedsPayoff says which read g.
+  const MetricValues all = EvaluateMetrics(s.game, s.beta, l, s.eq.log_pi, std::vector<Metric>{});
+  for (const MetricInfo& info : MetricTable()) {
+    MetricMask one;
+    one.set(static_cast<size_t>(info.id));
+    PolicyPoint fresh;
+    fresh.pi = fresh.g = Eigen::VectorXd::Constant(3, std::nan(""));  // a metric reading g would give NaN
+    const MetricValues x = EvaluateMetrics(s.game, s.beta, l, s.eq.log_pi, one, fresh);
+    EXPECT_EQ(x[static_cast<size_t>(info.id)], all[static_cast<size_t>(info.id)]) << info.name;
   }
 }
 

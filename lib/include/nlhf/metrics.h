@@ -54,6 +54,10 @@ double SpanToStar(const PolicyPoint& p, const Eigen::VectorXd& log_pi_star);
 // span(l - log mu - g/beta): the fixed-point residual, needs no pi*. beta > 0.
 double FpResidual(const Game& game, double beta, const PolicyPoint& p);
 
+// Whether the metric reads the payoff g = P pi (and pi) of a PolicyPoint: all but kl_to_star,
+// kl_from_star and span, which need only the logits.
+bool NeedsPayoff(Metric metric);
+
 // One metric by id; log_pi_star may be empty for metrics that do not need it.
 double ComputeMetric(Metric metric, const Game& game, double beta, const PolicyPoint& p,
                      const Eigen::VectorXd& log_pi_star);

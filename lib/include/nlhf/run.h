@@ -39,9 +39,11 @@ struct StopRules {
   std::int64_t iterations = 1000;  // always a cap
   std::int64_t oracle_calls = 0;   // budget; 0 = none
   std::int64_t queries = 0;        // budget; 0 = none
-  double wall_s = 0.0;             // solver wall time; 0 = none
+  // Solver wall time; 0 = none. Checked when the driver reads the clock: after every step at
+  // n = 1000, every 16 steps at n = 10 (run.cc, SolverTimer), so a run may end up to 15 steps late.
+  double wall_s = 0.0;
   // Stop as soon as every listed metric is <= its value (checked every iteration; the check's
-  // P pi is not solver work).
+  // P pi is not solver work, and the solver's next step reuses it: Solver::OfferPayoff).
   std::vector<std::pair<Metric, double>> tolerances;
   // Throws InputError naming `stop.<key>` for a value the YAML reader would refuse (iterations
   // outside [1, 1e12], a negative budget, a non-finite or negative wall time or tolerance).
@@ -73,7 +75,10 @@ struct Record {
   std::int64_t iteration = 0;
   std::int64_t oracle_calls = 0;
   std::int64_t queries = 0;
-  double wall_s = 0.0;  // solver time so far
+  // Solver time so far. Metric evaluation is excluded; so is the P pi of an evaluated iterate,
+  // which the solver's next step takes from the evaluation (Solver::OfferPayoff) instead of
+  // computing it: with metrics at every iteration, steps cost less solver time.
+  double wall_s = 0.0;
   MetricValues metrics;
   MetricMask computed;  // the metrics evaluated for this record (a NaN among them is a real NaN)
   const Eigen::VectorXd* logits = nullptr;   // the iterate
@@ -152,5 +157,12 @@ MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorX
 MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorXd& logits,
                              const Eigen::VectorXd& log_pi_star, const std::vector<Metric>& which,
                              PolicyPoint& workspace);
+// The metrics of `mask` (from ComputedMetrics, computed once per run), NaN for the others. Computes
+// P pi (into workspace.pi and workspace.g) only when a metric of the mask needs it (NeedsPayoff);
+// workspace.log_pi is always the policy's logits.
+MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorXd& logits,
+                             const Eigen::VectorXd& log_pi_star, const MetricMask& mask, PolicyPoint& workspace);
+// Whether some metric of `mask` needs P pi.
+bool NeedsPayoff(const MetricMask& mask);
 
 }  // namespace nlhf

@@ -62,6 +62,10 @@ class Solver {
   virtual const Eigen::VectorXd& current() const = 0;
   // Normalized logits of the average iterate, for methods that report one (mwu, omwu).
   virtual const Eigen::VectorXd* average() const { return nullptr; }
+  // The run driver computed g = P pi of the current iterate (pi = exp(current())) for its metrics
+  // and offers it: a solver whose next step needs that product may copy it instead of multiplying
+  // again (same bits; it still counts the oracle call, which its method needs). Default: ignored.
+  virtual void OfferPayoff(const Eigen::VectorXd& /*pi*/, const Eigen::VectorXd& /*g*/) {}
 
   // The parameters in effect after Reset (defaults and `auto` resolved to numbers).
   virtual ParamMap EffectiveParams() const = 0;

@@ -50,14 +50,14 @@ class Egpo final : public AnchoredSolver {
   StepInfo Step() override {
     StepInfo info{0, 0, eta_};
     const double keep = 1.0 - eta_ * beta_, pull = eta_ * beta_;
-    EstimateIterate(info);
+    EstimateIterateAndMove(info);
     half_ = keep * l_ + pull * anchor_ + eta_ * g_;
     NormalizeLogitsInPlace(half_);
     pi_ = half_.array().exp();
     EstimateAgainst(pi_, pi_, info);
     l_ = keep * l_ + pull * anchor_ + eta_ * g_;
     NormalizeLogitsInPlace(l_);
-    MaybeMoveReference(info);
+    MaybeMoveReference();
     return info;
   }
 

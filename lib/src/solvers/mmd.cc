@@ -45,10 +45,10 @@ class Mmd final : public AnchoredSolver {
 
   StepInfo Step() override {
     StepInfo info{0, 0, eta_};
-    EstimateIterate(info);
+    EstimateIterateAndMove(info);
     l_ = (l_ + (eta_ * beta_) * anchor_ + eta_ * g_) / (1.0 + eta_ * beta_);
     NormalizeLogitsInPlace(l_);
-    MaybeMoveReference(info);
+    MaybeMoveReference();
     return info;
   }
 

@@ -20,18 +20,18 @@ class Mwu final : public SolverBase {
     estimates_per_step_ = 1;
     eta_ = params_.Double("eta");
     KeepParam("eta");
-    average_.Reset(l_);
+    average_.Reset(game_->n());
   }
 
   StepInfo Step() override {
     EvaluateIterate();
+    average_.Add(pi_);  // pi_k, computed for the oracle call
     l_ += eta_ * g_;
     NormalizeLogitsInPlace(l_);
-    average_.Add(l_);
     return {1, 0, eta_};
   }
 
-  const Eigen::VectorXd* average() const override { return &average_.logits(); }
+  const Eigen::VectorXd* average() const override { return &average_.Logits(l_); }
   SolverTarget Target() const override { return SolverTarget::kUnregularized; }
 
  private:

@@ -44,14 +44,14 @@ class NashMp final : public AnchoredSolver {
   StepInfo Step() override {
     StepInfo info{0, 0, eta_};
     const double a = 1.0 / (1.0 + eta_), b = eta_ / beta_;
-    EstimateIterate(info);
+    EstimateIterateAndMove(info);
     half_ = a * (l_ + eta_ * anchor_ + b * g_);
     NormalizeLogitsInPlace(half_);
     pi_ = half_.array().exp();
     EstimateAgainst(pi_, pi_, info);
     l_ = a * (l_ + eta_ * anchor_ + b * g_);
     NormalizeLogitsInPlace(l_);
-    MaybeMoveReference(info);
+    MaybeMoveReference();
     return info;
   }
 

@@ -46,10 +46,10 @@ class Omd final : public AnchoredSolver {
   // and B queries per step (sampled self-play policy gradient / online IPO from sampled labels).
   StepInfo Step() override {
     StepInfo info{0, 0, eta_};
-    EstimateIterate(info);
+    EstimateIterateAndMove(info);
     l_ = (1.0 - eta_ * beta_) * l_ + (eta_ * beta_) * anchor_ + eta_ * g_;
     NormalizeLogitsInPlace(l_);
-    MaybeMoveReference(info);
+    MaybeMoveReference();
     return info;
   }
 

@@ -21,21 +21,21 @@ class Omwu final : public SolverBase {
     KeepParam("eta");
     g_prev_ = Eigen::VectorXd::Zero(game_->n());
     first_ = true;
-    average_.Reset(l_);
+    average_.Reset(game_->n());
   }
 
   StepInfo Step() override {
     EvaluateIterate();
+    average_.Add(pi_);  // pi_k, computed for the oracle call
     if (first_) g_prev_ = g_;
     first_ = false;
     l_ += eta_ * (2.0 * g_ - g_prev_);
     g_prev_ = g_;
     NormalizeLogitsInPlace(l_);
-    average_.Add(l_);
     return {1, 0, eta_};
   }
 
-  const Eigen::VectorXd* average() const override { return &average_.logits(); }
+  const Eigen::VectorXd* average() const override { return &average_.Logits(l_); }
   SolverTarget Target() const override { return SolverTarget::kUnregularized; }
 
  private:

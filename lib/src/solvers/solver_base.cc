@@ -1,5 +1,7 @@
 #include "solver_base.h"
 
+#include <cstring>
+
 #include "nlhf/spec.h"
 
 namespace nlhf::solvers {
@@ -27,9 +29,28 @@ void SolverBase::BindGame(const SolverContext& c) {
   }
   pi_ = l_.array().exp();
   g_ = Eigen::VectorXd::Zero(n);
+  offer_valid_ = false;
+  offer_l_ = offer_pi_ = offer_g_ = Eigen::VectorXd::Zero(c.oracle.exact() ? n : 0);
   if (!c.oracle.exact() && !AcceptsSampledOracle())
     throw InputError(key_ + ".oracle", OracleRefusal(c.oracle.type, name_));
   oracle_.Reset(*game_, c.oracle, c.seed, key_);
+}
+
+void SolverBase::OfferPayoff(const Eigen::VectorXd& pi, const Eigen::VectorXd& g) {
+  if (sampled() || pi.size() != l_.size() || g.size() != l_.size() || offer_l_.size() != l_.size()) return;
+  offer_l_ = l_;
+  offer_pi_ = pi;
+  offer_g_ = g;
+  offer_valid_ = true;
+}
+
+bool SolverBase::TakeOffer() {
+  if (!offer_valid_ ||
+      std::memcmp(l_.data(), offer_l_.data(), sizeof(double) * static_cast<size_t>(l_.size())) != 0)
+    return false;
+  pi_ = offer_pi_;
+  g_ = offer_g_;
+  return true;
 }
 
 double SolverBase::ResolveStep(const std::string& name, double default_value,
@@ -135,22 +156,29 @@ void AnchoredSolver::BindAnchor() {
                                  "(reference_every works with any oracle)",
                                  gap_threshold_, OracleTypeName(oracle_.config().type)));
   since_move_ = 0;
+  gap_check_due_ = false;
   KeepParam("reference_every");
   KeepParam("reference_gap");
 }
 
-void AnchoredSolver::MaybeMoveReference(StepInfo& info) {
-  if (!moving()) return;
-  ++since_move_;
-  bool move = every_ > 0 && since_move_ >= every_;
-  if (!move && gap_threshold_ > 0.0) {
-    EvaluateIterate();
-    ++info.oracle_calls;
-    move = SubgameGap(anchor_, beta_, br_) <= gap_threshold_;
-  }
-  if (move) {
+void AnchoredSolver::EstimateIterateAndMove(StepInfo& info) {
+  EstimateIterate(info);
+  if (!gap_check_due_) return;
+  gap_check_due_ = false;
+  if (SubgameGap(anchor_, beta_, br_) <= gap_threshold_) {  // exact g_: BindAnchor refuses a sampled oracle
     anchor_ = l_;
     since_move_ = 0;
+  }
+}
+
+void AnchoredSolver::MaybeMoveReference() {
+  if (!moving()) return;
+  ++since_move_;
+  if (every_ > 0 && since_move_ >= every_) {
+    anchor_ = l_;
+    since_move_ = 0;
+  } else {
+    gap_check_due_ = gap_threshold_ > 0.0;
   }
 }
 

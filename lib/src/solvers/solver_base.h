@@ -41,6 +41,9 @@ class SolverBase : public Solver {
   std::vector<std::string> Notes() const override { return notes_; }
   // From estimates_per_step_: that many oracle calls (exact) or B queries each (sampled, pairs).
   std::optional<StepInfo> CostPerStep() const override;
+  // Kept for the next step's pi_k and P pi_k (EvaluateIterate, EstimateIterate with the exact
+  // oracle); a sampled oracle samples, so it has no use for an offer.
+  void OfferPayoff(const Eigen::VectorXd& pi, const Eigen::VectorXd& g) override;
 
  protected:
   // Binds the game and the initial iterate, sizes pi_ and g_.
@@ -68,13 +71,19 @@ class SolverBase : public Solver {
   // 2 strength KL(pi || BR), BR ∝ exp(ref + g / strength). `br` is a buffer of size n.
   double SubgameGap(const Eigen::VectorXd& ref, double strength, Eigen::VectorXd& br) const;
 
-  // pi_ = exp(l_), g_ = P pi_: one oracle call.
+  // pi_ = exp(l_), g_ = P pi_: one oracle call (taken from the run driver's offer when it made one
+  // for this iterate: TakeOffer).
   void EvaluateIterate() {
+    if (TakeOffer()) return;
     pi_ = l_.array().exp();
     g_.noalias() = game_->P() * pi_;
   }
   // pi_ = exp(l_), g_ = the oracle's estimate of P pi_ (exact: EvaluateIterate); adds its cost.
   void EstimateIterate(StepInfo& info) {
+    if (!sampled() && TakeOffer()) {
+      ++info.oracle_calls;  // the exact oracle's cost: the method needs this product
+      return;
+    }
     pi_ = l_.array().exp();
     EstimateAgainst(pi_, pi_, info);
   }
@@ -110,28 +119,43 @@ class SolverBase : public Solver {
   // Estimates of g (oracle calls, or batches of queries) every Step() makes, set by Reset; 0 when it
   // varies (CostPerStep() is then nullopt).
   std::int64_t estimates_per_step_ = 0;
+
+ private:
+  // The driver's offer (OfferPayoff): if l_ is bit-identical to the logits it was made for (an
+  // O(n) compare against exp and an O(n^2) product), pi_ and g_ are copied from it, the same bits
+  // the step would compute (the same Eigen exp of the same logits, the same product).
+  bool TakeOffer();
+  bool offer_valid_ = false;
+  Eigen::VectorXd offer_l_, offer_pi_, offer_g_;
 };
 
 // The moving-reference outer loop (COMAL, MPO, R-NaD): the anchor of a regularized update, log mu
 // at first, becomes the current iterate every `reference_every` iterations or whenever the
-// subgame's gap_beta (measured against the current anchor; one extra oracle call) falls below
-// `reference_gap`. The iterates then approach a Nash equilibrium of the unregularized game.
+// subgame's gap_beta (measured against the current anchor) falls below `reference_gap`. The
+// iterates then approach a Nash equilibrium of the unregularized game.
+//
+// The gap of iterate k+1 needs P pi_k+1, which step k+1 computes anyway as its first oracle call:
+// so the gap rule is applied at the start of the next step (EstimateIterateAndMove), on that
+// product, before the update reads the anchor. The trajectory is the one of checking right after
+// step k (nothing reads the anchor in between), and the rule costs no oracle call: every step
+// costs estimates_per_step_ calls, with or without a moving reference.
 class AnchoredSolver : public SolverBase {
  public:
   using SolverBase::SolverBase;
   SolverTarget Target() const override {
     return moving() ? SolverTarget::kUnregularized : SolverTarget::kPiStar;
   }
-  // A moving reference on a gap adds an exact evaluation on the steps that do not move it: varies.
-  std::optional<StepInfo> CostPerStep() const override {
-    return gap_threshold_ > 0.0 ? std::nullopt : SolverBase::CostPerStep();
-  }
 
  protected:
   // After BindGame: anchor_ = log mu, schedule parameters. Refuses reference_gap > 0 with a sampled
   // oracle (the subgame gap needs the exact P pi).
   void BindAnchor();
-  void MaybeMoveReference(StepInfo& info);  // after each step
+  // The step's first estimate, g_ = g(pi_k) (EstimateIterate), then the gap rule on iterate k,
+  // which may move the anchor to it. Every anchored step begins with this.
+  void EstimateIterateAndMove(StepInfo& info);
+  // At the end of each step: the `reference_every` schedule, and the gap rule's check queued for
+  // the next step.
+  void MaybeMoveReference();
   bool moving() const { return every_ > 0 || gap_threshold_ > 0.0; }
 
   Eigen::VectorXd anchor_;  // log of the reference the update is anchored at
@@ -141,6 +165,7 @@ class AnchoredSolver : public SolverBase {
   std::int64_t every_ = 0;
   double gap_threshold_ = 0.0;
   std::int64_t since_move_ = 0;
+  bool gap_check_due_ = false;  // the current iterate has not been checked against reference_gap yet
 };
 
 // The two parameter rows of the moving-reference option.
