@@ -5,8 +5,9 @@ include(CMakePackageConfigHelpers)
 set(NLHF_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/nlhf)
 
 install(TARGETS nlhf EXPORT nlhfTargets
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+# lib/include/nlhf/*.h and the generated nlhf/version.h; the installed include directory is in
+# nlhf::nlhf's interface through $<INSTALL_INTERFACE:...> (lib/src/CMakeLists.txt).
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/lib/include/nlhf ${NLHF_GENERATED_INCLUDE_DIR}/nlhf
         DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
         FILES_MATCHING PATTERN "*.h")

@@ -30,7 +30,8 @@ endif()
 if(MODE STREQUAL "find_package")
   run_step("install nlhf" ${CMAKE_COMMAND} --install ${NLHF_BUILD_DIR} --prefix ${WORK_DIR}/prefix
                           --config ${BUILD_TYPE})
-  run_step("configure" ${CMAKE_COMMAND} ${configure_args} -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
+  run_step("configure" ${CMAKE_COMMAND} ${configure_args} -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix
+                       -DNLHF_EXPECTED_PREFIX=${WORK_DIR}/prefix)
   run_step("build" ${CMAKE_COMMAND} --build ${WORK_DIR}/build --config ${BUILD_TYPE})
   find_program(consumer nlhf_consumer PATHS ${WORK_DIR}/build ${WORK_DIR}/build/${BUILD_TYPE}
                NO_DEFAULT_PATH REQUIRED)
