@@ -3,20 +3,25 @@
 # left alone.
 option(NLHF_SANITIZE "Build with ASan + UBSan" OFF)
 
-# Compiles `target` with the sanitizers and links their runtimes. A static library is never
-# linked by itself: its link options go to its interface instead, so whatever links it, including
-# a consumer of an installed sanitized nlhf (the option is exported), gets the runtimes that its
-# instrumented code calls.
+# Compiles `target` with the sanitizers and links their runtimes.
+# A static library passes -fsanitize on to whatever uses it (tests, apps, and a consumer of an
+# installed sanitized nlhf: the options are exported). For linking: the library is never linked by
+# itself and its instrumented code calls the runtimes. For compiling: the flag changes the ABI of
+# inline code shared across the boundary. Eigen allocates by hand-aligned malloc (an offset
+# pointer) under __SANITIZE_ADDRESS__ and by plain malloc otherwise, so a vector that an
+# instrumented nlhf allocates and an uninstrumented consumer frees is a bad free
+# (tests/consumer under the asan preset showed it).
 function(nlhf_set_sanitizers target)
   if(NOT NLHF_SANITIZE)
     return()
   endif()
-  target_compile_options(${target} PRIVATE -fsanitize=address,undefined
-                                           -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
   get_target_property(type ${target} TYPE)
   if(type STREQUAL "STATIC_LIBRARY")
-    target_link_options(${target} INTERFACE -fsanitize=address,undefined)
+    set(scope PUBLIC)
   else()
-    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+    set(scope PRIVATE)
   endif()
+  target_compile_options(${target} ${scope} -fsanitize=address,undefined
+                         PRIVATE -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(${target} ${scope} -fsanitize=address,undefined)
 endfunction()
