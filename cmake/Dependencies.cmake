@@ -1,10 +1,15 @@
 # Every dependency comes from the system (Debian 12 packages, installed by scripts/setup.sh).
 # No vendored copies and no downloads at configure time.
+# The library's own dependencies are found again by consumers of the installed package:
+# keep cmake/nlhfConfig.cmake.in in step with this block.
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)
-find_package(yaml-cpp REQUIRED)
-find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
 find_package(fmt REQUIRED)
-find_package(nlohmann_json 3.10 REQUIRED)  # summary.json (header-only, private to the library)
+find_package(Threads REQUIRED)
+find_package(yaml-cpp REQUIRED)
+# Header-only, used inside the library only (summary.json): consumers never need it.
+find_package(nlohmann_json 3.10 REQUIRED)
+# The apps only (nlhf_cli).
+find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
 if(NLHF_BUILD_TESTS)
   find_package(GTest REQUIRED)
   include(GoogleTest)

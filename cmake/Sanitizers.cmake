@@ -1,7 +1,27 @@
-# NLHF_SANITIZE=ON builds everything with AddressSanitizer and UndefinedBehaviorSanitizer.
+# NLHF_SANITIZE=ON builds our targets with AddressSanitizer and UndefinedBehaviorSanitizer.
+# Per target (nlhf_set_sanitizers), never global flags, so dependencies and a parent project are
+# left alone.
 option(NLHF_SANITIZE "Build with ASan + UBSan" OFF)
-if(NLHF_SANITIZE)
-  add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=undefined
-                      -fno-omit-frame-pointer)
-  add_link_options(-fsanitize=address,undefined)
-endif()
+
+# Compiles `target` with the sanitizers and links their runtimes.
+# A static library passes -fsanitize on to whatever uses it (tests, apps, and a consumer of an
+# installed sanitized nlhf: the options are exported). For linking: the library is never linked by
+# itself and its instrumented code calls the runtimes. For compiling: the flag changes the ABI of
+# inline code shared across the boundary. Eigen allocates by hand-aligned malloc (an offset
+# pointer) under __SANITIZE_ADDRESS__ and by plain malloc otherwise, so a vector that an
+# instrumented nlhf allocates and an uninstrumented consumer frees is a bad free
+# (tests/consumer under the asan preset showed it).
+function(nlhf_set_sanitizers target)
+  if(NOT NLHF_SANITIZE)
+    return()
+  endif()
+  get_target_property(type ${target} TYPE)
+  if(type STREQUAL "STATIC_LIBRARY")
+    set(scope PUBLIC)
+  else()
+    set(scope PRIVATE)
+  endif()
+  target_compile_options(${target} ${scope} -fsanitize=address,undefined
+                         PRIVATE -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(${target} ${scope} -fsanitize=address,undefined)
+endfunction()

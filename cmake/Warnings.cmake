@@ -4,3 +4,9 @@ function(nlhf_set_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow
                                            -Wnon-virtual-dtor -Werror)
 endfunction()
+
+# Everything a target of this project gets: warnings, and the sanitizers when NLHF_SANITIZE is on.
+function(nlhf_set_target_options target)
+  nlhf_set_warnings(${target})
+  nlhf_set_sanitizers(${target})
+endfunction()
