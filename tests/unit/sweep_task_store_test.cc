@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -170,6 +172,92 @@ TEST(TaskStore, AddIsSafeFromSeveralThreads) {
     });
   for (std::thread& t : threads) t.join();
   EXPECT_EQ(store.Index().size(), 20u);
+}
+
+// Rows stream into a batch's data file as a task runs; a task that fails after writing rows leaves
+// them unreferenced, and nothing is visible before Commit.
+TEST(TaskBatch, TasksAreVisibleOnlyOnceCommittedAndAFailedTasksRowsAreNotTheirs) {
+  testing::TempDir tmp;
+  TaskStore store(tmp.Path("out"));
+  store.Create();
+  std::unique_ptr<TaskBatch> batch = store.Begin();
+  auto write = [&](const std::string& text) { ASSERT_GE(std::fputs(text.c_str(), batch->trace()), 0); };
+  std::int64_t at = batch->Position();
+  write("a1\na2\n");
+  batch->Finish("a", {Record("a-run0", 0, 1e-3)}, at);
+  write("half of a failed task\n");  // never finished
+  at = batch->Position();
+  write("b1\n");
+  batch->Finish("b", {Record("b-run0", 0, 2e-3)}, at);
+  EXPECT_EQ(store.Index().size(), 0u);
+  store.Commit(*batch);
+  // The batch carries on in a new data file.
+  at = batch->Position();
+  EXPECT_EQ(at, 0);
+  write("c1\n");
+  batch->Finish("c", {Record("c-run0", 0, 3e-3)}, at);
+  const TaskIndex index = store.Index();
+  EXPECT_EQ(index.Ids(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(Trace(index, "a"), "a1\na2\n");
+  EXPECT_EQ(Trace(index, "b"), "b1\n");
+  EXPECT_EQ(index.TraceBytes("b"), 3);
+  batch.reset();  // not committed: c is lost (it runs again), and its data file goes
+  EXPECT_EQ(store.Index().size(), 2u);
+  for (const auto& e : fs::directory_iterator(store.folder()))
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+}
+
+// Once the final trace.csv exists, the store keeps one index into it (a hard link) and drops its
+// own copies; the tasks read back the same, survive trace.csv's removal, and an edited trace.csv
+// makes them run again rather than read wrong bytes.
+TEST(TaskStore, CompactKeepsEveryTaskReadableFromTheFinalTrace) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.Path("out");
+  TaskStore store(dir);
+  store.Create();
+  store.Add({Task("t1"), Task("t2")});
+  store.Add({Task("t3"), Task("old")});  // "old": a task of an earlier sweep, not in this one
+  const TaskIndex before = store.Index();
+  std::map<std::string, std::string> rows;  // read now: Compact removes the data files `before` points to
+  for (const char* id : {"t1", "t2", "t3"}) rows[id] = Trace(before, id);
+  // The final trace: a header, then t2, t1, t3 (canonical order).
+  const std::string header = "h\n";
+  std::string trace = header;
+  std::vector<std::int64_t> offsets;
+  for (const char* id : {"t2", "t1", "t3"}) {
+    offsets.push_back(static_cast<std::int64_t>(trace.size()));
+    trace += rows[id];
+  }
+  const std::string final_trace = tmp.File("out/trace.csv", trace);
+  store.Compact({"t2", "t1", "t3"}, offsets, before);
+  const TaskIndex after = store.Index();
+  EXPECT_EQ(after.Ids(), (std::vector<std::string>{"old", "t1", "t2", "t3"}));  // the old task's part stays
+  for (const char* id : {"t1", "t2", "t3"}) {
+    EXPECT_EQ(Trace(after, id), rows[id]) << id;
+    EXPECT_EQ(after.Records(id).size(), before.Records(id).size()) << id;
+  }
+  // Deleting trace.csv does not lose the tasks (the store's link holds the bytes).
+  fs::remove(final_trace);
+  EXPECT_EQ(Trace(store.Index(), "t3"), rows["t3"]);
+  // An edited trace (same inode, other bytes or size) is not read: those tasks run again.
+  for (const auto& e : fs::directory_iterator(store.folder()))
+    if (e.path().extension() == ".csv" && fs::hard_link_count(e.path()) == 1 && fs::file_size(e.path()) == trace.size()) {
+      std::ofstream(e.path(), std::ios::app) << "edited\n";
+    }
+  EXPECT_FALSE(store.Index().Has("t1"));
+  EXPECT_TRUE(store.Index().Has("old"));
+}
+
+// A data file whose part was never written (a kill between the two) is removed; referenced ones stay.
+TEST(TaskStore, RemoveOrphansKeepsOnlyDataFilesAPartRefersTo) {
+  testing::TempDir tmp;
+  TaskStore store(tmp.Path("out"));
+  store.Create();
+  store.Add({Task("t1")});
+  const std::string orphan = tmp.File("out/.parts/data-1-99.csv", "rows nobody indexes\n");
+  store.RemoveOrphans();
+  EXPECT_FALSE(fs::exists(orphan));
+  EXPECT_EQ(Trace(store.Index(), "t1"), Task("t1").trace);
 }
 
 TEST(TaskIndex, MergeKeepsTheFirstCopyOfEachTask) {

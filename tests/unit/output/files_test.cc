@@ -1,0 +1,62 @@
+// Safe file writing (lib/src/output/files.cc).
+#include "nlhf/output/files.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "test_util.h"
+
+namespace nlhf {
+namespace {
+
+TEST(AppendFileRange, CopiesExactlyTheRangeAfterWhatWasWritten) {
+  testing::TempDir dir;
+  const std::string from = dir.File("from", "0123456789abcdef");
+  const std::string to = dir.Path("to");
+  const int fd = ::open(from.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  std::FILE* out = std::fopen(to.c_str(), "wb");
+  ASSERT_NE(out, nullptr);
+  std::fputs("head:", out);  // buffered: flushed before the copy
+  AppendFileRange(fd, 3, 5, out);
+  std::fputs(":tail", out);
+  AppendFileRange(fd, 0, 0, out);
+  std::fclose(out);
+  EXPECT_EQ(testing::ReadFile(to), "head:34567:tail");
+  // A range past the end of the source is an error, never a short file taken for complete.
+  std::FILE* again = std::fopen(to.c_str(), "wb");
+  EXPECT_THROW(AppendFileRange(fd, 10, 100, again), std::system_error);
+  std::fclose(again);
+  ::close(fd);
+}
+
+TEST(AnonymousFile, LeavesNothingInItsFolder) {
+  testing::TempDir dir;
+  std::FILE* f = AnonymousFile(dir.Path(""), "x");
+  ASSERT_NE(f, nullptr);
+  EXPECT_GE(std::fputs("data", f), 0);
+  EXPECT_TRUE(std::filesystem::is_empty(dir.Path("")));
+  std::fclose(f);
+  testing::ExpectInputError([&] { AnonymousFile(dir.Path("missing/folder"), "out/trace.csv"); },
+                            {"writing out/trace.csv"});
+}
+
+TEST(WriteFileAtomic, AFailedWriteLeavesTheOldFileAndNoTemporary) {
+  testing::TempDir dir;
+  const std::string path = dir.File("f.txt", "old");
+  EXPECT_THROW(WriteFileAtomic(path, [](std::FILE*) { throw std::system_error(ENOSPC, std::generic_category()); }),
+               WriteFailure);
+  EXPECT_EQ(testing::ReadFile(path), "old");
+  size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.Path(""))) ++entries;
+  EXPECT_EQ(entries, 1u);
+  WriteFileAtomic(path, [](std::FILE* f) { WriteString(f, "new"); });
+  EXPECT_EQ(testing::ReadFile(path), "new");
+}
+
+}  // namespace
+}  // namespace nlhf
