@@ -12,6 +12,12 @@
 #   scripts/bench.sh sweep                                   nlhf-sweep throughput (--jobs 1 vs 2 on
 #                                                            bench/sweep_throughput.yaml) and overhead
 #                                                            per run (bench/sweep_overhead.yaml)
+#   scripts/bench.sh egpo                                    times the whole nlhf-sweep command on
+#                                                            bench/egpo_sweep.yaml (the EGPO beta = 0.01
+#                                                            figure workload), 5 times each with --jobs 1
+#                                                            and 2; prints the median and the peak RSS
+#   scripts/bench.sh rss                                     peak RSS of nlhf-run writing a 1 000 001-row
+#                                                            trace (omd on rps3, 10^6 iterations)
 #   scripts/bench.sh expand [N] [M]                          sweep expansion: N listed values and a
 #                                                            100 x M product (scripts/bench_sweep_expand.sh)
 #   scripts/bench.sh tolerance [flags]                       whole omd runs (RunSolver) stopped by a
@@ -22,9 +28,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-}
-[[ $kind == core || $kind == solvers || $kind == oracle || $kind == run || $kind == sweep || $kind == expand ||
-   $kind == tolerance ]] || {
-  echo "error: usage: scripts/bench.sh core|solvers|oracle|run|sweep|expand|tolerance [benchmark flags]" >&2; exit 2; }
+[[ $kind == core || $kind == solvers || $kind == oracle || $kind == tolerance || $kind == run || $kind == sweep ||
+   $kind == egpo || $kind == rss || $kind == expand ]] || {
+  echo "error: usage: scripts/bench.sh core|solvers|oracle|tolerance|run|sweep|egpo|rss|expand [benchmark flags]" >&2; exit 2; }
 shift
 [[ $kind == expand ]] && exec bash scripts/bench_sweep_expand.sh "$@"
 if [[ $kind == sweep ]]; then
@@ -35,6 +41,28 @@ if [[ $kind == sweep ]]; then
     echo "throughput, --jobs $jobs: $(build/bin/nlhf-sweep bench/sweep_throughput.yaml --out "$out/t$jobs" --jobs "$jobs" --quiet | head -1)"
   done
   echo "overhead, --jobs 1: $(build/bin/nlhf-sweep bench/sweep_overhead.yaml --out "$out/o" --jobs 1 --quiet | head -1)"
+  exit 0
+fi
+if [[ $kind == egpo ]]; then
+  [[ -x build/bin/nlhf-sweep ]] || { echo "error: build/bin/nlhf-sweep not found; build first (bash scripts/build.sh)" >&2; exit 2; }
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+  for jobs in 1 2; do
+    for rep in 1 2 3 4 5; do
+      /usr/bin/time -f "%e s wall, %M KB peak" build/bin/nlhf-sweep bench/egpo_sweep.yaml --out "$out/w" --force --quiet \
+        --jobs "$jobs" 2>&1 >/dev/null
+    done | sort -n | sed -n 3p | sed "s/^/--jobs $jobs, median of 5: /"
+  done
+  exit 0
+fi
+if [[ $kind == rss ]]; then
+  [[ -x build/bin/nlhf-run ]] || { echo "error: build/bin/nlhf-run not found; build first (bash scripts/build.sh)" >&2; exit 2; }
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+  printf 'name: rss\ngame: {type: rps3}\nreference: {type: uniform}\nbeta: 0.1\nseeds: [0]\nsolvers: [{name: omd}]\nstop: {iterations: 1000000}\nlog: {every: 1}\n' >"$out/rss.yaml"
+  /usr/bin/time -f "nlhf-run, 1 000 001 trace rows: %e s wall, %M KB peak RSS" build/bin/nlhf-run "$out/rss.yaml" \
+    --out "$out/o" --quiet 2>&1 >/dev/null | tail -1
+  echo "trace.csv: $(du -h "$out/o/trace.csv" | cut -f1)"
   exit 0
 fi
 if [[ $kind == run ]]; then
