@@ -270,6 +270,8 @@ std::unique_ptr<TaskBatch> TaskStore::Begin() {
   errno = 0;
   b->file_ = std::fopen(b->temp_.c_str(), "w+b");
   if (b->file_ == nullptr) throw WriteError(b->temp_.string(), errno != 0 ? errno : EIO);
+  // Many small tasks' rows: one write call per 256 KiB rather than per 4 KiB.
+  std::setvbuf(b->file_, nullptr, _IOFBF, 1 << 18);
   b->started_ = Now();
   return b;
 }
