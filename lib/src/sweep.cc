@@ -161,6 +161,13 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     std::lock_guard<std::mutex> lock(pool_mutex);
     pool.push_back(std::move(b));
   };
+  // A batch whose file saw a failed write is committed at the end (its finished tasks' rows are on
+  // disk: the files are unbuffered) but never handed to another task.
+  std::vector<std::unique_ptr<TaskBatch>> retired;
+  auto retire = [&](std::unique_ptr<TaskBatch> b) {
+    std::lock_guard<std::mutex> lock(pool_mutex);
+    retired.push_back(std::move(b));
+  };
   auto run_task = [&](size_t i) {
     const SweepTask& task = todo[i];
     const SweepPoint& point = s.points[task.point];
@@ -179,7 +186,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       solve_s += group_solve;
       ++report.tasks_run;
     } catch (const WriteFailure&) {
-      release(std::move(batch));
+      retire(std::move(batch));
       throw;  // a full disk or a file size limit: "writing FILE: REASON", exit 2
     } catch (const InputError& e) {
       // Bad input found only at run time (an input file deleted since validation): it would fail
@@ -201,15 +208,33 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
         first_failure = fmt::format("{}: {}", TaskName(point, point.config.seeds[task.seed_index]), e.what());
     }
     // Outside the try: a batch that cannot be written stops the sweep.
-    if (batch->size() >= kFlushTasks || (batch->size() > 0 && batch->age_s() >= kFlushSeconds)) store.Commit(*batch);
+    if (batch->size() >= kFlushTasks || (batch->size() > 0 && batch->age_s() >= kFlushSeconds)) {
+      try {
+        store.Commit(*batch);
+      } catch (...) {
+        retire(std::move(batch));  // the final commit tries once more
+        throw;
+      }
+    }
     release(std::move(batch));
     runs_done += static_cast<std::int64_t>(point.config.solvers.size());
     notify();
   };
   notify();
+  // Every batch gets its commit, even when one fails (the first error is reported after).
   auto commit_all = [&] {
-    for (const std::unique_ptr<TaskBatch>& b : pool) store.Commit(*b);
-    pool.clear();  // their empty data files go
+    std::exception_ptr first;
+    for (auto* batches : {&pool, &retired}) {
+      for (const std::unique_ptr<TaskBatch>& b : *batches) {
+        try {
+          store.Commit(*b, false);
+        } catch (...) {
+          if (!first) first = std::current_exception();
+        }
+      }
+      batches->clear();  // uncommitted data files go (their tasks run again)
+    }
+    if (first) std::rethrow_exception(first);
   };
   try {
     ParallelFor(todo.size(), options.jobs, run_task);

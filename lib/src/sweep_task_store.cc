@@ -117,7 +117,9 @@ RunRecord ParseRecord(const std::string& line) {
   r.solver_index = static_cast<size_t>(Integer(f[1]));
   r.solver = f[2];
   r.params = f[3];
-  r.seed = std::stoull(f[4]);
+  const std::int64_t seed = Integer(f[4]);
+  if (seed < 0) throw std::runtime_error("not a seed");
+  r.seed = static_cast<std::uint64_t>(seed);
   r.status = f[5];
   r.wall_s = Number(f[6]);
   r.iterations = Integer(f[7]);
@@ -162,7 +164,8 @@ std::optional<Part> ReadPart(const fs::path& path) {
       const std::int64_t runs = Integer((*t)[2]);
       task.offset = Integer((*t)[3]);
       task.bytes = Integer((*t)[4]);
-      if (runs < 0 || task.offset < 0 || task.bytes < 0 || task.offset + task.bytes > size) return std::nullopt;
+      if (runs < 0 || task.offset < 0 || task.bytes < 0 || task.offset > size || task.bytes > size - task.offset)
+        return std::nullopt;
       for (std::int64_t k = 0; k < runs; ++k) {
         if (!std::getline(in, line)) return std::nullopt;
         task.records.push_back(ParseRecord(line));
@@ -232,6 +235,7 @@ void TaskStore::Create() const { fs::create_directories(folder_); }
 
 TaskBatch::~TaskBatch() {
   if (file_ != nullptr) {
+    // (After a final Commit the file is closed and the batch holds nothing.)
     std::fclose(file_);
     ::unlink(temp_.c_str());  // not committed: its tasks run again
   }
@@ -270,18 +274,35 @@ std::unique_ptr<TaskBatch> TaskStore::Begin() {
   errno = 0;
   b->file_ = std::fopen(b->temp_.c_str(), "w+b");
   if (b->file_ == nullptr) throw WriteError(b->temp_.string(), errno != 0 ? errno : EIO);
-  // Many small tasks' rows: one write call per 256 KiB rather than per 4 KiB.
-  std::setvbuf(b->file_, nullptr, _IOFBF, 1 << 18);
+  // Unbuffered: TraceWriter hands over whole blocks, and a finished task's rows must be in the
+  // kernel when it finishes (a later failed write drops what stdio still buffers).
+  std::setvbuf(b->file_, nullptr, _IONBF, 0);
   b->started_ = Now();
   return b;
 }
 
-void TaskStore::Commit(TaskBatch& b) {
+namespace {
+
+// Makes renames and links in `folder` durable (a power loss after it keeps them).
+void SyncFolder(const fs::path& folder) {
+  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw WriteError(folder.string(), errno);
+  const int err = ::fsync(fd) != 0 ? errno : 0;
+  ::close(fd);
+  if (err != 0) throw WriteError(folder.string(), err);
+}
+
+}  // namespace
+
+void TaskStore::Commit(TaskBatch& b, bool reopen) {
   if (b.tasks_.empty()) return;
+  // The next data file first: if it cannot be opened, nothing has changed yet.
+  std::unique_ptr<TaskBatch> next = reopen ? Begin() : nullptr;
+  // The file is unbuffered (Begin), so every finished task's rows are in the kernel already; a
+  // failed write of a later task may have set the error flag, which says nothing about them.
+  std::clearerr(b.file_);
   const std::int64_t size = b.Position();
-  int err = std::fflush(b.file_) != 0 ? (errno != 0 ? errno : EIO) : 0;
-  if (err == 0 && ::fsync(::fileno(b.file_)) != 0) err = errno;
-  if (err != 0) throw WriteError(b.temp_.string(), err);
+  if (::fsync(::fileno(b.file_)) != 0) throw WriteError(b.temp_.string(), errno);
   // The data file is durable under its final name before any part refers to it; a kill between
   // the two leaves an orphan (RemoveOrphans), never a part without its rows.
   fs::path data = LinkUnique(b.temp_);
@@ -295,17 +316,20 @@ void TaskStore::Commit(TaskBatch& b) {
     while (fs::exists(data, ec));
     if (::rename(b.temp_.c_str(), data.c_str()) != 0) throw WriteError(data.string(), errno);
   }
+  SyncFolder(folder_);
   WritePart(fs::path(data).replace_extension(".part"), DataFile{data.filename().string(), size, std::nullopt},
             b.tasks_);
-  // The rest of the batch goes to a new data file (the committed one is never written again).
+  SyncFolder(folder_);
+  // The committed data file is never written again; the batch goes on in the next one.
   std::fclose(b.file_);
   b.file_ = nullptr;
-  std::unique_ptr<TaskBatch> next = Begin();
-  b.temp_ = next->temp_;
-  b.file_ = next->file_;
-  b.started_ = next->started_;
   b.tasks_.clear();
-  next->file_ = nullptr;  // now b's
+  if (next) {
+    b.temp_ = next->temp_;
+    b.file_ = next->file_;
+    b.started_ = next->started_;
+    next->file_ = nullptr;  // now b's
+  }
 }
 
 void TaskStore::Add(const std::vector<FinishedTask>& tasks) {
@@ -320,7 +344,7 @@ void TaskStore::Add(const std::vector<FinishedTask>& tasks) {
     }
     b->Finish(t.id, t.records, offset);
   }
-  Commit(*b);
+  Commit(*b, false);
 }
 
 // Every part file, in name order; the first copy of a task wins.
@@ -349,11 +373,17 @@ void TaskStore::Compact(const std::vector<std::string>& tasks, const std::vector
   all.reserve(tasks.size());
   for (size_t i = 0; i < tasks.size(); ++i)
     all.push_back(TaskBatch::Task{tasks[i], index.Records(tasks[i]), trace_offsets[i], index.TraceBytes(tasks[i])});
-  // Named to sort first ("0-" < "data-"), so its copies of the tasks win; then the other parts
-  // and their data files go.
-  const fs::path compact = folder_ / "0-trace.part";
+  // Named to sort before the batches' parts ("0-" < "data-"), so its copies of the tasks are the
+  // ones read; unique, so the index of an earlier, different sweep is not overwritten. Then every
+  // other part whose tasks are all in this index goes, with its data file (an earlier sweep's
+  // index stays while it holds tasks this sweep does not have: a later sweep may want them back).
+  NLHF_CHECK(trace_offsets.size() == tasks.size(), "one trace offset per task");
+  fs::path compact;
+  std::error_code ec;
+  do compact = folder_ / fmt::format("0-trace-{}-{}.part", ::getpid(), batch_++);
+  while (fs::exists(compact, ec));
   WritePart(compact, DataFile{data, static_cast<std::int64_t>(st.st_size), MtimeNs(st)}, all);
-  // Parts that also hold tasks of an earlier, different sweep stay (a later sweep may want them).
+  SyncFolder(folder_);
   const std::set<std::string> compacted(tasks.begin(), tasks.end());
   for (const fs::path& f : PartFiles(folder_)) {
     if (f == compact) continue;

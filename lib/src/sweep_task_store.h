@@ -168,9 +168,10 @@ class TaskStore {
   // A new batch (its data file is created in the store's folder). Safe from several threads.
   std::unique_ptr<TaskBatch> Begin();
   // Stores the batch's finished tasks durably, all or none (an interruption loses the whole batch,
-  // never part of a task), and empties it for more tasks. Safe from several threads for distinct
-  // batches. A failed write throws ("writing FILE: REASON").
-  void Commit(TaskBatch& batch);
+  // never part of a task), and empties it: with `reopen`, for more tasks in a new data file;
+  // without, for good (the last commit). Safe from several threads for distinct batches. A failed
+  // write throws ("writing FILE: REASON") and leaves the batch as it was.
+  void Commit(TaskBatch& batch, bool reopen = true);
   // Stores `tasks` (their rows given as text) as one batch: Begin, write, Finish, Commit.
   void Add(const std::vector<FinishedTask>& tasks);
 

@@ -114,5 +114,30 @@ TEST(RunSweep, AnInterruptedExtensionLeavesNoFinalFilesOfTheEarlierSweep) {
   EXPECT_TRUE(fs::exists(fs::path(dir) / "runs.csv"));
 }
 
+// A finished sweep's store is an index into its trace.csv. A changed sweep finished in the same
+// directory keeps the earlier index while it holds tasks the new one lacks, so changing back runs
+// nothing; and the final directory keeps no second copy of the trace.
+TEST(RunSweep, ChangingASweepAndChangingItBackRunsNothingAgain) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.Path("out");
+  const SweepConfig three = ParseSweep(SeedSweep("[0, 1, 2]"), tmp.Path("s.yaml"), {}, tmp.Path(""));
+  const SweepConfig one = ParseSweep(SeedSweep("[0]"), tmp.Path("s.yaml"), {}, tmp.Path(""));
+  EXPECT_EQ(RunSweep(three, dir, SweepOptions{}).tasks_run, 6);  // 2 points x 3 seeds
+  const std::string first = testing::ReadFile((fs::path(dir) / "trace.csv").string());
+  SweepReport r = RunSweep(one, dir, SweepOptions{});
+  EXPECT_EQ(r.tasks_run, 0);
+  EXPECT_EQ(r.tasks_unused, 4);
+  r = RunSweep(three, dir, SweepOptions{});
+  EXPECT_EQ(r.tasks_run, 0) << "the earlier sweep's tasks were lost";
+  EXPECT_EQ(testing::ReadFile((fs::path(dir) / "trace.csv").string()), first);
+  // Only the manifest, index parts and hard links to trace files remain: no batch data.
+  for (const auto& e : fs::directory_iterator(fs::path(dir) / ".parts")) {
+    const std::string name = e.path().filename().string();
+    EXPECT_TRUE(name == "manifest.yaml" || name.rfind("0-trace-", 0) == 0 ||
+                (e.path().extension() == ".csv" && fs::hard_link_count(e.path()) >= 1))
+        << name;
+  }
+}
+
 }  // namespace
 }  // namespace nlhf

@@ -5,3 +5,4 @@
 #include "nlhf/output/files.h"
 #include "nlhf/output/summary_json.h"
 #include "nlhf/output/trace.h"
+#include "nlhf/output/trace_spool.h"

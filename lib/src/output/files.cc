@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <filesystem>
 #include <system_error>
@@ -15,6 +16,7 @@ namespace nlhf {
 namespace fs = std::filesystem;
 
 void WriteString(std::FILE* f, const std::string& text) {
+  errno = 0;
   if (std::fwrite(text.data(), 1, text.size(), f) != text.size())
     throw std::system_error(errno != 0 ? errno : EIO, std::generic_category(), "write");
 }
@@ -81,23 +83,35 @@ void AppendFileRange(int from_fd, std::int64_t offset, std::int64_t bytes, std::
     }
     const ssize_t r = ::pread(from_fd, buffer.data(), std::min<std::int64_t>(left, static_cast<std::int64_t>(buffer.size())), in);
     if (r <= 0) fail(r == 0 ? EIO : errno);
-    if (::write(to_fd, buffer.data(), static_cast<size_t>(r)) != r) fail(errno);
+    for (ssize_t done = 0; done < r;) {  // a short write is not an error: write the rest
+      const ssize_t w = ::write(to_fd, buffer.data() + done, static_cast<size_t>(r - done));
+      if (w < 0) fail(errno);
+      done += w;
+    }
     in += r;
     left -= r;
   }
 }
 
 std::FILE* AnonymousFile(const std::string& folder, const std::string& shown) {
-  std::string name = (fs::path(folder) / fmt::format(".nlhf-spool-{}-XXXXXX", ::getpid())).string();
-  const int fd = ::mkstemp(name.data());
-  if (fd < 0) throw WriteError(shown, errno);
-  ::unlink(name.c_str());
+  // O_TMPFILE: a file that never has a name. Where the filesystem lacks it, a named one unlinked at
+  // once (only a kill in that instant would leave an empty ".nlhf-spool.tmp-PID-XXXXXX").
+  int fd = ::open(folder.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    std::string name = (fs::path(folder) / fmt::format(".nlhf-spool.tmp-{}-XXXXXX", ::getpid())).string();
+    fd = ::mkostemp(name.data(), O_CLOEXEC);
+    if (fd < 0) throw WriteError(shown, errno);
+    ::unlink(name.c_str());
+  }
   std::FILE* f = ::fdopen(fd, "w+b");
   if (f == nullptr) {
     const int err = errno;
     ::close(fd);
     throw WriteError(shown, err);
   }
+  // Unbuffered: TraceWriter hands over whole blocks, and a run's rows must be in the kernel when
+  // the run ends.
+  std::setvbuf(f, nullptr, _IONBF, 0);
   return f;
 }
 

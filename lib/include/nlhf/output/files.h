@@ -40,8 +40,8 @@ void WriteFileAtomic(const std::string& path, const FileWriter& write);
 // std::system_error (errno) on failure, also when `from_fd` ends early (EIO).
 void AppendFileRange(int from_fd, std::int64_t offset, std::int64_t bytes, std::FILE* to);
 
-// An anonymous file in `folder` (created and unlinked at once): it holds data while the process
-// runs and vanishes with it, whatever ends it (Ctrl-C, kill -9), so it can never be left behind.
+// An anonymous file in `folder` (O_TMPFILE, else created and unlinked at once), unbuffered: it
+// holds data while the process runs and vanishes with it, whatever ends it (Ctrl-C, kill -9).
 // Throws WriteError(shown, errno).
 std::FILE* AnonymousFile(const std::string& folder, const std::string& shown);
 
