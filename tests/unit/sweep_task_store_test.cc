@@ -130,7 +130,8 @@ TEST(TaskStore, KeepsNumbersExactlyTinyOnesIncluded) {
   t.records[0].final[2] = 0.1 + 0.2;                // needs all 17 digits
   t.records[0].wall_s = 1e300;
   store.Add({t});
-  const RunRecord& r = store.Index().Records("a").front();
+  const TaskIndex index = store.Index();  // (a reference into a temporary index would dangle)
+  const RunRecord& r = index.Records("a").front();
   EXPECT_EQ(r.final[0], 4.9406564584124654e-320);
   EXPECT_EQ(r.final[2], 0.1 + 0.2);
   EXPECT_EQ(r.wall_s, 1e300);
