@@ -33,7 +33,7 @@ struct RunResult {
   // game and when that point could not be certified.
   std::optional<double> target_gap_beta;
   std::int64_t trace_row_count = 0;  // rows written to the trace (none without one)
-  std::int64_t trace_bytes = 0;
+  std::int64_t trace_bytes = 0;     // their size: the run's byte range in its spool or batch file
   double eval_s = 0.0;  // metric evaluation and trace writing
 };
 
