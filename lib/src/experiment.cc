@@ -499,14 +499,11 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
     event.run_index = k;
     event.label = config.solvers[i].label;
     event.seed = result.games[g].seed;
-    if (options.trace == nullptr) {
-      RunOne(config, fingerprint, *games[g], result.games[g], i, options.progress, event, result.runs[k], nullptr, "");
-    } else {
-      const TraceSpool::Lease lease = options.trace->Acquire();
-      RunOne(config, fingerprint, *games[g], result.games[g], i, options.progress, event, result.runs[k], lease.file,
-             options.trace->shown());
-      options.trace->Release(lease, k, result.runs[k].trace_bytes);
-    }
+    const std::optional<TraceSpool::Lease> lease =
+        options.trace ? std::optional(options.trace->Acquire()) : std::nullopt;
+    RunOne(config, fingerprint, *games[g], result.games[g], i, options.progress, event, result.runs[k],
+           lease ? lease->file : nullptr, options.trace ? options.trace->shown() : "");
+    if (lease) options.trace->Release(*lease, k, result.runs[k].trace_bytes);
     result.runs[k].game_index = g;
     event.runs_done = ++done;
     if (options.progress) {

@@ -82,13 +82,6 @@ std::string Example(const std::vector<std::string>& names) {
   return fmt::format("{} and {} more", names.front(), names.size() - 1);
 }
 
-void SyncDirectory(const fs::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);  // best effort: the files themselves are synced
-  ::close(fd);
-}
-
 }  // namespace
 
 fs::path NormalizePath(const std::string& dir) {
@@ -385,7 +378,7 @@ void OutputDirectory::WriteStaged(const std::vector<std::pair<std::string, FileW
     const std::string marker = MarkerText(options_.tool);
     WriteFileSynced((staging / kMarkerFile).string(), [&](std::FILE* f) { WriteString(f, marker); },
                     (shown / kMarkerFile).string());
-    SyncDirectory(staging);
+    SyncDirectory(staging.string());  // best effort: the files themselves are synced
     // Replace what is there: checked at the start, checked again in case someone wrote into it since.
     // The old directory is moved aside first and deleted only once the new one is in place, so a
     // failure or a kill at any point leaves the old results or the new ones (never neither).
@@ -415,7 +408,7 @@ void OutputDirectory::WriteStaged(const std::vector<std::pair<std::string, FileW
     fs::remove_all(staging, ec);
     throw;
   }
-  SyncDirectory(path_.parent_path());
+  SyncDirectory(path_.parent_path().string());  // best effort, as above
 }
 
 }  // namespace nlhf

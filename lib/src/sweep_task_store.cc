@@ -8,15 +8,15 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <chrono>
-#include <set>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <exception>
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <system_error>
 
@@ -141,20 +141,38 @@ struct Part {
   std::vector<TaskBatch::Task> tasks;
 };
 
+// The first two lines of a part file: the data file it indexes, with the size (and time) recorded.
+struct PartHead {
+  fs::path data;
+  std::int64_t size = 0;
+  std::optional<std::int64_t> mtime_ns;
+};
+
+std::optional<PartHead> ReadPartHead(std::istream& in, const fs::path& path) {
+  std::string line;
+  if (!std::getline(in, line) || line != kPartHeader) return std::nullopt;
+  if (!std::getline(in, line)) return std::nullopt;
+  const auto head = SplitCsvLine(line);
+  if (!head || head->size() != 4 || (*head)[0] != "data") return std::nullopt;
+  PartHead h;
+  h.data = path.parent_path() / (*head)[1];
+  h.size = Integer((*head)[2]);
+  if (!(*head)[3].empty()) h.mtime_ns = Integer((*head)[3]);
+  return h;
+}
+
 std::optional<Part> ReadPart(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::string line;
   try {
-    if (!std::getline(in, line) || line != kPartHeader) return std::nullopt;
-    if (!std::getline(in, line)) return std::nullopt;
-    const auto head = SplitCsvLine(line);
-    if (!head || head->size() != 4 || (*head)[0] != "data") return std::nullopt;
+    const std::optional<PartHead> head = ReadPartHead(in, path);
+    if (!head) return std::nullopt;
     Part part;
-    part.data = path.parent_path() / (*head)[1];
-    const std::int64_t size = Integer((*head)[2]);
+    part.data = head->data;
+    const std::int64_t size = head->size;
     struct stat st {};
     if (::stat(part.data.c_str(), &st) != 0 || st.st_size != size) return std::nullopt;
-    if (!(*head)[3].empty() && MtimeNs(st) != Integer((*head)[3])) return std::nullopt;
+    if (head->mtime_ns && MtimeNs(st) != *head->mtime_ns) return std::nullopt;
     while (std::getline(in, line)) {
       if (line == "end") return part;
       const auto t = SplitCsvLine(line);
@@ -254,6 +272,15 @@ void TaskBatch::Finish(std::string id, std::vector<RunRecord> records, std::int6
 
 double TaskBatch::age_s() const { return Now() - started_; }
 
+fs::path TaskStore::FreshName(std::string_view prefix, std::string_view extension) {
+  // (The directory lock keeps other writers out, so a name found free stays free.)
+  fs::path name;
+  std::error_code ec;
+  do name = folder_ / fmt::format("{}-{}-{}{}", prefix, ::getpid(), batch_++, extension);
+  while (fs::exists(name, ec));
+  return name;
+}
+
 fs::path TaskStore::LinkUnique(const fs::path& file) {
   // A name never used before in this folder: link() refuses an existing one (a recycled pid, or
   // an earlier store object of this process), so a committed data file is never overwritten.
@@ -285,11 +312,7 @@ namespace {
 
 // Makes renames and links in `folder` durable (a power loss after it keeps them).
 void SyncFolder(const fs::path& folder) {
-  const int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw WriteError(folder.string(), errno);
-  const int err = ::fsync(fd) != 0 ? errno : 0;
-  ::close(fd);
-  if (err != 0) throw WriteError(folder.string(), err);
+  if (const int err = SyncDirectory(folder.string()); err != 0) throw WriteError(folder.string(), err);
 }
 
 }  // namespace
@@ -309,11 +332,9 @@ void TaskStore::Commit(TaskBatch& b, bool reopen) {
   if (!data.empty()) {
     ::unlink(b.temp_.c_str());
   } else {
-    // No hard links on this filesystem: a name not taken (the directory lock keeps other writers out).
+    // No hard links on this filesystem: a name not taken.
     if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS) throw WriteError(b.temp_.string(), errno);
-    std::error_code ec;
-    do data = folder_ / fmt::format("data-{}-{}.csv", ::getpid(), batch_++);
-    while (fs::exists(data, ec));
+    data = FreshName("data", ".csv");
     if (::rename(b.temp_.c_str(), data.c_str()) != 0) throw WriteError(data.string(), errno);
   }
   SyncFolder(folder_);
@@ -378,10 +399,7 @@ void TaskStore::Compact(const std::vector<std::string>& tasks, const std::vector
   // other part whose tasks are all in this index goes, with its data file (an earlier sweep's
   // index stays while it holds tasks this sweep does not have: a later sweep may want them back).
   NLHF_CHECK(trace_offsets.size() == tasks.size(), "one trace offset per task");
-  fs::path compact;
-  std::error_code ec;
-  do compact = folder_ / fmt::format("0-trace-{}-{}.part", ::getpid(), batch_++);
-  while (fs::exists(compact, ec));
+  const fs::path compact = FreshName("0-trace", ".part");
   WritePart(compact, DataFile{data, static_cast<std::int64_t>(st.st_size), MtimeNs(st)}, all);
   SyncFolder(folder_);
   const std::set<std::string> compacted(tasks.begin(), tasks.end());
@@ -397,9 +415,17 @@ void TaskStore::Compact(const std::vector<std::string>& tasks, const std::vector
 }
 
 void TaskStore::RemoveOrphans() const {
+  // Only the parts' first lines are read: a data file some part names stays (a damaged part and
+  // its data file go together, when a finished sweep compacts the store).
   std::set<fs::path> used;
-  for (const fs::path& f : PartFiles(folder_))
-    if (const std::optional<Part> part = ReadPart(f)) used.insert(part->data.filename());
+  for (const fs::path& f : PartFiles(folder_)) {
+    std::ifstream in(f, std::ios::binary);
+    try {
+      if (const std::optional<PartHead> head = ReadPartHead(in, f)) used.insert(head->data.filename());
+    } catch (const std::exception&) {
+      // An unreadable head names no data file.
+    }
+  }
   std::error_code ec;
   if (!fs::is_directory(folder_, ec)) return;
   for (const auto& entry : fs::directory_iterator(folder_)) {

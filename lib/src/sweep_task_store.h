@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -193,6 +194,8 @@ class TaskStore {
  private:
   // A new name data-PID-K.csv in the folder for `file` (a hard link); empty if links fail.
   std::filesystem::path LinkUnique(const std::filesystem::path& file);
+  // A name PREFIX-PID-K.EXT not taken in the folder.
+  std::filesystem::path FreshName(std::string_view prefix, std::string_view extension);
 
   std::filesystem::path folder_;
   std::atomic<int> batch_{0};

@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <iterator>
 #include <limits>
 
 namespace nlhf {

@@ -60,6 +60,14 @@ void WriteFileAtomic(const std::string& path, const FileWriter& write) {
   }
 }
 
+int SyncDirectory(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  const int err = ::fsync(fd) != 0 ? errno : 0;
+  ::close(fd);
+  return err;
+}
+
 void AppendFileRange(int from_fd, std::int64_t offset, std::int64_t bytes, std::FILE* to) {
   auto fail = [](int err) { throw std::system_error(err != 0 ? err : EIO, std::generic_category(), "copy"); };
   if (std::fflush(to) != 0) fail(errno);

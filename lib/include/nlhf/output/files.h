@@ -35,6 +35,10 @@ void WriteFileSynced(const std::string& path, const FileWriter& write, const std
 // the temp file and throws WriteError(path, errno).
 void WriteFileAtomic(const std::string& path, const FileWriter& write);
 
+// fsyncs the folder `dir`, so that renames and links in it survive a power loss. Returns 0, or the
+// errno of the failure (callers for whom it is best effort may ignore it).
+int SyncDirectory(const std::string& dir);
+
 // Appends `bytes` bytes of the file open as `from_fd`, starting at `offset`, to `to` (flushed
 // first): copy_file_range, so the bytes need not pass through this process. Throws
 // std::system_error (errno) on failure, also when `from_fd` ends early (EIO).
