@@ -32,9 +32,11 @@ kind=${1:-}
    $kind == egpo || $kind == rss || $kind == expand ]] || {
   echo "error: usage: scripts/bench.sh core|solvers|oracle|tolerance|run|sweep|egpo|rss|expand [benchmark flags]" >&2; exit 2; }
 shift
+# Exits with one error line unless build/bin/$1 was built.
+need() { [[ -x build/bin/$1 ]] || { echo "error: build/bin/$1 not found; build first (bash scripts/build.sh)" >&2; exit 2; }; }
 [[ $kind == expand ]] && exec bash scripts/bench_sweep_expand.sh "$@"
 if [[ $kind == sweep ]]; then
-  [[ -x build/bin/nlhf-sweep ]] || { echo "error: build/bin/nlhf-sweep not found; build first (bash scripts/build.sh)" >&2; exit 2; }
+  need nlhf-sweep
   out=$(mktemp -d)
   trap 'rm -rf "$out"' EXIT
   for jobs in 1 2; do
@@ -44,7 +46,7 @@ if [[ $kind == sweep ]]; then
   exit 0
 fi
 if [[ $kind == egpo ]]; then
-  [[ -x build/bin/nlhf-sweep ]] || { echo "error: build/bin/nlhf-sweep not found; build first (bash scripts/build.sh)" >&2; exit 2; }
+  need nlhf-sweep
   out=$(mktemp -d)
   trap 'rm -rf "$out"' EXIT
   for jobs in 1 2; do
@@ -56,7 +58,7 @@ if [[ $kind == egpo ]]; then
   exit 0
 fi
 if [[ $kind == rss ]]; then
-  [[ -x build/bin/nlhf-run ]] || { echo "error: build/bin/nlhf-run not found; build first (bash scripts/build.sh)" >&2; exit 2; }
+  need nlhf-run
   out=$(mktemp -d)
   trap 'rm -rf "$out"' EXIT
   printf 'name: rss\ngame: {type: rps3}\nreference: {type: uniform}\nbeta: 0.1\nseeds: [0]\nsolvers: [{name: omd}]\nstop: {iterations: 1000000}\nlog: {every: 1}\n' >"$out/rss.yaml"
@@ -66,7 +68,7 @@ if [[ $kind == rss ]]; then
   exit 0
 fi
 if [[ $kind == run ]]; then
-  [[ -x build/bin/nlhf-run ]] || { echo "error: build/bin/nlhf-run not found; build first (bash scripts/build.sh)" >&2; exit 2; }
+  need nlhf-run
   out=$(mktemp -d)
   trap 'rm -rf "$out"' EXIT
   for jobs in 1 2; do
@@ -81,7 +83,7 @@ if [[ $kind == oracle ]]; then
   # Each ratio compares two benchmarks of the same program run: estimates with one exact P·π
   # (nlhf_bench_core), sampled omd steps with exact ones (nlhf_bench_solvers).
   for b in core solvers; do
-    [[ -x build/bin/nlhf_bench_$b ]] || { echo "error: build/bin/nlhf_bench_$b not found; build first (bash scripts/build.sh)" >&2; exit 2; }
+    need nlhf_bench_$b
   done
   dir=$(mktemp -d)
   trap 'rm -rf "$dir"' EXIT
@@ -94,7 +96,7 @@ if [[ $kind == oracle ]]; then
 fi
 if [[ $kind == tolerance ]]; then
   # The ratios compare benchmarks of the same program run.
-  [[ -x build/bin/nlhf_bench_solvers ]] || { echo "error: build/bin/nlhf_bench_solvers not found; build first (bash scripts/build.sh)" >&2; exit 2; }
+  need nlhf_bench_solvers
   json=$(mktemp)
   trap 'rm -f "$json"' EXIT
   build/bin/nlhf_bench_solvers --benchmark_filter='^BM_Run/' --benchmark_format=json --benchmark_out="$json" \
@@ -103,7 +105,7 @@ if [[ $kind == tolerance ]]; then
   exit 0
 fi
 bin=build/bin/nlhf_bench_$kind
-[[ -x $bin ]] || { echo "error: $bin not found; build first (bash scripts/build.sh)" >&2; exit 2; }
+need "nlhf_bench_$kind"
 json=$(mktemp)
 trap 'rm -f "$json"' EXIT
 "$bin" --benchmark_format=json --benchmark_out="$json" --benchmark_out_format=json "$@" >/dev/null

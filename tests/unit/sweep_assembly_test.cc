@@ -92,6 +92,14 @@ size_t Column(const std::vector<std::string>& header, const std::string& name) {
   return static_cast<size_t>(it - header.begin());
 }
 
+// Stores every task of `s` (one batch each) in the store of `out`, then assembles `out`.
+void AssembleAll(const SweepConfig& s, const std::string& out) {
+  TaskStore store(out);
+  store.Create();
+  for (const SweepTask& t : SweepTasks(s)) store.Add({Finished(s, t)});
+  Assemble(s, store.Index(), out);
+}
+
 TEST(Assemble, WritesTasksInCanonicalOrderWhateverOrderTheyWereStoredIn) {
   testing::TempDir tmp;
   const SweepConfig s = Sweep();
@@ -124,10 +132,7 @@ TEST(Assemble, WritesTasksInCanonicalOrderWhateverOrderTheyWereStoredIn) {
 TEST(Assemble, RunsCsvHasOneRowPerRunWithItsPointsValuesAndLabel) {
   testing::TempDir tmp;
   const SweepConfig s = Sweep();
-  TaskStore store(tmp.Path("out"));
-  store.Create();
-  for (const SweepTask& t : SweepTasks(s)) store.Add({Finished(s, t)});
-  Assemble(s, store.Index(), tmp.Path("out"));
+  AssembleAll(s, tmp.Path("out"));
   const std::vector<std::string> lines = Lines(Read(fs::path(tmp.Path("out")) / "runs.csv"));
   const std::vector<std::string> header = Cells(lines[0]);
   EXPECT_EQ(std::vector<std::string>(header.begin(), header.begin() + 13),
@@ -152,10 +157,7 @@ TEST(Assemble, RunsCsvHasOneRowPerRunWithItsPointsValuesAndLabel) {
 TEST(Assemble, SummaryHasMediansAndQuartilesOverSeeds) {
   testing::TempDir tmp;
   const SweepConfig s = Sweep();
-  TaskStore store(tmp.Path("out"));
-  store.Create();
-  for (const SweepTask& t : SweepTasks(s)) store.Add({Finished(s, t)});
-  Assemble(s, store.Index(), tmp.Path("out"));
+  AssembleAll(s, tmp.Path("out"));
   const std::vector<std::string> lines = Lines(Read(fs::path(tmp.Path("out")) / "summary.csv"));
   ASSERT_EQ(lines.size(), 3u);  // header, one row per point and solver
   const std::vector<std::string> header = Cells(lines[0]);
