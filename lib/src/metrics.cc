@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 namespace nlhf {
 
@@ -66,29 +67,25 @@ Eigen::VectorXd BestResponseLogits(const Game& game, double beta, const Eigen::V
 
 double GapBeta(const Game& game, double beta, const PolicyPoint& p) {
   if (beta == 0.0) return Gap0(p);
-  // 2 beta KL(pi || BR), log BR = log mu + g/beta - LSE(log mu + g/beta), in one pass each
-  // (the sum of KlFromLogits, without materializing log BR, and with the pi that Evaluate
-  // computed instead of exp(log pi) again: two exps per action, the LSE's and phi's expm1).
+  // 2 beta KL(pi || BR), log BR = s - LSE(s) with s = log mu + g/beta: KlSumKnownQ with the pi that
+  // Evaluate computed and BR = exp(s - top) / sum exp(s - top) from the log-sum-exp's own exps (one
+  // exp per action in all).
   const Eigen::VectorXd& m = game.log_mu();
-  NLHF_CHECK(p.pi.size() == m.size() && p.g.size() == m.size(), "policy point not evaluated on this game");
-  // The log-sum-exp as Eigen reductions (vectorized exp, no temporary).
-  const auto scores = m.array() + p.g.array() / beta;
-  const double top = scores.maxCoeff();
-  const double lse = top + std::log((scores - top).exp().sum());
-  double kl = 0.0;
-  for (Eigen::Index y = 0; y < m.size(); ++y) {
-    const double log_br = m[y] + p.g[y] / beta - lse;
-    // KlTerm(log pi_y, log BR_y) with pi_y known: pi phi(d), or BR - pi + pi d for d < -1 (where
-    // exp(-d) could overflow), or BR where pi_y = 0.
-    const double log_p = p.log_pi[y];
-    if (log_p == -std::numeric_limits<double>::infinity()) {
-      kl += std::exp(log_br);
-      continue;
-    }
-    const double d = log_p - log_br;
-    kl += d >= -1.0 ? p.pi[y] * BregmanPhi(d) : std::exp(log_br) - p.pi[y] + p.pi[y] * d;
-  }
-  return 2.0 * beta * kl;
+  const Eigen::Index n = m.size();
+  NLHF_CHECK(p.pi.size() == n && p.g.size() == n, "policy point not evaluated on this game");
+  constexpr Eigen::Index kStack = 256;
+  alignas(64) double stack[2 * kStack];
+  std::vector<double> heap(n > kStack ? 2 * n : 0);
+  double* const log_br = n > kStack ? heap.data() : stack;
+  double* const br = log_br + n;
+  Eigen::Map<Eigen::ArrayXd> s(log_br, n), e(br, n);
+  s = m.array() + p.g.array() / beta;
+  const double top = s.maxCoeff();
+  e = (s - top).exp();
+  const double sum = e.sum();
+  s -= top + std::log(sum);
+  e /= sum;
+  return 2.0 * beta * KlSumKnownQ(p.log_pi.data(), p.pi.data(), log_br, br, n);
 }
 
 double Exploitability(const Game& game, double beta, const PolicyPoint& p) {

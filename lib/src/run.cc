@@ -255,9 +255,15 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   const std::optional<double> factor = solver.GuaranteedContraction();
   theory.applicable = options.theory_check && factor.has_value() && have_star;
   double kl0 = 0.0, bound = 0.0;
+  // KL(pi* || pi) at every step, with pi* = exp(log pi*) computed once.
+  const Eigen::VectorXd pi_star = theory.applicable ? Eigen::VectorXd(log_pi_star.array().exp()) : Eigen::VectorXd();
+  auto kl_to_star = [&] {
+    return KlSum(log_pi_star.data(), pi_star.data(), solver.current().data(), log_pi_star.size());
+  };
   if (theory.applicable) {
+    NLHF_CHECK(log_pi_star.size() == solver.current().size(), "pi* and the iterate differ in size");
     theory.factor = *factor;
-    kl0 = KlFromLogits(log_pi_star, solver.current());
+    kl0 = kl_to_star();
     bound = kl0;
   }
 
@@ -333,7 +339,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     }
     if (check_theory) {
       bound *= theory.factor;
-      const double kl = KlFromLogits(log_pi_star, solver.current());
+      const double kl = kl_to_star();
       // Slack for rounding: KL is computed to ~1e-16 absolute.
       if (kl > bound * (1.0 + 1e-9) + 1e-14) {
         theory.violated = true;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "test_util.h"
 
@@ -68,4 +69,61 @@ TEST(KlFromLogits, IgnoresZeroProbabilityEntries) {
 }
 
 }  // namespace
+// KlSum against each term's definition in long double (p phi(d) = p (exp(-d) - 1 + d)), across
+// |d| from 1e-12 to 40 on both sides of the polynomial's edge |d| = 1/2, and against KlTerm.
+TEST(KlSum, MatchesEachTermToAFewUlps) {
+  std::vector<double> log_p, p, log_q;
+  std::vector<long double> reference;
+  for (double log_py : {-3.0, -0.1, 0.0}) {
+    for (double magnitude : {1e-12, 1e-6, 1e-3, 0.1, 0.4999, 0.5, 0.5001, 0.9, 1.0, 2.0, 40.0}) {
+      for (double sign : {-1.0, 1.0}) {
+        const double d = sign * magnitude;
+        log_p.push_back(log_py);
+        p.push_back(std::exp(log_py));
+        log_q.push_back(log_py - d);
+        const long double dl = static_cast<long double>(log_p.back()) - static_cast<long double>(log_q.back());
+        // phi in long double: its series where the closed form would cancel.
+        long double phi = 0.0L;
+        if (std::abs(dl) < 1.0L) {
+          long double power = dl * dl / 2.0L;
+          for (int k = 2; k < 40; ++k, power *= -dl / static_cast<long double>(k)) phi += power;
+        } else {
+          phi = std::expm1(-dl) + dl;
+        }
+        reference.push_back(static_cast<long double>(p.back()) * phi);
+      }
+    }
+  }
+  for (size_t y = 0; y < p.size(); ++y) {
+    const double term = KlSum(&log_p[y], &p[y], &log_q[y], 1);
+    const double want = static_cast<double>(reference[y]);
+    EXPECT_NEAR(term, want, 4e-15 * want) << "log p " << log_p[y] << ", log q " << log_q[y];
+    EXPECT_NEAR(term, KlTerm(log_p[y], log_q[y]), 4e-15 * want) << "log p " << log_p[y] << ", log q " << log_q[y];
+  }
+  // The whole sum, in blocks (more terms than one block holds).
+  long double total = 0.0L;
+  for (long double r : reference) total += r;
+  std::vector<double> lp, pp, lq;
+  for (int copy = 0; copy < 5; ++copy) {
+    lp.insert(lp.end(), log_p.begin(), log_p.end());
+    pp.insert(pp.end(), p.begin(), p.end());
+    lq.insert(lq.end(), log_q.begin(), log_q.end());
+  }
+  EXPECT_NEAR(KlSum(lp.data(), pp.data(), lq.data(), static_cast<Eigen::Index>(lp.size())),
+              static_cast<double>(5.0L * total), 1e-14 * static_cast<double>(5.0L * total));
+}
+
+TEST(KlSum, TermsOutsideTheSupports) {
+  const double inf = std::numeric_limits<double>::infinity();
+  // p = 0 (log p = -inf, or so small that exp underflows): q's share.
+  double log_p[] = {-inf, -800.0}, p[] = {0.0, 0.0}, log_q[] = {std::log(0.25), std::log(0.5)};
+  EXPECT_EQ(KlSum(log_p, p, log_q, 2), 0.75);
+  // q = 0 where p > 0: KL is infinite, never NaN.
+  double log_p2[] = {0.0}, p2[] = {1.0}, log_q2[] = {-inf};
+  EXPECT_EQ(KlSum(log_p2, p2, log_q2, 1), inf);
+  // A NaN input gives NaN (the driver reports it), never a number.
+  double log_p3[] = {std::nan("")}, p3[] = {std::nan("")}, log_q3[] = {0.0};
+  EXPECT_TRUE(std::isnan(KlSum(log_p3, p3, log_q3, 1)));
+}
+
 }  // namespace nlhf

@@ -20,12 +20,19 @@ Eigen::VectorXd Softmax(const Eigen::VectorXd& x);
 // phi(d) = exp(-d) - 1 + d >= 0, accurate to full relative precision for small |d|.
 double BregmanPhi(double d);
 
-// KL(p || q) = sum_y p_y (log p_y - log q_y), from normalized logits. Written as
+// KL(p || q) = sum_y p_y (log p_y - log q_y), from normalized logits (KlSum). Written as
 // sum_y p_y * phi(log p_y - log q_y), which is exact because sum_y p_y exp(-(log p_y - log q_y))
 // = sum_y q_y = 1: every term is >= 0, so the result is >= 0 by construction and keeps its
 // relative precision near 0. Where p_y = 0 the term is q_y (the share of q outside p's support).
 double KlFromLogits(const Eigen::VectorXd& log_p, const Eigen::VectorXd& log_q);
 // One term of that sum: p phi(log p - log q), or q where p = 0.
 double KlTerm(double log_p, double log_q);
+
+// sum_{y < n} KlTerm(log_p[y], log_q[y]), given p[y] = exp(log_p[y]): the kernel of KlFromLogits,
+// gap_beta and the solvers' subgame gaps. p phi(d) is summed as p times phi's Taylor polynomial where
+// |d| <= 1/2 and as q - p + p d beyond (each term within 3e-15 relative of its exact value).
+double KlSum(const double* log_p, const double* p, const double* log_q, Eigen::Index n);
+// The same with q[y] = exp(log_q[y]) also given (gap_beta has it from its log-sum-exp).
+double KlSumKnownQ(const double* log_p, const double* p, const double* log_q, const double* q, Eigen::Index n);
 
 }  // namespace nlhf

@@ -138,9 +138,7 @@ void SolverBase::RejectParam(const std::string& param, double value, const std::
 double SolverBase::SubgameGap(const Eigen::VectorXd& ref, double strength, Eigen::VectorXd& br) const {
   br = ref + g_ / strength;
   NormalizeLogitsInPlace(br);
-  double kl = 0.0;
-  for (Eigen::Index y = 0; y < l_.size(); ++y) kl += pi_[y] * BregmanPhi(l_[y] - br[y]);
-  return 2.0 * strength * kl;
+  return 2.0 * strength * KlSum(l_.data(), pi_.data(), br.data(), l_.size());
 }
 
 void SolverBase::KeepParam(const std::string& name) { effective_.Set(name, params_.Get(name)); }
