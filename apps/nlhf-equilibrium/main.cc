@@ -70,9 +70,9 @@ int Run(int argc, char** argv) {
   fmt::print("game       {}\n", game.game_spec());
   fmt::print("reference  {}\n", game.reference_spec());
   fmt::print("n          {}\nbeta       {}\n", game.n(), beta);
-  fmt::print("descriptors: cyclic triples {}/{} ({:.3f}), Condorcet winner {}, max|A| {:.4g}, "
-             "Hodge cyclic ratio {:.4f}\n",
-             d.cyclic_triples, d.triples, d.cyclic_triple_fraction,
+  fmt::print("descriptors: cyclic triples {}, Condorcet winner {}, max|A| {:.4g}, Hodge cyclic ratio {:.4f}\n",
+             d.cyclic_triples ? fmt::format("{}/{} ({:.3f})", *d.cyclic_triples, d.triples, *d.cyclic_triple_fraction)
+                              : fmt::format("not counted (ties, n > {})", nlhf::kCyclicTriplesMaxN),
              d.condorcet_winner ? std::to_string(*d.condorcet_winner) : std::string("none"),
              d.max_abs_margin, d.hodge_cyclic_ratio);
   fmt::print("equilibrium: {} in {:.3g} s\n", eq.message, seconds);

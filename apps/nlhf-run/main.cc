@@ -101,6 +101,8 @@ void PrintReport(const nlhf::ExperimentConfig& config, const nlhf::ExperimentRes
   }
   for (const nlhf::GameResult& g : result.games)
     if (g.equilibrium && !g.equilibrium->certified()) notes.push_back(fmt::format("seed {}: {}", g.seed, g.equilibrium->message));
+  if (config.equilibrium == nlhf::EquilibriumMode::kNone && config.beta > 0.0)
+    notes.push_back(nlhf::EquilibriumNoneNote());
   if (!notes.empty()) {
     fmt::print("\nnotes:\n");
     for (size_t k = 0; k < notes.size() && k < 10; ++k) fmt::print("  {}\n", notes[k]);
@@ -152,7 +154,8 @@ void PrintCostEstimate(const nlhf::ExperimentConfig& config, const nlhf::CostEst
              e.total_queries > 0 ? fmt::format(" and {} queries", count(e.total_queries)) : "",
              nlhf::HumanDuration(e.total_seconds), std::min<size_t>(static_cast<size_t>(jobs), runs));
   if (e.equilibrium_timed)
-    fmt::print(" (games and equilibria: {} each)\n", nlhf::HumanDuration(e.game_seconds + e.equilibrium_seconds));
+    fmt::print(" ({}: {} each)\n", config.SolvesEquilibrium() ? "games and equilibria" : "games",
+               nlhf::HumanDuration(e.game_seconds + e.equilibrium_seconds));
   else
     fmt::print(" plus each game's equilibrium (not timed at n > 1000; it grows as n^3)\n");
 }

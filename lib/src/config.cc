@@ -37,7 +37,7 @@ SourceLocation ExperimentConfig::Locate(const std::string& key) const {
 
 namespace {
 
-const std::vector<std::string> kTopKeys = {"name", "game", "reference", "beta", "seeds", "solvers",
+const std::vector<std::string> kTopKeys = {"name", "game", "reference", "beta", "equilibrium", "seeds", "solvers",
                                            "stop", "log", "output", "nlhf"};
 
 // "mwu and omwu": the solvers whose traits allow beta = 0, for messages.
@@ -364,6 +364,17 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
     r.Error(root, "beta", "is missing, expected a number >= 0");
   }
 
+  if (const YAML::Node n = root["equilibrium"]) {
+    const ParamSpec spec = ParamSpec::String("equilibrium", "certified", "").Check(
+        [](const ParamValue& v) {
+          const std::string& mode = std::get<std::string>(v);
+          return mode == "certified" || mode == "none" ? "" : "is not allowed, expected certified or none";
+        },
+        "certified or none");
+    if (auto v = r.Value(n, spec, "equilibrium"))
+      config.equilibrium = std::get<std::string>(*v) == "none" ? EquilibriumMode::kNone : EquilibriumMode::kCertified;
+  }
+
   if (const YAML::Node n = root["seeds"]) {
     r.Note(n, "seeds");
     const ParamSpec seed = ParamSpec::Int("seed", 0, "").Range(0, 9.0e18);
@@ -522,6 +533,20 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
     const MetricInfo& info = MetricTable()[static_cast<size_t>(metric)];
     if (info.needs_star && config.beta == 0.0)
       r.Error(root["stop"], "stop.tolerance." + std::string(info.name), "needs pi*_beta, which beta = 0 does not have");
+    else if (info.needs_star && config.equilibrium == EquilibriumMode::kNone)
+      r.Error(root["stop"], "stop.tolerance." + std::string(info.name),
+              "needs pi*_beta, which equilibrium: none does not compute, expected a tolerance on a metric that "
+              "needs no pi* (gap_beta, exploitability, gap_0, br_winrate, fp_residual) or equilibrium: certified");
+  }
+  if (config.equilibrium == EquilibriumMode::kNone) {
+    for (size_t i = 0; i < config.log.metrics.size(); ++i) {
+      const MetricInfo& info = MetricTable()[static_cast<size_t>(config.log.metrics[i])];
+      if (info.needs_star)
+        r.Error(root["log"]["metrics"][i], fmt::format("log.metrics[{}]", i),
+                fmt::format("'{}' needs pi*_beta, which equilibrium: none does not compute, expected a metric that "
+                            "needs no pi*, or equilibrium: certified",
+                            info.name));
+    }
   }
 
   // Not when a solver entry is already in error (a misspelled oracle key or type reads as exact):
@@ -614,6 +639,9 @@ std::string Emit(const ExperimentConfig& c, bool fingerprint) {
   EmitComponent(out, "type", c.reference, ReferenceRegistry().Find(c.reference.name, "reference.type").params,
                 "reference", c.inputs, fingerprint);
   out << YAML::Key << "beta" << YAML::Value << fmt::format("{}", c.beta);
+  if (!fingerprint || c.equilibrium == EquilibriumMode::kNone)
+    out << YAML::Key << "equilibrium" << YAML::Value
+        << (c.equilibrium == EquilibriumMode::kNone ? "none" : "certified");
   out << YAML::Key << "seeds" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (auto s : c.seeds) out << s;
   out << YAML::EndSeq;
@@ -638,8 +666,9 @@ std::string Emit(const ExperimentConfig& c, bool fingerprint) {
   out << YAML::Key << "spacing" << YAML::Value << (c.log.spacing == LogSpacing::kLog ? "log" : "linear");
   out << YAML::Key << "points_per_decade" << YAML::Value << c.log.points_per_decade;
   out << YAML::Key << "metrics" << YAML::Value << YAML::Flow << YAML::BeginSeq;
-  if (c.log.metrics.empty()) {
-    for (const MetricInfo& m : MetricTable()) out << std::string(m.name);
+  if (c.log.metrics.empty()) {  // all of them (but those that need pi* with equilibrium: none)
+    for (const MetricInfo& m : MetricTable())
+      if (!(m.needs_star && c.equilibrium == EquilibriumMode::kNone)) out << std::string(m.name);
   } else {
     for (Metric m : c.log.metrics) out << std::string(MetricTable()[static_cast<size_t>(m)].name);
   }

@@ -1,42 +1,70 @@
 #include "nlhf/descriptors.h"
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 namespace nlhf {
 
 GameDescriptors Describe(const Eigen::MatrixXd& P) {
   GameDescriptors d;
   const Eigen::Index n = P.rows();
-  const Eigen::MatrixXd A = P.array() - 0.5;
-  d.max_abs_margin = A.cwiseAbs().maxCoeff();
-
-  // Strict majority digraph B (ties give no edge). A triple is cyclic iff it is a directed
-  // 3-cycle, and each is counted three times by trace(B^3) = sum_ij (B^2)_ij B_ji. Counts up to
-  // n fit exactly in float, which makes the O(n^3) product fast.
-  const Eigen::MatrixXf B = (A.array() > 0.0).cast<float>().matrix();
-  const Eigen::MatrixXf B2 = B * B;
-  double closed_walks = 0.0;
-  for (Eigen::Index i = 0; i < n; ++i)
-    for (Eigen::Index j = 0; j < n; ++j)
-      if (B(j, i) != 0.0f) closed_walks += B2(i, j);
-  d.cyclic_triples = static_cast<std::int64_t>(closed_walks / 3.0 + 0.5);
   d.triples = static_cast<std::int64_t>(n) * (n - 1) * (n - 2) / 6;
-  d.cyclic_triple_fraction =
-      d.triples > 0 ? static_cast<double>(d.cyclic_triples) / static_cast<double>(d.triples) : 0.0;
+
+  // One pass over the columns (P is column-major) with A = P - 1/2 formed on the fly: no n x n
+  // temporary. Strict majority digraph B: j -> i when A_ij > 0 (ties give no edge).
+  Eigen::VectorXd s = Eigen::VectorXd::Zero(n);  // s_i = mean_j A_ij
+  std::vector<std::int64_t> wins(static_cast<size_t>(n), 0);
+  bool ties = false;
+  double total = 0.0;
+  for (Eigen::Index j = 0; j < n; ++j) {
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double a = P(i, j) - 0.5;
+      s[i] += a;
+      total += a * a;
+      d.max_abs_margin = std::max(d.max_abs_margin, std::abs(a));
+      if (a > 0.0) ++wins[static_cast<size_t>(i)];
+      ties = ties || (i != j && a == 0.0);
+    }
+  }
+  s /= static_cast<double>(n);
+
+  // Cyclic triples. Without ties (a tournament) a triple is transitive iff one of its actions beats
+  // the other two, so cyclic = C(n, 3) - sum_i C(wins_i, 2): O(n^2). With ties a triple can be
+  // neither, and the count is trace(B^3) / 3 = sum_ij (B^2)_ij B_ji / 3, O(n^3): done up to
+  // kCyclicTriplesMaxN (counts up to n fit exactly in float, which makes the product fast).
+  if (!ties) {
+    std::int64_t transitive = 0;
+    for (std::int64_t w : wins) transitive += w * (w - 1) / 2;
+    d.cyclic_triples = d.triples - transitive;
+  } else if (n <= kCyclicTriplesMaxN) {
+    const Eigen::MatrixXf B = (P.array() > 0.5).cast<float>().matrix();
+    const Eigen::MatrixXf B2 = B * B;
+    double closed_walks = 0.0;
+    for (Eigen::Index i = 0; i < n; ++i)
+      for (Eigen::Index j = 0; j < n; ++j)
+        if (B(j, i) != 0.0f) closed_walks += B2(i, j);
+    d.cyclic_triples = static_cast<std::int64_t>(closed_walks / 3.0 + 0.5);
+  }
+  if (d.cyclic_triples)
+    d.cyclic_triple_fraction = d.triples > 0 ? static_cast<double>(*d.cyclic_triples) / static_cast<double>(d.triples) : 0.0;
 
   for (Eigen::Index i = 0; i < n; ++i) {
-    bool beats_all = true;
-    for (Eigen::Index j = 0; j < n && beats_all; ++j)
-      if (j != i && !(A(i, j) > 0.0)) beats_all = false;
-    if (beats_all) {
+    if (wins[static_cast<size_t>(i)] == n - 1) {
       d.condorcet_winner = i;
       break;
     }
   }
 
-  // Least-squares gradient fit on the complete graph: s_i = mean_j A_ij.
-  const Eigen::VectorXd s = A.rowwise().mean();
-  const Eigen::MatrixXd grad = s.rowwise().replicate(n) - s.transpose().colwise().replicate(n);
-  const double total = A.squaredNorm();
-  d.hodge_cyclic_ratio = total > 0.0 ? (A - grad).squaredNorm() / total : 0.0;
+  // Least-squares gradient fit on the complete graph: s_i = mean_j A_ij; the cyclic part is
+  // C_ij = A_ij - (s_i - s_j).
+  double cyclic = 0.0;
+  for (Eigen::Index j = 0; j < n; ++j)
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double c = (P(i, j) - 0.5) - (s[i] - s[j]);
+      cyclic += c * c;
+    }
+  d.hodge_cyclic_ratio = total > 0.0 ? cyclic / total : 0.0;
   return d;
 }
 

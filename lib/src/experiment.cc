@@ -1,6 +1,7 @@
 #include "nlhf/experiment.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <sys/resource.h>
 
@@ -105,7 +106,8 @@ class ProgressRelay : public RunObserver {
   const size_t watched_;  // the metric the progress line shows
 };
 
-// Builds seed number g's game, its descriptors and (beta > 0) its certified equilibrium.
+// Builds seed number g's game, its descriptors and (beta > 0, equilibrium: certified) its certified
+// equilibrium.
 std::unique_ptr<Game> PrepareGame(const ExperimentConfig& config, size_t g, GameResult& gr) {
   auto game = std::make_unique<Game>(BuildGame(config, config.seeds[g]));
   gr.seed = config.seeds[g];
@@ -113,7 +115,7 @@ std::unique_ptr<Game> PrepareGame(const ExperimentConfig& config, size_t g, Game
   gr.reference_spec = game->reference_spec();
   gr.n = game->n();
   gr.descriptors = Describe(game->P());
-  if (config.beta > 0.0) gr.equilibrium = SolveEquilibrium(*game, config.beta);
+  if (config.SolvesEquilibrium()) gr.equilibrium = SolveEquilibrium(*game, config.beta);
   return game;
 }
 
@@ -182,11 +184,11 @@ namespace {
 // The memory rule. Peak RSS of nlhf-run (one seed, nash_mp, beta = 0.01, random_uniform, measured
 // with /usr/bin/time -v): 5.8 MB at n = 10, 37 MB at n = 1000, 131 MB at n = 2000, 293 MB at
 // n = 3000, i.e. about 6 MB + 4.0 x 8 n^2 bytes. A game being prepared holds P plus the dense work
-// of its equilibrium and descriptors (Newton Jacobian and its LU, the stability matrix and its
-// Gram matrix, the centred copy of P): 4 n x n matrices of doubles at the peak. A prepared game
-// keeps only P. RunExperiment keeps every seed's game and prepares up to `jobs` at once, so its
-// peak is (seeds + 3 min(jobs, seeds)) n x n matrices; a sweep worker holds one game (4 each).
-// Trace rows are not held: they stream to files (output/trace.h).
+// of its equilibrium (Newton Jacobian and its LU, the stability matrix and its Gram matrix): 4 n x n
+// matrices of doubles at the peak; with `equilibrium: none` only P (the descriptors need O(n) beyond
+// P). A prepared game keeps only P. RunExperiment keeps every seed's game and prepares up to `jobs`
+// at once, so its peak is (seeds + 3 min(jobs, seeds)) n x n matrices; a sweep worker holds one game
+// (4 each). Trace rows are not held: they stream to files (output/trace.h).
 constexpr double kMatricesWhilePreparing = 4.0;
 constexpr double kBaseBytes = 64.0 * 1024 * 1024;  // code, thread stacks, buffers; with margin
 constexpr double kGiB = 1024.0 * 1024 * 1024;
@@ -246,6 +248,15 @@ std::optional<double> FileNumber(const char* file) {
 
 }  // namespace
 
+std::string EquilibriumNoneNote() {
+  std::vector<std::string> metrics;
+  for (const MetricInfo& m : MetricTable())
+    if (m.needs_star) metrics.emplace_back(m.name);
+  return fmt::format("equilibrium: none: pi* was not computed; {} are empty cells, and so are rho, the stability "
+                     "limits and target_gap_beta",
+                     fmt::join(metrics, ", "));
+}
+
 double AvailableMemoryBytes() {
   double available = ProcKb("/proc/meminfo", "MemAvailable").value_or(std::numeric_limits<double>::infinity());
   rlimit limit{};
@@ -284,8 +295,8 @@ MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan
   }
   const auto seeds = static_cast<double>(config.seeds.size());
   const double workers = static_cast<double>(std::max(1, plan.jobs));
-  e.matrices = plan.one_game_per_worker ? kMatricesWhilePreparing * workers
-                                        : seeds + (kMatricesWhilePreparing - 1.0) * std::min(workers, seeds);
+  const double preparing = config.SolvesEquilibrium() ? kMatricesWhilePreparing : 1.0;
+  e.matrices = plan.one_game_per_worker ? preparing * workers : seeds + (preparing - 1.0) * std::min(workers, seeds);
   const double n = static_cast<double>(e.n);
   e.bytes = kBaseBytes + e.matrices * 8.0 * n * n;
   return e;
@@ -298,11 +309,14 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
   const double room = std::max(0.0, e.available_bytes - kBaseBytes);
   const double n_max = std::floor(std::sqrt(room / (8.0 * e.matrices)));
   const std::string what = e.n_key == "game.path" ? fmt::format("a {} x {} matrix", e.n, e.n) : fmt::format("{}", e.n);
-  throw InputError(e.n_key, fmt::format("{} needs about {:.1f} GiB (estimate: P and the equilibrium's dense work, {:.3g} "
-                                        "n x n matrices of doubles for {} seed(s) with --jobs {}), {}, expected n <= "
-                                        "{:.0f} (or fewer seeds or --jobs)",
-                                        what, e.bytes / kGiB, e.matrices, config.seeds.size(), std::max(1, plan.jobs),
-                                        available, n_max));
+  // The ways out, from the cheapest for the user: without pi*, a game being prepared holds only P.
+  std::string ways = "fewer seeds or --jobs";
+  if (config.SolvesEquilibrium()) ways += ", or equilibrium: none (no pi*: P alone)";
+  throw InputError(e.n_key, fmt::format("{} needs about {:.1f} GiB (estimate: {}, {:.3g} n x n matrices of doubles for {} "
+                                        "seed(s) with --jobs {}), {}, expected n <= {:.0f} (or {})",
+                                        what, e.bytes / kGiB,
+                                        config.SolvesEquilibrium() ? "P and the equilibrium's dense work" : "P",
+                                        e.matrices, config.seeds.size(), std::max(1, plan.jobs), available, n_max, ways));
 }
 
 void ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan) {
@@ -324,7 +338,9 @@ void ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan
       // rho is only needed by `auto` and `X*limit`, resolved per game at run time. Validate at the
       // largest rho of any game (max|A| <= 1/2): a limit infinite there is infinite on every game, and
       // the limits are smallest there, so a multiple rejected as too large here is too large anywhere.
-      solver->Reset(SolverContext{&*game, config.beta, {}, 0.5, /*rho_is_bound=*/true, config.solvers[i].oracle,
+      // Without pi* (equilibrium: none) there is no rho at run time either: `X*limit` is refused here.
+      const std::optional<double> rho = config.equilibrium == EquilibriumMode::kNone ? std::nullopt : std::optional(0.5);
+      solver->Reset(SolverContext{&*game, config.beta, {}, rho, /*rho_is_bound=*/true, config.solvers[i].oracle,
                                   config.seeds.front()});
     } catch (const InputError& e) {
       errors.push_back(Relocated(e, config));
@@ -399,8 +415,8 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
   out.game_seconds = Seconds(t0);
   Eigen::VectorXd log_pi_star;
   std::optional<double> rho;
-  out.equilibrium_timed = config.beta == 0.0;  // no equilibrium to certify
-  if (config.beta > 0.0 && game.n() <= kCalibrationEquilibriumMaxN) {
+  out.equilibrium_timed = !config.SolvesEquilibrium();  // no equilibrium to certify
+  if (config.SolvesEquilibrium() && game.n() <= kCalibrationEquilibriumMaxN) {
     t0 = Clock::now();
     const Equilibrium eq = SolveEquilibrium(game, config.beta);
     out.equilibrium_seconds = Seconds(t0);
@@ -482,6 +498,7 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
   if (options.progress) {
     ProgressEvent preparing;
     preparing.runs_total = total;
+    preparing.certifying = config.SolvesEquilibrium();
     options.progress(preparing);
   }
   ParallelFor(n_games, options.jobs, [&](size_t g) { games[g] = PrepareGame(config, g, result.games[g]); });

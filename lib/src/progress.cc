@@ -56,7 +56,7 @@ std::string ProgressDisplay::LineLocked(double elapsed) const {
   const ProgressEvent& e = latest_;
   std::string line = fmt::format("[{}/{} runs] ", e.runs_done, e.runs_total);
   if (e.label.empty()) {
-    line += "building the games and certifying their equilibria";
+    line += e.certifying ? "building the games and certifying their equilibria" : "building the games";
   } else {
     line += fmt::format("{} seed {}: iteration {}", e.label, e.seed, e.iteration);
     if (!e.finished && e.iterations_cap > 0) line += fmt::format("/{}", e.iterations_cap);

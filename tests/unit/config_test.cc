@@ -203,6 +203,29 @@ TEST(ConfigBeta, AllowsZeroExactlyWithTheSolversWhoseTraitsAllowIt) {
             std::string::npos);
 }
 
+TEST(ConfigEquilibrium, NoneSkipsPiStarAndRefusesWhatNeedsIt) {
+  EXPECT_EQ(Parse(kOk).equilibrium, EquilibriumMode::kCertified);
+  EXPECT_TRUE(Parse(kOk).SolvesEquilibrium());
+  const ExperimentConfig none = Parse(std::string(kOk) + "equilibrium: none\n");
+  EXPECT_EQ(none.equilibrium, EquilibriumMode::kNone);
+  EXPECT_FALSE(none.SolvesEquilibrium());
+  EXPECT_EQ(FirstError(std::string(kOk) + "equilibrium: exact\n"),
+            "exp.yaml:4:14: equilibrium: 'exact' is not allowed, expected certified or none");
+  EXPECT_NE(FirstError(std::string(kOk) + "equilibrium: none\nstop: {tolerance: {kl_to_star: 1.0e-9}}\n")
+                .find("stop.tolerance.kl_to_star: needs pi*_beta, which equilibrium: none does not compute"),
+            std::string::npos);
+  EXPECT_EQ(FirstError(std::string(kOk) + "equilibrium: none\nstop: {tolerance: {gap_beta: 1.0e-9}}\n"), "");
+  EXPECT_EQ(FirstError(std::string(kOk) + "equilibrium: none\nlog: {metrics: [gap_beta, span]}\n"),
+            "exp.yaml:5:27: log.metrics[1]: 'span' needs pi*_beta, which equilibrium: none does not compute, "
+            "expected a metric that needs no pi*, or equilibrium: certified");
+  // Written in the resolved file either way; in the fingerprint only when none, so experiments
+  // written before the key keep their run ids.
+  EXPECT_NE(ResolvedYaml(Parse(kOk)).find("equilibrium: certified"), std::string::npos);
+  EXPECT_EQ(Parse(ResolvedYaml(none)).equilibrium, EquilibriumMode::kNone);
+  EXPECT_EQ(ExperimentFingerprint(Parse(kOk)), ExperimentFingerprint(Parse(std::string(kOk) + "equilibrium: certified\n")));
+  EXPECT_NE(ExperimentFingerprint(Parse(kOk)), ExperimentFingerprint(none));
+}
+
 TEST(ConfigStop, RefusesAQueryBudgetNoSolverCanReach) {
   EXPECT_NE(FirstError(std::string(kOk) + "stop: {queries: 5}\n")
                 .find("exp.yaml:4:17: stop.queries: 5 can never be reached: no solver makes preference queries (every solver uses the exact oracle)"),

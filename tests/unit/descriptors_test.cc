@@ -30,9 +30,10 @@ TEST(Describe, CountsCyclicTriplesLikeTheDefinition) {
     for (std::uint64_t seed : {0u, 1u}) {
       const Eigen::MatrixXd P = MakeP(spec, seed);
       const GameDescriptors d = Describe(P);
-      EXPECT_EQ(d.cyclic_triples, BruteForceCyclicTriples(P)) << spec;
-      EXPECT_DOUBLE_EQ(d.cyclic_triple_fraction,
-                       static_cast<double>(d.cyclic_triples) / static_cast<double>(d.triples));
+      ASSERT_TRUE(d.cyclic_triples.has_value()) << spec;
+      EXPECT_EQ(*d.cyclic_triples, BruteForceCyclicTriples(P)) << spec;
+      EXPECT_DOUBLE_EQ(d.cyclic_triple_fraction.value(),
+                       static_cast<double>(*d.cyclic_triples) / static_cast<double>(d.triples));
     }
   }
 }
@@ -41,15 +42,44 @@ TEST(Describe, FindsTheCondorcetWinnerOfATransitiveGame) {
   const GameDescriptors d = Describe(MakeP("bradley_terry(n=5,ratings=[0,3,1,2,-1])"));
   ASSERT_TRUE(d.condorcet_winner.has_value());
   EXPECT_EQ(*d.condorcet_winner, 1);
-  EXPECT_EQ(d.cyclic_triples, 0);
+  EXPECT_EQ(d.cyclic_triples, std::optional<std::int64_t>(0));
   EXPECT_FALSE(Describe(MakeP("rps3")).condorcet_winner.has_value());
 }
 
 TEST(Describe, RockPaperScissorsIsOneCyclicTriple) {
   const GameDescriptors d = Describe(MakeP("rps3(x=0.9,y=0.9,z=0.8)"));
-  EXPECT_EQ(d.cyclic_triples, 1);
+  EXPECT_EQ(d.cyclic_triples, std::optional<std::int64_t>(1));
   EXPECT_EQ(d.triples, 1);
   EXPECT_NEAR(d.max_abs_margin, 0.4, 1e-15);
+}
+
+// Both counting paths (the O(n^2) tournament formula and the O(n^3) product with ties) against the
+// definition, on tournaments with and without ties, and the hodge ratio against its definition.
+TEST(Describe, BothCountingPathsAndTheHodgeRatioMatchTheirDefinitions) {
+  for (const std::string spec : {"tournament(n=30,ties=0)", "tournament(n=30,ties=0.05)", "random_uniform(n=40)"}) {
+    const Eigen::MatrixXd P = MakeP(spec, 3);
+    const GameDescriptors d = Describe(P);
+    ASSERT_TRUE(d.cyclic_triples.has_value()) << spec;
+    EXPECT_EQ(*d.cyclic_triples, BruteForceCyclicTriples(P)) << spec;
+    const Eigen::MatrixXd A = P.array() - 0.5;
+    const Eigen::VectorXd s = A.rowwise().mean();
+    const Eigen::MatrixXd grad = s.rowwise().replicate(P.rows()) - s.transpose().colwise().replicate(P.rows());
+    EXPECT_NEAR(d.hodge_cyclic_ratio, (A - grad).squaredNorm() / A.squaredNorm(), 1e-13) << spec;
+    EXPECT_EQ(d.max_abs_margin, A.cwiseAbs().maxCoeff()) << spec;
+  }
+}
+
+// Above kCyclicTriplesMaxN a game with ties is not counted (O(n^3)); one without ties still is.
+TEST(Describe, LargeGamesWithTiesAreNotCounted) {
+  const Eigen::Index n = kCyclicTriplesMaxN + 1;
+  Eigen::MatrixXd P = Eigen::MatrixXd::Constant(n, n, 0.5);  // all ties
+  EXPECT_FALSE(Describe(P).cyclic_triples.has_value());
+  EXPECT_FALSE(Describe(P).cyclic_triple_fraction.has_value());
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = 0; j < i; ++j) P(i, j) = 1.0, P(j, i) = 0.0;  // transitive, no ties
+  const GameDescriptors d = Describe(P);
+  EXPECT_EQ(d.cyclic_triples, std::optional<std::int64_t>(0));
+  EXPECT_EQ(d.condorcet_winner, std::optional<Eigen::Index>(n - 1));
 }
 
 // hodge's construction makes the two parts orthogonal: the ratio is kappa^2/((1-kappa)^2+kappa^2).

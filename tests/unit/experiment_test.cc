@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -74,6 +76,55 @@ TEST(Memory, RefusesAGameThatDoesNotFitBeforeBuildingIt) {
   const ExperimentConfig small = Parse(std::string(kBase) + "game: {type: random_uniform, n: 1000}\n"
                                                              "solvers: [{name: nash_mp}]\nseeds: [0]\n");
   EXPECT_NO_THROW(CheckMemory(small, {}, EstimateMemory(small, {})));
+}
+
+TEST(Memory, WithoutPiStarAGameBeingPreparedHoldsOnlyP) {
+  const ExperimentConfig c = Parse(std::string(kBase) + "game: {type: random_uniform, n: 100000}\n"
+                                                         "solvers: [{name: nash_mp}]\nseeds: [0, 1, 2]\n");
+  MemoryEstimate e = EstimateMemory(c, ResourcePlan{2, false});
+  e.available_bytes = 16.0 * (1 << 30);
+  ExpectInputError([&] { CheckMemory(c, ResourcePlan{2, false}, e); },
+                   {"or fewer seeds or --jobs, or equilibrium: none (no pi*: P alone)"});
+  const ExperimentConfig none = Parse(std::string(kBase) + "game: {type: random_uniform, n: 100000}\n"
+                                                            "equilibrium: none\nsolvers: [{name: nash_mp}]\nseeds: [0, 1, 2]\n");
+  EXPECT_EQ(EstimateMemory(none, ResourcePlan{2, false}).matrices, 3);  // every seed's P, nothing more
+  EXPECT_EQ(EstimateMemory(none, ResourcePlan{2, true}).matrices, 2);   // a sweep worker's game
+  MemoryEstimate n = EstimateMemory(none, ResourcePlan{2, false});
+  n.available_bytes = 16.0 * (1 << 30);
+  ExpectInputError([&] { CheckMemory(none, ResourcePlan{2, false}, n); },
+                   {"game.n", "(estimate: P, 3 n x n matrices", "expected n <= 26702 (or fewer seeds or --jobs)"});
+}
+
+// equilibrium: none: no pi*, so the metrics that need it are empty cells, rho and the limits are
+// absent, `X*limit` is refused before any work and `auto` takes its default.
+TEST(RunGroup, EquilibriumNoneLeavesThePiStarMetricsEmpty) {
+  const ExperimentConfig c = Parse(std::string(kBase) + "game: {type: random_uniform, n: 6}\nequilibrium: none\n"
+                                                         "solvers: [{name: nash_mp}, {name: omd, eta: auto}]\n"
+                                                         "stop: {iterations: 5}\n");
+  testing::TempDir dir;
+  const std::string path = dir.File("trace.csv", "");
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  const GroupResult g = RunGroup(c, 0, "", f, "trace.csv");
+  std::fclose(f);
+  EXPECT_FALSE(g.game.equilibrium.has_value());
+  for (const RunResult& r : g.runs) {
+    EXPECT_FALSE(r.rho.has_value());
+    EXPECT_FALSE(r.target_gap_beta.has_value());
+    EXPECT_FALSE(r.summary.theory.applicable);
+    EXPECT_TRUE(std::isnan(r.summary.final_metrics[static_cast<size_t>(Metric::kKlToStar)]));
+    EXPECT_FALSE(std::isnan(r.summary.final_metrics[static_cast<size_t>(Metric::kGapBeta)]));
+  }
+  EXPECT_NE(fmt::format("{}", fmt::join(g.runs[1].summary.warnings, "|")).find("used the default step"),
+            std::string::npos);
+  // The same run with pi* differs only in the columns that need it (and wall_s).
+  const std::string rows = testing::ReadFile(path);
+  EXPECT_EQ(std::count(rows.begin(), rows.end(), '\n'), 12);
+  const ExperimentConfig limit = Parse(std::string(kBase) + "game: {type: random_uniform, n: 6}\nequilibrium: none\n"
+                                                             "solvers: [{name: omd, eta: 0.5*limit}]\n");
+  ExpectInputError([&] { ValidateExperiment(limit); },
+                   {"solvers[0].eta", "'0.5*limit' needs this game's stability limit", "equilibrium: none"});
+  EXPECT_NE(EquilibriumNoneNote().find("kl_to_star, kl_from_star, span are empty cells"), std::string::npos);
 }
 
 TEST(Memory, TakesNFromAMatrixFileWithoutReadingItWhole) {

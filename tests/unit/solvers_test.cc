@@ -331,7 +331,7 @@ TEST(SolverParams, AMultipleOfTheLimitIsAnErrorWhereThereIsNoLimit) {
   for (const auto& [name, param] : LimitSolvers())
     ExpectInputError([&, name = name, param = param] {
       MakeSolver(name + "(" + param + "=0.5*limit)")->Reset(SolverContext{&game, 0.1, {}, std::nullopt});
-    }, {"solver." + param, "'0.5*limit' needs this game's stability limit", "pi* was not certified"});
+    }, {"solver." + param, "'0.5*limit' needs this game's stability limit", "no certified pi*"});
   // rho <= beta: every mmd and nash_mp step is stable.
   for (const char* name : {"mmd", "nash_mp"})
     ExpectInputError([&] { MakeSolver(std::string(name) + "(eta=0.5*limit)")->Reset(SolverContext{&game, 0.3, {}, 0.2}); },

@@ -59,12 +59,22 @@ struct InputFile {
   std::string sha256;  // 64 lowercase hex digits
 };
 
+// Whether each game's pi*_beta is computed (`equilibrium:` in the YAML).
+enum class EquilibriumMode {
+  kCertified,  // the certified pi*_beta, rho and the stability limits of every game (the default)
+  kNone,       // none: the metrics that need pi* are empty cells, `auto` steps take their defaults
+};
+
 struct ExperimentConfig {
   std::string source;  // the YAML file, "" if built in code
   std::string name = "experiment";
   ComponentConfig game;
   ComponentConfig reference{"uniform", {}, ""};
   double beta = 0.01;
+  // Only written in the fingerprint when `none`, so experiments that predate the key keep theirs.
+  EquilibriumMode equilibrium = EquilibriumMode::kCertified;
+  // Whether the games' pi*_beta is computed: beta > 0 and `equilibrium: certified`.
+  bool SolvesEquilibrium() const { return beta > 0.0 && equilibrium == EquilibriumMode::kCertified; }
   std::vector<std::uint64_t> seeds{0};
   std::vector<ComponentConfig> solvers;
   StopRules stop;

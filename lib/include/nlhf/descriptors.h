@@ -3,14 +3,21 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 namespace nlhf {
 
+// Above this n a game with ties gets no cyclic-triple count (it costs an n x n float product, O(n^3);
+// without ties the count is O(n^2) at every n).
+inline constexpr Eigen::Index kCyclicTriplesMaxN = 4000;
+
+// All O(n^2) time and O(n) extra memory, but the cyclic triples of a game with ties (see above).
 struct GameDescriptors {
   // Triples {i, j, k} whose strict majority relation is a 3-cycle (ties break no cycle) ...
-  std::int64_t cyclic_triples = 0;
+  // (nullopt: not counted, a game with ties above kCyclicTriplesMaxN actions)
+  std::optional<std::int64_t> cyclic_triples;
   std::int64_t triples = 0;  // ... out of C(n, 3)
-  double cyclic_triple_fraction = 0.0;
+  std::optional<double> cyclic_triple_fraction;
   // The action that beats every other with probability > 1/2, if any.
   std::optional<Eigen::Index> condorcet_winner;
   double max_abs_margin = 0.0;  // max |A|, A = P - 1/2; bounds the spectral radius rho

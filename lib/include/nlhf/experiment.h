@@ -60,6 +60,7 @@ struct ProgressEvent {
   size_t run_index = 0;   // into ExperimentResult::runs
   bool finished = false;  // this run has ended (it counts in runs_done)
   std::string label;      // the solver entry's label
+  bool certifying = true;  // (preparing) the games' equilibria are being certified too
   std::uint64_t seed = 0;
   std::int64_t iteration = 0;
   std::int64_t iterations_cap = 0;  // stop.iterations
@@ -105,6 +106,10 @@ MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan
 void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const MemoryEstimate& estimate);
 // What this machine can give now (bytes): MemAvailable and the process's limits.
 double AvailableMemoryBytes();
+
+// What `equilibrium: none` leaves out, as summary.json and nlhf-run's notes say it: "equilibrium:
+// none: pi* was not computed; kl_to_star, ... are empty cells, and so are rho, ...".
+std::string EquilibriumNoneNote();
 
 // Checks the memory estimate against what is available (nothing is built when it does not fit),
 // then builds the first game and resets every solver on it, so that step values that are invalid

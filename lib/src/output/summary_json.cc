@@ -62,7 +62,12 @@ std::string SummaryJson(const ExperimentConfig& config, const ExperimentResult& 
     o["policy"] = Vector(s.final_logits.array().exp().matrix());
     o["pi_star"] = certified ? Vector(g.equilibrium->pi) : Json(nullptr);
     o["certificate"] = g.equilibrium ? Number(g.equilibrium->certificate) : Json(nullptr);
-    o["equilibrium"] = g.equilibrium ? Json(g.equilibrium->message) : Json(nullptr);
+    if (g.equilibrium)
+      o["equilibrium"] = g.equilibrium->message;
+    else if (config.equilibrium == EquilibriumMode::kNone && config.beta > 0.0)
+      o["equilibrium"] = EquilibriumNoneNote();
+    else
+      o["equilibrium"] = nullptr;
     o["rho"] = r.rho ? Number(*r.rho) : Json(nullptr);
     o["stability_limit"] = Optional(r.stability_limit);
     o["target_gap_beta"] = Optional(r.target_gap_beta);
@@ -79,7 +84,7 @@ std::string SummaryJson(const ExperimentConfig& config, const ExperimentResult& 
     }
     const GameDescriptors& d = g.descriptors;
     Json desc;
-    desc["cyclic_triple_fraction"] = Number(d.cyclic_triple_fraction);
+    desc["cyclic_triple_fraction"] = d.cyclic_triple_fraction ? Number(*d.cyclic_triple_fraction) : Json(nullptr);
     desc["condorcet_winner"] = d.condorcet_winner ? Json(*d.condorcet_winner) : Json(nullptr);
     desc["max_abs_margin"] = Number(d.max_abs_margin);
     desc["hodge_cyclic_ratio"] = Number(d.hodge_cyclic_ratio);

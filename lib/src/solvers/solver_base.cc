@@ -77,8 +77,8 @@ double SolverBase::ResolveStep(const std::string& name, double default_value,
       throw InputError(key_ + "." + name, fmt::format("'auto' is not available for {}, expected a number > 0", name_));
     if (!rho_) {
       value = default_step();
-      notes_.push_back(fmt::format("{}: auto needs the spectral radius rho of the game, which is unknown here (pi* was "
-                                   "not certified); used the default step {}",
+      notes_.push_back(fmt::format("{}: auto needs the spectral radius rho of the game, which is unknown here (no "
+                                   "certified pi*: not certified, or equilibrium: none); used the default step {}",
                                    name, value));
     } else {
       const double raw = auto_fn(*rho_);
@@ -110,7 +110,8 @@ double SolverBase::StepFromLimit(const std::string& name, double multiple, const
   const std::string key = key_ + "." + name, written = FormatParamValue(LimitMultiple{multiple});
   if (!rho_)
     throw InputError(key, fmt::format("'{}' needs this game's stability limit, which needs the spectral radius rho of "
-                                      "the game, unknown here (pi* was not certified), expected a number or auto",
+                                      "the game, unknown here (no certified pi*: not certified, or equilibrium: none), expected "
+                                      "a number or auto",
                                       written));
   const std::optional<double> limit = StabilityLimit();
   NLHF_CHECK(limit.has_value(), fmt::format("{} accepts {}*limit but has no stability limit", name_, name));
