@@ -158,6 +158,8 @@ void PrintCostEstimate(const nlhf::ExperimentConfig& config, const nlhf::CostEst
                nlhf::HumanDuration(e.game_seconds + e.equilibrium_seconds));
   else
     fmt::print(" plus each game's equilibrium (not timed at n > 1000; it grows as n^3)\n");
+  fmt::print("# memory: {}\n",
+             nlhf::MemoryText(config, nlhf::EstimateMemory(config, nlhf::ResourcePlan{jobs, false})));
 }
 
 nlhf::ProgressMode ProgressModeFor(bool quiet) {

@@ -302,6 +302,16 @@ MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan
   return e;
 }
 
+std::string MemoryText(const ExperimentConfig& config, const MemoryEstimate& e) {
+  const double mib = 1024.0 * 1024;
+  const auto size = [&](double bytes) {
+    return bytes >= kGiB ? fmt::format("{:.1f} GiB", bytes / kGiB) : fmt::format("{:.0f} MiB", bytes / mib);
+  };
+  return fmt::format("about {} at the peak ({}: {:.3g} n x n {} of doubles, n = {}), {} available",
+                     size(e.bytes), config.SolvesEquilibrium() ? "P and the equilibrium's dense work" : "P",
+                     e.matrices, e.matrices == 1.0 ? "matrix" : "matrices", e.n, size(e.available_bytes));
+}
+
 void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const MemoryEstimate& e) {
   if (e.bytes <= e.available_bytes) return;
   const std::string available = fmt::format("this machine has {:.1f} GiB available", e.available_bytes / kGiB);

@@ -89,6 +89,11 @@ TEST(Memory, WithoutPiStarAGameBeingPreparedHoldsOnlyP) {
                                                             "equilibrium: none\nsolvers: [{name: nash_mp}]\nseeds: [0, 1, 2]\n");
   EXPECT_EQ(EstimateMemory(none, ResourcePlan{2, false}).matrices, 3);  // every seed's P, nothing more
   EXPECT_EQ(EstimateMemory(none, ResourcePlan{2, true}).matrices, 2);   // a sweep worker's game
+  MemoryEstimate one = EstimateMemory(none, ResourcePlan{1, true});
+  one.available_bytes = 16.0 * (1 << 30);
+  EXPECT_EQ(MemoryText(none, one), "about 74.6 GiB at the peak (P: 1 n x n matrix of doubles, n = 100000), 16.0 GiB available");
+  EXPECT_NE(MemoryText(c, e).find("(P and the equilibrium's dense work: 9 n x n matrices of doubles, n = 100000)"),
+            std::string::npos);
   MemoryEstimate n = EstimateMemory(none, ResourcePlan{2, false});
   n.available_bytes = 16.0 * (1 << 30);
   ExpectInputError([&] { CheckMemory(none, ResourcePlan{2, false}, n); },

@@ -102,6 +102,9 @@ struct MemoryEstimate {
   std::string n_key;            // "game.n" or "game.path"
 };
 MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan& plan);
+// The estimate as the dry runs print it: "about 1.2 GiB at the peak (P and the equilibrium's dense
+// work: 4 n x n matrices of doubles, n = 1000), 22.7 GiB available".
+std::string MemoryText(const ExperimentConfig& config, const MemoryEstimate& estimate);
 // Throws InputError at n_key when `estimate.bytes` exceeds `estimate.available_bytes`.
 void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const MemoryEstimate& estimate);
 // What this machine can give now (bytes): MemAvailable and the process's limits.
