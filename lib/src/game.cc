@@ -68,13 +68,31 @@ void ValidateReference(const Eigen::VectorXd& mu, Eigen::Index n, const std::str
 }
 
 Game::Game(Eigen::MatrixXd P, Eigen::VectorXd mu, std::string game_spec, std::string reference_spec)
-    : P_(std::move(P)),
+    : Game(std::make_shared<const DenseOperator>(std::move(P)), std::move(mu), std::move(game_spec),
+           std::move(reference_spec)) {}
+
+Game::Game(std::shared_ptr<const PreferenceOperator> P, Eigen::VectorXd mu, std::string game_spec,
+           std::string reference_spec)
+    : op_(std::move(P)),
       mu_(std::move(mu)),
       game_spec_(std::move(game_spec)),
       reference_spec_(std::move(reference_spec)) {
-  ValidatePreferenceMatrix(P_, "game");
-  ValidateReference(mu_, P_.rows(), "reference");
+  NLHF_CHECK(op_ != nullptr, "a game needs a preference operator");
+  dense_ = op_->dense();
+  n_ = op_->n();
+  if (dense_ != nullptr) {
+    ValidatePreferenceMatrix(*dense_, "game");
+  } else {
+    ValidateOperatorSample(*op_, "game");
+  }
+  ValidateReference(mu_, n_, "reference");
   log_mu_ = mu_.array().log();
+}
+
+const Eigen::MatrixXd& Game::P() const {
+  NLHF_CHECK(dense_ != nullptr, "P() of an implicit game (" + game_spec_ +
+                                    "): this code path needs a stored P; use Apply/Entry, or storage: dense");
+  return *dense_;
 }
 
 }  // namespace nlhf

@@ -35,7 +35,7 @@ std::vector<std::string> SeededGameNames() {
 class GeneratorProperties : public ::testing::TestWithParam<std::string> {
  protected:
   testing::TempDir dir_;
-  const RegistryEntry<GameFactory>& entry() const { return GameRegistry().Find(GetParam(), "game.type"); }
+  const GameRegistryEntry& entry() const { return GameRegistry().Find(GetParam(), "game.type"); }
   // Parameter sets to try: each size (odd, so cyclic accepts them) if the entry has n.
   std::vector<GivenParams> Variants() const {
     std::vector<GivenParams> out;
