@@ -60,7 +60,8 @@ class Game {
 // Throw InputError(key, ...) naming the first offending entry. `key` prefixes messages ("game").
 // P: square, n >= 2, finite, entries in [0, 1], |P + P^T - 1| <= kGameTolerance.
 void ValidatePreferenceMatrix(const Eigen::MatrixXd& P, const std::string& key);
-// mu: size n, finite, strictly positive, |sum - 1| <= kGameTolerance.
+// mu: size n, finite, strictly positive, |sum - 1| <= max(kGameTolerance, n 2^-52) (the rounding of
+// the sum itself grows with n).
 void ValidateReference(const Eigen::VectorXd& mu, Eigen::Index n, const std::string& key);
 
 }  // namespace nlhf
