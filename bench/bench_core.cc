@@ -1,4 +1,4 @@
-// Core library benchmarks: one P pi (an oracle call), evaluating a policy (P pi plus exp), each
+// Core library benchmarks: one P pi (an oracle call; also for implicit games), evaluating a policy (P pi plus exp), each
 // metric on an evaluated policy, the certified equilibrium, and one Oracle::Estimate per oracle
 // type (exact P pi vs B = 64 sampled or pairs queries). scripts/bench.sh core runs this and prints
 // the ratios recorded in the README; scripts/bench.sh oracle prints the oracle comparison.
@@ -45,6 +45,47 @@ void BM_PayoffMatVec(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_PayoffMatVec)->Arg(10)->Arg(100)->Arg(1000)->Arg(4000);
+
+// One P x of an implicit game (issue 13): low_rank_cyclic with n actions and K components, O(n K)
+// per product (two passes over its n x 2K factor). items/s counts n K per product, so linear
+// scaling in n K shows as a constant rate. Args: n, K.
+void BM_LowRankApply(benchmark::State& state) {
+  const auto n = state.range(0), K = state.range(1);
+  static std::map<std::pair<std::int64_t, std::int64_t>, std::shared_ptr<const nlhf::PreferenceOperator>> cache;
+  auto& op = cache[{n, K}];
+  if (!op) op = nlhf::MakePreferenceOperator("low_rank_cyclic", {{"n", n}, {"k", K}}, 0).P;
+  const Eigen::VectorXd pi = SomeLogits(n).array().exp();
+  Eigen::VectorXd g(n);
+  for (auto _ : state) {
+    op->Apply(pi, g);
+    benchmark::DoNotOptimize(g.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * n * K);
+}
+BENCHMARK(BM_LowRankApply)
+    ->Args({10000, 8})
+    ->Args({100000, 8})
+    ->Args({1000000, 8})
+    ->Args({100000, 2})
+    ->Args({100000, 32})
+    ->Unit(benchmark::kMicrosecond);
+
+// bradley_terry's implicit P x (entries on the fly, O(n^2) sigmoids, O(n) memory) against the
+// stored matrix's product (BM_PayoffMatVec) at the same n.
+void BM_BradleyTerryImplicitApply(benchmark::State& state) {
+  const auto n = state.range(0);
+  const auto op =
+      nlhf::MakePreferenceOperator("bradley_terry", {{"n", n}}, 0, nlhf::GameStorage::kImplicit).P;
+  const Eigen::VectorXd pi = SomeLogits(n).array().exp();
+  Eigen::VectorXd g(n);
+  for (auto _ : state) {
+    op->Apply(pi, g);
+    benchmark::DoNotOptimize(g.data());
+    benchmark::ClobberMemory();
+  }
+}
+BENCHMARK(BM_BradleyTerryImplicitApply)->Arg(1000)->Arg(4000)->Unit(benchmark::kMicrosecond);
 
 void BM_Evaluate(benchmark::State& state) {
   const nlhf::Game& game = CachedGame(state.range(0));

@@ -5,6 +5,7 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <iostream>
 #include <string>
 
@@ -62,7 +63,9 @@ int Run(int argc, char** argv) {
     throw nlhf::InputError("--beta", fmt::format("{} is not allowed, expected a finite number > 0", beta));
 
   const nlhf::Game game = nlhf::MakeGame(game_spec, reference_spec, static_cast<std::uint64_t>(seed));
-  const nlhf::GameDescriptors d = nlhf::Describe(game.P());
+  // Descriptors read every triple of a stored P: not for an implicit game.
+  std::optional<nlhf::GameDescriptors> d;
+  if (const Eigen::MatrixXd* P = game.dense()) d = nlhf::Describe(*P);
   const auto start = std::chrono::steady_clock::now();
   const nlhf::Equilibrium eq = nlhf::SolveEquilibrium(game, beta);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -70,11 +73,17 @@ int Run(int argc, char** argv) {
   fmt::print("game       {}\n", game.game_spec());
   fmt::print("reference  {}\n", game.reference_spec());
   fmt::print("n          {}\nbeta       {}\n", game.n(), beta);
-  fmt::print("descriptors: cyclic triples {}, Condorcet winner {}, max|A| {:.4g}, Hodge cyclic ratio {:.4f}\n",
-             d.cyclic_triples ? fmt::format("{}/{} ({:.3f})", *d.cyclic_triples, d.triples, *d.cyclic_triple_fraction)
-                              : fmt::format("not counted (ties, n > {})", nlhf::kCyclicTriplesMaxN),
-             d.condorcet_winner ? std::to_string(*d.condorcet_winner) : std::string("none"),
-             d.max_abs_margin, d.hodge_cyclic_ratio);
+  if (d) {
+    fmt::print("descriptors: cyclic triples {}, Condorcet winner {}, max|A| {:.4g}, Hodge cyclic ratio {:.4f}\n",
+               d->cyclic_triples
+                   ? fmt::format("{}/{} ({:.3f})", *d->cyclic_triples, d->triples, *d->cyclic_triple_fraction)
+                   : fmt::format("not counted (ties, n > {})", nlhf::kCyclicTriplesMaxN),
+               d->condorcet_winner ? std::to_string(*d->condorcet_winner) : std::string("none"), d->max_abs_margin,
+               d->hodge_cyclic_ratio);
+  } else {
+    fmt::print("descriptors: not computed for an implicit game (they read every entry of a stored P; "
+               "storage=dense computes them)\n");
+  }
   fmt::print("equilibrium: {} in {:.3g} s\n", eq.message, seconds);
 
   if (eq.stability) {

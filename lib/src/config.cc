@@ -294,6 +294,27 @@ YAML::Node RecordedHash(Reader& r, const YAML::Node& component, const std::strin
   return h;
 }
 
+// The game-level `storage:` key: a storage name, available for the game's generator (ResolveStorage).
+void ReadStorage(Reader& r, const YAML::Node& node, ComponentConfig& game) {
+  const ParamSpec spec =
+      ParamSpec::String("storage", "auto", "how P is held")
+          .Check(
+              [](const ParamValue& v) -> std::string {
+                return ParseGameStorage(std::get<std::string>(v)) ? "" : "is not a storage, expected auto, dense or implicit";
+              },
+              "auto, dense or implicit");
+  const std::optional<ParamValue> v = r.Value(node, spec, "game.storage");
+  const auto* entry = GameRegistry().TryFind(game.name);
+  if (!v || entry == nullptr) return;  // reported already (a bad value, an unknown generator)
+  const GameStorage asked = *ParseGameStorage(std::get<std::string>(*v));
+  try {
+    const GameStorage used = ResolveStorage(*entry, asked, "game.storage");
+    game.storage = used == ResolveStorage(*entry, GameStorage::kAuto) ? GameStorage::kAuto : used;
+  } catch (const InputError& e) {
+    r.Error(e, node);
+  }
+}
+
 // True when the registry entry takes a `path` (then `sha256` is allowed next to it).
 template <class Registry>
 bool TakesPath(const Registry& registry, const YAML::Node& n, const std::string& name_key) {
@@ -345,9 +366,11 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
   YAML::Node game_hash, reference_hash;
   if (const YAML::Node n = root["game"]) {
     const bool path = TakesPath(GameRegistry(), n, "type");
-    ReadComponent(r, n, "game", GameRegistry(), "type", config.game,
-                  path ? std::vector<std::string>{"sha256"} : std::vector<std::string>{});
+    std::vector<std::string> extra = {"storage"};
+    if (path) extra.push_back("sha256");
+    ReadComponent(r, n, "game", GameRegistry(), "type", config.game, extra);
     if (path) game_hash = RecordedHash(r, n, "game");
+    if (n.IsMap() && n["storage"]) ReadStorage(r, n["storage"], config.game);
   } else {
     r.Error(root, "game", "is missing, expected {type: GENERATOR, ...} (nlhf-run --list games)");
   }
@@ -615,6 +638,8 @@ void EmitComponent(YAML::Emitter& out, const std::string& name_key, const Compon
       EmitValue(out, *s.default_value);
     }
   }
+  if (c.storage != GameStorage::kAuto)
+    out << YAML::Key << "storage" << YAML::Value << std::string(GameStorageName(c.storage));
   for (const InputFile& f : inputs)
     if (f.key == key + ".path") out << YAML::Key << "sha256" << YAML::Value << f.sha256;
   if (!c.oracle.exact()) {

@@ -18,6 +18,10 @@ namespace nlhf {
 
 namespace {
 
+// Stop-gap (issue 13): SpectralRadius materializes an implicit game's P, affordable up to this n
+// (8 MB, within the memory estimate's base); larger implicit games get no rho until it is matrix-free.
+constexpr Eigen::Index kMaterializedRhoMaxN = 1000;
+
 // The centered fixed-point residual F(l) = c(l - log mu - P pi / beta) at normalized logits l.
 struct Residual {
   Eigen::VectorXd pi;
@@ -143,7 +147,9 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
   Eigen::VectorXd l = game.log_mu();
   bool newton_ok = false;
 
-  if (options.newton) {
+  // The dense Newton needs a stored P (its Jacobian is n x n); an implicit game goes to the
+  // matrix-free Nash-MP path below.
+  if (options.newton && game.dense() != nullptr) {
     // Continuation: at beta >= 1 the fixed-point map is a contraction (rho <= max|A| <= 1/2) and
     // Newton from mu converges at once; each stage divides beta by up to 10, warm-started.
     double b = std::max(beta, 1.0);
@@ -194,7 +200,9 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
   eq.pi = l.array().exp();
   if (eq.certificate <= options.certify_tolerance) {
     eq.status = EquilibriumStatus::kCertified;
-    if (options.stability) eq.stability = ComputeStabilityLimits(beta, SpectralRadius(game, eq.pi));
+    // Stop-gap (issue 13): rho of an implicit game materializes P, so only where that is cheap.
+    if (options.stability && (game.dense() != nullptr || game.n() <= kMaterializedRhoMaxN))
+      eq.stability = ComputeStabilityLimits(beta, SpectralRadius(game, eq.pi));
     eq.message = fmt::format("gap_beta {:.3g} <= {:.3g} ({}: {} Newton iterations in {} stages, {} "
                              "Nash-MP iterations)",
                              eq.certificate, options.certify_tolerance, eq.method, eq.newton_iterations,
@@ -211,7 +219,10 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
 
 double SpectralRadius(const Game& game, const Eigen::VectorXd& pi) {
   const Eigen::VectorXd u = pi.array().sqrt();
-  Eigen::MatrixXd K = u.asDiagonal() * (game.P().array() - 0.5).matrix() * u.asDiagonal();
+  // Stop-gap (issue 13): an implicit game's P materialized from its entries.
+  const Eigen::MatrixXd materialized = game.dense() ? Eigen::MatrixXd() : Materialize(game.preferences());
+  const Eigen::MatrixXd& P = game.dense() ? *game.dense() : materialized;
+  Eigen::MatrixXd K = u.asDiagonal() * (P.array() - 0.5).matrix() * u.asDiagonal();
   // Q K Q with Q = I - u u^T, applied as two rank-one corrections.
   const Eigen::VectorXd Ku = K * u;
   const Eigen::RowVectorXd uK = u.transpose() * K;

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <memory>
 
 #include "nlhf/input_file.h"
@@ -53,8 +54,8 @@ void CheckInputsUnchanged(const ExperimentConfig& c) {
 
 Game BuildGame(const ExperimentConfig& c, std::uint64_t seed) {
   CheckInputsUnchanged(c);
-  BuiltMatrix P = MakePreferenceMatrix(c.game.name, c.game.params, seed, "game");
-  BuiltReference mu = MakeReference(c.reference.name, c.reference.params, P.P.rows(), seed, "reference");
+  BuiltOperator P = MakePreferenceOperator(c.game.name, c.game.params, seed, c.game.storage, "game");
+  BuiltReference mu = MakeReference(c.reference.name, c.reference.params, P.P->n(), seed, "reference");
   return Game(std::move(P.P), std::move(mu.mu), std::move(P.spec), std::move(mu.spec));
 }
 
@@ -106,15 +107,15 @@ class ProgressRelay : public RunObserver {
   const size_t watched_;  // the metric the progress line shows
 };
 
-// Builds seed number g's game, its descriptors and (beta > 0, equilibrium: certified) its certified
-// equilibrium.
+// Builds seed number g's game, its descriptors (dense games only: they read every entry of P) and
+// (beta > 0, equilibrium: certified) its certified equilibrium.
 std::unique_ptr<Game> PrepareGame(const ExperimentConfig& config, size_t g, GameResult& gr) {
   auto game = std::make_unique<Game>(BuildGame(config, config.seeds[g]));
   gr.seed = config.seeds[g];
   gr.game_spec = game->game_spec();
   gr.reference_spec = game->reference_spec();
   gr.n = game->n();
-  gr.descriptors = Describe(game->P());
+  if (const Eigen::MatrixXd* P = game->dense()) gr.descriptors = Describe(*P);
   if (config.SolvesEquilibrium()) gr.equilibrium = SolveEquilibrium(*game, config.beta);
   return game;
 }
@@ -190,6 +191,15 @@ namespace {
 // at once, so its peak is (seeds + 3 min(jobs, seeds)) n x n matrices; a sweep worker holds one game
 // (4 each). Trace rows are not held: they stream to files (output/trace.h).
 constexpr double kMatricesWhilePreparing = 4.0;
+// An implicit game (GameTraits::implicit) holds no n x n matrix, and none is built for it: no
+// descriptors, pi* without the dense Newton (SolveEquilibrium's Nash-MP path reads P only through
+// products). Each game held costs its operator's bytes (GameTraits::implicit_bytes: O(n K) or O(n))
+// and a few vectors of n doubles (mu, log mu, pi* and its logits); each worker, the vectors of one
+// run or one equilibrium being solved (the solver's iterate and buffers, the driver's metric
+// points, the equilibrium's Nash-MP iterates). The counts are bounds with margin over the
+// measured peak (see the calibration in the report of issue 13: ~25 vectors per worker).
+constexpr double kVectorsPerGame = 8.0;
+constexpr double kVectorsPerWorker = 48.0;
 constexpr double kBaseBytes = 64.0 * 1024 * 1024;  // code, thread stacks, buffers; with margin
 constexpr double kGiB = 1024.0 * 1024 * 1024;
 
@@ -295,18 +305,37 @@ MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan
   }
   const auto seeds = static_cast<double>(config.seeds.size());
   const double workers = static_cast<double>(std::max(1, plan.jobs));
+  const double n = static_cast<double>(e.n);
+  if (const auto* entry = GameRegistry().TryFind(config.game.name);
+      entry != nullptr && ResolveStorage(*entry, config.game.storage) == GameStorage::kImplicit) {
+    std::map<std::string, ParamValue> context;
+    context.emplace("seed", static_cast<std::int64_t>(config.seeds.empty() ? 0 : config.seeds.front()));
+    e.implicit = true;
+    e.operator_bytes = entry->traits.implicit_bytes(ResolveParams(entry->params, config.game.params, context, "game"));
+    // Workers busy at once: preparing games (an equilibrium each), then running solvers.
+    const double runs = seeds * std::max(1.0, static_cast<double>(config.solvers.size()));
+    e.games = plan.one_game_per_worker ? workers : seeds;
+    const double active = plan.one_game_per_worker ? workers : std::min(workers, runs);
+    e.vectors = kVectorsPerGame * e.games + kVectorsPerWorker * active;
+    e.bytes = kBaseBytes + e.games * e.operator_bytes + e.vectors * 8.0 * n;
+    return e;
+  }
   const double preparing = config.SolvesEquilibrium() ? kMatricesWhilePreparing : 1.0;
   e.matrices = plan.one_game_per_worker ? preparing * workers : seeds + (preparing - 1.0) * std::min(workers, seeds);
-  const double n = static_cast<double>(e.n);
   e.bytes = kBaseBytes + e.matrices * 8.0 * n * n;
   return e;
 }
+
 
 std::string MemoryText(const ExperimentConfig& config, const MemoryEstimate& e) {
   const double mib = 1024.0 * 1024;
   const auto size = [&](double bytes) {
     return bytes >= kGiB ? fmt::format("{:.1f} GiB", bytes / kGiB) : fmt::format("{:.0f} MiB", bytes / mib);
   };
+  if (e.implicit)
+    return fmt::format("about {} at the peak (the implicit game's operator, {} for each of {} game(s) held at once, and "
+                       "{} vectors of n doubles, n = {}), {} available",
+                       size(e.bytes), size(e.operator_bytes), e.games, e.vectors, e.n, size(e.available_bytes));
   return fmt::format("about {} at the peak ({}: {:.3g} n x n {} of doubles, n = {}), {} available",
                      size(e.bytes), config.SolvesEquilibrium() ? "P and the equilibrium's dense work" : "P",
                      e.matrices, e.matrices == 1.0 ? "matrix" : "matrices", e.n, size(e.available_bytes));
@@ -315,13 +344,29 @@ std::string MemoryText(const ExperimentConfig& config, const MemoryEstimate& e) 
 void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const MemoryEstimate& e) {
   if (e.bytes <= e.available_bytes) return;
   const std::string available = fmt::format("this machine has {:.1f} GiB available", e.available_bytes / kGiB);
+  if (e.implicit) {
+    // Linear in n: the largest n that fits scales the per-action bytes.
+    const double per_action = (e.bytes - kBaseBytes) / std::max(1.0, static_cast<double>(e.n));
+    const double n_max = std::floor(std::max(0.0, e.available_bytes - kBaseBytes) / per_action);
+    throw InputError(e.n_key, fmt::format("{} needs about {:.1f} GiB (estimate: the implicit game's operator, {:.3g} "
+                                          "MiB for each of {} game(s) held at once, and {} vectors of n doubles for {} "
+                                          "seed(s) with --jobs {}), {}, expected n <= {:.0f} (or fewer seeds or --jobs)",
+                                          e.n, e.bytes / kGiB, e.operator_bytes / (1024.0 * 1024.0), e.games,
+                                          e.vectors, config.seeds.size(), std::max(1, plan.jobs), available, n_max));
+  }
   // The largest n that fits with the same seeds and jobs.
   const double room = std::max(0.0, e.available_bytes - kBaseBytes);
   const double n_max = std::floor(std::sqrt(room / (8.0 * e.matrices)));
   const std::string what = e.n_key == "game.path" ? fmt::format("a {} x {} matrix", e.n, e.n) : fmt::format("{}", e.n);
-  // The ways out, from the cheapest for the user: without pi*, a game being prepared holds only P.
+  // The ways out, from the cheapest for the user: without pi*, a game being prepared holds only P;
+  // an implicit game holds no n x n matrix at all.
   std::string ways = "fewer seeds or --jobs";
   if (config.SolvesEquilibrium()) ways += ", or equilibrium: none (no pi*: P alone)";
+  const auto* entry = GameRegistry().TryFind(config.game.name);
+  if (entry != nullptr && entry->traits.implicit)
+    ways += ", or game.storage: implicit (P never stored)";
+  else
+    ways += fmt::format(", or an implicit game, which stores no P ({})", fmt::join(ImplicitGameNames(), ", "));
   throw InputError(e.n_key, fmt::format("{} needs about {:.1f} GiB (estimate: {}, {:.3g} n x n matrices of doubles for {} "
                                         "seed(s) with --jobs {}), {}, expected n <= {:.0f} (or {})",
                                         what, e.bytes / kGiB,

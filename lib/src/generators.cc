@@ -1,7 +1,10 @@
 #include "nlhf/generators.h"
 
+#include <fmt/format.h>
+
 #include <map>
 
+#include "nlhf/errors.h"
 #include "nlhf/spec.h"
 
 namespace nlhf {
@@ -32,6 +35,79 @@ GivenParams ParseGivenParams(const std::vector<ParamSpec>& specs,
   return given;
 }
 
+std::string_view GameStorageName(GameStorage s) {
+  switch (s) {
+    case GameStorage::kAuto: return "auto";
+    case GameStorage::kDense: return "dense";
+    case GameStorage::kImplicit: return "implicit";
+  }
+  return "?";
+}
+
+std::optional<GameStorage> ParseGameStorage(std::string_view name) {
+  for (GameStorage s : {GameStorage::kAuto, GameStorage::kDense, GameStorage::kImplicit})
+    if (GameStorageName(s) == name) return s;
+  return std::nullopt;
+}
+
+std::vector<std::string> ImplicitGameNames() {
+  std::vector<std::string> names;
+  for (const auto& e : GameRegistry().entries())
+    if (e.traits.implicit) names.push_back(e.name);
+  return names;
+}
+
+GameStorage ResolveStorage(const GameRegistryEntry& entry, GameStorage asked,
+                           const std::string& key) {
+  switch (asked) {
+    case GameStorage::kAuto:
+      return entry.traits.implicit && entry.traits.implicit_by_default ? GameStorage::kImplicit : GameStorage::kDense;
+    case GameStorage::kDense:
+      return GameStorage::kDense;
+    case GameStorage::kImplicit:
+      if (!entry.traits.implicit)
+        throw InputError(key, fmt::format("implicit is not available for {} (it has no form that avoids storing "
+                                          "P), expected auto or dense, or a generator with an implicit form: {}",
+                                          entry.name, JoinNames(ImplicitGameNames())));
+      return GameStorage::kImplicit;
+  }
+  return GameStorage::kDense;
+}
+
+namespace {
+
+// `spec` (a canonical "name(...)") with the storage appended when it is not the generator's default.
+std::string WithStorage(std::string spec, const GameRegistryEntry& entry, GameStorage used) {
+  if (used == ResolveStorage(entry, GameStorage::kAuto)) return spec;
+  const std::string arg = fmt::format("storage={}", GameStorageName(used));
+  if (!spec.empty() && spec.back() == ')') {
+    spec.back() = ',';
+    return spec + arg + ")";
+  }
+  return spec + "(" + arg + ")";
+}
+
+}  // namespace
+
+BuiltOperator MakePreferenceOperator(std::string_view name, const GivenParams& given, std::uint64_t run_seed,
+                                     GameStorage storage, const std::string& key) {
+  const auto& entry = GameRegistry().Find(name, key + ".type");
+  const GameStorage used = ResolveStorage(entry, storage, key + ".storage");
+  const ParamMap params = ResolveParams(entry.params, given, SeedContext(run_seed), key);
+  BuiltOperator out;
+  out.spec = WithStorage(FormatSpec(entry.name, params), entry, used);
+  if (used == GameStorage::kImplicit) {
+    out.P = entry.traits.implicit(params);
+    NLHF_CHECK(out.P != nullptr && out.P->dense() == nullptr, "an implicit form that stores P: " + entry.name);
+    ValidateOperatorSample(*out.P, key);
+  } else {
+    Eigen::MatrixXd P = entry.make(params);
+    ValidatePreferenceMatrix(P, key);
+    out.P = std::make_shared<const DenseOperator>(std::move(P));
+  }
+  return out;
+}
+
 BuiltMatrix MakePreferenceMatrix(std::string_view name, const GivenParams& given,
                                  std::uint64_t run_seed, const std::string& key) {
   const auto& entry = GameRegistry().Find(name, key + ".type");
@@ -51,14 +127,27 @@ BuiltReference MakeReference(std::string_view name, const GivenParams& given, Ei
 }
 
 Game MakeGame(std::string_view game_spec, std::string_view reference_spec, std::uint64_t run_seed) {
-  const SpecCall g = ParseSpec(game_spec);
+  SpecCall g = ParseSpec(game_spec);
   const auto& game_entry = GameRegistry().Find(g.name, "game.type");
-  BuiltMatrix P = MakePreferenceMatrix(g.name, ParseGivenParams(game_entry.params, g.args, "game"),
-                                       run_seed, "game");
+  // `storage` is the game-level key, not a generator parameter.
+  GameStorage storage = GameStorage::kAuto;
+  for (auto it = g.args.begin(); it != g.args.end();) {
+    if (it->first != "storage") {
+      ++it;
+      continue;
+    }
+    const std::optional<GameStorage> s = ParseGameStorage(it->second);
+    if (!s)
+      throw InputError("game.storage", fmt::format("'{}' is not a storage, expected auto, dense or implicit", it->second));
+    storage = *s;
+    it = g.args.erase(it);
+  }
+  BuiltOperator P = MakePreferenceOperator(g.name, ParseGivenParams(game_entry.params, g.args, "game"), run_seed,
+                                           storage, "game");
   const SpecCall r = ParseSpec(reference_spec);
   const auto& ref_entry = ReferenceRegistry().Find(r.name, "reference.type");
   BuiltReference mu = MakeReference(
-      r.name, ParseGivenParams(ref_entry.params, r.args, "reference"), P.P.rows(), run_seed, "reference");
+      r.name, ParseGivenParams(ref_entry.params, r.args, "reference"), P.P->n(), run_seed, "reference");
   return Game(std::move(P.P), std::move(mu.mu), std::move(P.spec), std::move(mu.spec));
 }
 

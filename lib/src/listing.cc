@@ -39,6 +39,15 @@ void PrintEntries(const Entries& entries, std::ostream& out) {
 void PrintListing(std::string_view what, std::ostream& out) {
   if (what == "games") {
     PrintEntries(GameRegistry().entries(), out);
+    std::vector<std::string> low_rank;
+    for (const auto& e : GameRegistry().entries())
+      if (e.traits.implicit && e.traits.implicit_by_default) low_rank.push_back(e.name);
+    fmt::print(out,
+               "\nEvery game also takes storage: auto, dense or implicit (how P is held), default auto:\n"
+               "    auto      implicit for the low-rank generators ({}), dense for the others\n"
+               "    implicit  P is never stored: products P pi from the generator's parameters; available for: {}\n"
+               "    dense     the n x n matrix of doubles (a low-rank generator's is filled from its entries)\n",
+               JoinNames(low_rank), JoinNames(ImplicitGameNames()));
   } else if (what == "references") {
     PrintEntries(ReferenceRegistry().entries(), out);
   } else if (what == "solvers") {

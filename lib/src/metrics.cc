@@ -36,7 +36,7 @@ void Evaluate(const Game& game, const Eigen::VectorXd& log_pi, PolicyPoint& out)
   out.log_pi = log_pi;
   out.pi = log_pi.array().exp();
   out.g.resize(game.n());
-  out.g.noalias() = game.P() * out.pi;
+  game.Apply(out.pi, out.g);
 }
 
 PolicyPoint Evaluate(const Game& game, const Eigen::VectorXd& log_pi) {

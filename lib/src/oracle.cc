@@ -78,12 +78,11 @@ Eigen::Index Oracle::Draw(const Eigen::VectorXd& cdf, double u) {
 }
 
 OracleCost Oracle::Estimate(const Eigen::VectorXd& pi_self, const Eigen::VectorXd& pi_opp, Eigen::VectorXd& out) {
-  const Eigen::MatrixXd& P = game_->P();
   if (config_.exact()) {
-    out.noalias() = P * pi_opp;
+    game_->Apply(pi_opp, out);
     return {1, 0};
   }
-  const Eigen::Index n = P.rows();
+  const Eigen::Index n = game_->n();
   const bool uniform = config_.sampler == OracleSampler::kUniform;
   if (uniform) {
     q_.setConstant(1.0 / static_cast<double>(n));
@@ -101,7 +100,7 @@ OracleCost Oracle::Estimate(const Eigen::VectorXd& pi_self, const Eigen::VectorX
     const Eigen::Index y =
         uniform ? static_cast<Eigen::Index>(rng_.Below(static_cast<std::uint64_t>(n))) : Draw(cdf_self_, rng_.Uniform());
     const Eigen::Index y2 = Draw(cdf_opp_, rng_.Uniform());
-    const double p = P(y, y2);
+    const double p = game_->Entry(y, y2);  // one entry: implicit games compute it in O(K) or O(1)
     const double o = bernoulli ? (rng_.Uniform() < p ? 1.0 : 0.0) : p;
     sum_[y] += o - 0.5;
   }

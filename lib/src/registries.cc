@@ -21,6 +21,8 @@ GameEntry BtMixtureEntry();
 GameEntry HodgeEntry();
 GameEntry TournamentEntry();
 GameEntry MatrixEntry();
+GameEntry LowRankCyclicEntry();
+GameEntry LowRankDiscEntry();
 }  // namespace nlhf::games
 
 namespace nlhf::references {
@@ -47,8 +49,8 @@ SolverEntry OmwuEntry();
 
 namespace nlhf {
 
-const Registry<GameFactory>& GameRegistry() {
-  static const Registry<GameFactory> registry(
+const Registry<GameFactory, GameTraits>& GameRegistry() {
+  static const Registry<GameFactory, GameTraits> registry(
       "game", {
                   games::RandomUniformEntry(),
                   games::RandomSkewEntry(),
@@ -60,6 +62,8 @@ const Registry<GameFactory>& GameRegistry() {
                   games::HodgeEntry(),
                   games::TournamentEntry(),
                   games::MatrixEntry(),
+                  games::LowRankCyclicEntry(),
+                  games::LowRankDiscEntry(),
               });
   return registry;
 }

@@ -35,7 +35,7 @@ std::vector<std::string> SeededGameNames() {
 class GeneratorProperties : public ::testing::TestWithParam<std::string> {
  protected:
   testing::TempDir dir_;
-  const RegistryEntry<GameFactory>& entry() const { return GameRegistry().Find(GetParam(), "game.type"); }
+  const GameRegistryEntry& entry() const { return GameRegistry().Find(GetParam(), "game.type"); }
   // Parameter sets to try: each size (odd, so cyclic accepts them) if the entry has n.
   std::vector<GivenParams> Variants() const {
     std::vector<GivenParams> out;
@@ -122,6 +122,54 @@ TEST_P(GeneratorProperties, RejectsUnknownParameters) {
   testing::ExpectInputError([&] { MakePreferenceMatrix(GetParam(), given, 0); },
                             {"game.no_such_param", "unknown parameter"});
 }
+
+// Generators with an implicit form (storage: implicit): it is the same game as the dense matrix.
+class ImplicitGeneratorProperties : public GeneratorProperties {};
+
+TEST_P(ImplicitGeneratorProperties, ImplicitFormIsTheDenseGame) {
+  for (const GivenParams& given : Variants()) {
+    for (std::uint64_t seed : {0u, 17u}) {
+      const BuiltMatrix dense = MakePreferenceMatrix(GetParam(), given, seed);
+      const BuiltOperator implicit = MakePreferenceOperator(GetParam(), given, seed, GameStorage::kImplicit);
+      ASSERT_EQ(implicit.P->dense(), nullptr);
+      const Eigen::MatrixXd P = Materialize(*implicit.P);
+      EXPECT_EQ(P, dense.P) << implicit.spec;  // entry for entry, the same bits
+      EXPECT_LE(((P + P.transpose()).array() - 1.0).abs().maxCoeff(), 1e-12);
+      for (Eigen::Index i = 0; i < P.rows(); ++i) EXPECT_EQ(P(i, i), 0.5);
+      EXPECT_GE(P.minCoeff(), 0.0);
+      EXPECT_LE(P.maxCoeff(), 1.0);
+      Rng rng(seed, "policy");
+      const Eigen::VectorXd pi = testing::RandomLogits(P.rows(), rng, 1.5).array().exp();
+      Eigen::VectorXd g(P.rows());
+      const double* data = g.data();
+      implicit.P->Apply(pi, g);
+      EXPECT_EQ(g.data(), data);
+      EXPECT_LE((g - dense.P * pi).cwiseAbs().maxCoeff(), 1e-12) << implicit.spec;
+      // The same seed gives the same products, bit for bit.
+      Eigen::VectorXd again(P.rows());
+      MakePreferenceOperator(GetParam(), given, seed, GameStorage::kImplicit).P->Apply(pi, again);
+      EXPECT_EQ(again, g);
+    }
+  }
+}
+
+TEST_P(ImplicitGeneratorProperties, StorageOtherThanTheDefaultIsInTheSpec) {
+  const GivenParams given = Variants().back();
+  const BuiltOperator a = MakePreferenceOperator(GetParam(), given, 2, GameStorage::kImplicit);
+  const BuiltOperator b = MakePreferenceOperator(GetParam(), given, 2, GameStorage::kDense);
+  EXPECT_NE(a.spec, b.spec);
+  const BuiltMatrix m = MakePreferenceMatrix(GetParam(), given, 2);
+  // One of the two is the default: its spec is the generator's canonical spec, unchanged.
+  EXPECT_TRUE(a.spec == m.spec || b.spec == m.spec) << a.spec << " " << b.spec;
+  for (const BuiltOperator* built : {&a, &b}) {
+    const Game game = MakeGame(built->spec, "uniform", 999);
+    EXPECT_EQ(game.game_spec(), built->spec);
+    EXPECT_EQ(game.dense() == nullptr, built->P->dense() == nullptr) << built->spec;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(ImplicitGenerators, ImplicitGeneratorProperties, ::testing::ValuesIn(ImplicitGameNames()),
+                         [](const auto& test_info) { return test_info.param; });
 
 INSTANTIATE_TEST_SUITE_P(AllGenerators, GeneratorProperties, ::testing::ValuesIn(GameNames()),
                          [](const auto& test_info) { return test_info.param; });

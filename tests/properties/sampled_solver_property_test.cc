@@ -37,8 +37,9 @@ std::vector<OracleCase> Cases() {
 }
 
 const std::vector<std::string>& Games() {
+  // low_rank_cyclic: an implicit game (P never stored), through the same interface.
   static const std::vector<std::string> games = {"random_uniform(n=6)", "bradley_terry(n=6)", "cyclic(n=5)", "rps3",
-                                                 "tournament(n=7)"};
+                                                 "tournament(n=7)", "low_rank_cyclic(n=7,k=2)"};
   return games;
 }
 

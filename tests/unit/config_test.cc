@@ -105,6 +105,46 @@ TEST(ConfigLabel, SurvivesTheResolvedYaml) {
   EXPECT_EQ(ExperimentFingerprint(again), ExperimentFingerprint(c));
 }
 
+TEST(ConfigStorage, WritesOnlyAStorageOtherThanTheDefault) {
+  const std::string solvers = "beta: 0.1\nsolvers: [{name: nash_mp}]\n";
+  const ExperimentConfig plain = Parse("game: {type: low_rank_cyclic, n: 50}\n" + solvers);
+  // Naming the default is the same experiment: same resolved file, same fingerprint.
+  const ExperimentConfig named = Parse("game: {type: low_rank_cyclic, n: 50, storage: implicit}\n" + solvers);
+  EXPECT_EQ(named.game.storage, GameStorage::kAuto);
+  EXPECT_EQ(ResolvedYaml(named), ResolvedYaml(plain));
+  EXPECT_EQ(ResolvedYaml(plain).find("storage"), std::string::npos);
+  EXPECT_EQ(ExperimentFingerprint(named), ExperimentFingerprint(plain));
+  const ExperimentConfig dense_default = Parse("game: {type: rps3, storage: dense}\n" + solvers);
+  EXPECT_EQ(ExperimentFingerprint(dense_default), ExperimentFingerprint(Parse("game: {type: rps3}\n" + solvers)));
+  // Another storage is another experiment, and survives the resolved file.
+  const ExperimentConfig dense = Parse("game: {type: low_rank_cyclic, n: 50, storage: dense}\n" + solvers);
+  EXPECT_EQ(dense.game.storage, GameStorage::kDense);
+  EXPECT_NE(ExperimentFingerprint(dense), ExperimentFingerprint(plain));
+  EXPECT_NE(ResolvedYaml(dense).find("storage: dense"), std::string::npos) << ResolvedYaml(dense);
+  const ExperimentConfig again = Parse(ResolvedYaml(dense));
+  EXPECT_EQ(again.game.storage, GameStorage::kDense);
+  EXPECT_EQ(ExperimentFingerprint(again), ExperimentFingerprint(dense));
+  const ExperimentConfig bt = Parse("game: {type: bradley_terry, storage: implicit}\n" + solvers);
+  EXPECT_EQ(bt.game.storage, GameStorage::kImplicit);
+  // --set reaches it.
+  EXPECT_EQ(ParseExperiment("game: {type: bradley_terry}\n" + solvers, "exp.yaml", {"game.storage=implicit"}, "")
+                .game.storage,
+            GameStorage::kImplicit);
+}
+
+TEST(ConfigStorage, RejectsAnUnknownStorageAndImplicitWithoutAnImplicitForm) {
+  const std::string solvers = "beta: 0.1\nsolvers: [{name: nash_mp}]\n";
+  const std::string e = FirstError("game: {type: random_uniform, storage: implicit}\n" + solvers);
+  EXPECT_NE(e.find("exp.yaml:1:"), std::string::npos) << e;
+  EXPECT_NE(e.find("game.storage: implicit is not available for random_uniform"), std::string::npos) << e;
+  EXPECT_NE(e.find("bradley_terry, low_rank_cyclic or low_rank_disc"), std::string::npos) << e;
+  EXPECT_NE(FirstError("game: {type: rps3, storage: sparse}\n" + solvers).find("is not a storage, expected auto, dense or implicit"),
+            std::string::npos)
+      << FirstError("game: {type: rps3, storage: sparse}\n" + solvers);
+  EXPECT_NE(FirstError("game: {type: rps3, storag: dense}\n" + solvers).find("did you mean 'storage'"),
+            std::string::npos);
+}
+
 TEST(ConfigStrictYaml, RejectsAKeyGivenTwiceNamingTheFirstLine) {
   EXPECT_EQ(FirstError("game: {type: rps3}\nbeta: 0.01\nbeta: 0.5\nsolvers: [{name: nash_mp}]\n"),
             "exp.yaml:3:1: beta: is given twice (first on line 2), expected each key once");

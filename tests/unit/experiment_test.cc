@@ -132,6 +132,71 @@ TEST(RunGroup, EquilibriumNoneLeavesThePiStarMetricsEmpty) {
   EXPECT_NE(EquilibriumNoneNote().find("kl_to_star, kl_from_star, span are empty cells"), std::string::npos);
 }
 
+TEST(Memory, RefusesAHundredThousandDenseActionsButAcceptsThemAsAnImplicitLowRankGame) {
+  const std::string rest = "solvers: [{name: nash_mp}]\nseeds: [0]\n";
+  // Dense, the low-rank game materialized: P and the equilibrium's dense work, as for any dense game.
+  const ExperimentConfig dense =
+      Parse(std::string(kBase) + "game: {type: low_rank_cyclic, n: 100000, storage: dense}\n" + rest);
+  MemoryEstimate d = EstimateMemory(dense, {});
+  EXPECT_FALSE(d.implicit);
+  EXPECT_EQ(d.matrices, 4);
+  d.available_bytes = 16.0 * (1 << 30);
+  ExpectInputError([&] { CheckMemory(dense, {}, d); },
+                   {"game.n", "100000 needs about 298.1 GiB (estimate: P and the equilibrium", "expected n <= ",
+                    "or game.storage: implicit (P never stored)"});
+  MemoryEstimate w = EstimateMemory(Parse(std::string(kBase) + "game: {type: random_uniform, n: 100000}\n" + rest), {});
+  w.available_bytes = 16.0 * (1 << 30);
+  ExpectInputError([&] { CheckMemory(Parse(std::string(kBase) + "game: {type: random_uniform, n: 100000}\n" + rest), {}, w); },
+                   {"or an implicit game, which stores no P (low_rank_cyclic, low_rank_disc, bradley_terry)"});
+  // Implicit (the default for this generator): the operator's 2 n K doubles and vectors of n doubles.
+  const ExperimentConfig implicit = Parse(std::string(kBase) + "game: {type: low_rank_cyclic, n: 100000}\n" + rest);
+  MemoryEstimate e = EstimateMemory(implicit, {});
+  EXPECT_TRUE(e.implicit);
+  EXPECT_EQ(e.matrices, 0);
+  EXPECT_EQ(e.n, 100000);
+  EXPECT_EQ(e.operator_bytes, 8.0 * 100000 * 16);  // k = 8
+  EXPECT_LT(e.bytes, 0.25 * (1 << 30));
+  e.available_bytes = 16.0 * (1 << 30);
+  EXPECT_NO_THROW(CheckMemory(implicit, {}, e));
+  EXPECT_NE(MemoryText(implicit, e).find("(the implicit game's operator, 12 MiB for each of 1 game(s) held at once"),
+            std::string::npos)
+      << MemoryText(implicit, e);
+  // Linear in n: ten million actions at rank 2 * 512 do not fit in 16 GiB; the message says so.
+  const ExperimentConfig huge =
+      Parse(std::string(kBase) + "game: {type: low_rank_cyclic, n: 10000000, k: 512}\n" + rest);
+  MemoryEstimate h = EstimateMemory(huge, ResourcePlan{2, true});
+  EXPECT_EQ(h.games, 2);  // a sweep's two workers hold a game each
+  EXPECT_NEAR(h.bytes / (2 * 8.0 * 1e7 * 1024), 1.0, 0.1);
+  h.available_bytes = 16.0 * (1 << 30);
+  ExpectInputError([&] { CheckMemory(huge, ResourcePlan{2, true}, h); },
+                   {"game.n", "10000000 needs about", "implicit game's operator", "expected n <= "});
+  // bradley_terry's implicit form keeps only the ratings.
+  const ExperimentConfig bt =
+      Parse(std::string(kBase) + "game: {type: bradley_terry, n: 100000, storage: implicit}\n" + rest);
+  EXPECT_EQ(EstimateMemory(bt, {}).operator_bytes, 8.0 * 100000);
+}
+
+TEST(RunExperiment, RunsAnImplicitGameWithoutDescriptorsAndAsTheDenseOneDoes) {
+  const std::string rest = "solvers: [{name: nash_mp}, {name: omd, oracle: {type: sampled, batch: 32}}]\nseeds: [0, 1]\n"
+                           "stop: {iterations: 50}\n";
+  const ExperimentResult implicit =
+      RunExperiment(Parse(std::string(kBase) + "game: {type: low_rank_disc, n: 200}\n" + rest), {});
+  const ExperimentResult dense =
+      RunExperiment(Parse(std::string(kBase) + "game: {type: low_rank_disc, n: 200, storage: dense}\n" + rest), {});
+  ASSERT_EQ(implicit.runs.size(), 4u);
+  for (size_t g = 0; g < 2; ++g) {
+    EXPECT_FALSE(implicit.games[g].descriptors.has_value());
+    EXPECT_TRUE(dense.games[g].descriptors.has_value());
+    EXPECT_EQ(implicit.games[g].game_spec + "", dense.games[g].game_spec.substr(0, implicit.games[g].game_spec.size() - 1) + ")");
+    ASSERT_TRUE(implicit.games[g].equilibrium && implicit.games[g].equilibrium->certified());
+  }
+  for (size_t k = 0; k < 4; ++k) {
+    const RunSummary &a = implicit.runs[k].summary, &b = dense.runs[k].summary;
+    EXPECT_EQ(a.iterations, 50);
+    EXPECT_LE((a.final_logits - b.final_logits).cwiseAbs().maxCoeff(), 1e-9) << k;
+  }
+}
+
 TEST(Memory, TakesNFromAMatrixFileWithoutReadingItWhole) {
   testing::TempDir dir;
   std::string csv;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "nlhf/generators.h"
 #include "test_util.h"
 
 namespace nlhf {
@@ -87,6 +88,60 @@ TEST(Game, AcceptsTinyReferenceEntries) {
   mu << 1e-12, 0.5, 0.5 - 1e-12;
   const Game g(Rps(), mu, "", "");
   EXPECT_NEAR(g.log_mu()[0], std::log(1e-12), 1e-12);
+}
+
+TEST(Game, AcceptsALargeUniformReferenceWhoseSumRoundsPastTheTolerance) {
+  // 10^7 terms of 1e-7 sum to 1 + 2.5e-11 in double: the tolerance grows with n (n 2^-52).
+  const Eigen::Index n = 10000000;
+  const Eigen::VectorXd mu = Eigen::VectorXd::Constant(n, 1.0 / static_cast<double>(n));
+  ASSERT_GT(std::abs(mu.sum() - 1.0), kGameTolerance);
+  EXPECT_NO_THROW(ValidateReference(mu, n, "reference"));
+  // ... but not an unnormalized one.
+  ExpectInputError([&] { ValidateReference(mu * 1.001, n, "reference"); }, {"mu sums to 1.001", "expected 1 within"});
+}
+
+TEST(Game, DenseGameWrapsItsMatrix) {
+  const Game g(Rps(), Uniform3(), "rps3", "uniform");
+  ASSERT_NE(g.dense(), nullptr);
+  EXPECT_EQ(&g.P(), g.dense());
+  EXPECT_EQ(g.P(), Rps());
+  EXPECT_EQ(g.Entry(1, 2), 0.1);
+  EXPECT_EQ(g.preferences().StoredBytes(), 72.0);
+  // A copy shares the operator.
+  const Game copy = g;
+  EXPECT_EQ(copy.dense(), g.dense());
+}
+
+TEST(Game, ImplicitGameHasNoStoredMatrixAndFailsLoudlyWhereOneIsNeeded) {
+  const Game g = MakeGame("low_rank_cyclic(n=50,k=3)", "uniform", 0);
+  EXPECT_EQ(g.dense(), nullptr);
+  EXPECT_THROW(g.P(), InternalError);
+  const Eigen::MatrixXd P = Materialize(g.preferences());
+  Rng rng(2, "implicit");
+  Eigen::VectorXd x(50);
+  for (Eigen::Index i = 0; i < 50; ++i) x[i] = rng.Normal();
+  Eigen::VectorXd out(50);
+  const double* data = out.data();
+  g.Apply(x, out);
+  EXPECT_EQ(out.data(), data);
+  EXPECT_LE((out - P * x).cwiseAbs().maxCoeff(), 1e-14);
+  EXPECT_EQ(g.Payoff(x), out);
+  EXPECT_EQ(g.Entry(7, 3), P(7, 3));
+}
+
+TEST(Game, ImplicitOperatorIsCheckedOnASample) {
+  // An operator that breaks P + P^T = 1 is refused at construction, naming the game key.
+  class Broken final : public PreferenceOperator {
+   public:
+    Eigen::Index n() const override { return 4; }
+    void Apply(const Eigen::VectorXd& x, Eigen::VectorXd& out) const override { out = 0.6 * x; }
+    double Entry(Eigen::Index i, Eigen::Index j) const override { return i == j ? 0.5 : 0.6; }
+    double StoredBytes() const override { return 0.0; }
+  };
+  ExpectInputError([] { Game(std::make_shared<const Broken>(), Eigen::VectorXd::Constant(4, 0.25), "", ""); },
+                   {"game", "expected P + P^T = 1"});
+  const auto valid = MakePreferenceOperator("low_rank_cyclic", {{"n", std::int64_t{4}}}, 0).P;
+  ExpectInputError([&] { Game(valid, Uniform3(), "", ""); }, {"reference", "mu has 3 entries"});
 }
 
 }  // namespace

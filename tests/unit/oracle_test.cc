@@ -116,6 +116,35 @@ TEST(Oracle, SameSeedAndStreamRepeatDifferentStreamsDiffer) {
   EXPECT_TRUE(seed_differs);
 }
 
+// Sampled queries read single entries (Game::Entry): an implicit game whose entries are the dense
+// matrix's bits (bradley_terry) gives the same draws and labels, so the same estimates.
+TEST(Oracle, ReadsSingleEntriesOfAnImplicitGame) {
+  const Game dense = MakeGame("bradley_terry(n=40,scale=2)", "softmax_normal", 3);
+  const Game implicit = MakeGame("bradley_terry(n=40,scale=2,storage=implicit)", "softmax_normal", 3);
+  ASSERT_EQ(implicit.dense(), nullptr);
+  Rng rng(1, "policies");
+  const Eigen::VectorXd self = testing::RandomLogits(40, rng, 1.0).array().exp();
+  const Eigen::VectorXd opp = testing::RandomLogits(40, rng, 1.0).array().exp();
+  for (OracleType type : {OracleType::kSampled, OracleType::kPairs}) {
+    const OracleConfig c{type, 64, OracleSampler::kIterate};
+    Oracle a, b;
+    a.Reset(dense, c, 5, "solvers[0]");
+    b.Reset(implicit, c, 5, "solvers[0]");
+    Eigen::VectorXd x(40), y(40);
+    for (int k = 0; k < 20; ++k) {
+      EXPECT_EQ(a.Estimate(self, opp, x).queries, 64);
+      b.Estimate(self, opp, y);
+      ASSERT_EQ(x, y) << OracleTypeName(type) << " estimate " << k;
+    }
+  }
+  // The exact oracle: one product through the operator.
+  Oracle exact;
+  exact.Reset(implicit, OracleConfig{}, 0, "solvers[0]");
+  Eigen::VectorXd g(40);
+  EXPECT_EQ(exact.Estimate(self, opp, g).oracle_calls, 1);
+  EXPECT_LE((g - dense.P() * opp).cwiseAbs().maxCoeff(), 1e-15);
+}
+
 TEST(Oracle, SampledOmdCountsQueriesAndRepeats) {
   const Game game = MakeGame("random_uniform(n=6)", "softmax_normal", 1);
   const OracleConfig c{OracleType::kSampled, 32, OracleSampler::kIterate};

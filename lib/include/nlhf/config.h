@@ -36,6 +36,10 @@ struct ComponentConfig {
   // written in config.resolved.yaml (and so enters the fingerprint); the exact one is not, so
   // experiments without oracles keep their fingerprints.
   OracleConfig oracle = {};
+  // Games only: the game-level key `storage:` (generators.h), normalized: kAuto when it names what
+  // auto would choose for this generator, so that only a storage other than the default is written
+  // in config.resolved.yaml and enters the fingerprint (existing experiments keep theirs).
+  GameStorage storage = GameStorage::kAuto;
 };
 
 // The supported range of beta (0 aside, which only mwu and omwu allow). Measured on random_uniform

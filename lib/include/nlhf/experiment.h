@@ -42,7 +42,8 @@ struct GameResult {
   std::string game_spec, reference_spec;
   Eigen::Index n = 0;
   std::optional<Equilibrium> equilibrium;  // absent at beta = 0
-  GameDescriptors descriptors;
+  // Absent for an implicit game: Describe reads every triple of a stored P (O(n^3)).
+  std::optional<GameDescriptors> descriptors;
 };
 
 struct ExperimentResult {
@@ -96,8 +97,13 @@ struct ResourcePlan {
 // experiment.cc for the rule and its calibration).
 struct MemoryEstimate {
   Eigen::Index n = 0;           // actions per game (from game.n, or the matrix file's first line)
-  double matrices = 0.0;        // dense n x n matrices of doubles alive at the peak
-  double bytes = 0.0;           // estimated peak: a base and the matrices (trace rows stream to files)
+  double matrices = 0.0;        // dense n x n matrices of doubles alive at the peak (0 for an implicit game)
+  bool implicit = false;        // the game is held as an implicit operator (storage), not as P
+  double operator_bytes = 0.0;  // implicit: bytes of one game's operator
+  double games = 0.0;           // implicit: games held at once
+  double vectors = 0.0;         // implicit: vectors of n doubles alive at the peak
+  double bytes = 0.0;           // estimated peak: a base and the matrices, or an implicit game's operators
+                                // and vectors (trace rows stream to files)
   double available_bytes = 0.0;  // MemAvailable, tightened by RLIMIT_AS / RLIMIT_DATA / cgroup limits
   std::string n_key;            // "game.n" or "game.path"
 };

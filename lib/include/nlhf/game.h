@@ -1,9 +1,13 @@
 #pragma once
-// A preference game: the matrix P of pairwise preference probabilities over n actions and the
-// reference policy mu, with the canonical spec strings that produced them. Immutable once built;
+// A preference game: P, the pairwise preference probabilities over n actions, held as an operator
+// (preference_operator.h: a dense matrix or an implicit game that never stores P), the reference
+// policy mu, and the canonical spec strings that produced them. Immutable once built;
 // construction validates everything and throws an InputError naming the offending entry.
 #include <Eigen/Core>
+#include <memory>
 #include <string>
+
+#include "nlhf/preference_operator.h"
 
 namespace nlhf {
 
@@ -12,20 +16,41 @@ inline constexpr double kGameTolerance = 1e-12;
 
 class Game {
  public:
+  // A dense game (P validated entry by entry).
   Game(Eigen::MatrixXd P, Eigen::VectorXd mu, std::string game_spec, std::string reference_spec);
+  // Any operator: a dense one is validated entry by entry, an implicit one on a sample of entries
+  // (ValidateOperatorSample; its generator guarantees the invariants by construction).
+  Game(std::shared_ptr<const PreferenceOperator> P, Eigen::VectorXd mu, std::string game_spec,
+       std::string reference_spec);
 
-  Eigen::Index n() const { return P_.rows(); }
-  const Eigen::MatrixXd& P() const { return P_; }
+  Eigen::Index n() const { return n_; }
+  const PreferenceOperator& preferences() const { return *op_; }
+  const std::shared_ptr<const PreferenceOperator>& shared_preferences() const { return op_; }
+  // The stored matrix, or nullptr for an implicit game (dense-only algorithms branch on this).
+  const Eigen::MatrixXd* dense() const { return dense_; }
+  // The stored matrix of a dense game. An implicit game has none: InternalError, so a dense-only
+  // code path reached with an implicit game fails loudly instead of allocating n^2 doubles.
+  const Eigen::MatrixXd& P() const;
   const Eigen::VectorXd& mu() const { return mu_; }
   const Eigen::VectorXd& log_mu() const { return log_mu_; }
   const std::string& game_spec() const { return game_spec_; }
   const std::string& reference_spec() const { return reference_spec_; }
 
-  // g(pi) = P pi, g_y = P(y > pi): one oracle call.
-  Eigen::VectorXd Payoff(const Eigen::VectorXd& pi) const { return P_ * pi; }
+  // g(x) = P x, g_y = P(y > x) for a policy x: one oracle call. Any x of size n.
+  Eigen::VectorXd Payoff(const Eigen::VectorXd& x) const {
+    Eigen::VectorXd out(n_);
+    op_->Apply(x, out);
+    return out;
+  }
+  // out = P x without allocating when `out` has size n (it is resized otherwise); out != x.
+  void Apply(const Eigen::VectorXd& x, Eigen::VectorXd& out) const { op_->Apply(x, out); }
+  // P_ij.
+  double Entry(Eigen::Index i, Eigen::Index j) const { return dense_ ? (*dense_)(i, j) : op_->Entry(i, j); }
 
  private:
-  Eigen::MatrixXd P_;
+  std::shared_ptr<const PreferenceOperator> op_;
+  const Eigen::MatrixXd* dense_ = nullptr;  // op_->dense(), cached
+  Eigen::Index n_ = 0;
   Eigen::VectorXd mu_;
   Eigen::VectorXd log_mu_;
   std::string game_spec_;
@@ -35,7 +60,8 @@ class Game {
 // Throw InputError(key, ...) naming the first offending entry. `key` prefixes messages ("game").
 // P: square, n >= 2, finite, entries in [0, 1], |P + P^T - 1| <= kGameTolerance.
 void ValidatePreferenceMatrix(const Eigen::MatrixXd& P, const std::string& key);
-// mu: size n, finite, strictly positive, |sum - 1| <= kGameTolerance.
+// mu: size n, finite, strictly positive, |sum - 1| <= max(kGameTolerance, n 2^-52) (the rounding of
+// the sum itself grows with n).
 void ValidateReference(const Eigen::VectorXd& mu, Eigen::Index n, const std::string& key);
 
 }  // namespace nlhf

@@ -1,9 +1,20 @@
 #pragma once
 // The registries of game generators and reference policies (lib/src/registries.cc lists them),
 // and the factory that turns spec strings into a validated Game.
+//
+// Storage: every generator builds P as a dense matrix; some also have an implicit form, an
+// operator that never stores P (GameTraits). The game-level key `storage: auto | dense | implicit`
+// chooses: auto takes the implicit form of the generators that are low rank (their products cost
+// O(n K)) and the dense matrix otherwise; implicit for a generator without that form is an
+// InputError naming the ones that have it; dense for a generator whose natural form is implicit
+// materializes P from its entries. A storage other than the generator's auto choice is part of the
+// game: the canonical spec string ends with `storage=dense` or `storage=implicit` (and only then,
+// so the spec strings of existing games are unchanged).
 #include <Eigen/Core>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,17 +26,45 @@
 
 namespace nlhf {
 
-// Builds P from resolved parameters (seed included). Throws InputError for bad data.
+// Builds P as a dense matrix from resolved parameters (seed included). Throws InputError for bad data.
 using GameFactory = std::function<Eigen::MatrixXd(const ParamMap&)>;
+// Builds P as an operator that does not store it.
+using OperatorFactory = std::function<std::shared_ptr<const PreferenceOperator>(const ParamMap&)>;
 // Builds mu over n actions from resolved parameters.
 using ReferenceFactory = std::function<Eigen::VectorXd(Eigen::Index n, const ParamMap&)>;
 
-const Registry<GameFactory>& GameRegistry();
+// What a game generator is, for code that must not name it (storage choice, memory estimate).
+struct GameTraits {
+  // The implicit form; empty when the generator has only the dense matrix.
+  OperatorFactory implicit;
+  // The bytes the implicit form will hold, from the parameters alone (the memory estimate runs
+  // before anything is built). Set together with `implicit`.
+  std::function<double(const ParamMap&)> implicit_bytes;
+  // storage: auto picks the implicit form (a low-rank game, O(n K) per product).
+  bool implicit_by_default = false;
+};
+
+const Registry<GameFactory, GameTraits>& GameRegistry();
+using GameRegistryEntry = RegistryEntry<GameFactory, GameTraits>;
 const Registry<ReferenceFactory>& ReferenceRegistry();
+
+enum class GameStorage { kAuto, kDense, kImplicit };
+std::string_view GameStorageName(GameStorage s);  // "auto", "dense", "implicit"
+std::optional<GameStorage> ParseGameStorage(std::string_view name);
+// The storage a generator uses for `asked`: kDense or kImplicit (auto resolved by its traits).
+// Throws InputError(key) for implicit on a generator without an implicit form, naming those with one.
+GameStorage ResolveStorage(const GameRegistryEntry& entry, GameStorage asked,
+                           const std::string& key = "game.storage");
+// The generators that have an implicit form, in registry order.
+std::vector<std::string> ImplicitGameNames();
 
 struct BuiltMatrix {
   Eigen::MatrixXd P;
   std::string spec;  // canonical
+};
+struct BuiltOperator {
+  std::shared_ptr<const PreferenceOperator> P;
+  std::string spec;  // canonical, with `storage=` when it is not the generator's default
 };
 struct BuiltReference {
   Eigen::VectorXd mu;
@@ -35,13 +74,18 @@ struct BuiltReference {
 using GivenParams = std::vector<std::pair<std::string, ParamValue>>;
 
 // A parameter named `seed` without a value follows `run_seed`. `key` names the owner in
-// messages ("game", "reference"). Results are validated.
+// messages ("game", "reference"). Results are validated (an implicit operator on a sample:
+// ValidateOperatorSample).
+BuiltOperator MakePreferenceOperator(std::string_view name, const GivenParams& given, std::uint64_t run_seed,
+                                     GameStorage storage = GameStorage::kAuto, const std::string& key = "game");
+// The dense matrix of a generator (an implicit one materialized): for tests and small games.
 BuiltMatrix MakePreferenceMatrix(std::string_view name, const GivenParams& given,
                                  std::uint64_t run_seed, const std::string& key = "game");
 BuiltReference MakeReference(std::string_view name, const GivenParams& given, Eigen::Index n,
                              std::uint64_t run_seed, const std::string& key = "reference");
 
-// From spec strings such as "bradley_terry(n=20,scale=1)" and "softmax_normal(scale=1)".
+// From spec strings such as "bradley_terry(n=20,scale=1)" and "softmax_normal(scale=1)". A game
+// spec may end with `storage=auto|dense|implicit` (the game-level key, not a generator parameter).
 Game MakeGame(std::string_view game_spec, std::string_view reference_spec, std::uint64_t run_seed);
 
 // Typed parameters from a parsed spec's raw strings, checked against the entry's table.

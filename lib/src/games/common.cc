@@ -1,11 +1,16 @@
 #include <cmath>
 
 #include "games.h"
+#include "nlhf/errors.h"
 
 namespace nlhf::games {
 
 ParamSpec SizeParam(std::int64_t def) {
   return ParamSpec::Int("n", def, "number of actions (responses)").Range(2, 100000);
+}
+
+ParamSpec LargeSizeParam(std::int64_t def) {
+  return ParamSpec::Int("n", def, "number of actions (responses)").Range(2, 1e8);
 }
 
 ParamSpec SeedParam() {
@@ -50,6 +55,44 @@ Eigen::MatrixXd PreferencesFromMargin(const Eigen::MatrixXd& A) {
     }
   }
   return P;
+}
+
+SkewLowRankOperator::SkewLowRankOperator(RowMatrix F, std::vector<Pair> pairs)
+    : F_(std::move(F)), pairs_(std::move(pairs)) {
+  NLHF_CHECK(F_.cols() >= 1 && F_.cols() <= kMaxColumns, "low-rank factor with too many columns");
+  const double shrink = 1.0 - static_cast<double>(pairs_.size() + 16) * 0x1.0p-52;
+  for (Pair& p : pairs_) {
+    NLHF_CHECK(p.a >= 0 && p.a < F_.cols() && p.b >= 0 && p.b < F_.cols(), "pair outside the factor");
+    p.coef *= shrink;
+  }
+}
+
+double SkewLowRankOperator::Margin(Eigen::Index i, Eigen::Index j) const {
+  double a = 0.0;
+  for (const Pair& p : pairs_) a += p.coef * (F_(i, p.a) * F_(j, p.b) - F_(i, p.b) * F_(j, p.a));
+  return a;
+}
+
+double SkewLowRankOperator::Entry(Eigen::Index i, Eigen::Index j) const {
+  return EntryFromMargin(i, j, [this](Eigen::Index r, Eigen::Index c) { return Margin(r, c); });
+}
+
+void SkewLowRankOperator::Apply(const Eigen::VectorXd& x, Eigen::VectorXd& out) const {
+  const Eigen::Index m = F_.cols();
+  alignas(64) double u_buffer[kMaxColumns], h_buffer[kMaxColumns];
+  Eigen::Map<Eigen::VectorXd> u(u_buffer, m), h(h_buffer, m);
+  u.noalias() = F_.transpose() * x;
+  h.setZero();
+  for (const Pair& p : pairs_) {
+    h[p.a] += p.coef * u[p.b];
+    h[p.b] -= p.coef * u[p.a];
+  }
+  // Row by row: Eigen's row-major matrix-vector product took 3x as long as these dot products at
+  // 64 columns (n = 10^5, measured), and no less at 16.
+  const double half_sum = 0.5 * x.sum();
+  const Eigen::Index n = F_.rows();
+  out.resize(n);
+  for (Eigen::Index i = 0; i < n; ++i) out[i] = F_.row(i).dot(h) + half_sum;
 }
 
 }  // namespace nlhf::games

@@ -1,11 +1,13 @@
 #pragma once
 // Internal: what the builtin game generators share, one generator per file in this folder; each
 // file's entry function (`GameEntry <Name>Entry()`) is declared and listed in registries.cc.
+#include <vector>
+
 #include "nlhf/generators.h"
 
 namespace nlhf::games {
 
-using GameEntry = Registry<GameFactory>::Entry;
+using GameEntry = Registry<GameFactory, GameTraits>::Entry;
 
 // Parameter rows shared by many generators.
 ParamSpec SizeParam(std::int64_t def = 10);  // n: number of actions
@@ -21,5 +23,63 @@ Eigen::MatrixXd PreferencesFromLogits(const Eigen::MatrixXd& S);
 
 // P = 1/2 + A for a skew-symmetric margin A with |A| <= 1/2, read from its strict lower triangle.
 Eigen::MatrixXd PreferencesFromMargin(const Eigen::MatrixXd& A);
+
+// The same rule for one entry of an implicit game, from a margin function a(i, j) read only for
+// i > j: P_ij = 1/2 + a(i, j) below the diagonal, 1 - P_ji above it, 1/2 on it. So P + P^T = 1 up
+// to one rounding and Materialize() gives PreferencesFromMargin's matrix bit for bit.
+template <class MarginFn>
+double EntryFromMargin(Eigen::Index i, Eigen::Index j, const MarginFn& a) {
+  if (i == j) return 0.5;
+  if (i > j) return 0.5 + a(i, j);
+  return 1.0 - (0.5 + a(j, i));
+}
+
+// The same for a logit function s(i, j) read only for i > j (PreferencesFromLogits' rule).
+template <class LogitFn>
+double EntryFromLogits(Eigen::Index i, Eigen::Index j, const LogitFn& s) {
+  if (i == j) return 0.5;
+  const Eigen::Index lo = i > j ? j : i, hi = i > j ? i : j;
+  const double x = s(hi, lo);
+  // P(hi, lo) and P(lo, hi) as PreferencesFromLogits computes them.
+  const double p_hi_lo = x <= 0.0 ? Sigmoid(x) : 1.0 - Sigmoid(-x);
+  const double p_lo_hi = x <= 0.0 ? 1.0 - p_hi_lo : Sigmoid(-x);
+  return i > j ? p_hi_lo : p_lo_hi;
+}
+
+// n for a low-rank generator: up to 10^8 actions (the memory check bounds what fits).
+ParamSpec LargeSizeParam(std::int64_t def = 1000);
+
+using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// An implicit low-rank game: P = 1/2 + A with A = s * sum_p c_p (f_a f_b^T - f_b f_a^T), the sum over
+// pairs p = (a, b) of columns of F (n x m, m <= kMaxColumns): skew-symmetric, rank <= 2 pairs.
+//   P x = (1/2)(1^T x) 1 + F h,  h = s M u,  u = F^T x,  (M u)_a += c_p u_b, (M u)_b -= c_p u_a:
+// two passes over F, O(n m) time, no n x n storage. Entry(i, j) costs O(pairs).
+// s = 1 - (pairs + 16) 2^-52 shrinks A by a few units of rounding: a generator's bound |A| <= 1/2
+// holds in exact arithmetic, and rounding of F's entries and of the sum could otherwise push an
+// entry past 1 by an ulp. The generator's parameters guarantee |A| <= 1/2 (see its file).
+class SkewLowRankOperator final : public PreferenceOperator {
+ public:
+  static constexpr Eigen::Index kMaxColumns = 1024;  // Apply keeps two m-vectors on the stack
+  struct Pair {
+    Eigen::Index a = 0, b = 0;
+    double coef = 0.0;
+  };
+  SkewLowRankOperator(RowMatrix F, std::vector<Pair> pairs);
+
+  Eigen::Index n() const override { return F_.rows(); }
+  void Apply(const Eigen::VectorXd& x, Eigen::VectorXd& out) const override;
+  double Entry(Eigen::Index i, Eigen::Index j) const override;
+  double StoredBytes() const override { return StoredBytes(F_.rows(), F_.cols()); }
+  static double StoredBytes(Eigen::Index n, Eigen::Index m) {
+    return 8.0 * static_cast<double>(n) * static_cast<double>(m);
+  }
+  // A_ij for i != j (no 1/2, no lower-triangle rule).
+  double Margin(Eigen::Index i, Eigen::Index j) const;
+
+ private:
+  RowMatrix F_;
+  std::vector<Pair> pairs_;  // coefficients already shrunk
+};
 
 }  // namespace nlhf::games

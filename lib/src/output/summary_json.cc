@@ -82,13 +82,17 @@ std::string SummaryJson(const ExperimentConfig& config, const ExperimentResult& 
     } else {
       o["theory"] = nullptr;
     }
-    const GameDescriptors& d = g.descriptors;
-    Json desc;
-    desc["cyclic_triple_fraction"] = d.cyclic_triple_fraction ? Number(*d.cyclic_triple_fraction) : Json(nullptr);
-    desc["condorcet_winner"] = d.condorcet_winner ? Json(*d.condorcet_winner) : Json(nullptr);
-    desc["max_abs_margin"] = Number(d.max_abs_margin);
-    desc["hodge_cyclic_ratio"] = Number(d.hodge_cyclic_ratio);
-    o["descriptors"] = desc;
+    // null for an implicit game (experiment.h: not computed without a stored P).
+    if (const std::optional<GameDescriptors>& d = g.descriptors) {
+      Json desc;
+      desc["cyclic_triple_fraction"] = d->cyclic_triple_fraction ? Number(*d->cyclic_triple_fraction) : Json(nullptr);
+      desc["condorcet_winner"] = d->condorcet_winner ? Json(*d->condorcet_winner) : Json(nullptr);
+      desc["max_abs_margin"] = Number(d->max_abs_margin);
+      desc["hodge_cyclic_ratio"] = Number(d->hodge_cyclic_ratio);
+      o["descriptors"] = desc;
+    } else {
+      o["descriptors"] = nullptr;
+    }
     runs.push_back(std::move(o));
   }
   // Invalid UTF-8 in a user's label or file name is replaced, never a crash.

@@ -112,7 +112,7 @@ class NashMd final : public SolverBase {
     const double r = rho_.value_or(0.5) / beta_, iterations = 4.0 * r * r;
     transient_ = iterations < 1e15 ? static_cast<std::int64_t>(iterations) : std::int64_t{1000000000000000};
     // The first step: eta_0 = 1/beta from nu_0 = mu, so the logits move by g(mu)/beta.
-    g_.noalias() = game_->P() * game_->mu();
+    game_->Apply(game_->mu(), g_);
     const double move = (g_.maxCoeff() - g_.minCoeff()) / beta_;
     // With rho ~ 0 (a Condorcet winner) the near-pure first iterate is already close to pi*.
     if (move > kLargeFirstStep && transient_ >= kLongTransient)

@@ -47,7 +47,7 @@ class Prox final : public SolverBase {
       half_ = a * (l_ + e * sub_ref_ + b * g_);
       NormalizeLogitsInPlace(half_);
       pi_ = half_.array().exp();
-      g_.noalias() = game_->P() * pi_;
+      game_->Apply(pi_, g_);
       ++info.oracle_calls;
       l_ = a * (l_ + e * sub_ref_ + b * g_);
       NormalizeLogitsInPlace(l_);

@@ -76,7 +76,7 @@ class SolverBase : public Solver {
   void EvaluateIterate() {
     if (TakeOffer()) return;
     pi_ = l_.array().exp();
-    g_.noalias() = game_->P() * pi_;
+    game_->Apply(pi_, g_);
   }
   // pi_ = exp(l_), g_ = the oracle's estimate of P pi_ (exact: EvaluateIterate); adds its cost.
   void EstimateIterate(StepInfo& info) {

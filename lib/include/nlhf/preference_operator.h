@@ -1,0 +1,55 @@
+#pragma once
+// P as an operator: what solvers, metrics, the sampled oracle and pi* need from a preference game,
+// the product g = P x and single entries P_ij, without requiring that P be stored. The dense matrix
+// is one implementation (DenseOperator); implicit games compute products from O(n K) numbers
+// (low_rank_cyclic, low_rank_disc) or entry by entry in O(n) memory (bradley_terry with
+// storage: implicit). docs/mathematics.md §1: P + P^T = 1, entries in [0, 1].
+#include <Eigen/Core>
+#include <string>
+
+namespace nlhf {
+
+class PreferenceOperator {
+ public:
+  virtual ~PreferenceOperator() = default;
+
+  virtual Eigen::Index n() const = 0;
+  // out = P x for any x of size n (not only policies). `out` is resized to n when it has another
+  // size; when it is sized, Apply does not allocate. `out` must not be `x`. Thread-safe: one game
+  // serves runs on several threads, so implementations keep no mutable state.
+  virtual void Apply(const Eigen::VectorXd& x, Eigen::VectorXd& out) const = 0;
+  // P_ij, 0 <= i, j < n (sampled queries read single entries).
+  virtual double Entry(Eigen::Index i, Eigen::Index j) const = 0;
+  // The stored matrix, or nullptr when P is not stored (dense-only algorithms check this).
+  virtual const Eigen::MatrixXd* dense() const { return nullptr; }
+  // Bytes the operator holds (the memory estimate).
+  virtual double StoredBytes() const = 0;
+};
+
+// P held as a dense n x n matrix. Apply is Eigen's matrix-vector product, the same bits as P * x.
+class DenseOperator final : public PreferenceOperator {
+ public:
+  explicit DenseOperator(Eigen::MatrixXd P) : P_(std::move(P)) {}
+  Eigen::Index n() const override { return P_.rows(); }
+  void Apply(const Eigen::VectorXd& x, Eigen::VectorXd& out) const override { out.noalias() = P_ * x; }
+  double Entry(Eigen::Index i, Eigen::Index j) const override { return P_(i, j); }
+  const Eigen::MatrixXd* dense() const override { return &P_; }
+  double StoredBytes() const override { return 8.0 * static_cast<double>(P_.size()); }
+
+ private:
+  Eigen::MatrixXd P_;
+};
+
+// The dense matrix of an operator, from n^2 Entry calls (dense storage of an implicit generator,
+// tests, and stop-gaps for dense-only algorithms on small implicit games).
+Eigen::MatrixXd Materialize(const PreferenceOperator& op);
+
+// The check an implicit operator can afford (the full one reads n^2 entries): n >= 2, and on a
+// fixed sample of entries (every corner, plus kValidationSamples pairs drawn from a fixed seed)
+// P_ii = 1/2, P_ij finite and in [0, 1], |P_ij + P_ji - 1| <= kGameTolerance. Throws InputError(key)
+// naming the first offending entry. Generators guarantee these invariants by construction (their
+// parameter bounds); this catches a broken construction, not a bad user value.
+inline constexpr int kValidationSamples = 1024;
+void ValidateOperatorSample(const PreferenceOperator& op, const std::string& key);
+
+}  // namespace nlhf

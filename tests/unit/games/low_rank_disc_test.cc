@@ -1,0 +1,94 @@
+// low_rank_disc (lib/src/games/low_rank_disc.cc): mElo with a linear link,
+// A_ij = t (r_i - r_j) + s c_i^T Omega c_j, implicit, O(n dim) per product.
+#include <gtest/gtest.h>
+
+#include <Eigen/SVD>
+
+#include "nlhf/descriptors.h"
+#include "nlhf/generators.h"
+#include "test_util.h"
+
+namespace nlhf {
+namespace {
+
+using testing::ExpectInputError;
+
+std::shared_ptr<const PreferenceOperator> Build(GivenParams given, std::uint64_t seed = 0) {
+  return MakePreferenceOperator("low_rank_disc", given, seed).P;
+}
+
+TEST(LowRankDisc, IsImplicitByDefaultAndItsProductEqualsTheDenseMatrixs) {
+  for (std::int64_t n : {2, 50, 2000}) {
+    for (std::int64_t dim : {1, 4}) {
+      const auto op = Build({{"n", n}, {"dim", dim}}, 11);
+      ASSERT_EQ(op->dense(), nullptr);
+      EXPECT_EQ(op->StoredBytes(), 8.0 * static_cast<double>(n) * static_cast<double>(2 + 2 * dim));
+      const Eigen::MatrixXd P = Materialize(*op);
+      Rng rng(3, "policy");
+      const Eigen::VectorXd pi = testing::RandomLogits(n, rng, 1.0).array().exp();
+      Eigen::VectorXd out;
+      op->Apply(pi, out);
+      EXPECT_LE((out - P * pi).cwiseAbs().maxCoeff(), 1e-12) << n << " " << dim;
+      Eigen::VectorXd x(n);
+      for (Eigen::Index i = 0; i < n; ++i) x[i] = rng.Normal();
+      op->Apply(x, out);
+      EXPECT_LE((out - P * x).cwiseAbs().maxCoeff(), 1e-12 * x.lpNorm<1>()) << n << " " << dim;
+    }
+  }
+}
+
+TEST(LowRankDisc, EntriesAgreeWithTheProductsColumnsAndAreProbabilities) {
+  const Eigen::Index n = 200;
+  // scale + cyclic_scale = 1/2: the bound is tight.
+  const auto op = Build({{"n", std::int64_t{n}}, {"dim", std::int64_t{2}}, {"scale", 0.3}, {"cyclic_scale", 0.2}}, 4);
+  Eigen::VectorXd e = Eigen::VectorXd::Zero(n), column;
+  for (Eigen::Index j : {0, 77, 199}) {
+    e.setZero();
+    e[j] = 1.0;
+    op->Apply(e, column);
+    for (Eigen::Index i = 0; i < n; ++i) EXPECT_NEAR(op->Entry(i, j), column[i], 1e-15) << i << "," << j;
+  }
+  const Eigen::MatrixXd P = Materialize(*op);
+  EXPECT_LE(((P + P.transpose()).array() - 1.0).abs().maxCoeff(), 1e-15);
+  EXPECT_TRUE((P.diagonal().array() == 0.5).all());
+  EXPECT_GE(P.minCoeff(), 0.0);
+  EXPECT_LE(P.maxCoeff(), 1.0);
+}
+
+TEST(LowRankDisc, WithoutTheCyclicPartIsTransitiveAndAdditive) {
+  // s = 0: A_ij = t (r_i - r_j), so A_ij + A_jk = A_ik and the best-rated action is a Condorcet winner.
+  const auto op = Build({{"n", std::int64_t{60}}, {"scale", 0.5}, {"cyclic_scale", 0.0}}, 2);
+  const Eigen::MatrixXd A = Materialize(*op).array() - 0.5;
+  for (Eigen::Index i = 0; i < 60; i += 7)
+    for (Eigen::Index j = 0; j < 60; j += 5)
+      for (Eigen::Index k = 0; k < 60; k += 3)
+        if (i != j && j != k && i != k) {
+          EXPECT_NEAR(A(i, j) + A(j, k), A(i, k), 1e-15);
+        }
+  const GameDescriptors d = Describe(A.array() + 0.5);
+  EXPECT_TRUE(d.condorcet_winner.has_value());
+  EXPECT_EQ(d.cyclic_triples, 0);
+  EXPECT_LE(d.max_abs_margin, 0.5);
+}
+
+TEST(LowRankDisc, HasRankAtMostTwoPlusTwoDim) {
+  const auto op = Build({{"n", std::int64_t{40}}, {"dim", std::int64_t{2}}}, 1);
+  const Eigen::JacobiSVD<Eigen::MatrixXd> svd(Eigen::MatrixXd(Materialize(*op).array() - 0.5));
+  EXPECT_GT(svd.singularValues()[5], 1e-4);
+  EXPECT_LT(svd.singularValues()[6], 1e-13);
+  // Purely cyclic (t = 0): rank 2 dim, and intransitive.
+  const auto cyclic = Build({{"n", std::int64_t{40}}, {"dim", std::int64_t{2}}, {"scale", 0.0}, {"cyclic_scale", 0.5}}, 1);
+  const Eigen::MatrixXd P = Materialize(*cyclic);
+  const Eigen::JacobiSVD<Eigen::MatrixXd> svd2(Eigen::MatrixXd(P.array() - 0.5));
+  EXPECT_LT(svd2.singularValues()[4], 1e-13);
+  EXPECT_GT(Describe(P).cyclic_triples, 0);
+}
+
+TEST(LowRankDisc, RefusesScalesThatCouldLeaveTheProbabilities) {
+  ExpectInputError([] { Build({{"scale", 0.3}, {"cyclic_scale", 0.3}}); },
+                   {"game.cyclic_scale", "scale + cyclic_scale = 0.6 > 1/2"});
+  ExpectInputError([] { Build({{"scale", 0.6}}); }, {"game.scale"});
+}
+
+}  // namespace
+}  // namespace nlhf
