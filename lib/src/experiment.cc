@@ -191,15 +191,18 @@ namespace {
 // at once, so its peak is (seeds + 3 min(jobs, seeds)) n x n matrices; a sweep worker holds one game
 // (4 each). Trace rows are not held: they stream to files (output/trace.h).
 constexpr double kMatricesWhilePreparing = 4.0;
-// An implicit game (GameTraits::implicit) holds no n x n matrix, and none is built for it: no
+// An implicit game (GameTraits::implicit) holds no n x n matrix and none is built for it: no
 // descriptors, pi* without the dense Newton (SolveEquilibrium's Nash-MP path reads P only through
-// products). Each game held costs its operator's bytes (GameTraits::implicit_bytes: O(n K) or O(n))
-// and a few vectors of n doubles (mu, log mu, pi* and its logits); each worker, the vectors of one
-// run or one equilibrium being solved (the solver's iterate and buffers, the driver's metric
-// points, the equilibrium's Nash-MP iterates). The counts are bounds with margin over the
-// measured peak (see the calibration in the report of issue 13: ~25 vectors per worker).
-constexpr double kVectorsPerGame = 8.0;
-constexpr double kVectorsPerWorker = 48.0;
+// products). Each game held costs its operator's bytes (GameTraits::implicit_bytes: O(n K) or
+// O(n)); the rest is vectors of n doubles: each run keeps its results until the end (final policy,
+// pi*, and their summary.json text and tree), each busy worker its solver's buffers, the driver's
+// metric points and an equilibrium's Nash-MP iterates. Measured peak RSS of nlhf-run on
+// low_rank_cyclic(n=10^6, k=1) (16 MB operator), beta = 0.1, in vectors of 8 MB beyond 6 MB and the
+// operators: 24 for one run (nash_mp, egpo, prox; 29 for nash_md and mwu), 56.5 for 3 solvers,
+// 101 for 6, 70.5 for 4 seeds, 89.5 for 4 seeds with --jobs 2, 223 for 4 seeds x 3 solvers with
+// --jobs 2: about 16 per run and 20 per worker. The constants below keep a margin over those.
+constexpr double kVectorsPerRun = 20.0;
+constexpr double kVectorsPerWorker = 24.0;
 constexpr double kBaseBytes = 64.0 * 1024 * 1024;  // code, thread stacks, buffers; with margin
 constexpr double kGiB = 1024.0 * 1024 * 1024;
 
@@ -312,11 +315,12 @@ MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan
     context.emplace("seed", static_cast<std::int64_t>(config.seeds.empty() ? 0 : config.seeds.front()));
     e.implicit = true;
     e.operator_bytes = entry->traits.implicit_bytes(ResolveParams(entry->params, config.game.params, context, "game"));
-    // Workers busy at once: preparing games (an equilibrium each), then running solvers.
-    const double runs = seeds * std::max(1.0, static_cast<double>(config.solvers.size()));
+    // A sweep worker holds one game and its solvers' results at a time; RunExperiment every seed's
+    // game and every run's results, with up to `jobs` runs (or equilibria) in progress.
+    const double solvers = std::max(1.0, static_cast<double>(config.solvers.size()));
     e.games = plan.one_game_per_worker ? workers : seeds;
-    const double active = plan.one_game_per_worker ? workers : std::min(workers, runs);
-    e.vectors = kVectorsPerGame * e.games + kVectorsPerWorker * active;
+    const double runs = e.games * solvers;
+    e.vectors = kVectorsPerRun * runs + kVectorsPerWorker * std::min(workers, runs);
     e.bytes = kBaseBytes + e.games * e.operator_bytes + e.vectors * 8.0 * n;
     return e;
   }
@@ -349,8 +353,9 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
     const double per_action = (e.bytes - kBaseBytes) / std::max(1.0, static_cast<double>(e.n));
     const double n_max = std::floor(std::max(0.0, e.available_bytes - kBaseBytes) / per_action);
     throw InputError(e.n_key, fmt::format("{} needs about {:.1f} GiB (estimate: the implicit game's operator, {:.3g} "
-                                          "MiB for each of {} game(s) held at once, and {} vectors of n doubles for {} "
-                                          "seed(s) with --jobs {}), {}, expected n <= {:.0f} (or fewer seeds or --jobs)",
+                                          "MiB for each of {} game(s) held at once, and {} vectors of n doubles for the "
+                                          "runs' buffers and results, {} seed(s) with --jobs {}), {}, expected n <= {:.0f} "
+                                          "(or fewer seeds, solvers or --jobs)",
                                           e.n, e.bytes / kGiB, e.operator_bytes / (1024.0 * 1024.0), e.games,
                                           e.vectors, config.seeds.size(), std::max(1, plan.jobs), available, n_max));
   }

@@ -21,18 +21,23 @@ Eigen::MatrixXd Materialize(const PreferenceOperator& op) {
 
 namespace {
 
-void CheckPair(const PreferenceOperator& op, Eigen::Index i, Eigen::Index j, const std::string& key) {
+void CheckPair(const PreferenceOperator& op, Eigen::Index i, Eigen::Index j,
+               const std::string& key) {
   const double p = op.Entry(i, j), q = op.Entry(j, i);
   for (const auto& [a, b, v] : {std::tuple{i, j, p}, std::tuple{j, i, q}}) {
     if (!std::isfinite(v) || v < 0.0 || v > 1.0)
-      throw InputError(key, fmt::format("P[{}][{}] = {} is not a probability in [0, 1] (implicit game)", a, b, v));
+      throw InputError(
+          key,
+          fmt::format("P[{}][{}] = {} is not a probability in [0, 1] (implicit game)", a, b, v));
   }
   if (i == j && p != 0.5)
-    throw InputError(key, fmt::format("P[{}][{}] = {}, expected 1/2 on the diagonal (implicit game)", i, i, p));
+    throw InputError(
+        key, fmt::format("P[{}][{}] = {}, expected 1/2 on the diagonal (implicit game)", i, i, p));
   if (std::abs(p + q - 1.0) > kGameTolerance)
-    throw InputError(key, fmt::format("P[{}][{}] + P[{}][{}] = {} + {} = {}, expected P + P^T = 1 within {} "
-                                      "(implicit game)",
-                                      i, j, j, i, p, q, p + q, kGameTolerance));
+    throw InputError(
+        key, fmt::format("P[{}][{}] + P[{}][{}] = {} + {} = {}, expected P + P^T = 1 within {} "
+                         "(implicit game)",
+                         i, j, j, i, p, q, p + q, kGameTolerance));
 }
 
 }  // namespace

@@ -12,8 +12,9 @@ TEST(Storage, ImplicitIsRefusedForAGeneratorWithoutAnImplicitFormNamingThoseWith
   testing::ExpectInputError([] { MakeGame("random_uniform(n=5,storage=implicit)", "uniform", 0); },
                             {"game.storage", "implicit is not available for random_uniform",
                              "bradley_terry, low_rank_cyclic or low_rank_disc"});
-  testing::ExpectInputError([] { MakeGame("rps3(storage=sparse)", "uniform", 0); },
-                            {"game.storage", "'sparse' is not a storage, expected auto, dense or implicit"});
+  testing::ExpectInputError(
+      [] { MakeGame("rps3(storage=sparse)", "uniform", 0); },
+      {"game.storage", "'sparse' is not a storage, expected auto, dense or implicit"});
   // Naming the default changes nothing, not even the spec string.
   EXPECT_EQ(MakeGame("random_uniform(n=5,storage=dense)", "uniform", 0).game_spec(),
             MakeGame("random_uniform(n=5)", "uniform", 0).game_spec());
@@ -27,9 +28,11 @@ TEST(Storage, AutoIsImplicitExactlyForTheLowRankGenerators) {
     EXPECT_EQ(s == GameStorage::kImplicit, e.name.rfind("low_rank_", 0) == 0) << e.name;
     EXPECT_EQ(ResolveStorage(e, GameStorage::kDense), GameStorage::kDense);
     // An implicit form comes with its byte count.
-    EXPECT_EQ(static_cast<bool>(e.traits.implicit), static_cast<bool>(e.traits.implicit_bytes)) << e.name;
+    EXPECT_EQ(static_cast<bool>(e.traits.implicit), static_cast<bool>(e.traits.implicit_bytes))
+        << e.name;
   }
-  EXPECT_EQ(ImplicitGameNames(), (std::vector<std::string>{"bradley_terry", "low_rank_cyclic", "low_rank_disc"}));
+  EXPECT_EQ(ImplicitGameNames(),
+            (std::vector<std::string>{"bradley_terry", "low_rank_cyclic", "low_rank_disc"}));
   EXPECT_EQ(ParseGameStorage("implicit"), GameStorage::kImplicit);
   EXPECT_EQ(ParseGameStorage("Dense"), std::nullopt);
   EXPECT_EQ(GameStorageName(GameStorage::kAuto), "auto");

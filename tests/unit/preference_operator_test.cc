@@ -1,5 +1,5 @@
-// PreferenceOperator (lib/src/preference_operator.cc): the dense implementation, Materialize and the
-// sampled validation of implicit operators.
+// PreferenceOperator (lib/src/preference_operator.cc): the dense implementation, Materialize and
+// the sampled validation of implicit operators.
 #include "nlhf/preference_operator.h"
 
 #include <gtest/gtest.h>
@@ -58,7 +58,9 @@ TEST(DenseOperator, AppliesEigensProductBitForBit) {
 }
 
 TEST(Materialize, ReadsEveryEntry) {
-  const EntryOperator op(5, [](Eigen::Index i, Eigen::Index j) { return i == j ? 0.5 : i > j ? 0.25 : 0.75; });
+  const EntryOperator op(5, [](Eigen::Index i, Eigen::Index j) {
+    return i == j ? 0.5 : i > j ? 0.25 : 0.75;
+  });
   const Eigen::MatrixXd P = Materialize(op);
   ASSERT_EQ(P.rows(), 5);
   EXPECT_EQ(P(4, 1), 0.25);
@@ -68,32 +70,45 @@ TEST(Materialize, ReadsEveryEntry) {
 }
 
 TEST(ValidateOperatorSample, RejectsBrokenInvariantsNamingAnEntry) {
-  ExpectInputError([] { ValidateOperatorSample(EntryOperator(1, [](auto, auto) { return 0.5; }), "game"); },
-                   {"game", "1 action(s), expected at least 2"});
+  ExpectInputError(
+      [] { ValidateOperatorSample(EntryOperator(1, [](auto, auto) { return 0.5; }), "game"); },
+      {"game", "1 action(s), expected at least 2"});
   // P + P^T = 1.4 off the diagonal.
   ExpectInputError(
-      [] { ValidateOperatorSample(EntryOperator(1000, [](auto i, auto j) { return i == j ? 0.5 : 0.7; }), "game"); },
+      [] {
+        ValidateOperatorSample(
+            EntryOperator(1000, [](auto i, auto j) { return i == j ? 0.5 : 0.7; }), "game");
+      },
       {"game", "expected P + P^T = 1", "implicit game"});
   // Skew-symmetric but not probabilities.
   ExpectInputError(
       [] {
         ValidateOperatorSample(
-            EntryOperator(1000, [](auto i, auto j) { return i == j ? 0.5 : i > j ? 1.25 : -0.25; }), "game");
+            EntryOperator(1000, [](auto i, auto j) { return i == j  ? 0.5
+                                                            : i > j ? 1.25
+                                                                    : -0.25; }),
+            "game");
       },
       {"game", "is not a probability in [0, 1]"});
   // A diagonal other than 1/2, on one action only (the corners are always checked).
   ExpectInputError(
       [] {
         ValidateOperatorSample(
-            EntryOperator(1000000, [](auto i, auto j) { return i == j && i == 999999 ? 0.4 : i == j ? 0.5 : 0.5; }),
+            EntryOperator(1000000,
+                          [](auto i, auto j) {
+                            return i == j && i == 999999 ? 0.4 : i == j ? 0.5 : 0.5;
+                          }),
             "game");
       },
       {"P[999999][999999] = 0.4", "1/2 on the diagonal"});
   // A NaN anywhere in a sampled row.
   ExpectInputError(
       [] {
-        ValidateOperatorSample(
-            EntryOperator(50, [](auto i, auto j) { return i == j ? 0.5 : i % 2 ? std::nan("") : 0.5; }), "game");
+        ValidateOperatorSample(EntryOperator(50,
+                                             [](auto i, auto j) {
+                                               return i == j ? 0.5 : i % 2 ? std::nan("") : 0.5;
+                                             }),
+                               "game");
       },
       {"is not a probability"});
 }

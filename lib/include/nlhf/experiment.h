@@ -101,7 +101,7 @@ struct MemoryEstimate {
   bool implicit = false;        // the game is held as an implicit operator (storage), not as P
   double operator_bytes = 0.0;  // implicit: bytes of one game's operator
   double games = 0.0;           // implicit: games held at once
-  double vectors = 0.0;         // implicit: vectors of n doubles alive at the peak
+  double vectors = 0.0;         // implicit: vectors of n doubles alive at the peak (buffers, kept results)
   double bytes = 0.0;           // estimated peak: a base and the matrices, or an implicit game's operators
                                 // and vectors (trace rows stream to files)
   double available_bytes = 0.0;  // MemAvailable, tightened by RLIMIT_AS / RLIMIT_DATA / cgroup limits

@@ -31,7 +31,9 @@ class DenseOperator final : public PreferenceOperator {
  public:
   explicit DenseOperator(Eigen::MatrixXd P) : P_(std::move(P)) {}
   Eigen::Index n() const override { return P_.rows(); }
-  void Apply(const Eigen::VectorXd& x, Eigen::VectorXd& out) const override { out.noalias() = P_ * x; }
+  void Apply(const Eigen::VectorXd& x, Eigen::VectorXd& out) const override {
+    out.noalias() = P_ * x;
+  }
   double Entry(Eigen::Index i, Eigen::Index j) const override { return P_(i, j); }
   const Eigen::MatrixXd* dense() const override { return &P_; }
   double StoredBytes() const override { return 8.0 * static_cast<double>(P_.size()); }
@@ -46,9 +48,9 @@ Eigen::MatrixXd Materialize(const PreferenceOperator& op);
 
 // The check an implicit operator can afford (the full one reads n^2 entries): n >= 2, and on a
 // fixed sample of entries (every corner, plus kValidationSamples pairs drawn from a fixed seed)
-// P_ii = 1/2, P_ij finite and in [0, 1], |P_ij + P_ji - 1| <= kGameTolerance. Throws InputError(key)
-// naming the first offending entry. Generators guarantee these invariants by construction (their
-// parameter bounds); this catches a broken construction, not a bad user value.
+// P_ii = 1/2, P_ij finite and in [0, 1], |P_ij + P_ji - 1| <= kGameTolerance. Throws
+// InputError(key) naming the first offending entry. Generators guarantee these invariants by
+// construction (their parameter bounds); this catches a broken construction, not a bad user value.
 inline constexpr int kValidationSamples = 1024;
 void ValidateOperatorSample(const PreferenceOperator& op, const std::string& key);
 

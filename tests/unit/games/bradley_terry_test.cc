@@ -10,19 +10,21 @@ namespace {
 
 TEST(BradleyTerry, IsDenseByDefaultAndImplicitOnRequest) {
   EXPECT_NE(MakePreferenceOperator("bradley_terry", {}, 0).P->dense(), nullptr);
-  const BuiltOperator implicit = MakePreferenceOperator("bradley_terry", {}, 0, GameStorage::kImplicit);
+  const BuiltOperator implicit =
+      MakePreferenceOperator("bradley_terry", {}, 0, GameStorage::kImplicit);
   EXPECT_EQ(implicit.P->dense(), nullptr);
   EXPECT_EQ(implicit.P->StoredBytes(), 80.0);  // the 10 ratings
-  EXPECT_EQ(implicit.spec, "bradley_terry(n=10,scale=1,temperature=1,ratings=[],seed=0,storage=implicit)");
+  EXPECT_EQ(implicit.spec,
+            "bradley_terry(n=10,scale=1,temperature=1,ratings=[],seed=0,storage=implicit)");
   EXPECT_EQ(MakeGame(implicit.spec, "uniform", 5).game_spec(), implicit.spec);
 }
 
 TEST(BradleyTerry, ImplicitEntriesAreTheDenseEntriesBitForBit) {
   // Extreme logits (+-800) too: the stable sigmoid of the dense form.
   const std::vector<double> ratings = {-400.0, 0.0, 1e-9, 3.5, 400.0, -2.0};
-  for (const GivenParams& given :
-       {GivenParams{{"n", std::int64_t{300}}, {"scale", 3.0}}, GivenParams{{"n", std::int64_t{6}}, {"ratings", ratings}},
-        GivenParams{{"n", std::int64_t{50}}, {"temperature", 0.01}}}) {
+  for (const GivenParams& given : {GivenParams{{"n", std::int64_t{300}}, {"scale", 3.0}},
+                                   GivenParams{{"n", std::int64_t{6}}, {"ratings", ratings}},
+                                   GivenParams{{"n", std::int64_t{50}}, {"temperature", 0.01}}}) {
     const Eigen::MatrixXd P = MakePreferenceMatrix("bradley_terry", given, 4).P;
     const auto op = MakePreferenceOperator("bradley_terry", given, 4, GameStorage::kImplicit).P;
     EXPECT_EQ(Materialize(*op), P);

@@ -1,5 +1,5 @@
-// low_rank_cyclic (lib/src/games/low_rank_cyclic.cc): A_ij = 1/2 sum_k w_k sin(theta_ik - theta_jk),
-// implicit, O(n K) per product.
+// low_rank_cyclic (lib/src/games/low_rank_cyclic.cc): A_ij = 1/2 sum_k w_k sin(theta_ik -
+// theta_jk), implicit, O(n K) per product.
 #include <gtest/gtest.h>
 
 #include <Eigen/SVD>
@@ -51,7 +51,8 @@ TEST(LowRankCyclic, EntriesAgreeWithTheProductsColumnsAndAreProbabilities) {
     e.setZero();
     e[j] = 1.0;
     op->Apply(e, column);  // P e_j, from the 2K sums: another computation than Entry's
-    for (Eigen::Index i = 0; i < n; ++i) EXPECT_NEAR(op->Entry(i, j), column[i], 1e-15) << i << "," << j;
+    for (Eigen::Index i = 0; i < n; ++i)
+      EXPECT_NEAR(op->Entry(i, j), column[i], 1e-15) << i << "," << j;
   }
   const Eigen::MatrixXd P = Materialize(*op);
   EXPECT_LE(((P + P.transpose()).array() - 1.0).abs().maxCoeff(), 1e-15);
@@ -70,7 +71,9 @@ TEST(LowRankCyclic, HasRankTwoKAndMarginsBoundedByHalfTheStrength) {
   EXPECT_LE(A.cwiseAbs().maxCoeff(), 0.3);
   // The strength scales A: strength 0.3 is the same game at half the margins.
   const Eigen::MatrixXd half =
-      Materialize(*Build({{"n", std::int64_t{40}}, {"k", std::int64_t{3}}, {"strength", 0.3}}, 1)).array() - 0.5;
+      Materialize(*Build({{"n", std::int64_t{40}}, {"k", std::int64_t{3}}, {"strength", 0.3}}, 1))
+          .array() -
+      0.5;
   EXPECT_LE((2.0 * half - A).cwiseAbs().maxCoeff(), 1e-15);
 }
 
@@ -86,22 +89,35 @@ TEST(LowRankCyclic, KeepsEveryEntryAProbabilityAtTheLargestStrength) {
 
 TEST(LowRankCyclic, TakesWeights) {
   // Weights (1, 0): the second component contributes nothing, so A is rank 2.
-  const auto op = Build({{"n", std::int64_t{30}}, {"k", std::int64_t{2}}, {"weights", std::vector<double>{1.0, 0.0}}});
+  const auto op = Build({{"n", std::int64_t{30}},
+                         {"k", std::int64_t{2}},
+                         {"weights", std::vector<double>{1.0, 0.0}}});
   const Eigen::JacobiSVD<Eigen::MatrixXd> svd(Eigen::MatrixXd(Materialize(*op).array() - 0.5));
   EXPECT_LT(svd.singularValues()[2], 1e-13);
   // Decimal weights that sum to 1 + 1 ulp are accepted.
   EXPECT_NO_THROW(Build({{"k", std::int64_t{3}}, {"weights", std::vector<double>{0.1, 0.2, 0.7}}}));
-  ExpectInputError([] { Build({{"k", std::int64_t{2}}, {"weights", std::vector<double>{0.6, 0.6}}}); },
-                   {"game.weights", "sum to 1.2", "sum <= 1"});
-  ExpectInputError([] { Build({{"k", std::int64_t{2}}, {"weights", std::vector<double>{0.5}}}); },
-                   {"game.weights", "has 1 values but k = 2"});
-  ExpectInputError([] { Build({{"weights", std::vector<double>{-0.1}}, {"k", std::int64_t{1}}}); },
-                   {"game.weights"});
+  ExpectInputError(
+      [] {
+        Build({{"k", std::int64_t{2}}, {"weights", std::vector<double>{0.6, 0.6}}});
+      },
+      {"game.weights", "sum to 1.2", "sum <= 1"});
+  ExpectInputError(
+      [] {
+        Build({{"k", std::int64_t{2}}, {"weights", std::vector<double>{0.5}}});
+      },
+      {"game.weights", "has 1 values but k = 2"});
+  ExpectInputError(
+      [] {
+        Build({{"weights", std::vector<double>{-0.1}}, {"k", std::int64_t{1}}});
+      },
+      {"game.weights"});
 }
 
 TEST(LowRankCyclic, DenseStorageMaterializesTheSameGame) {
-  const BuiltOperator dense = MakePreferenceOperator("low_rank_cyclic", {{"n", std::int64_t{20}}}, 3, GameStorage::kDense);
-  const BuiltOperator implicit = MakePreferenceOperator("low_rank_cyclic", {{"n", std::int64_t{20}}}, 3);
+  const BuiltOperator dense =
+      MakePreferenceOperator("low_rank_cyclic", {{"n", std::int64_t{20}}}, 3, GameStorage::kDense);
+  const BuiltOperator implicit =
+      MakePreferenceOperator("low_rank_cyclic", {{"n", std::int64_t{20}}}, 3);
   ASSERT_NE(dense.P->dense(), nullptr);
   EXPECT_EQ(*dense.P->dense(), Materialize(*implicit.P));
   EXPECT_EQ(implicit.spec, "low_rank_cyclic(n=20,k=8,strength=1,weights=[],seed=3)");

@@ -40,13 +40,15 @@ TEST(LowRankDisc, IsImplicitByDefaultAndItsProductEqualsTheDenseMatrixs) {
 TEST(LowRankDisc, EntriesAgreeWithTheProductsColumnsAndAreProbabilities) {
   const Eigen::Index n = 200;
   // scale + cyclic_scale = 1/2: the bound is tight.
-  const auto op = Build({{"n", std::int64_t{n}}, {"dim", std::int64_t{2}}, {"scale", 0.3}, {"cyclic_scale", 0.2}}, 4);
+  const auto op = Build(
+      {{"n", std::int64_t{n}}, {"dim", std::int64_t{2}}, {"scale", 0.3}, {"cyclic_scale", 0.2}}, 4);
   Eigen::VectorXd e = Eigen::VectorXd::Zero(n), column;
   for (Eigen::Index j : {0, 77, 199}) {
     e.setZero();
     e[j] = 1.0;
     op->Apply(e, column);
-    for (Eigen::Index i = 0; i < n; ++i) EXPECT_NEAR(op->Entry(i, j), column[i], 1e-15) << i << "," << j;
+    for (Eigen::Index i = 0; i < n; ++i)
+      EXPECT_NEAR(op->Entry(i, j), column[i], 1e-15) << i << "," << j;
   }
   const Eigen::MatrixXd P = Materialize(*op);
   EXPECT_LE(((P + P.transpose()).array() - 1.0).abs().maxCoeff(), 1e-15);
@@ -56,7 +58,8 @@ TEST(LowRankDisc, EntriesAgreeWithTheProductsColumnsAndAreProbabilities) {
 }
 
 TEST(LowRankDisc, WithoutTheCyclicPartIsTransitiveAndAdditive) {
-  // s = 0: A_ij = t (r_i - r_j), so A_ij + A_jk = A_ik and the best-rated action is a Condorcet winner.
+  // s = 0: A_ij = t (r_i - r_j), so A_ij + A_jk = A_ik and the best-rated action is a Condorcet
+  // winner.
   const auto op = Build({{"n", std::int64_t{60}}, {"scale", 0.5}, {"cyclic_scale", 0.0}}, 2);
   const Eigen::MatrixXd A = Materialize(*op).array() - 0.5;
   for (Eigen::Index i = 0; i < 60; i += 7)
@@ -77,7 +80,9 @@ TEST(LowRankDisc, HasRankAtMostTwoPlusTwoDim) {
   EXPECT_GT(svd.singularValues()[5], 1e-4);
   EXPECT_LT(svd.singularValues()[6], 1e-13);
   // Purely cyclic (t = 0): rank 2 dim, and intransitive.
-  const auto cyclic = Build({{"n", std::int64_t{40}}, {"dim", std::int64_t{2}}, {"scale", 0.0}, {"cyclic_scale", 0.5}}, 1);
+  const auto cyclic = Build(
+      {{"n", std::int64_t{40}}, {"dim", std::int64_t{2}}, {"scale", 0.0}, {"cyclic_scale", 0.5}},
+      1);
   const Eigen::MatrixXd P = Materialize(*cyclic);
   const Eigen::JacobiSVD<Eigen::MatrixXd> svd2(Eigen::MatrixXd(P.array() - 0.5));
   EXPECT_LT(svd2.singularValues()[4], 1e-13);
@@ -85,8 +90,11 @@ TEST(LowRankDisc, HasRankAtMostTwoPlusTwoDim) {
 }
 
 TEST(LowRankDisc, RefusesScalesThatCouldLeaveTheProbabilities) {
-  ExpectInputError([] { Build({{"scale", 0.3}, {"cyclic_scale", 0.3}}); },
-                   {"game.cyclic_scale", "scale + cyclic_scale = 0.6 > 1/2"});
+  ExpectInputError(
+      [] {
+        Build({{"scale", 0.3}, {"cyclic_scale", 0.3}});
+      },
+      {"game.cyclic_scale", "scale + cyclic_scale = 0.6 > 1/2"});
   ExpectInputError([] { Build({{"scale", 0.6}}); }, {"game.scale"});
 }
 
