@@ -102,12 +102,15 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
 //  - lanczos: matrix-free Lanczos (Spectra's SymEigsSolver, libspectra-dev) for the two largest
 //    eigenvalues of S^T S; S v costs one game.Payoff, so it never reads a stored P. Typically
 //    100-300 products by P, O(n^2) each for a dense game.
-// kAuto takes dense up to kSpectralRadiusDenseMaxN actions (the measured crossover) and lanczos above.
+// kAuto takes dense up to kSpectralRadiusDenseMaxN actions and lanczos above: the measured crossover
+// (bench_core BM_SpectralRadius) lies between n = 50 and 100 (at mu of random_uniform: dense 0.078 ms,
+// lanczos 0.094 ms at n = 50; 0.46 ms and 0.18 ms at n = 100; at pi* of five generators lanczos is
+// faster from n = 50 on), and the gap grows as n^2: 10x at n = 1000, 25x at n = 4000.
 // Lanczos resolves rho down to SpectralRadiusResolution(n) = 100 eps sqrt(n) (2.2e-13 at n = 100,
 // 2.2e-11 at n = 10^6: the rounding of products by P, which are ~1/2 per entry) and reports a smaller
 // rho as 0; that is far below any beta >= 1e-8, where the stability limits no longer depend on rho.
 enum class SpectralRadiusMethod { kAuto, kDense, kLanczos };
-inline constexpr Eigen::Index kSpectralRadiusDenseMaxN = 40;
+inline constexpr Eigen::Index kSpectralRadiusDenseMaxN = 64;
 inline double SpectralRadiusResolution(Eigen::Index n) {
   return 100.0 * std::numeric_limits<double>::epsilon() * std::sqrt(static_cast<double>(n));
 }
