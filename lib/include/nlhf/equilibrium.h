@@ -100,8 +100,8 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
 // Two methods, the same number (to 1e-8 relative, tested at n <= 2000):
 //  - dense: S^T S formed and fully eigendecomposed, O(n^3) time, O(n^2) memory; reads game.P().
 //  - lanczos: matrix-free Lanczos (Spectra's SymEigsSolver, libspectra-dev) for the two largest
-//    eigenvalues of S^T S; S v costs one game.Payoff, so it never reads a stored P. Typically
-//    100-300 products by P, O(n^2) each for a dense game.
+//    eigenvalues of S^T S; S v costs one game.Payoff, so it never reads a stored P. 50-160 products
+//    by P on the test games (n = 30..4000), O(n^2) each for a dense game.
 // kAuto takes dense up to kSpectralRadiusDenseMaxN actions and lanczos above: the measured crossover
 // (bench_core BM_SpectralRadius) lies between n = 50 and 100 (at mu of random_uniform: dense 0.078 ms,
 // lanczos 0.094 ms at n = 50; 0.46 ms and 0.18 ms at n = 100; at pi* of five generators lanczos is
