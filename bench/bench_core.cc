@@ -1,11 +1,17 @@
-// Core library benchmarks: one P pi (an oracle call; also for implicit games), evaluating a policy (P pi plus exp), each
-// metric on an evaluated policy, the certified equilibrium, and one Oracle::Estimate per oracle
-// type (exact P pi vs B = 64 sampled or pairs queries). scripts/bench.sh core runs this and prints
+// Core library benchmarks: one P pi (an oracle call; also for implicit games), evaluating a policy
+// (P pi plus exp), each metric on an evaluated policy, the certified equilibrium, rho (dense vs
+// Lanczos), the dense products at large n (threads, float32 storage), and one Oracle::Estimate per
+// oracle type (exact P pi vs B = 64 sampled or pairs queries). scripts/bench.sh core runs this and prints
 // the ratios recorded in the README; scripts/bench.sh oracle prints the oracle comparison.
 #include <benchmark/benchmark.h>
 
+#include <cstdint>
 #include <map>
+#include <string>
+#include <utility>
+#include <vector>
 
+#include "nlhf/dense_product.h"
 #include "nlhf/equilibrium.h"
 #include "nlhf/generators.h"
 #include "nlhf/logspace.h"
@@ -128,6 +134,83 @@ void BM_Equilibrium(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_Equilibrium)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+
+// rho and the stability report's cost: the dense eigendecomposition against matrix-free Lanczos
+// (Spectra) at the game's mu. The crossover kSpectralRadiusDenseMaxN (equilibrium.h) is where these
+// cross; `products` counts Lanczos's products by P.
+void BM_SpectralRadius(benchmark::State& state, nlhf::SpectralRadiusMethod method) {
+  const nlhf::Game& game = CachedGame(state.range(0));
+  std::int64_t products = 0;
+  for (auto _ : state) {
+    const nlhf::SpectralRadiusResult r = nlhf::ComputeSpectralRadius(game, game.mu(), method);
+    if (!r.converged) state.SkipWithError(r.message.c_str());
+    products = r.products;
+    benchmark::DoNotOptimize(r.rho);
+  }
+  state.counters["products"] = static_cast<double>(products);
+}
+
+// One dense P x at large n (nlhf/dense_product.h): Eigen's P * x (the single-thread double product
+// the game does today) against DenseProduct in double and float32 storage, on 1 and 2 threads.
+void BM_DenseProduct(benchmark::State& state, nlhf::DenseStorage storage, int threads) {
+  const nlhf::Game& game = CachedGame(state.range(0));
+  const Eigen::VectorXd pi = SomeLogits(game.n()).array().exp();
+  const nlhf::DenseProduct product(game.P(), storage, threads);
+  Eigen::VectorXd g(game.n());
+  for (auto _ : state) {
+    product.Apply(pi, g);
+    benchmark::DoNotOptimize(g.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["threads_used"] = product.ThreadsUsed();
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(product.bytes()));
+}
+
+void BM_EigenProduct(benchmark::State& state) {
+  const nlhf::Game& game = CachedGame(state.range(0));
+  const Eigen::VectorXd pi = SomeLogits(game.n()).array().exp();
+  Eigen::VectorXd g(game.n());
+  for (auto _ : state) {
+    g.noalias() = game.P() * pi;
+    benchmark::DoNotOptimize(g.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * game.n() * game.n() *
+                          static_cast<std::int64_t>(sizeof(double)));
+}
+
+int RegisterLargeN() {
+  using M = nlhf::SpectralRadiusMethod;
+  for (const auto& [name, method] : {std::pair{"dense", M::kDense}, std::pair{"lanczos", M::kLanczos}}) {
+    auto* b = benchmark::RegisterBenchmark(("BM_SpectralRadius/" + std::string(name)).c_str(), BM_SpectralRadius,
+                                           method);
+    b->Unit(benchmark::kMillisecond);
+    for (const int n : {30, 40, 50, 100, 200, 500, 1000, 2000}) b->Arg(n);
+    // Dense at n = 4000 is a minute of work: one iteration.
+    if (method == M::kLanczos) b->Arg(4000);
+  }
+  benchmark::RegisterBenchmark("BM_SpectralRadius/dense", BM_SpectralRadius, M::kDense)
+      ->Unit(benchmark::kMillisecond)
+      ->Arg(4000)
+      ->Iterations(1);
+  const std::vector<std::int64_t> sizes = {1000, 2000, 4000, 8000};
+  auto* eigen = benchmark::RegisterBenchmark("BM_DenseProduct/eigen_f64", BM_EigenProduct);
+  for (const std::int64_t n : sizes) eigen->Arg(n);
+  // Wall time: what threads can shorten (CPU time counts the calling thread only).
+  eigen->Unit(benchmark::kMicrosecond)->UseRealTime();
+  for (const auto& [name, storage] : {std::pair{"f64", nlhf::DenseStorage::kFloat64},
+                                      std::pair{"f32", nlhf::DenseStorage::kFloat32}}) {
+    for (const int threads : {1, 2}) {
+      auto* b = benchmark::RegisterBenchmark(
+          ("BM_DenseProduct/" + std::string(name) + "_threads" + std::to_string(threads)).c_str(), BM_DenseProduct,
+          storage, threads);
+      for (const std::int64_t n : sizes) b->Arg(n);
+      b->Unit(benchmark::kMicrosecond)->UseRealTime();
+    }
+  }
+  return 0;
+}
+const int large_n_registered = RegisterLargeN();
 
 // One Oracle::Estimate of g = P pi_opp (oracle.h) with pi_self = pi_opp = a fixed policy, as in an
 // omd step: `exact` is one P pi; `sampled` and `pairs` draw B = 64 queries with the default

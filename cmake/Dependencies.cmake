@@ -8,6 +8,13 @@ find_package(Threads REQUIRED)
 find_package(yaml-cpp REQUIRED)
 # Header-only, used inside the library only (summary.json): consumers never need it.
 find_package(nlohmann_json 3.10 REQUIRED)
+# Header-only, inside the library only (the Lanczos spectral radius in equilibrium.cc): consumers
+# never need it. Debian's libspectra-dev ships a CMake package (Spectra::Spectra, on Eigen3::Eigen).
+find_package(Spectra 1.0 CONFIG QUIET)
+if(NOT Spectra_FOUND)
+  message(FATAL_ERROR "Spectra (header-only eigensolvers on Eigen) was not found: install the Debian "
+                      "package libspectra-dev (scripts/setup.sh does), or set Spectra_DIR to its CMake package")
+endif()
 # The apps only (nlhf_cli).
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
 if(NLHF_BUILD_TESTS)

@@ -9,6 +9,7 @@ packages=(
   libeigen3-dev libyaml-cpp-dev libboost-program-options-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev  # summary.json (lib/src/output)
+  libspectra-dev      # Lanczos spectral radius for large n (lib/src/equilibrium.cc)
   python3 python3-matplotlib python3-numpy python3-pandas
   time  # GNU time: peak memory in scripts/bench_sweep_expand.sh
 )

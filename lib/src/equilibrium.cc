@@ -4,8 +4,11 @@
 
 #include <Eigen/Eigenvalues>
 #include <Eigen/LU>
+#include <Spectra/SymEigsSolver.h>
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <exception>
 #include <limits>
 #include <memory>
 
@@ -17,10 +20,6 @@
 namespace nlhf {
 
 namespace {
-
-// Stop-gap (issue 13): SpectralRadius materializes an implicit game's P, affordable up to this n
-// (8 MB, within the memory estimate's base); larger implicit games get no rho until it is matrix-free.
-constexpr Eigen::Index kMaterializedRhoMaxN = 1000;
 
 // The centered fixed-point residual F(l) = c(l - log mu - P pi / beta) at normalized logits l.
 struct Residual {
@@ -200,9 +199,9 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
   eq.pi = l.array().exp();
   if (eq.certificate <= options.certify_tolerance) {
     eq.status = EquilibriumStatus::kCertified;
-    // Stop-gap (issue 13): rho of an implicit game materializes P, so only where that is cheap.
-    if (options.stability && (game.dense() != nullptr || game.n() <= kMaterializedRhoMaxN))
-      eq.stability = ComputeStabilityLimits(beta, SpectralRadius(game, eq.pi));
+    // rho reads P only through products above kSpectralRadiusDenseMaxN (Lanczos), so implicit
+    // games get it at every size.
+    if (options.stability) eq.stability = ComputeStabilityLimits(beta, SpectralRadius(game, eq.pi));
     eq.message = fmt::format("gap_beta {:.3g} <= {:.3g} ({}: {} Newton iterations in {} stages, {} "
                              "Nash-MP iterations)",
                              eq.certificate, options.certify_tolerance, eq.method, eq.newton_iterations,
@@ -217,9 +216,13 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
   return eq;
 }
 
-double SpectralRadius(const Game& game, const Eigen::VectorXd& pi) {
+namespace {
+
+// Today's dense answer, O(n^3): S = Q K Q formed explicitly, then every eigenvalue of S^T S.
+double DenseSpectralRadius(const Game& game, const Eigen::VectorXd& pi) {
   const Eigen::VectorXd u = pi.array().sqrt();
-  // Stop-gap (issue 13): an implicit game's P materialized from its entries.
+  // An implicit game's P materialized from its entries (kAuto picks this path only up to
+  // kSpectralRadiusDenseMaxN actions).
   const Eigen::MatrixXd materialized = game.dense() ? Eigen::MatrixXd() : Materialize(game.preferences());
   const Eigen::MatrixXd& P = game.dense() ? *game.dense() : materialized;
   Eigen::MatrixXd K = u.asDiagonal() * (P.array() - 0.5).matrix() * u.asDiagonal();
@@ -234,6 +237,174 @@ double SpectralRadius(const Game& game, const Eigen::VectorXd& pi) {
   const Eigen::MatrixXd StS = K.transpose() * K;
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(StS, Eigen::EigenvaluesOnly);
   return std::sqrt(std::max(0.0, eig.eigenvalues().maxCoeff()));
+}
+
+// Relative accuracy of the Ritz value (Spectra's tol: residual <= tol |theta|, which bounds the
+// eigenvalue's error for a symmetric operator), far below the 1e-8 the dense answer is matched to;
+// looser only where rounding noise in S v allows no better (rho ~ 1e-16, far below any beta).
+constexpr double kLanczosTolerance = 1e-10;
+// Restarts of the implicitly restarted Lanczos method, each ~ncv/2 applications of S^T S.
+constexpr Eigen::Index kLanczosMaxRestarts = 300;
+// Power iterations that set the operator's scale (they stop earlier once it settles to 10%).
+constexpr int kScaleIterations = 8;
+
+// M = S^T S / scale + I = -S S / scale + I as a Spectra operator (Spectra's OpType: Scalar, rows,
+// cols, perform_op), with S v = Q U A U Q v applied through game.Payoff only, so it never reads a
+// stored P. Why the scale and the shift: see LanczosSpectralRadius.
+class ShiftedSkewGram {
+ public:
+  using Scalar = double;
+
+  ShiftedSkewGram(const Game& game, const Eigen::VectorXd& pi) : game_(game), u_(pi.array().sqrt()) {}
+
+  Eigen::Index rows() const { return u_.size(); }
+  Eigen::Index cols() const { return u_.size(); }
+  void set_scale(double scale) { scale_ = scale; }
+  std::int64_t products() const { return products_; }
+
+  void perform_op(const double* x_in, double* y_out) const {
+    const Eigen::Map<const Eigen::VectorXd> x(x_in, rows());
+    Eigen::Map<Eigen::VectorXd>(y_out, rows()) = x - ApplyS(ApplyS(x)) / scale_;
+  }
+
+  // S v: one product by P. w = U Q v has 1^T w = u^T Q v = 0 up to rounding, so A w = P w - (1^T w)/2
+  // is P w with a rounding-sized correction.
+  Eigen::VectorXd ApplyS(const Eigen::VectorXd& v) const {
+    const Eigen::VectorXd w = (v - u_ * u_.dot(v)).cwiseProduct(u_);
+    ++products_;
+    const Eigen::VectorXd Kv = ((game_.Payoff(w).array() - 0.5 * w.sum()) * u_.array()).matrix();
+    return Kv - u_ * u_.dot(Kv);
+  }
+
+ private:
+  const Game& game_;
+  Eigen::VectorXd u_;
+  double scale_ = 1.0;
+  mutable std::int64_t products_ = 0;
+};
+
+// Lanczos (Spectra's SymEigsSolver, with full reorthogonalization) for the largest eigenvalue of
+// S^T S. Each eigenvalue sigma^2 is double (the pair +-i sigma), so two are asked for.
+//
+// Scale and shift: Spectra's tridiagonal eigensolver (TridiagEigen, 1.0.1) deflates by an absolute
+// test, |e_i|^2 <= eps^2 (|d_i| + |d_i+1|). Where pi is concentrated, S^T S has a few eigenvalues and
+// the rest ~0, Lanczos exhausts that subspace within a few steps and continues on rounding noise,
+// and its tridiagonal then has diagonal entries ~0 next to off-diagonal noise that the test does not
+// deflate: the Ritz values came out wrong by up to 5e-5 relative, reported as converged (Bradley-Terry
+// at pi*, n = 100). So the operator is scaled by a lower bound s of its largest eigenvalue (power
+// iteration, so lambda_max / s is in [1, ~4]) and shifted by the identity: its spectrum is then
+// [1, 1 + lambda_max / s], noise blocks sit at 1 where the test deflates them, and the top
+// eigenvalue keeps full relative accuracy (it is >= 2). Krylov spaces are shift-invariant, so the
+// shift costs no convergence. The Ritz pair is then checked with one more application (its true
+// residual), so a wrong answer is reported as a failure, never returned.
+SpectralRadiusResult LanczosSpectralRadius(const Game& game, const Eigen::VectorXd& pi) {
+  SpectralRadiusResult result;
+  result.method = SpectralRadiusMethod::kLanczos;
+  const Eigen::Index n = pi.size();
+  ShiftedSkewGram op(game, pi);
+  // A deterministic start, uniform in [-1, 1) from a fixed 64-bit LCG: the answer must not depend on
+  // a seed, and continuous entries (unlike +-1) put it in the null space of S != 0 with probability 0.
+  Eigen::VectorXd v(n);
+  std::uint64_t state = 0x9E3779B97F4A7C15ull;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    v[i] = static_cast<double>(state >> 11) * 0x1p-52 - 1.0;
+  }
+  v.normalize();
+  Eigen::VectorXd Sv = op.ApplyS(v);
+  // Power iteration on S^T S: the Rayleigh quotient ||S v||^2 (||v|| = 1) rises to lambda_max = rho^2
+  // (one step suffices where one pair dominates; within ~4x where the spectrum is flat).
+  double scale = Sv.squaredNorm();
+  for (int k = 0; k < kScaleIterations && scale > 0.0; ++k) {
+    const Eigen::VectorXd next = -op.ApplyS(Sv);
+    if (!(next.norm() > 0.0)) break;
+    v = next.normalized();
+    Sv = op.ApplyS(v);
+    const double rayleigh = Sv.squaredNorm();
+    const bool settled = rayleigh < 1.1 * scale;
+    scale = std::max(scale, rayleigh);
+    if (settled) break;
+  }
+  // Below the resolution S is 0 to rounding (A = 0 on the support of pi, pi a vertex, a gradient
+  // game, n = 2, or a pi* so concentrated that rho ~ 1e-16), where Lanczos would only iterate on
+  // noise: rho is reported as 0.
+  if (!(std::sqrt(scale) > SpectralRadiusResolution(n))) {
+    result.rho = 0.0;
+    result.converged = true;
+    result.products = op.products();
+    result.message = fmt::format("rho ~ {:.1e} by power iteration, below the resolution {:.1e} of products by P: "
+                                 "rho = 0", std::sqrt(scale), SpectralRadiusResolution(n));
+    return result;
+  }
+  // The rounding noise of S v, measured by linearity: S v - S v_even - S v_odd is 0 in exact
+  // arithmetic. Where pi is concentrated it is not eps ||S|| = eps rho but eps ||K|| >> eps rho (the
+  // projections cancel), and it limits the relative accuracy of every application of S, and of rho:
+  // Spectra is asked for 1e-10, or for what the noise allows.
+  Eigen::VectorXd even = v, odd = v;
+  for (Eigen::Index i = 0; i < n; ++i) (i % 2 == 0 ? odd : even)[i] = 0.0;
+  const double noise = (Sv - op.ApplyS(even) - op.ApplyS(odd)).norm();
+  const double tolerance = std::max(kLanczosTolerance, 10.0 * noise / Sv.norm());
+  op.set_scale(scale);
+
+  const Eigen::Index nev = std::min<Eigen::Index>(2, n - 1);
+  std::string failure;
+  // A second try with a larger subspace before giving up (never seen needed on the test games).
+  for (const Eigen::Index ncv_wanted : {Eigen::Index{20}, Eigen::Index{60}}) {
+    const Eigen::Index ncv = std::min(n, ncv_wanted);
+    try {
+      Spectra::SymEigsSolver<ShiftedSkewGram> eigs(op, nev, ncv);
+      eigs.init();
+      eigs.compute(Spectra::SortRule::LargestAlge, kLanczosMaxRestarts, tolerance);
+      if (eigs.info() == Spectra::CompInfo::Successful) {
+        const double theta = eigs.eigenvalues()[0];
+        const Eigen::VectorXd x = eigs.eigenvectors(1).col(0);
+        Eigen::VectorXd Mx(n);
+        op.perform_op(x.data(), Mx.data());
+        // ||M x - theta x|| / ||x||, with 10x margin over Spectra's own (estimated) residual test.
+        const double residual = (Mx - theta * x).norm() / x.norm();
+        if (residual <= 10 * tolerance * theta) {
+          result.rho = std::sqrt(scale * std::max(0.0, theta - 1.0));
+          result.converged = true;
+          result.products = op.products();
+          result.message =
+              fmt::format("Lanczos converged with {} products by P (subspace {}, residual {:.1e}, tolerance "
+                          "{:.0e})", op.products(), ncv, residual / theta, tolerance);
+          return result;
+        }
+        failure = fmt::format("Spectra's Ritz pair has residual {:.1e} relative; ", residual / theta);
+      }
+    } catch (const std::exception& e) {  // Spectra reports a failed inner eigensolve by throwing
+      failure = fmt::format("Spectra: {}; ", e.what());
+    }
+    if (ncv == n) break;
+  }
+  result.rho = std::numeric_limits<double>::quiet_NaN();
+  result.products = op.products();
+  result.message = failure + fmt::format("Lanczos did not converge to relative {:.0e} in {} products by P",
+                                         tolerance, op.products());
+  return result;
+}
+
+}  // namespace
+
+SpectralRadiusResult ComputeSpectralRadius(const Game& game, const Eigen::VectorXd& pi,
+                                           SpectralRadiusMethod method) {
+  NLHF_CHECK(pi.size() == game.n(), "SpectralRadius: pi has the wrong size");
+  if (method == SpectralRadiusMethod::kAuto)
+    method = game.n() <= kSpectralRadiusDenseMaxN ? SpectralRadiusMethod::kDense : SpectralRadiusMethod::kLanczos;
+  if (method == SpectralRadiusMethod::kLanczos) return LanczosSpectralRadius(game, pi);
+  SpectralRadiusResult result;
+  result.method = SpectralRadiusMethod::kDense;
+  result.rho = DenseSpectralRadius(game, pi);
+  result.converged = true;
+  result.message = "dense eigendecomposition";
+  return result;
+}
+
+double SpectralRadius(const Game& game, const Eigen::VectorXd& pi) {
+  const SpectralRadiusResult result = ComputeSpectralRadius(game, pi);
+  NLHF_CHECK(result.converged, "SpectralRadius: " + result.message);
+  return result.rho;
 }
 
 StabilityLimits ComputeStabilityLimits(double beta, double rho) {

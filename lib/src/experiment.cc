@@ -370,8 +370,14 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
   const auto* entry = GameRegistry().TryFind(config.game.name);
   if (entry != nullptr && entry->traits.implicit)
     ways += ", or game.storage: implicit (P never stored)";
-  else
-    ways += fmt::format(", or an implicit game, which stores no P ({})", fmt::join(ImplicitGameNames(), ", "));
+  else {
+    std::vector<std::string> games;  // the low-rank ones first: implicit by default
+    for (bool by_default : {true, false})
+      for (const auto& g : GameRegistry().entries())
+        if (g.traits.implicit && g.traits.implicit_by_default == by_default)
+          games.push_back(by_default ? g.name : g.name + " with storage: implicit");
+    ways += fmt::format(", or an implicit game, which stores no P ({})", fmt::join(games, ", "));
+  }
   throw InputError(e.n_key, fmt::format("{} needs about {:.1f} GiB (estimate: {}, {:.3g} n x n matrices of doubles for {} "
                                         "seed(s) with --jobs {}), {}, expected n <= {:.0f} (or {})",
                                         what, e.bytes / kGiB,

@@ -6,10 +6,12 @@
 #include <cmath>
 #include <complex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nlhf/generators.h"
 #include "nlhf/metrics.h"
+#include "nlhf/rng.h"
 #include "test_util.h"
 
 namespace nlhf {
@@ -71,8 +73,8 @@ TEST(SolveEquilibrium, CertifiesEveryGeneratorAtModerateBeta) {
 }
 
 // An implicit game has no stored P: pi* comes from the matrix-free Nash-MP path and agrees with the
-// dense Newton on the same game stored densely; rho (a stop-gap that materializes P up to n = 1000)
-// agrees too.
+// dense Newton on the same game stored densely; rho agrees too (dense from materialized entries at
+// these small n; matrix-free Lanczos above kSpectralRadiusDenseMaxN, checked below).
 TEST(SolveEquilibrium, CertifiesImplicitGamesWithoutAStoredMatrix) {
   for (const std::string spec : {"low_rank_cyclic(n=40,k=3", "low_rank_disc(n=40,dim=2", "bradley_terry(n=30,scale=2"}) {
     const Game implicit = MakeGame(spec + ",storage=implicit)", "softmax_normal", 7);
@@ -88,6 +90,13 @@ TEST(SolveEquilibrium, CertifiesImplicitGamesWithoutAStoredMatrix) {
     ASSERT_TRUE(a.stability && b.stability);
     EXPECT_NEAR(a.stability->rho, b.stability->rho, 1e-12) << spec;
   }
+  const Game implicit = MakeGame("low_rank_cyclic(n=150,k=4)", "softmax_normal", 3);
+  ASSERT_EQ(implicit.dense(), nullptr);
+  const Equilibrium a = SolveEquilibrium(implicit, 0.05);
+  ASSERT_TRUE(a.certified() && a.stability);
+  const Game dense = MakeGame("low_rank_cyclic(n=150,k=4,storage=dense)", "softmax_normal", 3);
+  const double rho = ComputeSpectralRadius(dense, a.pi, SpectralRadiusMethod::kDense).rho;
+  EXPECT_NEAR(a.stability->rho, rho, 1e-8 * rho);
 }
 
 TEST(SolveEquilibrium, NashMpFallbackAgreesWithNewton) {
@@ -127,6 +136,92 @@ TEST(SolveEquilibrium, RejectsBetaZeroNegativeAndNaN) {
 
 // The extragradient factor f = (1-a) + i a (1-a) s - a^2 s^2 (docs/mathematics.md, stability limits).
 double ExtragradientFactor(double a, double s) { return std::abs(std::complex<double>(1 - a - a * a * s * s, a * (1 - a) * s)); }
+
+// rho by `method`, which must converge and be the one that ran.
+double RhoBy(SpectralRadiusMethod method, const Game& game, const Eigen::VectorXd& pi) {
+  const SpectralRadiusResult r = ComputeSpectralRadius(game, pi, method);
+  EXPECT_TRUE(r.converged) << game.game_spec() << ": " << r.message;
+  EXPECT_EQ(r.method, method);
+  return r.rho;
+}
+
+// The matrix-free Lanczos rho against the dense eigendecomposition, 1e-8 relative (issue 13; n = 1000
+// and 2000 in tests/slow/spectral_radius_large_test.cc): every kind of generator (random, disc with
+// transitive and cyclic parts, cyclic with its multiple singular values, transitive Bradley-Terry
+// and hodge at kappa = 0), at the uniform policy, mu, a random and a nearly pure policy, and pi* at
+// two strengths. Concentrated policies are the hard case: there S^T S has one pair of eigenvalues
+// and the rest ~0 (Bradley-Terry's pi* at 1e-2, n = 100: rho = 7.5e-7, which Spectra without the
+// scale and shift of LanczosSpectralRadius returned 8e-6 off).
+TEST(SpectralRadius, LanczosAgreesWithDenseOnEveryGeneratorAndPolicy) {
+  for (const int n : {100, 300}) {
+    for (const std::string name : {"random_uniform", "disc", "cyclic", "bradley_terry", "hodge", "hodge0"}) {
+      std::string spec = name + "(n=" + std::to_string(name == "cyclic" ? n + 1 : n);
+      if (name == "disc") spec += ",dim=3";
+      if (name == "bradley_terry") spec += ",scale=3";
+      if (name == "hodge") spec += ",kappa=0.9";
+      if (name == "hodge0") spec = "hodge(n=" + std::to_string(n) + ",kappa=0";
+      const Game game = MakeGame(spec + ")", "softmax_normal", 5);
+      Rng rng(5, "rho");
+      const std::vector<std::pair<std::string, Eigen::VectorXd>> policies = {
+          {"uniform", Eigen::VectorXd::Constant(game.n(), 1.0 / static_cast<double>(game.n()))},
+          {"mu", game.mu()},
+          {"random", testing::RandomLogits(game.n(), rng, 1.0).array().exp()},
+          {"nearly pure", testing::RandomLogits(game.n(), rng, 8.0).array().exp()},
+          {"pi* at 1e-2", SolveEquilibrium(game, 1e-2, {.stability = false}).pi},
+          {"pi* at 1e-4", SolveEquilibrium(game, 1e-4, {.stability = false}).pi}};
+      for (const auto& [where, pi] : policies) {
+        const double dense = RhoBy(SpectralRadiusMethod::kDense, game, pi);
+        const double lanczos = RhoBy(SpectralRadiusMethod::kLanczos, game, pi);
+        // Below its resolution Lanczos says 0, and dense says rounding: hodge at kappa = 0 is a
+        // gradient game, A = g 1^T - 1 g^T, whose S is exactly 0 (Q sqrt(pi) = 0): dense ~2e-17.
+        // Bradley-Terry's pi* at 1e-4 is a vertex to double precision; at 1e-2 and scale 3, n = 100
+        // its rho is 4e-16 (dense; rounding), and at n = 300 3.9e-12 (resolved by both).
+        if (lanczos == 0.0) {
+          EXPECT_LE(dense, SpectralRadiusResolution(game.n())) << game.game_spec() << " at " << where;
+        } else {
+          EXPECT_NEAR(lanczos, dense, 1e-8 * dense) << game.game_spec() << " at " << where;
+        }
+      }
+    }
+  }
+}
+
+TEST(SpectralRadius, IsZeroWhenAIsZeroOrPiIsAVertex) {
+  // P = 1/2 everywhere: A = 0, so S = 0.
+  const Game ties(Eigen::MatrixXd::Constant(50, 50, 0.5), Eigen::VectorXd::Constant(50, 0.02), "ties", "uniform");
+  const Eigen::VectorXd uniform = ties.mu();
+  EXPECT_EQ(RhoBy(SpectralRadiusMethod::kDense, ties, uniform), 0.0);
+  // Lanczos: P w is summed in another order than 1^T w / 2, so S v is rounding, below resolution.
+  EXPECT_EQ(RhoBy(SpectralRadiusMethod::kLanczos, ties, uniform), 0.0);
+  // A pure policy: D = 0.
+  const Game game = MakeGame("random_uniform(n=50)", "uniform", 1);
+  const Eigen::VectorXd vertex = Eigen::VectorXd::Unit(50, 7);
+  EXPECT_EQ(RhoBy(SpectralRadiusMethod::kDense, game, vertex), 0.0);
+  EXPECT_EQ(RhoBy(SpectralRadiusMethod::kLanczos, game, vertex), 0.0);
+  // Two actions: S acts on the one direction orthogonal to sqrt(pi), where a skew form is 0.
+  const Game two = MakeGame("random_uniform(n=2)", "uniform", 1);
+  EXPECT_LE(RhoBy(SpectralRadiusMethod::kDense, two, two.mu()), 1e-17);
+  EXPECT_EQ(RhoBy(SpectralRadiusMethod::kLanczos, two, two.mu()), 0.0);
+}
+
+TEST(SpectralRadius, LanczosWorksOnTinyGames) {
+  // Spectra needs nev < n and ncv <= n: the subspace shrinks with n.
+  for (const std::string spec : {"random_uniform(n=3)", "random_uniform(n=4)", "random_uniform(n=21)"}) {
+    const Game game = MakeGame(spec, "softmax_normal", 2);
+    const double dense = RhoBy(SpectralRadiusMethod::kDense, game, game.mu());
+    EXPECT_NEAR(RhoBy(SpectralRadiusMethod::kLanczos, game, game.mu()), dense, 1e-8 * dense) << spec;
+  }
+}
+
+TEST(SpectralRadius, AutoIsDenseUpToTheCrossoverAndLanczosAbove) {
+  for (const Eigen::Index n : {kSpectralRadiusDenseMaxN, kSpectralRadiusDenseMaxN + 1}) {
+    const Game game = MakeGame("random_uniform(n=" + std::to_string(n) + ")", "softmax_normal", 0);
+    const SpectralRadiusResult r = ComputeSpectralRadius(game, game.mu());
+    EXPECT_EQ(r.method, n <= kSpectralRadiusDenseMaxN ? SpectralRadiusMethod::kDense : SpectralRadiusMethod::kLanczos);
+    EXPECT_TRUE(r.converged);
+    EXPECT_EQ(SpectralRadius(game, game.mu()), r.rho);
+  }
+}
 
 TEST(ExtragradientLimit, IsWhereTheFactorReachesOne) {
   for (double s : {0.0, 0.3, 1.0, 1.7, 3.0, 50.0, 220.0, 1e4}) {

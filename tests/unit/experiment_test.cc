@@ -97,7 +97,7 @@ TEST(Memory, WithoutPiStarAGameBeingPreparedHoldsOnlyP) {
   MemoryEstimate n = EstimateMemory(none, ResourcePlan{2, false});
   n.available_bytes = 16.0 * (1 << 30);
   ExpectInputError([&] { CheckMemory(none, ResourcePlan{2, false}, n); },
-                   {"game.n", "(estimate: P, 3 n x n matrices", "expected n <= 26702 (or fewer seeds or --jobs)"});
+                   {"game.n", "(estimate: P, 3 n x n matrices", "expected n <= 26702 (or fewer seeds or --jobs, or an implicit game"});
 }
 
 // equilibrium: none: no pi*, so the metrics that need it are empty cells, rho and the limits are
@@ -147,7 +147,7 @@ TEST(Memory, RefusesAHundredThousandDenseActionsButAcceptsThemAsAnImplicitLowRan
   MemoryEstimate w = EstimateMemory(Parse(std::string(kBase) + "game: {type: random_uniform, n: 100000}\n" + rest), {});
   w.available_bytes = 16.0 * (1 << 30);
   ExpectInputError([&] { CheckMemory(Parse(std::string(kBase) + "game: {type: random_uniform, n: 100000}\n" + rest), {}, w); },
-                   {"or an implicit game, which stores no P (low_rank_cyclic, low_rank_disc, bradley_terry)"});
+                   {"or an implicit game, which stores no P (low_rank_cyclic, low_rank_disc, bradley_terry with storage: implicit)"});
   // Implicit (the default for this generator): the operator's 2 n K doubles and vectors of n doubles.
   const ExperimentConfig implicit = Parse(std::string(kBase) + "game: {type: low_rank_cyclic, n: 100000}\n" + rest);
   MemoryEstimate e = EstimateMemory(implicit, {});

@@ -8,6 +8,9 @@
 // falls back to Nash Mirror Prox run to machine precision. The answer is certified by
 // gap_beta(pi*) <= tolerance; when that fails the status says so. Never a silent wrong answer.
 #include <Eigen/Core>
+#include <cmath>
+#include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -89,11 +92,41 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
 
 // rho: the spectral radius of A D with A = P - 1/2 and D = diag(pi) - pi pi^T, the number that
 // governs every method's stability and speed near pi (docs/mathematics.md, solvers). Its eigenvalues are
-// +-i lambda; rho = ||Q K Q||_2 with K = diag(sqrt pi) A diag(sqrt pi), Q = I - sqrt(pi) sqrt(pi)^T
-// (the same nonzero eigenvalues, by cyclic similarity). O(n^3). Always rho <= max|A| <= 1/2.
+// +-i lambda; rho = ||S||_2 for the skew-symmetric S = Q K Q with K = diag(sqrt pi) A diag(sqrt pi),
+// Q = I - sqrt(pi) sqrt(pi)^T (the same nonzero eigenvalues, by cyclic similarity), so rho^2 is the
+// largest eigenvalue of S^T S = -S^2, each of whose eigenvalues sigma^2 is double. Always
+// rho <= max|A| <= 1/2.
+//
+// Two methods, the same number (to 1e-8 relative, tested at n <= 2000):
+//  - dense: S^T S formed and fully eigendecomposed, O(n^3) time, O(n^2) memory; reads game.P().
+//  - lanczos: matrix-free Lanczos (Spectra's SymEigsSolver, libspectra-dev) for the two largest
+//    eigenvalues of S^T S; S v costs one game.Payoff, so it never reads a stored P. 50-160 products
+//    by P on the test games (n = 30..4000), O(n^2) each for a dense game.
+// kAuto takes dense up to kSpectralRadiusDenseMaxN actions and lanczos above: the measured crossover
+// (bench_core BM_SpectralRadius) lies between n = 50 and 100 (at mu of random_uniform: dense 0.078 ms,
+// lanczos 0.094 ms at n = 50; 0.46 ms and 0.18 ms at n = 100; at pi* of five generators lanczos is
+// faster from n = 50 on), and the gap grows as n^2: 10x at n = 1000, 25x at n = 4000.
+// Lanczos resolves rho down to SpectralRadiusResolution(n) = 100 eps sqrt(n) (2.2e-13 at n = 100,
+// 2.2e-11 at n = 10^6: the rounding of products by P, which are ~1/2 per entry) and reports a smaller
+// rho as 0; that is far below any beta >= 1e-8, where the stability limits no longer depend on rho.
+enum class SpectralRadiusMethod { kAuto, kDense, kLanczos };
+inline constexpr Eigen::Index kSpectralRadiusDenseMaxN = 64;
+inline double SpectralRadiusResolution(Eigen::Index n) {
+  return 100.0 * std::numeric_limits<double>::epsilon() * std::sqrt(static_cast<double>(n));
+}
+
+struct SpectralRadiusResult {
+  double rho = 0.0;  // NaN when not converged
+  bool converged = false;
+  SpectralRadiusMethod method = SpectralRadiusMethod::kDense;  // the one that ran
+  std::int64_t products = 0;                                   // products by P (lanczos)
+  std::string message;                                         // evidence, or why it failed
+};
+// Non-convergence of the Lanczos method is reported in the result (converged = false), never a number.
+SpectralRadiusResult ComputeSpectralRadius(const Game& game, const Eigen::VectorXd& pi,
+                                           SpectralRadiusMethod method = SpectralRadiusMethod::kAuto);
+// rho by kAuto; throws InternalError if the Lanczos method does not converge.
 double SpectralRadius(const Game& game, const Eigen::VectorXd& pi);
-
-
 
 // The biased limit point BR_beta(pi*_{beta/(1-c)}) of methods that play against the mixture
 // mix_c(pi, mu) (constant-step nash_md with c = eta beta, nash_md_pg, the EGPO-anchored nash_md).
