@@ -9,7 +9,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "nlhf/config.h"
 #include "test_util.h"
@@ -23,19 +25,24 @@ ExperimentConfig Parse(const std::string& text) { return ParseExperiment(text, "
 
 constexpr const char* kBase = "name: t\nreference: {type: uniform}\nbeta: 0.1\n";
 
+// RunGroup of seed 0 with its trace rows written to a file: the result and the rows.
+std::pair<GroupResult, std::string> RunGroupWithTrace(const ExperimentConfig& c) {
+  testing::TempDir dir;
+  const std::string path = dir.File("trace.csv", "");
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (f == nullptr) throw std::runtime_error("cannot open " + path);
+  GroupResult g = RunGroup(c, 0, "", f, "trace.csv");
+  std::fclose(f);
+  return {std::move(g), testing::ReadFile(path)};
+}
+
 // Issue 9: a subnormal beta gave a row of empty cells, termination `iterations` and exit 0. Built
 // in code: the configuration parser rejects such a beta.
 TEST(RunGroup, ANonFiniteMetricIsANumericalFailureAndItsCellSaysNan) {
   ExperimentConfig c = Parse(std::string(kBase) + "game: {type: rps3}\nsolvers: [{name: nash_mp}]\nseeds: [0]\n"
                                                    "log: {metrics: [gap_beta, gap_0]}\n");
   c.beta = 1e-310;
-  testing::TempDir dir;
-  const std::string path = dir.File("trace.csv", "");
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  const GroupResult g = RunGroup(c, 0, "", f, "trace.csv");
-  std::fclose(f);
-  const std::string rows = testing::ReadFile(path);
+  const auto [g, rows] = RunGroupWithTrace(c);
   ASSERT_EQ(g.runs.size(), 1u);
   const RunResult& r = g.runs[0];
   EXPECT_EQ(r.summary.termination, Termination::kNumericalFailure);
@@ -106,12 +113,7 @@ TEST(RunGroup, EquilibriumNoneLeavesThePiStarMetricsEmpty) {
   const ExperimentConfig c = Parse(std::string(kBase) + "game: {type: random_uniform, n: 6}\nequilibrium: none\n"
                                                          "solvers: [{name: nash_mp}, {name: omd, eta: auto}]\n"
                                                          "stop: {iterations: 5}\n");
-  testing::TempDir dir;
-  const std::string path = dir.File("trace.csv", "");
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  const GroupResult g = RunGroup(c, 0, "", f, "trace.csv");
-  std::fclose(f);
+  const auto [g, rows] = RunGroupWithTrace(c);
   EXPECT_FALSE(g.game.equilibrium.has_value());
   for (const RunResult& r : g.runs) {
     EXPECT_FALSE(r.rho.has_value());
@@ -122,8 +124,7 @@ TEST(RunGroup, EquilibriumNoneLeavesThePiStarMetricsEmpty) {
   }
   EXPECT_NE(fmt::format("{}", fmt::join(g.runs[1].summary.warnings, "|")).find("used the default step"),
             std::string::npos);
-  // The same run with pi* differs only in the columns that need it (and wall_s).
-  const std::string rows = testing::ReadFile(path);
+  // Every iteration of both runs logged, the pi* columns empty.
   EXPECT_EQ(std::count(rows.begin(), rows.end(), '\n'), 12);
   const ExperimentConfig limit = Parse(std::string(kBase) + "game: {type: random_uniform, n: 6}\nequilibrium: none\n"
                                                              "solvers: [{name: omd, eta: 0.5*limit}]\n");
