@@ -1,10 +1,12 @@
 // Core library benchmarks: one P pi (an oracle call; also for implicit games), evaluating a policy
-// (P pi plus exp), each metric on an evaluated policy, the certified equilibrium, rho (dense vs
-// Lanczos), the dense products at large n (threads, float32 storage), and one Oracle::Estimate per
-// oracle type (exact P pi vs B = 64 sampled or pairs queries). scripts/bench.sh core runs this and prints
-// the ratios recorded in the README; scripts/bench.sh oracle prints the oracle comparison.
+// (P pi plus exp), each metric on an evaluated policy, the certified equilibrium (and pi* alone by its
+// dense and its matrix-free Krylov Newton path), rho (dense vs Lanczos), the dense products at large
+// n (threads, float32 storage), and one Oracle::Estimate per oracle type (exact P pi vs B = 64 sampled
+// or pairs queries). scripts/bench.sh core runs this and prints the ratios recorded in the README;
+// scripts/bench.sh oracle prints the oracle comparison.
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -211,6 +213,33 @@ int RegisterLargeN() {
   return 0;
 }
 const int large_n_registered = RegisterLargeN();
+
+// pi* alone (no rho: stability off) by each Newton path at (n, beta = 10^-k): the targets
+// n = 1000 at 1e-3 and n = 2000 at 1e-4, and both sizes at 1e-2. Counters: Newton and GMRES
+// iterations, LU factorizations. Krylov at n = 2000, beta = 1e-4 (~15 s) is left out.
+void BM_EquilibriumPath(benchmark::State& state, nlhf::EquilibriumMethod method) {
+  const nlhf::Game& game = CachedGame(state.range(0));
+  const double beta = std::pow(10.0, -static_cast<double>(state.range(1)));
+  nlhf::EquilibriumOptions options;
+  options.method = method;
+  options.stability = false;
+  nlhf::Equilibrium eq;
+  for (auto _ : state) {
+    eq = nlhf::SolveEquilibrium(game, beta, options);
+    if (!eq.certified()) state.SkipWithError(eq.message.c_str());
+    benchmark::DoNotOptimize(eq.log_pi.data());
+  }
+  state.counters["newton_iterations"] = eq.newton_iterations;
+  state.counters["gmres_iterations"] = eq.linear_iterations;
+  state.counters["lu_factorizations"] = eq.factorizations;
+}
+BENCHMARK_CAPTURE(BM_EquilibriumPath, dense, nlhf::EquilibriumMethod::kDense)
+    ->ArgsProduct({{1000, 2000}, {2, 3}})
+    ->Args({2000, 4})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_EquilibriumPath, krylov, nlhf::EquilibriumMethod::kKrylov)
+    ->ArgsProduct({{1000, 2000}, {2, 3}})
+    ->Unit(benchmark::kMillisecond);
 
 // One Oracle::Estimate of g = P pi_opp (oracle.h) with pi_self = pi_opp = a fixed policy, as in an
 // omd step: `exact` is one P pi; `sampled` and `pairs` draw B = 64 queries with the default

@@ -44,6 +44,22 @@ def core(runs):
     print("|---|---|---|")
     for n, t in sorted(by_arg(runs, "BM_Equilibrium/").items()):
         print(f"| {n} | {fmt(t)} | {t / matvec[n]:,.0f}× |")
+    paths = {}  # (n, k) -> {path: benchmark}: pi* alone at beta = 10^-k by each Newton path
+    for b in runs:
+        if b["name"].startswith("BM_EquilibriumPath/"):
+            _, path, n, k = b["name"].split("/")
+            paths.setdefault((int(n), int(k)), {})[path] = b
+    if paths:
+        print()
+        print("| n | β | π* dense | π* Krylov | dense ÷ Krylov | LU factorizations (dense) | GMRES iterations (dense / Krylov) |")
+        print("|---|---|---|---|---|---|---|")
+        for (n, k), by in sorted(paths.items()):
+            d, kr = by.get("dense"), by.get("krylov")
+            cells = [fmt(secs(d)) if d else "", fmt(secs(kr)) if kr else "",
+                     f"{secs(d) / secs(kr):.2f}" if d and kr else "",
+                     f"{d['lu_factorizations']:g}" if d else "",
+                     " / ".join(f"{b['gmres_iterations']:g}" if b else "–" for b in (d, kr))]
+            print(f"| {n} | 1e-{k} | " + " | ".join(cells) + " |")
 
 
 def solvers(runs):

@@ -8,6 +8,7 @@
 #include <optional>
 #include <iostream>
 #include <string>
+#include <unistd.h>
 
 #include "cli.h"
 #include "nlhf/descriptors.h"
@@ -67,7 +68,21 @@ int Run(int argc, char** argv) {
   std::optional<nlhf::GameDescriptors> d;
   if (const Eigen::MatrixXd* P = game.dense()) d = nlhf::Describe(*P);
   const auto start = std::chrono::steady_clock::now();
-  const nlhf::Equilibrium eq = nlhf::SolveEquilibrium(game, beta);
+  // Progress of long solves (after 1 s), on a terminal only: one line, rewritten per Newton iteration.
+  nlhf::EquilibriumOptions options;
+  bool progress_shown = false;
+  if (::isatty(STDERR_FILENO)) {
+    options.progress = [&](const nlhf::EquilibriumProgress& p) {
+      if (std::chrono::steady_clock::now() - start < std::chrono::seconds(1)) return;
+      fmt::print(stderr, "\r\033[Kpi*: {} stage {} (beta {:.3g}), Newton iteration {}, residual {:.2e}{}",
+                 p.method == nlhf::EquilibriumMethod::kKrylov ? "krylov" : "dense", p.stage, p.beta,
+                 p.newton_iteration, p.residual,
+                 p.linear_iterations > 0 ? fmt::format(", {} GMRES iterations", p.linear_iterations) : "");
+      progress_shown = true;
+    };
+  }
+  const nlhf::Equilibrium eq = nlhf::SolveEquilibrium(game, beta, options);
+  if (progress_shown) fmt::print(stderr, "\r\033[K");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
   fmt::print("game       {}\n", game.game_spec());

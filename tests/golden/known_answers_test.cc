@@ -18,6 +18,20 @@ double MaxAbsDiff(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
   return (a - b).cwiseAbs().maxCoeff();
 }
 
+// pi*_beta by the default path (dense at these sizes), once the matrix-free Krylov path has given
+// the same answer: pi and the logits to 1e-10, both certified.
+Equilibrium SolveBothWays(const Game& game, double beta) {
+  const Equilibrium eq = SolveEquilibrium(game, beta);
+  EquilibriumOptions krylov_options;
+  krylov_options.method = EquilibriumMethod::kKrylov;
+  const Equilibrium krylov = SolveEquilibrium(game, beta, krylov_options);
+  EXPECT_TRUE(krylov.certified()) << game.game_spec() << " beta " << beta << ": " << krylov.message;
+  EXPECT_EQ(krylov.method, "krylov");
+  EXPECT_LE(MaxAbsDiff(krylov.pi, eq.pi), 1e-10) << game.game_spec() << " beta " << beta;
+  EXPECT_LE(MaxAbsDiff(krylov.log_pi, eq.log_pi), 1e-10) << game.game_spec() << " beta " << beta;
+  return eq;
+}
+
 // COMAL's game (Liu et al., arXiv:2410.23223): rps3(0.9, 0.9, 0.8) has the unregularized NE
 // (4/11, 3/11, 4/11); pi*_beta approaches it as beta -> 0, with a bias of order beta.
 TEST(KnownAnswers, ComalRockPaperScissorsApproachesItsNashEquilibrium) {
@@ -25,7 +39,7 @@ TEST(KnownAnswers, ComalRockPaperScissorsApproachesItsNashEquilibrium) {
   const Eigen::VectorXd ne = Vec3(4.0 / 11, 3.0 / 11, 4.0 / 11);
   double previous = 1.0;
   for (double beta : {1e-1, 1e-2, 1e-3, 1e-4}) {
-    const Equilibrium eq = SolveEquilibrium(game, beta);
+    const Equilibrium eq = SolveBothWays(game, beta);
     ASSERT_TRUE(eq.certified()) << eq.message;
     const double err = MaxAbsDiff(eq.pi, ne);
     EXPECT_LE(err, 2.0 * beta) << beta;       // O(beta) bias
@@ -42,7 +56,7 @@ TEST(KnownAnswers, BiasedRockPaperScissors) {
   const Game game = MakeGame("matrix(path=" + path + ")", "uniform", 0);
   const Eigen::VectorXd ne = Vec3(1.0 / 16, 10.0 / 16, 5.0 / 16);
   EXPECT_LE(((game.P().array() - 0.5).matrix() * ne).cwiseAbs().maxCoeff(), 1e-15);
-  const Equilibrium eq = SolveEquilibrium(game, 1e-4);
+  const Equilibrium eq = SolveBothWays(game, 1e-4);
   ASSERT_TRUE(eq.certified()) << eq.message;
   EXPECT_LE(MaxAbsDiff(eq.pi, ne), 1e-3);
 }
@@ -52,7 +66,7 @@ TEST(KnownAnswers, CyclicGameWithUniformReferenceHasUniformEquilibrium) {
   for (double beta : {1e-4, 1e-2, 1.0}) {
     for (const std::string spec : {"cyclic(n=3)", "cyclic(n=9,a=0.4)", "cyclic(n=101)"}) {
       const Game game = MakeGame(spec, "uniform", 0);
-      const Equilibrium eq = SolveEquilibrium(game, beta);
+      const Equilibrium eq = SolveBothWays(game, beta);
       ASSERT_TRUE(eq.certified()) << eq.message;
       const double u = 1.0 / static_cast<double>(game.n());
       EXPECT_LE(MaxAbsDiff(eq.pi, Eigen::VectorXd::Constant(game.n(), u)), 1e-13 * u) << spec;
@@ -64,7 +78,7 @@ TEST(KnownAnswers, CyclicGameWithUniformReferenceHasUniformEquilibrium) {
 TEST(KnownAnswers, LargeBetaGivesTheReference) {
   const Game game = MakeGame("random_uniform(n=10)", "softmax_normal", 2);
   for (double beta : {1e2, 1e4, 1e6}) {
-    const Equilibrium eq = SolveEquilibrium(game, beta);
+    const Equilibrium eq = SolveBothWays(game, beta);
     ASSERT_TRUE(eq.certified());
     EXPECT_LE(MaxAbsDiff(eq.pi, game.mu()), 1.0 / beta) << beta;
   }
@@ -73,7 +87,7 @@ TEST(KnownAnswers, LargeBetaGivesTheReference) {
 // A Bradley-Terry game is transitive: as beta -> 0 the mass goes to the best-rated action.
 TEST(KnownAnswers, BradleyTerrySmallBetaConcentratesOnTheTopRating) {
   const Game game = MakeGame("bradley_terry(n=6,ratings=[0.3,-1,2,0.5,1.2,-0.2])", "uniform", 0);
-  const Equilibrium eq = SolveEquilibrium(game, 1e-3);
+  const Equilibrium eq = SolveBothWays(game, 1e-3);
   ASSERT_TRUE(eq.certified());
   Eigen::Index best;
   eq.pi.maxCoeff(&best);

@@ -72,8 +72,8 @@ TEST(SolveEquilibrium, CertifiesEveryGeneratorAtModerateBeta) {
   }
 }
 
-// An implicit game has no stored P: pi* comes from the matrix-free Nash-MP path and agrees with the
-// dense Newton on the same game stored densely; rho agrees too (dense from materialized entries at
+// An implicit game has no stored P: pi* comes from the matrix-free Newton-Krylov path and agrees with
+// the dense Newton on the same game stored densely; rho agrees too (dense from materialized entries at
 // these small n; matrix-free Lanczos above kSpectralRadiusDenseMaxN, checked below).
 TEST(SolveEquilibrium, CertifiesImplicitGamesWithoutAStoredMatrix) {
   for (const std::string spec : {"low_rank_cyclic(n=40,k=3", "low_rank_disc(n=40,dim=2", "bradley_terry(n=30,scale=2"}) {
@@ -83,8 +83,8 @@ TEST(SolveEquilibrium, CertifiesImplicitGamesWithoutAStoredMatrix) {
     const Equilibrium a = SolveEquilibrium(implicit, 0.05), b = SolveEquilibrium(dense, 0.05);
     ASSERT_TRUE(a.certified()) << spec << ": " << a.message;
     ASSERT_TRUE(b.certified());
-    EXPECT_EQ(a.newton_iterations, 0);
-    EXPECT_GT(a.fallback_iterations, 0);
+    EXPECT_EQ(a.method, "krylov");  // matrix-free Newton: no dense Jacobian without a stored P
+    EXPECT_GT(a.newton_iterations, 0);
     EXPECT_EQ(b.method, "newton");
     EXPECT_LE((a.log_pi - b.log_pi).cwiseAbs().maxCoeff(), 1e-10) << spec;
     ASSERT_TRUE(a.stability && b.stability);
@@ -125,6 +125,137 @@ TEST(SolveEquilibrium, ReportsFailureInsteadOfAWrongAnswer) {
   EXPECT_EQ(eq.status, EquilibriumStatus::kNotCertified);
   EXPECT_GT(eq.certificate, 1e-12);
   EXPECT_NE(eq.message.find("not certified"), std::string::npos) << eq.message;
+}
+
+EquilibriumOptions Using(EquilibriumMethod method) {
+  EquilibriumOptions options;
+  options.method = method;
+  options.stability = false;
+  return options;
+}
+
+double MaxAbsDiff(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+  return (a - b).cwiseAbs().maxCoeff();
+}
+
+// The matrix-free Krylov path solves the same equations as the dense one, to the same rounding
+// floor: the same pi* and the same logits (to 1e-10), both certified.
+void ExpectKrylovMatchesDense(
+    const Game& game, double beta,
+    EquilibriumOptions krylov_options = Using(EquilibriumMethod::kKrylov)) {
+  const Equilibrium dense = SolveEquilibrium(game, beta, Using(EquilibriumMethod::kDense));
+  const Equilibrium krylov = SolveEquilibrium(game, beta, krylov_options);
+  const std::string where = fmt::format("{} beta {}", game.game_spec(), beta);
+  ASSERT_TRUE(dense.certified()) << where << ": " << dense.message;
+  ASSERT_TRUE(krylov.certified()) << where << ": " << krylov.message;
+  EXPECT_EQ(dense.method, "newton") << where;
+  EXPECT_EQ(krylov.method, "krylov") << where;
+  EXPECT_EQ(krylov.factorizations, 0) << where;
+  EXPECT_LE(MaxAbsDiff(krylov.pi, dense.pi), 1e-10) << where;
+  EXPECT_LE(MaxAbsDiff(krylov.log_pi, dense.log_pi), 1e-10) << where;
+}
+
+TEST(SolveEquilibrium, KrylovMatchesDenseOnRandomGames) {
+  for (const std::string spec : {"random_uniform(n=40)", "disc(n=40,dim=2)",
+                                 "bradley_terry(n=40,scale=3)", "cyclic(n=41)"}) {
+    for (std::uint64_t seed : {0u, 1u}) {
+      const Game game = MakeGame(spec, "softmax_normal", seed);
+      for (double beta : {1.0, 0.1, 1e-2, 1e-3, 1e-4}) ExpectKrylovMatchesDense(game, beta);
+    }
+  }
+}
+
+TEST(SolveEquilibrium, KrylovMatchesDenseOnAThreeHundredActionGame) {
+  const Game game = MakeGame("random_uniform(n=300)", "softmax_normal", 0);
+  for (double beta : {1e-2, 1e-3}) ExpectKrylovMatchesDense(game, beta);
+}
+
+TEST(SolveEquilibrium, KrylovMatchesDenseWithRestartedGmres) {
+  // A basis of 8 vectors: at beta = 1e-2 Newton steps need dozens of GMRES iterations, so restarts.
+  // (Restarted GMRES can stagnate on this non-normal J at smaller beta; the default basis holds n
+  // vectors up to n = 4096 and 1677 at n = 10^4.)
+  EquilibriumOptions restarted = Using(EquilibriumMethod::kKrylov);
+  restarted.gmres_restart = 8;
+  int most = 0;
+  restarted.progress = [&](const EquilibriumProgress& p) { most = std::max(most, p.linear_iterations); };
+  ExpectKrylovMatchesDense(MakeGame("random_uniform(n=60)", "softmax_normal", 4), 1e-2, restarted);
+  EXPECT_GT(most, 8);
+}
+
+TEST(SolveEquilibrium, DenseFactorsOnlyWhereGmresWouldCostMore) {
+  // At beta = 1 Newton converges in a few steps of a few GMRES iterations each: no LU. At 1e-4
+  // plain GMRES needs about as many iterations as pi* has actions in its support, more than one LU
+  // costs.
+  const Game game = MakeGame("random_uniform(n=300)", "softmax_normal", 0);
+  const Equilibrium easy = SolveEquilibrium(game, 1.0, Using(EquilibriumMethod::kDense));
+  const Equilibrium hard = SolveEquilibrium(game, 1e-4, Using(EquilibriumMethod::kDense));
+  ASSERT_TRUE(easy.certified() && hard.certified());
+  EXPECT_EQ(easy.factorizations, 0);
+  EXPECT_GT(easy.linear_iterations, 0);
+  EXPECT_GT(hard.factorizations, 0);
+  EXPECT_NE(hard.message.find("LU factorizations"), std::string::npos) << hard.message;
+}
+
+TEST(SolveEquilibrium, AutoPicksDenseBelowTheCrossoverAndKrylovFromIt) {
+  EXPECT_EQ(ResolveEquilibriumMethod(kKrylovFromN - 1, EquilibriumMethod::kAuto), EquilibriumMethod::kDense);
+  EXPECT_EQ(ResolveEquilibriumMethod(kKrylovFromN, EquilibriumMethod::kAuto), EquilibriumMethod::kKrylov);
+  EXPECT_EQ(ResolveEquilibriumMethod(10, EquilibriumMethod::kKrylov), EquilibriumMethod::kKrylov);
+  EXPECT_EQ(ResolveEquilibriumMethod(1000000, EquilibriumMethod::kDense), EquilibriumMethod::kDense);
+  EquilibriumOptions automatic;
+  automatic.stability = false;
+  EXPECT_EQ(SolveEquilibrium(MakeGame("random_uniform(n=50)", "uniform", 0), 0.1, automatic).method, "newton");
+}
+
+TEST(EquilibriumWorkBytes, CountsTheDenseFactorsAndTheKrylovBasis) {
+  const double n = 2000;
+  // Dense: J and its LU factors (2 n^2 doubles), a basis of n / 12 vectors and 16 more.
+  EXPECT_EQ(EquilibriumWorkBytes(2000, EquilibriumMethod::kDense), 8.0 * (2 * n * n + n * (166 + 1 + 16)));
+  // Krylov: the basis, n vectors (no restarts) up to n = 4096, 2^24 / n beyond (at least 30), or the option.
+  EXPECT_EQ(EquilibriumWorkBytes(2000, EquilibriumMethod::kKrylov), 8.0 * n * (2000 + 1 + 16));
+  EXPECT_EQ(EquilibriumWorkBytes(10000, EquilibriumMethod::kAuto), 8.0 * 1e4 * (1677 + 1 + 16));
+  EXPECT_EQ(EquilibriumWorkBytes(1000000, EquilibriumMethod::kKrylov), 8.0 * 1e6 * (30 + 1 + 16));
+  EXPECT_EQ(EquilibriumWorkBytes(100, EquilibriumMethod::kKrylov, 7), 8.0 * 100 * (7 + 1 + 16));
+}
+
+TEST(SolveEquilibrium, KrylovFallsBackToNashMpAndSaysSo) {
+  const Game game = MakeGame("random_uniform(n=20)", "softmax_normal", 0);
+  EquilibriumOptions starved = Using(EquilibriumMethod::kKrylov);
+  starved.max_newton_iterations = 1;
+  const Equilibrium eq = SolveEquilibrium(game, 0.05, starved);
+  ASSERT_TRUE(eq.certified()) << eq.message;
+  EXPECT_EQ(eq.method, "krylov+nash_mp");
+  EXPECT_GT(eq.fallback_iterations, 0);
+}
+
+TEST(SolveEquilibrium, ReportsProgressOncePerNewtonIteration) {
+  const Game game = MakeGame("random_uniform(n=80)", "softmax_normal", 2);
+  for (EquilibriumMethod method : {EquilibriumMethod::kDense, EquilibriumMethod::kKrylov}) {
+    EquilibriumOptions options = Using(method);
+    std::vector<EquilibriumProgress> seen;
+    options.progress = [&](const EquilibriumProgress& p) { seen.push_back(p); };
+    const Equilibrium eq = SolveEquilibrium(game, 1e-3, options);
+    ASSERT_TRUE(eq.certified()) << eq.message;
+    ASSERT_EQ(static_cast<int>(seen.size()), eq.newton_iterations);
+    int linear = 0;
+    for (size_t k = 0; k < seen.size(); ++k) {
+      const EquilibriumProgress& p = seen[k];
+      EXPECT_EQ(p.method, method);
+      EXPECT_EQ(p.newton_iteration, static_cast<int>(k) + 1);
+      EXPECT_TRUE(p.step >= 0.0 && p.step <= 1.0) << p.step;
+      EXPECT_TRUE(std::isfinite(p.residual) && p.residual >= 0.0);
+      if (k > 0) {
+        EXPECT_GE(p.stage, seen[k - 1].stage);
+        if (p.stage == seen[k - 1].stage) {
+          EXPECT_EQ(p.beta, seen[k - 1].beta);
+        }
+      }
+      linear += p.linear_iterations;
+    }
+    EXPECT_EQ(linear, eq.linear_iterations);
+    EXPECT_EQ(seen.back().beta, 1e-3);
+    EXPECT_EQ(seen.back().stage, eq.continuation_stages);
+    EXPECT_LE(seen.back().residual, 1e-9);  // the final stage runs to the rounding floor
+  }
 }
 
 TEST(SolveEquilibrium, RejectsBetaZeroNegativeAndNaN) {

@@ -2,14 +2,18 @@
 // The certified regularized Nash equilibrium pi*_beta of a preference game (docs/mathematics.md, the certified equilibrium):
 // the unique fixed point log pi* = log mu + P pi* / beta - log Z for beta > 0.
 //
-// Method: damped Newton on the centered residual F(l) = c(l - log mu - P softmax(l) / beta), with
-// Jacobian c(I - P (diag pi - pi pi^T) / beta) on the sum-zero subspace, along a continuation in
-// beta (from a strength where the problem is easy down to the target, warm-starting each stage);
-// falls back to Nash Mirror Prox run to machine precision. The answer is certified by
-// gap_beta(pi*) <= tolerance; when that fails the status says so. Never a silent wrong answer.
+// Method: inexact Newton (Eisenstat & Walker 1996; Kelley 2003, Newton-Krylov) on the centered residual
+// F(l) = c(l - log mu - P softmax(l) / beta), with Jacobian J = c(I - P (diag pi - pi pi^T) / beta) on
+// the sum-zero subspace, along a continuation in beta (from a strength where the problem is easy down
+// to the target, warm-starting each stage). Each step solves J delta = -F by GMRES, where J v costs
+// one P v: matrix-free (kKrylov; works for games whose P is never stored), or preconditioned by LU
+// factors of the dense J where those pay (kDense). Falls back to Nash Mirror Prox run to machine
+// precision. The answer is certified by gap_beta(pi*) <= tolerance, with the true P; when that fails
+// the status says so. Never a silent wrong answer.
 #include <Eigen/Core>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -51,6 +55,42 @@ StabilityLimits ComputeStabilityLimits(double beta, double rho);
 // above 1 iff s < 1). For large s it is ~ 1/s + 1/s^2.
 double ExtragradientLimit(double s);
 
+// How J delta = -F is solved at each Newton step (equilibrium.cc, GmresDirection).
+enum class EquilibriumMethod {
+  kAuto,    // kDense below kKrylovFromN actions, kKrylov from there on
+  // GMRES while it needs fewer iterations than one LU of the dense J costs, then GMRES preconditioned
+  // with lagged LU factors of J: O(n^3) per factorization and 2 n^2 more doubles; reads game.P().
+  kDense,
+  // Matrix-free GMRES: each J v is one game.Payoff(); O(n (restart + 1)) doubles of basis.
+  kKrylov,
+};
+
+// Where auto switches from dense to Krylov. Measured (random_uniform, CPU seconds dense / Krylov, one
+// run): the dense path is never more than 19% slower (it factors only where GMRES would cost more) and
+// is up to 4.6x faster at small beta (n = 2000, beta = 1e-4: 3.0 / 14.0 s; n = 4000: 24 / 65 s); at
+// beta >= 1e-2 the two do the same work. So the crossover is set by the factorization's cost, not
+// by speed: from n = 5000 on one LU takes >= 5 s and J with its factors 2 n^2 doubles (400 MB, 1.6 GB at
+// n = 10^4), which auto does not spend. kDense still works there when asked for.
+inline constexpr Eigen::Index kKrylovFromN = 5000;
+
+// The method auto resolves to at n actions (`requested` itself unless it is kAuto).
+EquilibriumMethod ResolveEquilibriumMethod(Eigen::Index n, EquilibriumMethod requested);
+
+// Peak bytes of SolveEquilibrium's work buffers at n actions beyond the game itself (the Newton work;
+// the Nash-MP fallback and options.stability add their own), for a resolved method.
+double EquilibriumWorkBytes(Eigen::Index n, EquilibriumMethod method, int gmres_restart = 0);
+
+// One Newton iteration, as the progress callback sees it.
+struct EquilibriumProgress {
+  EquilibriumMethod method = EquilibriumMethod::kDense;  // kDense or kKrylov (never kAuto)
+  double beta = 0.0;           // the continuation stage's strength (the target beta on the last stage)
+  int stage = 0;               // 1-based continuation stage
+  int newton_iteration = 0;    // Newton iterations so far, over all stages
+  double residual = 0.0;       // ||F||_inf after this iteration
+  double step = 0.0;           // the line search's step length t in (0, 1]; 0 if no step was accepted
+  int linear_iterations = 0;   // GMRES iterations of this Newton step
+};
+
 struct EquilibriumOptions {
   // The certificate gap_beta(pi*) must not exceed this.
   double certify_tolerance = 1e-12;
@@ -60,6 +100,13 @@ struct EquilibriumOptions {
   int max_fallback_iterations = 200000;
   // Skip Newton (for tests of the fallback path).
   bool newton = true;
+  // How each Newton step is solved.
+  EquilibriumMethod method = EquilibriumMethod::kAuto;
+  // GMRES basis size before a restart (Krylov path); 0: min(n, max(30, 2^24 / n)), i.e. no restarts up
+  // to n = 4096 and at most 128 MB of basis vectors beyond.
+  int gmres_restart = 0;
+  // Called once per Newton iteration (observers only: it must not throw); empty: no calls.
+  std::function<void(const EquilibriumProgress&)> progress = nullptr;
   // Also compute rho and the stability limits (O(n^3), like the solve itself).
   bool stability = true;
 };
@@ -78,7 +125,10 @@ struct Equilibrium {
   int newton_iterations = 0;
   int continuation_stages = 0;
   int fallback_iterations = 0;
-  std::string method;   // "newton", "newton+nash_mp" or "nash_mp"
+  int linear_iterations = 0;  // GMRES iterations over all Newton steps
+  int factorizations = 0;     // LU factorizations of the dense Jacobian (dense path only)
+  // "newton" (dense), "krylov", either with "+nash_mp" when the fallback ran, or "nash_mp"
+  std::string method;
   std::string message;  // evidence, e.g. "gap_beta 3.1e-17 <= 1e-12 after 14 Newton iterations"
   // rho = spectral radius of A D(pi*) and each method's stability limit at this game
   // (options.stability and certified only).
