@@ -180,14 +180,16 @@ class GmresDirection {
     if (retry_) {
       retry_ = false;
       eta_ = kEtaMin;
-    } else if (last_norm_ > 0.0) {
-      const double ratio = res.norm2 / last_norm_;
-      const double safeguard = kGamma * eta_ * eta_;
-      eta_ = std::max(kGamma * ratio * ratio, safeguard > 0.1 ? safeguard : 0.0);
+    } else {
+      if (last_norm_ > 0.0) {
+        const double ratio = res.norm2 / last_norm_;
+        const double safeguard = kGamma * eta_ * eta_;
+        eta_ = std::max(kGamma * ratio * ratio, safeguard > 0.1 ? safeguard : 0.0);
+      }
+      // No oversolving: a stage with a tolerance needs ||F|| only down to about it.
+      if (tol_ > 0.0) eta_ = std::max(eta_, 0.5 * tol_ / res.r.cwiseAbs().maxCoeff());
+      eta_ = std::isnan(eta_) ? kEtaMax : std::clamp(eta_, kEtaMin, kEtaMax);
     }
-    // No oversolving: a stage with a tolerance needs ||F|| only down to about it.
-    if (tol_ > 0.0) eta_ = std::max(eta_, 0.5 * tol_ / res.r.cwiseAbs().maxCoeff());
-    eta_ = std::clamp(eta_, kEtaMin, kEtaMax);
     last_norm_ = res.norm2;
     if (!use_lu_) {
       const GmresResult solve = Solve(res.pi, -res.r, eta_, false, delta, linear_iterations);
@@ -333,7 +335,7 @@ StageResult NewtonStage(const Game& game, double beta, Eigen::VectorXd& l, Resid
     double t = 1.0;
     bool accepted = false;
     int linear_iterations = 0;
-    for (;;) {
+    for (int attempt = 0;; ++attempt) {
       if (!direction.Compute(res, delta, linear_iterations)) return result;
       // Backtracking line search on ||F||_2 (Armijo with a small slope requirement).
       const double step = delta.cwiseAbs().maxCoeff();
@@ -349,7 +351,9 @@ StageResult NewtonStage(const Game& game, double beta, Eigen::VectorXd& l, Resid
         }
       }
       // No decrease: retry with a tight linear solve, unless F is already near its rounding level.
-      if (accepted || (tol == 0.0 && residual <= 100.0 * floor_f) || !direction.Tighten()) break;
+      if (accepted || attempt > 0 || (tol == 0.0 && residual <= 100.0 * floor_f) || !direction.Tighten()) {
+        break;
+      }
     }
     result.linear_iterations += linear_iterations;
     if (report.progress && *report.progress) {
@@ -455,7 +459,9 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
       const StageResult stage =
           NewtonStage(game, b, l, res, final_stage ? 0.0 : kStageTolerance,
                       std::min(budget, final_stage ? 60 : 25), direction, report);
-      budget -= stage.iterations;
+      // A stage costs at least one unit of the budget: stages that end at once (converged, or a
+      // non-finite residual) could otherwise alternate with retreats forever.
+      budget -= std::max(stage.iterations, 1);
       eq.newton_iterations += stage.iterations;
       eq.linear_iterations += stage.linear_iterations;
       ++eq.continuation_stages;
@@ -488,7 +494,9 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
   eq.certificate = GapBeta(game, beta, Evaluate(game, l));
   eq.method = newton_name;
   if (!newton_ok || !(eq.certificate <= options.certify_tolerance)) {
-    eq.method = options.newton ? std::string(newton_name) + "+nash_mp" : "nash_mp";
+    eq.method = !options.newton                          ? "nash_mp"
+                : method == EquilibriumMethod::kKrylov ? "krylov+nash_mp"
+                                                       : "newton+nash_mp";
     // The certificate bounds KL only to ~tolerance / beta; polish far below it.
     eq.fallback_iterations = NashMpPolish(game, beta, l, 1e-12 * options.certify_tolerance,
                                           options.max_fallback_iterations);

@@ -21,6 +21,7 @@ from harness import Checks, call  # noqa: E402  (the folder of this script)
 ALLOWED = {
     ("lib/src/equilibrium.cc", "nash_mp"),
     ("lib/src/equilibrium.cc", "newton+nash_mp"),
+    ("lib/src/equilibrium.cc", "krylov+nash_mp"),
     ("lib/src/config.cc", "is missing, expected a list like - {name: nash_mp} (nlhf-run --list solvers)"),
     ("apps/nlhf-run/main.cc", "    - {name: nash_mp}\\n"),
     ("apps/nlhf-run/main.cc",

@@ -258,6 +258,17 @@ TEST(SolveEquilibrium, ReportsProgressOncePerNewtonIteration) {
   }
 }
 
+TEST(SolveEquilibrium, EndsWithoutACertificateWhereGOverBetaOverflows) {
+  // beta = 1e-310 (subnormal): g / beta overflows on the way down; the continuation must still end
+  // (every stage costs budget, a failed line search is retried once) and say it did not certify.
+  const Game game = MakeGame("rps3", "uniform", 0);
+  for (EquilibriumMethod method : {EquilibriumMethod::kDense, EquilibriumMethod::kKrylov}) {
+    const Equilibrium eq = SolveEquilibrium(game, 1e-310, Using(method));
+    EXPECT_FALSE(eq.certified()) << eq.message;
+    EXPECT_NE(eq.message.find("not certified"), std::string::npos) << eq.message;
+  }
+}
+
 TEST(SolveEquilibrium, RejectsBetaZeroNegativeAndNaN) {
   const Game game = MakeGame("rps3", "uniform", 0);
   ExpectInputError([&] { SolveEquilibrium(game, 0.0); }, {"beta", "linear program", "beta > 0"});
