@@ -65,12 +65,14 @@ enum class EquilibriumMethod {
   kKrylov,
 };
 
-// Where auto switches from dense to Krylov. Measured (random_uniform, CPU seconds dense / Krylov, one
-// run): the dense path is never more than 19% slower (it factors only where GMRES would cost more) and
-// is up to 4.6x faster at small beta (n = 2000, beta = 1e-4: 3.0 / 14.0 s; n = 4000: 24 / 65 s); at
-// beta >= 1e-2 the two do the same work. So the crossover is set by the factorization's cost, not
-// by speed: from n = 5000 on one LU takes >= 5 s and J with its factors 2 n^2 doubles (400 MB, 1.6 GB at
-// n = 10^4), which auto does not spend. kDense still works there when asked for.
+// Where auto switches from dense to Krylov. Measured (random_uniform with a softmax_normal reference,
+// seconds, dense / Krylov in one run): the dense path is never much slower (it factors only where
+// GMRES would cost more than a factorization; worst seen 19%, n = 3000, beta = 1e-3) and up to ~5x
+// faster at small beta (beta = 1e-4: n = 1000 0.48 / 1.8 s, n = 2000 3.8 / 17.9 s, n = 4000 24 / 65 s);
+// at beta >= 1e-2 both do the same matrix-free work. So the crossover is set by what a factorization
+// costs when it happens, mostly memory: from n = 5000 on, J with its factors take 2 n^2 doubles
+// (400 MB; 1.6 GB at n = 10^4) and one LU >= 5 s, which auto does not spend. kDense still works
+// there when asked for (and is still the faster one at small beta on full-support games).
 inline constexpr Eigen::Index kKrylovFromN = 5000;
 
 // The method auto resolves to at n actions (`requested` itself unless it is kAuto).
@@ -102,8 +104,9 @@ struct EquilibriumOptions {
   bool newton = true;
   // How each Newton step is solved.
   EquilibriumMethod method = EquilibriumMethod::kAuto;
-  // GMRES basis size before a restart (Krylov path); 0: min(n, max(30, 2^24 / n)), i.e. no restarts up
-  // to n = 4096 and at most 128 MB of basis vectors beyond.
+  // GMRES basis size before a restart (Krylov path); <= 0: min(n, max(30, 2^24 / n)), i.e. no restarts
+  // up to n = 4096 and at most 128 MB of basis vectors beyond. Restarted GMRES can stagnate on hard
+  // problems (small beta, large support): the result is then not certified, and says so.
   int gmres_restart = 0;
   // Called once per Newton iteration (observers only: it must not throw); empty: no calls.
   std::function<void(const EquilibriumProgress&)> progress = nullptr;
