@@ -213,15 +213,9 @@ int Run(int argc, char** argv) {
                "iteration, as the solver declares it or measured over 4 steps where it varies)\n",
                sweep.points.size(), sweep.RunCount(), tasks.size(), about, calls,
                queries > 0 ? fmt::format(" and {}{:.3g} queries", about, queries) : "");
-    // The most demanding point, with one game per worker (as the sweep checks it before running).
-    const nlhf::ResourcePlan plan{std::max(1, options.jobs), true};
-    const nlhf::SweepPoint* largest = nullptr;
-    nlhf::MemoryEstimate most;
-    for (const nlhf::SweepPoint& p : sweep.points) {
-      const nlhf::MemoryEstimate e = nlhf::EstimateMemory(p.config, plan);
-      if (largest == nullptr || e.bytes > most.bytes) largest = &p, most = e;
-    }
-    if (largest != nullptr) fmt::print("memory: {} (the largest point, {} worker(s))\n", nlhf::MemoryText(largest->config, most), plan.jobs);
+    if (const nlhf::SweepMemory memory = nlhf::EstimateSweepMemory(sweep, options.jobs); memory.point != nullptr)
+      fmt::print("memory: {} (the largest point, {} worker(s))\n", nlhf::MemoryText(memory.point->config, memory.estimate),
+                 memory.plan.jobs);
     if (options.shard.n > 1) {
       size_t mine = 0;
       for (size_t i = 0; i < tasks.size(); ++i)

@@ -63,20 +63,22 @@ RunRecord ToRecord(const RunResult& r, size_t solver_index) {
 
 }  // namespace
 
-SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOptions& options) {
-  const auto start = Clock::now();
-  // Memory for `jobs` workers, each holding one task's game, at the most demanding point.
+SweepMemory EstimateSweepMemory(const SweepConfig& s, int jobs) {
   size_t task_count = 0;
   for (const SweepPoint& p : s.points) task_count += p.config.seeds.size();
-  const ResourcePlan plan{static_cast<int>(std::min<size_t>(std::max(1, options.jobs), std::max<size_t>(1, task_count))),
-                          true};
-  const SweepPoint* largest = nullptr;
-  MemoryEstimate most;
+  SweepMemory out;
+  out.plan = ResourcePlan{static_cast<int>(std::min<size_t>(std::max(1, jobs), std::max<size_t>(1, task_count))), true};
   for (const SweepPoint& p : s.points) {
-    const MemoryEstimate e = EstimateMemory(p.config, plan);
-    if (largest == nullptr || e.bytes > most.bytes) largest = &p, most = e;
+    const MemoryEstimate e = EstimateMemory(p.config, out.plan);
+    if (out.point == nullptr || e.bytes > out.estimate.bytes) out.point = &p, out.estimate = e;
   }
-  if (largest != nullptr) CheckMemory(largest->config, plan, most);
+  return out;
+}
+
+SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOptions& options) {
+  const auto start = Clock::now();
+  const SweepMemory memory = EstimateSweepMemory(s, options.jobs);
+  if (memory.point != nullptr) CheckMemory(memory.point->config, memory.plan, memory.estimate);
   // Held until the sweep returns: a second writer of DIR is refused before doing any work.
   const std::unique_ptr<OutputDirectory> claim = ClaimSweepDirectory(s, dir, options.force, {});
   TaskStore store(dir);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "nlhf/experiment.h"
 #include "nlhf/sweep_config.h"
 #include "nlhf/sweep_slurm.h"
 #include "nlhf/sweep_tasks.h"
@@ -60,6 +61,15 @@ struct SweepReport {
 // in the report and not written. A failed write is "writing FILE: REASON"; what was written before
 // stays valid for a resume.
 SweepReport RunSweep(const SweepConfig& sweep, const std::string& dir, const SweepOptions& options);
+
+// The memory a sweep needs, as RunSweep checks it before any work (and the dry run prints it): its
+// most demanding point, with one game per worker and `jobs` workers (at most one per task).
+struct SweepMemory {
+  const SweepPoint* point = nullptr;  // null for a sweep without points
+  ResourcePlan plan;
+  MemoryEstimate estimate;
+};
+SweepMemory EstimateSweepMemory(const SweepConfig& sweep, int jobs);
 
 // Assembles the final files of `out` from the tasks stored in `part_dirs` (shards of one sweep over
 // the same input file contents, checked, complete: otherwise nothing is written; the input files
