@@ -109,14 +109,30 @@ class ProgressRelay : public RunObserver {
 
 // Builds seed number g's game, its descriptors (dense games only: they read every entry of P) and
 // (beta > 0, equilibrium: certified) its certified equilibrium.
-std::unique_ptr<Game> PrepareGame(const ExperimentConfig& config, size_t g, GameResult& gr) {
+// `progress` (may be empty) hears of each Newton iteration of the game's pi*, as a preparing event.
+std::unique_ptr<Game> PrepareGame(const ExperimentConfig& config, size_t g, GameResult& gr,
+                                  const ProgressFn& progress = nullptr, std::int64_t runs_total = 0) {
   auto game = std::make_unique<Game>(BuildGame(config, config.seeds[g]));
   gr.seed = config.seeds[g];
   gr.game_spec = game->game_spec();
   gr.reference_spec = game->reference_spec();
   gr.n = game->n();
   if (const Eigen::MatrixXd* P = game->dense()) gr.descriptors = Describe(*P);
-  if (config.SolvesEquilibrium()) gr.equilibrium = SolveEquilibrium(*game, config.beta);
+  if (config.SolvesEquilibrium()) {
+    EquilibriumOptions options;
+    if (progress) {
+      options.progress = [&](const EquilibriumProgress& p) {
+        ProgressEvent event;
+        event.runs_total = runs_total;
+        event.seed = gr.seed;
+        event.newton_iteration = p.newton_iteration;
+        event.newton_beta = p.beta;
+        event.newton_residual = p.residual;
+        progress(event);
+      };
+    }
+    gr.equilibrium = SolveEquilibrium(*game, config.beta, options);
+  }
   return game;
 }
 
@@ -567,7 +583,8 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
     preparing.certifying = config.SolvesEquilibrium();
     options.progress(preparing);
   }
-  ParallelFor(n_games, options.jobs, [&](size_t g) { games[g] = PrepareGame(config, g, result.games[g]); });
+  ParallelFor(n_games, options.jobs,
+              [&](size_t g) { games[g] = PrepareGame(config, g, result.games[g], options.progress, total); });
   result.games_s = Seconds(start);
 
   // Phase 2: every solver on every game.

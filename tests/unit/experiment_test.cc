@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "nlhf/config.h"
 #include "test_util.h"
@@ -175,6 +176,35 @@ TEST(Memory, RefusesAHundredThousandDenseActionsButAcceptsThemAsAnImplicitLowRan
   const ExperimentConfig bt =
       Parse(std::string(kBase) + "game: {type: bradley_terry, n: 100000, storage: implicit}\n" + rest);
   EXPECT_EQ(EstimateMemory(bt, {}).operator_bytes, 8.0 * 100000);
+}
+
+// A long pi* is a sign of life on the progress line: each Newton iteration of each game's
+// certification reaches the callback as a preparing event (no label) with its seed, before any run.
+TEST(RunExperiment, ReportsTheNewtonIterationsOfEachGamesEquilibrium) {
+  const ExperimentConfig c = Parse(std::string(kBase) +
+                                   "game: {type: random_uniform, n: 30}\nsolvers: [{name: nash_mp}]\nseeds: [4, 5]\n"
+                                   "stop: {iterations: 3}\n");
+  std::vector<ProgressEvent> newton;
+  bool run_seen = false, newton_after_run = false;
+  ExperimentOptions options;
+  options.progress = [&](const ProgressEvent& e) {
+    if (!e.label.empty()) run_seen = true;
+    if (e.newton_iteration == 0) return;
+    newton_after_run = newton_after_run || run_seen;
+    newton.push_back(e);
+  };
+  const ExperimentResult r = RunExperiment(c, options);
+  ASSERT_FALSE(newton.empty());
+  EXPECT_FALSE(newton_after_run);
+  for (const std::uint64_t seed : {4u, 5u}) {
+    const auto it = std::find_if(newton.rbegin(), newton.rend(), [&](const ProgressEvent& e) { return e.seed == seed; });
+    ASSERT_NE(it, newton.rend()) << seed;
+    EXPECT_TRUE(it->label.empty());
+    EXPECT_EQ(it->runs_total, 2);
+    EXPECT_EQ(it->newton_beta, 0.1);  // the last stage is the target beta
+    EXPECT_LE(it->newton_residual, 1e-10);
+  }
+  for (const GameResult& g : r.games) ASSERT_TRUE(g.equilibrium && g.equilibrium->certified());
 }
 
 TEST(RunExperiment, RunsAnImplicitGameWithoutDescriptorsAndAsTheDenseOneDoes) {

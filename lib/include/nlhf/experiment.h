@@ -62,6 +62,11 @@ struct ProgressEvent {
   bool finished = false;  // this run has ended (it counts in runs_done)
   std::string label;      // the solver entry's label
   bool certifying = true;  // (preparing) the games' equilibria are being certified too
+  // (preparing) the latest Newton iteration of a game's pi* (EquilibriumProgress), 0 before any: a
+  // large game's certification can take minutes, and this is its sign of life. `seed` is its game's.
+  int newton_iteration = 0;
+  double newton_beta = 0.0;  // the continuation stage's beta
+  double newton_residual = 0.0;
   std::uint64_t seed = 0;
   std::int64_t iteration = 0;
   std::int64_t iterations_cap = 0;  // stop.iterations
