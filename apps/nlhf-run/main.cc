@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include "cli.h"
@@ -205,7 +206,7 @@ int Run(int argc, char** argv) {
   // Where the output path came from, for messages.
   const std::string out_key = !out_dir.empty() ? "--out" : !config.output.empty() ? "output" : "name";
   if (!out_dir.empty()) config.output = out_dir;
-  nlhf::ValidateExperiment(config, nlhf::ResourcePlan{jobs, false});
+  std::shared_ptr<const nlhf::Game> first_game = nlhf::ValidateExperiment(config, nlhf::ResourcePlan{jobs, false});
   if (vm.count("dry-run")) {
     // The output path gets the same checks as a real run (nothing is created or locked).
     nlhf::CheckOutputPath(config.OutputDir(), out_key, nlhf::ExperimentInputFiles(config), true);
@@ -232,6 +233,7 @@ int Run(int argc, char** argv) {
     options.jobs = jobs;
     options.progress = progress.Callback();
     options.trace = &spool;
+    options.first_game = std::move(first_game);
     result = nlhf::RunExperiment(config, options);
   }
   const auto t0 = std::chrono::steady_clock::now();

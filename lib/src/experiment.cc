@@ -110,9 +110,17 @@ class ProgressRelay : public RunObserver {
 // Builds seed number g's game, its descriptors (dense games only: they read every entry of P) and
 // (beta > 0, equilibrium: certified) its certified equilibrium.
 // `progress` (may be empty) hears of each Newton iteration of the game's pi*, as a preparing event.
-std::unique_ptr<Game> PrepareGame(const ExperimentConfig& config, size_t g, GameResult& gr,
-                                  const ProgressFn& progress = nullptr, std::int64_t runs_total = 0) {
-  auto game = std::make_unique<Game>(BuildGame(config, config.seeds[g]));
+// `built` (may be null) is this game already built (ValidateExperiment's first game), used as it is.
+std::shared_ptr<const Game> PrepareGame(const ExperimentConfig& config, size_t g, GameResult& gr,
+                                        const ProgressFn& progress = nullptr, std::int64_t runs_total = 0,
+                                        std::shared_ptr<const Game> built = nullptr) {
+  std::shared_ptr<const Game> game;
+  if (built) {
+    CheckInputsUnchanged(config);  // as BuildGame would: the file may have changed since it was read
+    game = std::move(built);
+  } else {
+    game = std::make_shared<const Game>(BuildGame(config, config.seeds[g]));
+  }
   gr.seed = config.seeds[g];
   gr.game_spec = game->game_spec();
   gr.reference_spec = game->reference_spec();
@@ -184,7 +192,7 @@ GroupResult RunGroup(const ExperimentConfig& config, size_t seed_index, const st
                      std::FILE* trace, const std::string& trace_shown) {
   GroupResult out;
   const std::string fingerprint = given_fingerprint.empty() ? ExperimentFingerprint(config) : given_fingerprint;
-  const std::unique_ptr<Game> game = PrepareGame(config, seed_index, out.game);
+  const std::shared_ptr<const Game> game = PrepareGame(config, seed_index, out.game);
   out.runs.resize(config.solvers.size());
   for (size_t i = 0; i < config.solvers.size(); ++i)
     RunOne(config, fingerprint, *game, out.game, i, nullptr, ProgressEvent{}, out.runs[i], trace, trace_shown);
@@ -401,7 +409,7 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
                                         e.matrices, config.seeds.size(), std::max(1, plan.jobs), available, n_max, ways));
 }
 
-void ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan) {
+std::shared_ptr<const Game> ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan) {
   try {
     CheckMemory(config, plan, EstimateMemory(config, plan));
   } catch (const InputError& e) {
@@ -429,6 +437,7 @@ void ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan
     }
   }
   if (!errors.empty()) throw InputErrors(errors);
+  return std::make_shared<const Game>(std::move(*game));
 }
 
 namespace {
@@ -574,7 +583,7 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
   const size_t n_games = config.seeds.size(), n_solvers = config.solvers.size();
 
   // Phase 1: games and their certified equilibria, once per seed.
-  std::vector<std::unique_ptr<Game>> games(n_games);
+  std::vector<std::shared_ptr<const Game>> games(n_games);
   result.games.resize(n_games);
   const auto total = static_cast<std::int64_t>(n_games * n_solvers);
   if (options.progress) {
@@ -584,7 +593,10 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
     options.progress(preparing);
   }
   ParallelFor(n_games, options.jobs,
-              [&](size_t g) { games[g] = PrepareGame(config, g, result.games[g], options.progress, total); });
+              [&](size_t g) {
+                games[g] = PrepareGame(config, g, result.games[g], options.progress, total,
+                                       g == 0 ? options.first_game : nullptr);
+              });
   result.games_s = Seconds(start);
 
   // Phase 2: every solver on every game.

@@ -207,6 +207,28 @@ TEST(RunExperiment, ReportsTheNewtonIterationsOfEachGamesEquilibrium) {
   for (const GameResult& g : r.games) ASSERT_TRUE(g.equilibrium && g.equilibrium->certified());
 }
 
+// nlhf-run builds the first game once: ValidateExperiment's game is the run's game of seeds[0]
+// (taken as it is, not built again), and the results are those of a run that builds its own.
+TEST(RunExperiment, UsesTheValidatedFirstGame) {
+  const std::string rest = "solvers: [{name: nash_mp}]\nseeds: [3, 4]\nstop: {iterations: 20}\n";
+  const ExperimentConfig c = Parse(std::string(kBase) + "game: {type: random_uniform, n: 12}\n" + rest);
+  ExperimentOptions options;
+  options.first_game = ValidateExperiment(c);
+  ASSERT_NE(options.first_game, nullptr);
+  EXPECT_EQ(options.first_game->n(), 12);
+  const ExperimentResult reused = RunExperiment(c, options), built = RunExperiment(c, {});
+  ASSERT_EQ(reused.runs.size(), 2u);
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_EQ(reused.games[k].game_spec, built.games[k].game_spec);
+    EXPECT_EQ(reused.runs[k].summary.final_logits, built.runs[k].summary.final_logits) << k;
+  }
+  // Taken as it is: a game of another size given as the first game is the first game's.
+  options.first_game = ValidateExperiment(Parse(std::string(kBase) + "game: {type: random_uniform, n: 7}\n" + rest));
+  const ExperimentResult other = RunExperiment(c, options);
+  EXPECT_EQ(other.games[0].n, 7);
+  EXPECT_EQ(other.games[1].n, 12);
+}
+
 TEST(RunExperiment, RunsAnImplicitGameWithoutDescriptorsAndAsTheDenseOneDoes) {
   const std::string rest = "solvers: [{name: nash_mp}, {name: omd, oracle: {type: sampled, batch: 32}}]\nseeds: [0, 1]\n"
                            "stop: {iterations: 50}\n";
