@@ -158,7 +158,10 @@ void PrintCostEstimate(const nlhf::ExperimentConfig& config, const nlhf::CostEst
     fmt::print(" ({}: {} each)\n", config.SolvesEquilibrium() ? "games and equilibria" : "games",
                nlhf::HumanDuration(e.game_seconds + e.equilibrium_seconds));
   else
-    fmt::print(" plus each game's equilibrium (not timed at n > 1000; it grows as n^3)\n");
+    fmt::print(" (games and equilibria: ~{} each, the game {}; its equilibrium is not timed at n > {}: about {:.0f} "
+               "products P x at this beta, and one took {} here)\n",
+               nlhf::HumanDuration(e.game_seconds + e.equilibrium_seconds), nlhf::HumanDuration(e.game_seconds),
+               nlhf::kCalibrationEquilibriumMaxN, e.equilibrium_products, nlhf::HumanDuration(e.product_seconds));
   fmt::print("# memory: {}\n",
              nlhf::MemoryText(config, nlhf::EstimateMemory(config, nlhf::ResourcePlan{jobs, false})));
 }

@@ -443,8 +443,6 @@ std::shared_ptr<const Game> ValidateExperiment(const ExperimentConfig& config, c
 namespace {
 
 constexpr std::int64_t kCalibrationIterations = 32;
-// The equilibrium is solved (and timed) in the calibration up to this n (about 1 s).
-constexpr Eigen::Index kCalibrationEquilibriumMaxN = 1000;
 
 }  // namespace
 
@@ -499,6 +497,8 @@ std::vector<StepCost> MeasureStepCosts(const ExperimentConfig& config, std::int6
   return out;
 }
 
+double EquilibriumProductsEstimate(double beta) { return 100.0 * std::max(1.0, 0.01 / beta); }
+
 CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
   CostEstimate out;
   auto t0 = Clock::now();
@@ -516,6 +516,17 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
       log_pi_star = eq.log_pi;
       if (eq.stability) rho = eq.stability->rho;
     }
+  } else if (config.SolvesEquilibrium()) {
+    const Eigen::VectorXd x = game.mu();
+    Eigen::VectorXd g(game.n());
+    out.product_seconds = std::numeric_limits<double>::infinity();
+    for (int k = 0; k < 3; ++k) {  // the first is slowed by cold caches and page faults
+      t0 = Clock::now();
+      game.preferences().Apply(x, g);
+      out.product_seconds = std::min(out.product_seconds, Seconds(t0));
+    }
+    out.equilibrium_products = EquilibriumProductsEstimate(config.beta);
+    out.equilibrium_seconds = out.equilibrium_products * out.product_seconds;
   }
   const StopRules& stop = config.stop;
   const std::int64_t k = std::max<std::int64_t>(1, std::min(kCalibrationIterations, stop.iterations));

@@ -308,6 +308,27 @@ TEST(CostEstimate, BoundsCallsByTheStopRulesAndExtrapolatesTime) {
   EXPECT_EQ(b.solvers[1].max_iterations, 1000);
 }
 
+// Beyond kCalibrationEquilibriumMaxN the dry run does not solve pi*; it estimates it from one timed
+// product and the product count expected at beta, and counts it in the total.
+TEST(EstimateCost, EstimatesTheEquilibriumOfALargeGameFromItsProducts) {
+  EXPECT_EQ(EquilibriumProductsEstimate(0.1), 100.0);
+  EXPECT_EQ(EquilibriumProductsEstimate(0.01), 100.0);
+  EXPECT_NEAR(EquilibriumProductsEstimate(1e-4), 1e4, 1e-9);
+  const ExperimentConfig c = Parse(std::string(kBase) + "game: {type: low_rank_cyclic, n: 20000}\n"
+                                   "solvers: [{name: nash_mp}]\nseeds: [0]\nstop: {iterations: 10}\n");
+  const CostEstimate e = EstimateCost(c, 1);
+  EXPECT_FALSE(e.equilibrium_timed);
+  EXPECT_GT(e.product_seconds, 0.0);
+  EXPECT_EQ(e.equilibrium_products, 100.0);
+  EXPECT_DOUBLE_EQ(e.equilibrium_seconds, 100.0 * e.product_seconds);
+  EXPECT_GE(e.total_seconds, e.equilibrium_seconds + e.game_seconds);
+  // Small games are timed, not estimated.
+  const CostEstimate small = EstimateCost(Parse(std::string(kBase) + "game: {type: low_rank_cyclic, n: 200}\n"
+                                                "solvers: [{name: nash_mp}]\nseeds: [0]\nstop: {iterations: 10}\n"), 1);
+  EXPECT_TRUE(small.equilibrium_timed);
+  EXPECT_EQ(small.product_seconds, 0.0);
+}
+
 // A query budget bounds a sampled solver's iterations (at its queries per iteration, rounded up) and
 // leaves an exact solver at its cap; the sweep's cheaper measurement agrees.
 TEST(CostEstimate, TurnsAQueryBudgetIntoIterations) {

@@ -153,6 +153,13 @@ std::vector<StepCost> MeasureStepCosts(const ExperimentConfig& config, std::int6
 
 // What an experiment will cost at most, from its stop rules and a short calibration: a few dozen
 // iterations of each solver (with the experiment's metric evaluation) on the first seed's game.
+// EstimateCost solves (and times) the first game's equilibrium up to this n (well under 1 s).
+inline constexpr Eigen::Index kCalibrationEquilibriumMaxN = 1000;
+// Products P x the certified pi* takes at beta, as measured on the Krylov path (random_uniform
+// n = 1000: about 100, 1400 and 9000 at beta = 1e-2, 1e-3, 1e-4; n = 10^4 dense and n = 10^6 implicit
+// low_rank_cyclic about 60 and 270 at beta = 1e-2, rho included): 100 max(1, 0.01 / beta). A rough
+// guide for the dry run, not a bound (the dense path below n = 5000 is faster at small beta).
+double EquilibriumProductsEstimate(double beta);
 struct CostEstimate {
   struct Solver {
     std::string label;
@@ -171,6 +178,10 @@ struct CostEstimate {
   double game_seconds = 0.0;         // building the first game
   double equilibrium_seconds = 0.0;  // certifying its equilibrium (timed only for n <= 1000)
   bool equilibrium_timed = false;
+  // When it is not timed: one product P x on the first game (seconds, the fastest of three), and
+  // the products pi* is expected to take, EquilibriumProductsEstimate(beta).
+  double product_seconds = 0.0;
+  double equilibrium_products = 0.0;
   double total_oracle_calls = 0.0;
   double total_queries = 0.0;
   double total_seconds = 0.0;     // all runs on `jobs` workers, plus the games and their equilibria
