@@ -160,7 +160,7 @@ def claims(results, quick):
         lam = strengths.pop() / ks.pop() / 4
         want = _limit_slope(b, lam)
         got = g["slope"].median()
-        ok = ok and abs(got / want - 1) <= LIMIT_TOL
+        ok = ok and bool(abs(got / want - 1) <= LIMIT_TOL)
         parts.append(f"beta {b:g}: {got:.4f} against {want:.4f} ({100 * (got / want - 1):+.2f}%)")
     out.append(Claim(
         f"the slope at the largest n ({max(ns):.0e}, median over seeds) is the linearized rate of the n -> infinity "
