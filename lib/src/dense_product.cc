@@ -74,16 +74,6 @@ std::size_t DenseProduct::bytes() const {
   return entries * (storage_ == DenseStorage::kFloat64 ? sizeof(double) : sizeof(float));
 }
 
-const float* DenseProduct::FloatData() const {
-  // The floats were written into the double buffer's memory (FromFloatsInDoubleBuffer); it is read
-  // only as floats from then on.
-  return float_.size() > 0 ? float_.data() : reinterpret_cast<const float*>(double_.data());
-}
-
-double DenseProduct::Entry(Eigen::Index i, Eigen::Index j) const {
-  return storage_ == DenseStorage::kFloat64 ? double_(i, j) : static_cast<double>(FloatData()[j * n_ + i]);
-}
-
 int DenseProduct::ThreadsUsed() const {
   const Eigen::Index by_work = std::max<Eigen::Index>(1, n_ * n_ / kDenseProductMinEntriesPerThread);
   const Eigen::Index by_rows = std::max<Eigen::Index>(1, n_ / kDenseProductRowAlignment);

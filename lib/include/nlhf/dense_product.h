@@ -8,8 +8,9 @@
 // no partial vectors need summing (Apply allocates nothing), and every y_i is the same sequence of
 // operations whichever thread computes it: the result is bit-identical for every thread count (a
 // run's trace does not depend on how many cores it had). Measured against the earlier split of the
-// columns into blocks of 256 with one partial vector per block (bench_core, one run, CPU time of the
-// calling thread): the same speed within 3% at n = 2000 and 8000, in double and in float.
+// columns into blocks of 256 with one partial vector per block (a prototype, one run, CPU time of the
+// calling thread): within 6% at n = 2000 and 8000, in double and in float (8000: 25.6 vs 26.3 ms
+// double, 20.6 vs 21.4 ms float).
 //
 // float32 storage: M is kept as float (half the bytes of double) and each entry is widened to double
 // as it is read; products and sums are in double. No n x n double copy is ever made. A dense
@@ -23,12 +24,17 @@
 // only when the product is large enough to amortize that, so Apply uses fewer threads than asked for
 // small n (kDenseProductMinEntriesPerThread), and only when a core is free: on the shared 2-core
 // development machine (load 3-6) two threads split the work (the calling thread's CPU time halved)
-// but the wall time did not drop (0.9x at n = 8000), so 1 is the default and games use 1. nlhf-sweep
-// already runs one experiment per core.
+// but the wall time did not drop (at n = 8000, double: 0.9x with column blocks; 1.06x and 0.83x with
+// row ranges in the two runs below; float32: 0.78x and 0.95x), so 1 is the default and games use 1
+// (no `threads` key). nlhf-sweep already runs one experiment per core.
 //
-// Measured (bench_core BM_DenseProduct, one run, wall time): float32 is 1.7x faster than double at
-// n = 4000 and 8000 and 2.0x at n = 2000; at n = 1000 (M in cache) it is 1.2x slower. DenseProduct in
-// double is within 10% of Eigen's M * x.
+// Measured (bench_core --benchmark_filter=DenseProduct, one run, wall time, load ~1-2 on 2 cores):
+//   n = 8000: Eigen 32.0 ms, double 28.7 ms, double 2 threads 27.0 ms (1.06x), float32 12.7 ms (2.3x),
+//             float32 2 threads 16.3 ms (1.8x), the float32 game's P x (BM_DenseProduct/game_f32) 16.4 ms;
+//   float32 against double: 1.7x at n = 4000, 3.3x at n = 2000, 0.75x at n = 1000 (P in cache).
+// A repeat at n = 8000 (3 repetitions, medians): double 24.9, double 2 threads 30.0, float32 14.7,
+// float32 2 threads 15.5, game_f32 16.3, Eigen 28.7 ms; in one process with the order alternated, the
+// float32 game's product is within 2% of DenseProduct's on the same floats.
 #include <Eigen/Core>
 #include <cstddef>
 
@@ -65,8 +71,10 @@ class DenseProduct {
   int threads() const { return threads_; }
   // Bytes held by the matrix (n^2 * 8 or n^2 * 4).
   std::size_t bytes() const;
-  // M_ij as stored (float32: the float-rounded entry, widened).
-  double Entry(Eigen::Index i, Eigen::Index j) const;
+  // M_ij as stored (float32: the float-rounded entry, widened). Inline: the descriptors read all n^2.
+  double Entry(Eigen::Index i, Eigen::Index j) const {
+    return storage_ == DenseStorage::kFloat64 ? double_(i, j) : static_cast<double>(FloatData()[j * n_ + i]);
+  }
 
   // out = M x. x has size n; out is resized to n (no allocation when it already has size n). x and
   // out must not alias.
@@ -77,7 +85,11 @@ class DenseProduct {
   int ThreadsUsed() const;
 
  private:
-  const float* FloatData() const;
+  // The floats were written into the double buffer's memory (FromFloatsInDoubleBuffer); it is read
+  // only as floats from then on.
+  const float* FloatData() const {
+    return float_.size() > 0 ? float_.data() : reinterpret_cast<const float*>(double_.data());
+  }
   void ApplyRows(Eigen::Index r0, Eigen::Index rows, const Eigen::VectorXd& x, double* y) const;
 
   Eigen::Index n_ = 0;
