@@ -275,7 +275,8 @@ struct Float32MemoryPlan {
 };
 
 // A float32 game (float32_operator.h) holds its margins, 4 n^2 bytes, and no n x n double once
-// built: its pi* is matrix-free (Newton-Krylov, EquilibriumWorkBytes), its rho by Lanczos. Building
+// built; its pi* takes EquilibriumWorkBytes (from n = kKrylovFromN on matrix-free, O(n) vectors;
+// below, also the dense Jacobian and its LU, 2 n^2 doubles), its rho by Lanczos above n = 64. Building
 // it from a dense generator's matrix peaks at that double matrix (the conversion runs in its memory;
 // a generator that builds intermediate n x n matrices holds those too, as it does with storage:
 // dense); from an implicit form's entries, at the float margins and the implicit operator. The
@@ -310,7 +311,7 @@ void Float32Bytes(const Float32MemoryPlan& p, Eigen::Index n, MemoryEstimate& e)
   e.vectors = p.vectors;
   e.build_bytes = p.from_matrix ? Float32Operator::BuildPeakBytesFromMatrix(n)
                                 : e.operator_bytes + p.implicit_bytes_per_action * static_cast<double>(n);
-  e.equilibrium_bytes = p.solves_equilibrium ? EquilibriumWorkBytes(n, EquilibriumMethod::kKrylov) : 0.0;
+  e.equilibrium_bytes = p.solves_equilibrium ? EquilibriumWorkBytes(n, EquilibriumMethod::kAuto) : 0.0;
   const double preparing = std::max(e.build_bytes, e.operator_bytes + e.equilibrium_bytes);
   e.bytes = kBaseBytes + (p.games - p.building) * e.operator_bytes + p.building * preparing +
             p.vectors * 8.0 * static_cast<double>(n);
@@ -405,7 +406,7 @@ std::string MemoryText(const ExperimentConfig& config, const MemoryEstimate& e) 
                        "peaks at {}{}, up to {} at once; {}{} vectors of n doubles, n = {}), {} available",
                        size(e.bytes), size(e.operator_bytes), e.games, size(e.build_bytes),
                        e.from_matrix ? " (its double matrix)" : "", e.building,
-                       e.equilibrium_bytes > 0.0 ? fmt::format("pi*'s matrix-free work {} per game; ", size(e.equilibrium_bytes))
+                       e.equilibrium_bytes > 0.0 ? fmt::format("pi*'s work {} per game; ", size(e.equilibrium_bytes))
                                                  : std::string(),
                        e.vectors, e.n, size(e.available_bytes));
   if (e.implicit)
@@ -479,7 +480,7 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
                     "with --jobs {}), {}, expected n <= {} (or {})",
                     what, e.bytes / kGiB, e.operator_bytes / mib, e.games, e.build_bytes / mib,
                     e.from_matrix ? " (its double matrix)" : "", e.building,
-                    e.equilibrium_bytes > 0.0 ? fmt::format("pi*'s matrix-free work {:.0f} MiB per game; ",
+                    e.equilibrium_bytes > 0.0 ? fmt::format("pi*'s work {:.0f} MiB per game; ",
                                                             e.equilibrium_bytes / mib)
                                               : std::string(),
                     e.vectors, config.seeds.size(), std::max(1, plan.jobs), available, lo, ways));
@@ -487,7 +488,8 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
   // The largest n that fits with the same seeds and jobs.
   const double room = std::max(0.0, e.available_bytes - kBaseBytes);
   const double n_max = std::floor(std::sqrt(room / (8.0 * e.matrices)));
-  // float32 halves P and takes the matrix-free pi*; without pi*, a game being prepared holds only P;
+  // float32 halves P (and from n = kKrylovFromN on its pi* needs no dense Jacobian either, as a dense
+  // game's does not, though the estimate above counts one); without pi*, a game being prepared holds only P;
   // an implicit game holds no n x n matrix at all.
   if (const double f = entry != nullptr ? bytes_with(GameStorage::kFloat32, config.equilibrium) : 0.0;
       entry != nullptr && f <= e.available_bytes)

@@ -190,13 +190,13 @@ TEST(Memory, EstimatesAFloat32GameByItsBuildPeakAndItsMatrixFreePiStar) {
   EXPECT_EQ(e.operator_bytes, 4 * n * n);
   EXPECT_TRUE(e.from_matrix);
   EXPECT_EQ(e.build_bytes, 8 * n * n + 256 * n);
-  EXPECT_EQ(e.equilibrium_bytes, EquilibriumWorkBytes(20000, EquilibriumMethod::kKrylov));
+  EXPECT_EQ(e.equilibrium_bytes, EquilibriumWorkBytes(20000, EquilibriumMethod::kKrylov));  // n >= kKrylovFromN
   EXPECT_EQ(e.games, 3);
   EXPECT_EQ(e.building, 2);
   // One game held, two being built (each at its double matrix's peak), and vectors.
   EXPECT_NEAR(e.bytes, 4 * n * n + 2 * (8 * n * n + 256 * n) + e.vectors * 8 * n + 64.0 * (1 << 20), 1.0);
   EXPECT_NE(MemoryText(c, e).find("(P - 1/2 in float32, 1.5 GiB for each of 3 game(s) held at once; building one "
-                                  "peaks at 3.0 GiB (its double matrix), up to 2 at once; pi*'s matrix-free work"),
+                                  "peaks at 3.0 GiB (its double matrix), up to 2 at once; pi*'s work"),
             std::string::npos)
       << MemoryText(c, e);
   // From an implicit form's entries: no double matrix.
@@ -266,7 +266,7 @@ TEST(RunExperiment, RunsAFloat32GameWithDescriptorsCloseToTheDenseOne) {
   EXPECT_EQ(f.games[0].descriptors->cyclic_triples, d.games[0].descriptors->cyclic_triples);
   EXPECT_EQ(f.games[0].game_spec, "random_uniform(n=200,seed=0,storage=float32)");
   ASSERT_TRUE(f.games[0].equilibrium && f.games[0].equilibrium->certified());
-  EXPECT_EQ(f.games[0].equilibrium->method, "krylov");
+  EXPECT_EQ(f.games[0].equilibrium->method, "newton");  // below kKrylovFromN, as for the dense game
   for (size_t k = 0; k < 2; ++k) {
     EXPECT_EQ(f.runs[k].summary.iterations, 50);
     // The sampled oracle draws the same labels: its Bernoulli thresholds moved by <= 1.5e-8.

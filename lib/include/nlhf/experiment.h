@@ -108,7 +108,7 @@ struct MemoryEstimate {
   double building = 0.0;        // float32: games built (and their pi* solved) at once
   double build_bytes = 0.0;     // float32: the peak of building one game
   bool from_matrix = false;     // float32: built from the generator's double matrix (8 n^2 bytes at the peak)
-  double equilibrium_bytes = 0.0;  // float32: one pi*'s matrix-free work (EquilibriumWorkBytes)
+  double equilibrium_bytes = 0.0;  // float32: one pi*'s work (EquilibriumWorkBytes, the method n picks)
   double bytes = 0.0;           // estimated peak: a base and the matrices, or an implicit or float32 game's
                                 // operators, builds and vectors (trace rows stream to files)
   double available_bytes = 0.0;  // MemAvailable, tightened by RLIMIT_AS / RLIMIT_DATA / cgroup limits

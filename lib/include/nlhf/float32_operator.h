@@ -21,9 +21,11 @@
 // bytes), never 8 + 4. Built from an implicit generator's entries, no n x n double exists at all.
 //
 // Products: nlhf/dense_product.h (float32, one thread: the measured 2-core gain of threads was none),
-// allocation-free. dense() is nullptr, so dense-only code takes the matrix-free paths, as for an
-// implicit game: pi* by Newton-Krylov at every n, rho by Lanczos above 64 actions (and from the
-// entries below); stores_entries() is true, so descriptors are computed (O(n^2) entry reads).
+// allocation-free. dense() is nullptr (there is no double P), but stores_entries() is true: code
+// that needs all n^2 entries reads them through Entry. pi* takes the path its n picks for a dense
+// game (below kKrylovFromN the dense Jacobian, formed from the entries, may precondition GMRES;
+// from there on Newton-Krylov, matrix-free); rho by Lanczos above 64 actions and from the entries
+// below; the descriptors from the entries.
 #include <Eigen/Core>
 #include <memory>
 
@@ -58,6 +60,7 @@ class Float32Operator final : public PreferenceOperator {
     return 8.0 * static_cast<double>(n) * static_cast<double>(n) + 4.0 * static_cast<double>(n) * kBlockColumns;
   }
 
+  // A holds skew-symmetric margins in float32 storage (the factories above make sure of that).
   explicit Float32Operator(DenseProduct A) : A_(std::move(A)) {}
 
  private:
