@@ -30,8 +30,8 @@ sys.path.insert(0, str(ROOT / "experiments"))
 import reproduction  # noqa: E402  (experiments/reproduction.py)
 
 # The order of the issue and of the README; experiments found but not listed here come after.
-ORDER = ["egpo_tabular", "nash_mp_rates", "beta_scaling", "action_space", "step_sizes", "intransitive",
-         "sampled_feedback", "self_play_stability", "egpo_empirical"]
+ORDER = ["egpo_tabular", "nash_mp_rates", "beta_scaling", "action_space", "action_space_huge", "step_sizes",
+         "intransitive", "sampled_feedback", "self_play_stability", "egpo_empirical"]
 MARKER = ".nlhf-reproduction"
 COLUMNS = ["experiment", "claim", "source", "expected", "measured", "result"]
 
@@ -127,8 +127,10 @@ def markdown(rows: list[dict], columns: list[str]) -> str:
 def terminal_table(rows: list[dict]) -> str:
     """The claims table for a terminal: every row, long cells shortened (claims.md has them whole)."""
     # Fit the terminal (COLUMNS or its width; at least 120): claim 40%, expected 20%, measured 40%.
-    room = max(120, shutil.get_terminal_size((160, 24)).columns) - 6 - 14 - 8
-    widths = {"result": 6, "experiment": 14, "claim": room * 2 // 5, "expected": room // 5,
+    # The experiment column fits the longest name (action_space_huge), at least 14.
+    name = max([14] + [len(str(r["experiment"])) for r in rows])
+    room = max(120, shutil.get_terminal_size((160, 24)).columns) - 6 - name - 8
+    widths = {"result": 6, "experiment": name, "claim": room * 2 // 5, "expected": room // 5,
               "measured": room - room * 2 // 5 - room // 5}
 
     def cell(text: str, width: int) -> str:
@@ -300,8 +302,9 @@ def main():
     args = parser.parse_args()
     experiments = discover(Path(args.experiments))
     if args.list:
+        width = max((len(n) for n in experiments), default=0)
         for name, path in experiments.items():
-            print(f"{name:16s} {load(name, path).TITLE}")
+            print(f"{name:{width}s}  {load(name, path).TITLE}")
         return 0
     unknown = [n for n in args.names if n not in experiments]
     if unknown:

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include "cli.h"
@@ -157,7 +158,10 @@ void PrintCostEstimate(const nlhf::ExperimentConfig& config, const nlhf::CostEst
     fmt::print(" ({}: {} each)\n", config.SolvesEquilibrium() ? "games and equilibria" : "games",
                nlhf::HumanDuration(e.game_seconds + e.equilibrium_seconds));
   else
-    fmt::print(" plus each game's equilibrium (not timed at n > 1000; it grows as n^3)\n");
+    fmt::print(" (games and equilibria: ~{} each, the game {}; its equilibrium is not timed at n > {}: about {:.0f} "
+               "products P x at this beta, and one took {} here)\n",
+               nlhf::HumanDuration(e.game_seconds + e.equilibrium_seconds), nlhf::HumanDuration(e.game_seconds),
+               nlhf::kCalibrationEquilibriumMaxN, e.equilibrium_products, nlhf::HumanDuration(e.product_seconds));
   fmt::print("# memory: {}\n",
              nlhf::MemoryText(config, nlhf::EstimateMemory(config, nlhf::ResourcePlan{jobs, false})));
 }
@@ -205,7 +209,7 @@ int Run(int argc, char** argv) {
   // Where the output path came from, for messages.
   const std::string out_key = !out_dir.empty() ? "--out" : !config.output.empty() ? "output" : "name";
   if (!out_dir.empty()) config.output = out_dir;
-  nlhf::ValidateExperiment(config, nlhf::ResourcePlan{jobs, false});
+  std::shared_ptr<const nlhf::Game> first_game = nlhf::ValidateExperiment(config, nlhf::ResourcePlan{jobs, false});
   if (vm.count("dry-run")) {
     // The output path gets the same checks as a real run (nothing is created or locked).
     nlhf::CheckOutputPath(config.OutputDir(), out_key, nlhf::ExperimentInputFiles(config), true);
@@ -232,6 +236,7 @@ int Run(int argc, char** argv) {
     options.jobs = jobs;
     options.progress = progress.Callback();
     options.trace = &spool;
+    options.first_game = std::move(first_game);
     result = nlhf::RunExperiment(config, options);
   }
   const auto t0 = std::chrono::steady_clock::now();

@@ -385,23 +385,33 @@ StageResult NewtonStage(const Game& game, double beta, Eigen::VectorXd& l, Resid
 
 // The fallback: the registered nash_mp solver at its default step 2 beta, whose KL to pi* contracts
 // by at least (1 + 2 beta) per iteration for every game. It runs to machine precision: until
-// gap_beta stops decreasing (checked every 16 iterations) or reaches `target`. Returns the
-// iterations used.
+// gap_beta reaches `target` or has not reached a new low for kPolishPatience checks (every 16
+// iterations), and returns the best iterate it saw. gap_beta is not monotone along the iterates
+// (only the KL is), so stopping at the first check that is no lower than the one before, as this
+// did, could end the polish long before rounding does. Returns the iterations used.
+constexpr int kPolishCheckEvery = 16;
+constexpr int kPolishPatience = 32;  // checks without a new low: 512 iterations
 int NashMpPolish(const Game& game, double beta, Eigen::VectorXd& l, double target,
                  int max_iterations) {
   const std::unique_ptr<Solver> solver = MakeSolver("nash_mp");
   solver->Reset(SolverContext{&game, beta, l, std::nullopt});
-  double last_gap = std::numeric_limits<double>::infinity();
+  double best_gap = std::numeric_limits<double>::infinity();
+  int since_best = 0;
   int it = 0;
   for (; it < max_iterations; ++it) {
-    if (it % 16 == 0) {
+    if (it % kPolishCheckEvery == 0) {
       const double gap = GapBeta(game, beta, Evaluate(game, solver->current()));
-      if (gap <= target || !(gap < last_gap)) break;
-      last_gap = gap;
+      if (gap < best_gap) {
+        best_gap = gap;
+        l = solver->current();
+        since_best = 0;
+      } else if (std::isnan(gap) || ++since_best >= kPolishPatience) {
+        break;  // NaN (a numerical failure) or no progress left
+      }
+      if (gap <= target) break;
     }
     solver->Step();
   }
-  l = solver->current();
   return it;
 }
 

@@ -110,14 +110,38 @@ class ProgressRelay : public RunObserver {
 
 // Builds seed number g's game, its descriptors (games that store their entries, dense or float32:
 // they read every entry of P) and (beta > 0, equilibrium: certified) its certified equilibrium.
-std::unique_ptr<Game> PrepareGame(const ExperimentConfig& config, size_t g, GameResult& gr) {
-  auto game = std::make_unique<Game>(BuildGame(config, config.seeds[g]));
+// `progress` (may be empty) hears of each Newton iteration of the game's pi*, as a preparing event.
+// `built` (may be null) is this game already built (ValidateExperiment's first game), used as it is.
+std::shared_ptr<const Game> PrepareGame(const ExperimentConfig& config, size_t g, GameResult& gr,
+                                        const ProgressFn& progress = nullptr, std::int64_t runs_total = 0,
+                                        std::shared_ptr<const Game> built = nullptr) {
+  std::shared_ptr<const Game> game;
+  if (built) {
+    CheckInputsUnchanged(config);  // as BuildGame would: the file may have changed since it was read
+    game = std::move(built);
+  } else {
+    game = std::make_shared<const Game>(BuildGame(config, config.seeds[g]));
+  }
   gr.seed = config.seeds[g];
   gr.game_spec = game->game_spec();
   gr.reference_spec = game->reference_spec();
   gr.n = game->n();
   if (game->preferences().stores_entries()) gr.descriptors = Describe(game->preferences());
-  if (config.SolvesEquilibrium()) gr.equilibrium = SolveEquilibrium(*game, config.beta);
+  if (config.SolvesEquilibrium()) {
+    EquilibriumOptions options;
+    if (progress) {
+      options.progress = [&](const EquilibriumProgress& p) {
+        ProgressEvent event;
+        event.runs_total = runs_total;
+        event.seed = gr.seed;
+        event.newton_iteration = p.newton_iteration;
+        event.newton_beta = p.beta;
+        event.newton_residual = p.residual;
+        progress(event);
+      };
+    }
+    gr.equilibrium = SolveEquilibrium(*game, config.beta, options);
+  }
   return game;
 }
 
@@ -169,7 +193,7 @@ GroupResult RunGroup(const ExperimentConfig& config, size_t seed_index, const st
                      std::FILE* trace, const std::string& trace_shown) {
   GroupResult out;
   const std::string fingerprint = given_fingerprint.empty() ? ExperimentFingerprint(config) : given_fingerprint;
-  const std::unique_ptr<Game> game = PrepareGame(config, seed_index, out.game);
+  const std::shared_ptr<const Game> game = PrepareGame(config, seed_index, out.game);
   out.runs.resize(config.solvers.size());
   for (size_t i = 0; i < config.solvers.size(); ++i)
     RunOne(config, fingerprint, *game, out.game, i, nullptr, ProgressEvent{}, out.runs[i], trace, trace_shown);
@@ -505,7 +529,7 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
                                         e.matrices, config.seeds.size(), std::max(1, plan.jobs), available, n_max, ways));
 }
 
-void ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan) {
+std::shared_ptr<const Game> ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan) {
   try {
     CheckMemory(config, plan, EstimateMemory(config, plan));
   } catch (const InputError& e) {
@@ -533,13 +557,12 @@ void ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan
     }
   }
   if (!errors.empty()) throw InputErrors(errors);
+  return std::make_shared<const Game>(std::move(*game));
 }
 
 namespace {
 
 constexpr std::int64_t kCalibrationIterations = 32;
-// The equilibrium is solved (and timed) in the calibration up to this n (about 1 s).
-constexpr Eigen::Index kCalibrationEquilibriumMaxN = 1000;
 
 }  // namespace
 
@@ -594,6 +617,8 @@ std::vector<StepCost> MeasureStepCosts(const ExperimentConfig& config, std::int6
   return out;
 }
 
+double EquilibriumProductsEstimate(double beta) { return 100.0 * std::max(1.0, 0.01 / beta); }
+
 CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
   CostEstimate out;
   auto t0 = Clock::now();
@@ -611,6 +636,17 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
       log_pi_star = eq.log_pi;
       if (eq.stability) rho = eq.stability->rho;
     }
+  } else if (config.SolvesEquilibrium()) {
+    const Eigen::VectorXd x = game.mu();
+    Eigen::VectorXd g(game.n());
+    out.product_seconds = std::numeric_limits<double>::infinity();
+    for (int k = 0; k < 3; ++k) {  // the first is slowed by cold caches and page faults
+      t0 = Clock::now();
+      game.preferences().Apply(x, g);
+      out.product_seconds = std::min(out.product_seconds, Seconds(t0));
+    }
+    out.equilibrium_products = EquilibriumProductsEstimate(config.beta);
+    out.equilibrium_seconds = out.equilibrium_products * out.product_seconds;
   }
   const StopRules& stop = config.stop;
   const std::int64_t k = std::max<std::int64_t>(1, std::min(kCalibrationIterations, stop.iterations));
@@ -678,7 +714,7 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
   const size_t n_games = config.seeds.size(), n_solvers = config.solvers.size();
 
   // Phase 1: games and their certified equilibria, once per seed.
-  std::vector<std::unique_ptr<Game>> games(n_games);
+  std::vector<std::shared_ptr<const Game>> games(n_games);
   result.games.resize(n_games);
   const auto total = static_cast<std::int64_t>(n_games * n_solvers);
   if (options.progress) {
@@ -687,7 +723,11 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
     preparing.certifying = config.SolvesEquilibrium();
     options.progress(preparing);
   }
-  ParallelFor(n_games, options.jobs, [&](size_t g) { games[g] = PrepareGame(config, g, result.games[g]); });
+  ParallelFor(n_games, options.jobs,
+              [&](size_t g) {
+                games[g] = PrepareGame(config, g, result.games[g], options.progress, total,
+                                       g == 0 ? options.first_game : nullptr);
+              });
   result.games_s = Seconds(start);
 
   // Phase 2: every solver on every game.

@@ -56,7 +56,12 @@ std::string ProgressDisplay::LineLocked(double elapsed) const {
   const ProgressEvent& e = latest_;
   std::string line = fmt::format("[{}/{} runs] ", e.runs_done, e.runs_total);
   if (e.label.empty()) {
-    line += e.certifying ? "building the games and certifying their equilibria" : "building the games";
+    if (e.newton_iteration > 0) {  // short: a wrapped line would not be redrawn in place
+      line += fmt::format("certifying pi*: seed {}, Newton iteration {} at beta {:g}, residual {:.1e}", e.seed,
+                          e.newton_iteration, e.newton_beta, e.newton_residual);
+    } else {
+      line += e.certifying ? "building the games and certifying their equilibria" : "building the games";
+    }
   } else {
     line += fmt::format("{} seed {}: iteration {}", e.label, e.seed, e.iteration);
     if (!e.finished && e.iterations_cap > 0) line += fmt::format("/{}", e.iterations_cap);

@@ -13,8 +13,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Checks  # noqa: E402
 
 check = Checks()
-EXPECTED = ["egpo_tabular", "nash_mp_rates", "beta_scaling", "action_space", "step_sizes", "intransitive",
-            "sampled_feedback", "self_play_stability", "egpo_empirical"]
+EXPECTED = ["egpo_tabular", "nash_mp_rates", "beta_scaling", "action_space", "action_space_huge", "step_sizes",
+            "intransitive", "sampled_feedback", "self_play_stability", "egpo_empirical"]
 out = os.path.join(TMP, "results")
 p = subprocess.run(["bash", os.path.join(SRC, "scripts", "python.sh"), os.path.join(SRC, "scripts", "reproduce.py"),
                     "--quick", "--quiet", "--bin", BIN, "--out", out, "--jobs", "2"], capture_output=True, text=True)

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "nlhf/config.h"
 #include "test_util.h"
@@ -274,6 +275,57 @@ TEST(RunExperiment, RunsAFloat32GameWithDescriptorsCloseToTheDenseOne) {
   }
 }
 
+// A long pi* is a sign of life on the progress line: each Newton iteration of each game's
+// certification reaches the callback as a preparing event (no label) with its seed, before any run.
+TEST(RunExperiment, ReportsTheNewtonIterationsOfEachGamesEquilibrium) {
+  const ExperimentConfig c = Parse(std::string(kBase) +
+                                   "game: {type: random_uniform, n: 30}\nsolvers: [{name: nash_mp}]\nseeds: [4, 5]\n"
+                                   "stop: {iterations: 3}\n");
+  std::vector<ProgressEvent> newton;
+  bool run_seen = false, newton_after_run = false;
+  ExperimentOptions options;
+  options.progress = [&](const ProgressEvent& e) {
+    if (!e.label.empty()) run_seen = true;
+    if (e.newton_iteration == 0) return;
+    newton_after_run = newton_after_run || run_seen;
+    newton.push_back(e);
+  };
+  const ExperimentResult r = RunExperiment(c, options);
+  ASSERT_FALSE(newton.empty());
+  EXPECT_FALSE(newton_after_run);
+  for (const std::uint64_t seed : {4u, 5u}) {
+    const auto it = std::find_if(newton.rbegin(), newton.rend(), [&](const ProgressEvent& e) { return e.seed == seed; });
+    ASSERT_NE(it, newton.rend()) << seed;
+    EXPECT_TRUE(it->label.empty());
+    EXPECT_EQ(it->runs_total, 2);
+    EXPECT_EQ(it->newton_beta, 0.1);  // the last stage is the target beta
+    EXPECT_LE(it->newton_residual, 1e-10);
+  }
+  for (const GameResult& g : r.games) ASSERT_TRUE(g.equilibrium && g.equilibrium->certified());
+}
+
+// nlhf-run builds the first game once: ValidateExperiment's game is the run's game of seeds[0]
+// (taken as it is, not built again), and the results are those of a run that builds its own.
+TEST(RunExperiment, UsesTheValidatedFirstGame) {
+  const std::string rest = "solvers: [{name: nash_mp}]\nseeds: [3, 4]\nstop: {iterations: 20}\n";
+  const ExperimentConfig c = Parse(std::string(kBase) + "game: {type: random_uniform, n: 12}\n" + rest);
+  ExperimentOptions options;
+  options.first_game = ValidateExperiment(c);
+  ASSERT_NE(options.first_game, nullptr);
+  EXPECT_EQ(options.first_game->n(), 12);
+  const ExperimentResult reused = RunExperiment(c, options), built = RunExperiment(c, {});
+  ASSERT_EQ(reused.runs.size(), 2u);
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_EQ(reused.games[k].game_spec, built.games[k].game_spec);
+    EXPECT_EQ(reused.runs[k].summary.final_logits, built.runs[k].summary.final_logits) << k;
+  }
+  // Taken as it is: a game of another size given as the first game is the first game's.
+  options.first_game = ValidateExperiment(Parse(std::string(kBase) + "game: {type: random_uniform, n: 7}\n" + rest));
+  const ExperimentResult other = RunExperiment(c, options);
+  EXPECT_EQ(other.games[0].n, 7);
+  EXPECT_EQ(other.games[1].n, 12);
+}
+
 TEST(RunExperiment, RunsAnImplicitGameWithoutDescriptorsAndAsTheDenseOneDoes) {
   const std::string rest = "solvers: [{name: nash_mp}, {name: omd, oracle: {type: sampled, batch: 32}}]\nseeds: [0, 1]\n"
                            "stop: {iterations: 50}\n";
@@ -351,6 +403,27 @@ TEST(CostEstimate, BoundsCallsByTheStopRulesAndExtrapolatesTime) {
   const CostEstimate b = EstimateCost(budget, 1);
   EXPECT_EQ(b.solvers[0].max_iterations, 500);
   EXPECT_EQ(b.solvers[1].max_iterations, 1000);
+}
+
+// Beyond kCalibrationEquilibriumMaxN the dry run does not solve pi*; it estimates it from one timed
+// product and the product count expected at beta, and counts it in the total.
+TEST(EstimateCost, EstimatesTheEquilibriumOfALargeGameFromItsProducts) {
+  EXPECT_EQ(EquilibriumProductsEstimate(0.1), 100.0);
+  EXPECT_EQ(EquilibriumProductsEstimate(0.01), 100.0);
+  EXPECT_NEAR(EquilibriumProductsEstimate(1e-4), 1e4, 1e-9);
+  const ExperimentConfig c = Parse(std::string(kBase) + "game: {type: low_rank_cyclic, n: 20000}\n"
+                                   "solvers: [{name: nash_mp}]\nseeds: [0]\nstop: {iterations: 10}\n");
+  const CostEstimate e = EstimateCost(c, 1);
+  EXPECT_FALSE(e.equilibrium_timed);
+  EXPECT_GT(e.product_seconds, 0.0);
+  EXPECT_EQ(e.equilibrium_products, 100.0);
+  EXPECT_DOUBLE_EQ(e.equilibrium_seconds, 100.0 * e.product_seconds);
+  EXPECT_GE(e.total_seconds, e.equilibrium_seconds + e.game_seconds);
+  // Small games are timed, not estimated.
+  const CostEstimate small = EstimateCost(Parse(std::string(kBase) + "game: {type: low_rank_cyclic, n: 200}\n"
+                                                "solvers: [{name: nash_mp}]\nseeds: [0]\nstop: {iterations: 10}\n"), 1);
+  EXPECT_TRUE(small.equilibrium_timed);
+  EXPECT_EQ(small.product_seconds, 0.0);
 }
 
 // A query budget bounds a sampled solver's iterations (at its queries per iteration, rounded up) and

@@ -31,6 +31,14 @@ TEST(ProgressDisplay, TheLineShowsTheRunAndTheTimeLeft) {
   prep.runs_total = 4;
   p.Update(prep);
   EXPECT_EQ(p.Line(2.0), "[0/4 runs] building the games and certifying their equilibria | 2.0 s elapsed");
+  // A long pi* shows its Newton iterations.
+  prep.seed = 7;
+  prep.newton_iteration = 12;
+  prep.newton_beta = 1e-3;
+  prep.newton_residual = 3.14e-9;
+  p.Update(prep);
+  EXPECT_EQ(p.Line(3.0), "[0/4 runs] certifying pi*: seed 7, Newton iteration 12 at beta 0.001, residual 3.1e-09 | "
+                         "3.0 s elapsed");
   // Two of four runs finished, one half way through its cap: 2.5 of 4 runs' work in 10 s.
   ProgressEvent done = Running(0, 1.0);
   done.finished = true;

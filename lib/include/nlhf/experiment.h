@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -62,6 +63,11 @@ struct ProgressEvent {
   bool finished = false;  // this run has ended (it counts in runs_done)
   std::string label;      // the solver entry's label
   bool certifying = true;  // (preparing) the games' equilibria are being certified too
+  // (preparing) the latest Newton iteration of a game's pi* (EquilibriumProgress), 0 before any: a
+  // large game's certification can take minutes, and this is its sign of life. `seed` is its game's.
+  int newton_iteration = 0;
+  double newton_beta = 0.0;  // the continuation stage's beta
+  double newton_residual = 0.0;
   std::uint64_t seed = 0;
   std::int64_t iteration = 0;
   std::int64_t iterations_cap = 0;  // stop.iterations
@@ -83,6 +89,8 @@ struct ExperimentOptions {
   // Where the runs write their trace rows as they go (run k's rows are the spool's run k); none
   // when null.
   TraceSpool* trace = nullptr;
+  // The game of config.seeds[0] when it is already built (ValidateExperiment returns it); null: built.
+  std::shared_ptr<const Game> first_game;
 };
 
 // How many games a caller holds and solves at once, for the memory estimate.
@@ -132,7 +140,9 @@ std::string EquilibriumNoneNote();
 // Checks the memory estimate against what is available (nothing is built when it does not fit),
 // then builds the first game and resets every solver on it, so that step values that are invalid
 // for this beta are reported (with their file location) before anything runs. Throws InputErrors.
-void ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan = {});
+// Returns that game (seeds[0]'s), which RunExperiment can take instead of building it again
+// (ExperimentOptions::first_game): at n = 10^4 a dense game takes about a second to build.
+std::shared_ptr<const Game> ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan = {});
 
 // What one iteration of a solver costs, averaged over a few measured steps.
 struct StepCost {
@@ -152,6 +162,13 @@ std::vector<StepCost> MeasureStepCosts(const ExperimentConfig& config, std::int6
 
 // What an experiment will cost at most, from its stop rules and a short calibration: a few dozen
 // iterations of each solver (with the experiment's metric evaluation) on the first seed's game.
+// EstimateCost solves (and times) the first game's equilibrium up to this n (well under 1 s).
+inline constexpr Eigen::Index kCalibrationEquilibriumMaxN = 1000;
+// Products P x the certified pi* takes at beta, as measured on the Krylov path (random_uniform
+// n = 1000: about 100, 1400 and 9000 at beta = 1e-2, 1e-3, 1e-4; n = 10^4 dense and n = 10^6 implicit
+// low_rank_cyclic about 60 and 270 at beta = 1e-2, rho included): 100 max(1, 0.01 / beta). A rough
+// guide for the dry run, not a bound (the dense path below n = 5000 is faster at small beta).
+double EquilibriumProductsEstimate(double beta);
 struct CostEstimate {
   struct Solver {
     std::string label;
@@ -170,6 +187,10 @@ struct CostEstimate {
   double game_seconds = 0.0;         // building the first game
   double equilibrium_seconds = 0.0;  // certifying its equilibrium (timed only for n <= 1000)
   bool equilibrium_timed = false;
+  // When it is not timed: one product P x on the first game (seconds, the fastest of three), and
+  // the products pi* is expected to take, EquilibriumProductsEstimate(beta).
+  double product_seconds = 0.0;
+  double equilibrium_products = 0.0;
   double total_oracle_calls = 0.0;
   double total_queries = 0.0;
   double total_seconds = 0.0;     // all runs on `jobs` workers, plus the games and their equilibria
