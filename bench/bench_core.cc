@@ -156,8 +156,9 @@ void BM_SpectralRadius(benchmark::State& state, nlhf::SpectralRadiusMethod metho
   state.counters["products"] = static_cast<double>(products);
 }
 
-// One dense P x at large n (nlhf/dense_product.h): Eigen's P * x (the single-thread double product
-// the game does today) against DenseProduct in double and float32 storage, on 1 and 2 threads.
+// One dense P x at large n (nlhf/dense_product.h): Eigen's P * x (the single-thread double product a
+// dense game does) against DenseProduct in double and float32 storage, on 1 and 2 threads (here P
+// itself rounded to float; a float32 game stores P - 1/2: BM_DenseProduct/game_f32 below).
 void BM_DenseProduct(benchmark::State& state, nlhf::DenseStorage storage, int threads) {
   const nlhf::Game& game = CachedGame(state.range(0));
   const Eigen::VectorXd pi = SomeLogits(game.n()).array().exp();
@@ -170,6 +171,22 @@ void BM_DenseProduct(benchmark::State& state, nlhf::DenseStorage storage, int th
   }
   state.counters["threads_used"] = product.ThreadsUsed();
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(product.bytes()));
+}
+
+// One oracle call of a float32 game (storage: float32): the product of its float margins (DenseProduct,
+// one thread) plus (1/2)(sum x) 1; the game built as nlhf-run builds it.
+void BM_GameProductFloat32(benchmark::State& state) {
+  const nlhf::Game game = nlhf::MakeGame("random_uniform(n=" + std::to_string(state.range(0)) + ",storage=float32)",
+                                         "softmax_normal", 0);
+  const Eigen::VectorXd pi = SomeLogits(game.n()).array().exp();
+  Eigen::VectorXd g(game.n());
+  for (auto _ : state) {
+    game.Apply(pi, g);
+    benchmark::DoNotOptimize(g.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
+                          static_cast<std::int64_t>(game.preferences().StoredBytes()));
 }
 
 int RegisterLargeN() {
@@ -201,6 +218,9 @@ int RegisterLargeN() {
       b->Unit(benchmark::kMicrosecond)->UseRealTime();
     }
   }
+  auto* game = benchmark::RegisterBenchmark("BM_DenseProduct/game_f32", BM_GameProductFloat32);
+  for (const std::int64_t n : sizes) game->Arg(n);
+  game->Unit(benchmark::kMicrosecond)->UseRealTime();
   return 0;
 }
 const int large_n_registered = RegisterLargeN();

@@ -64,9 +64,9 @@ int Run(int argc, char** argv) {
     throw nlhf::InputError("--beta", fmt::format("{} is not allowed, expected a finite number > 0", beta));
 
   const nlhf::Game game = nlhf::MakeGame(game_spec, reference_spec, static_cast<std::uint64_t>(seed));
-  // Descriptors read every triple of a stored P: not for an implicit game.
+  // Descriptors read every entry of a stored P (dense or float32): not for an implicit game.
   std::optional<nlhf::GameDescriptors> d;
-  if (const Eigen::MatrixXd* P = game.dense()) d = nlhf::Describe(*P);
+  if (game.preferences().stores_entries()) d = nlhf::Describe(game.preferences());
   const auto start = std::chrono::steady_clock::now();
   // Progress of long solves (after 1 s), on a terminal only: one line, rewritten per Newton iteration.
   nlhf::EquilibriumOptions options;
@@ -97,7 +97,7 @@ int Run(int argc, char** argv) {
                d->hodge_cyclic_ratio);
   } else {
     fmt::print("descriptors: not computed for an implicit game (they read every entry of a stored P; "
-               "storage=dense computes them)\n");
+               "storage=dense or storage=float32 computes them)\n");
   }
   fmt::print("equilibrium: {} in {:.3g} s\n", eq.message, seconds);
 

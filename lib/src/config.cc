@@ -300,9 +300,11 @@ void ReadStorage(Reader& r, const YAML::Node& node, ComponentConfig& game) {
       ParamSpec::String("storage", "auto", "how P is held")
           .Check(
               [](const ParamValue& v) -> std::string {
-                return ParseGameStorage(std::get<std::string>(v)) ? "" : "is not a storage, expected auto, dense or implicit";
+                return ParseGameStorage(std::get<std::string>(v))
+                           ? ""
+                           : fmt::format("is not a storage, expected {}", kGameStorageNames);
               },
-              "auto, dense or implicit");
+              std::string(kGameStorageNames));
   const std::optional<ParamValue> v = r.Value(node, spec, "game.storage");
   const auto* entry = GameRegistry().TryFind(game.name);
   if (!v || entry == nullptr) return;  // reported already (a bad value, an unknown generator)

@@ -4,11 +4,17 @@
 #include <cmath>
 #include <vector>
 
+#include "nlhf/errors.h"
+#include "nlhf/float32_operator.h"
+
 namespace nlhf {
 
-GameDescriptors Describe(const Eigen::MatrixXd& P) {
+namespace {
+
+// `entry(i, j)` reads P_ij: the stored matrix directly, or an operator that stores its entries.
+template <class EntryFn>
+GameDescriptors DescribeEntries(Eigen::Index n, const EntryFn& entry) {
   GameDescriptors d;
-  const Eigen::Index n = P.rows();
   d.triples = static_cast<std::int64_t>(n) * (n - 1) * (n - 2) / 6;
 
   // One pass over the columns (P is column-major) with A = P - 1/2 formed on the fly: no n x n
@@ -19,7 +25,7 @@ GameDescriptors Describe(const Eigen::MatrixXd& P) {
   double total = 0.0;
   for (Eigen::Index j = 0; j < n; ++j) {
     for (Eigen::Index i = 0; i < n; ++i) {
-      const double a = P(i, j) - 0.5;
+      const double a = entry(i, j) - 0.5;
       s[i] += a;
       total += a * a;
       d.max_abs_margin = std::max(d.max_abs_margin, std::abs(a));
@@ -38,7 +44,9 @@ GameDescriptors Describe(const Eigen::MatrixXd& P) {
     for (std::int64_t w : wins) transitive += w * (w - 1) / 2;
     d.cyclic_triples = d.triples - transitive;
   } else if (n <= kCyclicTriplesMaxN) {
-    const Eigen::MatrixXf B = (P.array() > 0.5).cast<float>().matrix();
+    Eigen::MatrixXf B(n, n);
+    for (Eigen::Index j = 0; j < n; ++j)
+      for (Eigen::Index i = 0; i < n; ++i) B(i, j) = entry(i, j) > 0.5 ? 1.0f : 0.0f;
     const Eigen::MatrixXf B2 = B * B;
     double closed_walks = 0.0;
     for (Eigen::Index i = 0; i < n; ++i)
@@ -61,11 +69,27 @@ GameDescriptors Describe(const Eigen::MatrixXd& P) {
   double cyclic = 0.0;
   for (Eigen::Index j = 0; j < n; ++j)
     for (Eigen::Index i = 0; i < n; ++i) {
-      const double c = (P(i, j) - 0.5) - (s[i] - s[j]);
+      const double c = (entry(i, j) - 0.5) - (s[i] - s[j]);
       cyclic += c * c;
     }
   d.hodge_cyclic_ratio = total > 0.0 ? cyclic / total : 0.0;
   return d;
+}
+
+}  // namespace
+
+GameDescriptors Describe(const Eigen::MatrixXd& P) {
+  return DescribeEntries(P.rows(), [&P](Eigen::Index i, Eigen::Index j) { return P(i, j); });
+}
+
+GameDescriptors Describe(const PreferenceOperator& op) {
+  if (const Eigen::MatrixXd* P = op.dense()) return Describe(*P);
+  NLHF_CHECK(op.stores_entries(), "Describe: an operator that computes its entries (implicit game)");
+  // The float32 game's entries without a virtual call each (final class: Entry is inlined). Measured
+  // at n = 8000: 1.07 s, against 1.5-1.8 s through the virtual Entry and 0.9 s for the double matrix.
+  if (const auto* f = dynamic_cast<const Float32Operator*>(&op))
+    return DescribeEntries(op.n(), [f](Eigen::Index i, Eigen::Index j) { return f->Entry(i, j); });
+  return DescribeEntries(op.n(), [&op](Eigen::Index i, Eigen::Index j) { return op.Entry(i, j); });
 }
 
 }  // namespace nlhf

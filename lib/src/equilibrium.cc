@@ -252,9 +252,18 @@ class GmresDirection {
     return solve;
   }
 
-  // The dense J + 1 1^T / n at res, with P D = P diag(pi) - g pi^T. Allocated at the first use.
+  // The dense J + 1 1^T / n at res, with P D = P diag(pi) - g pi^T. Allocated at the first use. A
+  // float32 game has no double P: its stored entries, read one by one (n^2 reads, against the
+  // O(n^3) LU that follows).
   void Factor(const Residual& res) {
-    J_.noalias() = -(game_.P() * res.pi.asDiagonal());
+    if (const Eigen::MatrixXd* P = game_.dense()) {
+      J_.noalias() = -(*P * res.pi.asDiagonal());
+    } else {
+      const Eigen::Index n = game_.n();
+      J_.resize(n, n);
+      for (Eigen::Index j = 0; j < n; ++j)
+        for (Eigen::Index i = 0; i < n; ++i) J_(i, j) = -game_.Entry(i, j) * res.pi[j];
+    }
     J_.noalias() += res.g * res.pi.transpose();
     J_ /= beta_;
     J_.diagonal().array() += 1.0;
@@ -445,9 +454,11 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
   eq.beta = beta;
   Eigen::VectorXd l = game.log_mu();
   bool newton_ok = false;
-  // A game without a stored P (implicit) has no dense Jacobian: matrix-free Krylov whatever was asked.
-  const EquilibriumMethod method =
-      game.dense() != nullptr ? ResolveEquilibriumMethod(game.n(), options.method) : EquilibriumMethod::kKrylov;
+  // A game that does not store its entries (implicit) has no dense Jacobian: matrix-free Krylov
+  // whatever was asked. A float32 game forms it from its stored entries, as a dense game from P.
+  const EquilibriumMethod method = game.preferences().stores_entries()
+                                       ? ResolveEquilibriumMethod(game.n(), options.method)
+                                       : EquilibriumMethod::kKrylov;
   const char* const newton_name = method == EquilibriumMethod::kKrylov ? "krylov" : "newton";
 
   if (options.newton) {

@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 
+#include "nlhf/float32_operator.h"
 #include "nlhf/input_file.h"
 #include "nlhf/metrics.h"
 #include "nlhf/output.h"
@@ -107,8 +108,8 @@ class ProgressRelay : public RunObserver {
   const size_t watched_;  // the metric the progress line shows
 };
 
-// Builds seed number g's game, its descriptors (dense games only: they read every entry of P) and
-// (beta > 0, equilibrium: certified) its certified equilibrium.
+// Builds seed number g's game, its descriptors (games that store their entries, dense or float32:
+// they read every entry of P) and (beta > 0, equilibrium: certified) its certified equilibrium.
 // `progress` (may be empty) hears of each Newton iteration of the game's pi*, as a preparing event.
 // `built` (may be null) is this game already built (ValidateExperiment's first game), used as it is.
 std::shared_ptr<const Game> PrepareGame(const ExperimentConfig& config, size_t g, GameResult& gr,
@@ -125,7 +126,7 @@ std::shared_ptr<const Game> PrepareGame(const ExperimentConfig& config, size_t g
   gr.game_spec = game->game_spec();
   gr.reference_spec = game->reference_spec();
   gr.n = game->n();
-  if (const Eigen::MatrixXd* P = game->dense()) gr.descriptors = Describe(*P);
+  if (game->preferences().stores_entries()) gr.descriptors = Describe(game->preferences());
   if (config.SolvesEquilibrium()) {
     EquilibriumOptions options;
     if (progress) {
@@ -285,6 +286,64 @@ std::optional<double> FileNumber(const char* file) {
 
 }  // namespace
 
+namespace {
+
+// What a float32 game's memory depends on, besides n.
+struct Float32MemoryPlan {
+  double games = 0.0;     // held at once
+  double building = 0.0;  // being built (or solved) at once
+  bool from_matrix = true;  // built from the generator's double matrix (no implicit form)
+  double implicit_bytes_per_action = 0.0;  // otherwise: the implicit form's bytes per action
+  bool solves_equilibrium = false;
+  double vectors = 0.0;  // of n doubles
+};
+
+// A float32 game (float32_operator.h) holds its margins, 4 n^2 bytes, and no n x n double once
+// built; its pi* takes EquilibriumWorkBytes (from n = kKrylovFromN on matrix-free, O(n) vectors;
+// below, also the dense Jacobian and its LU, 2 n^2 doubles), its rho by Lanczos above n = 64. Building
+// it from a dense generator's matrix peaks at that double matrix (the conversion runs in its memory;
+// a generator that builds intermediate n x n matrices holds those too, as it does with storage:
+// dense); from an implicit form's entries, at the float margins and the implicit operator. The
+// rest are vectors of n doubles, counted as for an implicit game. RunExperiment holds every seed's
+// game and builds up to `jobs` at once; a sweep worker holds and builds one.
+Float32MemoryPlan Float32Plan(const ExperimentConfig& config, const ResourcePlan& plan, const GameRegistryEntry& entry,
+                              Eigen::Index n) {
+  Float32MemoryPlan p;
+  const auto seeds = static_cast<double>(config.seeds.size());
+  const double workers = static_cast<double>(std::max(1, plan.jobs));
+  p.games = plan.one_game_per_worker ? workers : seeds;
+  p.building = plan.one_game_per_worker ? workers : std::min(workers, seeds);
+  p.from_matrix = !entry.traits.implicit;
+  if (entry.traits.implicit && n > 0) {
+    std::map<std::string, ParamValue> context;
+    context.emplace("seed", static_cast<std::int64_t>(config.seeds.empty() ? 0 : config.seeds.front()));
+    p.implicit_bytes_per_action =
+        entry.traits.implicit_bytes(ResolveParams(entry.params, config.game.params, context, "game")) /
+        static_cast<double>(n);
+  }
+  p.solves_equilibrium = config.SolvesEquilibrium();
+  const double solvers = std::max(1.0, static_cast<double>(config.solvers.size()));
+  const double runs = p.games * solvers;
+  p.vectors = kVectorsPerRun * runs + kVectorsPerWorker * std::min(workers, runs);
+  return p;
+}
+
+void Float32Bytes(const Float32MemoryPlan& p, Eigen::Index n, MemoryEstimate& e) {
+  e.operator_bytes = Float32Operator::StoredBytes(n);
+  e.games = p.games;
+  e.building = p.building;
+  e.vectors = p.vectors;
+  e.build_bytes = p.from_matrix ? Float32Operator::BuildPeakBytesFromMatrix(n)
+                                : e.operator_bytes + p.implicit_bytes_per_action * static_cast<double>(n);
+  e.equilibrium_bytes = p.solves_equilibrium ? EquilibriumWorkBytes(n, EquilibriumMethod::kAuto) : 0.0;
+  const double preparing = std::max(e.build_bytes, e.operator_bytes + e.equilibrium_bytes);
+  e.bytes = kBaseBytes + (p.games - p.building) * e.operator_bytes + p.building * preparing +
+            p.vectors * 8.0 * static_cast<double>(n);
+  e.from_matrix = p.from_matrix;
+}
+
+}  // namespace
+
 std::string EquilibriumNoneNote() {
   std::vector<std::string> metrics;
   for (const MetricInfo& m : MetricTable())
@@ -348,6 +407,12 @@ MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan
     e.bytes = kBaseBytes + e.games * e.operator_bytes + e.vectors * 8.0 * n;
     return e;
   }
+  if (const auto* entry = GameRegistry().TryFind(config.game.name);
+      entry != nullptr && ResolveStorage(*entry, config.game.storage) == GameStorage::kFloat32) {
+    e.float32 = true;
+    Float32Bytes(Float32Plan(config, plan, *entry, e.n), e.n, e);
+    return e;
+  }
   const double preparing = config.SolvesEquilibrium() ? kMatricesWhilePreparing : 1.0;
   e.matrices = plan.one_game_per_worker ? preparing * workers : seeds + (preparing - 1.0) * std::min(workers, seeds);
   e.bytes = kBaseBytes + e.matrices * 8.0 * n * n;
@@ -360,6 +425,14 @@ std::string MemoryText(const ExperimentConfig& config, const MemoryEstimate& e) 
   const auto size = [&](double bytes) {
     return bytes >= kGiB ? fmt::format("{:.1f} GiB", bytes / kGiB) : fmt::format("{:.0f} MiB", bytes / mib);
   };
+  if (e.float32)
+    return fmt::format("about {} at the peak (P - 1/2 in float32, {} for each of {} game(s) held at once; building one "
+                       "peaks at {}{}, up to {} at once; {}{} vectors of n doubles, n = {}), {} available",
+                       size(e.bytes), size(e.operator_bytes), e.games, size(e.build_bytes),
+                       e.from_matrix ? " (its double matrix)" : "", e.building,
+                       e.equilibrium_bytes > 0.0 ? fmt::format("pi*'s work {} per game; ", size(e.equilibrium_bytes))
+                                                 : std::string(),
+                       e.vectors, e.n, size(e.available_bytes));
   if (e.implicit)
     return fmt::format("about {} at the peak (the implicit game's operator, {} for each of {} game(s) held at once, and "
                        "{} vectors of n doubles, n = {}), {} available",
@@ -369,9 +442,26 @@ std::string MemoryText(const ExperimentConfig& config, const MemoryEstimate& e) 
                      e.matrices, e.matrices == 1.0 ? "matrix" : "matrices", e.n, size(e.available_bytes));
 }
 
+namespace {
+
+// The last way out of a dense or float32 game that does not fit: its implicit form, or the generators
+// that have one.
+std::string ImplicitWay(const GameRegistryEntry* entry) {
+  if (entry != nullptr && entry->traits.implicit) return "game.storage: implicit (P never stored)";
+  std::vector<std::string> games;  // the low-rank ones first: implicit by default
+  for (bool by_default : {true, false})
+    for (const auto& g : GameRegistry().entries())
+      if (g.traits.implicit && g.traits.implicit_by_default == by_default)
+        games.push_back(by_default ? g.name : g.name + " with storage: implicit");
+  return fmt::format("an implicit game, which stores no P ({})", fmt::join(games, ", "));
+}
+
+}  // namespace
+
 void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const MemoryEstimate& e) {
   if (e.bytes <= e.available_bytes) return;
   const std::string available = fmt::format("this machine has {:.1f} GiB available", e.available_bytes / kGiB);
+  const double mib = 1024.0 * 1024.0;
   if (e.implicit) {
     // Linear in n: the largest n that fits scales the per-action bytes.
     const double per_action = (e.bytes - kBaseBytes) / std::max(1.0, static_cast<double>(e.n));
@@ -380,28 +470,58 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
                                           "MiB for each of {} game(s) held at once, and {} vectors of n doubles for the "
                                           "runs' buffers and results, {} seed(s) with --jobs {}), {}, expected n <= {:.0f} "
                                           "(or fewer seeds, solvers or --jobs)",
-                                          e.n, e.bytes / kGiB, e.operator_bytes / (1024.0 * 1024.0), e.games,
+                                          e.n, e.bytes / kGiB, e.operator_bytes / mib, e.games,
                                           e.vectors, config.seeds.size(), std::max(1, plan.jobs), available, n_max));
+  }
+  const auto* entry = GameRegistry().TryFind(config.game.name);
+  const std::string what = e.n_key == "game.path" ? fmt::format("a {} x {} matrix", e.n, e.n) : fmt::format("{}", e.n);
+  // The ways out, from the cheapest for the user. Each of float32 and equilibrium: none is named only
+  // when it alone would fit.
+  const auto bytes_with = [&](GameStorage storage, EquilibriumMode mode) {
+    ExperimentConfig other = config;
+    other.game.storage = storage;
+    other.equilibrium = mode;
+    return EstimateMemory(other, plan).bytes;
+  };
+  std::string ways = "fewer seeds or --jobs";
+  if (e.float32) {
+    // The largest n that fits with the same seeds and jobs (the bytes grow with n).
+    const Float32MemoryPlan p = Float32Plan(config, plan, *entry, e.n);
+    Eigen::Index lo = 0, hi = e.n;
+    while (hi - lo > 1) {
+      const Eigen::Index mid = lo + (hi - lo) / 2;
+      MemoryEstimate at;
+      Float32Bytes(p, mid, at);
+      (at.bytes <= e.available_bytes ? lo : hi) = mid;
+    }
+    if (config.SolvesEquilibrium() && bytes_with(GameStorage::kFloat32, EquilibriumMode::kNone) <= e.available_bytes)
+      ways += ", or equilibrium: none (no pi*)";
+    ways += ", or " + ImplicitWay(entry);
+    throw InputError(
+        e.n_key,
+        fmt::format("{} needs about {:.1f} GiB (estimate: P - 1/2 in float32, {:.0f} MiB for each of {} game(s) held at "
+                    "once; building one peaks at {:.0f} MiB{}, up to {} at once; {}{} vectors of n doubles; {} seed(s) "
+                    "with --jobs {}), {}, expected n <= {} (or {})",
+                    what, e.bytes / kGiB, e.operator_bytes / mib, e.games, e.build_bytes / mib,
+                    e.from_matrix ? " (its double matrix)" : "", e.building,
+                    e.equilibrium_bytes > 0.0 ? fmt::format("pi*'s work {:.0f} MiB per game; ",
+                                                            e.equilibrium_bytes / mib)
+                                              : std::string(),
+                    e.vectors, config.seeds.size(), std::max(1, plan.jobs), available, lo, ways));
   }
   // The largest n that fits with the same seeds and jobs.
   const double room = std::max(0.0, e.available_bytes - kBaseBytes);
   const double n_max = std::floor(std::sqrt(room / (8.0 * e.matrices)));
-  const std::string what = e.n_key == "game.path" ? fmt::format("a {} x {} matrix", e.n, e.n) : fmt::format("{}", e.n);
-  // The ways out, from the cheapest for the user: without pi*, a game being prepared holds only P;
+  // float32 halves P (and from n = kKrylovFromN on its pi* needs no dense Jacobian either, as a dense
+  // game's does not, though the estimate above counts one); without pi*, a game being prepared holds only P;
   // an implicit game holds no n x n matrix at all.
-  std::string ways = "fewer seeds or --jobs";
+  if (const double f = entry != nullptr ? bytes_with(GameStorage::kFloat32, config.equilibrium) : 0.0;
+      entry != nullptr && f <= e.available_bytes)
+    ways += fmt::format(", or game.storage: float32 (about {:.1f} GiB: P - 1/2 held in float, 4 bytes per entry, the "
+                        "game rounded by <= 1.5e-8)",
+                        f / kGiB);
   if (config.SolvesEquilibrium()) ways += ", or equilibrium: none (no pi*: P alone)";
-  const auto* entry = GameRegistry().TryFind(config.game.name);
-  if (entry != nullptr && entry->traits.implicit)
-    ways += ", or game.storage: implicit (P never stored)";
-  else {
-    std::vector<std::string> games;  // the low-rank ones first: implicit by default
-    for (bool by_default : {true, false})
-      for (const auto& g : GameRegistry().entries())
-        if (g.traits.implicit && g.traits.implicit_by_default == by_default)
-          games.push_back(by_default ? g.name : g.name + " with storage: implicit");
-    ways += fmt::format(", or an implicit game, which stores no P ({})", fmt::join(games, ", "));
-  }
+  ways += ", or " + ImplicitWay(entry);
   throw InputError(e.n_key, fmt::format("{} needs about {:.1f} GiB (estimate: {}, {:.3g} n x n matrices of doubles for {} "
                                         "seed(s) with --jobs {}), {}, expected n <= {:.0f} (or {})",
                                         what, e.bytes / kGiB,

@@ -103,7 +103,7 @@ Game::Game(std::shared_ptr<const PreferenceOperator> P, Eigen::VectorXd mu, std:
 }
 
 const Eigen::MatrixXd& Game::P() const {
-  NLHF_CHECK(dense_ != nullptr, "P() of an implicit game (" + game_spec_ +
+  NLHF_CHECK(dense_ != nullptr, "P() of a game without a double P (implicit or float32: " + game_spec_ +
                                     "): this code path needs a stored P; use Apply/Entry, or storage: dense");
   return *dense_;
 }

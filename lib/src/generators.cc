@@ -5,6 +5,7 @@
 #include <map>
 
 #include "nlhf/errors.h"
+#include "nlhf/float32_operator.h"
 #include "nlhf/spec.h"
 
 namespace nlhf {
@@ -40,12 +41,13 @@ std::string_view GameStorageName(GameStorage s) {
     case GameStorage::kAuto: return "auto";
     case GameStorage::kDense: return "dense";
     case GameStorage::kImplicit: return "implicit";
+    case GameStorage::kFloat32: return "float32";
   }
   return "?";
 }
 
 std::optional<GameStorage> ParseGameStorage(std::string_view name) {
-  for (GameStorage s : {GameStorage::kAuto, GameStorage::kDense, GameStorage::kImplicit})
+  for (GameStorage s : {GameStorage::kAuto, GameStorage::kDense, GameStorage::kFloat32, GameStorage::kImplicit})
     if (GameStorageName(s) == name) return s;
   return std::nullopt;
 }
@@ -63,11 +65,12 @@ GameStorage ResolveStorage(const GameRegistryEntry& entry, GameStorage asked,
     case GameStorage::kAuto:
       return entry.traits.implicit && entry.traits.implicit_by_default ? GameStorage::kImplicit : GameStorage::kDense;
     case GameStorage::kDense:
-      return GameStorage::kDense;
+    case GameStorage::kFloat32:
+      return asked;
     case GameStorage::kImplicit:
       if (!entry.traits.implicit)
         throw InputError(key, fmt::format("implicit is not available for {} (it has no form that avoids storing "
-                                          "P), expected auto or dense, or a generator with an implicit form: {}",
+                                          "P), expected auto, dense or float32, or a generator with an implicit form: {}",
                                           entry.name, JoinNames(ImplicitGameNames())));
       return GameStorage::kImplicit;
   }
@@ -100,6 +103,18 @@ BuiltOperator MakePreferenceOperator(std::string_view name, const GivenParams& g
     out.P = entry.traits.implicit(params);
     NLHF_CHECK(out.P != nullptr && out.P->dense() == nullptr, "an implicit form that stores P: " + entry.name);
     ValidateOperatorSample(*out.P, key);
+  } else if (used == GameStorage::kFloat32) {
+    // From the implicit form's entries when there is one (no n x n double at all), otherwise from the
+    // dense matrix, converted in its own memory. Either way the same game as storage: dense, rounded.
+    if (entry.traits.implicit) {
+      const std::shared_ptr<const PreferenceOperator> source = entry.traits.implicit(params);
+      ValidateOperatorSample(*source, key);
+      out.P = Float32Operator::FromOperator(*source);
+    } else {
+      Eigen::MatrixXd P = entry.make(params);
+      ValidatePreferenceMatrix(P, key);
+      out.P = Float32Operator::FromMatrix(std::move(P));
+    }
   } else {
     Eigen::MatrixXd P = entry.make(params);
     ValidatePreferenceMatrix(P, key);
@@ -138,7 +153,8 @@ Game MakeGame(std::string_view game_spec, std::string_view reference_spec, std::
     }
     const std::optional<GameStorage> s = ParseGameStorage(it->second);
     if (!s)
-      throw InputError("game.storage", fmt::format("'{}' is not a storage, expected auto, dense or implicit", it->second));
+      throw InputError("game.storage",
+                       fmt::format("'{}' is not a storage, expected {}", it->second, kGameStorageNames));
     storage = *s;
     it = g.args.erase(it);
   }

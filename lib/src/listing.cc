@@ -43,10 +43,13 @@ void PrintListing(std::string_view what, std::ostream& out) {
     for (const auto& e : GameRegistry().entries())
       if (e.traits.implicit && e.traits.implicit_by_default) low_rank.push_back(e.name);
     fmt::print(out,
-               "\nEvery game also takes storage: auto, dense or implicit (how P is held), default auto:\n"
+               "\nEvery game also takes storage: auto, dense, float32 or implicit (how P is held), default auto:\n"
                "    auto      implicit for the low-rank generators ({}), dense for the others\n"
                "    implicit  P is never stored: products P pi from the generator's parameters; available for: {}\n"
-               "    dense     the n x n matrix of doubles (a low-rank generator's is filled from its entries)\n",
+               "    dense     the n x n matrix of doubles (a low-rank generator's is filled from its entries)\n"
+               "    float32   the n x n margins P - 1/2 in float (half of dense's memory; products in double): the game\n"
+               "              is then the float-rounded one (entries moved by <= 1.5e-8, still P + P^T = 1), and pi*\n"
+               "              and every metric refer to it; any generator\n",
                JoinNames(low_rank), JoinNames(ImplicitGameNames()));
   } else if (what == "references") {
     PrintEntries(ReferenceRegistry().entries(), out);

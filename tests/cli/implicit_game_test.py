@@ -97,6 +97,6 @@ check("equilibrium.descriptors", "descriptors: not computed for an implicit game
 check("equilibrium.certified", "equilibrium: gap_beta" in stdout, stdout)
 code, stdout, stderr = run("--list", "games")
 check("list.games", code == 0 and "low_rank_cyclic" in stdout and "low_rank_disc" in stdout
-      and "Every game also takes storage: auto, dense or implicit" in stdout, stdout[-600:])
+      and "Every game also takes storage: auto, dense, float32 or implicit" in stdout, stdout[-600:])
 
 check.finish(TMP)

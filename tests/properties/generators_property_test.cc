@@ -2,6 +2,8 @@
 // over the registries, so a newly registered entry is tested the moment it is listed.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "nlhf/generators.h"
 #include "nlhf/spec.h"
 #include "test_util.h"
@@ -102,6 +104,40 @@ TEST_P(GeneratorProperties, CanonicalSpecRoundTrips) {
     const BuiltMatrix b = MakePreferenceMatrix(call.name, ParseGivenParams(entry().params, call.args, "game"), 12345);
     EXPECT_EQ(a.P, b.P);
     EXPECT_EQ(a.spec, b.spec);
+  }
+}
+
+// storage: float32 on every generator (float32_operator.h): the stored game is the dense game with
+// its lower triangle's margins rounded to float and the upper triangle their exact negation, a valid
+// preference game; its products are within 2^-26 sum|x| of the dense game's; the spec says float32
+// and rebuilds it.
+TEST_P(GeneratorProperties, Float32StorageIsTheFloatRoundedGame) {
+  for (const GivenParams& given : Variants()) {
+    for (std::uint64_t seed : {0u, 17u}) {
+      const BuiltMatrix dense = MakePreferenceMatrix(GetParam(), given, seed);
+      const BuiltOperator f = MakePreferenceOperator(GetParam(), given, seed, GameStorage::kFloat32);
+      ASSERT_EQ(f.P->dense(), nullptr);
+      const Eigen::Index n = dense.P.rows();
+      const Eigen::MatrixXd P = Materialize(*f.P);
+      for (Eigen::Index j = 0; j < n; ++j)
+        for (Eigen::Index i = 0; i < n; ++i) {
+          const double a = i > j ? static_cast<double>(static_cast<float>(dense.P(i, j) - 0.5))
+                                 : -static_cast<double>(static_cast<float>(dense.P(j, i) - 0.5));
+          ASSERT_EQ(P(i, j), i == j ? 0.5 : 0.5 + a) << f.spec << " " << i << " " << j;
+        }
+      EXPECT_NO_THROW(ValidatePreferenceMatrix(P, "game")) << f.spec;
+      Rng rng(seed, "policy");
+      const Eigen::VectorXd x = testing::RandomLogits(n, rng, 1.5);
+      Eigen::VectorXd g(n);
+      f.P->Apply(x, g);
+      EXPECT_LE((g - P * x).cwiseAbs().maxCoeff(), 1e-14 * x.cwiseAbs().sum()) << f.spec;
+      EXPECT_LE((g - dense.P * x).cwiseAbs().maxCoeff(), (std::ldexp(1.0, -26) + 1e-14) * x.cwiseAbs().sum())
+          << f.spec;
+      EXPECT_NE(f.spec.find("storage=float32"), std::string::npos) << f.spec;
+      const Game again = MakeGame(f.spec, "uniform", seed + 1000);
+      EXPECT_EQ(again.game_spec(), f.spec);
+      EXPECT_EQ(Materialize(again.preferences()), P) << f.spec;
+    }
   }
 }
 

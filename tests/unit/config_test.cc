@@ -1,6 +1,7 @@
 // Tests of lib/src/config.cc: the experiment YAML parser.
 #include "nlhf/config.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -132,13 +133,32 @@ TEST(ConfigStorage, WritesOnlyAStorageOtherThanTheDefault) {
             GameStorage::kImplicit);
 }
 
+TEST(ConfigStorage, Float32IsAnotherExperimentAndSurvivesTheResolvedFile) {
+  const std::string solvers = "beta: 0.1\nsolvers: [{name: nash_mp}]\n";
+  const ExperimentConfig plain = Parse("game: {type: random_uniform, n: 50}\n" + solvers);
+  // Any generator, dense or implicit by default.
+  for (const char* game : {"random_uniform, n: 50", "low_rank_cyclic, n: 50", "bradley_terry"}) {
+    const ExperimentConfig f = Parse(fmt::format("game: {{type: {}, storage: float32}}\n", game) + solvers);
+    EXPECT_EQ(f.game.storage, GameStorage::kFloat32) << game;
+    EXPECT_NE(ResolvedYaml(f).find("storage: float32"), std::string::npos) << ResolvedYaml(f);
+    const ExperimentConfig again = Parse(ResolvedYaml(f));
+    EXPECT_EQ(again.game.storage, GameStorage::kFloat32) << game;
+    EXPECT_EQ(ExperimentFingerprint(again), ExperimentFingerprint(f)) << game;
+  }
+  EXPECT_NE(ExperimentFingerprint(Parse("game: {type: random_uniform, n: 50, storage: float32}\n" + solvers)),
+            ExperimentFingerprint(plain));
+  EXPECT_EQ(ParseExperiment("game: {type: random_uniform, n: 50}\n" + solvers, "exp.yaml", {"game.storage=float32"}, "")
+                .game.storage,
+            GameStorage::kFloat32);
+}
+
 TEST(ConfigStorage, RejectsAnUnknownStorageAndImplicitWithoutAnImplicitForm) {
   const std::string solvers = "beta: 0.1\nsolvers: [{name: nash_mp}]\n";
   const std::string e = FirstError("game: {type: random_uniform, storage: implicit}\n" + solvers);
   EXPECT_NE(e.find("exp.yaml:1:"), std::string::npos) << e;
   EXPECT_NE(e.find("game.storage: implicit is not available for random_uniform"), std::string::npos) << e;
   EXPECT_NE(e.find("bradley_terry, low_rank_cyclic or low_rank_disc"), std::string::npos) << e;
-  EXPECT_NE(FirstError("game: {type: rps3, storage: sparse}\n" + solvers).find("is not a storage, expected auto, dense or implicit"),
+  EXPECT_NE(FirstError("game: {type: rps3, storage: sparse}\n" + solvers).find("is not a storage, expected auto, dense, float32 or implicit"),
             std::string::npos)
       << FirstError("game: {type: rps3, storage: sparse}\n" + solvers);
   EXPECT_NE(FirstError("game: {type: rps3, storag: dense}\n" + solvers).find("did you mean 'storage'"),

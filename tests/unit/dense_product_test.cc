@@ -5,6 +5,7 @@
 #include <Eigen/Core>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "nlhf/errors.h"
@@ -34,9 +35,10 @@ double TermwiseError(const Eigen::VectorXd& a, const Eigen::VectorXd& b, const E
   return ((a - b).array().abs() / scale.array()).maxCoeff();
 }
 
-// Sizes around the column blocks: one short block, exactly one, one and a bit, several and a remainder.
-// n = 1500 has 1500^2 > 2 kDenseProductMinEntriesPerThread entries, so two threads really run.
-constexpr Eigen::Index kSizes[] = {2, 7, kDenseProductBlockColumns, kDenseProductBlockColumns + 1, 1500};
+// Sizes around the groups of eight columns and the row alignment: short of one, exactly one, one and a
+// bit. n = 1500 and 1501 have more than 2 kDenseProductMinEntriesPerThread entries, so two threads
+// really run (and 1501 leaves the last range a remainder).
+constexpr Eigen::Index kSizes[] = {2, 7, 8, 9, 1500, 1501};
 
 TEST(DenseProduct, Float64EqualsEigensProduct) {
   for (const Eigen::Index n : kSizes) {
@@ -74,7 +76,7 @@ TEST(DenseProduct, ThreadsGiveBitIdenticalResults) {
       }
     }
   }
-  // Threads are used only where the work pays for them, and never more than the row blocks.
+  // Threads are used only where the work pays for them, and never more than the row ranges.
   const Eigen::MatrixXd small = Eigen::MatrixXd::Constant(300, 300, 0.5);
   EXPECT_EQ(DenseProduct(small, DenseStorage::kFloat64, 2).ThreadsUsed(), 1);
   const Eigen::MatrixXd large = Eigen::MatrixXd::Constant(1500, 1500, 0.5);
@@ -119,6 +121,25 @@ TEST(DenseProduct, Float32FromAFloatMatrix) {
   from_double.Apply(x, a);
   from_float.Apply(x, b);
   EXPECT_EQ(a, b);
+}
+
+TEST(DenseProduct, Float32InTheMemoryOfADoubleMatrix) {
+  const Eigen::Index n = 41;
+  const Eigen::MatrixXd P = MakeGame("random_uniform(n=41)", "uniform", 13).P();
+  const Eigen::MatrixXf Pf = P.cast<float>();
+  // Half the columns (rounded up) of doubles hold the n^2 floats.
+  Eigen::MatrixXd buffer(n, (n + 1) / 2);
+  std::memcpy(buffer.data(), Pf.data(), sizeof(float) * static_cast<std::size_t>(n * n));
+  const DenseProduct in_buffer = DenseProduct::FromFloatsInDoubleBuffer(std::move(buffer), n, 2);
+  EXPECT_EQ(in_buffer.storage(), DenseStorage::kFloat32);
+  EXPECT_EQ(in_buffer.bytes(), static_cast<std::size_t>(n * n) * sizeof(float));
+  EXPECT_EQ(in_buffer.Entry(3, 17), static_cast<double>(Pf(3, 17)));
+  const Eigen::VectorXd x = RandomVector(n, 14);
+  Eigen::VectorXd a, b;
+  DenseProduct::FromFloat(Pf).Apply(x, a);
+  in_buffer.Apply(x, b);
+  EXPECT_EQ(a, b);
+  EXPECT_THROW(DenseProduct::FromFloatsInDoubleBuffer(Eigen::MatrixXd(n, n / 2 - 1), n), InternalError);
 }
 
 TEST(DenseProduct, ReusesTheOutputAndChecksSizes) {

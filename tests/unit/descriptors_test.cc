@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "nlhf/errors.h"
 #include "nlhf/generators.h"
 
 namespace nlhf {
@@ -91,6 +92,30 @@ TEST(Describe, HodgeRatioMatchesTheGeneratorsKnob) {
   }
   // A balanced tournament is purely cyclic: every action has the same score.
   EXPECT_NEAR(Describe(MakeP("cyclic(n=9)")).hodge_cyclic_ratio, 1.0, 1e-14);
+}
+
+// From an operator: a dense game's matrix as it is, a float32 game's stored entries (the rounded
+// game, ties and all); an implicit game, which computes its entries, is refused.
+TEST(Describe, ReadsTheEntriesAnOperatorStores) {
+  for (const std::string spec : {"random_uniform(n=30", "tournament(n=30,ties=0.3", "bradley_terry(n=30"}) {
+    const Game dense = MakeGame(spec + ")", "uniform", 1);
+    const Game f32 = MakeGame(spec + ",storage=float32)", "uniform", 1);
+    const GameDescriptors a = Describe(dense.preferences()), b = Describe(dense.P());
+    EXPECT_EQ(a.cyclic_triples, b.cyclic_triples) << spec;
+    EXPECT_EQ(a.hodge_cyclic_ratio, b.hodge_cyclic_ratio) << spec;
+    Eigen::MatrixXd rounded(30, 30);
+    for (Eigen::Index j = 0; j < 30; ++j)
+      for (Eigen::Index i = 0; i < 30; ++i) rounded(i, j) = f32.Entry(i, j);
+    const GameDescriptors c = Describe(f32.preferences()), d = Describe(rounded);
+    EXPECT_EQ(c.cyclic_triples, d.cyclic_triples) << spec;
+    EXPECT_EQ(c.condorcet_winner, d.condorcet_winner) << spec;
+    EXPECT_EQ(c.max_abs_margin, d.max_abs_margin) << spec;
+    EXPECT_EQ(c.hodge_cyclic_ratio, d.hodge_cyclic_ratio) << spec;
+    // The same game up to float rounding.
+    EXPECT_EQ(c.cyclic_triples, a.cyclic_triples) << spec;
+    EXPECT_NEAR(c.hodge_cyclic_ratio, a.hodge_cyclic_ratio, 1e-6) << spec;
+  }
+  EXPECT_THROW(Describe(MakeGame("low_rank_cyclic(n=30)", "uniform", 1).preferences()), InternalError);
 }
 
 }  // namespace

@@ -178,6 +178,103 @@ TEST(Memory, RefusesAHundredThousandDenseActionsButAcceptsThemAsAnImplicitLowRan
   EXPECT_EQ(EstimateMemory(bt, {}).operator_bytes, 8.0 * 100000);
 }
 
+// storage: float32 holds 4 n^2 bytes per game and no double matrix once built; building it from a
+// dense generator's matrix peaks at that matrix (8 n^2), from an implicit form at the floats.
+TEST(Memory, EstimatesAFloat32GameByItsBuildPeakAndItsMatrixFreePiStar) {
+  const std::string rest = "solvers: [{name: nash_mp}]\nseeds: [0, 1, 2]\n";
+  const double n = 20000;
+  const ExperimentConfig c = Parse(std::string(kBase) + "game: {type: random_uniform, n: 20000, storage: float32}\n" + rest);
+  const MemoryEstimate e = EstimateMemory(c, ResourcePlan{2, false});
+  EXPECT_TRUE(e.float32);
+  EXPECT_FALSE(e.implicit);
+  EXPECT_EQ(e.matrices, 0);
+  EXPECT_EQ(e.operator_bytes, 4 * n * n);
+  EXPECT_TRUE(e.from_matrix);
+  EXPECT_EQ(e.build_bytes, 8 * n * n + 256 * n);
+  EXPECT_EQ(e.equilibrium_bytes, EquilibriumWorkBytes(20000, EquilibriumMethod::kKrylov));  // n >= kKrylovFromN
+  EXPECT_EQ(e.games, 3);
+  EXPECT_EQ(e.building, 2);
+  // One game held, two being built (each at its double matrix's peak), and vectors.
+  EXPECT_NEAR(e.bytes, 4 * n * n + 2 * (8 * n * n + 256 * n) + e.vectors * 8 * n + 64.0 * (1 << 20), 1.0);
+  EXPECT_NE(MemoryText(c, e).find("(P - 1/2 in float32, 1.5 GiB for each of 3 game(s) held at once; building one "
+                                  "peaks at 3.0 GiB (its double matrix), up to 2 at once; pi*'s work"),
+            std::string::npos)
+      << MemoryText(c, e);
+  // From an implicit form's entries: no double matrix.
+  const ExperimentConfig lr = Parse(std::string(kBase) + "game: {type: low_rank_cyclic, n: 20000, storage: float32}\n" + rest);
+  const MemoryEstimate l = EstimateMemory(lr, {});
+  EXPECT_TRUE(l.float32);
+  EXPECT_FALSE(l.from_matrix);
+  EXPECT_EQ(l.build_bytes, 4 * n * n + 8 * n * 16);  // and the operator's 2 K doubles per action (k = 8)
+  // Without pi*, none of its work.
+  const ExperimentConfig none =
+      Parse(std::string(kBase) + "game: {type: random_uniform, n: 20000, storage: float32}\nequilibrium: none\n" + rest);
+  EXPECT_EQ(EstimateMemory(none, {}).equilibrium_bytes, 0);
+}
+
+TEST(Memory, NamesFloat32WhenADenseGameWouldFitAsFloat32) {
+  const std::string rest = "solvers: [{name: nash_mp}]\nseeds: [0]\n";
+  const ExperimentConfig c = Parse(std::string(kBase) + "game: {type: random_uniform, n: 20000}\n" + rest);
+  MemoryEstimate e = EstimateMemory(c, {});
+  // Dense: P and the equilibrium's dense work, 4 x 3.0 GiB; float32: the 3.0 GiB build peak.
+  e.available_bytes = 6.0 * (1 << 30);
+  ExpectInputError([&] { CheckMemory(c, {}, e); },
+                   {"game.n", "20000 needs about 12.0 GiB", "(or fewer seeds or --jobs, or game.storage: float32 (about 3.1 "
+                    "GiB: P - 1/2 held in float, 4 bytes per entry, the game rounded by <= 1.5e-8), or equilibrium: none",
+                    "or an implicit game"});
+  // Where float32 would not fit either, it is not offered.
+  e.available_bytes = 2.0 * (1 << 30);
+  try {
+    CheckMemory(c, {}, e);
+    FAIL() << "expected an error";
+  } catch (const InputError& error) {
+    EXPECT_EQ(std::string(error.what()).find("float32"), std::string::npos) << error.what();
+  }
+  // A float32 game that does not fit: its own estimate, the largest n that fits, and the ways out.
+  const ExperimentConfig f = Parse(std::string(kBase) + "game: {type: random_uniform, n: 20000, storage: float32}\n" + rest);
+  MemoryEstimate fe = EstimateMemory(f, {});
+  fe.available_bytes = 2.0 * (1 << 30);
+  std::string message;
+  try {
+    CheckMemory(f, {}, fe);
+  } catch (const InputError& error) {
+    message = error.what();
+  }
+  EXPECT_NE(message.find("20000 needs about 3.1 GiB (estimate: P - 1/2 in float32, 1526 MiB for each of 1 game(s) held "
+                         "at once; building one peaks at 3057 MiB (its double matrix)"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find("or an implicit game, which stores no P"), std::string::npos) << message;
+  // The n it names fits, and one more does not.
+  const std::size_t at = message.find("expected n <= ");
+  ASSERT_NE(at, std::string::npos) << message;
+  const long n_max = std::stol(message.substr(at + 14));
+  const auto bytes = [&](long n) {
+    return EstimateMemory(Parse(std::string(kBase) + fmt::format("game: {{type: random_uniform, n: {}, storage: float32}}\n", n) + rest), {})
+        .bytes;
+  };
+  EXPECT_LE(bytes(n_max), fe.available_bytes);
+  EXPECT_GT(bytes(n_max + 1), fe.available_bytes);
+}
+
+TEST(RunExperiment, RunsAFloat32GameWithDescriptorsCloseToTheDenseOne) {
+  const std::string rest = "solvers: [{name: nash_mp}, {name: omd, oracle: {type: sampled, batch: 32}}]\nseeds: [0]\n"
+                           "stop: {iterations: 50}\n";
+  const ExperimentResult f =
+      RunExperiment(Parse(std::string(kBase) + "game: {type: random_uniform, n: 200, storage: float32}\n" + rest), {});
+  const ExperimentResult d = RunExperiment(Parse(std::string(kBase) + "game: {type: random_uniform, n: 200}\n" + rest), {});
+  ASSERT_TRUE(f.games[0].descriptors.has_value());
+  EXPECT_EQ(f.games[0].descriptors->cyclic_triples, d.games[0].descriptors->cyclic_triples);
+  EXPECT_EQ(f.games[0].game_spec, "random_uniform(n=200,seed=0,storage=float32)");
+  ASSERT_TRUE(f.games[0].equilibrium && f.games[0].equilibrium->certified());
+  EXPECT_EQ(f.games[0].equilibrium->method, "newton");  // below kKrylovFromN, as for the dense game
+  for (size_t k = 0; k < 2; ++k) {
+    EXPECT_EQ(f.runs[k].summary.iterations, 50);
+    // The sampled oracle draws the same labels: its Bernoulli thresholds moved by <= 1.5e-8.
+    EXPECT_LE((f.runs[k].summary.final_logits - d.runs[k].summary.final_logits).cwiseAbs().maxCoeff(), 1e-6) << k;
+  }
+}
+
 // A long pi* is a sign of life on the progress line: each Newton iteration of each game's
 // certification reaches the callback as a preparing event (no label) with its seed, before any run.
 TEST(RunExperiment, ReportsTheNewtonIterationsOfEachGamesEquilibrium) {

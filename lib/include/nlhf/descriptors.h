@@ -5,6 +5,8 @@
 #include <optional>
 #include <vector>
 
+#include "nlhf/preference_operator.h"
+
 namespace nlhf {
 
 // Above this n a game with ties gets no cyclic-triple count (it costs an n x n float product, O(n^3);
@@ -27,5 +29,9 @@ struct GameDescriptors {
 };
 
 GameDescriptors Describe(const Eigen::MatrixXd& P);
+// The same from an operator that stores its entries (op.stores_entries(): a dense or a float32 game,
+// whose stored, float-rounded entries are described). An implicit game's entries are computed on
+// demand (O(K) each, n up to 10^8): InternalError.
+GameDescriptors Describe(const PreferenceOperator& op);
 
 }  // namespace nlhf

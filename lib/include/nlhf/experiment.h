@@ -105,13 +105,20 @@ struct ResourcePlan {
 // experiment.cc for the rule and its calibration).
 struct MemoryEstimate {
   Eigen::Index n = 0;           // actions per game (from game.n, or the matrix file's first line)
-  double matrices = 0.0;        // dense n x n matrices of doubles alive at the peak (0 for an implicit game)
+  double matrices = 0.0;        // dense n x n matrices of doubles alive at the peak (0 for an implicit
+                                // or a float32 game)
   bool implicit = false;        // the game is held as an implicit operator (storage), not as P
-  double operator_bytes = 0.0;  // implicit: bytes of one game's operator
-  double games = 0.0;           // implicit: games held at once
-  double vectors = 0.0;         // implicit: vectors of n doubles alive at the peak (buffers, kept results)
-  double bytes = 0.0;           // estimated peak: a base and the matrices, or an implicit game's operators
-                                // and vectors (trace rows stream to files)
+  bool float32 = false;         // the game is held as float32 margins (storage: float32)
+  double operator_bytes = 0.0;  // implicit, float32: bytes of one game's operator (float32: 4 n^2)
+  double games = 0.0;           // implicit, float32: games held at once
+  double vectors = 0.0;         // implicit, float32: vectors of n doubles alive at the peak (buffers,
+                                // kept results)
+  double building = 0.0;        // float32: games built (and their pi* solved) at once
+  double build_bytes = 0.0;     // float32: the peak of building one game
+  bool from_matrix = false;     // float32: built from the generator's double matrix (8 n^2 bytes at the peak)
+  double equilibrium_bytes = 0.0;  // float32: one pi*'s work (EquilibriumWorkBytes, the method n picks)
+  double bytes = 0.0;           // estimated peak: a base and the matrices, or an implicit or float32 game's
+                                // operators, builds and vectors (trace rows stream to files)
   double available_bytes = 0.0;  // MemAvailable, tightened by RLIMIT_AS / RLIMIT_DATA / cgroup limits
   std::string n_key;            // "game.n" or "game.path"
 };
@@ -119,7 +126,9 @@ MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan
 // The estimate as the dry runs print it: "about 1.2 GiB at the peak (P and the equilibrium's dense
 // work: 4 n x n matrices of doubles, n = 1000), 22.7 GiB available".
 std::string MemoryText(const ExperimentConfig& config, const MemoryEstimate& estimate);
-// Throws InputError at n_key when `estimate.bytes` exceeds `estimate.available_bytes`.
+// Throws InputError at n_key when `estimate.bytes` exceeds `estimate.available_bytes`: the estimate,
+// the limit, the largest n that fits, and the ways out (fewer seeds or --jobs; for a dense game
+// game.storage: float32 when that fits, equilibrium: none, an implicit game).
 void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const MemoryEstimate& estimate);
 // What this machine can give now (bytes): MemAvailable and the process's limits.
 double AvailableMemoryBytes();

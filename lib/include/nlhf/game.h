@@ -1,7 +1,7 @@
 #pragma once
 // A preference game: P, the pairwise preference probabilities over n actions, held as an operator
-// (preference_operator.h: a dense matrix or an implicit game that never stores P), the reference
-// policy mu, and the canonical spec strings that produced them. Immutable once built;
+// (preference_operator.h: a dense matrix of doubles or of float32 margins, or an implicit game that
+// never stores P), the reference policy mu, and the canonical spec strings that produced them. Immutable once built;
 // construction validates everything and throws an InputError naming the offending entry.
 #include <Eigen/Core>
 #include <memory>
@@ -26,10 +26,11 @@ class Game {
   Eigen::Index n() const { return n_; }
   const PreferenceOperator& preferences() const { return *op_; }
   const std::shared_ptr<const PreferenceOperator>& shared_preferences() const { return op_; }
-  // The stored matrix, or nullptr for an implicit game (dense-only algorithms branch on this).
+  // The stored matrix of doubles, or nullptr for an implicit or a float32 game (dense-only algorithms
+  // branch on this and take their matrix-free paths).
   const Eigen::MatrixXd* dense() const { return dense_; }
-  // The stored matrix of a dense game. An implicit game has none: InternalError, so a dense-only
-  // code path reached with an implicit game fails loudly instead of allocating n^2 doubles.
+  // The stored matrix of a dense game. An implicit or float32 game has none: InternalError, so a
+  // dense-only code path reached with one fails loudly instead of allocating n^2 doubles.
   const Eigen::MatrixXd& P() const;
   const Eigen::VectorXd& mu() const { return mu_; }
   const Eigen::VectorXd& log_mu() const { return log_mu_; }

@@ -3,13 +3,19 @@
 // and the factory that turns spec strings into a validated Game.
 //
 // Storage: every generator builds P as a dense matrix; some also have an implicit form, an
-// operator that never stores P (GameTraits). The game-level key `storage: auto | dense | implicit`
-// chooses: auto takes the implicit form of the generators that are low rank (their products cost
-// O(n K)) and the dense matrix otherwise; implicit for a generator without that form is an
-// InputError naming the ones that have it; dense for a generator whose natural form is implicit
-// materializes P from its entries. A storage other than the generator's auto choice is part of the
-// game: the canonical spec string ends with `storage=dense` or `storage=implicit` (and only then,
-// so the spec strings of existing games are unchanged).
+// operator that never stores P (GameTraits). The game-level key
+// `storage: auto | dense | float32 | implicit` chooses: auto takes the implicit form of the
+// generators that are low rank (their products cost O(n K)) and the dense matrix otherwise;
+// implicit for a generator without that form is an InputError naming the ones that have it; dense
+// for a generator whose natural form is implicit materializes P from its entries. float32 (any
+// generator) holds the margins A = P - 1/2 in float, 4 bytes per entry, products in double
+// (float32_operator.h): the game IS then the float-rounded one, entries moved by at most 2^-26
+// ~ 1.5e-8, exactly skew-symmetric, and pi* and every metric refer to it. It is filled from the
+// implicit form's entries when the generator has one (no n x n double is built), otherwise from the
+// dense matrix in that matrix's own memory (the build peaks at 8 n^2 bytes, then holds 4 n^2). A
+// storage other than the generator's auto choice is part of the game: the canonical spec string ends
+// with `storage=dense`, `storage=float32` or `storage=implicit` (and only then, so the spec strings
+// of existing games are unchanged).
 #include <Eigen/Core>
 #include <cstdint>
 #include <functional>
@@ -48,10 +54,12 @@ const Registry<GameFactory, GameTraits>& GameRegistry();
 using GameRegistryEntry = RegistryEntry<GameFactory, GameTraits>;
 const Registry<ReferenceFactory>& ReferenceRegistry();
 
-enum class GameStorage { kAuto, kDense, kImplicit };
-std::string_view GameStorageName(GameStorage s);  // "auto", "dense", "implicit"
+enum class GameStorage { kAuto, kDense, kFloat32, kImplicit };
+std::string_view GameStorageName(GameStorage s);  // "auto", "dense", "float32", "implicit"
 std::optional<GameStorage> ParseGameStorage(std::string_view name);
-// The storage a generator uses for `asked`: kDense or kImplicit (auto resolved by its traits).
+// The allowed names, for messages.
+inline constexpr std::string_view kGameStorageNames = "auto, dense, float32 or implicit";
+// The storage a generator uses for `asked`: kDense, kFloat32 or kImplicit (auto resolved by its traits).
 // Throws InputError(key) for implicit on a generator without an implicit form, naming those with one.
 GameStorage ResolveStorage(const GameRegistryEntry& entry, GameStorage asked,
                            const std::string& key = "game.storage");
@@ -85,7 +93,7 @@ BuiltReference MakeReference(std::string_view name, const GivenParams& given, Ei
                              std::uint64_t run_seed, const std::string& key = "reference");
 
 // From spec strings such as "bradley_terry(n=20,scale=1)" and "softmax_normal(scale=1)". A game
-// spec may end with `storage=auto|dense|implicit` (the game-level key, not a generator parameter).
+// spec may end with `storage=auto|dense|float32|implicit` (the game-level key, not a generator parameter).
 Game MakeGame(std::string_view game_spec, std::string_view reference_spec, std::uint64_t run_seed);
 
 // Typed parameters from a parsed spec's raw strings, checked against the entry's table.

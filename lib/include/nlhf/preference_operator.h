@@ -1,9 +1,9 @@
 #pragma once
 // P as an operator: what solvers, metrics, the sampled oracle and pi* need from a preference game,
 // the product g = P x and single entries P_ij, without requiring that P be stored. The dense matrix
-// is one implementation (DenseOperator); implicit games compute products from O(n K) numbers
-// (low_rank_cyclic, low_rank_disc) or entry by entry in O(n) memory (bradley_terry with
-// storage: implicit). docs/mathematics.md §1: P + P^T = 1, entries in [0, 1].
+// is one implementation (DenseOperator), the float32 game another (float32_operator.h); implicit
+// games compute products from O(n K) numbers (low_rank_cyclic, low_rank_disc) or entry by entry in
+// O(n) memory (bradley_terry with storage: implicit). docs/mathematics.md §1: P + P^T = 1, entries in [0, 1].
 #include <Eigen/Core>
 #include <string>
 
@@ -22,11 +22,14 @@ class PreferenceOperator {
   virtual double Entry(Eigen::Index i, Eigen::Index j) const = 0;
   // The stored matrix, or nullptr when P is not stored (dense-only algorithms check this).
   virtual const Eigen::MatrixXd* dense() const { return nullptr; }
+  // P's entries are held in memory (a dense or a float32 game), so reading all n^2 of them is cheap
+  // (the descriptors do); false for an implicit game, whose entries are computed on demand.
+  virtual bool stores_entries() const { return dense() != nullptr; }
   // Bytes the operator holds (the memory estimate).
   virtual double StoredBytes() const = 0;
 };
 
-// P held as a dense n x n matrix. Apply is Eigen's matrix-vector product, the same bits as P * x.
+// P held as a dense n x n matrix of doubles (float32_operator.h holds it in float). Apply is Eigen's matrix-vector product, the same bits as P * x.
 class DenseOperator final : public PreferenceOperator {
  public:
   explicit DenseOperator(Eigen::MatrixXd P) : P_(std::move(P)) {}
