@@ -207,15 +207,28 @@ bool ExperimentResult::any_numerical_failure() const {
 
 namespace {
 
-// The memory rule. Peak RSS of nlhf-run (one seed, nash_mp, beta = 0.01, random_uniform, measured
-// with /usr/bin/time -v): 5.8 MB at n = 10, 37 MB at n = 1000, 131 MB at n = 2000, 293 MB at
-// n = 3000, i.e. about 6 MB + 4.0 x 8 n^2 bytes. A game being prepared holds P plus the dense work
-// of its equilibrium (Newton Jacobian and its LU, the stability matrix and its Gram matrix): 4 n x n
-// matrices of doubles at the peak; with `equilibrium: none` only P (the descriptors need O(n) beyond
-// P). A prepared game keeps only P. RunExperiment keeps every seed's game and prepares up to `jobs`
-// at once, so its peak is (seeds + 3 min(jobs, seeds)) n x n matrices; a sweep worker holds one game
-// (4 each). Trace rows are not held: they stream to files (output/trace.h).
-constexpr double kMatricesWhilePreparing = 4.0;
+// The memory rule. A game being prepared holds P plus the work of its equilibrium,
+// EquilibriumWorkBytes: below n = kKrylovFromN the dense path's Jacobian, its LU factors and a GMRES
+// basis of up to n vectors (1 + about 3 n x n matrices of doubles); from n = kKrylovFromN on,
+// matrix-free Newton-Krylov's basis of vectors (1 + 0.67 matrices at n = 5000, 1 + 0.034 at n = 10^4).
+// With `equilibrium: none` only P (the descriptors need O(n) beyond P). A prepared game keeps only
+// P. Peak RSS of nlhf-run (one seed, nash_mp, random_uniform, /usr/bin/time -v, 2026-11-30): at
+// beta = 0.01, 1.2, 1.04 and 1.0 x 8 n^2 bytes at n = 2000, 4000, 6000 (Newton without LU there);
+// at beta = 1e-3 and 1e-4, 3.3 x 8 n^2 at n = 2000 (P, J and its LU). RunExperiment keeps every
+// seed's game and prepares up to `jobs` at once, so its peak is seeds + (preparing - 1) min(jobs,
+// seeds) n x n matrices; a sweep worker holds one game (`preparing` each). Trace rows are not held:
+// they stream to files (output/trace.h).
+double MatricesWhilePreparing(const ExperimentConfig& config, Eigen::Index n) {
+  if (!config.SolvesEquilibrium() || n <= 0) return 1.0;
+  const double entries = static_cast<double>(n) * static_cast<double>(n);
+  return 1.0 + EquilibriumWorkBytes(n, EquilibriumMethod::kAuto) / (8.0 * entries);
+}
+double DenseMatrices(const ExperimentConfig& config, const ResourcePlan& plan, Eigen::Index n) {
+  const double preparing = MatricesWhilePreparing(config, n);
+  const auto seeds = static_cast<double>(config.seeds.size());
+  const double workers = static_cast<double>(std::max(1, plan.jobs));
+  return plan.one_game_per_worker ? preparing * workers : seeds + (preparing - 1.0) * std::min(workers, seeds);
+}
 // An implicit game (GameTraits::implicit) holds no n x n matrix and none is built for it: no
 // descriptors, pi* without the dense Newton (SolveEquilibrium's Nash-MP path reads P only through
 // products). Each game held costs its operator's bytes (GameTraits::implicit_bytes: O(n K) or
@@ -413,8 +426,7 @@ MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan
     Float32Bytes(Float32Plan(config, plan, *entry, e.n), e.n, e);
     return e;
   }
-  const double preparing = config.SolvesEquilibrium() ? kMatricesWhilePreparing : 1.0;
-  e.matrices = plan.one_game_per_worker ? preparing * workers : seeds + (preparing - 1.0) * std::min(workers, seeds);
+  e.matrices = DenseMatrices(config, plan, e.n);
   e.bytes = kBaseBytes + e.matrices * 8.0 * n * n;
   return e;
 }
@@ -437,9 +449,10 @@ std::string MemoryText(const ExperimentConfig& config, const MemoryEstimate& e) 
     return fmt::format("about {} at the peak (the implicit game's operator, {} for each of {} game(s) held at once, and "
                        "{} vectors of n doubles, n = {}), {} available",
                        size(e.bytes), size(e.operator_bytes), e.games, e.vectors, e.n, size(e.available_bytes));
-  return fmt::format("about {} at the peak ({}: {:.3g} n x n {} of doubles, n = {}), {} available",
-                     size(e.bytes), config.SolvesEquilibrium() ? "P and the equilibrium's dense work" : "P",
-                     e.matrices, e.matrices == 1.0 ? "matrix" : "matrices", e.n, size(e.available_bytes));
+  const std::string matrices = fmt::format("{:.3g}", e.matrices);
+  return fmt::format("about {} at the peak ({}: {} n x n {} of doubles, n = {}), {} available", size(e.bytes),
+                     config.SolvesEquilibrium() ? "P and the equilibrium's work" : "P", matrices,
+                     matrices == "1" ? "matrix" : "matrices", e.n, size(e.available_bytes));
 }
 
 namespace {
@@ -509,24 +522,32 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
                                               : std::string(),
                     e.vectors, config.seeds.size(), std::max(1, plan.jobs), available, lo, ways));
   }
-  // The largest n that fits with the same seeds and jobs.
-  const double room = std::max(0.0, e.available_bytes - kBaseBytes);
-  const double n_max = std::floor(std::sqrt(room / (8.0 * e.matrices)));
-  // float32 halves P (and from n = kKrylovFromN on its pi* needs no dense Jacobian either, as a dense
-  // game's does not, though the estimate above counts one); without pi*, a game being prepared holds only P;
-  // an implicit game holds no n x n matrix at all.
+  // The largest n that fits with the same seeds and jobs (the bytes grow with n, though the matrices
+  // counted fall where pi* turns matrix-free).
+  Eigen::Index n_max = 0;
+  for (Eigen::Index hi = e.n; hi - n_max > 1;) {
+    const Eigen::Index mid = n_max + (hi - n_max) / 2;
+    const double m = static_cast<double>(mid);
+    (kBaseBytes + DenseMatrices(config, plan, mid) * 8.0 * m * m <= e.available_bytes ? n_max : hi) = mid;
+  }
+  // float32 halves P; without pi*, a game being prepared holds only P; an implicit game holds no
+  // n x n matrix at all.
   if (const double f = entry != nullptr ? bytes_with(GameStorage::kFloat32, config.equilibrium) : 0.0;
       entry != nullptr && f <= e.available_bytes)
     ways += fmt::format(", or game.storage: float32 (about {:.1f} GiB: P - 1/2 held in float, 4 bytes per entry, the "
                         "game rounded by <= 1.5e-8)",
                         f / kGiB);
-  if (config.SolvesEquilibrium()) ways += ", or equilibrium: none (no pi*: P alone)";
+  if (config.SolvesEquilibrium() && entry != nullptr &&
+      bytes_with(config.game.storage, EquilibriumMode::kNone) <= e.available_bytes)
+    ways += ", or equilibrium: none (no pi*: P alone)";
   ways += ", or " + ImplicitWay(entry);
-  throw InputError(e.n_key, fmt::format("{} needs about {:.1f} GiB (estimate: {}, {:.3g} n x n matrices of doubles for {} "
-                                        "seed(s) with --jobs {}), {}, expected n <= {:.0f} (or {})",
+  const std::string matrices = fmt::format("{:.3g}", e.matrices);
+  throw InputError(e.n_key, fmt::format("{} needs about {:.1f} GiB (estimate: {}, {} n x n {} of doubles for {} "
+                                        "seed(s) with --jobs {}), {}, expected n <= {} (or {})",
                                         what, e.bytes / kGiB,
-                                        config.SolvesEquilibrium() ? "P and the equilibrium's dense work" : "P",
-                                        e.matrices, config.seeds.size(), std::max(1, plan.jobs), available, n_max, ways));
+                                        config.SolvesEquilibrium() ? "P and the equilibrium's work" : "P", matrices,
+                                        matrices == "1" ? "matrix" : "matrices", config.seeds.size(),
+                                        std::max(1, plan.jobs), available, n_max, ways));
 }
 
 std::shared_ptr<const Game> ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan) {

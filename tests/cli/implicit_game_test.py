@@ -70,7 +70,7 @@ for extra in [["--set", "game.storage=dense"], ["--set", "game={type: random_uni
     code, stdout, stderr = run(huge, "--out", "dense", *extra)
     check(f"dense.exit {name}", code == 2, f"{code} {stderr}")
     check(f"dense.one_line {name}", stderr.count("\n") == 1 and stderr.startswith("error: "), stderr)
-    check(f"dense.message {name}", "game.n: 100000 needs about" in stderr and "P and the equilibrium's dense work" in stderr
+    check(f"dense.message {name}", "game.n: 100000 needs about" in stderr and "P and the equilibrium's work" in stderr
           and "GiB available, expected n <= " in stderr, stderr)
     check(f"dense.no_output {name}", not os.path.exists(os.path.join(TMP, "dense")), "output written")
 

@@ -72,14 +72,26 @@ TEST(Memory, RefusesAGameThatDoesNotFitBeforeBuildingIt) {
   MemoryEstimate e = EstimateMemory(c, ResourcePlan{2, false});
   EXPECT_EQ(e.n, 100000);
   EXPECT_EQ(e.n_key, "game.n");
-  EXPECT_EQ(e.matrices, 3 + 3 * 2);  // every seed's P, plus the dense work of 2 equilibria at once
-  EXPECT_NEAR(e.bytes / (8.0 * 1e10 * 9), 1.0, 0.01);
+  // Every seed's P, plus the work of 2 equilibria at once: matrix-free at this n, a GMRES basis of
+  // 2^24 / n + 1 vectors and 16 more (EquilibriumWorkBytes), 0.18% of an n x n matrix each.
+  const double krylov = (std::floor(16777216.0 / 100000) + 1 + 16) / 100000;
+  EXPECT_NEAR(e.matrices, 3 + 2 * krylov, 1e-12);
+  EXPECT_NEAR(e.bytes / (8.0 * 1e10 * 3), 1.0, 0.01);
   e.available_bytes = 16.0 * (1 << 30);
   ExpectInputError([&] { CheckMemory(c, ResourcePlan{2, false}, e); },
-                   {"game.n", "100000 needs about 670.6 GiB (estimate: P and the equilibrium", "this machine has 16.0 GiB available",
-                    "expected n <= 15416"});
+                   {"game.n", "100000 needs about 223.9 GiB (estimate: P and the equilibrium's work, 3 n x n matrices",
+                    "this machine has 16.0 GiB available", "expected n <= 26486"});
   // A sweep worker holds one game at a time.
-  EXPECT_EQ(EstimateMemory(c, ResourcePlan{2, true}).matrices, 8);
+  EXPECT_NEAR(EstimateMemory(c, ResourcePlan{2, true}).matrices, 2 * (1 + krylov), 1e-12);
+  // Below n = kKrylovFromN pi* takes the dense path: its Jacobian, LU factors and a GMRES basis,
+  // just over 3 n x n matrices with P (measured: 3.3 x 8 n^2 bytes peak RSS at n = 2000, beta = 1e-4,
+  // the process's own few MB included).
+  const ExperimentConfig mid = Parse(std::string(kBase) + "game: {type: random_uniform, n: 3000}\n"
+                                                           "solvers: [{name: nash_mp}]\nseeds: [0]\n");
+  const double dense_path = EstimateMemory(mid, {}).matrices;
+  EXPECT_EQ(dense_path, 1 + EquilibriumWorkBytes(3000, EquilibriumMethod::kAuto) / (8.0 * 3000 * 3000));
+  EXPECT_GT(dense_path, 3.0);
+  EXPECT_LT(dense_path, 3.2);
   // Small games pass.
   const ExperimentConfig small = Parse(std::string(kBase) + "game: {type: random_uniform, n: 1000}\n"
                                                              "solvers: [{name: nash_mp}]\nseeds: [0]\n");
@@ -91,8 +103,14 @@ TEST(Memory, WithoutPiStarAGameBeingPreparedHoldsOnlyP) {
                                                          "solvers: [{name: nash_mp}]\nseeds: [0, 1, 2]\n");
   MemoryEstimate e = EstimateMemory(c, ResourcePlan{2, false});
   e.available_bytes = 16.0 * (1 << 30);
-  ExpectInputError([&] { CheckMemory(c, ResourcePlan{2, false}, e); },
-                   {"or fewer seeds or --jobs, or equilibrium: none (no pi*: P alone)"});
+  // equilibrium: none is named only where it would fit: below n = 5000, where pi*'s dense work is
+  // twice P, not at n = 10^5, where pi* is matrix-free and P alone does not fit either.
+  ExpectInputError([&] { CheckMemory(c, ResourcePlan{2, false}, e); }, {"(or fewer seeds or --jobs, or an implicit game"});
+  const ExperimentConfig mid = Parse(std::string(kBase) + "game: {type: random_uniform, n: 4000}\n"
+                                                           "solvers: [{name: nash_mp}]\nseeds: [0]\n");
+  MemoryEstimate m = EstimateMemory(mid, {});
+  m.available_bytes = 0.25 * (1 << 30);  // 0.38 GiB with pi*, 0.18 GiB without
+  ExpectInputError([&] { CheckMemory(mid, {}, m); }, {"or fewer seeds or --jobs, or equilibrium: none (no pi*: P alone)"});
   const ExperimentConfig none = Parse(std::string(kBase) + "game: {type: random_uniform, n: 100000}\n"
                                                             "equilibrium: none\nsolvers: [{name: nash_mp}]\nseeds: [0, 1, 2]\n");
   EXPECT_EQ(EstimateMemory(none, ResourcePlan{2, false}).matrices, 3);  // every seed's P, nothing more
@@ -100,7 +118,7 @@ TEST(Memory, WithoutPiStarAGameBeingPreparedHoldsOnlyP) {
   MemoryEstimate one = EstimateMemory(none, ResourcePlan{1, true});
   one.available_bytes = 16.0 * (1 << 30);
   EXPECT_EQ(MemoryText(none, one), "about 74.6 GiB at the peak (P: 1 n x n matrix of doubles, n = 100000), 16.0 GiB available");
-  EXPECT_NE(MemoryText(c, e).find("(P and the equilibrium's dense work: 9 n x n matrices of doubles, n = 100000)"),
+  EXPECT_NE(MemoryText(c, e).find("(P and the equilibrium's work: 3 n x n matrices of doubles, n = 100000)"),
             std::string::npos);
   MemoryEstimate n = EstimateMemory(none, ResourcePlan{2, false});
   n.available_bytes = 16.0 * (1 << 30);
@@ -136,15 +154,15 @@ TEST(RunGroup, EquilibriumNoneLeavesThePiStarMetricsEmpty) {
 
 TEST(Memory, RefusesAHundredThousandDenseActionsButAcceptsThemAsAnImplicitLowRankGame) {
   const std::string rest = "solvers: [{name: nash_mp}]\nseeds: [0]\n";
-  // Dense, the low-rank game materialized: P and the equilibrium's dense work, as for any dense game.
+  // Dense, the low-rank game materialized: P and the equilibrium's work, as for any dense game.
   const ExperimentConfig dense =
       Parse(std::string(kBase) + "game: {type: low_rank_cyclic, n: 100000, storage: dense}\n" + rest);
   MemoryEstimate d = EstimateMemory(dense, {});
   EXPECT_FALSE(d.implicit);
-  EXPECT_EQ(d.matrices, 4);
+  EXPECT_NEAR(d.matrices, 1.0, 0.01);
   d.available_bytes = 16.0 * (1 << 30);
   ExpectInputError([&] { CheckMemory(dense, {}, d); },
-                   {"game.n", "100000 needs about 298.1 GiB (estimate: P and the equilibrium", "expected n <= ",
+                   {"game.n", "100000 needs about 74.7 GiB (estimate: P and the equilibrium's work, 1 n x n matrix of doubles", "expected n <= ",
                     "or game.storage: implicit (P never stored)"});
   MemoryEstimate w = EstimateMemory(Parse(std::string(kBase) + "game: {type: random_uniform, n: 100000}\n" + rest), {});
   w.available_bytes = 16.0 * (1 << 30);
@@ -214,14 +232,15 @@ TEST(Memory, EstimatesAFloat32GameByItsBuildPeakAndItsMatrixFreePiStar) {
 
 TEST(Memory, NamesFloat32WhenADenseGameWouldFitAsFloat32) {
   const std::string rest = "solvers: [{name: nash_mp}]\nseeds: [0]\n";
-  const ExperimentConfig c = Parse(std::string(kBase) + "game: {type: random_uniform, n: 20000}\n" + rest);
+  // Four seeds: dense, every seed's P (3.0 GiB each) and pi*'s matrix-free work; float32, three
+  // games held at 1.5 GiB while the fourth is built in its double matrix's 3.0 GiB.
+  const ExperimentConfig c =
+      Parse(std::string(kBase) + "game: {type: random_uniform, n: 20000}\nsolvers: [{name: nash_mp}]\nseeds: [0, 1, 2, 3]\n");
   MemoryEstimate e = EstimateMemory(c, {});
-  // Dense: P and the equilibrium's dense work, 4 x 3.0 GiB; float32: the 3.0 GiB build peak.
-  e.available_bytes = 6.0 * (1 << 30);
+  e.available_bytes = 9.0 * (1 << 30);
   ExpectInputError([&] { CheckMemory(c, {}, e); },
-                   {"game.n", "20000 needs about 12.0 GiB", "(or fewer seeds or --jobs, or game.storage: float32 (about 3.1 "
-                    "GiB: P - 1/2 held in float, 4 bytes per entry, the game rounded by <= 1.5e-8), or equilibrium: none",
-                    "or an implicit game"});
+                   {"game.n", "20000 needs about 12.1 GiB", "(or fewer seeds or --jobs, or game.storage: float32 (about 7.5 "
+                    "GiB: P - 1/2 held in float, 4 bytes per entry, the game rounded by <= 1.5e-8), or an implicit game"});
   // Where float32 would not fit either, it is not offered.
   e.available_bytes = 2.0 * (1 << 30);
   try {
