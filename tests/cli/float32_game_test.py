@@ -109,16 +109,17 @@ else:
                            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (LIMIT, LIMIT)))
         return p.returncode, p.stdout, p.stderr
 
-    big = ["--set", "game.n=8000", "--set", "stop.iterations=2", "--set", "solvers=[{name: nash_mp}]"]
-    # Dense with pi*: P and the dense Newton's work, 4 x 488 MiB, over the limit.
+    big = ["--set", "game.n=8000", "--set", "stop.iterations=2", "--set", "solvers=[{name: nash_mp}]",
+           "--set", "seeds=[0, 1, 2]", "--jobs", "1"]
+    # Dense with pi*: three seeds' P, 3 x 488 MiB, and the matrix-free pi*'s GMRES basis, over the limit.
     code, stdout, stderr = limited(game, "--out", "big_dense", *big)
     check("memory.dense.exit", code == 2 and stderr.count("\n") == 1, f"{code} {stderr}")
     check("memory.dense.names_float32", "game.n: 8000 needs about" in stderr
           and "or game.storage: float32 (about" in stderr, stderr)
-    # float32: the 488 MiB double matrix while it is converted, then 244 MiB.
+    # float32: two games held at 244 MiB while the third is converted in its 488 MiB double matrix.
     code, stdout, stderr = limited(game, "--dry-run", *big, "--set", "game.storage=float32")
     check("memory.float32.exit", code == 0, f"{code} {stderr}")
-    check("memory.float32.line", "P - 1/2 in float32, 244 MiB for each of 1 game(s) held at once; building one peaks "
+    check("memory.float32.line", "P - 1/2 in float32, 244 MiB for each of 3 game(s) held at once; building one peaks "
           "at 490 MiB (its double matrix)" in stdout, stdout[-1500:])
 
 check.finish(TMP)
