@@ -30,6 +30,8 @@ constexpr const char* kUsage =
     "Spec strings name a registered entry and its parameters, e.g.\n"
     "  --game 'rps3(x=0.9,y=0.9,z=0.8)'   --game 'bradley_terry(n=20,scale=2)'\n"
     "  --game 'matrix(path=P.csv)'        --reference 'softmax_normal(scale=1)'\n"
+    "  --game 'low_rank_cyclic(n=1000000,k=8)'   (implicit: P is never stored)\n"
+    "  --game 'random_uniform(n=8000,storage=float32)'   (storage=auto|dense|float32|implicit)\n"
     "`--list games` shows every generator with its parameters, defaults and ranges.\n"
     "\n"
     "Exit codes: 0 certified, 1 not certified (the achieved gap is printed), 2 bad input, 3 an internal\n"
