@@ -211,6 +211,7 @@ int Run(int argc, char** argv) {
   if (!out_dir.empty()) config.output = out_dir;
   std::shared_ptr<const nlhf::Game> first_game = nlhf::ValidateExperiment(config, nlhf::ResourcePlan{jobs, false});
   if (vm.count("dry-run")) {
+    first_game.reset();  // EstimateCost builds (and times) its own: never two at once
     // The output path gets the same checks as a real run (nothing is created or locked).
     nlhf::CheckOutputPath(config.OutputDir(), out_key, nlhf::ExperimentInputFiles(config), true);
     std::cout << nlhf::ResolvedYaml(config);

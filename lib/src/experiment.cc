@@ -207,21 +207,48 @@ bool ExperimentResult::any_numerical_failure() const {
 
 namespace {
 
-// The memory rule. A game being prepared holds P plus the work of its equilibrium,
-// EquilibriumWorkBytes: below n = kKrylovFromN the dense path's Jacobian, its LU factors and a GMRES
-// basis of up to n vectors (1 + about 3 n x n matrices of doubles); from n = kKrylovFromN on,
+// The memory rule. A game being prepared holds P plus, one after the other, its descriptors' work
+// and its equilibrium's, EquilibriumWorkBytes: below n = kKrylovFromN the dense path's Jacobian, its
+// LU factors and a GMRES basis (1 + about 2.1 n x n matrices of doubles); from n = kKrylovFromN on,
 // matrix-free Newton-Krylov's basis of vectors (1 + 0.67 matrices at n = 5000, 1 + 0.034 at n = 10^4).
-// With `equilibrium: none` only P (the descriptors need O(n) beyond P). A prepared game keeps only
-// P. Peak RSS of nlhf-run (one seed, nash_mp, random_uniform, /usr/bin/time -v, 2026-11-30): at
+// The descriptors need O(n) beyond P, except for a game with ties up to kCyclicTriplesMaxN, whose
+// cyclic triples take two n x n float matrices (1 matrix of doubles); with `equilibrium: none` that
+// is all. A prepared game keeps only P. Peak RSS of nlhf-run (one seed, nash_mp, random_uniform, /usr/bin/time -v, 2026-11-30): at
 // beta = 0.01, 1.2, 1.04 and 1.0 x 8 n^2 bytes at n = 2000, 4000, 6000 (Newton without LU there);
 // at beta = 1e-3 and 1e-4, 3.3 x 8 n^2 at n = 2000 (P, J and its LU). RunExperiment keeps every
 // seed's game and prepares up to `jobs` at once, so its peak is seeds + (preparing - 1) min(jobs,
 // seeds) n x n matrices; a sweep worker holds one game (`preparing` each). Trace rows are not held:
 // they stream to files (output/trace.h).
+// Bytes of Describe's work beyond P: two n x n float matrices when a game with ties may need them.
+double DescriptorWorkBytes(Eigen::Index n) {
+  return n <= kCyclicTriplesMaxN ? 8.0 * static_cast<double>(n) * static_cast<double>(n) : 0.0;
+}
 double MatricesWhilePreparing(const ExperimentConfig& config, Eigen::Index n) {
-  if (!config.SolvesEquilibrium() || n <= 0) return 1.0;
+  if (n <= 0) return 1.0;
   const double entries = static_cast<double>(n) * static_cast<double>(n);
-  return 1.0 + EquilibriumWorkBytes(n, EquilibriumMethod::kAuto) / (8.0 * entries);
+  const double equilibrium = config.SolvesEquilibrium() ? EquilibriumWorkBytes(n, EquilibriumMethod::kAuto) : 0.0;
+  return 1.0 + std::max(DescriptorWorkBytes(n), equilibrium) / (8.0 * entries);
+}
+// The largest n in [lo, hi] with fits(n), for a `fits` that is monotone on each side of
+// kKrylovFromN (where the estimate drops: pi* stops holding dense matrices); lo - 1 if none.
+template <class Fits>
+Eigen::Index LargestFitting(Eigen::Index lo, Eigen::Index hi, const Fits& fits) {
+  Eigen::Index best = lo - 1;
+  const auto search = [&](Eigen::Index a, Eigen::Index b) {  // monotone on [a, b]
+    if (a > b || !fits(a)) return;
+    while (a < b) {
+      const Eigen::Index mid = a + (b - a + 1) / 2;
+      if (fits(mid)) {
+        a = mid;
+      } else {
+        b = mid - 1;
+      }
+    }
+    best = std::max(best, a);
+  };
+  search(lo, std::min(hi, kKrylovFromN - 1));
+  search(std::max(lo, kKrylovFromN), hi);
+  return best;
 }
 double DenseMatrices(const ExperimentConfig& config, const ResourcePlan& plan, Eigen::Index n) {
   const double preparing = MatricesWhilePreparing(config, n);
@@ -349,7 +376,7 @@ void Float32Bytes(const Float32MemoryPlan& p, Eigen::Index n, MemoryEstimate& e)
   e.build_bytes = p.from_matrix ? Float32Operator::BuildPeakBytesFromMatrix(n)
                                 : e.operator_bytes + p.implicit_bytes_per_action * static_cast<double>(n);
   e.equilibrium_bytes = p.solves_equilibrium ? EquilibriumWorkBytes(n, EquilibriumMethod::kAuto) : 0.0;
-  const double preparing = std::max(e.build_bytes, e.operator_bytes + e.equilibrium_bytes);
+  const double preparing = std::max(e.build_bytes, e.operator_bytes + std::max(e.equilibrium_bytes, DescriptorWorkBytes(n)));
   e.bytes = kBaseBytes + (p.games - p.building) * e.operator_bytes + p.building * preparing +
             p.vectors * 8.0 * static_cast<double>(n);
   e.from_matrix = p.from_matrix;
@@ -500,13 +527,11 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
   if (e.float32) {
     // The largest n that fits with the same seeds and jobs (the bytes grow with n).
     const Float32MemoryPlan p = Float32Plan(config, plan, *entry, e.n);
-    Eigen::Index lo = 0, hi = e.n;
-    while (hi - lo > 1) {
-      const Eigen::Index mid = lo + (hi - lo) / 2;
+    const Eigen::Index lo = LargestFitting(2, e.n - 1, [&](Eigen::Index n) {
       MemoryEstimate at;
-      Float32Bytes(p, mid, at);
-      (at.bytes <= e.available_bytes ? lo : hi) = mid;
-    }
+      Float32Bytes(p, n, at);
+      return at.bytes <= e.available_bytes;
+    });
     if (config.SolvesEquilibrium() && bytes_with(GameStorage::kFloat32, EquilibriumMode::kNone) <= e.available_bytes)
       ways += ", or equilibrium: none (no pi*)";
     ways += ", or " + ImplicitWay(entry);
@@ -524,12 +549,10 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
   }
   // The largest n that fits with the same seeds and jobs (the bytes grow with n, though the matrices
   // counted fall where pi* turns matrix-free).
-  Eigen::Index n_max = 0;
-  for (Eigen::Index hi = e.n; hi - n_max > 1;) {
-    const Eigen::Index mid = n_max + (hi - n_max) / 2;
-    const double m = static_cast<double>(mid);
-    (kBaseBytes + DenseMatrices(config, plan, mid) * 8.0 * m * m <= e.available_bytes ? n_max : hi) = mid;
-  }
+  const Eigen::Index n_max = LargestFitting(2, e.n - 1, [&](Eigen::Index n) {
+    const double m = static_cast<double>(n);
+    return kBaseBytes + DenseMatrices(config, plan, n) * 8.0 * m * m <= e.available_bytes;
+  });
   // float32 halves P; without pi*, a game being prepared holds only P; an implicit game holds no
   // n x n matrix at all.
   if (const double f = entry != nullptr ? bytes_with(GameStorage::kFloat32, config.equilibrium) : 0.0;

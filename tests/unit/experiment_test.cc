@@ -109,7 +109,7 @@ TEST(Memory, WithoutPiStarAGameBeingPreparedHoldsOnlyP) {
   const ExperimentConfig mid = Parse(std::string(kBase) + "game: {type: random_uniform, n: 4000}\n"
                                                            "solvers: [{name: nash_mp}]\nseeds: [0]\n");
   MemoryEstimate m = EstimateMemory(mid, {});
-  m.available_bytes = 0.25 * (1 << 30);  // 0.38 GiB with pi*, 0.18 GiB without
+  m.available_bytes = 0.35 * (1 << 30);  // 0.43 GiB with pi*, 0.30 GiB without (P and the descriptors' work)
   ExpectInputError([&] { CheckMemory(mid, {}, m); }, {"or fewer seeds or --jobs, or equilibrium: none (no pi*: P alone)"});
   const ExperimentConfig none = Parse(std::string(kBase) + "game: {type: random_uniform, n: 100000}\n"
                                                             "equilibrium: none\nsolvers: [{name: nash_mp}]\nseeds: [0, 1, 2]\n");
@@ -228,6 +228,35 @@ TEST(Memory, EstimatesAFloat32GameByItsBuildPeakAndItsMatrixFreePiStar) {
   const ExperimentConfig none =
       Parse(std::string(kBase) + "game: {type: random_uniform, n: 20000, storage: float32}\nequilibrium: none\n" + rest);
   EXPECT_EQ(EstimateMemory(none, {}).equilibrium_bytes, 0);
+}
+
+// The estimate drops at n = kKrylovFromN, where pi* stops holding dense matrices, so "expected
+// n <= X" is found on each side of it: here the largest n that fits is above 5000 although some
+// smaller ones do not fit (a single binary search over [0, n] named 4125 as float32's largest).
+TEST(Memory, TheLargestNThatFitsIsFoundOnBothSidesOfTheMatrixFreeSwitch) {
+  for (const std::string storage : {"dense", "float32"}) {
+    const auto config = [&](long n) {
+      return Parse(std::string(kBase) + fmt::format("game: {{type: random_uniform, n: {}, storage: {}}}\n", n, storage) +
+                   "solvers: [{name: nash_mp}]\nseeds: [0]\n");
+    };
+    const double available = (storage == "dense" ? 600.0 : 400.0) * (1 << 20);
+    MemoryEstimate e = EstimateMemory(config(9000), {});
+    e.available_bytes = available;
+    std::string message;
+    try {
+      CheckMemory(config(9000), {}, e);
+    } catch (const InputError& error) {
+      message = error.what();
+    }
+    const std::size_t at = message.find("expected n <= ");
+    ASSERT_NE(at, std::string::npos) << message;
+    const long n_max = std::stol(message.substr(at + 14));
+    const auto fits = [&](long n) { return EstimateMemory(config(n), {}).bytes <= available; };
+    EXPECT_GT(n_max, 5000) << storage << ": " << message;
+    EXPECT_TRUE(fits(n_max)) << storage;
+    for (long n = n_max + 1; n <= 9000; n += 97) EXPECT_FALSE(fits(n)) << storage << " n = " << n;
+    EXPECT_FALSE(fits(4999)) << storage;  // the band below the switch that does not fit
+  }
 }
 
 TEST(Memory, NamesFloat32WhenADenseGameWouldFitAsFloat32) {

@@ -1,6 +1,6 @@
 #pragma once
 // y = M x for a dense n x n matrix M (an oracle call, g = P pi, when P is stored), stored in double or
-// in float32, on one thread or several, without allocating.
+// in float32, on one thread or several; on one thread (what games use) without allocating.
 //
 // Rows: M is column-major, and y is computed eight columns at a time over all of its rows (y, n
 // doubles, stays in L2 while the eight column streams are read once). Threads split the ROWS: thread
@@ -37,6 +37,7 @@
 // float32 game's product is within 2% of DenseProduct's on the same floats.
 #include <Eigen/Core>
 #include <cstddef>
+#include <new>
 
 namespace nlhf {
 
@@ -88,7 +89,8 @@ class DenseProduct {
   // The floats were written into the double buffer's memory (FromFloatsInDoubleBuffer); it is read
   // only as floats from then on.
   const float* FloatData() const {
-    return float_.size() > 0 ? float_.data() : reinterpret_cast<const float*>(double_.data());
+    // std::launder: the float objects there were created by memcpy, not by this pointer's type.
+    return float_.size() > 0 ? float_.data() : std::launder(reinterpret_cast<const float*>(double_.data()));
   }
   void ApplyRows(Eigen::Index r0, Eigen::Index rows, const Eigen::VectorXd& x, double* y) const;
 
