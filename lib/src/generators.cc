@@ -116,9 +116,7 @@ BuiltOperator MakePreferenceOperator(std::string_view name, const GivenParams& g
       out.P = Float32Operator::FromMatrix(std::move(P));
     }
   } else {
-    Eigen::MatrixXd P = entry.make(params);
-    ValidatePreferenceMatrix(P, key);
-    out.P = std::make_shared<const DenseOperator>(std::move(P));
+    out.P = std::make_shared<const DenseOperator>(entry.make(params), key);  // validates P
   }
   return out;
 }

@@ -19,6 +19,10 @@ Eigen::MatrixXd Materialize(const PreferenceOperator& op) {
   return P;
 }
 
+DenseOperator::DenseOperator(Eigen::MatrixXd P, const std::string& key) : P_(std::move(P)) {
+  ValidatePreferenceMatrix(P_, key);
+}
+
 namespace {
 
 void CheckPair(const PreferenceOperator& op, Eigen::Index i, Eigen::Index j,

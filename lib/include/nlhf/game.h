@@ -18,8 +18,9 @@ class Game {
  public:
   // A dense game (P validated entry by entry).
   Game(Eigen::MatrixXd P, Eigen::VectorXd mu, std::string game_spec, std::string reference_spec);
-  // Any operator: a dense one is validated entry by entry, an implicit one on a sample of entries
-  // (ValidateOperatorSample; its generator guarantees the invariants by construction).
+  // Any operator: a dense one was validated entry by entry when it was built (DenseOperator), any
+  // other is checked on a sample of entries (ValidateOperatorSample; its construction guarantees the
+  // invariants).
   Game(std::shared_ptr<const PreferenceOperator> P, Eigen::VectorXd mu, std::string game_spec,
        std::string reference_spec);
 

@@ -20,7 +20,8 @@ class PreferenceOperator {
   virtual void Apply(const Eigen::VectorXd& x, Eigen::VectorXd& out) const = 0;
   // P_ij, 0 <= i, j < n (sampled queries read single entries).
   virtual double Entry(Eigen::Index i, Eigen::Index j) const = 0;
-  // The stored matrix, or nullptr when P is not stored (dense-only algorithms check this).
+  // The stored matrix of doubles, or nullptr when P is not stored (dense-only algorithms check this).
+  // Only DenseOperator returns one, and it is valid (checked entry by entry when it was built).
   virtual const Eigen::MatrixXd* dense() const { return nullptr; }
   // P's entries are held in memory (a dense or a float32 game), so reading all n^2 of them is cheap
   // (the descriptors do); false for an implicit game, whose entries are computed on demand.
@@ -32,7 +33,9 @@ class PreferenceOperator {
 // P held as a dense n x n matrix of doubles (float32_operator.h holds it in float). Apply is Eigen's matrix-vector product, the same bits as P * x.
 class DenseOperator final : public PreferenceOperator {
  public:
-  explicit DenseOperator(Eigen::MatrixXd P) : P_(std::move(P)) {}
+  // P is validated entry by entry here (ValidatePreferenceMatrix, InputError at `key`), once: a
+  // dense operator always holds a valid P, so a Game built on it does not check it again.
+  explicit DenseOperator(Eigen::MatrixXd P, const std::string& key = "game");
   Eigen::Index n() const override { return P_.rows(); }
   void Apply(const Eigen::VectorXd& x, Eigen::VectorXd& out) const override {
     out.noalias() = P_ * x;
