@@ -61,18 +61,24 @@ BENCHMARK(BM_PayoffMatVec)->Arg(10)->Arg(100)->Arg(1000)->Arg(4000);
 // One P x of an implicit game (issue 13): low_rank_cyclic with n actions and K components, O(n K)
 // per product (two passes over its n x 2K factor). items/s counts n K per product, so linear
 // scaling in n K shows as a constant rate. Args: n, K.
+// The timed loop of one product P x at a policy: a PreferenceOperator or a DenseProduct.
+template <class Product>
+void TimeApply(benchmark::State& state, const Product& op) {
+  const Eigen::VectorXd pi = SomeLogits(op.n()).array().exp();
+  Eigen::VectorXd g(op.n());
+  for (auto _ : state) {
+    op.Apply(pi, g);
+    benchmark::DoNotOptimize(g.data());
+    benchmark::ClobberMemory();
+  }
+}
+
 void BM_LowRankApply(benchmark::State& state) {
   const auto n = state.range(0), K = state.range(1);
   static std::map<std::pair<std::int64_t, std::int64_t>, std::shared_ptr<const nlhf::PreferenceOperator>> cache;
   auto& op = cache[{n, K}];
   if (!op) op = nlhf::MakePreferenceOperator("low_rank_cyclic", {{"n", n}, {"k", K}}, 0).P;
-  const Eigen::VectorXd pi = SomeLogits(n).array().exp();
-  Eigen::VectorXd g(n);
-  for (auto _ : state) {
-    op->Apply(pi, g);
-    benchmark::DoNotOptimize(g.data());
-    benchmark::ClobberMemory();
-  }
+  TimeApply(state, *op);
   state.SetItemsProcessed(state.iterations() * n * K);
 }
 BENCHMARK(BM_LowRankApply)
@@ -87,15 +93,7 @@ BENCHMARK(BM_LowRankApply)
 // stored matrix's product (BM_PayoffMatVec) at the same n.
 void BM_BradleyTerryImplicitApply(benchmark::State& state) {
   const auto n = state.range(0);
-  const auto op =
-      nlhf::MakePreferenceOperator("bradley_terry", {{"n", n}}, 0, nlhf::GameStorage::kImplicit).P;
-  const Eigen::VectorXd pi = SomeLogits(n).array().exp();
-  Eigen::VectorXd g(n);
-  for (auto _ : state) {
-    op->Apply(pi, g);
-    benchmark::DoNotOptimize(g.data());
-    benchmark::ClobberMemory();
-  }
+  TimeApply(state, *nlhf::MakePreferenceOperator("bradley_terry", {{"n", n}}, 0, nlhf::GameStorage::kImplicit).P);
 }
 BENCHMARK(BM_BradleyTerryImplicitApply)->Arg(1000)->Arg(4000)->Unit(benchmark::kMicrosecond);
 
@@ -161,14 +159,8 @@ void BM_SpectralRadius(benchmark::State& state, nlhf::SpectralRadiusMethod metho
 // itself rounded to float; a float32 game stores P - 1/2: BM_DenseProduct/game_f32 below).
 void BM_DenseProduct(benchmark::State& state, nlhf::DenseStorage storage, int threads) {
   const nlhf::Game& game = CachedGame(state.range(0));
-  const Eigen::VectorXd pi = SomeLogits(game.n()).array().exp();
   const nlhf::DenseProduct product(game.P(), storage, threads);
-  Eigen::VectorXd g(game.n());
-  for (auto _ : state) {
-    product.Apply(pi, g);
-    benchmark::DoNotOptimize(g.data());
-    benchmark::ClobberMemory();
-  }
+  TimeApply(state, product);
   state.counters["threads_used"] = product.ThreadsUsed();
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(product.bytes()));
 }
@@ -178,13 +170,7 @@ void BM_DenseProduct(benchmark::State& state, nlhf::DenseStorage storage, int th
 void BM_GameProductFloat32(benchmark::State& state) {
   const nlhf::Game game = nlhf::MakeGame("random_uniform(n=" + std::to_string(state.range(0)) + ",storage=float32)",
                                          "softmax_normal", 0);
-  const Eigen::VectorXd pi = SomeLogits(game.n()).array().exp();
-  Eigen::VectorXd g(game.n());
-  for (auto _ : state) {
-    game.Apply(pi, g);
-    benchmark::DoNotOptimize(g.data());
-    benchmark::ClobberMemory();
-  }
+  TimeApply(state, game.preferences());
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
                           static_cast<std::int64_t>(game.preferences().StoredBytes()));
 }
