@@ -4,7 +4,10 @@
 
 #include <Eigen/SVD>
 
+#include <string>
+
 #include "nlhf/generators.h"
+#include "operator_checks.h"
 #include "test_util.h"
 
 namespace nlhf {
@@ -16,29 +19,13 @@ std::shared_ptr<const PreferenceOperator> Build(GivenParams given, std::uint64_t
   return MakePreferenceOperator("low_rank_cyclic", given, seed).P;
 }
 
-Eigen::VectorXd Normal(Eigen::Index n, std::uint64_t seed) {
-  Rng rng(seed, "x");
-  Eigen::VectorXd x(n);
-  for (Eigen::Index i = 0; i < n; ++i) x[i] = rng.Normal();
-  return x;
-}
-
 TEST(LowRankCyclic, IsImplicitByDefaultAndItsProductEqualsTheDenseMatrixs) {
   for (std::int64_t n : {2, 50, 2000}) {
     for (std::int64_t k : {1, 8}) {
       const auto op = Build({{"n", n}, {"k", k}}, 7);
       ASSERT_EQ(op->dense(), nullptr);
       EXPECT_EQ(op->StoredBytes(), 8.0 * static_cast<double>(n) * 2.0 * static_cast<double>(k));
-      const Eigen::MatrixXd P = Materialize(*op);
-      // A policy (the oracle's argument) and an arbitrary vector.
-      Rng rng(3, "policy");
-      const Eigen::VectorXd pi = testing::RandomLogits(n, rng, 1.0).array().exp();
-      Eigen::VectorXd out;
-      op->Apply(pi, out);
-      EXPECT_LE((out - P * pi).cwiseAbs().maxCoeff(), 1e-12) << n << " " << k;
-      const Eigen::VectorXd x = Normal(n, 4);
-      op->Apply(x, out);
-      EXPECT_LE((out - P * x).cwiseAbs().maxCoeff(), 1e-12 * x.lpNorm<1>()) << n << " " << k;
+      testing::ExpectProductsMatchTheEntries(*op, std::to_string(n) + " " + std::to_string(k));
     }
   }
 }
@@ -46,19 +33,8 @@ TEST(LowRankCyclic, IsImplicitByDefaultAndItsProductEqualsTheDenseMatrixs) {
 TEST(LowRankCyclic, EntriesAgreeWithTheProductsColumnsAndAreProbabilities) {
   const Eigen::Index n = 300;
   const auto op = Build({{"n", std::int64_t{n}}, {"k", std::int64_t{4}}}, 2);
-  Eigen::VectorXd e = Eigen::VectorXd::Zero(n), column;
-  for (Eigen::Index j : {0, 1, 150, 299}) {
-    e.setZero();
-    e[j] = 1.0;
-    op->Apply(e, column);  // P e_j, from the 2K sums: another computation than Entry's
-    for (Eigen::Index i = 0; i < n; ++i)
-      EXPECT_NEAR(op->Entry(i, j), column[i], 1e-15) << i << "," << j;
-  }
-  const Eigen::MatrixXd P = Materialize(*op);
-  EXPECT_LE(((P + P.transpose()).array() - 1.0).abs().maxCoeff(), 1e-15);
-  EXPECT_TRUE((P.diagonal().array() == 0.5).all());
-  EXPECT_GE(P.minCoeff(), 0.0);
-  EXPECT_LE(P.maxCoeff(), 1.0);
+  // P e_j comes from the 2K sums: another computation than Entry's.
+  testing::ExpectEntriesMatchTheColumnsAndAreProbabilities(*op, {0, 1, 150, n - 1});
 }
 
 TEST(LowRankCyclic, HasRankTwoKAndMarginsBoundedByHalfTheStrength) {

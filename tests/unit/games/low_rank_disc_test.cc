@@ -4,8 +4,11 @@
 
 #include <Eigen/SVD>
 
+#include <string>
+
 #include "nlhf/descriptors.h"
 #include "nlhf/generators.h"
+#include "operator_checks.h"
 #include "test_util.h"
 
 namespace nlhf {
@@ -23,16 +26,7 @@ TEST(LowRankDisc, IsImplicitByDefaultAndItsProductEqualsTheDenseMatrixs) {
       const auto op = Build({{"n", n}, {"dim", dim}}, 11);
       ASSERT_EQ(op->dense(), nullptr);
       EXPECT_EQ(op->StoredBytes(), 8.0 * static_cast<double>(n) * static_cast<double>(2 + 2 * dim));
-      const Eigen::MatrixXd P = Materialize(*op);
-      Rng rng(3, "policy");
-      const Eigen::VectorXd pi = testing::RandomLogits(n, rng, 1.0).array().exp();
-      Eigen::VectorXd out;
-      op->Apply(pi, out);
-      EXPECT_LE((out - P * pi).cwiseAbs().maxCoeff(), 1e-12) << n << " " << dim;
-      Eigen::VectorXd x(n);
-      for (Eigen::Index i = 0; i < n; ++i) x[i] = rng.Normal();
-      op->Apply(x, out);
-      EXPECT_LE((out - P * x).cwiseAbs().maxCoeff(), 1e-12 * x.lpNorm<1>()) << n << " " << dim;
+      testing::ExpectProductsMatchTheEntries(*op, std::to_string(n) + " " + std::to_string(dim));
     }
   }
 }
@@ -42,19 +36,7 @@ TEST(LowRankDisc, EntriesAgreeWithTheProductsColumnsAndAreProbabilities) {
   // scale + cyclic_scale = 1/2: the bound is tight.
   const auto op = Build(
       {{"n", std::int64_t{n}}, {"dim", std::int64_t{2}}, {"scale", 0.3}, {"cyclic_scale", 0.2}}, 4);
-  Eigen::VectorXd e = Eigen::VectorXd::Zero(n), column;
-  for (Eigen::Index j : {0, 77, 199}) {
-    e.setZero();
-    e[j] = 1.0;
-    op->Apply(e, column);
-    for (Eigen::Index i = 0; i < n; ++i)
-      EXPECT_NEAR(op->Entry(i, j), column[i], 1e-15) << i << "," << j;
-  }
-  const Eigen::MatrixXd P = Materialize(*op);
-  EXPECT_LE(((P + P.transpose()).array() - 1.0).abs().maxCoeff(), 1e-15);
-  EXPECT_TRUE((P.diagonal().array() == 0.5).all());
-  EXPECT_GE(P.minCoeff(), 0.0);
-  EXPECT_LE(P.maxCoeff(), 1.0);
+  testing::ExpectEntriesMatchTheColumnsAndAreProbabilities(*op, {0, 77, n - 1});
 }
 
 TEST(LowRankDisc, WithoutTheCyclicPartIsTransitiveAndAdditive) {
