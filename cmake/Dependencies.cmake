@@ -15,6 +15,15 @@ if(NOT Spectra_FOUND)
   message(FATAL_ERROR "Spectra (header-only eigensolvers on Eigen) was not found: install the Debian "
                       "package libspectra-dev (scripts/setup.sh does), or set Spectra_DIR to its CMake package")
 endif()
+# Compiled, inside the library only (the beta = 0 equilibrium's linear programs, nash_set.cc): COIN-OR
+# CLP from Debian's coinor-libclp-dev, which ships a pkg-config file (clp.pc) and no CMake package.
+# A static nlhf links it into every consumer, so cmake/nlhfConfig.cmake.in finds it again.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(CLP IMPORTED_TARGET clp)
+if(NOT CLP_FOUND)
+  message(FATAL_ERROR "COIN-OR CLP (the LP solver of the beta = 0 equilibrium) was not found: install the "
+                      "Debian package coinor-libclp-dev (scripts/setup.sh does)")
+endif()
 # The apps only (nlhf_cli).
 find_package(Boost 1.74 REQUIRED COMPONENTS program_options)
 if(NLHF_BUILD_TESTS)

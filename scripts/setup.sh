@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev  # summary.json (lib/src/output)
   libspectra-dev      # Lanczos spectral radius for large n (lib/src/equilibrium.cc)
+  coinor-libclp-dev   # COIN-OR CLP: the beta = 0 equilibrium's linear programs (lib/src/nash_set.cc)
   python3 python3-matplotlib python3-numpy python3-pandas
   time  # GNU time: peak memory in scripts/bench_sweep_expand.sh
 )

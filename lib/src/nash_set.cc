@@ -1,0 +1,417 @@
+#include "nlhf/nash_set.h"
+
+#include <ClpSimplex.hpp>
+#include <fmt/format.h>
+
+#include <Eigen/Cholesky>
+#include <Eigen/SVD>
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "nlhf/errors.h"
+#include "nlhf/metrics.h"
+
+namespace nlhf {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// A linear program in CLP's column-major form (no gaps), built column by column.
+class LinearProgram {
+ public:
+  explicit LinearProgram(int rows) : row_lower_(static_cast<size_t>(rows)), row_upper_(static_cast<size_t>(rows)) {
+    start_.push_back(0);
+  }
+  void SetRow(int row, double lower, double upper) {
+    row_lower_[static_cast<size_t>(row)] = lower;
+    row_upper_[static_cast<size_t>(row)] = upper;
+  }
+  // Starts a column; its entries follow with Add.
+  void Column(double lower, double upper, double objective) {
+    if (!col_lower_.empty()) start_.push_back(static_cast<CoinBigIndex>(index_.size()));
+    col_lower_.push_back(lower);
+    col_upper_.push_back(upper);
+    objective_.push_back(objective);
+  }
+  void Add(int row, double value) {
+    if (value == 0.0) return;
+    index_.push_back(row);
+    value_.push_back(value);
+  }
+  int columns() const { return static_cast<int>(col_lower_.size()); }
+
+  struct Result {
+    int status = -1;     // CLP's problemStatus: 0 optimal
+    int secondary = 0;   // CLP's secondaryStatus
+    int iterations = 0;
+    double objective = 0.0;
+    std::vector<double> x;
+    bool optimal() const { return status == 0 && secondary == 0; }
+  };
+  // minimize (sense 1) or maximize (sense -1) the objective.
+  Result Solve(double sense, int iteration_limit) {
+    start_.push_back(static_cast<CoinBigIndex>(index_.size()));
+    ClpSimplex model;
+    model.setLogLevel(0);
+    model.loadProblem(columns(), static_cast<int>(row_lower_.size()), start_.data(), index_.data(), value_.data(),
+                      col_lower_.data(), col_upper_.data(), objective_.data(), row_lower_.data(), row_upper_.data());
+    start_.pop_back();
+    model.setOptimizationDirection(sense);
+    if (iteration_limit > 0) model.setMaximumIterations(iteration_limit);
+    model.dual();
+    Result r;
+    r.status = model.status();
+    r.secondary = model.secondaryStatus();
+    r.iterations = model.numberIterations();
+    r.objective = model.objectiveValue();
+    const double* x = model.getColSolution();
+    r.x.assign(x, x + columns());
+    return r;
+  }
+
+ private:
+  std::vector<double> row_lower_, row_upper_, col_lower_, col_upper_, objective_;
+  std::vector<CoinBigIndex> start_;
+  std::vector<int> index_;
+  std::vector<double> value_;
+};
+
+std::string ClpStatusText(const LinearProgram::Result& r) {
+  std::string text;
+  switch (r.status) {
+    case 0: text = "optimal"; break;
+    case 1: text = "primal infeasible"; break;
+    case 2: text = "dual infeasible (unbounded)"; break;
+    case 3: text = "stopped on the iteration or time limit"; break;
+    case 4: text = "stopped on numerical errors"; break;
+    case 5: text = "stopped by an event handler"; break;
+    default: text = fmt::format("unknown status {}", r.status); break;
+  }
+  if (r.secondary != 0) text += fmt::format(" (CLP secondary status {})", r.secondary);
+  return text;
+}
+
+// The margin A = P - 1/2 at (i, j): exact where P >= 1/4 (Sterbenz), else within half an ulp of 1/2.
+double Margin(const Game& game, Eigen::Index i, Eigen::Index j) { return game.Entry(i, j) - 0.5; }
+
+// Numerical rank of M: singular values above kRankTolerance * the largest count.
+constexpr double kRankTolerance = 1e-9;
+
+struct NullSpace {
+  Eigen::MatrixXd basis;     // orthonormal columns spanning {z : M z = 0}
+  Eigen::VectorXd particular;  // the least-squares solution of M z = rhs
+  double kept = 0.0, dropped = 0.0;  // smallest kept / largest dropped singular value, relative
+};
+
+NullSpace SolveNullSpace(const Eigen::MatrixXd& M, const Eigen::VectorXd& rhs) {
+  Eigen::BDCSVD<Eigen::MatrixXd> svd(M, Eigen::ComputeThinU | Eigen::ComputeFullV);
+  const Eigen::VectorXd& s = svd.singularValues();
+  const double top = s.size() > 0 ? s[0] : 0.0;
+  Eigen::Index rank = 0;
+  while (rank < s.size() && s[rank] > kRankTolerance * top) ++rank;
+  NullSpace out;
+  out.kept = rank > 0 ? s[rank - 1] / top : 0.0;
+  out.dropped = rank < s.size() ? s[rank] / top : 0.0;
+  const Eigen::Index cols = M.cols();
+  out.basis = svd.matrixV().rightCols(cols - rank);
+  const Eigen::VectorXd c = svd.matrixU().leftCols(rank).transpose() * rhs;
+  out.particular = svd.matrixV().leftCols(rank) * (c.array() / s.head(rank).array()).matrix();
+  return out;
+}
+
+// sum_y x_y (log x_y - log_q_y): the selection objective on the support (x > 0).
+double Objective(const Eigen::VectorXd& x, const Eigen::VectorXd& log_q) {
+  return (x.array() * (x.array().log() - log_q.array())).sum();
+}
+
+struct Selection {
+  bool ok = false;
+  Eigen::VectorXd x;
+  int iterations = 0;
+  double residual = 0.0;  // the reduced gradient's largest entry at the end
+  std::string failure;
+};
+
+// min sum x (log x - log q) s.t. E x = e (E = [A_SS; 1^T]), C x <= 0, x > 0, from x0 with E x0 = e,
+// C x0 < 0, x0 > 0: Newton's method on the null space of the working constraints (E and the rows of C
+// held at 0), the working set changed as in a primal active-set method (Nocedal & Wright 2006, 16.5):
+// a row of C that blocks a step joins it, a row whose multiplier is negative at a working-set
+// optimum leaves it.
+Selection SelectOnFace(const Eigen::MatrixXd& E, const Eigen::VectorXd& e, const Eigen::MatrixXd& C,
+                       const Eigen::VectorXd& x0, const Eigen::VectorXd& log_q) {
+  Selection out;
+  Eigen::VectorXd x = x0;
+  std::vector<Eigen::Index> working;
+  auto basis = [&] {
+    Eigen::MatrixXd G(E.rows() + static_cast<Eigen::Index>(working.size()), E.cols());
+    G.topRows(E.rows()) = E;
+    for (size_t k = 0; k < working.size(); ++k) G.row(E.rows() + static_cast<Eigen::Index>(k)) = C.row(working[k]);
+    Eigen::VectorXd rhs = Eigen::VectorXd::Zero(G.rows());
+    rhs.head(e.size()) = e;
+    return SolveNullSpace(G, rhs).basis;
+  };
+  Eigen::MatrixXd Z = basis();
+  constexpr int kMaxIterations = 500;
+  for (; out.iterations < kMaxIterations; ++out.iterations) {
+    const Eigen::VectorXd grad = (x.array().log() - log_q.array()).matrix();
+    if (Z.cols() == 0) {
+      out.residual = 0.0;
+    } else {
+      const Eigen::VectorXd gz = Z.transpose() * grad;
+      out.residual = gz.cwiseAbs().maxCoeff();
+      const Eigen::MatrixXd H = Z.transpose() * x.cwiseInverse().asDiagonal() * Z;
+      const Eigen::LLT<Eigen::MatrixXd> llt(H);
+      if (llt.info() != Eigen::Success) {
+        out.failure = "the face's Hessian is not positive definite";
+        return out;
+      }
+      const Eigen::VectorXd dw = -llt.solve(gz);
+      const double decrement = -gz.dot(dw);
+      // Converged: the decrement (~ 2 (f - f*)) or the reduced gradient is at rounding level.
+      if (!(decrement > 1e-26) || out.residual < 1e-13) {
+        // Optimal on the working face. A working row with a negative multiplier leaves it.
+      } else {
+        const Eigen::VectorXd d = Z * dw;
+        double t = 1.0;
+        for (Eigen::Index y = 0; y < x.size(); ++y)
+          if (d[y] < 0.0) t = std::min(t, 0.99 * x[y] / -d[y]);  // stay in the open orthant
+        Eigen::Index block = -1;
+        const Eigen::VectorXd cd = C * d, cx = C * x;
+        for (Eigen::Index r = 0; r < C.rows(); ++r) {
+          if (std::find(working.begin(), working.end(), r) != working.end() || !(cd[r] > 0.0)) continue;
+          const double tr = std::max(0.0, -cx[r] / cd[r]);
+          if (tr < t) {
+            t = tr;
+            block = r;
+          }
+        }
+        const double f0 = Objective(x, log_q);
+        bool reduced = false;
+        // Armijo, with a strict decrease (rounding can make f0 - 1e-4 t decrement == f0). Near the
+        // optimum (decrement <= 1e-10, where f - f* is below f's own rounding) the decrease cannot be
+        // seen in f: Newton's full step is taken, inside its region of quadratic convergence.
+        while (decrement > 1e-10 && t > 1e-16 && !(Objective(x + t * d, log_q) <= f0 - 1e-4 * t * decrement &&
+                              Objective(x + t * d, log_q) < f0)) {
+          t *= 0.5;
+          reduced = true;
+        }
+        if (t <= 1e-16) {
+          // Rounding: the objective cannot decrease along d. Optimal to working precision.
+        } else {
+          x += t * d;
+          if (block >= 0 && !reduced) {
+            working.push_back(block);
+            Z = basis();
+          }
+          continue;
+        }
+      }
+    }
+    if (working.empty()) break;
+    // Multipliers of [E; C_W]^T (lambda; nu) = -(grad + 1): the working rows need nu >= 0.
+    Eigen::MatrixXd G(E.cols(), E.rows() + static_cast<Eigen::Index>(working.size()));
+    G.leftCols(E.rows()) = E.transpose();
+    for (size_t k = 0; k < working.size(); ++k)
+      G.col(E.rows() + static_cast<Eigen::Index>(k)) = C.row(working[k]).transpose();
+    const Eigen::VectorXd rhs = -(grad.array() + 1.0).matrix();
+    const Eigen::VectorXd mult = G.completeOrthogonalDecomposition().solve(rhs);
+    Eigen::Index worst = -1;
+    double most_negative = -1e-10;
+    for (size_t k = 0; k < working.size(); ++k) {
+      const double nu = mult[E.rows() + static_cast<Eigen::Index>(k)];
+      if (nu < most_negative) {
+        most_negative = nu;
+        worst = static_cast<Eigen::Index>(k);
+      }
+    }
+    if (worst < 0) break;
+    working.erase(working.begin() + worst);
+    Z = basis();
+  }
+  if (out.iterations >= kMaxIterations) {
+    out.failure = fmt::format("the selection did not converge in {} Newton iterations", kMaxIterations);
+    return out;
+  }
+  out.x = x;
+  out.ok = true;
+  return out;
+}
+
+}  // namespace
+
+std::string_view NashSelectionName(NashSelection s) {
+  return s == NashSelection::kKlProjection ? "kl_projection" : "max_entropy";
+}
+
+const std::vector<NashSelection>& NashSelections() {
+  static const std::vector<NashSelection> all = {NashSelection::kKlProjection, NashSelection::kMaxEntropy};
+  return all;
+}
+
+double SelectionObjective(const Game& game, NashSelection selection, const Eigen::VectorXd& pi) {
+  double sum = 0.0;
+  const double log_uniform = -std::log(static_cast<double>(game.n()));
+  for (Eigen::Index y = 0; y < pi.size(); ++y) {
+    if (pi[y] == 0.0) continue;
+    sum += pi[y] * (std::log(pi[y]) - (selection == NashSelection::kKlProjection ? game.log_mu()[y] : log_uniform));
+  }
+  return sum;
+}
+
+NashEquilibrium SolveNashEquilibrium(const Game& game, const NashSetOptions& options) {
+  const Eigen::Index n = game.n();
+  if (!game.preferences().stores_entries())
+    throw InputError("beta", "0 needs the game's entries for its linear programs, which an implicit game does not "
+                             "store, expected storage: dense or float32, or beta > 0");
+  if (n > kNashSetMaxN)
+    throw InputError("beta", fmt::format("0 is offered up to n = {} actions (the linear programs hold the dense "
+                                         "margin), this game has n = {}, expected beta > 0",
+                                         kNashSetMaxN, n));
+  NashEquilibrium ne;
+  ne.selection = options.selection;
+  const int rows = static_cast<int>(n);
+  auto fail = [&](std::string why) {
+    ne.certified = false;
+    ne.message = std::move(why);
+    return ne;
+  };
+
+  // 1. The value LP: min v s.t. P pi - v 1 <= 0, 1^T pi = 1, pi >= 0.
+  {
+    LinearProgram lp(rows + 1);
+    for (int y = 0; y < rows; ++y) lp.SetRow(y, -COIN_DBL_MAX, 0.0);
+    lp.SetRow(rows, 1.0, 1.0);
+    for (Eigen::Index j = 0; j < n; ++j) {
+      lp.Column(0.0, COIN_DBL_MAX, 0.0);
+      for (Eigen::Index y = 0; y < n; ++y) lp.Add(static_cast<int>(y), game.Entry(y, j));
+      lp.Add(rows, 1.0);
+    }
+    lp.Column(-COIN_DBL_MAX, COIN_DBL_MAX, 1.0);
+    for (int y = 0; y < rows; ++y) lp.Add(y, -1.0);
+    const LinearProgram::Result r = lp.Solve(1.0, options.lp_iteration_limit);
+    ne.lp_iterations += r.iterations;
+    ne.lp_status = ClpStatusText(r);
+    if (!r.optimal()) return fail(fmt::format("the value LP did not end optimal: CLP status {}", ne.lp_status));
+    ne.value = r.objective;
+    if (!(std::abs(ne.value - 0.5) <= 1e-7))
+      return fail(fmt::format("the value LP ended at v = {} instead of 1/2 (CLP status {})", ne.value, ne.lp_status));
+  }
+
+  // 2. The face LP on the cone of scaled equilibria: columns x (n), t (n), s (n).
+  Eigen::VectorXd x(n);
+  std::vector<Eigen::Index> off;  // actions no equilibrium plays
+  {
+    LinearProgram lp(2 * rows);
+    for (int y = 0; y < rows; ++y) {
+      lp.SetRow(y, -COIN_DBL_MAX, 0.0);         // (A x)_y + s_y <= 0
+      lp.SetRow(rows + y, -COIN_DBL_MAX, 0.0);  // t_y - x_y <= 0
+    }
+    for (Eigen::Index j = 0; j < n; ++j) {
+      lp.Column(0.0, COIN_DBL_MAX, 0.0);
+      for (Eigen::Index y = 0; y < n; ++y) lp.Add(static_cast<int>(y), Margin(game, y, j));
+      lp.Add(rows + static_cast<int>(j), -1.0);
+    }
+    for (int j = 0; j < rows; ++j) {
+      lp.Column(0.0, 1.0, 1.0);
+      lp.Add(rows + j, 1.0);
+    }
+    for (int y = 0; y < rows; ++y) {
+      lp.Column(0.0, 1.0, 1.0);
+      lp.Add(y, 1.0);
+    }
+    const LinearProgram::Result r = lp.Solve(-1.0, options.lp_iteration_limit);
+    ne.lp_iterations += r.iterations;
+    ne.lp_status = ClpStatusText(r);
+    if (!r.optimal()) return fail(fmt::format("the face LP did not end optimal: CLP status {}", ne.lp_status));
+    if (!(r.objective >= static_cast<double>(n) - 1e-6))
+      return fail(fmt::format("the face LP ended at {} instead of n = {}: no strictly complementary equilibrium "
+                              "was found (CLP status {})",
+                              r.objective, n, ne.lp_status));
+    for (Eigen::Index y = 0; y < n; ++y) {
+      const double t = r.x[static_cast<size_t>(n + y)], s = r.x[static_cast<size_t>(2 * n + y)];
+      x[y] = r.x[static_cast<size_t>(y)];
+      if (t > 0.5) {
+        ne.support.push_back(y);
+      } else {
+        off.push_back(y);
+      }
+      if ((t > 0.5) == (s > 0.5))
+        return fail(fmt::format("the face LP did not separate action {} (t = {}, s = {})", y, t, s));
+    }
+  }
+  const Eigen::Index k = static_cast<Eigen::Index>(ne.support.size());
+  if (k == 0) return fail("the face LP found an empty support");
+
+  // 3. The face: E pi_S = e with E = [A_SS; 1^T], e = (0, ..., 0, 1); rows of C = A_{S^c S} <= 0.
+  Eigen::MatrixXd E(k + 1, k);
+  for (Eigen::Index a = 0; a < k; ++a)
+    for (Eigen::Index b = 0; b < k; ++b) E(a, b) = Margin(game, ne.support[static_cast<size_t>(a)], ne.support[static_cast<size_t>(b)]);
+  E.row(k).setOnes();
+  Eigen::VectorXd e = Eigen::VectorXd::Zero(k + 1);
+  e[k] = 1.0;
+  Eigen::MatrixXd C(static_cast<Eigen::Index>(off.size()), k);
+  for (size_t a = 0; a < off.size(); ++a)
+    for (Eigen::Index b = 0; b < k; ++b) C(static_cast<Eigen::Index>(a), b) = Margin(game, off[a], ne.support[static_cast<size_t>(b)]);
+  const NullSpace face = SolveNullSpace(E, e);
+  ne.dimension = static_cast<int>(face.basis.cols());
+  ne.rank_margin_kept = face.kept;
+  ne.rank_margin_dropped = face.dropped;
+
+  // The LP's point, normalized and moved onto the face (its rows hold to CLP's tolerance only).
+  Eigen::VectorXd x0(k);
+  for (Eigen::Index a = 0; a < k; ++a) x0[a] = x[ne.support[static_cast<size_t>(a)]];
+  x0 /= x0.sum();
+  x0 = face.particular + face.basis * (face.basis.transpose() * (x0 - face.particular));  // nearest on the face
+  Eigen::VectorXd pi_s;
+  if (ne.dimension == 0) {
+    pi_s = face.particular;
+  } else {
+    Eigen::VectorXd log_q(k);
+    for (Eigen::Index a = 0; a < k; ++a)
+      log_q[a] = options.selection == NashSelection::kKlProjection ? game.log_mu()[ne.support[static_cast<size_t>(a)]]
+                                                                    : -std::log(static_cast<double>(n));
+    if (!(x0.minCoeff() > 0.0)) return fail("the face LP's point is not positive on the support after projection");
+    const Selection sel = SelectOnFace(E, e, C, x0, log_q);
+    ne.newton_iterations = sel.iterations;
+    if (!sel.ok) return fail(sel.failure);
+    pi_s = sel.x;
+    ne.selection_residual = sel.residual;
+  }
+  if (!(pi_s.minCoeff() > 0.0))
+    return fail(fmt::format("the equilibrium on the face has a non-positive entry ({:.3g})", pi_s.minCoeff()));
+  pi_s /= pi_s.sum();
+  ne.pi = Eigen::VectorXd::Zero(n);
+  ne.log_pi = Eigen::VectorXd::Constant(n, -kInf);
+  for (Eigen::Index a = 0; a < k; ++a) {
+    const Eigen::Index y = ne.support[static_cast<size_t>(a)];
+    ne.pi[y] = pi_s[a];
+    ne.log_pi[y] = std::log(pi_s[a]);
+  }
+
+  // 4. Certificates in double, with the game's own P.
+  ne.certificate = Gap0(Evaluate(game, ne.log_pi));
+  if (!(ne.certificate <= options.certify_tolerance))
+    return fail(fmt::format("gap_0 {:.3e} > {:g}: not certified", ne.certificate, options.certify_tolerance));
+  if (!(ne.selection_residual <= options.certify_tolerance))
+    return fail(fmt::format("the selection's reduced gradient {:.3e} > {:g}: not certified", ne.selection_residual,
+                            options.certify_tolerance));
+  ne.certified = true;
+  ne.message = fmt::format("gap_0 {:.3e} <= {:g}, {}", ne.certificate, options.certify_tolerance, DescribeNash(ne, n));
+  return ne;
+}
+
+std::string DescribeNash(const NashEquilibrium& ne, Eigen::Index n, size_t max_listed) {
+  std::string support;
+  for (size_t a = 0; a < ne.support.size() && a < max_listed; ++a)
+    support += fmt::format("{}{}", a == 0 ? "" : ",", ne.support[a]);
+  if (ne.support.size() > max_listed) support += ",...";
+  const std::string rule = ne.selection == NashSelection::kKlProjection ? "the KL projection of mu onto the Nash set"
+                                                                        : "the maximum-entropy point of the Nash set";
+  return fmt::format("{}, support {}/{} {{{}}}, {}", ne.unique() ? "unique" : rule, ne.support.size(), n, support,
+                     ne.unique() ? "the Nash set is a point"
+                                 : fmt::format("the Nash set has dimension {}", ne.dimension));
+}
+
+}  // namespace nlhf

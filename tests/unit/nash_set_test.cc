@@ -1,0 +1,278 @@
+// The beta = 0 equilibrium: known answers (docs/mathematics.md, known answers), exact Nash sets with
+// a stated selection, independent LP checks of the support and of the selection's optimality on the
+// face, the beta -> 0 continuation of pi*_beta, and an LP that is stopped early.
+#include "nlhf/nash_set.h"
+
+#include <ClpSimplex.hpp>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "nlhf/descriptors.h"
+#include "nlhf/equilibrium.h"
+#include "nlhf/errors.h"
+#include "nlhf/generators.h"
+#include "nlhf/logspace.h"
+#include "nlhf/metrics.h"
+
+namespace nlhf {
+namespace {
+
+Game GameFromMargin(const Eigen::MatrixXd& A, Eigen::VectorXd mu = Eigen::VectorXd()) {
+  const Eigen::Index n = A.rows();
+  if (mu.size() == 0) mu = Eigen::VectorXd::Constant(n, 1.0 / static_cast<double>(n));
+  Eigen::MatrixXd P = (A.array() + 0.5).matrix();
+  return Game(P, mu, "margin", "given");
+}
+
+// Rock-paper-scissors on {0, 1, 2} (1 beats 0, 2 beats 1, 0 beats 2), plus action 3, a clone of rock
+// that ties with it: the Nash set is {(a, 1/3, 1/3, 1/3 - a) : a in [0, 1/3]}.
+Eigen::MatrixXd RpsWithClone() {
+  Eigen::MatrixXd A = Eigen::MatrixXd::Zero(4, 4);
+  auto set = [&](int i, int j, double v) {
+    A(i, j) = v;
+    A(j, i) = -v;
+  };
+  set(1, 0, 0.5);
+  set(2, 1, 0.5);
+  set(0, 2, 0.5);
+  set(1, 3, 0.5);
+  set(3, 2, 0.5);
+  return A;
+}
+
+// An independent LP over the whole Nash set N = {v in the simplex, A v <= 0}, built here and not by
+// the library: min (sense 1) or max (sense -1) c^T v. Returns the optimal value.
+double OptimizeOverNashSet(const Game& game, const Eigen::VectorXd& c, double sense) {
+  const int n = static_cast<int>(game.n());
+  std::vector<CoinBigIndex> start;
+  std::vector<int> index;
+  std::vector<double> value, col_lo(static_cast<size_t>(n), 0.0), col_up(static_cast<size_t>(n), COIN_DBL_MAX),
+      obj(c.data(), c.data() + n), row_lo(static_cast<size_t>(n + 1), -COIN_DBL_MAX),
+      row_up(static_cast<size_t>(n + 1), 0.0);
+  row_lo[static_cast<size_t>(n)] = row_up[static_cast<size_t>(n)] = 1.0;
+  for (int j = 0; j < n; ++j) {
+    start.push_back(static_cast<CoinBigIndex>(index.size()));
+    for (int y = 0; y < n; ++y) {
+      index.push_back(y);
+      value.push_back(game.Entry(y, j) - 0.5);
+    }
+    index.push_back(n);
+    value.push_back(1.0);
+  }
+  start.push_back(static_cast<CoinBigIndex>(index.size()));
+  ClpSimplex model;
+  model.setLogLevel(0);
+  model.loadProblem(n, n + 1, start.data(), index.data(), value.data(), col_lo.data(), col_up.data(), obj.data(),
+                    row_lo.data(), row_up.data());
+  model.setOptimizationDirection(sense);
+  model.setPrimalTolerance(1e-10);
+  model.setDualTolerance(1e-10);
+  model.dual();
+  EXPECT_EQ(model.status(), 0);
+  return model.objectiveValue();
+}
+
+// The checks every certified answer must pass, whatever the game: pi is an equilibrium (gap_0 <= 1e-12
+// recomputed here), its support is S exactly, S is maximal (no point of N puts mass off S: an LP), and
+// the selection is optimal on N: its Frank-Wolfe gap max_{v in N} grad^T (pi - v) is ~0 (an LP).
+void ExpectSound(const Game& game, const NashEquilibrium& ne) {
+  ASSERT_TRUE(ne.certified) << ne.message;
+  const Eigen::Index n = game.n();
+  EXPECT_NEAR(ne.pi.sum(), 1.0, 1e-14);
+  EXPECT_LE(Gap0(Evaluate(game, ne.log_pi)), 1e-12);
+  EXPECT_NEAR(ne.value, 0.5, 1e-9);
+  Eigen::VectorXd off = Eigen::VectorXd::Ones(n);
+  for (Eigen::Index y : ne.support) {
+    EXPECT_GT(ne.pi[y], 0.0);
+    off[y] = 0.0;
+  }
+  for (Eigen::Index y = 0; y < n; ++y) {
+    if (off[y] == 1.0) { EXPECT_EQ(ne.pi[y], 0.0); }
+  }
+  // (CLP's feasibility tolerance, 1e-10 on rows of size ~n/2, lets its optimum reach ~1e-8.)
+  EXPECT_LE(OptimizeOverNashSet(game, off, -1.0), 1e-6) << "an equilibrium plays off the reported support";
+  if (!ne.unique()) {
+    // grad KL(pi || q) on S; off S any v in N is 0, so a large cost there changes nothing.
+    Eigen::VectorXd grad = Eigen::VectorXd::Constant(n, 1e3);
+    for (Eigen::Index y : ne.support)
+      grad[y] = std::log(ne.pi[y]) - (ne.selection == NashSelection::kKlProjection
+                                          ? game.log_mu()[y]
+                                          : -std::log(static_cast<double>(n)));
+    const double fw_gap = grad.dot(ne.pi) - OptimizeOverNashSet(game, grad, 1.0);
+    EXPECT_LE(fw_gap, 1e-7) << "the selection is not optimal on the Nash set";
+  }
+}
+
+TEST(NashSet, ComalRps3HasItsKnownEquilibrium) {
+  const Game game = MakeGame("rps3(x=0.9,y=0.9,z=0.8)", "softmax_normal(scale=1)", 0);
+  for (NashSelection s : NashSelections()) {
+    const NashEquilibrium ne = SolveNashEquilibrium(game, {.selection = s});
+    ExpectSound(game, ne);
+    EXPECT_TRUE(ne.unique());
+    EXPECT_EQ(ne.support.size(), 3u);
+    EXPECT_NEAR(ne.pi[0], 4.0 / 11.0, 1e-14);
+    EXPECT_NEAR(ne.pi[1], 3.0 / 11.0, 1e-14);
+    EXPECT_NEAR(ne.pi[2], 4.0 / 11.0, 1e-14);
+    EXPECT_LE(ne.certificate, 1e-15);
+  }
+}
+
+TEST(NashSet, BiasedRockPaperScissors) {
+  Eigen::MatrixXd A(3, 3);
+  A << 0, -0.25, 0.5, 0.25, 0, -0.05, -0.5, 0.05, 0;
+  const Game game = GameFromMargin(A);
+  const NashEquilibrium ne = SolveNashEquilibrium(game);
+  ExpectSound(game, ne);
+  EXPECT_TRUE(ne.unique());
+  EXPECT_NEAR(ne.pi[0], 1.0 / 16.0, 1e-14);
+  EXPECT_NEAR(ne.pi[1], 10.0 / 16.0, 1e-14);
+  EXPECT_NEAR(ne.pi[2], 5.0 / 16.0, 1e-14);
+}
+
+TEST(NashSet, CyclicFamilyIsUniform) {
+  for (int n : {3, 5, 9, 21}) {
+    const Game game = MakeGame(fmt::format("cyclic(n={})", n), "softmax_normal(scale=1)", 0);
+    const NashEquilibrium ne = SolveNashEquilibrium(game);
+    ExpectSound(game, ne);
+    EXPECT_TRUE(ne.unique()) << n;
+    EXPECT_EQ(static_cast<int>(ne.support.size()), n);
+    EXPECT_LE((ne.pi.array() - 1.0 / n).abs().maxCoeff(), 1e-14) << n;
+  }
+}
+
+TEST(NashSet, CondorcetWinnerOfBradleyTerryIsThePureEquilibrium) {
+  for (std::uint64_t seed : {0, 1, 2, 3}) {
+    const Game game = MakeGame("bradley_terry(n=25,scale=1)", "uniform", seed);
+    const GameDescriptors d = Describe(game.preferences());
+    ASSERT_TRUE(d.condorcet_winner.has_value());
+    const NashEquilibrium ne = SolveNashEquilibrium(game);
+    ExpectSound(game, ne);
+    EXPECT_TRUE(ne.unique());
+    ASSERT_EQ(ne.support.size(), 1u);
+    EXPECT_EQ(ne.support[0], static_cast<Eigen::Index>(*d.condorcet_winner));
+    EXPECT_EQ(ne.pi[ne.support[0]], 1.0);
+    EXPECT_EQ(ne.certificate, 0.0);
+  }
+}
+
+TEST(NashSet, AllTiesGameSelectsMuOrUniform) {
+  // P = 1/2 everywhere: every policy is an equilibrium (dimension n - 1).
+  const Eigen::Index n = 6;
+  Eigen::VectorXd mu(n);
+  mu << 0.3, 0.25, 0.2, 0.1, 0.1, 0.05;
+  const Game game = GameFromMargin(Eigen::MatrixXd::Zero(n, n), mu);
+  const NashEquilibrium proj = SolveNashEquilibrium(game, {.selection = NashSelection::kKlProjection});
+  ExpectSound(game, proj);
+  EXPECT_EQ(proj.dimension, n - 1);
+  EXPECT_LE((proj.pi - mu).cwiseAbs().maxCoeff(), 1e-14);
+  const NashEquilibrium ent = SolveNashEquilibrium(game, {.selection = NashSelection::kMaxEntropy});
+  ExpectSound(game, ent);
+  EXPECT_LE((ent.pi.array() - 1.0 / n).abs().maxCoeff(), 1e-14);
+}
+
+TEST(NashSet, CloneOfRockSplitsItsShareByTheSelection) {
+  // N = {(a, 1/3, 1/3, 1/3 - a)}: max entropy a = 1/6; KL projection of mu: a = (1/3) mu_0 / (mu_0 + mu_3).
+  Eigen::VectorXd mu(4);
+  mu << 0.1, 0.2, 0.3, 0.4;
+  const Game game = GameFromMargin(RpsWithClone(), mu);
+  const NashEquilibrium ent = SolveNashEquilibrium(game, {.selection = NashSelection::kMaxEntropy});
+  ExpectSound(game, ent);
+  EXPECT_EQ(ent.dimension, 1);
+  EXPECT_EQ(ent.support.size(), 4u);
+  EXPECT_NEAR(ent.pi[0], 1.0 / 6.0, 1e-13);
+  EXPECT_NEAR(ent.pi[3], 1.0 / 6.0, 1e-13);
+  EXPECT_NEAR(ent.pi[1], 1.0 / 3.0, 1e-13);
+  const NashEquilibrium proj = SolveNashEquilibrium(game, {.selection = NashSelection::kKlProjection});
+  ExpectSound(game, proj);
+  EXPECT_NEAR(proj.pi[0], (1.0 / 3.0) * 0.1 / 0.5, 1e-13);
+  EXPECT_NEAR(proj.pi[3], (1.0 / 3.0) * 0.4 / 0.5, 1e-13);
+}
+
+TEST(NashSet, AnInequalityOffTheSupportCanBindTheSelection) {
+  // RpsWithClone plus action 4: ties with paper and scissors, beats rock (A_40 = 1/2), loses to the
+  // clone (A_43 = -1/4). No equilibrium plays it, and (A pi)_4 = a/2 - (1/3 - a)/4 <= 0 caps rock's
+  // share at a <= 1/9: the maximum-entropy point (a = 1/6 without action 4) is pushed to a = 1/9.
+  Eigen::MatrixXd A = Eigen::MatrixXd::Zero(5, 5);
+  A.topLeftCorner(4, 4) = RpsWithClone();
+  A(4, 0) = 0.5;
+  A(0, 4) = -0.5;
+  A(4, 3) = -0.25;
+  A(3, 4) = 0.25;
+  const Game game = GameFromMargin(A);
+  const NashEquilibrium ne = SolveNashEquilibrium(game, {.selection = NashSelection::kMaxEntropy});
+  ExpectSound(game, ne);
+  EXPECT_EQ(ne.support.size(), 4u);
+  EXPECT_EQ(ne.pi[4], 0.0);
+  EXPECT_NEAR(ne.pi[0], 1.0 / 9.0, 1e-13);
+  EXPECT_NEAR(ne.pi[3], 2.0 / 9.0, 1e-13);
+}
+
+TEST(NashSet, DegenerateTournamentsAreSoundUnderBothSelections) {
+  int non_unique = 0;
+  for (std::uint64_t seed = 0; seed < 12; ++seed) {
+    const Game game = MakeGame("tournament(n=9,ties=0.3)", "softmax_normal(scale=1)", seed);
+    for (NashSelection s : NashSelections()) {
+      const NashEquilibrium ne = SolveNashEquilibrium(game, {.selection = s});
+      ExpectSound(game, ne);
+      if (!ne.unique()) ++non_unique;
+    }
+  }
+  EXPECT_GT(non_unique, 0) << "no tournament with a non-unique Nash set: the selection went untested";
+}
+
+TEST(NashSet, RandomGamesAreSound) {
+  for (std::uint64_t seed = 0; seed < 4; ++seed) {
+    const Game game = MakeGame("random_uniform(n=60)", "softmax_normal(scale=1)", seed);
+    const NashEquilibrium ne = SolveNashEquilibrium(game);
+    ExpectSound(game, ne);
+  }
+}
+
+TEST(NashSet, ContinuationLimitOfPiStarIsTheKlProjection) {
+  // pi*_beta = pi_0 + c beta + O(beta^2): the Richardson extrapolation 2 pi*_{beta/2} - pi*_beta is
+  // pi_0 to O(beta^2).
+  Eigen::VectorXd mu(4);
+  mu << 0.1, 0.2, 0.3, 0.4;
+  const Game clone = GameFromMargin(RpsWithClone(), mu);
+  const Game rps3 = MakeGame("rps3(x=0.9,y=0.9,z=0.8)", "softmax_normal(scale=1)", 0);
+  for (const Game* game : {&clone, &rps3}) {
+    const NashEquilibrium ne = SolveNashEquilibrium(*game);
+    ASSERT_TRUE(ne.certified);
+    const Equilibrium a = SolveEquilibrium(*game, 2e-4), b = SolveEquilibrium(*game, 1e-4);
+    ASSERT_TRUE(a.certified() && b.certified());
+    const Eigen::VectorXd limit = 2.0 * b.pi - a.pi;
+    EXPECT_LE((limit - ne.pi).cwiseAbs().maxCoeff(), 1e-6) << game->game_spec();
+    // Not the max-entropy point where that differs (clone: 1/6 vs 1/15 for rock).
+  }
+  const NashEquilibrium ent = SolveNashEquilibrium(clone, {.selection = NashSelection::kMaxEntropy});
+  const Equilibrium b = SolveEquilibrium(clone, 1e-4);
+  EXPECT_GT((b.pi - ent.pi).cwiseAbs().maxCoeff(), 0.05);
+}
+
+TEST(NashSet, AnLpStoppedEarlyIsNotCertifiedAndSaysWhy) {
+  const Game game = MakeGame("random_uniform(n=40)", "uniform", 0);
+  const NashEquilibrium ne = SolveNashEquilibrium(game, {.lp_iteration_limit = 2});
+  EXPECT_FALSE(ne.certified);
+  EXPECT_NE(ne.message.find("iteration"), std::string::npos) << ne.message;
+  EXPECT_NE(ne.lp_status.find("stopped"), std::string::npos) << ne.lp_status;
+}
+
+TEST(NashSet, ImplicitAndOversizedGamesAreRefused) {
+  const Game implicit = MakeGame("low_rank_cyclic(n=100,k=2)", "uniform", 0);
+  EXPECT_THROW(SolveNashEquilibrium(implicit), InputError);
+}
+
+TEST(NashSet, DescriptionNamesTheRule) {
+  Eigen::VectorXd mu(4);
+  mu << 0.1, 0.2, 0.3, 0.4;
+  const Game game = GameFromMargin(RpsWithClone(), mu);
+  const NashEquilibrium ne = SolveNashEquilibrium(game);
+  EXPECT_NE(ne.message.find("KL projection of mu"), std::string::npos) << ne.message;
+  EXPECT_NE(ne.message.find("dimension 1"), std::string::npos) << ne.message;
+  EXPECT_NE(ne.message.find("support 4/4"), std::string::npos) << ne.message;
+}
+
+}  // namespace
+}  // namespace nlhf
