@@ -20,6 +20,14 @@ namespace nlhf {
 InputErrors::InputErrors(std::vector<InputError> errors)
     : InputError(errors.front()), errors_(std::move(errors)) {}
 
+bool ExperimentConfig::SolvesNash() const {
+  if (equilibrium != EquilibriumMode::kCertified) return false;
+  if (beta == 0.0) return true;
+  return std::find(log.metrics.begin(), log.metrics.end(), Metric::kKlToNe) != log.metrics.end() ||
+         std::any_of(stop.tolerances.begin(), stop.tolerances.end(),
+                     [](const auto& t) { return t.first == Metric::kKlToNe; });
+}
+
 bool ExperimentConfig::AnySampled() const {
   return std::any_of(solvers.begin(), solvers.end(), [](const ComponentConfig& c) { return !c.oracle.exact(); });
 }
@@ -37,8 +45,8 @@ SourceLocation ExperimentConfig::Locate(const std::string& key) const {
 
 namespace {
 
-const std::vector<std::string> kTopKeys = {"name", "game", "reference", "beta", "equilibrium", "seeds", "solvers",
-                                           "stop", "log", "output", "nlhf"};
+const std::vector<std::string> kTopKeys = {"name",    "game", "reference", "beta", "equilibrium", "ne_selection",
+                                           "seeds",   "solvers", "stop", "log", "output", "nlhf"};
 
 // "mwu and omwu": the solvers whose traits allow beta = 0, for messages.
 std::string BetaZeroSolverText() {
@@ -400,6 +408,18 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
       config.equilibrium = std::get<std::string>(*v) == "none" ? EquilibriumMode::kNone : EquilibriumMode::kCertified;
   }
 
+  if (const YAML::Node n = root["ne_selection"]) {
+    const ParamSpec spec = ParamSpec::String("ne_selection", "kl_projection", "").Check(
+        [](const ParamValue& v) {
+          const std::string& rule = std::get<std::string>(v);
+          return rule == "kl_projection" || rule == "max_entropy" ? "" : "is not allowed, expected kl_projection or max_entropy";
+        },
+        "kl_projection or max_entropy");
+    if (auto v = r.Value(n, spec, "ne_selection"))
+      config.ne_selection =
+          std::get<std::string>(*v) == "max_entropy" ? NashSelection::kMaxEntropy : NashSelection::kKlProjection;
+  }
+
   if (const YAML::Node n = root["seeds"]) {
     r.Note(n, "seeds");
     const ParamSpec seed = ParamSpec::Int("seed", 0, "").Range(0, 9.0e18);
@@ -554,24 +574,31 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
       }
     }
   }
+  const char* const kUndefinedAtZero =
+      "is not defined at beta = 0, where pi* is the selected Nash equilibrium, which may put no mass on some "
+      "actions (the metric is then infinite), expected gap_beta, exploitability, gap_0, br_winrate, kl_to_star or "
+      "kl_to_ne";
   for (const auto& [metric, value] : config.stop.tolerances) {
     const MetricInfo& info = MetricTable()[static_cast<size_t>(metric)];
-    if (info.needs_star && config.beta == 0.0)
-      r.Error(root["stop"], "stop.tolerance." + std::string(info.name), "needs pi*_beta, which beta = 0 does not have");
-    else if (info.needs_star && config.equilibrium == EquilibriumMode::kNone)
+    if (!MetricDefinedAt(metric, config.beta))
+      r.Error(root["stop"], "stop.tolerance." + std::string(info.name), kUndefinedAtZero);
+    else if ((info.needs_star || info.needs_ne) && config.equilibrium == EquilibriumMode::kNone)
       r.Error(root["stop"], "stop.tolerance." + std::string(info.name),
-              "needs pi*_beta, which equilibrium: none does not compute, expected a tolerance on a metric that "
-              "needs no pi* (gap_beta, exploitability, gap_0, br_winrate, fp_residual) or equilibrium: certified");
+              fmt::format("needs {}, which equilibrium: none does not compute, expected a tolerance on a metric that "
+                          "needs no equilibrium (gap_beta, exploitability, gap_0, br_winrate, fp_residual) or "
+                          "equilibrium: certified",
+                          info.needs_ne ? "the beta = 0 equilibrium" : "pi*_beta"));
   }
-  if (config.equilibrium == EquilibriumMode::kNone) {
-    for (size_t i = 0; i < config.log.metrics.size(); ++i) {
-      const MetricInfo& info = MetricTable()[static_cast<size_t>(config.log.metrics[i])];
-      if (info.needs_star)
-        r.Error(root["log"]["metrics"][i], fmt::format("log.metrics[{}]", i),
-                fmt::format("'{}' needs pi*_beta, which equilibrium: none does not compute, expected a metric that "
-                            "needs no pi*, or equilibrium: certified",
-                            info.name));
-    }
+  for (size_t i = 0; i < config.log.metrics.size(); ++i) {
+    const MetricInfo& info = MetricTable()[static_cast<size_t>(config.log.metrics[i])];
+    if (!MetricDefinedAt(info.id, config.beta))
+      r.Error(root["log"]["metrics"][i], fmt::format("log.metrics[{}]", i),
+              fmt::format("'{}' {}", info.name, kUndefinedAtZero));
+    else if ((info.needs_star || info.needs_ne) && config.equilibrium == EquilibriumMode::kNone)
+      r.Error(root["log"]["metrics"][i], fmt::format("log.metrics[{}]", i),
+              fmt::format("'{}' needs {}, which equilibrium: none does not compute, expected a metric that "
+                          "needs no equilibrium, or equilibrium: certified",
+                          info.name, info.needs_ne ? "the beta = 0 equilibrium" : "pi*_beta"));
   }
 
   // Not when a solver entry is already in error (a misspelled oracle key or type reads as exact):
@@ -669,6 +696,7 @@ std::string Emit(const ExperimentConfig& c, bool fingerprint) {
   if (!fingerprint || c.equilibrium == EquilibriumMode::kNone)
     out << YAML::Key << "equilibrium" << YAML::Value
         << (c.equilibrium == EquilibriumMode::kNone ? "none" : "certified");
+  if (c.SolvesNash()) out << YAML::Key << "ne_selection" << YAML::Value << std::string(NashSelectionName(c.ne_selection));
   out << YAML::Key << "seeds" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   for (auto s : c.seeds) out << s;
   out << YAML::EndSeq;
@@ -693,9 +721,10 @@ std::string Emit(const ExperimentConfig& c, bool fingerprint) {
   out << YAML::Key << "spacing" << YAML::Value << (c.log.spacing == LogSpacing::kLog ? "log" : "linear");
   out << YAML::Key << "points_per_decade" << YAML::Value << c.log.points_per_decade;
   out << YAML::Key << "metrics" << YAML::Value << YAML::Flow << YAML::BeginSeq;
-  if (c.log.metrics.empty()) {  // all of them (but those that need pi* with equilibrium: none)
+  if (c.log.metrics.empty()) {  // the default ones (but those that need an equilibrium with equilibrium: none)
     for (const MetricInfo& m : MetricTable())
-      if (!(m.needs_star && c.equilibrium == EquilibriumMode::kNone)) out << std::string(m.name);
+      if (DefaultMetric(m.id, c.beta) && !((m.needs_star || m.needs_ne) && c.equilibrium == EquilibriumMode::kNone))
+        out << std::string(m.name);
   } else {
     for (Metric m : c.log.metrics) out << std::string(MetricTable()[static_cast<size_t>(m)].name);
   }

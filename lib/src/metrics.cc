@@ -27,6 +27,10 @@ const std::vector<MetricInfo>& MetricTable() {
       {Metric::kSpan, "span", "max(l - l*) - min(l - l*): span of the log-probability error", true},
       {Metric::kFpResidual, "fp_residual", "span(l - log mu - g/beta): fixed-point residual, needs no pi*",
        false},
+      {Metric::kKlToNe, "kl_to_ne",
+       "KL(pi_NE || pi), pi_NE the selected Nash equilibrium of the beta = 0 game (ne_selection): the distance "
+       "to the unregularized target at any beta",
+       false, true},
   };
   return table;
 }
@@ -124,7 +128,8 @@ bool NeedsPayoff(Metric metric) {
   switch (metric) {
     case Metric::kKlToStar:
     case Metric::kKlFromStar:
-    case Metric::kSpan: return false;
+    case Metric::kSpan:
+    case Metric::kKlToNe: return false;
     case Metric::kGapBeta:
     case Metric::kExploitability:
     case Metric::kGap0:
@@ -134,8 +139,17 @@ bool NeedsPayoff(Metric metric) {
   throw InternalError("internal error: unknown metric");
 }
 
+bool MetricDefinedAt(Metric metric, double beta) {
+  if (beta > 0.0) return true;
+  return metric != Metric::kKlFromStar && metric != Metric::kSpan && metric != Metric::kFpResidual;
+}
+
+bool DefaultMetric(Metric metric, double beta) {
+  return MetricDefinedAt(metric, beta) && (metric != Metric::kKlToNe || beta == 0.0);
+}
+
 double ComputeMetric(Metric metric, const Game& game, double beta, const PolicyPoint& p,
-                     const Eigen::VectorXd& log_pi_star) {
+                     const Eigen::VectorXd& log_pi_star, const Eigen::VectorXd& log_pi_ne) {
   switch (metric) {
     case Metric::kGapBeta: return GapBeta(game, beta, p);
     case Metric::kExploitability: return Exploitability(game, beta, p);
@@ -145,6 +159,7 @@ double ComputeMetric(Metric metric, const Game& game, double beta, const PolicyP
     case Metric::kKlFromStar: return KlFromStar(p, log_pi_star);
     case Metric::kSpan: return SpanToStar(p, log_pi_star);
     case Metric::kFpResidual: return FpResidual(game, beta, p);
+    case Metric::kKlToNe: return KlToStar(p, log_pi_ne);
   }
   throw InternalError("internal error: unknown metric");
 }

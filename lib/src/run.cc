@@ -143,18 +143,20 @@ std::string_view TerminationName(Termination t) {
 }
 
 MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorXd& logits,
-                             const Eigen::VectorXd& log_pi_star, const std::vector<Metric>& which) {
+                             const Eigen::VectorXd& log_pi_star, const std::vector<Metric>& which,
+                             const Eigen::VectorXd& log_pi_ne) {
   PolicyPoint workspace;
-  return EvaluateMetrics(game, beta, logits, log_pi_star, which, workspace);
+  return EvaluateMetrics(game, beta, logits, log_pi_star, which, workspace, log_pi_ne);
 }
 
-MetricMask ComputedMetrics(double beta, bool have_star, const std::vector<Metric>& which) {
+MetricMask ComputedMetrics(double beta, bool have_star, const std::vector<Metric>& which, bool have_ne) {
   MetricMask mask;
   for (const MetricInfo& info : MetricTable()) {
-    const bool wanted = which.empty() || std::find(which.begin(), which.end(), info.id) != which.end();
-    if (!wanted) continue;
+    const bool wanted = which.empty() ? DefaultMetric(info.id, beta)
+                                      : std::find(which.begin(), which.end(), info.id) != which.end();
+    if (!wanted || !MetricDefinedAt(info.id, beta)) continue;
     if (info.needs_star && !have_star) continue;
-    if (info.id == Metric::kFpResidual && beta == 0.0) continue;
+    if (info.needs_ne && !have_ne) continue;
     mask.set(Index(info.id));
   }
   return mask;
@@ -162,8 +164,9 @@ MetricMask ComputedMetrics(double beta, bool have_star, const std::vector<Metric
 
 MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorXd& logits,
                              const Eigen::VectorXd& log_pi_star, const std::vector<Metric>& which,
-                             PolicyPoint& p) {
-  return EvaluateMetrics(game, beta, logits, log_pi_star, ComputedMetrics(beta, log_pi_star.size() > 0, which), p);
+                             PolicyPoint& p, const Eigen::VectorXd& log_pi_ne) {
+  return EvaluateMetrics(game, beta, logits, log_pi_star,
+                         ComputedMetrics(beta, log_pi_star.size() > 0, which, log_pi_ne.size() > 0), p, log_pi_ne);
 }
 
 bool NeedsPayoff(const MetricMask& mask) {
@@ -176,7 +179,8 @@ namespace {
 
 // EvaluateMetrics of a mask, `payoff` = NeedsPayoff(mask) (the driver computes both once per run).
 MetricValues EvaluateMasked(const Game& game, double beta, const Eigen::VectorXd& logits,
-                            const Eigen::VectorXd& log_pi_star, const MetricMask& mask, bool payoff, PolicyPoint& p) {
+                            const Eigen::VectorXd& log_pi_star, const Eigen::VectorXd& log_pi_ne,
+                            const MetricMask& mask, bool payoff, PolicyPoint& p) {
   MetricValues out;
   out.fill(kNaN);
   if (payoff) {
@@ -186,15 +190,16 @@ MetricValues EvaluateMasked(const Game& game, double beta, const Eigen::VectorXd
     p.log_pi = logits;
   }
   for (size_t k = 0; k < kNumMetrics; ++k)
-    if (mask[k]) out[k] = ComputeMetric(static_cast<Metric>(k), game, beta, p, log_pi_star);
+    if (mask[k]) out[k] = ComputeMetric(static_cast<Metric>(k), game, beta, p, log_pi_star, log_pi_ne);
   return out;
 }
 
 }  // namespace
 
 MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorXd& logits,
-                             const Eigen::VectorXd& log_pi_star, const MetricMask& mask, PolicyPoint& p) {
-  return EvaluateMasked(game, beta, logits, log_pi_star, mask, NeedsPayoff(mask), p);
+                             const Eigen::VectorXd& log_pi_star, const MetricMask& mask, PolicyPoint& p,
+                             const Eigen::VectorXd& log_pi_ne) {
+  return EvaluateMasked(game, beta, logits, log_pi_star, log_pi_ne, mask, NeedsPayoff(mask), p);
 }
 
 void StopRules::Validate() const {
@@ -232,23 +237,31 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   summary.warnings = solver.Notes();
   LogSchedule schedule(options.log);
   const bool have_star = log_pi_star.size() > 0;
-  const MetricMask logged_mask = ComputedMetrics(beta, have_star, options.log.metrics);
+  const Eigen::VectorXd& log_pi_ne = options.log_pi_ne;
+  const bool have_ne = log_pi_ne.size() > 0;
+  NLHF_CHECK(!have_ne || log_pi_ne.size() == game.n(), "pi_NE and the game differ in size");
+  const MetricMask logged_mask = ComputedMetrics(beta, have_star, options.log.metrics, have_ne);
+  // The average iterate's columns of the trace (kAverageTraceMetrics), for solvers that keep one.
+  MetricMask average_mask;
+  for (Metric m : kAverageTraceMetrics)
+    if (logged_mask[Index(m)]) average_mask.set(Index(m));
 
   // A tolerance on a metric that needs pi* cannot be evaluated without it (an equilibrium that was
   // not certified): the run goes on under its other stop rules, and the summary says so.
   std::vector<std::pair<Metric, double>> tolerances;
   std::vector<Metric> tol_metrics;
   for (const auto& [m, v] : stop.tolerances) {
-    if (MetricTable()[Index(m)].needs_star && !have_star) {
-      summary.warnings.push_back(fmt::format("the tolerance on {} was not applied: it needs pi*, which is not known "
+    if ((MetricTable()[Index(m)].needs_star && !have_star) || (MetricTable()[Index(m)].needs_ne && !have_ne)) {
+      summary.warnings.push_back(fmt::format("the tolerance on {} was not applied: it needs {}, which is not known "
                                              "for this game (not certified)",
-                                             MetricTable()[Index(m)].name));
+                                             MetricTable()[Index(m)].name,
+                                             MetricTable()[Index(m)].needs_ne ? "the beta = 0 equilibrium" : "pi*"));
       continue;
     }
     tolerances.emplace_back(m, v);
     tol_metrics.push_back(m);
   }
-  const MetricMask tol_mask = ComputedMetrics(beta, have_star, tol_metrics);
+  const MetricMask tol_mask = ComputedMetrics(beta, have_star, tol_metrics, have_ne);
   StallTracker stall(solver.TransientIterations());
 
   TheoryCheck& theory = summary.theory;
@@ -269,10 +282,12 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
 
   Record record;
   PolicyPoint workspace;  // reused by every evaluation of this run
+  PolicyPoint average_point;  // the average iterate's (workspace keeps the iterate's P pi for the solver)
   // Metrics of the current iterate; the P pi they computed is offered to the solver, whose next
   // step would otherwise compute it again (a tolerance checked at every iteration costs no P pi).
   auto evaluate = [&](const MetricMask& mask, bool payoff) {
-    const MetricValues values = EvaluateMasked(game, beta, solver.current(), log_pi_star, mask, payoff, workspace);
+    const MetricValues values =
+        EvaluateMasked(game, beta, solver.current(), log_pi_star, log_pi_ne, mask, payoff, workspace);
     if (payoff) solver.OfferPayoff(workspace.pi, workspace.g);
     return values;
   };
@@ -286,6 +301,12 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     record.computed = logged_mask;
     record.logits = &solver.current();
     record.average = solver.average();
+    record.average_computed.reset();
+    if (record.average != nullptr && average_mask.any()) {
+      record.average_metrics = EvaluateMasked(game, beta, *record.average, log_pi_star, log_pi_ne, average_mask,
+                                              NeedsPayoff(average_mask), average_point);
+      record.average_computed = average_mask;
+    }
     for (RunObserver* o : observers) o->OnRecord(record);
   };
   // A computed metric that is not finite ends the run: never a silent NaN.
@@ -410,7 +431,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   summary.final_metrics = record.metrics;
   summary.final_logits = solver.current();
   if (const Eigen::VectorXd* avg = solver.average()) {
-    summary.final_average_metrics = EvaluateMetrics(game, beta, *avg, log_pi_star, options.log.metrics);
+    summary.final_average_metrics = EvaluateMetrics(game, beta, *avg, log_pi_star, options.log.metrics, log_pi_ne);
     if (summary.termination != Termination::kNumericalFailure)
       metrics_failed(*summary.final_average_metrics, logged_mask, it, " of the average iterate");
   }

@@ -10,6 +10,7 @@
 
 #include "nlhf/errors.h"
 #include "nlhf/generators.h"
+#include "nlhf/nash_set.h"
 #include "nlhf/oracle.h"
 #include "nlhf/run.h"
 
@@ -79,6 +80,12 @@ struct ExperimentConfig {
   EquilibriumMode equilibrium = EquilibriumMode::kCertified;
   // Whether the games' pi*_beta is computed: beta > 0 and `equilibrium: certified`.
   bool SolvesEquilibrium() const { return beta > 0.0 && equilibrium == EquilibriumMode::kCertified; }
+  // `ne_selection:` the point of the beta = 0 game's Nash set that kl_to_ne (and, at beta = 0,
+  // kl_to_star and the rest of pi*) refers to. Written in the fingerprint only where it is used.
+  NashSelection ne_selection = NashSelection::kKlProjection;
+  // Whether the games' beta = 0 equilibrium is computed (nash_set.h): `equilibrium: certified` and
+  // either beta = 0 (it is pi* there) or kl_to_ne asked for in log.metrics or stop.tolerance.
+  bool SolvesNash() const;
   std::vector<std::uint64_t> seeds{0};
   std::vector<ComponentConfig> solvers;
   StopRules stop;

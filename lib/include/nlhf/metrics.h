@@ -11,13 +11,14 @@
 namespace nlhf {
 
 enum class Metric { kGapBeta, kExploitability, kGap0, kBrWinrate, kKlToStar, kKlFromStar, kSpan,
-                    kFpResidual };
+                    kFpResidual, kKlToNe };
 
 struct MetricInfo {
   Metric id;
   std::string_view name;  // the CSV column
   std::string_view doc;   // one line: formula and convention
-  bool needs_star;        // needs the certified equilibrium pi*_beta
+  bool needs_star;        // needs the certified equilibrium pi*_beta (at beta = 0: the selected NE)
+  bool needs_ne = false;  // needs the selected Nash equilibrium of the beta = 0 game (nash_set.h)
 };
 const std::vector<MetricInfo>& MetricTable();  // in CSV column order
 
@@ -45,7 +46,8 @@ double Exploitability(const Game& game, double beta, const PolicyPoint& p);
 double Gap0(const PolicyPoint& p);
 // br_winrate = max_y g_y: the win rate of the best pure response (1/2 at the NE).
 double BrWinrate(const PolicyPoint& p);
-// KL(pi*_beta || pi): the Lyapunov function of the rate proofs.
+// KL(pi*_beta || pi): the Lyapunov function of the rate proofs. Also KL(pi_NE || pi) (kl_to_ne, and
+// kl_to_star at beta = 0), where pi_NE may have zeros: their terms are 0.
 double KlToStar(const PolicyPoint& p, const Eigen::VectorXd& log_pi_star);
 // KL(pi || pi*_beta).
 double KlFromStar(const PolicyPoint& p, const Eigen::VectorXd& log_pi_star);
@@ -58,8 +60,17 @@ double FpResidual(const Game& game, double beta, const PolicyPoint& p);
 // kl_from_star and span, which need only the logits.
 bool NeedsPayoff(Metric metric);
 
-// One metric by id; log_pi_star may be empty for metrics that do not need it.
+// Whether the metric is defined at `beta`. At beta = 0, pi* is the selected Nash equilibrium, which
+// may put no mass on some actions: kl_from_star = KL(pi || pi*) and span are then infinite for every
+// interior pi, so they are not defined there; neither is fp_residual (it divides by beta).
+bool MetricDefinedAt(Metric metric, double beta);
+
+// Whether a metric is logged when log.metrics is not given: every one defined at beta, but kl_to_ne
+// only at beta = 0 (elsewhere it costs the beta = 0 LPs per game, so it is asked for by name).
+bool DefaultMetric(Metric metric, double beta);
+
+// One metric by id; log_pi_star (log_pi_ne) may be empty for metrics that do not need it.
 double ComputeMetric(Metric metric, const Game& game, double beta, const PolicyPoint& p,
-                     const Eigen::VectorXd& log_pi_star);
+                     const Eigen::VectorXd& log_pi_star, const Eigen::VectorXd& log_pi_ne = Eigen::VectorXd());
 
 }  // namespace nlhf

@@ -22,7 +22,7 @@
 
 namespace nlhf {
 
-inline constexpr size_t kNumMetrics = 8;
+inline constexpr size_t kNumMetrics = 9;
 using MetricValues = std::array<double, kNumMetrics>;  // in MetricTable() order; NaN = not computed
 // Which metrics a run computes (the others stay NaN = "not computed"). A computed metric that is
 // not finite is a numerical failure, never an empty cell.
@@ -68,6 +68,9 @@ struct RunOptions {
   // Check KL(pi* || pi_k) <= factor^k KL(pi* || pi_0) at every iteration for solvers with a proven
   // contraction (needs pi*).
   bool theory_check = true;
+  // The selected Nash equilibrium of the beta = 0 game (nash_set.h), normalized logits with -inf off
+  // its support, for kl_to_ne and the average iterate's columns; empty: those are not computed.
+  Eigen::VectorXd log_pi_ne;
   void Validate() const;  // stop and log; RunSolver calls it before anything runs
 };
 
@@ -83,7 +86,15 @@ struct Record {
   MetricMask computed;  // the metrics evaluated for this record (a NaN among them is a real NaN)
   const Eigen::VectorXd* logits = nullptr;   // the iterate
   const Eigen::VectorXd* average = nullptr;  // the average iterate, for solvers that keep one
+  // The average iterate's metrics of kAverageTraceMetrics that were logged (average_computed), for
+  // solvers that keep one; the trace's average_<metric> columns.
+  MetricValues average_metrics{};
+  MetricMask average_computed;
 };
+
+// The metrics the trace also gives for the average iterate (columns average_gap_0, average_kl_to_ne):
+// the distance of an average to the unregularized equilibrium, which is what averages converge to.
+inline constexpr std::array<Metric, 2> kAverageTraceMetrics = {Metric::kGap0, Metric::kKlToNe};
 
 // The stall rule (tolerance runs only): the first tolerance metric is "stalled since iteration K"
 // when its best value has not improved by a relative kStallImprovement since K, over at least
@@ -145,23 +156,25 @@ struct RunSummary {
 RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen::VectorXd& log_pi_star,
                      const RunOptions& options, const std::vector<RunObserver*>& observers = {});
 
-// The metrics EvaluateMetrics computes: those in `which` (all when empty), except those needing an
-// absent pi* and fp_residual at beta = 0.
-MetricMask ComputedMetrics(double beta, bool have_star, const std::vector<Metric>& which);
+// The metrics EvaluateMetrics computes: those in `which` (when empty, the DefaultMetric ones at beta),
+// except those not defined at beta (MetricDefinedAt) and those needing an absent pi* or pi_NE.
+MetricMask ComputedMetrics(double beta, bool have_star, const std::vector<Metric>& which, bool have_ne = false);
 
-// All metrics of one policy (NaN for those not in `which`, needing an absent pi*, or fp_residual at
-// beta = 0).
+// All metrics of one policy (NaN for those ComputedMetrics leaves out). log_pi_ne: the selected
+// beta = 0 equilibrium for kl_to_ne (empty: not computed).
 MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorXd& logits,
-                             const Eigen::VectorXd& log_pi_star, const std::vector<Metric>& which);
+                             const Eigen::VectorXd& log_pi_star, const std::vector<Metric>& which,
+                             const Eigen::VectorXd& log_pi_ne = Eigen::VectorXd());
 // The same with a caller-owned workspace (no allocation once it is sized).
 MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorXd& logits,
                              const Eigen::VectorXd& log_pi_star, const std::vector<Metric>& which,
-                             PolicyPoint& workspace);
+                             PolicyPoint& workspace, const Eigen::VectorXd& log_pi_ne = Eigen::VectorXd());
 // The metrics of `mask` (from ComputedMetrics, computed once per run), NaN for the others. Computes
 // P pi (into workspace.pi and workspace.g) only when a metric of the mask needs it (NeedsPayoff);
 // workspace.log_pi is always the policy's logits.
 MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorXd& logits,
-                             const Eigen::VectorXd& log_pi_star, const MetricMask& mask, PolicyPoint& workspace);
+                             const Eigen::VectorXd& log_pi_star, const MetricMask& mask, PolicyPoint& workspace,
+                             const Eigen::VectorXd& log_pi_ne = Eigen::VectorXd());
 // Whether some metric of `mask` needs P pi.
 bool NeedsPayoff(const MetricMask& mask);
 

@@ -29,6 +29,8 @@ const std::vector<std::string>& TraceColumns() {
     std::vector<std::string> c = {"experiment", "run_id", "game",  "n",    "beta",         "reference", "solver",
                                   "label",      "params", "seed",  "iter", "oracle_calls", "queries",   "wall_s"};
     for (const MetricInfo& m : MetricTable()) c.emplace_back(m.name);
+    // Then the average iterate's (solvers that keep one: mwu), empty cells for the others.
+    for (Metric m : kAverageTraceMetrics) c.emplace_back("average_" + std::string(MetricTable()[static_cast<size_t>(m)].name));
     return c;
   }();
   return columns;
@@ -74,6 +76,14 @@ void TraceWriter::OnRecord(const Record& r) {
       s += "nan";
     else if (r.computed[k])
       AppendNumber(s, r.metrics[k]);
+  }
+  for (Metric m : kAverageTraceMetrics) {
+    const size_t k = static_cast<size_t>(m);
+    s += ',';
+    if (r.average_computed[k] && std::isnan(r.average_metrics[k]))
+      s += "nan";
+    else if (r.average_computed[k])
+      AppendNumber(s, r.average_metrics[k]);
   }
   s += '\n';
   ++rows_;
