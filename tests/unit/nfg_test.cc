@@ -101,6 +101,25 @@ TEST(ReadNfg, ReadsDecimalsCorrectlyRoundedAndRationalsAsOneDivision) {
   EXPECT_EQ(r.P(0, 1), 2.0 / 3.0);
 }
 
+// What pyspiel.game_to_nfg_string writes (open_spiel/algorithms/nfg_writer.cc): its title, players
+// "Player 0" and "Player 1", one profile a line with printf's %.15g, player 0's action fastest (its
+// flat joint action order). %.15g is not a round trip, but both sides of a pair are printed from the
+// same double, so the file stays symmetric and constant-sum within 1e-12.
+TEST(ReadNfg, ReadsOpenSpielsExport) {
+  TempDir dir;
+  const NfgGame g = Read(dir,
+                         "NFG 1 R \"OpenSpiel export of matrix_nfg()\"\n"
+                         "{ \"Player 0\" \"Player 1\" } { 3 3 }\n\n"
+                         "0.5 0.5\n0.333333333333333 0.666666666666667\n0.9 0.1\n"
+                         "0.666666666666667 0.333333333333333\n0.5 0.5\n1e-20 1\n"
+                         "0.1 0.9\n1 1e-20\n0.5 0.5\n");
+  EXPECT_EQ(g.form, NfgForm::kP);
+  EXPECT_EQ(g.P(1, 0), 0.333333333333333);
+  EXPECT_EQ(g.P(0, 1), 0.666666666666667);
+  EXPECT_EQ(g.P(2, 1), 1e-20);
+  EXPECT_EQ(g.P(1, 2), 1.0);
+}
+
 // The games of the round trip: dense generators of several kinds (margins, logits, {0, 1/2, 1}).
 std::vector<std::pair<std::string, GivenParams>> RoundTripGames() {
   return {{"random_uniform", {{"n", std::int64_t{40}}}},
