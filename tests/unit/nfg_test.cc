@@ -25,11 +25,14 @@ bool SameBits(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
          std::memcmp(a.data(), b.data(), sizeof(double) * static_cast<size_t>(a.size())) == 0;
 }
 
-NfgGame Read(const TempDir& dir, const std::string& text) { return ReadNfg(dir.File("g.nfg", text), "game.path"); }
+NfgGame Read(const TempDir& dir, const std::string& text) {
+  return ReadNfg(dir.File("g.nfg", text), "game.path");
+}
 
 // The 2 x 2 game with P(2 beats 1) = 0.75 in the payoff version, P form.
-constexpr const char* kTwoByTwo = "NFG 1 R \"two\" { \"Player 1\" \"Player 2\" } { 2 2 }\n\n"
-                                  "0.5 0.5\n0.75 0.25\n0.25 0.75\n0.5 0.5\n";
+constexpr const char* kTwoByTwo =
+    "NFG 1 R \"two\" { \"Player 1\" \"Player 2\" } { 2 2 }\n\n"
+    "0.5 0.5\n0.75 0.25\n0.25 0.75\n0.5 0.5\n";
 
 TEST(ReadNfg, ReadsThePayoffVersionInThePForm) {
   TempDir dir;
@@ -37,7 +40,8 @@ TEST(ReadNfg, ReadsThePayoffVersionInThePForm) {
   EXPECT_EQ(g.form, NfgForm::kP);
   EXPECT_EQ(g.title, "two");
   Eigen::MatrixXd want(2, 2);
-  want << 0.5, 0.25, 0.75, 0.5;  // P(i, j) = u1 at (i + 1, j + 1), player 1's strategy varying fastest
+  want << 0.5, 0.25, 0.75,
+      0.5;  // P(i, j) = u1 at (i + 1, j + 1), player 1's strategy varying fastest
   EXPECT_EQ(g.P, want);
 }
 
@@ -84,7 +88,9 @@ TEST(ReadNfg, ReadsEveryNumberSyntaxOfGambitAndTheDataTypeD) {
   want << 0.5, 0.25, 0.75, 0.5;
   EXPECT_EQ(g.P, want);
   // Centered, with integers, a negative decimal without a leading digit and commas in outcomes.
-  const NfgGame c = Read(dir, "NFG 1 R \"\" { \"\" \"\" } { 2 2 } { { \"x\" 0 0 } { \"y\" -.25 , 1/4, } { \"z\" 0.25 -0.25 } } 1 2 3 1");
+  const NfgGame c = Read(dir,
+                         "NFG 1 R \"\" { \"\" \"\" } { 2 2 } { { \"x\" 0 0 } { \"y\" -.25 , 1/4, } "
+                         "{ \"z\" 0.25 -0.25 } } 1 2 3 1");
   EXPECT_EQ(c.form, NfgForm::kCentered);
   EXPECT_EQ(c.P(1, 0), 0.25);
   EXPECT_EQ(c.P(0, 1), 0.75);
@@ -92,19 +98,21 @@ TEST(ReadNfg, ReadsEveryNumberSyntaxOfGambitAndTheDataTypeD) {
 
 TEST(ReadNfg, ReadsDecimalsCorrectlyRoundedAndRationalsAsOneDivision) {
   TempDir dir;
-  const NfgGame g = Read(dir,
-                         "NFG 1 R \"\" { \"\" \"\" } { 2 2 }\n0.5 0.5\n0.1234567890123456789 0.8765432109876543211\n"
-                         "0.8765432109876543211 0.1234567890123456789\n1/2 1/2\n");
+  const NfgGame g = Read(
+      dir,
+      "NFG 1 R \"\" { \"\" \"\" } { 2 2 }\n0.5 0.5\n0.1234567890123456789 0.8765432109876543211\n"
+      "0.8765432109876543211 0.1234567890123456789\n1/2 1/2\n");
   EXPECT_EQ(g.P(1, 0), 0.1234567890123456789);
-  const NfgGame r = Read(dir, "NFG 1 R \"\" { \"\" \"\" } { 2 2 }\n1/2 1/2\n1/3 2/3\n2/3 1/3\n1/2 1/2\n");
+  const NfgGame r =
+      Read(dir, "NFG 1 R \"\" { \"\" \"\" } { 2 2 }\n1/2 1/2\n1/3 2/3\n2/3 1/3\n1/2 1/2\n");
   EXPECT_EQ(r.P(1, 0), 1.0 / 3.0);
   EXPECT_EQ(r.P(0, 1), 2.0 / 3.0);
 }
 
 // What pyspiel.game_to_nfg_string writes (open_spiel/algorithms/nfg_writer.cc): its title, players
 // "Player 0" and "Player 1", one profile a line with printf's %.15g, player 0's action fastest (its
-// flat joint action order). %.15g is not a round trip, but both sides of a pair are printed from the
-// same double, so the file stays symmetric and constant-sum within 1e-12.
+// flat joint action order). %.15g is not a round trip, but both sides of a pair are printed from
+// the same double, so the file stays symmetric and constant-sum within 1e-12.
 TEST(ReadNfg, ReadsOpenSpielsExport) {
   TempDir dir;
   const NfgGame g = Read(dir,
@@ -154,7 +162,8 @@ bool ExactlyComplementary(const Eigen::MatrixXd& P) {
   return true;
 }
 
-TEST(WriteNfg, TheCenteredFormIsExactlyZeroSumAndReadsBackBitForBitWhenPPlusPTransposeIsExactlyOne) {
+TEST(WriteNfg,
+     TheCenteredFormIsExactlyZeroSumAndReadsBackBitForBitWhenPPlusPTransposeIsExactlyOne) {
   TempDir dir;
   int exact = 0, inexact = 0;
   for (const auto& [name, given] : RoundTripGames()) {
@@ -167,7 +176,8 @@ TEST(WriteNfg, TheCenteredFormIsExactlyZeroSumAndReadsBackBitForBitWhenPPlusPTra
       int profiles = 0;
       while (lines >> u1 >> u2) {
         ++profiles;
-        ASSERT_TRUE((u1 == "0" && u2 == "0") || u2 == "-" + u1 || u1 == "-" + u2) << u1 << " " << u2;
+        ASSERT_TRUE((u1 == "0" && u2 == "0") || u2 == "-" + u1 || u1 == "-" + u2)
+            << u1 << " " << u2;
       }
       EXPECT_EQ(profiles, P.size());
       const NfgGame back = Read(dir, text);
@@ -181,7 +191,9 @@ TEST(WriteNfg, TheCenteredFormIsExactlyZeroSumAndReadsBackBitForBitWhenPPlusPTra
         for (Eigen::Index i = 0; i < P.rows(); ++i) {
           for (Eigen::Index j = 0; j < P.cols(); ++j) {
             const double larger = std::max(P(i, j), P(j, i));
-            EXPECT_EQ(back.P(i, j), P(i, j) == larger && i != j ? larger : i == j ? 0.5 : 1.0 - larger);
+            EXPECT_EQ(back.P(i, j), P(i, j) == larger && i != j ? larger
+                                    : i == j                    ? 0.5
+                                                                : 1.0 - larger);
             EXPECT_LE(std::abs(back.P(i, j) - P(i, j)), kGameTolerance);
           }
         }
@@ -197,26 +209,31 @@ TEST(WriteNfg, WritesTheFormatOfGambitsDocumentationInOpenSpielsSubset) {
   Eigen::MatrixXd P(2, 2);
   P << 0.5, 0.25, 0.75, 0.5;
   EXPECT_EQ(NfgText(DenseOperator(P), NfgForm::kP, "t \"q\" \\ \n"),
-            "NFG 1 R \"t 'q' /  \" { \"Player 1\" \"Player 2\" } { 2 2 }\n\n0.5 0.5\n0.75 0.25\n0.25 0.75\n0.5 0.5\n");
-  EXPECT_EQ(NfgText(DenseOperator(P), NfgForm::kCentered, ""),
-            "NFG 1 R \"\" { \"Player 1\" \"Player 2\" } { 2 2 }\n\n0 0\n0.25 -0.25\n-0.25 0.25\n0 0\n");
+            "NFG 1 R \"t 'q' /  \" { \"Player 1\" \"Player 2\" } { 2 2 }\n\n0.5 0.5\n0.75 "
+            "0.25\n0.25 0.75\n0.5 0.5\n");
+  EXPECT_EQ(
+      NfgText(DenseOperator(P), NfgForm::kCentered, ""),
+      "NFG 1 R \"\" { \"Player 1\" \"Player 2\" } { 2 2 }\n\n0 0\n0.25 -0.25\n-0.25 0.25\n0 0\n");
 }
 
 TEST(WriteNfg, WritesImplicitGamesEntryByEntryAndRefusesHugeOnes) {
-  const BuiltOperator small = MakePreferenceOperator("low_rank_cyclic", {{"n", std::int64_t{20}}}, 0);
+  const BuiltOperator small =
+      MakePreferenceOperator("low_rank_cyclic", {{"n", std::int64_t{20}}}, 0);
   ASSERT_EQ(small.P->dense(), nullptr);
   TempDir dir;
   EXPECT_TRUE(SameBits(Read(dir, NfgText(*small.P, NfgForm::kP, "")).P, Materialize(*small.P)));
   const BuiltOperator huge =
       MakePreferenceOperator("low_rank_cyclic", {{"n", std::int64_t{kMaxNfgWriteN + 1}}}, 0);
-  ExpectInputError([&] { NfgText(*huge.P, NfgForm::kP, ""); }, {"game: has n = 6001 actions, expected at most 6000"});
+  ExpectInputError([&] { NfgText(*huge.P, NfgForm::kP, ""); },
+                   {"game: has n = 6001 actions, expected at most 6000"});
 }
 
 TEST(NfgFileN, ReadsNFromTheHeaderAlone) {
   TempDir dir;
   EXPECT_EQ(NfgFileN(dir.File("a.nfg", kTwoByTwo)), 2);
   EXPECT_EQ(NfgFileN(dir.File("b.nfg", kRps)), 3);
-  // Only the header is read: a claim the body cannot back is still reported (the reader refuses it).
+  // Only the header is read: a claim the body cannot back is still reported (the reader refuses
+  // it).
   EXPECT_EQ(NfgFileN(dir.File("c.nfg", "NFG 1 R \"\" { \"\" \"\" } { 50000 50000 } 0")), 50000);
   EXPECT_EQ(NfgFileN(dir.File("P.csv", "0.5,0.5\n0.5,0.5\n")), std::nullopt);
   EXPECT_EQ(NfgFileN(dir.Path("missing.nfg")), std::nullopt);
@@ -230,71 +247,99 @@ struct Malformed {
   const char* says;
 };
 
-const char* const kHead = "NFG 1 R \"\" { \"\" \"\" } { 2 2 }\n";  // 2 x 2; the body starts on line 2
+const char* const kHead =
+    "NFG 1 R \"\" { \"\" \"\" } { 2 2 }\n";  // 2 x 2; the body starts on line 2
 
 std::vector<Malformed> MalformedFiles() {
   const std::string h = kHead;
   return {
       {"empty", "", "1:1", "the file is empty, expected a Gambit strategic-form game file (.nfg)"},
       {"blank", "  \n\n ", "3:2", "the file is empty"},
-      {"extensive form", "EFG 2 R \"x\" { \"a\" }", "1:1", "found 'EFG' (an extensive-form game), expected NFG"},
+      {"extensive form", "EFG 2 R \"x\" { \"a\" }", "1:1",
+       "found 'EFG' (an extensive-form game), expected NFG"},
       {"version", "NFG 2 R \"\"", "1:5", "found '2', expected the version number 1"},
       {"number type", "NFG 1 X \"\"", "1:7", "found 'X', expected R or D"},
-      {"title unquoted", "NFG 1 R title", "1:9", "found 'title', expected the game's title in quotes"},
+      {"title unquoted", "NFG 1 R title", "1:9",
+       "found 'title', expected the game's title in quotes"},
       {"unterminated string", "NFG 1 R \"\" { \"a\" \"b }\n{ 2 2 }\n", "1:18",
        "this string is not closed: the file ends before its closing '\"'"},
-      {"three players", "NFG 1 R \"\" { \"a\" \"b\" \"c\" } { 2 2 2 }", "1:22", "a third player, expected a two-player game"},
-      {"one player", "NFG 1 R \"\" { \"a\" } { 2 }", "1:18", "1 player(s), expected a two-player game"},
-      {"players not a list", "NFG 1 R \"\" \"a\" \"b\"", "1:12", "found the string \"a\", expected '{' opening the list"},
+      {"three players", "NFG 1 R \"\" { \"a\" \"b\" \"c\" } { 2 2 2 }", "1:22",
+       "a third player, expected a two-player game"},
+      {"one player", "NFG 1 R \"\" { \"a\" } { 2 }", "1:18",
+       "1 player(s), expected a two-player game"},
+      {"players not a list", "NFG 1 R \"\" \"a\" \"b\"", "1:12",
+       "found the string \"a\", expected '{' opening the list"},
       {"not square", "NFG 1 R \"\" { \"a\" \"b\" }\n{ 2 3 }\n", "2:5",
        "player 2 has 3 strategies but player 1 has 2, expected a square game"},
-      {"one strategy", "NFG 1 R \"\" { \"a\" \"b\" } { 1 1 } 0 0", "1:26", "player 1 has 1 strategy, expected at least 2"},
+      {"one strategy", "NFG 1 R \"\" { \"a\" \"b\" } { 1 1 } 0 0", "1:26",
+       "player 1 has 1 strategy, expected at least 2"},
       {"count not an integer", "NFG 1 R \"\" { \"a\" \"b\" } { 2.5 2 }", "1:26",
        "found '2.5', expected the number of strategies of player 1 (an integer)"},
-      {"count huge", "NFG 1 R \"\" { \"a\" \"b\" } { 99999999999 2 }", "1:26", "strategies, expected at most 2^31"},
+      {"count huge", "NFG 1 R \"\" { \"a\" \"b\" } { 99999999999 2 }", "1:26",
+       "strategies, expected at most 2^31"},
       {"mixed strategy lists", "NFG 1 R \"\" { \"a\" \"b\" } { { \"x\" \"y\" } 2 }", "1:38",
        "found '2', expected '{' opening the list of player 2's strategy names"},
-      {"claimed size beyond the file", "NFG 1 R \"\" { \"a\" \"b\" }\n{ 100000 100000 }\n0.5 0.5\n", "2:10",
-       "100000 x 100000 strategies are 1e+10 strategy profiles, but only 8 bytes follow the header; expected two "
+      {"claimed size beyond the file", "NFG 1 R \"\" { \"a\" \"b\" }\n{ 100000 100000 }\n0.5 0.5\n",
+       "2:10",
+       "100000 x 100000 strategies are 1e+10 strategy profiles, but only 8 bytes follow the "
+       "header; expected two "
        "payoffs for every profile"},
       {"no payoffs", h, "2:1", "found the end of the file, expected the payoffs: 8 numbers"},
-      {"truncated payoffs", h + "0.5 0.5\n0.75 0.25\n0.25", "4:5", "the file ends after 5 payoffs, expected 8"},
-      {"bad number", h + "0.5 0.5\n0.75 abc\n", "3:6", "'abc' is not a number, expected a payoff (u2 of profile 2)"},
+      {"truncated payoffs", h + "0.5 0.5\n0.75 0.25\n0.25", "4:5",
+       "the file ends after 5 payoffs, expected 8"},
+      {"bad number", h + "0.5 0.5\n0.75 abc\n", "3:6",
+       "'abc' is not a number, expected a payoff (u2 of profile 2)"},
       {"number with junk", h + "0.5 0.5x\n", "2:5", "'0.5x' is not a number"},
       {"exponent without digits", h + "0.5 5e\n", "2:5", "'5e' is not a number"},
       {"overflow", h + "0.5 0.5\n1e400 0\n", "3:1", "'1e400' overflows (too large for a double)"},
-      {"underflow", h + "0.5 0.5\n1e-400 1\n", "3:1", "'1e-400' underflows (too small for a double)"},
+      {"underflow", h + "0.5 0.5\n1e-400 1\n", "3:1",
+       "'1e-400' underflows (too small for a double)"},
       {"division by zero", h + "1/0 0.5\n", "2:1", "'1/0' divides by zero"},
-      {"binary junk", h + std::string("\x01\xff\x00zz", 5), "2:1", "found '\\x01\\xff\\x00zz', expected the payoffs: 8 numbers"},
+      {"binary junk", h + std::string("\x01\xff\x00zz", 5), "2:1",
+       "found '\\x01\\xff\\x00zz', expected the payoffs: 8 numbers"},
       {"extra payoff", h + "0.5 0.5 0.75 0.25 0.25 0.75 0.5 0.5 0.5\n", "2:37",
        "found '0.5' after the last strategy profile, expected the end of the file"},
       {"not constant-sum", h + "0.5 0.7\n", "2:1",
-       "u1 + u2 = 0.5 + 0.7 = 1.2 at strategies (1, 1), expected a symmetric constant-sum preference game"},
+       "u1 + u2 = 0.5 + 0.7 = 1.2 at strategies (1, 1), expected a symmetric constant-sum "
+       "preference game"},
       {"sum changes", h + "0.5 0.5\n0.75 0.35\n", "3:1",
-       "u1 + u2 = 0.75 + 0.35 = 1.1 at strategies (2, 1), expected 1 within 1e-12 (a constant-sum game in the P form"},
-      {"outside [0, 1]", h + "0.5 0.5\n1.5 -0.5\n", "3:1", "u1 = 1.5 at strategies (2, 1) is outside [0, 1], expected a probability"},
+       "u1 + u2 = 0.75 + 0.35 = 1.1 at strategies (2, 1), expected 1 within 1e-12 (a constant-sum "
+       "game in the P form"},
+      {"outside [0, 1]", h + "0.5 0.5\n1.5 -0.5\n", "3:1",
+       "u1 = 1.5 at strategies (2, 1) is outside [0, 1], expected a probability"},
       {"centered outside", h + "0 0\n1 -1\n", "3:1",
-       "u1 = 1 at strategies (2, 1) is outside [-0.5, 0.5], expected a margin P - 1/2 (centered form"},
+       "u1 = 1 at strategies (2, 1) is outside [-0.5, 0.5], expected a margin P - 1/2 (centered "
+       "form"},
       {"diagonal not 1/2", h + "0.5 0.5\n0.75 0.25\n0.25 0.75\n0.6 0.4\n", "5:5",
        "u2 = 0.4 at strategies (2, 2) but u1 = 0.6 there, expected a symmetric game"},
       {"not symmetric", h + "0.5 0.5\n0.6 0.4\n0.3 0.7\n0.5 0.5\n", "4:1",
-       "u1 = 0.3 at strategies (1, 2) but u2 = 0.4 at strategies (2, 1), expected a symmetric game: u1(i, j) = u2(j, i)"},
-      // Each check within 1e-12 (sums off by 0.9e-12, symmetry by 0.9e-12) but P_12 + P_21 off by 1.8e-12.
-      {"P + P^T not 1", h + "0.5 0.5\n0.6 0.3999999999991\n0.3999999999982 0.6000000000009\n0.5 0.5\n", "4:1",
-       "P(1, 2) + P(2, 1) = 0.3999999999982 + 0.6 = 0.9999999999982, expected P + P^T = 1 within 1e-12 (P form)"},
-      {"outcome without a name", h + "{ { 0.5 0.5 } } 1 1 1 1", "2:5", "found '0.5', expected the outcome's name in quotes"},
-      {"outcome with one payoff", h + "{ { \"a\" 0.5 } } 1 1 1 1", "2:13", "found '}', expected the payoff of player 2 in outcome 1"},
+       "u1 = 0.3 at strategies (1, 2) but u2 = 0.4 at strategies (2, 1), expected a symmetric "
+       "game: u1(i, j) = u2(j, i)"},
+      // Each check within 1e-12 (sums off by 0.9e-12, symmetry by 0.9e-12) but P_12 + P_21 off
+      // by 1.8e-12.
+      {"P + P^T not 1",
+       h + "0.5 0.5\n0.6 0.3999999999991\n0.3999999999982 0.6000000000009\n0.5 0.5\n", "4:1",
+       "P(1, 2) + P(2, 1) = 0.3999999999982 + 0.6 = 0.9999999999982, expected P + P^T = 1 within "
+       "1e-12 (P form)"},
+      {"outcome without a name", h + "{ { 0.5 0.5 } } 1 1 1 1", "2:5",
+       "found '0.5', expected the outcome's name in quotes"},
+      {"outcome with one payoff", h + "{ { \"a\" 0.5 } } 1 1 1 1", "2:13",
+       "found '}', expected the payoff of player 2 in outcome 1"},
       {"outcome list not closed", h + "{ { \"a\" 0 0 } 1 1 1 1", "2:15",
        "found '1', expected '{' opening another outcome or '}' closing the list of outcomes"},
       {"outcome number too large", h + "{ { \"a\" 0 0 } }\n1 2 1 1", "3:3",
        "outcome 2, but the file defines 1 outcome(s), expected 0 (the null outcome) to 1"},
       {"outcome number not an integer", h + "{ { \"a\" 0 0 } }\n1 1.0 1 1", "3:3",
        "found '1.0', expected the outcome number of profile 2"},
-      {"outcome numbers truncated", h + "{ { \"a\" 0 0 } }\n1 1\n", "4:1", "the file ends after 2 outcome numbers, expected 4"},
-      {"null outcome in the P form", h + "{ { \"half\" 1/2 1/2 } { \"win\" 1 0 } { \"loss\" 0 1 } }\n1 2 0 1", "3:5",
-       "u1 + u2 = 0 + 0 = 0 at strategies (1, 2) (the null outcome 0: payoffs 0, 0), expected 1 within 1e-12"},
+      {"outcome numbers truncated", h + "{ { \"a\" 0 0 } }\n1 1\n", "4:1",
+       "the file ends after 2 outcome numbers, expected 4"},
+      {"null outcome in the P form",
+       h + "{ { \"half\" 1/2 1/2 } { \"win\" 1 0 } { \"loss\" 0 1 } }\n1 2 0 1", "3:5",
+       "u1 + u2 = 0 + 0 = 0 at strategies (1, 2) (the null outcome 0: payoffs 0, 0), expected 1 "
+       "within 1e-12"},
       {"outcome not symmetric", h + "{ { \"half\" 1/2 1/2 } { \"win\" 1 0 } }\n1 2 2 1", "3:5",
-       "u1 = 1 at strategies (1, 2) (outcome 2, line 2) but u2 = 0 at strategies (2, 1), expected a symmetric game"},
+       "u1 = 1 at strategies (1, 2) (outcome 2, line 2) but u2 = 0 at strategies (2, 1), expected "
+       "a symmetric game"},
   };
 }
 
@@ -317,10 +362,12 @@ TEST(ReadNfg, EveryMalformedFileGetsOneErrorNamingItsLineAndColumn) {
 TEST(ReadNfg, RefusesWhatIsNotARegularFile) {
   TempDir dir;
   ExpectInputError([&] { ReadNfg(dir.Path("nope.nfg"), "game.path"); },
-                   {"nope.nfg: game.path: cannot open the file", "expected a Gambit strategic-form game file (.nfg)"});
+                   {"nope.nfg: game.path: cannot open the file",
+                    "expected a Gambit strategic-form game file (.nfg)"});
   std::filesystem::create_directory(dir.Path("d"));
   ExpectInputError([&] { ReadNfg(dir.Path("d"), "game.path"); }, {"game.path: is a directory"});
-  ExpectInputError([&] { ReadNfg("/dev/zero", "game.path"); }, {"/dev/zero: game.path: is a device"});
+  ExpectInputError([&] { ReadNfg("/dev/zero", "game.path"); },
+                   {"/dev/zero: game.path: is a device"});
 }
 
 // Deterministic mutations (bytes replaced, dropped, duplicated, truncated) of valid files: each
@@ -328,9 +375,9 @@ TEST(ReadNfg, RefusesWhatIsNotARegularFile) {
 TEST(ReadNfg, EveryMutatedFileReadsOrThrowsAOneLineInputError) {
   TempDir dir;
   Rng rng(5, "nfg_fuzz");
-  const std::vector<std::string> seeds = {kTwoByTwo, kRps,
-                                          NfgText(DenseOperator(MakePreferenceMatrix("rps3", {}, 0).P),
-                                                  NfgForm::kCentered, "rps3")};
+  const std::vector<std::string> seeds = {
+      kTwoByTwo, kRps,
+      NfgText(DenseOperator(MakePreferenceMatrix("rps3", {}, 0).P), NfgForm::kCentered, "rps3")};
   const std::string alphabet = "{}\",.-+/eE019 \n\t\\\x01\xff";
   int rejected = 0, read = 0;
   for (int k = 0; k < 1500; ++k) {
@@ -338,11 +385,21 @@ TEST(ReadNfg, EveryMutatedFileReadsOrThrowsAOneLineInputError) {
     for (int edits = 1 + static_cast<int>(rng.Below(3)); edits > 0 && !text.empty(); --edits) {
       const size_t at = rng.Below(text.size());
       switch (rng.Below(5)) {
-        case 0: text[at] = alphabet[rng.Below(alphabet.size())]; break;
-        case 1: text.erase(at, 1 + rng.Below(4)); break;
-        case 2: text.insert(at, text.substr(at, 1 + rng.Below(8))); break;
-        case 3: text.resize(at); break;
-        default: text.insert(at, 1, alphabet[rng.Below(alphabet.size())]); break;
+        case 0:
+          text[at] = alphabet[rng.Below(alphabet.size())];
+          break;
+        case 1:
+          text.erase(at, 1 + rng.Below(4));
+          break;
+        case 2:
+          text.insert(at, text.substr(at, 1 + rng.Below(8)));
+          break;
+        case 3:
+          text.resize(at);
+          break;
+        default:
+          text.insert(at, 1, alphabet[rng.Below(alphabet.size())]);
+          break;
       }
     }
     try {

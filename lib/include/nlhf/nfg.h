@@ -15,11 +15,11 @@
 // newline, return, vertical tab, form feed, as Gambit's isspace; the format has no comment syntax
 // besides its optional comment string):
 //   NFG 1 R|D "title" { "name1" "name2" } STRATEGIES ["comment"] BODY
-//   STRATEGIES: { n1 n2 } (counts) or { { "s1" "s2" ... } { "s1" ... } } (labels; counted, not kept)
-//   BODY, payoff version:  2 n1 n2 numbers u1 u2 per strategy profile, player 1's strategy varying
-//                          fastest: (1,1), (2,1), ..., (n1,1), (1,2), ...
-//   BODY, outcome version: { { "name" u1 [,] u2 [,] } ... } then n1 n2 outcome numbers in the same
-//                          profile order, 1-based; 0 is the null outcome (payoffs 0, 0)
+//   STRATEGIES: { n1 n2 } (counts), or { { "s1" "s2" ... } { "s1" ... } } (names, counted)
+//   BODY, payoff version:  2 n1 n2 numbers, u1 u2 for each strategy profile, player 1's
+//                          strategy varying fastest: (1,1), (2,1), ..., (n1,1), (1,2), ...
+//   BODY, outcome version: { { "name" u1 [,] u2 [,] } ... } then n1 n2 outcome numbers in the
+//                          same profile order, 1-based; 0 is the null outcome (payoffs 0, 0)
 // followed by the end of the file. Numbers: integers, decimals with optional exponent (3, -.5, 1.,
 // 2.5e-3, 1E+2), rationals p/q (3/4, -1/3); decimals are correctly rounded to double, p/q is
 // double(p)/double(q) (correctly rounded when |p|, q < 2^53). Labels are quoted strings with \" for
@@ -32,13 +32,13 @@
 //                  payoffs in [0, 1], u1 + u2 = 1, so 1/2 on the diagonal;
 //   centered form: u1(i, j) = A_ij = P_ij - 1/2, u2(i, j) = -A_ij = A_ji (zero-sum); payoffs in
 //                  [-1/2, 1/2]; P = A + 1/2.
-// Checked at every profile, each with the tolerance kGameTolerance (1e-12) of the `matrix` CSV game:
-// u1 + u2 equals the detected constant, u2(i, j) = u1(j, i), and P_ij + P_ji = 1 (the check of
-// ValidatePreferenceMatrix, on the P this file gives). P is u1 (P form) or 1/2 + u1 (centered).
+// Checked at every profile, each with the tolerance kGameTolerance (1e-12) of the `matrix` CSV
+// game: u1 + u2 equals the detected constant, u2(i, j) = u1(j, i), and P_ij + P_ji = 1 (the check
+// of ValidatePreferenceMatrix, on the P this file gives). P is u1 (P form) or 1/2 + u1 (centered).
 //
 // Errors: every problem is one InputError naming file:line:col of the offending token (1-based
-// columns in bytes) and what was expected; a claimed size is checked against the file's size and the
-// memory available before anything is allocated.
+// columns in bytes) and what was expected. A claimed table whose P would take more than 1 MiB is
+// checked against the file's size and the memory available before P is allocated.
 #include <Eigen/Core>
 #include <cstdio>
 #include <optional>
@@ -76,16 +76,15 @@ std::optional<Eigen::Index> NfgFileN(const std::string& path);
 //   u1 u2        one line per profile, in Gambit's order
 // The title has '"' and '\' replaced by ' and / and control characters by spaces. Every number is
 // the shortest decimal that reads back to the same double (fmt "{}"; -0 is written 0), so reading
-// the P form back gives P bit for bit. The centered form is written exactly skew-symmetric: for each
-// pair i != j, a = max(P_ij, P_ji) - 1/2 (exact: the larger entry lies in [1/2, 1]) goes to the larger
-// entry's side and -a to the other, and the diagonal is 0, so the file is exactly zero-sum and
-// symmetric (Gambit sees a zero-sum game in exact rationals, OpenSpiel a ZERO_SUM MatrixGame). Its
-// round trip gives P bit for bit exactly when P + P^T = 1 holds exactly (in real arithmetic, so
-// P_ii = 1/2); otherwise the smaller entry of each pair comes back as 1 - the larger one, moved by
-// |P_ij + P_ji - 1| <= kGameTolerance.
-// Games of more than kMaxNfgWriteN actions are refused (InputError): the file would pass the size
-// limit nlhf reads back (2 GiB; a profile takes up to 52 bytes), and no Gambit or OpenSpiel solver
-// takes a game that large.
+// the P form back gives P bit for bit. The centered form is written exactly skew-symmetric: for
+// each pair i != j, a = max(P_ij, P_ji) - 1/2 (exact: the larger entry lies in [1/2, 1]) goes to
+// the larger entry's side and -a to the other, and the diagonal is 0, so the file is exactly
+// zero-sum and symmetric (Gambit sees a zero-sum game in exact rationals, OpenSpiel a ZERO_SUM
+// MatrixGame). Its round trip gives P bit for bit exactly when P + P^T = 1 holds exactly (in real
+// arithmetic, so P_ii = 1/2); otherwise the smaller entry of each pair comes back as 1 - the larger
+// one, moved by |P_ij + P_ji - 1| <= kGameTolerance. Games of more than kMaxNfgWriteN actions are
+// refused (InputError): the file would pass the size limit nlhf reads back (2 GiB; a profile takes
+// up to 52 bytes), and no Gambit or OpenSpiel solver takes a game that large.
 inline constexpr Eigen::Index kMaxNfgWriteN = 6000;
 // Streams the file to `out`; a write failure throws std::system_error (WriteString's errno).
 void WriteNfg(std::FILE* out, const PreferenceOperator& P, NfgForm form, std::string_view title);

@@ -3,14 +3,16 @@
 // detected from the file; OpenSpiel's export (pyspiel.game_to_nfg_string) is such a file. Format,
 // conventions and checks: nlhf/nfg.h (Gambit's documentation, doc/formats.nfgpay.rst and
 // doc/formats.nfgout.rst, and its reader src/games/file.cc).
-#include "games.h"
 #include "nlhf/nfg.h"
+
+#include "games.h"
 
 namespace nlhf::games {
 
 GameEntry NfgEntry() {
   return {"nfg",
-          "P read from a Gambit .nfg file (also OpenSpiel's): u1 = P, or u1 = P - 1/2 (zero-sum), detected",
+          "P read from a Gambit .nfg file (also OpenSpiel's): u1 = P, or u1 = P - 1/2 (zero-sum), "
+          "detected",
           {ParamSpec::String("path", std::nullopt, "path of the .nfg file")},
           [](const ParamMap& p) { return ReadNfg(p.String("path"), "game.path").P; }};
 }
