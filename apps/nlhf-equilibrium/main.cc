@@ -3,11 +3,13 @@
 #include <fmt/format.h>
 
 #include <boost/program_options.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <optional>
 #include <iostream>
 #include <string>
+#include <system_error>
 #include <unistd.h>
 
 #include "cli.h"
@@ -16,6 +18,8 @@
 #include "nlhf/errors.h"
 #include "nlhf/generators.h"
 #include "nlhf/metrics.h"
+#include "nlhf/nfg.h"
+#include "nlhf/output/files.h"
 
 namespace po = boost::program_options;
 
@@ -23,6 +27,7 @@ namespace {
 
 constexpr const char* kUsage =
     "Usage: nlhf-equilibrium [--game SPEC] [--reference SPEC] [--beta B] [--seed S] [--top K]\n"
+    "       nlhf-equilibrium --export nfg|nfg-centered|openspiel [--game SPEC] [--output FILE]\n"
     "       nlhf-equilibrium --list games|references|solvers|metrics\n"
     "\n"
     "Builds a preference game from a spec string, prints its descriptors and its certified\n"
@@ -34,14 +39,46 @@ constexpr const char* kUsage =
     "  --game 'random_uniform(n=8000,storage=float32)'   (storage=auto|dense|float32|implicit)\n"
     "`--list games` shows every generator with its parameters, defaults and ranges.\n"
     "\n"
+    "--export writes the game instead of solving it, as a Gambit strategic-form file (.nfg, payoff\n"
+    "version) to stdout or to a new --output FILE (never overwritten): nfg with payoffs u1 = P,\n"
+    "u2 = 1 - P; nfg-centered and openspiel with u1 = P - 1/2, u2 = -u1 (zero-sum; openspiel is the\n"
+    "same file, the one pyspiel.load_nfg_game(text) turns into a ZERO_SUM MatrixGame). Games of up to\n"
+    "6000 actions. --game 'nfg(path=FILE)' (YAML: game: {type: nfg, path: FILE}) reads it back, and\n"
+    "Gambit's or OpenSpiel's .nfg files of symmetric constant-sum games too (docs/interop.md).\n"
+    "\n"
     "Exit codes: 0 certified, 1 not certified (the achieved gap is printed), 2 bad input, 3 an internal\n"
     "error (a bug in nlhf).\n"
     "\n"
     "Options";
 
+// --export: the game as a .nfg file, to stdout or to a new file (atomically), instead of solving it.
+int ExportGame(const std::string& form, const std::string& output, const std::string& game_spec,
+               const std::string& reference_spec, std::uint64_t seed) {
+  if (form.empty()) throw nlhf::InputError("--output", "is given without --export, expected --export FORM with it");
+  if (form != "nfg" && form != "nfg-centered" && form != "openspiel")
+    throw nlhf::InputError("--export", fmt::format("'{}' is not a form, expected nfg, nfg-centered or openspiel", form));
+  const nlhf::NfgForm f = form == "nfg" ? nlhf::NfgForm::kP : nlhf::NfgForm::kCentered;
+  const nlhf::Game game = nlhf::MakeGame(game_spec, reference_spec, seed);
+  const std::string title = fmt::format("nlhf {}: {}", game.game_spec(),
+                                        f == nlhf::NfgForm::kP ? "u1 = P(i beats j), u2 = 1 - u1"
+                                                               : "u1 = P(i beats j) - 1/2, u2 = -u1");
+  auto write = [&](std::FILE* out) { nlhf::WriteNfg(out, game.preferences(), f, title); };
+  if (output.empty()) {
+    try {
+      write(stdout);
+      if (std::fflush(stdout) != 0) throw std::system_error(errno, std::generic_category(), "write");
+    } catch (const std::system_error& e) {
+      throw nlhf::WriteError("stdout", e.code().value());
+    }
+  } else {
+    nlhf::WriteNewFileAtomic(output, write);
+  }
+  return 0;
+}
+
 int Run(int argc, char** argv) {
   po::options_description opts(kUsage);
-  std::string game_spec, reference_spec, list;
+  std::string game_spec, reference_spec, list, export_form, output;
   double beta = 0.0;
   std::int64_t seed = 0;
   int top = 10;
@@ -57,11 +94,16 @@ int Run(int argc, char** argv) {
       ("seed", po::value(&seed)->default_value(0)->value_name("S"),
        "run seed (used by specs without their own seed)")
       ("top", po::value(&top)->default_value(10)->value_name("K"),
-       "print the K most likely actions of pi* (0: all)");
+       "print the K most likely actions of pi* (0: all)")
+      ("export", po::value(&export_form)->value_name("FORM"),
+       "write the game as nfg, nfg-centered or openspiel instead of solving it")
+      ("output", po::value(&output)->value_name("FILE"), "with --export: write to this new file, not stdout");
   po::variables_map vm;
   if (nlhf::cli::ParseFlags(argc, argv, opts, "nlhf-equilibrium", nullptr, vm)) return 0;
   if (seed < 0) throw nlhf::InputError("--seed", fmt::format("{} is negative, expected an integer >= 0", seed));
   if (top < 0) throw nlhf::InputError("--top", fmt::format("{} is negative, expected an integer >= 0", top));
+  if (vm.count("export") || vm.count("output"))
+    return ExportGame(export_form, output, game_spec, reference_spec, static_cast<std::uint64_t>(seed));
   if (!(beta > 0.0) || !std::isfinite(beta))
     throw nlhf::InputError("--beta", fmt::format("{} is not allowed, expected a finite number > 0", beta));
 

@@ -272,7 +272,7 @@ void ResolveInput(Reader& r, ComponentConfig& c, const std::string& key, const s
     auto it = hashes.sha256.find(path);
     if (it == hashes.sha256.end()) {
       try {
-        it = hashes.sha256.emplace(path, HashInputFile(path, key + ".path", "a CSV file of numbers", kMaxCsvBytes)).first;
+        it = hashes.sha256.emplace(path, HashInputFile(path, key + ".path", "a readable input file (CSV or .nfg)", kMaxCsvBytes)).first;
       } catch (const InputError& e) {
         r.errors().push_back(e);
         return;

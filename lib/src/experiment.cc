@@ -37,7 +37,7 @@ InputError Relocated(const InputError& e, const ExperimentConfig& config) {
 // is not caught.)
 void CheckInputsUnchanged(const ExperimentConfig& c) {
   for (const InputFile& f : c.inputs) {
-    const std::string now = HashInputFile(f.path, f.key, "a CSV file of numbers", kMaxCsvBytes);
+    const std::string now = HashInputFile(f.path, f.key, "a readable input file (CSV or .nfg)", kMaxCsvBytes);
     if (now != f.sha256)
       throw InputError(SourceLocation{f.path}, f.key,
                        fmt::format("changed while nlhf was running (its SHA-256 is now {}, it was {} when the "

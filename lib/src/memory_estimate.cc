@@ -19,6 +19,7 @@
 #include "nlhf/float32_operator.h"
 #include "nlhf/generators.h"
 #include "nlhf/input_file.h"
+#include "nlhf/nfg.h"
 #include "nlhf/params.h"
 
 namespace nlhf {
@@ -224,7 +225,11 @@ MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan
         e.n = static_cast<Eigen::Index>(std::get<std::int64_t>(value));
         e.n_key = "game.n";
       } else if (name == "path" && std::holds_alternative<std::string>(value)) {
-        if (const auto n = MatrixFileN(std::get<std::string>(value))) {
+        // A .nfg file names n in its header; a CSV matrix never starts like one.
+        const std::string& path = std::get<std::string>(value);
+        std::optional<Eigen::Index> n = NfgFileN(path);
+        if (!n) n = MatrixFileN(path);
+        if (n) {
           e.n = *n;
           e.n_key = "game.path";
         }

@@ -21,6 +21,7 @@ GameEntry BtMixtureEntry();
 GameEntry HodgeEntry();
 GameEntry TournamentEntry();
 GameEntry MatrixEntry();
+GameEntry NfgEntry();
 GameEntry LowRankCyclicEntry();
 GameEntry LowRankDiscEntry();
 }  // namespace nlhf::games
@@ -62,6 +63,7 @@ const Registry<GameFactory, GameTraits>& GameRegistry() {
                   games::HodgeEntry(),
                   games::TournamentEntry(),
                   games::MatrixEntry(),
+                  games::NfgEntry(),
                   games::LowRankCyclicEntry(),
                   games::LowRankDiscEntry(),
               });

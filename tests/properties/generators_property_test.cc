@@ -11,10 +11,13 @@
 namespace nlhf {
 namespace {
 
-// Parameters a generator cannot default (the matrix generator needs a file).
+// Parameters a generator cannot default (the matrix and nfg generators need a file).
 GivenParams ExtraParams(const std::string& name, const testing::TempDir& dir) {
   if (name == "matrix")
     return {{"path", dir.File("P.csv", "0.5,0.3,0.9\n0.7,0.5,0.2\n0.1,0.8,0.5\n")}};
+  if (name == "nfg")
+    return {{"path", dir.File("P.nfg", "NFG 1 R \"\" { \"\" \"\" } { 3 3 }\n0.5 0.5 0.7 0.3 0.1 0.9 0.3 0.7 0.5 0.5 "
+                                       "0.8 0.2 0.9 0.1 0.2 0.8 0.5 0.5\n")}};
   return {};
 }
 

@@ -1,6 +1,7 @@
 #include "nlhf/output/files.h"
 
 #include <fcntl.h>
+#include <stdio.h>  // renameat2
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -56,6 +57,31 @@ void WriteFileAtomic(const std::string& path, const FileWriter& write) {
   if (std::rename(tmp.c_str(), target.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
+    throw WriteError(path, err);
+  }
+}
+
+void WriteNewFileAtomic(const std::string& path, const FileWriter& write) {
+  const fs::path target(path);
+  auto exists = [&] {
+    return WriteFailure(fmt::format("writing {}: the file exists, and it is not overwritten (expected the name of a new "
+                                    "file)",
+                                    path));
+  };
+  // Refused before the work, and again, atomically, at the end.
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(target, ec))) throw exists();
+  const fs::path tmp = target.parent_path() / fmt::format(".{}.tmp-{}-{}", target.filename().string(), ::getpid(),
+                                                          std::hash<std::thread::id>()(std::this_thread::get_id()));
+  WriteFileSynced(tmp.string(), write, path);
+  int err = ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) == 0 ? 0 : errno;
+  if (err == EINVAL || err == ENOSYS) {  // no RENAME_NOREPLACE here: a hard link refuses an existing name too
+    err = ::link(tmp.c_str(), target.c_str()) == 0 ? 0 : errno;
+    ::unlink(tmp.c_str());
+  }
+  if (err != 0) {
+    ::unlink(tmp.c_str());
+    if (err == EEXIST) throw exists();
     throw WriteError(path, err);
   }
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "test_util.h"
@@ -56,6 +57,52 @@ TEST(WriteFileAtomic, AFailedWriteLeavesTheOldFileAndNoTemporary) {
   EXPECT_EQ(entries, 1u);
   WriteFileAtomic(path, [](std::FILE* f) { WriteString(f, "new"); });
   EXPECT_EQ(testing::ReadFile(path), "new");
+}
+
+size_t Entries(const testing::TempDir& dir) {
+  size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.Path(""))) ++entries;
+  return entries;
+}
+
+TEST(WriteNewFileAtomic, WritesANewFileAndNeverReplacesOne) {
+  testing::TempDir dir;
+  const std::string path = dir.Path("new.txt");
+  WriteNewFileAtomic(path, [](std::FILE* f) { WriteString(f, "first"); });
+  EXPECT_EQ(testing::ReadFile(path), "first");
+  bool wrote = false;
+  testing::ExpectInputError([&] { WriteNewFileAtomic(path, [&](std::FILE* f) { wrote = true; WriteString(f, "x"); }); },
+                            {"writing " + path + ": the file exists, and it is not overwritten"});
+  EXPECT_FALSE(wrote);  // refused before the work
+  EXPECT_EQ(testing::ReadFile(path), "first");
+  // A dangling symbolic link is a name that exists too.
+  std::filesystem::create_symlink(dir.Path("nowhere"), dir.Path("link"));
+  EXPECT_THROW(WriteNewFileAtomic(dir.Path("link"), [](std::FILE* f) { WriteString(f, "x"); }), WriteFailure);
+  EXPECT_FALSE(std::filesystem::exists(dir.Path("nowhere")));
+  EXPECT_EQ(Entries(dir), 2u);
+}
+
+TEST(WriteNewFileAtomic, AFileThatAppearsDuringTheWriteIsKeptAndTheTemporaryRemoved) {
+  testing::TempDir dir;
+  const std::string path = dir.Path("race.txt");
+  testing::ExpectInputError([&] {
+    WriteNewFileAtomic(path, [&](std::FILE* f) {
+      WriteString(f, "mine");
+      std::ofstream(path) << "theirs";  // another process creates it meanwhile
+    });
+  }, {"the file exists, and it is not overwritten"});
+  EXPECT_EQ(testing::ReadFile(path), "theirs");
+  EXPECT_EQ(Entries(dir), 1u);
+}
+
+TEST(WriteNewFileAtomic, AFailedWriteLeavesNoFile) {
+  testing::TempDir dir;
+  EXPECT_THROW(WriteNewFileAtomic(dir.Path("f.txt"),
+                                  [](std::FILE*) { throw std::system_error(ENOSPC, std::generic_category()); }),
+               WriteFailure);
+  EXPECT_EQ(Entries(dir), 0u);
+  testing::ExpectInputError([&] { WriteNewFileAtomic(dir.Path("missing/f.txt"), [](std::FILE*) {}); },
+                            {"writing " + dir.Path("missing/f.txt") + ": No such file or directory"});
 }
 
 }  // namespace

@@ -35,6 +35,12 @@ void WriteFileSynced(const std::string& path, const FileWriter& write, const std
 // the temp file and throws WriteError(path, errno).
 void WriteFileAtomic(const std::string& path, const FileWriter& write);
 
+// Writes a new file `path` atomically, never replacing one: the temp file beside it is linked to
+// `path` with renameat2(RENAME_NOREPLACE) (or link(), where the filesystem lacks it), which fails if
+// `path` exists. Then the error names the file and says it is not overwritten; on any failure no
+// file is left at `path` (nor a temp file).
+void WriteNewFileAtomic(const std::string& path, const FileWriter& write);
+
 // fsyncs the folder `dir`, so that renames and links in it survive a power loss. Returns 0, or the
 // errno of the failure (callers for whom it is best effort may ignore it).
 int SyncDirectory(const std::string& dir);
