@@ -18,6 +18,7 @@
 #include "nlhf/errors.h"
 #include "nlhf/generators.h"
 #include "nlhf/metrics.h"
+#include "nlhf/nash_set.h"
 #include "nlhf/nfg.h"
 #include "nlhf/output/files.h"
 
@@ -27,11 +28,16 @@ namespace {
 
 constexpr const char* kUsage =
     "Usage: nlhf-equilibrium [--game SPEC] [--reference SPEC] [--beta B] [--seed S] [--top K]\n"
+    "       nlhf-equilibrium --beta 0 [--selection kl_projection|max_entropy] [--game SPEC] ...\n"
     "       nlhf-equilibrium --export nfg|nfg-centered|openspiel [--game SPEC] [--output FILE]\n"
     "       nlhf-equilibrium --list games|references|solvers|metrics\n"
     "\n"
     "Builds a preference game from a spec string, prints its descriptors and its certified\n"
     "regularized Nash equilibrium pi*_beta (certificate: gap_beta(pi*) <= 1e-12).\n"
+    "--beta 0 gives the Nash equilibrium of the unregularized game instead (linear programs, COIN-OR\n"
+    "CLP; certificate gap_0 <= 1e-9), with its support, whether it is unique and, when the Nash set\n"
+    "is not a point, which of its points it is: --selection kl_projection (default: the point of the\n"
+    "Nash set closest to mu in KL(. || mu), which pi*_beta tends to as beta -> 0) or max_entropy.\n"
     "Spec strings name a registered entry and its parameters, e.g.\n"
     "  --game 'rps3(x=0.9,y=0.9,z=0.8)'   --game 'bradley_terry(n=20,scale=2)'\n"
     "  --game 'matrix(path=P.csv)'        --reference 'softmax_normal(scale=1)'\n"
@@ -76,9 +82,80 @@ int ExportGame(const std::string& form, const std::string& output, const std::st
   return 0;
 }
 
+// The game's lines: its specs, n, beta and descriptors.
+void PrintGame(const nlhf::Game& game, const std::optional<nlhf::GameDescriptors>& d, const std::string& beta) {
+  fmt::print("game       {}\n", game.game_spec());
+  fmt::print("reference  {}\n", game.reference_spec());
+  fmt::print("n          {}\nbeta       {}\n", game.n(), beta);
+  if (d) {
+    fmt::print("descriptors: cyclic triples {}, Condorcet winner {}, max|A| {:.4g}, Hodge cyclic ratio {:.4f}\n",
+               d->cyclic_triples
+                   ? fmt::format("{}/{} ({:.3f})", *d->cyclic_triples, d->triples, *d->cyclic_triple_fraction)
+                   : fmt::format("not counted (ties, n > {})", nlhf::kCyclicTriplesMaxN),
+               d->condorcet_winner ? std::to_string(*d->condorcet_winner) : std::string("none"), d->max_abs_margin,
+               d->hodge_cyclic_ratio);
+  } else {
+    fmt::print("descriptors: not computed for an implicit game (they read every entry of a stored P; "
+               "storage=dense or storage=float32 computes them)\n");
+  }
+}
+
+// The K most likely actions of `pi` (0: all), with mu.
+void PrintPolicy(const nlhf::Game& game, const Eigen::VectorXd& pi, const char* name, int top) {
+  std::vector<Eigen::Index> order(static_cast<size_t>(game.n()));
+  for (Eigen::Index y = 0; y < game.n(); ++y) order[static_cast<size_t>(y)] = y;
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return pi[a] > pi[b]; });
+  const size_t shown = top == 0 ? order.size() : std::min(order.size(), static_cast<size_t>(top));
+  fmt::print("\n{:>8}  {:>16}  {:>16}\n", "action", name, "mu");
+  for (size_t k = 0; k < shown; ++k) {
+    const Eigen::Index y = order[k];
+    fmt::print("{:>8}  {:>16.10g}  {:>16.10g}\n", y, pi[y], game.mu()[y]);
+  }
+  if (shown < order.size()) fmt::print("{:>8}  ({} more; --top 0 shows all)\n", "...", order.size() - shown);
+}
+
+// --beta 0: the selected Nash equilibrium of the unregularized game, with what makes it the one.
+int PrintNash(const nlhf::Game& game, const std::optional<nlhf::GameDescriptors>& d, nlhf::NashSelection selection,
+              int top) {
+  const auto start = std::chrono::steady_clock::now();
+  const nlhf::NashEquilibrium ne = nlhf::SolveNashEquilibrium(game, {.selection = selection});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  PrintGame(game, d, "0 (the unregularized game)");
+  fmt::print("value LP   {} (COIN-OR CLP), v = {:.17g} (must be 1/2); {} simplex iterations over the LPs\n",
+             ne.lp_status, ne.value, ne.lp_iterations);
+  if (!ne.certified) {
+    fmt::print("equilibrium: NOT certified: {} ({:.3g} s)\n", ne.message, seconds);
+    return 1;
+  }
+  fmt::print("equilibrium: the Nash equilibrium of the beta = 0 game, certified in {:.3g} s\n", seconds);
+  fmt::print("  unique     {}\n",
+             ne.unique() ? "yes: the Nash set is a point"
+                         : fmt::format("no: the Nash set has dimension {} (singular values of [A_SS; 1] kept >= {:.2e}, "
+                                       "dropped <= {:.2e}, relative)",
+                                       ne.dimension, ne.rank_margin_kept, ne.rank_margin_dropped));
+  fmt::print("  selection  {}\n",
+             ne.unique() ? fmt::format("none needed ({} would give the same point)", nlhf::NashSelectionName(selection))
+             : selection == nlhf::NashSelection::kKlProjection
+                 ? std::string("kl_projection: argmin KL(pi || mu) over the Nash set, the limit of pi*_beta as beta -> 0")
+                 : std::string("max_entropy: argmin KL(pi || uniform) over the Nash set"));
+  if (!ne.unique())
+    fmt::print("  optimality on the face: reduced gradient {:.2e}, {} Newton iterations\n", ne.selection_residual,
+               ne.newton_iterations);
+  std::string support;
+  for (size_t a = 0; a < ne.support.size() && a < 50; ++a) support += fmt::format("{}{}", a == 0 ? "" : ",", ne.support[a]);
+  if (ne.support.size() > 50) support += ",...";
+  fmt::print("  support    {}/{} actions {{{}}} (every equilibrium plays only these)\n", ne.support.size(), game.n(),
+             support);
+  const nlhf::PolicyPoint p = nlhf::Evaluate(game, ne.log_pi);
+  fmt::print("at pi_NE: gap_0 {:.3e} (certificate, <= 1e-9)  br_winrate {:.17g}  KL(pi_NE||mu) {:.6f}\n",
+             ne.certificate, nlhf::BrWinrate(p), nlhf::SelectionObjective(game, nlhf::NashSelection::kKlProjection, ne.pi));
+  PrintPolicy(game, ne.pi, "pi_NE", top);
+  return 0;
+}
+
 int Run(int argc, char** argv) {
   po::options_description opts(kUsage);
-  std::string game_spec, reference_spec, list, export_form, output;
+  std::string game_spec, reference_spec, list, export_form, output, selection;
   double beta = 0.0;
   std::int64_t seed = 0;
   int top = 10;
@@ -90,7 +167,10 @@ int Run(int argc, char** argv) {
        "game generator spec")
       ("reference", po::value(&reference_spec)->default_value("uniform")->value_name("SPEC"),
        "reference policy spec")
-      ("beta", po::value(&beta)->default_value(0.01)->value_name("B"), "regularization beta > 0")
+      ("beta", po::value(&beta)->default_value(0.01)->value_name("B"),
+       "regularization beta > 0, or 0 for the unregularized game's Nash equilibrium")
+      ("selection", po::value(&selection)->default_value("kl_projection")->value_name("RULE"),
+       "with --beta 0: the point of the Nash set, kl_projection (of mu) or max_entropy")
       ("seed", po::value(&seed)->default_value(0)->value_name("S"),
        "run seed (used by specs without their own seed)")
       ("top", po::value(&top)->default_value(10)->value_name("K"),
@@ -104,13 +184,21 @@ int Run(int argc, char** argv) {
   if (top < 0) throw nlhf::InputError("--top", fmt::format("{} is negative, expected an integer >= 0", top));
   if (vm.count("export") || vm.count("output"))
     return ExportGame(export_form, output, game_spec, reference_spec, static_cast<std::uint64_t>(seed));
-  if (!(beta > 0.0) || !std::isfinite(beta))
-    throw nlhf::InputError("--beta", fmt::format("{} is not allowed, expected a finite number > 0", beta));
+  if (!(beta >= 0.0) || !std::isfinite(beta))
+    throw nlhf::InputError("--beta", fmt::format("{} is not allowed, expected a finite number > 0, or 0", beta));
+  if (selection != "kl_projection" && selection != "max_entropy")
+    throw nlhf::InputError("--selection", fmt::format("'{}' is not a rule, expected kl_projection or max_entropy", selection));
+  if (vm.count("selection") && !vm["selection"].defaulted() && beta > 0.0)
+    throw nlhf::InputError("--selection", "is for --beta 0 only (pi*_beta is unique for beta > 0), expected --beta 0");
 
   const nlhf::Game game = nlhf::MakeGame(game_spec, reference_spec, static_cast<std::uint64_t>(seed));
   // Descriptors read every entry of a stored P (dense or float32): not for an implicit game.
   std::optional<nlhf::GameDescriptors> d;
   if (game.preferences().stores_entries()) d = nlhf::Describe(game.preferences());
+  if (beta == 0.0)
+    return PrintNash(game, d, selection == "max_entropy" ? nlhf::NashSelection::kMaxEntropy
+                                                         : nlhf::NashSelection::kKlProjection,
+                     top);
   const auto start = std::chrono::steady_clock::now();
   // Progress of long solves (after 1 s), on a terminal only: one line, rewritten per Newton iteration.
   nlhf::EquilibriumOptions options;
@@ -129,20 +217,7 @@ int Run(int argc, char** argv) {
   if (progress_shown) fmt::print(stderr, "\r\033[K");
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-  fmt::print("game       {}\n", game.game_spec());
-  fmt::print("reference  {}\n", game.reference_spec());
-  fmt::print("n          {}\nbeta       {}\n", game.n(), beta);
-  if (d) {
-    fmt::print("descriptors: cyclic triples {}, Condorcet winner {}, max|A| {:.4g}, Hodge cyclic ratio {:.4f}\n",
-               d->cyclic_triples
-                   ? fmt::format("{}/{} ({:.3f})", *d->cyclic_triples, d->triples, *d->cyclic_triple_fraction)
-                   : fmt::format("not counted (ties, n > {})", nlhf::kCyclicTriplesMaxN),
-               d->condorcet_winner ? std::to_string(*d->condorcet_winner) : std::string("none"), d->max_abs_margin,
-               d->hodge_cyclic_ratio);
-  } else {
-    fmt::print("descriptors: not computed for an implicit game (they read every entry of a stored P; "
-               "storage=dense or storage=float32 computes them)\n");
-  }
+  PrintGame(game, d, fmt::format("{}", beta));
   fmt::print("equilibrium: {} in {:.3g} s\n", eq.message, seconds);
 
   if (eq.stability) {
@@ -160,16 +235,7 @@ int Run(int argc, char** argv) {
              eq.certificate, nlhf::Gap0(p), nlhf::BrWinrate(p),
              nlhf::KlFromStar(nlhf::Evaluate(game, eq.log_pi), game.log_mu()));
 
-  std::vector<Eigen::Index> order(static_cast<size_t>(game.n()));
-  for (Eigen::Index y = 0; y < game.n(); ++y) order[static_cast<size_t>(y)] = y;
-  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return eq.pi[a] > eq.pi[b]; });
-  const size_t shown = top == 0 ? order.size() : std::min(order.size(), static_cast<size_t>(top));
-  fmt::print("\n{:>8}  {:>16}  {:>16}\n", "action", "pi*", "mu");
-  for (size_t k = 0; k < shown; ++k) {
-    const Eigen::Index y = order[k];
-    fmt::print("{:>8}  {:>16.10g}  {:>16.10g}\n", y, eq.pi[y], game.mu()[y]);
-  }
-  if (shown < order.size()) fmt::print("{:>8}  ({} more; --top 0 shows all)\n", "...", order.size() - shown);
+  PrintPolicy(game, eq.pi, "pi*", top);
   return eq.certified() ? 0 : 1;
 }
 

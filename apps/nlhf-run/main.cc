@@ -100,9 +100,27 @@ void PrintReport(const nlhf::ExperimentConfig& config, const nlhf::ExperimentRes
     if (r.summary.termination == nlhf::Termination::kNumericalFailure)
       notes.push_back(fmt::format("{} seed {}: {}", r.label, r.seed, r.summary.message));
   }
-  for (const nlhf::GameResult& g : result.games)
+  for (const nlhf::GameResult& g : result.games) {
     if (g.equilibrium && !g.equilibrium->certified()) notes.push_back(fmt::format("seed {}: {}", g.seed, g.equilibrium->message));
-  if (config.equilibrium == nlhf::EquilibriumMode::kNone && config.beta > 0.0)
+    if (g.nash && !g.nash->certified)
+      notes.push_back(fmt::format("seed {}: the beta = 0 equilibrium is not certified: {}", g.seed, g.nash->message));
+  }
+  // Which equilibrium kl_to_ne (and at beta = 0 every pi* column) measures against: stated, per game.
+  if (config.SolvesNash()) {
+    fmt::print("\n{} is the Nash equilibrium of the beta = 0 game selected by ne_selection: {}\n",
+               config.beta == 0.0 ? "pi* (kl_to_star, and kl_to_ne)" : "the target of kl_to_ne",
+               nlhf::NashSelectionName(config.ne_selection));
+    size_t shown = 0;
+    for (const nlhf::GameResult& g : result.games) {
+      if (!g.nash || !g.nash->certified) continue;
+      if (shown++ == 3) {
+        fmt::print("  ... (every game's in summary.json, nash_equilibrium)\n");
+        break;
+      }
+      fmt::print("  seed {}: {}\n", g.seed, g.nash->message);
+    }
+  }
+  if (config.equilibrium == nlhf::EquilibriumMode::kNone)
     notes.push_back(nlhf::EquilibriumNoneNote());
   if (!notes.empty()) {
     fmt::print("\nnotes:\n");

@@ -136,6 +136,7 @@ std::shared_ptr<const Game> PrepareGame(const ExperimentConfig& config, size_t g
     }
     gr.equilibrium = SolveEquilibrium(*game, config.beta, options);
   }
+  if (config.SolvesNash()) gr.nash = SolveNashEquilibrium(*game, {.selection = config.ne_selection});
   return game;
 }
 
@@ -148,6 +149,7 @@ void RunOne(const ExperimentConfig& config, const std::string& fingerprint, cons
   run.seed = gr.seed;
   auto solver = MakeSolver(config.solvers[i].name, config.solvers[i].params, SolverKey(i));
   const bool certified = gr.equilibrium && gr.equilibrium->certified();
+  const bool nash_certified = gr.nash && gr.nash->certified;
   std::optional<double> rho;
   if (certified && gr.equilibrium->stability) rho = gr.equilibrium->stability->rho;
   solver->Reset(SolverContext{&game, config.beta, {}, rho, false, config.solvers[i].oracle, gr.seed});
@@ -157,6 +159,7 @@ void RunOne(const ExperimentConfig& config, const std::string& fingerprint, cons
   RunOptions ro;
   ro.stop = config.stop;
   ro.log = config.log;
+  if (nash_certified) ro.log_pi_ne = gr.nash->log_pi;
   run.run_id = RunId(fingerprint, gr.seed, i);
   std::vector<RunObserver*> observers;
   std::optional<TraceWriter> writer;
@@ -171,7 +174,11 @@ void RunOne(const ExperimentConfig& config, const std::string& fingerprint, cons
   if (progress) observers.push_back(&relay.emplace(progress, event, config.stop));
   const Eigen::VectorXd empty;
   const auto t0 = Clock::now();
-  run.summary = RunSolver(*solver, game, config.beta, certified ? gr.equilibrium->log_pi : empty, ro, observers);
+  // pi* is pi*_beta, and at beta = 0 the selected Nash equilibrium.
+  const Eigen::VectorXd& star = certified ? gr.equilibrium->log_pi
+                                : config.beta == 0.0 && nash_certified ? gr.nash->log_pi
+                                                                      : empty;
+  run.summary = RunSolver(*solver, game, config.beta, star, ro, observers);
   if (writer) {
     writer->Flush();
     run.trace_row_count = writer->rows();
@@ -220,6 +227,21 @@ std::shared_ptr<const Game> ValidateExperiment(const ExperimentConfig& config, c
     game.emplace(BuildGame(config, config.seeds.front()));
   } catch (const InputError& e) {
     throw InputErrors({Relocated(e, config)});
+  }
+  if (config.SolvesNash()) {
+    // The beta = 0 equilibrium's LPs need the stored entries of a game of at most kNashSetMaxN actions.
+    const std::string why = !game->preferences().stores_entries()
+                                ? "an implicit game, which stores no entries"
+                                : game->n() > kNashSetMaxN ? fmt::format("a game of n = {} actions", game->n()) : "";
+    if (!why.empty()) {
+      const std::string key = config.beta == 0.0 ? "beta" : "log.metrics";
+      throw InputErrors({Relocated(
+          InputError(key, fmt::format("{} needs the beta = 0 equilibrium, whose linear programs are not offered for "
+                                      "{}, expected storage: dense or float32 with n <= {}{}",
+                                      config.beta == 0.0 ? "0" : "kl_to_ne", why, kNashSetMaxN,
+                                      config.beta == 0.0 ? ", or beta > 0" : ", or no kl_to_ne")),
+          config)});
+    }
   }
   for (size_t i = 0; i < config.solvers.size(); ++i) {
     try {

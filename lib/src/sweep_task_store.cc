@@ -63,14 +63,14 @@ void AppendRecordLine(std::string& s, const RunRecord& r) {
 }
 
 // A part file indexes the tasks of one committed batch; their trace rows are in a data file:
-//   nlhf-part,2
+//   nlhf-part,3
 //   data,FILE,SIZE,MTIME_NS     (FILE relative to .parts; MTIME_NS empty unless checked)
 //   task,ID,RUNS,OFFSET,BYTES   then RUNS record lines (runs.csv's numbers), for each task
 //   end
 // It is written whole (temp file, fsync, rename), so it is complete or absent; the data file is
 // durable before it. Anything else (a damaged file, an older version's) is ignored: its tasks run
 // again.
-constexpr const char* kPartHeader = "nlhf-part,2";
+constexpr const char* kPartHeader = "nlhf-part,3";  // 3: kl_to_ne (nine metrics)
 
 struct DataFile {
   std::string name;  // relative to .parts

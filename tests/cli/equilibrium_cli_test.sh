@@ -52,7 +52,17 @@ check unknown_game 2 "error: game.type: unknown game 'bradly_terry' \(did you me
 check unknown_param 2 "error: game.scael: unknown parameter 'scael' \(did you mean 'scale'\?\)" -- --game 'bradley_terry(scael=2)'
 check out_of_range 2 "error: game.n: '1' is out of range, expected integer in \[2, 100000\]" -- --game 'random_uniform(n=1)'
 check negative_beta 2 "error: --beta: -0.1 is not allowed, expected a finite number > 0" -- --beta -0.1
-check zero_beta 2 "error: --beta: 0 is not allowed" -- --beta 0
+check negative_beta_zero_message 2 "expected a finite number > 0, or 0" -- --beta -1
+# beta = 0: the unregularized game's Nash equilibrium, its support, uniqueness and selection.
+check zero_beta 0 '^  unique     yes: the Nash set is a point$' -- --game 'rps3(x=0.9,y=0.9,z=0.8)' --beta 0
+check zero_beta_pi 0 '^       1      0\.2727272727' -- --game 'rps3(x=0.9,y=0.9,z=0.8)' --beta 0
+check zero_beta_value 0 'value LP   optimal \(COIN-OR CLP\), v = 0\.5' -- --beta 0
+check zero_beta_tie 0 'no: the Nash set has dimension 1' -- --game 'tournament(n=9,ties=0.3,seed=3)' --beta 0 --selection max_entropy
+check zero_beta_rule 0 'selection  max_entropy: argmin KL' -- --game 'tournament(n=9,ties=0.3,seed=3)' --beta 0 --selection max_entropy
+check zero_beta_support 0 'support    4/9 actions \{1,4,5,6\}' -- --game 'tournament(n=9,ties=0.3,seed=3)' --beta 0
+check bad_selection 2 "error: --selection: 'maxent' is not a rule, expected kl_projection or max_entropy" -- --beta 0 --selection maxent
+check selection_needs_zero 2 "error: --selection: is for --beta 0 only" -- --beta 0.1 --selection max_entropy
+check zero_beta_implicit 2 "error: beta: 0 needs the game's entries" -- --game 'low_rank_cyclic(n=100,k=2)' --beta 0
 check non_numeric_beta 2 "error: .*beta" -- --beta abc
 check unknown_flag 2 "error: .*unrecognised option '--bogus'" -- --bogus
 check missing_file 2 "error: $tmp/none.csv: game.path: cannot open the file" -- --game "matrix(path=$tmp/none.csv)"

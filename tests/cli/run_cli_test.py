@@ -16,8 +16,9 @@ RUN = os.path.join(BIN, "nlhf-run")
 EQUILIBRIUM = os.path.join(BIN, "nlhf-equilibrium")
 TMP = tempfile.mkdtemp(prefix="nlhf_run_test_")
 HEADER = ("experiment,run_id,game,n,beta,reference,solver,label,params,seed,iter,oracle_calls,queries,wall_s,"
-          "gap_beta,exploitability,gap_0,br_winrate,kl_to_star,kl_from_star,span,fp_residual")
-METRICS = HEADER.split(",")[HEADER.split(",").index("gap_beta"):]
+          "gap_beta,exploitability,gap_0,br_winrate,kl_to_star,kl_from_star,span,fp_residual,kl_to_ne,"
+          "average_gap_0,average_kl_to_ne")
+METRICS = HEADER.split(",")[HEADER.split(",").index("gap_beta"):HEADER.split(",").index("average_gap_0")]
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import Checks, call, write_in  # noqa: E402  (the folder of this script)
 

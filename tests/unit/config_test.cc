@@ -277,7 +277,7 @@ TEST(ConfigEquilibrium, NoneSkipsPiStarAndRefusesWhatNeedsIt) {
   EXPECT_EQ(FirstError(std::string(kOk) + "equilibrium: none\nstop: {tolerance: {gap_beta: 1.0e-9}}\n"), "");
   EXPECT_EQ(FirstError(std::string(kOk) + "equilibrium: none\nlog: {metrics: [gap_beta, span]}\n"),
             "exp.yaml:5:27: log.metrics[1]: 'span' needs pi*_beta, which equilibrium: none does not compute, "
-            "expected a metric that needs no pi*, or equilibrium: certified");
+            "expected a metric that needs no equilibrium, or equilibrium: certified");
   // Written in the resolved file either way; in the fingerprint only when none, so experiments
   // written before the key keep their run ids.
   EXPECT_NE(ResolvedYaml(Parse(kOk)).find("equilibrium: certified"), std::string::npos);

@@ -122,7 +122,7 @@ TEST(Metrics, TableListsEveryColumnInOrder) {
   std::vector<std::string> names;
   for (const MetricInfo& m : MetricTable()) names.emplace_back(m.name);
   EXPECT_EQ(names, (std::vector<std::string>{"gap_beta", "exploitability", "gap_0", "br_winrate",
-                                             "kl_to_star", "kl_from_star", "span", "fp_residual"}));
+                                             "kl_to_star", "kl_from_star", "span", "fp_residual", "kl_to_ne"}));
 }
 
 }  // namespace

@@ -512,6 +512,7 @@ TEST(EvaluateMetrics, ComputesThePayoffOnlyWhenARequestedMetricNeedsIt) {
   // Every metric: the mask form equals the list form, and NeedsPayoff says which read g.
   const MetricValues all = EvaluateMetrics(s.game, s.beta, l, s.eq.log_pi, std::vector<Metric>{});
   for (const MetricInfo& info : MetricTable()) {
+    if (info.needs_ne) continue;  // no pi_NE given
     MetricMask one;
     one.set(static_cast<size_t>(info.id));
     PolicyPoint fresh;

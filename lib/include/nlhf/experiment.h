@@ -15,6 +15,7 @@
 #include "nlhf/config.h"
 #include "nlhf/descriptors.h"
 #include "nlhf/equilibrium.h"
+#include "nlhf/nash_set.h"
 #include "nlhf/memory_estimate.h"
 #include "nlhf/run.h"
 
@@ -44,6 +45,9 @@ struct GameResult {
   std::string game_spec, reference_spec;
   Eigen::Index n = 0;
   std::optional<Equilibrium> equilibrium;  // absent at beta = 0
+  // The selected Nash equilibrium of the beta = 0 game (ExperimentConfig::SolvesNash): pi* at
+  // beta = 0, and the target of kl_to_ne at any beta.
+  std::optional<NashEquilibrium> nash;
   // Absent for an implicit game: Describe reads every triple of a stored P (O(n^3)).
   std::optional<GameDescriptors> descriptors;
 };

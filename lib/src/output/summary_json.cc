@@ -60,14 +60,36 @@ std::string SummaryJson(const ExperimentConfig& config, const ExperimentResult& 
     o["final"] = Metrics(s.final_metrics);
     if (s.final_average_metrics) o["final_average"] = Metrics(*s.final_average_metrics);
     o["policy"] = Vector(s.final_logits.array().exp().matrix());
-    o["pi_star"] = certified ? Vector(g.equilibrium->pi) : Json(nullptr);
-    o["certificate"] = g.equilibrium ? Number(g.equilibrium->certificate) : Json(nullptr);
+    // At beta = 0, pi* is the selected Nash equilibrium and its certificate is gap_0.
+    const bool zero = config.beta == 0.0 && g.nash;
+    o["pi_star"] = certified                       ? Vector(g.equilibrium->pi)
+                   : zero && g.nash->certified ? Vector(g.nash->pi)
+                                               : Json(nullptr);
+    o["certificate"] = g.equilibrium ? Number(g.equilibrium->certificate)
+                       : zero        ? Number(g.nash->certificate)
+                                     : Json(nullptr);
     if (g.equilibrium)
       o["equilibrium"] = g.equilibrium->message;
-    else if (config.equilibrium == EquilibriumMode::kNone && config.beta > 0.0)
+    else if (zero)
+      o["equilibrium"] = g.nash->message;
+    else if (config.equilibrium == EquilibriumMode::kNone)
       o["equilibrium"] = EquilibriumNoneNote();
     else
       o["equilibrium"] = nullptr;
+    if (g.nash) {
+      // The beta = 0 game's equilibrium (kl_to_ne's target; pi* at beta = 0), with its selection.
+      Json ne;
+      ne["certified"] = g.nash->certified;
+      ne["selection"] = std::string(NashSelectionName(g.nash->selection));
+      ne["pi"] = g.nash->certified ? Vector(g.nash->pi) : Json(nullptr);
+      ne["support"] = g.nash->support;
+      ne["unique"] = g.nash->certified ? Json(g.nash->unique()) : Json(nullptr);
+      ne["dimension"] = g.nash->dimension;
+      ne["gap_0"] = Number(g.nash->certificate);
+      ne["lp_status"] = g.nash->lp_status;
+      ne["message"] = g.nash->message;
+      o["nash_equilibrium"] = ne;
+    }
     o["rho"] = r.rho ? Number(*r.rho) : Json(nullptr);
     o["stability_limit"] = Optional(r.stability_limit);
     o["target_gap_beta"] = Optional(r.target_gap_beta);

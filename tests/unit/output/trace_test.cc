@@ -31,8 +31,10 @@ Record MakeRecord(std::int64_t it) {
 // follows from the table.
 TEST(TraceColumns, HaveOneColumnPerMetricOfTheTable) {
   ASSERT_EQ(MetricTable().size(), kNumMetrics);
-  ASSERT_EQ(TraceColumns().size(), 14 + kNumMetrics);
+  ASSERT_EQ(TraceColumns().size(), 14 + kNumMetrics + kAverageTraceMetrics.size());
   for (size_t k = 0; k < kNumMetrics; ++k) EXPECT_EQ(TraceColumns()[14 + k], MetricTable()[k].name);
+  EXPECT_EQ(TraceColumns()[14 + kNumMetrics], "average_gap_0");
+  EXPECT_EQ(TraceColumns().back(), "average_kl_to_ne");
   EXPECT_EQ(TraceHeader().substr(0, 15), "experiment,run_");
 }
 
