@@ -187,6 +187,12 @@ Selection SelectOnFace(const Eigen::MatrixXd& E, const Eigen::VectorXd& e, const
             block = r;
           }
         }
+        if (block >= 0 && t <= 1e-12) {
+          // A row of C at 0 (to rounding) blocks d (a degenerate point): it joins the working set.
+          working.push_back(block);
+          Z = basis();
+          continue;
+        }
         const double f0 = Objective(x, log_q);
         bool reduced = false;
         // Armijo, with a strict decrease (rounding can make f0 - 1e-4 t decrement == f0). Near the
@@ -278,7 +284,8 @@ NashEquilibrium SolveNashEquilibrium(const Game& game, const NashSetOptions& opt
     return ne;
   };
 
-  // 1. The value LP: min v s.t. P pi - v 1 <= 0, 1^T pi = 1, pi >= 0.
+  // 1. The value LP: min v s.t. P pi - v 1 <= 0, 1^T pi = 1, pi >= 0. Its solution pi1 is one equilibrium.
+  Eigen::VectorXd pi1(n);
   {
     LinearProgram lp(rows + 1);
     for (int y = 0; y < rows; ++y) lp.SetRow(y, -COIN_DBL_MAX, 0.0);
@@ -293,56 +300,69 @@ NashEquilibrium SolveNashEquilibrium(const Game& game, const NashSetOptions& opt
     const LinearProgram::Result r = lp.Solve(1.0, options.lp_iteration_limit);
     ne.lp_iterations += r.iterations;
     ne.lp_status = ClpStatusText(r);
-    if (!r.optimal()) return fail(fmt::format("the value LP did not end optimal: CLP status {}", ne.lp_status));
+    // CLP's secondary statuses 2-4 (the unscaled problem's infeasibilities exceed its tolerance) are
+    // accepted: the point is checked here, in double, and certified at the end by gap_0.
+    if (r.status != 0) return fail(fmt::format("the value LP did not end optimal: CLP status {}", ne.lp_status));
     ne.value = r.objective;
     if (!(std::abs(ne.value - 0.5) <= 1e-7))
       return fail(fmt::format("the value LP ended at v = {} instead of 1/2 (CLP status {})", ne.value, ne.lp_status));
+    for (Eigen::Index y = 0; y < n; ++y) pi1[y] = std::max(0.0, r.x[static_cast<size_t>(y)]);
+    pi1 /= pi1.sum();
   }
 
-  // 2. The face LP on the cone of scaled equilibria: columns x (n), t (n), s (n).
-  Eigen::VectorXd x(n);
-  std::vector<Eigen::Index> off;  // actions no equilibrium plays
-  {
-    LinearProgram lp(2 * rows);
-    for (int y = 0; y < rows; ++y) {
-      lp.SetRow(y, -COIN_DBL_MAX, 0.0);         // (A x)_y + s_y <= 0
-      lp.SetRow(rows + y, -COIN_DBL_MAX, 0.0);  // t_y - x_y <= 0
+  // 2. The maximal support S. Every equilibrium's support lies in the zero set Z of A pi1 (for
+  // equilibria pi, pi': pi^T A pi' = 0 with A pi' <= 0), so S = supp(pi1) plus the actions of Z off
+  // pi1's support that some equilibrium plays: found at once, when there are any, by an LP on the cone
+  // of scaled equilibria over Z's columns, max sum_{y in D} t_y s.t. A_{:,Z} x <= 0, x >= 0,
+  // 0 <= t_y <= min(x_y, 1) for the doubtful D = Z \ supp(pi1); its optimum is |S cap D|, with t_y = 1
+  // exactly on S cap D. (Z is taken with a margin, 1e-7 in P pi1: a larger Z only adds columns.)
+  const Eigen::VectorXd g1 = game.Payoff(pi1);
+  std::vector<Eigen::Index> zero_set, doubtful;
+  std::vector<char> in_support(static_cast<size_t>(n), 0);
+  for (Eigen::Index y = 0; y < n; ++y) {
+    if (!(g1[y] >= 0.5 - 1e-7)) continue;
+    zero_set.push_back(y);
+    if (pi1[y] > 1e-9) {
+      in_support[static_cast<size_t>(y)] = 1;
+    } else {
+      doubtful.push_back(y);
     }
-    for (Eigen::Index j = 0; j < n; ++j) {
+  }
+  Eigen::VectorXd interior = pi1;  // an equilibrium positive on all of S
+  if (!doubtful.empty()) {
+    const int z = static_cast<int>(zero_set.size()), d = static_cast<int>(doubtful.size());
+    LinearProgram lp(rows + d);
+    for (int y = 0; y < rows + d; ++y) lp.SetRow(y, -COIN_DBL_MAX, 0.0);  // (A x)_y <= 0; t - x <= 0
+    for (int c = 0; c < z; ++c) {
+      const Eigen::Index j = zero_set[static_cast<size_t>(c)];
       lp.Column(0.0, COIN_DBL_MAX, 0.0);
       for (Eigen::Index y = 0; y < n; ++y) lp.Add(static_cast<int>(y), Margin(game, y, j));
-      lp.Add(rows + static_cast<int>(j), -1.0);
+      const auto at = std::find(doubtful.begin(), doubtful.end(), j);
+      if (at != doubtful.end()) lp.Add(rows + static_cast<int>(at - doubtful.begin()), -1.0);
     }
-    for (int j = 0; j < rows; ++j) {
+    for (int c = 0; c < d; ++c) {
       lp.Column(0.0, 1.0, 1.0);
-      lp.Add(rows + j, 1.0);
-    }
-    for (int y = 0; y < rows; ++y) {
-      lp.Column(0.0, 1.0, 1.0);
-      lp.Add(y, 1.0);
+      lp.Add(rows + c, 1.0);
     }
     const LinearProgram::Result r = lp.Solve(-1.0, options.lp_iteration_limit);
     ne.lp_iterations += r.iterations;
     ne.lp_status = ClpStatusText(r);
-    if (!r.optimal()) return fail(fmt::format("the face LP did not end optimal: CLP status {}", ne.lp_status));
-    if (!(r.objective >= static_cast<double>(n) - 1e-6))
-      return fail(fmt::format("the face LP ended at {} instead of n = {}: no strictly complementary equilibrium "
-                              "was found (CLP status {})",
-                              r.objective, n, ne.lp_status));
-    for (Eigen::Index y = 0; y < n; ++y) {
-      const double t = r.x[static_cast<size_t>(n + y)], s = r.x[static_cast<size_t>(2 * n + y)];
-      x[y] = r.x[static_cast<size_t>(y)];
-      if (t > 0.5) {
-        ne.support.push_back(y);
-      } else {
-        off.push_back(y);
-      }
-      if ((t > 0.5) == (s > 0.5))
-        return fail(fmt::format("the face LP did not separate action {} (t = {}, s = {})", y, t, s));
+    if (r.status != 0) return fail(fmt::format("the support LP did not end optimal: CLP status {}", ne.lp_status));
+    Eigen::VectorXd x = Eigen::VectorXd::Zero(n);
+    for (int c = 0; c < z; ++c) x[zero_set[static_cast<size_t>(c)]] = std::max(0.0, r.x[static_cast<size_t>(c)]);
+    for (int c = 0; c < d; ++c) {
+      const double t = r.x[static_cast<size_t>(z + c)];
+      if (!(std::abs(t - std::round(t)) <= 1e-6))
+        return fail(fmt::format("the support LP left action {} undecided (t = {}, CLP status {})",
+                                doubtful[static_cast<size_t>(c)], t, ne.lp_status));
+      if (t > 0.5) in_support[static_cast<size_t>(doubtful[static_cast<size_t>(c)])] = 1;
     }
+    if (x.sum() > 0.0) interior = 0.5 * (pi1 + x / x.sum());
   }
+  std::vector<Eigen::Index> off;  // actions no equilibrium plays
+  for (Eigen::Index y = 0; y < n; ++y) (in_support[static_cast<size_t>(y)] ? ne.support : off).push_back(y);
   const Eigen::Index k = static_cast<Eigen::Index>(ne.support.size());
-  if (k == 0) return fail("the face LP found an empty support");
+  if (k == 0) return fail("the LPs found an empty support");
 
   // 3. The face: E pi_S = e with E = [A_SS; 1^T], e = (0, ..., 0, 1); rows of C = A_{S^c S} <= 0.
   Eigen::MatrixXd E(k + 1, k);
@@ -361,7 +381,7 @@ NashEquilibrium SolveNashEquilibrium(const Game& game, const NashSetOptions& opt
 
   // The LP's point, normalized and moved onto the face (its rows hold to CLP's tolerance only).
   Eigen::VectorXd x0(k);
-  for (Eigen::Index a = 0; a < k; ++a) x0[a] = x[ne.support[static_cast<size_t>(a)]];
+  for (Eigen::Index a = 0; a < k; ++a) x0[a] = interior[ne.support[static_cast<size_t>(a)]];
   x0 /= x0.sum();
   x0 = face.particular + face.basis * (face.basis.transpose() * (x0 - face.particular));  // nearest on the face
   Eigen::VectorXd pi_s;
@@ -372,7 +392,7 @@ NashEquilibrium SolveNashEquilibrium(const Game& game, const NashSetOptions& opt
     for (Eigen::Index a = 0; a < k; ++a)
       log_q[a] = options.selection == NashSelection::kKlProjection ? game.log_mu()[ne.support[static_cast<size_t>(a)]]
                                                                     : -std::log(static_cast<double>(n));
-    if (!(x0.minCoeff() > 0.0)) return fail("the face LP's point is not positive on the support after projection");
+    if (!(x0.minCoeff() > 0.0)) return fail("the LPs' point is not positive on the support after projection");
     const Selection sel = SelectOnFace(E, e, C, x0, log_q);
     ne.newton_iterations = sel.iterations;
     if (!sel.ok) return fail(sel.failure);

@@ -367,3 +367,53 @@ TEST_F(ConfigInputs, CapsTheExperimentFileSize) {
 
 }  // namespace
 }  // namespace nlhf
+
+namespace nlhf {
+namespace {
+
+constexpr const char* kZeroOk = "game: {type: rps3}\nbeta: 0\nsolvers: [{name: mwu}]\n";
+
+TEST(ConfigBetaZero, PiStarMetricsAreAllowedWhereTheyAreDefined) {
+  EXPECT_EQ(FirstError(std::string(kZeroOk) + "stop: {tolerance: {kl_to_star: 1e-6}}\n"), "");
+  EXPECT_EQ(FirstError(std::string(kZeroOk) + "log: {metrics: [gap_0, kl_to_star, kl_to_ne]}\n"), "");
+  EXPECT_EQ(FirstError(std::string(kZeroOk) + "log: {metrics: [gap_0, span]}\n"),
+            "exp.yaml:4:24: log.metrics[1]: 'span' is not defined at beta = 0, where pi* is the selected Nash "
+            "equilibrium, which may put no mass on some actions (the metric is then infinite), expected gap_beta, "
+            "exploitability, gap_0, br_winrate, kl_to_star or kl_to_ne");
+  EXPECT_NE(FirstError(std::string(kZeroOk) + "stop: {tolerance: {kl_from_star: 1e-6}}\n").find("not defined at beta = 0"),
+            std::string::npos);
+  EXPECT_NE(FirstError(std::string(kZeroOk) + "log: {metrics: [fp_residual]}\n").find("not defined at beta = 0"),
+            std::string::npos);
+}
+
+TEST(ConfigBetaZero, NeSelectionIsCheckedAndResolvedWhereItIsUsed) {
+  EXPECT_EQ(FirstError(std::string(kZeroOk) + "ne_selection: maxent\n"),
+            "exp.yaml:4:15: ne_selection: 'maxent' is not allowed, expected kl_projection or max_entropy");
+  const ExperimentConfig c = Parse(std::string(kZeroOk) + "ne_selection: max_entropy\n");
+  EXPECT_EQ(c.ne_selection, NashSelection::kMaxEntropy);
+  const std::string resolved = ResolvedYaml(c);
+  EXPECT_NE(resolved.find("ne_selection: max_entropy"), std::string::npos) << resolved;
+  EXPECT_NE(resolved.find("metrics: [gap_beta, exploitability, gap_0, br_winrate, kl_to_star, kl_to_ne]"),
+            std::string::npos)
+      << resolved;
+  EXPECT_EQ(Parse(resolved).ne_selection, NashSelection::kMaxEntropy);
+  EXPECT_NE(ExperimentFingerprint(c), ExperimentFingerprint(Parse(kZeroOk)));
+  // At beta > 0 without kl_to_ne the key is unused: it is not written, and experiments that predate it
+  // keep their fingerprints.
+  const ExperimentConfig unused = Parse(std::string(kOk) + "ne_selection: max_entropy\n");
+  EXPECT_FALSE(unused.SolvesNash());
+  EXPECT_EQ(ResolvedYaml(unused).find("ne_selection"), std::string::npos);
+  EXPECT_EQ(ExperimentFingerprint(unused), ExperimentFingerprint(Parse(kOk)));
+  EXPECT_EQ(ResolvedYaml(Parse(kOk)).find("kl_to_ne"), std::string::npos);
+}
+
+TEST(ConfigBetaZero, KlToNeNeedsTheEquilibrium) {
+  EXPECT_NE(FirstError(std::string(kOk) + "equilibrium: none\nlog: {metrics: [kl_to_ne]}\n")
+                .find("'kl_to_ne' needs the beta = 0 equilibrium, which equilibrium: none does not compute"),
+            std::string::npos);
+  EXPECT_TRUE(Parse(std::string(kOk) + "log: {metrics: [kl_to_ne]}\n").SolvesNash());
+  EXPECT_TRUE(Parse(std::string(kOk) + "stop: {tolerance: {kl_to_ne: 1e-3}}\n").SolvesNash());
+}
+
+}  // namespace
+}  // namespace nlhf

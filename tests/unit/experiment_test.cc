@@ -271,3 +271,80 @@ TEST(CostEstimate, TurnsAQueryBudgetIntoIterations) {
 
 }  // namespace
 }  // namespace nlhf
+
+namespace nlhf {
+namespace {
+
+constexpr const char* kZero = "name: z\ngame: {type: rps3, x: 0.9, y: 0.9, z: 0.8}\nreference: {type: softmax_normal}\n"
+                              "beta: 0\nsolvers: [{name: mwu, eta: 0.1}, {name: omwu, eta: 0.5}]\n"
+                              "stop: {iterations: 2000}\n";
+
+// At beta = 0, pi* is the selected Nash equilibrium: kl_to_star and kl_to_ne both measure KL(pi_NE || pi),
+// with pi_NE = (4/11, 3/11, 4/11) here (COMAL's game), and mwu's and omwu's averages get their columns.
+TEST(RunGroup, AtBetaZeroPiStarIsTheSelectedNashEquilibrium) {
+  const ExperimentConfig c = Parse(kZero);
+  ASSERT_TRUE(c.SolvesNash());
+  ASSERT_FALSE(c.SolvesEquilibrium());
+  const auto [g, rows] = RunGroupWithTrace(c);
+  ASSERT_TRUE(g.game.nash.has_value());
+  ASSERT_TRUE(g.game.nash->certified) << g.game.nash->message;
+  EXPECT_NEAR(g.game.nash->pi[1], 3.0 / 11.0, 1e-14);
+  Eigen::VectorXd ne(3);
+  ne << 4.0 / 11.0, 3.0 / 11.0, 4.0 / 11.0;
+  for (const RunResult& r : g.runs) {
+    const MetricValues& f = r.summary.final_metrics;
+    const double kl = KlFromLogits(ne.array().log().matrix(), r.summary.final_logits);
+    EXPECT_NEAR(f[static_cast<size_t>(Metric::kKlToStar)], kl, 1e-12 * (1.0 + kl)) << r.label;
+    EXPECT_EQ(f[static_cast<size_t>(Metric::kKlToStar)], f[static_cast<size_t>(Metric::kKlToNe)]);
+    EXPECT_TRUE(std::isnan(f[static_cast<size_t>(Metric::kKlFromStar)]));  // not defined at beta = 0
+    EXPECT_TRUE(std::isnan(f[static_cast<size_t>(Metric::kFpResidual)]));
+    EXPECT_FALSE(r.target_gap_beta.has_value());
+    ASSERT_TRUE(r.summary.final_average_metrics.has_value());
+  }
+  // omwu's last iterate converges to the NE; mwu's does not, its average does (much closer).
+  EXPECT_LT(g.runs[1].summary.final_metrics[static_cast<size_t>(Metric::kKlToNe)], 1e-3);
+  const double mwu_last = g.runs[0].summary.final_metrics[static_cast<size_t>(Metric::kKlToNe)];
+  const double mwu_avg = (*g.runs[0].summary.final_average_metrics)[static_cast<size_t>(Metric::kKlToNe)];
+  EXPECT_LT(10.0 * mwu_avg, mwu_last);
+  // Every trace row has the average's two cells filled (the last two columns).
+  size_t lines = 0;
+  for (size_t at = 0, end; (end = rows.find('\n', at)) != std::string::npos; at = end + 1, ++lines) {
+    const std::string line = rows.substr(at, end - at);
+    const size_t comma = line.rfind(','), comma2 = line.rfind(',', comma - 1);
+    EXPECT_GT(end - at, 0u);
+    EXPECT_NE(comma, line.size() - 1) << line;
+    EXPECT_NE(comma2 + 1, comma) << line;
+  }
+  EXPECT_GT(lines, 10u);
+}
+
+TEST(RunGroup, KlToNeIsMeasuredAtBetaAboveZeroWhenAskedFor) {
+  const ExperimentConfig c =
+      Parse(std::string(kBase) + "game: {type: rps3, x: 0.9, y: 0.9, z: 0.8}\nsolvers: [{name: nash_mp}]\n"
+                                 "ne_selection: max_entropy\nstop: {iterations: 100000, tolerance: {kl_to_star: 1e-24}}\n"
+                                 "log: {metrics: [gap_beta, kl_to_star, kl_to_ne]}\n");
+  ASSERT_TRUE(c.SolvesNash());
+  const auto [g, rows] = RunGroupWithTrace(c);
+  ASSERT_TRUE(g.game.nash && g.game.nash->certified);
+  ASSERT_TRUE(g.game.equilibrium && g.game.equilibrium->certified());
+  // The run ends at pi*_0.1: its kl_to_ne is the regularization bias KL(pi_NE || pi*_0.1).
+  const double bias = KlFromLogits(g.game.nash->log_pi, g.game.equilibrium->log_pi);
+  EXPECT_GT(bias, 1e-4);
+  EXPECT_NEAR(g.runs[0].summary.final_metrics[static_cast<size_t>(Metric::kKlToNe)], bias, 1e-9);
+  // Not asked for: not computed, and the LPs are not run.
+  const ExperimentConfig without = Parse(std::string(kBase) + "game: {type: rps3}\nsolvers: [{name: nash_mp}]\n");
+  EXPECT_FALSE(without.SolvesNash());
+  EXPECT_FALSE(RunGroupWithTrace(without).first.game.nash.has_value());
+}
+
+TEST(ValidateExperiment, BetaZeroNeedsAStoredGame) {
+  const ExperimentConfig c = Parse("name: z\ngame: {type: low_rank_cyclic, n: 200, k: 2}\nbeta: 0\n"
+                                   "solvers: [{name: mwu}]\n");
+  ExpectInputError([&] { ValidateExperiment(c); }, {"beta", "0 needs the beta = 0 equilibrium", "implicit game"});
+  const ExperimentConfig none = Parse("name: z\ngame: {type: low_rank_cyclic, n: 200, k: 2}\nbeta: 0\n"
+                                      "equilibrium: none\nsolvers: [{name: mwu}]\n");
+  EXPECT_NO_THROW(ValidateExperiment(none));
+}
+
+}  // namespace
+}  // namespace nlhf

@@ -9,11 +9,12 @@
 //
 // 1. The value LP (von Neumann 1928; Dantzig 1951): min v s.t. P pi <= v 1, 1^T pi = 1, pi >= 0,
 //    solved by COIN-OR CLP; its status is checked and v must be 1/2.
-// 2. The face, exactly, by one more LP (Goldman & Tucker 1956: a strictly complementary solution
-//    exists). On the cone x >= 0, A x <= 0 of scaled equilibria: max sum_y (t_y + s_y) s.t.
-//    t_y <= x_y, s_y <= -(A x)_y, 0 <= t, s <= 1. Its optimum is n, reached with t_y = 1 exactly on
-//    the maximal support S (the union of every equilibrium's support) and s_y = 1 exactly off it;
-//    x / 1^T x is an equilibrium positive on S with (A pi)_y < 0 off S. Hence
+// 2. The maximal support S (the union of every equilibrium's support), exactly. Every equilibrium's
+//    support lies in the zero set Z = {y : (A pi1)_y = 0} of the LP's equilibrium pi1; the actions of
+//    Z off pi1's support that some equilibrium plays are found at once by one more LP on the cone of
+//    scaled equilibria (max sum t_y, t_y <= min(x_y, 1), x >= 0, A x <= 0), whose optimum puts t_y = 1
+//    exactly on them; usually Z = supp(pi1) and no LP is needed. By Goldman & Tucker (1956) some
+//    equilibrium is positive on S with (A pi)_y < 0 off S, hence
 //      N = {pi : pi = 0 off S, pi >= 0, A_SS pi_S = 0, 1^T pi = 1, A_{S^c S} pi_S <= 0},
 //    whose affine hull has dimension |S| - rank [A_SS; 1^T] (a numerical rank with the singular
 //    values around its threshold reported): 0 means the equilibrium is unique.
