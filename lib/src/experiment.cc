@@ -349,6 +349,18 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
     out.equilibrium_products = EquilibriumProductsEstimate(config.beta);
     out.equilibrium_seconds = out.equilibrium_products * out.product_seconds;
   }
+  // The beta = 0 equilibrium's LPs (beta = 0, or kl_to_ne asked for): timed up to
+  // kCalibrationEquilibriumMaxN actions; above, the time they took at n = 1000 (random_uniform, ~10 s on
+  // the development machine) grown as n^3.
+  if (config.SolvesNash() && game.preferences().stores_entries() && game.n() <= kNashSetMaxN) {
+    if (game.n() <= kCalibrationEquilibriumMaxN) {
+      t0 = Clock::now();
+      SolveNashEquilibrium(game, {.selection = config.ne_selection});
+      out.equilibrium_seconds += Seconds(t0);
+    } else {
+      out.equilibrium_seconds += 10.0 * std::pow(static_cast<double>(game.n()) / 1000.0, 3.0);
+    }
+  }
   const StopRules& stop = config.stop;
   const std::int64_t k = std::max<std::int64_t>(1, std::min(kCalibrationIterations, stop.iterations));
   out.calibration_iterations = k;

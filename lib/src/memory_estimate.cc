@@ -1,5 +1,7 @@
 #include "nlhf/memory_estimate.h"
 
+#include "nlhf/nash_set.h"
+
 #include <fmt/format.h>
 
 #include <sys/resource.h>
@@ -16,6 +18,7 @@
 #include "nlhf/descriptors.h"
 #include "nlhf/equilibrium.h"
 #include "nlhf/errors.h"
+#include "nlhf/nash_set.h"
 #include "nlhf/float32_operator.h"
 #include "nlhf/generators.h"
 #include "nlhf/input_file.h"
@@ -45,7 +48,8 @@ double DescriptorWorkBytes(Eigen::Index n) {
 double MatricesWhilePreparing(const ExperimentConfig& config, Eigen::Index n) {
   if (n <= 0) return 1.0;
   const double entries = static_cast<double>(n) * static_cast<double>(n);
-  const double equilibrium = config.SolvesEquilibrium() ? EquilibriumWorkBytes(n, EquilibriumMethod::kAuto) : 0.0;
+  const double equilibrium = std::max(config.SolvesEquilibrium() ? EquilibriumWorkBytes(n, EquilibriumMethod::kAuto) : 0.0,
+                                      config.SolvesNash() ? NashWorkBytes(n) : 0.0);
   return 1.0 + std::max(DescriptorWorkBytes(n), equilibrium) / (8.0 * entries);
 }
 // The largest n in [lo, hi] with fits(n), for a `fits` that is monotone on each side of
@@ -154,6 +158,7 @@ struct Float32MemoryPlan {
   bool from_matrix = true;  // built from the generator's double matrix (no implicit form)
   double implicit_bytes_per_action = 0.0;  // otherwise: the implicit form's bytes per action
   bool solves_equilibrium = false;
+  bool solves_nash = false;
   double vectors = 0.0;  // of n doubles
 };
 
@@ -181,6 +186,7 @@ Float32MemoryPlan Float32Plan(const ExperimentConfig& config, const ResourcePlan
         static_cast<double>(n);
   }
   p.solves_equilibrium = config.SolvesEquilibrium();
+  p.solves_nash = config.SolvesNash();
   const double solvers = std::max(1.0, static_cast<double>(config.solvers.size()));
   const double runs = p.games * solvers;
   p.vectors = kVectorsPerRun * runs + kVectorsPerWorker * std::min(workers, runs);
@@ -194,7 +200,8 @@ void Float32Bytes(const Float32MemoryPlan& p, Eigen::Index n, MemoryEstimate& e)
   e.vectors = p.vectors;
   e.build_bytes = p.from_matrix ? Float32Operator::BuildPeakBytesFromMatrix(n)
                                 : e.operator_bytes + p.implicit_bytes_per_action * static_cast<double>(n);
-  e.equilibrium_bytes = p.solves_equilibrium ? EquilibriumWorkBytes(n, EquilibriumMethod::kAuto) : 0.0;
+  e.equilibrium_bytes = std::max(p.solves_equilibrium ? EquilibriumWorkBytes(n, EquilibriumMethod::kAuto) : 0.0,
+                                 p.solves_nash ? NashWorkBytes(n) : 0.0);
   const double preparing = std::max(e.build_bytes, e.operator_bytes + std::max(e.equilibrium_bytes, DescriptorWorkBytes(n)));
   e.bytes = kBaseBytes + (p.games - p.building) * e.operator_bytes + p.building * preparing +
             p.vectors * 8.0 * static_cast<double>(n);
