@@ -222,6 +222,15 @@ TEST(NashSet, DegenerateTournamentsAreSoundUnderBothSelections) {
     }
   }
   EXPECT_GT(non_unique, 0) << "no tournament with a non-unique Nash set: the selection went untested";
+  // The docs' example (docs/cli.md): a segment whose KL projection of mu is a vertex, as is its
+  // maximum-entropy point.
+  const Game doc = MakeGame("tournament(n=9,ties=0.3,seed=3)", "softmax_normal(scale=1)", 0);
+  for (NashSelection s : NashSelections()) {
+    const NashEquilibrium ne = SolveNashEquilibrium(doc, {.selection = s});
+    ExpectSound(doc, ne);
+    EXPECT_EQ(ne.dimension, 1);
+    EXPECT_NEAR(ne.pi[1], 0.4, 1e-15);
+  }
 }
 
 TEST(NashSet, RandomGamesAreSound) {
