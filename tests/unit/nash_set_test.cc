@@ -4,10 +4,13 @@
 #include "nlhf/nash_set.h"
 
 #include <ClpSimplex.hpp>
+#include <Eigen/Dense>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <optional>
+#include <vector>
 
 #include "nlhf/descriptors.h"
 #include "nlhf/equilibrium.h"
@@ -241,25 +244,50 @@ TEST(NashSet, RandomGamesAreSound) {
   }
 }
 
+// The beta -> 0 limit of pi*_beta, extrapolated from beta = 1e-4, 1e-5, 1e-6 with the model
+// pi_0 + c beta log(1/beta) + d beta (exact fit, per action). On degenerate games an action tied with
+// the equilibrium off its support keeps mass ~ beta log(1/beta) (measured: the distance to the limit
+// falls ~8x per decade of beta, not 10x), so a linear Richardson step is not enough there. Empty when
+// pi*_beta is not certified at one of the three.
+std::optional<Eigen::VectorXd> ContinuationLimit(const Game& game) {
+  const double betas[3] = {1e-4, 1e-5, 1e-6};
+  Eigen::Matrix3d M;
+  Eigen::MatrixXd pis(game.n(), 3);
+  for (int k = 0; k < 3; ++k) {
+    const Equilibrium e = SolveEquilibrium(game, betas[k]);
+    if (!e.certified()) return std::nullopt;
+    pis.col(k) = e.pi;
+    M.row(k) << 1.0, betas[k] * std::log(1.0 / betas[k]), betas[k];
+  }
+  const Eigen::Matrix3d inverse = M.inverse();
+  return Eigen::VectorXd(pis * inverse.row(0).transpose());
+}
+
 TEST(NashSet, ContinuationLimitOfPiStarIsTheKlProjection) {
-  // pi*_beta = pi_0 + c beta + O(beta^2): the Richardson extrapolation 2 pi*_{beta/2} - pi*_beta is
-  // pi_0 to O(beta^2).
   Eigen::VectorXd mu(4);
   mu << 0.1, 0.2, 0.3, 0.4;
-  const Game clone = GameFromMargin(RpsWithClone(), mu);
-  const Game rps3 = MakeGame("rps3(x=0.9,y=0.9,z=0.8)", "softmax_normal(scale=1)", 0);
-  for (const Game* game : {&clone, &rps3}) {
-    const NashEquilibrium ne = SolveNashEquilibrium(*game);
-    ASSERT_TRUE(ne.certified);
-    const Equilibrium a = SolveEquilibrium(*game, 2e-4), b = SolveEquilibrium(*game, 1e-4);
-    ASSERT_TRUE(a.certified() && b.certified());
-    const Eigen::VectorXd limit = 2.0 * b.pi - a.pi;
-    EXPECT_LE((limit - ne.pi).cwiseAbs().maxCoeff(), 1e-6) << game->game_spec();
-    // Not the max-entropy point where that differs (clone: 1/6 vs 1/15 for rock).
+  std::vector<Game> games = {GameFromMargin(RpsWithClone(), mu),
+                             MakeGame("rps3(x=0.9,y=0.9,z=0.8)", "softmax_normal(scale=1)", 0)};
+  // Degenerate tournaments whose Nash set is not a point.
+  for (std::uint64_t seed = 0; seed < 12; ++seed) games.push_back(MakeGame("tournament(n=9,ties=0.3)", "softmax_normal(scale=1)", seed));
+  int checked = 0, distinct = 0;
+  for (const Game& game : games) {
+    const NashEquilibrium proj = SolveNashEquilibrium(game);
+    const NashEquilibrium ent = SolveNashEquilibrium(game, {.selection = NashSelection::kMaxEntropy});
+    ASSERT_TRUE(proj.certified && ent.certified) << proj.message << ent.message;
+    if (game.game_spec().rfind("tournament", 0) == 0 && proj.unique()) continue;
+    const std::optional<Eigen::VectorXd> limit = ContinuationLimit(game);
+    if (!limit) continue;  // pi*_beta not certified at beta <= 1e-5 (one of these tournaments)
+    ++checked;
+    EXPECT_LE((*limit - proj.pi).cwiseAbs().maxCoeff(), 1e-6) << game.game_spec();
+    // And it is not the maximum-entropy point where that differs.
+    if ((proj.pi - ent.pi).cwiseAbs().maxCoeff() > 1e-2) {
+      ++distinct;
+      EXPECT_GT((*limit - ent.pi).cwiseAbs().maxCoeff(), 1e-3) << game.game_spec();
+    }
   }
-  const NashEquilibrium ent = SolveNashEquilibrium(clone, {.selection = NashSelection::kMaxEntropy});
-  const Equilibrium b = SolveEquilibrium(clone, 1e-4);
-  EXPECT_GT((b.pi - ent.pi).cwiseAbs().maxCoeff(), 0.05);
+  EXPECT_GE(checked, 8);
+  EXPECT_GE(distinct, 3);
 }
 
 TEST(NashSet, AnLpStoppedEarlyIsNotCertifiedAndSaysWhy) {
