@@ -112,7 +112,7 @@ def main():
     handles.append(Line2D([], [], color="#777777", ls=":", lw=1.0, label=f"bias at β = {beta_reg:g}"))
     fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=4, fontsize=6.5)
     fig.text(0.5, -0.12, textwrap.fill(
-        "π_NE: the Nash equilibrium of the β = 0 game selected by kl_projection (unique on every game here), "
+        "π_NE: the Nash equilibrium of the β = 0 game selected by kl_projection, "
         "certified gap_0 ≤ 1e-9 by nlhf's LPs. mwu and omwu at β = 0: last iterate (solid) and average (dashed); "
         f"regularized solvers at β = {beta_reg:g}, last iterate, levelling off at the regularization bias (dotted: "
         "median of KL(π_NE‖π*_β) and gap_0(π*_β) over the family's games). Median over the games with a mixed NE, "
