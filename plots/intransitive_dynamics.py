@@ -1,14 +1,17 @@
-"""Last iterates on intransitive games: MWU (SPPO) against OMWU and the regularized solvers.
+"""Intransitive games, against the certified Nash equilibrium: MWU (SPPO) and OMWU, last iterate and
+average, and the regularized solvers' last iterates.
 
-Usage: python plots/intransitive_dynamics.py --out OUT UNREGULARIZED_DIR REGULARIZED_DIR [--mixed-rho RHO]
+Usage: python plots/intransitive_dynamics.py --out OUT UNREGULARIZED_DIR REGULARIZED_DIR BIAS_DIR [--mixed-rho RHO]
 
-One column per game family (rps3, cyclic, disc, bt_mixture), only the games with a mixed NE
-(runs.csv rho > 1e-3; games with a Condorcet winner are left out and counted in the title: every
-learner converges there). Top: KL(pi*_beta || pi_t); bottom: gap_0(pi_t). Median over the games
-with the interquartile band; x log (the traces are log-spaced). MWU and OMWU ignore beta and run at
-beta = 1e-4 (their KL is to pi*_1e-4, ~ the NE); the regularized solvers run at the beta of their
-sweep (KL to their own pi*_beta; their gap_0 levels off at the regularization bias gap_0(pi*_beta)).
-Black squares: gap_0 of MWU's average iterate at each budget of the unregularized sweep.
+One column per game family (rps3, cyclic, disc, bt_mixture), only the games with a mixed NE (rho > 1e-3
+at the smallest beta of the bias sweep; games with a Condorcet winner are left out and counted in the
+title: every learner converges there). Top: KL(pi_NE || pi_t); bottom: gap_0(pi_t). pi_NE is the Nash
+equilibrium of the beta = 0 game selected by kl_projection, certified gap_0 <= 1e-9 by nlhf's LPs (the
+runs' kl_to_ne). mwu and omwu run at beta = 0 (experiments/intransitive/unregularized.yaml): solid their
+last iterate, dashed their average (the trace's average_kl_to_ne / average_gap_0). The regularized
+solvers (nash_mp and nash_md drawn) run at the beta of their sweep and level off at the regularization bias: the grey dotted line is
+the median over the family's games of KL(pi_NE || pi*_beta) and gap_0(pi*_beta) from the bias sweep at
+that beta. Median over the games with the interquartile band; x log (the traces are log-spaced).
 """
 from __future__ import annotations
 
@@ -17,79 +20,105 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import style  # noqa: E402
 
 MIXED_RHO = 1e-3  # default of --mixed-rho; experiments/intransitive/reproduce.py passes the claims' value
 FAMILIES = ["rps3", "cyclic", "disc", "bt_mixture"]
-SHOW = ["mwu", "omwu", "nash_mp", "omd(eta=auto)", "mmd(eta=auto)", "nash_md", "prox"]  # egpo = nash_mp
+# (label in the trace, column of the last iterate or of the average, legend text, line style)
+CURVES = [
+    ("mwu", "last", "mwu, last iterate", "-"),
+    ("mwu", "average", "mwu, average", "--"),
+    ("omwu", "last", "omwu, last iterate", "-"),
+    ("omwu", "average", "omwu, average", "--"),
+    # Two regularized solvers stand for the five: egpo, omd, mmd and prox reach the same pi*_beta (their
+    # claims), so their plateaus coincide with nash_mp's; nash_md's decaying step approaches it slowest.
+    ("nash_mp", "last", "nash_mp, last iterate", "-"),
+    ("nash_md", "last", "nash_md (decaying), last iterate", "-"),
+]
+METRICS = [("kl_to_ne", "average_kl_to_ne"), ("gap_0", "average_gap_0")]
 FLOOR = 1e-16
+
+
+def family(game: pd.Series) -> pd.Series:
+    return game.str.extract(r"^(\w+)")[0]
 
 
 def main():
     p = style.parser(__doc__.splitlines()[0])
     p.add_argument("unregularized")
     p.add_argument("regularized")
+    p.add_argument("bias")
     p.add_argument("--mixed-rho", type=float, default=MIXED_RHO,
                    help=f"rho above this: a mixed NE (default {MIXED_RHO:g})")
     args = p.parse_args()
     style.setup()
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
-    ru = style.read_csv(Path(args.unregularized) / "runs.csv", ["run_id", "stop.iterations", "rho", "average_gap_0"])
-    tu = style.read_csv(Path(args.unregularized) / "trace.csv", ["run_id", "game", "label", "iter", "kl_to_star", "gap_0"])
-    rr = style.read_csv(Path(args.regularized) / "runs.csv", ["run_id", "rho"])
-    tr = style.read_csv(Path(args.regularized) / "trace.csv", ["run_id", "game", "label", "iter", "kl_to_star", "gap_0",
-                                                                 "beta"])
-    T = ru["stop.iterations"].max()
-    keep = set(ru.loc[ru["stop.iterations"] == T, "run_id"]) | set(rr["run_id"])
-    rho = dict(zip(ru["run_id"], ru["rho"])) | dict(zip(rr["run_id"], rr["rho"]))
-    trace = __import__("pandas").concat([tu, tr.drop(columns="beta")], ignore_index=True)
-    trace = trace[trace["run_id"].isin(keep)].copy()
-    trace["family"] = trace["game"].str.split("(").str[0]
-    trace["mixed"] = trace["run_id"].map(rho) > args.mixed_rho
+    cols = ["run_id", "game", "seed", "label", "iter", "beta", "kl_to_ne", "gap_0"]
+    tu = style.read_csv(Path(args.unregularized) / "trace.csv", cols + ["average_kl_to_ne", "average_gap_0"])
+    tr = style.read_csv(Path(args.regularized) / "trace.csv", cols)
+    bias = style.read_csv(Path(args.bias) / "runs.csv", ["game", "seed", "beta", "rho", "gap_0", "kl_to_ne"])
+    if (tu["beta"] != 0).any():
+        style.error(f"{args.unregularized}/trace.csv: mwu/omwu should run at beta = 0 (found {tu['beta'].max():g})")
     beta_reg = float(tr["beta"].iloc[0])
+    # Classify the games by rho at the bias sweep's smallest beta (the beta = 0 runs have no rho);
+    # the traces name the game by its spec string, the bias runs.csv by its YAML: join on (family, seed).
+    bias["family"] = bias["game"].str.extract(r"type:\s*(\w+)")[0]
+    rho0 = bias[bias["beta"] == bias["beta"].min()].set_index(["family", "seed"])["rho"]
+    trace = pd.concat([tu, tr], ignore_index=True)
+    trace["family"] = family(trace["game"])
+    trace["mixed"] = pd.Series(list(zip(trace["family"], trace["seed"])), index=trace.index).map(rho0) > args.mixed_rho
+    at_beta = bias[np.isclose(bias["beta"], beta_reg, rtol=1e-9)]
+    at_beta = at_beta[at_beta.set_index(["family", "seed"]).index.map(rho0) > args.mixed_rho]
     fams = [f for f in FAMILIES if f in set(trace["family"])]
-    fig, axes = plt.subplots(2, len(fams), figsize=(1.75 * style.COLUMN_WIDTH, 1.6 * style.PANEL_HEIGHT),
+    fig, axes = plt.subplots(2, len(fams), figsize=(1.75 * style.COLUMN_WIDTH, 1.7 * style.PANEL_HEIGHT),
                              sharex=True, sharey="row", squeeze=False)
-    ru["family"] = ru["run_id"].map(tu.drop_duplicates("run_id").set_index("run_id")["game"]).str.split("(").str[0]
     for j, fam in enumerate(fams):
         d = trace[(trace["family"] == fam)]
-        games = d.groupby("game")["mixed"].first()
-        for i, metric in enumerate(["kl_to_star", "gap_0"]):
+        games = d[d["label"] == "mwu"].groupby("seed")["mixed"].first()
+        for i, (last_col, avg_col) in enumerate(METRICS):
             ax = axes[i][j]
-            for label in SHOW:
+            for label, which, _, ls in CURVES:
                 c = d[(d["label"] == label) & d["mixed"]]
                 if c.empty:
                     continue
+                col = avg_col if which == "average" else last_col
                 color = style.COLORS.get(label.split("(")[0], "#333333")
-                for _, g in c.groupby("run_id"):
-                    ax.plot(g["iter"].clip(lower=1), np.maximum(style.positive(g[metric]), FLOOR), color=color, lw=0.4,
-                            alpha=0.2)
-                x, med, q25, q75, n, _ = style.median_band(c, "iter", metric)
+                x, med, q25, q75, n, _ = style.median_band(c, "iter", col)
                 x = np.maximum(x, 1)
-                ax.plot(x, np.maximum(med, FLOOR), color=color, lw=1.3 if label == "mwu" else 1.0, label=label)
-                ax.fill_between(x, np.maximum(q25, FLOOR), np.maximum(q75, FLOOR), color=color, alpha=0.15, lw=0)
-            if metric == "gap_0":
-                a = ru[(ru["family"] == fam) & (ru["rho"] > args.mixed_rho)].groupby("stop.iterations")["average_gap_0"]
-                if len(a):
-                    ax.plot(a.median().index, a.median().to_numpy(), "ks", ms=3, mfc="white", label="mwu average")
+                lw = 1.4 if label in ("mwu", "omwu") else 0.9
+                ax.plot(x, np.maximum(med, FLOOR), color=color, lw=lw, ls=ls)
+                if label in ("mwu", "omwu") and len(c["run_id"].unique()) > 1:
+                    ax.fill_between(x, np.maximum(q25, FLOOR), np.maximum(q75, FLOOR), color=color, alpha=0.12, lw=0)
+            b = at_beta[at_beta["family"] == fam][last_col]
+            if len(b):
+                ax.axhline(max(float(b.median()), FLOOR), color="#777777", ls=":", lw=1.0)
             ax.set_xscale("log")
             ax.set_yscale("log")
-            ax.set_ylim(bottom=FLOOR)
+            ax.set_ylim(FLOOR / 3, 3e1 if i == 0 else 3)
             if i == 0:
-                ax.set_title(f"{fam}: {int(games.sum())} of {len(games)} games\nwith a mixed NE")
+                ax.set_title(f"{fam}: {int(games.sum())} of {len(games)} game{'s' if len(games) != 1 else ''}\n"
+                             "with a mixed NE")
             if i == 1:
                 ax.set_xlabel(style.LABELS["iter"])
-    axes[0][0].set_ylabel(r"KL($\pi^*_\beta\,\|\,\pi_t$)" + "\n(last iterate)")
+    axes[0][0].set_ylabel(r"KL($\pi_{\mathrm{NE}}\,\|\,\pi_t$)")
     axes[1][0].set_ylabel(style.LABELS["gap_0"].replace(" (", "\n("))
-    h, l = axes[1][0].get_legend_handles_labels()
-    fig.legend(h, l, loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=4, fontsize=6.5)
-    fig.text(0.5, -0.13, textwrap.fill(f"mwu/omwu at β = 1e-4 (KL to π*_β at β = 1e-4, close to the NE); regularized "
-             f"solvers at β = {beta_reg:g} (KL to their π*_β). Median and quartiles over the games with a mixed NE; "
-             f"faint: each game; values below {FLOOR:g} (incl. 0) drawn at {FLOOR:g}. omd(eta=auto) and "
-             f"mmd(eta=auto) have the same iterates (mmd drawn on top).", 130), ha="center", va="top", fontsize=5.5)
+    handles = [Line2D([], [], color=style.COLORS.get(label.split("(")[0], "#333333"), ls=ls,
+                      lw=1.4 if label in ("mwu", "omwu") else 0.9, label=text) for label, _, text, ls in CURVES]
+    handles.append(Line2D([], [], color="#777777", ls=":", lw=1.0, label=f"bias at β = {beta_reg:g}"))
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=4, fontsize=6.5)
+    fig.text(0.5, -0.12, textwrap.fill(
+        "π_NE: the Nash equilibrium of the β = 0 game selected by kl_projection, "
+        "certified gap_0 ≤ 1e-9 by nlhf's LPs. mwu and omwu at β = 0: last iterate (solid) and average (dashed); "
+        f"regularized solvers at β = {beta_reg:g}, last iterate, levelling off at the regularization bias (dotted: "
+        "median of KL(π_NE‖π*_β) and gap_0(π*_β) over the family's games). Median over the games with a mixed NE, "
+        f"band: quartiles of mwu and omwu; values below {FLOOR:g} (incl. 0) drawn at {FLOOR:g}. egpo, omd, mmd "
+        "and prox (not drawn) reach the same plateau as nash_mp.", 135),
+        ha="center", va="top", fontsize=5.5)
     fig.tight_layout()
     style.save(fig, args.out)
 
