@@ -60,6 +60,18 @@ std::string BetaZeroSolverText() {
 }
 
 // Tables for the scalar keys outside the registries, so they get the same checks and messages.
+
+// A string key that is one of two words, the first its default.
+ParamSpec ChoiceSpec(const char* key, const char* first, const char* second) {
+  const std::string allowed = fmt::format("{} or {}", first, second);
+  return ParamSpec::String(key, first, "").Check(
+      [first = std::string(first), second = std::string(second), allowed](const ParamValue& v) -> std::string {
+        const std::string& word = std::get<std::string>(v);
+        return word == first || word == second ? "" : "is not allowed, expected " + allowed;
+      },
+      allowed);
+}
+
 ParamSpec BetaSpec() {
   return ParamSpec::Double("beta", 0.01, "regularization strength")
       .AtLeast(0)
@@ -398,24 +410,12 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
   }
 
   if (const YAML::Node n = root["equilibrium"]) {
-    const ParamSpec spec = ParamSpec::String("equilibrium", "certified", "").Check(
-        [](const ParamValue& v) {
-          const std::string& mode = std::get<std::string>(v);
-          return mode == "certified" || mode == "none" ? "" : "is not allowed, expected certified or none";
-        },
-        "certified or none");
-    if (auto v = r.Value(n, spec, "equilibrium"))
+    if (auto v = r.Value(n, ChoiceSpec("equilibrium", "certified", "none"), "equilibrium"))
       config.equilibrium = std::get<std::string>(*v) == "none" ? EquilibriumMode::kNone : EquilibriumMode::kCertified;
   }
 
   if (const YAML::Node n = root["ne_selection"]) {
-    const ParamSpec spec = ParamSpec::String("ne_selection", "kl_projection", "").Check(
-        [](const ParamValue& v) {
-          const std::string& rule = std::get<std::string>(v);
-          return rule == "kl_projection" || rule == "max_entropy" ? "" : "is not allowed, expected kl_projection or max_entropy";
-        },
-        "kl_projection or max_entropy");
-    if (auto v = r.Value(n, spec, "ne_selection"))
+    if (auto v = r.Value(n, ChoiceSpec("ne_selection", "kl_projection", "max_entropy"), "ne_selection"))
       config.ne_selection =
           std::get<std::string>(*v) == "max_entropy" ? NashSelection::kMaxEntropy : NashSelection::kKlProjection;
   }

@@ -12,18 +12,14 @@ import tempfile
 BIN, SRC = sys.argv[1], sys.argv[2]
 TMP = tempfile.mkdtemp(prefix="nlhf_action_space_huge_")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, call  # noqa: E402
+from harness import Checks, call, reproduce_value  # noqa: E402
 
 check = Checks()
 EXP = os.path.join(SRC, "experiments", "action_space_huge")
 # The quick overrides, read from the experiment (the test follows its --quick grid).
-code, out, err = call(["bash", os.path.join(SRC, "scripts", "python.sh"), "-c",
-                       "import importlib.util, json, sys; sys.path.insert(0, sys.argv[1] + '/experiments'); "
-                       "s = importlib.util.spec_from_file_location('m', sys.argv[1] + "
-                       "'/experiments/action_space_huge/reproduce.py'); m = importlib.util.module_from_spec(s); "
-                       "s.loader.exec_module(m); print(json.dumps(m.SWEEPS[0].quick))", SRC], SRC)
+code, sets, err = reproduce_value(SRC, "action_space_huge", "m.SWEEPS[0].quick")
 check("quick overrides", code == 0, err)
-sets = json.loads(out) if code == 0 else []
+sets = sets or []
 cmd = [os.path.join(BIN, "nlhf-sweep"), os.path.join(EXP, "sweep.yaml"), "--out", os.path.join(TMP, "base", "rates"),
        "--jobs", "2", "--quiet"]
 for s in sets:

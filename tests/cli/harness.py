@@ -45,3 +45,18 @@ class Checks:
             print(f"skipped: {s}")
         print(f"{self.passed} passed, {self.failed} failed")
         sys.exit(1 if self.failed else 0)
+
+
+def reproduce_value(src, experiment, expression):
+    """Imports experiments/<experiment>/reproduce.py with the interpreter that has the plotting
+    packages (scripts/python.sh) and evaluates `expression` (with the module as `m`), which must give
+    JSON-able data: (exit code, the value or None, stderr). The claims tests follow the experiment's
+    own sweeps and --quick grid this way."""
+    program = ("import importlib.util, json, sys; sys.path.insert(0, sys.argv[1] + '/experiments'); "
+               "s = importlib.util.spec_from_file_location('m', sys.argv[1] + '/experiments/' + sys.argv[2] + "
+               "'/reproduce.py'); m = importlib.util.module_from_spec(s); s.loader.exec_module(m); "
+               "print(json.dumps(eval(sys.argv[3])))")
+    code, out, err = call(["bash", os.path.join(src, "scripts", "python.sh"), "-c", program, src, experiment,
+                           expression], src)
+    import json
+    return code, (json.loads(out) if code == 0 else None), err

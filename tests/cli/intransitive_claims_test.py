@@ -13,19 +13,14 @@ import tempfile
 BIN, SRC = sys.argv[1], sys.argv[2]
 TMP = tempfile.mkdtemp(prefix="nlhf_intransitive_")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, call  # noqa: E402
+from harness import Checks, call, reproduce_value  # noqa: E402
 
 check = Checks()
 EXP = os.path.join(SRC, "experiments", "intransitive")
 # The sweeps and their quick overrides, read from the experiment (the test follows its --quick grid).
-code, out, err = call(["bash", os.path.join(SRC, "scripts", "python.sh"), "-c",
-                       "import importlib.util, json, sys; sys.path.insert(0, sys.argv[1] + '/experiments'); "
-                       "s = importlib.util.spec_from_file_location('m', sys.argv[1] + "
-                       "'/experiments/intransitive/reproduce.py'); m = importlib.util.module_from_spec(s); "
-                       "s.loader.exec_module(m); print(json.dumps([[w.config, w.out, w.quick] for w in m.SWEEPS]))",
-                       SRC], SRC)
+code, sweeps, err = reproduce_value(SRC, "intransitive", "[[w.config, w.out, w.quick] for w in m.SWEEPS]")
 check("sweeps listed", code == 0, err)
-for config, name, quick in (json.loads(out) if code == 0 else []):
+for config, name, quick in (sweeps or []):
     cmd = [os.path.join(BIN, "nlhf-sweep"), os.path.join(EXP, config), "--out", os.path.join(TMP, "base", name),
            "--jobs", "2", "--quiet"]
     for s in quick:
