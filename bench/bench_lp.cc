@@ -1,10 +1,15 @@
-// The beta = 0 equilibrium's two linear programs (lib/src/nash_set.cc, steps 1 and 2; mirrored here
-// from the game's entries, not shared with the library) solved by each LP backend we considered,
-// and the whole nlhf::SolveNashEquilibrium, on random_uniform(n) games (dense, generic: a mixed
-// equilibrium on about half the actions).
-//   value LP (n + 1 columns, optimum 1/2): min v s.t. P pi - v 1 <= 0, 1^T pi = 1, pi >= 0
+// The beta = 0 equilibrium's linear programs solved by each LP backend we considered, and the whole
+// nlhf::SolveNashEquilibrium, on random_uniform(n) games (dense, generic: a mixed equilibrium on
+// about half the actions). The LPs are built here from the game's entries, not shared with the
+// library:
+//   value LP (n + 1 columns, optimum 1/2): min v s.t. P pi - v 1 <= 0, 1^T pi = 1, pi >= 0 -- step 1
+//     of lib/src/nash_set.cc, the LP every beta = 0 solve runs, and the one that decides the backend;
 //   face LP (3n columns, 2n rows, optimum n): max sum_y (t_y + s_y) s.t. (A x)_y + s_y <= 0,
-//     t_y - x_y <= 0, x >= 0, 0 <= t, s <= 1, with A = P - 1/2
+//     t_y - x_y <= 0, x >= 0, 0 <= t, s <= 1, with A = P - 1/2 -- the single strictly complementary
+//     LP nash_set.cc first used for the maximal support. Kept to show why it was replaced: at
+//     n = 1000 no backend ended it optimal (CLP dual 7.4 s, secondary status 4; GLPK 15-16 s). The
+//     library now reads the support from the value LP's zero set and solves a cone LP only over the
+//     actions that zero set leaves in doubt (none on these games).
 // Backends: COIN-OR CLP (the library's choice) by dual simplex (what nash_set.cc calls), primal
 // simplex, initialSolve() (CLP's automatic choice, with presolve) and barrier with crossover
 // (ClpSolve::useBarrier); GNU GLPK by glp_simplex (primal, dual; each with and without its
