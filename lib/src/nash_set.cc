@@ -61,10 +61,19 @@ class LinearProgram {
     model.setOptimizationDirection(sense);
     if (iteration_limit > 0) model.setMaximumIterations(iteration_limit);
     model.dual();
+    int iterations = model.numberIterations();
+    if (model.status() == 0 && model.secondaryStatus() != 0) {
+      // Optimal for the scaled problem only (secondary 2-4: the unscaled point misses the tolerances;
+      // seen at n >= 500 on random games, whose equilibria have weights down to ~1e-7): continue
+      // from this basis on the unscaled problem.
+      model.scaling(0);
+      model.primal(1);
+      iterations += model.numberIterations();
+    }
     Result r;
     r.status = model.status();
     r.secondary = model.secondaryStatus();
-    r.iterations = model.numberIterations();
+    r.iterations = iterations;
     r.objective = model.objectiveValue();
     const double* x = model.getColSolution();
     r.x.assign(x, x + columns());
@@ -96,8 +105,14 @@ std::string ClpStatusText(const LinearProgram::Result& r) {
 // The margin A = P - 1/2 at (i, j): exact where P >= 1/4 (Sterbenz), else within half an ulp of 1/2.
 double Margin(const Game& game, Eigen::Index i, Eigen::Index j) { return game.Entry(i, j) - 0.5; }
 
-// Numerical rank of M: singular values above kRankTolerance * the largest count.
+// Numerical rank of M: singular values above kRankTolerance * the largest count. The call is
+// certified only with a clear gap around it: every kept one >= kRankKeptTolerance and every dropped
+// one <= kRankDroppedTolerance (relative; tournaments with ties: ~0.5 and ~3e-17).
 constexpr double kRankTolerance = 1e-9;
+constexpr double kRankKeptTolerance = 1e-7;
+constexpr double kRankDroppedTolerance = 1e-11;
+// The support's certificate: the largest mass an equilibrium could put off S (see step 2).
+constexpr double kSupportBoundTolerance = 1e-6;
 
 struct NullSpace {
   Eigen::MatrixXd basis;     // orthonormal columns spanning {z : M z = 0}
@@ -319,8 +334,21 @@ NashEquilibrium SolveNashEquilibrium(const Game& game, const NashSetOptions& opt
   const Eigen::VectorXd g1 = game.Payoff(pi1);
   std::vector<Eigen::Index> zero_set, doubtful;
   std::vector<char> in_support(static_cast<size_t>(n), 0);
+  // How far pi1 is from an exact equilibrium, and how clearly the actions off Z lose against it: an
+  // equilibrium pi' has pi'^T A pi1 >= 0 (pi1^T A pi' <= 0) while A pi1 <= delta, so the mass pi'
+  // puts on an action losing by m >= margin is at most delta / (m + delta). That bound, in double, is
+  // the certificate that S misses no action (the cone LP below decides the actions of Z).
+  const double delta = std::max(0.0, g1.maxCoeff() - 0.5);
+  double margin = std::numeric_limits<double>::infinity();
   for (Eigen::Index y = 0; y < n; ++y) {
-    if (!(g1[y] >= 0.5 - 1e-7)) continue;
+    if (!(g1[y] >= 0.5 - 1e-7)) {
+      if (pi1[y] > 1e-9)
+        return fail(fmt::format("the value LP's point plays action {} ({:.3g}) although it loses by {:.3g}: not an "
+                                "equilibrium (CLP status {})",
+                                y, pi1[y], 0.5 - g1[y], ne.lp_status));
+      margin = std::min(margin, 0.5 - g1[y]);
+      continue;
+    }
     zero_set.push_back(y);
     if (pi1[y] > 1e-9) {
       in_support[static_cast<size_t>(y)] = 1;
@@ -359,6 +387,10 @@ NashEquilibrium SolveNashEquilibrium(const Game& game, const NashSetOptions& opt
     }
     if (x.sum() > 0.0) interior = 0.5 * (pi1 + x / x.sum());
   }
+  ne.support_bound = std::isinf(margin) ? 0.0 : delta / (margin + delta);
+  if (!(ne.support_bound <= kSupportBoundTolerance))
+    return fail(fmt::format("the support is not certified: an equilibrium could put up to {:.3g} on an action off it",
+                            ne.support_bound));
   std::vector<Eigen::Index> off;  // actions no equilibrium plays
   for (Eigen::Index y = 0; y < n; ++y) (in_support[static_cast<size_t>(y)] ? ne.support : off).push_back(y);
   const Eigen::Index k = static_cast<Eigen::Index>(ne.support.size());
@@ -378,6 +410,12 @@ NashEquilibrium SolveNashEquilibrium(const Game& game, const NashSetOptions& opt
   ne.dimension = static_cast<int>(face.basis.cols());
   ne.rank_margin_kept = face.kept;
   ne.rank_margin_dropped = face.dropped;
+  // Uniqueness (and the face) rest on the numerical rank: it must be a clear call.
+  if (!(face.kept >= kRankKeptTolerance && face.dropped <= kRankDroppedTolerance))
+    return fail(fmt::format("the Nash set's dimension is not certain: the singular values of [A_SS; 1] around the "
+                            "threshold are {:.3g} (kept) and {:.3g} (dropped), relative; a clear call needs >= {:g} "
+                            "and <= {:g}",
+                            face.kept, face.dropped, kRankKeptTolerance, kRankDroppedTolerance));
 
   // The LP's point, normalized and moved onto the face (its rows hold to CLP's tolerance only).
   Eigen::VectorXd x0(k);

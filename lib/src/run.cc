@@ -325,7 +325,12 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   Heartbeat beat;
   beat.watched = kNaN;
   auto last_beat = Clock::now();
-  bool failed = metrics_failed(record.metrics, logged_mask, 0, "");
+  // The iterate's metrics, then its average's (solvers that keep one): neither may be non-finite.
+  auto record_failed = [&](std::int64_t at) {
+    return metrics_failed(record.metrics, logged_mask, at, "") ||
+           metrics_failed(record.average_metrics, record.average_computed, at, " of the average iterate");
+  };
+  bool failed = record_failed(0);
   SolverTimer timer;
   timer.Open();
   while (!failed) {
@@ -372,7 +377,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     if (log_now) {
       emit(it);
       last_logged = it;
-      if (metrics_failed(record.metrics, logged_mask, it, "")) break;
+      if (record_failed(it)) break;
     }
     if (!tolerances.empty()) {
       bool logged = last_logged == it;
@@ -426,7 +431,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   summary.iterations = it;
   if (last_logged != it) {  // the last iteration is always logged
     emit(it);
-    if (summary.termination != Termination::kNumericalFailure) metrics_failed(record.metrics, logged_mask, it, "");
+    if (summary.termination != Termination::kNumericalFailure) record_failed(it);
   }
   summary.final_metrics = record.metrics;
   summary.final_logits = solver.current();

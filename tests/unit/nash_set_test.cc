@@ -290,6 +290,16 @@ TEST(NashSet, ContinuationLimitOfPiStarIsTheKlProjection) {
   EXPECT_GE(distinct, 3);
 }
 
+// CLP's dual simplex ends this value LP optimal for the scaled problem only (secondary status 3): its
+// point played an action that loses by 3.5e-5. The library continues on the unscaled problem, and
+// the answer is an exact equilibrium with the support checked by the LPs here.
+TEST(NashSet, AScaledOnlyOptimumIsCleanedUpOnTheUnscaledProblem) {
+  const Game game = MakeGame("random_uniform(n=500,seed=3)", "softmax_normal(scale=1)", 0);
+  const NashEquilibrium ne = SolveNashEquilibrium(game);
+  ExpectSound(game, ne);
+  EXPECT_LE(ne.support_bound, 1e-9);  // measured 2.2e-11
+}
+
 TEST(NashSet, AnLpStoppedEarlyIsNotCertifiedAndSaysWhy) {
   const Game game = MakeGame("random_uniform(n=40)", "uniform", 0);
   const NashEquilibrium ne = SolveNashEquilibrium(game, {.lp_iteration_limit = 2});

@@ -47,7 +47,8 @@ double Gap0(const PolicyPoint& p);
 // br_winrate = max_y g_y: the win rate of the best pure response (1/2 at the NE).
 double BrWinrate(const PolicyPoint& p);
 // KL(pi*_beta || pi): the Lyapunov function of the rate proofs. Also KL(pi_NE || pi) (kl_to_ne, and
-// kl_to_star at beta = 0), where pi_NE may have zeros: their terms are 0.
+// kl_to_star at beta = 0), where pi_NE may have zeros: KlFromLogits sums those terms as pi_y, which
+// the other terms' sum balances exactly (logspace.h), so the result is the KL.
 double KlToStar(const PolicyPoint& p, const Eigen::VectorXd& log_pi_star);
 // KL(pi || pi*_beta).
 double KlFromStar(const PolicyPoint& p, const Eigen::VectorXd& log_pi_star);

@@ -28,6 +28,7 @@
 //    space), with non-negative multipliers for the active rows off S (the KKT conditions, which
 //    suffice for a convex objective under linear constraints).
 #include <Eigen/Core>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,9 +72,12 @@ struct NashEquilibrium {
   std::vector<Eigen::Index> support;      // S: actions some equilibrium plays (pi > 0 exactly there)
   int dimension = 0;                      // of the Nash set (0: unique)
   bool unique() const { return dimension == 0; }
-  double certificate = 0.0;               // gap_0(pi), recomputed in double
+  double certificate = std::numeric_limits<double>::quiet_NaN();  // gap_0(pi), recomputed in double (NaN: not reached)
+  // Certificate of the support: no equilibrium puts more than this on an action off it (0 when the
+  // value LP's equilibrium is exact in double; <= 1e-6 to be certified).
+  double support_bound = std::numeric_limits<double>::quiet_NaN();
   double selection_residual = 0.0;        // the selection's largest reduced-gradient entry (0 when unique)
-  double value = 0.0;                     // the value LP's optimum, v (1/2 up to CLP's tolerances)
+  double value = std::numeric_limits<double>::quiet_NaN();  // the value LP's optimum, v (1/2 up to CLP's tolerances)
   std::string lp_status;                  // CLP's status of the last LP: "optimal", or why not
   int lp_iterations = 0;                  // simplex iterations over all LPs
   int newton_iterations = 0;              // of the selection
