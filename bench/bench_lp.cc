@@ -24,7 +24,7 @@
 // install libglpk-dev; deliberately not in scripts/setup.sh, the library does not use it). Without
 // it only CLP is timed.
 //
-// Run (Release, -DNLHF_BUILD_BENCH=ON; some 35 min on 2 shared cores, the slow cases being CLP's
+// Run (Release, -DNLHF_BUILD_BENCH=ON; about 30 min on 2 shared cores, the slow cases being CLP's
 // barrier and GLPK at n = 1000):
 //   build/bin/nlhf_bench_lp --benchmark_filter='/(100|300|1000)$' --benchmark_repetitions=3
 // n = 2000, CLP's dual simplex and the whole solve only (1-1.5 min a case):
@@ -332,13 +332,13 @@ void BM_SolveNash(benchmark::State& state, int n) {
   if (!ne.certified) state.SetLabel("NOT CERTIFIED: " + ne.message);
 }
 
-// The largest n each backend is timed at, from a first run on this machine (CPU s, one solve): past
-// it a case takes minutes. n = 2000 only for CLP's dual simplex (nash_set.cc's call), ~1 min.
+// The largest n each backend is timed at, from a first run on this machine (one solve): past
+// it a case takes minutes. n = 2000 only for CLP's dual simplex (nash_set.cc's call): 66 s, 96 s.
 int LargestN(std::string_view backend, LpKind kind) {
   if (backend == "clp_dual") return 2000;
   if (backend == "glpk_primal") return 300;  // n = 1000: > 300 s on either LP (stopped there)
   if (backend == "glpk_primal_presolve" && kind == LpKind::kFace) return 300;  // n = 1000: > 300 s
-  return 1000;  // clp_barrier at n = 1000: 42 s (value LP) and 191 s (face LP) wall
+  return 1000;  // clp_barrier at n = 1000: 25 s (value LP) and 170 s (face LP) CPU
 }
 
 const int kSizes[] = {100, 300, 1000, 2000};
