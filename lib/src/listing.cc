@@ -66,7 +66,10 @@ void PrintListing(std::string_view what, std::ostream& out) {
                OracleTypeNames(), OracleSamplerNames(), JoinNames(OracleSolvers()));
   } else if (what == "metrics") {
     for (const MetricInfo& m : MetricTable())
-      fmt::print(out, "{:<15} {}{}\n", m.name, m.doc, m.needs_star ? " [needs pi*]" : "");
+      fmt::print(out, "{:<15} {}{}\n", m.name, m.doc,
+                 m.needs_star ? " [needs pi*]" : m.needs_ne ? " [needs the beta = 0 equilibrium: LPs per game]" : "");
+    fmt::print(out, "At beta = 0, pi* is the selected Nash equilibrium (ne_selection), so kl_to_star = kl_to_ne; "
+                    "kl_from_star, span and fp_residual are not defined there.\n");
   } else {
     throw InputError("--list", fmt::format("'{}' is not a listing, expected games, references, solvers or metrics",
                                            what));
