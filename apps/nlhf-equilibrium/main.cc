@@ -141,11 +141,8 @@ int PrintNash(const nlhf::Game& game, const std::optional<nlhf::GameDescriptors>
   if (!ne.unique())
     fmt::print("  optimality on the face: reduced gradient {:.2e}, {} Newton iterations\n", ne.selection_residual,
                ne.newton_iterations);
-  std::string support;
-  for (size_t a = 0; a < ne.support.size() && a < 50; ++a) support += fmt::format("{}{}", a == 0 ? "" : ",", ne.support[a]);
-  if (ne.support.size() > 50) support += ",...";
   fmt::print("  support    {}/{} actions {{{}}} (every equilibrium plays only these)\n", ne.support.size(), game.n(),
-             support);
+             nlhf::SupportText(ne, 50));
   const nlhf::PolicyPoint p = nlhf::Evaluate(game, ne.log_pi);
   fmt::print("at pi_NE: gap_0 {:.3e} (certificate, <= 1e-9)  br_winrate {:.17g}  KL(pi_NE||mu) {:.6f}\n",
              ne.certificate, nlhf::BrWinrate(p), nlhf::SelectionObjective(game, nlhf::NashSelection::kKlProjection, ne.pi));

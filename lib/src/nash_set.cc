@@ -271,12 +271,20 @@ const std::vector<NashSelection>& NashSelections() {
   return all;
 }
 
+namespace {
+
+// log q_y of the selection's KL(pi || q): q = mu (kl_projection) or uniform (max_entropy).
+double SelectionLogWeight(const Game& game, NashSelection selection, Eigen::Index y) {
+  return selection == NashSelection::kKlProjection ? game.log_mu()[y] : -std::log(static_cast<double>(game.n()));
+}
+
+}  // namespace
+
 double SelectionObjective(const Game& game, NashSelection selection, const Eigen::VectorXd& pi) {
   double sum = 0.0;
-  const double log_uniform = -std::log(static_cast<double>(game.n()));
   for (Eigen::Index y = 0; y < pi.size(); ++y) {
     if (pi[y] == 0.0) continue;
-    sum += pi[y] * (std::log(pi[y]) - (selection == NashSelection::kKlProjection ? game.log_mu()[y] : log_uniform));
+    sum += pi[y] * (std::log(pi[y]) - SelectionLogWeight(game, selection, y));
   }
   return sum;
 }
@@ -428,8 +436,7 @@ NashEquilibrium SolveNashEquilibrium(const Game& game, const NashSetOptions& opt
   } else {
     Eigen::VectorXd log_q(k);
     for (Eigen::Index a = 0; a < k; ++a)
-      log_q[a] = options.selection == NashSelection::kKlProjection ? game.log_mu()[ne.support[static_cast<size_t>(a)]]
-                                                                    : -std::log(static_cast<double>(n));
+      log_q[a] = SelectionLogWeight(game, options.selection, ne.support[static_cast<size_t>(a)]);
     if (!(x0.minCoeff() > 0.0)) return fail("the LPs' point is not positive on the support after projection");
     const Selection sel = SelectOnFace(E, e, C, x0, log_q);
     ne.newton_iterations = sel.iterations;
@@ -460,11 +467,16 @@ NashEquilibrium SolveNashEquilibrium(const Game& game, const NashSetOptions& opt
   return ne;
 }
 
-std::string DescribeNash(const NashEquilibrium& ne, Eigen::Index n, size_t max_listed) {
+std::string SupportText(const NashEquilibrium& ne, size_t max_listed) {
   std::string support;
   for (size_t a = 0; a < ne.support.size() && a < max_listed; ++a)
     support += fmt::format("{}{}", a == 0 ? "" : ",", ne.support[a]);
   if (ne.support.size() > max_listed) support += ",...";
+  return support;
+}
+
+std::string DescribeNash(const NashEquilibrium& ne, Eigen::Index n, size_t max_listed) {
+  const std::string support = SupportText(ne, max_listed);
   const std::string rule = ne.selection == NashSelection::kKlProjection ? "the KL projection of mu onto the Nash set"
                                                                         : "the maximum-entropy point of the Nash set";
   return fmt::format("{}, support {}/{} {{{}}}, {}", ne.unique() ? "unique" : rule, ne.support.size(), n, support,

@@ -94,6 +94,9 @@ NashEquilibrium SolveNashEquilibrium(const Game& game, const NashSetOptions& opt
 // The selection's objective on the face: KL(pi || mu) or KL(pi || uniform).
 double SelectionObjective(const Game& game, NashSelection selection, const Eigen::VectorXd& pi);
 
+// The support's actions, comma-separated, the first max_listed of them then ",...".
+std::string SupportText(const NashEquilibrium& ne, size_t max_listed);
+
 // One line for output: "kl_projection of mu, unique, support 3/3 {0,1,2}, gap_0 2.2e-16 <= 1e-9".
 std::string DescribeNash(const NashEquilibrium& ne, Eigen::Index n, size_t max_listed = 20);
 

@@ -69,21 +69,18 @@ void TraceWriter::OnRecord(const Record& r) {
   integer(r.oracle_calls);
   integer(r.queries);
   AppendNumber(s, r.wall_s);
-  for (size_t k = 0; k < r.metrics.size(); ++k) {
+  // An empty cell means "not computed"; a computed NaN (a numerical failure) says so.
+  auto cell = [&s](bool computed, double value) {
     s += ',';
-    // An empty cell means "not computed"; a computed NaN (a numerical failure) says so.
-    if (r.computed[k] && std::isnan(r.metrics[k]))
+    if (computed && std::isnan(value))
       s += "nan";
-    else if (r.computed[k])
-      AppendNumber(s, r.metrics[k]);
-  }
+    else if (computed)
+      AppendNumber(s, value);
+  };
+  for (size_t k = 0; k < r.metrics.size(); ++k) cell(r.computed[k], r.metrics[k]);
   for (Metric m : kAverageTraceMetrics) {
     const size_t k = static_cast<size_t>(m);
-    s += ',';
-    if (r.average_computed[k] && std::isnan(r.average_metrics[k]))
-      s += "nan";
-    else if (r.average_computed[k])
-      AppendNumber(s, r.average_metrics[k]);
+    cell(r.average_computed[k], r.average_metrics[k]);
   }
   s += '\n';
   ++rows_;
