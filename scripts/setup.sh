@@ -12,6 +12,7 @@ packages=(
   libspectra-dev      # Lanczos spectral radius for large n (lib/src/equilibrium.cc)
   coinor-libclp-dev   # COIN-OR CLP: the beta = 0 equilibrium's linear programs (lib/src/nash_set.cc)
   python3 python3-matplotlib python3-numpy python3-pandas
+  python3-dev pybind11-dev python3-pybind11  # the Python module nlhf (python/)
   time  # GNU time: peak memory in scripts/bench_sweep_expand.sh
 )
 if [[ "${1:-}" == "--with-slurm" ]]; then

@@ -740,4 +740,13 @@ std::string ResolvedYaml(const ExperimentConfig& config) { return Emit(config, f
 
 std::string ExperimentFingerprint(const ExperimentConfig& config) { return Sha256Hex(Emit(config, true)); }
 
+void CheckBeta(double beta, const std::string& solver, const std::string& key) {
+  CheckParamValue(BetaSpec(), beta, key);
+  if (beta != 0.0 || solver.empty()) return;
+  const auto* entry = SolverRegistry().TryFind(solver);
+  if (entry != nullptr && !entry->traits.allows_beta_zero)
+    throw InputError(key, fmt::format("0 is not allowed with {} (it regularizes toward mu), expected beta > 0, or only {}",
+                                      solver, BetaZeroSolverText()));
+}
+
 }  // namespace nlhf

@@ -140,10 +140,11 @@ std::shared_ptr<const Game> PrepareGame(const ExperimentConfig& config, size_t g
   return game;
 }
 
-// Runs solver i on a prepared game; its trace rows go to `trace` (none when it is null).
+// Runs solver i on a prepared game; its trace rows go to `trace` (none when it is null), and to the
+// observer `observer` makes for run `run_index`, if any.
 void RunOne(const ExperimentConfig& config, const std::string& fingerprint, const Game& game, const GameResult& gr,
             size_t i, const ProgressFn& progress, const ProgressEvent& event, RunResult& run, std::FILE* trace,
-            const std::string& trace_shown) {
+            const std::string& trace_shown, const RunObserverFactory& observer = {}, size_t run_index = 0) {
   run.solver = config.solvers[i].name;
   run.label = config.solvers[i].label;
   run.seed = gr.seed;
@@ -162,14 +163,12 @@ void RunOne(const ExperimentConfig& config, const std::string& fingerprint, cons
   if (nash_certified) ro.log_pi_ne = gr.nash->log_pi;
   run.run_id = RunId(fingerprint, gr.seed, i);
   std::vector<RunObserver*> observers;
+  const TraceRunColumns columns{config.name, run.run_id, gr.game_spec, gr.n, config.beta, gr.reference_spec,
+                                run.solver, run.label, run.params, gr.seed};
   std::optional<TraceWriter> writer;
-  if (trace != nullptr) {
-    writer.emplace(trace,
-                   TraceRunColumns{config.name, run.run_id, gr.game_spec, gr.n, config.beta, gr.reference_spec,
-                                   run.solver, run.label, run.params, gr.seed},
-                   trace_shown);
-    observers.push_back(&*writer);
-  }
+  if (trace != nullptr) observers.push_back(&writer.emplace(trace, columns, trace_shown));
+  if (observer)
+    if (RunObserver* extra = observer(run_index, columns)) observers.push_back(extra);
   std::optional<ProgressRelay> relay;
   if (progress) observers.push_back(&relay.emplace(progress, event, config.stop));
   const Eigen::VectorXd empty;
@@ -458,7 +457,7 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
     const std::optional<TraceSpool::Lease> lease =
         options.trace ? std::optional(options.trace->Acquire()) : std::nullopt;
     RunOne(config, fingerprint, *games[g], result.games[g], i, options.progress, event, result.runs[k],
-           lease ? lease->file : nullptr, options.trace ? options.trace->shown() : "");
+           lease ? lease->file : nullptr, options.trace ? options.trace->shown() : "", options.observer, k);
     if (lease) options.trace->Release(*lease, k, result.runs[k].trace_bytes);
     result.runs[k].game_index = g;
     event.runs_done = ++done;

@@ -53,6 +53,11 @@ struct ComponentConfig {
 // noise (7.7e68 for nash_mp at beta = 1e100) and at 1e308 `eta: auto` fails; the tests go up to 1e6.
 inline constexpr double kMinBeta = 1e-8;
 inline constexpr double kMaxBeta = 1e6;
+// Checks beta as the YAML key `beta` is checked: 0 only with a solver whose traits allow it, else a
+// number in [kMinBeta, kMaxBeta]. `solver` empty: no solver to check 0 against (0 is allowed).
+// Throws InputError(key, ...) with the YAML reader's message (for code that takes beta without a
+// YAML file: the Python bindings).
+void CheckBeta(double beta, const std::string& solver = "", const std::string& key = "beta");
 
 // A file the experiment reads (a game's or a reference's `path`), with its content hash taken when
 // the experiment was loaded. config.resolved.yaml writes the absolute path with `sha256: HEX` next

@@ -86,7 +86,13 @@ struct ProgressEvent {
 };
 using ProgressFn = std::function<void(const ProgressEvent&)>;
 
-class TraceSpool;  // output/trace.h
+class TraceSpool;        // output/trace_spool.h
+struct TraceRunColumns;  // output/trace.h
+// One more observer of run `run_index` (into ExperimentResult::runs) besides the trace and the progress
+// relay, given the run's constant trace columns; called on the worker thread before the run starts.
+// The observer must outlive the run (the caller owns it); nullptr: none. The Python bindings collect
+// each run's trace as columns this way.
+using RunObserverFactory = std::function<RunObserver*(size_t run_index, const TraceRunColumns& columns)>;
 
 struct ExperimentOptions {
   int jobs = 1;
@@ -96,6 +102,8 @@ struct ExperimentOptions {
   TraceSpool* trace = nullptr;
   // The game of config.seeds[0] when it is already built (ValidateExperiment returns it); null: built.
   std::shared_ptr<const Game> first_game;
+  // Each run's extra observer (see RunObserverFactory); may be empty.
+  RunObserverFactory observer;
 };
 
 // What `equilibrium: none` leaves out, as summary.json and nlhf-run's notes say it: "equilibrium:

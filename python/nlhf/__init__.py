@@ -1,0 +1,405 @@
+"""nlhf: tabular preference games and the algorithms of Nash learning from human feedback.
+
+The same library as the command-line tools nlhf-run, nlhf-sweep and nlhf-equilibrium, from Python:
+
+    import nlhf
+    game = nlhf.game("random_uniform", n=10, seed=3, reference="softmax_normal(scale=1)")
+    star = game.equilibrium(beta=0.01)                  # certified pi*_beta, with rho and step limits
+    solver = nlhf.make_solver("nash_mp", eta="0.9*limit")
+    result = nlhf.run_solver(solver, game, beta=0.01, iterations=500, log="log")
+    result.frame.plot(x="oracle_calls", y="kl_to_star", logy=True)
+
+    result = nlhf.run("experiments/quickstart/experiment.yaml")   # or a dict: the YAML's keys
+    result.trace["gap_beta"], result.frame, result.summary        # numpy, pandas, summary.json
+
+Bad input raises ValueError carrying the message the tools print after `error:`; a numerical
+failure raises nlhf.NumericalError (with the result attached where there is one). Every registry
+entry has a function whose help() lists its parameters: nlhf.games.random_uniform,
+nlhf.references.softmax_normal, nlhf.solvers.nash_mp. See docs/python.md.
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import numbers
+import os
+import types
+
+import numpy as np
+
+from . import _frames
+from . import _nlhf
+from ._nlhf import (Equilibrium, Game, InternalError, NashEquilibrium, NumericalError, Solver,
+                    stability_limits)
+
+__version__ = _nlhf.__version__
+
+__all__ = [
+    "Equilibrium", "Game", "InternalError", "NashEquilibrium", "NumericalError", "Result", "Solver",
+    "from_matrix", "game", "games", "listing", "make_solver", "metric_names", "references", "run", "run_solver",
+    "solvers", "stability_limits", "sweep",
+]
+
+# --------------------------------------------------------------------------------------------------
+# Parameters: every Python value becomes the text a spec string or YAML would hold, and the library
+# parses and checks it (so "auto", "0.9*limit", ranges and messages are the tools' own).
+
+
+def _text(key: str, value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return repr(float(value))  # the shortest text that reads back to the same double
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return "[" + ",".join(_text(key, v) for v in np.asarray(value, dtype=float).ravel()) + "]"
+    raise ValueError(f"{key}: {value!r} is a {type(value).__name__}, expected a number, a bool, a string or a list "
+                     "of numbers")
+
+
+def _raw(params: dict, owner: str) -> list[tuple[str, str]]:
+    return [(str(k), _text(f"{owner}.{k}", v)) for k, v in params.items()]
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    raise TypeError(f"{value!r} ({type(value).__name__}) cannot be written in an experiment")
+
+
+def _overrides(overrides) -> list[str]:
+    """--set KEY=VALUE overrides from a dict {"game.n": 100} or a list ["game.n=100"]."""
+    if overrides is None:
+        return []
+    if isinstance(overrides, dict):
+        return [f"{k}={_text(str(k), v) if not isinstance(v, str) else v}" for k, v in overrides.items()]
+    if isinstance(overrides, str):
+        return [overrides]
+    return [str(s) for s in overrides]
+
+
+def _jobs(jobs) -> int:
+    return (os.cpu_count() or 1) if jobs is None else int(jobs)
+
+
+def _source(experiment):
+    """(source, is_text) for an experiment given as a YAML path or as a dict of its keys."""
+    if isinstance(experiment, (str, os.PathLike)):
+        return os.fspath(experiment), False
+    if isinstance(experiment, dict):
+        return json.dumps(experiment, default=_json_default), True  # JSON is YAML
+    raise ValueError(f"experiment: {type(experiment).__name__} is not allowed, expected a YAML file's path or a "
+                     "dict of the experiment's keys")
+
+
+# --------------------------------------------------------------------------------------------------
+# Results
+
+
+class Result(dict):
+    """A run's or a sweep's results: a dict whose keys are also attributes.
+
+    run() and run_solver(): trace (dict of numpy arrays, the columns of trace.csv), frame (the same as
+    a pandas DataFrame, None without pandas), summary (dict). run() also has config (the resolved
+    YAML: `nlhf-run` reproduces the run from it). sweep(): trace, runs and summary (its three CSV
+    files, as DataFrames when pandas is installed, else dicts of numpy arrays) and report.
+    """
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __repr__(self):
+        parts = []
+        for k, v in self.items():
+            if isinstance(v, dict):
+                parts.append(f"{k}: dict of {len(v)}")
+            elif v is None or isinstance(v, (str, int, float)):
+                parts.append(f"{k}: {v!r}" if not isinstance(v, str) or len(v) < 60 else f"{k}: str")
+            else:
+                parts.append(f"{k}: {type(v).__name__}")
+        return "nlhf.Result(" + ", ".join(parts) + ")"
+
+
+def _raise_numerical(message: str, result):
+    error = NumericalError(message)
+    error.result = result
+    raise error
+
+
+# --------------------------------------------------------------------------------------------------
+# Games
+
+
+def game(spec: str, /, *, reference="uniform", seed: int = 0, storage: str | None = None, **params) -> Game:
+    """A game from the registry: by spec string or by name and keyword parameters.
+
+        nlhf.game("bradley_terry(n=20,scale=1)", reference="softmax_normal(scale=1)", seed=3)
+        nlhf.game("random_uniform", n=10, seed=3)
+
+    reference: a reference spec string (see nlhf.references) or a numpy array mu. seed: the run seed,
+    which every `seed` parameter left out follows. storage: auto, dense, float32 or implicit (how P is
+    held). Bad input raises ValueError with the message nlhf-run would print.
+    """
+    mu = None
+    if not isinstance(reference, str):
+        mu, reference = reference, "uniform"
+    if not params and storage is None and mu is None:
+        return _nlhf._make_game(spec, reference, int(seed))
+    if "(" in spec:
+        raise ValueError(f"game: '{spec}' is a spec string; give parameters either in it or as keywords, not both")
+    return _nlhf._game_from_params(spec, _raw(params, "game"), storage or "auto", reference, mu, int(seed))
+
+
+def from_matrix(P, mu=None, *, reference: str = "uniform", seed: int = 0) -> Game:
+    """A game from a numpy matrix P (n x n, P + P^T = 1, entries in [0, 1]) and a reference mu (an array,
+    or a reference spec string). Validated entry by entry: ValueError names the first bad entry."""
+    return _nlhf._game_from_matrix(P, mu, reference, int(seed))
+
+
+def _equilibrium(self, beta: float, *, tolerance: float = 1e-12, method: str = "auto", strict: bool = True):
+    """The certified regularized equilibrium pi*_beta (beta > 0), with rho and each method's step limits.
+
+    tolerance: the certificate gap_beta(pi*) must not exceed it. method: auto, dense or krylov.
+    strict: an equilibrium that cannot be certified raises NumericalError (its `result` is the best
+    effort); strict=False returns it with certified = False.
+    """
+    eq = self._equilibrium(float(beta), float(tolerance), method)
+    if strict and not eq.certified:
+        _raise_numerical(f"pi* at beta = {beta} was not certified: {eq.message}", eq)
+    return eq
+
+
+def _nash_equilibrium(self, selection: str = "kl_projection", *, tolerance: float = 1e-9, strict: bool = True):
+    """The certified Nash equilibrium of the beta = 0 game: selection kl_projection (the limit of pi*_beta
+    as beta -> 0) or max_entropy. strict: an uncertified result raises NumericalError."""
+    ne = self._nash_equilibrium(selection, float(tolerance))
+    if strict and not ne.certified:
+        _raise_numerical(f"the beta = 0 equilibrium was not certified: {ne.message}", ne)
+    return ne
+
+
+def _log_pi(star, key):
+    if star is None:
+        return None
+    if isinstance(star, (Equilibrium, NashEquilibrium)):
+        return star.log_pi
+    raise ValueError(f"{key}: expected an nlhf.Equilibrium or nlhf.NashEquilibrium, got {type(star).__name__}")
+
+
+def _metrics(self, beta: float, pi=None, *, logits=None, star=None, ne=None, which=None) -> dict:
+    """The closed-form metrics of a policy (pi: probabilities, or logits=), as a dict name -> value.
+
+    star: game.equilibrium(beta) (for kl_to_star, kl_from_star, span); ne: game.nash_equilibrium()
+    (for kl_to_ne). which: metric names (default: every one that can be computed). A non-finite value
+    raises NumericalError.
+    """
+    if (pi is None) == (logits is None):
+        raise ValueError("policy: give exactly one of pi (probabilities) and logits")
+    return _nlhf._metrics(self, float(beta), pi if logits is None else logits, logits is not None,
+                          _log_pi(star, "star"), _log_pi(ne, "ne"), list(which or []))
+
+
+Game.equilibrium = _equilibrium
+Game.nash_equilibrium = _nash_equilibrium
+Game.metrics = _metrics
+
+
+# --------------------------------------------------------------------------------------------------
+# Solvers
+
+
+def make_solver(spec: str, /, *, oracle: dict | None = None, **params) -> Solver:
+    """A registered solver by name or spec string, with keyword parameters:
+
+        nlhf.make_solver("nash_mp", eta=0.1)      nlhf.make_solver("egpo(eta=1.9)")
+        nlhf.make_solver("omd", eta="0.9*limit")  nlhf.make_solver("nash_mp_pg", oracle={"type": "sampled", "batch": 64})
+
+    Then solver.reset(game, beta), solver.step(k), solver.policy. help(nlhf.solvers.NAME) lists a
+    solver's parameters with their defaults and allowed ranges.
+    """
+    return _nlhf._make_solver(spec, _raw(params, spec), _raw(oracle or {}, "oracle"))
+
+
+def run_solver(solver, game: Game, beta: float, *, iterations: int = 1000, oracle_calls: int = 0, queries: int = 0,
+               wall_s: float = 0.0, tolerance: dict | None = None, log: str = "linear", every: int = 1,
+               points_per_decade: int = 20, metrics=None, equilibrium: Equilibrium | None = None,
+               nash: NashEquilibrium | None = None, theory_check: bool = True, seed: int = 0,
+               raise_on_failure: bool = True) -> Result:
+    """Run one solver on a game with nlhf-run's driver: its stop rules, metrics and warnings.
+
+    solver: an nlhf.Solver (reset here) or a spec string. Stop: iterations (a cap), oracle_calls,
+    queries, wall_s (budgets, 0 = none), tolerance {metric: value} (stop once all hold). Log: "linear"
+    (every `every` iterations) or "log" (points_per_decade); metrics: names (default: all that apply).
+    equilibrium: pi*_beta if already solved (else it is solved here, as nlhf-run does).
+
+    Returns a Result: trace (dict of numpy arrays: iter, oracle_calls, queries, wall_s and one column per
+    metric, NaN where not computed), frame (DataFrame), summary (termination, final metrics, policy,
+    warnings, theory check), params (the solver's canonical spec). A run that ends in numerical failure
+    raises NumericalError with the result attached (raise_on_failure=False returns it).
+    """
+    if isinstance(solver, str):
+        solver = make_solver(solver)
+    stop = {"iterations": int(iterations), "oracle_calls": int(oracle_calls), "queries": int(queries),
+            "wall_s": float(wall_s)}
+    tolerances = [(str(k), float(v)) for k, v in (tolerance or {}).items()]
+    out = _nlhf._run_solver(solver, game, float(beta), equilibrium, nash, stop, tolerances, log, int(every),
+                            int(points_per_decade), list(metrics or []), bool(theory_check), int(seed))
+    result = Result(trace=out["trace"], frame=_frames.frame(out["trace"]), summary=out["summary"], params=out["params"])
+    if raise_on_failure and result.summary["termination"] == "numerical_failure":
+        _raise_numerical(f"{out['params']}: {result.summary['message']}", result)
+    return result
+
+
+# --------------------------------------------------------------------------------------------------
+# Experiments and sweeps: the engines of nlhf-run and nlhf-sweep
+
+
+def _trace_columns(runs: list, rows: dict) -> dict:
+    counts = [r["rows"] for r in runs]
+    columns = {}
+    for name in ("experiment", "run_id", "game", "n", "beta", "reference", "solver", "label", "params", "seed"):
+        values = [r[name] for r in runs]
+        dtype = (np.int64 if name == "n" else np.uint64 if name == "seed" else np.float64 if name == "beta" else object)
+        columns[name] = np.repeat(np.array(values, dtype=dtype), counts)
+    columns.update(rows)
+    return columns
+
+
+def run(experiment, *, overrides=None, jobs: int | None = None, progress: bool = False,
+        raise_on_failure: bool = True) -> Result:
+    """Run an experiment as nlhf-run does, keeping the results in memory (no run directory).
+
+    experiment: a YAML file's path, or a dict with the same keys (docs/cli.md), e.g.
+        {"game": {"type": "random_uniform", "n": 10}, "beta": 0.01, "seeds": [0, 1],
+         "solvers": ["nash_mp", {"type": "egpo", "eta": 1.9}], "stop": {"iterations": 500}}
+    overrides: like --set, {"game.n": 100} or ["game.n=100"]. jobs: parallel runs (default: all cores;
+    results do not depend on it). progress: nlhf-run's progress display on stderr.
+
+    Returns a Result: trace (dict of numpy arrays, exactly trace.csv's columns and values, NaN for an
+    empty cell), frame (the same as a DataFrame), summary (summary.json as a dict), config (the resolved
+    YAML). A run ending in numerical failure raises NumericalError with the result attached.
+    """
+    source, is_text = _source(experiment)
+    out = _nlhf._run(source, is_text, _overrides(overrides), os.getcwd(), _jobs(jobs), bool(progress))
+    trace = _trace_columns(out["runs"], out["trace"])
+    result = Result(trace=trace, frame=_frames.frame(trace), summary=json.loads(out["summary_json"]),
+                    config=out["config"])
+    if raise_on_failure and out["numerical_failures"] > 0:
+        _raise_numerical(f"{out['numerical_failures']} run(s) ended in numerical failure (see result.summary)", result)
+    return result
+
+
+def sweep(experiment, out: str | os.PathLike | None = None, *, overrides=None, jobs: int | None = None,
+          force: bool = False, shard: str | None = None, progress: bool = False,
+          raise_on_failure: bool = True) -> Result:
+    """Run a sweep as nlhf-sweep does, into the directory `out` (default: the file's output).
+
+    experiment: a sweep file's path, or a dict with its keys (an experiment plus `sweep:` and `zip:`).
+    Resumable: calling it again runs only the missing tasks (also after Ctrl-C); the directory is
+    locked against a second writer and holds only files nlhf-sweep writes (force=True replaces one it
+    wrote for another sweep). shard: "K/N" for one part of it.
+
+    Returns a Result: report (what ran), and once the sweep is complete, trace, runs and summary (its
+    CSV files; DataFrames with pandas, else dicts of numpy arrays). NumericalError if a run failed
+    numerically or a task failed (the result attached).
+    """
+    source, is_text = _source(experiment)
+    report = _nlhf._sweep(source, is_text, "" if out is None else os.fspath(out), _overrides(overrides), os.getcwd(),
+                          _jobs(jobs), bool(force), shard or "", bool(progress))
+    result = Result(report=report)
+    directory = report["out"]
+    if shard is None and report["task_failures"] == 0:
+        for name in ("trace", "runs", "summary"):
+            path = os.path.join(directory, f"{name}.csv")
+            table = _frames.read_csv_frame(path)
+            result[name] = table if table is not None else _frames.read_csv_columns(path)
+    if raise_on_failure and report["task_failures"] > 0:
+        _raise_numerical(f"{report['task_failures']} of {report['tasks']} tasks failed (the first: "
+                         f"{report['first_failure']}); call sweep() again to retry them", result)
+    if raise_on_failure and report["numerical_failures"] > 0:
+        _raise_numerical(f"{report['numerical_failures']} run(s) ended in numerical failure (see result.runs)", result)
+    return result
+
+
+# --------------------------------------------------------------------------------------------------
+# Registries: one function per entry, documented from the entry's parameter table.
+
+
+def listing(what: str) -> str:
+    """The text of `nlhf-run --list WHAT`: games, references, solvers or metrics."""
+    return _nlhf.listing(what)
+
+
+def metric_names() -> list[str]:
+    """The metrics, in trace column order."""
+    return [m["name"] for m in _nlhf.metric_table()]
+
+
+class _DefaultDoc(str):
+    """A default that depends on the context ("2 beta", "run seed"), shown as <2 beta> in signatures."""
+
+    def __repr__(self):
+        return f"<{self}>"
+
+
+def _default(param: dict):
+    if not param["has_default"]:
+        return _DefaultDoc(param["default"])
+    text = param["default"]
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text, text)
+
+
+def _signature(entry: dict, extra: list[inspect.Parameter]) -> inspect.Signature:
+    params = [inspect.Parameter(p["name"], inspect.Parameter.KEYWORD_ONLY, default=_default(p))
+              for p in entry["params"] if p["name"] not in {e.name for e in extra}]
+    return inspect.Signature(params + extra)
+
+
+def _namespace(kind: str, make, extra: list[inspect.Parameter], doc: str) -> types.SimpleNamespace:
+    functions = {}
+    for entry in _nlhf.registry(kind):
+        name = entry["name"]
+
+        def function(_name=name, **params):
+            return make(_name, **params)
+
+        function.__name__ = function.__qualname__ = name
+        function.__doc__ = _nlhf.entry_doc(kind, name)
+        function.__signature__ = _signature(entry, extra)
+        functions[name] = function
+    namespace = types.SimpleNamespace(**functions)
+    namespace.__doc__ = doc
+    return namespace
+
+
+def _make_reference(name: str, **params) -> str:
+    return name if not params else f"{name}(" + ",".join(f"{k}={v}" for k, v in _raw(params, name)) + ")"
+
+
+_KW = inspect.Parameter.KEYWORD_ONLY
+games = _namespace(
+    "games", lambda name, **p: game(name, **p),
+    [inspect.Parameter("reference", _KW, default="uniform"), inspect.Parameter("seed", _KW, default=0),
+     inspect.Parameter("storage", _KW, default=None)],
+    "One function per game generator, returning an nlhf.Game: nlhf.games.random_uniform(n=10, seed=3).")
+references = _namespace(
+    "references", _make_reference, [],
+    "One function per reference policy, returning its spec string for game(..., reference=...).")
+solvers = _namespace(
+    "solvers", lambda name, **p: make_solver(name, **p), [inspect.Parameter("oracle", _KW, default=None)],
+    "One function per solver, returning an unbound nlhf.Solver: nlhf.solvers.nash_mp(eta=0.1).")

@@ -1,0 +1,83 @@
+#pragma once
+// The Python module nlhf (python/README.md): what its sources share. Each Bind* adds one concept's
+// classes and functions to the compiled module `_nlhf`; python/nlhf/__init__.py is the public face.
+// The bindings only translate: every check, message and computation is the library's, so Python
+// and the command-line tools agree to the bit and in their error messages.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <Eigen/Core>
+#include <atomic>
+#include <csignal>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nlhf/metrics.h"
+#include "nlhf/params.h"
+
+namespace nlhf::python {
+
+namespace py = pybind11;
+
+void BindErrors(py::module_& m);      // errors.cc
+void BindParams(py::module_& m);      // params.cc: registries, docstrings, listings
+void BindGame(py::module_& m);        // game.cc: games, descriptors, metrics, equilibria
+void BindSolver(py::module_& m);      // solver.cc: solvers stepped from Python, run_solver
+void BindExperiment(py::module_& m);  // experiment.cc: run and sweep, the engines of nlhf-run and nlhf-sweep
+
+// A numerical failure (a non-finite iterate, a run that ended in numerical_failure, an equilibrium that
+// could not be certified): nlhf.NumericalError in Python, distinct from ValueError (bad input).
+class NumericalFailure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Thrown by the bindings' observers when Ctrl-C arrived during long work: KeyboardInterrupt in Python.
+struct Interrupted {};
+
+// Named parameters as Python gives them after __init__.py turned each value into its text
+// (repr of a float reads back exactly): parsed with the library's own parser, so "auto",
+// "0.9*limit" and every range check and message are those of a spec string.
+using RawParams = std::vector<std::pair<std::string, std::string>>;
+
+// A metric by its trace column name; an unknown one is an InputError(key) with a suggestion.
+Metric MetricByName(const std::string& name, const std::string& key);
+
+// A read-only numpy view of `v` that keeps `owner` (the Python object holding v) alive: zero-copy.
+py::array_t<double> View(const Eigen::VectorXd& v, py::handle owner);
+py::array_t<double> View(const Eigen::MatrixXd& m, py::handle owner);
+// A numpy array that owns a copy of `v`.
+py::array_t<double> Copy(const Eigen::VectorXd& v);
+// A numpy array that takes over `v`'s buffer (no copy).
+template <class T>
+py::array_t<T> Adopt(std::vector<T>&& v) {
+  auto* heap = new std::vector<T>(std::move(v));
+  py::capsule free_when_done(heap, [](void* p) { delete static_cast<std::vector<T>*>(p); });
+  return py::array_t<T>({static_cast<py::ssize_t>(heap->size())}, {static_cast<py::ssize_t>(sizeof(T))}, heap->data(),
+                        free_when_done);
+}
+// A numpy array of float64 (any shape of n numbers) as a vector; `key` names it in the ValueError.
+Eigen::VectorXd ToVector(const py::handle& array, const std::string& key);
+
+// While long C++ work runs with the GIL released, Ctrl-C (SIGINT) sets a flag instead of waiting for
+// the work to end: observers poll InterruptRequested() and throw Interrupted, which ends the work and
+// becomes KeyboardInterrupt. Python's own handler is back when the scope ends. Scopes do not nest
+// (the outermost one owns the handler); off the main thread a scope does nothing.
+class InterruptScope {
+ public:
+  InterruptScope();
+  ~InterruptScope();
+  InterruptScope(const InterruptScope&) = delete;
+  InterruptScope& operator=(const InterruptScope&) = delete;
+  // Raise KeyboardInterrupt now if Ctrl-C arrived in the scope (work that ended anyway).
+  void ThrowIfInterrupted() const;
+
+ private:
+  bool installed_ = false;
+  struct sigaction previous_ {};
+};
+bool InterruptRequested();
+
+}  // namespace nlhf::python

@@ -1,0 +1,118 @@
+// nlhf.run and nlhf.sweep: the engines of nlhf-run and nlhf-sweep, called from Python. run() keeps
+// the trace in memory (the rows trace.csv would hold, as columns); sweep() writes its directory as
+// nlhf-sweep does (resumable, locked, atomic) and Python reads the assembled files back.
+#include <pybind11/stl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <memory>
+
+#include "bindings.h"
+#include "nlhf/config.h"
+#include "nlhf/experiment.h"
+#include "nlhf/output/summary_json.h"
+#include "nlhf/progress.h"
+#include "nlhf/sweep.h"
+#include "trace_columns.h"
+
+namespace nlhf::python {
+
+namespace {
+
+ProgressMode ModeFor(bool progress) {
+  if (!progress) return ProgressMode::kOff;
+  return ::isatty(STDERR_FILENO) ? ProgressMode::kTerminal : ProgressMode::kPlain;
+}
+
+int Jobs(int jobs) {
+  if (jobs < 1) throw InputError("jobs", fmt::format("{} is not allowed, expected an integer >= 1", jobs));
+  return jobs;
+}
+
+py::dict Run(const std::string& source, bool is_text, const std::vector<std::string>& sets, const std::string& base_dir,
+             int jobs, bool progress) {
+  const ExperimentConfig config = is_text ? ParseExperiment(source, "", sets, base_dir) : LoadExperiment(source, sets);
+  std::vector<ColumnTrace> traces(config.seeds.size() * config.solvers.size());
+  ExperimentResult result;
+  InterruptScope interrupt;
+  {
+    py::gil_scoped_release release;
+    ExperimentOptions options;
+    options.jobs = Jobs(jobs);
+    options.first_game = ValidateExperiment(config, ResourcePlan{options.jobs, false});
+    options.observer = [&traces](size_t k, const TraceRunColumns& columns) -> RunObserver* {
+      traces[k].run = columns;
+      return &traces[k];
+    };
+    ProgressDisplay display(std::cerr, ModeFor(progress));
+    options.progress = display.Callback();
+    result = RunExperiment(config, options);
+  }
+  interrupt.ThrowIfInterrupted();
+  py::dict out;
+  out["runs"] = RunColumns(traces);  // before RowColumns moves the rows out
+  out["trace"] = RowColumns(traces);
+  out["summary_json"] = SummaryJson(config, result);
+  out["config"] = ResolvedYaml(config);
+  std::int64_t failures = 0;
+  for (const RunResult& r : result.runs) failures += r.summary.termination == Termination::kNumericalFailure ? 1 : 0;
+  out["numerical_failures"] = failures;
+  return out;
+}
+
+py::dict Sweep(const std::string& source, bool is_text, const std::string& out_dir, const std::vector<std::string>& sets,
+               const std::string& base_dir, int jobs, bool force, const std::string& shard, bool progress) {
+  const SweepConfig sweep = is_text ? ParseSweep(source, "", sets, base_dir) : LoadSweep(source, sets);
+  SweepOptions options;
+  options.jobs = Jobs(jobs);
+  options.force = force;
+  if (!shard.empty()) options.shard = ParseShard(shard);
+  const std::string dir = out_dir.empty() ? sweep.points.front().config.OutputDir() : out_dir;
+  SweepReport r;
+  InterruptScope interrupt;
+  {
+    py::gil_scoped_release release;
+    const auto start = std::chrono::steady_clock::now();
+    options.progress = [progress, start](const SweepProgress& p) {
+      // Ctrl-C stops handing out tasks; those that finished are kept, and the same call resumes.
+      if (InterruptRequested()) throw Interrupted{};
+      if (!progress) return;
+      static thread_local double last = -1.0;
+      const double now = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (p.runs_done < p.runs_total && now - last < 1.0) return;
+      last = now;
+      std::cerr << fmt::format("nlhf.sweep: {}/{} runs ({} kept from before), {} failed, {:.1f} s\n", p.runs_done,
+                               p.runs_total, p.runs_skipped, p.failures, p.elapsed_s);
+    };
+    r = RunSweep(sweep, dir, options);
+  }
+  interrupt.ThrowIfInterrupted();
+  py::dict report;
+  report["out"] = dir;
+  report["tasks"] = r.tasks;
+  report["tasks_run"] = r.tasks_run;
+  report["tasks_skipped"] = r.tasks_skipped;
+  report["runs"] = r.runs;
+  report["numerical_failures"] = r.numerical_failures;
+  report["capped_budgets"] = r.capped_budgets;
+  report["task_failures"] = r.task_failures;
+  report["first_failure"] = r.first_failure;
+  report["changed_sweep"] = r.changed_sweep;
+  report["tasks_unused"] = r.tasks_unused;
+  report["wall_s"] = r.wall_s;
+  report["solve_s"] = r.solve_s;
+  report["complete"] = options.shard.n <= 1;
+  return report;
+}
+
+}  // namespace
+
+void BindExperiment(py::module_& m) {
+  m.def("_run", &Run, py::arg("source"), py::arg("is_text"), py::arg("sets"), py::arg("base_dir"), py::arg("jobs"),
+        py::arg("progress"));
+  m.def("_sweep", &Sweep, py::arg("source"), py::arg("is_text"), py::arg("out"), py::arg("sets"), py::arg("base_dir"),
+        py::arg("jobs"), py::arg("force"), py::arg("shard"), py::arg("progress"));
+}
+
+}  // namespace nlhf::python

@@ -1,0 +1,296 @@
+// Games, their descriptors, the closed-form metrics and the certified equilibria, in Python.
+// A Game is immutable and shared: numpy views of its P and mu keep it alive (zero-copy).
+#include <pybind11/stl.h>
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "bindings.h"
+#include "nlhf/descriptors.h"
+#include "nlhf/equilibrium.h"
+#include "nlhf/game.h"
+#include "nlhf/generators.h"
+#include "nlhf/logspace.h"
+#include "nlhf/metrics.h"
+#include "nlhf/nash_set.h"
+#include "nlhf/run.h"
+#include "nlhf/sha256.h"
+#include "nlhf/spec.h"
+
+namespace nlhf::python {
+
+namespace {
+
+// mu for n actions from a reference spec string ("softmax_normal(scale=1)") or a numpy array.
+std::pair<Eigen::VectorXd, std::string> ReferenceFor(Eigen::Index n, const std::string& reference, const py::object& mu,
+                                                     std::uint64_t seed);
+
+std::shared_ptr<Game> GameFromParams(const std::string& name, const RawParams& params, const std::string& storage,
+                                     const std::string& reference, const py::object& mu, std::uint64_t seed) {
+  const auto& entry = GameRegistry().Find(name, "game.type");
+  const std::optional<GameStorage> s = ParseGameStorage(storage);
+  if (!s) throw InputError("game.storage", fmt::format("'{}' is not a storage, expected {}", storage, kGameStorageNames));
+  BuiltOperator P = MakePreferenceOperator(name, ParseGivenParams(entry.params, params, "game"), seed, *s, "game");
+  auto [m, reference_spec] = ReferenceFor(P.P->n(), reference, mu, seed);
+  return std::make_shared<Game>(std::move(P.P), std::move(m), std::move(P.spec), std::move(reference_spec));
+}
+
+std::string HashOf(const double* data, size_t count) {
+  return Sha256Hex(std::string_view(reinterpret_cast<const char*>(data), count * sizeof(double)));
+}
+
+std::pair<Eigen::VectorXd, std::string> ReferenceFor(Eigen::Index n, const std::string& reference, const py::object& mu,
+                                                     std::uint64_t seed) {
+  if (!mu.is_none()) {
+    Eigen::VectorXd m = ToVector(mu, "mu");
+    ValidateReference(m, n, "mu");
+    std::string spec = fmt::format("array(sha256={})", HashOf(m.data(), static_cast<size_t>(m.size())));
+    return {std::move(m), std::move(spec)};
+  }
+  const SpecCall call = ParseSpec(reference);
+  const auto& entry = ReferenceRegistry().Find(call.name, "reference.type");
+  BuiltReference built = MakeReference(call.name, ParseGivenParams(entry.params, call.args, "reference"), n, seed, "reference");
+  return {std::move(built.mu), std::move(built.spec)};
+}
+
+// P from numpy (any layout, any real dtype), validated by Game's constructor.
+std::shared_ptr<Game> GameFromMatrix(const py::handle& matrix, const py::object& mu, const std::string& reference,
+                                     std::uint64_t seed) {
+  py::array_t<double, py::array::f_style | py::array::forcecast> a;
+  try {
+    a = py::array_t<double, py::array::f_style | py::array::forcecast>::ensure(matrix);
+  } catch (const py::error_already_set&) {
+  }
+  if (!a) throw InputError("P", "is not an array of numbers");
+  if (a.ndim() != 2 || a.shape(0) != a.shape(1))
+    throw InputError("P", fmt::format("has shape {}, expected a square n x n matrix",
+                                      a.ndim() == 2 ? fmt::format("({}, {})", a.shape(0), a.shape(1))
+                                                    : fmt::format("of {} dimensions", a.ndim())));
+  const Eigen::Index n = a.shape(0);
+  Eigen::MatrixXd P(n, n);
+  std::memcpy(P.data(), a.data(), sizeof(double) * static_cast<size_t>(n * n));
+  ValidatePreferenceMatrix(P, "P");
+  const std::string game_spec = fmt::format("array(n={},sha256={})", n, HashOf(P.data(), static_cast<size_t>(n * n)));
+  auto [m, reference_spec] = ReferenceFor(n, reference, mu, seed);
+  return std::make_shared<Game>(std::move(P), std::move(m), game_spec, reference_spec);
+}
+
+// Normalized logits of a policy given as probabilities (zeros allowed: -inf) or as logits.
+Eigen::VectorXd PolicyLogits(const py::handle& policy, bool is_logits, Eigen::Index n) {
+  const std::string key = is_logits ? "logits" : "pi";
+  Eigen::VectorXd v = ToVector(policy, key);
+  if (v.size() != n) throw InputError(key, fmt::format("has {} entries, expected n = {}", v.size(), n));
+  if (is_logits) {
+    for (Eigen::Index i = 0; i < n; ++i)
+      if (std::isnan(v[i]) || v[i] == std::numeric_limits<double>::infinity())
+        throw InputError(key, fmt::format("entry {} is {}, expected a finite number or -inf", i, v[i]));
+    if (!(v.maxCoeff() > -std::numeric_limits<double>::infinity()))
+      throw InputError(key, "is -inf everywhere, expected at least one finite entry");
+    return NormalizeLogits(v);
+  }
+  for (Eigen::Index i = 0; i < n; ++i)
+    if (!std::isfinite(v[i]) || v[i] < 0.0)
+      throw InputError(key, fmt::format("entry {} is {}, expected a probability >= 0", i, v[i]));
+  const double sum = v.sum();
+  if (!(std::abs(sum - 1.0) <= 1e-9))
+    throw InputError(key, fmt::format("sums to {}, expected a probability vector (sum 1 within 1e-9)", sum));
+  return v.array().log() - std::log(sum);
+}
+
+py::dict DescriptorsDict(const GameDescriptors& d) {
+  py::dict out;
+  out["cyclic_triples"] = d.cyclic_triples ? py::object(py::int_(*d.cyclic_triples)) : py::object(py::none());
+  out["triples"] = d.triples;
+  out["cyclic_triple_fraction"] =
+      d.cyclic_triple_fraction ? py::object(py::float_(*d.cyclic_triple_fraction)) : py::object(py::none());
+  out["condorcet_winner"] = d.condorcet_winner ? py::object(py::int_(*d.condorcet_winner)) : py::object(py::none());
+  out["max_abs_margin"] = d.max_abs_margin;
+  out["hodge_cyclic_ratio"] = d.hodge_cyclic_ratio;
+  return out;
+}
+
+py::list LimitsList(const StabilityLimits& limits) {
+  py::list out;
+  for (const StepLimit& s : limits.steps) {
+    py::dict d;
+    d["solver"] = s.solver;
+    d["step"] = s.step;
+    d["limit"] = s.limit;
+    d["best"] = s.best ? py::object(py::float_(*s.best)) : py::object(py::none());
+    out.append(d);
+  }
+  return out;
+}
+
+EquilibriumMethod ParseMethod(const std::string& method) {
+  if (method == "auto") return EquilibriumMethod::kAuto;
+  if (method == "dense") return EquilibriumMethod::kDense;
+  if (method == "krylov") return EquilibriumMethod::kKrylov;
+  throw InputError("method", fmt::format("'{}' is not a method, expected auto, dense or krylov", method));
+}
+
+NashSelection ParseSelection(const std::string& selection) {
+  for (NashSelection s : NashSelections())
+    if (NashSelectionName(s) == selection) return s;
+  throw InputError("selection", fmt::format("'{}' is not a selection rule, expected kl_projection or max_entropy", selection));
+}
+
+}  // namespace
+
+void BindGame(py::module_& m) {
+  py::class_<Game, std::shared_ptr<Game>> game(m, "Game", "A preference game: P, the reference policy mu, and the spec strings that made them.");
+  game.def_property_readonly("n", &Game::n, "The number of actions.")
+      .def_property_readonly("spec", &Game::game_spec, "The canonical game spec string (what trace.csv's game column holds).")
+      .def_property_readonly("reference_spec", &Game::reference_spec, "The canonical reference spec string.")
+      .def_property_readonly(
+          "P",
+          [](py::object self) {
+            const Game& g = self.cast<const Game&>();
+            if (g.dense() == nullptr)
+              throw InputError("P", fmt::format("the game {} stores no matrix of doubles (storage float32 or implicit); "
+                                                "use entry(i, j) or payoff(pi), or build it with storage='dense'",
+                                                g.game_spec()));
+            return View(*g.dense(), self);
+          },
+          "P as a read-only numpy view (no copy; it keeps the game alive). Dense games only.")
+      .def_property_readonly("mu", [](py::object self) { return View(self.cast<const Game&>().mu(), self); },
+                             "The reference policy mu (read-only view).")
+      .def("entry", [](const Game& g, Eigen::Index i, Eigen::Index j) {
+        if (i < 0 || i >= g.n() || j < 0 || j >= g.n())
+          throw InputError("entry", fmt::format("({}, {}) is out of range, expected 0 <= i, j < n = {}", i, j, g.n()));
+        return g.Entry(i, j);
+      }, py::arg("i"), py::arg("j"), "P[i, j] = P(i beats j).")
+      .def("payoff", [](const Game& g, const py::handle& pi) {
+        const Eigen::VectorXd x = ToVector(pi, "pi");
+        if (x.size() != g.n()) throw InputError("pi", fmt::format("has {} entries, expected n = {}", x.size(), g.n()));
+        Eigen::VectorXd out(g.n());
+        {
+          py::gil_scoped_release release;
+          g.Apply(x, out);
+        }
+        return Copy(out);
+      }, py::arg("pi"), "g = P pi: g[y] is the win rate of action y against the policy pi (one oracle call).")
+      .def("describe", [](const Game& g) {
+        if (!g.preferences().stores_entries())
+          throw InputError("describe", fmt::format("the game {} is implicit: its entries are not stored, and the "
+                                                   "descriptors read every triple", g.game_spec()));
+        py::gil_scoped_release release;
+        const GameDescriptors d = Describe(g.preferences());
+        py::gil_scoped_acquire acquire;
+        return DescriptorsDict(d);
+      }, "The game's descriptors: cyclic triples, Condorcet winner, max |P - 1/2|, Hodge cyclic ratio.")
+      .def("_equilibrium", [](const Game& g, double beta, double tolerance, const std::string& method) {
+        EquilibriumOptions options;
+        options.certify_tolerance = tolerance;
+        options.method = ParseMethod(method);
+        InterruptScope interrupt;  // the solve is not interrupted, but Ctrl-C is not lost either
+        auto eq = std::make_shared<Equilibrium>();
+        {
+          py::gil_scoped_release release;
+          *eq = SolveEquilibrium(g, beta, options);
+        }
+        interrupt.ThrowIfInterrupted();
+        return eq;
+      }, py::arg("beta"), py::arg("tolerance"), py::arg("method"))
+      .def("_nash_equilibrium", [](const Game& g, const std::string& selection, double tolerance) {
+        NashSetOptions options;
+        options.selection = ParseSelection(selection);
+        options.certify_tolerance = tolerance;
+        auto ne = std::make_shared<NashEquilibrium>();
+        py::gil_scoped_release release;
+        *ne = SolveNashEquilibrium(g, options);
+        return ne;
+      }, py::arg("selection"), py::arg("tolerance"))
+      .def("__repr__", [](const Game& g) {
+        return fmt::format("nlhf.Game('{}', reference='{}', n={})", g.game_spec(), g.reference_spec(), g.n());
+      });
+
+  m.def("_make_game", [](const std::string& game_spec, const std::string& reference_spec, std::uint64_t seed) {
+    return std::make_shared<Game>(MakeGame(game_spec, reference_spec, seed));
+  }, py::arg("game"), py::arg("reference"), py::arg("seed"));
+  m.def("_game_from_params", &GameFromParams, py::arg("name"), py::arg("params"), py::arg("storage"),
+        py::arg("reference"), py::arg("mu"), py::arg("seed"));
+  m.def("_game_from_matrix", &GameFromMatrix, py::arg("P"), py::arg("mu"), py::arg("reference"), py::arg("seed"));
+
+  py::class_<Equilibrium, std::shared_ptr<Equilibrium>>(m, "Equilibrium",
+      "The certified regularized equilibrium pi*_beta (Newton-Krylov with a certificate gap_beta(pi*) <= tolerance).")
+      .def_readonly("beta", &Equilibrium::beta)
+      .def_property_readonly("pi", [](py::object self) { return View(self.cast<const Equilibrium&>().pi, self); }, "pi* (read-only view).")
+      .def_property_readonly("log_pi", [](py::object self) { return View(self.cast<const Equilibrium&>().log_pi, self); }, "log pi*, normalized (read-only view).")
+      .def_property_readonly("certified", &Equilibrium::certified)
+      .def_readonly("certificate", &Equilibrium::certificate, "gap_beta(pi*), recomputed with the game's P.")
+      .def_readonly("method", &Equilibrium::method)
+      .def_readonly("message", &Equilibrium::message)
+      .def_readonly("newton_iterations", &Equilibrium::newton_iterations)
+      .def_property_readonly("rho", [](const Equilibrium& e) -> std::optional<double> {
+        return e.stability ? std::optional(e.stability->rho) : std::nullopt;
+      }, "The spectral radius of A D(pi*): what every method's stability limit depends on (None if not certified).")
+      .def_property_readonly("stability_limits", [](const Equilibrium& e) -> py::object {
+        if (!e.stability) return py::none();
+        return LimitsList(*e.stability);
+      }, "Each method's largest stable step at this game (in its own step convention) and, where known, its best step.")
+      .def("__repr__", [](const Equilibrium& e) {
+        return fmt::format("<nlhf.Equilibrium beta={} {}: {}>", e.beta, e.certified() ? "certified" : "NOT certified", e.message);
+      });
+
+  py::class_<NashEquilibrium, std::shared_ptr<NashEquilibrium>>(m, "NashEquilibrium",
+      "The certified Nash equilibrium of the beta = 0 game (linear programs by COIN-OR CLP), the selected point of its Nash set.")
+      .def_property_readonly("pi", [](py::object self) { return View(self.cast<const NashEquilibrium&>().pi, self); })
+      .def_property_readonly("log_pi", [](py::object self) { return View(self.cast<const NashEquilibrium&>().log_pi, self); }, "-inf off the support.")
+      .def_readonly("certified", &NashEquilibrium::certified)
+      .def_property_readonly("selection", [](const NashEquilibrium& e) { return std::string(NashSelectionName(e.selection)); })
+      .def_property_readonly("support", [](const NashEquilibrium& e) { return std::vector<Eigen::Index>(e.support); },
+                             "The actions some equilibrium plays.")
+      .def_readonly("dimension", &NashEquilibrium::dimension, "The Nash set's dimension (0: the equilibrium is unique).")
+      .def_property_readonly("unique", &NashEquilibrium::unique)
+      .def_readonly("certificate", &NashEquilibrium::certificate, "gap_0(pi), recomputed in double.")
+      .def_readonly("support_bound", &NashEquilibrium::support_bound)
+      .def_readonly("value", &NashEquilibrium::value)
+      .def_readonly("lp_status", &NashEquilibrium::lp_status)
+      .def_readonly("message", &NashEquilibrium::message)
+      .def("__repr__", [](const NashEquilibrium& e) {
+        return fmt::format("<nlhf.NashEquilibrium {}: {}>", e.certified ? "certified" : "NOT certified", e.message);
+      });
+
+  m.def("_metrics", [](const Game& g, double beta, const py::handle& policy, bool is_logits, const py::object& star,
+                       const py::object& ne, const std::vector<std::string>& which) {
+    if (!std::isfinite(beta) || beta < 0.0) throw InputError("beta", fmt::format("{} is not allowed, expected a number >= 0", beta));
+    const Eigen::VectorXd logits = PolicyLogits(policy, is_logits, g.n());
+    std::vector<Metric> metrics;
+    for (const std::string& name : which) metrics.push_back(MetricByName(name, "which"));
+    const Eigen::VectorXd log_pi_star = star.is_none() ? Eigen::VectorXd() : ToVector(star, "star");
+    const Eigen::VectorXd log_pi_ne = ne.is_none() ? Eigen::VectorXd() : ToVector(ne, "ne");
+    if (log_pi_star.size() != 0 && log_pi_star.size() != g.n()) throw InputError("star", "is not of this game's size");
+    if (log_pi_ne.size() != 0 && log_pi_ne.size() != g.n()) throw InputError("ne", "is not of this game's size");
+    const MetricMask mask = ComputedMetrics(beta, log_pi_star.size() != 0, metrics, log_pi_ne.size() != 0);
+    for (const Metric metric : metrics)
+      if (!mask[static_cast<size_t>(metric)]) {
+        const MetricInfo& info = MetricTable()[static_cast<size_t>(metric)];
+        throw InputError("which", fmt::format("{} cannot be computed here: {}", info.name,
+                                              !MetricDefinedAt(metric, beta) ? fmt::format("it is not defined at beta = {}", beta)
+                                              : info.needs_ne ? "it needs the beta = 0 equilibrium (ne=)"
+                                                              : "it needs the equilibrium (star=)"));
+      }
+    PolicyPoint workspace;
+    const MetricValues values = EvaluateMetrics(g, beta, logits, log_pi_star, mask, workspace, log_pi_ne);
+    py::dict out;
+    for (size_t k = 0; k < kNumMetrics; ++k) {
+      if (!mask[k]) continue;
+      if (!std::isfinite(values[k]))
+        throw NumericalFailure(fmt::format("{} is {} for this policy", MetricTable()[k].name, values[k]));
+      out[py::str(std::string(MetricTable()[k].name))] = values[k];
+    }
+    return out;
+  }, py::arg("game"), py::arg("beta"), py::arg("policy"), py::arg("is_logits"), py::arg("star"), py::arg("ne"),
+     py::arg("which"));
+
+  m.def("stability_limits", [](double beta, double rho) {
+    if (!(beta > 0.0) || !std::isfinite(beta)) throw InputError("beta", fmt::format("{} is not allowed, expected a number > 0", beta));
+    if (!(rho >= 0.0) || !(rho <= 0.5)) throw InputError("rho", fmt::format("{} is not allowed, expected a number in [0, 1/2]", rho));
+    return LimitsList(ComputeStabilityLimits(beta, rho));
+  }, py::arg("beta"), py::arg("rho"),
+     "Each method's largest stable step (and best step, where known) at strength beta for a game with spectral radius rho.");
+}
+
+}  // namespace nlhf::python
