@@ -121,7 +121,7 @@ py::dict SummaryDict(const RunSummary& s) {
   d["final"] = MetricsDict(s.final_metrics, nullptr);
   d["final_average"] = s.final_average_metrics ? py::object(MetricsDict(*s.final_average_metrics, nullptr)) : py::object(py::none());
   d["logits"] = Copy(s.final_logits);
-  d["policy"] = Copy(Softmax(s.final_logits));
+  d["policy"] = Copy(s.final_logits.array().exp().matrix());  // as summary.json: pi = exp(l)
   d["warnings"] = s.warnings;
   d["stalled_since"] = s.stalled_since >= 0 ? py::object(py::int_(s.stalled_since)) : py::object(py::none());
   py::dict theory;
@@ -166,12 +166,12 @@ void BindSolver(py::module_& m) {
       }, py::arg("count") = 1, "Make `count` iterations (the GIL is released while they run).")
       .def_property_readonly("logits", [](const PySolver& s) { return Copy(s.Bound().current()); },
                              "The current iterate's normalized logits (a copy).")
-      .def_property_readonly("policy", [](const PySolver& s) { return Copy(Softmax(s.Bound().current())); },
-                             "The current iterate, a probability vector (a copy).")
+      .def_property_readonly("policy", [](const PySolver& s) { return Copy(s.Bound().current().array().exp().matrix()); },
+                             "The current iterate, a probability vector exp(logits) (a copy; summary.json's policy).")
       .def_property_readonly("average", [](const PySolver& s) -> py::object {
         const Eigen::VectorXd* a = s.Bound().average();
         if (a == nullptr) return py::none();
-        return Copy(Softmax(*a));
+        return Copy(a->array().exp().matrix());
       }, "The average iterate (mwu, omwu), or None for solvers that keep none.")
       .def_readonly("iterations", &PySolver::iterations)
       .def_readonly("oracle_calls", &PySolver::oracle_calls)

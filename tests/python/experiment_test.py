@@ -1,0 +1,161 @@
+"""nlhf.run and nlhf.sweep against nlhf-run and nlhf-sweep: the same trace, cell for cell and bit for
+bit (every column but wall_s), the same summary, the same errors."""
+import json
+import os
+
+from support import Checks, call, compare_table, nlhf, scratch, tool, write_in, SRC
+
+check = Checks()
+TMP = scratch()
+QUICKSTART = os.path.join(SRC, "experiments", "quickstart", "experiment.yaml")
+
+
+def without_wall(x):
+    """summary.json without its timings (they differ between two runs)."""
+    if isinstance(x, dict):
+        return {k: without_wall(v) for k, v in x.items() if k not in ("wall_s", "eval_s")}
+    if isinstance(x, list):
+        return [without_wall(v) for v in x]
+    return x
+
+
+def cli_run(path, *flags):
+    out = os.path.join(TMP, f"cli_{len(os.listdir(TMP))}")
+    code, _, err = call([tool("nlhf-run"), path, "--out", out, "--quiet", *flags], TMP)
+    return code, out, err
+
+
+# --- the quickstart: five solvers on three games ----------------------------------------------
+code, out, err = cli_run(QUICKSTART)
+check("quickstart.cli", code == 0, err)
+r = nlhf.run(QUICKSTART, jobs=2)
+check("quickstart.trace", compare_table(r.trace, os.path.join(out, "trace.csv")) == [],
+      compare_table(r.trace, os.path.join(out, "trace.csv")))
+with open(os.path.join(out, "summary.json")) as f:
+    cli_summary = json.load(f)
+check("quickstart.summary", without_wall(r.summary) == without_wall(cli_summary), "summary.json differs")
+check("quickstart.frame", r.frame is not None and list(r.frame.columns) == list(r.trace) and len(r.frame) == len(r.trace["iter"]),
+      str(r.frame))
+check("quickstart.frame_values", r.frame is not None and (r.frame["gap_beta"].to_numpy() == r.trace["gap_beta"]).all())
+check("quickstart.config", r.config.startswith("# nlhf ") or "name: quickstart" in r.config, r.config[:200])
+# The resolved config reproduces the run: nlhf-run on it gives the same trace.
+resolved = write_in(TMP, "resolved.yaml", r.config)
+code, out2, err = cli_run(resolved)
+check("quickstart.resolved_reruns", code == 0 and compare_table(r.trace, os.path.join(out2, "trace.csv")) == [], err)
+# jobs does not change the results.
+r1 = nlhf.run(QUICKSTART, jobs=1)
+check("quickstart.jobs", compare_table(r1.trace, os.path.join(out, "trace.csv")) == [])
+
+# --- beta = 0 (the average's columns, pi* = the selected NE) and a sampled oracle, with --set ----
+zero = write_in(TMP, "zero.yaml", """
+name: zero
+game: {type: tournament, n: 7, ties: 0.3}
+beta: 0
+seeds: [1, 2]
+solvers: [{name: mwu, eta: 0.3}, {name: omwu, eta: 0.2}]
+stop: {iterations: 300}
+log: {spacing: log, points_per_decade: 10}
+""")
+code, out, err = cli_run(zero)
+r = nlhf.run(zero)
+check("beta0.trace", code == 0 and compare_table(r.trace, os.path.join(out, "trace.csv")) == [],
+      f"{err} {compare_table(r.trace, os.path.join(out, 'trace.csv'))}")
+check("beta0.average_columns", (r.trace["average_gap_0"][r.trace["solver"] == "mwu"] >= 0).all())
+sampled = write_in(TMP, "sampled.yaml", """
+name: sampled
+game: {type: random_uniform, n: 6}
+beta: 0.1
+solvers: [{name: nash_mp_pg, oracle: {type: sampled, batch: 16}}, {name: nash_mp}]
+stop: {iterations: 100}
+""")
+code, out, err = cli_run(sampled, "--set", "seeds=[4,5]", "--set", "game.n=8")
+r = nlhf.run(sampled, overrides={"seeds": "[4,5]", "game.n": 8})
+check("sampled.trace", code == 0 and compare_table(r.trace, os.path.join(out, "trace.csv")) == [],
+      f"{err} {compare_table(r.trace, os.path.join(out, 'trace.csv'))}")
+pg = r.trace["solver"] == "nash_mp_pg"
+check("sampled.queries", r.trace["queries"][pg].max() > 0 and r.trace["queries"][~pg].max() == 0,
+      str(r.trace["queries"].max()))
+
+# --- a dict is the same experiment as its YAML file (same run ids, same trace) ------------------
+as_dict = {"name": "sampled", "game": {"type": "random_uniform", "n": 8}, "beta": 0.1, "seeds": [4, 5],
+           "solvers": [{"name": "nash_mp_pg", "oracle": {"type": "sampled", "batch": 16}}, {"name": "nash_mp"}],
+           "stop": {"iterations": 100}}
+rd = nlhf.run(as_dict)
+check("dict.same_trace", compare_table(rd.trace, os.path.join(out, "trace.csv")) == [],
+      compare_table(rd.trace, os.path.join(out, "trace.csv")))
+
+# --- bad input: ValueError with the tools' message ---------------------------------------------
+bad = write_in(TMP, "bad.yaml", "game: {type: random_uniform, n: 1}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n")
+code, _, err = call([tool("nlhf-run"), bad, "--out", os.path.join(TMP, "never"), "--quiet"], TMP)
+try:
+    nlhf.run(bad)
+    check("bad.raises", False, "no error")
+except ValueError as e:
+    check("bad.same_message", code == 2 and err.strip() == f"error: {e}", f"{err!r} vs {str(e)!r}")
+check("bad.no_output", not os.path.exists(os.path.join(TMP, "never")))
+try:
+    nlhf.run({"game": {"type": "rps3"}, "beta": 0.1, "solvers": [{"name": "nash_mp"}], "stop": {"iteratons": 3}})
+    check("dict_bad.raises", False, "no error")
+except ValueError as e:
+    check("dict_bad.message", "stop.iteratons: unknown key 'iteratons' (did you mean 'iterations'?)" in str(e), str(e))
+for bad_arg, expected in [(42, "expected a YAML file's path or a dict"), ("/nonexistent/x.yaml", "cannot open the file")]:
+    try:
+        nlhf.run(bad_arg)
+        check(f"arg.{bad_arg}", False, "no error")
+    except ValueError as e:
+        check(f"arg.{bad_arg}", expected in str(e), str(e))
+try:
+    nlhf.run(QUICKSTART, jobs=0)
+    check("jobs0", False, "no error")
+except ValueError as e:
+    check("jobs0", "jobs: 0 is not allowed" in str(e), str(e))
+
+# --- a numerical failure: NumericalError, the result attached, the other runs kept --------------
+boom = {"game": {"type": "random_uniform", "n": 5}, "beta": 0.1,
+        "solvers": [{"name": "mwu", "eta": 1.0e308}, {"name": "nash_mp"}], "stop": {"iterations": 50}}
+try:
+    nlhf.run(boom)
+    check("boom.raises", False, "no error")
+except nlhf.NumericalError as e:
+    check("boom.distinct_type", not isinstance(e, ValueError))
+    s = e.result.summary
+    check("boom.recorded", s[0]["termination"] == "numerical_failure" and s[1]["termination"] == "iterations", str(s))
+r = nlhf.run(boom, raise_on_failure=False)
+check("boom.no_raise", r.summary[0]["termination"] == "numerical_failure")
+
+# --- sweep: the files nlhf-sweep writes, resumable ----------------------------------------------
+sweep_file = write_in(TMP, "sweep.yaml", """
+name: small_sweep
+game: {type: random_uniform, n: 5}
+beta: 0.1
+seeds: [0, 1]
+solvers: [{name: nash_mp}, {name: omd, eta: auto}]
+stop: {iterations: 60}
+log: {spacing: log, points_per_decade: 5}
+sweep: {beta: [0.1, 0.01], game.n: [4, 6]}
+""")
+cli_dir, py_dir = os.path.join(TMP, "sweep_cli"), os.path.join(TMP, "sweep_py")
+code, _, err = call([tool("nlhf-sweep"), sweep_file, "--out", cli_dir, "--quiet", "--jobs", "2"], TMP)
+check("sweep.cli", code == 0, err)
+s = nlhf.sweep(sweep_file, py_dir, jobs=2)
+check("sweep.report", s.report["tasks"] == 8 and s.report["tasks_run"] == 8 and s.report["runs"] == 16, str(s.report))
+for name in ("trace", "runs", "summary"):
+    table = s[name]
+    columns = {c: table[c].to_numpy() for c in table.columns} if hasattr(table, "columns") else table
+    skip = ("wall_s", "solve_s", "eval_s", "wall_s_median", "solve_s_median")
+    check(f"sweep.{name}", compare_table(columns, os.path.join(cli_dir, f"{name}.csv"), skip=skip) == [],
+          compare_table(columns, os.path.join(cli_dir, f"{name}.csv"), skip=skip))
+again = nlhf.sweep(sweep_file, py_dir)
+check("sweep.resume", again.report["tasks_run"] == 0 and again.report["tasks_skipped"] == 8, str(again.report))
+user_dir = os.path.join(TMP, "users")
+os.makedirs(user_dir)
+write_in(user_dir, "thesis.tex", "precious")
+try:
+    nlhf.sweep(sweep_file, user_dir)
+    check("sweep.user_dir", False, "no error")
+except ValueError as e:
+    check("sweep.user_dir", "thesis.tex" in str(e) or "did not write" in str(e), str(e))
+with open(os.path.join(user_dir, "thesis.tex")) as f:
+    check("sweep.user_file_kept", f.read() == "precious")
+
+check.finish(TMP)

@@ -1,0 +1,171 @@
+"""Games, descriptors, metrics and equilibria from Python: against brute-force definitions in numpy,
+against the tools' output, and with the tools' validation messages."""
+import gc
+import itertools
+import json
+import os
+
+import numpy as np
+
+from support import Checks, bits, call, nlhf, scratch, tool, write_in
+
+check = Checks()
+TMP = scratch()
+
+# --- building games: spec string, keywords, numpy ------------------------------------------------
+g = nlhf.game("random_uniform(n=12)", reference="softmax_normal(scale=1)", seed=3)
+k = nlhf.game("random_uniform", n=12, seed=3, reference="softmax_normal(scale=1)")
+f = nlhf.games.random_uniform(n=12, seed=3, reference=nlhf.references.softmax_normal(scale=1))
+check("build.same_spec", g.spec == k.spec == f.spec == "random_uniform(n=12,seed=3)", f"{g.spec} {k.spec} {f.spec}")
+check("build.same_P", np.array_equal(g.P, k.P) and np.array_equal(g.P, f.P))
+check("build.reference", g.reference_spec == "softmax_normal(scale=1,seed=3)" and abs(g.mu.sum() - 1) < 1e-15, g.reference_spec)
+P = g.P
+check("view.readonly", not P.flags.writeable)
+check("view.zero_copy", np.shares_memory(P, g.P))
+del g
+gc.collect()
+check("view.keeps_game_alive", abs((P + P.T - 1).max()) <= 1e-12 and P.shape == (12, 12))
+g = k
+m = nlhf.from_matrix(np.array(g.P), np.array(g.mu))
+check("matrix.spec", m.spec.startswith("array(n=12,sha256=") and m.reference_spec.startswith("array(sha256="), m.spec)
+check("matrix.same_equilibrium", bits(m.equilibrium(0.05).certificate) == bits(g.equilibrium(0.05).certificate)
+      and np.array_equal(m.equilibrium(0.05).pi, g.equilibrium(0.05).pi))
+check("matrix.fortran_order", np.array_equal(nlhf.from_matrix(np.asfortranarray(g.P)).P, g.P))
+check("matrix.reference_spec", nlhf.from_matrix(g.P, reference="zipf(s=1)").reference_spec.startswith("zipf("))
+
+# --- bad input: ValueError with the library's message -------------------------------------------
+cases = [
+    (lambda: nlhf.game("random_uniform", n=1), "game.n: '1' is out of range, expected integer in [2, 100000]"),
+    (lambda: nlhf.game("random_unifrom(n=3)"), "did you mean 'random_uniform'"),
+    (lambda: nlhf.game("random_uniform", n=5, sed=3), "unknown"),
+    (lambda: nlhf.game("random_uniform(n=5)", n=4), "not both"),
+    (lambda: nlhf.game("rps3", storage="sparse"), "game.storage: 'sparse' is not a storage"),
+    (lambda: nlhf.from_matrix([[0.5, 0.2], [0.2, 0.5]]), "P: P[0][1] + P[1][0] = 0.2 + 0.2 = 0.4"),
+    (lambda: nlhf.from_matrix(np.ones((2, 3)) / 2), "expected a square n x n matrix"),
+    (lambda: nlhf.from_matrix("abc"), "P: is not an array of numbers"),
+    (lambda: nlhf.from_matrix([[0.5, np.nan], [0.5, 0.5]]), "P"),
+    (lambda: nlhf.from_matrix(np.full((2, 2), 0.5), mu=[0.2, 0.2]), "mu"),
+    (lambda: nlhf.from_matrix(np.full((2, 2), 0.5), mu=[1.0, 0.0, 0.0]), "mu"),
+    (lambda: g.equilibrium(0.0), "beta"),
+    (lambda: g.equilibrium(0.05, method="lu"), "method: 'lu' is not a method"),
+    (lambda: g.metrics(0.1, np.full(12, 0.1)), "pi: sums to 1.2"),
+    (lambda: g.metrics(0.1, np.full(3, 1 / 3)), "pi: has 3 entries, expected n = 12"),
+    (lambda: g.metrics(0.1, np.full(12, 1 / 12), which=["kl_to_star"]), "kl_to_star cannot be computed here"),
+    (lambda: g.metrics(0.1, np.full(12, 1 / 12), which=["gap_beat"]), "did you mean 'gap_beta'"),
+    (lambda: g.metrics(0.0, np.full(12, 1 / 12), which=["fp_residual"]), "not defined at beta = 0"),
+    (lambda: nlhf.stability_limits(0.1, 0.7), "rho: 0.7 is not allowed"),
+]
+for i, (fn, expected) in enumerate(cases):
+    try:
+        fn()
+        check(f"bad.{i}", False, f"no error (expected {expected})")
+    except ValueError as e:
+        check(f"bad.{i}", expected in str(e), f"{e} (expected {expected})")
+# The same message as nlhf-run's for the same bad value.
+bad = write_in(TMP, "bad.yaml", "game: {type: random_uniform, n: 1}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n")
+code, _, err = call([tool("nlhf-run"), bad, "--quiet", "--out", os.path.join(TMP, "o")], TMP)
+check("bad.cli_message", code == 2 and err.strip().endswith("game.n: '1' is out of range, expected integer in [2, 100000]"), err)
+
+# --- descriptors against brute force -----------------------------------------------------------
+t = nlhf.game("tournament", n=9, ties=0.3, seed=2)
+Pt = t.P
+A = Pt - 0.5
+d = t.describe()
+cyc = 0
+for i, j, l in itertools.combinations(range(9), 3):
+    cyc += (A[i, j] > 0 and A[j, l] > 0 and A[l, i] > 0) or (A[j, i] > 0 and A[l, j] > 0 and A[i, l] > 0)
+check("describe.cyclic_triples", d["cyclic_triples"] == cyc and d["triples"] == 84, f"{d} vs {cyc}")
+s = A.mean(axis=1)
+C = A - (s[:, None] - s[None, :])
+check("describe.hodge", abs(d["hodge_cyclic_ratio"] - (C**2).sum() / (A**2).sum()) < 1e-12, str(d))
+check("describe.max_abs_margin", d["max_abs_margin"] == np.abs(A).max())
+winner = [i for i in range(9) if all(A[i, j] > 0 for j in range(9) if j != i)]
+check("describe.condorcet", d["condorcet_winner"] == (winner[0] if winner else None), str(d))
+try:
+    nlhf.game("low_rank_cyclic", n=1000, k=8).describe()
+    check("describe.implicit_refused", False, "no error")
+except ValueError as e:
+    check("describe.implicit_refused", "implicit" in str(e), str(e))
+
+# --- the equilibrium: the fixed point, the tools' pi* and rho ------------------------------------
+beta = 0.01
+eq = g.equilibrium(beta)
+log_br = np.log(g.mu) + g.P @ eq.pi / beta
+log_br -= np.log(np.exp(log_br - log_br.max()).sum()) + log_br.max()
+check("equilibrium.fixed_point", eq.certified and np.abs(log_br - eq.log_pi).max() < 1e-10, str(eq))
+check("equilibrium.rho", eq.rho is not None and 0 < eq.rho <= np.abs(g.P - 0.5).max(), str(eq.rho))
+limits = {row["solver"]: row for row in eq.stability_limits}
+check("equilibrium.limits", limits == {row["solver"]: row for row in nlhf.stability_limits(beta, eq.rho)}, str(limits))
+yaml = write_in(TMP, "eq.yaml", """
+game: {type: random_uniform, n: 12}
+reference: {type: softmax_normal, scale: 1}
+beta: 0.01
+seeds: [3]
+solvers: [{name: nash_mp}]
+stop: {iterations: 2}
+""")
+out = os.path.join(TMP, "eq_out")
+code, _, err = call([tool("nlhf-run"), yaml, "--quiet", "--out", out], TMP)
+with open(os.path.join(out, "summary.json")) as fh:
+    cli = json.load(fh)[0]
+check("equilibrium.cli_pi", code == 0 and np.array_equal(np.array(cli["pi_star"]), eq.pi), f"{cli['pi_star']} {eq.pi}")
+check("equilibrium.cli_rho", cli["rho"] == eq.rho and cli["stability_limit"] == limits["nash_mp"]["limit"], str(cli))
+check("equilibrium.cli_descriptors", cli["descriptors"]["hodge_cyclic_ratio"] == g.describe()["hodge_cyclic_ratio"])
+try:
+    g.equilibrium(1e-6, tolerance=1e-40)
+    check("equilibrium.strict", False, "no error")
+except nlhf.NumericalError as e:
+    check("equilibrium.strict", not e.result.certified and "not certified" in str(e), str(e))
+check("equilibrium.not_strict", not g.equilibrium(1e-6, tolerance=1e-40, strict=False).certified)
+
+# --- metrics against their definitions -----------------------------------------------------------
+rng = np.random.default_rng(1)
+pi = rng.dirichlet(np.ones(12))
+mets = g.metrics(beta, pi, star=eq)
+gv = g.P @ pi
+br = np.log(g.mu) + gv / beta
+br = np.exp(br - br.max())
+br /= br.sum()
+kl = lambda p, q: float((p * np.log(p / q)).sum())  # noqa: E731
+expected = {
+    "gap_beta": 2 * beta * kl(pi, br), "exploitability": beta * kl(pi, br), "gap_0": 2 * gv.max() - 1,
+    "br_winrate": gv.max(), "kl_to_star": kl(eq.pi, pi), "kl_from_star": kl(pi, eq.pi),
+    "span": float((np.log(pi) - eq.log_pi).max() - (np.log(pi) - eq.log_pi).min()),
+    "fp_residual": float(np.ptp(np.log(pi) - np.log(g.mu) - gv / beta)),
+}
+for name, value in expected.items():
+    check(f"metrics.{name}", abs(mets[name] - value) <= 1e-12 * max(1, abs(value)), f"{mets[name]} vs {value}")
+ml = g.metrics(beta, logits=np.log(pi) + 7.0, star=eq)
+check("metrics.logits", all(abs(ml[n] - mets[n]) <= 1e-12 * max(1, abs(mets[n])) for n in mets), str(ml))
+check("metrics.payoff", np.abs(g.payoff(pi) - gv).max() < 1e-15)
+check("metrics.names", list(mets) == [n for n in nlhf.metric_names() if n in mets])
+
+# --- beta = 0: the certified Nash equilibrium --------------------------------------------------
+r = nlhf.game("rps3")
+ne = r.nash_equilibrium()
+check("nash.certified", ne.certified and ne.unique and ne.support == [0, 1, 2] and ne.certificate <= 1e-9, str(ne))
+check("nash.is_ne", 2 * (r.P @ ne.pi).max() - 1 <= 1e-12)
+m0 = r.metrics(0.0, np.full(3, 1 / 3), ne=ne)
+check("nash.kl_to_ne", abs(m0["kl_to_ne"] - kl(ne.pi, np.full(3, 1 / 3))) < 1e-14 and "fp_residual" not in m0, str(m0))
+try:
+    r.nash_equilibrium("maximum")
+    check("nash.bad_selection", False, "no error")
+except ValueError as e:
+    check("nash.bad_selection", "kl_projection or max_entropy" in str(e), str(e))
+
+# --- float32 and implicit storage: no P to view, products still work -----------------------------
+f32 = nlhf.game("random_uniform", n=20, storage="float32")
+try:
+    f32.P
+    check("float32.no_view", False, "no error")
+except ValueError as e:
+    check("float32.no_view", "stores no matrix of doubles" in str(e), str(e))
+dense = nlhf.game("random_uniform", n=20)
+check("float32.entry", abs(f32.entry(3, 4) - dense.P[3, 4]) <= 2**-26 and f32.spec.endswith("storage=float32)"), f32.spec)
+try:
+    f32.entry(20, 0)
+    check("entry.range", False, "no error")
+except ValueError as e:
+    check("entry.range", "out of range" in str(e), str(e))
+
+check.finish(TMP)

@@ -1,0 +1,64 @@
+"""Ctrl-C during long work ends it at once with KeyboardInterrupt (the GIL is released while solvers run,
+and SIGINT is watched): run_solver, run, step and sweep; a sweep keeps its finished tasks and resumes."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from support import Checks, scratch, write_in
+
+check = Checks()
+TMP = scratch()
+env = dict(os.environ)
+
+PROGRAMS = {
+    "run_solver": "nlhf.run_solver('nash_mp', nlhf.game('random_uniform', n=200), 0.01, iterations=10**12, log='log')",
+    "run": ("nlhf.run({'game': {'type': 'random_uniform', 'n': 200}, 'beta': 0.01, 'seeds': [0, 1, 2], "
+            "'solvers': [{'name': 'nash_mp'}], 'stop': {'iterations': 10**12}, 'log': {'spacing': 'log'}}, jobs=2)"),
+    "step": "s = nlhf.make_solver('nash_mp'); s.reset(nlhf.game('random_uniform', n=200), 0.01); s.step(10**12)",
+}
+for name, program in PROGRAMS.items():
+    code = f"import sys, nlhf\nprint('started', flush=True)\n{program}\n"
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    p.stdout.readline()
+    time.sleep(1.5)
+    sent = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    try:
+        _, err = p.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        _, err = p.communicate()
+    took = time.monotonic() - sent
+    check(f"{name}.interrupted", "KeyboardInterrupt" in err and p.returncode != 0, err[-500:])
+    check(f"{name}.at_once", took < 5.0, f"{took:.2f} s")
+    print(f"{name}: ended {took:.2f} s after SIGINT")
+
+# A sweep stops handing out tasks; the finished ones are kept and the same call runs only the rest.
+sweep = write_in(TMP, "sweep.yaml", """
+name: slow_sweep
+game: {type: random_uniform, n: 100}
+beta: 0.01
+seeds: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]
+solvers: [{name: nash_mp}]
+stop: {iterations: 60000}
+""")
+out = os.path.join(TMP, "sweep_out")
+code = f"import nlhf\nprint('started', flush=True)\nnlhf.sweep({sweep!r}, {out!r}, jobs=1)\n"
+p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+p.stdout.readline()
+time.sleep(2.0)
+p.send_signal(signal.SIGINT)
+try:
+    _, err = p.communicate(timeout=60)
+except subprocess.TimeoutExpired:
+    p.kill()
+    _, err = p.communicate()
+check("sweep.interrupted", "KeyboardInterrupt" in err, err[-500:])
+code = f"import nlhf\nr = nlhf.sweep({sweep!r}, {out!r}, jobs=2)\nprint(r.report['tasks_skipped'], r.report['tasks_run'])\n"
+p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
+parts = p.stdout.split()
+check("sweep.resumed", p.returncode == 0 and len(parts) == 2 and int(parts[0]) > 0 and int(parts[0]) + int(parts[1]) == 20,
+      p.stdout + p.stderr[-500:])
+check.finish(TMP)

@@ -1,0 +1,120 @@
+"""Solvers from Python: stepped one iteration at a time they make the same iterates, bit for bit, as the
+library's run driver (run_solver) and as nlhf-run; their errors are the tools'."""
+import json
+import os
+
+import numpy as np
+
+from support import Checks, call, nlhf, scratch, tool, write_in
+
+check = Checks()
+TMP = scratch()
+BETA = 0.1
+game = nlhf.game("random_uniform", n=7, seed=5, reference="softmax_normal(scale=1)")
+star = game.equilibrium(BETA)
+K = 40
+
+# --- every registered solver: step() == the driver's loop == nlhf-run --------------------------
+names = [e["name"] for e in nlhf._nlhf.registry("solvers")]
+check("registry.namespace", sorted(names) == sorted(n for n in dir(nlhf.solvers) if not n.startswith("_")))
+stepped = {}
+for name in names:
+    s = nlhf.make_solver(name)
+    s.reset(game, BETA, equilibrium=star)
+    for _ in range(K):
+        s.step()
+    stepped[name] = s.policy
+    r = nlhf.run_solver(name, game, BETA, iterations=K, equilibrium=star)
+    check(f"driver.{name}", np.array_equal(s.logits, r.summary["logits"]) and r.params == s.spec,
+          f"{s.logits} vs {r.summary['logits']}")
+    bulk = nlhf.solvers.__dict__[name]()
+    bulk.reset(game, BETA, equilibrium=star)
+    bulk.step(K)
+    check(f"bulk.{name}", np.array_equal(bulk.logits, s.logits) and bulk.iterations == K)
+    check(f"costs.{name}", s.oracle_calls == r.summary["oracle_calls"] and s.iterations == K)
+
+yaml = write_in(TMP, "all.yaml", f"""
+game: {{type: random_uniform, n: 7}}
+reference: {{type: softmax_normal, scale: 1}}
+beta: {BETA}
+seeds: [5]
+solvers: [{", ".join("{name: " + n + "}" for n in names)}]
+stop: {{iterations: {K}}}
+""")
+out = os.path.join(TMP, "all")
+code, _, err = call([tool("nlhf-run"), yaml, "--quiet", "--out", out], TMP)
+check("cli.ran", code == 0, err)
+with open(os.path.join(out, "summary.json")) as f:
+    cli = {row["solver"]: row for row in json.load(f)}
+for name in names:
+    check(f"cli.{name}", np.array_equal(np.array(cli[name]["policy"]), stepped[name]),
+          f"{cli[name]['policy']} vs {stepped[name]}")
+
+# --- what a bound solver reports --------------------------------------------------------------
+s = nlhf.make_solver("nash_mp", eta="0.9*limit")
+s.reset(game, BETA)  # rho solved here
+check("limit.resolved", abs(s.params["eta"] - 0.9 * s.stability_limit) <= 1e-15 * s.params["eta"], str(s.params))
+check("spec", s.spec.startswith("nash_mp(eta=") and s.target == "pi_star", s.spec)
+m = nlhf.make_solver("mwu(eta=0.3)")
+m.reset(nlhf.game("rps3"), 0.0)
+m.step(50)
+check("mwu.average", m.average is not None and abs(m.average.sum() - 1) < 1e-12 and m.target == "unregularized")
+check("policy.copy", m.policy is not m.policy and m.policy.flags.writeable)
+r = nlhf.run_solver("omd(eta=auto)", game, BETA, tolerance={"gap_beta": 1e-10}, iterations=100000, log="log")
+check("tolerance.stop", r.summary["termination"] == "tolerance" and r.trace["gap_beta"][-1] <= 1e-10, str(r.summary["message"]))
+check("frame", r.frame is not None and list(r.frame.columns) == list(r.trace))
+
+# --- sampled oracles: seeded, reproducible ----------------------------------------------------
+a = nlhf.make_solver("nash_mp_pg", oracle={"type": "sampled", "batch": 8})
+b = nlhf.make_solver("nash_mp_pg", oracle={"type": "sampled", "batch": 8})
+a.reset(game, BETA, seed=3)
+b.reset(game, BETA, seed=3)
+a.step(20)
+b.step(20)
+check("sampled.reproducible", np.array_equal(a.logits, b.logits) and a.queries > 0 and a.oracle_calls == 0, str(a.queries))
+b.reset(game, BETA, seed=4)
+b.step(20)
+check("sampled.seeded", not np.array_equal(a.logits, b.logits))
+
+# --- errors ------------------------------------------------------------------------------------
+cases = [
+    (lambda: nlhf.make_solver("nash_mq"), "unknown solver 'nash_mq' (did you mean 'nash_mp'?)"),
+    (lambda: nlhf.make_solver("nash_mp", eta=-1), "nash_mp.eta: '-1' is out of range"),
+    (lambda: nlhf.make_solver("nash_mp", eta="fast"), "nash_mp.eta"),
+    (lambda: nlhf.make_solver("nash_mp", etta=0.1), "did you mean 'eta'"),
+    (lambda: nlhf.make_solver("mwu", oracle={"type": "sampled"}), "sampled is not available for mwu"),
+    (lambda: nlhf.make_solver("nash_mp_pg", oracle={"type": "noisy"}), "oracle.type: 'noisy' is not an oracle type"),
+    (lambda: nlhf.make_solver("nash_mp").step(), "is not bound to a game yet"),
+    (lambda: nlhf.make_solver("nash_mp").reset(game, 0.0), "0 is not allowed with nash_mp"),
+    (lambda: nlhf.make_solver("nash_mp").reset(game, 1e-9), "below the smallest supported beta"),
+    (lambda: nlhf.make_solver("nash_mp").reset(game, BETA, init=np.zeros(3)), "init: has 3 entries"),
+    (lambda: nlhf.make_solver("nash_mp").reset(game, 0.2, equilibrium=star), "equilibrium: is pi* at beta = 0.1"),
+    (lambda: nlhf.run_solver("nash_mp", game, BETA, iterations=0), "stop.iterations"),
+    (lambda: nlhf.run_solver("nash_mp", game, BETA, log="cubic"), "'cubic' is not a spacing"),
+    (lambda: nlhf.run_solver("nash_mp", game, BETA, tolerance={"gap": 1e-3}), "unknown metric 'gap'"),
+    (lambda: nlhf.make_solver("nash_mp", eta=[1, 2]), "nash_mp.eta"),
+    (lambda: nlhf.make_solver("nash_mp", eta={"a": 1}), "expected a number, a bool, a string or a list"),
+]
+for i, (fn, expected) in enumerate(cases):
+    try:
+        fn()
+        check(f"bad.{i}", False, f"no error (expected {expected})")
+    except ValueError as e:
+        check(f"bad.{i}", expected in str(e), f"{e} (expected {expected})")
+
+# --- numerical failure: a distinct error ---------------------------------------------------------
+boom_game = nlhf.game("random_uniform", n=5)
+boom = nlhf.make_solver("mwu", eta=1.0e308)
+boom.reset(boom_game, BETA)
+try:
+    boom.step(50)
+    check("boom.step", False, "no error")
+except nlhf.NumericalError as e:
+    check("boom.step", "not finite" in str(e) and not isinstance(e, ValueError), str(e))
+try:
+    nlhf.run_solver("mwu(eta=1e308)", boom_game, BETA, iterations=50)
+    check("boom.run", False, "no error")
+except nlhf.NumericalError as e:
+    check("boom.run", e.result.summary["termination"] == "numerical_failure", str(e))
+
+check.finish(TMP)
