@@ -20,6 +20,9 @@
 #                                                            trace (omd on rps3, 10^6 iterations)
 #   scripts/bench.sh expand [N] [M]                          sweep expansion: N listed values and a
 #                                                            100 x M product (scripts/bench_sweep_expand.sh)
+#   scripts/bench.sh python                                  the Python module's cost over the C++ it calls
+#                                                            (bench/bench_python.py: nlhf.run vs nlhf-run,
+#                                                            step() from a Python loop, zero-copy P)
 #   scripts/bench.sh tolerance [flags]                       whole omd runs (RunSolver) stopped by a
 #                                                            gap_beta tolerance vs the same number of
 #                                                            plain iterations, and with gap_beta logged
@@ -29,12 +32,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-}
 [[ $kind == core || $kind == solvers || $kind == oracle || $kind == tolerance || $kind == run || $kind == sweep ||
-   $kind == egpo || $kind == rss || $kind == expand ]] || {
-  echo "error: usage: scripts/bench.sh core|solvers|oracle|tolerance|run|sweep|egpo|rss|expand [benchmark flags]" >&2; exit 2; }
+   $kind == egpo || $kind == rss || $kind == expand || $kind == python ]] || {
+  echo "error: usage: scripts/bench.sh core|solvers|oracle|tolerance|run|sweep|egpo|rss|expand|python [benchmark flags]" >&2; exit 2; }
 shift
 # Exits with one error line unless build/bin/$1 was built.
 need() { [[ -x build/bin/$1 ]] || { echo "error: build/bin/$1 not found; build first (bash scripts/build.sh)" >&2; exit 2; }; }
 [[ $kind == expand ]] && exec bash scripts/bench_sweep_expand.sh "$@"
+if [[ $kind == python ]]; then
+  need nlhf-run
+  [[ -d build/python/nlhf ]] || { echo "error: build/python/nlhf not found; build with pybind11 (bash scripts/build.sh)" >&2; exit 2; }
+  PYTHONPATH="$PWD/build/python${PYTHONPATH:+:$PYTHONPATH}" exec bash scripts/python.sh bench/bench_python.py
+fi
 if [[ $kind == sweep ]]; then
   need nlhf-sweep
   out=$(mktemp -d)

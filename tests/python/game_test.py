@@ -31,6 +31,9 @@ check("matrix.spec", m.spec.startswith("array(n=12,sha256=") and m.reference_spe
 check("matrix.same_equilibrium", bits(m.equilibrium(0.05).certificate) == bits(g.equilibrium(0.05).certificate)
       and np.array_equal(m.equilibrium(0.05).pi, g.equilibrium(0.05).pi))
 check("matrix.fortran_order", np.array_equal(nlhf.from_matrix(np.asfortranarray(g.P)).P, g.P))
+mu = np.arange(1, 13) / 78.0
+ga = nlhf.game("random_uniform", n=12, seed=3, reference=mu)
+check("reference.array", np.array_equal(ga.mu, mu) and ga.reference_spec.startswith("array(sha256=") and np.array_equal(ga.P, g.P))
 check("matrix.reference_spec", nlhf.from_matrix(g.P, reference="zipf(s=1)").reference_spec.startswith("zipf("))
 
 # --- bad input: ValueError with the library's message -------------------------------------------

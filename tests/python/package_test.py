@@ -50,4 +50,13 @@ if have_mpl:
     check("example.prints", "Nash-MP (eta = 2 beta)   tolerance" in p.stdout, p.stdout)
 else:
     check.skipped.append("the notebook example (no matplotlib for this interpreter)")
+# The README's "From Python" block runs as written (from a folder where experiments/ is the source's).
+readme = open(os.path.join(SRC, "README.md"), encoding="utf-8").read()
+block = readme.split("## From Python", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+work = os.path.join(TMP, "readme")
+os.makedirs(work)
+os.symlink(os.path.join(SRC, "experiments"), os.path.join(work, "experiments"))
+p = subprocess.run([sys.executable, "-c", block + "\nprint('ok', r.report['runs'])\n"], capture_output=True, text=True,
+                   cwd=work, env=dict(clean, PYTHONPATH=os.path.join(BUILD, "python"), MPLBACKEND="Agg"))
+check("readme.block", p.returncode == 0 and p.stdout.split()[-2:] == ["ok", "4"], p.stdout + p.stderr[-2000:])
 check.finish(TMP)
