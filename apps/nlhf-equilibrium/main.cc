@@ -183,8 +183,7 @@ int Run(int argc, char** argv) {
     return ExportGame(export_form, output, game_spec, reference_spec, static_cast<std::uint64_t>(seed));
   if (!(beta >= 0.0) || !std::isfinite(beta))
     throw nlhf::InputError("--beta", fmt::format("{} is not allowed, expected a finite number > 0, or 0", beta));
-  if (selection != "kl_projection" && selection != "max_entropy")
-    throw nlhf::InputError("--selection", fmt::format("'{}' is not a rule, expected kl_projection or max_entropy", selection));
+  const nlhf::NashSelection rule = nlhf::ParseNashSelection(selection, "--selection");
   if (vm.count("selection") && !vm["selection"].defaulted() && beta > 0.0)
     throw nlhf::InputError("--selection", "is for --beta 0 only (pi*_beta is unique for beta > 0), expected --beta 0");
 
@@ -193,9 +192,7 @@ int Run(int argc, char** argv) {
   std::optional<nlhf::GameDescriptors> d;
   if (game.preferences().stores_entries()) d = nlhf::Describe(game.preferences());
   if (beta == 0.0)
-    return PrintNash(game, d, selection == "max_entropy" ? nlhf::NashSelection::kMaxEntropy
-                                                         : nlhf::NashSelection::kKlProjection,
-                     top);
+    return PrintNash(game, d, rule, top);
   const auto start = std::chrono::steady_clock::now();
   // Progress of long solves (after 1 s), on a terminal only: one line, rewritten per Newton iteration.
   nlhf::EquilibriumOptions options;

@@ -472,10 +472,7 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
             r.Error(o["type"] ? o["type"] : o, key + ".oracle.type", OracleRefusal(c.oracle.type, c.name));
           // batch or sampler without a type would silently run the exact oracle they do not apply to.
           if (r.errors().size() == before && o.IsMap() && !o["type"] && (o["batch"] || o["sampler"]))
-            r.Error(o, key + ".oracle.type",
-                    fmt::format("is missing (the default, exact, takes no {}), expected type: sampled or type: pairs "
-                                "with batch and sampler, or type: exact",
-                                o["batch"] ? "batch" : "sampler"));
+            r.Error(o, key + ".oracle.type", OracleTypeMissing(o["batch"] ? "batch" : "sampler"));
         }
         if (const YAML::Node l = n[i]["label"]) {
           if (auto v = r.Value(l, LabelSpec(), key + ".label")) c.label = std::get<std::string>(*v);
@@ -574,31 +571,17 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
       }
     }
   }
-  const char* const kUndefinedAtZero =
-      "is not defined at beta = 0, where pi* is the selected Nash equilibrium, which may put no mass on some "
-      "actions (the metric is then infinite), expected gap_beta, exploitability, gap_0, br_winrate, kl_to_star or "
-      "kl_to_ne";
   for (const auto& [metric, value] : config.stop.tolerances) {
-    const MetricInfo& info = MetricTable()[static_cast<size_t>(metric)];
-    if (!MetricDefinedAt(metric, config.beta))
-      r.Error(root["stop"], "stop.tolerance." + std::string(info.name), kUndefinedAtZero);
-    else if ((info.needs_star || info.needs_ne) && config.equilibrium == EquilibriumMode::kNone)
-      r.Error(root["stop"], "stop.tolerance." + std::string(info.name),
-              fmt::format("needs {}, which equilibrium: none does not compute, expected a tolerance on a metric that "
-                          "needs no equilibrium (gap_beta, exploitability, gap_0, br_winrate, fp_residual) or "
-                          "equilibrium: certified",
-                          info.needs_ne ? "the beta = 0 equilibrium" : "pi*_beta"));
+    const std::string problem = MetricUnavailable(metric, config.beta, config.equilibrium, true);
+    if (!problem.empty())
+      r.Error(root["stop"], "stop.tolerance." + std::string(MetricTable()[static_cast<size_t>(metric)].name), problem);
   }
   for (size_t i = 0; i < config.log.metrics.size(); ++i) {
-    const MetricInfo& info = MetricTable()[static_cast<size_t>(config.log.metrics[i])];
-    if (!MetricDefinedAt(info.id, config.beta))
+    const Metric metric = config.log.metrics[i];
+    const std::string problem = MetricUnavailable(metric, config.beta, config.equilibrium, false);
+    if (!problem.empty())
       r.Error(root["log"]["metrics"][i], fmt::format("log.metrics[{}]", i),
-              fmt::format("'{}' {}", info.name, kUndefinedAtZero));
-    else if ((info.needs_star || info.needs_ne) && config.equilibrium == EquilibriumMode::kNone)
-      r.Error(root["log"]["metrics"][i], fmt::format("log.metrics[{}]", i),
-              fmt::format("'{}' needs {}, which equilibrium: none does not compute, expected a metric that "
-                          "needs no equilibrium, or equilibrium: certified",
-                          info.name, info.needs_ne ? "the beta = 0 equilibrium" : "pi*_beta"));
+              fmt::format("'{}' {}", MetricTable()[static_cast<size_t>(metric)].name, problem));
   }
 
   // Not when a solver entry is already in error (a misspelled oracle key or type reads as exact):
@@ -747,6 +730,50 @@ void CheckBeta(double beta, const std::string& solver, const std::string& key) {
   if (entry != nullptr && !entry->traits.allows_beta_zero)
     throw InputError(key, fmt::format("0 is not allowed with {} (it regularizes toward mu), expected beta > 0, or only {}",
                                       solver, BetaZeroSolverText()));
+}
+
+std::string OracleTypeMissing(std::string_view given) {
+  return fmt::format("is missing (the default, exact, takes no {}), expected type: sampled or type: pairs with batch "
+                     "and sampler, or type: exact",
+                     given);
+}
+
+OracleConfig MakeOracleConfig(const std::vector<std::pair<std::string, std::string>>& raw, const std::string& solver,
+                              const std::string& key) {
+  const std::vector<ParamSpec> specs = OracleSpecs();
+  const ParamMap p = ResolveParams(specs, ParseGivenParams(specs, raw, key), {}, key);
+  OracleConfig oracle;
+  oracle.type = *ParseOracleType(p.String("type"));
+  oracle.batch = p.Int("batch");
+  oracle.sampler = *ParseOracleSampler(p.String("sampler"));
+  bool has_type = false;
+  std::string other;
+  for (const auto& [k, v] : raw) {
+    has_type = has_type || k == "type";
+    if (other.empty() && (k == "batch" || k == "sampler")) other = k;
+  }
+  if (!has_type && !other.empty()) throw InputError(key + ".type", OracleTypeMissing(other));
+  if (!oracle.exact() && !AcceptsOracle(solver)) throw InputError(key + ".type", OracleRefusal(oracle.type, solver));
+  return oracle;
+}
+
+std::string MetricUnavailable(Metric metric, double beta, EquilibriumMode mode, bool tolerance) {
+  const MetricInfo& info = MetricTable()[static_cast<size_t>(metric)];
+  if (!MetricDefinedAt(metric, beta))
+    return "is not defined at beta = 0, where pi* is the selected Nash equilibrium, which may put no mass on some "
+           "actions (the metric is then infinite), expected gap_beta, exploitability, gap_0, br_winrate, kl_to_star or "
+           "kl_to_ne";
+  if ((info.needs_star || info.needs_ne) && mode == EquilibriumMode::kNone) {
+    const char* what = info.needs_ne ? "the beta = 0 equilibrium" : "pi*_beta";
+    return tolerance ? fmt::format("needs {}, which equilibrium: none does not compute, expected a tolerance on a metric "
+                                   "that needs no equilibrium (gap_beta, exploitability, gap_0, br_winrate, "
+                                   "fp_residual) or equilibrium: certified",
+                                   what)
+                     : fmt::format("needs {}, which equilibrium: none does not compute, expected a metric that needs no "
+                                   "equilibrium, or equilibrium: certified",
+                                   what);
+  }
+  return "";
 }
 
 }  // namespace nlhf

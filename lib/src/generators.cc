@@ -140,7 +140,10 @@ BuiltReference MakeReference(std::string_view name, const GivenParams& given, Ei
 }
 
 Game MakeGame(std::string_view game_spec, std::string_view reference_spec, std::uint64_t run_seed) {
-  SpecCall g = ParseSpec(game_spec);
+  return MakeGame(ParseSpec(game_spec), reference_spec, run_seed);
+}
+
+Game MakeGame(SpecCall g, std::string_view reference_spec, std::uint64_t run_seed) {
   const auto& game_entry = GameRegistry().Find(g.name, "game.type");
   // `storage` is the game-level key, not a generator parameter.
   GameStorage storage = GameStorage::kAuto;

@@ -271,6 +271,12 @@ const std::vector<NashSelection>& NashSelections() {
   return all;
 }
 
+NashSelection ParseNashSelection(std::string_view name, const std::string& key) {
+  for (NashSelection s : NashSelections())
+    if (NashSelectionName(s) == name) return s;
+  throw InputError(key, fmt::format("'{}' is not a selection rule, expected kl_projection or max_entropy", name));
+}
+
 namespace {
 
 // log q_y of the selection's KL(pi || q): q = mu (kl_projection) or uniform (max_entropy).

@@ -13,7 +13,7 @@ The same library as the command-line tools nlhf-run, nlhf-sweep and nlhf-equilib
     result.trace["gap_beta"], result.frame, result.summary        # numpy, pandas, summary.json
 
 Bad input raises ValueError carrying the message the tools print after `error:`; a numerical
-failure raises nlhf.NumericalError (with the result attached where there is one). Every registry
+failure raises nlhf.NumericalError (its `result` holds the result where there is one, else None). Every registry
 entry has a function whose help() lists its parameters: nlhf.games.random_uniform,
 nlhf.references.softmax_normal, nlhf.solvers.nash_mp. See docs/python.md.
 """
@@ -24,6 +24,8 @@ import json
 import numbers
 import os
 import types
+import warnings
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -35,7 +37,8 @@ from ._nlhf import (Equilibrium, Game, InternalError, NashEquilibrium, Numerical
 __version__ = _nlhf.__version__
 
 __all__ = [
-    "Equilibrium", "Game", "InternalError", "NashEquilibrium", "NumericalError", "Result", "Solver",
+    "Equilibrium", "Game", "InternalError", "NashEquilibrium", "NumericalError", "Result", "RunWarning", "Solver",
+    "SweepTaskError",
     "from_matrix", "game", "games", "listing", "make_solver", "metric_names", "references", "run", "run_solver",
     "solvers", "stability_limits", "sweep",
 ]
@@ -64,6 +67,38 @@ def _raw(params: dict, owner: str) -> list[tuple[str, str]]:
     return [(str(k), _text(f"{owner}.{k}", v)) for k, v in params.items()]
 
 
+def _int(key: str, value, minimum: int = 0) -> int:
+    """An integer argument: a Python or numpy integer (not a bool, not 2.5) >= minimum."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and float(value).is_integer():
+            value = int(value)  # 1e4 is fine
+        else:
+            raise ValueError(f"{key}: {value!r} is not allowed, expected an integer >= {minimum}")
+    if int(value) < minimum:
+        raise ValueError(f"{key}: {value!r} is not allowed, expected an integer >= {minimum}")
+    return int(value)
+
+
+def _float(key: str, value) -> float:
+    """A real argument (not a bool); its range is the library's to check."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{key}: {value!r} is not allowed, expected a number")
+    return float(value)
+
+
+def _names(key: str, value) -> list[str]:
+    """Metric names: one name or a list of them."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    names = list(value)
+    for name in names:
+        if not isinstance(name, str):
+            raise ValueError(f"{key}: {name!r} is not a metric name (see nlhf.metric_names())")
+    return names
+
+
 def _json_default(value):
     if isinstance(value, np.generic):
         return value.item()
@@ -78,15 +113,16 @@ def _overrides(overrides) -> list[str]:
     """--set KEY=VALUE overrides from a dict {"game.n": 100} or a list ["game.n=100"]."""
     if overrides is None:
         return []
-    if isinstance(overrides, dict):
-        return [f"{k}={_text(str(k), v) if not isinstance(v, str) else v}" for k, v in overrides.items()]
+    if isinstance(overrides, Mapping):
+        # A string is written as is (like --set on the command line); anything else as JSON, which is YAML.
+        return [f"{k}={v if isinstance(v, str) else json.dumps(v, default=_json_default)}" for k, v in overrides.items()]
     if isinstance(overrides, str):
         return [overrides]
     return [str(s) for s in overrides]
 
 
 def _jobs(jobs) -> int:
-    return (os.cpu_count() or 1) if jobs is None else int(jobs)
+    return (os.cpu_count() or 1) if jobs is None else _int("jobs", jobs, 1)
 
 
 def _source(experiment):
@@ -108,7 +144,8 @@ class Result(dict):
 
     run() and run_solver(): trace (dict of numpy arrays, the columns of trace.csv), frame (the same as
     a pandas DataFrame, None without pandas), summary (dict). run() also has config (the resolved
-    YAML: `nlhf-run` reproduces the run from it). sweep(): trace, runs and summary (its three CSV
+    YAML: `nlhf-run` reproduces the run from it); its summary is summary.json, a list with one dict
+    per run, while run_solver's is one dict. sweep(): trace, runs and summary (its three CSV
     files, as DataFrames when pandas is installed, else dicts of numpy arrays) and report.
     """
 
@@ -130,10 +167,29 @@ class Result(dict):
         return "nlhf.Result(" + ", ".join(parts) + ")"
 
 
+class RunWarning(UserWarning):
+    """What a run's summary warns about (a step above the stability limit, a stalled metric, an
+    equilibrium that could not be certified): issued with warnings.warn, and kept in the summary."""
+
+
+class SweepTaskError(RuntimeError):
+    """Tasks of a sweep failed (an error that is neither bad input nor numerical); calling sweep()
+    again retries them. `result` holds what the sweep reported."""
+
+    result = None
+
+
 def _raise_numerical(message: str, result):
     error = NumericalError(message)
     error.result = result
     raise error
+
+
+def _warn(summaries):
+    for summary in summaries:
+        where = summary.get("label") or summary.get("params") or ""
+        for text in summary.get("warnings", []):
+            warnings.warn(f"{where}: {text}" if where else text, RunWarning, stacklevel=3)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -141,7 +197,7 @@ def _raise_numerical(message: str, result):
 
 
 def game(spec: str, /, *, reference="uniform", seed: int = 0, storage: str | None = None, **params) -> Game:
-    """A game from the registry: by spec string or by name and keyword parameters.
+    """A game from the registry: by spec string, by name and keyword parameters, or both.
 
         nlhf.game("bradley_terry(n=20,scale=1)", reference="softmax_normal(scale=1)", seed=3)
         nlhf.game("random_uniform", n=10, seed=3)
@@ -153,17 +209,17 @@ def game(spec: str, /, *, reference="uniform", seed: int = 0, storage: str | Non
     mu = None
     if not isinstance(reference, str):
         mu, reference = reference, "uniform"
-    if not params and storage is None and mu is None:
-        return _nlhf._make_game(spec, reference, int(seed))
-    if "(" in spec:
-        raise ValueError(f"game: '{spec}' is a spec string; give parameters either in it or as keywords, not both")
-    return _nlhf._game_from_params(spec, _raw(params, "game"), storage or "auto", reference, mu, int(seed))
+    if not isinstance(spec, str):
+        raise ValueError(f"game: {spec!r} is not allowed, expected a generator's name or spec string (nlhf.games)")
+    return _nlhf._game(spec, _raw(params, "game"), "" if storage is None else str(storage), reference, mu,
+                       _int("seed", seed))
 
 
 def from_matrix(P, mu=None, *, reference: str = "uniform", seed: int = 0) -> Game:
-    """A game from a numpy matrix P (n x n, P + P^T = 1, entries in [0, 1]) and a reference mu (an array,
-    or a reference spec string). Validated entry by entry: ValueError names the first bad entry."""
-    return _nlhf._game_from_matrix(P, mu, reference, int(seed))
+    """A game from a numpy matrix P (n x n, P + P^T = 1, entries in [0, 1]) and a reference: the array mu,
+    or else a reference spec string (`reference`, drawn with `seed`). Validated entry by entry: ValueError
+    names the first bad entry."""
+    return _nlhf._game_from_matrix(P, mu, reference, _int("seed", seed))
 
 
 def _equilibrium(self, beta: float, *, tolerance: float = 1e-12, method: str = "auto", strict: bool = True):
@@ -173,7 +229,7 @@ def _equilibrium(self, beta: float, *, tolerance: float = 1e-12, method: str = "
     strict: an equilibrium that cannot be certified raises NumericalError (its `result` is the best
     effort); strict=False returns it with certified = False.
     """
-    eq = self._equilibrium(float(beta), float(tolerance), method)
+    eq = self._equilibrium(_float("beta", beta), _float("tolerance", tolerance), method)
     if strict and not eq.certified:
         _raise_numerical(f"pi* at beta = {beta} was not certified: {eq.message}", eq)
     return eq
@@ -182,33 +238,48 @@ def _equilibrium(self, beta: float, *, tolerance: float = 1e-12, method: str = "
 def _nash_equilibrium(self, selection: str = "kl_projection", *, tolerance: float = 1e-9, strict: bool = True):
     """The certified Nash equilibrium of the beta = 0 game: selection kl_projection (the limit of pi*_beta
     as beta -> 0) or max_entropy. strict: an uncertified result raises NumericalError."""
-    ne = self._nash_equilibrium(selection, float(tolerance))
+    ne = self._nash_equilibrium(selection, _float("tolerance", tolerance))
     if strict and not ne.certified:
         _raise_numerical(f"the beta = 0 equilibrium was not certified: {ne.message}", ne)
     return ne
 
 
-def _log_pi(star, key):
-    if star is None:
-        return None
-    if isinstance(star, (Equilibrium, NashEquilibrium)):
-        return star.log_pi
-    raise ValueError(f"{key}: expected an nlhf.Equilibrium or nlhf.NashEquilibrium, got {type(star).__name__}")
+def _of_type(key: str, value, kind, how: str):
+    if value is not None and not isinstance(value, kind):
+        raise ValueError(f"{key}: {type(value).__name__} is not allowed, expected an nlhf.{kind.__name__} ({how}) or None")
+    return value
 
 
 def _metrics(self, beta: float, pi=None, *, logits=None, star=None, ne=None, which=None) -> dict:
     """The closed-form metrics of a policy (pi: probabilities, or logits=), as a dict name -> value.
 
-    star: game.equilibrium(beta) (for kl_to_star, kl_from_star, span); ne: game.nash_equilibrium()
-    (for kl_to_ne). which: metric names (default: every one that can be computed). A non-finite value
-    raises NumericalError.
+    star: game.equilibrium(beta) of this game at this beta (for kl_to_star, kl_from_star, span); ne:
+    game.nash_equilibrium() (for kl_to_ne, and at beta = 0 for kl_to_star too). which: a metric name
+    or a list of them (default: every one that can be computed). NaN raises NumericalError; +inf is a
+    value (the KL to a policy with zeros).
     """
     if (pi is None) == (logits is None):
         raise ValueError("policy: give exactly one of pi (probabilities) and logits")
-    return _nlhf._metrics(self, float(beta), pi if logits is None else logits, logits is not None,
-                          _log_pi(star, "star"), _log_pi(ne, "ne"), list(which or []))
+    return _nlhf._metrics(self, _float("beta", beta), pi if logits is None else logits, logits is not None,
+                          _of_type("star", star, Equilibrium, "game.equilibrium(beta)"),
+                          _of_type("ne", ne, NashEquilibrium, "game.nash_equilibrium()"), _names("which", which))
 
 
+_reset = Solver.reset
+
+
+def _solver_reset(self, game: Game, beta: float, *, equilibrium: Equilibrium | None = None, rho: float | None = None,
+                  seed: int = 0, init=None):
+    """Bind to `game` at strength `beta` and start from mu (or from the logits `init`); this also restarts
+    the solver. A step of `auto` or `X*limit` needs rho: from `rho`, else from `equilibrium`
+    (game.equilibrium(beta) of this game), else solved here. `seed` names a sampled oracle's random stream."""
+    _of_type("game", game, Game, "nlhf.game(...)")
+    _of_type("equilibrium", equilibrium, Equilibrium, "game.equilibrium(beta)")
+    _reset(self, game, _float("beta", beta), equilibrium, None if rho is None else _float("rho", rho),
+           _int("seed", seed), init)
+
+
+Solver.reset = _solver_reset
 Game.equilibrium = _equilibrium
 Game.nash_equilibrium = _nash_equilibrium
 Game.metrics = _metrics
@@ -227,6 +298,8 @@ def make_solver(spec: str, /, *, oracle: dict | None = None, **params) -> Solver
     Then solver.reset(game, beta), solver.step(k), solver.policy. help(nlhf.solvers.NAME) lists a
     solver's parameters with their defaults and allowed ranges.
     """
+    if oracle is not None and not isinstance(oracle, Mapping):
+        raise ValueError(f"oracle: {oracle!r} is not allowed, expected a dict such as {{'type': 'sampled', 'batch': 64}}")
     return _nlhf._make_solver(spec, _raw(params, spec), _raw(oracle or {}, "oracle"))
 
 
@@ -249,12 +322,21 @@ def run_solver(solver, game: Game, beta: float, *, iterations: int = 1000, oracl
     """
     if isinstance(solver, str):
         solver = make_solver(solver)
-    stop = {"iterations": int(iterations), "oracle_calls": int(oracle_calls), "queries": int(queries),
-            "wall_s": float(wall_s)}
-    tolerances = [(str(k), float(v)) for k, v in (tolerance or {}).items()]
-    out = _nlhf._run_solver(solver, game, float(beta), equilibrium, nash, stop, tolerances, log, int(every),
-                            int(points_per_decade), list(metrics or []), bool(theory_check), int(seed))
+    _of_type("solver", solver, Solver, "nlhf.make_solver(...)")
+    _of_type("game", game, Game, "nlhf.game(...)")
+    stop = {"iterations": _int("iterations", iterations, 1), "oracle_calls": _int("oracle_calls", oracle_calls),
+            "queries": _int("queries", queries), "wall_s": _float("wall_s", wall_s)}
+    if tolerance is not None and not isinstance(tolerance, Mapping):
+        raise ValueError(f"tolerance: {tolerance!r} is not allowed, expected a dict {{metric: value}}, e.g. "
+                         "{'gap_beta': 1e-10}")
+    tolerances = [(str(k), _float(f"tolerance.{k}", v)) for k, v in (tolerance or {}).items()]
+    out = _nlhf._run_solver(solver, game, _float("beta", beta),
+                            _of_type("equilibrium", equilibrium, Equilibrium, "game.equilibrium(beta)"),
+                            _of_type("nash", nash, NashEquilibrium, "game.nash_equilibrium()"), stop, tolerances,
+                            str(log), _int("every", every, 1), _int("points_per_decade", points_per_decade, 1),
+                            _names("metrics", metrics), bool(theory_check), _int("seed", seed))
     result = Result(trace=out["trace"], frame=_frames.frame(out["trace"]), summary=out["summary"], params=out["params"])
+    _warn([dict(result.summary, params=out["params"])])
     if raise_on_failure and result.summary["termination"] == "numerical_failure":
         _raise_numerical(f"{out['params']}: {result.summary['message']}", result)
     return result
@@ -269,7 +351,10 @@ def _trace_columns(runs: list, rows: dict) -> dict:
     columns = {}
     for name in ("experiment", "run_id", "game", "n", "beta", "reference", "solver", "label", "params", "seed"):
         values = [r[name] for r in runs]
-        dtype = (np.int64 if name == "n" else np.uint64 if name == "seed" else np.float64 if name == "beta" else object)
+        # Seeds as int64 like any integer column pandas reads (uint64 only where one is >= 2^63).
+        big = name == "seed" and any(v >= 2**63 for v in values)
+        dtype = (np.int64 if name in ("n", "seed") and not big else np.uint64 if big else
+                 np.float64 if name == "beta" else object)
         columns[name] = np.repeat(np.array(values, dtype=dtype), counts)
     columns.update(rows)
     return columns
@@ -279,21 +364,24 @@ def run(experiment, *, overrides=None, jobs: int | None = None, progress: bool =
         raise_on_failure: bool = True) -> Result:
     """Run an experiment as nlhf-run does, keeping the results in memory (no run directory).
 
-    experiment: a YAML file's path, or a dict with the same keys (docs/cli.md), e.g.
+    experiment: a YAML file's path, or a dict with the same keys (docs/file-formats.md), e.g.
         {"game": {"type": "random_uniform", "n": 10}, "beta": 0.01, "seeds": [0, 1],
-         "solvers": ["nash_mp", {"type": "egpo", "eta": 1.9}], "stop": {"iterations": 500}}
-    overrides: like --set, {"game.n": 100} or ["game.n=100"]. jobs: parallel runs (default: all cores;
-    results do not depend on it). progress: nlhf-run's progress display on stderr.
+         "solvers": [{"name": "nash_mp"}, {"name": "egpo", "eta": 1.9}], "stop": {"iterations": 500}}
+    overrides: like --set, {"game.n": 100, "seeds": [0, 1]} or ["game.n=100"]. jobs: parallel runs
+    (default: all cores; results do not depend on it). progress: nlhf-run's progress display on stderr.
 
-    Returns a Result: trace (dict of numpy arrays, exactly trace.csv's columns and values, NaN for an
-    empty cell), frame (the same as a DataFrame), summary (summary.json as a dict), config (the resolved
-    YAML). A run ending in numerical failure raises NumericalError with the result attached.
+    Returns a Result: trace (dict of numpy arrays, trace.csv's columns and values in its order; an
+    empty cell and a computed NaN are both NaN), frame (the same as a DataFrame), summary
+    (summary.json: a list with one dict per run), config (the resolved YAML). The summaries' warnings
+    are also issued as RunWarning. A run ending in numerical failure raises NumericalError with the
+    result attached.
     """
     source, is_text = _source(experiment)
     out = _nlhf._run(source, is_text, _overrides(overrides), os.getcwd(), _jobs(jobs), bool(progress))
     trace = _trace_columns(out["runs"], out["trace"])
     result = Result(trace=trace, frame=_frames.frame(trace), summary=json.loads(out["summary_json"]),
                     config=out["config"])
+    _warn(result.summary)
     if raise_on_failure and out["numerical_failures"] > 0:
         _raise_numerical(f"{out['numerical_failures']} run(s) ended in numerical failure (see result.summary)", result)
     return result
@@ -311,11 +399,11 @@ def sweep(experiment, out: str | os.PathLike | None = None, *, overrides=None, j
 
     Returns a Result: report (what ran), and once the sweep is complete, trace, runs and summary (its
     CSV files; DataFrames with pandas, else dicts of numpy arrays). NumericalError if a run failed
-    numerically or a task failed (the result attached).
+    numerically, SweepTaskError if a task failed (calling again retries it); both carry the result.
     """
     source, is_text = _source(experiment)
     report = _nlhf._sweep(source, is_text, "" if out is None else os.fspath(out), _overrides(overrides), os.getcwd(),
-                          _jobs(jobs), bool(force), shard or "", bool(progress))
+                          _jobs(jobs), bool(force), "" if shard is None else str(shard), bool(progress))
     result = Result(report=report)
     directory = report["out"]
     if shard is None and report["task_failures"] == 0:
@@ -324,8 +412,10 @@ def sweep(experiment, out: str | os.PathLike | None = None, *, overrides=None, j
             table = _frames.read_csv_frame(path)
             result[name] = table if table is not None else _frames.read_csv_columns(path)
     if raise_on_failure and report["task_failures"] > 0:
-        _raise_numerical(f"{report['task_failures']} of {report['tasks']} tasks failed (the first: "
-                         f"{report['first_failure']}); call sweep() again to retry them", result)
+        error = SweepTaskError(f"{report['task_failures']} of {report['tasks']} tasks failed (the first: "
+                               f"{report['first_failure']}); call sweep() again to retry them")
+        error.result = result
+        raise error
     if raise_on_failure and report["numerical_failures"] > 0:
         _raise_numerical(f"{report['numerical_failures']} run(s) ended in numerical failure (see result.runs)", result)
     return result

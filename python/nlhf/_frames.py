@@ -38,9 +38,10 @@ def _column(name: str, cells: list[str]):
         return np.array(cells, dtype=object)
     try:
         if all(c.lstrip("-").isdigit() for c in cells) and cells:
-            return np.array([int(c) for c in cells], dtype=np.int64)
+            values = [int(c) for c in cells]
+            return np.array(values, dtype=np.uint64 if max(values) >= 2**63 else np.int64)
         return np.array([float(c) if c != "" else math.nan for c in cells], dtype=np.float64)
-    except ValueError:
+    except (ValueError, OverflowError):
         return np.array(cells, dtype=object)
 
 

@@ -1,8 +1,10 @@
 #pragma once
-// The Python module nlhf (python/README.md): what its sources share. Each Bind* adds one concept's
+// The Python module nlhf (docs/python.md): what its sources share. Each Bind* adds one concept's
 // classes and functions to the compiled module `_nlhf`; python/nlhf/__init__.py is the public face.
-// The bindings only translate: every check, message and computation is the library's, so Python
-// and the command-line tools agree to the bit and in their error messages.
+// Every computation is the library's, so Python and the command-line tools agree to the bit; so are
+// the checks and messages wherever the library has them (parameters, configs, games, beta, oracles,
+// metrics). What only Python has (a policy given as an array, an equilibrium passed back in) is
+// checked here, in the same style.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -14,7 +16,10 @@
 #include <utility>
 #include <vector>
 
+#include "nlhf/equilibrium.h"
+#include "nlhf/game.h"
 #include "nlhf/metrics.h"
+#include "nlhf/nash_set.h"
 #include "nlhf/params.h"
 
 namespace nlhf::python {
@@ -41,6 +46,22 @@ struct Interrupted {};
 // (repr of a float reads back exactly): parsed with the library's own parser, so "auto",
 // "0.9*limit" and every range check and message are those of a spec string.
 using RawParams = std::vector<std::pair<std::string, std::string>>;
+
+// An equilibrium as Python holds it: with the game it belongs to, so that one passed back in
+// (reset, run_solver, metrics) is refused for another game.
+struct GameEquilibrium : Equilibrium {
+  std::string game;  // GameKey of its game
+};
+struct GameNash : NashEquilibrium {
+  std::string game;
+};
+// What identifies a game: its canonical spec strings (a matrix game's hold the hash of its bytes).
+std::string GameKey(const Game& game);
+// Throws InputError(key) unless `e` is an equilibrium of `game` at `beta` (NaN: any beta).
+void CheckEquilibriumOf(const GameEquilibrium& e, const Game& game, double beta, const std::string& key);
+void CheckNashOf(const GameNash& e, const Game& game, const std::string& key);
+// rho in [0, 1/2] (every game's bound), else InputError("rho").
+void CheckRho(double rho);
 
 // A metric by its trace column name; an unknown one is an InputError(key) with a suggestion.
 Metric MetricByName(const std::string& name, const std::string& key);

@@ -1,12 +1,15 @@
 // nlhf.run and nlhf.sweep: the engines of nlhf-run and nlhf-sweep, called from Python. run() keeps
 // the trace in memory (the rows trace.csv would hold, as columns); sweep() writes its directory as
 // nlhf-sweep does (resumable, locked, atomic) and Python reads the assembled files back.
+#include <pybind11/iostream.h>
 #include <pybind11/stl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <iostream>
 #include <memory>
+#include <mutex>
+#include <optional>
 
 #include "bindings.h"
 #include "nlhf/config.h"
@@ -37,6 +40,10 @@ py::dict Run(const std::string& source, bool is_text, const std::vector<std::str
   ExperimentResult result;
   InterruptScope interrupt;
   {
+    // The progress display writes to std::cerr from its own thread: to Python's sys.stderr (a
+    // notebook's output), each write taking the GIL.
+    std::optional<py::scoped_estream_redirect> to_python;
+    if (progress) to_python.emplace();
     py::gil_scoped_release release;
     ExperimentOptions options;
     options.jobs = Jobs(jobs);
@@ -72,18 +79,22 @@ py::dict Sweep(const std::string& source, bool is_text, const std::string& out_d
   SweepReport r;
   InterruptScope interrupt;
   {
+    std::optional<py::scoped_estream_redirect> to_python;
+    if (progress) to_python.emplace();
     py::gil_scoped_release release;
-    const auto start = std::chrono::steady_clock::now();
-    options.progress = [progress, start](const SweepProgress& p) {
+    // At most a line a second (and the last one), from whichever worker finished a task.
+    std::mutex mutex;
+    double last = -1.0;
+    options.progress = [progress, &mutex, &last](const SweepProgress& p) {
       // Ctrl-C stops handing out tasks; those that finished are kept, and the same call resumes.
       if (InterruptRequested()) throw Interrupted{};
       if (!progress) return;
-      static thread_local double last = -1.0;
-      const double now = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (p.runs_done < p.runs_total && now - last < 1.0) return;
-      last = now;
+      std::lock_guard<std::mutex> lock(mutex);
+      if (p.runs_done < p.runs_total && p.elapsed_s - last < 1.0) return;
+      last = p.elapsed_s;
       std::cerr << fmt::format("nlhf.sweep: {}/{} runs ({} kept from before), {} failed, {:.1f} s\n", p.runs_done,
-                               p.runs_total, p.runs_skipped, p.failures, p.elapsed_s);
+                               p.runs_total, p.runs_skipped, p.failures, p.elapsed_s)
+                << std::flush;
     };
     r = RunSweep(sweep, dir, options);
   }
@@ -102,7 +113,6 @@ py::dict Sweep(const std::string& source, bool is_text, const std::string& out_d
   report["tasks_unused"] = r.tasks_unused;
   report["wall_s"] = r.wall_s;
   report["solve_s"] = r.solve_s;
-  report["complete"] = options.shard.n <= 1;
   return report;
 }
 

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "bindings.h"
+#include "nlhf/config.h"
 #include "nlhf/descriptors.h"
 #include "nlhf/equilibrium.h"
 #include "nlhf/game.h"
@@ -26,14 +27,23 @@ namespace {
 std::pair<Eigen::VectorXd, std::string> ReferenceFor(Eigen::Index n, const std::string& reference, const py::object& mu,
                                                      std::uint64_t seed);
 
-std::shared_ptr<Game> GameFromParams(const std::string& name, const RawParams& params, const std::string& storage,
-                                     const std::string& reference, const py::object& mu, std::uint64_t seed) {
-  const auto& entry = GameRegistry().Find(name, "game.type");
-  const std::optional<GameStorage> s = ParseGameStorage(storage);
-  if (!s) throw InputError("game.storage", fmt::format("'{}' is not a storage, expected {}", storage, kGameStorageNames));
-  BuiltOperator P = MakePreferenceOperator(name, ParseGivenParams(entry.params, params, "game"), seed, *s, "game");
-  auto [m, reference_spec] = ReferenceFor(P.P->n(), reference, mu, seed);
-  return std::make_shared<Game>(std::move(P.P), std::move(m), std::move(P.spec), std::move(reference_spec));
+// A registered game from a spec string ("random_uniform(n=10)" or a bare name) plus keyword
+// parameters and, optionally, the storage; mu from a reference spec or a numpy array.
+std::shared_ptr<Game> GameFromSpec(const std::string& spec, const RawParams& params, const std::string& storage,
+                                   const std::string& reference, const py::object& mu, std::uint64_t seed) {
+  SpecCall call = ParseSpec(spec);
+  for (const auto& [k, v] : params) {
+    for (const auto& [given, value] : call.args)
+      if (given == k)
+        throw InputError("game." + k, fmt::format("is given twice, in the spec ('{}') and as a keyword ('{}'), expected "
+                                                  "one of them", value, v));
+    call.args.emplace_back(k, v);
+  }
+  if (!storage.empty()) call.args.emplace_back("storage", storage);
+  if (mu.is_none()) return std::make_shared<Game>(MakeGame(std::move(call), reference, seed));
+  const Game built = MakeGame(std::move(call), "uniform", seed);
+  auto [m, reference_spec] = ReferenceFor(built.n(), reference, mu, seed);
+  return std::make_shared<Game>(built.shared_preferences(), std::move(m), built.game_spec(), std::move(reference_spec));
 }
 
 std::string HashOf(const double* data, size_t count) {
@@ -130,13 +140,27 @@ EquilibriumMethod ParseMethod(const std::string& method) {
   throw InputError("method", fmt::format("'{}' is not a method, expected auto, dense or krylov", method));
 }
 
-NashSelection ParseSelection(const std::string& selection) {
-  for (NashSelection s : NashSelections())
-    if (NashSelectionName(s) == selection) return s;
-  throw InputError("selection", fmt::format("'{}' is not a selection rule, expected kl_projection or max_entropy", selection));
+}  // namespace
+
+std::string GameKey(const Game& game) { return game.game_spec() + " | " + game.reference_spec(); }
+
+void CheckEquilibriumOf(const GameEquilibrium& e, const Game& game, double beta, const std::string& key) {
+  if (e.game != GameKey(game))
+    throw InputError(key, fmt::format("is pi* of another game ({}), expected one of {}", e.game, GameKey(game)));
+  if (!std::isnan(beta) && e.beta != beta)
+    throw InputError(key, fmt::format("is pi* at beta = {}, expected beta = {}", e.beta, beta));
 }
 
-}  // namespace
+void CheckNashOf(const GameNash& e, const Game& game, const std::string& key) {
+  if (e.game != GameKey(game))
+    throw InputError(key, fmt::format("is the Nash equilibrium of another game ({}), expected one of {}", e.game,
+                                      GameKey(game)));
+}
+
+void CheckRho(double rho) {
+  if (!(rho >= 0.0 && rho <= 0.5))
+    throw InputError("rho", fmt::format("{} is not allowed, expected a number in [0, 1/2] (every game's bound)", rho));
+}
 
 void BindGame(py::module_& m) {
   py::class_<Game, std::shared_ptr<Game>> game(m, "Game", "A preference game: P, the reference policy mu, and the spec strings that made them.");
@@ -175,119 +199,140 @@ void BindGame(py::module_& m) {
         if (!g.preferences().stores_entries())
           throw InputError("describe", fmt::format("the game {} is implicit: its entries are not stored, and the "
                                                    "descriptors read every triple", g.game_spec()));
-        py::gil_scoped_release release;
-        const GameDescriptors d = Describe(g.preferences());
-        py::gil_scoped_acquire acquire;
+        GameDescriptors d;
+        {
+          py::gil_scoped_release release;
+          d = Describe(g.preferences());
+        }
         return DescriptorsDict(d);
       }, "The game's descriptors: cyclic triples, Condorcet winner, max |P - 1/2|, Hodge cyclic ratio.")
       .def("_equilibrium", [](const Game& g, double beta, double tolerance, const std::string& method) {
+        CheckBeta(beta);
+        if (beta == 0.0)
+          throw InputError("beta", "0 is the unregularized game, whose equilibrium is nash_equilibrium(), expected beta > 0");
+        if (!(tolerance > 0.0) || !std::isfinite(tolerance))
+          throw InputError("tolerance", fmt::format("{} is not allowed, expected a number > 0", tolerance));
         EquilibriumOptions options;
         options.certify_tolerance = tolerance;
         options.method = ParseMethod(method);
-        InterruptScope interrupt;  // the solve is not interrupted, but Ctrl-C is not lost either
-        auto eq = std::make_shared<Equilibrium>();
+        auto eq = std::make_shared<GameEquilibrium>();
+        eq->game = GameKey(g);
         {
           py::gil_scoped_release release;
-          *eq = SolveEquilibrium(g, beta, options);
+          static_cast<Equilibrium&>(*eq) = SolveEquilibrium(g, beta, options);
         }
-        interrupt.ThrowIfInterrupted();
         return eq;
       }, py::arg("beta"), py::arg("tolerance"), py::arg("method"))
       .def("_nash_equilibrium", [](const Game& g, const std::string& selection, double tolerance) {
+        if (!(tolerance > 0.0) || !std::isfinite(tolerance))
+          throw InputError("tolerance", fmt::format("{} is not allowed, expected a number > 0", tolerance));
         NashSetOptions options;
-        options.selection = ParseSelection(selection);
+        options.selection = ParseNashSelection(selection, "selection");
         options.certify_tolerance = tolerance;
-        auto ne = std::make_shared<NashEquilibrium>();
-        py::gil_scoped_release release;
-        *ne = SolveNashEquilibrium(g, options);
+        auto ne = std::make_shared<GameNash>();
+        ne->game = GameKey(g);
+        {
+          py::gil_scoped_release release;
+          static_cast<NashEquilibrium&>(*ne) = SolveNashEquilibrium(g, options);
+        }
         return ne;
       }, py::arg("selection"), py::arg("tolerance"))
       .def("__repr__", [](const Game& g) {
         return fmt::format("nlhf.Game('{}', reference='{}', n={})", g.game_spec(), g.reference_spec(), g.n());
       });
 
-  m.def("_make_game", [](const std::string& game_spec, const std::string& reference_spec, std::uint64_t seed) {
-    return std::make_shared<Game>(MakeGame(game_spec, reference_spec, seed));
-  }, py::arg("game"), py::arg("reference"), py::arg("seed"));
-  m.def("_game_from_params", &GameFromParams, py::arg("name"), py::arg("params"), py::arg("storage"),
-        py::arg("reference"), py::arg("mu"), py::arg("seed"));
+  m.def("_game", &GameFromSpec, py::arg("spec"), py::arg("params"), py::arg("storage"), py::arg("reference"),
+        py::arg("mu"), py::arg("seed"));
   m.def("_game_from_matrix", &GameFromMatrix, py::arg("P"), py::arg("mu"), py::arg("reference"), py::arg("seed"));
 
-  py::class_<Equilibrium, std::shared_ptr<Equilibrium>>(m, "Equilibrium",
+  py::class_<GameEquilibrium, std::shared_ptr<GameEquilibrium>>(m, "Equilibrium",
       "The certified regularized equilibrium pi*_beta (Newton-Krylov with a certificate gap_beta(pi*) <= tolerance).")
-      .def_readonly("beta", &Equilibrium::beta)
-      .def_property_readonly("pi", [](py::object self) { return View(self.cast<const Equilibrium&>().pi, self); }, "pi* (read-only view).")
-      .def_property_readonly("log_pi", [](py::object self) { return View(self.cast<const Equilibrium&>().log_pi, self); }, "log pi*, normalized (read-only view).")
-      .def_property_readonly("certified", &Equilibrium::certified)
-      .def_readonly("certificate", &Equilibrium::certificate, "gap_beta(pi*), recomputed with the game's P.")
-      .def_readonly("method", &Equilibrium::method)
-      .def_readonly("message", &Equilibrium::message)
-      .def_readonly("newton_iterations", &Equilibrium::newton_iterations)
-      .def_property_readonly("rho", [](const Equilibrium& e) -> std::optional<double> {
+      .def_readonly("beta", &GameEquilibrium::beta)
+      .def_readonly("game", &GameEquilibrium::game, "The game it belongs to (its spec strings).")
+      .def_property_readonly("pi", [](py::object self) { return View(self.cast<const GameEquilibrium&>().pi, self); }, "pi* (read-only view).")
+      .def_property_readonly("log_pi", [](py::object self) { return View(self.cast<const GameEquilibrium&>().log_pi, self); }, "log pi*, normalized (read-only view).")
+      .def_property_readonly("certified", &GameEquilibrium::certified)
+      .def_readonly("certificate", &GameEquilibrium::certificate, "gap_beta(pi*), recomputed with the game's P.")
+      .def_readonly("method", &GameEquilibrium::method)
+      .def_readonly("message", &GameEquilibrium::message)
+      .def_readonly("newton_iterations", &GameEquilibrium::newton_iterations)
+      .def_property_readonly("rho", [](const GameEquilibrium& e) -> std::optional<double> {
         return e.stability ? std::optional(e.stability->rho) : std::nullopt;
       }, "The spectral radius of A D(pi*): what every method's stability limit depends on (None if not certified).")
-      .def_property_readonly("stability_limits", [](const Equilibrium& e) -> py::object {
+      .def_property_readonly("stability_limits", [](const GameEquilibrium& e) -> py::object {
         if (!e.stability) return py::none();
         return LimitsList(*e.stability);
       }, "Each method's largest stable step at this game (in its own step convention) and, where known, its best step.")
-      .def("__repr__", [](const Equilibrium& e) {
+      .def("__repr__", [](const GameEquilibrium& e) {
         return fmt::format("<nlhf.Equilibrium beta={} {}: {}>", e.beta, e.certified() ? "certified" : "NOT certified", e.message);
       });
 
-  py::class_<NashEquilibrium, std::shared_ptr<NashEquilibrium>>(m, "NashEquilibrium",
+  py::class_<GameNash, std::shared_ptr<GameNash>>(m, "NashEquilibrium",
       "The certified Nash equilibrium of the beta = 0 game (linear programs by COIN-OR CLP), the selected point of its Nash set.")
-      .def_property_readonly("pi", [](py::object self) { return View(self.cast<const NashEquilibrium&>().pi, self); })
-      .def_property_readonly("log_pi", [](py::object self) { return View(self.cast<const NashEquilibrium&>().log_pi, self); }, "-inf off the support.")
-      .def_readonly("certified", &NashEquilibrium::certified)
-      .def_property_readonly("selection", [](const NashEquilibrium& e) { return std::string(NashSelectionName(e.selection)); })
-      .def_property_readonly("support", [](const NashEquilibrium& e) { return std::vector<Eigen::Index>(e.support); },
+      .def_readonly("game", &GameNash::game, "The game it belongs to (its spec strings).")
+      .def_property_readonly("pi", [](py::object self) { return View(self.cast<const GameNash&>().pi, self); })
+      .def_property_readonly("log_pi", [](py::object self) { return View(self.cast<const GameNash&>().log_pi, self); }, "-inf off the support.")
+      .def_readonly("certified", &GameNash::certified)
+      .def_property_readonly("selection", [](const GameNash& e) { return std::string(NashSelectionName(e.selection)); })
+      .def_property_readonly("support", [](const GameNash& e) { return std::vector<Eigen::Index>(e.support); },
                              "The actions some equilibrium plays.")
-      .def_readonly("dimension", &NashEquilibrium::dimension, "The Nash set's dimension (0: the equilibrium is unique).")
-      .def_property_readonly("unique", &NashEquilibrium::unique)
-      .def_readonly("certificate", &NashEquilibrium::certificate, "gap_0(pi), recomputed in double.")
-      .def_readonly("support_bound", &NashEquilibrium::support_bound)
-      .def_readonly("value", &NashEquilibrium::value)
-      .def_readonly("lp_status", &NashEquilibrium::lp_status)
-      .def_readonly("message", &NashEquilibrium::message)
-      .def("__repr__", [](const NashEquilibrium& e) {
+      .def_readonly("dimension", &GameNash::dimension, "The Nash set's dimension (0: the equilibrium is unique).")
+      .def_property_readonly("unique", &GameNash::unique)
+      .def_readonly("certificate", &GameNash::certificate, "gap_0(pi), recomputed in double.")
+      .def_readonly("support_bound", &GameNash::support_bound)
+      .def_readonly("value", &GameNash::value)
+      .def_readonly("lp_status", &GameNash::lp_status)
+      .def_readonly("message", &GameNash::message)
+      .def("__repr__", [](const GameNash& e) {
         return fmt::format("<nlhf.NashEquilibrium {}: {}>", e.certified ? "certified" : "NOT certified", e.message);
       });
 
-  m.def("_metrics", [](const Game& g, double beta, const py::handle& policy, bool is_logits, const py::object& star,
-                       const py::object& ne, const std::vector<std::string>& which) {
-    if (!std::isfinite(beta) || beta < 0.0) throw InputError("beta", fmt::format("{} is not allowed, expected a number >= 0", beta));
+  m.def("_metrics", [](const Game& g, double beta, const py::handle& policy, bool is_logits,
+                       const std::shared_ptr<GameEquilibrium>& star, const std::shared_ptr<GameNash>& ne,
+                       const std::vector<std::string>& which) {
+    CheckBeta(beta);
     const Eigen::VectorXd logits = PolicyLogits(policy, is_logits, g.n());
     std::vector<Metric> metrics;
     for (const std::string& name : which) metrics.push_back(MetricByName(name, "which"));
-    const Eigen::VectorXd log_pi_star = star.is_none() ? Eigen::VectorXd() : ToVector(star, "star");
-    const Eigen::VectorXd log_pi_ne = ne.is_none() ? Eigen::VectorXd() : ToVector(ne, "ne");
-    if (log_pi_star.size() != 0 && log_pi_star.size() != g.n()) throw InputError("star", "is not of this game's size");
-    if (log_pi_ne.size() != 0 && log_pi_ne.size() != g.n()) throw InputError("ne", "is not of this game's size");
+    if (star) {
+      CheckEquilibriumOf(*star, g, beta, "star");
+      if (!star->certified()) throw InputError("star", "was not certified, expected a certified pi*");
+    }
+    if (ne) {
+      CheckNashOf(*ne, g, "ne");
+      if (!ne->certified) throw InputError("ne", "was not certified, expected a certified Nash equilibrium");
+    }
+    // pi* is pi*_beta, and at beta = 0 the selected Nash equilibrium (as in nlhf-run).
+    const Eigen::VectorXd empty;
+    const Eigen::VectorXd& log_pi_star = star ? star->log_pi : beta == 0.0 && ne ? ne->log_pi : empty;
+    const Eigen::VectorXd& log_pi_ne = ne ? ne->log_pi : empty;
     const MetricMask mask = ComputedMetrics(beta, log_pi_star.size() != 0, metrics, log_pi_ne.size() != 0);
     for (const Metric metric : metrics)
       if (!mask[static_cast<size_t>(metric)]) {
         const MetricInfo& info = MetricTable()[static_cast<size_t>(metric)];
-        throw InputError("which", fmt::format("{} cannot be computed here: {}", info.name,
-                                              !MetricDefinedAt(metric, beta) ? fmt::format("it is not defined at beta = {}", beta)
-                                              : info.needs_ne ? "it needs the beta = 0 equilibrium (ne=)"
-                                                              : "it needs the equilibrium (star=)"));
+        const std::string problem = MetricUnavailable(metric, beta, EquilibriumMode::kCertified, false);
+        throw InputError("which", fmt::format("'{}' {}", info.name,
+                                              !problem.empty() ? problem
+                                              : info.needs_ne  ? "needs the beta = 0 equilibrium, expected ne=game.nash_equilibrium()"
+                                                               : "needs pi*, expected star=game.equilibrium(beta)"));
       }
     PolicyPoint workspace;
     const MetricValues values = EvaluateMetrics(g, beta, logits, log_pi_star, mask, workspace, log_pi_ne);
     py::dict out;
     for (size_t k = 0; k < kNumMetrics; ++k) {
       if (!mask[k]) continue;
-      if (!std::isfinite(values[k]))
-        throw NumericalFailure(fmt::format("{} is {} for this policy", MetricTable()[k].name, values[k]));
+      // +inf is a value (a KL to a policy with zeros); NaN is a failure.
+      if (std::isnan(values[k])) throw NumericalFailure(fmt::format("{} is NaN for this policy", MetricTable()[k].name));
       out[py::str(std::string(MetricTable()[k].name))] = values[k];
     }
     return out;
-  }, py::arg("game"), py::arg("beta"), py::arg("policy"), py::arg("is_logits"), py::arg("star"), py::arg("ne"),
-     py::arg("which"));
+  }, py::arg("game"), py::arg("beta"), py::arg("policy"), py::arg("is_logits"), py::arg("star").none(true),
+     py::arg("ne").none(true), py::arg("which"));
 
   m.def("stability_limits", [](double beta, double rho) {
-    if (!(beta > 0.0) || !std::isfinite(beta)) throw InputError("beta", fmt::format("{} is not allowed, expected a number > 0", beta));
-    if (!(rho >= 0.0) || !(rho <= 0.5)) throw InputError("rho", fmt::format("{} is not allowed, expected a number in [0, 1/2]", rho));
+    CheckBeta(beta);
+    if (beta == 0.0) throw InputError("beta", "0 has no stability limits (no method regularizes there), expected beta > 0");
+    CheckRho(rho);
     return LimitsList(ComputeStabilityLimits(beta, rho));
   }, py::arg("beta"), py::arg("rho"),
      "Each method's largest stable step (and best step, where known) at strength beta for a game with spectral radius rho.");

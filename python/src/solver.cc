@@ -31,8 +31,12 @@ struct PySolver {
   std::shared_ptr<const Game> game;
   double beta = 0.0;
   std::int64_t iterations = 0, oracle_calls = 0, queries = 0;
+  // Set (with the GIL held) while the solver runs with the GIL released: a second thread's reset or
+  // step on the same Solver is refused instead of racing.
+  bool busy = false;
 
   const Solver& Bound() const {
+    if (busy) throw InputError(name, "is running in another thread, expected one call at a time per Solver");
     if (!solver) throw InputError(name, "is not bound to a game yet, expected reset(game, beta) first");
     return *solver;
   }
@@ -59,10 +63,35 @@ bool NeedsRho(const std::string& name, const GivenParams& given) {
   return false;
 }
 
-// Binds `s` to (game, beta): a fresh solver from its parameters, so reset() also restarts it.
-void Reset(PySolver& s, const std::shared_ptr<Game>& game, double beta, const py::object& equilibrium,
-           const py::object& rho, std::uint64_t seed, const py::object& init) {
+// Marks `s` busy for the scope (the GIL is held when it starts and ends).
+class BusyScope {
+ public:
+  explicit BusyScope(PySolver& s) : s_(s) {
+    if (s_.busy) throw InputError(s_.name, "is running in another thread, expected one call at a time per Solver");
+    s_.busy = true;
+  }
+  ~BusyScope() { s_.busy = false; }
+  BusyScope(const BusyScope&) = delete;
+  BusyScope& operator=(const BusyScope&) = delete;
+
+ private:
+  PySolver& s_;
+};
+
+// pi*_beta of `game` for a step that needs rho: certified, else NumericalFailure.
+void RequireCertified(const Equilibrium& eq, const PySolver& s, double beta) {
+  if (!eq.certified() || !eq.stability)
+    throw NumericalFailure(fmt::format("the step of {} needs rho, and pi* of this game at beta = {} was not certified: {}",
+                                       s.name, beta, eq.message));
+}
+
+// Binds `s` to (game, beta): a fresh solver from its parameters, so reset() also restarts it. rho
+// comes from `rho`, else from `equilibrium` (pi*_beta of this game), else (for a step of `auto` or
+// `X*limit`) from pi*_beta solved here.
+void Reset(PySolver& s, const std::shared_ptr<Game>& game, double beta, const std::shared_ptr<GameEquilibrium>& equilibrium,
+           std::optional<double> rho, std::uint64_t seed, const py::object& init) {
   if (!game) throw InputError("game", "is None, expected an nlhf.Game");
+  BusyScope busy(s);
   CheckBeta(beta, s.name);
   SolverContext context;
   context.game = game.get();
@@ -76,21 +105,21 @@ void Reset(PySolver& s, const std::shared_ptr<Game>& game, double beta, const py
     if (!context.init.allFinite()) throw InputError("init", "has a non-finite entry, expected finite logits");
     NormalizeLogitsInPlace(context.init);
   }
-  if (!rho.is_none()) {
-    context.rho = rho.cast<double>();
-    if (!(*context.rho >= 0.0 && *context.rho <= 0.5))
-      throw InputError("rho", fmt::format("{} is not allowed, expected a number in [0, 1/2]", *context.rho));
-  } else if (!equilibrium.is_none()) {
-    const auto& eq = equilibrium.cast<const Equilibrium&>();
-    if (eq.beta != beta)
-      throw InputError("equilibrium", fmt::format("is pi* at beta = {}, expected beta = {}", eq.beta, beta));
-    if (eq.stability) context.rho = eq.stability->rho;
-  } else if (beta > 0.0 && NeedsRho(s.name, s.given)) {
-    py::gil_scoped_release release;
-    const Equilibrium eq = SolveEquilibrium(*game, beta);
-    if (!eq.certified() || !eq.stability)
-      throw NumericalFailure(fmt::format("the step of {} needs rho, and pi* of this game at beta = {} was not certified: {}",
-                                         s.name, beta, eq.message));
+  const bool needs_rho = beta > 0.0 && NeedsRho(s.name, s.given);
+  if (rho) {
+    CheckRho(*rho);
+    context.rho = rho;
+  } else if (equilibrium) {
+    CheckEquilibriumOf(*equilibrium, *game, beta, "equilibrium");
+    if (needs_rho) RequireCertified(*equilibrium, s, beta);
+    if (equilibrium->stability) context.rho = equilibrium->stability->rho;
+  } else if (needs_rho) {
+    Equilibrium eq;
+    {
+      py::gil_scoped_release release;
+      eq = SolveEquilibrium(*game, beta);
+    }
+    RequireCertified(eq, s, beta);
     context.rho = eq.stability->rho;
   }
   std::unique_ptr<Solver> fresh = MakeSolver(s.name, s.given, s.name);
@@ -141,14 +170,15 @@ void BindSolver(py::module_& m) {
       "A registered solver with its parameters. reset(game, beta) binds it to a game; step() makes one iteration; "
       "logits, policy and average are copies of the current iterate.")
       .def_readonly("name", &PySolver::name)
-      .def("reset", &Reset, py::arg("game"), py::arg("beta"), py::arg("equilibrium") = py::none(),
-           py::arg("rho") = py::none(), py::arg("seed") = 0, py::arg("init") = py::none(),
+      .def("reset", &Reset, py::arg("game"), py::arg("beta"), py::arg("equilibrium").none(true) = py::none(),
+           py::arg("rho").none(true) = py::none(), py::arg("seed") = 0, py::arg("init") = py::none(),
            "Bind to `game` at strength `beta` and start from mu (or from the logits `init`). A step of `auto` or "
            "`X*limit` needs rho: taken from `rho`, else from `equilibrium` (game.equilibrium(beta)), else solved here. "
            "`seed` names the random stream of a sampled oracle.")
       .def("step", [](PySolver& s, std::int64_t count) {
         Solver& solver = const_cast<Solver&>(s.Bound());
         if (count < 1) throw InputError("count", fmt::format("{} is not allowed, expected an integer >= 1", count));
+        BusyScope busy(s);
         InterruptScope interrupt;
         {
           py::gil_scoped_release release;
@@ -159,7 +189,7 @@ void BindSolver(py::module_& m) {
             s.queries += info.queries;
             if (!solver.current().allFinite())
               throw NumericalFailure(fmt::format("{}: the iterate is not finite after iteration {}", s.name, s.iterations));
-            if ((k & 255) == 255 && InterruptRequested()) throw Interrupted{};
+            if (InterruptRequested()) throw Interrupted{};
           }
         }
         interrupt.ThrowIfInterrupted();
@@ -210,71 +240,83 @@ void BindSolver(py::module_& m) {
     s.given = ParseGivenParams(entry.params, call.args, name);
     // Checked now (unknown names with a suggestion, ranges), not at the first reset.
     MakeSolver(name, s.given, name);
-    for (const auto& [k, v] : oracle) {
-      if (k == "type") {
-        const auto t = ParseOracleType(v);
-        if (!t) throw InputError("oracle.type", fmt::format("'{}' is not an oracle type, expected {}", v, OracleTypeNames()));
-        s.oracle.type = *t;
-      } else if (k == "sampler") {
-        const auto t = ParseOracleSampler(v);
-        if (!t) throw InputError("oracle.sampler", fmt::format("'{}' is not a sampler, expected {}", v, OracleSamplerNames()));
-        s.oracle.sampler = *t;
-      } else if (k == "batch") {
-        const ParamValue b = ParseParamValue(ParamSpec::Int("batch", 64, "").Range(1, 1e9), v, "oracle.batch");
-        s.oracle.batch = std::get<std::int64_t>(b);
-      } else {
-        throw InputError("oracle." + k, "is not an oracle key, expected type, batch or sampler");
-      }
-    }
-    if (!s.oracle.exact() && !AcceptsOracle(name)) throw InputError("oracle", OracleRefusal(s.oracle.type, name));
+    s.oracle = MakeOracleConfig(oracle, name, "oracle");
     return s;
   }, py::arg("name"), py::arg("params"), py::arg("oracle"));
 
-  m.def("_run_solver", [](PySolver& s, const std::shared_ptr<Game>& game, double beta, const py::object& equilibrium,
-                          const py::object& nash, const py::dict& stop, const std::vector<std::pair<std::string, double>>& tolerance,
-                          const std::string& spacing, std::int64_t every, int points_per_decade,
-                          const std::vector<std::string>& metrics, bool theory_check, std::uint64_t seed) {
+  m.def("_run_solver", [](PySolver& s, const std::shared_ptr<Game>& game, double beta,
+                          std::shared_ptr<GameEquilibrium> star, std::shared_ptr<GameNash> ne, const py::dict& stop,
+                          const std::vector<std::pair<std::string, double>>& tolerance, const std::string& spacing,
+                          std::int64_t every, int points_per_decade, const std::vector<std::string>& metrics,
+                          bool theory_check, std::uint64_t seed) {
+    if (!game) throw InputError("game", "is None, expected an nlhf.Game");
+    CheckBeta(beta, s.name);
     RunOptions options;
     options.stop.iterations = stop["iterations"].cast<std::int64_t>();
     options.stop.oracle_calls = stop["oracle_calls"].cast<std::int64_t>();
     options.stop.queries = stop["queries"].cast<std::int64_t>();
     options.stop.wall_s = stop["wall_s"].cast<double>();
-    for (const auto& [name, value] : tolerance) options.stop.tolerances.emplace_back(MetricByName(name, "tolerance"), value);
+    // The YAML reader's checks: known metrics, defined at beta (run_solver always computes pi*).
+    for (const auto& [name, value] : tolerance) {
+      const Metric metric = MetricByName(name, "tolerance");
+      if (const std::string problem = MetricUnavailable(metric, beta, EquilibriumMode::kCertified, true); !problem.empty())
+        throw InputError("tolerance." + name, problem);
+      options.stop.tolerances.emplace_back(metric, value);
+    }
     if (spacing == "linear") options.log.spacing = LogSpacing::kLinear;
     else if (spacing == "log") options.log.spacing = LogSpacing::kLog;
     else throw InputError("log", fmt::format("'{}' is not a spacing, expected linear or log", spacing));
     options.log.every = every;
     options.log.points_per_decade = points_per_decade;
-    for (const std::string& name : metrics) options.log.metrics.push_back(MetricByName(name, "metrics"));
+    for (size_t i = 0; i < metrics.size(); ++i) {
+      const Metric metric = MetricByName(metrics[i], fmt::format("metrics[{}]", i));
+      if (const std::string problem = MetricUnavailable(metric, beta, EquilibriumMode::kCertified, false); !problem.empty())
+        throw InputError(fmt::format("metrics[{}]", i), fmt::format("'{}' {}", metrics[i], problem));
+      options.log.metrics.push_back(metric);
+    }
     options.theory_check = theory_check;
     options.Validate();
-    Reset(s, game, beta, equilibrium, py::none(), seed, py::none());
+    if (star) CheckEquilibriumOf(*star, *game, beta, "equilibrium");
+    if (ne) CheckNashOf(*ne, *game, "nash");
 
-    // pi*: the certified pi*_beta (given, or solved as nlhf-run does), at beta = 0 the selected NE.
-    std::shared_ptr<const Equilibrium> star;
-    std::shared_ptr<const NashEquilibrium> ne;
-    if (!equilibrium.is_none()) star = equilibrium.cast<std::shared_ptr<Equilibrium>>();
-    if (!nash.is_none()) ne = nash.cast<std::shared_ptr<NashEquilibrium>>();
+    // pi*: the certified pi*_beta (given, or solved once here, as nlhf-run does), at beta = 0 the
+    // selected Nash equilibrium; the Nash equilibrium too where kl_to_ne is asked for.
     bool wants_ne = beta == 0.0;
     for (Metric metric : options.log.metrics) wants_ne = wants_ne || metric == Metric::kKlToNe;
     for (const auto& [metric, value] : options.stop.tolerances) wants_ne = wants_ne || metric == Metric::kKlToNe;
+    InterruptScope interrupt;
+    if ((beta > 0.0 && !star) || (wants_ne && !ne)) {
+      py::gil_scoped_release release;
+      if (beta > 0.0 && !star) {
+        auto solved = std::make_shared<GameEquilibrium>();
+        static_cast<Equilibrium&>(*solved) = SolveEquilibrium(*game, beta);
+        solved->game = GameKey(*game);
+        star = std::move(solved);
+      }
+      if (wants_ne && !ne) {
+        auto solved = std::make_shared<GameNash>();
+        static_cast<NashEquilibrium&>(*solved) = SolveNashEquilibrium(*game, {});
+        solved->game = GameKey(*game);
+        ne = std::move(solved);
+      }
+    }
+    interrupt.ThrowIfInterrupted();
+    Reset(s, game, beta, star, std::nullopt, seed, py::none());
     std::vector<std::string> warnings;
+    if (star && !star->certified())
+      warnings.push_back(fmt::format("pi* was not certified ({}): the metrics that need it are not computed", star->message));
+    if (ne && !ne->certified)
+      warnings.push_back(fmt::format("the beta = 0 equilibrium was not certified ({}): kl_to_ne is not computed", ne->message));
+    const bool star_ok = star && star->certified();
+    const bool ne_ok = ne && ne->certified;
+    if (ne_ok) options.log_pi_ne = ne->log_pi;
+    const Eigen::VectorXd empty;
+    const Eigen::VectorXd& log_pi_star = star_ok ? star->log_pi : beta == 0.0 && ne_ok ? ne->log_pi : empty;
     ColumnTrace trace;
     RunSummary summary;
-    InterruptScope interrupt;
     {
+      BusyScope busy(s);
       py::gil_scoped_release release;
-      if (beta > 0.0 && !star) star = std::make_shared<Equilibrium>(SolveEquilibrium(*game, beta));
-      if (wants_ne && !ne) ne = std::make_shared<NashEquilibrium>(SolveNashEquilibrium(*game, {}));
-      if (star && !star->certified())
-        warnings.push_back(fmt::format("pi* was not certified ({}): the metrics that need it are not computed", star->message));
-      if (ne && !ne->certified)
-        warnings.push_back(fmt::format("the beta = 0 equilibrium was not certified ({}): kl_to_ne is not computed", ne->message));
-      const bool star_ok = star && star->certified();
-      const bool ne_ok = ne && ne->certified;
-      if (ne_ok) options.log_pi_ne = ne->log_pi;
-      const Eigen::VectorXd empty;
-      const Eigen::VectorXd& log_pi_star = star_ok ? star->log_pi : beta == 0.0 && ne_ok ? ne->log_pi : empty;
       summary = RunSolver(*s.solver, *game, beta, log_pi_star, options, {&trace});
     }
     interrupt.ThrowIfInterrupted();
@@ -289,7 +331,9 @@ void BindSolver(py::module_& m) {
     out["summary"] = SummaryDict(summary);
     out["params"] = SolverSpec(s.name, *s.solver);
     return out;
-  });
+  }, py::arg("solver"), py::arg("game"), py::arg("beta"), py::arg("equilibrium").none(true), py::arg("nash").none(true),
+     py::arg("stop"), py::arg("tolerance"), py::arg("spacing"), py::arg("every"), py::arg("points_per_decade"),
+     py::arg("metrics"), py::arg("theory_check"), py::arg("seed"));
 }
 
 }  // namespace nlhf::python

@@ -60,7 +60,7 @@ check zero_beta_value 0 'value LP   optimal \(COIN-OR CLP\), v = 0\.5' -- --beta
 check zero_beta_tie 0 'no: the Nash set has dimension 1' -- --game 'tournament(n=9,ties=0.3,seed=3)' --beta 0 --selection max_entropy
 check zero_beta_rule 0 'selection  max_entropy: argmin KL' -- --game 'tournament(n=9,ties=0.3,seed=3)' --beta 0 --selection max_entropy
 check zero_beta_support 0 'support    4/9 actions \{1,4,5,6\}' -- --game 'tournament(n=9,ties=0.3,seed=3)' --beta 0
-check bad_selection 2 "error: --selection: 'maxent' is not a rule, expected kl_projection or max_entropy" -- --beta 0 --selection maxent
+check bad_selection 2 "error: --selection: 'maxent' is not a selection rule, expected kl_projection or max_entropy" -- --beta 0 --selection maxent
 check selection_needs_zero 2 "error: --selection: is for --beta 0 only" -- --beta 0.1 --selection max_entropy
 check zero_beta_implicit 2 "error: beta: 0 needs the game's entries" -- --game 'low_rank_cyclic(n=100,k=2)' --beta 0
 check non_numeric_beta 2 "error: .*beta" -- --beta abc

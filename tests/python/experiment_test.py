@@ -69,7 +69,7 @@ solvers: [{name: nash_mp_pg, oracle: {type: sampled, batch: 16}}, {name: nash_mp
 stop: {iterations: 100}
 """)
 code, out, err = cli_run(sampled, "--set", "seeds=[4,5]", "--set", "game.n=8")
-r = nlhf.run(sampled, overrides={"seeds": "[4,5]", "game.n": 8})
+r = nlhf.run(sampled, overrides={"seeds": [4, 5], "game.n": 8})
 check("sampled.trace", code == 0 and compare_table(r.trace, os.path.join(out, "trace.csv")) == [],
       f"{err} {compare_table(r.trace, os.path.join(out, 'trace.csv'))}")
 pg = r.trace["solver"] == "nash_mp_pg"
@@ -83,6 +83,11 @@ as_dict = {"name": "sampled", "game": {"type": "random_uniform", "n": 8}, "beta"
 rd = nlhf.run(as_dict)
 check("dict.same_trace", compare_table(rd.trace, os.path.join(out, "trace.csv")) == [],
       compare_table(rd.trace, os.path.join(out, "trace.csv")))
+
+# The docstring's example runs as written.
+example = nlhf.run.__doc__.split("e.g.", 1)[1].split("overrides:", 1)[0]
+r = nlhf.run(eval(example.strip()))
+check("docstring.example", len(r.summary) == 4 and r.summary[0]["termination"] == "iterations", str(r.summary[0]))
 
 # --- bad input: ValueError with the tools' message ---------------------------------------------
 bad = write_in(TMP, "bad.yaml", "game: {type: random_uniform, n: 1}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n")

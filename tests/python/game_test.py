@@ -41,7 +41,9 @@ cases = [
     (lambda: nlhf.game("random_uniform", n=1), "game.n: '1' is out of range, expected integer in [2, 100000]"),
     (lambda: nlhf.game("random_unifrom(n=3)"), "did you mean 'random_uniform'"),
     (lambda: nlhf.game("random_uniform", n=5, sed=3), "unknown"),
-    (lambda: nlhf.game("random_uniform(n=5)", n=4), "not both"),
+    (lambda: nlhf.game("random_uniform(n=5)", n=4), "game.n: is given twice"),
+    (lambda: nlhf.game("random_uniform", n=5, seed=-1), "seed: -1 is not allowed"),
+    (lambda: nlhf.game("random_uniform", n=5, seed=1.5), "seed: 1.5 is not allowed"),
     (lambda: nlhf.game("rps3", storage="sparse"), "game.storage: 'sparse' is not a storage"),
     (lambda: nlhf.from_matrix([[0.5, 0.2], [0.2, 0.5]]), "P: P[0][1] + P[1][0] = 0.2 + 0.2 = 0.4"),
     (lambda: nlhf.from_matrix(np.ones((2, 3)) / 2), "expected a square n x n matrix"),
@@ -53,7 +55,7 @@ cases = [
     (lambda: g.equilibrium(0.05, method="lu"), "method: 'lu' is not a method"),
     (lambda: g.metrics(0.1, np.full(12, 0.1)), "pi: sums to 1.2"),
     (lambda: g.metrics(0.1, np.full(3, 1 / 3)), "pi: has 3 entries, expected n = 12"),
-    (lambda: g.metrics(0.1, np.full(12, 1 / 12), which=["kl_to_star"]), "kl_to_star cannot be computed here"),
+    (lambda: g.metrics(0.1, np.full(12, 1 / 12), which=["kl_to_star"]), "'kl_to_star' needs pi*, expected star=game.equilibrium(beta)"),
     (lambda: g.metrics(0.1, np.full(12, 1 / 12), which=["gap_beat"]), "did you mean 'gap_beta'"),
     (lambda: g.metrics(0.0, np.full(12, 1 / 12), which=["fp_residual"]), "not defined at beta = 0"),
     (lambda: nlhf.stability_limits(0.1, 0.7), "rho: 0.7 is not allowed"),
@@ -171,4 +173,24 @@ try:
 except ValueError as e:
     check("entry.range", "out of range" in str(e), str(e))
 
+# --- an equilibrium is refused for another game or another beta ---------------------------------
+other = nlhf.game("random_uniform", n=12, seed=4)
+uniform = np.full(12, 1 / 12)
+for name, fn, expected in [
+    ("other_game", lambda: other.metrics(beta, uniform, star=eq), "star: is pi* of another game"),
+    ("other_beta", lambda: g.metrics(0.02, uniform, star=eq), "star: is pi* at beta = 0.01, expected beta = 0.02"),
+    ("wrong_type", lambda: r.metrics(0.0, np.full(3, 1 / 3), star=ne), "star: NashEquilibrium is not allowed"),
+    ("ne_other_game", lambda: nlhf.game("cyclic", n=3).metrics(0.0, np.full(3, 1 / 3), ne=ne), "is the Nash equilibrium of another game"),
+]:
+    try:
+        fn()
+        check(f"foreign.{name}", False, "no error")
+    except ValueError as e:
+        check(f"foreign.{name}", expected in str(e), str(e))
+check("which.str", list(g.metrics(beta, uniform, which="gap_beta")) == ["gap_beta"])
+zeros = np.zeros(12)
+zeros[0] = 1.0
+check("metrics.inf_kl", g.metrics(beta, zeros, star=eq, which=["kl_to_star"])["kl_to_star"] == np.inf)
+check("spec_and_mu", np.array_equal(nlhf.game("random_uniform(n=12)", seed=3, reference=mu).P, k.P))
+check("spec_and_storage", nlhf.game("random_uniform(n=12)", storage="float32").spec.endswith("storage=float32)"))
 check.finish(TMP)

@@ -89,7 +89,20 @@ cases = [
     (lambda: nlhf.make_solver("nash_mp").reset(game, 1e-9), "below the smallest supported beta"),
     (lambda: nlhf.make_solver("nash_mp").reset(game, BETA, init=np.zeros(3)), "init: has 3 entries"),
     (lambda: nlhf.make_solver("nash_mp").reset(game, 0.2, equilibrium=star), "equilibrium: is pi* at beta = 0.1"),
-    (lambda: nlhf.run_solver("nash_mp", game, BETA, iterations=0), "stop.iterations"),
+    (lambda: nlhf.run_solver("nash_mp", game, BETA, iterations=0), "iterations: 0 is not allowed"),
+    (lambda: nlhf.run_solver("nash_mp", game, BETA, iterations=1.5), "iterations: 1.5 is not allowed"),
+    (lambda: nlhf.run_solver("nash_mp", game, BETA, iterations=True), "iterations: True is not allowed"),
+    (lambda: nlhf.run_solver("nash_mp", game, BETA, seed=-2), "seed: -2 is not allowed"),
+    (lambda: nlhf.run_solver("nash_mp", game, BETA, tolerance=1e-8), "tolerance: 1e-08 is not allowed, expected a dict"),
+    (lambda: nlhf.run_solver("mwu", game, 0.0, metrics=["fp_residual"]), "'fp_residual' is not defined at beta = 0"),
+    (lambda: nlhf.run_solver("mwu", game, 0.0, tolerance={"span": 1e-3}), "tolerance.span: is not defined at beta = 0"),
+    (lambda: nlhf.run_solver("nash_mp", game, BETA, equilibrium=nlhf.game("rps3").equilibrium(BETA)),
+     "equilibrium: is pi* of another game"),
+    (lambda: nlhf.make_solver("nash_mp").reset(game, BETA, equilibrium=game.nash_equilibrium()),
+     "equilibrium: NashEquilibrium is not allowed"),
+    (lambda: nlhf.make_solver("nash_mp").reset(game, BETA, rho=0.7), "rho: 0.7 is not allowed"),
+    (lambda: nlhf.make_solver("nash_mp_pg", oracle={"batch": 64}), "oracle.type: is missing"),
+    (lambda: nlhf.make_solver("nash_mp_pg", oracle={"typ": "sampled"}), "did you mean 'type'"),
     (lambda: nlhf.run_solver("nash_mp", game, BETA, log="cubic"), "'cubic' is not a spacing"),
     (lambda: nlhf.run_solver("nash_mp", game, BETA, tolerance={"gap": 1e-3}), "unknown metric 'gap'"),
     (lambda: nlhf.make_solver("nash_mp", eta=[1, 2]), "nash_mp.eta"),
@@ -117,4 +130,12 @@ try:
 except nlhf.NumericalError as e:
     check("boom.run", e.result.summary["termination"] == "numerical_failure", str(e))
 
+# --- a run's warnings reach the notebook as RunWarning ------------------------------------------
+import warnings  # noqa: E402
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    r = nlhf.run_solver("nash_mp(eta=2*limit)", game, BETA, iterations=50)
+check("warning.issued", any(issubclass(w.category, nlhf.RunWarning) and "stability limit" in str(w.message) for w in caught)
+      and r.summary["warnings"], [str(w.message) for w in caught])
 check.finish(TMP)

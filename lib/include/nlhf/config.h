@@ -58,6 +58,13 @@ inline constexpr double kMaxBeta = 1e6;
 // Throws InputError(key, ...) with the YAML reader's message (for code that takes beta without a
 // YAML file: the Python bindings).
 void CheckBeta(double beta, const std::string& solver = "", const std::string& key = "beta");
+// A solver entry's `oracle:` keys (type, batch, sampler) as raw text, checked as the YAML reader checks
+// them: known keys and values, `solver` accepts the type, and batch or sampler never without a type
+// (they would silently go to the exact oracle). Throws InputError naming `key` ("oracle.type").
+OracleConfig MakeOracleConfig(const std::vector<std::pair<std::string, std::string>>& raw, const std::string& solver,
+                              const std::string& key = "oracle");
+// The problem with batch or sampler given without a type: "is missing (the default, exact, takes no batch), ...".
+std::string OracleTypeMissing(std::string_view given);
 
 // A file the experiment reads (a game's or a reference's `path`), with its content hash taken when
 // the experiment was loaded. config.resolved.yaml writes the absolute path with `sha256: HEX` next
@@ -130,5 +137,9 @@ std::string ResolvedYaml(const ExperimentConfig& config);
 // the same content at another path gives the same fingerprint, and an edited input a different
 // one. Run ids and sweep task ids hash it.
 std::string ExperimentFingerprint(const ExperimentConfig& config);
+// "" when `metric` can be logged (tolerance: false) or stopped on (true) at beta under `mode`; else
+// the problem and what is allowed, for a message after the metric's key: not defined at beta = 0
+// (kl_from_star, span, fp_residual), or needing an equilibrium that `equilibrium: none` leaves out.
+std::string MetricUnavailable(Metric metric, double beta, EquilibriumMode mode, bool tolerance);
 
 }  // namespace nlhf

@@ -89,9 +89,9 @@ using ProgressFn = std::function<void(const ProgressEvent&)>;
 class TraceSpool;        // output/trace_spool.h
 struct TraceRunColumns;  // output/trace.h
 // One more observer of run `run_index` (into ExperimentResult::runs) besides the trace and the progress
-// relay, given the run's constant trace columns; called on the worker thread before the run starts.
-// The observer must outlive the run (the caller owns it); nullptr: none. The Python bindings collect
-// each run's trace as columns this way.
+// relay, given the run's constant trace columns; called on the run's worker thread before it starts,
+// so from up to `jobs` threads at once (each run_index once). The observer must outlive the run (the
+// caller owns it); nullptr: none. The Python bindings collect each run's trace as columns this way.
 using RunObserverFactory = std::function<RunObserver*(size_t run_index, const TraceRunColumns& columns)>;
 
 struct ExperimentOptions {

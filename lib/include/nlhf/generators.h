@@ -29,6 +29,7 @@
 #include "nlhf/game.h"
 #include "nlhf/params.h"
 #include "nlhf/registry.h"
+#include "nlhf/spec.h"
 
 namespace nlhf {
 
@@ -95,6 +96,9 @@ BuiltReference MakeReference(std::string_view name, const GivenParams& given, Ei
 // From spec strings such as "bradley_terry(n=20,scale=1)" and "softmax_normal(scale=1)". A game
 // spec may end with `storage=auto|dense|float32|implicit` (the game-level key, not a generator parameter).
 Game MakeGame(std::string_view game_spec, std::string_view reference_spec, std::uint64_t run_seed);
+// The same from a parsed game spec (spec.h: the name and the raw key=value arguments, `storage` among
+// them), for callers that hold the arguments apart (the Python bindings' keyword arguments).
+Game MakeGame(SpecCall game_spec, std::string_view reference_spec, std::uint64_t run_seed);
 
 // Typed parameters from a parsed spec's raw strings, checked against the entry's table.
 GivenParams ParseGivenParams(const std::vector<ParamSpec>& specs,

@@ -44,6 +44,8 @@ enum class NashSelection {
 };
 std::string_view NashSelectionName(NashSelection s);  // "kl_projection", "max_entropy"
 const std::vector<NashSelection>& NashSelections();   // both, in that order
+// The rule named `name`; InputError(key, "'x' is not a selection rule, expected kl_projection or max_entropy").
+NashSelection ParseNashSelection(std::string_view name, const std::string& key);
 
 struct NashSetOptions {
   NashSelection selection = NashSelection::kKlProjection;
