@@ -3,12 +3,10 @@ SIGINT is watched): run_solver, run, step and sweep; the next call runs normally
 finished tasks and resumes. The runs asked for would never end (10^12 iterations), so ending at all is
 the check; how fast is printed, not asserted."""
 import os
-import signal
 import subprocess
 import sys
-import time
 
-from support import Checks, scratch, write_in
+from support import Checks, interrupted, scratch, write_in
 
 check = Checks()
 TMP = scratch()
@@ -24,18 +22,8 @@ for name, program in PROGRAMS.items():
     code = (f"import sys, nlhf\nprint('started', flush=True)\ntry:\n    {program}\nexcept KeyboardInterrupt:\n"
             "    r = nlhf.run_solver('nash_mp', nlhf.game('rps3'), 0.1, iterations=10)\n"
             "    print('next call', r.summary['termination'], flush=True)\n    raise\n")
-    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    p.stdout.readline()
-    time.sleep(1.5)
-    sent = time.monotonic()
-    p.send_signal(signal.SIGINT)
-    try:
-        out, err = p.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
-    took = time.monotonic() - sent
-    check(f"{name}.interrupted", "KeyboardInterrupt" in err and p.returncode != 0, err[-500:])
+    out, err, code, took = interrupted(code, 1.5, env)
+    check(f"{name}.interrupted", "KeyboardInterrupt" in err and code != 0, err[-500:])
     check(f"{name}.next_call_runs", "next call iterations" in out, out + err[-500:])
     print(f"{name}: ended {took:.2f} s after SIGINT")
 
@@ -50,15 +38,7 @@ stop: {iterations: 60000}
 """)
 out = os.path.join(TMP, "sweep_out")
 code = f"import nlhf\nprint('started', flush=True)\nnlhf.sweep({sweep!r}, {out!r}, jobs=1)\n"
-p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-p.stdout.readline()
-time.sleep(2.0)
-p.send_signal(signal.SIGINT)
-try:
-    _, err = p.communicate(timeout=60)
-except subprocess.TimeoutExpired:
-    p.kill()
-    _, err = p.communicate()
+_, err, _, _ = interrupted(code, 2.0, env)
 check("sweep.interrupted", "KeyboardInterrupt" in err, err[-500:])
 code = f"import nlhf\nr = nlhf.sweep({sweep!r}, {out!r}, jobs=2)\nprint(r.report['tasks_skipped'], r.report['tasks_run'])\n"
 p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)

@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from support import Checks, call, nlhf, scratch, tool, write_in
+from support import Checks, expect_value_errors, call, nlhf, scratch, tool, write_in
 
 check = Checks()
 TMP = scratch()
@@ -108,12 +108,7 @@ cases = [
     (lambda: nlhf.make_solver("nash_mp", eta=[1, 2]), "nash_mp.eta"),
     (lambda: nlhf.make_solver("nash_mp", eta={"a": 1}), "expected a number, a bool, a string or a list"),
 ]
-for i, (fn, expected) in enumerate(cases):
-    try:
-        fn()
-        check(f"bad.{i}", False, f"no error (expected {expected})")
-    except ValueError as e:
-        check(f"bad.{i}", expected in str(e), f"{e} (expected {expected})")
+expect_value_errors(check, cases)
 
 # --- numerical failure: a distinct error ---------------------------------------------------------
 boom_game = nlhf.game("random_uniform", n=5)

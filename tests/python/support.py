@@ -72,6 +72,37 @@ def compare_table(columns, csv_path, skip=("wall_s",)):
     return problems
 
 
+def expect_value_errors(check, cases, prefix="bad"):
+    """Each (function, expected text) of `cases` must raise ValueError whose message holds the text."""
+    for i, (fn, expected) in enumerate(cases):
+        try:
+            fn()
+            check(f"{prefix}.{i}", False, f"no error (expected {expected})")
+        except ValueError as e:
+            check(f"{prefix}.{i}", expected in str(e), f"{e} (expected {expected})")
+
+
+def interrupted(program, wait_s, env):
+    """Runs `program` (Python text that prints a line when it has started) in a new interpreter, sends it
+    SIGINT `wait_s` seconds after that line, and returns (stdout, stderr, exit code, seconds it took
+    to end after the signal)."""
+    import signal
+    import subprocess
+    import time
+    p = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env)
+    first = p.stdout.readline()
+    time.sleep(wait_s)
+    sent = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    try:
+        out, err = p.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+    return first + out, err, p.returncode, time.monotonic() - sent
+
+
 def rss_mb():
     """The resident set size now, in MB (Linux)."""
     with open("/proc/self/statm") as f:
