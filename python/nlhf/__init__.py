@@ -186,8 +186,10 @@ def _raise_numerical(message: str, result):
 
 
 def _warn(summaries):
+    """The summaries' warnings as RunWarning, named as nlhf-run's notes name them ("nash_md seed 0: ...")."""
     for summary in summaries:
-        where = summary.get("label") or summary.get("params") or ""
+        where = (f"{summary['label']} seed {summary['seed']}" if "label" in summary and "seed" in summary
+                 else summary.get("params", ""))
         for text in summary.get("warnings", []):
             warnings.warn(f"{where}: {text}" if where else text, RunWarning, stacklevel=3)
 
