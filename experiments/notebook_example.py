@@ -61,9 +61,9 @@ for label, r in results.items():
 first = results["Nash-MP (eta = 2 beta)"].trace
 calls = np.linspace(0, first["oracle_calls"].max(), 200)
 ax.semilogy(calls, first["kl_to_star"][0] * (1 + 2 * beta) ** (-calls / 2), "k--", lw=1,
-            label=r"bound $(1+2\beta)^{-N/2}\,\mathrm{KL}_0$")
+            label=r"Nash-MP's bound $(1+2\beta)^{-N/2}\,\mathrm{KL}_0$")
 ax.set_xlabel("oracle calls N (products P pi)")
-ax.set_ylabel(r"KL($\pi^*_\beta\,\|\,\pi$)")
+ax.set_ylabel(r"KL($\pi^*_\beta\,\Vert\,\pi$)")
 ax.set_title(f"random_uniform, n = {game.n}, beta = {beta}")
 ax.legend(fontsize=8)
 fig.tight_layout()

@@ -27,7 +27,15 @@ import types
 import warnings
 from collections.abc import Mapping
 
-import numpy as np
+try:
+    import numpy as np
+except ImportError as error:  # the interpreter is not the one the module was built for
+    import sys
+
+    raise ImportError(
+        f"nlhf needs numpy, which this Python ({sys.executable}) does not have: use the interpreter the module "
+        "was built for (CMake chose the first with numpy: /usr/bin/python3 after scripts/setup.sh), or run scripts "
+        "with `bash scripts/python.sh`; see docs/python.md") from error
 
 from . import _frames
 from . import _nlhf
@@ -179,6 +187,13 @@ class SweepTaskError(RuntimeError):
     result = None
 
 
+def _in_python_terms(error: ValueError) -> ValueError:
+    """A message of the tools' engine in the words of this API: out= for --out, force=True for --force,
+    overrides for --set."""
+    text = str(error).replace("--out", "out").replace("--force", "force=True").replace("--set ", "overrides ")
+    return ValueError(text)
+
+
 def _raise_numerical(message: str, result):
     error = NumericalError(message)
     error.result = result
@@ -300,6 +315,9 @@ def make_solver(spec: str, /, *, oracle: dict | None = None, **params) -> Solver
     Then solver.reset(game, beta), solver.step(k), solver.policy. help(nlhf.solvers.NAME) lists a
     solver's parameters with their defaults and allowed ranges.
     """
+    if not isinstance(spec, str):
+        raise ValueError(f"solver: {spec!r} is not allowed, expected a solver's name or spec string "
+                         "(nlhf.solvers lists them; nlhf.solvers.NAME(...) already returns a Solver)")
     if oracle is not None and not isinstance(oracle, Mapping):
         raise ValueError(f"oracle: {oracle!r} is not allowed, expected a dict such as {{'type': 'sampled', 'batch': 64}}")
     return _nlhf._make_solver(spec, _raw(params, spec), _raw(oracle or {}, "oracle"))
@@ -320,7 +338,8 @@ def run_solver(solver, game: Game, beta: float, *, iterations: int = 1000, oracl
     Returns a Result: trace (dict of numpy arrays: iter, oracle_calls, queries, wall_s and one column per
     metric, NaN where not computed), frame (DataFrame), summary (termination, final metrics, policy,
     warnings, theory check), params (the solver's canonical spec). A run that ends in numerical failure
-    raises NumericalError with the result attached (raise_on_failure=False returns it).
+    raises NumericalError with the result attached (raise_on_failure=False returns it). The trace is
+    kept in memory: for very long runs log on a log scale (log="log") or every k-th iteration.
     """
     if isinstance(solver, str):
         solver = make_solver(solver)
@@ -376,10 +395,14 @@ def run(experiment, *, overrides=None, jobs: int | None = None, progress: bool =
     empty cell and a computed NaN are both NaN), frame (the same as a DataFrame), summary
     (summary.json: a list with one dict per run), config (the resolved YAML). The summaries' warnings
     are also issued as RunWarning. A run ending in numerical failure raises NumericalError with the
-    result attached.
+    result attached; raise_on_failure=False returns the result instead (check each summary's
+    termination). Error messages call the tools' flags by this API's names (overrides for --set).
     """
     source, is_text = _source(experiment)
-    out = _nlhf._run(source, is_text, _overrides(overrides), os.getcwd(), _jobs(jobs), bool(progress))
+    try:
+        out = _nlhf._run(source, is_text, _overrides(overrides), os.getcwd(), _jobs(jobs), bool(progress))
+    except ValueError as error:
+        raise _in_python_terms(error) from None
     trace = _trace_columns(out["runs"], out["trace"])
     result = Result(trace=trace, frame=_frames.frame(trace), summary=json.loads(out["summary_json"]),
                     config=out["config"])
@@ -404,8 +427,12 @@ def sweep(experiment, out: str | os.PathLike | None = None, *, overrides=None, j
     numerically, SweepTaskError if a task failed (calling again retries it); both carry the result.
     """
     source, is_text = _source(experiment)
-    report = _nlhf._sweep(source, is_text, "" if out is None else os.fspath(out), _overrides(overrides), os.getcwd(),
-                          _jobs(jobs), bool(force), "" if shard is None else str(shard), bool(progress))
+    try:
+        report = _nlhf._sweep(source, is_text, "" if out is None else os.fspath(out), _overrides(overrides),
+                              os.getcwd(), _jobs(jobs), bool(force), "" if shard is None else str(shard),
+                              bool(progress))
+    except ValueError as error:
+        raise _in_python_terms(error) from None
     result = Result(report=report)
     directory = report["out"]
     if shard is None and report["task_failures"] == 0:

@@ -17,10 +17,12 @@
 #include <vector>
 
 #include "nlhf/equilibrium.h"
+#include "nlhf/errors.h"
 #include "nlhf/game.h"
 #include "nlhf/metrics.h"
 #include "nlhf/nash_set.h"
 #include "nlhf/params.h"
+#include "nlhf/spec.h"
 
 namespace nlhf::python {
 
@@ -62,6 +64,18 @@ void CheckEquilibriumOf(const GameEquilibrium& e, const Game& game, double beta,
 void CheckNashOf(const GameNash& e, const Game& game, const std::string& key);
 // rho in [0, 1/2] (every game's bound), else InputError("rho").
 void CheckRho(double rho);
+
+// ParseSpec, except that a bare name that does not parse (a typo such as "nash-mp") is reported as
+// the registry reports an unknown name, with its suggestion.
+template <class Registry>
+SpecCall ParseEntrySpec(const std::string& text, const Registry& registry, const std::string& key) {
+  try {
+    return ParseSpec(text);
+  } catch (const InputError&) {
+    if (text.find('(') == std::string::npos) registry.Find(text, key);
+    throw;
+  }
+}
 
 // A metric by its trace column name; an unknown one is an InputError(key) with a suggestion.
 Metric MetricByName(const std::string& name, const std::string& key);

@@ -31,7 +31,7 @@ std::pair<Eigen::VectorXd, std::string> ReferenceFor(Eigen::Index n, const std::
 // parameters and, optionally, the storage; mu from a reference spec or a numpy array.
 std::shared_ptr<Game> GameFromSpec(const std::string& spec, const RawParams& params, const std::string& storage,
                                    const std::string& reference, const py::object& mu, std::uint64_t seed) {
-  SpecCall call = ParseSpec(spec);
+  SpecCall call = ParseEntrySpec(spec, GameRegistry(), "game.type");
   for (const auto& [k, v] : params) {
     for (const auto& [given, value] : call.args)
       if (given == k)

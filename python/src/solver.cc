@@ -232,7 +232,7 @@ void BindSolver(py::module_& m) {
 
   m.def("_make_solver", [](const std::string& spec, const RawParams& params, const RawParams& oracle) {
     // A name, or a spec string such as "egpo(eta=1.9)"; keyword parameters come after the spec's.
-    SpecCall call = ParseSpec(spec);
+    SpecCall call = ParseEntrySpec(spec, SolverRegistry(), "solver");
     call.args.insert(call.args.end(), params.begin(), params.end());
     PySolver s;
     const std::string& name = s.name = call.name;

@@ -40,6 +40,7 @@ check("matrix.reference_spec", nlhf.from_matrix(g.P, reference="zipf(s=1)").refe
 cases = [
     (lambda: nlhf.game("random_uniform", n=1), "game.n: '1' is out of range, expected integer in [2, 100000]"),
     (lambda: nlhf.game("random_unifrom(n=3)"), "did you mean 'random_uniform'"),
+    (lambda: nlhf.game("random-uniform"), "unknown game 'random-uniform' (did you mean 'random_uniform'?)"),
     (lambda: nlhf.game("random_uniform", n=5, sed=3), "unknown"),
     (lambda: nlhf.game("random_uniform(n=5)", n=4), "game.n: is given twice"),
     (lambda: nlhf.game("random_uniform", n=5, seed=-1), "seed: -1 is not allowed"),

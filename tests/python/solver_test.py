@@ -79,6 +79,8 @@ check("sampled.seeded", not np.array_equal(a.logits, b.logits))
 # --- errors ------------------------------------------------------------------------------------
 cases = [
     (lambda: nlhf.make_solver("nash_mq"), "unknown solver 'nash_mq' (did you mean 'nash_mp'?)"),
+    (lambda: nlhf.make_solver("nash-mp"), "unknown solver 'nash-mp' (did you mean 'nash_mp'?)"),
+    (lambda: nlhf.make_solver(nlhf.solvers.nash_mp()), "expected a solver's name or spec string"),
     (lambda: nlhf.make_solver("nash_mp", eta=-1), "nash_mp.eta: '-1' is out of range"),
     (lambda: nlhf.make_solver("nash_mp", eta="fast"), "nash_mp.eta"),
     (lambda: nlhf.make_solver("nash_mp", etta=0.1), "did you mean 'eta'"),
