@@ -114,7 +114,8 @@ def _json_default(value):
         return value.tolist()
     if isinstance(value, os.PathLike):
         return os.fspath(value)
-    raise TypeError(f"{value!r} ({type(value).__name__}) cannot be written in an experiment")
+    raise ValueError(f"experiment: {value!r} ({type(value).__name__}) is not allowed, expected numbers, strings, "
+                     "bools, lists and dicts (what a YAML file holds)")
 
 
 def _overrides(overrides) -> list[str]:

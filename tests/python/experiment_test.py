@@ -103,7 +103,8 @@ try:
     check("dict_bad.raises", False, "no error")
 except ValueError as e:
     check("dict_bad.message", "stop.iteratons: unknown key 'iteratons' (did you mean 'iterations'?)" in str(e), str(e))
-for bad_arg, expected in [(42, "expected a YAML file's path or a dict"), ("/nonexistent/x.yaml", "cannot open the file")]:
+for bad_arg, expected in [(42, "expected a YAML file's path or a dict"), ("/nonexistent/x.yaml", "cannot open the file"),
+                          ({"game": {"type": "rps3", "n": object()}}, "expected numbers, strings, bools, lists and dicts")]:
     try:
         nlhf.run(bad_arg)
         check(f"arg.{bad_arg}", False, "no error")
