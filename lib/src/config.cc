@@ -59,6 +59,12 @@ std::string BetaZeroSolverText() {
   return out.empty() ? "no solver" : out;
 }
 
+// Why beta = 0 is refused for `solver` (named as the input names it: "solvers[1] = nash_mp").
+std::string BetaZeroRefusal(const std::string& solver) {
+  return fmt::format("0 is not allowed with {} (it regularizes toward mu), expected beta > 0, or only {}", solver,
+                     BetaZeroSolverText());
+}
+
 // Tables for the scalar keys outside the registries, so they get the same checks and messages.
 
 // A string key that is one of two words, the first its default.
@@ -416,8 +422,7 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
 
   if (const YAML::Node n = root["ne_selection"]) {
     if (auto v = r.Value(n, ChoiceSpec("ne_selection", "kl_projection", "max_entropy"), "ne_selection"))
-      config.ne_selection =
-          std::get<std::string>(*v) == "max_entropy" ? NashSelection::kMaxEntropy : NashSelection::kKlProjection;
+      config.ne_selection = ParseNashSelection(std::get<std::string>(*v), "ne_selection");
   }
 
   if (const YAML::Node n = root["seeds"]) {
@@ -565,8 +570,7 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
       const std::string& s = config.solvers[i].name;
       const auto* entry = SolverRegistry().TryFind(s);  // an unknown name is already an error
       if (entry != nullptr && !entry->traits.allows_beta_zero) {
-        r.Error(root["beta"], "beta", fmt::format("0 is not allowed with solvers[{}] = {} (it regularizes toward mu), "
-                                                  "expected beta > 0, or only {}", i, s, BetaZeroSolverText()));
+        r.Error(root["beta"], "beta", BetaZeroRefusal(fmt::format("solvers[{}] = {}", i, s)));
         break;
       }
     }
@@ -728,8 +732,7 @@ void CheckBeta(double beta, const std::string& solver, const std::string& key) {
   if (beta != 0.0 || solver.empty()) return;
   const auto* entry = SolverRegistry().TryFind(solver);
   if (entry != nullptr && !entry->traits.allows_beta_zero)
-    throw InputError(key, fmt::format("0 is not allowed with {} (it regularizes toward mu), expected beta > 0, or only {}",
-                                      solver, BetaZeroSolverText()));
+    throw InputError(key, BetaZeroRefusal(solver));
 }
 
 std::string OracleTypeMissing(std::string_view given) {

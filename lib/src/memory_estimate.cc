@@ -1,7 +1,5 @@
 #include "nlhf/memory_estimate.h"
 
-#include "nlhf/nash_set.h"
-
 #include <fmt/format.h>
 
 #include <sys/resource.h>

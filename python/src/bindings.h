@@ -59,6 +59,10 @@ struct GameNash : NashEquilibrium {
 };
 // What identifies a game: its canonical spec strings (a matrix game's hold the hash of its bytes).
 std::string GameKey(const Game& game);
+// SolveEquilibrium and SolveNashEquilibrium, with the result tied to `game` (no Python objects: callable
+// with the GIL released).
+std::shared_ptr<GameEquilibrium> SolveGameEquilibrium(const Game& game, double beta, const EquilibriumOptions& options);
+std::shared_ptr<GameNash> SolveGameNash(const Game& game, const NashSetOptions& options);
 // Throws InputError(key) unless `e` is an equilibrium of `game` at `beta` (NaN: any beta).
 void CheckEquilibriumOf(const GameEquilibrium& e, const Game& game, double beta, const std::string& key);
 void CheckNashOf(const GameNash& e, const Game& game, const std::string& key);

@@ -23,9 +23,24 @@ namespace nlhf::python {
 
 namespace {
 
+std::string HashOf(const double* data, size_t count) {
+  return Sha256Hex(std::string_view(reinterpret_cast<const char*>(data), count * sizeof(double)));
+}
+
 // mu for n actions from a reference spec string ("softmax_normal(scale=1)") or a numpy array.
 std::pair<Eigen::VectorXd, std::string> ReferenceFor(Eigen::Index n, const std::string& reference, const py::object& mu,
-                                                     std::uint64_t seed);
+                                                     std::uint64_t seed) {
+  if (!mu.is_none()) {
+    Eigen::VectorXd m = ToVector(mu, "mu");
+    ValidateReference(m, n, "mu");
+    std::string spec = fmt::format("array(sha256={})", HashOf(m.data(), static_cast<size_t>(m.size())));
+    return {std::move(m), std::move(spec)};
+  }
+  const SpecCall call = ParseSpec(reference);
+  const auto& entry = ReferenceRegistry().Find(call.name, "reference.type");
+  BuiltReference built = MakeReference(call.name, ParseGivenParams(entry.params, call.args, "reference"), n, seed, "reference");
+  return {std::move(built.mu), std::move(built.spec)};
+}
 
 // A registered game from a spec string ("random_uniform(n=10)" or a bare name) plus keyword
 // parameters and, optionally, the storage; mu from a reference spec or a numpy array.
@@ -44,24 +59,6 @@ std::shared_ptr<Game> GameFromSpec(const std::string& spec, const RawParams& par
   const Game built = MakeGame(std::move(call), "uniform", seed);
   auto [m, reference_spec] = ReferenceFor(built.n(), reference, mu, seed);
   return std::make_shared<Game>(built.shared_preferences(), std::move(m), built.game_spec(), std::move(reference_spec));
-}
-
-std::string HashOf(const double* data, size_t count) {
-  return Sha256Hex(std::string_view(reinterpret_cast<const char*>(data), count * sizeof(double)));
-}
-
-std::pair<Eigen::VectorXd, std::string> ReferenceFor(Eigen::Index n, const std::string& reference, const py::object& mu,
-                                                     std::uint64_t seed) {
-  if (!mu.is_none()) {
-    Eigen::VectorXd m = ToVector(mu, "mu");
-    ValidateReference(m, n, "mu");
-    std::string spec = fmt::format("array(sha256={})", HashOf(m.data(), static_cast<size_t>(m.size())));
-    return {std::move(m), std::move(spec)};
-  }
-  const SpecCall call = ParseSpec(reference);
-  const auto& entry = ReferenceRegistry().Find(call.name, "reference.type");
-  BuiltReference built = MakeReference(call.name, ParseGivenParams(entry.params, call.args, "reference"), n, seed, "reference");
-  return {std::move(built.mu), std::move(built.spec)};
 }
 
 // P from numpy (any layout, any real dtype), validated by Game's constructor.
@@ -144,6 +141,20 @@ EquilibriumMethod ParseMethod(const std::string& method) {
 
 std::string GameKey(const Game& game) { return game.game_spec() + " | " + game.reference_spec(); }
 
+std::shared_ptr<GameEquilibrium> SolveGameEquilibrium(const Game& game, double beta, const EquilibriumOptions& options) {
+  auto eq = std::make_shared<GameEquilibrium>();
+  static_cast<Equilibrium&>(*eq) = SolveEquilibrium(game, beta, options);
+  eq->game = GameKey(game);
+  return eq;
+}
+
+std::shared_ptr<GameNash> SolveGameNash(const Game& game, const NashSetOptions& options) {
+  auto ne = std::make_shared<GameNash>();
+  static_cast<NashEquilibrium&>(*ne) = SolveNashEquilibrium(game, options);
+  ne->game = GameKey(game);
+  return ne;
+}
+
 void CheckEquilibriumOf(const GameEquilibrium& e, const Game& game, double beta, const std::string& key) {
   if (e.game != GameKey(game))
     throw InputError(key, fmt::format("is pi* of another game ({}), expected one of {}", e.game, GameKey(game)));
@@ -215,13 +226,8 @@ void BindGame(py::module_& m) {
         EquilibriumOptions options;
         options.certify_tolerance = tolerance;
         options.method = ParseMethod(method);
-        auto eq = std::make_shared<GameEquilibrium>();
-        eq->game = GameKey(g);
-        {
-          py::gil_scoped_release release;
-          static_cast<Equilibrium&>(*eq) = SolveEquilibrium(g, beta, options);
-        }
-        return eq;
+        py::gil_scoped_release release;
+        return SolveGameEquilibrium(g, beta, options);
       }, py::arg("beta"), py::arg("tolerance"), py::arg("method"))
       .def("_nash_equilibrium", [](const Game& g, const std::string& selection, double tolerance) {
         if (!(tolerance > 0.0) || !std::isfinite(tolerance))
@@ -229,13 +235,8 @@ void BindGame(py::module_& m) {
         NashSetOptions options;
         options.selection = ParseNashSelection(selection, "selection");
         options.certify_tolerance = tolerance;
-        auto ne = std::make_shared<GameNash>();
-        ne->game = GameKey(g);
-        {
-          py::gil_scoped_release release;
-          static_cast<NashEquilibrium&>(*ne) = SolveNashEquilibrium(g, options);
-        }
-        return ne;
+        py::gil_scoped_release release;
+        return SolveGameNash(g, options);
       }, py::arg("selection"), py::arg("tolerance"))
       .def("__repr__", [](const Game& g) {
         return fmt::format("nlhf.Game('{}', reference='{}', n={})", g.game_spec(), g.reference_spec(), g.n());

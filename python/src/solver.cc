@@ -130,12 +130,11 @@ void Reset(PySolver& s, const std::shared_ptr<Game>& game, double beta, const st
   s.iterations = s.oracle_calls = s.queries = 0;
 }
 
-py::dict MetricsDict(const MetricValues& values, const MetricMask* mask) {
+// The metrics a summary holds (NaN: not computed), by name.
+py::dict MetricsDict(const MetricValues& values) {
   py::dict out;
-  for (size_t k = 0; k < kNumMetrics; ++k) {
-    const bool computed = mask ? (*mask)[k] : !std::isnan(values[k]);
-    if (computed) out[py::str(std::string(MetricTable()[k].name))] = values[k];
-  }
+  for (size_t k = 0; k < kNumMetrics; ++k)
+    if (!std::isnan(values[k])) out[py::str(std::string(MetricTable()[k].name))] = values[k];
   return out;
 }
 
@@ -147,8 +146,8 @@ py::dict SummaryDict(const RunSummary& s) {
   d["oracle_calls"] = s.oracle_calls;
   d["queries"] = s.queries;
   d["wall_s"] = s.wall_s;
-  d["final"] = MetricsDict(s.final_metrics, nullptr);
-  d["final_average"] = s.final_average_metrics ? py::object(MetricsDict(*s.final_average_metrics, nullptr)) : py::object(py::none());
+  d["final"] = MetricsDict(s.final_metrics);
+  d["final_average"] = s.final_average_metrics ? py::object(MetricsDict(*s.final_average_metrics)) : py::object(py::none());
   d["logits"] = Copy(s.final_logits);
   d["policy"] = Copy(s.final_logits.array().exp().matrix());  // as summary.json: pi = exp(l)
   d["warnings"] = s.warnings;
@@ -287,18 +286,8 @@ void BindSolver(py::module_& m) {
     InterruptScope interrupt;
     if ((beta > 0.0 && !star) || (wants_ne && !ne)) {
       py::gil_scoped_release release;
-      if (beta > 0.0 && !star) {
-        auto solved = std::make_shared<GameEquilibrium>();
-        static_cast<Equilibrium&>(*solved) = SolveEquilibrium(*game, beta);
-        solved->game = GameKey(*game);
-        star = std::move(solved);
-      }
-      if (wants_ne && !ne) {
-        auto solved = std::make_shared<GameNash>();
-        static_cast<NashEquilibrium&>(*solved) = SolveNashEquilibrium(*game, {});
-        solved->game = GameKey(*game);
-        ne = std::move(solved);
-      }
+      if (beta > 0.0 && !star) star = SolveGameEquilibrium(*game, beta, {});
+      if (wants_ne && !ne) ne = SolveGameNash(*game, {});
     }
     interrupt.ThrowIfInterrupted();
     Reset(s, game, beta, star, std::nullopt, seed, py::none());

@@ -12,7 +12,7 @@ import tempfile
 BIN, SRC = sys.argv[1], sys.argv[2]
 TMP = tempfile.mkdtemp(prefix="nlhf_action_space_huge_")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, call, reproduce_value  # noqa: E402
+from harness import Checks, call, quick_sweep, reproduce_value  # noqa: E402
 
 check = Checks()
 EXP = os.path.join(SRC, "experiments", "action_space_huge")
@@ -20,11 +20,7 @@ EXP = os.path.join(SRC, "experiments", "action_space_huge")
 code, sets, err = reproduce_value(SRC, "action_space_huge", "m.SWEEPS[0].quick")
 check("quick overrides", code == 0, err)
 sets = sets or []
-cmd = [os.path.join(BIN, "nlhf-sweep"), os.path.join(EXP, "sweep.yaml"), "--out", os.path.join(TMP, "base", "rates"),
-       "--jobs", "2", "--quiet"]
-for s in sets:
-    cmd += ["--set", s]
-code, out, err = call(cmd, TMP)
+code, out, err = quick_sweep(BIN, os.path.join(EXP, "sweep.yaml"), os.path.join(TMP, "base", "rates"), sets, TMP)
 check("sweep", code == 0, out + err)
 
 # Each case: an edit of trace.csv / runs.csv (pandas, in the child) and the claims it must fail (by

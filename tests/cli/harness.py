@@ -13,6 +13,15 @@ def call(command, cwd, env=None):
     return p.returncode, p.stdout, p.stderr
 
 
+def quick_sweep(bin_dir, sweep_file, out, sets, cwd):
+    """Runs nlhf-sweep on sweep_file into out (2 jobs, quiet) with the --set overrides `sets` (an
+    experiment's --quick grid); returns (exit code, stdout, stderr)."""
+    command = [os.path.join(bin_dir, "nlhf-sweep"), sweep_file, "--out", out, "--jobs", "2", "--quiet"]
+    for s in sets:
+        command += ["--set", s]
+    return call(command, cwd)
+
+
 def write_in(folder, name, text):
     """Writes text to folder/name and returns the path."""
     path = os.path.join(folder, name)

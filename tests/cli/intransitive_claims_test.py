@@ -13,7 +13,7 @@ import tempfile
 BIN, SRC = sys.argv[1], sys.argv[2]
 TMP = tempfile.mkdtemp(prefix="nlhf_intransitive_")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, call, reproduce_value  # noqa: E402
+from harness import Checks, call, quick_sweep, reproduce_value  # noqa: E402
 
 check = Checks()
 EXP = os.path.join(SRC, "experiments", "intransitive")
@@ -21,11 +21,7 @@ EXP = os.path.join(SRC, "experiments", "intransitive")
 code, sweeps, err = reproduce_value(SRC, "intransitive", "[[w.config, w.out, w.quick] for w in m.SWEEPS]")
 check("sweeps listed", code == 0, err)
 for config, name, quick in (sweeps or []):
-    cmd = [os.path.join(BIN, "nlhf-sweep"), os.path.join(EXP, config), "--out", os.path.join(TMP, "base", name),
-           "--jobs", "2", "--quiet"]
-    for s in quick:
-        cmd += ["--set", s]
-    code, o, e = call(cmd, TMP)
+    code, o, e = quick_sweep(BIN, os.path.join(EXP, config), os.path.join(TMP, "base", name), quick, TMP)
     check(f"sweep {name}", code == 0, o + e)
 
 # Each case edits the CSV files (pandas, in the child); the claims it must fail are named by a phrase
