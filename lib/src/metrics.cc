@@ -4,6 +4,8 @@
 #include "nlhf/logspace.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -69,19 +71,16 @@ Eigen::VectorXd BestResponseLogits(const Game& game, double beta, const Eigen::V
   return NormalizeLogits(game.log_mu() + g / beta);
 }
 
-double GapBeta(const Game& game, double beta, const PolicyPoint& p) {
-  if (beta == 0.0) return Gap0(p);
+namespace {
+
+// GapBeta into the caller's buffers log_br and br (n each).
+double GapBetaInto(const Game& game, double beta, const PolicyPoint& p, double* log_br, double* br) {
   // 2 beta KL(pi || BR), log BR = s - LSE(s) with s = log mu + g/beta: KlSumKnownQ with the pi that
   // Evaluate computed and BR = exp(s - top) / sum exp(s - top) from the log-sum-exp's own exps (one
   // exp per action in all).
   const Eigen::VectorXd& m = game.log_mu();
   const Eigen::Index n = m.size();
   NLHF_CHECK(p.pi.size() == n && p.g.size() == n, "policy point not evaluated on this game");
-  constexpr Eigen::Index kStack = 256;
-  alignas(64) double stack[2 * kStack];
-  std::vector<double> heap(n > kStack ? 2 * n : 0);
-  double* const log_br = n > kStack ? heap.data() : stack;
-  double* const br = log_br + n;
   Eigen::Map<Eigen::ArrayXd> s(log_br, n), e(br, n);
   s = m.array() + p.g.array() / beta;
   const double top = s.maxCoeff();
@@ -90,6 +89,66 @@ double GapBeta(const Game& game, double beta, const PolicyPoint& p) {
   s -= top + std::log(sum);
   e /= sum;
   return 2.0 * beta * KlSumKnownQ(p.log_pi.data(), p.pi.data(), log_br, br, n);
+}
+
+}  // namespace
+
+double GapBeta(const Game& game, double beta, const PolicyPoint& p) {
+  if (beta == 0.0) return Gap0(p);
+  const Eigen::Index n = p.pi.size();
+  constexpr Eigen::Index kStack = 256;
+  alignas(64) double stack[2 * kStack];
+  // br starts 64-byte aligned as log_br does (and as GapBetaAnchor's vectors do): Eigen splits
+  // its vectorized exp between packets and scalars by alignment, so the same alignment gives the
+  // same bits as the anchored form.
+  const Eigen::Index stride = (n + 7) & ~Eigen::Index{7};
+  std::vector<double> heap(n > kStack ? 2 * stride : 0);
+  double* const log_br = n > kStack ? heap.data() : stack;
+  return GapBetaInto(game, beta, p, log_br, log_br + stride);
+}
+
+double GapBeta(const Game& game, double beta, const PolicyPoint& p, GapBetaAnchor& anchor) {
+  NLHF_CHECK(beta > 0.0, "a gap_beta anchor needs beta > 0");
+  const Eigen::Index n = p.pi.size();
+  anchor.g = p.g;
+  anchor.log_br.resize(n);
+  anchor.br.resize(n);
+  return GapBetaInto(game, beta, p, anchor.log_br.data(), anchor.br.data());
+}
+
+GapBetaBound GapBetaLowerBound(double beta, const PolicyPoint& p, const GapBetaAnchor& anchor) {
+  const Eigen::Index n = p.pi.size();
+  NLHF_CHECK(beta > 0.0 && p.log_pi.size() == n && p.g.size() == n && anchor.g.size() == n &&
+                 anchor.log_br.size() == n && anchor.br.size() == n,
+             "gap_beta bound of points of different sizes");
+  // Two dot products in one pass, two accumulators each (gap_beta is bounded at every iteration,
+  // and at n = 10 Eigen's dynamic-size reductions cost more than the arithmetic).
+  const double *pi = p.pi.data(), *l = p.log_pi.data(), *g = p.g.data();
+  const double *b = anchor.br.data(), *lb = anchor.log_br.data(), *g0 = anchor.g.data();
+  double k0 = 0.0, k1 = 0.0, d0 = 0.0, d1 = 0.0;
+  Eigen::Index y = 0;
+  for (; y + 1 < n; y += 2) {
+    k0 += pi[y] * (l[y] - lb[y]);
+    k1 += pi[y + 1] * (l[y + 1] - lb[y + 1]);
+    d0 += (pi[y] - b[y]) * (g0[y] - g[y]);
+    d1 += (pi[y + 1] - b[y + 1]) * (g0[y + 1] - g[y + 1]);
+  }
+  if (y < n) {
+    k0 += pi[y] * (l[y] - lb[y]);
+    d0 += (pi[y] - b[y]) * (g0[y] - g[y]);
+  }
+  const double kl = k0 + k1;
+  const double sum = kl + (d0 + d1) / beta;
+  // Rounding, in units of the KL. A sum of n terms is within n eps of the sum of their magnitudes:
+  // sum pi |log pi - log b| <= H(pi) + sum pi |log b| = 2 H(pi) + kl <= 2 log n + kl (log pi, log b
+  // <= 0; log n <= ln 2 times n's bit width), and at most 2/beta for the second (0 <= g <= 1). Both the bound and GapBeta use
+  // sum pi = sum b = 1, true to n eps; GapBeta's s = log mu + g/beta is rounded to
+  // eps (|log mu| + 1/beta) per action, and sum pi |log mu| <= sum pi |log b| + 2/beta. A factor 4
+  // over these first-order terms covers their products.
+  const double log_n = 0.6931471805599453 * static_cast<double>(std::bit_width(static_cast<std::uint64_t>(n)));
+  const double scale = 2.0 * log_n + 2.0 * std::abs(kl) + 1.0 + 3.0 / beta;
+  const double eps = std::numeric_limits<double>::epsilon();
+  return {2.0 * beta * sum, 2.0 * beta * (4.0 * static_cast<double>(n) + 32.0) * eps * scale};
 }
 
 double Exploitability(const Game& game, double beta, const PolicyPoint& p) {

@@ -2,10 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "nlhf/equilibrium.h"
 #include "nlhf/generators.h"
+#include "nlhf/logspace.h"
+#include "nlhf/solver.h"
 #include "test_util.h"
 
 namespace nlhf {
@@ -97,6 +101,72 @@ TEST_P(MetricsTest, DistancesToStarMatchTheirDefinitions) {
     // span bounds both KLs: KL <= span (both are averages of l - l* shifted by a constant <= span).
     EXPECT_LE(KlToStar(p, eq.log_pi), SpanToStar(p, eq.log_pi) + 1e-15);
     EXPECT_LE(KlFromStar(p, eq.log_pi), SpanToStar(p, eq.log_pi) + 1e-15);
+  }
+}
+
+// GapBetaLowerBound (the tolerance check's cheap test): a computed gap_beta is never below
+// value - error, anywhere: random points far from the anchor, and points along a run that
+// converges to the rounding floor (gap_beta down to 1e-30), with the anchor a few steps behind.
+TEST_P(MetricsTest, GapBetaLowerBoundIsNeverAboveTheComputedGap) {
+  const double beta = GetParam();
+  for (const char* spec : {"random_uniform(n=2)", "random_uniform(n=10)", "tournament(n=9)", "random_uniform(n=150)"}) {
+    SCOPED_TRACE(spec);
+    const Game game = MakeGame(spec, "softmax_normal", 7);
+    const Eigen::Index n = game.n();
+    Rng rng(21, "gap bound");
+    GapBetaAnchor anchor;
+    for (int trial = 0; trial < 40; ++trial) {
+      const PolicyPoint a = Evaluate(game, NormalizeLogits(testing::RandomLogits(n, rng, 2.0)));
+      const double at_anchor = GapBeta(game, beta, a, anchor);
+      EXPECT_EQ(at_anchor, GapBeta(game, beta, a));  // the anchored form is GapBeta, bit for bit
+      const GapBetaBound self = GapBetaLowerBound(beta, a, anchor);
+      EXPECT_NEAR(self.value, at_anchor, self.error);  // equality at the anchor's own point
+      for (double spread : {1e-6, 1e-2, 1.0, 5.0}) {
+        const Eigen::VectorXd l = NormalizeLogits(a.log_pi + testing::RandomLogits(n, rng, spread));
+        const PolicyPoint p = Evaluate(game, l);
+        const GapBetaBound bound = GapBetaLowerBound(beta, p, anchor);
+        ASSERT_TRUE(std::isfinite(bound.value) && bound.error > 0.0);
+        EXPECT_LE(bound.value - bound.error, GapBeta(game, beta, p)) << "spread " << spread;
+      }
+    }
+    // Along an omd run from mu to its rounding floor, anchored 1, 7 and 50 iterations behind.
+    auto solver = testing::StartSolver("omd", game, beta);
+    std::vector<PolicyPoint> points;
+    double smallest = 1.0;
+    for (int k = 0; k < 6000 && smallest > 1e-30; ++k) {
+      points.push_back(Evaluate(game, solver->current()));
+      smallest = std::min(smallest, GapBeta(game, beta, points.back()));
+      solver->Step();
+    }
+    for (size_t behind : {1u, 7u, 50u}) {
+      for (size_t k = behind; k < points.size(); ++k) {
+        GapBeta(game, beta, points[k - behind], anchor);
+        const GapBetaBound bound = GapBetaLowerBound(beta, points[k], anchor);
+        ASSERT_LE(bound.value - bound.error, GapBeta(game, beta, points[k])) << "iteration " << k << ", " << behind;
+      }
+    }
+  }
+}
+
+// The bound is tight to second order: close to the anchor it is within a small fraction of the
+// gap, so the tolerance check can trust it for many iterations (tolerance_check_test.cc counts them).
+TEST_P(MetricsTest, GapBetaLowerBoundIsTightNearTheAnchor) {
+  const double beta = GetParam();
+  const Game game = MakeGame("random_uniform(n=10)", "softmax_normal", 8);
+  Rng rng(22, "gap bound");
+  GapBetaAnchor anchor;
+  for (int trial = 0; trial < 20; ++trial) {
+    const PolicyPoint a = Evaluate(game, NormalizeLogits(testing::RandomLogits(10, rng, 1.0)));
+    const double gap = GapBeta(game, beta, a, anchor);
+    for (double step : {1e-2, 1e-3, 1e-4}) {
+      const Eigen::VectorXd direction = testing::RandomLogits(10, rng, 1.0);
+      const PolicyPoint p = Evaluate(game, NormalizeLogits(a.log_pi + step * direction));
+      const double exact = GapBeta(game, beta, p);
+      const double lost = exact - GapBetaLowerBound(beta, p, anchor).value;
+      EXPECT_GE(lost, -1e-14 * std::max(1.0, 1.0 / beta));
+      // beta KL(b || b') with log b' - log b = O(step / beta): second order in the step.
+      EXPECT_LE(lost, 1e-12 + 50.0 * step * step / beta) << "gap " << gap << " step " << step;
+    }
   }
 }
 
