@@ -10,6 +10,7 @@
 
 #include "nlhf/errors.h"
 #include "nlhf/logspace.h"
+#include "tolerance_check.h"
 
 namespace nlhf {
 
@@ -249,7 +250,6 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   // A tolerance on a metric that needs pi* cannot be evaluated without it (an equilibrium that was
   // not certified): the run goes on under its other stop rules, and the summary says so.
   std::vector<std::pair<Metric, double>> tolerances;
-  std::vector<Metric> tol_metrics;
   for (const auto& [m, v] : stop.tolerances) {
     if ((MetricTable()[Index(m)].needs_star && !have_star) || (MetricTable()[Index(m)].needs_ne && !have_ne)) {
       summary.warnings.push_back(fmt::format("the tolerance on {} was not applied: it needs {}, which is not known "
@@ -259,9 +259,8 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       continue;
     }
     tolerances.emplace_back(m, v);
-    tol_metrics.push_back(m);
   }
-  const MetricMask tol_mask = ComputedMetrics(beta, have_star, tol_metrics, have_ne);
+  ToleranceCheck check(game, beta, log_pi_star, log_pi_ne, std::move(tolerances));
   StallTracker stall(solver.TransientIterations());
 
   TheoryCheck& theory = summary.theory;
@@ -291,7 +290,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     if (payoff) solver.OfferPayoff(workspace.pi, workspace.g);
     return values;
   };
-  const bool logged_payoff = NeedsPayoff(logged_mask), tol_payoff = NeedsPayoff(tol_mask);
+  const bool logged_payoff = NeedsPayoff(logged_mask);
   auto emit = [&](std::int64_t it) {
     record.iteration = it;
     record.oracle_calls = summary.oracle_calls;
@@ -344,11 +343,13 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     ++it;
     summary.oracle_calls += info.oracle_calls;
     summary.queries += info.queries;
-    // Work that is not solver time follows this step: the theory check, a record, a tolerance.
+    // Work that is not solver time follows this step: the theory check, a record. A tolerance
+    // check is: it is part of the stop rule, nearly free, and its P pi is the next step's.
     const bool check_theory = theory.applicable && !theory.violated;
     const bool log_now = schedule.Logs(it);
-    const bool excluded = check_theory || log_now || !tolerances.empty();
+    const bool excluded = check_theory || log_now;
     const bool clock_read = timer.AfterStep(summary.wall_s, excluded);
+    const bool beat_due = clock_read && !observers.empty() && timer.now() - last_beat >= kHeartbeatInterval;
 
     if (!warned) {
       if (const std::optional<double> limit = solver.StabilityLimit(); limit && info.step_size > *limit) {
@@ -379,23 +380,30 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       last_logged = it;
       if (record_failed(it)) break;
     }
-    if (!tolerances.empty()) {
+    if (check.active()) {
       bool logged = last_logged == it;
-      for (Metric m : tol_metrics) logged = logged && !std::isnan(record.metrics[Index(m)]);
-      const MetricValues now = logged ? record.metrics : evaluate(tol_mask, tol_payoff);
-      if (metrics_failed(now, tol_mask, it, "")) break;
-      beat.watched = now[Index(tol_metrics.front())];
-      stall.Add(it, beat.watched);
-      bool all_met = true;
-      for (const auto& [m, v] : tolerances) all_met = all_met && now[Index(m)] <= v;
-      if (all_met) {
-        summary.termination = Termination::kTolerance;
-        std::string evidence;
-        for (const auto& [m, v] : tolerances)
-          evidence += fmt::format("{}{} {:.3g} <= {:.3g}", evidence.empty() ? "" : ", ",
-                                  MetricTable()[Index(m)].name, now[Index(m)], v);
-        summary.message = fmt::format("{} at iteration {}", evidence, it);
-        break;
+      for (const auto& [m, v] : check.tolerances()) logged = logged && !std::isnan(record.metrics[Index(m)]);
+      if (logged) {
+        check.Adopt(it, record.metrics);
+      } else {
+        if (check.needs_payoff()) {
+          Evaluate(game, solver.current(), workspace);
+          solver.OfferPayoff(workspace.pi, workspace.g);
+        } else {
+          workspace.log_pi = solver.current();
+        }
+        // The exact values at a heartbeat too: the progress line shows them.
+        if (beat_due || !check.ProvedUnmet(it, workspace)) check.Exact(it, workspace);
+      }
+      if (check.exact_iteration() == it) {
+        if (metrics_failed(check.values(), check.mask(), it, "")) break;
+        beat.watched = check.values()[Index(check.watched())];
+        stall.Add(it, beat.watched);
+        if (check.Met()) {
+          summary.termination = Termination::kTolerance;
+          summary.message = fmt::format("{} at iteration {}", check.Evidence(), it);
+          break;
+        }
       }
     }
     if (stop.oracle_calls > 0 && summary.oracle_calls >= stop.oracle_calls) {
@@ -413,9 +421,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       summary.message = fmt::format("wall time {} s reached at iteration {}", stop.wall_s, it);
       break;
     }
-    bool beat_sent = false;
-    if (clock_read && !observers.empty() && timer.now() - last_beat >= kHeartbeatInterval) {
-      beat_sent = true;
+    if (beat_due) {
       last_beat = timer.now();
       beat.iteration = it;
       beat.oracle_calls = summary.oracle_calls;
@@ -425,7 +431,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       beat.stalled_at = stall.best();
       for (RunObserver* o : observers) o->OnHeartbeat(beat);
     }
-    if (excluded || beat_sent) timer.Open();
+    if (excluded || beat_due) timer.Open();
   }
   timer.Close(summary.wall_s);
   summary.iterations = it;
@@ -445,7 +451,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     summary.stalled_since = stall.since();
     summary.warnings.push_back(fmt::format(
         "{} has not improved since iteration {} (stalled at {:.3g}; the tolerance {:.3g} may be out of reach)",
-        MetricTable()[Index(tol_metrics.front())].name, stall.since(), stall.best(), tolerances.front().second));
+        MetricTable()[Index(check.watched())].name, stall.since(), stall.best(), check.tolerances().front().second));
   }
   // A budget the iteration cap cut short (the cap defaults to 1000 and always applies): say so, for
   // the budgets this run spends (an exact solver spends no queries).

@@ -1,0 +1,72 @@
+#pragma once
+// The run driver's stop.tolerance rule (run.h): does the current iterate meet every tolerance?
+// Checked at every iteration, so it must cost next to nothing beside a solver step. The point's
+// P pi is the solver's next one (Solver::OfferPayoff, the driver's part); what is left is the
+// metrics, and gap_beta's log-sum-exp (one exp per action) costs about half an omd step at n = 10.
+// So gap_beta and exploitability are first bounded from below in O(n), with no exp, from the best
+// response of the last point where they were computed (GapBetaLowerBound, metrics.h): when the
+// bound, less its rounding error, is above a tolerance, that tolerance is provably unmet and no
+// metric is computed. The exact metrics are computed otherwise, and at least every kExactEvery
+// iterations (the stall rule and the progress line read exact values). A run therefore stops at
+// the same iteration as one that computes every tolerance metric at every iteration
+// (tests/unit/tolerance_check_test.cc).
+#include <Eigen/Core>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nlhf/game.h"
+#include "nlhf/metrics.h"
+#include "nlhf/run.h"
+
+namespace nlhf {
+
+class ToleranceCheck {
+ public:
+  // An exact evaluation at least this often (in iterations) while tolerances are checked.
+  static constexpr std::int64_t kExactEvery = 64;
+
+  // `tolerances`: the metrics to check and their values, each computable here (pi* or pi_NE
+  // given when the metric needs it). The game and the vectors must outlive the check.
+  ToleranceCheck(const Game& game, double beta, const Eigen::VectorXd& log_pi_star, const Eigen::VectorXd& log_pi_ne,
+                 std::vector<std::pair<Metric, double>> tolerances);
+
+  bool active() const { return !tolerances_.empty(); }
+  const std::vector<std::pair<Metric, double>>& tolerances() const { return tolerances_; }
+  Metric watched() const { return tolerances_.front().first; }  // the stall rule's metric
+  const MetricMask& mask() const { return mask_; }
+  bool needs_payoff() const { return payoff_; }
+
+  // Whether iterate `it`, evaluated into `p` (pi and g when needs_payoff(), else only log_pi),
+  // provably misses some tolerance, so that its exact metrics need not be computed.
+  bool ProvedUnmet(std::int64_t it, const PolicyPoint& p) const;
+  // Computes the exact tolerance metrics of iterate `it` at `p` (values()), keeping gap_beta's best
+  // response for later bounds.
+  void Exact(std::int64_t it, const PolicyPoint& p);
+  // The exact values of iterate `it`, computed by the caller (a logged iteration).
+  void Adopt(std::int64_t it, const MetricValues& values);
+
+  // The last exact values (NaN outside mask()) and their iteration (-1: none yet).
+  const MetricValues& values() const { return values_; }
+  std::int64_t exact_iteration() const { return exact_it_; }
+  // Whether values() meet every tolerance, and the evidence ("gap_beta 8.1e-13 <= 1e-12").
+  bool Met() const;
+  std::string Evidence() const;
+
+ private:
+  const Game& game_;
+  double beta_;
+  const Eigen::VectorXd& log_pi_star_;
+  const Eigen::VectorXd& log_pi_ne_;
+  std::vector<std::pair<Metric, double>> tolerances_;
+  MetricMask mask_;
+  bool payoff_ = false;
+  bool bounded_ = false;  // a tolerance on gap_beta or exploitability at beta > 0
+  GapBetaAnchor anchor_;
+  bool anchored_ = false;
+  MetricValues values_;
+  std::int64_t exact_it_ = -1;
+};
+
+}  // namespace nlhf

@@ -1,0 +1,146 @@
+#include "tolerance_check.h"
+
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <algorithm>
+#include <limits>
+#include <string>
+
+#include "nlhf/equilibrium.h"
+#include "nlhf/generators.h"
+#include "nlhf/run.h"
+#include "test_util.h"
+
+namespace nlhf {
+namespace {
+
+size_t Index(Metric m) { return static_cast<size_t>(m); }
+
+// The first iteration (<= cap) at which every tolerance holds, each metric computed exactly at
+// every iteration from its definition in metrics.h: what stop.tolerance means.
+std::int64_t FirstCrossing(const std::string& spec, const Game& game, double beta, const Equilibrium& eq,
+                           const std::vector<std::pair<Metric, double>>& tolerances, std::int64_t cap) {
+  auto solver = testing::StartSolver(spec, game, beta, {}, 0, {}, eq.stability->rho);
+  for (std::int64_t it = 1; it <= cap; ++it) {
+    solver->Step();
+    const PolicyPoint p = Evaluate(game, solver->current());
+    bool met = true;
+    for (const auto& [m, v] : tolerances) met = met && ComputeMetric(m, game, beta, p, eq.log_pi) <= v;
+    if (met) return it;
+  }
+  return -1;
+}
+
+// The bound only skips iterations it proves unmet: a run stops exactly where a check of every
+// metric at every iteration would stop, for tolerances from loose to the rounding floor, on
+// gap_beta, exploitability (gap_beta / 2) and with a second metric, over solvers whose iterates
+// approach pi* monotonically, spiral in, or move their reference.
+TEST(ToleranceCheck, StopsWhereAnExactCheckAtEveryIterationStops) {
+  const Game game = MakeGame("random_uniform(n=10)", "softmax_normal", 3);
+  for (double beta : {0.01, 0.1, 1.0}) {
+    const Equilibrium eq = SolveEquilibrium(game, beta);
+    ASSERT_TRUE(eq.certified()) << eq.message;
+    for (const char* spec : {"omd", "nash_mp", "egpo", "mmd", "online_ipo2", "nash_md", "omd(reference_every=20)"}) {
+      for (double tol : {1e-4, 1e-9, 1e-13, 1e-16, 1e-24}) {
+        for (int form = 0; form < 3; ++form) {
+          std::vector<std::pair<Metric, double>> tolerances;
+          if (form == 0) tolerances = {{Metric::kGapBeta, tol}};
+          if (form == 1) tolerances = {{Metric::kExploitability, tol}};
+          if (form == 2) tolerances = {{Metric::kGapBeta, tol}, {Metric::kKlToStar, 10 * tol}};
+          SCOPED_TRACE(fmt::format("{} beta {} tol {} form {}", spec, beta, tol, form));
+          const std::int64_t cap = 4000;
+          const std::int64_t expected = FirstCrossing(spec, game, beta, eq, tolerances, cap);
+          auto solver = testing::StartSolver(spec, game, beta, {}, 0, {}, eq.stability->rho);
+          RunOptions o;
+          o.stop.iterations = cap;
+          o.log.every = cap;
+          o.stop.tolerances = tolerances;
+          const RunSummary r = RunSolver(*solver, game, beta, eq.log_pi, o);
+          if (expected < 0) {
+            EXPECT_EQ(r.termination, Termination::kIterations) << r.message;
+          } else {
+            EXPECT_EQ(r.termination, Termination::kTolerance) << r.message;
+            EXPECT_EQ(r.iterations, expected) << r.message;
+          }
+        }
+      }
+    }
+  }
+}
+
+// The point of the bound: at a realistic tolerance the exact metrics (one exp per action and a
+// log) are computed at a few percent of the iterations, and at least every kExactEvery.
+TEST(ToleranceCheck, ComputesTheExactMetricsRarely) {
+  const Game game = MakeGame("random_uniform(n=10)", "softmax_normal", 0);
+  const double beta = 0.05;
+  const Eigen::VectorXd none;
+  ToleranceCheck check(game, beta, none, none, {{Metric::kGapBeta, 1e-12}});
+  ASSERT_TRUE(check.needs_payoff());
+  auto solver = testing::StartSolver("omd", game, beta);
+  PolicyPoint p = Evaluate(game, solver->current());
+  check.Exact(0, p);
+  std::int64_t it = 0, exact = 0, longest = 0, last = 0;
+  while (!check.Met() && it < 100000) {
+    solver->Step();
+    ++it;
+    Evaluate(game, solver->current(), p);
+    if (check.ProvedUnmet(it, p)) continue;
+    check.Exact(it, p);
+    ++exact;
+    longest = std::max(longest, it - last);
+    last = it;
+  }
+  ASSERT_TRUE(check.Met());
+  EXPECT_GT(it, 1000);
+  EXPECT_LT(exact, it / 20) << exact << " exact evaluations in " << it << " iterations";
+  EXPECT_LE(longest, ToleranceCheck::kExactEvery);
+  EXPECT_LE(check.values()[Index(Metric::kGapBeta)], 1e-12);
+}
+
+// A point with a non-finite payoff is never proved unmet: its exact metrics are computed, so the
+// driver sees the NaN (a numerical failure, never a silent skip).
+TEST(ToleranceCheck, NeverSkipsANonFinitePoint) {
+  const Game game = MakeGame("random_uniform(n=6)", "uniform", 1);
+  const double beta = 0.1;
+  const Eigen::VectorXd none;
+  ToleranceCheck check(game, beta, none, none, {{Metric::kGapBeta, 1e-300}});
+  PolicyPoint p = Evaluate(game, game.log_mu());
+  check.Exact(0, p);
+  EXPECT_TRUE(check.ProvedUnmet(1, p));  // far above 1e-300
+  PolicyPoint bad = p;
+  bad.g[2] = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_FALSE(check.ProvedUnmet(1, bad));
+  bad.g[2] = std::numeric_limits<double>::infinity();
+  EXPECT_FALSE(check.ProvedUnmet(1, bad));
+  check.Exact(1, bad);
+  EXPECT_TRUE(std::isnan(check.values()[Index(Metric::kGapBeta)]));
+  EXPECT_FALSE(check.Met());
+}
+
+// Metrics the bound does not cover are computed exactly whenever the bound proves nothing, and a
+// metric not defined at beta is never met (the YAML reader refuses it; the C++ API may not).
+TEST(ToleranceCheck, OtherMetricsAreExact) {
+  const Game game = MakeGame("random_uniform(n=6)", "uniform", 1);
+  const double beta = 0.1;
+  const Equilibrium eq = SolveEquilibrium(game, beta);
+  const Eigen::VectorXd none;
+  ToleranceCheck check(game, beta, eq.log_pi, none, {{Metric::kKlToStar, 1e-3}});
+  EXPECT_FALSE(check.needs_payoff());
+  PolicyPoint p;
+  p.log_pi = game.log_mu();
+  EXPECT_FALSE(check.ProvedUnmet(1, p));
+  check.Exact(1, p);
+  EXPECT_EQ(check.values()[Index(Metric::kKlToStar)], KlToStar(p, eq.log_pi));
+  EXPECT_EQ(check.Met(), KlToStar(p, eq.log_pi) <= 1e-3);
+
+  ToleranceCheck at_zero(game, 0.0, eq.log_pi, none, {{Metric::kFpResidual, 1.0}});
+  EXPECT_FALSE(at_zero.mask()[Index(Metric::kFpResidual)]);
+  at_zero.Exact(1, Evaluate(game, game.log_mu()));
+  EXPECT_FALSE(at_zero.Met());
+}
+
+}  // namespace
+}  // namespace nlhf
