@@ -6,7 +6,9 @@
 // of plain iterations, and with gap_beta logged at every iteration; scripts/bench.sh tolerance.
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <map>
+#include <stdexcept>
 
 #include "nlhf/generators.h"
 #include "nlhf/rng.h"
@@ -79,28 +81,36 @@ void BM_OracleStep(benchmark::State& state, nlhf::OracleType type) {
 // except kLogEvery, which logs gap_beta at every iteration (the EGPO workload's trace).
 enum class RunMode { kPlain, kTolerance, kLogEvery };
 
-// The iterations of each BM_Run size: enough for the loop to dominate a run's fixed costs.
+// The iterations that end the probe of BM_Run's "floor" tolerance: enough for the loop to dominate
+// a run's fixed costs.
 std::int64_t RunIterations(Eigen::Index n) { return n >= 1000 ? 200 : 5000; }
 
 // The run options of BM_Run at size n: omd on random_uniform(n) at beta = 0.05, gap_beta the only
-// metric. kTolerance stops on gap_beta <= the gap the iterate has after RunIterations(n); kPlain
-// and kLogEvery run exactly as many iterations as that tolerance run took (found once by two probe
-// runs), so the modes differ only in how the run ends and what it logs.
-nlhf::RunOptions RunBenchOptions(const nlhf::Game& game, double beta, RunMode mode) {
-  static std::map<Eigen::Index, std::pair<double, std::int64_t>> probes;  // n -> (tolerance, iterations)
+// metric. kTolerance stops on gap_beta <= 10^-digits (digits = 12: the README's example), or, with
+// digits = 0, on the gap the iterate has after RunIterations(n) (at n = 10 that is below 1e-30, the
+// rounding floor of the iterate itself). kPlain and kLogEvery run exactly as many iterations as
+// that tolerance run took (found once by a probe run), so the modes differ only in how the run ends
+// and what it logs.
+nlhf::RunOptions RunBenchOptions(const nlhf::Game& game, double beta, RunMode mode, int digits) {
+  static std::map<std::pair<Eigen::Index, int>, std::pair<double, std::int64_t>> probes;  // -> (tolerance, iterations)
   nlhf::RunOptions options;
   options.theory_check = false;
   options.log.metrics = {nlhf::Metric::kGapBeta};
-  auto it = probes.find(game.n());
+  auto it = probes.find({game.n(), digits});
   if (it == probes.end()) {
     auto solver = nlhf::MakeSolver("omd");
+    double tolerance = std::pow(10.0, -digits);
+    if (digits == 0) {
+      solver->Reset(nlhf::SolverContext{&game, beta, {}, 0.1});
+      options.stop.iterations = options.log.every = RunIterations(game.n());
+      tolerance = nlhf::RunSolver(*solver, game, beta, {}, options).final_metrics[0];
+    }
     solver->Reset(nlhf::SolverContext{&game, beta, {}, 0.1});
-    options.stop.iterations = options.log.every = RunIterations(game.n());
-    const double tolerance = nlhf::RunSolver(*solver, game, beta, {}, options).final_metrics[0];
-    solver->Reset(nlhf::SolverContext{&game, beta, {}, 0.1});
+    options.stop.iterations = options.log.every = 1'000'000;
     options.stop.tolerances = {{nlhf::Metric::kGapBeta, tolerance}};
-    const std::int64_t iterations = nlhf::RunSolver(*solver, game, beta, {}, options).iterations;
-    it = probes.emplace(game.n(), std::pair{tolerance, iterations}).first;
+    const nlhf::RunSummary probe = nlhf::RunSolver(*solver, game, beta, {}, options);
+    if (probe.termination != nlhf::Termination::kTolerance) throw std::runtime_error("BM_Run: the probe did not stop");
+    it = probes.emplace(std::pair{game.n(), digits}, std::pair{tolerance, probe.iterations}).first;
   }
   const auto [tolerance, iterations] = it->second;
   options.stop.iterations = iterations;
@@ -116,7 +126,7 @@ nlhf::RunOptions RunBenchOptions(const nlhf::Game& game, double beta, RunMode mo
 void BM_Run(benchmark::State& state, RunMode mode) {
   const nlhf::Game& game = CachedGame(state.range(0));
   const double beta = 0.05;
-  const nlhf::RunOptions options = RunBenchOptions(game, beta, mode);
+  const nlhf::RunOptions options = RunBenchOptions(game, beta, mode, static_cast<int>(state.range(1)));
   auto solver = nlhf::MakeSolver("omd");
   std::int64_t iterations = 0, calls = 0;
   for (auto _ : state) {
@@ -133,8 +143,11 @@ int RegisterAll() {
   for (auto [name, mode] : {std::pair{"plain", RunMode::kPlain}, std::pair{"tolerance", RunMode::kTolerance},
                             std::pair{"log_every", RunMode::kLogEvery}}) {
     benchmark::RegisterBenchmark((std::string("BM_Run/omd/") + name).c_str(), BM_Run, mode)
-        ->Arg(10)
-        ->Arg(1000)
+        ->Args({10, 12})
+        ->Args({100, 12})
+        ->Args({1000, 12})
+        ->Args({10, 0})
+        ->Args({1000, 0})
         ->Unit(benchmark::kMillisecond);
   }
   for (nlhf::OracleType type : {nlhf::OracleType::kExact, nlhf::OracleType::kSampled}) {

@@ -103,18 +103,23 @@ def oracle(core_runs, solver_runs):
 
 
 def tolerance(runs):
-    """BM_Run/omd/{plain,tolerance,log_every}/n: whole runs, the same number of iterations each."""
-    mode = {m: {int(b["name"].split("/")[-1]): b for b in runs if b["name"].startswith(f"BM_Run/omd/{m}/")}
+    """BM_Run/omd/{plain,tolerance,log_every}/n/digits: whole runs, the same number of iterations each."""
+    def key(b):
+        n, digits = b["name"].split("/")[-2:]
+        return int(digits), int(n)
+    mode = {m: {key(b): b for b in runs if b["name"].startswith(f"BM_Run/omd/{m}/")}
             for m in ("plain", "tolerance", "log_every")}
-    print("| n | iterations | plain run | per iteration | stopped by tolerance | ÷ plain | gap_beta logged every iteration | ÷ plain |")
-    print("|---|---|---|---|---|---|---|---|")
-    for n in sorted(mode["plain"]):
-        p, t, e = mode["plain"][n], mode["tolerance"][n], mode["log_every"][n]
+    print("| tolerance | n | iterations | plain run | per iteration | stopped by tolerance | ÷ plain "
+          "| gap_beta logged every iteration | ÷ plain |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for digits, n in sorted(mode["plain"], key=lambda k: (k[0] == 0, k[1])):
+        p, t, e = mode["plain"][digits, n], mode["tolerance"][digits, n], mode["log_every"][digits, n]
         it = p.get("iterations", 0)
         if t.get("iterations") != it or e.get("iterations") != it:
             sys.exit(f"BM_Run at n = {n}: the modes ran different numbers of iterations")
-        print(f"| {n} | {it:g} | {fmt(secs(p))} | {fmt(secs(p) / it)} | {fmt(secs(t))} | {secs(t) / secs(p):.3f}× "
-              f"| {fmt(secs(e))} | {secs(e) / secs(p):.3f}× |")
+        tol = f"1e-{digits}" if digits else "gap after 5000 (n = 10) or 200 (n = 1000) iterations"
+        print(f"| {tol} | {n} | {it:g} | {fmt(secs(p))} | {fmt(secs(p) / it)} | {fmt(secs(t))} "
+              f"| {secs(t) / secs(p):.3f}× | {fmt(secs(e))} | {secs(e) / secs(p):.3f}× |")
 
 
 if __name__ == "__main__":
