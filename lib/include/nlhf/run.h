@@ -42,8 +42,10 @@ struct StopRules {
   // Solver wall time; 0 = none. Checked when the driver reads the clock: after every step at
   // n = 1000, every 16 steps at n = 10 (run.cc, SolverTimer), so a run may end up to 15 steps late.
   double wall_s = 0.0;
-  // Stop as soon as every listed metric is <= its value (checked every iteration; the check's
-  // P pi is not solver work, and the solver's next step reuses it: Solver::OfferPayoff).
+  // Stop as soon as every listed metric is <= its value, checked after every iteration (run.cc,
+  // ToleranceCheck: gap_beta and exploitability first through an O(n) lower bound, the exact
+  // metrics only when it proves nothing). The check is counted as solver time: it is part of the
+  // stop rule, and its P pi is the one the solver's next step takes (Solver::OfferPayoff).
   std::vector<std::pair<Metric, double>> tolerances;
   // Throws InputError naming `stop.<key>` for a value the YAML reader would refuse (iterations
   // outside [1, 1e12], a negative budget, a non-finite or negative wall time or tolerance).
@@ -78,9 +80,10 @@ struct Record {
   std::int64_t iteration = 0;
   std::int64_t oracle_calls = 0;
   std::int64_t queries = 0;
-  // Solver time so far. Metric evaluation is excluded; so is the P pi of an evaluated iterate,
-  // which the solver's next step takes from the evaluation (Solver::OfferPayoff) instead of
-  // computing it: with metrics at every iteration, steps cost less solver time.
+  // Solver time so far. The evaluation of logged metrics is excluded (the theory check too); so is
+  // the P pi of an iterate evaluated for a record, which the solver's next step takes from the
+  // evaluation (Solver::OfferPayoff) instead of computing it: with metrics at every iteration,
+  // steps cost less solver time. Tolerance checks are included (StopRules::tolerances).
   double wall_s = 0.0;
   MetricValues metrics;
   MetricMask computed;  // the metrics evaluated for this record (a NaN among them is a real NaN)
@@ -102,7 +105,8 @@ inline constexpr std::array<Metric, 2> kAverageTraceMetrics = {Metric::kGap0, Me
 // solver's TransientIterations()). A method converging as t^-p improves by 2^-p over every half
 // of a run, and even one converging as 1/log t by log 2 / log t >> 1e-3, so the rule cannot fire
 // on them; it fires at a rounding floor, at a biased limit and on cycling iterates. It only warns:
-// the stop rules end the run.
+// the stop rules end the run. The rule reads the exact values of the tolerance check, computed at
+// least every ToleranceCheck::kExactEvery (64) iterations, so K may be up to 63 iterations late.
 inline constexpr double kStallImprovement = 1e-3;
 inline constexpr std::int64_t kStallMinIterations = 10000;
 
