@@ -268,6 +268,11 @@ std::int64_t TaskBatch::Position() const {
 void TaskBatch::Finish(std::string id, std::vector<RunRecord> records, std::int64_t offset) {
   const std::int64_t end = Position();
   tasks_.push_back(Task{std::move(id), std::move(records), offset, end - offset});
+  // The commit's fsync then waits only for what was written since (StartWriteback).
+  if (end - written_back_ >= kWritebackBytes) {
+    StartWriteback(file_);
+    written_back_ = end;
+  }
 }
 
 double TaskBatch::age_s() const { return Now() - started_; }
@@ -345,6 +350,7 @@ void TaskStore::Commit(TaskBatch& b, bool reopen) {
   std::fclose(b.file_);
   b.file_ = nullptr;
   b.tasks_.clear();
+  b.written_back_ = 0;
   if (next) {
     b.temp_ = next->temp_;
     b.file_ = next->file_;

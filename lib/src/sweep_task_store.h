@@ -121,6 +121,7 @@ class TaskBatch {
   std::string shown_;
   std::vector<Task> tasks_;
   double started_ = 0.0;
+  std::int64_t written_back_ = 0;  // Position() at the last StartWriteback
 };
 
 // The tasks held by one or more stores, by id (the first copy of each).

@@ -94,6 +94,11 @@ int SyncDirectory(const std::string& dir) {
   return err;
 }
 
+void StartWriteback(std::FILE* f) {
+  if (std::fflush(f) != 0) return;  // the write error is the caller's to find (its fsync fails)
+  ::sync_file_range(::fileno(f), 0, 0, SYNC_FILE_RANGE_WRITE);
+}
+
 void AppendFileRange(int from_fd, std::int64_t offset, std::int64_t bytes, std::FILE* to) {
   auto fail = [](int err) { throw std::system_error(err != 0 ? err : EIO, std::generic_category(), "copy"); };
   if (std::fflush(to) != 0) fail(errno);

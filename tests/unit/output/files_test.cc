@@ -35,6 +35,33 @@ TEST(AppendFileRange, CopiesExactlyTheRangeAfterWhatWasWritten) {
   ::close(fd);
 }
 
+// A hint that changes no byte: it flushes what stdio buffers (so the kernel can write it), and on
+// a file it cannot sync (a pipe) it does nothing.
+TEST(StartWriteback, FlushesAndChangesNothing) {
+  testing::TempDir dir;
+  const std::string path = dir.Path("big");
+  std::FILE* out = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(out, nullptr);
+  const std::string text(3 * 4096 + 17, 'x');
+  std::fputs(text.c_str(), out);
+  StartWriteback(out);
+  EXPECT_EQ(testing::ReadFile(path), text);  // in the kernel before fclose
+  std::fputs("y", out);
+  std::fclose(out);
+  EXPECT_EQ(testing::ReadFile(path), text + "y");
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  std::FILE* pipe = ::fdopen(fds[1], "wb");
+  ASSERT_NE(pipe, nullptr);
+  std::fputs("z", pipe);
+  StartWriteback(pipe);
+  char c = 0;
+  EXPECT_EQ(::read(fds[0], &c, 1), 1);
+  EXPECT_EQ(c, 'z');
+  std::fclose(pipe);
+  ::close(fds[0]);
+}
+
 TEST(AnonymousFile, LeavesNothingInItsFolder) {
   testing::TempDir dir;
   std::FILE* f = AnonymousFile(dir.Path(""), "x");

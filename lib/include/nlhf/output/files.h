@@ -50,6 +50,13 @@ int SyncDirectory(const std::string& dir);
 // std::system_error (errno) on failure, also when `from_fd` ends early (EIO).
 void AppendFileRange(int from_fd, std::int64_t offset, std::int64_t bytes, std::FILE* to);
 
+// Starts writing `f`'s dirty pages to the device without waiting (Linux sync_file_range), so that
+// a later fsync of a large file waits only for the rest. A hint: durability still needs the fsync,
+// and where it is not supported nothing happens.
+void StartWriteback(std::FILE* f);
+// How often writers of large files call StartWriteback: every 8 MB written.
+inline constexpr std::int64_t kWritebackBytes = std::int64_t{8} << 20;
+
 // An anonymous file in `folder` (O_TMPFILE, else created and unlinked at once), unbuffered: it
 // holds data while the process runs and vanishes with it, whatever ends it (Ctrl-C, kill -9).
 // Throws WriteError(shown, errno).
