@@ -10,6 +10,7 @@
 
 #include "nlhf/equilibrium.h"
 #include "nlhf/generators.h"
+#include "nlhf/logspace.h"
 #include "test_util.h"
 
 namespace nlhf {
@@ -264,6 +265,114 @@ TEST(RunSolver, TheoryCheckReportsTheFirstViolation) {
   ASSERT_TRUE(ok.theory.applicable);
   EXPECT_FALSE(ok.theory.violated) << ok.theory.message;
   EXPECT_DOUBLE_EQ(ok.theory.factor, 1 / (1 + 2 * s.beta));
+}
+
+// A real solver claiming a contraction factor of its own choosing (Boaster's, but moving).
+class Claiming : public Solver {
+ public:
+  Claiming(std::unique_ptr<Solver> inner, double factor) : inner_(std::move(inner)), factor_(factor) {}
+  void Reset(const SolverContext& c) override { inner_->Reset(c); }
+  StepInfo Step() override { return inner_->Step(); }
+  const Eigen::VectorXd& current() const override { return inner_->current(); }
+  ParamMap EffectiveParams() const override { return {}; }
+  std::optional<double> GuaranteedContraction() const override { return factor_; }
+
+ private:
+  std::unique_ptr<Solver> inner_;
+  double factor_;
+};
+
+// The theory check estimates KL(pi* || pi_k) in O(n) first and computes it in full only when the
+// estimate cannot rule a violation out: its first violation is the one a full KL at every
+// iteration finds, for claims that hold, that fail early, and that fail only near the rounding
+// floor (where the threshold is the 1e-14 slack).
+TEST(RunSolver, TheoryCheckFindsTheViolationAFullKlAtEveryStepFinds) {
+  const Game game = MakeGame("random_uniform(n=10)", "softmax_normal", 2);
+  for (double beta : {0.05, 1.0}) {
+    const Equilibrium eq = SolveEquilibrium(game, beta);
+    ASSERT_TRUE(eq.certified()) << eq.message;
+    const Eigen::VectorXd pi_star = eq.log_pi.array().exp();
+    const double true_factor = 1 / std::sqrt(1 + 2 * beta);  // nash_mp's default step
+    for (const char* spec : {"nash_mp", "egpo", "omd"}) {
+      for (double claim : {true_factor, 0.99 * true_factor, 0.8, 0.5, 0.1}) {  // 0.8: nash_mp fails at 32
+        SCOPED_TRACE(fmt::format("{} beta {} claim {}", spec, beta, claim));
+        const std::int64_t iterations = 400;
+        // The brute force: KlSum at every iteration, the driver's threshold.
+        std::int64_t expected = -1;
+        {
+          auto solver = testing::StartSolver(spec, game, beta, {}, 0, {}, eq.stability->rho);
+          auto kl = [&] { return KlSum(eq.log_pi.data(), pi_star.data(), solver->current().data(), 10); };
+          double bound = kl();
+          for (std::int64_t it = 1; it <= iterations && expected < 0; ++it) {
+            solver->Step();
+            bound *= claim;
+            if (kl() > bound * (1.0 + 1e-9) + 1e-14) expected = it;
+          }
+        }
+        Claiming claiming(testing::StartSolver(spec, game, beta, {}, 0, {}, eq.stability->rho), claim);
+        RunOptions o;
+        o.stop.iterations = iterations;
+        o.log.every = iterations;
+        const RunSummary r = RunSolver(claiming, game, beta, eq.log_pi, o);
+        ASSERT_TRUE(r.theory.applicable);
+        EXPECT_EQ(r.theory.violated, expected >= 0) << r.theory.message;
+        EXPECT_EQ(r.theory.first_violation, expected) << r.theory.message;
+      }
+    }
+  }
+}
+
+// Iterates at the rounding floor: pi* moved by s_k v in log space, with KL(pi* || pi_k) about
+// s_k^2 Var(v) / 2 crossing the theory check's 1e-14 slack back and forth.
+class NearStar : public Solver {
+ public:
+  NearStar(Eigen::VectorXd log_star, Eigen::VectorXd v) : star_(std::move(log_star)), v_(std::move(v)) {}
+  void Reset(const SolverContext&) override { l_ = NormalizeLogits(star_ + 1e-3 * v_); }
+  StepInfo Step() override {
+    ++k_;
+    l_ = NormalizeLogits(star_ + (1.0 + 0.6 * std::sin(0.7 * k_)) * 1.2e-7 * v_);
+    return {1, 0, 1.0};
+  }
+  const Eigen::VectorXd& current() const override { return l_; }
+  ParamMap EffectiveParams() const override { return {}; }
+  std::optional<double> GuaranteedContraction() const override { return 0.5; }
+
+ private:
+  Eigen::VectorXd star_, v_, l_;
+  int k_ = 0;
+};
+
+TEST(RunSolver, TheoryCheckDecidesAtTheRoundingFloorAsAFullKlDoes) {
+  const Game game = MakeGame("random_uniform(n=10)", "softmax_normal", 2);
+  const double beta = 0.05;
+  const Equilibrium eq = SolveEquilibrium(game, beta);
+  const Eigen::VectorXd pi_star = eq.log_pi.array().exp();
+  Rng rng(5, "near star");
+  int violated = 0;
+  for (int trial = 0; trial < 20; ++trial) {
+    const Eigen::VectorXd v = testing::RandomLogits(10, rng, 1.0);
+    std::int64_t expected = -1;
+    {
+      NearStar brute(eq.log_pi, v);
+      brute.Reset(SolverContext{&game, beta, {}, {}});
+      double bound = KlSum(eq.log_pi.data(), pi_star.data(), brute.current().data(), 10);
+      for (std::int64_t it = 1; it <= 60 && expected < 0; ++it) {
+        brute.Step();
+        bound *= 0.5;
+        if (KlSum(eq.log_pi.data(), pi_star.data(), brute.current().data(), 10) > bound * (1.0 + 1e-9) + 1e-14)
+          expected = it;
+      }
+    }
+    NearStar near(eq.log_pi, v);
+    near.Reset(SolverContext{&game, beta, {}, {}});
+    RunOptions o;
+    o.stop.iterations = 60;
+    o.log.every = 60;
+    const RunSummary r = RunSolver(near, game, beta, eq.log_pi, o);
+    EXPECT_EQ(r.theory.first_violation, expected) << "trial " << trial << ": " << r.theory.message;
+    violated += expected > 20 ? 1 : 0;  // after the bound has fallen under the slack
+  }
+  EXPECT_GE(violated, 3);  // the case is exercised: violations decided at the 1e-14 slack
 }
 
 // A solver whose iterate stays finite but stops being normalized at its third step (exp overflows,
