@@ -48,9 +48,8 @@ bool SolverBase::TakeOffer() {
   if (!offer_valid_ ||
       std::memcmp(l_.data(), offer_l_.data(), sizeof(double) * static_cast<size_t>(l_.size())) != 0)
     return false;
-  pi_.swap(offer_pi_);  // the offer is used once: the next step's iterate differs
-  g_.swap(offer_g_);
-  offer_valid_ = false;
+  pi_ = offer_pi_;
+  g_ = offer_g_;
   return true;
 }
 

@@ -122,8 +122,9 @@ class SolverBase : public Solver {
 
  private:
   // The driver's offer (OfferPayoff): if l_ is bit-identical to the logits it was made for (an
-  // O(n) compare against exp and an O(n^2) product), pi_ and g_ are taken from it, the same bits
-  // the step would compute (the same Eigen exp of the same logits, the same product); once.
+  // O(n) compare against exp and an O(n^2) product), pi_ and g_ are copied from it, the same bits
+  // the step would compute (the same Eigen exp of the same logits, the same product). (Copied:
+  // swapping the buffers in made every later omd step at n = 10 60% slower, 110 -> 180 ns.)
   bool TakeOffer();
   bool offer_valid_ = false;
   Eigen::VectorXd offer_l_, offer_pi_, offer_g_;
