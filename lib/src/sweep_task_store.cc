@@ -23,6 +23,7 @@
 #include "nlhf/errors.h"
 #include "nlhf/output/csv.h"
 #include "nlhf/output/files.h"
+#include "nlhf/parallel.h"
 
 namespace nlhf {
 
@@ -434,11 +435,18 @@ void TaskStore::RemoveOrphans() const {
   }
   std::error_code ec;
   if (!fs::is_directory(folder_, ec)) return;
+  std::vector<fs::path> orphans;
   for (const auto& entry : fs::directory_iterator(folder_)) {
     const std::string name = entry.path().filename().string();
     if (name.rfind("data-", 0) == 0 && entry.path().extension() == ".csv" && used.count(entry.path().filename()) == 0)
-      fs::remove(entry.path(), ec);
+      orphans.push_back(entry.path());
   }
+  // Removing a large file frees its page cache in the unlink (20 ms for the EGPO sweep's 61 MB):
+  // two threads halve it when a compacted store drops its workers' data files.
+  ParallelFor(orphans.size(), 2, [&](size_t i) {
+    std::error_code remove_ec;
+    fs::remove(orphans[i], remove_ec);
+  });
 }
 
 // Every input file of every point, once each, sorted by path.
