@@ -2,8 +2,9 @@
 // products of the same size (the floor: most solvers cost one or two of them). Run
 // scripts/bench.sh solvers for the README table and ratios. BM_OracleStep: one omd Step() with the
 // exact oracle and with a sampled one (B = 64 queries) at n in {10, 1000}; scripts/bench.sh oracle.
-// BM_Run: whole RunSolver runs of omd, stopped by `stop.tolerance` on gap_beta or by the same number
-// of plain iterations, and with gap_beta logged at every iteration; scripts/bench.sh tolerance.
+// BM_Run: whole RunSolver runs of omd, stopped by `stop.tolerance` on gap_beta (1e-12, or the
+// rounding-floor gap of a long run) or by the same number of plain iterations, and with gap_beta
+// logged at every iteration; scripts/bench.sh tolerance.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
