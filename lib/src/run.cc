@@ -190,8 +190,15 @@ MetricValues EvaluateMasked(const Game& game, double beta, const Eigen::VectorXd
     NLHF_CHECK(logits.size() == game.n(), "policy size differs from the game's");
     p.log_pi = logits;
   }
-  for (size_t k = 0; k < kNumMetrics; ++k)
-    if (mask[k]) out[k] = ComputeMetric(static_cast<Metric>(k), game, beta, p, log_pi_star, log_pi_ne);
+  for (size_t k = 0; k < kNumMetrics; ++k) {
+    if (!mask[k]) continue;
+    // exploitability = gap_beta / 2 (metrics.cc): once gap_beta is known, not computed again.
+    if (static_cast<Metric>(k) == Metric::kExploitability && mask[Index(Metric::kGapBeta)]) {
+      out[k] = 0.5 * out[Index(Metric::kGapBeta)];
+      continue;
+    }
+    out[k] = ComputeMetric(static_cast<Metric>(k), game, beta, p, log_pi_star, log_pi_ne);
+  }
   return out;
 }
 
