@@ -117,7 +117,7 @@ def tolerance(runs):
         it = p.get("iterations", 0)
         if t.get("iterations") != it or e.get("iterations") != it:
             sys.exit(f"BM_Run at n = {n}: the modes ran different numbers of iterations")
-        tol = f"1e-{digits}" if digits else "gap after 5000 (n = 10) or 200 (n = 1000) iterations"
+        tol = f"1e-{digits}" if digits else f"gap after {5000 if n < 1000 else 200} iterations"
         print(f"| {tol} | {n} | {it:g} | {fmt(secs(p))} | {fmt(secs(p) / it)} | {fmt(secs(t))} "
               f"| {secs(t) / secs(p):.3f}× | {fmt(secs(e))} | {secs(e) / secs(p):.3f}× |")
 

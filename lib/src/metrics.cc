@@ -98,11 +98,12 @@ double GapBeta(const Game& game, double beta, const PolicyPoint& p) {
   const Eigen::Index n = p.pi.size();
   constexpr Eigen::Index kStack = 256;
   alignas(64) double stack[2 * kStack];
-  // br starts 64-byte aligned as log_br does (and as GapBetaAnchor's vectors do): Eigen splits
-  // its vectorized exp between packets and scalars by alignment, so the same alignment gives the
-  // same bits as the anchored form.
+  // log_br and br start aligned as GapBetaAnchor's vectors do (Eigen's allocation, at most 64
+  // bytes; the stack buffer and the stride of 8 doubles keep 64): Eigen splits its vectorized exp
+  // between packets and scalars by alignment, so the same alignment gives the same bits as the
+  // anchored form.
   const Eigen::Index stride = (n + 7) & ~Eigen::Index{7};
-  std::vector<double> heap(n > kStack ? 2 * stride : 0);
+  Eigen::VectorXd heap(n > kStack ? 2 * stride : 0);
   double* const log_br = n > kStack ? heap.data() : stack;
   return GapBetaInto(game, beta, p, log_br, log_br + stride);
 }
@@ -140,12 +141,14 @@ GapBetaBound GapBetaLowerBound(double beta, const PolicyPoint& p, const GapBetaA
   const double kl = k0 + k1;
   const double sum = kl + (d0 + d1) / beta;
   // Rounding, in units of the KL. A sum of n terms is within n eps of the sum of their magnitudes:
-  // sum pi |log pi - log b| <= H(pi) + sum pi |log b| = 2 H(pi) + kl <= 2 log n + kl (log pi, log b
-  // <= 0; log n <= ln 2 times n's bit width), and at most 2/beta for the second (0 <= g <= 1). Both the bound and GapBeta use
-  // sum pi = sum b = 1, true to n eps; GapBeta's s = log mu + g/beta is rounded to
-  // eps (|log mu| + 1/beta) per action, and sum pi |log mu| <= sum pi |log b| + 2/beta. A factor 4
-  // over these first-order terms covers their products.
-  const double log_n = 0.6931471805599453 * static_cast<double>(std::bit_width(static_cast<std::uint64_t>(n)));
+  // sum pi |log pi - log b| <= H(pi) + sum pi |log b| = 2 H(pi) + kl <= 2 log n + kl (log pi,
+  // log b <= 0; log n <= ln 2 times n's bit width), and at most 2/beta for the second sum
+  // (0 <= g <= 1). Both the bound and GapBeta use sum pi = sum b = 1, true to n eps; GapBeta's
+  // s = log mu + g/beta is rounded to eps (|log mu| + 1/beta) per action, and
+  // sum pi |log mu| <= sum pi |log b| + 2/beta. A factor 4 over these first-order terms covers
+  // their products.
+  const double log_n =
+      0.6931471805599453 * static_cast<double>(std::bit_width(static_cast<std::uint64_t>(n)));
   const double scale = 2.0 * log_n + 2.0 * std::abs(kl) + 1.0 + 3.0 / beta;
   const double eps = std::numeric_limits<double>::epsilon();
   return {2.0 * beta * sum, 2.0 * beta * (4.0 * static_cast<double>(n) + 32.0) * eps * scale};

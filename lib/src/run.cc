@@ -54,8 +54,9 @@ constexpr std::chrono::milliseconds kHeartbeatInterval{100};
 // doubles, up to kMaxBatch steps, while a batch takes under kBatchTime, and halves when it takes
 // over twice that: at n = 10 the clock is read every 16 steps, at n = 1000 after every step. So a
 // `stop.wall_s` and a heartbeat may come up to kMaxBatch - 1 steps late (about kBatchTime of steps
-// when their cost is steady). The driver's per-step bookkeeping between two reads (the budget
-// checks, nanoseconds) counts as solver time.
+// when their cost is steady). The driver's per-step work between two reads counts as solver time:
+// the budget checks and the stop.tolerance check (usually an evaluation of the iterate, whose P pi
+// a solver's next step reuses, and an O(n) bound; ToleranceCheck).
 class SolverTimer {
  public:
   static constexpr std::int64_t kMaxBatch = 16;
@@ -297,7 +298,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   PolicyPoint workspace;  // reused by every evaluation of this run
   PolicyPoint average_point;  // the average iterate's (workspace keeps the iterate's P pi for the solver)
   // Metrics of the current iterate; the P pi they computed is offered to the solver, whose next
-  // step would otherwise compute it again (a tolerance checked at every iteration costs no P pi).
+  // step would otherwise compute it again (metrics logged at every iteration cost no P pi).
   auto evaluate = [&](const MetricMask& mask, bool payoff) {
     const MetricValues values =
         EvaluateMasked(game, beta, solver.current(), log_pi_star, log_pi_ne, mask, payoff, workspace);
@@ -357,14 +358,6 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     ++it;
     summary.oracle_calls += info.oracle_calls;
     summary.queries += info.queries;
-    // Work that is not solver time follows this step: the theory check, a record. A tolerance
-    // check is: it is part of the stop rule, nearly free, and its P pi is the next step's.
-    const bool check_theory = theory.applicable && !theory.violated;
-    const bool log_now = schedule.Logs(it);
-    const bool excluded = check_theory || log_now;
-    const bool clock_read = timer.AfterStep(summary.wall_s, excluded);
-    const bool beat_due = clock_read && !observers.empty() && timer.now() - last_beat >= kHeartbeatInterval;
-
     if (!warned) {
       if (const std::optional<double> limit = solver.StabilityLimit(); limit && info.step_size > *limit) {
         summary.warnings.push_back(fmt::format("step {} is above this game's stability limit {:.6g} "
@@ -374,10 +367,29 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       warned = true;
     }
     if (!solver.current().allFinite()) {
+      timer.AfterStep(summary.wall_s, true);
       summary.termination = Termination::kNumericalFailure;
       summary.message = fmt::format("non-finite iterate at iteration {}", it);
       break;
     }
+    const bool log_now = schedule.Logs(it);
+    // The tolerance check of an iteration that is not logged comes before the clock is read: it is
+    // solver time (part of the stop rule; its P pi is the one a solver taking offers reuses), so it
+    // needs no clock read of its own. At a logged iteration the record's values serve (below).
+    if (check.active() && !log_now) {
+      if (check.needs_payoff()) {
+        Evaluate(game, solver.current(), workspace);
+        solver.OfferPayoff(workspace.pi, workspace.g);
+      } else {
+        workspace.log_pi = solver.current();
+      }
+      if (!check.ProvedUnmet(it, workspace)) check.Exact(it, workspace);
+    }
+    // Work that is not solver time follows: the theory check, a record.
+    const bool check_theory = theory.applicable && !theory.violated;
+    const bool excluded = check_theory || log_now;
+    const bool clock_read = timer.AfterStep(summary.wall_s, excluded);
+    const bool beat_due = clock_read && !observers.empty() && timer.now() - last_beat >= kHeartbeatInterval;
     if (check_theory) {
       bound *= theory.factor;
       // Slack for rounding: KL is computed to ~1e-16 absolute.
@@ -396,27 +408,31 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       if (record_failed(it)) break;
     }
     if (check.active()) {
-      bool logged = last_logged == it;
-      for (const auto& [m, v] : check.tolerances()) logged = logged && !std::isnan(record.metrics[Index(m)]);
-      if (logged) {
-        check.Adopt(it, record.metrics);
-      } else {
-        if (check.needs_payoff()) {
-          Evaluate(game, solver.current(), workspace);
-          solver.OfferPayoff(workspace.pi, workspace.g);
-        } else {
-          workspace.log_pi = solver.current();
+      if (log_now) {
+        bool covered = true;
+        for (const auto& [m, v] : check.tolerances()) covered = covered && !std::isnan(record.metrics[Index(m)]);
+        if (covered) {
+          check.Adopt(it, record.metrics);
+        } else {  // a tolerance on a metric the trace does not log
+          if (check.needs_payoff() && !logged_payoff) {
+            Evaluate(game, solver.current(), workspace);
+            solver.OfferPayoff(workspace.pi, workspace.g);
+          }
+          check.Exact(it, workspace);
         }
-        // The exact values at a heartbeat too: the progress line shows them.
-        if (beat_due || !check.ProvedUnmet(it, workspace)) check.Exact(it, workspace);
       }
+      // The stall rule sees the exact values the check computed (never extra ones at a heartbeat:
+      // which iterations those are depends on the clock, and the rule must not).
       if (check.exact_iteration() == it) {
         if (metrics_failed(check.values(), check.mask(), it, "")) break;
-        beat.watched = check.values()[Index(check.watched())];
-        stall.Add(it, beat.watched);
+        stall.Add(it, check.values()[Index(check.watched())]);
         if (check.Met()) {
           summary.termination = Termination::kTolerance;
-          summary.message = fmt::format("{} at iteration {}", check.Evidence(), it);
+          std::string evidence;
+          for (const auto& [m, v] : check.tolerances())
+            evidence += fmt::format("{}{} {:.3g} <= {:.3g}", evidence.empty() ? "" : ", ",
+                                    MetricTable()[Index(m)].name, check.values()[Index(m)], v);
+          summary.message = fmt::format("{} at iteration {}", evidence, it);
           break;
         }
       }
@@ -438,6 +454,9 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     }
     if (beat_due) {
       last_beat = timer.now();
+      // The progress line shows this iteration's exact value.
+      if (check.active())
+        beat.watched = check.exact_iteration() == it ? check.values()[Index(check.watched())] : check.Peek(workspace);
       beat.iteration = it;
       beat.oracle_calls = summary.oracle_calls;
       beat.queries = summary.queries;

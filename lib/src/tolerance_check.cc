@@ -1,7 +1,5 @@
 #include "tolerance_check.h"
 
-#include <fmt/format.h>
-
 #include <cmath>
 #include <limits>
 
@@ -46,7 +44,8 @@ void ToleranceCheck::Exact(std::int64_t it, const PolicyPoint& p) {
     if (mask_[Index(Metric::kExploitability)]) values_[Index(Metric::kExploitability)] = 0.5 * gap;
   }
   for (const auto& [m, v] : tolerances_)
-    if (mask_[Index(m)] && std::isnan(values_[Index(m)])) values_[Index(m)] = ComputeMetric(m, game_, beta_, p, log_pi_star_, log_pi_ne_);
+    if (mask_[Index(m)] && std::isnan(values_[Index(m)]))
+      values_[Index(m)] = ComputeMetric(m, game_, beta_, p, log_pi_star_, log_pi_ne_);
   exact_it_ = it;
 }
 
@@ -61,12 +60,10 @@ bool ToleranceCheck::Met() const {
   return true;
 }
 
-std::string ToleranceCheck::Evidence() const {
-  std::string evidence;
-  for (const auto& [m, v] : tolerances_)
-    evidence += fmt::format("{}{} {:.3g} <= {:.3g}", evidence.empty() ? "" : ", ", MetricTable()[Index(m)].name,
-                            values_[Index(m)], v);
-  return evidence;
+double ToleranceCheck::Peek(const PolicyPoint& p) const {
+  const Metric m = watched();
+  if (!mask_[Index(m)]) return std::numeric_limits<double>::quiet_NaN();
+  return ComputeMetric(m, game_, beta_, p, log_pi_star_, log_pi_ne_);
 }
 
 }  // namespace nlhf

@@ -4,15 +4,15 @@
 // P pi is the solver's next one (Solver::OfferPayoff, the driver's part); what is left is the
 // metrics, and gap_beta's log-sum-exp (one exp per action) costs about half an omd step at n = 10.
 // So gap_beta and exploitability are first bounded from below in O(n), with no exp, from the best
-// response of the last point where they were computed (GapBetaLowerBound, metrics.h): when the
-// bound, less its rounding error, is above a tolerance, that tolerance is provably unmet and no
-// metric is computed. The exact metrics are computed otherwise, and at least every kExactEvery
-// iterations (the stall rule and the progress line read exact values). A run therefore stops at
-// the same iteration as one that computes every tolerance metric at every iteration
+// response at the last point where this check computed them (GapBetaLowerBound, metrics.h; values
+// adopted from a record do not move it): when the bound, less its rounding error, is above a
+// tolerance, that tolerance is provably unmet and no metric is computed. The exact metrics are
+// computed otherwise, and at least every kExactEvery iterations (the stall rule reads exact
+// values, on this schedule only, so that it does not depend on the clock). A run therefore stops
+// at the same iteration as one that computes every tolerance metric at every iteration
 // (tests/unit/tolerance_check_test.cc).
 #include <Eigen/Core>
 #include <cstdint>
-#include <string>
 #include <utility>
 #include <vector>
 
@@ -39,7 +39,10 @@ class ToleranceCheck {
   bool needs_payoff() const { return payoff_; }
 
   // Whether iterate `it`, evaluated into `p` (pi and g when needs_payoff(), else only log_pi),
-  // provably misses some tolerance, so that its exact metrics need not be computed.
+  // provably misses some tolerance, so that its exact metrics need not be computed. Never for a
+  // point whose bound is not finite. A metric co-listed with gap_beta that the bound does not
+  // cover (say kl_to_star with a broken pi*) is computed at the exact checks only, so a NaN of
+  // its own is found at the next one, at most kExactEvery iterations later.
   bool ProvedUnmet(std::int64_t it, const PolicyPoint& p) const;
   // Computes the exact tolerance metrics of iterate `it` at `p` (values()), keeping gap_beta's best
   // response for later bounds.
@@ -50,9 +53,10 @@ class ToleranceCheck {
   // The last exact values (NaN outside mask()) and their iteration (-1: none yet).
   const MetricValues& values() const { return values_; }
   std::int64_t exact_iteration() const { return exact_it_; }
-  // Whether values() meet every tolerance, and the evidence ("gap_beta 8.1e-13 <= 1e-12").
+  // Whether values() meet every tolerance.
   bool Met() const;
-  std::string Evidence() const;
+  // The exact value of the first tolerance metric at `p`, changing nothing (for a progress line).
+  double Peek(const PolicyPoint& p) const;
 
  private:
   const Game& game_;

@@ -1,7 +1,7 @@
 #pragma once
 // Closed-form metrics of a policy (docs/mathematics.md, metrics), O(n^2) each (one P pi), in double, in log
 // space. A policy is given by its normalized logits l = log(pi). Evaluating metrics is never
-// solver work: it is not counted as oracle calls.
+// counted as oracle calls.
 #include <Eigen/Core>
 #include <string_view>
 #include <vector>

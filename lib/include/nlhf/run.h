@@ -44,8 +44,10 @@ struct StopRules {
   double wall_s = 0.0;
   // Stop as soon as every listed metric is <= its value, checked after every iteration (run.cc,
   // ToleranceCheck: gap_beta and exploitability first through an O(n) lower bound, the exact
-  // metrics only when it proves nothing). The check is counted as solver time: it is part of the
-  // stop rule, and its P pi is the one the solver's next step takes (Solver::OfferPayoff).
+  // metrics only when it proves nothing). At iterations that are not logged the check is counted
+  // as solver time: it is part of the stop rule, and its P pi is the one the next step of a solver
+  // taking offers reuses (Solver::OfferPayoff; sampled-oracle solvers and nash_md, nash_md_pg and
+  // nash_mp_pg do not, and pay it).
   std::vector<std::pair<Metric, double>> tolerances;
   // Throws InputError naming `stop.<key>` for a value the YAML reader would refuse (iterations
   // outside [1, 1e12], a negative budget, a non-finite or negative wall time or tolerance).
@@ -83,7 +85,8 @@ struct Record {
   // Solver time so far. The evaluation of logged metrics is excluded (the theory check too); so is
   // the P pi of an iterate evaluated for a record, which the solver's next step takes from the
   // evaluation (Solver::OfferPayoff) instead of computing it: with metrics at every iteration,
-  // steps cost less solver time. Tolerance checks are included (StopRules::tolerances).
+  // steps cost less solver time. Tolerance checks at iterations that are not logged are included
+  // (StopRules::tolerances).
   double wall_s = 0.0;
   MetricValues metrics;
   MetricMask computed;  // the metrics evaluated for this record (a NaN among them is a real NaN)
@@ -105,8 +108,9 @@ inline constexpr std::array<Metric, 2> kAverageTraceMetrics = {Metric::kGap0, Me
 // solver's TransientIterations()). A method converging as t^-p improves by 2^-p over every half
 // of a run, and even one converging as 1/log t by log 2 / log t >> 1e-3, so the rule cannot fire
 // on them; it fires at a rounding floor, at a biased limit and on cycling iterates. It only warns:
-// the stop rules end the run. The rule reads the exact values of the tolerance check, computed at
-// least every ToleranceCheck::kExactEvery (64) iterations, so K may be up to 63 iterations late.
+// the stop rules end the run. The rule sees the exact values the tolerance check computes: at least
+// every 64 iterations, on a schedule that depends only on the iterates (run.cc), so it works on
+// those samples of the metric and K is one of those iterations.
 inline constexpr double kStallImprovement = 1e-3;
 inline constexpr std::int64_t kStallMinIterations = 10000;
 

@@ -95,8 +95,9 @@ int SyncDirectory(const std::string& dir) {
 }
 
 void StartWriteback(std::FILE* f) {
-  if (std::fflush(f) != 0) return;  // the write error is the caller's to find (its fsync fails)
-  ::sync_file_range(::fileno(f), 0, 0, SYNC_FILE_RANGE_WRITE);
+  // A failed flush is reported now: stdio drops the buffer, so a later fsync would succeed.
+  if (std::fflush(f) != 0) throw std::system_error(errno != 0 ? errno : EIO, std::generic_category(), "flush");
+  ::sync_file_range(::fileno(f), 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: its failure changes nothing
 }
 
 void AppendFileRange(int from_fd, std::int64_t offset, std::int64_t bytes, std::FILE* to) {

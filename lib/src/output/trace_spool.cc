@@ -43,7 +43,8 @@ void TraceSpool::AppendTo(std::FILE* out, size_t runs) const {
     NLHF_CHECK(k < ranges_.size() && ranges_[k].offset >= 0, "a run's trace rows were not spooled");
     AppendFileRange(::fileno(spools_[ranges_[k].spool]), ranges_[k].offset, ranges_[k].bytes, out);
     // The caller's fsync then waits for the last few megabytes only.
-    if ((unsent += ranges_[k].bytes) >= kWritebackBytes) {
+    unsent += ranges_[k].bytes;
+    if (unsent >= kWritebackBytes) {
       StartWriteback(out);
       unsent = 0;
     }

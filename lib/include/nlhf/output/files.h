@@ -52,7 +52,8 @@ void AppendFileRange(int from_fd, std::int64_t offset, std::int64_t bytes, std::
 
 // Starts writing `f`'s dirty pages to the device without waiting (Linux sync_file_range), so that
 // a later fsync of a large file waits only for the rest. A hint: durability still needs the fsync,
-// and where it is not supported nothing happens.
+// and where it is not supported nothing happens. Flushes `f` first; a failed flush throws
+// std::system_error (errno), as AppendFileRange does.
 void StartWriteback(std::FILE* f);
 // How often writers of large files call StartWriteback: every 8 MB written.
 inline constexpr std::int64_t kWritebackBytes = std::int64_t{8} << 20;
