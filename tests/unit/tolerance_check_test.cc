@@ -35,6 +35,28 @@ std::int64_t FirstCrossing(const std::string& spec, const Game& game, double bet
   return -1;
 }
 
+// RunSolver on a fresh `spec` with these tolerances, `cap` iterations at most, a record every
+// `every` (all metrics when `which` is empty) and no observer; expects it to stop where
+// FirstCrossing says (by the cap when that is -1).
+void ExpectStopAtFirstCrossing(const std::string& spec, const Game& game, double beta, const Equilibrium& eq,
+                               const std::vector<std::pair<Metric, double>>& tolerances, std::int64_t cap,
+                               std::int64_t every, const std::vector<Metric>& which = {}) {
+  const std::int64_t expected = FirstCrossing(spec, game, beta, eq, tolerances, cap);
+  auto solver = testing::StartSolver(spec, game, beta, {}, 0, {}, eq.stability->rho);
+  RunOptions o;
+  o.stop.iterations = cap;
+  o.log.every = every;
+  o.log.metrics = which;
+  o.stop.tolerances = tolerances;
+  const RunSummary r = RunSolver(*solver, game, beta, eq.log_pi, o);
+  if (expected < 0) {
+    EXPECT_EQ(r.termination, Termination::kIterations) << r.message;
+  } else {
+    EXPECT_EQ(r.termination, Termination::kTolerance) << r.message;
+    EXPECT_EQ(r.iterations, expected) << r.message;
+  }
+}
+
 // The bound only skips iterations it proves unmet: a run stops exactly where a check of every
 // metric at every iteration would stop, for tolerances from loose to the rounding floor, on
 // gap_beta, exploitability (gap_beta / 2) and with a second metric, over solvers whose iterates
@@ -52,20 +74,7 @@ TEST(ToleranceCheck, StopsWhereAnExactCheckAtEveryIterationStops) {
           if (form == 1) tolerances = {{Metric::kExploitability, tol}};
           if (form == 2) tolerances = {{Metric::kGapBeta, tol}, {Metric::kKlToStar, 10 * tol}};
           SCOPED_TRACE(fmt::format("{} beta {} tol {} form {}", spec, beta, tol, form));
-          const std::int64_t cap = 4000;
-          const std::int64_t expected = FirstCrossing(spec, game, beta, eq, tolerances, cap);
-          auto solver = testing::StartSolver(spec, game, beta, {}, 0, {}, eq.stability->rho);
-          RunOptions o;
-          o.stop.iterations = cap;
-          o.log.every = cap;
-          o.stop.tolerances = tolerances;
-          const RunSummary r = RunSolver(*solver, game, beta, eq.log_pi, o);
-          if (expected < 0) {
-            EXPECT_EQ(r.termination, Termination::kIterations) << r.message;
-          } else {
-            EXPECT_EQ(r.termination, Termination::kTolerance) << r.message;
-            EXPECT_EQ(r.iterations, expected) << r.message;
-          }
+          ExpectStopAtFirstCrossing(spec, game, beta, eq, tolerances, 4000, 4000);
         }
       }
     }
@@ -122,17 +131,9 @@ TEST(ToleranceCheck, StopsWhereAnExactCheckStopsWithRecordsSmallBetaAndLargeN) {
     }
     const std::vector<std::pair<Metric, double>> tolerances = {{Metric::kGapBeta, tol}};
     const std::int64_t cap = 3000;
-    const std::int64_t expected = FirstCrossing("nash_mp", game, c.beta, eq, tolerances, cap);
-    auto solver = testing::StartSolver("nash_mp", game, c.beta, {}, 0, {}, eq.stability->rho);
-    RunOptions o;
-    o.stop.iterations = cap;
-    o.log.every = c.every;
-    o.log.metrics = {Metric::kGapBeta};
-    o.stop.tolerances = tolerances;
-    const RunSummary r = RunSolver(*solver, game, c.beta, eq.log_pi, o);
-    ASSERT_GT(expected, 0) << "the case should stop by its tolerance";
-    EXPECT_EQ(r.termination, Termination::kTolerance) << r.message;
-    EXPECT_EQ(r.iterations, expected) << r.message;
+    ASSERT_GT(FirstCrossing("nash_mp", game, c.beta, eq, tolerances, cap), 0)
+        << "the case should stop by its tolerance";
+    ExpectStopAtFirstCrossing("nash_mp", game, c.beta, eq, tolerances, cap, c.every, {Metric::kGapBeta});
   }
 }
 
