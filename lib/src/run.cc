@@ -55,8 +55,8 @@ constexpr std::chrono::milliseconds kHeartbeatInterval{100};
 // over twice that: at n = 10 the clock is read every 16 steps, at n = 1000 after every step. So a
 // `stop.wall_s` and a heartbeat may come up to kMaxBatch - 1 steps late (about kBatchTime of steps
 // when their cost is steady). The driver's per-step work between two reads counts as solver time:
-// the budget checks and the stop.tolerance check (usually an evaluation of the iterate, whose P pi
-// a solver's next step reuses, and an O(n) bound; ToleranceCheck).
+// the budget checks and, at iterations that are not logged, the stop.tolerance check (usually an
+// evaluation of the iterate, whose P pi a solver's next step reuses, and an O(n) bound).
 class SolverTimer {
  public:
   static constexpr std::int64_t kMaxBatch = 16;

@@ -269,9 +269,15 @@ std::int64_t TaskBatch::Position() const {
 void TaskBatch::Finish(std::string id, std::vector<RunRecord> records, std::int64_t offset) {
   const std::int64_t end = Position();
   tasks_.push_back(Task{std::move(id), std::move(records), offset, end - offset});
-  // The commit's fsync then waits only for what was written since (StartWriteback).
+  // The commit's fsync then waits only for what was written since (StartWriteback). The file is
+  // unbuffered, so its flush cannot fail; if it ever did, it is a write failure of the store
+  // (exit 2), not a failure of the task.
   if (end - written_back_ >= kWritebackBytes) {
-    StartWriteback(file_);
+    try {
+      StartWriteback(file_);
+    } catch (const std::system_error& e) {
+      throw WriteError(shown_, e.code().value());
+    }
     written_back_ = end;
   }
 }
