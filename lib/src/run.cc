@@ -179,18 +179,24 @@ bool NeedsPayoff(const MetricMask& mask) {
 
 namespace {
 
+// The point of a policy for metrics: its pi and P pi when `payoff`, else only its logits (enough for
+// kl_to_star, kl_from_star and span).
+void EvaluatePoint(const Game& game, const Eigen::VectorXd& logits, bool payoff, PolicyPoint& p) {
+  if (payoff) {
+    Evaluate(game, logits, p);
+  } else {
+    NLHF_CHECK(logits.size() == game.n(), "policy size differs from the game's");
+    p.log_pi = logits;
+  }
+}
+
 // EvaluateMetrics of a mask, `payoff` = NeedsPayoff(mask) (the driver computes both once per run).
 MetricValues EvaluateMasked(const Game& game, double beta, const Eigen::VectorXd& logits,
                             const Eigen::VectorXd& log_pi_star, const Eigen::VectorXd& log_pi_ne,
                             const MetricMask& mask, bool payoff, PolicyPoint& p) {
   MetricValues out;
   out.fill(kNaN);
-  if (payoff) {
-    Evaluate(game, logits, p);
-  } else {  // kl_to_star, kl_from_star, span: the logits are enough
-    NLHF_CHECK(logits.size() == game.n(), "policy size differs from the game's");
-    p.log_pi = logits;
-  }
+  EvaluatePoint(game, logits, payoff, p);
   for (size_t k = 0; k < kNumMetrics; ++k) {
     if (!mask[k]) continue;
     // exploitability = gap_beta / 2 (metrics.cc): once gap_beta is known, not computed again.
@@ -305,6 +311,11 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     if (payoff) solver.OfferPayoff(workspace.pi, workspace.g);
     return values;
   };
+  // The current iterate's point alone (for the tolerance check), its P pi offered the same way.
+  auto evaluate_point = [&](bool payoff) {
+    EvaluatePoint(game, solver.current(), payoff, workspace);
+    if (payoff) solver.OfferPayoff(workspace.pi, workspace.g);
+  };
   const bool logged_payoff = NeedsPayoff(logged_mask);
   auto emit = [&](std::int64_t it) {
     record.iteration = it;
@@ -377,12 +388,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     // solver time (part of the stop rule; its P pi is the one a solver taking offers reuses), so it
     // needs no clock read of its own. At a logged iteration the record's values serve (below).
     if (check.active() && !log_now) {
-      if (check.needs_payoff()) {
-        Evaluate(game, solver.current(), workspace);
-        solver.OfferPayoff(workspace.pi, workspace.g);
-      } else {
-        workspace.log_pi = solver.current();
-      }
+      evaluate_point(check.needs_payoff());
       if (!check.ProvedUnmet(it, workspace)) check.Exact(it, workspace);
     }
     // Work that is not solver time follows: the theory check, a record.
@@ -414,10 +420,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
         if (covered) {
           check.Adopt(it, record.metrics);
         } else {  // a tolerance on a metric the trace does not log
-          if (check.needs_payoff() && !logged_payoff) {
-            Evaluate(game, solver.current(), workspace);
-            solver.OfferPayoff(workspace.pi, workspace.g);
-          }
+          if (check.needs_payoff() && !logged_payoff) evaluate_point(true);  // the record had no P pi
           check.Exact(it, workspace);
         }
       }
