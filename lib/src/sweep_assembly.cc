@@ -60,18 +60,14 @@ std::vector<std::int64_t> Assemble(const SweepConfig& s, const TaskIndex& index,
     offsets.push_back(at);
     at += index.TraceBytes(t.id);
   }
-  // Writeback starts every kWritebackBytes copied, while the copy goes on: the fsync at the end
-  // then waits for the last few megabytes only (EGPO sweep, 61 MB: 40 ms less in that fsync).
+  // Writeback starts every 8 MB copied, while the copy goes on: the fsync at the end then waits
+  // for the last few megabytes only (EGPO sweep, 61 MB: 40 ms less in that fsync).
   WriteFileAtomic((dir / "trace.csv").string(), [&](std::FILE* f) {
     WriteString(f, header);
-    std::int64_t unsent = 0;
-    for (const SweepTask& t : tasks) {
-      index.CopyTrace(t.id, f);
-      unsent += index.TraceBytes(t.id);
-      if (unsent >= kWritebackBytes) {
-        StartWriteback(f);
-        unsent = 0;
-      }
+    WritebackPacer pacer;
+    for (size_t i = 0; i < tasks.size(); ++i) {
+      index.CopyTrace(tasks[i].id, f);
+      pacer.Reached(f, offsets[i] + index.TraceBytes(tasks[i].id));
     }
   });
   const std::vector<std::string> keys = s.Keys();

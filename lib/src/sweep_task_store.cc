@@ -272,13 +272,10 @@ void TaskBatch::Finish(std::string id, std::vector<RunRecord> records, std::int6
   // The commit's fsync then waits only for what was written since (StartWriteback). The file is
   // unbuffered, so its flush cannot fail; if it ever did, it is a write failure of the store
   // (exit 2), not a failure of the task.
-  if (end - written_back_ >= kWritebackBytes) {
-    try {
-      StartWriteback(file_);
-    } catch (const std::system_error& e) {
-      throw WriteError(shown_, e.code().value());
-    }
-    written_back_ = end;
+  try {
+    pacer_.Reached(file_, end);
+  } catch (const std::system_error& e) {
+    throw WriteError(shown_, e.code().value());
   }
 }
 
@@ -357,7 +354,7 @@ void TaskStore::Commit(TaskBatch& b, bool reopen) {
   std::fclose(b.file_);
   b.file_ = nullptr;
   b.tasks_.clear();
-  b.written_back_ = 0;
+  b.pacer_ = {};
   if (next) {
     b.temp_ = next->temp_;
     b.file_ = next->file_;

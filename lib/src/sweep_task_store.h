@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "nlhf/output/files.h"
 #include "nlhf/run.h"
 #include "nlhf/run_directory.h"
 #include "nlhf/sweep_config.h"
@@ -121,7 +122,7 @@ class TaskBatch {
   std::string shown_;
   std::vector<Task> tasks_;
   double started_ = 0.0;
-  std::int64_t written_back_ = 0;  // Position() at the last StartWriteback
+  WritebackPacer pacer_;  // StartWriteback of file_ every 8 MB
 };
 
 // The tasks held by one or more stores, by id (the first copy of each).

@@ -38,16 +38,13 @@ void TraceSpool::AppendTo(std::FILE* out, size_t runs) const {
   std::lock_guard<std::mutex> lock(mutex_);
   for (std::FILE* f : spools_)
     if (std::fflush(f) != 0) throw std::system_error(errno != 0 ? errno : EIO, std::generic_category(), "flush");
-  std::int64_t unsent = 0;
+  WritebackPacer pacer;  // the caller's fsync then waits for the last few megabytes only
+  std::int64_t written = 0;
   for (size_t k = 0; k < runs; ++k) {
     NLHF_CHECK(k < ranges_.size() && ranges_[k].offset >= 0, "a run's trace rows were not spooled");
     AppendFileRange(::fileno(spools_[ranges_[k].spool]), ranges_[k].offset, ranges_[k].bytes, out);
-    // The caller's fsync then waits for the last few megabytes only.
-    unsent += ranges_[k].bytes;
-    if (unsent >= kWritebackBytes) {
-      StartWriteback(out);
-      unsent = 0;
-    }
+    written += ranges_[k].bytes;
+    pacer.Reached(out, written);
   }
 }
 

@@ -55,8 +55,21 @@ void AppendFileRange(int from_fd, std::int64_t offset, std::int64_t bytes, std::
 // and where it is not supported nothing happens. Flushes `f` first; a failed flush throws
 // std::system_error (errno), as AppendFileRange does.
 void StartWriteback(std::FILE* f);
-// How often writers of large files call StartWriteback: every 8 MB written.
-inline constexpr std::int64_t kWritebackBytes = std::int64_t{8} << 20;
+
+// StartWriteback for a writer of a large file, every 8 MB: the writer says how many bytes the file
+// holds after each piece it wrote (Reached), and writeback starts when 8 MB more have come.
+class WritebackPacer {
+ public:
+  static constexpr std::int64_t kBytes = std::int64_t{8} << 20;
+  void Reached(std::FILE* f, std::int64_t written) {
+    if (written - sent_ < kBytes) return;
+    StartWriteback(f);
+    sent_ = written;
+  }
+
+ private:
+  std::int64_t sent_ = 0;  // `written` at the last StartWriteback
+};
 
 // An anonymous file in `folder` (O_TMPFILE, else created and unlinked at once), unbuffered: it
 // holds data while the process runs and vanishes with it, whatever ends it (Ctrl-C, kill -9).
