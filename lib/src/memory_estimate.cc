@@ -89,7 +89,8 @@ double DenseMatrices(const ExperimentConfig& config, const ResourcePlan& plan, E
 // --jobs 2: about 16 per run and 20 per worker. The constants below keep a margin over those.
 constexpr double kVectorsPerRun = 20.0;
 constexpr double kVectorsPerWorker = 24.0;
-constexpr double kBaseBytes = 64.0 * 1024 * 1024;  // code, thread stacks, buffers; with margin
+constexpr double kBaseBytes = 64.0 * 1024 * 1024;  // code, thread stacks, buffers (a sweep's rows held for
+                                                    // their turn: 40 MB at most); with margin
 constexpr double kGiB = 1024.0 * 1024 * 1024;
 
 // n of a matrix CSV without reading it whole: the fields of its first line, bounded by the size

@@ -21,6 +21,7 @@
 #include "nlhf/parallel.h"
 #include "nlhf/run_directory.h"
 #include "sweep_assembly.h"
+#include "sweep_ordered_trace.h"
 #include "sweep_task_store.h"
 
 namespace nlhf {
@@ -101,7 +102,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
 
   const std::vector<SweepTask> all = SweepTasks(s);
   const TaskIndex done_before = store.Index();
-  std::vector<SweepTask> todo;
+  std::vector<size_t> todo;  // canonical indices of the tasks to run
   SweepReport report;
   if (previous && previous->fingerprint != s.fingerprint) {
     report.changed_sweep = true;
@@ -120,11 +121,10 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       ++report.tasks_skipped;
       runs_skipped += runs;
     } else {
-      todo.push_back(all[i]);
+      todo.push_back(i);
     }
   }
-  std::stable_sort(todo.begin(), todo.end(),
-                   [](const SweepTask& a, const SweepTask& b) { return a.cost > b.cost; });
+  std::stable_sort(todo.begin(), todo.end(), [&](size_t a, size_t b) { return all[a].cost > all[b].cost; });
 
   std::atomic<std::int64_t> runs_done{runs_skipped}, failures{0};
   std::mutex report_mutex;
@@ -170,20 +170,41 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     std::lock_guard<std::mutex> lock(pool_mutex);
     retired.push_back(std::move(b));
   };
+  // A sweep that runs every one of its tasks here writes trace.csv as it goes (in canonical order,
+  // so that nothing is copied at the end); its tasks are stored there, not in the batches.
+  std::unique_ptr<OrderedTrace> ordered;
+  if (!todo.empty() && todo.size() == all.size()) {
+    std::vector<std::string> ids;
+    for (const SweepTask& t : all) ids.push_back(t.id);
+    ordered = std::make_unique<OrderedTrace>(store, std::move(ids), kFlushTasks, kFlushSeconds);
+  }
   auto run_task = [&](size_t i) {
-    const SweepTask& task = todo[i];
+    const SweepTask& task = all[todo[i]];
     const SweepPoint& point = s.points[task.point];
     std::unique_ptr<TaskBatch> batch = acquire();
     try {
+      std::unique_ptr<OrderedTrace::Rows> rows = ordered ? ordered->Start(todo[i], *batch) : nullptr;
+      // A task that does not finish leaves the ordered trace (before the handlers below run).
+      const struct Unfinished {
+        OrderedTrace* trace;
+        std::unique_ptr<OrderedTrace::Rows>& rows;
+        ~Unfinished() {
+          if (rows) trace->Fail(std::move(rows));
+        }
+      } unfinished{ordered.get(), rows};
       const std::int64_t offset = batch->Position();
-      const GroupResult g = RunGroup(point.config, task.seed_index, point.task_fingerprint, batch->trace(), batch->shown());
+      const GroupResult g = RunGroup(point.config, task.seed_index, point.task_fingerprint,
+                                     rows ? rows->file() : batch->trace(), batch->shown());
       std::vector<RunRecord> records;
       double group_solve = 0.0;
       for (size_t k = 0; k < g.runs.size(); ++k) {
         records.push_back(ToRecord(g.runs[k], k));
         group_solve += g.runs[k].summary.wall_s;
       }
-      batch->Finish(task.id, std::move(records), offset);
+      if (rows)
+        ordered->Finish(std::move(rows), std::move(records));
+      else
+        batch->Finish(task.id, std::move(records), offset);
       std::lock_guard<std::mutex> lock(report_mutex);
       solve_s += group_solve;
       ++report.tasks_run;
@@ -226,6 +247,13 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   // Every batch gets its commit, even when one fails (the first error is reported after).
   auto commit_all = [&] {
     std::exception_ptr first;
+    if (ordered) {
+      try {
+        ordered->Close();
+      } catch (...) {
+        first = std::current_exception();
+      }
+    }
     for (auto* batches : {&pool, &retired}) {
       for (const std::unique_ptr<TaskBatch>& b : *batches) {
         try {
@@ -280,7 +308,17 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     }
   }
   if (complete) {
-    const std::vector<std::int64_t> offsets = Assemble(s, on_disk, dir);
+    // The trace written as the sweep ran is the one Assemble would write: the same tasks at the
+    // same places. (Otherwise, or where it cannot be linked into place, Assemble copies it.)
+    std::optional<std::vector<std::int64_t>> published;
+    if (ordered && ordered->Complete()) {
+      NLHF_CHECK(ordered->offsets() == TraceOffsets(all, on_disk),
+                 "the ordered trace's tasks are where Assemble puts them");
+      published = ordered->Publish(dir);
+      if (published) AssembleTables(s, on_disk, dir);
+      report.trace_streamed = published.has_value();
+    }
+    const std::vector<std::int64_t> offsets = published ? *published : Assemble(s, on_disk, dir);
     std::vector<std::string> ids;
     for (const SweepTask& t : all) ids.push_back(t.id);
     store.Compact(ids, offsets, on_disk);

@@ -22,4 +22,11 @@ void RequireComplete(const std::vector<SweepTask>& tasks, const TaskIndex& index
 // rows begin in it (for TaskStore::Compact).
 std::vector<std::int64_t> Assemble(const SweepConfig& sweep, const TaskIndex& index, const std::string& out);
 
+// Assemble without trace.csv: runs.csv, summary.csv and config.resolved.yaml (for a sweep whose
+// trace.csv was written while it ran: sweep_ordered_trace.h).
+void AssembleTables(const SweepConfig& sweep, const TaskIndex& index, const std::string& out);
+
+// Where each of `tasks` (all in `index`) begins in the trace.csv Assemble writes.
+std::vector<std::int64_t> TraceOffsets(const std::vector<SweepTask>& tasks, const TaskIndex& index);
+
 }  // namespace nlhf

@@ -70,7 +70,10 @@ void AppendRecordLine(std::string& s, const RunRecord& r) {
 //   end
 // It is written whole (temp file, fsync, rename), so it is complete or absent; the data file is
 // durable before it. Anything else (a damaged file, an older version's) is ignored: its tasks run
-// again.
+// again. SIZE is the data file's size when the part was written: a data file shorter than that is
+// damaged, one that is longer has grown since (a growing batch's, which several parts index; bytes
+// after SIZE are no part's). With MTIME_NS (the compacted index into trace.csv) the size and time
+// must both be equal: a trace.csv changed since is not read.
 constexpr const char* kPartHeader = "nlhf-part,3";  // 3: kl_to_ne (nine metrics)
 
 struct DataFile {
@@ -172,8 +175,8 @@ std::optional<Part> ReadPart(const fs::path& path) {
     part.data = head->data;
     const std::int64_t size = head->size;
     struct stat st {};
-    if (::stat(part.data.c_str(), &st) != 0 || st.st_size != size) return std::nullopt;
-    if (head->mtime_ns && MtimeNs(st) != *head->mtime_ns) return std::nullopt;
+    if (::stat(part.data.c_str(), &st) != 0 || st.st_size < size) return std::nullopt;
+    if (head->mtime_ns && (MtimeNs(st) != *head->mtime_ns || st.st_size != size)) return std::nullopt;
     while (std::getline(in, line)) {
       if (line == "end") return part;
       const auto t = SplitCsvLine(line);
@@ -256,7 +259,8 @@ TaskBatch::~TaskBatch() {
   if (file_ != nullptr) {
     // (After a final Commit the file is closed and the batch holds nothing.)
     std::fclose(file_);
-    ::unlink(temp_.c_str());  // not committed: its tasks run again
+    // Not committed: its tasks run again. (A growing batch's committed file stays: parts name it.)
+    if (!temp_.empty()) ::unlink(temp_.c_str());
   }
 }
 
@@ -317,6 +321,12 @@ std::unique_ptr<TaskBatch> TaskStore::Begin() {
   return b;
 }
 
+std::unique_ptr<TaskBatch> TaskStore::BeginGrowing() {
+  std::unique_ptr<TaskBatch> b = Begin();
+  b->growing_ = true;
+  return b;
+}
+
 namespace {
 
 // Makes renames and links in `folder` durable (a power loss after it keeps them).
@@ -326,7 +336,43 @@ void SyncFolder(const fs::path& folder) {
 
 }  // namespace
 
+void TaskStore::CommitGrowing(TaskBatch& b, bool last) {
+  if (!b.tasks_.empty()) {
+    std::clearerr(b.file_);
+    const std::int64_t size = b.Position();
+    if (::fsync(::fileno(b.file_)) != 0) throw WriteError(b.data_.empty() ? b.temp_.string() : b.data_.string(), errno);
+    if (b.data_.empty()) {
+      // Its name for good, as Commit's; the open file goes on under it.
+      fs::path data = LinkUnique(b.temp_);
+      if (!data.empty()) {
+        ::unlink(b.temp_.c_str());
+      } else {
+        if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS) throw WriteError(b.temp_.string(), errno);
+        data = FreshName("data", ".csv");
+        if (::rename(b.temp_.c_str(), data.c_str()) != 0) throw WriteError(data.string(), errno);
+      }
+      b.data_ = data;
+      b.temp_.clear();
+      SyncFolder(folder_);
+    }
+    // One part per commit, each indexing the tasks finished since the one before.
+    fs::path part = b.data_;
+    part.replace_extension(b.commits_ == 0 ? ".part" : fmt::format(".{}.part", b.commits_));
+    WritePart(part, DataFile{b.data_.filename().string(), size, std::nullopt}, b.tasks_);
+    SyncFolder(folder_);
+    ++b.commits_;
+    b.tasks_.clear();
+    b.started_ = Now();  // age_s() counts from the last commit, as for a batch in a new file
+  }
+  if (last) {
+    std::fclose(b.file_);
+    b.file_ = nullptr;
+    if (!b.temp_.empty()) ::unlink(b.temp_.c_str());  // never committed: nothing refers to it
+  }
+}
+
 void TaskStore::Commit(TaskBatch& b, bool reopen) {
+  if (b.growing_) return CommitGrowing(b, !reopen);
   if (b.tasks_.empty()) return;
   // The next data file first: if it cannot be opened, nothing has changed yet.
   std::unique_ptr<TaskBatch> next = reopen ? Begin() : nullptr;

@@ -105,7 +105,7 @@ class TaskBatch {
   // leaves its rows unreferenced.)
   void Finish(std::string id, std::vector<RunRecord> records, std::int64_t offset);
   size_t size() const { return tasks_.size(); }
-  double age_s() const;  // since the batch began
+  double age_s() const;  // since the batch began (a growing batch: since its last commit)
 
   // A finished task: its records, and where its rows are in the data file.
   struct Task {
@@ -123,6 +123,11 @@ class TaskBatch {
   std::vector<Task> tasks_;
   double started_ = 0.0;
   WritebackPacer pacer_;  // StartWriteback of file_ every 8 MB
+  // A growing batch (TaskStore::BeginGrowing) keeps its data file across commits: its committed
+  // name once it has one, and the number of part files written for it.
+  bool growing_ = false;
+  std::filesystem::path data_;
+  int commits_ = 0;
 };
 
 // The tasks held by one or more stores, by id (the first copy of each).
@@ -170,6 +175,14 @@ class TaskStore {
 
   // A new batch (its data file is created in the store's folder). Safe from several threads.
   std::unique_ptr<TaskBatch> Begin();
+  // A new growing batch: its data file stays open across commits and keeps growing. Each Commit
+  // makes the tasks finished since the last one durable (fsync, then a part file of their own), and
+  // the batch goes on in the same file; the last (reopen = false) closes it. A part records the
+  // file's size when it was written, and reads back while the file is at least that long. The data
+  // file's committed name: GrowingData.
+  std::unique_ptr<TaskBatch> BeginGrowing();
+  // The committed data file of a growing batch (empty before its first commit).
+  static const std::filesystem::path& GrowingData(const TaskBatch& batch) { return batch.data_; }
   // Stores the batch's finished tasks durably, all or none (an interruption loses the whole batch,
   // never part of a task), and empties it: with `reopen`, for more tasks in a new data file;
   // without, for good (the last commit). Safe from several threads for distinct batches. A failed
@@ -196,6 +209,8 @@ class TaskStore {
  private:
   // A new name data-PID-K.csv in the folder for `file` (a hard link); empty if links fail.
   std::filesystem::path LinkUnique(const std::filesystem::path& file);
+  // Commit of a growing batch.
+  void CommitGrowing(TaskBatch& batch, bool last);
   // A name PREFIX-PID-K.EXT not taken in the folder.
   std::filesystem::path FreshName(std::string_view prefix, std::string_view extension);
 

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -206,6 +207,47 @@ TEST(TaskBatch, TasksAreVisibleOnlyOnceCommittedAndAFailedTasksRowsAreNotTheirs)
   EXPECT_EQ(store.Index().size(), 2u);
   for (const auto& e : fs::directory_iterator(store.folder()))
     EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+}
+
+// A growing batch keeps one data file across commits; each commit's tasks read back while the file
+// grows on (rows of an unfinished task after them included), and a file cut short is not read.
+TEST(TaskBatch, AGrowingBatchsCommittedTasksReadBackWhileItsFileGrows) {
+  testing::TempDir tmp;
+  TaskStore store(tmp.Path("out"));
+  store.Create();
+  std::unique_ptr<TaskBatch> batch = store.BeginGrowing();
+  auto write = [&](const std::string& text) { ASSERT_GE(std::fputs(text.c_str(), batch->trace()), 0); };
+  write("header\n");  // bytes no task owns
+  std::int64_t at = batch->Position();
+  write("a1\na2\n");
+  batch->Finish("a", {Record("a-run0", 0, 1e-3)}, at);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  store.Commit(*batch);
+  EXPECT_LT(batch->age_s(), 0.3) << "its age counts from the commit (it decides the next one)";
+  const fs::path data = TaskStore::GrowingData(*batch);
+  ASSERT_FALSE(data.empty());
+  at = batch->Position();
+  EXPECT_EQ(at, 13) << "the same file goes on";
+  write("b1\n");
+  batch->Finish("b", {Record("b-run0", 0, 2e-3)}, at);
+  store.Commit(*batch);
+  write("half of c\n");  // not finished: in the file, in no task
+  TaskIndex index = store.Index();
+  EXPECT_EQ(index.Ids(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(Trace(index, "a"), "a1\na2\n");
+  EXPECT_EQ(Trace(index, "b"), "b1\n");
+  store.Commit(*batch, false);  // nothing new: closes the file
+  EXPECT_EQ(batch->trace(), nullptr);
+  batch.reset();
+  EXPECT_TRUE(fs::exists(data)) << "parts name it";
+  EXPECT_EQ(store.Index().size(), 2u);
+  // Cut below what b's part recorded: b is not read (it runs again); a's part recorded less.
+  fs::resize_file(data, 14);
+  index = store.Index();
+  EXPECT_TRUE(index.Has("a"));
+  EXPECT_FALSE(index.Has("b"));
+  store.RemoveOrphans();
+  EXPECT_TRUE(fs::exists(data));
 }
 
 // Once the final trace.csv exists, the store keeps one index into it (a hard link) and drops its

@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "nlhf/output/trace.h"
 #include "sweep_task_store.h"
 #include "test_util.h"
 
@@ -108,10 +109,35 @@ TEST(RunSweep, AnInterruptedExtensionLeavesNoFinalFilesOfTheEarlierSweep) {
   for (const char* name : {"trace.csv", "runs.csv", "summary.csv", "config.resolved.yaml"})
     EXPECT_FALSE(fs::exists(fs::path(dir) / name)) << name;
   const SweepReport report = RunSweep(bigger, dir, SweepOptions{});
+  EXPECT_FALSE(report.trace_streamed) << "a resumed sweep's trace is assembled from the store";
   EXPECT_EQ(report.tasks_skipped, 3);  // two from the small sweep, one from the interrupted run
   EXPECT_EQ(report.tasks_run, 3);
   EXPECT_FALSE(report.changed_sweep);  // the manifest already describes this sweep
   EXPECT_TRUE(fs::exists(fs::path(dir) / "runs.csv"));
+}
+
+// A sweep that runs all of its tasks here writes trace.csv as they run, with the bytes assembly
+// writes from the store: the same file again once trace.csv is removed and the sweep rerun (which
+// assembles it). The costlier n = 5 tasks run first, before their turn in canonical order, so they
+// wait for it; with 2 jobs tasks also finish out of order.
+TEST(RunSweep, AFreshSweepWritesTraceCsvAsItRunsWithTheBytesAssemblyWrites) {
+  for (int jobs : {1, 2}) {
+    testing::TempDir tmp;
+    const std::string dir = tmp.Path("out");
+    const std::string trace = (fs::path(dir) / "trace.csv").string();
+    const SweepConfig sweep = ParseSweep(SeedSweep("[0, 1, 2]"), tmp.Path("s.yaml"), {}, tmp.Path(""));
+    SweepOptions options;
+    options.jobs = jobs;
+    const SweepReport first = RunSweep(sweep, dir, options);
+    EXPECT_TRUE(first.trace_streamed) << jobs;
+    const std::string streamed = testing::ReadFile(trace);
+    EXPECT_EQ(streamed.substr(0, streamed.find('\n') + 1), TraceHeader());
+    fs::remove(trace);
+    const SweepReport again = RunSweep(sweep, dir, options);
+    EXPECT_EQ(again.tasks_run, 0);
+    EXPECT_FALSE(again.trace_streamed);
+    EXPECT_EQ(testing::ReadFile(trace), streamed) << jobs;
+  }
 }
 
 // A finished sweep's store is an index into its trace.csv. A changed sweep finished in the same

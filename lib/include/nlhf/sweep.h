@@ -48,6 +48,9 @@ struct SweepReport {
   bool changed_sweep = false;
   std::int64_t tasks_unused = 0;
   double wall_s = 0.0, solve_s = 0.0;
+  // trace.csv was written while the tasks ran (every task of the sweep ran now, each in turn or
+  // held in memory until its turn), so assembly copied nothing.
+  bool trace_streamed = false;
 };
 
 // Runs the shard's tasks that DIR does not hold yet, storing them as they finish; then, when DIR
