@@ -193,7 +193,9 @@ GroupResult RunGroup(const ExperimentConfig& config, size_t seed_index, const st
                      std::FILE* trace, const std::string& trace_shown) {
   GroupResult out;
   const std::string fingerprint = given_fingerprint.empty() ? ExperimentFingerprint(config) : given_fingerprint;
+  const auto start = Clock::now();
   const std::shared_ptr<const Game> game = PrepareGame(config, seed_index, out.game);
+  out.games_s = Seconds(start);
   out.runs.resize(config.solvers.size());
   for (size_t i = 0; i < config.solvers.size(); ++i)
     RunOne(config, fingerprint, *game, out.game, i, nullptr, ProgressEvent{}, out.runs[i], trace, trace_shown);

@@ -196,10 +196,11 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       const GroupResult g = RunGroup(point.config, task.seed_index, point.task_fingerprint,
                                      rows ? rows->file() : batch->trace(), batch->shown());
       std::vector<RunRecord> records;
-      double group_solve = 0.0;
+      double group_solve = 0.0, group_eval = 0.0;
       for (size_t k = 0; k < g.runs.size(); ++k) {
         records.push_back(ToRecord(g.runs[k], k));
         group_solve += g.runs[k].summary.wall_s;
+        group_eval += g.runs[k].eval_s;
       }
       if (rows)
         ordered->Finish(std::move(rows), std::move(records));
@@ -207,6 +208,8 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
         batch->Finish(task.id, std::move(records), offset);
       std::lock_guard<std::mutex> lock(report_mutex);
       solve_s += group_solve;
+      report.eval_s += group_eval;
+      report.games_s += g.games_s;
       ++report.tasks_run;
     } catch (const WriteFailure&) {
       retire(std::move(batch));

@@ -165,7 +165,9 @@ std::optional<PartHead> ReadPartHead(std::istream& in, const fs::path& path) {
   return h;
 }
 
-std::optional<Part> ReadPart(const fs::path& path) {
+// With `records` false the run records are skipped, not parsed (the tasks then have none): for
+// callers that need only which tasks a part holds.
+std::optional<Part> ReadPart(const fs::path& path, bool records = true) {
   std::ifstream in(path, std::ios::binary);
   std::string line;
   try {
@@ -190,7 +192,7 @@ std::optional<Part> ReadPart(const fs::path& path) {
         return std::nullopt;
       for (std::int64_t k = 0; k < runs; ++k) {
         if (!std::getline(in, line)) return std::nullopt;
-        task.records.push_back(ParseRecord(line));
+        if (records) task.records.push_back(ParseRecord(line));
       }
       part.tasks.push_back(std::move(task));
     }
@@ -461,7 +463,7 @@ void TaskStore::Compact(const std::vector<std::string>& tasks, const std::vector
   const std::set<std::string> compacted(tasks.begin(), tasks.end());
   for (const fs::path& f : PartFiles(folder_)) {
     if (f == compact) continue;
-    const std::optional<Part> part = ReadPart(f);
+    const std::optional<Part> part = ReadPart(f, /*records=*/false);  // which tasks it holds
     const bool needed = part && std::any_of(part->tasks.begin(), part->tasks.end(), [&](const TaskBatch::Task& t) {
                           return compacted.count(t.id) == 0;
                         });

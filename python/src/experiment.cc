@@ -113,6 +113,9 @@ py::dict Sweep(const std::string& source, bool is_text, const std::string& out_d
   report["tasks_unused"] = r.tasks_unused;
   report["wall_s"] = r.wall_s;
   report["solve_s"] = r.solve_s;
+  report["eval_s"] = r.eval_s;
+  report["games_s"] = r.games_s;
+  report["trace_streamed"] = r.trace_streamed;
   return report;
 }
 

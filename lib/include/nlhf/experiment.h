@@ -178,6 +178,7 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
 struct GroupResult {
   GameResult game;
   std::vector<RunResult> runs;
+  double games_s = 0.0;  // building the game and certifying its equilibria
 };
 // `fingerprint` is ExperimentFingerprint(config), passed in when the caller already has it. The
 // runs' trace rows are written to `trace` in solver order as they go (none when it is null);

@@ -47,7 +47,10 @@ struct SweepReport {
   // sweep were reused (counted in tasks_skipped); `tasks_unused` others stay in DIR/.parts unused.
   bool changed_sweep = false;
   std::int64_t tasks_unused = 0;
-  double wall_s = 0.0, solve_s = 0.0;
+  // Wall time; summed over the runs done now: solver steps, metrics and logging (evaluating the
+  // logged metrics, formatting and writing rows), games and equilibria (building each task's game
+  // and certifying its pi*).
+  double wall_s = 0.0, solve_s = 0.0, eval_s = 0.0, games_s = 0.0;
   // trace.csv was written while the tasks ran (every task of the sweep ran now, each in turn or
   // held in memory until its turn), so assembly copied nothing.
   bool trace_streamed = false;
