@@ -190,13 +190,11 @@ void EvaluatePoint(const Game& game, const Eigen::VectorXd& logits, bool payoff,
   }
 }
 
-// EvaluateMetrics of a mask, `payoff` = NeedsPayoff(mask) (the driver computes both once per run).
-MetricValues EvaluateMasked(const Game& game, double beta, const Eigen::VectorXd& logits,
-                            const Eigen::VectorXd& log_pi_star, const Eigen::VectorXd& log_pi_ne,
-                            const MetricMask& mask, bool payoff, PolicyPoint& p) {
+// The metrics of a mask at an evaluated point (with pi and P pi if the mask needs them).
+MetricValues MetricsAt(const Game& game, double beta, const PolicyPoint& p, const Eigen::VectorXd& log_pi_star,
+                       const Eigen::VectorXd& log_pi_ne, const MetricMask& mask) {
   MetricValues out;
   out.fill(kNaN);
-  EvaluatePoint(game, logits, payoff, p);
   for (size_t k = 0; k < kNumMetrics; ++k) {
     if (!mask[k]) continue;
     // exploitability = gap_beta / 2 (metrics.cc): once gap_beta is known, not computed again.
@@ -207,6 +205,14 @@ MetricValues EvaluateMasked(const Game& game, double beta, const Eigen::VectorXd
     out[k] = ComputeMetric(static_cast<Metric>(k), game, beta, p, log_pi_star, log_pi_ne);
   }
   return out;
+}
+
+// EvaluateMetrics of a mask, `payoff` = NeedsPayoff(mask) (the driver computes both once per run).
+MetricValues EvaluateMasked(const Game& game, double beta, const Eigen::VectorXd& logits,
+                            const Eigen::VectorXd& log_pi_star, const Eigen::VectorXd& log_pi_ne,
+                            const MetricMask& mask, bool payoff, PolicyPoint& p) {
+  EvaluatePoint(game, logits, payoff, p);
+  return MetricsAt(game, beta, p, log_pi_star, log_pi_ne, mask);
 }
 
 }  // namespace
@@ -302,19 +308,25 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
 
   Record record;
   PolicyPoint workspace;  // reused by every evaluation of this run
-  PolicyPoint average_point;  // the average iterate's (workspace keeps the iterate's P pi for the solver)
-  // Metrics of the current iterate; the P pi they computed is offered to the solver, whose next
-  // step would otherwise compute it again (metrics logged at every iteration cost no P pi).
-  auto evaluate = [&](const MetricMask& mask, bool payoff) {
-    const MetricValues values =
-        EvaluateMasked(game, beta, solver.current(), log_pi_star, log_pi_ne, mask, payoff, workspace);
-    if (payoff) solver.OfferPayoff(workspace.pi, workspace.g);
-    return values;
-  };
-  // The current iterate's point alone (for the tolerance check), its P pi offered the same way.
+  PolicyPoint average_point;  // the average iterate's (the iterate's point stays as offered to the solver)
+  // The current iterate's point (for metrics and the tolerance check). Its P pi is offered to the
+  // solver, whose next step would otherwise compute it again (metrics logged at every iteration
+  // cost no P pi): evaluated in the solver's own storage where it has some (EvaluateCurrent, nothing
+  // copied), else in `workspace` and offered by copy. `point` is where it is, until the next step.
+  const PolicyPoint* point = &workspace;
   auto evaluate_point = [&](bool payoff) {
+    if (const PolicyPoint* own = payoff ? solver.EvaluateCurrent() : nullptr) {
+      point = own;
+      return;
+    }
     EvaluatePoint(game, solver.current(), payoff, workspace);
     if (payoff) solver.OfferPayoff(workspace.pi, workspace.g);
+    point = &workspace;
+  };
+  // Metrics of the current iterate.
+  auto evaluate = [&](const MetricMask& mask, bool payoff) {
+    evaluate_point(payoff);
+    return MetricsAt(game, beta, *point, log_pi_star, log_pi_ne, mask);
   };
   const bool logged_payoff = NeedsPayoff(logged_mask);
   auto emit = [&](std::int64_t it) {
@@ -389,7 +401,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     // needs no clock read of its own. At a logged iteration the record's values serve (below).
     if (check.active() && !log_now) {
       evaluate_point(check.needs_payoff());
-      if (!check.ProvedUnmet(it, workspace)) check.Exact(it, workspace);
+      if (!check.ProvedUnmet(it, *point)) check.Exact(it, *point);
     }
     // Work that is not solver time follows: the theory check, a record.
     const bool check_theory = theory.applicable && !theory.violated;
@@ -421,7 +433,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
           check.Adopt(it, record.metrics);
         } else {  // a tolerance on a metric the trace does not log
           if (check.needs_payoff() && !logged_payoff) evaluate_point(true);  // the record had no P pi
-          check.Exact(it, workspace);
+          check.Exact(it, *point);
         }
       }
       // The stall rule sees the exact values the check computed (never extra ones at a heartbeat:
@@ -459,7 +471,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       last_beat = timer.now();
       // The progress line shows this iteration's exact value.
       if (check.active())
-        beat.watched = check.exact_iteration() == it ? check.values()[Index(check.watched())] : check.Peek(workspace);
+        beat.watched = check.exact_iteration() == it ? check.values()[Index(check.watched())] : check.Peek(*point);
       beat.iteration = it;
       beat.oracle_calls = summary.oracle_calls;
       beat.queries = summary.queries;

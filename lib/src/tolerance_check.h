@@ -1,8 +1,9 @@
 #pragma once
 // The run driver's stop.tolerance rule (run.h): does the current iterate meet every tolerance?
 // Checked at every iteration, so it must cost next to nothing beside a solver step. The point's
-// P pi is the solver's next one (Solver::OfferPayoff, the driver's part); what is left is the
-// metrics, and gap_beta's log-sum-exp (one exp per action) costs about half an omd step at n = 10.
+// P pi is the solver's next one (Solver::EvaluateCurrent: evaluated in the solver's own storage,
+// for its next step); what is left is the metrics, and gap_beta's log-sum-exp (one exp per action)
+// costs about half an omd step at n = 10.
 // So gap_beta and exploitability are first bounded from below in O(n), with no exp, from the best
 // response at the last point where this check computed them (GapBetaLowerBound, metrics.h; values
 // adopted from a record do not move it): when the bound, less its rounding error, is above a

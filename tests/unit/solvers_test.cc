@@ -586,6 +586,49 @@ TEST(SolverOffer, TheNextStepTakesAnOfferMadeAtItsIterateOnly) {
   EXPECT_EQ(plain->current(), offered->current());
 }
 
+// Solver::EvaluateCurrent: the point the metrics' Evaluate gives (bit for bit), in the solver's
+// own storage, taken by the next step as an OfferPayoff is (a wrong g planted in it shows that),
+// once; stepping after it is stepping without it. A sampled oracle's step ignores it.
+TEST(SolverOffer, EvaluateCurrentGivesEvaluatesPointAndTheNextStepTakesIt) {
+  const Game game = MakeGame("random_uniform(n=6)", "softmax_normal", 2);
+  const Eigen::VectorXd wrong = Eigen::VectorXd::Constant(6, 0.9);
+  auto same = [](const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), sizeof(double) * static_cast<size_t>(a.size())) == 0;
+  };
+  for (const char* spec : {"omd", "nash_mp", "egpo", "mmd", "mwu", "omwu", "online_ipo2", "prox", "nash_prox",
+                           "nash_md", "nash_md_pg", "nash_mp_pg"}) {
+    SCOPED_TRACE(spec);
+    auto plain = Started(spec, game, 0.1), evaluated = Started(spec, game, 0.1), planted = Started(spec, game, 0.1);
+    for (int k = 0; k < 5; ++k) {
+      const PolicyPoint* p = evaluated->EvaluateCurrent();
+      ASSERT_NE(p, nullptr);
+      const PolicyPoint want = Evaluate(game, evaluated->current());
+      EXPECT_TRUE(same(p->log_pi, want.log_pi) && same(p->pi, want.pi) && same(p->g, want.g)) << k;
+      plain->Step();
+      evaluated->Step();
+      EXPECT_TRUE(same(plain->current(), evaluated->current())) << k;
+    }
+    auto* point = const_cast<PolicyPoint*>(planted->EvaluateCurrent());
+    point->g = wrong;
+    auto fresh = Started(spec, game, 0.1);
+    planted->Step();
+    fresh->Step();
+    const std::string name = spec;
+    if (name == "nash_md" || name == "nash_md_pg" || name == "nash_mp_pg") {
+      EXPECT_TRUE(same(planted->current(), fresh->current())) << "its step does not start at its iterate";
+    } else {
+      EXPECT_FALSE(same(planted->current(), fresh->current())) << "the planted g was not taken";
+    }
+  }
+  OracleConfig sampled;
+  sampled.type = OracleType::kSampled;
+  auto plain = testing::StartSolver("omd", game, 0.1, sampled, 3), evaluated = testing::StartSolver("omd", game, 0.1, sampled, 3);
+  const_cast<PolicyPoint*>(evaluated->EvaluateCurrent())->g = wrong;
+  plain->Step();
+  evaluated->Step();
+  EXPECT_TRUE(same(plain->current(), evaluated->current()));
+}
+
 // The average iterate of mwu and omwu (a running sum of the probabilities each step computes anyway,
 // its logits computed only when asked for) is the naive (1/(k+1)) sum_j exp(l_j), bit for bit,
 // and stays accurate over long runs with near-pure iterates (eta = 20: probabilities far below

@@ -46,7 +46,7 @@ struct StopRules {
   // ToleranceCheck: gap_beta and exploitability first through an O(n) lower bound, the exact
   // metrics only when it proves nothing). At iterations that are not logged the check is counted
   // as solver time: it is part of the stop rule, and its P pi is the one the next step of a solver
-  // taking offers reuses (Solver::OfferPayoff; sampled-oracle solvers and nash_md, nash_md_pg and
+  // taking offers reuses (Solver::EvaluateCurrent, OfferPayoff; sampled-oracle solvers and nash_md, nash_md_pg and
   // nash_mp_pg do not, and pay it).
   std::vector<std::pair<Metric, double>> tolerances;
   // Throws InputError naming `stop.<key>` for a value the YAML reader would refuse (iterations
@@ -84,7 +84,7 @@ struct Record {
   std::int64_t queries = 0;
   // Solver time so far. The evaluation of logged metrics is excluded (the theory check too); so is
   // the P pi of an iterate evaluated for a record, which the solver's next step takes from the
-  // evaluation (Solver::OfferPayoff) instead of computing it: with metrics at every iteration,
+  // evaluation (Solver::EvaluateCurrent, OfferPayoff) instead of computing it: with metrics at every iteration,
   // steps cost less solver time. Tolerance checks at iterations that are not logged are included
   // (StopRules::tolerances).
   double wall_s = 0.0;

@@ -18,6 +18,8 @@
 
 namespace nlhf {
 
+struct PolicyPoint;  // metrics.h
+
 struct SolverContext {
   const Game* game = nullptr;
   double beta = 0.0;
@@ -66,6 +68,11 @@ class Solver {
   // and offers it: a solver whose next step needs that product may copy it instead of multiplying
   // again (same bits; it still counts the oracle call, which its method needs). Default: ignored.
   virtual void OfferPayoff(const Eigen::VectorXd& /*pi*/, const Eigen::VectorXd& /*g*/) {}
+  // The same without copies: the current iterate's point (log pi = current(), pi = exp(log pi),
+  // g = P pi, as metrics.h's Evaluate computes them), evaluated into storage the solver owns and
+  // offered to its next step. Valid until the next Step or Reset. nullptr (the default) when the
+  // solver keeps no such storage: the caller then evaluates the point itself and calls OfferPayoff.
+  virtual const PolicyPoint* EvaluateCurrent() { return nullptr; }
 
   // The parameters in effect after Reset (defaults and `auto` resolved to numbers).
   virtual ParamMap EffectiveParams() const = 0;

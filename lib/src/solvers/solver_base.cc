@@ -30,26 +30,34 @@ void SolverBase::BindGame(const SolverContext& c) {
   pi_ = l_.array().exp();
   g_ = Eigen::VectorXd::Zero(n);
   offer_valid_ = false;
-  offer_l_ = offer_pi_ = offer_g_ = Eigen::VectorXd::Zero(c.oracle.exact() ? n : 0);
+  offer_.log_pi = offer_.pi = offer_.g = Eigen::VectorXd::Zero(n);
   if (!c.oracle.exact() && !AcceptsSampledOracle())
     throw InputError(key_ + ".oracle", OracleRefusal(c.oracle.type, name_));
   oracle_.Reset(*game_, c.oracle, c.seed, key_);
 }
 
 void SolverBase::OfferPayoff(const Eigen::VectorXd& pi, const Eigen::VectorXd& g) {
-  if (sampled() || pi.size() != l_.size() || g.size() != l_.size() || offer_l_.size() != l_.size()) return;
-  offer_l_ = l_;
-  offer_pi_ = pi;
-  offer_g_ = g;
+  if (sampled() || pi.size() != l_.size() || g.size() != l_.size()) return;
+  offer_.log_pi = l_;
+  offer_.pi = pi;
+  offer_.g = g;
   offer_valid_ = true;
 }
 
+const PolicyPoint* SolverBase::EvaluateCurrent() {
+  if (game_ == nullptr) return nullptr;
+  Evaluate(*game_, l_, offer_);
+  offer_valid_ = !sampled();
+  return &offer_;
+}
+
 bool SolverBase::TakeOffer() {
-  if (!offer_valid_ ||
-      std::memcmp(l_.data(), offer_l_.data(), sizeof(double) * static_cast<size_t>(l_.size())) != 0)
+  if (!offer_valid_ || offer_.log_pi.size() != l_.size() ||
+      std::memcmp(l_.data(), offer_.log_pi.data(), sizeof(double) * static_cast<size_t>(l_.size())) != 0)
     return false;
-  pi_ = offer_pi_;
-  g_ = offer_g_;
+  offer_valid_ = false;
+  pi_ = offer_.pi;
+  g_ = offer_.g;
   return true;
 }
 
