@@ -29,7 +29,9 @@
 #                                                            at every iteration: tolerance 1e-12 at
 #                                                            n = 10, 100, 1000, and the gap after 5000 /
 #                                                            200 iterations at n = 10 / 1000 (BM_Run in
-#                                                            solvers; default flags as above)
+#                                                            solvers; default flags: 9 repetitions in
+#                                                            random order, medians, since the ratios
+#                                                            are within a few % and the machine drifts)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind=${1:-}
@@ -88,7 +90,11 @@ if [[ $kind == run ]]; then
   done
   exit 0
 fi
-[[ $# -gt 0 ]] || set -- --benchmark_repetitions=5 --benchmark_min_time=0.1
+if [[ $# -eq 0 && $kind == tolerance ]]; then
+  set -- --benchmark_repetitions=9 --benchmark_enable_random_interleaving=true --benchmark_min_time=0.3
+elif [[ $# -eq 0 ]]; then
+  set -- --benchmark_repetitions=5 --benchmark_min_time=0.1
+fi
 if [[ $kind == oracle ]]; then
   # Each ratio compares two benchmarks of the same program run: estimates with one exact P·π
   # (nlhf_bench_core), sampled omd steps with exact ones (nlhf_bench_solvers).
