@@ -587,8 +587,8 @@ TEST(SolverOffer, TheNextStepTakesAnOfferMadeAtItsIterateOnly) {
 }
 
 // Solver::EvaluateCurrent: the point the metrics' Evaluate gives (bit for bit), in the solver's
-// own storage, taken by the next step as an OfferPayoff is (a wrong g planted in it shows that),
-// once; stepping after it is stepping without it. A sampled oracle's step ignores it.
+// own storage, taken by the next step as an OfferPayoff is (a wrong g planted in it shows that);
+// stepping after it is stepping without it. A sampled oracle's step ignores it.
 TEST(SolverOffer, EvaluateCurrentGivesEvaluatesPointAndTheNextStepTakesIt) {
   const Game game = MakeGame("random_uniform(n=6)", "softmax_normal", 2);
   const Eigen::VectorXd wrong = Eigen::VectorXd::Constant(6, 0.9);

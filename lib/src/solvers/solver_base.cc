@@ -55,7 +55,6 @@ bool SolverBase::TakeOffer() {
   if (!offer_valid_ || offer_.log_pi.size() != l_.size() ||
       std::memcmp(l_.data(), offer_.log_pi.data(), sizeof(double) * static_cast<size_t>(l_.size())) != 0)
     return false;
-  offer_valid_ = false;
   pi_ = offer_.pi;
   g_ = offer_.g;
   return true;
