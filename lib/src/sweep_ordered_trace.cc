@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <new>
 #include <optional>
 #include <system_error>
 #include <utility>
@@ -79,38 +80,52 @@ OrderedTrace::Rows::~Rows() {
 }
 
 long OrderedTrace::Rows::Write(const char* data, size_t n) {
+  // Nothing may be thrown through glibc's fwrite: a failure is errno and -1.
+  try {
+    return WriteOrThrow(data, n);
+  } catch (const std::bad_alloc&) {
+    errno = ENOMEM;
+  } catch (const std::system_error& e) {
+    errno = e.code().value() != 0 ? e.code().value() : EIO;
+  } catch (...) {
+    errno = EIO;
+  }
+  return -1;
+}
+
+long OrderedTrace::Rows::WriteOrThrow(const char* data, size_t n) {
   if (mode_ == Mode::kWaiting && owner_.head_.load() == index_ && owner_.TakeTurn(index_)) {
     // Its turn came while it runs: what it holds goes in first, then it writes straight on.
+    mode_ = Mode::kDirect;
     start_ = owner_.trace_->Position();
     if (!PutAll(owner_.trace_->trace(), chunks_)) return -1;
     owner_.Recycle(chunks_);
     owner_.held_ -= held_;
     held_ = 0;
-    mode_ = Mode::kDirect;
   }
-  if (mode_ == Mode::kDirect) return Put(owner_.trace_->trace(), data, n) ? static_cast<long>(n) : -1;
-  if (mode_ == Mode::kWaiting) {
-    const std::int64_t k = static_cast<std::int64_t>(n);
-    if (!owner_.broken_ && owner_.held_.fetch_add(k) + k <= owner_.budget_) {
-      chunks_.push_back(owner_.Chunk(data, n));
+  if (mode_ == Mode::kDirect)
+    return Put(owner_.trace_->trace(), data, n) ? static_cast<long>(n) : -1;
+  if (mode_ == Mode::kWaiting && !owner_.broken_) {
+    // Counted by the memory the chunk holds (a reused one may be larger than the rows).
+    std::string chunk = owner_.Chunk(data, n);
+    const std::int64_t k = static_cast<std::int64_t>(chunk.capacity());
+    if (owner_.held_.fetch_add(k) + k <= owner_.budget_) {
+      chunks_.push_back(std::move(chunk));
       held_ += k;
       return static_cast<long>(n);
     }
     owner_.held_ -= k;
+  }
+  if (mode_ == Mode::kWaiting) {
     // Beyond the budget (or the trace takes no more tasks): the rows go to the worker's batch, as
     // without an ordered trace, and this task will not be in the trace.
     owner_.broken_ = true;
-    try {
-      start_ = batch_.Position();
-    } catch (const std::exception&) {
-      errno = EIO;
-      return -1;
-    }
+    mode_ = Mode::kSpilled;
+    start_ = batch_.Position();
     if (!PutAll(batch_.trace(), chunks_)) return -1;
     owner_.Recycle(chunks_);
     owner_.held_ -= held_;
     held_ = 0;
-    mode_ = Mode::kSpilled;
   }
   return Put(batch_.trace(), data, n) ? static_cast<long>(n) : -1;
 }
@@ -140,7 +155,8 @@ void OrderedTrace::Recycle(std::vector<std::string>& chunks) {
 }
 
 std::unique_ptr<OrderedTrace::Rows> OrderedTrace::Start(size_t index, TaskBatch& batch) {
-  NLHF_CHECK(index < ids_.size() && !closed_, "a task of the sweep starts before the trace is closed");
+  NLHF_CHECK(index < ids_.size() && !closed_,
+             "a task of the sweep starts before the trace is closed");
   return std::unique_ptr<Rows>(new Rows(*this, index, batch));
 }
 
@@ -153,7 +169,8 @@ bool OrderedTrace::TakeTurn(size_t index) {
 
 void OrderedTrace::BreakLocked() { broken_ = true; }
 
-void OrderedTrace::Append(size_t index, std::vector<std::string>& chunks, std::vector<RunRecord> records) {
+void OrderedTrace::Append(size_t index, std::vector<std::string>& chunks,
+                          std::vector<RunRecord> records) {
   const std::int64_t start = trace_->Position();
   if (!PutAll(trace_->trace(), chunks)) throw WriteError(trace_->shown(), errno);
   Recycle(chunks);
@@ -172,13 +189,14 @@ void OrderedTrace::Advance(size_t index) {
         waiting_.erase(next);
         const size_t k = head_;
         lock.unlock();
+        held_ -= w.bytes;  // (its chunks are freed or kept as spares whatever Append does)
         Append(k, w.chunks, std::move(w.records));
-        held_ -= w.bytes;
         lock.lock();
         head_ = k + 1;
         continue;
       }
-      const bool due = trace_->size() >= flush_tasks_ || (trace_->size() > 0 && trace_->age_s() >= flush_seconds_);
+      const bool due = trace_->size() >= flush_tasks_ ||
+                       (trace_->size() > 0 && trace_->age_s() >= flush_seconds_);
       if (due) {
         lock.unlock();
         store_.Commit(*trace_);
@@ -320,11 +338,12 @@ std::optional<std::vector<std::int64_t>> OrderedTrace::Publish(const std::string
   const fs::path target = fs::path(dir) / "trace.csv";
   // Named as WriteFileAtomic's temp files, so that a kill before the rename leaves a leftover that
   // the next writer of DIR removes.
-  const fs::path temp = fs::path(dir) / fmt::format(".trace.csv.tmp-{}-ordered", ::getpid());
+  const fs::path temp = fs::path(dir) / fmt::format(".trace.csv.tmp-{}-0", ::getpid());
   ::unlink(temp.c_str());
   if (::link(data.c_str(), temp.c_str()) != 0) {
     // No hard links here: the caller copies the trace instead.
-    if (errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS || errno == EXDEV || errno == EMLINK)
+    if (errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS || errno == EXDEV ||
+        errno == EMLINK)
       return std::nullopt;
     throw WriteError(target.string(), errno);
   }

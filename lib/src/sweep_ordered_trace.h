@@ -5,15 +5,17 @@
 // header. The task whose turn it is in canonical order writes its rows straight into it. A task
 // that runs before its turn keeps its rows in memory, within a budget shared by all tasks, and
 // they are appended once the tasks before it are in. The file's tasks are committed to the store
-// like any batch's; waiting tasks are not durable, so they wait no longer than a batch's tasks wait
-// for their commit (then they go into a batch, and the trace stops taking tasks). When every task of the sweep went in this way, the file holds exactly the
-// bytes Assemble would copy, and it becomes DIR/trace.csv under a second name (a hard link).
+// like any batch's. Waiting tasks are not durable, so they wait no longer than a batch's tasks wait
+// for their commit (checked as tasks finish; then they go into a batch, and the trace stops taking
+// tasks). When every task of the sweep went in this way, the file holds exactly the bytes Assemble
+// would copy, and it becomes DIR/trace.csv under a second name (a hard link).
 //
 // Otherwise the trace stops taking tasks, and the tasks stay in the store for Assemble to copy, as
 // before. That happens when a task's rows exceed the budget (they spill into the worker's batch),
 // when a task fails, or on an error.
 //
-// Only for a sweep that runs all of its tasks in this process: not a resumed, extended or sharded one.
+// Only for a sweep that runs all of its tasks in this process: not a resumed, extended or sharded
+// one.
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -38,8 +40,8 @@ class OrderedTrace {
   // `ids`: every task of the sweep, in canonical order. The trace's tasks are committed every
   // `flush_tasks` tasks or `flush_seconds` seconds, as the workers' batches are. Creates the data
   // file (WriteFailure if it cannot).
-  OrderedTrace(TaskStore& store, std::vector<std::string> ids, size_t flush_tasks, double flush_seconds,
-               std::int64_t budget_bytes = kBudgetBytes);
+  OrderedTrace(TaskStore& store, std::vector<std::string> ids, size_t flush_tasks,
+               double flush_seconds, std::int64_t budget_bytes = kBudgetBytes);
   ~OrderedTrace();
   OrderedTrace(const OrderedTrace&) = delete;
   OrderedTrace& operator=(const OrderedTrace&) = delete;
@@ -58,23 +60,24 @@ class OrderedTrace {
     friend class OrderedTrace;
     enum class Mode { kWaiting, kDirect, kSpilled };
     Rows(OrderedTrace& owner, size_t index, TaskBatch& batch);
-    // The stream's write: returns n, or -1 with errno set.
+    // The stream's write: returns n, or -1 with errno set (never throws).
     long Write(const char* data, size_t n);
+    long WriteOrThrow(const char* data, size_t n);
     OrderedTrace& owner_;
     size_t index_;
     TaskBatch& batch_;
     std::FILE* file_ = nullptr;
     Mode mode_ = Mode::kWaiting;
     std::vector<std::string> chunks_;  // kWaiting: the rows so far
-    std::int64_t held_ = 0;            // their bytes (counted in the budget)
-    std::int64_t start_ = 0;           // kDirect: where the rows begin in the trace; kSpilled: in the batch
+    std::int64_t held_ = 0;            // the memory they hold (counted in the budget)
+    std::int64_t start_ = 0;  // kDirect: where the rows begin in the trace; kSpilled: in the batch
   };
 
   // Task `index` (its canonical index) starts, run by the worker holding `batch`.
   std::unique_ptr<Rows> Start(size_t index, TaskBatch& batch);
-  // It finished with `records`: into the trace now, or when its turn comes (it waits in memory), or,
-  // if its rows spilled or the trace takes no more tasks, into the worker's batch. A failed write
-  // throws WriteFailure, as a batch's does.
+  // It finished with `records`: into the trace now, or when its turn comes (it waits in memory),
+  // or, if its rows spilled or the trace takes no more tasks, into the worker's batch. A failed
+  // write throws WriteFailure, as a batch's does.
   void Finish(std::unique_ptr<Rows> rows, std::vector<RunRecord> records);
   // It failed: its rows are dropped, and the trace takes no more tasks.
   void Fail(std::unique_ptr<Rows> rows) noexcept;
@@ -95,7 +98,7 @@ class OrderedTrace {
   // A finished task waiting for its turn.
   struct Waiting {
     std::vector<std::string> chunks;
-    std::int64_t bytes = 0;
+    std::int64_t bytes = 0;  // the memory the chunks hold
     std::vector<RunRecord> records;
     double since = 0.0;  // when it finished
   };
@@ -109,8 +112,8 @@ class OrderedTrace {
   static constexpr std::int64_t kSpareBytes = std::int64_t{8} << 20;
   std::string Chunk(const char* data, size_t n);
   void Recycle(std::vector<std::string>& chunks);
-  // After task `index` went in (the caller has the turn): the waiting tasks that follow go in too, the
-  // trace is committed when due, and the turn is given up.
+  // After task `index` went in (the caller has the turn): the waiting tasks that follow go in too,
+  // the trace is committed when due, and the turn is given up.
   void Advance(size_t index);
   // Stops taking tasks (under mutex_).
   void BreakLocked();
@@ -126,13 +129,13 @@ class OrderedTrace {
   size_t flush_tasks_;
   double flush_seconds_;
   std::int64_t budget_;
-  std::unique_ptr<TaskBatch> trace_;        // the growing data file
-  std::vector<std::int64_t> offsets_;       // where each task's rows begin in it
-  std::atomic<std::int64_t> held_{0};       // bytes in memory (running and waiting tasks)
-  std::atomic<size_t> head_{0};             // the task whose turn it is
-  std::atomic<bool> broken_{false};         // no more tasks are taken
-  std::mutex mutex_;                        // guards writer_, waiting_ and the turn's hand-over
-  size_t writer_ = kNobody;                 // the task writing the trace (or appending others)
+  std::unique_ptr<TaskBatch> trace_;   // the growing data file
+  std::vector<std::int64_t> offsets_;  // where each task's rows begin in it
+  std::atomic<std::int64_t> held_{0};  // bytes in memory (running and waiting tasks)
+  std::atomic<size_t> head_{0};        // the task whose turn it is
+  std::atomic<bool> broken_{false};    // no more tasks are taken
+  std::mutex mutex_;                   // guards writer_, waiting_ and the turn's hand-over
+  size_t writer_ = kNobody;            // the task writing the trace (or appending others)
   std::map<size_t, Waiting> waiting_;
   bool closed_ = false;
   std::mutex spare_mutex_;

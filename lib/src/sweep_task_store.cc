@@ -463,11 +463,13 @@ void TaskStore::Compact(const std::vector<std::string>& tasks, const std::vector
   const std::set<std::string> compacted(tasks.begin(), tasks.end());
   for (const fs::path& f : PartFiles(folder_)) {
     if (f == compact) continue;
-    const std::optional<Part> part = ReadPart(f, /*records=*/false);  // which tasks it holds
-    const bool needed = part && std::any_of(part->tasks.begin(), part->tasks.end(), [&](const TaskBatch::Task& t) {
-                          return compacted.count(t.id) == 0;
-                        });
-    if (!needed) fs::remove(f);
+    // Which tasks it holds (its records are read only if it holds one of another sweep, so that a
+    // part that does not read whole goes, as Index() ignores it).
+    const std::optional<Part> part = ReadPart(f, /*records=*/false);
+    const bool other = part && std::any_of(part->tasks.begin(), part->tasks.end(), [&](const TaskBatch::Task& t) {
+                         return compacted.count(t.id) == 0;
+                       });
+    if (!other || !ReadPart(f)) fs::remove(f);
   }
   RemoveOrphans();
 }

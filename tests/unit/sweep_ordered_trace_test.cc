@@ -6,8 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -59,7 +63,8 @@ struct Sweep {
       ids.push_back("t" + std::to_string(i));
       std::vector<std::string> p;
       for (size_t k = 0; k < pieces; ++k)
-        p.push_back(std::string(1 + (i * 7 + k * 3) % 11, static_cast<char>('a' + i % 26)) + "," + ids[i] + "\n");
+        p.push_back(std::string(1 + (i * 7 + k * 3) % 11, static_cast<char>('a' + i % 26)) + "," +
+                    ids[i] + "\n");
       rows.push_back(p);
     }
   }
@@ -113,7 +118,8 @@ TEST(OrderedTrace, TasksInTurnBecomeTraceCsvWithTheirOffsets) {
   ASSERT_TRUE(offsets.has_value());
   const std::string got = ReadFile(dir + "/trace.csv");
   EXPECT_EQ(got, s.Expected());
-  for (size_t i = 0; i < s.ids.size(); ++i) EXPECT_EQ(got.substr(static_cast<size_t>((*offsets)[i]), s.Row(i).size()), s.Row(i));
+  for (size_t i = 0; i < s.ids.size(); ++i)
+    EXPECT_EQ(got.substr(static_cast<size_t>((*offsets)[i]), s.Row(i).size()), s.Row(i));
   EXPECT_EQ(batch->size(), 0u) << "the tasks went into the trace, not the worker's batch";
   ExpectStored(store, s);
   for (const auto& e : fs::directory_iterator(dir))
@@ -205,7 +211,8 @@ TEST(OrderedTrace, AFailedTaskStopsTheTraceAndTheWaitingTasksAreStoredAtClose) {
     EXPECT_FALSE(trace.Complete());
     const TaskIndex index = store.Index();
     EXPECT_FALSE(index.Has("t1"));
-    for (size_t i : {0u, 2u, 3u}) EXPECT_EQ(StoredRows(index, s.ids[i]), s.Row(i)) << i << " " << in_turn;
+    for (size_t i : {0u, 2u, 3u})
+      EXPECT_EQ(StoredRows(index, s.ids[i]), s.Row(i)) << i << " " << in_turn;
   }
 }
 
@@ -226,7 +233,8 @@ TEST(OrderedTrace, WaitingTasksAreStoredOnceTheyWaitAsLongOrAsManyAsABatchCommit
       RunTask(trace, s, 3, *batch);
     }
     const TaskIndex index = store.Index();  // before Close: committed by Finish
-    EXPECT_EQ(index.Ids(), (by_time ? std::vector<std::string>{"t4"} : std::vector<std::string>{"t3", "t4"}));
+    EXPECT_EQ(index.Ids(),
+              (by_time ? std::vector<std::string>{"t4"} : std::vector<std::string>{"t3", "t4"}));
     EXPECT_EQ(StoredRows(index, "t4"), s.Row(4));
     for (size_t i = 0; i < (by_time ? 4 : 3); ++i) RunTask(trace, s, i, *batch);
     trace.Close();
@@ -259,40 +267,82 @@ TEST(OrderedTrace, TasksCommittedWhileTheTraceGrowsReadBack) {
   ExpectStored(store, s);
 }
 
-// Four workers, tasks of random sizes finishing in any order: the trace is the canonical one.
+// Four workers, tasks of random sizes finishing in any order: the trace is the canonical one. With
+// commits every 2 tasks (which also store tasks once 2 wait, so the trace may stop taking tasks)
+// every task is stored all the same, and a trace that completes is still the canonical one.
 TEST(OrderedTrace, WorkersFinishingInAnyOrderGiveTheCanonicalTrace) {
-  for (int trial = 0; trial < 5; ++trial) {
-    testing::TempDir tmp;
-    const std::string dir = tmp.Path("out");
-    TaskStore store(dir);
-    store.Create();
-    Sweep s(40, 1);
-    std::mt19937 rng(static_cast<unsigned>(trial));
-    for (auto& r : s.rows)
-      for (size_t k = 0, m = rng() % 20; k < m; ++k) r.push_back(std::string(rng() % 3000, 'x') + "\n");
-    OrderedTrace trace(store, s.ids, 64, 1e9);
-    std::atomic<size_t> next{0};
-    std::vector<std::thread> workers;
-    for (int w = 0; w < 4; ++w)
-      workers.emplace_back([&, w] {
-        std::mt19937 pause(static_cast<unsigned>(100 * trial + w));
-        const std::unique_ptr<TaskBatch> batch = store.Begin();
-        for (size_t i; (i = next++) < s.ids.size();) {
-          std::unique_ptr<OrderedTrace::Rows> rows = trace.Start(i, *batch);
-          for (const std::string& p : s.rows[i]) {
-            Write(*rows, p);
-            if (pause() % 4 == 0) std::this_thread::yield();
+  for (size_t flush : {64, 2})
+    for (int trial = 0; trial < 5; ++trial) {
+      SCOPED_TRACE(::testing::Message() << "flush " << flush << " trial " << trial);
+      testing::TempDir tmp;
+      const std::string dir = tmp.Path("out");
+      TaskStore store(dir);
+      store.Create();
+      Sweep s(40, 1);
+      std::mt19937 rng(static_cast<unsigned>(trial));
+      for (auto& r : s.rows)
+        for (size_t k = 0, m = rng() % 20; k < m; ++k) r.push_back(std::string(rng() % 3000, 'x') + "\n");
+      OrderedTrace trace(store, s.ids, flush, 1e9);
+      std::atomic<size_t> next{0};
+      std::vector<std::thread> workers;
+      for (int w = 0; w < 4; ++w)
+        workers.emplace_back([&, w] {
+          std::mt19937 pause(static_cast<unsigned>(100 * trial + w));
+          const std::unique_ptr<TaskBatch> batch = store.Begin();
+          for (size_t i; (i = next++) < s.ids.size();) {
+            std::unique_ptr<OrderedTrace::Rows> rows = trace.Start(i, *batch);
+            for (const std::string& p : s.rows[i]) {
+              Write(*rows, p);
+              if (pause() % 4 == 0) std::this_thread::yield();
+            }
+            trace.Finish(std::move(rows), Records(s.ids[i]));
           }
-          trace.Finish(std::move(rows), Records(s.ids[i]));
-        }
-        store.Commit(*batch, false);
-      });
-    for (std::thread& t : workers) t.join();
+          store.Commit(*batch, false);
+        });
+      for (std::thread& t : workers) t.join();
+      trace.Close();
+      if (flush == 64) {
+        ASSERT_TRUE(trace.Complete());
+      }
+      if (trace.Complete()) {
+        ASSERT_TRUE(trace.Publish(dir).has_value());
+        EXPECT_EQ(ReadFile(dir + "/trace.csv"), s.Expected());
+      }
+      ExpectStored(store, s);
+    }
+}
+
+// A write the file refuses (here a file size limit), into the trace or into the worker's batch, is a
+// short fwrite with errno set, never a write reported done (glibc counts a cookie stream's -1 as
+// success; the stream returns 0).
+TEST(OrderedTrace, AFailedWriteIsAShortWriteWithErrno) {
+  for (bool in_turn : {true, false}) {
+    SCOPED_TRACE(in_turn);
+    testing::TempDir tmp;
+    TaskStore store(tmp.Path("out"));
+    store.Create();
+    const Sweep s(2);
+    OrderedTrace trace(store, s.ids, 64, 1e9, /*budget_bytes=*/in_turn ? OrderedTrace::kBudgetBytes : 0);
+    const std::unique_ptr<TaskBatch> batch = store.Begin();
+    std::unique_ptr<OrderedTrace::Rows> rows = trace.Start(in_turn ? 0 : 1, *batch);
+    const std::string big(1 << 18, 'x');
+    struct rlimit before {};
+    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &before), 0);
+    struct rlimit small = before;
+    small.rlim_cur = 1 << 16;
+    const auto handler = std::signal(SIGXFSZ, SIG_IGN);
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+    errno = 0;
+    const size_t written = std::fwrite(big.data(), 1, big.size(), rows->file());
+    const int err = errno;
+    ::setrlimit(RLIMIT_FSIZE, &before);
+    std::signal(SIGXFSZ, handler);
+    EXPECT_LT(written, big.size());
+    EXPECT_EQ(err, EFBIG);
+    EXPECT_NE(std::ferror(rows->file()), 0);
+    trace.Fail(std::move(rows));
     trace.Close();
-    ASSERT_TRUE(trace.Complete()) << trial;
-    ASSERT_TRUE(trace.Publish(dir).has_value());
-    EXPECT_EQ(ReadFile(dir + "/trace.csv"), s.Expected()) << trial;
-    ExpectStored(store, s);
+    EXPECT_FALSE(trace.Complete());
   }
 }
 

@@ -6,11 +6,16 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
+#include "nlhf/output/csv.h"
 #include "nlhf/output/trace.h"
 #include "sweep_task_store.h"
 #include "test_util.h"
@@ -116,28 +121,58 @@ TEST(RunSweep, AnInterruptedExtensionLeavesNoFinalFilesOfTheEarlierSweep) {
   EXPECT_TRUE(fs::exists(fs::path(dir) / "runs.csv"));
 }
 
-// A sweep that runs all of its tasks here writes trace.csv as they run, with the bytes assembly
-// writes from the store: the same file again once trace.csv is removed and the sweep rerun (which
-// assembles it). The costlier n = 5 tasks run first, before their turn in canonical order, so they
-// wait for it; with 2 jobs tasks also finish out of order.
+// trace.csv without its wall_s column (the one column that differs between two runs), a line of
+// cells joined by tabs per row.
+std::string WithoutWallTime(const std::string& csv) {
+  std::istringstream in(csv);
+  std::string line, out;
+  size_t column = 0;
+  for (bool header = true; std::getline(in, line); header = false) {
+    std::vector<std::string> cells = SplitCsvLine(line).value_or(std::vector<std::string>{"unreadable: " + line});
+    if (header) column = static_cast<size_t>(std::find(cells.begin(), cells.end(), "wall_s") - cells.begin());
+    if (column < cells.size()) cells.erase(cells.begin() + static_cast<std::ptrdiff_t>(column));
+    for (const std::string& c : cells) out += c + "\t";
+    out += "\n";
+  }
+  return out;
+}
+
+// A sweep run whole here writes trace.csv as its tasks run. Its bytes are those of a trace assembled
+// from the store: the same sweep run as two shards into one directory (the second assembles), all
+// columns but wall_s; with 1 and 2 jobs. (The costlier n = 5 tasks run first, before their turn, and
+// wait for it.) A sweep whose tasks run in canonical order streams for certain: nothing waits.
 TEST(RunSweep, AFreshSweepWritesTraceCsvAsItRunsWithTheBytesAssemblyWrites) {
+  testing::TempDir tmp;
+  const SweepConfig sweep = ParseSweep(SeedSweep("[0, 1, 2]"), tmp.Path("s.yaml"), {}, tmp.Path(""));
+  const std::string ref = tmp.Path("ref");
+  for (int k : {1, 2}) {
+    SweepOptions shard;
+    shard.shard = Shard{k, 2};
+    EXPECT_FALSE(RunSweep(sweep, ref, shard).trace_streamed);
+  }
+  const std::string assembled = WithoutWallTime(testing::ReadFile(ref + "/trace.csv"));
+  ASSERT_NE(assembled.find("\n"), std::string::npos);
   for (int jobs : {1, 2}) {
-    testing::TempDir tmp;
-    const std::string dir = tmp.Path("out");
-    const std::string trace = (fs::path(dir) / "trace.csv").string();
-    const SweepConfig sweep = ParseSweep(SeedSweep("[0, 1, 2]"), tmp.Path("s.yaml"), {}, tmp.Path(""));
+    const std::string dir = tmp.Path("out" + std::to_string(jobs));
     SweepOptions options;
     options.jobs = jobs;
-    const SweepReport first = RunSweep(sweep, dir, options);
-    EXPECT_TRUE(first.trace_streamed) << jobs;
-    const std::string streamed = testing::ReadFile(trace);
-    EXPECT_EQ(streamed.substr(0, streamed.find('\n') + 1), TraceHeader());
-    fs::remove(trace);
-    const SweepReport again = RunSweep(sweep, dir, options);
-    EXPECT_EQ(again.tasks_run, 0);
-    EXPECT_FALSE(again.trace_streamed);
-    EXPECT_EQ(testing::ReadFile(trace), streamed) << jobs;
+    RunSweep(sweep, dir, options);
+    EXPECT_EQ(WithoutWallTime(testing::ReadFile(dir + "/trace.csv")), assembled) << jobs;
   }
+  const SweepConfig in_order = ParseSweep(
+      "name: s\ngame: {type: random_uniform, n: 4}\nbeta: 0.1\nseeds: [0, 1, 2, 3]\nsolvers: [{name: nash_mp}]\n"
+      "stop: {iterations: 20}\nsweep:\n  beta: [0.1]\n",
+      tmp.Path("s.yaml"), {}, tmp.Path(""));
+  const std::string dir = tmp.Path("in_order");
+  const SweepReport report = RunSweep(in_order, dir, SweepOptions{});
+  EXPECT_TRUE(report.trace_streamed);
+  const std::string trace = testing::ReadFile(dir + "/trace.csv");
+  EXPECT_EQ(trace.substr(0, trace.find('\n') + 1), TraceHeader());
+  // The finished directory keeps no second copy: .parts holds one link to trace.csv's bytes.
+  for (const auto& e : fs::directory_iterator(fs::path(dir) / ".parts"))
+    if (e.path().extension() == ".csv") {
+      EXPECT_TRUE(fs::equivalent(e.path(), fs::path(dir) / "trace.csv")) << e.path();
+    }
 }
 
 // A finished sweep's store is an index into its trace.csv. A changed sweep finished in the same
