@@ -169,6 +169,12 @@ bool OrderedTrace::TakeTurn(size_t index) {
 
 void OrderedTrace::BreakLocked() { broken_ = true; }
 
+void OrderedTrace::GiveUpTurn() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  BreakLocked();
+  writer_ = kNobody;
+}
+
 void OrderedTrace::Append(size_t index, std::vector<std::string>& chunks,
                           std::vector<RunRecord> records) {
   const std::int64_t start = trace_->Position();
@@ -207,9 +213,7 @@ void OrderedTrace::Advance(size_t index) {
       return;
     }
   } catch (...) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    BreakLocked();
-    writer_ = kNobody;
+    GiveUpTurn();
     throw;
   }
 }
@@ -225,9 +229,7 @@ void OrderedTrace::Finish(std::unique_ptr<Rows> rows, std::vector<RunRecord> rec
       try {
         trace_->Finish(ids_[index], std::move(records), r.start_);
       } catch (...) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        BreakLocked();
-        writer_ = kNobody;
+        GiveUpTurn();
         throw;
       }
       Advance(index);
@@ -260,9 +262,7 @@ void OrderedTrace::Finish(std::unique_ptr<Rows> rows, std::vector<RunRecord> rec
         try {
           Append(index, r.chunks_, std::move(records));
         } catch (...) {
-          std::lock_guard<std::mutex> lock(mutex_);
-          BreakLocked();
-          writer_ = kNobody;
+          GiveUpTurn();
           throw;
         }
         Advance(index);

@@ -117,6 +117,8 @@ class OrderedTrace {
   void Advance(size_t index);
   // Stops taking tasks (under mutex_).
   void BreakLocked();
+  // After a failure of the task that has the turn: stops taking tasks and gives the turn up.
+  void GiveUpTurn();
   // Waiting tasks are not durable: once as many wait as a batch holds, or one has waited as long as
   // a batch waits for its commit, the trace stops taking tasks and they are stored in a batch of
   // their own (so a kill loses no more than without an ordered trace).

@@ -338,22 +338,26 @@ void SyncFolder(const fs::path& folder) {
 
 }  // namespace
 
+fs::path TaskStore::NameForGood(const fs::path& temp) {
+  fs::path data = LinkUnique(temp);
+  if (!data.empty()) {
+    ::unlink(temp.c_str());
+    return data;
+  }
+  // No hard links on this filesystem: a name not taken.
+  if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS) throw WriteError(temp.string(), errno);
+  data = FreshName("data", ".csv");
+  if (::rename(temp.c_str(), data.c_str()) != 0) throw WriteError(data.string(), errno);
+  return data;
+}
+
 void TaskStore::CommitGrowing(TaskBatch& b, bool last) {
   if (!b.tasks_.empty()) {
     std::clearerr(b.file_);
     const std::int64_t size = b.Position();
     if (::fsync(::fileno(b.file_)) != 0) throw WriteError(b.data_.empty() ? b.temp_.string() : b.data_.string(), errno);
     if (b.data_.empty()) {
-      // Its name for good, as Commit's; the open file goes on under it.
-      fs::path data = LinkUnique(b.temp_);
-      if (!data.empty()) {
-        ::unlink(b.temp_.c_str());
-      } else {
-        if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS) throw WriteError(b.temp_.string(), errno);
-        data = FreshName("data", ".csv");
-        if (::rename(b.temp_.c_str(), data.c_str()) != 0) throw WriteError(data.string(), errno);
-      }
-      b.data_ = data;
+      b.data_ = NameForGood(b.temp_);  // the open file goes on under it
       b.temp_.clear();
       SyncFolder(folder_);
     }
@@ -385,15 +389,7 @@ void TaskStore::Commit(TaskBatch& b, bool reopen) {
   if (::fsync(::fileno(b.file_)) != 0) throw WriteError(b.temp_.string(), errno);
   // The data file is durable under its final name before any part refers to it; a kill between
   // the two leaves an orphan (RemoveOrphans), never a part without its rows.
-  fs::path data = LinkUnique(b.temp_);
-  if (!data.empty()) {
-    ::unlink(b.temp_.c_str());
-  } else {
-    // No hard links on this filesystem: a name not taken.
-    if (errno != EPERM && errno != EOPNOTSUPP && errno != ENOSYS) throw WriteError(b.temp_.string(), errno);
-    data = FreshName("data", ".csv");
-    if (::rename(b.temp_.c_str(), data.c_str()) != 0) throw WriteError(data.string(), errno);
-  }
+  const fs::path data = NameForGood(b.temp_);
   SyncFolder(folder_);
   WritePart(fs::path(data).replace_extension(".part"), DataFile{data.filename().string(), size, std::nullopt},
             b.tasks_);

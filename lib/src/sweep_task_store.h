@@ -211,6 +211,9 @@ class TaskStore {
   std::filesystem::path LinkUnique(const std::filesystem::path& file);
   // Commit of a growing batch.
   void CommitGrowing(TaskBatch& batch, bool last);
+  // A batch's data file `temp` under its committed name data-PID-K.csv (a new hard link, `temp`
+  // removed; a rename where links are not supported). Throws WriteError.
+  std::filesystem::path NameForGood(const std::filesystem::path& temp);
   // A name PREFIX-PID-K.EXT not taken in the folder.
   std::filesystem::path FreshName(std::string_view prefix, std::string_view extension);
 
