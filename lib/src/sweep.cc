@@ -172,12 +172,11 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   };
   // A sweep that runs every one of its tasks here writes trace.csv as it goes (in canonical order,
   // so that nothing is copied at the end); its tasks are stored there, not in the batches.
+  std::vector<std::string> ids;  // every task's, in canonical order
+  for (const SweepTask& t : all) ids.push_back(t.id);
   std::unique_ptr<OrderedTrace> ordered;
-  if (!todo.empty() && todo.size() == all.size()) {
-    std::vector<std::string> ids;
-    for (const SweepTask& t : all) ids.push_back(t.id);
-    ordered = std::make_unique<OrderedTrace>(store, std::move(ids), kFlushTasks, kFlushSeconds);
-  }
+  if (!todo.empty() && todo.size() == all.size())
+    ordered = std::make_unique<OrderedTrace>(store, ids, kFlushTasks, kFlushSeconds);
   auto run_task = [&](size_t i) {
     const SweepTask& task = all[todo[i]];
     const SweepPoint& point = s.points[task.point];
@@ -322,8 +321,6 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       report.trace_streamed = published.has_value();
     }
     const std::vector<std::int64_t> offsets = published ? *published : Assemble(s, on_disk, dir);
-    std::vector<std::string> ids;
-    for (const SweepTask& t : all) ids.push_back(t.id);
     store.Compact(ids, offsets, on_disk);
   }
   report.wall_s = std::chrono::duration<double>(Clock::now() - start).count();

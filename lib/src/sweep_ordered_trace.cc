@@ -167,21 +167,23 @@ bool OrderedTrace::TakeTurn(size_t index) {
   return true;
 }
 
-void OrderedTrace::BreakLocked() { broken_ = true; }
-
 void OrderedTrace::GiveUpTurn() {
   std::lock_guard<std::mutex> lock(mutex_);
-  BreakLocked();
+  broken_ = true;
   writer_ = kNobody;
 }
 
-void OrderedTrace::Append(size_t index, std::vector<std::string>& chunks,
-                          std::vector<RunRecord> records) {
-  const std::int64_t start = trace_->Position();
-  if (!PutAll(trace_->trace(), chunks)) throw WriteError(trace_->shown(), errno);
+std::int64_t OrderedTrace::StoreRows(TaskBatch& batch, size_t index, std::vector<std::string>& chunks,
+                                     std::vector<RunRecord> records) {
+  const std::int64_t start = batch.Position();
+  if (!PutAll(batch.trace(), chunks)) throw WriteError(batch.shown(), errno);
   Recycle(chunks);
-  offsets_[index] = start;
-  trace_->Finish(ids_[index], std::move(records), start);
+  batch.Finish(ids_[index], std::move(records), start);
+  return start;
+}
+
+void OrderedTrace::Append(size_t index, std::vector<std::string>& chunks, std::vector<RunRecord> records) {
+  offsets_[index] = StoreRows(*trace_, index, chunks, std::move(records));
 }
 
 void OrderedTrace::Advance(size_t index) {
@@ -254,10 +256,7 @@ void OrderedTrace::Finish(std::unique_ptr<Rows> rows, std::vector<RunRecord> rec
       }
       if (next == Next::kBatch) {
         // The trace takes no more tasks: into the worker's batch, as without one.
-        const std::int64_t start = r.batch_.Position();
-        if (!PutAll(r.batch_.trace(), r.chunks_)) throw WriteError(r.batch_.shown(), errno);
-        Recycle(r.chunks_);
-        r.batch_.Finish(ids_[index], std::move(records), start);
+        StoreRows(r.batch_, index, r.chunks_, std::move(records));
       } else if (next == Next::kAppend) {
         try {
           Append(index, r.chunks_, std::move(records));
@@ -281,7 +280,7 @@ void OrderedTrace::StoreWaitingIfDue() {
     double oldest = waiting_.begin()->second.since;
     for (const auto& [index, w] : waiting_) oldest = std::min(oldest, w.since);
     if (waiting_.size() < flush_tasks_ && Now() - oldest < flush_seconds_) return;
-    BreakLocked();
+    broken_ = true;
     due.swap(waiting_);
   }
   StoreWaiting(std::move(due));
@@ -298,17 +297,13 @@ void OrderedTrace::StoreWaiting(std::map<size_t, Waiting> waiting) {
     ~GiveBack() { held -= bytes; }
   } give_back{held_, bytes};
   const std::unique_ptr<TaskBatch> batch = store_.Begin();
-  for (auto& [index, w] : waiting) {
-    const std::int64_t start = batch->Position();
-    if (!PutAll(batch->trace(), w.chunks)) throw WriteError(batch->shown(), errno);
-    batch->Finish(ids_[index], std::move(w.records), start);
-  }
+  for (auto& [index, w] : waiting) StoreRows(*batch, index, w.chunks, std::move(w.records));
   store_.Commit(*batch, false);
 }
 
 void OrderedTrace::Fail(std::unique_ptr<Rows> rows) noexcept {
   std::lock_guard<std::mutex> lock(mutex_);
-  BreakLocked();  // its turn can never pass: the tasks after it will not be in the trace
+  broken_ = true;  // its turn can never pass: the tasks after it will not be in the trace
   if (writer_ == rows->index_) writer_ = kNobody;
 }
 

@@ -104,7 +104,11 @@ class OrderedTrace {
   };
   // Takes the right to write the trace for task `index` if it is its turn and nobody writes.
   bool TakeTurn(size_t index);
-  // Appends finished rows (the caller has the turn); `index` is their task.
+  // Writes a task's rows (then given back as spares) into `batch` and finishes the task there;
+  // returns where they begin. A failed write throws WriteFailure.
+  std::int64_t StoreRows(TaskBatch& batch, size_t index, std::vector<std::string>& chunks,
+                         std::vector<RunRecord> records);
+  // StoreRows into the trace (the caller has the turn), recording the task's offset.
   void Append(size_t index, std::vector<std::string>& chunks, std::vector<RunRecord> records);
   // Held rows are kept in chunks (one per write), reused: fresh memory for each would cost a page
   // fault per 4 KB (a tenth of the EGPO sweep's time). Chunk copies rows into a spare one (or a new
@@ -115,8 +119,6 @@ class OrderedTrace {
   // After task `index` went in (the caller has the turn): the waiting tasks that follow go in too,
   // the trace is committed when due, and the turn is given up.
   void Advance(size_t index);
-  // Stops taking tasks (under mutex_).
-  void BreakLocked();
   // After a failure of the task that has the turn: stops taking tasks and gives the turn up.
   void GiveUpTurn();
   // Waiting tasks are not durable: once as many wait as a batch holds, or one has waited as long as

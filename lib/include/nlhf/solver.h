@@ -70,8 +70,9 @@ class Solver {
   virtual void OfferPayoff(const Eigen::VectorXd& /*pi*/, const Eigen::VectorXd& /*g*/) {}
   // The same without copies: the current iterate's point (log pi = current(), pi = exp(log pi),
   // g = P pi on the game bound by Reset, as metrics.h's Evaluate computes them), evaluated into
-  // storage the solver owns and offered to its next step. Valid until the next Step or Reset. nullptr (the default) when the
-  // solver keeps no such storage: the caller then evaluates the point itself and calls OfferPayoff.
+  // storage the solver owns and offered to its next step. Valid until the next Step or Reset.
+  // nullptr (the default) when the solver keeps no such storage: the caller then evaluates the
+  // point itself and calls OfferPayoff.
   virtual const PolicyPoint* EvaluateCurrent() { return nullptr; }
 
   // The parameters in effect after Reset (defaults and `auto` resolved to numbers).
