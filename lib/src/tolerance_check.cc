@@ -1,5 +1,6 @@
 #include "tolerance_check.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -20,6 +21,8 @@ ToleranceCheck::ToleranceCheck(const Game& game, double beta, const Eigen::Vecto
     mask_.set(Index(m));
     payoff_ = payoff_ || NeedsPayoff(m);
     bounded_ = bounded_ || (beta_ > 0.0 && (m == Metric::kGapBeta || m == Metric::kExploitability));
+    if (m == Metric::kGapBeta) unmet_above_ = std::min(unmet_above_, v);
+    if (m == Metric::kExploitability) unmet_above_ = std::min(unmet_above_, 2.0 * v);
   }
 }
 
@@ -27,12 +30,7 @@ bool ToleranceCheck::ProvedUnmet(std::int64_t it, const PolicyPoint& p) const {
   if (!bounded_ || !anchored_ || it - exact_it_ >= kExactEvery) return false;
   const GapBetaBound bound = GapBetaLowerBound(beta_, p, anchor_);
   const double gap = bound.value - bound.error;  // a computed gap_beta at p is at least this
-  if (!std::isfinite(gap)) return false;
-  for (const auto& [m, v] : tolerances_) {
-    if (m == Metric::kGapBeta && gap > v) return true;
-    if (m == Metric::kExploitability && 0.5 * gap > v) return true;
-  }
-  return false;
+  return std::isfinite(gap) && gap > unmet_above_;
 }
 
 void ToleranceCheck::Exact(std::int64_t it, const PolicyPoint& p) {

@@ -14,6 +14,7 @@
 // (tests/unit/tolerance_check_test.cc).
 #include <Eigen/Core>
 #include <cstdint>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -68,6 +69,9 @@ class ToleranceCheck {
   MetricMask mask_;
   bool payoff_ = false;
   bool bounded_ = false;  // a tolerance on gap_beta or exploitability at beta > 0
+  // A gap_beta above this misses a tolerance: the least of the gap_beta tolerances and twice the
+  // exploitability ones (exploitability = gap_beta / 2; both scalings by 2 are exact).
+  double unmet_above_ = std::numeric_limits<double>::infinity();
   GapBetaAnchor anchor_;
   bool anchored_ = false;
   MetricValues values_;
