@@ -111,6 +111,22 @@ double KlSumUpperBound(const double* log_p, const double* p, const double* log_q
   return bound * (1.0 + (2.0 * static_cast<double>(n) + 8.0) * std::numeric_limits<double>::epsilon());
 }
 
+std::pair<double, double> KlBothWays(const Eigen::VectorXd& log_p, const Eigen::VectorXd& log_q) {
+  NLHF_CHECK(log_p.size() == log_q.size(), "KL of vectors of different sizes");
+  // The blocks, exps and sums of KlFromLogits (and its KlSum) in both directions.
+  alignas(64) double p[kBlock];
+  alignas(64) double q[kBlock];
+  double pq = 0.0, qp = 0.0;
+  for (Eigen::Index start = 0; start < log_p.size(); start += kBlock) {
+    const Eigen::Index len = std::min(kBlock, log_p.size() - start);
+    for (Eigen::Index k = 0; k < len; ++k) p[k] = std::exp(log_p[start + k]);
+    for (Eigen::Index k = 0; k < len; ++k) q[k] = std::exp(log_q[start + k]);
+    pq += KlSumKnownQ(log_p.data() + start, p, log_q.data() + start, q, len);
+    qp += KlSumKnownQ(log_q.data() + start, q, log_p.data() + start, p, len);
+  }
+  return {pq, qp};
+}
+
 double KlFromLogits(const Eigen::VectorXd& log_p, const Eigen::VectorXd& log_q) {
   NLHF_CHECK(log_p.size() == log_q.size(), "KL of vectors of different sizes");
   alignas(64) double p[kBlock];

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <tuple>
 
 #include "nlhf/errors.h"
 #include "nlhf/logspace.h"
@@ -195,8 +196,15 @@ MetricValues MetricsAt(const Game& game, double beta, const PolicyPoint& p, cons
                        const Eigen::VectorXd& log_pi_ne, const MetricMask& mask) {
   MetricValues out;
   out.fill(kNaN);
+  // kl_to_star and kl_from_star take the same exps (the same bits as one at a time).
+  const size_t to = Index(Metric::kKlToStar), from = Index(Metric::kKlFromStar);
+  const bool both_kl = mask[to] && mask[from];
+  if (both_kl) {
+    NLHF_CHECK(log_pi_star.size() == p.log_pi.size(), "pi* size differs from the policy's");
+    std::tie(out[to], out[from]) = KlBothWays(log_pi_star, p.log_pi);
+  }
   for (size_t k = 0; k < kNumMetrics; ++k) {
-    if (!mask[k]) continue;
+    if (!mask[k] || (both_kl && (k == to || k == from))) continue;
     // exploitability = gap_beta / 2 (metrics.cc): once gap_beta is known, not computed again.
     if (static_cast<Metric>(k) == Metric::kExploitability && mask[Index(Metric::kGapBeta)]) {
       out[k] = 0.5 * out[Index(Metric::kGapBeta)];

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -59,6 +60,25 @@ TEST(KlFromLogits, IsFiniteWhenQHugelyExceedsP) {
   const double kl = KlFromLogits(lp, lq);
   EXPECT_TRUE(std::isfinite(kl));
   EXPECT_NEAR(kl, std::log(2.0), 1e-12);  // KL(e_1 || uniform) = log 2
+}
+
+// KlBothWays is the two KlFromLogits bit for bit: sizes within one block and across blocks (128),
+// entries with p = 0 on either side, and identical arguments (0 both ways).
+TEST(KlBothWays, IsBothKlFromLogitsBitForBit) {
+  Rng rng(2, "kl both");
+  for (Eigen::Index n : {1, 2, 10, 127, 128, 129, 300}) {
+    for (int trial = 0; trial < 5; ++trial) {
+      Eigen::VectorXd lp = testing::RandomLogits(n, rng, 3.0);
+      Eigen::VectorXd lq = testing::RandomLogits(n, rng, 3.0);
+      if (trial == 1) lp[0] = -std::numeric_limits<double>::infinity();
+      if (trial == 2) lq[n - 1] = -std::numeric_limits<double>::infinity();
+      if (trial == 3) lq = lp;
+      const auto [pq, qp] = KlBothWays(lp, lq);
+      const double want_pq = KlFromLogits(lp, lq), want_qp = KlFromLogits(lq, lp);
+      EXPECT_EQ(std::memcmp(&pq, &want_pq, sizeof pq), 0) << n << " " << trial << ": " << pq << " vs " << want_pq;
+      EXPECT_EQ(std::memcmp(&qp, &want_qp, sizeof qp), 0) << n << " " << trial << ": " << qp << " vs " << want_qp;
+    }
+  }
 }
 
 TEST(KlFromLogits, IgnoresZeroProbabilityEntries) {

@@ -2,6 +2,7 @@
 // Log-space primitives. Policies are kept as normalized logits l = log(pi); probabilities are
 // never clamped, and every reduction is shifted by its maximum (log-sum-exp).
 #include <Eigen/Core>
+#include <utility>
 
 namespace nlhf {
 
@@ -25,6 +26,9 @@ double BregmanPhi(double d);
 // = sum_y q_y = 1: every term is >= 0, so the result is >= 0 by construction and keeps its
 // relative precision near 0. Where p_y = 0 the term is q_y (the share of q outside p's support).
 double KlFromLogits(const Eigen::VectorXd& log_p, const Eigen::VectorXd& log_q);
+// {KL(p || q), KL(q || p)}: the two KlFromLogits, bit for bit, with each exp taken once (kl_to_star
+// and kl_from_star of one record).
+std::pair<double, double> KlBothWays(const Eigen::VectorXd& log_p, const Eigen::VectorXd& log_q);
 // One term of that sum: p phi(log p - log q), or q where p = 0.
 double KlTerm(double log_p, double log_q);
 
