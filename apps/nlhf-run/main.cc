@@ -245,9 +245,11 @@ int Run(int argc, char** argv) {
   out_options.force = vm.count("force") > 0;
   nlhf::OutputDirectory out(config.OutputDir(), out_options);
 
-  // Rows stream to spool files beside the output (on its filesystem; they vanish with the process,
-  // however it ends) and are concatenated into trace.csv at the end.
-  nlhf::TraceSpool spool(out.path().parent_path().string(), (std::filesystem::path(out.shown()) / "trace.csv").string());
+  // Rows stream into an anonymous trace.csv beside the output (on its filesystem; it vanishes with
+  // the process, however it ends), in run order: a run whose turn has come writes straight into it,
+  // the others into spool files copied in when their turn comes. At the end it is linked into place.
+  nlhf::TraceSpool spool(out.path().parent_path().string(), (std::filesystem::path(out.shown()) / "trace.csv").string(),
+                         nlhf::TraceHeader());
   nlhf::ExperimentResult result;
   {
     nlhf::ProgressDisplay progress(std::cerr, ProgressModeFor(vm.count("quiet") > 0), ProgressOptionsFromEnv());
@@ -266,7 +268,8 @@ int Run(int argc, char** argv) {
         [&](std::FILE* f) {
           nlhf::WriteString(f, nlhf::TraceHeader());
           spool.AppendTo(f, result.runs.size());
-        }},
+        },
+        spool.Ordered(result.runs.size())},
        {"summary.json", [&](std::FILE* f) { nlhf::WriteString(f, nlhf::SummaryJson(config, result)); }},
        {"config.resolved.yaml", [&](std::FILE* f) { nlhf::WriteString(f, nlhf::ResolvedYaml(config)); }}});
   const double write_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -457,9 +457,14 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
     event.label = config.solvers[i].label;
     event.seed = result.games[g].seed;
     const std::optional<TraceSpool::Lease> lease =
-        options.trace ? std::optional(options.trace->Acquire()) : std::nullopt;
-    RunOne(config, fingerprint, *games[g], result.games[g], i, options.progress, event, result.runs[k],
-           lease ? lease->file : nullptr, options.trace ? options.trace->shown() : "", options.observer, k);
+        options.trace ? std::optional(options.trace->Acquire(k)) : std::nullopt;
+    try {
+      RunOne(config, fingerprint, *games[g], result.games[g], i, options.progress, event, result.runs[k],
+             lease ? lease->file : nullptr, options.trace ? options.trace->shown() : "", options.observer, k);
+    } catch (...) {
+      if (lease) options.trace->Abandon(*lease);  // its rows may be cut short
+      throw;
+    }
     if (lease) options.trace->Release(*lease, k, result.runs[k].trace_bytes);
     result.runs[k].game_index = g;
     event.runs_done = ++done;

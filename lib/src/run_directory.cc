@@ -366,7 +366,7 @@ void OutputDirectory::RemoveOwnedIn(const fs::path& dir) const {
   fs::remove(dir / kMarkerFile, ec);
 }
 
-void OutputDirectory::WriteStaged(const std::vector<std::pair<std::string, FileWriter>>& files) {
+void OutputDirectory::WriteStaged(const std::vector<StagedFile>& files) {
   NLHF_CHECK(options_.staged, "WriteStaged needs a staged output directory");
   const fs::path staging = path_.parent_path() / fmt::format(".{}.partial-{}", path_.filename().string(), ::getpid());
   const fs::path shown(shown_);
@@ -374,7 +374,11 @@ void OutputDirectory::WriteStaged(const std::vector<std::pair<std::string, FileW
   fs::remove_all(staging, ec);
   if (!fs::create_directory(staging, ec) || ec) throw WriteError(shown_, ec ? ec.value() : EEXIST);
   try {
-    for (const auto& [name, writer] : files) WriteFileSynced((staging / name).string(), writer, (shown / name).string());
+    for (const StagedFile& file : files) {
+      const fs::path path = staging / file.name;
+      if (file.whole == nullptr || !LinkFileSynced(file.whole, path.string(), (shown / file.name).string()))
+        WriteFileSynced(path.string(), file.write, (shown / file.name).string());
+    }
     const std::string marker = MarkerText(options_.tool);
     WriteFileSynced((staging / kMarkerFile).string(), [&](std::FILE* f) { WriteString(f, marker); },
                     (shown / kMarkerFile).string());

@@ -66,7 +66,7 @@ OutputDirectoryOptions SweepOptions(bool force = false) {
   return o;
 }
 
-std::vector<std::pair<std::string, FileWriter>> OneTrace(const std::string& text) {
+std::vector<OutputDirectory::StagedFile> OneTrace(const std::string& text) {
   return {{"trace.csv", [text](std::FILE* f) { WriteString(f, text); }}};
 }
 
@@ -123,6 +123,29 @@ TEST_F(RunDirectoryTest, RefusesAnUnwritableLocation) {
   fs::permissions("ro", fs::perms::owner_read | fs::perms::owner_exec);
   ExpectInputError([&] { CheckOutputPath("ro/out", "--out", {}); }, {"cannot be written", "Permission denied"});
   fs::permissions("ro", fs::perms::owner_all);
+}
+
+// A staged file given whole (an anonymous file) is linked in; where it cannot be, it is written.
+TEST_F(RunDirectoryTest, WritesAStagedFileGivenWholeByLinkingIt) {
+  std::FILE* whole = AnonymousFile(".", "trace.csv", 0666);
+  WriteString(whole, "h\nrows\n");
+  {
+    OutputDirectory out("run", RunOptions());
+    out.WriteStaged({{"trace.csv", [](std::FILE* f) { WriteString(f, "h\nrows\n"); }, whole},
+                     {"summary.json", [](std::FILE* f) { WriteString(f, "{}"); }}});
+  }
+  std::fclose(whole);
+  EXPECT_EQ(Read("run/trace.csv"), "h\nrows\n");
+  EXPECT_EQ(Read("run/summary.json"), "{}");
+  struct stat st{};
+  ASSERT_EQ(::stat("run/trace.csv", &st), 0);
+  EXPECT_EQ(st.st_nlink, 1u);  // one name, and no copy left anywhere
+  struct stat written{};
+  ASSERT_EQ(::stat("run/summary.json", &written), 0);
+  EXPECT_EQ(st.st_mode & 0777, written.st_mode & 0777);  // the permissions of a written file
+  size_t entries = 0;
+  for ([[maybe_unused]] const auto& e : fs::directory_iterator(".")) ++entries;
+  EXPECT_EQ(entries, 1u);  // run/ only: no staging folder, temp file or lock left
 }
 
 TEST_F(RunDirectoryTest, AcceptsANewDirectoryWithATrailingSlash) {

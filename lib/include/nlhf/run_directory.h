@@ -96,9 +96,16 @@ class OutputDirectory {
   // In place: true if the directory held this tool's results before (a resume).
   bool resumed() const { return resumed_; }
 
+  // One file of a staged directory: `write` writes its contents, or `whole` (an anonymous file,
+  // AnonymousFile) already holds them and is linked in where the filesystem allows (else `write`).
+  struct StagedFile {
+    std::string name;
+    FileWriter write;
+    std::FILE* whole = nullptr;
+  };
   // Staged: writes `files` and the marker into the staging folder and replaces the directory with
   // it. On failure the staging folder is removed and the error is "writing FILE: REASON".
-  void WriteStaged(const std::vector<std::pair<std::string, FileWriter>>& files);
+  void WriteStaged(const std::vector<StagedFile>& files);
 
  private:
   std::vector<std::string> Foreign() const;  // entries that are not the tool's

@@ -49,6 +49,16 @@ void WriteFileSynced(const std::string& path, const FileWriter& write, const std
   }
 }
 
+bool LinkFileSynced(std::FILE* f, const std::string& path, const std::string& shown) {
+  if (std::fflush(f) != 0 || ::fsync(::fileno(f)) != 0) throw WriteError(shown, errno != 0 ? errno : EIO);
+  // An O_TMPFILE file is linked through /proc (linkat's AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH).
+  const std::string proc = fmt::format("/proc/self/fd/{}", ::fileno(f));
+  if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0) return true;
+  // ENOENT: no /proc, or a named file already unlinked (AnonymousFile's fallback).
+  if (errno == ENOENT || errno == EXDEV || errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS) return false;
+  throw WriteError(shown, errno);
+}
+
 void WriteFileAtomic(const std::string& path, const FileWriter& write) {
   const fs::path target(path);
   const fs::path tmp = target.parent_path() / fmt::format(".{}.tmp-{}-{}", target.filename().string(), ::getpid(),
@@ -133,10 +143,10 @@ void AppendFileRange(int from_fd, std::int64_t offset, std::int64_t bytes, std::
   }
 }
 
-std::FILE* AnonymousFile(const std::string& folder, const std::string& shown) {
+std::FILE* AnonymousFile(const std::string& folder, const std::string& shown, int mode) {
   // O_TMPFILE: a file that never has a name. Where the filesystem lacks it, a named one unlinked at
   // once (only a kill in that instant would leave an empty ".nlhf-spool.tmp-PID-XXXXXX").
-  int fd = ::open(folder.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  int fd = ::open(folder.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, static_cast<mode_t>(mode));
   if (fd < 0) {
     std::string name = (fs::path(folder) / fmt::format(".nlhf-spool.tmp-{}-XXXXXX", ::getpid())).string();
     fd = ::mkostemp(name.data(), O_CLOEXEC);

@@ -93,6 +93,28 @@ TEST(AnonymousFile, LeavesNothingInItsFolder) {
                             {"writing out/trace.csv"});
 }
 
+TEST(LinkFileSynced, NamesAnAnonymousFileOrSaysItCannot) {
+  testing::TempDir dir;
+  std::FILE* f = AnonymousFile(dir.Path(""), "x");
+  WriteString(f, "rows\n");
+  const std::string path = dir.Path("trace.csv");
+  if (!LinkFileSynced(f, path, "out/trace.csv")) {  // no O_TMPFILE or /proc here: nothing left behind
+    std::fclose(f);
+    EXPECT_FALSE(std::filesystem::exists(path));
+    GTEST_SKIP() << "this filesystem cannot name an anonymous file";
+  }
+  EXPECT_EQ(testing::ReadFile(path), "rows\n");
+  WriteString(f, "more\n");  // the same file under its new name
+  std::fclose(f);
+  EXPECT_EQ(testing::ReadFile(path), "rows\nmore\n");
+  // An existing name is never replaced: that is an error naming the file.
+  std::FILE* g = AnonymousFile(dir.Path(""), "x");
+  WriteString(g, "other\n");
+  testing::ExpectInputError([&] { LinkFileSynced(g, path, "out/trace.csv"); }, {"writing out/trace.csv", "exists"});
+  std::fclose(g);
+  EXPECT_EQ(testing::ReadFile(path), "rows\nmore\n");
+}
+
 TEST(WriteFileAtomic, AFailedWriteLeavesTheOldFileAndNoTemporary) {
   testing::TempDir dir;
   const std::string path = dir.File("f.txt", "old");

@@ -71,9 +71,16 @@ class WritebackPacer {
   std::int64_t sent_ = 0;  // `written` at the last StartWriteback
 };
 
+// Gives the anonymous file `f` (AnonymousFile) the name `path` on the same filesystem, fsynced
+// first, so that its bytes need not be copied. Returns false, with nothing done but the fsync,
+// where that cannot be done (no O_TMPFILE, no /proc, another filesystem): then write the file
+// another way. Other failures throw WriteError(`shown`, errno).
+bool LinkFileSynced(std::FILE* f, const std::string& path, const std::string& shown);
+
 // An anonymous file in `folder` (O_TMPFILE, else created and unlinked at once), unbuffered: it
 // holds data while the process runs and vanishes with it, whatever ends it (Ctrl-C, kill -9).
-// Throws WriteError(shown, errno).
-std::FILE* AnonymousFile(const std::string& folder, const std::string& shown);
+// `mode`: its permissions (less the umask) should it get a name (LinkFileSynced); 0666 gives those
+// of a file fopen creates. Throws WriteError(shown, errno).
+std::FILE* AnonymousFile(const std::string& folder, const std::string& shown, int mode = 0600);
 
 }  // namespace nlhf
