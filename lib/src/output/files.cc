@@ -50,13 +50,20 @@ void WriteFileSynced(const std::string& path, const FileWriter& write, const std
 }
 
 bool LinkFileSynced(std::FILE* f, const std::string& path, const std::string& shown) {
-  if (std::fflush(f) != 0 || ::fsync(::fileno(f)) != 0) throw WriteError(shown, errno != 0 ? errno : EIO);
+  if (std::fflush(f) != 0) throw WriteError(shown, errno != 0 ? errno : EIO);
   // An O_TMPFILE file is linked through /proc (linkat's AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH).
   const std::string proc = fmt::format("/proc/self/fd/{}", ::fileno(f));
-  if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0) return true;
-  // ENOENT: no /proc, or a named file already unlinked (AnonymousFile's fallback).
-  if (errno == ENOENT || errno == EXDEV || errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS) return false;
-  throw WriteError(shown, errno);
+  if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+    // ENOENT: no /proc (or a file that had a name and lost it).
+    if (errno == ENOENT || errno == EXDEV || errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS) return false;
+    throw WriteError(shown, errno);
+  }
+  if (::fsync(::fileno(f)) != 0) {
+    const int err = errno;
+    ::unlink(path.c_str());
+    throw WriteError(shown, err);
+  }
+  return true;
 }
 
 void WriteFileAtomic(const std::string& path, const FileWriter& write) {
@@ -143,26 +150,37 @@ void AppendFileRange(int from_fd, std::int64_t offset, std::int64_t bytes, std::
   }
 }
 
-std::FILE* AnonymousFile(const std::string& folder, const std::string& shown, int mode) {
-  // O_TMPFILE: a file that never has a name. Where the filesystem lacks it, a named one unlinked at
-  // once (only a kill in that instant would leave an empty ".nlhf-spool.tmp-PID-XXXXXX").
-  int fd = ::open(folder.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, static_cast<mode_t>(mode));
-  if (fd < 0) {
-    std::string name = (fs::path(folder) / fmt::format(".nlhf-spool.tmp-{}-XXXXXX", ::getpid())).string();
-    fd = ::mkostemp(name.data(), O_CLOEXEC);
-    if (fd < 0) throw WriteError(shown, errno);
-    ::unlink(name.c_str());
-  }
+namespace {
+
+// An unbuffered stream on `fd` (closed on failure): TraceWriter hands over whole blocks, and a run's
+// rows must be in the kernel when the run ends.
+std::FILE* Unbuffered(int fd, const std::string& shown) {
   std::FILE* f = ::fdopen(fd, "w+b");
   if (f == nullptr) {
     const int err = errno;
     ::close(fd);
     throw WriteError(shown, err);
   }
-  // Unbuffered: TraceWriter hands over whole blocks, and a run's rows must be in the kernel when
-  // the run ends.
   std::setvbuf(f, nullptr, _IONBF, 0);
   return f;
+}
+
+}  // namespace
+
+std::FILE* UnnamedFile(const std::string& folder, const std::string& shown, int mode) {
+  const int fd = ::open(folder.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, static_cast<mode_t>(mode));
+  return fd < 0 ? nullptr : Unbuffered(fd, shown);
+}
+
+std::FILE* AnonymousFile(const std::string& folder, const std::string& shown) {
+  // O_TMPFILE: a file that never has a name. Where the filesystem lacks it, a named one unlinked at
+  // once (only a kill in that instant would leave an empty ".nlhf-spool.tmp-PID-XXXXXX").
+  if (std::FILE* f = UnnamedFile(folder, shown, 0600)) return f;
+  std::string name = (fs::path(folder) / fmt::format(".nlhf-spool.tmp-{}-XXXXXX", ::getpid())).string();
+  const int fd = ::mkostemp(name.data(), O_CLOEXEC);
+  if (fd < 0) throw WriteError(shown, errno);
+  ::unlink(name.c_str());
+  return Unbuffered(fd, shown);
 }
 
 }  // namespace nlhf

@@ -12,7 +12,10 @@ namespace nlhf {
 TraceSpool::TraceSpool(std::string folder, std::string shown, std::optional<std::string> ordered_header)
     : folder_(std::move(folder)), shown_(std::move(shown)) {
   if (!ordered_header) return;
-  ordered_ = AnonymousFile(folder_, shown_, 0666);  // trace.csv's permissions, as fopen gives them
+  // Only a file that can be linked into place is worth writing: without O_TMPFILE, runs go to
+  // spools only, and trace.csv is their concatenation at the end.
+  ordered_ = UnnamedFile(folder_, shown_, 0666);  // trace.csv's permissions, as fopen gives them
+  if (ordered_ == nullptr) return;
   try {
     WriteString(ordered_, *ordered_header);
   } catch (const std::system_error& e) {

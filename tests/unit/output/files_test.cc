@@ -95,10 +95,11 @@ TEST(AnonymousFile, LeavesNothingInItsFolder) {
 
 TEST(LinkFileSynced, NamesAnAnonymousFileOrSaysItCannot) {
   testing::TempDir dir;
-  std::FILE* f = AnonymousFile(dir.Path(""), "x");
+  std::FILE* f = UnnamedFile(dir.Path(""), "x", 0666);
+  if (f == nullptr) GTEST_SKIP() << "no O_TMPFILE here";
   WriteString(f, "rows\n");
   const std::string path = dir.Path("trace.csv");
-  if (!LinkFileSynced(f, path, "out/trace.csv")) {  // no O_TMPFILE or /proc here: nothing left behind
+  if (!LinkFileSynced(f, path, "out/trace.csv")) {  // no /proc here: nothing left behind
     std::fclose(f);
     EXPECT_FALSE(std::filesystem::exists(path));
     GTEST_SKIP() << "this filesystem cannot name an anonymous file";
@@ -108,7 +109,8 @@ TEST(LinkFileSynced, NamesAnAnonymousFileOrSaysItCannot) {
   std::fclose(f);
   EXPECT_EQ(testing::ReadFile(path), "rows\nmore\n");
   // An existing name is never replaced: that is an error naming the file.
-  std::FILE* g = AnonymousFile(dir.Path(""), "x");
+  std::FILE* g = UnnamedFile(dir.Path(""), "x", 0666);
+  ASSERT_NE(g, nullptr);
   WriteString(g, "other\n");
   testing::ExpectInputError([&] { LinkFileSynced(g, path, "out/trace.csv"); }, {"writing out/trace.csv", "exists"});
   std::fclose(g);

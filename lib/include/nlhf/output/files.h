@@ -71,16 +71,21 @@ class WritebackPacer {
   std::int64_t sent_ = 0;  // `written` at the last StartWriteback
 };
 
-// Gives the anonymous file `f` (AnonymousFile) the name `path` on the same filesystem, fsynced
-// first, so that its bytes need not be copied. Returns false, with nothing done but the fsync,
-// where that cannot be done (no O_TMPFILE, no /proc, another filesystem): then write the file
-// another way. Other failures throw WriteError(`shown`, errno).
+// Gives the unnamed file `f` (UnnamedFile) the name `path` on the same filesystem and fsyncs it, so
+// that its bytes need not be copied. Returns false, with nothing done, where that cannot be done (no
+// /proc, another filesystem): then write the file another way. Other failures throw
+// WriteError(`shown`, errno), with no file left at `path`.
 bool LinkFileSynced(std::FILE* f, const std::string& path, const std::string& shown);
+
+// A file with no name in `folder` (O_TMPFILE), unbuffered, that LinkFileSynced can name: then it
+// has permissions `mode` less the umask (0666: those of a file fopen creates). nullptr where it
+// cannot be made (a filesystem without O_TMPFILE). Throws WriteError(shown, errno) only when the
+// stream cannot be opened on it.
+std::FILE* UnnamedFile(const std::string& folder, const std::string& shown, int mode);
 
 // An anonymous file in `folder` (O_TMPFILE, else created and unlinked at once), unbuffered: it
 // holds data while the process runs and vanishes with it, whatever ends it (Ctrl-C, kill -9).
-// `mode`: its permissions (less the umask) should it get a name (LinkFileSynced); 0666 gives those
-// of a file fopen creates. Throws WriteError(shown, errno).
-std::FILE* AnonymousFile(const std::string& folder, const std::string& shown, int mode = 0600);
+// Throws WriteError(shown, errno).
+std::FILE* AnonymousFile(const std::string& folder, const std::string& shown);
 
 }  // namespace nlhf

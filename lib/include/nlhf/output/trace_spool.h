@@ -17,11 +17,12 @@ namespace nlhf {
 // trace.csv is then the runs' byte ranges concatenated in run order, so it does not depend on the
 // number of jobs, and memory does not grow with the rows. Acquire/Release/Abandon are thread-safe.
 //
-// Ordered (a header given): trace.csv is also written while the runs go, into one more anonymous
-// file that begins with the header (Ordered(), for the caller to link into place instead of copying
-// at the end). A run that starts once every run before it is in that file writes its rows straight
-// into it (with one job, every run). Another run writes to a spool; its rows are copied in by the
-// Release that completes the runs before it (its own, or an earlier run's), while other runs go on.
+// Ordered (a header given, and a filesystem with O_TMPFILE): trace.csv is also written while the
+// runs go, into one more file with no name (UnnamedFile) that begins with the header (Ordered(), for
+// the caller to link into place instead of copying at the end). A run that starts once every run
+// before it is in that file writes its rows straight into it (with one job, every run). A run that
+// starts before its turn writes to a spool; its rows are copied in by the Release that completes
+// the runs before it (its own, or an earlier run's), while other runs go on.
 class TraceSpool {
  public:
   // `shown` names trace.csv in errors.
@@ -44,8 +45,8 @@ class TraceSpool {
   void Release(const Lease& lease, size_t run, std::int64_t bytes);
   // The run holding `lease` ended with an error: the ordered file takes no more runs.
   void Abandon(const Lease& lease);
-  // The ordered file once it holds the header and runs 0 .. runs-1, flushed; nullptr if it does
-  // not (not ordered, or a run abandoned).
+  // The ordered file once it holds the header and runs 0 .. runs-1; nullptr if it does not (not
+  // ordered, no O_TMPFILE, or a run abandoned).
   std::FILE* Ordered(size_t runs) const;
   // Appends the rows of runs 0 .. runs-1, in that order, to `out` (every one of them released).
   // Throws std::system_error (errno) on failure.
