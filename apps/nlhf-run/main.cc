@@ -245,9 +245,10 @@ int Run(int argc, char** argv) {
   out_options.force = vm.count("force") > 0;
   nlhf::OutputDirectory out(config.OutputDir(), out_options);
 
-  // Rows stream into an anonymous trace.csv beside the output (on its filesystem; it vanishes with
-  // the process, however it ends), in run order: a run whose turn has come writes straight into it,
-  // the others into spool files copied in when their turn comes. At the end it is linked into place.
+  // Rows stream into a trace.csv with no name yet beside the output (on its filesystem; it vanishes
+  // with the process, however it ends), in run order: a run that starts when its turn has come
+  // writes straight into it, the others into spool files copied in when their turn comes. At the
+  // end it is linked into place (without O_TMPFILE: the spools are concatenated into trace.csv).
   nlhf::TraceSpool spool(out.path().parent_path().string(), (std::filesystem::path(out.shown()) / "trace.csv").string(),
                          nlhf::TraceHeader());
   nlhf::ExperimentResult result;

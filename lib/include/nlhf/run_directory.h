@@ -96,8 +96,8 @@ class OutputDirectory {
   // In place: true if the directory held this tool's results before (a resume).
   bool resumed() const { return resumed_; }
 
-  // One file of a staged directory: `write` writes its contents, or `whole` (an anonymous file,
-  // AnonymousFile) already holds them and is linked in where the filesystem allows (else `write`).
+  // One file of a staged directory: `write` writes its contents, or `whole` (a file with no name,
+  // UnnamedFile) already holds them and is linked in where the filesystem allows (else `write`).
   struct StagedFile {
     std::string name;
     FileWriter write;
