@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <ostream>
 
 #include "nlhf/equilibrium.h"
 #include "nlhf/generators.h"
@@ -271,6 +272,11 @@ std::string Name(const OracleCase& c) {
   for (char& ch : s)
     if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
   return s;
+}
+
+// How gtest (and so ctest's test names) shows a case: "omd sampled iterate", not its bytes.
+void PrintTo(const OracleCase& c, std::ostream* os) {
+  *os << c.solver << ' ' << OracleTypeName(c.type) << ' ' << OracleSamplerName(c.sampler);
 }
 
 INSTANTIATE_TEST_SUITE_P(OracleSolvers, SampledSolverProperties, ::testing::ValuesIn(Cases()),

@@ -4,6 +4,7 @@
 // (tests/unit/nash_set_test.cc), with independent LP checks of the support and the selection.
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 #include <tuple>
 
@@ -12,6 +13,11 @@
 #include "nlhf/nash_set.h"
 
 namespace nlhf {
+
+// How gtest (and so ctest's test names) shows a selection: "kl_projection", not its bytes. (In
+// namespace nlhf, where argument-dependent lookup finds it; static: this file's own.)
+[[maybe_unused]] static void PrintTo(NashSelection s, std::ostream* os) { *os << NashSelectionName(s); }
+
 namespace {
 
 class LargeNashSet : public ::testing::TestWithParam<std::tuple<std::string, NashSelection>> {};
