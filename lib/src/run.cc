@@ -199,10 +199,7 @@ MetricValues MetricsAt(const Game& game, double beta, const PolicyPoint& p, cons
   // kl_to_star and kl_from_star take the same exps (the same bits as one at a time).
   const size_t to = Index(Metric::kKlToStar), from = Index(Metric::kKlFromStar);
   const bool both_kl = mask[to] && mask[from];
-  if (both_kl) {
-    NLHF_CHECK(log_pi_star.size() == p.log_pi.size(), "pi* size differs from the policy's");
-    std::tie(out[to], out[from]) = KlBothWays(log_pi_star, p.log_pi);
-  }
+  if (both_kl) std::tie(out[to], out[from]) = KlBothWays(log_pi_star, p.log_pi);  // (it checks the sizes)
   for (size_t k = 0; k < kNumMetrics; ++k) {
     if (!mask[k] || (both_kl && (k == to || k == from))) continue;
     // exploitability = gap_beta / 2 (metrics.cc): once gap_beta is known, not computed again.

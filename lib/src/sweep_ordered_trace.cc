@@ -98,10 +98,7 @@ long OrderedTrace::Rows::WriteOrThrow(const char* data, size_t n) {
     // Its turn came while it runs: what it holds goes in first, then it writes straight on.
     mode_ = Mode::kDirect;
     start_ = owner_.trace_->Position();
-    if (!PutAll(owner_.trace_->trace(), chunks_)) return -1;
-    owner_.Recycle(chunks_);
-    owner_.held_ -= held_;
-    held_ = 0;
+    if (!PutHeld(owner_.trace_->trace())) return -1;
   }
   if (mode_ == Mode::kDirect)
     return Put(owner_.trace_->trace(), data, n) ? static_cast<long>(n) : -1;
@@ -122,12 +119,17 @@ long OrderedTrace::Rows::WriteOrThrow(const char* data, size_t n) {
     owner_.broken_ = true;
     mode_ = Mode::kSpilled;
     start_ = batch_.Position();
-    if (!PutAll(batch_.trace(), chunks_)) return -1;
-    owner_.Recycle(chunks_);
-    owner_.held_ -= held_;
-    held_ = 0;
+    if (!PutHeld(batch_.trace())) return -1;
   }
   return Put(batch_.trace(), data, n) ? static_cast<long>(n) : -1;
+}
+
+bool OrderedTrace::Rows::PutHeld(std::FILE* to) {
+  if (!PutAll(to, chunks_)) return false;
+  owner_.Recycle(chunks_);
+  owner_.held_ -= held_;
+  held_ = 0;
+  return true;
 }
 
 std::string OrderedTrace::Chunk(const char* data, size_t n) {

@@ -63,6 +63,9 @@ class OrderedTrace {
     // The stream's write: returns n, or -1 with errno set (never throws).
     long Write(const char* data, size_t n);
     long WriteOrThrow(const char* data, size_t n);
+    // Writes the rows held so far to `to` and gives their memory back; false (errno set) if the
+    // write failed.
+    bool PutHeld(std::FILE* to);
     OrderedTrace& owner_;
     size_t index_;
     TaskBatch& batch_;
