@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Core>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <fstream>
 #include <iterator>
 #include <limits>
@@ -48,6 +50,26 @@ class TempDir {
 inline std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The whole contents of an open stream, read from its start.
+inline std::string ReadStream(std::FILE* f) {
+  std::string text;
+  char buffer[4096];
+  std::rewind(f);
+  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;) text.append(buffer, n);
+  return text;
+}
+
+// What `write` writes into a stream (a temporary file).
+template <class Fn>
+std::string Written(Fn&& write) {
+  std::FILE* f = std::tmpfile();
+  if (f == nullptr) throw std::runtime_error("no temporary file");
+  write(f);
+  std::string text = ReadStream(f);
+  std::fclose(f);
+  return text;
 }
 
 // Normalized logits of a random policy: Gaussian logits with the given spread (large spreads

@@ -14,10 +14,8 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <random>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,22 +28,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::ReadFile;
 
 // The trace rows of a stored task.
 std::string StoredRows(const TaskIndex& index, const std::string& id) {
-  std::FILE* f = std::tmpfile();
-  index.CopyTrace(id, f);
-  std::rewind(f);
-  std::string out;
-  for (int c; (c = std::fgetc(f)) != EOF;) out += static_cast<char>(c);
-  std::fclose(f);
-  return out;
+  return testing::Written([&](std::FILE* f) { index.CopyTrace(id, f); });
 }
 
 std::vector<RunRecord> Records(const std::string& id) {
@@ -103,6 +90,16 @@ void ExpectStored(TaskStore& store, const Sweep& s) {
   }
 }
 
+// Once closed, the trace holds every task: published, DIR/trace.csv is the canonical trace, and
+// every task is stored.
+void ExpectPublishedAndStored(OrderedTrace& trace, TaskStore& store, const std::string& dir, const Sweep& s) {
+  trace.Close();
+  ASSERT_TRUE(trace.Complete());
+  ASSERT_TRUE(trace.Publish(dir).has_value());
+  EXPECT_EQ(ReadFile(dir + "/trace.csv"), s.Expected());
+  ExpectStored(store, s);
+}
+
 TEST(OrderedTrace, TasksInTurnBecomeTraceCsvWithTheirOffsets) {
   testing::TempDir tmp;
   const std::string dir = tmp.Path("out");
@@ -135,11 +132,7 @@ TEST(OrderedTrace, TasksThatFinishBeforeTheirTurnWaitAndGoInInOrder) {
   OrderedTrace trace(store, s.ids, 64, 1e9);
   const std::unique_ptr<TaskBatch> batch = store.Begin();
   for (size_t i = s.ids.size(); i-- > 0;) RunTask(trace, s, i, *batch);  // the last first
-  trace.Close();
-  ASSERT_TRUE(trace.Complete());
-  ASSERT_TRUE(trace.Publish(dir).has_value());
-  EXPECT_EQ(ReadFile(dir + "/trace.csv"), s.Expected());
-  ExpectStored(store, s);
+  ExpectPublishedAndStored(trace, store, dir, s);
 }
 
 // Task 1 runs while task 0 finishes: its rows so far go in, then it writes straight on.
@@ -159,11 +152,7 @@ TEST(OrderedTrace, ATaskWhoseTurnComesWhileItRunsWritesOnInTheTrace) {
   Write(*one, s.rows[1][3]);
   trace.Finish(std::move(one), Records(s.ids[1]));
   RunTask(trace, s, 2, *a);
-  trace.Close();
-  ASSERT_TRUE(trace.Complete());
-  ASSERT_TRUE(trace.Publish(dir).has_value());
-  EXPECT_EQ(ReadFile(dir + "/trace.csv"), s.Expected());
-  ExpectStored(store, s);
+  ExpectPublishedAndStored(trace, store, dir, s);
 }
 
 // Beyond the budget a waiting task's rows go to its worker's batch: the trace will not complete,

@@ -54,13 +54,7 @@ FinishedTask Task(const std::string& id, int runs = 2) {
 
 // The trace rows of a stored task, as TaskIndex::CopyTrace writes them.
 std::string Trace(const TaskIndex& index, const std::string& id) {
-  std::FILE* f = std::tmpfile();
-  index.CopyTrace(id, f);
-  std::rewind(f);
-  std::string out;
-  for (int c; (c = std::fgetc(f)) != EOF;) out += static_cast<char>(c);
-  std::fclose(f);
-  return out;
+  return testing::Written([&](std::FILE* f) { index.CopyTrace(id, f); });
 }
 
 void ExpectSameRecord(const RunRecord& a, const RunRecord& b) {

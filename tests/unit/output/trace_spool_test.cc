@@ -59,22 +59,19 @@ std::string RowsOf(size_t k, bool empty3 = false) {
   return text;
 }
 
-std::string Contents(std::FILE* f) {
-  std::string text;
-  char buffer[4096];
-  std::rewind(f);
-  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, f)) > 0;) text.append(buffer, n);
-  return text;
-}
-
-// One run: acquire, write its rows (in two writes, as a TraceWriter's blocks), release.
-TraceSpool::Lease RunOnce(TraceSpool& spool, size_t k, bool empty3 = false) {
-  const TraceSpool::Lease lease = spool.Acquire(k);
+// Run k, holding `lease`, writes its rows (in two writes, as a TraceWriter's blocks) and releases it.
+void Finish(TraceSpool& spool, const TraceSpool::Lease& lease, size_t k, bool empty3 = false) {
   const std::string text = RowsOf(k, empty3);
   const size_t half = text.size() / 2;
   EXPECT_EQ(std::fwrite(text.data(), 1, half, lease.file), half);
   EXPECT_EQ(std::fwrite(text.data() + half, 1, text.size() - half, lease.file), text.size() - half);
   spool.Release(lease, k, static_cast<std::int64_t>(text.size()));
+}
+
+// One run: acquire, write, release.
+TraceSpool::Lease RunOnce(TraceSpool& spool, size_t k, bool empty3 = false) {
+  const TraceSpool::Lease lease = spool.Acquire(k);
+  Finish(spool, lease, k, empty3);
   return lease;
 }
 
@@ -90,7 +87,7 @@ TEST(TraceSpool, OrderedRunsOneAtATimeAllWriteStraightIntoTheTrace) {
   }
   std::FILE* trace = spool.Ordered(runs);
   ASSERT_NE(trace, nullptr);
-  EXPECT_EQ(Contents(trace), want);
+  EXPECT_EQ(testing::ReadStream(trace), want);
 }
 
 TEST(TraceSpool, OrderedRunsFinishingOutOfOrderAreCopiedInWhenTheirTurnComes) {
@@ -101,24 +98,19 @@ TEST(TraceSpool, OrderedRunsFinishingOutOfOrderAreCopiedInWhenTheirTurnComes) {
   const TraceSpool::Lease l0 = spool.Acquire(0), l1 = spool.Acquire(1), l2 = spool.Acquire(2), l4 = spool.Acquire(4);
   EXPECT_TRUE(l0.direct);
   EXPECT_FALSE(l1.direct || l2.direct || l4.direct);
-  auto finish = [&](const TraceSpool::Lease& lease, size_t k) {
-    const std::string text = RowsOf(k);
-    ASSERT_EQ(std::fwrite(text.data(), 1, text.size(), lease.file), text.size());
-    spool.Release(lease, k, static_cast<std::int64_t>(text.size()));
-  };
-  finish(l4, 4);
-  finish(l2, 2);
-  finish(l0, 0);
+  Finish(spool, l4, 4);
+  Finish(spool, l2, 2);
+  Finish(spool, l0, 0);
   EXPECT_EQ(spool.Ordered(5), nullptr);
-  finish(l1, 1);
+  Finish(spool, l1, 1);
   const TraceSpool::Lease l3 = spool.Acquire(3);
   EXPECT_TRUE(l3.direct);  // runs 0-2 are in: its turn
-  finish(l3, 3);
+  Finish(spool, l3, 3);
   std::string want = "header\n";
   for (size_t k = 0; k < 5; ++k) want += RowsOf(k);
   std::FILE* trace = spool.Ordered(5);
   ASSERT_NE(trace, nullptr);
-  EXPECT_EQ(Contents(trace), want);
+  EXPECT_EQ(testing::ReadStream(trace), want);
   // AppendTo gives the same rows, whichever file each run is in.
   const std::string path = dir.Path("copy.csv");
   std::FILE* out = std::fopen(path.c_str(), "wb");
@@ -148,7 +140,7 @@ TEST(TraceSpool, OrderedRunsOnFourThreadsComeOutInRunOrder) {
     for (size_t k = 0; k < runs; ++k) want += RowsOf(k, true);
     std::FILE* trace = spool.Ordered(runs);
     ASSERT_NE(trace, nullptr) << trial;
-    EXPECT_EQ(Contents(trace), want) << trial;
+    EXPECT_EQ(testing::ReadStream(trace), want) << trial;
     EXPECT_GE(direct.load(), 1u);  // run 0 at least
   }
 }
