@@ -311,7 +311,14 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       }
     }
   }
-  if (complete) {
+  // A finished sweep run again (nothing ran now): its trace.csv already holds every task where
+  // Assemble would put them (the compacted index is read only while trace.csv is unchanged since),
+  // so it is left as it is: no copy, and no second copy's disk space, which a nearly full disk may
+  // not have. The small tables are written again (one that was deleted comes back).
+  if (complete && todo.empty() && on_disk.LaidOutIn(fs::path(dir) / "trace.csv", ids, TraceOffsets(all, on_disk))) {
+    AssembleTables(s, on_disk, dir);
+    report.trace_kept = true;
+  } else if (complete) {
     // The trace written as the sweep ran is the one Assemble would write: the same tasks at the
     // same places. (Otherwise, or where it cannot be linked into place, Assemble copies it.)
     std::optional<std::vector<std::int64_t>> published;

@@ -248,6 +248,26 @@ void TaskIndex::CopyTrace(const std::string& id, std::FILE* to) const {
 
 std::int64_t TaskIndex::TraceBytes(const std::string& id) const { return Find(id).trace_bytes; }
 
+bool TaskIndex::LaidOutIn(const fs::path& file, const std::vector<std::string>& ids,
+                          const std::vector<std::int64_t>& offsets) const {
+  NLHF_CHECK(offsets.size() == ids.size(), "one offset per task");
+  struct stat want {};
+  if (ids.empty() || ::stat(file.c_str(), &want) != 0) return false;
+  // The tasks' data files, each checked once (a compacted index names one for all).
+  std::map<fs::path, bool> same;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const auto it = tasks_.find(ids[i]);
+    if (it == tasks_.end() || it->second.trace_offset != offsets[i]) return false;
+    auto [at, fresh] = same.emplace(it->second.file, false);
+    if (fresh) {
+      struct stat st {};
+      at->second = ::stat(it->second.file.c_str(), &st) == 0 && st.st_dev == want.st_dev && st.st_ino == want.st_ino;
+    }
+    if (!at->second) return false;
+  }
+  return want.st_size == offsets.back() + Find(ids.back()).trace_bytes;
+}
+
 void TaskIndex::Merge(TaskIndex&& other) {
   for (auto& [id, task] : other.tasks_) tasks_.emplace(id, std::move(task));
 }

@@ -141,6 +141,12 @@ class TaskIndex {
   // Appends the trace rows of a task the index holds to `to` (a failed write throws std::system_error).
   void CopyTrace(const std::string& id, std::FILE* to) const;
   std::int64_t TraceBytes(const std::string& id) const;
+  // Whether `file` already is the concatenation `ids` would give at `offsets` (where each begins,
+  // as TraceOffsets gives them): every task is held in that very file (the same inode: a finished
+  // sweep's compacted index into trace.csv) at its offset, and the file ends with the last task.
+  // False if `file` does not exist.
+  bool LaidOutIn(const std::filesystem::path& file, const std::vector<std::string>& ids,
+                 const std::vector<std::int64_t>& offsets) const;
   // Adds the tasks of `other` that this index does not hold yet.
   void Merge(TaskIndex&& other);
 

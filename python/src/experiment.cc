@@ -116,6 +116,7 @@ py::dict Sweep(const std::string& source, bool is_text, const std::string& out_d
   report["eval_s"] = r.eval_s;
   report["games_s"] = r.games_s;
   report["trace_streamed"] = r.trace_streamed;
+  report["trace_kept"] = r.trace_kept;
   return report;
 }
 

@@ -152,7 +152,8 @@ for name in ("trace", "runs", "summary"):
     check(f"sweep.{name}", compare_table(columns, os.path.join(cli_dir, f"{name}.csv"), skip=skip) == [],
           compare_table(columns, os.path.join(cli_dir, f"{name}.csv"), skip=skip))
 again = nlhf.sweep(sweep_file, py_dir)
-check("sweep.resume", again.report["tasks_run"] == 0 and again.report["tasks_skipped"] == 8, str(again.report))
+check("sweep.resume", again.report["tasks_run"] == 0 and again.report["tasks_skipped"] == 8 and again.report["trace_kept"]
+      and not s.report["trace_kept"], str(again.report))
 user_dir = os.path.join(TMP, "users")
 os.makedirs(user_dir)
 write_in(user_dir, "thesis.tex", "precious")

@@ -5,6 +5,7 @@
 #include "nlhf/sweep.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -198,6 +199,51 @@ TEST(RunSweep, ChangingASweepAndChangingItBackRunsNothingAgain) {
                 (e.path().extension() == ".csv" && fs::hard_link_count(e.path()) >= 1))
         << name;
   }
+}
+
+// A finished sweep run again runs nothing and leaves trace.csv as it is (the same file, not
+// rewritten: no copy, and no second copy's disk space), writing the small tables again (a deleted
+// runs.csv comes back the same). A trace.csv deleted or replaced since is assembled again, with the
+// same bytes; so is the trace of a sweep whose last tasks ran now (an interrupted one resumed).
+TEST(RunSweep, AFinishedSweepRunAgainKeepsItsTraceCsvAsItIs) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.Path("out");
+  const fs::path trace = fs::path(dir) / "trace.csv", runs = fs::path(dir) / "runs.csv";
+  const SweepConfig sweep = ParseSweep(SeedSweep("[0, 1]"), tmp.Path("s.yaml"), {}, tmp.Path(""));
+  EXPECT_FALSE(RunSweep(sweep, dir, SweepOptions{}).trace_kept);
+  const std::string bytes = testing::ReadFile(trace.string()), table = testing::ReadFile(runs.string());
+  struct stat before {};
+  ASSERT_EQ(::stat(trace.c_str(), &before), 0);
+  fs::remove(runs);
+  SweepReport r = RunSweep(sweep, dir, SweepOptions{});
+  EXPECT_EQ(r.tasks_run, 0);
+  EXPECT_TRUE(r.trace_kept);
+  struct stat after {};
+  ASSERT_EQ(::stat(trace.c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino);
+  EXPECT_EQ(after.st_mtim.tv_sec, before.st_mtim.tv_sec);
+  EXPECT_EQ(after.st_mtim.tv_nsec, before.st_mtim.tv_nsec);
+  EXPECT_EQ(testing::ReadFile(runs.string()), table);
+  // Deleted, or replaced by another file with the same bytes: assembled again from the store.
+  for (const bool replace : {false, true}) {
+    SCOPED_TRACE(replace);
+    fs::remove(trace);
+    if (replace) std::ofstream(trace, std::ios::binary) << bytes;
+    r = RunSweep(sweep, dir, SweepOptions{});
+    EXPECT_EQ(r.tasks_run, 0);
+    EXPECT_FALSE(r.trace_kept);
+    EXPECT_EQ(testing::ReadFile(trace.string()), bytes);
+  }
+  EXPECT_TRUE(RunSweep(sweep, dir, SweepOptions{}).trace_kept);
+  // A sweep resumed with tasks left to run assembles its trace.
+  const std::string other = tmp.Path("other");
+  SweepOptions first_half;
+  first_half.shard = Shard{1, 2};
+  RunSweep(sweep, other, first_half);
+  r = RunSweep(sweep, other, SweepOptions{});
+  EXPECT_GT(r.tasks_run, 0);
+  EXPECT_FALSE(r.trace_kept);
+  EXPECT_EQ(WithoutWallTime(testing::ReadFile(other + "/trace.csv")), WithoutWallTime(bytes));
 }
 
 }  // namespace

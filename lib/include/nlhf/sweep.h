@@ -54,6 +54,9 @@ struct SweepReport {
   // trace.csv was written while the tasks ran (every task of the sweep ran now, each in turn or
   // held in memory until its turn), so assembly copied nothing.
   bool trace_streamed = false;
+  // Nothing was left to run and trace.csv already held the whole sweep (a finished sweep run
+  // again): it was kept as it was, not copied again.
+  bool trace_kept = false;
 };
 
 // Runs the shard's tasks that DIR does not hold yet, storing them as they finish; then, when DIR
