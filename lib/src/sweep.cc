@@ -18,6 +18,7 @@
 #include "nlhf/errors.h"
 #include "nlhf/experiment.h"
 #include "nlhf/output/files.h"
+#include "nlhf/output/trace.h"
 #include "nlhf/parallel.h"
 #include "nlhf/run_directory.h"
 #include "sweep_assembly.h"
@@ -311,11 +312,15 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       }
     }
   }
-  // A finished sweep run again (nothing ran now): its trace.csv already holds every task where
-  // Assemble would put them (the compacted index is read only while trace.csv is unchanged since),
-  // so it is left as it is: no copy, and no second copy's disk space, which a nearly full disk may
-  // not have. The small tables are written again (one that was deleted comes back).
-  if (complete && todo.empty() && on_disk.LaidOutIn(fs::path(dir) / "trace.csv", ids, TraceOffsets(all, on_disk))) {
+  // A finished sweep run again (nothing ran now): the store's index into its trace.csv, read only
+  // while trace.csv's size and time are those it recorded, holds every task where Assemble would
+  // put them, so trace.csv is left as it is: no copy, and no second copy's disk space, which a
+  // nearly full disk may not have. The small tables are written again (one that was deleted comes
+  // back). (A store not yet compacted, after a kill between the two, is assembled and compacted.)
+  const std::vector<std::int64_t> laid_out =
+      complete ? TraceOffsets(all, on_disk) : std::vector<std::int64_t>{};
+  if (complete && todo.empty() &&
+      on_disk.LaidOutIn(fs::path(dir) / "trace.csv", TraceHeader(), ids, laid_out)) {
     AssembleTables(s, on_disk, dir);
     report.trace_kept = true;
   } else if (complete) {
@@ -323,7 +328,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     // same places. (Otherwise, or where it cannot be linked into place, Assemble copies it.)
     std::optional<std::vector<std::int64_t>> published;
     if (ordered && ordered->Complete()) {
-      NLHF_CHECK(ordered->offsets() == TraceOffsets(all, on_disk),
+      NLHF_CHECK(ordered->offsets() == laid_out,
                  "the ordered trace's tasks are where Assemble puts them");
       published = ordered->Publish(dir);
       if (published) AssembleTables(s, on_disk, dir);

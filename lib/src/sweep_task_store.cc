@@ -142,6 +142,7 @@ RunRecord ParseRecord(const std::string& line) {
 // data file is not (or no longer) the one it indexed.
 struct Part {
   fs::path data;
+  bool checked = false;  // the data file's size and time were recorded and are the same now
   std::vector<TaskBatch::Task> tasks;
 };
 
@@ -179,6 +180,7 @@ std::optional<Part> ReadPart(const fs::path& path, bool records = true) {
     struct stat st {};
     if (::stat(part.data.c_str(), &st) != 0 || st.st_size < size) return std::nullopt;
     if (head->mtime_ns && (MtimeNs(st) != *head->mtime_ns || st.st_size != size)) return std::nullopt;
+    part.checked = head->mtime_ns.has_value();
     while (std::getline(in, line)) {
       if (line == "end") return part;
       const auto t = SplitCsvLine(line);
@@ -248,24 +250,31 @@ void TaskIndex::CopyTrace(const std::string& id, std::FILE* to) const {
 
 std::int64_t TaskIndex::TraceBytes(const std::string& id) const { return Find(id).trace_bytes; }
 
-bool TaskIndex::LaidOutIn(const fs::path& file, const std::vector<std::string>& ids,
+bool TaskIndex::LaidOutIn(const fs::path& file, std::string_view header,
+                          const std::vector<std::string>& ids,
                           const std::vector<std::int64_t>& offsets) const {
   NLHF_CHECK(offsets.size() == ids.size(), "one offset per task");
   struct stat want {};
   if (ids.empty() || ::stat(file.c_str(), &want) != 0) return false;
-  // The tasks' data files, each checked once (a compacted index names one for all).
-  std::map<fs::path, bool> same;
+  // The tasks' data files, each compared once (an index into trace.csv names one for all).
+  std::map<fs::path, bool> is_file;
   for (size_t i = 0; i < ids.size(); ++i) {
     const auto it = tasks_.find(ids[i]);
-    if (it == tasks_.end() || it->second.trace_offset != offsets[i]) return false;
-    auto [at, fresh] = same.emplace(it->second.file, false);
+    if (it == tasks_.end() || !it->second.checked || it->second.trace_offset != offsets[i])
+      return false;
+    auto [at, fresh] = is_file.emplace(it->second.file, false);
     if (fresh) {
       struct stat st {};
-      at->second = ::stat(it->second.file.c_str(), &st) == 0 && st.st_dev == want.st_dev && st.st_ino == want.st_ino;
+      at->second = ::stat(it->second.file.c_str(), &st) == 0 && st.st_dev == want.st_dev &&
+                   st.st_ino == want.st_ino;
     }
     if (!at->second) return false;
   }
-  return want.st_size == offsets.back() + Find(ids.back()).trace_bytes;
+  if (want.st_size != offsets.back() + Find(ids.back()).trace_bytes) return false;
+  std::ifstream in(file, std::ios::binary);
+  std::string head(header.size(), '\0');
+  return static_cast<bool>(in.read(head.data(), static_cast<std::streamsize>(head.size()))) &&
+         head == header;
 }
 
 void TaskIndex::Merge(TaskIndex&& other) {
@@ -449,7 +458,8 @@ TaskIndex TaskStore::Index() const {
     std::optional<Part> part = ReadPart(f);
     if (!part) continue;
     for (TaskBatch::Task& t : part->tasks)
-      index.tasks_.emplace(t.id, TaskIndex::Stored{std::move(t.records), part->data, t.offset, t.bytes});
+      index.tasks_.emplace(t.id, TaskIndex::Stored{std::move(t.records), part->data, t.offset,
+                                                   t.bytes, part->checked});
   }
   return index;
 }

@@ -141,11 +141,13 @@ class TaskIndex {
   // Appends the trace rows of a task the index holds to `to` (a failed write throws std::system_error).
   void CopyTrace(const std::string& id, std::FILE* to) const;
   std::int64_t TraceBytes(const std::string& id) const;
-  // Whether `file` already is the concatenation `ids` would give at `offsets` (where each begins,
-  // as TraceOffsets gives them): every task is held in that very file (the same inode: a finished
-  // sweep's compacted index into trace.csv) at its offset, and the file ends with the last task.
-  // False if `file` does not exist.
-  bool LaidOutIn(const std::filesystem::path& file, const std::vector<std::string>& ids,
+  // Whether `file` already is `header` followed by the tasks `ids` at `offsets` (where each
+  // begins, as TraceOffsets gives them), ending with the last: every task is held, by the store's
+  // index into a finished sweep's trace.csv (TaskStore::Compact, whose data file's size and time
+  // are checked when it is read), in that very file (the same inode) at its offset, the file
+  // begins with `header` and is no longer. False if `file` does not exist.
+  bool LaidOutIn(const std::filesystem::path& file, std::string_view header,
+                 const std::vector<std::string>& ids,
                  const std::vector<std::int64_t>& offsets) const;
   // Adds the tasks of `other` that this index does not hold yet.
   void Merge(TaskIndex&& other);
@@ -156,6 +158,7 @@ class TaskIndex {
     std::vector<RunRecord> records;
     std::filesystem::path file;  // the data file holding the trace rows
     std::int64_t trace_offset = 0, trace_bytes = 0;
+    bool checked = false;  // from the index into trace.csv (Part::checked)
   };
   const Stored& Find(const std::string& id) const;
   std::map<std::string, Stored> tasks_;

@@ -285,6 +285,45 @@ TEST(TaskStore, CompactKeepsEveryTaskReadableFromTheFinalTrace) {
   EXPECT_TRUE(store.Index().Has("old"));
 }
 
+// TaskIndex::LaidOutIn: true for the compacted index into the very trace.csv it was made for, and
+// false for anything else: another file with the same bytes, other offsets or header, a trace.csv
+// with bytes added (read through an index loaded before), and tasks held by the batches' own
+// parts (not the index into trace.csv, even where their data file is trace.csv: a growing batch's
+// file linked into place).
+TEST(TaskIndex, LaidOutInHoldsOnlyForTheIndexIntoThatVeryFile) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.Path("out");
+  TaskStore store(dir);
+  store.Create();
+  store.Add({Task("t1"), Task("t2")});
+  const std::vector<std::string> ids = {"t2", "t1"};
+  const TaskIndex batches = store.Index();
+  const std::string header = "h\n";
+  const std::string trace = header + Trace(batches, "t2") + Trace(batches, "t1");
+  const std::vector<std::int64_t> offsets = {2, 2 + batches.TraceBytes("t2")};
+  const fs::path final_trace = tmp.File("out/trace.csv", trace);
+  EXPECT_FALSE(batches.LaidOutIn(final_trace, header, ids, offsets));
+  // The batch's own data file, holding t1 then t2, with its part's offsets: still not the index.
+  fs::path data;
+  for (const auto& e : fs::directory_iterator(store.folder()))
+    if (e.path().extension() == ".csv") data = e.path();
+  ASSERT_FALSE(data.empty());
+  EXPECT_FALSE(batches.LaidOutIn(data, "", {"t1", "t2"}, {0, batches.TraceBytes("t1")}));
+
+  store.Compact(ids, offsets, batches);
+  const TaskIndex index = store.Index();
+  EXPECT_TRUE(index.LaidOutIn(final_trace, header, ids, offsets));
+  EXPECT_FALSE(index.LaidOutIn(final_trace, "x\n", ids, offsets));
+  EXPECT_FALSE(index.LaidOutIn(final_trace, header, {"t1", "t2"}, offsets));
+  EXPECT_FALSE(index.LaidOutIn(final_trace, header, ids, {offsets[0], offsets[1] + 1}));
+  EXPECT_FALSE(index.LaidOutIn(tmp.Path("out/missing.csv"), header, ids, offsets));
+  const fs::path copy = tmp.File("out/copy.csv", trace);
+  EXPECT_FALSE(index.LaidOutIn(copy, header, ids, offsets));
+  std::ofstream(final_trace, std::ios::app) << "more\n";
+  EXPECT_FALSE(index.LaidOutIn(final_trace, header, ids, offsets));
+  EXPECT_FALSE(store.Index().Has("t1"));  // and a fresh index does not hold them any more
+}
+
 // A data file whose part was never written (a kill between the two) is removed; referenced ones stay.
 TEST(TaskStore, RemoveOrphansKeepsOnlyDataFilesAPartRefersTo) {
   testing::TempDir tmp;

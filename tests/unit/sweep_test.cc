@@ -211,7 +211,8 @@ TEST(RunSweep, AFinishedSweepRunAgainKeepsItsTraceCsvAsItIs) {
   const fs::path trace = fs::path(dir) / "trace.csv", runs = fs::path(dir) / "runs.csv";
   const SweepConfig sweep = ParseSweep(SeedSweep("[0, 1]"), tmp.Path("s.yaml"), {}, tmp.Path(""));
   EXPECT_FALSE(RunSweep(sweep, dir, SweepOptions{}).trace_kept);
-  const std::string bytes = testing::ReadFile(trace.string()), table = testing::ReadFile(runs.string());
+  const std::string bytes = testing::ReadFile(trace.string()),
+                    table = testing::ReadFile(runs.string());
   struct stat before {};
   ASSERT_EQ(::stat(trace.c_str(), &before), 0);
   fs::remove(runs);
@@ -235,6 +236,32 @@ TEST(RunSweep, AFinishedSweepRunAgainKeepsItsTraceCsvAsItIs) {
     EXPECT_EQ(testing::ReadFile(trace.string()), bytes);
   }
   EXPECT_TRUE(RunSweep(sweep, dir, SweepOptions{}).trace_kept);
+  // The store stays one index into trace.csv through a link to it.
+  const auto parts = [&] {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(fs::path(dir) / ".parts"))
+      if (e.path().filename() != "manifest.yaml") files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    return files;
+  };
+  std::vector<fs::path> store = parts();
+  ASSERT_EQ(store.size(), 2u);
+  EXPECT_EQ(store[0].filename().string().rfind("0-trace-", 0), 0u) << store[0];
+  EXPECT_TRUE(fs::equivalent(store[1], trace)) << store[1];
+  // A store whose tasks are not held by that index (as after a kill between linking a streamed
+  // trace into place and compacting: the growing file's parts record no time) is assembled and
+  // compacted, then kept.
+  std::string index = testing::ReadFile(store[0].string());
+  const size_t data_line = index.find("\ndata,") + 1, end_of_line = index.find('\n', data_line);
+  index.replace(index.rfind(',', end_of_line) + 1, end_of_line - index.rfind(',', end_of_line) - 1, "");
+  std::ofstream(store[0], std::ios::binary | std::ios::trunc) << index;
+  ASSERT_TRUE(TaskStore(dir).Index().Has(TaskStore(dir).Index().Ids().front()));  // still read
+  r = RunSweep(sweep, dir, SweepOptions{});
+  EXPECT_EQ(r.tasks_run, 0);
+  EXPECT_FALSE(r.trace_kept);
+  EXPECT_EQ(testing::ReadFile(trace.string()), bytes);
+  EXPECT_TRUE(RunSweep(sweep, dir, SweepOptions{}).trace_kept);
+  EXPECT_EQ(parts().size(), 2u);
   // A sweep resumed with tasks left to run assembles its trace.
   const std::string other = tmp.Path("other");
   SweepOptions first_half;
