@@ -588,15 +588,16 @@ TEST(SolverOffer, TheNextStepTakesAnOfferMadeAtItsIterateOnly) {
 
 // Solver::EvaluateCurrent: the point the metrics' Evaluate gives (bit for bit), in the solver's
 // own storage, taken by the next step as an OfferPayoff is (a wrong g planted in it shows that);
-// stepping after it is stepping without it. A sampled oracle's step ignores it.
+// stepping after it is stepping without it, for every registered solver. A sampled oracle's step
+// ignores it.
 TEST(SolverOffer, EvaluateCurrentGivesEvaluatesPointAndTheNextStepTakesIt) {
   const Game game = MakeGame("random_uniform(n=6)", "softmax_normal", 2);
   const Eigen::VectorXd wrong = Eigen::VectorXd::Constant(6, 0.9);
   auto same = [](const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
     return a.size() == b.size() && std::memcmp(a.data(), b.data(), sizeof(double) * static_cast<size_t>(a.size())) == 0;
   };
-  for (const char* spec : {"omd", "nash_mp", "egpo", "mmd", "mwu", "omwu", "online_ipo2", "prox", "nash_prox",
-                           "nash_md", "nash_md_pg", "nash_mp_pg"}) {
+  for (const auto& entry : SolverRegistry().entries()) {
+    const std::string& spec = entry.name;
     SCOPED_TRACE(spec);
     auto plain = Started(spec, game, 0.1), evaluated = Started(spec, game, 0.1), planted = Started(spec, game, 0.1);
     for (int k = 0; k < 5; ++k) {
