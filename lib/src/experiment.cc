@@ -37,7 +37,9 @@ InputError Relocated(const InputError& e, const ExperimentConfig& config) {
 // is not caught.)
 void CheckInputsUnchanged(const ExperimentConfig& c) {
   for (const InputFile& f : c.inputs) {
-    const std::string now = HashInputFile(f.path, f.key, "a readable input file (CSV or .nfg)", kMaxCsvBytes);
+    const char* expected =
+        f.key.rfind("game.", 0) == 0 ? "a readable input file (CSV or .nfg)" : "a readable input file (CSV)";
+    const std::string now = HashInputFile(f.path, f.key, expected, kMaxCsvBytes);
     if (now != f.sha256)
       throw InputError(SourceLocation{f.path}, f.key,
                        fmt::format("changed while nlhf was running (its SHA-256 is now {}, it was {} when the "
@@ -448,6 +450,13 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
   const std::string fingerprint = ExperimentFingerprint(config);
   result.runs.resize(n_games * n_solvers);
   std::atomic<std::int64_t> done{0};
+  // A run's events count the runs finished when they are sent, not when the run began.
+  const ProgressFn live = options.progress ? ProgressFn([&](const ProgressEvent& e) {
+    ProgressEvent now = e;
+    if (!now.finished) now.runs_done = done.load();
+    options.progress(now);
+  })
+                                           : ProgressFn();
   ParallelFor(result.runs.size(), options.jobs, [&](size_t k) {
     const size_t g = k / n_solvers, i = k % n_solvers;
     ProgressEvent event;
@@ -459,7 +468,7 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
     const std::optional<TraceSpool::Lease> lease =
         options.trace ? std::optional(options.trace->Acquire(k)) : std::nullopt;
     try {
-      RunOne(config, fingerprint, *games[g], result.games[g], i, options.progress, event, result.runs[k],
+      RunOne(config, fingerprint, *games[g], result.games[g], i, live, event, result.runs[k],
              lease ? lease->file : nullptr, options.trace ? options.trace->shown() : "", options.observer, k);
     } catch (...) {
       if (lease) options.trace->Abandon(*lease);  // its rows may be cut short

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace nlhf {
@@ -39,6 +40,7 @@ void ProgressDisplay::Update(const ProgressEvent& event) {
   std::lock_guard<std::mutex> lock(mutex_);
   latest_ = event;
   have_event_ = true;
+  runs_done_ = std::max(runs_done_, event.runs_done);
   if (event.label.empty()) return;  // preparing the games
   if (event.finished)
     running_.erase(event.run_index);
@@ -54,7 +56,7 @@ std::string ProgressDisplay::Line(double elapsed) const {
 std::string ProgressDisplay::LineLocked(double elapsed) const {
   if (!have_event_ || latest_.runs_total == 0) return "";
   const ProgressEvent& e = latest_;
-  std::string line = fmt::format("[{}/{} runs] ", e.runs_done, e.runs_total);
+  std::string line = fmt::format("[{}/{} runs] ", runs_done_, e.runs_total);
   if (e.label.empty()) {
     if (e.newton_iteration > 0) {  // short: a wrapped line would not be redrawn in place
       line += fmt::format("certifying pi*: seed {}, Newton iteration {} at beta {:g}, residual {:.1e}", e.seed,
@@ -70,7 +72,7 @@ std::string ProgressDisplay::LineLocked(double elapsed) const {
       line += fmt::format(" (stalled: no progress since iteration {}, best {:.2e})", e.stalled_since, e.stalled_at);
   }
   line += fmt::format(" | {} elapsed", HumanDuration(elapsed));
-  double done = static_cast<double>(e.runs_done);
+  double done = static_cast<double>(runs_done_);
   for (const auto& [run, fraction] : running_) done += fraction;
   const double share = done / static_cast<double>(e.runs_total);
   if (share > 0.0 && elapsed > 0.0) line += fmt::format(", at most ~{} left", HumanDuration(elapsed * (1.0 - share) / share));

@@ -54,6 +54,12 @@ TEST(ProgressDisplay, TheLineShowsTheRunAndTheTimeLeft) {
   p.Update(stalled);
   EXPECT_EQ(p.Line(11.0), "[2/4 runs] omd(eta=auto) seed 3: iteration 250/1000, gap_beta 1.50e-03 (stalled: no "
                           "progress since iteration 120, best 1.25e-03) | 11 s elapsed, at most ~5.0 s left");
+  // Events of parallel runs arrive out of order: one counting fewer finished runs (sent by a run
+  // that began earlier) does not take the count back.
+  ProgressEvent late = Running(2, 0.75);
+  late.runs_done = 1;
+  p.Update(late);
+  EXPECT_EQ(p.Line(12.0).substr(0, 11), "[2/4 runs] ");
   EXPECT_EQ(sink.str(), "");  // the plain interval (an hour) has not passed
 }
 

@@ -56,6 +56,7 @@ class ProgressDisplay {
   bool drawn_ = false;
   bool have_event_ = false;
   ProgressEvent latest_;
+  std::int64_t runs_done_ = 0;  // the most any event said: events of parallel runs arrive out of order
   std::map<size_t, double> running_;  // run index -> share of its largest possible work done
   std::thread thread_;
 };
