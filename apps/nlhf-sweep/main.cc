@@ -25,7 +25,7 @@ constexpr const char* kUsage =
     "Usage: nlhf-sweep SWEEP.yaml [--out DIR] [--jobs N] [--shard K/N] [--dry-run] [--force] [--set KEY=VALUE]...\n"
     "       nlhf-sweep --merge DIR... --out DIR [--force]\n"
     "       nlhf-sweep SWEEP.yaml --emit-slurm [--shards N] [--partition P] [--time T] [--cpus-per-task C]\n"
-    "                  [--log-dir D] [--out DIR]\n"
+    "                  [--log-dir D] [--out DIR] [--set KEY=VALUE]...\n"
     "       nlhf-sweep --list games|references|solvers|metrics\n"
     "\n"
     "A sweep file is an experiment (see nlhf-run --help) plus\n"
@@ -159,7 +159,13 @@ int Run(int argc, char** argv) {
   if (jobs < 1) throw nlhf::InputError("--jobs", fmt::format("{} is not allowed, expected an integer >= 1", jobs));
 
   if (vm.count("merge")) {
-    if (out_dir.empty()) throw nlhf::InputError("--merge", "needs --out DIR for the merged result");
+    if (out_dir.empty()) {
+      // --merge takes every word after it, options included: `--merge --out z` names no --out.
+      const bool swallowed = std::any_of(merge.begin(), merge.end(), [](const std::string& d) { return d.rfind("--", 0) == 0; });
+      throw nlhf::InputError("--merge", swallowed ? "took the words after it as directories, so --out is missing; "
+                                                    "expected --out DIR before --merge (--out DIR --merge DIR...)"
+                                                  : "needs --out DIR for the merged result");
+    }
     nlhf::MergeSweep(merge, out_dir, vm.count("force") > 0);
     fmt::print("merged {} shard directories into {}/ (trace.csv, runs.csv, summary.csv, config.resolved.yaml)\n",
                merge.size(), out_dir);
@@ -243,13 +249,19 @@ int Run(int argc, char** argv) {
   fmt::print("{} runs in {} tasks{}: {} run now, {} kept from before{}; {:.3f} s ({:.1f} runs/s, solver steps {:.3f} s, "
              "metrics and logging {:.3f} s, games and equilibria {:.3f} s summed)\n",
              r.runs, r.tasks, options.shard.n > 1 ? fmt::format(" (shard {}/{})", options.shard.k, options.shard.n) : "",
-             r.tasks_run, r.tasks_skipped, changed, r.wall_s, r.wall_s > 0 ? static_cast<double>(r.runs) / r.wall_s : 0.0,
+             r.tasks_run, r.tasks_skipped, changed, r.wall_s,
+             r.wall_s > 0 ? static_cast<double>(r.runs_run) / r.wall_s : 0.0,
              r.solve_s, r.eval_s, r.games_s);
   if (r.task_failures > 0) {
     std::cerr << fmt::format("error: {} of {} tasks failed (the first: {}); run the same command again to retry them\n",
                              r.task_failures, r.tasks, nlhf::EscapeControl(r.first_failure));
     return 1;
   }
+  if (r.trace_index_stale)
+    fmt::print("note: {0}/trace.csv was changed or removed since the sweep finished (its size or modification time "
+               "differ from the record in {0}/.parts: an edit, a touch, or a copy without cp -a), so the tasks it "
+               "held could not be read from it\n",
+               out_dir);
   if (r.capped_budgets > 0)
     fmt::print("note: the iteration cap (stop.iterations) ended {} of the {} runs before their query or oracle-call "
                "budget (status iterations in runs.csv); raise stop.iterations to spend the budget\n",

@@ -93,6 +93,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
                         "restore it, or write to another --out (or start over with nlhf-sweep --force)");
   store.Create();
   store.RemoveOrphans();  // a data file whose part a killed process never wrote
+  const bool trace_index_stale = store.HasStaleTraceIndex();  // before a changed sweep removes trace.csv
   // The final files of an earlier, different sweep no longer match what DIR will hold: removed
   // before the new manifest is written, so no crash can leave them beside it looking current.
   if (previous && previous->fingerprint != s.fingerprint)
@@ -105,6 +106,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   const TaskIndex done_before = store.Index();
   std::vector<size_t> todo;  // canonical indices of the tasks to run
   SweepReport report;
+  report.trace_index_stale = trace_index_stale;
   if (previous && previous->fingerprint != s.fingerprint) {
     report.changed_sweep = true;
     std::set<std::string> ids;
@@ -213,6 +215,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       report.eval_s += group_eval;
       report.games_s += g.games_s;
       ++report.tasks_run;
+      report.runs_run += static_cast<std::int64_t>(g.runs.size());
     } catch (const WriteFailure&) {
       retire(std::move(batch));
       throw;  // a full disk or a file size limit: "writing FILE: REASON", exit 2

@@ -500,6 +500,22 @@ void TaskStore::Compact(const std::vector<std::string>& tasks, const std::vector
   RemoveOrphans();
 }
 
+bool TaskStore::HasStaleTraceIndex() const {
+  for (const fs::path& f : PartFiles(folder_)) {
+    std::ifstream in(f, std::ios::binary);
+    try {
+      const std::optional<PartHead> head = ReadPartHead(in, f);
+      if (!head || !head->mtime_ns) continue;
+      struct stat st {};
+      if (::stat(head->data.c_str(), &st) != 0 || st.st_size != head->size || MtimeNs(st) != *head->mtime_ns)
+        return true;
+    } catch (const std::exception&) {
+      // An unreadable head is a damaged part, not a stale index.
+    }
+  }
+  return false;
+}
+
 void TaskStore::RemoveOrphans() const {
   // Only the parts' first lines are read: a data file some part names stays (a damaged part and
   // its data file go together, when a finished sweep compacts the store).

@@ -105,6 +105,7 @@ py::dict Sweep(const std::string& source, bool is_text, const std::string& out_d
   report["tasks_run"] = r.tasks_run;
   report["tasks_skipped"] = r.tasks_skipped;
   report["runs"] = r.runs;
+  report["runs_run"] = r.runs_run;
   report["numerical_failures"] = r.numerical_failures;
   report["capped_budgets"] = r.capped_budgets;
   report["task_failures"] = r.task_failures;
@@ -117,6 +118,7 @@ py::dict Sweep(const std::string& source, bool is_text, const std::string& out_d
   report["games_s"] = r.games_s;
   report["trace_streamed"] = r.trace_streamed;
   report["trace_kept"] = r.trace_kept;
+  report["trace_index_stale"] = r.trace_index_stale;
   return report;
 }
 

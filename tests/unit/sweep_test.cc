@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <fstream>
@@ -271,6 +272,28 @@ TEST(RunSweep, AFinishedSweepRunAgainKeepsItsTraceCsvAsItIs) {
   EXPECT_GT(r.tasks_run, 0);
   EXPECT_FALSE(r.trace_kept);
   EXPECT_EQ(WithoutWallTime(testing::ReadFile(other + "/trace.csv")), WithoutWallTime(bytes));
+}
+
+// A finished sweep's trace.csv whose time changed since (a touch, a copy that does not keep
+// times) is not read: its tasks run again, and the report says why. A deleted one is not stale
+// (the store's link keeps its bytes).
+TEST(RunSweep, ATouchedTraceCsvRunsItsTasksAgainAndTheReportSaysWhy) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.Path("out");
+  const fs::path trace = fs::path(dir) / "trace.csv";
+  const SweepConfig sweep = ParseSweep(SeedSweep("[0]"), tmp.Path("s.yaml"), {}, tmp.Path(""));
+  EXPECT_FALSE(RunSweep(sweep, dir, SweepOptions{}).trace_index_stale);
+  fs::remove(trace);
+  SweepReport r = RunSweep(sweep, dir, SweepOptions{});
+  EXPECT_EQ(r.tasks_run, 0);
+  EXPECT_FALSE(r.trace_index_stale);
+  fs::last_write_time(trace, fs::last_write_time(trace) + std::chrono::seconds(1));
+  r = RunSweep(sweep, dir, SweepOptions{});
+  EXPECT_EQ(r.tasks_run, 2);
+  EXPECT_TRUE(r.trace_index_stale);
+  r = RunSweep(sweep, dir, SweepOptions{});
+  EXPECT_EQ(r.tasks_run, 0);
+  EXPECT_FALSE(r.trace_index_stale);
 }
 
 }  // namespace

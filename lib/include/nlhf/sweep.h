@@ -35,6 +35,7 @@ struct SweepOptions {
 
 struct SweepReport {
   std::int64_t tasks = 0, tasks_run = 0, tasks_skipped = 0, runs = 0, numerical_failures = 0;
+  std::int64_t runs_run = 0;  // the runs of the tasks run now (`runs` counts the kept ones too)
   // Runs the iteration cap ended before the query or oracle-call budget they were spending (a cap
   // left at its default with a budget given): status `iterations` in runs.csv.
   std::int64_t capped_budgets = 0;
@@ -57,6 +58,10 @@ struct SweepReport {
   // Nothing was left to run and trace.csv already held the whole sweep (a finished sweep run
   // again): it was kept as it was, not copied again.
   bool trace_kept = false;
+  // DIR held a finished sweep's index into its trace.csv that could not be used: trace.csv was
+  // changed or removed since (its size or time differ; an edit, a touch, a copy that does not keep
+  // times), so the tasks it held ran again unless another copy of them was kept.
+  bool trace_index_stale = false;
 };
 
 // Runs the shard's tasks that DIR does not hold yet, storing them as they finish; then, when DIR
