@@ -290,7 +290,8 @@ void ResolveInput(Reader& r, ComponentConfig& c, const std::string& key, const s
     auto it = hashes.sha256.find(path);
     if (it == hashes.sha256.end()) {
       try {
-        it = hashes.sha256.emplace(path, HashInputFile(path, key + ".path", "a readable input file (CSV or .nfg)", kMaxCsvBytes)).first;
+        const char* expected = key == "game" ? "a readable input file (CSV or .nfg)" : "a readable input file (CSV)";
+        it = hashes.sha256.emplace(path, HashInputFile(path, key + ".path", expected, kMaxCsvBytes)).first;
       } catch (const InputError& e) {
         r.errors().push_back(e);
         return;
@@ -542,6 +543,9 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
       r.Note(m, "log.metrics");
       if (!m.IsSequence()) {
         r.Error(m, "log.metrics", "is not a list, expected a list of " + JoinNames(MetricNames()));
+      } else if (m.size() == 0) {
+        r.Error(m, "log.metrics", "is empty, expected at least one of " + JoinNames(MetricNames()) +
+                                      " (or no log.metrics key for all of them)");
       } else {
         for (size_t i = 0; i < m.size(); ++i) {
           const std::string name = m[i].IsScalar() ? m[i].Scalar() : "";
@@ -552,6 +556,9 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
             const std::string guess = DidYouMean(name, MetricNames());
             if (!guess.empty()) problem += " (did you mean '" + guess + "'?)";
             r.Error(m[i], fmt::format("log.metrics[{}]", i), problem + ", valid: " + JoinNames(MetricNames()));
+          } else if (std::find(config.log.metrics.begin(), config.log.metrics.end(), it->id) !=
+                     config.log.metrics.end()) {
+            r.Error(m[i], fmt::format("log.metrics[{}]", i), fmt::format("'{}' is listed twice, expected each metric once", name));
           } else {
             config.log.metrics.push_back(it->id);
           }
@@ -561,7 +568,13 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
   }
 
   if (const YAML::Node n = root["output"]) {
-    if (auto v = r.Value(n, ParamSpec::String("output", "", ""), "output")) config.output = std::get<std::string>(*v);
+    const ParamSpec output = ParamSpec::String("output", "", "").Check(
+        [](const ParamValue& v) {
+          return std::get<std::string>(v).empty() ? "is empty, expected a directory (or no output key for runs/<name>)"
+                                                  : "";
+        },
+        "a directory");
+    if (auto v = r.Value(n, output, "output")) config.output = std::get<std::string>(*v);
   }
 
   // Cross-key checks.

@@ -199,6 +199,17 @@ bad("tolerance_metric", GOOD.replace("gap_beta: 1.0e-12", "gap_bta: 1.0e-12"),
 bad("bad_set", GOOD, "--set game.n=abc: game.n: 'abc' is not an integer", "--set", "game.n=abc")
 bad("sweep_file", GOOD + "sweep:\n  beta: [0.1, 0.2]\n", "sweep: belongs to a sweep file, expected nlhf-sweep")
 bad("beta_zero", GOOD.replace("beta: 0.05", "beta: 0"), "beta: 0 is not allowed with solvers[0] = nash_mp")
+bad("empty_output", GOOD + 'output: ""\n', "output: '' is empty, expected a directory")
+bad("empty_metrics", GOOD.replace("log: {", "log: {metrics: [], "), "log.metrics: is empty, expected at least one of")
+bad("twice_metric", GOOD.replace("log: {", "log: {metrics: [gap_beta, span, gap_beta], "),
+    "log.metrics[2]: 'gap_beta' is listed twice")
+# An empty flag value is refused, never taken as the default (`--out "$OUT"` with OUT unset would
+# write to runs/<name>, and --force would replace it).
+for flag in ("--out", "--set"):
+    code, stdout, stderr = run(good, flag, "", "--quiet", "--force")
+    check(f"bad.empty{flag}", code == 2 and stderr.startswith(f"error: {flag}: is empty") and stdout == "",
+          f"exit {code}: {stderr}")
+check("bad.empty_out.no_default_dir", not os.path.exists(os.path.join(TMP, "runs")), str(os.listdir(TMP)))
 # Several problems are reported together, one line each.
 code, _, stderr = run(write("two.yaml", GOOD.replace("n: 6}", "n: 1}").replace("beta: 0.05", "beta: x")), "--out",
                       os.path.join(TMP, "out_two"), "--quiet")

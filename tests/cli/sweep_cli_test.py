@@ -241,6 +241,7 @@ def manifest_fingerprint(d):
 check("extend.manifest_is_current", manifest_fingerprint(ext) == manifest_fingerprint(fresh), "manifest not updated")
 code, out, err = run("ext.yaml", "--out", ext, "--quiet")
 check("extend.then_resumes", code == 0 and "0 run now, 9 kept from before" in out and "extended or changed" not in out, out + err)
+check("rerun.rate_counts_runs_done_now", "(0.0 runs/s," in out, out)
 write("ext.yaml", ONE)  # shrink it: one task left; the other 8 stay in .parts, out of the output
 code, out, err = run("ext.yaml", "--out", ext, "--quiet")
 check("shrink.reuses", code == 0 and "0 run now, 1 kept from before" in out and "8 others stay unused" in out, out + err)
@@ -287,6 +288,14 @@ for k in (1, 2):
 code, _, err = run("--merge", *mshards, "--out", os.path.join(TMP, "mmerged"))
 check("input.merge_refuses_mixed_shards", code == 2 and "P.csv: was read with other contents by the shard in" in err, err)
 
+# --- an empty flag value is an error, never the default directory ------------------------------------
+for args, flag in [((grid, "--out", "", "--force"), "--out"), (("--merge", ext, "--out", ""), "--out"),
+                   ((grid, "--emit-slurm", "--log-dir", ""), "--log-dir")]:
+    code, out, err = run(*args)
+    check(f"empty_flag.{flag}", code == 2 and err.startswith(f"error: {flag}: is empty") and out == "", f"{code} {err}")
+code, out, err = run("--merge", "--out", os.path.join(TMP, "m2"))
+check("merge.out_after_merge", code == 2 and "expected --out DIR before --merge" in err and
+      not os.path.exists(os.path.join(TMP, "m2")), err)
 # --- options that would be ignored are errors ------------------------------------------------------
 for args, flag in [((grid, "--shards", "3"), "--shards"), ((grid, "--partition", "x"), "--partition"),
                    ((grid, "--time", "1:00"), "--time"), ((grid, "--cpus-per-task", "2"), "--cpus-per-task"),
