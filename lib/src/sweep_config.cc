@@ -181,9 +181,17 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
   const YAML::Node document = yaml::LoadDocument(text, SourceLocation{source}, true);
   YAML::Node root = yaml::ApplySets(document, sets, origins);
   InputHashCache hashes;
-  // The base experiment (sweep and zip keys allowed) must itself be valid.
-  ParseExperimentTree(root, origins, base_dir, true, hashes);
   std::vector<InputError> errors;
+  // The base experiment (sweep and zip keys allowed) must itself be valid. Its problems are
+  // reported together with those of the sweep and zip keys; the points are expanded (and their
+  // own problems found) once both are right.
+  try {
+    ParseExperimentTree(root, origins, base_dir, true, hashes);
+  } catch (const InputErrors& e) {
+    errors = e.errors();
+  } catch (const InputError& e) {
+    errors.push_back(e);
+  }
   // The same error at several points (a swept value the base cannot take) is reported once, at
   // its first point, with the number of others.
   std::map<std::string, std::pair<size_t, size_t>> repeated;  // error -> (index in errors, other points)
@@ -217,7 +225,6 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
       }
     }
   }
-  if (!errors.empty()) throw InputErrors(errors);
   std::vector<const AxisNodes*> axes;  // column order: sweep axes, then zip groups' keys
   for (const AxisNodes& a : sweep_nodes) axes.push_back(&a);
   for (const auto& group : zip_nodes)
@@ -239,7 +246,6 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
                                         a == b ? "is swept twice" : "overlaps the swept key " + a));
     }
   }
-  if (!errors.empty()) throw InputErrors(errors);
   // Key paths are checked once, not at every point.
   for (const AxisNodes* a : axes) {
     yaml::Origins scratch(source);

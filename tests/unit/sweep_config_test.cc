@@ -147,6 +147,24 @@ TEST(ParseSweep, ZipGroupsVaryTogetherAndAreCrossedWithEachOther) {
   EXPECT_EQ(s.points[3].config.stop.iterations, 8);
 }
 
+// The base experiment's problems and those of its sweep and zip keys are reported together, one
+// line each (the points' own problems once these are fixed).
+TEST(ParseSweep, ReportsTheBasesProblemsAndTheSweepsTogether) {
+  try {
+    Parse("game: {type: random_uniform, n: 1}\nbeta: x\nsolvers: [{name: nash_mp}]\n"
+          "sweep: {stop.iterations: [], game: [{type: rps3}], game.n: [5]}\nzip: [{seeds: [[0], [1]], beta: [0.1]}]\n");
+    ADD_FAILURE() << "expected InputErrors";
+  } catch (const InputErrors& e) {
+    std::string all;
+    for (const InputError& one : e.errors()) all += std::string(one.what()) + "\n";
+    EXPECT_EQ(e.errors().size(), 5u) << all;
+    for (const char* part : {"game.n: '1' is out of range", "beta: 'x' is not a finite number",
+                             "sweep.stop.iterations: is not a non-empty list", "game.n: overlaps the swept key game",
+                             "zip[0].beta: has 1 values but seeds has 2"})
+      EXPECT_NE(all.find(part), std::string::npos) << part << "\n" << all;
+  }
+}
+
 TEST(ParseSweep, RefusesZipListsOfDifferentLengths) {
   testing::ExpectInputError(
       [&] {
