@@ -183,6 +183,13 @@ bool HasMarker(const fs::path& dir, std::string_view tool) {
   return false;
 }
 
+// The other nlhf tool whose output `dir` is (its marker names it), or "".
+std::string OtherToolsOutput(const fs::path& dir, std::string_view tool) {
+  for (const std::string_view other : {"nlhf-run", "nlhf-sweep"})
+    if (other != tool && HasMarker(dir, other)) return std::string(other);
+  return "";
+}
+
 void WriteMarker(const fs::path& dir, std::string_view tool) {
   const std::string text = MarkerText(tool);
   WriteFileAtomic((dir / kMarkerFile).string(), [&](std::FILE* f) { WriteString(f, text); });
@@ -277,6 +284,13 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
       entries.erase(std::remove_if(entries.begin(), entries.end(), [](const std::string& e) { return TempFilePid(e) > 0; }),
                     entries.end());
     if (entries.empty()) return;
+    // Another tool's output is named as such, rather than by the files it holds.
+    if (!marked())
+      if (const std::string other = OtherToolsOutput(path_, tool); !other.empty())
+        throw InputError(where, options_.key,
+                         fmt::format("is an {0} output directory, which {1} does not write into, expected a new "
+                                     "directory or one {1} wrote",
+                                     other, tool));
     if (options_.staged) {
       if (!options_.force)
         throw InputError(where, options_.key,

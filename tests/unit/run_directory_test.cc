@@ -178,6 +178,21 @@ TEST_F(RunDirectoryTest, ForceNeverReplacesAUsersDirectory) {
   EXPECT_FALSE(fs::exists(".thesis.lock"));
 }
 
+// A directory of the other tool is named as such (with or without --force), and left as it is.
+TEST_F(RunDirectoryTest, TheOtherToolsOutputIsRefusedAsSuch) {
+  { OutputDirectory("run", RunOptions()).WriteStaged(OneTrace("r\n")); }
+  { OutputDirectory sweep("sweep", SweepOptions()); }
+  Touch("sweep/trace.csv", "s\n");
+  for (const bool force : {false, true}) {
+    ExpectInputError([&] { OutputDirectory("run", SweepOptions(force)); },
+                     {"is an nlhf-run output directory, which nlhf-sweep does not write into"});
+    ExpectInputError([&] { OutputDirectory("sweep", RunOptions(force)); },
+                     {"is an nlhf-sweep output directory, which nlhf-run does not write into"});
+  }
+  EXPECT_EQ(Read("run/trace.csv"), "r\n");
+  EXPECT_EQ(Read("sweep/trace.csv"), "s\n");
+}
+
 TEST_F(RunDirectoryTest, ForceReplacesADirectoryTheToolWroteButNotForeignFiles) {
   { OutputDirectory("run", RunOptions()).WriteStaged(OneTrace("old\n")); }
   {
