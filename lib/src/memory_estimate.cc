@@ -284,22 +284,24 @@ std::string MemoryText(const ExperimentConfig& config, const MemoryEstimate& e) 
   const auto size = [&](double bytes) {
     return bytes >= kGiB ? fmt::format("{:.1f} GiB", bytes / kGiB) : fmt::format("{:.0f} MiB", bytes / mib);
   };
+  // n is 0 for a game whose size no parameter gives (rps3): it is small, and set by the game.
+  const std::string n = e.n > 0 ? fmt::format("n = {}", e.n) : std::string("n set by the game");
   if (e.float32)
     return fmt::format("about {} at the peak (P - 1/2 in float32, {} for each of {} game(s) held at once; building one "
-                       "peaks at {}{}, up to {} at once; {}{} vectors of n doubles, n = {}), {} available",
+                       "peaks at {}{}, up to {} at once; {}{} vectors of n doubles, {}), {} available",
                        size(e.bytes), size(e.operator_bytes), e.games, size(e.build_bytes),
                        e.from_matrix ? " (its double matrix)" : "", e.building,
                        e.equilibrium_bytes > 0.0 ? fmt::format("pi*'s work {} per game; ", size(e.equilibrium_bytes))
                                                  : std::string(),
-                       e.vectors, e.n, size(e.available_bytes));
+                       e.vectors, n, size(e.available_bytes));
   if (e.implicit)
     return fmt::format("about {} at the peak (the implicit game's operator, {} for each of {} game(s) held at once, and "
-                       "{} vectors of n doubles, n = {}), {} available",
-                       size(e.bytes), size(e.operator_bytes), e.games, e.vectors, e.n, size(e.available_bytes));
+                       "{} vectors of n doubles, {}), {} available",
+                       size(e.bytes), size(e.operator_bytes), e.games, e.vectors, n, size(e.available_bytes));
   const std::string matrices = fmt::format("{:.3g}", e.matrices);
-  return fmt::format("about {} at the peak ({}: {} n x n {} of doubles, n = {}), {} available", size(e.bytes),
+  return fmt::format("about {} at the peak ({}: {} n x n {} of doubles, {}), {} available", size(e.bytes),
                      config.SolvesEquilibrium() ? "P and the equilibrium's work" : "P", matrices,
-                     matrices == "1" ? "matrix" : "matrices", e.n, size(e.available_bytes));
+                     matrices == "1" ? "matrix" : "matrices", n, size(e.available_bytes));
 }
 
 namespace {
