@@ -30,18 +30,6 @@ bool ParseFlags(int argc, char** argv, const po::options_description& options, s
   } catch (const po::error& e) {
     throw InputError(fmt::format("{} (see --help)", e.what()));
   }
-  // An empty value is a mistake, never a request for the default (`--out "$OUT"` with OUT unset
-  // would otherwise write to the default directory, which --force then replaces).
-  for (const auto& [name, value] : vm) {
-    const po::option_description* option = all.find_nothrow(name, false);
-    if (name == "positional-file" || value.defaulted() || option == nullptr || option->semantic()->max_tokens() == 0)
-      continue;  // a switch (--quiet) holds an empty string
-    const auto* one = boost::any_cast<std::string>(&value.value());
-    const auto* many = boost::any_cast<std::vector<std::string>>(&value.value());
-    if ((one != nullptr && one->empty()) ||
-        (many != nullptr && std::any_of(many->begin(), many->end(), [](const std::string& v) { return v.empty(); })))
-      throw InputError("--" + name, "is empty, expected a value (or leave the flag out for its default)");
-  }
   if (vm.count("help")) {
     std::cout << options << "\n";
     return true;
@@ -53,6 +41,19 @@ bool ParseFlags(int argc, char** argv, const po::options_description& options, s
   if (vm.count("list")) {
     PrintListing(vm["list"].as<std::string>(), std::cout);
     return true;
+  }
+  // An empty value is a mistake, never a request for the default (`--out "$OUT"` with OUT unset
+  // would otherwise write to the default directory, which --force then replaces).
+  for (const auto& [name, value] : vm) {
+    const po::option_description* option = all.find_nothrow(name, false);
+    if (name == "positional-file" || value.defaulted() || option == nullptr ||
+        option->semantic()->max_tokens() == 0)
+      continue;  // a switch (--quiet) holds an empty string
+    const auto* one = boost::any_cast<std::string>(&value.value());
+    const auto* many = boost::any_cast<std::vector<std::string>>(&value.value());
+    const auto empty = [](const std::string& v) { return v.empty(); };
+    if ((one != nullptr && one->empty()) || (many != nullptr && std::any_of(many->begin(), many->end(), empty)))
+      throw InputError("--" + name, "is empty, expected a value");
   }
   return false;
 }

@@ -160,11 +160,14 @@ int Run(int argc, char** argv) {
 
   if (vm.count("merge")) {
     if (out_dir.empty()) {
-      // --merge takes every word after it, options included: `--merge --out z` names no --out.
-      const bool swallowed = std::any_of(merge.begin(), merge.end(), [](const std::string& d) { return d.rfind("--", 0) == 0; });
-      throw nlhf::InputError("--merge", swallowed ? "took the words after it as directories, so --out is missing; "
-                                                    "expected --out DIR before --merge (--out DIR --merge DIR...)"
-                                                  : "needs --out DIR for the merged result");
+      // --merge takes every word after it, options included: `--merge --out z` (no directories
+      // before --out, say an empty $DIRS) names no --out.
+      const auto option = [](const std::string& d) { return d.rfind("--", 0) == 0; };
+      throw nlhf::InputError("--merge", std::any_of(merge.begin(), merge.end(), option)
+                                            ? "took the words after it, --out included, as shard directories, so "
+                                              "--out is missing; expected nlhf-sweep --merge DIR... --out DIR, with "
+                                              "the shard directories right after --merge"
+                                            : "needs --out DIR for the merged result");
     }
     nlhf::MergeSweep(merge, out_dir, vm.count("force") > 0);
     fmt::print("merged {} shard directories into {}/ (trace.csv, runs.csv, summary.csv, config.resolved.yaml)\n",
@@ -258,9 +261,9 @@ int Run(int argc, char** argv) {
     return 1;
   }
   if (r.trace_index_stale)
-    fmt::print("note: {0}/trace.csv was changed or removed since the sweep finished (its size or modification time "
-               "differ from the record in {0}/.parts: an edit, a touch, or a copy without cp -a), so the tasks it "
-               "held could not be read from it\n",
+    fmt::print("note: {0}/trace.csv is not the file the sweep finished with (its size or modification time differ "
+               "from the record in {0}/.parts: an edit, a touch, or a copy without cp -a), so tasks it held ran "
+               "again\n",
                out_dir);
   if (r.capped_budgets > 0)
     fmt::print("note: the iteration cap (stop.iterations) ended {} of the {} runs before their query or oracle-call "

@@ -545,7 +545,7 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
         r.Error(m, "log.metrics", "is not a list, expected a list of " + JoinNames(MetricNames()));
       } else if (m.size() == 0) {
         r.Error(m, "log.metrics", "is empty, expected at least one of " + JoinNames(MetricNames()) +
-                                      " (or no log.metrics key for all of them)");
+                                      " (or no log.metrics key for the default set)");
       } else {
         for (size_t i = 0; i < m.size(); ++i) {
           const std::string name = m[i].IsScalar() ? m[i].Scalar() : "";
@@ -558,7 +558,8 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
             r.Error(m[i], fmt::format("log.metrics[{}]", i), problem + ", valid: " + JoinNames(MetricNames()));
           } else if (std::find(config.log.metrics.begin(), config.log.metrics.end(), it->id) !=
                      config.log.metrics.end()) {
-            r.Error(m[i], fmt::format("log.metrics[{}]", i), fmt::format("'{}' is listed twice, expected each metric once", name));
+            r.Error(m[i], fmt::format("log.metrics[{}]", i),
+                    fmt::format("'{}' is listed twice, expected each metric once", name));
           } else {
             config.log.metrics.push_back(it->id);
           }

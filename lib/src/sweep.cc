@@ -93,7 +93,8 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
                         "restore it, or write to another --out (or start over with nlhf-sweep --force)");
   store.Create();
   store.RemoveOrphans();  // a data file whose part a killed process never wrote
-  const bool trace_index_stale = store.HasStaleTraceIndex();  // before a changed sweep removes trace.csv
+  // Before a changed sweep removes trace.csv itself.
+  const std::set<std::string> stale = store.StaleTraceIndexTasks();
   // The final files of an earlier, different sweep no longer match what DIR will hold: removed
   // before the new manifest is written, so no crash can leave them beside it looking current.
   if (previous && previous->fingerprint != s.fingerprint)
@@ -106,7 +107,6 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   const TaskIndex done_before = store.Index();
   std::vector<size_t> todo;  // canonical indices of the tasks to run
   SweepReport report;
-  report.trace_index_stale = trace_index_stale;
   if (previous && previous->fingerprint != s.fingerprint) {
     report.changed_sweep = true;
     std::set<std::string> ids;
@@ -128,6 +128,8 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     }
   }
   std::stable_sort(todo.begin(), todo.end(), [&](size_t a, size_t b) { return all[a].cost > all[b].cost; });
+  report.trace_index_stale =
+      std::any_of(todo.begin(), todo.end(), [&](size_t i) { return stale.count(all[i].id) > 0; });
 
   std::atomic<std::int64_t> runs_done{runs_skipped}, failures{0};
   std::mutex report_mutex;

@@ -192,6 +192,7 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
   } catch (const InputError& e) {
     errors.push_back(e);
   }
+  const bool base_valid = errors.empty();
   // The same error at several points (a swept value the base cannot take) is reported once, at
   // its first point, with the number of others.
   std::map<std::string, std::pair<size_t, size_t>> repeated;  // error -> (index in errors, other points)
@@ -246,8 +247,9 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
                                         a == b ? "is swept twice" : "overlaps the swept key " + a));
     }
   }
-  // Key paths are checked once, not at every point.
-  for (const AxisNodes* a : axes) {
+  // Key paths are checked once, not at every point (and not in a base that is itself wrong: a
+  // swept game.n in a base whose game is not a map would repeat that problem).
+  for (const AxisNodes* a : base_valid ? axes : std::vector<const AxisNodes*>{}) {
     yaml::Origins scratch(source);
     try {
       yaml::With(root, a->key, a->values.front(), origins.Where(a->key_node), scratch);

@@ -500,20 +500,30 @@ void TaskStore::Compact(const std::vector<std::string>& tasks, const std::vector
   RemoveOrphans();
 }
 
-bool TaskStore::HasStaleTraceIndex() const {
+std::set<std::string> TaskStore::StaleTraceIndexTasks() const {
+  std::set<std::string> tasks;
   for (const fs::path& f : PartFiles(folder_)) {
     std::ifstream in(f, std::ios::binary);
     try {
       const std::optional<PartHead> head = ReadPartHead(in, f);
       if (!head || !head->mtime_ns) continue;
       struct stat st {};
-      if (::stat(head->data.c_str(), &st) != 0 || st.st_size != head->size || MtimeNs(st) != *head->mtime_ns)
-        return true;
+      if (::stat(head->data.c_str(), &st) == 0 && st.st_size == head->size && MtimeNs(st) == *head->mtime_ns)
+        continue;
+      // Its task ids, its records skipped.
+      std::string line;
+      while (std::getline(in, line) && line != "end") {
+        const auto t = SplitCsvLine(line);
+        if (!t || t->size() != 5 || (*t)[0] != "task") break;
+        tasks.insert((*t)[1]);
+        for (std::int64_t k = Integer((*t)[2]); k > 0; --k)
+          if (!std::getline(in, line)) break;
+      }
     } catch (const std::exception&) {
-      // An unreadable head is a damaged part, not a stale index.
+      // A damaged part: what it held is not known.
     }
   }
-  return false;
+  return tasks;
 }
 
 void TaskStore::RemoveOrphans() const {

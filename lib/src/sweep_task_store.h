@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -210,10 +211,10 @@ class TaskStore {
   // Removes data files no part file refers to (left by a process killed between writing a data
   // file and its part). Only while holding the directory's lock.
   void RemoveOrphans() const;
-  // Whether the store holds an index into trace.csv (Compact) that is no longer read, because the
-  // file it indexes is gone or its size or time changed since (an edit, a touch, a copy that does
-  // not keep times): its tasks run again.
-  bool HasStaleTraceIndex() const;
+  // The tasks of the store's indexes into trace.csv (Compact) that are no longer read, because the
+  // file they index is gone or its size or time changed since (an edit, a touch, a copy that does
+  // not keep times): those tasks run again unless another part holds them.
+  std::set<std::string> StaleTraceIndexTasks() const;
 
   // The tasks the store holds. Stored data that does not read back whole (damaged, or of an older
   // version) is ignored, so those tasks run again.

@@ -428,6 +428,8 @@ def sweep(experiment, out: str | os.PathLike | None = None, *, overrides=None, j
     numerically, SweepTaskError if a task failed (calling again retries it); both carry the result.
     """
     source, is_text = _source(experiment)
+    if out is not None and os.fspath(out) == "":
+        raise ValueError("out: is empty, expected a directory (or out=None for runs/<name>)")
     try:
         report = _nlhf._sweep(source, is_text, "" if out is None else os.fspath(out), _overrides(overrides),
                               os.getcwd(), _jobs(jobs), bool(force), "" if shard is None else str(shard),

@@ -210,6 +210,11 @@ for flag in ("--out", "--set"):
     check(f"bad.empty{flag}", code == 2 and stderr.startswith(f"error: {flag}: is empty") and stdout == "",
           f"exit {code}: {stderr}")
 check("bad.empty_out.no_default_dir", not os.path.exists(os.path.join(TMP, "runs")), str(os.listdir(TMP)))
+code, stdout, stderr = run(good, "--help", "--out", "")
+check("help_before_empty_flag", code == 0 and "Usage: nlhf-run" in stdout, stderr)
+# The dry run's memory line of a game whose size no parameter gives.
+code, stdout, stderr = run(write("rps.yaml", "game: {type: rps3}\nbeta: 0.1\nsolvers: [{name: omd}]\n"), "--dry-run")
+check("dry_run.fixed_size_game", code == 0 and "n set by the game" in stdout and "n = 0" not in stdout, stdout + stderr)
 # Several problems are reported together, one line each.
 code, _, stderr = run(write("two.yaml", GOOD.replace("n: 6}", "n: 1}").replace("beta: 0.05", "beta: x")), "--out",
                       os.path.join(TMP, "out_two"), "--quiet")

@@ -294,7 +294,7 @@ for args, flag in [((grid, "--out", "", "--force"), "--out"), (("--merge", ext, 
     code, out, err = run(*args)
     check(f"empty_flag.{flag}", code == 2 and err.startswith(f"error: {flag}: is empty") and out == "", f"{code} {err}")
 code, out, err = run("--merge", "--out", os.path.join(TMP, "m2"))
-check("merge.out_after_merge", code == 2 and "expected --out DIR before --merge" in err and
+check("merge.out_after_merge", code == 2 and "--out included, as shard directories" in err and
       not os.path.exists(os.path.join(TMP, "m2")), err)
 # --- options that would be ignored are errors ------------------------------------------------------
 for args, flag in [((grid, "--shards", "3"), "--shards"), ((grid, "--partition", "x"), "--partition"),

@@ -165,5 +165,11 @@ except ValueError as e:
           and "--out" not in str(e), str(e))
 with open(os.path.join(user_dir, "thesis.tex")) as f:
     check("sweep.user_file_kept", f.read() == "precious")
+# An empty out is refused, not read as the default directory (which force=True would replace).
+try:
+    nlhf.sweep(sweep_file, "", force=True)
+    check("sweep.empty_out", False, "no error")
+except ValueError as e:
+    check("sweep.empty_out", "out: is empty" in str(e), str(e))
 
 check.finish(TMP)

@@ -165,6 +165,17 @@ TEST(ParseSweep, ReportsTheBasesProblemsAndTheSweepsTogether) {
   }
 }
 
+// A swept key inside a base key that is itself wrong adds no second line for the same problem.
+TEST(ParseSweep, ASweptKeyInsideAWrongBaseKeyIsNotReportedAgain) {
+  try {
+    Parse("game: 5\nbeta: 0.1\nsolvers: [{name: nash_mp}]\nsweep: {game.n: [5, 6]}\n");
+    ADD_FAILURE() << "expected InputErrors";
+  } catch (const InputErrors& e) {
+    ASSERT_EQ(e.errors().size(), 1u) << e.what();
+    EXPECT_NE(std::string(e.errors()[0].what()).find("game: is not a map"), std::string::npos) << e.what();
+  }
+}
+
 TEST(ParseSweep, RefusesZipListsOfDifferentLengths) {
   testing::ExpectInputError(
       [&] {

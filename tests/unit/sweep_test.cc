@@ -275,21 +275,33 @@ TEST(RunSweep, AFinishedSweepRunAgainKeepsItsTraceCsvAsItIs) {
 }
 
 // A finished sweep's trace.csv whose time changed since (a touch, a copy that does not keep
-// times) is not read: its tasks run again, and the report says why. A deleted one is not stale
-// (the store's link keeps its bytes).
+// times) is not read: its tasks run again, and the report says so in the runs that rerun them
+// (one shard at a time here), not in the others. A deleted one is not stale where the store's
+// hard link keeps its bytes.
 TEST(RunSweep, ATouchedTraceCsvRunsItsTasksAgainAndTheReportSaysWhy) {
   testing::TempDir tmp;
   const std::string dir = tmp.Path("out");
   const fs::path trace = fs::path(dir) / "trace.csv";
   const SweepConfig sweep = ParseSweep(SeedSweep("[0]"), tmp.Path("s.yaml"), {}, tmp.Path(""));
   EXPECT_FALSE(RunSweep(sweep, dir, SweepOptions{}).trace_index_stale);
-  fs::remove(trace);
-  SweepReport r = RunSweep(sweep, dir, SweepOptions{});
-  EXPECT_EQ(r.tasks_run, 0);
-  EXPECT_FALSE(r.trace_index_stale);
+  SweepReport r;
+  if (fs::hard_link_count(trace) > 1) {  // the store's link (where the filesystem has hard links)
+    fs::remove(trace);
+    r = RunSweep(sweep, dir, SweepOptions{});
+    EXPECT_EQ(r.tasks_run, 0);
+    EXPECT_FALSE(r.trace_index_stale);
+  }
   fs::last_write_time(trace, fs::last_write_time(trace) + std::chrono::seconds(1));
+  SweepOptions first;
+  first.shard = Shard{1, 2};
+  r = RunSweep(sweep, dir, first);
+  EXPECT_EQ(r.tasks_run, 1);
+  EXPECT_TRUE(r.trace_index_stale);
+  r = RunSweep(sweep, dir, first);
+  EXPECT_EQ(r.tasks_run, 0);
+  EXPECT_FALSE(r.trace_index_stale) << "nothing ran now";
   r = RunSweep(sweep, dir, SweepOptions{});
-  EXPECT_EQ(r.tasks_run, 2);
+  EXPECT_EQ(r.tasks_run, 1);
   EXPECT_TRUE(r.trace_index_stale);
   r = RunSweep(sweep, dir, SweepOptions{});
   EXPECT_EQ(r.tasks_run, 0);

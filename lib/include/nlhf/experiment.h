@@ -63,6 +63,8 @@ struct ExperimentResult {
 // Called from worker threads a few times a second per running run, and once when a run ends.
 // An event with an empty `label` means the games and their equilibria are being prepared.
 struct ProgressEvent {
+  // runs_done: the runs finished when the event was sent. Events of parallel runs may arrive out of
+  // order, so a later one can count fewer (ProgressDisplay shows the largest count seen).
   std::int64_t runs_done = 0, runs_total = 0;
   size_t run_index = 0;   // into ExperimentResult::runs
   bool finished = false;  // this run has ended (it counts in runs_done)

@@ -58,9 +58,9 @@ struct SweepReport {
   // Nothing was left to run and trace.csv already held the whole sweep (a finished sweep run
   // again): it was kept as it was, not copied again.
   bool trace_kept = false;
-  // DIR held a finished sweep's index into its trace.csv that could not be used: trace.csv was
-  // changed or removed since (its size or time differ; an edit, a touch, a copy that does not keep
-  // times), so the tasks it held ran again unless another copy of them was kept.
+  // Tasks run now were held by a finished sweep's index into its trace.csv that could not be
+  // used: trace.csv was changed, replaced or removed since (its size or time differ; an edit, a
+  // touch, a copy that does not keep times).
   bool trace_index_stale = false;
 };
 
