@@ -242,6 +242,10 @@ check("extend.manifest_is_current", manifest_fingerprint(ext) == manifest_finger
 code, out, err = run("ext.yaml", "--out", ext, "--quiet")
 check("extend.then_resumes", code == 0 and "0 run now, 9 kept from before" in out and "extended or changed" not in out, out + err)
 check("rerun.rate_counts_runs_done_now", "(0.0 runs/s," in out, out)
+os.utime(os.path.join(ext, "trace.csv"))  # a touch: the store's index into trace.csv no longer reads
+code, out, err = run("ext.yaml", "--out", ext, "--quiet")
+check("touched_trace.reruns_and_says_why", code == 0 and "9 run now" in out and
+      "trace.csv is not the file the sweep finished with" in out, out + err)
 write("ext.yaml", ONE)  # shrink it: one task left; the other 8 stay in .parts, out of the output
 code, out, err = run("ext.yaml", "--out", ext, "--quiet")
 check("shrink.reuses", code == 0 and "0 run now, 1 kept from before" in out and "8 others stay unused" in out, out + err)
