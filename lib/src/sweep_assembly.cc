@@ -206,7 +206,13 @@ void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& ou
   TaskStore store(out);
   store.Create();
   if (existing != s.fingerprint) store.WriteManifest(s, first->inputs);
-  Assemble(s, index, out);
+  const std::vector<SweepTask> tasks = SweepTasks(s);
+  const std::vector<std::int64_t> offsets = Assemble(s, index, out);
+  // The merged directory is then a finished sweep like one run in one process: its store indexes
+  // its trace.csv, so the sweep run into it (to extend it, say) reuses every task.
+  std::vector<std::string> ids;
+  for (const SweepTask& t : tasks) ids.push_back(t.id);
+  store.Compact(ids, offsets, index);
 }
 
 }  // namespace nlhf

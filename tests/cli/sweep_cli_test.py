@@ -127,6 +127,14 @@ for k in (1, 2, 3):
 code, out, err = run("--merge", *shard_dirs, "--out", os.path.join(TMP, "merged"))
 check("merge.exit", code == 0, err)
 check("merge.equals_single", outputs(os.path.join(TMP, "merged")) == o, "merged output differs")
+# The merged directory is a finished sweep: the sweep run into it runs nothing, and keeps trace.csv.
+merged_trace = os.path.join(TMP, "merged", "trace.csv")
+before = os.stat(merged_trace)
+code, out, err = run(grid, "--out", os.path.join(TMP, "merged"), "--quiet")
+after = os.stat(merged_trace)
+check("merge.then_run_reuses_every_task", code == 0 and " 0 run now" in out and
+      (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns), out + err)
+check("merge.then_run_same_output", outputs(os.path.join(TMP, "merged")) == o, "output changed")
 code, _, err = run("--merge", shard_dirs[0], shard_dirs[1], "--out", os.path.join(TMP, "incomplete"))
 check("merge.incomplete", code == 2 and "tasks are missing" in err, err)
 other = os.path.join(TMP, "other")
