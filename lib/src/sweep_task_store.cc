@@ -166,42 +166,55 @@ std::optional<PartHead> ReadPartHead(std::istream& in, const fs::path& path) {
   return h;
 }
 
+// Whether a part's data file is still the one it indexed: at least SIZE long, and for the index
+// into trace.csv (MTIME recorded) exactly that long with that time.
+bool DataReadable(const PartHead& head) {
+  struct stat st {};
+  if (::stat(head.data.c_str(), &st) != 0 || st.st_size < head.size) return false;
+  return !head.mtime_ns || (MtimeNs(st) == *head.mtime_ns && st.st_size == head.size);
+}
+
+// A part's task lines after its head, up to its end line (nullopt if it has none or a line does not
+// read), for a data file of `size` bytes. With `records` false the run records are skipped, not
+// parsed (the tasks then have none).
+std::optional<std::vector<TaskBatch::Task>> ReadPartTasks(std::istream& in, std::int64_t size,
+                                                          bool records) {
+  std::vector<TaskBatch::Task> tasks;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line == "end") return tasks;
+    const auto t = SplitCsvLine(line);
+    if (!t || t->size() != 5 || (*t)[0] != "task") return std::nullopt;
+    TaskBatch::Task task;
+    task.id = (*t)[1];
+    const std::int64_t runs = Integer((*t)[2]);
+    task.offset = Integer((*t)[3]);
+    task.bytes = Integer((*t)[4]);
+    if (runs < 0 || task.offset < 0 || task.bytes < 0 || task.offset > size ||
+        task.bytes > size - task.offset)
+      return std::nullopt;
+    for (std::int64_t k = 0; k < runs; ++k) {
+      if (!std::getline(in, line)) return std::nullopt;
+      if (records) task.records.push_back(ParseRecord(line));
+    }
+    tasks.push_back(std::move(task));
+  }
+  return std::nullopt;  // no end line
+}
+
 // With `records` false the run records are skipped, not parsed (the tasks then have none): for
 // callers that need only which tasks a part holds.
 std::optional<Part> ReadPart(const fs::path& path, bool records = true) {
   std::ifstream in(path, std::ios::binary);
-  std::string line;
   try {
     const std::optional<PartHead> head = ReadPartHead(in, path);
-    if (!head) return std::nullopt;
-    Part part;
-    part.data = head->data;
-    const std::int64_t size = head->size;
-    struct stat st {};
-    if (::stat(part.data.c_str(), &st) != 0 || st.st_size < size) return std::nullopt;
-    if (head->mtime_ns && (MtimeNs(st) != *head->mtime_ns || st.st_size != size)) return std::nullopt;
-    part.checked = head->mtime_ns.has_value();
-    while (std::getline(in, line)) {
-      if (line == "end") return part;
-      const auto t = SplitCsvLine(line);
-      if (!t || t->size() != 5 || (*t)[0] != "task") return std::nullopt;
-      TaskBatch::Task task;
-      task.id = (*t)[1];
-      const std::int64_t runs = Integer((*t)[2]);
-      task.offset = Integer((*t)[3]);
-      task.bytes = Integer((*t)[4]);
-      if (runs < 0 || task.offset < 0 || task.bytes < 0 || task.offset > size || task.bytes > size - task.offset)
-        return std::nullopt;
-      for (std::int64_t k = 0; k < runs; ++k) {
-        if (!std::getline(in, line)) return std::nullopt;
-        if (records) task.records.push_back(ParseRecord(line));
-      }
-      part.tasks.push_back(std::move(task));
-    }
+    if (!head || !DataReadable(*head)) return std::nullopt;
+    std::optional<std::vector<TaskBatch::Task>> tasks = ReadPartTasks(in, head->size, records);
+    if (!tasks) return std::nullopt;
+    return Part{head->data, head->mtime_ns.has_value(), std::move(*tasks)};
   } catch (const std::exception&) {
     return std::nullopt;
   }
-  return std::nullopt;  // no end line
 }
 
 std::vector<fs::path> PartFiles(const fs::path& folder) {
@@ -506,19 +519,9 @@ std::set<std::string> TaskStore::StaleTraceIndexTasks() const {
     std::ifstream in(f, std::ios::binary);
     try {
       const std::optional<PartHead> head = ReadPartHead(in, f);
-      if (!head || !head->mtime_ns) continue;
-      struct stat st {};
-      if (::stat(head->data.c_str(), &st) == 0 && st.st_size == head->size && MtimeNs(st) == *head->mtime_ns)
-        continue;
-      // Its task ids, its records skipped.
-      std::string line;
-      while (std::getline(in, line) && line != "end") {
-        const auto t = SplitCsvLine(line);
-        if (!t || t->size() != 5 || (*t)[0] != "task") break;
-        tasks.insert((*t)[1]);
-        for (std::int64_t k = Integer((*t)[2]); k > 0; --k)
-          if (!std::getline(in, line)) break;
-      }
+      if (!head || !head->mtime_ns || DataReadable(*head)) continue;
+      if (const auto held = ReadPartTasks(in, head->size, /*records=*/false))
+        for (const TaskBatch::Task& t : *held) tasks.insert(t.id);
     } catch (const std::exception&) {
       // A damaged part: what it held is not known.
     }
