@@ -1,13 +1,21 @@
 #include "cli.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
+#include <cstdint>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <new>
+#include <string>
+#include <vector>
 
+#include "nlhf/cancel.h"
 #include "nlhf/config.h"
 #include "nlhf/errors.h"
 #include "nlhf/listing.h"
@@ -58,12 +66,119 @@ bool ParseFlags(int argc, char** argv, const po::options_description& options, s
   return false;
 }
 
+namespace {
+
+// Written by the signal handler: only lock-free atomics (and write(2), clock_gettime) are safe
+// there.
+static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free &&
+              std::atomic<std::int64_t>::is_always_lock_free);
+std::atomic<bool> g_stop{false};
+std::atomic<int> g_signal{0};              // the first SIGINT or SIGTERM, 0 before
+std::atomic<std::int64_t> g_signal_ns{0};  // when it came (CLOCK_MONOTONIC)
+char g_stopping[256] = {};                 // "\nNAME: stopping (...)\n", written by the handler
+std::size_t g_stopping_size = 0;
+std::string g_program;  // for Main's last line
+std::string g_outcome;  // StopOnSignals' `outcome`
+
+constexpr std::int64_t kSameRequestNs = 1'000'000'000;
+
+std::int64_t MonotonicNs() {
+  timespec t{};
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+}
+
+void OnStopSignal(int signal) {
+  const std::int64_t now = MonotonicNs();
+  int none = 0;
+  if (g_signal.compare_exchange_strong(none, signal)) {
+    g_signal_ns.store(now);
+    g_stop.store(true);
+    [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, g_stopping, g_stopping_size);
+    return;
+  }
+  if (now - g_signal_ns.load() < kSameRequestNs) return;  // the same request, delivered twice
+  std::signal(signal, SIG_DFL);
+  std::raise(signal);
+}
+
+struct sigaction g_previous[2];
+bool g_installed[2] = {false, false};
+constexpr int kStopSignals[2] = {SIGINT, SIGTERM};
+
+const char* SignalName(int signal) {
+  return signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "a signal";
+}
+
+// Ends the process by the signal that stopped the work (its default action); returns only if that
+// did not end it.
+int EndBySignal(int signal) {
+  std::cerr << std::flush;
+  std::signal(signal, SIG_DFL);
+  std::raise(signal);
+  return 128 + signal;
+}
+
+}  // namespace
+
+StopOnSignals::StopOnSignals(std::string_view program, std::string_view stopping,
+                             std::string_view outcome) {
+  g_program = program;
+  g_outcome = outcome;
+  const std::string text =
+      fmt::format("\n{}: stopping: {} (the same signal again, a second later, ends it at once)\n",
+                  program, stopping);
+  g_stopping_size = std::min(text.size(), sizeof g_stopping);
+  std::copy_n(text.data(), g_stopping_size, g_stopping);
+  g_stop.store(false);
+  g_signal.store(0);
+  for (int k = 0; k < 2; ++k) {
+    struct sigaction current {};
+    // A signal ignored by whoever started the tool (nohup, a background job) stays ignored.
+    if (sigaction(kStopSignals[k], nullptr, &current) != 0 || current.sa_handler == SIG_IGN)
+      continue;
+    struct sigaction action {};
+    action.sa_handler = OnStopSignal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_RESTART;  // a write in progress goes on instead of failing with EINTR
+    g_installed[k] = sigaction(kStopSignals[k], &action, &g_previous[k]) == 0;
+  }
+}
+
+StopOnSignals::~StopOnSignals() {
+  for (int k = 0; k < 2; ++k)
+    if (g_installed[k]) sigaction(kStopSignals[k], &g_previous[k], nullptr), g_installed[k] = false;
+}
+
+const std::atomic<bool>* StopOnSignals::flag() const { return &g_stop; }
+
 int Main(const std::function<int()>& body) {
   // A file size limit (ulimit -f) then fails the write with EFBIG, reported like a full disk,
   // instead of killing the process.
   std::signal(SIGXFSZ, SIG_IGN);
+  g_signal.store(0);  // a signal before is not this work's (tests call Main more than once)
   try {
-    return body();
+    const int code = body();
+    if (const int signal = g_signal.load(); signal != 0) {
+      // After the work's last poll: the work is done and its output complete.
+      std::cerr << fmt::format("{}: {} came after the work was done; its output is complete\n",
+                               g_program, SignalName(signal));
+      return EndBySignal(signal);
+    }
+    return code;
+  } catch (const Cancelled& e) {
+    const int signal = g_signal.load();
+    if (signal == 0) {  // only a signal sets the flag: a bug
+      std::cerr << "error: internal: the work was cancelled, but no signal came\n";
+      return 3;
+    }
+    const std::string what = e.what();
+    std::vector<std::string> parts;
+    if (what != Cancelled().what()) parts.push_back(EscapeControl(what));
+    if (!g_outcome.empty()) parts.push_back(g_outcome);
+    std::cerr << fmt::format("{}: interrupted by {}{}{}\n", g_program, SignalName(signal),
+                             parts.empty() ? "" : ": ", fmt::join(parts, "; "));
+    return EndBySignal(signal);
   } catch (const InputErrors& e) {
     for (const InputError& one : e.errors()) std::cerr << "error: " << EscapeControl(one.what()) << "\n";
     return 2;

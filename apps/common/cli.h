@@ -4,6 +4,7 @@
 // a lock, a full disk, a filesystem error: one `error:` line per problem, exit 2; anything else:
 // an internal error, exit 3). Only main() catches. SIGXFSZ is ignored, so `ulimit -f` fails a write
 // with "File too large" instead of killing the process.
+#include <atomic>
 #include <boost/program_options.hpp>
 #include <functional>
 #include <string>
@@ -19,7 +20,29 @@ namespace po = boost::program_options;
 bool ParseFlags(int argc, char** argv, const po::options_description& options, std::string_view program,
                 std::string* positional, po::variables_map& vm);
 
-// Runs `body` and maps its outcome to the process exit code.
+// While it lives, SIGINT (Ctrl-C) and SIGTERM no longer end the process: the first one sets flag(),
+// which the library polls (nlhf/cancel.h), and prints "PROGRAM: stopping: STOPPING (...)" on
+// stderr, so that the tool stops cleanly (nlhf-run writes nothing, nlhf-sweep stores its finished
+// tasks, and neither leaves its lock file). The same signal again within a second is taken as the
+// same request (a terminal's Ctrl-C reaches a driver script and the tool it runs, and the driver
+// passes it on); a later one ends the process at once. A signal the tool was started with ignored
+// stays ignored. Main() then ends the process by that signal, after one line "PROGRAM: interrupted
+// by SIGINT: ...", which ends with OUTCOME.
+class StopOnSignals {
+ public:
+  StopOnSignals(std::string_view program, std::string_view stopping, std::string_view outcome);
+  ~StopOnSignals();
+  StopOnSignals(const StopOnSignals&) = delete;
+  StopOnSignals& operator=(const StopOnSignals&) = delete;
+
+  const std::atomic<bool>* flag() const;
+};
+
+// Runs `body` and maps its outcome to the process exit code. Work that stopped after SIGINT or
+// SIGTERM (StopOnSignals; the library threw Cancelled) ends by that signal, so that the shell sees
+// 130 or 143 and a script's loop stops: after `interrupted by SIGINT: WHAT`, WHAT being Cancelled's
+// what() (nlhf-sweep: how many tasks are stored), or, when the signal came after the work was done,
+// after a line saying the output is complete.
 int Main(const std::function<int()>& body);
 
 }  // namespace nlhf::cli

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "cli.h"
+#include "nlhf/cancel.h"
 #include "nlhf/config.h"
 #include "nlhf/errors.h"
 #include "nlhf/experiment.h"
@@ -48,6 +49,8 @@ constexpr const char* kUsage =
     "\n"
     "Exit codes: 0 success, 1 a run failed numerically, 2 bad input or an unusable output directory\n"
     "(refused path, locked by another writer, full disk), 3 an internal error (a bug in nlhf).\n"
+    "Ctrl-C or SIGTERM: the runs stop and nothing is written, then the process ends by the signal\n"
+    "(130 or 143 in a shell).\n"
     "\n"
     "Options";
 
@@ -251,6 +254,9 @@ int Run(int argc, char** argv) {
   // end it is linked into place (without O_TMPFILE: the spools are concatenated into trace.csv).
   nlhf::TraceSpool spool(out.path().parent_path().string(), (std::filesystem::path(out.shown()) / "trace.csv").string(),
                          nlhf::TraceHeader());
+  // Ctrl-C or SIGTERM: the runs stop, and nothing is written (nor left: the lock goes too).
+  const nlhf::cli::StopOnSignals stop("nlhf-run", "nothing will be written",
+                                      fmt::format("nothing was written to {}", out.shown()));
   nlhf::ExperimentResult result;
   {
     nlhf::ProgressDisplay progress(std::cerr, ProgressModeFor(vm.count("quiet") > 0), ProgressOptionsFromEnv());
@@ -259,8 +265,10 @@ int Run(int argc, char** argv) {
     options.progress = progress.Callback();
     options.trace = &spool;
     options.first_game = std::move(first_game);
+    options.cancel = stop.flag();
     result = nlhf::RunExperiment(config, options);
   }
+  nlhf::ThrowIfCancelled(stop.flag());  // a signal after the last run's last poll
   const auto t0 = std::chrono::steady_clock::now();
   std::int64_t rows = 0;
   for (const nlhf::RunResult& r : result.runs) rows += r.trace_row_count;

@@ -107,10 +107,13 @@ class ProgressRelay : public RunObserver {
 // Builds seed number g's game, its descriptors (games that store their entries, dense or float32:
 // they read every entry of P) and (beta > 0, equilibrium: certified) its certified equilibrium.
 // `progress` (may be empty) hears of each Newton iteration of the game's pi*, as a preparing event.
-// `built` (may be null) is this game already built (ValidateExperiment's first game), used as it is.
+// `built` (may be null) is this game already built (ValidateExperiment's first game), used as it
+// is. `cancel` is polled between Newton iterations.
 std::shared_ptr<const Game> PrepareGame(const ExperimentConfig& config, size_t g, GameResult& gr,
-                                        const ProgressFn& progress = nullptr, std::int64_t runs_total = 0,
-                                        std::shared_ptr<const Game> built = nullptr) {
+                                        const ProgressFn& progress = nullptr,
+                                        std::int64_t runs_total = 0,
+                                        std::shared_ptr<const Game> built = nullptr,
+                                        CancelFlag cancel = nullptr) {
   std::shared_ptr<const Game> game;
   if (built) {
     CheckInputsUnchanged(config);  // as BuildGame would: the file may have changed since it was read
@@ -125,8 +128,10 @@ std::shared_ptr<const Game> PrepareGame(const ExperimentConfig& config, size_t g
   if (game->preferences().stores_entries()) gr.descriptors = Describe(game->preferences());
   if (config.SolvesEquilibrium()) {
     EquilibriumOptions options;
-    if (progress) {
+    if (progress || cancel != nullptr) {
       options.progress = [&](const EquilibriumProgress& p) {
+        ThrowIfCancelled(cancel);
+        if (!progress) return;
         ProgressEvent event;
         event.runs_total = runs_total;
         event.seed = gr.seed;
@@ -144,9 +149,11 @@ std::shared_ptr<const Game> PrepareGame(const ExperimentConfig& config, size_t g
 
 // Runs solver i on a prepared game; its trace rows go to `trace` (none when it is null), and to the
 // observer `observer` makes for run `run_index`, if any.
-void RunOne(const ExperimentConfig& config, const std::string& fingerprint, const Game& game, const GameResult& gr,
-            size_t i, const ProgressFn& progress, const ProgressEvent& event, RunResult& run, std::FILE* trace,
-            const std::string& trace_shown, const RunObserverFactory& observer = {}, size_t run_index = 0) {
+void RunOne(const ExperimentConfig& config, const std::string& fingerprint, const Game& game,
+            const GameResult& gr, size_t i, const ProgressFn& progress, const ProgressEvent& event,
+            RunResult& run, std::FILE* trace, const std::string& trace_shown,
+            const RunObserverFactory& observer = {}, size_t run_index = 0,
+            CancelFlag cancel = nullptr) {
   run.solver = config.solvers[i].name;
   run.label = config.solvers[i].label;
   run.seed = gr.seed;
@@ -163,6 +170,7 @@ void RunOne(const ExperimentConfig& config, const std::string& fingerprint, cons
   ro.stop = config.stop;
   ro.log = config.log;
   if (nash_certified) ro.log_pi_ne = gr.nash->log_pi;
+  ro.cancel = cancel;
   run.run_id = RunId(fingerprint, gr.seed, i);
   std::vector<RunObserver*> observers;
   const TraceRunColumns columns{config.name, run.run_id, gr.game_spec, gr.n, config.beta, gr.reference_spec,
@@ -191,16 +199,21 @@ void RunOne(const ExperimentConfig& config, const std::string& fingerprint, cons
 
 }  // namespace
 
-GroupResult RunGroup(const ExperimentConfig& config, size_t seed_index, const std::string& given_fingerprint,
-                     std::FILE* trace, const std::string& trace_shown) {
+GroupResult RunGroup(const ExperimentConfig& config, size_t seed_index,
+                     const std::string& given_fingerprint, std::FILE* trace,
+                     const std::string& trace_shown, CancelFlag cancel) {
   GroupResult out;
   const std::string fingerprint = given_fingerprint.empty() ? ExperimentFingerprint(config) : given_fingerprint;
   const auto start = Clock::now();
-  const std::shared_ptr<const Game> game = PrepareGame(config, seed_index, out.game);
+  const std::shared_ptr<const Game> game =
+      PrepareGame(config, seed_index, out.game, nullptr, 0, nullptr, cancel);
   out.games_s = Seconds(start);
   out.runs.resize(config.solvers.size());
-  for (size_t i = 0; i < config.solvers.size(); ++i)
-    RunOne(config, fingerprint, *game, out.game, i, nullptr, ProgressEvent{}, out.runs[i], trace, trace_shown);
+  for (size_t i = 0; i < config.solvers.size(); ++i) {
+    ThrowIfCancelled(cancel);
+    RunOne(config, fingerprint, *game, out.game, i, nullptr, ProgressEvent{}, out.runs[i], trace,
+           trace_shown, {}, 0, cancel);
+  }
   return out;
 }
 
@@ -439,11 +452,11 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
     preparing.certifying = config.SolvesEquilibrium();
     options.progress(preparing);
   }
-  ParallelFor(n_games, options.jobs,
-              [&](size_t g) {
-                games[g] = PrepareGame(config, g, result.games[g], options.progress, total,
-                                       g == 0 ? options.first_game : nullptr);
-              });
+  ParallelFor(n_games, options.jobs, [&](size_t g) {
+    ThrowIfCancelled(options.cancel);
+    games[g] = PrepareGame(config, g, result.games[g], options.progress, total,
+                           g == 0 ? options.first_game : nullptr, options.cancel);
+  });
   result.games_s = Seconds(start);
 
   // Phase 2: every solver on every game.
@@ -458,6 +471,7 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
   })
                                            : ProgressFn();
   ParallelFor(result.runs.size(), options.jobs, [&](size_t k) {
+    ThrowIfCancelled(options.cancel);
     const size_t g = k / n_solvers, i = k % n_solvers;
     ProgressEvent event;
     event.runs_done = done.load();
@@ -469,7 +483,8 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
         options.trace ? std::optional(options.trace->Acquire(k)) : std::nullopt;
     try {
       RunOne(config, fingerprint, *games[g], result.games[g], i, live, event, result.runs[k],
-             lease ? lease->file : nullptr, options.trace ? options.trace->shown() : "", options.observer, k);
+             lease ? lease->file : nullptr, options.trace ? options.trace->shown() : "",
+             options.observer, k, options.cancel);
     } catch (...) {
       if (lease) options.trace->Abandon(*lease);  // its rows may be cut short
       throw;

@@ -412,6 +412,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     const bool check_theory = theory.applicable && !theory.violated;
     const bool excluded = check_theory || log_now;
     const bool clock_read = timer.AfterStep(summary.wall_s, excluded);
+    if (clock_read) ThrowIfCancelled(options.cancel);
     const bool beat_due = clock_read && !observers.empty() && timer.now() - last_beat >= kHeartbeatInterval;
     if (check_theory) {
       bound *= theory.factor;

@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 
+#include "nlhf/cancel.h"
 #include "nlhf/errors.h"
 #include "nlhf/experiment.h"
 #include "nlhf/output/files.h"
@@ -185,6 +186,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   if (!todo.empty() && todo.size() == all.size())
     ordered = std::make_unique<OrderedTrace>(store, ids, kFlushTasks, kFlushSeconds);
   auto run_task = [&](size_t i) {
+    ThrowIfCancelled(options.cancel);
     const SweepTask& task = all[todo[i]];
     const SweepPoint& point = s.points[task.point];
     std::unique_ptr<TaskBatch> batch = acquire();
@@ -199,8 +201,9 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
         }
       } unfinished{ordered.get(), rows};
       const std::int64_t offset = batch->Position();
-      const GroupResult g = RunGroup(point.config, task.seed_index, point.task_fingerprint,
-                                     rows ? rows->file() : batch->trace(), batch->shown());
+      const GroupResult g =
+          RunGroup(point.config, task.seed_index, point.task_fingerprint,
+                   rows ? rows->file() : batch->trace(), batch->shown(), options.cancel);
       std::vector<RunRecord> records;
       double group_solve = 0.0, group_eval = 0.0;
       for (size_t k = 0; k < g.runs.size(); ++k) {
@@ -230,6 +233,9 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     } catch (const InternalError&) {
       release(std::move(batch));
       throw;  // a bug in nlhf: exit 3, not "retry"
+    } catch (const Cancelled&) {
+      release(std::move(batch));  // its finished tasks are committed; this one runs next time
+      throw;
     } catch (const std::bad_alloc&) {
       release(std::move(batch));
       throw;  // not enough memory: exit 2, not "retry"
@@ -278,6 +284,14 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   };
   try {
     ParallelFor(todo.size(), options.jobs, run_task);
+  } catch (const Cancelled&) {
+    commit_all();  // keep the tasks that did finish (a commit that fails is the error to report)
+    const TaskIndex kept = store.Index();
+    std::int64_t stored = 0;
+    for (size_t i = 0; i < all.size(); ++i)
+      stored += options.shard.Holds(i) && kept.Has(all[i].id) ? 1 : 0;
+    throw Cancelled(fmt::format("{} of {} tasks{} are stored in {}", stored, report.tasks,
+                                options.shard.n > 1 ? " of this shard" : "", dir));
   } catch (...) {
     try {
       commit_all();  // keep the tasks that did finish

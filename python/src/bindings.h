@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "nlhf/cancel.h"
 #include "nlhf/equilibrium.h"
 #include "nlhf/errors.h"
 #include "nlhf/game.h"
@@ -112,6 +113,9 @@ class InterruptScope {
   InterruptScope& operator=(const InterruptScope&) = delete;
   // Raise KeyboardInterrupt now if Ctrl-C arrived in the scope (work that ended anyway).
   void ThrowIfInterrupted() const;
+  // The flag Ctrl-C sets, for the library's drivers to poll (ExperimentOptions, SweepOptions:
+  // they throw Cancelled, which becomes KeyboardInterrupt too); null when the scope does nothing.
+  CancelFlag flag() const;
 
  private:
   bool installed_ = false;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "bindings.h"
+#include "nlhf/cancel.h"
 #include "nlhf/config.h"
 #include "nlhf/errors.h"
 #include "nlhf/output/files.h"
@@ -24,6 +25,12 @@ void BindErrors(py::module_& m) {
       if (p) std::rethrow_exception(p);
     } catch (const Interrupted&) {
       PyErr_SetNone(PyExc_KeyboardInterrupt);
+    } catch (const Cancelled& e) {  // the flag of an InterruptScope, polled by a library driver
+      // A sweep's says how many tasks are stored.
+      if (std::string(e.what()) == Cancelled().what())
+        PyErr_SetNone(PyExc_KeyboardInterrupt);
+      else
+        PyErr_SetString(PyExc_KeyboardInterrupt, e.what());
     } catch (const WriteFailure& e) {
       PyErr_SetString(PyExc_OSError, e.what());
     } catch (const InputErrors& e) {

@@ -54,6 +54,7 @@ py::dict Run(const std::string& source, bool is_text, const std::vector<std::str
     };
     ProgressDisplay display(std::cerr, ModeFor(progress));
     options.progress = display.Callback();
+    options.cancel = interrupt.flag();
     result = RunExperiment(config, options);
   }
   interrupt.ThrowIfInterrupted();
@@ -86,8 +87,6 @@ py::dict Sweep(const std::string& source, bool is_text, const std::string& out_d
     std::mutex mutex;
     double last = -1.0;
     options.progress = [progress, &mutex, &last](const SweepProgress& p) {
-      // Ctrl-C stops handing out tasks; those that finished are kept, and the same call resumes.
-      if (InterruptRequested()) throw Interrupted{};
       if (!progress) return;
       std::lock_guard<std::mutex> lock(mutex);
       if (p.runs_done < p.runs_total && p.elapsed_s - last < 1.0) return;
@@ -96,6 +95,9 @@ py::dict Sweep(const std::string& source, bool is_text, const std::string& out_d
                                p.runs_total, p.runs_skipped, p.failures, p.elapsed_s)
                 << std::flush;
     };
+    // Ctrl-C: no further task starts, the running ones stop, the finished ones are kept (the
+    // KeyboardInterrupt says how many), and the same call resumes.
+    options.cancel = interrupt.flag();
     r = RunSweep(sweep, dir, options);
   }
   interrupt.ThrowIfInterrupted();

@@ -51,6 +51,8 @@ void InterruptScope::ThrowIfInterrupted() const {
   if (installed_ && g_interrupted.load()) throw Interrupted{};
 }
 
+CancelFlag InterruptScope::flag() const { return installed_ ? &g_interrupted : nullptr; }
+
 bool InterruptRequested() {
   return g_interrupted.load(std::memory_order_relaxed) && g_scope_active.load(std::memory_order_relaxed);
 }

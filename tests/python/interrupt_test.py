@@ -3,6 +3,7 @@ SIGINT is watched): run_solver, run, step and sweep; the next call runs normally
 finished tasks and resumes. The runs asked for would never end (10^12 iterations), so ending at all is
 the check; how fast is printed, not asserted."""
 import os
+import re
 import subprocess
 import sys
 
@@ -27,7 +28,8 @@ for name, program in PROGRAMS.items():
     check(f"{name}.next_call_runs", "next call iterations" in out, out + err[-500:])
     print(f"{name}: ended {took:.2f} s after SIGINT")
 
-# A sweep stops handing out tasks; the finished ones are kept and the same call runs only the rest.
+# A sweep starts no further task and stops the running one; the finished ones are kept (the
+# KeyboardInterrupt says how many) and the same call runs only the rest.
 sweep = write_in(TMP, "sweep.yaml", """
 name: slow_sweep
 game: {type: random_uniform, n: 100}
@@ -40,6 +42,7 @@ out = os.path.join(TMP, "sweep_out")
 code = f"import nlhf\nprint('started', flush=True)\nnlhf.sweep({sweep!r}, {out!r}, jobs=1)\n"
 _, err, _, _ = interrupted(code, 2.0, env)
 check("sweep.interrupted", "KeyboardInterrupt" in err, err[-500:])
+check("sweep.says_how_many_are_stored", re.search(r"KeyboardInterrupt: \d+ of 16 tasks are stored in ", err), err[-500:])
 code = f"import nlhf\nr = nlhf.sweep({sweep!r}, {out!r}, jobs=2)\nprint(r.report['tasks_skipped'], r.report['tasks_run'])\n"
 p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
 parts = p.stdout.split()

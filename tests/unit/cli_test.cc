@@ -4,11 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <functional>
 #include <new>
 #include <stdexcept>
 #include <string>
 
+#include "nlhf/cancel.h"
 #include "nlhf/errors.h"
 
 namespace nlhf::cli {
@@ -62,6 +64,77 @@ TEST(Main, RunningOutOfMemoryIsAnEnvironmentProblemExit2) {
   const Outcome o = RunMain([]() -> int { throw std::bad_alloc(); });
   EXPECT_EQ(o.code, 2);
   EXPECT_EQ(o.err.rfind("error: not enough memory", 0), 0u) << o.err;
+}
+
+void (*HandlerOf(int signal))(int) {
+  struct sigaction now {};
+  sigaction(signal, nullptr, &now);
+  return now.sa_handler;
+}
+
+// While a StopOnSignals lives, SIGINT and SIGTERM set its flag instead of ending the process (the
+// same signal again at once is the same request); afterwards the handlers are those from before.
+TEST(StopOnSignals, ASignalSetsTheFlagInsteadOfEndingTheProcess) {
+  for (const int signal : {SIGINT, SIGTERM}) {
+    const auto before = HandlerOf(signal);
+    {
+      const StopOnSignals stop("t", "stopping", "outcome");
+      EXPECT_FALSE(stop.flag()->load());
+      testing::internal::CaptureStderr();
+      std::raise(signal);
+      std::raise(signal);
+      const std::string err = testing::internal::GetCapturedStderr();
+      EXPECT_TRUE(stop.flag()->load()) << signal;
+      EXPECT_EQ(
+          err,
+          "\nt: stopping: stopping (the same signal again, a second later, ends it at once)\n");
+    }
+    EXPECT_EQ(HandlerOf(signal), before) << signal;
+  }
+}
+
+// A signal ignored when the tool started (nohup, a background job) stays ignored.
+TEST(StopOnSignals, LeavesAnIgnoredSignalIgnored) {
+  const auto before = std::signal(SIGINT, SIG_IGN);
+  {
+    const StopOnSignals stop("t", "stopping", "outcome");
+    EXPECT_EQ(HandlerOf(SIGINT), SIG_IGN);
+    std::raise(SIGINT);
+    EXPECT_FALSE(stop.flag()->load());
+  }
+  std::signal(SIGINT, before);
+}
+
+// Work stopped by a signal ends the process by that signal, after one line; Cancelled with no
+// signal is a bug.
+TEST(Main, WorkStoppedByASignalEndsTheProcessByThatSignal) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(Main([] {
+                const StopOnSignals stop("t", "stopping", "run it again");
+                std::raise(SIGTERM);
+                ThrowIfCancelled(stop.flag());
+                return 0;
+              }),
+              ::testing::KilledBySignal(SIGTERM), "t: interrupted by SIGTERM: run it again\n");
+  EXPECT_EXIT(Main([] {
+                const StopOnSignals stop("t", "stopping", "run it again");
+                std::raise(SIGINT);
+                throw Cancelled("3 of 4 tasks are stored in d");
+                return 0;
+              }),
+              ::testing::KilledBySignal(SIGINT),
+              "t: interrupted by SIGINT: 3 of 4 tasks are stored in d; run it again");
+  // The signal came after the last poll: the work is done.
+  EXPECT_EXIT(Main([] {
+                const StopOnSignals stop("t", "stopping", "run it again");
+                std::raise(SIGINT);
+                return 0;
+              }),
+              ::testing::KilledBySignal(SIGINT),
+              "t: SIGINT came after the work was done; its output is complete");
+  const Outcome bug = RunMain([]() -> int { throw Cancelled(); });
+  EXPECT_EQ(bug.code, 3);
+  EXPECT_EQ(bug.err, "error: internal: the work was cancelled, but no signal came\n");
 }
 
 }  // namespace

@@ -2,12 +2,12 @@
 // once, pi* progress, and the dry run's cost estimate. (The memory estimate: memory_estimate_test.cc.)
 #include "nlhf/experiment.h"
 
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -365,6 +365,37 @@ TEST(RunGroup, KlToNeFollowsAMovingReferenceToTheUnregularizedEquilibrium) {
   EXPECT_GT(fixed, 1e-4);  // the regularization bias at beta = 0.1
   EXPECT_LT(moving, 1e-12);
   EXPECT_LT(g.runs[1].summary.final_metrics[static_cast<size_t>(Metric::kGap0)], 1e-6);
+}
+
+// A set cancel flag stops RunExperiment with Cancelled wherever it is: between the Newton
+// iterations of a game's pi* (no run starts), and in runs that would never end (a missed flag: 30
+// s, then a failure); RunGroup too.
+TEST(RunExperiment, ACancelFlagStopsItWithCancelledWhereverItIs) {
+  const ExperimentConfig c =
+      Parse(std::string(kBase) +
+            "game: {type: random_uniform, n: 30}\nsolvers: [{name: nash_mp}, {name: omd}]\n"
+            "seeds: [0, 1, 2]\nstop: {iterations: 1000000000000, wall_s: 30}\n");
+  std::atomic<bool> cancel{false};
+  ExperimentOptions options;
+  options.jobs = 2;
+  options.cancel = &cancel;
+  bool run_started = false;
+  options.progress = [&](const ProgressEvent& e) {
+    if (!e.label.empty()) run_started = true;
+    if (e.newton_iteration > 0) cancel.store(true);
+  };
+  EXPECT_THROW(RunExperiment(c, options), Cancelled);
+  EXPECT_FALSE(run_started);
+  // In the runs: the flag is set once every run has started (they never end by themselves).
+  cancel.store(false);
+  std::atomic<int> started{0};
+  options.progress = [&](const ProgressEvent& e) {
+    if (!e.label.empty() && e.iteration == 0 && ++started == 2) cancel.store(true);
+  };
+  EXPECT_THROW(RunExperiment(c, options), Cancelled);
+  EXPECT_GE(started.load(), 2);
+  cancel.store(true);
+  EXPECT_THROW(RunGroup(c, 0, "", nullptr, "", &cancel), Cancelled);
 }
 
 }  // namespace

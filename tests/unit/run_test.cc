@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -639,6 +640,72 @@ TEST(RunSolver, ReportsTheAverageIterateOfSolversThatKeepOne) {
   const RunSummary r = RunSolver(*mwu, s.game, s.beta, s.eq.log_pi, o);
   ASSERT_TRUE(r.final_average_metrics.has_value());
   EXPECT_FALSE(std::isnan((*r.final_average_metrics)[static_cast<size_t>(Metric::kGap0)]));
+}
+
+// A set cancel flag ends the run with Cancelled at the next clock read of the solver's time: at
+// once when every iteration is logged (a read before each record), within 16 steps otherwise. A
+// run whose flag stays clear is the run without one.
+TEST(RunSolver, ACancelFlagEndsTheRunWithCancelledAtItsNextClockRead) {
+  Rps s;
+  std::atomic<bool> cancel{false};
+  class CancelAt : public RunObserver {
+   public:
+    CancelAt(std::atomic<bool>& flag, std::int64_t at) : flag_(flag), at_(at) {}
+    void OnRecord(const Record& r) override {
+      last = r.iteration;
+      if (r.iteration == at_) flag_.store(true);
+    }
+    std::int64_t last = -1;
+
+   private:
+    std::atomic<bool>& flag_;
+    const std::int64_t at_;
+  };
+  RunOptions o;
+  o.stop.iterations = 1'000'000'000'000;  // never reached: hours of steps
+  o.stop.wall_s = 30.0;                   // should the flag be missed: a failure, not a hang
+  o.log.every = 1;
+  o.cancel = &cancel;
+  auto solver = s.Start("nash_mp");
+  CancelAt at100(cancel, 100);
+  EXPECT_THROW(RunSolver(*solver, s.game, s.beta, s.eq.log_pi, o, {&at100}), Cancelled);
+  EXPECT_EQ(at100.last, 100);
+  // Not logged: the steps go on until the clock is read.
+  class Counting : public Solver {
+   public:
+    explicit Counting(std::unique_ptr<Solver> inner) : inner_(std::move(inner)) {}
+    void Reset(const SolverContext& context) override { inner_->Reset(context); }
+    StepInfo Step() override {
+      ++steps;
+      return inner_->Step();
+    }
+    const Eigen::VectorXd& current() const override { return inner_->current(); }
+    ParamMap EffectiveParams() const override { return inner_->EffectiveParams(); }
+    std::int64_t steps = 0;
+
+   private:
+    std::unique_ptr<Solver> inner_;
+  };
+  cancel.store(false);
+  o.log.every = 1'000'000'000;
+  Counting counting(s.Start("nash_mp"));
+  CancelAt at0(cancel, 0);
+  EXPECT_THROW(RunSolver(counting, s.game, s.beta, s.eq.log_pi, o, {&at0}), Cancelled);
+  EXPECT_EQ(at0.last, 0);
+  EXPECT_GE(counting.steps, 1);
+  EXPECT_LE(counting.steps, 16);
+  // Clear: the same run as with no flag, bit for bit.
+  cancel.store(false);
+  o.stop.iterations = 50;
+  o.stop.wall_s = 0.0;
+  o.log.every = 7;
+  solver = s.Start("nash_mp");
+  const RunSummary with = RunSolver(*solver, s.game, s.beta, s.eq.log_pi, o, {});
+  o.cancel = nullptr;
+  solver = s.Start("nash_mp");
+  const RunSummary without = RunSolver(*solver, s.game, s.beta, s.eq.log_pi, o, {});
+  EXPECT_EQ(with.final_logits, without.final_logits);
+  EXPECT_EQ(with.iterations, 50);
 }
 
 }  // namespace

@@ -4,10 +4,12 @@
 // sweep_slurm_test.cc).
 #include "nlhf/sweep.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
@@ -15,8 +17,10 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "nlhf/cancel.h"
 #include "nlhf/output/csv.h"
 #include "nlhf/output/trace.h"
 #include "sweep_task_store.h"
@@ -306,6 +310,71 @@ TEST(RunSweep, ATouchedTraceCsvRunsItsTasksAgainAndTheReportSaysWhy) {
   r = RunSweep(sweep, dir, SweepOptions{});
   EXPECT_EQ(r.tasks_run, 0);
   EXPECT_FALSE(r.trace_index_stale);
+}
+
+// A cancelled sweep (Ctrl-C in nlhf-sweep) starts no further task, stores the ones that finished,
+// writes no final file, and says how many tasks it stored; the same sweep then runs only the rest
+// and its trace is an uninterrupted sweep's. With 1 and 2 jobs.
+TEST(RunSweep, ACancelledSweepStoresItsFinishedTasksAndSaysHowMany) {
+  testing::TempDir tmp;
+  const SweepConfig sweep =
+      ParseSweep(SeedSweep("[0, 1, 2]"), tmp.Path("s.yaml"), {}, tmp.Path(""));
+  const std::string ref = tmp.Path("ref");
+  RunSweep(sweep, ref, SweepOptions{});
+  for (int jobs : {1, 2}) {
+    const std::string dir = tmp.Path("out" + std::to_string(jobs));
+    std::atomic<bool> cancel{false};
+    SweepOptions options;
+    options.jobs = jobs;
+    options.cancel = &cancel;
+    options.progress = [&](const SweepProgress& p) {
+      if (p.runs_done >= 2) cancel.store(true);
+    };
+    std::string message;
+    try {
+      RunSweep(sweep, dir, options);
+      ADD_FAILURE() << "not cancelled";
+    } catch (const Cancelled& e) {
+      message = e.what();
+    }
+    const int kept = TasksOnDisk(dir);
+    if (jobs == 1) {
+      EXPECT_EQ(kept, 2);
+    }
+    EXPECT_GE(kept, 2) << jobs;
+    EXPECT_LT(kept, 6) << jobs;
+    EXPECT_EQ(message, fmt::format("{} of 6 tasks are stored in {}", kept, dir));
+    for (const char* name : {"trace.csv", "runs.csv", "summary.csv", "config.resolved.yaml"})
+      EXPECT_FALSE(fs::exists(fs::path(dir) / name)) << name;
+    const SweepReport report = RunSweep(sweep, dir, SweepOptions{});
+    EXPECT_EQ(report.tasks_skipped, kept);
+    EXPECT_EQ(report.tasks_run, 6 - kept);
+    EXPECT_EQ(WithoutWallTime(testing::ReadFile(dir + "/trace.csv")),
+              WithoutWallTime(testing::ReadFile(ref + "/trace.csv")))
+        << jobs;
+  }
+}
+
+// The running tasks stop too: tasks that would never end (10^12 iterations; a missed flag: 30 s,
+// then a failure) end by the flag, set from another thread, and none is stored.
+TEST(RunSweep, ACancelFlagStopsTheRunningTasks) {
+  testing::TempDir tmp;
+  const SweepConfig sweep =
+      ParseSweep(SeedSweep("[0, 1]"), tmp.Path("s.yaml"),
+                 {"stop.iterations=1000000000000", "stop.wall_s=30"}, tmp.Path(""));
+  std::atomic<bool> cancel{false};
+  SweepOptions options;
+  options.jobs = 2;
+  options.cancel = &cancel;
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    cancel.store(true);
+  });
+  const std::string dir = tmp.Path("out");
+  EXPECT_THROW(RunSweep(sweep, dir, options), Cancelled);
+  later.join();
+  EXPECT_EQ(TasksOnDisk(dir), 0);
+  EXPECT_FALSE(fs::exists(fs::path(dir) / "trace.csv"));
 }
 
 }  // namespace

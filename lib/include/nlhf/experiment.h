@@ -106,6 +106,9 @@ struct ExperimentOptions {
   std::shared_ptr<const Game> first_game;
   // Each run's extra observer (see RunObserverFactory); may be empty.
   RunObserverFactory observer;
+  // Set: RunExperiment stops, throwing Cancelled (nlhf/cancel.h); the trace spool's rows are not
+  // the experiment's. Null: it runs to the end.
+  CancelFlag cancel = nullptr;
 };
 
 // What `equilibrium: none` leaves out, as summary.json and nlhf-run's notes say it: "equilibrium:
@@ -185,7 +188,8 @@ struct GroupResult {
 // `fingerprint` is ExperimentFingerprint(config), passed in when the caller already has it. The
 // runs' trace rows are written to `trace` in solver order as they go (none when it is null);
 // `trace_shown` names that file in errors.
-GroupResult RunGroup(const ExperimentConfig& config, size_t seed_index, const std::string& fingerprint = "",
-                     std::FILE* trace = nullptr, const std::string& trace_shown = "");
+GroupResult RunGroup(const ExperimentConfig& config, size_t seed_index,
+                     const std::string& fingerprint = "", std::FILE* trace = nullptr,
+                     const std::string& trace_shown = "", CancelFlag cancel = nullptr);
 
 }  // namespace nlhf

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "nlhf/cancel.h"
 #include "nlhf/game.h"
 #include "nlhf/metrics.h"
 #include "nlhf/solver.h"
@@ -75,6 +76,9 @@ struct RunOptions {
   // The selected Nash equilibrium of the beta = 0 game (nash_set.h), normalized logits with -inf off
   // its support, for kl_to_ne and the average iterate's columns; empty: those are not computed.
   Eigen::VectorXd log_pi_ne;
+  // Polled at each clock read of the solver's time (nlhf/cancel.h); set: RunSolver throws
+  // Cancelled.
+  CancelFlag cancel = nullptr;
   void Validate() const;  // stop and log; RunSolver calls it before anything runs
 };
 

@@ -31,6 +31,9 @@ struct SweepOptions {
   Shard shard;
   std::function<void(const SweepProgress&)> progress;  // may be empty; called from workers
   bool force = false;  // start over in a directory nlhf-sweep wrote, deleting only what it wrote
+  // Set: no further task starts, the running ones stop, the finished ones are stored, and RunSweep
+  // throws Cancelled saying how many tasks DIR holds (nlhf/cancel.h). Null: it runs to the end.
+  CancelFlag cancel = nullptr;
 };
 
 struct SweepReport {
