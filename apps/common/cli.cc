@@ -73,41 +73,55 @@ namespace {
 static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_always_lock_free &&
               std::atomic<std::int64_t>::is_always_lock_free);
 std::atomic<bool> g_stop{false};
-std::atomic<int> g_signal{0};              // the first SIGINT or SIGTERM, 0 before
-std::atomic<std::int64_t> g_signal_ns{0};  // when it came (CLOCK_MONOTONIC)
-char g_stopping[256] = {};                 // "\nNAME: stopping (...)\n", written by the handler
-std::size_t g_stopping_size = 0;
+std::atomic<int> g_signal{0};              // the first stop signal, 0 before
+std::atomic<std::int64_t> g_signal_ns{0};  // when it came (CLOCK_MONOTONIC, > 0), 0 before
+std::atomic<int> g_phase{0};               // 0: at work, 1: the work is done (WorkDone)
+// What the handler writes on the first signal, by phase: "\nPROGRAM: stopping: ...\n".
+char g_message[2][320] = {};
+std::size_t g_message_size[2] = {0, 0};
 std::string g_program;  // for Main's last line
 std::string g_outcome;  // StopOnSignals' `outcome`
 
 constexpr std::int64_t kSameRequestNs = 1'000'000'000;
+constexpr int kStopSignals[3] = {SIGINT, SIGTERM, SIGHUP};
+struct sigaction g_previous[3];
+bool g_installed[3] = {false, false, false};
 
 std::int64_t MonotonicNs() {
   timespec t{};
   clock_gettime(CLOCK_MONOTONIC, &t);
-  return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec;
+  return static_cast<std::int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec + 1;  // > 0
 }
 
 void OnStopSignal(int signal) {
   const std::int64_t now = MonotonicNs();
-  int none = 0;
-  if (g_signal.compare_exchange_strong(none, signal)) {
-    g_signal_ns.store(now);
+  std::int64_t first = 0;
+  // The first signal claims its time and the signal together (another one, on another thread,
+  // sees the time at once).
+  if (g_signal_ns.compare_exchange_strong(first, now)) {
+    g_signal.store(signal);
     g_stop.store(true);
-    [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, g_stopping, g_stopping_size);
+    const int phase = g_phase.load();
+    [[maybe_unused]] const ssize_t written =
+        ::write(STDERR_FILENO, g_message[phase], g_message_size[phase]);
     return;
   }
-  if (now - g_signal_ns.load() < kSameRequestNs) return;  // the same request, delivered twice
+  if (now - first < kSameRequestNs) return;  // the same request, delivered twice
   std::signal(signal, SIG_DFL);
   std::raise(signal);
 }
 
-struct sigaction g_previous[2];
-bool g_installed[2] = {false, false};
-constexpr int kStopSignals[2] = {SIGINT, SIGTERM};
-
 const char* SignalName(int signal) {
-  return signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "a signal";
+  switch (signal) {
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGHUP:
+      return "SIGHUP";
+    default:
+      return "a signal";
+  }
 }
 
 // Ends the process by the signal that stopped the work (its default action); returns only if that
@@ -119,36 +133,45 @@ int EndBySignal(int signal) {
   return 128 + signal;
 }
 
+void SetMessage(int phase, const std::string& text) {
+  g_message_size[phase] = std::min(text.size(), sizeof g_message[phase]);
+  std::copy_n(text.data(), g_message_size[phase], g_message[phase]);
+}
+
 }  // namespace
 
 StopOnSignals::StopOnSignals(std::string_view program, std::string_view stopping,
                              std::string_view outcome) {
   g_program = program;
   g_outcome = outcome;
-  const std::string text =
-      fmt::format("\n{}: stopping: {} (the same signal again, a second later, ends it at once)\n",
-                  program, stopping);
-  g_stopping_size = std::min(text.size(), sizeof g_stopping);
-  std::copy_n(text.data(), g_stopping_size, g_stopping);
+  constexpr const char* kAgain = "(another signal, a second later, ends it at once)";
+  SetMessage(0, fmt::format("\n{}: stopping: {} {}\n", program, stopping, kAgain));
+  SetMessage(
+      1, fmt::format("\n{}: the work is done: finishing its files first {}\n", program, kAgain));
+  g_phase.store(0);
   g_stop.store(false);
   g_signal.store(0);
-  for (int k = 0; k < 2; ++k) {
+  g_signal_ns.store(0);
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  for (const int signal : kStopSignals) sigaddset(&action.sa_mask, signal);  // never nested
+  action.sa_flags = SA_RESTART;  // a write in progress goes on instead of failing with EINTR
+  for (int k = 0; k < 3; ++k) {
     struct sigaction current {};
     // A signal ignored by whoever started the tool (nohup, a background job) stays ignored.
     if (sigaction(kStopSignals[k], nullptr, &current) != 0 || current.sa_handler == SIG_IGN)
       continue;
-    struct sigaction action {};
-    action.sa_handler = OnStopSignal;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESTART;  // a write in progress goes on instead of failing with EINTR
     g_installed[k] = sigaction(kStopSignals[k], &action, &g_previous[k]) == 0;
   }
 }
 
 StopOnSignals::~StopOnSignals() {
-  for (int k = 0; k < 2; ++k)
+  for (int k = 0; k < 3; ++k)
     if (g_installed[k]) sigaction(kStopSignals[k], &g_previous[k], nullptr), g_installed[k] = false;
 }
+
+void StopOnSignals::WorkDone() const { g_phase.store(1); }
 
 const std::atomic<bool>* StopOnSignals::flag() const { return &g_stop; }
 
@@ -157,6 +180,7 @@ int Main(const std::function<int()>& body) {
   // instead of killing the process.
   std::signal(SIGXFSZ, SIG_IGN);
   g_signal.store(0);  // a signal before is not this work's (tests call Main more than once)
+  g_signal_ns.store(0);
   try {
     const int code = body();
     if (const int signal = g_signal.load(); signal != 0) {

@@ -20,14 +20,14 @@ namespace po = boost::program_options;
 bool ParseFlags(int argc, char** argv, const po::options_description& options, std::string_view program,
                 std::string* positional, po::variables_map& vm);
 
-// While it lives, SIGINT (Ctrl-C) and SIGTERM no longer end the process: the first one sets flag(),
-// which the library polls (nlhf/cancel.h), and prints "PROGRAM: stopping: STOPPING (...)" on
-// stderr, so that the tool stops cleanly (nlhf-run writes nothing, nlhf-sweep stores its finished
-// tasks, and neither leaves its lock file). The same signal again within a second is taken as the
+// While it lives, SIGINT (Ctrl-C), SIGTERM and SIGHUP no longer end the process: the first one sets
+// flag(), which the library polls (nlhf/cancel.h), and prints "PROGRAM: stopping: STOPPING (...)"
+// on stderr, so that the tool stops cleanly (nlhf-run writes nothing, nlhf-sweep stores its
+// finished tasks, and neither leaves its lock file). Another one within a second is taken as the
 // same request (a terminal's Ctrl-C reaches a driver script and the tool it runs, and the driver
-// passes it on); a later one ends the process at once. A signal the tool was started with ignored
-// stays ignored. Main() then ends the process by that signal, after one line "PROGRAM: interrupted
-// by SIGINT: ...", which ends with OUTCOME.
+// passes it on); one a second or more later ends the process at once. A signal the tool was started
+// with ignored stays ignored. Main() then ends the process by that signal, after one line
+// "PROGRAM: interrupted by SIGINT: ...", which ends with OUTCOME.
 class StopOnSignals {
  public:
   StopOnSignals(std::string_view program, std::string_view stopping, std::string_view outcome);
@@ -35,14 +35,16 @@ class StopOnSignals {
   StopOnSignals(const StopOnSignals&) = delete;
   StopOnSignals& operator=(const StopOnSignals&) = delete;
 
+  // The work is done and no longer polls: a signal from now on says the files are being finished.
+  void WorkDone() const;
   const std::atomic<bool>* flag() const;
 };
 
-// Runs `body` and maps its outcome to the process exit code. Work that stopped after SIGINT or
-// SIGTERM (StopOnSignals; the library threw Cancelled) ends by that signal, so that the shell sees
-// 130 or 143 and a script's loop stops: after `interrupted by SIGINT: WHAT`, WHAT being Cancelled's
-// what() (nlhf-sweep: how many tasks are stored), or, when the signal came after the work was done,
-// after a line saying the output is complete.
+// Runs `body` and maps its outcome to the process exit code. Work that stopped after SIGINT,
+// SIGTERM or SIGHUP (StopOnSignals; the library threw Cancelled) ends by that signal, so that the
+// shell sees 130, 143 or 129 and a script's loop stops: after `interrupted by SIGINT: WHAT`, WHAT
+// being Cancelled's what() (nlhf-sweep: how many tasks are stored), or, when the signal came after
+// the work was done, after a line saying the output is complete.
 int Main(const std::function<int()>& body);
 
 }  // namespace nlhf::cli

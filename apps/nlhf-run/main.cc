@@ -49,8 +49,8 @@ constexpr const char* kUsage =
     "\n"
     "Exit codes: 0 success, 1 a run failed numerically, 2 bad input or an unusable output directory\n"
     "(refused path, locked by another writer, full disk), 3 an internal error (a bug in nlhf).\n"
-    "Ctrl-C or SIGTERM: the runs stop and nothing is written, then the process ends by the signal\n"
-    "(130 or 143 in a shell).\n"
+    "Ctrl-C, SIGTERM or SIGHUP during the runs: they stop and nothing is written, then the process ends\n"
+    "by the signal (130, 143 or 129 in a shell).\n"
     "\n"
     "Options";
 
@@ -239,6 +239,10 @@ int Run(int argc, char** argv) {
     PrintCostEstimate(config, nlhf::EstimateCost(config, jobs), jobs);
     return 0;
   }
+  // Ctrl-C, SIGTERM or SIGHUP: the runs stop, and nothing is written (nor left: `out`, made after
+  // it, is gone with its lock before the handlers are).
+  const nlhf::cli::StopOnSignals stop("nlhf-run", "nothing will be written",
+                                      fmt::format("nothing was written to {}", config.OutputDir()));
   // Checked, locked and cleaned before any work; written at the end by a rename into place.
   nlhf::OutputDirectoryOptions out_options;
   out_options.tool = "nlhf-run";
@@ -254,9 +258,6 @@ int Run(int argc, char** argv) {
   // end it is linked into place (without O_TMPFILE: the spools are concatenated into trace.csv).
   nlhf::TraceSpool spool(out.path().parent_path().string(), (std::filesystem::path(out.shown()) / "trace.csv").string(),
                          nlhf::TraceHeader());
-  // Ctrl-C or SIGTERM: the runs stop, and nothing is written (nor left: the lock goes too).
-  const nlhf::cli::StopOnSignals stop("nlhf-run", "nothing will be written",
-                                      fmt::format("nothing was written to {}", out.shown()));
   nlhf::ExperimentResult result;
   {
     nlhf::ProgressDisplay progress(std::cerr, ProgressModeFor(vm.count("quiet") > 0), ProgressOptionsFromEnv());
@@ -269,6 +270,7 @@ int Run(int argc, char** argv) {
     result = nlhf::RunExperiment(config, options);
   }
   nlhf::ThrowIfCancelled(stop.flag());  // a signal after the last run's last poll
+  stop.WorkDone();
   const auto t0 = std::chrono::steady_clock::now();
   std::int64_t rows = 0;
   for (const nlhf::RunResult& r : result.runs) rows += r.trace_row_count;

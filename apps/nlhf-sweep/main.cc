@@ -46,8 +46,8 @@ constexpr const char* kUsage =
     "\n"
     "Exit codes: 0 success, 1 a run failed (numerically or otherwise), 2 bad input or an unusable\n"
     "output directory (refused path, locked by another writer, full disk), 3 an internal error (a bug\n"
-    "in nlhf). Ctrl-C or SIGTERM: the finished tasks are stored, then the process ends by the signal\n"
-    "(130 or 143 in a shell); the same command runs the rest.\n"
+    "in nlhf). Ctrl-C, SIGTERM or SIGHUP: the finished tasks are stored, then the process ends by the\n"
+    "signal (130, 143 or 129 in a shell); the same command runs the rest.\n"
     "\n"
     "Options";
 
@@ -241,7 +241,8 @@ int Run(int argc, char** argv) {
     return 0;
   }
 
-  // Ctrl-C or SIGTERM: the running tasks stop, the finished ones are stored, the lock is released.
+  // Ctrl-C, SIGTERM or SIGHUP: the running tasks stop, the finished ones are stored, the lock is
+  // released.
   const nlhf::cli::StopOnSignals stop("nlhf-sweep", "storing the tasks that finished",
                                       "run the same command again to run the rest");
   options.cancel = stop.flag();

@@ -306,6 +306,7 @@ struct StageReport {
   const std::function<void(const EquilibriumProgress&)>* progress = nullptr;
   int stage = 0;
   int iterations_before = 0;
+  CancelFlag cancel = nullptr;  // polled at each iteration
 };
 
 // The rounding level of ||F||_inf at l: eps (|l| + |log mu| + |g| / beta) (the terms F subtracts),
@@ -330,6 +331,7 @@ StageResult NewtonStage(const Game& game, double beta, Eigen::VectorXd& l, Resid
   direction.BeginStage(beta, tol);
   Eigen::VectorXd delta;
   while (result.iterations < max_iterations) {
+    ThrowIfCancelled(report.cancel);
     if (!std::isfinite(res.norm2)) return result;
     const double residual = res.r.cwiseAbs().maxCoeff();
     const double floor_f = RoundingFloor(game, beta, l, res);
@@ -392,7 +394,7 @@ StageResult NewtonStage(const Game& game, double beta, Eigen::VectorXd& l, Resid
 constexpr int kPolishCheckEvery = 16;
 constexpr int kPolishPatience = 32;  // checks without a new low: 512 iterations
 int NashMpPolish(const Game& game, double beta, Eigen::VectorXd& l, double target,
-                 int max_iterations) {
+                 int max_iterations, CancelFlag cancel) {
   const std::unique_ptr<Solver> solver = MakeSolver("nash_mp");
   solver->Reset(SolverContext{&game, beta, l, std::nullopt});
   double best_gap = std::numeric_limits<double>::infinity();
@@ -400,6 +402,7 @@ int NashMpPolish(const Game& game, double beta, Eigen::VectorXd& l, double targe
   int it = 0;
   for (; it < max_iterations; ++it) {
     if (it % kPolishCheckEvery == 0) {
+      ThrowIfCancelled(cancel);
       const double gap = GapBeta(game, beta, Evaluate(game, solver->current()));
       if (gap < best_gap) {
         best_gap = gap;
@@ -476,7 +479,8 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
       // Intermediate stages only need to land in the next stage's basin; a stage that has not
       // converged after a few dozen iterations is not in Newton's quadratic regime: retreat.
       Residual res = ComputeResidual(game, b, l);
-      const StageReport report{&options.progress, eq.continuation_stages + 1, eq.newton_iterations};
+      const StageReport report{&options.progress, eq.continuation_stages + 1, eq.newton_iterations,
+                               options.cancel};
       const StageResult stage =
           NewtonStage(game, b, l, res, final_stage ? 0.0 : kStageTolerance,
                       std::min(budget, final_stage ? 60 : 25), direction, report);
@@ -520,7 +524,7 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
                                                        : "newton+nash_mp";
     // The certificate bounds KL only to ~tolerance / beta; polish far below it.
     eq.fallback_iterations = NashMpPolish(game, beta, l, 1e-12 * options.certify_tolerance,
-                                          options.max_fallback_iterations);
+                                          options.max_fallback_iterations, options.cancel);
     eq.certificate = GapBeta(game, beta, Evaluate(game, l));
   }
 
@@ -534,7 +538,8 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
     eq.status = EquilibriumStatus::kCertified;
     // rho reads P only through products above kSpectralRadiusDenseMaxN (Lanczos), so implicit
     // games get it at every size.
-    if (options.stability) eq.stability = ComputeStabilityLimits(beta, SpectralRadius(game, eq.pi));
+    if (options.stability)
+      eq.stability = ComputeStabilityLimits(beta, SpectralRadius(game, eq.pi, options.cancel));
     eq.message = fmt::format(
         "gap_beta {:.3g} <= {:.3g} ({}: {} Newton iterations{} in {} stages, {} "
         "Nash-MP iterations)",
@@ -590,7 +595,8 @@ class ShiftedSkewGram {
  public:
   using Scalar = double;
 
-  ShiftedSkewGram(const Game& game, const Eigen::VectorXd& pi) : game_(game), u_(pi.array().sqrt()) {}
+  ShiftedSkewGram(const Game& game, const Eigen::VectorXd& pi, CancelFlag cancel)
+      : game_(game), u_(pi.array().sqrt()), cancel_(cancel) {}
 
   Eigen::Index rows() const { return u_.size(); }
   Eigen::Index cols() const { return u_.size(); }
@@ -605,6 +611,7 @@ class ShiftedSkewGram {
   // S v: one product by P. w = U Q v has 1^T w = u^T Q v = 0 up to rounding, so A w = P w - (1^T w)/2
   // is P w with a rounding-sized correction.
   Eigen::VectorXd ApplyS(const Eigen::VectorXd& v) const {
+    ThrowIfCancelled(cancel_);  // through Spectra, which passes exceptions on
     const Eigen::VectorXd w = (v - u_ * u_.dot(v)).cwiseProduct(u_);
     ++products_;
     const Eigen::VectorXd Kv = ((game_.Payoff(w).array() - 0.5 * w.sum()) * u_.array()).matrix();
@@ -614,6 +621,7 @@ class ShiftedSkewGram {
  private:
   const Game& game_;
   Eigen::VectorXd u_;
+  CancelFlag cancel_;
   double scale_ = 1.0;
   mutable std::int64_t products_ = 0;
 };
@@ -632,11 +640,12 @@ class ShiftedSkewGram {
 // eigenvalue keeps full relative accuracy (it is >= 2). Krylov spaces are shift-invariant, so the
 // shift costs no convergence. The Ritz pair is then checked with one more application (its true
 // residual), so a wrong answer is reported as a failure, never returned.
-SpectralRadiusResult LanczosSpectralRadius(const Game& game, const Eigen::VectorXd& pi) {
+SpectralRadiusResult LanczosSpectralRadius(const Game& game, const Eigen::VectorXd& pi,
+                                           CancelFlag cancel) {
   SpectralRadiusResult result;
   result.method = SpectralRadiusMethod::kLanczos;
   const Eigen::Index n = pi.size();
-  ShiftedSkewGram op(game, pi);
+  ShiftedSkewGram op(game, pi, cancel);
   // A deterministic start, uniform in [-1, 1) from a fixed 64-bit LCG: the answer must not depend on
   // a seed, and continuous entries (unlike +-1) put it in the null space of S != 0 with probability 0.
   Eigen::VectorXd v(n);
@@ -708,6 +717,8 @@ SpectralRadiusResult LanczosSpectralRadius(const Game& game, const Eigen::Vector
         }
         failure = fmt::format("Spectra's Ritz pair has residual {:.1e} relative; ", residual / theta);
       }
+    } catch (const Cancelled&) {
+      throw;                             // not a failure of the eigensolve
     } catch (const std::exception& e) {  // Spectra reports a failed inner eigensolve by throwing
       failure = fmt::format("Spectra: {}; ", e.what());
     }
@@ -723,11 +734,11 @@ SpectralRadiusResult LanczosSpectralRadius(const Game& game, const Eigen::Vector
 }  // namespace
 
 SpectralRadiusResult ComputeSpectralRadius(const Game& game, const Eigen::VectorXd& pi,
-                                           SpectralRadiusMethod method) {
+                                           SpectralRadiusMethod method, CancelFlag cancel) {
   NLHF_CHECK(pi.size() == game.n(), "SpectralRadius: pi has the wrong size");
   if (method == SpectralRadiusMethod::kAuto)
     method = game.n() <= kSpectralRadiusDenseMaxN ? SpectralRadiusMethod::kDense : SpectralRadiusMethod::kLanczos;
-  if (method == SpectralRadiusMethod::kLanczos) return LanczosSpectralRadius(game, pi);
+  if (method == SpectralRadiusMethod::kLanczos) return LanczosSpectralRadius(game, pi, cancel);
   SpectralRadiusResult result;
   result.method = SpectralRadiusMethod::kDense;
   result.rho = DenseSpectralRadius(game, pi);
@@ -736,8 +747,9 @@ SpectralRadiusResult ComputeSpectralRadius(const Game& game, const Eigen::Vector
   return result;
 }
 
-double SpectralRadius(const Game& game, const Eigen::VectorXd& pi) {
-  const SpectralRadiusResult result = ComputeSpectralRadius(game, pi);
+double SpectralRadius(const Game& game, const Eigen::VectorXd& pi, CancelFlag cancel) {
+  const SpectralRadiusResult result =
+      ComputeSpectralRadius(game, pi, SpectralRadiusMethod::kAuto, cancel);
   NLHF_CHECK(result.converged, "SpectralRadius: " + result.message);
   return result.rho;
 }
@@ -785,8 +797,9 @@ Eigen::VectorXd BiasedLimitLogits(const Game& game, double beta, double c,
   return BestResponseLogits(game, beta, game.Payoff(shifted.pi));
 }
 
-std::optional<double> TargetGapBeta(const Solver& solver, const Game& game, double beta, const Equilibrium& star,
-                                    std::vector<std::string>& warnings) {
+std::optional<double> TargetGapBeta(const Solver& solver, const Game& game, double beta,
+                                    const Equilibrium& star, std::vector<std::string>& warnings,
+                                    CancelFlag cancel) {
   switch (solver.Target()) {
     case SolverTarget::kPiStar:
       return star.certificate;
@@ -794,7 +807,8 @@ std::optional<double> TargetGapBeta(const Solver& solver, const Game& game, doub
       return std::nullopt;
     case SolverTarget::kBiased: {
       const double c = solver.BiasedMixture();
-      const Equilibrium shifted = SolveEquilibrium(game, beta / (1.0 - c), EquilibriumOptions{.stability = false});
+      const Equilibrium shifted = SolveEquilibrium(
+          game, beta / (1.0 - c), EquilibriumOptions{.stability = false, .cancel = cancel});
       if (!shifted.certified()) {
         warnings.push_back(fmt::format("the biased limit point (pi* at beta/(1-c), c = {}) was not certified ({}); "
                                        "target_gap_beta is left empty", c, shifted.message));

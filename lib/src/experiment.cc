@@ -108,7 +108,7 @@ class ProgressRelay : public RunObserver {
 // they read every entry of P) and (beta > 0, equilibrium: certified) its certified equilibrium.
 // `progress` (may be empty) hears of each Newton iteration of the game's pi*, as a preparing event.
 // `built` (may be null) is this game already built (ValidateExperiment's first game), used as it
-// is. `cancel` is polled between Newton iterations.
+// is. `cancel` is polled while pi* is certified (EquilibriumOptions::cancel).
 std::shared_ptr<const Game> PrepareGame(const ExperimentConfig& config, size_t g, GameResult& gr,
                                         const ProgressFn& progress = nullptr,
                                         std::int64_t runs_total = 0,
@@ -128,10 +128,9 @@ std::shared_ptr<const Game> PrepareGame(const ExperimentConfig& config, size_t g
   if (game->preferences().stores_entries()) gr.descriptors = Describe(game->preferences());
   if (config.SolvesEquilibrium()) {
     EquilibriumOptions options;
-    if (progress || cancel != nullptr) {
+    options.cancel = cancel;
+    if (progress) {
       options.progress = [&](const EquilibriumProgress& p) {
-        ThrowIfCancelled(cancel);
-        if (!progress) return;
         ProgressEvent event;
         event.runs_total = runs_total;
         event.seed = gr.seed;
@@ -143,7 +142,8 @@ std::shared_ptr<const Game> PrepareGame(const ExperimentConfig& config, size_t g
     }
     gr.equilibrium = SolveEquilibrium(*game, config.beta, options);
   }
-  if (config.SolvesNash()) gr.nash = SolveNashEquilibrium(*game, {.selection = config.ne_selection});
+  if (config.SolvesNash())
+    gr.nash = SolveNashEquilibrium(*game, {.selection = config.ne_selection, .cancel = cancel});
   return game;
 }
 
@@ -193,7 +193,9 @@ void RunOne(const ExperimentConfig& config, const std::string& fingerprint, cons
     run.trace_row_count = writer->rows();
     run.trace_bytes = writer->bytes();
   }
-  if (certified) run.target_gap_beta = TargetGapBeta(*solver, game, config.beta, *gr.equilibrium, run.summary.warnings);
+  if (certified)
+    run.target_gap_beta =
+        TargetGapBeta(*solver, game, config.beta, *gr.equilibrium, run.summary.warnings, cancel);
   run.eval_s = Seconds(t0) - run.summary.wall_s;
 }
 

@@ -1,5 +1,6 @@
 #include "nlhf/nash_set.h"
 
+#include <ClpEventHandler.hpp>
 #include <ClpSimplex.hpp>
 #include <fmt/format.h>
 
@@ -9,6 +10,7 @@
 #include <cmath>
 #include <limits>
 
+#include "nlhf/cancel.h"
 #include "nlhf/errors.h"
 #include "nlhf/metrics.h"
 
@@ -17,6 +19,20 @@ namespace nlhf {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// Stops CLP's simplex at its next event once `cancel` is set (status 5, "stopped by an event"):
+// ClpEventHandler's own suggested use, a Ctrl-C.
+class CancelEvents : public ClpEventHandler {
+ public:
+  explicit CancelEvents(CancelFlag cancel) : cancel_(cancel) {}
+  int event(Event /*which*/) override {
+    return cancel_ != nullptr && cancel_->load(std::memory_order_relaxed) ? 0 : -1;
+  }
+  ClpEventHandler* clone() const override { return new CancelEvents(*this); }
+
+ private:
+  CancelFlag cancel_;
+};
 
 // A linear program in CLP's column-major form (no gaps), built column by column.
 class LinearProgram {
@@ -50,8 +66,9 @@ class LinearProgram {
     std::vector<double> x;
     bool optimal() const { return status == 0 && secondary == 0; }
   };
-  // minimize (sense 1) or maximize (sense -1) the objective.
-  Result Solve(double sense, int iteration_limit) {
+  // minimize (sense 1) or maximize (sense -1) the objective. `cancel` set: the simplex stops at its
+  // next iteration and this throws Cancelled.
+  Result Solve(double sense, int iteration_limit, CancelFlag cancel) {
     start_.push_back(static_cast<CoinBigIndex>(index_.size()));
     ClpSimplex model;
     model.setLogLevel(0);
@@ -60,7 +77,10 @@ class LinearProgram {
     start_.pop_back();
     model.setOptimizationDirection(sense);
     if (iteration_limit > 0) model.setMaximumIterations(iteration_limit);
+    const CancelEvents events(cancel);
+    model.passInEventHandler(&events);  // CLP keeps a copy
     model.dual();
+    ThrowIfCancelled(cancel);
     int iterations = model.numberIterations();
     if (model.status() == 0 && model.secondaryStatus() != 0) {
       // Optimal for the scaled problem only (secondary 2-4: the unscaled point misses the tolerances;
@@ -68,6 +88,7 @@ class LinearProgram {
       // from this basis on the unscaled problem.
       model.scaling(0);
       model.primal(1);
+      ThrowIfCancelled(cancel);
       iterations += model.numberIterations();
     }
     Result r;
@@ -155,7 +176,7 @@ struct Selection {
 // a row of C that blocks a step joins it, a row whose multiplier is negative at a working-set
 // optimum leaves it.
 Selection SelectOnFace(const Eigen::MatrixXd& E, const Eigen::VectorXd& e, const Eigen::MatrixXd& C,
-                       const Eigen::VectorXd& x0, const Eigen::VectorXd& log_q) {
+                       const Eigen::VectorXd& x0, const Eigen::VectorXd& log_q, CancelFlag cancel) {
   Selection out;
   Eigen::VectorXd x = x0;
   std::vector<Eigen::Index> working;
@@ -170,6 +191,7 @@ Selection SelectOnFace(const Eigen::MatrixXd& E, const Eigen::VectorXd& e, const
   Eigen::MatrixXd Z = basis();
   constexpr int kMaxIterations = 500;
   for (; out.iterations < kMaxIterations; ++out.iterations) {
+    ThrowIfCancelled(cancel);
     const Eigen::VectorXd grad = (x.array().log() - log_q.array()).matrix();
     if (Z.cols() == 0) {
       out.residual = 0.0;
@@ -326,7 +348,7 @@ NashEquilibrium SolveNashEquilibrium(const Game& game, const NashSetOptions& opt
     }
     lp.Column(-COIN_DBL_MAX, COIN_DBL_MAX, 1.0);
     for (int y = 0; y < rows; ++y) lp.Add(y, -1.0);
-    const LinearProgram::Result r = lp.Solve(1.0, options.lp_iteration_limit);
+    const LinearProgram::Result r = lp.Solve(1.0, options.lp_iteration_limit, options.cancel);
     ne.lp_iterations += r.iterations;
     ne.lp_status = ClpStatusText(r);
     // CLP's secondary statuses 2-4 (the unscaled problem's infeasibilities exceed its tolerance) are
@@ -386,7 +408,7 @@ NashEquilibrium SolveNashEquilibrium(const Game& game, const NashSetOptions& opt
       lp.Column(0.0, 1.0, 1.0);
       lp.Add(rows + c, 1.0);
     }
-    const LinearProgram::Result r = lp.Solve(-1.0, options.lp_iteration_limit);
+    const LinearProgram::Result r = lp.Solve(-1.0, options.lp_iteration_limit, options.cancel);
     ne.lp_iterations += r.iterations;
     ne.lp_status = ClpStatusText(r);
     if (r.status != 0) return fail(fmt::format("the support LP did not end optimal: CLP status {}", ne.lp_status));
@@ -444,7 +466,7 @@ NashEquilibrium SolveNashEquilibrium(const Game& game, const NashSetOptions& opt
     for (Eigen::Index a = 0; a < k; ++a)
       log_q[a] = SelectionLogWeight(game, options.selection, ne.support[static_cast<size_t>(a)]);
     if (!(x0.minCoeff() > 0.0)) return fail("the LPs' point is not positive on the support after projection");
-    const Selection sel = SelectOnFace(E, e, C, x0, log_q);
+    const Selection sel = SelectOnFace(E, e, C, x0, log_q, options.cancel);
     ne.newton_iterations = sel.iterations;
     if (!sel.ok) return fail(sel.failure);
     pi_s = sel.x;

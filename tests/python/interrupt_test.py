@@ -40,7 +40,10 @@ stop: {iterations: 25000}
 """)
 out = os.path.join(TMP, "sweep_out")
 code = f"import nlhf\nprint('started', flush=True)\nnlhf.sweep({sweep!r}, {out!r}, jobs=1)\n"
-_, err, _, _ = interrupted(code, 2.0, env)
+# Once a task is stored (a .part file in the store), however slow the build (ASan).
+stored = os.path.join(out, ".parts")
+_, err, _, _ = interrupted(code, 0.5, env, ready=lambda: os.path.isdir(stored) and any(
+    f.endswith(".part") for f in os.listdir(stored)))
 check("sweep.interrupted", "KeyboardInterrupt" in err, err[-500:])
 check("sweep.says_how_many_are_stored", re.search(r"KeyboardInterrupt: \d+ of 16 tasks are stored in ", err), err[-500:])
 code = f"import nlhf\nr = nlhf.sweep({sweep!r}, {out!r}, jobs=2)\nprint(r.report['tasks_skipped'], r.report['tasks_run'])\n"

@@ -82,10 +82,10 @@ def expect_value_errors(check, cases, prefix="bad"):
             check(f"{prefix}.{i}", expected in str(e), f"{e} (expected {expected})")
 
 
-def interrupted(program, wait_s, env):
+def interrupted(program, wait_s, env, ready=None):
     """Runs `program` (Python text that prints a line when it has started) in a new interpreter, sends it
-    SIGINT `wait_s` seconds after that line, and returns (stdout, stderr, exit code, seconds it took
-    to end after the signal)."""
+    SIGINT `wait_s` seconds after that line (and once `ready()` is true, if given: polled for up to
+    10 minutes), and returns (stdout, stderr, exit code, seconds it took to end after the signal)."""
     import signal
     import subprocess
     import time
@@ -93,6 +93,9 @@ def interrupted(program, wait_s, env):
                          env=env)
     first = p.stdout.readline()
     time.sleep(wait_s)
+    deadline = time.monotonic() + 600
+    while ready is not None and not ready() and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
     sent = time.monotonic()
     p.send_signal(signal.SIGINT)
     try:

@@ -4,11 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "nlhf/cancel.h"
 #include "nlhf/errors.h"
@@ -75,22 +79,46 @@ void (*HandlerOf(int signal))(int) {
 // While a StopOnSignals lives, SIGINT and SIGTERM set its flag instead of ending the process (the
 // same signal again at once is the same request); afterwards the handlers are those from before.
 TEST(StopOnSignals, ASignalSetsTheFlagInsteadOfEndingTheProcess) {
-  for (const int signal : {SIGINT, SIGTERM}) {
+  for (const int signal : {SIGINT, SIGTERM, SIGHUP}) {
     const auto before = HandlerOf(signal);
     {
-      const StopOnSignals stop("t", "stopping", "outcome");
+      const StopOnSignals stop("t", "doing this", "outcome");
       EXPECT_FALSE(stop.flag()->load());
       testing::internal::CaptureStderr();
       std::raise(signal);
       std::raise(signal);
+      std::raise(signal == SIGINT ? SIGTERM : SIGINT);  // another one at once: the same request
       const std::string err = testing::internal::GetCapturedStderr();
       EXPECT_TRUE(stop.flag()->load()) << signal;
-      EXPECT_EQ(
-          err,
-          "\nt: stopping: stopping (the same signal again, a second later, ends it at once)\n");
+      EXPECT_EQ(err,
+                "\nt: stopping: doing this (another signal, a second later, ends it at once)\n");
     }
     EXPECT_EQ(HandlerOf(signal), before) << signal;
   }
+  // Once the work is done, a signal says so.
+  const StopOnSignals stop("t", "doing this", "outcome");
+  stop.WorkDone();
+  testing::internal::CaptureStderr();
+  std::raise(SIGINT);
+  EXPECT_EQ(testing::internal::GetCapturedStderr(),
+            "\nt: the work is done: finishing its files first (another signal, a second later, "
+            "ends it at once)\n");
+}
+
+// A second signal a second or more after the first ends the process at once (a tool that does not
+// stop soon enough), by that signal.
+TEST(StopOnSignals, ASignalASecondLaterEndsTheProcessAtOnce) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        const StopOnSignals stop("t", "doing this", "outcome");
+        std::raise(SIGINT);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+        std::raise(SIGTERM);
+        std::fprintf(stderr, "still here\n");
+        std::exit(0);
+      },
+      ::testing::KilledBySignal(SIGTERM), "stopping: doing this");
 }
 
 // A signal ignored when the tool started (nohup, a background job) stays ignored.

@@ -4,12 +4,16 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <atomic>
+#include <chrono>
 #include <complex>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "nlhf/generators.h"
+#include "nlhf/cancel.h"
 #include "nlhf/metrics.h"
 #include "nlhf/rng.h"
 #include "test_util.h"
@@ -501,6 +505,28 @@ TEST(ComputeStabilityLimits, HasOneRowPerSolverWithALimitInRegistryOrder) {
     printed += "; ";
   }
   EXPECT_EQ(printed, "nash_mp 0.05253; egpo 4.991; omd 0.4573 (0.2286); mmd 0.4594 (0.2292); ");
+}
+
+// A set cancel flag stops the certification of pi* with Cancelled wherever it is: Newton, the
+// Nash-MP fallback, the Lanczos spectral radius (not reported as its failure); a flag set from
+// another thread mid-solve too.
+TEST(SolveEquilibrium, ACancelFlagStopsItWithCancelled) {
+  const Game game = MakeGame("random_uniform(n=300)", "uniform", 0);
+  std::atomic<bool> cancel{true};
+  EXPECT_THROW(SolveEquilibrium(game, 0.01, EquilibriumOptions{.cancel = &cancel}), Cancelled);
+  EXPECT_THROW(SolveEquilibrium(game, 0.01, EquilibriumOptions{.newton = false, .cancel = &cancel}), Cancelled);
+  const Eigen::VectorXd pi = Eigen::VectorXd::Constant(300, 1.0 / 300);
+  EXPECT_THROW(ComputeSpectralRadius(game, pi, SpectralRadiusMethod::kLanczos, &cancel), Cancelled);
+  // The fallback alone at beta = 1e-4 runs its 200 000 iterations for seconds: the flag ends it.
+  cancel.store(false);
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    cancel.store(true);
+  });
+  EXPECT_THROW(SolveEquilibrium(game, 1e-4, EquilibriumOptions{.newton = false, .cancel = &cancel}), Cancelled);
+  later.join();
+  cancel.store(false);
+  EXPECT_TRUE(SolveEquilibrium(MakeGame("rps3", "uniform", 0), 0.1, EquilibriumOptions{.cancel = &cancel}).certified());
 }
 
 }  // namespace

@@ -379,13 +379,20 @@ TEST(RunExperiment, ACancelFlagStopsItWithCancelledWhereverItIs) {
   ExperimentOptions options;
   options.jobs = 2;
   options.cancel = &cancel;
+  // One game: the Newton iteration after the one that set the flag does not start.
   bool run_started = false;
+  int newton_after = 0;
   options.progress = [&](const ProgressEvent& e) {
     if (!e.label.empty()) run_started = true;
-    if (e.newton_iteration > 0) cancel.store(true);
+    if (e.newton_iteration == 0) return;
+    newton_after += cancel.load() ? 1 : 0;
+    cancel.store(true);
   };
-  EXPECT_THROW(RunExperiment(c, options), Cancelled);
+  ExperimentConfig one = c;
+  one.seeds = {0};
+  EXPECT_THROW(RunExperiment(one, options), Cancelled);
   EXPECT_FALSE(run_started);
+  EXPECT_EQ(newton_after, 0);
   // In the runs: the flag is set once every run has started (they never end by themselves).
   cancel.store(false);
   std::atomic<int> started{0};

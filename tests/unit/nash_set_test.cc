@@ -9,10 +9,12 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <atomic>
 #include <optional>
 #include <vector>
 
 #include "nlhf/descriptors.h"
+#include "nlhf/cancel.h"
 #include "nlhf/equilibrium.h"
 #include "nlhf/errors.h"
 #include "nlhf/generators.h"
@@ -321,6 +323,17 @@ TEST(NashSet, DescriptionNamesTheRule) {
   EXPECT_NE(ne.message.find("KL projection of mu"), std::string::npos) << ne.message;
   EXPECT_NE(ne.message.find("dimension 1"), std::string::npos) << ne.message;
   EXPECT_NE(ne.message.find("support 4/4"), std::string::npos) << ne.message;
+}
+
+// A set cancel flag stops the LPs (CLP's event handler) with Cancelled; a clear one changes nothing.
+TEST(NashSet, ACancelFlagStopsItWithCancelled) {
+  const Game game = MakeGame("random_uniform(n=400)", "uniform", 0);
+  std::atomic<bool> cancel{true};
+  EXPECT_THROW(SolveNashEquilibrium(game, {.cancel = &cancel}), Cancelled);
+  cancel.store(false);
+  const NashEquilibrium with = SolveNashEquilibrium(game, {.cancel = &cancel}), without = SolveNashEquilibrium(game);
+  EXPECT_TRUE(with.certified);
+  EXPECT_EQ(with.pi, without.pi);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "nlhf/cancel.h"
 #include "nlhf/game.h"
 
 namespace nlhf {
@@ -113,6 +114,11 @@ struct EquilibriumOptions {
   std::function<void(const EquilibriumProgress&)> progress = nullptr;
   // Also compute rho and the stability limits (O(n^3), like the solve itself).
   bool stability = true;
+  // Polled at each Newton iteration, every 16 iterations of the Nash-MP fallback and at each
+  // product by P of the Lanczos spectral radius; set: SolveEquilibrium throws Cancelled
+  // (nlhf/cancel.h). (The dense LU factorizations and eigendecomposition, at n <= a few thousand,
+  // are not interrupted.)
+  CancelFlag cancel = nullptr;
 };
 
 enum class EquilibriumStatus {
@@ -176,11 +182,13 @@ struct SpectralRadiusResult {
   std::int64_t products = 0;                                   // products by P (lanczos)
   std::string message;                                         // evidence, or why it failed
 };
-// Non-convergence of the Lanczos method is reported in the result (converged = false), never a number.
-SpectralRadiusResult ComputeSpectralRadius(const Game& game, const Eigen::VectorXd& pi,
-                                           SpectralRadiusMethod method = SpectralRadiusMethod::kAuto);
+// Non-convergence of the Lanczos method is reported in the result (converged = false), never a
+// number. `cancel` is polled at each product by P (Lanczos): set, it throws Cancelled.
+SpectralRadiusResult ComputeSpectralRadius(
+    const Game& game, const Eigen::VectorXd& pi,
+    SpectralRadiusMethod method = SpectralRadiusMethod::kAuto, CancelFlag cancel = nullptr);
 // rho by kAuto; throws InternalError if the Lanczos method does not converge.
-double SpectralRadius(const Game& game, const Eigen::VectorXd& pi);
+double SpectralRadius(const Game& game, const Eigen::VectorXd& pi, CancelFlag cancel = nullptr);
 
 // The biased limit point BR_beta(pi*_{beta/(1-c)}) of methods that play against the mixture
 // mix_c(pi, mu) (constant-step nash_md with c = eta beta, nash_md_pg, the EGPO-anchored nash_md).
@@ -191,8 +199,10 @@ Eigen::VectorXd BiasedLimitLogits(const Game& game, double beta, double c,
 // gap_beta of the point `solver` (after Reset on `game` at `beta`) converges to, by its Target():
 // the certificate of `star` (pi*_beta, certified) for kPiStar; that of the biased limit
 // BR_beta(pi*_{beta/(1-c)}), c = BiasedMixture(), for kBiased; nullopt for kUnregularized. A biased
-// limit that cannot be certified is reported in `warnings` and left out (nullopt).
-std::optional<double> TargetGapBeta(const Solver& solver, const Game& game, double beta, const Equilibrium& star,
-                                    std::vector<std::string>& warnings);
+// limit that cannot be certified is reported in `warnings` and left out (nullopt). `cancel`: as
+// EquilibriumOptions::cancel.
+std::optional<double> TargetGapBeta(const Solver& solver, const Game& game, double beta,
+                                    const Equilibrium& star, std::vector<std::string>& warnings,
+                                    CancelFlag cancel = nullptr);
 
 }  // namespace nlhf

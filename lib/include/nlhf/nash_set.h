@@ -33,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "nlhf/cancel.h"
 #include "nlhf/game.h"
 
 namespace nlhf {
@@ -54,6 +55,9 @@ struct NashSetOptions {
   // Simplex iterations of each LP; 0: CLP's default (unlimited in practice). A limit that stops an LP
   // early ends in a not-certified result that says so (the tests force it).
   int lp_iteration_limit = 0;
+  // Polled at each simplex iteration of the LPs; set: SolveNashEquilibrium throws Cancelled
+  // (nlhf/cancel.h).
+  CancelFlag cancel = nullptr;
 };
 
 // Largest n the beta = 0 equilibrium is offered for: the LPs hold the dense margin (n^2 nonzeros, some
