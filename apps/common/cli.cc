@@ -145,9 +145,11 @@ StopOnSignals::StopOnSignals(std::string_view program, std::string_view stopping
   g_program = program;
   g_outcome = outcome;
   constexpr const char* kAgain = "(another signal, a second later, ends it at once)";
-  SetMessage(0, fmt::format("\n{}: stopping: {} {}\n", program, stopping, kAgain));
-  SetMessage(
-      1, fmt::format("\n{}: the work is done: finishing its files first {}\n", program, kAgain));
+  // On a terminal, below the progress line being drawn.
+  const char* start = ::isatty(STDERR_FILENO) ? "\n" : "";
+  SetMessage(0, fmt::format("{}{}: stopping: {} {}\n", start, program, stopping, kAgain));
+  SetMessage(1, fmt::format("{}{}: the work is done: finishing its files first {}\n", start,
+                            program, kAgain));
   g_phase.store(0);
   g_stop.store(false);
   g_signal.store(0);

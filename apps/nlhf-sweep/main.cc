@@ -243,8 +243,10 @@ int Run(int argc, char** argv) {
 
   // Ctrl-C, SIGTERM or SIGHUP: the running tasks stop, the finished ones are stored, the lock is
   // released.
+  // Run again with --force, the command would start over and drop the stored tasks.
   const nlhf::cli::StopOnSignals stop("nlhf-sweep", "storing the tasks that finished",
-                                      "run the same command again to run the rest");
+                                      options.force ? "run the same command again without --force to run the rest"
+                                                    : "run the same command again to run the rest");
   options.cancel = stop.flag();
   SweepDisplay display(vm.count("quiet") > 0);
   options.progress = [&](const nlhf::SweepProgress& p) { display.Update(p); };

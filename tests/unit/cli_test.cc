@@ -90,8 +90,7 @@ TEST(StopOnSignals, ASignalSetsTheFlagInsteadOfEndingTheProcess) {
       std::raise(signal == SIGINT ? SIGTERM : SIGINT);  // another one at once: the same request
       const std::string err = testing::internal::GetCapturedStderr();
       EXPECT_TRUE(stop.flag()->load()) << signal;
-      EXPECT_EQ(err,
-                "\nt: stopping: doing this (another signal, a second later, ends it at once)\n");
+      EXPECT_EQ(err, "t: stopping: doing this (another signal, a second later, ends it at once)\n");
     }
     EXPECT_EQ(HandlerOf(signal), before) << signal;
   }
@@ -101,7 +100,7 @@ TEST(StopOnSignals, ASignalSetsTheFlagInsteadOfEndingTheProcess) {
   testing::internal::CaptureStderr();
   std::raise(SIGINT);
   EXPECT_EQ(testing::internal::GetCapturedStderr(),
-            "\nt: the work is done: finishing its files first (another signal, a second later, "
+            "t: the work is done: finishing its files first (another signal, a second later, "
             "ends it at once)\n");
 }
 
