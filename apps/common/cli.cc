@@ -19,6 +19,7 @@
 #include "nlhf/config.h"
 #include "nlhf/errors.h"
 #include "nlhf/listing.h"
+#include "nlhf/params.h"
 #include "nlhf/version.h"
 
 namespace nlhf::cli {
@@ -35,6 +36,16 @@ bool ParseFlags(int argc, char** argv, const po::options_description& options, s
   try {
     po::store(po::command_line_parser(argc, argv).options(all).positional(positionals).run(), vm);
     po::notify(vm);
+  } catch (const po::unknown_option& e) {
+    // A misspelled flag: the closest one, as for misspelled YAML keys.
+    std::string name = e.get_option_name();
+    name.erase(0, name.find_first_not_of('-'));
+    std::vector<std::string> known;
+    for (const auto& option : options.options()) known.push_back(option->long_name());
+    const std::string guess = DidYouMean(name, known);
+    throw InputError(
+        fmt::format("{}{} (see --help)", e.what(),
+                    guess.empty() ? "" : fmt::format(" (did you mean '--{}'?)", guess)));
   } catch (const po::error& e) {
     throw InputError(fmt::format("{} (see --help)", e.what()));
   }

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "nlhf/cancel.h"
 #include "nlhf/errors.h"
@@ -162,6 +163,30 @@ TEST(Main, WorkStoppedByASignalEndsTheProcessByThatSignal) {
   const Outcome bug = RunMain([]() -> int { throw Cancelled(); });
   EXPECT_EQ(bug.code, 3);
   EXPECT_EQ(bug.err, "error: internal: the work was cancelled, but no signal came\n");
+}
+
+// A misspelled flag gets the closest one, as a misspelled YAML key does; a flag like none gets
+// none.
+TEST(ParseFlags, AMisspelledFlagGetsADidYouMean) {
+  po::options_description options("t");
+  int jobs = 1;
+  options.add_options()("force", "f")("jobs", po::value(&jobs), "j");
+  const auto message = [&](std::vector<const char*> argv) -> std::string {
+    po::variables_map vm;
+    try {
+      ParseFlags(static_cast<int>(argv.size()), const_cast<char**>(argv.data()), options, "t",
+                 nullptr, vm);
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  EXPECT_EQ(message({"t", "--froce"}),
+            "unrecognised option '--froce' (did you mean '--force'?) (see --help)");
+  EXPECT_EQ(message({"t", "--jbos", "2"}),
+            "unrecognised option '--jbos' (did you mean '--jobs'?) (see --help)");
+  EXPECT_EQ(message({"t", "--zzzzzz"}), "unrecognised option '--zzzzzz' (see --help)");
+  EXPECT_EQ(message({"t", "--jobs", "2"}), "no error");
 }
 
 }  // namespace
