@@ -197,9 +197,9 @@ int Main(const std::function<int()>& body) {
   try {
     const int code = body();
     if (const int signal = g_signal.load(); signal != 0) {
-      // After the work's last poll: the work is done and its output complete.
-      std::cerr << fmt::format("{}: {} came after the work was done; its output is complete\n",
-                               g_program, SignalName(signal));
+      // After the work's last poll: the work is done (its report above says how it went).
+      std::cerr << fmt::format("{}: {} came after the work was done\n", g_program,
+                               SignalName(signal));
       return EndBySignal(signal);
     }
     return code;

@@ -158,8 +158,7 @@ TEST(Main, WorkStoppedByASignalEndsTheProcessByThatSignal) {
                 std::raise(SIGINT);
                 return 0;
               }),
-              ::testing::KilledBySignal(SIGINT),
-              "t: SIGINT came after the work was done; its output is complete");
+              ::testing::KilledBySignal(SIGINT), "t: SIGINT came after the work was done\n");
   const Outcome bug = RunMain([]() -> int { throw Cancelled(); });
   EXPECT_EQ(bug.code, 3);
   EXPECT_EQ(bug.err, "error: internal: the work was cancelled, but no signal came\n");
