@@ -40,8 +40,10 @@ bool ParseFlags(int argc, char** argv, const po::options_description& options, s
     // A misspelled flag: the closest one, as for misspelled YAML keys.
     std::string name = e.get_option_name();
     name.erase(0, name.find_first_not_of('-'));
+    name = name.substr(0, name.find('='));  // --jbos=2
     std::vector<std::string> known;
-    for (const auto& option : options.options()) known.push_back(option->long_name());
+    for (const auto& option : options.options())
+      if (!option->long_name().empty()) known.push_back(option->long_name());
     const std::string guess = DidYouMean(name, known);
     throw InputError(
         fmt::format("{}{} (see --help)", e.what(),

@@ -44,7 +44,7 @@ class StopOnSignals {
 // SIGTERM or SIGHUP (StopOnSignals; the library threw Cancelled) ends by that signal, so that the
 // shell sees 130, 143 or 129 and a script's loop stops: after `interrupted by SIGINT: WHAT`, WHAT
 // being Cancelled's what() (nlhf-sweep: how many tasks are stored), or, when the signal came after
-// the work was done, after a line saying the output is complete.
+// the work was done (WorkDone, or no poll saw it), after a line saying so.
 int Main(const std::function<int()>& body);
 
 }  // namespace nlhf::cli

@@ -269,8 +269,10 @@ int Run(int argc, char** argv) {
     options.cancel = stop.flag();
     result = nlhf::RunExperiment(config, options);
   }
-  nlhf::ThrowIfCancelled(stop.flag());  // a signal after the last run's last poll
+  // Nothing polls from here on: a signal is told the files are being finished (WorkDone first, then
+  // the flag, so that one of the two sees the other).
   stop.WorkDone();
+  if (stop.flag()->load()) throw nlhf::Cancelled();  // a signal after the last run's last poll
   const auto t0 = std::chrono::steady_clock::now();
   std::int64_t rows = 0;
   for (const nlhf::RunResult& r : result.runs) rows += r.trace_row_count;

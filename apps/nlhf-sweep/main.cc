@@ -248,6 +248,7 @@ int Run(int argc, char** argv) {
                                       options.force ? "run the same command again without --force to run the rest"
                                                     : "run the same command again to run the rest");
   options.cancel = stop.flag();
+  options.work_done = [&stop] { stop.WorkDone(); };
   SweepDisplay display(vm.count("quiet") > 0);
   options.progress = [&](const nlhf::SweepProgress& p) { display.Update(p); };
   const nlhf::SweepReport r = nlhf::RunSweep(sweep, out_dir, options);

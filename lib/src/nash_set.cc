@@ -1,6 +1,5 @@
 #include "nlhf/nash_set.h"
 
-#include <ClpEventHandler.hpp>
 #include <ClpSimplex.hpp>
 #include <fmt/format.h>
 
@@ -10,6 +9,7 @@
 #include <cmath>
 #include <limits>
 
+#include "clp_cancel.h"
 #include "nlhf/cancel.h"
 #include "nlhf/errors.h"
 #include "nlhf/metrics.h"
@@ -19,20 +19,6 @@ namespace nlhf {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-// Stops CLP's simplex at its next event once `cancel` is set (status 5, "stopped by an event"):
-// ClpEventHandler's own suggested use, a Ctrl-C.
-class CancelEvents : public ClpEventHandler {
- public:
-  explicit CancelEvents(CancelFlag cancel) : cancel_(cancel) {}
-  int event(Event /*which*/) override {
-    return cancel_ != nullptr && cancel_->load(std::memory_order_relaxed) ? 0 : -1;
-  }
-  ClpEventHandler* clone() const override { return new CancelEvents(*this); }
-
- private:
-  CancelFlag cancel_;
-};
 
 // A linear program in CLP's column-major form (no gaps), built column by column.
 class LinearProgram {

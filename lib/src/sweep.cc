@@ -282,16 +282,20 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     }
     if (first) std::rethrow_exception(first);
   };
+  // What a cancelled sweep says: "K of T tasks are stored in DIR".
+  auto stored = [&] {
+    const TaskIndex kept = store.Index();
+    std::int64_t count = 0;
+    for (size_t i = 0; i < all.size(); ++i)
+      count += options.shard.Holds(i) && kept.Has(all[i].id) ? 1 : 0;
+    return fmt::format("{} of {} tasks{} are stored in {}", count, report.tasks,
+                       options.shard.n > 1 ? " of this shard" : "", dir);
+  };
   try {
     ParallelFor(todo.size(), options.jobs, run_task);
   } catch (const Cancelled&) {
     commit_all();  // keep the tasks that did finish (a commit that fails is the error to report)
-    const TaskIndex kept = store.Index();
-    std::int64_t stored = 0;
-    for (size_t i = 0; i < all.size(); ++i)
-      stored += options.shard.Holds(i) && kept.Has(all[i].id) ? 1 : 0;
-    throw Cancelled(fmt::format("{} of {} tasks{} are stored in {}", stored, report.tasks,
-                                options.shard.n > 1 ? " of this shard" : "", dir));
+    throw Cancelled(stored());
   } catch (...) {
     try {
       commit_all();  // keep the tasks that did finish
@@ -301,6 +305,10 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     throw;
   }
   commit_all();
+  // From here on nothing polls: a signal is told the files are being finished (work_done first,
+  // then the flag, so that one of the two sees the other).
+  if (options.work_done) options.work_done();
+  if (options.cancel != nullptr && options.cancel->load()) throw Cancelled(stored());
 
   report.runs = runs_total;
   report.solve_s = solve_s;

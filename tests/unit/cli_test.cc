@@ -83,9 +83,9 @@ TEST(StopOnSignals, ASignalSetsTheFlagInsteadOfEndingTheProcess) {
   for (const int signal : {SIGINT, SIGTERM, SIGHUP}) {
     const auto before = HandlerOf(signal);
     {
+      testing::internal::CaptureStderr();  // first: on a terminal the message starts with a newline
       const StopOnSignals stop("t", "doing this", "outcome");
       EXPECT_FALSE(stop.flag()->load());
-      testing::internal::CaptureStderr();
       std::raise(signal);
       std::raise(signal);
       std::raise(signal == SIGINT ? SIGTERM : SIGINT);  // another one at once: the same request
@@ -96,9 +96,9 @@ TEST(StopOnSignals, ASignalSetsTheFlagInsteadOfEndingTheProcess) {
     EXPECT_EQ(HandlerOf(signal), before) << signal;
   }
   // Once the work is done, a signal says so.
+  testing::internal::CaptureStderr();
   const StopOnSignals stop("t", "doing this", "outcome");
   stop.WorkDone();
-  testing::internal::CaptureStderr();
   std::raise(SIGINT);
   EXPECT_EQ(testing::internal::GetCapturedStderr(),
             "t: the work is done: finishing its files first (another signal, a second later, "
@@ -184,6 +184,8 @@ TEST(ParseFlags, AMisspelledFlagGetsADidYouMean) {
             "unrecognised option '--froce' (did you mean '--force'?) (see --help)");
   EXPECT_EQ(message({"t", "--jbos", "2"}),
             "unrecognised option '--jbos' (did you mean '--jobs'?) (see --help)");
+  EXPECT_EQ(message({"t", "--jbos=2"}),
+            "unrecognised option '--jbos=2' (did you mean '--jobs'?) (see --help)");
   EXPECT_EQ(message({"t", "--zzzzzz"}), "unrecognised option '--zzzzzz' (see --help)");
   EXPECT_EQ(message({"t", "--jobs", "2"}), "no error");
 }

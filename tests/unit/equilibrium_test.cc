@@ -3,18 +3,20 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <complex>
+#include <memory>
 #include <string>
 #include <thread>
 #include <utility>
 #include <vector>
 
-#include "nlhf/generators.h"
 #include "nlhf/cancel.h"
+#include "nlhf/generators.h"
 #include "nlhf/metrics.h"
+#include "nlhf/preference_operator.h"
 #include "nlhf/rng.h"
 #include "test_util.h"
 
@@ -507,6 +509,27 @@ TEST(ComputeStabilityLimits, HasOneRowPerSolverWithALimitInRegistryOrder) {
   EXPECT_EQ(printed, "nash_mp 0.05253; egpo 4.991; omd 0.4573 (0.2286); mmd 0.4594 (0.2292); ");
 }
 
+// P by a dense matrix; its `at`-th product sets `flag` (a signal that arrives at that moment).
+class CancelAtProduct final : public PreferenceOperator {
+ public:
+  CancelAtProduct(Eigen::MatrixXd P, std::atomic<bool>& flag) : P_(std::move(P)), flag_(flag) {}
+  Eigen::Index n() const override { return P_.rows(); }
+  void Apply(const Eigen::VectorXd& x, Eigen::VectorXd& out) const override {
+    if (++products_ == at_) flag_.store(true);
+    out.noalias() = P_ * x;
+  }
+  double Entry(Eigen::Index i, Eigen::Index j) const override { return P_(i, j); }
+  double StoredBytes() const override { return 0.0; }
+  int products() const { return products_; }
+  void CancelAt(int at) { at_ = at; }
+
+ private:
+  Eigen::MatrixXd P_;
+  std::atomic<bool>& flag_;
+  std::atomic<int> at_{-1};
+  mutable std::atomic<int> products_{0};
+};
+
 // A set cancel flag stops the certification of pi* with Cancelled wherever it is: Newton, the
 // Nash-MP fallback, the Lanczos spectral radius (not reported as its failure); a flag set from
 // another thread mid-solve too.
@@ -517,6 +540,20 @@ TEST(SolveEquilibrium, ACancelFlagStopsItWithCancelled) {
   EXPECT_THROW(SolveEquilibrium(game, 0.01, EquilibriumOptions{.newton = false, .cancel = &cancel}), Cancelled);
   const Eigen::VectorXd pi = Eigen::VectorXd::Constant(300, 1.0 / 300);
   EXPECT_THROW(ComputeSpectralRadius(game, pi, SpectralRadiusMethod::kLanczos, &cancel), Cancelled);
+  // Set inside Spectra's Lanczos iteration (at the second-to-last product of an uncancelled run):
+  // Cancelled comes out, not a failed eigensolve.
+  cancel.store(false);
+  const auto op = std::make_shared<CancelAtProduct>(*game.preferences().dense(), cancel);
+  const Game counted(op, game.mu(), "counted", "uniform");
+  const int before = op->products();
+  ASSERT_TRUE(
+      ComputeSpectralRadius(counted, pi, SpectralRadiusMethod::kLanczos, &cancel).converged);
+  const int run = op->products() - before;
+  ASSERT_GT(run, 20);  // power iteration, noise estimate, then Spectra
+  op->CancelAt(op->products() + run - 2);
+  EXPECT_THROW(ComputeSpectralRadius(counted, pi, SpectralRadiusMethod::kLanczos, &cancel),
+               Cancelled);
+  EXPECT_TRUE(cancel.load());
   // The fallback alone at beta = 1e-4 runs its 200 000 iterations for seconds: the flag ends it.
   cancel.store(false);
   std::thread later([&] {

@@ -377,5 +377,40 @@ TEST(RunSweep, ACancelFlagStopsTheRunningTasks) {
   EXPECT_FALSE(fs::exists(fs::path(dir) / "trace.csv"));
 }
 
+// work_done is called once, when every task is stored and before the final files are written; a
+// flag set by then still stops the sweep there, with every task stored.
+TEST(RunSweep, WorkDoneComesBeforeTheFinalFilesAndAFlagSetByThenStillStopsIt) {
+  testing::TempDir tmp;
+  const SweepConfig sweep =
+      ParseSweep(SeedSweep("[0, 1, 2]"), tmp.Path("s.yaml"), {}, tmp.Path(""));
+  for (const bool set : {false, true}) {
+    const std::string dir = tmp.Path(set ? "set" : "clear");
+    std::atomic<bool> cancel{false};
+    int calls = 0;
+    SweepOptions options;
+    options.jobs = 2;
+    options.cancel = &cancel;
+    options.work_done = [&] {
+      ++calls;
+      EXPECT_EQ(TasksOnDisk(dir), 6);
+      EXPECT_FALSE(fs::exists(fs::path(dir) / "runs.csv"));
+      cancel.store(set);
+    };
+    if (set) {
+      try {
+        RunSweep(sweep, dir, options);
+        ADD_FAILURE() << "not cancelled";
+      } catch (const Cancelled& e) {
+        EXPECT_EQ(std::string(e.what()), fmt::format("6 of 6 tasks are stored in {}", dir));
+      }
+      EXPECT_FALSE(fs::exists(fs::path(dir) / "runs.csv"));
+    } else {
+      RunSweep(sweep, dir, options);
+      EXPECT_TRUE(fs::exists(fs::path(dir) / "runs.csv"));
+    }
+    EXPECT_EQ(calls, 1);
+  }
+}
+
 }  // namespace
 }  // namespace nlhf

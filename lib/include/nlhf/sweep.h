@@ -34,6 +34,9 @@ struct SweepOptions {
   // Set: no further task starts, the running ones stop, the finished ones are stored, and RunSweep
   // throws Cancelled saying how many tasks DIR holds (nlhf/cancel.h). Null: it runs to the end.
   CancelFlag cancel = nullptr;
+  // Called once every task of the run is stored, before the final files are written (nothing is
+  // polled from then on); may be empty. A cancel flag set by then still stops the sweep there.
+  std::function<void()> work_done;
 };
 
 struct SweepReport {
