@@ -290,8 +290,11 @@ void ResolveInput(Reader& r, ComponentConfig& c, const std::string& key, const s
     auto it = hashes.sha256.find(path);
     if (it == hashes.sha256.end()) {
       try {
-        const char* expected = key == "game" ? "a readable input file (CSV or .nfg)" : "a readable input file (CSV)";
-        it = hashes.sha256.emplace(path, HashInputFile(path, key + ".path", expected, kMaxCsvBytes)).first;
+        const std::string path_key = key + ".path";
+        it = hashes.sha256
+                 .emplace(path,
+                          HashInputFile(path, path_key, ExpectedInputFile(path_key), kMaxCsvBytes))
+                 .first;
       } catch (const InputError& e) {
         r.errors().push_back(e);
         return;
@@ -791,6 +794,11 @@ std::string MetricUnavailable(Metric metric, double beta, EquilibriumMode mode, 
                                    what);
   }
   return "";
+}
+
+const char* ExpectedInputFile(std::string_view key) {
+  return key.rfind("game.", 0) == 0 ? "a readable input file (CSV or .nfg)"
+                                    : "a readable input file (CSV)";
 }
 
 }  // namespace nlhf

@@ -37,9 +37,7 @@ InputError Relocated(const InputError& e, const ExperimentConfig& config) {
 // is not caught.)
 void CheckInputsUnchanged(const ExperimentConfig& c) {
   for (const InputFile& f : c.inputs) {
-    const char* expected =
-        f.key.rfind("game.", 0) == 0 ? "a readable input file (CSV or .nfg)" : "a readable input file (CSV)";
-    const std::string now = HashInputFile(f.path, f.key, expected, kMaxCsvBytes);
+    const std::string now = HashInputFile(f.path, f.key, ExpectedInputFile(f.key), kMaxCsvBytes);
     if (now != f.sha256)
       throw InputError(SourceLocation{f.path}, f.key,
                        fmt::format("changed while nlhf was running (its SHA-256 is now {}, it was {} when the "

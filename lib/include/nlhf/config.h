@@ -76,6 +76,10 @@ struct InputFile {
   std::string sha256;  // 64 lowercase hex digits
 };
 
+// What the file at key path `key` ("game.path", "reference.path") must be, for its error messages:
+// a game reads CSV or .nfg, a reference CSV.
+const char* ExpectedInputFile(std::string_view key);
+
 // Whether each game's pi*_beta is computed (`equilibrium:` in the YAML).
 enum class EquilibriumMode {
   kCertified,  // the certified pi*_beta, rho and the stability limits of every game (the default)
