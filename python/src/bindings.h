@@ -101,10 +101,12 @@ py::array_t<T> Adopt(std::vector<T>&& v) {
 // A numpy array of float64 (any shape of n numbers) as a vector; `key` names it in the ValueError.
 Eigen::VectorXd ToVector(const py::handle& array, const std::string& key);
 
-// While long C++ work runs with the GIL released, Ctrl-C (SIGINT) sets a flag instead of waiting for
-// the work to end: observers poll InterruptRequested() and throw Interrupted, which ends the work and
-// becomes KeyboardInterrupt. Python's own handler is back when the scope ends. Scopes do not nest
-// (the outermost one owns the handler); off the main thread a scope does nothing.
+// While long C++ work runs with the GIL released, Ctrl-C (SIGINT) sets a flag instead of waiting
+// for the work to end: the library's drivers poll it (flag(), as their options' cancel flag) and
+// throw Cancelled, and the bindings' own loops poll InterruptRequested() and throw Interrupted;
+// both end the work and become KeyboardInterrupt. Python's own handler is back when the scope ends.
+// Scopes do not nest (the outermost one owns the handler); off the main thread a scope does
+// nothing.
 class InterruptScope {
  public:
   InterruptScope();

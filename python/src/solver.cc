@@ -303,6 +303,7 @@ void BindSolver(py::module_& m) {
     const Eigen::VectorXd& log_pi_star = star_ok ? star->log_pi : beta == 0.0 && ne_ok ? ne->log_pi : empty;
     ColumnTrace trace;
     RunSummary summary;
+    options.cancel = interrupt.flag();  // Ctrl-C: RunSolver throws Cancelled (KeyboardInterrupt)
     {
       BusyScope busy(s);
       py::gil_scoped_release release;

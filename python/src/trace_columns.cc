@@ -7,7 +7,6 @@
 namespace nlhf::python {
 
 void ColumnTrace::OnRecord(const Record& r) {
-  if (InterruptRequested()) throw Interrupted{};
   iteration.push_back(r.iteration);
   oracle_calls.push_back(r.oracle_calls);
   queries.push_back(r.queries);
@@ -18,10 +17,6 @@ void ColumnTrace::OnRecord(const Record& r) {
     const auto k = static_cast<size_t>(kAverageTraceMetrics[a]);
     average[a].push_back(r.average_computed[k] ? r.average_metrics[k] : kEmpty);
   }
-}
-
-void ColumnTrace::OnHeartbeat(const Heartbeat& /*beat*/) {
-  if (InterruptRequested()) throw Interrupted{};
 }
 
 namespace {

@@ -14,8 +14,6 @@ namespace nlhf::python {
 class ColumnTrace : public RunObserver {
  public:
   void OnRecord(const Record& record) override;
-  // Ctrl-C (InterruptScope) ends the run: Interrupted.
-  void OnHeartbeat(const Heartbeat& beat) override;
 
   TraceRunColumns run;  // the constant columns (runs of an experiment)
   std::vector<std::int64_t> iteration, oracle_calls, queries;

@@ -1,11 +1,12 @@
 #pragma once
 // Cooperative cancellation of long work. The caller owns an atomic flag and sets it (from a signal
-// handler: a lock-free atomic store is safe there; or from another thread); the drivers poll it and
-// throw Cancelled: RunSolver at each of its clock reads (after 16 steps at most; after every step
-// when a step takes over ~10 us), RunExperiment and RunSweep before each game, run or task and
-// between the Newton iterations of a certified pi*. Work that ends by Cancelled leaves what an
-// exception leaves: an experiment writes nothing; a sweep stores the tasks that finished, then
-// throws.
+// handler: a lock-free atomic store is safe there; or from another thread), and passes it as the
+// `cancel` of RunOptions, ExperimentOptions, SweepOptions, EquilibriumOptions or NashSetOptions;
+// the drivers poll it and throw Cancelled: RunSolver at each of its clock reads (after 16 steps at
+// most), RunExperiment and RunSweep before each game, run or task, the certification of pi* at each
+// Newton iteration and Lanczos product, the beta = 0 LPs at each simplex iteration (each options
+// struct says where). Work that ends by Cancelled leaves what an exception leaves: an experiment
+// writes nothing; a sweep stores the tasks that finished, then throws.
 #include <atomic>
 #include <stdexcept>
 #include <string>
