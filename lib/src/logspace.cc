@@ -111,6 +111,16 @@ double KlSumUpperBound(const double* log_p, const double* p, const double* log_q
   return bound * (1.0 + (2.0 * static_cast<double>(n) + 8.0) * std::numeric_limits<double>::epsilon());
 }
 
+double KlSumQuadraticBound(const double* log_p, const double* p, const double* log_q, Eigen::Index n) {
+  double bound = 0.0;
+  for (Eigen::Index y = 0; y < n; ++y) {
+    const double d = log_p[y] - log_q[y];
+    if (!(std::abs(d) <= 0.5)) return std::isnan(d) ? d : std::numeric_limits<double>::infinity();
+    bound += 0.6 * p[y] * d * d;  // KlSumUpperBound's term, in the same order
+  }
+  return bound * (1.0 + (2.0 * static_cast<double>(n) + 8.0) * std::numeric_limits<double>::epsilon());
+}
+
 std::pair<double, double> KlBothWays(const Eigen::VectorXd& log_p, const Eigen::VectorXd& log_q) {
   NLHF_CHECK(log_p.size() == log_q.size(), "KL of vectors of different sizes");
   // The blocks, exps and sums of KlFromLogits (and its KlSum) in both directions.

@@ -51,13 +51,15 @@ constexpr std::chrono::milliseconds kHeartbeatInterval{100};
 
 // Solver wall time with few clock reads (a read costs ~20 ns, an omd step at n = 10 ~200 ns). The
 // clock is read when a solver interval must end: before work that is not solver time (metric
-// evaluation, the theory check, observers: ForceRead) and after a batch of plain steps. The batch
-// doubles, up to kMaxBatch steps, while a batch takes under kBatchTime, and halves when it takes
-// over twice that: at n = 10 the clock is read every 16 steps, at n = 1000 after every step. So a
-// `stop.wall_s` and a heartbeat may come up to kMaxBatch - 1 steps late (about kBatchTime of steps
-// when their cost is steady). The driver's per-step work between two reads counts as solver time:
-// the budget checks and, at iterations that are not logged, the stop.tolerance check (usually an
-// evaluation of the iterate, whose P pi a solver's next step reuses, and an O(n) bound).
+// evaluation, a theory check its first bound did not settle, observers) and after a batch of
+// plain steps. The batch doubles, up to kMaxBatch steps, while a batch takes under kBatchTime,
+// and halves when it takes over twice that: at n = 10 the clock is read every 16 steps, at
+// n = 1000 after every step. So a `stop.wall_s` and a heartbeat may come up to kMaxBatch - 1 steps
+// late (about kBatchTime of steps when their cost is steady). The driver's per-step work between
+// two reads counts as solver time:
+// the budget checks, the theory check's first bound (O(n), no exp) and, at iterations that are
+// not logged, the stop.tolerance check (usually an evaluation of the iterate, whose P pi a
+// solver's next step reuses, and an O(n) bound).
 class SolverTimer {
  public:
   static constexpr std::int64_t kMaxBatch = 16;
@@ -297,9 +299,10 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   auto kl_to_star = [&] {
     return KlSum(log_pi_star.data(), pi_star.data(), solver.current().data(), log_pi_star.size());
   };
-  // KlSum's value bounded from above with no exp near pi* (logspace.h): the theory check computes
-  // the KL itself only when the bound exceeds the threshold, so its verdicts are KlSum's at every
-  // step at a fraction of its cost (the full KL costs a third of a nash_mp step at n = 10).
+  // KlSum's value bounded from above (logspace.h): first with no exp at all (KlSumQuadraticBound,
+  // in the loop), then with exps for the terms far from pi* only. The theory check computes the KL
+  // itself only when neither bound settles it, so its verdicts are KlSum's at every step at a
+  // fraction of its cost (the full KL costs a third of a nash_mp step at n = 10).
   auto kl_surely_below = [&](double threshold) {
     return KlSumUpperBound(log_pi_star.data(), pi_star.data(), solver.current().data(), log_pi_star.size()) <=
            threshold;  // false for a NaN
@@ -408,16 +411,27 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       evaluate_point(check.needs_payoff());
       if (!check.ProvedUnmet(it, *point)) check.Exact(it, *point);
     }
-    // Work that is not solver time follows: the theory check, a record.
-    const bool check_theory = theory.applicable && !theory.violated;
-    const bool excluded = check_theory || log_now;
+    // The theory check is settled first by an O(n) bound with no exp, as solver time: near pi*
+    // it always is, and the two clock reads that would exclude it cost more than it does.
+    bool theory_open = false;  // the bound did not settle it: the rest is not solver time
+    double threshold = 0.0;
+    if (theory.applicable && !theory.violated) {
+      bound *= theory.factor;
+      // A subnormal bound is 0 to the threshold below (1e-14 + 1e-308 is 1e-14), but it is not to
+      // the processor: a factor above 1/2 holds it at the least subnormal forever, and every
+      // product with it took a microcode assist, about 100 ns per nash_mp step at n = 10.
+      if (bound < std::numeric_limits<double>::min()) bound = 0.0;
+      // Slack for rounding: KL is computed to ~1e-16 absolute.
+      threshold = bound * (1.0 + 1e-9) + 1e-14;
+      theory_open = !(KlSumQuadraticBound(log_pi_star.data(), pi_star.data(), solver.current().data(),
+                                          log_pi_star.size()) <= threshold);
+    }
+    // Work that is not solver time follows: the rest of the theory check, a record.
+    const bool excluded = theory_open || log_now;
     const bool clock_read = timer.AfterStep(summary.wall_s, excluded);
     if (clock_read) ThrowIfCancelled(options.cancel);
     const bool beat_due = clock_read && !observers.empty() && timer.now() - last_beat >= kHeartbeatInterval;
-    if (check_theory) {
-      bound *= theory.factor;
-      // Slack for rounding: KL is computed to ~1e-16 absolute.
-      const double threshold = bound * (1.0 + 1e-9) + 1e-14;
+    if (theory_open) {
       const double kl = kl_surely_below(threshold) ? 0.0 : kl_to_star();
       if (kl > threshold) {
         theory.violated = true;

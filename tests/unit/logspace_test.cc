@@ -185,4 +185,41 @@ TEST(KlSumUpperBound, IsNeverBelowKlSumAndTightNearZero) {
   EXPECT_TRUE(std::isnan(KlSumUpperBound(log_p3, p3, log_q3, 1)));
 }
 
+// KlSumQuadraticBound is KlSumUpperBound, bit for bit, where every |d| <= 1/2, and +inf (no exp)
+// as soon as one is not: over random pairs from far apart to a few ulps apart, with the far term
+// first, last or alone.
+TEST(KlSumQuadraticBound, IsKlSumUpperBoundNearPiAndInfiniteFarFromIt) {
+  Rng rng(4, "quadratic bound");
+  const double inf = std::numeric_limits<double>::infinity();
+  int near = 0, far = 0;
+  for (Eigen::Index n : {1, 2, 10, 300}) {
+    for (double spread : {3.0, 0.3, 0.1, 1e-4, 1e-15}) {
+      for (int trial = 0; trial < 20; ++trial) {
+        const Eigen::VectorXd lp = testing::RandomLogits(n, rng, 2.0);
+        Eigen::VectorXd lq = NormalizeLogits(lp + testing::RandomLogits(n, rng, spread));
+        const Eigen::VectorXd pp = lp.array().exp();
+        const double quadratic = KlSumQuadraticBound(lp.data(), pp.data(), lq.data(), n);
+        if (((lp - lq).array().abs() <= 0.5).all()) {
+          EXPECT_EQ(quadratic, KlSumUpperBound(lp.data(), pp.data(), lq.data(), n)) << "n " << n << " spread " << spread;
+          ++near;
+          for (Eigen::Index y : {Eigen::Index{0}, n - 1}) {  // one far term
+            Eigen::VectorXd moved = lq;
+            moved[y] = lp[y] + (trial % 2 == 0 ? 0.5000001 : -0.75);
+            EXPECT_EQ(KlSumQuadraticBound(lp.data(), pp.data(), moved.data(), n), inf);
+          }
+        } else {
+          EXPECT_EQ(quadratic, inf) << "n " << n << " spread " << spread;
+          ++far;
+        }
+      }
+    }
+  }
+  EXPECT_GT(near, 100);
+  EXPECT_GT(far, 20);
+  double log_p[] = {-inf}, p[] = {0.0}, log_q[] = {std::log(0.25)};
+  EXPECT_EQ(KlSumQuadraticBound(log_p, p, log_q, 1), inf);
+  double log_p2[] = {std::nan("")}, p2[] = {std::nan("")}, log_q2[] = {0.0};
+  EXPECT_TRUE(std::isnan(KlSumQuadraticBound(log_p2, p2, log_q2, 1)));
+}
+
 }  // namespace nlhf

@@ -44,5 +44,9 @@ double KlSumKnownQ(const double* log_p, const double* p, const double* log_q, co
 // 1.2 times the KL (at most 1.41 times while every |d| <= 1/2). The run driver's theory check
 // computes KlSum only when this bound does not settle it.
 double KlSumUpperBound(const double* log_p, const double* p, const double* log_q, Eigen::Index n);
+// The same bound with no exp at all: KlSumUpperBound's value when every |d| <= 1/2, +inf as soon
+// as one is not (NaN for a NaN d). The theory check tries it first, inside the solver's time,
+// where it costs less than the two clock reads that excluding it would need.
+double KlSumQuadraticBound(const double* log_p, const double* p, const double* log_q, Eigen::Index n);
 
 }  // namespace nlhf

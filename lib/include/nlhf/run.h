@@ -86,11 +86,12 @@ struct Record {
   std::int64_t iteration = 0;
   std::int64_t oracle_calls = 0;
   std::int64_t queries = 0;
-  // Solver time so far. The evaluation of logged metrics is excluded (the theory check too); so is
-  // the P pi of an iterate evaluated for a record, which the solver's next step takes from the
-  // evaluation (Solver::EvaluateCurrent, OfferPayoff) instead of computing it: with metrics at every iteration,
-  // steps cost less solver time. Tolerance checks at iterations that are not logged are included
-  // (StopRules::tolerances).
+  // Solver time so far. The evaluation of logged metrics is excluded (the theory check too, but
+  // for its first O(n) bound with no exp, which settles it near pi*); so is the P pi of an
+  // iterate evaluated for a record, which the solver's next step takes from the evaluation
+  // (Solver::EvaluateCurrent, OfferPayoff) instead of computing it: with metrics at every
+  // iteration, steps cost less solver time. Tolerance checks at iterations that are not logged are
+  // included (StopRules::tolerances).
   double wall_s = 0.0;
   MetricValues metrics;
   MetricMask computed;  // the metrics evaluated for this record (a NaN among them is a real NaN)
