@@ -13,6 +13,7 @@
 #include <iostream>
 #include <new>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "nlhf/cancel.h"
@@ -88,7 +89,9 @@ static_assert(std::atomic<bool>::is_always_lock_free && std::atomic<int>::is_alw
 std::atomic<bool> g_stop{false};
 std::atomic<int> g_signal{0};              // the first stop signal, 0 before
 std::atomic<std::int64_t> g_signal_ns{0};  // when it came (CLOCK_MONOTONIC, > 0), 0 before
-std::atomic<int> g_phase{0};               // 0: at work, 1: the work is done (WorkDone)
+// 0: at work; 1: the work is done (WorkDone); 2: a signal came at work. The handler and WorkDone
+// switch it from 0 by compare-and-swap, so exactly one of them decides what a signal means.
+std::atomic<int> g_phase{0};
 // What the handler writes on the first signal, by phase: "\nPROGRAM: stopping: ...\n".
 char g_message[2][320] = {};
 std::size_t g_message_size[2] = {0, 0};
@@ -113,10 +116,14 @@ void OnStopSignal(int signal) {
   // sees the time at once).
   if (g_signal_ns.compare_exchange_strong(first, now)) {
     g_signal.store(signal);
-    g_stop.store(true);
-    const int phase = g_phase.load();
+    int at_work = 0;
+    const bool stop = g_phase.compare_exchange_strong(at_work, 2);
+    if (stop) g_stop.store(true);  // after the work is done, nothing polls it: the files are finished
+    // From now on a write to a pipe whose reader is gone fails with EPIPE instead of killing the
+    // process before it cleans up (`tool 2>&1 | tee log`: Ctrl-C ends tee too).
+    std::signal(SIGPIPE, SIG_IGN);
     [[maybe_unused]] const ssize_t written =
-        ::write(STDERR_FILENO, g_message[phase], g_message_size[phase]);
+        ::write(STDERR_FILENO, g_message[stop ? 0 : 1], g_message_size[stop ? 0 : 1]);
     return;
   }
   if (now - first < kSameRequestNs) return;  // the same request, delivered twice
@@ -186,7 +193,12 @@ StopOnSignals::~StopOnSignals() {
     if (g_installed[k]) sigaction(kStopSignals[k], &g_previous[k], nullptr), g_installed[k] = false;
 }
 
-void StopOnSignals::WorkDone() const { g_phase.store(1); }
+void StopOnSignals::WorkDone() const {
+  int at_work = 0;
+  // A signal came at work: the caller's next poll must see it (the handler may still be setting it
+  // on another thread).
+  if (!g_phase.compare_exchange_strong(at_work, 1)) g_stop.store(true);
+}
 
 const std::atomic<bool>* StopOnSignals::flag() const { return &g_stop; }
 
@@ -196,52 +208,70 @@ int Main(const std::function<int()>& body) {
   std::signal(SIGXFSZ, SIG_IGN);
   g_signal.store(0);  // a signal before is not this work's (tests call Main more than once)
   g_signal_ns.store(0);
-  try {
-    const int code = body();
-    if (const int signal = g_signal.load(); signal != 0) {
-      // After the work's last poll: the work is done (its report above says how it went).
-      std::cerr << fmt::format("{}: {} came after the work was done\n", g_program,
-                               SignalName(signal));
+  bool returned = false;  // body() returned (0, or 1 for a numerical failure) rather than threw
+  const int code = [&] {
+    try {
+      const int c = body();
+      returned = true;
+      return c;
+    } catch (const Cancelled& e) {
+      const int signal = g_signal.load();
+      if (signal == 0) {  // only a signal sets the flag: a bug
+        std::cerr << "error: internal: the work was cancelled, but no signal came\n";
+        return 3;
+      }
+      const std::string what = e.what();
+      std::vector<std::string> parts;
+      if (what != Cancelled().what()) parts.push_back(EscapeControl(what));
+      if (!g_outcome.empty()) parts.push_back(g_outcome);
+      std::cerr << fmt::format("{}: interrupted by {}{}{}\n", g_program, SignalName(signal),
+                               parts.empty() ? "" : ": ", fmt::join(parts, "; "));
       return EndBySignal(signal);
-    }
-    return code;
-  } catch (const Cancelled& e) {
-    const int signal = g_signal.load();
-    if (signal == 0) {  // only a signal sets the flag: a bug
-      std::cerr << "error: internal: the work was cancelled, but no signal came\n";
+    } catch (const InputErrors& e) {
+      for (const InputError& one : e.errors()) std::cerr << "error: " << EscapeControl(one.what()) << "\n";
+      return 2;
+    } catch (const InputError& e) {
+      std::cerr << "error: " << EscapeControl(e.what()) << "\n";
+      return 2;
+    } catch (const std::bad_alloc&) {
+      // An unusable environment, not a bug: exit 2 like other environment problems (docs/cli.md).
+      std::cerr << "error: not enough memory (an allocation failed), expected a smaller problem or more "
+                   "memory (check ulimit -v)\n";
+      return 2;
+    } catch (const std::filesystem::filesystem_error& e) {
+      // The environment (a path, permissions, a full disk), not a bug.
+      std::cerr << "error: " << EscapeControl(e.path1().string()) << ": " << e.code().message() << "\n";
+      return 2;
+    } catch (const std::system_error& e) {
+      if (e.code() == std::errc::broken_pipe) {
+        // Standard output's reader went away while SIGPIPE was ignored (by whoever started the
+        // tool, or after a stop signal): the environment, not a bug.
+        std::cerr << "error: standard output: " << e.code().message()
+                  << " (its reader went away), expected a reader that reads to the end\n";
+        return 2;
+      }
+      std::cerr << "error: internal: " << EscapeControl(e.what()) << "\n";
+      return 3;
+    } catch (const std::exception& e) {
+      // A bug in nlhf (an InternalError from a failed check, or any other exception nothing expected).
+      std::cerr << "error: internal: " << EscapeControl(e.what()) << "\n";
+      return 3;
+    } catch (...) {
+      // Not a std::exception (nlhf throws none, but a dependency might): still a bug, never an abort.
+      std::cerr << "error: internal: an exception of unknown type\n";
       return 3;
     }
-    const std::string what = e.what();
-    std::vector<std::string> parts;
-    if (what != Cancelled().what()) parts.push_back(EscapeControl(what));
-    if (!g_outcome.empty()) parts.push_back(g_outcome);
-    std::cerr << fmt::format("{}: interrupted by {}{}{}\n", g_program, SignalName(signal),
-                             parts.empty() ? "" : ": ", fmt::join(parts, "; "));
-    return EndBySignal(signal);
-  } catch (const InputErrors& e) {
-    for (const InputError& one : e.errors()) std::cerr << "error: " << EscapeControl(one.what()) << "\n";
-    return 2;
-  } catch (const InputError& e) {
-    std::cerr << "error: " << EscapeControl(e.what()) << "\n";
-    return 2;
-  } catch (const std::bad_alloc&) {
-    // An unusable environment, not a bug: exit 2 like other environment problems (docs/cli.md).
-    std::cerr << "error: not enough memory (an allocation failed), expected a smaller problem or more "
-                 "memory (check ulimit -v)\n";
-    return 2;
-  } catch (const std::filesystem::filesystem_error& e) {
-    // The environment (a path, permissions, a full disk), not a bug.
-    std::cerr << "error: " << EscapeControl(e.path1().string()) << ": " << e.code().message() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    // A bug in nlhf (an InternalError from a failed check, or any other exception nothing expected).
-    std::cerr << "error: internal: " << EscapeControl(e.what()) << "\n";
-    return 3;
-  } catch (...) {
-    // Not a std::exception (nlhf throws none, but a dependency might): still a bug, never an abort.
-    std::cerr << "error: internal: an exception of unknown type\n";
-    return 3;
+  }();
+  const int signal = g_signal.load();
+  if (signal == 0) return code;
+  // A stop signal came: whatever else happened (reported above), the process ends by it, so that a
+  // script's loop stops.
+  if (returned) {  // after the work's last poll: its report above says how it went
+    std::cerr << fmt::format("{}: {} came after the work was done\n", g_program, SignalName(signal));
+  } else if (code != 128 + signal) {  // an error, reported above, ended the work first
+    std::cerr << fmt::format("{}: interrupted by {} after the error above\n", g_program, SignalName(signal));
   }
+  return EndBySignal(signal);
 }
 
 }  // namespace nlhf::cli

@@ -26,7 +26,8 @@ bool ParseFlags(int argc, char** argv, const po::options_description& options, s
 // finished tasks, and neither leaves its lock file). Another one within a second is taken as the
 // same request (a terminal's Ctrl-C reaches a driver script and the tool it runs, and the driver
 // passes it on); one a second or more later ends the process at once. A signal the tool was started
-// with ignored stays ignored. Main() then ends the process by that signal, after one line
+// with ignored stays ignored. From the first signal on SIGPIPE is ignored too (a pipe's reader,
+// `| tee`, gets the same Ctrl-C). Main() then ends the process by that signal, after one line
 // "PROGRAM: interrupted by SIGINT: ...", which ends with OUTCOME.
 class StopOnSignals {
  public:
@@ -35,7 +36,9 @@ class StopOnSignals {
   StopOnSignals(const StopOnSignals&) = delete;
   StopOnSignals& operator=(const StopOnSignals&) = delete;
 
-  // The work is done and no longer polls: a signal from now on says the files are being finished.
+  // The work is done and no longer polls: a signal from now on says the files are being finished
+  // and leaves flag() clear. A signal that came before sets flag() by the time this returns, so the
+  // caller's poll right after it sees that one (exactly one of the two messages is printed).
   void WorkDone() const;
   const std::atomic<bool>* flag() const;
 };
@@ -44,7 +47,9 @@ class StopOnSignals {
 // SIGTERM or SIGHUP (StopOnSignals; the library threw Cancelled) ends by that signal, so that the
 // shell sees 130, 143 or 129 and a script's loop stops: after `interrupted by SIGINT: WHAT`, WHAT
 // being Cancelled's what() (nlhf-sweep: how many tasks are stored), or, when the signal came after
-// the work was done (WorkDone, or no poll saw it), after a line saying so.
+// the work was done (WorkDone, or no poll saw it), after a line saying so. An error that ends the
+// work after a signal is reported, and the process still ends by the signal. A write to standard
+// output whose reader went away (EPIPE, SIGPIPE being ignored) is an environment error, exit 2.
 int Main(const std::function<int()>& body);
 
 }  // namespace nlhf::cli

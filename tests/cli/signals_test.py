@@ -2,7 +2,8 @@
 leaves its lock; nlhf-sweep stores the tasks that finished and says how many, and the same command
 runs only the rest, giving an uninterrupted sweep's files. Both end by the signal (the shell's 130,
 143 or 129 for SIGHUP). Two signals at once are one request; a signal ignored at start stays
-ignored. Standard library only.
+ignored; a stderr pipe whose reader the same Ctrl-C ends does not kill the tool by SIGPIPE before it
+cleans up. Standard library only.
 
 Usage: signals_test.py BIN_DIR SOURCE_DIR
 """
@@ -173,5 +174,45 @@ for sig, name in ((signal.SIGINT, "SIGINT"), (signal.SIGTERM, "SIGTERM")):
               without_times(os.path.join(ref, f)), f)
     check(f"sweep.{name}.summary_as_uninterrupted",
           filecmp.cmp(os.path.join(out, "summary.csv"), os.path.join(ref, "summary.csv"), shallow=False))
+
+# --- stderr piped to a reader that the same Ctrl-C ends (`tool 2>&1 | tee log`): the tool's next write
+# to the pipe fails instead of killing it by SIGPIPE before it cleans up -------------------------------
+def reader_gone(p):
+    """Closes the only reader of p's stderr, sends SIGINT, and waits: (exit code, stdout)."""
+    p.stderr.close()
+    p.send_signal(signal.SIGINT)
+    try:
+        out = p.stdout.read()
+        p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out = ""
+    return p.returncode, out
+
+
+out = os.path.join(TMP, "piped")
+p = start([RUN, forever, "--out", out])
+wait_for(os.path.join(TMP, ".piped.lock"), p)
+time.sleep(0.5)
+code, _ = reader_gone(p)
+check("piped.run_ends_by_sigint", code == -signal.SIGINT, code)
+check("piped.run_nothing_left", not os.path.exists(out) and not os.path.exists(os.path.join(TMP, ".piped.lock")),
+      os.listdir(TMP))
+out = os.path.join(TMP, "piped_sweep")
+p = start([SWEEP, slow, "--out", out, "--jobs", "2"])
+deadline = time.monotonic() + 600
+parts = os.path.join(out, ".parts")
+while p.poll() is None and time.monotonic() < deadline and not (
+        os.path.isdir(parts) and any(f.endswith(".part") for f in os.listdir(parts))):
+    time.sleep(0.02)
+code, _ = reader_gone(p)
+check("piped.sweep_ends_by_sigint", code == -signal.SIGINT, code)
+check("piped.sweep_no_temporary_files", os.path.isdir(parts) and not any(".tmp" in f for f in os.listdir(parts)),
+      os.listdir(parts) if os.path.isdir(parts) else "no store")
+code, stdout, err = finish(start([SWEEP, slow, "--out", out, "--jobs", "2", "--quiet"]), 600)
+m = re.search(r"(\d+) run now, (\d+) kept from before", stdout)
+check("piped.sweep_resumes", code == 0 and m is not None and int(m.group(2)) > 0, stdout + err)
+check("piped.sweep_as_uninterrupted", os.path.exists(os.path.join(out, "trace.csv")) and
+      without_times(os.path.join(out, "trace.csv")) == without_times(os.path.join(ref, "trace.csv")))
 
 check.finish(TMP)

@@ -3,7 +3,9 @@
 #include "cli.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -12,6 +14,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -65,6 +68,16 @@ TEST(Main, AnExceptionOfUnknownTypeIsAnInternalErrorNotAnAbort) {
   EXPECT_EQ(o.err, "error: internal: an exception of unknown type\n");
 }
 
+// A write to standard output whose reader went away, SIGPIPE being ignored (by whoever started the
+// tool, or after a stop signal), fails with EPIPE: the environment, exit 2, not an internal error.
+TEST(Main, APipeWhoseReaderWentAwayIsAnEnvironmentProblemExit2) {
+  const Outcome o = RunMain([]() -> int { throw std::system_error(EPIPE, std::generic_category(), "cannot write"); });
+  EXPECT_EQ(o.code, 2);
+  EXPECT_EQ(o.err, "error: standard output: Broken pipe (its reader went away), expected a reader that reads to the end\n");
+  const Outcome other = RunMain([]() -> int { throw std::system_error(EIO, std::generic_category(), "cannot write"); });
+  EXPECT_EQ(other.code, 3);
+}
+
 TEST(Main, RunningOutOfMemoryIsAnEnvironmentProblemExit2) {
   const Outcome o = RunMain([]() -> int { throw std::bad_alloc(); });
   EXPECT_EQ(o.code, 2);
@@ -95,14 +108,45 @@ TEST(StopOnSignals, ASignalSetsTheFlagInsteadOfEndingTheProcess) {
     }
     EXPECT_EQ(HandlerOf(signal), before) << signal;
   }
-  // Once the work is done, a signal says so.
+  // Once the work is done, a signal says so and leaves the flag clear: nothing polls it, and the
+  // caller's last poll (right after WorkDone) must not see it.
+  {
+    testing::internal::CaptureStderr();
+    const StopOnSignals stop("t", "doing this", "outcome");
+    stop.WorkDone();
+    std::raise(SIGINT);
+    EXPECT_EQ(testing::internal::GetCapturedStderr(),
+              "t: the work is done: finishing its files first (another signal, a second later, "
+              "ends it at once)\n");
+    EXPECT_FALSE(stop.flag()->load());
+  }
+  // A signal at work is still one once the work is done: the poll after WorkDone sees it.
   testing::internal::CaptureStderr();
   const StopOnSignals stop("t", "doing this", "outcome");
-  stop.WorkDone();
   std::raise(SIGINT);
+  stop.WorkDone();
+  EXPECT_TRUE(stop.flag()->load());
   EXPECT_EQ(testing::internal::GetCapturedStderr(),
-            "t: the work is done: finishing its files first (another signal, a second later, "
-            "ends it at once)\n");
+            "t: stopping: doing this (another signal, a second later, ends it at once)\n");
+}
+
+// From the first stop signal on, SIGPIPE is ignored: `tool 2>&1 | tee log` loses tee to the same
+// Ctrl-C, and the next write to the pipe must fail (EPIPE) instead of ending the process before it
+// cleans up.
+TEST(StopOnSignals, ASignalMakesAWriteToAPipeWithNoReaderFailInsteadOfKill) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        int fds[2];
+        if (::pipe(fds) != 0) std::exit(5);
+        ::close(fds[0]);  // the reader is gone
+        const StopOnSignals stop("t", "doing this", "outcome");
+        if (HandlerOf(SIGPIPE) == SIG_IGN) std::exit(6);  // not before a signal
+        std::raise(SIGINT);
+        const bool failed = ::write(fds[1], "x", 1) < 0 && errno == EPIPE;
+        std::exit(failed && HandlerOf(SIGPIPE) == SIG_IGN ? 0 : 7);
+      },
+      ::testing::ExitedWithCode(0), "");
 }
 
 // A second signal a second or more after the first ends the process at once (a tool that does not
@@ -159,6 +203,15 @@ TEST(Main, WorkStoppedByASignalEndsTheProcessByThatSignal) {
                 return 0;
               }),
               ::testing::KilledBySignal(SIGINT), "t: SIGINT came after the work was done\n");
+  // An error that ends the work after the signal is reported, and the process still ends by the
+  // signal (a script's loop stops).
+  EXPECT_EXIT(Main([]() -> int {
+                const StopOnSignals stop("t", "stopping", "run it again");
+                std::raise(SIGTERM);
+                throw InputError("--out", "could not be written");
+              }),
+              ::testing::KilledBySignal(SIGTERM),
+              "error: --out: could not be written\nt: interrupted by SIGTERM after the error above\n");
   const Outcome bug = RunMain([]() -> int { throw Cancelled(); });
   EXPECT_EQ(bug.code, 3);
   EXPECT_EQ(bug.err, "error: internal: the work was cancelled, but no signal came\n");
