@@ -10,8 +10,10 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 
 #include "bindings.h"
+#include "nlhf/cancel.h"
 #include "nlhf/config.h"
 #include "nlhf/experiment.h"
 #include "nlhf/output/summary_json.h"
@@ -96,9 +98,15 @@ py::dict Sweep(const std::string& source, bool is_text, const std::string& out_d
                 << std::flush;
     };
     // Ctrl-C: no further task starts, the running ones stop, the finished ones are kept (the
-    // KeyboardInterrupt says how many), and the same call resumes.
+    // KeyboardInterrupt says how many), and the same call resumes; with force=True, the same call
+    // without it (with it, the sweep would start over and drop them).
     options.cancel = interrupt.flag();
-    r = RunSweep(sweep, dir, options);
+    try {
+      r = RunSweep(sweep, dir, options);
+    } catch (const Cancelled& e) {
+      if (!force || std::string(e.what()) == Cancelled().what()) throw;
+      throw Cancelled(std::string(e.what()) + "; call sweep again without force=True to run the rest");
+    }
   }
   interrupt.ThrowIfInterrupted();
   py::dict report;

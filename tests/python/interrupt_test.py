@@ -51,4 +51,13 @@ p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
 parts = p.stdout.split()
 check("sweep.resumed", p.returncode == 0 and len(parts) == 2 and int(parts[0]) > 0 and int(parts[0]) + int(parts[1]) == 16,
       p.stdout + p.stderr[-500:])
+# With force=True, the same call would start over: the KeyboardInterrupt says to call it without.
+forced = os.path.join(TMP, "forced_out")
+code = f"import nlhf\nprint('started', flush=True)\nnlhf.sweep({sweep!r}, {forced!r}, jobs=1, force=True)\n"
+stored = os.path.join(forced, ".parts")
+_, err, _, _ = interrupted(code, 0.5, env, ready=lambda: os.path.isdir(stored) and any(
+    f.endswith(".part") for f in os.listdir(stored)))
+check("sweep.force_says_without_force", re.search(
+    r"KeyboardInterrupt: \d+ of 16 tasks are stored in .*; call sweep again without force=True to run the rest", err),
+    err[-500:])
 check.finish(TMP)
