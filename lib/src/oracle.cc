@@ -61,7 +61,11 @@ std::string OracleConfig::Spec() const {
 void Oracle::Reset(const Game& game, const OracleConfig& config, std::uint64_t seed, std::string_view stream_key) {
   game_ = &game;
   config_ = config;
-  rng_ = Rng(seed, fmt::format("oracle:{}", stream_key));
+  if (config.exact()) {  // no draws, no buffers (seeding an engine costs about a microsecond)
+    rng_.reset();
+    return;
+  }
+  rng_.emplace(seed, fmt::format("oracle:{}", stream_key));
   const Eigen::Index n = game.n();
   q_ = Eigen::VectorXd::Zero(n);
   cdf_self_ = Eigen::VectorXd::Zero(n);
@@ -96,12 +100,13 @@ OracleCost Oracle::Estimate(const Eigen::VectorXd& pi_self, const Eigen::VectorX
   for (Eigen::Index i = 0; i < n; ++i) cdf_opp_[i] = (acc += pi_opp[i]);
   sum_.setZero();
   const bool bernoulli = config_.type == OracleType::kSampled;
+  Rng& rng = *rng_;
   for (std::int64_t b = 0; b < config_.batch; ++b) {
     const Eigen::Index y =
-        uniform ? static_cast<Eigen::Index>(rng_.Below(static_cast<std::uint64_t>(n))) : Draw(cdf_self_, rng_.Uniform());
-    const Eigen::Index y2 = Draw(cdf_opp_, rng_.Uniform());
+        uniform ? static_cast<Eigen::Index>(rng.Below(static_cast<std::uint64_t>(n))) : Draw(cdf_self_, rng.Uniform());
+    const Eigen::Index y2 = Draw(cdf_opp_, rng.Uniform());
     const double p = game_->Entry(y, y2);  // one entry: implicit games compute it in O(K) or O(1)
-    const double o = bernoulli ? (rng_.Uniform() < p ? 1.0 : 0.0) : p;
+    const double o = bernoulli ? (rng.Uniform() < p ? 1.0 : 0.0) : p;
     sum_[y] += o - 0.5;
   }
   const double inv_b = 1.0 / static_cast<double>(config_.batch);

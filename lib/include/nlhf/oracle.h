@@ -84,7 +84,7 @@ class Oracle {
 
   const Game* game_ = nullptr;
   OracleConfig config_;
-  Rng rng_{0, "oracle"};
+  std::optional<Rng> rng_;    // a sampled oracle's draws (set by Reset)
   Eigen::VectorXd q_;         // the sampling policy of this estimate
   Eigen::VectorXd cdf_self_;  // cumulative sums of q
   Eigen::VectorXd cdf_opp_;   // cumulative sums of pi_opp
