@@ -8,7 +8,9 @@
 #                                                            solvers; default flags as above)
 #   scripts/bench.sh run                                     times the whole nlhf-run command on
 #                                                            bench/egpo_workload.yaml, 5 times each
-#                                                            with --jobs 1 and 2; prints the median
+#                                                            with --jobs 1 and 2, and on
+#                                                            bench/theory_check.yaml (one long nash_mp
+#                                                            run) 5 times; prints the medians
 #   scripts/bench.sh sweep                                   nlhf-sweep throughput (--jobs 1 vs 2 on
 #                                                            bench/sweep_throughput.yaml) and overhead
 #                                                            per run (bench/sweep_overhead.yaml)
@@ -88,6 +90,9 @@ if [[ $kind == run ]]; then
       build/bin/nlhf-run bench/egpo_workload.yaml --out "$out/w" --force --quiet --jobs "$jobs" | grep '^time:'
     done | sort -t' ' -k2 -n | sed -n 3p | sed "s/^/--jobs $jobs, median of 5: /"
   done
+  for rep in 1 2 3 4 5; do
+    build/bin/nlhf-run bench/theory_check.yaml --out "$out/t" --force --quiet | grep '^time:'
+  done | sort -t' ' -k2 -n | sed -n 3p | sed "s/^/theory_check.yaml, median of 5: /"
   exit 0
 fi
 if [[ $# -eq 0 && $kind == tolerance ]]; then
