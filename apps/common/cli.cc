@@ -197,7 +197,7 @@ void StopOnSignals::WorkDone() const {
   int at_work = 0;
   // A signal came at work: the caller's next poll must see it (the handler may still be setting it
   // on another thread).
-  if (!g_phase.compare_exchange_strong(at_work, 1)) g_stop.store(true);
+  if (!g_phase.compare_exchange_strong(at_work, 1) && at_work == 2) g_stop.store(true);
 }
 
 const std::atomic<bool>* StopOnSignals::flag() const { return &g_stop; }

@@ -114,6 +114,8 @@ TEST(StopOnSignals, ASignalSetsTheFlagInsteadOfEndingTheProcess) {
     testing::internal::CaptureStderr();
     const StopOnSignals stop("t", "doing this", "outcome");
     stop.WorkDone();
+    stop.WorkDone();  // twice changes nothing
+    EXPECT_FALSE(stop.flag()->load());
     std::raise(SIGINT);
     EXPECT_EQ(testing::internal::GetCapturedStderr(),
               "t: the work is done: finishing its files first (another signal, a second later, "
