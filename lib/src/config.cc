@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
+#include <string>
 
 #include "config_tree.h"
 #include "nlhf/input_file.h"
@@ -81,6 +83,7 @@ ParamSpec ChoiceSpec(const char* key, const char* first, const char* second) {
 ParamSpec BetaSpec() {
   return ParamSpec::Double("beta", 0.01, "regularization strength")
       .AtLeast(0)
+      .AllowedDoc(fmt::format("0 ({} only) or a number in [{:g}, {:g}]", BetaZeroSolverText(), kMinBeta, kMaxBeta))
       .Check(
           [](const ParamValue& v) -> std::string {
             const double beta = std::get<double>(v);
@@ -166,6 +169,11 @@ class Reader {
   }
   void Error(const InputError& e, const YAML::Node& n) { errors_.emplace_back(Where(n), e.key(), e.problem()); }
   std::vector<InputError>& errors() { return errors_; }
+  // A required key that is absent, unless an unknown key was taken for a misspelling of it (`betta:`
+  // is reported once, as "did you mean 'beta'?", not again as beta missing).
+  void Missing(const YAML::Node& n, const std::string& key, const std::string& expected) {
+    if (guessed_.count(key) == 0) Error(n, key, "is missing, expected " + expected);
+  }
 
   static std::string Join(const std::string& prefix, const std::string& key) {
     return prefix.empty() ? key : prefix + "." + key;
@@ -182,7 +190,10 @@ class Reader {
       if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
         std::string problem = "unknown key '" + k + "'";
         const std::string guess = DidYouMean(k, allowed);
-        if (!guess.empty()) problem += " (did you mean '" + guess + "'?)";
+        if (!guess.empty()) {
+          problem += " (did you mean '" + guess + "'?)";
+          guessed_.insert(Join(key, guess));
+        }
         Error(kv.first, Join(key, k), problem + ", valid: " + JoinNames(allowed));
       }
     }
@@ -241,6 +252,7 @@ class Reader {
   const yaml::Origins& origins_;
   ExperimentConfig& config_;
   std::vector<InputError> errors_;
+  std::set<std::string> guessed_;  // keys an unknown key was taken for (CheckMap's "did you mean")
 };
 
 template <class Registry>
@@ -404,7 +416,7 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
     if (path) game_hash = RecordedHash(r, n, "game");
     if (n.IsMap() && n["storage"]) ReadStorage(r, n["storage"], config.game);
   } else {
-    r.Error(root, "game", "is missing, expected {type: GENERATOR, ...} (nlhf-run --list games)");
+    r.Missing(root, "game", "{type: GENERATOR, ...} (nlhf-run --list games)");
   }
   if (const YAML::Node n = root["reference"]) {
     const bool path = TakesPath(ReferenceRegistry(), n, "type");
@@ -416,7 +428,7 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
   if (const YAML::Node n = root["beta"]) {
     if (auto v = r.Value(n, BetaSpec(), "beta")) config.beta = std::get<double>(*v);
   } else {
-    r.Error(root, "beta", "is missing, expected a number >= 0");
+    r.Missing(root, "beta", BetaSpec().AllowedText());
   }
 
   if (const YAML::Node n = root["equilibrium"]) {
@@ -440,9 +452,9 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
     } else if (n.IsMap() && r.CheckMap(n, "seeds", {"from", "to"})) {
       std::optional<ParamValue> from, to;
       if (n["from"]) from = r.Value(n["from"], seed, "seeds.from");
-      else r.Error(n, "seeds.from", "is missing, expected {from: FIRST, to: LAST}");
+      else r.Missing(n, "seeds.from", "{from: FIRST, to: LAST}");
       if (n["to"]) to = r.Value(n["to"], seed, "seeds.to");
-      else r.Error(n, "seeds.to", "is missing, expected {from: FIRST, to: LAST}");
+      else r.Missing(n, "seeds.to", "{from: FIRST, to: LAST}");
       if (from && to) {
         const auto a = std::get<std::int64_t>(*from), b = std::get<std::int64_t>(*to);
         if (b < a) r.Error(n["to"], "seeds.to", fmt::format("{} is below from = {}, expected to >= from", b, a));
@@ -505,7 +517,7 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
       }
     }
   } else {
-    r.Error(root, "solvers", "is missing, expected a list like - {name: nash_mp} (nlhf-run --list solvers)");
+    r.Missing(root, "solvers", "a list like - {name: nash_mp} (nlhf-run --list solvers)");
   }
 
   if (const YAML::Node n = root["stop"]) {

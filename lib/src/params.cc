@@ -101,6 +101,10 @@ ParamSpec&& ParamSpec::Check(std::function<std::string(const ParamValue&)> fn, s
   check_doc = std::move(d);
   return std::move(*this);
 }
+ParamSpec&& ParamSpec::AllowedDoc(std::string d) && {
+  allowed_doc = std::move(d);
+  return std::move(*this);
+}
 ParamSpec&& ParamSpec::DefaultDoc(std::string d) && {
   default_doc = std::move(d);
   return std::move(*this);
@@ -127,6 +131,7 @@ std::string ParamSpec::AllowedText() const {
 }
 
 std::string ParamSpec::AllowedTextWithoutAuto() const {
+  if (!allowed_doc.empty()) return allowed_doc;
   std::string what;
   switch (type) {
     case ParamType::kInt: what = "integer"; break;

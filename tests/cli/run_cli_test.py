@@ -181,7 +181,7 @@ bad("unknown_param", GOOD.replace("{type: random_uniform, n: 6}", "{type: random
     "game.nn: unknown key 'nn' (did you mean 'n'?)")
 bad("wrong_type", GOOD.replace("n: 6}", "n: six}"), "game.n: 'six' is not an integer, expected integer in [2, 100000]")
 bad("out_of_range", GOOD.replace("n: 6}", "n: 1}"), "game.n: '1' is out of range, expected integer in [2, 100000]")
-bad("negative_beta", GOOD.replace("beta: 0.05", "beta: -0.1"), "beta: '-0.1' is out of range, expected number >= 0")
+bad("negative_beta", GOOD.replace("beta: 0.05", "beta: -0.1"), "beta: '-0.1' is out of range, expected 0 (mwu and omwu only) or a number in [1e-08, 1e+06]")
 bad("unknown_game", GOOD.replace("random_uniform", "random_unifrom"),
     "game.type: unknown game 'random_unifrom' (did you mean 'random_uniform'?)")
 bad("unknown_solver", GOOD.replace("name: omd", "name: omdd"), "solvers[1].name: unknown solver 'omdd' (did you mean 'omd'?)")

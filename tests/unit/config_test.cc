@@ -239,6 +239,34 @@ TEST(ConfigBeta, RejectsValuesOutsideTheSupportedRange) {
   EXPECT_EQ(ParseExperiment(kOk, "exp.yaml", {"beta=1e-8"}, "").beta, 1e-8);
   EXPECT_EQ(ParseExperiment(kOk, "exp.yaml", {"beta=1e6"}, "").beta, 1e6);
   EXPECT_EQ(ParseExperiment(kOk, "exp.yaml", {"beta=0", "solvers=[{name: mwu}]"}, "").beta, 0.0);
+  // A negative or non-numeric beta is told what is allowed, not just the range [0, inf).
+  for (const char* beta : {"beta=-1", "beta=abc"}) {
+    const std::string e = SetError(kOk, {beta});
+    EXPECT_NE(e.find("expected 0 (mwu and omwu only) or a number in [1e-08, 1e+06]"), std::string::npos) << e;
+  }
+}
+
+// A misspelled required key is one error, its "did you mean", not a second one saying the key is
+// missing; a required key that is simply absent is still reported.
+TEST(ConfigMessages, AMisspelledRequiredKeyIsReportedOnce) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"game: {type: rps3}\nbetta: 0.1\nsolvers: [{name: omd}]\n", "beta"},
+      {"game: {type: rps3}\nbeta: 0.1\nsolver: [{name: omd}]\n", "solvers"},
+      {"gmae: {type: rps3}\nbeta: 0.1\nsolvers: [{name: omd}]\n", "game"},
+      {"game: {type: rps3}\nbeta: 0.1\nseeds: {from: 0, too: 3}\nsolvers: [{name: omd}]\n", "to"},
+  };
+  for (const auto& [text, key] : cases) {
+    try {
+      Parse(text);
+      ADD_FAILURE() << text;
+    } catch (const InputErrors& e) {
+      ASSERT_EQ(e.errors().size(), 1u) << text << e.what();
+      EXPECT_NE(std::string(e.what()).find("did you mean '" + key + "'"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_NE(FirstError("game: {type: rps3}\nsolvers: [{name: omd}]\n")
+                .find("beta: is missing, expected 0 (mwu and omwu only) or a number in [1e-08, 1e+06]"),
+            std::string::npos);
 }
 
 // Whether beta = 0 is allowed comes from each solver's registry traits (SolverTraits), and the

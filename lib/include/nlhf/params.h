@@ -48,6 +48,9 @@ struct ParamSpec {
   // Extra constraint: returns "" when the value is fine, else what is allowed ("an odd integer").
   std::function<std::string(const ParamValue&)> check;
   std::string check_doc;  // appended to the allowed-range text, e.g. "odd"
+  // What is allowed, in place of the range text where the range alone would mislead (beta: the
+  // range is [0, inf), but what is allowed is 0 or a number in [1e-8, 1e6]).
+  std::string allowed_doc;
   // Absent is allowed: the owner computes the value (a step size whose default depends on beta).
   bool optional = false;
   // The word `auto` is accepted (AutoValue).
@@ -67,6 +70,7 @@ struct ParamSpec {
   ParamSpec&& OpenRange(double lo, double hi) &&;  // (lo, hi)
   ParamSpec&& HalfOpen(double lo, double hi) &&;   // [lo, hi)
   ParamSpec&& Check(std::function<std::string(const ParamValue&)> fn, std::string doc) &&;
+  ParamSpec&& AllowedDoc(std::string doc) &&;
   ParamSpec&& DefaultDoc(std::string doc) &&;
   ParamSpec&& Optional(std::string default_doc) &&;  // absent allowed; --list shows default_doc
   ParamSpec&& AllowAuto() &&;
