@@ -75,9 +75,17 @@ TEST(Memory, WithoutPiStarAGameBeingPreparedHoldsOnlyP) {
   EXPECT_EQ(EstimateMemory(none, ResourcePlan{2, true}).matrices, 2);   // a sweep worker's game
   MemoryEstimate one = EstimateMemory(none, ResourcePlan{1, true});
   one.available_bytes = 16.0 * (1 << 30);
-  EXPECT_EQ(MemoryText(none, one), "about 74.6 GiB at the peak (P: 1 n x n matrix of doubles, n = 100000), 16.0 GiB available");
-  EXPECT_NE(MemoryText(c, e).find("(P and the equilibrium's work: 3 n x n matrices of doubles, n = 100000)"),
+  EXPECT_EQ(MemoryText(none, one), "about 74.6 GiB at the peak (64 MiB for the program and its buffers; P: 1 n x n "
+                                   "matrix of doubles, n = 100000), 16.0 GiB available");
+  EXPECT_NE(MemoryText(c, e).find("; P and the equilibrium's work: 3 n x n matrices of doubles, n = 100000)"),
             std::string::npos);
+  // At small n the matrices' own size is given, so that the figure is not read as theirs.
+  const ExperimentConfig small = Parse(std::string(kBase) + "game: {type: random_uniform, n: 30}\n"
+                                                             "equilibrium: none\nsolvers: [{name: nash_mp}]\n");
+  MemoryEstimate s = EstimateMemory(small, ResourcePlan{1, false});
+  s.available_bytes = 16.0 * (1 << 30);
+  EXPECT_EQ(MemoryText(small, s), "about 64 MiB at the peak (64 MiB for the program and its buffers; P: 2 n x n "
+                                  "matrices of doubles, n = 30, 14 KB of them), 16.0 GiB available");  // 2 x 900 x 8 B
   MemoryEstimate n = EstimateMemory(none, ResourcePlan{2, false});
   n.available_bytes = 16.0 * (1 << 30);
   ExpectInputError([&] { CheckMemory(none, ResourcePlan{2, false}, n); },
