@@ -518,9 +518,13 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   if (summary.termination != Termination::kNumericalFailure && summary.termination != Termination::kTolerance &&
       stall.Stalled(it)) {
     summary.stalled_since = stall.since();
+    // The best value, which the rule watches, and the last one, which the report's table shows.
+    const double last = summary.final_metrics[Index(check.watched())];
     summary.warnings.push_back(fmt::format(
-        "{} has not improved since iteration {} (stalled at {:.3g}; the tolerance {:.3g} may be out of reach)",
-        MetricTable()[Index(check.watched())].name, stall.since(), stall.best(), check.tolerances().front().second));
+        "{} has not improved since iteration {} (best {:.3g} there{}; the tolerance {:.3g} may be out of reach)",
+        MetricTable()[Index(check.watched())].name, stall.since(), stall.best(),
+        std::isfinite(last) ? fmt::format(", {:.3g} at the end", last) : std::string(),
+        check.tolerances().front().second));
   }
   // A budget the iteration cap cut short (the cap defaults to 1000 and always applies): say so, for
   // the budgets this run spends (an exact solver spends no queries).

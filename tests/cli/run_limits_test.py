@@ -85,7 +85,7 @@ check("pipe.content", any("[0/1 runs] nash_mp seed 0: iteration" in l and "left"
 check("stall.progress", any("stalled: no progress since iteration" in l for l in lines), stderr)
 if code == 0:
     warnings = summary("stall")[0]["warnings"]
-    check("stall.summary", any(w.startswith("gap_beta has not improved since iteration") and "stalled at" in w
+    check("stall.summary", any(w.startswith("gap_beta has not improved since iteration") and " at the end; the tolerance" in w
                                for w in warnings), warnings)
     check("stall.table", "has not improved since iteration" in stdout, stdout)
 code, stdout, stderr = run(stall, "--out", "stall", "--force", "--quiet", "--set", "stop.wall_s=0.3",

@@ -471,7 +471,12 @@ TEST(RunSolver, WarnsWhenTheToleranceMetricHasStalled) {
   ASSERT_GE(r.stalled_since, 0);
   EXPECT_LE(r.stalled_since, r.iterations / 2);
   ASSERT_FALSE(r.warnings.empty());
-  EXPECT_NE(r.warnings.back().find(fmt::format("gap_beta has not improved since iteration {} (stalled at", r.stalled_since)),
+  EXPECT_NE(r.warnings.back().find(fmt::format("gap_beta has not improved since iteration {} (best ", r.stalled_since)),
+            std::string::npos)
+      << r.warnings.back();
+  // The last value too, which is what the report's table shows.
+  EXPECT_NE(r.warnings.back().find(fmt::format(" there, {:.3g} at the end; the tolerance 1e-300 may be out of reach)",
+                                               r.final_metrics[static_cast<size_t>(Metric::kGapBeta)])),
             std::string::npos)
       << r.warnings.back();
 }
