@@ -98,14 +98,15 @@ py::dict Sweep(const std::string& source, bool is_text, const std::string& out_d
                 << std::flush;
     };
     // Ctrl-C: no further task starts, the running ones stop, the finished ones are kept (the
-    // KeyboardInterrupt says how many), and the same call resumes; with force=True, the same call
-    // without it (with it, the sweep would start over and drop them).
+    // KeyboardInterrupt says how many, and that the same call resumes; with force=True, the same
+    // call without it: with it, the sweep would start over and drop them).
     options.cancel = interrupt.flag();
     try {
       r = RunSweep(sweep, dir, options);
     } catch (const Cancelled& e) {
-      if (!force || std::string(e.what()) == Cancelled().what()) throw;
-      throw Cancelled(std::string(e.what()) + "; call sweep again without force=True to run the rest");
+      if (std::string(e.what()) == Cancelled().what()) throw;
+      throw Cancelled(std::string(e.what()) +
+                      (force ? "; call sweep again without force=True to run the rest" : "; call sweep again to run the rest"));
     }
   }
   interrupt.ThrowIfInterrupted();
