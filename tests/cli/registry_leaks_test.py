@@ -22,7 +22,7 @@ ALLOWED = {
     ("lib/src/equilibrium.cc", "nash_mp"),
     ("lib/src/equilibrium.cc", "newton+nash_mp"),
     ("lib/src/equilibrium.cc", "krylov+nash_mp"),
-    ("lib/src/config.cc", "is missing, expected a list like - {name: nash_mp} (nlhf-run --list solvers)"),
+    ("lib/src/config.cc", "a list like - {name: nash_mp} (nlhf-run --list solvers)"),
     ("apps/nlhf-run/main.cc", "    - {name: nash_mp}\\n"),
     ("apps/nlhf-run/main.cc",
      "    - {name: omd, eta: auto}                    # or eta: 0.9*limit (0.9 x this game's stability limit)\\n"),
