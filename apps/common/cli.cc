@@ -6,8 +6,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdint>
+#include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -20,6 +22,7 @@
 #include "nlhf/config.h"
 #include "nlhf/errors.h"
 #include "nlhf/listing.h"
+#include "nlhf/output/files.h"
 #include "nlhf/params.h"
 #include "nlhf/version.h"
 
@@ -212,6 +215,13 @@ int Main(const std::function<int()>& body) {
   const int code = [&] {
     try {
       const int c = body();
+      // The report's end may still be buffered: a failed write of it (a full disk, or its reader
+      // gone while SIGPIPE is ignored) is an error like any failed write, never a silent loss.
+      errno = 0;
+      // std::cout shares stdout's buffer: this flushes it, and sets errno on failure.
+      std::cout.flush();
+      if (std::fflush(stdout) != 0 || !std::cout || std::ferror(stdout))
+        throw WriteError("standard output", errno != 0 ? errno : EIO);
       returned = true;
       return c;
     } catch (const Cancelled& e) {
@@ -244,10 +254,9 @@ int Main(const std::function<int()>& body) {
       return 2;
     } catch (const std::system_error& e) {
       if (e.code() == std::errc::broken_pipe) {
-        // Standard output's reader went away while SIGPIPE was ignored (by whoever started the
-        // tool, or after a stop signal): the environment, not a bug.
-        std::cerr << "error: standard output: " << e.code().message()
-                  << " (its reader went away), expected a reader that reads to the end\n";
+        // A write to standard output (fmt::print) whose reader went away while SIGPIPE was ignored
+        // (by whoever started the tool, or after a stop signal): the environment, not a bug.
+        std::cerr << "error: writing standard output: " << e.code().message() << "\n";
         return 2;
       }
       std::cerr << "error: internal: " << EscapeControl(e.what()) << "\n";
