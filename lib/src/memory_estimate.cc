@@ -302,7 +302,7 @@ std::string MemoryText(const ExperimentConfig& config, const MemoryEstimate& e) 
   // Below a MiB the matrices are named by their size, so that the figure is read as the base's.
   const double matrix_bytes = e.bytes - kBaseBytes;
   const std::string of_which =
-      matrix_bytes < 1024.0 * 1024 ? fmt::format(", {:.0f} KB of them", std::max(1.0, matrix_bytes / 1024.0)) : "";
+      matrix_bytes < 1024.0 * 1024 ? fmt::format(", {:.0f} KiB of them", std::max(1.0, matrix_bytes / 1024.0)) : "";
   return fmt::format("about {} at the peak ({} MiB for the program and its buffers; {}: {} n x n {} of doubles, {}{}), {} "
                      "available",
                      size(e.bytes), kBaseBytes / mib, config.SolvesEquilibrium() ? "P and the equilibrium's work" : "P",

@@ -85,7 +85,7 @@ TEST(Memory, WithoutPiStarAGameBeingPreparedHoldsOnlyP) {
   MemoryEstimate s = EstimateMemory(small, ResourcePlan{1, false});
   s.available_bytes = 16.0 * (1 << 30);
   EXPECT_EQ(MemoryText(small, s), "about 64 MiB at the peak (64 MiB for the program and its buffers; P: 2 n x n "
-                                  "matrices of doubles, n = 30, 14 KB of them), 16.0 GiB available");  // 2 x 900 x 8 B
+                                  "matrices of doubles, n = 30, 14 KiB of them), 16.0 GiB available");  // 2 x 900 x 8 B
   MemoryEstimate n = EstimateMemory(none, ResourcePlan{2, false});
   n.available_bytes = 16.0 * (1 << 30);
   ExpectInputError([&] { CheckMemory(none, ResourcePlan{2, false}, n); },
