@@ -48,8 +48,9 @@ class StopOnSignals {
 // shell sees 130, 143 or 129 and a script's loop stops: after `interrupted by SIGINT: WHAT`, WHAT
 // being Cancelled's what() (nlhf-sweep: how many tasks are stored), or, when the signal came after
 // the work was done (WorkDone, or no poll saw it), after a line saying so. An error that ends the
-// work after a signal is reported, and the process still ends by the signal. A write to standard
-// output whose reader went away (EPIPE, SIGPIPE being ignored) is an environment error, exit 2.
+// work after a signal is reported, and the process still ends by the signal. Standard output is
+// flushed after `body` returns: a report that cannot be written (a full disk, or its reader gone
+// while SIGPIPE is ignored: EPIPE) is a write error, exit 2, like any failed write.
 int Main(const std::function<int()>& body);
 
 }  // namespace nlhf::cli
