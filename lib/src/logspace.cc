@@ -95,20 +95,31 @@ double KlSum(const double* log_p, const double* p, const double* log_q, Eigen::I
   return sum;
 }
 
+namespace {
+
+// KlSumUpperBound's term where |d| <= 1/2: KlSum's p * PhiSeries(d) is within 4e-15 relative of
+// p phi(d) <= 0.5949 p d^2.
+double QuadraticTerm(double p, double d) { return 0.6 * p * d * d; }
+
+// KlSum adds its terms (each >= 0 up to rounding) in another order: n eps relative either way.
+double WithSumRounding(double bound, Eigen::Index n) {
+  return bound * (1.0 + (2.0 * static_cast<double>(n) + 8.0) * std::numeric_limits<double>::epsilon());
+}
+
+}  // namespace
+
 double KlSumUpperBound(const double* log_p, const double* p, const double* log_q, Eigen::Index n) {
   double bound = 0.0;
   for (Eigen::Index y = 0; y < n; ++y) {
     const double d = log_p[y] - log_q[y];
     if (std::abs(d) <= 0.5) {
-      // KlSum's p * PhiSeries(d) is within 4e-15 relative of p phi(d) <= 0.5949 p d^2.
-      bound += 0.6 * p[y] * d * d;
+      bound += QuadraticTerm(p[y], d);
     } else {  // the term as KlSum computes it (NaN and -inf included)
       const double q = std::exp(log_q[y]);
       bound += KlSumKnownQ(log_p + y, p + y, log_q + y, &q, 1);
     }
   }
-  // KlSum adds its terms (each >= 0 up to rounding) in another order: n eps relative either way.
-  return bound * (1.0 + (2.0 * static_cast<double>(n) + 8.0) * std::numeric_limits<double>::epsilon());
+  return WithSumRounding(bound, n);
 }
 
 double KlSumQuadraticBound(const double* log_p, const double* p, const double* log_q, Eigen::Index n) {
@@ -116,9 +127,9 @@ double KlSumQuadraticBound(const double* log_p, const double* p, const double* l
   for (Eigen::Index y = 0; y < n; ++y) {
     const double d = log_p[y] - log_q[y];
     if (!(std::abs(d) <= 0.5)) return std::isnan(d) ? d : std::numeric_limits<double>::infinity();
-    bound += 0.6 * p[y] * d * d;  // KlSumUpperBound's term, in the same order
+    bound += QuadraticTerm(p[y], d);
   }
-  return bound * (1.0 + (2.0 * static_cast<double>(n) + 8.0) * std::numeric_limits<double>::epsilon());
+  return WithSumRounding(bound, n);
 }
 
 std::pair<double, double> KlBothWays(const Eigen::VectorXd& log_p, const Eigen::VectorXd& log_q) {
