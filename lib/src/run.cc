@@ -56,10 +56,9 @@ constexpr std::chrono::milliseconds kHeartbeatInterval{100};
 // and halves when it takes over twice that: at n = 10 the clock is read every 16 steps, at
 // n = 1000 after every step. So a `stop.wall_s` and a heartbeat may come up to kMaxBatch - 1 steps
 // late (about kBatchTime of steps when their cost is steady). The driver's per-step work between
-// two reads counts as solver time:
-// the budget checks, the theory check's first bound (O(n), no exp) and, at iterations that are
-// not logged, the stop.tolerance check (usually an evaluation of the iterate, whose P pi a
-// solver's next step reuses, and an O(n) bound).
+// two reads counts as solver time: the budget checks, the theory check's first bound (O(n), no
+// exp) and, at iterations that are not logged, the stop.tolerance check (usually an evaluation of
+// the iterate, whose P pi a solver's next step reuses, and an O(n) bound).
 class SolverTimer {
  public:
   static constexpr std::int64_t kMaxBatch = 16;
@@ -300,9 +299,13 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     return KlSum(log_pi_star.data(), pi_star.data(), solver.current().data(), log_pi_star.size());
   };
   // KlSum's value bounded from above (logspace.h): first with no exp at all (KlSumQuadraticBound,
-  // in the loop), then with exps for the terms far from pi* only. The theory check computes the KL
-  // itself only when neither bound settles it, so its verdicts are KlSum's at every step at a
-  // fraction of its cost (the full KL costs a third of a nash_mp step at n = 10).
+  // in the loop); where some term is far from pi* (that bound is then +inf), with exps for those
+  // terms only (KlSumUpperBound, which is the first bound where none is). The theory check computes
+  // the KL itself only when neither bound settles it, so its verdicts are KlSum's at every step at
+  // a fraction of its cost (the full KL costs a third of a nash_mp step at n = 10).
+  auto quadratic_bound = [&] {
+    return KlSumQuadraticBound(log_pi_star.data(), pi_star.data(), solver.current().data(), log_pi_star.size());
+  };
   auto kl_surely_below = [&](double threshold) {
     return KlSumUpperBound(log_pi_star.data(), pi_star.data(), solver.current().data(), log_pi_star.size()) <=
            threshold;  // false for a NaN
@@ -414,7 +417,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     // The theory check is settled first by an O(n) bound with no exp, as solver time: near pi*
     // it always is, and the two clock reads that would exclude it cost more than it does.
     bool theory_open = false;  // the bound did not settle it: the rest is not solver time
-    double threshold = 0.0;
+    double threshold = 0.0, quadratic = 0.0;
     if (theory.applicable && !theory.violated) {
       bound *= theory.factor;
       // A subnormal bound is 0 to the threshold below (1e-14 + 1e-308 is 1e-14), but it is not to
@@ -423,8 +426,8 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       if (bound < std::numeric_limits<double>::min()) bound = 0.0;
       // Slack for rounding: KL is computed to ~1e-16 absolute.
       threshold = bound * (1.0 + 1e-9) + 1e-14;
-      theory_open = !(KlSumQuadraticBound(log_pi_star.data(), pi_star.data(), solver.current().data(),
-                                          log_pi_star.size()) <= threshold);
+      quadratic = quadratic_bound();
+      theory_open = !(quadratic <= threshold);
     }
     // Work that is not solver time follows: the rest of the theory check, a record.
     const bool excluded = theory_open || log_now;
@@ -432,7 +435,10 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     if (clock_read) ThrowIfCancelled(options.cancel);
     const bool beat_due = clock_read && !observers.empty() && timer.now() - last_beat >= kHeartbeatInterval;
     if (theory_open) {
-      const double kl = kl_surely_below(threshold) ? 0.0 : kl_to_star();
+      // A finite first bound is KlSumUpperBound's value already: only an infinite one (a term far
+      // from pi*) leaves that bound something to settle.
+      const bool settled = std::isinf(quadratic) && kl_surely_below(threshold);
+      const double kl = settled ? 0.0 : kl_to_star();
       if (kl > threshold) {
         theory.violated = true;
         theory.first_violation = it;
