@@ -211,7 +211,9 @@ int Main(const std::function<int()>& body) {
   std::signal(SIGXFSZ, SIG_IGN);
   g_signal.store(0);  // a signal before is not this work's (tests call Main more than once)
   g_signal_ns.store(0);
-  bool returned = false;  // body() returned (0, or 1 for a numerical failure) rather than threw
+  // How the work ended, for a stop signal that came: it returned (0, or 1 for a numerical
+  // failure), the signal stopped it (Cancelled, reported), or an error did (reported).
+  enum class Ended { kReturned, kInterrupted, kFailed } ended = Ended::kFailed;
   const int code = [&] {
     try {
       const int c = body();
@@ -222,7 +224,7 @@ int Main(const std::function<int()>& body) {
       std::cout.flush();
       if (std::fflush(stdout) != 0 || !std::cout || std::ferror(stdout))
         throw WriteError("standard output", errno != 0 ? errno : EIO);
-      returned = true;
+      ended = Ended::kReturned;
       return c;
     } catch (const Cancelled& e) {
       const int signal = g_signal.load();
@@ -236,7 +238,8 @@ int Main(const std::function<int()>& body) {
       if (!g_outcome.empty()) parts.push_back(g_outcome);
       std::cerr << fmt::format("{}: interrupted by {}{}{}\n", g_program, SignalName(signal),
                                parts.empty() ? "" : ": ", fmt::join(parts, "; "));
-      return EndBySignal(signal);
+      ended = Ended::kInterrupted;
+      return 0;  // the process ends by the signal, below
     } catch (const InputErrors& e) {
       for (const InputError& one : e.errors()) std::cerr << "error: " << EscapeControl(one.what()) << "\n";
       return 2;
@@ -275,9 +278,9 @@ int Main(const std::function<int()>& body) {
   if (signal == 0) return code;
   // A stop signal came: whatever else happened (reported above), the process ends by it, so that a
   // script's loop stops.
-  if (returned) {  // after the work's last poll: its report above says how it went
+  if (ended == Ended::kReturned) {  // after the work's last poll: its report above says how it went
     std::cerr << fmt::format("{}: {} came after the work was done\n", g_program, SignalName(signal));
-  } else if (code != 128 + signal) {  // an error, reported above, ended the work first
+  } else if (ended == Ended::kFailed) {  // an error, reported above, ended the work first
     std::cerr << fmt::format("{}: interrupted by {} after the error above\n", g_program, SignalName(signal));
   }
   return EndBySignal(signal);

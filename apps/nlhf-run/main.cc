@@ -269,10 +269,10 @@ int Run(int argc, char** argv) {
     options.cancel = stop.flag();
     result = nlhf::RunExperiment(config, options);
   }
-  // Nothing polls from here on: a signal is told the files are being finished (WorkDone first, then
-  // the flag, so that one of the two sees the other).
+  // Nothing polls from here on: a later signal is told the files are being finished, and one that
+  // came after the last run's last poll stops here (WorkDone has set the flag for it).
   stop.WorkDone();
-  if (stop.flag()->load()) throw nlhf::Cancelled();  // a signal after the last run's last poll
+  nlhf::ThrowIfCancelled(stop.flag());
   const auto t0 = std::chrono::steady_clock::now();
   std::int64_t rows = 0;
   for (const nlhf::RunResult& r : result.runs) rows += r.trace_row_count;

@@ -305,8 +305,8 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     throw;
   }
   commit_all();
-  // From here on nothing polls: a signal is told the files are being finished (work_done first,
-  // then the flag, so that one of the two sees the other).
+  // From here on nothing polls: a later signal is told the files are being finished (work_done),
+  // and one that came before stops the sweep here.
   if (options.work_done) options.work_done();
   if (options.cancel != nullptr && options.cancel->load()) throw Cancelled(stored());
 
