@@ -66,6 +66,17 @@ def wait_for(path, p, seconds=60):
         time.sleep(0.02)
 
 
+def wait_for_a_stored_task(out, p):
+    """Waits until the sweep writing `out` has stored a task (a .part file in its store), however slow
+    the build (ASan), or the process ended. Returns the store's path."""
+    deadline = time.monotonic() + 600
+    parts = os.path.join(out, ".parts")
+    while p.poll() is None and time.monotonic() < deadline and not (
+            os.path.isdir(parts) and any(f.endswith(".part") for f in os.listdir(parts))):
+        time.sleep(0.02)
+    return parts
+
+
 def finish(p, seconds=60):
     try:
         out, err = p.communicate(timeout=seconds)
@@ -148,12 +159,7 @@ for sig, name in ((signal.SIGINT, "SIGINT"), (signal.SIGTERM, "SIGTERM")):
     out = os.path.join(TMP, f"sweep_{name}")
     force = ["--force"] if sig == signal.SIGTERM else []
     p = start([SWEEP, slow, "--out", out, "--jobs", "2", *force])
-    # Once a task is stored (a .part file in the store), however slow the build (ASan).
-    deadline = time.monotonic() + 600
-    parts = os.path.join(out, ".parts")
-    while p.poll() is None and time.monotonic() < deadline and not (
-            os.path.isdir(parts) and any(f.endswith(".part") for f in os.listdir(parts))):
-        time.sleep(0.02)
+    wait_for_a_stored_task(out, p)
     p.send_signal(sig)
     code, stdout, err = finish(p)
     again = "same command again without --force" if force else "same command again"
@@ -200,11 +206,7 @@ check("piped.run_nothing_left", not os.path.exists(out) and not os.path.exists(o
       os.listdir(TMP))
 out = os.path.join(TMP, "piped_sweep")
 p = start([SWEEP, slow, "--out", out, "--jobs", "2"])
-deadline = time.monotonic() + 600
-parts = os.path.join(out, ".parts")
-while p.poll() is None and time.monotonic() < deadline and not (
-        os.path.isdir(parts) and any(f.endswith(".part") for f in os.listdir(parts))):
-    time.sleep(0.02)
+parts = wait_for_a_stored_task(out, p)
 code, _ = reader_gone(p)
 check("piped.sweep_ends_by_sigint", code == -signal.SIGINT, code)
 check("piped.sweep_no_temporary_files", os.path.isdir(parts) and not any(".tmp" in f for f in os.listdir(parts)),
