@@ -38,12 +38,18 @@ seeds: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
 solvers: [{name: nash_mp}]
 stop: {iterations: 25000}
 """)
+
+
+def a_task_stored(out):
+    """Whether the sweep writing `out` has stored a task (a .part file in its store): the signal is
+    sent then, however slow the build (ASan)."""
+    stored = os.path.join(out, ".parts")
+    return lambda: os.path.isdir(stored) and any(f.endswith(".part") for f in os.listdir(stored))
+
+
 out = os.path.join(TMP, "sweep_out")
 code = f"import nlhf\nprint('started', flush=True)\nnlhf.sweep({sweep!r}, {out!r}, jobs=1)\n"
-# Once a task is stored (a .part file in the store), however slow the build (ASan).
-stored = os.path.join(out, ".parts")
-_, err, _, _ = interrupted(code, 0.5, env, ready=lambda: os.path.isdir(stored) and any(
-    f.endswith(".part") for f in os.listdir(stored)))
+_, err, _, _ = interrupted(code, 0.5, env, ready=a_task_stored(out))
 check("sweep.interrupted", "KeyboardInterrupt" in err, err[-500:])
 check("sweep.says_how_many_are_stored",
       re.search(r"KeyboardInterrupt: \d+ of 16 tasks are stored in .*; call sweep again to run the rest", err), err[-500:])
@@ -55,9 +61,7 @@ check("sweep.resumed", p.returncode == 0 and len(parts) == 2 and int(parts[0]) >
 # With force=True, the same call would start over: the KeyboardInterrupt says to call it without.
 forced = os.path.join(TMP, "forced_out")
 code = f"import nlhf\nprint('started', flush=True)\nnlhf.sweep({sweep!r}, {forced!r}, jobs=1, force=True)\n"
-stored = os.path.join(forced, ".parts")
-_, err, _, _ = interrupted(code, 0.5, env, ready=lambda: os.path.isdir(stored) and any(
-    f.endswith(".part") for f in os.listdir(stored)))
+_, err, _, _ = interrupted(code, 0.5, env, ready=a_task_stored(forced))
 check("sweep.force_says_without_force", re.search(
     r"KeyboardInterrupt: \d+ of 16 tasks are stored in .*; call sweep again without force=True to run the rest", err),
     err[-500:])
