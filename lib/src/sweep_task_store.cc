@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -18,6 +19,7 @@
 #include <map>
 #include <set>
 #include <stdexcept>
+#include <string_view>
 #include <system_error>
 
 #include "nlhf/errors.h"
@@ -105,17 +107,16 @@ double Number(const std::string& text) {
   return *v;
 }
 
-std::int64_t Integer(const std::string& text) {
-  std::size_t used = 0;
-  const long long v = std::stoll(text, &used);
-  if (used != text.size()) throw std::runtime_error("not an integer");
+std::int64_t Integer(std::string_view text) {
+  std::int64_t v = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (error != std::errc() || end != text.data() + text.size()) throw std::runtime_error("not an integer");
   return v;
 }
 
-RunRecord ParseRecord(const std::string& line) {
-  const std::optional<std::vector<std::string>> split = SplitCsvLine(line);
-  if (!split || split->size() != 10 + kRecordTail) throw std::runtime_error("not a record");
-  const std::vector<std::string>& f = *split;
+// A record line; `f` is the caller's storage for its fields, reused from line to line.
+RunRecord ParseRecord(const std::string& line, std::vector<std::string>& f) {
+  if (!SplitCsvLine(line, f) || f.size() != 10 + kRecordTail) throw std::runtime_error("not a record");
   RunRecord r;
   r.run_id = f[0];
   r.solver_index = static_cast<size_t>(Integer(f[1]));
@@ -181,21 +182,21 @@ std::optional<std::vector<TaskBatch::Task>> ReadPartTasks(std::istream& in, std:
                                                           bool records) {
   std::vector<TaskBatch::Task> tasks;
   std::string line;
+  std::vector<std::string> fields;
   while (std::getline(in, line)) {
     if (line == "end") return tasks;
-    const auto t = SplitCsvLine(line);
-    if (!t || t->size() != 5 || (*t)[0] != "task") return std::nullopt;
+    if (!SplitCsvLine(line, fields) || fields.size() != 5 || fields[0] != "task") return std::nullopt;
     TaskBatch::Task task;
-    task.id = (*t)[1];
-    const std::int64_t runs = Integer((*t)[2]);
-    task.offset = Integer((*t)[3]);
-    task.bytes = Integer((*t)[4]);
+    task.id = fields[1];
+    const std::int64_t runs = Integer(fields[2]);
+    task.offset = Integer(fields[3]);
+    task.bytes = Integer(fields[4]);
     if (runs < 0 || task.offset < 0 || task.bytes < 0 || task.offset > size ||
         task.bytes > size - task.offset)
       return std::nullopt;
     for (std::int64_t k = 0; k < runs; ++k) {
       if (!std::getline(in, line)) return std::nullopt;
-      if (records) task.records.push_back(ParseRecord(line));
+      if (records) task.records.push_back(ParseRecord(line, fields));
     }
     tasks.push_back(std::move(task));
   }

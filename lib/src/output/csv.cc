@@ -3,10 +3,10 @@
 #include <fmt/compile.h>
 #include <fmt/format.h>
 
-#include <cctype>
-#include <cerrno>
+#include <charconv>
 #include <cmath>
-#include <cstdlib>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 
 namespace nlhf {
@@ -36,24 +36,104 @@ std::string NumberText(double x) {
   return out;
 }
 
+namespace {
+
+// "00" "01" … "99": two digits per division.
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+// v < 10^8 as exactly 8 digits (leading zeros included).
+inline void WriteEightDigits(std::uint32_t v, char* out) {
+  const std::uint32_t high = v / 10000, low = v % 10000;
+  std::memcpy(out, kDigitPairs + (high / 100) * 2, 2);
+  std::memcpy(out + 2, kDigitPairs + (high % 100) * 2, 2);
+  std::memcpy(out + 4, kDigitPairs + (low / 100) * 2, 2);
+  std::memcpy(out + 6, kDigitPairs + (low % 100) * 2, 2);
+}
+
+// x, finite and nonzero, as fmt's "{}" writes it: Dragonbox's shortest digits, in fixed notation
+// when the decimal exponent is in [-4, 16) and as d.ddde±XX otherwise. fmt's own writer spends
+// more than Dragonbox's time placing the digits (its general code serves every format spec); this
+// one writes all 17 digit places without a branch and moves the text with fixed-size copies.
+// Returns the end of the text; `out` holds at least 48 chars.
+char* WriteShortest(double x, char* out) {
+  if (std::signbit(x)) *out++ = '-';
+  const auto decimal = fmt::detail::dragonbox::to_decimal(std::fabs(x));
+  const std::uint64_t significand = decimal.significand;  // < 10^17
+  char places[48];
+  const auto high = static_cast<std::uint32_t>(significand / 100000000);  // < 10^9
+  places[0] = static_cast<char>('0' + high / 100000000);
+  WriteEightDigits(high % 100000000, places + 1);
+  WriteEightDigits(static_cast<std::uint32_t>(significand % 100000000), places + 9);
+  std::memset(places + 17, '0', sizeof places - 17);
+  const int count = fmt::detail::count_digits(significand);
+  const char* digits = places + 17 - count;
+  const int exponent = decimal.exponent;    // x = digits × 10^exponent
+  const int leading = exponent + count - 1;  // x = d.ddd × 10^leading
+  if (leading < -4 || leading >= 16) {
+    *out++ = digits[0];
+    if (count > 1) {
+      *out++ = '.';
+      std::memcpy(out, digits + 1, 16);
+      out += count - 1;
+    }
+    *out++ = 'e';
+    *out++ = leading < 0 ? '-' : '+';
+    const int e = leading < 0 ? -leading : leading;
+    if (e >= 100) *out++ = static_cast<char>('0' + e / 100);
+    std::memcpy(out, kDigitPairs + (e % 100) * 2, 2);
+    return out + 2;
+  }
+  if (exponent >= 0) {  // an integer: its digits, then zeros (at most 15)
+    std::memcpy(out, digits, 17);
+    out += count;
+    std::memset(out, '0', 16);
+    return out + exponent;
+  }
+  if (leading >= 0) {  // ddd.ddd
+    std::memcpy(out, digits, 16);
+    out += leading + 1;
+    *out++ = '.';
+    std::memcpy(out, digits + leading + 1, 16);
+    return out + (count - leading - 1);
+  }
+  *out++ = '0';  // 0.000ddd (at most 3 zeros after the point)
+  *out++ = '.';
+  std::memset(out, '0', 4);
+  out += -leading - 1;
+  std::memcpy(out, digits, 17);
+  return out + count;
+}
+
+}  // namespace
+
 void AppendNumber(std::string& out, double x) {
   if (std::isnan(x)) return;
-  // Into a stack buffer with a compiled format: a third of the cost of format_to(back_inserter).
-  char text[32];
-  const char* end = fmt::format_to(text, FMT_COMPILE("{}"), x);
+  char text[48];
+  const char* end = x != 0 && std::isfinite(x) ? WriteShortest(x, text)
+                                               : fmt::format_to(text, FMT_COMPILE("{}"), x);  // 0, -0, ±inf
   out.append(text, static_cast<size_t>(end - text));
 }
 
-std::optional<std::vector<std::string>> SplitCsvLine(std::string_view line) {
-  std::vector<std::string> fields(1);
+bool SplitCsvLine(std::string_view line, std::vector<std::string>& fields) {
+  size_t count = 1;  // fields in use; the vector's strings keep their storage from line to line
+  if (fields.empty()) fields.emplace_back();
+  fields[0].clear();
+  auto next_field = [&] {
+    if (count == fields.size()) fields.emplace_back();
+    fields[count++].clear();
+  };
   bool quoted = false;
   for (size_t i = 0; i < line.size(); ++i) {
     const char c = line[i];
+    std::string& field = fields[count - 1];
     if (quoted) {
       if (c != '"') {
-        fields.back() += c;
+        field += c;
       } else if (i + 1 < line.size() && line[i + 1] == '"') {
-        fields.back() += '"';
+        field += '"';
         ++i;
       } else {
         quoted = false;
@@ -61,24 +141,29 @@ std::optional<std::vector<std::string>> SplitCsvLine(std::string_view line) {
     } else if (c == '"') {
       quoted = true;
     } else if (c == ',') {
-      fields.emplace_back();
+      next_field();
     } else {
-      fields.back() += c;
+      field += c;
     }
   }
-  if (quoted) return std::nullopt;
+  fields.resize(count);
+  return !quoted;
+}
+
+std::optional<std::vector<std::string>> SplitCsvLine(std::string_view line) {
+  std::vector<std::string> fields;
+  if (!SplitCsvLine(line, fields)) return std::nullopt;
   return fields;
 }
 
 std::optional<double> ParseCsvNumber(std::string_view text) {
   if (text.empty()) return std::numeric_limits<double>::quiet_NaN();
-  if (std::isspace(static_cast<unsigned char>(text.front()))) return std::nullopt;  // strtod would skip it
-  const std::string s(text);  // strtod needs a terminated string
-  char* end = nullptr;
-  errno = 0;
-  const double x = std::strtod(s.c_str(), &end);
-  if (end != s.c_str() + s.size()) return std::nullopt;
-  return x;  // ERANGE on underflow still gives the (subnormal or zero) value written
+  // from_chars reads exactly what AppendNumber writes (and inf, nan), with no locale and no copy;
+  // it refuses a leading '+' or space and a value beyond double's range.
+  double x = 0.0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), x);
+  if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return x;
 }
 
 }  // namespace nlhf

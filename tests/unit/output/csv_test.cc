@@ -1,9 +1,12 @@
 // The one CSV writer and reader (lib/src/output/csv.cc).
 #include "nlhf/output/csv.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 
@@ -24,6 +27,21 @@ TEST(CsvField, QuotesOnlyWhatMustBeQuotedAndSplitUndoesIt) {
   const auto back = SplitCsvLine(line);
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, fields);
+}
+
+// The reader of many lines reuses its fields' storage: a short line after a long one, a quoted
+// field after a plain one, and an empty line each give exactly their own fields.
+TEST(SplitCsvLine, IntoReusedStorageGivesEachLineItsOwnFields) {
+  std::vector<std::string> fields;
+  ASSERT_TRUE(SplitCsvLine("a,bb,ccc,dddd", fields));
+  EXPECT_EQ(fields, (std::vector<std::string>{"a", "bb", "ccc", "dddd"}));
+  ASSERT_TRUE(SplitCsvLine("x,\"y,\"\"z\"", fields));
+  EXPECT_EQ(fields, (std::vector<std::string>{"x", "y,\"z"}));
+  ASSERT_TRUE(SplitCsvLine("", fields));
+  EXPECT_EQ(fields, (std::vector<std::string>{""}));
+  ASSERT_TRUE(SplitCsvLine(",", fields));
+  EXPECT_EQ(fields, (std::vector<std::string>{"", ""}));
+  EXPECT_FALSE(SplitCsvLine("a,\"b", fields));
 }
 
 TEST(SplitCsvLine, RefusesAnUnbalancedQuote) {
@@ -53,8 +71,36 @@ TEST(AppendNumber, ReadsBackExactlyAndNanIsAnEmptyCell) {
   EXPECT_EQ(NumberText(0.30000000000000004), "0.30000000000000004");
 }
 
+// AppendNumber places Dragonbox's digits itself; its text must be fmt's "{}" text for every double.
+// Against fmt on random bit patterns (every exponent, subnormals included), every power of ten and
+// its neighbours (where the notation switches and the digit count changes), and integers.
+TEST(AppendNumber, IsFmtsTextForEveryKindOfDouble) {
+  std::vector<double> values = {0.0, -0.0, 5e-324, -5e-324, std::numeric_limits<double>::max(),
+                                std::numeric_limits<double>::min(), std::numeric_limits<double>::infinity(),
+                                -std::numeric_limits<double>::infinity(), 9007199254740993.0, 1e-4, 1e-5,
+                                9.9999999999999995e15, 1e16, 123456789012345678.0};
+  std::mt19937_64 gen(11);
+  for (int k = 0; k < 200000; ++k) {
+    const std::uint64_t bits = gen();
+    double x;
+    std::memcpy(&x, &bits, sizeof x);
+    if (!std::isnan(x)) values.push_back(x);
+  }
+  for (int e = -325; e <= 308; ++e) {
+    const double p = std::pow(10.0, e);
+    for (double x : {p, std::nextafter(p, 0.0), std::nextafter(p, 2 * p), 3 * p, -p}) values.push_back(x);
+  }
+  for (std::int64_t i = -1000; i <= 100000; i += 7) values.push_back(static_cast<double>(i));
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  for (int k = 0; k < 20000; ++k) values.push_back(unit(gen));  // the metrics' usual range
+  for (double x : values) ASSERT_EQ(NumberText(x), fmt::format("{}", x)) << fmt::format("{:a}", x);
+}
+
 TEST(ParseCsvNumber, RefusesTextThatIsNotANumber) {
-  for (const char* text : {"x", "1.5x", "1,5", " 1", "--1"}) EXPECT_FALSE(ParseCsvNumber(text)) << text;
+  for (const char* text : {"x", "1.5x", "1,5", " 1", "--1", "+1", "1e400", "0x1p3", "1 "})
+    EXPECT_FALSE(ParseCsvNumber(text)) << text;
+  EXPECT_EQ(*ParseCsvNumber("-inf"), -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(*ParseCsvNumber("4.9406564584124654e-324"), 5e-324);  // subnormal: read, not refused
 }
 
 }  // namespace
