@@ -159,7 +159,7 @@ std::optional<std::vector<std::string>> SplitCsvLine(std::string_view line) {
 std::optional<double> ParseCsvNumber(std::string_view text) {
   if (text.empty()) return std::numeric_limits<double>::quiet_NaN();
   // from_chars reads exactly what AppendNumber writes (and inf, nan), with no locale and no copy;
-  // it refuses a leading '+' or space and a value beyond double's range.
+  // it refuses a leading '+' or space, hex, and a value that overflows or underflows to 0.
   double x = 0.0;
   const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), x);
   if (error != std::errc() || end != text.data() + text.size()) return std::nullopt;

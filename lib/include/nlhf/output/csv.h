@@ -18,11 +18,12 @@ void AppendNumber(std::string& out, double x);
 // One line (without its newline) split into fields, quotes undone; nullopt if a quote is unbalanced.
 std::optional<std::vector<std::string>> SplitCsvLine(std::string_view line);
 // The same into `fields`, whose strings keep their storage from one line to the next (a reader of
-// many lines allocates once); false if a quote is unbalanced.
+// many lines of one width allocates for the first only); false if a quote is unbalanced.
 bool SplitCsvLine(std::string_view line, std::vector<std::string>& fields);
 // A number as AppendNumber wrote it ("" is NaN; also "nan", "inf", "-inf"); nullopt for anything
-// else (a leading space or '+', a value beyond double's range). Not std::stod, which throws on
-// subnormal values (kl_to_star reaches them on games with a pure equilibrium).
+// else (a leading space or '+', hex, a value that overflows or underflows to 0: none of them is
+// written by AppendNumber). Not std::stod, which throws on subnormal values (kl_to_star reaches them
+// on games with a pure equilibrium); std::from_chars, which reads them (since GCC 12; a test checks).
 std::optional<double> ParseCsvNumber(std::string_view text);
 
 }  // namespace nlhf
