@@ -70,7 +70,7 @@ char* WriteShortest(double x, char* out) {
   std::memset(places + 17, '0', sizeof places - 17);
   const int count = fmt::detail::count_digits(significand);
   const char* digits = places + 17 - count;
-  const int exponent = decimal.exponent;    // x = digits × 10^exponent
+  const int exponent = decimal.exponent;     // x = digits × 10^exponent
   const int leading = exponent + count - 1;  // x = d.ddd × 10^leading
   if (leading < -4 || leading >= 16) {
     *out++ = digits[0];
