@@ -31,6 +31,7 @@
 #include "nlhf/game.h"
 #include "nlhf/input_file.h"
 #include "nlhf/memory_estimate.h"
+#include "nlhf/output/csv.h"
 #include "nlhf/output/files.h"
 
 namespace nlhf {
@@ -664,10 +665,13 @@ std::optional<Eigen::Index> NfgFileN(const std::string& path) {
 
 namespace {
 
-// The shortest decimal that reads back to x (0 for -0, so the file never shows "-0").
-void AppendNumber(std::string& out, double x) {
+// The shortest decimal that reads back to x (0 for -0, so the file never shows "-0"): the CSV
+// files' writer for finite x (a game's entries are), fmt's "{}" for anything else.
+void AppendNfgNumber(std::string& out, double x) {
   if (x == 0.0) {
     out.push_back('0');
+  } else if (std::isfinite(x)) {
+    AppendNumber(out, x);
   } else {
     fmt::format_to(std::back_inserter(out), "{}", x);
   }
@@ -703,9 +707,9 @@ void WriteNfgPieces(const PreferenceOperator& P, NfgForm form, std::string_view 
         u1 = i == j ? 0.0 : ij_larger ? pij - 0.5 : -(pji - 0.5);
         u2 = -u1;
       }
-      AppendNumber(buf, u1);
+      AppendNfgNumber(buf, u1);
       buf.push_back(' ');
-      AppendNumber(buf, u2);
+      AppendNfgNumber(buf, u2);
       buf.push_back('\n');
     }
     if (buf.size() >= (1u << 20)) {
