@@ -171,8 +171,8 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     std::lock_guard<std::mutex> lock(pool_mutex);
     pool.push_back(std::move(b));
   };
-  // A batch whose file saw a failed write is committed at the end (its finished tasks' rows are on
-  // disk: the files are unbuffered) but never handed to another task.
+  // A batch whose file saw a failed write is committed at the end (the finished tasks whose rows
+  // reached its file: TaskBatch::Drain) but never handed to another task.
   std::vector<std::unique_ptr<TaskBatch>> retired;
   auto retire = [&](std::unique_ptr<TaskBatch> b) {
     std::lock_guard<std::mutex> lock(pool_mutex);

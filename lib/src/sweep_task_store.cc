@@ -303,29 +303,29 @@ void TaskStore::Create() const { fs::create_directories(folder_); }
 TaskBatch::~TaskBatch() {
   if (file_ != nullptr) {
     // (After a final Commit the file is closed and the batch holds nothing.)
-    std::fclose(file_);
+    file_.reset();
     // Not committed: its tasks run again. (A growing batch's committed file stays: parts name it.)
     if (!temp_.empty()) ::unlink(temp_.c_str());
   }
 }
 
-std::int64_t TaskBatch::Position() const {
-  const long p = std::ftell(file_);
-  if (p < 0) throw WriteError(shown_, errno);
-  return p;
+std::int64_t TaskBatch::Position() const { return file_->size(); }
+
+int TaskBatch::Drain() {
+  const int err = file_->Drain();
+  if (err != 0) {
+    // Only the tasks whose rows all reached the file can be committed; the others run again.
+    const std::int64_t kept = file_->drained();
+    std::erase_if(tasks_, [kept](const Task& t) { return t.offset + t.bytes > kept; });
+  }
+  return err;
 }
 
 void TaskBatch::Finish(std::string id, std::vector<RunRecord> records, std::int64_t offset) {
   const std::int64_t end = Position();
   tasks_.push_back(Task{std::move(id), std::move(records), offset, end - offset});
-  // The commit's fsync then waits only for what was written since (StartWriteback). The file is
-  // unbuffered, so its flush cannot fail; if it ever did, it is a write failure of the store
-  // (exit 2), not a failure of the task.
-  try {
-    pacer_.Reached(file_, end);
-  } catch (const std::system_error& e) {
-    throw WriteError(shown_, e.code().value());
-  }
+  // The commit's fsync then waits only for what was written since (StartWriteback).
+  pacer_.Reached(file_->fd(), file_->drained());
 }
 
 double TaskBatch::age_s() const { return Now() - started_; }
@@ -356,12 +356,9 @@ std::unique_ptr<TaskBatch> TaskStore::Begin() {
   // Named as WriteFileAtomic's temp files, so that a killed process's is removed as a leftover.
   b->temp_ = folder_ / fmt::format(".data-{}.tmp-{}-{}", k, ::getpid(), k);
   b->shown_ = trace_shown_;
-  errno = 0;
-  b->file_ = std::fopen(b->temp_.c_str(), "w+b");
-  if (b->file_ == nullptr) throw WriteError(b->temp_.string(), errno != 0 ? errno : EIO);
-  // Unbuffered: TraceWriter hands over whole blocks, and a finished task's rows must be in the
-  // kernel when it finishes (a later failed write drops what stdio still buffers).
-  std::setvbuf(b->file_, nullptr, _IONBF, 0);
+  // In blocks: a finished task's rows may still be held in memory, and a commit drains them first
+  // (TaskBatch::Drain, which knows which tasks a failed write cuts off).
+  b->file_ = std::make_unique<BlockFile>(b->temp_.string(), b->temp_.string());
   b->started_ = Now();
   return b;
 }
@@ -395,10 +392,11 @@ fs::path TaskStore::NameForGood(const fs::path& temp) {
 }
 
 void TaskStore::CommitGrowing(TaskBatch& b, bool last) {
+  const int drain_error = b.tasks_.empty() ? 0 : b.Drain();
   if (!b.tasks_.empty()) {
-    std::clearerr(b.file_);
-    const std::int64_t size = b.Position();
-    if (::fsync(::fileno(b.file_)) != 0) throw WriteError(b.data_.empty() ? b.temp_.string() : b.data_.string(), errno);
+    const std::int64_t size = b.file_->drained();
+    if (::fsync(b.file_->fd()) != 0)
+      throw WriteError(b.data_.empty() ? b.temp_.string() : b.data_.string(), errno);
     if (b.data_.empty()) {
       b.data_ = NameForGood(b.temp_);  // the open file goes on under it
       b.temp_.clear();
@@ -414,10 +412,11 @@ void TaskStore::CommitGrowing(TaskBatch& b, bool last) {
     b.started_ = Now();  // age_s() counts from the last commit, as for a batch in a new file
   }
   if (last) {
-    std::fclose(b.file_);
-    b.file_ = nullptr;
+    b.file_.reset();
     if (!b.temp_.empty()) ::unlink(b.temp_.c_str());  // never committed: nothing refers to it
   }
+  if (drain_error != 0)
+    throw WriteError(b.shown_, drain_error);  // (the tasks it did hold are committed)
 }
 
 void TaskStore::Commit(TaskBatch& b, bool reopen) {
@@ -425,29 +424,32 @@ void TaskStore::Commit(TaskBatch& b, bool reopen) {
   if (b.tasks_.empty()) return;
   // The next data file first: if it cannot be opened, nothing has changed yet.
   std::unique_ptr<TaskBatch> next = reopen ? Begin() : nullptr;
-  // The file is unbuffered (Begin), so every finished task's rows are in the kernel already; a
-  // failed write of a later task may have set the error flag, which says nothing about them.
-  std::clearerr(b.file_);
-  const std::int64_t size = b.Position();
-  if (::fsync(::fileno(b.file_)) != 0) throw WriteError(b.temp_.string(), errno);
-  // The data file is durable under its final name before any part refers to it; a kill between
-  // the two leaves an orphan (RemoveOrphans), never a part without its rows.
-  const fs::path data = NameForGood(b.temp_);
-  SyncFolder(folder_);
-  WritePart(fs::path(data).replace_extension(".part"), DataFile{data.filename().string(), size, std::nullopt},
-            b.tasks_);
-  SyncFolder(folder_);
+  // Every finished task's rows to the kernel first. If a write fails (a full disk), the tasks it
+  // cut off run again, the others are committed, and then the error stops the sweep.
+  const int drain_error = b.Drain();
+  if (!b.tasks_.empty()) {
+    const std::int64_t size = b.file_->drained();
+    if (::fsync(b.file_->fd()) != 0) throw WriteError(b.temp_.string(), errno);
+    // The data file is durable under its final name before any part refers to it; a kill between
+    // the two leaves an orphan (RemoveOrphans), never a part without its rows.
+    const fs::path data = NameForGood(b.temp_);
+    SyncFolder(folder_);
+    WritePart(fs::path(data).replace_extension(".part"),
+              DataFile{data.filename().string(), size, std::nullopt}, b.tasks_);
+    SyncFolder(folder_);
+  } else {
+    ::unlink(b.temp_.c_str());  // nothing in it is committed
+  }
   // The committed data file is never written again; the batch goes on in the next one.
-  std::fclose(b.file_);
-  b.file_ = nullptr;
+  b.file_.reset();
   b.tasks_.clear();
   b.pacer_ = {};
   if (next) {
     b.temp_ = next->temp_;
-    b.file_ = next->file_;
+    b.file_ = std::move(next->file_);  // now b's
     b.started_ = next->started_;
-    next->file_ = nullptr;  // now b's
   }
+  if (drain_error != 0) throw WriteError(b.shown_, drain_error);
 }
 
 void TaskStore::Add(const std::vector<FinishedTask>& tasks) {

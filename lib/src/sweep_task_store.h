@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "nlhf/output/block_file.h"
 #include "nlhf/output/files.h"
 #include "nlhf/run.h"
 #include "nlhf/run_directory.h"
@@ -98,7 +99,7 @@ class TaskBatch {
   TaskBatch& operator=(const TaskBatch&) = delete;
 
   // Where the next task writes its rows (RunGroup's `trace`), and its name for errors.
-  std::FILE* trace() const { return file_; }
+  std::FILE* trace() const { return file_ ? file_->stream() : nullptr; }  // nullptr once closed
   const std::string& shown() const { return shown_; }
   // Bytes written to trace() so far: a task's rows start here.
   std::int64_t Position() const;
@@ -107,6 +108,9 @@ class TaskBatch {
   void Finish(std::string id, std::vector<RunRecord> records, std::int64_t offset);
   size_t size() const { return tasks_.size(); }
   double age_s() const;  // since the batch began (a growing batch: since its last commit)
+  // Hands the rows held in memory to the kernel (TaskStore's commits do). Returns 0, or the errno
+  // of a failed write: then the tasks whose rows it cut off are forgotten (they run again).
+  int Drain();
 
   // A finished task: its records, and where its rows are in the data file.
   struct Task {
@@ -119,11 +123,11 @@ class TaskBatch {
   friend class TaskStore;
   TaskBatch() = default;
   std::filesystem::path temp_;  // the data file while written (committed under another name)
-  std::FILE* file_ = nullptr;
+  std::unique_ptr<BlockFile> file_;  // written in blocks; Commit drains it
   std::string shown_;
   std::vector<Task> tasks_;
   double started_ = 0.0;
-  WritebackPacer pacer_;  // StartWriteback of file_ every 8 MB
+  WritebackPacer pacer_;  // StartWriteback of file_ every 8 MB drained
   // A growing batch (TaskStore::BeginGrowing) keeps its data file across commits: its committed
   // name once it has one, and the number of part files written for it.
   bool growing_ = false;

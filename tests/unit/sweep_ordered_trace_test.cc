@@ -5,7 +5,6 @@
 #include "sweep_ordered_trace.h"
 
 #include <gtest/gtest.h>
-
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -20,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "nlhf/output/block_file.h"
 #include "nlhf/output/trace.h"
 #include "test_util.h"
 
@@ -301,9 +301,9 @@ TEST(OrderedTrace, WorkersFinishingInAnyOrderGiveTheCanonicalTrace) {
     }
 }
 
-// A write the file refuses (here a file size limit), into the trace or into the worker's batch, is a
-// short fwrite with errno set, never a write reported done (glibc counts a cookie stream's -1 as
-// success; the stream returns 0).
+// A write the file refuses (here a file size limit), into the trace or into the worker's batch, is
+// a short fwrite with errno set, never a write reported done (glibc counts a cookie stream's -1 as
+// success; the stream returns 0). The write is larger than a block, so it reaches the file at once.
 TEST(OrderedTrace, AFailedWriteIsAShortWriteWithErrno) {
   for (bool in_turn : {true, false}) {
     SCOPED_TRACE(in_turn);
@@ -314,7 +314,7 @@ TEST(OrderedTrace, AFailedWriteIsAShortWriteWithErrno) {
     OrderedTrace trace(store, s.ids, 64, 1e9, /*budget_bytes=*/in_turn ? OrderedTrace::kBudgetBytes : 0);
     const std::unique_ptr<TaskBatch> batch = store.Begin();
     std::unique_ptr<OrderedTrace::Rows> rows = trace.Start(in_turn ? 0 : 1, *batch);
-    const std::string big(1 << 18, 'x');
+    const std::string big(2 * BlockFile::kBlockBytes, 'x');
     struct rlimit before {};
     ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &before), 0);
     struct rlimit small = before;

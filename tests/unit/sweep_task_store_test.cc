@@ -5,9 +5,11 @@
 #include "sweep_task_store.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -199,6 +201,45 @@ TEST(TaskBatch, TasksAreVisibleOnlyOnceCommittedAndAFailedTasksRowsAreNotTheirs)
   EXPECT_EQ(index.TraceBytes("b"), 3);
   batch.reset();  // not committed: c is lost (it runs again), and its data file goes
   EXPECT_EQ(store.Index().size(), 2u);
+  for (const auto& e : fs::directory_iterator(store.folder()))
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+}
+
+// Rows are held in memory and drained at the commit (BlockFile). When a write fails (here a file
+// size limit, met by a later task's rows), the commit keeps the tasks whose rows all got into the
+// file, forgets the one cut short (it runs again) and then reports the error.
+TEST(TaskBatch, ACommitAfterAFailedWriteKeepsOnlyTheTasksWhoseRowsGotThere) {
+  testing::TempDir tmp;
+  TaskStore store(tmp.Path("out"));
+  store.Create();
+  std::unique_ptr<TaskBatch> batch = store.Begin();
+  const std::string a(100, 'a'), b(200, 'b'), big(BlockFile::kBlockBytes, 'c');
+  std::int64_t at = batch->Position();
+  ASSERT_EQ(std::fwrite(a.data(), 1, a.size(), batch->trace()), a.size());
+  batch->Finish("a", {Record("a-run0", 0, 1e-3)}, at);
+  at = batch->Position();
+  ASSERT_EQ(std::fwrite(b.data(), 1, b.size(), batch->trace()), b.size());
+  batch->Finish("b", {Record("b-run0", 0, 2e-3)}, at);
+  struct rlimit before {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &before), 0);
+  struct rlimit small = before;
+  small.rlim_cur = 150;  // all of a's rows, half of b's
+  const auto handler = std::signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  const size_t written = std::fwrite(big.data(), 1, big.size(), batch->trace());  // c's rows
+  ::setrlimit(RLIMIT_FSIZE, &before);
+  std::signal(SIGXFSZ, handler);
+  EXPECT_LT(written, big.size());
+  try {
+    store.Commit(*batch, false);
+    ADD_FAILURE() << "the failed write is reported";
+  } catch (const WriteFailure& e) {
+    EXPECT_NE(std::string(e.what()).find("File too large"), std::string::npos) << e.what();
+  }
+  const TaskIndex index = store.Index();
+  EXPECT_EQ(index.Ids(), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(Trace(index, "a"), a);
+  batch.reset();
   for (const auto& e : fs::directory_iterator(store.folder()))
     EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
 }

@@ -114,7 +114,11 @@ int SyncDirectory(const std::string& dir) {
 void StartWriteback(std::FILE* f) {
   // A failed flush is reported now: stdio drops the buffer, so a later fsync would succeed.
   if (std::fflush(f) != 0) throw std::system_error(errno != 0 ? errno : EIO, std::generic_category(), "flush");
-  ::sync_file_range(::fileno(f), 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: its failure changes nothing
+  StartWriteback(::fileno(f));
+}
+
+void StartWriteback(int fd) {
+  ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);  // a hint: its failure changes nothing
 }
 
 void AppendFileRange(int from_fd, std::int64_t offset, std::int64_t bytes, std::FILE* to) {

@@ -55,6 +55,8 @@ void AppendFileRange(int from_fd, std::int64_t offset, std::int64_t bytes, std::
 // and where it is not supported nothing happens. Flushes `f` first; a failed flush throws
 // std::system_error (errno), as AppendFileRange does.
 void StartWriteback(std::FILE* f);
+// StartWriteback of what has been written to the file descriptor `fd` (nothing to flush).
+void StartWriteback(int fd);
 
 // StartWriteback for a writer of a large file, every 8 MB: the writer says how many bytes the file
 // holds after each piece it wrote (Reached), and writeback starts when 8 MB more have come.
@@ -64,6 +66,11 @@ class WritebackPacer {
   void Reached(std::FILE* f, std::int64_t written) {
     if (written - sent_ < kBytes) return;
     StartWriteback(f);
+    sent_ = written;
+  }
+  void Reached(int fd, std::int64_t written) {
+    if (written - sent_ < kBytes) return;
+    StartWriteback(fd);
     sent_ = written;
   }
 

@@ -1,0 +1,100 @@
+#include "nlhf/output/block_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <new>
+
+#include "nlhf/output/files.h"
+
+namespace nlhf {
+
+namespace {
+
+// A drained block ends on this boundary (the rest stays held): the kernel's page-cache folios are
+// then written whole, not allocated by one write and completed by the next.
+constexpr std::int64_t kAlignBytes = std::int64_t{1} << 16;
+
+}  // namespace
+
+BlockFile::BlockFile(const std::string& path, std::string shown) : shown_(std::move(shown)) {
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd_ < 0) throw WriteError(shown_, errno != 0 ? errno : EIO);
+  cookie_io_functions_t io{};
+  io.write = [](void* self, const char* data, size_t n) -> ssize_t {
+    // A failure is 0 bytes written (errno set), not -1: glibc's fwrite on an unbuffered cookie
+    // stream counts a -1 as one byte more than asked and then reports the whole write done.
+    const long written = static_cast<BlockFile*>(self)->Write(data, n);
+    return written < 0 ? 0 : written;
+  };
+  stream_ = fopencookie(this, "w", io);
+  if (stream_ == nullptr) {
+    ::close(fd_);
+    throw std::bad_alloc();
+  }
+  std::setvbuf(stream_, nullptr, _IONBF, 0);
+}
+
+BlockFile::~BlockFile() {
+  std::fclose(stream_);  // unbuffered: nothing of its own to write
+  ::close(fd_);
+}
+
+int BlockFile::WriteOut(const char* data, size_t n) {
+  while (n > 0) {
+    const ssize_t w = ::write(fd_, data, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return errno != 0 ? errno : EIO;
+    }
+    if (w == 0) return EIO;
+    data += w;
+    n -= static_cast<size_t>(w);
+    drained_ += w;
+  }
+  return 0;
+}
+
+long BlockFile::Write(const char* data, size_t n) {
+  if (error_ == 0) {
+    try {
+      // (Room for a block and a write short of one: a full block is never reallocated.)
+      if (held_.capacity() < 2 * kBlockBytes) held_.reserve(2 * kBlockBytes);
+    } catch (const std::bad_alloc&) {
+      errno = ENOMEM;
+      return -1;
+    }
+    if (n >= kBlockBytes) {
+      // A large write goes straight on, after what is held.
+      error_ = Drain();
+      if (error_ == 0) error_ = WriteOut(data, n);
+    } else {
+      held_.append(data, n);
+      if (held_.size() >= kBlockBytes) {
+        // A full block: out up to its last boundary, the rest held for the next.
+        const std::int64_t end =
+            (drained_ + static_cast<std::int64_t>(held_.size())) & ~(kAlignBytes - 1);
+        const size_t out = static_cast<size_t>(end - drained_);
+        error_ = WriteOut(held_.data(), out);
+        held_.erase(0, out);
+      }
+    }
+    if (error_ == 0) {
+      size_ += static_cast<std::int64_t>(n);
+      return static_cast<long>(n);
+    }
+    held_.clear();
+  }
+  errno = error_;
+  return -1;
+}
+
+int BlockFile::Drain() {
+  if (error_ != 0) return error_;
+  error_ = WriteOut(held_.data(), held_.size());
+  held_.clear();
+  return error_;
+}
+
+}  // namespace nlhf

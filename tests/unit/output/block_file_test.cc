@@ -1,0 +1,121 @@
+// Tests of lib/src/output/block_file.cc: bytes arrive in the file whole and in order, in blocks
+// that end on 64 KiB boundaries; a failed write says how much got there and fails every later
+// write.
+#include "nlhf/output/block_file.h"
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include "nlhf/errors.h"
+#include "test_util.h"
+
+namespace nlhf {
+namespace {
+
+constexpr std::int64_t kBlock = static_cast<std::int64_t>(BlockFile::kBlockBytes);
+
+// Random printable bytes, so that a byte out of place shows.
+std::string Bytes(size_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::string s(n, ' ');
+  for (char& c : s) c = static_cast<char>('a' + gen() % 26);
+  return s;
+}
+
+TEST(BlockFile, SmallWritesAreHeldUntilABlockFillsThenGoOutToA64KiBBoundary) {
+  testing::TempDir tmp;
+  const std::string path = tmp.Path("f.csv");
+  BlockFile f(path, "f.csv");
+  const std::string text = Bytes(3 * BlockFile::kBlockBytes + 12345, 1);
+  std::mt19937 gen(2);
+  size_t at = 0;
+  while (at < text.size()) {
+    const size_t n = std::min<size_t>(text.size() - at, 1 + gen() % 20000);  // a run's rows
+    ASSERT_EQ(std::fwrite(text.data() + at, 1, n, f.stream()), n);
+    at += n;
+    EXPECT_EQ(f.size(), static_cast<std::int64_t>(at));
+    EXPECT_EQ(f.drained() % 65536, 0) << "a drained block ends on a boundary";
+    EXPECT_GT(f.drained(), f.size() - kBlock) << "less than a block is held";
+    EXPECT_LE(f.drained(), f.size());
+    EXPECT_EQ(static_cast<std::int64_t>(std::filesystem::file_size(path)), f.drained());
+  }
+  EXPECT_GE(f.drained(), 2 * kBlock);
+  EXPECT_EQ(f.Drain(), 0);
+  EXPECT_EQ(f.drained(), f.size());
+  EXPECT_EQ(testing::ReadFile(path), text);
+}
+
+TEST(BlockFile, AWriteOfABlockOrMoreGoesOutAtOnceAfterWhatIsHeld) {
+  testing::TempDir tmp;
+  const std::string path = tmp.Path("f.csv");
+  BlockFile f(path, "f.csv");
+  const std::string small = Bytes(1000, 3), big = Bytes(BlockFile::kBlockBytes + 7, 4);
+  ASSERT_EQ(std::fwrite(small.data(), 1, small.size(), f.stream()), small.size());
+  EXPECT_EQ(f.drained(), 0);
+  ASSERT_EQ(std::fwrite(big.data(), 1, big.size(), f.stream()), big.size());
+  EXPECT_EQ(f.drained(), f.size());
+  EXPECT_EQ(testing::ReadFile(path), small + big);
+}
+
+TEST(BlockFile, BytesNotDrainedAreDroppedWhenItCloses) {
+  testing::TempDir tmp;
+  const std::string path = tmp.Path("f.csv");
+  {
+    BlockFile f(path, "f.csv");
+    ASSERT_EQ(std::fputs("held\n", f.stream()), 1);  // (fputs returns a non-negative number)
+    EXPECT_EQ(testing::ReadFile(path), "");
+  }
+  EXPECT_EQ(testing::ReadFile(path), "");
+}
+
+TEST(BlockFile, AFileThatCannotBeCreatedIsAWriteError) {
+  testing::TempDir tmp;
+  EXPECT_THROW(BlockFile(tmp.Path("no/such/folder/f.csv"), "f.csv"), InputError);
+}
+
+// A file size limit below a block: the block's write is cut short at the limit, drained() says
+// where, the fwrite that filled the block fails with EFBIG (a short fwrite, never one reported
+// done), and so does every later write and Drain.
+TEST(BlockFile, AFailedWriteSaysHowMuchGotThereAndFailsEveryLaterWrite) {
+  testing::TempDir tmp;
+  const std::string path = tmp.Path("f.csv");
+  BlockFile f(path, "f.csv");
+  const std::string text = Bytes(BlockFile::kBlockBytes, 5);
+  const std::string half = text.substr(0, text.size() / 2);
+  struct rlimit before {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &before), 0);
+  struct rlimit small = before;
+  small.rlim_cur = 100000;
+  const auto handler = std::signal(SIGXFSZ, SIG_IGN);
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  const size_t first = std::fwrite(half.data(), 1, half.size(), f.stream());
+  errno = 0;
+  const size_t second = std::fwrite(half.data(), 1, half.size(), f.stream());
+  const int err = errno;
+  errno = 0;
+  const size_t third = std::fwrite("x", 1, 1, f.stream());
+  const int err3 = errno;
+  const int drain = f.Drain();
+  ::setrlimit(RLIMIT_FSIZE, &before);
+  std::signal(SIGXFSZ, handler);
+  EXPECT_EQ(first, half.size()) << "held: nothing written yet";
+  EXPECT_LT(second, half.size());
+  EXPECT_EQ(err, EFBIG);
+  EXPECT_EQ(third, 0u);
+  EXPECT_EQ(err3, EFBIG);
+  EXPECT_EQ(drain, EFBIG);
+  EXPECT_EQ(f.drained(), 100000);
+  EXPECT_EQ(f.size(), static_cast<std::int64_t>(half.size()))
+      << "the failed writes are not counted";
+  EXPECT_EQ(testing::ReadFile(path), text.substr(0, 100000));
+}
+
+}  // namespace
+}  // namespace nlhf
