@@ -89,9 +89,17 @@ double DenseMatrices(const ExperimentConfig& config, const ResourcePlan& plan, E
 // --jobs 2: about 16 per run and 20 per worker. The constants below keep a margin over those.
 constexpr double kVectorsPerRun = 20.0;
 constexpr double kVectorsPerWorker = 24.0;
+// A sweep worker's data file holds up to a 2 MiB block of rows in memory (BlockFile), and its
+// TraceWriter a 68 KiB one.
+constexpr double kSweepWorkerBytes = 2.1 * 1024 * 1024;
 constexpr double kBaseBytes = 64.0 * 1024 * 1024;  // code, thread stacks, buffers (a sweep's rows held for
                                                     // their turn: 40 MB at most); with margin
 constexpr double kGiB = 1024.0 * 1024 * 1024;
+
+// The program and its buffers: kBaseBytes, and a sweep's per-worker blocks.
+double BaseBytes(const ResourcePlan& plan) {
+  return kBaseBytes + (plan.one_game_per_worker ? kSweepWorkerBytes * std::max(1, plan.jobs) : 0.0);
+}
 
 // n of a matrix CSV without reading it whole: the fields of its first line, bounded by the size
 // of the file (n lines of n numbers take at least 2 n^2 bytes). nullopt if it cannot be read
@@ -159,6 +167,7 @@ struct Float32MemoryPlan {
   bool solves_equilibrium = false;
   bool solves_nash = false;
   double vectors = 0.0;  // of n doubles
+  double base_bytes = 0.0;  // the program and its buffers (BaseBytes)
 };
 
 // A float32 game (float32_operator.h) holds its margins, 4 n^2 bytes, and no n x n double once
@@ -172,6 +181,7 @@ struct Float32MemoryPlan {
 Float32MemoryPlan Float32Plan(const ExperimentConfig& config, const ResourcePlan& plan, const GameRegistryEntry& entry,
                               Eigen::Index n) {
   Float32MemoryPlan p;
+  p.base_bytes = BaseBytes(plan);
   const auto seeds = static_cast<double>(config.seeds.size());
   const double workers = static_cast<double>(std::max(1, plan.jobs));
   p.games = plan.one_game_per_worker ? workers : seeds;
@@ -202,7 +212,7 @@ void Float32Bytes(const Float32MemoryPlan& p, Eigen::Index n, MemoryEstimate& e)
   e.equilibrium_bytes = std::max(p.solves_equilibrium ? EquilibriumWorkBytes(n, EquilibriumMethod::kAuto) : 0.0,
                                  p.solves_nash ? NashWorkBytes(n) : 0.0);
   const double preparing = std::max(e.build_bytes, e.operator_bytes + std::max(e.equilibrium_bytes, DescriptorWorkBytes(n)));
-  e.bytes = kBaseBytes + (p.games - p.building) * e.operator_bytes + p.building * preparing +
+  e.bytes = p.base_bytes + (p.games - p.building) * e.operator_bytes + p.building * preparing +
             p.vectors * 8.0 * static_cast<double>(n);
   e.from_matrix = p.from_matrix;
 }
@@ -225,6 +235,7 @@ double AvailableMemoryBytes() {
 MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan& plan) {
   MemoryEstimate e;
   e.available_bytes = AvailableMemoryBytes();
+  e.base_bytes = BaseBytes(plan);
   if (const auto* entry = GameRegistry().TryFind(config.game.name)) {
     for (const auto& [name, value] : config.game.params) {
       if (name == "n" && std::holds_alternative<std::int64_t>(value)) {
@@ -264,7 +275,7 @@ MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan
     e.games = plan.one_game_per_worker ? workers : seeds;
     const double runs = e.games * solvers;
     e.vectors = kVectorsPerRun * runs + kVectorsPerWorker * std::min(workers, runs);
-    e.bytes = kBaseBytes + e.games * e.operator_bytes + e.vectors * 8.0 * n;
+    e.bytes = e.base_bytes + e.games * e.operator_bytes + e.vectors * 8.0 * n;
     return e;
   }
   if (const auto* entry = GameRegistry().TryFind(config.game.name);
@@ -274,7 +285,7 @@ MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan
     return e;
   }
   e.matrices = DenseMatrices(config, plan, e.n);
-  e.bytes = kBaseBytes + e.matrices * 8.0 * n * n;
+  e.bytes = e.base_bytes + e.matrices * 8.0 * n * n;
   return e;
 }
 
@@ -300,12 +311,12 @@ std::string MemoryText(const ExperimentConfig& config, const MemoryEstimate& e) 
                        size(e.bytes), size(e.operator_bytes), e.games, e.vectors, n, size(e.available_bytes));
   const std::string matrices = fmt::format("{:.3g}", e.matrices);
   // Below a MiB the matrices are named by their size, so that the figure is read as the base's.
-  const double matrix_bytes = e.bytes - kBaseBytes;
+  const double matrix_bytes = e.bytes - e.base_bytes;
   const std::string of_which =
       matrix_bytes < 1024.0 * 1024 ? fmt::format(", {:.0f} KiB of them", std::max(1.0, matrix_bytes / 1024.0)) : "";
-  return fmt::format("about {} at the peak ({} MiB for the program and its buffers; {}: {} n x n {} of doubles, {}{}), {} "
+  return fmt::format("about {} at the peak ({:.0f} MiB for the program and its buffers; {}: {} n x n {} of doubles, {}{}), {} "
                      "available",
-                     size(e.bytes), kBaseBytes / mib, config.SolvesEquilibrium() ? "P and the equilibrium's work" : "P",
+                     size(e.bytes), e.base_bytes / mib, config.SolvesEquilibrium() ? "P and the equilibrium's work" : "P",
                      matrices, matrices == "1" ? "matrix" : "matrices", n, of_which, size(e.available_bytes));
 }
 
@@ -331,8 +342,8 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
   const double mib = 1024.0 * 1024.0;
   if (e.implicit) {
     // Linear in n: the largest n that fits scales the per-action bytes.
-    const double per_action = (e.bytes - kBaseBytes) / std::max(1.0, static_cast<double>(e.n));
-    const double n_max = std::floor(std::max(0.0, e.available_bytes - kBaseBytes) / per_action);
+    const double per_action = (e.bytes - e.base_bytes) / std::max(1.0, static_cast<double>(e.n));
+    const double n_max = std::floor(std::max(0.0, e.available_bytes - e.base_bytes) / per_action);
     throw InputError(e.n_key, fmt::format("{} needs about {:.1f} GiB (estimate: the implicit game's operator, {:.3g} "
                                           "MiB for each of {} game(s) held at once, and {} vectors of n doubles for the "
                                           "runs' buffers and results, {} seed(s) with --jobs {}), {}, expected n <= {:.0f} "
@@ -378,7 +389,7 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
   // counted fall where pi* turns matrix-free).
   const Eigen::Index n_max = LargestFitting(2, e.n - 1, [&](Eigen::Index n) {
     const double m = static_cast<double>(n);
-    return kBaseBytes + DenseMatrices(config, plan, n) * 8.0 * m * m <= e.available_bytes;
+    return e.base_bytes + DenseMatrices(config, plan, n) * 8.0 * m * m <= e.available_bytes;
   });
   // float32 halves P; without pi*, a game being prepared holds only P; an implicit game holds no
   // n x n matrix at all.

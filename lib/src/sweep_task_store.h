@@ -88,10 +88,10 @@ struct SweepManifest {
   std::vector<RecordedInput> inputs;
 };
 
-// One worker's tasks while they run. Their trace rows stream into a data file of the store as they
-// are produced (each task one byte range, memory bounded whatever the rows); TaskStore::Commit then
-// makes the finished ones durable and visible to Index(), all or none. Not thread-safe: one worker
-// holds a batch at a time.
+// One worker's tasks while they run. Their trace rows go into a data file of the store as they are
+// produced, in 1 MiB blocks (BlockFile: each task one byte range, memory bounded whatever the
+// rows); TaskStore::Commit then writes what is held and makes the finished tasks durable and
+// visible to Index(). Not thread-safe: one worker holds a batch at a time.
 class TaskBatch {
  public:
   ~TaskBatch();
@@ -108,9 +108,6 @@ class TaskBatch {
   void Finish(std::string id, std::vector<RunRecord> records, std::int64_t offset);
   size_t size() const { return tasks_.size(); }
   double age_s() const;  // since the batch began (a growing batch: since its last commit)
-  // Hands the rows held in memory to the kernel (TaskStore's commits do). Returns 0, or the errno
-  // of a failed write: then the tasks whose rows it cut off are forgotten (they run again).
-  int Drain();
 
   // A finished task: its records, and where its rows are in the data file.
   struct Task {
@@ -122,6 +119,9 @@ class TaskBatch {
  private:
   friend class TaskStore;
   TaskBatch() = default;
+  // Hands the rows held in memory to the kernel (TaskStore's commits do). Returns 0, or the errno
+  // of a failed write: then the tasks whose rows it cut off are forgotten (they run again).
+  int Drain();
   std::filesystem::path temp_;  // the data file while written (committed under another name)
   std::unique_ptr<BlockFile> file_;  // written in blocks; Commit drains it
   std::string shown_;
@@ -200,7 +200,9 @@ class TaskStore {
   // Stores the batch's finished tasks durably, all or none (an interruption loses the whole batch,
   // never part of a task), and empties it: with `reopen`, for more tasks in a new data file;
   // without, for good (the last commit). Safe from several threads for distinct batches. A failed
-  // write throws ("writing FILE: REASON") and leaves the batch as it was.
+  // write throws ("writing FILE: REASON"): if it was a write of the held rows (TaskBatch::Drain),
+  // after committing the tasks whose rows all reached the file and emptying the batch; if it was
+  // the fsync or the part file, leaving the batch as it was.
   void Commit(TaskBatch& batch, bool reopen = true);
   // Stores `tasks` (their rows given as text) as one batch: Begin, write, Finish, Commit.
   void Add(const std::vector<FinishedTask>& tasks);

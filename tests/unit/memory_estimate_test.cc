@@ -75,8 +75,12 @@ TEST(Memory, WithoutPiStarAGameBeingPreparedHoldsOnlyP) {
   EXPECT_EQ(EstimateMemory(none, ResourcePlan{2, true}).matrices, 2);   // a sweep worker's game
   MemoryEstimate one = EstimateMemory(none, ResourcePlan{1, true});
   one.available_bytes = 16.0 * (1 << 30);
-  EXPECT_EQ(MemoryText(none, one), "about 74.6 GiB at the peak (64 MiB for the program and its buffers; P: 1 n x n "
+  // (A sweep worker's 2.1 MiB of row blocks are the program's buffers: 66 MiB with one worker.)
+  EXPECT_EQ(MemoryText(none, one), "about 74.6 GiB at the peak (66 MiB for the program and its buffers; P: 1 n x n "
                                    "matrix of doubles, n = 100000), 16.0 GiB available");
+  EXPECT_NEAR(EstimateMemory(none, ResourcePlan{8, true}).base_bytes - one.base_bytes, 7 * 2.1 * (1 << 20), 1.0);
+  EXPECT_EQ(EstimateMemory(none, ResourcePlan{8, false}).base_bytes, EstimateMemory(none, {}).base_bytes)
+      << "nlhf-run's runs hold no blocks of their own";
   EXPECT_NE(MemoryText(c, e).find("; P and the equilibrium's work: 3 n x n matrices of doubles, n = 100000)"),
             std::string::npos);
   // At small n the matrices' own size is given, so that the figure is not read as theirs.

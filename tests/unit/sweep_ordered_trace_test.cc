@@ -305,34 +305,43 @@ TEST(OrderedTrace, WorkersFinishingInAnyOrderGiveTheCanonicalTrace) {
 // a short fwrite with errno set, never a write reported done (glibc counts a cookie stream's -1 as
 // success; the stream returns 0). The write is larger than a block, so it reaches the file at once.
 TEST(OrderedTrace, AFailedWriteIsAShortWriteWithErrno) {
-  for (bool in_turn : {true, false}) {
-    SCOPED_TRACE(in_turn);
-    testing::TempDir tmp;
-    TaskStore store(tmp.Path("out"));
-    store.Create();
-    const Sweep s(2);
-    OrderedTrace trace(store, s.ids, 64, 1e9, /*budget_bytes=*/in_turn ? OrderedTrace::kBudgetBytes : 0);
-    const std::unique_ptr<TaskBatch> batch = store.Begin();
-    std::unique_ptr<OrderedTrace::Rows> rows = trace.Start(in_turn ? 0 : 1, *batch);
-    const std::string big(2 * BlockFile::kBlockBytes, 'x');
-    struct rlimit before {};
-    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &before), 0);
-    struct rlimit small = before;
-    small.rlim_cur = 1 << 16;
-    const auto handler = std::signal(SIGXFSZ, SIG_IGN);
-    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
-    errno = 0;
-    const size_t written = std::fwrite(big.data(), 1, big.size(), rows->file());
-    const int err = errno;
-    ::setrlimit(RLIMIT_FSIZE, &before);
-    std::signal(SIGXFSZ, handler);
-    EXPECT_LT(written, big.size());
-    EXPECT_EQ(err, EFBIG);
-    EXPECT_NE(std::ferror(rows->file()), 0);
-    trace.Fail(std::move(rows));
-    trace.Close();
-    EXPECT_FALSE(trace.Complete());
-  }
+  for (bool in_turn : {true, false})
+    for (size_t piece : {2 * BlockFile::kBlockBytes, size_t{13000}}) {
+      SCOPED_TRACE(::testing::Message() << "in turn " << in_turn << ", pieces of " << piece);
+      testing::TempDir tmp;
+      TaskStore store(tmp.Path("out"));
+      store.Create();
+      const Sweep s(2);
+      OrderedTrace trace(store, s.ids, 64, 1e9, /*budget_bytes=*/in_turn ? OrderedTrace::kBudgetBytes : 0);
+      const std::unique_ptr<TaskBatch> batch = store.Begin();
+      std::unique_ptr<OrderedTrace::Rows> rows = trace.Start(in_turn ? 0 : 1, *batch);
+      const std::string rows_text(piece, 'x');
+      struct rlimit before {};
+      ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &before), 0);
+      struct rlimit small = before;
+      small.rlim_cur = 1 << 16;
+      const auto handler = std::signal(SIGXFSZ, SIG_IGN);
+      ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+      // Pieces (one run's rows each) until one is refused: the one that fills a block, for small
+      // pieces (they are held until then).
+      size_t written = piece, total = 0;
+      int err = 0;
+      while (written == piece && total < 4 * BlockFile::kBlockBytes) {
+        errno = 0;
+        written = std::fwrite(rows_text.data(), 1, piece, rows->file());
+        err = errno;
+        total += written;
+      }
+      ::setrlimit(RLIMIT_FSIZE, &before);
+      std::signal(SIGXFSZ, handler);
+      EXPECT_LT(written, piece);
+      EXPECT_EQ(err, EFBIG);
+      EXPECT_GE(total + piece, BlockFile::kBlockBytes) << "refused once a block was full, not before";
+      EXPECT_NE(std::ferror(rows->file()), 0);
+      trace.Fail(std::move(rows));
+      trace.Close();
+      EXPECT_FALSE(trace.Complete());
+    }
 }
 
 }  // namespace

@@ -207,7 +207,8 @@ TEST(TaskBatch, TasksAreVisibleOnlyOnceCommittedAndAFailedTasksRowsAreNotTheirs)
 
 // Rows are held in memory and drained at the commit (BlockFile). When a write fails (here a file
 // size limit, met by a later task's rows), the commit keeps the tasks whose rows all got into the
-// file, forgets the one cut short (it runs again) and then reports the error.
+// file (one that ends exactly where the file does included), forgets the one cut off (it runs
+// again) and then reports the error.
 TEST(TaskBatch, ACommitAfterAFailedWriteKeepsOnlyTheTasksWhoseRowsGotThere) {
   testing::TempDir tmp;
   TaskStore store(tmp.Path("out"));
@@ -223,7 +224,7 @@ TEST(TaskBatch, ACommitAfterAFailedWriteKeepsOnlyTheTasksWhoseRowsGotThere) {
   struct rlimit before {};
   ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &before), 0);
   struct rlimit small = before;
-  small.rlim_cur = 150;  // all of a's rows, half of b's
+  small.rlim_cur = 100;  // all of a's rows (to the byte), none of b's
   const auto handler = std::signal(SIGXFSZ, SIG_IGN);
   ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
   const size_t written = std::fwrite(big.data(), 1, big.size(), batch->trace());  // c's rows
@@ -266,7 +267,8 @@ TEST(TaskBatch, AGrowingBatchsCommittedTasksReadBackWhileItsFileGrows) {
   write("b1\n");
   batch->Finish("b", {Record("b-run0", 0, 2e-3)}, at);
   store.Commit(*batch);
-  write("half of c\n");  // not finished: in the file, in no task
+  // Not finished: in the file (a block's worth, so it is written at once), in no task.
+  write(std::string(BlockFile::kBlockBytes, 'c') + "\n");
   TaskIndex index = store.Index();
   EXPECT_EQ(index.Ids(), (std::vector<std::string>{"a", "b"}));
   EXPECT_EQ(Trace(index, "a"), "a1\na2\n");

@@ -18,9 +18,10 @@ constexpr std::int64_t kAlignBytes = std::int64_t{1} << 16;
 
 }  // namespace
 
-BlockFile::BlockFile(const std::string& path, std::string shown) : shown_(std::move(shown)) {
+BlockFile::BlockFile(const std::string& path, const std::string& shown) {
+  held_.reserve(2 * kBlockBytes);  // (before the file: a bad_alloc leaves none)
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd_ < 0) throw WriteError(shown_, errno != 0 ? errno : EIO);
+  if (fd_ < 0) throw WriteError(shown, errno != 0 ? errno : EIO);
   cookie_io_functions_t io{};
   io.write = [](void* self, const char* data, size_t n) -> ssize_t {
     // A failure is 0 bytes written (errno set), not -1: glibc's fwrite on an unbuffered cookie
@@ -31,6 +32,7 @@ BlockFile::BlockFile(const std::string& path, std::string shown) : shown_(std::m
   stream_ = fopencookie(this, "w", io);
   if (stream_ == nullptr) {
     ::close(fd_);
+    ::unlink(path.c_str());
     throw std::bad_alloc();
   }
   std::setvbuf(stream_, nullptr, _IONBF, 0);
@@ -57,14 +59,8 @@ int BlockFile::WriteOut(const char* data, size_t n) {
 }
 
 long BlockFile::Write(const char* data, size_t n) {
+  // (Nothing here throws: held_ never grows past the capacity the constructor reserved.)
   if (error_ == 0) {
-    try {
-      // (Room for a block and a write short of one: a full block is never reallocated.)
-      if (held_.capacity() < 2 * kBlockBytes) held_.reserve(2 * kBlockBytes);
-    } catch (const std::bad_alloc&) {
-      errno = ENOMEM;
-      return -1;
-    }
     if (n >= kBlockBytes) {
       // A large write goes straight on, after what is held.
       error_ = Drain();

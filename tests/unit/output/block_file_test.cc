@@ -14,6 +14,7 @@
 #include <string>
 
 #include "nlhf/errors.h"
+#include "nlhf/output/files.h"
 #include "test_util.h"
 
 namespace nlhf {
@@ -75,9 +76,42 @@ TEST(BlockFile, BytesNotDrainedAreDroppedWhenItCloses) {
   EXPECT_EQ(testing::ReadFile(path), "");
 }
 
-TEST(BlockFile, AFileThatCannotBeCreatedIsAWriteError) {
+TEST(BlockFile, AFileThatCannotBeCreatedIsAWriteErrorNamingIt) {
   testing::TempDir tmp;
-  EXPECT_THROW(BlockFile(tmp.Path("no/such/folder/f.csv"), "f.csv"), InputError);
+  try {
+    BlockFile f(tmp.Path("no/such/folder/f.csv"), "shown.csv");
+    ADD_FAILURE() << "no error";
+  } catch (const WriteFailure& e) {
+    EXPECT_STREQ(e.what(), "writing shown.csv: No such file or directory");
+  }
+}
+
+// A Drain between blocks (a commit) writes what is held; the blocks after it still end on 64 KiB
+// boundaries, and the file is every byte in order.
+TEST(BlockFile, WritesGoOnAfterADrain) {
+  testing::TempDir tmp;
+  const std::string path = tmp.Path("f.csv");
+  BlockFile f(path, "f.csv");
+  const std::string text = Bytes(3 * BlockFile::kBlockBytes, 6);
+  size_t at = 0;
+  std::int64_t drained_by_hand = 0;  // where the last Drain left the file
+  for (size_t n : {size_t{1000}, size_t{70000}, BlockFile::kBlockBytes - 5, size_t{3}, BlockFile::kBlockBytes / 2,
+                   BlockFile::kBlockBytes / 2 + 77}) {
+    ASSERT_EQ(std::fwrite(text.data() + at, 1, n, f.stream()), n);
+    at += n;
+    if (n == 70000 || n == 3) {
+      EXPECT_EQ(f.Drain(), 0);
+      EXPECT_EQ(f.drained(), static_cast<std::int64_t>(at));
+      drained_by_hand = f.drained();
+    } else {
+      EXPECT_TRUE(f.drained() == drained_by_hand || f.drained() % 65536 == 0)
+          << "a block ends on a boundary: " << f.drained();
+    }
+  }
+  EXPECT_GT(f.drained(), drained_by_hand) << "a block went out after the second drain";
+  EXPECT_EQ(f.drained() % 65536, 0);
+  EXPECT_EQ(f.Drain(), 0);
+  EXPECT_EQ(testing::ReadFile(path), text.substr(0, at));
 }
 
 // A file size limit below a block: the block's write is cut short at the limit, drained() says
