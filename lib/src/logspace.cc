@@ -132,20 +132,44 @@ double KlSumQuadraticBound(const double* log_p, const double* p, const double* l
   return WithSumRounding(bound, n);
 }
 
-std::pair<double, double> KlBothWays(const Eigen::VectorXd& log_p, const Eigen::VectorXd& log_q) {
+namespace {
+
+// KlBothWays with p's exps from `p_given` (entries start..) or, when it is null, taken here.
+std::pair<double, double> KlBothWaysOf(const Eigen::VectorXd& log_p, const double* p_given,
+                                       const Eigen::VectorXd& log_q) {
   NLHF_CHECK(log_p.size() == log_q.size(), "KL of vectors of different sizes");
   // The blocks, exps and sums of KlFromLogits (and its KlSum) in both directions.
-  alignas(64) double p[kBlock];
+  alignas(64) double p_block[kBlock];
   alignas(64) double q[kBlock];
   double pq = 0.0, qp = 0.0;
   for (Eigen::Index start = 0; start < log_p.size(); start += kBlock) {
     const Eigen::Index len = std::min(kBlock, log_p.size() - start);
-    for (Eigen::Index k = 0; k < len; ++k) p[k] = std::exp(log_p[start + k]);
+    const double* p = p_given != nullptr ? p_given + start : p_block;
+    if (p_given == nullptr)
+      for (Eigen::Index k = 0; k < len; ++k) p_block[k] = std::exp(log_p[start + k]);
     for (Eigen::Index k = 0; k < len; ++k) q[k] = std::exp(log_q[start + k]);
     pq += KlSumKnownQ(log_p.data() + start, p, log_q.data() + start, q, len);
     qp += KlSumKnownQ(log_q.data() + start, q, log_p.data() + start, p, len);
   }
   return {pq, qp};
+}
+
+}  // namespace
+
+std::pair<double, double> KlBothWays(const Eigen::VectorXd& log_p, const Eigen::VectorXd& log_q) {
+  return KlBothWaysOf(log_p, nullptr, log_q);
+}
+
+std::pair<double, double> KlBothWays(const Eigen::VectorXd& log_p, const Eigen::VectorXd& p,
+                                     const Eigen::VectorXd& log_q) {
+  NLHF_CHECK(p.size() == log_p.size(), "exps of another vector");
+  return KlBothWaysOf(log_p, p.data(), log_q);
+}
+
+Eigen::VectorXd ExpEach(const Eigen::VectorXd& x) {
+  Eigen::VectorXd e(x.size());
+  for (Eigen::Index k = 0; k < x.size(); ++k) e[k] = std::exp(x[k]);
+  return e;
 }
 
 double KlFromLogits(const Eigen::VectorXd& log_p, const Eigen::VectorXd& log_q) {

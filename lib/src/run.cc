@@ -193,14 +193,18 @@ void EvaluatePoint(const Game& game, const Eigen::VectorXd& logits, bool payoff,
 }
 
 // The metrics of a mask at an evaluated point (with pi and P pi if the mask needs them).
+// `pi_star`, if given, is ExpEach(log_pi_star), taken once for all of a run's records.
 MetricValues MetricsAt(const Game& game, double beta, const PolicyPoint& p, const Eigen::VectorXd& log_pi_star,
-                       const Eigen::VectorXd& log_pi_ne, const MetricMask& mask) {
+                       const Eigen::VectorXd& log_pi_ne, const MetricMask& mask,
+                       const Eigen::VectorXd* pi_star = nullptr) {
   MetricValues out;
   out.fill(kNaN);
   // kl_to_star and kl_from_star take the same exps (the same bits as one at a time).
   const size_t to = Index(Metric::kKlToStar), from = Index(Metric::kKlFromStar);
   const bool both_kl = mask[to] && mask[from];
-  if (both_kl) std::tie(out[to], out[from]) = KlBothWays(log_pi_star, p.log_pi);  // (it checks the sizes)
+  if (both_kl)  // (KlBothWays checks the sizes)
+    std::tie(out[to], out[from]) =
+        pi_star ? KlBothWays(log_pi_star, *pi_star, p.log_pi) : KlBothWays(log_pi_star, p.log_pi);
   for (size_t k = 0; k < kNumMetrics; ++k) {
     if (!mask[k] || (both_kl && (k == to || k == from))) continue;
     // exploitability = gap_beta / 2 (metrics.cc): once gap_beta is known, not computed again.
@@ -334,10 +338,12 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     if (payoff) solver.OfferPayoff(workspace.pi, workspace.g);
     point = &workspace;
   };
-  // Metrics of the current iterate.
+  // Metrics of the current iterate. Records with both KLs to pi* share its exps, taken here once.
+  const bool both_kl = logged_mask[Index(Metric::kKlToStar)] && logged_mask[Index(Metric::kKlFromStar)];
+  const Eigen::VectorXd star_exps = both_kl ? ExpEach(log_pi_star) : Eigen::VectorXd();
   auto evaluate = [&](const MetricMask& mask, bool payoff) {
     evaluate_point(payoff);
-    return MetricsAt(game, beta, *point, log_pi_star, log_pi_ne, mask);
+    return MetricsAt(game, beta, *point, log_pi_star, log_pi_ne, mask, both_kl ? &star_exps : nullptr);
   };
   const bool logged_payoff = NeedsPayoff(logged_mask);
   auto emit = [&](std::int64_t it) {

@@ -77,6 +77,10 @@ TEST(KlBothWays, IsBothKlFromLogitsBitForBit) {
       const double want_pq = KlFromLogits(lp, lq), want_qp = KlFromLogits(lq, lp);
       EXPECT_EQ(std::memcmp(&pq, &want_pq, sizeof pq), 0) << n << " " << trial << ": " << pq << " vs " << want_pq;
       EXPECT_EQ(std::memcmp(&qp, &want_qp, sizeof qp), 0) << n << " " << trial << ": " << qp << " vs " << want_qp;
+      // With p's exps given (a run's records share pi*'s): the same bits.
+      const auto [pq_given, qp_given] = KlBothWays(lp, ExpEach(lp), lq);
+      EXPECT_EQ(std::memcmp(&pq_given, &pq, sizeof pq), 0) << n << " " << trial;
+      EXPECT_EQ(std::memcmp(&qp_given, &qp, sizeof qp), 0) << n << " " << trial;
     }
   }
 }

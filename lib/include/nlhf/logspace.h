@@ -29,6 +29,12 @@ double KlFromLogits(const Eigen::VectorXd& log_p, const Eigen::VectorXd& log_q);
 // {KL(p || q), KL(q || p)}: the two KlFromLogits, bit for bit, with each exp taken once (kl_to_star
 // and kl_from_star of one record).
 std::pair<double, double> KlBothWays(const Eigen::VectorXd& log_p, const Eigen::VectorXd& log_q);
+// The same with p = ExpEach(log_p) given (a run's records all take the KLs to one pi*), bit for bit.
+std::pair<double, double> KlBothWays(const Eigen::VectorXd& log_p, const Eigen::VectorXd& p,
+                                     const Eigen::VectorXd& log_q);
+// std::exp of each entry: the exps KlFromLogits takes (Eigen's vectorized exp may differ in the
+// last bit).
+Eigen::VectorXd ExpEach(const Eigen::VectorXd& x);
 // One term of that sum: p phi(log p - log q), or q where p = 0.
 double KlTerm(double log_p, double log_q);
 
