@@ -341,17 +341,19 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   // Metrics of the current iterate. Records with both KLs to pi* share its exps, taken here once.
   const bool both_kl = logged_mask[Index(Metric::kKlToStar)] && logged_mask[Index(Metric::kKlFromStar)];
   const Eigen::VectorXd star_exps = both_kl ? ExpEach(log_pi_star) : Eigen::VectorXd();
-  auto evaluate = [&](const MetricMask& mask, bool payoff) {
-    evaluate_point(payoff);
-    return MetricsAt(game, beta, *point, log_pi_star, log_pi_ne, mask, both_kl ? &star_exps : nullptr);
-  };
   const bool logged_payoff = NeedsPayoff(logged_mask);
-  auto emit = [&](std::int64_t it) {
+  // A logged iterate's point (pi and P pi) that the solver's next step takes (Solver::TakesOffers)
+  // is solver time: that step would compute it otherwise. It is evaluated before the clock is read,
+  // so `wall_s` does not depend on how densely a run is logged; the metrics from it are not solver
+  // time. `evaluated`: the point is there already.
+  const bool offer_is_solver_time = logged_payoff && solver.TakesOffers();
+  auto emit = [&](std::int64_t it, bool evaluated) {
     record.iteration = it;
     record.oracle_calls = summary.oracle_calls;
     record.queries = summary.queries;
     record.wall_s = summary.wall_s;
-    record.metrics = evaluate(logged_mask, logged_payoff);
+    if (!evaluated) evaluate_point(logged_payoff);
+    record.metrics = MetricsAt(game, beta, *point, log_pi_star, log_pi_ne, logged_mask, both_kl ? &star_exps : nullptr);
     record.computed = logged_mask;
     record.logits = &solver.current();
     record.average = solver.average();
@@ -371,7 +373,14 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     summary.message = fmt::format("non-finite metric {}{} at iteration {}", bad, of, it);
     return true;
   };
-  emit(0);
+  // Iteration 0's point, when the first step takes it: solver time from iteration 1 on.
+  double first_offer_s = 0.0;
+  if (offer_is_solver_time) {
+    const auto t = Clock::now();
+    evaluate_point(true);
+    first_offer_s = std::chrono::duration<double>(Clock::now() - t).count();
+  }
+  emit(0, offer_is_solver_time);
   std::int64_t last_logged = 0;
 
   bool warned = false;
@@ -385,6 +394,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
            metrics_failed(record.average_metrics, record.average_computed, at, " of the average iterate");
   };
   bool failed = record_failed(0);
+  if (!failed) summary.wall_s += first_offer_s;
   SolverTimer timer;
   timer.Open();
   while (!failed) {
@@ -420,6 +430,10 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       evaluate_point(check.needs_payoff());
       if (!check.ProvedUnmet(it, *point)) check.Exact(it, *point);
     }
+    // A logged iterate's point for the next step (offer_is_solver_time), before the clock is read;
+    // not at the iteration cap, which no step follows.
+    const bool offer_now = log_now && offer_is_solver_time && it < stop.iterations;
+    if (offer_now) evaluate_point(true);
     // The theory check is settled first by an O(n) bound with no exp, as solver time: near pi*
     // it always is, and the two clock reads that would exclude it cost more than it does.
     bool theory_open = false;  // the bound did not settle it: the rest is not solver time
@@ -453,7 +467,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       }
     }
     if (log_now) {
-      emit(it);
+      emit(it, offer_now);
       last_logged = it;
       if (record_failed(it)) break;
     }
@@ -517,7 +531,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   timer.Close(summary.wall_s);
   summary.iterations = it;
   if (last_logged != it) {  // the last iteration is always logged
-    emit(it);
+    emit(it, false);
     if (summary.termination != Termination::kNumericalFailure) record_failed(it);
   }
   summary.final_metrics = record.metrics;

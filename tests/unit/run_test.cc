@@ -5,9 +5,11 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <thread>
 
 #include "nlhf/equilibrium.h"
 #include "nlhf/generators.h"
@@ -16,6 +18,8 @@
 
 namespace nlhf {
 namespace {
+
+constexpr std::chrono::milliseconds kSleep{20};
 
 using testing::LimitOf;
 
@@ -54,6 +58,58 @@ TEST(RunSolver, LogsIterationZeroEveryKAndTheLast) {
   EXPECT_EQ(r.termination, Termination::kIterations);
   EXPECT_EQ(r.message, "reached 10 iterations");
   EXPECT_EQ(r.iterations, 10);
+}
+
+// Record::wall_s: a logged iterate's pi and P pi (here an evaluation made slow by a sleep) are
+// solver time exactly when the solver's next step takes them (Solver::TakesOffers), and so is the
+// first one, from iteration 1 on; otherwise they are the metrics' time, not the solver's.
+TEST(RunSolver, CountsALoggedPointAsSolverTimeWhenTheNextStepTakesIt) {
+  class SlowPoint : public Solver {
+   public:
+    SlowPoint(std::unique_ptr<Solver> inner, bool takes) : inner_(std::move(inner)), takes_(takes) {}
+    void Reset(const SolverContext& context) override { inner_->Reset(context); }
+    StepInfo Step() override { return inner_->Step(); }
+    const Eigen::VectorXd& current() const override { return inner_->current(); }
+    ParamMap EffectiveParams() const override { return inner_->EffectiveParams(); }
+    const PolicyPoint* EvaluateCurrent() override {
+      std::this_thread::sleep_for(kSleep);
+      ++evaluations;
+      return inner_->EvaluateCurrent();
+    }
+    bool TakesOffers() const override { return takes_; }
+    int evaluations = 0;
+
+   private:
+    std::unique_ptr<Solver> inner_;
+    bool takes_;
+  };
+  class WallTimes : public RunObserver {
+   public:
+    void OnRecord(const Record& r) override { wall.push_back(r.wall_s); }
+    std::vector<double> wall;
+  };
+  Rps s;
+  RunOptions o;
+  o.stop.iterations = 3;
+  o.log.every = 1;
+  o.log.metrics = {Metric::kGapBeta};
+  for (const bool takes : {true, false}) {
+    SCOPED_TRACE(takes);
+    SlowPoint solver(s.Start("nash_mp"), takes);
+    WallTimes times;
+    const RunSummary r = RunSolver(solver, s.game, s.beta, s.eq.log_pi, o, {&times});
+    ASSERT_EQ(solver.evaluations, 4);  // iterations 0 to 3, each once
+    ASSERT_EQ(times.wall.size(), 4u);
+    EXPECT_EQ(times.wall[0], 0.0);
+    const double slept = std::chrono::duration<double>(kSleep).count();
+    if (takes) {
+      // Iterations 0, 1 and 2 are taken by the steps after them; iteration 3 is the cap's.
+      EXPECT_GE(times.wall[1], slept);
+      EXPECT_GE(r.wall_s, 3 * slept);
+    } else {
+      EXPECT_LT(r.wall_s, slept);  // steps of a 3-action game: microseconds
+    }
+  }
 }
 
 TEST(RunSolver, LogSpacingKeepsLongRunsShort) {

@@ -588,8 +588,8 @@ TEST(SolverOffer, TheNextStepTakesAnOfferMadeAtItsIterateOnly) {
 
 // Solver::EvaluateCurrent: the point the metrics' Evaluate gives (bit for bit), in the solver's
 // own storage, taken by the next step as an OfferPayoff is (a wrong g planted in it shows that);
-// stepping after it is stepping without it, for every registered solver. A sampled oracle's step
-// ignores it.
+// stepping after it is stepping without it, for every registered solver, and TakesOffers() says
+// whether the step takes it. A sampled oracle's step ignores it.
 TEST(SolverOffer, EvaluateCurrentGivesEvaluatesPointAndTheNextStepTakesIt) {
   const Game game = MakeGame("random_uniform(n=6)", "softmax_normal", 2);
   const Eigen::VectorXd wrong = Eigen::VectorXd::Constant(6, 0.9);
@@ -615,11 +615,14 @@ TEST(SolverOffer, EvaluateCurrentGivesEvaluatesPointAndTheNextStepTakesIt) {
     planted->Step();
     fresh->Step();
     const std::string name = spec;
+    const bool taken = !same(planted->current(), fresh->current());
     if (name == "nash_md" || name == "nash_md_pg" || name == "nash_mp_pg") {
-      EXPECT_TRUE(same(planted->current(), fresh->current())) << "its step does not start at its iterate";
+      EXPECT_FALSE(taken) << "its step does not start at its iterate";
     } else {
-      EXPECT_FALSE(same(planted->current(), fresh->current())) << "the planted g was not taken";
+      EXPECT_TRUE(taken) << "the planted g was not taken";
     }
+    // What the run driver counts as solver time is what the step takes.
+    EXPECT_EQ(planted->TakesOffers(), taken);
   }
   OracleConfig sampled;
   sampled.type = OracleType::kSampled;
@@ -628,6 +631,7 @@ TEST(SolverOffer, EvaluateCurrentGivesEvaluatesPointAndTheNextStepTakesIt) {
   plain->Step();
   evaluated->Step();
   EXPECT_TRUE(same(plain->current(), evaluated->current()));
+  EXPECT_FALSE(evaluated->TakesOffers());
 }
 
 // The average iterate of mwu and omwu (a running sum of the probabilities each step computes anyway,

@@ -87,11 +87,11 @@ struct Record {
   std::int64_t oracle_calls = 0;
   std::int64_t queries = 0;
   // Solver time so far. The evaluation of logged metrics is excluded (the theory check too, but
-  // for its first O(n) bound with no exp, which settles it near pi*); so is the P pi of an
-  // iterate evaluated for a record, which the solver's next step takes from the evaluation
-  // (Solver::EvaluateCurrent, OfferPayoff) instead of computing it: with metrics at every
-  // iteration, steps cost less solver time. Tolerance checks at iterations that are not logged are
-  // included (StopRules::tolerances).
+  // for its first O(n) bound with no exp, which settles it near pi*). The pi and P pi of a logged
+  // iterate are included when the solver's next step takes them instead of computing them
+  // (Solver::TakesOffers): the step's own work, so a run logged at every iteration has the wall
+  // time of one logged rarely. Tolerance checks at iterations that are not logged are included
+  // (StopRules::tolerances).
   double wall_s = 0.0;
   MetricValues metrics;
   MetricMask computed;  // the metrics evaluated for this record (a NaN among them is a real NaN)

@@ -74,6 +74,11 @@ class Solver {
   // nullptr (the default) when the solver keeps no such storage: the caller then evaluates the
   // point itself and calls OfferPayoff.
   virtual const PolicyPoint* EvaluateCurrent() { return nullptr; }
+  // Whether the next Step() takes such an offer (OfferPayoff, EvaluateCurrent) in place of its own
+  // first pi and P pi: the run driver then counts the evaluation of a logged iterate as solver time,
+  // the work the step would have done, so `wall_s` does not depend on how densely a run is logged.
+  // Default: false (the evaluation is the metrics' cost only).
+  virtual bool TakesOffers() const { return false; }
 
   // The parameters in effect after Reset (defaults and `auto` resolved to numbers).
   virtual ParamMap EffectiveParams() const = 0;

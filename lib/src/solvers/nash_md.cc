@@ -77,6 +77,8 @@ class NashMd final : public SolverBase {
 
   bool AcceptsSampledOracle() const override { return true; }
 
+  bool TakesOffers() const override { return false; }  // the step starts at the mixture nu, not at the iterate
+
   StepInfo Step() override {
     const double eta = decaying_ ? 2.0 / (beta_ * static_cast<double>(t_ + 2)) : eta_;
     const double w = eta * beta_;  // weight of mu in the step

@@ -33,6 +33,8 @@ class NashMdPg final : public SolverBase {
 
   bool AcceptsSampledOracle() const override { return true; }
 
+  bool TakesOffers() const override { return false; }  // the step starts at the mixture nu, not at the iterate
+
   StepInfo Step() override {
     const Eigen::VectorXd& m = game_->log_mu();
     nu_ = (1.0 - mixture_) * l_ + mixture_ * m;

@@ -57,6 +57,8 @@ class NashMpPg final : public SolverBase {
 
   bool AcceptsSampledOracle() const override { return true; }
 
+  bool TakesOffers() const override { return false; }  // its half-steps compute P pi themselves (EstimateAgainst)
+
   StepInfo Step() override {
     StepInfo info{0, 0, eta_};
     // The anchor terms of the reward, fixed for both half-steps: beta log mu + (beta/eta) l_k.

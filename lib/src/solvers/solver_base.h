@@ -48,6 +48,9 @@ class SolverBase : public Solver {
   // Evaluated into the offer's own storage (nothing copied); with a sampled oracle it is evaluated
   // but not offered.
   const PolicyPoint* EvaluateCurrent() override;
+  // Steps that start with EvaluateIterate or EstimateIterate take offers, with the exact oracle;
+  // solvers whose step starts elsewhere (nash_md, nash_md_pg, nash_mp_pg) say false.
+  bool TakesOffers() const override { return !sampled(); }
 
  protected:
   // Binds the game and the initial iterate, sizes pi_ and g_.
