@@ -57,7 +57,7 @@ inline void WriteEightDigits(std::uint32_t v, char* out) {
 // when the decimal exponent is in [-4, 16) and as d.ddde±XX otherwise. fmt's own writer spends
 // more than Dragonbox's time placing the digits (its general code serves every format spec); this
 // one writes all 17 digit places without a branch and moves the text with fixed-size copies.
-// Returns the end of the text; `out` holds at least 48 chars.
+// Returns the end of the text; `out` holds at least kNumberRoom chars.
 char* WriteShortest(double x, char* out) {
   if (std::signbit(x)) *out++ = '-';
   const auto decimal = fmt::detail::dragonbox::to_decimal(std::fabs(x));
@@ -109,12 +109,14 @@ char* WriteShortest(double x, char* out) {
 
 }  // namespace
 
+char* WriteNumber(char* out, double x) {
+  if (std::isnan(x)) return out;
+  return x != 0 && std::isfinite(x) ? WriteShortest(x, out) : fmt::format_to(out, FMT_COMPILE("{}"), x);  // 0, -0, ±inf
+}
+
 void AppendNumber(std::string& out, double x) {
-  if (std::isnan(x)) return;
-  char text[48];
-  const char* end = x != 0 && std::isfinite(x) ? WriteShortest(x, text)
-                                               : fmt::format_to(text, FMT_COMPILE("{}"), x);  // 0, -0, ±inf
-  out.append(text, static_cast<size_t>(end - text));
+  char text[kNumberRoom];
+  out.append(text, static_cast<size_t>(WriteNumber(text, x) - text));
 }
 
 bool SplitCsvLine(std::string_view line, std::vector<std::string>& fields) {

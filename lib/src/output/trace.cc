@@ -1,9 +1,12 @@
 #include "nlhf/output/trace.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <iterator>
 #include <system_error>
 
@@ -16,9 +19,11 @@ namespace nlhf {
 
 namespace {
 
-// Rows are handed to the file in blocks of about this size: memory stays bounded, and a block is
-// one fwrite.
-constexpr size_t kBlockBytes = 1 << 16;
+// Rows are handed to the file in blocks of at most this size: memory stays bounded, and a block
+// is one fwrite.
+constexpr size_t kBufferBytes = 1 << 16;
+// The most a row's integers (iteration, oracle calls, queries) take, with their commas.
+constexpr size_t kIntegerRoom = 3 * 21;
 
 }  // namespace
 
@@ -52,48 +57,51 @@ TraceWriter::TraceWriter(std::FILE* out, const TraceRunColumns& run, std::string
     prefix_ += ',';
   }
   prefix_ += fmt::format("{},", run.seed);
-  buffer_.reserve(kBlockBytes + 4096);
+  // The prefix, the integers, then the numbers each with its comma (kNumberRoom covers a number's
+  // text and what WriteNumber may overwrite after it), then the newline.
+  const size_t numbers = 1 + kNumMetrics + std::size(kAverageTraceMetrics);
+  row_room_ = prefix_.size() + kIntegerRoom + numbers * (1 + kNumberRoom) + 1;
+  buffer_.reset(new char[std::max(kBufferBytes, 2 * row_room_)]);
 }
 
 TraceWriter::~TraceWriter() = default;
 
 void TraceWriter::OnRecord(const Record& r) {
-  std::string& s = buffer_;
-  s += prefix_;
-  auto integer = [&s](std::int64_t v) {
-    const fmt::format_int text(v);
-    s.append(text.data(), text.size());
-    s += ',';
-  };
-  integer(r.iteration);
-  integer(r.oracle_calls);
-  integer(r.queries);
-  AppendNumber(s, r.wall_s);
+  if (used_ + row_room_ > std::max(kBufferBytes, 2 * row_room_)) Flush();
+  char* p = buffer_.get() + used_;
+  std::memcpy(p, prefix_.data(), prefix_.size());
+  p += prefix_.size();
+  for (const std::int64_t v : {r.iteration, r.oracle_calls, r.queries}) {
+    p = fmt::format_to(p, FMT_COMPILE("{}"), v);
+    *p++ = ',';
+  }
+  p = WriteNumber(p, r.wall_s);
   // An empty cell means "not computed"; a computed NaN (a numerical failure) says so.
-  auto cell = [&s](bool computed, double value) {
-    s += ',';
-    if (computed && std::isnan(value))
-      s += "nan";
-    else if (computed)
-      AppendNumber(s, value);
+  auto cell = [&p](bool computed, double value) {
+    *p++ = ',';
+    if (computed && std::isnan(value)) {
+      std::memcpy(p, "nan", 3);
+      p += 3;
+    } else if (computed) {
+      p = WriteNumber(p, value);
+    }
   };
   for (size_t k = 0; k < r.metrics.size(); ++k) cell(r.computed[k], r.metrics[k]);
   for (Metric m : kAverageTraceMetrics) {
     const size_t k = static_cast<size_t>(m);
     cell(r.average_computed[k], r.average_metrics[k]);
   }
-  s += '\n';
+  *p++ = '\n';
+  used_ = static_cast<size_t>(p - buffer_.get());
   ++rows_;
-  if (s.size() >= kBlockBytes) Flush();
 }
 
 void TraceWriter::Flush() {
-  if (buffer_.empty()) return;
+  if (used_ == 0) return;
   errno = 0;
-  if (std::fwrite(buffer_.data(), 1, buffer_.size(), out_) != buffer_.size())
-    throw WriteError(shown_, errno != 0 ? errno : EIO);
-  bytes_ += static_cast<std::int64_t>(buffer_.size());
-  buffer_.clear();
+  if (std::fwrite(buffer_.get(), 1, used_, out_) != used_) throw WriteError(shown_, errno != 0 ? errno : EIO);
+  bytes_ += static_cast<std::int64_t>(used_);
+  used_ = 0;
 }
 
 }  // namespace nlhf

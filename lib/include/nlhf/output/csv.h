@@ -2,6 +2,7 @@
 // CSV text: the one writer and reader of nlhf's output files (trace.csv, runs.csv, summary.csv and
 // a sweep's part files). Fields are quoted only when they must be; numbers are the shortest text
 // that reads back to the same double, and an empty cell is a value not computed (NaN).
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,10 @@ void AppendCsvField(std::string& out, std::string_view text);
 // Shortest text that reads back to the same double; "" for NaN (an empty cell).
 std::string NumberText(double x);
 void AppendNumber(std::string& out, double x);
+// The same text written at `out`, which must have room for kNumberRoom chars (the text has at most
+// 24; the chars after it may be overwritten); returns the text's end (`out` itself for NaN).
+inline constexpr size_t kNumberRoom = 48;
+char* WriteNumber(char* out, double x);
 // One line (without its newline) split into fields, quotes undone; nullopt if a quote is unbalanced.
 std::optional<std::vector<std::string>> SplitCsvLine(std::string_view line);
 // The same into `fields`, whose strings keep their storage from one line to the next (a reader of

@@ -5,6 +5,7 @@
 // (experiment ... seed) are formatted once per run.
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,7 +44,11 @@ class TraceWriter : public RunObserver {
   std::FILE* out_;
   std::string shown_;
   std::string prefix_;  // the constant columns, with their trailing comma
-  std::string buffer_;
+  // Rows not yet written: buffer_[0, used_), of capacity kBufferBytes. Numbers are written straight
+  // into it (WriteNumber), so it is plain chars: a row needs at most row_room_ of them.
+  std::unique_ptr<char[]> buffer_;
+  size_t used_ = 0;
+  size_t row_room_ = 0;
   std::int64_t rows_ = 0, bytes_ = 0;
 };
 
