@@ -16,6 +16,7 @@
 #include "nlhf/descriptors.h"
 #include "nlhf/equilibrium.h"
 #include "nlhf/errors.h"
+#include "nlhf/game_cache.h"
 #include "nlhf/nash_set.h"
 #include "nlhf/float32_operator.h"
 #include "nlhf/generators.h"
@@ -96,9 +97,10 @@ constexpr double kBaseBytes = 64.0 * 1024 * 1024;  // code, thread stacks, buffe
                                                     // their turn: 40 MB at most); with margin
 constexpr double kGiB = 1024.0 * 1024 * 1024;
 
-// The program and its buffers: kBaseBytes, and a sweep's per-worker blocks.
+// The program and its buffers: kBaseBytes, and a sweep's per-worker blocks and its kept games.
 double BaseBytes(const ResourcePlan& plan) {
-  return kBaseBytes + (plan.one_game_per_worker ? kSweepWorkerBytes * std::max(1, plan.jobs) : 0.0);
+  return kBaseBytes +
+         (plan.one_game_per_worker ? kSweepWorkerBytes * std::max(1, plan.jobs) + kSweepGameCacheBytes : 0.0);
 }
 
 // n of a matrix CSV without reading it whole: the fields of its first line, bounded by the size

@@ -185,6 +185,11 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   std::unique_ptr<OrderedTrace> ordered;
   if (!todo.empty() && todo.size() == all.size())
     ordered = std::make_unique<OrderedTrace>(store, ids, kFlushTasks, kFlushSeconds);
+  // Games shared by the points that build the same ones (a sweep over beta builds each seed's
+  // game once), looked up by their GameKey, computed once per point.
+  GameCache games(kSweepGameCacheBytes);
+  std::vector<std::string> game_keys;
+  for (const SweepPoint& p : s.points) game_keys.push_back(GameKey(p.config));
   auto run_task = [&](size_t i) {
     ThrowIfCancelled(options.cancel);
     const SweepTask& task = all[todo[i]];
@@ -203,7 +208,8 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       const std::int64_t offset = batch->Position();
       const GroupResult g =
           RunGroup(point.config, task.seed_index, point.task_fingerprint,
-                   rows ? rows->file() : batch->trace(), batch->shown(), options.cancel);
+                   rows ? rows->file() : batch->trace(), batch->shown(), options.cancel, &games,
+                   game_keys[task.point]);
       std::vector<RunRecord> records;
       double group_solve = 0.0, group_eval = 0.0;
       for (size_t k = 0; k < g.runs.size(); ++k) {

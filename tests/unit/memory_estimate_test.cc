@@ -75,8 +75,9 @@ TEST(Memory, WithoutPiStarAGameBeingPreparedHoldsOnlyP) {
   EXPECT_EQ(EstimateMemory(none, ResourcePlan{2, true}).matrices, 2);   // a sweep worker's game
   MemoryEstimate one = EstimateMemory(none, ResourcePlan{1, true});
   one.available_bytes = 16.0 * (1 << 30);
-  // (A sweep worker's 2.1 MiB of row blocks are the program's buffers: 66 MiB with one worker.)
-  EXPECT_EQ(MemoryText(none, one), "about 74.6 GiB at the peak (66 MiB for the program and its buffers; P: 1 n x n "
+  // (A sweep worker's 2.1 MiB of row blocks and the sweep's 16 MiB of kept games are the program's
+  // buffers: 82 MiB with one worker.)
+  EXPECT_EQ(MemoryText(none, one), "about 74.6 GiB at the peak (82 MiB for the program and its buffers; P: 1 n x n "
                                    "matrix of doubles, n = 100000), 16.0 GiB available");
   EXPECT_NEAR(EstimateMemory(none, ResourcePlan{8, true}).base_bytes - one.base_bytes, 7 * 2.1 * (1 << 20), 1.0);
   EXPECT_EQ(EstimateMemory(none, ResourcePlan{8, false}).base_bytes, EstimateMemory(none, {}).base_bytes)
