@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -104,20 +105,25 @@ void AssembleTables(const SweepConfig& s, const TaskIndex& index, const std::str
     summary += fmt::format(",{0}_median,{0}_q25,{0}_q75", m.name);
   summary += "\n";
   // Per point: the records of all its seeds, grouped by solver.
-  std::map<std::pair<size_t, size_t>, std::vector<RunRecord>> by_solver;
+  std::map<std::pair<size_t, size_t>, std::vector<const RunRecord*>> by_solver;  // the index's
+  runs.reserve(runs.size() + 1024 * tasks.size() * (s.points.empty() ? 1 : s.points.front().config.solvers.size()));
+  auto to_runs = std::back_inserter(runs);
   for (const SweepTask& t : tasks) {
     const SweepPoint& p = s.points[t.point];
     for (const RunRecord& r : index.Records(t.id)) {
-      runs += fmt::format("{},{}", r.run_id, p.index);
+      fmt::format_to(to_runs, "{},{}", r.run_id, p.index);
       for (const auto& [k, v] : p.values) {
         runs += ',';
-        runs += CsvField(v);
+        AppendCsvField(runs, v);
       }
-      runs += fmt::format(",{},{},{},{},{},", r.solver, CsvField(p.config.solvers[r.solver_index].label),
-                          CsvField(r.params), r.seed, r.status);
+      fmt::format_to(to_runs, ",{},", r.solver);
+      AppendCsvField(runs, p.config.solvers[r.solver_index].label);
+      runs += ',';
+      AppendCsvField(runs, r.params);
+      fmt::format_to(to_runs, ",{},{},", r.seed, r.status);
       AppendRecordNumbers(runs, r);
       runs += '\n';
-      by_solver[{p.index, r.solver_index}].push_back(r);
+      by_solver[{p.index, r.solver_index}].push_back(&r);
     }
   }
   for (const auto& [key, records] : by_solver) {
@@ -128,13 +134,13 @@ void AssembleTables(const SweepConfig& s, const TaskIndex& index, const std::str
       summary += CsvField(v);
     }
     std::vector<double> it, calls, queries;
-    for (const RunRecord& r : records) {
-      it.push_back(static_cast<double>(r.iterations));
-      calls.push_back(static_cast<double>(r.oracle_calls));
-      queries.push_back(static_cast<double>(r.queries));
+    for (const RunRecord* r : records) {
+      it.push_back(static_cast<double>(r->iterations));
+      calls.push_back(static_cast<double>(r->oracle_calls));
+      queries.push_back(static_cast<double>(r->queries));
     }
-    summary += fmt::format(",{},{},{},", records.front().solver,
-                           CsvField(p.config.solvers[records.front().solver_index].label), records.size());
+    summary += fmt::format(",{},{},{},", records.front()->solver,
+                           CsvField(p.config.solvers[records.front()->solver_index].label), records.size());
     AppendNumber(summary, Quantile(it, 0.5));
     summary += ',';
     AppendNumber(summary, Quantile(calls, 0.5));
@@ -142,7 +148,7 @@ void AssembleTables(const SweepConfig& s, const TaskIndex& index, const std::str
     AppendNumber(summary, Quantile(queries, 0.5));
     for (size_t m = 0; m < kNumMetrics; ++m) {
       std::vector<double> v;
-      for (const RunRecord& r : records) v.push_back(r.final[m]);
+      for (const RunRecord* r : records) v.push_back(r->final[m]);
       for (double q : {0.5, 0.25, 0.75}) {
         summary += ',';
         AppendNumber(summary, Quantile(v, q));

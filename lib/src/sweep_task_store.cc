@@ -2,6 +2,7 @@
 #include "sweep_task_store.h"
 
 #include <fcntl.h>
+#include <fmt/compile.h>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,34 +34,35 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The numbers after a record's counters, in runs.csv order: final metrics, rho, stability limit,
-// target gap, average-iterate metrics.
-std::vector<double> RecordTail(const RunRecord& r) {
-  std::vector<double> v(r.final.begin(), r.final.end());
-  v.insert(v.end(), {r.rho, r.stability_limit, r.target_gap_beta});
-  v.insert(v.end(), r.average.begin(), r.average.end());
-  return v;
-}
+// How many numbers follow a record's counters, in runs.csv order: final metrics, rho, stability
+// limit, target gap, average-iterate metrics.
 constexpr size_t kRecordTail = 2 * kNumMetrics + 3;
 
 }  // namespace
 
 // The same numbers in a part file and in runs.csv.
 void AppendRecordNumbers(std::string& s, const RunRecord& r) {
-  AppendNumber(s, r.wall_s);
-  fmt::format_to(std::back_inserter(s), ",{},{},{}", r.iterations, r.oracle_calls, r.queries);
-  for (double x : RecordTail(r)) {
-    s += ',';
-    AppendNumber(s, x);
-  }
+  // Written in place (WriteNumber): room for every number and its comma, then cut to the text.
+  const size_t start = s.size();
+  s.resize(start + (4 + kRecordTail) * (1 + kNumberRoom));
+  char* p = WriteNumber(s.data() + start, r.wall_s);
+  p = fmt::format_to(p, FMT_COMPILE(",{},{},{}"), r.iterations, r.oracle_calls, r.queries);
+  auto number = [&p](double x) {
+    *p++ = ',';
+    p = WriteNumber(p, x);
+  };
+  for (double x : r.final) number(x);
+  for (double x : {r.rho, r.stability_limit, r.target_gap_beta}) number(x);
+  for (double x : r.average) number(x);
+  s.resize(static_cast<size_t>(p - s.data()));
 }
 
 namespace {
 
 void AppendRecordLine(std::string& s, const RunRecord& r) {
-  s += fmt::format("{},{},{},", r.run_id, r.solver_index, r.solver);
+  fmt::format_to(std::back_inserter(s), "{},{},{},", r.run_id, r.solver_index, r.solver);
   AppendCsvField(s, r.params);
-  s += fmt::format(",{},{},", r.seed, r.status);
+  fmt::format_to(std::back_inserter(s), ",{},{},", r.seed, r.status);
   AppendRecordNumbers(s, r);
   s += '\n';
 }

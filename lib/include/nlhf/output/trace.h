@@ -44,9 +44,11 @@ class TraceWriter : public RunObserver {
   std::FILE* out_;
   std::string shown_;
   std::string prefix_;  // the constant columns, with their trailing comma
-  // Rows not yet written: buffer_[0, used_), of capacity kBufferBytes. Numbers are written straight
-  // into it (WriteNumber), so it is plain chars: a row needs at most row_room_ of them.
+  // Rows not yet written: buffer_[0, used_) of capacity_ chars (at least two rows; trace.cc).
+  // Numbers are written straight into it (WriteNumber), so it is plain chars: a row needs at most
+  // row_room_ of them.
   std::unique_ptr<char[]> buffer_;
+  size_t capacity_ = 0;
   size_t used_ = 0;
   size_t row_room_ = 0;
   std::int64_t rows_ = 0, bytes_ = 0;
