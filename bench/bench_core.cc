@@ -19,6 +19,7 @@
 #include "nlhf/logspace.h"
 #include "nlhf/metrics.h"
 #include "nlhf/oracle.h"
+#include "nlhf/output/csv.h"
 #include "nlhf/rng.h"
 #include "nlhf/run.h"
 
@@ -274,5 +275,25 @@ int RegisterOracles() {
 const int oracles_registered = RegisterOracles();
 
 }  // namespace
+
+// Shortest round-trip text of the numbers a trace holds (csv.h's WriteNumber): metric values in
+// (0, 1) and far below, and solver times. Time per number.
+void BM_WriteNumber(benchmark::State& state) {
+  nlhf::Rng rng(5, "bench");
+  std::vector<double> values(4096);
+  for (size_t k = 0; k < values.size(); ++k) {
+    const double u = rng.Uniform();
+    values[k] = k % 4 == 0 ? u : k % 4 == 1 ? std::pow(10.0, -20.0 * u) : k % 4 == 2 ? 1e-3 * u : 0.5 * u * u;
+  }
+  char text[nlhf::kNumberRoom];
+  size_t bytes = 0;
+  for (auto _ : state) {
+    for (double x : values) bytes += static_cast<size_t>(nlhf::WriteNumber(text, x) - text);
+    benchmark::DoNotOptimize(text);
+  }
+  benchmark::DoNotOptimize(bytes);
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(values.size()));
+}
+BENCHMARK(BM_WriteNumber);
 
 BENCHMARK_MAIN();

@@ -123,33 +123,41 @@ bool SplitCsvLine(std::string_view line, std::vector<std::string>& fields) {
   size_t count = 1;  // fields in use; the vector's strings keep their storage from line to line
   if (fields.empty()) fields.emplace_back();
   fields[0].clear();
-  auto next_field = [&] {
-    if (count == fields.size()) fields.emplace_back();
-    fields[count++].clear();
-  };
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
+  const size_t n = line.size();
+  size_t i = 0;
+  while (i < n) {
     std::string& field = fields[count - 1];
-    if (quoted) {
+    // Plain text up to the next comma or quote, appended at once.
+    size_t end = i;
+    while (end < n && line[end] != ',' && line[end] != '"') ++end;
+    field.append(line.data() + i, end - i);
+    if (end == n) break;
+    i = end + 1;
+    if (line[end] == ',') {
+      if (count == fields.size()) fields.emplace_back();
+      fields[count++].clear();
+      continue;
+    }
+    // A quoted stretch (anywhere in a field): up to its closing quote, "" standing for a quote.
+    bool closed = false;
+    while (i < n && !closed) {
+      const char c = line[i++];
       if (c != '"') {
         field += c;
-      } else if (i + 1 < line.size() && line[i + 1] == '"') {
+      } else if (i < n && line[i] == '"') {
         field += '"';
         ++i;
       } else {
-        quoted = false;
+        closed = true;
       }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      next_field();
-    } else {
-      field += c;
+    }
+    if (!closed) {
+      fields.resize(count);
+      return false;
     }
   }
   fields.resize(count);
-  return !quoted;
+  return true;
 }
 
 std::optional<std::vector<std::string>> SplitCsvLine(std::string_view line) {

@@ -44,6 +44,48 @@ TEST(SplitCsvLine, IntoReusedStorageGivesEachLineItsOwnFields) {
   EXPECT_FALSE(SplitCsvLine("a,\"b", fields));
 }
 
+// The reader against its definition, a character at a time (a quote anywhere toggles quoting; ""
+// inside quotes is a quote; a comma outside quotes ends a field), on random lines of commas,
+// quotes, letters and spaces, into storage reused from line to line.
+TEST(SplitCsvLine, IsTheCharacterAtATimeDefinition) {
+  auto definition = [](std::string_view line, std::vector<std::string>& out) {
+    out.assign(1, "");
+    bool quoted = false;
+    for (size_t i = 0; i < line.size(); ++i) {
+      const char c = line[i];
+      if (quoted) {
+        if (c != '"') {
+          out.back() += c;
+        } else if (i + 1 < line.size() && line[i + 1] == '"') {
+          out.back() += '"';
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else if (c == '"') {
+        quoted = true;
+      } else if (c == ',') {
+        out.emplace_back();
+      } else {
+        out.back() += c;
+      }
+    }
+    return !quoted;
+  };
+  std::mt19937_64 gen(3);
+  const std::string alphabet = "ab ,\"";
+  std::vector<std::string> fields, want;
+  for (int k = 0; k < 50000; ++k) {
+    std::string line(gen() % 12, 'a');
+    for (char& c : line) c = alphabet[gen() % alphabet.size()];
+    const bool ok = definition(line, want);
+    ASSERT_EQ(SplitCsvLine(line, fields), ok) << line;
+    if (ok) {
+      ASSERT_EQ(fields, want) << line;
+    }
+  }
+}
+
 TEST(SplitCsvLine, RefusesAnUnbalancedQuote) {
   EXPECT_FALSE(SplitCsvLine("a,\"b,c"));
   EXPECT_EQ(SplitCsvLine(",")->size(), 2u);
