@@ -274,8 +274,6 @@ int RegisterOracles() {
 }
 const int oracles_registered = RegisterOracles();
 
-}  // namespace
-
 // Shortest round-trip text of the numbers a trace holds (csv.h's WriteNumber): metric values in
 // (0, 1) and far below, and solver times. Time per number.
 void BM_WriteNumber(benchmark::State& state) {
@@ -295,5 +293,7 @@ void BM_WriteNumber(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(values.size()));
 }
 BENCHMARK(BM_WriteNumber);
+
+}  // namespace
 
 BENCHMARK_MAIN();

@@ -207,11 +207,12 @@ GroupResult RunGroup(const ExperimentConfig& config, size_t seed_index,
   const std::string fingerprint = given_fingerprint.empty() ? ExperimentFingerprint(config) : given_fingerprint;
   const auto start = Clock::now();
   const std::uint64_t seed = config.seeds[seed_index];
-  std::shared_ptr<const Game> kept = games != nullptr ? games->Find(game_key, seed) : nullptr;
+  const std::string key = games != nullptr && game_key.empty() ? GameKey(config) : game_key;
+  std::shared_ptr<const Game> kept = games != nullptr ? games->Find(key, seed) : nullptr;
   const bool built_here = kept == nullptr;
   const std::shared_ptr<const Game> game =
       PrepareGame(config, seed_index, out.game, nullptr, 0, std::move(kept), cancel);
-  if (games != nullptr && built_here) games->Put(game_key, seed, game);
+  if (games != nullptr && built_here) games->Put(key, seed, game);
   out.games_s = Seconds(start);
   out.runs.resize(config.solvers.size());
   for (size_t i = 0; i < config.solvers.size(); ++i) {

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <string_view>
 
 #include "nlhf/params.h"
 
@@ -9,20 +10,31 @@ namespace nlhf {
 
 namespace {
 
+// Every text with its length first, so that no two configs give one key whatever their texts hold.
+void AppendText(std::string& key, std::string_view text) { key += fmt::format("{}:{};", text.size(), text); }
+
 void AppendComponent(std::string& key, const ComponentConfig& c) {
-  key += fmt::format("{}[{}](", c.name, static_cast<int>(c.storage));
-  for (const auto& [name, value] : c.params) key += fmt::format("{}={};", name, FormatParamValue(value));
-  key += ')';
+  AppendText(key, c.name);
+  key += fmt::format("storage {};{} params;", static_cast<int>(c.storage), c.params.size());
+  for (const auto& [name, value] : c.params) {
+    AppendText(key, name);
+    AppendText(key, FormatParamValue(value));
+  }
 }
 
 }  // namespace
 
 std::string GameKey(const ExperimentConfig& config) {
-  std::string key = "game=";
+  std::string key = "game;";
   AppendComponent(key, config.game);
-  key += "|reference=";
+  key += "reference;";
   AppendComponent(key, config.reference);
-  for (const InputFile& f : config.inputs) key += fmt::format("|{}={}@{}", f.key, f.path, f.sha256);
+  key += fmt::format("{} inputs;", config.inputs.size());
+  for (const InputFile& f : config.inputs) {
+    AppendText(key, f.key);
+    AppendText(key, f.path);
+    AppendText(key, f.sha256);
+  }
   return key;
 }
 

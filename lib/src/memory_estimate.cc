@@ -91,7 +91,7 @@ double DenseMatrices(const ExperimentConfig& config, const ResourcePlan& plan, E
 constexpr double kVectorsPerRun = 20.0;
 constexpr double kVectorsPerWorker = 24.0;
 // A sweep worker's data file holds up to a 2 MiB block of rows in memory (BlockFile), and its
-// TraceWriter a 68 KiB one.
+// TraceWriter one of at most 64 KiB.
 constexpr double kSweepWorkerBytes = 2.1 * 1024 * 1024;
 constexpr double kBaseBytes = 64.0 * 1024 * 1024;  // code, thread stacks, buffers (a sweep's rows held for
                                                     // their turn: 40 MB at most); with margin

@@ -361,8 +361,9 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   // A logged iterate's point (pi and P pi) that the solver's next step takes (Solver::TakesOffers)
   // is solver time: that step would compute it otherwise. It is evaluated before the clock is read,
   // so `wall_s` does not depend on how densely a run is logged; the metrics from it are not solver
-  // time. `evaluated`: the point is there already.
-  const bool offer_is_solver_time = logged_payoff && solver.TakesOffers();
+  // time. (P pi is computed at a logged iterate when a logged metric or a tolerance not logged
+  // needs it.) `evaluated`: the point is there already.
+  const bool offer_is_solver_time = solver.TakesOffers() && (logged_payoff || (check.active() && check.needs_payoff()));
   auto emit = [&](std::int64_t it, bool evaluated) {
     record.iteration = it;
     record.oracle_calls = summary.oracle_calls;
@@ -447,8 +448,11 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       if (!check.ProvedUnmet(it, *point)) check.Exact(it, *point);
     }
     // A logged iterate's point for the next step (offer_is_solver_time), before the clock is read;
-    // not at the iteration cap, which no step follows.
-    const bool offer_now = log_now && offer_is_solver_time && it < stop.iterations;
+    // not where the iteration cap or a spent budget ends the run (a tolerance or the wall time may
+    // still end it here: that one evaluation is then counted though no step takes it).
+    const bool spent = it >= stop.iterations || (stop.oracle_calls > 0 && summary.oracle_calls >= stop.oracle_calls) ||
+                       (stop.queries > 0 && summary.queries >= stop.queries);
+    const bool offer_now = log_now && offer_is_solver_time && !spent;
     if (offer_now) evaluate_point(true);
     // The theory check is settled first by an O(n) bound with no exp, as solver time: near pi*
     // it always is, and the two clock reads that would exclude it cost more than it does.
@@ -494,7 +498,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
         if (covered) {
           check.Adopt(it, record.metrics);
         } else {  // a tolerance on a metric the trace does not log
-          if (check.needs_payoff() && !logged_payoff) evaluate_point(true);  // the record had no P pi
+          if (check.needs_payoff() && !logged_payoff && !offer_now) evaluate_point(true);  // the record had no P pi
           check.Exact(it, *point);
         }
       }

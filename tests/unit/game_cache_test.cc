@@ -112,8 +112,9 @@ TEST(GameCache, KeepsItsBytesBoundedDroppingTheLeastRecentlyUsed) {
   EXPECT_EQ(small.bytes(), 0.0);
 }
 
-// RunGroup with a cache: a second point with the same game (another beta) takes it from the cache,
-// and every run's result and trace row is what a group built alone gives.
+// RunGroup with a cache: points with the same game (two betas) share one key and one kept game
+// (that RunGroup runs the kept game: RunGroupRunsTheKeptGame), and every run's result and trace row
+// is what a group built alone gives.
 TEST(GameCache, GroupsFromAKeptGameEqualGroupsBuiltAlone) {
   const std::string game = "{type: random_uniform, n: 8}", reference = "{type: softmax_normal}";
   GameCache cache(kSweepGameCacheBytes);
@@ -130,7 +131,7 @@ TEST(GameCache, GroupsFromAKeptGameEqualGroupsBuiltAlone) {
     SCOPED_TRACE(beta);
     const ExperimentConfig c = Config(game, reference, beta);
     const auto [cached, cached_rows] = rows(c, &cache);
-    EXPECT_EQ(cache.size(), 1u);  // the second beta found the first one's game
+    EXPECT_EQ(cache.size(), 1u);  // one key for both betas
     const auto [alone, alone_rows] = rows(c, nullptr);
     ASSERT_EQ(cached.runs.size(), alone.runs.size());
     EXPECT_EQ(cached.game.game_spec, alone.game.game_spec);
@@ -153,6 +154,8 @@ TEST(GameCache, RunGroupRunsTheKeptGame) {
   cache.Put(GameKey(c), c.seeds[0], planted);
   const GroupResult g = RunGroup(c, 0, "", nullptr, "", nullptr, &cache, GameKey(c));
   EXPECT_EQ(g.game.game_spec, planted->game_spec());
+  // Without a key, RunGroup computes it.
+  EXPECT_EQ(RunGroup(c, 0, "", nullptr, "", nullptr, &cache).game.game_spec, planted->game_spec());
   EXPECT_NE(RunGroup(c, 0).game.game_spec, planted->game_spec());
 }
 

@@ -61,8 +61,10 @@ TEST(RunSolver, LogsIterationZeroEveryKAndTheLast) {
 }
 
 // Record::wall_s: a logged iterate's pi and P pi (here an evaluation made slow by a sleep) are
-// solver time exactly when the solver's next step takes them (Solver::TakesOffers), and so is the
-// first one, from iteration 1 on; otherwise they are the metrics' time, not the solver's.
+// solver time when the solver's next step takes them (Solver::TakesOffers), the first one from
+// iteration 1 on, whether a logged metric or a tolerance that is not logged needs P pi; otherwise
+// they are the metrics' time. (Only lower bounds on time are checked: a sleep lasts at least its
+// length, while an upper bound would fail on a loaded machine.)
 TEST(RunSolver, CountsALoggedPointAsSolverTimeWhenTheNextStepTakesIt) {
   class SlowPoint : public Solver {
    public:
@@ -89,25 +91,32 @@ TEST(RunSolver, CountsALoggedPointAsSolverTimeWhenTheNextStepTakesIt) {
     std::vector<double> wall;
   };
   Rps s;
-  RunOptions o;
-  o.stop.iterations = 3;
-  o.log.every = 1;
-  o.log.metrics = {Metric::kGapBeta};
-  for (const bool takes : {true, false}) {
-    SCOPED_TRACE(takes);
-    SlowPoint solver(s.Start("nash_mp"), takes);
-    WallTimes times;
-    const RunSummary r = RunSolver(solver, s.game, s.beta, s.eq.log_pi, o, {&times});
-    ASSERT_EQ(solver.evaluations, 4);  // iterations 0 to 3, each once
-    ASSERT_EQ(times.wall.size(), 4u);
-    EXPECT_EQ(times.wall[0], 0.0);
-    const double slept = std::chrono::duration<double>(kSleep).count();
-    if (takes) {
-      // Iterations 0, 1 and 2 are taken by the steps after them; iteration 3 is the cap's.
-      EXPECT_GE(times.wall[1], slept);
-      EXPECT_GE(r.wall_s, 3 * slept);
-    } else {
-      EXPECT_LT(r.wall_s, slept);  // steps of a 3-action game: microseconds
+  const double slept = std::chrono::duration<double>(kSleep).count();
+  for (const bool logged : {true, false}) {
+    RunOptions o;
+    o.stop.iterations = 3;
+    o.log.every = 1;
+    if (logged) {
+      o.log.metrics = {Metric::kGapBeta};
+    } else {  // P pi for a tolerance that is not logged (never met)
+      o.log.metrics = {Metric::kKlToStar};
+      o.stop.tolerances = {{Metric::kGapBeta, 1e-300}};
+    }
+    for (const bool takes : {true, false}) {
+      SCOPED_TRACE(fmt::format("gap_beta logged: {}, takes offers: {}", logged, takes));
+      SlowPoint solver(s.Start("nash_mp"), takes);
+      WallTimes times;
+      const RunSummary r = RunSolver(solver, s.game, s.beta, s.eq.log_pi, o, {&times});
+      ASSERT_EQ(times.wall.size(), 4u);
+      EXPECT_EQ(times.wall[0], 0.0);
+      // Iterations 0 to 3, each once; without P pi in its record, iteration 0 is not evaluated
+      // unless the first step takes it.
+      EXPECT_EQ(solver.evaluations, logged || takes ? 4 : 3);
+      if (takes) {
+        // Iterations 0, 1 and 2 are taken by the steps after them; iteration 3 is the cap's.
+        EXPECT_GE(times.wall[1], slept);
+        EXPECT_GE(r.wall_s, 3 * slept);
+      }
     }
   }
 }

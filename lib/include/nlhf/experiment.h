@@ -189,8 +189,9 @@ struct GroupResult {
 // `fingerprint` is ExperimentFingerprint(config), passed in when the caller already has it. The
 // runs' trace rows are written to `trace` in solver order as they go (none when it is null);
 // `trace_shown` names that file in errors. `games` (may be null) keeps built games for other
-// groups: the game is taken from it when it holds the seed's game of `game_key` (GameKey(config);
-// the input files are checked unchanged as BuildGame would), else built and put there.
+// groups: the game is taken from it when it holds the seed's game of `game_key` (GameKey(config),
+// computed here when it is empty; the input files are checked unchanged as BuildGame would), else
+// built and put there.
 GroupResult RunGroup(const ExperimentConfig& config, size_t seed_index,
                      const std::string& fingerprint = "", std::FILE* trace = nullptr,
                      const std::string& trace_shown = "", CancelFlag cancel = nullptr,

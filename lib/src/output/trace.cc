@@ -80,7 +80,8 @@ void TraceWriter::OnRecord(const Record& r) {
       Flush();
     }
   }
-  char* p = buffer_.get() + used_;
+  char* const row = buffer_.get() + used_;
+  char* p = row;
   std::memcpy(p, prefix_.data(), prefix_.size());
   p += prefix_.size();
   for (const std::int64_t v : {r.iteration, r.oracle_calls, r.queries}) {
@@ -104,6 +105,7 @@ void TraceWriter::OnRecord(const Record& r) {
     cell(r.average_computed[k], r.average_metrics[k]);
   }
   *p++ = '\n';
+  NLHF_CHECK(static_cast<size_t>(p - row) <= row_room_, "a trace row is longer than the room counted for it");
   used_ = static_cast<size_t>(p - buffer_.get());
   ++rows_;
 }
