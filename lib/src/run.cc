@@ -360,7 +360,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   const bool logged_payoff = NeedsPayoff(logged_mask);
   // A logged iterate's point (pi and P pi) that the solver's next step takes (Solver::TakesOffers)
   // is solver time: that step would compute it otherwise. It is evaluated before the clock is read,
-  // so `wall_s` does not depend on how densely a run is logged; the metrics from it are not solver
+  // so `wall_s` hardly depends on how densely a run is logged; the metrics from it are not solver
   // time. (P pi is computed at a logged iterate when a logged metric or a tolerance not logged
   // needs it.) `evaluated`: the point is there already.
   const bool offer_is_solver_time = solver.TakesOffers() && (logged_payoff || (check.active() && check.needs_payoff()));

@@ -90,8 +90,9 @@ struct Record {
   // for its first O(n) bound with no exp, which settles it near pi*). The pi and P pi of a logged
   // iterate are included when the solver's next step takes them instead of computing them
   // (Solver::TakesOffers): the step's own work, so a run logged at every iteration has the wall
-  // time of one logged rarely. Tolerance checks at iterations that are not logged are included
-  // (StopRules::tolerances).
+  // time of one logged rarely (but for the last iteration of a run that a tolerance or the wall
+  // time ends, whose evaluation no step takes). Tolerance checks at iterations that are not logged
+  // are included (StopRules::tolerances).
   double wall_s = 0.0;
   MetricValues metrics;
   MetricMask computed;  // the metrics evaluated for this record (a NaN among them is a real NaN)

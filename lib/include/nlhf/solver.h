@@ -76,7 +76,7 @@ class Solver {
   virtual const PolicyPoint* EvaluateCurrent() { return nullptr; }
   // Whether the next Step() takes such an offer (OfferPayoff, EvaluateCurrent) in place of its own
   // first pi and P pi: the run driver then counts the evaluation of a logged iterate as solver time,
-  // the work the step would have done, so `wall_s` does not depend on how densely a run is logged.
+  // the work the step would have done, so `wall_s` hardly depends on how densely a run is logged.
   // Default: false (the evaluation is the metrics' cost only).
   virtual bool TakesOffers() const { return false; }
 
