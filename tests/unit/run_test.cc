@@ -35,6 +35,19 @@ class Recorder : public RunObserver {
   std::vector<double> gaps, kl;
 };
 
+// A real solver behind the Solver interface: tests override what they watch or change.
+class Forwarding : public Solver {
+ public:
+  explicit Forwarding(std::unique_ptr<Solver> inner) : inner_(std::move(inner)) {}
+  void Reset(const SolverContext& context) override { inner_->Reset(context); }
+  StepInfo Step() override { return inner_->Step(); }
+  const Eigen::VectorXd& current() const override { return inner_->current(); }
+  ParamMap EffectiveParams() const override { return inner_->EffectiveParams(); }
+
+ protected:
+  std::unique_ptr<Solver> inner_;
+};
+
 struct Rps {
   Game game = MakeGame("rps3(x=0.9,y=0.9,z=0.8)", "uniform", 0);
   double beta = 0.1;
@@ -66,13 +79,9 @@ TEST(RunSolver, LogsIterationZeroEveryKAndTheLast) {
 // they are the metrics' time. (Only lower bounds on time are checked: a sleep lasts at least its
 // length, while an upper bound would fail on a loaded machine.)
 TEST(RunSolver, CountsALoggedPointAsSolverTimeWhenTheNextStepTakesIt) {
-  class SlowPoint : public Solver {
+  class SlowPoint : public Forwarding {
    public:
-    SlowPoint(std::unique_ptr<Solver> inner, bool takes) : inner_(std::move(inner)), takes_(takes) {}
-    void Reset(const SolverContext& context) override { inner_->Reset(context); }
-    StepInfo Step() override { return inner_->Step(); }
-    const Eigen::VectorXd& current() const override { return inner_->current(); }
-    ParamMap EffectiveParams() const override { return inner_->EffectiveParams(); }
+    SlowPoint(std::unique_ptr<Solver> inner, bool takes) : Forwarding(std::move(inner)), takes_(takes) {}
     const PolicyPoint* EvaluateCurrent() override {
       std::this_thread::sleep_for(kSleep);
       ++evaluations;
@@ -82,7 +91,6 @@ TEST(RunSolver, CountsALoggedPointAsSolverTimeWhenTheNextStepTakesIt) {
     int evaluations = 0;
 
    private:
-    std::unique_ptr<Solver> inner_;
     bool takes_;
   };
   class WallTimes : public RunObserver {
@@ -334,17 +342,12 @@ TEST(RunSolver, TheoryCheckReportsTheFirstViolation) {
 }
 
 // A real solver claiming a contraction factor of its own choosing (Boaster's, but moving).
-class Claiming : public Solver {
+class Claiming : public Forwarding {
  public:
-  Claiming(std::unique_ptr<Solver> inner, double factor) : inner_(std::move(inner)), factor_(factor) {}
-  void Reset(const SolverContext& c) override { inner_->Reset(c); }
-  StepInfo Step() override { return inner_->Step(); }
-  const Eigen::VectorXd& current() const override { return inner_->current(); }
-  ParamMap EffectiveParams() const override { return {}; }
+  Claiming(std::unique_ptr<Solver> inner, double factor) : Forwarding(std::move(inner)), factor_(factor) {}
   std::optional<double> GuaranteedContraction() const override { return factor_; }
 
  private:
-  std::unique_ptr<Solver> inner_;
   double factor_;
 };
 
@@ -741,20 +744,14 @@ TEST(RunSolver, ACancelFlagEndsTheRunWithCancelledAtItsNextClockRead) {
   EXPECT_THROW(RunSolver(*solver, s.game, s.beta, s.eq.log_pi, o, {&at100}), Cancelled);
   EXPECT_EQ(at100.last, 100);
   // Not logged: the steps go on until the clock is read.
-  class Counting : public Solver {
+  class Counting : public Forwarding {
    public:
-    explicit Counting(std::unique_ptr<Solver> inner) : inner_(std::move(inner)) {}
-    void Reset(const SolverContext& context) override { inner_->Reset(context); }
+    using Forwarding::Forwarding;
     StepInfo Step() override {
       ++steps;
       return inner_->Step();
     }
-    const Eigen::VectorXd& current() const override { return inner_->current(); }
-    ParamMap EffectiveParams() const override { return inner_->EffectiveParams(); }
     std::int64_t steps = 0;
-
-   private:
-    std::unique_ptr<Solver> inner_;
   };
   cancel.store(false);
   o.log.every = 1'000'000'000;
