@@ -193,6 +193,7 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
     errors.push_back(e);
   }
   const bool base_valid = errors.empty();
+  const size_t base_errors = errors.size();
   // The same error at several points (a swept value the base cannot take) is reported once, at
   // its first point, with the number of others.
   std::map<std::string, std::pair<size_t, size_t>> repeated;  // error -> (index in errors, other points)
@@ -230,6 +231,19 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
   for (const AxisNodes& a : sweep_nodes) axes.push_back(&a);
   for (const auto& group : zip_nodes)
     for (const AxisNodes& a : group) axes.push_back(&a);
+  // A key the base lacks because the sweep gives it its values (`beta:` swept, none in the base)
+  // is still an error, which says why.
+  for (size_t k = 0; k < base_errors; ++k) {
+    const InputError& e = errors[k];
+    const bool swept = std::any_of(axes.begin(), axes.end(), [&](const AxisNodes* a) {
+      return a->key == e.key() || a->key.rfind(e.key() + ".", 0) == 0;
+    });
+    if (swept && e.problem().rfind("is missing", 0) == 0)
+      errors[k] = InputError(e.where(), e.key(),
+                             fmt::format("{}; the base experiment must be complete on its own, so give {} a value "
+                                         "there too (every sweep point replaces it)",
+                                         e.problem(), e.key()));
+  }
   // Each key varies in one place only: a key swept twice (in `sweep` and a `zip` group, or in two
   // groups), or together with a key inside it (`game` and `game.n`), would label points with values
   // that the run does not use.

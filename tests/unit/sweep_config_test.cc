@@ -61,6 +61,21 @@ TEST(ParseSweep, SweptKeysMayCreateMissingMaps) {
   EXPECT_EQ(s.points[3].config.log.every, 2);
 }
 
+// A swept key the base leaves out is an error (the base must be valid on its own) that says so.
+TEST(ParseSweep, SaysWhyASweptKeyIsNeededInTheBase) {
+  nlhf::testing::ExpectInputError(
+      [&] { Parse("game: {type: rps3}\nsolvers: [{name: nash_mp}]\nsweep: {beta: [0.1, 1.0]}\n"); },
+      {"beta: is missing", "the base experiment must be complete on its own, so give beta a value there too"});
+  // Not for a key the sweep does not set.
+  try {
+    Parse("game: {type: rps3}\nsolvers: [{name: nash_mp}]\nsweep: {stop.iterations: [5]}\n");
+    ADD_FAILURE() << "no error";
+  } catch (const InputErrors& e) {
+    ASSERT_EQ(e.errors().size(), 1u);
+    EXPECT_EQ(e.errors()[0].problem().find("complete on its own"), std::string::npos) << e.errors()[0].problem();
+  }
+}
+
 TEST(ParseSweep, LocatesAPointsErrorAtItsValue) {
   std::string text = kSweep;
   text.replace(text.find("[3, 5]"), 6, "[3, 1]");
