@@ -231,10 +231,17 @@ int Run(int argc, char** argv) {
   const std::string out_key = !out_dir.empty() ? "--out" : !config.output.empty() ? "output" : "name";
   if (!out_dir.empty()) config.output = out_dir;
   std::shared_ptr<const nlhf::Game> first_game = nlhf::ValidateExperiment(config, nlhf::ResourcePlan{jobs, false});
+  // Checked, locked and cleaned before any work; written at the end by a rename into place.
+  nlhf::OutputDirectoryOptions out_options;
+  out_options.tool = "nlhf-run";
+  out_options.key = out_key;
+  out_options.inputs = nlhf::ExperimentInputFiles(config);
+  out_options.owned = {"trace.csv", "summary.json", "config.resolved.yaml"};
+  out_options.force = vm.count("force") > 0;
   if (vm.count("dry-run")) {
     first_game.reset();  // EstimateCost builds (and times) its own: never two at once
-    // The output path gets the same checks as a real run (nothing is created or locked).
-    nlhf::CheckOutputPath(config.OutputDir(), out_key, nlhf::ExperimentInputFiles(config), true);
+    // The output directory gets the same checks as a real run (nothing is created or locked).
+    nlhf::CheckOutputDirectory(config.OutputDir(), out_options);
     std::cout << nlhf::ResolvedYaml(config);
     PrintCostEstimate(config, nlhf::EstimateCost(config, jobs), jobs);
     return 0;
@@ -243,13 +250,6 @@ int Run(int argc, char** argv) {
   // it, is gone with its lock before the handlers are).
   const nlhf::cli::StopOnSignals stop("nlhf-run", "nothing will be written",
                                       fmt::format("nothing was written to {}", config.OutputDir()));
-  // Checked, locked and cleaned before any work; written at the end by a rename into place.
-  nlhf::OutputDirectoryOptions out_options;
-  out_options.tool = "nlhf-run";
-  out_options.key = out_key;
-  out_options.inputs = nlhf::ExperimentInputFiles(config);
-  out_options.owned = {"trace.csv", "summary.json", "config.resolved.yaml"};
-  out_options.force = vm.count("force") > 0;
   nlhf::OutputDirectory out(config.OutputDir(), out_options);
 
   // Rows stream into a trace.csv with no name yet beside the output (on its filesystem; it vanishes

@@ -192,7 +192,7 @@ int Run(int argc, char** argv) {
   if (out_dir.empty()) out_dir = sweep.points.front().config.OutputDir();
   if (vm.count("emit-slurm") || dry_run) {
     // The checks a real run makes first (nothing is created or locked): the SLURM jobs would fail.
-    nlhf::CheckOutputPath(out_dir, "--out", nlhf::SweepInputFiles(sweep), false);
+    nlhf::CheckSweepDirectory(sweep, out_dir, options.force);
   }
 
   if (vm.count("emit-slurm")) {

@@ -263,68 +263,97 @@ int RemoveStaleLeftovers(const fs::path& folder, const std::string& staging_for)
   return removed;
 }
 
+namespace {
+
+bool Marked(const fs::path& path, const OutputDirectoryOptions& options) {
+  std::error_code ec;
+  return HasMarker(path, options.tool) ||
+         (!options.also_marked_by.empty() && fs::exists(path / options.also_marked_by, ec));
+}
+
+// The entries of `path` that are not the tool's (its owned entries, marker and, in place, lock).
+std::vector<std::string> ForeignEntries(const fs::path& path, const OutputDirectoryOptions& options) {
+  std::vector<std::string> foreign;
+  for (const std::string& e : Entries(path, kMarkerFile))
+    if (std::find(options.owned.begin(), options.owned.end(), e) == options.owned.end() &&
+        (options.staged || e != kLockFile))
+      foreign.push_back(e);
+  return foreign;
+}
+
+// Refuses a directory that may not be written (OutputDirectory's rules); `shown` names it.
+void CheckContents(const fs::path& path, const std::string& shown, const OutputDirectoryOptions& options) {
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) return;
+  const std::string& tool = options.tool;
+  const SourceLocation where{shown};
+  std::vector<std::string> entries = Entries(path, options.staged ? "" : kLockFile);
+  // In place, a temp file of ours (a writer's marker, say) is no reason to refuse: the lock decides.
+  if (!options.staged)
+    entries.erase(std::remove_if(entries.begin(), entries.end(), [](const std::string& e) { return TempFilePid(e) > 0; }),
+                  entries.end());
+  if (entries.empty()) return;
+  // Another tool's output is named as such, rather than by the files it holds.
+  if (!Marked(path, options))
+    if (const std::string other = OtherToolsOutput(path, tool); !other.empty())
+      throw InputError(where, options.key,
+                       fmt::format("is an {0} output directory, which {1} does not write into, expected a new "
+                                   "directory or one {1} wrote",
+                                   other, tool));
+  if (options.staged) {
+    if (!options.force)
+      throw InputError(where, options.key,
+                       fmt::format("exists and is not empty, expected a new directory (or --force to replace "
+                                   "a directory {} wrote)",
+                                   tool));
+    if (!HasMarker(path, tool))
+      throw InputError(where, options.key,
+                       fmt::format("holds files {0} did not write ({1}), so --force will not replace it, expected "
+                                   "a new directory or one {0} wrote",
+                                   tool, Example(entries)));
+    if (const std::vector<std::string> foreign = ForeignEntries(path, options); !foreign.empty())
+      throw InputError(where, options.key,
+                       fmt::format("holds {1}, which {0} did not write, so --force will not replace it, expected "
+                                   "a directory holding only {0}'s files (move the others away)",
+                                   tool, Example(foreign)));
+    return;
+  }
+  if (Marked(path, options)) return;
+  std::set<fs::path> accepted;
+  for (const std::string& a : options.accepted) accepted.insert(NormalizePath(a));
+  std::vector<std::string> other;
+  for (const std::string& e : entries)
+    if (accepted.count(path / e) == 0) other.push_back(e);
+  if (other.empty()) return;
+  throw InputError(where, options.key,
+                   options.force
+                       ? fmt::format("holds files {0} did not write ({1}), so --force will not replace it, "
+                                     "expected a new or empty directory, or one {0} wrote",
+                                     tool, Example(other))
+                       : fmt::format("exists and holds something other than {0}'s output ({1}), expected a "
+                                     "new or empty directory, or one {0} wrote",
+                                     tool, Example(other)));
+}
+
+std::string Shown(std::string dir) {
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir;
+}
+
+}  // namespace
+
+void CheckOutputDirectory(const std::string& dir, const OutputDirectoryOptions& options) {
+  CheckContents(CheckOutputPath(dir, options.key, options.inputs, options.staged), Shown(dir), options);
+}
+
 OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOptions& options)
-    : options_(options), shown_(dir) {
-  while (shown_.size() > 1 && shown_.back() == '/') shown_.pop_back();
+    : options_(options), shown_(Shown(dir)) {
   path_ = CheckOutputPath(dir, options_.key, options_.inputs, options_.staged);
   const std::string& tool = options_.tool;
-  const SourceLocation where{shown_};
   std::error_code ec;
-  auto marked = [&] {
-    return HasMarker(path_, tool) ||
-           (!options_.also_marked_by.empty() && fs::exists(path_ / options_.also_marked_by, ec));
-  };
-  // Refuses a directory that may not be written. Called before taking the lock (so a refusal
-  // leaves nothing behind) and again once it is held.
-  auto check_contents = [&] {
-    if (!fs::is_directory(path_, ec)) return;
-    std::vector<std::string> entries = Entries(path_, options_.staged ? "" : kLockFile);
-    // In place, a temp file of ours (a writer's marker, say) is no reason to refuse: the lock decides.
-    if (!options_.staged)
-      entries.erase(std::remove_if(entries.begin(), entries.end(), [](const std::string& e) { return TempFilePid(e) > 0; }),
-                    entries.end());
-    if (entries.empty()) return;
-    // Another tool's output is named as such, rather than by the files it holds.
-    if (!marked())
-      if (const std::string other = OtherToolsOutput(path_, tool); !other.empty())
-        throw InputError(where, options_.key,
-                         fmt::format("is an {0} output directory, which {1} does not write into, expected a new "
-                                     "directory or one {1} wrote",
-                                     other, tool));
-    if (options_.staged) {
-      if (!options_.force)
-        throw InputError(where, options_.key,
-                         fmt::format("exists and is not empty, expected a new directory (or --force to replace "
-                                     "a directory {} wrote)",
-                                     tool));
-      if (!HasMarker(path_, tool))
-        throw InputError(where, options_.key,
-                         fmt::format("holds files {0} did not write ({1}), so --force will not replace it, expected "
-                                     "a new directory or one {0} wrote",
-                                     tool, Example(entries)));
-      if (const std::vector<std::string> foreign = Foreign(); !foreign.empty())
-        throw InputError(where, options_.key,
-                         fmt::format("holds {1}, which {0} did not write, so --force will not replace it, expected "
-                                     "a directory holding only {0}'s files (move the others away)",
-                                     tool, Example(foreign)));
-      return;
-    }
-    if (marked()) return;
-    std::set<fs::path> accepted;
-    for (const std::string& a : options_.accepted) accepted.insert(NormalizePath(a));
-    std::vector<std::string> other;
-    for (const std::string& e : entries)
-      if (accepted.count(path_ / e) == 0) other.push_back(e);
-    if (other.empty()) return;
-    throw InputError(where, options_.key,
-                     options_.force
-                         ? fmt::format("holds files {0} did not write ({1}), so --force will not replace it, "
-                                       "expected a new or empty directory, or one {0} wrote",
-                                       tool, Example(other))
-                         : fmt::format("exists and holds something other than {0}'s output ({1}), expected a "
-                                       "new or empty directory, or one {0} wrote",
-                                       tool, Example(other)));
-  };
+  // Refuses a directory that may not be written: before taking the lock (so a refusal leaves
+  // nothing behind) and again once it is held.
+  auto check_contents = [&] { CheckContents(path_, shown_, options_); };
   check_contents();
   if (options_.staged) {
     const fs::path parent = path_.parent_path();
@@ -343,7 +372,7 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
   lock_ = std::make_unique<DirectoryLock>(path_ / kLockFile, shown_, false);
   check_contents();
   RemoveStaleLeftovers(path_);
-  if (marked()) {
+  if (Marked(path_, options_)) {
     for (const std::string& o : options_.owned)
       if (fs::is_directory(path_ / o, ec)) RemoveStaleLeftovers(path_ / o);
     if (options_.force) RemoveOwned();
@@ -360,14 +389,7 @@ OutputDirectory::~OutputDirectory() {
     if (::rmdir(p.c_str()) != 0) break;
 }
 
-std::vector<std::string> OutputDirectory::Foreign() const {
-  std::vector<std::string> foreign;
-  for (const std::string& e : Entries(path_, kMarkerFile))
-    if (std::find(options_.owned.begin(), options_.owned.end(), e) == options_.owned.end() &&
-        (options_.staged || e != kLockFile))
-      foreign.push_back(e);
-  return foreign;
-}
+std::vector<std::string> OutputDirectory::Foreign() const { return ForeignEntries(path_, options_); }
 
 void OutputDirectory::RemoveOwned() const { RemoveOwnedIn(path_); }
 

@@ -27,6 +27,7 @@
 #include "nlhf/output/csv.h"
 #include "nlhf/output/files.h"
 #include "nlhf/parallel.h"
+#include "nlhf/sweep.h"
 
 namespace nlhf {
 
@@ -647,8 +648,9 @@ void RefuseChangedInputs(const std::vector<RecordedInput>& recorded, const std::
                                  dir, changed->second.hash, changed->first.hash, advice));
 }
 
-std::unique_ptr<OutputDirectory> ClaimSweepDirectory(const SweepConfig& s, const std::string& dir, bool force,
-                                                     const std::vector<std::string>& accepted) {
+namespace {
+
+OutputDirectoryOptions SweepDirectoryOptions(const SweepConfig& s, bool force, const std::vector<std::string>& accepted) {
   OutputDirectoryOptions o;
   o.tool = "nlhf-sweep";
   o.staged = false;
@@ -657,7 +659,18 @@ std::unique_ptr<OutputDirectory> ClaimSweepDirectory(const SweepConfig& s, const
   o.also_marked_by = ".parts/manifest.yaml";  // sweeps written before the marker existed
   o.accepted = accepted;
   o.inputs = SweepInputFiles(s);
-  return std::make_unique<OutputDirectory>(dir, o);
+  return o;
+}
+
+}  // namespace
+
+std::unique_ptr<OutputDirectory> ClaimSweepDirectory(const SweepConfig& s, const std::string& dir, bool force,
+                                                     const std::vector<std::string>& accepted) {
+  return std::make_unique<OutputDirectory>(dir, SweepDirectoryOptions(s, force, accepted));
+}
+
+void CheckSweepDirectory(const SweepConfig& s, const std::string& dir, bool force) {
+  CheckOutputDirectory(dir, SweepDirectoryOptions(s, force, {}));
 }
 
 }  // namespace nlhf

@@ -208,6 +208,21 @@ code, _, err = run(RUN, "exp.yaml", "--out", "newdir", "--force", "--quiet", cwd
 check("marked_with_user_file.refused", code == 2 and one_error(err, "notes.txt"), err)
 check("marked_with_user_file.intact", read(os.path.join(cwd, "newdir", "notes.txt")) == "mine")
 
+# A dry run (and --emit-slurm) into the user's directory is refused as the real run would be, and
+# creates nothing.
+write(os.path.join(cwd, "sweep.yaml"), SWEEP_FILE)
+for tag, args in (("run", (RUN, "exp.yaml", "--out", "thesis", "--dry-run")),
+                  ("run_force", (RUN, "exp.yaml", "--out", "thesis", "--dry-run", "--force")),
+                  ("sweep", (SWEEP, "sweep.yaml", "--out", "thesis", "--dry-run")),
+                  ("slurm", (SWEEP, "sweep.yaml", "--out", "thesis", "--emit-slurm"))):
+    before = sorted(os.listdir(cwd))
+    code, out, err = run(*args, cwd=cwd)
+    check(f"dry_run.{tag}.refused", code == 2 and out == "" and one_error(err, "thesis", "--out"), f"{code} {out} {err}")
+    check(f"dry_run.{tag}.nothing_made", sorted(os.listdir(cwd)) == before
+          and sorted(os.listdir(thesis)) == ["exp.yaml", "thesis.tex"], os.listdir(cwd))
+code, out, err = run(SWEEP, "sweep.yaml", "--out", "not_yet", "--dry-run", cwd=cwd)
+check("dry_run.new_dir_accepted", code == 0 and not os.path.exists(os.path.join(cwd, "not_yet")), f"{code} {err}")
+
 # --- leftovers of dead processes are removed by the next run into the same place -------------------------
 dead = dead_pid()
 stale = os.path.join(cwd, f".fresh.partial-{dead}")

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
 
 #include "nlhf/output.h"
@@ -36,6 +37,13 @@ class RunDirectoryTest : public ::testing::Test {
   static std::string Read(const fs::path& p) {
     std::ifstream in(p);
     return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  // Every path under `dir`, relative and sorted.
+  static std::vector<std::string> Entries(const fs::path& dir) {
+    std::vector<std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(dir)) out.push_back(fs::relative(e.path(), dir).string());
+    std::sort(out.begin(), out.end());
+    return out;
   }
   // A pid that belonged to a process that has exited.
   static long DeadPid() {
@@ -176,6 +184,38 @@ TEST_F(RunDirectoryTest, ForceNeverReplacesAUsersDirectory) {
                    {"holds files nlhf-run did not write (thesis.tex)", "--force will not replace it"});
   EXPECT_EQ(Read("thesis/thesis.tex"), "my thesis");
   EXPECT_FALSE(fs::exists(".thesis.lock"));
+}
+
+// CheckOutputDirectory (the dry run's check) refuses what claiming refuses, with the same message,
+// and accepts what claiming accepts, creating and locking nothing either way.
+TEST_F(RunDirectoryTest, TheDryRunsCheckRefusesWhatAClaimRefusesAndTouchesNothing) {
+  fs::create_directories("thesis");
+  Touch("thesis/thesis.tex", "my thesis");
+  { OutputDirectory("run", RunOptions()).WriteStaged(OneTrace("r\n")); }
+  { OutputDirectory sweep("sweep", SweepOptions()); }
+  const std::vector<std::pair<std::string, OutputDirectoryOptions>> refused = {
+      {"thesis", RunOptions(false)}, {"thesis", RunOptions(true)}, {"thesis", SweepOptions(false)},
+      {"thesis", SweepOptions(true)}, {"run", RunOptions(false)},   {"run", SweepOptions(false)},
+      {"sweep", RunOptions(true)}};
+  for (const auto& [dir, options] : refused) {
+    SCOPED_TRACE(dir + " " + options.tool + (options.force ? " --force" : ""));
+    std::string claimed;
+    try {
+      OutputDirectory claim(dir, options);
+      ADD_FAILURE() << "claimed";
+    } catch (const InputError& e) {
+      claimed = e.what();
+    }
+    ExpectInputError([&] { CheckOutputDirectory(dir, options); }, {claimed});
+  }
+  const auto before = Entries(fs::current_path());
+  for (const auto& [dir, options] : std::vector<std::pair<std::string, OutputDirectoryOptions>>{
+           {"new/deeper", RunOptions()}, {"new2", SweepOptions()}, {"run", RunOptions(true)}, {"sweep", SweepOptions()}}) {
+    SCOPED_TRACE(dir);
+    EXPECT_NO_THROW(CheckOutputDirectory(dir, options));
+  }
+  EXPECT_EQ(Entries(fs::current_path()), before);  // nothing created, no lock left
+  EXPECT_EQ(Read("thesis/thesis.tex"), "my thesis");
 }
 
 // A directory of the other tool is named as such (with or without --force), and left as it is.

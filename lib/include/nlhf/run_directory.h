@@ -86,6 +86,10 @@ struct OutputDirectoryOptions {
 // entries and the tool's marker. In place: the directory is created; an unmarked directory must be
 // empty or hold only `accepted` entries; with `force` a marked one has its `owned` entries and
 // marker removed (nothing else); then the marker is written. Throws InputError before any work.
+// The checks OutputDirectory makes before it takes the lock (the path, then the contents), with
+// nothing created or locked: what a dry run reports. Throws the same InputErrors.
+void CheckOutputDirectory(const std::string& dir, const OutputDirectoryOptions& options);
+
 class OutputDirectory {
  public:
   OutputDirectory(const std::string& dir, const OutputDirectoryOptions& options);

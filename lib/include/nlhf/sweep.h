@@ -81,6 +81,9 @@ struct SweepReport {
 // in the report and not written. A failed write is "writing FILE: REASON"; what was written before
 // stays valid for a resume.
 SweepReport RunSweep(const SweepConfig& sweep, const std::string& dir, const SweepOptions& options);
+// The checks RunSweep makes of `dir` first, with nothing created or locked (--dry-run,
+// --emit-slurm): the path, and contents that a sweep refuses to write into. Throws InputError.
+void CheckSweepDirectory(const SweepConfig& sweep, const std::string& dir, bool force);
 
 // The memory a sweep needs, as RunSweep checks it before any work (and the dry run prints it): its
 // most demanding point, with one game per worker and `jobs` workers (at most one per task).
