@@ -410,6 +410,9 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     return metrics_failed(record.metrics, logged_mask, at, "") ||
            metrics_failed(record.average_metrics, record.average_computed, at, " of the average iterate");
   };
+  // The budgets that end a run once spent.
+  auto calls_spent = [&] { return stop.oracle_calls > 0 && summary.oracle_calls >= stop.oracle_calls; };
+  auto queries_spent = [&] { return stop.queries > 0 && summary.queries >= stop.queries; };
   bool failed = record_failed(0);
   if (!failed) summary.wall_s += first_offer_s;
   SolverTimer timer;
@@ -450,8 +453,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     // A logged iterate's point for the next step (offer_is_solver_time), before the clock is read;
     // not where the iteration cap or a spent budget ends the run (a tolerance or the wall time may
     // still end it here: that one evaluation is then counted though no step takes it).
-    const bool spent = it >= stop.iterations || (stop.oracle_calls > 0 && summary.oracle_calls >= stop.oracle_calls) ||
-                       (stop.queries > 0 && summary.queries >= stop.queries);
+    const bool spent = it >= stop.iterations || calls_spent() || queries_spent();
     const bool offer_now = log_now && offer_is_solver_time && !spent;
     if (offer_now) evaluate_point(true);
     // The theory check is settled first by an O(n) bound with no exp, as solver time: near pi*
@@ -518,12 +520,12 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
         }
       }
     }
-    if (stop.oracle_calls > 0 && summary.oracle_calls >= stop.oracle_calls) {
+    if (calls_spent()) {
       summary.termination = Termination::kOracleCalls;
       summary.message = fmt::format("oracle-call budget {} reached at iteration {}", stop.oracle_calls, it);
       break;
     }
-    if (stop.queries > 0 && summary.queries >= stop.queries) {
+    if (queries_spent()) {
       summary.termination = Termination::kQueries;
       summary.message = fmt::format("query budget {} reached at iteration {}", stop.queries, it);
       break;

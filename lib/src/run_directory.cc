@@ -389,8 +389,6 @@ OutputDirectory::~OutputDirectory() {
     if (::rmdir(p.c_str()) != 0) break;
 }
 
-std::vector<std::string> OutputDirectory::Foreign() const { return ForeignEntries(path_, options_); }
-
 void OutputDirectory::RemoveOwned() const { RemoveOwnedIn(path_); }
 
 void OutputDirectory::RemoveOwnedIn(const fs::path& dir) const {
@@ -426,7 +424,8 @@ void OutputDirectory::WriteStaged(const std::vector<StagedFile>& files) {
     if (fs::exists(fs::symlink_status(path_, ec))) {
       if (!fs::is_directory(path_, ec))
         throw InputError(SourceLocation{shown_}, options_.key, "exists and is not a directory, expected a new directory name");
-      if (!Entries(path_).empty() && (!options_.force || !HasMarker(path_, options_.tool) || !Foreign().empty()))
+      if (!Entries(path_).empty() && (!options_.force || !HasMarker(path_, options_.tool) ||
+                                          !ForeignEntries(path_, options_).empty()))
         throw InputError(SourceLocation{shown_}, options_.key,
                          fmt::format("was filled by someone else while {} ran, expected it to stay as it was; "
                                      "nothing was replaced",

@@ -106,10 +106,10 @@ void AssembleTables(const SweepConfig& s, const TaskIndex& index, const std::str
   summary += "\n";
   // Per point: the records of all its seeds, grouped by solver.
   std::map<std::pair<size_t, size_t>, std::vector<const RunRecord*>> by_solver;  // the index's
-  // runs.csv: ~600 chars a row with short params, reserved so that the text rarely grows again
+  // runs.csv's rows, reserved so that the text rarely grows again
   size_t rows = 0;
   for (const SweepTask& t : tasks) rows += index.Records(t.id).size();
-  runs.reserve(runs.size() + 640 * rows + 1280);
+  runs.reserve(runs.size() + kRecordLineBytes * rows + 2 * kRecordLineBytes);
   auto to_runs = std::back_inserter(runs);
   for (const SweepTask& t : tasks) {
     const SweepPoint& p = s.points[t.point];

@@ -97,11 +97,10 @@ void WritePart(const fs::path& path, const DataFile& data, const std::vector<Tas
   std::string text = fmt::format("{}\ndata,", kPartHeader);
   AppendCsvField(text, data.name);
   text += fmt::format(",{},{}\n", data.size, data.mtime_ns ? fmt::format("{}", *data.mtime_ns) : "");
-  // Room for the usual lines (a record line is ~600 chars with short params, and AppendRecordNumbers
-  // takes 1225 while it writes): the text rarely grows again.
+  // Room for the usual lines: the text rarely grows again.
   size_t records = 0;
   for (const TaskBatch::Task& t : tasks) records += t.records.size();
-  text.reserve(text.size() + 64 * tasks.size() + 640 * records + 1280);
+  text.reserve(text.size() + 64 * tasks.size() + kRecordLineBytes * records + 2 * kRecordLineBytes);
   for (const TaskBatch::Task& t : tasks) {
     fmt::format_to(std::back_inserter(text), "task,{},{},{},{}\n", t.id, t.records.size(), t.offset, t.bytes);
     for (const RunRecord& r : t.records) AppendRecordLine(text, r);

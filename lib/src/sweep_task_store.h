@@ -52,6 +52,9 @@ struct RunRecord {
 // A record's numbers from wall_s on, as runs.csv has them: wall_s, iterations, oracle_calls,
 // queries, the final metrics, rho, stability_limit, target_gap_beta, the average-iterate metrics.
 void AppendRecordNumbers(std::string& out, const RunRecord& record);
+// The text a record line usually takes (~600 chars with short params; AppendRecordNumbers takes
+// 1225 more while it writes): what the writers of part files and runs.csv reserve per record.
+inline constexpr size_t kRecordLineBytes = 640;
 
 // A finished task, ready to be stored: its runs (in solver order) and their trace rows.
 struct FinishedTask {

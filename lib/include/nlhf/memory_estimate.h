@@ -34,7 +34,8 @@ struct MemoryEstimate {
   double build_bytes = 0.0;     // float32: the peak of building one game
   bool from_matrix = false;     // float32: built from the generator's double matrix (8 n^2 bytes at the peak)
   double equilibrium_bytes = 0.0;  // float32: one pi*'s work (EquilibriumWorkBytes, the method n picks)
-  double base_bytes = 0.0;      // the program and its buffers (64 MiB, and 2.1 MiB per sweep worker)
+  double base_bytes = 0.0;      // the program and its buffers (64 MiB; a sweep adds 2.1 MiB per worker
+                                // and 16 MiB of kept games)
   double bytes = 0.0;           // estimated peak: a base and the matrices, or an implicit or float32 game's
                                 // operators, builds and vectors (trace rows stream to files)
   double available_bytes = 0.0;  // MemAvailable, tightened by RLIMIT_AS / RLIMIT_DATA / cgroup limits

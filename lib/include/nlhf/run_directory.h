@@ -81,15 +81,15 @@ struct OutputDirectoryOptions {
   bool staged = true;                 // staged (nlhf-run) or in place (nlhf-sweep)
 };
 
+// The checks OutputDirectory makes before it takes the lock (the path, then the contents), with
+// nothing created or locked: what a dry run reports. Throws the same InputErrors.
+void CheckOutputDirectory(const std::string& dir, const OutputDirectoryOptions& options);
+
 // Claims an output directory: checks the path, takes the lock, removes stale leftovers and checks
 // the contents. Staged: the directory must be new or empty, or with `force` hold only `owned`
 // entries and the tool's marker. In place: the directory is created; an unmarked directory must be
 // empty or hold only `accepted` entries; with `force` a marked one has its `owned` entries and
 // marker removed (nothing else); then the marker is written. Throws InputError before any work.
-// The checks OutputDirectory makes before it takes the lock (the path, then the contents), with
-// nothing created or locked: what a dry run reports. Throws the same InputErrors.
-void CheckOutputDirectory(const std::string& dir, const OutputDirectoryOptions& options);
-
 class OutputDirectory {
  public:
   OutputDirectory(const std::string& dir, const OutputDirectoryOptions& options);
@@ -112,7 +112,6 @@ class OutputDirectory {
   void WriteStaged(const std::vector<StagedFile>& files);
 
  private:
-  std::vector<std::string> Foreign() const;  // entries that are not the tool's
   void RemoveOwned() const;
   void RemoveOwnedIn(const std::filesystem::path& dir) const;  // the tool's entries and marker in `dir`
 
