@@ -266,6 +266,15 @@ TEST_F(RunDirectoryTest, LockFollowsARemovedAndRecreatedLockFile) {
   EXPECT_EQ(DirectoryLock::ReadPid(file), ::getpid());
 }
 
+// A lock file that cannot be made (say beside --out /proc/x) is named with what it is for: the
+// user gave the directory, not the lock's name.
+TEST_F(RunDirectoryTest, ALockThatCannotBeMadeSaysWhatItIsFor) {
+  const fs::path file = root_ / "missing" / ".x.lock";
+  ExpectInputError([&] { DirectoryLock lock(file, "missing/x", true); },
+                   {"writing " + file.string() + ": No such file or directory",
+                    "(the lock file that keeps two copies from writing missing/x at once)"});
+}
+
 TEST_F(RunDirectoryTest, RemovesLeftoversOfDeadProcessesOnly) {
   const long dead = DeadPid();
   fs::create_directories(fmt::format(".run.partial-{}/x", dead));
