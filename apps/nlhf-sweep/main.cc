@@ -258,7 +258,7 @@ int Run(int argc, char** argv) {
                         "were reused; {} others stay unused in {}/.parts)",
                         out_dir, r.tasks_unused, out_dir)
           : "";
-  fmt::print("{} runs in {} tasks{}: {} run now, {} kept from before{}; {:.3f} s ({:.1f} runs/s, solver steps {:.3f} s, "
+  fmt::print("{} runs in {} tasks{}: {} tasks run now, {} kept from before{}; {:.3f} s ({:.1f} runs/s, solver steps {:.3f} s, "
              "metrics and logging {:.3f} s, games and equilibria {:.3f} s summed)\n",
              r.runs, r.tasks, options.shard.n > 1 ? fmt::format(" (shard {}/{})", options.shard.k, options.shard.n) : "",
              r.tasks_run, r.tasks_skipped, changed, r.wall_s,

@@ -102,6 +102,6 @@ check("sweep.kl_to_ne_filled", all(r["kl_to_ne"] != "" and r["average_kl_to_ne"]
 by = {(r["seed"], r["ne_selection"]): float(r["kl_to_ne"]) for r in runs}
 check("sweep.selections_differ", any(by[(s, "kl_projection")] != by[(s, "max_entropy")] for s in "0123"), str(by))
 code, out, err = call([os.path.join(BIN, "nlhf-sweep"), sweep_yaml, "--out", "s", "--jobs", "2"], TMP)
-check("sweep.resume_runs_nothing", code == 0 and "0 run now" in out, out + err)
+check("sweep.resume_runs_nothing", code == 0 and "0 tasks run now" in out, out + err)
 
 check.finish(TMP)

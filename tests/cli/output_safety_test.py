@@ -344,13 +344,13 @@ for p in procs:
 refused = [r for r in results if r[0] == 2 and one_error(r[2], "is being written by process")]
 ok = [r for r in results if r[0] == 0]
 check("together.one_did_the_work", len(ok) >= 1 and len(refused) + len(ok) == 2
-      and sum("12 run now" in r[1] for r in ok) == 1, results)
+      and sum("12 tasks run now" in r[1] for r in ok) == 1, results)
 check("together.result", same_as_reference(d))
 
 # --force replaces only what nlhf-sweep wrote.
 write(os.path.join(d, "plot.png"), "user plot")
 code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--force")
-check("sweep_force.reruns", code == 0 and "12 run now, 0 kept" in out and same_as_reference(d), out + err)
+check("sweep_force.reruns", code == 0 and "12 tasks run now, 0 kept" in out and same_as_reference(d), out + err)
 check("sweep_force.keeps_user_file", read(os.path.join(d, "plot.png")) == "user plot")
 user = os.path.join(TMP, "user_sweep")
 write(os.path.join(user, "trace.csv"), "my data")

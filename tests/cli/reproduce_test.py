@@ -125,7 +125,7 @@ check("good.table_printed", "2 of 2 claims passed" in out and "[1/1] good: a goo
 # --- a second call resumes: the sweep reuses every finished run --------------------------------------
 code, out, err = driver("good", "--out", res)
 check("resume.exit", code == 0, out + err)
-check("resume.kept", "0 run now, 4 kept from before" in out + err, out + err)
+check("resume.kept", "0 tasks run now, 4 kept from before" in out + err, out + err)
 
 # --- --quick applies the experiment's overrides; its default place is apart from the full one -------
 code, out, err = driver("good", "--quick", "--out", os.path.join(TMP, "quick"))
@@ -169,7 +169,7 @@ by_hand = os.path.join(TMP, "by_hand")
 p = subprocess.run([os.path.join(BIN, "nlhf-sweep"), os.path.join(EXPERIMENTS, "good", "sweep.yaml"), "--out",
                     os.path.join(by_hand, "good", "main"), "--quiet"], capture_output=True, text=True)
 code, out, err = driver("good", "--out", by_hand)
-check("by_hand.accepted", p.returncode == 0 and code == 0 and "0 run now, 4 kept from before" in out + err, out + err)
+check("by_hand.accepted", p.returncode == 0 and code == 0 and "0 tasks run now, 4 kept from before" in out + err, out + err)
 foreign = os.path.join(TMP, "mine")
 write(os.path.join(foreign, "notes.txt"), "a user's file")
 code, out, err = driver("good", "--out", foreign)

@@ -172,7 +172,7 @@ for sig, name in ((signal.SIGINT, "SIGINT"), (signal.SIGTERM, "SIGTERM")):
     stored = int(m.group(1)) if m else -1
     p = start([SWEEP, slow, "--out", out, "--jobs", "2", "--quiet"])
     code, stdout, err = finish(p, 600)
-    check(f"sweep.{name}.resumes", code == 0 and f"{24 - stored} run now, {stored} kept from before" in stdout,
+    check(f"sweep.{name}.resumes", code == 0 and f"{24 - stored} tasks run now, {stored} kept from before" in stdout,
           stdout + err)
     for f in ("trace.csv", "runs.csv"):
         check(f"sweep.{name}.{f}_as_uninterrupted",
@@ -212,7 +212,7 @@ check("piped.sweep_ends_by_sigint", code == -signal.SIGINT, code)
 check("piped.sweep_no_temporary_files", os.path.isdir(parts) and not any(".tmp" in f for f in os.listdir(parts)),
       os.listdir(parts) if os.path.isdir(parts) else "no store")
 code, stdout, err = finish(start([SWEEP, slow, "--out", out, "--jobs", "2", "--quiet"]), 600)
-m = re.search(r"(\d+) run now, (\d+) kept from before", stdout)
+m = re.search(r"(\d+) tasks run now, (\d+) kept from before", stdout)
 check("piped.sweep_resumes", code == 0 and m is not None and int(m.group(2)) > 0, stdout + err)
 check("piped.sweep_as_uninterrupted", os.path.exists(os.path.join(out, "trace.csv")) and
       without_times(os.path.join(out, "trace.csv")) == without_times(os.path.join(ref, "trace.csv")))

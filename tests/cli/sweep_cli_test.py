@@ -132,7 +132,7 @@ merged_trace = os.path.join(TMP, "merged", "trace.csv")
 before = os.stat(merged_trace)
 code, out, err = run(grid, "--out", os.path.join(TMP, "merged"), "--quiet")
 after = os.stat(merged_trace)
-check("merge.then_run_reuses_every_task", code == 0 and " 0 run now" in out and
+check("merge.then_run_reuses_every_task", code == 0 and " 0 tasks run now" in out and
       (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns), out + err)
 check("merge.then_run_same_output", outputs(os.path.join(TMP, "merged")) == o, "output changed")
 code, _, err = run("--merge", shard_dirs[0], shard_dirs[1], "--out", os.path.join(TMP, "incomplete"))
@@ -143,7 +143,7 @@ code, _, err = run("--merge", shard_dirs[0], other, "--out", os.path.join(TMP, "
 check("merge.refuses_other_sweep", code == 2 and "different sweep" in err, err)
 # A directory holding another sweep is taken over: nothing of `other` is part of grid.
 code, out, err = run(grid, "--out", other, "--quiet")
-check("changed_sweep.takes_over", code == 0 and "16 run now, 0 kept from before" in out and "2 others stay unused" in out,
+check("changed_sweep.takes_over", code == 0 and "16 tasks run now, 0 kept from before" in out and "2 others stay unused" in out,
       out + err)
 check("changed_sweep.output_is_the_current_sweep", outputs(other) == o, "output differs from a fresh run of grid")
 code, _, err = run(grid, "--shard", "4/3", "--dry-run")
@@ -231,10 +231,10 @@ BIGGER = BASE.replace("seeds: [0, 1]", "seeds: [0, 1, 2]") + "sweep:\n  game.n: 
 ONE = BASE.replace("seeds: [0, 1]", "seeds: [1]") + "sweep:\n  game.n: [6]\n"
 ext = os.path.join(TMP, "extended")
 code, out, err = run(write("ext.yaml", SMALL), "--out", ext, "--quiet")
-check("extend.first_run", code == 0 and "4 run now, 0 kept from before" in out, out + err)
+check("extend.first_run", code == 0 and "4 tasks run now, 0 kept from before" in out, out + err)
 write("ext.yaml", BIGGER)  # the same file, edited: one more seed and one more point
 code, out, err = run("ext.yaml", "--out", ext, "--quiet")
-check("extend.reuses_finished_tasks", code == 0 and "5 run now, 4 kept from before" in out and "extended or changed" in out
+check("extend.reuses_finished_tasks", code == 0 and "5 tasks run now, 4 kept from before" in out and "extended or changed" in out
       and "0 others stay unused" in out, out + err)
 fresh = os.path.join(TMP, "extended_fresh")
 run(write("ext_fresh.yaml", BIGGER), "--out", fresh, "--quiet")
@@ -248,15 +248,15 @@ def manifest_fingerprint(d):
 
 check("extend.manifest_is_current", manifest_fingerprint(ext) == manifest_fingerprint(fresh), "manifest not updated")
 code, out, err = run("ext.yaml", "--out", ext, "--quiet")
-check("extend.then_resumes", code == 0 and "0 run now, 9 kept from before" in out and "extended or changed" not in out, out + err)
+check("extend.then_resumes", code == 0 and "0 tasks run now, 9 kept from before" in out and "extended or changed" not in out, out + err)
 check("rerun.rate_counts_runs_done_now", "(0.0 runs/s," in out, out)
 os.utime(os.path.join(ext, "trace.csv"))  # a touch: the store's index into trace.csv no longer reads
 code, out, err = run("ext.yaml", "--out", ext, "--quiet")
-check("touched_trace.reruns_and_says_why", code == 0 and "9 run now" in out and
+check("touched_trace.reruns_and_says_why", code == 0 and "9 tasks run now" in out and
       "trace.csv is not the file the sweep finished with" in out, out + err)
 write("ext.yaml", ONE)  # shrink it: one task left; the other 8 stay in .parts, out of the output
 code, out, err = run("ext.yaml", "--out", ext, "--quiet")
-check("shrink.reuses", code == 0 and "0 run now, 1 kept from before" in out and "8 others stay unused" in out, out + err)
+check("shrink.reuses", code == 0 and "0 tasks run now, 1 kept from before" in out and "8 others stay unused" in out, out + err)
 run(write("one_fresh.yaml", ONE), "--out", os.path.join(TMP, "one_fresh"), "--quiet")
 check("shrink.output_is_current_only", outputs(ext) == outputs(os.path.join(TMP, "one_fresh")),
       "shrunk output differs from a fresh run")
@@ -289,7 +289,7 @@ check("input.old_result_untouched",
       and parts_before == sorted(os.listdir(os.path.join(md, ".parts"))), "the earlier result changed")
 write("P.csv", "0.5,0.7,0.2\n0.3,0.5,0.6\n0.8,0.4,0.5\n")  # restored: resumes
 code, out, err = run(msweep, "--out", md, "--quiet")
-check("input.restored_resumes", code == 0 and "0 run now, 4 kept from before" in out, out + err)
+check("input.restored_resumes", code == 0 and "0 tasks run now, 4 kept from before" in out, out + err)
 mshards = []
 for k in (1, 2):
     d = os.path.join(TMP, f"mshard{k}")
@@ -356,7 +356,7 @@ check("kill.mid_way", 4 <= done_before < 40, f"{done_before} of 40 tasks done wh
 check("kill.no_final_files", not os.path.exists(os.path.join(d, "trace.csv")), "final files after a kill")
 code, out, err = run(long_sweep, "--out", d, "--quiet")
 check("resume.exit", code == 0, err)
-m = re.search(r"(\d+) run now, (\d+) kept from before", out)
+m = re.search(r"(\d+) tasks run now, (\d+) kept from before", out)
 check("resume.kept", m is not None and int(m.group(2)) == done_before and int(m.group(1)) == 40 - done_before, out)
 ref = os.path.join(TMP, "uninterrupted")
 run(long_sweep, "--out", ref, "--quiet", "--jobs", "2")
@@ -378,7 +378,7 @@ d = os.path.join(TMP, "boom")
 code, out, err = run(boom, "--out", d, "--quiet")
 check("numerical.exit1", code == 1, f"{code} {err}")
 code, out, err = run(boom, "--out", d, "--quiet")
-check("numerical.resumed_exit1", code == 1 and "0 run now" in out, f"{code} {out} {err}")
+check("numerical.resumed_exit1", code == 1 and "0 tasks run now" in out, f"{code} {out} {err}")
 
 # --- memory is checked for the --jobs workers before any work ----------------------------------
 # 10 000 tasks of n = 2000: one worker needs about 0.1 GiB, 10 000 at once about 1.2 TiB.
