@@ -258,12 +258,15 @@ int Run(int argc, char** argv) {
                         "were reused; {} others stay unused in {}/.parts)",
                         out_dir, r.tasks_unused, out_dir)
           : "";
-  fmt::print("{} runs in {} tasks{}: {} tasks run now, {} kept from before{}; {:.3f} s ({:.1f} runs/s, solver steps {:.3f} s, "
-             "metrics and logging {:.3f} s, games and equilibria {:.3f} s summed)\n",
-             r.runs, r.tasks, options.shard.n > 1 ? fmt::format(" (shard {}/{})", options.shard.k, options.shard.n) : "",
-             r.tasks_run, r.tasks_skipped, changed, r.wall_s,
-             r.wall_s > 0 ? static_cast<double>(r.runs_run) / r.wall_s : 0.0,
-             r.solve_s, r.eval_s, r.games_s);
+  fmt::print(
+      "{} runs in {} tasks{}: {} tasks run now, {} kept from before{}; {:.3f} s ({:.1f} runs/s, "
+      "solver steps {:.3f} s, metrics and logging {:.3f} s, games and equilibria {:.3f} s "
+      "summed)\n",
+      r.runs, r.tasks,
+      options.shard.n > 1 ? fmt::format(" (shard {}/{})", options.shard.k, options.shard.n) : "",
+      r.tasks_run, r.tasks_skipped, changed, r.wall_s,
+      r.wall_s > 0 ? static_cast<double>(r.runs_run) / r.wall_s : 0.0, r.solve_s, r.eval_s,
+      r.games_s);
   if (r.task_failures > 0) {
     std::cerr << fmt::format("error: {} of {} tasks failed (the first: {}); run the same command again to retry them\n",
                              r.task_failures, r.tasks, nlhf::EscapeControl(r.first_failure));

@@ -201,8 +201,9 @@ DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown
     const int fd = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {  // named as what it is for: the user gave `shown`, not the lock's name
       const int err = errno;
-      throw WriteFailure(fmt::format("writing {}: {} (the lock file that keeps two copies from writing {} at once)",
-                                     file_.string(), std::generic_category().message(err), shown));
+      throw WriteFailure(fmt::format(
+          "writing {}: {} (the lock file that keeps two copies from writing {} at once)",
+          file_.string(), std::generic_category().message(err), shown));
     }
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;
