@@ -64,6 +64,11 @@ bool ParseFlags(int argc, char** argv, const po::options_description& options, s
     return true;
   }
   if (vm.count("list")) {
+    // Printed and done: a file given with it would be silently ignored.
+    if (positional != nullptr && !positional->empty())
+      throw InputError("--list", fmt::format("reads no file, expected {} --list [games|references|solvers|metrics] "
+                                             "without {}",
+                                             program, *positional));
     PrintListing(vm["list"].as<std::string>(), std::cout);
     return true;
   }
@@ -284,6 +289,10 @@ int Main(const std::function<int()>& body) {
     std::cerr << fmt::format("{}: interrupted by {} after the error above\n", g_program, SignalName(signal));
   }
   return EndBySignal(signal);
+}
+
+std::string Counted(long long count, std::string_view noun) {
+  return fmt::format("{} {}{}", count, noun, count == 1 ? "" : "s");
 }
 
 }  // namespace nlhf::cli

@@ -67,8 +67,8 @@ std::string Sci(double x) { return std::isnan(x) ? "-" : fmt::format("{:.2e}", x
 void PrintReport(const nlhf::ExperimentConfig& config, const nlhf::ExperimentResult& result, double write_s,
                  std::int64_t rows, const std::string& dir) {
   using nlhf::Metric;
-  fmt::print("{} runs ({} solvers x {} seeds), medians over seeds:\n\n", result.runs.size(), config.solvers.size(),
-             config.seeds.size());
+  fmt::print("{} ({} x {}), medians over seeds:\n\n", nlhf::cli::Counted(result.runs.size(), "run"),
+             nlhf::cli::Counted(config.solvers.size(), "solver"), nlhf::cli::Counted(config.seeds.size(), "seed"));
   // A `queries` column when some solver makes preference queries (a sampled run's x-axis).
   const bool any_queries = config.AnySampled();
   // The label column fits the longest label (an oracle's spec makes labels long).
@@ -172,7 +172,8 @@ void PrintCostEstimate(const nlhf::ExperimentConfig& config, const nlhf::CostEst
                  config.stop.iterations, config.stop.queries);
   }
   const size_t runs = config.seeds.size() * config.solvers.size();
-  fmt::print("# total: {} runs, {} oracle calls{} at most, <= ~{} on {} worker(s)", runs, count(e.total_oracle_calls),
+  fmt::print("# total: {}, {} oracle calls{} at most, <= ~{} on {} worker(s)", nlhf::cli::Counted(runs, "run"),
+             count(e.total_oracle_calls),
              e.total_queries > 0 ? fmt::format(" and {} queries", count(e.total_queries)) : "",
              nlhf::HumanDuration(e.total_seconds), std::min<size_t>(static_cast<size_t>(jobs), runs));
   if (e.equilibrium_timed)

@@ -139,7 +139,7 @@ int Run(int argc, char** argv) {
       ("help,h", "print this help")
       ("version", "print the version")
       ("list", po::value(&list)->value_name("WHAT"), "list games, references, solvers or metrics")
-      ("out", po::value(&out_dir)->value_name("DIR"), "output directory (default: runs/<name>)")
+      ("out", po::value(&out_dir)->value_name("DIR"), "output directory (default: the file's output, else runs/<name>)")
       ("jobs,j", po::value(&jobs)->value_name("N"), "parallel workers (default: all cores)")
       ("shard", po::value(&shard)->value_name("K/N"), "run only shard K of N (1-based)")
       ("set", po::value(&sets)->value_name("KEY=VALUE")->composing(), "override a key of the base experiment")
@@ -218,10 +218,12 @@ int Run(int argc, char** argv) {
       }
     }
     const char* about = constant ? "" : "~";
-    fmt::print("{} points x seeds x solvers = {} runs in {} tasks (one per point and seed); at most {}{:.3g} oracle "
+    fmt::print("{} x seeds x solvers = {} in {} (one per point and seed); at most {}{:.3g} oracle "
                "calls{} (each run's iteration cap, or its budget in oracle calls or queries, x its solver's cost per "
                "iteration, as the solver declares it or measured over 4 steps where it varies)\n",
-               sweep.points.size(), sweep.RunCount(), tasks.size(), about, calls,
+               nlhf::cli::Counted(static_cast<long long>(sweep.points.size()), "point"),
+               nlhf::cli::Counted(sweep.RunCount(), "run"), nlhf::cli::Counted(static_cast<long long>(tasks.size()), "task"),
+               about, calls,
                queries > 0 ? fmt::format(" and {}{:.3g} queries", about, queries) : "");
     if (const nlhf::SweepMemory memory = nlhf::EstimateSweepMemory(sweep, options.jobs); memory.point != nullptr)
       fmt::print("memory: {} (the largest point, {} worker(s))\n", nlhf::MemoryText(memory.point->config, memory.estimate),
@@ -259,12 +261,12 @@ int Run(int argc, char** argv) {
                         out_dir, r.tasks_unused, out_dir)
           : "";
   fmt::print(
-      "{} runs in {} tasks{}: {} tasks run now, {} kept from before{}; {:.3f} s ({:.1f} runs/s, "
+      "{} in {}{}: {} run now, {} kept from before{}; {:.3f} s ({:.1f} runs/s, "
       "solver steps {:.3f} s, metrics and logging {:.3f} s, games and equilibria {:.3f} s "
       "summed)\n",
-      r.runs, r.tasks,
+      nlhf::cli::Counted(r.runs, "run"), nlhf::cli::Counted(r.tasks, "task"),
       options.shard.n > 1 ? fmt::format(" (shard {}/{})", options.shard.k, options.shard.n) : "",
-      r.tasks_run, r.tasks_skipped, changed, r.wall_s,
+      nlhf::cli::Counted(r.tasks_run, "task"), r.tasks_skipped, changed, r.wall_s,
       r.wall_s > 0 ? static_cast<double>(r.runs_run) / r.wall_s : 0.0, r.solve_s, r.eval_s,
       r.games_s);
   if (r.task_failures > 0) {

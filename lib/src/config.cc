@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <set>
 #include <string>
+#include <tuple>
 
 #include "config_tree.h"
 #include "nlhf/input_file.h"
@@ -19,8 +20,29 @@
 
 namespace nlhf {
 
+namespace {
+
+// The errors in the order of their places: by file (in the order the files first appear), then
+// line and column; unlocated ones first within their file, each group in the order found.
+std::vector<InputError> InFileOrder(std::vector<InputError> errors) {
+  std::vector<std::string> files;
+  for (const InputError& e : errors)
+    if (std::find(files.begin(), files.end(), e.where().file) == files.end()) files.push_back(e.where().file);
+  const auto key = [&](const InputError& e) {
+    const auto rank = std::find(files.begin(), files.end(), e.where().file) - files.begin();
+    return std::tuple(rank, e.where().line, e.where().col);
+  };
+  std::stable_sort(errors.begin(), errors.end(), [&](const InputError& a, const InputError& b) { return key(a) < key(b); });
+  return errors;
+}
+
+}  // namespace
+
 InputErrors::InputErrors(std::vector<InputError> errors)
-    : InputError(errors.front()), errors_(std::move(errors)) {}
+    : InputErrors(InFileOrder(std::move(errors)), 0) {}
+
+InputErrors::InputErrors(std::vector<InputError> sorted, int)
+    : InputError(sorted.front()), errors_(std::move(sorted)) {}
 
 bool ExperimentConfig::SolvesNash() const {
   if (equilibrium != EquilibriumMode::kCertified) return false;
@@ -180,14 +202,18 @@ class Reader {
   }
 
   // A map whose keys are all in `allowed`; reports unknown keys. False if `n` is not a map.
-  bool CheckMap(const YAML::Node& n, const std::string& key, const std::vector<std::string>& allowed) {
+  // `unlisted`: keys that pass here but are not offered in messages (a later check refuses them
+  // with a reason of their own).
+  bool CheckMap(const YAML::Node& n, const std::string& key, const std::vector<std::string>& allowed,
+                const std::vector<std::string>& unlisted = {}) {
     if (!n.IsMap()) {
       Error(n, key, fmt::format("{}, expected a map with keys {}", Describe(n), JoinNames(allowed)));
       return false;
     }
     for (const auto& kv : n) {
       const std::string k = kv.first.Scalar();
-      if (std::find(allowed.begin(), allowed.end(), k) == allowed.end()) {
+      if (std::find(allowed.begin(), allowed.end(), k) == allowed.end() &&
+          std::find(unlisted.begin(), unlisted.end(), k) == unlisted.end()) {
         std::string problem = "unknown key '" + k + "'";
         const std::string guess = DidYouMean(k, allowed);
         if (!guess.empty()) {
@@ -380,10 +406,12 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
     throw InputError(SourceLocation{source}, "", "the file is empty, expected an experiment with keys " + JoinNames(kTopKeys));
 
   Reader r(origins, config);
+  // A sweep file's own keys; nlhf-run refuses them below with a reason, and does not offer them.
+  const std::vector<std::string> sweep_keys = {"sweep", "zip"};
   std::vector<std::string> top_keys = kTopKeys;
-  top_keys.push_back("sweep");
-  top_keys.push_back("zip");
-  if (!r.CheckMap(root, "", top_keys)) throw InputErrors(r.errors());
+  if (sweep_file) top_keys.insert(top_keys.end(), sweep_keys.begin(), sweep_keys.end());
+  if (!r.CheckMap(root, "", top_keys, sweep_file ? std::vector<std::string>{} : sweep_keys))
+    throw InputErrors(r.errors());
   if (!sweep_file) {
     for (const char* k : {"sweep", "zip"}) {
       if (root[k]) {

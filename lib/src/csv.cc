@@ -62,13 +62,14 @@ Rows ReadRows(const std::string& path, const std::string& key) {
       if (first != last && *first == '+') ++first;
       double v = 0.0;
       const auto [ptr, ec] = std::from_chars(first, last, v);
-      const std::string cell = line.substr(b, e - b);
+      const std::string_view text = std::string_view(line).substr(b, e - b);
+      const std::string cell = Excerpt(text);  // as the messages echo it
       const SourceLocation where{path, line_no, static_cast<int>(b) + 1};
       if (b == e) throw InputError(where, key, "empty cell, expected a number");
       if (ec == std::errc::result_out_of_range && ptr == last)
         throw InputError(where, key, fmt::format("'{}' {}, expected a finite number of magnitude between about "
                                                  "1e-308 and 1e308 (or 0)",
-                                                 cell, OutOfRangeText(cell)));
+                                                 cell, OutOfRangeText(text)));
       if (ec != std::errc() || ptr != last)
         throw InputError(where, key, fmt::format("'{}' is not a number, expected a finite number", cell));
       if (!std::isfinite(v))

@@ -61,15 +61,36 @@ std::string EscapeControl(std::string_view text) {
 }
 
 namespace {
+
+// A cut at or before `at` that does not split a UTF-8 sequence.
+size_t CharBoundary(std::string_view text, size_t at) {
+  while (at > 0 && at < text.size() && (static_cast<unsigned char>(text[at]) & 0xc0) == 0x80) --at;
+  return at;
+}
+
 std::string Compose(const SourceLocation& where, const std::string& key,
                     const std::string& problem) {
   std::string out;
   const std::string loc = where.ToString();
   if (!loc.empty()) out += loc + ": ";
   if (!key.empty()) out += key + ": ";
-  return EscapeControl(out + problem);
+  return LimitMessage(EscapeControl(out + problem));
 }
+
 }  // namespace
+
+std::string Excerpt(std::string_view value, size_t max_chars) {
+  if (value.size() <= max_chars) return std::string(value);
+  return fmt::format("{}... ({} bytes)", value.substr(0, CharBoundary(value, max_chars)), value.size());
+}
+
+std::string LimitMessage(std::string text) {
+  if (text.size() <= kMaxMessageChars) return text;
+  // The head names the place and the key, the tail what is allowed: the middle is an echoed value.
+  const size_t head = CharBoundary(text, kMaxMessageChars / 2);
+  const size_t tail = CharBoundary(text, text.size() - kMaxMessageChars / 2);
+  return fmt::format("{} ... ({} characters left out) ... {}", text.substr(0, head), tail - head, text.substr(tail));
+}
 
 InputError::InputError(const std::string& problem) : InputError(SourceLocation{}, "", problem) {}
 

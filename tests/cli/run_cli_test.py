@@ -191,6 +191,15 @@ bad("missing_csv", "game: {type: matrix, path: nope.csv}\nbeta: 0.1\nsolvers: [{
 write("nan.csv", "0.5,x\n0.5,0.5\n")
 bad("non_numeric_csv", "game: {type: matrix, path: nan.csv}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n",
     "nan.csv:1:5: game.path: 'x' is not a number")
+# A huge value is echoed cut short: one short line, not 2 MB.
+write("huge_cell.csv", "0.5," + "x" * 2_000_000 + "\n0.5,0.5\n")
+bad("huge_cell", "game: {type: matrix, path: huge_cell.csv}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n",
+    "huge_cell.csv:1:5: game.path: '" + "x" * 60 + "... (2000000 bytes)' is not a number, expected a finite number")
+code, _, stderr = run(write("huge_beta.yaml", GOOD.replace("beta: 0.05", "beta: " + "9" * 100_000 + "x")), "--out",
+                      os.path.join(TMP, "out_huge_beta"), "--quiet")
+check("bad.huge_beta.short_line", code == 2 and len(stderr) < 1200 and stderr.count("\n") == 1 and
+      "characters left out" in stderr and stderr.rstrip().endswith("expected 0 (mwu and omwu only) or a number in [1e-08, 1e+06]"),
+      f"exit {code}, {len(stderr)} bytes: {stderr[:200]!r}")
 bad("empty_file", "", "the file is empty")
 bad("yaml_syntax", "game: {type: rps3\nbeta: [0.1\n", "YAML syntax error")
 bad("missing_file", None, "missing.yaml: cannot open the file")
@@ -198,6 +207,12 @@ bad("tolerance_metric", GOOD.replace("gap_beta: 1.0e-12", "gap_bta: 1.0e-12"),
     "stop.tolerance.gap_bta: unknown key 'gap_bta' (did you mean 'gap_beta'?)")
 bad("bad_set", GOOD, "--set game.n=abc: game.n: 'abc' is not an integer", "--set", "game.n=abc")
 bad("sweep_file", GOOD + "sweep:\n  beta: [0.1, 0.2]\n", "sweep: belongs to a sweep file, expected nlhf-sweep")
+bad("list_with_file", GOOD, "--list: reads no file, expected nlhf-run --list [games|references|solvers|metrics] without",
+    "--list", "games")
+# nlhf-run does not offer a sweep file's keys among the valid ones.
+code, _, stderr = run(write("typo_key.yaml", GOOD + "sed: 1\n"), "--out", os.path.join(TMP, "out_typo_key"), "--quiet")
+check("bad.unknown_key_lists_no_sweep_keys", code == 2 and "unknown key 'sed'" in stderr and "zip" not in stderr
+      and "sweep" not in stderr, stderr)
 bad("beta_zero", GOOD.replace("beta: 0.05", "beta: 0"), "beta: 0 is not allowed with solvers[0] = nash_mp")
 bad("empty_output", GOOD + 'output: ""\n', "output: '' is empty, expected a directory")
 bad("empty_metrics", GOOD.replace("log: {", "log: {metrics: [], "), "log.metrics: is empty, expected at least one of")

@@ -98,7 +98,7 @@ check("estimate.exit", code == 0, stderr)
 comments = [l for l in stdout.splitlines() if l.startswith("# ")]
 check("estimate.bound", any("nash_mp" in l and "<= 1e+12 iterations, <= 2e+12 oracle calls" in l for l in comments),
       stdout)
-check("estimate.total", any(l.startswith("# total: 1 runs, 2e+12 oracle calls at most, <= ~") for l in comments), stdout)
+check("estimate.total", any(l.startswith("# total: 1 run, 2e+12 oracle calls at most, <= ~") for l in comments), stdout)
 check("estimate.no_output", not os.path.exists(os.path.join(TMP, "runs")), "dry run wrote output")
 
 # --- memory: refused before it is spent ------------------------------------------------------------

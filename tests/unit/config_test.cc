@@ -269,6 +269,24 @@ TEST(ConfigMessages, AMisspelledRequiredKeyIsReportedOnce) {
             std::string::npos);
 }
 
+// Several errors come out in the order of their places in the file, whichever check found them
+// first (the map of one solver's keys is checked before its values, seeds after beta and solvers).
+TEST(ConfigMessages, SeveralErrorsComeInFileOrder) {
+  const std::string text =
+      "game: {type: rps3}\nbeta: -1\nsolvers: [{name: omd, eta: -2, etta: 1}]\nseeds: {from: 0, too: 3}\n"
+      "stop: {iterations: 0, tolerance: {gap_bta: 1}}\nlog: {every: 0, metrics: [gap_beta, nope]}\n";
+  try {
+    Parse(text);
+    ADD_FAILURE() << "expected errors";
+  } catch (const InputErrors& e) {
+    std::vector<std::pair<int, int>> places;
+    for (const InputError& error : e.errors()) places.emplace_back(error.where().line, error.where().col);
+    const std::vector<std::pair<int, int>> expected = {{2, 7}, {3, 28}, {3, 32}, {4, 18}, {5, 20}, {5, 35}, {6, 14}, {6, 37}};
+    EXPECT_EQ(places, expected);
+    EXPECT_EQ(std::string(e.what()), std::string(e.errors().front().what()));
+  }
+}
+
 // Whether beta = 0 is allowed comes from each solver's registry traits (SolverTraits), and the
 // messages list the solvers that allow it from there too.
 TEST(ConfigBeta, AllowsZeroExactlyWithTheSolversWhoseTraitsAllowIt) {

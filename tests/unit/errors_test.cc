@@ -42,6 +42,36 @@ TEST(InputError, WhatIsOneEscapedLine) {
   EXPECT_EQ(e.problem(), "'x\nerror: fake' is bad");  // the parts stay raw for re-composition
 }
 
+TEST(Excerpt, KeepsShortValuesAndCutsLongOnesWithTheirLength) {
+  EXPECT_EQ(Excerpt("0.5"), "0.5");
+  EXPECT_EQ(Excerpt(std::string(60, 'x')), std::string(60, 'x'));
+  EXPECT_EQ(Excerpt(std::string(61, 'x')), std::string(60, 'x') + "... (61 bytes)");
+  EXPECT_EQ(Excerpt("abcdef", 3), "abc... (6 bytes)");
+  // Never inside a UTF-8 sequence: "é" is two bytes, and a cut after its first one moves back.
+  EXPECT_EQ(Excerpt("a\xc3\xa9" "b", 2), "a... (4 bytes)");
+  EXPECT_EQ(Excerpt("a\xc3\xa9" "b", 3), "a\xc3\xa9... (4 bytes)");
+}
+
+// A value echoed from a huge input (a 2 MB CSV cell, a 100 KB scalar) cannot make a huge error
+// line: the message keeps its head (place, key) and tail (what is allowed) and says what it left out.
+TEST(InputError, AHugeMessageKeepsItsHeadAndTail) {
+  const std::string value(100000, '9');
+  const std::string head = "exp.yaml:4:7: beta: '", tail = "x' is not a number, expected > 0";
+  const InputError e(SourceLocation{"exp.yaml", 4, 7}, "beta", "'" + value + tail.substr(0, tail.size()));
+  const std::string what = e.what();
+  EXPECT_LE(what.size(), kMaxMessageChars + 60);
+  EXPECT_EQ(what.rfind(head + "999", 0), 0u) << what.substr(0, 40);
+  EXPECT_TRUE(what.ends_with("999" + tail)) << what.substr(what.size() - 40);
+  // It says exactly how much it left out: all but kMaxMessageChars of the message.
+  const size_t left_out = head.size() + value.size() + tail.size() - kMaxMessageChars;
+  EXPECT_NE(what.find(" ... (" + std::to_string(left_out) + " characters left out) ... 999"), std::string::npos)
+      << what.substr(480, 80);
+  // A message at the limit is whole; one character more is not.
+  const std::string at_limit(kMaxMessageChars, 'a');
+  EXPECT_EQ(std::string(InputError(at_limit).what()), at_limit);
+  EXPECT_NE(std::string(InputError(at_limit + "a").what()), at_limit + "a");
+}
+
 TEST(NlhfCheck, ThrowsInternalErrorWithTheCondition) {
   try {
     NLHF_CHECK(1 + 1 == 3, "arithmetic");

@@ -19,10 +19,13 @@ namespace nlhf {
 // Several input errors found in one pass; what() is the first.
 class InputErrors : public InputError {
  public:
+  // Kept in the order of their places in the files (file, line, column), as a compiler lists them;
+  // what() is the first.
   explicit InputErrors(std::vector<InputError> errors);
   const std::vector<InputError>& errors() const { return errors_; }
 
  private:
+  InputErrors(std::vector<InputError> sorted, int);
   std::vector<InputError> errors_;
 };
 

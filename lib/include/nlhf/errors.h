@@ -22,9 +22,20 @@ struct SourceLocation {
 // valid UTF-8 text pass unchanged. The result is one line and holds no terminal escape sequence.
 std::string EscapeControl(std::string_view text);
 
+// `value` as an error message echoes it: whole up to `max_chars` bytes, else its first `max_chars`
+// (not splitting a UTF-8 sequence), "..." and its length ("1.0.0.0... (2000000 bytes)").
+std::string Excerpt(std::string_view value, size_t max_chars = 60);
+
+// An error message of at most about kMaxMessageChars characters: a longer one keeps its first and
+// last kMaxMessageChars / 2 and says how much of the middle it left out. Every InputError's what()
+// passes through it, so a value echoed from a huge input cannot make a huge error line.
+inline constexpr size_t kMaxMessageChars = 1000;
+std::string LimitMessage(std::string text);
+
 // Bad user input. what() reads "<file>:<line>:<col>: <key>: <problem>" with absent parts omitted;
 // the problem says what is wrong and what is allowed. what() is escaped (EscapeControl), so a value
-// echoed from the input can never split the message or reach the terminal as an escape sequence.
+// echoed from the input can never split the message or reach the terminal as an escape sequence,
+// and limited (LimitMessage).
 class InputError : public std::runtime_error {
  public:
   explicit InputError(const std::string& problem);
