@@ -290,7 +290,7 @@ def main():
                     "(resumable: a second call reuses finished runs), draw every figure and check every "
                     "claim. Ends with the claims table, also written as <out>/claims.md and claims.csv.")
     parser.add_argument("names", nargs="*", metavar="NAME", help="experiments to run (default: all; see --list)")
-    parser.add_argument("--quick", action="store_true", help="a reduced version of every experiment (under a minute on 2 cores)")
+    parser.add_argument("--quick", action="store_true", help="a reduced version of every experiment (about a minute on 2 cores)")
     parser.add_argument("--out", help="results directory (default: results/, or results/quick/ with --quick)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel runs (default: all cores)")
     parser.add_argument("--list", action="store_true", help="list the experiments and exit")
