@@ -86,7 +86,7 @@ def main():
         ax.set_title(rf"$\beta$ = {beta:g}  ($\eta = 2\beta$)")
         ax.set_xlabel(style.LABELS["oracle_calls"])
         if j == 0:
-            ax.set_ylabel(r"KL($\pi^*_\beta\,\|\,\pi_N$)")
+            ax.set_ylabel(r"KL($\pi^*_\beta\,\Vert\,\pi_N$)")
     # The fitted slopes in the legend, one per panel (they would hide curves or bounds in the panels).
     handles = {f"n = {pow10(n)} ({games[n]} games): " + " | ".join(
         f"{slopes[n][b]:.3f}" if b in slopes[n] else "-" for b in betas): h for n, h in handles.items()}

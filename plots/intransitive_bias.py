@@ -33,7 +33,7 @@ FAMILY_COLORS = {"rps3": "#0072B2", "cyclic": "#D55E00", "disc": "#009E73", "bt_
 SUPPORT = {"rps3": "full support", "cyclic": "full support", "disc": "partial support",
            "bt_mixture": "partial support"}
 PANELS = [("gap_0", r"gap$_0(\pi^*_\beta)$", 1),
-          ("kl_to_ne", r"KL($\pi_{\mathrm{NE}}\,\|\,\pi^*_\beta$)", 2)]
+          ("kl_to_ne", r"KL($\pi_{\mathrm{NE}}\,\Vert\,\pi^*_\beta$)", 2)]
 
 
 def main():

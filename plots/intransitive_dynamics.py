@@ -105,7 +105,7 @@ def main():
                              "with a mixed NE")
             if i == 1:
                 ax.set_xlabel(style.LABELS["iter"])
-    axes[0][0].set_ylabel(r"KL($\pi_{\mathrm{NE}}\,\|\,\pi_t$)")
+    axes[0][0].set_ylabel(r"KL($\pi_{\mathrm{NE}}\,\Vert\,\pi_t$)")
     axes[1][0].set_ylabel(style.LABELS["gap_0"].replace(" (", "\n("))
     handles = [Line2D([], [], color=style.COLORS.get(label.split("(")[0], "#333333"), ls=ls,
                       lw=1.4 if label in ("mwu", "omwu") else 0.9, label=text) for label, _, text, ls in CURVES]

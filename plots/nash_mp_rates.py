@@ -19,7 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 ROWS = [
-    ("kl_to_star", r"KL($\pi^*_\beta\|\pi_N$) / KL$_0$"),
+    ("kl_to_star", r"KL($\pi^*_\beta\,\Vert\,\pi_N$) / KL$_0$"),
     ("exploitability", "exploitability / its value at N = 0\n" + r"(exploitability = gap$_\beta$/2)"),
     ("span", r"span($\log\pi_N - \log\pi^*_\beta$)" + "\n/ its value at N = 0"),
 ]
