@@ -343,7 +343,20 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
       p.fingerprint = ExperimentFingerprint(p.config);
       // Two points that are the same experiment (a value listed twice) would be one run under two labels.
       if (const auto [it, fresh] = seen_points.emplace(p.fingerprint, p.index); !fresh) {
-        errors.push_back(AtPoint(InputError(fmt::format("is the same experiment as sweep point {}, expected "
+        // Located at this point's value of the first axis where the two points differ (the value
+        // listed twice, in the file or a --set).
+        std::vector<size_t> other(sizes.size());
+        for (size_t d = sizes.size(), q = it->second; d-- > 0; q /= sizes[d]) other[d] = q % sizes[d];
+        SourceLocation at{source};
+        for (size_t a = 0; a < axes.size(); ++a) {
+          const size_t d = a < sweep_nodes.size() ? a : sweep_nodes.size() + GroupOf(zip_nodes, a - sweep_nodes.size());
+          if (digit[d] != other[d]) {
+            at = origins.Where(axes[a]->values[digit[d]]);
+            break;
+          }
+        }
+        errors.push_back(AtPoint(InputError(at, "",
+                                            fmt::format("is the same experiment as sweep point {}, expected "
                                                         "distinct points (is a value listed twice?)",
                                                         it->second)),
                                  p));

@@ -125,7 +125,17 @@ TEST(ParseSweep, RefusesAKeyThatVariesInTwoPlaces) {
 TEST(ParseSweep, RefusesTwoPointsThatAreTheSameExperiment) {
   testing::ExpectInputError(
       [&] { Parse("game: {type: random_uniform, n: 4}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\nsweep: {game.n: [5, 5]}\n"); },
-      {"at sweep point 1 (game.n=5): is the same experiment as sweep point 0"});
+      {"sweep.yaml:4:21: at sweep point 1 (game.n=5): is the same experiment as sweep point 0"});
+  // Located at the value listed twice: of the axis where the two points differ, in a --set too.
+  testing::ExpectInputError(
+      [&] {
+        Parse("game: {type: rps3}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n"
+              "sweep: {beta: [0.1, 0.2], stop.iterations: [10, 20, 10]}\n");
+      },
+      {"sweep.yaml:4:53: at sweep point 2 (beta=0.1, stop.iterations=10): is the same experiment as sweep point 0"});
+  testing::ExpectInputError(
+      [&] { Parse("game: {type: rps3}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n", {"sweep.beta=[0.1, 0.1]"}); },
+      {"--set sweep.beta=[0.1, 0.1]: at sweep point 1 (beta=0.1): is the same experiment as sweep point 0"});
 }
 
 TEST(ParseSweep, PointFingerprintsEqualTheExperimentsOwn) {
