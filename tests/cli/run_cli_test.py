@@ -247,5 +247,10 @@ for what, word in (("games", "bradley_terry"), ("solvers", "nash_md_pg"), ("metr
     check(f"list.{what}", code == 0 and word in stdout, stdout[:200])
 code, stdout, _ = run("--help")
 check("help", code == 0 and "Usage: nlhf-run" in stdout and "--set" in stdout, stdout[:200])
+# The help's example experiment is a valid one (every key it shows is read as it says).
+example = stdout.split("Experiment file:\n", 1)[1].split("All keys", 1)[0]
+example_path = write("help_example.yaml", "".join(line[2:] + "\n" for line in example.splitlines()))
+code, stdout, stderr = run(example_path, "--dry-run", "--out", os.path.join(TMP, "out_help_example"))
+check("help.example_is_valid", code == 0 and "omd_fixed" in stdout and "equilibrium: certified" in stdout, stderr)
 
 check.finish(TMP)
