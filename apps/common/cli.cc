@@ -291,8 +291,4 @@ int Main(const std::function<int()>& body) {
   return EndBySignal(signal);
 }
 
-std::string Counted(long long count, std::string_view noun) {
-  return fmt::format("{} {}{}", count, noun, count == 1 ? "" : "s");
-}
-
 }  // namespace nlhf::cli

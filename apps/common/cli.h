@@ -43,9 +43,6 @@ class StopOnSignals {
   const std::atomic<bool>* flag() const;
 };
 
-// "1 task", "2 tasks": a count and its noun, plural unless the count is 1 (`noun` takes an "s").
-std::string Counted(long long count, std::string_view noun);
-
 // Runs `body` and maps its outcome to the process exit code. Work that stopped after SIGINT,
 // SIGTERM or SIGHUP (StopOnSignals; the library threw Cancelled) ends by that signal, so that the
 // shell sees 130, 143 or 129 and a script's loop stops: after `interrupted by SIGINT: WHAT`, WHAT

@@ -71,8 +71,9 @@ std::string Sci(double x) { return std::isnan(x) ? "-" : fmt::format("{:.2e}", x
 void PrintReport(const nlhf::ExperimentConfig& config, const nlhf::ExperimentResult& result, double write_s,
                  std::int64_t rows, const std::string& dir) {
   using nlhf::Metric;
-  fmt::print("{} ({} x {}), medians over seeds:\n\n", nlhf::cli::Counted(result.runs.size(), "run"),
-             nlhf::cli::Counted(config.solvers.size(), "solver"), nlhf::cli::Counted(config.seeds.size(), "seed"));
+  fmt::print("{} ({} x {}), medians over seeds:\n\n", nlhf::Counted(static_cast<std::int64_t>(result.runs.size()), "run"),
+             nlhf::Counted(static_cast<std::int64_t>(config.solvers.size()), "solver"),
+             nlhf::Counted(static_cast<std::int64_t>(config.seeds.size()), "seed"));
   // A `queries` column when some solver makes preference queries (a sampled run's x-axis).
   const bool any_queries = config.AnySampled();
   // The label column fits the longest label (an oracle's spec makes labels long).
@@ -176,10 +177,11 @@ void PrintCostEstimate(const nlhf::ExperimentConfig& config, const nlhf::CostEst
                  config.stop.iterations, config.stop.queries);
   }
   const size_t runs = config.seeds.size() * config.solvers.size();
-  fmt::print("# total: {}, {} oracle calls{} at most, <= ~{} on {} worker(s)", nlhf::cli::Counted(runs, "run"),
+  fmt::print("# total: {}, {} oracle calls{} at most, <= ~{} on {}", nlhf::Counted(static_cast<std::int64_t>(runs), "run"),
              count(e.total_oracle_calls),
              e.total_queries > 0 ? fmt::format(" and {} queries", count(e.total_queries)) : "",
-             nlhf::HumanDuration(e.total_seconds), std::min<size_t>(static_cast<size_t>(jobs), runs));
+             nlhf::HumanDuration(e.total_seconds),
+             nlhf::Counted(static_cast<std::int64_t>(std::min<size_t>(static_cast<size_t>(jobs), runs)), "worker"));
   if (e.equilibrium_timed)
     fmt::print(" ({}: {} each)\n", config.SolvesEquilibrium() ? "games and equilibria" : "games",
                nlhf::HumanDuration(e.game_seconds + e.equilibrium_seconds));

@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "nlhf/errors.h"
 #include "nlhf/experiment.h"
+#include "nlhf/progress.h"
 #include "nlhf/run_directory.h"
 #include "nlhf/sweep.h"
 
@@ -221,13 +222,13 @@ int Run(int argc, char** argv) {
     fmt::print("{} x seeds x solvers = {} in {} (one per point and seed); at most {}{:.3g} oracle "
                "calls{} (each run's iteration cap, or its budget in oracle calls or queries, x its solver's cost per "
                "iteration, as the solver declares it or measured over 4 steps where it varies)\n",
-               nlhf::cli::Counted(static_cast<long long>(sweep.points.size()), "point"),
-               nlhf::cli::Counted(sweep.RunCount(), "run"), nlhf::cli::Counted(static_cast<long long>(tasks.size()), "task"),
+               nlhf::Counted(static_cast<std::int64_t>(sweep.points.size()), "point"),
+               nlhf::Counted(sweep.RunCount(), "run"), nlhf::Counted(static_cast<std::int64_t>(tasks.size()), "task"),
                about, calls,
                queries > 0 ? fmt::format(" and {}{:.3g} queries", about, queries) : "");
     if (const nlhf::SweepMemory memory = nlhf::EstimateSweepMemory(sweep, options.jobs); memory.point != nullptr)
-      fmt::print("memory: {} (the largest point, {} worker(s))\n", nlhf::MemoryText(memory.point->config, memory.estimate),
-                 memory.plan.jobs);
+      fmt::print("memory: {} (the largest point, {})\n", nlhf::MemoryText(memory.point->config, memory.estimate),
+                 nlhf::Counted(memory.plan.jobs, "worker"));
     if (options.shard.n > 1) {
       size_t mine = 0;
       for (size_t i = 0; i < tasks.size(); ++i)
@@ -264,14 +265,14 @@ int Run(int argc, char** argv) {
       "{} in {}{}: {} run now, {} kept from before{}; {:.3f} s ({:.1f} runs/s, "
       "solver steps {:.3f} s, metrics and logging {:.3f} s, games and equilibria {:.3f} s "
       "summed)\n",
-      nlhf::cli::Counted(r.runs, "run"), nlhf::cli::Counted(r.tasks, "task"),
+      nlhf::Counted(r.runs, "run"), nlhf::Counted(r.tasks, "task"),
       options.shard.n > 1 ? fmt::format(" (shard {}/{})", options.shard.k, options.shard.n) : "",
-      nlhf::cli::Counted(r.tasks_run, "task"), r.tasks_skipped, changed, r.wall_s,
+      nlhf::Counted(r.tasks_run, "task"), r.tasks_skipped, changed, r.wall_s,
       r.wall_s > 0 ? static_cast<double>(r.runs_run) / r.wall_s : 0.0, r.solve_s, r.eval_s,
       r.games_s);
   if (r.task_failures > 0) {
-    std::cerr << fmt::format("error: {} of {} tasks failed (the first: {}); run the same command again to retry them\n",
-                             r.task_failures, r.tasks, nlhf::EscapeControl(r.first_failure));
+    std::cerr << fmt::format("error: {} of {} failed (the first: {}); run the same command again to retry them\n",
+                             r.task_failures, nlhf::Counted(r.tasks, "task"), nlhf::EscapeControl(r.first_failure));
     return 1;
   }
   if (r.trace_index_stale)

@@ -202,8 +202,8 @@ class Reader {
   }
 
   // A map whose keys are all in `allowed`; reports unknown keys. False if `n` is not a map.
-  // `unlisted`: keys that pass here but are not offered in messages (a later check refuses them
-  // with a reason of their own).
+  // `unlisted`: keys that pass here but are not listed as valid (a later check refuses them with a
+  // reason of their own); a misspelling of one is still guessed.
   bool CheckMap(const YAML::Node& n, const std::string& key, const std::vector<std::string>& allowed,
                 const std::vector<std::string>& unlisted = {}) {
     if (!n.IsMap()) {
@@ -215,7 +215,9 @@ class Reader {
       if (std::find(allowed.begin(), allowed.end(), k) == allowed.end() &&
           std::find(unlisted.begin(), unlisted.end(), k) == unlisted.end()) {
         std::string problem = "unknown key '" + k + "'";
-        const std::string guess = DidYouMean(k, allowed);
+        std::vector<std::string> known = allowed;
+        known.insert(known.end(), unlisted.begin(), unlisted.end());
+        const std::string guess = DidYouMean(k, known);
         if (!guess.empty()) {
           problem += " (did you mean '" + guess + "'?)";
           guessed_.insert(Join(key, guess));

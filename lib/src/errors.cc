@@ -85,11 +85,28 @@ std::string Excerpt(std::string_view value, size_t max_chars) {
 }
 
 std::string LimitMessage(std::string text) {
-  if (text.size() <= kMaxMessageChars) return text;
+  // Cut only where the cut saves more than the marker costs.
+  if (text.size() <= kMaxMessageChars + kMessageCutMarkerRoom) return text;
   // The head names the place and the key, the tail what is allowed: the middle is an echoed value.
-  const size_t head = CharBoundary(text, kMaxMessageChars / 2);
-  const size_t tail = CharBoundary(text, text.size() - kMaxMessageChars / 2);
-  return fmt::format("{} ... ({} characters left out) ... {}", text.substr(0, head), tail - head, text.substr(tail));
+  size_t head = CharBoundary(text, kMaxMessageChars / 2);
+  size_t tail = CharBoundary(text, text.size() - kMaxMessageChars / 2);
+  // Not inside an escape of EscapeControl (\xNN, \n, \r, \t): the head ends before one, the tail
+  // starts after one.
+  const auto escape_length = [&](size_t at) -> size_t {
+    if (text[at] != '\\' || at + 1 >= text.size()) return 0;
+    return text[at + 1] == 'x' ? 4 : (text[at + 1] == 'n' || text[at + 1] == 'r' || text[at + 1] == 't') ? 2 : 0;
+  };
+  for (size_t k = 1; k <= 3 && k <= head; ++k)
+    if (escape_length(head - k) > k) {
+      head -= k;
+      break;
+    }
+  for (size_t k = 1; k <= 3 && k <= tail; ++k)
+    if (const size_t len = escape_length(tail - k); len > k) {
+      tail = tail - k + len;
+      break;
+    }
+  return fmt::format("{} ... ({} bytes left out) ... {}", text.substr(0, head), tail - head, text.substr(tail));
 }
 
 InputError::InputError(const std::string& problem) : InputError(SourceLocation{}, "", problem) {}

@@ -23,6 +23,7 @@
 #include "nlhf/input_file.h"
 #include "nlhf/nfg.h"
 #include "nlhf/params.h"
+#include "nlhf/progress.h"
 
 namespace nlhf {
 
@@ -300,17 +301,17 @@ std::string MemoryText(const ExperimentConfig& config, const MemoryEstimate& e) 
   // n is 0 for a game whose size no parameter gives (rps3): it is small, and set by the game.
   const std::string n = e.n > 0 ? fmt::format("n = {}", e.n) : std::string("n set by the game");
   if (e.float32)
-    return fmt::format("about {} at the peak (P - 1/2 in float32, {} for each of {} game(s) held at once; building one "
+    return fmt::format("about {} at the peak (P - 1/2 in float32, {} for each of {} held at once; building one "
                        "peaks at {}{}, up to {} at once; {}{} vectors of n doubles, {}), {} available",
-                       size(e.bytes), size(e.operator_bytes), e.games, size(e.build_bytes),
+                       size(e.bytes), size(e.operator_bytes), Counted(static_cast<std::int64_t>(e.games), "game"), size(e.build_bytes),
                        e.from_matrix ? " (its double matrix)" : "", e.building,
                        e.equilibrium_bytes > 0.0 ? fmt::format("pi*'s work {} per game; ", size(e.equilibrium_bytes))
                                                  : std::string(),
                        e.vectors, n, size(e.available_bytes));
   if (e.implicit)
-    return fmt::format("about {} at the peak (the implicit game's operator, {} for each of {} game(s) held at once, and "
+    return fmt::format("about {} at the peak (the implicit game's operator, {} for each of {} held at once, and "
                        "{} vectors of n doubles, {}), {} available",
-                       size(e.bytes), size(e.operator_bytes), e.games, e.vectors, n, size(e.available_bytes));
+                       size(e.bytes), size(e.operator_bytes), Counted(static_cast<std::int64_t>(e.games), "game"), e.vectors, n, size(e.available_bytes));
   const std::string matrices = fmt::format("{:.3g}", e.matrices);
   // Below a MiB the matrices are named by their size, so that the figure is read as the base's.
   const double matrix_bytes = e.bytes - e.base_bytes;
@@ -347,11 +348,12 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
     const double per_action = (e.bytes - e.base_bytes) / std::max(1.0, static_cast<double>(e.n));
     const double n_max = std::floor(std::max(0.0, e.available_bytes - e.base_bytes) / per_action);
     throw InputError(e.n_key, fmt::format("{} needs about {:.1f} GiB (estimate: the implicit game's operator, {:.3g} "
-                                          "MiB for each of {} game(s) held at once, and {} vectors of n doubles for the "
-                                          "runs' buffers and results, {} seed(s) with --jobs {}), {}, expected n <= {:.0f} "
+                                          "MiB for each of {} held at once, and {} vectors of n doubles for the "
+                                          "runs' buffers and results, {} with --jobs {}), {}, expected n <= {:.0f} "
                                           "(or fewer seeds, solvers or --jobs)",
-                                          e.n, e.bytes / kGiB, e.operator_bytes / mib, e.games,
-                                          e.vectors, config.seeds.size(), std::max(1, plan.jobs), available, n_max));
+                                          e.n, e.bytes / kGiB, e.operator_bytes / mib, Counted(static_cast<std::int64_t>(e.games), "game"),
+                                          e.vectors, Counted(static_cast<std::int64_t>(config.seeds.size()), "seed"),
+                                          std::max(1, plan.jobs), available, n_max));
   }
   const auto* entry = GameRegistry().TryFind(config.game.name);
   const std::string what = e.n_key == "game.path" ? fmt::format("a {} x {} matrix", e.n, e.n) : fmt::format("{}", e.n);
@@ -377,15 +379,16 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
     ways += ", or " + ImplicitWay(entry);
     throw InputError(
         e.n_key,
-        fmt::format("{} needs about {:.1f} GiB (estimate: P - 1/2 in float32, {:.0f} MiB for each of {} game(s) held at "
-                    "once; building one peaks at {:.0f} MiB{}, up to {} at once; {}{} vectors of n doubles; {} seed(s) "
+        fmt::format("{} needs about {:.1f} GiB (estimate: P - 1/2 in float32, {:.0f} MiB for each of {} held at "
+                    "once; building one peaks at {:.0f} MiB{}, up to {} at once; {}{} vectors of n doubles; {} "
                     "with --jobs {}), {}, expected n <= {} (or {})",
-                    what, e.bytes / kGiB, e.operator_bytes / mib, e.games, e.build_bytes / mib,
+                    what, e.bytes / kGiB, e.operator_bytes / mib, Counted(static_cast<std::int64_t>(e.games), "game"), e.build_bytes / mib,
                     e.from_matrix ? " (its double matrix)" : "", e.building,
                     e.equilibrium_bytes > 0.0 ? fmt::format("pi*'s work {:.0f} MiB per game; ",
                                                             e.equilibrium_bytes / mib)
                                               : std::string(),
-                    e.vectors, config.seeds.size(), std::max(1, plan.jobs), available, lo, ways));
+                    e.vectors, Counted(static_cast<std::int64_t>(config.seeds.size()), "seed"), std::max(1, plan.jobs),
+                    available, lo, ways));
   }
   // The largest n that fits with the same seeds and jobs (the bytes grow with n, though the matrices
   // counted fall where pi* turns matrix-free).
@@ -406,10 +409,11 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
   ways += ", or " + ImplicitWay(entry);
   const std::string matrices = fmt::format("{:.3g}", e.matrices);
   throw InputError(e.n_key, fmt::format("{} needs about {:.1f} GiB (estimate: {}, {} n x n {} of doubles for {} "
-                                        "seed(s) with --jobs {}), {}, expected n <= {} (or {})",
+                                        "with --jobs {}), {}, expected n <= {} (or {})",
                                         what, e.bytes / kGiB,
                                         config.SolvesEquilibrium() ? "P and the equilibrium's work" : "P", matrices,
-                                        matrices == "1" ? "matrix" : "matrices", config.seeds.size(),
+                                        matrices == "1" ? "matrix" : "matrices",
+                                        Counted(static_cast<std::int64_t>(config.seeds.size()), "seed"),
                                         std::max(1, plan.jobs), available, n_max, ways));
 }
 

@@ -8,6 +8,10 @@
 
 namespace nlhf {
 
+std::string Counted(std::int64_t count, std::string_view noun) {
+  return fmt::format("{} {}{}", count, noun, count == 1 ? "" : "s");
+}
+
 std::string HumanDuration(double s) {
   if (!std::isfinite(s)) return "?";
   if (s < 0.1) return fmt::format("{:.2g} ms", s * 1e3);

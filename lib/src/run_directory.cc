@@ -197,19 +197,19 @@ void WriteMarker(const fs::path& dir, std::string_view tool) {
 
 DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown, bool remove_on_release)
     : file_(lock_file), remove_(remove_on_release) {
+  // Named with what it is for: the user gave `shown`, not the lock's name.
+  const auto failure = [&](int err) {
+    return WriteFailure(fmt::format("writing {}: {} (the lock file that keeps two copies from writing {} at once)",
+                                    file_.string(), std::generic_category().message(err), shown));
+  };
   while (fd_ < 0) {
     const int fd = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) {  // named as what it is for: the user gave `shown`, not the lock's name
-      const int err = errno;
-      throw WriteFailure(fmt::format(
-          "writing {}: {} (the lock file that keeps two copies from writing {} at once)",
-          file_.string(), std::generic_category().message(err), shown));
-    }
+    if (fd < 0) throw failure(errno);
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;
       ::close(fd);
       if (err == EINTR) continue;
-      if (err != EWOULDBLOCK) throw WriteError(file_.string(), err);
+      if (err != EWOULDBLOCK) throw failure(err);
       // The holder writes its pid right after locking; give it a moment.
       long pid = 0;
       for (int k = 0; k < 50 && pid == 0; ++k) {
@@ -230,10 +230,11 @@ DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown
     }
   }
   const std::string pid = fmt::format("{}\n", ::getpid());
+  errno = 0;
   if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
-    const int err = errno;
+    const int err = errno != 0 ? errno : EIO;  // a short write sets none
     ::close(fd_);
-    throw WriteError(file_.string(), err);
+    throw failure(err);
   }
 }
 

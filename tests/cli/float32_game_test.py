@@ -119,7 +119,7 @@ else:
     # float32: two games held at 244 MiB while the third is converted in its 488 MiB double matrix.
     code, stdout, stderr = limited(game, "--dry-run", *big, "--set", "game.storage=float32")
     check("memory.float32.exit", code == 0, f"{code} {stderr}")
-    check("memory.float32.line", "P - 1/2 in float32, 244 MiB for each of 3 game(s) held at once; building one peaks "
+    check("memory.float32.line", "P - 1/2 in float32, 244 MiB for each of 3 games held at once; building one peaks "
           "at 490 MiB (its double matrix)" in stdout, stdout[-1500:])
 
 check.finish(TMP)

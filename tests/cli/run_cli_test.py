@@ -198,7 +198,7 @@ bad("huge_cell", "game: {type: matrix, path: huge_cell.csv}\nbeta: 0.1\nsolvers:
 code, _, stderr = run(write("huge_beta.yaml", GOOD.replace("beta: 0.05", "beta: " + "9" * 100_000 + "x")), "--out",
                       os.path.join(TMP, "out_huge_beta"), "--quiet")
 check("bad.huge_beta.short_line", code == 2 and len(stderr) < 1200 and stderr.count("\n") == 1 and
-      "characters left out" in stderr and stderr.rstrip().endswith("expected 0 (mwu and omwu only) or a number in [1e-08, 1e+06]"),
+      "bytes left out" in stderr and stderr.rstrip().endswith("expected 0 (mwu and omwu only) or a number in [1e-08, 1e+06]"),
       f"exit {code}, {len(stderr)} bytes: {stderr[:200]!r}")
 bad("empty_file", "", "the file is empty")
 bad("yaml_syntax", "game: {type: rps3\nbeta: [0.1\n", "YAML syntax error")

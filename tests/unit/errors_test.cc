@@ -57,19 +57,51 @@ TEST(Excerpt, KeepsShortValuesAndCutsLongOnesWithTheirLength) {
 TEST(InputError, AHugeMessageKeepsItsHeadAndTail) {
   const std::string value(100000, '9');
   const std::string head = "exp.yaml:4:7: beta: '", tail = "x' is not a number, expected > 0";
-  const InputError e(SourceLocation{"exp.yaml", 4, 7}, "beta", "'" + value + tail.substr(0, tail.size()));
+  const InputError e(SourceLocation{"exp.yaml", 4, 7}, "beta", "'" + value + tail);
   const std::string what = e.what();
-  EXPECT_LE(what.size(), kMaxMessageChars + 60);
+  EXPECT_LE(what.size(), kMaxMessageChars + kMessageCutMarkerRoom);
   EXPECT_EQ(what.rfind(head + "999", 0), 0u) << what.substr(0, 40);
   EXPECT_TRUE(what.ends_with("999" + tail)) << what.substr(what.size() - 40);
-  // It says exactly how much it left out: all but kMaxMessageChars of the message.
+  // It says exactly how much it left out: all but kMaxMessageChars bytes of the message.
   const size_t left_out = head.size() + value.size() + tail.size() - kMaxMessageChars;
-  EXPECT_NE(what.find(" ... (" + std::to_string(left_out) + " characters left out) ... 999"), std::string::npos)
+  EXPECT_NE(what.find(" ... (" + std::to_string(left_out) + " bytes left out) ... 999"), std::string::npos)
       << what.substr(480, 80);
-  // A message at the limit is whole; one character more is not.
-  const std::string at_limit(kMaxMessageChars, 'a');
-  EXPECT_EQ(std::string(InputError(at_limit).what()), at_limit);
-  EXPECT_NE(std::string(InputError(at_limit + "a").what()), at_limit + "a");
+  // A message is cut only where that saves more than the marker costs: never made longer.
+  const std::string whole(kMaxMessageChars + kMessageCutMarkerRoom, 'a');
+  EXPECT_EQ(std::string(InputError(whole).what()), whole);
+  EXPECT_LT(std::string(InputError(whole + "a").what()).size(), whole.size());
+}
+
+// The cut splits neither a UTF-8 sequence nor an escape (\x01, \n) of EscapeControl, wherever
+// it falls.
+TEST(LimitMessage, CutsBetweenCharactersAndEscapes) {
+  const std::string e_acute = "\xc3\xa9";
+  for (size_t shift = 0; shift < 8; ++shift) {
+    const std::string text = std::string(shift, 'a') + [&] {
+      std::string s;
+      for (int k = 0; k < 1000; ++k) s += e_acute;
+      return s;
+    }();
+    const std::string cut = LimitMessage(text);
+    ASSERT_LT(cut.size(), text.size());
+    const size_t mark = cut.find(" ... (");
+    const size_t after = cut.find(") ... ") + 6;
+    // Head and tail are whole characters: the head ends with a whole "é" (or the a's), the tail
+    // starts with one.
+    EXPECT_EQ(cut.substr(after, 2), e_acute) << shift;
+    EXPECT_TRUE(cut.substr(0, mark).ends_with(e_acute) || mark == shift) << shift;
+  }
+  for (const std::string escape : {"\\x01", "\\n"}) {
+    for (size_t shift = 0; shift < 4; ++shift) {
+      std::string text(shift, 'a');
+      while (text.size() < 3000) text += escape;
+      const std::string cut = LimitMessage(text);
+      const size_t mark = cut.find(" ... (");
+      const size_t after = cut.find(") ... ") + 6;
+      EXPECT_TRUE(cut.substr(0, mark).ends_with(escape) || mark == shift) << escape << " " << shift;
+      EXPECT_EQ(cut.substr(after, escape.size()), escape) << escape << " " << shift;
+    }
+  }
 }
 
 TEST(NlhfCheck, ThrowsInternalErrorWithTheCondition) {

@@ -123,7 +123,7 @@ TEST(Memory, RefusesAHundredThousandDenseActionsButAcceptsThemAsAnImplicitLowRan
   EXPECT_LT(e.bytes, 0.25 * (1 << 30));
   e.available_bytes = 16.0 * (1 << 30);
   EXPECT_NO_THROW(CheckMemory(implicit, {}, e));
-  EXPECT_NE(MemoryText(implicit, e).find("(the implicit game's operator, 12 MiB for each of 1 game(s) held at once"),
+  EXPECT_NE(MemoryText(implicit, e).find("(the implicit game's operator, 12 MiB for each of 1 game held at once"),
             std::string::npos)
       << MemoryText(implicit, e);
   // Linear in n: ten million actions at rank 2 * 512 do not fit in 16 GiB; the message says so.
@@ -159,7 +159,7 @@ TEST(Memory, EstimatesAFloat32GameByItsBuildPeakAndItsMatrixFreePiStar) {
   EXPECT_EQ(e.building, 2);
   // One game held, two being built (each at its double matrix's peak), and vectors.
   EXPECT_NEAR(e.bytes, 4 * n * n + 2 * (8 * n * n + 256 * n) + e.vectors * 8 * n + 64.0 * (1 << 20), 1.0);
-  EXPECT_NE(MemoryText(c, e).find("(P - 1/2 in float32, 1.5 GiB for each of 3 game(s) held at once; building one "
+  EXPECT_NE(MemoryText(c, e).find("(P - 1/2 in float32, 1.5 GiB for each of 3 games held at once; building one "
                                   "peaks at 3.0 GiB (its double matrix), up to 2 at once; pi*'s work"),
             std::string::npos)
       << MemoryText(c, e);
@@ -233,7 +233,7 @@ TEST(Memory, NamesFloat32WhenADenseGameWouldFitAsFloat32) {
   } catch (const InputError& error) {
     message = error.what();
   }
-  EXPECT_NE(message.find("20000 needs about 3.1 GiB (estimate: P - 1/2 in float32, 1526 MiB for each of 1 game(s) held "
+  EXPECT_NE(message.find("20000 needs about 3.1 GiB (estimate: P - 1/2 in float32, 1526 MiB for each of 1 game held "
                          "at once; building one peaks at 3057 MiB (its double matrix)"),
             std::string::npos)
       << message;

@@ -26,10 +26,12 @@ std::string EscapeControl(std::string_view text);
 // (not splitting a UTF-8 sequence), "..." and its length ("1.0.0.0... (2000000 bytes)").
 std::string Excerpt(std::string_view value, size_t max_chars = 60);
 
-// An error message of at most about kMaxMessageChars characters: a longer one keeps its first and
-// last kMaxMessageChars / 2 and says how much of the middle it left out. Every InputError's what()
-// passes through it, so a value echoed from a huge input cannot make a huge error line.
+// An error message of at most about kMaxMessageChars bytes: one longer by more than the marker's
+// room keeps its first and last kMaxMessageChars / 2 bytes (not splitting a UTF-8 sequence or an
+// escape of EscapeControl) and says how many bytes of the middle it left out. Every InputError's
+// what() passes through it, so a value echoed from a huge input cannot make a huge error line.
 inline constexpr size_t kMaxMessageChars = 1000;
+inline constexpr size_t kMessageCutMarkerRoom = 64;
 std::string LimitMessage(std::string text);
 
 // Bad user input. what() reads "<file>:<line>:<col>: <key>: <problem>" with absent parts omitted;

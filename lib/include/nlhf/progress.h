@@ -7,10 +7,12 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "nlhf/experiment.h"
@@ -63,5 +65,8 @@ class ProgressDisplay {
 
 // "0.4 s", "12 s", "3.5 min", "2.1 h", "4.0 days", "3.2e+04 years".
 std::string HumanDuration(double seconds);
+
+// "1 task", "2 tasks", "0 tasks": a count and its noun, plural (an added "s") unless the count is 1.
+std::string Counted(std::int64_t count, std::string_view noun);
 
 }  // namespace nlhf
