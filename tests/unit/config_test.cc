@@ -287,6 +287,23 @@ TEST(ConfigMessages, SeveralErrorsComeInFileOrder) {
   }
 }
 
+// nlhf-run does not list a sweep file's keys as valid, but still guesses a misspelling of one (the
+// corrected key is then refused with its reason); a sweep file lists them.
+TEST(ConfigMessages, SweepKeysAreGuessedButNotListedForOneExperiment) {
+  const std::string e = FirstError(std::string(kOk) + "swep: {beta: [0.1]}\n");
+  EXPECT_NE(e.find("unknown key 'swep' (did you mean 'sweep'?), valid: name, game,"), std::string::npos) << e;
+  EXPECT_EQ(e.find("zip"), std::string::npos) << e;
+  EXPECT_NE(FirstError(std::string(kOk) + "sweep: {beta: [0.1]}\n").find("sweep: belongs to a sweep file"),
+            std::string::npos);
+  try {
+    ParseExperiment(std::string(kOk) + "zp: []\n", "sweep.yaml", {}, "", true);
+    ADD_FAILURE() << "expected an error";
+  } catch (const InputError& error) {
+    EXPECT_NE(std::string(error.what()).find("did you mean 'zip'?), valid: name, game,"), std::string::npos);
+    EXPECT_NE(std::string(error.what()).find("sweep or zip"), std::string::npos) << error.what();
+  }
+}
+
 // Whether beta = 0 is allowed comes from each solver's registry traits (SolverTraits), and the
 // messages list the solvers that allow it from there too.
 TEST(ConfigBeta, AllowsZeroExactlyWithTheSolversWhoseTraitsAllowIt) {
