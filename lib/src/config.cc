@@ -25,6 +25,7 @@ namespace {
 // The errors in the order of their places: by file (in the order the files first appear), then
 // line and column; unlocated ones first within their file, each group in the order found.
 std::vector<InputError> InFileOrder(std::vector<InputError> errors) {
+  NLHF_CHECK(!errors.empty(), "InputErrors of no error");
   std::vector<std::string> files;
   for (const InputError& e : errors)
     if (std::find(files.begin(), files.end(), e.where().file) == files.end()) files.push_back(e.where().file);

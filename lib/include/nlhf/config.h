@@ -25,6 +25,7 @@ class InputErrors : public InputError {
   const std::vector<InputError>& errors() const { return errors_; }
 
  private:
+  // `sorted` is already in file order (the int tells this constructor apart).
   InputErrors(std::vector<InputError> sorted, int);
   std::vector<InputError> errors_;
 };
