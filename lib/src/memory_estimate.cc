@@ -300,10 +300,11 @@ std::string MemoryText(const ExperimentConfig& config, const MemoryEstimate& e) 
   };
   // n is 0 for a game whose size no parameter gives (rps3): it is small, and set by the game.
   const std::string n = e.n > 0 ? fmt::format("n = {}", e.n) : std::string("n set by the game");
+  const std::string games = Counted(static_cast<std::int64_t>(e.games), "game");  // held at once
   if (e.float32)
     return fmt::format("about {} at the peak (P - 1/2 in float32, {} for each of {} held at once; building one "
                        "peaks at {}{}, up to {} at once; {}{} vectors of n doubles, {}), {} available",
-                       size(e.bytes), size(e.operator_bytes), Counted(static_cast<std::int64_t>(e.games), "game"), size(e.build_bytes),
+                       size(e.bytes), size(e.operator_bytes), games, size(e.build_bytes),
                        e.from_matrix ? " (its double matrix)" : "", e.building,
                        e.equilibrium_bytes > 0.0 ? fmt::format("pi*'s work {} per game; ", size(e.equilibrium_bytes))
                                                  : std::string(),
@@ -311,7 +312,7 @@ std::string MemoryText(const ExperimentConfig& config, const MemoryEstimate& e) 
   if (e.implicit)
     return fmt::format("about {} at the peak (the implicit game's operator, {} for each of {} held at once, and "
                        "{} vectors of n doubles, {}), {} available",
-                       size(e.bytes), size(e.operator_bytes), Counted(static_cast<std::int64_t>(e.games), "game"), e.vectors, n, size(e.available_bytes));
+                       size(e.bytes), size(e.operator_bytes), games, e.vectors, n, size(e.available_bytes));
   const std::string matrices = fmt::format("{:.3g}", e.matrices);
   // Below a MiB the matrices are named by their size, so that the figure is read as the base's.
   const double matrix_bytes = e.bytes - e.base_bytes;
@@ -342,6 +343,8 @@ std::string ImplicitWay(const GameRegistryEntry* entry) {
 void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const MemoryEstimate& e) {
   if (e.bytes <= e.available_bytes) return;
   const std::string available = fmt::format("this machine has {:.1f} GiB available", e.available_bytes / kGiB);
+  const std::string games = Counted(static_cast<std::int64_t>(e.games), "game");  // held at once
+  const std::string seeds = Counted(static_cast<std::int64_t>(config.seeds.size()), "seed");
   const double mib = 1024.0 * 1024.0;
   if (e.implicit) {
     // Linear in n: the largest n that fits scales the per-action bytes.
@@ -351,8 +354,8 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
                                           "MiB for each of {} held at once, and {} vectors of n doubles for the "
                                           "runs' buffers and results, {} with --jobs {}), {}, expected n <= {:.0f} "
                                           "(or fewer seeds, solvers or --jobs)",
-                                          e.n, e.bytes / kGiB, e.operator_bytes / mib, Counted(static_cast<std::int64_t>(e.games), "game"),
-                                          e.vectors, Counted(static_cast<std::int64_t>(config.seeds.size()), "seed"),
+                                          e.n, e.bytes / kGiB, e.operator_bytes / mib, games,
+                                          e.vectors, seeds,
                                           std::max(1, plan.jobs), available, n_max));
   }
   const auto* entry = GameRegistry().TryFind(config.game.name);
@@ -382,12 +385,12 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
         fmt::format("{} needs about {:.1f} GiB (estimate: P - 1/2 in float32, {:.0f} MiB for each of {} held at "
                     "once; building one peaks at {:.0f} MiB{}, up to {} at once; {}{} vectors of n doubles; {} "
                     "with --jobs {}), {}, expected n <= {} (or {})",
-                    what, e.bytes / kGiB, e.operator_bytes / mib, Counted(static_cast<std::int64_t>(e.games), "game"), e.build_bytes / mib,
+                    what, e.bytes / kGiB, e.operator_bytes / mib, games, e.build_bytes / mib,
                     e.from_matrix ? " (its double matrix)" : "", e.building,
                     e.equilibrium_bytes > 0.0 ? fmt::format("pi*'s work {:.0f} MiB per game; ",
                                                             e.equilibrium_bytes / mib)
                                               : std::string(),
-                    e.vectors, Counted(static_cast<std::int64_t>(config.seeds.size()), "seed"), std::max(1, plan.jobs),
+                    e.vectors, seeds, std::max(1, plan.jobs),
                     available, lo, ways));
   }
   // The largest n that fits with the same seeds and jobs (the bytes grow with n, though the matrices
@@ -413,7 +416,7 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
                                         what, e.bytes / kGiB,
                                         config.SolvesEquilibrium() ? "P and the equilibrium's work" : "P", matrices,
                                         matrices == "1" ? "matrix" : "matrices",
-                                        Counted(static_cast<std::int64_t>(config.seeds.size()), "seed"),
+                                        seeds,
                                         std::max(1, plan.jobs), available, n_max, ways));
 }
 

@@ -453,8 +453,8 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     // A logged iterate's point for the next step (offer_is_solver_time), before the clock is read;
     // not where the iteration cap or a spent budget ends the run (a tolerance or the wall time may
     // still end it here: that one evaluation is then counted though no step takes it).
-    const bool spent = it >= stop.iterations || calls_spent() || queries_spent();
-    const bool offer_now = log_now && offer_is_solver_time && !spent;
+    const bool offer_now =
+        log_now && offer_is_solver_time && !(it >= stop.iterations || calls_spent() || queries_spent());
     if (offer_now) evaluate_point(true);
     // The theory check is settled first by an O(n) bound with no exp, as solver time: near pi*
     // it always is, and the two clock reads that would exclude it cost more than it does.

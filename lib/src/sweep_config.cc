@@ -192,7 +192,6 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
   } catch (const InputError& e) {
     errors.push_back(e);
   }
-  const bool base_valid = errors.empty();
   const size_t base_errors = errors.size();
   // The same error at several points (a swept value the base cannot take) is reported once, at
   // its first point, with the number of others.
@@ -263,7 +262,7 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
   }
   // Key paths are checked once, not at every point (and not in a base that is itself wrong: a
   // swept game.n in a base whose game is not a map would repeat that problem).
-  for (const AxisNodes* a : base_valid ? axes : std::vector<const AxisNodes*>{}) {
+  for (const AxisNodes* a : base_errors == 0 ? axes : std::vector<const AxisNodes*>{}) {
     yaml::Origins scratch(source);
     try {
       yaml::With(root, a->key, a->values.front(), origins.Where(a->key_node), scratch);
@@ -305,6 +304,10 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
   if (on_count) on_count(total);
   s.points.reserve(total);
   std::vector<size_t> digit(sizes.size(), 0);
+  // The digit of axis a (a column of `axes`): its own for a sweep axis, its group's in a zip group.
+  const auto digit_of = [&](size_t a) {
+    return a < sweep_nodes.size() ? a : sweep_nodes.size() + GroupOf(zip_nodes, a - sweep_nodes.size());
+  };
   std::string fingerprint_text;
   std::map<std::string, size_t> seen_points;  // fingerprint -> point index
   for (size_t index = 0; index < total; ++index) {
@@ -317,7 +320,7 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
       YAML::Node point = yaml::LoadDocument(point_text, SourceLocation{source}, true);
       point = yaml::ApplySets(point, point_sets, point_origins);
       for (size_t a = 0; a < axes.size(); ++a) {
-        const size_t d = a < sweep_nodes.size() ? a : sweep_nodes.size() + GroupOf(zip_nodes, a - sweep_nodes.size());
+        const size_t d = digit_of(a);
         const AxisNodes& axis = *axes[a];
         p.values.emplace_back(axis.key, axis.axis.values[digit[d]]);
         // The value again from its text, located where it is written (in the file or a --set).
@@ -349,7 +352,7 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
         for (size_t d = sizes.size(), q = it->second; d-- > 0; q /= sizes[d]) other[d] = q % sizes[d];
         SourceLocation at{source};
         for (size_t a = 0; a < axes.size(); ++a) {
-          const size_t d = a < sweep_nodes.size() ? a : sweep_nodes.size() + GroupOf(zip_nodes, a - sweep_nodes.size());
+          const size_t d = digit_of(a);
           if (digit[d] != other[d]) {
             at = origins.Where(axes[a]->values[digit[d]]);
             break;
