@@ -269,7 +269,7 @@ def write_tables(experiments: dict[str, Path], out: Path, ran: list[str], mode: 
                  publish_to: Path | None):
     """out/claims.md and claims.csv: this call's claims and those of earlier calls' other experiments
     into the same directory, so running one experiment never hides the others. With `publish_to`,
-    also its claims.md (experiments/claims.md)."""
+    also its claims.md (experiments/claims.md), when `out` has results of every experiment."""
     rows, names = collect_claims(experiments, out)
     passed = sum(r["result"] == "PASS" for r in rows)
     earlier = [n for n in names if n not in ran]
@@ -279,8 +279,16 @@ def write_tables(experiments: dict[str, Path], out: Path, ran: list[str], mode: 
               + ". Each experiment's README explains how its claims are measured.\n\n")
     write_atomic(out / "claims.csv", csv_text(rows, COLUMNS))
     write_atomic(out / "claims.md", header + markdown(rows, COLUMNS))
-    if publish_to is not None:
-        write_atomic(publish_to / "claims.md", header.replace(f" into {out}", "") + markdown(rows, COLUMNS))
+    if publish_to is None:
+        return
+    # The published table holds every experiment: rewritten from `out` alone it would lose the rows
+    # of experiments `out` has no results of (a partial call into a fresh directory).
+    missing = [n for n in experiments if n not in names]
+    if missing:
+        print(f"  not published: {publish_to / 'claims.md'} (it would lose the rows of {', '.join(missing)}, "
+              f"which have no results in {out}; run them into {out} too, then publish again)", flush=True)
+        return
+    write_atomic(publish_to / "claims.md", header.replace(f" into {out}", "") + markdown(rows, COLUMNS))
 
 
 def main():

@@ -187,6 +187,13 @@ check("publish.claims", "| nash_mp's final gap_beta is below 1 |" in open(os.pat
 whole = open(os.path.join(EXPERIMENTS, "claims.md")).read()
 check("publish.whole_table", "| good | iterations |" in whole and "| bad | gap_beta is negative |" in whole and
       "2 of 4 claims passed. This call ran good" in whole, whole)
+# A call into a directory without the other experiments' results publishes its own experiment but
+# leaves the whole table, which would lose their rows.
+before = open(os.path.join(EXPERIMENTS, "claims.md")).read()
+code, out, err = driver("good", "--publish", "--out", os.path.join(TMP, "partial"))
+check("publish_partial.exit", code == 0, out + err)
+check("publish_partial.kept", open(os.path.join(EXPERIMENTS, "claims.md")).read() == before and
+      "it would lose the rows of bad, missing" in out, out)
 code, out, err = driver("good", "--quick", "--publish", "--out", res)
 check("publish_quick.exit", code == 2 and "--publish" in err, err)
 code, out, err = driver("good", "--jobs", "0", "--out", res)
