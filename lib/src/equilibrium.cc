@@ -775,6 +775,10 @@ const StepLimit* StabilityLimits::Find(std::string_view solver) const {
 
 double ExtragradientLimit(double s) {
   NLHF_CHECK(s >= 0.0 && std::isfinite(s), "ExtragradientLimit needs a finite s >= 0");
+  // The last root, kept: a run asks for the same s (rho / beta) several times (the equilibrium's
+  // table for egpo and nash_mp, then nash_mp's own limit), and each bisection takes ~60 halvings.
+  thread_local double last_s = -1.0, last_root = 0.0;
+  if (s == last_s) return last_root;
   // |f|^2 - 1 = a (s^2 (1+s^2) a^3 + (1-s^2) a - 2): the cubic is -2 at a = 0, increases past its
   // one positive root and is 6 s^2 + 8 s^4 >= 0 at a = 2, so bisection on [0, 2] finds the root.
   const double c3 = s * s * (1.0 + s * s), c1 = 1.0 - s * s;
@@ -786,6 +790,8 @@ double ExtragradientLimit(double s) {
   }
   // s <= 1/2 / 1e-8 for every supported beta; far beyond that c3 overflows and the root is lost.
   NLHF_CHECK(lo > 0.0, "ExtragradientLimit: no positive root (s too large)");
+  last_s = s;
+  last_root = lo;
   return lo;
 }
 
