@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <string>
 #include <tuple>
@@ -477,8 +478,19 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
     const ParamSpec seed = ParamSpec::Int("seed", 0, "").Range(0, 9.0e18);
     config.seeds.clear();
     if (n.IsSequence()) {
-      for (size_t i = 0; i < n.size(); ++i)
-        if (auto v = r.Value(n[i], seed, fmt::format("seeds[{}]", i))) config.seeds.push_back(std::get<std::int64_t>(*v));
+      std::map<std::int64_t, size_t> first;  // seed -> its first index
+      for (size_t i = 0; i < n.size(); ++i) {
+        const std::string key = fmt::format("seeds[{}]", i);
+        const std::optional<ParamValue> v = r.Value(n[i], seed, key);
+        if (!v) continue;
+        const std::int64_t value = std::get<std::int64_t>(*v);
+        if (const auto [at, fresh] = first.emplace(value, i); !fresh) {
+          // The same seed is the same run: twice, it would be two rows of one run_id.
+          r.Error(n[i], key, fmt::format("{} is listed twice (also seeds[{}]), expected distinct seeds", value, at->second));
+          continue;
+        }
+        config.seeds.push_back(value);
+      }
       if (n.size() == 0) r.Error(n, "seeds", "is an empty list, expected at least one seed");
     } else if (n.IsMap() && r.CheckMap(n, "seeds", {"from", "to"})) {
       std::optional<ParamValue> from, to;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "config_tree.h"
@@ -310,6 +311,20 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
   };
   std::string fingerprint_text;
   std::map<std::string, size_t> seen_points;  // fingerprint -> point index
+  // Task fingerprint -> the points with it and their seeds: points that differ only in their seed
+  // lists share task ids, so a seed in two of them would be one task of two points.
+  std::map<std::string, std::vector<std::pair<size_t, std::set<std::uint64_t>>>> seen_tasks;
+  // Where point `index` (the current digits) differs from point `other`: its value of the first
+  // axis where the two differ (the value listed twice, in the file or a --set).
+  const auto where_differs = [&](size_t other_index) {
+    std::vector<size_t> other(sizes.size());
+    for (size_t d = sizes.size(), q = other_index; d-- > 0; q /= sizes[d]) other[d] = q % sizes[d];
+    for (size_t a = 0; a < axes.size(); ++a) {
+      const size_t d = digit_of(a);
+      if (digit[d] != other[d]) return origins.Where(axes[a]->values[digit[d]]);
+    }
+    return SourceLocation{source};
+  };
   for (size_t index = 0; index < total; ++index) {
     SweepPoint p;
     p.index = index;
@@ -346,19 +361,7 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
       p.fingerprint = ExperimentFingerprint(p.config);
       // Two points that are the same experiment (a value listed twice) would be one run under two labels.
       if (const auto [it, fresh] = seen_points.emplace(p.fingerprint, p.index); !fresh) {
-        // Located at this point's value of the first axis where the two points differ (the value
-        // listed twice, in the file or a --set).
-        std::vector<size_t> other(sizes.size());
-        for (size_t d = sizes.size(), q = it->second; d-- > 0; q /= sizes[d]) other[d] = q % sizes[d];
-        SourceLocation at{source};
-        for (size_t a = 0; a < axes.size(); ++a) {
-          const size_t d = digit_of(a);
-          if (digit[d] != other[d]) {
-            at = origins.Where(axes[a]->values[digit[d]]);
-            break;
-          }
-        }
-        errors.push_back(AtPoint(InputError(at, "",
+        errors.push_back(AtPoint(InputError(where_differs(it->second), "",
                                             fmt::format("is the same experiment as sweep point {}, expected "
                                                         "distinct points (is a value listed twice?)",
                                                         it->second)),
@@ -367,8 +370,30 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
         ExperimentConfig one_task = p.config;
         one_task.seeds.clear();
         p.task_fingerprint = ExperimentFingerprint(one_task);
-        fingerprint_text += p.fingerprint + "\n--\n";
-        s.points.push_back(std::move(p));
+        std::set<std::uint64_t> seeds(p.config.seeds.begin(), p.config.seeds.end());
+        auto& same_task = seen_tasks[p.task_fingerprint];
+        std::optional<std::pair<size_t, std::uint64_t>> shared;  // (an earlier point, a seed both run)
+        for (const auto& [other, other_seeds] : same_task) {
+          for (const std::uint64_t seed : p.config.seeds)
+            if (other_seeds.count(seed) > 0) {
+              shared = std::pair{other, seed};
+              break;
+            }
+          if (shared) break;
+        }
+        if (shared) {
+          errors.push_back(AtPoint(
+              InputError(where_differs(shared->first), "",
+                         fmt::format("runs seed {}, which sweep point {} runs too (the two points differ only in "
+                                     "their seeds, so that would be one run of two points), expected seed lists "
+                                     "that do not overlap",
+                                     shared->second, shared->first)),
+              p));
+        } else {
+          same_task.emplace_back(p.index, std::move(seeds));
+          fingerprint_text += p.fingerprint + "\n--\n";
+          s.points.push_back(std::move(p));
+        }
       }
     }
     for (size_t d = sizes.size(); d-- > 0;) {

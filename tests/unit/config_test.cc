@@ -246,6 +246,16 @@ TEST(ConfigBeta, RejectsValuesOutsideTheSupportedRange) {
   }
 }
 
+// A seed listed twice would be one run twice (two runs with one run_id in the trace): refused where
+// it is repeated.
+TEST(ConfigSeeds, RefusesASeedListedTwice) {
+  EXPECT_NE(FirstError("game: {type: rps3}\nbeta: 0.1\nsolvers: [{name: omd}]\nseeds: [3, 1, 3]\n")
+                .find("exp.yaml:4:15: seeds[2]: 3 is listed twice (also seeds[0]), expected distinct seeds"),
+            std::string::npos)
+      << FirstError("game: {type: rps3}\nbeta: 0.1\nsolvers: [{name: omd}]\nseeds: [3, 1, 3]\n");
+  EXPECT_EQ(Parse("game: {type: rps3}\nbeta: 0.1\nsolvers: [{name: omd}]\nseeds: [3, 1, 2]\n").seeds.size(), 3u);
+}
+
 // A misspelled required key is one error, its "did you mean", not a second one saying the key is
 // missing; a required key that is simply absent is still reported.
 TEST(ConfigMessages, AMisspelledRequiredKeyIsReportedOnce) {

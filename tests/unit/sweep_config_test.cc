@@ -138,6 +138,22 @@ TEST(ParseSweep, RefusesTwoPointsThatAreTheSameExperiment) {
       {"--set sweep.beta=[0.1, 0.1]: at sweep point 1 (beta=0.1): is the same experiment as sweep point 0"});
 }
 
+// Points that differ only in their seed lists share task ids: a seed in two of them would be one
+// run of two points (it made the sweep fail an internal check, exit 3).
+TEST(ParseSweep, RefusesSeedListsThatOverlap) {
+  const std::string base = "game: {type: rps3}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n";
+  testing::ExpectInputError(
+      [&] { Parse(base + "sweep: {seeds: [[0, 1], [1, 2]]}\n"); },
+      {"sweep.yaml:4:25: at sweep point 1 (seeds=[1, 2]): runs seed 1, which sweep point 0 runs too",
+       "expected seed lists that do not overlap"});
+  testing::ExpectInputError([&] { Parse(base + "sweep: {beta: [0.1, 0.2], seeds: [[5], [5, 6]]}\n"); },
+                            {"sweep.yaml:4:40: at sweep point 1 (beta=0.1, seeds=[5, 6]): runs seed 5, which sweep "
+                             "point 0 runs too"});
+  // Seed lists that do not overlap, and the same seeds at points that differ otherwise, are fine.
+  EXPECT_EQ(Parse(base + "sweep: {seeds: [[0, 1], [2, 3]]}\n").points.size(), 2u);
+  EXPECT_EQ(Parse(base + "seeds: [0, 1]\nsweep: {beta: [0.1, 0.2]}\n").points.size(), 2u);
+}
+
 TEST(ParseSweep, PointFingerprintsEqualTheExperimentsOwn) {
   const SweepConfig s = Parse(kSweep);
   const ExperimentConfig same = ParseExperiment(
