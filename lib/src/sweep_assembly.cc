@@ -207,9 +207,21 @@ void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& ou
   TaskIndex index;
   for (const std::string& d : part_dirs) index.Merge(TaskStore(d).Index());  // the first copy of each task
   RequireComplete(SweepTasks(s), index, out);
-  const std::unique_ptr<OutputDirectory> claim = ClaimSweepDirectory(s, out, force, part_dirs);
+  // The folder holding every shard directory (the SLURM layout) is the sweep's own directory: there a
+  // merge of a changed sweep (the shards of an extended one) replaces the earlier results, as a
+  // sweep run into its own directory does. Elsewhere that takes --force. (Refused before the claim,
+  // which would leave the directory marked.)
+  const bool holds_shards = std::all_of(part_dirs.begin(), part_dirs.end(), [&](const std::string& d) {
+    return NormalizePath(d).parent_path() == NormalizePath(out);
+  });
+  const std::string before = StoredSweepFingerprint(out);
+  const bool replace = !before.empty() && before != s.fingerprint;
+  if (replace && !force && !holds_shards)
+    throw InputError(SourceLocation{out}, "--out",
+                     "holds the results of a different sweep, expected a new directory (or --force to replace it)");
+  const std::unique_ptr<OutputDirectory> claim = ClaimSweepDirectory(s, out, force || replace, part_dirs);
   const std::string existing = StoredSweepFingerprint(out);
-  if (!existing.empty() && existing != s.fingerprint)
+  if (!existing.empty() && existing != s.fingerprint)  // written by another process since
     throw InputError(SourceLocation{out}, "--out",
                      "holds the results of a different sweep, expected a new directory (or --force to replace it)");
   TaskStore store(out);

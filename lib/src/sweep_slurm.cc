@@ -60,6 +60,16 @@ bool IsSlurmTime(const std::string& t) {
   return groups <= 3;
 }
 
+// Whether `path` is `dir` or inside it (both absolute and normal).
+bool IsWithin(const fs::path& path, const fs::path& dir) {
+  auto p = path.begin();
+  for (auto d = dir.begin(); d != dir.end(); ++d, ++p) {
+    if (d->empty()) continue;  // the empty last element of a path ending in '/'
+    if (p == path.end() || *p != *d) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 void ValidateSlurmOptions(const SlurmOptions& o) {
@@ -90,6 +100,13 @@ std::string EmitSlurm(const SweepConfig& s, const std::string& sweep_path, const
   const std::string sweep = fs::absolute(sweep_path).lexically_normal().string();
   const std::string dir = fs::absolute(out).lexically_normal().string();
   const std::string logs = fs::absolute(o.log_dir).lexically_normal().string();
+  // The merge job writes DIR and refuses files there that nlhf-sweep did not write: logs inside it
+  // would make it fail once every shard had run.
+  if (IsWithin(fs::path(logs), fs::path(dir)))
+    throw InputError("--log-dir",
+                     fmt::format("{} is inside the output directory {}, where the merge job refuses files that "
+                                 "nlhf-sweep did not write, expected a directory outside it",
+                                 logs, dir));
   // Every value is quoted for the shell that runs the script; the --wrap commands are quoted once
   // for the job's shell (sbatch runs them with sh) and again, whole, for the submitting shell.
   const std::string q_bin = ShellQuote(o.sweep_binary), q_dir = ShellQuote(dir);
@@ -102,7 +119,13 @@ std::string EmitSlurm(const SweepConfig& s, const std::string& sweep_path, const
   const std::string shard_command =
       fmt::format("{} {}{} --shard \"$SLURM_ARRAY_TASK_ID\"/{} --out {}/shard-\"$SLURM_ARRAY_TASK_ID\" --jobs {} --quiet",
                   q_bin, ShellQuote(sweep), sets, o.shards, q_dir, o.cpus_per_task);
-  const std::string merge_command = fmt::format("{} --merge {}/shard-* --out {}", q_bin, q_dir, q_dir);
+  // The merge names this submission's shards, DIR/shard-1 to DIR/shard-N (a loop: sbatch runs the
+  // command with sh, which has no {1..N}); a glob would also take the shards an earlier submission
+  // with more of them left there.
+  const std::string merge_command = fmt::format(
+      "set --; i=1; while [ \"$i\" -le {} ]; do set -- \"$@\" {}/shard-\"$i\"; i=$((i + 1)); done; "
+      "exec {} --merge \"$@\" --out {}",
+      o.shards, q_dir, q_bin, q_dir);
   const std::string common = fmt::format(
       "{} --time={}", o.partition.empty() ? "" : " --partition=" + ShellQuote(o.partition), ShellQuote(o.time));
   return fmt::format(

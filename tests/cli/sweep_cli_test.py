@@ -141,6 +141,26 @@ other = os.path.join(TMP, "other")
 run(write("other.yaml", BASE), "--out", other, "--quiet")
 code, _, err = run("--merge", shard_dirs[0], other, "--out", os.path.join(TMP, "mixed"))
 check("merge.refuses_other_sweep", code == 2 and "different sweep" in err, err)
+# A directory holding another sweep's results is not merged into without --force, and is left as it was.
+other_only = os.path.join(TMP, "other_only")
+run(write("other.yaml", BASE), "--out", other_only, "--quiet")
+listing = sorted(os.listdir(other_only))
+code, _, err = run("--merge", *shard_dirs, "--out", other_only)
+check("merge.refuses_other_results", code == 2 and "holds the results of a different sweep" in err and
+      sorted(os.listdir(other_only)) == listing, err)
+# The SLURM layout (shards in OUT/shard-K): a merge of an extended sweep replaces the results there, as
+# the sweep run into its own directory does.
+layout = os.path.join(TMP, "layout")
+for seeds in ("[0, 1]", "[0, 1, 2]"):
+    for k in (1, 2):
+        code, _, err = run(grid, "--set", f"seeds={seeds}", "--shard", f"{k}/2", "--out",
+                           os.path.join(layout, f"shard-{k}"), "--quiet")
+        check(f"layout.shard{k}.seeds{seeds}", code == 0, err)
+    code, _, err = run("--merge", os.path.join(layout, "shard-1"), os.path.join(layout, "shard-2"), "--out", layout)
+    check(f"layout.merge.seeds{seeds}", code == 0, err)
+run(grid, "--set", "seeds=[0, 1, 2]", "--out", os.path.join(TMP, "three_seeds"), "--quiet")
+check("layout.extended_equals_single", outputs(layout) == outputs(os.path.join(TMP, "three_seeds")),
+      "the merged extension differs from a single run")
 # A directory holding another sweep is taken over: nothing of `other` is part of grid.
 code, out, err = run(grid, "--out", other, "--quiet")
 check("changed_sweep.takes_over", code == 0 and "16 tasks run now, 0 kept from before" in out and "2 others stay unused" in out,

@@ -59,8 +59,11 @@ TEST(EmitSlurm, QuotesEveryValueOnceForTheScriptAndOnceMoreForTheJob) {
                                     " --shard \"$SLURM_ARRAY_TASK_ID\"/3 --out " + ShellQuote("/data/out dir") +
                                     "/shard-\"$SLURM_ARRAY_TASK_ID\" --jobs 1 --quiet";
   EXPECT_NE(script.find("--wrap=" + ShellQuote(shard_command) + ")"), std::string::npos) << script;
-  const std::string merge_command = ShellQuote("/opt/my bin/nlhf-sweep") + " --merge " + ShellQuote("/data/out dir") +
-                                    "/shard-* --out " + ShellQuote("/data/out dir");
+  // The merge names shards 1 to 3 (a loop for sh), not a glob that would take a stale shard-4.
+  const std::string merge_command = "set --; i=1; while [ \"$i\" -le 3 ]; do set -- \"$@\" " +
+                                    ShellQuote("/data/out dir") + "/shard-\"$i\"; i=$((i + 1)); done; exec " +
+                                    ShellQuote("/opt/my bin/nlhf-sweep") + " --merge \"$@\" --out " +
+                                    ShellQuote("/data/out dir");
   EXPECT_NE(script.find("--wrap=" + ShellQuote(merge_command) + ")"), std::string::npos) << script;
   EXPECT_NE(script.find("--array=1-3 --time=" + ShellQuote("01:00:00") + " \\\n"), std::string::npos) << script;
   EXPECT_EQ(script.find("--partition"), std::string::npos) << "none given: the cluster's default";
@@ -68,6 +71,21 @@ TEST(EmitSlurm, QuotesEveryValueOnceForTheScriptAndOnceMoreForTheJob) {
   EXPECT_NE(EmitSlurm(s, "/data/s.yaml", "/data/out", o)
                 .find(" --partition=" + ShellQuote("gpu,cpu-long") + " --time=" + ShellQuote("01:00:00")),
             std::string::npos);
+}
+
+// The merge job refuses files in DIR that nlhf-sweep did not write: logs there would fail it.
+TEST(EmitSlurm, RefusesALogDirectoryInsideTheOutputDirectory) {
+  const SweepConfig s = Sweep({});
+  SlurmOptions o;
+  for (const char* logs : {"/data/out/logs", "/data/out", "/data/out/a/b/"}) {
+    o.log_dir = logs;
+    testing::ExpectInputError([&] { EmitSlurm(s, "/data/s.yaml", "/data/out", o); },
+                              {"--log-dir: ", "is inside the output directory /data/out", "expected a directory outside it"});
+  }
+  for (const char* logs : {"/data/out-logs", "/data/logs", "/data"}) {
+    o.log_dir = logs;
+    EXPECT_NE(EmitSlurm(s, "/data/s.yaml", "/data/out/", o).find("mkdir -p"), std::string::npos) << logs;
+  }
 }
 
 TEST(EmitSlurm, DoublesPercentInLogPatternsAndEscapesControlCharactersInComments) {
