@@ -90,8 +90,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   const std::optional<SweepManifest> previous = store.ReadManifest();
   const std::vector<RecordedInput> inputs = RecordedInputs(s);
   if (previous)
-    RefuseChangedInputs(previous->inputs, inputs, dir,
-                        "restore it, or write to another --out (or start over with nlhf-sweep --force)");
+    RefuseChangedInputs(previous->inputs, inputs, dir, kChangedInputAdvice);
   store.Create();
   store.RemoveOrphans();  // a data file whose part a killed process never wrote
   // Before a changed sweep removes trace.csv itself.

@@ -670,6 +670,11 @@ std::unique_ptr<OutputDirectory> ClaimSweepDirectory(const SweepConfig& s, const
 
 void CheckSweepDirectory(const SweepConfig& s, const std::string& dir, bool force) {
   CheckOutputDirectory(dir, SweepDirectoryOptions(s, force, {}));
+  // What RunSweep refuses next (with --force the store is deleted first, so nothing is read): a
+  // manifest that does not read, and an input file that changed since DIR's results were computed.
+  if (force) return;
+  if (const std::optional<SweepManifest> previous = TaskStore(dir).ReadManifest())
+    RefuseChangedInputs(previous->inputs, RecordedInputs(s), dir, kChangedInputAdvice);
 }
 
 }  // namespace nlhf

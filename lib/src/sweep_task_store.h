@@ -82,6 +82,10 @@ std::optional<std::pair<RecordedInput, RecordedInput>> ChangedInput(const std::v
 // contents.
 void RefuseChangedInputs(const std::vector<RecordedInput>& recorded, const std::vector<RecordedInput>& current,
                          const std::string& dir, const std::string& advice);
+// The advice of a sweep (a run, a dry run, a SLURM script) into a directory whose results came from
+// an input file that has changed since.
+inline constexpr const char* kChangedInputAdvice =
+    "restore it, or write to another --out (or start over with nlhf-sweep --force)";
 
 // The sweep whose tasks a store holds (its text, so --merge can expand it again) and the input files
 // it read.

@@ -304,12 +304,28 @@ write("P.csv", "0.5,0.9,0.2\n0.1,0.5,0.6\n0.8,0.4,0.5\n")
 code, out, err = run(msweep, "--out", md, "--quiet")
 check("input.changed_refused", code == 2 and err.startswith("error: ") and len(err.splitlines()) == 1 and
       "P.csv: has changed since" in err and "--force" in err and out == "", f"{code} {out} {err}")
+# A dry run and a SLURM script into that directory are refused the same way (their jobs would fail).
+for flag in ("--dry-run", "--emit-slurm"):
+    code, out, err = run(msweep, "--out", md, flag)
+    check(f"input.changed_refused{flag}", code == 2 and "P.csv: has changed since" in err and out == "",
+          f"{code} {out} {err}")
 check("input.old_result_untouched",
       before == {name: open(os.path.join(md, name), "rb").read() for name in ("trace.csv", "runs.csv", "summary.csv")}
       and parts_before == sorted(os.listdir(os.path.join(md, ".parts"))), "the earlier result changed")
 write("P.csv", "0.5,0.7,0.2\n0.3,0.5,0.6\n0.8,0.4,0.5\n")  # restored: resumes
 code, out, err = run(msweep, "--out", md, "--quiet")
 check("input.restored_resumes", code == 0 and "0 tasks run now, 4 kept from before" in out, out + err)
+# A manifest that does not read is refused by a dry run as by the run.
+manifest = os.path.join(md, ".parts", "manifest.yaml")
+kept = open(manifest, "rb").read()
+with open(manifest, "w") as f:
+    f.write("fingerprint: [\n")
+for flag in ((), ("--dry-run",)):
+    code, out, err = run(msweep, "--out", md, "--quiet", *flag)
+    check(f"manifest.damaged_refused{''.join(flag)}", code == 2 and err.startswith("error: ") and out == "",
+          f"{code} {out} {err}")
+with open(manifest, "wb") as f:
+    f.write(kept)
 mshards = []
 for k in (1, 2):
     d = os.path.join(TMP, f"mshard{k}")
