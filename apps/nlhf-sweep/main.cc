@@ -172,8 +172,9 @@ int Run(int argc, char** argv) {
                                             : "needs --out DIR for the merged result");
     }
     nlhf::MergeSweep(merge, out_dir, vm.count("force") > 0);
-    fmt::print("merged {} shard directories into {}/ (trace.csv, runs.csv, summary.csv, config.resolved.yaml)\n",
-               merge.size(), out_dir);
+    fmt::print("merged {} into {}/ (trace.csv, runs.csv, summary.csv, config.resolved.yaml)\n",
+               merge.size() == 1 ? std::string("1 shard directory") : fmt::format("{} shard directories", merge.size()),
+               out_dir);
     return 0;
   }
   if (sweep_path.empty()) throw nlhf::InputError("missing the sweep file, expected nlhf-sweep SWEEP.yaml (see --help)");

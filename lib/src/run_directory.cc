@@ -210,12 +210,15 @@ DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown
       ::close(fd);
       if (err == EINTR) continue;
       if (err != EWOULDBLOCK) throw failure(err);
-      // The holder writes its pid right after locking; give it a moment.
+      // The holder writes its pid right after locking; give it a moment. A pid that names no process
+      // is an earlier writer's, left in the file: the holder is then a reader (SharedDirectoryLock,
+      // a merge), which writes none.
       long pid = 0;
       for (int k = 0; k < 50 && pid == 0; ++k) {
         pid = ReadPid(file_);
         if (pid == 0) ::usleep(2000);
       }
+      if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) pid = 0;
       throw InputError(fmt::format("{} is being written by {}; wait for it to finish, or choose another --out", shown,
                                    pid > 0 ? fmt::format("process {}", pid) : std::string("another process")));
     }
@@ -241,6 +244,28 @@ DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown
 DirectoryLock::~DirectoryLock() {
   if (remove_) ::unlink(file_.c_str());  // still locked: a waiter then sees a new inode
   ::close(fd_);
+}
+
+SharedDirectoryLock::SharedDirectoryLock(const fs::path& dir, const std::string& shown) {
+  const fs::path file = dir / kLockFile;
+  // Opened for reading, never created: a folder without one is no nlhf output (or was never written
+  // by a tool that locks), and a read-only one can be locked too.
+  fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) return;
+  while (::flock(fd_, LOCK_SH | LOCK_NB) != 0) {
+    const int err = errno;
+    if (err == EINTR) continue;
+    ::close(fd_);
+    fd_ = -1;
+    if (err != EWOULDBLOCK) return;  // no locks on this file system: read as before
+    const long pid = DirectoryLock::ReadPid(file);
+    throw InputError(fmt::format("{} is being written by {}; wait for it to finish", shown,
+                                 pid > 0 ? fmt::format("process {}", pid) : std::string("another process")));
+  }
+}
+
+SharedDirectoryLock::~SharedDirectoryLock() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 long DirectoryLock::ReadPid(const fs::path& lock_file) {

@@ -169,7 +169,10 @@ void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& ou
   if (part_dirs.empty())
     throw InputError("--merge", "names no directory, expected --merge DIR... --out DIR");
   std::optional<SweepManifest> first;
+  // No sweep writes a shard directory while it is read (a sweep started meanwhile is refused).
+  std::vector<std::unique_ptr<SharedDirectoryLock>> reading;
   for (const std::string& d : part_dirs) {
+    reading.push_back(std::make_unique<SharedDirectoryLock>(d, d));
     const std::optional<SweepManifest> m = TaskStore(d).ReadManifest();
     if (!m)
       throw InputError(SourceLocation{d}, "--merge",

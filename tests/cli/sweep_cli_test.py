@@ -1,6 +1,7 @@
 """nlhf-sweep: expansion, validation, determinism, shards, resume after SIGKILL (docs/cli.md).
 Standard library only. Usage: sweep_cli_test.py BIN_DIR SOURCE_DIR"""
 import csv
+import fcntl
 import os
 import re
 import signal
@@ -141,6 +142,27 @@ other = os.path.join(TMP, "other")
 run(write("other.yaml", BASE), "--out", other, "--quiet")
 code, _, err = run("--merge", shard_dirs[0], other, "--out", os.path.join(TMP, "mixed"))
 check("merge.refuses_other_sweep", code == 2 and "different sweep" in err, err)
+# A shard being written is not merged (a lock held as nlhf-sweep holds it), and a merge reading a
+# shard keeps a sweep from writing it (a shared lock, as the merge takes).
+lock_path = os.path.join(shard_dirs[0], ".nlhf-lock")
+with open(lock_path, "r+") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
+    code, _, err = run("--merge", *shard_dirs, "--out", os.path.join(TMP, "while_written"))
+check("merge.waits_for_a_writer", code == 2 and f"is being written by process {os.getpid()}" in err and
+      not os.path.exists(os.path.join(TMP, "while_written")), err)
+gone = subprocess.Popen(["true"])
+gone.wait()
+with open(lock_path, "r+") as lock:
+    lock.truncate()
+    lock.write(f"{gone.pid}\n")  # the last writer's pid, left in the file; that process is gone
+    lock.flush()
+    fcntl.flock(lock, fcntl.LOCK_SH)
+    code, _, err = run(grid, "--out", shard_dirs[0], "--shard", "1/3", "--quiet")
+check("merge.keeps_writers_out", code == 2 and "is being written by another process" in err, err)
 # A directory holding another sweep's results is not merged into without --force, and is left as it was.
 other_only = os.path.join(TMP, "other_only")
 run(write("other.yaml", BASE), "--out", other_only, "--quiet")

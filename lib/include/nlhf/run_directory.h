@@ -64,6 +64,21 @@ class DirectoryLock {
   bool remove_ = false;
 };
 
+// A shared lock on a directory's lock file (DIR/.nlhf-lock) while DIR is read (the shards of a
+// merge): readers share it, and a writer (DirectoryLock, which takes it exclusively) is refused until
+// they are done. InputError "<shown> is being written by process <pid> ..." while a writer holds it.
+// The lock file is never created: a directory without one (no nlhf output) is read unlocked.
+class SharedDirectoryLock {
+ public:
+  SharedDirectoryLock(const std::filesystem::path& dir, const std::string& shown);
+  ~SharedDirectoryLock();
+  SharedDirectoryLock(const SharedDirectoryLock&) = delete;
+  SharedDirectoryLock& operator=(const SharedDirectoryLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 // Leftovers of processes that are gone: with `staging_for` empty, temp files ".NAME.tmp-PID-THREAD"
 // (WriteFileAtomic) in `folder` (an output directory); otherwise only the staging folders
 // ".STAGING_FOR.partial-PID" in `folder` (the user's folder around a staged output).
