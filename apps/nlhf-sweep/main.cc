@@ -277,9 +277,9 @@ int Run(int argc, char** argv) {
     return 1;
   }
   if (r.trace_index_stale)
-    fmt::print("note: {0}/trace.csv is not the file the sweep finished with (its size or modification time differ "
-               "from the record in {0}/.parts: an edit, a touch, or a copy without cp -a), so tasks it held ran "
-               "again\n",
+    fmt::print("note: {0}/trace.csv is not the file the sweep finished with, or its link in {0}/.parts is gone "
+               "(its size or modification time differ from the record in {0}/.parts: an edit, a touch, a copy "
+               "without cp -a, or a deleted .parts/data file), so tasks it held ran again\n",
                out_dir);
   if (r.capped_budgets > 0)
     fmt::print("note: the iteration cap (stop.iterations) ended {} of the {} runs before their query or oracle-call "

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "nlhf/errors.h"
@@ -209,7 +210,20 @@ void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& ou
   // nlhf-sweep wrote (for the same sweep), or the folder holding the shards.
   TaskIndex index;
   for (const std::string& d : part_dirs) index.Merge(TaskStore(d).Index());  // the first copy of each task
-  RequireComplete(SweepTasks(s), index, out);
+  // A finished sweep's store indexes its trace.csv, which a copy without cp -a (or an edit) makes
+  // unreadable: say so rather than only that tasks are missing.
+  const std::vector<SweepTask> tasks = SweepTasks(s);
+  for (const std::string& d : part_dirs) {
+    const std::set<std::string> stale = TaskStore(d).StaleTraceIndexTasks();
+    for (const SweepTask& t : tasks)
+      if (!index.Has(t.id) && stale.count(t.id) > 0)
+        throw InputError(SourceLocation{d}, "--merge",
+                         "holds a finished sweep whose trace.csv is not the file it finished with (its size or "
+                         "modification time differ from the record in its .parts: an edit, a touch, or a copy "
+                         "without cp -a), so its tasks cannot be read, expected the directory as the sweep left "
+                         "it (run the sweep into it again to rebuild it)");
+  }
+  RequireComplete(tasks, index, out);
   // The folder holding every shard directory (the SLURM layout) is the sweep's own directory: there a
   // merge of a changed sweep (the shards of an extended one) replaces the earlier results, as a
   // sweep run into its own directory does. Elsewhere that takes --force. (Refused before the claim,
@@ -230,7 +244,6 @@ void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& ou
   TaskStore store(out);
   store.Create();
   if (existing != s.fingerprint) store.WriteManifest(s, first->inputs);
-  const std::vector<SweepTask> tasks = SweepTasks(s);
   const std::vector<std::int64_t> offsets = Assemble(s, index, out);
   // The merged directory is then a finished sweep like one run in one process: its store indexes
   // its trace.csv, so the sweep run into it (to extend it, say) reuses every task.

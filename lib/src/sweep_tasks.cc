@@ -36,6 +36,8 @@ Shard ParseShard(const std::string& text) {
   const size_t slash = text.find('/');
   try {
     if (slash == std::string::npos) throw std::invalid_argument("no slash");
+    // Digits (and a minus, refused as out of range below): stoi would also take spaces and a '+'.
+    if (text.find_first_not_of("0123456789/-") != std::string::npos) throw std::invalid_argument("not digits");
     size_t used = 0;
     s.k = std::stoi(text.substr(0, slash), &used);
     if (used != slash) throw std::invalid_argument("trailing");

@@ -136,6 +136,13 @@ after = os.stat(merged_trace)
 check("merge.then_run_reuses_every_task", code == 0 and " 0 tasks run now" in out and
       (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns), out + err)
 check("merge.then_run_same_output", outputs(os.path.join(TMP, "merged")) == o, "output changed")
+# A finished sweep whose trace.csv was touched (or copied without cp -a) cannot be merged: the error
+# says why, not only that its tasks are missing.
+touched = os.path.join(TMP, "touched_merged")
+subprocess.run(["cp", "-r", os.path.join(TMP, "merged"), touched], check=True)
+code, _, err = run("--merge", touched, "--out", os.path.join(TMP, "from_touched"))
+check("merge.touched_says_why", code == 2 and "trace.csv is not the file it finished with" in err and
+      "copy without cp -a" in err and not os.path.exists(os.path.join(TMP, "from_touched")), err)
 code, _, err = run("--merge", shard_dirs[0], shard_dirs[1], "--out", os.path.join(TMP, "incomplete"))
 check("merge.incomplete", code == 2 and "tasks are missing" in err, err)
 other = os.path.join(TMP, "other")

@@ -81,7 +81,7 @@ TEST(ParseShard, ReadsKOfN) {
 }
 
 TEST(ParseShard, RefusesWhatIsNotKOfNInRange) {
-  for (const char* text : {"", "2", "2/", "/8", "2/8x", "a/b", "2 /8"})
+  for (const char* text : {"", "2", "2/", "/8", "2/8x", "a/b", "2 /8", " 1/3", "1/3 ", "+1/3", "1/ 3"})
     testing::ExpectInputError([&] { ParseShard(text); }, {"--shard", "is not K/N"});
   for (const char* text : {"0/8", "9/8", "1/0", "-1/2"})
     testing::ExpectInputError([&] { ParseShard(text); }, {"--shard", "is out of range, expected 1 <= K <= N"});
