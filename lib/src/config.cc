@@ -834,16 +834,22 @@ OracleConfig MakeOracleConfig(const std::vector<std::pair<std::string, std::stri
 
 std::string MetricUnavailable(Metric metric, double beta, EquilibriumMode mode, bool tolerance) {
   const MetricInfo& info = MetricTable()[static_cast<size_t>(metric)];
+  // The metrics that would do, from the table: "gap_beta, exploitability, ... or kl_to_ne".
+  const auto metrics_where = [](auto&& keep) {
+    std::vector<std::string> names;
+    for (const MetricInfo& m : MetricTable())
+      if (keep(m)) names.emplace_back(m.name);
+    return JoinNames(names);
+  };
   if (!MetricDefinedAt(metric, beta))
     return "is not defined at beta = 0, where pi* is the selected Nash equilibrium, which may put no mass on some "
-           "actions (the metric is then infinite), expected gap_beta, exploitability, gap_0, br_winrate, kl_to_star or "
-           "kl_to_ne";
+           "actions (the metric is then infinite), expected " +
+           metrics_where([&](const MetricInfo& m) { return MetricDefinedAt(m.id, beta); });
   if ((info.needs_star || info.needs_ne) && mode == EquilibriumMode::kNone) {
     const char* what = info.needs_ne ? "the beta = 0 equilibrium" : "pi*_beta";
     return tolerance ? fmt::format("needs {}, which equilibrium: none does not compute, expected a tolerance on a metric "
-                                   "that needs no equilibrium (gap_beta, exploitability, gap_0, br_winrate, "
-                                   "fp_residual) or equilibrium: certified",
-                                   what)
+                                   "that needs no equilibrium ({}) or equilibrium: certified",
+                                   what, metrics_where([](const MetricInfo& m) { return !m.needs_star && !m.needs_ne; }))
                      : fmt::format("needs {}, which equilibrium: none does not compute, expected a metric that needs no "
                                    "equilibrium, or equilibrium: certified",
                                    what);

@@ -1,4 +1,4 @@
-// Errors in Python (STYLE.md's three channels): bad input -> ValueError with the library's message
+// Errors in Python: bad input -> ValueError with the library's message
 // (the text the tools print after `error:`); a failed write -> OSError; a numerical failure ->
 // nlhf.NumericalError; a broken invariant -> nlhf.InternalError (a bug in nlhf); Ctrl-C during long
 // work (interrupt.cc) -> KeyboardInterrupt.

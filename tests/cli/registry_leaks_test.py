@@ -1,4 +1,4 @@
-"""A registry entry describes itself (STYLE.md): adding a solver, generator or reference policy
+"""A registry entry describes itself: adding a solver, generator or reference policy
 takes its own file plus its lines in lib/src/registries.cc, and nothing else names it.
 
 Checks, on the source tree:

@@ -217,7 +217,8 @@ TEST_P(SolverProperties, DeclaresTheCostOfEveryStep) {
   if (!declared) {
     std::set<std::int64_t> calls;
     for (int k = 0; k < 20; ++k) calls.insert(s->Step().oracle_calls);
-    EXPECT_GT(calls.size(), 1u) << "declares no cost, but every step cost the same";
+    EXPECT_GT(calls.size(), 1u) << "declares no cost (CostPerStep), but every step cost the same: set "
+                                   "estimates_per_step_ in Reset() to the oracle calls each Step() makes";
     return;
   }
   EXPECT_GE(declared->oracle_calls, 1);

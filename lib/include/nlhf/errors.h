@@ -1,5 +1,5 @@
 #pragma once
-// The three error channels (STYLE.md):
+// The three error channels:
 //   * bad input (files, specs, values)   -> InputError, thrown; main() prints one `error:` line, exit 2;
 //   * algorithm outcomes (not certified) -> status data in result structs, never an exception;
 //   * broken invariants                  -> InternalError, thrown by NLHF_CHECK, always on.

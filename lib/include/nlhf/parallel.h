@@ -1,5 +1,5 @@
 #pragma once
-// The one thread pool of nlhf (STYLE.md: one ParallelFor that passes exceptions back). An exception
+// The one thread pool of nlhf. An exception
 // thrown inside a std::thread would end the process with `terminate called`; here the first one is
 // kept, no further work is handed out, and it is rethrown on the calling thread after every worker
 // has finished its current item and joined.

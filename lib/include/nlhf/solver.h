@@ -1,5 +1,5 @@
 #pragma once
-// The solver contract (STYLE.md): a solver owns only its update. Reset() binds it to a game and a
+// The solver contract: a solver owns only its update. Reset() binds it to a game and a
 // strength beta; Step() performs one iteration and says what it cost; current() is the iterate.
 // A solver never prints, never evaluates metrics, never decides when to stop: the run driver
 // (run.h) owns the loop. Step() does not allocate: every buffer is sized in Reset().
