@@ -183,7 +183,7 @@ code, _, stderr = run(write("beta_zero.yaml", GOOD.replace("beta: 0.05", "beta: 
 found = re.search(r"expected beta > 0, or only (.+)$", stderr.strip())
 BETA_ZERO = found.group(1) if found else "?"
 check("beta_zero.names", code == 2 and re.fullmatch(r"(\w+, )*(\w+ and )?\w+", BETA_ZERO) is not None and
-      "mwu" in BETA_ZERO.split() and "omwu" in BETA_ZERO.split(), stderr)
+      {"mwu", "omwu"} <= set(re.split(r", | and ", BETA_ZERO)), stderr)
 bad("unknown_key", GOOD.replace("beta: 0.05", "beta: 0.05\nbetta: 1"),
     "bad_unknown_key.yaml:6:1: betta: unknown key 'betta' (did you mean 'beta'?)", file_name="bad_unknown_key.yaml")
 bad("unknown_param", GOOD.replace("{type: random_uniform, n: 6}", "{type: random_uniform, nn: 6}"),
