@@ -171,7 +171,11 @@ int Run(int argc, char** argv) {
                                               "the shard directories right after --merge"
                                             : "needs --out DIR for the merged result");
     }
-    nlhf::MergeSweep(merge, out_dir, vm.count("force") > 0);
+    const nlhf::MergeReport report = nlhf::MergeSweep(merge, out_dir, vm.count("force") > 0);
+    for (const auto& [then, now] : report.moved_inputs)
+      fmt::print("note: one shard read {} where the first read {} (the same contents); the game column of "
+                 "trace.csv names each as its shard read it\n",
+                 now, then);
     fmt::print("merged {} into {}/ (trace.csv, runs.csv, summary.csv, config.resolved.yaml)\n",
                merge.size() == 1 ? std::string("1 shard directory") : fmt::format("{} shard directories", merge.size()),
                out_dir);
@@ -281,6 +285,10 @@ int Run(int argc, char** argv) {
                "(its size or modification time differ from the record in {0}/.parts: an edit, a touch, a copy "
                "without cp -a, or a deleted .parts/data file), so tasks it held ran again\n",
                out_dir);
+  for (const auto& [then, now] : r.tasks_skipped > 0 ? r.moved_inputs : decltype(r.moved_inputs){})
+    fmt::print("note: {} has the contents {} had when the tasks kept from before ran; their rows name {} in the "
+               "game column of trace.csv (--force recomputes them under the new path)\n",
+               now, then, then);
   if (r.capped_budgets > 0)
     fmt::print("note: the iteration cap (stop.iterations) ended {} of the {} runs before their query or oracle-call "
                "budget (status iterations in runs.csv); raise stop.iterations to spend the budget\n",

@@ -113,6 +113,10 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     for (const SweepTask& t : all) ids.insert(t.id);
     for (const std::string& id : done_before.Ids()) report.tasks_unused += ids.count(id) == 0 ? 1 : 0;
   }
+  // Kept tasks computed from a file now read at another path: their rows name the old one.
+  if (previous)
+    for (const auto& [then, now] : MovedInputs(previous->inputs, inputs))
+      report.moved_inputs.emplace_back(then.path, now.path);
   std::int64_t runs_total = 0, runs_skipped = 0;
   for (size_t i = 0; i < all.size(); ++i) {
     if (!options.shard.Holds(i)) continue;

@@ -166,7 +166,8 @@ void AssembleTables(const SweepConfig& s, const TaskIndex& index, const std::str
                   [&](std::FILE* f) { WriteString(f, ResolvedSweepYaml(s, out)); });
 }
 
-void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out, bool force) {
+MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out, bool force) {
+  MergeReport report;
   if (part_dirs.empty())
     throw InputError("--merge", "names no directory, expected --merge DIR... --out DIR");
   std::optional<SweepManifest> first;
@@ -186,6 +187,9 @@ void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& ou
                                      "(content hash {}, {}), expected shards of one sweep over the same inputs",
                                      d, part_dirs.front(), changed->second.hash, changed->first.hash));
     }
+    if (first)
+      for (const auto& [then, now] : MovedInputs(first->inputs, m->inputs))
+        report.moved_inputs.emplace_back(then.path, now.path);
     if (first && m->fingerprint != first->fingerprint)
       throw InputError(
           SourceLocation{d}, "--merge",
@@ -250,6 +254,7 @@ void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& ou
   std::vector<std::string> ids;
   for (const SweepTask& t : tasks) ids.push_back(t.id);
   store.Compact(ids, offsets, index);
+  return report;
 }
 
 }  // namespace nlhf

@@ -636,6 +636,24 @@ std::optional<std::pair<RecordedInput, RecordedInput>> ChangedInput(const std::v
   return std::nullopt;
 }
 
+std::vector<std::pair<RecordedInput, RecordedInput>> MovedInputs(const std::vector<RecordedInput>& then,
+                                                                 const std::vector<RecordedInput>& now) {
+  std::set<std::string> read_now;
+  for (const RecordedInput& b : now) read_now.insert(b.path);
+  std::vector<std::pair<RecordedInput, RecordedInput>> moved;
+  for (const RecordedInput& b : now) {
+    bool recorded = false;
+    for (const RecordedInput& a : then) recorded = recorded || a.path == b.path;
+    if (recorded) continue;
+    for (const RecordedInput& a : then)
+      if (a.hash == b.hash && read_now.count(a.path) == 0) {
+        moved.emplace_back(a, b);
+        break;
+      }
+  }
+  return moved;
+}
+
 // Refuses to reuse results computed from an input file that has changed since: a recorded file
 // that the current sweep reads with other contents.
 void RefuseChangedInputs(const std::vector<RecordedInput>& recorded, const std::vector<RecordedInput>& current,

@@ -77,6 +77,12 @@ std::vector<RecordedInput> RecordedInputs(const SweepConfig& sweep);
 std::optional<std::pair<RecordedInput, RecordedInput>> ChangedInput(const std::vector<RecordedInput>& then,
                                                                     const std::vector<RecordedInput>& now);
 
+// The input files `now` reads whose contents `then` recorded under another path, one that `now`
+// does not read (a moved or copied file): (then, now) for each. Results computed from them are
+// reused, but their trace rows name the path `then` had (the game column: matrix(path=...)).
+std::vector<std::pair<RecordedInput, RecordedInput>> MovedInputs(const std::vector<RecordedInput>& then,
+                                                                 const std::vector<RecordedInput>& now);
+
 // Refuses (InputError naming the file, its two hashes, `dir` and `advice`) to reuse results computed
 // from an input file that has changed since: a recorded file that the current sweep reads with other
 // contents.

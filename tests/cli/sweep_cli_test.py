@@ -355,6 +355,14 @@ for flag in ((), ("--dry-run",)):
           f"{code} {out} {err}")
 with open(manifest, "wb") as f:
     f.write(kept)
+# The same contents at another path (a copy of the inputs): the kept tasks are reused, and a note says
+# that their rows name the old path.
+os.makedirs(os.path.join(TMP, "copy"), exist_ok=True)
+write(os.path.join("copy", "P.csv"), "0.5,0.7,0.2\n0.3,0.5,0.6\n0.8,0.4,0.5\n")
+code, out, err = run(write(os.path.join("copy", "matrix.yaml"), MATRIX), "--out", md, "--quiet")
+check("input.moved_note", code == 0 and "4 kept from before" in out and
+      f"note: {os.path.join(TMP, 'copy', 'P.csv')} has the contents {os.path.join(TMP, 'P.csv')} had" in out, out + err)
+code, out, err = run(msweep, "--out", md, "--quiet")  # back to the first path
 mshards = []
 for k in (1, 2):
     d = os.path.join(TMP, f"mshard{k}")
@@ -364,6 +372,14 @@ for k in (1, 2):
     mshards.append(d)
 code, _, err = run("--merge", *mshards, "--out", os.path.join(TMP, "mmerged"))
 check("input.merge_refuses_mixed_shards", code == 2 and "P.csv: was read with other contents by the shard in" in err, err)
+# Shards that read the same contents at two paths merge, with a note that the game column names both.
+write(os.path.join("copy", "P.csv"), "0.5,0.9,0.2\n0.1,0.5,0.6\n0.8,0.4,0.5\n")
+run(msweep, "--out", os.path.join(TMP, "pshard1"), "--shard", "1/2", "--quiet")
+run(os.path.join(TMP, "copy", "matrix.yaml"), "--out", os.path.join(TMP, "pshard2"), "--shard", "2/2", "--quiet")
+code, out, err = run("--merge", os.path.join(TMP, "pshard1"), os.path.join(TMP, "pshard2"), "--out",
+                     os.path.join(TMP, "pmerged"))
+check("input.merge_moved_note", code == 0 and f"note: one shard read {os.path.join(TMP, 'copy', 'P.csv')} where the "
+      f"first read {os.path.join(TMP, 'P.csv')}" in out, out + err)
 
 # --- an empty flag value is an error, never the default directory ------------------------------------
 for args, flag in [((grid, "--out", "", "--force"), "--out"), (("--merge", ext, "--out", ""), "--out"),

@@ -462,5 +462,19 @@ TEST(RefuseChangedInputs, RefusesAFileReadWithOtherContentsAndNamesBothHashes) {
   EXPECT_NO_THROW(RefuseChangedInputs({{"/elsewhere.csv", "sha256:0"}}, now, "DIR", "ADVICE"));
 }
 
+// A file read now at another path, with contents recorded under a path no longer read: moved.
+TEST(MovedInputs, PairsAFileReadElsewhereWithTheSameContents) {
+  const std::vector<RecordedInput> then = {{"/a/P.csv", "sha256:1"}, {"/a/mu.csv", "sha256:2"}};
+  const auto moved = MovedInputs(then, {{"/b/P.csv", "sha256:1"}, {"/a/mu.csv", "sha256:2"}});
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_EQ(moved[0].first, then[0]);
+  EXPECT_EQ(moved[0].second, (RecordedInput{"/b/P.csv", "sha256:1"}));
+  EXPECT_TRUE(MovedInputs(then, then).empty());
+  // The old path still read (a second copy), other contents, or nothing recorded: not moved.
+  EXPECT_TRUE(MovedInputs(then, {{"/a/P.csv", "sha256:1"}, {"/b/P.csv", "sha256:1"}}).empty());
+  EXPECT_TRUE(MovedInputs(then, {{"/b/P.csv", "sha256:9"}}).empty());
+  EXPECT_TRUE(MovedInputs({}, {{"/b/P.csv", "sha256:1"}}).empty());
+}
+
 }  // namespace
 }  // namespace nlhf

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nlhf/experiment.h"
@@ -68,6 +69,9 @@ struct SweepReport {
   // used: trace.csv was changed, replaced or removed since (its size or time differ; an edit, a
   // touch, a copy that does not keep times).
   bool trace_index_stale = false;
+  // Input files read now at another path than when the kept tasks ran, with the same contents (a
+  // moved or copied file): (path then, path now). Their rows in trace.csv name the path then.
+  std::vector<std::pair<std::string, std::string>> moved_inputs;
 };
 
 // Runs the shard's tasks that DIR does not hold yet, storing them as they finish; then, when DIR
@@ -95,10 +99,17 @@ struct SweepMemory {
 };
 SweepMemory EstimateSweepMemory(const SweepConfig& sweep, int jobs);
 
+// What a merge says besides writing OUT: input files that the shards read at different paths, with
+// the same contents ((the first shard's path, another shard's path)); the rows of each shard's
+// tasks name the path that shard read.
+struct MergeReport {
+  std::vector<std::pair<std::string, std::string>> moved_inputs;
+};
+
 // Assembles the final files of `out` from the tasks stored in `part_dirs` (shards of one sweep over
 // the same input file contents, checked, complete: otherwise nothing is written; the input files
 // must still have those contents). `out` must be new, empty, one nlhf-sweep wrote, or hold only the
 // shard directories; `force` replaces one nlhf-sweep wrote for another sweep.
-void MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out, bool force = false);
+MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out, bool force = false);
 
 }  // namespace nlhf
