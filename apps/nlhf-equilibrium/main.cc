@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "nlhf/config.h"
 #include "nlhf/descriptors.h"
 #include "nlhf/equilibrium.h"
 #include "nlhf/errors.h"
@@ -181,8 +182,12 @@ int Run(int argc, char** argv) {
   if (top < 0) throw nlhf::InputError("--top", fmt::format("{} is negative, expected an integer >= 0", top));
   if (vm.count("export") || vm.count("output"))
     return ExportGame(export_form, output, game_spec, reference_spec, static_cast<std::uint64_t>(seed));
-  if (!(beta >= 0.0) || !std::isfinite(beta))
-    throw nlhf::InputError("--beta", fmt::format("{} is not allowed, expected a finite number > 0, or 0", beta));
+  // The experiments' range: outside it pi*_beta cannot be certified in double precision (a
+  // certificate that rounds below 0 near beta = 1e-30), and the stability limits overflow (beta^2).
+  if (!(beta >= 0.0) || !std::isfinite(beta) || (beta > 0.0 && (beta < nlhf::kMinBeta || beta > nlhf::kMaxBeta)))
+    throw nlhf::InputError("--beta", fmt::format("{} is not allowed, expected 0 or a number in [{:g}, {:g}] (where "
+                                                 "pi*_beta can be certified in double precision)",
+                                                 beta, nlhf::kMinBeta, nlhf::kMaxBeta));
   const nlhf::NashSelection rule = nlhf::ParseNashSelection(selection, "--selection");
   if (vm.count("selection") && !vm["selection"].defaulted() && beta > 0.0)
     throw nlhf::InputError("--selection", "is for --beta 0 only (pi*_beta is unique for beta > 0), expected --beta 0");
