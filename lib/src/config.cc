@@ -150,8 +150,10 @@ ParamSpec LabelSpec() {
           [](const ParamValue& v) {
             const std::string& s = std::get<std::string>(v);
             if (s.empty()) return "is empty, expected a non-empty label";
-            for (unsigned char c : s)
-              if (c < 0x20 || c == 0x7f || c == '"') return "holds a control character or a quote, expected printable text";
+            // EscapeControl changes only control characters and bytes that are not valid UTF-8 (which
+            // summary.json and the resolved config would write as U+FFFD, and trace.csv raw).
+            if (s.find('"') != std::string::npos || EscapeControl(s) != s)
+              return "holds a control character, a quote or bytes that are not UTF-8, expected printable UTF-8 text";
             return "";
           },
           "printable text");
@@ -427,13 +429,12 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
   if (const YAML::Node n = root["name"]) {
     if (auto v = r.Value(n, ParamSpec::String("name", "", ""), "name")) {
       config.name = std::get<std::string>(*v);
-      const bool printable = std::all_of(config.name.begin(), config.name.end(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return u >= 0x20 && u != 0x7f;
-      });
+      // Printable UTF-8 (EscapeControl leaves it as it is): the name is a CSV cell, a JSON string
+      // and a directory name.
+      const bool printable = EscapeControl(config.name) == config.name;
       if (config.name.empty() || config.name.find('/') != std::string::npos || !printable)
-        r.Error(n, "name", "'" + config.name + "' is not allowed, expected a non-empty name of printable characters "
-                           "without '/'");
+        r.Error(n, "name", "'" + EscapeControl(config.name) + "' is not allowed, expected a non-empty name of printable "
+                           "UTF-8 characters without '/'");
     }
   } else if (!source.empty()) {
     config.name = std::filesystem::path(source).stem().string();

@@ -89,6 +89,23 @@ TEST(ConfigName, RejectsControlCharactersAndSlashes) {
         << name;
 }
 
+// Bytes that are not UTF-8 would be written raw in trace.csv and as U+FFFD in summary.json and the
+// resolved config, which then would not reproduce the run: refused, in a name and in a label.
+// Printable UTF-8 is taken.
+TEST(ConfigLabel, RefusesBytesThatAreNotUtf8AndTakesUtf8) {
+  const std::string label = FirstError(std::string(kBase) + "solvers: [{name: omd, label: \"a\xff\"}]\n");
+  EXPECT_NE(label.find("solvers[0].label: 'a\\xff' holds a control character, a quote or bytes that are not UTF-8"),
+            std::string::npos)
+      << label;
+  EXPECT_NE(FirstError(std::string("name: \"x\xc3\"\n") + kBase + "solvers: [{name: omd}]\n")
+                .find("name: 'x\\xc3' is not allowed, expected a non-empty name of printable UTF-8 characters"),
+            std::string::npos);
+  const ExperimentConfig c =
+      Parse(std::string("name: \"\u00e9t\u00e9\"\n") + kBase + "solvers: [{name: omd, label: \"\u03b7 = 0.1\"}]\n");
+  EXPECT_EQ(c.name, "\xc3\xa9t\xc3\xa9");
+  EXPECT_EQ(c.solvers[0].label, "\xce\xb7 = 0.1");
+}
+
 TEST(ConfigLabel, TakesTheGivenLabel) {
   const ExperimentConfig c = Parse(std::string(kBase) + "solvers: [{name: omd, label: best step, eta: auto}]\n");
   EXPECT_EQ(c.solvers[0].label, "best step");
