@@ -106,6 +106,20 @@ TEST(ConfigLabel, RefusesBytesThatAreNotUtf8AndTakesUtf8) {
   EXPECT_EQ(c.solvers[0].label, "\xce\xb7 = 0.1");
 }
 
+// A log key the spacing does not read is refused rather than ignored; at its default (as the
+// resolved config writes it) it is accepted.
+TEST(ConfigLog, RefusesAKeyTheSpacingDoesNotRead) {
+  const std::string base = std::string(kBase) + "solvers: [{name: omd}]\n";
+  EXPECT_NE(FirstError(base + "log: {spacing: log, every: 5}\n")
+                .find("log.every: 5 has no effect with spacing: log"),
+            std::string::npos);
+  EXPECT_NE(FirstError(base + "log: {every: 5, points_per_decade: 3}\n")
+                .find("log.points_per_decade: 3 has no effect with spacing: linear"),
+            std::string::npos);
+  EXPECT_EQ(FirstError(base + "log: {spacing: log, every: 1, points_per_decade: 3}\n"), "");
+  EXPECT_EQ(FirstError(base + "log: {spacing: linear, every: 5, points_per_decade: 20}\n"), "");
+}
+
 TEST(ConfigLabel, TakesTheGivenLabel) {
   const ExperimentConfig c = Parse(std::string(kBase) + "solvers: [{name: omd, label: best step, eta: auto}]\n");
   EXPECT_EQ(c.solvers[0].label, "best step");
