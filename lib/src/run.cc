@@ -415,9 +415,36 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   auto queries_spent = [&] { return stop.queries > 0 && summary.queries >= stop.queries; };
   bool failed = record_failed(0);
   if (!failed) summary.wall_s += first_offer_s;
+  // A run ended by its tolerances at iteration `at`: the values that met them.
+  auto stop_at_tolerance = [&](std::int64_t at) {
+    summary.termination = Termination::kTolerance;
+    std::string evidence;
+    for (const auto& [m, v] : check.tolerances())
+      evidence += fmt::format("{}{} {:.3g} <= {:.3g}", evidence.empty() ? "" : ", ", MetricTable()[Index(m)].name,
+                              check.values()[Index(m)], v);
+    summary.message = fmt::format("{} at iteration {}", evidence, at);
+  };
+  // The starting point may already meet every tolerance: then the run takes no step (the first
+  // iteration where they are met is 0). Checked on the record's values where it logs them.
+  bool met_at_start = false;
+  if (!failed && check.active()) {
+    bool covered = true;
+    for (const auto& [m, v] : check.tolerances()) covered = covered && !std::isnan(record.metrics[Index(m)]);
+    if (covered) {
+      check.Adopt(0, record.metrics);
+    } else {
+      if (check.needs_payoff() && !logged_payoff && !offer_is_solver_time) evaluate_point(true);
+      check.Exact(0, *point);
+    }
+    failed = metrics_failed(check.values(), check.mask(), 0, "");
+    if (!failed && check.Met()) {
+      met_at_start = true;
+      stop_at_tolerance(0);
+    }
+  }
   SolverTimer timer;
   timer.Open();
-  while (!failed) {
+  while (!failed && !met_at_start) {
     // Budgets and caps are checked before a step would exceed them.
     if (it >= stop.iterations) {
       summary.termination = Termination::kIterations;
@@ -510,12 +537,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
         if (metrics_failed(check.values(), check.mask(), it, "")) break;
         stall.Add(it, check.values()[Index(check.watched())]);
         if (check.Met()) {
-          summary.termination = Termination::kTolerance;
-          std::string evidence;
-          for (const auto& [m, v] : check.tolerances())
-            evidence += fmt::format("{}{} {:.3g} <= {:.3g}", evidence.empty() ? "" : ", ",
-                                    MetricTable()[Index(m)].name, check.values()[Index(m)], v);
-          summary.message = fmt::format("{} at iteration {}", evidence, it);
+          stop_at_tolerance(it);
           break;
         }
       }

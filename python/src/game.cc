@@ -5,6 +5,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
 
 #include "bindings.h"
 #include "nlhf/config.h"
@@ -15,6 +18,7 @@
 #include "nlhf/logspace.h"
 #include "nlhf/metrics.h"
 #include "nlhf/nash_set.h"
+#include "nlhf/preference_operator.h"
 #include "nlhf/run.h"
 #include "nlhf/sha256.h"
 #include "nlhf/spec.h"
@@ -139,7 +143,36 @@ EquilibriumMethod ParseMethod(const std::string& method) {
 
 }  // namespace
 
-std::string GameKey(const Game& game) { return game.game_spec() + " | " + game.reference_spec(); }
+namespace {
+
+// The SHA-256 of a file-based game's P, once per preference operator (a game's P is immutable): a
+// game read from a file is not determined by its spec (a relative path read from another
+// directory, a file rewritten since).
+std::string PreferencesHash(const Game& game) {
+  static std::mutex mutex;
+  static std::map<const PreferenceOperator*, std::pair<std::weak_ptr<const PreferenceOperator>, std::string>> cache;
+  const std::shared_ptr<const PreferenceOperator>& op = game.shared_preferences();
+  std::lock_guard<std::mutex> lock(mutex);
+  for (auto it = cache.begin(); it != cache.end();)  // forget operators that are gone
+    it = it->second.first.expired() ? cache.erase(it) : std::next(it);
+  if (const auto it = cache.find(op.get()); it != cache.end()) return it->second.second;
+  const Eigen::MatrixXd materialized = game.dense() ? Eigen::MatrixXd() : Materialize(*op);
+  const Eigen::MatrixXd& P = game.dense() ? *game.dense() : materialized;
+  std::string hash = HashOf(P.data(), static_cast<size_t>(P.size()));
+  cache.emplace(op.get(), std::pair{std::weak_ptr<const PreferenceOperator>(op), hash});
+  return hash;
+}
+
+}  // namespace
+
+std::string GameKey(const Game& game) {
+  std::string key = game.game_spec() + " | " + game.reference_spec();
+  // A spec that reads a file names its path, not its contents: the contents join the key.
+  if (key.find("path=") != std::string::npos)
+    key += fmt::format(" | contents {}.{}", PreferencesHash(game).substr(0, 16),
+                       HashOf(game.mu().data(), static_cast<size_t>(game.mu().size())).substr(0, 16));
+  return key;
+}
 
 std::shared_ptr<GameEquilibrium> SolveGameEquilibrium(const Game& game, double beta, const EquilibriumOptions& options) {
   auto eq = std::make_shared<GameEquilibrium>();

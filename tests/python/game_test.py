@@ -183,6 +183,31 @@ for name, fn, expected in [
         check(f"foreign.{name}", False, "no error")
     except ValueError as e:
         check(f"foreign.{name}", expected in str(e), str(e))
+# A game read from a file is not its spec: the same relative path read in another directory, or the
+# file rewritten, is another game (its pi* gave a silently wrong KL).
+files = {}
+for sub, seed in (("da", 1), ("db", 2)):
+    os.makedirs(os.path.join(TMP, sub), exist_ok=True)
+    P = nlhf.game("random_uniform", n=6, seed=seed).P
+    files[sub] = write_in(os.path.join(TMP, sub), "P.csv", "".join(",".join(repr(x) for x in row) + "\n" for row in P))
+here = os.getcwd()
+try:
+    os.chdir(os.path.join(TMP, "da"))
+    ga = nlhf.game("matrix", path="P.csv")
+    sa = ga.equilibrium(0.1)
+    again = nlhf.game("matrix", path="P.csv")  # the same file, read again: the same game
+    check("file_game.same_file", abs(again.metrics(0.1, again.mu, star=sa, which="kl_to_star")["kl_to_star"] -
+                                     ga.metrics(0.1, ga.mu, star=sa, which="kl_to_star")["kl_to_star"]) == 0)
+    os.chdir(os.path.join(TMP, "db"))
+    gb = nlhf.game("matrix", path="P.csv")
+    check("file_game.same_spec", gb.spec == ga.spec, gb.spec + " " + ga.spec)
+    try:
+        gb.metrics(0.1, gb.mu, star=sa, which="kl_to_star")
+        check("file_game.other_file_refused", False, "no error")
+    except ValueError as e:
+        check("file_game.other_file_refused", "star: is pi* of another game" in str(e), str(e))
+finally:
+    os.chdir(here)
 check("which.str", list(g.metrics(beta, uniform, which="gap_beta")) == ["gap_beta"])
 zeros = np.zeros(12)
 zeros[0] = 1.0

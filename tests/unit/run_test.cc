@@ -117,9 +117,9 @@ TEST(RunSolver, CountsALoggedPointAsSolverTimeWhenTheNextStepTakesIt) {
       const RunSummary r = RunSolver(solver, s.game, s.beta, s.eq.log_pi, o, {&times});
       ASSERT_EQ(times.wall.size(), 4u);
       EXPECT_EQ(times.wall[0], 0.0);
-      // Iterations 0 to 3, each once; without P pi in its record, iteration 0 is not evaluated
-      // unless the first step takes it.
-      EXPECT_EQ(solver.evaluations, logged || takes ? 4 : 3);
+      // Iterations 0 to 3, each once (iteration 0 for its record's P pi, for the first step, or
+      // for the tolerance check at the start).
+      EXPECT_EQ(solver.evaluations, 4);
       if (takes) {
         // Iterations 0, 1 and 2 are taken by the steps after them; iteration 3 is the cap's.
         EXPECT_GE(times.wall[1], slept);
@@ -159,6 +159,33 @@ TEST(RunSolver, StopsAtTheFirstIterationMeetingTheToleranceWithEvidence) {
   EXPECT_GT(rec.gaps[rec.gaps.size() - 2], 1e-12);  // the iteration before had not met it
   EXPECT_NE(r.message.find(fmt::format("<= 1e-12 at iteration {}", r.iterations)), std::string::npos) << r.message;
   EXPECT_EQ(r.message.rfind("gap_beta ", 0), 0u) << r.message;
+}
+
+// A starting point that already meets every tolerance is iteration 0 of the stop rule: no step is
+// taken (it took one), whether the record logs the metric or not.
+TEST(RunSolver, AToleranceMetAtTheStartTakesNoStep) {
+  Rps s;
+  for (const bool logged : {true, false}) {
+    SCOPED_TRACE(logged);
+    auto solver = s.Start("omd");
+    RunOptions o;
+    o.stop.iterations = 1000;
+    o.stop.tolerances = {{Metric::kBrWinrate, 0.6}};  // br_winrate(mu) = 0.533 on rps3
+    if (!logged) o.log.metrics = {Metric::kGapBeta};
+    Recorder rec;
+    const RunSummary r = RunSolver(*solver, s.game, s.beta, s.eq.log_pi, o, {&rec});
+    EXPECT_EQ(r.termination, Termination::kTolerance);
+    EXPECT_EQ(r.iterations, 0);
+    EXPECT_EQ(r.oracle_calls, 0);
+    EXPECT_EQ(rec.gaps.size(), 1u);  // iteration 0 only
+    EXPECT_NE(r.message.find("br_winrate 0.533 <= 0.6 at iteration 0"), std::string::npos) << r.message;
+  }
+  // Not met at the start: steps are taken as before.
+  auto solver = s.Start("omd");
+  RunOptions o;
+  o.stop.iterations = 1000;
+  o.stop.tolerances = {{Metric::kBrWinrate, 0.5}};
+  EXPECT_GT(RunSolver(*solver, s.game, s.beta, s.eq.log_pi, o).iterations, 0);
 }
 
 TEST(RunSolver, AToleranceThatNeedsAnUnknownPiStarIsNotAppliedAndSaysSo) {
