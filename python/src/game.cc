@@ -98,6 +98,9 @@ Eigen::VectorXd PolicyLogits(const py::handle& policy, bool is_logits, Eigen::In
         throw InputError(key, fmt::format("entry {} is {}, expected a finite number or -inf", i, v[i]));
     if (!(v.maxCoeff() > -std::numeric_limits<double>::infinity()))
       throw InputError(key, "is -inf everywhere, expected at least one finite entry");
+    // Shifted to a maximum of 0 first: at |max| >= 1e16 the log-sum-exp term (at most log n) is
+    // below the rounding of max + LSE, and the result summed to more than 1.
+    v.array() -= v.maxCoeff();
     return NormalizeLogits(v);
   }
   for (Eigen::Index i = 0; i < n; ++i)

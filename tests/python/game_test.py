@@ -208,6 +208,11 @@ try:
         check("file_game.other_file_refused", "star: is pi* of another game" in str(e), str(e))
 finally:
     os.chdir(here)
+# Logits far from 0 are a policy like any other (at 1e17 the normalization lost its log-sum-exp and
+# br_winrate came out 6.7).
+huge = g.metrics(beta, logits=np.full(12, 1e17))
+flat = g.metrics(beta, logits=np.zeros(12))
+check("metrics.huge_logits", all(abs(huge[k] - flat[k]) <= 1e-12 * max(1.0, abs(flat[k])) for k in flat), str(huge))
 check("which.str", list(g.metrics(beta, uniform, which="gap_beta")) == ["gap_beta"])
 zeros = np.zeros(12)
 zeros[0] = 1.0
