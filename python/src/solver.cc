@@ -255,6 +255,12 @@ void BindSolver(py::module_& m) {
     options.stop.oracle_calls = stop["oracle_calls"].cast<std::int64_t>();
     options.stop.queries = stop["queries"].cast<std::int64_t>();
     options.stop.wall_s = stop["wall_s"].cast<double>();
+    // As the YAML reader: a query budget the exact oracle never spends would be silently ignored.
+    if (options.stop.queries > 0 && s.oracle.exact())
+      throw InputError("queries", fmt::format("{} can never be reached: the solver uses the exact oracle, which makes no "
+                                              "preference queries, expected 0, or a solver with oracle={{'type': "
+                                              "'sampled'}} or {{'type': 'pairs'}}",
+                                              options.stop.queries));
     // The YAML reader's checks: known metrics, defined at beta (run_solver always computes pi*).
     for (const auto& [name, value] : tolerance) {
       const Metric metric = MetricByName(name, "tolerance");

@@ -106,6 +106,8 @@ cases = [
     (lambda: nlhf.make_solver("nash_mp_pg", oracle={"batch": 64}), "oracle.type: is missing"),
     (lambda: nlhf.make_solver("nash_mp_pg", oracle={"typ": "sampled"}), "did you mean 'type'"),
     (lambda: nlhf.run_solver("nash_mp", game, BETA, log="cubic"), "'cubic' is not a spacing"),
+    (lambda: nlhf.run_solver("nash_mp", game, BETA, iterations=100, queries=10),
+     "queries: 10 can never be reached: the solver uses the exact oracle"),
     (lambda: nlhf.run_solver("nash_mp", game, BETA, tolerance={"gap": 1e-3}), "unknown metric 'gap'"),
     (lambda: nlhf.make_solver("nash_mp", eta=[1, 2]), "nash_mp.eta"),
     (lambda: nlhf.make_solver("nash_mp", eta={"a": 1}), "expected a number, a bool, a string or a list"),
