@@ -75,15 +75,22 @@ def _raw(params: dict, owner: str) -> list[tuple[str, str]]:
     return [(str(k), _text(f"{owner}.{k}", v)) for k, v in params.items()]
 
 
-def _int(key: str, value, minimum: int = 0) -> int:
-    """An integer argument: a Python or numpy integer (not a bool, not 2.5) >= minimum."""
+_INT64_MAX = 2**63 - 1
+_SEED_MAX = 9 * 10**18  # the seeds the YAML reader takes
+
+
+def _int(key: str, value, minimum: int = 0, maximum: int = _INT64_MAX) -> int:
+    """An integer argument: a Python or numpy integer (not a bool, not 2.5) in [minimum, maximum] (by
+    default what the library's 64-bit integers hold: a larger one would reach it wrapped around)."""
+    allowed = f"an integer >= {minimum}" if maximum == _INT64_MAX else f"an integer in [{minimum}, {maximum}]"
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)) and float(value).is_integer():
             value = int(value)  # 1e4 is fine
         else:
-            raise ValueError(f"{key}: {value!r} is not allowed, expected an integer >= {minimum}")
-    if int(value) < minimum:
-        raise ValueError(f"{key}: {value!r} is not allowed, expected an integer >= {minimum}")
+            raise ValueError(f"{key}: {value!r} is not allowed, expected {allowed}")
+    if not minimum <= int(value) <= maximum:
+        raise ValueError(f"{key}: {value!r} is not allowed, expected {allowed}"
+                         + (" (at most 2**63 - 1)" if maximum == _INT64_MAX and int(value) > maximum else ""))
     return int(value)
 
 
@@ -230,14 +237,14 @@ def game(spec: str, /, *, reference="uniform", seed: int = 0, storage: str | Non
     if not isinstance(spec, str):
         raise ValueError(f"game: {spec!r} is not allowed, expected a generator's name or spec string (nlhf.games)")
     return _nlhf._game(spec, _raw(params, "game"), "" if storage is None else str(storage), reference, mu,
-                       _int("seed", seed))
+                       _int("seed", seed, maximum=_SEED_MAX))
 
 
 def from_matrix(P, mu=None, *, reference: str = "uniform", seed: int = 0) -> Game:
     """A game from a numpy matrix P (n x n, P + P^T = 1, entries in [0, 1]) and a reference: the array mu,
     or else a reference spec string (`reference`, drawn with `seed`). Validated entry by entry: ValueError
     names the first bad entry."""
-    return _nlhf._game_from_matrix(P, mu, reference, _int("seed", seed))
+    return _nlhf._game_from_matrix(P, mu, reference, _int("seed", seed, maximum=_SEED_MAX))
 
 
 def _equilibrium(self, beta: float, *, tolerance: float = 1e-12, method: str = "auto", strict: bool = True):
@@ -294,7 +301,7 @@ def _solver_reset(self, game: Game, beta: float, *, equilibrium: Equilibrium | N
     _of_type("game", game, Game, "nlhf.game(...)")
     _of_type("equilibrium", equilibrium, Equilibrium, "game.equilibrium(beta)")
     _reset(self, game, _float("beta", beta), equilibrium, None if rho is None else _float("rho", rho),
-           _int("seed", seed), init)
+           _int("seed", seed, maximum=_SEED_MAX), init)
 
 
 Solver.reset = _solver_reset
@@ -356,7 +363,7 @@ def run_solver(solver, game: Game, beta: float, *, iterations: int = 1000, oracl
                             _of_type("equilibrium", equilibrium, Equilibrium, "game.equilibrium(beta)"),
                             _of_type("nash", nash, NashEquilibrium, "game.nash_equilibrium()"), stop, tolerances,
                             str(log), _int("every", every, 1), _int("points_per_decade", points_per_decade, 1),
-                            _names("metrics", metrics), bool(theory_check), _int("seed", seed))
+                            _names("metrics", metrics), bool(theory_check), _int("seed", seed, maximum=_SEED_MAX))
     result = Result(trace=out["trace"], frame=_frames.frame(out["trace"]), summary=out["summary"], params=out["params"])
     _warn([dict(result.summary, params=out["params"])])
     if raise_on_failure and result.summary["termination"] == "numerical_failure":
