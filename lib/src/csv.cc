@@ -42,6 +42,8 @@ Rows ReadRows(const std::string& path, const std::string& key) {
     if (!line.empty() && line.back() == '\n') line.pop_back();
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    // A UTF-8 byte order mark (spreadsheets write one when saving "CSV UTF-8") is no part of a number.
+    if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
     if (line.find_first_not_of(" \t") == std::string::npos) {
       if (blank_after == 0) blank_after = line_no;
       continue;

@@ -22,6 +22,15 @@ TEST(ReadMatrixCsv, ReadsASquareMatrix) {
   EXPECT_EQ(P(1, 0), 0.75);
 }
 
+// A spreadsheet's "CSV UTF-8" starts with a byte order mark: not part of the first number (it was
+// refused as "'\xef\xbb\xbf0.5' is not a number"). Only at the start of the file.
+TEST(ReadMatrixCsv, SkipsAByteOrderMarkAtTheStart) {
+  TempDir dir;
+  EXPECT_EQ(ReadMatrixCsv(dir.File("P.csv", "\xEF\xBB\xBF" "0.5,0.25\n0.75,0.5\n"), "game.path")(0, 0), 0.5);
+  ExpectInputError([&] { ReadMatrixCsv(dir.File("Q.csv", "0.5,0.25\n\xEF\xBB\xBF" "0.75,0.5\n"), "game.path"); },
+                   {"is not a number"});
+}
+
 TEST(ReadMatrixCsv, ReadsBackNumbersExactly) {
   TempDir dir;
   const std::string path = dir.File("P.csv", "0.5,0.1234567890123456789\n0.8765432109876543211,0.5\n");
