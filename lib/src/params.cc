@@ -277,6 +277,18 @@ bool InRange(const ParamSpec& spec, double x) {
   return true;
 }
 
+// InRange for an integer, compared as an integer where a bound is one a 64-bit integer holds (as a
+// double, 9000000000000000001 rounds to the bound 9e18 and passed).
+bool IntInRange(const ParamSpec& spec, std::int64_t v) {
+  constexpr double kTop = 9.2e18;  // below 2^63
+  const auto integral = [&](double b) { return std::isfinite(b) && std::floor(b) == b && std::abs(b) < kTop; };
+  if (!integral(spec.min) || !integral(spec.max)) return InRange(spec, static_cast<double>(v));
+  const auto lo = static_cast<std::int64_t>(spec.min), hi = static_cast<std::int64_t>(spec.max);
+  if (spec.min_open ? !(v > lo) : !(v >= lo)) return false;
+  if (spec.max_open ? !(v < hi) : !(v <= hi)) return false;
+  return true;
+}
+
 [[noreturn]] void Reject(const ParamSpec& spec, const std::string& shown, const std::string& key,
                          const std::string& why) {
   throw InputError(key, fmt::format("{} {}, expected {}", shown, why, spec.AllowedText()));
@@ -300,7 +312,7 @@ void CheckParamValue(const ParamSpec& spec, const ParamValue& value, const std::
     case ParamType::kInt: {
       const auto* v = std::get_if<std::int64_t>(&value);
       if (!v) Reject(spec, shown, key, "is not an integer");
-      if (!InRange(spec, static_cast<double>(*v))) Reject(spec, shown, key, "is out of range");
+      if (!IntInRange(spec, *v)) Reject(spec, shown, key, "is out of range");
       break;
     }
     case ParamType::kDouble: {

@@ -55,6 +55,15 @@ TEST(ParseParamValue, RejectsBadValuesNamingKeyValueAndRange) {
   ExpectInputError([&] { ParseParamValue(t[4], "1,2", "w"); }, {"not a list"});
 }
 
+// An integer's range is checked as an integer: as a double, 9000000000000000001 rounded to the
+// bound 9e18 and passed.
+TEST(ParseParamValue, ChecksAnIntegerRangeExactly) {
+  const ParamSpec seed = ParamSpec::Int("seed", 0, "").Range(0, 9.0e18);
+  EXPECT_EQ(std::get<std::int64_t>(ParseParamValue(seed, "9000000000000000000", "seeds[0]")), 9000000000000000000);
+  ExpectInputError([&] { ParseParamValue(seed, "9000000000000000001", "seeds[0]"); },
+                   {"'9000000000000000001' is out of range"});
+}
+
 TEST(ResolveParams, FillsDefaultsAndContextInTableOrder) {
   const ParamMap m = ResolveParams(Table(), {{"path", std::string("x.csv")}, {"n", std::int64_t{5}}},
                                    {{"seed", std::int64_t{9}}}, "game");
