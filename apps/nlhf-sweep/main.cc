@@ -196,9 +196,20 @@ int Run(int argc, char** argv) {
     std::cerr << fmt::format("nlhf-sweep: {} points; validating each\n", points) << std::flush;
   });
   if (out_dir.empty()) out_dir = sweep.points.front().config.OutputDir();
-  if (vm.count("emit-slurm") || dry_run) {
-    // The checks a real run makes first (nothing is created or locked): the SLURM jobs would fail.
+  if (dry_run) {
+    // The checks a real run makes first (nothing is created or locked).
     nlhf::CheckSweepDirectory(sweep, out_dir, options.force);
+  } else if (vm.count("emit-slurm")) {
+    // What the jobs would meet: the shards run into DIR/shard-K (their stored results checked as a
+    // run checks them), and the merge writes DIR, the shards' folder, whose earlier results it
+    // replaces (so only DIR's path and contents are checked).
+    std::vector<std::string> shard_dirs;
+    for (int k = 1; k <= slurm.shards; ++k) shard_dirs.push_back(fmt::format("{}/shard-{}", out_dir, k));
+    nlhf::CheckSweepDirectory(sweep, out_dir, options.force, false, shard_dirs);
+    for (const std::string& shard_dir : shard_dirs) {
+      std::error_code ec;
+      if (std::filesystem::exists(shard_dir, ec)) nlhf::CheckSweepDirectory(sweep, shard_dir, false);  // the script's shards run without --force
+    }
   }
 
   if (vm.count("emit-slurm")) {

@@ -282,11 +282,15 @@ bool InRange(const ParamSpec& spec, double x) {
 bool IntInRange(const ParamSpec& spec, std::int64_t v) {
   constexpr double kTop = 9.2e18;  // below 2^63
   const auto integral = [&](double b) { return std::isfinite(b) && std::floor(b) == b && std::abs(b) < kTop; };
-  if (!integral(spec.min) || !integral(spec.max)) return InRange(spec, static_cast<double>(v));
-  const auto lo = static_cast<std::int64_t>(spec.min), hi = static_cast<std::int64_t>(spec.max);
-  if (spec.min_open ? !(v > lo) : !(v >= lo)) return false;
-  if (spec.max_open ? !(v < hi) : !(v <= hi)) return false;
-  return true;
+  const auto x = static_cast<double>(v);
+  // Each bound on its own: as integers where it is one, else as doubles.
+  const bool above_min = integral(spec.min)
+                             ? (spec.min_open ? v > static_cast<std::int64_t>(spec.min) : v >= static_cast<std::int64_t>(spec.min))
+                             : (spec.min_open ? x > spec.min : x >= spec.min);
+  const bool below_max = integral(spec.max)
+                             ? (spec.max_open ? v < static_cast<std::int64_t>(spec.max) : v <= static_cast<std::int64_t>(spec.max))
+                             : (spec.max_open ? x < spec.max : x <= spec.max);
+  return above_min && below_max;
 }
 
 [[noreturn]] void Reject(const ParamSpec& spec, const std::string& shown, const std::string& key,

@@ -189,7 +189,9 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
     }
     if (first)
       for (const auto& [then, now] : MovedInputs(first->inputs, m->inputs))
-        report.moved_inputs.emplace_back(then.path, now.path);
+        if (std::find(report.moved_inputs.begin(), report.moved_inputs.end(), std::pair{then.path, now.path}) ==
+            report.moved_inputs.end())
+          report.moved_inputs.emplace_back(then.path, now.path);
     if (first && m->fingerprint != first->fingerprint)
       throw InputError(
           SourceLocation{d}, "--merge",
@@ -235,7 +237,8 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
   const bool holds_shards = std::all_of(part_dirs.begin(), part_dirs.end(), [&](const std::string& d) {
     return NormalizePath(d).parent_path() == NormalizePath(out);
   });
-  const std::string before = StoredSweepFingerprint(out);
+  // (With --force nothing is read: the claim deletes OUT's store, a damaged manifest included.)
+  const std::string before = force ? std::string() : StoredSweepFingerprint(out);
   const bool replace = !before.empty() && before != s.fingerprint;
   if (replace && !force && !holds_shards)
     throw InputError(SourceLocation{out}, "--out",

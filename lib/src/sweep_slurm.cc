@@ -63,9 +63,10 @@ bool IsSlurmTime(const std::string& t) {
 // Whether `path` is `dir` or inside it (both absolute and normal).
 bool IsWithin(const fs::path& path, const fs::path& dir) {
   auto p = path.begin();
-  for (auto d = dir.begin(); d != dir.end(); ++d, ++p) {
+  for (auto d = dir.begin(); d != dir.end(); ++d) {
     if (d->empty()) continue;  // the empty last element of a path ending in '/'
     if (p == path.end() || *p != *d) return false;
+    ++p;
   }
   return true;
 }

@@ -686,11 +686,12 @@ std::unique_ptr<OutputDirectory> ClaimSweepDirectory(const SweepConfig& s, const
   return std::make_unique<OutputDirectory>(dir, SweepDirectoryOptions(s, force, accepted));
 }
 
-void CheckSweepDirectory(const SweepConfig& s, const std::string& dir, bool force) {
-  CheckOutputDirectory(dir, SweepDirectoryOptions(s, force, {}));
+void CheckSweepDirectory(const SweepConfig& s, const std::string& dir, bool force, bool stored_results,
+                         const std::vector<std::string>& accepted) {
+  CheckOutputDirectory(dir, SweepDirectoryOptions(s, force, accepted));
   // What RunSweep refuses next (with --force the store is deleted first, so nothing is read): a
   // manifest that does not read, and an input file that changed since DIR's results were computed.
-  if (force) return;
+  if (force || !stored_results) return;
   if (const std::optional<SweepManifest> previous = TaskStore(dir).ReadManifest())
     RefuseChangedInputs(previous->inputs, RecordedInputs(s), dir, kChangedInputAdvice);
 }

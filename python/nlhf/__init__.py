@@ -362,7 +362,7 @@ def run_solver(solver, game: Game, beta: float, *, iterations: int = 1000, oracl
     out = _nlhf._run_solver(solver, game, _float("beta", beta),
                             _of_type("equilibrium", equilibrium, Equilibrium, "game.equilibrium(beta)"),
                             _of_type("nash", nash, NashEquilibrium, "game.nash_equilibrium()"), stop, tolerances,
-                            str(log), _int("every", every, 1), _int("points_per_decade", points_per_decade, 1),
+                            str(log), _int("every", every, 1), _int("points_per_decade", points_per_decade, 1, maximum=1000),
                             _names("metrics", metrics), bool(theory_check), _int("seed", seed, maximum=_SEED_MAX))
     result = Result(trace=out["trace"], frame=_frames.frame(out["trace"]), summary=out["summary"], params=out["params"])
     _warn([dict(result.summary, params=out["params"])])

@@ -148,32 +148,34 @@ EquilibriumMethod ParseMethod(const std::string& method) {
 
 namespace {
 
-// The SHA-256 of a file-based game's P, once per preference operator (a game's P is immutable): a
-// game read from a file is not determined by its spec (a relative path read from another
-// directory, a file rewritten since).
-std::string PreferencesHash(const Game& game) {
+// What identifies the P of a game read from a file (a game's P is immutable), once per preference
+// operator: the SHA-256 of a stored P; for one not stored in doubles (implicit, float32) the
+// operator's own serial number, never reused (never materialized: that is the O(n^2) memory such a
+// game avoids; a second read of the same file is then another game).
+std::string PreferencesIdentity(const Game& game) {
   static std::mutex mutex;
+  static std::uint64_t serial = 0;
   static std::map<const PreferenceOperator*, std::pair<std::weak_ptr<const PreferenceOperator>, std::string>> cache;
   const std::shared_ptr<const PreferenceOperator>& op = game.shared_preferences();
   std::lock_guard<std::mutex> lock(mutex);
   for (auto it = cache.begin(); it != cache.end();)  // forget operators that are gone
     it = it->second.first.expired() ? cache.erase(it) : std::next(it);
   if (const auto it = cache.find(op.get()); it != cache.end()) return it->second.second;
-  const Eigen::MatrixXd materialized = game.dense() ? Eigen::MatrixXd() : Materialize(*op);
-  const Eigen::MatrixXd& P = game.dense() ? *game.dense() : materialized;
-  std::string hash = HashOf(P.data(), static_cast<size_t>(P.size()));
-  cache.emplace(op.get(), std::pair{std::weak_ptr<const PreferenceOperator>(op), hash});
-  return hash;
+  std::string id = game.dense() ? HashOf(game.dense()->data(), static_cast<size_t>(game.dense()->size())).substr(0, 16)
+                                : fmt::format("object {}", ++serial);
+  cache.emplace(op.get(), std::pair{std::weak_ptr<const PreferenceOperator>(op), id});
+  return id;
 }
 
 }  // namespace
 
 std::string GameKey(const Game& game) {
   std::string key = game.game_spec() + " | " + game.reference_spec();
-  // A spec that reads a file names its path, not its contents: the contents join the key.
-  if (key.find("path=") != std::string::npos)
-    key += fmt::format(" | contents {}.{}", PreferencesHash(game).substr(0, 16),
-                       HashOf(game.mu().data(), static_cast<size_t>(game.mu().size())).substr(0, 16));
+  // A spec that reads a file names its path, not its contents: the contents join the key (P's for
+  // the game's spec, mu's for the reference's).
+  if (game.game_spec().find("path=") != std::string::npos) key += " | P " + PreferencesIdentity(game);
+  if (game.reference_spec().find("path=") != std::string::npos)
+    key += " | mu " + HashOf(game.mu().data(), static_cast<size_t>(game.mu().size())).substr(0, 16);
   return key;
 }
 

@@ -170,6 +170,15 @@ with open(lock_path, "r+") as lock:
     fcntl.flock(lock, fcntl.LOCK_SH)
     code, _, err = run(grid, "--out", shard_dirs[0], "--shard", "1/3", "--quiet")
 check("merge.keeps_writers_out", code == 2 and "is being written by another process" in err, err)
+# --force replaces a merged directory whose manifest no longer reads (without reading it).
+damaged = os.path.join(TMP, "damaged_merge")
+code, _, err = run("--merge", *shard_dirs, "--out", damaged)
+with open(os.path.join(damaged, ".parts", "manifest.yaml"), "w") as f:
+    f.write("fingerprint: [\n")
+code, _, err = run("--merge", *shard_dirs, "--out", damaged)
+check("merge.damaged_manifest_refused", code == 2 and "--force" in err, err)
+code, _, err = run("--merge", *shard_dirs, "--out", damaged, "--force")
+check("merge.damaged_manifest_forced", code == 0 and outputs(damaged) == o, err)
 # A directory holding another sweep's results is not merged into without --force, and is left as it was.
 other_only = os.path.join(TMP, "other_only")
 run(write("other.yaml", BASE), "--out", other_only, "--quiet")
@@ -327,17 +336,25 @@ msweep = write("matrix.yaml", MATRIX)
 md = os.path.join(TMP, "matrix_out")
 code, out, err = run(msweep, "--out", md, "--quiet")
 check("input.first_run", code == 0, err)
+# A SLURM layout's first shard, run before the edit below.
+code, out, err = run(msweep, "--shard", "1/2", "--out", os.path.join(TMP, "mslurm", "shard-1"), "--quiet")
+check("input.slurm_shard", code == 0, err)
 before = {name: open(os.path.join(md, name), "rb").read() for name in ("trace.csv", "runs.csv", "summary.csv")}
 parts_before = sorted(os.listdir(os.path.join(md, ".parts")))
 write("P.csv", "0.5,0.9,0.2\n0.1,0.5,0.6\n0.8,0.4,0.5\n")
 code, out, err = run(msweep, "--out", md, "--quiet")
 check("input.changed_refused", code == 2 and err.startswith("error: ") and len(err.splitlines()) == 1 and
       "P.csv: has changed since" in err and "--force" in err and out == "", f"{code} {out} {err}")
-# A dry run and a SLURM script into that directory are refused the same way (their jobs would fail).
-for flag in ("--dry-run", "--emit-slurm"):
-    code, out, err = run(msweep, "--out", md, flag)
-    check(f"input.changed_refused{flag}", code == 2 and "P.csv: has changed since" in err and out == "",
-          f"{code} {out} {err}")
+# A dry run into that directory is refused the same way; so is a SLURM script whose shard directory
+# holds results of the old contents (its job would fail). A SLURM script into a directory of results
+# but no shards is not: its merge replaces them.
+code, out, err = run(msweep, "--out", md, "--dry-run")
+check("input.changed_refused--dry-run", code == 2 and "P.csv: has changed since" in err and out == "", f"{code} {out} {err}")
+code, out, err = run(msweep, "--out", os.path.join(TMP, "mslurm"), "--emit-slurm", "--shards", "2")
+check("input.changed_refused--emit-slurm", code == 2 and "P.csv: has changed since the results in" in err and
+      "shard-1" in err and out == "", f"{code} {out} {err}")
+code, out, err = run(msweep, "--out", md, "--emit-slurm")
+check("input.slurm_replaces_results", code == 0 and out.startswith("#!/usr/bin/env bash"), f"{code} {err}")
 check("input.old_result_untouched",
       before == {name: open(os.path.join(md, name), "rb").read() for name in ("trace.csv", "runs.csv", "summary.csv")}
       and parts_before == sorted(os.listdir(os.path.join(md, ".parts"))), "the earlier result changed")

@@ -86,9 +86,11 @@ struct SweepReport {
 // stays valid for a resume.
 SweepReport RunSweep(const SweepConfig& sweep, const std::string& dir, const SweepOptions& options);
 // The checks RunSweep makes of `dir` first, with nothing created or locked (--dry-run,
-// --emit-slurm): the path, contents that a sweep refuses to write into, a stored manifest that does
-// not read, and an input file changed since the stored results (unless `force`). Throws InputError.
-void CheckSweepDirectory(const SweepConfig& sweep, const std::string& dir, bool force);
+// --emit-slurm): the path, contents that a sweep refuses to write into (but `accepted`, as a merge
+// accepts its shard directories), and with `stored_results` a stored manifest that does not read
+// and an input file changed since the stored results (unless `force`). Throws InputError.
+void CheckSweepDirectory(const SweepConfig& sweep, const std::string& dir, bool force, bool stored_results = true,
+                         const std::vector<std::string>& accepted = {});
 
 // The memory a sweep needs, as RunSweep checks it before any work (and the dry run prints it): its
 // most demanding point, with one game per worker and `jobs` workers (at most one per task).
