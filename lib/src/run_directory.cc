@@ -202,6 +202,7 @@ DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown
     return WriteFailure(fmt::format("writing {}: {} (the lock file that keeps two copies from writing {} at once)",
                                     file_.string(), std::generic_category().message(err), shown));
   };
+  int gone = 0;  // refusals whose holder had ended by the time its pid was read
   while (fd_ < 0) {
     const int fd = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) throw failure(errno);
@@ -210,15 +211,22 @@ DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown
       ::close(fd);
       if (err == EINTR) continue;
       if (err != EWOULDBLOCK) throw failure(err);
-      // The holder writes its pid right after locking; give it a moment. A pid that names no process
-      // is an earlier writer's, left in the file: the holder is then a reader (SharedDirectoryLock,
-      // a merge), which writes none.
+      // The holder writes its pid right after locking; give it a moment.
       long pid = 0;
-      for (int k = 0; k < 50 && pid == 0; ++k) {
+      for (int k = 0; k < 100 && pid == 0; ++k) {  // up to 1 s: a loaded machine can take longer than 0.1 s
         pid = ReadPid(file_);
-        if (pid == 0) ::usleep(2000);
+        if (pid == 0) ::usleep(10000);
       }
-      if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) pid = 0;
+      // A pid that names no process: the holder ended since (the lock is free: try again), or it is
+      // an earlier writer's pid left in the file and the holder a reader (SharedDirectoryLock, a
+      // merge), which writes none.
+      if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+        if (++gone <= 3) {
+          ::usleep(10000);
+          continue;
+        }
+        pid = 0;
+      }
       throw InputError(fmt::format("{} is being written by {}; wait for it to finish, or choose another --out", shown,
                                    pid > 0 ? fmt::format("process {}", pid) : std::string("another process")));
     }

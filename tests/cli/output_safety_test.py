@@ -71,6 +71,20 @@ def dead_pid():
     return p.pid
 
 
+def wait_for_pid(path, proc):
+    """Polls until the lock file `path` holds a pid, or the process ended."""
+    while True:
+        try:
+            with open(path) as f:
+                if f.read().strip():
+                    return True
+        except FileNotFoundError:
+            pass
+        if proc.poll() is not None:
+            return False
+        time.sleep(0.005)
+
+
 def wait_for(path, proc):
     """Polls until `path` exists (the process reached that point) or the process ended."""
     while not os.path.exists(path):
@@ -253,7 +267,8 @@ slow = write(os.path.join(cwd, "slow.yaml"), EXPERIMENT.replace("n: 6", "n: 40")
              .replace("1.0e-12", "1.0e-300"))
 first = subprocess.Popen([RUN, "busy.yaml", "--out", "both", "--quiet", "--jobs", "1"], cwd=cwd,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-if wait_for(os.path.join(cwd, ".both.lock"), first):
+# Paused once the lock file holds its pid (it is created a moment before the pid is written).
+if wait_for_pid(os.path.join(cwd, ".both.lock"), first):
     os.kill(first.pid, signal.SIGSTOP)
     holding = os.path.exists(os.path.join(cwd, ".both.lock"))
     code, _, err = run(RUN, "exp.yaml", "--out", "both", "--force", "--quiet", cwd=cwd)
