@@ -415,6 +415,18 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   auto queries_spent = [&] { return stop.queries > 0 && summary.queries >= stop.queries; };
   bool failed = record_failed(0);
   if (!failed) summary.wall_s += first_offer_s;
+  // The tolerance check of logged iteration `at` (`evaluated`: its point has P pi already): the
+  // record's values where it logs every tolerance metric, else the check's own exact ones.
+  auto check_record = [&](std::int64_t at, bool evaluated) {
+    bool covered = true;
+    for (const auto& [m, v] : check.tolerances()) covered = covered && !std::isnan(record.metrics[Index(m)]);
+    if (covered) {
+      check.Adopt(at, record.metrics);
+    } else {  // a tolerance on a metric the trace does not log
+      if (check.needs_payoff() && !logged_payoff && !evaluated) evaluate_point(true);  // the record had no P pi
+      check.Exact(at, *point);
+    }
+  };
   // A run ended by its tolerances at iteration `at`: the values that met them.
   auto stop_at_tolerance = [&](std::int64_t at) {
     summary.termination = Termination::kTolerance;
@@ -428,14 +440,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   // iteration where they are met is 0). Checked on the record's values where it logs them.
   bool met_at_start = false;
   if (!failed && check.active()) {
-    bool covered = true;
-    for (const auto& [m, v] : check.tolerances()) covered = covered && !std::isnan(record.metrics[Index(m)]);
-    if (covered) {
-      check.Adopt(0, record.metrics);
-    } else {
-      if (check.needs_payoff() && !logged_payoff && !offer_is_solver_time) evaluate_point(true);
-      check.Exact(0, *point);
-    }
+    check_record(0, offer_is_solver_time);
     failed = metrics_failed(check.values(), check.mask(), 0, "");
     if (!failed && check.Met()) {
       met_at_start = true;
@@ -521,16 +526,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       if (record_failed(it)) break;
     }
     if (check.active()) {
-      if (log_now) {
-        bool covered = true;
-        for (const auto& [m, v] : check.tolerances()) covered = covered && !std::isnan(record.metrics[Index(m)]);
-        if (covered) {
-          check.Adopt(it, record.metrics);
-        } else {  // a tolerance on a metric the trace does not log
-          if (check.needs_payoff() && !logged_payoff && !offer_now) evaluate_point(true);  // the record had no P pi
-          check.Exact(it, *point);
-        }
-      }
+      if (log_now) check_record(it, offer_now);
       // The stall rule sees the exact values the check computed (never extra ones at a heartbeat:
       // which iterations those are depends on the clock, and the rule must not).
       if (check.exact_iteration() == it) {
