@@ -218,8 +218,10 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
   for (const std::string& d : part_dirs) index.Merge(TaskStore(d).Index());  // the first copy of each task
   // A finished sweep's store indexes its trace.csv, which a copy without cp -a (or an edit) makes
   // unreadable: say so rather than only that tasks are missing.
+  // (Read only when a task is missing: a complete merge reads no part file twice.)
   const std::vector<SweepTask> tasks = SweepTasks(s);
-  for (const std::string& d : part_dirs) {
+  const bool incomplete = std::any_of(tasks.begin(), tasks.end(), [&](const SweepTask& t) { return !index.Has(t.id); });
+  for (const std::string& d : incomplete ? part_dirs : std::vector<std::string>{}) {
     const std::set<std::string> stale = TaskStore(d).StaleTraceIndexTasks();
     for (const SweepTask& t : tasks)
       if (!index.Has(t.id) && stale.count(t.id) > 0)
@@ -240,14 +242,14 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
   // (With --force nothing is read: the claim deletes OUT's store, a damaged manifest included.)
   const std::string before = force ? std::string() : StoredSweepFingerprint(out);
   const bool replace = !before.empty() && before != s.fingerprint;
-  if (replace && !force && !holds_shards)
-    throw InputError(SourceLocation{out}, "--out",
-                     "holds the results of a different sweep, expected a new directory (or --force to replace it)");
+  const auto different_sweep = [&] {
+    return InputError(SourceLocation{out}, "--out",
+                      "holds the results of a different sweep, expected a new directory (or --force to replace it)");
+  };
+  if (replace && !force && !holds_shards) throw different_sweep();
   const std::unique_ptr<OutputDirectory> claim = ClaimSweepDirectory(s, out, force || replace, part_dirs);
   const std::string existing = StoredSweepFingerprint(out);
-  if (!existing.empty() && existing != s.fingerprint)  // written by another process since
-    throw InputError(SourceLocation{out}, "--out",
-                     "holds the results of a different sweep, expected a new directory (or --force to replace it)");
+  if (!existing.empty() && existing != s.fingerprint) throw different_sweep();  // written by another process since
   TaskStore store(out);
   store.Create();
   if (existing != s.fingerprint) store.WriteManifest(s, first->inputs);
