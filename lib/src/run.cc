@@ -399,6 +399,8 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   }
   emit(0, offer_is_solver_time);
   std::int64_t last_logged = 0;
+  // gap_beta at the start, for the note on a run that ends far above it (NaN: not logged).
+  const double gap_at_start = record.metrics[Index(Metric::kGapBeta)];
 
   bool warned = false;
   std::int64_t it = 0;
@@ -592,6 +594,20 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
         std::isfinite(last) ? fmt::format(", {:.3g} at the end", last) : std::string(),
         check.tolerances().front().second));
   }
+  // A run that ended far from pi*_beta, having started near it: a step too large for the game, which
+  // is otherwise told only by the numbers (a solver with no stability limit to warn about, or a
+  // game whose rho is not known). gap_beta / (2 beta) = KL(pi || BR_beta(pi)): at least ten times
+  // the starting value and half a nat above it. Not for a solver of the beta = 0 game, which does
+  // not aim at pi*_beta.
+  const double gap_at_end = summary.final_metrics[Index(Metric::kGapBeta)];
+  if (summary.termination != Termination::kNumericalFailure && beta > 0.0 &&
+      solver.Target() != SolverTarget::kUnregularized && gap_at_end > 10.0 * gap_at_start &&
+      gap_at_end - gap_at_start > beta)
+    summary.warnings.push_back(fmt::format(
+        "gap_beta rose from {:.3g} at iteration 0 to {:.3g} at iteration {}: the iterates moved away from pi*_beta; {}",
+        gap_at_start, gap_at_end, it,
+        summary.queries > 0 ? "with sampled feedback, a larger batch or a smaller step lowers the noise that holds them there"
+                            : "a smaller step may converge"));
   // A budget the iteration cap cut short (the cap defaults to 1000 and always applies): say so, for
   // the budgets this run spends (an exact solver spends no queries).
   if (summary.termination == Termination::kIterations) {

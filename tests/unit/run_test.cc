@@ -332,6 +332,35 @@ TEST(RunSolver, WarnsWhenTheStepExceedsTheStabilityLimit) {
   EXPECT_TRUE(RunSolver(*safe, s.game, s.beta, s.eq.log_pi, o).warnings.empty());
 }
 
+// A run that ends far above the gap_beta it started at says so: nash_md_pg's policy-gradient step
+// (lr = 0.02) at beta = 1e4 collapses the iterate onto one action, where the gap is ~2 beta log n.
+// A converging run, and mwu (its target is the beta = 0 game, not pi*_beta), say nothing.
+TEST(RunSolver, NotesAGapThatRoseFarAboveItsStart) {
+  const Game game = MakeGame("random_uniform(n=10)", "uniform", 0);
+  RunOptions o;
+  o.stop.iterations = 300;
+  Recorder rec;
+  auto run = [&](const std::string& spec, double beta) {
+    const Equilibrium eq = SolveEquilibrium(game, beta);
+    auto solver = MakeSolver(spec);
+    solver->Reset(SolverContext{&game, beta, {}, eq.stability->rho});
+    rec = Recorder();
+    return RunSolver(*solver, game, beta, eq.log_pi, o, {&rec});
+  };
+  const RunSummary bad = run("nash_md_pg", 1e4);
+  ASSERT_EQ(bad.warnings.size(), 1u);
+  EXPECT_NE(bad.warnings[0].find("gap_beta rose from "), std::string::npos) << bad.warnings[0];
+  EXPECT_NE(bad.warnings[0].find("at iteration 300: the iterates moved away from pi*_beta; a smaller step may converge"),
+            std::string::npos)
+      << bad.warnings[0];
+  EXPECT_GT(bad.final_metrics[0], 1e4);
+  EXPECT_TRUE(run("nash_md_pg", 0.1).warnings.empty());
+  EXPECT_TRUE(run("omd", 1e4).warnings.empty());
+  const RunSummary mwu = run("mwu", 10.0);  // its gap_beta rises as much, as it should
+  EXPECT_GT(rec.gaps.back(), 10.0 * rec.gaps.front() + 10.0);
+  EXPECT_TRUE(mwu.warnings.empty());
+}
+
 // A solver that claims a contraction it does not have.
 class Boaster : public Solver {
  public:
