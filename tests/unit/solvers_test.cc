@@ -14,6 +14,7 @@
 
 #include "nlhf/equilibrium.h"
 #include "nlhf/generators.h"
+#include "nlhf/run.h"
 #include "nlhf/solver.h"
 #include "test_util.h"
 
@@ -383,6 +384,51 @@ double JacobianRadius(const std::string& spec, const Game& game, double beta, co
 // The limits are exact: the Jacobian of the actual update map at pi* has spectral radius < 1 at 0.9
 // times the limit and equal to the rho mode's factor, > 1, at 1.1 times; the largest eigenvalue
 // rho of A D is the one that binds.
+// prox claims its contraction 1/(1+eta) for the theory check only where the inner solve's
+// inner_tolerance is 100 times smaller; those runs hold it, and the cases it leaves out are ones
+// where the check saw violations (eta = 1e10 with the default 1e-10; eta = 1 with 0.5).
+TEST(SolverTraits, ProxClaimsItsContractionOnlyWhereItsInnerSolveCanDeliverIt) {
+  const Game game = MakeGame("random_uniform(n=10)", "softmax_normal", 0);
+  const double beta = 0.1;
+  const Equilibrium eq = SolveEquilibrium(game, beta);
+  RunOptions o;
+  o.stop.iterations = 30;
+  for (const auto& [spec, claimed] :
+       {std::pair{"prox(eta=1e7)", true}, std::pair{"prox(eta=1,inner_tolerance=1e-3)", true},
+        std::pair{"prox(eta=1e10)", false}, std::pair{"prox(eta=1,inner_tolerance=0.5)", false},
+        std::pair{"prox(eta=100,inner_tolerance=0.01)", false}}) {
+    auto solver = Started(spec, game, beta);
+    EXPECT_EQ(solver->GuaranteedContraction().has_value(), claimed) << spec;
+    EXPECT_EQ(solver->Notes().size(), claimed ? 0u : 1u) << spec;
+    const RunSummary r = RunSolver(*solver, game, beta, eq.log_pi, o);
+    EXPECT_EQ(r.theory.applicable, claimed) << spec;
+    EXPECT_FALSE(r.theory.violated) << spec << ": " << r.theory.message;
+    if (!claimed) {
+      ASSERT_FALSE(r.warnings.empty()) << spec;
+      EXPECT_NE(r.warnings[0].find("is not checked: each step is solved only to inner_tolerance"), std::string::npos)
+          << r.warnings[0];
+    }
+  }
+  // What the claim leaves out: the check, were it made, would fail there.
+  class Claiming : public Solver {
+   public:
+    explicit Claiming(std::unique_ptr<Solver> inner, double factor) : inner_(std::move(inner)), factor_(factor) {}
+    void Reset(const SolverContext& c) override { inner_->Reset(c); }
+    StepInfo Step() override { return inner_->Step(); }
+    const Eigen::VectorXd& current() const override { return inner_->current(); }
+    ParamMap EffectiveParams() const override { return inner_->EffectiveParams(); }
+    std::optional<double> GuaranteedContraction() const override { return factor_; }
+
+   private:
+    std::unique_ptr<Solver> inner_;
+    double factor_;
+  };
+  for (const auto& [spec, eta] : {std::pair{"prox(eta=1e10)", 1e10}, std::pair{"prox(eta=1,inner_tolerance=0.5)", 1.0}}) {
+    Claiming claiming(Started(spec, game, beta), 1.0 / (1.0 + eta));
+    EXPECT_TRUE(RunSolver(claiming, game, beta, eq.log_pi, o).theory.violated) << spec;
+  }
+}
+
 TEST(StabilityLimit, MatchesTheJacobianOfTheUpdateAtPiStar) {
   struct Case {
     const char* game;

@@ -5,7 +5,11 @@
 // step 2 beta', warm-started at pi_k) until the subgame's gap_beta has fallen by the factor
 // inner_tolerance from its value at pi_k (a relative criterion: an absolute one would stall the
 // method once pi_k is within it of pi*); every inner oracle call is counted. KL(pi* || pi_k)
-// contracts by 1/(1+eta) per outer step.
+// contracts by 1/(1+eta) per exact outer step. An inner solve to inner_tolerance adds an error of
+// about that relative size, so the contraction is claimed (for the run driver's theory check) only
+// where it is at least kClaimMargin times inner_tolerance: at eta = 1e10 and the default 1e-10, the
+// first step reached 1.6e-10 of KL_0, and where the two were within 10x of each other the check
+// saw violations (n = 10, beta = 0.1; tests/unit/solvers_test.cc).
 // Reference: Tiapkin et al., "Accelerating Nash Learning from Human Feedback via Mirror Prox",
 // arXiv:2505.19731 (v2).
 #include "solver_base.h"
@@ -24,6 +28,11 @@ class Prox final : public SolverBase {
     max_inner_ = params_.Int("inner_max_iterations");
     KeepParam("inner_tolerance");
     KeepParam("inner_max_iterations");
+    claimed_ = 1.0 / (1.0 + eta_) >= kClaimMargin * tolerance_;
+    if (!claimed_)
+      notes_.push_back(fmt::format("the contraction 1/(1+eta) = {:.3g} per step is not checked: each step is solved "
+                                   "only to inner_tolerance = {:.3g}, which is not {:.0f} times smaller",
+                                   1.0 / (1.0 + eta_), tolerance_, kClaimMargin));
     const Eigen::Index n = game_->n();
     sub_ref_ = half_ = br_ = Eigen::VectorXd::Zero(n);
   }
@@ -55,9 +64,14 @@ class Prox final : public SolverBase {
     return info;
   }
 
-  std::optional<double> GuaranteedContraction() const override { return 1.0 / (1.0 + eta_); }
+  std::optional<double> GuaranteedContraction() const override {
+    if (!claimed_) return std::nullopt;
+    return 1.0 / (1.0 + eta_);
+  }
 
  private:
+  static constexpr double kClaimMargin = 100.0;
+  bool claimed_ = true;
   double eta_ = 1.0;
   double tolerance_ = 0.0;
   std::int64_t max_inner_ = 0;
