@@ -265,10 +265,54 @@ std::optional<std::int64_t> ParseInt(std::string_view s) {
   std::int64_t v = 0;
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec == std::errc() && ptr == s.data() + s.size() && !s.empty()) return v;
-  // Also accept integral numbers written like 1e3.
-  const std::optional<double> d = ParseDouble(s);
-  if (d && std::floor(*d) == *d && std::abs(*d) < 9.0e15) return static_cast<std::int64_t>(*d);
-  return std::nullopt;
+  // Also accept integers written in decimal notation, like 1e3, 2.5e6 or 8e18, read exactly from
+  // their digits (as a double, 1.0000000000000001e16 would round to an integer it does not name).
+  bool negative = false;
+  std::string_view rest = s;
+  if (!rest.empty() && rest.front() == '-') {
+    negative = true;
+    rest.remove_prefix(1);
+  }
+  std::string digits;
+  std::int64_t exponent = 0;  // the value is digits * 10^exponent
+  size_t i = 0;
+  bool point = false, any = false;
+  for (; i < rest.size(); ++i) {
+    const char c = rest[i];
+    if (c >= '0' && c <= '9') {
+      digits += c;
+      any = true;
+      if (point) --exponent;
+    } else if (c == '.' && !point) {
+      point = true;
+    } else {
+      break;
+    }
+  }
+  if (!any) return std::nullopt;
+  if (i < rest.size()) {
+    if (rest[i] != 'e' && rest[i] != 'E') return std::nullopt;
+    std::string_view e = rest.substr(i + 1);
+    if (!e.empty() && e.front() == '+') e.remove_prefix(1);
+    int written = 0;
+    const auto [end, code] = std::from_chars(e.data(), e.data() + e.size(), written);
+    if (code != std::errc() || end != e.data() + e.size() || e.empty() || written < -400 || written > 400)
+      return std::nullopt;
+    exponent += written;
+  }
+  const size_t lead = digits.find_first_not_of('0');
+  if (lead == std::string::npos) return 0;
+  digits.erase(0, lead);
+  for (; exponent < 0; ++exponent) {  // a fraction: only trailing zeros may go
+    if (digits.back() != '0') return std::nullopt;
+    digits.pop_back();
+  }
+  if (exponent > 19) return std::nullopt;
+  digits.append(static_cast<size_t>(exponent), '0');
+  if (negative) digits.insert(digits.begin(), '-');
+  const auto [ptr2, ec2] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  if (ec2 != std::errc() || ptr2 != digits.data() + digits.size()) return std::nullopt;
+  return v;
 }
 
 bool InRange(const ParamSpec& spec, double x) {
@@ -370,7 +414,12 @@ ParamValue ParseParamValue(const ParamSpec& spec, std::string_view raw, const st
   switch (spec.type) {
     case ParamType::kInt: {
       const auto v = ParseInt(raw);
-      if (!v) Reject(spec, shown, key, "is not an integer");
+      if (!v) {  // an integer beyond 64 bits is out of range, not "not an integer"
+        const std::optional<double> d = ParseDouble(raw);
+        Reject(spec, shown, key, d && std::isfinite(*d) && std::floor(*d) == *d && std::abs(*d) >= 9.2e18
+                                     ? "is out of range"
+                                     : "is not an integer");
+      }
       value = *v;
       break;
     }

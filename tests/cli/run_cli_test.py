@@ -262,4 +262,19 @@ example_path = write("help_example.yaml", "".join(line[2:] + "\n" for line in ex
 code, stdout, stderr = run(example_path, "--dry-run", "--out", os.path.join(TMP, "out_help_example"))
 check("help.example_is_valid", code == 0 and "omd_fixed" in stdout and "equilibrium: certified" in stdout, stderr)
 
+# --version and config.resolved.yaml name the commit the tools were built from: the source checkout's
+# HEAD (read at every build, so a checkout that moved on since `cmake` ran is not recorded under its
+# old commit), or "unknown" outside a git checkout.
+code, stdout, stderr = run("--version")
+version = re.fullmatch(r"nlhf-run (\S+) \((\S+)\)\n", stdout)
+check("version.format", code == 0 and version is not None, stdout + stderr)
+if version:
+    git = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=SRC, capture_output=True, text=True)
+    head = git.stdout.strip() if git.returncode == 0 else "unknown"
+    commit = version.group(2)
+    check("version.commit_is_head", commit.removesuffix("-modified") == head, f"{commit} vs {head}")
+    with open(os.path.join(out, "config.resolved.yaml")) as f:
+        resolved = f.read()
+    check("version.commit_in_resolved_config", f"git_commit: {commit}" in resolved, resolved[:200])
+
 check.finish(TMP)

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "test_util.h"
 
 namespace nlhf {
@@ -62,6 +64,25 @@ TEST(ParseParamValue, ChecksAnIntegerRangeExactly) {
   EXPECT_EQ(std::get<std::int64_t>(ParseParamValue(seed, "9000000000000000000", "seeds[0]")), 9000000000000000000);
   ExpectInputError([&] { ParseParamValue(seed, "9000000000000000001", "seeds[0]"); },
                    {"'9000000000000000001' is out of range"});
+}
+
+// An integer in decimal notation is read exactly from its digits, at any size a 64-bit integer
+// holds (as a double, 8e18 was refused as "not an integer" and 1.0000000000000001e16 would round).
+TEST(ParseParamValue, ReadsIntegersInDecimalNotationExactly) {
+  const ParamSpec seed = ParamSpec::Int("seed", 0, "").Range(0, 9.0e18);
+  auto read = [&](const char* text) { return std::get<std::int64_t>(ParseParamValue(seed, text, "seeds[0]")); };
+  EXPECT_EQ(read("8e18"), 8000000000000000000);
+  EXPECT_EQ(read("8.5E+18"), 8500000000000000000);
+  EXPECT_EQ(read("1.0000000000000001e16"), 10000000000000001);
+  EXPECT_EQ(read("100e-2"), 1);
+  EXPECT_EQ(read("2.50e1"), 25);
+  EXPECT_EQ(read("0.0"), 0);
+  EXPECT_EQ(read("+7"), 7);
+  for (const char* bad : {"1.5", "2.5e0", "1e-1", "1e", "e5", "1e2.5", "0x10", "1_000", "inf"})
+    ExpectInputError([&] { read(bad); }, {fmt::format("'{}' is not an integer", bad)});
+  for (const char* big : {"1e19", "99999999999999999999"})
+    ExpectInputError([&] { read(big); }, {fmt::format("'{}' is out of range", big)});
+  ExpectInputError([&] { read("-1e3"); }, {"'-1000' is out of range"});  // read, then shown as read
 }
 
 TEST(ResolveParams, FillsDefaultsAndContextInTableOrder) {
