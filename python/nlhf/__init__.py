@@ -304,7 +304,16 @@ def _solver_reset(self, game: Game, beta: float, *, equilibrium: Equilibrium | N
            _int("seed", seed, maximum=_SEED_MAX), init)
 
 
+_step = Solver.step
+
+
+def _solver_step(self, count: int = 1):
+    """Make `count` iterations (an integer >= 1; the GIL is released while they run)."""
+    _step(self, _int("count", count, minimum=1))
+
+
 Solver.reset = _solver_reset
+Solver.step = _solver_step
 Game.equilibrium = _equilibrium
 Game.nash_equilibrium = _nash_equilibrium
 Game.metrics = _metrics

@@ -77,6 +77,8 @@ b.step(20)
 check("sampled.seeded", not np.array_equal(a.logits, b.logits))
 
 # --- errors ------------------------------------------------------------------------------------
+bound = nlhf.make_solver("omd")
+bound.reset(game, BETA)
 cases = [
     (lambda: nlhf.make_solver("nash_mq"), "unknown solver 'nash_mq' (did you mean 'nash_mp'?)"),
     (lambda: nlhf.make_solver("nash-mp"), "unknown solver 'nash-mp' (did you mean 'nash_mp'?)"),
@@ -87,6 +89,11 @@ cases = [
     (lambda: nlhf.make_solver("mwu", oracle={"type": "sampled"}), "sampled is not available for mwu"),
     (lambda: nlhf.make_solver("nash_mp_pg", oracle={"type": "noisy"}), "oracle.type: 'noisy' is not an oracle type"),
     (lambda: nlhf.make_solver("nash_mp").step(), "is not bound to a game yet"),
+    (lambda: bound.step(2.5), "count: 2.5 is not allowed, expected an integer >= 1"),
+    (lambda: bound.step(True), "count: True is not allowed"),
+    (lambda: bound.step(0), "count: 0 is not allowed"),
+    (lambda: bound.step(2**64), "count: 18446744073709551616 is not allowed"),
+    (lambda: bound.step("3"), "count: '3' is not allowed"),
     (lambda: nlhf.make_solver("nash_mp").reset(game, 0.0), "0 is not allowed with nash_mp"),
     (lambda: nlhf.make_solver("nash_mp").reset(game, 1e-9), "below the smallest supported beta"),
     (lambda: nlhf.make_solver("nash_mp").reset(game, BETA, init=np.zeros(3)), "init: has 3 entries"),
@@ -116,6 +123,9 @@ cases = [
     (lambda: nlhf.make_solver("nash_mp", eta={"a": 1}), "expected a number, a bool, a string or a list"),
 ]
 expect_value_errors(check, cases)
+check("step.refused_counts_ran_nothing", bound.iterations == 0, str(bound))
+bound.step(np.int64(2))
+check("step.numpy_count", bound.iterations == 2, str(bound))
 
 # --- numerical failure: a distinct error ---------------------------------------------------------
 boom_game = nlhf.game("random_uniform", n=5)
