@@ -16,6 +16,7 @@
 #include "nlhf/game.h"
 #include "nlhf/generators.h"
 #include "nlhf/logspace.h"
+#include "nlhf/memory_estimate.h"
 #include "nlhf/metrics.h"
 #include "nlhf/nash_set.h"
 #include "nlhf/preference_operator.h"
@@ -46,6 +47,30 @@ std::pair<Eigen::VectorXd, std::string> ReferenceFor(Eigen::Index n, const std::
   return {std::move(built.mu), std::move(built.spec)};
 }
 
+// Refuses, before anything is allocated, a game this machine cannot hold: nlhf-run's estimate
+// (memory_estimate.h) for one game and no pi*. Without it P's allocation ends in a bare
+// MemoryError, or, where the kernel overcommits, in the OOM killer ending the Python process.
+void CheckGameMemory(const SpecCall& call, std::uint64_t seed) {
+  ExperimentConfig c;
+  c.game.name = call.name;
+  std::vector<std::pair<std::string, std::string>> args;
+  for (const auto& [k, v] : call.args) {
+    if (k != "storage") {
+      args.emplace_back(k, v);
+    } else if (const std::optional<GameStorage> storage = ParseGameStorage(v)) {
+      c.game.storage = *storage;
+    }
+  }
+  c.game.params = ParseGivenParams(GameRegistry().Find(call.name, "game.type").params, args, "game");
+  c.equilibrium = EquilibriumMode::kNone;
+  c.seeds = {seed};
+  const MemoryEstimate e = EstimateMemory(c, ResourcePlan{});
+  if (e.n_key.empty() || e.bytes <= e.available_bytes) return;
+  throw InputError(e.n_key, fmt::format("{} needs {}: more than this machine can give, expected a smaller n (or {}an "
+                                        "implicit game: nlhf.games)",
+                                        e.n, MemoryText(c, e), e.float32 ? "" : "storage='float32', 4 n^2 bytes, or "));
+}
+
 // A registered game from a spec string ("random_uniform(n=10)" or a bare name) plus keyword
 // parameters and, optionally, the storage; mu from a reference spec or a numpy array.
 std::shared_ptr<Game> GameFromSpec(const std::string& spec, const RawParams& params, const std::string& storage,
@@ -59,6 +84,7 @@ std::shared_ptr<Game> GameFromSpec(const std::string& spec, const RawParams& par
     call.args.emplace_back(k, v);
   }
   if (!storage.empty()) call.args.emplace_back("storage", storage);
+  CheckGameMemory(call, seed);
   if (mu.is_none()) return std::make_shared<Game>(MakeGame(std::move(call), reference, seed));
   const Game built = MakeGame(std::move(call), "uniform", seed);
   auto [m, reference_spec] = ReferenceFor(built.n(), reference, mu, seed);

@@ -219,4 +219,20 @@ zeros[0] = 1.0
 check("metrics.inf_kl", g.metrics(beta, zeros, star=eq, which=["kl_to_star"])["kl_to_star"] == np.inf)
 check("spec_and_mu", np.array_equal(nlhf.game("random_uniform(n=12)", seed=3, reference=mu).P, k.P))
 check("spec_and_storage", nlhf.game("random_uniform(n=12)", storage="float32").spec.endswith("storage=float32)"))
+
+# A game this machine cannot hold is refused before anything is allocated (nlhf-run's estimate): a
+# ValueError that says how much, not a bare MemoryError or the OOM killer. n = 100000 needs 75 GiB
+# dense and 37 GiB in float32; a machine with that much free skips the check.
+with open("/proc/meminfo") as f:
+    available_gib = next(int(line.split()[1]) for line in f if line.startswith("MemAvailable")) / 2**20
+if available_gib < 35:
+    for storage, expected in ((None, "or storage='float32', 4 n^2 bytes, or an implicit game"),
+                              ("float32", "(or an implicit game")):
+        try:
+            nlhf.game("random_uniform", n=100000, storage=storage)
+            check(f"memory.refused.{storage}", False, "built")
+        except ValueError as e:
+            check(f"memory.refused.{storage}", str(e).startswith("game.n: 100000 needs about ") and expected in str(e)
+                  and "more than this machine can give" in str(e), str(e))
+check("memory.implicit_fits", nlhf.game("low_rank_cyclic", n=10**6).n == 10**6)
 check.finish(TMP)
