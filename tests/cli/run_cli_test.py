@@ -262,19 +262,50 @@ example_path = write("help_example.yaml", "".join(line[2:] + "\n" for line in ex
 code, stdout, stderr = run(example_path, "--dry-run", "--out", os.path.join(TMP, "out_help_example"))
 check("help.example_is_valid", code == 0 and "omd_fixed" in stdout and "equilibrium: certified" in stdout, stderr)
 
-# --version and config.resolved.yaml name the commit the tools were built from: the source checkout's
-# HEAD (read at every build, so a checkout that moved on since `cmake` ran is not recorded under its
-# old commit), or "unknown" outside a git checkout.
+# --version and config.resolved.yaml name the commit the tools were built from.
 code, stdout, stderr = run("--version")
 version = re.fullmatch(r"nlhf-run (\S+) \((\S+)\)\n", stdout)
 check("version.format", code == 0 and version is not None, stdout + stderr)
 if version:
-    git = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=SRC, capture_output=True, text=True)
-    head = git.stdout.strip() if git.returncode == 0 else "unknown"
-    commit = version.group(2)
-    check("version.commit_is_head", commit.removesuffix("-modified") == head, f"{commit} vs {head}")
     with open(os.path.join(out, "config.resolved.yaml")) as f:
         resolved = f.read()
-    check("version.commit_in_resolved_config", f"git_commit: {commit}" in resolved, resolved[:200])
+    check("version.commit_in_resolved_config", f"git_commit: {version.group(2)}" in resolved, resolved[:200])
+# That commit is read at every build by cmake/GitCommit.cmake (not only when `cmake` configures):
+# HEAD, "-modified" while a tracked file differs from it, "unknown" outside a git checkout.
+repo = os.path.join(TMP, "repo")
+os.makedirs(repo)
+generated = os.path.join(TMP, "git_commit.cc")
+
+
+def commit_of_build():
+    subprocess.run(["cmake", f"-DSOURCE_DIR={repo}", f"-DOUT={generated}", "-P",
+                    os.path.join(SRC, "cmake", "GitCommit.cmake")], check=True, capture_output=True)
+    with open(generated) as f:
+        return re.search(r'kGitCommit = "([^"]*)"', f.read()).group(1)
+
+
+def git(*args):
+    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=repo, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+check("version.outside_git", commit_of_build() == "unknown")
+try:
+    git("init", "-q")
+    have_git = True
+except (OSError, subprocess.CalledProcessError):
+    have_git = False
+if have_git:
+    write_in(repo, "a.txt", "1\n")
+    git("add", "a.txt")
+    git("commit", "-qm", "one")
+    first = git("rev-parse", "--short=12", "HEAD")
+    check("version.head", commit_of_build() == first, first)
+    write_in(repo, "a.txt", "2\n")
+    check("version.modified", commit_of_build() == first + "-modified")
+    write_in(repo, "untracked.txt", "x\n")
+    git("commit", "-qam", "two")
+    second = git("rev-parse", "--short=12", "HEAD")
+    check("version.moved_on", second != first and commit_of_build() == second, second)
 
 check.finish(TMP)
