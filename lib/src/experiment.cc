@@ -160,7 +160,13 @@ void RunOne(const ExperimentConfig& config, const std::string& fingerprint, cons
   const bool nash_certified = gr.nash && gr.nash->certified;
   std::optional<double> rho;
   if (certified && gr.equilibrium->stability) rho = gr.equilibrium->stability->rho;
-  solver->Reset(SolverContext{&game, config.beta, {}, rho, false, config.solvers[i].oracle, gr.seed});
+  try {
+    solver->Reset(SolverContext{&game, config.beta, {}, rho, false, config.solvers[i].oracle, gr.seed});
+  } catch (const InputError& e) {
+    // A step resolved on this game's rho (auto, X*limit): located at the key, naming the game.
+    const SourceLocation where = e.where().file.empty() ? config.Locate(e.key()) : e.where();
+    throw InputError(where, e.key(), fmt::format("on the game of seed {} ({}): {}", gr.seed, gr.game_spec, e.problem()));
+  }
   run.params = SolverSpec(run.solver, *solver);
   run.rho = rho;
   run.stability_limit = solver->StabilityLimit();

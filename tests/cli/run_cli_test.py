@@ -196,6 +196,10 @@ bad("unknown_game", GOOD.replace("random_uniform", "random_unifrom"),
 bad("unknown_solver", GOOD.replace("name: omd", "name: omdd"), "solvers[1].name: unknown solver 'omdd' (did you mean 'omd'?)")
 bad("step_for_beta", GOOD.replace("{name: omd, eta: auto}", "{name: egpo, eta: 100}"),
     "solvers[1].eta: 100 gives eta*beta = 5 >= 2 (always unstable), expected eta < 2/beta = 40")
+# A multiple of a limit this game's rho does not have, found when the run resets the solver: located
+# at the key, naming the game (it was one unlocated line).
+bad("limit_on_this_game", "game: {type: bradley_terry, n: 10}\nbeta: 0.1\nseeds: [0]\nsolvers: [{name: nash_mp, eta: 2*limit}]\n",
+    "bad_limit_on_this_game.yaml:4:32: solvers[0].eta: on the game of seed 0 (bradley_terry(n=10,", file_name="bad_limit_on_this_game.yaml")
 bad("missing_csv", "game: {type: matrix, path: nope.csv}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n", "nope.csv: game.path: cannot open the file")
 write("nan.csv", "0.5,x\n0.5,0.5\n")
 bad("non_numeric_csv", "game: {type: matrix, path: nan.csv}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n",
