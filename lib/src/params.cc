@@ -261,7 +261,10 @@ std::string NotANumberWhy(std::string_view s) {
 
 std::optional<std::int64_t> ParseInt(std::string_view s) {
   s = Trim(s);
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (!s.empty() && s.front() == '+') {
+    s.remove_prefix(1);
+    if (!s.empty() && (s.front() == '+' || s.front() == '-')) return std::nullopt;  // "+-5"
+  }
   std::int64_t v = 0;
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec == std::errc() && ptr == s.data() + s.size() && !s.empty()) return v;
@@ -293,7 +296,10 @@ std::optional<std::int64_t> ParseInt(std::string_view s) {
   if (i < rest.size()) {
     if (rest[i] != 'e' && rest[i] != 'E') return std::nullopt;
     std::string_view e = rest.substr(i + 1);
-    if (!e.empty() && e.front() == '+') e.remove_prefix(1);
+    if (!e.empty() && e.front() == '+') {
+      e.remove_prefix(1);
+      if (!e.empty() && (e.front() == '+' || e.front() == '-')) return std::nullopt;  // "1e+-3"
+    }
     int written = 0;
     const auto [end, code] = std::from_chars(e.data(), e.data() + e.size(), written);
     if (code != std::errc() || end != e.data() + e.size() || e.empty() || written < -400 || written > 400)

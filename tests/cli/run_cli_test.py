@@ -8,6 +8,7 @@ import json
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -281,16 +282,21 @@ os.makedirs(repo)
 generated = os.path.join(TMP, "git_commit.cc")
 
 
+GIT_ENV = dict(os.environ, GIT_CEILING_DIRECTORIES=TMP)  # TMP inside some work tree is not that tree
+GIT_ENV.pop("GIT_DIR", None)
+GIT_ENV.pop("GIT_WORK_TREE", None)
+
+
 def commit_of_build():
-    subprocess.run(["cmake", f"-DSOURCE_DIR={repo}", f"-DOUT={generated}", "-P",
-                    os.path.join(SRC, "cmake", "GitCommit.cmake")], check=True, capture_output=True)
+    subprocess.run([shutil.which("cmake") or "cmake", f"-DSOURCE_DIR={repo}", f"-DOUT={generated}", "-P",
+                    os.path.join(SRC, "cmake", "GitCommit.cmake")], check=True, capture_output=True, env=GIT_ENV)
     with open(generated) as f:
         return re.search(r'kGitCommit = "([^"]*)"', f.read()).group(1)
 
 
 def git(*args):
-    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=repo, check=True,
-                          capture_output=True, text=True).stdout.strip()
+    return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false", *args],
+                          cwd=repo, check=True, capture_output=True, text=True, env=GIT_ENV).stdout.strip()
 
 
 check("version.outside_git", commit_of_build() == "unknown")

@@ -78,7 +78,7 @@ TEST(ParseParamValue, ReadsIntegersInDecimalNotationExactly) {
   EXPECT_EQ(read("2.50e1"), 25);
   EXPECT_EQ(read("0.0"), 0);
   EXPECT_EQ(read("+7"), 7);
-  for (const char* bad : {"1.5", "2.5e0", "1e-1", "1e", "e5", "1e2.5", "0x10", "1_000", "inf"})
+  for (const char* bad : {"1.5", "2.5e0", "1e-1", "1e", "e5", "1e2.5", "0x10", "1_000", "inf", "1000e+-3", "1e+-0", "+-5", "++5"})
     ExpectInputError([&] { read(bad); }, {fmt::format("'{}' is not an integer", bad)});
   for (const char* big : {"1e19", "99999999999999999999"})
     ExpectInputError([&] { read(big); }, {fmt::format("'{}' is out of range", big)});

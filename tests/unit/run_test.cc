@@ -361,6 +361,52 @@ TEST(RunSolver, NotesAGapThatRoseFarAboveItsStart) {
   EXPECT_TRUE(mwu.warnings.empty());
 }
 
+// A scripted walk away from pi*_beta toward action 0: out for `out` steps, then back by 1% of the
+// way each step (a decaying transient) or staying there.
+class Wanderer : public Solver {
+ public:
+  Wanderer(Eigen::VectorXd start, int out, bool returns) : start_(std::move(start)), out_(out), returns_(returns) {}
+  void Reset(const SolverContext&) override {
+    t_ = 0;
+    d_ = 0;
+    Set();
+  }
+  StepInfo Step() override {
+    ++t_;
+    d_ = t_ <= out_ ? 0.1 * t_ : (returns_ ? 0.99 * d_ : d_);
+    Set();
+    return {1, 0, 1.0};
+  }
+  const Eigen::VectorXd& current() const override { return l_; }
+  ParamMap EffectiveParams() const override { return {}; }
+
+ private:
+  void Set() {
+    l_ = start_;
+    l_[0] += d_;
+    l_.array() -= std::log(l_.array().exp().sum());
+  }
+  Eigen::VectorXd start_, l_;
+  int out_, t_ = 0;
+  bool returns_;
+  double d_ = 0;
+};
+
+TEST(RunSolver, NoNoteForAGapThatIsFallingBackAtTheEnd) {
+  const Game game = MakeGame("random_uniform(n=10)", "uniform", 0);
+  const double beta = 0.01;
+  const Equilibrium eq = SolveEquilibrium(game, beta);
+  RunOptions o;
+  o.stop.iterations = 300;
+  for (const bool returns : {false, true}) {
+    Wanderer w(eq.log_pi, 100, returns);
+    w.Reset(SolverContext{&game, beta, {}, {}});
+    const RunSummary r = RunSolver(w, game, beta, eq.log_pi, o);
+    ASSERT_GT(r.final_metrics[0], 10.0 * beta) << returns;  // still far above its start at the end
+    EXPECT_EQ(r.warnings.size(), returns ? 0u : 1u) << returns;
+  }
+}
+
 // A solver that claims a contraction it does not have.
 class Boaster : public Solver {
  public:
