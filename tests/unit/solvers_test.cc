@@ -641,7 +641,7 @@ TEST(SolverOffer, TheNextStepTakesAnOfferMadeAtItsIterateOnly) {
 
 // Solver::EvaluateCurrent: the point the metrics' Evaluate gives (bit for bit), in the solver's
 // own storage, taken by the next step as an OfferPayoff is (a wrong g planted in it shows that);
-// stepping after it is stepping without it, for every registered solver, and TakesOffers() says
+// stepping after it is stepping without it, bit for bit, for every registered solver, and TakesOffers() says
 // whether the step takes it. A sampled oracle's step ignores it.
 TEST(SolverOffer, EvaluateCurrentGivesEvaluatesPointAndTheNextStepTakesIt) {
   const Game game = MakeGame("random_uniform(n=6)", "softmax_normal", 2);
@@ -653,11 +653,13 @@ TEST(SolverOffer, EvaluateCurrentGivesEvaluatesPointAndTheNextStepTakesIt) {
     const std::string& spec = entry.name;
     SCOPED_TRACE(spec);
     auto plain = Started(spec, game, 0.1), evaluated = Started(spec, game, 0.1), planted = Started(spec, game, 0.1);
-    for (int k = 0; k < 5; ++k) {
-      const PolicyPoint* p = evaluated->EvaluateCurrent();
-      ASSERT_NE(p, nullptr);
-      const PolicyPoint want = Evaluate(game, evaluated->current());
-      EXPECT_TRUE(same(p->log_pi, want.log_pi) && same(p->pi, want.pi) && same(p->g, want.g)) << k;
+    for (int k = 0; k < 8; ++k) {
+      if (k % 3 != 2) {  // and steps that follow a step that took it: it is taken once
+        const PolicyPoint* p = evaluated->EvaluateCurrent();
+        ASSERT_NE(p, nullptr);
+        const PolicyPoint want = Evaluate(game, evaluated->current());
+        EXPECT_TRUE(same(p->log_pi, want.log_pi) && same(p->pi, want.pi) && same(p->g, want.g)) << k;
+      }
       plain->Step();
       evaluated->Step();
       EXPECT_TRUE(same(plain->current(), evaluated->current())) << k;

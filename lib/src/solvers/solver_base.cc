@@ -29,7 +29,7 @@ void SolverBase::BindGame(const SolverContext& c) {
   }
   pi_ = l_.array().exp();
   g_ = Eigen::VectorXd::Zero(n);
-  offer_valid_ = false;
+  offer_valid_ = own_valid_ = false;
   offer_.log_pi = offer_.pi = offer_.g = Eigen::VectorXd::Zero(n);
   if (!c.oracle.exact() && !AcceptsSampledOracle())
     throw InputError(key_ + ".oracle", OracleRefusal(c.oracle.type, name_));
@@ -46,12 +46,25 @@ void SolverBase::OfferPayoff(const Eigen::VectorXd& pi, const Eigen::VectorXd& g
 
 const PolicyPoint* SolverBase::EvaluateCurrent() {
   if (game_ == nullptr) return nullptr;
-  Evaluate(*game_, l_, offer_);
-  offer_valid_ = !sampled();
-  return &offer_;
+  if (!TakesOffers()) {  // a sampled oracle, or a step that starts elsewhere and may read pi_ or g_
+    Evaluate(*game_, l_, offer_);
+    offer_valid_ = false;
+    return &offer_;
+  }
+  // Evaluate(*game_, l_, own_), where own_.log_pi is l_ already.
+  pi_ = l_.array().exp();
+  g_.resize(l_.size());
+  game_->Apply(pi_, g_);
+  own_valid_ = true;
+  offer_valid_ = false;
+  return &own_;
 }
 
 bool SolverBase::TakeOffer() {
+  if (own_valid_) {  // pi_ and g_ are the pi and P pi of l_ (nothing changed them since)
+    own_valid_ = false;
+    return true;
+  }
   if (!offer_valid_ || offer_.log_pi.size() != l_.size() ||
       std::memcmp(l_.data(), offer_.log_pi.data(), sizeof(double) * static_cast<size_t>(l_.size())) != 0)
     return false;

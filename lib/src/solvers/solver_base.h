@@ -36,6 +36,8 @@ class SolverBase : public Solver {
  public:
   SolverBase(std::string name, ParamMap params, std::string key)
       : name_(std::move(name)), params_(std::move(params)), key_(std::move(key)) {}
+  SolverBase(const SolverBase&) = delete;  // l_, pi_ and g_ refer to its own own_
+  SolverBase& operator=(const SolverBase&) = delete;
 
   const Eigen::VectorXd& current() const override { return l_; }
   ParamMap EffectiveParams() const override { return effective_; }
@@ -45,11 +47,12 @@ class SolverBase : public Solver {
   // Kept for the next step's pi_k and P pi_k (EvaluateIterate, EstimateIterate with the exact
   // oracle); a sampled oracle samples, so it has no use for an offer.
   void OfferPayoff(const Eigen::VectorXd& pi, const Eigen::VectorXd& g) override;
-  // Evaluated into the offer's own storage (nothing copied); with a sampled oracle it is evaluated
-  // but not offered.
+  // Evaluated into pi_ and g_ (own_) when the next step takes it (TakesOffers), nothing copied;
+  // else aside, in the offer's storage, changing nothing the step reads.
   const PolicyPoint* EvaluateCurrent() override;
-  // Steps that start with EvaluateIterate or EstimateIterate take offers, with the exact oracle;
-  // solvers whose step starts elsewhere (nash_md, nash_md_pg, nash_mp_pg) say false.
+  // Steps that start with EvaluateIterate or EstimateIterate (before anything changes l_, pi_ or
+  // g_) take offers, with the exact oracle; solvers whose step starts elsewhere (nash_md,
+  // nash_md_pg, nash_mp_pg) say false. (SolverOffer tests check this of every registered solver.)
   bool TakesOffers() const override { return !sampled(); }
 
  protected:
@@ -121,20 +124,26 @@ class SolverBase : public Solver {
   double beta_ = 0.0;
   std::optional<double> rho_;
   bool rho_is_bound_ = false;  // SolverContext::rho_is_bound
-  Eigen::VectorXd l_, pi_, g_;
+  // The iterate's logits, pi and g: the members of `own_`, the point EvaluateCurrent hands to the
+  // run driver, so that the step that takes it finds it in place.
+  PolicyPoint own_;
+  Eigen::VectorXd& l_ = own_.log_pi;
+  Eigen::VectorXd& pi_ = own_.pi;
+  Eigen::VectorXd& g_ = own_.g;
   Oracle oracle_;  // bound in BindGame; exact unless the solver accepts another (AcceptsSampledOracle)
   // Estimates of g (oracle calls, or batches of queries) every Step() makes, set by Reset; 0 when it
   // varies (CostPerStep() is then nullopt).
   std::int64_t estimates_per_step_ = 0;
 
  private:
-  // The driver's offer (OfferPayoff, EvaluateCurrent): if l_ is bit-identical to the logits it was
-  // made for (an O(n) compare against exp and an O(n^2) product), pi_ and g_ are taken from it, the
-  // same bits the step would compute (the same Eigen exp of the same logits, the same product). It
-  // stays valid: a run at an exact fixed point (l_ the same bits step after step, nash_mp at n = 10
-  // after a few hundred iterations) takes it at every step. (Copied, not swapped in: a swap would
-  // end that, and swapping made omd steps 60% slower at n = 10 in an earlier version.)
+  // The driver's point of the iterate: the same bits the step would compute (the same Eigen exp of
+  // the same logits, the same product). EvaluateCurrent's is in pi_ and g_ already, taken by the
+  // next step (whose first act it is: TakesOffers), once. An offer (OfferPayoff) is taken if l_ is
+  // bit-identical to the logits it was made for (an O(n) compare against exp and an O(n^2)
+  // product), copied in; it stays valid: a run at an exact fixed point (l_ the same bits step
+  // after step, nash_mp at n = 10 after a few hundred iterations) takes it at every step.
   bool TakeOffer();
+  bool own_valid_ = false;  // EvaluateCurrent filled pi_ and g_ and no step has taken them yet
   bool offer_valid_ = false;
   PolicyPoint offer_;  // log_pi: the logits it was made for
 };
