@@ -355,6 +355,8 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
   out.game_seconds = Seconds(t0);
   Eigen::VectorXd log_pi_star;
   std::optional<double> rho;
+  // pi* (and rho) not solved here at large n, though the run will solve them.
+  const bool rho_later = config.SolvesEquilibrium() && game.n() > kCalibrationEquilibriumMaxN;
   out.equilibrium_timed = !config.SolvesEquilibrium();  // no equilibrium to certify
   if (config.SolvesEquilibrium() && game.n() <= kCalibrationEquilibriumMaxN) {
     t0 = Clock::now();
@@ -398,14 +400,14 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
     est.label = config.solvers[i].label;
     auto solver = MakeSolver(config.solvers[i].name, config.solvers[i].params, SolverKey(i));
     // Oracle calls per step.
-    solver->Reset(SolverContext{&game, config.beta, {}, rho, false, config.solvers[i].oracle, config.seeds.front()});
+    solver->Reset(SolverContext{&game, config.beta, {}, rho, false, config.solvers[i].oracle, config.seeds.front(), rho_later});
     const StepCost cost = CostOf(*solver, k);
     est.calls_per_iteration = cost.oracle_calls;
     est.queries_per_iteration = cost.queries;
     est.notes = solver->Notes();
     est.calls_constant = cost.constant;
     // Time per iteration with the experiment's metric evaluation and logging (without budgets).
-    solver->Reset(SolverContext{&game, config.beta, {}, rho, false, config.solvers[i].oracle, config.seeds.front()});
+    solver->Reset(SolverContext{&game, config.beta, {}, rho, false, config.solvers[i].oracle, config.seeds.front(), rho_later});
     RunOptions ro;
     ro.stop.iterations = k;
     ro.stop.tolerances = stop.tolerances;

@@ -52,6 +52,12 @@ condorcet = write("condorcet.yaml", CONDORCET)
 code, stdout, stderr = run(condorcet, "--dry-run")
 check("condorcet.dry_run", code == 0, stderr)
 check("condorcet.dry_run_note", "note (seed 57): eta: auto gave 1000.0000000000001" in stdout, stdout)
+# Above n = 1000 the dry run does not solve pi*, which the run will: its auto note says that, not
+# that pi* is uncertified (it said "no certified pi*: not certified, or equilibrium: none").
+code, stdout, stderr = run(condorcet, "--dry-run", "--set", "game.n=1100", "--set", "solvers=[{name: omd, eta: auto}]")
+check("large_n.dry_run", code == 0, stderr)
+check("large_n.dry_run_note", "eta: auto is resolved from the game's spectral radius rho once the run has solved pi*, "
+      "which this estimate does not solve" in stdout and "not certified" not in stdout, stdout)
 for game in ["{type: random_uniform, n: 10}", "{type: bradley_terry, n: 20}"]:
     code, stdout, stderr = run(condorcet, "--out", "condorcet", "--force", "--quiet", "--set", f"game={game}")
     check(f"condorcet.exit {game}", code == 0, stderr)

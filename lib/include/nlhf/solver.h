@@ -37,6 +37,9 @@ struct SolverContext {
   // ("solvers[1]") name the oracle's random stream.
   OracleConfig oracle = {};
   std::uint64_t seed = 0;
+  // rho is unknown only because pi* is not solved before this Reset, though the run will solve it
+  // (nlhf-run's cost estimate at large n): an `auto` step's note says so.
+  bool rho_later = false;
 };
 
 struct StepInfo {

@@ -18,6 +18,7 @@ void SolverBase::BindGame(const SolverContext& c) {
   beta_ = c.beta;
   rho_ = c.rho;
   rho_is_bound_ = c.rho_is_bound;
+  rho_later_ = c.rho_later;
   effective_ = ParamMap{};
   notes_.clear();
   const Eigen::Index n = game_->n();
@@ -97,7 +98,11 @@ double SolverBase::ResolveStep(const std::string& name, double default_value,
       throw InputError(key_ + "." + name, fmt::format("'auto' is not available for {}, expected a number > 0", name_));
     if (!rho_) {
       value = default_step();
-      notes_.push_back(fmt::format("{}: auto needs the spectral radius rho of the game, which is unknown here (no "
+      notes_.push_back(
+          rho_later_ ? fmt::format("{}: auto is resolved from the game's spectral radius rho once the run has solved pi*, "
+                                   "which this estimate does not solve; the default step {} stands in for it here",
+                                   name, value)
+                     : fmt::format("{}: auto needs the spectral radius rho of the game, which is unknown here (no "
                                    "certified pi*: not certified, or equilibrium: none); used the default step {}",
                                    name, value));
     } else {

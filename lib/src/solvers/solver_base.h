@@ -124,6 +124,7 @@ class SolverBase : public Solver {
   double beta_ = 0.0;
   std::optional<double> rho_;
   bool rho_is_bound_ = false;  // SolverContext::rho_is_bound
+  bool rho_later_ = false;     // SolverContext::rho_later
   // The iterate's logits, pi and g: the members of `own_`, the point EvaluateCurrent hands to the
   // run driver, so that the step that takes it finds it in place.
   PolicyPoint own_;
