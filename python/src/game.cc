@@ -170,6 +170,24 @@ EquilibriumMethod ParseMethod(const std::string& method) {
   throw InputError("method", fmt::format("'{}' is not a method, expected auto, dense or krylov", method));
 }
 
+// Refuses, before anything is allocated, an equilibrium whose work this machine cannot hold (a
+// dense Jacobian and its LU factors, 16 n^2 bytes, asked for at large n): a ValueError that says
+// how much, not a bare MemoryError or the OOM killer. An implicit game is always solved
+// matrix-free (SolveEquilibrium), whatever was asked.
+void CheckEquilibriumMemory(const Game& g, const std::string& name, EquilibriumMethod method) {
+  if (!g.preferences().stores_entries()) method = EquilibriumMethod::kKrylov;
+  const double need = EquilibriumWorkBytes(g.n(), method), available = AvailableMemoryBytes();
+  if (need <= available) return;
+  constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+  const bool dense = ResolveEquilibriumMethod(g.n(), method) == EquilibriumMethod::kDense;
+  throw InputError("method", fmt::format("'{}' at n = {} needs about {:.2f} GiB for pi*'s work, more than this machine "
+                                         "can give ({:.2f} GiB available), expected {}",
+                                         name, g.n(), need / kGiB, available / kGiB,
+                                         dense ? fmt::format("method='krylov' (about {:.2f} GiB)",
+                                                             EquilibriumWorkBytes(g.n(), EquilibriumMethod::kKrylov) / kGiB)
+                                               : std::string("a smaller game")));
+}
+
 }  // namespace
 
 namespace {
@@ -290,6 +308,7 @@ void BindGame(py::module_& m) {
         EquilibriumOptions options;
         options.certify_tolerance = tolerance;
         options.method = ParseMethod(method);
+        CheckEquilibriumMemory(g, method, options.method);
         py::gil_scoped_release release;
         return SolveGameEquilibrium(g, beta, options);
       }, py::arg("beta"), py::arg("tolerance"), py::arg("method"))

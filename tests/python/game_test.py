@@ -235,4 +235,32 @@ if available_gib < 35:
             check(f"memory.refused.{storage}", str(e).startswith("game.n: 100000 needs about ") and expected in str(e)
                   and "more than this machine can give" in str(e), str(e))
 check("memory.implicit_fits", nlhf.game("low_rank_cyclic", n=10**6).n == 10**6)
+
+# So is an equilibrium whose work it cannot hold: a child process limited to 100 MB of data beyond
+# what it holds asks for method='dense' at n = 3000 (a Jacobian and its LU factors, 16 n^2 = 144 MB).
+# (Not under the sanitizers, whose runtime needs data of its own.)
+EQUILIBRIUM_LIMITED = r'''
+import resource
+import nlhf
+g = nlhf.game("random_uniform", n=3000)
+with open("/proc/self/status") as f:
+    used = next(int(line.split()[1]) for line in f if line.startswith("VmData")) * 1024
+resource.setrlimit(resource.RLIMIT_DATA, (used + 100 * 2**20, resource.getrlimit(resource.RLIMIT_DATA)[1]))
+try:
+    g.equilibrium(0.1, method="dense")
+    print("solved")
+except ValueError as e:
+    print(e)
+'''
+if os.environ.get("NLHF_SANITIZED"):
+    check.skipped.append("equilibrium memory: not under the sanitizers")
+else:
+    import subprocess
+    import sys
+    limited = subprocess.run([sys.executable, "-c", EQUILIBRIUM_LIMITED], capture_output=True, text=True,
+                             env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    check("memory.equilibrium_refused",
+          limited.stdout.startswith("method: 'dense' at n = 3000 needs about 0.14 GiB for pi*'s work, more than this "
+                                    "machine can give (") and "expected method='krylov' (about 0.07 GiB)" in limited.stdout,
+          limited.stdout + limited.stderr)
 check.finish(TMP)
