@@ -439,8 +439,11 @@ EquilibriumMethod ResolveEquilibriumMethod(Eigen::Index n, EquilibriumMethod req
 double EquilibriumWorkBytes(Eigen::Index n, EquilibriumMethod method, int gmres_restart) {
   method = ResolveEquilibriumMethod(n, method);
   const double size = static_cast<double>(n);
-  // The GMRES basis, and some 16 vectors: residuals and line-search trials, GMRES's own.
-  double doubles = size * (GmresDirection::Restart(n, method, gmres_restart) + 1.0) + 16.0 * size;
+  // The GMRES basis and its Hessenberg matrix (restart + 1 columns of n and of restart doubles:
+  // both n^2 doubles when restart = n, below n = 4096), and some 16 vectors: residuals and
+  // line-search trials, GMRES's own.
+  const double restart = GmresDirection::Restart(n, method, gmres_restart);
+  double doubles = (size + restart) * (restart + 1.0) + 16.0 * size;
   if (method == EquilibriumMethod::kDense) doubles += 2.0 * size * size;  // J and its LU factors
   return 8.0 * doubles;
 }

@@ -236,10 +236,17 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
+// Removes one leading '+' (from_chars takes only '-'); false when a sign follows it: "+-5", "++5".
+bool StripPlus(std::string_view& s) {
+  if (s.empty() || s.front() != '+') return true;
+  s.remove_prefix(1);
+  return s.empty() || (s.front() != '+' && s.front() != '-');
+}
+
 // A finite double, or nullopt.
 std::optional<double> ParseDouble(std::string_view s) {
   s = Trim(s);
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (!StripPlus(s)) return std::nullopt;
   double v = 0.0;
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || ptr != s.data() + s.size() || s.empty() || !std::isfinite(v))
@@ -250,7 +257,7 @@ std::optional<double> ParseDouble(std::string_view s) {
 // Why `s` is not a finite double: out of range (says which way), or not a finite number.
 std::string NotANumberWhy(std::string_view s) {
   s = Trim(s);
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (!StripPlus(s)) return "is not a finite number";
   double v = 0.0;
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ptr == s.data() + s.size() && !s.empty()) {
@@ -261,10 +268,7 @@ std::string NotANumberWhy(std::string_view s) {
 
 std::optional<std::int64_t> ParseInt(std::string_view s) {
   s = Trim(s);
-  if (!s.empty() && s.front() == '+') {
-    s.remove_prefix(1);
-    if (!s.empty() && (s.front() == '+' || s.front() == '-')) return std::nullopt;  // "+-5"
-  }
+  if (!StripPlus(s)) return std::nullopt;
   std::int64_t v = 0;
   const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec == std::errc() && ptr == s.data() + s.size() && !s.empty()) return v;
@@ -296,10 +300,7 @@ std::optional<std::int64_t> ParseInt(std::string_view s) {
   if (i < rest.size()) {
     if (rest[i] != 'e' && rest[i] != 'E') return std::nullopt;
     std::string_view e = rest.substr(i + 1);
-    if (!e.empty() && e.front() == '+') {
-      e.remove_prefix(1);
-      if (!e.empty() && (e.front() == '+' || e.front() == '-')) return std::nullopt;  // "1e+-3"
-    }
+    if (!StripPlus(e)) return std::nullopt;  // "1e+-3"
     int written = 0;
     const auto [end, code] = std::from_chars(e.data(), e.data() + e.size(), written);
     if (code != std::errc() || end != e.data() + e.size() || e.empty() || written < -400 || written > 400)

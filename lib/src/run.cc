@@ -364,12 +364,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   // time. (P pi is computed at a logged iterate when a logged metric or a tolerance not logged
   // needs it.) `evaluated`: the point is there already.
   const bool offer_is_solver_time = solver.TakesOffers() && (logged_payoff || (check.active() && check.needs_payoff()));
-  // gap_beta of the record before the last one, for the note on a run that ends far above its
-  // start (it must not be falling still: nash_md's decaying schedule rises, then falls; a run stuck at
-  // a vertex falls by 1e-9 a step).
-  double gap_before_last = kNaN;
   auto emit = [&](std::int64_t it, bool evaluated) {
-    gap_before_last = record.metrics[Index(Metric::kGapBeta)];
     record.iteration = it;
     record.oracle_calls = summary.oracle_calls;
     record.queries = summary.queries;
@@ -602,12 +597,13 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   // A run that ended far from pi*_beta, having started near it: a step too large for the game, which
   // is otherwise told only by the numbers (a solver with no stability limit to warn about, or a
   // game whose rho is not known). gap_beta / (2 beta) = KL(pi || BR_beta(pi)): at least ten times
-  // the starting value and half a nat above it, and not falling (by 0.1% since the record before). Not for a
-  // solver of the beta = 0 game, which does not aim at pi*_beta.
+  // the starting value and half a nat above it. Not for a solver of the beta = 0 game, which does
+  // not aim at pi*_beta, nor within an expected transient (decaying nash_md's gap first rises, then
+  // falls: TransientIterations).
   const double gap_at_end = summary.final_metrics[Index(Metric::kGapBeta)];
   if (summary.termination != Termination::kNumericalFailure && beta > 0.0 &&
       solver.Target() != SolverTarget::kUnregularized && gap_at_end > 10.0 * gap_at_start &&
-      gap_at_end - gap_at_start > beta && !(gap_at_end < 0.999 * gap_before_last))
+      gap_at_end - gap_at_start > beta && it > solver.TransientIterations())
     summary.warnings.push_back(fmt::format(
         "gap_beta rose from {:.3g} at iteration 0 to {:.3g} at iteration {}: the iterates moved away from pi*_beta; {}",
         gap_at_start, gap_at_end, it,

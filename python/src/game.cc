@@ -171,21 +171,24 @@ EquilibriumMethod ParseMethod(const std::string& method) {
 }
 
 // Refuses, before anything is allocated, an equilibrium whose work this machine cannot hold (a
-// dense Jacobian and its LU factors, 16 n^2 bytes, asked for at large n): a ValueError that says
-// how much, not a bare MemoryError or the OOM killer. An implicit game is always solved
-// matrix-free (SolveEquilibrium), whatever was asked.
+// dense Jacobian and its LU factors, 16 n^2 bytes; below n = 4096 the matrix-free method's GMRES
+// basis and Hessenberg matrix take as much): a ValueError that says how much and what fits, not a
+// bare MemoryError or the OOM killer. An implicit game is always solved matrix-free
+// (SolveEquilibrium), whatever was asked.
 void CheckEquilibriumMemory(const Game& g, const std::string& name, EquilibriumMethod method) {
-  if (!g.preferences().stores_entries()) method = EquilibriumMethod::kKrylov;
-  const double need = EquilibriumWorkBytes(g.n(), method), available = AvailableMemoryBytes();
+  if (!g.preferences().stores_entries()) method = EquilibriumMethod::kKrylov;  // whatever was asked
+  const double available = AvailableMemoryBytes();
+  const double need = EquilibriumWorkBytes(g.n(), method);
+  const double krylov = EquilibriumWorkBytes(g.n(), EquilibriumMethod::kKrylov);
   if (need <= available) return;
   constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
   const bool dense = ResolveEquilibriumMethod(g.n(), method) == EquilibriumMethod::kDense;
   throw InputError("method", fmt::format("'{}' at n = {} needs about {:.2f} GiB for pi*'s work, more than this machine "
                                          "can give ({:.2f} GiB available), expected {}",
                                          name, g.n(), need / kGiB, available / kGiB,
-                                         dense ? fmt::format("method='krylov' (about {:.2f} GiB)",
-                                                             EquilibriumWorkBytes(g.n(), EquilibriumMethod::kKrylov) / kGiB)
-                                               : std::string("a smaller game")));
+                                         dense && krylov <= available
+                                             ? fmt::format("method='krylov' (about {:.2f} GiB)", krylov / kGiB)
+                                             : std::string("a smaller game")));
 }
 
 }  // namespace

@@ -58,6 +58,10 @@ code, stdout, stderr = run(condorcet, "--dry-run", "--set", "game.n=1100", "--se
 check("large_n.dry_run", code == 0, stderr)
 check("large_n.dry_run_note", "eta: auto is resolved from the game's spectral radius rho once the run has solved pi*, "
       "which this estimate does not solve" in stdout and "not certified" not in stdout, stdout)
+# So is X*limit, which the dry run refused (exit 2) although the run resolves it.
+code, stdout, stderr = run(condorcet, "--dry-run", "--set", "game.n=1100", "--set", "solvers=[{name: omd, eta: 0.5*limit}]")
+check("large_n.dry_run_limit", code == 0 and "eta: 0.5*limit is resolved from the game's spectral radius rho once the "
+      "run has solved pi*" in stdout, stdout + stderr)
 for game in ["{type: random_uniform, n: 10}", "{type: bradley_terry, n: 20}"]:
     code, stdout, stderr = run(condorcet, "--out", "condorcet", "--force", "--quiet", "--set", f"game={game}")
     check(f"condorcet.exit {game}", code == 0, stderr)

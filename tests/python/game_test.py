@@ -236,31 +236,47 @@ if available_gib < 35:
                   and "more than this machine can give" in str(e), str(e))
 check("memory.implicit_fits", nlhf.game("low_rank_cyclic", n=10**6).n == 10**6)
 
-# So is an equilibrium whose work it cannot hold: a child process limited to 100 MB of data beyond
-# what it holds asks for method='dense' at n = 3000 (a Jacobian and its LU factors, 16 n^2 = 144 MB).
-# (Not under the sanitizers, whose runtime needs data of its own.)
+# So is an equilibrium whose work it cannot hold, in a child process limited to a given amount of
+# data beyond what it holds: at n = 3000 and 100 MB, both methods (about 16 n^2 = 144 MB: the dense
+# Jacobian and its LU factors; GMRES's basis and Hessenberg matrix, n x n each below n = 4096); at
+# n = 4500 and 290 MB, the dense one (324 MB), and the message points to krylov (245 MB), which the
+# same child then solves with (not run here: 10 s). (Not under the sanitizers, whose runtime needs
+# data of its own.)
 EQUILIBRIUM_LIMITED = r'''
 import resource
+import sys
 import nlhf
-g = nlhf.game("random_uniform", n=3000)
+n, mb = int(sys.argv[1]), int(sys.argv[2])
+g = nlhf.game("random_uniform", n=n)
 with open("/proc/self/status") as f:
     used = next(int(line.split()[1]) for line in f if line.startswith("VmData")) * 1024
-resource.setrlimit(resource.RLIMIT_DATA, (used + 100 * 2**20, resource.getrlimit(resource.RLIMIT_DATA)[1]))
-try:
-    g.equilibrium(0.1, method="dense")
-    print("solved")
-except ValueError as e:
-    print(e)
+resource.setrlimit(resource.RLIMIT_DATA, (used + mb * 2**20, resource.getrlimit(resource.RLIMIT_DATA)[1]))
+for method in sys.argv[3:]:
+    try:
+        g.equilibrium(0.1, method=method)
+        print("solved")
+    except ValueError as e:
+        print(e)
 '''
 if os.environ.get("NLHF_SANITIZED"):
     check.skipped.append("equilibrium memory: not under the sanitizers")
 else:
     import subprocess
     import sys
-    limited = subprocess.run([sys.executable, "-c", EQUILIBRIUM_LIMITED], capture_output=True, text=True,
+
+    def limited(*args):
+        out = subprocess.run([sys.executable, "-c", EQUILIBRIUM_LIMITED, *args], capture_output=True, text=True,
                              env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+        return out.stdout.splitlines() + [out.stderr]
+
+    lines = limited("3000", "100", "dense", "krylov", "auto")
     check("memory.equilibrium_refused",
-          limited.stdout.startswith("method: 'dense' at n = 3000 needs about 0.14 GiB for pi*'s work, more than this "
-                                    "machine can give (") and "expected method='krylov' (about 0.07 GiB)" in limited.stdout,
-          limited.stdout + limited.stderr)
+          len(lines) == 4 and all(line.startswith(f"method: '{m}' at n = 3000 needs about 0.1")
+                                  and "GiB for pi*'s work, more than this machine can give (" in line
+                                  and line.endswith("expected a smaller game") for line, m in zip(lines, ("dense", "krylov", "auto"))),
+          "\n".join(lines))
+    lines = limited("4500", "290", "dense")
+    check("memory.equilibrium_krylov_fits",
+          len(lines) == 2 and lines[0].startswith("method: 'dense' at n = 4500 needs about 0.32 GiB")
+          and lines[0].endswith("expected method='krylov' (about 0.23 GiB)"), "\n".join(lines))
 check.finish(TMP)

@@ -283,13 +283,16 @@ TEST(SolveEquilibrium, AutoPicksDenseBelowTheCrossoverAndKrylovFromIt) {
 
 TEST(EquilibriumWorkBytes, CountsTheDenseFactorsAndTheKrylovBasis) {
   const double n = 2000;
-  // Dense: J and its LU factors (2 n^2 doubles), a basis of n / 12 vectors and 16 more.
-  EXPECT_EQ(EquilibriumWorkBytes(2000, EquilibriumMethod::kDense), 8.0 * (2 * n * n + n * (166 + 1 + 16)));
-  // Krylov: the basis, n vectors (no restarts) up to n = 4096, 2^24 / n beyond (at least 30), or the option.
-  EXPECT_EQ(EquilibriumWorkBytes(2000, EquilibriumMethod::kKrylov), 8.0 * n * (2000 + 1 + 16));
-  EXPECT_EQ(EquilibriumWorkBytes(10000, EquilibriumMethod::kAuto), 8.0 * 1e4 * (1677 + 1 + 16));
-  EXPECT_EQ(EquilibriumWorkBytes(1000000, EquilibriumMethod::kKrylov), 8.0 * 1e6 * (30 + 1 + 16));
-  EXPECT_EQ(EquilibriumWorkBytes(100, EquilibriumMethod::kKrylov, 7), 8.0 * 100 * (7 + 1 + 16));
+  // GMRES with a basis of r + 1 vectors of n doubles and an (r + 1) x r Hessenberg matrix, and 16
+  // more vectors.
+  const auto gmres = [](double size, double r) { return (size + r) * (r + 1) + 16 * size; };
+  // Dense: J and its LU factors (2 n^2 doubles), and a basis of n / 12 vectors.
+  EXPECT_EQ(EquilibriumWorkBytes(2000, EquilibriumMethod::kDense), 8.0 * (2 * n * n + gmres(n, 166)));
+  // Krylov: n vectors (no restarts) up to n = 4096, 2^24 / n beyond (at least 30), or the option.
+  EXPECT_EQ(EquilibriumWorkBytes(2000, EquilibriumMethod::kKrylov), 8.0 * gmres(n, 2000));
+  EXPECT_EQ(EquilibriumWorkBytes(10000, EquilibriumMethod::kAuto), 8.0 * gmres(1e4, 1677));
+  EXPECT_EQ(EquilibriumWorkBytes(1000000, EquilibriumMethod::kKrylov), 8.0 * gmres(1e6, 30));
+  EXPECT_EQ(EquilibriumWorkBytes(100, EquilibriumMethod::kKrylov, 7), 8.0 * gmres(100, 7));
 }
 
 TEST(SolveEquilibrium, KrylovFallsBackToNashMpAndSaysSo) {

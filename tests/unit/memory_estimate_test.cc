@@ -31,14 +31,16 @@ TEST(Memory, RefusesAGameThatDoesNotFitBeforeBuildingIt) {
   EXPECT_EQ(e.n, 100000);
   EXPECT_EQ(e.n_key, "game.n");
   // Every seed's P, plus the work of 2 equilibria at once: matrix-free at this n, a GMRES basis of
-  // 2^24 / n + 1 vectors and 16 more (EquilibriumWorkBytes), 0.18% of an n x n matrix each.
-  const double krylov = (std::floor(16777216.0 / 100000) + 1 + 16) / 100000;
+  // r + 1 = 2^24 / n + 1 vectors, its (r + 1) x r Hessenberg matrix and 16 vectors more
+  // (EquilibriumWorkBytes), 0.18% of an n x n matrix each.
+  const double r = std::floor(16777216.0 / 100000);
+  const double krylov = ((100000 + r) * (r + 1) + 16 * 100000) / 1e10;
   EXPECT_NEAR(e.matrices, 3 + 2 * krylov, 1e-12);
   EXPECT_NEAR(e.bytes / (8.0 * 1e10 * 3), 1.0, 0.01);
   e.available_bytes = 16.0 * (1 << 30);
   ExpectInputError([&] { CheckMemory(c, ResourcePlan{2, false}, e); },
                    {"game.n", "100000 needs about 223.9 GiB (estimate: P and the equilibrium's work, 3 n x n matrices",
-                    "this machine has 16.0 GiB available", "expected n <= 26486"});
+                    "this machine has 16.0 GiB available", "expected n <= 26481"});
   // A sweep worker holds one game at a time.
   EXPECT_NEAR(EstimateMemory(c, ResourcePlan{2, true}).matrices, 2 * (1 + krylov), 1e-12);
   // Below n = kKrylovFromN pi* takes the dense path: its Jacobian, LU factors and a GMRES basis,

@@ -34,6 +34,8 @@ TEST(ParseParamValue, ParsesEachType) {
   EXPECT_EQ(std::get<std::int64_t>(ParseParamValue(t[0], "12", "k")), 12);
   EXPECT_EQ(std::get<std::int64_t>(ParseParamValue(t[0], "1e1", "k")), 10);  // integral double
   EXPECT_EQ(std::get<double>(ParseParamValue(t[1], "2.5e-3", "k")), 2.5e-3);
+  EXPECT_EQ(std::get<double>(ParseParamValue(t[1], "+2.5", "k")), 2.5);
+  EXPECT_EQ(std::get<std::int64_t>(ParseParamValue(t[0], "+12", "k")), 12);
   EXPECT_EQ(std::get<bool>(ParseParamValue(t[2], "true", "k")), true);
   EXPECT_EQ(std::get<std::string>(ParseParamValue(t[3], "a/b.csv", "k")), "a/b.csv");
   EXPECT_EQ(std::get<std::vector<double>>(ParseParamValue(t[4], "[1, 2.5,0]", "k")),
@@ -48,6 +50,9 @@ TEST(ParseParamValue, RejectsBadValuesNamingKeyValueAndRange) {
   ExpectInputError([&] { ParseParamValue(t[0], "2.5", "game.n"); }, {"not an integer"});
   ExpectInputError([&] { ParseParamValue(t[1], "abc", "game.scale"); }, {"'abc'", "not a finite number"});
   ExpectInputError([&] { ParseParamValue(t[1], "nan", "game.scale"); }, {"not a finite number"});
+  for (const char* bad : {"+-0.5", "++0.5", "+-1e30"})  // a sign after the '+' (it read "+-0.5" as -0.5)
+    ExpectInputError([&] { ParseParamValue(t[1], bad, "game.scale"); }, {"not a finite number"});
+  ExpectInputError([&] { ParseParamValue(t[0], "+-1e30", "game.n"); }, {"not an integer"});
   ExpectInputError([&] { ParseParamValue(t[1], "1e-400", "game.scale"); }, {"'1e-400' underflows"});
   ExpectInputError([&] { ParseParamValue(t[1], "1e400", "game.scale"); }, {"'1e400' overflows"});
   ExpectInputError([&] { ParseParamValue(t[4], "[1,1e999]", "w"); }, {"element '1e999' that overflows"});

@@ -95,7 +95,8 @@ class Solver {
   // A proven contraction: KL(pi* || pi_k) <= factor^k KL(pi* || pi_0); nullopt if none.
   virtual std::optional<double> GuaranteedContraction() const { return std::nullopt; }
   // Iterations of an expected transient in which the metrics need not improve (decaying nash_md's
-  // huge first steps); the run driver's stall warning ignores them. 0 = none.
+  // huge first steps); the run driver's stall warning ignores them, and a gap_beta that ends a run
+  // within them far above its start gets no note. 0 = none.
   virtual std::int64_t TransientIterations() const { return 0; }
   // What every Step() costs after Reset when that is fixed (oracle_calls and queries; step_size is
   // 0): the solver describes itself, so a dry run needs no steps. nullopt when the cost varies from

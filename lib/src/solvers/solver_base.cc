@@ -43,6 +43,7 @@ void SolverBase::OfferPayoff(const Eigen::VectorXd& pi, const Eigen::VectorXd& g
   offer_.pi = pi;
   offer_.g = g;
   offer_valid_ = true;
+  own_valid_ = false;  // the newer point wins
 }
 
 const PolicyPoint* SolverBase::EvaluateCurrent() {
@@ -121,7 +122,14 @@ double SolverBase::ResolveStep(const std::string& name, double default_value,
       }
     }
   } else if (const std::optional<double> multiple = params_.LimitMultipleOf(name)) {
-    value = StepFromLimit(name, *multiple, range);
+    if (!rho_ && rho_later_) {  // the run resolves it (or refuses it) once pi* is solved
+      value = default_step();
+      notes_.push_back(fmt::format("{}: {} is resolved from the game's spectral radius rho once the run has solved "
+                                   "pi*, which this estimate does not solve; the default step {} stands in for it here",
+                                   name, FormatParamValue(LimitMultiple{*multiple}), value));
+    } else {
+      value = StepFromLimit(name, *multiple, range);
+    }
   } else if (params_.Has(name)) {
     value = params_.Double(name);
   } else {

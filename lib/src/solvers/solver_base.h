@@ -137,12 +137,12 @@ class SolverBase : public Solver {
   std::int64_t estimates_per_step_ = 0;
 
  private:
-  // The driver's point of the iterate: the same bits the step would compute (the same Eigen exp of
-  // the same logits, the same product). EvaluateCurrent's is in pi_ and g_ already, taken by the
-  // next step (whose first act it is: TakesOffers), once. An offer (OfferPayoff) is taken if l_ is
-  // bit-identical to the logits it was made for (an O(n) compare against exp and an O(n^2)
-  // product), copied in; it stays valid: a run at an exact fixed point (l_ the same bits step
-  // after step, nash_mp at n = 10 after a few hundred iterations) takes it at every step.
+  // A point of the iterate made outside the step: the same bits the step would compute (the same
+  // Eigen exp of the same logits, the same product). EvaluateCurrent's (the run driver's) is in
+  // pi_ and g_ already, taken by the next step (whose first act it is: TakesOffers), once. An offer
+  // (OfferPayoff, from a caller that evaluated the point itself) is taken if l_ is bit-identical to
+  // the logits it was made for (an O(n) compare against exp and an O(n^2) product), copied in, and
+  // stays valid while l_ is (an exact fixed point takes it at every step).
   bool TakeOffer();
   bool own_valid_ = false;  // EvaluateCurrent filled pi_ and g_ and no step has taken them yet
   bool offer_valid_ = false;
