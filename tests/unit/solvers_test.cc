@@ -678,6 +678,13 @@ TEST(SolverOffer, EvaluateCurrentGivesEvaluatesPointAndTheNextStepTakesIt) {
     }
     // What the run driver counts as solver time is what the step takes.
     EXPECT_EQ(planted->TakesOffers(), taken);
+    // A Reset discards it.
+    const_cast<PolicyPoint*>(planted->EvaluateCurrent())->g = wrong;
+    planted->Reset(SolverContext{&game, 0.1, {}, std::nullopt});
+    auto again = Started(spec, game, 0.1);
+    planted->Step();
+    again->Step();
+    EXPECT_TRUE(same(planted->current(), again->current())) << "taken after a Reset";
   }
   OracleConfig sampled;
   sampled.type = OracleType::kSampled;
