@@ -26,7 +26,7 @@ ALLOWED = {
     ("apps/nlhf-run/main.cc", "    - {name: nash_mp}\\n"),
     ("apps/nlhf-run/main.cc",
      "    - {name: omd, eta: auto}                    # or eta: 0.9*limit (0.9 x this game's stability limit)\\n"),
-    ("apps/nlhf-run/main.cc", "    - {name: omd, eta: 0.5, label: omd_fixed}   # label: tells two entries of one solver apart\\n"),
+    ("apps/nlhf-run/main.cc", "    - {name: omd, eta: 0.05, label: omd_fixed}  # label: tells two entries of one solver apart\\n"),
 }
 
 
