@@ -399,15 +399,17 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
     CostEstimate::Solver est;
     est.label = config.solvers[i].label;
     auto solver = MakeSolver(config.solvers[i].name, config.solvers[i].params, SolverKey(i));
+    const SolverContext context{&game, config.beta, {}, rho, false, config.solvers[i].oracle, config.seeds.front(),
+                                rho_later};
     // Oracle calls per step.
-    solver->Reset(SolverContext{&game, config.beta, {}, rho, false, config.solvers[i].oracle, config.seeds.front(), rho_later});
+    solver->Reset(context);
     const StepCost cost = CostOf(*solver, k);
     est.calls_per_iteration = cost.oracle_calls;
     est.queries_per_iteration = cost.queries;
     est.notes = solver->Notes();
     est.calls_constant = cost.constant;
     // Time per iteration with the experiment's metric evaluation and logging (without budgets).
-    solver->Reset(SolverContext{&game, config.beta, {}, rho, false, config.solvers[i].oracle, config.seeds.front(), rho_later});
+    solver->Reset(context);
     RunOptions ro;
     ro.stop.iterations = k;
     ro.stop.tolerances = stop.tolerances;

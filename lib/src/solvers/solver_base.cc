@@ -53,10 +53,7 @@ const PolicyPoint* SolverBase::EvaluateCurrent() {
     offer_valid_ = false;
     return &offer_;
   }
-  // Evaluate(*game_, l_, own_), where own_.log_pi is l_ already.
-  pi_ = l_.array().exp();
-  g_.resize(l_.size());
-  game_->Apply(pi_, g_);
+  ComputeIterate();  // Evaluate(*game_, l_, own_), where own_.log_pi is l_ already
   own_valid_ = true;
   offer_valid_ = false;
   return &own_;
@@ -93,17 +90,24 @@ double SolverBase::ResolveStep(const std::string& name, double default_value,
                                  name, default_value, range->rule, beta_, v));
     return v;
   };
+  // A step resolved from rho that the run resolves once it has solved pi* (rho_later_): the default
+  // stands in, and a note says so.
+  const auto stand_in = [&](const std::string& written) {
+    const double v = default_step();
+    notes_.push_back(fmt::format("{}: {} is resolved from the game's spectral radius rho once the run has solved pi*, "
+                                 "which this estimate does not solve; the default step {} stands in for it here",
+                                 name, written, v));
+    return v;
+  };
   double value = 0.0;
   if (params_.IsAuto(name)) {
     if (!auto_fn)
       throw InputError(key_ + "." + name, fmt::format("'auto' is not available for {}, expected a number > 0", name_));
-    if (!rho_) {
+    if (!rho_ && rho_later_) {
+      value = stand_in("auto");
+    } else if (!rho_) {
       value = default_step();
-      notes_.push_back(
-          rho_later_ ? fmt::format("{}: auto is resolved from the game's spectral radius rho once the run has solved pi*, "
-                                   "which this estimate does not solve; the default step {} stands in for it here",
-                                   name, value)
-                     : fmt::format("{}: auto needs the spectral radius rho of the game, which is unknown here (no "
+      notes_.push_back(fmt::format("{}: auto needs the spectral radius rho of the game, which is unknown here (no "
                                    "certified pi*: not certified, or equilibrium: none); used the default step {}",
                                    name, value));
     } else {
@@ -122,14 +126,9 @@ double SolverBase::ResolveStep(const std::string& name, double default_value,
       }
     }
   } else if (const std::optional<double> multiple = params_.LimitMultipleOf(name)) {
-    if (!rho_ && rho_later_) {  // the run resolves it (or refuses it) once pi* is solved
-      value = default_step();
-      notes_.push_back(fmt::format("{}: {} is resolved from the game's spectral radius rho once the run has solved "
-                                   "pi*, which this estimate does not solve; the default step {} stands in for it here",
-                                   name, FormatParamValue(LimitMultiple{*multiple}), value));
-    } else {
-      value = StepFromLimit(name, *multiple, range);
-    }
+    // (the run resolves it, or refuses it, once pi* is solved)
+    value = !rho_ && rho_later_ ? stand_in(FormatParamValue(LimitMultiple{*multiple}))
+                                : StepFromLimit(name, *multiple, range);
   } else if (params_.Has(name)) {
     value = params_.Double(name);
   } else {

@@ -84,9 +84,7 @@ class SolverBase : public Solver {
   // pi_ = exp(l_), g_ = P pi_: one oracle call (taken from the run driver's offer when it made one
   // for this iterate: TakeOffer).
   void EvaluateIterate() {
-    if (TakeOffer()) return;
-    pi_ = l_.array().exp();
-    game_->Apply(pi_, g_);
+    if (!TakeOffer()) ComputeIterate();
   }
   // pi_ = exp(l_), g_ = the oracle's estimate of P pi_ (exact: EvaluateIterate); adds its cost.
   void EstimateIterate(StepInfo& info) {
@@ -144,6 +142,11 @@ class SolverBase : public Solver {
   // the logits it was made for (an O(n) compare against exp and an O(n^2) product), copied in, and
   // stays valid while l_ is (an exact fixed point takes it at every step).
   bool TakeOffer();
+  // pi_ = exp(l_), g_ = P pi_, computed here (EvaluateIterate's own work, and EvaluateCurrent's).
+  void ComputeIterate() {
+    pi_ = l_.array().exp();
+    game_->Apply(pi_, g_);
+  }
   bool own_valid_ = false;  // EvaluateCurrent filled pi_ and g_ and no step has taken them yet
   bool offer_valid_ = false;
   PolicyPoint offer_;  // log_pi: the logits it was made for
