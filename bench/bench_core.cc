@@ -138,7 +138,7 @@ void BM_Equilibrium(benchmark::State& state) {
     benchmark::DoNotOptimize(eq.log_pi.data());
   }
 }
-BENCHMARK(BM_Equilibrium)->Arg(10)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Equilibrium)->Arg(10)->Arg(50)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
 
 // rho and the stability report's cost: the dense eigendecomposition against matrix-free Lanczos
 // (Spectra) at the game's mu. The crossover kSpectralRadiusDenseMaxN (equilibrium.h) is where these
