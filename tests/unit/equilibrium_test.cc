@@ -271,6 +271,27 @@ TEST(SolveEquilibrium, DenseFactorsOnlyWhereGmresWouldCostMore) {
   EXPECT_NE(hard.message.find("LU factorizations"), std::string::npos) << hard.message;
 }
 
+// Up to 64 actions each Newton direction comes from a fresh LU of the dense Jacobian, with no
+// GMRES iteration (cheaper there); from 65 on, GMRES as above (at beta = 1, with no LU at all). The
+// direct path's pi* matches Krylov's (KrylovMatchesDenseOnRandomGames, n = 40 and 41).
+TEST(SolveEquilibrium, DenseTakesExactDirectionsUpToSixtyFourActions) {
+  for (int n : {3, 10, 64}) {
+    const Game game = MakeGame(fmt::format("random_uniform(n={})", n), "softmax_normal", 0);
+    for (double beta : {1.0, 1e-3}) {
+      const Equilibrium eq = SolveEquilibrium(game, beta, Using(EquilibriumMethod::kDense));
+      ASSERT_TRUE(eq.certified()) << n << " " << beta << ": " << eq.message;
+      EXPECT_EQ(eq.linear_iterations, 0) << n << " " << beta;
+      EXPECT_GE(eq.factorizations, eq.newton_iterations) << n << " " << beta;
+      EXPECT_GT(eq.newton_iterations, 0) << n << " " << beta;
+    }
+  }
+  const Equilibrium gmres =
+      SolveEquilibrium(MakeGame("random_uniform(n=65)", "softmax_normal", 0), 1.0, Using(EquilibriumMethod::kDense));
+  ASSERT_TRUE(gmres.certified()) << gmres.message;
+  EXPECT_GT(gmres.linear_iterations, 0);
+  EXPECT_EQ(gmres.factorizations, 0);
+}
+
 TEST(SolveEquilibrium, AutoPicksDenseBelowTheCrossoverAndKrylovFromIt) {
   EXPECT_EQ(ResolveEquilibriumMethod(kKrylovFromN - 1, EquilibriumMethod::kAuto), EquilibriumMethod::kDense);
   EXPECT_EQ(ResolveEquilibriumMethod(kKrylovFromN, EquilibriumMethod::kAuto), EquilibriumMethod::kKrylov);
