@@ -36,10 +36,12 @@ using Clock = std::chrono::steady_clock;
 
 // An input error found while running one task of the sweep (a file removed since validation): the
 // same error, prefixed with the point's values and the seed.
-InputError AtTask(const InputError& e, const SweepPoint& p, std::uint64_t seed) {
+InputError AtTask(const InputError& e, const SweepConfig& s, const SweepPoint& p, std::uint64_t seed) {
   const std::string what = e.key().empty() ? e.problem() : e.key() + ": " + e.problem();
-  // An error without a location of its own (a solver's step checked at run time) gets the key's.
-  const SourceLocation where = e.where().file.empty() ? p.config.Locate(e.key()) : e.where();
+  // An error located at no line (a solver's step checked at run time: the run located it at the
+  // key, but a validated point keeps no key locations) gets the key's, from the point built again.
+  const bool unplaced = e.where().file.empty() || (e.where().file == s.source && e.where().line == 0);
+  const SourceLocation where = unplaced && !e.key().empty() ? LocatePointKey(s, p.index, e.key()) : e.where();
   return InputError(where, "", fmt::format("running {}: {}", TaskName(p, seed), what));
 }
 
@@ -238,7 +240,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       // every task that reads it, so the sweep stops with it. (The batch goes back to the pool,
       // so the tasks it finished are still committed.)
       release(std::move(batch));
-      throw AtTask(e, point, point.config.seeds[task.seed_index]);
+      throw AtTask(e, s, point, point.config.seeds[task.seed_index]);
     } catch (const InternalError&) {
       release(std::move(batch));
       throw;  // a bug in nlhf: exit 3, not "retry"

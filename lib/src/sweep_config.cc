@@ -170,8 +170,13 @@ size_t SweepConfig::RunCount() const {
   return n;
 }
 
-SweepConfig ParseSweep(const std::string& text, const std::string& source, const std::vector<std::string>& sets,
-                       const std::string& base_dir, const std::function<void(size_t)>& on_count) {
+namespace {
+
+// ParseSweep; with `locate`, only that point is built, unvalidated and with its key locations
+// (LocatePointKey), and nothing about the others is checked.
+SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, const std::vector<std::string>& sets,
+                           const std::string& base_dir, const std::function<void(size_t)>& on_count,
+                           std::optional<size_t> locate) {
   SweepConfig s;
   s.source = source;
   s.text = text;
@@ -325,7 +330,17 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
     }
     return SourceLocation{source};
   };
+  const auto next_digits = [&] {
+    for (size_t d = sizes.size(); d-- > 0;) {
+      if (++digit[d] < sizes[d]) break;
+      digit[d] = 0;
+    }
+  };
   for (size_t index = 0; index < total; ++index) {
+    if (locate && index != *locate) {
+      next_digits();
+      continue;
+    }
     SweepPoint p;
     p.index = index;
     bool valid = true;
@@ -345,6 +360,10 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
         point = yaml::With(point, axis.key, value, origins.Where(axis.key_node), point_origins);
       }
       p.config = ParseExperimentTree(point, point_origins, base_dir, true, hashes);
+      if (locate) {
+        s.points.push_back(std::move(p));
+        return s;
+      }
       ValidateExperiment(p.config, ResourcePlan{1, true});  // RunSweep checks again with its --jobs
     } catch (const InputErrors& e) {
       for (const InputError& one : e.errors()) add_error(one, p);
@@ -396,10 +415,7 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
         }
       }
     }
-    for (size_t d = sizes.size(); d-- > 0;) {
-      if (++digit[d] < sizes[d]) break;
-      digit[d] = 0;
-    }
+    next_digits();
   }
   for (const auto& [id, at] : repeated) {
     if (at.second == 0) continue;
@@ -411,6 +427,23 @@ SweepConfig ParseSweep(const std::string& text, const std::string& source, const
   if (!errors.empty()) throw InputErrors(errors);
   s.fingerprint = fmt::format("{:016x}", Fnv1a64(fingerprint_text));
   return s;
+}
+
+}  // namespace
+
+SweepConfig ParseSweep(const std::string& text, const std::string& source, const std::vector<std::string>& sets,
+                       const std::string& base_dir, const std::function<void(size_t)>& on_count) {
+  return ParseSweepImpl(text, source, sets, base_dir, on_count, std::nullopt);
+}
+
+SourceLocation LocatePointKey(const SweepConfig& sweep, size_t point, const std::string& key) {
+  try {
+    const SweepConfig one = ParseSweepImpl(sweep.text, sweep.source, sweep.sets, sweep.base_dir, {}, point);
+    if (!one.points.empty()) return one.points.front().config.Locate(key);
+  } catch (const std::exception&) {
+    // The point no longer builds (an input file it reads is gone): the file is all there is to say.
+  }
+  return SourceLocation{sweep.source};
 }
 
 SweepConfig LoadSweep(const std::string& path, const std::vector<std::string>& sets,

@@ -543,6 +543,18 @@ for r in limit_runs:
     check(f"limit.{r['solver']}.{written}.seed{r['seed']}",
           r["label"] == f"{r['solver']}(eta={written})" and abs(eta - x * float(r["stability_limit"])) <= 1e-12 * eta,
           f"{r['label']} {r['params']} {r['stability_limit']}")
+# A multiple refused at run time (1.1*limit on seed 1's game, where omd's limit is 1/beta) is located
+# at the swept value that gave it, though a validated point keeps no key locations.
+late_text = BASE.replace("{name: omd, eta: 0.3}", "{name: omd, eta: 0.5*limit}") + """
+sweep:
+  solvers[1].eta: [0.5*limit, 1.1*limit]
+"""
+late_line = late_text.lstrip("\n").split("\n").index("  solvers[1].eta: [0.5*limit, 1.1*limit]") + 1
+late_col = "  solvers[1].eta: [0.5*limit, 1.1*limit]".index("1.1") + 1
+late_yaml = write("limit_late.yaml", late_text.lstrip("\n"))
+code, out, err = run(late_yaml, "--out", os.path.join(TMP, "late_out"), "--quiet")
+check("limit.late_located", code == 2 and err.startswith(f"error: {late_yaml}:{late_line}:{late_col}: running sweep "
+      "point 1 (seed=1, solvers[1].eta=1.1*limit): solvers[1].eta: on the game of seed 1") and err.count("\n") == 1, err)
 # No limit to multiply: beta above every game's rho (rho <= 1/2) gives mmd an infinite limit.
 code, out, err = run(write("limit_inf.yaml", BASE.replace("beta: 0.1", "beta: 0.6").replace(
     "{name: omd, eta: 0.3}", "{name: mmd, eta: 0.9*limit}")), "--dry-run")

@@ -89,6 +89,22 @@ TEST(ParseSweep, LocatesAPointsErrorAtItsValue) {
                                   {"sweep.yaml:8:20: stop.iterations: '0' is out of range"});
 }
 
+// A validated point keeps no key locations; LocatePointKey finds them again from the sweep's text:
+// a swept key at the value this point takes (its zip group's too), another at its line in the base,
+// and a --set at the --set.
+TEST(LocatePointKey, FindsAPointsKeyWhereItIsWritten) {
+  const SweepConfig s = Parse(kSweep);
+  ASSERT_TRUE(s.points[3].config.locations.empty());
+  EXPECT_EQ(LocatePointKey(s, 3, "game.n").ToString(), "sweep.yaml:3:15");
+  EXPECT_EQ(LocatePointKey(s, 1, "game.n").ToString(), "sweep.yaml:3:12");
+  EXPECT_EQ(LocatePointKey(s, 3, "stop.iterations").ToString(), "sweep.yaml:5:45");
+  EXPECT_EQ(LocatePointKey(s, 3, "solvers[0].eta").ToString(), "sweep.yaml:7:11");  // its entry
+  EXPECT_EQ(LocatePointKey(Parse(kSweep, {"solvers[0].eta=0.5"}), 0, "solvers[0].eta").ToString(),
+            "--set solvers[0].eta=0.5");
+  // A point that is not there: the file.
+  EXPECT_EQ(LocatePointKey(s, 99, "game.n").ToString(), "sweep.yaml");
+}
+
 TEST(ParseSweep, RejectsDuplicateKeysAndBadPaths) {
   nlhf::testing::ExpectInputError([&] { Parse(std::string(kSweep) + "sweep: {beta: [1]}\n"); },
                                   {"sweep.yaml:8:1: sweep: is given twice (first on line 2)"});

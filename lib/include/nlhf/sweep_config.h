@@ -54,6 +54,12 @@ SweepConfig LoadSweep(const std::string& path, const std::vector<std::string>& s
 SweepConfig ParseSweep(const std::string& text, const std::string& source, const std::vector<std::string>& sets,
                        const std::string& base_dir, const std::function<void(size_t)>& on_count = {});
 
+// Where `key` of sweep point `point` is written: the sweep file's line and column, a --set, or the
+// swept value the point takes. A sweep keeps no key locations once its points are validated (a map
+// per point); an error found while running (a step resolved on a game's rho) is located by this,
+// which builds that one point again from the sweep's text. The file alone if it cannot.
+SourceLocation LocatePointKey(const SweepConfig& sweep, size_t point, const std::string& key);
+
 // The files a sweep reads: the sweep file and every point's input files, once each (an output
 // directory may not hold them).
 std::vector<std::string> SweepInputFiles(const SweepConfig& sweep);
