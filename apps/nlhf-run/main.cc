@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "cli.h"
@@ -245,10 +246,22 @@ int Run(int argc, char** argv) {
   out_options.inputs = nlhf::ExperimentInputFiles(config);
   out_options.owned = {"trace.csv", "summary.json", "config.resolved.yaml"};
   out_options.force = vm.count("force") > 0;
+  // A refused output directory whose path the file gave (name: or output:) is located at that key
+  // and named: "exp.yaml:1:7: name: its output directory runs/x (runs/<name>) exists and ...".
+  const auto where_given = [&](const nlhf::InputError& e) {
+    if (out_key == "--out" || e.key() != out_key) return e;
+    const std::string dir = out_key == "name" ? fmt::format("its output directory {} (runs/<name>)", config.OutputDir())
+                                              : fmt::format("the output directory {}", config.OutputDir());
+    return nlhf::InputError(config.Locate(out_key), out_key, dir + " " + e.problem());
+  };
   if (vm.count("dry-run")) {
     first_game.reset();  // EstimateCost builds (and times) its own: never two at once
     // The output directory gets the same checks as a real run (nothing is created or locked).
-    nlhf::CheckOutputDirectory(config.OutputDir(), out_options);
+    try {
+      nlhf::CheckOutputDirectory(config.OutputDir(), out_options);
+    } catch (const nlhf::InputError& e) {
+      throw where_given(e);
+    }
     std::cout << nlhf::ResolvedYaml(config);
     PrintCostEstimate(config, nlhf::EstimateCost(config, jobs), jobs);
     return 0;
@@ -257,13 +270,18 @@ int Run(int argc, char** argv) {
   // it, is gone with its lock before the handlers are).
   const nlhf::cli::StopOnSignals stop("nlhf-run", "nothing will be written",
                                       fmt::format("nothing was written to {}", config.OutputDir()));
-  nlhf::OutputDirectory out(config.OutputDir(), out_options);
+  std::optional<nlhf::OutputDirectory> out;
+  try {
+    out.emplace(config.OutputDir(), out_options);
+  } catch (const nlhf::InputError& e) {
+    throw where_given(e);
+  }
 
   // Rows stream into a trace.csv with no name yet beside the output (on its filesystem; it vanishes
   // with the process, however it ends), in run order: a run that starts when its turn has come
   // writes straight into it, the others into spool files copied in when their turn comes. At the
   // end it is linked into place (without O_TMPFILE: the spools are concatenated into trace.csv).
-  nlhf::TraceSpool spool(out.path().parent_path().string(), (std::filesystem::path(out.shown()) / "trace.csv").string(),
+  nlhf::TraceSpool spool(out->path().parent_path().string(), (std::filesystem::path(out->shown()) / "trace.csv").string(),
                          nlhf::TraceHeader());
   nlhf::ExperimentResult result;
   {
@@ -283,7 +301,7 @@ int Run(int argc, char** argv) {
   const auto t0 = std::chrono::steady_clock::now();
   std::int64_t rows = 0;
   for (const nlhf::RunResult& r : result.runs) rows += r.trace_row_count;
-  out.WriteStaged(
+  out->WriteStaged(
       {{"trace.csv",
         [&](std::FILE* f) {
           nlhf::WriteString(f, nlhf::TraceHeader());
@@ -293,7 +311,7 @@ int Run(int argc, char** argv) {
        {"summary.json", [&](std::FILE* f) { nlhf::WriteString(f, nlhf::SummaryJson(config, result)); }},
        {"config.resolved.yaml", [&](std::FILE* f) { nlhf::WriteString(f, nlhf::ResolvedYaml(config)); }}});
   const double write_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  PrintReport(config, result, write_s, rows, out.shown());
+  PrintReport(config, result, write_s, rows, out->shown());
   return result.any_numerical_failure() ? 1 : 0;
 }
 

@@ -146,9 +146,10 @@ for name, args in (("dot_force", ["--out", ".", "--force"]), ("dot", ["--out", "
 write(os.path.join(cwd, "up.yaml"), EXPERIMENT.replace("name: small", 'name: ".."'))
 write(os.path.join(cwd, "upup.yaml"), EXPERIMENT + 'output: "nonexist/../.."\n')
 code, _, err = run(RUN, "up.yaml", "--quiet", cwd=cwd)
-check("name_dotdot.refused", code == 2 and one_error(err, "runs/..: name: is the current directory"), err)
+check("name_dotdot.refused", code == 2 and one_error(err, "up.yaml:2:7: name: its output directory runs/.. (runs/<name>) "
+                                                         "is the current directory"), err)
 code, _, err = run(RUN, "upup.yaml", "--quiet", "--force", cwd=cwd)
-check("output_key_dotdot_dotdot.refused", code == 2 and one_error(err, "output: is", "holds the current directory"), err)
+check("output_key_dotdot_dotdot.refused", code == 2 and one_error(err, "upup.yaml:12:9: output: the output directory nonexist/../.. is", "holds the current directory"), err)
 check("name.intact", intact(root, cwd) and not os.path.exists(os.path.join(cwd, "runs")), os.listdir(cwd))
 home = os.path.join(TMP, "home")
 os.makedirs(home)
