@@ -248,8 +248,10 @@ int Run(int argc, char** argv) {
   out_options.force = vm.count("force") > 0;
   // A refused output directory whose path the file gave (name: or output:) is located at that key
   // and named: "exp.yaml:1:7: name: its output directory runs/x (runs/<name>) exists and ...".
-  const auto where_given = [&](const nlhf::InputError& e) {
-    if (out_key == "--out" || e.key() != out_key) return e;
+  // Others (a WriteFailure among them) pass unchanged.
+  const auto where_given = [&](const nlhf::InputError& e) -> std::optional<nlhf::InputError> {
+    if (out_key == "--out" || e.key() != out_key || dynamic_cast<const nlhf::WriteFailure*>(&e) != nullptr)
+      return std::nullopt;
     const std::string dir = out_key == "name" ? fmt::format("its output directory {} (runs/<name>)", config.OutputDir())
                                               : fmt::format("the output directory {}", config.OutputDir());
     return nlhf::InputError(config.Locate(out_key), out_key, dir + " " + e.problem());
@@ -260,7 +262,8 @@ int Run(int argc, char** argv) {
     try {
       nlhf::CheckOutputDirectory(config.OutputDir(), out_options);
     } catch (const nlhf::InputError& e) {
-      throw where_given(e);
+      if (auto located = where_given(e)) throw *located;
+      throw;
     }
     std::cout << nlhf::ResolvedYaml(config);
     PrintCostEstimate(config, nlhf::EstimateCost(config, jobs), jobs);
@@ -274,7 +277,8 @@ int Run(int argc, char** argv) {
   try {
     out.emplace(config.OutputDir(), out_options);
   } catch (const nlhf::InputError& e) {
-    throw where_given(e);
+    if (auto located = where_given(e)) throw *located;
+    throw;
   }
 
   // Rows stream into a trace.csv with no name yet beside the output (on its filesystem; it vanishes

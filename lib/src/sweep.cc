@@ -41,7 +41,9 @@ InputError AtTask(const InputError& e, const SweepConfig& s, const SweepPoint& p
   // An error located at no line (a solver's step checked at run time: the run located it at the
   // key, but a validated point keeps no key locations) gets the key's, from the point built again.
   const bool unplaced = e.where().file.empty() || (e.where().file == s.source && e.where().line == 0);
-  const SourceLocation where = unplaced && !e.key().empty() ? LocatePointKey(s, p.index, e.key()) : e.where();
+  const SourceLocation where = !unplaced          ? e.where()
+                              : e.key().empty() ? SourceLocation{s.source}
+                                                : LocatePointKey(s, p.index, e.key());
   return InputError(where, "", fmt::format("running {}: {}", TaskName(p, seed), what));
 }
 

@@ -308,7 +308,7 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
                      fmt::format("expands to more than {} points, expected at most {}", kMaxSweepPoints,
                                  kMaxSweepPoints));
   if (on_count) on_count(total);
-  s.points.reserve(total);
+  s.points.reserve(locate ? 1 : total);
   std::vector<size_t> digit(sizes.size(), 0);
   // The digit of axis a (a column of `axes`): its own for a sweep axis, its group's in a zip group.
   const auto digit_of = [&](size_t a) {

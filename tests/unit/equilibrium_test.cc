@@ -274,15 +274,21 @@ TEST(SolveEquilibrium, DenseFactorsOnlyWhereGmresWouldCostMore) {
 // Up to 64 actions each Newton direction comes from a fresh LU of the dense Jacobian, with no
 // GMRES iteration (cheaper there); from 65 on, GMRES as above (at beta = 1, with no LU at all). The
 // direct path's pi* matches Krylov's (KrylovMatchesDenseOnRandomGames, n = 40 and 41).
+// Newton alone certifies (no Nash-MP fallback, which would hide a wrong direction), with one LU
+// per Newton iteration; a float32 game's J comes from its stored entries there too.
 TEST(SolveEquilibrium, DenseTakesExactDirectionsUpToSixtyFourActions) {
-  for (int n : {3, 10, 64}) {
-    const Game game = MakeGame(fmt::format("random_uniform(n={})", n), "softmax_normal", 0);
+  for (const std::string spec : {"random_uniform(n=3)", "random_uniform(n=10)", "random_uniform(n=64)",
+                                 "random_uniform(n=30,storage=float32)"}) {
+    const Game game = MakeGame(spec, "softmax_normal", 0);
     for (double beta : {1.0, 1e-3}) {
       const Equilibrium eq = SolveEquilibrium(game, beta, Using(EquilibriumMethod::kDense));
-      ASSERT_TRUE(eq.certified()) << n << " " << beta << ": " << eq.message;
-      EXPECT_EQ(eq.linear_iterations, 0) << n << " " << beta;
-      EXPECT_GE(eq.factorizations, eq.newton_iterations) << n << " " << beta;
-      EXPECT_GT(eq.newton_iterations, 0) << n << " " << beta;
+      const std::string where = fmt::format("{} beta {}: {}", spec, beta, eq.message);
+      ASSERT_TRUE(eq.certified()) << where;
+      EXPECT_EQ(eq.method, "newton") << where;
+      EXPECT_EQ(eq.fallback_iterations, 0) << where;
+      EXPECT_EQ(eq.linear_iterations, 0) << where;
+      EXPECT_EQ(eq.factorizations, eq.newton_iterations) << where;
+      EXPECT_GT(eq.newton_iterations, 0) << where;
     }
   }
   const Equilibrium gmres =

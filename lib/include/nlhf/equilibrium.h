@@ -59,9 +59,11 @@ double ExtragradientLimit(double s);
 // How J delta = -F is solved at each Newton step (equilibrium.cc, GmresDirection).
 enum class EquilibriumMethod {
   kAuto,    // kDense below kKrylovFromN actions, kKrylov from there on
-  // GMRES while it needs fewer iterations than one LU of the dense J costs, then GMRES preconditioned
-  // with lagged LU factors of J: O(n^3) per factorization and 2 n^2 more doubles; reads game.P() (a
-  // float32 game's stored entries). Not for an implicit game, which stores no entries.
+  // Up to 64 actions, an LU of the dense J at every Newton iteration and no GMRES (factorizations =
+  // Newton iterations). Above, GMRES while it needs fewer iterations than one LU of J costs, then
+  // GMRES preconditioned with lagged LU factors of J. O(n^3) per factorization and 2 n^2 more
+  // doubles; reads game.P() (a float32 game's stored entries). Not for an implicit game, which
+  // stores no entries.
   kDense,
   // Matrix-free GMRES: each J v is one game.Payoff(); O(n (restart + 1)) doubles of basis.
   kKrylov,
