@@ -252,8 +252,12 @@ int Run(int argc, char** argv) {
   const auto where_given = [&](const nlhf::InputError& e) -> std::optional<nlhf::InputError> {
     if (out_key == "--out" || e.key() != out_key || dynamic_cast<const nlhf::WriteFailure*>(&e) != nullptr)
       return std::nullopt;
-    const std::string dir = out_key == "name" ? fmt::format("its output directory {} (runs/<name>)", config.OutputDir())
-                                              : fmt::format("the output directory {}", config.OutputDir());
+    const bool named = config.locations.count("name") > 0;  // else the name is the file's stem
+    const std::string dir =
+        out_key != "name" ? fmt::format("the output directory {}", config.OutputDir())
+        : named           ? fmt::format("its output directory {} (runs/<name>)", config.OutputDir())
+                          : fmt::format("its output directory {} (runs/<name>, with no name: the file's stem)",
+                                        config.OutputDir());
     return nlhf::InputError(config.Locate(out_key), out_key, dir + " " + e.problem());
   };
   if (vm.count("dry-run")) {

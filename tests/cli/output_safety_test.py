@@ -151,6 +151,18 @@ check("name_dotdot.refused", code == 2 and one_error(err, "up.yaml:2:7: name: it
 code, _, err = run(RUN, "upup.yaml", "--quiet", "--force", cwd=cwd)
 check("output_key_dotdot_dotdot.refused", code == 2 and one_error(err, "upup.yaml:12:9: output: the output directory nonexist/../.. is", "holds the current directory"), err)
 check("name.intact", intact(root, cwd) and not os.path.exists(os.path.join(cwd, "runs")), os.listdir(cwd))
+# A second run into the default runs/<name> is refused at the key that named it; with no name: (the
+# file's stem), at the file, saying where the name came from.
+stem_dir = os.path.join(TMP, "stem")
+write(os.path.join(stem_dir, "named.yaml"), EXPERIMENT)
+write(os.path.join(stem_dir, "stemmed.yaml"), EXPERIMENT.replace("name: small\n", ""))
+for yaml_name, where, dir_text in [("named.yaml", "named.yaml:2:7: name: ", "runs/small (runs/<name>) exists"),
+                                   ("stemmed.yaml", "stemmed.yaml: name: ",
+                                    "runs/stemmed (runs/<name>, with no name: the file's stem) exists")]:
+    first, _, err1 = run(RUN, yaml_name, "--quiet", cwd=stem_dir)
+    code, out, err = run(RUN, yaml_name, "--quiet", cwd=stem_dir)
+    check(f"default_out_again.{yaml_name}", first == 0 and code == 2 and out == "" and
+          one_error(err, where + "its output directory " + dir_text, "is not empty"), err1 + err)
 home = os.path.join(TMP, "home")
 os.makedirs(home)
 p = subprocess.run([RUN, os.path.join(cwd, "exp.yaml"), "--out", home, "--quiet"], cwd=TMP, capture_output=True,
