@@ -159,9 +159,9 @@ class GmresDirection {
   GmresDirection(const Game& game, EquilibriumMethod method, int restart)
       : game_(game),
         method_(method),
-        gmres_(game.n(), restart),
-        dv_(game.n()),
         direct_(method == EquilibriumMethod::kDense && game.n() <= kDirectMaxN),
+        gmres_(direct_ ? 0 : game.n(), direct_ ? 0 : restart),  // the direct path uses no GMRES
+        dv_(direct_ ? 0 : game.n()),
         max_iterations_(method == EquilibriumMethod::kDense
                             ? restart
                             : static_cast<int>(std::max<Eigen::Index>(2 * game.n(), 100))) {}
@@ -297,9 +297,9 @@ class GmresDirection {
 
   const Game& game_;
   EquilibriumMethod method_;
+  bool direct_;  // (before gmres_ and dv_, which it sizes)
   Gmres gmres_;
   Eigen::VectorXd dv_;
-  bool direct_;
   int max_iterations_;
   double beta_ = 1.0, tol_ = 0.0, eta_ = kEtaFirst, last_norm_ = -1.0;
   bool retry_ = false, use_lu_ = false, refactor_ = true;
