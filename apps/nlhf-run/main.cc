@@ -246,29 +246,27 @@ int Run(int argc, char** argv) {
   out_options.inputs = nlhf::ExperimentInputFiles(config);
   out_options.owned = {"trace.csv", "summary.json", "config.resolved.yaml"};
   out_options.force = vm.count("force") > 0;
-  // A refused output directory whose path the file gave (name: or output:) is located at that key
-  // and named: "exp.yaml:1:7: name: its output directory runs/x (runs/<name>) exists and ...".
-  // Others (a WriteFailure among them) pass unchanged.
-  const auto where_given = [&](const nlhf::InputError& e) -> std::optional<nlhf::InputError> {
-    if (out_key == "--out" || e.key() != out_key || dynamic_cast<const nlhf::WriteFailure*>(&e) != nullptr)
-      return std::nullopt;
-    const bool named = config.locations.count("name") > 0;  // else the name is the file's stem
-    const std::string dir =
-        out_key != "name" ? fmt::format("the output directory {}", config.OutputDir())
-        : named           ? fmt::format("its output directory {} (runs/<name>)", config.OutputDir())
-                          : fmt::format("its output directory {} (runs/<name>, with no name: the file's stem)",
-                                        config.OutputDir());
-    return nlhf::InputError(config.Locate(out_key), out_key, dir + " " + e.problem());
+  // Runs `check`, a check of the output directory. A refusal of a path the file gave (name: or
+  // output:) is located at that key and names the directory: "exp.yaml:1:7: name: its output
+  // directory runs/x (runs/<name>) exists and ...". Others (a WriteFailure among them) pass unchanged.
+  const auto located_at_key = [&](const auto& check) {
+    try {
+      check();
+    } catch (const nlhf::InputError& e) {
+      if (out_key == "--out" || e.key() != out_key || dynamic_cast<const nlhf::WriteFailure*>(&e) != nullptr) throw;
+      const bool named = config.locations.count("name") > 0;  // else the name is the file's stem
+      const std::string dir =
+          out_key != "name" ? fmt::format("the output directory {}", config.OutputDir())
+          : named           ? fmt::format("its output directory {} (runs/<name>)", config.OutputDir())
+                            : fmt::format("its output directory {} (runs/<name>, with no name: the file's stem)",
+                                          config.OutputDir());
+      throw nlhf::InputError(config.Locate(out_key), out_key, dir + " " + e.problem());
+    }
   };
   if (vm.count("dry-run")) {
     first_game.reset();  // EstimateCost builds (and times) its own: never two at once
     // The output directory gets the same checks as a real run (nothing is created or locked).
-    try {
-      nlhf::CheckOutputDirectory(config.OutputDir(), out_options);
-    } catch (const nlhf::InputError& e) {
-      if (auto located = where_given(e)) throw *located;
-      throw;
-    }
+    located_at_key([&] { nlhf::CheckOutputDirectory(config.OutputDir(), out_options); });
     std::cout << nlhf::ResolvedYaml(config);
     PrintCostEstimate(config, nlhf::EstimateCost(config, jobs), jobs);
     return 0;
@@ -278,12 +276,7 @@ int Run(int argc, char** argv) {
   const nlhf::cli::StopOnSignals stop("nlhf-run", "nothing will be written",
                                       fmt::format("nothing was written to {}", config.OutputDir()));
   std::optional<nlhf::OutputDirectory> out;
-  try {
-    out.emplace(config.OutputDir(), out_options);
-  } catch (const nlhf::InputError& e) {
-    if (auto located = where_given(e)) throw *located;
-    throw;
-  }
+  located_at_key([&] { out.emplace(config.OutputDir(), out_options); });
 
   // Rows stream into a trace.csv with no name yet beside the output (on its filesystem; it vanishes
   // with the process, however it ends), in run order: a run that starts when its turn has come
