@@ -102,7 +102,11 @@ void WritePart(const fs::path& path, const DataFile& data, const std::vector<Tas
   for (const TaskBatch::Task& t : tasks) records += t.records.size();
   text.reserve(text.size() + 64 * tasks.size() + kRecordLineBytes * records + 2 * kRecordLineBytes);
   for (const TaskBatch::Task& t : tasks) {
-    fmt::format_to(std::back_inserter(text), "task,{},{},{},{}\n", t.id, t.records.size(), t.offset, t.bytes);
+    const bool as_read = t.records.empty() && !t.lines.empty();
+    const size_t runs = as_read ? static_cast<size_t>(std::count(t.lines.begin(), t.lines.end(), '\n'))
+                                : t.records.size();
+    fmt::format_to(std::back_inserter(text), "task,{},{},{},{}\n", t.id, runs, t.offset, t.bytes);
+    if (as_read) text += t.lines;
     for (const RunRecord& r : t.records) AppendRecordLine(text, r);
   }
   text += "end\n";
@@ -205,7 +209,10 @@ std::optional<std::vector<TaskBatch::Task>> ReadPartTasks(std::istream& in, std:
       return std::nullopt;
     for (std::int64_t k = 0; k < runs; ++k) {
       if (!std::getline(in, line)) return std::nullopt;
-      if (records) task.records.push_back(ParseRecord(line, fields));
+      if (!records) continue;
+      task.records.push_back(ParseRecord(line, fields));
+      task.lines += line;
+      task.lines += '\n';
     }
     tasks.push_back(std::move(task));
   }
@@ -332,7 +339,7 @@ int TaskBatch::Drain() {
 
 void TaskBatch::Finish(std::string id, std::vector<RunRecord> records, std::int64_t offset) {
   const std::int64_t end = Position();
-  tasks_.push_back(Task{std::move(id), std::move(records), offset, end - offset});
+  tasks_.push_back(Task{std::move(id), std::move(records), offset, end - offset, {}});
   // The commit's fsync then waits only for what was written since (StartWriteback).
   pacer_.Reached(file_->fd(), file_->drained());
 }
@@ -483,8 +490,8 @@ TaskIndex TaskStore::Index() const {
     std::optional<Part> part = ReadPart(f);
     if (!part) continue;
     for (TaskBatch::Task& t : part->tasks)
-      index.tasks_.emplace(t.id, TaskIndex::Stored{std::move(t.records), part->data, t.offset,
-                                                   t.bytes, part->checked});
+      index.tasks_.emplace(t.id, TaskIndex::Stored{std::move(t.records), std::move(t.lines), part->data,
+                                                   t.offset, t.bytes, part->checked});
   }
   return index;
 }
@@ -502,7 +509,8 @@ void TaskStore::Compact(const std::vector<std::string>& tasks, const std::vector
   std::vector<TaskBatch::Task> all;
   all.reserve(tasks.size());
   for (size_t i = 0; i < tasks.size(); ++i)
-    all.push_back(TaskBatch::Task{tasks[i], index.Records(tasks[i]), trace_offsets[i], index.TraceBytes(tasks[i])});
+    // The record lines as the store holds them, not formatted again.
+    all.push_back(TaskBatch::Task{tasks[i], {}, trace_offsets[i], index.TraceBytes(tasks[i]), index.Find(tasks[i]).lines});
   // Named to sort before the batches' parts ("0-" < "data-"), so its copies of the tasks are the
   // ones read; unique, so the index of an earlier, different sweep is not overwritten. Then every
   // other part whose tasks are all in this index goes, with its data file (an earlier sweep's

@@ -122,11 +122,15 @@ class TaskBatch {
   size_t size() const { return tasks_.size(); }
   double age_s() const;  // since the batch began (a growing batch: since its last commit)
 
-  // A finished task: its records, and where its rows are in the data file.
+  // A finished task: its records, and where its rows are in the data file. A task read from a part
+  // file also keeps its record lines as they were written (`lines`, each ending in a newline); a
+  // task with lines and no records is written back with those lines (TaskStore::Compact: the same
+  // text, not formatted again).
   struct Task {
     std::string id;
     std::vector<RunRecord> records;
     std::int64_t offset = 0, bytes = 0;
+    std::string lines;
   };
 
  private:
@@ -174,6 +178,7 @@ class TaskIndex {
   friend class TaskStore;
   struct Stored {
     std::vector<RunRecord> records;
+    std::string lines;  // the records' lines in their part file (TaskBatch::Task::lines)
     std::filesystem::path file;  // the data file holding the trace rows
     std::int64_t trace_offset = 0, trace_bytes = 0;
     bool checked = false;  // from the index into trace.csv (Part::checked)

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -309,13 +310,29 @@ TEST(TaskStore, CompactKeepsEveryTaskReadableFromTheFinalTrace) {
     trace += rows[id];
   }
   const std::string final_trace = tmp.File("out/trace.csv", trace);
+  // The batches' part files, whose record lines the compacted index copies as they are.
+  std::string batch_parts;
+  for (const auto& e : fs::directory_iterator(store.folder()))
+    if (e.path().extension() == ".part") batch_parts += testing::ReadFile(e.path().string());
   store.Compact({"t2", "t1", "t3"}, offsets, before);
   const TaskIndex after = store.Index();
   EXPECT_EQ(after.Ids(), (std::vector<std::string>{"old", "t1", "t2", "t3"}));  // the old task's part stays
   for (const char* id : {"t1", "t2", "t3"}) {
     EXPECT_EQ(Trace(after, id), rows[id]) << id;
-    EXPECT_EQ(after.Records(id).size(), before.Records(id).size()) << id;
+    ASSERT_EQ(after.Records(id).size(), before.Records(id).size()) << id;
+    for (size_t k = 0; k < before.Records(id).size(); ++k) ExpectSameRecord(after.Records(id)[k], before.Records(id)[k]);
   }
+  std::string compacted;
+  for (const auto& e : fs::directory_iterator(store.folder()))
+    if (e.path().filename().string().rfind("0-trace", 0) == 0) compacted = testing::ReadFile(e.path().string());
+  size_t record_lines = 0;
+  std::istringstream lines(compacted);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("t1-run", 0) != 0 && line.rfind("t2-run", 0) != 0 && line.rfind("t3-run", 0) != 0) continue;
+    ++record_lines;
+    EXPECT_NE(batch_parts.find("\n" + line + "\n"), std::string::npos) << line;
+  }
+  EXPECT_EQ(record_lines, 6u);
   // Deleting trace.csv does not lose the tasks (the store's link holds the bytes).
   fs::remove(final_trace);
   EXPECT_EQ(Trace(store.Index(), "t3"), rows["t3"]);
