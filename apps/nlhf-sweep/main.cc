@@ -279,13 +279,13 @@ int Run(int argc, char** argv) {
           : "";
   fmt::print(
       "{} in {}{}: {} run now, {} kept from before{}; {:.3f} s ({:.1f} runs/s, "
-      "solver steps {:.3f} s, metrics and logging {:.3f} s, games and equilibria {:.3f} s "
+      "solver steps {:.3f} s, metrics {:.3f} s, logging {:.3f} s, games and equilibria {:.3f} s "
       "summed)\n",
       nlhf::Counted(r.runs, "run"), nlhf::Counted(r.tasks, "task"),
       options.shard.n > 1 ? fmt::format(" (shard {}/{})", options.shard.k, options.shard.n) : "",
       nlhf::Counted(r.tasks_run, "task"), r.tasks_skipped, changed, r.wall_s,
-      r.wall_s > 0 ? static_cast<double>(r.runs_run) / r.wall_s : 0.0, r.solve_s, r.eval_s,
-      r.games_s);
+      r.wall_s > 0 ? static_cast<double>(r.runs_run) / r.wall_s : 0.0, r.solve_s, r.metrics_s,
+      r.eval_s - r.metrics_s, r.games_s);
   if (r.task_failures > 0) {
     std::cerr << fmt::format("error: {} of {} failed (the first: {}); run the same command again to retry them\n",
                              r.task_failures, nlhf::Counted(r.tasks, "task"), nlhf::EscapeControl(r.first_failure));

@@ -364,7 +364,9 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   // time. (P pi is computed at a logged iterate when a logged metric or a tolerance not logged
   // needs it.) `evaluated`: the point is there already.
   const bool offer_is_solver_time = solver.TakesOffers() && (logged_payoff || (check.active() && check.needs_payoff()));
-  auto emit = [&](std::int64_t it, bool evaluated) {
+  // `start`: a clock read at (or just before) the start of the record's work; the time from it to
+  // the observers is the run's metrics_s.
+  auto emit = [&](std::int64_t it, bool evaluated, Clock::time_point start) {
     record.iteration = it;
     record.oracle_calls = summary.oracle_calls;
     record.queries = summary.queries;
@@ -380,6 +382,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
                                               NeedsPayoff(average_mask), average_point);
       record.average_computed = average_mask;
     }
+    summary.metrics_s += std::chrono::duration<double>(Clock::now() - start).count();
     for (RunObserver* o : observers) o->OnRecord(record);
   };
   // A computed metric that is not finite ends the run: never a silent NaN.
@@ -397,7 +400,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     evaluate_point(true);
     first_offer_s = std::chrono::duration<double>(Clock::now() - t).count();
   }
-  emit(0, offer_is_solver_time);
+  emit(0, offer_is_solver_time, Clock::now());
   std::int64_t last_logged = 0;
   // gap_beta at the start, for the note on a run that ends far above it (NaN: not logged).
   const double gap_at_start = record.metrics[Index(Metric::kGapBeta)];
@@ -523,7 +526,9 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
       }
     }
     if (log_now) {
-      emit(it, offer_now);
+      // The timer read the clock for this row (log_now forces it), unless the theory check's work
+      // came after that read.
+      emit(it, offer_now, theory_open ? Clock::now() : timer.now());
       last_logged = it;
       if (record_failed(it)) break;
     }
@@ -573,7 +578,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   timer.Close(summary.wall_s);
   summary.iterations = it;
   if (last_logged != it) {  // the last iteration is always logged
-    emit(it, false);
+    emit(it, false, Clock::now());
     if (summary.termination != Termination::kNumericalFailure) record_failed(it);
   }
   summary.final_metrics = record.metrics;

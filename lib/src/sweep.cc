@@ -218,11 +218,12 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
                    rows ? rows->file() : batch->trace(), batch->shown(), options.cancel, &games,
                    game_keys[task.point]);
       std::vector<RunRecord> records;
-      double group_solve = 0.0, group_eval = 0.0;
+      double group_solve = 0.0, group_eval = 0.0, group_metrics = 0.0;
       for (size_t k = 0; k < g.runs.size(); ++k) {
         records.push_back(ToRecord(g.runs[k], k));
         group_solve += g.runs[k].summary.wall_s;
         group_eval += g.runs[k].eval_s;
+        group_metrics += g.runs[k].summary.metrics_s;
       }
       if (rows)
         ordered->Finish(std::move(rows), std::move(records));
@@ -231,6 +232,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       std::lock_guard<std::mutex> lock(report_mutex);
       solve_s += group_solve;
       report.eval_s += group_eval;
+      report.metrics_s += group_metrics;
       report.games_s += g.games_s;
       ++report.tasks_run;
       report.runs_run += static_cast<std::int64_t>(g.runs.size());

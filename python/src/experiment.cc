@@ -126,6 +126,7 @@ py::dict Sweep(const std::string& source, bool is_text, const std::string& out_d
   report["wall_s"] = r.wall_s;
   report["solve_s"] = r.solve_s;
   report["eval_s"] = r.eval_s;
+  report["metrics_s"] = r.metrics_s;
   report["games_s"] = r.games_s;
   report["trace_streamed"] = r.trace_streamed;
   report["trace_kept"] = r.trace_kept;

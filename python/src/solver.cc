@@ -146,6 +146,7 @@ py::dict SummaryDict(const RunSummary& s) {
   d["oracle_calls"] = s.oracle_calls;
   d["queries"] = s.queries;
   d["wall_s"] = s.wall_s;
+  d["metrics_s"] = s.metrics_s;
   d["final"] = MetricsDict(s.final_metrics);
   d["final_average"] = s.final_average_metrics ? py::object(MetricsDict(*s.final_average_metrics)) : py::object(py::none());
   d["logits"] = Copy(s.final_logits);

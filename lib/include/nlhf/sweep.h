@@ -56,9 +56,9 @@ struct SweepReport {
   bool changed_sweep = false;
   std::int64_t tasks_unused = 0;
   // Wall time; summed over the runs done now: solver steps, metrics and logging (evaluating the
-  // logged metrics, formatting and writing rows), games and equilibria (building each task's game
-  // and certifying its pi*).
-  double wall_s = 0.0, solve_s = 0.0, eval_s = 0.0, games_s = 0.0;
+  // logged metrics, formatting and writing rows; metrics_s is the evaluating alone), games and
+  // equilibria (building each task's game and certifying its pi*).
+  double wall_s = 0.0, solve_s = 0.0, eval_s = 0.0, metrics_s = 0.0, games_s = 0.0;
   // trace.csv was written while the tasks ran (every task of the sweep ran now, each in turn or
   // held in memory until its turn), so assembly copied nothing.
   bool trace_streamed = false;
