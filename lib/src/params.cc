@@ -1,5 +1,6 @@
 #include "nlhf/params.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -215,8 +216,9 @@ const std::vector<double>& ParamMap::DoubleList(std::string_view name) const {
 
 std::string FormatParamValue(const ParamValue& value) {
   struct Visitor {
-    std::string operator()(std::int64_t v) const { return fmt::format("{}", v); }
-    std::string operator()(double v) const { return fmt::format("{}", v); }
+    // Compiled formats: every run's spec is formatted, and parsing "{}" each time cost more.
+    std::string operator()(std::int64_t v) const { return fmt::format(FMT_COMPILE("{}"), v); }
+    std::string operator()(double v) const { return fmt::format(FMT_COMPILE("{}"), v); }
     std::string operator()(bool v) const { return v ? "true" : "false"; }
     std::string operator()(const std::string& v) const { return v; }
     std::string operator()(const std::vector<double>& v) const {

@@ -1,5 +1,6 @@
 #include "nlhf/run.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -458,7 +459,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     // Budgets and caps are checked before a step would exceed them.
     if (it >= stop.iterations) {
       summary.termination = Termination::kIterations;
-      summary.message = fmt::format("reached {} iterations", stop.iterations);
+      summary.message = fmt::format(FMT_COMPILE("reached {} iterations"), stop.iterations);
       break;
     }
     const StepInfo info = solver.Step();
@@ -632,7 +633,8 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     theory.message = theory.violated
                          ? fmt::format("violated: KL(pi*||pi_k) = {:.3e} > {:.3e} = {:.6g}^k KL_0 at iteration {}",
                                        theory.kl, theory.bound, theory.factor, theory.first_violation)
-                         : fmt::format("KL(pi*||pi_k) <= {:.6g}^k KL_0 held at all {} iterations", theory.factor, it);
+                         : fmt::format(FMT_COMPILE("KL(pi*||pi_k) <= {:.6g}^k KL_0 held at all {} iterations"),
+                                       theory.factor, it);  // every run of a solver with a guarantee
   }
   return summary;
 }

@@ -124,15 +124,18 @@ SpecCall ParseSpec(std::string_view text) { return SpecParser(text).Parse(); }
 
 std::string FormatSpec(std::string_view name, const ParamMap& params) {
   if (params.items().empty()) return std::string(name);
-  std::string out = std::string(name) + "(";
+  std::string out(name);
+  out += '(';
   bool first = true;
   for (const auto& [key, value] : params.items()) {
-    if (!first) out += ",";
+    if (!first) out += ',';
     first = false;
-    const std::string text = FormatParamValue(value);
-    out += key + "=" + (std::holds_alternative<std::string>(value) ? QuoteIfNeeded(text) : text);
+    out += key;
+    out += '=';
+    out += std::holds_alternative<std::string>(value) ? QuoteIfNeeded(std::get<std::string>(value)) : FormatParamValue(value);
   }
-  return out + ")";
+  out += ')';
+  return out;
 }
 
 }  // namespace nlhf

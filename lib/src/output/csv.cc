@@ -23,9 +23,13 @@ void AppendCsvField(std::string& out, std::string_view text) {
     return;
   }
   out += '"';
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
+  // Each quote doubled: the text between quotes appended at once.
+  for (size_t start = 0;;) {
+    const size_t quote = text.find('"', start);
+    out.append(text.data() + start, (quote == std::string_view::npos ? text.size() : quote + 1) - start);
+    if (quote == std::string_view::npos) break;
+    out += '"';
+    start = quote + 1;
   }
   out += '"';
 }

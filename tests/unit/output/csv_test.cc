@@ -17,6 +17,8 @@ TEST(CsvField, QuotesOnlyWhatMustBeQuotedAndSplitUndoesIt) {
   EXPECT_EQ(CsvField("plain"), "plain");
   EXPECT_EQ(CsvField("a,b"), "\"a,b\"");
   EXPECT_EQ(CsvField("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(CsvField("\""), "\"\"\"\"");            // a quote alone
+  EXPECT_EQ(CsvField("\"\"a,"), "\"\"\"\"\"a,\"");  // quotes first, two in a row
   EXPECT_EQ(CsvField("two\nlines"), "\"two\nlines\"");
   const std::vector<std::string> fields = {"plain", "a,b", "say \"hi\"", "", "nash_mp(eta=0.2,reference_every=0)"};
   std::string line;
