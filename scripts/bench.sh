@@ -14,7 +14,7 @@
 #   scripts/bench.sh sweep                                   nlhf-sweep throughput (--jobs 1 vs 2 on
 #                                                            bench/sweep_throughput.yaml) and overhead
 #                                                            per run (bench/sweep_overhead.yaml), with
-#                                                            its ratio to the solver steps
+#                                                            its ratio to the solver steps (medians of 9)
 #   scripts/bench.sh egpo                                    times the whole nlhf-sweep command on
 #                                                            bench/egpo_sweep.yaml (the EGPO beta = 0.01
 #                                                            figure workload), 5 times each with --jobs 1
@@ -57,14 +57,21 @@ if [[ $kind == sweep ]]; then
   for jobs in 1 2; do
     echo "throughput, --jobs $jobs: $(build/bin/nlhf-sweep bench/sweep_throughput.yaml --out "$out/t$jobs" --jobs "$jobs" --quiet | head -1)"
   done
-  line=$(build/bin/nlhf-sweep bench/sweep_overhead.yaml --out "$out/o" --jobs 1 --quiet | head -1)
-  echo "overhead, --jobs 1: $line"
-  # The issue-12 ratio from the end line: (wall - solver steps) / solver steps, with the logged
-  # metrics' evaluation counted in the overhead and, second, as the experiment's own work.
-  awk '{ for (i = 1; i <= NF; ++i) { if ($(i+1) == "s" && $(i-1) ~ /before;$/) w = $i;
-                                     if ($i == "steps") s = $(i+1); if ($i == "metrics") m = $(i+1) } }
-       END { printf "overhead / solver steps: %.2fx (metrics counted as overhead), %.2fx (metrics as the run'"'"'s work)\n",
-             (w - s) / s, (w - s - m) / s }' <<<"$line"
+  # The overhead workload 9 times (each into a fresh directory), each run's ratio from its own end
+  # line: (wall - solver steps) / solver steps, with the logged metrics' evaluation counted in the
+  # overhead and, second, as the runs' own work; then the medians (the machine is shared: single
+  # runs spread by +-15%).
+  ratios=$(for rep in 1 2 3 4 5 6 7 8 9; do
+    line=$(build/bin/nlhf-sweep bench/sweep_overhead.yaml --out "$out/o$rep" --jobs 1 --quiet | head -1)
+    rm -rf "$out/o$rep"
+    [[ $rep == 1 ]] && echo "overhead, --jobs 1, the first of 9 runs: $line" >&2
+    awk '{ for (i = 1; i <= NF; ++i) { if ($(i+1) == "s" && $(i-1) ~ /before;$/) w = $i;
+                                       if ($i == "steps") s = $(i+1); if ($i == "metrics") m = $(i+1) } }
+         END { printf "%.3f %.3f %.3f\n", (w - s) / s, (w - s - m) / s, w }' <<<"$line"
+  done)
+  median() { cut -d' ' -f"$1" <<<"$ratios" | sort -n | sed -n 5p; }
+  echo "overhead / solver steps, 9 runs: $(cut -d' ' -f1 <<<"$ratios" | tr '\n' ' ')"
+  echo "median: $(median 1)x with the metrics counted as overhead, $(median 2)x with them as the runs' work (wall $(median 3) s)"
   exit 0
 fi
 if [[ $kind == egpo ]]; then
