@@ -62,7 +62,9 @@ if [[ $kind == sweep ]]; then
   # overhead and, second, as the runs' own work; then the medians (the machine is shared: single
   # runs spread by +-15%).
   ratios=$(for rep in 1 2 3 4 5 6 7 8 9; do
-    line=$(build/bin/nlhf-sweep bench/sweep_overhead.yaml --out "$out/o$rep" --jobs 1 --quiet | head -1)
+    # (set -e does not reach into $(...): a failed run ends the loop, and the script, here.)
+    line=$(build/bin/nlhf-sweep bench/sweep_overhead.yaml --out "$out/o$rep" --jobs 1 --quiet | sed -n 1p) &&
+      [[ -n $line ]] || exit 1
     rm -rf "$out/o$rep"
     [[ $rep == 1 ]] && echo "overhead, --jobs 1, the first of 9 runs: $line" >&2
     awk '{ for (i = 1; i <= NF; ++i) { if ($(i+1) == "s" && $(i-1) ~ /before;$/) w = $i;

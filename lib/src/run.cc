@@ -585,7 +585,9 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   summary.final_metrics = record.metrics;
   summary.final_logits = solver.current();
   if (const Eigen::VectorXd* avg = solver.average()) {
+    const auto start = Clock::now();
     summary.final_average_metrics = EvaluateMetrics(game, beta, *avg, log_pi_star, options.log.metrics, log_pi_ne);
+    summary.metrics_s += std::chrono::duration<double>(Clock::now() - start).count();
     if (summary.termination != Termination::kNumericalFailure)
       metrics_failed(*summary.final_average_metrics, logged_mask, it, " of the average iterate");
   }

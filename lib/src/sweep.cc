@@ -330,7 +330,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   // Assemble once the directory holds the whole sweep (an unsharded run, or the last shard run
   // into a shared directory).
   bool complete = failures == 0;
-  const TaskIndex on_disk = store.Index();
+  const TaskIndex on_disk = store.Index(/*with_lines=*/true);  // for Compact
   for (const SweepTask& t : all) complete = complete && on_disk.Has(t.id);
   // Every task of this shard that did not fail was written; one that cannot be read back is a bug
   // (a record this version cannot parse), never a sweep reported as written without its files.

@@ -215,7 +215,7 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
   // Nothing is written unless the shards are complete, and only into a new or empty directory, one
   // nlhf-sweep wrote (for the same sweep), or the folder holding the shards.
   TaskIndex index;
-  for (const std::string& d : part_dirs) index.Merge(TaskStore(d).Index());  // the first copy of each task
+  for (const std::string& d : part_dirs) index.Merge(TaskStore(d).Index(/*with_lines=*/true));  // the first copy of each task
   // A finished sweep's store indexes its trace.csv, which a copy without cp -a (or an edit) makes
   // unreadable: say so rather than only that tasks are missing.
   // (Read only when a task is missing: a complete merge reads no part file twice.)

@@ -98,9 +98,12 @@ void WritePart(const fs::path& path, const DataFile& data, const std::vector<Tas
   AppendCsvField(text, data.name);
   text += fmt::format(",{},{}\n", data.size, data.mtime_ns ? fmt::format("{}", *data.mtime_ns) : "");
   // Room for the usual lines: the text rarely grows again.
-  size_t records = 0;
-  for (const TaskBatch::Task& t : tasks) records += t.records.size();
-  text.reserve(text.size() + 64 * tasks.size() + kRecordLineBytes * records + 2 * kRecordLineBytes);
+  size_t records = 0, lines = 0;
+  for (const TaskBatch::Task& t : tasks) {
+    records += t.records.size();
+    lines += t.lines.size();
+  }
+  text.reserve(text.size() + 64 * tasks.size() + kRecordLineBytes * records + lines + 2 * kRecordLineBytes);
   for (const TaskBatch::Task& t : tasks) {
     const bool as_read = t.records.empty() && !t.lines.empty();
     const size_t runs = as_read ? static_cast<size_t>(std::count(t.lines.begin(), t.lines.end(), '\n'))
@@ -190,9 +193,9 @@ bool DataReadable(const PartHead& head) {
 
 // A part's task lines after its head, up to its end line (nullopt if it has none or a line does not
 // read), for a data file of `size` bytes. With `records` false the run records are skipped, not
-// parsed (the tasks then have none).
+// parsed (the tasks then have none); with `lines` each task also keeps its record lines.
 std::optional<std::vector<TaskBatch::Task>> ReadPartTasks(std::istream& in, std::int64_t size,
-                                                          bool records) {
+                                                          bool records, bool lines) {
   std::vector<TaskBatch::Task> tasks;
   std::string line;
   std::vector<std::string> fields;
@@ -211,8 +214,10 @@ std::optional<std::vector<TaskBatch::Task>> ReadPartTasks(std::istream& in, std:
       if (!std::getline(in, line)) return std::nullopt;
       if (!records) continue;
       task.records.push_back(ParseRecord(line, fields));
-      task.lines += line;
-      task.lines += '\n';
+      if (lines) {
+        task.lines += line;
+        task.lines += '\n';
+      }
     }
     tasks.push_back(std::move(task));
   }
@@ -220,13 +225,13 @@ std::optional<std::vector<TaskBatch::Task>> ReadPartTasks(std::istream& in, std:
 }
 
 // With `records` false the run records are skipped, not parsed (the tasks then have none): for
-// callers that need only which tasks a part holds.
-std::optional<Part> ReadPart(const fs::path& path, bool records = true) {
+// callers that need only which tasks a part holds. `lines`: as ReadPartTasks.
+std::optional<Part> ReadPart(const fs::path& path, bool records = true, bool lines = false) {
   std::ifstream in(path, std::ios::binary);
   try {
     const std::optional<PartHead> head = ReadPartHead(in, path);
     if (!head || !DataReadable(*head)) return std::nullopt;
-    std::optional<std::vector<TaskBatch::Task>> tasks = ReadPartTasks(in, head->size, records);
+    std::optional<std::vector<TaskBatch::Task>> tasks = ReadPartTasks(in, head->size, records, lines);
     if (!tasks) return std::nullopt;
     return Part{head->data, head->mtime_ns.has_value(), std::move(*tasks)};
   } catch (const std::exception&) {
@@ -484,10 +489,10 @@ void TaskStore::Add(const std::vector<FinishedTask>& tasks) {
 }
 
 // Every part file, in name order; the first copy of a task wins.
-TaskIndex TaskStore::Index() const {
+TaskIndex TaskStore::Index(bool with_lines) const {
   TaskIndex index;
   for (const fs::path& f : PartFiles(folder_)) {
-    std::optional<Part> part = ReadPart(f);
+    std::optional<Part> part = ReadPart(f, /*records=*/true, with_lines);
     if (!part) continue;
     for (TaskBatch::Task& t : part->tasks)
       index.tasks_.emplace(t.id, TaskIndex::Stored{std::move(t.records), std::move(t.lines), part->data,
@@ -508,9 +513,13 @@ void TaskStore::Compact(const std::vector<std::string>& tasks, const std::vector
   if (::stat(trace.c_str(), &st) != 0) throw WriteError(trace.string(), errno);
   std::vector<TaskBatch::Task> all;
   all.reserve(tasks.size());
-  for (size_t i = 0; i < tasks.size(); ++i)
-    // The record lines as the store holds them, not formatted again.
-    all.push_back(TaskBatch::Task{tasks[i], {}, trace_offsets[i], index.TraceBytes(tasks[i]), index.Find(tasks[i]).lines});
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    // The record lines as the store holds them, not formatted again (an Index(true) has them all).
+    const TaskIndex::Stored& stored = index.Find(tasks[i]);
+    NLHF_CHECK(static_cast<size_t>(std::count(stored.lines.begin(), stored.lines.end(), '\n')) == stored.records.size(),
+               "the index given to Compact keeps every task's record lines");
+    all.push_back(TaskBatch::Task{tasks[i], {}, trace_offsets[i], stored.trace_bytes, stored.lines});
+  }
   // Named to sort before the batches' parts ("0-" < "data-"), so its copies of the tasks are the
   // ones read; unique, so the index of an earlier, different sweep is not overwritten. Then every
   // other part whose tasks are all in this index goes, with its data file (an earlier sweep's
@@ -540,7 +549,7 @@ std::set<std::string> TaskStore::StaleTraceIndexTasks() const {
     try {
       const std::optional<PartHead> head = ReadPartHead(in, f);
       if (!head || !head->mtime_ns || DataReadable(*head)) continue;
-      if (const auto held = ReadPartTasks(in, head->size, /*records=*/false))
+      if (const auto held = ReadPartTasks(in, head->size, /*records=*/false, /*lines=*/false))
         for (const TaskBatch::Task& t : *held) tasks.insert(t.id);
     } catch (const std::exception&) {
       // A damaged part: what it held is not known.

@@ -230,6 +230,7 @@ class TaskStore {
   // where task i's rows begin there), and deletes its part and data files, so a finished sweep
   // takes its trace's disk space once while a resume or an extension still reuses every task. An
   // index whose trace.csv has since changed (its size or time) is ignored: those tasks run again.
+  // `index` is an Index(true) (the record lines are copied from it).
   void Compact(const std::vector<std::string>& tasks, const std::vector<std::int64_t>& trace_offsets,
                const TaskIndex& index);
   // Removes data files no part file refers to (left by a process killed between writing a data
@@ -241,8 +242,10 @@ class TaskStore {
   std::set<std::string> StaleTraceIndexTasks() const;
 
   // The tasks the store holds. Stored data that does not read back whole (damaged, or of an older
-  // version) is ignored, so those tasks run again.
-  TaskIndex Index() const;
+  // version) is ignored, so those tasks run again. `with_lines`: the index also keeps each task's
+  // record lines as written (for Compact, which copies them; otherwise they are not kept, as they
+  // would add most of the records' memory again).
+  TaskIndex Index(bool with_lines = false) const;
 
  private:
   // A new name data-PID-K.csv in the folder for `file` (a hard link); empty if links fail.

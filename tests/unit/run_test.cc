@@ -134,9 +134,9 @@ TEST(RunSolver, CountsALoggedPointAsSolverTimeWhenTheNextStepTakesIt) {
   }
 }
 
-// RunSummary::metrics_s is the time of the logged metrics only: not the observers' (the rows), and
-// not the solver's. Here the observer sleeps 4 x 20 ms and the metrics of 4 records of rps3 take
-// microseconds; the bound leaves a loaded machine 60 ms to spare.
+// RunSummary::metrics_s is the time of the logged metrics only, not the observers' (the rows): here
+// the observer sleeps 4 x 20 ms, which metrics_s would hold had it counted the rows, while the
+// metrics of 4 records of rps3 take microseconds.
 TEST(RunSolver, TimesTheLoggedMetricsApartFromTheRows) {
   class SlowRows : public RunObserver {
    public:
@@ -151,8 +151,7 @@ TEST(RunSolver, TimesTheLoggedMetricsApartFromTheRows) {
   const RunSummary r = RunSolver(*solver, s.game, s.beta, s.eq.log_pi, o, {&rows});
   const double slept = std::chrono::duration<double>(kSleep).count();
   EXPECT_GT(r.metrics_s, 0.0);
-  EXPECT_LT(r.metrics_s, slept);
-  EXPECT_LT(r.wall_s, slept);
+  EXPECT_LT(r.metrics_s, 4 * slept);
 }
 
 TEST(RunSolver, LogSpacingKeepsLongRunsShort) {

@@ -298,7 +298,7 @@ TEST(TaskStore, CompactKeepsEveryTaskReadableFromTheFinalTrace) {
   store.Create();
   store.Add({Task("t1"), Task("t2")});
   store.Add({Task("t3"), Task("old")});  // "old": a task of an earlier sweep, not in this one
-  const TaskIndex before = store.Index();
+  const TaskIndex before = store.Index(/*with_lines=*/true);  // Compact copies its record lines
   std::map<std::string, std::string> rows;  // read now: Compact removes the data files `before` points to
   for (const char* id : {"t1", "t2", "t3"}) rows[id] = Trace(before, id);
   // The final trace: a header, then t2, t1, t3 (canonical order).
@@ -357,7 +357,7 @@ TEST(TaskIndex, LaidOutInHoldsOnlyForTheIndexIntoThatVeryFile) {
   store.Create();
   store.Add({Task("t1"), Task("t2")});
   const std::vector<std::string> ids = {"t2", "t1"};
-  const TaskIndex batches = store.Index();
+  const TaskIndex batches = store.Index(/*with_lines=*/true);
   const std::string header = "h\n";
   const std::string trace = header + Trace(batches, "t2") + Trace(batches, "t1");
   const std::vector<std::int64_t> offsets = {2, 2 + batches.TraceBytes("t2")};

@@ -38,7 +38,10 @@ struct RunResult {
   std::optional<double> target_gap_beta;
   std::int64_t trace_row_count = 0;  // rows written to the trace (none without one)
   std::int64_t trace_bytes = 0;     // their size: the run's byte range in its spool or batch file
-  double eval_s = 0.0;  // metric evaluation and trace writing
+  // Not solver time: metric evaluation, trace writing and the run's other checks (summary.metrics_s
+  // is the metrics' part), then certifying the limit point of a biased solver (target_gap_beta;
+  // 0 for the others).
+  double eval_s = 0.0, target_s = 0.0;
 };
 
 struct GameResult {
@@ -184,7 +187,7 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
 struct GroupResult {
   GameResult game;
   std::vector<RunResult> runs;
-  double games_s = 0.0;  // building the game and certifying its equilibria
+  double games_s = 0.0;  // building the game and certifying its equilibria, the runs' target_s included
 };
 // `fingerprint` is ExperimentFingerprint(config), passed in when the caller already has it. The
 // runs' trace rows are written to `trace` in solver order as they go (none when it is null);

@@ -158,7 +158,8 @@ struct RunSummary {
   std::int64_t queries = 0;
   double wall_s = 0.0;
   // Time spent evaluating the metrics of logged rows (the iterate's and its average's, with the P pi
-  // no step takes); not solver time, and not writing the rows (the observers).
+  // no step takes) and the average iterate's final ones; not solver time, and not writing the rows
+  // (the observers).
   double metrics_s = 0.0;
   MetricValues final_metrics;
   std::optional<MetricValues> final_average_metrics;
