@@ -201,8 +201,10 @@ void RunOne(const ExperimentConfig& config, const std::string& fingerprint, cons
   if (certified)
     run.target_gap_beta =
         TargetGapBeta(*solver, game, config.beta, *gr.equilibrium, run.summary.warnings, cancel);
-  run.target_s = Seconds(target_start);
-  run.eval_s = std::chrono::duration<double>(target_start - t0).count() - run.summary.wall_s;
+  // A biased solver's limit point is certified by a solve (games and equilibria); the others' is
+  // the certificate at hand.
+  if (certified && solver->Target() == SolverTarget::kBiased) run.target_s = Seconds(target_start);
+  run.eval_s = Seconds(t0) - run.summary.wall_s - run.target_s;
 }
 
 }  // namespace
