@@ -145,6 +145,8 @@ code, _, err = call([tool("nlhf-sweep"), sweep_file, "--out", cli_dir, "--quiet"
 check("sweep.cli", code == 0, err)
 s = nlhf.sweep(sweep_file, py_dir, jobs=2)
 check("sweep.report", s.report["tasks"] == 8 and s.report["tasks_run"] == 8 and s.report["runs"] == 16, str(s.report))
+# metrics_s is the metrics' part of eval_s (metrics and logging).
+check("sweep.times", 0 < s.report["metrics_s"] <= s.report["eval_s"], str(s.report))
 for name in ("trace", "runs", "summary"):
     table = s[name]
     columns = {c: table[c].to_numpy() for c in table.columns} if hasattr(table, "columns") else table

@@ -62,6 +62,8 @@ check("mwu.average", m.average is not None and abs(m.average.sum() - 1) < 1e-12 
 check("policy.copy", m.policy is not m.policy and m.policy.flags.writeable)
 r = nlhf.run_solver("omd(eta=auto)", game, BETA, tolerance={"gap_beta": 1e-10}, iterations=100000, log="log")
 check("tolerance.stop", r.summary["termination"] == "tolerance" and r.trace["gap_beta"][-1] <= 1e-10, str(r.summary["message"]))
+# The run's times: solver steps and, apart, the logged metrics' evaluation (rows were logged).
+check("times", r.summary["wall_s"] > 0 and r.summary["metrics_s"] > 0, str(r.summary))
 check("frame", r.frame is not None and list(r.frame.columns) == list(r.trace))
 
 # --- sampled oracles: seeded, reproducible ----------------------------------------------------
