@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -63,16 +64,22 @@ TEST(KlFromLogits, IsFiniteWhenQHugelyExceedsP) {
 }
 
 // KlBothWays is the two KlFromLogits bit for bit: sizes within one block and across blocks (128),
-// entries with p = 0 on either side, and identical arguments (0 both ways).
+// entries with p = 0 on either side, identical arguments (0 both ways), and close ones (every
+// |log p - log q| within the series' 1/2, where one series serves both directions; the first
+// trials have most terms beyond it).
 TEST(KlBothWays, IsBothKlFromLogitsBitForBit) {
   Rng rng(2, "kl both");
   for (Eigen::Index n : {1, 2, 10, 127, 128, 129, 300}) {
-    for (int trial = 0; trial < 5; ++trial) {
+    for (int trial = 0; trial < 7; ++trial) {
       Eigen::VectorXd lp = testing::RandomLogits(n, rng, 3.0);
       Eigen::VectorXd lq = testing::RandomLogits(n, rng, 3.0);
       if (trial == 1) lp[0] = -std::numeric_limits<double>::infinity();
       if (trial == 2) lq[n - 1] = -std::numeric_limits<double>::infinity();
       if (trial == 3) lq = lp;
+      if (trial >= 5) {  // log q - log p within +-0.49 (trial 5) and +-5e-6 (trial 6)
+        for (Eigen::Index y = 0; y < n; ++y)
+          lq[y] = lp[y] + (trial == 5 ? 0.1 : 1e-6) * std::clamp(rng.Normal(), -4.9, 4.9);
+      }
       const auto [pq, qp] = KlBothWays(lp, lq);
       const double want_pq = KlFromLogits(lp, lq), want_qp = KlFromLogits(lq, lp);
       EXPECT_EQ(std::memcmp(&pq, &want_pq, sizeof pq), 0) << n << " " << trial << ": " << pq << " vs " << want_pq;
