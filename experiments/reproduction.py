@@ -70,7 +70,8 @@ class Results:
             path = self.root / out / f"{name}.csv"
             if not path.is_file():
                 raise MissingData(f"{path} is missing (did the sweep '{out}' run?)")
-            self._cache[key] = pd.read_csv(path, keep_default_na=True)
+            # Exact doubles: pandas' default parser misreads some 17-digit numbers by ulps.
+            self._cache[key] = pd.read_csv(path, keep_default_na=True, float_precision="round_trip")
         df = self._cache[key]
         missing = [c for c in columns if c not in df.columns]
         if missing:

@@ -73,7 +73,7 @@ def read_csv(path, columns=(), nonempty=True) -> pd.DataFrame:
     if not path.is_file():
         error(f"{path}: no such file (run the experiment first)")
     try:
-        df = pd.read_csv(path)
+        df = pd.read_csv(path, float_precision="round_trip")  # exact doubles (the default parser is not)
     except Exception as e:  # pandas raises several types for a malformed file
         error(f"{path}: cannot read as CSV: {e}")
     missing = [c for c in columns if c not in df.columns]
