@@ -70,7 +70,7 @@ class Results:
             path = self.root / out / f"{name}.csv"
             if not path.is_file():
                 raise MissingData(f"{path} is missing (did the sweep '{out}' run?)")
-            # Exact doubles: pandas' default parser misreads some 17-digit numbers by ulps.
+            # Exact doubles: pandas' default parser misreads some 17-digit numbers (by up to thousands of ulps).
             self._cache[key] = pd.read_csv(path, keep_default_na=True, float_precision="round_trip")
         df = self._cache[key]
         missing = [c for c in columns if c not in df.columns]
