@@ -16,14 +16,11 @@
 #include "nlhf/rng.h"
 #include "nlhf/solver.h"
 #include "nlhf/spec.h"
+#include "clock.h"
 
 namespace nlhf {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point since) { return std::chrono::duration<double>(Clock::now() - since).count(); }
 
 // A library error about key K gets the location where K was written (unless it has its own, like
 // a CSV cell).
@@ -203,8 +200,8 @@ void RunOne(const ExperimentConfig& config, const std::string& fingerprint, cons
         TargetGapBeta(*solver, game, config.beta, *gr.equilibrium, run.summary.warnings, cancel);
   // A biased solver's limit point is certified by a solve (games and equilibria); the others' is
   // the certificate at hand.
-  if (certified && solver->Target() == SolverTarget::kBiased) run.target_s = Seconds(target_start);
-  run.eval_s = Seconds(t0) - run.summary.wall_s - run.target_s;
+  if (certified && solver->Target() == SolverTarget::kBiased) run.target_s = SecondsSince(target_start);
+  run.eval_s = SecondsSince(t0) - run.summary.wall_s - run.target_s;
 }
 
 }  // namespace
@@ -223,7 +220,7 @@ GroupResult RunGroup(const ExperimentConfig& config, size_t seed_index,
   const std::shared_ptr<const Game> game =
       PrepareGame(config, seed_index, out.game, nullptr, 0, std::move(kept), cancel);
   if (games != nullptr && built_here) games->Put(key, seed, game);
-  out.games_s = Seconds(start);
+  out.games_s = SecondsSince(start);
   out.runs.resize(config.solvers.size());
   for (size_t i = 0; i < config.solvers.size(); ++i) {
     ThrowIfCancelled(cancel);
@@ -357,7 +354,7 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
   CostEstimate out;
   auto t0 = Clock::now();
   const Game game = BuildGame(config, config.seeds.front());
-  out.game_seconds = Seconds(t0);
+  out.game_seconds = SecondsSince(t0);
   Eigen::VectorXd log_pi_star;
   std::optional<double> rho;
   // pi* (and rho) not solved here at large n, though the run will solve them.
@@ -366,7 +363,7 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
   if (config.SolvesEquilibrium() && game.n() <= kCalibrationEquilibriumMaxN) {
     t0 = Clock::now();
     const Equilibrium eq = SolveEquilibrium(game, config.beta);
-    out.equilibrium_seconds = Seconds(t0);
+    out.equilibrium_seconds = SecondsSince(t0);
     out.equilibrium_timed = true;
     if (eq.certified()) {
       log_pi_star = eq.log_pi;
@@ -379,7 +376,7 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
     for (int k = 0; k < 3; ++k) {  // the first is slowed by cold caches and page faults
       t0 = Clock::now();
       game.preferences().Apply(x, g);
-      out.product_seconds = std::min(out.product_seconds, Seconds(t0));
+      out.product_seconds = std::min(out.product_seconds, SecondsSince(t0));
     }
     out.equilibrium_products = EquilibriumProductsEstimate(config.beta);
     out.equilibrium_seconds = out.equilibrium_products * out.product_seconds;
@@ -391,7 +388,7 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
     if (game.n() <= kCalibrationEquilibriumMaxN) {
       t0 = Clock::now();
       SolveNashEquilibrium(game, {.selection = config.ne_selection});
-      out.equilibrium_seconds += Seconds(t0);
+      out.equilibrium_seconds += SecondsSince(t0);
     } else {
       out.equilibrium_seconds += 10.0 * std::pow(static_cast<double>(game.n()) / 1000.0, 3.0);
     }
@@ -427,7 +424,7 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
     t0 = Clock::now();
     const RunSummary s = RunSolver(*solver, game, config.beta, log_pi_star, ro, observers);
     if (writer) writer->Flush();
-    const double seconds = Seconds(t0);
+    const double seconds = SecondsSince(t0);
     const double done = static_cast<double>(std::max<std::int64_t>(1, s.iterations));
     est.seconds_per_iteration = seconds / done;
     // The largest work the stop rules allow (a tolerance can only end a run sooner).
@@ -478,7 +475,7 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
     games[g] = PrepareGame(config, g, result.games[g], options.progress, total,
                            g == 0 ? options.first_game : nullptr, options.cancel);
   });
-  result.games_s = Seconds(start);
+  result.games_s = SecondsSince(start);
 
   // Phase 2: every solver on every game.
   const std::string fingerprint = ExperimentFingerprint(config);
@@ -526,7 +523,7 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
       options.progress(event);
     }
   });
-  result.wall_s = Seconds(start);
+  result.wall_s = SecondsSince(start);
   return result;
 }
 

@@ -13,13 +13,13 @@
 
 #include "nlhf/errors.h"
 #include "nlhf/logspace.h"
+#include "clock.h"
 #include "tolerance_check.h"
 
 namespace nlhf {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 size_t Index(Metric m) { return static_cast<size_t>(m); }
@@ -383,7 +383,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
                                               NeedsPayoff(average_mask), average_point);
       record.average_computed = average_mask;
     }
-    summary.metrics_s += std::chrono::duration<double>(Clock::now() - start).count();
+    summary.metrics_s += SecondsSince(start);
     for (RunObserver* o : observers) o->OnRecord(record);
   };
   // A computed metric that is not finite ends the run: never a silent NaN.
@@ -399,7 +399,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   if (offer_is_solver_time) {
     const auto t = Clock::now();
     evaluate_point(true);
-    first_offer_s = std::chrono::duration<double>(Clock::now() - t).count();
+    first_offer_s = SecondsSince(t);
   }
   emit(0, offer_is_solver_time, Clock::now());
   std::int64_t last_logged = 0;
@@ -587,7 +587,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   if (const Eigen::VectorXd* avg = solver.average()) {
     const auto start = Clock::now();
     summary.final_average_metrics = EvaluateMetrics(game, beta, *avg, log_pi_star, options.log.metrics, log_pi_ne);
-    summary.metrics_s += std::chrono::duration<double>(Clock::now() - start).count();
+    summary.metrics_s += SecondsSince(start);
     if (summary.termination != Termination::kNumericalFailure)
       metrics_failed(*summary.final_average_metrics, logged_mask, it, " of the average iterate");
   }

@@ -22,6 +22,7 @@
 #include "nlhf/output/trace.h"
 #include "nlhf/parallel.h"
 #include "nlhf/run_directory.h"
+#include "clock.h"
 #include "sweep_assembly.h"
 #include "sweep_ordered_trace.h"
 #include "sweep_task_store.h"
@@ -31,8 +32,6 @@ namespace nlhf {
 namespace fs = std::filesystem;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 // An input error found while running one task of the sweep (a file removed since validation): the
 // same error, prefixed with the point's values and the seed.
@@ -150,7 +149,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     p.runs_total = runs_total;
     p.runs_skipped = runs_skipped;
     p.failures = failures;
-    p.elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
+    p.elapsed_s = SecondsSince(start);
     options.progress(p);
   };
   // Each running task streams its trace rows into a batch of the store (a data file); a batch is
@@ -379,7 +378,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     const std::vector<std::int64_t> offsets = published ? *published : Assemble(s, on_disk, dir);
     store.Compact(ids, offsets, on_disk);
   }
-  report.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
+  report.wall_s = SecondsSince(start);
   report.task_failures = failures;
   report.first_failure = first_failure;
   return report;
