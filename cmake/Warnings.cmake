@@ -5,8 +5,10 @@ function(nlhf_set_warnings target)
                                            -Wnon-virtual-dtor -Werror)
 endfunction()
 
-# Everything a target of this project gets: warnings, and the sanitizers when NLHF_SANITIZE is on.
+# Everything a target of this project gets: warnings, the sanitizers when NLHF_SANITIZE is on, and
+# -msse4.1 when NLHF_SSE41 is (cmake/Isa.cmake).
 function(nlhf_set_target_options target)
   nlhf_set_warnings(${target})
   nlhf_set_sanitizers(${target})
+  nlhf_set_isa(${target})
 endfunction()
