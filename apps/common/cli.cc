@@ -23,6 +23,7 @@
 #include "nlhf/errors.h"
 #include "nlhf/listing.h"
 #include "nlhf/output/files.h"
+#include "nlhf/processor.h"
 #include "nlhf/params.h"
 #include "nlhf/version.h"
 
@@ -211,6 +212,12 @@ void StopOnSignals::WorkDone() const {
 const std::atomic<bool>* StopOnSignals::flag() const { return &g_stop; }
 
 int Main(const std::function<int()>& body) {
+  // A build for SSE4.1 on a processor without it: refused before any work, never an illegal
+  // instruction.
+  if (const std::string missing = MissingProcessorFeatures(); !missing.empty()) {
+    std::cerr << "error: " << missing << "\n";
+    return 2;
+  }
   // A file size limit (ulimit -f) then fails the write with EFBIG, reported like a full disk,
   // instead of killing the process.
   std::signal(SIGXFSZ, SIG_IGN);
