@@ -3,9 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <Eigen/Core>
-#include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -120,18 +118,6 @@ inline double LimitOf(const StabilityLimits& s, std::string_view solver) {
   const StepLimit* row = s.Find(solver);
   EXPECT_NE(row, nullptr) << solver << " has no stability limit";
   return row != nullptr ? row->limit : std::numeric_limits<double>::quiet_NaN();
-}
-
-// A fingerprint of the exact bits of `x` (FNV-1a over each double's 64 bits): equal fingerprints,
-// equal numbers (up to a 2^-64 chance).
-inline std::uint64_t BitsFingerprint(const double* x, Eigen::Index n) {
-  std::uint64_t h = 14695981039346656037ULL;
-  for (Eigen::Index k = 0; k < n; ++k) {
-    std::uint64_t bits = 0;
-    std::memcpy(&bits, x + k, sizeof bits);
-    for (int byte = 0; byte < 8; ++byte) h = (h ^ ((bits >> (8 * byte)) & 0xff)) * 1099511628211ULL;
-  }
-  return h;
 }
 
 // gap_beta of a solver's current iterate.

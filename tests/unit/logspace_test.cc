@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <ios>
 #include <limits>
 #include <vector>
 
@@ -233,33 +232,5 @@ TEST(KlSumQuadraticBound, IsKlSumUpperBoundNearPiAndInfiniteFarFromIt) {
   double log_p2[] = {std::nan("")}, p2[] = {std::nan("")}, log_q2[] = {0.0};
   EXPECT_TRUE(std::isnan(KlSumQuadraticBound(log_p2, p2, log_q2, 1)));
 }
-
-namespace {
-
-// Eigen's vectorized exp and log, which every softmax, normalization and log-sum-exp here runs on,
-// give the same bits in every build: with baseline x86-64 (SSE2) and with NLHF_SSE41
-// (cmake/Isa.cmake), under which their rounding to an integer is one instruction instead of an
-// emulated floor. The fingerprints are of the values the SSE2 build computes (Eigen 3.4.0,
-// Debian 12); a build or an Eigen that gives others changes the numbers of every run. (libm's exp
-// and log, which glibc picks by processor at run time, are not Eigen's and are not checked here.)
-TEST(SameBitsInEveryBuild, EigenVectorizedExpAndLog) {
-  // Arguments over exp's whole range, subnormal results and overflow included, at a spacing that is
-  // no round number (an odd count: packets and a scalar tail).
-  const Eigen::ArrayXd x = Eigen::ArrayXd::LinSpaced(40001, -746.0, 710.0) + 0.123456789;
-  const Eigen::ArrayXd e = x.exp();
-  const Eigen::ArrayXd positive = e.max(std::numeric_limits<double>::denorm_min());
-  const Eigen::ArrayXd l = positive.log();
-  // Both fingerprints are of the SSE2 build (NLHF_SSE41=OFF) at commit 13b1dfa.
-  EXPECT_EQ(testing::BitsFingerprint(e.data(), e.size()), 0x849e68e2b51f95dfULL)
-      << std::hexfloat << "exp(" << x[20000] << ") = " << e[20000];
-  EXPECT_EQ(testing::BitsFingerprint(l.data(), l.size()), 0xbf773bfb560e0c7dULL)
-      << std::hexfloat << "log(" << positive[20000] << ") = " << l[20000];
-  // The fingerprint sees every value: one ulp anywhere changes it.
-  Eigen::ArrayXd moved = e;
-  moved[123] = std::nextafter(moved[123], 0.0);
-  EXPECT_NE(testing::BitsFingerprint(moved.data(), moved.size()), testing::BitsFingerprint(e.data(), e.size()));
-}
-
-}  // namespace
 
 }  // namespace nlhf
