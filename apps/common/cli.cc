@@ -23,8 +23,8 @@
 #include "nlhf/errors.h"
 #include "nlhf/listing.h"
 #include "nlhf/output/files.h"
-#include "nlhf/processor.h"
 #include "nlhf/params.h"
+#include "nlhf/processor.h"
 #include "nlhf/version.h"
 
 namespace nlhf::cli {
