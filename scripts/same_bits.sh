@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Do two builds of nlhf compute the same numbers? Runs every solver on five games at three betas
-# (300 iterations, every metric logged at every iteration: 15 experiments, 108 360 trace rows) with
-# the nlhf-run of each build, and compares trace.csv and summary.json cell by cell, wall_s aside.
+# (300 iterations, every metric logged at every iteration: 15 experiments; the solvers and metrics
+# are those BIN_A's `nlhf-run --list` names) with the nlhf-run of each build, and compares
+# trace.csv and summary.json cell by cell, wall_s aside.
 #   scripts/same_bits.sh BIN_A BIN_B     BIN: a directory holding nlhf-run (say build/bin)
 # Prints the number of differing cells per experiment; exits 0 when there are none, 1 otherwise.
 # Written to check that NLHF_SSE41 (cmake/Isa.cmake) changes no bit:
@@ -14,6 +15,8 @@ for bin in "$1" "$2"; do
   [[ -x $bin/nlhf-run ]] || { echo "error: $bin/nlhf-run not found" >&2; exit 2; }
 done
 a=$(cd "$1" && pwd) b=$(cd "$2" && pwd)
+solvers=$("$a/nlhf-run" --list solvers | awk '/^[a-z]/ { printf "%s{name: %s}", sep, $1; sep = ", " }')
+metrics=$("$a/nlhf-run" --list metrics | awk '/^[a-z_0-9]+ / { printf "%s%s", sep, $1; sep = ", " }')
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 for game in "random_uniform, n: 12" "cyclic, n: 9" "bradley_terry, n: 15" "random_skew, n: 20" "rps3"; do
@@ -25,16 +28,12 @@ game: {type: $game}
 reference: {type: softmax_normal, scale: 1}
 beta: $beta
 seeds: [0, 1]
-solvers: [{name: nash_mp}, {name: nash_mp_pg}, {name: prox}, {name: nash_prox}, {name: egpo}, {name: omd},
-          {name: mmd}, {name: nash_md}, {name: online_ipo2}, {name: nash_md_pg}, {name: mwu}, {name: omwu}]
+solvers: [$solvers]
 stop: {iterations: 300}
-log: {every: 1, metrics: [gap_beta, exploitability, gap_0, br_winrate, kl_to_star, kl_from_star, span, fp_residual]}
+log: {every: 1, metrics: [$metrics]}
 EOF
-    for side in a b; do
-      bin=$a
-      [[ $side == b ]] && bin=$b
-      "$bin/nlhf-run" "$dir/$name.yaml" --out "$dir/$side-$name" --quiet >/dev/null
-    done
+    "$a/nlhf-run" "$dir/$name.yaml" --out "$dir/a-$name" --quiet >/dev/null
+    "$b/nlhf-run" "$dir/$name.yaml" --out "$dir/b-$name" --quiet >/dev/null
   done
 done
 python3 - "$dir" <<'EOF'
