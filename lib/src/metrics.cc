@@ -167,6 +167,67 @@ GapBetaBound GapBetaLowerBound(double beta, const PolicyPoint& p, const GapBetaA
   return {value, terms * (2.0 * beta * (2.0 * log_n + 2.0 * std::abs(kl) + 1.0) + 6.0)};
 }
 
+double Asymmetry(const Eigen::MatrixXd& P) {
+  double worst = 0.0;
+  for (Eigen::Index j = 0; j < P.cols(); ++j)
+    for (Eigen::Index i = 0; i <= j; ++i) worst = std::max(worst, std::abs(P(i, j) + P(j, i) - 1.0));
+  return worst;
+}
+
+void LinearizeGapBetaBound(const Eigen::MatrixXd& P, double asymmetry, double beta, const GapBetaAnchor& anchor,
+                           GapBetaLinearBound& out) {
+  const Eigen::Index n = P.rows();
+  NLHF_CHECK(beta > 0.0 && P.cols() == n && anchor.g.size() == n && anchor.log_br.size() == n &&
+                 anchor.br.size() == n,
+             "gap_beta linear bound of points of different sizes");
+  out.w.resize(n);
+  out.w.noalias() = P.transpose() * anchor.br;  // P^T b
+  out.w = (anchor.g + out.w) / beta - anchor.log_br;
+  out.offset = -1.0 - 2.0 * anchor.br.dot(anchor.g);
+  // The error. E, GapBetaLowerBound's error at any point, covers the rounding of its value V and
+  // of a computed GapBeta; D bounds |V - value| here (both in exact arithmetic on the computed
+  // inputs) plus the rounding of this value. Then error = 2E + D gives value - error <= V - E,
+  // however each is rounded. With L = log n's bound, B = max |log b| and G = max |g0 + P^T b|
+  // (<= 2 to rounding), and kl within [-L, B]:
+  //   E <= (4n + 32) eps (2 beta (2L + 2 max(L, B) + 1) + 6)      (GapBetaLowerBound's, |kl| <= max(L, B))
+  //   D <= the two forms' difference, 2 <b, e> - 2 <pi, f> for the products' rounding e, f, and
+  //        2 |<pi, P pi> - 1/2| <= asymmetry + 2n eps:         (10n + 10) eps + asymmetry (1 + 4n eps) + 4 eps
+  //      + this sum's rounding (terms of size <= L + B + G/beta, each w to 3 eps of that):
+  //                                                             2.02 (n + 8) eps (beta (L + B) + G)
+  //      + offset's and the last multiply-add's:               (2n + 4) eps + 2 eps (2 beta (L + B) + 2G + 3)
+  const double eps = std::numeric_limits<double>::epsilon();
+  const double dn = static_cast<double>(n);
+  const double log_n = 0.6931471805599453 * static_cast<double>(std::bit_width(static_cast<std::uint64_t>(n)));
+  const double big_b = anchor.log_br.cwiseAbs().maxCoeff();
+  const double big_g = (out.w + anchor.log_br).cwiseAbs().maxCoeff() * beta * (1.0 + 4.0 * eps);
+  const double lower =
+      (4.0 * dn + 32.0) * eps * (2.0 * beta * (2.0 * log_n + 2.02 * std::max(log_n, big_b) + 1.0) + 6.0);
+  const double forms = (10.0 * dn + 10.0) * eps + asymmetry * (1.0 + 4.0 * dn * eps) + 4.0 * eps;
+  const double sum = 2.02 * (dn + 8.0) * eps * (beta * (log_n + big_b) + big_g);
+  const double last = (2.0 * dn + 4.0) * eps + 2.0 * eps * (2.0 * beta * (log_n + big_b) + 2.0 * big_g + 3.0);
+  out.error = 2.0 * lower + forms + sum + last;
+  if (!std::isfinite(big_b) || !std::isfinite(big_g) || !std::isfinite(out.offset))
+    out.error = std::numeric_limits<double>::infinity();
+}
+
+double GapBetaLinearValue(double beta, const PolicyPoint& p, const GapBetaLinearBound& bound) {
+  const Eigen::Index n = p.pi.size();
+  NLHF_CHECK(p.log_pi.size() == n && bound.w.size() == n, "gap_beta linear bound of points of different sizes");
+  double s = 0.0;
+  if (n < 32) {
+    using Pair = Eigen::Map<const Eigen::Array2d>;
+    const double *pi = p.pi.data(), *l = p.log_pi.data(), *w = bound.w.data();
+    Eigen::Array2d acc = Eigen::Array2d::Zero();
+    Eigen::Index y = 0;
+    for (; y + 1 < n; y += 2) acc += Pair(pi + y) * (Pair(l + y) + Pair(w + y));
+    if (y < n) acc[0] += pi[y] * (l[y] + w[y]);
+    s = acc[0] + acc[1];
+  } else {
+    s = (p.pi.array() * (p.log_pi.array() + bound.w.array())).sum();
+  }
+  return 2.0 * beta * s + bound.offset;
+}
+
 double Exploitability(const Game& game, double beta, const PolicyPoint& p) {
   return 0.5 * GapBeta(game, beta, p);
 }

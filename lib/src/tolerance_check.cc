@@ -24,10 +24,15 @@ ToleranceCheck::ToleranceCheck(const Game& game, double beta, const Eigen::Vecto
     if (m == Metric::kGapBeta) unmet_above_ = std::min(unmet_above_, v);
     if (m == Metric::kExploitability) unmet_above_ = std::min(unmet_above_, 2.0 * v);
   }
+  if (bounded_ && game_.n() < 32 && game_.dense() != nullptr) asymmetry_ = Asymmetry(*game_.dense());
 }
 
 bool ToleranceCheck::ProvedUnmet(std::int64_t it, const PolicyPoint& p) const {
   if (!bounded_ || !anchored_ || it - exact_it_ >= kExactEvery) return false;
+  if (linear_tried_) {
+    const double linear = GapBetaLinearValue(beta_, p, linear_) - linear_.error;
+    if (std::isfinite(linear) && linear > unmet_above_) return true;
+  }
   const GapBetaBound bound = GapBetaLowerBound(beta_, p, anchor_);
   const double gap = bound.value - bound.error;  // a computed gap_beta at p is at least this
   return std::isfinite(gap) && gap > unmet_above_;
@@ -38,6 +43,10 @@ void ToleranceCheck::Exact(std::int64_t it, const PolicyPoint& p) {
   if (bounded_) {  // gap_beta with its best response, exploitability = gap_beta / 2 as in metrics.cc
     const double gap = GapBeta(game_, beta_, p, anchor_);
     anchored_ = true;
+    if (!std::isnan(asymmetry_)) {
+      LinearizeGapBetaBound(*game_.dense(), asymmetry_, beta_, anchor_, linear_);
+      linear_tried_ = linear_.error <= unmet_above_;
+    }
     if (mask_[Index(Metric::kGapBeta)]) values_[Index(Metric::kGapBeta)] = gap;
     if (mask_[Index(Metric::kExploitability)]) values_[Index(Metric::kExploitability)] = 0.5 * gap;
   }

@@ -7,7 +7,10 @@
 // So gap_beta and exploitability are first bounded from below in O(n), with no exp, from the best
 // response at the last point where this check computed them (GapBetaLowerBound, metrics.h; values
 // adopted from a record do not move it): when the bound, less its rounding error, is above a
-// tolerance, that tolerance is provably unmet and no metric is computed. The exact metrics are
+// tolerance, that tolerance is provably unmet and no metric is computed. Below 32 actions on a stored
+// P the same bound in one sum over pi and log pi is tried first (GapBetaLinearBound: half the reads,
+// no wait for P pi); it proves a tolerance unmet only where GapBetaLowerBound would, so the
+// iterations at which the metrics are computed do not change. The exact metrics are
 // computed otherwise, and at least every kExactEvery iterations (the stall rule reads exact
 // values, on this schedule only, so that it does not depend on the clock). A run therefore stops
 // at the same iteration as one that computes every tolerance metric at every iteration
@@ -42,7 +45,8 @@ class ToleranceCheck {
 
   // Whether iterate `it`, evaluated into `p` (pi and g when needs_payoff(), else only log_pi),
   // provably misses some tolerance, so that its exact metrics need not be computed. Never for a
-  // point whose bound is not finite. A metric co-listed with gap_beta that the bound does not
+  // point whose bound is not finite (the one-sum bound reads only pi and log pi: on a stored P, a
+  // finite pi has a finite P pi). A metric co-listed with gap_beta that the bound does not
   // cover (say kl_to_star with a broken pi*) is computed at the exact checks only, so a NaN of
   // its own is found at the next one, at most kExactEvery iterations later.
   bool ProvedUnmet(std::int64_t it, const PolicyPoint& p) const;
@@ -74,6 +78,12 @@ class ToleranceCheck {
   double unmet_above_ = std::numeric_limits<double>::infinity();
   GapBetaAnchor anchor_;
   bool anchored_ = false;
+  // The first test below 32 actions on a stored P (GapBetaLinearBound): P's asymmetry (NaN: not
+  // used), the bound at the anchor, and whether it is tried (its error at most the tolerance, so
+  // that it decides all but the iterations within a factor 2 above it).
+  double asymmetry_ = std::numeric_limits<double>::quiet_NaN();
+  GapBetaLinearBound linear_;
+  bool linear_tried_ = false;
   MetricValues values_;
   std::int64_t exact_it_ = -1;
 };

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "nlhf/equilibrium.h"
@@ -173,6 +174,86 @@ TEST_P(GapBetaBoundTest, IsTightNearTheAnchor) {
       EXPECT_LE(lost, 1e-12 + 50.0 * step * step / beta) << "gap " << gap << " step " << step;
     }
   }
+}
+
+// GapBetaLinearBound (the tolerance check's first test below 32 actions): everywhere at or below
+// GapBetaLowerBound's value - error, so it proves no tolerance unmet that GapBetaLowerBound would
+// not (nor any that a computed gap_beta meets); equal to gap_beta at its anchor up to its error;
+// and so on a loaded matrix whose P + P^T misses 1 by up to kGameTolerance, and with a reference
+// that puts 1e-200 on one action.
+TEST_P(GapBetaBoundTest, LinearBoundIsBelowTheLowerBound) {
+  const double beta = GetParam();
+  std::vector<Game> games;
+  for (const char* spec : {"random_uniform(n=2)", "random_uniform(n=10)", "tournament(n=9)", "random_uniform(n=31)"})
+    games.push_back(MakeGame(spec, "softmax_normal", 7));
+  {
+    Eigen::MatrixXd P = games[1].P();
+    Rng rng(5, "asymmetry");
+    for (Eigen::Index j = 0; j < P.cols(); ++j)
+      for (Eigen::Index i = 0; i < j; ++i) P(i, j) += kGameTolerance * (2.0 * rng.Uniform() - 1.0);
+    Eigen::VectorXd mu = games[1].mu();
+    mu[3] = 1e-200;
+    mu /= mu.sum();
+    games.emplace_back(P, mu, "loaded", "tiny entry");
+  }
+  for (const Game& game : games) {
+    SCOPED_TRACE(game.game_spec());
+    const Eigen::MatrixXd& P = game.P();
+    const Eigen::Index n = game.n();
+    const double asymmetry = Asymmetry(P);
+    EXPECT_EQ(asymmetry, (P + P.transpose() - Eigen::MatrixXd::Ones(n, n)).cwiseAbs().maxCoeff());
+    Rng rng(23, "linear bound");
+    GapBetaAnchor anchor;
+    GapBetaLinearBound linear;
+    auto expect_below = [&](const PolicyPoint& p, const char* where) {
+      const GapBetaBound bound = GapBetaLowerBound(beta, p, anchor);
+      const double value = GapBetaLinearValue(beta, p, linear);
+      ASSERT_TRUE(std::isfinite(value) && linear.error > 0.0);
+      ASSERT_LE(value - linear.error, bound.value - bound.error) << where;
+    };
+    for (int trial = 0; trial < 40; ++trial) {
+      const PolicyPoint a = Evaluate(game, NormalizeLogits(testing::RandomLogits(n, rng, 2.0)));
+      const double at_anchor = GapBeta(game, beta, a, anchor);
+      LinearizeGapBetaBound(P, asymmetry, beta, anchor, linear);
+      EXPECT_NEAR(GapBetaLinearValue(beta, a, linear), at_anchor, linear.error);
+      for (double spread : {1e-6, 1e-2, 1.0, 5.0})
+        expect_below(Evaluate(game, NormalizeLogits(a.log_pi + testing::RandomLogits(n, rng, spread))), "random");
+    }
+    // Along an omd run from mu to its rounding floor, anchored 1 and 50 iterations behind.
+    auto solver = testing::StartSolver("omd", game, beta);
+    std::vector<PolicyPoint> points;
+    for (int k = 0; k < 3000; ++k) {
+      points.push_back(Evaluate(game, solver->current()));
+      solver->Step();
+    }
+    for (size_t behind : {1u, 50u}) {
+      for (size_t k = behind; k < points.size(); k += 3) {
+        GapBeta(game, beta, points[k - behind], anchor);
+        LinearizeGapBetaBound(P, asymmetry, beta, anchor, linear);
+        expect_below(points[k], "run");
+      }
+    }
+  }
+}
+
+// Its error is small enough to decide realistic tolerances: at most 2e-12 on generated games of 10
+// actions at beta <= 1 (the check tries it when the error is at most the tolerance), and
+// infinite, so never trusted, when the anchor's log b is infinite.
+TEST_P(GapBetaBoundTest, LinearBoundErrorIsSmall) {
+  const double beta = GetParam();
+  const Game game = MakeGame("random_uniform(n=10)", "softmax_normal", 9);
+  const double asymmetry = Asymmetry(game.P());
+  Rng rng(24, "linear error");
+  GapBetaAnchor anchor;
+  GapBetaLinearBound linear;
+  for (int trial = 0; trial < 20; ++trial) {
+    GapBeta(game, beta, Evaluate(game, NormalizeLogits(testing::RandomLogits(10, rng, 2.0))), anchor);
+    LinearizeGapBetaBound(game.P(), asymmetry, beta, anchor, linear);
+    EXPECT_LT(linear.error, 2e-12);
+  }
+  anchor.log_br[4] = -std::numeric_limits<double>::infinity();
+  LinearizeGapBetaBound(game.P(), asymmetry, beta, anchor, linear);
+  EXPECT_EQ(linear.error, std::numeric_limits<double>::infinity());
 }
 
 INSTANTIATE_TEST_SUITE_P(Betas, MetricsTest, ::testing::Values(1e-3, 0.05, 1.0));

@@ -137,6 +137,51 @@ TEST(ToleranceCheck, StopsWhereAnExactCheckStopsWithRecordsSmallBetaAndLargeN) {
   }
 }
 
+// Below 32 actions on a stored P the check first tries GapBetaLinearBound, which proves a
+// tolerance unmet only where GapBetaLowerBound does (metrics_test.cc): the exact metrics are
+// computed at the same iterations as with GapBetaLowerBound alone (replayed here), so the anchors,
+// the stall rule's values and the stop are those of the check without it. Tolerances on gap_beta
+// and exploitability, from loose to near the bound's rounding, at beta from 1e-4 to 1.
+TEST(ToleranceCheck, TheLinearBoundChangesNoExactIteration) {
+  for (const char* spec : {"random_uniform(n=2)", "random_uniform(n=10)", "random_uniform(n=31)"}) {
+    const Game game = MakeGame(spec, "softmax_normal", 4);
+    for (double beta : {1e-4, 0.05, 1.0}) {
+      for (double tol : {1e-3, 1e-8, 1e-12}) {
+        for (Metric metric : {Metric::kGapBeta, Metric::kExploitability}) {
+          SCOPED_TRACE(fmt::format("{} beta {} tol {} {}", spec, beta, tol, static_cast<int>(metric)));
+          const Eigen::VectorXd none;
+          ToleranceCheck check(game, beta, none, none, {{metric, tol}});
+          const double unmet_above = metric == Metric::kGapBeta ? tol : 2.0 * tol;
+          GapBetaAnchor anchor;
+          std::int64_t replayed_exact = 0;
+          auto solver = testing::StartSolver("omd", game, beta);
+          PolicyPoint p = Evaluate(game, solver->current());
+          check.Exact(0, p);
+          GapBeta(game, beta, p, anchor);
+          std::int64_t it = 0, exact = 0;
+          while (!check.Met() && it < 3000) {
+            solver->Step();
+            ++it;
+            Evaluate(game, solver->current(), p);
+            const GapBetaBound bound = GapBetaLowerBound(beta, p, anchor);
+            const double gap = bound.value - bound.error;
+            const bool replayed_unmet = it - replayed_exact < ToleranceCheck::kExactEvery && std::isfinite(gap) &&
+                                        gap > unmet_above;
+            const bool unmet = check.ProvedUnmet(it, p);
+            ASSERT_EQ(unmet, replayed_unmet) << "iteration " << it;
+            if (unmet) continue;
+            check.Exact(it, p);
+            GapBeta(game, beta, p, anchor);
+            replayed_exact = it;
+            ++exact;
+          }
+          EXPECT_GT(it, 0);
+        }
+      }
+    }
+  }
+}
+
 // A point with a non-finite payoff is never proved unmet: its exact metrics are computed, so the
 // driver sees the NaN (a numerical failure, never a silent skip).
 TEST(ToleranceCheck, NeverSkipsANonFinitePoint) {
