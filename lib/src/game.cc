@@ -23,6 +23,13 @@ bool LooksLikeMargins(const Eigen::MatrixXd& M) {
 
 }  // namespace
 
+double Asymmetry(const Eigen::MatrixXd& P) {
+  double worst = 0.0;
+  for (Eigen::Index j = 0; j < P.cols(); ++j)
+    for (Eigen::Index i = 0; i <= j; ++i) worst = std::max(worst, std::abs(P(i, j) + P(j, i) - 1.0));
+  return worst;
+}
+
 void ValidatePreferenceMatrix(const Eigen::MatrixXd& P, const std::string& key) {
   if (P.rows() != P.cols())
     throw InputError(key, fmt::format("P is {}x{}, expected a square matrix", P.rows(), P.cols()));

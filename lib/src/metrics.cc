@@ -167,13 +167,6 @@ GapBetaBound GapBetaLowerBound(double beta, const PolicyPoint& p, const GapBetaA
   return {value, terms * (2.0 * beta * (2.0 * log_n + 2.0 * std::abs(kl) + 1.0) + 6.0)};
 }
 
-double Asymmetry(const Eigen::MatrixXd& P) {
-  double worst = 0.0;
-  for (Eigen::Index j = 0; j < P.cols(); ++j)
-    for (Eigen::Index i = 0; i <= j; ++i) worst = std::max(worst, std::abs(P(i, j) + P(j, i) - 1.0));
-  return worst;
-}
-
 void LinearizeGapBetaBound(const Eigen::MatrixXd& P, double asymmetry, double beta, const GapBetaAnchor& anchor,
                            GapBetaLinearBound& out) {
   const Eigen::Index n = P.rows();
@@ -183,18 +176,19 @@ void LinearizeGapBetaBound(const Eigen::MatrixXd& P, double asymmetry, double be
   out.w.resize(n);
   out.w.noalias() = P.transpose() * anchor.br;  // P^T b
   out.w = (anchor.g + out.w) / beta - anchor.log_br;
-  out.offset = -1.0 - 2.0 * anchor.br.dot(anchor.g);
+  out.offset = -2.0 * anchor.br.dot(anchor.g);
   // The error. E, GapBetaLowerBound's error at any point, covers the rounding of its value V and
   // of a computed GapBeta; D bounds |V - value| here (both in exact arithmetic on the computed
   // inputs) plus the rounding of this value. Then error = 2E + D gives value - error <= V - E,
-  // however each is rounded. With L = log n's bound, B = max |log b| and G = max |g0 + P^T b|
-  // (<= 2 to rounding), and kl within [-L, B]:
+  // however each is rounded. With L = log n's bound, B = max |log b|, G = max |g0 + P^T b| (<= 2
+  // to rounding), kl within [-L, B], and t = sum pi within 1e-3 of 1 (1e-12 is the most seen):
   //   E <= (4n + 32) eps (2 beta (2L + 2 max(L, B) + 1) + 6)      (GapBetaLowerBound's, |kl| <= max(L, B))
-  //   D <= the two forms' difference, 2 <b, e> - 2 <pi, f> for the products' rounding e, f, and
-  //        2 |<pi, P pi> - 1/2| <= asymmetry + 2n eps:         (10n + 10) eps + asymmetry (1 + 4n eps) + 4 eps
+  //   D <= the two forms' difference, 2 <b - pi, e> - 2 <pi, f> - 2 pi^T S pi for the rounding e of
+  //        the iterate's P pi and f of P^T b (each entry within about n eps):
+  //                                                             (10n + 10) eps + 1.01 asymmetry
   //      + this sum's rounding (terms of size <= L + B + G/beta, each w to 3 eps of that):
   //                                                             2.02 (n + 8) eps (beta (L + B) + G)
-  //      + offset's and the last multiply-add's:               (2n + 4) eps + 2 eps (2 beta (L + B) + 2G + 3)
+  //      + t^2's, offset's and the last operations':          (4n + 8) eps + 3 eps (2 beta (L + B) + 2G + 3)
   const double eps = std::numeric_limits<double>::epsilon();
   const double dn = static_cast<double>(n);
   const double log_n = 0.6931471805599453 * static_cast<double>(std::bit_width(static_cast<std::uint64_t>(n)));
@@ -202,9 +196,9 @@ void LinearizeGapBetaBound(const Eigen::MatrixXd& P, double asymmetry, double be
   const double big_g = (out.w + anchor.log_br).cwiseAbs().maxCoeff() * beta * (1.0 + 4.0 * eps);
   const double lower =
       (4.0 * dn + 32.0) * eps * (2.0 * beta * (2.0 * log_n + 2.02 * std::max(log_n, big_b) + 1.0) + 6.0);
-  const double forms = (10.0 * dn + 10.0) * eps + asymmetry * (1.0 + 4.0 * dn * eps) + 4.0 * eps;
+  const double forms = (10.0 * dn + 10.0) * eps + 1.01 * asymmetry;
   const double sum = 2.02 * (dn + 8.0) * eps * (beta * (log_n + big_b) + big_g);
-  const double last = (2.0 * dn + 4.0) * eps + 2.0 * eps * (2.0 * beta * (log_n + big_b) + 2.0 * big_g + 3.0);
+  const double last = (4.0 * dn + 8.0) * eps + 3.0 * eps * (2.0 * beta * (log_n + big_b) + 2.0 * big_g + 3.0);
   out.error = 2.0 * lower + forms + sum + last;
   if (!std::isfinite(big_b) || !std::isfinite(big_g) || !std::isfinite(out.offset))
     out.error = std::numeric_limits<double>::infinity();
@@ -213,19 +207,28 @@ void LinearizeGapBetaBound(const Eigen::MatrixXd& P, double asymmetry, double be
 double GapBetaLinearValue(double beta, const PolicyPoint& p, const GapBetaLinearBound& bound) {
   const Eigen::Index n = p.pi.size();
   NLHF_CHECK(p.log_pi.size() == n && bound.w.size() == n, "gap_beta linear bound of points of different sizes");
-  double s = 0.0;
+  double s = 0.0, t = 0.0;  // sum pi (log pi + w), sum pi
   if (n < 32) {
     using Pair = Eigen::Map<const Eigen::Array2d>;
     const double *pi = p.pi.data(), *l = p.log_pi.data(), *w = bound.w.data();
-    Eigen::Array2d acc = Eigen::Array2d::Zero();
+    Eigen::Array2d acc = Eigen::Array2d::Zero(), mass = Eigen::Array2d::Zero();
     Eigen::Index y = 0;
-    for (; y + 1 < n; y += 2) acc += Pair(pi + y) * (Pair(l + y) + Pair(w + y));
-    if (y < n) acc[0] += pi[y] * (l[y] + w[y]);
+    for (; y + 1 < n; y += 2) {
+      const Pair pi_y(pi + y);
+      acc += pi_y * (Pair(l + y) + Pair(w + y));
+      mass += pi_y;
+    }
+    if (y < n) {
+      acc[0] += pi[y] * (l[y] + w[y]);
+      mass[0] += pi[y];
+    }
     s = acc[0] + acc[1];
+    t = mass[0] + mass[1];
   } else {
     s = (p.pi.array() * (p.log_pi.array() + bound.w.array())).sum();
+    t = p.pi.sum();
   }
-  return 2.0 * beta * s + bound.offset;
+  return 2.0 * beta * s - t * t + bound.offset;
 }
 
 double Exploitability(const Game& game, double beta, const PolicyPoint& p) {

@@ -100,6 +100,21 @@ TEST(Game, AcceptsALargeUniformReferenceWhoseSumRoundsPastTheTolerance) {
   ExpectInputError([&] { ValidateReference(mu * 1.001, n, "reference"); }, {"mu sums to 1.001", "expected 1 within"});
 }
 
+// Asymmetry is max |P_ij + P_ji - 1| over all pairs and the diagonal: 0 for a generated game whose
+// P_ji is 1 - P_ij computed exactly, and the largest departure of a loaded one.
+TEST(Game, AsymmetryIsTheLargestDepartureFromPPlusPTransposeIsOne) {
+  Eigen::MatrixXd P(3, 3);
+  P << 0.5, 0.75, 0.25,  //
+      0.25, 0.5, 0.625,  //
+      0.75, 0.375, 0.5;
+  EXPECT_EQ(Asymmetry(P), 0.0);
+  P(2, 1) += 0x1p-42;  // exact: P + P^T - 1 is 2^-42 there
+  P(0, 0) -= 0x1p-44;  // the diagonal counts: 2 P_00 - 1 = -2^-43
+  EXPECT_EQ(Asymmetry(P), 0x1p-42);
+  const Eigen::MatrixXd loaded = MakeGame("random_uniform(n=12)", "uniform", 3).P();
+  EXPECT_EQ(Asymmetry(loaded), (loaded + loaded.transpose() - Eigen::MatrixXd::Ones(12, 12)).cwiseAbs().maxCoeff());
+}
+
 TEST(Game, DenseGameWrapsItsMatrix) {
   const Game g(Rps(), Uniform3(), "rps3", "uniform");
   ASSERT_NE(g.dense(), nullptr);

@@ -141,45 +141,56 @@ TEST(ToleranceCheck, StopsWhereAnExactCheckStopsWithRecordsSmallBetaAndLargeN) {
 // tolerance unmet only where GapBetaLowerBound does (metrics_test.cc): the exact metrics are
 // computed at the same iterations as with GapBetaLowerBound alone (replayed here), so the anchors,
 // the stall rule's values and the stop are those of the check without it. Tolerances on gap_beta
-// and exploitability, from loose to near the bound's rounding, at beta from 1e-4 to 1.
+// and exploitability, from loose to near the bound's rounding, at beta from 1e-4 to 1, with omd at
+// its default step and mmd at eta beta = 1 (whose sum pi misses 1 by up to 1e-12); the replay
+// also counts the iterations the one-sum bound decides, so the test is known to reach it.
 TEST(ToleranceCheck, TheLinearBoundChangesNoExactIteration) {
+  std::int64_t decided_by_linear = 0;
   for (const char* spec : {"random_uniform(n=2)", "random_uniform(n=10)", "random_uniform(n=31)"}) {
     const Game game = MakeGame(spec, "softmax_normal", 4);
+    const double asymmetry = Asymmetry(game.P());
     for (double beta : {1e-4, 0.05, 1.0}) {
-      for (double tol : {1e-3, 1e-8, 1e-12}) {
-        for (Metric metric : {Metric::kGapBeta, Metric::kExploitability}) {
-          SCOPED_TRACE(fmt::format("{} beta {} tol {} {}", spec, beta, tol, static_cast<int>(metric)));
-          const Eigen::VectorXd none;
-          ToleranceCheck check(game, beta, none, none, {{metric, tol}});
-          const double unmet_above = metric == Metric::kGapBeta ? tol : 2.0 * tol;
-          GapBetaAnchor anchor;
-          std::int64_t replayed_exact = 0;
-          auto solver = testing::StartSolver("omd", game, beta);
-          PolicyPoint p = Evaluate(game, solver->current());
-          check.Exact(0, p);
-          GapBeta(game, beta, p, anchor);
-          std::int64_t it = 0, exact = 0;
-          while (!check.Met() && it < 3000) {
-            solver->Step();
-            ++it;
-            Evaluate(game, solver->current(), p);
-            const GapBetaBound bound = GapBetaLowerBound(beta, p, anchor);
-            const double gap = bound.value - bound.error;
-            const bool replayed_unmet = it - replayed_exact < ToleranceCheck::kExactEvery && std::isfinite(gap) &&
-                                        gap > unmet_above;
-            const bool unmet = check.ProvedUnmet(it, p);
-            ASSERT_EQ(unmet, replayed_unmet) << "iteration " << it;
-            if (unmet) continue;
-            check.Exact(it, p);
-            GapBeta(game, beta, p, anchor);
-            replayed_exact = it;
-            ++exact;
+      for (const std::string& solver_spec : {std::string("omd"), fmt::format("mmd(eta={})", 1.0 / beta)}) {
+        for (double tol : {1e-3, 1e-8, 1e-12}) {
+          for (Metric metric : {Metric::kGapBeta, Metric::kExploitability}) {
+            SCOPED_TRACE(fmt::format("{} {} beta {} tol {} {}", spec, solver_spec, beta, tol, static_cast<int>(metric)));
+            const Eigen::VectorXd none;
+            ToleranceCheck check(game, beta, none, none, {{metric, tol}});
+            const double unmet_above = metric == Metric::kGapBeta ? tol : 2.0 * tol;
+            GapBetaAnchor anchor;
+            GapBetaLinearBound linear;
+            std::int64_t replayed_exact = 0;
+            auto solver = testing::StartSolver(solver_spec, game, beta);
+            PolicyPoint p = Evaluate(game, solver->current());
+            auto renew = [&](std::int64_t at) {
+              check.Exact(at, p);
+              GapBeta(game, beta, p, anchor);
+              LinearizeGapBetaBound(game.P(), asymmetry, beta, anchor, linear);
+              replayed_exact = at;
+            };
+            renew(0);
+            std::int64_t it = 0;
+            while (!check.Met() && it < 3000) {
+              solver->Step();
+              ++it;
+              Evaluate(game, solver->current(), p);
+              const GapBetaBound bound = GapBetaLowerBound(beta, p, anchor);
+              const double gap = bound.value - bound.error;
+              const bool fresh = it - replayed_exact < ToleranceCheck::kExactEvery;
+              const bool replayed_unmet = fresh && std::isfinite(gap) && gap > unmet_above;
+              const bool unmet = check.ProvedUnmet(it, p);
+              ASSERT_EQ(unmet, replayed_unmet) << "iteration " << it;
+              if (fresh && linear.error <= unmet_above && GapBetaLinearValue(beta, p, linear) - linear.error > unmet_above)
+                ++decided_by_linear;
+              if (!unmet) renew(it);
+            }
+            EXPECT_GT(it, 0);
           }
-          EXPECT_GT(it, 0);
         }
       }
     }
   }
+  EXPECT_GT(decided_by_linear, 10000);
 }
 
 // A point with a non-finite payoff is never proved unmet: its exact metrics are computed, so the
@@ -200,6 +211,20 @@ TEST(ToleranceCheck, NeverSkipsANonFinitePoint) {
   check.Exact(1, bad);
   EXPECT_TRUE(std::isnan(check.values()[Index(Metric::kGapBeta)]));
   EXPECT_FALSE(check.Met());
+
+  // At a loose tolerance the one-sum bound is tried first (it reads pi and log pi, not the payoff:
+  // on a stored P a finite pi has a finite P pi); a non-finite pi or log pi is not skipped either.
+  ToleranceCheck loose(game, beta, none, none, {{Metric::kGapBeta, 1e-6}});
+  loose.Exact(0, p);
+  EXPECT_TRUE(loose.ProvedUnmet(1, p));
+  for (double value : {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
+    PolicyPoint broken = p;
+    broken.pi[2] = value;
+    EXPECT_FALSE(loose.ProvedUnmet(1, broken)) << value;
+    broken = p;
+    broken.log_pi[2] = value;
+    EXPECT_FALSE(loose.ProvedUnmet(1, broken)) << value;
+  }
 }
 
 // Metrics the bound does not cover are computed exactly whenever the bound proves nothing, and a

@@ -62,6 +62,9 @@ class Game {
 // Throw InputError(key, ...) naming the first offending entry. `key` prefixes messages ("game").
 // P: square, n >= 2, finite, entries in [0, 1], |P + P^T - 1| <= kGameTolerance.
 void ValidatePreferenceMatrix(const Eigen::MatrixXd& P, const std::string& key);
+// max_ij |P_ij + P_ji - 1|: how far a stored P is from P + P^T = 1 (at most kGameTolerance for a
+// valid one), computed to within 2 eps.
+double Asymmetry(const Eigen::MatrixXd& P);
 // mu: size n, finite, strictly positive, |sum - 1| <= max(kGameTolerance, n 2^-52) (the rounding of
 // the sum itself grows with n).
 void ValidateReference(const Eigen::VectorXd& mu, Eigen::Index n, const std::string& key);

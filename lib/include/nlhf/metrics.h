@@ -63,27 +63,26 @@ struct GapBetaBound {
 };
 GapBetaBound GapBetaLowerBound(double beta, const PolicyPoint& p, const GapBetaAnchor& anchor);
 
-// GapBetaLowerBound as one sum over pi and log pi that reads no payoff, for a stored P (the tolerance
-// check's first test below 32 actions: half the loads, one sum instead of two, and no wait for
-// P pi). Its two
-// payoff sums are replaced: <b, g> = <pi, P^T b>, and <pi, g> = <pi, P pi> = 1/2 + pi^T S pi with
-// S = (P + P^T - 1)/2, |pi^T S pi| <= asymmetry / 2 (asymmetry = max |P_ij + P_ji - 1|). So
-//   gap_beta(p) >= 2 beta sum_y pi_y (log pi_y + w_y) + offset,
-//   w = (g0 + P^T b) / beta - log b,   offset = -1 - 2 <b, g0>,
-// the same value as GapBetaLowerBound's up to rounding and the asymmetry. `error` is twice the
-// largest error GapBetaLowerBound can have with this anchor, plus the difference of the two forms
-// and the rounding of this one: value - error here is at most GapBetaLowerBound's value - error, so
-// a tolerance that this bound proves unmet, that one proves unmet too (the tolerance check computes
+// GapBetaLowerBound as one pass over pi and log pi that reads no payoff, for a stored P (the
+// tolerance check's first test below 32 actions: half the loads, and no wait for P pi). Its two
+// payoff sums are moved to the anchor: <b, g> = <pi, P^T b>, and <pi, g> = <pi, P pi> =
+// t^2 / 2 + pi^T S pi with t = sum pi (1 only to the rounding of the logits' normalization, which
+// grows with their size before it) and S = (P + P^T - 1)/2, |pi^T S pi| <= t^2 asymmetry / 2
+// (Asymmetry, game.h). So
+//   gap_beta(p) >= 2 beta sum_y pi_y (log pi_y + w_y) - t^2 + offset,
+//   w = (g0 + P^T b) / beta - log b,   offset = -2 <b, g0>,
+// GapBetaLowerBound's value up to rounding and the asymmetry. `error` is twice the largest error
+// GapBetaLowerBound can have with this anchor, plus the difference of the two forms and the
+// rounding of this one: value - error here is at most GapBetaLowerBound's value - error, so a
+// tolerance that this bound proves unmet, that one proves unmet too (the tolerance check computes
 // gap_beta at the same iterations with it or without it). Infinite when the anchor is not finite.
 struct GapBetaLinearBound {
   Eigen::VectorXd w;
   double offset = 0.0;
   double error = 0.0;
 };
-// max_ij |P_ij + P_ji - 1|, computed (within 2 eps of the exact value).
-double Asymmetry(const Eigen::MatrixXd& P);
-// The bound from an anchor that GapBeta filled at beta > 0, for the stored P (no allocation once
-// out.w has size n).
+// The bound from an anchor that GapBeta filled at beta > 0, for the stored P and its Asymmetry (no
+// allocation once out.w has size n).
 void LinearizeGapBetaBound(const Eigen::MatrixXd& P, double asymmetry, double beta, const GapBetaAnchor& anchor,
                            GapBetaLinearBound& out);
 // Its value at p (reads p.pi and p.log_pi only). Non-finite inputs give a non-finite value.
