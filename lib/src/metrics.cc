@@ -128,27 +128,31 @@ GapBetaBound GapBetaLowerBound(double beta, const PolicyPoint& p, const GapBetaA
   // Eigen's dynamic-size reductions cost more than the arithmetic; above, Eigen's vectorized ones
   // (a hand-unrolled loop gets vectorized by the compiler into shuffles and spills, three times
   // slower at n = 100).
-  double kl = 0.0, dot = 0.0;
+  double kl = 0.0, dot = 0.0, t = 0.0;  // t = sum pi
   if (n < 32) {
     using Pair = Eigen::Map<const Eigen::Array2d>;
     const double *pi = p.pi.data(), *l = p.log_pi.data(), *g = p.g.data();
     const double *b = anchor.br.data(), *lb = anchor.log_br.data(), *g0 = anchor.g.data();
-    Eigen::Array2d k = Eigen::Array2d::Zero(), d = Eigen::Array2d::Zero();
+    Eigen::Array2d k = Eigen::Array2d::Zero(), d = Eigen::Array2d::Zero(), mass = Eigen::Array2d::Zero();
     Eigen::Index y = 0;
     for (; y + 1 < n; y += 2) {
       const Pair pi_y(pi + y);
       k += pi_y * (Pair(l + y) - Pair(lb + y));
       d += (pi_y - Pair(b + y)) * (Pair(g0 + y) - Pair(g + y));
+      mass += pi_y;
     }
     if (y < n) {
       k[0] += pi[y] * (l[y] - lb[y]);
       d[0] += (pi[y] - b[y]) * (g0[y] - g[y]);
+      mass[0] += pi[y];
     }
     kl = k[0] + k[1];
     dot = d[0] + d[1];
+    t = mass[0] + mass[1];
   } else {
     kl = (p.pi.array() * (p.log_pi.array() - anchor.log_br.array())).sum();
     dot = ((p.pi.array() - anchor.br.array()) * (anchor.g.array() - p.g.array())).sum();
+    t = p.pi.sum();
   }
   // 2 beta (kl + dot / beta), multiplied out: no division (its latency was a third of the bound's
   // cost at n = 10, which runs at every iteration of a tolerance-stopped run).
@@ -156,15 +160,21 @@ GapBetaBound GapBetaLowerBound(double beta, const PolicyPoint& p, const GapBetaA
   // Rounding, in units of the KL. A sum of n terms is within n eps of the sum of their magnitudes:
   // sum pi |log pi - log b| <= H(pi) + sum pi |log b| = 2 H(pi) + kl <= 2 log n + kl (log pi,
   // log b <= 0; log n <= ln 2 times n's bit width), and at most 2/beta for the second sum
-  // (0 <= g <= 1). Both the bound and GapBeta use sum pi = sum b = 1, true to n eps; GapBeta's
-  // s = log mu + g/beta is rounded to eps (|log mu| + 1/beta) per action, and
-  // sum pi |log mu| <= sum pi |log b| + 2/beta. A factor 4 over these first-order terms covers
-  // their products. So the error is 2 beta (4n + 32) eps (2 log n + 2|kl| + 1 + 3/beta), here
+  // (0 <= g <= 1). GapBeta's s = log mu + g/beta is rounded to eps (|log mu| + 1/beta) per action,
+  // and sum pi |log mu| <= sum pi |log b| + 2/beta. A factor 4 over these first-order terms covers
+  // their products. So the rounding is 2 beta (4n + 32) eps (2 log n + 2|kl| + 1 + 3/beta), here
   // with 2 beta multiplied in (no division either).
+  // sum b = 1 to n eps (b is normalized by its own sum), but t = sum pi is 1 only to the rounding of
+  // the logits' normalization, which grows with their size before it (1e-12 from logits near 1e4).
+  // The bound's derivation with t: computed gap_beta = 2 beta [(1 - t) + sum pi (log pi - log BR)]
+  // >= value + 2 beta (1 - t) + 2 (t - 1) <b, g - g0>, so 2 |t - 1| (beta + 1) more (with 1%
+  // to spare), and no bound at all where t is off by more than 1e-3 (never, for normalized logits).
   const double log_n =
       0.6931471805599453 * static_cast<double>(std::bit_width(static_cast<std::uint64_t>(n)));
   const double terms = (4.0 * static_cast<double>(n) + 32.0) * std::numeric_limits<double>::epsilon();
-  return {value, terms * (2.0 * beta * (2.0 * log_n + 2.0 * std::abs(kl) + 1.0) + 6.0)};
+  const double off = std::abs(t - 1.0);
+  const double error = terms * (2.0 * beta * (2.0 * log_n + 2.0 * std::abs(kl) + 1.0) + 6.0) + 2.02 * off * (beta + 1.0);
+  return {value, off <= 1e-3 ? error : std::numeric_limits<double>::infinity()};
 }
 
 void LinearizeGapBetaBound(const Eigen::MatrixXd& P, double asymmetry, double beta, const GapBetaAnchor& anchor,
@@ -181,8 +191,9 @@ void LinearizeGapBetaBound(const Eigen::MatrixXd& P, double asymmetry, double be
   // of a computed GapBeta; D bounds |V - value| here (both in exact arithmetic on the computed
   // inputs) plus the rounding of this value. Then error = 2E + D gives value - error <= V - E,
   // however each is rounded. With L = log n's bound, B = max |log b|, G = max |g0 + P^T b| (<= 2
-  // to rounding), kl within [-L, B], and t = sum pi within 1e-3 of 1 (1e-12 is the most seen):
-  //   E <= (4n + 32) eps (2 beta (2L + 2 max(L, B) + 1) + 6)      (GapBetaLowerBound's, |kl| <= max(L, B))
+  // to rounding), kl within [-L, B], and t = sum pi within 1e-3 of 1 (else there is no bound):
+  //   E <= (4n + 32) eps (2 beta (2L + 2 max(L, B) + 1) + 6)      (GapBetaLowerBound's rounding, |kl| <= max(L, B))
+  //      + 2.02 |t - 1| (beta + 1)                                (its term for t, added at each point)
   //   D <= the two forms' difference, 2 <b - pi, e> - 2 <pi, f> - 2 pi^T S pi for the rounding e of
   //        the iterate's P pi and f of P^T b (each entry within about n eps):
   //                                                             (10n + 10) eps + 1.01 asymmetry
@@ -199,12 +210,12 @@ void LinearizeGapBetaBound(const Eigen::MatrixXd& P, double asymmetry, double be
   const double forms = (10.0 * dn + 10.0) * eps + 1.01 * asymmetry;
   const double sum = 2.02 * (dn + 8.0) * eps * (beta * (log_n + big_b) + big_g);
   const double last = (4.0 * dn + 8.0) * eps + 3.0 * eps * (2.0 * beta * (log_n + big_b) + 2.0 * big_g + 3.0);
-  out.error = 2.0 * lower + forms + sum + last;
+  out.error = 2.0 * lower + forms + sum + last;  // GapBetaLinearLowerBound adds 2E's terms for t
   if (!std::isfinite(big_b) || !std::isfinite(big_g) || !std::isfinite(out.offset))
     out.error = std::numeric_limits<double>::infinity();
 }
 
-double GapBetaLinearValue(double beta, const PolicyPoint& p, const GapBetaLinearBound& bound) {
+GapBetaBound GapBetaLinearLowerBound(double beta, const PolicyPoint& p, const GapBetaLinearBound& bound) {
   const Eigen::Index n = p.pi.size();
   NLHF_CHECK(p.log_pi.size() == n && bound.w.size() == n, "gap_beta linear bound of points of different sizes");
   double s = 0.0, t = 0.0;  // sum pi (log pi + w), sum pi
@@ -228,7 +239,9 @@ double GapBetaLinearValue(double beta, const PolicyPoint& p, const GapBetaLinear
     s = (p.pi.array() * (p.log_pi.array() + bound.w.array())).sum();
     t = p.pi.sum();
   }
-  return 2.0 * beta * s - t * t + bound.offset;
+  const double off = std::abs(t - 1.0);
+  return {2.0 * beta * s - t * t + bound.offset,
+          off <= 1e-3 ? bound.error + 4.04 * off * (beta + 1.0) : std::numeric_limits<double>::infinity()};
 }
 
 double Exploitability(const Game& game, double beta, const PolicyPoint& p) {

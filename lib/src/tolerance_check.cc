@@ -30,8 +30,9 @@ ToleranceCheck::ToleranceCheck(const Game& game, double beta, const Eigen::Vecto
 bool ToleranceCheck::ProvedUnmet(std::int64_t it, const PolicyPoint& p) const {
   if (!bounded_ || !anchored_ || it - exact_it_ >= kExactEvery) return false;
   if (linear_tried_) {
-    const double linear = GapBetaLinearValue(beta_, p, linear_) - linear_.error;
-    if (std::isfinite(linear) && linear > unmet_above_) return true;
+    const GapBetaBound linear = GapBetaLinearLowerBound(beta_, p, linear_);
+    const double gap = linear.value - linear.error;
+    if (std::isfinite(gap) && gap > unmet_above_) return true;
   }
   const GapBetaBound bound = GapBetaLowerBound(beta_, p, anchor_);
   const double gap = bound.value - bound.error;  // a computed gap_beta at p is at least this

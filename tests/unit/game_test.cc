@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "nlhf/generators.h"
+#include "nlhf/rng.h"
 #include "test_util.h"
 
 namespace nlhf {
@@ -109,10 +110,18 @@ TEST(Game, AsymmetryIsTheLargestDepartureFromPPlusPTransposeIsOne) {
       0.75, 0.375, 0.5;
   EXPECT_EQ(Asymmetry(P), 0.0);
   P(2, 1) += 0x1p-42;  // exact: P + P^T - 1 is 2^-42 there
-  P(0, 0) -= 0x1p-44;  // the diagonal counts: 2 P_00 - 1 = -2^-43
   EXPECT_EQ(Asymmetry(P), 0x1p-42);
-  const Eigen::MatrixXd loaded = MakeGame("random_uniform(n=12)", "uniform", 3).P();
-  EXPECT_EQ(Asymmetry(loaded), (loaded + loaded.transpose() - Eigen::MatrixXd::Ones(12, 12)).cwiseAbs().maxCoeff());
+  P(0, 0) -= 0x1p-42;  // the diagonal counts: 2 P_00 - 1 = -2^-41, now the largest
+  EXPECT_EQ(Asymmetry(P), 0x1p-41);
+  // A loaded matrix: a generated one whose upper triangle moved by up to 1e-12.
+  Eigen::MatrixXd loaded = MakeGame("random_uniform(n=12)", "uniform", 3).P();
+  EXPECT_EQ(Asymmetry(loaded), 0.0);
+  Rng rng(6, "asymmetry");
+  for (Eigen::Index j = 0; j < 12; ++j)
+    for (Eigen::Index i = 0; i < j; ++i) loaded(i, j) += kGameTolerance * (2.0 * rng.Uniform() - 1.0);
+  const double expected = (loaded + loaded.transpose() - Eigen::MatrixXd::Ones(12, 12)).cwiseAbs().maxCoeff();
+  EXPECT_GT(expected, 0.5 * kGameTolerance);
+  EXPECT_EQ(Asymmetry(loaded), expected);
 }
 
 TEST(Game, DenseGameWrapsItsMatrix) {

@@ -135,6 +135,15 @@ TEST_P(GapBetaBoundTest, IsNeverAboveTheComputedGap) {
         ASSERT_TRUE(std::isfinite(bound.value) && bound.error > 0.0);
         EXPECT_LE(bound.value - bound.error, GapBeta(game, beta, p)) << "spread " << spread;
       }
+      // Logits normalized from values near 1e4 and 1e6, whose sum pi misses 1 by 1e-12 to 1e-10
+      // (the bound's terms for it; without them it is above the computed gap here).
+      for (double size : {1e4, 1e6}) {
+        Eigen::VectorXd raw = a.log_pi + testing::RandomLogits(n, rng, 1.0);
+        raw.array() += size;
+        const PolicyPoint p = Evaluate(game, NormalizeLogits(raw));
+        const GapBetaBound bound = GapBetaLowerBound(beta, p, anchor);
+        EXPECT_LE(bound.value - bound.error, GapBeta(game, beta, p)) << "logits near " << size;
+      }
     }
     if (n > 200) continue;  // n = 301: bit identity and random points only (the run is slow)
     // Along an omd run from mu to its rounding floor, anchored 1, 7 and 50 iterations behind.
@@ -208,21 +217,25 @@ TEST_P(GapBetaBoundTest, LinearBoundIsBelowTheLowerBound) {
     GapBetaLinearBound linear;
     auto expect_below = [&](const PolicyPoint& p, const char* where) {
       const GapBetaBound bound = GapBetaLowerBound(beta, p, anchor);
-      const double value = GapBetaLinearValue(beta, p, linear);
-      ASSERT_TRUE(std::isfinite(value) && linear.error > 0.0);
-      ASSERT_LE(value - linear.error, bound.value - bound.error) << where;
+      const GapBetaBound one_sum = GapBetaLinearLowerBound(beta, p, linear);
+      ASSERT_TRUE(std::isfinite(one_sum.value) && one_sum.error > 0.0);
+      ASSERT_LE(one_sum.value - one_sum.error, bound.value - bound.error) << where;
+      ASSERT_LE(bound.value - bound.error, GapBeta(game, beta, p)) << where;
     };
     for (int trial = 0; trial < 40; ++trial) {
       const PolicyPoint a = Evaluate(game, NormalizeLogits(testing::RandomLogits(n, rng, 2.0)));
       const double at_anchor = GapBeta(game, beta, a, anchor);
       LinearizeGapBetaBound(P, asymmetry, beta, anchor, linear);
-      EXPECT_NEAR(GapBetaLinearValue(beta, a, linear), at_anchor, linear.error);
+      EXPECT_NEAR(GapBetaLinearLowerBound(beta, a, linear).value, at_anchor, linear.error);
       for (double spread : {1e-6, 1e-2, 1.0, 5.0})
         expect_below(Evaluate(game, NormalizeLogits(a.log_pi + testing::RandomLogits(n, rng, spread))), "random");
-      // Logits normalized from values of size 1e4: sum pi misses 1 by about 1e-12, not n eps.
-      Eigen::VectorXd raw = a.log_pi + testing::RandomLogits(n, rng, 1.0);
-      raw.array() += 1e4;
-      expect_below(Evaluate(game, NormalizeLogits(raw)), "large logits");
+      // Logits normalized from values of size 1e4 and 1e6: sum pi misses 1 by about 1e-12 and
+      // 1e-10, not n eps.
+      for (double size : {1e4, 1e6}) {
+        Eigen::VectorXd raw = a.log_pi + testing::RandomLogits(n, rng, 1.0);
+        raw.array() += size;
+        expect_below(Evaluate(game, NormalizeLogits(raw)), "large logits");
+      }
     }
     // Along runs from mu to their rounding floor, anchored 1 and 50 iterations behind: omd at its
     // default step, and mmd with eta beta = 1, whose logits before normalization are about g / beta

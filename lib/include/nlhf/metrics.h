@@ -55,8 +55,10 @@ double GapBeta(const Game& game, double beta, const PolicyPoint& p, GapBetaAncho
 //   gap_beta(p) / (2 beta) >= sum_y pi_y (log pi_y - log b_y) + sum_y (pi_y - b_y) (g0_y - g_y) / beta
 // (g0 the anchor's payoff; equality when p is the anchor's point). The bound loses
 // beta KL(b || BR_beta(pi)), second order in the change of the payoff since the anchor.
-// `error` bounds the rounding of `value` and of GapBeta(p): a computed GapBeta(p) is never below
-// value - error. Non-finite inputs give a non-finite value.
+// `error` bounds the rounding of `value` and of GapBeta(p), and sum pi's departure from 1 (the
+// rounding of the logits' normalization, which grows with their size before it): a computed
+// GapBeta(p) is never below value - error. Non-finite inputs give a non-finite value; a sum pi off
+// by more than 1e-3 (never, for normalized logits), an infinite error.
 struct GapBetaBound {
   double value;
   double error;
@@ -73,7 +75,8 @@ GapBetaBound GapBetaLowerBound(double beta, const PolicyPoint& p, const GapBetaA
 //   w = (g0 + P^T b) / beta - log b,   offset = -2 <b, g0>,
 // GapBetaLowerBound's value up to rounding and the asymmetry. `error` is twice the largest error
 // GapBetaLowerBound can have with this anchor, plus the difference of the two forms and the
-// rounding of this one: value - error here is at most GapBetaLowerBound's value - error, so a
+// rounding of this one (GapBetaLinearLowerBound adds the terms for sum pi at each point): its
+// value - error is at most GapBetaLowerBound's value - error, so a
 // tolerance that this bound proves unmet, that one proves unmet too (the tolerance check computes
 // gap_beta at the same iterations with it or without it). Infinite when the anchor is not finite.
 struct GapBetaLinearBound {
@@ -85,8 +88,10 @@ struct GapBetaLinearBound {
 // allocation once out.w has size n).
 void LinearizeGapBetaBound(const Eigen::MatrixXd& P, double asymmetry, double beta, const GapBetaAnchor& anchor,
                            GapBetaLinearBound& out);
-// Its value at p (reads p.pi and p.log_pi only). Non-finite inputs give a non-finite value.
-double GapBetaLinearValue(double beta, const PolicyPoint& p, const GapBetaLinearBound& bound);
+// The bound at p (reads p.pi and p.log_pi only): its value, and bound.error with the terms for sum pi
+// added (as GapBetaLowerBound's). Non-finite inputs give a non-finite value; a sum pi off by more
+// than 1e-3, an infinite error.
+GapBetaBound GapBetaLinearLowerBound(double beta, const PolicyPoint& p, const GapBetaLinearBound& bound);
 
 // gap_beta / 2: Nash-MP's "exploitability gap".
 double Exploitability(const Game& game, double beta, const PolicyPoint& p);
