@@ -173,7 +173,8 @@ GapBetaBound GapBetaLowerBound(double beta, const PolicyPoint& p, const GapBetaA
       0.6931471805599453 * static_cast<double>(std::bit_width(static_cast<std::uint64_t>(n)));
   const double terms = (4.0 * static_cast<double>(n) + 32.0) * std::numeric_limits<double>::epsilon();
   const double off = std::abs(t - 1.0);
-  const double error = terms * (2.0 * beta * (2.0 * log_n + 2.0 * std::abs(kl) + 1.0) + 6.0) + 2.02 * off * (beta + 1.0);
+  const double error =
+      terms * (2.0 * beta * (2.0 * log_n + 2.0 * std::abs(kl) + 1.0) + 6.0) + 2.02 * off * (beta + 1.0);
   return {value, off <= 1e-3 ? error : std::numeric_limits<double>::infinity()};
 }
 

@@ -154,7 +154,8 @@ TEST(ToleranceCheck, TheLinearBoundChangesNoExactIteration) {
       for (const std::string& solver_spec : {std::string("omd"), fmt::format("mmd(eta={})", 1.0 / beta)}) {
         for (double tol : {1e-3, 1e-8, 1e-12}) {
           for (Metric metric : {Metric::kGapBeta, Metric::kExploitability}) {
-            SCOPED_TRACE(fmt::format("{} {} beta {} tol {} {}", spec, solver_spec, beta, tol, static_cast<int>(metric)));
+            SCOPED_TRACE(
+                fmt::format("{} {} beta {} tol {} {}", spec, solver_spec, beta, tol, static_cast<int>(metric)));
             const Eigen::VectorXd none;
             ToleranceCheck check(game, beta, none, none, {{metric, tol}});
             const double unmet_above = metric == Metric::kGapBeta ? tol : 2.0 * tol;

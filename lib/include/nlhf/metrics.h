@@ -76,9 +76,9 @@ GapBetaBound GapBetaLowerBound(double beta, const PolicyPoint& p, const GapBetaA
 // GapBetaLowerBound's value up to rounding and the asymmetry. `error` is twice the largest error
 // GapBetaLowerBound can have with this anchor, plus the difference of the two forms and the
 // rounding of this one (GapBetaLinearLowerBound adds the terms for sum pi at each point): its
-// value - error is at most GapBetaLowerBound's value - error, so a
-// tolerance that this bound proves unmet, that one proves unmet too (the tolerance check computes
-// gap_beta at the same iterations with it or without it). Infinite when the anchor is not finite.
+// value - error is at most GapBetaLowerBound's value - error, so a tolerance that this bound
+// proves unmet, that one proves unmet too (the tolerance check computes gap_beta at the same
+// iterations with it or without it). Infinite when the anchor is not finite.
 struct GapBetaLinearBound {
   Eigen::VectorXd w;
   double offset = 0.0;
