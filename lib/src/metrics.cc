@@ -64,6 +64,18 @@ double SpanOf(const Eigen::VectorXd& a, const Eigen::VectorXd& b, double c = 1.0
   return hi - lo;
 }
 
+// ln 2 times n's bit width: at least log n, the entropy bound of the gap_beta bounds' rounding.
+double LogNBound(Eigen::Index n) {
+  return 0.6931471805599453 * static_cast<double>(std::bit_width(static_cast<std::uint64_t>(n)));
+}
+
+// The gap_beta bounds' allowance for t = sum pi missing 1 (GapBetaLowerBound): 2 |t - 1| (beta + 1)
+// with 1% to spare, or infinite (no bound) where t is off by more than 1e-3.
+double SumPiAllowance(double t, double beta) {
+  const double off = std::abs(t - 1.0);
+  return off <= 1e-3 ? 2.02 * off * (beta + 1.0) : std::numeric_limits<double>::infinity();
+}
+
 }  // namespace
 
 Eigen::VectorXd BestResponseLogits(const Game& game, double beta, const Eigen::VectorXd& g) {
@@ -169,13 +181,9 @@ GapBetaBound GapBetaLowerBound(double beta, const PolicyPoint& p, const GapBetaA
   // The bound's derivation with t: computed gap_beta = 2 beta [(1 - t) + sum pi (log pi - log BR)]
   // >= value + 2 beta (1 - t) + 2 (t - 1) <b, g - g0>, so 2 |t - 1| (beta + 1) more (with 1%
   // to spare), and no bound at all where t is off by more than 1e-3 (never, for normalized logits).
-  const double log_n =
-      0.6931471805599453 * static_cast<double>(std::bit_width(static_cast<std::uint64_t>(n)));
   const double terms = (4.0 * static_cast<double>(n) + 32.0) * std::numeric_limits<double>::epsilon();
-  const double off = std::abs(t - 1.0);
-  const double error =
-      terms * (2.0 * beta * (2.0 * log_n + 2.0 * std::abs(kl) + 1.0) + 6.0) + 2.02 * off * (beta + 1.0);
-  return {value, off <= 1e-3 ? error : std::numeric_limits<double>::infinity()};
+  return {value, terms * (2.0 * beta * (2.0 * LogNBound(n) + 2.0 * std::abs(kl) + 1.0) + 6.0) +
+                     SumPiAllowance(t, beta)};
 }
 
 void LinearizeGapBetaBound(const Eigen::MatrixXd& P, double asymmetry, double beta, const GapBetaAnchor& anchor,
@@ -203,7 +211,7 @@ void LinearizeGapBetaBound(const Eigen::MatrixXd& P, double asymmetry, double be
   //      + t^2's, offset's and the last operations':          (4n + 8) eps + 3 eps (2 beta (L + B) + 2G + 3)
   const double eps = std::numeric_limits<double>::epsilon();
   const double dn = static_cast<double>(n);
-  const double log_n = 0.6931471805599453 * static_cast<double>(std::bit_width(static_cast<std::uint64_t>(n)));
+  const double log_n = LogNBound(n);
   const double big_b = anchor.log_br.cwiseAbs().maxCoeff();
   const double big_g = (out.w + anchor.log_br).cwiseAbs().maxCoeff() * beta * (1.0 + 4.0 * eps);
   const double lower =
@@ -240,9 +248,7 @@ GapBetaBound GapBetaLinearLowerBound(double beta, const PolicyPoint& p, const Ga
     s = (p.pi.array() * (p.log_pi.array() + bound.w.array())).sum();
     t = p.pi.sum();
   }
-  const double off = std::abs(t - 1.0);
-  return {2.0 * beta * s - t * t + bound.offset,
-          off <= 1e-3 ? bound.error + 4.04 * off * (beta + 1.0) : std::numeric_limits<double>::infinity()};
+  return {2.0 * beta * s - t * t + bound.offset, bound.error + 2.0 * SumPiAllowance(t, beta)};
 }
 
 double Exploitability(const Game& game, double beta, const PolicyPoint& p) {

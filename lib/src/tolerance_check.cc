@@ -29,14 +29,13 @@ ToleranceCheck::ToleranceCheck(const Game& game, double beta, const Eigen::Vecto
 
 bool ToleranceCheck::ProvedUnmet(std::int64_t it, const PolicyPoint& p) const {
   if (!bounded_ || !anchored_ || it - exact_it_ >= kExactEvery) return false;
-  if (linear_tried_) {
-    const GapBetaBound linear = GapBetaLinearLowerBound(beta_, p, linear_);
-    const double gap = linear.value - linear.error;
-    if (std::isfinite(gap) && gap > unmet_above_) return true;
-  }
-  const GapBetaBound bound = GapBetaLowerBound(beta_, p, anchor_);
-  const double gap = bound.value - bound.error;  // a computed gap_beta at p is at least this
-  return std::isfinite(gap) && gap > unmet_above_;
+  // A computed gap_beta at p is at least a bound's value - error.
+  auto unmet = [&](const GapBetaBound& bound) {
+    const double gap = bound.value - bound.error;
+    return std::isfinite(gap) && gap > unmet_above_;
+  };
+  if (linear_tried_ && unmet(GapBetaLinearLowerBound(beta_, p, linear_))) return true;
+  return unmet(GapBetaLowerBound(beta_, p, anchor_));
 }
 
 void ToleranceCheck::Exact(std::int64_t it, const PolicyPoint& p) {
