@@ -19,6 +19,15 @@
 #                                                            bench/egpo_sweep.yaml (the EGPO beta = 0.01
 #                                                            figure workload), 5 times each with --jobs 1
 #                                                            and 2; prints the median and the peak RSS
+#   scripts/bench.sh egpo --against REV|DIR [PAIRS]          the same, alternately with another build
+#                                                            (DIR holding its nlhf-sweep, or a git
+#                                                            revision built once into build-rev-REV/),
+#                                                            PAIRS pairs each (default 9): the medians
+#                                                            and the median of the pairs' ratios. For
+#                                                            fcf0aa2 (main before issue 12, which the
+#                                                            issue timed against the authors' script
+#                                                            the same day) it also prints that ratio
+#                                                            carried over to this build
 #   scripts/bench.sh rss                                     peak RSS of nlhf-run writing a 1 000 001-row
 #                                                            trace (omd on rps3, 10^6 iterations)
 #   scripts/bench.sh expand [N] [M]                          sweep expansion: N listed values and a
@@ -75,6 +84,10 @@ if [[ $kind == sweep ]]; then
   echo "overhead / solver steps, 9 runs: $(cut -d' ' -f1 <<<"$ratios" | tr '\n' ' ')"
   echo "median: $(median 1)x with the metrics counted as overhead, $(median 2)x with them as the runs' work (wall $(median 3) s)"
   exit 0
+fi
+if [[ $kind == egpo && ${1:-} == --against ]]; then
+  need nlhf-sweep
+  exec bash scripts/bench_against.sh "${@:2}"
 fi
 if [[ $kind == egpo ]]; then
   need nlhf-sweep

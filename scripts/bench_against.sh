@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# scripts/bench.sh egpo --against REV|DIR [PAIRS]: the EGPO figure workload (bench/egpo_sweep.yaml)
+# run by this build's nlhf-sweep and by another one, alternately, PAIRS pairs (default 9) with
+# --jobs 2 and with --jobs 1. Prints each build's median wall time and the median of the pairs'
+# ratios (other / this): a ratio measured in one sitting, which a shared machine's hourly speed
+# changes cancel out of.
+#
+# REV|DIR: a directory holding the other build's nlhf-sweep (DIR or DIR/bin), or a git revision of
+# this repository, built once (Release, nlhf-sweep only) into build-rev-HASH/ and reused after.
+#
+# fcf0aa2 is main as it was when issue 12's work began. The issue timed it against the EGPO
+# authors' torch script on the same machine and day: 0.35 s with --jobs 2 and 0.53 s with --jobs 1
+# against their 14.3 s. For that revision the ratio to the authors' script is carried over:
+# 14.3 / 0.35 x (fcf0aa2 / this build), an estimate from two ratios each measured in one sitting.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+usage="usage: scripts/bench.sh egpo --against REV|DIR [PAIRS]"
+[[ $# -ge 1 && $# -le 2 && -n $1 ]] || { echo "error: $usage" >&2; exit 2; }
+pairs=${2:-9}
+[[ $pairs =~ ^[1-9][0-9]{0,2}$ ]] || { echo "error: PAIRS '$pairs' is not a whole number from 1 to 999; $usage" >&2; exit 2; }
+this=build/bin/nlhf-sweep
+[[ -x $this ]] || { echo "error: $this not found; build first (bash scripts/build.sh)" >&2; exit 2; }
+
+other=""
+hash=""
+if [[ -d $1 ]]; then
+  for c in "$1/nlhf-sweep" "$1/bin/nlhf-sweep"; do [[ -x $c && -f $c ]] && other=$c && break; done
+  [[ -n $other ]] || { echo "error: --against '$1': a directory without nlhf-sweep (nor bin/nlhf-sweep) in it" >&2; exit 2; }
+else
+  hash=$(git rev-parse --verify --quiet "$1^{commit}" 2>/dev/null) ||
+    { echo "error: --against '$1': neither a directory nor a git revision of this repository" >&2; exit 2; }
+  dir=build-rev-${hash:0:12}
+  other=$dir/build/bin/nlhf-sweep
+  if [[ ! -x $other ]]; then
+    mkdir -p "$dir"
+    exec 9>"$dir/.lock"
+    flock 9  # a second copy waits for the first one's build
+    if [[ ! -x $other ]]; then
+      if [[ ! -d $dir/src ]]; then  # extracted whole or not at all
+        rm -rf "$dir/src.tmp"
+        mkdir "$dir/src.tmp"
+        git archive "$hash" | tar -x -C "$dir/src.tmp"
+        mv "$dir/src.tmp" "$dir/src"
+      fi
+      echo "building nlhf-sweep at ${hash:0:12} into $dir/ (once; a few minutes)" >&2
+      cmake -S "$dir/src" -B "$dir/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$dir/configure.log" 2>&1 ||
+        { echo "error: configuring ${hash:0:12} failed; see $dir/configure.log" >&2; exit 1; }
+      cmake --build "$dir/build" --target nlhf-sweep >"$dir/build.log" 2>&1 ||
+        { echo "error: building ${hash:0:12} failed; see $dir/build.log" >&2; exit 1; }
+    fi
+    exec 9>&-
+  fi
+fi
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+# One timed run: prints its wall time in seconds (bash's microsecond clock around the process).
+timed() {
+  local bin=$1 jobs=$2 start end
+  start=$EPOCHREALTIME
+  "$bin" bench/egpo_sweep.yaml --out "$out/$3" --force --quiet --jobs "$jobs" >/dev/null
+  end=$EPOCHREALTIME
+  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f\n", b - a }'
+}
+# The same work: both traces hold the same number of rows.
+timed "$other" 2 other >/dev/null
+timed "$this" 2 this >/dev/null
+rows_other=$(wc -l <"$out/other/trace.csv")
+rows_this=$(wc -l <"$out/this/trace.csv")
+[[ $rows_other == "$rows_this" ]] ||
+  { echo "error: the two builds wrote $rows_other and $rows_this trace lines: not the same work" >&2; exit 1; }
+
+results=$out/times
+for ((p = 1; p <= pairs; ++p)); do
+  for jobs in 2 1; do
+    # Which build goes first alternates, so a drift in the machine's speed favours neither.
+    if ((p % 2)); then
+      a=$(timed "$other" "$jobs" other); b=$(timed "$this" "$jobs" this)
+    else
+      b=$(timed "$this" "$jobs" this); a=$(timed "$other" "$jobs" other)
+    fi
+    echo "$jobs $a $b" >>"$results"
+  done
+done
+
+label=${hash:+${hash:0:12}}
+label=${label:-$other}
+echo "EGPO figure workload (bench/egpo_sweep.yaml), alternating pairs: $pairs, $(date -u '+%Y-%m-%d %H:%M UTC'):"
+for jobs in 2 1; do
+  awk -v jobs="$jobs" -v label="$label" -v hash="$hash" '
+    function median(v, n,   i, j, t) {
+      for (i = 2; i <= n; ++i) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; --j) v[j + 1] = v[j]; v[j + 1] = t }
+      return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+    }
+    $1 == jobs { ++n; a[n] = $2; b[n] = $3; r[n] = $2 / $3 }
+    END {
+      ma = median(a, n); mb = median(b, n); mr = median(r, n)
+      printf "--jobs %s: %s %.3f s, this build %.3f s; %s / this build: %.2fx (median of the pairs)\n", jobs, label, ma, mb, label, mr
+      if (hash ~ /^fcf0aa2/) {
+        before = jobs == 2 ? 0.35 : 0.53
+        printf "  the authors\047 script: 14.3 s against fcf0aa2\047s %.2f s on the issue\047s day (%.0fx), so this build is about %.0fx faster than it\n", before, 14.3 / before, 14.3 / before * mr
+      }
+    }' "$results"
+done
