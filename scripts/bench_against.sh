@@ -58,7 +58,8 @@ trap 'rm -rf "$out"' EXIT
 timed() {
   local bin=$1 jobs=$2 start end
   start=$EPOCHREALTIME
-  "$bin" bench/egpo_sweep.yaml --out "$out/$3" --force --quiet --jobs "$jobs" >/dev/null
+  # (set -e does not reach into the $(...) that calls this: a failed run must fail it here.)
+  "$bin" bench/egpo_sweep.yaml --out "$out/$3" --force --quiet --jobs "$jobs" >/dev/null || return 1
   end=$EPOCHREALTIME
   awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f\n", b - a }'
 }
