@@ -21,7 +21,7 @@
 #                                                            and 2; prints the median and the peak RSS
 #   scripts/bench.sh egpo --against REV|DIR [PAIRS]          the same, alternately with another build
 #                                                            (DIR holding its nlhf-sweep, or a git
-#                                                            revision built once into build-rev-REV/),
+#                                                            revision built once into build-rev-HASH/),
 #                                                            PAIRS pairs each (default 9): the medians
 #                                                            and the median of the pairs' ratios. For
 #                                                            fcf0aa2 (main before issue 12, which the
@@ -45,6 +45,8 @@
 #                                                            random order, medians, since the ratios
 #                                                            are within a few % and the machine drifts)
 set -euo pipefail
+# (The caller's directory, for a relative --against DIR.)
+export NLHF_BENCH_CALLER_DIR=${NLHF_BENCH_CALLER_DIR:-$PWD}
 cd "$(dirname "$0")/.."
 kind=${1:-}
 [[ $kind == core || $kind == solvers || $kind == oracle || $kind == tolerance || $kind == run || $kind == sweep ||

@@ -5,14 +5,18 @@
 # ratios (other / this): a ratio measured in one sitting, which a shared machine's hourly speed
 # changes cancel out of.
 #
-# REV|DIR: a directory holding the other build's nlhf-sweep (DIR or DIR/bin), or a git revision of
-# this repository, built once (Release, nlhf-sweep only) into build-rev-HASH/ and reused after.
+# REV|DIR: a directory holding the other build's nlhf-sweep (DIR or DIR/bin; relative to where the
+# command was run), else a git revision of this repository, built once (Release, nlhf-sweep only)
+# into build-rev-HASH/ (HASH: the revision's first 12 hex digits) and reused after.
 #
-# fcf0aa2 is main as it was when issue 12's work began. The issue timed it against the EGPO
-# authors' torch script on the same machine and day: 0.35 s with --jobs 2 and 0.53 s with --jobs 1
-# against their 14.3 s. For that revision the ratio to the authors' script is carried over:
-# 14.3 / 0.35 x (fcf0aa2 / this build), an estimate from two ratios each measured in one sitting.
+# fcf0aa2 is the release that issue 12's "before" figures were measured against. The issue gives
+# its times on the EGPO workload as 0.35 s with --jobs 2 and 0.53 s with --jobs 1, against 14.3 s
+# for the EGPO authors' torch script on the same machine. For that revision the ratio to the
+# authors' script is carried over: 14.3 / 0.35 x (fcf0aa2 / this build), an estimate from two
+# ratios each measured in one sitting.
 set -euo pipefail
+export LC_ALL=C  # a decimal point in $EPOCHREALTIME and awk
+caller=${NLHF_BENCH_CALLER_DIR:-$PWD}
 cd "$(dirname "$0")/.."
 usage="usage: scripts/bench.sh egpo --against REV|DIR [PAIRS]"
 [[ $# -ge 1 && $# -le 2 && -n $1 ]] || { echo "error: $usage" >&2; exit 2; }
@@ -23,12 +27,17 @@ this=build/bin/nlhf-sweep
 
 other=""
 hash=""
-if [[ -d $1 ]]; then
-  for c in "$1/nlhf-sweep" "$1/bin/nlhf-sweep"; do [[ -x $c && -f $c ]] && other=$c && break; done
-  [[ -n $other ]] || { echo "error: --against '$1': a directory without nlhf-sweep (nor bin/nlhf-sweep) in it" >&2; exit 2; }
-else
-  hash=$(git rev-parse --verify --quiet "$1^{commit}" 2>/dev/null) ||
-    { echo "error: --against '$1': neither a directory nor a git revision of this repository" >&2; exit 2; }
+dir_arg=$1
+[[ $dir_arg == /* ]] || dir_arg=$caller/$1
+for c in "$dir_arg/nlhf-sweep" "$dir_arg/bin/nlhf-sweep"; do [[ -x $c && -f $c ]] && other=$c && break; done
+if [[ -z $other ]]; then
+  hash=$(git rev-parse --verify --quiet "$1^{commit}" 2>/dev/null) || {
+    hint=""
+    [[ $(git rev-parse --is-shallow-repository 2>/dev/null) == true ]] &&
+      hint=" (this clone is shallow: 'git fetch --unshallow' brings the older revisions)"
+    echo "error: --against '$1': neither a directory holding nlhf-sweep (or bin/nlhf-sweep) nor a git revision of this repository$hint" >&2
+    exit 2
+  }
   dir=build-rev-${hash:0:12}
   other=$dir/build/bin/nlhf-sweep
   if [[ ! -x $other ]]; then
@@ -43,7 +52,8 @@ else
         mv "$dir/src.tmp" "$dir/src"
       fi
       echo "building nlhf-sweep at ${hash:0:12} into $dir/ (once; a few minutes)" >&2
-      cmake -S "$dir/src" -B "$dir/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >"$dir/configure.log" 2>&1 ||
+      cmake -S "$dir/src" -B "$dir/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNLHF_BUILD_TESTS=OFF \
+        -DNLHF_BUILD_BENCH=OFF >"$dir/configure.log" 2>&1 ||
         { echo "error: configuring ${hash:0:12} failed; see $dir/configure.log" >&2; exit 1; }
       cmake --build "$dir/build" --target nlhf-sweep >"$dir/build.log" 2>&1 ||
         { echo "error: building ${hash:0:12} failed; see $dir/build.log" >&2; exit 1; }
@@ -59,7 +69,8 @@ timed() {
   local bin=$1 jobs=$2 start end
   start=$EPOCHREALTIME
   # (set -e does not reach into the $(...) that calls this: a failed run must fail it here.)
-  "$bin" bench/egpo_sweep.yaml --out "$out/$3" --force --quiet --jobs "$jobs" >/dev/null || return 1
+  "$bin" bench/egpo_sweep.yaml --out "$out/$3" --force --quiet --jobs "$jobs" >/dev/null ||
+    { echo "error: $bin failed on bench/egpo_sweep.yaml with --jobs $jobs (its message is above)" >&2; return 1; }
   end=$EPOCHREALTIME
   awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f\n", b - a }'
 }
