@@ -24,10 +24,11 @@
 #                                                            revision built once into build-rev-HASH/),
 #                                                            PAIRS pairs each (default 9): the medians
 #                                                            and the median of the pairs' ratios. For
-#                                                            fcf0aa2 (main before issue 12, which the
-#                                                            issue timed against the authors' script
-#                                                            the same day) it also prints that ratio
-#                                                            carried over to this build
+#                                                            fcf0aa2 (the release of issue 12's
+#                                                            "before" figures; the issue timed main
+#                                                            then against the authors' script) it
+#                                                            also prints that ratio carried over to
+#                                                            this build
 #   scripts/bench.sh rss                                     peak RSS of nlhf-run writing a 1 000 001-row
 #                                                            trace (omd on rps3, 10^6 iterations)
 #   scripts/bench.sh expand [N] [M]                          sweep expansion: N listed values and a
