@@ -89,8 +89,7 @@ if [[ $kind == sweep ]]; then
   exit 0
 fi
 if [[ $kind == egpo && ${1:-} == --against ]]; then
-  need nlhf-sweep
-  exec bash scripts/bench_against.sh "${@:2}"
+  exec bash scripts/bench_against.sh "${@:2}"  # (it checks build/bin/nlhf-sweep itself)
 fi
 if [[ $kind == egpo ]]; then
   need nlhf-sweep
