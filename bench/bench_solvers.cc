@@ -4,13 +4,16 @@
 // exact oracle and with a sampled one (B = 64 queries) at n in {10, 1000}; scripts/bench.sh oracle.
 // BM_Run: whole RunSolver runs of omd, stopped by `stop.tolerance` on gap_beta (1e-12, or the
 // rounding-floor gap of a long run) or by the same number of plain iterations, and with gap_beta
-// logged at every iteration; scripts/bench.sh tolerance.
+// logged at every iteration; scripts/bench.sh tolerance. The tolerance runs are given pi*, as the
+// tools give it by default (equilibrium: certified), and also run without it (the C++ API's
+// RunSolver with no pi*, or equilibrium: none), where the check's bound has no anchor at pi*.
 #include <benchmark/benchmark.h>
 
 #include <cmath>
 #include <map>
 #include <stdexcept>
 
+#include "nlhf/equilibrium.h"
 #include "nlhf/generators.h"
 #include "nlhf/rng.h"
 #include "nlhf/run.h"
@@ -23,6 +26,18 @@ const nlhf::Game& CachedGame(Eigen::Index n) {
   auto it = cache.find(n);
   if (it == cache.end())
     it = cache.emplace(n, nlhf::MakeGame("random_uniform(n=" + std::to_string(n) + ")", "softmax_normal", 0)).first;
+  return it->second;
+}
+
+// log pi*_beta of CachedGame(n), certified (BM_Run's beta only).
+const Eigen::VectorXd& CachedStar(Eigen::Index n, double beta) {
+  static std::map<std::pair<Eigen::Index, double>, Eigen::VectorXd> cache;
+  auto it = cache.find({n, beta});
+  if (it == cache.end()) {
+    const nlhf::Equilibrium eq = nlhf::SolveEquilibrium(CachedGame(n), beta);
+    if (!eq.certified()) throw std::runtime_error("BM_Run: pi* was not certified: " + eq.message);
+    it = cache.emplace(std::pair{n, beta}, eq.log_pi).first;
+  }
   return it->second;
 }
 
@@ -80,7 +95,8 @@ void BM_OracleStep(benchmark::State& state, nlhf::OracleType type) {
 
 // How a BM_Run run ends and what it logs. Every mode records only iterations 0 and the last one,
 // except kLogEvery, which logs gap_beta at every iteration (the EGPO workload's trace).
-enum class RunMode { kPlain, kTolerance, kLogEvery };
+// kToleranceWithoutStar is kTolerance without pi* given to RunSolver.
+enum class RunMode { kPlain, kTolerance, kToleranceWithoutStar, kLogEvery };
 
 // The iterations that end the probe of BM_Run's "floor" tolerance: enough for the loop to dominate
 // a run's fixed costs.
@@ -116,7 +132,7 @@ nlhf::RunOptions RunBenchOptions(const nlhf::Game& game, double beta, RunMode mo
   const auto [tolerance, iterations] = it->second;
   options.stop.iterations = iterations;
   options.stop.tolerances.clear();
-  if (mode == RunMode::kTolerance) {
+  if (mode == RunMode::kTolerance || mode == RunMode::kToleranceWithoutStar) {
     options.stop.iterations = 10 * iterations;  // the tolerance ends the run
     options.stop.tolerances = {{nlhf::Metric::kGapBeta, tolerance}};
   }
@@ -128,11 +144,13 @@ void BM_Run(benchmark::State& state, RunMode mode) {
   const nlhf::Game& game = CachedGame(state.range(0));
   const double beta = 0.05;
   const nlhf::RunOptions options = RunBenchOptions(game, beta, mode, static_cast<int>(state.range(1)));
+  const Eigen::VectorXd none;
+  const Eigen::VectorXd& log_pi_star = mode == RunMode::kToleranceWithoutStar ? none : CachedStar(game.n(), beta);
   auto solver = nlhf::MakeSolver("omd");
   std::int64_t iterations = 0, calls = 0;
   for (auto _ : state) {
     solver->Reset(nlhf::SolverContext{&game, beta, {}, 0.1});
-    const nlhf::RunSummary summary = nlhf::RunSolver(*solver, game, beta, {}, options);
+    const nlhf::RunSummary summary = nlhf::RunSolver(*solver, game, beta, log_pi_star, options);
     iterations = summary.iterations;
     calls = summary.oracle_calls;
   }
@@ -142,6 +160,7 @@ void BM_Run(benchmark::State& state, RunMode mode) {
 
 int RegisterAll() {
   for (auto [name, mode] : {std::pair{"plain", RunMode::kPlain}, std::pair{"tolerance", RunMode::kTolerance},
+                            std::pair{"tolerance_without_star", RunMode::kToleranceWithoutStar},
                             std::pair{"log_every", RunMode::kLogEvery}}) {
     benchmark::RegisterBenchmark((std::string("BM_Run/omd/") + name).c_str(), BM_Run, mode)
         ->Args({10, 12})

@@ -103,23 +103,26 @@ def oracle(core_runs, solver_runs):
 
 
 def tolerance(runs):
-    """BM_Run/omd/{plain,tolerance,log_every}/n/digits: whole runs, the same number of iterations each."""
+    """BM_Run/omd/{plain,tolerance,tolerance_without_star,log_every}/n/digits: whole runs, the same number
+    of iterations each."""
     def key(b):
         n, digits = b["name"].split("/")[-2:]
         return int(digits), int(n)
     mode = {m: {key(b): b for b in runs if b["name"].startswith(f"BM_Run/omd/{m}/")}
-            for m in ("plain", "tolerance", "log_every")}
+            for m in ("plain", "tolerance", "tolerance_without_star", "log_every")}
     print("| tolerance | n | iterations | plain run | per iteration | stopped by tolerance | ÷ plain "
-          "| gap_beta logged every iteration | ÷ plain |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| the same without π* | ÷ plain | gap_beta logged every iteration | ÷ plain |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for digits, n in sorted(mode["plain"], key=lambda k: (k[0] == 0, k[1])):
         p, t, e = mode["plain"][digits, n], mode["tolerance"][digits, n], mode["log_every"][digits, n]
+        w = mode["tolerance_without_star"][digits, n]
         it = p.get("iterations", 0)
-        if t.get("iterations") != it or e.get("iterations") != it:
+        if t.get("iterations") != it or w.get("iterations") != it or e.get("iterations") != it:
             sys.exit(f"BM_Run at n = {n}: the modes ran different numbers of iterations")
         tol = f"1e-{digits}" if digits else f"gap after {5000 if n < 1000 else 200} iterations"
         print(f"| {tol} | {n} | {it:g} | {fmt(secs(p))} | {fmt(secs(p) / it)} | {fmt(secs(t))} "
-              f"| {secs(t) / secs(p):.3f}× | {fmt(secs(e))} | {secs(e) / secs(p):.3f}× |")
+              f"| {secs(t) / secs(p):.3f}× | {fmt(secs(w))} | {secs(w) / secs(p):.3f}× "
+              f"| {fmt(secs(e))} | {secs(e) / secs(p):.3f}× |")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "nlhf/logspace.h"
+
 namespace nlhf {
 
 namespace {
@@ -25,16 +27,34 @@ ToleranceCheck::ToleranceCheck(const Game& game, double beta, const Eigen::Vecto
     if (m == Metric::kExploitability) unmet_above_ = std::min(unmet_above_, 2.0 * v);
   }
   if (bounded_ && game_.n() < 32 && game_.dense() != nullptr) asymmetry_ = Asymmetry(*game_.dense());
+  if (!std::isnan(asymmetry_) && log_pi_star_.size() == game_.n() && log_pi_star_.allFinite()) {
+    // (Normalized again: the bound's rounding analysis takes 0 <= P pi* <= 1, and pi* may come
+    // from a caller of the C++ API.)
+    GapBetaAnchor at_star;
+    GapBeta(game_, beta_, Evaluate(game_, NormalizeLogits(log_pi_star_)), at_star);
+    LinearizeGapBetaBound(*game_.dense(), asymmetry_, beta_, at_star, star_);
+    star_tried_ = star_.error <= unmet_above_;
+  }
 }
 
-bool ToleranceCheck::ProvedUnmet(std::int64_t it, const PolicyPoint& p) const {
+bool ToleranceCheck::ProvedUnmet(std::int64_t it, const PolicyPoint& p) {
   if (!bounded_ || !anchored_ || it - exact_it_ >= kExactEvery) return false;
   // A computed gap_beta at p is at least a bound's value - error.
   auto unmet = [&](const GapBetaBound& bound) {
     const double gap = bound.value - bound.error;
     return std::isfinite(gap) && gap > unmet_above_;
   };
+  // pi*'s bound first while it decides (near pi*: the rest of the run), else after the last anchor's.
+  const bool star_first = star_first_;
+  if (star_first) {
+    if (unmet(GapBetaLinearLowerBound(beta_, p, star_))) return true;
+    star_first_ = false;
+  }
   if (linear_tried_ && unmet(GapBetaLinearLowerBound(beta_, p, linear_))) return true;
+  if (star_tried_ && !star_first && unmet(GapBetaLinearLowerBound(beta_, p, star_))) {
+    star_first_ = true;
+    return true;
+  }
   return unmet(GapBetaLowerBound(beta_, p, anchor_));
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -81,29 +82,88 @@ TEST(ToleranceCheck, StopsWhereAnExactCheckAtEveryIterationStops) {
   }
 }
 
-// The point of the bound: at a realistic tolerance the exact metrics (one exp per action and a
-// log) are computed at a few percent of the iterations, and at least every kExactEvery.
-TEST(ToleranceCheck, ComputesTheExactMetricsRarely) {
-  const Game game = MakeGame("random_uniform(n=10)", "softmax_normal", 0);
-  const double beta = 0.05;
+// A run of omd on `game` driven by a check on gap_beta <= tol built with `log_pi_star` (empty: none),
+// as RunSolver drives it, to the tolerance or `cap` iterations; also asserts at every iteration that
+// a point proved unmet has an exact gap_beta above the tolerance. Returns the iterations run and the
+// iterations (after 0) at which the exact metrics were computed.
+std::pair<std::int64_t, std::vector<std::int64_t>> ExactEvaluations(const Game& game, double beta, double tol,
+                                                            const Eigen::VectorXd& log_pi_star,
+                                                            std::int64_t cap = 100000) {
   const Eigen::VectorXd none;
-  ToleranceCheck check(game, beta, none, none, {{Metric::kGapBeta, 1e-12}});
-  ASSERT_TRUE(check.needs_payoff());
+  ToleranceCheck check(game, beta, log_pi_star, none, {{Metric::kGapBeta, tol}});
+  EXPECT_TRUE(check.needs_payoff());
   auto solver = testing::StartSolver("omd", game, beta);
   PolicyPoint p = Evaluate(game, solver->current());
   check.Exact(0, p);
-  std::int64_t it = 0, exact = 0;
-  while (!check.Met() && it < 100000) {
+  std::int64_t it = 0;
+  std::vector<std::int64_t> exact;
+  while (!check.Met() && it < cap) {
     solver->Step();
     ++it;
     Evaluate(game, solver->current(), p);
-    if (check.ProvedUnmet(it, p)) continue;
+    if (check.ProvedUnmet(it, p)) {
+      EXPECT_GT(GapBeta(game, beta, p), tol) << "iteration " << it;
+      continue;
+    }
     check.Exact(it, p);
-    ++exact;
+    exact.push_back(it);
   }
-  ASSERT_TRUE(check.Met());
+  return {it, exact};
+}
+
+// The point of the bounds: at a realistic tolerance the exact metrics (one exp per action and a
+// log) are computed at a few percent of the iterations, and at least every kExactEvery; with pi*
+// given (as the tools give it), its bound decides every iteration until the gap nears the
+// tolerance, so that before then only the kExactEvery schedule computes them (the bound anchored at
+// the last exact point needs a new anchor every ~30 iterations here): 32 in all instead of 51. The
+// same stop either way.
+TEST(ToleranceCheck, ComputesTheExactMetricsRarely) {
+  const Game game = MakeGame("random_uniform(n=10)", "softmax_normal", 0);
+  const double beta = 0.05;
+  const Equilibrium eq = SolveEquilibrium(game, beta);
+  ASSERT_TRUE(eq.certified()) << eq.message;
+  const auto [it, exact] = ExactEvaluations(game, beta, 1e-12, Eigen::VectorXd());
+  ASSERT_LT(it, 100000) << "the run should stop by its tolerance";
   EXPECT_GT(it, 1000);
-  EXPECT_LT(exact, it / 20) << exact << " exact evaluations in " << it << " iterations";
+  EXPECT_LT(exact.size(), it / 20) << exact.size() << " exact evaluations in " << it << " iterations";
+  const auto [it_star, exact_star] = ExactEvaluations(game, beta, 1e-12, eq.log_pi);
+  EXPECT_EQ(it_star, it);
+  EXPECT_LT(exact_star.size(), exact.size());
+  // In the first three quarters of the run (the gap still 100 times the tolerance or more).
+  const std::int64_t early = 3 * it / 4;
+  auto before = [&](const std::vector<std::int64_t>& at) {
+    return std::lower_bound(at.begin(), at.end(), early) - at.begin();
+  };
+  const std::int64_t scheduled = early / ToleranceCheck::kExactEvery;
+  EXPECT_EQ(before(exact_star), scheduled);
+  EXPECT_GT(before(exact), 3 * scheduled / 2);
+  for (std::int64_t k = 0; k < before(exact_star); ++k) EXPECT_EQ(exact_star[k], (k + 1) * ToleranceCheck::kExactEvery);
+}
+
+// Any anchor gives a lower bound: a pi* that is not the equilibrium (mu, or pi* with its mass moved)
+// never proves unmet a point that meets the tolerance (ExactEvaluations asserts it at every
+// iteration), and the run stops where it stops without one (or at the cap in all four). Over n = 2
+// to 31, beta 1e-4 to 1 and tolerances from loose to near the rounding floor.
+TEST(ToleranceCheck, AWrongPiStarNeverSkipsAMetTolerance) {
+  int stopped = 0;
+  for (const char* spec : {"random_uniform(n=2)", "random_uniform(n=10)", "random_uniform(n=31)"}) {
+    const Game game = MakeGame(spec, "softmax_normal", 6);
+    for (double beta : {1e-4, 0.05, 1.0}) {
+      const Equilibrium eq = SolveEquilibrium(game, beta);
+      ASSERT_TRUE(eq.certified()) << eq.message;
+      Eigen::VectorXd moved = eq.log_pi.reverse();
+      for (double tol : {1e-3, 1e-8, 1e-12}) {
+        SCOPED_TRACE(fmt::format("{} beta {} tol {}", spec, beta, tol));
+        const std::int64_t cap = 3000;
+        const std::int64_t it = ExactEvaluations(game, beta, tol, Eigen::VectorXd(), cap).first;
+        EXPECT_EQ(ExactEvaluations(game, beta, tol, eq.log_pi, cap).first, it);
+        EXPECT_EQ(ExactEvaluations(game, beta, tol, game.log_mu(), cap).first, it);
+        EXPECT_EQ(ExactEvaluations(game, beta, tol, moved, cap).first, it);
+        stopped += it < cap;
+      }
+    }
+  }
+  EXPECT_GT(stopped, 10);  // of 27 cases: the test sees tolerance stops, not only caps
 }
 
 // The same equivalence where records supply the exact values (log.every = 7: the check adopts
