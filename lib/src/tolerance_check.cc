@@ -44,7 +44,8 @@ bool ToleranceCheck::ProvedUnmet(std::int64_t it, const PolicyPoint& p) {
     const double gap = bound.value - bound.error;
     return std::isfinite(gap) && gap > unmet_above_;
   };
-  // pi*'s bound first while it decides (near pi*: the rest of the run), else after the last anchor's.
+  // pi*'s bound first while it decides (once it has, usually until the gap nears the tolerance),
+  // else after the last anchor's.
   const bool star_first = star_first_;
   if (star_first) {
     if (unmet(GapBetaLinearLowerBound(beta_, p, star_))) return true;

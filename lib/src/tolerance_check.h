@@ -11,17 +11,19 @@
 // P the same bound in one sum over pi and log pi is tried first (GapBetaLinearBound: half the reads,
 // no wait for P pi); it proves a tolerance unmet only where GapBetaLowerBound would, so alone it
 // does not change the iterations at which the metrics are computed. Where pi* is given, a second
-// one-sum bound is anchored once per run at pi* (an exact gap_beta there, linearized: one P pi*).
-// A bound anchored at the last exact point falls short by 2 beta KL(b || BR(pi)), which grows as
-// BR(pi) moves away from b = BR(pi_anchor), so near pi* that anchor must be renewed every few tens
-// of iterations whatever the tolerance; the shortfall from b = BR(pi*) shrinks with the gap
-// itself, so that bound decides every iteration until the gap nears the tolerance (omd at n = 10
-// to 1e-12: 32 exact evaluations instead of 51, 21 of them the kExactEvery schedule's;
-// tolerance_check_test.cc checks that schedule). It is tried first while it decides. The exact metrics are computed otherwise, and at least every kExactEvery
-// iterations (the stall rule reads exact values, on this schedule only, so that it does not depend
-// on the clock). Each bound is a lower bound whatever its anchor, so a run stops at the same
-// iteration as one that computes every tolerance metric at every iteration
-// (tests/unit/tolerance_check_test.cc), with or without pi*, and with a pi* that is wrong.
+// one-sum bound is anchored once per run at pi* (an exact gap_beta there and one product with P^T;
+// for an exact game it is 2 beta KL(pi || pi*), docs/mathematics.md section 2). A bound anchored
+// at the last exact point falls short by 2 beta KL(b || BR(pi)), which grows as BR(pi) moves away
+// from b = BR(pi_anchor), so near pi* that anchor must be renewed every few tens of iterations
+// whatever the tolerance; the shortfall from b = BR(pi*) = pi* shrinks with the gap itself, so
+// that bound decides every iteration until the gap nears the tolerance (omd at n = 10 to 1e-12:
+// 32 exact evaluations instead of 51, 19 of them the kExactEvery schedule's). It is tried first
+// while it decides. The exact metrics are computed otherwise, and at least every kExactEvery
+// iterations (the stall rule reads exact values, on this schedule only, so that it does not
+// depend on the clock; it does depend on whether pi* is given). Each bound is a lower bound
+// whatever its anchor, so a run stops at the same iteration as one that computes every tolerance
+// metric at every iteration (tests/unit/tolerance_check_test.cc), with or without pi*, and with
+// a pi* that is wrong.
 #include <Eigen/Core>
 #include <cstdint>
 #include <limits>

@@ -77,8 +77,8 @@ GapBetaBound GapBetaLowerBound(double beta, const PolicyPoint& p, const GapBetaA
 // GapBetaLowerBound can have with this anchor, plus the difference of the two forms and the
 // rounding of this one (GapBetaLinearLowerBound adds the terms for sum pi at each point): its
 // value - error is at most GapBetaLowerBound's value - error, so a tolerance that this bound
-// proves unmet, that one proves unmet too (the tolerance check computes gap_beta at the same
-// iterations with it or without it). Infinite when the anchor is not finite.
+// proves unmet, that one proves unmet too (alone, it changes none of the iterations at which the
+// tolerance check computes gap_beta; anchored at pi*, it does). Infinite when the anchor is not finite.
 struct GapBetaLinearBound {
   Eigen::VectorXd w;
   double offset = 0.0;

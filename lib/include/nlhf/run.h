@@ -115,8 +115,9 @@ inline constexpr std::array<Metric, 2> kAverageTraceMetrics = {Metric::kGap0, Me
 // of a run, and even one converging as 1/log t by log 2 / log t >> 1e-3, so the rule cannot fire
 // on them; it fires at a rounding floor, at a biased limit and on cycling iterates. It only warns:
 // the stop rules end the run. The rule sees the exact values the tolerance check has: at logged
-// iterations, where its bound proves nothing, and at least every 64 iterations (run.cc; a schedule
-// of the iterates and the log schedule, never of the clock), so K is one of those iterations.
+// iterations, where its bounds prove nothing, and at least every 64 iterations (run.cc; a schedule
+// of the iterates, the log schedule and whether pi* is given, never of the clock), so K is one of
+// those iterations.
 inline constexpr double kStallImprovement = 1e-3;
 inline constexpr std::int64_t kStallMinIterations = 10000;
 
