@@ -42,9 +42,13 @@
 #                                                            at every iteration: tolerance 1e-12 at
 #                                                            n = 10, 100, 1000, and the gap after 5000 /
 #                                                            200 iterations at n = 10 / 1000 (BM_Run in
-#                                                            solvers; default flags: 9 repetitions in
-#                                                            random order, medians, since the ratios
-#                                                            are within a few % and the machine drifts)
+#                                                            solvers). The ratios are a few % and this
+#                                                            machine's speed drifts by more between
+#                                                            seconds, so by default each ratio is the
+#                                                            median over rounds of the two runs' ratio
+#                                                            within a round (Google Benchmark's
+#                                                            repetitions in random order, 10 ms each:
+#                                                            300 rounds below n = 1000, 30 at it)
 set -euo pipefail
 # (The caller's directory, for a relative --against DIR.)
 export NLHF_BENCH_CALLER_DIR=${NLHF_BENCH_CALLER_DIR:-$PWD}
@@ -127,9 +131,7 @@ if [[ $kind == run ]]; then
   done | sort -t' ' -k2 -n | sed -n 3p | sed "s/^/theory_check.yaml, median of 5: /"
   exit 0
 fi
-if [[ $# -eq 0 && $kind == tolerance ]]; then
-  set -- --benchmark_repetitions=9 --benchmark_enable_random_interleaving=true --benchmark_min_time=0.3
-elif [[ $# -eq 0 ]]; then
+if [[ $# -eq 0 && $kind != tolerance ]]; then
   set -- --benchmark_repetitions=5 --benchmark_min_time=0.1
 fi
 if [[ $kind == oracle ]]; then
@@ -150,11 +152,20 @@ fi
 if [[ $kind == tolerance ]]; then
   # The ratios compare benchmarks of the same program run.
   need nlhf_bench_solvers
-  json=$(mktemp)
-  trap 'rm -f "$json"' EXIT
-  build/bin/nlhf_bench_solvers --benchmark_filter='^BM_Run/' --benchmark_format=json --benchmark_out="$json" \
-    --benchmark_out_format=json "$@" >/dev/null
-  python3 scripts/bench_report.py tolerance "$json"
+  dir=$(mktemp -d)
+  trap 'rm -rf "$dir"' EXIT
+  run() {  # run FILTER OUT FLAGS...
+    build/bin/nlhf_bench_solvers --benchmark_filter="$1" --benchmark_format=json --benchmark_out="$2" \
+      --benchmark_out_format=json "${@:3}" >/dev/null
+  }
+  if [[ $# -eq 0 ]]; then  # paired rounds (above); n = 1000's runs take 0.1-0.4 s each
+    rounds=(--benchmark_enable_random_interleaving=true --benchmark_min_time=0.01)
+    run '^BM_Run/omd/[a-z_]+/(10|100)/' "$dir/small.json" --benchmark_repetitions=300 "${rounds[@]}"
+    run '^BM_Run/omd/[a-z_]+/1000/' "$dir/large.json" --benchmark_repetitions=30 "${rounds[@]}"
+  else
+    run '^BM_Run/' "$dir/all.json" "$@"
+  fi
+  python3 scripts/bench_report.py tolerance "$dir"/*.json
   exit 0
 fi
 bin=build/bin/nlhf_bench_$kind

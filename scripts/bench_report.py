@@ -1,9 +1,10 @@
 """Turns Google Benchmark JSON from bench/ into the README's Performance tables.
 
-Usage: bench_report.py core|solvers|tolerance RESULTS.json   (called by scripts/bench.sh core,
+Usage: bench_report.py core|solvers RESULTS.json, bench_report.py tolerance RESULTS.json... (called by scripts/bench.sh core,
 scripts/bench.sh solvers and scripts/bench.sh tolerance), bench_report.py oracle CORE.json SOLVERS.json (scripts/bench.sh oracle). Uses medians when the run had --benchmark_repetitions. Standard library only.
 """
 import json
+import statistics
 import sys
 
 SCALE = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
@@ -102,14 +103,40 @@ def oracle(core_runs, solver_runs):
         print(f"| {n} | {fmt(e)} | {fmt(s)} | {rate(s)} | {s / e:.3g}× |")
 
 
-def tolerance(runs):
+def rounds(paths):
+    """{name: {repetition: seconds}} from the repetitions of benchmark runs in random order (empty
+    without them)."""
+    out = {}
+    for path in paths:
+        for b in json.load(open(path))["benchmarks"]:
+            if b.get("run_type") == "iteration" and "repetition_index" in b:
+                out.setdefault(b["run_name"], {})[b["repetition_index"]] = secs(b)
+    return out
+
+
+def tolerance(paths):
     """BM_Run/omd/{plain,tolerance,tolerance_without_star,log_every}/n/digits: whole runs, the same number
-    of iterations each."""
+    of iterations each. A ratio is the median over rounds of the ratio within a round when the runs
+    had repetitions in random order (each round runs every benchmark once, close in time), else the
+    ratio of the medians."""
+    runs = [b for path in paths for b in load(path)]
+    reps = rounds(paths) if len(paths) and all(len(v) > 2 for v in rounds(paths).values()) else {}
+
     def key(b):
         n, digits = b["name"].split("/")[-2:]
         return int(digits), int(n)
+
+    def ratio(b, base):
+        a, z = reps.get(b["name"]), reps.get(base["name"])
+        if a and z and a.keys() == z.keys():
+            return statistics.median(a[k] / z[k] for k in a)
+        return secs(b) / secs(base)
     mode = {m: {key(b): b for b in runs if b["name"].startswith(f"BM_Run/omd/{m}/")}
             for m in ("plain", "tolerance", "tolerance_without_star", "log_every")}
+    if reps:
+        counts = sorted({len(v) for v in reps.values()})
+        n_rounds = str(counts[0]) if len(counts) == 1 else f"{' or '.join(map(str, counts))}, by row"
+        print(f"(÷ plain: the median over {n_rounds} rounds of the ratio within a round)")
     print("| tolerance | n | iterations | plain run | per iteration | stopped by tolerance | ÷ plain "
           "| the same without π* | ÷ plain | gap_beta logged every iteration | ÷ plain |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -121,15 +148,17 @@ def tolerance(runs):
             sys.exit(f"BM_Run at n = {n}: the modes ran different numbers of iterations")
         tol = f"1e-{digits}" if digits else f"gap after {5000 if n < 1000 else 200} iterations"
         print(f"| {tol} | {n} | {it:g} | {fmt(secs(p))} | {fmt(secs(p) / it)} | {fmt(secs(t))} "
-              f"| {secs(t) / secs(p):.3f}× | {fmt(secs(w)) if w else '—'} | {f'{secs(w) / secs(p):.3f}×' if w else '—'} "
-              f"| {fmt(secs(e))} | {secs(e) / secs(p):.3f}× |")
+              f"| {ratio(t, p):.3f}× | {fmt(secs(w)) if w else '—'} | {f'{ratio(w, p):.3f}×' if w else '—'} "
+              f"| {fmt(secs(e))} | {ratio(e, p):.3f}× |")
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "oracle":
         oracle(load(sys.argv[2]), load(sys.argv[3]))
-    elif len(sys.argv) == 3 and sys.argv[1] in ("core", "solvers", "tolerance"):
-        {"core": core, "solvers": solvers, "tolerance": tolerance}[sys.argv[1]](load(sys.argv[2]))
+    elif len(sys.argv) >= 3 and sys.argv[1] == "tolerance":
+        tolerance(sys.argv[2:])
+    elif len(sys.argv) == 3 and sys.argv[1] in ("core", "solvers"):
+        {"core": core, "solvers": solvers}[sys.argv[1]](load(sys.argv[2]))
     else:
-        sys.exit("usage: bench_report.py core|solvers|tolerance RESULTS.json | bench_report.py oracle CORE.json "
-                 "SOLVERS.json")
+        sys.exit("usage: bench_report.py core|solvers RESULTS.json | bench_report.py tolerance RESULTS.json... | "
+                 "bench_report.py oracle CORE.json SOLVERS.json")
