@@ -14,6 +14,7 @@
 #include "nlhf/errors.h"
 #include "nlhf/logspace.h"
 #include "clock.h"
+#include "stall_rule.h"
 #include "tolerance_check.h"
 
 namespace nlhf {
@@ -125,29 +126,6 @@ std::string NonFinite(const MetricValues& m, const MetricMask& computed) {
       return fmt::format("{} = {}", MetricTable()[k].name, std::isnan(m[k]) ? "nan" : fmt::format("{}", m[k]));
   return "";
 }
-
-// The stall rule of run.h on the first tolerance metric.
-class StallTracker {
- public:
-  explicit StallTracker(std::int64_t transient) : start_(std::max<std::int64_t>(0, transient)) {}
-  void Add(std::int64_t it, double v) {
-    if (it < start_) return;
-    if (best_it_ < 0 || v < best_ * (1.0 - kStallImprovement)) {
-      best_ = v;
-      best_it_ = it;
-    }
-  }
-  bool Stalled(std::int64_t it) const {
-    return best_it_ >= 0 && it - best_it_ >= kStallMinIterations && 2 * (it - best_it_) >= it - start_;
-  }
-  std::int64_t since() const { return best_it_; }
-  double best() const { return best_; }
-
- private:
-  std::int64_t start_;
-  std::int64_t best_it_ = -1;
-  double best_ = 0.0;
-};
 
 }  // namespace
 
@@ -308,7 +286,12 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     tolerances.emplace_back(m, v);
   }
   ToleranceCheck check(game, beta, log_pi_star, log_pi_ne, std::move(tolerances));
-  StallTracker stall(solver.TransientIterations());
+  // The stall rule's deferred samples: the watched metric at a kept iterate.
+  PolicyPoint stall_point;
+  StallRule stall(solver.TransientIterations(), [&](const Eigen::VectorXd& logits) {
+    EvaluatePoint(game, logits, check.needs_payoff(), stall_point);
+    return check.Peek(stall_point);
+  });
 
   TheoryCheck& theory = summary.theory;
   const std::optional<double> factor = solver.GuaranteedContraction();
@@ -535,8 +518,9 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     }
     if (check.active()) {
       if (log_now) check_record(it, offer_now);
-      // The stall rule sees the exact values the check computed (never extra ones at a heartbeat:
-      // which iterations those are depends on the clock, and the rule must not).
+      // The stall rule's sample (stall_rule.h): the check's exact value where it has one (never
+      // one from a heartbeat: which iterations those are depends on the clock, and the rule must
+      // not), else the iterate, evaluated if the rule ever needs it.
       if (check.exact_iteration() == it) {
         if (metrics_failed(check.values(), check.mask(), it, "")) break;
         stall.Add(it, check.values()[Index(check.watched())]);
@@ -544,6 +528,8 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
           stop_at_tolerance(it);
           break;
         }
+      } else if (stall.Samples(it)) {
+        stall.Defer(it, solver.current());
       }
     }
     if (calls_spent()) {

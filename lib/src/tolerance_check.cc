@@ -23,6 +23,7 @@ ToleranceCheck::ToleranceCheck(const Game& game, double beta, const Eigen::Vecto
     mask_.set(Index(m));
     payoff_ = payoff_ || NeedsPayoff(m);
     bounded_ = bounded_ || (beta_ > 0.0 && (m == Metric::kGapBeta || m == Metric::kExploitability));
+    covered_ = covered_ && beta_ > 0.0 && (m == Metric::kGapBeta || m == Metric::kExploitability);
     if (m == Metric::kGapBeta) unmet_above_ = std::min(unmet_above_, v);
     if (m == Metric::kExploitability) unmet_above_ = std::min(unmet_above_, 2.0 * v);
   }
@@ -38,7 +39,7 @@ ToleranceCheck::ToleranceCheck(const Game& game, double beta, const Eigen::Vecto
 }
 
 bool ToleranceCheck::ProvedUnmet(std::int64_t it, const PolicyPoint& p) {
-  if (!bounded_ || !anchored_ || it - exact_it_ >= kExactEvery) return false;
+  if (!bounded_ || !anchored_ || (!covered_ && it % kExactEvery == 0)) return false;
   // A computed gap_beta at p is at least a bound's value - error.
   auto unmet = [&](const GapBetaBound& bound) {
     const double gap = bound.value - bound.error;

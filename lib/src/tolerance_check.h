@@ -17,13 +17,16 @@
 // from b = BR(pi_anchor), so near pi* that anchor must be renewed every few tens of iterations
 // whatever the tolerance; the shortfall from b = BR(pi*) = pi* shrinks with the gap itself, so
 // that bound decides every iteration until the gap nears the tolerance (omd at n = 10 to 1e-12:
-// 32 exact evaluations instead of 51, 19 of them the kExactEvery schedule's). It is tried first
-// while it decides. The exact metrics are computed otherwise, and at least every kExactEvery
-// iterations (the stall rule reads exact values, on this schedule only, so that it does not
-// depend on the clock; it does depend on whether pi* is given). Each bound is a lower bound
-// whatever its anchor, so a run stops at the same iteration as one that computes every tolerance
-// metric at every iteration (tests/unit/tolerance_check_test.cc), with or without pi*, and with
-// a pi* that is wrong.
+// 14 exact evaluations instead of 32 without pi*). It is tried first while it decides. The exact
+// metrics are computed otherwise. Where some tolerance is on a metric the bounds do not cover
+// (say kl_to_star), they are also computed at every kExactEvery-th iteration, so that a NaN of
+// that metric is found at most kExactEvery iterations after it appears, and the stall rule
+// (stall_rule.h), which samples the same iterations, finds its values there; where every tolerance
+// is on gap_beta or exploitability a bound that proves them unmet is finite, so nothing is hidden,
+// and the stall rule keeps the iterates it samples instead. Each bound is a lower bound whatever
+// its anchor, so a run stops at the same iteration as one that computes every tolerance metric at
+// every iteration (tests/unit/tolerance_check_test.cc), with or without pi*, and with a pi* that
+// is wrong.
 #include <Eigen/Core>
 #include <cstdint>
 #include <limits>
@@ -33,13 +36,15 @@
 #include "nlhf/game.h"
 #include "nlhf/metrics.h"
 #include "nlhf/run.h"
+#include "stall_rule.h"
 
 namespace nlhf {
 
 class ToleranceCheck {
  public:
-  // An exact evaluation at least this often (in iterations) while tolerances are checked.
-  static constexpr std::int64_t kExactEvery = 64;
+  // Where the bounds do not cover every tolerance: an exact evaluation at every multiple of this
+  // (the stall rule's samples).
+  static constexpr std::int64_t kExactEvery = StallRule::kEvery;
 
   // `tolerances`: the metrics to check and their values, each computable here (pi* or pi_NE
   // given when the metric needs it). The game and the vectors must outlive the check.
@@ -57,7 +62,7 @@ class ToleranceCheck {
   // point whose bound is not finite (the one-sum bound reads only pi and log pi: on a stored P, a
   // finite pi has a finite P pi). A metric co-listed with gap_beta that the bound does not
   // cover (say kl_to_star with a broken pi*) is computed at the exact checks only, so a NaN of
-  // its own is found at the next one, at most kExactEvery iterations later.
+  // its own is found at the next one, at most kExactEvery iterations later (the next multiple).
   // Not const: it remembers which of the one-sum bounds decided last, to try that one first (the
   // answer does not depend on the order: every bound is tried before it says no).
   bool ProvedUnmet(std::int64_t it, const PolicyPoint& p);
@@ -84,6 +89,7 @@ class ToleranceCheck {
   MetricMask mask_;
   bool payoff_ = false;
   bool bounded_ = false;  // a tolerance on gap_beta or exploitability at beta > 0
+  bool covered_ = true;   // every tolerance is one (no kExactEvery schedule)
   // A gap_beta above this misses a tolerance: the least of the gap_beta tolerances and twice the
   // exploitability ones (exploitability = gap_beta / 2; both scalings by 2 are exact).
   double unmet_above_ = std::numeric_limits<double>::infinity();

@@ -683,6 +683,33 @@ TEST(RunSolver, WarnsWhenTheToleranceMetricHasStalled) {
       << r.warnings.back();
 }
 
+// The stall rule samples every 64th iteration whatever else the run computes: the same note with
+// and without pi* (whose bound spares the tolerance check its exact values) and whatever is logged
+// (the note gives the last value only where gap_beta is logged).
+TEST(RunSolver, TheStallRuleDependsOnNeitherPiStarNorTheLog) {
+  Rps s;
+  std::vector<std::pair<std::int64_t, std::string>> seen;
+  for (int variant = 0; variant < 4; ++variant) {
+    auto solver = s.Start("nash_mp");
+    RunOptions o;
+    o.stop.iterations = 3 * kStallMinIterations;
+    o.stop.tolerances = {{Metric::kGapBeta, 1e-300}};
+    o.log.spacing = variant % 2 == 0 ? LogSpacing::kLog : LogSpacing::kLinear;
+    o.log.every = 7;
+    if (variant >= 2) o.log.metrics = {Metric::kGap0};
+    const Eigen::VectorXd none;
+    const RunSummary r = RunSolver(*solver, s.game, s.beta, variant == 1 || variant == 2 ? none : s.eq.log_pi, o);
+    ASSERT_GE(r.stalled_since, 0) << "variant " << variant;
+    EXPECT_EQ(r.stalled_since % 64, 0);
+    std::string note;
+    for (const std::string& w : r.warnings)
+      if (w.find("has not improved") != std::string::npos) note = w.substr(0, w.find(" there"));
+    EXPECT_FALSE(note.empty());
+    seen.emplace_back(r.stalled_since, note);
+  }
+  for (const auto& v : seen) EXPECT_EQ(v, seen.front());
+}
+
 TEST(RunSolver, TheStallRuleDoesNotFireOnSlowlyConvergingMethods) {
   // Decaying nash_md at beta = 0.001: gap_beta ~1 for ~10^4 iterations (its declared transient),
   // then O(1/t). Issue 9 asked for a rule that cannot fire on it.

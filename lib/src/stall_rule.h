@@ -1,0 +1,66 @@
+#pragma once
+// The stall rule of run.h: the first tolerance metric is "stalled since iteration K" when its best
+// value has not improved by a relative kStallImprovement since K, over at least kStallMinIterations
+// iterations and at least the last half of the run (counted after the solver's transient).
+// It reads the metric at every kEvery-th iteration (a fixed schedule: not the log schedule's, the
+// tolerance check's or the clock's), so K is one of them. Where the run has computed the metric at
+// such an iteration it gives the value (Add); elsewhere it gives the iterate (Defer), whose value is
+// computed only when the rule could hold: the rule cannot hold before kStallMinIterations after
+// the transient, so a run that ends sooner (most runs stopped by a tolerance) computes none of
+// them, and a longer one computes each once, in order, when the rule is next asked (Stalled) or
+// when the kept iterates reach kDeferredBytes. The answers do not depend on when that happens.
+#include <Eigen/Core>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace nlhf {
+
+class StallRule {
+ public:
+  // The schedule of the samples: iterations kEvery, 2 kEvery, ... from the transient on.
+  static constexpr std::int64_t kEvery = 64;
+  // The most memory the kept iterates take before their values are computed.
+  static constexpr std::size_t kDeferredBytes = std::size_t{1} << 20;
+
+  // `transient`: the solver's TransientIterations(); `evaluate`: the watched metric of an iterate
+  // given by its logits (the run's solver.current() at a deferred iteration).
+  StallRule(std::int64_t transient, std::function<double(const Eigen::VectorXd& logits)> evaluate);
+
+  // Whether iteration `it` is one of the rule's samples.
+  bool Samples(std::int64_t it) const { return it >= start_ && it > 0 && it % kEvery == 0; }
+  // The metric's value at sample `it` (ignored if `it` is not one).
+  void Add(std::int64_t it, double value);
+  // The iterate at sample `it`, whose value is computed if the rule ever needs it (ignored if `it`
+  // is not a sample). A value that turns out not finite is left out: the run went on from there.
+  void Defer(std::int64_t it, const Eigen::VectorXd& logits);
+
+  // Whether the metric has stalled at iteration `it` (at or after the last sample given), computing
+  // the kept iterates' values first when it could have.
+  bool Stalled(std::int64_t it);
+  // Since which sample, and its value (after Stalled() said true).
+  std::int64_t since() const { return best_it_; }
+  double best() const { return best_; }
+  // Kept iterates whose values have not been computed (for tests).
+  std::size_t deferred() const { return pending_.size(); }
+
+ private:
+  struct Pending {
+    std::int64_t it;
+    double value;  // the value, when given (deferred: NaN)
+    bool deferred;
+  };
+  void Take(std::int64_t it, double value);
+  void Resolve();
+
+  std::int64_t start_;
+  std::function<double(const Eigen::VectorXd&)> evaluate_;
+  std::vector<Pending> pending_;  // in iteration order, after every sample taken
+  std::vector<double> logits_;    // the deferred iterates, one after another
+  Eigen::Index n_ = 0;            // their size
+  Eigen::VectorXd scratch_;
+  std::int64_t best_it_ = -1;
+  double best_ = 0.0;
+};
+
+}  // namespace nlhf
