@@ -69,13 +69,6 @@ double LogNBound(Eigen::Index n) {
   return 0.6931471805599453 * static_cast<double>(std::bit_width(static_cast<std::uint64_t>(n)));
 }
 
-// The gap_beta bounds' allowance for t = sum pi missing 1 (GapBetaLowerBound): 2 |t - 1| (beta + 1)
-// with 1% to spare, or infinite (no bound) where t is off by more than 1e-3.
-double SumPiAllowance(double t, double beta) {
-  const double off = std::abs(t - 1.0);
-  return off <= 1e-3 ? 2.02 * off * (beta + 1.0) : std::numeric_limits<double>::infinity();
-}
-
 }  // namespace
 
 Eigen::VectorXd BestResponseLogits(const Game& game, double beta, const Eigen::VectorXd& g) {
@@ -222,33 +215,6 @@ void LinearizeGapBetaBound(const Eigen::MatrixXd& P, double asymmetry, double be
   out.error = 2.0 * lower + forms + sum + last;  // GapBetaLinearLowerBound adds 2E's terms for t
   if (!std::isfinite(big_b) || !std::isfinite(big_g) || !std::isfinite(out.offset))
     out.error = std::numeric_limits<double>::infinity();
-}
-
-GapBetaBound GapBetaLinearLowerBound(double beta, const PolicyPoint& p, const GapBetaLinearBound& bound) {
-  const Eigen::Index n = p.pi.size();
-  NLHF_CHECK(p.log_pi.size() == n && bound.w.size() == n, "gap_beta linear bound of points of different sizes");
-  double s = 0.0, t = 0.0;  // sum pi (log pi + w), sum pi
-  if (n < 32) {
-    using Pair = Eigen::Map<const Eigen::Array2d>;
-    const double *pi = p.pi.data(), *l = p.log_pi.data(), *w = bound.w.data();
-    Eigen::Array2d acc = Eigen::Array2d::Zero(), mass = Eigen::Array2d::Zero();
-    Eigen::Index y = 0;
-    for (; y + 1 < n; y += 2) {
-      const Pair pi_y(pi + y);
-      acc += pi_y * (Pair(l + y) + Pair(w + y));
-      mass += pi_y;
-    }
-    if (y < n) {
-      acc[0] += pi[y] * (l[y] + w[y]);
-      mass[0] += pi[y];
-    }
-    s = acc[0] + acc[1];
-    t = mass[0] + mass[1];
-  } else {
-    s = (p.pi.array() * (p.log_pi.array() + bound.w.array())).sum();
-    t = p.pi.sum();
-  }
-  return {2.0 * beta * s - t * t + bound.offset, bound.error + 2.0 * SumPiAllowance(t, beta)};
 }
 
 double Exploitability(const Game& game, double beta, const PolicyPoint& p) {

@@ -38,26 +38,18 @@ ToleranceCheck::ToleranceCheck(const Game& game, double beta, const Eigen::Vecto
   }
 }
 
-bool ToleranceCheck::ProvedUnmet(std::int64_t it, const PolicyPoint& p) {
+bool ToleranceCheck::ProvedUnmetOtherwise(std::int64_t it, const PolicyPoint& p) {
   if (!bounded_ || !anchored_ || (!covered_ && it % kExactEvery == 0)) return false;
-  // A computed gap_beta at p is at least a bound's value - error.
-  auto unmet = [&](const GapBetaBound& bound) {
-    const double gap = bound.value - bound.error;
-    return std::isfinite(gap) && gap > unmet_above_;
-  };
-  // pi*'s bound first while it decides (once it has, usually until the gap nears the tolerance),
-  // else after the last anchor's.
-  const bool star_first = star_first_;
-  if (star_first) {
-    if (unmet(GapBetaLinearLowerBound(beta_, p, star_))) return true;
-    star_first_ = false;
-  }
-  if (linear_tried_ && unmet(GapBetaLinearLowerBound(beta_, p, linear_))) return true;
-  if (star_tried_ && !star_first && unmet(GapBetaLinearLowerBound(beta_, p, star_))) {
+  // pi*'s bound failed the inline test where it went first (it has stopped deciding), else it is
+  // tried after the last anchor's.
+  const bool star_failed = star_first_;
+  star_first_ = false;
+  if (linear_tried_ && Unmet(GapBetaLinearLowerBound(beta_, p, linear_))) return true;
+  if (star_tried_ && !star_failed && Unmet(GapBetaLinearLowerBound(beta_, p, star_))) {
     star_first_ = true;
     return true;
   }
-  return unmet(GapBetaLowerBound(beta_, p, anchor_));
+  return Unmet(GapBetaLowerBound(beta_, p, anchor_));
 }
 
 void ToleranceCheck::Exact(std::int64_t it, const PolicyPoint& p) {

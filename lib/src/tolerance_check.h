@@ -28,6 +28,7 @@
 // every iteration (tests/unit/tolerance_check_test.cc), with or without pi*, and with a pi* that
 // is wrong.
 #include <Eigen/Core>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <utility>
@@ -64,8 +65,13 @@ class ToleranceCheck {
   // cover (say kl_to_star with a broken pi*) is computed at the exact checks only, so a NaN of
   // its own is found at the next one, at most kExactEvery iterations later (the next multiple).
   // Not const: it remembers which of the one-sum bounds decided last, to try that one first (the
-  // answer does not depend on the order: every bound is tried before it says no).
-  bool ProvedUnmet(std::int64_t it, const PolicyPoint& p);
+  // answer does not depend on the order: every bound is tried before it says no). The usual case,
+  // pi*'s bound deciding again, is inline: it is all the check does at most iterations.
+  bool ProvedUnmet(std::int64_t it, const PolicyPoint& p) {
+    if (star_first_ && (covered_ || it % kExactEvery != 0) && Unmet(GapBetaLinearLowerBound(beta_, p, star_)))
+      return true;
+    return ProvedUnmetOtherwise(it, p);
+  }
   // Computes the exact tolerance metrics of iterate `it` at `p` (values()), keeping gap_beta's best
   // response for later bounds.
   void Exact(std::int64_t it, const PolicyPoint& p);
@@ -81,6 +87,14 @@ class ToleranceCheck {
   double Peek(const PolicyPoint& p) const;
 
  private:
+  // A computed gap_beta at p is at least a bound's value - error: is that above a tolerance?
+  bool Unmet(const GapBetaBound& bound) const {
+    const double gap = bound.value - bound.error;
+    return std::isfinite(gap) && gap > unmet_above_;
+  }
+  // ProvedUnmet past its inline first test (star_first_ is then false, or that test failed).
+  bool ProvedUnmetOtherwise(std::int64_t it, const PolicyPoint& p);
+
   const Game& game_;
   double beta_;
   const Eigen::VectorXd& log_pi_star_;
