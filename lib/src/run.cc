@@ -518,12 +518,14 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
     }
     if (check.active()) {
       if (log_now) check_record(it, offer_now);
-      // The stall rule's sample (stall_rule.h): the check's exact value where it has one (never
-      // one from a heartbeat: which iterations those are depends on the clock, and the rule must
-      // not), else the iterate, evaluated if the rule ever needs it.
+      // The stall rule's samples (stall_rule.h): the value at a logged iteration that logs it and
+      // on the rule's schedule, where the check has it, else the iterate, evaluated if the rule
+      // ever needs it (never a value from a heartbeat: which iterations those are depends on the
+      // clock, and the rule must not).
       if (check.exact_iteration() == it) {
         if (metrics_failed(check.values(), check.mask(), it, "")) break;
-        stall.Add(it, check.values()[Index(check.watched())]);
+        if (stall.Samples(it) || (log_now && logged_mask[Index(check.watched())]))
+          stall.Add(it, check.values()[Index(check.watched())]);
         if (check.Met()) {
           stop_at_tolerance(it);
           break;
@@ -580,6 +582,7 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   if (summary.termination != Termination::kNumericalFailure && summary.termination != Termination::kTolerance &&
       stall.Stalled(it)) {
     summary.stalled_since = stall.since();
+    summary.stalled_at = stall.best();
     // The best value, which the rule watches, and the last one, which the report's table shows.
     const double last = summary.final_metrics[Index(check.watched())];
     summary.warnings.push_back(fmt::format(

@@ -13,7 +13,7 @@ StallRule::StallRule(std::int64_t transient, std::function<double(const Eigen::V
     : start_(std::max<std::int64_t>(0, transient)), evaluate_(std::move(evaluate)) {}
 
 void StallRule::Add(std::int64_t it, double value) {
-  if (!Samples(it)) return;
+  if (!Counts(it)) return;
   if (pending_.empty()) {
     Take(it, value);
   } else {

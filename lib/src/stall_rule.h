@@ -2,13 +2,15 @@
 // The stall rule of run.h: the first tolerance metric is "stalled since iteration K" when its best
 // value has not improved by a relative kStallImprovement since K, over at least kStallMinIterations
 // iterations and at least the last half of the run (counted after the solver's transient).
-// It reads the metric at every kEvery-th iteration (a fixed schedule: not the log schedule's, the
-// tolerance check's or the clock's), so K is one of them. Where the run has computed the metric at
-// such an iteration it gives the value (Add); elsewhere it gives the iterate (Defer), whose value is
-// computed only when the rule could hold: the rule cannot hold before kStallMinIterations after
-// the transient, so a run that ends sooner (most runs stopped by a tolerance) computes none of
-// them, and a longer one computes each once, in order, when the rule is next asked (Stalled) or
-// when the kept iterates reach kDeferredBytes. The answers do not depend on when that happens.
+// It reads the metric at every kEvery-th iteration and at every iteration whose record logs it (so
+// that no value in the trace contradicts its note), never elsewhere: not at the tolerance check's
+// other exact evaluations (which depend on whether pi* is given) nor at the clock's. K is one of
+// those iterations. Where the run has computed the value it gives it (Add); at a kEvery-th
+// iteration where it has not, it gives the iterate (Defer), whose value is computed only when the
+// rule could hold: the rule cannot hold before kStallMinIterations after the transient, so a run
+// that ends sooner (most runs stopped by a tolerance) computes none of them, and a longer one
+// computes each once, in order, when the rule is next asked (Stalled) or when the kept iterates
+// reach kDeferredBytes. The answers do not depend on when that happens.
 #include <Eigen/Core>
 #include <cstdint>
 #include <functional>
@@ -27,9 +29,10 @@ class StallRule {
   // given by its logits (the run's solver.current() at a deferred iteration).
   StallRule(std::int64_t transient, std::function<double(const Eigen::VectorXd& logits)> evaluate);
 
-  // Whether iteration `it` is one of the rule's samples.
-  bool Samples(std::int64_t it) const { return it >= start_ && it > 0 && it % kEvery == 0; }
-  // The metric's value at sample `it` (ignored if `it` is not one).
+  // Whether iteration `it` is on the rule's schedule (a logged iteration may also be a sample).
+  bool Samples(std::int64_t it) const { return Counts(it) && it % kEvery == 0; }
+  // The metric's value at iteration `it`, one on the schedule or a logged one, after every sample
+  // given so far (ignored before the transient).
   void Add(std::int64_t it, double value);
   // The iterate at sample `it`, whose value is computed if the rule ever needs it (ignored if `it`
   // is not a sample). A value that turns out not finite is left out: the run went on from there.
@@ -50,6 +53,7 @@ class StallRule {
     double value;  // the value, when given (deferred: NaN)
     bool deferred;
   };
+  bool Counts(std::int64_t it) const { return it >= start_ && it > 0; }
   void Take(std::int64_t it, double value);
   void Resolve();
 

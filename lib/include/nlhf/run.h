@@ -114,10 +114,11 @@ inline constexpr std::array<Metric, 2> kAverageTraceMetrics = {Metric::kGap0, Me
 // solver's TransientIterations()). A method converging as t^-p improves by 2^-p over every half
 // of a run, and even one converging as 1/log t by log 2 / log t >> 1e-3, so the rule cannot fire
 // on them; it fires at a rounding floor, at a biased limit and on cycling iterates. It only warns:
-// the stop rules end the run. The rule sees the exact values the tolerance check has: at logged
-// iterations, where its bounds prove nothing, and at least every 64 iterations (run.cc; a schedule
-// of the iterates, the log schedule and whether pi* is given, never of the clock), so K is one of
-// those iterations.
+// the stop rules end the run. The rule reads the metric at every 64th iteration and at logged
+// iterations that log it, nowhere else (a schedule of the log schedule only: not of the clock, nor
+// of whether pi* is given), so K is one of those iterations and no logged value after K improves
+// on the best (lib/src/stall_rule.h: a 64th iteration's value is computed only if the rule could
+// hold).
 inline constexpr double kStallImprovement = 1e-3;
 inline constexpr std::int64_t kStallMinIterations = 10000;
 
@@ -167,6 +168,7 @@ struct RunSummary {
   Eigen::VectorXd final_logits;
   std::vector<std::string> warnings;  // e.g. a step above the stability limit, a stalled metric
   std::int64_t stalled_since = -1;    // the stall rule at the end of the run (-1: not stalled)
+  double stalled_at = 0.0;            // and the best value, at stalled_since
   TheoryCheck theory;
 };
 
