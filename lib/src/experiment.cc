@@ -520,6 +520,7 @@ ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentO
       event.metric = std::string(MetricTable()[static_cast<size_t>(watched)].name);
       event.value = s.final_metrics[static_cast<size_t>(watched)];
       event.stalled_since = s.stalled_since;
+      event.stalled_at = s.stalled_at;
       options.progress(event);
     }
   });

@@ -76,7 +76,8 @@ constexpr std::chrono::milliseconds kHeartbeatInterval{100};
 // late (about kBatchTime of steps when their cost is steady). The driver's per-step work between
 // two reads counts as solver time: the budget checks, the theory check's first bound (O(n), no
 // exp) and, at iterations that are not logged, the stop.tolerance check (usually an evaluation of
-// the iterate, whose P pi a solver's next step reuses, and an O(n) bound).
+// the iterate, whose P pi a solver's next step reuses, and an O(n) bound) with the stall rule's
+// samples (a copy of the iterate, and at times the values of those kept: stall_rule.h).
 class SolverTimer {
  public:
   static constexpr std::int64_t kMaxBatch = 16;
@@ -569,6 +570,10 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   if (last_logged != it) {  // the last iteration is always logged
     emit(it, false, Clock::now());
     if (summary.termination != Termination::kNumericalFailure) record_failed(it);
+    // Its value of the watched metric reaches the stall rule too (no row after K improves on the
+    // best; ignored if the rule has this iteration already, or if it is not finite).
+    if (check.active() && logged_mask[Index(check.watched())])
+      stall.Add(it, record.metrics[Index(check.watched())]);
   }
   summary.final_metrics = record.metrics;
   summary.final_logits = solver.current();

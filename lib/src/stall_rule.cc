@@ -13,21 +13,28 @@ StallRule::StallRule(std::int64_t transient, std::function<double(const Eigen::V
     : start_(std::max<std::int64_t>(0, transient)), evaluate_(std::move(evaluate)) {}
 
 void StallRule::Add(std::int64_t it, double value) {
-  if (!Counts(it)) return;
+  if (!Counts(it) || it <= last_ || !std::isfinite(value)) return;
+  last_ = it;
   if (pending_.empty()) {
     Take(it, value);
   } else {
     pending_.push_back({it, value, false});
+    Bound();
   }
 }
 
 void StallRule::Defer(std::int64_t it, const Eigen::VectorXd& logits) {
-  if (!Samples(it)) return;
+  if (!Samples(it) || it <= last_) return;
+  last_ = it;
   if (n_ == 0) n_ = logits.size();
   NLHF_CHECK(logits.size() == n_, "stall rule: iterates of different sizes");
   pending_.push_back({it, 0.0, true});
   logits_.insert(logits_.end(), logits.data(), logits.data() + logits.size());
-  if (logits_.size() * sizeof(double) >= kDeferredBytes) Resolve();
+  Bound();
+}
+
+void StallRule::Bound() {
+  if (logits_.size() * sizeof(double) + pending_.size() * sizeof(Pending) >= kDeferredBytes) Resolve();
 }
 
 bool StallRule::Stalled(std::int64_t it) {

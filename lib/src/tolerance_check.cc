@@ -39,7 +39,7 @@ ToleranceCheck::ToleranceCheck(const Game& game, double beta, const Eigen::Vecto
 }
 
 bool ToleranceCheck::ProvedUnmetOtherwise(std::int64_t it, const PolicyPoint& p) {
-  if (!bounded_ || !anchored_ || (!covered_ && it % kExactEvery == 0)) return false;
+  if (!bounded_ || !anchored_ || Scheduled(it)) return false;
   // pi*'s bound failed the inline test where it went first (it has stopped deciding), else it is
   // tried after the last anchor's.
   const bool star_failed = star_first_;

@@ -69,7 +69,7 @@ class ToleranceCheck {
   // answer does not depend on the order: every bound is tried before it says no). The usual case,
   // pi*'s bound deciding again, is inline: it is all the check does at most iterations.
   bool ProvedUnmet(std::int64_t it, const PolicyPoint& p) {
-    if (star_first_ && (covered_ || it % kExactEvery != 0) && Unmet(GapBetaLinearLowerBound(beta_, p, star_)))
+    if (star_first_ && !Scheduled(it) && Unmet(GapBetaLinearLowerBound(beta_, p, star_)))
       return true;
     return ProvedUnmetOtherwise(it, p);
   }
@@ -88,6 +88,8 @@ class ToleranceCheck {
   double Peek(const PolicyPoint& p) const;
 
  private:
+  // Whether iteration `it` gets an exact evaluation whatever the bounds say (kExactEvery).
+  bool Scheduled(std::int64_t it) const { return !covered_ && it % kExactEvery == 0; }
   // A computed gap_beta at p is at least a bound's value - error: is that above a tolerance?
   bool Unmet(const GapBetaBound& bound) const {
     const double gap = bound.value - bound.error;

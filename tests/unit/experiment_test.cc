@@ -110,6 +110,27 @@ TEST(RunExperiment, RunsAFloat32GameWithDescriptorsCloseToTheDenseOne) {
   }
 }
 
+// A run that ends stalled says so in its last progress event, with the best value (the progress
+// line's "best V"): the quickstart's mwu seed 0.
+TEST(RunExperiment, TheFinishedEventCarriesTheStall) {
+  const ExperimentConfig c = Parse(
+      "name: t\ngame: {type: random_uniform, n: 10}\nreference: {type: softmax_normal, scale: 1}\nbeta: 0.01\n"
+      "seeds: [0]\nsolvers: [{name: mwu}]\nstop: {iterations: 20000, tolerance: {gap_beta: 1.0e-10}}\n"
+      "log: {spacing: log, points_per_decade: 20}\n");
+  std::vector<ProgressEvent> finished;
+  ExperimentOptions options;
+  options.progress = [&](const ProgressEvent& e) {
+    if (e.finished) finished.push_back(e);
+  };
+  const ExperimentResult r = RunExperiment(c, options);
+  ASSERT_EQ(finished.size(), 1u);
+  const RunSummary& s = r.runs[0].summary;
+  ASSERT_GE(s.stalled_since, 0);
+  EXPECT_EQ(finished[0].stalled_since, s.stalled_since);
+  EXPECT_GT(s.stalled_at, 0.0);
+  EXPECT_EQ(finished[0].stalled_at, s.stalled_at);
+}
+
 // A long pi* is a sign of life on the progress line: each Newton iteration of each game's
 // certification reaches the callback as a preparing event (no label) with its seed, before any run.
 TEST(RunExperiment, ReportsTheNewtonIterationsOfEachGamesEquilibrium) {

@@ -718,25 +718,91 @@ TEST(RunSolver, TheStallRuleReadsTheScheduleAndTheLogOnly) {
   EXPECT_EQ(since[0], since[1]);
   EXPECT_EQ(since[2], since[3]);
   // Cycling mwu (the quickstart's seed 0) logged at every 7th iteration: its dips between the
-  // multiples of 64 are in the trace, so the rule sees them.
+  // multiples of 64 are in the trace, so the rule sees them, the last row's too (20000 is not a
+  // multiple of 7). With pi* and without it the check computes gap_beta at different iterations
+  // (at 1e-10 pi*'s bound is in use: its rounding allowance is below the tolerance; at 1e-300
+  // above, it is not), and the rule's answer is the same.
   const Game game = MakeGame("random_uniform(n=10)", "softmax_normal", 0);
   const double beta = 0.01;
   const Equilibrium eq = SolveEquilibrium(game, beta);
-  auto solver = MakeSolver("mwu");
-  solver->Reset(SolverContext{&game, beta, {}, eq.stability->rho});
-  RunOptions o;
-  o.stop.iterations = 20000;
-  o.stop.tolerances = {{Metric::kGapBeta, 1e-10}};
-  o.log.every = 7;
-  o.log.metrics = {Metric::kGapBeta};
-  Recorder rows;
-  const RunSummary r = RunSolver(*solver, game, beta, eq.log_pi, o, {&rows});
-  ASSERT_GE(r.stalled_since, 0);
-  for (size_t k = 0; k < rows.iterations.size(); ++k) {
-    if (rows.iterations[k] > r.stalled_since) {
-      EXPECT_GE(rows.gaps[k], r.stalled_at * (1.0 - kStallImprovement)) << "iteration " << rows.iterations[k];
+  std::vector<RunSummary> runs;
+  for (bool star : {true, false}) {
+    auto solver = MakeSolver("mwu");
+    solver->Reset(SolverContext{&game, beta, {}, eq.stability->rho});
+    RunOptions o;
+    o.stop.iterations = 20000;
+    o.stop.tolerances = {{Metric::kGapBeta, 1e-10}};
+    o.log.every = 7;
+    o.log.metrics = {Metric::kGapBeta};
+    Recorder rows;
+    const Eigen::VectorXd none;
+    const RunSummary r = RunSolver(*solver, game, beta, star ? eq.log_pi : none, o, {&rows});
+    ASSERT_GE(r.stalled_since, 0);
+    ASSERT_EQ(rows.iterations.back(), 20000);
+    for (size_t k = 0; k < rows.iterations.size(); ++k) {
+      if (rows.iterations[k] > r.stalled_since) {
+        EXPECT_GE(rows.gaps[k], r.stalled_at * (1.0 - kStallImprovement)) << "iteration " << rows.iterations[k];
+      }
+    }
+    runs.push_back(r);
+  }
+  EXPECT_EQ(runs[0].stalled_since, runs[1].stalled_since);
+  EXPECT_EQ(runs[0].stalled_at, runs[1].stalled_at);
+}
+
+// The last row, which a run that ends between its log points adds, reaches the rule too: cycling
+// mwu stopped at an iteration that is neither logged nor a sample, whose gap_beta is below every
+// value the rule has seen (found from a run logged at every iteration). Without that row the rule
+// would say "not improved since K" with a better value in the trace after K.
+TEST(RunSolver, TheStallRuleReadsTheLastRow) {
+  const double beta = 0.01;
+  bool found = false;
+  for (std::uint64_t seed : {0, 1, 2}) {
+    const Game game = MakeGame("random_uniform(n=10)", "softmax_normal", seed);
+    const Equilibrium eq = SolveEquilibrium(game, beta);
+    auto run = [&](std::int64_t iterations, std::int64_t every, Recorder& rows) {
+      auto solver = MakeSolver("mwu");
+      solver->Reset(SolverContext{&game, beta, {}, eq.stability->rho});
+      RunOptions o;
+      o.stop.iterations = iterations;
+      o.stop.tolerances = {{Metric::kGapBeta, 1e-10}};
+      o.log.every = every;
+      o.log.metrics = {Metric::kGapBeta};
+      return RunSolver(*solver, game, beta, eq.log_pi, o, {&rows});
+    };
+    Recorder all;
+    run(40000, 1, all);
+    ASSERT_EQ(all.iterations.size(), 40001u);
+    for (std::int64_t every : {7, 1000}) {
+      // The rule's samples at every `every`-th and every 64th iteration (mwu has no transient), and
+      // the first iteration past them where the rule would hold but the gap is below its best.
+      double best = 0.0;
+      std::int64_t best_it = -1, last = -1;
+      for (std::int64_t t = 1; t <= 40000 && last < 0; ++t) {
+        const double gap = all.gaps[static_cast<size_t>(t)];
+        const bool stalled = best_it >= 0 && t - best_it >= kStallMinIterations && 2 * (t - best_it) >= t;
+        if (t % every != 0 && t % 64 != 0) {
+          if (stalled && gap < best * (1.0 - kStallImprovement)) last = t;
+          continue;
+        }
+        if (best_it < 0 || gap < best * (1.0 - kStallImprovement)) {
+          best = gap;
+          best_it = t;
+        }
+      }
+      if (last < 0) continue;
+      found = true;
+      const std::string spec = fmt::format("seed {}, log every {}, stopped at {} (best {} at {})", seed, every, last,
+                                           best, best_it);
+      Recorder rows;
+      const RunSummary r = run(last, every, rows);
+      ASSERT_EQ(rows.iterations.back(), last) << spec;
+      EXPECT_EQ(rows.gaps.back(), all.gaps[static_cast<size_t>(last)]) << spec;
+      EXPECT_EQ(r.stalled_since, -1) << spec << ": since " << r.stalled_since << ", best " << r.stalled_at
+                                     << ", last row " << rows.gaps.back();
     }
   }
+  EXPECT_TRUE(found) << "no such iteration: the test needs other games or lengths";
 }
 
 TEST(RunSolver, TheStallRuleDoesNotFireOnSlowlyConvergingMethods) {

@@ -247,8 +247,8 @@ TEST(ToleranceCheck, StopsWhereAnExactCheckStopsWithRecordsSmallBetaAndLargeN) {
 
 // Below 32 actions on a stored P the check first tries GapBetaLinearBound, which proves a
 // tolerance unmet only where GapBetaLowerBound does (metrics_test.cc): the exact metrics are
-// computed at the same iterations as with GapBetaLowerBound alone (replayed here), so the anchors,
-// the stall rule's values and the stop are those of the check without it. Tolerances on gap_beta
+// computed at the same iterations as with GapBetaLowerBound alone (replayed here), so the anchors
+// and the stop are those of the check without it. Tolerances on gap_beta
 // and exploitability, from loose to near the bound's rounding, at beta from 1e-4 to 1, with omd at
 // its default step and mmd at eta beta = 1 (whose sum pi misses 1 by up to 1e-12; metrics_test.cc
 // checks the bounds themselves at such points); the replay also counts the iterations the one-sum
