@@ -323,9 +323,31 @@ YAML::Node ApplySets(YAML::Node root, const std::vector<std::string>& sets, Orig
   return root;
 }
 
+namespace {
+
+// Every map and list in `n` (a clone: node styles are shared state) in flow style.
+void SetFlowStyle(YAML::Node n) {
+  if (n.IsMap()) {
+    n.SetStyle(YAML::EmitterStyle::Flow);
+    for (const auto& kv : n) {
+      SetFlowStyle(kv.first);
+      SetFlowStyle(kv.second);
+    }
+  } else if (n.IsSequence()) {
+    n.SetStyle(YAML::EmitterStyle::Flow);
+    for (const auto& child : n) SetFlowStyle(child);
+  }
+}
+
+}  // namespace
+
 std::string FlowText(const YAML::Node& n) {
+  // The emitter's Flow applies to the outermost group only: a map or list parsed in block style
+  // keeps its style when emitted, and its text would span lines.
+  const YAML::Node copy = YAML::Clone(n);
+  SetFlowStyle(copy);
   YAML::Emitter e;
-  e << YAML::Flow << n;
+  e << YAML::Flow << copy;
   return e.c_str();
 }
 

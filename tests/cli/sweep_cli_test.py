@@ -91,6 +91,23 @@ check("zip_lengths", code == 2 and "expected lists of equal length" in err, err)
 bad_key = write("bad_key.yaml", BASE + "sweep:\n  game.nn: [4]\n")
 code, _, err = run(bad_key, "--dry-run")
 check("swept_unknown_key", code == 2 and "unknown key 'nn' (did you mean 'n'?)" in err, err)
+# Swept values written in block style are labelled on one line, in flow style (they were written as
+# they stood: "type: cyclic\nn: 3" in a runs.csv cell and "\n" in the error line).
+BLOCK = BASE.replace("stop: {iterations: 60, tolerance: {gap_beta: 1.0e-12}}", "stop: {iterations: 5}") + """
+sweep:
+  game:
+    - type: cyclic
+      n: 3
+    - type: random_uniform
+      n: NNN
+"""
+code, _, err = run(write("block_bad.yaml", BLOCK.replace("NNN", "1")), "--dry-run")
+check("block_values.error_one_line", code == 2 and "at sweep point 1 (game={type: random_uniform, n: 1})" in err
+      and "\\n" not in err, err)
+code, _, err = run(write("block.yaml", BLOCK.replace("NNN", "4")), "--out", os.path.join(TMP, "block"), "--quiet")
+block_games = [r["game"] for r in rows(os.path.join(TMP, "block", "runs.csv"))]
+check("block_values.flow_labels", code == 0 and block_games[:1] + block_games[-1:] ==
+      ["{type: cyclic, n: 3}", "{type: random_uniform, n: 4}"], f"{code} {err} {block_games}")
 
 # --- a full run; --jobs does not change the output -----------------------------------------------
 outs = {}
