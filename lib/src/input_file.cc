@@ -85,7 +85,14 @@ std::string HashInputFile(const std::string& path, const std::string& key, const
   Sha256 h;
   char buffer[1 << 16];
   std::size_t got = 0;
-  while ((got = std::fread(buffer, 1, sizeof buffer, f.get())) > 0) h.Update(buffer, got);
+  std::uint64_t total = 0;
+  while ((got = std::fread(buffer, 1, sizeof buffer, f.get())) > 0) {
+    h.Update(buffer, got);
+    total += got;
+    if (total > max_bytes)  // it grew after the check (as in ReadInputFile)
+      throw InputError(SourceLocation{path}, key,
+                       fmt::format("is more than the limit of {}, expected {}", Size(max_bytes), what));
+  }
   if (std::ferror(f.get()))
     throw InputError(SourceLocation{path}, key, fmt::format("cannot be read ({}), expected {}", std::strerror(errno), what));
   return h.HexDigest();
