@@ -345,7 +345,7 @@ int TaskBatch::Drain() {
 void TaskBatch::Finish(std::string id, std::vector<RunRecord> records, std::int64_t offset) {
   const std::int64_t end = Position();
   tasks_.push_back(Task{std::move(id), std::move(records), offset, end - offset, {}});
-  // The commit's fsync then waits only for what was written since (StartWriteback).
+  // The commit's fsync then waits only for what was written since the last background sync.
   pacer_.Reached(file_->fd(), file_->drained());
 }
 
@@ -464,7 +464,7 @@ void TaskStore::Commit(TaskBatch& b, bool reopen) {
   // The committed data file is never written again; the batch goes on in the next one.
   b.file_.reset();
   b.tasks_.clear();
-  b.pacer_ = {};
+  b.pacer_.Reset();
   if (next) {
     b.temp_ = next->temp_;
     b.file_ = std::move(next->file_);  // now b's

@@ -22,6 +22,7 @@
 
 #include "nlhf/output/block_file.h"
 #include "nlhf/output/files.h"
+#include "nlhf/output/writeback_pacer.h"
 #include "nlhf/run.h"
 #include "nlhf/run_directory.h"
 #include "nlhf/sweep_config.h"
@@ -144,7 +145,7 @@ class TaskBatch {
   std::string shown_;
   std::vector<Task> tasks_;
   double started_ = 0.0;
-  WritebackPacer pacer_;  // StartWriteback of file_ every 8 MB drained
+  WritebackPacer pacer_;  // syncs file_ in the background every few MB drained (writeback_pacer.h)
   // A growing batch (TaskStore::BeginGrowing) keeps its data file across commits: its committed
   // name once it has one, and the number of part files written for it.
   bool growing_ = false;

@@ -62,26 +62,6 @@ TEST(StartWriteback, FlushesAndChangesNothing) {
   ::close(fds[0]);
 }
 
-// The pacer starts writeback (and so flushes) only once 8 MB more have been written.
-TEST(WritebackPacer, StartsWritebackEvery8MB) {
-  testing::TempDir dir;
-  const std::string path = dir.Path("paced");
-  std::FILE* out = std::fopen(path.c_str(), "wb");
-  ASSERT_NE(out, nullptr);
-  WritebackPacer pacer;
-  std::fputs("a", out);
-  pacer.Reached(out, WritebackPacer::kBytes - 1);
-  EXPECT_EQ(testing::ReadFile(path), "");  // still in stdio's buffer: no writeback yet
-  pacer.Reached(out, WritebackPacer::kBytes);
-  EXPECT_EQ(testing::ReadFile(path), "a");
-  std::fputs("b", out);
-  pacer.Reached(out, 2 * WritebackPacer::kBytes - 1);
-  EXPECT_EQ(testing::ReadFile(path), "a");
-  pacer.Reached(out, 2 * WritebackPacer::kBytes);
-  EXPECT_EQ(testing::ReadFile(path), "ab");
-  std::fclose(out);
-}
-
 TEST(AnonymousFile, LeavesNothingInItsFolder) {
   testing::TempDir dir;
   std::FILE* f = AnonymousFile(dir.Path(""), "x");

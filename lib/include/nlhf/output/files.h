@@ -58,26 +58,6 @@ void StartWriteback(std::FILE* f);
 // StartWriteback of what has been written to the file descriptor `fd` (nothing to flush).
 void StartWriteback(int fd);
 
-// StartWriteback for a writer of a large file, every 8 MB: the writer says how many bytes the file
-// holds after each piece it wrote (Reached), and writeback starts when 8 MB more have come.
-class WritebackPacer {
- public:
-  static constexpr std::int64_t kBytes = std::int64_t{8} << 20;
-  void Reached(std::FILE* f, std::int64_t written) {
-    if (written - sent_ < kBytes) return;
-    StartWriteback(f);
-    sent_ = written;
-  }
-  void Reached(int fd, std::int64_t written) {
-    if (written - sent_ < kBytes) return;
-    StartWriteback(fd);
-    sent_ = written;
-  }
-
- private:
-  std::int64_t sent_ = 0;  // `written` at the last StartWriteback
-};
-
 // Gives the unnamed file `f` (UnnamedFile) the name `path` on the same filesystem and fsyncs it, so
 // that its bytes need not be copied. Returns false, with nothing done, where that cannot be done (no
 // /proc, another filesystem): then write the file another way. Other failures throw

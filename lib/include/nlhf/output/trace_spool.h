@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "nlhf/output/files.h"
+#include "nlhf/output/writeback_pacer.h"
 
 namespace nlhf {
 

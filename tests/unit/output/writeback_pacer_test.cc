@@ -1,0 +1,101 @@
+// Background syncs of a file while it is written (lib/src/output/writeback_pacer.cc).
+#include "nlhf/output/writeback_pacer.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+#include "test_util.h"
+
+namespace nlhf {
+namespace {
+
+bool HaveProc() { return std::filesystem::exists("/proc/self/fd"); }
+
+// A sync (and so a flush of the stream) only once kBytes more have been written.
+TEST(WritebackPacer, SyncsEveryKBytes) {
+  if (!HaveProc()) GTEST_SKIP() << "no /proc: the pacer only starts the writeback";
+  testing::TempDir dir;
+  const std::string path = dir.Path("paced");
+  std::FILE* out = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(out, nullptr);
+  {
+    WritebackPacer pacer;
+    std::fputs("a", out);
+    pacer.Reached(out, WritebackPacer::kBytes - 1);
+    EXPECT_EQ(testing::ReadFile(path), "");  // still in stdio's buffer: no sync yet
+    EXPECT_EQ(pacer.syncs(), 0);
+    pacer.Reached(out, WritebackPacer::kBytes);
+    EXPECT_EQ(testing::ReadFile(path), "a");
+    EXPECT_EQ(pacer.syncs(), 1);
+    pacer.Reset();  // the sync has ended: the next is due at 2 kBytes, not held back
+    std::fputs("b", out);
+    pacer.Reached(out, WritebackPacer::kBytes - 1);  // (Reset forgot the count as well)
+    EXPECT_EQ(testing::ReadFile(path), "a");
+    pacer.Reached(out, 2 * WritebackPacer::kBytes);
+    EXPECT_EQ(testing::ReadFile(path), "ab");
+    EXPECT_EQ(pacer.syncs(), 2);
+  }  // the destructor waits for the thread: nothing left running on a closed file
+  std::fclose(out);
+}
+
+// After Reset the pacer syncs the next file, not the one it had open (the descriptor number of a
+// closed file may come back for another).
+TEST(WritebackPacer, ResetMovesToTheNextFile) {
+  if (!HaveProc()) GTEST_SKIP() << "no /proc: the pacer only starts the writeback";
+  testing::TempDir dir;
+  WritebackPacer pacer;
+  for (const char* name : {"first", "second"}) {
+    const std::string path = dir.Path(name);
+    std::FILE* out = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(out, nullptr);
+    std::fputs(name, out);
+    pacer.Reached(out, WritebackPacer::kBytes);
+    EXPECT_EQ(testing::ReadFile(path), name);
+    pacer.Reset();
+    std::fclose(out);
+  }
+  EXPECT_EQ(pacer.syncs(), 2);
+}
+
+// What cannot be synced (a pipe) is flushed all the same, and nothing fails.
+TEST(WritebackPacer, APipeIsFlushedAndNothingFails) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  std::FILE* pipe = ::fdopen(fds[1], "w");
+  ASSERT_NE(pipe, nullptr);
+  {
+    WritebackPacer pacer;
+    std::fputs("z", pipe);
+    pacer.Reached(pipe, WritebackPacer::kBytes);
+  }
+  char c = 0;
+  EXPECT_EQ(::read(fds[0], &c, 1), 1);
+  EXPECT_EQ(c, 'z');
+  std::fclose(pipe);
+  ::close(fds[0]);
+}
+
+// A flush that fails throws: stdio drops the buffer, so the writer's later fsync would not know.
+TEST(WritebackPacer, AFailedFlushThrows) {
+  std::FILE* full = std::fopen("/dev/full", "wb");
+  if (full == nullptr) GTEST_SKIP() << "no /dev/full";
+  WritebackPacer pacer;
+  std::fputs("lost", full);
+  try {
+    pacer.Reached(full, WritebackPacer::kBytes);
+    ADD_FAILURE() << "no error";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), ENOSPC);
+  }
+  EXPECT_EQ(pacer.syncs(), 0);
+  std::fclose(full);
+}
+
+}  // namespace
+}  // namespace nlhf
