@@ -115,6 +115,8 @@ void AssembleTables(const SweepConfig& s, const TaskIndex& index, const std::str
   auto to_runs = std::back_inserter(runs);
   for (const SweepTask& t : tasks) {
     const SweepPoint& p = s.points[t.point];
+    const std::vector<std::string_view> numbers = index.RecordNumbers(t.id);  // empty: formatted here
+    size_t next = 0;
     for (const RunRecord& r : index.Records(t.id)) {
       fmt::format_to(to_runs, "{},{}", r.run_id, p.index);
       for (const auto& [k, v] : p.values) {
@@ -126,7 +128,10 @@ void AssembleTables(const SweepConfig& s, const TaskIndex& index, const std::str
       runs += ',';
       AppendCsvField(runs, r.params);
       fmt::format_to(to_runs, ",{},{},", r.seed, r.status);
-      AppendRecordNumbers(runs, r);
+      if (numbers.empty())
+        AppendRecordNumbers(runs, r);
+      else
+        runs += numbers[next++];
       runs += '\n';
       by_solver[{p.index, r.solver_index}].push_back(&r);
     }

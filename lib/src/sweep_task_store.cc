@@ -22,6 +22,7 @@
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 
 #include "nlhf/errors.h"
 #include "nlhf/output/csv.h"
@@ -117,7 +118,7 @@ void WritePart(const fs::path& path, const DataFile& data, const std::vector<Tas
 }
 
 // A number of a part file; throws (the part is then ignored) if it is not one.
-double Number(const std::string& text) {
+double Number(std::string_view text) {
   const std::optional<double> v = ParseCsvNumber(text);
   if (!v) throw std::runtime_error("not a number");
   return *v;
@@ -130,9 +131,17 @@ std::int64_t Integer(std::string_view text) {
   return v;
 }
 
-// A record line; `f` is the caller's storage for its fields, reused from line to line.
-RunRecord ParseRecord(const std::string& line, std::vector<std::string>& f) {
-  if (!SplitCsvLine(line, f) || f.size() != 10 + kRecordTail) throw std::runtime_error("not a record");
+// The fields of a part's lines, as views (SplitCsvLine), with their storage reused from line to line.
+struct Fields {
+  std::vector<std::string_view> f;
+  std::string scratch;
+  bool Split(std::string_view line) { return SplitCsvLine(line, f, scratch); }
+};
+
+// A record line.
+RunRecord ParseRecord(std::string_view line, Fields& fields) {
+  if (!fields.Split(line) || fields.f.size() != 10 + kRecordTail) throw std::runtime_error("not a record");
+  const std::vector<std::string_view>& f = fields.f;
   RunRecord r;
   r.run_id = f[0];
   r.solver_index = static_cast<size_t>(Integer(f[1]));
@@ -158,7 +167,8 @@ RunRecord ParseRecord(const std::string& line, std::vector<std::string>& f) {
 // The data file a part file names, and its tasks; nullopt if the part does not read whole or its
 // data file is not (or no longer) the one it indexed.
 struct Part {
-  fs::path data;
+  std::shared_ptr<const fs::path> data;  // shared by the index's entries for its tasks
+  std::shared_ptr<const std::string> text;  // the file's text, which the tasks' lines view (if kept)
   bool checked = false;  // the data file's size and time were recorded and are the same now
   std::vector<TaskBatch::Task> tasks;
 };
@@ -170,17 +180,58 @@ struct PartHead {
   std::optional<std::int64_t> mtime_ns;
 };
 
-std::optional<PartHead> ReadPartHead(std::istream& in, const fs::path& path) {
-  std::string line;
-  if (!std::getline(in, line) || line != kPartHeader) return std::nullopt;
-  if (!std::getline(in, line)) return std::nullopt;
-  const auto head = SplitCsvLine(line);
-  if (!head || head->size() != 4 || (*head)[0] != "data") return std::nullopt;
+// A part's lines one at a time: from a stream (readers of the head only), or from the whole file
+// read at once (ReadPart). Next(line) gives the next line without its newline, as std::getline
+// does (a last line may lack one); false at the end. A view lasts until the next call.
+class StreamLines {
+ public:
+  explicit StreamLines(std::istream& in) : in_(in) {}
+  bool Next(std::string_view& line) {
+    if (!std::getline(in_, buffer_)) return false;
+    line = buffer_;
+    return true;
+  }
+
+ private:
+  std::istream& in_;
+  std::string buffer_;
+};
+
+class TextLines {
+ public:
+  explicit TextLines(std::string_view text) : rest_(text) {}
+  bool Next(std::string_view& line) {
+    if (rest_.empty()) return false;
+    const size_t end = std::min(rest_.find('\n'), rest_.size());
+    line = rest_.substr(0, end);
+    ended_ = end < rest_.size();
+    rest_.remove_prefix(std::min(end + 1, rest_.size()));
+    return true;
+  }
+  bool ended() const { return ended_; }  // whether a newline followed the last line given
+
+ private:
+  std::string_view rest_;
+  bool ended_ = false;
+};
+
+template <class Lines>
+std::optional<PartHead> ParsePartHead(Lines& lines, const fs::path& path) {
+  std::string_view line;
+  if (!lines.Next(line) || line != kPartHeader) return std::nullopt;
+  if (!lines.Next(line)) return std::nullopt;
+  Fields head;
+  if (!head.Split(line) || head.f.size() != 4 || head.f[0] != "data") return std::nullopt;
   PartHead h;
-  h.data = path.parent_path() / (*head)[1];
-  h.size = Integer((*head)[2]);
-  if (!(*head)[3].empty()) h.mtime_ns = Integer((*head)[3]);
+  h.data = path.parent_path() / head.f[1];
+  h.size = Integer(head.f[2]);
+  if (!head.f[3].empty()) h.mtime_ns = Integer(head.f[3]);
   return h;
+}
+
+std::optional<PartHead> ReadPartHead(std::istream& in, const fs::path& path) {
+  StreamLines lines(in);
+  return ParsePartHead(lines, path);
 }
 
 // Whether a part's data file is still the one it indexed: at least SIZE long, and for the index
@@ -194,30 +245,38 @@ bool DataReadable(const PartHead& head) {
 // A part's task lines after its head, up to its end line (nullopt if it has none or a line does not
 // read), for a data file of `size` bytes. With `records` false the run records are skipped, not
 // parsed (the tasks then have none); with `lines` each task also keeps its record lines.
-std::optional<std::vector<TaskBatch::Task>> ReadPartTasks(std::istream& in, std::int64_t size,
-                                                          bool records, bool lines) {
+template <class Lines>
+std::optional<std::vector<TaskBatch::Task>> ReadPartTasks(Lines& source, std::int64_t size, bool records,
+                                                          bool lines) {
+  // (Lines are views into a text that outlives the tasks only when it was read whole.)
+  if constexpr (!std::is_same_v<Lines, TextLines>)
+    NLHF_CHECK(!lines, "record lines are kept only from a part read whole");
   std::vector<TaskBatch::Task> tasks;
-  std::string line;
-  std::vector<std::string> fields;
-  while (std::getline(in, line)) {
+  std::string_view line;
+  Fields fields;
+  while (source.Next(line)) {
     if (line == "end") return tasks;
-    if (!SplitCsvLine(line, fields) || fields.size() != 5 || fields[0] != "task") return std::nullopt;
+    if (!fields.Split(line) || fields.f.size() != 5 || fields.f[0] != "task") return std::nullopt;
     TaskBatch::Task task;
-    task.id = fields[1];
-    const std::int64_t runs = Integer(fields[2]);
-    task.offset = Integer(fields[3]);
-    task.bytes = Integer(fields[4]);
+    task.id = fields.f[1];
+    const std::int64_t runs = Integer(fields.f[2]);
+    task.offset = Integer(fields.f[3]);
+    task.bytes = Integer(fields.f[4]);
     if (runs < 0 || task.offset < 0 || task.bytes < 0 || task.offset > size ||
         task.bytes > size - task.offset)
       return std::nullopt;
+    if (records) task.records.reserve(static_cast<size_t>(std::min<std::int64_t>(runs, 1024)));
     for (std::int64_t k = 0; k < runs; ++k) {
-      if (!std::getline(in, line)) return std::nullopt;
+      if (!source.Next(line)) return std::nullopt;
       if (!records) continue;
       task.records.push_back(ParseRecord(line, fields));
-      if (lines) {
-        task.lines += line;
-        task.lines += '\n';
-      }
+      // The task's record lines are contiguous in the text: from the first one's start to the
+      // newline after the last one.
+      if constexpr (std::is_same_v<Lines, TextLines>)
+        if (lines && !source.ended()) return std::nullopt;  // (and then no end line either)
+      if (lines) task.lines = std::string_view(k == 0 ? line.data() : task.lines.data(),
+                                               static_cast<size_t>(line.data() + line.size() + 1 -
+                                                                   (k == 0 ? line.data() : task.lines.data())));
     }
     tasks.push_back(std::move(task));
   }
@@ -226,14 +285,21 @@ std::optional<std::vector<TaskBatch::Task>> ReadPartTasks(std::istream& in, std:
 
 // With `records` false the run records are skipped, not parsed (the tasks then have none): for
 // callers that need only which tasks a part holds. `lines`: as ReadPartTasks.
+// (Read whole, then parsed in place: no line is copied.)
 std::optional<Part> ReadPart(const fs::path& path, bool records = true, bool lines = false) {
-  std::ifstream in(path, std::ios::binary);
   try {
-    const std::optional<PartHead> head = ReadPartHead(in, path);
+    std::ifstream in(path, std::ios::binary | std::ios::ate);
+    if (!in) return std::nullopt;
+    auto text = std::make_shared<std::string>(static_cast<size_t>(in.tellg()), '\0');
+    in.seekg(0);
+    if (!in.read(text->data(), static_cast<std::streamsize>(text->size()))) return std::nullopt;
+    TextLines source(*text);
+    const std::optional<PartHead> head = ParsePartHead(source, path);
     if (!head || !DataReadable(*head)) return std::nullopt;
-    std::optional<std::vector<TaskBatch::Task>> tasks = ReadPartTasks(in, head->size, records, lines);
+    std::optional<std::vector<TaskBatch::Task>> tasks = ReadPartTasks(source, head->size, records, lines);
     if (!tasks) return std::nullopt;
-    return Part{head->data, head->mtime_ns.has_value(), std::move(*tasks)};
+    return Part{std::make_shared<const fs::path>(head->data), lines ? std::move(text) : nullptr,
+                head->mtime_ns.has_value(), std::move(*tasks)};
   } catch (const std::exception&) {
     return std::nullopt;
   }
@@ -270,10 +336,26 @@ const TaskIndex::Stored& TaskIndex::Find(const std::string& id) const {
 
 const std::vector<RunRecord>& TaskIndex::Records(const std::string& id) const { return Find(id).records; }
 
+std::vector<std::string_view> TaskIndex::RecordNumbers(const std::string& id) const {
+  const Stored& t = Find(id);
+  std::vector<std::string_view> numbers;
+  if (t.lines.empty()) return numbers;
+  Fields fields;
+  TextLines lines(t.lines);
+  std::string_view line;
+  while (lines.Next(line)) {
+    // A record line read back whole (ParseRecord): field 6 on, wall_s first, is plain text in it.
+    NLHF_CHECK(fields.Split(line) && fields.f.size() == 10 + kRecordTail, "a kept record line is a record");
+    numbers.push_back(line.substr(static_cast<size_t>(fields.f[6].data() - line.data())));
+  }
+  NLHF_CHECK(numbers.size() == t.records.size(), "one kept line per record");
+  return numbers;
+}
+
 void TaskIndex::CopyTrace(const std::string& id, std::FILE* to) const {
   const Stored& t = Find(id);
-  const int fd = ::open(t.file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + t.file.string());
+  const int fd = ::open(t.file->c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + t.file->string());
   try {
     AppendFileRange(fd, t.trace_offset, t.trace_bytes, to);
   } catch (...) {
@@ -297,10 +379,10 @@ bool TaskIndex::LaidOutIn(const fs::path& file, std::string_view header,
     const auto it = tasks_.find(ids[i]);
     if (it == tasks_.end() || !it->second.checked || it->second.trace_offset != offsets[i])
       return false;
-    auto [at, fresh] = is_file.emplace(it->second.file, false);
+    auto [at, fresh] = is_file.emplace(*it->second.file, false);
     if (fresh) {
       struct stat st {};
-      at->second = ::stat(it->second.file.c_str(), &st) == 0 && st.st_dev == want.st_dev &&
+      at->second = ::stat(it->second.file->c_str(), &st) == 0 && st.st_dev == want.st_dev &&
                    st.st_ino == want.st_ino;
     }
     if (!at->second) return false;
@@ -495,7 +577,7 @@ TaskIndex TaskStore::Index(bool with_lines) const {
     std::optional<Part> part = ReadPart(f, /*records=*/true, with_lines);
     if (!part) continue;
     for (TaskBatch::Task& t : part->tasks)
-      index.tasks_.emplace(t.id, TaskIndex::Stored{std::move(t.records), std::move(t.lines), part->data,
+      index.tasks_.emplace(t.id, TaskIndex::Stored{std::move(t.records), t.lines, part->text, part->data,
                                                    t.offset, t.bytes, part->checked});
   }
   return index;
@@ -549,7 +631,8 @@ std::set<std::string> TaskStore::StaleTraceIndexTasks() const {
     try {
       const std::optional<PartHead> head = ReadPartHead(in, f);
       if (!head || !head->mtime_ns || DataReadable(*head)) continue;
-      if (const auto held = ReadPartTasks(in, head->size, /*records=*/false, /*lines=*/false))
+      StreamLines rest(in);
+      if (const auto held = ReadPartTasks(rest, head->size, /*records=*/false, /*lines=*/false))
         for (const TaskBatch::Task& t : *held) tasks.insert(t.id);
     } catch (const std::exception&) {
       // A damaged part: what it held is not known.

@@ -131,7 +131,7 @@ class TaskBatch {
     std::string id;
     std::vector<RunRecord> records;
     std::int64_t offset = 0, bytes = 0;
-    std::string lines;
+    std::string_view lines;  // (into the part's text, which whoever read it keeps: TaskIndex)
   };
 
  private:
@@ -161,6 +161,10 @@ class TaskIndex {
   std::vector<std::string> Ids() const;  // sorted
   // The records of a task the index holds (InternalError otherwise).
   const std::vector<RunRecord>& Records(const std::string& id) const;
+  // The text of each of a task's records from wall_s on, as AppendRecordNumbers wrote it in its part
+  // file (runs.csv's numbers, copied rather than formatted again), from an Index(true); empty if the
+  // index did not keep the task's lines.
+  std::vector<std::string_view> RecordNumbers(const std::string& id) const;
   // Appends the trace rows of a task the index holds to `to` (a failed write throws std::system_error).
   void CopyTrace(const std::string& id, std::FILE* to) const;
   std::int64_t TraceBytes(const std::string& id) const;
@@ -179,8 +183,9 @@ class TaskIndex {
   friend class TaskStore;
   struct Stored {
     std::vector<RunRecord> records;
-    std::string lines;  // the records' lines in their part file (TaskBatch::Task::lines)
-    std::filesystem::path file;  // the data file holding the trace rows
+    std::string_view lines;  // the records' lines in their part file (TaskBatch::Task::lines), in `text`
+    std::shared_ptr<const std::string> text;  // the part file's text, where Index(true) keeps it
+    std::shared_ptr<const std::filesystem::path> file;  // the data file holding the trace rows (its part's)
     std::int64_t trace_offset = 0, trace_bytes = 0;
     bool checked = false;  // from the index into trace.csv (Part::checked)
   };

@@ -11,8 +11,11 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <limits>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "nlhf/metrics.h"
@@ -152,6 +155,47 @@ TEST(Assemble, RunsCsvHasOneRowPerRunWithItsPointsValuesAndLabel) {
   EXPECT_EQ(row[Column(header, std::string(MetricTable()[0].name))], "6");
   EXPECT_EQ(row[Column(header, std::string(MetricTable()[1].name))], "");  // not computed: empty
   EXPECT_EQ(row[Column(header, "rho")], "");
+}
+
+// runs.csv from an index that kept the part files' record lines (their numbers copied) is the one
+// formatted from the records, byte for byte, with params that need quotes and numbers of every kind.
+TEST(AssembleTables, TheKeptRecordLinesGiveTheFormattedTables) {
+  testing::TempDir tmp;
+  const SweepConfig s = Sweep();
+  TaskStore store(tmp.Path("store"));
+  store.Create();
+  const double awkward[] = {-0.0, 5e-324, 1e300, std::numeric_limits<double>::infinity(), 0.1 + 0.2, std::nan("")};
+  size_t k = 0;
+  for (const SweepTask& t : SweepTasks(s)) {
+    FinishedTask f = Finished(s, t);
+    RunRecord& r = f.records[0];
+    r.params = "eta=0.2,\"q\"";
+    r.wall_s = 1.0 / 3.0;
+    for (double& x : r.final) x = awkward[k++ % std::size(awkward)];
+    r.rho = awkward[k++ % std::size(awkward)];
+    r.average[1] = awkward[k++ % std::size(awkward)];
+    store.Add({f});
+  }
+  const TaskIndex kept = store.Index(/*with_lines=*/true), parsed = store.Index();
+  size_t copied = 0;
+  for (const SweepTask& t : SweepTasks(s)) {
+    const std::vector<std::string_view> numbers = kept.RecordNumbers(t.id);
+    ASSERT_EQ(numbers.size(), 1u);
+    std::string formatted;
+    AppendRecordNumbers(formatted, parsed.Records(t.id)[0]);
+    EXPECT_EQ(numbers[0], formatted);
+    EXPECT_TRUE(parsed.RecordNumbers(t.id).empty());  // no lines kept: runs.csv formats them
+    copied += numbers.size();
+  }
+  EXPECT_EQ(copied, 8u);
+  fs::create_directories(tmp.Path("kept"));
+  fs::create_directories(tmp.Path("parsed"));
+  AssembleTables(s, kept, tmp.Path("kept"));
+  AssembleTables(s, parsed, tmp.Path("parsed"));
+  for (const char* name : {"runs.csv", "summary.csv"})
+    EXPECT_EQ(Read(fs::path(tmp.Path("kept")) / name), Read(fs::path(tmp.Path("parsed")) / name)) << name;
+  EXPECT_NE(Read(fs::path(tmp.Path("kept")) / "runs.csv").find(",-0,5e-324,1e+300,inf,"),
+            std::string::npos);
 }
 
 TEST(Assemble, SummaryHasMediansAndQuartilesOverSeeds) {

@@ -18,6 +18,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -158,6 +159,43 @@ TEST(TaskStore, ADamagedBatchIsIgnoredSoItsTasksRunAgainAndTheOthersAreKept) {
   // Storing them again makes them whole.
   store.Add({Task("c"), Task("d")});
   EXPECT_EQ(store.Index().Ids(), (std::vector<std::string>{"a", "b", "c", "d"}));
+}
+
+// A part cut at any length reads back whole or not at all, also where the index keeps its record
+// lines (views into the part's text): a cut record line is never taken for a whole one.
+TEST(TaskStore, APartCutAnywhereReadsBackWholeOrNotAtAll) {
+  testing::TempDir tmp;
+  TaskStore store(tmp.Path("out"));
+  store.Create();
+  store.Add({Task("a"), Task("b")});
+  fs::path part;
+  for (const fs::path& f : FilesIn(store.folder()))
+    if (f.extension() == ".part") part = f;
+  ASSERT_FALSE(part.empty());
+  const std::string text = testing::ReadFile(part.string());
+  ASSERT_EQ(text.substr(text.size() - 4), "end\n");
+  for (size_t length = 0; length <= text.size(); ++length) {
+    std::ofstream(part, std::ios::binary | std::ios::trunc) << text.substr(0, length);
+    for (const bool with_lines : {false, true}) {
+      const TaskIndex index = store.Index(with_lines);
+      // Whole from the end line on, its newline or not (as std::getline reads it).
+      ASSERT_EQ(index.size(), length >= text.size() - 1 ? 2u : 0u) << length;
+      for (const std::string& id : index.Ids()) {
+        const std::vector<RunRecord>& records = index.Records(id);
+        ASSERT_EQ(records.size(), 2u);
+        const std::vector<std::string_view> numbers = index.RecordNumbers(id);
+        ASSERT_EQ(numbers.size(), with_lines ? 2u : 0u);
+        for (size_t k = 0; k < records.size(); ++k) {
+          ExpectSameRecord(Task(id).records[k], records[k]);
+          std::string formatted;
+          AppendRecordNumbers(formatted, records[k]);
+          if (with_lines) {
+            EXPECT_EQ(numbers[k], formatted);
+          }
+        }
+      }
+    }
+  }
 }
 
 TEST(TaskStore, AddIsSafeFromSeveralThreads) {

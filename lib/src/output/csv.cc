@@ -164,6 +164,51 @@ bool SplitCsvLine(std::string_view line, std::vector<std::string>& fields) {
   return true;
 }
 
+bool SplitCsvLine(std::string_view line, std::vector<std::string_view>& fields, std::string& scratch) {
+  fields.clear();
+  scratch.clear();
+  scratch.reserve(line.size());  // never reallocated below: the views into it stay valid
+  const size_t n = line.size();
+  size_t i = 0;
+  while (true) {
+    // The field starting at i: plain text up to a comma, or one quoted stretch that is all of it.
+    size_t end = i;
+    while (end < n && line[end] != ',' && line[end] != '"') ++end;
+    if (end == n || line[end] == ',') {
+      fields.push_back(line.substr(i, end - i));
+    } else if (end == i) {
+      const size_t close = line.find('"', i + 1);
+      if (close == std::string_view::npos) return false;
+      if (close + 1 == n || line[close + 1] == ',') {
+        fields.push_back(line.substr(i + 1, close - i - 1));
+        end = close + 1;
+      } else {
+        end = i;  // a doubled quote, or text after the quotes: unquoted below
+      }
+    }
+    if (end < n && line[end] == '"') {
+      // Unquoted into scratch, as SplitCsvLine does it, up to the comma that ends the field.
+      const size_t start = scratch.size();
+      bool quoted = false;
+      for (end = i; end < n && (quoted || line[end] != ','); ++end) {
+        const char c = line[end];
+        if (c != '"') {
+          scratch += c;
+        } else if (quoted && end + 1 < n && line[end + 1] == '"') {
+          scratch += '"';
+          ++end;
+        } else {
+          quoted = !quoted;
+        }
+      }
+      if (quoted) return false;
+      fields.push_back(std::string_view(scratch).substr(start));
+    }
+    if (end == n) return true;
+    i = end + 1;  // past the comma
+  }
+}
+
 std::optional<std::vector<std::string>> SplitCsvLine(std::string_view line) {
   std::vector<std::string> fields;
   if (!SplitCsvLine(line, fields)) return std::nullopt;

@@ -9,6 +9,9 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace nlhf {
 namespace {
@@ -77,15 +80,36 @@ TEST(SplitCsvLine, IsTheCharacterAtATimeDefinition) {
   std::mt19937_64 gen(3);
   const std::string alphabet = "ab ,\"";
   std::vector<std::string> fields, want;
+  std::vector<std::string_view> views;  // the view version, into the line and its scratch
+  std::string scratch;
   for (int k = 0; k < 50000; ++k) {
     std::string line(gen() % 12, 'a');
     for (char& c : line) c = alphabet[gen() % alphabet.size()];
     const bool ok = definition(line, want);
     ASSERT_EQ(SplitCsvLine(line, fields), ok) << line;
+    ASSERT_EQ(SplitCsvLine(line, views, scratch), ok) << line;
     if (ok) {
       ASSERT_EQ(fields, want) << line;
+      ASSERT_EQ(std::vector<std::string>(views.begin(), views.end()), want) << line;
     }
   }
+}
+
+// The view version points into the line where it can: no copy for plain and simply quoted fields.
+TEST(SplitCsvLine, ViewsPointIntoTheLineWhereTheyCan) {
+  const std::string line = "a,\"b,c\",\"d\"\"e\",f\"g\",";
+  std::vector<std::string_view> views;
+  std::string scratch;
+  ASSERT_TRUE(SplitCsvLine(line, views, scratch));
+  ASSERT_EQ(views.size(), 5u);
+  EXPECT_EQ(views[0], "a");
+  EXPECT_EQ(views[1], "b,c");
+  EXPECT_EQ(views[2], "d\"e");
+  EXPECT_EQ(views[3], "fg");
+  EXPECT_EQ(views[4], "");
+  for (size_t k : {0u, 1u}) EXPECT_TRUE(views[k].data() >= line.data() && views[k].data() < line.data() + line.size());
+  for (size_t k : {2u, 3u}) EXPECT_TRUE(views[k].data() >= scratch.data() && views[k].data() < scratch.data() + scratch.size());
+  EXPECT_FALSE(SplitCsvLine("a,\"b", views, scratch));
 }
 
 TEST(SplitCsvLine, RefusesAnUnbalancedQuote) {

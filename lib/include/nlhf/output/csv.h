@@ -25,6 +25,11 @@ std::optional<std::vector<std::string>> SplitCsvLine(std::string_view line);
 // The same into `fields`, whose strings keep their storage from one line to the next (a reader of
 // many lines of one width allocates for the first only); false if a quote is unbalanced.
 bool SplitCsvLine(std::string_view line, std::vector<std::string>& fields);
+// The same as views, for a reader that copies only some fields: a field that is plain text, or one
+// quoted stretch with no doubled quote, is a view into `line`; any other field is unquoted into
+// `scratch` (cleared, and reserved for the whole line first, so its views stay valid). The views
+// last while `line` and `scratch` do; false if a quote is unbalanced.
+bool SplitCsvLine(std::string_view line, std::vector<std::string_view>& fields, std::string& scratch);
 // A number as AppendNumber wrote it ("" is NaN; also "nan", "inf", "-inf"); nullopt for anything
 // else (a leading space or '+', hex, a value that overflows or underflows to 0: none of them is
 // written by AppendNumber). Not std::stod, which throws on subnormal values (kl_to_star reaches them
