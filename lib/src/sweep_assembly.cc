@@ -77,6 +77,7 @@ std::vector<std::int64_t> Assemble(const SweepConfig& s, const TaskIndex& index,
       index.CopyTrace(tasks[i].id, f);
       pacer.Reached(f, offsets[i] + index.TraceBytes(tasks[i].id));
     }
+    if (const int err = pacer.Wait(); err != 0) throw WriteError((dir / "trace.csv").string(), err);
   });
   AssembleTables(s, index, out);
   return offsets;

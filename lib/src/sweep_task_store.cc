@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <exception>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <set>
@@ -274,9 +275,10 @@ std::optional<std::vector<TaskBatch::Task>> ReadPartTasks(Lines& source, std::in
       // newline after the last one.
       if constexpr (std::is_same_v<Lines, TextLines>)
         if (lines && !source.ended()) return std::nullopt;  // (and then no end line either)
-      if (lines) task.lines = std::string_view(k == 0 ? line.data() : task.lines.data(),
-                                               static_cast<size_t>(line.data() + line.size() + 1 -
-                                                                   (k == 0 ? line.data() : task.lines.data())));
+      if (lines) {
+        const char* first = k == 0 ? line.data() : task.lines.data();
+        task.lines = std::string_view(first, static_cast<size_t>(line.data() + line.size() + 1 - first));
+      }
     }
     tasks.push_back(std::move(task));
   }
@@ -344,9 +346,16 @@ std::vector<std::string_view> TaskIndex::RecordNumbers(const std::string& id) co
   TextLines lines(t.lines);
   std::string_view line;
   while (lines.Next(line)) {
-    // A record line read back whole (ParseRecord): field 6 on, wall_s first, is plain text in it.
+    // A record line that read back whole (ParseRecord). AppendRecordNumbers writes its numbers,
+    // field 6 on, as plain text; a part that wrote them otherwise (quoted: damaged, or not this
+    // version's) has its numbers formatted again from the records instead.
     NLHF_CHECK(fields.Split(line) && fields.f.size() == 10 + kRecordTail, "a kept record line is a record");
-    numbers.push_back(line.substr(static_cast<size_t>(fields.f[6].data() - line.data())));
+    const std::less_equal<const char*> le;
+    const char* from = fields.f[6].data();
+    if (!le(line.data(), from) || !le(from, line.data() + line.size())) return {};  // unquoted into the scratch
+    const std::string_view tail = line.substr(static_cast<size_t>(from - line.data()));
+    if (tail.find('"') != std::string_view::npos) return {};
+    numbers.push_back(tail);
   }
   NLHF_CHECK(numbers.size() == t.records.size(), "one kept line per record");
   return numbers;
@@ -395,7 +404,8 @@ bool TaskIndex::LaidOutIn(const fs::path& file, std::string_view header,
 }
 
 void TaskIndex::Merge(TaskIndex&& other) {
-  for (auto& [id, task] : other.tasks_) tasks_.emplace(id, std::move(task));
+  // (try_emplace: a task this index holds already is left in `other`, not moved from.)
+  for (auto& [id, task] : other.tasks_) tasks_.try_emplace(id, std::move(task));
 }
 
 TaskStore::TaskStore(const std::string& dir)
@@ -494,12 +504,21 @@ fs::path TaskStore::NameForGood(const fs::path& temp) {
   return data;
 }
 
+// The fsync of a batch's data file: the error of a background sync first (writeback_pacer.h), then
+// its own. Returns 0 or the errno.
+int TaskStore::SyncData(TaskBatch& b) {
+  if (const int err = b.pacer_.Wait(); err != 0) return err;
+  return ::fsync(b.file_->fd()) != 0 ? errno : 0;
+}
+
 void TaskStore::CommitGrowing(TaskBatch& b, bool last) {
   const int drain_error = b.tasks_.empty() ? 0 : b.Drain();
   if (!b.tasks_.empty()) {
     const std::int64_t size = b.file_->drained();
-    if (::fsync(b.file_->fd()) != 0)
-      throw WriteError(b.data_.empty() ? b.temp_.string() : b.data_.string(), errno);
+    if (const int err = SyncData(b); err != 0) {
+      b.tasks_.clear();  // never committed (see the header)
+      throw WriteError(b.data_.empty() ? b.temp_.string() : b.data_.string(), err);
+    }
     if (b.data_.empty()) {
       b.data_ = NameForGood(b.temp_);  // the open file goes on under it
       b.temp_.clear();
@@ -532,7 +551,10 @@ void TaskStore::Commit(TaskBatch& b, bool reopen) {
   const int drain_error = b.Drain();
   if (!b.tasks_.empty()) {
     const std::int64_t size = b.file_->drained();
-    if (::fsync(b.file_->fd()) != 0) throw WriteError(b.temp_.string(), errno);
+    if (const int err = SyncData(b); err != 0) {
+      b.tasks_.clear();  // never committed (see the header)
+      throw WriteError(b.temp_.string(), err);
+    }
     // The data file is durable under its final name before any part refers to it; a kill between
     // the two leaves an orphan (RemoveOrphans), never a part without its rows.
     const fs::path data = NameForGood(b.temp_);

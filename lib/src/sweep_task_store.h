@@ -226,7 +226,10 @@ class TaskStore {
   // without, for good (the last commit). Safe from several threads for distinct batches. A failed
   // write throws ("writing FILE: REASON"): if it was a write of the held rows (TaskBatch::Drain),
   // after committing the tasks whose rows all reached the file and emptying the batch; if it was
-  // the fsync or the part file, leaving the batch as it was.
+  // the data file's fsync, after forgetting the tasks since the last commit (they run again: their
+  // rows may not be on the device, and a second fsync would not say so, as Linux reports a
+  // writeback error once to each open file); if it was the part file, leaving the batch as it was
+  // (a later commit tries again).
   void Commit(TaskBatch& batch, bool reopen = true);
   // Stores `tasks` (their rows given as text) as one batch: Begin, write, Finish, Commit.
   void Add(const std::vector<FinishedTask>& tasks);
@@ -258,6 +261,7 @@ class TaskStore {
   std::filesystem::path LinkUnique(const std::filesystem::path& file);
   // Commit of a growing batch.
   void CommitGrowing(TaskBatch& batch, bool last);
+  static int SyncData(TaskBatch& batch);
   // A batch's data file `temp` under its committed name data-PID-K.csv (a new hard link, `temp`
   // removed; a rename where links are not supported). Throws WriteError.
   std::filesystem::path NameForGood(const std::filesystem::path& temp);

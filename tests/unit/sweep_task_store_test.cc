@@ -198,6 +198,29 @@ TEST(TaskStore, APartCutAnywhereReadsBackWholeOrNotAtAll) {
   }
 }
 
+// runs.csv copies a record's numbers from its part only where they are plain text as
+// AppendRecordNumbers writes them; quoted ones (a part not written so) are formatted again.
+TEST(TaskIndex, RecordNumbersAreCopiedOnlyWhereThePartHasThemPlain) {
+  for (const char* wall_s : {"\"0.25\"", "\"\"0.25", "0\"\".25"}) {
+    testing::TempDir tmp;
+    TaskStore store(tmp.Path("out"));
+    store.Create();
+    store.Add({Task("a")});
+    fs::path part;
+    for (const fs::path& f : FilesIn(store.folder()))
+      if (f.extension() == ".part") part = f;
+    std::string text = testing::ReadFile(part.string());
+    const size_t at = text.find(",iterations,0.25,");
+    ASSERT_NE(at, std::string::npos) << text;
+    text.replace(at + std::string(",iterations,").size(), 4, wall_s);
+    std::ofstream(part, std::ios::binary | std::ios::trunc) << text;
+    const TaskIndex index = store.Index(/*with_lines=*/true);
+    ASSERT_TRUE(index.Has("a")) << wall_s;  // it still reads: the same value
+    EXPECT_EQ(index.Records("a")[0].wall_s, 0.25);
+    EXPECT_TRUE(index.RecordNumbers("a").empty()) << wall_s;
+  }
+}
+
 TEST(TaskStore, AddIsSafeFromSeveralThreads) {
   testing::TempDir tmp;
   TaskStore store(tmp.Path("out"));

@@ -124,44 +124,14 @@ void AppendNumber(std::string& out, double x) {
 }
 
 bool SplitCsvLine(std::string_view line, std::vector<std::string>& fields) {
-  size_t count = 1;  // fields in use; the vector's strings keep their storage from line to line
-  if (fields.empty()) fields.emplace_back();
-  fields[0].clear();
-  const size_t n = line.size();
-  size_t i = 0;
-  while (i < n) {
-    std::string& field = fields[count - 1];
-    // Plain text up to the next comma or quote, appended at once.
-    size_t end = i;
-    while (end < n && line[end] != ',' && line[end] != '"') ++end;
-    field.append(line.data() + i, end - i);
-    if (end == n) break;
-    i = end + 1;
-    if (line[end] == ',') {
-      if (count == fields.size()) fields.emplace_back();
-      fields[count++].clear();
-      continue;
-    }
-    // A quoted stretch (anywhere in a field): up to its closing quote, "" standing for a quote.
-    bool closed = false;
-    while (i < n && !closed) {
-      const char c = line[i++];
-      if (c != '"') {
-        field += c;
-      } else if (i < n && line[i] == '"') {
-        field += '"';
-        ++i;
-      } else {
-        closed = true;
-      }
-    }
-    if (!closed) {
-      fields.resize(count);
-      return false;
-    }
-  }
-  fields.resize(count);
-  return true;
+  // The view version's fields, copied into strings that keep their storage from line to line.
+  thread_local std::vector<std::string_view> views;
+  thread_local std::string scratch;
+  const bool whole = SplitCsvLine(line, views, scratch);
+  if (fields.size() < views.size()) fields.resize(views.size());
+  for (size_t k = 0; k < views.size(); ++k) fields[k].assign(views[k]);
+  fields.resize(views.size());
+  return whole;
 }
 
 bool SplitCsvLine(std::string_view line, std::vector<std::string_view>& fields, std::string& scratch) {

@@ -87,9 +87,10 @@ void TraceSpool::Drain() {
   }
 }
 
-std::FILE* TraceSpool::Ordered(size_t runs) const {
+std::FILE* TraceSpool::Ordered(size_t runs) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (ordered_ == nullptr || broken_ || writing_ || next_ != runs) return nullptr;
+  if (const int err = pacer_.Wait(); err != 0) throw WriteError(shown_, err);
   // (lseek, not ftell: stdio's cached offset does not see copy_file_range's writes.)
   const off_t position = ::lseek(::fileno(ordered_), 0, SEEK_CUR);
   NLHF_CHECK(position == ordered_size_, "the ordered trace is not the size of its runs");
@@ -108,6 +109,7 @@ void TraceSpool::AppendTo(std::FILE* out, size_t runs) const {
     written += ranges_[k].bytes;
     pacer.Reached(out, written);
   }
+  if (const int err = pacer.Wait(); err != 0) throw std::system_error(err, std::generic_category(), "sync");
 }
 
 }  // namespace nlhf

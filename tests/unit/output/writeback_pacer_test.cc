@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -33,9 +34,9 @@ TEST(WritebackPacer, SyncsEveryKBytes) {
     pacer.Reached(out, WritebackPacer::kBytes);
     EXPECT_EQ(testing::ReadFile(path), "a");
     EXPECT_EQ(pacer.syncs(), 1);
-    pacer.Reset();  // the sync has ended: the next is due at 2 kBytes, not held back
+    pacer.Reset();  // waits for the sync, and forgets the count: the next is due at kBytes again
     std::fputs("b", out);
-    pacer.Reached(out, WritebackPacer::kBytes - 1);  // (Reset forgot the count as well)
+    pacer.Reached(out, WritebackPacer::kBytes - 1);
     EXPECT_EQ(testing::ReadFile(path), "a");
     pacer.Reached(out, 2 * WritebackPacer::kBytes);
     EXPECT_EQ(testing::ReadFile(path), "ab");
@@ -63,8 +64,9 @@ TEST(WritebackPacer, ResetMovesToTheNextFile) {
   EXPECT_EQ(pacer.syncs(), 2);
 }
 
-// What cannot be synced (a pipe) is flushed all the same, and nothing fails.
-TEST(WritebackPacer, APipeIsFlushedAndNothingFails) {
+// A pipe is flushed, not synced: no thread, and no second reader that would keep the writer from
+// seeing the real one go (EPIPE).
+TEST(WritebackPacer, APipeIsFlushedNotSynced) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   std::FILE* pipe = ::fdopen(fds[1], "w");
@@ -73,12 +75,18 @@ TEST(WritebackPacer, APipeIsFlushedAndNothingFails) {
     WritebackPacer pacer;
     std::fputs("z", pipe);
     pacer.Reached(pipe, WritebackPacer::kBytes);
+    EXPECT_EQ(pacer.syncs(), 0);
+    char c = 0;
+    EXPECT_EQ(::read(fds[0], &c, 1), 1);
+    EXPECT_EQ(c, 'z');
+    ::close(fds[0]);  // the only reader goes: a write must now fail, the pacer still alive
+    const auto handler = std::signal(SIGPIPE, SIG_IGN);
+    errno = 0;
+    EXPECT_EQ(::write(fds[1], "y", 1), -1);
+    EXPECT_EQ(errno, EPIPE);
+    std::signal(SIGPIPE, handler);
   }
-  char c = 0;
-  EXPECT_EQ(::read(fds[0], &c, 1), 1);
-  EXPECT_EQ(c, 'z');
   std::fclose(pipe);
-  ::close(fds[0]);
 }
 
 // A flush that fails throws: stdio drops the buffer, so the writer's later fsync would not know.

@@ -47,8 +47,9 @@ class TraceSpool {
   // The run holding `lease` ended with an error: the ordered file takes no more runs.
   void Abandon(const Lease& lease);
   // The ordered file once it holds the header and runs 0 .. runs-1; nullptr if it does not (not
-  // ordered, no O_TMPFILE, or a run abandoned).
-  std::FILE* Ordered(size_t runs) const;
+  // ordered, no O_TMPFILE, or a run abandoned). A write error its background syncs met
+  // (writeback_pacer.h) throws WriteFailure naming shown(), as the caller's fsync would.
+  std::FILE* Ordered(size_t runs);
   // Appends the rows of runs 0 .. runs-1, in that order, to `out` (every one of them released).
   // Throws std::system_error (errno) on failure.
   void AppendTo(std::FILE* out, size_t runs) const;
