@@ -13,6 +13,7 @@
 #include "config_tree.h"
 #include "nlhf/input_file.h"
 #include "nlhf/metrics.h"
+#include "nlhf/run_option_table.h"
 #include "nlhf/sha256.h"
 #include "nlhf/solver.h"
 #include "nlhf/spec.h"
@@ -125,24 +126,6 @@ ParamSpec BetaSpec() {
           },
           "");
 }
-std::vector<ParamSpec> StopSpecs() {
-  return {ParamSpec::Int("iterations", 1000, "iteration cap").Range(1, static_cast<double>(kMaxIterations)),
-          ParamSpec::Int("oracle_calls", 0, "oracle-call budget (0: none)").AtLeast(0),
-          ParamSpec::Int("queries", 0, "query budget (0: none)").AtLeast(0),
-          ParamSpec::Double("wall_s", 0.0, "solver wall-time budget in seconds (0: none)").AtLeast(0)};
-}
-std::vector<ParamSpec> LogSpecs() {
-  return {ParamSpec::Int("every", 1, "log every k iterations (linear spacing)").Range(1, static_cast<double>(kMaxIterations)),
-          ParamSpec::String("spacing", "linear", "linear or log")
-              .Check(
-                  [](const ParamValue& v) {
-                    const std::string& s = std::get<std::string>(v);
-                    return s == "linear" || s == "log" ? "" : "is not allowed, expected linear or log";
-                  },
-                  "linear or log"),
-          ParamSpec::Int("points_per_decade", 20, "log spacing: logged iterations per decade").Range(1, kMaxPointsPerDecade)};
-}
-
 // A solver label: printable text without commas or quotes (it is a CSV cell and a table entry).
 ParamSpec LabelSpec() {
   return ParamSpec::String("label", "", "the solver entry's name in outputs")
@@ -567,13 +550,8 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
   if (const YAML::Node n = root["stop"]) {
     r.Note(n, "stop");
     GivenParams given;
-    r.Params(n, "stop", StopSpecs(), {"tolerance"}, given);
-    for (const auto& [k, v] : given) {
-      if (k == "iterations") config.stop.iterations = std::get<std::int64_t>(v);
-      if (k == "oracle_calls") config.stop.oracle_calls = std::get<std::int64_t>(v);
-      if (k == "queries") config.stop.queries = std::get<std::int64_t>(v);
-      if (k == "wall_s") config.stop.wall_s = std::get<double>(v);
-    }
+    r.Params(n, "stop", OptionSpecs(StopOptionRows()), {"tolerance"}, given);
+    for (const auto& [k, v] : given) FindOptionRow(StopOptionRows(), k)->set(config.stop, v);
     if (n.IsMap() && n["tolerance"]) {
       const YAML::Node t = n["tolerance"];
       r.Note(t, "stop.tolerance");
@@ -581,7 +559,7 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
         for (const MetricInfo& m : MetricTable()) {
           if (!t[std::string(m.name)]) continue;
           const std::string key = "stop.tolerance." + std::string(m.name);
-          if (auto v = r.Value(t[std::string(m.name)], ParamSpec::Double(std::string(m.name), 0.0, "").AtLeast(0), key))
+          if (auto v = r.Value(t[std::string(m.name)], ToleranceSpec(std::string(m.name)), key))
             config.stop.tolerances.emplace_back(m.id, std::get<double>(*v));
         }
       }
@@ -591,12 +569,8 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
   if (const YAML::Node n = root["log"]) {
     r.Note(n, "log");
     GivenParams given;
-    r.Params(n, "log", LogSpecs(), {"metrics"}, given);
-    for (const auto& [k, v] : given) {
-      if (k == "every") config.log.every = std::get<std::int64_t>(v);
-      if (k == "spacing") config.log.spacing = std::get<std::string>(v) == "log" ? LogSpacing::kLog : LogSpacing::kLinear;
-      if (k == "points_per_decade") config.log.points_per_decade = static_cast<int>(std::get<std::int64_t>(v));
-    }
+    r.Params(n, "log", OptionSpecs(LogOptionRows()), {"metrics"}, given);
+    for (const auto& [k, v] : given) FindOptionRow(LogOptionRows(), k)->set(config.log, v);
     // A key the spacing does not read would be silently ignored. (The resolved config writes all
     // three, the unused one at its default, which is accepted.)
     const LogOptions defaults;
@@ -721,6 +695,15 @@ void EmitValue(YAML::Emitter& out, const ParamValue& v) {
   }
 }
 
+// A stop: or log: map's scalar keys, every one at its value (defaults included), in table order.
+template <class Options>
+void EmitOptionRows(YAML::Emitter& out, const std::vector<OptionRow<Options>>& rows, const Options& options) {
+  for (const OptionRow<Options>& row : rows) {
+    out << YAML::Key << row.spec.name << YAML::Value;
+    EmitValue(out, row.get(options));
+  }
+}
+
 // All table parameters: given ones, else defaults; parameters without a default (seed follows the
 // run seed, steps depend on beta) stay out unless given.
 // With `fingerprint`, a `path` is left out (the content hash identifies the file, wherever it is).
@@ -779,10 +762,7 @@ std::string Emit(const ExperimentConfig& c, bool fingerprint) {
     EmitComponent(out, "name", s, SolverRegistry().Find(s.name, "solver").params, "", {}, fingerprint);
   out << YAML::EndSeq;
   out << YAML::Key << "stop" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "iterations" << YAML::Value << c.stop.iterations;
-  out << YAML::Key << "oracle_calls" << YAML::Value << c.stop.oracle_calls;
-  out << YAML::Key << "queries" << YAML::Value << c.stop.queries;
-  out << YAML::Key << "wall_s" << YAML::Value << fmt::format("{}", c.stop.wall_s);
+  EmitOptionRows(out, StopOptionRows(), c.stop);
   if (!c.stop.tolerances.empty()) {
     out << YAML::Key << "tolerance" << YAML::Value << YAML::Flow << YAML::BeginMap;
     for (const auto& [m, v] : c.stop.tolerances)
@@ -791,9 +771,7 @@ std::string Emit(const ExperimentConfig& c, bool fingerprint) {
   }
   out << YAML::EndMap;
   out << YAML::Key << "log" << YAML::Value << YAML::BeginMap;
-  out << YAML::Key << "every" << YAML::Value << c.log.every;
-  out << YAML::Key << "spacing" << YAML::Value << (c.log.spacing == LogSpacing::kLog ? "log" : "linear");
-  out << YAML::Key << "points_per_decade" << YAML::Value << c.log.points_per_decade;
+  EmitOptionRows(out, LogOptionRows(), c.log);
   out << YAML::Key << "metrics" << YAML::Value << YAML::Flow << YAML::BeginSeq;
   if (c.log.metrics.empty()) {  // the default ones (but those that need an equilibrium with equilibrium: none)
     for (const MetricInfo& m : MetricTable())

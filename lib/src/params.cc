@@ -354,50 +354,51 @@ bool IntInRange(const ParamSpec& spec, std::int64_t v) {
 }  // namespace
 
 void CheckParamValue(const ParamSpec& spec, const ParamValue& value, const std::string& key) {
-  const std::string shown = "'" + FormatParamValue(value) + "'";
+  // (Formatted only for a message: RunSolver checks every run's options through here.)
+  const auto shown = [&value] { return fmt::format("'{}'", FormatParamValue(value)); };
   if (std::holds_alternative<AutoValue>(value)) {
-    if (!spec.auto_allowed) Reject(spec, shown, key, "is not available here");
+    if (!spec.auto_allowed) Reject(spec, shown(), key, "is not available here");
     return;
   }
   if (const auto* m = std::get_if<LimitMultiple>(&value)) {
-    if (!spec.limit_allowed) Reject(spec, shown, key, "is not available here");
+    if (!spec.limit_allowed) Reject(spec, shown(), key, "is not available here");
     if (!std::isfinite(m->multiple) || !(m->multiple > 0.0))
-      Reject(spec, shown, key, "is not a positive multiple of the limit");
+      Reject(spec, shown(), key, "is not a positive multiple of the limit");
     return;
   }
   switch (spec.type) {
     case ParamType::kInt: {
       const auto* v = std::get_if<std::int64_t>(&value);
-      if (!v) Reject(spec, shown, key, "is not an integer");
-      if (!IntInRange(spec, *v)) Reject(spec, shown, key, "is out of range");
+      if (!v) Reject(spec, shown(), key, "is not an integer");
+      if (!IntInRange(spec, *v)) Reject(spec, shown(), key, "is out of range");
       break;
     }
     case ParamType::kDouble: {
       const auto* v = std::get_if<double>(&value);
-      if (!v) Reject(spec, shown, key, "is not a number");
-      if (!std::isfinite(*v)) Reject(spec, shown, key, "is not finite");
-      if (!InRange(spec, *v)) Reject(spec, shown, key, "is out of range");
+      if (!v) Reject(spec, shown(), key, "is not a number");
+      if (!std::isfinite(*v)) Reject(spec, shown(), key, "is not finite");
+      if (!InRange(spec, *v)) Reject(spec, shown(), key, "is out of range");
       break;
     }
     case ParamType::kBool:
-      if (!std::holds_alternative<bool>(value)) Reject(spec, shown, key, "is not a boolean");
+      if (!std::holds_alternative<bool>(value)) Reject(spec, shown(), key, "is not a boolean");
       break;
     case ParamType::kString:
-      if (!std::holds_alternative<std::string>(value)) Reject(spec, shown, key, "is not a string");
+      if (!std::holds_alternative<std::string>(value)) Reject(spec, shown(), key, "is not a string");
       break;
     case ParamType::kDoubleList: {
       const auto* v = std::get_if<std::vector<double>>(&value);
-      if (!v) Reject(spec, shown, key, "is not a list of numbers");
+      if (!v) Reject(spec, shown(), key, "is not a list of numbers");
       for (double x : *v) {
-        if (!std::isfinite(x)) Reject(spec, shown, key, "has a non-finite element");
-        if (!InRange(spec, x)) Reject(spec, shown, key, fmt::format("has element {} out of range", x));
+        if (!std::isfinite(x)) Reject(spec, shown(), key, "has a non-finite element");
+        if (!InRange(spec, x)) Reject(spec, shown(), key, fmt::format("has element {} out of range", x));
       }
       break;
     }
   }
   if (spec.check) {
     const std::string problem = spec.check(value);
-    if (!problem.empty()) throw InputError(key, fmt::format("{} {}", shown, problem));
+    if (!problem.empty()) throw InputError(key, fmt::format("{} {}", shown(), problem));
   }
 }
 

@@ -13,6 +13,7 @@
 
 #include "nlhf/errors.h"
 #include "nlhf/logspace.h"
+#include "nlhf/run_option_table.h"
 #include "clock.h"
 #include "stall_rule.h"
 #include "tolerance_check.h"
@@ -230,26 +231,14 @@ MetricValues EvaluateMetrics(const Game& game, double beta, const Eigen::VectorX
 }
 
 void StopRules::Validate() const {
-  if (iterations < 1 || iterations > kMaxIterations)
-    throw InputError("stop.iterations", fmt::format("{} is out of range, expected an integer in [1, 1e12]", iterations));
-  if (oracle_calls < 0)
-    throw InputError("stop.oracle_calls", fmt::format("{} is negative, expected >= 0 (0: none)", oracle_calls));
-  if (queries < 0) throw InputError("stop.queries", fmt::format("{} is negative, expected >= 0 (0: none)", queries));
-  if (!std::isfinite(wall_s) || wall_s < 0.0)
-    throw InputError("stop.wall_s", fmt::format("{} is not a number >= 0, expected seconds (0: none)", wall_s));
-  for (const auto& [metric, value] : tolerances)
-    if (!std::isfinite(value) || value < 0.0)
-      throw InputError("stop.tolerance." + std::string(MetricTable()[static_cast<size_t>(metric)].name),
-                       fmt::format("{} is not a number >= 0", value));
+  CheckOptionRows(StopOptionRows(), *this, "stop");
+  for (const auto& [metric, value] : tolerances) {
+    const std::string name(MetricTable()[static_cast<size_t>(metric)].name);
+    CheckParamValue(ToleranceSpec(name), value, "stop.tolerance." + name);
+  }
 }
 
-void LogOptions::Validate() const {
-  if (every < 1 || every > kMaxIterations)
-    throw InputError("log.every", fmt::format("{} is out of range, expected an integer in [1, 1e12]", every));
-  if (points_per_decade < 1 || points_per_decade > kMaxPointsPerDecade)
-    throw InputError("log.points_per_decade", fmt::format("{} is out of range, expected an integer in [1, {}]",
-                                                          points_per_decade, kMaxPointsPerDecade));
-}
+void LogOptions::Validate() const { CheckOptionRows(LogOptionRows(), *this, "log"); }
 
 void RunOptions::Validate() const {
   stop.Validate();

@@ -32,7 +32,8 @@ using MetricMask = std::bitset<kNumMetrics>;
 enum class Termination { kIterations, kOracleCalls, kQueries, kWallTime, kTolerance, kNumericalFailure };
 std::string_view TerminationName(Termination t);  // "iterations", ..., "numerical_failure"
 
-// The ranges of the stop and log options, shared by their Validate() and the YAML reader.
+// The ranges of the stop and log options (their rows in run_option_table.h, which the YAML reader,
+// the resolved config and Validate() share).
 constexpr std::int64_t kMaxIterations = 1'000'000'000'000;  // stop.iterations and log.every: [1, 1e12]
 constexpr int kMaxPointsPerDecade = 1000;                     // log.points_per_decade: [1, 1000]
 
@@ -51,7 +52,8 @@ struct StopRules {
   // nash_mp_pg do not, and pay it).
   std::vector<std::pair<Metric, double>> tolerances;
   // Throws InputError naming `stop.<key>` for a value the YAML reader would refuse (iterations
-  // outside [1, 1e12], a negative budget, a non-finite or negative wall time or tolerance).
+  // outside [1, 1e12], a negative budget, a non-finite or negative wall time or tolerance): the
+  // same rows and messages (StopOptionRows, ToleranceSpec).
   void Validate() const;
 };
 
@@ -63,7 +65,7 @@ struct LogOptions {
   int points_per_decade = 20;    // kLog: iterations round(10^(j / points_per_decade))
   std::vector<Metric> metrics;   // empty = all (those needing pi* only when it is given)
   // Throws InputError naming `log.<key>` (every outside [1, 1e12], points_per_decade outside
-  // [1, 1000]: 0 would never advance the schedule).
+  // [1, 1000]: 0 would never advance the schedule), from LogOptionRows as the YAML reader does.
   void Validate() const;
 };
 

@@ -1,0 +1,61 @@
+#pragma once
+// The stop: and log: keys as one table. Each row is a key's ParamSpec (name, default, range, the
+// text --list and error lines show) with how it reads and sets its field of StopRules or
+// LogOptions. The YAML reader (config.cc), the resolved-config dump and StopRules::Validate /
+// LogOptions::Validate all walk these rows, so a new scalar key is its field in run.h plus one row
+// in run_option_table.cc. (stop.tolerance and log.metrics are maps and lists keyed by metric: they
+// follow MetricTable() instead.)
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "nlhf/errors.h"
+#include "nlhf/params.h"
+#include "nlhf/run.h"
+
+namespace nlhf {
+
+template <class Options>
+struct OptionRow {
+  ParamSpec spec;
+  std::function<ParamValue(const Options&)> get;        // the field as its spec's type
+  std::function<void(Options&, const ParamValue&)> set;  // from a value CheckParamValue accepted
+};
+
+const std::vector<OptionRow<StopRules>>& StopOptionRows();  // iterations, oracle_calls, queries, wall_s
+const std::vector<OptionRow<LogOptions>>& LogOptionRows();  // every, spacing, points_per_decade
+
+// A stop.tolerance.<metric> value: a number >= 0 (the YAML reader and StopRules::Validate).
+ParamSpec ToleranceSpec(const std::string& metric);
+
+// The rows' specs, in order (for the YAML reader's key checks).
+template <class Options>
+std::vector<ParamSpec> OptionSpecs(const std::vector<OptionRow<Options>>& rows) {
+  std::vector<ParamSpec> specs;
+  for (const OptionRow<Options>& row : rows) specs.push_back(row.spec);
+  return specs;
+}
+
+// The row named `name`, or nullptr.
+template <class Options>
+const OptionRow<Options>* FindOptionRow(const std::vector<OptionRow<Options>>& rows, const std::string& name) {
+  for (const OptionRow<Options>& row : rows)
+    if (row.spec.name == name) return &row;
+  return nullptr;
+}
+
+// Every row's value checked against its spec: InputError naming `<prefix>.<key>` for the first
+// value the YAML reader would refuse.
+template <class Options>
+void CheckOptionRows(const std::vector<OptionRow<Options>>& rows, const Options& options, const std::string& prefix) {
+  for (const OptionRow<Options>& row : rows) {
+    try {
+      CheckParamValue(row.spec, row.get(options), row.spec.name);
+    } catch (const InputError& e) {
+      // (The key is built only for the message: RunSolver checks every run's options.)
+      throw InputError(prefix + "." + e.key(), e.problem());
+    }
+  }
+}
+
+}  // namespace nlhf
