@@ -3,6 +3,13 @@
 # -DNLHF_PYTHON=ON makes a missing piece an error. The interpreter is the first with numpy among
 # $NLHF_PYTHON, -DPython_EXECUTABLE, python3 on PATH and /usr/bin/python3 (the one scripts/setup.sh installs
 # numpy for: a python3 from pyenv or a venv that comes first on PATH often has no numpy).
+# As a subproject (add_subdirectory) nlhf builds no module unless the parent sets NLHF_PYTHON=ON,
+# and never changes the parent's cached Python_EXECUTABLE.
+if(NOT PROJECT_IS_TOP_LEVEL AND NOT NLHF_PYTHON)
+  option(NLHF_PYTHON "Build the Python module nlhf (needs pybind11 and a Python with numpy)" OFF)
+  message(STATUS "nlhf: no Python module (a subproject builds it only with -DNLHF_PYTHON=ON)")
+  return()
+endif()
 set(_nlhf_python "")
 foreach(_candidate "$ENV{NLHF_PYTHON}" "${Python_EXECUTABLE}" python3 /usr/bin/python3)
   if(_candidate STREQUAL "")
@@ -22,7 +29,11 @@ endforeach()
 
 set(_nlhf_python_found OFF)
 if(_nlhf_python)
-  set(Python_EXECUTABLE ${_nlhf_python} CACHE FILEPATH "The Python the module nlhf is built for" FORCE)
+  if(PROJECT_IS_TOP_LEVEL)
+    set(Python_EXECUTABLE ${_nlhf_python} CACHE FILEPATH "The Python the module nlhf is built for" FORCE)
+  else()
+    set(Python_EXECUTABLE ${_nlhf_python})  # nlhf's scope only: the parent's cache entry stays
+  endif()
   find_package(Python 3.9 COMPONENTS Interpreter Development.Module QUIET)
   if(Python_FOUND)
     set(PYBIND11_FINDPYTHON ON)
