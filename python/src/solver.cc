@@ -202,7 +202,7 @@ void BindSolver(py::module_& m) {
         const Eigen::VectorXd* a = s.Bound().average();
         if (a == nullptr) return py::none();
         return Copy(a->array().exp().matrix());
-      }, "The average iterate (mwu, omwu), or None for solvers that keep none.")
+      }, "The average iterate, a probability vector, for a solver that reports one (its trace has average_* columns), else None.")
       .def_readonly("iterations", &PySolver::iterations)
       .def_readonly("oracle_calls", &PySolver::oracle_calls)
       .def_readonly("queries", &PySolver::queries)

@@ -5,7 +5,7 @@ Checks, on the source tree:
 - each entry function (`<Name>Entry`, declared in registries.cc) is named in exactly two files: its
   own (lib/src/games|references|solvers/) and registries.cc;
 - each registered solver (from `nlhf-run --list solvers`) has its file lib/src/solvers/<name>.cc,
-  and no string literal in lib/ or apps/ outside lib/src/solvers/ and registries.cc names a solver
+  and no string literal in lib/, apps/ or python/ outside lib/src/solvers/ and registries.cc names a solver
   (code that switches on a name, `s != "mwu"`, or a message listing solvers), except the few
   allowed below, each with its reason.
 Standard library only. Usage: registry_leaks_test.py BIN_DIR SOURCE_DIR"""
@@ -27,12 +27,15 @@ ALLOWED = {
     ("apps/nlhf-run/main.cc",
      "    - {name: omd, eta: auto}                    # or eta: 0.9*limit (0.9 x this game's stability limit)\\n"),
     ("apps/nlhf-run/main.cc", "    - {name: omd, eta: 0.05, label: omd_fixed}  # label: tells two entries of one solver apart\\n"),
+    ("python/src/solver.cc", "The canonical spec after reset, e.g. nash_mp(eta=0.02): what trace.csv's params column holds."),
 }
 
 
 def literals(text):
     """The string literals of C++ source `text` (their text between the quotes, escapes kept),
-    comments and character literals skipped; raw strings R"d(...)d" included."""
+    comments and character literals skipped; raw strings R"d(...)d" included. Digit separators
+    (1'000'000) go first: read as character literals they would hide the literals after them."""
+    text = re.sub(r"(?<=[0-9])'(?=[0-9])", "", text)
     out = []
     i, n = 0, len(text)
     while i < n:
@@ -77,13 +80,15 @@ def main():
     # The lexer itself, on the cases that matter.
     check("lexer", literals('a("x") // "c"\n/* "d" */ b(\'"\', R"(r"s)", "e\\"f")') == ["x", 'r"s', 'e\\"f'],
           literals('a("x") // "c"\n/* "d" */ b(\'"\', R"(r"s)", "e\\"f")'))
+    check("lexer: digit separators", literals("x = 1'000'000; f(\"omd\", '0', '1');") == ["omd"],
+          literals("x = 1'000'000; f(\"omd\", '0', '1');"))
 
     code, out, err = call([os.path.join(bin_dir, "nlhf-run"), "--list", "solvers"], root)
     check("list solvers", code == 0, err)
     solvers = [line for line in out.splitlines() if re.fullmatch(r"[a-z][a-z0-9_]*", line)]
     check("solvers listed", len(solvers) >= 12, solvers)
 
-    all_sources = dict(sources(root, ["lib", "apps", "tests", "bench"]))
+    all_sources = dict(sources(root, ["lib", "apps", "python", "tests", "bench"]))
     registries = open(os.path.join(root, "lib/src/registries.cc"), encoding="utf-8").read()
     entries = re.findall(r"^\w+ (\w+Entry)\(\);$", registries, re.M)
     check("entry functions declared in registries.cc", len(entries) >= 12 + 10 + 4, entries)
@@ -101,7 +106,7 @@ def main():
     pattern = re.compile(r"(?<![A-Za-z0-9_])(%s)(?![A-Za-z0-9_])" % "|".join(map(re.escape, solvers)))
     leaks = []
     for path, text in all_sources.items():
-        if not path.startswith(("lib/", "apps/")) or path.startswith("lib/src/solvers/") or path == "lib/src/registries.cc":
+        if not path.startswith(("lib/", "apps/", "python/")) or path.startswith("lib/src/solvers/") or path == "lib/src/registries.cc":
             continue
         for lit in literals(text):
             if pattern.search(lit) and (path, lit) not in ALLOWED:

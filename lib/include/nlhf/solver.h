@@ -65,7 +65,8 @@ class Solver {
   virtual StepInfo Step() = 0;
   // Normalized logits of the current iterate.
   virtual const Eigen::VectorXd& current() const = 0;
-  // Normalized logits of the average iterate, for methods that report one (mwu, omwu).
+  // Normalized logits of the average iterate, for methods that report one (today the beta = 0
+  // methods; the trace's average_* columns come from it).
   virtual const Eigen::VectorXd* average() const { return nullptr; }
   // The run driver computed g = P pi of the current iterate (pi = exp(current())) for its metrics
   // and offers it: a solver whose next step needs that product may copy it instead of multiplying
