@@ -56,8 +56,12 @@ constexpr const char* kUsage =
 class SweepDisplay {
  public:
   SweepDisplay(bool quiet) : tty_(!quiet && ::isatty(STDERR_FILENO)), plain_(!quiet && !tty_) {}
-  ~SweepDisplay() {
+  ~SweepDisplay() { Clear(); }
+  // Erases the redrawn line, so that the report starts on a clean line.
+  void Clear() {
+    std::lock_guard<std::mutex> lock(mutex_);
     if (drawn_) std::cerr << "\r\x1b[K" << std::flush;
+    drawn_ = false;
   }
   void Update(const nlhf::SweepProgress& p) {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -195,17 +199,37 @@ int Run(int argc, char** argv) {
     if (quiet || points < 1000) return;
     std::cerr << fmt::format("nlhf-sweep: {} points; validating each\n", points) << std::flush;
   });
-  if (out_dir.empty()) out_dir = sweep.points.front().config.OutputDir();
+  // Where the output path came from, for messages: a refusal of a path the file gave (name: or
+  // output:) is located at that key and names the directory, as nlhf-run's are ("sweep.yaml:1:7:
+  // name: its output directory runs/x (runs/<name>) ..."), not blamed on an --out never given.
+  const nlhf::ExperimentConfig& first = sweep.points.front().config;
+  const std::string out_key = !out_dir.empty() ? "--out" : !first.output.empty() ? "output" : "name";
+  if (out_dir.empty()) out_dir = first.OutputDir();
+  const auto located_at_key = [&](const auto& check) {
+    try {
+      return check();
+    } catch (const nlhf::InputError& e) {
+      if (out_key == "--out" || e.key() != "--out" || dynamic_cast<const nlhf::WriteFailure*>(&e) != nullptr) throw;
+      // (A validated sweep keeps no key locations: the first point is built again to find it.)
+      const nlhf::SourceLocation at = nlhf::LocatePointKey(sweep, 0, out_key);
+      const bool named = at.line > 0 || at.file != sweep.source;  // else the name is the file's stem
+      const std::string dir =
+          out_key != "name" ? fmt::format("the output directory {}", out_dir)
+          : named           ? fmt::format("its output directory {} (runs/<name>)", out_dir)
+                            : fmt::format("its output directory {} (runs/<name>, with no name: the file's stem)", out_dir);
+      throw nlhf::InputError(at, out_key, dir + " " + e.problem());
+    }
+  };
   if (dry_run) {
     // The checks a real run makes first (nothing is created or locked).
-    nlhf::CheckSweepDirectory(sweep, out_dir, options.force);
+    located_at_key([&] { nlhf::CheckSweepDirectory(sweep, out_dir, options.force); });
   } else if (vm.count("emit-slurm")) {
     // What the jobs would meet: the shards run into DIR/shard-K (their stored results checked as a
     // run checks them), and the merge writes DIR, the shards' folder, whose earlier results it
     // replaces (so only DIR's path and contents are checked).
     std::vector<std::string> shard_dirs;
     for (int k = 1; k <= slurm.shards; ++k) shard_dirs.push_back(fmt::format("{}/shard-{}", out_dir, k));
-    nlhf::CheckSweepDirectory(sweep, out_dir, options.force, false, shard_dirs);
+    located_at_key([&] { nlhf::CheckSweepDirectory(sweep, out_dir, options.force, false, shard_dirs); });
     for (const std::string& shard_dir : shard_dirs) {
       std::error_code ec;
       if (std::filesystem::exists(shard_dir, ec)) nlhf::CheckSweepDirectory(sweep, shard_dir, false);  // the script's shards run without --force
@@ -270,7 +294,8 @@ int Run(int argc, char** argv) {
   options.work_done = [&stop] { stop.WorkDone(); };
   SweepDisplay display(vm.count("quiet") > 0);
   options.progress = [&](const nlhf::SweepProgress& p) { display.Update(p); };
-  const nlhf::SweepReport r = nlhf::RunSweep(sweep, out_dir, options);
+  const nlhf::SweepReport r = located_at_key([&] { return nlhf::RunSweep(sweep, out_dir, options); });
+  display.Clear();
   const std::string changed =
       r.changed_sweep
           ? fmt::format(" (the sweep in {} was extended or changed: its finished tasks that are part of this sweep "
@@ -304,6 +329,10 @@ int Run(int argc, char** argv) {
     fmt::print("note: the iteration cap (stop.iterations) ended {} of the {} runs before their query or oracle-call "
                "budget (status iterations in runs.csv); raise stop.iterations to spend the budget\n",
                r.capped_budgets, r.runs);
+  if (r.numerical_failures > 0)
+    fmt::print("note: {} of the {} runs ended in a numerical failure (a non-finite iterate or metric: status "
+               "numerical_failure in runs.csv), so nlhf-sweep exits with 1\n",
+               r.numerical_failures, r.runs);
   fmt::print("wrote {}/{}\n", out_dir,
              options.shard.n > 1 ? " (shard parts; merge with nlhf-sweep --merge)" : " (trace.csv, runs.csv, summary.csv, config.resolved.yaml)");
   return r.numerical_failures > 0 ? 1 : 0;

@@ -150,6 +150,13 @@ check("name_dotdot.refused", code == 2 and one_error(err, "up.yaml:2:7: name: it
                                                          "is the current directory"), err)
 code, _, err = run(RUN, "upup.yaml", "--quiet", "--force", cwd=cwd)
 check("output_key_dotdot_dotdot.refused", code == 2 and one_error(err, "upup.yaml:12:9: output: the output directory nonexist/../.. is", "holds the current directory"), err)
+# nlhf-sweep locates them the same way (it used to blame an --out never given, with no line).
+code, _, err = run(SWEEP, "up.yaml", "--quiet", cwd=cwd)
+check("sweep.name_dotdot.refused", code == 2 and one_error(err, "up.yaml:2:7: name: its output directory runs/.. "
+                                                               "(runs/<name>) is the current directory"), err)
+code, _, err = run(SWEEP, "upup.yaml", "--quiet", "--dry-run", cwd=cwd)
+check("sweep.output_key_dotdot_dotdot.refused",
+      code == 2 and one_error(err, "upup.yaml:12:9: output: the output directory nonexist/../.. is"), err)
 check("name.intact", intact(root, cwd) and not os.path.exists(os.path.join(cwd, "runs")), os.listdir(cwd))
 # A second run into the default runs/<name> is refused at the key that named it; with no name: (the
 # file's stem), at the file, saying where the name came from.

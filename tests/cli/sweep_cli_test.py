@@ -3,6 +3,7 @@ Standard library only. Usage: sweep_cli_test.py BIN_DIR SOURCE_DIR"""
 import csv
 import fcntl
 import os
+import pty
 import re
 import signal
 import subprocess
@@ -492,8 +493,38 @@ sweep: {seeds: [[0], [1]]}
 d = os.path.join(TMP, "boom")
 code, out, err = run(boom, "--out", d, "--quiet")
 check("numerical.exit1", code == 1, f"{code} {err}")
+# ... and says why (the exit status alone did not).
+why = "note: 2 of the 4 runs ended in a numerical failure"
+check("numerical.note", why in out and "status numerical_failure in runs.csv" in out, out)
 code, out, err = run(boom, "--out", d, "--quiet")
-check("numerical.resumed_exit1", code == 1 and "0 tasks run now" in out, f"{code} {out} {err}")
+check("numerical.resumed_exit1", code == 1 and "0 tasks run now" in out and why in out, f"{code} {out} {err}")
+
+# --- on a terminal the progress line is erased before the report starts -------------------------
+# (Output and progress share the terminal; the report used to start on the progress line.)
+def run_on_terminal(*args):
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.chdir(TMP)
+        os.execv(SWEEP, [SWEEP, *args])
+    chunks = []
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(fd)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), b"".join(chunks).decode("utf-8", "replace")
+
+
+code, screen = run_on_terminal(boom, "--out", os.path.join(TMP, "boom_tty"))
+report = screen.find(" runs in ")
+line_start = max(screen.rfind("\n", 0, report), screen.rfind("\x1b[K", 0, report))
+check("terminal.progress_drawn", "[sweep] 4/4 runs" in screen, repr(screen))
+check("terminal.report_on_a_clean_line", report > 0 and "[sweep]" not in screen[line_start:report], repr(screen))
 
 # --- memory is checked for the --jobs workers before any work ----------------------------------
 # 10 000 tasks of n = 2000: one worker needs about 0.1 GiB, 10 000 at once about 1.2 TiB.
