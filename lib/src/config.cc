@@ -638,8 +638,8 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
   }
   for (const auto& [metric, value] : config.stop.tolerances) {
     const std::string problem = MetricUnavailable(metric, config.beta, config.equilibrium, true);
-    if (!problem.empty())
-      r.Error(root["stop"], "stop.tolerance." + std::string(MetricTable()[static_cast<size_t>(metric)].name), problem);
+    const std::string name(MetricTable()[static_cast<size_t>(metric)].name);
+    if (!problem.empty()) r.Error(root["stop"]["tolerance"][name], "stop.tolerance." + name, problem);
   }
   for (size_t i = 0; i < config.log.metrics.size(); ++i) {
     const Metric metric = config.log.metrics[i];

@@ -385,9 +385,17 @@ TEST(ConfigEquilibrium, NoneSkipsPiStarAndRefusesWhatNeedsIt) {
   EXPECT_FALSE(none.SolvesEquilibrium());
   EXPECT_EQ(FirstError(std::string(kOk) + "equilibrium: exact\n"),
             "exp.yaml:4:14: equilibrium: 'exact' is not allowed, expected certified or none");
-  EXPECT_NE(FirstError(std::string(kOk) + "equilibrium: none\nstop: {tolerance: {kl_to_star: 1.0e-9}}\n")
-                .find("stop.tolerance.kl_to_star: needs pi*_beta, which equilibrium: none does not compute"),
+  // Located at the tolerance's value (it was the stop: map's first key), or at the --set that gave it.
+  EXPECT_NE(FirstError(std::string(kOk) + "equilibrium: none\nstop:\n  iterations: 5\n  tolerance: {kl_to_star: 1.0e-9}\n")
+                .find("exp.yaml:7:27: stop.tolerance.kl_to_star: needs pi*_beta, which equilibrium: none does not compute"),
             std::string::npos);
+  try {
+    ParseExperiment(std::string(kOk) + "equilibrium: none\n", "exp.yaml", {"stop.tolerance.kl_to_star=1e-9"}, "");
+    ADD_FAILURE() << "accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("--set stop.tolerance.kl_to_star=1e-9: stop.tolerance.kl_to_star: needs", 0), 0u)
+        << e.what();
+  }
   EXPECT_EQ(FirstError(std::string(kOk) + "equilibrium: none\nstop: {tolerance: {gap_beta: 1.0e-9}}\n"), "");
   EXPECT_EQ(FirstError(std::string(kOk) + "equilibrium: none\nlog: {metrics: [gap_beta, span]}\n"),
             "exp.yaml:5:27: log.metrics[1]: 'span' needs pi*_beta, which equilibrium: none does not compute, "
