@@ -14,6 +14,7 @@
 #include <new>
 #include <optional>
 #include <set>
+#include <stdexcept>
 
 #include "nlhf/cancel.h"
 #include "nlhf/errors.h"
@@ -244,9 +245,11 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       // so the tasks it finished are still committed.)
       release(std::move(batch));
       throw AtTask(e, s, point, point.config.seeds[task.seed_index]);
-    } catch (const InternalError&) {
+    } catch (const std::logic_error&) {
+      // A bug in nlhf: a broken invariant (InternalError), or what C++ reports for a programming
+      // mistake (std::out_of_range from .at(), std::invalid_argument, ...). Exit 3, not "retry".
       release(std::move(batch));
-      throw;  // a bug in nlhf: exit 3, not "retry"
+      throw;
     } catch (const Cancelled&) {
       release(std::move(batch));  // its finished tasks are committed; this one runs next time
       throw;
