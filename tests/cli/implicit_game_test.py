@@ -7,6 +7,7 @@ Usage: implicit_game_test.py BIN_DIR SOURCE_DIR
 import csv
 import json
 import os
+import re
 import sys
 import tempfile
 
@@ -77,9 +78,13 @@ for extra in [["--set", "game.storage=dense"], ["--set", "game={type: random_uni
 # --- storage: errors are one line naming the key ----------------------------------------------------
 code, stdout, stderr = run(huge, "--dry-run", "--set", "game={type: random_uniform, n: 10, storage: implicit}")
 check("storage.no_implicit_form.exit", code == 2, f"{code} {stderr}")
+# The generators it offers are those --list games names as having an implicit form (the registry's).
+code_list, listing, _ = call([RUN, "--list", "games"], TMP)
+offered = re.search(r"implicit  P is never stored: .*; available for: (.+)", listing)
+check("storage.no_implicit_form.listed", code_list == 0 and offered is not None, listing)
 check("storage.no_implicit_form.message",
       stderr.count("\n") == 1 and "game.storage: implicit is not available for random_uniform" in stderr
-      and "bradley_terry, low_rank_cyclic or low_rank_disc" in stderr, stderr)
+      and offered is not None and "a generator with an implicit form: " + offered.group(1) in stderr, stderr)
 code, stdout, stderr = run(huge, "--dry-run", "--set", "game.storage=sparse")
 check("storage.unknown.exit", code == 2 and "game.storage: 'sparse' is not a storage" in stderr, f"{code} {stderr}")
 code, stdout, stderr = run(huge, "--out", "bt", "--quiet", "--set",

@@ -7,6 +7,7 @@ Usage: oracle_cli_test.py BIN_DIR SOURCE_DIR
 import csv
 import io
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -105,8 +106,13 @@ check("sweep.labels", swept == ["omd sampled(batch=4,sampler=iterate)", "omd sam
 # --- --list solvers ----------------------------------------------------------------------------
 code, out, err = call_tool(RUN, "--list", "solvers")
 check("list.exit", code == 0, err)
-check("list.oracle", "A sampled or pairs oracle is accepted by: nash_mp, nash_mp_pg, nash_prox, egpo, omd, mmd, nash_md or nash_md_pg" in out,
-      out[-600:])
+# The list is the solvers' own (AcceptsSampledOracle), so a new solver joins it with no edit here:
+# these are the ones known to accept an oracle, and to refuse one.
+accepting = re.search(r"A sampled or pairs oracle is accepted by: ([a-z0-9_, ]+)", out)
+oracle_solvers = re.split(r", | or ", accepting.group(1).strip()) if accepting else []
+check("list.oracle", {"nash_mp", "nash_mp_pg", "nash_prox", "egpo", "omd", "mmd", "nash_md", "nash_md_pg"} <= set(oracle_solvers)
+      and not {"prox", "mwu", "omwu"} & set(oracle_solvers), out[-600:])
+ORACLE_SOLVERS = accepting.group(1).strip() if accepting else "(not listed)"
 
 # --- one error line each, exit 2 ---------------------------------------------------------------
 BASE = """
@@ -140,7 +146,7 @@ CASES = [
      "solvers[0].oracle.size: unknown key 'size'"),
     ("refused", "{name: prox, oracle: {type: sampled, batch: 8}}", "{iterations: 5}",
      "solvers[0].oracle.type: sampled is not available for prox (it needs the exact P pi), expected exact, "
-     "or one of the solvers that accept a sampled oracle: nash_mp, nash_mp_pg, nash_prox, egpo, omd, mmd, nash_md or nash_md_pg"),
+     "or one of the solvers that accept a sampled oracle: " + ORACLE_SOLVERS),
     ("refused_mwu", "{name: mwu, oracle: {type: pairs}}", "{iterations: 5}",
      "solvers[0].oracle.type: pairs is not available for mwu (it needs the exact P pi), expected exact, or one of "
      "the solvers that accept a sampled oracle: "),

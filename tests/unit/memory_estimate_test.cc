@@ -113,8 +113,21 @@ TEST(Memory, RefusesAHundredThousandDenseActionsButAcceptsThemAsAnImplicitLowRan
                     "or game.storage: implicit (P never stored)"});
   MemoryEstimate w = EstimateMemory(Parse(std::string(kBase) + "game: {type: random_uniform, n: 100000}\n" + rest), {});
   w.available_bytes = 16.0 * (1 << 30);
-  ExpectInputError([&] { CheckMemory(Parse(std::string(kBase) + "game: {type: random_uniform, n: 100000}\n" + rest), {}, w); },
-                   {"or an implicit game, which stores no P (low_rank_cyclic, low_rank_disc, bradley_terry with storage: implicit)"});
+  // Every generator with an implicit form is offered, those implicit by default without the key.
+  const ExperimentConfig uniform = Parse(std::string(kBase) + "game: {type: random_uniform, n: 100000}\n" + rest);
+  ExpectInputError([&] { CheckMemory(uniform, {}, w); }, {"or an implicit game, which stores no P (low_rank_cyclic, "});
+  std::string message;
+  try {
+    CheckMemory(uniform, {}, w);
+  } catch (const InputError& error) {
+    message = error.what();
+  }
+  for (const auto& g : GameRegistry().entries()) {
+    if (!g.traits.implicit) continue;
+    EXPECT_NE(message.find(g.name), std::string::npos) << g.name << ": " << message;
+    EXPECT_EQ(message.find(g.name + " with storage: implicit") != std::string::npos, !g.traits.implicit_by_default)
+        << g.name << ": " << message;
+  }
   // Implicit (the default for this generator): the operator's 2 n K doubles and vectors of n doubles.
   const ExperimentConfig implicit = Parse(std::string(kBase) + "game: {type: low_rank_cyclic, n: 100000}\n" + rest);
   MemoryEstimate e = EstimateMemory(implicit, {});
