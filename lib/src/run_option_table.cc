@@ -10,8 +10,11 @@ namespace {
 // A row for an integer field of any integer type.
 template <class Options, class Int>
 OptionRow<Options> IntRow(ParamSpec spec, Int Options::*field) {
-  return {std::move(spec), [field](const Options& o) { return ParamValue(static_cast<std::int64_t>(o.*field)); },
-          [field](Options& o, const ParamValue& v) { o.*field = static_cast<Int>(std::get<std::int64_t>(v)); }};
+  return {std::move(spec),
+          [field](const Options& o) { return ParamValue(static_cast<std::int64_t>(o.*field)); },
+          [field](Options& o, const ParamValue& v) {
+            o.*field = static_cast<Int>(std::get<std::int64_t>(v));
+          }};
 }
 
 template <class Options>
@@ -28,11 +31,15 @@ ParamSpec ToleranceSpec(const std::string& metric) {
 
 const std::vector<OptionRow<StopRules>>& StopOptionRows() {
   static const std::vector<OptionRow<StopRules>> rows = {
-      IntRow(ParamSpec::Int("iterations", 1000, "iteration cap").Range(1, static_cast<double>(kMaxIterations)),
+      IntRow(ParamSpec::Int("iterations", 1000, "iteration cap")
+                 .Range(1, static_cast<double>(kMaxIterations)),
              &StopRules::iterations),
-      IntRow(ParamSpec::Int("oracle_calls", 0, "oracle-call budget (0: none)").AtLeast(0), &StopRules::oracle_calls),
-      IntRow(ParamSpec::Int("queries", 0, "query budget (0: none)").AtLeast(0), &StopRules::queries),
-      DoubleRow(ParamSpec::Double("wall_s", 0.0, "solver wall-time budget in seconds (0: none)").AtLeast(0),
+      IntRow(ParamSpec::Int("oracle_calls", 0, "oracle-call budget (0: none)").AtLeast(0),
+             &StopRules::oracle_calls),
+      IntRow(ParamSpec::Int("queries", 0, "query budget (0: none)").AtLeast(0),
+             &StopRules::queries),
+      DoubleRow(ParamSpec::Double("wall_s", 0.0, "solver wall-time budget in seconds (0: none)")
+                    .AtLeast(0),
                 &StopRules::wall_s)};
   return rows;
 }
@@ -49,7 +56,9 @@ const std::vector<OptionRow<LogOptions>>& LogOptionRows() {
                  return s == "linear" || s == "log" ? "" : "is not allowed, expected linear or log";
                },
                "linear or log"),
-       [](const LogOptions& o) { return ParamValue(std::string(o.spacing == LogSpacing::kLog ? "log" : "linear")); },
+       [](const LogOptions& o) {
+         return ParamValue(std::string(o.spacing == LogSpacing::kLog ? "log" : "linear"));
+       },
        [](LogOptions& o, const ParamValue& v) {
          o.spacing = std::get<std::string>(v) == "log" ? LogSpacing::kLog : LogSpacing::kLinear;
        }},

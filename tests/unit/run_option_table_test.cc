@@ -1,8 +1,7 @@
 #include "nlhf/run_option_table.h"
 
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include <string>
 
@@ -44,8 +43,8 @@ TEST(OptionRows, EachRowDescribesItsOwnField) {
   ExpectRowsDescribeTheirFields(LogOptionRows());
 }
 
-// Every row's key is read by the YAML reader into its field and written back by the resolved config,
-// which reads back to the same value.
+// Every row's key is read by the YAML reader into its field and written back by the resolved
+// config, which reads back to the same value.
 TEST(OptionRows, TheYamlReaderAndTheResolvedConfigFollowTheRows) {
   const auto check = [](const std::string& map, const auto& rows, auto field) {
     for (const auto& row : rows) {
@@ -53,14 +52,16 @@ TEST(OptionRows, TheYamlReaderAndTheResolvedConfigFollowTheRows) {
       const ParamValue v = Other(row.spec);
       std::string solvers = "solvers: [{name: nash_mp}]\n";
       std::string extra;
-      if (row.spec.name == "queries") solvers = "solvers: [{name: omd, oracle: {type: sampled, batch: 8}}]\n";
+      if (row.spec.name == "queries")
+        solvers = "solvers: [{name: omd, oracle: {type: sampled, batch: 8}}]\n";
       if (row.spec.name == "points_per_decade") extra = ", spacing: log";
-      const std::string text = fmt::format("game: {{type: rps3}}\nbeta: 0.1\n{}{}: {{{}: {}{}}}\n", solvers, map,
-                                           row.spec.name, FormatParamValue(v), extra);
+      const std::string text = fmt::format("game: {{type: rps3}}\nbeta: 0.1\n{}{}: {{{}: {}{}}}\n",
+                                           solvers, map, row.spec.name, FormatParamValue(v), extra);
       const ExperimentConfig c = ParseExperiment(text, "exp.yaml", {}, "");
       EXPECT_EQ(row.get(field(c)), v);
       const std::string resolved = ResolvedYaml(c);
-      EXPECT_NE(resolved.find(fmt::format("\n  {}: {}\n", row.spec.name, FormatParamValue(v))), std::string::npos)
+      EXPECT_NE(resolved.find(fmt::format("\n  {}: {}\n", row.spec.name, FormatParamValue(v))),
+                std::string::npos)
           << resolved;
       EXPECT_EQ(row.get(field(ParseExperiment(resolved, "resolved.yaml", {}, ""))), v);
     }
@@ -73,13 +74,16 @@ TEST(OptionRows, TheYamlReaderAndTheResolvedConfigFollowTheRows) {
 TEST(OptionRows, ValidateRefusesWhatTheRowsRefuse) {
   StopRules stop;
   stop.iterations = 0;
-  testing::ExpectInputError([&] { stop.Validate(); }, {"stop.iterations", "'0' is out of range", "[1, 1000000000000]"});
+  testing::ExpectInputError([&] { stop.Validate(); },
+                            {"stop.iterations", "'0' is out of range", "[1, 1000000000000]"});
   LogOptions log;
   log.points_per_decade = 1001;
-  testing::ExpectInputError([&] { log.Validate(); }, {"log.points_per_decade", "'1001' is out of range"});
+  testing::ExpectInputError([&] { log.Validate(); },
+                            {"log.points_per_decade", "'1001' is out of range"});
   StopRules tolerance;
   tolerance.tolerances = {{Metric::kGap0, -0.5}};
-  testing::ExpectInputError([&] { tolerance.Validate(); }, {"stop.tolerance.gap_0", "'-0.5' is out of range"});
+  testing::ExpectInputError([&] { tolerance.Validate(); },
+                            {"stop.tolerance.gap_0", "'-0.5' is out of range"});
   EXPECT_NO_THROW(StopRules{}.Validate());
   EXPECT_NO_THROW(LogOptions{}.Validate());
 }

@@ -18,11 +18,12 @@ namespace nlhf {
 template <class Options>
 struct OptionRow {
   ParamSpec spec;
-  std::function<ParamValue(const Options&)> get;        // the field as its spec's type
+  std::function<ParamValue(const Options&)> get;         // the field as its spec's type
   std::function<void(Options&, const ParamValue&)> set;  // from a value CheckParamValue accepted
 };
 
-const std::vector<OptionRow<StopRules>>& StopOptionRows();  // iterations, oracle_calls, queries, wall_s
+const std::vector<OptionRow<StopRules>>&
+StopOptionRows();  // iterations, oracle_calls, queries, wall_s
 const std::vector<OptionRow<LogOptions>>& LogOptionRows();  // every, spacing, points_per_decade
 
 // A stop.tolerance.<metric> value: a number >= 0 (the YAML reader and StopRules::Validate).
@@ -38,7 +39,8 @@ std::vector<ParamSpec> OptionSpecs(const std::vector<OptionRow<Options>>& rows) 
 
 // The row named `name`, or nullptr.
 template <class Options>
-const OptionRow<Options>* FindOptionRow(const std::vector<OptionRow<Options>>& rows, const std::string& name) {
+const OptionRow<Options>* FindOptionRow(const std::vector<OptionRow<Options>>& rows,
+                                        const std::string& name) {
   for (const OptionRow<Options>& row : rows)
     if (row.spec.name == name) return &row;
   return nullptr;
@@ -47,7 +49,8 @@ const OptionRow<Options>* FindOptionRow(const std::vector<OptionRow<Options>>& r
 // Every row's value checked against its spec: InputError naming `<prefix>.<key>` for the first
 // value the YAML reader would refuse.
 template <class Options>
-void CheckOptionRows(const std::vector<OptionRow<Options>>& rows, const Options& options, const std::string& prefix) {
+void CheckOptionRows(const std::vector<OptionRow<Options>>& rows, const Options& options,
+                     const std::string& prefix) {
   for (const OptionRow<Options>& row : rows) {
     try {
       CheckParamValue(row.spec, row.get(options), row.spec.name);
