@@ -47,8 +47,8 @@ struct ComponentConfig {
   GameStorage storage = GameStorage::kAuto;
 };
 
-// The supported range of beta (0 aside, which only mwu and omwu allow). Measured on random_uniform
-// (n = 10, 100), random_skew, bradley_terry, cyclic, tournament and rps3 with softmax_normal
+// The supported range of beta (0 aside, for the solvers whose traits allow it). Measured on
+// random_uniform (n = 10, 100), random_skew, bradley_terry, cyclic, tournament and rps3 with softmax_normal
 // references: down to beta = 1e-10 pi*_beta is certified (certificate <= 1e-21) and every metric is
 // finite; at 1e-12 the certificate fails on random_uniform n = 10 (gap_beta of pi* about 2e-10, no
 // KL metrics) and `eta: auto` cannot find rho; below 2.2e-308 (subnormal) every metric is NaN. The
