@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "nlhf/generators.h"
 #include "nlhf/spec.h"
@@ -58,13 +59,13 @@ class GeneratorProperties : public ::testing::TestWithParam<std::string> {
 TEST_P(GeneratorProperties, SatisfiesTheGameInvariants) {
   for (const GivenParams& given : Variants()) {
     for (std::uint64_t seed : {0u, 1u, 17u}) {
-      const BuiltMatrix m = MakePreferenceMatrix(GetParam(), given, seed);  // validates
+      // MakePreferenceMatrix validates: entries finite and in [0, 1], P + P^T = 1 within 1e-12 (what a
+      // user's matrix file may carry). A generator promises more: P + P^T = 1 to rounding (a few
+      // ulps, as PreferencesFromLogits and PreferencesFromMargin give) and an exact diagonal.
+      const BuiltMatrix m = MakePreferenceMatrix(GetParam(), given, seed);
       const Eigen::MatrixXd& P = m.P;
-      EXPECT_LE(((P + P.transpose()).array() - 1.0).abs().maxCoeff(), 1e-12);
+      EXPECT_LE(((P + P.transpose()).array() - 1.0).abs().maxCoeff(), 4 * std::numeric_limits<double>::epsilon());
       for (Eigen::Index i = 0; i < P.rows(); ++i) EXPECT_EQ(P(i, i), 0.5);
-      EXPECT_GE(P.minCoeff(), 0.0);
-      EXPECT_LE(P.maxCoeff(), 1.0);
-      EXPECT_TRUE(P.allFinite());
     }
   }
 }
