@@ -2,6 +2,8 @@
 // header), validated like every generated game.
 #include "games.h"
 #include "nlhf/csv.h"
+#include "nlhf/errors.h"
+#include "nlhf/game.h"
 
 namespace nlhf::games {
 
@@ -9,7 +11,18 @@ GameEntry MatrixEntry() {
   return {"matrix",
           "P read from a CSV file: n lines of n comma-separated numbers, no header",
           {ParamSpec::String("path", std::nullopt, "path of the CSV file")},
-          [](const ParamMap& p) { return ReadMatrixCsv(p.String("path"), "game.path"); }};
+          [](const ParamMap& p) {
+            const std::string& path = p.String("path");
+            Eigen::MatrixXd P = ReadMatrixCsv(path, "game.path");
+            // Validated here as well as by the caller (as every generated game is), so that a value
+            // that is not a probability, or P + P^T != 1, is reported at the file that holds it.
+            try {
+              ValidatePreferenceMatrix(P, "game.path");
+            } catch (const InputError& e) {
+              throw InputError(SourceLocation{path}, "game.path", e.problem());
+            }
+            return P;
+          }};
 }
 
 }  // namespace nlhf::games
