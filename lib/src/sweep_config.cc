@@ -79,7 +79,8 @@ InputError AtPoint(const InputError& e, const SweepPoint& p) {
   for (const auto& [k, v] : p.values)
     values += fmt::format("{}{}={}", values.empty() ? "" : ", ", k, v);
   const std::string what = e.key().empty() ? e.problem() : e.key() + ": " + e.problem();
-  return InputError(e.where(), "", fmt::format("at sweep point {} ({}): {}", p.index, values, what));
+  return InputError(e.where(), "",
+                    fmt::format("at sweep point {} ({}): {}", p.index, values.empty() ? "no swept keys" : values, what));
 }
 
 // A swept input file (`game.path`, `reference.path`): its values are written as absolute paths, so

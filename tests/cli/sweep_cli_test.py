@@ -538,6 +538,20 @@ stop: {iterations: 1}
 code, out, err = run(mem, "--out", os.path.join(TMP, "mem"), "--jobs", "10000")
 check("memory.refused_for_all_workers", code == 2 and "needs about" in err and "--jobs 10000" in err
       and not os.path.exists(os.path.join(TMP, "mem")), f"{code} {err}")
+# The point that does not fit is named, and located where its value is swept.
+mem_swept = write("mem_swept.yaml", """
+game: {type: random_uniform, n: 10}
+beta: 0.1
+seeds: {from: 0, to: 9999}
+solvers: [{name: nash_mp}]
+stop: {iterations: 1}
+sweep:
+  game.n: [10, 2000]
+""")
+code, out, err = run(mem_swept, "--out", os.path.join(TMP, "mem_swept"), "--jobs", "10000")
+check("memory.refused_at_the_point", code == 2 and err.count("\n") == 1 and
+      err.startswith("error: " + mem_swept + ":8:16: at sweep point 1 (game.n=2000): game.n: 2000 needs about")
+      and not os.path.exists(os.path.join(TMP, "mem_swept")), f"{code} {err}")
 
 # --- a sweep over input files: its config.resolved.yaml reproduces it from elsewhere -------------
 os.makedirs(os.path.join(TMP, "files"), exist_ok=True)
