@@ -211,6 +211,12 @@ void StopOnSignals::WorkDone() const {
 
 const std::atomic<bool>* StopOnSignals::flag() const { return &g_stop; }
 
+std::string OutputDirectoryText(std::string_view out_key, const std::string& dir, bool named) {
+  if (out_key != "name") return fmt::format("the output directory {}", dir);
+  return named ? fmt::format("its output directory {} (runs/<name>)", dir)
+               : fmt::format("its output directory {} (runs/<name>, with no name: the file's stem)", dir);
+}
+
 int Main(const std::function<int()>& body) {
   // A build for SSE4.1 on a processor without it: refused before any work, never an illegal
   // instruction.

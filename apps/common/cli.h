@@ -43,6 +43,11 @@ class StopOnSignals {
   const std::atomic<bool>* flag() const;
 };
 
+// How a refusal names an output directory whose path the experiment or sweep file gave (out_key
+// "output" or "name", not --out): "the output directory DIR" (output:), "its output directory DIR
+// (runs/<name>)" (name:), or "... (runs/<name>, with no name: the file's stem)" when `named` is false.
+std::string OutputDirectoryText(std::string_view out_key, const std::string& dir, bool named);
+
 // Runs `body` and maps its outcome to the process exit code. Work that stopped after SIGINT,
 // SIGTERM or SIGHUP (StopOnSignals; the library threw Cancelled) ends by that signal, so that the
 // shell sees 130, 143 or 129 and a script's loop stops: after `interrupted by SIGINT: WHAT`, WHAT

@@ -259,12 +259,8 @@ int Run(int argc, char** argv) {
     } catch (const nlhf::InputError& e) {
       if (out_key == "--out" || e.key() != out_key || dynamic_cast<const nlhf::WriteFailure*>(&e) != nullptr) throw;
       const bool named = config.locations.count("name") > 0;  // else the name is the file's stem
-      const std::string dir =
-          out_key != "name" ? fmt::format("the output directory {}", config.OutputDir())
-          : named           ? fmt::format("its output directory {} (runs/<name>)", config.OutputDir())
-                            : fmt::format("its output directory {} (runs/<name>, with no name: the file's stem)",
-                                          config.OutputDir());
-      throw nlhf::InputError(config.Locate(out_key), out_key, dir + " " + e.problem());
+      throw nlhf::InputError(config.Locate(out_key), out_key,
+                             nlhf::cli::OutputDirectoryText(out_key, config.OutputDir(), named) + " " + e.problem());
     }
   };
   if (vm.count("dry-run")) {

@@ -213,11 +213,7 @@ int Run(int argc, char** argv) {
       // (A validated sweep keeps no key locations: the first point is built again to find it.)
       const nlhf::SourceLocation at = nlhf::LocatePointKey(sweep, 0, out_key);
       const bool named = at.line > 0 || at.file != sweep.source;  // else the name is the file's stem
-      const std::string dir =
-          out_key != "name" ? fmt::format("the output directory {}", out_dir)
-          : named           ? fmt::format("its output directory {} (runs/<name>)", out_dir)
-                            : fmt::format("its output directory {} (runs/<name>, with no name: the file's stem)", out_dir);
-      throw nlhf::InputError(at, out_key, dir + " " + e.problem());
+      throw nlhf::InputError(at, out_key, nlhf::cli::OutputDirectoryText(out_key, out_dir, named) + " " + e.problem());
     }
   };
   if (dry_run) {
