@@ -13,7 +13,7 @@
 #include "config_tree.h"
 #include "nlhf/input_file.h"
 #include "nlhf/metrics.h"
-#include "nlhf/run_option_table.h"
+#include "run_option_table.h"
 #include "nlhf/sha256.h"
 #include "nlhf/solver.h"
 #include "nlhf/spec.h"

@@ -13,7 +13,7 @@
 
 #include "nlhf/errors.h"
 #include "nlhf/logspace.h"
-#include "nlhf/run_option_table.h"
+#include "run_option_table.h"
 #include "clock.h"
 #include "stall_rule.h"
 #include "tolerance_check.h"

@@ -261,23 +261,24 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       // so the tasks it finished are still committed.)
       release(std::move(batch));
       throw AtTask(e, s, point, point.config.seeds[task.seed_index]);
-    } catch (const std::logic_error&) {
-      // A bug in nlhf: a broken invariant (InternalError), or what C++ reports for a programming
-      // mistake (std::out_of_range from .at(), std::invalid_argument, ...). Exit 3, not "retry".
-      release(std::move(batch));
-      throw;
     } catch (const Cancelled&) {
       release(std::move(batch));  // its finished tasks are committed; this one runs next time
       throw;
     } catch (const std::bad_alloc&) {
       release(std::move(batch));
       throw;  // not enough memory: exit 2, not "retry"
-    } catch (const std::exception& e) {
+    } catch (const std::runtime_error& e) {
       ++failures;  // not written: a later run of the same command retries it
       std::lock_guard<std::mutex> lock(report_mutex);
       // Named like an input error found while running: the point's swept values and the seed.
       if (first_failure.empty())
         first_failure = fmt::format("{}: {}", TaskName(point, point.config.seeds[task.seed_index]), e.what());
+    } catch (...) {
+      // A bug in nlhf: a broken invariant (InternalError), what C++ reports for a programming
+      // mistake (std::out_of_range from .at(), std::bad_variant_access, ...), anything that is not
+      // a run-time error. Exit 3, not "retry".
+      release(std::move(batch));
+      throw;
     }
     // Outside the try: a batch that cannot be written stops the sweep.
     if (batch->size() >= kFlushTasks || (batch->size() > 0 && batch->age_s() >= kFlushSeconds)) {

@@ -1,4 +1,4 @@
-#include "nlhf/run_option_table.h"
+#include "run_option_table.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>

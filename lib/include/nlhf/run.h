@@ -32,7 +32,7 @@ using MetricMask = std::bitset<kNumMetrics>;
 enum class Termination { kIterations, kOracleCalls, kQueries, kWallTime, kTolerance, kNumericalFailure };
 std::string_view TerminationName(Termination t);  // "iterations", ..., "numerical_failure"
 
-// The ranges of the stop and log options (their rows in run_option_table.h, which the YAML reader,
+// The ranges of the stop and log options (their rows in lib/src/run_option_table.h, which the YAML reader,
 // the resolved config and Validate() share).
 constexpr std::int64_t kMaxIterations = 1'000'000'000'000;  // stop.iterations and log.every: [1, 1e12]
 constexpr int kMaxPointsPerDecade = 1000;                     // log.points_per_decade: [1, 1000]

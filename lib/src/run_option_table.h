@@ -1,10 +1,11 @@
 #pragma once
-// The stop: and log: keys as one table. Each row is a key's ParamSpec (name, default, range, the
-// text --list and error lines show) with how it reads and sets its field of StopRules or
-// LogOptions. The YAML reader (config.cc), the resolved-config dump and StopRules::Validate /
-// LogOptions::Validate all walk these rows, so a new scalar key is its field in run.h plus one row
-// in run_option_table.cc. (stop.tolerance and log.metrics are maps and lists keyed by metric: they
-// follow MetricTable() instead.)
+// The stop: and log: keys as one table (private to the library). Each row is a key's ParamSpec
+// (name, default, range, the text error lines show) with how it reads and sets its field of
+// StopRules or LogOptions. The YAML reader (config.cc), the resolved-config dump and
+// StopRules::Validate / LogOptions::Validate all walk these rows, so for the tools a new scalar key
+// is its field in run.h plus one row in run_option_table.cc; the Python bindings' run_solver names
+// its keyword arguments (python/nlhf/__init__.py, python/src/solver.cc) and needs the key added.
+// (stop.tolerance and log.metrics are maps and lists keyed by metric: they follow MetricTable().)
 #include <functional>
 #include <string>
 #include <vector>
