@@ -92,14 +92,11 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       // The point that needs the most, named by its values and located where its key is written
       // or swept (a validated point keeps no key locations: it is built again to find it).
       const SweepPoint& p = *memory.point;
-      std::string values;
-      for (const auto& [k, v] : p.values) values += fmt::format("{}{}={}", values.empty() ? "" : ", ", k, v);
       const SourceLocation where = !e.where().file.empty() ? e.where()
                                    : e.key().empty()       ? SourceLocation{s.source}
                                                            : LocatePointKey(s, p.index, e.key());
       throw InputError(where, "",
-                       fmt::format("at sweep point {} ({}): {}", p.index, values.empty() ? "no swept keys" : values,
-                                   e.key().empty() ? e.problem() : e.key() + ": " + e.problem()));
+                       fmt::format("at {}: {}", PointName(p), e.key().empty() ? e.problem() : e.key() + ": " + e.problem()));
     }
   }
   // Held until the sweep returns: a second writer of DIR is refused before doing any work.

@@ -21,6 +21,12 @@ namespace nlhf {
 
 namespace fs = std::filesystem;
 
+std::string PointName(const SweepPoint& p) {
+  std::string values;
+  for (const auto& [k, v] : p.values) values += fmt::format("{}{}={}", values.empty() ? "" : ", ", k, v);
+  return fmt::format("sweep point {} ({})", p.index, values.empty() ? "no swept keys" : values);
+}
+
 namespace {
 
 // A swept key with its values as parsed (nodes of the sweep file or of a --set, so that an error
@@ -75,12 +81,8 @@ size_t GroupOf(const std::vector<std::vector<AxisNodes>>& zip, size_t k) {
 
 // A parse or validation error of one point, prefixed with its values.
 InputError AtPoint(const InputError& e, const SweepPoint& p) {
-  std::string values;
-  for (const auto& [k, v] : p.values)
-    values += fmt::format("{}{}={}", values.empty() ? "" : ", ", k, v);
   const std::string what = e.key().empty() ? e.problem() : e.key() + ": " + e.problem();
-  return InputError(e.where(), "",
-                    fmt::format("at sweep point {} ({}): {}", p.index, values.empty() ? "no swept keys" : values, what));
+  return InputError(e.where(), "", fmt::format("at {}: {}", PointName(p), what));
 }
 
 // A swept input file (`game.path`, `reference.path`): its values are written as absolute paths, so

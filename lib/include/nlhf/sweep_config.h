@@ -27,6 +27,9 @@ struct SweepPoint {
   std::string task_fingerprint;
 };
 
+// "sweep point P (k=v, k2=v2)", or "sweep point P (no swept keys)": how messages name a point.
+std::string PointName(const SweepPoint& p);
+
 struct SweepConfig {
   std::string source;    // the sweep file
   std::string text;      // its contents
