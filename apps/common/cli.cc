@@ -14,7 +14,9 @@
 #include <filesystem>
 #include <iostream>
 #include <new>
+#include <sstream>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -57,7 +59,9 @@ bool ParseFlags(int argc, char** argv, const po::options_description& options, s
     throw InputError(fmt::format("{} (see --help)", e.what()));
   }
   if (vm.count("help")) {
-    std::cout << options << "\n";
+    std::ostringstream text;
+    text << options << "\n";
+    WriteStdout(text.str());
     return true;
   }
   if (vm.count("version")) {
@@ -70,7 +74,9 @@ bool ParseFlags(int argc, char** argv, const po::options_description& options, s
       throw InputError("--list", fmt::format("reads no file, expected {} --list [games|references|solvers|metrics] "
                                              "without {}",
                                              program, *positional));
-    PrintListing(vm["list"].as<std::string>(), std::cout);
+    std::ostringstream text;
+    PrintListing(vm["list"].as<std::string>(), text);
+    WriteStdout(text.str());
     return true;
   }
   // An empty value is a mistake, never a request for the default (`--out "$OUT"` with OUT unset
@@ -217,6 +223,13 @@ std::string OutputDirectoryText(std::string_view out_key, const std::string& dir
                : fmt::format("its output directory {} (runs/<name>, with no name: the file's stem)", dir);
 }
 
+void WriteStdout(std::string_view text) {
+  std::cout.flush();  // (synced with stdio: nothing of its own held, but order is kept either way)
+  errno = 0;
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
+    throw WriteError("standard output", errno != 0 ? errno : EIO);
+}
+
 int Main(const std::function<int()>& body) {
   // A build for SSE4.1 on a processor without it: refused before any work, never an illegal
   // instruction.
@@ -274,9 +287,11 @@ int Main(const std::function<int()>& body) {
       std::cerr << "error: " << EscapeControl(e.path1().string()) << ": " << e.code().message() << "\n";
       return 2;
     } catch (const std::system_error& e) {
-      if (e.code() == std::errc::broken_pipe) {
-        // A write to standard output (fmt::print) whose reader went away while SIGPIPE was ignored
-        // (by whoever started the tool, or after a stop signal): the environment, not a bug.
+      if (e.code() == std::errc::broken_pipe ||
+          (e.code().category() == std::generic_category() && std::ferror(stdout) != 0)) {
+        // A write to standard output (fmt::print throws) that failed: its reader went away while
+        // SIGPIPE was ignored (by whoever started the tool, or after a stop signal), or a full
+        // disk (ENOSPC) or device: the environment, not a bug.
         std::cerr << "error: writing standard output: " << e.code().message() << "\n";
         return 2;
       }

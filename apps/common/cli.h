@@ -48,6 +48,11 @@ class StopOnSignals {
 // (runs/<name>)" (name:), or "... (runs/<name>, with no name: the file's stem)" when `named` is false.
 std::string OutputDirectoryText(std::string_view out_key, const std::string& dir, bool named);
 
+// Writes `text` to standard output and flushes it: WriteError("standard output", errno) if it
+// cannot (a full disk: ENOSPC), reported at the write that failed. (Text written through
+// std::cout in pieces loses the failed write's errno by the time Main checks the stream.)
+void WriteStdout(std::string_view text);
+
 // Runs `body` and maps its outcome to the process exit code. Work that stopped after SIGINT,
 // SIGTERM or SIGHUP (StopOnSignals; the library threw Cancelled) ends by that signal, so that the
 // shell sees 130, 143 or 129 and a script's loop stops: after `interrupted by SIGINT: WHAT`, WHAT

@@ -267,7 +267,7 @@ int Run(int argc, char** argv) {
     first_game.reset();  // EstimateCost builds (and times) its own: never two at once
     // The output directory gets the same checks as a real run (nothing is created or locked).
     located_at_key([&] { nlhf::CheckOutputDirectory(config.OutputDir(), out_options); });
-    std::cout << nlhf::ResolvedYaml(config);
+    nlhf::cli::WriteStdout(nlhf::ResolvedYaml(config));
     PrintCostEstimate(config, nlhf::EstimateCost(config, jobs), jobs);
     return 0;
   }

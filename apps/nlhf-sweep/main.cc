@@ -234,7 +234,7 @@ int Run(int argc, char** argv) {
 
   if (vm.count("emit-slurm")) {
     slurm.sweep_binary = SelfPath(argv[0]);
-    std::cout << nlhf::EmitSlurm(sweep, sweep_path, out_dir, slurm);
+    nlhf::cli::WriteStdout(nlhf::EmitSlurm(sweep, sweep_path, out_dir, slurm));
     return 0;
   }
 

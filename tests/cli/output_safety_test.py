@@ -311,6 +311,28 @@ code, out, err = run(RUN, os.path.join(cwd, "exp.yaml"), "--out", os.path.join(d
 check("fsize_run.exit2", code == 2 and one_error(err, "error: writing ", "File too large"), err)
 check("fsize_run.clean", os.listdir(disk) == [], os.listdir(disk))
 
+# Standard output on a full device (/dev/full): every report, listing and script the tools print ends
+# in one error line naming the real cause (ENOSPC), exit 2, never EIO from a lost errno (--list
+# writes more than stdio's buffer) nor an internal error (fmt::print's exception).
+EQUILIBRIUM = os.path.join(BIN, "nlhf-equilibrium")
+if os.path.exists("/dev/full"):
+    for tag, tool, args in [("help", RUN, ["--help"]), ("list", RUN, ["--list", "solvers"]),
+                            ("sweep_list", SWEEP, ["--list", "games"]), ("version", SWEEP, ["--version"]),
+                            ("run_dry_run", RUN, [os.path.join(cwd, "exp.yaml"), "--dry-run"]),
+                            ("sweep_dry_run", SWEEP, [os.path.join(cwd, "sweep.yaml"), "--dry-run"]),
+                            ("emit_slurm", SWEEP, [os.path.join(cwd, "sweep.yaml"), "--emit-slurm", "--out",
+                                                   os.path.join(TMP, "slurm_full")]),
+                            ("equilibrium_list", EQUILIBRIUM, ["--list", "metrics"]),
+                            ("equilibrium_report", EQUILIBRIUM, ["--game", "random_uniform(n=2000)", "--beta", "1",
+                                                                 "--top", "2000"])]:
+        with open("/dev/full", "w") as full_out:
+            p = subprocess.run([tool, *args], cwd=TMP, stdout=full_out, stderr=subprocess.PIPE, text=True)
+        check(f"stdout_full.{tag}", p.returncode == 2 and one_error(p.stderr, "error: writing standard output: ",
+                                                                   "No space left on device"),
+              f"exit {p.returncode}: {p.stderr}")
+else:
+    check.skipped.append("standard output on a full device (no /dev/full)")
+
 # Sweeps: one uninterrupted reference run.
 ref_dir = os.path.join(TMP, "sweep_ref")
 code, _, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", ref_dir, "--quiet", "--jobs", "2")
