@@ -1,7 +1,11 @@
 #include "run_option_table.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace nlhf {
 
@@ -23,7 +27,34 @@ OptionRow<Options> DoubleRow(ParamSpec spec, double Options::*field) {
           [field](Options& o, const ParamValue& v) { o.*field = std::get<double>(v); }};
 }
 
+// Sets row `key` of `rows` from its text (ParseParamValue: the YAML reader's parse and checks).
+template <class Options>
+void SetOption(const std::vector<OptionRow<Options>>& rows, Options& options, const std::string& key,
+               std::string_view text, const std::string& shown) {
+  const OptionRow<Options>* row = FindOptionRow(rows, key);
+  if (row == nullptr) {
+    std::vector<std::string> names;
+    for (const OptionRow<Options>& r : rows) names.push_back(r.spec.name);
+    const std::string guess = DidYouMean(key, names);
+    throw InputError(shown, fmt::format("is not an option here{}, expected one of: {}",
+                                        guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess),
+                                        fmt::join(names, ", ")));
+  }
+  row->set(options, ParseParamValue(row->spec, text, shown));
+}
+
 }  // namespace
+
+std::vector<ParamSpec> StopOptionSpecs() { return OptionSpecs(StopOptionRows()); }
+std::vector<ParamSpec> LogOptionSpecs() { return OptionSpecs(LogOptionRows()); }
+
+void SetStopOption(StopRules& stop, const std::string& key, std::string_view text, const std::string& shown) {
+  SetOption(StopOptionRows(), stop, key, text, shown);
+}
+
+void SetLogOption(LogOptions& log, const std::string& key, std::string_view text, const std::string& shown) {
+  SetOption(LogOptionRows(), log, key, text, shown);
+}
 
 ParamSpec ToleranceSpec(const std::string& metric) {
   return ParamSpec::Double(metric, 0.0, "stop once " + metric + " is at most this").AtLeast(0);

@@ -3,8 +3,9 @@
 // (name, default, range, the text error lines show) with how it reads and sets its field of
 // StopRules or LogOptions. The YAML reader (config.cc), the resolved-config dump and
 // StopRules::Validate / LogOptions::Validate all walk these rows, so for the tools a new scalar key
-// is its field in run.h plus one row in run_option_table.cc; the Python bindings' run_solver names
-// its keyword arguments (python/nlhf/__init__.py, python/src/solver.cc) and needs the key added.
+// is its field in run.h plus one row in run_option_table.cc. The Python bindings' run_solver sets
+// its keyword arguments through the rows (SetStopOption, SetLogOption in run.h), but names them in
+// its signature: a new key must be added there too (tests/python/solver_test.py fails until it is).
 // (stop.tolerance and log.metrics are maps and lists keyed by metric: they follow MetricTable().)
 #include <functional>
 #include <string>

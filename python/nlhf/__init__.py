@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 import numbers
 import os
 import types
@@ -340,6 +341,35 @@ def make_solver(spec: str, /, *, oracle: dict | None = None, **params) -> Solver
     return _nlhf._make_solver(spec, _raw(params, spec), _raw(oracle or {}, "oracle"))
 
 
+# run_solver's keyword for a stop: or log: key of the YAML reader's table, where it differs (log= is
+# log.spacing). The library sets each through that table: its parse, ranges and words.
+_RUN_OPTION_KEYWORDS = {"spacing": "log"}
+
+
+def _run_option_texts(section: str, values: dict) -> list[tuple[str, str, str]]:
+    """(key, text, keyword) for each key of the stop: or log: table, from run_solver's keywords."""
+    out = []
+    for spec in _nlhf.run_options()[section]:
+        key = spec["name"]
+        keyword = _RUN_OPTION_KEYWORDS.get(key, key)
+        value = values[keyword]  # (a key without its keyword fails solver_test.py)
+        if spec["type"] == "string":
+            if not isinstance(value, str):
+                raise ValueError(f"{keyword}: {value!r} is not allowed, expected {spec['allowed']}")
+            text = value
+        else:  # a number: int or double; its range is the table's to check
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+                raise ValueError(f"{keyword}: {value!r} is not allowed, expected {spec['allowed']}")
+            if isinstance(value, numbers.Integral):
+                text = str(int(value))
+            elif spec["type"] == "int" and math.isfinite(value) and float(value).is_integer():
+                text = str(int(value))  # 1e4 is fine
+            else:
+                text = repr(float(value))
+        out.append((key, text, keyword))
+    return out
+
+
 def run_solver(solver, game: Game, beta: float, *, iterations: int = 1000, oracle_calls: int = 0, queries: int = 0,
                wall_s: float = 0.0, tolerance: dict | None = None, log: str = "linear", every: int = 1,
                points_per_decade: int = 20, metrics=None, equilibrium: Equilibrium | None = None,
@@ -362,8 +392,9 @@ def run_solver(solver, game: Game, beta: float, *, iterations: int = 1000, oracl
         solver = make_solver(solver)
     _of_type("solver", solver, Solver, "nlhf.make_solver(...)")
     _of_type("game", game, Game, "nlhf.game(...)")
-    stop = {"iterations": _int("iterations", iterations, 1), "oracle_calls": _int("oracle_calls", oracle_calls),
-            "queries": _int("queries", queries), "wall_s": _float("wall_s", wall_s)}
+    stop = _run_option_texts("stop", {"iterations": iterations, "oracle_calls": oracle_calls, "queries": queries,
+                                      "wall_s": wall_s})
+    logging = _run_option_texts("log", {"log": log, "every": every, "points_per_decade": points_per_decade})
     if tolerance is not None and not isinstance(tolerance, Mapping):
         raise ValueError(f"tolerance: {tolerance!r} is not allowed, expected a dict {{metric: value}}, e.g. "
                          "{'gap_beta': 1e-10}")
@@ -371,13 +402,28 @@ def run_solver(solver, game: Game, beta: float, *, iterations: int = 1000, oracl
     out = _nlhf._run_solver(solver, game, _float("beta", beta),
                             _of_type("equilibrium", equilibrium, Equilibrium, "game.equilibrium(beta)"),
                             _of_type("nash", nash, NashEquilibrium, "game.nash_equilibrium()"), stop, tolerances,
-                            str(log), _int("every", every, 1), _int("points_per_decade", points_per_decade, 1, maximum=1000),
-                            _names("metrics", metrics), bool(theory_check), _int("seed", seed, maximum=_SEED_MAX))
+                            logging, _names("metrics", metrics), bool(theory_check),
+                            _int("seed", seed, maximum=_SEED_MAX))
     result = Result(trace=out["trace"], frame=_frames.frame(out["trace"]), summary=out["summary"], params=out["params"])
     _warn([dict(result.summary, params=out["params"])])
     if raise_on_failure and result.summary["termination"] == "numerical_failure":
         _raise_numerical(f"{out['params']}: {result.summary['message']}", result)
     return result
+
+
+def _run_options_doc() -> str:
+    """run_solver's stop and log keywords as the table gives them (defaults, ranges)."""
+    lines = ["", "    The stop and log keywords are the YAML reader's stop: and log: keys, read and checked by the same",
+             "    table (nlhf-run's words for a refused value):"]
+    for section in ("stop", "log"):
+        for spec in _nlhf.run_options()[section]:
+            keyword = _RUN_OPTION_KEYWORDS.get(spec["name"], spec["name"])
+            lines.append(f"        {keyword} ({section}.{spec['name']}): {spec['doc']}; default {spec['default']}; "
+                         f"allowed: {spec['allowed']}")
+    return "\n".join(lines) + "\n"
+
+
+run_solver.__doc__ += _run_options_doc()
 
 
 # --------------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 #include "nlhf/listing.h"
 #include "nlhf/metrics.h"
 #include "nlhf/oracle.h"
+#include "nlhf/run.h"
 #include "nlhf/solver.h"
 
 namespace nlhf::python {
@@ -100,6 +101,16 @@ void BindParams(py::module_& m) {
     PrintListing(what, out);
     return out.str();
   }, py::arg("what"), "The text of `nlhf-run --list WHAT` (games, references, solvers or metrics).");
+
+  m.def("run_options", [] {
+    py::dict out;
+    for (const auto& [section, specs] : {std::pair{"stop", StopOptionSpecs()}, std::pair{"log", LogOptionSpecs()}}) {
+      py::list rows;
+      for (const ParamSpec& p : specs) rows.append(ParamInfo(p));
+      out[section] = rows;
+    }
+    return out;
+  }, "The stop: and log: keys' tables (name, type, default, allowed, doc): run_solver's stop and log keywords.");
 
   m.def("metric_table", [] {
     py::list out;

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <optional>
+#include <tuple>
 
 #include "bindings.h"
 #include "nlhf/config.h"
@@ -244,18 +245,18 @@ void BindSolver(py::module_& m) {
     return s;
   }, py::arg("name"), py::arg("params"), py::arg("oracle"));
 
+  // `stop` and `log`: (key, text, keyword) for each stop: and log: key, set through the YAML reader's
+  // table (SetStopOption, SetLogOption: its parse, ranges and words), errors naming the keyword.
+  using KeyedTexts = std::vector<std::tuple<std::string, std::string, std::string>>;
   m.def("_run_solver", [](PySolver& s, const std::shared_ptr<Game>& game, double beta,
-                          std::shared_ptr<GameEquilibrium> star, std::shared_ptr<GameNash> ne, const py::dict& stop,
-                          const std::vector<std::pair<std::string, double>>& tolerance, const std::string& spacing,
-                          std::int64_t every, int points_per_decade, const std::vector<std::string>& metrics,
-                          bool theory_check, std::uint64_t seed) {
+                          std::shared_ptr<GameEquilibrium> star, std::shared_ptr<GameNash> ne, const KeyedTexts& stop,
+                          const std::vector<std::pair<std::string, double>>& tolerance, const KeyedTexts& log,
+                          const std::vector<std::string>& metrics, bool theory_check, std::uint64_t seed) {
     if (!game) throw InputError("game", "is None, expected an nlhf.Game");
     CheckBeta(beta, s.name);
     RunOptions options;
-    options.stop.iterations = stop["iterations"].cast<std::int64_t>();
-    options.stop.oracle_calls = stop["oracle_calls"].cast<std::int64_t>();
-    options.stop.queries = stop["queries"].cast<std::int64_t>();
-    options.stop.wall_s = stop["wall_s"].cast<double>();
+    for (const auto& [key, text, keyword] : stop) SetStopOption(options.stop, key, text, keyword);
+    for (const auto& [key, text, keyword] : log) SetLogOption(options.log, key, text, keyword);
     // As the YAML reader: a query budget the exact oracle never spends would be silently ignored.
     if (options.stop.queries > 0 && s.oracle.exact())
       throw InputError("queries", fmt::format("{} can never be reached: the solver uses the exact oracle, which makes no "
@@ -269,11 +270,6 @@ void BindSolver(py::module_& m) {
         throw InputError("tolerance." + name, problem);
       options.stop.tolerances.emplace_back(metric, value);
     }
-    if (spacing == "linear") options.log.spacing = LogSpacing::kLinear;
-    else if (spacing == "log") options.log.spacing = LogSpacing::kLog;
-    else throw InputError("log", fmt::format("'{}' is not a spacing, expected linear or log", spacing));
-    options.log.every = every;
-    options.log.points_per_decade = points_per_decade;
     for (size_t i = 0; i < metrics.size(); ++i) {
       const Metric metric = MetricByName(metrics[i], fmt::format("metrics[{}]", i));
       if (const std::string problem = MetricUnavailable(metric, beta, EquilibriumMode::kCertified, false); !problem.empty())
@@ -329,8 +325,8 @@ void BindSolver(py::module_& m) {
     out["params"] = SolverSpec(s.name, *s.solver);
     return out;
   }, py::arg("solver"), py::arg("game"), py::arg("beta"), py::arg("equilibrium").none(true), py::arg("nash").none(true),
-     py::arg("stop"), py::arg("tolerance"), py::arg("spacing"), py::arg("every"), py::arg("points_per_decade"),
-     py::arg("metrics"), py::arg("theory_check"), py::arg("seed"));
+     py::arg("stop"), py::arg("tolerance"), py::arg("log"), py::arg("metrics"), py::arg("theory_check"),
+     py::arg("seed"));
 }
 
 }  // namespace nlhf::python

@@ -19,6 +19,7 @@
 #include "nlhf/cancel.h"
 #include "nlhf/game.h"
 #include "nlhf/metrics.h"
+#include "nlhf/params.h"
 #include "nlhf/solver.h"
 
 namespace nlhf {
@@ -68,6 +69,16 @@ struct LogOptions {
   // [1, 1000]: 0 would never advance the schedule), from LogOptionRows as the YAML reader does.
   void Validate() const;
 };
+
+// The stop: and log: keys as parameter tables (name, default, allowed range, doc), in the order
+// the resolved config writes them (stop.tolerance and log.metrics aside), and one key set from its
+// text as the YAML reader reads and checks it: InputError naming `shown` for an unknown key (with
+// the closest one) or a refused value. For callers that take these keys by name, such as the
+// Python bindings' run_solver.
+std::vector<ParamSpec> StopOptionSpecs();
+std::vector<ParamSpec> LogOptionSpecs();
+void SetStopOption(StopRules& stop, const std::string& key, std::string_view text, const std::string& shown);
+void SetLogOption(LogOptions& log, const std::string& key, std::string_view text, const std::string& shown);
 
 struct RunOptions {
   StopRules stop;
