@@ -7,6 +7,9 @@
 #include <sys/types.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "nlhf/errors.h"
@@ -89,8 +92,8 @@ Rows ReadRows(const std::string& path, const std::string& key) {
 
 }  // namespace
 
-Eigen::MatrixXd ReadMatrixCsv(const std::string& path, const std::string& key) {
-  const Rows rows = ReadRows(path, key);
+Eigen::MatrixXd ReadMatrixCsv(const std::string& path, const std::string& key, std::vector<int>* row_lines) {
+  Rows rows = ReadRows(path, key);
   const size_t n = rows.values.size();
   Eigen::MatrixXd P(n, n);
   for (size_t i = 0; i < n; ++i) {
@@ -102,7 +105,24 @@ Eigen::MatrixXd ReadMatrixCsv(const std::string& path, const std::string& key) {
     }
     for (size_t j = 0; j < n; ++j) P(i, j) = rows.values[i][j];
   }
+  if (row_lines != nullptr) *row_lines = std::move(rows.lines);
   return P;
+}
+
+SourceLocation CsvCellLocation(const std::string& path, int line, Eigen::Index field) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text;
+  for (int k = 0; k < line; ++k)
+    if (!std::getline(in, text)) return {path, line};
+  if (line == 1 && text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);  // as ReadRows reads it
+  size_t start = 0;
+  for (Eigen::Index f = 0; f < field; ++f) {
+    start = text.find(',', start);
+    if (start == std::string::npos) return {path, line};
+    ++start;
+  }
+  while (start < text.size() && (text[start] == ' ' || text[start] == '\t')) ++start;
+  return {path, line, static_cast<int>(start) + 1};
 }
 
 Eigen::VectorXd ReadVectorCsv(const std::string& path, const std::string& key) {

@@ -30,7 +30,8 @@ double Asymmetry(const Eigen::MatrixXd& P) {
   return worst;
 }
 
-void ValidatePreferenceMatrix(const Eigen::MatrixXd& P, const std::string& key) {
+void ValidatePreferenceMatrix(const Eigen::MatrixXd& P, const std::string& key, const EntryLocator& locate) {
+  auto at = [&](Eigen::Index i, Eigen::Index j) { return locate ? locate(i, j) : SourceLocation{}; };
   if (P.rows() != P.cols())
     throw InputError(key, fmt::format("P is {}x{}, expected a square matrix", P.rows(), P.cols()));
   if (P.rows() < 2)
@@ -43,9 +44,9 @@ void ValidatePreferenceMatrix(const Eigen::MatrixXd& P, const std::string& key) 
     for (Eigen::Index j = 0; j < n; ++j) {
       const double p = P(i, j);
       if (!std::isfinite(p))
-        throw InputError(key, fmt::format("P[{}][{}] = {} is not finite, expected a probability in [0, 1]", i, j, p));
+        throw InputError(at(i, j), key, fmt::format("P[{}][{}] = {} is not finite, expected a probability in [0, 1]", i, j, p));
       if (p < 0.0 || p > 1.0)
-        throw InputError(key, fmt::format("P[{}][{}] = {} is outside [0, 1], expected a probability{}", i, j, p,
+        throw InputError(at(i, j), key, fmt::format("P[{}][{}] = {} is outside [0, 1], expected a probability{}", i, j, p,
                                           LooksLikeMargins(P) ? " (this looks like a margin matrix M = P - P^T with "
                                                                 "entries in [-1, 1]: use P = (1 + M)/2)"
                                                               : ""));
@@ -60,7 +61,7 @@ void ValidatePreferenceMatrix(const Eigen::MatrixXd& P, const std::string& key) 
         for (Eigen::Index j = std::max(i, j0); j < std::min(n, j0 + kTile); ++j) {
           const double s = P(i, j) + P(j, i);
           if (std::abs(s - 1.0) > kGameTolerance) {
-            throw InputError(key, fmt::format("P[{}][{}] + P[{}][{}] = {} + {} = {}, expected P + P^T = 1 "
+            throw InputError(at(i, j), key, fmt::format("P[{}][{}] + P[{}][{}] = {} + {} = {}, expected P + P^T = 1 "
                                               "within {} (so the diagonal is 1/2)",
                                               i, j, j, i, P(i, j), P(j, i), s, kGameTolerance));
           }

@@ -77,7 +77,7 @@ check zero_beta_implicit 2 "error: beta: 0 needs the game's entries" -- --game '
 check non_numeric_beta 2 "error: .*beta" -- --beta abc
 check unknown_flag 2 "error: .*unrecognised option '--bogus'" -- --bogus
 check missing_file 2 "error: $tmp/none.csv: game.path: cannot open the file" -- --game "matrix(path=$tmp/none.csv)"
-check not_skew 2 "error: $tmp/bad.csv: game.path: P\[0\]\[1\] \+ P\[1\]\[0\] = 0.2 \+ 0.7 = 0.8999999999999999, expected P \+ P\^T = 1" -- --game "matrix(path=$tmp/bad.csv)"
+check not_skew 2 "error: $tmp/bad.csv:1:5: game.path: P\[0\]\[1\] \+ P\[1\]\[0\] = 0.2 \+ 0.7 = 0.8999999999999999, expected P \+ P\^T = 1" -- --game "matrix(path=$tmp/bad.csv)"
 check non_numeric_csv 2 "error: $tmp/nan.csv:1:5: game.path: 'x' is not a number" -- --game "matrix(path=$tmp/nan.csv)"
 check bad_spec 2 "error: spec 'rps3\(x=0.9': missing '\)'" -- --game 'rps3(x=0.9'
 

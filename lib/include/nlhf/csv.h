@@ -3,11 +3,20 @@
 // header) and a reference policy (n numbers, one per line). Errors name file, line and column.
 #include <Eigen/Core>
 #include <string>
+#include <vector>
+
+#include "nlhf/errors.h"
 
 namespace nlhf {
 
-// `key` is the key path that named the file (for messages), e.g. "game.path".
-Eigen::MatrixXd ReadMatrixCsv(const std::string& path, const std::string& key);
+// `key` is the key path that named the file (for messages), e.g. "game.path". `row_lines`, if
+// given, gets the line number of each row of the matrix (for CsvCellLocation).
+Eigen::MatrixXd ReadMatrixCsv(const std::string& path, const std::string& key, std::vector<int>* row_lines = nullptr);
 Eigen::VectorXd ReadVectorCsv(const std::string& path, const std::string& key);
+
+// Where field `field` (0-based) of line `line` of the CSV file starts, for an error about a value
+// that read as a number but is not allowed: {path, line, column of its first character}, or
+// {path, line} if the file no longer has that field. Reads the file again (for error messages only).
+SourceLocation CsvCellLocation(const std::string& path, int line, Eigen::Index field);
 
 }  // namespace nlhf

@@ -4,9 +4,11 @@
 // never stores P), the reference policy mu, and the canonical spec strings that produced them. Immutable once built;
 // construction validates everything and throws an InputError naming the offending entry.
 #include <Eigen/Core>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "nlhf/errors.h"
 #include "nlhf/preference_operator.h"
 
 namespace nlhf {
@@ -59,9 +61,14 @@ class Game {
   std::string reference_spec_;
 };
 
+// Where entry (i, j) of P is written (a matrix read from a file: its line and column).
+using EntryLocator = std::function<SourceLocation(Eigen::Index i, Eigen::Index j)>;
+
 // Throw InputError(key, ...) naming the first offending entry. `key` prefixes messages ("game").
-// P: square, n >= 2, finite, entries in [0, 1], |P + P^T - 1| <= kGameTolerance.
-void ValidatePreferenceMatrix(const Eigen::MatrixXd& P, const std::string& key);
+// P: square, n >= 2, finite, entries in [0, 1], |P + P^T - 1| <= kGameTolerance. With `locate`, an
+// entry's error is located where locate says (for a sum, at P[i][j], the first of its pair in row order).
+void ValidatePreferenceMatrix(const Eigen::MatrixXd& P, const std::string& key,
+                              const EntryLocator& locate = nullptr);
 // max_ij |P_ij + P_ji - 1|: how far a stored P is from P + P^T = 1 (at most kGameTolerance for a
 // valid one), computed to within 2 eps.
 double Asymmetry(const Eigen::MatrixXd& P);

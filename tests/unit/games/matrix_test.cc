@@ -1,5 +1,5 @@
 // games/matrix.cc: a user's matrix file, read and validated; a value that is not a valid game is
-// reported at the file that holds it.
+// reported where the file holds it (file:line:column).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -27,13 +27,24 @@ TEST(MatrixGame, ReadsTheFile) {
   EXPECT_EQ(g.P()(1, 0), 0.25);
 }
 
-TEST(MatrixGame, ABadValueIsReportedAtItsFile) {
+TEST(MatrixGame, ABadValueIsReportedWhereTheFileHoldsIt) {
   testing::TempDir dir;
+  // file:line:column of the entry (for a sum, of P[i][j], the first of its pair in row order).
   const std::string margins = dir.File("margins.csv", "0,0.5\n-0.5,0\n");
-  EXPECT_EQ(ErrorOf(margins).rfind(margins + ": game.path: P[1][0] = -0.5 is outside [0, 1]", 0), 0u)
+  EXPECT_EQ(ErrorOf(margins).rfind(margins + ":2:1: game.path: P[1][0] = -0.5 is outside [0, 1]", 0), 0u)
       << ErrorOf(margins);
   const std::string skew = dir.File("skew.csv", "0.5,0.6\n0.3,0.5\n");
-  EXPECT_EQ(ErrorOf(skew).rfind(skew + ": game.path: P[0][1] + P[1][0] = 0.6 + 0.3", 0), 0u) << ErrorOf(skew);
+  EXPECT_EQ(ErrorOf(skew).rfind(skew + ":1:5: game.path: P[0][1] + P[1][0] = 0.6 + 0.3", 0), 0u) << ErrorOf(skew);
+  // Columns count the line as written, blanks before a value included; a byte order mark is not
+  // counted (ReadRows drops it); blank lines at the top move the rows' line numbers.
+  const std::string spaced = dir.File("spaced.csv", "0.5,0.5,0.5\n0.5,0.5,  1.5\n0.5,0.5,0.5\n");
+  EXPECT_EQ(ErrorOf(spaced).rfind(spaced + ":2:11: game.path: P[1][2] = 1.5 is outside [0, 1]", 0), 0u)
+      << ErrorOf(spaced);
+  const std::string bom = dir.File("bom.csv", "\xEF\xBB\xBF" "0.5,0.7\n0.4,0.5\n");
+  EXPECT_EQ(ErrorOf(bom).rfind(bom + ":1:5: game.path: P[0][1] + P[1][0] = 0.7 + 0.4", 0), 0u) << ErrorOf(bom);
+  const std::string blank_top = dir.File("blank_top.csv", "\n\n0.5,0.5\n0.5,0.4\n");
+  EXPECT_EQ(ErrorOf(blank_top).rfind(blank_top + ":4:5: game.path: P[1][1] + P[1][1] = 0.4 + 0.4", 0), 0u)
+      << ErrorOf(blank_top);
 }
 
 }  // namespace
