@@ -125,8 +125,8 @@ SourceLocation CsvCellLocation(const std::string& path, int line, Eigen::Index f
   return {path, line, static_cast<int>(start) + 1};
 }
 
-Eigen::VectorXd ReadVectorCsv(const std::string& path, const std::string& key) {
-  const Rows rows = ReadRows(path, key);
+Eigen::VectorXd ReadVectorCsv(const std::string& path, const std::string& key, std::vector<int>* row_lines) {
+  Rows rows = ReadRows(path, key);
   Eigen::VectorXd v(rows.values.size());
   for (size_t i = 0; i < rows.values.size(); ++i) {
     if (rows.values[i].size() != 1) {
@@ -136,6 +136,7 @@ Eigen::VectorXd ReadVectorCsv(const std::string& path, const std::string& key) {
     }
     v[i] = rows.values[i][0];
   }
+  if (row_lines != nullptr) *row_lines = std::move(rows.lines);
   return v;
 }
 

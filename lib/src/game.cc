@@ -71,21 +71,24 @@ void ValidatePreferenceMatrix(const Eigen::MatrixXd& P, const std::string& key, 
   }
 }
 
-void ValidateReference(const Eigen::VectorXd& mu, Eigen::Index n, const std::string& key) {
+void ValidateReference(const Eigen::VectorXd& mu, Eigen::Index n, const std::string& key,
+                       const std::function<SourceLocation(Eigen::Index y)>& locate) {
+  auto at = [&](Eigen::Index y) { return locate ? locate(y) : SourceLocation{}; };
+  auto file = [&] { return locate ? SourceLocation{locate(0).file} : SourceLocation{}; };
   if (mu.size() != n)
-    throw InputError(key, fmt::format("mu has {} entries but the game has {} actions, expected {}",
-                                      mu.size(), n, n));
+    throw InputError(file(), key, fmt::format("mu has {} entries but the game has {} actions, expected {}",
+                                              mu.size(), n, n));
   for (Eigen::Index y = 0; y < n; ++y) {
     if (!std::isfinite(mu[y]) || !(mu[y] > 0.0)) {
-      throw InputError(key, fmt::format("mu[{}] = {} is not allowed, expected a finite probability > 0",
-                                        y, mu[y]));
+      throw InputError(at(y), key, fmt::format("mu[{}] = {} is not allowed, expected a finite probability > 0",
+                                               y, mu[y]));
     }
   }
   const double sum = mu.sum();
   // Summing n terms rounds by up to about n ulps: at n = 10^7 a uniform mu's sum is off by 2.5e-11.
   const double tolerance = std::max(kGameTolerance, static_cast<double>(n) * 0x1.0p-52);
   if (std::abs(sum - 1.0) > tolerance)
-    throw InputError(key, fmt::format("mu sums to {}, expected 1 within {}", sum, tolerance));
+    throw InputError(file(), key, fmt::format("mu sums to {}, expected 1 within {}", sum, tolerance));
 }
 
 Game::Game(Eigen::MatrixXd P, Eigen::VectorXd mu, std::string game_spec, std::string reference_spec)

@@ -94,5 +94,25 @@ TEST(ReadVectorCsv, ReadsOneNumberPerLine) {
   ExpectInputError([&] { ReadVectorCsv(two, "reference.path"); }, {two + ":1", "one number per line"});
 }
 
+// The row lines ReadMatrixCsv gives and CsvCellLocation's columns agree with where the numbers are
+// written (blank top lines, a byte order mark, blanks before a cell); a field the file no longer has
+// gives the line alone.
+TEST(CsvCellLocation, FindsTheCellOfARowAndField) {
+  TempDir dir;
+  const std::string path = dir.File("P.csv", "\xEF\xBB\xBF" "\n0.5,0.5\n0.5,\t 0.5\n");
+  std::vector<int> lines;
+  ReadMatrixCsv(path, "game.path", &lines);
+  EXPECT_EQ(lines, (std::vector<int>{2, 3}));
+  EXPECT_EQ(CsvCellLocation(path, 2, 0).ToString(), path + ":2:1");
+  EXPECT_EQ(CsvCellLocation(path, 3, 1).ToString(), path + ":3:7");
+  EXPECT_EQ(CsvCellLocation(path, 3, 2).ToString(), path + ":3");
+  EXPECT_EQ(CsvCellLocation(path, 9, 0).ToString(), path + ":9");
+  const std::string bom = dir.File("bom.csv", "\xEF\xBB\xBF" "0.5,0.5\n");
+  EXPECT_EQ(CsvCellLocation(bom, 1, 1).ToString(), bom + ":1:5");
+  std::vector<int> vector_lines;
+  ReadVectorCsv(dir.File("mu.csv", "\n\n0.5\n0.5\n"), "reference.path", &vector_lines);
+  EXPECT_EQ(vector_lines, (std::vector<int>{3, 4}));
+}
+
 }  // namespace
 }  // namespace nlhf

@@ -10,9 +10,10 @@
 namespace nlhf {
 
 // `key` is the key path that named the file (for messages), e.g. "game.path". `row_lines`, if
-// given, gets the line number of each row of the matrix (for CsvCellLocation).
+// given, gets the line number of each row of the matrix (of each entry of the vector), for
+// CsvCellLocation.
 Eigen::MatrixXd ReadMatrixCsv(const std::string& path, const std::string& key, std::vector<int>* row_lines = nullptr);
-Eigen::VectorXd ReadVectorCsv(const std::string& path, const std::string& key);
+Eigen::VectorXd ReadVectorCsv(const std::string& path, const std::string& key, std::vector<int>* row_lines = nullptr);
 
 // Where field `field` (0-based) of line `line` of the CSV file starts, for an error about a value
 // that read as a number but is not allowed: {path, line, column of its first character}, or

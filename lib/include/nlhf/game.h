@@ -74,6 +74,9 @@ void ValidatePreferenceMatrix(const Eigen::MatrixXd& P, const std::string& key,
 double Asymmetry(const Eigen::MatrixXd& P);
 // mu: size n, finite, strictly positive, |sum - 1| <= max(kGameTolerance, n 2^-52) (the rounding of
 // the sum itself grows with n).
-void ValidateReference(const Eigen::VectorXd& mu, Eigen::Index n, const std::string& key);
+// With `locate` (a reference read from a file), an entry's error is located at locate(y), and one
+// about the whole vector (its size, its sum) at the file of locate(0).
+void ValidateReference(const Eigen::VectorXd& mu, Eigen::Index n, const std::string& key,
+                       const std::function<SourceLocation(Eigen::Index y)>& locate = nullptr);
 
 }  // namespace nlhf

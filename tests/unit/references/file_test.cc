@@ -1,0 +1,52 @@
+// references/file.cc: a user's reference policy file, read and validated; a value that is not a
+// valid reference is reported where the file holds it (file:line:column, or the file for its size
+// and sum).
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "nlhf/errors.h"
+#include "nlhf/generators.h"
+#include "test_util.h"
+
+namespace nlhf {
+namespace {
+
+constexpr const char* kGame = "matrix(path=";
+constexpr const char* kThreeActions = "0.5,0.5,0.5\n0.5,0.5,0.5\n0.5,0.5,0.5\n";
+
+std::string ErrorOf(testing::TempDir& dir, const std::string& mu) {
+  const std::string game = std::string(kGame) + dir.File("P.csv", kThreeActions) + ")";
+  try {
+    MakeGame(game, "file(path=" + mu + ")", 0);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(FileReference, ReadsTheFile) {
+  testing::TempDir dir;
+  const Game g = MakeGame(std::string(kGame) + dir.File("P.csv", kThreeActions) + ")",
+                          "file(path=" + dir.File("mu.csv", "0.25\n0.25\n0.5\n") + ")", 0);
+  EXPECT_EQ(g.mu()[2], 0.5);
+}
+
+TEST(FileReference, ABadValueIsReportedWhereTheFileHoldsIt) {
+  testing::TempDir dir;
+  const std::string negative = dir.File("negative.csv", "0.5\n  -0.2\n0.7\n");
+  EXPECT_EQ(ErrorOf(dir, negative).rfind(negative + ":2:3: reference.path: mu[1] = -0.2 is not allowed", 0), 0u)
+      << ErrorOf(dir, negative);
+  const std::string zero = dir.File("zero.csv", "\n0.5\n0.5\n0\n");
+  EXPECT_EQ(ErrorOf(dir, zero).rfind(zero + ":4:1: reference.path: mu[2] = 0 is not allowed", 0), 0u)
+      << ErrorOf(dir, zero);
+  const std::string sum = dir.File("sum.csv", "0.5\n0.2\n0.7\n");
+  EXPECT_EQ(ErrorOf(dir, sum).rfind(sum + ": reference.path: mu sums to 1.4, expected 1 within", 0), 0u)
+      << ErrorOf(dir, sum);
+  const std::string size = dir.File("size.csv", "0.5\n0.5\n");
+  EXPECT_EQ(ErrorOf(dir, size).rfind(size + ": reference.path: mu has 2 entries but the game has 3 actions", 0), 0u)
+      << ErrorOf(dir, size);
+}
+
+}  // namespace
+}  // namespace nlhf
