@@ -75,7 +75,7 @@ int ExportGame(const std::string& form, const std::string& output, const std::st
       write(stdout);
       if (std::fflush(stdout) != 0) throw std::system_error(errno, std::generic_category(), "write");
     } catch (const std::system_error& e) {
-      throw nlhf::WriteError("stdout", e.code().value());
+      throw nlhf::WriteError("standard output", e.code().value());
     }
   } else {
     nlhf::WriteNewFileAtomic(output, write);

@@ -573,18 +573,11 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
     for (const auto& [k, v] : given) FindOptionRow(LogOptionRows(), k)->set(config.log, v);
     // A key the spacing does not read would be silently ignored. (The resolved config writes all
     // three, the unused one at its default, which is accepted.)
-    const LogOptions defaults;
-    if (n.IsMap() && n["every"] && config.log.spacing == LogSpacing::kLog && config.log.every != defaults.every)
-      r.Error(n["every"], "log.every",
-              fmt::format("{} has no effect with spacing: log (it logs points_per_decade iterations per decade), "
-                          "expected spacing: linear, or no every",
-                          config.log.every));
-    if (n.IsMap() && n["points_per_decade"] && config.log.spacing == LogSpacing::kLinear &&
-        config.log.points_per_decade != defaults.points_per_decade)
-      r.Error(n["points_per_decade"], "log.points_per_decade",
-              fmt::format("{} has no effect with spacing: linear (it logs every `every` iterations), expected "
-                          "spacing: log, or no points_per_decade",
-                          config.log.points_per_decade));
+    if (const std::string problem = UnusedEveryProblem(config.log); n.IsMap() && n["every"] && !problem.empty())
+      r.Error(n["every"], "log.every", problem);
+    if (const std::string problem = UnusedPointsPerDecadeProblem(config.log);
+        n.IsMap() && n["points_per_decade"] && !problem.empty())
+      r.Error(n["points_per_decade"], "log.points_per_decade", problem);
     if (n.IsMap() && n["metrics"]) {
       const YAML::Node m = n["metrics"];
       r.Note(m, "log.metrics");

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <sys/types.h>
@@ -24,6 +25,26 @@ struct Rows {
   std::vector<std::vector<double>> values;
   std::vector<int> lines;  // the line number of each row
 };
+
+// Why a cell that is not a number may look like one, for its message: a character a spreadsheet or
+// a web page puts where a person sees a blank or nothing (no-break space, byte order mark,
+// zero-width space: echoed as they are, they are invisible), or another separator (';', a tab: the
+// file is read with commas only; a decimal comma splits a number in two). "" if none applies.
+std::string CellHint(std::string_view text) {
+  static constexpr std::pair<std::string_view, std::string_view> kInvisible[] = {
+      {"\xC2\xA0", "U+00A0 NO-BREAK SPACE"},
+      {"\xEF\xBB\xBF", "U+FEFF BYTE ORDER MARK"},
+      {"\xE2\x80\x8B", "U+200B ZERO WIDTH SPACE"},
+      {"\xE2\x80\xAF", "U+202F NARROW NO-BREAK SPACE"}};
+  for (const auto& [bytes, name] : kInvisible)
+    if (const size_t at = text.find(bytes); at != std::string_view::npos)
+      return fmt::format(" (it holds the invisible character {} at byte {} of the cell)", name, at + 1);
+  if (text.find(';') != std::string_view::npos)
+    return " (the file seems to separate values with ';': nlhf reads commas only, with '.' as the decimal point)";
+  if (text.find('\t') != std::string_view::npos)
+    return " (the file seems to separate values with tabs: nlhf reads commas only)";
+  return "";
+}
 
 // Reads every non-empty line as comma-separated finite numbers. Trailing empty lines are ignored;
 // an empty line between rows is an error.
@@ -70,13 +91,17 @@ Rows ReadRows(const std::string& path, const std::string& key) {
       const std::string_view text = std::string_view(line).substr(b, e - b);
       const std::string cell = Excerpt(text);  // as the messages echo it
       const SourceLocation where{path, line_no, static_cast<int>(b) + 1};
-      if (b == e) throw InputError(where, key, "empty cell, expected a number");
+      if (b == e)
+        throw InputError(where, key, comma == std::string::npos && start > 0
+                                         ? "empty cell after the last comma, expected a number (a trailing comma?)"
+                                         : "empty cell, expected a number");
       if (ec == std::errc::result_out_of_range && ptr == last)
         throw InputError(where, key, fmt::format("'{}' {}, expected a finite number of magnitude between about "
                                                  "1e-308 and 1e308 (or 0)",
                                                  cell, OutOfRangeText(text)));
       if (ec != std::errc() || ptr != last)
-        throw InputError(where, key, fmt::format("'{}' is not a number, expected a finite number", cell));
+        throw InputError(where, key, fmt::format("'{}' is not a number{}, expected a finite number", cell,
+                                                 CellHint(text)));
       if (!std::isfinite(v))
         throw InputError(where, key, fmt::format("'{}' is not finite, expected a finite number", cell));
       row.push_back(v);
@@ -98,10 +123,26 @@ Eigen::MatrixXd ReadMatrixCsv(const std::string& path, const std::string& key, s
   Eigen::MatrixXd P(n, n);
   for (size_t i = 0; i < n; ++i) {
     if (rows.values[i].size() != n) {
-      throw InputError(SourceLocation{path, rows.lines[i]}, key,
-                       fmt::format("row {} has {} values but the file has {} rows, expected a square "
-                                   "matrix: n lines of n comma-separated numbers",
-                                   i + 1, rows.values[i].size(), n));
+      // Rows of one length k but not k of them: the rows beyond the k-th, or the file, are at fault,
+      // not row 1. Rows of different lengths: the first that differs from row 1.
+      const size_t k = rows.values[0].size();
+      const bool even = std::all_of(rows.values.begin(), rows.values.end(), [&](const auto& r) { return r.size() == k; });
+      if (even && n > k)
+        throw InputError(SourceLocation{path, rows.lines[k]}, key,
+                         fmt::format("row {} is beyond a square matrix: the rows have {} values each, so the file "
+                                     "should have {} rows, not {} (expected n lines of n comma-separated numbers)",
+                                     k + 1, k, k, n));
+      if (even)
+        throw InputError(SourceLocation{path}, key,
+                         fmt::format("the file has {} rows of {} values each, expected a square matrix: n lines of n "
+                                     "comma-separated numbers",
+                                     n, k));
+      size_t bad = 1;
+      while (rows.values[bad].size() == k) ++bad;
+      throw InputError(SourceLocation{path, rows.lines[bad]}, key,
+                       fmt::format("row {} has {} values but row 1 has {}, expected a square matrix: n lines of n "
+                                   "comma-separated numbers",
+                                   bad + 1, rows.values[bad].size(), k));
     }
     for (size_t j = 0; j < n; ++j) P(i, j) = rows.values[i][j];
   }

@@ -21,6 +21,16 @@ bool LooksLikeMargins(const Eigen::MatrixXd& M) {
   return true;
 }
 
+// P in percent: entries in [0, 100] and P + P^T = 100 (to the same relative tolerance).
+bool LooksLikePercentages(const Eigen::MatrixXd& P) {
+  const Eigen::Index n = P.rows();
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = 0; j < n; ++j)
+      if (!(P(i, j) >= 0.0 && P(i, j) <= 100.0) || std::abs(P(i, j) + P(j, i) - 100.0) > 100.0 * kGameTolerance)
+        return false;
+  return true;
+}
+
 }  // namespace
 
 double Asymmetry(const Eigen::MatrixXd& P) {
@@ -47,9 +57,11 @@ void ValidatePreferenceMatrix(const Eigen::MatrixXd& P, const std::string& key, 
         throw InputError(at(i, j), key, fmt::format("P[{}][{}] = {} is not finite, expected a probability in [0, 1]", i, j, p));
       if (p < 0.0 || p > 1.0)
         throw InputError(at(i, j), key, fmt::format("P[{}][{}] = {} is outside [0, 1], expected a probability{}", i, j, p,
-                                          LooksLikeMargins(P) ? " (this looks like a margin matrix M = P - P^T with "
-                                                                "entries in [-1, 1]: use P = (1 + M)/2)"
-                                                              : ""));
+                                          LooksLikeMargins(P)       ? " (this looks like a margin matrix M = P - P^T with "
+                                                                      "entries in [-1, 1]: use P = (1 + M)/2)"
+                                          : LooksLikePercentages(P) ? " (this looks like percentages, with P + P^T = 100: "
+                                                                      "divide every entry by 100)"
+                                                                    : ""));
     }
   }
   // P + P^T in tiles, so that both P(i, j) and P(j, i) stay in cache at large n; within the rows of

@@ -427,7 +427,7 @@ ParamValue ParseParamValue(const ParamSpec& spec, std::string_view raw, const st
       if (!v) {  // an integer beyond 64 bits is out of range, not "not an integer"
         const std::optional<double> d = ParseDouble(raw);
         Reject(spec, shown, key, d && std::isfinite(*d) && std::floor(*d) == *d && std::abs(*d) >= 9.2e18
-                                     ? "is out of range"
+                                     ? "is out of range (beyond 64 bits: at most 9223372036854775807)"
                                      : "is not an integer");
       }
       value = *v;

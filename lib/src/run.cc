@@ -238,7 +238,18 @@ void StopRules::Validate() const {
   }
 }
 
-void LogOptions::Validate() const { CheckOptionRows(LogOptionRows(), *this, "log"); }
+void LogOptions::Validate() const {
+  CheckOptionRows(LogOptionRows(), *this, "log");
+  if (const std::string problem = UnusedEveryProblem(*this); !problem.empty()) throw InputError("log.every", problem);
+  if (const std::string problem = UnusedPointsPerDecadeProblem(*this); !problem.empty())
+    throw InputError("log.points_per_decade", problem);
+  for (size_t i = 0; i < metrics.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (metrics[j] == metrics[i])
+        throw InputError(fmt::format("log.metrics[{}]", i),
+                         fmt::format("'{}' is listed twice, expected each metric once",
+                                     MetricTable()[static_cast<size_t>(metrics[i])].name));
+}
 
 void RunOptions::Validate() const {
   stop.Validate();

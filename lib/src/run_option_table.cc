@@ -56,6 +56,20 @@ void SetLogOption(LogOptions& log, const std::string& key, std::string_view text
   SetOption(LogOptionRows(), log, key, text, shown);
 }
 
+std::string UnusedEveryProblem(const LogOptions& log) {
+  if (log.spacing != LogSpacing::kLog || log.every == LogOptions{}.every) return "";
+  return fmt::format("{} has no effect with spacing: log (it logs points_per_decade iterations per decade), "
+                     "expected spacing: linear, or no every",
+                     log.every);
+}
+
+std::string UnusedPointsPerDecadeProblem(const LogOptions& log) {
+  if (log.spacing != LogSpacing::kLinear || log.points_per_decade == LogOptions{}.points_per_decade) return "";
+  return fmt::format("{} has no effect with spacing: linear (it logs every `every` iterations), expected "
+                     "spacing: log, or no points_per_decade",
+                     log.points_per_decade);
+}
+
 ParamSpec ToleranceSpec(const std::string& metric) {
   return ParamSpec::Double(metric, 0.0, "stop once " + metric + " is at most this").AtLeast(0);
 }

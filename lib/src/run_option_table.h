@@ -31,6 +31,11 @@ const std::vector<OptionRow<LogOptions>>& LogOptionRows();  // every, spacing, p
 // A stop.tolerance.<metric> value: a number >= 0 (the YAML reader and StopRules::Validate).
 ParamSpec ToleranceSpec(const std::string& metric);
 
+// A log: key the spacing does not read, set away from its default, would be silently ignored: the
+// problem with `every` (points_per_decade), or "" (the YAML reader and LogOptions::Validate).
+std::string UnusedEveryProblem(const LogOptions& log);
+std::string UnusedPointsPerDecadeProblem(const LogOptions& log);
+
 // The rows' specs, in order (for the YAML reader's key checks).
 template <class Options>
 std::vector<ParamSpec> OptionSpecs(const std::vector<OptionRow<Options>>& rows) {

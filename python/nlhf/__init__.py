@@ -98,8 +98,12 @@ def _int(key: str, value, minimum: int = 0, maximum: int = _INT64_MAX) -> int:
 def _float(key: str, value) -> float:
     """A real argument (not a bool); its range is the library's to check."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{key}: {value!r} is not allowed, expected a number")
-    return float(value)
+        what = "is a string" if isinstance(value, str) else "is not allowed"
+        raise ValueError(f"{key}: {value!r} {what}, expected a number")
+    try:
+        return float(value)
+    except OverflowError:  # an int beyond a double's range (10**400)
+        raise ValueError(f"{key}: {value!r} overflows (too large for a double), expected a finite number") from None
 
 
 def _names(key: str, value) -> list[str]:
@@ -359,7 +363,8 @@ def _run_option_texts(section: str, values: dict) -> list[tuple[str, str, str]]:
             text = value
         else:  # a number: int or double; its range is the table's to check
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-                raise ValueError(f"{keyword}: {value!r} is not allowed, expected {spec['allowed']}")
+                what = "is a string" if isinstance(value, str) else "is not allowed"
+                raise ValueError(f"{keyword}: {value!r} {what}, expected {spec['allowed']}")
             if isinstance(value, numbers.Integral):
                 text = str(int(value))
             elif spec["type"] == "int" and math.isfinite(value) and float(value).is_integer():
@@ -399,10 +404,14 @@ def run_solver(solver, game: Game, beta: float, *, iterations: int = 1000, oracl
         raise ValueError(f"tolerance: {tolerance!r} is not allowed, expected a dict {{metric: value}}, e.g. "
                          "{'gap_beta': 1e-10}")
     tolerances = [(str(k), _float(f"tolerance.{k}", v)) for k, v in (tolerance or {}).items()]
+    names = _names("metrics", metrics)
+    if metrics is not None and not names:
+        raise ValueError(f"metrics: is empty, expected at least one of {', '.join(metric_names())} (or None for "
+                         "the default set)")
     out = _nlhf._run_solver(solver, game, _float("beta", beta),
                             _of_type("equilibrium", equilibrium, Equilibrium, "game.equilibrium(beta)"),
                             _of_type("nash", nash, NashEquilibrium, "game.nash_equilibrium()"), stop, tolerances,
-                            logging, _names("metrics", metrics), bool(theory_check),
+                            logging, names, bool(theory_check),
                             _int("seed", seed, maximum=_SEED_MAX))
     result = Result(trace=out["trace"], frame=_frames.frame(out["trace"]), summary=out["summary"], params=out["params"])
     _warn([dict(result.summary, params=out["params"])])

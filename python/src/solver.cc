@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <optional>
 #include <tuple>
@@ -272,6 +273,8 @@ void BindSolver(py::module_& m) {
     }
     for (size_t i = 0; i < metrics.size(); ++i) {
       const Metric metric = MetricByName(metrics[i], fmt::format("metrics[{}]", i));
+      if (std::find(options.log.metrics.begin(), options.log.metrics.end(), metric) != options.log.metrics.end())
+        throw InputError(fmt::format("metrics[{}]", i), fmt::format("'{}' is listed twice, expected each metric once", metrics[i]));
       if (const std::string problem = MetricUnavailable(metric, beta, EquilibriumMode::kCertified, false); !problem.empty())
         throw InputError(fmt::format("metrics[{}]", i), fmt::format("'{}' {}", metrics[i], problem));
       options.log.metrics.push_back(metric);

@@ -41,7 +41,40 @@ TEST(ReadMatrixCsv, RejectsRaggedRowsNamingTheLine) {
   TempDir dir;
   const std::string path = dir.File("P.csv", "0.5,0.5\n0.5\n");
   ExpectInputError([&] { ReadMatrixCsv(path, "game.path"); },
-                   {path + ":2", "game.path", "row 2 has 1 values", "square matrix"});
+                   {path + ":2", "game.path", "row 2 has 1 values but row 1 has 2", "square matrix"});
+  // Rows of one length, one too many: the extra row is at fault, not row 1; too few: the file.
+  const std::string extra = dir.File("extra.csv", "0.5,0.5\n0.5,0.5\n\n");
+  EXPECT_NO_THROW(ReadMatrixCsv(extra, "game.path"));  // (trailing blank lines are no rows)
+  const std::string more = dir.File("more.csv", "0.5,0.5\n0.5,0.5\n0.5,0.5\n0.5,0.5\n");
+  ExpectInputError([&] { ReadMatrixCsv(more, "game.path"); },
+                   {more + ":3: game.path: row 3 is beyond a square matrix", "2 values each", "2 rows, not 4"});
+  const std::string fewer = dir.File("fewer.csv", "0.5,0.5,0.5\n0.5,0.5,0.5\n");
+  ExpectInputError([&] { ReadMatrixCsv(fewer, "game.path"); },
+                   {fewer + ": game.path: the file has 2 rows of 3 values each"});
+}
+
+// A cell that is not a number says why it may look like one: an invisible character, or another
+// separator than the comma; an empty last cell, a trailing comma.
+TEST(ReadMatrixCsv, SaysWhatMakesACellNotANumber) {
+  TempDir dir;
+  const std::string nbsp = dir.File("nbsp.csv", "0.5,0.5\n0.5,0.5\xC2\xA0\n");
+  ExpectInputError([&] { ReadMatrixCsv(nbsp, "k"); },
+                   {nbsp + ":2:5", "is not a number (it holds the invisible character U+00A0 NO-BREAK SPACE at byte 4"});
+  const std::string bom = dir.File("bom.csv", "0.5,0.5\n\xEF\xBB\xBF" "0.5,0.5\n");
+  ExpectInputError([&] { ReadMatrixCsv(bom, "k"); }, {bom + ":2:1", "U+FEFF BYTE ORDER MARK at byte 1"});
+  const std::string semicolons = dir.File("semi.csv", "0.5;0.5\n0.5;0.5\n");
+  ExpectInputError([&] { ReadMatrixCsv(semicolons, "k"); }, {":1:1", "separate values with ';'"});
+  const std::string tabs = dir.File("tabs.csv", "0.5\t0.5\n0.5\t0.5\n");
+  ExpectInputError([&] { ReadMatrixCsv(tabs, "k"); }, {":1:1", "separate values with tabs"});
+  const std::string plain = dir.File("plain.csv", "0.5,x\n0.5,0.5\n");
+  try {
+    ReadMatrixCsv(plain, "k");
+    ADD_FAILURE() << "accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.problem(), "'x' is not a number, expected a finite number");  // no hint where none applies
+  }
+  const std::string trailing = dir.File("trailing.csv", "0.5,0.5,\n0.5,0.5,\n");
+  ExpectInputError([&] { ReadMatrixCsv(trailing, "k"); }, {":1:9", "empty cell after the last comma", "trailing comma"});
 }
 
 TEST(ReadMatrixCsv, RejectsNonNumericCellsNamingLineAndColumn) {

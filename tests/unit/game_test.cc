@@ -52,6 +52,20 @@ TEST(Game, RejectsNaNAndOutOfRangeEntries) {
   ExpectInputError([&] { Game(P, Uniform3(), "", ""); }, {"P[1][2] = 1.2", "outside [0, 1]"});
 }
 
+TEST(Game, SuggestsRescalingPercentages) {
+  const Eigen::MatrixXd percent = 100.0 * Rps();  // P + P^T = 100
+  ExpectInputError([&] { Game(percent, Uniform3(), "", ""); },
+                   {"outside [0, 1]", "looks like percentages", "divide every entry by 100"});
+  Eigen::MatrixXd off = 100.0 * Rps();
+  off(0, 1) = 61.0;  // not P + P^T = 100: no hint
+  try {
+    Game(off, Uniform3(), "", "");
+    ADD_FAILURE() << "accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).find("percentages"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Game, SuggestsRescalingAMarginMatrix) {
   const Eigen::MatrixXd M = 2.0 * Rps() - Eigen::MatrixXd::Ones(3, 3);  // skew-symmetric, in [-1, 1]
   ExpectInputError([&] { Game(M, Uniform3(), "", ""); }, {"outside [0, 1]", "margin matrix", "(1 + M)/2"});

@@ -268,6 +268,11 @@ TEST(RunSolver, RefusesOptionsTheYamlReaderWouldRefuse) {
   refused([](RunOptions& o) { o.stop.oracle_calls = -1; }, "stop.oracle_calls");
   refused([](RunOptions& o) { o.stop.wall_s = std::nan(""); }, "stop.wall_s");
   refused([](RunOptions& o) { o.stop.tolerances = {{Metric::kGapBeta, -1.0}}; }, "stop.tolerance.gap_beta");
+  // A key the spacing does not read, away from its default, and a metric listed twice.
+  refused([](RunOptions& o) { o.log.spacing = LogSpacing::kLog; o.log.every = 5; }, "log.every: 5 has no effect with spacing: log");
+  refused([](RunOptions& o) { o.log.points_per_decade = 7; }, "log.points_per_decade: 7 has no effect with spacing: linear");
+  refused([](RunOptions& o) { o.log.metrics = {Metric::kGap0, Metric::kSpan, Metric::kGap0}; },
+          "log.metrics[2]: 'gap_0' is listed twice");
   RunOptions fine;
   fine.log.spacing = LogSpacing::kLog;
   fine.log.points_per_decade = 1;

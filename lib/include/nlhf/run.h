@@ -66,7 +66,8 @@ struct LogOptions {
   int points_per_decade = 20;    // kLog: iterations round(10^(j / points_per_decade))
   std::vector<Metric> metrics;   // empty = all (those needing pi* only when it is given)
   // Throws InputError naming `log.<key>` (every outside [1, 1e12], points_per_decade outside
-  // [1, 1000]: 0 would never advance the schedule), from LogOptionRows as the YAML reader does.
+  // [1, 1000]: 0 would never advance the schedule; every or points_per_decade away from its default
+  // where the spacing does not read it; a metric listed twice), as the YAML reader does.
   void Validate() const;
 };
 
