@@ -288,10 +288,10 @@ int Main(const std::function<int()>& body) {
       return 2;
     } catch (const std::system_error& e) {
       if (e.code() == std::errc::broken_pipe ||
-          (e.code().category() == std::generic_category() && std::ferror(stdout) != 0)) {
-        // A write to standard output (fmt::print throws) that failed: its reader went away while
-        // SIGPIPE was ignored (by whoever started the tool, or after a stop signal), or a full
-        // disk (ENOSPC) or device: the environment, not a bug.
+          (std::string_view(e.what()).starts_with("cannot write to file") && std::ferror(stdout) != 0)) {
+        // A write to standard output that failed (fmt::print's exception, and stdout's error flag
+        // set): its reader went away while SIGPIPE was ignored (by whoever started the tool, or
+        // after a stop signal), or a full disk (ENOSPC) or device: the environment, not a bug.
         std::cerr << "error: writing standard output: " << e.code().message() << "\n";
         return 2;
       }

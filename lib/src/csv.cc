@@ -150,19 +150,28 @@ Eigen::MatrixXd ReadMatrixCsv(const std::string& path, const std::string& key, s
   return P;
 }
 
-SourceLocation CsvCellLocation(const std::string& path, int line, Eigen::Index field) {
+SourceLocation CsvCellLocation(const std::string& path, int line, Eigen::Index field, double value) {
   std::ifstream in(path, std::ios::binary);
   std::string text;
   for (int k = 0; k < line; ++k)
-    if (!std::getline(in, text)) return {path, line};
+    if (!std::getline(in, text)) return {path};
   if (line == 1 && text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);  // as ReadRows reads it
   size_t start = 0;
   for (Eigen::Index f = 0; f < field; ++f) {
     start = text.find(',', start);
-    if (start == std::string::npos) return {path, line};
+    if (start == std::string::npos) return {path};
     ++start;
   }
   while (start < text.size() && (text[start] == ' ' || text[start] == '\t')) ++start;
+  // The cell as ReadRows reads it must still be `value` (NaN and infinities never read).
+  const size_t end = std::min(text.find(',', start), text.size());
+  const char* first = text.data() + start;
+  const char* last = text.data() + end;
+  while (last > first && (last[-1] == ' ' || last[-1] == '\t' || last[-1] == '\r')) --last;
+  if (first != last && *first == '+') ++first;
+  double read = 0.0;
+  const auto [ptr, ec] = std::from_chars(first, last, read);
+  if (ec != std::errc() || ptr != last || read != value) return {path};
   return {path, line, static_cast<int>(start) + 1};
 }
 

@@ -42,10 +42,12 @@ double Asymmetry(const Eigen::MatrixXd& P) {
 
 void ValidatePreferenceMatrix(const Eigen::MatrixXd& P, const std::string& key, const EntryLocator& locate) {
   auto at = [&](Eigen::Index i, Eigen::Index j) { return locate ? locate(i, j) : SourceLocation{}; };
+  // An error about the whole matrix: at the file of entry (0, 0), if P has one.
+  auto whole = [&] { return locate && P.size() > 0 ? SourceLocation{locate(0, 0).file} : SourceLocation{}; };
   if (P.rows() != P.cols())
-    throw InputError(key, fmt::format("P is {}x{}, expected a square matrix", P.rows(), P.cols()));
+    throw InputError(whole(), key, fmt::format("P is {}x{}, expected a square matrix", P.rows(), P.cols()));
   if (P.rows() < 2)
-    throw InputError(key, fmt::format("P has {} action(s), expected at least 2", P.rows()));
+    throw InputError(whole(), key, fmt::format("P has {} action(s), expected at least 2", P.rows()));
   const Eigen::Index n = P.rows();
   // The check in memory order (P is column-major; NaN fails both comparisons), then, only when it
   // fails, the search for the first bad entry in row order, as a CSV file lists them.

@@ -367,8 +367,8 @@ def _run_option_texts(section: str, values: dict) -> list[tuple[str, str, str]]:
                 raise ValueError(f"{keyword}: {value!r} {what}, expected {spec['allowed']}")
             if isinstance(value, numbers.Integral):
                 text = str(int(value))
-            elif spec["type"] == "int" and math.isfinite(value) and float(value).is_integer():
-                text = str(int(value))  # 1e4 is fine
+            elif spec["type"] == "int" and math.isfinite(value) and float(value).is_integer() and abs(value) < 2**63:
+                text = str(int(value))  # 1e4 is fine (beyond 64 bits its repr is echoed, not 301 digits)
             else:
                 text = repr(float(value))
         out.append((key, text, keyword))
@@ -432,7 +432,8 @@ def _run_options_doc() -> str:
     return "\n".join(lines) + "\n"
 
 
-run_solver.__doc__ += _run_options_doc()
+if run_solver.__doc__:  # (python -OO strips docstrings)
+    run_solver.__doc__ += _run_options_doc()
 
 
 # --------------------------------------------------------------------------------------------------

@@ -324,7 +324,8 @@ if os.path.exists("/dev/full"):
                                                    os.path.join(TMP, "slurm_full")]),
                             ("equilibrium_list", EQUILIBRIUM, ["--list", "metrics"]),
                             ("equilibrium_report", EQUILIBRIUM, ["--game", "random_uniform(n=2000)", "--beta", "1",
-                                                                 "--top", "2000"])]:
+                                                                 "--top", "2000"]),
+                            ("equilibrium_export", EQUILIBRIUM, ["--game", "random_uniform(n=300)", "--export", "nfg"])]:
         with open("/dev/full", "w") as full_out:
             p = subprocess.run([tool, *args], cwd=TMP, stdout=full_out, stderr=subprocess.PIPE, text=True)
         check(f"stdout_full.{tag}", p.returncode == 2 and one_error(p.stderr, "error: writing standard output: ",

@@ -3,6 +3,8 @@ library's run driver (run_solver) and as nlhf-run; their errors are the tools'."
 import inspect
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 
@@ -155,6 +157,17 @@ for section, specs in nlhf._nlhf.run_options().items():
                                          else float(default) == float(spec["default"]))
         check(f"run_options.{section}.{spec['name']}", same,
               f"run_solver's {keyword}={default!r}, the table's default {spec['default']}")
+# The docstring lists the keywords from the table; under python -OO (no docstrings) the package
+# still imports.
+check("run_options.doc", "points_per_decade (log.points_per_decade)" in nlhf.run_solver.__doc__, nlhf.run_solver.__doc__)
+optimized = subprocess.run([sys.executable, "-OO", "-c", "import nlhf"], capture_output=True, text=True)
+check("run_options.import_OO", optimized.returncode == 0, optimized.stderr)
+# An integral float beyond 64 bits is echoed as given, not as its 301 digits.
+try:
+    nlhf.run_solver("nash_mp", game, BETA, iterations=1e300)
+    check("run_options.huge_float", False, "accepted")
+except ValueError as e:
+    check("run_options.huge_float", "iterations: '1e+300' is out of range" in str(e), str(e))
 # Values reach the driver through the table: an integral float is an integer, log= is the spacing.
 r = nlhf.run_solver("nash_mp", game, BETA, iterations=1e2, log="log", points_per_decade=2, equilibrium=star)
 check("run_options.set", r.summary["iterations"] == 100 and list(r.trace["iter"]) == [0, 1, 3, 10, 32, 100],

@@ -136,12 +136,18 @@ TEST(CsvCellLocation, FindsTheCellOfARowAndField) {
   std::vector<int> lines;
   ReadMatrixCsv(path, "game.path", &lines);
   EXPECT_EQ(lines, (std::vector<int>{2, 3}));
-  EXPECT_EQ(CsvCellLocation(path, 2, 0).ToString(), path + ":2:1");
-  EXPECT_EQ(CsvCellLocation(path, 3, 1).ToString(), path + ":3:7");
-  EXPECT_EQ(CsvCellLocation(path, 3, 2).ToString(), path + ":3");
-  EXPECT_EQ(CsvCellLocation(path, 9, 0).ToString(), path + ":9");
+  EXPECT_EQ(CsvCellLocation(path, 2, 0, 0.5).ToString(), path + ":2:1");
+  EXPECT_EQ(CsvCellLocation(path, 3, 1, 0.5).ToString(), path + ":3:7");
   const std::string bom = dir.File("bom.csv", "\xEF\xBB\xBF" "0.5,0.5\n");
-  EXPECT_EQ(CsvCellLocation(bom, 1, 1).ToString(), bom + ":1:5");
+  EXPECT_EQ(CsvCellLocation(bom, 1, 1, 0.5).ToString(), bom + ":1:5");
+  const std::string crlf = dir.File("crlf.csv", "0.5,+0.25 \r\n0.75,0.5\r\n");
+  EXPECT_EQ(CsvCellLocation(crlf, 1, 1, 0.25).ToString(), crlf + ":1:5");
+  EXPECT_EQ(CsvCellLocation(crlf, 2, 1, 0.5).ToString(), crlf + ":2:6");
+  // A field the file no longer has, or that no longer reads as the value (the file changed since
+  // it was read): the file alone, never a column that points at something else.
+  EXPECT_EQ(CsvCellLocation(path, 3, 2, 0.5).ToString(), path);
+  EXPECT_EQ(CsvCellLocation(path, 9, 0, 0.5).ToString(), path);
+  EXPECT_EQ(CsvCellLocation(path, 3, 1, 0.25).ToString(), path);
   std::vector<int> vector_lines;
   ReadVectorCsv(dir.File("mu.csv", "\n\n0.5\n0.5\n"), "reference.path", &vector_lines);
   EXPECT_EQ(vector_lines, (std::vector<int>{3, 4}));

@@ -15,9 +15,10 @@ namespace nlhf {
 Eigen::MatrixXd ReadMatrixCsv(const std::string& path, const std::string& key, std::vector<int>* row_lines = nullptr);
 Eigen::VectorXd ReadVectorCsv(const std::string& path, const std::string& key, std::vector<int>* row_lines = nullptr);
 
-// Where field `field` (0-based) of line `line` of the CSV file starts, for an error about a value
-// that read as a number but is not allowed: {path, line, column of its first character}, or
-// {path, line} if the file no longer has that field. Reads the file again (for error messages only).
-SourceLocation CsvCellLocation(const std::string& path, int line, Eigen::Index field);
+// Where field `field` (0-based) of line `line` of the CSV file starts, for an error about `value`,
+// which read as a number there but is not allowed: {path, line, column of its first character}, or
+// {path} if that field no longer reads as `value` (the file changed since). Reads the file again
+// (for error messages only).
+SourceLocation CsvCellLocation(const std::string& path, int line, Eigen::Index field, double value);
 
 }  // namespace nlhf

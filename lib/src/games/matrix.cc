@@ -20,7 +20,7 @@ GameEntry MatrixEntry() {
             // Validated here as well as by the caller (as every generated game is), so that a value
             // that is not a probability, or P + P^T != 1, is reported where the file holds it.
             ValidatePreferenceMatrix(P, "game.path", [&](Eigen::Index i, Eigen::Index j) {
-              return CsvCellLocation(path, lines[static_cast<size_t>(i)], j);
+              return CsvCellLocation(path, lines[static_cast<size_t>(i)], j, P(i, j));
             });
             return P;
           }};

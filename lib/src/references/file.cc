@@ -18,7 +18,7 @@ ReferenceEntry FileEntry() {
             // Validated here as well as by the caller (as every reference is), so that a value that
             // is not a probability, or a wrong size or sum, is reported where the file holds it.
             ValidateReference(mu, n, "reference.path", [&](Eigen::Index y) {
-              return CsvCellLocation(path, lines[static_cast<size_t>(y)], 0);
+              return CsvCellLocation(path, lines[static_cast<size_t>(y)], 0, mu[y]);
             });
             return mu;
           }};

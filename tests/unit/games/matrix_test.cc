@@ -45,6 +45,11 @@ TEST(MatrixGame, ABadValueIsReportedWhereTheFileHoldsIt) {
   const std::string blank_top = dir.File("blank_top.csv", "\n\n0.5,0.5\n0.5,0.4\n");
   EXPECT_EQ(ErrorOf(blank_top).rfind(blank_top + ":4:5: game.path: P[1][1] + P[1][1] = 0.4 + 0.4", 0), 0u)
       << ErrorOf(blank_top);
+  const std::string crlf_tabs = dir.File("crlf_tabs.csv", "0.5,\t0.5\r\n0.5,\t-0.5\r\n");
+  EXPECT_EQ(ErrorOf(crlf_tabs).rfind(crlf_tabs + ":2:6: game.path: P[1][1] = -0.5", 0), 0u) << ErrorOf(crlf_tabs);
+  // An error about the whole matrix: at the file.
+  const std::string one = dir.File("one.csv", "0.5\n");
+  EXPECT_EQ(ErrorOf(one).rfind(one + ": game.path: P has 1 action(s), expected at least 2", 0), 0u) << ErrorOf(one);
 }
 
 }  // namespace

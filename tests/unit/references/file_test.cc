@@ -40,6 +40,9 @@ TEST(FileReference, ABadValueIsReportedWhereTheFileHoldsIt) {
   const std::string zero = dir.File("zero.csv", "\n0.5\n0.5\n0\n");
   EXPECT_EQ(ErrorOf(dir, zero).rfind(zero + ":4:1: reference.path: mu[2] = 0 is not allowed", 0), 0u)
       << ErrorOf(dir, zero);
+  const std::string bom_crlf = dir.File("bom_crlf.csv", "\xEF\xBB\xBF" "0.5\r\n0\r\n0.5\r\n");
+  EXPECT_EQ(ErrorOf(dir, bom_crlf).rfind(bom_crlf + ":2:1: reference.path: mu[1] = 0 is not allowed", 0), 0u)
+      << ErrorOf(dir, bom_crlf);
   const std::string sum = dir.File("sum.csv", "0.5\n0.2\n0.7\n");
   EXPECT_EQ(ErrorOf(dir, sum).rfind(sum + ": reference.path: mu sums to 1.4, expected 1 within", 0), 0u)
       << ErrorOf(dir, sum);
