@@ -25,6 +25,11 @@ std::string ErrorOf(testing::TempDir& dir, const std::string& mu) {
   return "";
 }
 
+// The error of a reference read from `mu` starts with `mu` then `rest` (":line:col: key: ...").
+void ExpectErrorAt(testing::TempDir& dir, const std::string& mu, const std::string& rest) {
+  EXPECT_EQ(ErrorOf(dir, mu).rfind(mu + rest, 0), 0u) << ErrorOf(dir, mu);
+}
+
 TEST(FileReference, ReadsTheFile) {
   testing::TempDir dir;
   const Game g = MakeGame(std::string(kGame) + dir.File("P.csv", kThreeActions) + ")",
@@ -35,20 +40,15 @@ TEST(FileReference, ReadsTheFile) {
 TEST(FileReference, ABadValueIsReportedWhereTheFileHoldsIt) {
   testing::TempDir dir;
   const std::string negative = dir.File("negative.csv", "0.5\n  -0.2\n0.7\n");
-  EXPECT_EQ(ErrorOf(dir, negative).rfind(negative + ":2:3: reference.path: mu[1] = -0.2 is not allowed", 0), 0u)
-      << ErrorOf(dir, negative);
+  ExpectErrorAt(dir, negative, ":2:3: reference.path: mu[1] = -0.2 is not allowed");
   const std::string zero = dir.File("zero.csv", "\n0.5\n0.5\n0\n");
-  EXPECT_EQ(ErrorOf(dir, zero).rfind(zero + ":4:1: reference.path: mu[2] = 0 is not allowed", 0), 0u)
-      << ErrorOf(dir, zero);
+  ExpectErrorAt(dir, zero, ":4:1: reference.path: mu[2] = 0 is not allowed");
   const std::string bom_crlf = dir.File("bom_crlf.csv", "\xEF\xBB\xBF" "0.5\r\n0\r\n0.5\r\n");
-  EXPECT_EQ(ErrorOf(dir, bom_crlf).rfind(bom_crlf + ":2:1: reference.path: mu[1] = 0 is not allowed", 0), 0u)
-      << ErrorOf(dir, bom_crlf);
+  ExpectErrorAt(dir, bom_crlf, ":2:1: reference.path: mu[1] = 0 is not allowed");
   const std::string sum = dir.File("sum.csv", "0.5\n0.2\n0.7\n");
-  EXPECT_EQ(ErrorOf(dir, sum).rfind(sum + ": reference.path: mu sums to 1.4, expected 1 within", 0), 0u)
-      << ErrorOf(dir, sum);
+  ExpectErrorAt(dir, sum, ": reference.path: mu sums to 1.4, expected 1 within");
   const std::string size = dir.File("size.csv", "0.5\n0.5\n");
-  EXPECT_EQ(ErrorOf(dir, size).rfind(size + ": reference.path: mu has 2 entries but the game has 3 actions", 0), 0u)
-      << ErrorOf(dir, size);
+  ExpectErrorAt(dir, size, ": reference.path: mu has 2 entries but the game has 3 actions");
 }
 
 }  // namespace
