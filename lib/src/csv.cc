@@ -46,6 +46,40 @@ std::string CellHint(std::string_view text) {
   return "";
 }
 
+// A line as ReadRows reads it: without its newline and carriage return, and line 1 without a UTF-8
+// byte order mark (spreadsheets write one when saving "CSV UTF-8"; it is no part of a number).
+void TrimLine(std::string& line, int line_no) {
+  if (!line.empty() && line.back() == '\n') line.pop_back();
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+}
+
+// The cell of `line` from `start` to the next comma: its text without the spaces and tabs around
+// it, and the number from_chars reads from that text (a leading '+' accepted).
+struct Cell {
+  size_t begin = 0, end = 0;         // the text: [begin, end) of the line
+  size_t comma = std::string::npos;  // the comma after it; npos for the line's last cell
+  double value = 0.0;
+  std::errc ec{};
+  bool whole = false;  // from_chars read the text up to its end
+};
+
+Cell ReadCell(std::string_view line, size_t start) {
+  Cell c;
+  c.comma = line.find(',', start);
+  c.begin = start;
+  c.end = c.comma == std::string::npos ? line.size() : c.comma;
+  while (c.begin < c.end && (line[c.begin] == ' ' || line[c.begin] == '\t')) ++c.begin;
+  while (c.end > c.begin && (line[c.end - 1] == ' ' || line[c.end - 1] == '\t')) --c.end;
+  const char* first = line.data() + c.begin;
+  const char* last = line.data() + c.end;
+  if (first != last && *first == '+') ++first;
+  const auto [ptr, ec] = std::from_chars(first, last, c.value);
+  c.ec = ec;
+  c.whole = ptr == last;
+  return c;
+}
+
 // Reads every non-empty line as comma-separated finite numbers. Trailing empty lines are ignored;
 // an empty line between rows is an error.
 Rows ReadRows(const std::string& path, const std::string& key) {
@@ -63,11 +97,7 @@ Rows ReadRows(const std::string& path, const std::string& key) {
   ssize_t got = 0;
   while ((got = ::getline(&raw, &capacity, file.get())) >= 0) {
     line.assign(raw, static_cast<size_t>(got));
-    if (!line.empty() && line.back() == '\n') line.pop_back();
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    // A UTF-8 byte order mark (spreadsheets write one when saving "CSV UTF-8") is no part of a number.
-    if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+    TrimLine(line, ++line_no);
     if (line.find_first_not_of(" \t") == std::string::npos) {
       if (blank_after == 0) blank_after = line_no;
       continue;
@@ -78,35 +108,26 @@ Rows ReadRows(const std::string& path, const std::string& key) {
     std::vector<double> row;
     size_t start = 0;
     while (true) {
-      const size_t comma = line.find(',', start);
-      const size_t end = comma == std::string::npos ? line.size() : comma;
-      size_t b = start, e = end;
-      while (b < e && (line[b] == ' ' || line[b] == '\t')) ++b;
-      while (e > b && (line[e - 1] == ' ' || line[e - 1] == '\t')) --e;
-      const char* first = line.data() + b;
-      const char* last = line.data() + e;
-      if (first != last && *first == '+') ++first;
-      double v = 0.0;
-      const auto [ptr, ec] = std::from_chars(first, last, v);
-      const std::string_view text = std::string_view(line).substr(b, e - b);
+      const Cell c = ReadCell(line, start);
+      const std::string_view text = std::string_view(line).substr(c.begin, c.end - c.begin);
       const std::string cell = Excerpt(text);  // as the messages echo it
-      const SourceLocation where{path, line_no, static_cast<int>(b) + 1};
-      if (b == e)
-        throw InputError(where, key, comma == std::string::npos && start > 0
+      const SourceLocation where{path, line_no, static_cast<int>(c.begin) + 1};
+      if (text.empty())
+        throw InputError(where, key, c.comma == std::string::npos && start > 0
                                          ? "empty cell after the last comma, expected a number (a trailing comma?)"
                                          : "empty cell, expected a number");
-      if (ec == std::errc::result_out_of_range && ptr == last)
+      if (c.ec == std::errc::result_out_of_range && c.whole)
         throw InputError(where, key, fmt::format("'{}' {}, expected a finite number of magnitude between about "
                                                  "1e-308 and 1e308 (or 0)",
                                                  cell, OutOfRangeText(text)));
-      if (ec != std::errc() || ptr != last)
+      if (c.ec != std::errc() || !c.whole)
         throw InputError(where, key, fmt::format("'{}' is not a number{}, expected a finite number", cell,
                                                  CellHint(text)));
-      if (!std::isfinite(v))
+      if (!std::isfinite(c.value))
         throw InputError(where, key, fmt::format("'{}' is not finite, expected a finite number", cell));
-      row.push_back(v);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
+      row.push_back(c.value);
+      if (c.comma == std::string::npos) break;
+      start = c.comma + 1;
     }
     rows.values.push_back(std::move(row));
     rows.lines.push_back(line_no);
@@ -155,24 +176,15 @@ SourceLocation CsvCellLocation(const std::string& path, int line, Eigen::Index f
   std::string text;
   for (int k = 0; k < line; ++k)
     if (!std::getline(in, text)) return {path};
-  if (line == 1 && text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);  // as ReadRows reads it
-  size_t start = 0;
+  TrimLine(text, line);
+  Cell c = ReadCell(text, 0);
   for (Eigen::Index f = 0; f < field; ++f) {
-    start = text.find(',', start);
-    if (start == std::string::npos) return {path};
-    ++start;
+    if (c.comma == std::string::npos) return {path};
+    c = ReadCell(text, c.comma + 1);
   }
-  while (start < text.size() && (text[start] == ' ' || text[start] == '\t')) ++start;
   // The cell as ReadRows reads it must still be `value` (NaN and infinities never read).
-  const size_t end = std::min(text.find(',', start), text.size());
-  const char* first = text.data() + start;
-  const char* last = text.data() + end;
-  while (last > first && (last[-1] == ' ' || last[-1] == '\t' || last[-1] == '\r')) --last;
-  if (first != last && *first == '+') ++first;
-  double read = 0.0;
-  const auto [ptr, ec] = std::from_chars(first, last, read);
-  if (ec != std::errc() || ptr != last || read != value) return {path};
-  return {path, line, static_cast<int>(start) + 1};
+  if (c.ec != std::errc() || !c.whole || c.begin == c.end || c.value != value) return {path};
+  return {path, line, static_cast<int>(c.begin) + 1};
 }
 
 Eigen::VectorXd ReadVectorCsv(const std::string& path, const std::string& key, std::vector<int>* row_lines) {

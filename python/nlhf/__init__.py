@@ -348,12 +348,13 @@ def make_solver(spec: str, /, *, oracle: dict | None = None, **params) -> Solver
 # run_solver's keyword for a stop: or log: key of the YAML reader's table, where it differs (log= is
 # log.spacing). The library sets each through that table: its parse, ranges and words.
 _RUN_OPTION_KEYWORDS = {"spacing": "log"}
+_RUN_OPTIONS = _nlhf.run_options()  # the table, read once
 
 
 def _run_option_texts(section: str, values: dict) -> list[tuple[str, str, str]]:
     """(key, text, keyword) for each key of the stop: or log: table, from run_solver's keywords."""
     out = []
-    for spec in _nlhf.run_options()[section]:
+    for spec in _RUN_OPTIONS[section]:
         key = spec["name"]
         keyword = _RUN_OPTION_KEYWORDS.get(key, key)
         value = values[keyword]  # (a key without its keyword fails solver_test.py)
@@ -425,7 +426,7 @@ def _run_options_doc() -> str:
     lines = ["", "    The stop and log keywords are the YAML reader's stop: and log: keys, read and checked by the same",
              "    table (nlhf-run's words for a refused value):"]
     for section in ("stop", "log"):
-        for spec in _nlhf.run_options()[section]:
+        for spec in _RUN_OPTIONS[section]:
             keyword = _RUN_OPTION_KEYWORDS.get(spec["name"], spec["name"])
             lines.append(f"        {keyword} ({section}.{spec['name']}): {spec['doc']}; default {spec['default']}; "
                          f"allowed: {spec['allowed']}")
