@@ -309,9 +309,14 @@ std::string ResolvePath(const std::string& path, const std::string& base_dir) {
 // Resolves the component's `path` and hashes the file it names into config.inputs, checking a
 // recorded `sha256:` (`recorded`, with its node for the message).
 void ResolveInput(Reader& r, ComponentConfig& c, const std::string& key, const std::string& base_dir,
-                  const YAML::Node& recorded, InputHashCache& hashes, ExperimentConfig& config) {
+                  const YAML::Node& component, const YAML::Node& recorded, InputHashCache& hashes,
+                  ExperimentConfig& config) {
   for (auto& [k, v] : c.params) {
     if (k != "path") continue;
+    if (std::get<std::string>(v).empty()) {
+      r.Error(component["path"], key + ".path", "is empty, expected the path of an input file");
+      return;
+    }
     const std::string path = ResolvePath(std::get<std::string>(v), base_dir);
     v = path;
     auto it = hashes.sha256.find(path);
@@ -652,11 +657,11 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
                         "oracle), expected 0, or a solver with oracle: {{type: sampled}} or {{type: pairs}}",
                         config.stop.queries));
 
-  if (!r.errors().empty()) throw InputErrors(r.errors());
-  // Input files last, once the keys are valid: each is checked (a regular file of bounded size) and
-  // hashed before anything opens it for its content.
-  ResolveInput(r, config.game, "game", base_dir, game_hash, hashes, config);
-  ResolveInput(r, config.reference, "reference", base_dir, reference_hash, hashes, config);
+  // Input files last: each is checked (a regular file of bounded size) and hashed before anything
+  // opens it for its content. Also when other keys are in error, so that a missing file is reported
+  // with them (a component whose own keys failed has no `path` here, and is not looked at again).
+  ResolveInput(r, config.game, "game", base_dir, root["game"], game_hash, hashes, config);
+  ResolveInput(r, config.reference, "reference", base_dir, root["reference"], reference_hash, hashes, config);
   if (!r.errors().empty()) throw InputErrors(r.errors());
   return config;
 }

@@ -338,6 +338,35 @@ TEST(ConfigMessages, SeveralErrorsComeInFileOrder) {
   }
 }
 
+// A missing input file is reported with the other keys' errors, not only once they are fixed; an
+// empty path is located at its key.
+TEST(ConfigMessages, AMissingInputFileIsReportedWithTheOtherErrors) {
+  const testing::TempDir temp;
+  const std::string dir = temp.Path("");
+  const std::string text =
+      "game: {type: matrix, path: nope.csv}\nreference: {type: file, path: ''}\nbeta: 0.1\n"
+      "solvers: [{name: omdd}]\n";
+  try {
+    ParseExperiment(text, "exp.yaml", {}, dir);
+    ADD_FAILURE() << "expected errors";
+  } catch (const InputErrors& e) {
+    std::vector<std::string> keys;
+    for (const InputError& error : e.errors()) keys.push_back(error.key());
+    EXPECT_EQ(keys, (std::vector<std::string>{"reference.path", "solvers[0].name", "game.path"})) << e.what();
+    for (const InputError& error : e.errors()) {
+      const std::string what = error.what();
+      if (error.key() == "game.path") {
+        EXPECT_EQ(error.where().file, temp.Path("nope.csv"));
+        EXPECT_NE(what.find("cannot open the file (No such file or directory)"), std::string::npos) << what;
+      }
+      if (error.key() == "reference.path") {
+        EXPECT_EQ(error.where().line, 2);
+        EXPECT_NE(what.find("is empty, expected the path of an input file"), std::string::npos) << what;
+      }
+    }
+  }
+}
+
 // nlhf-run does not list a sweep file's keys as valid, but still guesses a misspelling of one (the
 // corrected key is then refused with its reason); a sweep file lists them.
 TEST(ConfigMessages, SweepKeysAreGuessedButNotListedForOneExperiment) {
