@@ -280,7 +280,16 @@ void BindSolver(py::module_& m) {
       options.log.metrics.push_back(metric);
     }
     options.theory_check = theory_check;
-    options.Validate();
+    // Errors name run_solver's keywords: the YAML keys without their stop./log. section
+    // (stop.tolerance.gap_beta is tolerance={'gap_beta': ...}, log.every is every=).
+    try {
+      options.Validate();
+    } catch (const InputError& e) {
+      std::string key = e.key();
+      for (const std::string_view section : {"stop.", "log."})
+        if (key.rfind(section, 0) == 0) key.erase(0, section.size());
+      throw InputError(key, e.problem());
+    }
     if (star) CheckEquilibriumOf(*star, *game, beta, "equilibrium");
     if (ne) CheckNashOf(*ne, *game, "nash");
 
