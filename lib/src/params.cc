@@ -351,11 +351,13 @@ bool IntInRange(const ParamSpec& spec, std::int64_t v) {
   throw InputError(key, fmt::format("{} {}, expected {}", shown, why, spec.AllowedText()));
 }
 
-}  // namespace
-
-void CheckParamValue(const ParamSpec& spec, const ParamValue& value, const std::string& key) {
+// CheckParamValue, its messages echoing `as_written` (the value as the user wrote it: '2e7', not
+// the parsed 20000000) when given.
+void CheckValue(const ParamSpec& spec, const ParamValue& value, const std::string& key, const std::string* as_written) {
   // (Formatted only for a message: RunSolver checks every run's options through here.)
-  const auto shown = [&value] { return fmt::format("'{}'", FormatParamValue(value)); };
+  const auto shown = [&value, as_written] {
+    return as_written != nullptr ? *as_written : fmt::format("'{}'", FormatParamValue(value));
+  };
   if (std::holds_alternative<AutoValue>(value)) {
     if (!spec.auto_allowed) Reject(spec, shown(), key, "is not available here");
     return;
@@ -400,6 +402,12 @@ void CheckParamValue(const ParamSpec& spec, const ParamValue& value, const std::
     const std::string problem = spec.check(value);
     if (!problem.empty()) throw InputError(key, fmt::format("{} {}", shown(), problem));
   }
+}
+
+}  // namespace
+
+void CheckParamValue(const ParamSpec& spec, const ParamValue& value, const std::string& key) {
+  CheckValue(spec, value, key, nullptr);
 }
 
 ParamValue ParseParamValue(const ParamSpec& spec, std::string_view raw, const std::string& key) {
@@ -468,7 +476,7 @@ ParamValue ParseParamValue(const ParamSpec& spec, std::string_view raw, const st
       break;
     }
   }
-  CheckParamValue(spec, value, key);
+  CheckValue(spec, value, key, &shown);
   return value;
 }
 

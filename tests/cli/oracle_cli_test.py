@@ -159,7 +159,7 @@ CASES = [
     ("batch_fraction", "{name: omd, oracle: {type: sampled, batch: 1.5}}", "{iterations: 5}",
      "solvers[0].oracle.batch: '1.5' is not an integer, expected integer in [1, 1000000000]"),
     ("batch_huge", "{name: omd, oracle: {type: sampled, batch: 1e12}}", "{iterations: 5}",
-     "solvers[0].oracle.batch: '1000000000000' is out of range, expected integer in [1, 1000000000]"),
+     "solvers[0].oracle.batch: '1e12' is out of range, expected integer in [1, 1000000000]"),
     ("exact_budget", "{name: omd}", "{iterations: 5, queries: 100}",
      "stop.queries: 100 can never be reached: no solver makes preference queries (every solver uses the exact "
      "oracle)"),

@@ -87,7 +87,20 @@ TEST(ParseParamValue, ReadsIntegersInDecimalNotationExactly) {
     ExpectInputError([&] { read(bad); }, {fmt::format("'{}' is not an integer", bad)});
   for (const char* big : {"1e19", "99999999999999999999"})
     ExpectInputError([&] { read(big); }, {fmt::format("'{}' is out of range", big)});
-  ExpectInputError([&] { read("-1e3"); }, {"'-1000' is out of range"});  // read, then shown as read
+  ExpectInputError([&] { read("-1e3"); }, {"'-1e3' is out of range"});  // shown as written
+}
+
+// A refused value is echoed as the user wrote it, whichever check refuses it (a range, the spec's
+// own check), so that it can be found in the file: '2e7', not the parsed 20000000.
+TEST(ParseParamValue, EchoesARefusedValueAsWritten) {
+  const ParamSpec beta = ParamSpec::Double("beta", 0.1, "").Check(
+      [](const ParamValue& v) { return std::get<double>(v) > 1e6 ? "is too large" : ""; }, "at most 1e6");
+  ExpectInputError([&] { ParseParamValue(beta, "2e7", "beta"); }, {"beta: '2e7' is too large"});
+  ExpectInputError([&] { ParseParamValue(Table()[1], "-2.50E0", "scale"); }, {"'-2.50E0' is out of range"});
+  ExpectInputError([&] { ParseParamValue(Table()[0], "1e3", "game.n"); }, {"'1e3' is out of range"});
+  // Checked after parsing (no text to echo): the value as read.
+  ExpectInputError([&] { CheckParamValue(Table()[0], ParamValue{std::int64_t{1000}}, "game.n"); },
+                   {"'1000' is out of range"});
 }
 
 TEST(ResolveParams, FillsDefaultsAndContextInTableOrder) {
