@@ -22,31 +22,6 @@
 
 namespace nlhf {
 
-namespace {
-
-// The errors in the order of their places: by file (in the order the files first appear), then
-// line and column; unlocated ones first within their file, each group in the order found.
-std::vector<InputError> InFileOrder(std::vector<InputError> errors) {
-  NLHF_CHECK(!errors.empty(), "InputErrors of no error");
-  std::vector<std::string> files;
-  for (const InputError& e : errors)
-    if (std::find(files.begin(), files.end(), e.where().file) == files.end()) files.push_back(e.where().file);
-  const auto key = [&](const InputError& e) {
-    const auto rank = std::find(files.begin(), files.end(), e.where().file) - files.begin();
-    return std::tuple(rank, e.where().line, e.where().col);
-  };
-  std::stable_sort(errors.begin(), errors.end(), [&](const InputError& a, const InputError& b) { return key(a) < key(b); });
-  return errors;
-}
-
-}  // namespace
-
-InputErrors::InputErrors(std::vector<InputError> errors)
-    : InputErrors(InFileOrder(std::move(errors)), 0) {}
-
-InputErrors::InputErrors(std::vector<InputError> sorted, int)
-    : InputError(sorted.front()), errors_(std::move(sorted)) {}
-
 bool ExperimentConfig::SolvesNash() const {
   if (equilibrium != EquilibriumMode::kCertified) return false;
   if (beta == 0.0) return true;

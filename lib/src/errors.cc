@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <tuple>
 
 namespace nlhf {
 
@@ -77,6 +79,21 @@ std::string Compose(const SourceLocation& where, const std::string& key,
   return LimitMessage(EscapeControl(out + problem));
 }
 
+// The errors in the order of their places: by file (in the order the files first appear), then
+// line and column; unlocated ones first within their file, each group in the order found.
+std::vector<InputError> InFileOrder(std::vector<InputError> errors) {
+  NLHF_CHECK(!errors.empty(), "InputErrors of no error");
+  std::vector<std::string> files;
+  for (const InputError& e : errors)
+    if (std::find(files.begin(), files.end(), e.where().file) == files.end()) files.push_back(e.where().file);
+  const auto key = [&](const InputError& e) {
+    const auto rank = std::find(files.begin(), files.end(), e.where().file) - files.begin();
+    return std::tuple(rank, e.where().line, e.where().col);
+  };
+  std::stable_sort(errors.begin(), errors.end(), [&](const InputError& a, const InputError& b) { return key(a) < key(b); });
+  return errors;
+}
+
 }  // namespace
 
 std::string Excerpt(std::string_view value, size_t max_chars) {
@@ -126,6 +143,12 @@ InputError InputError::Located(const SourceLocation& where, const std::string& k
   if (!key_prefix.empty()) key = key.empty() ? key_prefix : key_prefix + "." + key;
   return InputError(where_.file.empty() ? where : where_, key, problem_);
 }
+
+InputErrors::InputErrors(std::vector<InputError> errors)
+    : InputErrors(InFileOrder(std::move(errors)), 0) {}
+
+InputErrors::InputErrors(std::vector<InputError> sorted, int)
+    : InputError(sorted.front()), errors_(std::move(sorted)) {}
 
 void FailCheck(const char* condition, const char* file, int line, const std::string& detail) {
   throw InternalError(fmt::format("internal error: {}:{}: check failed: {}{}{}", file, line,

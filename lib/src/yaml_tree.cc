@@ -23,8 +23,9 @@ SourceLocation At(const SourceLocation& where, bool use_marks, const YAML::Mark&
   return SourceLocation{where.file, m.line + 1, m.column + 1};
 }
 
+// Collects every key given twice into `duplicates` (all reported together); the limits throw.
 void CheckTree(const YAML::Node& n, const SourceLocation& where, bool use_marks, int depth, size_t& visited,
-               const std::string& path) {
+               const std::string& path, std::vector<InputError>& duplicates) {
   if (++visited > kMaxNodes)
     throw InputError(where, "", fmt::format("expands to more than {} YAML nodes (through aliases?), expected "
                                             "a plain experiment", kMaxNodes));
@@ -41,14 +42,14 @@ void CheckTree(const YAML::Node& n, const SourceLocation& where, bool use_marks,
       if (!fresh) {
         const std::string first =
             use_marks && !it->second.is_null() ? fmt::format(" (first on line {})", it->second.line + 1) : "";
-        throw InputError(At(where, use_marks, kv.first.Mark()), child,
-                         fmt::format("is given twice{}, expected each key once", first));
+        duplicates.emplace_back(At(where, use_marks, kv.first.Mark()), child,
+                                fmt::format("is given twice{}, expected each key once", first));
       }
-      CheckTree(kv.second, where, use_marks, depth + 1, visited, child);
+      CheckTree(kv.second, where, use_marks, depth + 1, visited, child, duplicates);
     }
   } else if (n.IsSequence()) {
     for (size_t i = 0; i < n.size(); ++i)
-      CheckTree(n[i], where, use_marks, depth + 1, visited, fmt::format("{}[{}]", path, i));
+      CheckTree(n[i], where, use_marks, depth + 1, visited, fmt::format("{}[{}]", path, i), duplicates);
   }
 }
 
@@ -253,7 +254,9 @@ YAML::Node LoadDocument(const std::string& text, const SourceLocation& where, bo
                             : "unexpected text after the end of the YAML document, expected one document");
   }
   size_t visited = 0;
-  CheckTree(doc, where, use_marks, 0, visited, key_prefix);
+  std::vector<InputError> duplicates;
+  CheckTree(doc, where, use_marks, 0, visited, key_prefix, duplicates);
+  if (!duplicates.empty()) throw InputErrors(std::move(duplicates));
   return doc;
 }
 

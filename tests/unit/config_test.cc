@@ -215,6 +215,19 @@ TEST(ConfigStrictYaml, RejectsAKeyGivenTwiceNamingTheFirstLine) {
   EXPECT_NE(nested.find("exp.yaml:6:5: solvers[0].eta: is given twice (first on line 5)"), std::string::npos) << nested;
 }
 
+// Every key given twice is reported, in file order, not only the first.
+TEST(ConfigStrictYaml, ReportsEveryKeyGivenTwice) {
+  try {
+    Parse("game: {type: rps3}\nbeta: 0.1\nbeta: 0.2\nsolvers: [{name: omd}]\nstop: {iterations: 5, iterations: 6}\n"
+          "solvers: []\n");
+    ADD_FAILURE() << "expected errors";
+  } catch (const InputErrors& e) {
+    std::vector<std::string> keys;
+    for (const InputError& error : e.errors()) keys.push_back(error.key() + "@" + std::to_string(error.where().line));
+    EXPECT_EQ(keys, (std::vector<std::string>{"beta@3", "stop.iterations@5", "solvers@6"}));
+  }
+}
+
 TEST(ConfigStrictYaml, RejectsASecondDocument) {
   EXPECT_EQ(FirstError(std::string(kOk) + "---\nbeta: 0.5\n"),
             "exp.yaml:4:1: a second YAML document starts here (after '---'), expected one document per file");

@@ -16,20 +16,6 @@
 
 namespace nlhf {
 
-// Several input errors found in one pass; what() is the first.
-class InputErrors : public InputError {
- public:
-  // Kept in the order of their places in the files (file, line, column), as a compiler lists them;
-  // what() is the first.
-  explicit InputErrors(std::vector<InputError> errors);
-  const std::vector<InputError>& errors() const { return errors_; }
-
- private:
-  // `sorted` is already in file order (the int tells this constructor apart).
-  InputErrors(std::vector<InputError> sorted, int);
-  std::vector<InputError> errors_;
-};
-
 // A registry entry with the parameters the user gave (typed and range-checked, not yet defaulted).
 struct ComponentConfig {
   std::string name;

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace nlhf {
 
@@ -55,6 +56,20 @@ class InputError : public std::runtime_error {
   SourceLocation where_;
   std::string key_;
   std::string problem_;
+};
+
+// Several input errors found in one pass; what() is the first.
+class InputErrors : public InputError {
+ public:
+  // Kept in the order of their places in the files (file, line, column), as a compiler lists them;
+  // what() is the first.
+  explicit InputErrors(std::vector<InputError> errors);
+  const std::vector<InputError>& errors() const { return errors_; }
+
+ private:
+  // `sorted` is already in file order (the int tells this constructor apart).
+  InputErrors(std::vector<InputError> sorted, int);
+  std::vector<InputError> errors_;
 };
 
 // A broken invariant: a bug in nlhf, never the user's fault.
