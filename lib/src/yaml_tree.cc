@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 
 namespace nlhf::yaml {
@@ -23,9 +24,11 @@ SourceLocation At(const SourceLocation& where, bool use_marks, const YAML::Mark&
   return SourceLocation{where.file, m.line + 1, m.column + 1};
 }
 
-// Collects every key given twice into `duplicates` (all reported together); the limits throw.
+// Collects every key given twice into `duplicates` (all reported together), each once: a map that
+// aliases reuse is walked at every use, but its duplicate is one place in the text (`reported`
+// holds the places, by offset); the limits throw.
 void CheckTree(const YAML::Node& n, const SourceLocation& where, bool use_marks, int depth, size_t& visited,
-               const std::string& path, std::vector<InputError>& duplicates) {
+               const std::string& path, std::vector<InputError>& duplicates, std::set<int>& reported) {
   if (++visited > kMaxNodes)
     throw InputError(where, "", fmt::format("expands to more than {} YAML nodes (through aliases?), expected "
                                             "a plain experiment", kMaxNodes));
@@ -39,17 +42,17 @@ void CheckTree(const YAML::Node& n, const SourceLocation& where, bool use_marks,
       const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : FlowText(kv.first);
       const std::string child = path.empty() ? key : path + "." + key;
       auto [it, fresh] = seen.emplace(key, kv.first.Mark());
-      if (!fresh) {
+      if (!fresh && reported.insert(kv.first.Mark().pos).second) {
         const std::string first =
             use_marks && !it->second.is_null() ? fmt::format(" (first on line {})", it->second.line + 1) : "";
         duplicates.emplace_back(At(where, use_marks, kv.first.Mark()), child,
                                 fmt::format("is given twice{}, expected each key once", first));
       }
-      CheckTree(kv.second, where, use_marks, depth + 1, visited, child, duplicates);
+      CheckTree(kv.second, where, use_marks, depth + 1, visited, child, duplicates, reported);
     }
   } else if (n.IsSequence()) {
     for (size_t i = 0; i < n.size(); ++i)
-      CheckTree(n[i], where, use_marks, depth + 1, visited, fmt::format("{}[{}]", path, i), duplicates);
+      CheckTree(n[i], where, use_marks, depth + 1, visited, fmt::format("{}[{}]", path, i), duplicates, reported);
   }
 }
 
@@ -255,7 +258,8 @@ YAML::Node LoadDocument(const std::string& text, const SourceLocation& where, bo
   }
   size_t visited = 0;
   std::vector<InputError> duplicates;
-  CheckTree(doc, where, use_marks, 0, visited, key_prefix, duplicates);
+  std::set<int> reported;
+  CheckTree(doc, where, use_marks, 0, visited, key_prefix, duplicates, reported);
   if (!duplicates.empty()) throw InputErrors(std::move(duplicates));
   return doc;
 }

@@ -36,8 +36,8 @@ class Origins {
 };
 
 // Parses one YAML document. Throws InputError for a syntax error (naming tabs in the indentation
-// when there are any), a second document, a key given twice in one map (naming the first one's
-// line) and trees nested or aliased beyond sane limits. `where` locates the errors: with
+// when there are any), a second document and trees nested or aliased beyond sane limits, and
+// InputErrors for the keys given twice in one map (every one, each naming the first one's line). `where` locates the errors: with
 // `use_marks` the line and column of the problem in `where.file` are added (a file), without them
 // every error is at `where` (a --set value). Key paths in messages start with `key_prefix` (the
 // --set key). An empty text gives a Null node.
