@@ -288,16 +288,26 @@ void ResolveInput(Reader& r, ComponentConfig& c, const std::string& key, const s
                   ExperimentConfig& config) {
   for (auto& [k, v] : c.params) {
     if (k != "path") continue;
-    if (std::get<std::string>(v).empty()) {
-      r.Error(component["path"], key + ".path", "is empty, expected the path of an input file");
+    const std::string path_key = key + ".path";
+    if (std::get<std::string>(v).empty()) {  // OpenInputFile's words, at the key
+      r.Error(component["path"], path_key, std::string("the path is empty, expected ") + ExpectedInputFile(path_key));
       return;
     }
     const std::string path = ResolvePath(std::get<std::string>(v), base_dir);
     v = path;
+    // With other errors, only whether the file can be opened (its problem reported with them): the
+    // content is hashed, a read of up to the size limit, once the keys are valid.
+    if (!r.errors().empty()) {
+      try {
+        OpenInputFile(path, path_key, ExpectedInputFile(path_key), kMaxCsvBytes);
+      } catch (const InputError& e) {
+        r.errors().push_back(e);
+      }
+      return;
+    }
     auto it = hashes.sha256.find(path);
     if (it == hashes.sha256.end()) {
       try {
-        const std::string path_key = key + ".path";
         it = hashes.sha256
                  .emplace(path,
                           HashInputFile(path, path_key, ExpectedInputFile(path_key), kMaxCsvBytes))
@@ -634,7 +644,7 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
 
   // Input files last: each is checked (a regular file of bounded size) and hashed before anything
   // opens it for its content. Also when other keys are in error, so that a missing file is reported
-  // with them (a component whose own keys failed has no `path` here, and is not looked at again).
+  // with them (a `path` that was itself refused is not here, and is not looked at again).
   ResolveInput(r, config.game, "game", base_dir, root["game"], game_hash, hashes, config);
   ResolveInput(r, config.reference, "reference", base_dir, root["reference"], reference_hash, hashes, config);
   if (!r.errors().empty()) throw InputErrors(r.errors());

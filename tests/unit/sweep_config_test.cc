@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -220,6 +221,34 @@ TEST(ParseSweep, ReportsTheBasesProblemsAndTheSweepsTogether) {
                              "zip[0].beta: has 1 values but seeds has 2"})
       EXPECT_NE(all.find(part), std::string::npos) << part << "\n" << all;
   }
+}
+
+// A missing input file is reported with the points' other errors, once, whether the path is in the
+// base or swept, or given by --set.
+TEST(ParseSweep, AMissingInputFileIsReportedWithThePointsOtherErrors) {
+  const auto keys = [](const std::string& text, const std::vector<std::string>& sets) {
+    std::vector<std::string> out;
+    try {
+      Parse(text, sets);
+      out.push_back("(no error)");
+    } catch (const InputErrors& e) {
+      for (const InputError& one : e.errors())
+        if (one.key() == "game.path" && one.problem().find("cannot open the file") != std::string::npos)
+          out.push_back("game.path");
+        else
+          out.push_back(one.key().substr(0, one.key().find('.')));
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  const std::string tail = "beta: 0.1\nsolvers: [{name: omdd}]\nsweep: {beta: [0.1, 0.2]}\n";
+  const std::vector<std::string> expected = {"game.path", "solvers[0]"};
+  EXPECT_EQ(keys("game: {type: matrix, path: /nonexistent/P.csv}\n" + tail, {}), expected);
+  EXPECT_EQ(keys("game: {type: rps3}\n" + tail, {"game={type: matrix, path: /nonexistent/P.csv}"}), expected);
+  EXPECT_EQ(keys("game: {type: matrix, path: /nonexistent/P.csv}\nbeta: 0.1\nsolvers: [{name: omdd}]\n"
+                 "sweep: {game.path: [/nonexistent/P.csv]}\n",
+                 {}),
+            expected);
 }
 
 // A swept key inside a base key that is itself wrong adds no second line for the same problem.
