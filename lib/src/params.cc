@@ -425,7 +425,7 @@ ParamValue ParseParamValue(const ParamSpec& spec, std::string_view raw, const st
     const auto x = ParseDouble(head.substr(0, head.size() - 1));
     if (!x) Reject(spec, shown, key, "has a multiple that is not a finite number");
     const ParamValue value = LimitMultiple{*x};
-    CheckParamValue(spec, value, key);
+    CheckValue(spec, value, key, &shown);
     return value;
   }
   ParamValue value;

@@ -98,6 +98,8 @@ TEST(ParseParamValue, EchoesARefusedValueAsWritten) {
   ExpectInputError([&] { ParseParamValue(beta, "2e7", "beta"); }, {"beta: '2e7' is too large"});
   ExpectInputError([&] { ParseParamValue(Table()[1], "-2.50E0", "scale"); }, {"'-2.50E0' is out of range"});
   ExpectInputError([&] { ParseParamValue(Table()[0], "1e3", "game.n"); }, {"'1e3' is out of range"});
+  const ParamSpec eta = ParamSpec::Double("eta", std::nullopt, "").Above(0).AllowLimit();
+  ExpectInputError([&] { ParseParamValue(eta, "-5e-1*limit", "eta"); }, {"eta: '-5e-1*limit' is not a positive"});
   // Checked after parsing (no text to echo): the value as read.
   ExpectInputError([&] { CheckParamValue(Table()[0], ParamValue{std::int64_t{1000}}, "game.n"); },
                    {"'1000' is out of range"});
