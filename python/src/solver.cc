@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <string_view>
 #include <tuple>
+#include <utility>
 
 #include "bindings.h"
 #include "nlhf/config.h"
@@ -280,14 +282,17 @@ void BindSolver(py::module_& m) {
       options.log.metrics.push_back(metric);
     }
     options.theory_check = theory_check;
-    // Errors name run_solver's keywords: the YAML keys without their stop./log. section
-    // (stop.tolerance.gap_beta is tolerance={'gap_beta': ...}, log.every is every=).
+    // Errors name run_solver's keywords, not the YAML keys (stop.tolerance.gap_beta is
+    // tolerance={'gap_beta': ...}, log.every is every=, log.spacing is log=); the message keeps
+    // nlhf-run's words.
     try {
       options.Validate();
     } catch (const InputError& e) {
       std::string key = e.key();
-      for (const std::string_view section : {"stop.", "log."})
-        if (key.rfind(section, 0) == 0) key.erase(0, section.size());
+      for (const auto& [section, given] : {std::pair{"stop.", &stop}, std::pair{"log.", &log}})
+        for (const auto& [option, text, keyword] : *given)
+          if (key == section + option) key = keyword;
+      if (key.rfind("stop.tolerance.", 0) == 0) key.erase(0, std::string_view("stop.").size());
       throw InputError(key, e.problem());
     }
     if (star) CheckEquilibriumOf(*star, *game, beta, "equilibrium");

@@ -148,6 +148,21 @@ cases = [
 ]
 expect_value_errors(check, cases)
 
+# An error of run_solver's options starts with its keyword, not the YAML key that holds it in a file
+# (log.every, stop.tolerance.gap_beta): the whole start is compared, not a part of the message.
+keyword_cases = [
+    (lambda: nlhf.run_solver("nash_mp", game, BETA, log="log", every=50), "every: 50 has no effect"),
+    (lambda: nlhf.run_solver("nash_mp", game, BETA, points_per_decade=2), "points_per_decade: 2 has no effect"),
+    (lambda: nlhf.run_solver("nash_mp", game, BETA, tolerance={"gap_beta": -1}), "tolerance.gap_beta: '-1' is out"),
+    (lambda: nlhf.run_solver("nash_mp", game, BETA, tolerance={"gap_beta": "x"}), "tolerance.gap_beta: 'x' is a"),
+]
+for i, (fn, start) in enumerate(keyword_cases):
+    try:
+        fn()
+        check(f"keyword.{i}", False, f"no error (expected {start})")
+    except ValueError as e:
+        check(f"keyword.{i}", str(e).startswith(start), f"{e} (expected it to start with {start})")
+
 # --- run_solver's stop and log keywords: the YAML reader's stop: and log: table ------------------
 # A key added to the table (lib/src/run_option_table.cc) fails here until run_solver takes it, with
 # the table's default.
