@@ -4,6 +4,7 @@
 
 #include <boost/program_options.hpp>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <optional>
@@ -22,6 +23,7 @@
 #include "nlhf/nash_set.h"
 #include "nlhf/nfg.h"
 #include "nlhf/output/files.h"
+#include "nlhf/params.h"
 
 namespace po = boost::program_options;
 
@@ -153,8 +155,7 @@ int PrintNash(const nlhf::Game& game, const std::optional<nlhf::GameDescriptors>
 
 int Run(int argc, char** argv) {
   po::options_description opts(kUsage);
-  std::string game_spec, reference_spec, list, export_form, output, selection;
-  double beta = 0.0;
+  std::string game_spec, reference_spec, list, export_form, output, selection, beta_text;
   std::int64_t seed = 0;
   int top = 10;
   opts.add_options()
@@ -165,7 +166,7 @@ int Run(int argc, char** argv) {
        "game generator spec")
       ("reference", po::value(&reference_spec)->default_value("uniform")->value_name("SPEC"),
        "reference policy spec")
-      ("beta", po::value(&beta)->default_value(0.01)->value_name("B"),
+      ("beta", po::value(&beta_text)->default_value("0.01")->value_name("B"),
        "regularization beta > 0, or 0 for the unregularized game's Nash equilibrium")
       ("selection", po::value(&selection)->default_value("kl_projection")->value_name("RULE"),
        "with --beta 0: the point of the Nash set, kl_projection (of mu) or max_entropy")
@@ -184,10 +185,19 @@ int Run(int argc, char** argv) {
     return ExportGame(export_form, output, game_spec, reference_spec, static_cast<std::uint64_t>(seed));
   // The experiments' range: outside it pi*_beta cannot be certified in double precision (a
   // certificate that rounds below 0 near beta = 1e-30), and the stability limits overflow (beta^2).
+  // Read here, not by Boost: its conversion takes a value that underflows (1e-400) as 0, which
+  // would silently solve the unregularized game.
+  const std::string allowed = fmt::format("expected 0 or a number in [{:g}, {:g}] (where pi*_beta can be certified in "
+                                          "double precision)",
+                                          nlhf::kMinBeta, nlhf::kMaxBeta);
+  double beta = 0.0;
+  const auto [end, error] = std::from_chars(beta_text.data(), beta_text.data() + beta_text.size(), beta);
+  if (error == std::errc::result_out_of_range && end == beta_text.data() + beta_text.size())
+    throw nlhf::InputError("--beta", fmt::format("'{}' {}, {}", beta_text, nlhf::OutOfRangeText(beta_text), allowed));
+  if (error != std::errc() || end != beta_text.data() + beta_text.size())
+    throw nlhf::InputError("--beta", fmt::format("'{}' is not a number, {}", beta_text, allowed));
   if (!(beta >= 0.0) || !std::isfinite(beta) || (beta > 0.0 && (beta < nlhf::kMinBeta || beta > nlhf::kMaxBeta)))
-    throw nlhf::InputError("--beta", fmt::format("{} is not allowed, expected 0 or a number in [{:g}, {:g}] (where "
-                                                 "pi*_beta can be certified in double precision)",
-                                                 beta, nlhf::kMinBeta, nlhf::kMaxBeta));
+    throw nlhf::InputError("--beta", fmt::format("'{}' is not allowed, {}", beta_text, allowed));
   const nlhf::NashSelection rule = nlhf::ParseNashSelection(selection, "--selection");
   if (vm.count("selection") && !vm["selection"].defaulted() && beta > 0.0)
     throw nlhf::InputError("--selection", "is for --beta 0 only (pi*_beta is unique for beta > 0), expected --beta 0");

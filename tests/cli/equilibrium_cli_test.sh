@@ -59,11 +59,17 @@ check bad_list 2 "error: --list: 'bogus' is not a listing, expected games, refer
 check unknown_game 2 "error: game.type: unknown game 'bradly_terry' \(did you mean 'bradley_terry'\?\)" -- --game bradly_terry
 check unknown_param 2 "error: game.scael: unknown parameter 'scael' \(did you mean 'scale'\?\)" -- --game 'bradley_terry(scael=2)'
 check out_of_range 2 "error: game.n: '1' is out of range, expected integer in \[2, 100000\]" -- --game 'random_uniform(n=1)'
-check negative_beta 2 "error: --beta: -0.1 is not allowed, expected 0 or a number in \[1e-08, 1e\+06\]" -- --beta -0.1
+check negative_beta 2 "error: --beta: '-0.1' is not allowed, expected 0 or a number in \[1e-08, 1e\+06\]" -- --beta -0.1
 # Outside the experiments' range pi*_beta cannot be certified in double precision (a certificate below
 # 0 at 1e-30, an internal error at 1e-100, overflowing limits at 1e300): refused.
-check tiny_beta 2 "error: --beta: 1e-30 is not allowed, expected 0 or a number in \[1e-08, 1e\+06\]" -- --beta 1e-30
-check huge_beta 2 "error: --beta: 1e\+300 is not allowed" -- --beta 1e300
+check tiny_beta 2 "error: --beta: '1e-30' is not allowed, expected 0 or a number in \[1e-08, 1e\+06\]" -- --beta 1e-30
+check huge_beta 2 "error: --beta: '1e300' is not allowed" -- --beta 1e300
+# A beta that underflows to 0 is refused, not solved as the unregularized game; nor is a beta that
+# overflows, or text.
+check underflow_beta 2 "error: --beta: '1e-400' underflows \(too small for a double\), expected 0 or a number in" -- --beta 1e-400
+check denormal_beta 2 "error: --beta: '2e-320' is not allowed, expected 0 or a number" -- --beta 2e-320
+check overflow_beta 2 "error: --beta: '1e400' overflows \(too large for a double\)" -- --beta 1e400
+check text_beta 2 "error: --beta: '0.1x' is not a number, expected 0 or a number in" -- --beta 0.1x
 # beta = 0: the unregularized game's Nash equilibrium, its support, uniqueness and selection.
 check zero_beta 0 '^  unique     yes: the Nash set is a point$' -- --game 'rps3(x=0.9,y=0.9,z=0.8)' --beta 0
 check zero_beta_pi 0 '^       1      0\.2727272727' -- --game 'rps3(x=0.9,y=0.9,z=0.8)' --beta 0
