@@ -33,7 +33,10 @@ double Quantile(std::vector<double> v, double q) {
   const double pos = q * static_cast<double>(v.size() - 1);
   const size_t lo = static_cast<size_t>(std::floor(pos));
   const size_t hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
+  const double t = pos - static_cast<double>(lo);
+  // Between equal values (infinities too: inf - inf is NaN), or at one, the value itself.
+  if (t == 0.0 || v[lo] == v[hi]) return v[lo];
+  return v[lo] + t * (v[hi] - v[lo]);
 }
 
 }  // namespace

@@ -54,6 +54,9 @@ FinishedTask Finished(const SweepConfig& s, const SweepTask& t) {
   r.queries = 0;
   r.final.fill(std::nan(""));
   r.final[0] = kFirstMetric[t.seed_index] * static_cast<double>(t.point + 1);
+  // The third metric infinite (a run that diverged) but at point 0's first seed: 1, inf, inf, inf
+  // there, every seed inf at point 1.
+  r.final[2] = t.point == 0 && t.seed_index == 0 ? 1.0 : std::numeric_limits<double>::infinity();
   FinishedTask f;
   f.id = t.id;
   f.records = {r};
@@ -230,6 +233,13 @@ TEST(Assemble, SummaryHasMediansAndQuartilesOverSeeds) {
   EXPECT_EQ(p1[Column(header, m + "_median")], "5");
   EXPECT_EQ(p1[Column(header, m + "_q25")], "3.5");
   EXPECT_EQ(p1[Column(header, m + "_q75")], "9.5");
+  // Quantiles of infinite values are infinite, not "not computed" (inf - inf in the interpolation
+  // is NaN, which would be written as an empty cell): pandas' median of the same values is inf.
+  const std::string diverged(MetricTable()[2].name);
+  for (const char* q : {"_median", "_q25", "_q75"}) {
+    EXPECT_EQ(p0[Column(header, diverged + q)], "inf") << q;
+    EXPECT_EQ(p1[Column(header, diverged + q)], "inf") << q;
+  }
 }
 
 TEST(RequireComplete, RefusesAMissingTaskAndAssembleThenWritesNothing) {
