@@ -75,8 +75,9 @@ SweepMemory EstimateSweepMemory(const SweepConfig& s, int jobs) {
   for (const SweepPoint& p : s.points) task_count += p.config.seeds.size();
   SweepMemory out;
   out.plan = ResourcePlan{static_cast<int>(std::min<size_t>(std::max(1, jobs), std::max<size_t>(1, task_count))), true};
+  const double available = AvailableMemoryBytes();  // once: the points are compared at one moment
   for (const SweepPoint& p : s.points) {
-    const MemoryEstimate e = EstimateMemory(p.config, out.plan);
+    const MemoryEstimate e = EstimateMemory(p.config, out.plan, available);
     if (out.point == nullptr || e.bytes > out.estimate.bytes) out.point = &p, out.estimate = e;
   }
   return out;

@@ -58,6 +58,22 @@ TEST(Memory, RefusesAGameThatDoesNotFitBeforeBuildingIt) {
   EXPECT_NO_THROW(CheckMemory(small, {}, EstimateMemory(small, {})));
 }
 
+TEST(Memory, TakesTheAvailableMemoryGivenOnceForManyConfigs) {
+  // A sweep reads what the machine has once and estimates every point against it: the estimate is
+  // the one EstimateMemory reads for itself, but for the memory available.
+  const ExperimentConfig c = Parse(std::string(kBase) + "game: {type: random_uniform, n: 100000}\n"
+                                                         "solvers: [{name: nash_mp}]\nseeds: [0, 1, 2]\n");
+  const MemoryEstimate read = EstimateMemory(c, ResourcePlan{2, true});
+  const MemoryEstimate given = EstimateMemory(c, ResourcePlan{2, true}, 16.0 * (1 << 30));
+  EXPECT_EQ(given.available_bytes, 16.0 * (1 << 30));
+  EXPECT_EQ(given.bytes, read.bytes);
+  EXPECT_EQ(given.matrices, read.matrices);
+  EXPECT_EQ(given.n_key, read.n_key);
+  // The refusal names the memory given, and the largest n that fits in it.
+  ExpectInputError([&] { CheckMemory(c, ResourcePlan{2, true}, given); },
+                   {"game.n", "this machine has 16.0 GiB available", "expected n <= "});
+}
+
 TEST(Memory, WithoutPiStarAGameBeingPreparedHoldsOnlyP) {
   const ExperimentConfig c = Parse(std::string(kBase) + "game: {type: random_uniform, n: 100000}\n"
                                                          "solvers: [{name: nash_mp}]\nseeds: [0, 1, 2]\n");

@@ -42,6 +42,9 @@ struct MemoryEstimate {
   std::string n_key;            // "game.n" or "game.path"
 };
 MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan& plan);
+// The same with `available_bytes` given (AvailableMemoryBytes read once for many configs: a sweep's
+// points, which would otherwise read /proc and the cgroup files once each).
+MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan& plan, double available_bytes);
 // The estimate as the dry runs print it: "about 1.2 GiB at the peak (P and the equilibrium's
 // work: 4 n x n matrices of doubles, n = 1000), 22.7 GiB available".
 std::string MemoryText(const ExperimentConfig& config, const MemoryEstimate& estimate);
