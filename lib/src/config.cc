@@ -8,7 +8,6 @@
 #include <map>
 #include <set>
 #include <string>
-#include <tuple>
 
 #include "config_tree.h"
 #include "nlhf/input_file.h"

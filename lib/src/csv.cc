@@ -183,7 +183,7 @@ SourceLocation CsvCellLocation(const std::string& path, int line, Eigen::Index f
     c = ReadCell(text, c.comma + 1);
   }
   // The cell as ReadRows reads it must still be `value` (NaN and infinities never read).
-  if (c.ec != std::errc() || !c.whole || c.begin == c.end || c.value != value) return {path};
+  if (c.ec != std::errc() || !c.whole || c.value != value) return {path};
   return {path, line, static_cast<int>(c.begin) + 1};
 }
 
