@@ -689,19 +689,20 @@ void EmitOptionRows(YAML::Emitter& out, const std::vector<OptionRow<Options>>& r
 // All table parameters: given ones, else defaults; parameters without a default (seed follows the
 // run seed, steps depend on beta) stay out unless given.
 // With `fingerprint`, a `path` is left out (the content hash identifies the file, wherever it is).
+// With `as_written`, only the parameters given and no label (ResolvedYaml's as_written).
 void EmitComponent(YAML::Emitter& out, const std::string& name_key, const ComponentConfig& c,
                    const std::vector<ParamSpec>& specs, const std::string& key, const std::vector<InputFile>& inputs,
-                   bool fingerprint) {
+                   bool fingerprint, bool as_written = false) {
   out << YAML::Flow << YAML::BeginMap << YAML::Key << name_key << YAML::Value << c.name;
   // Always explicit: the default label is the entry as written, which the resolved entry is not.
-  if (!c.label.empty()) out << YAML::Key << "label" << YAML::Value << YAML::DoubleQuoted << c.label;
+  if (!c.label.empty() && !as_written) out << YAML::Key << "label" << YAML::Value << YAML::DoubleQuoted << c.label;
   for (const ParamSpec& s : specs) {
     auto it = std::find_if(c.params.begin(), c.params.end(), [&](const auto& kv) { return kv.first == s.name; });
     if (fingerprint && s.name == "path") continue;
     if (it != c.params.end()) {
       out << YAML::Key << s.name << YAML::Value;
       EmitValue(out, it->second);
-    } else if (s.default_value) {
+    } else if (s.default_value && !as_written) {
       out << YAML::Key << s.name << YAML::Value;
       EmitValue(out, *s.default_value);
     }
@@ -718,7 +719,7 @@ void EmitComponent(YAML::Emitter& out, const std::string& name_key, const Compon
   out << YAML::EndMap;
 }
 
-std::string Emit(const ExperimentConfig& c, bool fingerprint) {
+std::string Emit(const ExperimentConfig& c, bool fingerprint, const std::vector<bool>& as_written = {}) {
   YAML::Emitter out;
   out << YAML::BeginMap;
   if (!fingerprint)
@@ -740,8 +741,9 @@ std::string Emit(const ExperimentConfig& c, bool fingerprint) {
   for (auto s : c.seeds) out << s;
   out << YAML::EndSeq;
   out << YAML::Key << "solvers" << YAML::Value << YAML::BeginSeq;
-  for (const ComponentConfig& s : c.solvers)
-    EmitComponent(out, "name", s, SolverRegistry().Find(s.name, "solver").params, "", {}, fingerprint);
+  for (size_t i = 0; i < c.solvers.size(); ++i)
+    EmitComponent(out, "name", c.solvers[i], SolverRegistry().Find(c.solvers[i].name, "solver").params, "", {},
+                  fingerprint, i < as_written.size() && as_written[i]);
   out << YAML::EndSeq;
   out << YAML::Key << "stop" << YAML::Value << YAML::BeginMap;
   EmitOptionRows(out, StopOptionRows(), c.stop);
@@ -770,7 +772,9 @@ std::string Emit(const ExperimentConfig& c, bool fingerprint) {
 
 }  // namespace
 
-std::string ResolvedYaml(const ExperimentConfig& config) { return Emit(config, false); }
+std::string ResolvedYaml(const ExperimentConfig& config, const std::vector<bool>& as_written) {
+  return Emit(config, false, as_written);
+}
 
 std::string ExperimentFingerprint(const ExperimentConfig& config) { return Sha256Hex(Emit(config, true)); }
 

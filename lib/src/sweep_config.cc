@@ -113,7 +113,14 @@ std::string ResolvedSweepYaml(const SweepConfig& s, const std::string& out_dir) 
       base.inputs.erase(std::remove_if(base.inputs.begin(), base.inputs.end(),
                                        [&](const InputFile& f) { return f.key == key; }),
                         base.inputs.end());
-  std::string out = ResolvedYaml(base);
+  // A solver whose label differs at some point from the base's (a default label, which the swept
+  // values of its parameters change) is written as given, without its label, so that each point
+  // labels it as this sweep did.
+  std::vector<bool> as_written(base.solvers.size(), false);
+  for (const SweepPoint& p : s.points)
+    for (size_t i = 0; i < base.solvers.size() && i < p.config.solvers.size(); ++i)
+      as_written[i] = as_written[i] || p.config.solvers[i].label != base.solvers[i].label;
+  std::string out = ResolvedYaml(base, as_written);
   const auto emit_axis = [&](YAML::Emitter& e, const SweepAxis& a) {
     e << YAML::Key << a.key << YAML::Value << YAML::Flow << YAML::BeginSeq;
     for (const std::string& v : a.values) {

@@ -324,6 +324,30 @@ TEST(ResolvedSweepYaml, IsTheResolvedBaseWithItsOutputThenTheSweepAndZip) {
   EXPECT_EQ(Parse(yaml).fingerprint, s.fingerprint);
 }
 
+TEST(ResolvedSweepYaml, ReproducesTheLabelsThatSweptParametersGive) {
+  // omd's default label is the entry as written, so each point labels it by its eta; written
+  // resolved (every default, label: "omd") it would label every point "omd". It is written as
+  // given; the labelled entry and the entry no swept key reaches stay resolved.
+  const SweepConfig s = Parse(
+      "name: s\ngame: {type: random_uniform, n: 4}\nbeta: 0.1\nseeds: [0]\n"
+      "solvers: [{name: omd}, {name: nash_mp, label: mp}, {name: mwu}]\nstop: {iterations: 5}\n"
+      "sweep:\n  solvers[0].eta: [0.1, 0.2]\n  solvers[1].eta: [0.3, 0.4]\n");
+  ASSERT_EQ(s.points.size(), 4u);
+  EXPECT_EQ(s.points[0].config.solvers[0].label, "omd(eta=0.1)");
+  const std::string yaml = ResolvedSweepYaml(s, "out");
+  EXPECT_NE(yaml.find("  - {name: omd}\n"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("  - {name: nash_mp, label: \"mp\", reference_every: 0"), std::string::npos) << yaml;
+  EXPECT_NE(yaml.find("  - {name: mwu, label: \"mwu\", eta: "), std::string::npos) << yaml;
+  const SweepConfig again = Parse(yaml);
+  ASSERT_EQ(again.points.size(), s.points.size());
+  for (size_t k = 0; k < s.points.size(); ++k) {
+    for (size_t i = 0; i < 3; ++i)
+      EXPECT_EQ(again.points[k].config.solvers[i].label, s.points[k].config.solvers[i].label) << k << " " << i;
+    EXPECT_EQ(again.points[k].fingerprint, s.points[k].fingerprint) << k;
+  }
+  EXPECT_EQ(again.fingerprint, s.fingerprint);
+}
+
 TEST(ResolvedSweepYaml, WritesSweptInputPathsAbsoluteAndPairsZippedOnesWithTheirHash) {
   testing::TempDir tmp;
   tmp.File("P.csv", "0.5,0.7\n0.3,0.5\n");

@@ -124,7 +124,10 @@ ExperimentConfig ParseExperiment(const std::string& text, const std::string& sou
 // Every default filled in (solver steps whose default depends on the game stay implicit and are
 // recorded per run in summary.json), plus the nlhf version and git commit. Parsing it again gives
 // the same experiment.
-std::string ResolvedYaml(const ExperimentConfig& config);
+// `as_written[i]`: solver entry i is written as given (its parameters as given, no label), not
+// resolved, for a sweep whose points label it by its swept values: its default label is the entry
+// as written, so a resolved entry (every default, an explicit label) would label every point alike.
+std::string ResolvedYaml(const ExperimentConfig& config, const std::vector<bool>& as_written = {});
 
 // SHA-256 (hex) of ResolvedYaml without what does not change results (version, output) and with
 // input files identified by content hash instead of path: equal fingerprints mean identical traces,
