@@ -325,6 +325,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   };
   try {
     ParallelFor(todo.size(), options.jobs, run_task);
+    commit_all();
   } catch (const Cancelled&) {
     commit_all();  // keep the tasks that did finish (a commit that fails is the error to report)
     throw Cancelled(stored());
@@ -334,9 +335,14 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     } catch (...) {
       // The first error is the one to report.
     }
+    try {
+      // A data file whose part could not be written (a full disk) holds no stored task: it goes
+      // now, not at the next run, which a disk it filled might not let start.
+      store.RemoveOrphans();
+    } catch (...) {
+    }
     throw;
   }
-  commit_all();
   // From here on nothing polls: a later signal is told the files are being finished (work_done),
   // and one that came before stops the sweep here.
   if (options.work_done) options.work_done();

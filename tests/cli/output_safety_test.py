@@ -366,6 +366,16 @@ if os.geteuid() == 0:
             code, _, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--jobs", "2")
             check("enospc_sweep.exit2", code == 2 and one_error(err, "error: writing ", "No space left on device"), err)
             check("enospc_sweep.no_temporaries", leftovers(full) == [], leftovers(full))
+            # Nor a data file that no part file names (its part did not fit): it holds no stored task,
+            # and left behind it would keep the disk full for the run that resumes.
+            parts = os.path.join(d, ".parts")
+            named = set()
+            for name in os.listdir(parts):
+                if name.endswith(".part"):
+                    with open(os.path.join(parts, name)) as f:
+                        named |= {line.split(",")[1] for line in f.read().splitlines()[1:2] if line.startswith("data,")}
+            orphans = [n for n in os.listdir(parts) if n.startswith("data-") and n not in named]
+            check("enospc_sweep.no_orphan_data", orphans == [], orphans)
         finally:
             subprocess.run(["umount", full])
     else:
