@@ -101,6 +101,12 @@ if code == 0:
 code, stdout, stderr = run(stall, "--out", "stall", "--force", "--quiet", "--set", "stop.wall_s=0.3",
                            env={"NLHF_PROGRESS_INTERVAL_S": "0.05"})
 check("quiet.silent", code == 0 and stderr == "", stderr)
+# An interval that is not a positive number is refused before any work, not silently ignored.
+for value in ("0", "-1", "abc", "nan"):
+    code, stdout, stderr = run(stall, "--out", "bad_interval", "--quiet", env={"NLHF_PROGRESS_INTERVAL_S": value})
+    check(f"interval.{value}", code == 2 and stderr == f"error: NLHF_PROGRESS_INTERVAL_S: '{value}' is not allowed, "
+          "expected a number of seconds > 0 and < 1e6 (or the variable unset: 10 s)\n"
+          and not os.path.exists(os.path.join(TMP, "bad_interval")), stderr)
 
 # --- the dry run estimates the cost -------------------------------------------------------------
 code, stdout, stderr = run(stall, "--dry-run", "--set", "stop.wall_s=0")
