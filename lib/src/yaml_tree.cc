@@ -229,6 +229,14 @@ class DocumentStarts : public YAML::EventHandler {
 
 YAML::Node LoadDocument(const std::string& text, const SourceLocation& where, bool use_marks,
                         const std::string& key_prefix) {
+  // yaml-cpp reads a NUL as the end of the stream and reports whatever follows as a syntax error
+  // elsewhere; YAML text cannot hold one (nor can a file of text).
+  if (const size_t nul = text.find('\0'); nul != std::string::npos) {
+    const size_t line_start = text.rfind('\n', nul) == std::string::npos ? 0 : text.rfind('\n', nul) + 1;
+    const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n'));
+    throw InputError(use_marks ? SourceLocation{where.file, line, static_cast<int>(nul - line_start) + 1} : where, "",
+                     "a NUL byte (\\x00): YAML text cannot hold one, expected printable text (not a binary file)");
+  }
   YAML::Node doc;
   std::optional<YAML::Mark> second;
   try {

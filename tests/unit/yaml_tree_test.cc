@@ -59,6 +59,13 @@ TEST(LoadDocument, NamesATabInTheIndentation) {
   EXPECT_NE(e.problem().find("a tab in the indentation"), std::string::npos) << e.problem();
 }
 
+TEST(LoadDocument, NamesANulByteWhereItIs) {
+  // yaml-cpp stops at a NUL and reported "unknown escape character" on the next line.
+  const InputError e = ErrorOf([] { LoadDocument(std::string("game: {n: 3}\nbeta: 0.01\0\nx: 1\n", 30), kFile, true); });
+  EXPECT_EQ(e.where().ToString(), "exp.yaml:2:11");
+  EXPECT_NE(e.problem().find("a NUL byte"), std::string::npos) << e.problem();
+}
+
 TEST(LoadDocument, LocatesASyntaxErrorInAFileButNotInASetValue) {
   const InputError file = ErrorOf([] { LoadDocument("a: [1, 2\nb: 3\n", kFile, true); });
   EXPECT_EQ(file.where().file, "exp.yaml");
