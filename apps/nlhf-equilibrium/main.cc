@@ -4,7 +4,6 @@
 
 #include <boost/program_options.hpp>
 #include <cerrno>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <optional>
@@ -183,20 +182,18 @@ int Run(int argc, char** argv) {
   if (top < 0) throw nlhf::InputError("--top", fmt::format("{} is negative, expected an integer >= 0", top));
   if (vm.count("export") || vm.count("output"))
     return ExportGame(export_form, output, game_spec, reference_spec, static_cast<std::uint64_t>(seed));
+  // Read as a YAML value is, not by Boost, whose conversion takes a value that underflows (1e-400)
+  // as 0 and would silently solve the unregularized game.
+  const std::string allowed = fmt::format("expected 0 or a number in [{:g}, {:g}] (where pi*_beta can be certified "
+                                          "in double precision)",
+                                          nlhf::kMinBeta, nlhf::kMaxBeta);
+  const std::optional<double> read = nlhf::ParseDouble(beta_text);
+  if (!read)
+    throw nlhf::InputError("--beta", fmt::format("'{}' {}, {}", beta_text, nlhf::NotANumberWhy(beta_text), allowed));
+  const double beta = *read;
   // The experiments' range: outside it pi*_beta cannot be certified in double precision (a
   // certificate that rounds below 0 near beta = 1e-30), and the stability limits overflow (beta^2).
-  // Read here, not by Boost: its conversion takes a value that underflows (1e-400) as 0, which
-  // would silently solve the unregularized game.
-  const std::string allowed = fmt::format("expected 0 or a number in [{:g}, {:g}] (where pi*_beta can be certified in "
-                                          "double precision)",
-                                          nlhf::kMinBeta, nlhf::kMaxBeta);
-  double beta = 0.0;
-  const auto [end, error] = std::from_chars(beta_text.data(), beta_text.data() + beta_text.size(), beta);
-  if (error == std::errc::result_out_of_range && end == beta_text.data() + beta_text.size())
-    throw nlhf::InputError("--beta", fmt::format("'{}' {}, {}", beta_text, nlhf::OutOfRangeText(beta_text), allowed));
-  if (error != std::errc() || end != beta_text.data() + beta_text.size())
-    throw nlhf::InputError("--beta", fmt::format("'{}' is not a number, {}", beta_text, allowed));
-  if (!(beta >= 0.0) || !std::isfinite(beta) || (beta > 0.0 && (beta < nlhf::kMinBeta || beta > nlhf::kMaxBeta)))
+  if (beta < 0.0 || (beta > 0.0 && (beta < nlhf::kMinBeta || beta > nlhf::kMaxBeta)))
     throw nlhf::InputError("--beta", fmt::format("'{}' is not allowed, {}", beta_text, allowed));
   const nlhf::NashSelection rule = nlhf::ParseNashSelection(selection, "--selection");
   if (vm.count("selection") && !vm["selection"].defaulted() && beta > 0.0)

@@ -196,7 +196,7 @@ void PrintCostEstimate(const nlhf::ExperimentConfig& config, const nlhf::CostEst
                nlhf::HumanDuration(e.game_seconds + e.equilibrium_seconds), nlhf::HumanDuration(e.game_seconds),
                nlhf::kCalibrationEquilibriumMaxN, e.equilibrium_products, nlhf::HumanDuration(e.product_seconds));
   fmt::print("# memory: {}\n",
-             nlhf::MemoryText(config, nlhf::EstimateMemory(config, nlhf::ResourcePlan{jobs, false})));
+             nlhf::MemoryText(config, nlhf::EstimateMemory(config, nlhf::ResourcePlan{jobs, false, {}})));
 }
 
 nlhf::ProgressMode ProgressModeFor(bool quiet) {
@@ -217,7 +217,7 @@ nlhf::ProgressOptions ProgressOptionsFromEnv() {
       throw nlhf::InputError("NLHF_PROGRESS_INTERVAL_S",
                              fmt::format("'{}' is not allowed, expected a number of seconds > 0 and < 1e6 (or the "
                                          "variable unset: 10 s)",
-                                         nlhf::EscapeControl(text)));
+                                         text));
     o.plain_interval = std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(s * 1000.0)));
   }
   return o;
@@ -250,7 +250,7 @@ int Run(int argc, char** argv) {
   // Where the output path came from, for messages.
   const std::string out_key = !out_dir.empty() ? "--out" : !config.output.empty() ? "output" : "name";
   if (!out_dir.empty()) config.output = out_dir;
-  std::shared_ptr<const nlhf::Game> first_game = nlhf::ValidateExperiment(config, nlhf::ResourcePlan{jobs, false});
+  std::shared_ptr<const nlhf::Game> first_game = nlhf::ValidateExperiment(config, nlhf::ResourcePlan{jobs, false, {}});
   // Checked, locked and cleaned before any work; written at the end by a rename into place.
   nlhf::OutputDirectoryOptions out_options;
   out_options.tool = "nlhf-run";

@@ -514,10 +514,7 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
         if (const YAML::Node l = n[i]["label"]) {
           if (auto v = r.Value(l, LabelSpec(), key + ".label")) c.label = std::get<std::string>(*v);
         } else {
-          ParamMap given;
-          for (const auto& [k, v] : c.params) given.Set(k, v);
-          c.label = FormatSpec(c.name, given);
-          if (!c.oracle.exact()) c.label += " " + c.oracle.Spec();
+          c.label = DefaultLabel(c);
         }
         // An entry already in error (a value that did not parse took its default) gets no label
         // clash on top: that would be a consequence, not a second mistake.
@@ -665,6 +662,14 @@ ExperimentConfig LoadExperiment(const std::string& path, const std::vector<std::
   return ParseExperiment(text, path, sets, base);
 }
 
+std::string DefaultLabel(const ComponentConfig& solver) {
+  ParamMap given;
+  for (const auto& [k, v] : solver.params) given.Set(k, v);
+  std::string label = FormatSpec(solver.name, given);
+  if (!solver.oracle.exact()) label += " " + solver.oracle.Spec();
+  return label;
+}
+
 namespace {
 
 void EmitValue(YAML::Emitter& out, const ParamValue& v) {
@@ -694,7 +699,8 @@ void EmitComponent(YAML::Emitter& out, const std::string& name_key, const Compon
                    const std::vector<ParamSpec>& specs, const std::string& key, const std::vector<InputFile>& inputs,
                    bool fingerprint, bool as_written = false) {
   out << YAML::Flow << YAML::BeginMap << YAML::Key << name_key << YAML::Value << c.name;
-  // Always explicit: the default label is the entry as written, which the resolved entry is not.
+  // Explicit (but as_written): the default label is the entry as written, which the resolved entry
+  // is not.
   if (!c.label.empty() && !as_written) out << YAML::Key << "label" << YAML::Value << YAML::DoubleQuoted << c.label;
   for (const ParamSpec& s : specs) {
     auto it = std::find_if(c.params.begin(), c.params.end(), [&](const auto& kv) { return kv.first == s.name; });

@@ -236,12 +236,8 @@ double AvailableMemoryBytes() {
 }
 
 MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan& plan) {
-  return EstimateMemory(config, plan, AvailableMemoryBytes());
-}
-
-MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan& plan, double available_bytes) {
   MemoryEstimate e;
-  e.available_bytes = available_bytes;
+  e.available_bytes = plan.available_bytes ? *plan.available_bytes : AvailableMemoryBytes();
   e.base_bytes = BaseBytes(plan);
   if (const auto* entry = GameRegistry().TryFind(config.game.name)) {
     for (const auto& [name, value] : config.game.params) {
@@ -370,7 +366,9 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
     ExperimentConfig other = config;
     other.game.storage = storage;
     other.equilibrium = mode;
-    return EstimateMemory(other, plan, e.available_bytes).bytes;
+    ResourcePlan same = plan;
+    same.available_bytes = e.available_bytes;
+    return EstimateMemory(other, same).bytes;
   };
   std::string ways = "fewer seeds or --jobs";
   if (e.float32) {

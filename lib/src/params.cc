@@ -245,29 +245,6 @@ bool StripPlus(std::string_view& s) {
   return s.empty() || (s.front() != '+' && s.front() != '-');
 }
 
-// A finite double, or nullopt.
-std::optional<double> ParseDouble(std::string_view s) {
-  s = Trim(s);
-  if (!StripPlus(s)) return std::nullopt;
-  double v = 0.0;
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size() || s.empty() || !std::isfinite(v))
-    return std::nullopt;
-  return v;
-}
-
-// Why `s` is not a finite double: out of range (says which way), or not a finite number.
-std::string NotANumberWhy(std::string_view s) {
-  s = Trim(s);
-  if (!StripPlus(s)) return "is not a finite number";
-  double v = 0.0;
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ptr == s.data() + s.size() && !s.empty()) {
-    if (ec == std::errc::result_out_of_range) return OutOfRangeText(s);
-  }
-  return "is not a finite number";
-}
-
 std::optional<std::int64_t> ParseInt(std::string_view s) {
   s = Trim(s);
   if (!StripPlus(s)) return std::nullopt;
@@ -405,6 +382,27 @@ void CheckValue(const ParamSpec& spec, const ParamValue& value, const std::strin
 }
 
 }  // namespace
+
+std::optional<double> ParseDouble(std::string_view s) {
+  s = Trim(s);
+  if (!StripPlus(s)) return std::nullopt;
+  double v = 0.0;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || ptr != s.data() + s.size() || s.empty() || !std::isfinite(v))
+    return std::nullopt;
+  return v;
+}
+
+std::string NotANumberWhy(std::string_view s) {
+  s = Trim(s);
+  if (!StripPlus(s)) return "is not a finite number";
+  double v = 0.0;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ptr == s.data() + s.size() && !s.empty()) {
+    if (ec == std::errc::result_out_of_range) return OutOfRangeText(s);
+  }
+  return "is not a finite number";
+}
 
 void CheckParamValue(const ParamSpec& spec, const ParamValue& value, const std::string& key) {
   CheckValue(spec, value, key, nullptr);

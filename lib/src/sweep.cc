@@ -74,10 +74,10 @@ SweepMemory EstimateSweepMemory(const SweepConfig& s, int jobs) {
   size_t task_count = 0;
   for (const SweepPoint& p : s.points) task_count += p.config.seeds.size();
   SweepMemory out;
-  out.plan = ResourcePlan{static_cast<int>(std::min<size_t>(std::max(1, jobs), std::max<size_t>(1, task_count))), true};
-  const double available = AvailableMemoryBytes();  // once: the points are compared at one moment
+  out.plan = ResourcePlan{static_cast<int>(std::min<size_t>(std::max(1, jobs), std::max<size_t>(1, task_count))), true,
+                          AvailableMemoryBytes()};  // read once: every point against the same moment
   for (const SweepPoint& p : s.points) {
-    const MemoryEstimate e = EstimateMemory(p.config, out.plan, available);
+    const MemoryEstimate e = EstimateMemory(p.config, out.plan);
     if (out.point == nullptr || e.bytes > out.estimate.bytes) out.point = &p, out.estimate = e;
   }
   return out;
@@ -323,24 +323,33 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     return fmt::format("{} of {} tasks{} are stored in {}", count, report.tasks,
                        options.shard.n > 1 ? " of this shard" : "", dir);
   };
+  // After a failed commit: a data file whose part could not be written (a full disk) holds no stored
+  // task. It goes now, not at the next run, which a disk it filled might not let start.
+  auto remove_orphans = [&] {
+    try {
+      store.RemoveOrphans();
+    } catch (...) {
+      // The commit's error is the one to report.
+    }
+  };
   try {
     ParallelFor(todo.size(), options.jobs, run_task);
     commit_all();
   } catch (const Cancelled&) {
-    commit_all();  // keep the tasks that did finish (a commit that fails is the error to report)
+    try {
+      commit_all();  // keep the tasks that did finish (a commit that fails is the error to report)
+    } catch (...) {
+      remove_orphans();
+      throw;
+    }
     throw Cancelled(stored());
   } catch (...) {
     try {
-      commit_all();  // keep the tasks that did finish
+      commit_all();  // keep the tasks that did finish (none left if the last commit failed)
     } catch (...) {
       // The first error is the one to report.
     }
-    try {
-      // A data file whose part could not be written (a full disk) holds no stored task: it goes
-      // now, not at the next run, which a disk it filled might not let start.
-      store.RemoveOrphans();
-    } catch (...) {
-    }
+    remove_orphans();
     throw;
   }
   // From here on nothing polls: a later signal is told the files are being finished (work_done),

@@ -34,8 +34,10 @@ double Quantile(std::vector<double> v, double q) {
   const size_t lo = static_cast<size_t>(std::floor(pos));
   const size_t hi = std::min(lo + 1, v.size() - 1);
   const double t = pos - static_cast<double>(lo);
-  // Between equal values (infinities too: inf - inf is NaN), or at one, the value itself.
+  // At a value, or between equal ones (infinities too: inf - inf is NaN), the value itself; from
+  // -inf or to +inf, that infinity; between -inf and +inf, NaN (an empty cell).
   if (t == 0.0 || v[lo] == v[hi]) return v[lo];
+  if (std::isinf(v[lo]) != std::isinf(v[hi])) return std::isinf(v[lo]) ? v[lo] : v[hi];
   return v[lo] + t * (v[hi] - v[lo]);
 }
 

@@ -113,13 +113,16 @@ std::string ResolvedSweepYaml(const SweepConfig& s, const std::string& out_dir) 
       base.inputs.erase(std::remove_if(base.inputs.begin(), base.inputs.end(),
                                        [&](const InputFile& f) { return f.key == key; }),
                         base.inputs.end());
-  // A solver whose label differs at some point from the base's (a default label, which the swept
-  // values of its parameters change) is written as given, without its label, so that each point
-  // labels it as this sweep did.
+  // A solver entry with a default label (no `label:` written) that the swept values change at some
+  // point is written as given, without defaults or label, so that each point labels it as this
+  // sweep did; written resolved, its explicit label would label every point alike. (A label the
+  // user wrote, swept or not, stays: the points' labels come from it.)
   std::vector<bool> as_written(base.solvers.size(), false);
-  for (const SweepPoint& p : s.points)
-    for (size_t i = 0; i < base.solvers.size() && i < p.config.solvers.size(); ++i)
-      as_written[i] = as_written[i] || p.config.solvers[i].label != base.solvers[i].label;
+  for (size_t i = 0; i < base.solvers.size(); ++i) {
+    if (base.solvers[i].label != DefaultLabel(base.solvers[i])) continue;
+    for (const SweepPoint& p : s.points)
+      as_written[i] = as_written[i] || (i < p.config.solvers.size() && p.config.solvers[i].label != base.solvers[i].label);
+  }
   std::string out = ResolvedYaml(base, as_written);
   const auto emit_axis = [&](YAML::Emitter& e, const SweepAxis& a) {
     e << YAML::Key << a.key << YAML::Value << YAML::Flow << YAML::BeginSeq;
@@ -197,6 +200,7 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
   const YAML::Node document = yaml::LoadDocument(text, SourceLocation{source}, true);
   YAML::Node root = yaml::ApplySets(document, sets, origins);
   InputHashCache hashes;
+  std::optional<double> available;  // AvailableMemoryBytes, read once (below)
   std::vector<InputError> errors;
   // The base experiment (sweep and zip keys allowed) must itself be valid. Its problems are
   // reported together with those of the sweep and zip keys; the points are expanded (and their
@@ -374,7 +378,10 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
         s.points.push_back(std::move(p));
         return s;
       }
-      ValidateExperiment(p.config, ResourcePlan{1, true});  // RunSweep checks again with its --jobs
+      // What the machine has, read for the first point only (/proc and the cgroup files per point
+      // were a tenth of a 10 000-point expansion). RunSweep checks again with its --jobs.
+      if (!available) available = AvailableMemoryBytes();
+      ValidateExperiment(p.config, ResourcePlan{1, true, available});
     } catch (const InputErrors& e) {
       for (const InputError& one : e.errors()) add_error(one, p);
       valid = false;

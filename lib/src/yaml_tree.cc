@@ -232,10 +232,18 @@ YAML::Node LoadDocument(const std::string& text, const SourceLocation& where, bo
   // yaml-cpp reads a NUL as the end of the stream and reports whatever follows as a syntax error
   // elsewhere; YAML text cannot hold one (nor can a file of text).
   if (const size_t nul = text.find('\0'); nul != std::string::npos) {
-    const size_t line_start = text.rfind('\n', nul) == std::string::npos ? 0 : text.rfind('\n', nul) + 1;
-    const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n'));
-    throw InputError(use_marks ? SourceLocation{where.file, line, static_cast<int>(nul - line_start) + 1} : where, "",
-                     "a NUL byte (\\x00): YAML text cannot hold one, expected printable text (not a binary file)");
+    // UTF-16 and UTF-32 text (a byte-order mark, FE or FF, never in UTF-8; or a NUL in the first
+    // two bytes, as in "g\0a\0") is told as such: yaml-cpp would decode it, but keys are located by
+    // UTF-8 byte offsets.
+    const bool wide = nul < 2 || static_cast<unsigned char>(text[0]) >= 0xFE;
+    if (wide)
+      throw InputError(where, "", "the file is UTF-16 or UTF-32 text, expected UTF-8 (save it as UTF-8)");
+    const size_t newline = text.rfind('\n', nul);
+    const size_t line_start = newline == std::string::npos ? 0 : newline + 1;
+    const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n');
+    throw InputError(use_marks ? SourceLocation{where.file, static_cast<int>(line), static_cast<int>(nul - line_start) + 1}
+                               : where,
+                     "", "a NUL byte (\\x00): YAML text cannot hold one, expected printable text (not a binary file)");
   }
   YAML::Node doc;
   std::optional<YAML::Mark> second;

@@ -49,7 +49,7 @@ py::dict Run(const std::string& source, bool is_text, const std::vector<std::str
     py::gil_scoped_release release;
     ExperimentOptions options;
     options.jobs = Jobs(jobs);
-    options.first_game = ValidateExperiment(config, ResourcePlan{options.jobs, false});
+    options.first_game = ValidateExperiment(config, ResourcePlan{options.jobs, false, {}});
     options.observer = [&traces](size_t k, const TraceRunColumns& columns) -> RunObserver* {
       traces[k].run = columns;
       return &traces[k];

@@ -69,7 +69,11 @@ check huge_beta 2 "error: --beta: '1e300' is not allowed" -- --beta 1e300
 check underflow_beta 2 "error: --beta: '1e-400' underflows \(too small for a double\), expected 0 or a number in" -- --beta 1e-400
 check denormal_beta 2 "error: --beta: '2e-320' is not allowed, expected 0 or a number" -- --beta 2e-320
 check overflow_beta 2 "error: --beta: '1e400' overflows \(too large for a double\)" -- --beta 1e400
-check text_beta 2 "error: --beta: '0.1x' is not a number, expected 0 or a number in" -- --beta 0.1x
+check text_beta 2 "error: --beta: '0.1x' is not a finite number, expected 0 or a number in" -- --beta 0.1x
+check inf_beta 2 "error: --beta: 'inf' is not a finite number" -- --beta inf
+check nan_beta 2 "error: --beta: 'nan' is not a finite number" -- --beta nan
+# As a YAML beta is read: one leading '+' is allowed.
+check plus_beta 0 'gap_beta .* <= 1e-12' -- --beta +0.1
 # beta = 0: the unregularized game's Nash equilibrium, its support, uniqueness and selection.
 check zero_beta 0 '^  unique     yes: the Nash set is a point$' -- --game 'rps3(x=0.9,y=0.9,z=0.8)' --beta 0
 check zero_beta_pi 0 '^       1      0\.2727272727' -- --game 'rps3(x=0.9,y=0.9,z=0.8)' --beta 0

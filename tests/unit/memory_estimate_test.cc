@@ -27,7 +27,7 @@ constexpr const char* kBase = "name: t\nreference: {type: uniform}\nbeta: 0.1\n"
 TEST(Memory, RefusesAGameThatDoesNotFitBeforeBuildingIt) {
   const ExperimentConfig c = Parse(std::string(kBase) + "game: {type: random_uniform, n: 100000}\n"
                                                          "solvers: [{name: nash_mp}]\nseeds: [0, 1, 2]\n");
-  MemoryEstimate e = EstimateMemory(c, ResourcePlan{2, false});
+  MemoryEstimate e = EstimateMemory(c, ResourcePlan{2, false, {}});
   EXPECT_EQ(e.n, 100000);
   EXPECT_EQ(e.n_key, "game.n");
   // Every seed's P, plus the work of 2 equilibria at once: matrix-free at this n, a GMRES basis of
@@ -38,11 +38,11 @@ TEST(Memory, RefusesAGameThatDoesNotFitBeforeBuildingIt) {
   EXPECT_NEAR(e.matrices, 3 + 2 * krylov, 1e-12);
   EXPECT_NEAR(e.bytes / (8.0 * 1e10 * 3), 1.0, 0.01);
   e.available_bytes = 16.0 * (1 << 30);
-  ExpectInputError([&] { CheckMemory(c, ResourcePlan{2, false}, e); },
+  ExpectInputError([&] { CheckMemory(c, ResourcePlan{2, false, {}}, e); },
                    {"game.n", "100000 needs about 223.9 GiB (estimate: P and the equilibrium's work, 3 n x n matrices",
                     "this machine has 16.0 GiB available", "expected n <= 26481"});
   // A sweep worker holds one game at a time.
-  EXPECT_NEAR(EstimateMemory(c, ResourcePlan{2, true}).matrices, 2 * (1 + krylov), 1e-12);
+  EXPECT_NEAR(EstimateMemory(c, ResourcePlan{2, true, {}}).matrices, 2 * (1 + krylov), 1e-12);
   // Below n = kKrylovFromN pi* takes the dense path: its Jacobian, LU factors and a GMRES basis,
   // just over 3 n x n matrices with P (measured: 3.3 x 8 n^2 bytes peak RSS at n = 2000, beta = 1e-4,
   // the process's own few MB included).
@@ -58,30 +58,27 @@ TEST(Memory, RefusesAGameThatDoesNotFitBeforeBuildingIt) {
   EXPECT_NO_THROW(CheckMemory(small, {}, EstimateMemory(small, {})));
 }
 
-TEST(Memory, TakesTheAvailableMemoryGivenOnceForManyConfigs) {
+TEST(Memory, TakesTheAvailableMemoryFromThePlanWhenItHasIt) {
   // A sweep reads what the machine has once and estimates every point against it: the estimate is
   // the one EstimateMemory reads for itself, but for the memory available.
   const ExperimentConfig c = Parse(std::string(kBase) + "game: {type: random_uniform, n: 100000}\n"
                                                          "solvers: [{name: nash_mp}]\nseeds: [0, 1, 2]\n");
-  const MemoryEstimate read = EstimateMemory(c, ResourcePlan{2, true});
-  const MemoryEstimate given = EstimateMemory(c, ResourcePlan{2, true}, 16.0 * (1 << 30));
+  const MemoryEstimate read = EstimateMemory(c, ResourcePlan{2, true, {}});
+  const MemoryEstimate given = EstimateMemory(c, ResourcePlan{2, true, 16.0 * (1 << 30)});
   EXPECT_EQ(given.available_bytes, 16.0 * (1 << 30));
   EXPECT_EQ(given.bytes, read.bytes);
   EXPECT_EQ(given.matrices, read.matrices);
   EXPECT_EQ(given.n_key, read.n_key);
-  // The refusal names the memory given, and the largest n that fits in it.
-  ExpectInputError([&] { CheckMemory(c, ResourcePlan{2, true}, given); },
-                   {"game.n", "this machine has 16.0 GiB available", "expected n <= "});
 }
 
 TEST(Memory, WithoutPiStarAGameBeingPreparedHoldsOnlyP) {
   const ExperimentConfig c = Parse(std::string(kBase) + "game: {type: random_uniform, n: 100000}\n"
                                                          "solvers: [{name: nash_mp}]\nseeds: [0, 1, 2]\n");
-  MemoryEstimate e = EstimateMemory(c, ResourcePlan{2, false});
+  MemoryEstimate e = EstimateMemory(c, ResourcePlan{2, false, {}});
   e.available_bytes = 16.0 * (1 << 30);
   // equilibrium: none is named only where it would fit: below n = 5000, where pi*'s dense work is
   // twice P, not at n = 10^5, where pi* is matrix-free and P alone does not fit either.
-  ExpectInputError([&] { CheckMemory(c, ResourcePlan{2, false}, e); }, {"(or fewer seeds or --jobs, or an implicit game"});
+  ExpectInputError([&] { CheckMemory(c, ResourcePlan{2, false, {}}, e); }, {"(or fewer seeds or --jobs, or an implicit game"});
   const ExperimentConfig mid = Parse(std::string(kBase) + "game: {type: random_uniform, n: 4000}\n"
                                                            "solvers: [{name: nash_mp}]\nseeds: [0]\n");
   MemoryEstimate m = EstimateMemory(mid, {});
@@ -89,29 +86,29 @@ TEST(Memory, WithoutPiStarAGameBeingPreparedHoldsOnlyP) {
   ExpectInputError([&] { CheckMemory(mid, {}, m); }, {"or fewer seeds or --jobs, or equilibrium: none (no pi*: P alone)"});
   const ExperimentConfig none = Parse(std::string(kBase) + "game: {type: random_uniform, n: 100000}\n"
                                                             "equilibrium: none\nsolvers: [{name: nash_mp}]\nseeds: [0, 1, 2]\n");
-  EXPECT_EQ(EstimateMemory(none, ResourcePlan{2, false}).matrices, 3);  // every seed's P, nothing more
-  EXPECT_EQ(EstimateMemory(none, ResourcePlan{2, true}).matrices, 2);   // a sweep worker's game
-  MemoryEstimate one = EstimateMemory(none, ResourcePlan{1, true});
+  EXPECT_EQ(EstimateMemory(none, ResourcePlan{2, false, {}}).matrices, 3);  // every seed's P, nothing more
+  EXPECT_EQ(EstimateMemory(none, ResourcePlan{2, true, {}}).matrices, 2);   // a sweep worker's game
+  MemoryEstimate one = EstimateMemory(none, ResourcePlan{1, true, {}});
   one.available_bytes = 16.0 * (1 << 30);
   // (A sweep worker's 2.1 MiB of row blocks and the sweep's 16 MiB of kept games are the program's
   // buffers: 82 MiB with one worker.)
   EXPECT_EQ(MemoryText(none, one), "about 74.6 GiB at the peak (82 MiB for the program and its buffers; P: 1 n x n "
                                    "matrix of doubles, n = 100000), 16.0 GiB available");
-  EXPECT_NEAR(EstimateMemory(none, ResourcePlan{8, true}).base_bytes - one.base_bytes, 7 * 2.1 * (1 << 20), 1.0);
-  EXPECT_EQ(EstimateMemory(none, ResourcePlan{8, false}).base_bytes, EstimateMemory(none, {}).base_bytes)
+  EXPECT_NEAR(EstimateMemory(none, ResourcePlan{8, true, {}}).base_bytes - one.base_bytes, 7 * 2.1 * (1 << 20), 1.0);
+  EXPECT_EQ(EstimateMemory(none, ResourcePlan{8, false, {}}).base_bytes, EstimateMemory(none, {}).base_bytes)
       << "nlhf-run's runs hold no blocks of their own";
   EXPECT_NE(MemoryText(c, e).find("; P and the equilibrium's work: 3 n x n matrices of doubles, n = 100000)"),
             std::string::npos);
   // At small n the matrices' own size is given, so that the figure is not read as theirs.
   const ExperimentConfig small = Parse(std::string(kBase) + "game: {type: random_uniform, n: 30}\n"
                                                              "equilibrium: none\nsolvers: [{name: nash_mp}]\n");
-  MemoryEstimate s = EstimateMemory(small, ResourcePlan{1, false});
+  MemoryEstimate s = EstimateMemory(small, ResourcePlan{1, false, {}});
   s.available_bytes = 16.0 * (1 << 30);
   EXPECT_EQ(MemoryText(small, s), "about 64 MiB at the peak (64 MiB for the program and its buffers; P: 2 n x n "
                                   "matrices of doubles, n = 30, 14 KiB of them), 16.0 GiB available");  // 2 x 900 x 8 B
-  MemoryEstimate n = EstimateMemory(none, ResourcePlan{2, false});
+  MemoryEstimate n = EstimateMemory(none, ResourcePlan{2, false, {}});
   n.available_bytes = 16.0 * (1 << 30);
-  ExpectInputError([&] { CheckMemory(none, ResourcePlan{2, false}, n); },
+  ExpectInputError([&] { CheckMemory(none, ResourcePlan{2, false, {}}, n); },
                    {"game.n", "(estimate: P, 3 n x n matrices", "expected n <= 26702 (or fewer seeds or --jobs, or an implicit game"});
 }
 
@@ -160,11 +157,11 @@ TEST(Memory, RefusesAHundredThousandDenseActionsButAcceptsThemAsAnImplicitLowRan
   // Linear in n: ten million actions at rank 2 * 512 do not fit in 16 GiB; the message says so.
   const ExperimentConfig huge =
       Parse(std::string(kBase) + "game: {type: low_rank_cyclic, n: 10000000, k: 512}\n" + rest);
-  MemoryEstimate h = EstimateMemory(huge, ResourcePlan{2, true});
+  MemoryEstimate h = EstimateMemory(huge, ResourcePlan{2, true, {}});
   EXPECT_EQ(h.games, 2);  // a sweep's two workers hold a game each
   EXPECT_NEAR(h.bytes / (2 * 8.0 * 1e7 * 1024), 1.0, 0.1);
   h.available_bytes = 16.0 * (1 << 30);
-  ExpectInputError([&] { CheckMemory(huge, ResourcePlan{2, true}, h); },
+  ExpectInputError([&] { CheckMemory(huge, ResourcePlan{2, true, {}}, h); },
                    {"game.n", "10000000 needs about", "implicit game's operator", "expected n <= "});
   // bradley_terry's implicit form keeps only the ratings.
   const ExperimentConfig bt =
@@ -178,7 +175,7 @@ TEST(Memory, EstimatesAFloat32GameByItsBuildPeakAndItsMatrixFreePiStar) {
   const std::string rest = "solvers: [{name: nash_mp}]\nseeds: [0, 1, 2]\n";
   const double n = 20000;
   const ExperimentConfig c = Parse(std::string(kBase) + "game: {type: random_uniform, n: 20000, storage: float32}\n" + rest);
-  const MemoryEstimate e = EstimateMemory(c, ResourcePlan{2, false});
+  const MemoryEstimate e = EstimateMemory(c, ResourcePlan{2, false, {}});
   EXPECT_TRUE(e.float32);
   EXPECT_FALSE(e.implicit);
   EXPECT_EQ(e.matrices, 0);

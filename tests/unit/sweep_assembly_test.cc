@@ -55,8 +55,11 @@ FinishedTask Finished(const SweepConfig& s, const SweepTask& t) {
   r.final.fill(std::nan(""));
   r.final[0] = kFirstMetric[t.seed_index] * static_cast<double>(t.point + 1);
   // The third metric infinite (a run that diverged) but at point 0's first seed: 1, inf, inf, inf
-  // there, every seed inf at point 1.
-  r.final[2] = t.point == 0 && t.seed_index == 0 ? 1.0 : std::numeric_limits<double>::infinity();
+  // there, every seed inf at point 1. The fourth: -inf, 1, 2, 3 at point 0, -inf, -inf, 1, inf at 1.
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  r.final[2] = t.point == 0 && t.seed_index == 0 ? 1.0 : kInf;
+  constexpr double kFourth[2][4] = {{-kInf, 1.0, 2.0, 3.0}, {-kInf, -kInf, 1.0, kInf}};
+  r.final[3] = kFourth[t.point][t.seed_index];
   FinishedTask f;
   f.id = t.id;
   f.records = {r};
@@ -240,6 +243,16 @@ TEST(Assemble, SummaryHasMediansAndQuartilesOverSeeds) {
     EXPECT_EQ(p0[Column(header, diverged + q)], "inf") << q;
     EXPECT_EQ(p1[Column(header, diverged + q)], "inf") << q;
   }
+  // From -inf, -inf; to +inf, +inf; between the two, NaN: an empty cell. Point 0: -inf, 1, 2, 3
+  // (q25 at 0.75: -inf; median 1.5; q75 2.25). Point 1: -inf, -inf, 1, inf (q25 -inf; median at
+  // 1.5 from -inf: -inf; q75 at 2.25, from 1 to inf: inf).
+  const std::string fourth(MetricTable()[3].name);
+  EXPECT_EQ(p0[Column(header, fourth + "_q25")], "-inf");
+  EXPECT_EQ(p0[Column(header, fourth + "_median")], "1.5");
+  EXPECT_EQ(p0[Column(header, fourth + "_q75")], "2.25");
+  EXPECT_EQ(p1[Column(header, fourth + "_q25")], "-inf");
+  EXPECT_EQ(p1[Column(header, fourth + "_median")], "-inf");
+  EXPECT_EQ(p1[Column(header, fourth + "_q75")], "inf");
 }
 
 TEST(RequireComplete, RefusesAMissingTaskAndAssembleThenWritesNothing) {

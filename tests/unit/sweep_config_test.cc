@@ -348,6 +348,29 @@ TEST(ResolvedSweepYaml, ReproducesTheLabelsThatSweptParametersGive) {
   EXPECT_EQ(again.fingerprint, s.fingerprint);
 }
 
+TEST(ResolvedSweepYaml, KeepsALabelTheUserWroteAndASweptSolverList) {
+  // A written label that a zip changes stays written (dropped, solvers[1]'s default "omd" would be
+  // taken twice); a swept solver list replaces the base's entries at every point.
+  for (const char* text :
+       {"solvers: [{name: omd, label: tuned}, {name: omd}]\nzip:\n  - solvers[0].eta: [0.1, 0.2]\n"
+        "    solvers[0].label: [small, large]\n",
+        "solvers: [{name: nash_mp}, {name: omd}]\nsweep:\n  solvers: [[{name: nash_mp}, {name: omd, eta: 0.1}], "
+        "[{name: mwu}, {name: omd, eta: 0.2}]]\n"}) {
+    const SweepConfig s =
+        Parse(std::string("name: s\ngame: {type: random_uniform, n: 4}\nbeta: 0.1\nseeds: [0]\nstop: {iterations: 5}\n") +
+              text);
+    const std::string yaml = ResolvedSweepYaml(s, "out");
+    const SweepConfig again = Parse(yaml);
+    ASSERT_EQ(again.points.size(), s.points.size()) << yaml;
+    for (size_t k = 0; k < s.points.size(); ++k) {
+      ASSERT_EQ(again.points[k].config.solvers.size(), s.points[k].config.solvers.size());
+      for (size_t i = 0; i < s.points[k].config.solvers.size(); ++i)
+        EXPECT_EQ(again.points[k].config.solvers[i].label, s.points[k].config.solvers[i].label) << yaml;
+      EXPECT_EQ(again.points[k].fingerprint, s.points[k].fingerprint) << yaml;
+    }
+  }
+}
+
 TEST(ResolvedSweepYaml, WritesSweptInputPathsAbsoluteAndPairsZippedOnesWithTheirHash) {
   testing::TempDir tmp;
   tmp.File("P.csv", "0.5,0.7\n0.3,0.5\n");

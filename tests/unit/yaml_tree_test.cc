@@ -64,6 +64,12 @@ TEST(LoadDocument, NamesANulByteWhereItIs) {
   const InputError e = ErrorOf([] { LoadDocument(std::string("game: {n: 3}\nbeta: 0.01\0\nx: 1\n", 30), kFile, true); });
   EXPECT_EQ(e.where().ToString(), "exp.yaml:2:11");
   EXPECT_NE(e.problem().find("a NUL byte"), std::string::npos) << e.problem();
+  // UTF-16 (with or without its byte-order mark) and UTF-32 text is named as such.
+  for (const std::string& wide : {std::string("\xFF\xFEg\0:\0 \0""1\0", 10), std::string("g\0:\0 \0""1\0", 8),
+                                  std::string("\0\0\0g\0\0\0:", 8)}) {
+    const InputError w = ErrorOf([&] { LoadDocument(wide, kFile, true); });
+    EXPECT_NE(w.problem().find("UTF-16 or UTF-32 text, expected UTF-8"), std::string::npos) << w.problem();
+  }
 }
 
 TEST(LoadDocument, LocatesASyntaxErrorInAFileButNotInASetValue) {

@@ -33,6 +33,10 @@ struct ComponentConfig {
   GameStorage storage = GameStorage::kAuto;
 };
 
+// A solver entry's default label: the entry as written (its name and the parameters given, then
+// a non-exact oracle), `omd(eta=auto)`.
+std::string DefaultLabel(const ComponentConfig& solver);
+
 // The supported range of beta (0 aside, for the solvers whose traits allow it). Measured on
 // random_uniform (n = 10, 100), random_skew, bradley_terry, cyclic, tournament and rps3 with softmax_normal
 // references: down to beta = 1e-10 pi*_beta is certified (certificate <= 1e-21) and every metric is

@@ -4,6 +4,7 @@
 // the largest n that fits and the ways out). nlhf-run and nlhf-sweep (and their dry runs) use it;
 // the rule and its measured calibration are in memory_estimate.cc.
 #include <Eigen/Core>
+#include <optional>
 #include <string>
 
 #include "nlhf/config.h"
@@ -16,6 +17,9 @@ struct ResourcePlan {
   // false: RunExperiment, which keeps every seed's game until the end and certifies up to `jobs`
   // equilibria at once; true: a sweep worker (RunGroup), which holds one game at a time.
   bool one_game_per_worker = false;
+  // What the machine has (AvailableMemoryBytes), read once for many configs (a sweep's points);
+  // unset: EstimateMemory reads it.
+  std::optional<double> available_bytes;
 };
 
 // Peak memory of an experiment, estimated before anything is built (see EstimateMemory in
@@ -42,9 +46,6 @@ struct MemoryEstimate {
   std::string n_key;            // "game.n" or "game.path"
 };
 MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan& plan);
-// The same with `available_bytes` given (AvailableMemoryBytes read once for many configs: a sweep's
-// points, which would otherwise read /proc and the cgroup files once each).
-MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan& plan, double available_bytes);
 // The estimate as the dry runs print it: "about 1.2 GiB at the peak (P and the equilibrium's
 // work: 4 n x n matrices of doubles, n = 1000), 22.7 GiB available".
 std::string MemoryText(const ExperimentConfig& config, const MemoryEstimate& estimate);

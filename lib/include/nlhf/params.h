@@ -113,6 +113,11 @@ ParamValue ParseParamValue(const ParamSpec& spec, std::string_view raw, const st
 // For number text that std::from_chars found out of range: "overflows (too large for a double)" or
 // "underflows (too small for a double)" (shared by YAML values and CSV cells).
 std::string OutOfRangeText(std::string_view number);
+// A finite double as a YAML value is read (blanks around it and one leading '+' allowed; an
+// overflow or underflow is not a number), or nullopt; NotANumberWhy says why not ("underflows (too
+// small for a double)", "is not a finite number").
+std::optional<double> ParseDouble(std::string_view text);
+std::string NotANumberWhy(std::string_view text);
 
 // Checks a typed value against spec's type and range; throws InputError(key, problem).
 void CheckParamValue(const ParamSpec& spec, const ParamValue& value, const std::string& key);
