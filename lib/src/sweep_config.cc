@@ -121,7 +121,8 @@ std::string ResolvedSweepYaml(const SweepConfig& s, const std::string& out_dir) 
   for (size_t i = 0; i < base.solvers.size(); ++i) {
     if (base.solvers[i].label != DefaultLabel(base.solvers[i])) continue;
     for (const SweepPoint& p : s.points)
-      as_written[i] = as_written[i] || (i < p.config.solvers.size() && p.config.solvers[i].label != base.solvers[i].label);
+      as_written[i] = as_written[i] ||
+                      (i < p.config.solvers.size() && p.config.solvers[i].label != base.solvers[i].label);
   }
   std::string out = ResolvedYaml(base, as_written);
   const auto emit_axis = [&](YAML::Emitter& e, const SweepAxis& a) {

@@ -241,9 +241,9 @@ YAML::Node LoadDocument(const std::string& text, const SourceLocation& where, bo
     const size_t newline = text.rfind('\n', nul);
     const size_t line_start = newline == std::string::npos ? 0 : newline + 1;
     const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(nul), '\n');
-    throw InputError(use_marks ? SourceLocation{where.file, static_cast<int>(line), static_cast<int>(nul - line_start) + 1}
-                               : where,
-                     "", "a NUL byte (\\x00): YAML text cannot hold one, expected printable text (not a binary file)");
+    const SourceLocation at{where.file, static_cast<int>(line), static_cast<int>(nul - line_start) + 1};
+    throw InputError(use_marks ? at : where, "",
+                     "a NUL byte (\\x00): YAML text cannot hold one, expected printable text (not a binary file)");
   }
   YAML::Node doc;
   std::optional<YAML::Mark> second;

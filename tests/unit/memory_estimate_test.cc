@@ -78,7 +78,8 @@ TEST(Memory, WithoutPiStarAGameBeingPreparedHoldsOnlyP) {
   e.available_bytes = 16.0 * (1 << 30);
   // equilibrium: none is named only where it would fit: below n = 5000, where pi*'s dense work is
   // twice P, not at n = 10^5, where pi* is matrix-free and P alone does not fit either.
-  ExpectInputError([&] { CheckMemory(c, ResourcePlan{2, false, {}}, e); }, {"(or fewer seeds or --jobs, or an implicit game"});
+  ExpectInputError([&] { CheckMemory(c, ResourcePlan{2, false, {}}, e); },
+                   {"(or fewer seeds or --jobs, or an implicit game"});
   const ExperimentConfig mid = Parse(std::string(kBase) + "game: {type: random_uniform, n: 4000}\n"
                                                            "solvers: [{name: nash_mp}]\nseeds: [0]\n");
   MemoryEstimate m = EstimateMemory(mid, {});

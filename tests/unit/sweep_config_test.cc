@@ -356,9 +356,9 @@ TEST(ResolvedSweepYaml, KeepsALabelTheUserWroteAndASweptSolverList) {
         "    solvers[0].label: [small, large]\n",
         "solvers: [{name: nash_mp}, {name: omd}]\nsweep:\n  solvers: [[{name: nash_mp}, {name: omd, eta: 0.1}], "
         "[{name: mwu}, {name: omd, eta: 0.2}]]\n"}) {
-    const SweepConfig s =
-        Parse(std::string("name: s\ngame: {type: random_uniform, n: 4}\nbeta: 0.1\nseeds: [0]\nstop: {iterations: 5}\n") +
-              text);
+    const SweepConfig s = Parse(std::string("name: s\ngame: {type: random_uniform, n: 4}\nbeta: 0.1\nseeds: [0]\n"
+                                            "stop: {iterations: 5}\n") +
+                                text);
     const std::string yaml = ResolvedSweepYaml(s, "out");
     const SweepConfig again = Parse(yaml);
     ASSERT_EQ(again.points.size(), s.points.size()) << yaml;

@@ -61,7 +61,8 @@ TEST(LoadDocument, NamesATabInTheIndentation) {
 
 TEST(LoadDocument, NamesANulByteWhereItIs) {
   // yaml-cpp stops at a NUL and reported "unknown escape character" on the next line.
-  const InputError e = ErrorOf([] { LoadDocument(std::string("game: {n: 3}\nbeta: 0.01\0\nx: 1\n", 30), kFile, true); });
+  const std::string text("game: {n: 3}\nbeta: 0.01\0\nx: 1\n", 30);
+  const InputError e = ErrorOf([&] { LoadDocument(text, kFile, true); });
   EXPECT_EQ(e.where().ToString(), "exp.yaml:2:11");
   EXPECT_NE(e.problem().find("a NUL byte"), std::string::npos) << e.problem();
   // UTF-16 (with or without its byte-order mark) and UTF-32 text is named as such.
