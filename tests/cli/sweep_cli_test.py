@@ -583,6 +583,30 @@ p = subprocess.run([SWEEP, resolved, "--out", "again2", "--quiet"], cwd=os.path.
                    capture_output=True, text=True)
 check("files.edited_refused", p.returncode == 2 and "mu2.csv" in p.stderr, p.stderr)
 
+# --- a swept solver parameter: config.resolved.yaml gives every point the label (and run id) it had --
+# omd has no label: the points label it omd(eta=0.1) and omd(eta=0.2); the resolved file writes it
+# as given, and a rerun from it writes the same runs.csv, summary.csv and trace.csv (but wall_s).
+labels_sweep = write("labels.yaml", """
+name: labels
+game: {type: random_uniform, n: 5}
+beta: 0.1
+seeds: [0, 1]
+solvers: [{name: omd}, {name: nash_mp, label: mp}]
+stop: {iterations: 20}
+sweep:
+  solvers[0].eta: [0.1, 0.2]
+""")
+d = os.path.join(TMP, "labels_out")
+code, out, err = run(labels_sweep, "--out", d, "--quiet")
+check("labels.run", code == 0, err)
+p = subprocess.run([SWEEP, os.path.join(d, "config.resolved.yaml"), "--out", "labels_again", "--quiet"], cwd=TMP,
+                   capture_output=True, text=True)
+again = outputs(os.path.join(TMP, "labels_again")) if p.returncode == 0 else {}
+first = outputs(d) if code == 0 else {}
+check("labels.rerun", p.returncode == 0 and again == first, p.stderr)
+check("labels.per_point", code == 0 and {r["label"] for r in first.get("runs.csv", [])} ==
+      {"omd(eta=0.1)", "omd(eta=0.2)", "mp"}, [r["label"] for r in first.get("runs.csv", [])])
+
 # --- steps as multiples of the stability limit (eta: X*limit) ------------------------------------
 # Resolved per game from its rho: the label and the swept column keep what was written, params
 # holds the number, which is X times the run's stability_limit.
