@@ -38,7 +38,10 @@ double Quantile(std::vector<double> v, double q) {
   // -inf or to +inf, that infinity; between -inf and +inf, NaN (an empty cell).
   if (t == 0.0 || v[lo] == v[hi]) return v[lo];
   if (std::isinf(v[lo]) != std::isinf(v[hi])) return std::isinf(v[lo]) ? v[lo] : v[hi];
-  return v[lo] + t * (v[hi] - v[lo]);
+  const double span = v[hi] - v[lo];
+  // Finite values whose difference overflows (-1e308 to 1e308): weighted, which cannot overflow.
+  if (std::isinf(span) && std::isfinite(v[lo])) return (1.0 - t) * v[lo] + t * v[hi];
+  return v[lo] + t * span;
 }
 
 }  // namespace

@@ -60,6 +60,10 @@ FinishedTask Finished(const SweepConfig& s, const SweepTask& t) {
   r.final[2] = t.point == 0 && t.seed_index == 0 ? 1.0 : kInf;
   constexpr double kFourth[2][4] = {{-kInf, 1.0, 2.0, 3.0}, {-kInf, -kInf, 1.0, kInf}};
   r.final[3] = kFourth[t.point][t.seed_index];
+  // The fifth: finite values whose differences overflow a double.
+  constexpr double kMax = std::numeric_limits<double>::max();
+  constexpr double kFifth[2][4] = {{-1e308, -1e308, 1e308, 1e308}, {-kMax, 0.0, 1.0, kMax}};
+  r.final[4] = kFifth[t.point][t.seed_index];
   FinishedTask f;
   f.id = t.id;
   f.records = {r};
@@ -253,6 +257,16 @@ TEST(Assemble, SummaryHasMediansAndQuartilesOverSeeds) {
   EXPECT_EQ(p1[Column(header, fourth + "_q25")], "-inf");
   EXPECT_EQ(p1[Column(header, fourth + "_median")], "-inf");
   EXPECT_EQ(p1[Column(header, fourth + "_q75")], "inf");
+  // Between finite values whose difference overflows, still the interpolated value, not inf.
+  // Point 0: -1e308, -1e308, 1e308, 1e308 (median at 1.5: 0). Point 1: -max, 0, 1, max (q25 at
+  // 0.75: -max / 4; median 0.5; q75 at 2.25: 0.75 + max / 4).
+  const std::string fifth(MetricTable()[4].name);
+  EXPECT_EQ(p0[Column(header, fifth + "_q25")], "-1e+308");
+  EXPECT_EQ(p0[Column(header, fifth + "_median")], "0");
+  EXPECT_EQ(p0[Column(header, fifth + "_q75")], "1e+308");
+  EXPECT_EQ(p1[Column(header, fifth + "_q25")], "-4.49423283715579e+307");
+  EXPECT_EQ(p1[Column(header, fifth + "_median")], "0.5");
+  EXPECT_EQ(p1[Column(header, fifth + "_q75")], "4.4942328371557893e+307");
 }
 
 TEST(RequireComplete, RefusesAMissingTaskAndAssembleThenWritesNothing) {
