@@ -250,23 +250,21 @@ TEST(Assemble, SummaryHasMediansAndQuartilesOverSeeds) {
   // From -inf, -inf; to +inf, +inf; between the two, NaN: an empty cell. Point 0: -inf, 1, 2, 3
   // (q25 at 0.75: -inf; median 1.5; q75 2.25). Point 1: -inf, -inf, 1, inf (q25 -inf; median at
   // 1.5 from -inf: -inf; q75 at 2.25, from 1 to inf: inf).
+  // The cells q25, median, q75 of `metric` in `point`.
+  auto quantiles = [&](const std::vector<std::string>& point, const std::string& metric) {
+    return std::vector<std::string>{point[Column(header, metric + "_q25")], point[Column(header, metric + "_median")],
+                                    point[Column(header, metric + "_q75")]};
+  };
+  using Cells3 = std::vector<std::string>;
   const std::string fourth(MetricTable()[3].name);
-  EXPECT_EQ(p0[Column(header, fourth + "_q25")], "-inf");
-  EXPECT_EQ(p0[Column(header, fourth + "_median")], "1.5");
-  EXPECT_EQ(p0[Column(header, fourth + "_q75")], "2.25");
-  EXPECT_EQ(p1[Column(header, fourth + "_q25")], "-inf");
-  EXPECT_EQ(p1[Column(header, fourth + "_median")], "-inf");
-  EXPECT_EQ(p1[Column(header, fourth + "_q75")], "inf");
+  EXPECT_EQ(quantiles(p0, fourth), (Cells3{"-inf", "1.5", "2.25"}));
+  EXPECT_EQ(quantiles(p1, fourth), (Cells3{"-inf", "-inf", "inf"}));
   // Between finite values whose difference overflows, still the interpolated value, not inf.
   // Point 0: -1e308, -1e308, 1e308, 1e308 (median at 1.5: 0). Point 1: -max, 0, 1, max (q25 at
   // 0.75: -max / 4; median 0.5; q75 at 2.25: 0.75 + max / 4).
   const std::string fifth(MetricTable()[4].name);
-  EXPECT_EQ(p0[Column(header, fifth + "_q25")], "-1e+308");
-  EXPECT_EQ(p0[Column(header, fifth + "_median")], "0");
-  EXPECT_EQ(p0[Column(header, fifth + "_q75")], "1e+308");
-  EXPECT_EQ(p1[Column(header, fifth + "_q25")], "-4.49423283715579e+307");
-  EXPECT_EQ(p1[Column(header, fifth + "_median")], "0.5");
-  EXPECT_EQ(p1[Column(header, fifth + "_q75")], "4.4942328371557893e+307");
+  EXPECT_EQ(quantiles(p0, fifth), (Cells3{"-1e+308", "0", "1e+308"}));
+  EXPECT_EQ(quantiles(p1, fifth), (Cells3{"-4.49423283715579e+307", "0.5", "4.4942328371557893e+307"}));
 }
 
 TEST(RequireComplete, RefusesAMissingTaskAndAssembleThenWritesNothing) {
