@@ -180,8 +180,14 @@ int Run(int argc, char** argv) {
   if (nlhf::cli::ParseFlags(argc, argv, opts, "nlhf-equilibrium", nullptr, vm)) return 0;
   if (seed < 0) throw nlhf::InputError("--seed", fmt::format("{} is negative, expected an integer >= 0", seed));
   if (top < 0) throw nlhf::InputError("--top", fmt::format("{} is negative, expected an integer >= 0", top));
-  if (vm.count("export") || vm.count("output"))
+  if (vm.count("export") || vm.count("output")) {
+    // The exported game does not depend on what only a solve uses: a flag given for it is a mistake.
+    for (const char* flag : {"beta", "selection", "top"})
+      if (vm.count(flag) && !vm[flag].defaulted())
+        throw nlhf::InputError(fmt::format("--{}", flag), "has no effect with --export (the game is written, not solved), "
+                                                          "expected it without --export");
     return ExportGame(export_form, output, game_spec, reference_spec, static_cast<std::uint64_t>(seed));
+  }
   // Read as a YAML value is, not by Boost, whose conversion takes a value that underflows (1e-400)
   // as 0 and would silently solve the unregularized game.
   const std::string allowed = fmt::format("expected 0 or a number in [{:g}, {:g}] (where pi*_beta can be certified "
