@@ -294,13 +294,18 @@ void ResolveInput(Reader& r, ComponentConfig& c, const std::string& key, const s
     }
     const std::string path = ResolvePath(std::get<std::string>(v), base_dir);
     v = path;
+    // A file that cannot be opened or read is reported at the key that names it (the place to fix),
+    // with the path it resolved to: `exp.yaml:3:9: game.path: /abs/P.csv: cannot open the file (...)`.
+    auto at_key = [&](const InputError& e) {
+      r.Error(component["path"], path_key, fmt::format("{}: {}", path, e.problem()));
+    };
     // With other errors, only whether the file can be opened (its problem reported with them): the
     // content is hashed, a read of up to the size limit, once the keys are valid.
     if (!r.errors().empty()) {
       try {
         OpenInputFile(path, path_key, ExpectedInputFile(path_key), kMaxCsvBytes);
       } catch (const InputError& e) {
-        r.errors().push_back(e);
+        at_key(e);
       }
       return;
     }
@@ -312,7 +317,7 @@ void ResolveInput(Reader& r, ComponentConfig& c, const std::string& key, const s
                           HashInputFile(path, path_key, ExpectedInputFile(path_key), kMaxCsvBytes))
                  .first;
       } catch (const InputError& e) {
-        r.errors().push_back(e);
+        at_key(e);
         return;
       }
     }

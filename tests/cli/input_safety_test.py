@@ -125,9 +125,9 @@ for name, args, expect in [
     ("experiment FIFO", ["fifo", "--dry-run"], "is a named pipe (FIFO)"),
     ("experiment /dev/zero", ["/dev/zero", "--dry-run"], "/dev/zero: is a device"),
     ("experiment directory", ["dir.csv", "--dry-run"], "is a directory"),
-    ("game FIFO", [write("gf.yaml", SEED.replace("P.csv", "fifo")), "--dry-run"], "game.path: is a named pipe"),
-    ("reference FIFO", [write("rf.yaml", SEED.replace("mu.csv", "fifo")), "--dry-run"], "reference.path: is a named pipe"),
-    ("game directory", [write("gd.yaml", SEED.replace("P.csv", "dir.csv")), "--dry-run"], "game.path: is a directory"),
+    ("game FIFO", [write("gf.yaml", SEED.replace("P.csv", "fifo")), "--dry-run"], f"gf.yaml:2:28: game.path: {TMP}/fifo: is a named pipe"),
+    ("reference FIFO", [write("rf.yaml", SEED.replace("mu.csv", "fifo")), "--dry-run"], f"rf.yaml:3:31: reference.path: {TMP}/fifo: is a named pipe"),
+    ("game directory", [write("gd.yaml", SEED.replace("P.csv", "dir.csv")), "--dry-run"], f"gd.yaml:2:28: game.path: {TMP}/dir.csv: is a directory"),
 ]:
     try:
         code, stdout, stderr = run(RUN, *args, timeout=20)

@@ -201,7 +201,9 @@ bad("step_for_beta", GOOD.replace("{name: omd, eta: auto}", "{name: egpo, eta: 1
 # at the key, naming the game (it was one unlocated line).
 bad("limit_on_this_game", "game: {type: bradley_terry, n: 10}\nbeta: 0.1\nseeds: [0]\nsolvers: [{name: nash_mp, eta: 2*limit}]\n",
     "bad_limit_on_this_game.yaml:4:32: solvers[0].eta: on the game of seed 0 (bradley_terry(n=10,", file_name="bad_limit_on_this_game.yaml")
-bad("missing_csv", "game: {type: matrix, path: nope.csv}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n", "nope.csv: game.path: cannot open the file")
+# A file that cannot be opened is located at the key naming it (the YAML's line:col), with its path.
+bad("missing_csv", "game: {type: matrix, path: nope.csv}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n",
+    "missing_csv.yaml:1:28: game.path: " + os.path.join(TMP, "nope.csv") + ": cannot open the file (No such file or directory)")
 write("nan.csv", "0.5,x\n0.5,0.5\n")
 bad("non_numeric_csv", "game: {type: matrix, path: nan.csv}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n",
     "nan.csv:1:5: game.path: 'x' is not a number")

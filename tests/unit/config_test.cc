@@ -373,8 +373,8 @@ TEST(ConfigMessages, SeveralErrorsComeInFileOrder) {
   }
 }
 
-// A missing input file is reported with the other keys' errors, not only once they are fixed; an
-// empty path is located at its key.
+// A missing input file is reported with the other keys' errors, not only once they are fixed, and
+// like an empty path it is located at its key (the place to fix), naming the path it resolved to.
 TEST(ConfigMessages, AMissingInputFileIsReportedWithTheOtherErrors) {
   const testing::TempDir temp;
   const std::string dir = temp.Path("");
@@ -387,12 +387,17 @@ TEST(ConfigMessages, AMissingInputFileIsReportedWithTheOtherErrors) {
   } catch (const InputErrors& e) {
     std::vector<std::string> keys;
     for (const InputError& error : e.errors()) keys.push_back(error.key());
-    EXPECT_EQ(keys, (std::vector<std::string>{"reference.path", "solvers[0].name", "game.path"})) << e.what();
+    EXPECT_EQ(keys, (std::vector<std::string>{"game.path", "reference.path", "solvers[0].name"})) << e.what();
     for (const InputError& error : e.errors()) {
       const std::string what = error.what();
       if (error.key() == "game.path") {
-        EXPECT_EQ(error.where().file, temp.Path("nope.csv"));
-        EXPECT_NE(what.find("cannot open the file (No such file or directory)"), std::string::npos) << what;
+        EXPECT_EQ(error.where().file, "exp.yaml");
+        EXPECT_EQ(error.where().line, 1);
+        EXPECT_EQ(error.where().col, 28);
+        EXPECT_NE(what.find("exp.yaml:1:28: game.path: " + temp.Path("nope.csv") +
+                            ": cannot open the file (No such file or directory)"),
+                  std::string::npos)
+            << what;
       }
       if (error.key() == "reference.path") {
         EXPECT_EQ(error.where().line, 2);
@@ -535,10 +540,11 @@ TEST_F(ConfigInputs, RefusesInputsThatAreNotRegularFiles) {
   const std::string yaml = Experiment("a", kP);
   std::filesystem::remove(dir_.Path("a/P.csv"));
   ASSERT_EQ(::mkfifo(dir_.Path("a/P.csv").c_str(), 0600), 0);
-  nlhf::testing::ExpectInputError([&] { LoadExperiment(yaml); }, {"P.csv: game.path: is a named pipe (FIFO)"});
+  const std::string at_key = yaml + ":1:28: game.path: " + dir_.Path("a/P.csv") + ": ";
+  nlhf::testing::ExpectInputError([&] { LoadExperiment(yaml); }, {at_key + "is a named pipe (FIFO)"});
   std::filesystem::remove(dir_.Path("a/P.csv"));
   std::filesystem::create_directory(dir_.Path("a/P.csv"));
-  nlhf::testing::ExpectInputError([&] { LoadExperiment(yaml); }, {"P.csv: game.path: is a directory"});
+  nlhf::testing::ExpectInputError([&] { LoadExperiment(yaml); }, {at_key + "is a directory"});
   nlhf::testing::ExpectInputError([&] { LoadExperiment(dir_.Path("a/P.csv")); }, {"is a directory"});
   nlhf::testing::ExpectInputError([&] { LoadExperiment("/dev/zero"); }, {"/dev/zero: is a device"});
   ASSERT_EQ(::mkfifo(dir_.Path("exp.fifo").c_str(), 0600), 0);
