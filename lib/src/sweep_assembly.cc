@@ -189,6 +189,12 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
   // No sweep writes a shard directory while it is read (a sweep started meanwhile is refused).
   std::vector<std::unique_ptr<SharedDirectoryLock>> reading;
   for (const std::string& d : part_dirs) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(d, ec);
+    if (!std::filesystem::exists(status))
+      throw InputError(SourceLocation{d}, "--merge", "does not exist, expected an nlhf-sweep output directory");
+    if (!std::filesystem::is_directory(status))
+      throw InputError(SourceLocation{d}, "--merge", "is not a directory, expected an nlhf-sweep output directory");
     reading.push_back(std::make_unique<SharedDirectoryLock>(d, d));
     const std::optional<SweepManifest> m = TaskStore(d).ReadManifest();
     if (!m)
