@@ -357,7 +357,21 @@ void CheckContents(const fs::path& path, const std::string& shown, const OutputD
                                    tool, Example(foreign)));
     return;
   }
-  if (Marked(path, options)) return;
+  if (Marked(path, options)) {
+    if (!options.force || !options.writes_in) return;
+    // --force deletes the owned folders: only when they hold nothing but the tool's files.
+    std::vector<std::string> foreign;
+    for (const std::string& o : options.owned)
+      if (fs::is_directory(path / o, ec))
+        for (const std::string& e : Entries(path / o))
+          if (!options.writes_in(o, e)) foreign.push_back(o + "/" + e);
+    if (!foreign.empty())
+      throw InputError(where, options.key,
+                       fmt::format("holds {1}, which {0} did not write, so --force will not replace it, expected "
+                                   "{0}'s folders to hold only {0}'s files (move the others away)",
+                                   tool, Example(foreign)));
+    return;
+  }
   std::set<fs::path> accepted;
   for (const std::string& a : options.accepted) accepted.insert(NormalizePath(a));
   std::vector<std::string> other;

@@ -787,6 +787,16 @@ void RefuseChangedInputs(const std::vector<RecordedInput>& recorded, const std::
                                  dir, changed->second.hash, changed->first.hash, advice));
 }
 
+bool IsStoreFile(const std::string& folder, const std::string& name) {
+  if (folder != ".parts") return false;
+  auto ends_with = [&](std::string_view end) {
+    return name.size() > end.size() && name.compare(name.size() - end.size(), end.size(), end) == 0;
+  };
+  return name == "manifest.yaml" || ends_with(".part") || (name.rfind("data-", 0) == 0 && ends_with(".csv")) ||
+         ends_with(".runs") || ends_with(".trace") ||  // the per-task files of the first releases' stores
+         (name.front() == '.' && name.find(".tmp-") != std::string::npos);  // a writer's temp file
+}
+
 namespace {
 
 OutputDirectoryOptions SweepDirectoryOptions(const SweepConfig& s, bool force, const std::vector<std::string>& accepted) {
@@ -796,6 +806,7 @@ OutputDirectoryOptions SweepDirectoryOptions(const SweepConfig& s, bool force, c
   o.force = force;
   o.owned = {".parts", "trace.csv", "runs.csv", "summary.csv", "config.resolved.yaml"};
   o.also_marked_by = ".parts/manifest.yaml";  // sweeps written before the marker existed
+  o.writes_in = [](const std::string& folder, const std::string& name) { return IsStoreFile(folder, name); };
   o.accepted = accepted;
   o.inputs = SweepInputFiles(s);
   return o;

@@ -276,6 +276,11 @@ class TaskStore {
 // The fingerprint in the manifest of `dir`'s store; "" if it has none.
 std::string StoredSweepFingerprint(const std::string& dir);
 
+// Whether `name` in the folder `folder` of a sweep directory is a file the task store writes (in
+// `.parts`: the manifest, part and data files, a writer's temp files, the first releases' per-task
+// files). --force deletes `.parts` only when it holds nothing else.
+bool IsStoreFile(const std::string& folder, const std::string& name);
+
 // The output directory of a sweep or a merge: checked, locked (for as long as the result lives),
 // cleaned of leftovers, marked; with `force` a directory nlhf-sweep wrote loses what nlhf-sweep
 // wrote. `accepted`: directories DIR may hold (a merge's shard directories).

@@ -420,6 +420,20 @@ write(os.path.join(d, "plot.png"), "user plot")
 code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--force")
 check("sweep_force.reruns", code == 0 and "12 tasks run now, 0 kept" in out and same_as_reference(d), out + err)
 check("sweep_force.keeps_user_file", read(os.path.join(d, "plot.png")) == "user plot")
+# A file of the user's put inside .parts/: --force refuses (before any work) rather than delete it,
+# with --dry-run too; the sweep's results stay as they were. Moved away, --force goes on.
+notes = write(os.path.join(d, ".parts", "notes.txt"), "my notes")
+trace_before = read(os.path.join(d, "trace.csv"))
+for extra in ([], ["--dry-run"]):
+    code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--force", *extra)
+    check(f"sweep_force.user_file_in_parts{''.join(extra)}.refused",
+          code == 2 and out == "" and one_error(err, ".parts/notes.txt, which nlhf-sweep did not write",
+                                                "--force will not replace it", "move the others away"), out + err)
+check("sweep_force.user_file_in_parts.kept", read(notes) == "my notes" and
+      read(os.path.join(d, "trace.csv")) == trace_before and same_as_reference(d))
+os.remove(notes)
+code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--force")
+check("sweep_force.after_moving_it", code == 0 and "12 tasks run now, 0 kept" in out and same_as_reference(d), out + err)
 user = os.path.join(TMP, "user_sweep")
 write(os.path.join(user, "trace.csv"), "my data")
 for extra in ([], ["--force"]):

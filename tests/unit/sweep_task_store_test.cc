@@ -511,6 +511,35 @@ TEST(TaskStore, AManifestThatDoesNotReadIsAnInputError) {
   testing::ExpectInputError([&] { store.ReadManifest(); }, {"is not a sweep manifest nlhf-sweep can read"});
 }
 
+// --force deletes .parts only when it holds nothing but the store's files: every file the store
+// writes (parts, data files, the manifest, a growing batch's temp file, a compacted index) is one,
+// and a file of the user's is not.
+TEST(IsStoreFile, KnowsEveryFileTheStoreWritesAndNoOther) {
+  testing::TempDir tmp;
+  TaskStore store(tmp.Path("out"));
+  store.Create();
+  tmp.File("P.csv", "0.5,0.7\n0.3,0.5\n");
+  store.WriteManifest(MatrixSweep(tmp), {});
+  store.Add({Task("t1"), Task("t2")});
+  const TaskIndex before = store.Index(/*with_lines=*/true);
+  const std::string trace = "h\n" + Trace(before, "t1") + Trace(before, "t2");
+  tmp.File("out/trace.csv", trace);
+  store.Compact({"t1", "t2"}, {2, static_cast<std::int64_t>(2 + Trace(before, "t1").size())}, before);
+  store.Add({Task("t3")});
+  std::unique_ptr<TaskBatch> growing = store.BeginGrowing();  // open: its temp file is there
+  std::set<std::string> kinds;
+  for (const fs::path& f : FilesIn(store.folder())) {
+    const std::string name = f.filename().string();
+    EXPECT_TRUE(IsStoreFile(".parts", name)) << name;
+    kinds.insert(name == "manifest.yaml" ? "manifest" : name[0] == '.' ? "temp" : f.extension().string());
+  }
+  EXPECT_EQ(kinds, (std::set<std::string>{"manifest", "temp", ".part", ".csv"}));
+  for (const char* user : {"notes.txt", "my.csv", "P.csv", "plot.png", ".hidden", "manifest.yaml.bak", "part"})
+    EXPECT_FALSE(IsStoreFile(".parts", user)) << user;
+  EXPECT_FALSE(IsStoreFile("figures", "data-1-2.csv")) << "only .parts is the store's";
+  EXPECT_TRUE(IsStoreFile(".parts", "0123456789abcdef.runs")) << "the first releases' stores";
+}
+
 TEST(RecordedInputs, ListsEachInputFileOnceWithItsContentHash) {
   testing::TempDir tmp;
   tmp.File("P.csv", "0.5,0.7\n0.3,0.5\n");

@@ -11,6 +11,7 @@
 //   * in place (nlhf-sweep): the directory is created at once and written over time (parts, then the
 //     final files); its lock file `.nlhf-lock` lives inside it and is never removed.
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -93,6 +94,10 @@ struct OutputDirectoryOptions {
   std::vector<std::string> accepted;  // in place: other entries allowed in an unmarked directory
   std::string also_marked_by;         // in place: a relative path that marks it too (older outputs)
   bool force = false;                 // replace a directory this tool wrote
+  // In place, with force: whether an entry `name` of the owned folder `folder` is one the tool
+  // writes. An owned folder holding any other entry is refused, not emptied (the user's file put
+  // there stays). Unset: every entry of an owned folder is the tool's.
+  std::function<bool(const std::string& folder, const std::string& name)> writes_in;
   bool staged = true;                 // staged (nlhf-run) or in place (nlhf-sweep)
 };
 
