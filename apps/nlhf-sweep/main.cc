@@ -23,7 +23,8 @@ namespace {
 namespace po = boost::program_options;
 
 constexpr const char* kUsage =
-    "Usage: nlhf-sweep SWEEP.yaml [--out DIR] [--jobs N] [--shard K/N] [--dry-run] [--force] [--set KEY=VALUE]...\n"
+    "Usage: nlhf-sweep SWEEP.yaml [--out DIR] [--jobs N] [--shard K/N] [--dry-run] [--force] [--quiet]\n"
+    "                  [--set KEY=VALUE]...\n"
     "       nlhf-sweep --merge DIR... --out DIR [--force]\n"
     "       nlhf-sweep SWEEP.yaml --emit-slurm [--shards N] [--partition P] [--time T] [--cpus-per-task C]\n"
     "                  [--log-dir D] [--out DIR] [--set KEY=VALUE]...\n"
