@@ -41,6 +41,13 @@ def fail(message: str, code: int = 2):
     sys.exit(code)
 
 
+class Parser(argparse.ArgumentParser):
+    """Bad usage is one `error:` line and exit 2, as in the C++ tools (not argparse's usage block)."""
+
+    def error(self, message):
+        fail(f"{message} (see scripts/reproduce.sh --help)")
+
+
 def discover(folder: Path) -> dict[str, Path]:
     found = {p.parent.name: p for p in folder.glob("*/reproduce.py")}
     names = [n for n in ORDER if n in found] + sorted(n for n in found if n not in ORDER)
@@ -292,7 +299,7 @@ def write_tables(experiments: dict[str, Path], out: Path, ran: list[str], mode: 
 
 
 def main():
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="scripts/reproduce.sh",
         description="Reproduce the papers' experiments (experiments/<name>/): run them with nlhf-sweep "
                     "(resumable: a second call reuses finished runs), draw every figure and check every "

@@ -163,6 +163,12 @@ check("missing.reason", len(mine) == 1 and mine[0]["result"] == "FAIL" and "no c
 code, out, err = driver("nope", "--out", res)
 check("unknown.exit", code == 2 and "error: unknown experiment nope, expected one of: bad, good, missing" in err, err)
 check("unknown.one_line", len(err.strip().splitlines()) == 1, err)
+# A bad flag is one error line too (not argparse's usage block), exit 2, nothing on stdout.
+for name, args, says in [("bad_flag", ["--bogus"], "unrecognized arguments: --bogus"),
+                         ("bad_jobs", ["--jobs", "abc"], "argument --jobs: invalid int value: 'abc'")]:
+    code, out, err = driver(*args)
+    check(f"{name}.one_line", code == 2 and out == "" and
+          err == f"error: {says} (see scripts/reproduce.sh --help)\n", f"exit {code}: {out!r} {err!r}")
 # A sweep run by hand into results/<name>/<sweep>/ (as an experiment's README shows) is nlhf's, not
 # the user's: the first reproduction into that directory accepts it and resumes it.
 by_hand = os.path.join(TMP, "by_hand")
