@@ -794,7 +794,7 @@ bool IsStoreFile(const std::string& folder, const std::string& name) {
   };
   return name == "manifest.yaml" || ends_with(".part") || (name.rfind("data-", 0) == 0 && ends_with(".csv")) ||
          ends_with(".runs") || ends_with(".trace") ||  // the per-task files of the first releases' stores
-         (name.front() == '.' && name.find(".tmp-") != std::string::npos);  // a writer's temp file
+         (!name.empty() && name.front() == '.' && name.find(".tmp-") != std::string::npos);  // a writer's temp file
 }
 
 namespace {

@@ -534,7 +534,7 @@ TEST(IsStoreFile, KnowsEveryFileTheStoreWritesAndNoOther) {
     kinds.insert(name == "manifest.yaml" ? "manifest" : name[0] == '.' ? "temp" : f.extension().string());
   }
   EXPECT_EQ(kinds, (std::set<std::string>{"manifest", "temp", ".part", ".csv"}));
-  for (const char* user : {"notes.txt", "my.csv", "P.csv", "plot.png", ".hidden", "manifest.yaml.bak", "part"})
+  for (const char* user : {"notes.txt", "my.csv", "P.csv", "plot.png", ".hidden", "manifest.yaml.bak", "part", ""})
     EXPECT_FALSE(IsStoreFile(".parts", user)) << user;
   EXPECT_FALSE(IsStoreFile("figures", "data-1-2.csv")) << "only .parts is the store's";
   EXPECT_TRUE(IsStoreFile(".parts", "0123456789abcdef.runs")) << "the first releases' stores";
