@@ -500,12 +500,17 @@ TEST(TaskStore, TheManifestRoundTrips) {
   EXPECT_EQ(ParseSweep(m->text, m->source, m->sets, m->base_dir).fingerprint, s.fingerprint);
 }
 
-TEST(TaskStore, AManifestThatDoesNotReadIsAnInputError) {
-  testing::TempDir tmp;
-  TaskStore store(tmp.Path("out"));
+// A new store with the manifest of a two-point sweep over tmp/P.csv.
+void CreateWithManifest(TaskStore& store, const testing::TempDir& tmp) {
   store.Create();
   tmp.File("P.csv", "0.5,0.7\n0.3,0.5\n");
   store.WriteManifest(MatrixSweep(tmp), {});
+}
+
+TEST(TaskStore, AManifestThatDoesNotReadIsAnInputError) {
+  testing::TempDir tmp;
+  TaskStore store(tmp.Path("out"));
+  CreateWithManifest(store, tmp);
   // Whatever file the manifest is, garbage in every file of the folder makes it unreadable.
   for (const fs::path& f : FilesIn(store.folder())) std::ofstream(f, std::ios::trunc) << "[1, 2";
   testing::ExpectInputError([&] { store.ReadManifest(); }, {"is not a sweep manifest nlhf-sweep can read"});
@@ -517,9 +522,7 @@ TEST(TaskStore, AManifestThatDoesNotReadIsAnInputError) {
 TEST(IsStoreFile, KnowsEveryFileTheStoreWritesAndNoOther) {
   testing::TempDir tmp;
   TaskStore store(tmp.Path("out"));
-  store.Create();
-  tmp.File("P.csv", "0.5,0.7\n0.3,0.5\n");
-  store.WriteManifest(MatrixSweep(tmp), {});
+  CreateWithManifest(store, tmp);
   store.Add({Task("t1"), Task("t2")});
   const TaskIndex before = store.Index(/*with_lines=*/true);
   const std::string trace = "h\n" + Trace(before, "t1") + Trace(before, "t2");
