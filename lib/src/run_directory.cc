@@ -360,16 +360,18 @@ void CheckContents(const fs::path& path, const std::string& shown, const OutputD
   if (Marked(path, options)) {
     if (!options.force || !options.writes_in) return;
     // --force deletes the owned folders: only when they hold nothing but the tool's files.
-    std::vector<std::string> foreign;
-    for (const std::string& o : options.owned)
-      if (fs::is_directory(path / o, ec))
-        for (const std::string& e : Entries(path / o))
-          if (!options.writes_in(o, e)) foreign.push_back(o + "/" + e);
-    if (!foreign.empty())
-      throw InputError(where, options.key,
-                       fmt::format("holds {1}, which {0} did not write, so --force will not replace it, expected "
-                                   "{0}'s folders to hold only {0}'s files (move the others away)",
-                                   tool, Example(foreign)));
+    for (const std::string& o : options.owned) {
+      if (!fs::is_directory(path / o, ec)) continue;
+      std::vector<std::string> foreign;
+      for (const std::string& e : Entries(path / o))
+        if (!options.writes_in(o, e)) foreign.push_back(o + "/" + e);
+      // (Worded for a merge too, which replaces a changed sweep's store without --force.)
+      if (!foreign.empty())
+        throw InputError(where, options.key,
+                         fmt::format("holds {1}, which {0} did not write, so {0} will not delete {2}/ to start over, "
+                                     "expected {2}/ to hold only {0}'s files (move the others away)",
+                                     tool, Example(foreign), o));
+    }
     return;
   }
   std::set<fs::path> accepted;

@@ -190,10 +190,13 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
   std::vector<std::unique_ptr<SharedDirectoryLock>> reading;
   for (const std::string& d : part_dirs) {
     std::error_code ec;
-    const auto status = std::filesystem::status(d, ec);
-    if (!std::filesystem::exists(status))
+    const fs::file_status status = fs::status(d, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory)
+      throw InputError(SourceLocation{d}, "--merge",
+                       fmt::format("cannot be read ({}), expected an nlhf-sweep output directory", ec.message()));
+    if (!fs::exists(status))
       throw InputError(SourceLocation{d}, "--merge", "does not exist, expected an nlhf-sweep output directory");
-    if (!std::filesystem::is_directory(status))
+    if (!fs::is_directory(status))
       throw InputError(SourceLocation{d}, "--merge", "is not a directory, expected an nlhf-sweep output directory");
     reading.push_back(std::make_unique<SharedDirectoryLock>(d, d));
     const std::optional<SweepManifest> m = TaskStore(d).ReadManifest();

@@ -19,6 +19,7 @@
 #include <functional>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string_view>
@@ -787,14 +788,70 @@ void RefuseChangedInputs(const std::vector<RecordedInput>& recorded, const std::
                                  dir, changed->second.hash, changed->first.hash, advice));
 }
 
-bool IsStoreFile(const std::string& folder, const std::string& name) {
+namespace {
+
+// "1234": digits only, at least one.
+bool Digits(std::string_view s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos; }
+
+// A task id: lowercase hex (16 digits today).
+bool TaskId(std::string_view s) {
+  return s.size() >= 8 && s.size() <= 64 && s.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+// "D-D" with `min` to `max` dash-separated groups of digits.
+bool DigitGroups(std::string_view s, int min, int max) {
+  int groups = 0;
+  for (size_t from = 0;; ++groups) {
+    const size_t dash = s.find('-', from);
+    if (!Digits(s.substr(from, dash == std::string_view::npos ? dash : dash - from))) return false;
+    if (dash == std::string_view::npos) return groups + 1 >= min && groups + 1 <= max;
+    from = dash + 1;
+  }
+}
+
+// `s` without `prefix`, or nullopt.
+std::optional<std::string_view> After(std::string_view s, std::string_view prefix) {
+  if (s.substr(0, prefix.size()) != prefix) return std::nullopt;
+  return s.substr(prefix.size());
+}
+
+// `s` without `suffix`, or nullopt.
+std::optional<std::string_view> Before(std::string_view s, std::string_view suffix) {
+  if (s.size() < suffix.size() || s.substr(s.size() - suffix.size()) != suffix) return std::nullopt;
+  return s.substr(0, s.size() - suffix.size());
+}
+
+}  // namespace
+
+bool IsStoreFile(const std::string& folder, const std::string& file) {
   if (folder != ".parts") return false;
-  auto ends_with = [&](std::string_view end) {
-    return name.size() > end.size() && name.compare(name.size() - end.size(), end.size(), end) == 0;
-  };
-  return name == "manifest.yaml" || ends_with(".part") || (name.rfind("data-", 0) == 0 && ends_with(".csv")) ||
-         ends_with(".runs") || ends_with(".trace") ||  // the per-task files of the first releases' stores
-         (!name.empty() && name.front() == '.' && name.find(".tmp-") != std::string::npos);  // a writer's temp file
+  const std::string_view name = file;
+  if (name == "manifest.yaml") return true;
+  // A writer's temp file ".NAME.tmp-PID-K" (WriteFileAtomic's, a batch's ".data-K.tmp-PID-K").
+  if (const size_t at = name.rfind(".tmp-"); !name.empty() && name[0] == '.' && at != std::string_view::npos && at > 1)
+    return DigitGroups(name.substr(at + 5), 2, 2);
+  // A data file "data-PID-K.csv".
+  if (const auto stem = Before(name, ".csv")) {
+    const auto rest = After(*stem, "data-");
+    return rest && DigitGroups(*rest, 2, 2);
+  }
+  if (const auto stem = Before(name, ".part")) {
+    // A batch's part "data-PID-K.part" (a growing batch's later commits "data-PID-K.N.part").
+    if (const auto rest = After(*stem, "data-")) {
+      const size_t dot = rest->find('.');
+      return DigitGroups(rest->substr(0, dot), 2, 2) && (dot == std::string_view::npos || Digits(rest->substr(dot + 1)));
+    }
+    // A compacted index "0-trace-PID-K.part" ("0-trace.part" in earlier releases).
+    if (*stem == "0-trace") return true;
+    if (const auto rest = After(*stem, "0-trace-")) return DigitGroups(*rest, 2, 2);
+    // Earlier releases: "ID.part", "ID-PID-K.part", "ID-PID-W-K.part".
+    const size_t dash = stem->find('-');
+    return TaskId(stem->substr(0, dash)) && (dash == std::string_view::npos || DigitGroups(stem->substr(dash + 1), 2, 3));
+  }
+  // The first releases' per-task files "ID.runs" and "ID.trace".
+  for (std::string_view extension : {".runs", ".trace"})
+    if (const auto stem = Before(name, extension)) return TaskId(*stem);
+  return false;
 }
 
 namespace {

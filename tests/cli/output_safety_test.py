@@ -428,7 +428,7 @@ for extra in ([], ["--dry-run"]):
     code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--force", *extra)
     check(f"sweep_force.user_file_in_parts{''.join(extra)}.refused",
           code == 2 and out == "" and one_error(err, ".parts/notes.txt, which nlhf-sweep did not write",
-                                                "--force will not replace it", "move the others away"), out + err)
+                                                "will not delete .parts/ to start over", "move the others away"), out + err)
 check("sweep_force.user_file_in_parts.kept", read(notes) == "my notes" and
       read(os.path.join(d, "trace.csv")) == trace_before and same_as_reference(d))
 os.remove(notes)

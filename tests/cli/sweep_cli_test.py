@@ -166,6 +166,7 @@ check("merge.incomplete", code == 2 and "tasks are missing" in err, err)
 # A shard directory that is not there, or is a file, is named for what it is (not "holds no results").
 for label, path, says in [("missing", os.path.join(TMP, "no_such_shard"), "does not exist"),
                           ("file", write("a_file", "x\n"), "is not a directory"),
+                          ("under_file", os.path.join(TMP, "a_file", "sub"), "cannot be read (Not a directory)"),
                           ("empty", os.path.join(TMP, "empty_dir"), "holds no sweep results")]:
     if label == "empty":
         os.makedirs(path, exist_ok=True)
@@ -173,7 +174,6 @@ for label, path, says in [("missing", os.path.join(TMP, "no_such_shard"), "does 
     check(f"merge.{label}_shard", code == 2 and out == "" and err.count("\n") == 1 and
           err == f"error: {path}: --merge: {says}, expected an nlhf-sweep output directory\n" and
           not os.path.exists(os.path.join(TMP, "from_" + label)), err)
-check("merge.missing_shard_not_created", not os.path.exists(os.path.join(TMP, "no_such_shard")))
 other = os.path.join(TMP, "other")
 run(write("other.yaml", BASE), "--out", other, "--quiet")
 code, _, err = run("--merge", shard_dirs[0], other, "--out", os.path.join(TMP, "mixed"))
