@@ -313,7 +313,9 @@ std::vector<fs::path> PartFiles(const fs::path& folder) {
   std::error_code ec;
   if (!fs::is_directory(folder, ec)) return files;
   for (const auto& entry : fs::directory_iterator(folder))
-    if (entry.path().extension() == ".part") files.push_back(entry.path());
+    // (A file of the user's named *.part is neither read nor ever removed.)
+    if (entry.path().extension() == ".part" && IsStoreFile(".parts", entry.path().filename().string()))
+      files.push_back(entry.path());
   std::sort(files.begin(), files.end());
   return files;
 }
@@ -681,7 +683,9 @@ void TaskStore::RemoveOrphans() const {
   std::vector<fs::path> orphans;
   for (const auto& entry : fs::directory_iterator(folder_)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind("data-", 0) == 0 && entry.path().extension() == ".csv" && used.count(entry.path().filename()) == 0)
+    // Only the store's own data files: a user's data-final.csv put here stays.
+    if (name.rfind("data-", 0) == 0 && entry.path().extension() == ".csv" && IsStoreFile(".parts", name) &&
+        used.count(entry.path().filename()) == 0)
       orphans.push_back(entry.path());
   }
   // Removing a large file frees its page cache in the unlink (20 ms for the EGPO sweep's 61 MB):

@@ -423,6 +423,13 @@ check("sweep_force.keeps_user_file", read(os.path.join(d, "plot.png")) == "user 
 # A file of the user's put inside .parts/: --force refuses (before any work) rather than delete it,
 # with --dry-run too; the sweep's results stay as they were. Moved away, --force goes on.
 notes = write(os.path.join(d, ".parts", "notes.txt"), "my notes")
+# Named like the store's files: a plain resume neither reads them nor removes them.
+look_alikes = [write(os.path.join(d, ".parts", name), "mine") for name in ("data-final.csv", "final.part")]
+code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet")
+check("sweep_resume.keeps_user_files_in_parts", code == 0 and " 0 tasks run now" in out and same_as_reference(d) and
+      read(notes) == "my notes" and all(read(f) == "mine" for f in look_alikes), out + err)
+for f in look_alikes:
+    os.remove(f)
 trace_before = read(os.path.join(d, "trace.csv"))
 for extra in ([], ["--dry-run"]):
     code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--force", *extra)

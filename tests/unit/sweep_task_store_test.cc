@@ -551,6 +551,27 @@ TEST(IsStoreFile, KnowsEveryFileTheStoreWritesAndNoOther) {
   EXPECT_FALSE(IsStoreFile("figures", "data-1-2.csv")) << "only .parts is the store's";
 }
 
+// A user's files in the folder, even ones named like the store's, are never read as parts nor
+// removed: not by RemoveOrphans (a data-*.csv no part names) nor by Compact (a part that does not read).
+TEST(TaskStore, AUsersFilesInItsFolderAreNeitherReadNorRemoved) {
+  testing::TempDir tmp;
+  TaskStore store(tmp.Path("out"));
+  CreateWithManifest(store, tmp);
+  const std::map<std::string, std::string> users = {
+      {"data-final.csv", "my data\n"}, {"final.part", "not a part\n"}, {"notes.txt", "notes\n"}};
+  for (const auto& [name, text] : users) tmp.File("out/.parts/" + name, text);
+  store.Add({Task("t1"), Task("t2")});
+  store.RemoveOrphans();
+  const TaskIndex before = store.Index(/*with_lines=*/true);
+  EXPECT_EQ(before.Ids(), (std::vector<std::string>{"t1", "t2"}));
+  const std::string t1 = Trace(before, "t1");
+  tmp.File("out/trace.csv", "h\n" + t1 + Trace(before, "t2"));
+  store.Compact({"t1", "t2"}, {2, static_cast<std::int64_t>(2 + t1.size())}, before);
+  EXPECT_EQ(store.Index().Ids(), (std::vector<std::string>{"t1", "t2"}));
+  for (const auto& [name, text] : users)
+    EXPECT_EQ(testing::ReadFile(tmp.Path("out/.parts/" + name)), text) << name;
+}
+
 TEST(RecordedInputs, ListsEachInputFileOnceWithItsContentHash) {
   testing::TempDir tmp;
   tmp.File("P.csv", "0.5,0.7\n0.3,0.5\n");
