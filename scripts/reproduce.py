@@ -314,12 +314,19 @@ def main():
     parser.add_argument("--quiet", action="store_true", help="hide nlhf-sweep's own output")
     parser.add_argument("--bin", default=str(ROOT / "build" / "bin"), help=argparse.SUPPRESS)
     parser.add_argument("--experiments", default=str(ROOT / "experiments"), help=argparse.SUPPRESS)  # tests
+    # reproduce.sh checks the usage before it builds: exit 10 when the arguments are good (a usage
+    # error is exit 2; --help and --list are done, exit 0), so a typo never starts a build.
+    parser.add_argument("--usage-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     experiments = discover(Path(args.experiments))
     if args.list:
         width = max((len(n) for n in experiments), default=0)
-        for name, path in experiments.items():
-            print(f"{name:{width}s}  {load(name, path).TITLE}")
+        try:
+            for name, path in experiments.items():
+                print(f"{name:{width}s}  {load(name, path).TITLE}")
+            sys.stdout.flush()
+        except BrokenPipeError:  # `--list | head`: the reader has all it wants
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     unknown = [n for n in args.names if n not in experiments]
     if unknown:
@@ -330,6 +337,10 @@ def main():
         fail(f"--jobs: {args.jobs} is below 1, expected an integer >= 1")
     if args.quick and args.publish:
         fail("--publish: publishes the full reproduction only, expected no --quick")
+    if args.out is not None and not args.out.strip():
+        fail("--out: is empty, expected a directory path (or no --out for the default)")
+    if args.usage_only:
+        return 10
     bin_dir = Path(args.bin)
     if not (bin_dir / "nlhf-sweep").is_file():
         fail(f"{bin_dir}/nlhf-sweep is missing: build first (bash scripts/build.sh)")

@@ -5,6 +5,13 @@
 set -euo pipefail
 # No cd: a relative --out is relative to where the user is (build.sh finds the root itself).
 root="$(cd "$(dirname "$0")/.." && pwd)"
+# The arguments first, so that a typo is one error line, not a build (--help and --list end here).
+# Skipped on a machine without Python's packages yet: the build's setup installs them.
+if bash "$root/scripts/python.sh" -c '' >/dev/null 2>&1; then
+  rc=0
+  bash "$root/scripts/python.sh" "$root/scripts/reproduce.py" --usage-only "$@" || rc=$?
+  [[ $rc == 10 ]] || exit "$rc"
+fi
 # Build first (a no-op in well under a second when nothing changed); the log only on failure.
 log=$(mktemp)
 if ! bash "$root/scripts/build.sh" >"$log" 2>&1; then

@@ -163,6 +163,30 @@ check("missing.reason", len(mine) == 1 and mine[0]["result"] == "FAIL" and "no c
 code, out, err = driver("nope", "--out", res)
 check("unknown.exit", code == 2 and "error: unknown experiment nope, expected one of: bad, good, missing" in err, err)
 check("unknown.one_line", len(err.strip().splitlines()) == 1, err)
+# reproduce.sh checks its arguments before it builds: a typo, --list or --help never starts a build.
+# (A copy of the scripts whose build.sh only leaves a mark; the experiments are the made-up ones.)
+shell_root = os.path.join(TMP, "shell_root")
+for name in ("reproduce.sh", "python.sh", "reproduce.py"):
+    write(os.path.join(shell_root, "scripts", name), open(os.path.join(SRC, "scripts", name)).read())
+built = os.path.join(TMP, "built")
+write(os.path.join(shell_root, "scripts", "build.sh"), f"touch '{built}'\n")
+os.makedirs(os.path.join(shell_root, "experiments"))
+for name in os.listdir(EXPERIMENTS):
+    os.symlink(os.path.join(EXPERIMENTS, name), os.path.join(shell_root, "experiments", name))
+os.symlink(os.path.join(SRC, "experiments", "reproduction.py"), os.path.join(shell_root, "experiments", "reproduction.py"))
+for name, args, code_wanted in [("typo", ["--bogus"], 2), ("bad_jobs", ["--jobs", "0"], 2), ("unknown", ["nope"], 2),
+                                ("empty_out", ["--out", ""], 2), ("list", ["--list"], 0), ("help", ["--help"], 0)]:
+    p = subprocess.run(["bash", os.path.join(shell_root, "scripts", "reproduce.sh"), *args], cwd=TMP,
+                       capture_output=True, text=True)
+    lines = p.stderr.strip().splitlines()
+    check(f"shell.{name}.no_build", p.returncode == code_wanted and not os.path.exists(built) and
+          (code_wanted == 0 or (len(lines) == 1 and lines[0].startswith("error: ") and p.stdout == "")),
+          f"exit {p.returncode}, built {os.path.exists(built)}: {p.stdout!r} {p.stderr!r}")
+# With good arguments it builds first (here: the mark, then the driver refuses the missing binary).
+p = subprocess.run(["bash", os.path.join(shell_root, "scripts", "reproduce.sh"), "good", "--out", os.path.join(TMP, "o")],
+                   cwd=TMP, capture_output=True, text=True)
+check("shell.good_args_build", os.path.exists(built) and p.returncode == 2 and "nlhf-sweep is missing" in p.stderr,
+      f"exit {p.returncode}: {p.stderr!r}")
 # A bad flag is one error line too (not argparse's usage block), exit 2, nothing on stdout.
 for name, args, says in [("bad_flag", ["--bogus"], "unrecognized arguments: --bogus"),
                          ("bad_jobs", ["--jobs", "abc"], "argument --jobs: invalid int value: 'abc'")]:
