@@ -188,6 +188,7 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
   std::optional<SweepManifest> first;
   // No sweep writes a shard directory while it is read (a sweep started meanwhile is refused).
   std::vector<std::unique_ptr<SharedDirectoryLock>> reading;
+  std::map<fs::path, std::string> named;  // each directory once (as normalized), as the user wrote it
   for (const std::string& d : part_dirs) {
     std::error_code ec;
     const fs::file_status status = fs::status(d, ec);
@@ -198,6 +199,9 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
       throw InputError(SourceLocation{d}, "--merge", "does not exist, expected an nlhf-sweep output directory");
     if (!fs::is_directory(status))
       throw InputError(SourceLocation{d}, "--merge", "is not a directory, expected an nlhf-sweep output directory");
+    if (const auto [it, fresh] = named.emplace(NormalizePath(d), d); !fresh)
+      throw InputError(SourceLocation{d}, "--merge",
+                       fmt::format("is {} again, expected each shard directory once", it->second));
     reading.push_back(std::make_unique<SharedDirectoryLock>(d, d));
     const std::optional<SweepManifest> m = TaskStore(d).ReadManifest();
     if (!m)

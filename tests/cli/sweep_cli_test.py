@@ -174,6 +174,12 @@ for label, path, says in [("missing", os.path.join(TMP, "no_such_shard"), "does 
     check(f"merge.{label}_shard", code == 2 and out == "" and err.count("\n") == 1 and
           err == f"error: {path}: --merge: {says}, expected an nlhf-sweep output directory\n" and
           not os.path.exists(os.path.join(TMP, "from_" + label)), err)
+# A shard directory named twice (here as shard1 and shard1/) is refused, not merged as two.
+code, out, err = run("--merge", shard_dirs[0], shard_dirs[1], shard_dirs[0] + "/", shard_dirs[2], "--out",
+                     os.path.join(TMP, "twice"))
+check("merge.same_shard_twice", code == 2 and out == "" and
+      err == f"error: {shard_dirs[0]}/: --merge: is {shard_dirs[0]} again, expected each shard directory once\n" and
+      not os.path.exists(os.path.join(TMP, "twice")), err)
 other = os.path.join(TMP, "other")
 run(write("other.yaml", BASE), "--out", other, "--quiet")
 code, _, err = run("--merge", shard_dirs[0], other, "--out", os.path.join(TMP, "mixed"))
