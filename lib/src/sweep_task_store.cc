@@ -867,7 +867,7 @@ OutputDirectoryOptions SweepDirectoryOptions(const SweepConfig& s, bool force, c
   o.force = force;
   o.owned = {".parts", "trace.csv", "runs.csv", "summary.csv", "config.resolved.yaml"};
   o.also_marked_by = ".parts/manifest.yaml";  // sweeps written before the marker existed
-  o.writes_in = [](const std::string& folder, const std::string& name) { return IsStoreFile(folder, name); };
+  o.writes_in = IsStoreFile;
   o.accepted = accepted;
   o.inputs = SweepInputFiles(s);
   return o;
