@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <system_error>
 #include <variant>
@@ -55,6 +56,21 @@ long TempFilePid(std::string_view name) {
       rest.find_first_not_of("0123456789", dash + 1) != std::string_view::npos)
     return 0;
   return ParsePid(rest.substr(0, dash));
+}
+
+// What a lock file holds: its owner's pid and a newline, or nothing (one just created, or a reader's
+// SharedDirectoryLock on a directory whose writer never wrote one).
+bool IsLockText(std::string_view text) {
+  if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  return text.empty() || ParsePid(text) > 0;
+}
+
+// Up to `max` bytes from the start of the open file `fd` ("" if it cannot be read).
+std::string ReadFirstBytes(int fd, size_t max) {
+  std::string text(max, '\0');
+  const ssize_t got = ::pread(fd, text.data(), max, 0);
+  text.resize(got > 0 ? static_cast<size_t>(got) : 0);
+  return text;
 }
 
 std::string MarkerText(std::string_view tool) {
@@ -202,9 +218,19 @@ DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown
     return WriteFailure(fmt::format("writing {}: {} (the lock file that keeps two copies from writing {} at once)",
                                     file_.string(), std::generic_category().message(err), shown));
   };
+  // A file of the user's that happens to have the lock's name is neither truncated nor removed.
+  const auto not_a_lock = [&](std::string_view what) {
+    return InputError(SourceLocation{file_.string()}, "",
+                      fmt::format("{}, so nlhf will not take it for the lock file that keeps two copies from writing "
+                                  "{} at once, expected no file by that name (move it away)",
+                                  what, shown));
+  };
   int gone = 0;  // refusals whose holder had ended by the time its pid was read
   while (fd_ < 0) {
-    const int fd = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    // (Not through a symlink: a link of the user's named like the lock is not followed to its file.)
+    const int fd = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0 && errno == ELOOP) throw not_a_lock("is a symlink");
+    if (fd < 0 && errno == EISDIR) throw not_a_lock("is a directory");
     if (fd < 0) throw failure(errno);
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;
@@ -235,6 +261,10 @@ DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown
     struct stat ours {}, now {};
     if (::fstat(fd, &ours) == 0 && ::stat(file_.c_str(), &now) == 0 && ours.st_ino == now.st_ino &&
         ours.st_dev == now.st_dev) {
+      if (!S_ISREG(ours.st_mode) || !IsLockText(ReadFirstBytes(fd, 32))) {
+        ::close(fd);
+        throw not_a_lock(S_ISREG(ours.st_mode) ? "holds something other than a process id" : "is not a regular file");
+      }
       fd_ = fd;
     } else {
       ::close(fd);
@@ -283,7 +313,8 @@ long DirectoryLock::ReadPid(const fs::path& lock_file) {
   return ParsePid(text);
 }
 
-int RemoveStaleLeftovers(const fs::path& folder, const std::string& staging_for) {
+int RemoveStaleLeftovers(const fs::path& folder, const std::function<bool(const std::string&)>& ours,
+                         const std::string& staging_for) {
   int removed = 0;
   const std::string staging_prefix = "." + staging_for + ".partial-";
   for (const std::string& name : Entries(folder)) {
@@ -296,13 +327,38 @@ int RemoveStaleLeftovers(const fs::path& folder, const std::string& staging_for)
       pid = TempFilePid(name);
     }
     if (pid <= 0 || (pid != ::getpid() && ProcessAlive(pid))) continue;
+    // Only what the tool writes, as it writes it: a staging folder (not a link to one) holding only
+    // the tool's files, a temp file (not a folder) of one of the tool's files. A user's entry that
+    // happens to have such a name stays.
     std::error_code ec;
+    const fs::file_status status = fs::symlink_status(folder / name, ec);
+    if (ec) continue;
+    if (!staging_for.empty()) {
+      if (!fs::is_directory(status)) continue;
+      const std::vector<std::string> held = Entries(folder / name);
+      if (!std::all_of(held.begin(), held.end(), [&](const std::string& e) {
+            return fs::is_regular_file(fs::symlink_status(folder / name / e, ec)) && ours(e);
+          }))
+        continue;
+    } else if (!fs::is_regular_file(status) || !ours(name)) {
+      continue;
+    }
     if (fs::remove_all(folder / name, ec) > 0 && !ec) ++removed;
   }
   return removed;
 }
 
 namespace {
+
+// Whether `name` is a file the tool writes into its output directory: an owned one or the marker.
+bool WritesFile(const OutputDirectoryOptions& options, const std::string& name) {
+  return name == kMarkerFile || std::find(options.owned.begin(), options.owned.end(), name) != options.owned.end();
+}
+
+// Whether `name` is the temp file ".NAME.tmp-PID-THREAD" of one of them (WriteFileAtomic's).
+bool WritesTempOf(const OutputDirectoryOptions& options, const std::string& name) {
+  return TempFilePid(name) > 0 && WritesFile(options, name.substr(1, name.rfind(".tmp-") - 1));
+}
 
 bool Marked(const fs::path& path, const OutputDirectoryOptions& options) {
   std::error_code ec;
@@ -329,7 +385,7 @@ void CheckContents(const fs::path& path, const std::string& shown, const OutputD
   std::vector<std::string> entries = Entries(path, options.staged ? "" : kLockFile);
   // In place, a temp file of ours (a writer's marker, say) is no reason to refuse: the lock decides.
   if (!options.staged)
-    entries.erase(std::remove_if(entries.begin(), entries.end(), [](const std::string& e) { return TempFilePid(e) > 0; }),
+    entries.erase(std::remove_if(entries.begin(), entries.end(), [&](const std::string& e) { return WritesTempOf(options, e); }),
                   entries.end());
   if (entries.empty()) return;
   // Another tool's output is named as such, rather than by the files it holds.
@@ -409,6 +465,9 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
   // Refuses a directory that may not be written: before taking the lock (so a refusal leaves
   // nothing behind) and again once it is held.
   auto check_contents = [&] { CheckContents(path_, shown_, options_); };
+  // What a killed writer may have left that is the tool's: its staging folder's files, its temp files.
+  const auto staged_file = [&](const std::string& e) { return WritesFile(options_, e); };
+  const auto temp_file = [&](const std::string& e) { return WritesTempOf(options_, e); };
   check_contents();
   if (options_.staged) {
     const fs::path parent = path_.parent_path();
@@ -417,8 +476,8 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
     if (ec) throw WriteError(parent.string(), ec.value());
     const std::string name = path_.filename().string();
     lock_ = std::make_unique<DirectoryLock>(parent / fmt::format(".{}.lock", name), shown_, true);
-    RemoveStaleLeftovers(parent, name);
-    if (HasMarker(path_, tool)) RemoveStaleLeftovers(path_);
+    RemoveStaleLeftovers(parent, staged_file, name);
+    if (HasMarker(path_, tool)) RemoveStaleLeftovers(path_, temp_file);
     check_contents();
     return;
   }
@@ -426,10 +485,11 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
   if (ec) throw WriteError(shown_, ec.value());
   lock_ = std::make_unique<DirectoryLock>(path_ / kLockFile, shown_, false);
   check_contents();
-  RemoveStaleLeftovers(path_);
+  RemoveStaleLeftovers(path_, temp_file);
   if (Marked(path_, options_)) {
     for (const std::string& o : options_.owned)
-      if (fs::is_directory(path_ / o, ec)) RemoveStaleLeftovers(path_ / o);
+      if (fs::is_directory(path_ / o, ec))
+        RemoveStaleLeftovers(path_ / o, [&](const std::string& e) { return !options_.writes_in || options_.writes_in(o, e); });
     if (options_.force) RemoveOwned();
     else resumed_ = true;
   }
@@ -460,7 +520,15 @@ void OutputDirectory::WriteStaged(const std::vector<StagedFile>& files) {
   const fs::path staging = path_.parent_path() / fmt::format(".{}.partial-{}", path_.filename().string(), ::getpid());
   const fs::path shown(shown_);
   std::error_code ec;
-  fs::remove_all(staging, ec);
+  // One left by an earlier process with this pid goes (the claim removed it already, unless it was
+  // made since); an entry of the user's with this name stays, and nothing is written.
+  RemoveStaleLeftovers(path_.parent_path(), [&](const std::string& e) { return WritesFile(options_, e); },
+                       path_.filename().string());
+  if (fs::exists(fs::symlink_status(staging, ec)))
+    throw InputError(SourceLocation{staging.string()}, "",
+                     fmt::format("is not {0}'s (it holds other files, or is not a directory), so {0} will not stage "
+                                 "{1} in it, expected no entry by that name (move it away)",
+                                 options_.tool, shown_));
   if (!fs::create_directory(staging, ec) || ec) throw WriteError(shown_, ec ? ec.value() : EEXIST);
   try {
     for (const StagedFile& file : files) {

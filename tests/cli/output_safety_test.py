@@ -265,6 +265,31 @@ code, _, err = run(RUN, "exp.yaml", "--out", "fresh", "--quiet", cwd=cwd)
 check("stale_partial.removed", code == 0 and not os.path.exists(stale), err)
 check("run.no_leftovers", leftovers(cwd) == [] and not glob.glob(os.path.join(cwd, ".*.lock")), leftovers(cwd))
 
+# --- ...but a user's entries that merely have a leftover's or a lock's name stay -----------------------------
+# A folder named like a dead process's staging folder but holding the user's files; a file named like
+# a temp file the tool would not write.
+mine = os.path.join(cwd, f".mine.partial-{dead_pid()}")
+write(os.path.join(mine, "thesis.tex"), "my thesis")
+write(os.path.join(mine, "trace.csv"), "my trace")
+notes = write(os.path.join(cwd, f".notes.txt.tmp-{dead_pid()}-1"), "my notes")
+code, _, err = run(RUN, "exp.yaml", "--out", "mine", "--quiet", cwd=cwd)
+check("users_partial.kept", code == 0 and read(os.path.join(mine, "thesis.tex")) == "my thesis"
+      and read(os.path.join(mine, "trace.csv")) == "my trace" and read(notes) == "my notes", err)
+shutil.rmtree(mine)
+os.remove(notes)
+# A file of the user's with the lock's name (beside a run's directory, inside a sweep's): refused, kept.
+lock_like = write(os.path.join(cwd, ".taken.lock"), "my precious")
+code, out, err = run(RUN, "exp.yaml", "--out", "taken", "--quiet", cwd=cwd)
+check("users_lock_file.refused", code == 2 and one_error(err, ".taken.lock: holds something other than a process id",
+                                                         "expected no file by that name (move it away)")
+      and read(lock_like) == "my precious" and not os.path.exists(os.path.join(cwd, "taken")), err)
+os.remove(lock_like)
+lock_like = write(os.path.join(cwd, "taken_sweep", ".nlhf-lock"), "my notes")
+code, out, err = run(SWEEP, "sweep.yaml", "--out", "taken_sweep", "--quiet", cwd=cwd)
+check("users_sweep_lock_file.refused", code == 2 and one_error(err, ".nlhf-lock: holds something other than a process id")
+      and os.listdir(os.path.join(cwd, "taken_sweep")) == [".nlhf-lock"] and read(lock_like) == "my notes", err)
+shutil.rmtree(os.path.join(cwd, "taken_sweep"))
+
 # --- a second writer is refused, with the first one's pid ------------------------------------------------
 # Deterministic: this test holds the lock of `locked`.
 lock_path = os.path.join(cwd, ".locked.lock")

@@ -275,30 +275,123 @@ TEST_F(RunDirectoryTest, ALockThatCannotBeMadeSaysWhatItIsFor) {
                     "(the lock file that keeps two copies from writing missing/x at once)"});
 }
 
+// The names RunOptions' and SweepOptions' tools write (the predicates OutputDirectory passes).
+bool TraceOrMarker(const std::string& name) { return name == "trace.csv" || name == kMarkerFile; }
+bool TempOfTrace(const std::string& name) { return name.rfind(".trace.csv.tmp-", 0) == 0; }
+
 TEST_F(RunDirectoryTest, RemovesLeftoversOfDeadProcessesOnly) {
   const long dead = DeadPid();
-  fs::create_directories(fmt::format(".run.partial-{}/x", dead));
+  fs::create_directories(fmt::format(".run.partial-{}", dead));
+  Touch(fmt::format(".run.partial-{}/trace.csv", dead));
   fs::create_directories(".run.partial-1");  // pid 1 is alive
   Touch(fmt::format(".trace.csv.tmp-{}-123", dead));
   Touch(".trace.csv.tmp-1-123");
   Touch(fmt::format(".other.partial-{}", dead));  // another directory's staging: not ours to judge
   Touch(".notes.tmp-abc");
   // Around a staged output (the user's folder): only this output's staging folders.
-  EXPECT_EQ(RemoveStaleLeftovers(".", "run"), 1);
+  EXPECT_EQ(RemoveStaleLeftovers(".", TraceOrMarker, "run"), 1);
   EXPECT_FALSE(fs::exists(fmt::format(".run.partial-{}", dead)));
   EXPECT_TRUE(fs::exists(fmt::format(".trace.csv.tmp-{}-123", dead)));
   // Inside an output directory: temp files of dead processes.
-  EXPECT_EQ(RemoveStaleLeftovers("."), 1);
+  EXPECT_EQ(RemoveStaleLeftovers(".", TempOfTrace), 1);
   EXPECT_FALSE(fs::exists(fmt::format(".trace.csv.tmp-{}-123", dead)));
   for (const std::string kept : {".run.partial-1", ".trace.csv.tmp-1-123", ".notes.tmp-abc"}) EXPECT_TRUE(fs::exists(kept));
   EXPECT_TRUE(fs::exists(fmt::format(".other.partial-{}", dead)));
 }
 
+// A user's entry that merely has a leftover's name, with a dead process's pid in it, stays: a
+// staging folder holding anything but the tool's files (or a folder in it, or a link to a folder), a
+// temp-like file the tool would not write, a folder with a temp file's name.
+TEST_F(RunDirectoryTest, LeavesAUsersEntriesThatHaveALeftoversName) {
+  const long dead = DeadPid();
+  const std::string thesis = fmt::format(".run.partial-{}", dead);
+  fs::create_directories(thesis);
+  Touch(thesis + "/thesis.tex", "my thesis");
+  Touch(thesis + "/trace.csv", "mine too");
+  const std::string nested = fmt::format(".run.partial-{}", DeadPid());
+  fs::create_directories(nested + "/trace.csv");  // a folder named like the tool's file
+  Touch(nested + "/trace.csv/data.txt", "mine");
+  fs::create_directories("elsewhere");
+  Touch("elsewhere/trace.csv", "mine");
+  const std::string link = fmt::format(".run.partial-{}", DeadPid());
+  fs::create_directory_symlink("elsewhere", link);
+  const std::string notes = fmt::format(".notes.txt.tmp-{}-1", dead);
+  Touch(notes, "my notes");
+  const std::string folder = fmt::format(".trace.csv.tmp-{}-2", dead);
+  fs::create_directories(folder);
+  Touch(folder + "/data.txt", "mine");
+  EXPECT_EQ(RemoveStaleLeftovers(".", TraceOrMarker, "run"), 0);
+  EXPECT_EQ(RemoveStaleLeftovers(".", TempOfTrace), 0);
+  EXPECT_EQ(Read(thesis + "/thesis.tex"), "my thesis");
+  EXPECT_EQ(Read(thesis + "/trace.csv"), "mine too");
+  EXPECT_EQ(Read(nested + "/trace.csv/data.txt"), "mine");
+  EXPECT_TRUE(fs::is_symlink(link));
+  EXPECT_EQ(Read("elsewhere/trace.csv"), "mine");
+  EXPECT_EQ(Read(notes), "my notes");
+  EXPECT_EQ(Read(folder + "/data.txt"), "mine");
+  // A claim beside them, and its staged write, leave them too.
+  OutputDirectory("run", RunOptions()).WriteStaged(OneTrace("a\n"));
+  EXPECT_EQ(Read("run/trace.csv"), "a\n");
+  EXPECT_EQ(Read(thesis + "/thesis.tex"), "my thesis");
+  EXPECT_EQ(Read(nested + "/trace.csv/data.txt"), "mine");
+  EXPECT_EQ(Read("elsewhere/trace.csv"), "mine");
+}
+
+// A staging folder of the user's that has this very process's pid in its name: nothing is written
+// (the staged write is refused, naming it), and it stays.
+TEST_F(RunDirectoryTest, AStagingNameTakenByTheUserIsRefused) {
+  const std::string mine = fmt::format(".run.partial-{}", ::getpid());
+  fs::create_directories(mine);
+  Touch(mine + "/thesis.tex", "my thesis");
+  OutputDirectory out("run", RunOptions());
+  ExpectInputError([&] { out.WriteStaged(OneTrace("a\n")); },
+                   {fs::absolute(mine).lexically_normal().string() + ": is not nlhf-run's",
+                    "so nlhf-run will not stage run in it, expected no entry by that name (move it away)"});
+  EXPECT_EQ(Read(mine + "/thesis.tex"), "my thesis");
+  EXPECT_FALSE(fs::exists("run"));
+}
+
+// A user's file with the lock's name is neither truncated nor removed: the claim is refused.
+TEST_F(RunDirectoryTest, AUsersFileWithTheLocksNameIsRefusedAndKept) {
+  Touch(".run.lock", "my precious");
+  ExpectInputError([&] { OutputDirectory("run", RunOptions()); },
+                   {".run.lock: holds something other than a process id, so nlhf will not take it for the lock file",
+                    "that keeps two copies from writing run at once, expected no file by that name (move it away)"});
+  EXPECT_EQ(Read(".run.lock"), "my precious");
+  EXPECT_FALSE(fs::exists("run"));
+  fs::create_directories("sweep");
+  Touch("sweep/" + std::string(kLockFile), "notes\n");
+  ExpectInputError([&] { OutputDirectory("sweep", SweepOptions()); }, {"holds something other than a process id"});
+  EXPECT_EQ(Read("sweep/" + std::string(kLockFile)), "notes\n");
+  // A link or a folder by that name is not followed or replaced either.
+  fs::remove(".run.lock");
+  Touch("target.txt", "linked");
+  fs::create_symlink("target.txt", ".run.lock");
+  ExpectInputError([&] { OutputDirectory("run", RunOptions()); }, {".run.lock: is a symlink, so nlhf will not take it for the lock file"});
+  EXPECT_EQ(Read("target.txt"), "linked");
+  EXPECT_TRUE(fs::is_symlink(".run.lock"));
+  fs::remove(".run.lock");
+  fs::create_directories(".run.lock");
+  ExpectInputError([&] { OutputDirectory("run", RunOptions()); }, {".run.lock: is a directory, so nlhf will not take it for the lock file"});
+  // What a lock holds (a pid, or nothing: a writer killed before writing it) is taken over.
+  fs::remove(".run.lock");
+  for (const std::string text : {"", "12345\n", "12345"}) {
+    Touch(".run.lock", text);
+    EXPECT_NO_THROW(OutputDirectory("run", RunOptions())) << "'" << text << "'";
+    EXPECT_FALSE(fs::exists(".run.lock"));
+  }
+}
+
 TEST_F(RunDirectoryTest, ClaimingRemovesStaleStagingFolders) {
   const long dead = DeadPid();
   fs::create_directories(fmt::format(".run.partial-{}", dead));
+  Touch(fmt::format(".run.partial-{}/trace.csv", dead), "half");
+  Touch(fmt::format(".run.partial-{}/{}", dead, kMarkerFile));
+  const std::string empty = fmt::format(".run.partial-{}", DeadPid());
+  fs::create_directories(empty);
   OutputDirectory("run", RunOptions()).WriteStaged(OneTrace("a\n"));
   EXPECT_FALSE(fs::exists(fmt::format(".run.partial-{}", dead)));
+  EXPECT_FALSE(fs::exists(empty));
 }
 
 // A file size limit makes writes fail with EFBIG, as a full disk gives ENOSPC.

@@ -80,11 +80,15 @@ class SharedDirectoryLock {
   int fd_ = -1;
 };
 
-// Leftovers of processes that are gone: with `staging_for` empty, temp files ".NAME.tmp-PID-THREAD"
-// (WriteFileAtomic) in `folder` (an output directory); otherwise only the staging folders
-// ".STAGING_FOR.partial-PID" in `folder` (the user's folder around a staged output).
-// Only call while holding the lock of the directory they belong to. Returns how many were removed.
-int RemoveStaleLeftovers(const std::filesystem::path& folder, const std::string& staging_for = "");
+// Leftovers of processes that are gone, removed only where they are the tool's own (`ours` judges
+// each name). With `staging_for` empty: temp files ".NAME.tmp-PID-THREAD" (WriteFileAtomic's) in
+// `folder` (an output directory or a folder it owns), each a regular file whose name `ours` accepts.
+// Otherwise the staging folders ".STAGING_FOR.partial-PID" in `folder` (the user's folder around a
+// staged output), each a directory (not a link) holding only regular files whose names `ours`
+// accepts. A user's entry that happens to have such a name stays. Only call while holding the lock
+// of the directory they belong to. Returns how many were removed.
+int RemoveStaleLeftovers(const std::filesystem::path& folder, const std::function<bool(const std::string&)>& ours,
+                         const std::string& staging_for = "");
 
 struct OutputDirectoryOptions {
   std::string tool;                   // "nlhf-run" or "nlhf-sweep": written into the marker
