@@ -730,7 +730,8 @@ void EmitComponent(YAML::Emitter& out, const std::string& name_key, const Compon
   out << YAML::EndMap;
 }
 
-std::string Emit(const ExperimentConfig& c, bool fingerprint, const std::vector<bool>& as_written = {}) {
+std::string Emit(const ExperimentConfig& c, bool fingerprint, const std::vector<bool>& as_written = {},
+                 bool metrics_as_written = false) {
   YAML::Emitter out;
   out << YAML::BeginMap;
   if (!fingerprint)
@@ -767,15 +768,12 @@ std::string Emit(const ExperimentConfig& c, bool fingerprint, const std::vector<
   out << YAML::EndMap;
   out << YAML::Key << "log" << YAML::Value << YAML::BeginMap;
   EmitOptionRows(out, LogOptionRows(), c.log);
-  out << YAML::Key << "metrics" << YAML::Value << YAML::Flow << YAML::BeginSeq;
-  if (c.log.metrics.empty()) {  // the default ones (but those that need an equilibrium with equilibrium: none)
-    for (const MetricInfo& m : MetricTable())
-      if (DefaultMetric(m.id, c.beta) && !((m.needs_star || m.needs_ne) && c.equilibrium == EquilibriumMode::kNone))
-        out << std::string(m.name);
-  } else {
-    for (Metric m : c.log.metrics) out << std::string(MetricTable()[static_cast<size_t>(m)].name);
+  if (!metrics_as_written || !c.log.metrics.empty()) {
+    out << YAML::Key << "metrics" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (Metric m : LoggedMetrics(c)) out << std::string(MetricTable()[static_cast<size_t>(m)].name);
+    out << YAML::EndSeq;
   }
-  out << YAML::EndSeq << YAML::EndMap;
+  out << YAML::EndMap;
   if (!fingerprint) out << YAML::Key << "output" << YAML::Value << c.OutputDir();
   out << YAML::EndMap;
   return std::string(out.c_str()) + "\n";
@@ -783,8 +781,18 @@ std::string Emit(const ExperimentConfig& c, bool fingerprint, const std::vector<
 
 }  // namespace
 
-std::string ResolvedYaml(const ExperimentConfig& config, const std::vector<bool>& as_written) {
-  return Emit(config, false, as_written);
+std::string ResolvedYaml(const ExperimentConfig& config, const std::vector<bool>& as_written, bool metrics_as_written) {
+  return Emit(config, false, as_written, metrics_as_written);
+}
+
+std::vector<Metric> LoggedMetrics(const ExperimentConfig& config) {
+  if (!config.log.metrics.empty()) return config.log.metrics;
+  std::vector<Metric> metrics;
+  for (const MetricInfo& m : MetricTable())
+    if (DefaultMetric(m.id, config.beta) &&
+        !((m.needs_star || m.needs_ne) && config.equilibrium == EquilibriumMode::kNone))
+      metrics.push_back(m.id);
+  return metrics;
 }
 
 std::string ExperimentFingerprint(const ExperimentConfig& config) { return Sha256Hex(Emit(config, true)); }

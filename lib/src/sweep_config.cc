@@ -124,7 +124,13 @@ std::string ResolvedSweepYaml(const SweepConfig& s, const std::string& out_dir) 
       as_written[i] = as_written[i] ||
                       (i < p.config.solvers.size() && p.config.solvers[i].label != base.solvers[i].label);
   }
-  std::string out = ResolvedYaml(base, as_written);
+  // The default metric set, where the swept values change it at some point (beta = 0, equilibrium:
+  // none), is left out: written as the base's, it would be refused at those points.
+  const bool metrics_as_written =
+      base.log.metrics.empty() && std::any_of(s.points.begin(), s.points.end(), [&](const SweepPoint& p) {
+        return p.config.log.metrics.empty() && LoggedMetrics(p.config) != LoggedMetrics(base);
+      });
+  std::string out = ResolvedYaml(base, as_written, metrics_as_written);
   const auto emit_axis = [&](YAML::Emitter& e, const SweepAxis& a) {
     e << YAML::Key << a.key << YAML::Value << YAML::Flow << YAML::BeginSeq;
     for (const std::string& v : a.values) {

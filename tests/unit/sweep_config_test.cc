@@ -371,6 +371,36 @@ TEST(ResolvedSweepYaml, KeepsALabelTheUserWroteAndASweptSolverList) {
   }
 }
 
+TEST(ResolvedSweepYaml, LeavesOutADefaultMetricSetThatTheSweptValuesChange) {
+  // The default set differs at beta = 0 and under equilibrium: none: written as the base's, it would
+  // be refused at those points. Left out, each point takes its own, as the sweep did.
+  for (const char* text : {"game: {type: rps3}\nbeta: 0.1\nsolvers: [{name: mwu}]\nsweep: {beta: [0, 0.1]}\n",
+                           "game: {type: random_uniform, n: 4}\nbeta: 0.1\nsolvers: [{name: omd}]\n"
+                           "sweep: {equilibrium: [certified, none]}\n"}) {
+    const SweepConfig s = Parse(std::string("name: s\nseeds: [0]\nstop: {iterations: 5}\n") + text);
+    ASSERT_NE(LoggedMetrics(s.points[0].config), LoggedMetrics(s.points[1].config)) << text;
+    const std::string yaml = ResolvedSweepYaml(s, "out");
+    EXPECT_EQ(yaml.find("metrics:"), std::string::npos) << yaml;
+    const SweepConfig again = Parse(yaml);
+    ASSERT_EQ(again.points.size(), s.points.size()) << yaml;
+    for (size_t k = 0; k < s.points.size(); ++k) {
+      EXPECT_EQ(LoggedMetrics(again.points[k].config), LoggedMetrics(s.points[k].config)) << yaml;
+      EXPECT_EQ(again.points[k].fingerprint, s.points[k].fingerprint) << yaml;
+    }
+    EXPECT_EQ(again.fingerprint, s.fingerprint);
+  }
+  // Where every point has the base's default set, or the user gave the metrics, they are written.
+  for (const char* text : {"sweep: {beta: [0.1, 0.2]}\n",
+                           "log: {metrics: [gap_beta]}\nsweep: {equilibrium: [certified, none]}\n"}) {
+    const SweepConfig s = Parse(std::string("name: s\ngame: {type: random_uniform, n: 4}\nbeta: 0.1\nseeds: [0]\n"
+                                            "solvers: [{name: omd}]\nstop: {iterations: 5}\n") +
+                                text);
+    const std::string yaml = ResolvedSweepYaml(s, "out");
+    EXPECT_NE(yaml.find("  metrics: [gap_beta"), std::string::npos) << yaml;
+    EXPECT_EQ(Parse(yaml).fingerprint, s.fingerprint) << yaml;
+  }
+}
+
 TEST(ResolvedSweepYaml, WritesSweptInputPathsAbsoluteAndPairsZippedOnesWithTheirHash) {
   testing::TempDir tmp;
   tmp.File("P.csv", "0.5,0.7\n0.3,0.5\n");

@@ -131,7 +131,14 @@ ExperimentConfig ParseExperiment(const std::string& text, const std::string& sou
 // `as_written[i]`: solver entry i is written as given (its parameters as given, no label), not
 // resolved, for a sweep whose points label it by its swept values: its default label is the entry
 // as written, so a resolved entry (every default, an explicit label) would label every point alike.
-std::string ResolvedYaml(const ExperimentConfig& config, const std::vector<bool>& as_written = {});
+// `metrics_as_written`: log.metrics is left out when none was given, for a sweep whose points' default
+// sets differ (beta = 0 at some, equilibrium: none at others): each point then takes its own.
+std::string ResolvedYaml(const ExperimentConfig& config, const std::vector<bool>& as_written = {},
+                         bool metrics_as_written = false);
+
+// The metrics a config logs: its log.metrics, or when none was given the default set at its beta
+// (without those that need an equilibrium under equilibrium: none), in the metric table's order.
+std::vector<Metric> LoggedMetrics(const ExperimentConfig& config);
 
 // SHA-256 (hex) of ResolvedYaml without what does not change results (version, output) and with
 // input files identified by content hash instead of path: equal fingerprints mean identical traces,
