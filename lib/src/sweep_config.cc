@@ -273,18 +273,21 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
   // Each key varies in one place only: a key swept twice (in `sweep` and a `zip` group, or in two
   // groups), or together with a key inside it (`game` and `game.n`), would label points with values
   // that the run does not use.
+  const auto inside = [](const std::string& outer, const std::string& inner) {
+    return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+           (inner[outer.size()] == '.' || inner[outer.size()] == '[');
+  };
+  std::vector<bool> overlapping(axes.size(), false);
   for (size_t i = 0; i < axes.size(); ++i) {
     for (size_t j = 0; j < i; ++j) {
       const std::string& a = axes[j]->key;
       const std::string& b = axes[i]->key;
-      const auto inside = [](const std::string& outer, const std::string& inner) {
-        return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
-               (inner[outer.size()] == '.' || inner[outer.size()] == '[');
-      };
-      if (a == b || inside(a, b) || inside(b, a))
+      if (a == b || inside(a, b) || inside(b, a)) {
+        overlapping[i] = overlapping[j] = true;
         errors.emplace_back(origins.Where(axes[i]->key_node), b,
                             fmt::format("{}, expected each key to vary in one place (in sweep or in one zip group)",
                                         a == b ? "is swept twice" : "overlaps the swept key " + a));
+      }
     }
   }
   // Key paths are checked once, not at every point (and not in a base that is itself wrong: a
@@ -296,6 +299,39 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
     } catch (const InputError& e) {
       errors.push_back(e);
     }
+  }
+  // A swept key the experiment does not have (`game.nn`) is otherwise found only with the points,
+  // once these problems are fixed: it is looked for now too, in the first point (the base with each
+  // key's first value, which the points would reject first), and reported with them.
+  if (!errors.empty()) {
+    yaml::Origins scratch = origins;
+    YAML::Node first = root;
+    for (size_t i = 0; i < axes.size(); ++i) {
+      const AxisNodes* a = axes[i];
+      if (overlapping[i]) continue;  // (reported above; applied both, one would be the other's problem)
+      try {
+        // (reset, not =: a yaml-cpp Node's = writes through to the node it refers to, here root.)
+        first.reset(yaml::With(first, a->key, a->values.front(), origins.Where(a->key_node), scratch));
+      } catch (const InputError&) {
+        // A path error, reported above.
+      }
+    }
+    std::vector<InputError> found;
+    try {
+      ParseExperimentTree(first, scratch, base_dir, true, hashes);
+    } catch (const InputErrors& e) {
+      found = e.errors();
+    } catch (const InputError& e) {
+      found.push_back(e);
+    }
+    const auto same = [](const InputError& a, const InputError& b) {
+      return a.where().ToString() == b.where().ToString() && a.key() == b.key() && a.problem() == b.problem();
+    };
+    for (const InputError& e : found)
+      if (e.problem().rfind("unknown key", 0) == 0 &&
+          std::any_of(axes.begin(), axes.end(), [&](const AxisNodes* a) { return a->key == e.key(); }) &&
+          std::none_of(errors.begin(), errors.end(), [&](const InputError& known) { return same(known, e); }))
+        errors.push_back(e);
   }
   if (!errors.empty()) throw InputErrors(errors);
   // Each point is parsed from the file's text with `sweep` and `zip` cut out (its marks mapped back

@@ -223,6 +223,27 @@ TEST(ParseSweep, ReportsTheBasesProblemsAndTheSweepsTogether) {
   }
 }
 
+// A swept key the experiment does not have is reported with them, once and at the key, not only
+// once they are fixed and then at a point; one the base has wrong too, once.
+TEST(ParseSweep, ReportsAnUnknownSweptKeyWithTheBasesProblems) {
+  for (const char* base : {"game: {type: random_uniform, n: 4}\n", "game: {type: random_uniform, n: 4, nn: 3}\n"}) {
+    try {
+      Parse(std::string(base) + "beta: 0.1\nsolvers: [{name: omd}]\nstopp: {iterations: 5}\n"
+                                "sweep: {game.nn: [4, 6], betaa: [0.1]}\nzip: [{seeds: [[0], [1]], beta: [0.1]}]\n");
+      ADD_FAILURE() << "expected InputErrors";
+    } catch (const InputErrors& e) {
+      std::string all;
+      for (const InputError& one : e.errors()) all += std::string(one.what()) + "\n";
+      EXPECT_EQ(e.errors().size(), 4u) << all;
+      for (const char* part : {"stopp: unknown key 'stopp'", "game.nn: unknown key 'nn' (did you mean 'n'?)",
+                               "betaa: unknown key 'betaa' (did you mean 'beta'?)",
+                               "zip[0].beta: has 1 values but seeds has 2"})
+        EXPECT_NE(all.find(part), std::string::npos) << part << "\n" << all;
+      EXPECT_EQ(all.find("at sweep point"), std::string::npos) << all;
+    }
+  }
+}
+
 // A missing input file is reported with the points' other errors, once, whether the path is in the
 // base or swept, or given by --set.
 TEST(ParseSweep, AMissingInputFileIsReportedWithThePointsOtherErrors) {
