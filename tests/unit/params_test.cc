@@ -169,6 +169,10 @@ TEST(ParseParamValue, ReadsAMultipleOfTheStabilityLimitWhereAllowed) {
 TEST(DidYouMean, SuggestsCloseNamesOnly) {
   EXPECT_EQ(DidYouMean("bradly_terry", {"bradley_terry", "cyclic"}), "bradley_terry");
   EXPECT_EQ(DidYouMean("zzzzzzzz", {"bradley_terry", "cyclic"}), "");
+  // A one-letter key is no misspelling of another one-letter key (rps3's x, y, z for an n).
+  EXPECT_EQ(DidYouMean("n", {"storage", "type", "x", "y", "z"}), "");
+  EXPECT_EQ(DidYouMean("ab", {"xy"}), "");
+  EXPECT_EQ(DidYouMean("nn", {"storage", "type", "n", "seed"}), "n");
 }
 
 }  // namespace
