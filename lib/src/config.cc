@@ -656,7 +656,7 @@ ExperimentConfig ParseExperiment(const std::string& text, const std::string& sou
                                  const std::vector<std::string>& sets, const std::string& base_dir, bool sweep_file) {
   yaml::Origins origins(source);
   YAML::Node root = yaml::LoadDocument(text, SourceLocation{source}, true);
-  root = yaml::ApplySets(root, sets, origins);
+  root.reset(yaml::ApplySets(root, sets, origins));  // (reset: a Node's = writes through to its node)
   InputHashCache hashes;
   return ParseExperimentTree(root, origins, base_dir, sweep_file, hashes);
 }

@@ -405,7 +405,7 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
       yaml::Origins point_origins(source);
       point_origins.SetLineShifts(line_shifts);
       YAML::Node point = yaml::LoadDocument(point_text, SourceLocation{source}, true);
-      point = yaml::ApplySets(point, point_sets, point_origins);
+      point.reset(yaml::ApplySets(point, point_sets, point_origins));  // (reset: = writes through)
       for (size_t a = 0; a < axes.size(); ++a) {
         const size_t d = digit_of(a);
         const AxisNodes& axis = *axes[a];
@@ -414,7 +414,7 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
         const SourceLocation at = origins.Where(axis.values[digit[d]]);
         const YAML::Node value = yaml::LoadDocument(axis.axis.values[digit[d]], at, false, axis.key);
         point_origins.AddTree(value, at);
-        point = yaml::With(point, axis.key, value, origins.Where(axis.key_node), point_origins);
+        point.reset(yaml::With(point, axis.key, value, origins.Where(axis.key_node), point_origins));
       }
       p.config = ParseExperimentTree(point, point_origins, base_dir, true, hashes);
       if (locate) {

@@ -276,6 +276,16 @@ TEST(ConfigSet, CreatesMissingMaps) {
   EXPECT_EQ(t.stop.tolerances[0].second, 1e-9);
 }
 
+// A problem located at the top level (a key missing from the file) with a --set given: the file's
+// first line, not a crash (the root rebound by a yaml-cpp Node's = became a copy of itself, and
+// locating it recursed without end).
+TEST(ConfigSet, AKeyMissingFromTheFileIsLocatedThereWithASetGiven) {
+  EXPECT_EQ(SetError("game: {type: rps3}\nbeta: 0.1\n", {"beta=0.2"}),
+            "exp.yaml:1:1: solvers: is missing, expected a list like - {name: nash_mp} (nlhf-run --list solvers)");
+  EXPECT_EQ(SetError("game: {type: rps3}\nbeta: 0.1\n", {"beta=0.2", "game.type=rps3"}),
+            "exp.yaml:1:1: solvers: is missing, expected a list like - {name: nash_mp} (nlhf-run --list solvers)");
+}
+
 TEST(ConfigSet, TakesOnlyPlainDecimalIndexes) {
   const std::string two = std::string(kBase) + "solvers: [{name: nash_mp}, {name: omd}]\n";
   for (const char* index : {"1e1", "0x1", "-1", " 1", "+1", "", "1.0"}) {
