@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
@@ -174,6 +176,20 @@ void SetMessage(int phase, const std::string& text) {
 }
 
 }  // namespace
+
+std::chrono::milliseconds ProgressIntervalFromEnv() {
+  const char* text = std::getenv("NLHF_PROGRESS_INTERVAL_S");
+  if (text == nullptr || *text == '\0') return std::chrono::milliseconds(10000);
+  char* end = nullptr;
+  const double s = std::strtod(text, &end);
+  // Set but not a usable interval: refused, as a YAML value would be, not silently ignored.
+  if (!(end != text && *end == '\0' && s > 0.0 && s < 1e6))
+    throw InputError("NLHF_PROGRESS_INTERVAL_S",
+                     fmt::format("'{}' is not allowed, expected a number of seconds > 0 and < 1e6 (or the variable "
+                                 "unset: 10 s)",
+                                 text));
+  return std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(s * 1000.0)));
+}
 
 StopOnSignals::StopOnSignals(std::string_view program, std::string_view stopping,
                              std::string_view outcome) {

@@ -6,6 +6,7 @@
 // with "File too large" instead of killing the process.
 #include <atomic>
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -47,6 +48,11 @@ class StopOnSignals {
 // "output" or "name", not --out): "the output directory DIR" (output:), "its output directory DIR
 // (runs/<name>)" (name:), or "... (runs/<name>, with no name: the file's stem)" when `named` is false.
 std::string OutputDirectoryText(std::string_view out_key, const std::string& dir, bool named);
+
+// The interval between plain progress lines (in a pipe or a log file): 10 s, or the environment
+// variable NLHF_PROGRESS_INTERVAL_S (seconds, > 0 and < 1e6; set but empty, as unset). Any other
+// value is an InputError: called before any work, also with --quiet.
+std::chrono::milliseconds ProgressIntervalFromEnv();
 
 // Writes `text` to standard output and flushes it: WriteError("standard output", errno) if it
 // cannot (a full disk: ENOSPC), reported at the write that failed. (Text written through

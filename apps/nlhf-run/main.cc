@@ -204,25 +204,6 @@ nlhf::ProgressMode ProgressModeFor(bool quiet) {
   return ::isatty(STDERR_FILENO) ? nlhf::ProgressMode::kTerminal : nlhf::ProgressMode::kPlain;
 }
 
-// NLHF_PROGRESS_INTERVAL_S (seconds, > 0) overrides the 10 s between plain progress lines (tests);
-// any other value is an InputError.
-nlhf::ProgressOptions ProgressOptionsFromEnv() {
-  nlhf::ProgressOptions o;
-  const char* text = std::getenv("NLHF_PROGRESS_INTERVAL_S");
-  if (text != nullptr && *text != '\0') {  // (set but empty: as unset)
-    char* end = nullptr;
-    const double s = std::strtod(text, &end);
-    // Set but not a usable interval: refused, as a YAML value would be, not silently ignored.
-    if (!(end != text && *end == '\0' && s > 0.0 && s < 1e6))
-      throw nlhf::InputError("NLHF_PROGRESS_INTERVAL_S",
-                             fmt::format("'{}' is not allowed, expected a number of seconds > 0 and < 1e6 (or the "
-                                         "variable unset: 10 s)",
-                                         text));
-    o.plain_interval = std::chrono::milliseconds(static_cast<std::int64_t>(std::ceil(s * 1000.0)));
-  }
-  return o;
-}
-
 int Run(int argc, char** argv) {
   po::options_description opts(kUsage);
   std::string out_dir, list;  // list: read by cli::ParseFlags
@@ -246,7 +227,8 @@ int Run(int argc, char** argv) {
   if (jobs < 1) throw nlhf::InputError("--jobs", fmt::format("{} is not allowed, expected an integer >= 1", jobs));
 
   nlhf::ExperimentConfig config = nlhf::LoadExperiment(experiment, sets);
-  const nlhf::ProgressOptions progress_options = ProgressOptionsFromEnv();  // refused before any work
+  nlhf::ProgressOptions progress_options;
+  progress_options.plain_interval = nlhf::cli::ProgressIntervalFromEnv();  // refused before any work
   // Where the output path came from, for messages.
   const std::string out_key = !out_dir.empty() ? "--out" : !config.output.empty() ? "output" : "name";
   if (!out_dir.empty()) config.output = out_dir;

@@ -53,10 +53,12 @@ constexpr const char* kUsage =
     "\n"
     "Options";
 
-// Progress: a redrawn line on a terminal, a plain line every 10 s otherwise, nothing with --quiet.
+// Progress: a redrawn line on a terminal, otherwise a plain line "progress: ..." every `interval`
+// (10 s; NLHF_PROGRESS_INTERVAL_S), as nlhf-run's; nothing with --quiet.
 class SweepDisplay {
  public:
-  SweepDisplay(bool quiet) : tty_(!quiet && ::isatty(STDERR_FILENO)), plain_(!quiet && !tty_) {}
+  SweepDisplay(bool quiet, std::chrono::milliseconds interval)
+      : tty_(!quiet && ::isatty(STDERR_FILENO)), plain_(!quiet && !tty_), interval_(interval) {}
   ~SweepDisplay() { Clear(); }
   // Erases the redrawn line, so that the report starts on a clean line.
   void Clear() {
@@ -72,8 +74,8 @@ class SweepDisplay {
       std::cerr << "\r\x1b[K" << Line(p) << std::flush;
       drawn_ = true;
       last_draw_ = now;
-    } else if (plain_ && (now - last_draw_ > std::chrono::seconds(10) || last)) {
-      std::cerr << Line(p) << "\n" << std::flush;
+    } else if (plain_ && (now - last_draw_ > interval_ || last)) {
+      std::cerr << "progress: " << Line(p) << "\n" << std::flush;
       last_draw_ = now;
     }
   }
@@ -88,6 +90,7 @@ class SweepDisplay {
                        p.runs_total, p.runs_skipped, rate, eta, p.failures);
   }
   const bool tty_, plain_;
+  const std::chrono::milliseconds interval_;
   bool drawn_ = false;
   std::mutex mutex_;
   std::chrono::steady_clock::time_point last_draw_{};
@@ -187,6 +190,7 @@ int Run(int argc, char** argv) {
     return 0;
   }
   if (sweep_path.empty()) throw nlhf::InputError("missing the sweep file, expected nlhf-sweep SWEEP.yaml (see --help)");
+  const std::chrono::milliseconds progress_interval = nlhf::cli::ProgressIntervalFromEnv();  // before any work
   if (vm.count("emit-slurm")) nlhf::ValidateSlurmOptions(slurm);  // before the (possibly long) expansion
   nlhf::SweepOptions options;
   options.jobs = jobs;
@@ -289,7 +293,7 @@ int Run(int argc, char** argv) {
                                                     : "run the same command again to run the rest");
   options.cancel = stop.flag();
   options.work_done = [&stop] { stop.WorkDone(); };
-  SweepDisplay display(vm.count("quiet") > 0);
+  SweepDisplay display(vm.count("quiet") > 0, progress_interval);
   options.progress = [&](const nlhf::SweepProgress& p) { display.Update(p); };
   const nlhf::SweepReport r = located_at_key([&] { return nlhf::RunSweep(sweep, out_dir, options); });
   display.Clear();

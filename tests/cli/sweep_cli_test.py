@@ -543,6 +543,21 @@ line_start = max(screen.rfind("\n", 0, report), screen.rfind("\x1b[K", 0, report
 check("terminal.progress_drawn", "[sweep] 4/4 runs" in screen, repr(screen))
 check("terminal.report_on_a_clean_line", report > 0 and "[sweep]" not in screen[line_start:report], repr(screen))
 
+# --- in a pipe: plain lines "progress: [sweep] ...", as nlhf-run's, every NLHF_PROGRESS_INTERVAL_S -------
+grid = write("progress.yaml", GRID)
+code, out, err = call([SWEEP, grid, "--out", os.path.join(TMP, "progress_pipe"), "--jobs", "1"], TMP,
+                      env={"NLHF_PROGRESS_INTERVAL_S": "0.001"})
+lines = [line for line in err.splitlines() if line]
+check("pipe.progress_lines", code == 0 and len(lines) >= 2 and all(line.startswith("progress: [sweep] ") for line in lines)
+      and lines[-1].startswith("progress: [sweep] 32/32 runs"), err)
+# A value that is no interval is refused before any work, with --quiet too (as nlhf-run refuses it).
+for value in ("abc", "0", "-1", "1e6"):
+    code, out, err = call([SWEEP, grid, "--out", os.path.join(TMP, "progress_bad"), "--quiet"], TMP,
+                          env={"NLHF_PROGRESS_INTERVAL_S": value})
+    check(f"progress_interval.{value}", code == 2 and out == "" and not os.path.exists(os.path.join(TMP, "progress_bad"))
+          and err == f"error: NLHF_PROGRESS_INTERVAL_S: '{value}' is not allowed, expected a number of seconds > 0 "
+                     "and < 1e6 (or the variable unset: 10 s)\n", err)
+
 # --- memory is checked for the --jobs workers before any work ----------------------------------
 # 10 000 tasks of n = 2000: one worker needs about 0.1 GiB, 10 000 at once about 1.2 TiB.
 mem = write("mem.yaml", """
