@@ -146,7 +146,7 @@ int PrintNash(const nlhf::Game& game, const std::optional<nlhf::GameDescriptors>
   fmt::print("  support    {}/{} actions {{{}}} (every equilibrium plays only these)\n", ne.support.size(), game.n(),
              nlhf::SupportText(ne, 50));
   const nlhf::PolicyPoint p = nlhf::Evaluate(game, ne.log_pi);
-  fmt::print("at pi_NE: gap_0 {:.3e} (certificate, <= 1e-9)  br_winrate {:.17g}  KL(pi_NE||mu) {:.6f}\n",
+  fmt::print("at pi_NE: gap_0 {:.3e} (certificate, <= 1e-9)  br_winrate {:.6f}  KL(pi_NE||mu) {:.6f}\n",
              ne.certificate, nlhf::BrWinrate(p), nlhf::SelectionObjective(game, nlhf::NashSelection::kKlProjection, ne.pi));
   PrintPolicy(game, ne.pi, "pi_NE", top);
   return 0;
