@@ -831,9 +831,14 @@ bool IsStoreFile(const std::string& folder, const std::string& file) {
   if (folder != ".parts") return false;
   const std::string_view name = file;
   if (name == "manifest.yaml") return true;
-  // A writer's temp file ".NAME.tmp-PID-K" (WriteFileAtomic's, a batch's ".data-K.tmp-PID-K").
-  if (const size_t at = name.rfind(".tmp-"); !name.empty() && name[0] == '.' && at != std::string_view::npos && at > 1)
-    return DigitGroups(name.substr(at + 5), 2, 2);
+  // A writer's temp file ".NAME.tmp-PID-K" of a store file NAME (WriteFileAtomic's), or a batch's
+  // ".data-K.tmp-PID-K".
+  if (const size_t at = name.rfind(".tmp-"); !name.empty() && name[0] == '.' && at != std::string_view::npos && at > 1) {
+    const std::string_view of = name.substr(1, at - 1);
+    const auto batch = After(of, "data-");
+    return DigitGroups(name.substr(at + 5), 2, 2) &&
+           ((batch && Digits(*batch)) || (of[0] != '.' && IsStoreFile(folder, std::string(of))));
+  }
   // A data file "data-PID-K.csv".
   if (const auto stem = Before(name, ".csv")) {
     const auto rest = After(*stem, "data-");

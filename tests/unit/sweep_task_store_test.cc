@@ -540,13 +540,15 @@ TEST(IsStoreFile, KnowsEveryFileTheStoreWritesAndNoOther) {
   // Names no store of this release happened to write above: a growing batch's later commits, a
   // killed writer's temp files, the compacted index and the per-task files of earlier releases.
   for (const char* ours : {"data-12-3.2.part", ".manifest.yaml.tmp-12-1234567", ".data-3.tmp-12-3", "0-trace.part",
+                           ".data-12-3.part.tmp-12-99", ".0-trace-12-4.part.tmp-12-99",
                            "0123456789abcdef.part", "0123456789abcdef-12-3.part", "0123456789abcdef-12-0-3.part",
                            "0123456789abcdef.runs", "0123456789abcdef.trace"})
     EXPECT_TRUE(IsStoreFile(".parts", ours)) << ours;
   // A user's files, also ones named like the store's but not as it names them.
   for (const char* user : {"notes.txt", "my.csv", "P.csv", "plot.png", ".hidden", "manifest.yaml.bak", "part", "",
                            "data-final.csv", "data-1-2-3.csv", "data-.csv", "data-1-2.x.part", "notes.trace",
-                           "final.part", "0-trace-x.part", "0123456789abcdef-1.part", ".notes.tmp-x", ".tmp-1-2"})
+                           "final.part", "0-trace-x.part", "0123456789abcdef-1.part", ".notes.tmp-x", ".tmp-1-2",
+                           ".notes.txt.tmp-12-3", ".final.part.tmp-12-3", "..manifest.yaml.tmp-12-3"})
     EXPECT_FALSE(IsStoreFile(".parts", user)) << user;
   EXPECT_FALSE(IsStoreFile("figures", "data-1-2.csv")) << "only .parts is the store's";
 }
