@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <set>
@@ -65,12 +66,32 @@ bool IsLockText(std::string_view text) {
   return text.empty() || ParsePid(text) > 0;
 }
 
-// Up to `max` bytes from the start of the open file `fd` ("" if it cannot be read).
-std::string ReadFirstBytes(int fd, size_t max) {
-  std::string text(max, '\0');
-  const ssize_t got = ::pread(fd, text.data(), max, 0);
-  text.resize(got > 0 ? static_cast<size_t>(got) : 0);
-  return text;
+// Why the file `path` (through `fd` when it is open, >= 0) is not a lock file of nlhf's, or "" when
+// it is one (a regular file holding a pid and a newline, or nothing) or does not exist. Looked at
+// without following a link, creating or changing anything.
+std::string NotALock(const fs::path& path, int fd = -1) {
+  struct stat st {};
+  if ((fd >= 0 ? ::fstat(fd, &st) : ::lstat(path.c_str(), &st)) != 0)
+    return errno == ENOENT && fd < 0 ? "" : fmt::format("cannot be examined ({})", std::strerror(errno));
+  if (S_ISLNK(st.st_mode)) return "is a symlink";
+  if (S_ISDIR(st.st_mode)) return "is a directory";
+  if (!S_ISREG(st.st_mode)) return "is not a regular file";
+  const int read_fd = fd >= 0 ? fd : ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (read_fd < 0) return fmt::format("cannot be read ({})", std::strerror(errno));
+  char text[32];
+  const ssize_t got = ::pread(read_fd, text, sizeof text, 0);
+  const int err = errno;
+  if (fd < 0) ::close(read_fd);
+  if (got < 0) return fmt::format("cannot be read ({})", std::strerror(err));
+  return IsLockText(std::string_view(text, static_cast<size_t>(got))) ? "" : "holds something other than a process id";
+}
+
+// The refusal of a file with a lock file's name that is not one (NotALock says `what`).
+InputError NotALockError(const fs::path& file, std::string_view what, const std::string& shown) {
+  return InputError(SourceLocation{file.string()}, "",
+                    fmt::format("{}, so nlhf will not take it for the lock file that keeps two copies from writing {} "
+                                "at once, expected no file by that name (move it away)",
+                                what, shown));
 }
 
 std::string MarkerText(std::string_view tool) {
@@ -219,12 +240,7 @@ DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown
                                     file_.string(), std::generic_category().message(err), shown));
   };
   // A file of the user's that happens to have the lock's name is neither truncated nor removed.
-  const auto not_a_lock = [&](std::string_view what) {
-    return InputError(SourceLocation{file_.string()}, "",
-                      fmt::format("{}, so nlhf will not take it for the lock file that keeps two copies from writing "
-                                  "{} at once, expected no file by that name (move it away)",
-                                  what, shown));
-  };
+  const auto not_a_lock = [&](std::string_view what) { return NotALockError(file_, what, shown); };
   int gone = 0;  // refusals whose holder had ended by the time its pid was read
   while (fd_ < 0) {
     // (Not through a symlink: a link of the user's named like the lock is not followed to its file.)
@@ -261,9 +277,9 @@ DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown
     struct stat ours {}, now {};
     if (::fstat(fd, &ours) == 0 && ::stat(file_.c_str(), &now) == 0 && ours.st_ino == now.st_ino &&
         ours.st_dev == now.st_dev) {
-      if (!S_ISREG(ours.st_mode) || !IsLockText(ReadFirstBytes(fd, 32))) {
+      if (const std::string why = NotALock(file_, fd); !why.empty()) {
         ::close(fd);
-        throw not_a_lock(S_ISREG(ours.st_mode) ? "holds something other than a process id" : "is not a regular file");
+        throw not_a_lock(why);
       }
       fd_ = fd;
     } else {
@@ -330,6 +346,8 @@ int RemoveStaleLeftovers(const fs::path& folder, const std::function<bool(const 
     // Only what the tool writes, as it writes it: a staging folder (not a link to one) holding only
     // the tool's files, a temp file (not a folder) of one of the tool's files. A user's entry that
     // happens to have such a name stays.
+    // Each removed as what it was checked to be: a file by unlink, a folder by rmdir once the files
+    // checked are gone, so that nothing put there meanwhile (or missed by a listing) goes with it.
     std::error_code ec;
     const fs::file_status status = fs::symlink_status(folder / name, ec);
     if (ec) continue;
@@ -340,10 +358,11 @@ int RemoveStaleLeftovers(const fs::path& folder, const std::function<bool(const 
             return fs::is_regular_file(fs::symlink_status(folder / name / e, ec)) && ours(e);
           }))
         continue;
-    } else if (!fs::is_regular_file(status) || !ours(name)) {
-      continue;
+      for (const std::string& e : held) ::unlink((folder / name / e).c_str());
+      removed += ::rmdir((folder / name).c_str()) == 0 ? 1 : 0;
+    } else if (fs::is_regular_file(status) && ours(name)) {
+      removed += ::unlink((folder / name).c_str()) == 0 ? 1 : 0;
     }
-    if (fs::remove_all(folder / name, ec) > 0 && !ec) ++removed;
   }
   return removed;
 }
@@ -446,6 +465,16 @@ void CheckContents(const fs::path& path, const std::string& shown, const OutputD
                                      tool, Example(other)));
 }
 
+// The lock file of the output directory `path`: beside it when staged, inside it in place.
+fs::path LockFileOf(const fs::path& path, bool staged) {
+  return staged ? path.parent_path() / fmt::format(".{}.lock", path.filename().string()) : path / kLockFile;
+}
+
+// The staging folder of this process for the output directory `path`.
+fs::path StagingOf(const fs::path& path) {
+  return path.parent_path() / fmt::format(".{}.partial-{}", path.filename().string(), ::getpid());
+}
+
 std::string Shown(std::string dir) {
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   return dir;
@@ -454,7 +483,11 @@ std::string Shown(std::string dir) {
 }  // namespace
 
 void CheckOutputDirectory(const std::string& dir, const OutputDirectoryOptions& options) {
-  CheckContents(CheckOutputPath(dir, options.key, options.inputs, options.staged), Shown(dir), options);
+  const fs::path path = CheckOutputPath(dir, options.key, options.inputs, options.staged);
+  CheckContents(path, Shown(dir), options);
+  // A file of the user's with the lock's name, which the claim would refuse (DirectoryLock).
+  const fs::path lock = LockFileOf(path, options.staged);
+  if (const std::string why = NotALock(lock); !why.empty()) throw NotALockError(lock, why, Shown(dir));
 }
 
 OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOptions& options)
@@ -465,8 +498,7 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
   // Refuses a directory that may not be written: before taking the lock (so a refusal leaves
   // nothing behind) and again once it is held.
   auto check_contents = [&] { CheckContents(path_, shown_, options_); };
-  // What a killed writer may have left that is the tool's: its staging folder's files, its temp files.
-  const auto staged_file = [&](const std::string& e) { return WritesFile(options_, e); };
+  // What a killed writer may have left that is the tool's: its temp files (and RemoveStaleStaging).
   const auto temp_file = [&](const std::string& e) { return WritesTempOf(options_, e); };
   check_contents();
   if (options_.staged) {
@@ -474,16 +506,15 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
     for (fs::path p = parent; !fs::exists(p, ec) && p.has_relative_path(); p = p.parent_path()) created_.push_back(p);
     fs::create_directories(parent, ec);
     if (ec) throw WriteError(parent.string(), ec.value());
-    const std::string name = path_.filename().string();
-    lock_ = std::make_unique<DirectoryLock>(parent / fmt::format(".{}.lock", name), shown_, true);
-    RemoveStaleLeftovers(parent, staged_file, name);
+    lock_ = std::make_unique<DirectoryLock>(LockFileOf(path_, true), shown_, true);
+    RemoveStaleStaging();
     if (HasMarker(path_, tool)) RemoveStaleLeftovers(path_, temp_file);
     check_contents();
     return;
   }
   fs::create_directories(path_, ec);
   if (ec) throw WriteError(shown_, ec.value());
-  lock_ = std::make_unique<DirectoryLock>(path_ / kLockFile, shown_, false);
+  lock_ = std::make_unique<DirectoryLock>(LockFileOf(path_, false), shown_, false);
   check_contents();
   RemoveStaleLeftovers(path_, temp_file);
   if (Marked(path_, options_)) {
@@ -504,6 +535,20 @@ OutputDirectory::~OutputDirectory() {
     if (::rmdir(p.c_str()) != 0) break;
 }
 
+void OutputDirectory::RemoveStaleStaging() const {
+  RemoveStaleLeftovers(
+      path_.parent_path(), [&](const std::string& e) { return WritesFile(options_, e); }, path_.filename().string());
+  // One that stays although it has this process's pid (the last one went above) is not the tool's:
+  // refused before any work, nothing written.
+  std::error_code ec;
+  const fs::path staging = StagingOf(path_);
+  if (fs::exists(fs::symlink_status(staging, ec)))
+    throw InputError(SourceLocation{staging.string()}, "",
+                     fmt::format("is not {0}'s (it holds files {0} does not write, or is not a folder), so {0} will "
+                                 "not stage {1} in it, expected no entry by that name (move it away)",
+                                 options_.tool, shown_));
+}
+
 void OutputDirectory::RemoveOwned() const { RemoveOwnedIn(path_); }
 
 void OutputDirectory::RemoveOwnedIn(const fs::path& dir) const {
@@ -517,18 +562,10 @@ void OutputDirectory::RemoveOwnedIn(const fs::path& dir) const {
 
 void OutputDirectory::WriteStaged(const std::vector<StagedFile>& files) {
   NLHF_CHECK(options_.staged, "WriteStaged needs a staged output directory");
-  const fs::path staging = path_.parent_path() / fmt::format(".{}.partial-{}", path_.filename().string(), ::getpid());
+  const fs::path staging = StagingOf(path_);
   const fs::path shown(shown_);
   std::error_code ec;
-  // One left by an earlier process with this pid goes (the claim removed it already, unless it was
-  // made since); an entry of the user's with this name stays, and nothing is written.
-  RemoveStaleLeftovers(path_.parent_path(), [&](const std::string& e) { return WritesFile(options_, e); },
-                       path_.filename().string());
-  if (fs::exists(fs::symlink_status(staging, ec)))
-    throw InputError(SourceLocation{staging.string()}, "",
-                     fmt::format("is not {0}'s (it holds other files, or is not a directory), so {0} will not stage "
-                                 "{1} in it, expected no entry by that name (move it away)",
-                                 options_.tool, shown_));
+  RemoveStaleStaging();  // (again: one made since the claim, by the user)
   if (!fs::create_directory(staging, ec) || ec) throw WriteError(shown_, ec ? ec.value() : EEXIST);
   try {
     for (const StagedFile& file : files) {

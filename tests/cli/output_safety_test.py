@@ -266,23 +266,23 @@ check("stale_partial.removed", code == 0 and not os.path.exists(stale), err)
 check("run.no_leftovers", leftovers(cwd) == [] and not glob.glob(os.path.join(cwd, ".*.lock")), leftovers(cwd))
 
 # --- ...but a user's entries that merely have a leftover's or a lock's name stay -----------------------------
-# A folder named like a dead process's staging folder but holding the user's files; a file named like
-# a temp file the tool would not write.
+# A folder named like a dead process's staging folder but holding the user's files.
 mine = os.path.join(cwd, f".mine.partial-{dead_pid()}")
 write(os.path.join(mine, "thesis.tex"), "my thesis")
 write(os.path.join(mine, "trace.csv"), "my trace")
-notes = write(os.path.join(cwd, f".notes.txt.tmp-{dead_pid()}-1"), "my notes")
 code, _, err = run(RUN, "exp.yaml", "--out", "mine", "--quiet", cwd=cwd)
 check("users_partial.kept", code == 0 and read(os.path.join(mine, "thesis.tex")) == "my thesis"
-      and read(os.path.join(mine, "trace.csv")) == "my trace" and read(notes) == "my notes", err)
+      and read(os.path.join(mine, "trace.csv")) == "my trace", err)
 shutil.rmtree(mine)
-os.remove(notes)
 # A file of the user's with the lock's name (beside a run's directory, inside a sweep's): refused, kept.
 lock_like = write(os.path.join(cwd, ".taken.lock"), "my precious")
 code, out, err = run(RUN, "exp.yaml", "--out", "taken", "--quiet", cwd=cwd)
 check("users_lock_file.refused", code == 2 and one_error(err, ".taken.lock: holds something other than a process id",
                                                          "expected no file by that name (move it away)")
       and read(lock_like) == "my precious" and not os.path.exists(os.path.join(cwd, "taken")), err)
+code, out, err = run(RUN, "exp.yaml", "--out", "taken", "--dry-run", cwd=cwd)
+check("users_lock_file.dry_run_refused", code == 2 and one_error(err, ".taken.lock: holds something other than a process id")
+      and read(lock_like) == "my precious", err)
 os.remove(lock_like)
 lock_like = write(os.path.join(cwd, "taken_sweep", ".nlhf-lock"), "my notes")
 code, out, err = run(SWEEP, "sweep.yaml", "--out", "taken_sweep", "--quiet", cwd=cwd)
@@ -476,10 +476,17 @@ check("sweep_user_dir.intact", os.listdir(user) == ["trace.csv"] and read(os.pat
 
 # Stale temp files of a dead sweep are removed by the next run into the same directory.
 dead = dead_pid()
-stale = [write(os.path.join(d, ".parts", f".x.part.tmp-{dead}-7"), "partial"),
-         write(os.path.join(d, f".trace.csv.tmp-{dead}-8"), "partial")]
+stale = [write(os.path.join(d, ".parts", f".data-{dead}-3.part.tmp-{dead}-7"), "partial"),
+         write(os.path.join(d, f".trace.csv.tmp-{dead}-8"), "partial"),
+         write(os.path.join(d, f"..nlhf-output.tmp-{dead}-9"), "partial")]
+# ...but a user's file that merely has a temp file's name, there or in .parts, stays.
+mine = [write(os.path.join(d, f".notes.txt.tmp-{dead}-1"), "my notes"),
+        write(os.path.join(d, ".parts", f".notes.txt.tmp-{dead}-1"), "my notes")]
 code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet")
 check("sweep_stale.removed", code == 0 and not any(os.path.exists(s) for s in stale) and same_as_reference(d), err)
+check("sweep_stale.users_kept", all(read(m) == "my notes" for m in mine), os.listdir(d))
+for m in mine:
+    os.remove(m)
 
 # A corrupt or empty manifest is a clear error, on resume and on --merge.
 for name, text in (("corrupt", "fingerprint: [\n"), ("empty", "")):

@@ -337,18 +337,53 @@ TEST_F(RunDirectoryTest, LeavesAUsersEntriesThatHaveALeftoversName) {
   EXPECT_EQ(Read("elsewhere/trace.csv"), "mine");
 }
 
-// A staging folder of the user's that has this very process's pid in its name: nothing is written
-// (the staged write is refused, naming it), and it stays.
+// A staging folder of the user's that has this very process's pid in its name: the claim is
+// refused before any work (or, made after the claim, the staged write), naming it, and it stays.
 TEST_F(RunDirectoryTest, AStagingNameTakenByTheUserIsRefused) {
   const std::string mine = fmt::format(".run.partial-{}", ::getpid());
   fs::create_directories(mine);
   Touch(mine + "/thesis.tex", "my thesis");
+  const std::string where = fs::absolute(mine).lexically_normal().string() + ": is not nlhf-run's";
+  const std::string what = "so nlhf-run will not stage run in it, expected no entry by that name (move it away)";
+  ExpectInputError([&] { OutputDirectory("run", RunOptions()); }, {where, what});
+  EXPECT_EQ(Read(mine + "/thesis.tex"), "my thesis");
+  EXPECT_FALSE(fs::exists(".run.lock"));
+  fs::rename(mine, "kept");
   OutputDirectory out("run", RunOptions());
-  ExpectInputError([&] { out.WriteStaged(OneTrace("a\n")); },
-                   {fs::absolute(mine).lexically_normal().string() + ": is not nlhf-run's",
-                    "so nlhf-run will not stage run in it, expected no entry by that name (move it away)"});
+  fs::rename("kept", mine);
+  ExpectInputError([&] { out.WriteStaged(OneTrace("a\n")); }, {where, what});
   EXPECT_EQ(Read(mine + "/thesis.tex"), "my thesis");
   EXPECT_FALSE(fs::exists("run"));
+}
+
+// In place (a sweep's directory), the temp files of the tool's files left by a dead process go,
+// the marker's among them; a user's file with a temp file's name stays.
+TEST_F(RunDirectoryTest, InPlaceRemovesOnlyTheToolsStaleTempFiles) {
+  OutputDirectory("sweep", SweepOptions()).path();  // marked
+  const long dead = DeadPid();
+  const std::vector<std::string> ours = {fmt::format("sweep/.{}.tmp-{}-1", kMarkerFile, dead),
+                                         fmt::format("sweep/.trace.csv.tmp-{}-2", dead)};
+  for (const std::string& f : ours) Touch(f);
+  const std::string notes = fmt::format("sweep/.notes.txt.tmp-{}-1", dead);
+  Touch(notes, "my notes");
+  EXPECT_NO_THROW(OutputDirectory("sweep", SweepOptions()));  // (a resume: the user's files stay beside)
+  for (const std::string& f : ours) EXPECT_FALSE(fs::exists(f)) << f;
+  EXPECT_EQ(Read(notes), "my notes");
+}
+
+// The dry run's check refuses a user's file with the lock's name, as the claim does, touching nothing.
+TEST_F(RunDirectoryTest, TheDryRunsCheckRefusesAUsersFileWithTheLocksName) {
+  Touch(".run.lock", "my precious");
+  ExpectInputError([&] { CheckOutputDirectory("run", RunOptions()); },
+                   {".run.lock: holds something other than a process id, so nlhf will not take it for the lock file"});
+  fs::create_directories("sweep");
+  fs::create_symlink("elsewhere", "sweep/" + std::string(kLockFile));
+  ExpectInputError([&] { CheckOutputDirectory("sweep", SweepOptions()); }, {"is a symlink"});
+  EXPECT_EQ(Read(".run.lock"), "my precious");
+  for (const std::string text : {"", "12345\n"}) {
+    Touch(".run.lock", text);
+    EXPECT_NO_THROW(CheckOutputDirectory("run", RunOptions()));
+  }
 }
 
 // A user's file with the lock's name is neither truncated nor removed: the claim is refused.

@@ -132,10 +132,14 @@ class OutputDirectory {
     std::FILE* whole = nullptr;
   };
   // Staged: writes `files` and the marker into the staging folder and replaces the directory with
-  // it. On failure the staging folder is removed and the error is "writing FILE: REASON".
+  // it. On failure the staging folder is removed and the error is "writing FILE: REASON" (or the
+  // refusal of a staging folder's name taken by the user, with nothing written).
   void WriteStaged(const std::vector<StagedFile>& files);
 
  private:
+  // Staged: removes the tool's stale staging folders beside the directory (RemoveStaleLeftovers);
+  // refuses (InputError) when this process's own staging name is taken by something else.
+  void RemoveStaleStaging() const;
   void RemoveOwned() const;
   void RemoveOwnedIn(const std::filesystem::path& dir) const;  // the tool's entries and marker in `dir`
 
