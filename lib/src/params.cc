@@ -551,7 +551,7 @@ std::string DidYouMean(std::string_view word, const std::vector<std::string>& ca
   }
   // Close, and not a replacement of every letter (a one-letter key is no misspelling of another).
   const size_t limit = std::max<size_t>(2, word.size() / 3);
-  return best_d <= limit && best_d < word.size() ? best : "";
+  return best_d <= limit && best_d < std::max(word.size(), best.size()) ? best : "";
 }
 
 std::string JoinNames(const std::vector<std::string>& names) {

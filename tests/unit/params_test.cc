@@ -173,6 +173,7 @@ TEST(DidYouMean, SuggestsCloseNamesOnly) {
   EXPECT_EQ(DidYouMean("n", {"storage", "type", "x", "y", "z"}), "");
   EXPECT_EQ(DidYouMean("ab", {"xy"}), "");
   EXPECT_EQ(DidYouMean("nn", {"storage", "type", "n", "seed"}), "n");
+  EXPECT_EQ(DidYouMean("m", {"mu", "beta"}), "mu");  // a completion is a suggestion
 }
 
 }  // namespace
