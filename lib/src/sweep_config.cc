@@ -208,17 +208,21 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
   YAML::Node root = yaml::ApplySets(document, sets, origins);
   InputHashCache hashes;
   std::optional<double> available;  // AvailableMemoryBytes, read once (below)
-  std::vector<InputError> errors;
-  // The base experiment (sweep and zip keys allowed) must itself be valid. Its problems are
-  // reported together with those of the sweep and zip keys; the points are expanded (and their
-  // own problems found) once both are right.
-  try {
-    ParseExperimentTree(root, origins, base_dir, true, hashes);
-  } catch (const InputErrors& e) {
-    errors = e.errors();
-  } catch (const InputError& e) {
-    errors.push_back(e);
-  }
+  // The problems of `tree` read as the base experiment (sweep and zip keys allowed).
+  const auto problems = [&](const YAML::Node& tree, const yaml::Origins& at) {
+    std::vector<InputError> found;
+    try {
+      ParseExperimentTree(tree, at, base_dir, true, hashes);
+    } catch (const InputErrors& e) {
+      found = e.errors();
+    } catch (const InputError& e) {
+      found.push_back(e);
+    }
+    return found;
+  };
+  // The base experiment must itself be valid. Its problems are reported together with those of the
+  // sweep and zip keys; the points are expanded (and their own problems found) once both are right.
+  std::vector<InputError> errors = problems(root, origins);
   const size_t base_errors = errors.size();
   // The same error at several points (a swept value the base cannot take) is reported once, at
   // its first point, with the number of others.
@@ -316,14 +320,7 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
         // A path error, reported above.
       }
     }
-    std::vector<InputError> found;
-    try {
-      ParseExperimentTree(first, scratch, base_dir, true, hashes);
-    } catch (const InputErrors& e) {
-      found = e.errors();
-    } catch (const InputError& e) {
-      found.push_back(e);
-    }
+    const std::vector<InputError> found = problems(first, scratch);
     const auto same = [](const InputError& a, const InputError& b) {
       return a.where().ToString() == b.where().ToString() && a.key() == b.key() && a.problem() == b.problem();
     };
