@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nlhf/experiment.h"
@@ -30,6 +31,19 @@ constexpr const char* kSweep =
 
 SweepConfig Parse(const std::string& text, const std::vector<std::string>& sets = {}) {
   return ParseSweep(text, "sweep.yaml", sets, "");
+}
+
+// The error lines of a sweep that must not parse (InputErrors), joined, one per line, and their number.
+std::pair<std::string, size_t> ErrorLines(const std::string& text) {
+  try {
+    Parse(text);
+    ADD_FAILURE() << "expected InputErrors";
+  } catch (const InputErrors& e) {
+    std::string all;
+    for (const InputError& one : e.errors()) all += std::string(one.what()) + "\n";
+    return {all, e.errors().size()};
+  }
+  return {"", 0};
 }
 
 std::string Values(const SweepPoint& p) {
@@ -208,39 +222,29 @@ TEST(ParseSweep, ZipGroupsVaryTogetherAndAreCrossedWithEachOther) {
 // The base experiment's problems and those of its sweep and zip keys are reported together, one
 // line each (the points' own problems once these are fixed).
 TEST(ParseSweep, ReportsTheBasesProblemsAndTheSweepsTogether) {
-  try {
-    Parse("game: {type: random_uniform, n: 1}\nbeta: x\nsolvers: [{name: nash_mp}]\n"
-          "sweep: {stop.iterations: [], game: [{type: rps3}], game.n: [5]}\nzip: [{seeds: [[0], [1]], beta: [0.1]}]\n");
-    ADD_FAILURE() << "expected InputErrors";
-  } catch (const InputErrors& e) {
-    std::string all;
-    for (const InputError& one : e.errors()) all += std::string(one.what()) + "\n";
-    EXPECT_EQ(e.errors().size(), 5u) << all;
-    for (const char* part : {"game.n: '1' is out of range", "beta: 'x' is not a finite number",
-                             "sweep.stop.iterations: is not a non-empty list", "game.n: overlaps the swept key game",
-                             "zip[0].beta: has 1 values but seeds has 2"})
-      EXPECT_NE(all.find(part), std::string::npos) << part << "\n" << all;
-  }
+  const auto [all, count] =
+      ErrorLines("game: {type: random_uniform, n: 1}\nbeta: x\nsolvers: [{name: nash_mp}]\n"
+                 "sweep: {stop.iterations: [], game: [{type: rps3}], game.n: [5]}\nzip: [{seeds: [[0], [1]], beta: [0.1]}]\n");
+  EXPECT_EQ(count, 5u) << all;
+  for (const char* part : {"game.n: '1' is out of range", "beta: 'x' is not a finite number",
+                           "sweep.stop.iterations: is not a non-empty list", "game.n: overlaps the swept key game",
+                           "zip[0].beta: has 1 values but seeds has 2"})
+    EXPECT_NE(all.find(part), std::string::npos) << part << "\n" << all;
 }
 
 // A swept key the experiment does not have is reported with them, once and at the key, not only
 // once they are fixed and then at a point; one the base has wrong too, once.
 TEST(ParseSweep, ReportsAnUnknownSweptKeyWithTheBasesProblems) {
   for (const char* base : {"game: {type: random_uniform, n: 4}\n", "game: {type: random_uniform, n: 4, nn: 3}\n"}) {
-    try {
-      Parse(std::string(base) + "beta: 0.1\nsolvers: [{name: omd}]\nstopp: {iterations: 5}\n"
-                                "sweep: {game.nn: [4, 6], betaa: [0.1]}\nzip: [{seeds: [[0], [1]], beta: [0.1]}]\n");
-      ADD_FAILURE() << "expected InputErrors";
-    } catch (const InputErrors& e) {
-      std::string all;
-      for (const InputError& one : e.errors()) all += std::string(one.what()) + "\n";
-      EXPECT_EQ(e.errors().size(), 4u) << all;
-      for (const char* part : {"stopp: unknown key 'stopp'", "game.nn: unknown key 'nn' (did you mean 'n'?)",
-                               "betaa: unknown key 'betaa' (did you mean 'beta'?)",
-                               "zip[0].beta: has 1 values but seeds has 2"})
-        EXPECT_NE(all.find(part), std::string::npos) << part << "\n" << all;
-      EXPECT_EQ(all.find("at sweep point"), std::string::npos) << all;
-    }
+    const auto [all, count] =
+        ErrorLines(std::string(base) + "beta: 0.1\nsolvers: [{name: omd}]\nstopp: {iterations: 5}\n"
+                                      "sweep: {game.nn: [4, 6], betaa: [0.1]}\nzip: [{seeds: [[0], [1]], beta: [0.1]}]\n");
+    EXPECT_EQ(count, 4u) << all;
+    for (const char* part : {"stopp: unknown key 'stopp'", "game.nn: unknown key 'nn' (did you mean 'n'?)",
+                             "betaa: unknown key 'betaa' (did you mean 'beta'?)",
+                             "zip[0].beta: has 1 values but seeds has 2"})
+      EXPECT_NE(all.find(part), std::string::npos) << part << "\n" << all;
+    EXPECT_EQ(all.find("at sweep point"), std::string::npos) << all;
   }
 }
 
