@@ -126,9 +126,10 @@ std::string ResolvedSweepYaml(const SweepConfig& s, const std::string& out_dir) 
   }
   // The default metric set, where the swept values change it at some point (beta = 0, equilibrium:
   // none), is left out: written as the base's, it would be refused at those points.
+  const std::vector<Metric> base_metrics = LoggedMetrics(base);
   const bool metrics_as_written =
       base.log.metrics.empty() && std::any_of(s.points.begin(), s.points.end(), [&](const SweepPoint& p) {
-        return p.config.log.metrics.empty() && LoggedMetrics(p.config) != LoggedMetrics(base);
+        return p.config.log.metrics.empty() && LoggedMetrics(p.config) != base_metrics;
       });
   std::string out = ResolvedYaml(base, as_written, metrics_as_written);
   const auto emit_axis = [&](YAML::Emitter& e, const SweepAxis& a) {
