@@ -119,6 +119,29 @@ std::string Example(const std::vector<std::string>& names) {
   return fmt::format("{} and {} more", names.front(), names.size() - 1);
 }
 
+// Whether `dir` is a folder (not a link to one) whose entries are all regular files that `ours`
+// accepts; their names go to `held`.
+bool HoldsOnly(const fs::path& dir, const std::function<bool(const std::string&)>& ours, std::vector<std::string>& held) {
+  std::error_code ec;
+  if (!fs::is_directory(fs::symlink_status(dir, ec))) return false;
+  held = Entries(dir);
+  return std::all_of(held.begin(), held.end(), [&](const std::string& e) {
+    return fs::is_regular_file(fs::symlink_status(dir / e, ec)) && ours(e);
+  });
+}
+
+// Removes the folder `dir` whose files `held` were checked (HoldsOnly): exactly those are unlinked,
+// then the folder is rmdir'ed, so nothing put there meanwhile (or missed by the listing) goes with
+// it. Whether the folder went.
+bool RemoveCheckedFolder(const fs::path& dir, const std::vector<std::string>& held) {
+  for (const std::string& e : held) ::unlink((dir / e).c_str());
+  return ::rmdir(dir.c_str()) == 0;
+}
+
+// Whether the pid in a leftover's name is of a process that is gone. This process's own pid counts
+// as gone: the leftover is from an earlier process that had the same number.
+bool Gone(long pid) { return pid > 0 && (pid == ::getpid() || !ProcessAlive(pid)); }
+
 }  // namespace
 
 fs::path NormalizePath(const std::string& dir) {
@@ -342,27 +365,18 @@ int RemoveStaleLeftovers(const fs::path& folder, const std::function<bool(const 
     } else {
       pid = TempFilePid(name);
     }
-    if (pid <= 0 || (pid != ::getpid() && ProcessAlive(pid))) continue;
-    // Only what the tool writes, as it writes it: a staging folder (not a link to one) holding only
-    // the tool's files, a temp file (not a folder) of one of the tool's files. A user's entry that
-    // happens to have such a name stays.
-    // Each removed as what it was checked to be: a file by unlink, a folder by rmdir once the files
-    // checked are gone, so that nothing put there meanwhile (or missed by a listing) goes with it.
-    std::error_code ec;
-    const fs::file_status status = fs::symlink_status(folder / name, ec);
-    if (ec) continue;
+    if (!Gone(pid)) continue;
+    // Only what the tool writes, as it writes it: a staging folder (not a link) holding only the
+    // tool's files, a temp file (not a folder) of one of the tool's files. A user's entry that
+    // happens to have such a name stays. Each is removed as what it was checked to be.
     if (!staging_for.empty()) {
-      if (!fs::is_directory(status)) continue;
-      const std::vector<std::string> held = Entries(folder / name);
-      if (!std::all_of(held.begin(), held.end(), [&](const std::string& e) {
-            return fs::is_regular_file(fs::symlink_status(folder / name / e, ec)) && ours(e);
-          }))
-        continue;
-      for (const std::string& e : held) ::unlink((folder / name / e).c_str());
-      removed += ::rmdir((folder / name).c_str()) == 0 ? 1 : 0;
-    } else if (fs::is_regular_file(status) && ours(name)) {
-      removed += ::unlink((folder / name).c_str()) == 0 ? 1 : 0;
+      std::vector<std::string> held;
+      if (HoldsOnly(folder / name, ours, held)) removed += RemoveCheckedFolder(folder / name, held) ? 1 : 0;
+      continue;
     }
+    std::error_code ec;
+    if (fs::is_regular_file(fs::symlink_status(folder / name, ec)) && ours(name))
+      removed += ::unlink((folder / name).c_str()) == 0 ? 1 : 0;
   }
   return removed;
 }
@@ -480,11 +494,52 @@ std::string Shown(std::string dir) {
   return dir;
 }
 
+// The folders ".NAME.old-PID" beside the staged output `path` that a writer killed during
+// WriteStaged's replacement left, holding the previous results or what remains of them: each a
+// folder (not a link) of a process that is gone, holding only the tool's files (listed in `.second`).
+std::vector<std::pair<std::string, std::vector<std::string>>> MovedAside(const fs::path& path,
+                                                                         const OutputDirectoryOptions& options) {
+  const std::string prefix = fmt::format(".{}.old-", path.filename().string());
+  std::vector<std::pair<std::string, std::vector<std::string>>> found;
+  for (const std::string& e : Entries(path.parent_path())) {
+    std::vector<std::string> held;
+    if (e.rfind(prefix, 0) == 0 && Gone(ParsePid(std::string_view(e).substr(prefix.size()))) &&
+        HoldsOnly(path.parent_path() / e, [&](const std::string& f) { return WritesFile(options, f); }, held))
+      found.emplace_back(e, std::move(held));
+  }
+  return found;
+}
+
+// The one of them to put back at `path` when nothing is there: the results a writer killed between
+// WriteStaged's two renames moved aside. It holds the marker, which goes last when one is deleted
+// (so it is whole, unless someone removed the new results after a kill during that deletion). "" if none.
+std::string ToPutBack(const fs::path& path, const OutputDirectoryOptions& options) {
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(path, ec))) return "";
+  for (const auto& [name, held] : MovedAside(path, options))
+    if (HasMarker(path.parent_path() / name, options.tool)) return name;
+  return "";
+}
+
+// The refusal of a run without --force into a directory whose previous results a killed writer left
+// moved aside as `aside` (`back`: they have been put back by this claim).
+InputError MovedAsideError(const std::string& shown, const std::string& aside, bool back,
+                           const OutputDirectoryOptions& options) {
+  return InputError(SourceLocation{shown}, options.key,
+                    fmt::format("{0} {1} by an {2} killed while replacing it{3}, expected a new directory (or --force "
+                                "to replace a directory {2} wrote)",
+                                back ? "was left in" : "is hidden in", aside, options.tool,
+                                back ? ", and is back in place now" : " (a run puts it back)"));
+}
+
 }  // namespace
 
 void CheckOutputDirectory(const std::string& dir, const OutputDirectoryOptions& options) {
   const fs::path path = CheckOutputPath(dir, options.key, options.inputs, options.staged);
   CheckContents(path, Shown(dir), options);
+  if (options.staged && !options.force)
+    if (const std::string aside = ToPutBack(path, options); !aside.empty())
+      throw MovedAsideError(Shown(dir), aside, false, options);
   // A file of the user's with the lock's name, which the claim would refuse (DirectoryLock).
   const fs::path lock = LockFileOf(path, options.staged);
   if (const std::string why = NotALock(lock); !why.empty()) throw NotALockError(lock, why, Shown(dir));
@@ -507,7 +562,8 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
     fs::create_directories(parent, ec);
     if (ec) throw WriteError(parent.string(), ec.value());
     lock_ = std::make_unique<DirectoryLock>(LockFileOf(path_, true), shown_, true);
-    RemoveStaleStaging();
+    if (const std::string restored = RemoveStaleStaging(); !restored.empty() && !options_.force)
+      throw MovedAsideError(shown_, restored, true, options_);
     if (HasMarker(path_, tool)) RemoveStaleLeftovers(path_, temp_file);
     check_contents();
     return;
@@ -535,18 +591,30 @@ OutputDirectory::~OutputDirectory() {
     if (::rmdir(p.c_str()) != 0) break;
 }
 
-void OutputDirectory::RemoveStaleStaging() const {
-  RemoveStaleLeftovers(
-      path_.parent_path(), [&](const std::string& e) { return WritesFile(options_, e); }, path_.filename().string());
+std::string OutputDirectory::RemoveStaleStaging() const {
+  const fs::path parent = path_.parent_path();
+  const std::string name = path_.filename().string();
+  const auto writes = [&](const std::string& e) { return WritesFile(options_, e); };
+  RemoveStaleLeftovers(parent, writes, name);
+  // The previous results a writer killed during WriteStaged's replacement moved aside: killed
+  // between its two renames, they are whole and nothing is at NAME, so they are put back; killed
+  // after both, while deleting them, the new results are at NAME and they go.
+  std::string restored = ToPutBack(path_, options_);
+  if (!restored.empty() && ::rename((parent / restored).c_str(), path_.c_str()) != 0) restored.clear();
+  for (const auto& [aside, held] : MovedAside(path_, options_)) RemoveCheckedFolder(parent / aside, held);
+  std::error_code ec;
   // One that stays although it has this process's pid (the last one went above) is not the tool's:
   // refused before any work, nothing written.
-  std::error_code ec;
-  const fs::path staging = StagingOf(path_);
-  if (fs::exists(fs::symlink_status(staging, ec)))
-    throw InputError(SourceLocation{staging.string()}, "",
-                     fmt::format("is not {0}'s (it holds files {0} does not write, or is not a folder), so {0} will "
-                                 "not stage {1} in it, expected no entry by that name (move it away)",
-                                 options_.tool, shown_));
+  for (const bool aside : {false, true}) {
+    const fs::path own = parent / fmt::format(".{}.{}-{}", name, aside ? "old" : "partial", ::getpid());
+    if (fs::exists(fs::symlink_status(own, ec)))
+      throw InputError(SourceLocation{own.string()}, "",
+                       fmt::format("is not {0}'s (it holds files {0} does not write, or is not a folder), so {0} "
+                                   "will not {1}, expected no entry by that name (move it away)",
+                                   options_.tool,
+                                   aside ? fmt::format("move {} aside into it", shown_) : fmt::format("stage {} in it", shown_)));
+  }
+  return restored;
 }
 
 void OutputDirectory::RemoveOwned() const { RemoveOwnedIn(path_); }

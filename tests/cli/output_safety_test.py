@@ -265,6 +265,27 @@ code, _, err = run(RUN, "exp.yaml", "--out", "fresh", "--quiet", cwd=cwd)
 check("stale_partial.removed", code == 0 and not os.path.exists(stale), err)
 check("run.no_leftovers", leftovers(cwd) == [] and not glob.glob(os.path.join(cwd, ".*.lock")), leftovers(cwd))
 
+# A run killed between its two renames (old results moved aside, new ones not yet in place): the next
+# run puts the old results back; without --force it is refused, saying so, with --force it replaces them.
+code, _, err = run(RUN, "exp.yaml", "--out", "moved", "--quiet", cwd=cwd)
+before = read(os.path.join(cwd, "moved", "trace.csv"))
+dead = dead_pid()
+aside = os.path.join(cwd, f".moved.old-{dead}")
+os.rename(os.path.join(cwd, "moved"), aside)
+shutil.copytree(aside, os.path.join(cwd, f".moved.partial-{dead}"))
+code, out, err = run(RUN, "exp.yaml", "--out", "moved", "--dry-run", cwd=cwd)
+check("moved_aside.dry_run_says_so", code == 2 and one_error(err, f"is hidden in .moved.old-{dead} by an nlhf-run killed")
+      and os.path.exists(aside), err)
+code, out, err = run(RUN, "exp.yaml", "--out", "moved", "--quiet", cwd=cwd)
+check("moved_aside.put_back", code == 2 and one_error(err, f"moved: --out: was left in .moved.old-{dead}", "back in place now")
+      and read(os.path.join(cwd, "moved", "trace.csv")) == before and leftovers(cwd) == []
+      and not glob.glob(os.path.join(cwd, ".moved.*")), err)
+os.rename(os.path.join(cwd, "moved"), aside)
+code, out, err = run(RUN, "exp.yaml", "--out", "moved", "--quiet", "--force", cwd=cwd)
+check("moved_aside.force_replaces", code == 0 and not glob.glob(os.path.join(cwd, ".moved.*"))
+      and sorted(os.listdir(os.path.join(cwd, "moved"))) == [".nlhf-output", "config.resolved.yaml", "summary.json",
+                                                             "trace.csv"], err)
+
 # --- ...but a user's entries that merely have a leftover's or a lock's name stay -----------------------------
 # A folder named like a dead process's staging folder but holding the user's files.
 mine = os.path.join(cwd, f".mine.partial-{dead_pid()}")

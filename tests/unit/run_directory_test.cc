@@ -356,6 +356,72 @@ TEST_F(RunDirectoryTest, AStagingNameTakenByTheUserIsRefused) {
   EXPECT_FALSE(fs::exists("run"));
 }
 
+// A writer killed between WriteStaged's two renames (the old results moved aside to ".NAME.old-PID",
+// the new ones not yet in place) left neither at NAME. The next claim puts the old results back:
+// without --force it is then refused, saying so (and the dry run says so beforehand); with --force
+// the run replaces them.
+TEST_F(RunDirectoryTest, PutsBackResultsAKilledWriterLeftMovedAside) {
+  OutputDirectory("run", RunOptions()).WriteStaged(OneTrace("old\n"));
+  const long dead = DeadPid();
+  const std::string aside = fmt::format(".run.old-{}", dead), staging = fmt::format(".run.partial-{}", dead);
+  fs::rename("run", aside);
+  fs::create_directory(staging);
+  Touch(staging + "/trace.csv", "new, not yet in place\n");
+  fs::copy_file(aside + "/" + kMarkerFile, staging + "/" + kMarkerFile);
+  ExpectInputError([&] { CheckOutputDirectory("run", RunOptions()); },
+                   {"run: --out: is hidden in " + aside + " by an nlhf-run killed while replacing it (a run puts it back)",
+                    "or --force"});
+  EXPECT_NO_THROW(CheckOutputDirectory("run", RunOptions(true)));
+  EXPECT_FALSE(fs::exists("run"));  // (the dry run touched nothing)
+  ExpectInputError([&] { OutputDirectory("run", RunOptions()); },
+                   {"run: --out: was left in " + aside + " by an nlhf-run killed while replacing it, and is back in "
+                    "place now, expected a new directory (or --force to replace a directory nlhf-run wrote)"});
+  EXPECT_EQ(Read("run/trace.csv"), "old\n");
+  EXPECT_FALSE(fs::exists(aside));
+  EXPECT_FALSE(fs::exists(staging));
+  EXPECT_FALSE(fs::exists(".run.lock"));
+  // With --force: put back, then replaced.
+  fs::rename("run", aside);
+  OutputDirectory("run", RunOptions(true)).WriteStaged(OneTrace("newer\n"));
+  EXPECT_EQ(Read("run/trace.csv"), "newer\n");
+  EXPECT_EQ(Entries("."), (std::vector<std::string>{"run", "run/" + std::string(kMarkerFile), "run/trace.csv"}));
+}
+
+// Killed after both renames, while deleting the old results: the new ones are in place and what is
+// left of the old goes. A moved-aside name that is not the tool's stays: one of a live process, a
+// folder holding a user's file, a link; one with this process's pid is refused, naming it.
+TEST_F(RunDirectoryTest, RemovesWhatAKilledWriterLeftOfTheOldResultsAndNothingElse) {
+  OutputDirectory("run", RunOptions()).WriteStaged(OneTrace("new\n"));
+  const std::string half = fmt::format(".run.old-{}", DeadPid());
+  fs::create_directory(half);
+  Touch(half + "/" + kMarkerFile, "tool: nlhf-run\n");
+  const std::string live = ".run.old-1", thesis = fmt::format(".run.old-{}", DeadPid());
+  fs::create_directory(live);
+  Touch(live + "/trace.csv");
+  fs::create_directory(thesis);
+  Touch(thesis + "/trace.csv", "mine");
+  Touch(thesis + "/thesis.tex", "my thesis");
+  fs::create_directory("elsewhere");
+  const std::string link = fmt::format(".run.old-{}", DeadPid());
+  fs::create_directory_symlink("elsewhere", link);
+  OutputDirectory out("run", RunOptions(true));
+  EXPECT_FALSE(fs::exists(half));
+  EXPECT_EQ(Read("run/trace.csv"), "new\n");
+  EXPECT_TRUE(fs::exists(live + "/trace.csv"));
+  EXPECT_EQ(Read(thesis + "/thesis.tex"), "my thesis");
+  EXPECT_TRUE(fs::is_symlink(link));
+  // Nothing at NAME: a folder of the user's is not put back in its place either.
+  fs::remove_all("run");
+  const std::string mine = fmt::format(".run.old-{}", ::getpid());
+  fs::create_directory(mine);
+  Touch(mine + "/thesis.tex", "my thesis");
+  const std::string where = fs::absolute(mine).lexically_normal().string() + ": is not nlhf-run's";
+  ExpectInputError([&] { out.WriteStaged(OneTrace("a\n")); }, {where, "so nlhf-run will not move run aside into it"});
+  EXPECT_FALSE(fs::exists("run"));
+  EXPECT_EQ(Read(mine + "/thesis.tex"), "my thesis");
+  EXPECT_EQ(Read(thesis + "/thesis.tex"), "my thesis");
+}
+
 // In place (a sweep's directory), the temp files of the tool's files left by a dead process go,
 // the marker's among them; a user's file with a temp file's name stays.
 TEST_F(RunDirectoryTest, InPlaceRemovesOnlyTheToolsStaleTempFiles) {

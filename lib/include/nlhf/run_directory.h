@@ -138,8 +138,10 @@ class OutputDirectory {
 
  private:
   // Staged: removes the tool's stale staging folders beside the directory (RemoveStaleLeftovers);
-  // refuses (InputError) when this process's own staging name is taken by something else.
-  void RemoveStaleStaging() const;
+  // puts back the previous results a killed writer left moved aside (".NAME.old-PID") when nothing
+  // is at NAME, and removes them otherwise; refuses (InputError) when this process's own staging or
+  // moved-aside name is taken by something else. Returns the name of the folder put back, or "".
+  std::string RemoveStaleStaging() const;
   void RemoveOwned() const;
   void RemoveOwnedIn(const std::filesystem::path& dir) const;  // the tool's entries and marker in `dir`
 
