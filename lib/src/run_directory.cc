@@ -86,12 +86,12 @@ std::string NotALock(const fs::path& path, int fd = -1) {
   return IsLockText(std::string_view(text, static_cast<size_t>(got))) ? "" : "holds something other than a process id";
 }
 
-// The refusal of a file with a lock file's name that is not one (NotALock says `what`).
-InputError NotALockError(const fs::path& file, std::string_view what, const std::string& shown) {
+// The refusal by `tool` of a file with a lock file's name that is not one (NotALock says `what`).
+InputError NotALockError(const fs::path& file, std::string_view what, const std::string& shown, std::string_view tool) {
   return InputError(SourceLocation{file.string()}, "",
-                    fmt::format("{}, so nlhf will not take it for the lock file that keeps two copies from writing {} "
+                    fmt::format("{}, so {} will not take it for the lock file that keeps two copies from writing {} "
                                 "at once, expected no file by that name (move it away)",
-                                what, shown));
+                                what, tool, shown));
 }
 
 std::string MarkerText(std::string_view tool) {
@@ -255,7 +255,8 @@ void WriteMarker(const fs::path& dir, std::string_view tool) {
   WriteFileAtomic((dir / kMarkerFile).string(), [&](std::FILE* f) { WriteString(f, text); });
 }
 
-DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown, bool remove_on_release)
+DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown, bool remove_on_release,
+                             std::string_view tool)
     : file_(lock_file), remove_(remove_on_release) {
   // Named with what it is for: the user gave `shown`, not the lock's name.
   const auto failure = [&](int err) {
@@ -263,7 +264,7 @@ DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown
                                     file_.string(), std::generic_category().message(err), shown));
   };
   // A file of the user's that happens to have the lock's name is neither truncated nor removed.
-  const auto not_a_lock = [&](std::string_view what) { return NotALockError(file_, what, shown); };
+  const auto not_a_lock = [&](std::string_view what) { return NotALockError(file_, what, shown, tool); };
   int gone = 0;  // refusals whose holder had ended by the time its pid was read
   while (fd_ < 0) {
     // (Not through a symlink: a link of the user's named like the lock is not followed to its file.)
@@ -542,7 +543,7 @@ void CheckOutputDirectory(const std::string& dir, const OutputDirectoryOptions& 
       throw MovedAsideError(Shown(dir), aside, false, options);
   // A file of the user's with the lock's name, which the claim would refuse (DirectoryLock).
   const fs::path lock = LockFileOf(path, options.staged);
-  if (const std::string why = NotALock(lock); !why.empty()) throw NotALockError(lock, why, Shown(dir));
+  if (const std::string why = NotALock(lock); !why.empty()) throw NotALockError(lock, why, Shown(dir), options.tool);
 }
 
 OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOptions& options)
@@ -561,7 +562,7 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
     for (fs::path p = parent; !fs::exists(p, ec) && p.has_relative_path(); p = p.parent_path()) created_.push_back(p);
     fs::create_directories(parent, ec);
     if (ec) throw WriteError(parent.string(), ec.value());
-    lock_ = std::make_unique<DirectoryLock>(LockFileOf(path_, true), shown_, true);
+    lock_ = std::make_unique<DirectoryLock>(LockFileOf(path_, true), shown_, true, tool);
     if (const std::string restored = RemoveStaleStaging(); !restored.empty() && !options_.force)
       throw MovedAsideError(shown_, restored, true, options_);
     if (HasMarker(path_, tool)) RemoveStaleLeftovers(path_, temp_file);
@@ -570,7 +571,7 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
   }
   fs::create_directories(path_, ec);
   if (ec) throw WriteError(shown_, ec.value());
-  lock_ = std::make_unique<DirectoryLock>(LockFileOf(path_, false), shown_, false);
+  lock_ = std::make_unique<DirectoryLock>(LockFileOf(path_, false), shown_, false, tool);
   check_contents();
   RemoveStaleLeftovers(path_, temp_file);
   if (Marked(path_, options_)) {

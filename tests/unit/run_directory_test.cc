@@ -260,9 +260,9 @@ TEST_F(RunDirectoryTest, ASecondWriterIsRefusedWithTheHoldersPid) {
 
 TEST_F(RunDirectoryTest, LockFollowsARemovedAndRecreatedLockFile) {
   const fs::path file = root_ / "x.lock";
-  auto a = std::make_unique<DirectoryLock>(file, "x", true);
+  auto a = std::make_unique<DirectoryLock>(file, "x", true, "nlhf-run");
   a.reset();  // unlinks
-  DirectoryLock b(file, "x", true);
+  DirectoryLock b(file, "x", true, "nlhf-run");
   EXPECT_EQ(DirectoryLock::ReadPid(file), ::getpid());
 }
 
@@ -270,7 +270,7 @@ TEST_F(RunDirectoryTest, LockFollowsARemovedAndRecreatedLockFile) {
 // user gave the directory, not the lock's name.
 TEST_F(RunDirectoryTest, ALockThatCannotBeMadeSaysWhatItIsFor) {
   const fs::path file = root_ / "missing" / ".x.lock";
-  ExpectInputError([&] { DirectoryLock lock(file, "missing/x", true); },
+  ExpectInputError([&] { DirectoryLock lock(file, "missing/x", true, "nlhf-run"); },
                    {"writing " + file.string() + ": No such file or directory",
                     "(the lock file that keeps two copies from writing missing/x at once)"});
 }
@@ -441,10 +441,10 @@ TEST_F(RunDirectoryTest, InPlaceRemovesOnlyTheToolsStaleTempFiles) {
 TEST_F(RunDirectoryTest, TheDryRunsCheckRefusesAUsersFileWithTheLocksName) {
   Touch(".run.lock", "my precious");
   ExpectInputError([&] { CheckOutputDirectory("run", RunOptions()); },
-                   {".run.lock: holds something other than a process id, so nlhf will not take it for the lock file"});
+                   {".run.lock: holds something other than a process id, so nlhf-run will not take it for the lock file"});
   fs::create_directories("sweep");
   fs::create_symlink("elsewhere", "sweep/" + std::string(kLockFile));
-  ExpectInputError([&] { CheckOutputDirectory("sweep", SweepOptions()); }, {"is a symlink"});
+  ExpectInputError([&] { CheckOutputDirectory("sweep", SweepOptions()); }, {"is a symlink, so nlhf-sweep will not take it"});
   EXPECT_EQ(Read(".run.lock"), "my precious");
   for (const std::string text : {"", "12345\n"}) {
     Touch(".run.lock", text);
@@ -456,24 +456,24 @@ TEST_F(RunDirectoryTest, TheDryRunsCheckRefusesAUsersFileWithTheLocksName) {
 TEST_F(RunDirectoryTest, AUsersFileWithTheLocksNameIsRefusedAndKept) {
   Touch(".run.lock", "my precious");
   ExpectInputError([&] { OutputDirectory("run", RunOptions()); },
-                   {".run.lock: holds something other than a process id, so nlhf will not take it for the lock file",
+                   {".run.lock: holds something other than a process id, so nlhf-run will not take it for the lock file",
                     "that keeps two copies from writing run at once, expected no file by that name (move it away)"});
   EXPECT_EQ(Read(".run.lock"), "my precious");
   EXPECT_FALSE(fs::exists("run"));
   fs::create_directories("sweep");
   Touch("sweep/" + std::string(kLockFile), "notes\n");
-  ExpectInputError([&] { OutputDirectory("sweep", SweepOptions()); }, {"holds something other than a process id"});
+  ExpectInputError([&] { OutputDirectory("sweep", SweepOptions()); }, {"holds something other than a process id, so nlhf-sweep will"});
   EXPECT_EQ(Read("sweep/" + std::string(kLockFile)), "notes\n");
   // A link or a folder by that name is not followed or replaced either.
   fs::remove(".run.lock");
   Touch("target.txt", "linked");
   fs::create_symlink("target.txt", ".run.lock");
-  ExpectInputError([&] { OutputDirectory("run", RunOptions()); }, {".run.lock: is a symlink, so nlhf will not take it for the lock file"});
+  ExpectInputError([&] { OutputDirectory("run", RunOptions()); }, {".run.lock: is a symlink, so nlhf-run will not take it for the lock file"});
   EXPECT_EQ(Read("target.txt"), "linked");
   EXPECT_TRUE(fs::is_symlink(".run.lock"));
   fs::remove(".run.lock");
   fs::create_directories(".run.lock");
-  ExpectInputError([&] { OutputDirectory("run", RunOptions()); }, {".run.lock: is a directory, so nlhf will not take it for the lock file"});
+  ExpectInputError([&] { OutputDirectory("run", RunOptions()); }, {".run.lock: is a directory, so nlhf-run will not take it for the lock file"});
   // What a lock holds (a pid, or nothing: a writer killed before writing it) is taken over.
   fs::remove(".run.lock");
   for (const std::string text : {"", "12345\n", "12345"}) {

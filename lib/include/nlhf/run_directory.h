@@ -48,10 +48,12 @@ void WriteMarker(const std::filesystem::path& dir, std::string_view tool);
 
 // An advisory lock (flock) on `lock_file`, created if missing and holding the owner's pid. A second
 // process gets InputError "<shown> is being written by process <pid>". With `remove_on_release`
-// the file is unlinked (while still locked) when released.
+// the file is unlinked (while still locked) when released. A file by that name that is not a lock
+// file (a user's) is refused (InputError, naming `tool`), never truncated or removed.
 class DirectoryLock {
  public:
-  DirectoryLock(const std::filesystem::path& lock_file, const std::string& shown, bool remove_on_release);
+  DirectoryLock(const std::filesystem::path& lock_file, const std::string& shown, bool remove_on_release,
+                std::string_view tool);
   ~DirectoryLock();
   DirectoryLock(const DirectoryLock&) = delete;
   DirectoryLock& operator=(const DirectoryLock&) = delete;
