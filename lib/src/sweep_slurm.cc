@@ -98,6 +98,14 @@ void ValidateSlurmOptions(const SlurmOptions& o) {
 std::string EmitSlurm(const SweepConfig& s, const std::string& sweep_path, const std::string& out,
                       const SlurmOptions& o) {
   ValidateSlurmOptions(o);
+  // A shard runs whole tasks (SweepTasks: one game and seed with all its solvers), so array tasks
+  // beyond their number would start jobs with nothing to do.
+  size_t tasks = 0;
+  for (const SweepPoint& p : s.points) tasks += p.config.seeds.size();
+  if (static_cast<size_t>(o.shards) > tasks)
+    throw InputError("--shards", fmt::format("{} is more than the sweep's {} tasks (a task is one game and seed with "
+                                             "all its solvers, and a shard runs whole tasks), expected at most {}",
+                                             o.shards, tasks, tasks));
   const std::string sweep = fs::absolute(sweep_path).lexically_normal().string();
   const std::string dir = fs::absolute(out).lexically_normal().string();
   const std::string logs = fs::absolute(o.log_dir).lexically_normal().string();

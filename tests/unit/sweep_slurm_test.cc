@@ -106,5 +106,15 @@ TEST(EmitSlurm, RefusesOptionsSbatchCannotTake) {
   testing::ExpectInputError([&] { EmitSlurm(Sweep(), "s.yaml", "out", o); }, {"--cpus-per-task"});
 }
 
+// More array tasks than the sweep's tasks (3 points x 2 seeds) would be jobs with nothing to do.
+TEST(EmitSlurm, RefusesMoreShardsThanTasks) {
+  SlurmOptions o;
+  o.shards = 7;
+  testing::ExpectInputError([&] { EmitSlurm(Sweep(), "s.yaml", "out", o); },
+                            {"--shards: 7 is more than the sweep's 6 tasks", "expected at most 6"});
+  o.shards = 6;
+  EXPECT_NE(EmitSlurm(Sweep(), "s.yaml", "out", o).find("--array=1-6 "), std::string::npos);
+}
+
 }  // namespace
 }  // namespace nlhf
