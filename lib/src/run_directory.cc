@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -495,31 +496,52 @@ std::string Shown(std::string dir) {
   return dir;
 }
 
-// The folders ".NAME.old-PID" beside the staged output `path` that a writer killed during
-// WriteStaged's replacement left, holding the previous results or what remains of them: each a
-// folder (not a link) of a process that is gone, holding only the tool's files (listed in `.second`).
-std::vector<std::pair<std::string, std::vector<std::string>>> MovedAside(const fs::path& path,
-                                                                         const OutputDirectoryOptions& options) {
+// The folder ".NAME.old-PID" that WriteStaged of process `pid` moves the previous results of the
+// staged output `path` aside into.
+fs::path MovedAsideOf(const fs::path& path, long pid) {
+  return path.parent_path() / fmt::format(".{}.old-{}", path.filename().string(), pid);
+}
+
+// A folder ".NAME.old-PID" beside a staged output that a writer killed during WriteStaged's
+// replacement left: a folder (not a link) of a process that is gone, holding only the tool's files.
+// WriteStaged deletes the marker first, so one holding it holds the previous results whole.
+struct MovedAsideFolder {
+  std::string name;
+  std::vector<std::string> held;
+  bool whole = false;
+};
+std::vector<MovedAsideFolder> MovedAside(const fs::path& path, const OutputDirectoryOptions& options) {
   const std::string prefix = fmt::format(".{}.old-", path.filename().string());
-  std::vector<std::pair<std::string, std::vector<std::string>>> found;
+  std::vector<MovedAsideFolder> found;
   for (const std::string& e : Entries(path.parent_path())) {
-    std::vector<std::string> held;
+    MovedAsideFolder f{e, {}, false};
     if (e.rfind(prefix, 0) == 0 && Gone(ParsePid(std::string_view(e).substr(prefix.size()))) &&
-        HoldsOnly(path.parent_path() / e, [&](const std::string& f) { return WritesFile(options, f); }, held))
-      found.emplace_back(e, std::move(held));
+        HoldsOnly(path.parent_path() / e, [&](const std::string& name) { return WritesFile(options, name); }, f.held)) {
+      f.whole = std::find(f.held.begin(), f.held.end(), kMarkerFile) != f.held.end() &&
+                HasMarker(path.parent_path() / e, options.tool);
+      found.push_back(std::move(f));
+    }
   }
   return found;
 }
 
-// The one of them to put back at `path` when nothing is there: the results a writer killed between
-// WriteStaged's two renames moved aside. It holds the marker, which goes last when one is deleted
-// (so it is whole, unless someone removed the new results after a kill during that deletion). "" if none.
-std::string ToPutBack(const fs::path& path, const OutputDirectoryOptions& options) {
+// The folder to put back at `path` (shown as `shown`), or "": the previous results whole, moved aside
+// by a writer killed between WriteStaged's two renames, when nothing (or an empty folder) is at
+// `path`. More than one such folder is refused: which results are the latest cannot be told.
+std::string ToPutBack(const fs::path& path, const std::string& shown, const OutputDirectoryOptions& options) {
   std::error_code ec;
-  if (fs::exists(fs::symlink_status(path, ec))) return "";
-  for (const auto& [name, held] : MovedAside(path, options))
-    if (HasMarker(path.parent_path() / name, options.tool)) return name;
-  return "";
+  const fs::file_status status = fs::symlink_status(path, ec);
+  if (fs::exists(status) && !(fs::is_directory(status) && Entries(path).empty())) return "";
+  std::vector<std::string> whole;
+  for (const MovedAsideFolder& f : MovedAside(path, options))
+    if (f.whole) whole.push_back(f.name);
+  if (whole.size() > 1)
+    throw InputError(SourceLocation{shown}, options.key,
+                     fmt::format("has results hidden in each of {0} (left by {1} processes killed while replacing "
+                                 "it), so {1} cannot tell which to put back, expected one of them (move the others "
+                                 "away)",
+                                 fmt::join(whole, ", "), options.tool));
+  return whole.empty() ? "" : whole.front();
 }
 
 // The refusal of a run without --force into a directory whose previous results a killed writer left
@@ -538,8 +560,8 @@ InputError MovedAsideError(const std::string& shown, const std::string& aside, b
 void CheckOutputDirectory(const std::string& dir, const OutputDirectoryOptions& options) {
   const fs::path path = CheckOutputPath(dir, options.key, options.inputs, options.staged);
   CheckContents(path, Shown(dir), options);
-  if (options.staged && !options.force)
-    if (const std::string aside = ToPutBack(path, options); !aside.empty())
+  if (options.staged)
+    if (const std::string aside = ToPutBack(path, Shown(dir), options); !aside.empty() && !options.force)
       throw MovedAsideError(Shown(dir), aside, false, options);
   // A file of the user's with the lock's name, which the claim would refuse (DirectoryLock).
   const fs::path lock = LockFileOf(path, options.staged);
@@ -563,8 +585,10 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
     fs::create_directories(parent, ec);
     if (ec) throw WriteError(parent.string(), ec.value());
     lock_ = std::make_unique<DirectoryLock>(LockFileOf(path_, true), shown_, true, tool);
-    if (const std::string restored = RemoveStaleStaging(); !restored.empty() && !options_.force)
-      throw MovedAsideError(shown_, restored, true, options_);
+    RemoveStaleStaging();
+    if (const std::string back = RecoverMovedAside(); !back.empty() && !options_.force)
+      throw MovedAsideError(shown_, back, true, options_);
+    RefuseTakenNames();
     if (HasMarker(path_, tool)) RemoveStaleLeftovers(path_, temp_file);
     check_contents();
     return;
@@ -592,22 +616,31 @@ OutputDirectory::~OutputDirectory() {
     if (::rmdir(p.c_str()) != 0) break;
 }
 
-std::string OutputDirectory::RemoveStaleStaging() const {
+void OutputDirectory::RemoveStaleStaging() const {
+  RemoveStaleLeftovers(
+      path_.parent_path(), [&](const std::string& e) { return WritesFile(options_, e); }, path_.filename().string());
+}
+
+std::string OutputDirectory::RecoverMovedAside() const {
   const fs::path parent = path_.parent_path();
-  const std::string name = path_.filename().string();
-  const auto writes = [&](const std::string& e) { return WritesFile(options_, e); };
-  RemoveStaleLeftovers(parent, writes, name);
-  // The previous results a writer killed during WriteStaged's replacement moved aside: killed
-  // between its two renames, they are whole and nothing is at NAME, so they are put back; killed
-  // after both, while deleting them, the new results are at NAME and they go.
-  std::string restored = ToPutBack(path_, options_);
-  if (!restored.empty() && ::rename((parent / restored).c_str(), path_.c_str()) != 0) restored.clear();
-  for (const auto& [aside, held] : MovedAside(path_, options_)) RemoveCheckedFolder(parent / aside, held);
+  // Killed between the two renames: the previous results are whole and nothing is at NAME.
+  if (const std::string back = ToPutBack(path_, shown_, options_); !back.empty()) {
+    if (::rename((parent / back).c_str(), path_.c_str()) != 0) throw WriteError(shown_, errno);  // (and they stay)
+    return back;
+  }
+  // Killed after both, while deleting them: the new results are at NAME (marked), and what is left
+  // of the old ones goes. (An empty one, too: it held nothing.)
   std::error_code ec;
-  // One that stays although it has this process's pid (the last one went above) is not the tool's:
-  // refused before any work, nothing written.
+  const bool replaced = fs::is_directory(fs::symlink_status(path_, ec)) && HasMarker(path_, options_.tool);
+  for (const MovedAsideFolder& f : MovedAside(path_, options_))
+    if (replaced || f.held.empty()) RemoveCheckedFolder(parent / f.name, f.held);
+  return "";
+}
+
+void OutputDirectory::RefuseTakenNames() const {
+  std::error_code ec;
   for (const bool aside : {false, true}) {
-    const fs::path own = parent / fmt::format(".{}.{}-{}", name, aside ? "old" : "partial", ::getpid());
+    const fs::path own = aside ? MovedAsideOf(path_, ::getpid()) : StagingOf(path_);
     if (fs::exists(fs::symlink_status(own, ec)))
       throw InputError(SourceLocation{own.string()}, "",
                        fmt::format("is not {0}'s (it holds files {0} does not write, or is not a folder), so {0} "
@@ -615,7 +648,6 @@ std::string OutputDirectory::RemoveStaleStaging() const {
                                    options_.tool,
                                    aside ? fmt::format("move {} aside into it", shown_) : fmt::format("stage {} in it", shown_)));
   }
-  return restored;
 }
 
 void OutputDirectory::RemoveOwned() const { RemoveOwnedIn(path_); }
@@ -634,7 +666,7 @@ void OutputDirectory::WriteStaged(const std::vector<StagedFile>& files) {
   const fs::path staging = StagingOf(path_);
   const fs::path shown(shown_);
   std::error_code ec;
-  RemoveStaleStaging();  // (again: one made since the claim, by the user)
+  RefuseTakenNames();  // (again: one made since the claim, by the user)
   if (!fs::create_directory(staging, ec) || ec) throw WriteError(shown_, ec ? ec.value() : EEXIST);
   try {
     for (const StagedFile& file : files) {
@@ -659,7 +691,7 @@ void OutputDirectory::WriteStaged(const std::vector<StagedFile>& files) {
                          fmt::format("was filled by someone else while {} ran, expected it to stay as it was; "
                                      "nothing was replaced",
                                      options_.tool));
-      old = path_.parent_path() / fmt::format(".{}.old-{}", path_.filename().string(), ::getpid());
+      old = MovedAsideOf(path_, ::getpid());
       if (::rename(path_.c_str(), old.c_str()) != 0) throw WriteError(shown_, errno);
     }
     if (::rename(staging.c_str(), path_.c_str()) != 0) {
@@ -669,6 +701,9 @@ void OutputDirectory::WriteStaged(const std::vector<StagedFile>& files) {
     }
     written_ = true;
     if (!old.empty()) {
+      // The marker first: a kill from here on leaves an unmarked folder, which the next claim never
+      // takes for results to put back (RecoverMovedAside).
+      ::unlink((old / kMarkerFile).c_str());
       RemoveOwnedIn(old);       // only nlhf's files: anything else keeps the folder, which then stays
       ::rmdir(old.c_str());
     }

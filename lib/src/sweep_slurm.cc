@@ -10,6 +10,7 @@
 
 #include "nlhf/errors.h"
 #include "nlhf/shell.h"
+#include "nlhf/sweep_tasks.h"
 #include "nlhf/version.h"
 
 namespace nlhf {
@@ -100,8 +101,7 @@ std::string EmitSlurm(const SweepConfig& s, const std::string& sweep_path, const
   ValidateSlurmOptions(o);
   // A shard runs whole tasks (SweepTasks: one game and seed with all its solvers), so array tasks
   // beyond their number would start jobs with nothing to do.
-  size_t tasks = 0;
-  for (const SweepPoint& p : s.points) tasks += p.config.seeds.size();
+  const size_t tasks = SweepTasks(s).size();
   if (static_cast<size_t>(o.shards) > tasks)
     throw InputError("--shards", fmt::format("{} is more than the sweep's {} tasks (a task is one game and seed with "
                                              "all its solvers, and a shard runs whole tasks), expected at most {}",

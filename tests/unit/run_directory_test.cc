@@ -380,11 +380,48 @@ TEST_F(RunDirectoryTest, PutsBackResultsAKilledWriterLeftMovedAside) {
   EXPECT_FALSE(fs::exists(aside));
   EXPECT_FALSE(fs::exists(staging));
   EXPECT_FALSE(fs::exists(".run.lock"));
+  // An empty folder made at NAME since (mkdir -p in a job script) is no reason to lose them.
+  fs::rename("run", aside);
+  fs::create_directory("run");
+  ExpectInputError([&] { CheckOutputDirectory("run", RunOptions()); }, {"is hidden in " + aside});
+  ExpectInputError([&] { OutputDirectory("run", RunOptions()); }, {"was left in " + aside});
+  EXPECT_EQ(Read("run/trace.csv"), "old\n");
   // With --force: put back, then replaced.
   fs::rename("run", aside);
   OutputDirectory("run", RunOptions(true)).WriteStaged(OneTrace("newer\n"));
   EXPECT_EQ(Read("run/trace.csv"), "newer\n");
   EXPECT_EQ(Entries("."), (std::vector<std::string>{"run", "run/" + std::string(kMarkerFile), "run/trace.csv"}));
+}
+
+// Two whole sets of results moved aside (killed writers of older versions): which is the latest
+// cannot be told, so neither is put back and the run is refused, naming both, also with --force.
+// What is not whole (no marker: its deletion had begun) is not put back; an empty one goes.
+TEST_F(RunDirectoryTest, NeverGuessesWhichMovedAsideResultsToPutBack) {
+  OutputDirectory("run", RunOptions()).WriteStaged(OneTrace("first\n"));
+  const std::string a = fmt::format(".run.old-{}", DeadPid()), b = fmt::format(".run.old-{}", DeadPid());
+  fs::copy("run", b);
+  fs::rename("run", a);
+  for (const bool force : {false, true}) {
+    for (const bool dry : {true, false})
+      ExpectInputError(
+          [&] { dry ? CheckOutputDirectory("run", RunOptions(force)) : (void)OutputDirectory("run", RunOptions(force)); },
+          {"run: --out: has results hidden in each of ", a, b, "so nlhf-run cannot tell which to put back",
+           "(move the others away)"});
+  }
+  EXPECT_EQ(Read(a + "/trace.csv"), "first\n");
+  EXPECT_EQ(Read(b + "/trace.csv"), "first\n");
+  EXPECT_FALSE(fs::exists("run"));
+  // Without its marker, one is not put back (nor removed: nothing replaced it); an empty one goes.
+  fs::remove(b + "/" + kMarkerFile);
+  fs::remove(a + "/" + kMarkerFile);
+  fs::remove(a + "/trace.csv");
+  OutputDirectory("run", RunOptions()).WriteStaged(OneTrace("second\n"));
+  EXPECT_FALSE(fs::exists(a));
+  EXPECT_EQ(Read(b + "/trace.csv"), "first\n");
+  EXPECT_EQ(Read("run/trace.csv"), "second\n");
+  // Beside the tool's results at NAME, it is what is left of replaced ones: it goes.
+  OutputDirectory out("run", RunOptions(true));
+  EXPECT_FALSE(fs::exists(b));
 }
 
 // Killed after both renames, while deleting the old results: the new ones are in place and what is

@@ -139,11 +139,18 @@ class OutputDirectory {
   void WriteStaged(const std::vector<StagedFile>& files);
 
  private:
-  // Staged: removes the tool's stale staging folders beside the directory (RemoveStaleLeftovers);
-  // puts back the previous results a killed writer left moved aside (".NAME.old-PID") when nothing
-  // is at NAME, and removes them otherwise; refuses (InputError) when this process's own staging or
-  // moved-aside name is taken by something else. Returns the name of the folder put back, or "".
-  std::string RemoveStaleStaging() const;
+  // Staged, at the claim: removes the tool's stale staging folders beside the directory
+  // (RemoveStaleLeftovers).
+  void RemoveStaleStaging() const;
+  // Staged, at the claim: the previous results that a writer killed during WriteStaged's replacement
+  // left moved aside (".NAME.old-PID", only the tool's files). Killed between its two renames (they
+  // hold the marker, and nothing or an empty folder is at NAME), they are put back and their folder's
+  // name is returned; killed after both (the tool's results at NAME), what is left of them is removed,
+  // and "" returned. Anything else is left alone.
+  [[nodiscard]] std::string RecoverMovedAside() const;
+  // Staged: refuses (InputError) when this process's own staging or moved-aside name is taken by
+  // something else (a user's entry: never removed).
+  void RefuseTakenNames() const;
   void RemoveOwned() const;
   void RemoveOwnedIn(const std::filesystem::path& dir) const;  // the tool's entries and marker in `dir`
 
