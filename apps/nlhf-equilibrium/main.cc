@@ -243,7 +243,7 @@ int Run(int argc, char** argv) {
     fmt::print("rho = {:.6g} (spectral radius of A D(pi*)); stable steps: {}\n", eq.stability->rho, steps);
   }
   const nlhf::PolicyPoint p = nlhf::Evaluate(game, eq.log_pi);
-  fmt::print("at pi*: gap_beta {:.3e}  gap_0 {:.6f}  br_winrate {:.6f}  KL(pi*||mu) {:.6f}\n",
+  fmt::print("at pi*: gap_beta {:.3e}  gap_0 {:.3e}  br_winrate {:.6f}  KL(pi*||mu) {:.6f}\n",
              eq.certificate, nlhf::Gap0(p), nlhf::BrWinrate(p),
              nlhf::KlFromStar(nlhf::Evaluate(game, eq.log_pi), game.log_mu()));
 

@@ -100,6 +100,9 @@ py::array_t<T> Adopt(std::vector<T>&& v) {
 }
 // A numpy array of float64 (any shape of n numbers) as a vector; `key` names it in the ValueError.
 Eigen::VectorXd ToVector(const py::handle& array, const std::string& key);
+// Refuses (InputError at `key`) an array of complex numbers, which numpy's cast to double would
+// turn into its real parts with only a warning.
+void RefuseComplex(const py::handle& array, const std::string& key);
 
 // While long C++ work runs with the GIL released, Ctrl-C (SIGINT) sets a flag instead of waiting
 // for the work to end: the library's drivers poll it (flag(), as their options' cancel flag) and

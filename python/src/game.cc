@@ -94,6 +94,7 @@ std::shared_ptr<Game> GameFromSpec(const std::string& spec, const RawParams& par
 // P from numpy (any layout, any real dtype), validated by Game's constructor.
 std::shared_ptr<Game> GameFromMatrix(const py::handle& matrix, const py::object& mu, const std::string& reference,
                                      std::uint64_t seed) {
+  RefuseComplex(matrix, "P");
   py::array_t<double, py::array::f_style | py::array::forcecast> a;
   try {
     a = py::array_t<double, py::array::f_style | py::array::forcecast>::ensure(matrix);
@@ -303,9 +304,13 @@ void BindGame(py::module_& m) {
         return DescriptorsDict(d);
       }, "The game's descriptors: cyclic triples, Condorcet winner, max |P - 1/2|, Hodge cyclic ratio.")
       .def("_equilibrium", [](const Game& g, double beta, double tolerance, const std::string& method) {
-        CheckBeta(beta);
+        // pi*_beta is for beta > 0 only: not CheckBeta, whose message offers 0 (nash_equilibrium()'s).
         if (beta == 0.0)
           throw InputError("beta", "0 is the unregularized game, whose equilibrium is nash_equilibrium(), expected beta > 0");
+        if (!(beta >= kMinBeta && beta <= kMaxBeta))
+          throw InputError("beta", fmt::format("{} is not allowed, expected a number in [{:g}, {:g}] (where pi*_beta "
+                                               "can be certified in double precision)",
+                                               beta, kMinBeta, kMaxBeta));
         if (!(tolerance > 0.0) || !std::isfinite(tolerance))
           throw InputError("tolerance", fmt::format("{} is not allowed, expected a number > 0", tolerance));
         EquilibriumOptions options;
