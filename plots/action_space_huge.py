@@ -90,10 +90,10 @@ def main():
     # The fitted slopes in the legend, one per panel (they would hide curves or bounds in the panels).
     handles = {f"n = {pow10(n)} ({games[n]} games): " + " | ".join(
         f"{slopes[n][b]:.3f}" if b in slopes[n] else "-" for b in betas): h for n, h in handles.items()}
-    handles[r"bound $(1+2\beta)^{-N/2}$KL$_0$ (theorem), per $n$"] = Line2D([], [], color="0.3", lw=0.8,
+    handles[r"bound $(1+2\beta)^{-N/2}\,\mathrm{KL}_0$ (theorem), per $n$"] = Line2D([], [], color="0.3", lw=0.8,
                                                                          ls=(0, (3, 2)))
     handles[f"slope fit window [{lo:g}, {hi:g}]"] = Patch(color="0.9")
-    fig.legend(list(handles.values()), list(handles.keys()), loc="lower center", ncol=3,
+    fig.legend(list(handles.values()), list(handles.keys()), loc="lower center", ncol=3, columnspacing=2.0,
                bbox_to_anchor=(0.5, -0.01),
                title="solid: median over games; after the colon: the fitted slope of log KL vs $N$ in units of "
                      r"$-\log(1+2\beta)$, at $\beta$ = " + " | ".join(f"{b:g}" for b in betas) + " (the bound's: 0.5)",

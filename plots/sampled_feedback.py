@@ -12,6 +12,7 @@ label, whose default ends with `sampled(batch=B,...)`; a label without it is an 
 """
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -83,9 +84,10 @@ def main():
                 ax.set_ylabel(YLABEL)
         axes[1][j].set_ylim(bottom=1e-12)
     order = [f"sampled, B = {b}" for b in shown] + ["exact oracle"] + [k for k in handles if k.endswith("(dashed)")]
-    fig.legend([handles[k] for k in order if k in handles], [k for k in order if k in handles],
-               loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.06))
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    shown_keys = [k for k in order if k in handles]
+    fig.legend([handles[k] for k in shown_keys], shown_keys, loc="lower center", ncol=3, bbox_to_anchor=(0.5, 0.0))
+    # Room for the legend's rows below the panels, and no more.
+    fig.tight_layout(rect=(0, 0.015 + 0.035 * math.ceil(len(shown_keys) / 3), 1, 1))
     style.save(fig, a.out)
 
 
