@@ -31,25 +31,8 @@ py::array_t<double> Copy(const Eigen::VectorXd& v) {
   return a;
 }
 
-void RefuseComplex(const py::handle& array, const std::string& key) {
-  py::array a;
-  try {
-    a = py::array::ensure(array);
-  } catch (const py::error_already_set&) {
-  }
-  if (a && a.dtype().kind() == 'c')
-    throw InputError(key, fmt::format("is an array of complex numbers ({}), expected real numbers",
-                                      py::str(a.dtype()).cast<std::string>()));
-}
-
 Eigen::VectorXd ToVector(const py::handle& array, const std::string& key) {
-  RefuseComplex(array, key);
-  py::array_t<double, py::array::c_style | py::array::forcecast> a;
-  try {
-    a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(array);
-  } catch (const py::error_already_set&) {
-  }
-  if (!a) throw InputError(key, "is not an array of numbers");
+  const auto a = RealArray<py::array::c_style>(array, key);
   if (a.ndim() != 1) throw InputError(key, fmt::format("has {} dimensions, expected a vector (1 dimension)", a.ndim()));
   Eigen::VectorXd v(a.shape(0));
   std::memcpy(v.data(), a.data(), sizeof(double) * static_cast<size_t>(v.size()));

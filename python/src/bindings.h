@@ -5,6 +5,7 @@
 // the checks and messages wherever the library has them (parameters, configs, games, beta, oracles,
 // metrics). What only Python has (a policy given as an array, an equilibrium passed back in) is
 // checked here, in the same style.
+#include <fmt/format.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
@@ -98,11 +99,37 @@ py::array_t<T> Adopt(std::vector<T>&& v) {
   return py::array_t<T>({static_cast<py::ssize_t>(heap->size())}, {static_cast<py::ssize_t>(sizeof(T))}, heap->data(),
                         free_when_done);
 }
+// Anything numpy reads as an array of real numbers, as float64 in the memory order `Order`
+// (py::array::c_style or f_style), without a copy when it already is one. Anything else is an
+// InputError at `key`; an array of complex numbers is named as such (numpy's cast of a complex
+// array would keep its real parts with only a warning).
+template <int Order>
+py::array_t<double, Order | py::array::forcecast> RealArray(const py::handle& array, const std::string& key) {
+  const auto refuse_complex = [&](const py::array& any) {
+    if (any && any.dtype().kind() == 'c')
+      throw InputError(key, fmt::format("is an array of complex numbers ({}), expected real numbers",
+                                        py::str(py::handle(any.dtype())).cast<std::string>()));
+  };
+  if (py::isinstance<py::array>(array)) refuse_complex(py::reinterpret_borrow<py::array>(array));
+  py::array_t<double, Order | py::array::forcecast> a;
+  try {
+    a = py::array_t<double, Order | py::array::forcecast>::ensure(array);
+  } catch (const py::error_already_set&) {
+  }
+  if (!a) {
+    // Why, for what is not an array yet (a list holding complex numbers): read as numpy reads it.
+    py::array any;
+    try {
+      any = py::array::ensure(array);
+    } catch (const py::error_already_set&) {
+    }
+    refuse_complex(any);
+    throw InputError(key, "is not an array of numbers");
+  }
+  return a;
+}
 // A numpy array of float64 (any shape of n numbers) as a vector; `key` names it in the ValueError.
 Eigen::VectorXd ToVector(const py::handle& array, const std::string& key);
-// Refuses (InputError at `key`) an array of complex numbers, which numpy's cast to double would
-// turn into its real parts with only a warning.
-void RefuseComplex(const py::handle& array, const std::string& key);
 
 // While long C++ work runs with the GIL released, Ctrl-C (SIGINT) sets a flag instead of waiting
 // for the work to end: the library's drivers poll it (flag(), as their options' cancel flag) and

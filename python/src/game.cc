@@ -94,13 +94,7 @@ std::shared_ptr<Game> GameFromSpec(const std::string& spec, const RawParams& par
 // P from numpy (any layout, any real dtype), validated by Game's constructor.
 std::shared_ptr<Game> GameFromMatrix(const py::handle& matrix, const py::object& mu, const std::string& reference,
                                      std::uint64_t seed) {
-  RefuseComplex(matrix, "P");
-  py::array_t<double, py::array::f_style | py::array::forcecast> a;
-  try {
-    a = py::array_t<double, py::array::f_style | py::array::forcecast>::ensure(matrix);
-  } catch (const py::error_already_set&) {
-  }
-  if (!a) throw InputError("P", "is not an array of numbers");
+  const auto a = RealArray<py::array::f_style>(matrix, "P");
   if (a.ndim() != 2 || a.shape(0) != a.shape(1))
     throw InputError("P", fmt::format("has shape {}, expected a square n x n matrix",
                                       a.ndim() == 2 ? fmt::format("({}, {})", a.shape(0), a.shape(1))
