@@ -525,15 +525,17 @@ std::vector<MovedAsideFolder> MovedAside(const fs::path& path, const OutputDirec
   return found;
 }
 
-// The folder to put back at `path` (shown as `shown`), or "": the previous results whole, moved aside
-// by a writer killed between WriteStaged's two renames, when nothing (or an empty folder) is at
-// `path`. More than one such folder is refused: which results are the latest cannot be told.
-std::string ToPutBack(const fs::path& path, const std::string& shown, const OutputDirectoryOptions& options) {
+// The folder of `aside` (MovedAside(path)) to put back at `path` (shown as `shown`), or "": the
+// previous results whole, moved aside by a writer killed between WriteStaged's two renames, when
+// nothing (or an empty folder) is at `path`. More than one such folder is refused: which results are
+// the latest cannot be told.
+std::string ToPutBack(const fs::path& path, const std::vector<MovedAsideFolder>& aside, const std::string& shown,
+                      const OutputDirectoryOptions& options) {
   std::error_code ec;
   const fs::file_status status = fs::symlink_status(path, ec);
   if (fs::exists(status) && !(fs::is_directory(status) && Entries(path).empty())) return "";
   std::vector<std::string> whole;
-  for (const MovedAsideFolder& f : MovedAside(path, options))
+  for (const MovedAsideFolder& f : aside)
     if (f.whole) whole.push_back(f.name);
   if (whole.size() > 1)
     throw InputError(SourceLocation{shown}, options.key,
@@ -561,7 +563,8 @@ void CheckOutputDirectory(const std::string& dir, const OutputDirectoryOptions& 
   const fs::path path = CheckOutputPath(dir, options.key, options.inputs, options.staged);
   CheckContents(path, Shown(dir), options);
   if (options.staged)
-    if (const std::string aside = ToPutBack(path, Shown(dir), options); !aside.empty() && !options.force)
+    if (const std::string aside = ToPutBack(path, MovedAside(path, options), Shown(dir), options);
+        !aside.empty() && !options.force)
       throw MovedAsideError(Shown(dir), aside, false, options);
   // A file of the user's with the lock's name, which the claim would refuse (DirectoryLock).
   const fs::path lock = LockFileOf(path, options.staged);
@@ -623,8 +626,9 @@ void OutputDirectory::RemoveStaleStaging() const {
 
 std::string OutputDirectory::RecoverMovedAside() const {
   const fs::path parent = path_.parent_path();
+  const std::vector<MovedAsideFolder> aside = MovedAside(path_, options_);
   // Killed between the two renames: the previous results are whole and nothing is at NAME.
-  if (const std::string back = ToPutBack(path_, shown_, options_); !back.empty()) {
+  if (const std::string back = ToPutBack(path_, aside, shown_, options_); !back.empty()) {
     if (::rename((parent / back).c_str(), path_.c_str()) != 0) throw WriteError(shown_, errno);  // (and they stay)
     return back;
   }
@@ -632,7 +636,7 @@ std::string OutputDirectory::RecoverMovedAside() const {
   // of the old ones goes. (An empty one, too: it held nothing.)
   std::error_code ec;
   const bool replaced = fs::is_directory(fs::symlink_status(path_, ec)) && HasMarker(path_, options_.tool);
-  for (const MovedAsideFolder& f : MovedAside(path_, options_))
+  for (const MovedAsideFolder& f : aside)
     if (replaced || f.held.empty()) RemoveCheckedFolder(parent / f.name, f.held);
   return "";
 }
