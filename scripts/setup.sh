@@ -36,12 +36,20 @@ else
   exit 2
 fi
 export DEBIAN_FRONTEND=noninteractive
-if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/nlhf-setup.log 2>&1; then
+# Another apt (a fresh machine's unattended-upgrades, a second build started beside this one) holds
+# dpkg's lock for a while: wait up to 10 minutes for it rather than fail at once.
+apt=("${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600)
+# Each call logs to its own file, so that two setups at once do not write into one log.
+log=$(mktemp /tmp/nlhf-setup.XXXXXX.log)
+if ! "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
   # A fresh machine has no package lists yet: refresh once and retry.
-  "${sudo[@]}" apt-get update >>/tmp/nlhf-setup.log 2>&1 || true
-  if ! "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}" >>/tmp/nlhf-setup.log 2>&1; then
-    echo "error: setup: apt-get could not install: ${missing[*]} (log: /tmp/nlhf-setup.log)" >&2
+  "${apt[@]}" update >>"$log" 2>&1 || true
+  if ! "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
+    echo "error: setup: apt-get could not install: ${missing[*]} (log: $log)" >&2
+    # apt's own reasons (E: lines), so that the cause shows without opening the log.
+    grep '^E: ' "$log" | sort -u | tail -n 3 | sed 's/^/  /' >&2 || true
     exit 2
   fi
 fi
+rm -f "$log"
 echo "setup: done" >&2
