@@ -747,14 +747,78 @@ SpectralRadiusResult LanczosSpectralRadius(const Game& game, const Eigen::Vector
   return result;
 }
 
+// rho from A = F M F^T (PreferenceOperator::skew_factors). With U = diag(u), u = sqrt(pi) and
+// Q = I - u u^T, S = Q U A U Q = G M G^T for G = Q U F, whose row i is u_i (F_i - c^T) with
+// c = F^T pi (u^T U F = pi^T F): each row is projected before it is squared, so a column of F along
+// u (a constant one) cancels row by row, not in a difference of two large Gram entries. With
+// Gamma = G^T G = V L V^T and Gamma^1/2 = V L^1/2 V^T, G = O Gamma^1/2 for some O with orthonormal
+// columns on G's range (the polar decomposition), so S = O B O^T with B = Gamma^1/2 M Gamma^1/2,
+// m x m and skew, and rho = ||S||_2 = ||B||_2 = sqrt(lambda_max(B^T B)). Gamma is summed in blocks
+// of rows (a rank-k update each), so G is never held whole: O(n m^2) time, O(m^2) memory beyond F.
+SpectralRadiusResult LowRankSpectralRadius(const SkewFactors& factors, const Eigen::VectorXd& pi,
+                                           CancelFlag cancel) {
+  SpectralRadiusResult result;
+  result.method = SpectralRadiusMethod::kLowRank;
+  const auto& F = factors.F;
+  const Eigen::Index n = F.rows(), m = F.cols();
+  const Eigen::RowVectorXd c = pi.transpose() * F;
+  Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(m, m);
+  constexpr Eigen::Index kBlockRows = 4096;
+  Eigen::MatrixXd block;  // column-major m x rows: the block's rows of G, transposed
+  for (Eigen::Index start = 0; start < n; start += kBlockRows) {
+    ThrowIfCancelled(cancel);
+    const Eigen::Index rows = std::min(kBlockRows, n - start);
+    block = (F.middleRows(start, rows).rowwise() - c).transpose();
+    block *= pi.segment(start, rows).cwiseSqrt().asDiagonal();
+    gram.selfadjointView<Eigen::Lower>().rankUpdate(block);  // gram += block block^T
+  }
+  // A non-finite policy (or factor) would come out of the eigensolvers as a number.
+  if (!gram.allFinite()) {
+    result.rho = std::numeric_limits<double>::quiet_NaN();
+    result.message = fmt::format("the Gram matrix of the rank-{} factors at pi is not finite", m);
+    return result;
+  }
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> gram_eig(
+      gram.selfadjointView<Eigen::Lower>());
+  // Gamma is positive semidefinite; a rounding-sized negative eigenvalue is a zero one.
+  const Eigen::MatrixXd root = gram_eig.eigenvectors() *
+                               gram_eig.eigenvalues().cwiseMax(0.0).cwiseSqrt().asDiagonal() *
+                               gram_eig.eigenvectors().transpose();
+  const Eigen::MatrixXd B = root * factors.M * root;
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> b_eig(B.transpose() * B,
+                                                             Eigen::EigenvaluesOnly);
+  if (gram_eig.info() != Eigen::Success || b_eig.info() != Eigen::Success) {
+    result.rho = std::numeric_limits<double>::quiet_NaN();
+    result.message = fmt::format("the {} x {} eigensolves of the rank-{} factors did not converge", m, m, m);
+    return result;
+  }
+  const double rho = std::sqrt(std::max(0.0, b_eig.eigenvalues().maxCoeff()));
+  result.converged = true;
+  // The same resolution as Lanczos's, so that the two report the same 0 (a pure policy, A = 0 on
+  // the support of pi, a gradient game).
+  result.rho = rho > SpectralRadiusResolution(n) ? rho : 0.0;
+  result.message = result.rho > 0.0 ? fmt::format("from the game's rank-{} factors", m)
+                                     : fmt::format("rho ~ {:.1e} from the game's rank-{} factors, below the "
+                                                   "resolution {:.1e}: rho = 0",
+                                                   rho, m, SpectralRadiusResolution(n));
+  return result;
+}
+
 }  // namespace
 
 SpectralRadiusResult ComputeSpectralRadius(const Game& game, const Eigen::VectorXd& pi,
                                            SpectralRadiusMethod method, CancelFlag cancel) {
   NLHF_CHECK(pi.size() == game.n(), "SpectralRadius: pi has the wrong size");
+  const SkewFactors* factors = game.preferences().skew_factors();
   if (method == SpectralRadiusMethod::kAuto)
-    method = game.n() <= kSpectralRadiusDenseMaxN ? SpectralRadiusMethod::kDense : SpectralRadiusMethod::kLanczos;
+    method = game.n() <= kSpectralRadiusDenseMaxN ? SpectralRadiusMethod::kDense
+             : factors != nullptr                 ? SpectralRadiusMethod::kLowRank
+                                                  : SpectralRadiusMethod::kLanczos;
   if (method == SpectralRadiusMethod::kLanczos) return LanczosSpectralRadius(game, pi, cancel);
+  if (method == SpectralRadiusMethod::kLowRank) {
+    NLHF_CHECK(factors != nullptr, "SpectralRadius: low_rank asked of a game without skew factors");
+    return LowRankSpectralRadius(*factors, pi, cancel);
+  }
   SpectralRadiusResult result;
   result.method = SpectralRadiusMethod::kDense;
   result.rho = DenseSpectralRadius(game, pi);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "nlhf/cancel.h"
+#include "nlhf/errors.h"
 #include "nlhf/generators.h"
 #include "nlhf/metrics.h"
 #include "nlhf/preference_operator.h"
@@ -82,7 +83,7 @@ TEST(SolveEquilibrium, CertifiesEveryGeneratorAtModerateBeta) {
 
 // An implicit game has no stored P: pi* comes from the matrix-free Newton-Krylov path and agrees with
 // the dense Newton on the same game stored densely; rho agrees too (dense from materialized entries at
-// these small n; matrix-free Lanczos above kSpectralRadiusDenseMaxN, checked below).
+// these small n; from the low-rank factors above kSpectralRadiusDenseMaxN, checked below).
 TEST(SolveEquilibrium, CertifiesImplicitGamesWithoutAStoredMatrix) {
   for (const std::string spec : {"low_rank_cyclic(n=40,k=3", "low_rank_disc(n=40,dim=2", "bradley_terry(n=30,scale=2"}) {
     const Game implicit = MakeGame(spec + ",storage=implicit)", "softmax_normal", 7);
@@ -435,6 +436,43 @@ TEST(SpectralRadius, LanczosAgreesWithDenseOnEveryGeneratorAndPolicy) {
   }
 }
 
+// The low-rank rho (from the game's factors F M F^T, O(n m^2)) against the dense eigendecomposition
+// of the same game stored densely, on both low-rank generators (a cyclic game with unequal weights,
+// whose singular values differ, and mElo with its transitive columns, which include one along
+// sqrt(pi) for the uniform policy) at the same six policies as above.
+TEST(SpectralRadius, LowRankAgreesWithDenseOnTheLowRankGames) {
+  for (const int n : {100, 300}) {
+    for (const std::string params : {"low_rank_cyclic(k=1", "low_rank_cyclic(k=4,weights=[0.4,0.3,0.2,0.1]",
+                                     "low_rank_disc(dim=3,scale=0.3,cyclic_scale=0.2", "low_rank_disc(dim=2,scale=0.5,cyclic_scale=0",
+                                     "low_rank_disc(dim=2,scale=0,cyclic_scale=0.5"}) {
+      const std::string spec = params + ",n=" + std::to_string(n);
+      const Game game = MakeGame(spec + ")", "softmax_normal", 5);
+      const Game dense = MakeGame(spec + ",storage=dense)", "softmax_normal", 5);
+      ASSERT_NE(game.preferences().skew_factors(), nullptr) << spec;
+      Rng rng(5, "rho");
+      const std::vector<std::pair<std::string, Eigen::VectorXd>> policies = {
+          {"uniform", Eigen::VectorXd::Constant(game.n(), 1.0 / static_cast<double>(game.n()))},
+          {"mu", game.mu()},
+          {"random", testing::RandomLogits(game.n(), rng, 1.0).array().exp()},
+          {"nearly pure", testing::RandomLogits(game.n(), rng, 8.0).array().exp()},
+          {"pi* at 1e-2", SolveEquilibrium(game, 1e-2, {.stability = false}).pi},
+          {"pi* at 1e-4", SolveEquilibrium(game, 1e-4, {.stability = false}).pi}};
+      for (const auto& [where, pi] : policies) {
+        const double exact = RhoBy(SpectralRadiusMethod::kDense, dense, pi);
+        const double low_rank = RhoBy(SpectralRadiusMethod::kLowRank, game, pi);
+        if (low_rank == 0.0) {
+          // mElo without its cyclic part is a gradient game: S = 0 (dense: rounding).
+          EXPECT_LE(exact, SpectralRadiusResolution(game.n())) << spec << " at " << where;
+        } else {
+          EXPECT_NEAR(low_rank, exact, 1e-10 * exact) << spec << " at " << where;
+          EXPECT_NEAR(low_rank, RhoBy(SpectralRadiusMethod::kLanczos, game, pi), 1e-8 * exact)
+              << spec << " at " << where;
+        }
+      }
+    }
+  }
+}
+
 TEST(SpectralRadius, IsZeroWhenAIsZeroOrPiIsAVertex) {
   // P = 1/2 everywhere: A = 0, so S = 0.
   const Game ties(Eigen::MatrixXd::Constant(50, 50, 0.5), Eigen::VectorXd::Constant(50, 0.02), "ties", "uniform");
@@ -462,14 +500,35 @@ TEST(SpectralRadius, LanczosWorksOnTinyGames) {
   }
 }
 
-TEST(SpectralRadius, AutoIsDenseUpToTheCrossoverAndLanczosAbove) {
+TEST(SpectralRadius, AutoIsDenseUpToTheCrossoverAndLanczosOrLowRankAbove) {
   for (const Eigen::Index n : {kSpectralRadiusDenseMaxN, kSpectralRadiusDenseMaxN + 1}) {
-    const Game game = MakeGame("random_uniform(n=" + std::to_string(n) + ")", "softmax_normal", 0);
-    const SpectralRadiusResult r = ComputeSpectralRadius(game, game.mu());
-    EXPECT_EQ(r.method, n <= kSpectralRadiusDenseMaxN ? SpectralRadiusMethod::kDense : SpectralRadiusMethod::kLanczos);
-    EXPECT_TRUE(r.converged);
-    EXPECT_EQ(SpectralRadius(game, game.mu()), r.rho);
+    for (const std::string generator : {"random_uniform", "low_rank_cyclic", "low_rank_disc"}) {
+      const Game game = MakeGame(generator + "(n=" + std::to_string(n) + ")", "softmax_normal", 0);
+      const SpectralRadiusResult r = ComputeSpectralRadius(game, game.mu());
+      const SpectralRadiusMethod above =
+          generator == "random_uniform" ? SpectralRadiusMethod::kLanczos : SpectralRadiusMethod::kLowRank;
+      EXPECT_EQ(r.method, n <= kSpectralRadiusDenseMaxN ? SpectralRadiusMethod::kDense : above) << generator;
+      EXPECT_TRUE(r.converged);
+      EXPECT_EQ(SpectralRadius(game, game.mu()), r.rho);
+    }
   }
+  // The low-rank method needs the factors.
+  const Game dense = MakeGame("random_uniform(n=100)", "uniform", 0);
+  EXPECT_THROW(ComputeSpectralRadius(dense, dense.mu(), SpectralRadiusMethod::kLowRank), InternalError);
+}
+
+// The low-rank rho is exact where Lanczos's is: at n = 3000 (a few Lanczos products at a stored P would
+// take longer) on an implicit game, the two agree to 1e-9, and the low-rank one took no product.
+TEST(SpectralRadius, LowRankAgreesWithLanczosOnALargerImplicitGame) {
+  const Game game = MakeGame("low_rank_cyclic(n=3000,k=3)", "softmax_normal", 2);
+  const Eigen::VectorXd pi = SolveEquilibrium(game, 0.01, {.stability = false}).pi;
+  const SpectralRadiusResult low_rank = ComputeSpectralRadius(game, pi, SpectralRadiusMethod::kLowRank);
+  const SpectralRadiusResult lanczos = ComputeSpectralRadius(game, pi, SpectralRadiusMethod::kLanczos);
+  ASSERT_TRUE(low_rank.converged && lanczos.converged) << lanczos.message;
+  EXPECT_GT(low_rank.rho, 0.0);
+  EXPECT_NEAR(low_rank.rho, lanczos.rho, 1e-9 * lanczos.rho);
+  EXPECT_EQ(low_rank.products, 0);
+  EXPECT_GT(lanczos.products, 0);
 }
 
 TEST(ExtragradientLimit, IsWhereTheFactorReachesOne) {
@@ -579,6 +638,8 @@ TEST(SolveEquilibrium, ACancelFlagStopsItWithCancelled) {
   EXPECT_THROW(SolveEquilibrium(game, 0.01, EquilibriumOptions{.newton = false, .cancel = &cancel}), Cancelled);
   const Eigen::VectorXd pi = Eigen::VectorXd::Constant(300, 1.0 / 300);
   EXPECT_THROW(ComputeSpectralRadius(game, pi, SpectralRadiusMethod::kLanczos, &cancel), Cancelled);
+  const Game low_rank = MakeGame("low_rank_cyclic(n=300)", "uniform", 0);
+  EXPECT_THROW(ComputeSpectralRadius(low_rank, pi, SpectralRadiusMethod::kLowRank, &cancel), Cancelled);
   // Set inside Spectra's Lanczos iteration (at the second-to-last product of an uncancelled run):
   // Cancelled comes out, not a failed eigensolve.
   cancel.store(false);

@@ -159,19 +159,24 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
 // largest eigenvalue of S^T S = -S^2, each of whose eigenvalues sigma^2 is double. Always
 // rho <= max|A| <= 1/2.
 //
-// Two methods, the same number (to 1e-8 relative, tested at n <= 2000):
+// Three methods, the same number (to 1e-8 relative, tested at n <= 2000):
 //  - dense: S^T S formed and fully eigendecomposed, O(n^3) time, O(n^2) memory; reads game.P().
 //  - lanczos: matrix-free Lanczos (Spectra's SymEigsSolver, libspectra-dev) for the two largest
 //    eigenvalues of S^T S; S v costs one game.Payoff, so it never reads a stored P. 50-160 products
 //    by P on the test games (n = 30..4000), O(n^2) each for a dense game.
-// kAuto takes dense up to kSpectralRadiusDenseMaxN actions and lanczos above: the measured crossover
+//  - low_rank: for a game whose operator is A = F M F^T (PreferenceOperator::skew_factors, the
+//    low-rank games, F n x m), S = G M G^T with G = Q U F, so rho = ||Gamma^1/2 M Gamma^1/2||_2
+//    with the m x m Gram matrix Gamma = G^T G: one pass over F, O(n m^2), no products by P.
+// kAuto takes dense up to kSpectralRadiusDenseMaxN actions, and above, low_rank where the operator
+// has the factors and lanczos otherwise: the measured crossover
 // (bench_core BM_SpectralRadius) lies between n = 50 and 100 (at mu of random_uniform: dense 0.078 ms,
 // lanczos 0.094 ms at n = 50; 0.46 ms and 0.18 ms at n = 100; at pi* of five generators lanczos is
 // faster from n = 50 on), and the gap grows as n^2: 10x at n = 1000, 25x at n = 4000.
-// Lanczos resolves rho down to SpectralRadiusResolution(n) = 100 eps sqrt(n) (2.2e-13 at n = 100,
-// 2.2e-11 at n = 10^6: the rounding of products by P, which are ~1/2 per entry) and reports a smaller
-// rho as 0; that is far below any beta >= 1e-8, where the stability limits no longer depend on rho.
-enum class SpectralRadiusMethod { kAuto, kDense, kLanczos };
+// Lanczos and low_rank resolve rho down to SpectralRadiusResolution(n) = 100 eps sqrt(n) (2.2e-13 at
+// n = 100, 2.2e-11 at n = 10^6: the rounding of products by P, which are ~1/2 per entry) and report
+// a smaller rho as 0; that is far below any beta >= 1e-8, where the stability limits no longer
+// depend on rho.
+enum class SpectralRadiusMethod { kAuto, kDense, kLanczos, kLowRank };
 inline constexpr Eigen::Index kSpectralRadiusDenseMaxN = 64;
 inline double SpectralRadiusResolution(Eigen::Index n) {
   return 100.0 * std::numeric_limits<double>::epsilon() * std::sqrt(static_cast<double>(n));
@@ -185,7 +190,8 @@ struct SpectralRadiusResult {
   std::string message;                                         // evidence, or why it failed
 };
 // Non-convergence of the Lanczos method is reported in the result (converged = false), never a
-// number. `cancel` is polled at each product by P (Lanczos): set, it throws Cancelled.
+// number. `cancel` is polled at each product by P (Lanczos) and each block of F's rows (low_rank):
+// set, it throws Cancelled. kLowRank on a game without skew_factors() throws InternalError.
 SpectralRadiusResult ComputeSpectralRadius(
     const Game& game, const Eigen::VectorXd& pi,
     SpectralRadiusMethod method = SpectralRadiusMethod::kAuto, CancelFlag cancel = nullptr);

@@ -9,6 +9,14 @@
 
 namespace nlhf {
 
+// A = P - 1/2 written as F M F^T, with F an n x m matrix (row-major: one row per action) and M an
+// m x m skew-symmetric matrix: the form of the low-rank games (low_rank_cyclic, low_rank_disc).
+// What needs A's spectrum (rho) then works on m x m matrices in O(n m^2), without products by P.
+struct SkewFactors {
+  Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> F;
+  Eigen::MatrixXd M;
+};
+
 class PreferenceOperator {
  public:
   virtual ~PreferenceOperator() = default;
@@ -28,6 +36,9 @@ class PreferenceOperator {
   virtual bool stores_entries() const { return dense() != nullptr; }
   // Bytes the operator holds (the memory estimate).
   virtual double StoredBytes() const = 0;
+  // A = F M F^T exactly as Apply and Entry compute P (SkewFactors), or nullptr when the operator is
+  // not built that way.
+  virtual const SkewFactors* skew_factors() const { return nullptr; }
 };
 
 // P held as a dense n x n matrix of doubles (float32_operator.h holds it in float). Apply is Eigen's matrix-vector product, the same bits as P * x.

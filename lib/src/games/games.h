@@ -67,18 +67,20 @@ class SkewLowRankOperator final : public PreferenceOperator {
   };
   SkewLowRankOperator(RowMatrix F, std::vector<Pair> pairs);
 
-  Eigen::Index n() const override { return F_.rows(); }
+  Eigen::Index n() const override { return factors_.F.rows(); }
   void Apply(const Eigen::VectorXd& x, Eigen::VectorXd& out) const override;
   double Entry(Eigen::Index i, Eigen::Index j) const override;
-  double StoredBytes() const override { return StoredBytes(F_.rows(), F_.cols()); }
+  double StoredBytes() const override { return StoredBytes(factors_.F.rows(), factors_.F.cols()); }
   static double StoredBytes(Eigen::Index n, Eigen::Index m) {
     return 8.0 * static_cast<double>(n) * static_cast<double>(m);
   }
+  // F and M = s sum_p c_p (e_a e_b^T - e_b e_a^T), the coefficients as Apply uses them (shrunk).
+  const SkewFactors* skew_factors() const override { return &factors_; }
   // A_ij for i != j (no 1/2, no lower-triangle rule).
   double Margin(Eigen::Index i, Eigen::Index j) const;
 
  private:
-  RowMatrix F_;
+  SkewFactors factors_;
   std::vector<Pair> pairs_;  // coefficients already shrunk
 };
 

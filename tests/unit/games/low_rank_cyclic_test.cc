@@ -118,5 +118,17 @@ TEST(LowRankCyclic, BuildsAMillionActions) {
   EXPECT_NO_THROW(ValidateOperatorSample(*op, "game"));
 }
 
+// rho's low_rank method (equilibrium.h) reads A as F M F^T.
+TEST(LowRankCyclic, ItsSkewFactorsAreItsMargins) {
+  const auto op = Build({{"n", std::int64_t{90}},
+                         {"k", std::int64_t{5}},
+                         {"weights", std::vector<double>{0.3, 0.1, 0.2, 0.1, 0.2}}},
+                        6);
+  testing::ExpectSkewFactorsAreTheMargins(*op, "low_rank_cyclic");
+  // Stored densely it is a dense game, without factors.
+  const Game dense = MakeGame("low_rank_cyclic(n=30,storage=dense)", "uniform", 6);
+  EXPECT_EQ(dense.preferences().skew_factors(), nullptr);
+}
+
 }  // namespace
 }  // namespace nlhf

@@ -80,5 +80,16 @@ TEST(LowRankDisc, RefusesScalesThatCouldLeaveTheProbabilities) {
   ExpectInputError([] { Build({{"scale", 0.6}}); }, {"game.scale"});
 }
 
+// rho's low_rank method (equilibrium.h) reads A as F M F^T.
+TEST(LowRankDisc, ItsSkewFactorsAreItsMargins) {
+  const auto op = Build(
+      {{"n", std::int64_t{90}}, {"dim", std::int64_t{3}}, {"scale", 0.3}, {"cyclic_scale", 0.2}}, 6);
+  testing::ExpectSkewFactorsAreTheMargins(*op, "low_rank_disc");
+  // Stored densely it is a dense game, without factors.
+  const Game dense = MakeGame("low_rank_disc(n=30,storage=dense)", "uniform", 6);
+  EXPECT_EQ(dense.preferences().skew_factors(), nullptr);
+}
+
 }  // namespace
+
 }  // namespace nlhf

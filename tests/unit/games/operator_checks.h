@@ -46,4 +46,19 @@ inline void ExpectEntriesMatchTheColumnsAndAreProbabilities(const PreferenceOper
   EXPECT_LE(P.maxCoeff(), 1.0);
 }
 
+// A low-rank operator's skew_factors() are its game: F M F^T equals the margins P - 1/2 of its
+// own entries off the diagonal (to 1e-15; the diagonal of F M F^T is 0, as M is skew), and M is
+// exactly skew-symmetric.
+inline void ExpectSkewFactorsAreTheMargins(const PreferenceOperator& op, const std::string& label) {
+  const SkewFactors* factors = op.skew_factors();
+  ASSERT_NE(factors, nullptr) << label;
+  ASSERT_EQ(factors->F.rows(), op.n()) << label;
+  ASSERT_EQ(factors->M.rows(), factors->F.cols()) << label;
+  EXPECT_EQ(factors->M, Eigen::MatrixXd(-factors->M.transpose())) << label;
+  const Eigen::MatrixXd A = factors->F * factors->M * factors->F.transpose();
+  EXPECT_LE(A.diagonal().cwiseAbs().maxCoeff(), 1e-15) << label;
+  const Eigen::MatrixXd margins = Materialize(op).array() - 0.5;
+  EXPECT_LE((A - margins).cwiseAbs().maxCoeff(), 1e-15) << label;
+}
+
 }  // namespace nlhf::testing
