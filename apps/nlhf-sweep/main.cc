@@ -179,7 +179,11 @@ int Run(int argc, char** argv) {
                                               "the shard directories right after --merge"
                                             : "needs --out DIR for the merged result");
     }
-    const nlhf::MergeReport report = nlhf::MergeSweep(merge, out_dir, vm.count("force") > 0);
+    // Ctrl-C, SIGTERM or SIGHUP: the copy stops and its temporary file goes (a merge stores nothing
+    // it could resume from).
+    const nlhf::cli::StopOnSignals stop("nlhf-sweep", "removing the partly merged trace",
+                                        "run the same command again to merge");
+    const nlhf::MergeReport report = nlhf::MergeSweep(merge, out_dir, vm.count("force") > 0, stop.flag());
     for (const auto& [then, now] : report.moved_inputs)
       fmt::print("note: one shard read {} where the first read {} (the same contents); the game column of "
                  "trace.csv names each as its shard read it\n",
@@ -289,8 +293,8 @@ int Run(int argc, char** argv) {
   // released.
   // Run again with --force, the command would start over and drop the stored tasks.
   const nlhf::cli::StopOnSignals stop("nlhf-sweep", "storing the tasks that finished",
-                                      options.force ? "run the same command again without --force to run the rest"
-                                                    : "run the same command again to run the rest");
+                                      options.force ? "run the same command again without --force to finish"
+                                                    : "run the same command again to finish");
   options.cancel = stop.flag();
   options.work_done = [&stop] { stop.WorkDone(); };
   SweepDisplay display(vm.count("quiet") > 0, progress_interval);

@@ -68,7 +68,8 @@ std::vector<std::int64_t> TraceOffsets(const std::vector<SweepTask>& tasks, cons
   return offsets;
 }
 
-std::vector<std::int64_t> Assemble(const SweepConfig& s, const TaskIndex& index, const std::string& out) {
+std::vector<std::int64_t> Assemble(const SweepConfig& s, const TaskIndex& index, const std::string& out,
+                                   CancelFlag cancel) {
   const std::vector<SweepTask> tasks = SweepTasks(s);
   RequireComplete(tasks, index, out);
   const fs::path dir = out;
@@ -82,6 +83,7 @@ std::vector<std::int64_t> Assemble(const SweepConfig& s, const TaskIndex& index,
     WriteString(f, header);
     WritebackPacer pacer;
     for (size_t i = 0; i < tasks.size(); ++i) {
+      ThrowIfCancelled(cancel);
       index.CopyTrace(tasks[i].id, f);
       pacer.Reached(f, offsets[i] + index.TraceBytes(tasks[i].id));
     }
@@ -181,7 +183,8 @@ void AssembleTables(const SweepConfig& s, const TaskIndex& index, const std::str
                   [&](std::FILE* f) { WriteString(f, ResolvedSweepYaml(s, out)); });
 }
 
-MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out, bool force) {
+MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out, bool force,
+                       CancelFlag cancel) {
   MergeReport report;
   if (part_dirs.empty())
     throw InputError("--merge", "names no directory, expected --merge DIR... --out DIR");
@@ -281,7 +284,12 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
   TaskStore store(out);
   store.Create();
   if (existing != s.fingerprint) store.WriteManifest(s, first->inputs);
-  const std::vector<std::int64_t> offsets = Assemble(s, index, out);
+  std::vector<std::int64_t> offsets;
+  try {
+    offsets = Assemble(s, index, out, cancel);
+  } catch (const Cancelled&) {
+    throw Cancelled(fmt::format("nothing was merged into {}", out));
+  }
   // The merged directory is then a finished sweep like one run in one process: its store indexes
   // its trace.csv, so the sweep run into it (to extend it, say) reuses every task.
   std::vector<std::string> ids;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "nlhf/cancel.h"
 #include "nlhf/sweep_config.h"
 #include "nlhf/sweep_tasks.h"
 #include "sweep_task_store.h"
@@ -19,8 +20,10 @@ void RequireComplete(const std::vector<SweepTask>& tasks, const TaskIndex& index
 // Writes trace.csv, runs.csv, summary.csv and config.resolved.yaml of `out` (created if needed),
 // each atomically, from the tasks of `sweep` in `index` (every task must be there: RequireComplete).
 // trace.csv is the tasks' stored rows concatenated in canonical order; returns where each task's
-// rows begin in it (for TaskStore::Compact).
-std::vector<std::int64_t> Assemble(const SweepConfig& sweep, const TaskIndex& index, const std::string& out);
+// rows begin in it (for TaskStore::Compact). `cancel` is polled before each task's rows are copied:
+// set, it throws Cancelled and trace.csv is not written (its temporary file is removed).
+std::vector<std::int64_t> Assemble(const SweepConfig& sweep, const TaskIndex& index, const std::string& out,
+                                   CancelFlag cancel = nullptr);
 
 // Assemble without trace.csv: runs.csv, summary.csv and config.resolved.yaml (for a sweep whose
 // trace.csv was written while it ran: sweep_ordered_trace.h).

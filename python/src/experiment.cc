@@ -106,7 +106,7 @@ py::dict Sweep(const std::string& source, bool is_text, const std::string& out_d
     } catch (const Cancelled& e) {
       if (std::string(e.what()) == Cancelled().what()) throw;
       throw Cancelled(std::string(e.what()) +
-                      (force ? "; call sweep again without force=True to run the rest" : "; call sweep again to run the rest"));
+                      (force ? "; call sweep again without force=True to finish" : "; call sweep again to finish"));
     }
   }
   interrupt.ThrowIfInterrupted();

@@ -164,7 +164,7 @@ for sig, name in ((signal.SIGINT, "SIGINT"), (signal.SIGTERM, "SIGTERM")):
     code, stdout, err = finish(p)
     again = "same command again without --force" if force else "same command again"
     m = re.search(rf"nlhf-sweep: interrupted by {name}: (\d+) of 24 tasks are stored in {re.escape(out)}; run the "
-                  rf"{again} to run the rest", err)
+                  rf"{again} to finish", err)
     check(f"sweep.{name}.ends_by_the_signal", code == -sig, f"{code}: {err}")
     check(f"sweep.{name}.says_how_many", m is not None and 0 < int(m.group(1)) < 24, err)
     check(f"sweep.{name}.no_final_files", not any(os.path.exists(os.path.join(out, f)) for f in

@@ -52,7 +52,7 @@ code = f"import nlhf\nprint('started', flush=True)\nnlhf.sweep({sweep!r}, {out!r
 _, err, _, _ = interrupted(code, 0.5, env, ready=a_task_stored(out))
 check("sweep.interrupted", "KeyboardInterrupt" in err, err[-500:])
 check("sweep.says_how_many_are_stored",
-      re.search(r"KeyboardInterrupt: \d+ of 16 tasks are stored in .*; call sweep again to run the rest", err), err[-500:])
+      re.search(r"KeyboardInterrupt: \d+ of 16 tasks are stored in .*; call sweep again to finish", err), err[-500:])
 code = f"import nlhf\nr = nlhf.sweep({sweep!r}, {out!r}, jobs=2)\nprint(r.report['tasks_skipped'], r.report['tasks_run'])\n"
 p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
 parts = p.stdout.split()
@@ -63,6 +63,6 @@ forced = os.path.join(TMP, "forced_out")
 code = f"import nlhf\nprint('started', flush=True)\nnlhf.sweep({sweep!r}, {forced!r}, jobs=1, force=True)\n"
 _, err, _, _ = interrupted(code, 0.5, env, ready=a_task_stored(forced))
 check("sweep.force_says_without_force", re.search(
-    r"KeyboardInterrupt: \d+ of 16 tasks are stored in .*; call sweep again without force=True to run the rest", err),
+    r"KeyboardInterrupt: \d+ of 16 tasks are stored in .*; call sweep again without force=True to finish", err),
     err[-500:])
 check.finish(TMP)

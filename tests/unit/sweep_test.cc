@@ -412,5 +412,38 @@ TEST(RunSweep, WorkDoneComesBeforeTheFinalFilesAndAFlagSetByThenStillStopsIt) {
   }
 }
 
+// A merge cancelled (Ctrl-C in nlhf-sweep --merge) while it copies the trace writes no final file
+// and leaves no temporary one, and says so; the same merge then writes an unsharded sweep's files.
+TEST(MergeSweep, ACancelledMergeWritesNothingAndTheSameMergeThenSucceeds) {
+  testing::TempDir tmp;
+  const SweepConfig sweep = ParseSweep(SeedSweep("[0, 1, 2]"), tmp.Path("s.yaml"), {}, tmp.Path(""));
+  const std::string ref = tmp.Path("ref");
+  RunSweep(sweep, ref, SweepOptions{});
+  std::vector<std::string> shards;
+  for (int k : {1, 2}) {
+    SweepOptions options;
+    options.shard = Shard{k, 2};
+    shards.push_back(tmp.Path("shard-" + std::to_string(k)));
+    RunSweep(sweep, shards.back(), options);
+  }
+  const std::string out = tmp.Path("merged");
+  std::atomic<bool> cancel{true};
+  try {
+    MergeSweep(shards, out, false, &cancel);
+    ADD_FAILURE() << "not cancelled";
+  } catch (const Cancelled& e) {
+    EXPECT_EQ(std::string(e.what()), "nothing was merged into " + out);
+  }
+  for (const auto& entry : fs::directory_iterator(out)) {
+    const std::string name = entry.path().filename().string();
+    EXPECT_TRUE(name == ".nlhf-output" || name == ".parts" || name == ".nlhf-lock") << name;
+  }
+  cancel.store(false);
+  MergeSweep(shards, out, false, &cancel);
+  EXPECT_EQ(WithoutWallTime(testing::ReadFile(out + "/trace.csv")),
+            WithoutWallTime(testing::ReadFile(ref + "/trace.csv")));
+  EXPECT_TRUE(fs::exists(fs::path(out) / "runs.csv"));
+}
+
 }  // namespace
 }  // namespace nlhf

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "nlhf/experiment.h"
+#include "nlhf/cancel.h"
 #include "nlhf/sweep_config.h"
 #include "nlhf/sweep_slurm.h"
 #include "nlhf/sweep_tasks.h"
@@ -111,7 +112,10 @@ struct MergeReport {
 // Assembles the final files of `out` from the tasks stored in `part_dirs` (shards of one sweep over
 // the same input file contents, checked, complete: otherwise nothing is written; the input files
 // must still have those contents). `out` must be new, empty, one nlhf-sweep wrote, or hold only the
-// shard directories; `force` replaces one nlhf-sweep wrote for another sweep.
-MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out, bool force = false);
+// shard directories; `force` replaces one nlhf-sweep wrote for another sweep. `cancel` is polled
+// while trace.csv is copied together: set, it throws Cancelled ("nothing was merged into OUT") and
+// no final file is written (OUT keeps its marker and manifest: the same merge then starts over).
+MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out, bool force = false,
+                       CancelFlag cancel = nullptr);
 
 }  // namespace nlhf
