@@ -596,6 +596,14 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
     check_contents();
     return;
   }
+  // nlhf-run locks `.NAME.lock` beside NAME until it renames its results into place, and would find
+  // a sweep that claimed NAME meanwhile only then, after all its work. So this claim holds that lock
+  // too while it creates NAME and marks it: either tool is refused by the other at its start (once
+  // NAME is marked, nlhf-run refuses it by its contents). Not where the parent folder cannot be
+  // written (a resume in a shared folder): nlhf-run could not write there either.
+  std::unique_ptr<DirectoryLock> beside;
+  if (::access(path_.parent_path().c_str(), W_OK) == 0)
+    beside = std::make_unique<DirectoryLock>(LockFileOf(path_, true), shown_, true, tool);
   fs::create_directories(path_, ec);
   if (ec) throw WriteError(shown_, ec.value());
   lock_ = std::make_unique<DirectoryLock>(LockFileOf(path_, false), shown_, false, tool);

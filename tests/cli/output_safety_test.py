@@ -350,6 +350,30 @@ else:
     first.communicate()
     check("concurrent_run.started", False, "the first run ended before taking its lock")
 
+# nlhf-run and nlhf-sweep lock each other out of a new --out: a sweep started while nlhf-run writes
+# "mixed" (whose directory does not exist until nlhf-run renames its results into place) is refused
+# at its start, not found out by nlhf-run after all its work; and nlhf-run started on a sweep's
+# directory is refused at its start too.
+first = subprocess.Popen([RUN, "busy.yaml", "--out", "mixed", "--quiet", "--jobs", "1"], cwd=cwd,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+if wait_for_pid(os.path.join(cwd, ".mixed.lock"), first):
+    os.kill(first.pid, signal.SIGSTOP)
+    code, out, err = run(SWEEP, "sweep.yaml", "--out", "mixed", "--quiet", cwd=cwd)
+    os.kill(first.pid, signal.SIGCONT)
+    first_out, first_err = first.communicate()
+    check("run_then_sweep.sweep_refused",
+          code == 2 and one_error(err, f"mixed is being written by process {first.pid}") and out == "", err)
+    check("run_then_sweep.run_ok", first.returncode == 0 and rows(os.path.join(cwd, "mixed", "trace.csv")),
+          first_err)
+    check("run_then_sweep.no_lock_left", not os.path.exists(os.path.join(cwd, ".mixed.lock")), os.listdir(cwd))
+else:
+    first.communicate()
+    check("run_then_sweep.started", False, "the run ended before taking its lock")
+code, out, err = run(SWEEP, "sweep.yaml", "--out", "swept", "--quiet", cwd=cwd)
+check("sweep_then_run.sweep_ok", code == 0 and not os.path.exists(os.path.join(cwd, ".swept.lock")), err)
+code, out, err = run(RUN, "exp.yaml", "--out", "swept", "--quiet", cwd=cwd)
+check("sweep_then_run.run_refused", code == 2 and one_error(err, "swept") and out == "", err)
+
 # --- full disk: a file size limit (no root needed), then a real tmpfs when root may mount one ----------------
 disk = os.path.join(TMP, "disk")
 os.makedirs(disk)
