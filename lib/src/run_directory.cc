@@ -159,6 +159,20 @@ fs::path CheckOutputPath(const std::string& dir, const std::string& key, const s
                          bool beside) {
   if (dir.empty()) throw InputError(key, "is empty, expected a directory name such as runs/NAME");
   const SourceLocation where{dir};
+  // A shell expands ~ only at the start of a word (not in --out=~/x), and a YAML file never: the
+  // directory would be a folder named "~" here, reported as "~/x", which reads as the home
+  // directory (and `rm -rf ~` to tidy it up would delete that).
+  if (dir.front() == '~') {
+    const char* home = std::getenv("HOME");
+    const std::string spelled = dir.rfind("~/", 0) == 0 && home != nullptr && *home != '\0'
+                                    ? fmt::format(" ({}{})", home, dir.substr(1))
+                                    : "";
+    throw InputError(where, key,
+                     fmt::format("starts with ~, which is not expanded here (a shell expands it only at the start "
+                                 "of a word, not after --out=, and a YAML file never), expected the path written "
+                                 "out{}",
+                                 spelled));
+  }
   std::error_code ec;
   // Walk the path as written: every component before the last must be a directory, and no
   // component may be a dangling symlink.

@@ -107,6 +107,23 @@ TEST_F(RunDirectoryTest, RefusesTheHomeDirectory) {
   else ::unsetenv("HOME");
 }
 
+// A leading ~ is not expanded by the tools (nor by a shell after --out=, nor in YAML): refused, with
+// the path spelled out where HOME tells it, and nothing created; a ~ further in is an ordinary name.
+TEST_F(RunDirectoryTest, RefusesAPathStartingWithATilde) {
+  const char* old = std::getenv("HOME");
+  const std::string saved = old ? old : "";
+  ::setenv("HOME", "/home/me", 1);
+  ExpectInputError([&] { CheckOutputPath("~/runs/x", "--out", {}); },
+                   {"~/runs/x", "--out", "starts with ~, which is not expanded here", "(/home/me/runs/x)"});
+  ExpectInputError([&] { CheckOutputPath("~", "--out", {}); }, {"starts with ~"});
+  ExpectInputError([&] { CheckOutputPath("~me/runs", "output", {}); }, {"output", "starts with ~"});
+  ExpectInputError([&] { OutputDirectory out("~/run", RunOptions()); }, {"starts with ~"});
+  EXPECT_FALSE(fs::exists(root_ / "~"));
+  EXPECT_NO_THROW(CheckOutputPath("runs/~x", "--out", {}));
+  if (old) ::setenv("HOME", saved.c_str(), 1);
+  else ::unsetenv("HOME");
+}
+
 TEST_F(RunDirectoryTest, RefusesADirectoryHoldingAnInput) {
   fs::create_directories(root_ / "data" / "deep");
   Touch(root_ / "data" / "deep" / "P.csv");
