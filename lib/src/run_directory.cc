@@ -293,15 +293,23 @@ DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown
       if (err == EINTR) continue;
       if (err != EWOULDBLOCK) throw failure(err);
       // The holder writes its pid right after locking; give it a moment.
+      // A file that is gone meanwhile: its holder released it and removed it (the staged lock, and
+      // a sweep's claim holding it for a moment, do): the lock is free, try again.
+      const auto removed = [&] {
+        struct stat still {};
+        return ::lstat(file_.c_str(), &still) != 0 && errno == ENOENT;
+      };
       long pid = 0;
-      for (int k = 0; k < 100 && pid == 0; ++k) {  // up to 1 s: a loaded machine can take longer than 0.1 s
+      bool gone_now = false;
+      for (int k = 0; k < 100 && pid == 0 && !gone_now; ++k) {  // up to 1 s: a loaded machine can take longer than 0.1 s
         pid = ReadPid(file_);
-        if (pid == 0) ::usleep(10000);
+        gone_now = pid == 0 && removed();
+        if (pid == 0 && !gone_now) ::usleep(10000);
       }
       // A pid that names no process: the holder ended since (the lock is free: try again), or it is
       // an earlier writer's pid left in the file and the holder a reader (SharedDirectoryLock, a
       // merge), which writes none.
-      if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      if (gone_now || (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)) {
         if (++gone <= 3) {
           ::usleep(10000);
           continue;
@@ -583,6 +591,17 @@ void CheckOutputDirectory(const std::string& dir, const OutputDirectoryOptions& 
   // A file of the user's with the lock's name, which the claim would refuse (DirectoryLock).
   const fs::path lock = LockFileOf(path, options.staged);
   if (const std::string why = NotALock(lock); !why.empty()) throw NotALockError(lock, why, Shown(dir), options.tool);
+  // A writer at work, which the claim would refuse: its lock, probed without creating or holding it.
+  if (const int fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW); fd >= 0) {
+    int err = 0;
+    while (::flock(fd, LOCK_SH | LOCK_NB) != 0 && (err = errno) == EINTR) err = 0;
+    ::close(fd);
+    if (err == EWOULDBLOCK) {
+      const long pid = DirectoryLock::ReadPid(lock);
+      throw InputError(fmt::format("{} is being written by {}; wait for it to finish, or choose another --out",
+                                   Shown(dir), pid > 0 ? fmt::format("process {}", pid) : std::string("another process")));
+    }
+  }
 }
 
 OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOptions& options)

@@ -338,11 +338,14 @@ if wait_for_pid(os.path.join(cwd, ".both.lock"), first):
     os.kill(first.pid, signal.SIGSTOP)
     holding = os.path.exists(os.path.join(cwd, ".both.lock"))
     code, _, err = run(RUN, "exp.yaml", "--out", "both", "--force", "--quiet", cwd=cwd)
+    dry_code, _, dry_err = run(RUN, "exp.yaml", "--out", "both", "--dry-run", cwd=cwd)
     os.kill(first.pid, signal.SIGCONT)
     first_out, first_err = first.communicate()
     check("concurrent_run.paused_while_holding_the_lock", holding)
     check("concurrent_run.second_refused",
           code == 2 and one_error(err, f"both is being written by process {first.pid}"), err)
+    check("concurrent_run.dry_run_refused_too",
+          dry_code == 2 and one_error(dry_err, f"both is being written by process {first.pid}"), dry_err)
     check("concurrent_run.first_ok", first.returncode == 0, first_err)
     trace = rows(os.path.join(cwd, "both", "trace.csv"))
     check("concurrent_run.first_result_intact", len(trace) > 0 and trace[0]["n"] == "40", trace[:1])
@@ -467,6 +470,9 @@ if started:
     os.kill(first.pid, signal.SIGSTOP)
     code, out, err = run(SWEEP, long_sweep, "--out", d, "--quiet")
     check("concurrent_sweep.second_refused",
+          code == 2 and one_error(err, f"is being written by process {first.pid}") and out == "", err)
+    code, out, err = run(SWEEP, long_sweep, "--out", d, "--dry-run")
+    check("concurrent_sweep.dry_run_refused_too",
           code == 2 and one_error(err, f"is being written by process {first.pid}") and out == "", err)
     os.kill(first.pid, signal.SIGKILL)
     os.kill(first.pid, signal.SIGCONT)
