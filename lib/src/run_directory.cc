@@ -337,6 +337,9 @@ DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown
   errno = 0;
   if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     const int err = errno != 0 ? errno : EIO;  // a short write sets none
+    // (A full disk: the file, created or left empty, is not left behind. It is still locked, and a
+    // waiter checks that the path names the file it locked.)
+    ::unlink(file_.c_str());
     ::close(fd_);
     throw failure(err);
   }
@@ -637,9 +640,15 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
   std::unique_ptr<DirectoryLock> beside;
   if (::access(path_.parent_path().c_str(), W_OK) == 0)
     beside = std::make_unique<DirectoryLock>(LockFileOf(path_, true), shown_, true, tool);
+  const bool existed = fs::exists(fs::symlink_status(path_, ec));
   fs::create_directories(path_, ec);
   if (ec) throw WriteError(shown_, ec.value());
-  lock_ = std::make_unique<DirectoryLock>(LockFileOf(path_, false), shown_, false, tool);
+  try {
+    lock_ = std::make_unique<DirectoryLock>(LockFileOf(path_, false), shown_, false, tool);
+  } catch (const WriteFailure&) {
+    if (!existed) ::rmdir(path_.c_str());  // a full disk: the folder this claim made goes (if empty)
+    throw;
+  }
   check_contents();
   RemoveStaleLeftovers(path_, temp_file);
   if (Marked(path_, options_)) {

@@ -449,6 +449,19 @@ if os.geteuid() == 0:
                         named |= {line.split(",")[1] for line in f.read().splitlines()[1:2] if line.startswith("data,")}
             orphans = [n for n in os.listdir(parts) if n.startswith("data-") and n not in named]
             check("enospc_sweep.no_orphan_data", orphans == [], orphans)
+            # A disk too full for even the lock file: refused, and nothing left (no empty lock file,
+            # no folder).
+            shutil.rmtree(d)
+            try:
+                with open(os.path.join(full, "filler"), "wb", buffering=0) as f:
+                    while True:
+                        f.write(b"\0" * 4096)
+            except OSError:
+                pass
+            for tool, file, name in ((RUN, "exp.yaml", "r"), (SWEEP, "sweep.yaml", "s")):
+                code, _, err = run(tool, os.path.join(cwd, file), "--out", os.path.join(full, name), "--quiet")
+                check(f"enospc_lock.{name}.exit2", code == 2 and one_error(err, "No space left on device"), err)
+                check(f"enospc_lock.{name}.nothing_left", os.listdir(full) == ["filler"], os.listdir(full))
         finally:
             subprocess.run(["umount", full])
     else:
