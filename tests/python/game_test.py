@@ -283,4 +283,27 @@ else:
     check("memory.equilibrium_krylov_fits",
           len(lines) == 2 and lines[0].startswith("method: 'dense' at n = 4500 needs about 0.32 GiB")
           and lines[0].endswith("expected method='krylov' (about 0.23 GiB)"), "\n".join(lines))
+    # Building an implicit game takes its operator and mu, not the 44 vectors of run buffers that
+    # nlhf-run's estimate adds: low_rank_cyclic at n = 10^6 (a 16 MB factor) builds within 200 MB
+    # (the run estimate, 0.4 GB, refused it), and at k = 64 (1 GB) it is refused, pointing at n.
+    GAME_LIMITED = r'''
+import resource
+import sys
+import nlhf
+with open("/proc/self/status") as f:
+    used = next(int(line.split()[1]) for line in f if line.startswith("VmData")) * 1024
+resource.setrlimit(resource.RLIMIT_DATA, (used + 200 * 2**20, resource.getrlimit(resource.RLIMIT_DATA)[1]))
+for k in (1, 64):
+    try:
+        print(nlhf.game("low_rank_cyclic", n=10**6, k=k).n)
+    except ValueError as e:
+        print(e)
+'''
+    out = subprocess.run([sys.executable, "-c", GAME_LIMITED], capture_output=True, text=True,
+                         env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    lines = out.stdout.splitlines()
+    check("memory.implicit_game_counts_its_operator",
+          len(lines) == 2 and lines[0] == "1000000" and lines[1].startswith("game.n: 1000000 needs about 1.0 GiB "
+                                                                          "(the implicit game's operator, 1.0 GiB")
+          and lines[1].endswith("expected a smaller n"), out.stdout + out.stderr)
 check.finish(TMP)
