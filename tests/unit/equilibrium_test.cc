@@ -395,6 +395,18 @@ double RhoBy(SpectralRadiusMethod method, const Game& game, const Eigen::VectorX
   return r.rho;
 }
 
+// The policies rho is checked at: the uniform policy, mu, a random and a nearly pure policy, and
+// pi* at two strengths.
+std::vector<std::pair<std::string, Eigen::VectorXd>> RhoTestPolicies(const Game& game) {
+  Rng rng(5, "rho");
+  return {{"uniform", Eigen::VectorXd::Constant(game.n(), 1.0 / static_cast<double>(game.n()))},
+          {"mu", game.mu()},
+          {"random", testing::RandomLogits(game.n(), rng, 1.0).array().exp()},
+          {"nearly pure", testing::RandomLogits(game.n(), rng, 8.0).array().exp()},
+          {"pi* at 1e-2", SolveEquilibrium(game, 1e-2, {.stability = false}).pi},
+          {"pi* at 1e-4", SolveEquilibrium(game, 1e-4, {.stability = false}).pi}};
+}
+
 // The matrix-free Lanczos rho against the dense eigendecomposition, 1e-8 relative (issue 13; n = 1000
 // and 2000 in tests/slow/spectral_radius_large_test.cc): every kind of generator (random, disc with
 // transitive and cyclic parts, cyclic with its multiple singular values, transitive Bradley-Terry
@@ -411,15 +423,7 @@ TEST(SpectralRadius, LanczosAgreesWithDenseOnEveryGeneratorAndPolicy) {
       if (name == "hodge") spec += ",kappa=0.9";
       if (name == "hodge0") spec = "hodge(n=" + std::to_string(n) + ",kappa=0";
       const Game game = MakeGame(spec + ")", "softmax_normal", 5);
-      Rng rng(5, "rho");
-      const std::vector<std::pair<std::string, Eigen::VectorXd>> policies = {
-          {"uniform", Eigen::VectorXd::Constant(game.n(), 1.0 / static_cast<double>(game.n()))},
-          {"mu", game.mu()},
-          {"random", testing::RandomLogits(game.n(), rng, 1.0).array().exp()},
-          {"nearly pure", testing::RandomLogits(game.n(), rng, 8.0).array().exp()},
-          {"pi* at 1e-2", SolveEquilibrium(game, 1e-2, {.stability = false}).pi},
-          {"pi* at 1e-4", SolveEquilibrium(game, 1e-4, {.stability = false}).pi}};
-      for (const auto& [where, pi] : policies) {
+      for (const auto& [where, pi] : RhoTestPolicies(game)) {
         const double dense = RhoBy(SpectralRadiusMethod::kDense, game, pi);
         const double lanczos = RhoBy(SpectralRadiusMethod::kLanczos, game, pi);
         // Below its resolution Lanczos says 0, and dense says rounding: hodge at kappa = 0 is a
@@ -442,22 +446,15 @@ TEST(SpectralRadius, LanczosAgreesWithDenseOnEveryGeneratorAndPolicy) {
 // sqrt(pi) for the uniform policy) at the same six policies as above.
 TEST(SpectralRadius, LowRankAgreesWithDenseOnTheLowRankGames) {
   for (const int n : {100, 300}) {
-    for (const std::string params : {"low_rank_cyclic(k=1", "low_rank_cyclic(k=4,weights=[0.4,0.3,0.2,0.1]",
-                                     "low_rank_disc(dim=3,scale=0.3,cyclic_scale=0.2", "low_rank_disc(dim=2,scale=0.5,cyclic_scale=0",
-                                     "low_rank_disc(dim=2,scale=0,cyclic_scale=0.5"}) {
+    for (const std::string params :
+         {"low_rank_cyclic(k=1", "low_rank_cyclic(k=4,weights=[0.4,0.3,0.2,0.1]",
+          "low_rank_disc(dim=3,scale=0.3,cyclic_scale=0.2", "low_rank_disc(dim=2,scale=0.5,cyclic_scale=0",
+          "low_rank_disc(dim=2,scale=0,cyclic_scale=0.5"}) {
       const std::string spec = params + ",n=" + std::to_string(n);
       const Game game = MakeGame(spec + ")", "softmax_normal", 5);
       const Game dense = MakeGame(spec + ",storage=dense)", "softmax_normal", 5);
       ASSERT_NE(game.preferences().skew_factors(), nullptr) << spec;
-      Rng rng(5, "rho");
-      const std::vector<std::pair<std::string, Eigen::VectorXd>> policies = {
-          {"uniform", Eigen::VectorXd::Constant(game.n(), 1.0 / static_cast<double>(game.n()))},
-          {"mu", game.mu()},
-          {"random", testing::RandomLogits(game.n(), rng, 1.0).array().exp()},
-          {"nearly pure", testing::RandomLogits(game.n(), rng, 8.0).array().exp()},
-          {"pi* at 1e-2", SolveEquilibrium(game, 1e-2, {.stability = false}).pi},
-          {"pi* at 1e-4", SolveEquilibrium(game, 1e-4, {.stability = false}).pi}};
-      for (const auto& [where, pi] : policies) {
+      for (const auto& [where, pi] : RhoTestPolicies(game)) {
         const double exact = RhoBy(SpectralRadiusMethod::kDense, dense, pi);
         const double low_rank = RhoBy(SpectralRadiusMethod::kLowRank, game, pi);
         if (low_rank == 0.0) {
