@@ -4,6 +4,7 @@
 
 #include <Eigen/Eigenvalues>
 #include <Eigen/LU>
+#include <Eigen/QR>
 #include <Spectra/SymEigsSolver.h>
 #include <algorithm>
 #include <cmath>
@@ -552,8 +553,8 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
                                                eq.factorizations, eq.linear_iterations);
   if (eq.certificate <= options.certify_tolerance) {
     eq.status = EquilibriumStatus::kCertified;
-    // rho reads P only through products above kSpectralRadiusDenseMaxN (Lanczos), so implicit
-    // games get it at every size.
+    // rho reads P only through products above kSpectralRadiusDenseMaxN (Lanczos), or through the
+    // low-rank games' factors, so implicit games get it at every size.
     if (options.stability)
       eq.stability = ComputeStabilityLimits(beta, SpectralRadius(game, eq.pi, options.cancel));
     eq.message = fmt::format(
@@ -749,12 +750,14 @@ SpectralRadiusResult LanczosSpectralRadius(const Game& game, const Eigen::Vector
 
 // rho from A = F M F^T (PreferenceOperator::skew_factors). With U = diag(u), u = sqrt(pi) and
 // Q = I - u u^T, S = Q U A U Q = G M G^T for G = Q U F, whose row i is u_i (F_i - c^T) with
-// c = F^T pi (u^T U F = pi^T F): each row is projected before it is squared, so a column of F along
-// u (a constant one) cancels row by row, not in a difference of two large Gram entries. With
-// Gamma = G^T G = V L V^T and Gamma^1/2 = V L^1/2 V^T, G = O Gamma^1/2 for some O with orthonormal
-// columns on G's range (the polar decomposition), so S = O B O^T with B = Gamma^1/2 M Gamma^1/2,
-// m x m and skew, and rho = ||S||_2 = ||B||_2 = sqrt(lambda_max(B^T B)). Gamma is summed in blocks
-// of rows (a rank-k update each), so G is never held whole: O(n m^2) time, O(m^2) memory beyond F.
+// c = F^T pi (u^T U F = pi^T F): each row is projected before it is used, so a column of F along u
+// (a constant one) cancels row by row. With G = Q_G R (thin QR, R upper-trapezoidal, at most m x m),
+// S = Q_G B Q_G^T with B = R M R^T, m x m and skew, and rho = ||S||_2 = ||B||_2 =
+// sqrt(lambda_max(B^T B)). R is built by a streamed QR: each block of G's rows is stacked under the R
+// so far and factored again, so G is never held whole: O(n m^2) time, O(m^2 + block m) memory. (The
+// Gram matrix G^T G would be cheaper, but it squares G's conditioning: where pi is supported on a
+// few actions its rounding, eps ||G||^2, came out of its square root as sqrt(eps) ||G||, and rho
+// ~ 1e-18 was reported as 4e-11.)
 SpectralRadiusResult LowRankSpectralRadius(const SkewFactors& factors, const Eigen::VectorXd& pi,
                                            CancelFlag cancel) {
   SpectralRadiusResult result;
@@ -762,37 +765,32 @@ SpectralRadiusResult LowRankSpectralRadius(const SkewFactors& factors, const Eig
   const auto& F = factors.F;
   const Eigen::Index n = F.rows(), m = F.cols();
   const Eigen::RowVectorXd c = pi.transpose() * F;
-  Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(m, m);
   constexpr Eigen::Index kBlockRows = 4096;
-  Eigen::MatrixXd block;  // column-major m x rows: the block's rows of G, transposed
+  Eigen::MatrixXd R(0, m), stacked;
   for (Eigen::Index start = 0; start < n; start += kBlockRows) {
     ThrowIfCancelled(cancel);
     const Eigen::Index rows = std::min(kBlockRows, n - start);
-    block = (F.middleRows(start, rows).rowwise() - c).transpose();
-    block *= pi.segment(start, rows).cwiseSqrt().asDiagonal();
-    gram.selfadjointView<Eigen::Lower>().rankUpdate(block);  // gram += block block^T
+    stacked.resize(R.rows() + rows, m);
+    stacked.topRows(R.rows()) = R;
+    stacked.bottomRows(rows) =
+        pi.segment(start, rows).cwiseSqrt().asDiagonal() * (F.middleRows(start, rows).rowwise() - c);
+    const Eigen::HouseholderQR<Eigen::MatrixXd> qr(stacked);
+    R = qr.matrixQR().topRows(std::min(stacked.rows(), m)).triangularView<Eigen::Upper>();
   }
-  // A non-finite policy (or factor) would come out of the eigensolvers as a number.
-  if (!gram.allFinite()) {
+  // A non-finite policy (or factor) would come out of the eigensolver as a number.
+  if (!R.allFinite()) {
     result.rho = std::numeric_limits<double>::quiet_NaN();
-    result.message = fmt::format("the Gram matrix of the rank-{} factors at pi is not finite", m);
+    result.message = fmt::format("the QR factor of the rank-{} factors at pi is not finite", m);
     return result;
   }
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> gram_eig(
-      gram.selfadjointView<Eigen::Lower>());
-  // Gamma is positive semidefinite; a rounding-sized negative eigenvalue is a zero one.
-  const Eigen::MatrixXd root = gram_eig.eigenvectors() *
-                               gram_eig.eigenvalues().cwiseMax(0.0).cwiseSqrt().asDiagonal() *
-                               gram_eig.eigenvectors().transpose();
-  const Eigen::MatrixXd B = root * factors.M * root;
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> b_eig(B.transpose() * B,
-                                                             Eigen::EigenvaluesOnly);
-  if (gram_eig.info() != Eigen::Success || b_eig.info() != Eigen::Success) {
+  const Eigen::MatrixXd B = R * factors.M * R.transpose();
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(B.transpose() * B, Eigen::EigenvaluesOnly);
+  if (eig.info() != Eigen::Success) {
     result.rho = std::numeric_limits<double>::quiet_NaN();
-    result.message = fmt::format("the {} x {} eigensolves of the rank-{} factors did not converge", m, m, m);
+    result.message = fmt::format("the {0} x {0} eigensolve of the rank-{0} factors did not converge", B.rows());
     return result;
   }
-  const double rho = std::sqrt(std::max(0.0, b_eig.eigenvalues().maxCoeff()));
+  const double rho = std::sqrt(std::max(0.0, eig.eigenvalues().maxCoeff()));
   result.converged = true;
   // The same resolution as Lanczos's, so that the two report the same 0 (a pure policy, A = 0 on
   // the support of pi, a gradient game).
@@ -812,8 +810,9 @@ SpectralRadiusResult ComputeSpectralRadius(const Game& game, const Eigen::Vector
   const SkewFactors* factors = game.preferences().skew_factors();
   if (method == SpectralRadiusMethod::kAuto)
     method = game.n() <= kSpectralRadiusDenseMaxN ? SpectralRadiusMethod::kDense
-             : factors != nullptr                 ? SpectralRadiusMethod::kLowRank
-                                                  : SpectralRadiusMethod::kLanczos;
+             : factors != nullptr && factors->F.cols() <= kSpectralRadiusLowRankMaxM
+                 ? SpectralRadiusMethod::kLowRank
+                 : SpectralRadiusMethod::kLanczos;
   if (method == SpectralRadiusMethod::kLanczos) return LanczosSpectralRadius(game, pi, cancel);
   if (method == SpectralRadiusMethod::kLowRank) {
     NLHF_CHECK(factors != nullptr, "SpectralRadius: low_rank asked of a game without skew factors");

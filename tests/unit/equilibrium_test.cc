@@ -470,6 +470,28 @@ TEST(SpectralRadius, LowRankAgreesWithDenseOnTheLowRankGames) {
   }
 }
 
+// Where pi is supported on two actions, S is rounding (rho ~ 1e-18) and is reported as 0; with
+// 1e-16 elsewhere, rho ~ 1e-8 comes out to 1e-14 absolute, as the dense answer (an early version
+// went through the Gram matrix G^T G, whose rounding came out of its square root as ~sqrt(eps):
+// 4e-11 for the first, 4e-13 off for the second).
+TEST(SpectralRadius, LowRankStaysAccurateWherePiIsNearlyOnTwoActions) {
+  for (const std::string spec : {"low_rank_cyclic(n=200,k=1", "low_rank_cyclic(n=200,k=4"}) {
+    const Game game = MakeGame(spec + ")", "uniform", 3);
+    const Game dense = MakeGame(spec + ",storage=dense)", "uniform", 3);
+    Eigen::VectorXd two = Eigen::VectorXd::Zero(200);
+    two[17] = 0.4;
+    two[101] = 0.6;
+    EXPECT_EQ(RhoBy(SpectralRadiusMethod::kLowRank, game, two), 0.0) << spec;
+    EXPECT_LE(RhoBy(SpectralRadiusMethod::kDense, dense, two), SpectralRadiusResolution(200)) << spec;
+    Eigen::VectorXd nearly = Eigen::VectorXd::Constant(200, 1e-16);
+    nearly[17] = 0.4;
+    nearly[101] = 0.6 - 198e-16;
+    const double exact = RhoBy(SpectralRadiusMethod::kDense, dense, nearly);
+    EXPECT_GT(exact, 1e-10) << spec;
+    EXPECT_NEAR(RhoBy(SpectralRadiusMethod::kLowRank, game, nearly), exact, 1e-14) << spec;
+  }
+}
+
 TEST(SpectralRadius, IsZeroWhenAIsZeroOrPiIsAVertex) {
   // P = 1/2 everywhere: A = 0, so S = 0.
   const Game ties(Eigen::MatrixXd::Constant(50, 50, 0.5), Eigen::VectorXd::Constant(50, 0.02), "ties", "uniform");
@@ -509,6 +531,11 @@ TEST(SpectralRadius, AutoIsDenseUpToTheCrossoverAndLanczosOrLowRankAbove) {
       EXPECT_EQ(SpectralRadius(game, game.mu()), r.rho);
     }
   }
+  // Beyond kSpectralRadiusLowRankMaxM columns Lanczos's ~100 products of O(n m) cost less.
+  const Game wide = MakeGame("low_rank_cyclic(n=200,k=33)", "softmax_normal", 0);
+  EXPECT_EQ(ComputeSpectralRadius(wide, wide.mu()).method, SpectralRadiusMethod::kLanczos);
+  const Game widest = MakeGame("low_rank_cyclic(n=200,k=32)", "softmax_normal", 0);
+  EXPECT_EQ(ComputeSpectralRadius(widest, widest.mu()).method, SpectralRadiusMethod::kLowRank);
   // The low-rank method needs the factors.
   const Game dense = MakeGame("random_uniform(n=100)", "uniform", 0);
   EXPECT_THROW(ComputeSpectralRadius(dense, dense.mu(), SpectralRadiusMethod::kLowRank), InternalError);

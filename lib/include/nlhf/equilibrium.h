@@ -165,10 +165,12 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
 //    eigenvalues of S^T S; S v costs one game.Payoff, so it never reads a stored P. 50-160 products
 //    by P on the test games (n = 30..4000), O(n^2) each for a dense game.
 //  - low_rank: for a game whose operator is A = F M F^T (PreferenceOperator::skew_factors, the
-//    low-rank games, F n x m), S = G M G^T with G = Q U F, so rho = ||Gamma^1/2 M Gamma^1/2||_2
-//    with the m x m Gram matrix Gamma = G^T G: one pass over F, O(n m^2), no products by P.
+//    low-rank games, F n x m), S = G M G^T with G = Q U F = Q_G R, so rho = ||R M R^T||_2: a
+//    streamed QR of G in one pass over F, O(n m^2), no products by P. Lanczos costs some 100
+//    products of O(n m) each, so low_rank is the cheaper up to m ~ 100.
 // kAuto takes dense up to kSpectralRadiusDenseMaxN actions, and above, low_rank where the operator
-// has the factors and lanczos otherwise: the measured crossover
+// has the factors with at most kSpectralRadiusLowRankMaxM columns, and lanczos otherwise: the
+// measured crossover
 // (bench_core BM_SpectralRadius) lies between n = 50 and 100 (at mu of random_uniform: dense 0.078 ms,
 // lanczos 0.094 ms at n = 50; 0.46 ms and 0.18 ms at n = 100; at pi* of five generators lanczos is
 // faster from n = 50 on), and the gap grows as n^2: 10x at n = 1000, 25x at n = 4000.
@@ -178,6 +180,7 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
 // depend on rho.
 enum class SpectralRadiusMethod { kAuto, kDense, kLanczos, kLowRank };
 inline constexpr Eigen::Index kSpectralRadiusDenseMaxN = 64;
+inline constexpr Eigen::Index kSpectralRadiusLowRankMaxM = 64;
 inline double SpectralRadiusResolution(Eigen::Index n) {
   return 100.0 * std::numeric_limits<double>::epsilon() * std::sqrt(static_cast<double>(n));
 }
