@@ -183,7 +183,8 @@ int Run(int argc, char** argv) {
     // it could resume from).
     const nlhf::cli::StopOnSignals stop("nlhf-sweep", "removing the partly merged trace",
                                         "run the same command again to merge");
-    const nlhf::MergeReport report = nlhf::MergeSweep(merge, out_dir, vm.count("force") > 0, stop.flag());
+    const nlhf::MergeReport report =
+        nlhf::MergeSweep(merge, out_dir, vm.count("force") > 0, stop.flag(), [&stop] { stop.WorkDone(); });
     for (const auto& [then, now] : report.moved_inputs)
       fmt::print("note: one shard read {} where the first read {} (the same contents); the game column of "
                  "trace.csv names each as its shard read it\n",

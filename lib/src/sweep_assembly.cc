@@ -69,7 +69,7 @@ std::vector<std::int64_t> TraceOffsets(const std::vector<SweepTask>& tasks, cons
 }
 
 std::vector<std::int64_t> Assemble(const SweepConfig& s, const TaskIndex& index, const std::string& out,
-                                   CancelFlag cancel) {
+                                   CancelFlag cancel, const std::function<void()>& work_done) {
   const std::vector<SweepTask> tasks = SweepTasks(s);
   RequireComplete(tasks, index, out);
   const fs::path dir = out;
@@ -87,6 +87,10 @@ std::vector<std::int64_t> Assemble(const SweepConfig& s, const TaskIndex& index,
       index.CopyTrace(tasks[i].id, f);
       pacer.Reached(f, offsets[i] + index.TraceBytes(tasks[i].id));
     }
+    // From here on nothing polls: a later signal is told the files are being finished, and one that
+    // came before stops it here.
+    if (work_done) work_done();
+    ThrowIfCancelled(cancel);
     if (const int err = pacer.Wait(); err != 0) throw WriteError((dir / "trace.csv").string(), err);
   });
   AssembleTables(s, index, out);
@@ -184,7 +188,11 @@ void AssembleTables(const SweepConfig& s, const TaskIndex& index, const std::str
 }
 
 MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out, bool force,
-                       CancelFlag cancel) {
+                       CancelFlag cancel, const std::function<void()>& work_done) {
+  // Until the claim nothing is written: a signal leaves OUT as it was.
+  const auto stop_before_writing = [&] {
+    if (cancel != nullptr && cancel->load()) throw Cancelled(fmt::format("nothing was merged into {}", out));
+  };
   MergeReport report;
   if (part_dirs.empty())
     throw InputError("--merge", "names no directory, expected --merge DIR... --out DIR");
@@ -205,6 +213,7 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
     if (const auto [it, fresh] = named.emplace(NormalizePath(d), d); !fresh)
       throw InputError(SourceLocation{d}, "--merge",
                        fmt::format("is {} again, expected each shard directory once", it->second));
+    stop_before_writing();
     reading.push_back(std::make_unique<SharedDirectoryLock>(d, d));
     const std::optional<SweepManifest> m = TaskStore(d).ReadManifest();
     if (!m)
@@ -278,6 +287,12 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
                       "holds the results of a different sweep, expected a new directory (or --force to replace it)");
   };
   if (replace && !force && !holds_shards) throw different_sweep();
+  stop_before_writing();
+  // What the claim deletes (OUT's earlier results, with --force or in the shards' folder of a
+  // changed sweep), which a signal from now on cannot bring back.
+  std::error_code ec;
+  const bool removes = (force || replace) && (fs::exists(fs::path(out) / ".parts", ec) ||
+                                              fs::exists(fs::path(out) / "trace.csv", ec));
   const std::unique_ptr<OutputDirectory> claim = ClaimSweepDirectory(s, out, force || replace, part_dirs);
   const std::string existing = StoredSweepFingerprint(out);
   if (!existing.empty() && existing != s.fingerprint) throw different_sweep();  // written by another process since
@@ -286,9 +301,10 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
   if (existing != s.fingerprint) store.WriteManifest(s, first->inputs);
   std::vector<std::int64_t> offsets;
   try {
-    offsets = Assemble(s, index, out, cancel);
+    offsets = Assemble(s, index, out, cancel, work_done);
   } catch (const Cancelled&) {
-    throw Cancelled(fmt::format("nothing was merged into {}", out));
+    throw Cancelled(removes ? fmt::format("nothing was merged into {}, whose earlier results were removed", out)
+                            : fmt::format("nothing was merged into {}", out));
   }
   // The merged directory is then a finished sweep like one run in one process: its store indexes
   // its trace.csv, so the sweep run into it (to extend it, say) reuses every task.

@@ -3,6 +3,7 @@
 // trace.csv, runs.csv, summary.csv and config.resolved.yaml, in canonical task order, so they do
 // not depend on --jobs, on the order tasks finished, or on how the sweep was sharded.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -20,10 +21,11 @@ void RequireComplete(const std::vector<SweepTask>& tasks, const TaskIndex& index
 // Writes trace.csv, runs.csv, summary.csv and config.resolved.yaml of `out` (created if needed),
 // each atomically, from the tasks of `sweep` in `index` (every task must be there: RequireComplete).
 // trace.csv is the tasks' stored rows concatenated in canonical order; returns where each task's
-// rows begin in it (for TaskStore::Compact). `cancel` is polled before each task's rows are copied:
-// set, it throws Cancelled and trace.csv is not written (its temporary file is removed).
+// rows begin in it (for TaskStore::Compact). `cancel` is polled before each task's rows are copied,
+// and once more after `work_done` (called once every row is copied, before trace.csv gets its
+// name): set, it throws Cancelled and trace.csv is not written (its temporary file is removed).
 std::vector<std::int64_t> Assemble(const SweepConfig& sweep, const TaskIndex& index, const std::string& out,
-                                   CancelFlag cancel = nullptr);
+                                   CancelFlag cancel = nullptr, const std::function<void()>& work_done = {});
 
 // Assemble without trace.csv: runs.csv, summary.csv and config.resolved.yaml (for a sweep whose
 // trace.csv was written while it ran: sweep_ordered_trace.h).

@@ -412,8 +412,9 @@ TEST(RunSweep, WorkDoneComesBeforeTheFinalFilesAndAFlagSetByThenStillStopsIt) {
   }
 }
 
-// A merge cancelled (Ctrl-C in nlhf-sweep --merge) while it copies the trace writes no final file
-// and leaves no temporary one, and says so; the same merge then writes an unsharded sweep's files.
+// A merge cancelled (Ctrl-C in nlhf-sweep --merge) while it reads the shards writes nothing; once it
+// copies the trace, it writes no final file and leaves no temporary one, and says so; the same merge
+// then writes an unsharded sweep's files.
 TEST(MergeSweep, ACancelledMergeWritesNothingAndTheSameMergeThenSucceeds) {
   testing::TempDir tmp;
   const SweepConfig sweep = ParseSweep(SeedSweep("[0, 1, 2]"), tmp.Path("s.yaml"), {}, tmp.Path(""));
@@ -434,15 +435,34 @@ TEST(MergeSweep, ACancelledMergeWritesNothingAndTheSameMergeThenSucceeds) {
   } catch (const Cancelled& e) {
     EXPECT_EQ(std::string(e.what()), "nothing was merged into " + out);
   }
-  for (const auto& entry : fs::directory_iterator(out)) {
-    const std::string name = entry.path().filename().string();
-    EXPECT_TRUE(name == ".nlhf-output" || name == ".parts" || name == ".nlhf-lock") << name;
-  }
+  EXPECT_FALSE(fs::exists(out)) << "stopped before the claim: nothing created";
   cancel.store(false);
-  MergeSweep(shards, out, false, &cancel);
-  EXPECT_EQ(WithoutWallTime(testing::ReadFile(out + "/trace.csv")),
-            WithoutWallTime(testing::ReadFile(ref + "/trace.csv")));
+  int done = 0;
+  MergeSweep(shards, out, false, &cancel, [&] { ++done; });
+  EXPECT_EQ(done, 1);
+  const std::string merged = testing::ReadFile(out + "/trace.csv");
+  EXPECT_EQ(WithoutWallTime(merged), WithoutWallTime(testing::ReadFile(ref + "/trace.csv")));
   EXPECT_TRUE(fs::exists(fs::path(out) / "runs.csv"));
+  // With --force, a signal while the shards are read stops the merge before the claim, which would
+  // delete OUT's results: they stay.
+  cancel.store(true);
+  EXPECT_THROW(MergeSweep(shards, out, true, &cancel), Cancelled);
+  EXPECT_EQ(testing::ReadFile(out + "/trace.csv"), merged);
+  // A flag set by work_done (a signal just before it) still stops it once the trace is copied, and
+  // neither it nor its temporary file is left; with --force, the message says what the claim removed.
+  for (const bool force : {false, true}) {
+    cancel.store(false);
+    try {
+      MergeSweep(shards, out, force, &cancel, [&] { cancel.store(true); });
+      ADD_FAILURE() << "not cancelled";
+    } catch (const Cancelled& e) {
+      EXPECT_EQ(std::string(e.what()),
+                "nothing was merged into " + out + (force ? ", whose earlier results were removed" : ""));
+    }
+    EXPECT_EQ(fs::exists(fs::path(out) / "trace.csv"), !force);
+    for (const auto& entry : fs::directory_iterator(out))
+      EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
+  }
 }
 
 }  // namespace

@@ -15,8 +15,8 @@
 #include <utility>
 #include <vector>
 
-#include "nlhf/experiment.h"
 #include "nlhf/cancel.h"
+#include "nlhf/experiment.h"
 #include "nlhf/sweep_config.h"
 #include "nlhf/sweep_slurm.h"
 #include "nlhf/sweep_tasks.h"
@@ -113,9 +113,12 @@ struct MergeReport {
 // the same input file contents, checked, complete: otherwise nothing is written; the input files
 // must still have those contents). `out` must be new, empty, one nlhf-sweep wrote, or hold only the
 // shard directories; `force` replaces one nlhf-sweep wrote for another sweep. `cancel` is polled
-// while trace.csv is copied together: set, it throws Cancelled ("nothing was merged into OUT") and
-// no final file is written (OUT keeps its marker and manifest: the same merge then starts over).
+// while the shards are read (OUT then stays as it was) and while trace.csv is copied together: set,
+// it throws Cancelled ("nothing was merged into OUT", adding ", whose earlier results were removed"
+// after the claim removed them) and no final file is written (OUT keeps its marker and manifest:
+// the same merge then starts over). `work_done` is called once the trace is copied: from then on
+// the merge finishes its files.
 MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out, bool force = false,
-                       CancelFlag cancel = nullptr);
+                       CancelFlag cancel = nullptr, const std::function<void()>& work_done = {});
 
 }  // namespace nlhf
