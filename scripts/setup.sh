@@ -42,12 +42,17 @@ apt=("${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600)
 # Each call logs to its own file, so that two setups at once do not write into one log.
 log=$(mktemp /tmp/nlhf-setup.XXXXXX.log)
 if ! "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >"$log" 2>&1; then
-  # A fresh machine has no package lists yet: refresh once and retry.
-  "${apt[@]}" update >>"$log" 2>&1 || true
+  # A fresh machine has no package lists yet: refresh once and retry. (The lists' own lock is not
+  # covered by DPkg::Lock::Timeout on every apt: retry while another apt holds it, up to 10 min.)
+  for _ in $(seq 60); do
+    "${apt[@]}" update >>"$log" 2>&1 && break
+    tail -n 5 "$log" | grep -q 'Could not get lock' || break
+    sleep 10
+  done
   if ! "${apt[@]}" install -y --no-install-recommends "${missing[@]}" >>"$log" 2>&1; then
     echo "error: setup: apt-get could not install: ${missing[*]} (log: $log)" >&2
     # apt's own reasons (E: lines), so that the cause shows without opening the log.
-    grep '^E: ' "$log" | sort -u | tail -n 3 | sed 's/^/  /' >&2 || true
+    grep '^E: ' "$log" | awk '!seen[$0]++' | tail -n 3 | sed 's/^/  /' >&2 || true
     exit 2
   fi
 fi

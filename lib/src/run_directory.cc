@@ -491,7 +491,12 @@ void CheckContents(const fs::path& path, const std::string& shown, const OutputD
     return;
   }
   std::set<fs::path> accepted;
-  for (const std::string& a : options.accepted) accepted.insert(NormalizePath(a));
+  for (const std::string& a : options.accepted) {
+    const fs::path p = NormalizePath(a);
+    accepted.insert(p);
+    // The lock a claim of that directory holds beside it for a moment (left by a kill -9 then).
+    accepted.insert(p.parent_path() / fmt::format(".{}.lock", p.filename().string()));
+  }
   std::vector<std::string> other;
   for (const std::string& e : entries)
     if (accepted.count(path / e) == 0) other.push_back(e);
@@ -591,18 +596,22 @@ void CheckOutputDirectory(const std::string& dir, const OutputDirectoryOptions& 
     if (const std::string aside = ToPutBack(path, MovedAside(path, options), Shown(dir), options);
         !aside.empty() && !options.force)
       throw MovedAsideError(Shown(dir), aside, false, options);
-  // A file of the user's with the lock's name, which the claim would refuse (DirectoryLock).
-  const fs::path lock = LockFileOf(path, options.staged);
-  if (const std::string why = NotALock(lock); !why.empty()) throw NotALockError(lock, why, Shown(dir), options.tool);
-  // A writer at work, which the claim would refuse: its lock, probed without creating or holding it.
-  if (const int fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW); fd >= 0) {
-    int err = 0;
-    while (::flock(fd, LOCK_SH | LOCK_NB) != 0 && (err = errno) == EINTR) err = 0;
-    ::close(fd);
-    if (err == EWOULDBLOCK) {
-      const long pid = DirectoryLock::ReadPid(lock);
-      throw InputError(fmt::format("{} is being written by {}; wait for it to finish, or choose another --out",
-                                   Shown(dir), pid > 0 ? fmt::format("process {}", pid) : std::string("another process")));
+  // A file of the user's with the lock's name, which the claim would refuse (DirectoryLock), and a
+  // writer at work: its lock, probed without creating or holding it. In place, also nlhf-run's lock
+  // beside, which the claim of a directory not yet marked takes for a moment.
+  std::vector<fs::path> locks = {LockFileOf(path, options.staged)};
+  if (!options.staged && !Marked(path, options)) locks.push_back(LockFileOf(path, true));
+  for (const fs::path& lock : locks) {
+    if (const std::string why = NotALock(lock); !why.empty()) throw NotALockError(lock, why, Shown(dir), options.tool);
+    if (const int fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW); fd >= 0) {
+      int err = 0;
+      while (::flock(fd, LOCK_SH | LOCK_NB) != 0 && (err = errno) == EINTR) err = 0;
+      ::close(fd);
+      if (err == EWOULDBLOCK) {
+        const long pid = DirectoryLock::ReadPid(lock);
+        throw InputError(fmt::format("{} is being written by {}; wait for it to finish, or choose another --out",
+                                     Shown(dir), pid > 0 ? fmt::format("process {}", pid) : std::string("another process")));
+      }
     }
   }
 }
@@ -635,12 +644,18 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
   // nlhf-run locks `.NAME.lock` beside NAME until it renames its results into place, and would find
   // a sweep that claimed NAME meanwhile only then, after all its work. So this claim holds that lock
   // too while it creates NAME and marks it: either tool is refused by the other at its start (once
-  // NAME is marked, nlhf-run refuses it by its contents). Not where the parent folder cannot be
-  // written (a resume in a shared folder): nlhf-run could not write there either.
-  std::unique_ptr<DirectoryLock> beside;
-  if (::access(path_.parent_path().c_str(), W_OK) == 0)
-    beside = std::make_unique<DirectoryLock>(LockFileOf(path_, true), shown_, true, tool);
+  // NAME is marked, nlhf-run refuses it by its contents, so a marked NAME needs no such lock). Only
+  // where it can be had: a parent folder this process cannot write (a resume in a shared folder,
+  // where nlhf-run could not write either), or a stale lock file of another user's, skips it.
   const bool existed = fs::exists(fs::symlink_status(path_, ec));
+  std::unique_ptr<DirectoryLock> beside;
+  if (!Marked(path_, options_)) {
+    fs::create_directories(path_.parent_path(), ec);  // (as NAME's creation below would)
+    const fs::path lock_file = LockFileOf(path_, true);
+    if (::access(path_.parent_path().c_str(), W_OK) == 0 &&
+        (::access(lock_file.c_str(), F_OK) != 0 || ::access(lock_file.c_str(), W_OK) == 0))
+      beside = std::make_unique<DirectoryLock>(lock_file, shown_, true, tool);
+  }
   fs::create_directories(path_, ec);
   if (ec) throw WriteError(shown_, ec.value());
   try {

@@ -362,10 +362,13 @@ first = subprocess.Popen([RUN, "busy.yaml", "--out", "mixed", "--quiet", "--jobs
 if wait_for_pid(os.path.join(cwd, ".mixed.lock"), first):
     os.kill(first.pid, signal.SIGSTOP)
     code, out, err = run(SWEEP, "sweep.yaml", "--out", "mixed", "--quiet", cwd=cwd)
+    dry_code, _, dry_err = run(SWEEP, "sweep.yaml", "--out", "mixed", "--dry-run", cwd=cwd)
     os.kill(first.pid, signal.SIGCONT)
     first_out, first_err = first.communicate()
     check("run_then_sweep.sweep_refused",
           code == 2 and one_error(err, f"mixed is being written by process {first.pid}") and out == "", err)
+    check("run_then_sweep.dry_run_refused_too",
+          dry_code == 2 and one_error(dry_err, f"mixed is being written by process {first.pid}"), dry_err)
     check("run_then_sweep.run_ok", first.returncode == 0 and rows(os.path.join(cwd, "mixed", "trace.csv")),
           first_err)
     check("run_then_sweep.no_lock_left", not os.path.exists(os.path.join(cwd, ".mixed.lock")), os.listdir(cwd))
@@ -375,7 +378,9 @@ else:
 code, out, err = run(SWEEP, "sweep.yaml", "--out", "swept", "--quiet", cwd=cwd)
 check("sweep_then_run.sweep_ok", code == 0 and not os.path.exists(os.path.join(cwd, ".swept.lock")), err)
 code, out, err = run(RUN, "exp.yaml", "--out", "swept", "--quiet", cwd=cwd)
-check("sweep_then_run.run_refused", code == 2 and one_error(err, "swept") and out == "", err)
+check("sweep_then_run.run_refused",
+      code == 2 and one_error(err, "swept: --out: is an nlhf-sweep output directory, which nlhf-run does not write into")
+      and out == "", err)
 
 # --- full disk: a file size limit (no root needed), then a real tmpfs when root may mount one ----------------
 disk = os.path.join(TMP, "disk")

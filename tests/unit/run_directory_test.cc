@@ -611,7 +611,13 @@ TEST_F(RunDirectoryTest, InPlaceRefusesAnUnmarkedDirectoryUnlessItHoldsOnlyAccep
   fs::create_directories("out/shard-2");
   OutputDirectoryOptions o = SweepOptions();
   o.accepted = {"out/shard-1", "./out/shard-2/"};
+  // With the lock a shard's claim holds beside it for a moment, left by a kill -9 then; anything
+  // else stays refused.
+  Touch("out/.shard-1.lock", "");
   EXPECT_NO_THROW(OutputDirectory("out", o));
+  Touch("out/.shard-3.lock", "");
+  fs::remove_all("out/.nlhf-output");
+  ExpectInputError([&] { OutputDirectory("out", o); }, {".shard-3.lock"});
 }
 
 }  // namespace

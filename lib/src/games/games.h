@@ -53,7 +53,8 @@ using RowMatrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::R
 
 // An implicit low-rank game: P = 1/2 + A with A = s * sum_p c_p (f_a f_b^T - f_b f_a^T), the sum over
 // pairs p = (a, b) of columns of F (n x m, m <= kMaxColumns): skew-symmetric, rank <= 2 pairs.
-//   P x = (1/2)(1^T x) 1 + F h,  h = s M u,  u = F^T x,  (M u)_a += c_p u_b, (M u)_b -= c_p u_a:
+//   P x = (1/2)(1^T x) 1 + F h,  h = s M u,  u = F^T x,  (M u)_a += c_p u_b, (M u)_b -= c_p u_a
+//   (skew_factors() returns F and s M, the shrink included):
 // two passes over F, O(n m) time, no n x n storage. Entry(i, j) costs O(pairs).
 // s = 1 - (pairs + 16) 2^-52 shrinks A by a few units of rounding: a generator's bound |A| <= 1/2
 // holds in exact arithmetic, and rounding of F's entries and of the sum could otherwise push an

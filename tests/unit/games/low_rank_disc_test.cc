@@ -91,5 +91,4 @@ TEST(LowRankDisc, ItsSkewFactorsAreItsMargins) {
 }
 
 }  // namespace
-
 }  // namespace nlhf
