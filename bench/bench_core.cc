@@ -1,14 +1,16 @@
 // Core library benchmarks: one P pi (an oracle call; also for implicit games), evaluating a policy
 // (P pi plus exp), each metric on an evaluated policy, the certified equilibrium (and pi* alone by its
-// dense and its matrix-free Krylov Newton path), rho (dense vs Lanczos), the dense products at large
-// n (threads, float32 storage), and one Oracle::Estimate per oracle type (exact P pi vs B = 64 sampled
-// or pairs queries). scripts/bench.sh core runs this and prints the ratios recorded in the README;
+// dense and its matrix-free Krylov Newton path), rho (dense vs Lanczos; Lanczos vs a low-rank game's
+// factors), the dense products at large n (threads, float32 storage), and one Oracle::Estimate per
+// oracle type (exact P pi vs B = 64 sampled or pairs queries). scripts/bench.sh core runs this and prints the ratios recorded in the README;
 // scripts/bench.sh oracle prints the oracle comparison.
 #include <benchmark/benchmark.h>
+#include <fmt/format.h>
 
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -89,6 +91,35 @@ BENCHMARK(BM_LowRankApply)
     ->Args({100000, 2})
     ->Args({100000, 32})
     ->Unit(benchmark::kMicrosecond);
+
+// rho of the implicit low_rank_cyclic game (n, K) at mu: from its rank-2K factors (a streamed QR,
+// O(n K^2)) against Lanczos (some 100 products of O(n K)), the two methods kAuto chooses between.
+void BM_SpectralRadiusLowRankGame(benchmark::State& state, nlhf::SpectralRadiusMethod method) {
+  const auto n = state.range(0), K = state.range(1);
+  static std::map<std::pair<std::int64_t, std::int64_t>, std::shared_ptr<const nlhf::Game>> cache;
+  auto& game = cache[{n, K}];
+  if (!game)
+    game = std::make_shared<const nlhf::Game>(nlhf::MakeGame(
+        fmt::format("low_rank_cyclic(n={},k={})", n, K), "softmax_normal", 0));
+  std::int64_t products = 0;
+  for (auto _ : state) {
+    const nlhf::SpectralRadiusResult r = nlhf::ComputeSpectralRadius(*game, game->mu(), method);
+    if (!r.converged) state.SkipWithError(r.message.c_str());
+    products = r.products;
+    benchmark::DoNotOptimize(r.rho);
+  }
+  state.counters["products"] = static_cast<double>(products);
+}
+BENCHMARK_CAPTURE(BM_SpectralRadiusLowRankGame, low_rank, nlhf::SpectralRadiusMethod::kLowRank)
+    ->Args({100000, 1})
+    ->Args({100000, 8})
+    ->Args({100000, 32})
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_SpectralRadiusLowRankGame, lanczos, nlhf::SpectralRadiusMethod::kLanczos)
+    ->Args({100000, 1})
+    ->Args({100000, 8})
+    ->Args({100000, 32})
+    ->Unit(benchmark::kMillisecond);
 
 // bradley_terry's implicit P x (entries on the fly, O(n^2) sigmoids, O(n) memory) against the
 // stored matrix's product (BM_PayoffMatVec) at the same n.
