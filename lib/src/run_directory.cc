@@ -632,13 +632,23 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
     for (fs::path p = parent; !fs::exists(p, ec) && p.has_relative_path(); p = p.parent_path()) created_.push_back(p);
     fs::create_directories(parent, ec);
     if (ec) throw WriteError(parent.string(), ec.value());
-    lock_ = std::make_unique<DirectoryLock>(LockFileOf(path_, true), shown_, true, tool);
-    RemoveStaleStaging();
-    if (const std::string back = RecoverMovedAside(); !back.empty() && !options_.force)
-      throw MovedAsideError(shown_, back, true, options_);
-    RefuseTakenNames();
-    if (HasMarker(path_, tool)) RemoveStaleLeftovers(path_, temp_file);
-    check_contents();
+    try {
+      lock_ = std::make_unique<DirectoryLock>(LockFileOf(path_, true), shown_, true, tool);
+      RemoveStaleStaging();
+      if (const std::string back = RecoverMovedAside(); !back.empty() && !options_.force)
+        throw MovedAsideError(shown_, back, true, options_);
+      RefuseTakenNames();
+      if (HasMarker(path_, tool)) RemoveStaleLeftovers(path_, temp_file);
+      check_contents();
+    } catch (...) {
+      // A refused or failed claim (a full disk, another writer) leaves no parent folder it made
+      // (the destructor, which does this for a run that wrote nothing, does not run for it; one
+      // that is not empty, as another writer's with its lock, stays).
+      lock_.reset();
+      for (const fs::path& p : created_)
+        if (::rmdir(p.c_str()) != 0) break;
+      throw;
+    }
     return;
   }
   // nlhf-run locks `.NAME.lock` beside NAME until it renames its results into place, and would find
@@ -647,21 +657,28 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
   // NAME is marked, nlhf-run refuses it by its contents, so a marked NAME needs no such lock). Only
   // where it can be had: a parent folder this process cannot write (a resume in a shared folder,
   // where nlhf-run could not write either), or a stale lock file of another user's, skips it.
-  const bool existed = fs::exists(fs::symlink_status(path_, ec));
+  // The folders this claim makes (NAME and missing parents, deepest first): a claim that fails to
+  // write before NAME is locked (a full disk) leaves none of them. (Not after a refusal: the other
+  // writer may be creating them.)
+  std::vector<fs::path> made;
+  for (fs::path p = path_; !fs::exists(fs::symlink_status(p, ec)) && p.has_relative_path(); p = p.parent_path())
+    made.push_back(p);
   std::unique_ptr<DirectoryLock> beside;
-  if (!Marked(path_, options_)) {
-    fs::create_directories(path_.parent_path(), ec);  // (as NAME's creation below would)
-    const fs::path lock_file = LockFileOf(path_, true);
-    if (::access(path_.parent_path().c_str(), W_OK) == 0 &&
-        (::access(lock_file.c_str(), F_OK) != 0 || ::access(lock_file.c_str(), W_OK) == 0))
-      beside = std::make_unique<DirectoryLock>(lock_file, shown_, true, tool);
-  }
-  fs::create_directories(path_, ec);
-  if (ec) throw WriteError(shown_, ec.value());
   try {
+    if (!Marked(path_, options_)) {
+      fs::create_directories(path_.parent_path(), ec);  // (as NAME's creation below would)
+      const fs::path lock_file = LockFileOf(path_, true);
+      if (::access(path_.parent_path().c_str(), W_OK) == 0 &&
+          (::access(lock_file.c_str(), F_OK) != 0 || ::access(lock_file.c_str(), W_OK) == 0))
+        beside = std::make_unique<DirectoryLock>(lock_file, shown_, true, tool);
+    }
+    fs::create_directories(path_, ec);
+    if (ec) throw WriteError(shown_, ec.value());
     lock_ = std::make_unique<DirectoryLock>(LockFileOf(path_, false), shown_, false, tool);
   } catch (const WriteFailure&) {
-    if (!existed) ::rmdir(path_.c_str());  // a full disk: the folder this claim made goes (if empty)
+    beside.reset();
+    for (const fs::path& p : made)  // (one not made yet is skipped; one not empty is someone's: it stays)
+      if (::rmdir(p.c_str()) != 0 && errno != ENOENT) break;
     throw;
   }
   check_contents();

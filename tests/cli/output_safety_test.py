@@ -463,7 +463,8 @@ if os.geteuid() == 0:
                         f.write(b"\0" * 4096)
             except OSError:
                 pass
-            for tool, file, name in ((RUN, "exp.yaml", "r"), (SWEEP, "sweep.yaml", "s")):
+            for tool, file, name in ((RUN, "exp.yaml", "r"), (SWEEP, "sweep.yaml", "s"),
+                                     (RUN, "exp.yaml", "new/r"), (SWEEP, "sweep.yaml", "new/s")):
                 code, _, err = run(tool, os.path.join(cwd, file), "--out", os.path.join(full, name), "--quiet")
                 check(f"enospc_lock.{name}.exit2", code == 2 and one_error(err, "No space left on device"), err)
                 check(f"enospc_lock.{name}.nothing_left", os.listdir(full) == ["filler"], os.listdir(full))
