@@ -27,6 +27,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The refusal of a second writer: "DIR is being written by process PID; wait for it to finish"
+// (PID 0: "another process"), with ", or choose another --out" where the user chose DIR to write.
+InputError BeingWritten(const std::string& shown, long pid, bool writer) {
+  return InputError(fmt::format("{} is being written by {}; wait for it to finish{}", shown,
+                                pid > 0 ? fmt::format("process {}", pid) : std::string("another process"),
+                                writer ? ", or choose another --out" : ""));
+}
+
 // True when `p` is `dir` or lies below it (both normalized).
 bool IsWithin(const fs::path& p, const fs::path& dir) {
   auto a = p.begin(), b = dir.begin();
@@ -316,8 +324,7 @@ DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown
         }
         pid = 0;
       }
-      throw InputError(fmt::format("{} is being written by {}; wait for it to finish, or choose another --out", shown,
-                                   pid > 0 ? fmt::format("process {}", pid) : std::string("another process")));
+      throw BeingWritten(shown, pid, true);
     }
     // A holder that released the lock removes the file: if the path no longer names the file we
     // locked, lock the new one.
@@ -362,9 +369,7 @@ SharedDirectoryLock::SharedDirectoryLock(const fs::path& dir, const std::string&
     ::close(fd_);
     fd_ = -1;
     if (err != EWOULDBLOCK) return;  // no locks on this file system: read as before
-    const long pid = DirectoryLock::ReadPid(file);
-    throw InputError(fmt::format("{} is being written by {}; wait for it to finish", shown,
-                                 pid > 0 ? fmt::format("process {}", pid) : std::string("another process")));
+    throw BeingWritten(shown, DirectoryLock::ReadPid(file), false);
   }
 }
 
@@ -607,11 +612,7 @@ void CheckOutputDirectory(const std::string& dir, const OutputDirectoryOptions& 
       int err = 0;
       while (::flock(fd, LOCK_SH | LOCK_NB) != 0 && (err = errno) == EINTR) err = 0;
       ::close(fd);
-      if (err == EWOULDBLOCK) {
-        const long pid = DirectoryLock::ReadPid(lock);
-        throw InputError(fmt::format("{} is being written by {}; wait for it to finish, or choose another --out",
-                                     Shown(dir), pid > 0 ? fmt::format("process {}", pid) : std::string("another process")));
-      }
+      if (err == EWOULDBLOCK) throw BeingWritten(Shown(dir), DirectoryLock::ReadPid(lock), true);
     }
   }
 }
