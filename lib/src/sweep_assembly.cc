@@ -189,9 +189,10 @@ void AssembleTables(const SweepConfig& s, const TaskIndex& index, const std::str
 
 MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out, bool force,
                        CancelFlag cancel, const std::function<void()>& work_done) {
-  // Until the claim nothing is written: a signal leaves OUT as it was.
+  // What a stopped merge says. Until the claim nothing is written: a signal leaves OUT as it was.
+  const std::string nothing_merged = fmt::format("nothing was merged into {}", out);
   const auto stop_before_writing = [&] {
-    if (cancel != nullptr && cancel->load()) throw Cancelled(fmt::format("nothing was merged into {}", out));
+    if (cancel != nullptr && cancel->load()) throw Cancelled(nothing_merged);
   };
   MergeReport report;
   if (part_dirs.empty())
@@ -303,8 +304,7 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
   try {
     offsets = Assemble(s, index, out, cancel, work_done);
   } catch (const Cancelled&) {
-    throw Cancelled(removes ? fmt::format("nothing was merged into {}, whose earlier results were removed", out)
-                            : fmt::format("nothing was merged into {}", out));
+    throw Cancelled(removes ? nothing_merged + ", whose earlier results were removed" : nothing_merged);
   }
   // The merged directory is then a finished sweep like one run in one process: its store indexes
   // its trace.csv, so the sweep run into it (to extend it, say) reuses every task.
