@@ -35,6 +35,14 @@ InputError BeingWritten(const std::string& shown, long pid, bool writer) {
                                 writer ? ", or choose another --out" : ""));
 }
 
+// The refusal of a writer while readers hold the lock for longer than a dry run's probe takes: a
+// merge reading DIR as one of its shards.
+InputError BeingRead(const std::string& shown) {
+  return InputError(fmt::format("{} is being read by another process (nlhf-sweep --merge reads its shards); wait for "
+                                "it to finish, or choose another --out",
+                                shown));
+}
+
 // True when `p` is `dir` or lies below it (both normalized).
 bool IsWithin(const fs::path& p, const fs::path& dir) {
   auto a = p.begin(), b = dir.begin();
@@ -288,7 +296,8 @@ DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown
   };
   // A file of the user's that happens to have the lock's name is neither truncated nor removed.
   const auto not_a_lock = [&](std::string_view what) { return NotALockError(file_, what, shown, tool); };
-  int gone = 0;  // refusals whose holder had ended by the time its pid was read
+  int gone = 0;        // refusals whose holder had ended by the time its pid was read
+  int read_waits = 0;  // waits while readers only held the lock
   while (fd_ < 0) {
     // (Not through a symlink: a link of the user's named like the lock is not followed to its file.)
     const int fd = ::open(file_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -297,9 +306,18 @@ DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown
     if (fd < 0) throw failure(errno);
     if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int err = errno;
-      ::close(fd);
+      // Held by readers only, when a shared lock is granted: a dry run's probe (CheckOutputDirectory,
+      // for an instant) or a merge reading this shard. Their file holds an earlier writer's pid, or
+      // none: waited for (up to 1 s), never named as the writer.
+      const bool readers = err == EWOULDBLOCK && ::flock(fd, LOCK_SH | LOCK_NB) == 0;
+      ::close(fd);  // (releases the shared lock too)
       if (err == EINTR) continue;
       if (err != EWOULDBLOCK) throw failure(err);
+      if (readers) {
+        if (++read_waits > 100) throw BeingRead(shown);
+        ::usleep(10000);
+        continue;
+      }
       // The holder writes its pid right after locking; give it a moment.
       // A file that is gone meanwhile: its holder released it and removed it (the staged lock, and
       // a sweep's claim holding it for a moment, do): the lock is free, try again.

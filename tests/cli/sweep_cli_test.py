@@ -204,7 +204,8 @@ with open(lock_path, "r+") as lock:
     lock.flush()
     fcntl.flock(lock, fcntl.LOCK_SH)
     code, _, err = run(grid, "--out", shard_dirs[0], "--shard", "1/3", "--quiet")
-check("merge.keeps_writers_out", code == 2 and "is being written by another process" in err, err)
+check("merge.keeps_writers_out", code == 2 and "is being read by another process (nlhf-sweep --merge" in err and
+      str(gone.pid) not in err, err)
 # --force replaces a merged directory whose manifest no longer reads (without reading it).
 damaged = os.path.join(TMP, "damaged_merge")
 code, _, err = run("--merge", *shard_dirs, "--out", damaged)

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,7 +13,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <algorithm>
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "nlhf/output.h"
 #include "test_util.h"
@@ -281,6 +285,34 @@ TEST_F(RunDirectoryTest, LockFollowsARemovedAndRecreatedLockFile) {
   a.reset();  // unlinks
   DirectoryLock b(file, "x", true, "nlhf-run");
   EXPECT_EQ(DirectoryLock::ReadPid(file), ::getpid());
+}
+
+// Readers only (a dry run's probe for an instant, a merge reading a shard) hold the lock shared,
+// and its file holds an earlier writer's pid: here a live process's (init's, 1), as a recycled pid
+// would be. A writer waits for the readers, never naming that process, and is refused as "being
+// read" if they stay.
+TEST_F(RunDirectoryTest, AWriterWaitsForReadersAndNeverNamesAnEarlierWritersPid) {
+  const fs::path file = root_ / "x.lock";
+  const auto reader = [&] {
+    Touch(file, "1\n");
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    EXPECT_GE(fd, 0);
+    EXPECT_EQ(::flock(fd, LOCK_SH), 0);
+    return fd;
+  };
+  const int brief = reader();
+  std::thread done([brief] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ::close(brief);
+  });
+  EXPECT_NO_THROW(DirectoryLock(file, "x", true, "nlhf-run"));
+  done.join();
+  const int stays = reader();
+  ExpectInputError([&] { DirectoryLock lock(file, "x", true, "nlhf-run"); },
+                   {"x is being read by another process (nlhf-sweep --merge reads its shards); wait for it to finish, "
+                    "or choose another --out"});
+  EXPECT_EQ(Read(file), "1\n");  // the readers' file is left as it was
+  ::close(stays);
 }
 
 // A lock file that cannot be made (say beside --out /proc/x) is named with what it is for: the

@@ -47,7 +47,9 @@ bool HasMarker(const std::filesystem::path& dir, std::string_view tool);
 void WriteMarker(const std::filesystem::path& dir, std::string_view tool);
 
 // An advisory lock (flock) on `lock_file`, created if missing and holding the owner's pid. A second
-// process gets InputError "<shown> is being written by process <pid>". With `remove_on_release`
+// process gets InputError "<shown> is being written by process <pid>"; while readers only hold it
+// (SharedDirectoryLock, or a dry run's probe for an instant) it waits up to 1 s, then InputError
+// "<shown> is being read by another process ...". With `remove_on_release`
 // the file is unlinked (while still locked) when released. A file by that name that is not a lock
 // file (a user's) is refused (InputError, naming `tool`), never truncated or removed.
 class DirectoryLock {
