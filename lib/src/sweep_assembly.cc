@@ -46,15 +46,25 @@ double Quantile(std::vector<double> v, double q) {
 
 }  // namespace
 
-void RequireComplete(const std::vector<SweepTask>& tasks, const TaskIndex& index, const std::string& out) {
-  std::vector<std::string> missing;
-  for (const SweepTask& t : tasks)
-    if (!index.Has(t.id)) missing.push_back(t.id);
-  if (!missing.empty())
-    throw InputError(SourceLocation{out}, "",
-                     fmt::format("{} of {} tasks are missing (for example {}), expected every "
-                                 "shard of the sweep to be complete; nothing was written",
-                                 missing.size(), tasks.size(), missing.front()));
+void RequireComplete(const SweepConfig& s, const std::vector<SweepTask>& tasks, const TaskIndex& index,
+                     const std::string& out, const std::string& held) {
+  constexpr size_t kNamed = 3;
+  std::vector<std::string> named;
+  size_t missing = 0;
+  for (size_t i = 0; i < tasks.size(); ++i) {
+    if (index.Has(tasks[i].id)) continue;
+    const SweepPoint& p = s.points[tasks[i].point];
+    if (++missing <= kNamed)
+      named.push_back(fmt::format("{} (task {} of {})", TaskName(p, p.config.seeds[tasks[i].seed_index]), i + 1,
+                                  tasks.size()));
+  }
+  if (missing == 0) return;
+  throw InputError(SourceLocation{out}, "",
+                   fmt::format("{} of {} tasks {} missing: {}{}{}, expected every shard of the sweep to be complete "
+                               "(--shard K/N runs task P when (P - 1) mod N = K - 1); nothing was written",
+                               missing, tasks.size(), missing == 1 ? "is" : "are", fmt::join(named, "; "),
+                               missing > kNamed ? fmt::format("; and {} more", missing - kNamed) : "",
+                               held.empty() ? "" : "; " + held));
 }
 
 std::vector<std::int64_t> TraceOffsets(const std::vector<SweepTask>& tasks, const TaskIndex& index) {
@@ -71,7 +81,7 @@ std::vector<std::int64_t> TraceOffsets(const std::vector<SweepTask>& tasks, cons
 std::vector<std::int64_t> Assemble(const SweepConfig& s, const TaskIndex& index, const std::string& out,
                                    CancelFlag cancel, const std::function<void()>& work_done) {
   const std::vector<SweepTask> tasks = SweepTasks(s);
-  RequireComplete(tasks, index, out);
+  RequireComplete(s, tasks, index, out);
   const fs::path dir = out;
   fs::create_directories(dir);
   // The parts' bytes, concatenated in canonical order (in the kernel: never parsed, never in memory).
@@ -99,7 +109,7 @@ std::vector<std::int64_t> Assemble(const SweepConfig& s, const TaskIndex& index,
 
 void AssembleTables(const SweepConfig& s, const TaskIndex& index, const std::string& out) {
   const std::vector<SweepTask> tasks = SweepTasks(s);
-  RequireComplete(tasks, index, out);
+  RequireComplete(s, tasks, index, out);
   const fs::path dir = out;
   const std::vector<std::string> keys = s.Keys();
   std::string runs = "run_id,point";
@@ -256,11 +266,18 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
   // Nothing is written unless the shards are complete, and only into a new or empty directory, one
   // nlhf-sweep wrote (for the same sweep), or the folder holding the shards.
   TaskIndex index;
-  for (const std::string& d : part_dirs) index.Merge(TaskStore(d).Index(/*with_lines=*/true));  // the first copy of each task
+  const std::vector<SweepTask> tasks = SweepTasks(s);
+  std::vector<std::string> held;  // "DIR: K": how many of the sweep's tasks each directory holds
+  for (const std::string& d : part_dirs) {
+    TaskIndex stored = TaskStore(d).Index(/*with_lines=*/true);
+    held.push_back(fmt::format("{}: {}", d, std::count_if(tasks.begin(), tasks.end(), [&](const SweepTask& t) {
+                                 return stored.Has(t.id);
+                               })));
+    index.Merge(std::move(stored));  // the first copy of each task
+  }
   // A finished sweep's store indexes its trace.csv, which a copy without cp -a (or an edit) makes
   // unreadable: say so rather than only that tasks are missing.
   // (Read only when a task is missing: a complete merge reads no part file twice.)
-  const std::vector<SweepTask> tasks = SweepTasks(s);
   const bool incomplete = std::any_of(tasks.begin(), tasks.end(), [&](const SweepTask& t) { return !index.Has(t.id); });
   for (const std::string& d : incomplete ? part_dirs : std::vector<std::string>{}) {
     const std::set<std::string> stale = TaskStore(d).StaleTraceIndexTasks();
@@ -272,7 +289,7 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
                          "without cp -a), so its tasks cannot be read, expected the directory as the sweep left "
                          "it (run the sweep into it again to rebuild it)");
   }
-  RequireComplete(tasks, index, out);
+  RequireComplete(s, tasks, index, out, fmt::format("the directories hold {}", fmt::join(held, ", ")));
   // The folder holding every shard directory (the SLURM layout) is the sweep's own directory: there a
   // merge of a changed sweep (the shards of an extended one) replaces the earlier results, as a
   // sweep run into its own directory does. Elsewhere that takes --force. (Refused before the claim,

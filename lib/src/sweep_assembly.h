@@ -15,8 +15,11 @@
 namespace nlhf {
 
 // Throws an InputError naming `out` (before anything is written) unless `index` holds every one of
-// `tasks`.
-void RequireComplete(const std::vector<SweepTask>& tasks, const TaskIndex& index, const std::string& out);
+// `tasks` (those of `sweep`): "K of T tasks are missing: TASK (task P of T), ... and M more[; HELD],
+// expected ...", naming up to three by TaskName and their place P in canonical order (--shard K/N
+// runs P when (P - 1) mod N = K - 1). `held`: what a merge's directories hold, or "".
+void RequireComplete(const SweepConfig& sweep, const std::vector<SweepTask>& tasks, const TaskIndex& index,
+                     const std::string& out, const std::string& held = "");
 
 // Writes trace.csv, runs.csv, summary.csv and config.resolved.yaml of `out` (created if needed),
 // each atomically, from the tasks of `sweep` in `index` (every task must be there: RequireComplete).

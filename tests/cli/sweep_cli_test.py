@@ -162,7 +162,11 @@ code, _, err = run("--merge", touched, "--out", os.path.join(TMP, "from_touched"
 check("merge.touched_says_why", code == 2 and "trace.csv is not the file it finished with" in err and
       "copy without cp -a" in err and not os.path.exists(os.path.join(TMP, "from_touched")), err)
 code, _, err = run("--merge", shard_dirs[0], shard_dirs[1], "--out", os.path.join(TMP, "incomplete"))
-check("merge.incomplete", code == 2 and "tasks are missing" in err, err)
+# The missing tasks are named with their place, which tells the shard to run again (here 3/3 holds
+# tasks 3, 6, ...), and each directory's count is given.
+check("merge.incomplete", code == 2 and " tasks are missing: sweep point " in err and " (task 3 of " in err and
+      "(task 1 of" not in err and "(task 2 of" not in err and
+      f"the directories hold {shard_dirs[0]}: " in err and "--shard K/N runs task P when" in err, err)
 # A shard directory that is not there, or is a file, is named for what it is (not "holds no results").
 for label, path, says in [("missing", os.path.join(TMP, "no_such_shard"), "does not exist"),
                           ("file", write("a_file", "x\n"), "is not a directory"),

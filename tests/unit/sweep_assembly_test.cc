@@ -275,14 +275,33 @@ TEST(RequireComplete, RefusesAMissingTaskAndAssembleThenWritesNothing) {
   store.Create();
   for (size_t k = 0; k + 1 < tasks.size(); ++k) store.Add({Finished(s, tasks[k])});
   const TaskIndex index = store.Index();
-  testing::ExpectInputError([&] { RequireComplete(tasks, index, "OUT"); },
-                            {"OUT", "1 of 8 tasks are missing (for example " + tasks.back().id + ")",
-                             "nothing was written"});
-  testing::ExpectInputError([&] { Assemble(s, index, tmp.Path("out")); }, {"1 of 8 tasks are missing"});
+  const SweepPoint& last = s.points[tasks.back().point];
+  const std::string missing = TaskName(last, last.config.seeds[tasks.back().seed_index]);
+  testing::ExpectInputError([&] { RequireComplete(s, tasks, index, "OUT", "HELD"); },
+                            {"OUT", "1 of 8 tasks is missing: " + missing + " (task 8 of 8); HELD, expected every shard",
+                             "(--shard K/N runs task P when (P - 1) mod N = K - 1); nothing was written"});
+  testing::ExpectInputError([&] { Assemble(s, index, tmp.Path("out")); }, {"1 of 8 tasks is missing: " + missing});
   for (const char* name : {"trace.csv", "runs.csv", "summary.csv", "config.resolved.yaml"})
     EXPECT_FALSE(fs::exists(fs::path(tmp.Path("out")) / name)) << name;
   store.Add({Finished(s, tasks.back())});
-  EXPECT_NO_THROW(RequireComplete(tasks, store.Index(), "OUT"));
+  EXPECT_NO_THROW(RequireComplete(s, tasks, store.Index(), "OUT"));
+}
+
+// Up to three missing tasks are named, in canonical order, with the count of the others.
+TEST(RequireComplete, NamesThreeMissingTasksAndCountsTheRest) {
+  testing::TempDir tmp;
+  const SweepConfig s = Sweep();
+  const std::vector<SweepTask> tasks = SweepTasks(s);
+  TaskStore store(tmp.Path("out"));
+  store.Create();
+  store.Add({Finished(s, tasks[0]), Finished(s, tasks[2])});
+  const auto name = [&](size_t i) {
+    const SweepPoint& p = s.points[tasks[i].point];
+    return TaskName(p, p.config.seeds[tasks[i].seed_index]);
+  };
+  testing::ExpectInputError([&] { RequireComplete(s, tasks, store.Index(), "OUT"); },
+                            {"6 of 8 tasks are missing: " + name(1) + " (task 2 of 8); " + name(3) + " (task 4 of 8); " +
+                             name(4) + " (task 5 of 8); and 3 more, expected every shard"});
 }
 
 }  // namespace
