@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "nlhf/errors.h"
 #include "nlhf/experiment.h"
+#include "nlhf/output/files.h"
 #include "nlhf/progress.h"
 #include "nlhf/run_directory.h"
 #include "nlhf/sweep.h"
@@ -300,7 +301,19 @@ int Run(int argc, char** argv) {
   options.work_done = [&stop] { stop.WorkDone(); };
   SweepDisplay display(vm.count("quiet") > 0, progress_interval);
   options.progress = [&](const nlhf::SweepProgress& p) { display.Update(p); };
-  const nlhf::SweepReport r = located_at_key([&] { return nlhf::RunSweep(sweep, out_dir, options); });
+  // A full disk or a file size limit ("writing FILE: REASON; K of T tasks are stored in DIR"): how to
+  // go on.
+  const auto run = [&] {
+    try {
+      return nlhf::RunSweep(sweep, out_dir, options);
+    } catch (const nlhf::WriteFailure& e) {
+      throw nlhf::WriteFailure(e.where(), e.key(),
+                               fmt::format("{}; once there is room, {}", e.problem(),
+                                           options.force ? "run the same command again without --force to finish"
+                                                         : "run the same command again to finish"));
+    }
+  };
+  const nlhf::SweepReport r = located_at_key(run);
   display.Clear();
   const std::string changed =
       r.changed_sweep

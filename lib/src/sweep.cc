@@ -332,6 +332,11 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       // The commit's error is the one to report.
     }
   };
+  // A full disk or a file size limit: the error and what is kept ("writing FILE: REASON; K of T
+  // tasks are stored in DIR"), to which the caller adds how to go on.
+  auto with_kept = [&](const WriteFailure& e) {
+    return WriteFailure(e.where(), e.key(), fmt::format("{}; {}", e.problem(), stored()));
+  };
   try {
     ParallelFor(todo.size(), options.jobs, run_task);
     commit_all();
@@ -343,6 +348,14 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       throw;
     }
     throw Cancelled(stored());
+  } catch (const WriteFailure& e) {
+    try {
+      commit_all();  // keep the tasks that did finish (none left if the last commit failed)
+    } catch (...) {
+      // The first error is the one to report.
+    }
+    remove_orphans();
+    throw with_kept(e);
   } catch (...) {
     try {
       commit_all();  // keep the tasks that did finish (none left if the last commit failed)
@@ -393,23 +406,26 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   // back). (A store not yet compacted, after a kill between the two, is assembled and compacted.)
   const std::vector<std::int64_t> laid_out =
       complete ? TraceOffsets(all, on_disk) : std::vector<std::int64_t>{};
-  if (complete && todo.empty() &&
-      on_disk.LaidOutIn(fs::path(dir) / "trace.csv", TraceHeader(), ids, laid_out)) {
-    AssembleTables(s, on_disk, dir);
-    report.trace_kept = true;
-  } else if (complete) {
-    // The trace written as the sweep ran is the one Assemble would write: the same tasks at the
-    // same places. (Otherwise, or where it cannot be linked into place, Assemble copies it.)
-    std::optional<std::vector<std::int64_t>> published;
-    if (ordered && ordered->Complete()) {
-      NLHF_CHECK(ordered->offsets() == laid_out,
-                 "the ordered trace's tasks are where Assemble puts them");
-      published = ordered->Publish(dir);
-      if (published) AssembleTables(s, on_disk, dir);
-      report.trace_streamed = published.has_value();
+  try {
+    if (complete && todo.empty() &&
+        on_disk.LaidOutIn(fs::path(dir) / "trace.csv", TraceHeader(), ids, laid_out)) {
+      AssembleTables(s, on_disk, dir);
+      report.trace_kept = true;
+    } else if (complete) {
+      // The trace written as the sweep ran is the one Assemble would write: the same tasks at the
+      // same places. (Otherwise, or where it cannot be linked into place, Assemble copies it.)
+      std::optional<std::vector<std::int64_t>> published;
+      if (ordered && ordered->Complete()) {
+        NLHF_CHECK(ordered->offsets() == laid_out, "the ordered trace's tasks are where Assemble puts them");
+        published = ordered->Publish(dir);
+        if (published) AssembleTables(s, on_disk, dir);
+        report.trace_streamed = published.has_value();
+      }
+      const std::vector<std::int64_t> offsets = published ? *published : Assemble(s, on_disk, dir);
+      store.Compact(ids, offsets, on_disk);
     }
-    const std::vector<std::int64_t> offsets = published ? *published : Assemble(s, on_disk, dir);
-    store.Compact(ids, offsets, on_disk);
+  } catch (const WriteFailure& e) {
+    throw with_kept(e);  // every task is stored: only the final files are still to be written
   }
   report.wall_s = SecondsSince(start);
   report.task_failures = failures;

@@ -16,6 +16,7 @@
 #include "nlhf/cancel.h"
 #include "nlhf/config.h"
 #include "nlhf/experiment.h"
+#include "nlhf/output/files.h"
 #include "nlhf/output/summary_json.h"
 #include "nlhf/progress.h"
 #include "nlhf/sweep.h"
@@ -107,6 +108,11 @@ py::dict Sweep(const std::string& source, bool is_text, const std::string& out_d
       if (std::string(e.what()) == Cancelled().what()) throw;
       throw Cancelled(std::string(e.what()) +
                       (force ? "; call sweep again without force=True to finish" : "; call sweep again to finish"));
+    } catch (const WriteFailure& e) {
+      // A full disk or a file size limit: "writing FILE: REASON; K of T tasks are stored in DIR".
+      throw WriteFailure(e.where(), e.key(),
+                         e.problem() + (force ? "; once there is room, call sweep again without force=True to finish"
+                                              : "; once there is room, call sweep again to finish"));
     }
   }
   interrupt.ThrowIfInterrupted();

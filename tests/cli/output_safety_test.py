@@ -428,6 +428,9 @@ for limit in (4096, 40000):
     code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--jobs", "2", fsize=limit)
     check(f"fsize_sweep{limit}.exit2", code == 2 and one_error(err, "error: writing ", "File too large"),
           f"exit {code}: {err}")
+    # It says what is kept and how to go on (the run below then resumes).
+    check(f"fsize_sweep{limit}.says_what_is_kept", " tasks are stored in " + d in err and
+          err.rstrip().endswith("; once there is room, run the same command again to finish"), err)
     check(f"fsize_sweep{limit}.no_temporaries", leftovers(d) == [], leftovers(d))
     code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--jobs", "2")
     check(f"fsize_sweep{limit}.resumed", code == 0 and same_as_reference(d), err)
@@ -443,6 +446,8 @@ if os.geteuid() == 0:
             d = os.path.join(full, "sweep")
             code, _, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--jobs", "2")
             check("enospc_sweep.exit2", code == 2 and one_error(err, "error: writing ", "No space left on device"), err)
+            check("enospc_sweep.says_what_is_kept", " tasks are stored in " + d in err and
+                  "; once there is room, run the same command again to finish" in err, err)
             check("enospc_sweep.no_temporaries", leftovers(full) == [], leftovers(full))
             # Nor a data file that no part file names (its part did not fit): it holds no stored task,
             # and left behind it would keep the disk full for the run that resumes.

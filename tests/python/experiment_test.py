@@ -2,6 +2,8 @@
 bit (every column but wall_s), the same summary, the same errors."""
 import json
 import os
+import subprocess
+import sys
 
 from support import Checks, call, compare_table, nlhf, scratch, tool, write_in, SRC
 
@@ -173,5 +175,24 @@ try:
     check("sweep.empty_out", False, "no error")
 except ValueError as e:
     check("sweep.empty_out", "out: is empty" in str(e), str(e))
+
+# A write that fails (here a file size limit, in a child process): OSError naming the file, what is
+# kept, and how to go on; the same call then finishes the sweep.
+limited = os.path.join(TMP, "sweep_limited")
+child = f"""
+import resource, signal, nlhf
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.RLIM_INFINITY))
+try:
+    nlhf.sweep({sweep_file!r}, {limited!r})
+    print("no error")
+except OSError as e:
+    print(e)
+"""
+done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True)
+check("sweep.write_failure", done.returncode == 0 and done.stdout.startswith("writing ") and
+      "File too large; " in done.stdout and f" tasks are stored in {limited}; once there is room, call sweep again "
+      "to finish" in done.stdout, done.stdout + done.stderr)
+check("sweep.write_failure_then_finishes", nlhf.sweep(sweep_file, limited).report["tasks"] == 8)
 
 check.finish(TMP)
