@@ -267,12 +267,11 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
   // nlhf-sweep wrote (for the same sweep), or the folder holding the shards.
   TaskIndex index;
   const std::vector<SweepTask> tasks = SweepTasks(s);
-  std::vector<std::string> held;  // "DIR: K": how many of the sweep's tasks each directory holds
+  std::vector<std::string> empty;  // the directories that hold none of the sweep's tasks
   for (const std::string& d : part_dirs) {
     TaskIndex stored = TaskStore(d).Index(/*with_lines=*/true);
-    held.push_back(fmt::format("{}: {}", d, std::count_if(tasks.begin(), tasks.end(), [&](const SweepTask& t) {
-                                 return stored.Has(t.id);
-                               })));
+    if (std::none_of(tasks.begin(), tasks.end(), [&](const SweepTask& t) { return stored.Has(t.id); }))
+      empty.push_back(d);
     index.Merge(std::move(stored));  // the first copy of each task
   }
   // A finished sweep's store indexes its trace.csv, which a copy without cp -a (or an edit) makes
@@ -289,7 +288,18 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
                          "without cp -a), so its tasks cannot be read, expected the directory as the sweep left "
                          "it (run the sweep into it again to rebuild it)");
   }
-  RequireComplete(s, tasks, index, out, fmt::format("the directories hold {}", fmt::join(held, ", ")));
+  // What the directories hold: a total (a SLURM array may give hundreds), and up to three that hold
+  // none: "the 3 directories given hold 7 of the 9 tasks (c holds none)".
+  const auto held = std::count_if(tasks.begin(), tasks.end(), [&](const SweepTask& t) { return index.Has(t.id); });
+  std::string holds = fmt::format("the {} {} given hold{} {} of the {} tasks", part_dirs.size(),
+                                  part_dirs.size() == 1 ? "directory" : "directories", part_dirs.size() == 1 ? "s" : "",
+                                  held, tasks.size());
+  if (!empty.empty())
+    holds += fmt::format(" ({} {} none{})",
+                         fmt::join(empty.begin(), empty.begin() + static_cast<std::ptrdiff_t>(std::min<size_t>(empty.size(), 3)), ", "),
+                         empty.size() == 1 ? "holds" : "hold",
+                         empty.size() > 3 ? fmt::format(", nor do {} more", empty.size() - 3) : "");
+  RequireComplete(s, tasks, index, out, holds);
   // The folder holding every shard directory (the SLURM layout) is the sweep's own directory: there a
   // merge of a changed sweep (the shards of an extended one) replaces the earlier results, as a
   // sweep run into its own directory does. Elsewhere that takes --force. (Refused before the claim,

@@ -166,7 +166,19 @@ code, _, err = run("--merge", shard_dirs[0], shard_dirs[1], "--out", os.path.joi
 # tasks 3, 6, ...), and each directory's count is given.
 check("merge.incomplete", code == 2 and " tasks are missing: sweep point " in err and " (task 3 of " in err and
       "(task 1 of" not in err and "(task 2 of" not in err and
-      f"the directories hold {shard_dirs[0]}: " in err and "--shard K/N runs task P when" in err, err)
+      "; the 2 directories given hold " in err and "--shard K/N runs task P when" in err, err)
+# A shard directory holding none of the tasks (its run stopped before one finished) is named.
+empty_shard = os.path.join(TMP, "empty_shard")
+subprocess.run(["cp", "-a", shard_dirs[2], empty_shard], check=True)
+for name in os.listdir(empty_shard):
+    if name in ("trace.csv", "runs.csv", "summary.csv", "config.resolved.yaml"):
+        os.remove(os.path.join(empty_shard, name))
+for name in os.listdir(os.path.join(empty_shard, ".parts")):
+    if name != "manifest.yaml":
+        os.remove(os.path.join(empty_shard, ".parts", name))
+code, _, err = run("--merge", shard_dirs[0], shard_dirs[1], empty_shard, "--out", os.path.join(TMP, "incomplete"))
+check("merge.names_an_empty_shard", code == 2 and "the 3 directories given hold " in err and
+      f"({empty_shard} holds none)" in err and not os.path.exists(os.path.join(TMP, "incomplete")), err)
 # A shard directory that is not there, or is a file, is named for what it is (not "holds no results").
 for label, path, says in [("missing", os.path.join(TMP, "no_such_shard"), "does not exist"),
                           ("file", write("a_file", "x\n"), "is not a directory"),
