@@ -142,13 +142,13 @@ TEST(Memory, RefusesAHundredThousandDenseActionsButAcceptsThemAsAnImplicitLowRan
     EXPECT_EQ(message.find(g.name + " with storage: implicit") != std::string::npos, !g.traits.implicit_by_default)
         << g.name << ": " << message;
   }
-  // Implicit (the default for this generator): the operator's 2 n K doubles and vectors of n doubles.
+  // Implicit (the default for this generator): the operator's F and M, and vectors of n doubles.
   const ExperimentConfig implicit = Parse(std::string(kBase) + "game: {type: low_rank_cyclic, n: 100000}\n" + rest);
   MemoryEstimate e = EstimateMemory(implicit, {});
   EXPECT_TRUE(e.implicit);
   EXPECT_EQ(e.matrices, 0);
   EXPECT_EQ(e.n, 100000);
-  EXPECT_EQ(e.operator_bytes, 8.0 * 100000 * 16);  // k = 8
+  EXPECT_EQ(e.operator_bytes, 8.0 * (100000 + 16) * 16);  // k = 8: F (n x 16) and M (16 x 16)
   EXPECT_LT(e.bytes, 0.25 * (1 << 30));
   e.available_bytes = 16.0 * (1 << 30);
   EXPECT_NO_THROW(CheckMemory(implicit, {}, e));
@@ -197,7 +197,7 @@ TEST(Memory, EstimatesAFloat32GameByItsBuildPeakAndItsMatrixFreePiStar) {
   const MemoryEstimate l = EstimateMemory(lr, {});
   EXPECT_TRUE(l.float32);
   EXPECT_FALSE(l.from_matrix);
-  EXPECT_EQ(l.build_bytes, 4 * n * n + 8 * n * 16);  // and the operator's 2 K doubles per action (k = 8)
+  EXPECT_EQ(l.build_bytes, 4 * n * n + 8 * (n + 16) * 16);  // and the operator's F and M (k = 8: 16 columns)
   // Without pi*, none of its work.
   const ExperimentConfig none =
       Parse(std::string(kBase) + "game: {type: random_uniform, n: 20000, storage: float32}\nequilibrium: none\n" + rest);

@@ -72,8 +72,9 @@ class SkewLowRankOperator final : public PreferenceOperator {
   void Apply(const Eigen::VectorXd& x, Eigen::VectorXd& out) const override;
   double Entry(Eigen::Index i, Eigen::Index j) const override;
   double StoredBytes() const override { return StoredBytes(factors_.F.rows(), factors_.F.cols()); }
+  // F (n x m) and M (m x m), in doubles; the pairs are m / 2 at most.
   static double StoredBytes(Eigen::Index n, Eigen::Index m) {
-    return 8.0 * static_cast<double>(n) * static_cast<double>(m);
+    return 8.0 * static_cast<double>(n + m) * static_cast<double>(m);
   }
   // F and M = s sum_p c_p (e_a e_b^T - e_b e_a^T), the coefficients as Apply uses them (shrunk).
   const SkewFactors* skew_factors() const override { return &factors_; }

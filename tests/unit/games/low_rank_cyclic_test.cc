@@ -24,7 +24,8 @@ TEST(LowRankCyclic, IsImplicitByDefaultAndItsProductEqualsTheDenseMatrixs) {
     for (std::int64_t k : {1, 8}) {
       const auto op = Build({{"n", n}, {"k", k}}, 7);
       ASSERT_EQ(op->dense(), nullptr);
-      EXPECT_EQ(op->StoredBytes(), 8.0 * static_cast<double>(n) * 2.0 * static_cast<double>(k));
+      // F (n x 2k) and M (2k x 2k)
+      EXPECT_EQ(op->StoredBytes(), 8.0 * static_cast<double>(n + 2 * k) * 2.0 * static_cast<double>(k));
       testing::ExpectProductsMatchTheEntries(*op, std::to_string(n) + " " + std::to_string(k));
     }
   }

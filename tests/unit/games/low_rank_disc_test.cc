@@ -25,7 +25,8 @@ TEST(LowRankDisc, IsImplicitByDefaultAndItsProductEqualsTheDenseMatrixs) {
     for (std::int64_t dim : {1, 4}) {
       const auto op = Build({{"n", n}, {"dim", dim}}, 11);
       ASSERT_EQ(op->dense(), nullptr);
-      EXPECT_EQ(op->StoredBytes(), 8.0 * static_cast<double>(n) * static_cast<double>(2 + 2 * dim));
+      // F (n x m) and M (m x m), m = 2 + 2 dim
+      EXPECT_EQ(op->StoredBytes(), 8.0 * static_cast<double>(n + 2 + 2 * dim) * static_cast<double>(2 + 2 * dim));
       testing::ExpectProductsMatchTheEntries(*op, std::to_string(n) + " " + std::to_string(dim));
     }
   }
