@@ -13,6 +13,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "nlhf/errors.h"
 #include "nlhf/logspace.h"
@@ -643,6 +644,12 @@ class ShiftedSkewGram {
   mutable std::int64_t products_ = 0;
 };
 
+// The report of a rho found `how` to be below SpectralRadiusResolution(n), which is then 0 (the
+// same words from every method).
+std::string BelowResolution(double rho, std::string_view how, Eigen::Index n) {
+  return fmt::format("rho ~ {:.1e} {}, below the resolution {:.1e}: rho = 0", rho, how, SpectralRadiusResolution(n));
+}
+
 // Lanczos (Spectra's SymEigsSolver, with full reorthogonalization) for the largest eigenvalue of
 // S^T S. Each eigenvalue sigma^2 is double (the pair +-i sigma), so two are asked for.
 //
@@ -693,8 +700,7 @@ SpectralRadiusResult LanczosSpectralRadius(const Game& game, const Eigen::Vector
     result.rho = 0.0;
     result.converged = true;
     result.products = op.products();
-    result.message = fmt::format("rho ~ {:.1e} by power iteration, below the resolution {:.1e} of products by P: "
-                                 "rho = 0", std::sqrt(scale), SpectralRadiusResolution(n));
+    result.message = BelowResolution(std::sqrt(scale), "by power iteration", n);
     return result;
   }
   // The rounding noise of S v, measured by linearity: S v - S v_even - S v_odd is 0 in exact
@@ -795,10 +801,8 @@ SpectralRadiusResult LowRankSpectralRadius(const SkewFactors& factors, const Eig
   // The same resolution as Lanczos's, so that the two report the same 0 (a pure policy, A = 0 on
   // the support of pi, a gradient game).
   result.rho = rho > SpectralRadiusResolution(n) ? rho : 0.0;
-  result.message = result.rho > 0.0 ? fmt::format("from the game's rank-{} factors", m)
-                                     : fmt::format("rho ~ {:.1e} from the game's rank-{} factors, below the "
-                                                   "resolution {:.1e}: rho = 0",
-                                                   rho, m, SpectralRadiusResolution(n));
+  const std::string how = fmt::format("from the game's rank-{} factors", m);
+  result.message = result.rho > 0.0 ? how : BelowResolution(rho, how, n);
   return result;
 }
 
