@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <limits>
 #include <optional>
 #include <set>
 
@@ -193,11 +194,16 @@ size_t SweepConfig::RunCount() const {
 
 namespace {
 
-// ParseSweep; with `locate`, only that point is built, unvalidated and with its key locations
-// (LocatePointKey), and nothing about the others is checked.
+// `locate` for every point (a plain index, not std::optional: GCC's split copy of a disengaged
+// optional left valgrind reporting its unset value at `index != *locate`).
+constexpr size_t kEveryPoint = std::numeric_limits<size_t>::max();
+
+// ParseSweep; with `locate` (not kEveryPoint), only that point is built, unvalidated and with its
+// key locations (LocatePointKey), and nothing about the others is checked.
 SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, const std::vector<std::string>& sets,
                            const std::string& base_dir, const std::function<void(size_t)>& on_count,
-                           std::optional<size_t> locate) {
+                           size_t locate) {
+  const bool only_one = locate != kEveryPoint;
   SweepConfig s;
   s.source = source;
   s.text = text;
@@ -363,7 +369,7 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
                      fmt::format("expands to more than {} points, expected at most {}", kMaxSweepPoints,
                                  kMaxSweepPoints));
   if (on_count) on_count(total);
-  s.points.reserve(locate ? 1 : total);
+  s.points.reserve(only_one ? 1 : total);
   std::vector<size_t> digit(sizes.size(), 0);
   // The digit of axis a (a column of `axes`): its own for a sweep axis, its group's in a zip group.
   const auto digit_of = [&](size_t a) {
@@ -392,7 +398,7 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
     }
   };
   for (size_t index = 0; index < total; ++index) {
-    if (locate && index != *locate) {
+    if (only_one && index != locate) {
       next_digits();
       continue;
     }
@@ -415,7 +421,7 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
         point.reset(yaml::With(point, axis.key, value, origins.Where(axis.key_node), point_origins));
       }
       p.config = ParseExperimentTree(point, point_origins, base_dir, true, hashes);
-      if (locate) {
+      if (only_one) {
         s.points.push_back(std::move(p));
         return s;
       }
@@ -491,7 +497,7 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
 
 SweepConfig ParseSweep(const std::string& text, const std::string& source, const std::vector<std::string>& sets,
                        const std::string& base_dir, const std::function<void(size_t)>& on_count) {
-  return ParseSweepImpl(text, source, sets, base_dir, on_count, std::nullopt);
+  return ParseSweepImpl(text, source, sets, base_dir, on_count, kEveryPoint);
 }
 
 SourceLocation LocatePointKey(const SweepConfig& sweep, size_t point, const std::string& key) {
