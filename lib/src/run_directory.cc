@@ -375,21 +375,30 @@ DirectoryLock::~DirectoryLock() {
   ::close(fd_);
 }
 
-SharedDirectoryLock::SharedDirectoryLock(const fs::path& dir, const std::string& shown) {
-  const fs::path file = dir / kLockFile;
-  // Opened for reading, never created: a folder without one is no nlhf output (or was never written
-  // by a tool that locks), and a read-only one can be locked too.
-  fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) return;
-  while (::flock(fd_, LOCK_SH | LOCK_NB) != 0) {
+namespace {
+
+// A shared lock on `file` (opened for reading, never created or followed through a link): its fd, or
+// -1 where there is no such file or the file system has no locks. A writer holding it: InputError
+// BeingWritten(`shown`, its pid, `writer`).
+int LockShared(const fs::path& file, const std::string& shown, bool writer) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) return -1;
+  while (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
     const int err = errno;
     if (err == EINTR) continue;
-    ::close(fd_);
-    fd_ = -1;
-    if (err != EWOULDBLOCK) return;  // no locks on this file system: read as before
-    throw BeingWritten(shown, DirectoryLock::ReadPid(file), false);
+    ::close(fd);
+    if (err != EWOULDBLOCK) return -1;  // no locks on this file system: read as before
+    throw BeingWritten(shown, DirectoryLock::ReadPid(file), writer);
   }
+  return fd;
 }
+
+}  // namespace
+
+// Opened for reading, never created: a folder without one is no nlhf output (or was never written by
+// a tool that locks), and a read-only one can be locked too.
+SharedDirectoryLock::SharedDirectoryLock(const fs::path& dir, const std::string& shown)
+    : fd_(LockShared(dir / kLockFile, shown, false)) {}
 
 SharedDirectoryLock::~SharedDirectoryLock() {
   if (fd_ >= 0) ::close(fd_);
@@ -626,12 +635,7 @@ void CheckOutputDirectory(const std::string& dir, const OutputDirectoryOptions& 
   if (!options.staged && !Marked(path, options)) locks.push_back(LockFileOf(path, true));
   for (const fs::path& lock : locks) {
     if (const std::string why = NotALock(lock); !why.empty()) throw NotALockError(lock, why, Shown(dir), options.tool);
-    if (const int fd = ::open(lock.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW); fd >= 0) {
-      int err = 0;
-      while (::flock(fd, LOCK_SH | LOCK_NB) != 0 && (err = errno) == EINTR) err = 0;
-      ::close(fd);
-      if (err == EWOULDBLOCK) throw BeingWritten(Shown(dir), DirectoryLock::ReadPid(lock), true);
-    }
+    if (const int fd = LockShared(lock, Shown(dir), true); fd >= 0) ::close(fd);  // (a probe: released at once)
   }
 }
 
