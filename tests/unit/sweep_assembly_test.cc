@@ -267,41 +267,40 @@ TEST(Assemble, SummaryHasMediansAndQuartilesOverSeeds) {
   EXPECT_EQ(quantiles(p1, fifth), (Cells3{"-4.49423283715579e+307", "0.5", "4.4942328371557893e+307"}));
 }
 
-TEST(RequireComplete, RefusesAMissingTaskAndAssembleThenWritesNothing) {
-  testing::TempDir tmp;
-  const SweepConfig s = Sweep();
-  const std::vector<SweepTask> tasks = SweepTasks(s);
-  TaskStore store(tmp.Path("out"));
-  store.Create();
-  for (size_t k = 0; k + 1 < tasks.size(); ++k) store.Add({Finished(s, tasks[k])});
-  const TaskIndex index = store.Index();
-  const SweepPoint& last = s.points[tasks.back().point];
-  const std::string missing = TaskName(last, last.config.seeds[tasks.back().seed_index]);
-  testing::ExpectInputError([&] { RequireComplete(s, tasks, index, "OUT", "HELD"); },
-                            {"OUT", "1 of 8 tasks is missing: " + missing + " (task 8 of 8); HELD, expected every shard",
+// A store beside the test sweep's tasks, and how messages name them.
+class RequireCompleteTest : public ::testing::Test {
+ protected:
+  std::string Name(size_t i) const {
+    const SweepPoint& p = s_.points[tasks_[i].point];
+    return TaskName(p, p.config.seeds[tasks_[i].seed_index]);
+  }
+  testing::TempDir tmp_;
+  const SweepConfig s_ = Sweep();
+  const std::vector<SweepTask> tasks_ = SweepTasks(s_);
+  TaskStore store_{tmp_.Path("out")};
+};
+
+TEST_F(RequireCompleteTest, RefusesAMissingTaskAndAssembleThenWritesNothing) {
+  store_.Create();
+  for (size_t k = 0; k + 1 < tasks_.size(); ++k) store_.Add({Finished(s_, tasks_[k])});
+  const TaskIndex index = store_.Index();
+  testing::ExpectInputError([&] { RequireComplete(s_, tasks_, index, "OUT", "HELD"); },
+                            {"OUT", "1 of 8 tasks is missing: " + Name(7) + " (task 8 of 8); HELD, expected every shard",
                              "(--shard K/N runs task P when (P - 1) mod N = K - 1); nothing was written"});
-  testing::ExpectInputError([&] { Assemble(s, index, tmp.Path("out")); }, {"1 of 8 tasks is missing: " + missing});
+  testing::ExpectInputError([&] { Assemble(s_, index, tmp_.Path("out")); }, {"1 of 8 tasks is missing: " + Name(7)});
   for (const char* name : {"trace.csv", "runs.csv", "summary.csv", "config.resolved.yaml"})
-    EXPECT_FALSE(fs::exists(fs::path(tmp.Path("out")) / name)) << name;
-  store.Add({Finished(s, tasks.back())});
-  EXPECT_NO_THROW(RequireComplete(s, tasks, store.Index(), "OUT"));
+    EXPECT_FALSE(fs::exists(fs::path(tmp_.Path("out")) / name)) << name;
+  store_.Add({Finished(s_, tasks_.back())});
+  EXPECT_NO_THROW(RequireComplete(s_, tasks_, store_.Index(), "OUT"));
 }
 
 // Up to three missing tasks are named, in canonical order, with the count of the others.
-TEST(RequireComplete, NamesThreeMissingTasksAndCountsTheRest) {
-  testing::TempDir tmp;
-  const SweepConfig s = Sweep();
-  const std::vector<SweepTask> tasks = SweepTasks(s);
-  TaskStore store(tmp.Path("out"));
-  store.Create();
-  store.Add({Finished(s, tasks[0]), Finished(s, tasks[2])});
-  const auto name = [&](size_t i) {
-    const SweepPoint& p = s.points[tasks[i].point];
-    return TaskName(p, p.config.seeds[tasks[i].seed_index]);
-  };
-  testing::ExpectInputError([&] { RequireComplete(s, tasks, store.Index(), "OUT"); },
-                            {"6 of 8 tasks are missing: " + name(1) + " (task 2 of 8); " + name(3) + " (task 4 of 8); " +
-                             name(4) + " (task 5 of 8); and 3 more, expected every shard"});
+TEST_F(RequireCompleteTest, NamesThreeMissingTasksAndCountsTheRest) {
+  store_.Create();
+  store_.Add({Finished(s_, tasks_[0]), Finished(s_, tasks_[2])});
+  testing::ExpectInputError([&] { RequireComplete(s_, tasks_, store_.Index(), "OUT"); },
+                            {"6 of 8 tasks are missing: " + Name(1) + " (task 2 of 8); " + Name(3) + " (task 4 of 8); " +
+                             Name(4) + " (task 5 of 8); and 3 more, expected every shard"});
 }
 
 }  // namespace
