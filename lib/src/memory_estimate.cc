@@ -293,11 +293,13 @@ MemoryEstimate EstimateMemory(const ExperimentConfig& config, const ResourcePlan
 }
 
 
+std::string MemorySize(double bytes) {
+  return bytes >= kGiB ? fmt::format("{:.1f} GiB", bytes / kGiB) : fmt::format("{:.0f} MiB", bytes / (1024.0 * 1024));
+}
+
 std::string MemoryText(const ExperimentConfig& config, const MemoryEstimate& e) {
   const double mib = 1024.0 * 1024;
-  const auto size = [&](double bytes) {
-    return bytes >= kGiB ? fmt::format("{:.1f} GiB", bytes / kGiB) : fmt::format("{:.0f} MiB", bytes / mib);
-  };
+  const auto size = MemorySize;
   // n is 0 for a game whose size no parameter gives (rps3): it is small, and set by the game.
   const std::string n = e.n > 0 ? fmt::format("n = {}", e.n) : std::string("n set by the game");
   const std::string games = Counted(static_cast<std::int64_t>(e.games), "game");  // held at once

@@ -91,5 +91,27 @@ check not_skew 2 "error: $tmp/bad.csv:1:5: game.path: P\[0\]\[1\] \+ P\[1\]\[0\]
 check non_numeric_csv 2 "error: $tmp/nan.csv:1:5: game.path: 'x' is not a number" -- --game "matrix(path=$tmp/nan.csv)"
 check bad_spec 2 "error: spec 'rps3\(x=0.9': missing '\)'" -- --game 'rps3(x=0.9'
 
+# pi*'s work beyond the memory available (here an address-space limit of 160 MB; at worst it needs
+# 153 MiB beyond the game): a warning first, then the solve or the clean "not enough memory" (exit
+# 2), never a crash. With room, no warning. (Not in sanitized builds, which reserve terabytes of
+# address space.)
+if [[ ${NLHF_SANITIZED:-0} != 1 ]]; then
+  (ulimit -v $((160 * 1024)); exec "$bin" --game 'low_rank_cyclic(n=200000,k=1)' --beta 0.1) >"$tmp/out" 2>"$tmp/err"
+  got=$?
+  if ! grep -qE "^warning: pi\*'s work may need up to 153 MiB at n = 200000 \(at worst\), more than the [0-9]+ MiB available" "$tmp/err" ||
+     ! { [[ $got -eq 0 ]] || { [[ $got -eq 2 ]] && [[ $(wc -l <"$tmp/err") -eq 2 ]] &&
+                                grep -q '^error: not enough memory (an allocation failed)' "$tmp/err"; }; }; then
+    echo "FAIL memory_warning: exit $got"; cat "$tmp/err"; failures=$((failures + 1))
+  else
+    pass=$((pass + 1))
+  fi
+  "$bin" --game 'low_rank_cyclic(n=200000,k=1)' --beta 0.1 >"$tmp/out" 2>"$tmp/err"
+  if [[ $? -ne 0 ]] || [[ -s "$tmp/err" ]]; then
+    echo "FAIL memory_room: expected exit 0 and nothing on stderr"; cat "$tmp/err"; failures=$((failures + 1))
+  else
+    pass=$((pass + 1))
+  fi
+fi
+
 echo "$pass passed, $failures failed"
 [[ $failures -eq 0 ]]

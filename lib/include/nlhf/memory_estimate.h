@@ -55,5 +55,7 @@ std::string MemoryText(const ExperimentConfig& config, const MemoryEstimate& est
 void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const MemoryEstimate& estimate);
 // What this machine can give now (bytes): MemAvailable and the process's limits.
 double AvailableMemoryBytes();
+// A size as the estimates print it: "1.2 GiB" from 1 GiB on, else "154 MiB".
+std::string MemorySize(double bytes);
 
 }  // namespace nlhf
