@@ -301,16 +301,17 @@ int Run(int argc, char** argv) {
   options.work_done = [&stop] { stop.WorkDone(); };
   SweepDisplay display(vm.count("quiet") > 0, progress_interval);
   options.progress = [&](const nlhf::SweepProgress& p) { display.Update(p); };
-  // A full disk or a file size limit ("writing FILE: REASON; K of T tasks are stored in DIR"): how to
-  // go on.
+  // A write that failed with tasks stored ("writing FILE: REASON; K of T tasks are stored in DIR"):
+  // how to go on.
   const auto run = [&] {
     try {
       return nlhf::RunSweep(sweep, out_dir, options);
-    } catch (const nlhf::WriteFailure& e) {
-      throw nlhf::WriteFailure(e.where(), e.key(),
-                               fmt::format("{}; once there is room, {}", e.problem(),
-                                           options.force ? "run the same command again without --force to finish"
-                                                         : "run the same command again to finish"));
+    } catch (const nlhf::SweepWriteFailure& e) {
+      throw nlhf::SweepWriteFailure(e.where(), e.key(),
+                                    fmt::format("{}; {}, {}", e.problem(), e.Remedy(),
+                                                options.force ? "run the same command again without --force to finish"
+                                                              : "run the same command again to finish"),
+                                    e.err());
     }
   };
   const nlhf::SweepReport r = located_at_key(run);

@@ -292,7 +292,8 @@ DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown
   // Named with what it is for: the user gave `shown`, not the lock's name.
   const auto failure = [&](int err) {
     return WriteFailure(fmt::format("writing {}: {} (the lock file that keeps two copies from writing {} at once)",
-                                    file_.string(), std::generic_category().message(err), shown));
+                                    file_.string(), std::generic_category().message(err), shown),
+                        err);
   };
   // A file of the user's that happens to have the lock's name is neither truncated nor removed.
   const auto not_a_lock = [&](std::string_view what) { return NotALockError(file_, what, shown, tool); };
@@ -309,7 +310,13 @@ DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown
       // Held by readers only, when a shared lock is granted: a dry run's probe (CheckOutputDirectory,
       // for an instant) or a merge reading this shard. Their file holds an earlier writer's pid, or
       // none: waited for (up to 1 s), never named as the writer.
-      const bool readers = err == EWOULDBLOCK && ::flock(fd, LOCK_SH | LOCK_NB) == 0;
+      bool readers = false;
+      if (err == EWOULDBLOCK) {
+        int shared = 0;
+        while ((shared = ::flock(fd, LOCK_SH | LOCK_NB)) != 0 && errno == EINTR) {
+        }
+        readers = shared == 0;
+      }
       ::close(fd);  // (releases the shared lock too)
       if (err == EINTR) continue;
       if (err != EWOULDBLOCK) throw failure(err);
@@ -333,8 +340,7 @@ DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown
         if (pid == 0 && !gone_now) ::usleep(10000);
       }
       // A pid that names no process: the holder ended since (the lock is free: try again), or it is
-      // an earlier writer's pid left in the file and the holder a reader (SharedDirectoryLock, a
-      // merge), which writes none.
+      // an earlier writer's pid left in the file, read before the new holder wrote its own.
       if (gone_now || (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)) {
         if (++gone <= 3) {
           ::usleep(10000);
@@ -388,7 +394,9 @@ int LockShared(const fs::path& file, const std::string& shown, bool writer) {
     if (err == EINTR) continue;
     ::close(fd);
     if (err != EWOULDBLOCK) return -1;  // no locks on this file system: read as before
-    throw BeingWritten(shown, DirectoryLock::ReadPid(file), writer);
+    // (A pid that names no process is an earlier writer's, read before the holder wrote its own.)
+    const long pid = DirectoryLock::ReadPid(file);
+    throw BeingWritten(shown, pid > 0 && ProcessAlive(pid) ? pid : 0, writer);
   }
   return fd;
 }

@@ -333,9 +333,16 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
     }
   };
   // A full disk or a file size limit: the error and what is kept ("writing FILE: REASON; K of T
-  // tasks are stored in DIR"), to which the caller adds how to go on.
-  auto with_kept = [&](const WriteFailure& e) {
-    return WriteFailure(e.where(), e.key(), fmt::format("{}; {}", e.problem(), stored()));
+  // tasks are stored in DIR"), to which the caller adds how to go on. (Should the store's index not
+  // read, the write's own error, as it was.)
+  auto throw_with_kept = [&](const WriteFailure& e) {
+    std::string kept;
+    try {
+      kept = stored();
+    } catch (...) {
+      throw e;
+    }
+    throw SweepWriteFailure(e.where(), e.key(), fmt::format("{}; {}", e.problem(), kept), e.err());
   };
   try {
     ParallelFor(todo.size(), options.jobs, run_task);
@@ -343,6 +350,9 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   } catch (const Cancelled&) {
     try {
       commit_all();  // keep the tasks that did finish (a commit that fails is the error to report)
+    } catch (const WriteFailure& e) {
+      remove_orphans();
+      throw_with_kept(e);
     } catch (...) {
       remove_orphans();
       throw;
@@ -355,7 +365,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       // The first error is the one to report.
     }
     remove_orphans();
-    throw with_kept(e);
+    throw_with_kept(e);
   } catch (...) {
     try {
       commit_all();  // keep the tasks that did finish (none left if the last commit failed)
@@ -425,7 +435,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       store.Compact(ids, offsets, on_disk);
     }
   } catch (const WriteFailure& e) {
-    throw with_kept(e);  // every task is stored: only the final files are still to be written
+    throw_with_kept(e);  // every task is stored: only the final files are still to be written
   }
   report.wall_s = SecondsSince(start);
   report.task_failures = failures;

@@ -108,11 +108,13 @@ py::dict Sweep(const std::string& source, bool is_text, const std::string& out_d
       if (std::string(e.what()) == Cancelled().what()) throw;
       throw Cancelled(std::string(e.what()) +
                       (force ? "; call sweep again without force=True to finish" : "; call sweep again to finish"));
-    } catch (const WriteFailure& e) {
-      // A full disk or a file size limit: "writing FILE: REASON; K of T tasks are stored in DIR".
-      throw WriteFailure(e.where(), e.key(),
-                         e.problem() + (force ? "; once there is room, call sweep again without force=True to finish"
-                                              : "; once there is room, call sweep again to finish"));
+    } catch (const SweepWriteFailure& e) {
+      // A write that failed with tasks stored: "writing FILE: REASON; K of T tasks are stored in DIR".
+      throw SweepWriteFailure(e.where(), e.key(),
+                              fmt::format("{}; {}, {}", e.problem(), e.Remedy(),
+                                          force ? "call sweep again without force=True to finish"
+                                                : "call sweep again to finish"),
+                              e.err());
     }
   }
   interrupt.ThrowIfInterrupted();

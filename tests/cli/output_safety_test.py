@@ -8,6 +8,7 @@ import csv
 import fcntl
 import glob
 import os
+import re
 import resource
 import shutil
 import signal
@@ -428,12 +429,23 @@ for limit in (4096, 40000):
     code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--jobs", "2", fsize=limit)
     check(f"fsize_sweep{limit}.exit2", code == 2 and one_error(err, "error: writing ", "File too large"),
           f"exit {code}: {err}")
-    # It says what is kept and how to go on (the run below then resumes).
-    check(f"fsize_sweep{limit}.says_what_is_kept", " tasks are stored in " + d in err and
-          err.rstrip().endswith("; once there is room, run the same command again to finish"), err)
+    # It says what is kept and how to go on; the run below then keeps as many as it said.
+    said = re.search(r"; (\d+) of (\d+) tasks are stored in " + re.escape(d) + "; ", err)
+    check(f"fsize_sweep{limit}.says_what_is_kept", said is not None and
+          err.rstrip().endswith("; once the file size limit (ulimit -f) allows, run the same command again to finish"),
+          err)
     check(f"fsize_sweep{limit}.no_temporaries", leftovers(d) == [], leftovers(d))
     code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--jobs", "2")
     check(f"fsize_sweep{limit}.resumed", code == 0 and same_as_reference(d), err)
+    kept = re.search(r" (\d+) kept from before", out)
+    check(f"fsize_sweep{limit}.kept_as_said", said is not None and kept is not None and kept.group(1) == said.group(1),
+          f"{said and said.group(0)} / {out}")
+
+# A write that fails before the sweep claims its directory (its lock file cannot be made) stores
+# nothing and says only what failed.
+code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", "/proc/nlhf-no-such/out", "--quiet")
+check("unwritable_sweep.says_what_failed", code == 2 and one_error(err, "error: writing /proc/nlhf-no-such/") and
+      "tasks are stored" not in err and "once" not in err, f"exit {code}: {err}")
 
 if os.geteuid() == 0:
     full = os.path.join(TMP, "tmpfs")
@@ -446,8 +458,8 @@ if os.geteuid() == 0:
             d = os.path.join(full, "sweep")
             code, _, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--jobs", "2")
             check("enospc_sweep.exit2", code == 2 and one_error(err, "error: writing ", "No space left on device"), err)
-            check("enospc_sweep.says_what_is_kept", " tasks are stored in " + d in err and
-                  "; once there is room, run the same command again to finish" in err, err)
+            check("enospc_sweep.says_what_is_kept", re.search(r"; \d+ of \d+ tasks are stored in " + re.escape(d), err)
+                  and err.rstrip().endswith("; once there is room, run the same command again to finish"), err)
             check("enospc_sweep.no_temporaries", leftovers(full) == [], leftovers(full))
             # Nor a data file that no part file names (its part did not fit): it holds no stored task,
             # and left behind it would keep the disk full for the run that resumes.

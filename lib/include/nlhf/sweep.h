@@ -17,6 +17,7 @@
 
 #include "nlhf/cancel.h"
 #include "nlhf/experiment.h"
+#include "nlhf/output/files.h"
 #include "nlhf/sweep_config.h"
 #include "nlhf/sweep_slurm.h"
 #include "nlhf/sweep_tasks.h"
@@ -39,6 +40,15 @@ struct SweepOptions {
   // Called once every task of the run is stored, before the final files are written (nothing is
   // polled from then on); may be empty. A cancel flag set by then still stops the sweep there.
   std::function<void()> work_done;
+};
+
+// A write that failed once RunSweep had claimed its directory (a full disk, a file size limit): the
+// tasks that finished are kept, and its message says how many ("writing FILE: REASON; K of T tasks
+// are stored in DIR"). The same call finishes the sweep once the cause is gone (Remedy()), which
+// the caller says in its own words.
+class SweepWriteFailure : public WriteFailure {
+ public:
+  using WriteFailure::WriteFailure;
 };
 
 struct SweepReport {

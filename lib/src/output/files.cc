@@ -23,7 +23,13 @@ void WriteString(std::FILE* f, const std::string& text) {
 }
 
 WriteFailure WriteError(const std::string& file, int err) {
-  return WriteFailure(fmt::format("writing {}: {}", file, std::generic_category().message(err)));
+  return WriteFailure(fmt::format("writing {}: {}", file, std::generic_category().message(err)), err);
+}
+
+std::string_view WriteFailure::Remedy() const {
+  if (err_ == ENOSPC || err_ == EDQUOT) return "once there is room";
+  if (err_ == EFBIG) return "once the file size limit (ulimit -f) allows";
+  return "once the cause is fixed";
 }
 
 void WriteFileSynced(const std::string& path, const FileWriter& write, const std::string& shown) {

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "nlhf/errors.h"
 
@@ -22,6 +23,17 @@ void WriteString(std::FILE* f, const std::string& text);
 class WriteFailure : public InputError {
  public:
   using InputError::InputError;
+  WriteFailure(const std::string& problem, int err) : InputError(problem), err_(err) {}
+  WriteFailure(const SourceLocation& where, const std::string& key, const std::string& problem, int err)
+      : InputError(where, key, problem), err_(err) {}
+  // The errno of the failed write; 0 where none is known.
+  int err() const { return err_; }
+  // What must change before the same write can succeed: "once there is room" (a full disk or
+  // quota), "once the file size limit (ulimit -f) allows" or "once the cause is fixed".
+  std::string_view Remedy() const;
+
+ private:
+  int err_ = 0;
 };
 // `err` is an errno value.
 WriteFailure WriteError(const std::string& file, int err);
