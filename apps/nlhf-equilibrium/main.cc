@@ -217,9 +217,8 @@ int Run(int argc, char** argv) {
   // 35 GiB at worst), but where it does take it all the kernel may kill the process, which a
   // ulimit -v turns into the clean "not enough memory" (exit 2).
   {
-    const nlhf::EquilibriumMethod method =
-        game.preferences().stores_entries() ? nlhf::EquilibriumMethod::kAuto : nlhf::EquilibriumMethod::kKrylov;
-    const double need = nlhf::EquilibriumWorkBytes(game.n(), method);
+    const double need = nlhf::EquilibriumWorkBytes(
+        game.n(), nlhf::ResolveEquilibriumMethod(game, nlhf::EquilibriumMethod::kAuto));
     const double available = nlhf::AvailableMemoryBytes();
     if (need > available)
       fmt::print(stderr,

@@ -451,6 +451,11 @@ EquilibriumMethod ResolveEquilibriumMethod(Eigen::Index n, EquilibriumMethod req
   return n < kKrylovFromN ? EquilibriumMethod::kDense : EquilibriumMethod::kKrylov;
 }
 
+EquilibriumMethod ResolveEquilibriumMethod(const Game& game, EquilibriumMethod requested) {
+  return game.preferences().stores_entries() ? ResolveEquilibriumMethod(game.n(), requested)
+                                             : EquilibriumMethod::kKrylov;
+}
+
 double EquilibriumWorkBytes(Eigen::Index n, EquilibriumMethod method, int gmres_restart) {
   method = ResolveEquilibriumMethod(n, method);
   const double size = static_cast<double>(n);
@@ -475,11 +480,8 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
   eq.beta = beta;
   Eigen::VectorXd l = game.log_mu();
   bool newton_ok = false;
-  // A game that does not store its entries (implicit) has no dense Jacobian: matrix-free Krylov
-  // whatever was asked. A float32 game forms it from its stored entries, as a dense game from P.
-  const EquilibriumMethod method = game.preferences().stores_entries()
-                                       ? ResolveEquilibriumMethod(game.n(), options.method)
-                                       : EquilibriumMethod::kKrylov;
+  // (An implicit game has no dense Jacobian: matrix-free Krylov whatever was asked.)
+  const EquilibriumMethod method = ResolveEquilibriumMethod(game, options.method);
   const char* const newton_name = method == EquilibriumMethod::kKrylov ? "krylov" : "newton";
 
   if (options.newton) {

@@ -184,13 +184,13 @@ EquilibriumMethod ParseMethod(const std::string& method) {
 // bare MemoryError or the OOM killer. An implicit game is always solved matrix-free
 // (SolveEquilibrium), whatever was asked.
 void CheckEquilibriumMemory(const Game& g, const std::string& name, EquilibriumMethod method) {
-  if (!g.preferences().stores_entries()) method = EquilibriumMethod::kKrylov;  // whatever was asked
+  method = ResolveEquilibriumMethod(g, method);  // (Krylov for an implicit game, whatever was asked)
   const double available = AvailableMemoryBytes();
   const double need = EquilibriumWorkBytes(g.n(), method);
   const double krylov = EquilibriumWorkBytes(g.n(), EquilibriumMethod::kKrylov);
   if (need <= available) return;
   constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
-  const bool dense = ResolveEquilibriumMethod(g.n(), method) == EquilibriumMethod::kDense;
+  const bool dense = method == EquilibriumMethod::kDense;
   throw InputError("method", fmt::format("'{}' at n = {} needs about {:.2f} GiB for pi*'s work, more than this machine "
                                          "can give ({:.2f} GiB available), expected {}",
                                          name, g.n(), need / kGiB, available / kGiB,

@@ -81,6 +81,10 @@ inline constexpr Eigen::Index kKrylovFromN = 5000;
 
 // The method auto resolves to at n actions (`requested` itself unless it is kAuto).
 EquilibriumMethod ResolveEquilibriumMethod(Eigen::Index n, EquilibriumMethod requested);
+// The method SolveEquilibrium uses for `game`: as above for a game that stores its entries (dense or
+// float32: the dense Jacobian is formed from them); kKrylov, whatever was asked, for one that does
+// not (implicit: there is no Jacobian to form).
+EquilibriumMethod ResolveEquilibriumMethod(const Game& game, EquilibriumMethod requested);
 
 // Peak bytes of SolveEquilibrium's work buffers at n actions beyond the game itself (the Newton work;
 // the Nash-MP fallback and options.stability add their own), for a resolved method.
