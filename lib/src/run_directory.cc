@@ -341,7 +341,7 @@ DirectoryLock::DirectoryLock(const fs::path& lock_file, const std::string& shown
       }
       // A pid that names no process: the holder ended since (the lock is free: try again), or it is
       // an earlier writer's pid left in the file, read before the new holder wrote its own.
-      if (gone_now || (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)) {
+      if (gone_now || (pid > 0 && !ProcessAlive(pid))) {
         if (++gone <= 3) {
           ::usleep(10000);
           continue;
