@@ -358,14 +358,6 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       throw;
     }
     throw Cancelled(stored());
-  } catch (const WriteFailure& e) {
-    try {
-      commit_all();  // keep the tasks that did finish (none left if the last commit failed)
-    } catch (...) {
-      // The first error is the one to report.
-    }
-    remove_orphans();
-    throw_with_kept(e);
   } catch (...) {
     try {
       commit_all();  // keep the tasks that did finish (none left if the last commit failed)
@@ -373,7 +365,11 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       // The first error is the one to report.
     }
     remove_orphans();
-    throw;
+    try {
+      throw;  // the error as it was, but a failed write with what is kept
+    } catch (const WriteFailure& e) {
+      throw_with_kept(e);
+    }
   }
   // From here on nothing polls: a later signal is told the files are being finished (work_done),
   // and one that came before stops the sweep here.
