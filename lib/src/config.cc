@@ -17,6 +17,7 @@
 #include "nlhf/solver.h"
 #include "nlhf/spec.h"
 #include "nlhf/version.h"
+#include "yaml_emitter.h"
 #include "yaml_tree.h"
 
 namespace nlhf {
@@ -677,7 +678,7 @@ std::string DefaultLabel(const ComponentConfig& solver) {
 
 namespace {
 
-void EmitValue(YAML::Emitter& out, const ParamValue& v) {
+void EmitValue(yaml::Emitter& out, const ParamValue& v) {
   if (const auto* list = std::get_if<std::vector<double>>(&v)) {
     out << YAML::Flow << YAML::BeginSeq;
     for (double x : *list) out << fmt::format("{}", x);
@@ -689,7 +690,7 @@ void EmitValue(YAML::Emitter& out, const ParamValue& v) {
 
 // A stop: or log: map's scalar keys, every one at its value (defaults included), in table order.
 template <class Options>
-void EmitOptionRows(YAML::Emitter& out, const std::vector<OptionRow<Options>>& rows, const Options& options) {
+void EmitOptionRows(yaml::Emitter& out, const std::vector<OptionRow<Options>>& rows, const Options& options) {
   for (const OptionRow<Options>& row : rows) {
     out << YAML::Key << row.spec.name << YAML::Value;
     EmitValue(out, row.get(options));
@@ -700,7 +701,7 @@ void EmitOptionRows(YAML::Emitter& out, const std::vector<OptionRow<Options>>& r
 // run seed, steps depend on beta) stay out unless given.
 // With `fingerprint`, a `path` is left out (the content hash identifies the file, wherever it is).
 // With `as_written`, only the parameters given and no label (ResolvedYaml's as_written).
-void EmitComponent(YAML::Emitter& out, const std::string& name_key, const ComponentConfig& c,
+void EmitComponent(yaml::Emitter& out, const std::string& name_key, const ComponentConfig& c,
                    const std::vector<ParamSpec>& specs, const std::string& key, const std::vector<InputFile>& inputs,
                    bool fingerprint, bool as_written = false) {
   out << YAML::Flow << YAML::BeginMap << YAML::Key << name_key << YAML::Value << c.name;
@@ -732,7 +733,7 @@ void EmitComponent(YAML::Emitter& out, const std::string& name_key, const Compon
 
 std::string Emit(const ExperimentConfig& c, bool fingerprint, const std::vector<bool>& as_written = {},
                  bool metrics_as_written = false) {
-  YAML::Emitter out;
+  yaml::Emitter out;  // yaml-cpp's text, each scalar's form asked once (yaml_emitter.h)
   out << YAML::BeginMap;
   if (!fingerprint)
     out << YAML::Key << "nlhf" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "version" << YAML::Value
@@ -776,7 +777,7 @@ std::string Emit(const ExperimentConfig& c, bool fingerprint, const std::vector<
   out << YAML::EndMap;
   if (!fingerprint) out << YAML::Key << "output" << YAML::Value << c.OutputDir();
   out << YAML::EndMap;
-  return std::string(out.c_str()) + "\n";
+  return out.str() + "\n";
 }
 
 }  // namespace
