@@ -466,14 +466,33 @@ bool Marked(const fs::path& path, const OutputDirectoryOptions& options) {
          (!options.also_marked_by.empty() && fs::exists(path / options.also_marked_by, ec));
 }
 
+bool IsOwnedFolder(const OutputDirectoryOptions& options, const std::string& name) {
+  return std::find(options.owned_folders.begin(), options.owned_folders.end(), name) != options.owned_folders.end();
+}
+
+// Whether the entry `name` of `path` is one the tool writes: an owned name, a folder where the tool
+// writes a folder and not one where it writes a file (a user's folder called trace.csv is not the
+// tool's file).
+bool IsOwnedEntry(const fs::path& path, const OutputDirectoryOptions& options, const std::string& name) {
+  if (std::find(options.owned.begin(), options.owned.end(), name) == options.owned.end()) return false;
+  std::error_code ec;
+  return IsOwnedFolder(options, name) == fs::is_directory(fs::symlink_status(path / name, ec));
+}
+
 // The entries of `path` that are not the tool's (its owned entries, marker and, in place, lock).
 std::vector<std::string> ForeignEntries(const fs::path& path, const OutputDirectoryOptions& options) {
   std::vector<std::string> foreign;
   for (const std::string& e : Entries(path, kMarkerFile))
-    if (std::find(options.owned.begin(), options.owned.end(), e) == options.owned.end() &&
-        (options.staged || e != kLockFile))
-      foreign.push_back(e);
+    if (!IsOwnedEntry(path, options, e) && (options.staged || e != kLockFile)) foreign.push_back(e);
   return foreign;
+}
+
+// A folder's name in a message: "trace.csv/" (Example's entries are names).
+std::vector<std::string> FolderNames(const fs::path& path, std::vector<std::string> names) {
+  std::error_code ec;
+  for (std::string& name : names)
+    if (fs::is_directory(fs::symlink_status(path / name, ec))) name += '/';
+  return names;
 }
 
 // Refuses a directory that may not be written (OutputDirectory's rules); `shown` names it.
@@ -510,13 +529,22 @@ void CheckContents(const fs::path& path, const std::string& shown, const OutputD
       throw InputError(where, options.key,
                        fmt::format("holds {1}, which {0} did not write, so --force will not replace it, expected "
                                    "a directory holding only {0}'s files (move the others away)",
-                                   tool, Example(foreign)));
+                                   tool, Example(FolderNames(path, foreign))));
     return;
   }
   if (Marked(path, options)) {
+    // A folder where the tool writes a file is the user's: neither replaced nor written over.
+    std::vector<std::string> folders;
+    for (const std::string& o : options.owned)
+      if (!IsOwnedFolder(options, o) && fs::is_directory(fs::symlink_status(path / o, ec))) folders.push_back(o + "/");
+    if (!folders.empty())
+      throw InputError(where, options.key,
+                       fmt::format("holds {1}, a folder {0} did not write (it writes a file by that name), so {0} "
+                                   "will not {2} it, expected {0}'s file or nothing there (move the folder away)",
+                                   tool, Example(folders), options.force ? "replace" : "write into"));
     if (!options.force || !options.writes_in) return;
     // --force deletes the owned folders: only when they hold nothing but the tool's files.
-    for (const std::string& o : options.owned) {
+    for (const std::string& o : options.owned_folders) {
       if (!fs::is_directory(path / o, ec)) continue;
       std::vector<std::string> foreign;
       for (const std::string& e : Entries(path / o))
@@ -715,7 +743,7 @@ OutputDirectory::OutputDirectory(const std::string& dir, const OutputDirectoryOp
   check_contents();
   RemoveStaleLeftovers(path_, temp_file);
   if (Marked(path_, options_)) {
-    for (const std::string& o : options_.owned)
+    for (const std::string& o : options_.owned_folders)
       if (fs::is_directory(path_ / o, ec))
         RemoveStaleLeftovers(path_ / o, [&](const std::string& e) { return !options_.writes_in || options_.writes_in(o, e); });
     if (options_.force) RemoveOwned();
@@ -772,7 +800,12 @@ void OutputDirectory::RemoveOwned() const { RemoveOwnedIn(path_); }
 void OutputDirectory::RemoveOwnedIn(const fs::path& dir) const {
   std::error_code ec;
   for (const std::string& o : options_.owned) {
-    fs::remove_all(dir / o, ec);
+    // A file by itself (a folder by a file's name was refused: should one appear since, it is not
+    // emptied, and removing it fails).
+    if (IsOwnedFolder(options_, o))
+      fs::remove_all(dir / o, ec);
+    else
+      fs::remove(dir / o, ec);
     if (ec) throw WriteError((fs::path(shown_) / o).string(), ec.value());
   }
   fs::remove(dir / kMarkerFile, ec);

@@ -871,6 +871,7 @@ OutputDirectoryOptions SweepDirectoryOptions(const SweepConfig& s, bool force, c
   o.staged = false;
   o.force = force;
   o.owned = {".parts", "trace.csv", "runs.csv", "summary.csv", "config.resolved.yaml"};
+  o.owned_folders = {".parts"};
   o.also_marked_by = ".parts/manifest.yaml";  // sweeps written before the marker existed
   o.writes_in = IsStoreFile;
   o.accepted = accepted;

@@ -242,6 +242,19 @@ write(os.path.join(cwd, "newdir", "notes.txt"), "mine")
 code, _, err = run(RUN, "exp.yaml", "--out", "newdir", "--force", "--quiet", cwd=cwd)
 check("marked_with_user_file.refused", code == 2 and one_error(err, "notes.txt"), err)
 check("marked_with_user_file.intact", read(os.path.join(cwd, "newdir", "notes.txt")) == "mine")
+# A folder of the user's by the name of one of nlhf-run's files: --force neither replaces the
+# directory nor deletes the folder (it did, recursively, with exit 0).
+for name in ("trace.csv", "summary.json", "config.resolved.yaml"):
+    named = os.path.join(cwd, "named_" + name)
+    code, _, err = run(RUN, "exp.yaml", "--out", named, "--quiet", cwd=cwd)
+    os.remove(os.path.join(named, name))
+    drafts = write(os.path.join(named, name, "drafts", "thesis.tex"), "chapter 2")
+    for extra in ([], ["--dry-run"]):
+        code, out, err = run(RUN, "exp.yaml", "--out", named, "--force", "--quiet", *extra, cwd=cwd)
+        check(f"folder_named_{name}{''.join(extra)}.refused",
+              code == 2 and out == "" and one_error(err, f"holds {name}/, which nlhf-run did not write",
+                                                    "--force will not replace it"), f"{code} {out} {err}")
+    check(f"folder_named_{name}.kept", read(drafts) == "chapter 2" and name in os.listdir(named))
 
 # A dry run (and --emit-slurm) into the user's directory is refused as the real run would be, and
 # creates nothing.
@@ -553,6 +566,20 @@ check("sweep_force.user_file_in_parts.kept", read(notes) == "my notes" and
 os.remove(notes)
 code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--force")
 check("sweep_force.after_moving_it", code == 0 and "12 tasks run now, 0 kept" in out and same_as_reference(d), out + err)
+# A folder of the user's by the name of one of nlhf-sweep's files: neither written into nor deleted.
+runs_csv = os.path.join(d, "runs.csv")
+os.remove(runs_csv)
+folder_notes = write(os.path.join(runs_csv, "notes.txt"), "my notes")
+for extra in ([], ["--force"], ["--force", "--dry-run"]):
+    code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", *extra)
+    check(f"sweep_folder_named_like_a_file{''.join(extra)}.refused",
+          code == 2 and out == "" and one_error(err, "holds runs.csv/, a folder nlhf-sweep did not write",
+                                                "move the folder away"), out + err)
+check("sweep_folder_named_like_a_file.kept", read(folder_notes) == "my notes")
+shutil.rmtree(runs_csv)
+code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet")
+check("sweep_folder_named_like_a_file.after_moving_it",
+      code == 0 and " 0 tasks run now" in out and same_as_reference(d), out + err)
 user = os.path.join(TMP, "user_sweep")
 write(os.path.join(user, "trace.csv"), "my data")
 for extra in ([], ["--force"]):

@@ -99,6 +99,9 @@ struct OutputDirectoryOptions {
   std::string key = "--out";          // where the path came from, for messages
   std::vector<std::string> inputs;    // files the tool reads: the directory may not hold them
   std::vector<std::string> owned;     // the entries the tool writes (besides marker and lock)
+  // Those of `owned` that are folders (nlhf-sweep's .parts). The others are files: a folder by one of
+  // their names is the user's, so a directory holding it is refused and the folder never deleted.
+  std::vector<std::string> owned_folders;
   std::vector<std::string> accepted;  // in place: other entries allowed in an unmarked directory
   std::string also_marked_by;         // in place: a relative path that marks it too (older outputs)
   bool force = false;                 // replace a directory this tool wrote
