@@ -10,6 +10,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdint>
+#include <limits>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -20,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <vector>
 
 #include "nlhf/cancel.h"
@@ -33,6 +35,26 @@
 
 namespace nlhf::cli {
 
+namespace {
+
+// What a typed flag's value may be, for a value Boost could not convert: empty for another type.
+template <class T>
+std::string ExpectedIf(const po::value_semantic* semantic) {
+  if (dynamic_cast<const po::typed_value<T>*>(semantic) == nullptr) return "";
+  if constexpr (std::is_floating_point_v<T>) return "a number";
+  else return fmt::format("a whole number (at most {})", std::numeric_limits<T>::max());
+}
+
+std::string ExpectedFlagValue(const po::option_description& option) {
+  const po::value_semantic* semantic = option.semantic().get();
+  for (const std::string& text : {ExpectedIf<int>(semantic), ExpectedIf<std::int64_t>(semantic),
+                                  ExpectedIf<std::uint64_t>(semantic), ExpectedIf<double>(semantic)})
+    if (!text.empty()) return text + fmt::format(" (--{} {}: {})", option.long_name(), semantic->name(), option.description());
+  return "";
+}
+
+}  // namespace
+
 bool ParseFlags(int argc, char** argv, const po::options_description& options, std::string_view program,
                 std::string* positional, po::variables_map& vm) {
   po::options_description all;
@@ -43,7 +65,10 @@ bool ParseFlags(int argc, char** argv, const po::options_description& options, s
     positionals.add("positional-file", 1);
   }
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positionals).run(), vm);
+    // No guessing: Boost would take an unambiguous prefix for the flag (--f for --force), so a typo
+    // could replace a directory. A prefix is an unknown flag, answered with the closest one.
+    const int style = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+    po::store(po::command_line_parser(argc, argv).options(all).positional(positionals).style(style).run(), vm);
     po::notify(vm);
   } catch (const po::unknown_option& e) {
     // A misspelled flag: the closest one, as for misspelled YAML keys.
@@ -53,10 +78,21 @@ bool ParseFlags(int argc, char** argv, const po::options_description& options, s
     std::vector<std::string> known;
     for (const auto& option : options.options())
       if (!option->long_name().empty()) known.push_back(option->long_name());
-    const std::string guess = DidYouMean(name, known);
+    // A prefix of exactly one flag (--forc) is that flag; otherwise the closest by spelling.
+    std::vector<std::string> extending;
+    for (const std::string& k : known)
+      if (k.size() > name.size() && k.compare(0, name.size(), name) == 0) extending.push_back(k);
+    const std::string guess = extending.size() == 1 ? extending.front() : DidYouMean(name, known);
     throw InputError(
         fmt::format("{}{} (see --help)", e.what(),
                     guess.empty() ? "" : fmt::format(" (did you mean '--{}'?)", guess)));
+  } catch (const po::invalid_option_value& e) {
+    // "the argument ('abc') for option '--jobs' is invalid": and what is.
+    std::string name = e.get_option_name();
+    name.erase(0, name.find_first_not_of('-'));
+    const po::option_description* option = all.find_nothrow(name, false);
+    const std::string expected = option != nullptr ? ExpectedFlagValue(*option) : "";
+    throw InputError(fmt::format("{}{} (see --help)", e.what(), expected.empty() ? "" : ", expected " + expected));
   } catch (const po::error& e) {
     throw InputError(fmt::format("{} (see --help)", e.what()));
   }

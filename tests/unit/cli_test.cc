@@ -3,6 +3,8 @@
 #include "cli.h"
 
 #include <gtest/gtest.h>
+
+#include <cstdint>
 #include <unistd.h>
 
 #include <cerrno>
@@ -263,6 +265,53 @@ TEST(ParseFlags, AMisspelledFlagGetsADidYouMean) {
             "unrecognised option '--jbos=2' (did you mean '--jobs'?) (see --help)");
   EXPECT_EQ(message({"t", "--zzzzzz"}), "unrecognised option '--zzzzzz' (see --help)");
   EXPECT_EQ(message({"t", "--jobs", "2"}), "no error");
+}
+
+// A prefix is not taken for the flag (Boost's default would run --f as --force): it is refused, with
+// the flag it begins.
+TEST(ParseFlags, APrefixOfAFlagIsRefusedNotGuessed) {
+  po::options_description options("t");
+  int jobs = 1;
+  options.add_options()("force", "f")("jobs", po::value(&jobs), "j")("shard", po::value<std::string>(), "s")(
+      "shards", po::value<std::string>(), "s");
+  const auto message = [&](std::vector<const char*> argv) -> std::string {
+    po::variables_map vm;
+    try {
+      ParseFlags(static_cast<int>(argv.size()), const_cast<char**>(argv.data()), options, "t", nullptr, vm);
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return vm.count("force") > 0 ? "force" : "no error";
+  };
+  EXPECT_EQ(message({"t", "--f"}), "unrecognised option '--f' (did you mean '--force'?) (see --help)");
+  EXPECT_EQ(message({"t", "--forc"}), "unrecognised option '--forc' (did you mean '--force'?) (see --help)");
+  EXPECT_EQ(message({"t", "--jo=2"}), "unrecognised option '--jo=2' (did you mean '--jobs'?) (see --help)");
+  EXPECT_EQ(message({"t", "--shar", "1/2"}).rfind("unrecognised option '--shar'", 0), 0u);
+  EXPECT_EQ(message({"t", "--force"}), "force");
+}
+
+// A value the flag's type cannot hold says what it can.
+TEST(ParseFlags, AValueOfTheWrongTypeSaysWhatIsExpected) {
+  po::options_description options("t");
+  int jobs = 1;
+  std::int64_t seed = 0;
+  options.add_options()("jobs", po::value(&jobs)->value_name("N"), "parallel workers")(
+      "seed", po::value(&seed)->value_name("S"), "run seed");
+  const auto message = [&](std::vector<const char*> argv) -> std::string {
+    po::variables_map vm;
+    try {
+      ParseFlags(static_cast<int>(argv.size()), const_cast<char**>(argv.data()), options, "t", nullptr, vm);
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  EXPECT_EQ(message({"t", "--jobs", "abc"}),
+            "the argument ('abc') for option '--jobs' is invalid, expected a whole number (at most 2147483647) "
+            "(--jobs N: parallel workers) (see --help)");
+  EXPECT_EQ(message({"t", "--seed=1.5"}),
+            "the argument ('1.5') for option '--seed' is invalid, expected a whole number (at most "
+            "9223372036854775807) (--seed S: run seed) (see --help)");
 }
 
 }  // namespace
