@@ -3,13 +3,12 @@
 #include "cli.h"
 
 #include <gtest/gtest.h>
-
-#include <cstdint>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
