@@ -24,6 +24,7 @@ import json
 import math
 import numbers
 import os
+import re
 import types
 import warnings
 from collections.abc import Mapping
@@ -67,7 +68,13 @@ def _text(key: str, value) -> str:
     if isinstance(value, str):
         return value
     if isinstance(value, (list, tuple, np.ndarray)):
-        return "[" + ",".join(_text(key, v) for v in np.asarray(value, dtype=float).ravel()) + "]"
+        # A flat list of numbers, as YAML takes it: not a nested list or a 2-D array (flattened, it
+        # would be a different list), and no bools or strings (read as 1 or as numbers).
+        if isinstance(value, np.ndarray) and value.ndim != 1:
+            raise ValueError(f"{key}: an array of shape {value.shape} is not allowed, expected a list of numbers "
+                             "(one dimension)")
+        items = value.tolist() if isinstance(value, np.ndarray) else list(value)
+        return "[" + ",".join(repr(_float(f"{key}[{i}]", v)) for i, v in enumerate(items)) + "]"
     raise ValueError(f"{key}: {value!r} is a {type(value).__name__}, expected a number, a bool, a string or a list "
                      "of numbers")
 
@@ -106,13 +113,25 @@ def _float(key: str, value) -> float:
         raise ValueError(f"{key}: {value!r} overflows (too large for a double), expected a finite number") from None
 
 
+def _bool(key: str, value) -> bool:
+    """A switch: True or False (a numpy bool too), never a string or a number taken by its truth
+    (force="False" would be true)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{key}: {value!r} is not allowed, expected True or False")
+    return bool(value)
+
+
 def _names(key: str, value) -> list[str]:
     """Metric names: one name or a list of them."""
     if value is None:
         return []
     if isinstance(value, str):
         return [value]
-    names = list(value)
+    try:
+        names = list(value)
+    except TypeError:
+        raise ValueError(f"{key}: {value!r} is not allowed, expected a metric name or a list of them (see "
+                         "nlhf.metric_names())") from None
     for name in names:
         if not isinstance(name, str):
             raise ValueError(f"{key}: {name!r} is not a metric name (see nlhf.metric_names())")
@@ -202,8 +221,11 @@ class SweepTaskError(RuntimeError):
 
 def _in_python_terms(error: ValueError) -> ValueError:
     """A message of the tools' engine in the words of this API: out= for --out, force=True for --force,
-    overrides for --set."""
+    overrides for --set, shard= for --shard, jobs for --jobs, what for --list."""
     text = str(error).replace("--out", "out").replace("--force", "force=True").replace("--set ", "overrides ")
+    text = re.sub(r"--shard (\d+/\d+|K/N)", r"shard='\1'", text)
+    for flag, name in (("--shard", "shard"), ("--jobs", "jobs"), ("--list", "what")):
+        text = re.sub(flag + r"\b", name, text)
     return ValueError(text)
 
 
@@ -290,9 +312,13 @@ def _metrics(self, beta: float, pi=None, *, logits=None, star=None, ne=None, whi
     """
     if (pi is None) == (logits is None):
         raise ValueError("policy: give exactly one of pi (probabilities) and logits")
+    names = _names("which", which)
+    if which is not None and not names:  # (as run_solver's metrics=[]: an empty list is no request for all)
+        raise ValueError(f"which: is empty, expected at least one of {', '.join(metric_names())} (or None for every "
+                         "one that can be computed)")
     return _nlhf._metrics(self, _float("beta", beta), pi if logits is None else logits, logits is not None,
                           _of_type("star", star, Equilibrium, "game.equilibrium(beta)"),
-                          _of_type("ne", ne, NashEquilibrium, "game.nash_equilibrium()"), _names("which", which))
+                          _of_type("ne", ne, NashEquilibrium, "game.nash_equilibrium()"), names)
 
 
 _reset = Solver.reset
@@ -394,9 +420,12 @@ def run_solver(solver, game: Game, beta: float, *, iterations: int = 1000, oracl
     raises NumericalError with the result attached (raise_on_failure=False returns it). The trace is
     kept in memory: for very long runs log on a log scale (log="log") or every k-th iteration.
     """
+    raise_on_failure = _bool("raise_on_failure", raise_on_failure)
     if isinstance(solver, str):
         solver = make_solver(solver)
-    _of_type("solver", solver, Solver, "nlhf.make_solver(...)")
+    if not isinstance(solver, Solver):
+        raise ValueError(f"solver: {type(solver).__name__} is not allowed, expected an nlhf.Solver "
+                         "(nlhf.make_solver(...)) or a spec string")
     _of_type("game", game, Game, "nlhf.game(...)")
     stop = _run_option_texts("stop", {"iterations": iterations, "oracle_calls": oracle_calls, "queries": queries,
                                       "wall_s": wall_s})
@@ -412,7 +441,7 @@ def run_solver(solver, game: Game, beta: float, *, iterations: int = 1000, oracl
     out = _nlhf._run_solver(solver, game, _float("beta", beta),
                             _of_type("equilibrium", equilibrium, Equilibrium, "game.equilibrium(beta)"),
                             _of_type("nash", nash, NashEquilibrium, "game.nash_equilibrium()"), stop, tolerances,
-                            logging, names, bool(theory_check),
+                            logging, names, _bool("theory_check", theory_check),
                             _int("seed", seed, maximum=_SEED_MAX))
     result = Result(trace=out["trace"], frame=_frames.frame(out["trace"]), summary=out["summary"], params=out["params"])
     _warn([dict(result.summary, params=out["params"])])
@@ -472,9 +501,10 @@ def run(experiment, *, overrides=None, jobs: int | None = None, progress: bool =
     result attached; raise_on_failure=False returns the result instead (check each summary's
     termination). Error messages call the tools' flags by this API's names (overrides for --set).
     """
+    raise_on_failure = _bool("raise_on_failure", raise_on_failure)
     source, is_text = _source(experiment)
     try:
-        out = _nlhf._run(source, is_text, _overrides(overrides), os.getcwd(), _jobs(jobs), bool(progress))
+        out = _nlhf._run(source, is_text, _overrides(overrides), os.getcwd(), _jobs(jobs), _bool("progress", progress))
     except ValueError as error:
         raise _in_python_terms(error) from None
     trace = _trace_columns(out["runs"], out["trace"])
@@ -500,13 +530,17 @@ def sweep(experiment, out: str | os.PathLike | None = None, *, overrides=None, j
     CSV files; DataFrames with pandas, else dicts of numpy arrays). NumericalError if a run failed
     numerically, SweepTaskError if a task failed (calling again retries it); both carry the result.
     """
+    raise_on_failure = _bool("raise_on_failure", raise_on_failure)
+    force = _bool("force", force)
+    progress = _bool("progress", progress)
     source, is_text = _source(experiment)
+    if out is not None and not isinstance(out, (str, os.PathLike)):
+        raise ValueError(f"out: {out!r} is not allowed, expected a directory path (or out=None for runs/<name>)")
     if out is not None and os.fspath(out) == "":
         raise ValueError("out: is empty, expected a directory (or out=None for runs/<name>)")
     try:
         report = _nlhf._sweep(source, is_text, "" if out is None else os.fspath(out), _overrides(overrides),
-                              os.getcwd(), _jobs(jobs), bool(force), "" if shard is None else str(shard),
-                              bool(progress))
+                              os.getcwd(), _jobs(jobs), force, "" if shard is None else str(shard), progress)
     except ValueError as error:
         raise _in_python_terms(error) from None
     result = Result(report=report)
@@ -532,7 +566,12 @@ def sweep(experiment, out: str | os.PathLike | None = None, *, overrides=None, j
 
 def listing(what: str) -> str:
     """The text of `nlhf-run --list WHAT`: games, references, solvers or metrics."""
-    return _nlhf.listing(what)
+    if not isinstance(what, str):
+        raise ValueError(f"what: {what!r} is not allowed, expected games, references, solvers or metrics")
+    try:
+        return _nlhf.listing(what)
+    except ValueError as error:
+        raise _in_python_terms(error) from None
 
 
 def metric_names() -> list[str]:

@@ -105,12 +105,28 @@ py::array_t<T> Adopt(std::vector<T>&& v) {
 // array would keep its real parts with only a warning).
 template <int Order>
 py::array_t<double, Order | py::array::forcecast> RealArray(const py::handle& array, const std::string& key) {
+  // Integers and reals only: numpy would also cast complex numbers (dropping the imaginary part),
+  // bools (as 0 and 1), strings of digits and objects (None as NaN).
   const auto refuse_complex = [&](const py::array& any) {
-    if (any && any.dtype().kind() == 'c')
-      throw InputError(key, fmt::format("is an array of complex numbers ({}), expected real numbers",
-                                        py::str(py::handle(any.dtype())).cast<std::string>()));
+    if (!any) return;
+    const char kind = any.dtype().kind();
+    if (kind == 'f' || kind == 'i' || kind == 'u') return;
+    const std::string dtype = py::str(py::handle(any.dtype())).cast<std::string>();
+    if (kind == 'c')
+      throw InputError(key, fmt::format("is an array of complex numbers ({}), expected real numbers", dtype));
+    throw InputError(key, fmt::format("is an array of {} ({}), expected numbers",
+                                      kind == 'b' ? "bools" : kind == 'U' || kind == 'S' ? "strings" : "objects", dtype));
   };
-  if (py::isinstance<py::array>(array)) refuse_complex(py::reinterpret_borrow<py::array>(array));
+  if (py::isinstance<py::array>(array)) {
+    refuse_complex(py::reinterpret_borrow<py::array>(array));
+  } else {
+    py::array any;  // as numpy reads a list: [0.5, 0.5] is float64, ["0.5", "0.5"] strings
+    try {
+      any = py::array::ensure(array);
+    } catch (const py::error_already_set&) {
+    }
+    refuse_complex(any);
+  }
   py::array_t<double, Order | py::array::forcecast> a;
   try {
     a = py::array_t<double, Order | py::array::forcecast>::ensure(array);

@@ -121,6 +121,16 @@ std::shared_ptr<Game> GameFromMatrix(const py::handle& matrix, const py::object&
   return std::make_shared<Game>(std::move(P), std::move(m), game_spec, reference_spec);
 }
 
+// A policy given as probabilities: finite entries >= 0 that sum to 1 within 1e-9.
+void CheckProbabilities(const Eigen::VectorXd& v, const std::string& key) {
+  for (Eigen::Index i = 0; i < v.size(); ++i)
+    if (!std::isfinite(v[i]) || v[i] < 0.0)
+      throw InputError(key, fmt::format("entry {} is {}, expected a probability >= 0", i, v[i]));
+  const double sum = v.sum();
+  if (!(std::abs(sum - 1.0) <= 1e-9))
+    throw InputError(key, fmt::format("sums to {}, expected a probability vector (sum 1 within 1e-9)", sum));
+}
+
 // Normalized logits of a policy given as probabilities (zeros allowed: -inf) or as logits.
 Eigen::VectorXd PolicyLogits(const py::handle& policy, bool is_logits, Eigen::Index n) {
   const std::string key = is_logits ? "logits" : "pi";
@@ -137,13 +147,8 @@ Eigen::VectorXd PolicyLogits(const py::handle& policy, bool is_logits, Eigen::In
     v.array() -= v.maxCoeff();
     return NormalizeLogits(v);
   }
-  for (Eigen::Index i = 0; i < n; ++i)
-    if (!std::isfinite(v[i]) || v[i] < 0.0)
-      throw InputError(key, fmt::format("entry {} is {}, expected a probability >= 0", i, v[i]));
-  const double sum = v.sum();
-  if (!(std::abs(sum - 1.0) <= 1e-9))
-    throw InputError(key, fmt::format("sums to {}, expected a probability vector (sum 1 within 1e-9)", sum));
-  return v.array().log() - std::log(sum);
+  CheckProbabilities(v, key);
+  return v.array().log() - std::log(v.sum());
 }
 
 py::dict DescriptorsDict(const GameDescriptors& d) {
@@ -292,6 +297,7 @@ void BindGame(py::module_& m) {
       .def("payoff", [](const Game& g, const py::handle& pi) {
         const Eigen::VectorXd x = ToVector(pi, "pi");
         if (x.size() != g.n()) throw InputError("pi", fmt::format("has {} entries, expected n = {}", x.size(), g.n()));
+        CheckProbabilities(x, "pi");  // a win rate against a policy (NaN would come back as a result)
         Eigen::VectorXd out(g.n());
         {
           py::gil_scoped_release release;

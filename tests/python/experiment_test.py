@@ -159,6 +159,23 @@ for name in ("trace", "runs", "summary"):
 again = nlhf.sweep(sweep_file, py_dir)
 check("sweep.resume", again.report["tasks_run"] == 0 and again.report["tasks_skipped"] == 8 and again.report["trace_kept"]
       and not s.report["trace_kept"], str(again.report))
+# A switch is True or False: force="False" would be true and start the sweep over; the stored tasks stay.
+for keyword, value in (("force", "False"), ("progress", 1), ("raise_on_failure", "no")):
+    try:
+        nlhf.sweep(sweep_file, py_dir, **{keyword: value})
+        check(f"sweep.{keyword}_not_bool", False, "no error")
+    except ValueError as e:
+        check(f"sweep.{keyword}_not_bool", str(e) == f"{keyword}: {value!r} is not allowed, expected True or False", str(e))
+kept = nlhf.sweep(sweep_file, py_dir)
+check("sweep.not_bool_kept_the_tasks", kept.report["tasks_run"] == 0 and kept.report["tasks_skipped"] == 8, str(kept.report))
+# shard= and jobs in the API's words, not the flags'.
+for shard, expected in (("3/2", "shard: '3/2' is out of range, expected 1 <= K <= N"),
+                        (1, "shard: '1' is not K/N, expected for example shard='2/8'")):
+    try:
+        nlhf.sweep(sweep_file, os.path.join(TMP, "sharded"), shard=shard)
+        check(f"sweep.shard_{shard}", False, "no error")
+    except ValueError as e:
+        check(f"sweep.shard_{shard}", str(e) == expected, str(e))
 user_dir = os.path.join(TMP, "users")
 os.makedirs(user_dir)
 write_in(user_dir, "thesis.tex", "precious")

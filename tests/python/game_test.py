@@ -48,7 +48,24 @@ cases = [
     (lambda: nlhf.game("rps3", storage="sparse"), "game.storage: 'sparse' is not a storage"),
     (lambda: nlhf.from_matrix([[0.5, 0.2], [0.2, 0.5]]), "P: P[0][1] + P[1][0] = 0.2 + 0.2 = 0.4"),
     (lambda: nlhf.from_matrix(np.ones((2, 3)) / 2), "expected a square n x n matrix"),
-    (lambda: nlhf.from_matrix("abc"), "P: is not an array of numbers"),
+    (lambda: nlhf.from_matrix("abc"), "P: is an array of strings (<U3), expected numbers"),
+    (lambda: nlhf.from_matrix(object()), "P: is an array of objects (object), expected numbers"),
+    # numpy would cast these: strings of digits, bools (0 and 1), None (NaN).
+    (lambda: g.metrics(0.1, np.array(["0.25"] * 12)), "pi: is an array of strings"),
+    (lambda: g.metrics(0.1, ["0.25"] * 12), "pi: is an array of strings"),
+    (lambda: g.metrics(0.1, np.eye(12, dtype=bool)[0]), "pi: is an array of bools (bool), expected numbers"),
+    (lambda: g.metrics(0.1, [None] + [1 / 11] * 11), "pi: is an array of objects"),
+    # payoff(pi) is a win rate against a policy: NaN, negative entries or a sum other than 1 are refused.
+    (lambda: g.payoff(np.r_[np.nan, np.full(11, 1 / 11)]), "pi: entry 0 is nan, expected a probability >= 0"),
+    (lambda: g.payoff(np.r_[2.0, -1.0, np.zeros(10)]), "pi: entry 1 is -1, expected a probability >= 0"),
+    (lambda: g.payoff(np.ones(12)), "pi: sums to 12, expected a probability vector"),
+    (lambda: g.metrics(0.1, np.full(12, 1 / 12), which=[]), "which: is empty, expected at least one of gap_beta"),
+    (lambda: g.metrics(0.1, np.full(12, 1 / 12), which=5), "which: 5 is not allowed, expected a metric name"),
+    # A list parameter is a flat list of numbers, as in YAML: no nesting, 2-D arrays, bools or strings.
+    (lambda: nlhf.game("bradley_terry", n=4, ratings=[[1.0, 2.0], [3.0, 4.0]]), "game.ratings[0]: [1.0, 2.0] is not allowed"),
+    (lambda: nlhf.game("bradley_terry", n=4, ratings=np.ones((2, 2))), "game.ratings: an array of shape (2, 2) is not allowed"),
+    (lambda: nlhf.game("bradley_terry", n=3, ratings=[True, 2, 3]), "game.ratings[0]: True is not allowed, expected a number"),
+    (lambda: nlhf.game("bradley_terry", n=3, ratings=[1, 2, "3"]), "game.ratings[2]: '3' is a string, expected a number"),
     (lambda: nlhf.from_matrix([[0.5, np.nan], [0.5, 0.5]]), "P"),
     (lambda: nlhf.from_matrix(np.full((2, 2), 0.5), mu=[0.2, 0.2]), "mu"),
     (lambda: nlhf.from_matrix(np.full((2, 2), 0.5), mu=[1.0, 0.0, 0.0]), "mu"),
@@ -66,6 +83,8 @@ cases = [
     (lambda: nlhf.stability_limits(0.1, 0.7), "rho: 0.7 is not allowed"),
 ]
 expect_value_errors(check, cases)
+check("list_param.float32_array", nlhf.game("bradley_terry", n=3, ratings=np.array([1, 2, 3.5], dtype=np.float32)).spec
+      == nlhf.game("bradley_terry", n=3, ratings=(1, 2, 3.5)).spec)
 # The same message as nlhf-run's for the same bad value.
 bad = write_in(TMP, "bad.yaml", "game: {type: random_uniform, n: 1}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n")
 code, _, err = call([tool("nlhf-run"), bad, "--quiet", "--out", os.path.join(TMP, "o")], TMP)
