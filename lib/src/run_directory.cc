@@ -533,15 +533,18 @@ void CheckContents(const fs::path& path, const std::string& shown, const OutputD
     return;
   }
   if (Marked(path, options)) {
-    // A folder where the tool writes a file is the user's: neither replaced nor written over.
-    std::vector<std::string> folders;
-    for (const std::string& o : options.owned)
-      if (!IsOwnedFolder(options, o) && fs::is_directory(fs::symlink_status(path / o, ec))) folders.push_back(o + "/");
-    if (!folders.empty())
+    // A folder where the tool writes a file (or a file where it writes a folder) is the user's:
+    // neither replaced nor written over.
+    for (const std::string& o : options.owned) {
+      const fs::file_status status = fs::symlink_status(path / o, ec);
+      if (!fs::exists(status) || fs::is_directory(status) == IsOwnedFolder(options, o)) continue;
+      const bool folder = fs::is_directory(status);
       throw InputError(where, options.key,
-                       fmt::format("holds {1}, a folder {0} did not write (it writes a file by that name), so {0} "
-                                   "will not {2} it, expected {0}'s file or nothing there (move the folder away)",
-                                   tool, Example(folders), options.force ? "replace" : "write into"));
+                       fmt::format("holds {1}{2}, a {3} {0} did not write (it writes a {4} by that name), so {0} "
+                                   "will not {5} it, expected {0}'s {4} or nothing there (move the {3} away)",
+                                   tool, o, folder ? "/" : "", folder ? "folder" : "file", folder ? "file" : "folder",
+                                   options.force ? "replace" : "write into"));
+    }
     if (!options.force || !options.writes_in) return;
     // --force deletes the owned folders: only when they hold nothing but the tool's files.
     for (const std::string& o : options.owned_folders) {

@@ -74,6 +74,7 @@ OutputDirectoryOptions SweepOptions(bool force = false) {
   o.tool = "nlhf-sweep";
   o.staged = false;
   o.owned = {".parts", "trace.csv"};
+  o.owned_folders = {".parts"};
   o.force = force;
   return o;
 }
@@ -630,6 +631,33 @@ TEST_F(RunDirectoryTest, InPlaceDirectoryIsMarkedAndForceRemovesOnlyOwnedEntries
   EXPECT_FALSE(fs::exists("sweep/trace.csv"));
   EXPECT_TRUE(fs::exists("sweep/plot.png"));
   EXPECT_TRUE(HasMarker("sweep", "nlhf-sweep"));
+}
+
+// A folder by the name of a file the tool writes is the user's: refused with and without force,
+// never deleted (nlhf-run --force removed it recursively); the tool's own folder (.parts) is not.
+TEST_F(RunDirectoryTest, AFolderNamedLikeAnOwnedFileIsRefusedNotDeleted) {
+  { OutputDirectory("sweep", SweepOptions()); }
+  fs::create_directories("sweep/trace.csv/drafts");
+  Touch("sweep/trace.csv/drafts/thesis.tex", "mine");
+  for (const bool force : {false, true})
+    ExpectInputError([&] { OutputDirectory("sweep", SweepOptions(force)); },
+                     {"holds trace.csv/, a folder nlhf-sweep did not write", "move the folder away"});
+  {
+    OutputDirectory staged("run", RunOptions());
+    staged.WriteStaged(OneTrace("a\n"));
+  }
+  fs::remove("run/trace.csv");
+  fs::create_directories("run/trace.csv");
+  Touch("run/trace.csv/notes.txt", "mine too");
+  ExpectInputError([&] { OutputDirectory("run", RunOptions(true)); },
+                   {"holds trace.csv/, which nlhf-run did not write", "--force will not replace it"});
+  EXPECT_EQ(Read("sweep/trace.csv/drafts/thesis.tex"), "mine");
+  EXPECT_EQ(Read("run/trace.csv/notes.txt"), "mine too");
+  // A file where the tool writes its folder is not the tool's either.
+  fs::remove_all("sweep/trace.csv");
+  Touch("sweep/.parts", "a file");
+  ExpectInputError([&] { OutputDirectory("sweep", SweepOptions(true)); }, {".parts"});
+  EXPECT_EQ(Read("sweep/.parts"), "a file");
 }
 
 TEST_F(RunDirectoryTest, InPlaceRefusesAnUnmarkedDirectoryUnlessItHoldsOnlyAcceptedEntries) {
