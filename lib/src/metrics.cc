@@ -40,7 +40,8 @@ const std::vector<MetricInfo>& MetricTable() {
 void Evaluate(const Game& game, const Eigen::VectorXd& log_pi, PolicyPoint& out) {
   NLHF_CHECK(log_pi.size() == game.n(), "policy size differs from the game's");
   out.log_pi = log_pi;
-  out.pi = log_pi.array().exp();
+  out.pi.resize(log_pi.size());
+  ExpProbabilities(log_pi.array(), out.pi.array());  // (p log p: exactly 0 where it underflows)
   out.g.resize(game.n());
   game.Apply(out.pi, out.g);
 }
@@ -89,7 +90,7 @@ double GapBetaInto(const Game& game, double beta, const PolicyPoint& p, double* 
   Eigen::Map<Eigen::ArrayXd> s(log_br, n), e(br, n);
   s = m.array() + p.g.array() / beta;
   const double top = s.maxCoeff();
-  e = (s - top).exp();
+  ExpProbabilities(s - top, e);
   const double sum = e.sum();
   s -= top + std::log(sum);
   e /= sum;

@@ -30,6 +30,23 @@ TEST(Softmax, SumsToOneAndKeepsTinyProbabilities) {
   EXPECT_NEAR(NormalizeLogits(x)[2], -1e4, 1e-9);
 }
 
+// Eigen's vectorized exp, except below kEigenExpFloor, where it gives 5.6e-309 for any argument and
+// std::exp the subnormal or 0.
+TEST(ExpProbabilities, IsStdExpBelowEigensFloorAndEigensAbove) {
+  Eigen::ArrayXd x(9), out(9);
+  x << 1.0, -1.0, -700.0, -707.9, -708.5, -720.0, -745.5, -1e5, -1e300;
+  ExpProbabilities(x, out);
+  const Eigen::ArrayXd eigen = x.exp();
+  for (Eigen::Index y = 0; y < x.size(); ++y) {
+    if (x[y] < kEigenExpFloor)
+      EXPECT_EQ(out[y], std::exp(x[y])) << x[y];
+    else
+      EXPECT_EQ(out[y], eigen[y]) << x[y];
+  }
+  EXPECT_EQ(out[7], 0.0);
+  EXPECT_EQ(out[8], 0.0);
+}
+
 TEST(BregmanPhi, MatchesClosedFormAndIsNonNegative) {
   for (double d : {-30.0, -1.0, -1e-2, -1e-4, -1e-9, 0.0, 1e-9, 1e-4, 1e-2, 1.0, 30.0}) {
     EXPECT_GE(BregmanPhi(d), 0.0);

@@ -65,12 +65,31 @@ TEST_P(MetricsTest, GapBetaIsNonNegativeEvenForNearlyPurePolicies) {
   const double beta = GetParam();
   const Game game = MakeGame("tournament(n=9)", "zipf(s=2)", 4);
   Rng rng(12, "metrics");
-  for (double spread : {0.01, 1.0, 10.0, 100.0}) {
+  // Up to logits of -1e300, whose probabilities underflow to 0 (Eigen's exp returned 5.6e-309 for
+  // them, and p (log p - log q) made gap_beta -0.0186 for a solver run at eta = 1e307).
+  for (double spread : {0.01, 1.0, 10.0, 100.0, 1e3, 1e10, 1e300}) {
     for (int trial = 0; trial < 10; ++trial) {
       const PolicyPoint p = Evaluate(game, testing::RandomLogits(9, rng, spread));
-      EXPECT_GE(GapBeta(game, beta, p), 0.0);
+      EXPECT_GE(GapBeta(game, beta, p), 0.0) << "spread " << spread;
       EXPECT_TRUE(std::isfinite(GapBeta(game, beta, p)));
     }
+  }
+}
+
+// A probability that underflows is 0: the policy's gap is that of the policy with zeros there.
+TEST_P(MetricsTest, AnUnderflowingProbabilityCountsAsZero) {
+  const double beta = GetParam();
+  const Game game = MakeGame("random_uniform(n=5)", "softmax_normal", 1);
+  const double inf = std::numeric_limits<double>::infinity();
+  for (double low : {-720.0, -1e5, -1e300}) {
+    Eigen::VectorXd l(5), zeros(5);
+    l << low, 0.0, low, low * 0.5, low;
+    zeros << -inf, 0.0, -inf, -inf, -inf;
+    const PolicyPoint p = Evaluate(game, l);
+    for (Eigen::Index y = 0; y < 5; ++y) EXPECT_EQ(p.pi[y], std::exp(l[y])) << "low " << low;
+    const double gap = GapBeta(game, beta, p);
+    EXPECT_GE(gap, 0.0) << "low " << low;
+    EXPECT_NEAR(gap, GapBeta(game, beta, Evaluate(game, zeros)), 1e-15) << "low " << low;
   }
 }
 

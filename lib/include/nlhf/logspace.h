@@ -2,6 +2,7 @@
 // Log-space primitives. Policies are kept as normalized logits l = log(pi); probabilities are
 // never clamped, and every reduction is shifted by its maximum (log-sum-exp).
 #include <Eigen/Core>
+#include <cmath>
 #include <utility>
 
 namespace nlhf {
@@ -17,6 +18,19 @@ void NormalizeLogitsInPlace(Eigen::VectorXd& l);
 
 // exp(NormalizeLogits(x)).
 Eigen::VectorXd Softmax(const Eigen::VectorXd& x);
+
+// Below this, Eigen's vectorized exp returns 5.6e-309 for any argument (std::exp: a subnormal, or 0).
+inline constexpr double kEigenExpFloor = -708.0;
+// out = exp(x) for probabilities that multiply logs: Eigen's vectorized exp, and std::exp below
+// kEigenExpFloor. A probability that is 0 must be 0 there: p (log p - log q) with log p = -1e300 and
+// p = 5.6e-309 made gap_beta -0.0186. `out` (an array or an .array() view) must not alias `x`.
+template <class X, class Out>
+void ExpProbabilities(const Eigen::ArrayBase<X>& x, const Eigen::ArrayBase<Out>& out_view) {
+  Eigen::ArrayBase<Out>& out = const_cast<Eigen::ArrayBase<Out>&>(out_view);  // (Eigen's idiom for views)
+  out = x.exp();
+  for (Eigen::Index y = 0; y < x.size(); ++y)
+    if (x(y) < kEigenExpFloor) out(y) = std::exp(x(y));
+}
 
 // phi(d) = exp(-d) - 1 + d >= 0, accurate to full relative precision for small |d|.
 double BregmanPhi(double d);

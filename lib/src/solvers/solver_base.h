@@ -144,7 +144,7 @@ class SolverBase : public Solver {
   bool TakeOffer();
   // pi_ = exp(l_), g_ = P pi_, computed here (EvaluateIterate's own work, and EvaluateCurrent's).
   void ComputeIterate() {
-    pi_ = l_.array().exp();
+    ExpProbabilities(l_.array(), pi_.array());  // as Evaluate: the metrics' policy point (own_)
     game_->Apply(pi_, g_);
   }
   bool own_valid_ = false;  // EvaluateCurrent filled pi_ and g_ and no step has taken them yet
