@@ -148,7 +148,7 @@ void PrintReport(const nlhf::ExperimentConfig& config, const nlhf::ExperimentRes
   fmt::print("\ntime: {:.3f} s (games and equilibria {:.3f} s; solver steps {:.3f} s, metrics {:.3f} s, logging "
              "{:.3f} s{} summed over runs; writing {:.3f} s)\n",
              result.wall_s + write_s, result.games_s, solve_s, metrics_s, eval_s - metrics_s, targets, write_s);
-  fmt::print("wrote {}/ (trace.csv: {} rows, summary.json, config.resolved.yaml)\n", dir, rows);
+  fmt::print("wrote {}/ (trace.csv: {} rows, summary.json, config.resolved.yaml)\n", nlhf::EscapeControl(dir), rows);
 }
 
 // The dry run's cost estimate, as YAML comments after the resolved configuration (so the output

@@ -192,7 +192,7 @@ int Run(int argc, char** argv) {
                  now, then);
     fmt::print("merged {} into {}/ (trace.csv, runs.csv, summary.csv, config.resolved.yaml)\n",
                merge.size() == 1 ? std::string("1 shard directory") : fmt::format("{} shard directories", merge.size()),
-               out_dir);
+               nlhf::EscapeControl(out_dir));
     return 0;
   }
   if (sweep_path.empty()) throw nlhf::InputError("missing the sweep file, expected nlhf-sweep SWEEP.yaml (see --help)");
@@ -316,11 +316,12 @@ int Run(int argc, char** argv) {
   };
   const nlhf::SweepReport r = located_at_key(run);
   display.Clear();
+  const std::string shown_dir = nlhf::EscapeControl(out_dir);  // (as error lines show it: \x1b, \n)
   const std::string changed =
       r.changed_sweep
           ? fmt::format(" (the sweep in {} was extended or changed: its finished tasks that are part of this sweep "
                         "were reused; {} others stay unused in {}/.parts)",
-                        out_dir, r.tasks_unused, out_dir)
+                        shown_dir, r.tasks_unused, shown_dir)
           : "";
   fmt::print(
       "{} in {}{}: {} run now, {} kept from before{}; {:.3f} s ({:.1f} runs/s, "
@@ -340,7 +341,7 @@ int Run(int argc, char** argv) {
     fmt::print("note: {0}/trace.csv is not the file the sweep finished with, or its link in {0}/.parts is gone "
                "(its size or modification time differ from the record in {0}/.parts: an edit, a touch, a copy "
                "without cp -a, or a deleted .parts/data file), so tasks it held ran again\n",
-               out_dir);
+               shown_dir);
   for (const auto& [then, now] : r.tasks_skipped > 0 ? r.moved_inputs : decltype(r.moved_inputs){})
     fmt::print("note: {} has the contents {} had when the tasks kept from before ran; their rows name {} in the "
                "game column of trace.csv (--force recomputes them under the new path)\n",
@@ -353,7 +354,7 @@ int Run(int argc, char** argv) {
     fmt::print("note: {} of the {} runs ended in a numerical failure (a non-finite iterate or metric: status "
                "numerical_failure in runs.csv), so nlhf-sweep exits with 1\n",
                r.numerical_failures, r.runs);
-  fmt::print("wrote {}/{}\n", out_dir,
+  fmt::print("wrote {}/{}\n", shown_dir,
              options.shard.n > 1 ? " (shard parts; merge with nlhf-sweep --merge)" : " (trace.csv, runs.csv, summary.csv, config.resolved.yaml)");
   return r.numerical_failures > 0 ? 1 : 0;
 }

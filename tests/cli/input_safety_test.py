@@ -185,4 +185,14 @@ sweep = write("sw.yaml", "game: {type: rps3}\nbeta: 0.1\nsolvers: [{name: nash_m
 code, stdout, stderr = run(SWEEP, sweep, "--dry-run", "--set", "sweep.stop.iterations=[1, 2, 3]")
 check("sweep count first", code == 0 and stdout.startswith("3 points x seeds x solvers"), stdout + stderr)
 
+# An output path with control characters is shown escaped on stdout too, as error lines show it: a
+# terminal sequence is not run, and the "wrote" line stays one line.
+one = write("one.yaml", "game: {type: rps3}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\nstop: {iterations: 5}\n")
+code, stdout, stderr = run(RUN, one, "--out", "esc\x1b[2Jx", "--quiet")
+check("wrote line escaped (nlhf-run)", code == 0 and "wrote esc\\x1b[2Jx/ " in stdout and "\x1b" not in stdout,
+      stdout + stderr)
+code, stdout, stderr = run(SWEEP, sweep, "--out", "new\nline", "--quiet")
+check("wrote line escaped (nlhf-sweep)", code == 0 and "wrote new\\nline/ " in stdout and
+      stdout.count("\n") == 2, stdout + stderr)
+
 check.finish(TMP, elsewhere)
