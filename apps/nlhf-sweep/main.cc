@@ -152,7 +152,7 @@ int Run(int argc, char** argv) {
       ("out", po::value(&out_dir)->value_name("DIR"), "output directory (default: the file's output, else runs/<name>)")
       ("jobs,j", po::value(&jobs)->value_name("N"), "parallel workers (default: all cores)")
       ("shard", po::value(&shard)->value_name("K/N"), "run only shard K of N (1-based)")
-      ("set", po::value(&sets)->value_name("KEY=VALUE")->composing(), "override a key of the base experiment")
+      ("set", po::value(&sets)->value_name("KEY=VALUE")->composing(), "override a key of the base experiment, or of sweep: and zip: (sweep.beta=[0.1, 0.2])")
       ("dry-run", "validate, print the number of runs, the first points and an estimate of oracle calls")
       ("merge", po::value(&merge)->multitoken()->value_name("DIR..."), "merge shard directories into --out")
       ("emit-slurm", "print a SLURM job-array submit script (shards + dependent merge)")

@@ -87,9 +87,10 @@ void WriteFileAtomic(const std::string& path, const FileWriter& write) {
 void WriteNewFileAtomic(const std::string& path, const FileWriter& write) {
   const fs::path target(path);
   auto exists = [&] {
-    return WriteFailure(fmt::format("writing {}: the file exists, and it is not overwritten (expected the name of a new "
-                                    "file)",
-                                    path));
+    std::error_code e;
+    const bool folder = fs::is_directory(fs::symlink_status(target, e));
+    return WriteFailure(fmt::format("writing {}: {}, and it is not overwritten (expected the name of a new file)", path,
+                                    folder ? "a directory is there" : "the file exists"));
   };
   // Refused before the work, and again, atomically, at the end.
   std::error_code ec;

@@ -131,6 +131,10 @@ TEST(WriteNewFileAtomic, WritesANewFileAndNeverReplacesOne) {
   EXPECT_THROW(WriteNewFileAtomic(dir.Path("link"), [](std::FILE* f) { WriteString(f, "x"); }), WriteFailure);
   EXPECT_FALSE(std::filesystem::exists(dir.Path("nowhere")));
   EXPECT_EQ(Entries(dir), 2u);
+  // A directory is called one (--output . said "the file exists").
+  std::filesystem::create_directory(dir.Path("folder"));
+  testing::ExpectInputError([&] { WriteNewFileAtomic(dir.Path("folder"), [](std::FILE* f) { WriteString(f, "x"); }); },
+                            {": a directory is there, and it is not overwritten"});
 }
 
 TEST(WriteNewFileAtomic, AFileThatAppearsDuringTheWriteIsKeptAndTheTemporaryRemoved) {
