@@ -240,22 +240,24 @@ TEST(Main, WorkStoppedByASignalEndsTheProcessByThatSignal) {
   EXPECT_EQ(bug.err, "error: internal: the work was cancelled, but no signal came\n");
 }
 
+// ParseFlags' InputError for `argv`, or "no error" (and "force" when --force was given).
+std::string ParseMessage(const po::options_description& options, std::vector<const char*> argv) {
+  po::variables_map vm;
+  try {
+    ParseFlags(static_cast<int>(argv.size()), const_cast<char**>(argv.data()), options, "t", nullptr, vm);
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  return vm.count("force") > 0 ? "force" : "no error";
+}
+
 // A misspelled flag gets the closest one, as a misspelled YAML key does; a flag like none gets
 // none.
 TEST(ParseFlags, AMisspelledFlagGetsADidYouMean) {
   po::options_description options("t");
   int jobs = 1;
   options.add_options()("force", "f")("jobs", po::value(&jobs), "j");
-  const auto message = [&](std::vector<const char*> argv) -> std::string {
-    po::variables_map vm;
-    try {
-      ParseFlags(static_cast<int>(argv.size()), const_cast<char**>(argv.data()), options, "t",
-                 nullptr, vm);
-    } catch (const InputError& e) {
-      return e.what();
-    }
-    return "no error";
-  };
+  const auto message = [&](std::vector<const char*> argv) { return ParseMessage(options, argv); };
   EXPECT_EQ(message({"t", "--froce"}),
             "unrecognised option '--froce' (did you mean '--force'?) (see --help)");
   EXPECT_EQ(message({"t", "--jbos", "2"}),
@@ -273,15 +275,7 @@ TEST(ParseFlags, APrefixOfAFlagIsRefusedNotGuessed) {
   int jobs = 1;
   options.add_options()("force", "f")("jobs", po::value(&jobs), "j")("shard", po::value<std::string>(), "s")(
       "shards", po::value<std::string>(), "s");
-  const auto message = [&](std::vector<const char*> argv) -> std::string {
-    po::variables_map vm;
-    try {
-      ParseFlags(static_cast<int>(argv.size()), const_cast<char**>(argv.data()), options, "t", nullptr, vm);
-    } catch (const InputError& e) {
-      return e.what();
-    }
-    return vm.count("force") > 0 ? "force" : "no error";
-  };
+  const auto message = [&](std::vector<const char*> argv) { return ParseMessage(options, argv); };
   EXPECT_EQ(message({"t", "--f"}), "unrecognised option '--f' (did you mean '--force'?) (see --help)");
   EXPECT_EQ(message({"t", "--forc"}), "unrecognised option '--forc' (did you mean '--force'?) (see --help)");
   EXPECT_EQ(message({"t", "--jo=2"}), "unrecognised option '--jo=2' (did you mean '--jobs'?) (see --help)");
@@ -296,15 +290,7 @@ TEST(ParseFlags, AValueOfTheWrongTypeSaysWhatIsExpected) {
   std::int64_t seed = 0;
   options.add_options()("jobs", po::value(&jobs)->value_name("N"), "parallel workers")(
       "seed", po::value(&seed)->value_name("S"), "run seed");
-  const auto message = [&](std::vector<const char*> argv) -> std::string {
-    po::variables_map vm;
-    try {
-      ParseFlags(static_cast<int>(argv.size()), const_cast<char**>(argv.data()), options, "t", nullptr, vm);
-    } catch (const InputError& e) {
-      return e.what();
-    }
-    return "no error";
-  };
+  const auto message = [&](std::vector<const char*> argv) { return ParseMessage(options, argv); };
   EXPECT_EQ(message({"t", "--jobs", "abc"}),
             "the argument ('abc') for option '--jobs' is invalid, expected a whole number (at most 2147483647) "
             "(--jobs N: parallel workers) (see --help)");
