@@ -189,7 +189,7 @@ int Run(int argc, char** argv) {
     for (const auto& [then, now] : report.moved_inputs)
       fmt::print("note: one shard read {} where the first read {} (the same contents); the game column of "
                  "trace.csv names each as its shard read it\n",
-                 now, then);
+                 nlhf::EscapeControl(now), nlhf::EscapeControl(then));
     fmt::print("merged {} into {}/ (trace.csv, runs.csv, summary.csv, config.resolved.yaml)\n",
                merge.size() == 1 ? std::string("1 shard directory") : fmt::format("{} shard directories", merge.size()),
                nlhf::EscapeControl(out_dir));
@@ -345,7 +345,7 @@ int Run(int argc, char** argv) {
   for (const auto& [then, now] : r.tasks_skipped > 0 ? r.moved_inputs : decltype(r.moved_inputs){})
     fmt::print("note: {} has the contents {} had when the tasks kept from before ran; their rows name {} in the "
                "game column of trace.csv (--force recomputes them under the new path)\n",
-               now, then, then);
+               nlhf::EscapeControl(now), nlhf::EscapeControl(then), nlhf::EscapeControl(then));
   if (r.capped_budgets > 0)
     fmt::print("note: the iteration cap (stop.iterations) ended {} of the {} runs before their query or oracle-call "
                "budget (status iterations in runs.csv); raise stop.iterations to spend the budget\n",

@@ -299,7 +299,11 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   theory.applicable = options.theory_check && factor.has_value() && have_star;
   double kl0 = 0.0, bound = 0.0;
   // KL(pi* || pi) at every step, with pi* = exp(log pi*) computed once.
-  const Eigen::VectorXd pi_star = theory.applicable ? Eigen::VectorXd(log_pi_star.array().exp()) : Eigen::VectorXd();
+  Eigen::VectorXd pi_star;
+  if (theory.applicable) {
+    pi_star.resize(log_pi_star.size());
+    ExpProbabilities(log_pi_star.array(), pi_star.array());  // (p log p: 0 where it underflows)
+  }
   auto kl_to_star = [&] {
     return KlSum(log_pi_star.data(), pi_star.data(), solver.current().data(), log_pi_star.size());
   };

@@ -539,19 +539,24 @@ void CheckContents(const fs::path& path, const std::string& shown, const OutputD
       const fs::file_status status = fs::symlink_status(path / o, ec);
       if (!fs::exists(status) || fs::is_directory(status) == IsOwnedFolder(options, o)) continue;
       const bool folder = fs::is_directory(status);
+      const char* what = folder ? "folder" : fs::is_symlink(status) ? "link" : "file";
       throw InputError(where, options.key,
                        fmt::format("holds {1}{2}, a {3} {0} did not write (it writes a {4} by that name), so {0} "
                                    "will not {5} it, expected {0}'s {4} or nothing there (move the {3} away)",
-                                   tool, o, folder ? "/" : "", folder ? "folder" : "file", folder ? "file" : "folder",
+                                   tool, o, folder ? "/" : "", what, folder ? "file" : "folder",
                                    options.force ? "replace" : "write into"));
     }
     if (!options.force || !options.writes_in) return;
-    // --force deletes the owned folders: only when they hold nothing but the tool's files.
+    // --force deletes the owned folders: only when they hold nothing but the tool's files (regular
+    // files by the tool's names: a folder called manifest.yaml is the user's).
     for (const std::string& o : options.owned_folders) {
       if (!fs::is_directory(path / o, ec)) continue;
       std::vector<std::string> foreign;
-      for (const std::string& e : Entries(path / o))
-        if (!options.writes_in(o, e)) foreign.push_back(o + "/" + e);
+      for (const std::string& e : Entries(path / o)) {
+        const fs::file_status status = fs::symlink_status(path / o / e, ec);
+        if (!options.writes_in(o, e) || !fs::is_regular_file(status))
+          foreign.push_back(o + "/" + e + (fs::is_directory(status) ? "/" : ""));
+      }
       // (Worded for a merge too, which replaces a changed sweep's store without --force.)
       if (!foreign.empty())
         throw InputError(where, options.key,
@@ -800,7 +805,7 @@ void OutputDirectory::RefuseTakenNames() const {
 
 void OutputDirectory::RemoveOwned() const { RemoveOwnedIn(path_); }
 
-void OutputDirectory::RemoveOwnedIn(const fs::path& dir) const {
+void OutputDirectory::RemoveOwnedIn(const fs::path& dir, bool best_effort) const {
   std::error_code ec;
   for (const std::string& o : options_.owned) {
     // A file by itself (a folder by a file's name was refused: should one appear since, it is not
@@ -809,7 +814,7 @@ void OutputDirectory::RemoveOwnedIn(const fs::path& dir) const {
       fs::remove_all(dir / o, ec);
     else
       fs::remove(dir / o, ec);
-    if (ec) throw WriteError((fs::path(shown_) / o).string(), ec.value());
+    if (ec && !best_effort) throw WriteError((fs::path(shown_) / o).string(), ec.value());
   }
   fs::remove(dir / kMarkerFile, ec);
 }
@@ -857,7 +862,9 @@ void OutputDirectory::WriteStaged(const std::vector<StagedFile>& files) {
       // The marker first: a kill from here on leaves an unmarked folder, which the next claim never
       // takes for results to put back (RecoverMovedAside).
       ::unlink((old / kMarkerFile).c_str());
-      RemoveOwnedIn(old);       // only nlhf's files: anything else keeps the folder, which then stays
+      // Only nlhf's files, and as far as it goes: the new results are in place, so what someone put
+      // into the old folder meanwhile keeps it (unmarked), and the run still succeeded.
+      RemoveOwnedIn(old, /*best_effort=*/true);
       ::rmdir(old.c_str());
     }
   } catch (...) {

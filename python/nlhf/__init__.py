@@ -221,10 +221,11 @@ class SweepTaskError(RuntimeError):
 
 def _in_python_terms(error: ValueError) -> ValueError:
     """A message of the tools' engine in the words of this API: out= for --out, force=True for --force,
-    overrides for --set, shard= for --shard, jobs for --jobs, what for --list."""
+    overrides for --set, shard= for --shard, jobs for --jobs. (Hints that name a command, such as
+    "nlhf-run --list games", stay as they are.)"""
     text = str(error).replace("--out", "out").replace("--force", "force=True").replace("--set ", "overrides ")
     text = re.sub(r"--shard (\d+/\d+|K/N)", r"shard='\1'", text)
-    for flag, name in (("--shard", "shard"), ("--jobs", "jobs"), ("--list", "what")):
+    for flag, name in (("--shard", "shard"), ("--jobs", "jobs")):
         text = re.sub(flag + r"\b", name, text)
     return ValueError(text)
 
@@ -281,6 +282,7 @@ def _equilibrium(self, beta: float, *, tolerance: float = 1e-12, method: str = "
     strict: an equilibrium that cannot be certified raises NumericalError (its `result` is the best
     effort); strict=False returns it with certified = False.
     """
+    strict = _bool("strict", strict)
     eq = self._equilibrium(_float("beta", beta), _float("tolerance", tolerance), method)
     if strict and not eq.certified:
         _raise_numerical(f"pi* at beta = {beta} was not certified: {eq.message}", eq)
@@ -290,6 +292,7 @@ def _equilibrium(self, beta: float, *, tolerance: float = 1e-12, method: str = "
 def _nash_equilibrium(self, selection: str = "kl_projection", *, tolerance: float = 1e-9, strict: bool = True):
     """The certified Nash equilibrium of the beta = 0 game: selection kl_projection (the limit of pi*_beta
     as beta -> 0) or max_entropy. strict: an uncertified result raises NumericalError."""
+    strict = _bool("strict", strict)
     ne = self._nash_equilibrium(selection, _float("tolerance", tolerance))
     if strict and not ne.certified:
         _raise_numerical(f"the beta = 0 equilibrium was not certified: {ne.message}", ne)
@@ -570,8 +573,8 @@ def listing(what: str) -> str:
         raise ValueError(f"what: {what!r} is not allowed, expected games, references, solvers or metrics")
     try:
         return _nlhf.listing(what)
-    except ValueError as error:
-        raise _in_python_terms(error) from None
+    except ValueError as error:  # "--list: 'foo' is not a listing, ..." names this argument
+        raise ValueError(re.sub(r"^--list\b", "what", str(error))) from None
 
 
 def metric_names() -> list[str]:

@@ -154,7 +154,7 @@ py::dict SummaryDict(const RunSummary& s) {
   d["final"] = MetricsDict(s.final_metrics);
   d["final_average"] = s.final_average_metrics ? py::object(MetricsDict(*s.final_average_metrics)) : py::object(py::none());
   d["logits"] = Copy(s.final_logits);
-  d["policy"] = Copy(s.final_logits.array().exp().matrix());  // as summary.json: pi = exp(l)
+  d["policy"] = Copy(Probabilities(s.final_logits));  // as summary.json: pi = exp(l), 0 where it underflows
   d["warnings"] = s.warnings;
   d["stalled_since"] = s.stalled_since >= 0 ? py::object(py::int_(s.stalled_since)) : py::object(py::none());
   py::dict theory;
@@ -200,12 +200,12 @@ void BindSolver(py::module_& m) {
       }, py::arg("count") = 1, "Make `count` iterations (the GIL is released while they run).")
       .def_property_readonly("logits", [](const PySolver& s) { return Copy(s.Bound().current()); },
                              "The current iterate's normalized logits (a copy).")
-      .def_property_readonly("policy", [](const PySolver& s) { return Copy(s.Bound().current().array().exp().matrix()); },
+      .def_property_readonly("policy", [](const PySolver& s) { return Copy(Probabilities(s.Bound().current())); },
                              "The current iterate, a probability vector exp(logits) (a copy; summary.json's policy).")
       .def_property_readonly("average", [](const PySolver& s) -> py::object {
         const Eigen::VectorXd* a = s.Bound().average();
         if (a == nullptr) return py::none();
-        return Copy(a->array().exp().matrix());
+        return Copy(Probabilities(*a));
       }, "The average iterate, a probability vector, for a solver that reports one (its trace has average_* columns), else None.")
       .def_readonly("iterations", &PySolver::iterations)
       .def_readonly("oracle_calls", &PySolver::oracle_calls)

@@ -566,6 +566,14 @@ check("sweep_force.user_file_in_parts.kept", read(notes) == "my notes" and
 os.remove(notes)
 code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--force")
 check("sweep_force.after_moving_it", code == 0 and "12 tasks run now, 0 kept" in out and same_as_reference(d), out + err)
+# A folder in .parts/ named like the store's files is the user's too: --force (which deletes .parts/)
+# refuses; it went with .parts/ before.
+named_like_data = write(os.path.join(d, ".parts", "data-1-2.csv", "notes.txt"), "my notes")
+code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", d, "--quiet", "--force")
+check("sweep_force.folder_in_parts.refused",
+      code == 2 and out == "" and one_error(err, ".parts/data-1-2.csv/, which nlhf-sweep did not write"), out + err)
+check("sweep_force.folder_in_parts.kept", read(named_like_data) == "my notes" and same_as_reference(d))
+shutil.rmtree(os.path.dirname(named_like_data))
 # A folder of the user's by the name of one of nlhf-sweep's files: neither written into nor deleted.
 runs_csv = os.path.join(d, "runs.csv")
 os.remove(runs_csv)

@@ -60,6 +60,8 @@ cases = [
     (lambda: g.payoff(np.r_[2.0, -1.0, np.zeros(10)]), "pi: entry 1 is -1, expected a probability >= 0"),
     (lambda: g.payoff(np.ones(12)), "pi: sums to 12, expected a probability vector"),
     (lambda: g.metrics(0.1, np.full(12, 1 / 12), which=[]), "which: is empty, expected at least one of gap_beta"),
+    (lambda: g.equilibrium(0.1, strict="no"), "strict: 'no' is not allowed, expected True or False"),
+    (lambda: g.nash_equilibrium(strict=0), "strict: 0 is not allowed, expected True or False"),
     (lambda: g.metrics(0.1, np.full(12, 1 / 12), which=5), "which: 5 is not allowed, expected a metric name"),
     # A list parameter is a flat list of numbers, as in YAML: no nesting, 2-D arrays, bools or strings.
     (lambda: nlhf.game("bradley_terry", n=4, ratings=[[1.0, 2.0], [3.0, 4.0]]), "game.ratings[0]: [1.0, 2.0] is not allowed"),

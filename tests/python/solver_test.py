@@ -115,6 +115,8 @@ cases = [
     (lambda: nlhf.run_solver(None, game, BETA), "solver: NoneType is not allowed, expected an nlhf.Solver"),
     (lambda: nlhf.listing(None), "what: None is not allowed, expected games, references, solvers or metrics"),
     (lambda: nlhf.listing("foo"), "what: 'foo' is not a listing"),
+    # A hint that names a command keeps it ("nlhf-run --list games", not "nlhf-run what games").
+    (lambda: nlhf.run({"name": "x", "beta": 0.1, "solvers": [{"name": "mwu"}]}), "(nlhf-run --list games)"),
     (lambda: nlhf.run_solver("nash_mp", game, BETA, metrics=["gap_0", "gap_0"]), "metrics[1]: 'gap_0' is listed twice"),
     (lambda: nlhf.run_solver("nash_mp", game, BETA, tolerance={"gap_beta": 10**400}),
      "overflows (too large for a double), expected a finite number"),

@@ -36,15 +36,17 @@ TEST(ExpProbabilities, IsStdExpBelowEigensFloorAndEigensAbove) {
   Eigen::ArrayXd x(9), out(9);
   x << 1.0, -1.0, -700.0, -707.9, -708.5, -720.0, -745.5, -1e5, -1e300;
   ExpProbabilities(x, out);
-  const Eigen::ArrayXd eigen = x.exp();
   for (Eigen::Index y = 0; y < x.size(); ++y) {
     if (x[y] < kEigenExpFloor)
-      EXPECT_EQ(out[y], std::exp(x[y])) << x[y];
+      EXPECT_EQ(out[y], std::exp(x[y])) << x[y];  // a subnormal, or 0
     else
-      EXPECT_EQ(out[y], eigen[y]) << x[y];
+      EXPECT_NEAR(out[y], std::exp(x[y]), 4e-16 * std::exp(x[y])) << x[y];
   }
   EXPECT_EQ(out[7], 0.0);
   EXPECT_EQ(out[8], 0.0);
+  // Probabilities: the same as a vector.
+  const Eigen::VectorXd p = Probabilities(x.matrix());
+  EXPECT_EQ(p, out.matrix());
 }
 
 TEST(BregmanPhi, MatchesClosedFormAndIsNonNegative) {

@@ -19,7 +19,8 @@ void NormalizeLogitsInPlace(Eigen::VectorXd& l);
 // exp(NormalizeLogits(x)).
 Eigen::VectorXd Softmax(const Eigen::VectorXd& x);
 
-// Below this, Eigen's vectorized exp returns 5.6e-309 for any argument (std::exp: a subnormal, or 0).
+// Below about -709.78 Eigen's vectorized exp returns 5.6e-309 for any argument (-inf included),
+// where std::exp gives a subnormal, or 0; ExpProbabilities takes std::exp below this, a margin above.
 inline constexpr double kEigenExpFloor = -708.0;
 // out = exp(x) for probabilities that multiply logs: Eigen's vectorized exp, and std::exp below
 // kEigenExpFloor. A probability that is 0 must be 0 there: p (log p - log q) with log p = -1e300 and
@@ -30,6 +31,12 @@ void ExpProbabilities(const Eigen::ArrayBase<X>& x, const Eigen::ArrayBase<Out>&
   out = x.exp();
   for (Eigen::Index y = 0; y < x.size(); ++y)
     if (x(y) < kEigenExpFloor) out(y) = std::exp(x(y));
+}
+// The probabilities of the logits `log_p` (ExpProbabilities): what outputs show as a policy.
+inline Eigen::VectorXd Probabilities(const Eigen::VectorXd& log_p) {
+  Eigen::VectorXd p(log_p.size());
+  ExpProbabilities(log_p.array(), p.array());
+  return p;
 }
 
 // phi(d) = exp(-d) - 1 + d >= 0, accurate to full relative precision for small |d|.

@@ -157,7 +157,8 @@ class OutputDirectory {
   // something else (a user's entry: never removed).
   void RefuseTakenNames() const;
   void RemoveOwned() const;
-  void RemoveOwnedIn(const std::filesystem::path& dir) const;  // the tool's entries and marker in `dir`
+  // The tool's entries and marker in `dir`; a failure throws WriteError unless `best_effort`.
+  void RemoveOwnedIn(const std::filesystem::path& dir, bool best_effort = false) const;
 
   OutputDirectoryOptions options_;
   std::string shown_;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "nlhf/logspace.h"
 #include "nlhf/metrics.h"
 
 namespace nlhf {
@@ -59,7 +60,7 @@ std::string SummaryJson(const ExperimentConfig& config, const ExperimentResult& 
     o["wall_s"] = Number(s.wall_s);
     o["final"] = Metrics(s.final_metrics);
     if (s.final_average_metrics) o["final_average"] = Metrics(*s.final_average_metrics);
-    o["policy"] = Vector(s.final_logits.array().exp().matrix());
+    o["policy"] = Vector(Probabilities(s.final_logits));  // 0 where it underflows, as the metrics take it
     // At beta = 0, pi* is the selected Nash equilibrium and its certificate is gap_0.
     const bool zero = config.beta == 0.0 && g.nash;
     o["pi_star"] = certified                       ? Vector(g.equilibrium->pi)

@@ -28,7 +28,8 @@ void SolverBase::BindGame(const SolverContext& c) {
     NLHF_CHECK(c.init.size() == n, "initial policy size differs from the game's");
     l_ = NormalizeLogits(c.init);
   }
-  pi_ = l_.array().exp();
+  pi_.resize(n);
+  ExpProbabilities(l_.array(), pi_.array());
   g_ = Eigen::VectorXd::Zero(n);
   offer_valid_ = own_valid_ = false;
   offer_.log_pi = offer_.pi = offer_.g = Eigen::VectorXd::Zero(n);

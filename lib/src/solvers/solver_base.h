@@ -92,7 +92,7 @@ class SolverBase : public Solver {
       ++info.oracle_calls;  // the exact oracle's cost: the method needs this product
       return;
     }
-    pi_ = l_.array().exp();
+    ExpProbabilities(l_.array(), pi_.array());  // (as ComputeIterate: the same bits whichever path)
     EstimateAgainst(pi_, pi_, info);
   }
   // g_ = the oracle's estimate of g(opp) = P opp (exact: P opp, 1 oracle call); `self` is the
@@ -136,7 +136,7 @@ class SolverBase : public Solver {
 
  private:
   // A point of the iterate made outside the step: the same bits the step would compute (the same
-  // Eigen exp of the same logits, the same product). EvaluateCurrent's (the run driver's) is in
+  // ExpProbabilities of the same logits, the same product). EvaluateCurrent's (the run driver's) is in
   // pi_ and g_ already, taken by the next step (whose first act it is: TakesOffers), once. An offer
   // (OfferPayoff, from a caller that evaluated the point itself) is taken if l_ is bit-identical to
   // the logits it was made for (an O(n) compare against exp and an O(n^2) product), copied in, and
