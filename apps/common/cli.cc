@@ -10,12 +10,12 @@
 #include <cmath>
 #include <csignal>
 #include <cstdint>
-#include <limits>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <new>
 #include <sstream>
 #include <string>

@@ -299,11 +299,8 @@ RunSummary RunSolver(Solver& solver, const Game& game, double beta, const Eigen:
   theory.applicable = options.theory_check && factor.has_value() && have_star;
   double kl0 = 0.0, bound = 0.0;
   // KL(pi* || pi) at every step, with pi* = exp(log pi*) computed once.
-  Eigen::VectorXd pi_star;
-  if (theory.applicable) {
-    pi_star.resize(log_pi_star.size());
-    ExpProbabilities(log_pi_star.array(), pi_star.array());  // (p log p: 0 where it underflows)
-  }
+  // (ExpProbabilities: p log p is 0 where p underflows.)
+  const Eigen::VectorXd pi_star = theory.applicable ? Probabilities(log_pi_star) : Eigen::VectorXd();
   auto kl_to_star = [&] {
     return KlSum(log_pi_star.data(), pi_star.data(), solver.current().data(), log_pi_star.size());
   };

@@ -537,7 +537,7 @@ void CheckContents(const fs::path& path, const std::string& shown, const OutputD
     // neither replaced nor written over.
     for (const std::string& o : options.owned) {
       const fs::file_status status = fs::symlink_status(path / o, ec);
-      if (!fs::exists(status) || fs::is_directory(status) == IsOwnedFolder(options, o)) continue;
+      if (!fs::exists(status) || IsOwnedEntry(path, options, o)) continue;
       const bool folder = fs::is_directory(status);
       const char* what = folder ? "folder" : fs::is_symlink(status) ? "link" : "file";
       throw InputError(where, options.key,

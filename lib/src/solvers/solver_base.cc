@@ -28,8 +28,7 @@ void SolverBase::BindGame(const SolverContext& c) {
     NLHF_CHECK(c.init.size() == n, "initial policy size differs from the game's");
     l_ = NormalizeLogits(c.init);
   }
-  pi_.resize(n);
-  ExpProbabilities(l_.array(), pi_.array());
+  pi_ = Probabilities(l_);
   g_ = Eigen::VectorXd::Zero(n);
   offer_valid_ = own_valid_ = false;
   offer_.log_pi = offer_.pi = offer_.g = Eigen::VectorXd::Zero(n);
