@@ -8,12 +8,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <thread>
 
 #include "cli.h"
 #include "nlhf/errors.h"
 #include "nlhf/experiment.h"
+#include "nlhf/game_cache.h"
 #include "nlhf/output/files.h"
 #include "nlhf/progress.h"
 #include "nlhf/run_directory.h"
@@ -255,8 +257,12 @@ int Run(int argc, char** argv) {
     // its solver's cost per iteration on the point's first game (declared, or measured where it varies).
     double calls = 0.0, queries = 0.0;
     bool constant = true;
+    nlhf::LastGame last;  // points that differ in beta or solvers share their game
     for (const nlhf::SweepPoint& p : sweep.points) {
-      const std::vector<nlhf::StepCost> costs = nlhf::MeasureStepCosts(p.config);
+      std::shared_ptr<const nlhf::Game> game = last.Take(p.config);
+      if (!game) game = nlhf::BuildFirstGame(p.config);
+      const std::vector<nlhf::StepCost> costs = nlhf::MeasureStepCosts(p.config, 4, game);
+      last.Keep(p.config, std::move(game));
       const auto seeds = static_cast<double>(p.config.seeds.size());
       for (const nlhf::StepCost& c : costs) {
         const auto iterations = static_cast<double>(nlhf::MaxIterations(p.config.stop, c));

@@ -245,16 +245,17 @@ std::string EquilibriumNoneNote() {
                      fmt::join(metrics, ", "));
 }
 
-std::shared_ptr<const Game> ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan) {
+std::shared_ptr<const Game> ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan,
+                                               std::shared_ptr<const Game> built) {
   try {
     CheckMemory(config, plan, EstimateMemory(config, plan));
   } catch (const InputError& e) {
     throw InputErrors({Relocated(e, config)});
   }
   std::vector<InputError> errors;
-  std::optional<Game> game;
+  std::shared_ptr<const Game> game = std::move(built);
   try {
-    game.emplace(BuildGame(config, config.seeds.front()));
+    if (!game) game = std::make_shared<const Game>(BuildGame(config, config.seeds.front()));
   } catch (const InputError& e) {
     throw InputErrors({Relocated(e, config)});
   }
@@ -281,14 +282,14 @@ std::shared_ptr<const Game> ValidateExperiment(const ExperimentConfig& config, c
       // the limits are smallest there, so a multiple rejected as too large here is too large anywhere.
       // Without pi* (equilibrium: none) there is no rho at run time either: `X*limit` is refused here.
       const std::optional<double> rho = config.equilibrium == EquilibriumMode::kNone ? std::nullopt : std::optional(0.5);
-      solver->Reset(SolverContext{&*game, config.beta, {}, rho, /*rho_is_bound=*/true, config.solvers[i].oracle,
+      solver->Reset(SolverContext{game.get(), config.beta, {}, rho, /*rho_is_bound=*/true, config.solvers[i].oracle,
                                   config.seeds.front()});
     } catch (const InputError& e) {
       errors.push_back(Relocated(e, config));
     }
   }
   if (!errors.empty()) throw InputErrors(errors);
-  return std::make_shared<const Game>(std::move(*game));
+  return game;
 }
 
 namespace {
@@ -335,13 +336,18 @@ std::int64_t MaxIterations(const StopRules& stop, const StepCost& cost) {
   return static_cast<std::int64_t>(iterations);
 }
 
-std::vector<StepCost> MeasureStepCosts(const ExperimentConfig& config, std::int64_t steps) {
-  const Game game = BuildGame(config, config.seeds.front());
+std::shared_ptr<const Game> BuildFirstGame(const ExperimentConfig& config) {
+  return std::make_shared<const Game>(BuildGame(config, config.seeds.front()));
+}
+
+std::vector<StepCost> MeasureStepCosts(const ExperimentConfig& config, std::int64_t steps,
+                                       std::shared_ptr<const Game> built) {
+  const std::shared_ptr<const Game> game = built ? std::move(built) : BuildFirstGame(config);
   const std::int64_t k = std::max<std::int64_t>(1, std::min(steps, config.stop.iterations));
   std::vector<StepCost> out;
   for (size_t i = 0; i < config.solvers.size(); ++i) {
     auto solver = MakeSolver(config.solvers[i].name, config.solvers[i].params, SolverKey(i));
-    solver->Reset(SolverContext{&game, config.beta, {}, 0.5, /*rho_is_bound=*/true, config.solvers[i].oracle,
+    solver->Reset(SolverContext{game.get(), config.beta, {}, 0.5, /*rho_is_bound=*/true, config.solvers[i].oracle,
                                 config.seeds.front()});
     out.push_back(CostOf(*solver, k));
   }

@@ -84,4 +84,21 @@ size_t GameCache::size() const {
   return entries_.size();
 }
 
+std::string LastGame::KeyOf(const ExperimentConfig& config) {
+  return fmt::format("{}seed {};", GameKey(config), config.seeds.empty() ? 0 : config.seeds.front());
+}
+
+std::shared_ptr<const Game> LastGame::Take(const ExperimentConfig& config) {
+  std::shared_ptr<const Game> game = std::move(game_);
+  game_.reset();
+  const bool same = !key_.empty() && key_ == KeyOf(config);
+  key_.clear();
+  return same ? game : nullptr;
+}
+
+void LastGame::Keep(const ExperimentConfig& config, std::shared_ptr<const Game> game) {
+  game_ = std::move(game);
+  key_ = game_ ? KeyOf(config) : std::string();
+}
+
 }  // namespace nlhf

@@ -5,8 +5,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <unordered_map>
 
 #include "nlhf/errors.h"
 #include "nlhf/sha256.h"
@@ -79,9 +83,59 @@ std::string ReadInputFile(const std::string& path, const std::string& key, const
   return text;
 }
 
+namespace {
+
+// What tells a file's contents apart without reading them (HashInputFileReusing).
+struct FileIdentity {
+  dev_t device = 0;
+  ino_t inode = 0;
+  off_t size = 0;
+  std::int64_t mtime_ns = 0, ctime_ns = 0;
+  bool operator==(const FileIdentity&) const = default;
+};
+
+FileIdentity IdentityOf(const struct stat& st) {
+  auto ns = [](const timespec& t) { return std::int64_t{t.tv_sec} * 1'000'000'000 + t.tv_nsec; };
+  return FileIdentity{st.st_dev, st.st_ino, st.st_size, ns(st.st_mtim), ns(st.st_ctim)};
+}
+
+struct KnownHash {
+  FileIdentity identity;
+  std::string sha256;
+};
+
+std::mutex known_mutex;
+std::unordered_map<std::string, KnownHash> known;  // by the path as given
+std::atomic<std::int64_t> files_hashed{0};
+
+std::int64_t NowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
 std::string HashInputFile(const std::string& path, const std::string& key, const std::string& what,
                           std::uint64_t max_bytes) {
+  return HashInputFileReusing(path, key, what, max_bytes, kInputHashSettled);
+}
+
+std::int64_t InputFilesHashed() { return files_hashed.load(); }
+
+std::string HashInputFileReusing(const std::string& path, const std::string& key, const std::string& what,
+                                 std::uint64_t max_bytes, std::chrono::nanoseconds settled) {
+  struct stat st {};
+  if (!path.empty() && ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+      static_cast<std::uint64_t>(st.st_size) <= max_bytes) {
+    std::lock_guard<std::mutex> lock(known_mutex);
+    if (const auto it = known.find(path); it != known.end() && it->second.identity == IdentityOf(st))
+      return it->second.sha256;
+  }
+  const std::int64_t began_ns = NowNs();
   FilePtr f = OpenInputFile(path, key, what, max_bytes);
+  struct stat before {};
+  const bool identified = ::fstat(::fileno(f.get()), &before) == 0;
+  files_hashed.fetch_add(1);
   Sha256 h;
   char buffer[1 << 16];
   std::size_t got = 0;
@@ -95,7 +149,18 @@ std::string HashInputFile(const std::string& path, const std::string& key, const
   }
   if (std::ferror(f.get()))
     throw InputError(SourceLocation{path}, key, fmt::format("cannot be read ({}), expected {}", std::strerror(errno), what));
-  return h.HexDigest();
+  std::string sha256 = h.HexDigest();
+  // Kept for reuse only if the file did not change while it was read and its times had settled.
+  struct stat after {};
+  const FileIdentity identity = IdentityOf(before);
+  const bool reusable = identified && ::fstat(::fileno(f.get()), &after) == 0 && IdentityOf(after) == identity &&
+                        std::max(identity.mtime_ns, identity.ctime_ns) <= began_ns - settled.count();
+  std::lock_guard<std::mutex> lock(known_mutex);
+  if (reusable)
+    known.insert_or_assign(path, KnownHash{identity, sha256});
+  else
+    known.erase(path);
+  return sha256;
 }
 
 }  // namespace nlhf

@@ -13,6 +13,7 @@
 
 #include "config_tree.h"
 #include "nlhf/experiment.h"
+#include "nlhf/game_cache.h"
 #include "nlhf/input_file.h"
 #include "nlhf/rng.h"
 #include "nlhf/run_directory.h"
@@ -215,6 +216,7 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
   YAML::Node root = yaml::ApplySets(document, sets, origins);
   InputHashCache hashes;
   std::optional<double> available;  // AvailableMemoryBytes, read once (below)
+  LastGame validated;  // the last point's game: the next point with the same game is checked on it
   // The problems of `tree` read as the base experiment (sweep and zip keys allowed).
   const auto problems = [&](const YAML::Node& tree, const yaml::Origins& at) {
     std::vector<InputError> found;
@@ -428,7 +430,7 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
       // What the machine has, read for the first point only (/proc and the cgroup files per point
       // were a tenth of a 10 000-point expansion). RunSweep checks again with its --jobs.
       if (!available) available = AvailableMemoryBytes();
-      ValidateExperiment(p.config, ResourcePlan{1, true, available});
+      validated.Keep(p.config, ValidateExperiment(p.config, ResourcePlan{1, true, available}, validated.Take(p.config)));
     } catch (const InputErrors& e) {
       for (const InputError& one : e.errors()) add_error(one, p);
       valid = false;

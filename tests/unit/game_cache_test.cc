@@ -172,5 +172,27 @@ TEST(GameCache, AKeptGameStillChecksItsInputFile) {
                             {"game.path", "changed while nlhf was running"});
 }
 
+// LastGame gives back the game it keeps only for the same game and first seed, and lets go of it
+// either way (one game held at a time).
+TEST(LastGame, GivesItsGameBackForTheSameGameAndFirstSeedOnly) {
+  const ExperimentConfig c = Config("{type: random_uniform, n: 8}", "{type: uniform}", 0.1);
+  LastGame last;
+  EXPECT_EQ(last.Take(c), nullptr);
+  const auto game = Built("random_uniform(n=8)", c.seeds[0]);
+  last.Keep(c, game);
+  EXPECT_EQ(last.Take(Config("{type: random_uniform, n: 8}", "{type: uniform}", 0.5)), game);  // another beta
+  EXPECT_EQ(last.Take(c), nullptr) << "Take lets the game go";
+  last.Keep(c, game);
+  EXPECT_EQ(game.use_count(), 2);
+  EXPECT_EQ(last.Take(Config("{type: random_uniform, n: 9}", "{type: uniform}", 0.1)), nullptr);  // another game
+  EXPECT_EQ(game.use_count(), 1) << "a game that is not given back is let go";
+  last.Keep(c, game);
+  ExperimentConfig other_seed = c;
+  other_seed.seeds = {c.seeds[0] + 1};
+  EXPECT_EQ(last.Take(other_seed), nullptr);
+  last.Keep(c, game);
+  EXPECT_EQ(last.Take(Config("{type: random_uniform, n: 8}", "{type: softmax_normal}", 0.1)), nullptr);  // another reference
+}
+
 }  // namespace
 }  // namespace nlhf

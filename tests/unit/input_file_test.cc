@@ -97,6 +97,48 @@ TEST(InputFile, RefusesAFileAboveTheCapSayingBothSizes) {
   ExpectInputError([&] { ReadInputFile(mib, "k", "a file", 1 << 20); }, {"is 3 MiB, more than the limit of 1 MiB"});
 }
 
+// A hash is taken again unless the file is provably the one hashed: same inode, size and times, and
+// those times settled before the hash began (here: any time counts as settled).
+TEST(InputFile, AHashIsReusedOnlyWhileTheFileIsProvablyUnchanged) {
+  TempDir dir;
+  const std::string path = dir.File("m.csv", "0.5,0.7\n0.3,0.5\n");
+  auto hash = [&] { return HashInputFileReusing(path, "game.path", "a CSV file", kMaxCsvBytes, -std::chrono::hours(1)); };
+  const std::int64_t before = InputFilesHashed();
+  const std::string first = hash();
+  EXPECT_EQ(InputFilesHashed(), before + 1);
+  EXPECT_EQ(hash(), first);
+  EXPECT_EQ(InputFilesHashed(), before + 1) << "an unchanged file was read again";
+  // Other contents (another size): read again.
+  dir.File("m.csv", "0.5,0.75\n0.25,0.5\n");
+  const std::string second = hash();
+  EXPECT_NE(second, first);
+  EXPECT_EQ(InputFilesHashed(), before + 2);
+  // Another file moved into its place, with the same contents: another inode, read again.
+  const std::string twin = dir.File("twin.csv", "0.5,0.75\n0.25,0.5\n");
+  std::filesystem::rename(twin, path);
+  EXPECT_EQ(hash(), second);
+  EXPECT_EQ(InputFilesHashed(), before + 3);
+  // Within the cap only, and a file that is gone is an error, as ever.
+  ExpectInputError([&] { HashInputFileReusing(path, "k", "a file", 3, -std::chrono::hours(1)); },
+                   {"more than the limit of 3 bytes"});
+  std::filesystem::remove(path);
+  ExpectInputError(hash, {"game.path", "cannot open the file (No such file or directory)"});
+}
+
+// HashInputFile reuses nothing of a file written moments before (kInputHashSettled): a second write
+// in the same tick of the file system's clock, of the same size, would leave its times as they were.
+TEST(InputFile, AFileWrittenMomentsAgoIsHashedEveryTime) {
+  TempDir dir;
+  const std::string path = dir.File("m.csv", "0.5,0.7\n0.3,0.5\n");
+  const std::int64_t before = InputFilesHashed();
+  const std::string first = HashInputFile(path, "game.path", "a CSV file", kMaxCsvBytes);
+  dir.File("m.csv", "0.5,0.6\n0.4,0.5\n");  // the same size
+  EXPECT_NE(HashInputFile(path, "game.path", "a CSV file", kMaxCsvBytes), first);
+  EXPECT_EQ(HashInputFile(path, "game.path", "a CSV file", kMaxCsvBytes),
+            HashInputFileReusing(path, "game.path", "a CSV file", kMaxCsvBytes, std::chrono::hours(1)));
+  EXPECT_EQ(InputFilesHashed(), before + 4);
+}
+
 TEST(InputFile, OpenGivesAStreamAtTheStart) {
   TempDir dir;
   const FilePtr f = OpenInputFile(dir.File("t", "hello"), "k", "a file", 5);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "nlhf/experiment.h"
+#include "nlhf/input_file.h"
 #include "test_util.h"
 
 namespace nlhf {
@@ -439,6 +440,18 @@ TEST(ResolvedSweepYaml, WritesSweptInputPathsAbsoluteAndPairsZippedOnesWithTheir
   EXPECT_NE(yaml.find("game.path: [" + p), std::string::npos) << yaml;
   EXPECT_NE(yaml.find("game.sha256: ["), std::string::npos) << yaml;
   EXPECT_EQ(ParseSweep(yaml, tmp.Path("r.yaml"), {}, "/").fingerprint, s.fingerprint);
+}
+
+// Points that differ in beta or solvers only are validated on one game: a matrix file is read for
+// its hash when the sweep is parsed, and then once more to build the game, not once per point.
+TEST(ParseSweep, ValidatesPointsThatShareTheirGameOnOneBuild) {
+  testing::TempDir dir;
+  const std::string path = dir.File("P.csv", "0.5,0.7,0.2\n0.3,0.5,0.6\n0.8,0.4,0.5\n");
+  const std::string text = "game: {type: matrix, path: " + path + "}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n"
+                           "sweep:\n  beta: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]\n  solvers[0].name: [nash_mp, omd]\n";
+  const std::int64_t before = InputFilesHashed();
+  EXPECT_EQ(Parse(text).points.size(), 12u);
+  EXPECT_EQ(InputFilesHashed(), before + 2);
 }
 
 }  // namespace

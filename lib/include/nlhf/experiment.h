@@ -124,7 +124,11 @@ std::string EquilibriumNoneNote();
 // for this beta are reported (with their file location) before anything runs. Throws InputErrors.
 // Returns that game (seeds[0]'s), which RunExperiment can take instead of building it again
 // (ExperimentOptions::first_game): at n = 10^4 a dense game takes about a second to build.
-std::shared_ptr<const Game> ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan = {});
+// `built`: that game, built already (for another sweep point with the same GameKey(config) and
+// seeds[0]: points that differ in beta or solvers share it), which is then checked and returned
+// instead of being built again; null: built here.
+std::shared_ptr<const Game> ValidateExperiment(const ExperimentConfig& config, const ResourcePlan& plan = {},
+                                               std::shared_ptr<const Game> built = nullptr);
 
 // What one iteration of a solver costs, averaged over a few measured steps.
 struct StepCost {
@@ -140,7 +144,11 @@ std::int64_t MaxIterations(const StopRules& stop, const StepCost& cost);
 // ValidateExperiment does (at the bound on rho): its CostPerStep(), or where that varies the mean
 // over `steps` steps. Cheap (no equilibrium, no metrics): for nlhf-sweep --dry-run, which turns
 // budgets into iterations with it.
-std::vector<StepCost> MeasureStepCosts(const ExperimentConfig& config, std::int64_t steps = 4);
+// `game`: config.seeds[0]'s game, built already (LastGame); null: built here.
+std::vector<StepCost> MeasureStepCosts(const ExperimentConfig& config, std::int64_t steps = 4,
+                                       std::shared_ptr<const Game> game = nullptr);
+// The game of config.seeds[0], its input files checked unchanged (as every build of a game is).
+std::shared_ptr<const Game> BuildFirstGame(const ExperimentConfig& config);
 
 // What an experiment will cost at most, from its stop rules and a short calibration: a few dozen
 // iterations of each solver (with the experiment's metric evaluation) on the first seed's game.
