@@ -321,6 +321,21 @@ NashEquilibrium SolveNashEquilibrium(const Game& game, const NashSetOptions& opt
     return ne;
   };
 
+  // Margins so small that every policy passes the certificate (gap_0(pi) = 2 max_y (A pi)_y <=
+  // 2 max|A|) cannot be told from the all-ties game's (A = 0, where every policy is an equilibrium,
+  // exactly) at this tolerance: the LPs' answers there (a point, a face, a support) are not evidence.
+  // 100 x the tolerance keeps the certificate below 1% of the game's scale.
+  double max_margin = 0.0;
+  for (Eigen::Index j = 0; j < n; ++j)
+    for (Eigen::Index y = 0; y < n; ++y) max_margin = std::max(max_margin, std::abs(game.Entry(y, j) - 0.5));
+  if (max_margin > 0.0 && max_margin < kNashSetMinMarginRatio * options.certify_tolerance)
+    return fail(fmt::format("the game's largest margin max|A| = {:.3g} is below {:g} x the certificate's tolerance "
+                            "{:g}: every policy has gap_0 <= 2 max|A| = {:.3g}, so the equilibria cannot be told "
+                            "from those of the all-ties game (P = 1/2) at this precision; expected max|A| >= {:g} "
+                            "(P = 1/2 + c A has the equilibria of P = 1/2 + A for every c > 0: scale the margins up)",
+                            max_margin, kNashSetMinMarginRatio, options.certify_tolerance, 2.0 * max_margin,
+                            kNashSetMinMarginRatio * options.certify_tolerance));
+
   // 1. The value LP: min v s.t. P pi - v 1 <= 0, 1^T pi = 1, pi >= 0. Its solution pi1 is one equilibrium.
   Eigen::VectorXd pi1(n);
   {

@@ -177,6 +177,27 @@ TEST(NashSet, AllTiesGameSelectsMuOrUniform) {
   EXPECT_LE((ent.pi.array() - 1.0 / n).abs().maxCoeff(), 1e-14);
 }
 
+// Margins far below the certificate's tolerance: every policy would pass it, so the answer (here
+// it was a pure "unique" point or the whole simplex, depending on a) is not certified. The exact
+// all-ties game above is certified; margins 100 x the tolerance are resolved.
+TEST(NashSet, MarginsBelowTheCertificatesResolutionAreNotCertified) {
+  for (double a : {1e-16, 1e-14, 1e-12, 1e-11, 1e-10}) {
+    const Game game = MakeGame(fmt::format("cyclic(n=5,a={:g})", a), "uniform", 0);
+    const NashEquilibrium ne = SolveNashEquilibrium(game);
+    EXPECT_FALSE(ne.certified) << a;
+    EXPECT_NE(ne.message.find("cannot be told from those of the all-ties game"), std::string::npos) << ne.message;
+  }
+  const Game bt = MakeGame("bradley_terry(n=5,scale=1e-12)", "uniform", 0);
+  EXPECT_FALSE(SolveNashEquilibrium(bt).certified);
+  for (double a : {1e-6, 1e-4}) {  // max|A| = a / 2
+    const Game game = MakeGame(fmt::format("cyclic(n=5,a={:g})", a), "uniform", 0);
+    const NashEquilibrium ne = SolveNashEquilibrium(game);
+    ExpectSound(game, ne);
+    EXPECT_TRUE(ne.unique()) << a;
+    EXPECT_LE((ne.pi.array() - 0.2).abs().maxCoeff(), 1e-9) << a;
+  }
+}
+
 TEST(NashSet, CloneOfRockSplitsItsShareByTheSelection) {
   // N = {(a, 1/3, 1/3, 1/3 - a)}: max entropy a = 1/6; KL projection of mu: a = (1/3) mu_0 / (mu_0 + mu_3).
   Eigen::VectorXd mu(4);

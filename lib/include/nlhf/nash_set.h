@@ -60,6 +60,10 @@ struct NashSetOptions {
   CancelFlag cancel = nullptr;
 };
 
+// A game whose largest margin max|A| = max |P - 1/2| is positive but below this many times
+// certify_tolerance is not certified: every policy would pass the certificate.
+inline constexpr double kNashSetMinMarginRatio = 100.0;
+
 // Largest n the beta = 0 equilibrium is offered for: the LPs hold the dense margin (n^2 nonzeros, some
 // 20 bytes each in CLP) and each takes O(n^2)-O(n^3) work.
 inline constexpr Eigen::Index kNashSetMaxN = 5000;
