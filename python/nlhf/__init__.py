@@ -607,14 +607,22 @@ def _signature(entry: dict, extra: list[inspect.Parameter]) -> inspect.Signature
     return inspect.Signature(params + extra)
 
 
+def _entry_function(kind: str, name: str, first: str | None, make):
+    """nlhf.<kind>.<name>: keyword arguments only (a positional one was once taken as the entry's name)."""
+    def function(*args, **params):
+        if args:
+            example = f", as in nlhf.{kind}.{name}({first}=...)" if first else ""
+            raise TypeError(f"nlhf.{kind}.{name}() takes keyword arguments only ({len(args)} positional given): "
+                            f"name each parameter{example}; help(nlhf.{kind}.{name}) lists them")
+        return make(name, **params)
+    return function
+
+
 def _namespace(kind: str, make, extra: list[inspect.Parameter], doc: str) -> types.SimpleNamespace:
     functions = {}
     for entry in _nlhf.registry(kind):
         name = entry["name"]
-
-        def function(_name=name, **params):
-            return make(_name, **params)
-
+        function = _entry_function(kind, name, entry["params"][0]["name"] if entry["params"] else None, make)
         function.__name__ = function.__qualname__ = name
         function.__doc__ = _nlhf.entry_doc(kind, name)
         function.__signature__ = _signature(entry, extra)

@@ -40,6 +40,14 @@ check("signature.default_doc", "eta=<2 beta>" in str(inspect.signature(nlhf.solv
       str(inspect.signature(nlhf.solvers.nash_mp)))
 check("signature.number", inspect.signature(nlhf.games.random_uniform).parameters["n"].default == 10)
 check("reference.spec", nlhf.references.softmax_normal(scale=2.5) == "softmax_normal(scale=2.5)")
+# Keyword arguments only: a positional one is a TypeError, never taken as another entry's name.
+for k, (fn, arg) in enumerate([(nlhf.games.random_uniform, "rps3"), (nlhf.solvers.nash_mp, "omd"),
+                               (nlhf.references.softmax_normal, 2.0), (nlhf.games.rps3, 0.9)]):
+    try:
+        got = fn(arg)
+        check(f"positional.{k}", False, f"no error: {got!r}")
+    except TypeError as e:
+        check(f"positional.{k}", "takes keyword arguments only (1 positional given)" in str(e), str(e))
 check("metric_names", nlhf.metric_names()[:2] == ["gap_beta", "exploitability"], str(nlhf.metric_names()))
 check("version", isinstance(nlhf.__version__, str) and nlhf.__version__.count(".") == 2, nlhf.__version__)
 check.finish()
