@@ -93,6 +93,8 @@ InputError AtPoint(const InputError& e, const SweepPoint& p) {
 // with its hash without changing the points' order, so there the hash is checked only through the
 // fingerprint (a changed file gives other run ids).
 bool IsPathKey(const std::string& key) { return key == "game.path" || key == "reference.path"; }
+// A swept key whose values are whole component maps, which may hold a `path`.
+bool IsComponentKey(const std::string& key) { return key == "game" || key == "reference"; }
 
 }  // namespace
 
@@ -102,12 +104,12 @@ std::string ResolvedSweepYaml(const SweepConfig& s, const std::string& out_dir) 
   std::map<std::string, std::string> sha256;  // absolute path -> hash, from the points as loaded
   for (const SweepPoint& p : s.points)
     for (const InputFile& f : p.config.inputs) sha256.emplace(f.path, f.sha256);
-  const auto absolute = [&](const std::string& flow) {
-    const std::string raw = YAML::Load(flow).Scalar();
+  const auto absolute_path = [&](const std::string& raw) {
     fs::path path(raw);
     if (path.is_relative() && !s.base_dir.empty()) path = fs::path(s.base_dir) / path;
     return fs::absolute(path).lexically_normal().string();
   };
+  const auto absolute = [&](const std::string& flow) { return absolute_path(YAML::Load(flow).Scalar()); };
   // The base's hash of a swept file is that of one point's file: left out.
   ExperimentConfig base = given_base;
   for (const std::string& key : s.Keys())
@@ -137,8 +139,19 @@ std::string ResolvedSweepYaml(const SweepConfig& s, const std::string& out_dir) 
   const auto emit_axis = [&](YAML::Emitter& e, const SweepAxis& a) {
     e << YAML::Key << a.key << YAML::Value << YAML::Flow << YAML::BeginSeq;
     for (const std::string& v : a.values) {
-      if (IsPathKey(a.key)) e << absolute(v);
-      else e << YAML::Load(v);
+      if (IsPathKey(a.key)) {
+        e << absolute(v);
+        continue;
+      }
+      YAML::Node value = YAML::Load(v);
+      // A whole `game` or `reference` map swept: its file's path absolute and, unless written,
+      // its SHA-256 beside it, as the base's are.
+      if (IsComponentKey(a.key) && value.IsMap() && value["path"] && value["path"].IsScalar()) {
+        const std::string path = absolute_path(value["path"].Scalar());
+        value["path"] = path;
+        if (const auto it = sha256.find(path); !value["sha256"] && it != sha256.end()) value["sha256"] = it->second;
+      }
+      e << value;
     }
     e << YAML::EndSeq;
   };

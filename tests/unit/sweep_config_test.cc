@@ -442,6 +442,25 @@ TEST(ResolvedSweepYaml, WritesSweptInputPathsAbsoluteAndPairsZippedOnesWithTheir
   EXPECT_EQ(ParseSweep(yaml, tmp.Path("r.yaml"), {}, "/").fingerprint, s.fingerprint);
 }
 
+// A whole `game` map swept, one of them reading a file: its path is written absolute, with its
+// hash, so the resolved sweep runs from any directory and is the same sweep.
+TEST(ResolvedSweepYaml, WritesTheFileOfASweptGameMapAbsoluteWithItsHash) {
+  testing::TempDir tmp;
+  tmp.File("P.csv", "0.5,0.7\n0.3,0.5\n");
+  const SweepConfig s = ParseSweep(
+      "game: {type: rps3}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n"
+      "sweep: {game: [{type: rps3}, {type: matrix, path: P.csv}]}\n",
+      tmp.Path("s.yaml"), {}, tmp.Path(""));
+  const std::string yaml = ResolvedSweepYaml(s, "out");
+  const std::string p = fs::absolute(tmp.Path("P.csv")).lexically_normal().string();
+  EXPECT_NE(yaml.find("{type: matrix, path: " + p + ", sha256: " + s.points[1].config.inputs.at(0).sha256 + "}"),
+            std::string::npos)
+      << yaml;
+  const SweepConfig again = ParseSweep(yaml, "/elsewhere/r.yaml", {}, "/");
+  EXPECT_EQ(again.fingerprint, s.fingerprint);
+  EXPECT_EQ(again.points[1].fingerprint, s.points[1].fingerprint);
+}
+
 // Points that differ in beta or solvers only are validated on one game: a matrix file is read for
 // its hash when the sweep is parsed, and then once more to build the game, not once per point.
 TEST(ParseSweep, ValidatesPointsThatShareTheirGameOnOneBuild) {
