@@ -18,6 +18,7 @@
 #include "nlhf/equilibrium.h"
 #include "nlhf/errors.h"
 #include "nlhf/generators.h"
+#include "nlhf/logspace.h"
 #include "nlhf/memory_estimate.h"
 #include "nlhf/metrics.h"
 #include "nlhf/nash_set.h"
@@ -148,7 +149,9 @@ int PrintNash(const nlhf::Game& game, const std::optional<nlhf::GameDescriptors>
              nlhf::SupportText(ne, 50));
   const nlhf::PolicyPoint p = nlhf::Evaluate(game, ne.log_pi);
   fmt::print("at pi_NE: gap_0 {:.3e} (certificate, <= 1e-9)  br_winrate {:.6f}  KL(pi_NE||mu) {:.6f}\n",
-             ne.certificate, nlhf::BrWinrate(p), nlhf::SelectionObjective(game, nlhf::NashSelection::kKlProjection, ne.pi));
+             ne.certificate, nlhf::BrWinrate(p),
+             // (Its terms p log(p/q) - p + q are each >= 0: the plain sum printed -0.000000 at mu.)
+             nlhf::KlSum(ne.log_pi.data(), ne.pi.data(), game.log_mu().data(), game.n()));
   PrintPolicy(game, ne.pi, "pi_NE", top);
   return 0;
 }
@@ -183,7 +186,7 @@ int Run(int argc, char** argv) {
   if (top < 0) throw nlhf::InputError("--top", fmt::format("{} is negative, expected an integer >= 0", top));
   if (vm.count("export") || vm.count("output")) {
     // The exported game does not depend on what only a solve uses: a flag given for it is a mistake.
-    for (const char* flag : {"beta", "selection", "top"})
+    for (const char* flag : {"beta", "selection", "top", "reference"})
       if (vm.count(flag) && !vm[flag].defaulted())
         throw nlhf::InputError(fmt::format("--{}", flag), "has no effect with --export (the game is written, not solved), "
                                                           "expected it without --export");

@@ -410,9 +410,11 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
       // Printable UTF-8 (EscapeControl leaves it as it is): the name is a CSV cell, a JSON string
       // and a directory name.
       const bool printable = EscapeControl(config.name) == config.name;
-      if (config.name.empty() || config.name.find('/') != std::string::npos || !printable)
+      // ("." or ".." as runs/<name> would be runs/ itself or the current directory.)
+      if (config.name.empty() || config.name.find('/') != std::string::npos || !printable || config.name == "." ||
+          config.name == "..")
         r.Error(n, "name", "'" + EscapeControl(config.name) + "' is not allowed, expected a non-empty name of printable "
-                           "UTF-8 characters without '/'");
+                           "UTF-8 characters without '/', other than . and ..");
     }
   } else if (!source.empty()) {
     config.name = std::filesystem::path(source).stem().string();

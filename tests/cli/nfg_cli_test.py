@@ -135,7 +135,8 @@ check("bad_form", one_error(code, out, err) and "--export: 'gambit' is not a for
 code, out, err = eq("--output", os.path.join(TMP, "x.nfg"))
 check("output_without_export", one_error(code, out, err) and "--output: is given without --export" in err, err)
 # A flag only a solve uses is refused with --export, not silently ignored (nothing is written).
-for flag, value in (("--beta", "0.5"), ("--selection", "max_entropy"), ("--top", "3")):
+for flag, value in (("--beta", "0.5"), ("--selection", "max_entropy"), ("--top", "3"),
+                    ("--reference", "softmax_normal(scale=1)")):
     path = os.path.join(TMP, "solve_flag.nfg")
     code, out, err = eq("--export", "nfg", flag, value, "--output", path)
     check(f"solve_flag{flag}", one_error(code, out, err) and f"{flag}: has no effect with --export" in err

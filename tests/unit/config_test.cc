@@ -83,7 +83,7 @@ TEST(ConfigLabel, AutoIsTextForNamesAndLabels) {
 }
 
 TEST(ConfigName, RejectsControlCharactersAndSlashes) {
-  for (const char* name : {"\"a\\nb\"", "\"a\\x01b\"", "a/b", "''"})
+  for (const char* name : {"\"a\\nb\"", "\"a\\x01b\"", "a/b", "''", "'.'", "'..'"})
     EXPECT_NE(FirstError(std::string("name: ") + name + "\n" + kBase + "solvers: [{name: omd}]\n").find("name:"),
               std::string::npos)
         << name;
