@@ -17,6 +17,10 @@ TEXT_COLUMNS = frozenset(
     {"experiment", "run_id", "game", "reference", "solver", "label", "params", "status", "termination", "message",
      "task", "point"})
 
+# Columns of doubles even when every value is written as an integer (beta = 0 throughout a sweep),
+# so that tables from different sweeps concatenate without mixing int64 and float64.
+FLOAT_COLUMNS = frozenset({"beta", "wall_s", "rho", "stability_limit", "target_gap_beta"})
+
 
 def pandas():
     """The pandas module, or None when it is not installed."""
@@ -37,6 +41,8 @@ def _column(name: str, cells: list[str]):
     if name in TEXT_COLUMNS:
         return np.array(cells, dtype=object)
     try:
+        if name in FLOAT_COLUMNS:
+            return np.array([float(c) if c != "" else math.nan for c in cells], dtype=np.float64)
         if all(c.lstrip("-").isdigit() for c in cells) and cells:
             values = [int(c) for c in cells]
             return np.array(values, dtype=np.uint64 if max(values) >= 2**63 else np.int64)
@@ -65,4 +71,5 @@ def read_csv_frame(path: str):
     with open(path, encoding="utf-8") as f:
         header = f.readline().strip().split(",")
     dtypes = {name: str for name in header if name in TEXT_COLUMNS}
+    dtypes.update({name: "float64" for name in header if name in FLOAT_COLUMNS})
     return pd.read_csv(path, float_precision="round_trip", dtype=dtypes)

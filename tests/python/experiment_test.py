@@ -156,6 +156,20 @@ for name in ("trace", "runs", "summary"):
     skip = ("wall_s", "solve_s", "eval_s", "wall_s_median", "solve_s_median")
     check(f"sweep.{name}", compare_table(columns, os.path.join(cli_dir, f"{name}.csv"), skip=skip) == [],
           compare_table(columns, os.path.join(cli_dir, f"{name}.csv"), skip=skip))
+# beta = 0 throughout is still a column of doubles, in every table (pandas would read "0" as int64).
+zero_sweep = write_in(TMP, "zero_sweep.yaml", """
+name: zero_sweep
+game: {type: rps3}
+beta: 0
+solvers: [{name: mwu}]
+stop: {iterations: 5}
+sweep:
+  solvers[0].eta: [0.1, 0.2]
+""")
+z = nlhf.sweep(zero_sweep, os.path.join(TMP, "zero_sweep"))
+for name in ("trace", "runs", "summary"):
+    if "beta" in z[name]:
+        check(f"zero_sweep.{name}.beta", str(z[name]["beta"].dtype) == "float64", str(z[name]["beta"].dtype))
 again = nlhf.sweep(sweep_file, py_dir)
 check("sweep.resume", again.report["tasks_run"] == 0 and again.report["tasks_skipped"] == 8 and again.report["trace_kept"]
       and not s.report["trace_kept"], str(again.report))
