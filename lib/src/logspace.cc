@@ -15,13 +15,22 @@ double LogSumExp(const Eigen::VectorXd& x) {
 }
 
 Eigen::VectorXd NormalizeLogits(const Eigen::VectorXd& x) {
-  return x.array() - LogSumExp(x);
+  const double top = x.maxCoeff();
+  if (!std::isfinite(top)) return x.array() - top;  // all -inf, or +inf/NaN present (LogSumExp's top)
+  Eigen::VectorXd l = x;
+  NormalizeLogitsInPlace(l);
+  return l;
 }
 
 void NormalizeLogitsInPlace(Eigen::VectorXd& l) {
   const double top = l.maxCoeff();
   if (!std::isfinite(top)) return;  // a non-finite iterate is left for the driver to detect
-  l.array() -= top + std::log((l.array() - top).exp().sum());
+  if (std::abs(top) <= kShiftFirst) {
+    l.array() -= top + std::log((l.array() - top).exp().sum());
+    return;
+  }
+  l.array() -= top;
+  l.array() -= std::log(l.array().exp().sum());
 }
 
 Eigen::VectorXd Softmax(const Eigen::VectorXd& x) {

@@ -147,14 +147,18 @@ for name, args in (("dot_force", ["--out", ".", "--force"]), ("dot", ["--out", "
 write(os.path.join(cwd, "up.yaml"), EXPERIMENT.replace("name: small", 'name: ".."'))
 write(os.path.join(cwd, "upup.yaml"), EXPERIMENT + 'output: "nonexist/../.."\n')
 code, _, err = run(RUN, "up.yaml", "--quiet", cwd=cwd)
-check("name_dotdot.refused", code == 2 and one_error(err, "up.yaml:2:7: name: its output directory runs/.. (runs/<name>) "
-                                                         "is the current directory"), err)
+check("name_dotdot.refused", code == 2 and one_error(err, "up.yaml:2:7: name: '..' is not allowed", "other than . and .."),
+      err)
+# name: "." would make runs/ itself the run directory.
+write(os.path.join(cwd, "dot.yaml"), EXPERIMENT.replace("name: small", 'name: "."'))
+code, _, err = run(RUN, "dot.yaml", "--quiet", cwd=cwd)
+check("name_dot.refused", code == 2 and one_error(err, "dot.yaml:2:7: name: '.' is not allowed")
+      and not os.path.exists(os.path.join(cwd, "runs")), err)
 code, _, err = run(RUN, "upup.yaml", "--quiet", "--force", cwd=cwd)
 check("output_key_dotdot_dotdot.refused", code == 2 and one_error(err, "upup.yaml:12:9: output: the output directory nonexist/../.. is", "holds the current directory"), err)
 # nlhf-sweep locates them the same way (it used to blame an --out never given, with no line).
 code, _, err = run(SWEEP, "up.yaml", "--quiet", cwd=cwd)
-check("sweep.name_dotdot.refused", code == 2 and one_error(err, "up.yaml:2:7: name: its output directory runs/.. "
-                                                               "(runs/<name>) is the current directory"), err)
+check("sweep.name_dotdot.refused", code == 2 and one_error(err, "up.yaml:2:7: name: '..' is not allowed"), err)
 code, _, err = run(SWEEP, "upup.yaml", "--quiet", "--dry-run", cwd=cwd)
 check("sweep.output_key_dotdot_dotdot.refused",
       code == 2 and one_error(err, "upup.yaml:12:9: output: the output directory nonexist/../.. is"), err)

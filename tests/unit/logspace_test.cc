@@ -30,6 +30,31 @@ TEST(Softmax, SumsToOneAndKeepsTinyProbabilities) {
   EXPECT_NEAR(NormalizeLogits(x)[2], -1e4, 1e-9);
 }
 
+// Logits far from 0 (a step of 1e20 on a game with ties, beta = 1e-8): the largest goes to 0 before
+// log sum exp comes off, so tied actions share the mass (they each got probability 1) and the sum is
+// 1 at every scale; within kShiftFirst, the one-subtraction form, bit for bit.
+TEST(NormalizeLogits, SumsToOneAtEveryScale) {
+  for (double scale : {1e20, -1e20, 1e8, 5e3, 1.5e3}) {
+    Eigen::VectorXd x(6);
+    x << scale, scale, scale, scale, scale - 1.0, scale - std::abs(scale) * 1e-3;  // (at 1e20, scale - 1 = scale)
+    Eigen::VectorXd in_place = x;
+    NormalizeLogitsInPlace(in_place);
+    const Eigen::VectorXd l = NormalizeLogits(x);
+    EXPECT_EQ(l, in_place) << scale;
+    EXPECT_NEAR(l.array().exp().sum(), 1.0, 4e-16) << scale;
+    // log pi of a largest logit: -log sum exp(x - top), the differences exact (Sterbenz).
+    double sum = 0.0;
+    for (double v : x) sum += std::exp(v - scale);
+    EXPECT_NEAR(l[0], -std::log(sum), 4e-16) << scale;
+    EXPECT_EQ(l[0], l[3]) << scale;
+  }
+  Eigen::VectorXd x(3);
+  x << 0.25, -3.0, 1000.0;
+  const double top = 1000.0;
+  const Eigen::VectorXd old = x.array() - (top + std::log((x.array() - top).exp().sum()));
+  EXPECT_EQ(NormalizeLogits(x), old);
+}
+
 // Eigen's vectorized exp, except below kEigenExpFloor, where it gives 5.6e-309 for any argument and
 // std::exp the subnormal or 0.
 TEST(ExpProbabilities, IsStdExpBelowEigensFloorAndEigensAbove) {

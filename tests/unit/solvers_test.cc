@@ -66,6 +66,21 @@ Eigen::VectorXd FiniteDifferenceGradient(const F& f, const Eigen::VectorXd& x, d
   return grad;
 }
 
+// Steps far beyond any stability limit on a game with ties (a tournament): the logits reach 1e20 and
+// more, yet each iterate is a distribution (it summed to 4, and gap_0 came out 7, at eta = 1e20).
+TEST(SolverIterates, AreDistributionsWhateverTheScaleOfTheirLogits) {
+  const Game game = MakeGame("tournament(n=30)", "uniform", 0);
+  for (const char* spec : {"omwu(eta=1e20)", "mwu(eta=1e10)", "omd(eta=1e12)"}) {
+    auto solver = Started(spec, game, 0.0);
+    for (int k = 0; k < 50; ++k) {
+      solver->Step();
+      const Eigen::VectorXd& l = solver->current();
+      if (!l.allFinite()) break;  // (a non-finite iterate is the driver's numerical failure)
+      ASSERT_NEAR(l.array().exp().sum(), 1.0, 1e-14) << spec << " at step " << k + 1;
+    }
+  }
+}
+
 TEST(SolverIdentities, NashMpEqualsEgpoWithMappedStep) {
   const Game game = MakeGame("random_uniform(n=12)", "softmax_normal", 1);
   for (double beta : {0.01, 0.1, 1.0}) {
