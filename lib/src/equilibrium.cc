@@ -882,7 +882,9 @@ double ExtragradientLimit(double s) {
 
 Eigen::VectorXd BiasedLimitLogits(const Game& game, double beta, double c,
                                   const EquilibriumOptions& options) {
-  NLHF_CHECK(c >= 0.0 && c < 1.0, "mixture weight outside [0, 1)");
+  NLHF_CHECK(c >= 0.0 && c <= 1.0, "mixture weight outside [0, 1]");
+  // c = 1 (eta beta = 1, the largest constant step): the mixture is mu itself, pi*_infinity.
+  if (c == 1.0) return BestResponseLogits(game, beta, game.Payoff(game.mu()));
   const Equilibrium shifted = SolveEquilibrium(game, beta / (1.0 - c), options);
   NLHF_CHECK(shifted.certified(), "the shifted equilibrium was not certified: " + shifted.message);
   return BestResponseLogits(game, beta, game.Payoff(shifted.pi));
@@ -898,6 +900,8 @@ std::optional<double> TargetGapBeta(const Solver& solver, const Game& game, doub
       return std::nullopt;
     case SolverTarget::kBiased: {
       const double c = solver.BiasedMixture();
+      // c = 1 (eta beta = 1, which the solver allows): the mixture is mu, and beta / (1 - c) infinite.
+      if (c == 1.0) return GapBeta(game, beta, Evaluate(game, BiasedLimitLogits(game, beta, c, {})));
       const Equilibrium shifted = SolveEquilibrium(
           game, beta / (1.0 - c), EquilibriumOptions{.stability = false, .cancel = cancel});
       if (!shifted.certified()) {

@@ -14,6 +14,7 @@
 
 #include "nlhf/equilibrium.h"
 #include "nlhf/generators.h"
+#include "nlhf/metrics.h"
 #include "nlhf/run.h"
 #include "nlhf/solver.h"
 #include "test_util.h"
@@ -79,6 +80,25 @@ TEST(SolverIterates, AreDistributionsWhateverTheScaleOfTheirLogits) {
       ASSERT_NEAR(l.array().exp().sum(), 1.0, 1e-14) << spec << " at step " << k + 1;
     }
   }
+}
+
+// Constant-step nash_md at eta beta = 1, the largest step it allows: the mixture is mu, so its limit
+// is mu's best response (beta / (1 - c) is infinite; the run failed with "beta: inf is not allowed").
+TEST(SolverTargets, NashMdAtEtaBetaOneTargetsMusBestResponse) {
+  const Game game = MakeGame("random_uniform(n=10)", "softmax_normal", 0);
+  const double beta = 0.01;
+  auto solver = Started("nash_md(schedule=constant,eta=100)", game, beta);
+  ASSERT_EQ(solver->Target(), SolverTarget::kBiased);
+  ASSERT_EQ(solver->BiasedMixture(), 1.0);
+  const Equilibrium star = SolveEquilibrium(game, beta);
+  std::vector<std::string> warnings;
+  const std::optional<double> target = TargetGapBeta(*solver, game, beta, star, warnings);
+  ASSERT_TRUE(target.has_value());
+  EXPECT_TRUE(warnings.empty());
+  solver->Step();  // from any start, one step lands on BR_beta(mu)
+  const Eigen::VectorXd br = BiasedLimitLogits(game, beta, 1.0);
+  EXPECT_LE((solver->current() - br).cwiseAbs().maxCoeff(), 1e-12);
+  EXPECT_NEAR(*target, GapBeta(game, beta, Evaluate(game, solver->current())), 1e-12);
 }
 
 TEST(SolverIdentities, NashMpEqualsEgpoWithMappedStep) {

@@ -207,7 +207,8 @@ double SpectralRadius(const Game& game, const Eigen::VectorXd& pi, CancelFlag ca
 
 // The biased limit point BR_beta(pi*_{beta/(1-c)}) of methods that play against the mixture
 // mix_c(pi, mu) (constant-step nash_md with c = eta beta, nash_md_pg, the EGPO-anchored nash_md).
-// Normalized logits; certifies pi*_{beta/(1-c)} and throws InternalError if it cannot.
+// Normalized logits; certifies pi*_{beta/(1-c)} and throws InternalError if it cannot. c = 1: mu's
+// best response (the mixture is mu).
 Eigen::VectorXd BiasedLimitLogits(const Game& game, double beta, double c,
                                   const EquilibriumOptions& options = {});
 
