@@ -495,12 +495,31 @@ std::vector<std::string> FolderNames(const fs::path& path, std::vector<std::stri
   return names;
 }
 
+// Whether the directory `path` is where a file system is mounted (statx's STATX_ATTR_MOUNT_ROOT where
+// the kernel reports it, Linux >= 5.8, else a device other than its parent's): rename() cannot move
+// it (EBUSY), so a staged output cannot replace it.
+bool IsMountPoint(const fs::path& path) {
+  struct statx sx {};
+  if (::statx(AT_FDCWD, path.c_str(), 0, STATX_BASIC_STATS, &sx) == 0 &&
+      (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) != 0)
+    return (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT) != 0;
+  struct stat self {}, parent {};
+  const fs::path up = path.has_parent_path() ? fs::absolute(path).parent_path() : fs::current_path();
+  return ::stat(path.c_str(), &self) == 0 && ::stat(up.c_str(), &parent) == 0 && self.st_dev != parent.st_dev;
+}
+
 // Refuses a directory that may not be written (OutputDirectory's rules); `shown` names it.
 void CheckContents(const fs::path& path, const std::string& shown, const OutputDirectoryOptions& options) {
   std::error_code ec;
   if (!fs::is_directory(path, ec)) return;
   const std::string& tool = options.tool;
   const SourceLocation where{shown};
+  if (options.staged && IsMountPoint(path))
+    throw InputError(where, options.key,
+                     fmt::format("is a mount point, which {} cannot replace (it writes its files into a new "
+                                 "directory and renames that into place), expected a directory inside it, such as "
+                                 "{}/NAME",
+                                 tool, (fs::path(shown) / "").parent_path().string()));
   std::vector<std::string> entries = Entries(path, options.staged ? "" : kLockFile);
   // In place, a temp file of ours (a writer's marker, say) is no reason to refuse: the lock decides.
   if (!options.staged)
@@ -849,6 +868,9 @@ void OutputDirectory::WriteStaged(const std::vector<StagedFile>& files) {
                          fmt::format("was filled by someone else while {} ran, expected it to stay as it was; "
                                      "nothing was replaced",
                                      options_.tool));
+      // The new directory keeps the permissions of the one it replaces (a private one stays private).
+      struct stat st {};
+      if (::stat(path_.c_str(), &st) == 0) ::chmod(staging.c_str(), st.st_mode & 07777);
       old = MovedAsideOf(path_, ::getpid());
       if (::rename(path_.c_str(), old.c_str()) != 0) throw WriteError(shown_, errno);
     }

@@ -222,6 +222,31 @@ if os.geteuid() != 0 or mounted:
 else:
     check.skipped.append("read-only location (root without mount)")
 
+# An empty mount point as nlhf-run's --out: refused before any work (renaming a new directory over it
+# fails with EBUSY, which it used to report after all the runs); a directory inside it is fine.
+mnt = os.path.join(TMP, "mnt")
+os.makedirs(mnt)
+if os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", mnt],
+                                        capture_output=True).returncode == 0:
+    try:
+        for extra in ((), ("--dry-run",)):
+            code, out, err = run(RUN, os.path.join(cwd, "exp.yaml"), "--out", mnt, "--quiet", *extra)
+            check(f"mount_point{''.join(extra)}.refused", code == 2 and one_error(err, "--out: is a mount point",
+                                                                                  "such as " + mnt + "/NAME")
+                  and os.listdir(mnt) == [], err)
+        code, _, err = run(RUN, os.path.join(cwd, "exp.yaml"), "--out", os.path.join(mnt, "run"), "--quiet")
+        check("mount_point.inside", code == 0 and os.path.isfile(os.path.join(mnt, "run", "trace.csv")), err)
+    finally:
+        subprocess.run(["umount", mnt])
+else:
+    check.skipped.append("an empty mount point as --out (root without mount)")
+# An empty directory of the user's that nlhf-run fills keeps its permissions.
+private = os.path.join(TMP, "private")
+os.makedirs(private)
+os.chmod(private, 0o700)
+code, _, err = run(RUN, os.path.join(cwd, "exp.yaml"), "--out", private, "--quiet")
+check("empty_dir.mode_kept", code == 0 and (os.stat(private).st_mode & 0o777) == 0o700, oct(os.stat(private).st_mode))
+
 # --- --out newdir/ works; --force replaces only a directory nlhf-run wrote ---------------------------------
 code, out, err = run(RUN, "exp.yaml", "--out", "newdir/", "--quiet", cwd=cwd)
 check("trailing_slash.exit", code == 0, err)
