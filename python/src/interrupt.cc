@@ -21,12 +21,20 @@ bool OnMainThread() {
   return threading.attr("current_thread")().is(threading.attr("main_thread")());
 }
 
+// Whether Python's SIGINT handler is its own, the one that raises KeyboardInterrupt. A handler of the
+// user's (signal.signal(SIGINT, f)) is left to run as Python runs it for any call into C: when the
+// call returns.
+bool RaisesKeyboardInterrupt() {
+  const py::object signal = py::module_::import("signal");
+  return signal.attr("getsignal")(signal.attr("SIGINT")).is(signal.attr("default_int_handler"));
+}
+
 }  // namespace
 
 InterruptScope::InterruptScope() {
-  if (!OnMainThread() || g_scope_active.exchange(true)) return;
-  // Only where Ctrl-C would raise KeyboardInterrupt anyway: not when the user ignores SIGINT or left
-  // it at the default (end the process).
+  if (!OnMainThread() || !RaisesKeyboardInterrupt() || g_scope_active.exchange(true)) return;
+  // Only where Ctrl-C would raise KeyboardInterrupt anyway: not when the user ignores SIGINT, left
+  // it at the default (end the process) or handles it in Python.
   struct sigaction current {};
   if (sigaction(SIGINT, nullptr, &current) != 0 || current.sa_handler == SIG_IGN || current.sa_handler == SIG_DFL) {
     g_scope_active.store(false);

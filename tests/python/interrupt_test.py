@@ -28,6 +28,15 @@ for name, program in PROGRAMS.items():
     check(f"{name}.next_call_runs", "next call iterations" in out, out + err[-500:])
     print(f"{name}: ended {took:.2f} s after SIGINT")
 
+# A SIGINT handler of the user's is theirs: the call is not cut short, no KeyboardInterrupt is raised,
+# and their handler runs (when the call returns, as Python runs handlers around any call into C).
+code = ("import signal, nlhf\ngot = []\nsignal.signal(signal.SIGINT, lambda *a: got.append(1))\n"
+        "s = nlhf.make_solver('nash_mp'); s.reset(nlhf.game('random_uniform', n=50), 0.01)\n"
+        "print('started', flush=True)\ns.step(1000000)\nprint('handler calls', len(got), s.iterations, flush=True)\n")
+out, err, code, _ = interrupted(code, 0.2, env)
+check("own_handler.runs", code == 0 and "handler calls 1 1000000" in out and "KeyboardInterrupt" not in err,
+      out + err[-500:])
+
 # A sweep starts no further task and stops the running one; the finished ones are kept (the
 # KeyboardInterrupt says how many) and the same call runs only the rest.
 sweep = write_in(TMP, "sweep.yaml", """
