@@ -324,15 +324,20 @@ void BindSolver(py::module_& m) {
     ColumnTrace trace;
     RunSummary summary;
     options.cancel = interrupt.flag();  // Ctrl-C: RunSolver throws Cancelled (KeyboardInterrupt)
-    {
+    try {
       BusyScope busy(s);
       py::gil_scoped_release release;
       summary = RunSolver(*s.solver, *game, beta, log_pi_star, options, {&trace});
+    } catch (const Cancelled&) {
+      // The iterate moved on by a number of iterations RunSolver did not get to report: back to the
+      // start, so that it and the counters (0) agree.
+      Reset(s, game, beta, star, std::nullopt, seed, py::none());
+      throw;
     }
-    interrupt.ThrowIfInterrupted();
     s.iterations = summary.iterations;
     s.oracle_calls = summary.oracle_calls;
     s.queries = summary.queries;
+    interrupt.ThrowIfInterrupted();
     summary.warnings.insert(summary.warnings.begin(), warnings.begin(), warnings.end());
     std::vector<ColumnTrace> runs(1);
     runs.front() = std::move(trace);

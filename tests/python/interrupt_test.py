@@ -28,6 +28,14 @@ for name, program in PROGRAMS.items():
     check(f"{name}.next_call_runs", "next call iterations" in out, out + err[-500:])
     print(f"{name}: ended {took:.2f} s after SIGINT")
 
+# A Solver whose run_solver was interrupted is left at its start: its counters (0) and its iterate agree.
+code = ("import nlhf, numpy as np\ng = nlhf.game('random_uniform', n=50)\ns = nlhf.make_solver('mwu')\n"
+        "s.reset(g, 0.0); start = np.array(s.policy)\nprint('started', flush=True)\ntry:\n"
+        "    nlhf.run_solver(s, g, 0.0, iterations=10**12, log='log')\nexcept KeyboardInterrupt:\n"
+        "    print('after', s.iterations, s.oracle_calls, bool((np.array(s.policy) == start).all()), flush=True)\n")
+out, err, code, _ = interrupted(code, 0.5, env)
+check("run_solver.interrupted_solver_at_start", "after 0 0 True" in out, out + err[-500:])
+
 # A SIGINT handler of the user's is theirs: the call is not cut short, no KeyboardInterrupt is raised,
 # and their handler runs (when the call returns, as Python runs handlers around any call into C).
 code = ("import signal, nlhf\ngot = []\nsignal.signal(signal.SIGINT, lambda *a: got.append(1))\n"
