@@ -27,7 +27,7 @@ import os
 import re
 import types
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 try:
     import numpy as np
@@ -41,8 +41,7 @@ except ImportError as error:  # the interpreter is not the one the module was bu
 
 from . import _frames
 from . import _nlhf
-from ._nlhf import (Equilibrium, Game, InternalError, NashEquilibrium, NumericalError, Solver,
-                    stability_limits)
+from ._nlhf import Equilibrium, Game, InternalError, NashEquilibrium, NumericalError, Solver
 
 __version__ = _nlhf.__version__
 
@@ -158,11 +157,15 @@ def _overrides(overrides) -> list[str]:
         return [f"{k}={v if isinstance(v, str) else json.dumps(v, default=_json_default)}" for k, v in overrides.items()]
     if isinstance(overrides, str):
         return [overrides]
+    if not isinstance(overrides, Iterable):
+        raise ValueError(f"overrides: {overrides!r} is not allowed, expected a dict {{'game.n': 100}} or a list "
+                         "['game.n=100']")
     return [str(s) for s in overrides]
 
 
 def _jobs(jobs) -> int:
-    return (os.cpu_count() or 1) if jobs is None else _int("jobs", jobs, 1)
+    # (At most what the tools' --jobs takes: the library counts workers in an int.)
+    return (os.cpu_count() or 1) if jobs is None else _int("jobs", jobs, 1, 2**31 - 1)
 
 
 def _source(experiment):
@@ -275,6 +278,13 @@ def from_matrix(P, mu=None, *, reference: str = "uniform", seed: int = 0) -> Gam
     return _nlhf._game_from_matrix(P, mu, reference, _int("seed", seed, maximum=_SEED_MAX))
 
 
+def _name(key: str, value, allowed: str) -> str:
+    """A name the library checks (a method, a selection rule): a string, or a ValueError that says so."""
+    if not isinstance(value, str):
+        raise ValueError(f"{key}: {value!r} is not allowed, expected {allowed}")
+    return value
+
+
 def _equilibrium(self, beta: float, *, tolerance: float = 1e-12, method: str = "auto", strict: bool = True):
     """The certified regularized equilibrium pi*_beta (beta > 0), with rho and each method's step limits.
 
@@ -283,7 +293,8 @@ def _equilibrium(self, beta: float, *, tolerance: float = 1e-12, method: str = "
     effort); strict=False returns it with certified = False.
     """
     strict = _bool("strict", strict)
-    eq = self._equilibrium(_float("beta", beta), _float("tolerance", tolerance), method)
+    eq = self._equilibrium(_float("beta", beta), _float("tolerance", tolerance),
+                           _name("method", method, "auto, dense or krylov"))
     if strict and not eq.certified:
         _raise_numerical(f"pi* at beta = {beta} was not certified: {eq.message}", eq)
     return eq
@@ -293,7 +304,8 @@ def _nash_equilibrium(self, selection: str = "kl_projection", *, tolerance: floa
     """The certified Nash equilibrium of the beta = 0 game: selection kl_projection (the limit of pi*_beta
     as beta -> 0) or max_entropy. strict: an uncertified result raises NumericalError."""
     strict = _bool("strict", strict)
-    ne = self._nash_equilibrium(selection, _float("tolerance", tolerance))
+    ne = self._nash_equilibrium(_name("selection", selection, "kl_projection or max_entropy"),
+                                _float("tolerance", tolerance))
     if strict and not ne.certified:
         _raise_numerical(f"the beta = 0 equilibrium was not certified: {ne.message}", ne)
     return ne
@@ -348,6 +360,22 @@ def _solver_step(self, count: int = 1):
 
 Solver.reset = _solver_reset
 Solver.step = _solver_step
+_game_entry = Game.entry
+
+
+def _entry(self, i: int, j: int) -> float:
+    return _game_entry(self, _int("i", i), _int("j", j))
+
+
+_entry.__doc__ = _game_entry.__doc__
+
+
+def stability_limits(beta: float, rho: float):
+    return _nlhf.stability_limits(_float("beta", beta), _float("rho", rho))
+
+
+stability_limits.__doc__ = _nlhf.stability_limits.__doc__
+Game.entry = _entry
 Game.equilibrium = _equilibrium
 Game.nash_equilibrium = _nash_equilibrium
 Game.metrics = _metrics

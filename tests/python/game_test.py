@@ -83,6 +83,14 @@ cases = [
     (lambda: g.metrics(0.1, np.full(12, 1 / 12), which=["gap_beat"]), "did you mean 'gap_beta'"),
     (lambda: g.metrics(0.0, np.full(12, 1 / 12), which=["fp_residual"]), "not defined at beta = 0"),
     (lambda: nlhf.stability_limits(0.1, 0.7), "rho: 0.7 is not allowed"),
+    # Wrong types get this API's words, not pybind11's list of a private function's overloads.
+    (lambda: nlhf.stability_limits("0.1", 0.1), "beta: '0.1' is a string, expected a number"),
+    (lambda: g.equilibrium(0.1, method=None), "method: None is not allowed, expected auto, dense or krylov"),
+    (lambda: g.nash_equilibrium(None), "selection: None is not allowed, expected kl_projection or max_entropy"),
+    (lambda: g.entry("0", 1), "i: '0' is not allowed, expected an integer >= 0"),
+    (lambda: g.entry(0, 0.5), "j: 0.5 is not allowed, expected an integer >= 0"),
+    (lambda: nlhf.run({"game": {"type": "rps3"}}, jobs=2**31), "jobs: 2147483648 is not allowed, expected an integer in [1, 2147483647]"),
+    (lambda: nlhf.run({"game": {"type": "rps3"}}, overrides=5), "overrides: 5 is not allowed, expected a dict"),
 ]
 expect_value_errors(check, cases)
 check("list_param.float32_array", nlhf.game("bradley_terry", n=3, ratings=np.array([1, 2, 3.5], dtype=np.float32)).spec
