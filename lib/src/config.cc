@@ -208,8 +208,13 @@ class Reader {
         CheckParamValue(spec, value, key);
         return value;
       }
-      return ParseParamValue(spec, Scalar(n, key), key);
+      const std::string allowed = spec.AllowedText();
+      allowed_ = &allowed;
+      std::string text = Scalar(n, key);
+      allowed_ = nullptr;
+      return ParseParamValue(spec, text, key);
     } catch (const InputError& e) {
+      allowed_ = nullptr;
       Error(e, n);
       return std::nullopt;
     }
@@ -236,10 +241,12 @@ class Reader {
   }
   std::string Scalar(const YAML::Node& n, const std::string& key) {
     if (n.IsScalar()) return n.Scalar();
+    if (n.IsNull() && allowed_ != nullptr) throw InputError(key, "is empty, expected " + *allowed_);
     throw InputError(key, Describe(n) + ", expected a single value");
   }
 
   const yaml::Origins& origins_;
+  const std::string* allowed_ = nullptr;  // what the value being read may be (Value), for an empty one
   ExperimentConfig& config_;
   std::vector<InputError> errors_;
   std::set<std::string> guessed_;  // keys an unknown key was taken for (CheckMap's "did you mean")
@@ -659,6 +666,7 @@ ExperimentConfig ParseExperiment(const std::string& text, const std::string& sou
                                  const std::vector<std::string>& sets, const std::string& base_dir, bool sweep_file) {
   yaml::Origins origins(source);
   YAML::Node root = yaml::LoadDocument(text, SourceLocation{source}, true);
+  origins.PlaceEmptyValuesAtKeys(root);
   root.reset(yaml::ApplySets(root, sets, origins));  // (reset: a Node's = writes through to its node)
   InputHashCache hashes;
   return ParseExperimentTree(root, origins, base_dir, sweep_file, hashes);

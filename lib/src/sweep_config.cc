@@ -226,6 +226,7 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
   // Parsed once: the sets apply to the whole file (`--set sweep.game.n=[1,2]` changes the sweep).
   yaml::Origins origins(source);
   const YAML::Node document = yaml::LoadDocument(text, SourceLocation{source}, true);
+  origins.PlaceEmptyValuesAtKeys(document);
   YAML::Node root = yaml::ApplySets(document, sets, origins);
   InputHashCache hashes;
   std::optional<double> available;  // AvailableMemoryBytes, read once (below)
@@ -424,6 +425,7 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
       yaml::Origins point_origins(source);
       point_origins.SetLineShifts(line_shifts);
       YAML::Node point = yaml::LoadDocument(point_text, SourceLocation{source}, true);
+      point_origins.PlaceEmptyValuesAtKeys(point);
       point.reset(yaml::ApplySets(point, point_sets, point_origins));  // (reset: = writes through)
       for (size_t a = 0; a < axes.size(); ++a) {
         const size_t d = digit_of(a);

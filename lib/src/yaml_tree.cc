@@ -199,6 +199,19 @@ void Origins::AddTree(const YAML::Node& n, const SourceLocation& where) {
   }
 }
 
+void Origins::PlaceEmptyValuesAtKeys(const YAML::Node& root) {
+  if (root.IsMap()) {
+    for (const auto& kv : root) {
+      if (kv.second.IsNull() && !kv.second.Mark().is_null() && !kv.first.Mark().is_null())
+        placed_.emplace_back(kv.second, Where(kv.first));
+      else
+        PlaceEmptyValuesAtKeys(kv.second);
+    }
+  } else if (root.IsSequence()) {
+    for (const auto& child : root) PlaceEmptyValuesAtKeys(child);
+  }
+}
+
 SourceLocation Origins::Where(const YAML::Node& n) const {
   for (const auto& [copy, original] : copies_)
     if (copy.is(n)) return Where(original);

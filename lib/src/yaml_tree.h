@@ -23,6 +23,9 @@ class Origins {
   void Add(const YAML::Node& n, const SourceLocation& where) { placed_.emplace_back(n, where); }
   void AddTree(const YAML::Node& n, const SourceLocation& where);  // n and everything under it
   void AddCopy(const YAML::Node& copy, const YAML::Node& original) { copies_.emplace_back(copy, original); }
+  // Locates each empty value under `root` (`beta:` with nothing after it) at its key: yaml-cpp marks
+  // an empty value where the next token starts, the next line or past the end of the file.
+  void PlaceEmptyValuesAtKeys(const YAML::Node& root);
   // Marks at 0-based line >= first are reported `shift` lines further down (CutTopLevelKeys);
   // pairs in increasing order, each shift cumulative.
   void SetLineShifts(std::vector<std::pair<int, int>> shifts) { line_shifts_ = std::move(shifts); }

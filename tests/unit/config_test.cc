@@ -383,6 +383,17 @@ TEST(ConfigMessages, SeveralErrorsComeInFileOrder) {
   }
 }
 
+// An empty value is located at its key (yaml-cpp marks it where the next token starts: the next line,
+// or past the end of the file) and says what the value may be.
+TEST(ConfigMessages, AnEmptyValueIsLocatedAtItsKeyAndSaysWhatIsAllowed) {
+  EXPECT_EQ(FirstError("game: {type: rps3}\nsolvers: [{name: nash_mp}]\nbeta:\n"),
+            "exp.yaml:3:1: beta: is empty, expected 0 (" + BetaZeroNames() + " only) or a number in [1e-08, 1e+06]");
+  EXPECT_EQ(FirstError("game: {type: rps3}\nbeta:\nsolvers: [{name: nash_mp}]\n"),
+            "exp.yaml:2:1: beta: is empty, expected 0 (" + BetaZeroNames() + " only) or a number in [1e-08, 1e+06]");
+  EXPECT_EQ(FirstError(std::string(kOk) + "stop: {iterations: }\n"),
+            "exp.yaml:4:8: stop.iterations: is empty, expected integer in [1, 1000000000000]");
+}
+
 // A missing input file is reported with the other keys' errors, not only once they are fixed, and
 // like an empty path it is located at its key (the place to fix), naming the path it resolved to.
 TEST(ConfigMessages, AMissingInputFileIsReportedWithTheOtherErrors) {
