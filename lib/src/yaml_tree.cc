@@ -240,6 +240,18 @@ class DocumentStarts : public YAML::EventHandler {
   YAML::Mark start = YAML::Mark::null_mark();
 };
 
+namespace {
+
+// What a document that does not parse should have been: a file's, a map of keys; a value's (a --set
+// value, a swept value: `key` names it), one YAML value.
+std::string Expected(const std::string& key) {
+  return key.empty() ? "expected a YAML map of experiment keys"
+                     : "expected one YAML value (a number, a word, [a, list] or {a: map}; quote text that YAML "
+                       "would read otherwise, as in '\"a: b\"')";
+}
+
+}  // namespace
+
 YAML::Node LoadDocument(const std::string& text, const SourceLocation& where, bool use_marks,
                         const std::string& key_prefix) {
   // yaml-cpp reads a NUL as the end of the stream and reports whatever follows as a syntax error
@@ -273,10 +285,9 @@ YAML::Node LoadDocument(const std::string& text, const SourceLocation& where, bo
     if (tab_line > 0 && (!use_marks || tab_line <= e.mark.line + 1))
       throw InputError(use_marks ? SourceLocation{where.file, tab_line, tab_col} : where, "",
                        "a tab in the indentation: tabs are not allowed in YAML indentation, expected spaces");
-    throw InputError(At(where, use_marks, e.mark), "",
-                     "YAML syntax error: " + e.msg + ", expected a YAML map of experiment keys");
+    throw InputError(At(where, use_marks, e.mark), key_prefix, "YAML syntax error: " + e.msg + ", " + Expected(key_prefix));
   } catch (const YAML::Exception& e) {
-    throw InputError(At(where, use_marks, e.mark), "", "YAML error: " + e.msg + ", expected a YAML map of experiment keys");
+    throw InputError(At(where, use_marks, e.mark), key_prefix, "YAML error: " + e.msg + ", " + Expected(key_prefix));
   }
   if (second) {
     const size_t pos = second->is_null() ? 0 : static_cast<size_t>(second->pos);

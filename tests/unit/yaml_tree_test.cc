@@ -81,6 +81,10 @@ TEST(LoadDocument, LocatesASyntaxErrorInAFileButNotInASetValue) {
   const SourceLocation set{"--set a=[1"};
   const InputError value = ErrorOf([&] { LoadDocument("[1", set, false, "a"); });
   EXPECT_EQ(value.where().ToString(), "--set a=[1");
+  // A value's error names its key and asks for a value, not for a map of experiment keys.
+  EXPECT_EQ(value.key(), "a");
+  EXPECT_NE(value.problem().find("expected one YAML value"), std::string::npos) << value.problem();
+  EXPECT_NE(file.problem().find("expected a YAML map of experiment keys"), std::string::npos) << file.problem();
 }
 
 TEST(LoadDocument, RefusesAliasesThatExpandBeyondTheLimit) {
