@@ -155,10 +155,15 @@ void PrintReport(const nlhf::ExperimentConfig& config, const nlhf::ExperimentRes
 // stays a valid experiment file).
 void PrintCostEstimate(const nlhf::ExperimentConfig& config, const nlhf::CostEstimate& e, int jobs) {
   const auto count = [](double x) { return x < 1e7 ? fmt::format("{:.0f}", x) : fmt::format("{:.3g}", x); };
+  const std::string iterations =
+      e.fewest_calibration_iterations < e.calibration_iterations
+          ? fmt::format("{} (or, where that took over a second, at least {})", e.calibration_iterations,
+                        e.fewest_calibration_iterations)
+          : fmt::format("{}", e.calibration_iterations);
   fmt::print("# cost estimate, per run: upper bounds from the stop rules (a tolerance can end a run sooner); times\n"
              "# extrapolated from {} iterations of each solver on seed {}'s game, with this experiment's metrics and "
              "logging\n",
-             e.calibration_iterations, config.seeds.front());
+             iterations, config.seeds.front());
   size_t width = 30;
   for (const nlhf::CostEstimate::Solver& s : e.solvers) width = std::max(width, s.label.size());
   for (const nlhf::CostEstimate::Solver& s : e.solvers) {

@@ -295,6 +295,7 @@ std::shared_ptr<const Game> ValidateExperiment(const ExperimentConfig& config, c
 namespace {
 
 constexpr std::int64_t kCalibrationIterations = 32;
+constexpr double kCalibrationSeconds = 1.0;
 
 }  // namespace
 
@@ -402,6 +403,7 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
   const StopRules& stop = config.stop;
   const std::int64_t k = std::max<std::int64_t>(1, std::min(kCalibrationIterations, stop.iterations));
   out.calibration_iterations = k;
+  out.fewest_calibration_iterations = k;
   double run_seconds = 0.0;
   for (size_t i = 0; i < config.solvers.size(); ++i) {
     CostEstimate::Solver est;
@@ -420,6 +422,9 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
     solver->Reset(context);
     RunOptions ro;
     ro.stop.iterations = k;
+    // At most about a second of steps: a dry run of solvers whose steps are slow (a sampled oracle's
+    // batch of 10^7 took 19 s for the 32 steps) times the ones it has made by then.
+    ro.stop.wall_s = kCalibrationSeconds;
     ro.stop.tolerances = stop.tolerances;
     ro.log = config.log;
     // Rows formatted and written as a run does, into /dev/null.
@@ -429,6 +434,7 @@ CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
     if (null) observers.push_back(&writer.emplace(null.get(), TraceRunColumns{}, "/dev/null"));
     t0 = Clock::now();
     const RunSummary s = RunSolver(*solver, game, config.beta, log_pi_star, ro, observers);
+    out.fewest_calibration_iterations = std::min(out.fewest_calibration_iterations, std::max<std::int64_t>(1, s.iterations));
     if (writer) writer->Flush();
     const double seconds = SecondsSince(t0);
     const double done = static_cast<double>(std::max<std::int64_t>(1, s.iterations));

@@ -232,6 +232,20 @@ TEST(CostEstimate, BoundsCallsByTheStopRulesAndExtrapolatesTime) {
 
 // Beyond kCalibrationEquilibriumMaxN the dry run does not solve pi*; it estimates it from one timed
 // product and the product count expected at beta, and counts it in the total.
+// Steps so slow that 32 of them take seconds (a sampled oracle's batch of 3e7 preference queries): the
+// dry run times as many as about a second allows, not all 32.
+TEST(EstimateCost, TimesFewerIterationsWhereTheyAreSlow) {
+  const ExperimentConfig c = Parse(std::string(kBase) + "game: {type: random_uniform, n: 5}\n"
+                                   "solvers: [{name: omd, oracle: {type: sampled, batch: 30000000}}]\n"
+                                   "stop: {iterations: 100}\n");
+  const CostEstimate e = EstimateCost(c, 1);
+  EXPECT_EQ(e.calibration_iterations, 32);
+  EXPECT_LT(e.fewest_calibration_iterations, 32);
+  EXPECT_GE(e.fewest_calibration_iterations, 1);
+  ASSERT_EQ(e.solvers.size(), 1u);
+  EXPECT_GT(e.solvers[0].seconds_per_iteration, 0.0);
+}
+
 TEST(EstimateCost, EstimatesTheEquilibriumOfALargeGameFromItsProducts) {
   EXPECT_EQ(EquilibriumProductsEstimate(0.1), 100.0);
   EXPECT_EQ(EquilibriumProductsEstimate(0.01), 100.0);

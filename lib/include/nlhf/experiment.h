@@ -174,6 +174,8 @@ struct CostEstimate {
   };
   std::vector<Solver> solvers;
   std::int64_t calibration_iterations = 0;
+  // The fewest a solver made: fewer where its calibration_iterations took over about a second.
+  std::int64_t fewest_calibration_iterations = 0;
   double game_seconds = 0.0;         // building the first game
   double equilibrium_seconds = 0.0;  // certifying its equilibrium (timed only for n <= 1000)
   bool equilibrium_timed = false;
