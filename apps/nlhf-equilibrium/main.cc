@@ -170,7 +170,9 @@ int Run(int argc, char** argv) {
       ("reference", po::value(&reference_spec)->default_value("uniform")->value_name("SPEC"),
        "reference policy spec")
       ("beta", po::value(&beta_text)->default_value("0.01")->value_name("B"),
-       "regularization beta > 0, or 0 for the unregularized game's Nash equilibrium")
+       fmt::format("regularization beta in [{:g}, {:g}], or 0 for the unregularized game's Nash equilibrium",
+                   nlhf::kMinBeta, nlhf::kMaxBeta)
+           .c_str())
       ("selection", po::value(&selection)->default_value("kl_projection")->value_name("RULE"),
        "with --beta 0: the point of the Nash set, kl_projection (of mu) or max_entropy")
       ("seed", po::value(&seed)->default_value(0)->value_name("S"),
