@@ -208,13 +208,9 @@ class Reader {
         CheckParamValue(spec, value, key);
         return value;
       }
-      const std::string allowed = spec.AllowedText();
-      allowed_ = &allowed;
-      std::string text = Scalar(n, key);
-      allowed_ = nullptr;
-      return ParseParamValue(spec, text, key);
+      if (n.IsNull()) throw InputError(key, "is empty, expected " + spec.AllowedText());
+      return ParseParamValue(spec, Scalar(n, key), key);
     } catch (const InputError& e) {
-      allowed_ = nullptr;
       Error(e, n);
       return std::nullopt;
     }
@@ -241,12 +237,10 @@ class Reader {
   }
   std::string Scalar(const YAML::Node& n, const std::string& key) {
     if (n.IsScalar()) return n.Scalar();
-    if (n.IsNull() && allowed_ != nullptr) throw InputError(key, "is empty, expected " + *allowed_);
     throw InputError(key, Describe(n) + ", expected a single value");
   }
 
   const yaml::Origins& origins_;
-  const std::string* allowed_ = nullptr;  // what the value being read may be (Value), for an empty one
   ExperimentConfig& config_;
   std::vector<InputError> errors_;
   std::set<std::string> guessed_;  // keys an unknown key was taken for (CheckMap's "did you mean")

@@ -25,12 +25,7 @@ Eigen::VectorXd NormalizeLogits(const Eigen::VectorXd& x) {
 void NormalizeLogitsInPlace(Eigen::VectorXd& l) {
   const double top = l.maxCoeff();
   if (!std::isfinite(top)) return;  // a non-finite iterate is left for the driver to detect
-  if (std::abs(top) <= kShiftFirst) {
-    l.array() -= top + std::log((l.array() - top).exp().sum());
-    return;
-  }
-  l.array() -= top;
-  l.array() -= std::log(l.array().exp().sum());
+  SubtractLogNormalizer(l.array(), top, (l.array() - top).exp().sum());
 }
 
 Eigen::VectorXd Softmax(const Eigen::VectorXd& x) {

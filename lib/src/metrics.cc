@@ -92,12 +92,7 @@ double GapBetaInto(const Game& game, double beta, const PolicyPoint& p, double* 
   const double top = s.maxCoeff();
   ExpProbabilities(s - top, e);
   const double sum = e.sum();
-  if (std::abs(top) <= kShiftFirst) {
-    s -= top + std::log(sum);
-  } else {  // as NormalizeLogitsInPlace does (logspace.h): at beta = 1e-8, |s| reaches 1e8
-    s -= top;
-    s -= std::log(sum);
-  }
+  SubtractLogNormalizer(s, top, sum);  // (at beta = 1e-8, |s| reaches 1e8)
   e /= sum;
   return 2.0 * beta * KlSumKnownQ(p.log_pi.data(), p.pi.data(), log_br, br, n);
 }

@@ -23,6 +23,18 @@ Eigen::VectorXd NormalizeLogits(const Eigen::VectorXd& x);
 // instead of two: a residual of 1e-13 against 2e-9 on a game at beta = 1e-4).
 inline constexpr double kShiftFirst = 1024.0;
 
+// l -= log sum exp(l), given top = max l (finite) and sum = sum exp(l - top), in NormalizeLogits'
+// way (kShiftFirst). `l` an Eigen array expression; gap_beta's best response takes it off too.
+template <class Logits>
+void SubtractLogNormalizer(Logits&& l, double top, double sum) {
+  if (std::abs(top) <= kShiftFirst) {
+    l -= top + std::log(sum);
+  } else {
+    l -= top;
+    l -= std::log(sum);
+  }
+}
+
 // l <- NormalizeLogits(l), without allocating (for solver hot paths).
 void NormalizeLogitsInPlace(Eigen::VectorXd& l);
 
