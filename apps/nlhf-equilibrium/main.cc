@@ -25,6 +25,7 @@
 #include "nlhf/nfg.h"
 #include "nlhf/output/files.h"
 #include "nlhf/params.h"
+#include "nlhf/rng.h"
 
 namespace po = boost::program_options;
 
@@ -158,8 +159,7 @@ int PrintNash(const nlhf::Game& game, const std::optional<nlhf::GameDescriptors>
 
 int Run(int argc, char** argv) {
   po::options_description opts(kUsage);
-  std::string game_spec, reference_spec, list, export_form, output, selection, beta_text;
-  std::int64_t seed = 0;
+  std::string game_spec, reference_spec, list, export_form, output, selection, beta_text, seed_text;
   int top = 10;
   opts.add_options()
       ("help,h", "print this help")
@@ -175,8 +175,8 @@ int Run(int argc, char** argv) {
            .c_str())
       ("selection", po::value(&selection)->default_value("kl_projection")->value_name("RULE"),
        "with --beta 0: the point of the Nash set, kl_projection (of mu) or max_entropy")
-      ("seed", po::value(&seed)->default_value(0)->value_name("S"),
-       "run seed (used by specs without their own seed)")
+      ("seed", po::value(&seed_text)->default_value("0")->value_name("S"),
+       fmt::format("run seed (used by specs without their own seed), an integer in [0, {}]", nlhf::kMaxSeed).c_str())
       ("top", po::value(&top)->default_value(10)->value_name("K"),
        "print the K most likely actions of pi* (0: all)")
       ("export", po::value(&export_form)->value_name("FORM"),
@@ -184,7 +184,9 @@ int Run(int argc, char** argv) {
       ("output", po::value(&output)->value_name("FILE"), "with --export: write to this new file, not stdout");
   po::variables_map vm;
   if (nlhf::cli::ParseFlags(argc, argv, opts, "nlhf-equilibrium", nullptr, vm)) return 0;
-  if (seed < 0) throw nlhf::InputError("--seed", fmt::format("{} is negative, expected an integer >= 0", seed));
+  // Read as the YAML reader reads `seeds`: the same words for a value out of range or not an integer.
+  const std::uint64_t seed = static_cast<std::uint64_t>(std::get<std::int64_t>(nlhf::ParseParamValue(
+      nlhf::ParamSpec::Int("seed", 0, "").Range(0, static_cast<double>(nlhf::kMaxSeed)), seed_text, "--seed")));
   if (top < 0) throw nlhf::InputError("--top", fmt::format("{} is negative, expected an integer >= 0", top));
   if (vm.count("export") || vm.count("output")) {
     // The exported game does not depend on what only a solve uses: a flag given for it is a mistake.
@@ -192,7 +194,7 @@ int Run(int argc, char** argv) {
       if (vm.count(flag) && !vm[flag].defaulted())
         throw nlhf::InputError(fmt::format("--{}", flag), "has no effect with --export (the game is written, not solved), "
                                                           "expected it without --export");
-    return ExportGame(export_form, output, game_spec, reference_spec, static_cast<std::uint64_t>(seed));
+    return ExportGame(export_form, output, game_spec, reference_spec, seed);
   }
   // Read as a YAML value is, not by Boost, whose conversion takes a value that underflows (1e-400)
   // as 0 and would silently solve the unregularized game.
@@ -211,7 +213,7 @@ int Run(int argc, char** argv) {
   if (vm.count("selection") && !vm["selection"].defaulted() && beta > 0.0)
     throw nlhf::InputError("--selection", "is for --beta 0 only (pi*_beta is unique for beta > 0), expected --beta 0");
 
-  const nlhf::Game game = nlhf::MakeGame(game_spec, reference_spec, static_cast<std::uint64_t>(seed));
+  const nlhf::Game game = nlhf::MakeGame(game_spec, reference_spec, seed);
   // Descriptors read every entry of a stored P (dense or float32): not for an implicit game.
   std::optional<nlhf::GameDescriptors> d;
   if (game.preferences().stores_entries()) d = nlhf::Describe(game.preferences());

@@ -13,6 +13,7 @@
 #include "nlhf/input_file.h"
 #include "nlhf/metrics.h"
 #include "run_option_table.h"
+#include "nlhf/rng.h"
 #include "nlhf/sha256.h"
 #include "nlhf/solver.h"
 #include "nlhf/spec.h"
@@ -457,7 +458,7 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
 
   if (const YAML::Node n = root["seeds"]) {
     r.Note(n, "seeds");
-    const ParamSpec seed = ParamSpec::Int("seed", 0, "").Range(0, 9.0e18);
+    const ParamSpec seed = ParamSpec::Int("seed", 0, "").Range(0, static_cast<double>(kMaxSeed));
     config.seeds.clear();
     if (n.IsSequence()) {
       std::map<std::int64_t, size_t> first;  // seed -> its first index

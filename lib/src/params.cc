@@ -143,12 +143,18 @@ std::string ParamSpec::AllowedTextWithoutAuto() const {
   }
   if (!check_doc.empty()) what = check_doc + " " + what;
   const bool has_lo = std::isfinite(min), has_hi = std::isfinite(max);
+  // An integer's bounds in its own digits: 9000000000000000000, not 9e+18.
+  const auto bound = [this](double b) {
+    return type == ParamType::kInt && std::floor(b) == b && std::abs(b) < 9.2e18
+               ? fmt::format("{}", static_cast<std::int64_t>(b))
+               : fmt::format("{}", b);
+  };
   if (has_lo && has_hi) {
-    return fmt::format("{} in {}{}, {}{}", what, min_open ? "(" : "[", min, max,
+    return fmt::format("{} in {}{}, {}{}", what, min_open ? "(" : "[", bound(min), bound(max),
                        max_open ? ")" : "]");
   }
-  if (has_lo) return fmt::format("{} {} {}", what, min_open ? ">" : ">=", min);
-  if (has_hi) return fmt::format("{} {} {}", what, max_open ? "<" : "<=", max);
+  if (has_lo) return fmt::format("{} {} {}", what, min_open ? ">" : ">=", bound(min));
+  if (has_hi) return fmt::format("{} {} {}", what, max_open ? "<" : "<=", bound(max));
   return type == ParamType::kDouble ? "finite number" : what;
 }
 

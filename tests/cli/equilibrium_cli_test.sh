@@ -58,6 +58,9 @@ check list_solvers 0 'nash_mp' -- --list solvers
 check bad_list 2 "error: --list: 'bogus' is not a listing, expected games, references, solvers or metrics" -- --list bogus
 check unknown_game 2 "error: game.type: unknown game 'bradly_terry' \(did you mean 'bradley_terry'\?\)" -- --game bradly_terry
 check unknown_param 2 "error: game.scael: unknown parameter 'scael' \(did you mean 'scale'\?\)" -- --game 'bradley_terry(scael=2)'
+check seed_range 2 "error: --seed: '9000000000000000001' is out of range, expected integer in \[0, 9000000000000000000\]" -- --seed 9000000000000000001
+check seed_text 2 "error: --seed: 'abc' is not an integer, expected integer in \[0, 9000000000000000000\]" -- --seed abc
+check spec_seed_range 2 "error: game.seed: '9000000000000000001' is out of range, expected integer in \[0, 9000000000000000000\]" -- --game 'random_uniform(seed=9000000000000000001)'
 check out_of_range 2 "error: game.n: '1' is out of range, expected integer in \[2, 100000\]" -- --game 'random_uniform(n=1)'
 check negative_beta 2 "error: --beta: '-0.1' is not allowed, expected 0 or a number in \[1e-08, 1e\+06\]" -- --beta -0.1
 # Outside the experiments' range pi*_beta cannot be certified in double precision (a certificate below

@@ -71,6 +71,14 @@ TEST(ParseParamValue, ChecksAnIntegerRangeExactly) {
                    {"'9000000000000000001' is out of range"});
 }
 
+// An integer's bounds are written in its own digits (the message said "[0, 9e+18]"); a number's in
+// the shortest form.
+TEST(ParamSpec, WritesAnIntegersBoundsAsIntegers) {
+  EXPECT_EQ(ParamSpec::Int("seed", 0, "").Range(0, 9.0e18).AllowedText(), "integer in [0, 9000000000000000000]");
+  EXPECT_EQ(ParamSpec::Int("n", 2, "").AtLeast(100000000).AllowedText(), "integer >= 100000000");
+  EXPECT_EQ(ParamSpec::Double("x", 1.0, "").Range(0, 9.0e18).AllowedText(), "number in [0, 9e+18]");
+}
+
 // An integer in decimal notation is read exactly from its digits, at any size a 64-bit integer
 // holds (as a double, 8e18 was refused as "not an integer" and 1.0000000000000001e16 would round).
 TEST(ParseParamValue, ReadsIntegersInDecimalNotationExactly) {

@@ -11,6 +11,10 @@
 
 namespace nlhf {
 
+// The largest seed every entry point takes (YAML `seeds`, a spec's `seed=`, `--seed`, Python): one
+// range everywhere, below 2^63 so that a seed is an int64 and a double bound holds it exactly.
+inline constexpr std::int64_t kMaxSeed = 9'000'000'000'000'000'000;
+
 class Rng {
  public:
   // `stream` separates consumers that share a seed (a game and its reference policy), so that

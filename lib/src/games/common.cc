@@ -2,6 +2,7 @@
 
 #include "games.h"
 #include "nlhf/errors.h"
+#include "nlhf/rng.h"
 
 namespace nlhf::games {
 
@@ -15,7 +16,7 @@ ParamSpec LargeSizeParam(std::int64_t def) {
 
 ParamSpec SeedParam() {
   return ParamSpec::Int("seed", std::nullopt, "random seed; omitted: follows the run seed")
-      .AtLeast(0)
+      .Range(0, static_cast<double>(kMaxSeed))
       .DefaultDoc("run seed");
 }
 
