@@ -80,38 +80,62 @@ def write_atomic(path: Path, text: str):
         fail(f"writing {path}: {e.strerror}")
 
 
-def foreign_entries(folder: Path) -> list[Path]:
+def foreign_entries(folder: Path, figures: set[Path], top: Path) -> list[Path]:
     """What in `folder` nlhf did not write: everything but reproduction results directories, nlhf-sweep
-    or nlhf-run output directories (their markers), and folders holding only those."""
+    or nlhf-run output directories (their markers), the figures an experiment's README draws by hand
+    (`figures`, relative to `top`: <name>/<figure>.png and .pdf) and folders holding only those."""
     found = []
     for p in sorted(folder.iterdir()):
         if p.is_dir() and not p.is_symlink():
             if (p / MARKER).exists() or (p / ".nlhf-output").exists():
                 continue
-            found += foreign_entries(p) if any(p.iterdir()) else []
-        else:
+            found += foreign_entries(p, figures, top) if any(p.iterdir()) else []
+        elif p.relative_to(top) not in figures:
             found.append(p)
     return found
 
 
-def claim_output(out: Path):
-    """Checks the results directory and takes its lock; returns the open lock file."""
+def marked_mode(out: Path) -> str | None:
+    """The mode (quick or full) of the reproduction that wrote `out`, from its marker; an empty marker
+    (written before the marker held the mode) is read from claims.md's title. None: not known."""
+    text = (out / MARKER).read_text().strip()
+    if text in ("quick", "full"):
+        return text
+    try:
+        title = (out / "claims.md").read_text().split("\n", 1)[0]
+    except OSError:
+        return None
+    return next((m for m in ("quick", "full") if title == f"# Claims of the {m} reproduction"), None)
+
+
+def claim_output(out: Path, mode: str, names: list[str], experiments: dict[str, Path]):
+    """Checks the results directory and takes its lock; returns the open lock file. A directory holds
+    the results of one mode: a quick call into a full reproduction's directory (or the reverse) would
+    mix the two in one claims table and replace one's figures with the other's."""
     if out.exists() and not out.is_dir():
         fail(f"{out}: --out: is not a directory, expected a directory for the results")
     # Before its own first run, results/ may already hold what nlhf wrote there: results/quick/ (a
-    # marked results directory) or a sweep a user ran by hand into results/<name>/<sweep>/ as an
-    # experiment's README shows. Anything else is the user's.
+    # marked results directory) or a sweep a user ran by hand into results/<name>/<sweep>/, and its
+    # figure drawn into results/<name>/, as an experiment's README shows. Anything else is the user's.
+    figures = {Path(name) / f"{fig.out}{ext}" for name, path in experiments.items()
+               for fig in load(name, path).FIGURES for ext in (".png", ".pdf")}
     try:
-        foreign = [] if (out / MARKER).exists() or not out.is_dir() else foreign_entries(out)
+        marked = (out / MARKER).exists()
+        foreign = [] if marked or not out.is_dir() else foreign_entries(out, figures, out)
+        # An experiment's folder that is itself an nlhf-run or nlhf-sweep output directory is not ours
+        # to fill with figures and claims.
+        taken = [n for n in names if (out / n / ".nlhf-output").exists()]
     except OSError as e:
         fail(f"{out}: --out: {e.strerror}, expected a readable, writable directory")
     if foreign:
         shown = ", ".join(str(p.relative_to(out)) for p in foreign[:3]) + (" and more" if len(foreign) > 3 else "")
         fail(f"{out}: --out: holds files this script did not write ({shown}), expected a new directory or "
              f"one an earlier reproduction wrote")
+    if taken:
+        fail(f"{out / taken[0]}: --out: is an nlhf output directory (a run or a sweep, not an experiment's folder), "
+             f"expected a new directory or one an earlier reproduction wrote")
     try:
         out.mkdir(parents=True, exist_ok=True)
-        (out / MARKER).touch()
         lock = open(out / ".lock", "w")
     except OSError as e:
         fail(f"{out}: --out: {e.strerror}, expected a writable directory")
@@ -120,6 +144,17 @@ def claim_output(out: Path):
     except BlockingIOError:
         fail(f"{out}: --out: another reproduction is writing it now ({out / '.lock'} is locked), expected one "
              f"writer at a time")
+    # (Read under the lock: a writer that held it may have marked the directory since the checks above.)
+    try:
+        earlier = marked_mode(out) if (out / MARKER).exists() else None
+    except OSError as e:
+        fail(f"{out}: --out: {e.strerror}, expected a readable, writable directory")
+    if earlier is not None and earlier != mode:
+        default = "results/quick/" if mode == "quick" else "results/"
+        fail(f"{out}: --out: holds the results of a {earlier} reproduction, expected a directory for {mode} results "
+             f"(the default is {default}): one directory, one claims table, one mode")
+    if earlier is None:
+        write_atomic(out / MARKER, mode + "\n")
     return lock
 
 
@@ -347,7 +382,8 @@ def main():
     names = list(dict.fromkeys(args.names)) or list(experiments)  # each once, in the order given
     out = Path(args.out) if args.out else ROOT / "results" / ("quick" if args.quick else "")
     out = out.resolve()
-    lock = claim_output(out)  # noqa: F841  (held until exit)
+    mode = "quick" if args.quick else "full"
+    lock = claim_output(out, mode, names, experiments)  # noqa: F841  (held until exit)
     signal.signal(signal.SIGTERM, on_sigterm)
     all_rows, all_problems = [], []
     start = time.monotonic()
@@ -364,7 +400,6 @@ def main():
     except (KeyboardInterrupt, Terminated) as e:
         print("\ninterrupted: finished runs are kept; run the same command again to resume", file=sys.stderr)
         return 143 if isinstance(e, Terminated) else 130
-    mode = "quick" if args.quick else "full"
     write_tables(experiments, out, names, mode, time.monotonic() - start,
                  Path(args.experiments) if args.publish else None)
     header = f"Claims of this call ({mode}: {', '.join(names)}; {time.monotonic() - start:.0f} s):\n\n"

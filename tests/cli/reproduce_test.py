@@ -139,6 +139,22 @@ check("nested.quick", code == 0, out + err)
 code, out, err = driver("good", "--out", nested)
 check("nested.full", code == 0, out + err)
 
+# --- a directory holds one mode's results: a quick call into a full one (or the reverse) is refused --
+before = open(os.path.join(res, "claims.md")).read()
+code, out, err = driver("good", "--quick", "--out", res)
+check("modes.quick_into_full", code == 2 and out == "" and
+      err.strip().endswith("holds the results of a full reproduction, expected a directory for quick results (the "
+                            "default is results/quick/): one directory, one claims table, one mode"), out + err)
+check("modes.untouched", open(os.path.join(res, "claims.md")).read() == before, "")
+code, out, err = driver("good", "--out", os.path.join(TMP, "quick"))
+check("modes.full_into_quick", code == 2 and "holds the results of a quick reproduction" in err, out + err)
+# A marker written before it held the mode: the mode is read from claims.md's title.
+legacy = os.path.join(TMP, "legacy")
+write(os.path.join(legacy, ".nlhf-reproduction"), "")
+write(os.path.join(legacy, "claims.md"), "# Claims of the full reproduction\n\nCommit x\n")
+code, out, err = driver("good", "--quick", "--out", legacy)
+check("modes.legacy", code == 2 and "holds the results of a full reproduction" in err, out + err)
+
 # --- a failing claim and a figure that cannot be drawn: exit 1, each said ----------------------------
 code, out, err = driver("bad", "--out", res)
 check("bad.exit", code == 1, out + err)
@@ -195,11 +211,22 @@ for name, args, says in [("bad_flag", ["--bogus"], "unrecognized arguments: --bo
           err == f"error: {says} (see scripts/reproduce.sh --help)\n", f"exit {code}: {out!r} {err!r}")
 # A sweep run by hand into results/<name>/<sweep>/ (as an experiment's README shows) is nlhf's, not
 # the user's: the first reproduction into that directory accepts it and resumes it.
+# So are the figures its README draws by hand into results/<name>/ (the figure's own file names).
 by_hand = os.path.join(TMP, "by_hand")
 p = subprocess.run([os.path.join(BIN, "nlhf-sweep"), os.path.join(EXPERIMENTS, "good", "sweep.yaml"), "--out",
                     os.path.join(by_hand, "good", "main"), "--quiet"], capture_output=True, text=True)
+for ext in ("png", "pdf"):
+    write(os.path.join(by_hand, "good", "fig." + ext), "drawn by hand")
 code, out, err = driver("good", "--out", by_hand)
 check("by_hand.accepted", p.returncode == 0 and code == 0 and "0 tasks run now, 4 kept from before" in out + err, out + err)
+# An experiment's folder that is itself a run directory (nlhf-run --out results/good) is not filled.
+taken = os.path.join(TMP, "taken")
+p = subprocess.run([os.path.join(BIN, "nlhf-sweep"), os.path.join(EXPERIMENTS, "good", "sweep.yaml"), "--out",
+                    os.path.join(taken, "good"), "--quiet"], capture_output=True, text=True)
+listed = sorted(os.listdir(os.path.join(taken, "good")))
+code, out, err = driver("good", "--out", taken)
+check("taken.exit", p.returncode == 0 and code == 2 and "good: --out: is an nlhf output directory" in err, out + err)
+check("taken.untouched", sorted(os.listdir(os.path.join(taken, "good"))) == listed, str(listed))
 foreign = os.path.join(TMP, "mine")
 write(os.path.join(foreign, "notes.txt"), "a user's file")
 code, out, err = driver("good", "--out", foreign)
