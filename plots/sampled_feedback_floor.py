@@ -35,6 +35,9 @@ def main():
     df = style.read_csv(Path(a.run_dir) / "trace.csv", COLUMNS)
     df["family"] = df["game"].str.split("(").str[0]
     df["B"] = df["label"].map(style.oracle_batch)
+    if not ((df["B"] > 0) & df["solver"].isin(SOLVERS)).any():
+        style.error(f"{a.run_dir}/trace.csv has no sampled runs of {', '.join(SOLVERS)} (a label with "
+                    f"sampled(batch=B,...)), expected a sweep of experiments/sampled_feedback/sweep.yaml")
     win = df[df["iter"] >= a.floor_from]
     if win.empty:
         style.error(f"{a.run_dir}/trace.csv has no logged iteration >= {a.floor_from:g} (budget too short)")
@@ -85,4 +88,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    style.run(main)

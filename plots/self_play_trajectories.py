@@ -60,4 +60,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    style.run(main)

@@ -27,9 +27,10 @@ STEP = {"omd": r"$\eta$", "mmd": r"$\eta$", "nash_mp": r"$\eta$", "egpo": r"$\et
 
 
 def multiples(df):
-    """step / stability_limit per run, rounded to 3 significant digits."""
+    """step / stability_limit per run, rounded to 3 significant digits; NaN where the limit is not
+    finite (no limit: a step has no multiple of it, and eta / inf = 0 would place it at 0)."""
     eta = df.params.map(lambda p: style.param(p, "eta"))
-    ratio = eta / df.stability_limit
+    ratio = (eta / df.stability_limit).where(np.isfinite(df.stability_limit))
     return ratio.map(lambda r: float(f"{r:.3g}") if np.isfinite(r) else np.nan)
 
 
@@ -109,4 +110,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    style.run(main)

@@ -10,6 +10,7 @@ import argparse
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -51,8 +52,38 @@ def error(message: str, code: int = 2):
     sys.exit(code)
 
 
+def run(main):
+    """Runs a script's main(). Input its own checks miss (the run directories of another experiment,
+    say) surfaces as an exception deep in pandas or matplotlib: it becomes one `error:` line naming the
+    inputs, exit 2, not a traceback. (With the right inputs, such a line is a bug of the script.)"""
+    # numpy's RuntimeWarnings on such input would come first: held, and shown only if the figure is drawn.
+    with warnings.catch_warnings(record=True) as held:
+        warnings.simplefilter("default")
+        try:
+            main()
+            failure = None
+        except Exception as e:  # (not SystemExit or KeyboardInterrupt: those pass)
+            failure = e
+    if failure is None:
+        for w in held:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    else:
+        e = failure
+        args = sys.argv[1:]
+        inputs = [a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] != "--out")]
+        error(f"{Path(sys.argv[0]).name}: cannot draw the figure from {', '.join(inputs) or 'no input'} "
+              f"({type(e).__name__}: {e}), expected the run directories plots/README.md lists for it")
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad usage is one `error:` line and exit 2 (not argparse's usage block), as in the C++ tools."""
+
+    def error(self, message):
+        error(f"{self.prog}: {message} (see --help)")
+
+
 def parser(description: str) -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=description)
+    p = _Parser(description=description)
     p.add_argument("--out", required=True, help="output base name: writes OUT.png and OUT.pdf")
     return p
 

@@ -33,4 +33,17 @@ for name in EXPECTED:
     check(f"{name}.figures", len(pngs) >= 1 and all(os.path.getsize(os.path.join(folder, f)) > 1000 for f in pngs) and
           all(os.path.isfile(os.path.join(folder, f[:-4] + ".pdf")) for f in pngs), str(pngs))
 check("markdown", os.path.isfile(os.path.join(out, "claims.md")), "")
+# A figure script given another experiment's run directory: never a traceback; a refusal is one
+# `error:` line, exit 2. These three drew a figure of the wrong data (exit 0) or raised before.
+refuses = {"step_sizes.py", "nash_mp_rates.py", "sampled_feedback_floor.py"}
+for script in sorted(os.listdir(os.path.join(SRC, "plots"))):
+    if not script.endswith(".py") or script == "style.py":
+        continue
+    wrong = os.path.join(out, "nash_mp_rates", "rates") if script == "step_sizes.py" else os.path.join(out, "step_sizes", "main")
+    p = subprocess.run(["bash", os.path.join(SRC, "scripts", "python.sh"), os.path.join(SRC, "plots", script),
+                        "--out", os.path.join(TMP, "wrong_" + script), wrong], capture_output=True, text=True)
+    lines = p.stderr.strip().splitlines()
+    check(f"wrong_input.{script}", (p.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: ")) or
+          (p.returncode == 0 and script not in refuses and "Traceback" not in p.stderr),
+          f"exit {p.returncode}: {p.stderr[-600:]!r}")
 check.finish(TMP)
