@@ -21,18 +21,22 @@ GameDescriptors DescribeEntries(Eigen::Index n, const EntryFn& entry) {
   // temporary. Strict majority digraph B: j -> i when A_ij > 0 (ties give no edge).
   Eigen::VectorXd s = Eigen::VectorXd::Zero(n);  // s_i = mean_j A_ij
   std::vector<std::int64_t> wins(static_cast<size_t>(n), 0);
-  bool ties = false;
-  double total = 0.0;
+  std::int64_t zeros = 0, diagonal_zeros = 0;  // entries with A_ij = 0: on the diagonal, and in all
+  double total = 0.0, max_abs = 0.0;
+  // (Branch-free: the counts and the maximum do not depend on the order; `total` keeps its order.)
   for (Eigen::Index j = 0; j < n; ++j) {
     for (Eigen::Index i = 0; i < n; ++i) {
       const double a = entry(i, j) - 0.5;
       s[i] += a;
       total += a * a;
-      d.max_abs_margin = std::max(d.max_abs_margin, std::abs(a));
-      if (a > 0.0) ++wins[static_cast<size_t>(i)];
-      ties = ties || (i != j && a == 0.0);
+      max_abs = std::fmax(max_abs, std::abs(a));
+      wins[static_cast<size_t>(i)] += a > 0.0;
+      zeros += a == 0.0;
     }
+    diagonal_zeros += entry(j, j) - 0.5 == 0.0;
   }
+  d.max_abs_margin = std::max(d.max_abs_margin, max_abs);
+  const bool ties = zeros > diagonal_zeros;
   s /= static_cast<double>(n);
 
   // Cyclic triples. Without ties (a tournament) a triple is transitive iff one of its actions beats

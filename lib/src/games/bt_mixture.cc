@@ -37,17 +37,11 @@ GameEntry BtMixtureEntry() {
             Eigen::MatrixXd r(K, n);
             for (Eigen::Index k = 0; k < K; ++k)
               for (Eigen::Index i = 0; i < n; ++i) r(k, i) = p.Double("scale") * rng.Normal();
-            Eigen::MatrixXd P(n, n);
-            for (Eigen::Index i = 0; i < n; ++i) {
-              P(i, i) = 0.5;
-              for (Eigen::Index j = 0; j < i; ++j) {
-                double pij = 0.0;
-                for (Eigen::Index k = 0; k < K; ++k) pij += w[k] * Sigmoid(r(k, i) - r(k, j));
-                P(i, j) = pij;
-                P(j, i) = 1.0 - pij;
-              }
-            }
-            return P;
+            return FillPreferences(n, [&r, &w, K](Eigen::Index i, Eigen::Index j) {
+              double pij = 0.0;
+              for (Eigen::Index k = 0; k < K; ++k) pij += w[k] * Sigmoid(r(k, i) - r(k, j));
+              return std::pair(pij, 1.0 - pij);
+            });
           }};
 }
 

@@ -1,4 +1,7 @@
+#include <sys/mman.h>
+
 #include <cmath>
+#include <cstdint>
 
 #include "games.h"
 #include "nlhf/errors.h"
@@ -20,6 +23,14 @@ ParamSpec SeedParam() {
       .DefaultDoc("run seed");
 }
 
+void AdviseHugePages(void* data, size_t bytes) {
+  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
+  if (bytes < 4 * kHuge) return;
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1), last = (begin + bytes) & ~(kHuge - 1);
+  if (last > first) (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);  // advice only
+}
+
 double Sigmoid(double x) {
   if (x >= 0.0) return 1.0 / (1.0 + std::exp(-x));
   const double e = std::exp(x);
@@ -27,35 +38,22 @@ double Sigmoid(double x) {
 }
 
 Eigen::MatrixXd PreferencesFromLogits(const Eigen::MatrixXd& S) {
-  const Eigen::Index n = S.rows();
-  Eigen::MatrixXd P(n, n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    P(i, i) = 0.5;
-    for (Eigen::Index j = 0; j < i; ++j) {
-      const double x = S(i, j);
-      if (x <= 0.0) {
-        P(i, j) = Sigmoid(x);
-        P(j, i) = 1.0 - P(i, j);
-      } else {
-        P(j, i) = Sigmoid(-x);
-        P(i, j) = 1.0 - P(j, i);
-      }
+  return FillPreferences(S.rows(), [&S](Eigen::Index i, Eigen::Index j) {
+    const double x = S(i, j);
+    if (x <= 0.0) {
+      const double p_ij = Sigmoid(x);
+      return std::pair(p_ij, 1.0 - p_ij);
     }
-  }
-  return P;
+    const double p_ji = Sigmoid(-x);
+    return std::pair(1.0 - p_ji, p_ji);
+  });
 }
 
 Eigen::MatrixXd PreferencesFromMargin(const Eigen::MatrixXd& A) {
-  const Eigen::Index n = A.rows();
-  Eigen::MatrixXd P(n, n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    P(i, i) = 0.5;
-    for (Eigen::Index j = 0; j < i; ++j) {
-      P(i, j) = 0.5 + A(i, j);
-      P(j, i) = 1.0 - P(i, j);
-    }
-  }
-  return P;
+  return FillPreferences(A.rows(), [&A](Eigen::Index i, Eigen::Index j) {
+    const double p_ij = 0.5 + A(i, j);
+    return std::pair(p_ij, 1.0 - p_ij);
+  });
 }
 
 SkewLowRankOperator::SkewLowRankOperator(RowMatrix F, std::vector<Pair> pairs)

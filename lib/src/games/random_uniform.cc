@@ -13,15 +13,10 @@ GameEntry RandomUniformEntry() {
           [](const ParamMap& p) {
             const Eigen::Index n = p.Int("n");
             Rng rng(static_cast<std::uint64_t>(p.Int("seed")), "random_uniform");
-            Eigen::MatrixXd P(n, n);
-            for (Eigen::Index i = 0; i < n; ++i) {
-              P(i, i) = 0.5;
-              for (Eigen::Index j = 0; j < i; ++j) {
-                P(i, j) = rng.Uniform();  // a multiple of 2^-53, so 1 - P(i, j) is exact
-                P(j, i) = 1.0 - P(i, j);
-              }
-            }
-            return P;
+            return FillPreferences(n, [&rng](Eigen::Index, Eigen::Index) {
+              const double u = rng.Uniform();  // a multiple of 2^-53, so 1 - u is exact
+              return std::pair(u, 1.0 - u);
+            });
           }};
 }
 

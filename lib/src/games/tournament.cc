@@ -15,17 +15,12 @@ GameEntry TournamentEntry() {
             const Eigen::Index n = p.Int("n");
             const double ties = p.Double("ties");
             Rng rng(static_cast<std::uint64_t>(p.Int("seed")), "tournament");
-            Eigen::MatrixXd P(n, n);
-            for (Eigen::Index i = 0; i < n; ++i) {
-              P(i, i) = 0.5;
-              for (Eigen::Index j = 0; j < i; ++j) {
-                const bool tie = rng.Uniform() < ties;
-                const bool i_wins = rng.Uniform() < 0.5;
-                P(i, j) = tie ? 0.5 : (i_wins ? 1.0 : 0.0);
-                P(j, i) = 1.0 - P(i, j);
-              }
-            }
-            return P;
+            return FillPreferences(n, [&rng, ties](Eigen::Index, Eigen::Index) {
+              const bool tie = rng.Uniform() < ties;
+              const bool i_wins = rng.Uniform() < 0.5;
+              const double p_ij = tie ? 0.5 : (i_wins ? 1.0 : 0.0);
+              return std::pair(p_ij, 1.0 - p_ij);
+            });
           }};
 }
 
