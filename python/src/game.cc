@@ -79,9 +79,17 @@ void CheckGameMemory(const SpecCall& call, std::uint64_t seed) {
                                           e.n, need / kGiB, e.operator_bytes / kGiB, e.available_bytes / kGiB));
   }
   if (e.bytes <= e.available_bytes) return;
+  // float32 is named only where it would fit (nlhf-run's rule): its build peaks above 4 n^2 bytes.
+  std::string float32_way;
+  if (!e.float32) {
+    ExperimentConfig f = c;
+    f.game.storage = GameStorage::kFloat32;
+    if (const MemoryEstimate ef = EstimateMemory(f, ResourcePlan{}); ef.bytes <= ef.available_bytes)
+      float32_way = fmt::format("storage='float32', about {:.1f} GiB, or ", ef.bytes / (1024.0 * 1024.0 * 1024.0));
+  }
   throw InputError(e.n_key, fmt::format("{} needs {}: more than this machine can give, expected a smaller n (or {}an "
                                         "implicit game: nlhf.games)",
-                                        e.n, MemoryText(c, e), e.float32 ? "" : "storage='float32', 4 n^2 bytes, or "));
+                                        e.n, MemoryText(c, e), float32_way));
 }
 
 // A registered game from a spec string ("random_uniform(n=10)" or a bare name) plus keyword
