@@ -109,7 +109,7 @@ bool ParseFlags(int argc, char** argv, const po::options_description& options, s
   if (vm.count("list")) {
     // Printed and done: a file given with it would be silently ignored.
     if (positional != nullptr && !positional->empty())
-      throw InputError("--list", fmt::format("reads no file, expected {} --list [games|references|solvers|metrics] "
+      throw InputError("--list", fmt::format("reads no file, expected {} --list games|references|solvers|metrics "
                                              "without {}",
                                              program, *positional));
     std::ostringstream text;

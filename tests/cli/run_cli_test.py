@@ -223,7 +223,7 @@ bad("tolerance_metric", GOOD.replace("gap_beta: 1.0e-12", "gap_bta: 1.0e-12"),
     "stop.tolerance.gap_bta: unknown key 'gap_bta' (did you mean 'gap_beta'?)")
 bad("bad_set", GOOD, "--set game.n=abc: game.n: 'abc' is not an integer", "--set", "game.n=abc")
 bad("sweep_file", GOOD + "sweep:\n  beta: [0.1, 0.2]\n", "sweep: belongs to a sweep file, expected nlhf-sweep")
-bad("list_with_file", GOOD, "--list: reads no file, expected nlhf-run --list [games|references|solvers|metrics] without",
+bad("list_with_file", GOOD, "--list: reads no file, expected nlhf-run --list games|references|solvers|metrics without",
     "--list", "games")
 # nlhf-run does not offer a sweep file's keys among the valid ones.
 code, _, stderr = run(write("typo_key.yaml", GOOD + "sed: 1\n"), "--out", os.path.join(TMP, "out_typo_key"), "--quiet")

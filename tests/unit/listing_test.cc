@@ -76,7 +76,7 @@ TEST(PrintListing, MetricsListEveryMetricAndWhatItNeeds) {
 
 TEST(PrintListing, RefusesAnUnknownListingNamingTheChoices) {
   testing::ExpectInputError([] { Listing("game"); },
-                            {"--list", "'game' is not a listing, expected games, references, solvers or metrics"});
+                            {"--list", "'game' is not a listing (did you mean 'games'?), expected games, references, solvers or metrics"});
 }
 
 }  // namespace
