@@ -225,7 +225,7 @@ def git_commit() -> str:
         return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                               text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        return "unknown (not a git checkout)"
 
 
 def run_experiment(name, module, args, out: Path, bin_dir: Path):

@@ -69,6 +69,7 @@ int ExportGame(const std::string& form, const std::string& output, const std::st
   if (form != "nfg" && form != "nfg-centered" && form != "openspiel")
     throw nlhf::InputError("--export", fmt::format("'{}' is not a form, expected nfg, nfg-centered or openspiel", form));
   const nlhf::NfgForm f = form == "nfg" ? nlhf::NfgForm::kP : nlhf::NfgForm::kCentered;
+  if (!output.empty()) nlhf::CheckNewFile(output);  // before the game is built: that may take long
   const nlhf::Game game = nlhf::MakeGame(game_spec, reference_spec, seed);
   const std::string title = fmt::format("nlhf {}: {}", game.game_spec(),
                                         f == nlhf::NfgForm::kP ? "u1 = P(i beats j), u2 = 1 - u1"

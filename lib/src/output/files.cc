@@ -84,17 +84,32 @@ void WriteFileAtomic(const std::string& path, const FileWriter& write) {
   }
 }
 
+namespace {
+
+WriteFailure ExistsFailure(const std::string& path) {
+  std::error_code e;
+  const bool folder = fs::is_directory(fs::symlink_status(fs::path(path), e));
+  return WriteFailure(fmt::format("writing {}: {}, and it is not overwritten (expected the name of a new file)", path,
+                                  folder ? "a directory is there" : "the file exists"));
+}
+
+}  // namespace
+
+void CheckNewFile(const std::string& path) {
+  const fs::path target(path);
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(target, ec))) throw ExistsFailure(path);
+  const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const fs::file_status status = fs::status(folder, ec);
+  if (!fs::is_directory(status))
+    throw WriteFailure(fmt::format("writing {}: its folder {} {} (expected the name of a new file in an existing folder)",
+                                   path, folder.string(), fs::exists(status) ? "is not a folder" : "does not exist"));
+}
+
 void WriteNewFileAtomic(const std::string& path, const FileWriter& write) {
   const fs::path target(path);
-  auto exists = [&] {
-    std::error_code e;
-    const bool folder = fs::is_directory(fs::symlink_status(target, e));
-    return WriteFailure(fmt::format("writing {}: {}, and it is not overwritten (expected the name of a new file)", path,
-                                    folder ? "a directory is there" : "the file exists"));
-  };
   // Refused before the work, and again, atomically, at the end.
-  std::error_code ec;
-  if (fs::exists(fs::symlink_status(target, ec))) throw exists();
+  CheckNewFile(path);
   const fs::path tmp = target.parent_path() / fmt::format(".{}.tmp-{}-{}", target.filename().string(), ::getpid(),
                                                           std::hash<std::thread::id>()(std::this_thread::get_id()));
   WriteFileSynced(tmp.string(), write, path);
@@ -105,7 +120,7 @@ void WriteNewFileAtomic(const std::string& path, const FileWriter& write) {
   }
   if (err != 0) {
     ::unlink(tmp.c_str());
-    if (err == EEXIST) throw exists();
+    if (err == EEXIST) throw ExistsFailure(path);
     throw WriteError(path, err);
   }
 }

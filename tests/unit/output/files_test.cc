@@ -157,7 +157,19 @@ TEST(WriteNewFileAtomic, AFailedWriteLeavesNoFile) {
                WriteFailure);
   EXPECT_EQ(Entries(dir), 0u);
   testing::ExpectInputError([&] { WriteNewFileAtomic(dir.Path("missing/f.txt"), [](std::FILE*) {}); },
-                            {"writing " + dir.Path("missing/f.txt") + ": No such file or directory"});
+                            {"writing " + dir.Path("missing/f.txt") + ": its folder " + dir.Path("missing") +
+                             " does not exist (expected the name of a new file in an existing folder)"});
+}
+
+// CheckNewFile refuses, before any work, what WriteNewFileAtomic would refuse after it.
+TEST(CheckNewFile, RefusesAnExistingNameAndAMissingOrFileFolder) {
+  testing::TempDir dir;
+  EXPECT_NO_THROW(CheckNewFile(dir.Path("new.txt")));
+  WriteNewFileAtomic(dir.Path("f.txt"), [](std::FILE* f) { std::fputs("x", f); });
+  testing::ExpectInputError([&] { CheckNewFile(dir.Path("f.txt")); }, {"the file exists, and it is not overwritten"});
+  testing::ExpectInputError([&] { CheckNewFile(dir.Path("f.txt/g.txt")); },
+                            {"its folder " + dir.Path("f.txt") + " is not a folder"});
+  testing::ExpectInputError([&] { CheckNewFile(dir.Path("")); }, {"a directory is there"});
 }
 
 }  // namespace

@@ -53,6 +53,10 @@ void WriteFileAtomic(const std::string& path, const FileWriter& write);
 // file is left at `path` (nor a temp file).
 void WriteNewFileAtomic(const std::string& path, const FileWriter& write);
 
+// WriteNewFileAtomic's checks, for a caller to make before its work: a WriteFailure if `path` exists
+// or its folder is missing or not a folder.
+void CheckNewFile(const std::string& path);
+
 // fsyncs the folder `dir`, so that renames and links in it survive a power loss. Returns 0, or the
 // errno of the failure (callers for whom it is best effort may ignore it).
 int SyncDirectory(const std::string& dir);
