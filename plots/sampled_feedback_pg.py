@@ -81,7 +81,7 @@ def main():
         hs.append(band(ax_i, ex, "iter", "black", lw=1.0, fill=False))
         names.append(r"nash_mp, exact oracle ($T\to\infty$)")
     hs.append(plt.Line2D([], [], color="grey", ls=":", lw=1.2))
-    names.append("nash_mp_pg, exact oracle (same T)")
+    names.append("nash_mp_pg, exact oracle (same T: dotted, in its T's colour)")
     for ax in (ax_q, ax_i):
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -116,7 +116,9 @@ def main():
     ax_f.set_ylabel("error floor: mean gap$_\\beta$ over\nthe last half-decade of iterations")
     ax_f.set_title("(c) floor vs T")
     fh, fn = ax_f.get_legend_handles_labels()
-    fig.legend(hs + fh, names + [f"(c) {n}" for n in fn], loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.13))
+    # (a) and (b) share one legend under them; (c)'s own entries sit under (c).
+    fig.legend(hs, names, loc="lower center", ncol=2, bbox_to_anchor=(0.36, -0.13))
+    fig.legend(fh, fn, loc="lower center", ncol=1, bbox_to_anchor=(0.84, -0.13))
     fig.suptitle(f"approximate Nash-MP (nash_mp_pg), random_uniform n = 10, median of {seeds} seeds", y=1.0)
     fig.tight_layout(rect=(0, 0.1, 1, 1))
     style.save(fig, a.out)
