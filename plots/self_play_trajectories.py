@@ -3,8 +3,10 @@ at one self-play step between omd's stability limit and Nash Prox's, one panel p
 
 In each run directory the first game (in trace order) is shown, at the grid step whose multiple
 X = step / omd's stability limit (runs.csv stability_limit of the omd run on that game; the step is
-omd's eta or nash_prox's inner_eta from params) is closest to --x. Every sampling seed is drawn.
-Reads trace.csv and runs.csv.
+omd's eta or nash_prox's inner_eta from params) is closest to --x. Every sampling seed is drawn:
+thin, each logged point; thick, the running median of 7 logged points, which separates the level a
+run holds (self-play's oscillation sits an order of magnitude above Nash Prox) from the sampling
+noise around it (on a log axis a noise floor swings by decades). Reads trace.csv and runs.csv.
 
 Usage: python plots/self_play_trajectories.py --out OUT RUN_DIR... [--x 1.3] [--titles TITLE...]
 """
@@ -29,6 +31,7 @@ def main():
     titles = style.panel_titles(a.titles, a.runs)
     style.setup()
     import matplotlib.pyplot as plt
+    import pandas as pd
 
     fig, axes = plt.subplots(1, len(a.runs), figsize=(style.COLUMN_WIDTH * 0.8 * len(a.runs), style.PANEL_HEIGHT * 1.25),
                              sharey=True, squeeze=False)
@@ -46,15 +49,19 @@ def main():
         for alg, color in SOLVERS:
             for rid in r[(r.label == f"{alg}, sampled") & ((r.X - x).abs() < 1e-9)].run_id:
                 c = trace[(trace.run_id == rid) & (trace.queries > 0)]
-                handles[alg] = ax.plot(c.queries, style.positive(c.gap_beta), color=color, lw=0.9, alpha=0.85, label=alg)[0]
+                y = pd.Series(style.positive(c.gap_beta))
+                ax.plot(c.queries, y, color=color, lw=0.5, alpha=0.35)
+                level = y.rolling(7, center=True, min_periods=1).median()
+                handles[alg] = ax.plot(c.queries, level.to_numpy(), color=color, lw=1.6, label=alg)[0]
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_title(f"{title}: step = {x:.2f} x omd's limit")
         ax.set_xlabel("preference queries")
     axes[0][0].set_ylabel(r"gap$_\beta$ (regularized duality gap)")
     order = [alg for alg, _ in SOLVERS if alg in handles]
-    fig.legend([handles[k] for k in order], [f"{k}, sampled" for k in order], loc="lower center", ncol=3,
-               bbox_to_anchor=(0.5, -0.01))
+    fig.legend([handles[k] for k in order],
+               [f"{k}, sampled" for k in order], loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.01),
+               title="thick: running median of 7 logged points; thin: every logged point", title_fontsize=7)
     fig.tight_layout(rect=(0, 0.09, 1, 1))
     style.save(fig, a.out)
 
