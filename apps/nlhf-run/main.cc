@@ -264,11 +264,11 @@ int Run(int argc, char** argv) {
     }
   };
   if (vm.count("dry-run")) {
-    first_game.reset();  // EstimateCost builds (and times) its own: never two at once
     // The output directory gets the same checks as a real run (nothing is created or locked).
     located_at_key([&] { nlhf::CheckOutputDirectory(config.OutputDir(), out_options); });
     nlhf::cli::WriteStdout(nlhf::ResolvedYaml(config));
-    PrintCostEstimate(config, nlhf::EstimateCost(config, jobs), jobs);
+    // The game the checks built, and their time as its build's (at large n, nearly all of it).
+    PrintCostEstimate(config, nlhf::EstimateCost(config, jobs, std::move(first_game), check_s), jobs);
     return 0;
   }
   // Ctrl-C, SIGTERM or SIGHUP: the runs stop, and nothing is written (nor left: `out`, made after

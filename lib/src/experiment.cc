@@ -357,11 +357,19 @@ std::vector<StepCost> MeasureStepCosts(const ExperimentConfig& config, std::int6
 
 double EquilibriumProductsEstimate(double beta) { return 100.0 * std::max(1.0, 0.01 / beta); }
 
-CostEstimate EstimateCost(const ExperimentConfig& config, int jobs) {
+CostEstimate EstimateCost(const ExperimentConfig& config, int jobs, std::shared_ptr<const Game> built,
+                          double built_seconds) {
   CostEstimate out;
   auto t0 = Clock::now();
-  const Game game = BuildGame(config, config.seeds.front());
-  out.game_seconds = SecondsSince(t0);
+  const bool reused = built != nullptr;
+  const std::shared_ptr<const Game> held = reused ? std::move(built) : BuildFirstGame(config);
+  const Game& game = *held;
+  out.game_seconds = reused ? built_seconds : SecondsSince(t0);
+  if (game.preferences().stores_entries()) {  // the run describes each game (PrepareGame): one more pass over P
+    t0 = Clock::now();
+    (void)Describe(game.preferences());
+    out.game_seconds += SecondsSince(t0);
+  }
   Eigen::VectorXd log_pi_star;
   std::optional<double> rho;
   // pi* (and rho) not solved here at large n, though the run will solve them.

@@ -246,6 +246,20 @@ TEST(EstimateCost, TimesFewerIterationsWhereTheyAreSlow) {
   EXPECT_GT(e.solvers[0].seconds_per_iteration, 0.0);
 }
 
+// The game ValidateExperiment built is used, not built again: its build's seconds are the game's
+// (plus the descriptors' pass over P, timed here), and the estimate is the one a fresh build gives.
+TEST(EstimateCost, UsesAGameBuiltAlreadyWithItsBuildTime) {
+  const ExperimentConfig c = Parse(std::string(kBase) + "game: {type: random_uniform, n: 20}\n"
+                                   "solvers: [{name: omd}]\nstop: {iterations: 100}\n");
+  const CostEstimate fresh = EstimateCost(c, 1);
+  const CostEstimate reused = EstimateCost(c, 1, BuildFirstGame(c), 123.0);
+  EXPECT_GE(reused.game_seconds, 123.0);
+  EXPECT_LT(reused.game_seconds, 124.0);
+  ASSERT_EQ(reused.solvers.size(), 1u);
+  EXPECT_EQ(reused.solvers[0].max_oracle_calls, fresh.solvers[0].max_oracle_calls);
+  EXPECT_EQ(reused.equilibrium_timed, fresh.equilibrium_timed);
+}
+
 TEST(EstimateCost, EstimatesTheEquilibriumOfALargeGameFromItsProducts) {
   EXPECT_EQ(EquilibriumProductsEstimate(0.1), 100.0);
   EXPECT_EQ(EquilibriumProductsEstimate(0.01), 100.0);

@@ -188,7 +188,11 @@ struct CostEstimate {
   double total_seconds = 0.0;     // all runs on `jobs` workers, plus the games and their equilibria
   bool wall_capped = false;       // stop.wall_s bounds every run
 };
-CostEstimate EstimateCost(const ExperimentConfig& config, int jobs);
+// `built`: config.seeds[0]'s game when it is built already (ValidateExperiment's), with the seconds
+// its build took (`built_seconds`, reported as game_seconds); null: built and timed here. At large n
+// a second build would double the dry run, and holding two would double its memory.
+CostEstimate EstimateCost(const ExperimentConfig& config, int jobs, std::shared_ptr<const Game> built = nullptr,
+                          double built_seconds = 0.0);
 
 ExperimentResult RunExperiment(const ExperimentConfig& config, const ExperimentOptions& options);
 
