@@ -90,7 +90,7 @@ void ValidateReference(const Eigen::VectorXd& mu, Eigen::Index n, const std::str
   auto at = [&](Eigen::Index y) { return locate ? locate(y) : SourceLocation{}; };
   auto file = [&] { return locate ? SourceLocation{locate(0).file} : SourceLocation{}; };
   if (mu.size() != n)
-    throw InputError(file(), key, fmt::format("mu has {} entries but the game has {} actions, expected {}",
+    throw InputError(file(), key, fmt::format("has {} entries but the game has {} actions, expected {}, one per action",
                                               mu.size(), n, n));
   for (Eigen::Index y = 0; y < n; ++y) {
     if (!std::isfinite(mu[y]) || !(mu[y] > 0.0)) {

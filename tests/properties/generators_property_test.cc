@@ -273,7 +273,7 @@ TEST(Registries, FileReferenceMustMatchTheGameSize) {
   testing::TempDir dir;
   const std::string mu = dir.File("mu.csv", "0.5\n0.5\n");
   testing::ExpectInputError([&] { MakeGame("rps3", "file(path=" + mu + ")", 0); },
-                            {"reference", "mu has 2 entries", "3 actions"});
+                            {"reference", "has 2 entries but the game has 3 actions"});
 }
 
 }  // namespace

@@ -95,7 +95,7 @@ TEST(Game, RejectsNegativeZeroOrUnnormalizedReference) {
   mu = Eigen::VectorXd::Constant(3, 0.3);
   ExpectInputError([&] { Game(Rps(), mu, "", ""); }, {"sums to 0.8999999999999999", "expected 1"});
   ExpectInputError([&] { Game(Rps(), Eigen::VectorXd::Constant(2, 0.5), "", ""); },
-                   {"mu has 2 entries", "3 actions"});
+                   {"has 2 entries but the game has 3 actions"});
 }
 
 TEST(Game, AcceptsTinyReferenceEntries) {
@@ -179,7 +179,7 @@ TEST(Game, ImplicitOperatorIsCheckedOnASample) {
   ExpectInputError([] { Game(std::make_shared<const Broken>(), Eigen::VectorXd::Constant(4, 0.25), "", ""); },
                    {"game", "expected P + P^T = 1"});
   const auto valid = MakePreferenceOperator("low_rank_cyclic", {{"n", std::int64_t{4}}}, 0).P;
-  ExpectInputError([&] { Game(valid, Uniform3(), "", ""); }, {"reference", "mu has 3 entries"});
+  ExpectInputError([&] { Game(valid, Uniform3(), "", ""); }, {"reference", "has 3 entries"});
 }
 
 }  // namespace

@@ -48,7 +48,7 @@ TEST(FileReference, ABadValueIsReportedWhereTheFileHoldsIt) {
   const std::string sum = dir.File("sum.csv", "0.5\n0.2\n0.7\n");
   ExpectErrorAt(dir, sum, ": reference.path: mu sums to 1.4, expected 1 within");
   const std::string size = dir.File("size.csv", "0.5\n0.5\n");
-  ExpectErrorAt(dir, size, ": reference.path: mu has 2 entries but the game has 3 actions");
+  ExpectErrorAt(dir, size, ": reference.path: has 2 entries but the game has 3 actions, expected 3, one per action");
 }
 
 }  // namespace
