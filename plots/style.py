@@ -68,11 +68,12 @@ def run(main):
         for w in held:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)
     else:
-        e = failure
         args = sys.argv[1:]
-        inputs = [a for i, a in enumerate(args) if not a.startswith("-") and (i == 0 or args[i - 1] != "--out")]
-        error(f"{Path(sys.argv[0]).name}: cannot draw the figure from {', '.join(inputs) or 'no input'} "
-              f"({type(e).__name__}: {e}), expected the run directories plots/README.md lists for it")
+        # The arguments but --out and its value; the exception's text on one line.
+        given = [a for i, a in enumerate(args) if a != "--out" and (i == 0 or args[i - 1] != "--out")]
+        error(f"{Path(sys.argv[0]).name}: cannot draw the figure from {' '.join(given) or 'no arguments'} "
+              f"({type(failure).__name__}: {' '.join(str(failure).split())}), expected the run directories "
+              f"plots/README.md lists for it")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -86,6 +86,8 @@ def foreign_entries(folder: Path, figures: set[Path], top: Path) -> list[Path]:
     (`figures`, relative to `top`: <name>/<figure>.png and .pdf) and folders holding only those."""
     found = []
     for p in sorted(folder.iterdir()):
+        if p == top / ".lock":  # a first writer's, before it has marked the directory: the lock decides
+            continue
         if p.is_dir() and not p.is_symlink():
             if (p / MARKER).exists() or (p / ".nlhf-output").exists():
                 continue
@@ -132,8 +134,9 @@ def claim_output(out: Path, mode: str, names: list[str], experiments: dict[str, 
         fail(f"{out}: --out: holds files this script did not write ({shown}), expected a new directory or "
              f"one an earlier reproduction wrote")
     if taken:
-        fail(f"{out / taken[0]}: --out: is an nlhf output directory (a run or a sweep, not an experiment's folder), "
-             f"expected a new directory or one an earlier reproduction wrote")
+        fail(f"{out}: --out: its folder {taken[0]}/ is an nlhf-run or nlhf-sweep output directory, where this script "
+             f"would put {taken[0]}'s sweeps, figures and claims, expected a directory whose {taken[0]}/ is free (a new "
+             f"one, or one an earlier reproduction wrote)")
     try:
         out.mkdir(parents=True, exist_ok=True)
         lock = open(out / ".lock", "w")
@@ -153,8 +156,15 @@ def claim_output(out: Path, mode: str, names: list[str], experiments: dict[str, 
         default = "results/quick/" if mode == "quick" else "results/"
         fail(f"{out}: --out: holds the results of a {earlier} reproduction, expected a directory for {mode} results "
              f"(the default is {default}): one directory, one claims table, one mode")
-    if earlier is None:
-        write_atomic(out / MARKER, mode + "\n")
+    if earlier is None and (out / MARKER).exists() and any(p.is_dir() for p in out.iterdir()):
+        # An empty marker (an earlier version's) and no claims.md to read the mode from: results of an
+        # unknown mode, which this call could mix with its own.
+        fail(f"{out}: --out: holds results of an earlier version of this script that did not record whether they "
+             f"are quick or full, expected a directory whose mode is known (write quick or full into "
+             f"{out / MARKER} if you know it)")
+    marker = out / MARKER
+    if not marker.exists() or marker.read_text().strip() != mode:
+        write_atomic(marker, mode + "\n")  # a new directory, or a legacy marker: the mode, kept
     return lock
 
 

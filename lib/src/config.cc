@@ -589,8 +589,7 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
           auto it = std::find_if(table.begin(), table.end(), [&](const MetricInfo& x) { return x.name == name; });
           if (it == table.end()) {
             std::string problem = "'" + name + "' is not a metric";
-            const std::string guess = DidYouMean(name, MetricNames());
-            if (!guess.empty()) problem += " (did you mean '" + guess + "'?)";
+            problem += DidYouMeanSuffix(name, MetricNames());
             r.Error(m[i], fmt::format("log.metrics[{}]", i), problem + ", valid: " + JoinNames(MetricNames()));
           } else if (std::find(config.log.metrics.begin(), config.log.metrics.end(), it->id) !=
                      config.log.metrics.end()) {

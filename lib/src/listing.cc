@@ -71,9 +71,8 @@ void PrintListing(std::string_view what, std::ostream& out) {
     fmt::print(out, "At beta = 0, pi* is the selected Nash equilibrium (ne_selection), so kl_to_star = kl_to_ne; "
                     "kl_from_star, span and fp_residual are not defined there.\n");
   } else {
-    const std::string guess = DidYouMean(what, {"games", "references", "solvers", "metrics"});
     throw InputError("--list", fmt::format("'{}' is not a listing{}, expected games, references, solvers or metrics",
-                                           what, guess.empty() ? "" : " (did you mean '" + guess + "'?)"));
+                                           what, DidYouMeanSuffix(what, {"games", "references", "solvers", "metrics"})));
   }
 }
 

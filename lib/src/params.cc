@@ -497,8 +497,7 @@ ParamMap ResolveParams(const std::vector<ParamSpec>& specs,
     const std::string& name = given[i].first;
     if (std::find(names.begin(), names.end(), name) == names.end()) {
       std::string problem = "unknown parameter '" + name + "'";
-      const std::string guess = DidYouMean(name, names);
-      if (!guess.empty()) problem += " (did you mean '" + guess + "'?)";
+      problem += DidYouMeanSuffix(name, names);
       problem += names.empty() ? ", this entry takes no parameters"
                                : ", valid: " + JoinNames(names);
       throw InputError(key_of(name), problem);
@@ -544,6 +543,11 @@ size_t EditDistance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 }  // namespace
+
+std::string DidYouMeanSuffix(std::string_view word, const std::vector<std::string>& candidates) {
+  const std::string guess = DidYouMean(word, candidates);
+  return guess.empty() ? "" : " (did you mean '" + guess + "'?)";
+}
 
 std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates) {
   std::string best;

@@ -35,9 +35,7 @@ void SetOption(const std::vector<OptionRow<Options>>& rows, Options& options, co
   if (row == nullptr) {
     std::vector<std::string> names;
     for (const OptionRow<Options>& r : rows) names.push_back(r.spec.name);
-    const std::string guess = DidYouMean(key, names);
-    throw InputError(shown, fmt::format("is not an option here{}, expected one of: {}",
-                                        guess.empty() ? "" : fmt::format(" (did you mean '{}'?)", guess),
+    throw InputError(shown, fmt::format("is not an option here{}, expected one of: {}", DidYouMeanSuffix(key, names),
                                         fmt::join(names, ", ")));
   }
   row->set(options, ParseParamValue(row->spec, text, shown));

@@ -70,7 +70,7 @@ Metric MetricByName(const std::string& name, const std::string& key) {
     names.emplace_back(info.name);
   }
   std::string problem = fmt::format("unknown metric '{}'", name);
-  if (const std::string guess = DidYouMean(name, names); !guess.empty()) problem += fmt::format(" (did you mean '{}'?)", guess);
+  problem += DidYouMeanSuffix(name, names);
   throw InputError(key, problem + ", valid: " + JoinNames(names));
 }
 

@@ -34,8 +34,11 @@ for name in EXPECTED:
           all(os.path.isfile(os.path.join(folder, f[:-4] + ".pdf")) for f in pngs), str(pngs))
 check("markdown", os.path.isfile(os.path.join(out, "claims.md")), "")
 # A figure script given another experiment's run directory: never a traceback; a refusal is one
-# `error:` line, exit 2. These three drew a figure of the wrong data (exit 0) or raised before.
-refuses = {"step_sizes.py", "nash_mp_rates.py", "sampled_feedback_floor.py"}
+# `error:` line, exit 2. These three drew a figure of the wrong data (exit 0) or raised before; each
+# must now refuse, with the words of its own check.
+refuses = {"step_sizes.py": "has no finite step / stability_limit",
+           "nash_mp_rates.py": "nash_mp_rates.py: cannot draw the figure from",
+           "sampled_feedback_floor.py": "has no sampled runs of omd, egpo, nash_mp"}
 for script in sorted(os.listdir(os.path.join(SRC, "plots"))):
     if not script.endswith(".py") or script == "style.py":
         continue
@@ -43,7 +46,7 @@ for script in sorted(os.listdir(os.path.join(SRC, "plots"))):
     p = subprocess.run(["bash", os.path.join(SRC, "scripts", "python.sh"), os.path.join(SRC, "plots", script),
                         "--out", os.path.join(TMP, "wrong_" + script), wrong], capture_output=True, text=True)
     lines = p.stderr.strip().splitlines()
-    check(f"wrong_input.{script}", (p.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: ")) or
-          (p.returncode == 0 and script not in refuses and "Traceback" not in p.stderr),
-          f"exit {p.returncode}: {p.stderr[-600:]!r}")
+    one_error = p.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: ")
+    check(f"wrong_input.{script}", one_error and refuses[script] in lines[0] if script in refuses else
+          one_error or (p.returncode == 0 and "Traceback" not in p.stderr), f"exit {p.returncode}: {p.stderr[-600:]!r}")
 check.finish(TMP)

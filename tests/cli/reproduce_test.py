@@ -154,6 +154,15 @@ write(os.path.join(legacy, ".nlhf-reproduction"), "")
 write(os.path.join(legacy, "claims.md"), "# Claims of the full reproduction\n\nCommit x\n")
 code, out, err = driver("good", "--quick", "--out", legacy)
 check("modes.legacy", code == 2 and "holds the results of a full reproduction" in err, out + err)
+# An empty marker, no claims.md and results: their mode is unknown, so nothing is added to them.
+unknown = os.path.join(TMP, "unknown_mode")
+write(os.path.join(unknown, ".nlhf-reproduction"), "")
+write(os.path.join(unknown, "good", "claims.csv"), "experiment,claim,source,expected,measured,result\n")
+code, out, err = driver("good", "--out", unknown)
+check("modes.unknown", code == 2 and "did not record whether they are quick or full" in err, out + err)
+# A legacy marker whose mode is read from claims.md is rewritten with it: the mode outlives claims.md.
+code, out, err = driver("good", "--out", legacy)
+check("modes.legacy_kept", code == 0 and open(os.path.join(legacy, ".nlhf-reproduction")).read() == "full\n", out + err)
 
 # --- a failing claim and a figure that cannot be drawn: exit 1, each said ----------------------------
 code, out, err = driver("bad", "--out", res)
@@ -225,7 +234,8 @@ p = subprocess.run([os.path.join(BIN, "nlhf-sweep"), os.path.join(EXPERIMENTS, "
                     os.path.join(taken, "good"), "--quiet"], capture_output=True, text=True)
 listed = sorted(os.listdir(os.path.join(taken, "good")))
 code, out, err = driver("good", "--out", taken)
-check("taken.exit", p.returncode == 0 and code == 2 and "good: --out: is an nlhf output directory" in err, out + err)
+check("taken.exit", p.returncode == 0 and code == 2 and
+      "--out: its folder good/ is an nlhf-run or nlhf-sweep output directory" in err, out + err)
 check("taken.untouched", sorted(os.listdir(os.path.join(taken, "good"))) == listed, str(listed))
 foreign = os.path.join(TMP, "mine")
 write(os.path.join(foreign, "notes.txt"), "a user's file")
@@ -295,5 +305,12 @@ with open(os.path.join(res, ".lock"), "w") as held:
     fcntl.flock(held, fcntl.LOCK_EX)
     code, out, err = driver("good", "--out", res)
 check("lock.exit", code == 2 and "another reproduction is writing it now" in err, err)
+# So is one that comes while the first has taken the lock of a new directory but not yet marked it.
+fresh = os.path.join(TMP, "fresh")
+os.makedirs(fresh)
+with open(os.path.join(fresh, ".lock"), "w") as held:
+    fcntl.flock(held, fcntl.LOCK_EX)
+    code, out, err = driver("good", "--out", fresh)
+check("lock.unmarked", code == 2 and "another reproduction is writing it now" in err, err)
 
 check.finish(TMP)

@@ -133,6 +133,8 @@ ParamMap ResolveParams(const std::vector<ParamSpec>& specs,
 
 // The closest candidate by edit distance, or "" if none is close enough to be a likely typo.
 std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates);
+// DidYouMean as a message's suffix: " (did you mean 'x'?)", or "" without a close candidate.
+std::string DidYouMeanSuffix(std::string_view word, const std::vector<std::string>& candidates);
 
 // "a, b or c"
 std::string JoinNames(const std::vector<std::string>& names);

@@ -51,8 +51,7 @@ class Registry {
   const Entry& Find(std::string_view name, const std::string& key) const {
     if (const Entry* e = TryFind(name)) return *e;
     std::string problem = "unknown " + kind_ + " '" + std::string(name) + "'";
-    const std::string guess = DidYouMean(name, Names());
-    if (!guess.empty()) problem += " (did you mean '" + guess + "'?)";
+    problem += DidYouMeanSuffix(name, Names());
     throw InputError(key, problem + ", valid: " + JoinNames(Names()));
   }
 

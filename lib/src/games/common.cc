@@ -1,7 +1,4 @@
-#include <sys/mman.h>
-
 #include <cmath>
-#include <cstdint>
 
 #include "games.h"
 #include "nlhf/errors.h"
@@ -21,14 +18,6 @@ ParamSpec SeedParam() {
   return ParamSpec::Int("seed", std::nullopt, "random seed; omitted: follows the run seed")
       .Range(0, static_cast<double>(kMaxSeed))
       .DefaultDoc("run seed");
-}
-
-void AdviseHugePages(void* data, size_t bytes) {
-  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
-  if (bytes < 4 * kHuge) return;
-  const auto begin = reinterpret_cast<std::uintptr_t>(data);
-  const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1), last = (begin + bytes) & ~(kHuge - 1);
-  if (last > first) (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);  // advice only
 }
 
 double Sigmoid(double x) {

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "huge_pages.h"
 #include "nlhf/generators.h"
 
 namespace nlhf::games {
@@ -17,11 +18,6 @@ ParamSpec SeedParam();                       // seed: follows the run seed unles
 
 // sigma(x) = 1 / (1 + exp(-x)), stable for any finite x.
 double Sigmoid(double x);
-
-// Asks the kernel to back [data, data + bytes) with huge pages where it can (transparent huge
-// pages in madvise mode): a matrix of n^2 doubles is otherwise faulted in 4 KiB at a time, which on a
-// virtual machine costs more than writing it. Call before the first write; a no-op for small sizes.
-void AdviseHugePages(void* data, size_t bytes);
 
 // P with 1/2 on the diagonal and, for each pair i > j, (P(i, j), P(j, i)) = pair(i, j), the pairs
 // taken in the order (1,0), (2,0), (2,1), (3,0), ... (a generator's draws follow it). P is

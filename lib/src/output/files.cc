@@ -102,7 +102,7 @@ void CheckNewFile(const std::string& path) {
   const fs::path folder = target.has_parent_path() ? target.parent_path() : fs::path(".");
   const fs::file_status status = fs::status(folder, ec);
   if (!fs::is_directory(status))
-    throw WriteFailure(fmt::format("writing {}: its folder {} {} (expected the name of a new file in an existing folder)",
+    throw WriteFailure(fmt::format("writing {}: its folder {} {}, expected the name of a new file in an existing folder",
                                    path, folder.string(), fs::exists(status) ? "is not a folder" : "does not exist"));
 }
 

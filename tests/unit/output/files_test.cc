@@ -158,7 +158,7 @@ TEST(WriteNewFileAtomic, AFailedWriteLeavesNoFile) {
   EXPECT_EQ(Entries(dir), 0u);
   testing::ExpectInputError([&] { WriteNewFileAtomic(dir.Path("missing/f.txt"), [](std::FILE*) {}); },
                             {"writing " + dir.Path("missing/f.txt") + ": its folder " + dir.Path("missing") +
-                             " does not exist (expected the name of a new file in an existing folder)"});
+                             " does not exist, expected the name of a new file in an existing folder"});
 }
 
 // CheckNewFile refuses, before any work, what WriteNewFileAtomic would refuse after it.
