@@ -83,7 +83,7 @@ def _raw(params: dict, owner: str) -> list[tuple[str, str]]:
 
 
 _INT64_MAX = 2**63 - 1
-_SEED_MAX = 9 * 10**18  # the seeds the YAML reader takes
+_SEED_MAX = _nlhf._MAX_SEED  # the seeds every entry point takes (kMaxSeed, rng.h)
 
 
 def _int(key: str, value, minimum: int = 0, maximum: int = _INT64_MAX) -> int:

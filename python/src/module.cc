@@ -5,6 +5,7 @@
 
 #include "bindings.h"
 #include "nlhf/processor.h"
+#include "nlhf/rng.h"
 #include "nlhf/version.h"
 
 PYBIND11_MODULE(_nlhf, m) {
@@ -14,6 +15,7 @@ PYBIND11_MODULE(_nlhf, m) {
   m.doc() = "The compiled core of nlhf; use the package nlhf, which wraps it.";
   m.attr("__version__") = nlhf::kVersion;
   m.attr("__git_commit__") = nlhf::kGitCommit;
+  m.attr("_MAX_SEED") = nlhf::kMaxSeed;  // the seed range of every entry point (rng.h)
   nlhf::python::BindErrors(m);
   nlhf::python::BindParams(m);
   nlhf::python::BindGame(m);
