@@ -97,6 +97,11 @@ def foreign_entries(folder: Path, figures: set[Path], top: Path) -> list[Path]:
     return found
 
 
+def claims_title(mode: str) -> str:
+    """claims.md's first line (write_tables writes it; marked_mode reads the mode back from it)."""
+    return f"# Claims of the {mode} reproduction"
+
+
 def marked_mode(out: Path) -> str | None:
     """The mode (quick or full) of the reproduction that wrote `out`, from its marker; an empty marker
     (written before the marker held the mode) is read from claims.md's title. None: not known."""
@@ -107,7 +112,7 @@ def marked_mode(out: Path) -> str | None:
         title = (out / "claims.md").read_text().split("\n", 1)[0]
     except OSError:
         return None
-    return next((m for m in ("quick", "full") if title == f"# Claims of the {m} reproduction"), None)
+    return next((m for m in ("quick", "full") if title == claims_title(m)), None)
 
 
 def claim_output(out: Path, mode: str, names: list[str], experiments: dict[str, Path]):
@@ -148,23 +153,24 @@ def claim_output(out: Path, mode: str, names: list[str], experiments: dict[str, 
         fail(f"{out}: --out: another reproduction is writing it now ({out / '.lock'} is locked), expected one "
              f"writer at a time")
     # (Read under the lock: a writer that held it may have marked the directory since the checks above.)
+    marker = out / MARKER
     try:
-        earlier = marked_mode(out) if (out / MARKER).exists() else None
+        marked = marker.exists()
+        earlier = marked_mode(out) if marked else None
+        # An empty marker (an earlier version's) and no claims.md to read the mode from: results of an
+        # unknown mode, which this call could mix with its own.
+        unknown = marked and earlier is None and any(p.is_dir() for p in out.iterdir())
     except OSError as e:
         fail(f"{out}: --out: {e.strerror}, expected a readable, writable directory")
     if earlier is not None and earlier != mode:
         default = "results/quick/" if mode == "quick" else "results/"
         fail(f"{out}: --out: holds the results of a {earlier} reproduction, expected a directory for {mode} results "
              f"(the default is {default}): one directory, one claims table, one mode")
-    if earlier is None and (out / MARKER).exists() and any(p.is_dir() for p in out.iterdir()):
-        # An empty marker (an earlier version's) and no claims.md to read the mode from: results of an
-        # unknown mode, which this call could mix with its own.
+    if unknown:
         fail(f"{out}: --out: holds results of an earlier version of this script that did not record whether they "
              f"are quick or full, expected a directory whose mode is known (write quick or full into "
              f"{out / MARKER} if you know it)")
-    marker = out / MARKER
-    if not marker.exists() or marker.read_text().strip() != mode:
-        write_atomic(marker, mode + "\n")  # a new directory, or a legacy marker: the mode, kept
+    write_atomic(marker, mode + "\n")  # (again where it says so already: a legacy marker gets the mode)
     return lock
 
 
@@ -325,7 +331,7 @@ def write_tables(experiments: dict[str, Path], out: Path, ran: list[str], mode: 
     rows, names = collect_claims(experiments, out)
     passed = sum(r["result"] == "PASS" for r in rows)
     earlier = [n for n in names if n not in ran]
-    header = (f"# Claims of the {mode} reproduction\n\nCommit {git_commit()}, {datetime.date.today().isoformat()}: "
+    header = (f"{claims_title(mode)}\n\nCommit {git_commit()}, {datetime.date.today().isoformat()}: "
               f"{passed} of {len(rows)} claims passed. This call ran {', '.join(ran)} ({seconds:.0f} s)"
               + (f"; the rows of {', '.join(earlier)} are from earlier calls into {out}" if earlier else "")
               + ". Each experiment's README explains how its claims are measured.\n\n")

@@ -186,8 +186,8 @@ int Run(int argc, char** argv) {
   po::variables_map vm;
   if (nlhf::cli::ParseFlags(argc, argv, opts, "nlhf-equilibrium", nullptr, vm)) return 0;
   // Read as the YAML reader reads `seeds`: the same words for a value out of range or not an integer.
-  const std::uint64_t seed = static_cast<std::uint64_t>(std::get<std::int64_t>(nlhf::ParseParamValue(
-      nlhf::ParamSpec::Int("seed", 0, "").Range(0, static_cast<double>(nlhf::kMaxSeed)), seed_text, "--seed")));
+  const auto seed = static_cast<std::uint64_t>(
+      std::get<std::int64_t>(nlhf::ParseParamValue(nlhf::RunSeedSpec(), seed_text, "--seed")));
   if (top < 0) throw nlhf::InputError("--top", fmt::format("{} is negative, expected an integer >= 0", top));
   if (vm.count("export") || vm.count("output")) {
     // The exported game does not depend on what only a solve uses: a flag given for it is a mistake.

@@ -458,7 +458,7 @@ ExperimentConfig ParseExperimentTree(const YAML::Node& root, const yaml::Origins
 
   if (const YAML::Node n = root["seeds"]) {
     r.Note(n, "seeds");
-    const ParamSpec seed = ParamSpec::Int("seed", 0, "").Range(0, static_cast<double>(kMaxSeed));
+    const ParamSpec seed = RunSeedSpec();
     config.seeds.clear();
     if (n.IsSequence()) {
       std::map<std::int64_t, size_t> first;  // seed -> its first index
@@ -801,6 +801,8 @@ std::vector<Metric> LoggedMetrics(const ExperimentConfig& config) {
 }
 
 std::string ExperimentFingerprint(const ExperimentConfig& config) { return Sha256Hex(Emit(config, true)); }
+
+ParamSpec RunSeedSpec() { return ParamSpec::Int("seed", 0, "").Range(0, static_cast<double>(kMaxSeed)); }
 
 void CheckBeta(double beta, const std::string& solver, const std::string& key) {
   CheckParamValue(BetaSpec(), beta, key);

@@ -124,6 +124,17 @@ ParamSpec&& ParamSpec::AllowLimit() && {
   return std::move(*this);
 }
 
+namespace {
+
+// A bound that an int64 holds exactly, so that an integer is compared with it as an integer and it is
+// written in digits (as a double, 9000000000000000001 rounds to 9e18).
+bool IsInt64Bound(double b) {
+  constexpr double kTop = 9.2e18;  // below 2^63
+  return std::isfinite(b) && std::floor(b) == b && std::abs(b) < kTop;
+}
+
+}  // namespace
+
 std::string ParamSpec::AllowedText() const {
   std::string text = AllowedTextWithoutAuto();
   if (auto_allowed) text += " or auto";
@@ -145,9 +156,8 @@ std::string ParamSpec::AllowedTextWithoutAuto() const {
   const bool has_lo = std::isfinite(min), has_hi = std::isfinite(max);
   // An integer's bounds in its own digits: 9000000000000000000, not 9e+18.
   const auto bound = [this](double b) {
-    return type == ParamType::kInt && std::floor(b) == b && std::abs(b) < 9.2e18
-               ? fmt::format("{}", static_cast<std::int64_t>(b))
-               : fmt::format("{}", b);
+    return type == ParamType::kInt && IsInt64Bound(b) ? fmt::format("{}", static_cast<std::int64_t>(b))
+                                                      : fmt::format("{}", b);
   };
   if (has_lo && has_hi) {
     return fmt::format("{} in {}{}, {}{}", what, min_open ? "(" : "[", bound(min), bound(max),
@@ -316,14 +326,12 @@ bool InRange(const ParamSpec& spec, double x) {
 // InRange for an integer, compared as an integer where a bound is one a 64-bit integer holds (as a
 // double, 9000000000000000001 rounds to the bound 9e18 and passed).
 bool IntInRange(const ParamSpec& spec, std::int64_t v) {
-  constexpr double kTop = 9.2e18;  // below 2^63
-  const auto integral = [&](double b) { return std::isfinite(b) && std::floor(b) == b && std::abs(b) < kTop; };
   const auto x = static_cast<double>(v);
   // Each bound on its own: as integers where it is one, else as doubles.
-  const bool above_min = integral(spec.min)
+  const bool above_min = IsInt64Bound(spec.min)
                              ? (spec.min_open ? v > static_cast<std::int64_t>(spec.min) : v >= static_cast<std::int64_t>(spec.min))
                              : (spec.min_open ? x > spec.min : x >= spec.min);
-  const bool below_max = integral(spec.max)
+  const bool below_max = IsInt64Bound(spec.max)
                              ? (spec.max_open ? v < static_cast<std::int64_t>(spec.max) : v <= static_cast<std::int64_t>(spec.max))
                              : (spec.max_open ? x < spec.max : x <= spec.max);
   return above_min && below_max;

@@ -52,6 +52,9 @@ inline constexpr double kMaxBeta = 1e6;
 // Throws InputError(key, ...) with the YAML reader's message (for code that takes beta without a
 // YAML file: the Python bindings).
 void CheckBeta(double beta, const std::string& solver = "", const std::string& key = "beta");
+// A run seed as the YAML key `seeds` reads each of its values (and `--seed` reads its one): an
+// integer in [0, kMaxSeed].
+ParamSpec RunSeedSpec();
 // A solver entry's `oracle:` keys (type, batch, sampler) as raw text, checked as the YAML reader checks
 // them: known keys and values, `solver` accepts the type, and batch or sampler never without a type
 // (they would silently go to the exact oracle). Throws InputError naming `key` ("oracle.type").

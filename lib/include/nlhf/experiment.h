@@ -189,7 +189,8 @@ struct CostEstimate {
   bool wall_capped = false;       // stop.wall_s bounds every run
 };
 // `built`: config.seeds[0]'s game when it is built already (ValidateExperiment's), with the seconds
-// its build took (`built_seconds`, reported as game_seconds); null: built and timed here. At large n
+// its build took (`built_seconds`); null: built and timed here. game_seconds is the build's time
+// plus the descriptors' pass over P, timed here (the run makes it for every game that stores P). At large n
 // a second build would double the dry run, and holding two would double its memory.
 CostEstimate EstimateCost(const ExperimentConfig& config, int jobs, std::shared_ptr<const Game> built = nullptr,
                           double built_seconds = 0.0);
