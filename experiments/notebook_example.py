@@ -4,7 +4,8 @@ three solvers, plot. Run it from the repository after the Quickstart's build:
     PYTHONPATH=build/python bash scripts/python.sh experiments/notebook_example.py
 
 It prints what it finds and writes notebook_example.png and .pdf to --out (default
-results/notebook_example/). Each block below is a notebook cell.
+runs/notebook_example/, beside the tools' runs: results/ belongs to the
+reproduction). Each block below is a notebook cell.
 """
 import argparse
 import os
@@ -23,7 +24,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("--out", default="results/notebook_example", help="folder for the figure")
+parser.add_argument("--out", default="runs/notebook_example", help="folder for the figure")
 args = parser.parse_args()
 
 # A game: EGPO's tabular setting, random preferences over 20 responses and a softmax-normal reference.

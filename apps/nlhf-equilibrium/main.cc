@@ -10,6 +10,8 @@
 #include <iostream>
 #include <string>
 #include <system_error>
+#include <utility>
+#include <variant>
 #include <unistd.h>
 
 #include "cli.h"
@@ -26,6 +28,7 @@
 #include "nlhf/output/files.h"
 #include "nlhf/params.h"
 #include "nlhf/rng.h"
+#include "nlhf/spec.h"
 
 namespace po = boost::program_options;
 
@@ -70,7 +73,13 @@ int ExportGame(const std::string& form, const std::string& output, const std::st
     throw nlhf::InputError("--export", fmt::format("'{}' is not a form, expected nfg, nfg-centered or openspiel", form));
   const nlhf::NfgForm f = form == "nfg" ? nlhf::NfgForm::kP : nlhf::NfgForm::kCentered;
   if (!output.empty()) nlhf::CheckNewFile(output);  // before the game is built: that may take long
-  const nlhf::Game game = nlhf::MakeGame(game_spec, reference_spec, seed);
+  // An n the spec gives that no .nfg file takes is refused before the game is built, which at
+  // n = 100 000 would not even fit in memory.
+  nlhf::SpecCall call = nlhf::ParseSpec(game_spec);
+  for (const auto& [name, value] :
+       nlhf::ParseGivenParams(nlhf::GameRegistry().Find(call.name, "game.type").params, call.args, "game"))
+    if (name == "n" && std::holds_alternative<std::int64_t>(value)) nlhf::CheckNfgWritable(std::get<std::int64_t>(value));
+  const nlhf::Game game = nlhf::MakeGame(std::move(call), reference_spec, seed);
   const std::string title = fmt::format("nlhf {}: {}", game.game_spec(),
                                         f == nlhf::NfgForm::kP ? "u1 = P(i beats j), u2 = 1 - u1"
                                                                : "u1 = P(i beats j) - 1/2, u2 = -u1");

@@ -677,11 +677,9 @@ void AppendNfgNumber(std::string& out, double x) {
   }
 }
 
-// The file in pieces of about 1 MiB, each handed to `sink`.
-template <class Sink>
-void WriteNfgPieces(const PreferenceOperator& P, NfgForm form, std::string_view title,
-                    const Sink& sink) {
-  const Eigen::Index n = P.n();
+}  // namespace
+
+void CheckNfgWritable(Eigen::Index n) {
   if (n > kMaxNfgWriteN)
     throw InputError(
         "game",
@@ -689,6 +687,16 @@ void WriteNfgPieces(const PreferenceOperator& P, NfgForm form, std::string_view 
             "has n = {} actions, expected at most {} for a .nfg file (it holds n^2 = {:.3g} "
             "payoff pairs, up to {:.3g} GB; nlhf reads back files of at most 2 GiB)",
             n, kMaxNfgWriteN, static_cast<double>(n) * n, 52.0 * static_cast<double>(n) * n / 1e9));
+}
+
+namespace {
+
+// The file in pieces of about 1 MiB, each handed to `sink`.
+template <class Sink>
+void WriteNfgPieces(const PreferenceOperator& P, NfgForm form, std::string_view title,
+                    const Sink& sink) {
+  const Eigen::Index n = P.n();
+  CheckNfgWritable(n);
   std::string clean;
   for (const char c : title) {
     const auto u = static_cast<unsigned char>(c);

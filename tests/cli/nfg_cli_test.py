@@ -148,6 +148,9 @@ for flag, value in (("--beta", "0.5"), ("--selection", "max_entropy"), ("--top",
           and not os.path.exists(path), err)
 code, out, err = eq("--export", "nfg", "--game", "low_rank_cyclic(n=100000)")
 check("too_large", one_error(code, out, err) and "game: has n = 100000 actions, expected at most 6000" in err, err)
+# A dense game of that size is refused before it is built (80 GB: the build itself would fail).
+code, out, err = eq("--export", "nfg", "--game", "random_uniform(n=100000)")
+check("too_large.dense", one_error(code, out, err) and "game: has n = 100000 actions, expected at most 6000" in err, err)
 
 # --- malformed files: one error line with file:line:col ---------------------------------------------
 bad = write_in(TMP, "bad.nfg", 'NFG 1 R "" { "" "" } { 2 2 }\n0.5 0.5\n0.75 0.25\n0.3 0.75\n0.5 0.5\n')

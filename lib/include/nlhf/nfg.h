@@ -86,6 +86,9 @@ std::optional<Eigen::Index> NfgFileN(const std::string& path);
 // refused (InputError): the file would pass the size limit nlhf reads back (2 GiB; a profile takes
 // up to 52 bytes), and no Gambit or OpenSpiel solver takes a game that large.
 inline constexpr Eigen::Index kMaxNfgWriteN = 6000;
+// Throws the InputError WriteNfg throws for a game of n actions it refuses (n > kMaxNfgWriteN), so
+// that a caller that knows n from the spec can refuse before building the game.
+void CheckNfgWritable(Eigen::Index n);
 // Streams the file to `out`; a write failure throws std::system_error (WriteString's errno).
 void WriteNfg(std::FILE* out, const PreferenceOperator& P, NfgForm form, std::string_view title);
 // The same text, in memory.
