@@ -103,12 +103,14 @@ void PrintGame(const nlhf::Game& game, const std::optional<nlhf::GameDescriptors
   fmt::print("reference  {}\n", game.reference_spec());
   fmt::print("n          {}\nbeta       {}\n", game.n(), beta);
   if (d) {
-    fmt::print("descriptors: cyclic triples {}, Condorcet winner {}, max|A| {:.4g}, Hodge cyclic ratio {:.4f}\n",
-               d->cyclic_triples
-                   ? fmt::format("{}/{} ({:.3f})", *d->cyclic_triples, d->triples, *d->cyclic_triple_fraction)
-                   : fmt::format("not counted (ties, n > {})", nlhf::kCyclicTriplesMaxN),
+    fmt::print("descriptors: cyclic triples {}, Condorcet winner {}, max|A| {:.4g}, Hodge cyclic ratio {}\n",
+               !d->cyclic_triples            ? fmt::format("not counted (ties, n > {})", nlhf::kCyclicTriplesMaxN)
+               : d->cyclic_triple_fraction ? fmt::format("{}/{} ({:.3f})", *d->cyclic_triples, d->triples,
+                                                           *d->cyclic_triple_fraction)
+                                           : fmt::format("{}/{}", *d->cyclic_triples, d->triples),
                d->condorcet_winner ? std::to_string(*d->condorcet_winner) : std::string("none"), d->max_abs_margin,
-               d->hodge_cyclic_ratio);
+               d->hodge_cyclic_ratio ? fmt::format("{:.4f}", *d->hodge_cyclic_ratio)
+                                     : std::string("undefined (every pair tied: A = 0)"));
   } else {
     fmt::print("descriptors: not computed for an implicit game (they read every entry of a stored P; "
                "storage=dense or storage=float32 computes them)\n");

@@ -60,8 +60,8 @@ GameDescriptors DescribeEntries(Eigen::Index n, const EntryFn& entry) {
         if (B(j, i) != 0.0f) closed_walks += B2(i, j);
     d.cyclic_triples = static_cast<std::int64_t>(closed_walks / 3.0 + 0.5);
   }
-  if (d.cyclic_triples)
-    d.cyclic_triple_fraction = d.triples > 0 ? static_cast<double>(*d.cyclic_triples) / static_cast<double>(d.triples) : 0.0;
+  if (d.cyclic_triples && d.triples > 0)
+    d.cyclic_triple_fraction = static_cast<double>(*d.cyclic_triples) / static_cast<double>(d.triples);
 
   for (Eigen::Index i = 0; i < n; ++i) {
     if (wins[static_cast<size_t>(i)] == n - 1) {
@@ -78,7 +78,7 @@ GameDescriptors DescribeEntries(Eigen::Index n, const EntryFn& entry) {
       const double c = (entry(i, j) - 0.5) - (s[i] - s[j]);
       cyclic += c * c;
     }
-  d.hodge_cyclic_ratio = total > 0.0 ? cyclic / total : 0.0;
+  if (total > 0.0) d.hodge_cyclic_ratio = cyclic / total;
   return d;
 }
 

@@ -549,7 +549,7 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
   }
 
   eq.log_pi = l;
-  eq.pi = l.array().exp();
+  eq.pi = Probabilities(l);  // what outputs show: subnormal, or 0, below e^-708, not Eigen's 5.6e-309
   const std::string linear = method == EquilibriumMethod::kKrylov
                                  ? fmt::format(" ({} GMRES iterations)", eq.linear_iterations)
                                  : fmt::format(" ({} LU factorizations, {} GMRES iterations)",
@@ -826,9 +826,12 @@ SpectralRadiusResult ComputeSpectralRadius(const Game& game, const Eigen::Vector
   }
   SpectralRadiusResult result;
   result.method = SpectralRadiusMethod::kDense;
-  result.rho = DenseSpectralRadius(game, pi);
+  // Below the resolution, 0, as the other methods report it (a 2 x 2 game's S is 0 in exact
+  // arithmetic, and its rounding gave rho ~ 1e-104).
+  const double rho = DenseSpectralRadius(game, pi);
+  result.rho = rho > SpectralRadiusResolution(game.n()) ? rho : 0.0;
   result.converged = true;
-  result.message = "dense eigendecomposition";
+  result.message = result.rho > 0.0 ? "dense eigendecomposition" : BelowResolution(rho, "by dense eigendecomposition", game.n());
   return result;
 }
 

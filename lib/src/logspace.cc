@@ -29,7 +29,7 @@ void NormalizeLogitsInPlace(Eigen::VectorXd& l) {
 }
 
 Eigen::VectorXd Softmax(const Eigen::VectorXd& x) {
-  return NormalizeLogits(x).array().exp();
+  return Probabilities(NormalizeLogits(x));  // (subnormal and 0 where they are: not Eigen's 5.6e-309)
 }
 
 namespace {
@@ -77,6 +77,8 @@ inline double KlTermKnownQ(double log_p, double p, double log_q, double q) {
   // p = 0: the term is q's share outside p's support. (Eigen's exp returns 5.6e-309, not 0, for
   // arguments below -709.78, so the test is on log p.)
   if (log_p == -std::numeric_limits<double>::infinity()) return q;
+  // q = 0 where p > 0 (even where p itself underflows to 0: log p is finite): the KL is infinite.
+  if (log_q == -std::numeric_limits<double>::infinity()) return std::numeric_limits<double>::infinity();
   const double d = log_p - log_q;
   // Beyond |d| = 1/2, q - p + p d loses < 3e-15 relative to cancellation, and never overflows.
   return std::abs(d) <= 0.5 ? p * PhiSeries(d) : q - p + p * d;
@@ -91,6 +93,8 @@ double BregmanPhi(double d) {
 
 double KlTerm(double log_p, double log_q) {
   if (log_p == -std::numeric_limits<double>::infinity()) return std::exp(log_q);  // p = 0: q's share
+  // q = 0 where p > 0 (even where p underflows): infinite, as KlTermKnownQ.
+  if (log_q == -std::numeric_limits<double>::infinity()) return std::numeric_limits<double>::infinity();
   const double p = std::exp(log_p);
   const double d = log_p - log_q;
   // p phi(d) = q - p + p d; for d < -1, exp(-d) could overflow while q itself is fine.

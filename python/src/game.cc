@@ -167,7 +167,8 @@ py::dict DescriptorsDict(const GameDescriptors& d) {
       d.cyclic_triple_fraction ? py::object(py::float_(*d.cyclic_triple_fraction)) : py::object(py::none());
   out["condorcet_winner"] = d.condorcet_winner ? py::object(py::int_(*d.condorcet_winner)) : py::object(py::none());
   out["max_abs_margin"] = d.max_abs_margin;
-  out["hodge_cyclic_ratio"] = d.hodge_cyclic_ratio;
+  out["hodge_cyclic_ratio"] =
+      d.hodge_cyclic_ratio ? py::object(py::float_(*d.hodge_cyclic_ratio)) : py::object(py::none());
   return out;
 }
 

@@ -65,7 +65,7 @@ TEST(Describe, BothCountingPathsAndTheHodgeRatioMatchTheirDefinitions) {
     const Eigen::MatrixXd A = P.array() - 0.5;
     const Eigen::VectorXd s = A.rowwise().mean();
     const Eigen::MatrixXd grad = s.rowwise().replicate(P.rows()) - s.transpose().colwise().replicate(P.rows());
-    EXPECT_NEAR(d.hodge_cyclic_ratio, (A - grad).squaredNorm() / A.squaredNorm(), 1e-13) << spec;
+    EXPECT_NEAR(d.hodge_cyclic_ratio.value(), (A - grad).squaredNorm() / A.squaredNorm(), 1e-13) << spec;
     EXPECT_EQ(d.max_abs_margin, A.cwiseAbs().maxCoeff()) << spec;
   }
 }
@@ -83,15 +83,29 @@ TEST(Describe, LargeGamesWithTiesAreNotCounted) {
   EXPECT_EQ(d.condorcet_winner, std::optional<Eigen::Index>(n - 1));
 }
 
+// A ratio of nothing is not a number: no triple among 2 actions, no margin where every pair ties.
+TEST(Describe, UndefinedRatiosAreNotReported) {
+  const GameDescriptors two = Describe(MakeP("random_uniform(n=2)"));
+  EXPECT_EQ(two.triples, 0);
+  EXPECT_EQ(two.cyclic_triples, std::optional<std::int64_t>(0));
+  EXPECT_FALSE(two.cyclic_triple_fraction.has_value());
+  EXPECT_TRUE(two.hodge_cyclic_ratio.has_value());
+  const GameDescriptors tied = Describe(Eigen::MatrixXd::Constant(5, 5, 0.5));
+  EXPECT_EQ(tied.cyclic_triples, std::optional<std::int64_t>(0));
+  EXPECT_EQ(tied.cyclic_triple_fraction, std::optional<double>(0.0));
+  EXPECT_FALSE(tied.hodge_cyclic_ratio.has_value());
+  EXPECT_EQ(tied.max_abs_margin, 0.0);
+}
+
 // hodge's construction makes the two parts orthogonal: the ratio is kappa^2/((1-kappa)^2+kappa^2).
 TEST(Describe, HodgeRatioMatchesTheGeneratorsKnob) {
   for (double kappa : {0.0, 0.3, 0.5, 0.8, 1.0}) {
     const GameDescriptors d = Describe(MakeP("hodge(n=12,kappa=" + std::to_string(kappa) + ")"));
     const double expected = kappa * kappa / ((1 - kappa) * (1 - kappa) + kappa * kappa);
-    EXPECT_NEAR(d.hodge_cyclic_ratio, expected, 1e-12) << kappa;
+    EXPECT_NEAR(d.hodge_cyclic_ratio.value(), expected, 1e-12) << kappa;
   }
   // A balanced tournament is purely cyclic: every action has the same score.
-  EXPECT_NEAR(Describe(MakeP("cyclic(n=9)")).hodge_cyclic_ratio, 1.0, 1e-14);
+  EXPECT_NEAR(Describe(MakeP("cyclic(n=9)")).hodge_cyclic_ratio.value(), 1.0, 1e-14);
 }
 
 // From an operator: a dense game's matrix as it is, a float32 game's stored entries (the rounded
@@ -113,7 +127,7 @@ TEST(Describe, ReadsTheEntriesAnOperatorStores) {
     EXPECT_EQ(c.hodge_cyclic_ratio, d.hodge_cyclic_ratio) << spec;
     // The same game up to float rounding.
     EXPECT_EQ(c.cyclic_triples, a.cyclic_triples) << spec;
-    EXPECT_NEAR(c.hodge_cyclic_ratio, a.hodge_cyclic_ratio, 1e-6) << spec;
+    EXPECT_NEAR(c.hodge_cyclic_ratio.value(), a.hodge_cyclic_ratio.value(), 1e-6) << spec;
   }
   EXPECT_THROW(Describe(MakeGame("low_rank_cyclic(n=30)", "uniform", 1).preferences()), InternalError);
 }

@@ -49,6 +49,26 @@ TEST(SolveEquilibrium, CertifiesAcrossTheRangeOfBeta) {
   }
 }
 
+// pi* as the outputs show it: below e^-708, exp of log pi* (subnormal, or 0), the same for tied
+// actions; Eigen's vectorized exp gave 5.6e-309 to three of four tied actions at e^-715.
+TEST(SolveEquilibrium, ProbabilitiesBelowTheNormalRangeAreExpOfTheirLogits) {
+  Eigen::MatrixXd P = Eigen::MatrixXd::Constant(5, 5, 0.5);
+  for (Eigen::Index i = 0; i < 5; ++i)
+    for (Eigen::Index j = i + 1; j < 5; ++j) P(i, j) = 1.0, P(j, i) = 0.0;  // 0 beats everyone
+  const Game game(P, Eigen::VectorXd::Constant(5, 0.2), "strict order", "uniform");
+  for (double beta : {0.0006993006993006993, 1e-4}) {
+    const Equilibrium eq = SolveEquilibrium(game, beta);
+    ASSERT_TRUE(eq.certified()) << eq.message;
+    int below = 0;
+    for (Eigen::Index y = 0; y < 5; ++y) {
+      if (eq.log_pi[y] >= kEigenExpFloor) continue;
+      ++below;
+      EXPECT_EQ(eq.pi[y], std::exp(eq.log_pi[y])) << "beta " << beta << ", action " << y;
+    }
+    EXPECT_EQ(below, 4) << beta;
+  }
+}
+
 TEST(SolveEquilibrium, CertifiesDegenerateTournaments) {
   for (double beta : {1e-4, 1e-2, 1.0}) {
     for (std::uint64_t seed : {0u, 1u, 2u}) {
@@ -506,8 +526,12 @@ TEST(SpectralRadius, IsZeroWhenAIsZeroOrPiIsAVertex) {
   EXPECT_EQ(RhoBy(SpectralRadiusMethod::kLanczos, game, vertex), 0.0);
   // Two actions: S acts on the one direction orthogonal to sqrt(pi), where a skew form is 0.
   const Game two = MakeGame("random_uniform(n=2)", "uniform", 1);
-  EXPECT_LE(RhoBy(SpectralRadiusMethod::kDense, two, two.mu()), 1e-17);
+  EXPECT_EQ(RhoBy(SpectralRadiusMethod::kDense, two, two.mu()), 0.0);
   EXPECT_EQ(RhoBy(SpectralRadiusMethod::kLanczos, two, two.mu()), 0.0);
+  // ... at every pi: a 2 x 2 game with a lopsided pi gave rho ~ 1e-104 by the dense method.
+  Eigen::VectorXd lopsided(2);
+  lopsided << 1.0 - 1e-90, 1e-90;
+  EXPECT_EQ(RhoBy(SpectralRadiusMethod::kDense, two, lopsided), 0.0);
 }
 
 TEST(SpectralRadius, LanczosWorksOnTinyGames) {

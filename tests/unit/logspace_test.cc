@@ -28,6 +28,13 @@ TEST(Softmax, SumsToOneAndKeepsTinyProbabilities) {
   EXPECT_NEAR(p.sum(), 1.0, 1e-15);
   EXPECT_GT(p[1], 0.0);  // exp(-700) is representable, never clamped
   EXPECT_NEAR(NormalizeLogits(x)[2], -1e4, 1e-9);
+  EXPECT_EQ(p[2], 0.0);  // underflows to 0, not to Eigen's floor of 5.6e-309
+  // Subnormal probabilities are exp of their logits, ties alike, in every place of a vector (the
+  // vectorized exp's floor hit all but the elements past the last full packet).
+  Eigen::VectorXd tied = Eigen::VectorXd::Constant(5, -715.0);
+  tied[0] = 0.0;
+  const Eigen::VectorXd q = Softmax(tied);
+  for (Eigen::Index y = 1; y < 5; ++y) EXPECT_EQ(q[y], std::exp(NormalizeLogits(tied)[y])) << y;
 }
 
 // Logits far from 0 (a step of 1e20 on a game with ties, beta = 1e-8): the largest goes to 0 before
@@ -196,6 +203,10 @@ TEST(KlSum, TermsOutsideTheSupports) {
   // q = 0 where p > 0: KL is infinite, never NaN.
   double log_p2[] = {0.0}, p2[] = {1.0}, log_q2[] = {-inf};
   EXPECT_EQ(KlSum(log_p2, p2, log_q2, 1), inf);
+  // ... also where p > 0 underflows to 0 (log p finite): 0 * inf would make NaN.
+  double log_p4[] = {0.0, -5000.0}, p4[] = {1.0, 0.0}, log_q4[] = {0.0, -inf};
+  EXPECT_EQ(KlSum(log_p4, p4, log_q4, 2), inf);
+  EXPECT_EQ(KlTerm(-5000.0, -inf), inf);
   // A NaN input gives NaN (the driver reports it), never a number.
   double log_p3[] = {std::nan("")}, p3[] = {std::nan("")}, log_q3[] = {0.0};
   EXPECT_TRUE(std::isnan(KlSum(log_p3, p3, log_q3, 1)));

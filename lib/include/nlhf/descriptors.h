@@ -19,13 +19,15 @@ struct GameDescriptors {
   // (nullopt: not counted, a game with ties above kCyclicTriplesMaxN actions)
   std::optional<std::int64_t> cyclic_triples;
   std::int64_t triples = 0;  // ... out of C(n, 3)
+  // cyclic_triples / triples (nullopt: not counted, or n = 2, which has no triple: 0/0)
   std::optional<double> cyclic_triple_fraction;
   // The action that beats every other with probability > 1/2, if any.
   std::optional<Eigen::Index> condorcet_winner;
   double max_abs_margin = 0.0;  // max |A|, A = P - 1/2; bounds the spectral radius rho
   // Hodge decomposition of A on the complete graph: A = grad(s) + C with s_i = mean_j A_ij;
-  // the share of cyclic energy ||C||_F^2 / ||A||_F^2 (0: transitive, 1: purely cyclic).
-  double hodge_cyclic_ratio = 0.0;
+  // the share of cyclic energy ||C||_F^2 / ||A||_F^2 (0: transitive, 1: purely cyclic; nullopt
+  // where A = 0, every pair tied: 0/0).
+  std::optional<double> hodge_cyclic_ratio;
 };
 
 GameDescriptors Describe(const Eigen::MatrixXd& P);

@@ -178,8 +178,8 @@ Equilibrium SolveEquilibrium(const Game& game, double beta, const EquilibriumOpt
 // (bench_core BM_SpectralRadius) lies between n = 50 and 100 (at mu of random_uniform: dense 0.078 ms,
 // lanczos 0.094 ms at n = 50; 0.46 ms and 0.18 ms at n = 100; at pi* of five generators lanczos is
 // faster from n = 50 on), and the gap grows as n^2: 10x at n = 1000, 25x at n = 4000.
-// Lanczos and low_rank resolve rho down to SpectralRadiusResolution(n) = 100 eps sqrt(n) (2.2e-13 at
-// n = 100, 2.2e-11 at n = 10^6: the rounding of products by P, which are ~1/2 per entry) and report
+// Every method resolves rho down to SpectralRadiusResolution(n) = 100 eps sqrt(n) (2.2e-13 at
+// n = 100, 2.2e-11 at n = 10^6: the rounding of products by P, which are ~1/2 per entry) and reports
 // a smaller rho as 0; that is far below any beta >= 1e-8, where the stability limits no longer
 // depend on rho.
 enum class SpectralRadiusMethod { kAuto, kDense, kLanczos, kLowRank };

@@ -38,7 +38,7 @@ void SubtractLogNormalizer(Logits&& l, double top, double sum) {
 // l <- NormalizeLogits(l), without allocating (for solver hot paths).
 void NormalizeLogitsInPlace(Eigen::VectorXd& l);
 
-// exp(NormalizeLogits(x)).
+// Probabilities(NormalizeLogits(x)): exp of the normalized logits, subnormal or 0 where they are.
 Eigen::VectorXd Softmax(const Eigen::VectorXd& x);
 
 // Below about -709.78 Eigen's vectorized exp returns 5.6e-309 for any argument (-inf included),

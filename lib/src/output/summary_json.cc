@@ -111,7 +111,7 @@ std::string SummaryJson(const ExperimentConfig& config, const ExperimentResult& 
       desc["cyclic_triple_fraction"] = d->cyclic_triple_fraction ? Number(*d->cyclic_triple_fraction) : Json(nullptr);
       desc["condorcet_winner"] = d->condorcet_winner ? Json(*d->condorcet_winner) : Json(nullptr);
       desc["max_abs_margin"] = Number(d->max_abs_margin);
-      desc["hodge_cyclic_ratio"] = Number(d->hodge_cyclic_ratio);
+      desc["hodge_cyclic_ratio"] = d->hodge_cyclic_ratio ? Number(*d->hodge_cyclic_ratio) : Json(nullptr);
       o["descriptors"] = desc;
     } else {
       o["descriptors"] = nullptr;
