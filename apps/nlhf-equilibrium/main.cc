@@ -76,8 +76,7 @@ int ExportGame(const std::string& form, const std::string& output, const std::st
   // An n the spec gives that no .nfg file takes is refused before the game is built, which at
   // n = 100 000 would not even fit in memory.
   nlhf::SpecCall call = nlhf::ParseSpec(game_spec);
-  for (const auto& [name, value] :
-       nlhf::ParseGivenParams(nlhf::GameRegistry().Find(call.name, "game.type").params, call.args, "game"))
+  for (const auto& [name, value] : nlhf::ReadGameCall(call).params)
     if (name == "n" && std::holds_alternative<std::int64_t>(value)) nlhf::CheckNfgWritable(std::get<std::int64_t>(value));
   const nlhf::Game game = nlhf::MakeGame(std::move(call), reference_spec, seed);
   const std::string title = fmt::format("nlhf {}: {}", game.game_spec(),

@@ -153,11 +153,19 @@ Eigen::MatrixXd ReadMatrixCsv(const std::string& path, const std::string& key, s
                          fmt::format("row {} is beyond a square matrix: the rows have {} values each, so the file "
                                      "should have {} rows, not {} (expected n lines of n comma-separated numbers)",
                                      k + 1, k, k, n));
-      if (even)
+      if (even) {
+        // Twice n values per row, every other one 0 or 1: probabilities with a decimal comma (0,5).
+        bool decimal_comma = k == 2 * n;
+        for (const auto& r : rows.values)
+          for (size_t j = 0; j < k && decimal_comma; j += 2) decimal_comma = r[j] == 0.0 || r[j] == 1.0;
         throw InputError(SourceLocation{path}, key,
-                         fmt::format("the file has {} rows of {} values each, expected a square matrix: n lines of n "
+                         fmt::format("the file has {} rows of {} values each{}, expected a square matrix: n lines of n "
                                      "comma-separated numbers",
-                                     n, k));
+                                     n, k,
+                                     decimal_comma ? " (this looks like decimals written with a comma, 0,5 for 0.5: "
+                                                     "nlhf reads ',' as the separator and '.' as the decimal point)"
+                                                   : ""));
+      }
       size_t bad = 1;
       while (rows.values[bad].size() == k) ++bad;
       throw InputError(SourceLocation{path, rows.lines[bad]}, key,

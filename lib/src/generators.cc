@@ -143,24 +143,27 @@ Game MakeGame(std::string_view game_spec, std::string_view reference_spec, std::
   return MakeGame(ParseSpec(game_spec), reference_spec, run_seed);
 }
 
-Game MakeGame(SpecCall g, std::string_view reference_spec, std::uint64_t run_seed) {
+GameCall ReadGameCall(const SpecCall& g) {
   const auto& game_entry = GameRegistry().Find(g.name, "game.type");
+  GameCall call{g.name, {}, GameStorage::kAuto};
   // `storage` is the game-level key, not a generator parameter.
-  GameStorage storage = GameStorage::kAuto;
-  for (auto it = g.args.begin(); it != g.args.end();) {
-    if (it->first != "storage") {
-      ++it;
+  std::vector<std::pair<std::string, std::string>> args;
+  for (const auto& [k, v] : g.args) {
+    if (k != "storage") {
+      args.emplace_back(k, v);
       continue;
     }
-    const std::optional<GameStorage> s = ParseGameStorage(it->second);
-    if (!s)
-      throw InputError("game.storage",
-                       fmt::format("'{}' is not a storage, expected {}", it->second, kGameStorageNames));
-    storage = *s;
-    it = g.args.erase(it);
+    const std::optional<GameStorage> s = ParseGameStorage(v);
+    if (!s) throw InputError("game.storage", fmt::format("'{}' is not a storage, expected {}", v, kGameStorageNames));
+    call.storage = *s;
   }
-  BuiltOperator P = MakePreferenceOperator(g.name, ParseGivenParams(game_entry.params, g.args, "game"), run_seed,
-                                           storage, "game");
+  call.params = ParseGivenParams(game_entry.params, args, "game");
+  return call;
+}
+
+Game MakeGame(SpecCall g, std::string_view reference_spec, std::uint64_t run_seed) {
+  const GameCall call = ReadGameCall(g);
+  BuiltOperator P = MakePreferenceOperator(call.name, call.params, run_seed, call.storage, "game");
   const SpecCall r = ParseSpec(reference_spec);
   const auto& ref_entry = ReferenceRegistry().Find(r.name, "reference.type");
   BuiltReference mu = MakeReference(

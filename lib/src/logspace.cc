@@ -77,8 +77,9 @@ inline double KlTermKnownQ(double log_p, double p, double log_q, double q) {
   // p = 0: the term is q's share outside p's support. (Eigen's exp returns 5.6e-309, not 0, for
   // arguments below -709.78, so the test is on log p.)
   if (log_p == -std::numeric_limits<double>::infinity()) return q;
-  // q = 0 where p > 0 (even where p itself underflows to 0: log p is finite): the KL is infinite.
-  if (log_q == -std::numeric_limits<double>::infinity()) return std::numeric_limits<double>::infinity();
+  // q = 0 where p > 0 (even where p itself underflows to 0: log p is finite): the KL is infinite
+  // (log p - log q = +inf; NaN for a NaN log p, which the driver reports).
+  if (log_q == -std::numeric_limits<double>::infinity()) return log_p - log_q;
   const double d = log_p - log_q;
   // Beyond |d| = 1/2, q - p + p d loses < 3e-15 relative to cancellation, and never overflows.
   return std::abs(d) <= 0.5 ? p * PhiSeries(d) : q - p + p * d;
@@ -93,8 +94,8 @@ double BregmanPhi(double d) {
 
 double KlTerm(double log_p, double log_q) {
   if (log_p == -std::numeric_limits<double>::infinity()) return std::exp(log_q);  // p = 0: q's share
-  // q = 0 where p > 0 (even where p underflows): infinite, as KlTermKnownQ.
-  if (log_q == -std::numeric_limits<double>::infinity()) return std::numeric_limits<double>::infinity();
+  // q = 0 where p > 0 (even where p underflows): infinite, as KlTermKnownQ (NaN for a NaN log p).
+  if (log_q == -std::numeric_limits<double>::infinity()) return log_p - log_q;
   const double p = std::exp(log_p);
   const double d = log_p - log_q;
   // p phi(d) = q - p + p d; for d < -1, exp(-d) could overflow while q itself is fine.

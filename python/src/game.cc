@@ -52,16 +52,10 @@ std::pair<Eigen::VectorXd, std::string> ReferenceFor(Eigen::Index n, const std::
 // MemoryError, or, where the kernel overcommits, in the OOM killer ending the Python process.
 void CheckGameMemory(const SpecCall& call, std::uint64_t seed) {
   ExperimentConfig c;
-  c.game.name = call.name;
-  std::vector<std::pair<std::string, std::string>> args;
-  for (const auto& [k, v] : call.args) {
-    if (k != "storage") {
-      args.emplace_back(k, v);
-    } else if (const std::optional<GameStorage> storage = ParseGameStorage(v)) {
-      c.game.storage = *storage;
-    }
-  }
-  c.game.params = ParseGivenParams(GameRegistry().Find(call.name, "game.type").params, args, "game");
+  GameCall game = ReadGameCall(call);
+  c.game.name = std::move(game.name);
+  c.game.params = std::move(game.params);
+  c.game.storage = game.storage;
   c.equilibrium = EquilibriumMode::kNone;
   c.seeds = {seed};
   const MemoryEstimate e = EstimateMemory(c, ResourcePlan{});

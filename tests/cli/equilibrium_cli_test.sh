@@ -37,6 +37,10 @@ printf '0.5,0.2\n0.7,0.5\n' >"$tmp/bad.csv"
 printf '0.5,x\n0.5,0.5\n' >"$tmp/nan.csv"
 
 check default 0 'gap_beta .* <= 1e-12' --
+# Ratios of nothing are said to be undefined, never printed as 0: every pair tied (A = 0); n = 2.
+printf '0.5,0.5,0.5\n0.5,0.5,0.5\n0.5,0.5,0.5\n' >"$tmp/ties.csv"
+check tied_hodge 0 'cyclic triples 0/1 \(0\.000\), .*Hodge cyclic ratio undefined \(every pair tied' -- --game "matrix(path=$tmp/ties.csv)"
+check two_triples 0 'cyclic triples 0/0, .*Hodge cyclic ratio [0-9]' -- --game 'random_uniform(n=2)'
 check rps_pi 0 '0\.36' -- --game 'rps3(x=0.9,y=0.9,z=0.8)' --beta 0.01
 # One entry per registered solver with a stability limit (its registry traits), in registry order.
 # (Entry by entry: a new solver with a limit adds its own, wherever the registry puts it.)

@@ -75,6 +75,16 @@ pairs = {(rs[0]["solver"], rs[0]["seed"]) for rs in runs.values()}
 check("good.pairs", pairs == {(s, d) for s in ("nash_mp", "omd", "mwu") for d in ("0", "1")}, str(pairs))
 summary = json.load(open(os.path.join(out, "summary.json")))
 check("good.summary_runs", len(summary) == 6, str(len(summary)))
+
+# An undefined descriptor is null in summary.json, never 0: the Hodge ratio where every pair ties.
+write("ties.csv", "0.5,0.5,0.5\n0.5,0.5,0.5\n0.5,0.5,0.5\n")
+tied = write("tied.yaml", "game: {type: matrix, path: ties.csv}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n"
+                          "stop: {iterations: 2}\n")
+code, _, stderr = run(tied, "--out", os.path.join(TMP, "out_tied"), "--quiet")
+check("tied.exit", code == 0, stderr)
+if code == 0:
+    d = json.load(open(os.path.join(TMP, "out_tied", "summary.json")))[0]["descriptors"]
+    check("tied.hodge_null", d["hodge_cyclic_ratio"] is None and d["cyclic_triple_fraction"] == 0.0, str(d))
 for s in summary:
     rs = runs[s["run_id"]]
     iters = [int(r["iter"]) for r in rs]

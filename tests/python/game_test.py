@@ -115,6 +115,19 @@ check("describe.hodge", abs(d["hodge_cyclic_ratio"] - (C**2).sum() / (A**2).sum(
 check("describe.max_abs_margin", d["max_abs_margin"] == np.abs(A).max())
 winner = [i for i in range(9) if all(A[i, j] > 0 for j in range(9) if j != i)]
 check("describe.condorcet", d["condorcet_winner"] == (winner[0] if winner else None), str(d))
+# Undefined ratios are None, not 0: no triple at n = 2, no margin when every pair ties.
+d2 = nlhf.game("random_uniform", n=2).describe()
+check("describe.no_triples", d2["triples"] == 0 and d2["cyclic_triple_fraction"] is None, str(d2))
+dt = nlhf.from_matrix(np.full((4, 4), 0.5)).describe()
+check("describe.all_tied", dt["hodge_cyclic_ratio"] is None and dt["cyclic_triple_fraction"] == 0.0, str(dt))
+# A policy with exact zeros where pi* is positive but below the doubles (e^-5000): KL(pi*||pi) is
+# +inf, a value; it raised "kl_to_star is NaN" (0 * inf), at the equilibrium's own pi too.
+order = np.triu(np.ones((5, 5)), 1) + 0.5 * np.eye(5)
+strict = nlhf.from_matrix(order)
+st = strict.equilibrium(1e-4)
+m = strict.metrics(1e-4, st.pi, star=st)
+check("metrics.kl_to_star_inf", np.isinf(m["kl_to_star"]) and m["kl_to_star"] > 0, str(m))
+check("equilibrium.pi_underflow", list(st.pi[1:]) == [0.0] * 4, str(st.pi))
 try:
     nlhf.game("low_rank_cyclic", n=1000, k=8).describe()
     check("describe.implicit_refused", False, "no error")

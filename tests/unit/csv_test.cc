@@ -51,6 +51,18 @@ TEST(ReadMatrixCsv, RejectsRaggedRowsNamingTheLine) {
   const std::string fewer = dir.File("fewer.csv", "0.5,0.5,0.5\n0.5,0.5,0.5\n");
   ExpectInputError([&] { ReadMatrixCsv(fewer, "game.path"); },
                    {fewer + ": game.path: the file has 2 rows of 3 values each"});
+  // Decimal commas (0,5 for 0.5) double the values per row: said so, and only then.
+  const std::string comma = dir.File("comma.csv", "0,5,0,3\n0,7,0,5\n");
+  ExpectInputError([&] { ReadMatrixCsv(comma, "game.path"); },
+                   {comma + ": game.path: the file has 2 rows of 4 values each (this looks like decimals written "
+                            "with a comma, 0,5 for 0.5"});
+  const std::string four = dir.File("four.csv", "0.5,0.3,0.1,0.2\n0.7,0.5,0.2,0.1\n");
+  try {
+    ReadMatrixCsv(four, "game.path");
+    ADD_FAILURE() << "a 2 x 4 file was read";
+  } catch (const InputError& e) {
+    EXPECT_EQ(std::string(e.what()).find("decimal"), std::string::npos) << e.what();
+  }
 }
 
 // A cell that is not a number says why it may look like one: an invisible character, or another

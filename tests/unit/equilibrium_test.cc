@@ -49,14 +49,15 @@ TEST(SolveEquilibrium, CertifiesAcrossTheRangeOfBeta) {
   }
 }
 
-// pi* as the outputs show it: below e^-708, exp of log pi* (subnormal, or 0), the same for tied
-// actions; Eigen's vectorized exp gave 5.6e-309 to three of four tied actions at e^-715.
+// pi* as the outputs show it: below e^-708, exp of log pi* (subnormal, or 0). Eigen's vectorized exp
+// gave 5.6e-309 to the actions in full packets: at beta = 1/1430, where log pi* of the four losers
+// is about -715 (a new user's case), three of them showed 5.6e-309 and the last 3e-311.
 TEST(SolveEquilibrium, ProbabilitiesBelowTheNormalRangeAreExpOfTheirLogits) {
   Eigen::MatrixXd P = Eigen::MatrixXd::Constant(5, 5, 0.5);
   for (Eigen::Index i = 0; i < 5; ++i)
     for (Eigen::Index j = i + 1; j < 5; ++j) P(i, j) = 1.0, P(j, i) = 0.0;  // 0 beats everyone
   const Game game(P, Eigen::VectorXd::Constant(5, 0.2), "strict order", "uniform");
-  for (double beta : {0.0006993006993006993, 1e-4}) {
+  for (double beta : {1.0 / 1430.0, 1e-4}) {
     const Equilibrium eq = SolveEquilibrium(game, beta);
     ASSERT_TRUE(eq.certified()) << eq.message;
     int below = 0;

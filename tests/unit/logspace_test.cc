@@ -23,12 +23,12 @@ TEST(LogSumExp, MatchesDirectSumAndSurvivesHugeLogits) {
 
 TEST(Softmax, SumsToOneAndKeepsTinyProbabilities) {
   Eigen::VectorXd x(3);
-  x << 0.0, -700.0, -1e4;
+  x << 0.0, -1e4, -700.0;
   const Eigen::VectorXd p = Softmax(x);
   EXPECT_NEAR(p.sum(), 1.0, 1e-15);
-  EXPECT_GT(p[1], 0.0);  // exp(-700) is representable, never clamped
-  EXPECT_NEAR(NormalizeLogits(x)[2], -1e4, 1e-9);
-  EXPECT_EQ(p[2], 0.0);  // underflows to 0, not to Eigen's floor of 5.6e-309
+  EXPECT_GT(p[2], 0.0);  // exp(-700) is representable, never clamped
+  EXPECT_NEAR(NormalizeLogits(x)[1], -1e4, 1e-9);
+  EXPECT_EQ(p[1], 0.0);  // underflows to 0 (in a full packet: not Eigen's floor of 5.6e-309)
   // Subnormal probabilities are exp of their logits, ties alike, in every place of a vector (the
   // vectorized exp's floor hit all but the elements past the last full packet).
   Eigen::VectorXd tied = Eigen::VectorXd::Constant(5, -715.0);

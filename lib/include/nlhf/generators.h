@@ -105,4 +105,15 @@ GivenParams ParseGivenParams(const std::vector<ParamSpec>& specs,
                              const std::vector<std::pair<std::string, std::string>>& raw,
                              const std::string& key);
 
+// A parsed game spec read against its generator's table, as MakeGame reads it: the typed
+// parameters (a name the table lacks kept raw, for ResolveParams to report with a suggestion) and
+// the game-level `storage` (kAuto when not given). Throws InputError for an unknown generator or
+// storage, or a value the table refuses.
+struct GameCall {
+  std::string name;
+  GivenParams params;
+  GameStorage storage = GameStorage::kAuto;
+};
+GameCall ReadGameCall(const SpecCall& game_spec);
+
 }  // namespace nlhf

@@ -67,7 +67,8 @@ double BregmanPhi(double d);
 // KL(p || q) = sum_y p_y (log p_y - log q_y), from normalized logits (KlSum). Written as
 // sum_y p_y * phi(log p_y - log q_y), which is exact because sum_y p_y exp(-(log p_y - log q_y))
 // = sum_y q_y = 1: every term is >= 0, so the result is >= 0 by construction and keeps its
-// relative precision near 0. Where p_y = 0 the term is q_y (the share of q outside p's support).
+// relative precision near 0. Where p_y = 0 the term is q_y (the share of q outside p's support);
+// where q_y = 0 < p_y it is +inf (KlTerm).
 double KlFromLogits(const Eigen::VectorXd& log_p, const Eigen::VectorXd& log_q);
 // {KL(p || q), KL(q || p)}: the two KlFromLogits, bit for bit, with each exp taken once (kl_to_star
 // and kl_from_star of one record).
@@ -78,7 +79,8 @@ std::pair<double, double> KlBothWays(const Eigen::VectorXd& log_p, const Eigen::
 // std::exp of each entry: the exps KlFromLogits takes (Eigen's vectorized exp may differ in the
 // last bit).
 Eigen::VectorXd ExpEach(const Eigen::VectorXd& x);
-// One term of that sum: p phi(log p - log q), or q where p = 0.
+// One term of that sum: p phi(log p - log q), or q where p = 0, or +inf where q = 0 and p > 0 (a
+// log p that is finite, even where exp(log p) underflows to 0).
 double KlTerm(double log_p, double log_q);
 
 // sum_{y < n} KlTerm(log_p[y], log_q[y]), given p[y] = exp(log_p[y]): the kernel of KlFromLogits,

@@ -12,6 +12,8 @@
 // iterate has average 0 (logit -inf), exactly as in the naive sum.
 #include <Eigen/Core>
 
+#include "nlhf/logspace.h"
+
 namespace nlhf::solvers {
 
 class AverageIterate {
@@ -35,7 +37,9 @@ class AverageIterate {
   const Eigen::VectorXd& Logits(const Eigen::VectorXd& current) const {
     if (count_ == 0) return current;
     if (!fresh_) {
-      logits_ = sum_ + current.array().exp().matrix();
+      // (ExpProbabilities: exp(current) is 0 where it underflows, as in the sum, not Eigen's 5.6e-309.)
+      ExpProbabilities(current.array(), logits_.array());
+      logits_ += sum_;
       logits_ = (logits_.array() / logits_.sum()).log();
       fresh_ = true;
     }
