@@ -192,9 +192,14 @@ int Run(int argc, char** argv) {
       fmt::print("note: one shard read {} where the first read {} (the same contents); the game column of "
                  "trace.csv names each as its shard read it\n",
                  nlhf::EscapeControl(now), nlhf::EscapeControl(then));
-    fmt::print("merged {} into {}/ (trace.csv, runs.csv, summary.csv, config.resolved.yaml)\n",
+    fmt::print("merged {} into {}/ (trace.csv, runs.csv, summary.csv, config.resolved.yaml){}\n",
                merge.size() == 1 ? std::string("1 shard directory") : fmt::format("{} shard directories", merge.size()),
-               nlhf::EscapeControl(out_dir));
+               nlhf::EscapeControl(out_dir),
+               report.tasks_unused > 0
+                   ? fmt::format(" (it held another sweep: its final files were replaced, and its {} tasks that "
+                                 "this sweep lacks stay unused in {}/.parts)",
+                                 report.tasks_unused, nlhf::EscapeControl(out_dir))
+                   : "");
     return 0;
   }
   if (sweep_path.empty()) throw nlhf::InputError("missing the sweep file, expected nlhf-sweep SWEEP.yaml (see --help)");
@@ -360,8 +365,16 @@ int Run(int argc, char** argv) {
     fmt::print("note: {} of the {} runs ended in a numerical failure (a non-finite iterate or metric: status "
                "numerical_failure in runs.csv), so nlhf-sweep exits with 1\n",
                r.numerical_failures, r.runs);
-  fmt::print("wrote {}/{}\n", shown_dir,
-             options.shard.n > 1 ? " (shard parts; merge with nlhf-sweep --merge)" : " (trace.csv, runs.csv, summary.csv, config.resolved.yaml)");
+  // A shard says what DIR now holds: the whole sweep (it completed a shared directory), or how much.
+  const std::string final_files = "trace.csv, runs.csv, summary.csv, config.resolved.yaml";
+  fmt::print("wrote {}/ ({})\n", shown_dir,
+             options.shard.n == 1 ? final_files
+             : r.assembled        ? fmt::format("shard {}/{}; the directory now holds every task of the sweep: {}",
+                                                options.shard.k, options.shard.n, final_files)
+                                  : fmt::format("shard parts: {} of the sweep's {} tasks are stored here; run the "
+                                                "other shards into this directory to complete it, or merge shard "
+                                                "directories with nlhf-sweep --merge",
+                                                r.sweep_tasks_stored, r.sweep_tasks));
   return r.numerical_failures > 0 ? 1 : 0;
 }
 

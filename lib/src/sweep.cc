@@ -100,6 +100,23 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
                        fmt::format("at {}: {}", PointName(p), e.key().empty() ? e.problem() : e.key() + ": " + e.problem()));
     }
   }
+  // --force deletes DIR's whole store, which a directory shared by shards holds for all of them: one
+  // shard redone with --force would delete the others' finished tasks. Refused while DIR holds any
+  // task outside this shard (read before the claim, which would delete them).
+  if (options.force && options.shard.n > 1) {
+    std::set<std::string> mine;
+    const std::vector<SweepTask> tasks = SweepTasks(s);
+    for (size_t i = 0; i < tasks.size(); ++i)
+      if (options.shard.Holds(i)) mine.insert(tasks[i].id);
+    std::int64_t others = 0;
+    for (const std::string& id : TaskStore(dir).Index().Ids()) others += mine.count(id) == 0 ? 1 : 0;
+    if (others > 0)
+      throw InputError("--force",
+                       fmt::format("with --shard {}/{} would delete the {} tasks that other shards (or other sweeps) "
+                                   "stored in {}, expected --shard without --force (a shard resumes its own tasks), "
+                                   "or --force without --shard to start the whole sweep over",
+                                   options.shard.k, options.shard.n, others, dir));
+  }
   // Held until the sweep returns: a second writer of DIR is refused before doing any work.
   const std::unique_ptr<OutputDirectory> claim = ClaimSweepDirectory(s, dir, options.force, {});
   TaskStore store(dir);
@@ -382,7 +399,9 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   // into a shared directory).
   bool complete = failures == 0;
   const TaskIndex on_disk = store.Index(/*with_lines=*/true);  // for Compact
-  for (const SweepTask& t : all) complete = complete && on_disk.Has(t.id);
+  report.sweep_tasks = static_cast<std::int64_t>(all.size());
+  for (const SweepTask& t : all) report.sweep_tasks_stored += on_disk.Has(t.id) ? 1 : 0;
+  complete = complete && report.sweep_tasks_stored == report.sweep_tasks;
   // Every task of this shard that did not fail was written; one that cannot be read back is a bug
   // (a record this version cannot parse), never a sweep reported as written without its files.
   for (size_t i = 0; i < all.size(); ++i)
@@ -433,6 +452,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   } catch (const WriteFailure& e) {
     throw_with_kept(e);  // every task is stored: only the final files are still to be written
   }
+  report.assembled = complete;
   report.wall_s = SecondsSince(start);
   report.task_failures = failures;
   report.first_failure = first_failure;

@@ -301,9 +301,10 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
                          empty.size() > 3 ? fmt::format(", nor do {} more", empty.size() - 3) : "");
   RequireComplete(s, tasks, index, out, holds);
   // The folder holding every shard directory (the SLURM layout) is the sweep's own directory: there a
-  // merge of a changed sweep (the shards of an extended one) replaces the earlier results, as a
-  // sweep run into its own directory does. Elsewhere that takes --force. (Refused before the claim,
-  // which would leave the directory marked.)
+  // merge of a changed sweep (the shards of an extended one) replaces the earlier final files, as a
+  // sweep run into its own directory does, and the earlier sweep's tasks stay in .parts, unused
+  // (reused should the sweep change back). Elsewhere that takes --force, which deletes them. (Refused
+  // before the claim, which would leave the directory marked.)
   const bool holds_shards = std::all_of(part_dirs.begin(), part_dirs.end(), [&](const std::string& d) {
     return NormalizePath(d).parent_path() == NormalizePath(out);
   });
@@ -316,22 +317,37 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
   };
   if (replace && !force && !holds_shards) throw different_sweep();
   stop_before_writing();
-  // What the claim deletes (OUT's earlier results, with --force or in the shards' folder of a
-  // changed sweep), which a signal from now on cannot bring back.
+  // What the claim deletes (OUT's earlier results, with --force), or a changed sweep's merge removes
+  // (the earlier final files), which a signal from now on cannot bring back.
   std::error_code ec;
   const bool removes = (force || replace) && (fs::exists(fs::path(out) / ".parts", ec) ||
                                               fs::exists(fs::path(out) / "trace.csv", ec));
-  const std::unique_ptr<OutputDirectory> claim = ClaimSweepDirectory(s, out, force || replace, part_dirs);
+  const std::unique_ptr<OutputDirectory> claim = ClaimSweepDirectory(s, out, force, part_dirs);
   const std::string existing = StoredSweepFingerprint(out);
-  if (!existing.empty() && existing != s.fingerprint) throw different_sweep();  // written by another process since
+  if (!existing.empty() && existing != s.fingerprint && existing != before)
+    throw different_sweep();  // written by another process since
   TaskStore store(out);
   store.Create();
+  if (!existing.empty() && existing != s.fingerprint) {
+    // The earlier sweep's final files no longer match what OUT will hold: removed before the new
+    // manifest is written (RunSweep's order), while its tasks stay in the store.
+    for (const char* name : {"trace.csv", "runs.csv", "summary.csv", "config.resolved.yaml"})
+      fs::remove(fs::path(out) / name);
+    const std::set<std::string> ids_now = [&] {
+      std::set<std::string> ids;
+      for (const SweepTask& t : tasks) ids.insert(t.id);
+      return ids;
+    }();
+    for (const std::string& id : store.Index().Ids()) report.tasks_unused += ids_now.count(id) == 0 ? 1 : 0;
+  }
   if (existing != s.fingerprint) store.WriteManifest(s, first->inputs);
   std::vector<std::int64_t> offsets;
   try {
     offsets = Assemble(s, index, out, cancel, work_done);
   } catch (const Cancelled&) {
-    throw Cancelled(removes ? nothing_merged + ", whose earlier results were removed" : nothing_merged);
+    throw Cancelled(!removes ? nothing_merged
+                    : force  ? nothing_merged + ", whose earlier results were removed"
+                             : nothing_merged + ", whose earlier final files were removed (its tasks stay in .parts)");
   }
   // The merged directory is then a finished sweep like one run in one process: its store indexes
   // its trace.csv, so the sweep run into it (to extend it, say) reuses every task.

@@ -251,6 +251,33 @@ for seeds in ("[0, 1]", "[0, 1, 2]"):
 run(grid, "--set", "seeds=[0, 1, 2]", "--out", os.path.join(TMP, "three_seeds"), "--quiet")
 check("layout.extended_equals_single", outputs(layout) == outputs(os.path.join(TMP, "three_seeds")),
       "the merged extension differs from a single run")
+# ... and the earlier sweep's finished tasks stay there (a merge deleted them): the first sweep run
+# into the folder again runs nothing, as after a changed sweep run in one process.
+code, out, err = run(grid, "--set", "seeds=[0, 1]", "--out", layout, "--quiet")
+check("layout.earlier_tasks_kept", code == 0 and " 0 tasks run now, 16 kept from before" in out, out + err)
+other_layout = os.path.join(TMP, "other_layout")
+code, out, err = run(grid, "--out", other_layout, "--quiet")
+for k in (1, 2):
+    run(grid, "--set", "seeds=[5, 6]", "--shard", f"{k}/2", "--out", os.path.join(other_layout, f"shard-{k}"), "--quiet")
+code, out, err = run("--merge", os.path.join(other_layout, "shard-1"), os.path.join(other_layout, "shard-2"),
+                     "--out", other_layout)
+check("layout.merge_says_what_stays", code == 0 and "its 16 tasks that this sweep lacks stay unused in" in out,
+      out + err)
+code, out, err = run(grid, "--out", other_layout, "--quiet")
+check("layout.other_sweep_kept", code == 0 and " 0 tasks run now, 16 kept from before" in out, out + err)
+# A shard's end line says what its directory holds; the one that completes a shared directory, that
+# it now holds the whole sweep. --force with --shard would delete the other shards' tasks: refused.
+shared = os.path.join(TMP, "shared_shards")
+code, out, _ = run(grid, "--shard", "1/2", "--out", shared, "--quiet")
+check("shared.first_line", "(shard parts: 8 of the sweep's 16 tasks are stored here; run the other shards" in out, out)
+code, out, err = run(grid, "--shard", "1/2", "--out", shared, "--quiet", "--force")
+check("shared.force_alone", code == 0, err)  # only its own tasks there: --force starts it over
+code, out, err = run(grid, "--shard", "2/2", "--out", shared, "--quiet")
+check("shared.last_line", "(shard 2/2; the directory now holds every task of the sweep: trace.csv" in out, out)
+code, out, err = run(grid, "--shard", "2/2", "--out", shared, "--quiet", "--force")
+check("shared.force_refused", code == 2 and out == "" and err.count("\n") == 1 and
+      "error: --force: with --shard 2/2 would delete the 8 tasks that other shards" in err and
+      outputs(shared) == o, err)
 # A directory holding another sweep is taken over: nothing of `other` is part of grid.
 code, out, err = run(grid, "--out", other, "--quiet")
 check("changed_sweep.takes_over", code == 0 and "16 tasks run now, 0 kept from before" in out and "2 others stay unused" in out,

@@ -76,6 +76,10 @@ struct SweepReport {
   // Nothing was left to run and trace.csv already held the whole sweep (a finished sweep run
   // again): it was kept as it was, not copied again.
   bool trace_kept = false;
+  // The tasks of the whole sweep (every shard) stored in DIR now, and whether DIR's final files were
+  // written: every task stored (a shard that completes a shared directory assembles them too).
+  std::int64_t sweep_tasks = 0, sweep_tasks_stored = 0;
+  bool assembled = false;
   // Tasks run now were held by a finished sweep's index into its trace.csv that could not be
   // used: trace.csv was changed, replaced or removed since (its size or time differ; an edit, a
   // touch, a copy that does not keep times).
@@ -117,12 +121,17 @@ SweepMemory EstimateSweepMemory(const SweepConfig& sweep, int jobs);
 // tasks name the path that shard read.
 struct MergeReport {
   std::vector<std::pair<std::string, std::string>> moved_inputs;
+  // OUT, the folder holding the shards, held another sweep: its tasks that this one lacks stay in
+  // OUT/.parts, unused (without --force; a sweep run into OUT that changes back reuses them).
+  std::int64_t tasks_unused = 0;
 };
 
 // Assembles the final files of `out` from the tasks stored in `part_dirs` (shards of one sweep over
 // the same input file contents, checked, complete: otherwise nothing is written; the input files
 // must still have those contents). `out` must be new, empty, one nlhf-sweep wrote, or hold only the
-// shard directories; `force` replaces one nlhf-sweep wrote for another sweep. `cancel` is polled
+// shard directories; `force` replaces one nlhf-sweep wrote for another sweep (deleting its stored
+// tasks); the folder holding every shard directory may hold another sweep without it (its final
+// files are replaced and its tasks kept: MergeReport::tasks_unused). `cancel` is polled
 // while the shards are read (OUT then stays as it was) and while trace.csv is copied together: set,
 // it throws Cancelled ("nothing was merged into OUT", adding ", whose earlier results were removed"
 // after the claim removed them) and no final file is written (OUT keeps its marker and manifest:
