@@ -75,10 +75,10 @@ int ExportGame(const std::string& form, const std::string& output, const std::st
   if (!output.empty()) nlhf::CheckNewFile(output);  // before the game is built: that may take long
   // An n the spec gives that no .nfg file takes is refused before the game is built, which at
   // n = 100 000 would not even fit in memory.
-  nlhf::SpecCall call = nlhf::ParseSpec(game_spec);
-  for (const auto& [name, value] : nlhf::ReadGameCall(call).params)
+  const nlhf::GameCall call = nlhf::ReadGameCall(nlhf::ParseSpec(game_spec));
+  for (const auto& [name, value] : call.params)
     if (name == "n" && std::holds_alternative<std::int64_t>(value)) nlhf::CheckNfgWritable(std::get<std::int64_t>(value));
-  const nlhf::Game game = nlhf::MakeGame(std::move(call), reference_spec, seed);
+  const nlhf::Game game = nlhf::MakeGame(call, reference_spec, seed);
   const std::string title = fmt::format("nlhf {}: {}", game.game_spec(),
                                         f == nlhf::NfgForm::kP ? "u1 = P(i beats j), u2 = 1 - u1"
                                                                : "u1 = P(i beats j) - 1/2, u2 = -u1");

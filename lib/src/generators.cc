@@ -162,7 +162,10 @@ GameCall ReadGameCall(const SpecCall& g) {
 }
 
 Game MakeGame(SpecCall g, std::string_view reference_spec, std::uint64_t run_seed) {
-  const GameCall call = ReadGameCall(g);
+  return MakeGame(ReadGameCall(g), reference_spec, run_seed);
+}
+
+Game MakeGame(const GameCall& call, std::string_view reference_spec, std::uint64_t run_seed) {
   BuiltOperator P = MakePreferenceOperator(call.name, call.params, run_seed, call.storage, "game");
   const SpecCall r = ParseSpec(reference_spec);
   const auto& ref_entry = ReferenceRegistry().Find(r.name, "reference.type");

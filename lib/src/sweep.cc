@@ -104,12 +104,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   // shard redone with --force would delete the others' finished tasks. Refused while DIR holds any
   // task outside this shard (read before the claim, which would delete them).
   if (options.force && options.shard.n > 1) {
-    std::set<std::string> mine;
-    const std::vector<SweepTask> tasks = SweepTasks(s);
-    for (size_t i = 0; i < tasks.size(); ++i)
-      if (options.shard.Holds(i)) mine.insert(tasks[i].id);
-    std::int64_t others = 0;
-    for (const std::string& id : TaskStore(dir).Index().Ids()) others += mine.count(id) == 0 ? 1 : 0;
+    const std::int64_t others = TaskStore(dir).Index().CountOutside(TaskIds(SweepTasks(s), options.shard));
     if (others > 0)
       throw InputError("--force",
                        fmt::format("with --shard {}/{} would delete the {} tasks that other shards (or other sweeps) "
@@ -130,11 +125,8 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   store.RemoveOrphans();  // a data file whose part a killed process never wrote
   // Before a changed sweep removes trace.csv itself.
   const std::set<std::string> stale = store.StaleTraceIndexTasks();
-  // The final files of an earlier, different sweep no longer match what DIR will hold: removed
-  // before the new manifest is written, so no crash can leave them beside it looking current.
-  if (previous && previous->fingerprint != s.fingerprint)
-    for (const char* name : {"trace.csv", "runs.csv", "summary.csv", "config.resolved.yaml"})
-      fs::remove(fs::path(dir) / name);
+  // The final files of an earlier, different sweep no longer match what DIR will hold.
+  if (previous && previous->fingerprint != s.fingerprint) store.RemoveFinalFiles();
   if (!previous || previous->fingerprint != s.fingerprint || previous->inputs != inputs)
     store.WriteManifest(s, inputs);
 
@@ -144,9 +136,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   SweepReport report;
   if (previous && previous->fingerprint != s.fingerprint) {
     report.changed_sweep = true;
-    std::set<std::string> ids;
-    for (const SweepTask& t : all) ids.insert(t.id);
-    for (const std::string& id : done_before.Ids()) report.tasks_unused += ids.count(id) == 0 ? 1 : 0;
+    report.tasks_unused = done_before.CountOutside(TaskIds(all));
   }
   // Kept tasks computed from a file now read at another path: their rows name the old one.
   if (previous)

@@ -329,16 +329,9 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
   TaskStore store(out);
   store.Create();
   if (!existing.empty() && existing != s.fingerprint) {
-    // The earlier sweep's final files no longer match what OUT will hold: removed before the new
-    // manifest is written (RunSweep's order), while its tasks stay in the store.
-    for (const char* name : {"trace.csv", "runs.csv", "summary.csv", "config.resolved.yaml"})
-      fs::remove(fs::path(out) / name);
-    const std::set<std::string> ids_now = [&] {
-      std::set<std::string> ids;
-      for (const SweepTask& t : tasks) ids.insert(t.id);
-      return ids;
-    }();
-    for (const std::string& id : store.Index().Ids()) report.tasks_unused += ids_now.count(id) == 0 ? 1 : 0;
+    // The earlier sweep's final files no longer match what OUT will hold (its tasks stay).
+    store.RemoveFinalFiles();
+    report.tasks_unused = store.Index().CountOutside(TaskIds(tasks));
   }
   if (existing != s.fingerprint) store.WriteManifest(s, first->inputs);
   std::vector<std::int64_t> offsets;

@@ -333,6 +333,12 @@ std::vector<std::string> TaskIndex::Ids() const {
   return ids;
 }
 
+std::int64_t TaskIndex::CountOutside(const std::set<std::string>& ids) const {
+  std::int64_t outside = 0;
+  for (const auto& [id, task] : tasks_) outside += ids.count(id) == 0 ? 1 : 0;
+  return outside;
+}
+
 const TaskIndex::Stored& TaskIndex::Find(const std::string& id) const {
   const auto it = tasks_.find(id);
   if (it == tasks_.end()) throw InternalError(fmt::format("task {} is not in the index", id));
@@ -666,6 +672,10 @@ std::set<std::string> TaskStore::StaleTraceIndexTasks() const {
   return tasks;
 }
 
+void TaskStore::RemoveFinalFiles() const {
+  for (const char* name : kSweepFinalFiles) fs::remove(folder_.parent_path() / name);
+}
+
 void TaskStore::RemoveOrphans() const {
   // Only the parts' first lines are read: a data file some part names stays (a damaged part and
   // its data file go together, when a finished sweep compacts the store).
@@ -870,7 +880,8 @@ OutputDirectoryOptions SweepDirectoryOptions(const SweepConfig& s, bool force, c
   o.tool = "nlhf-sweep";
   o.staged = false;
   o.force = force;
-  o.owned = {".parts", "trace.csv", "runs.csv", "summary.csv", "config.resolved.yaml"};
+  o.owned = {".parts"};
+  o.owned.insert(o.owned.end(), std::begin(kSweepFinalFiles), std::end(kSweepFinalFiles));
   o.owned_folders = {".parts"};
   o.also_marked_by = ".parts/manifest.yaml";  // sweeps written before the marker existed
   o.writes_in = IsStoreFile;

@@ -159,6 +159,8 @@ class TaskIndex {
   bool Has(const std::string& id) const { return tasks_.count(id) > 0; }
   size_t size() const { return tasks_.size(); }
   std::vector<std::string> Ids() const;  // sorted
+  // How many of the tasks it holds are not among `ids` (an earlier sweep's, or another shard's).
+  std::int64_t CountOutside(const std::set<std::string>& ids) const;
   // The records of a task the index holds (InternalError otherwise).
   const std::vector<RunRecord>& Records(const std::string& id) const;
   // The text of each of a task's records from wall_s on, as AppendRecordNumbers wrote it in its part
@@ -195,6 +197,9 @@ class TaskIndex {
 
 // The task store of sweep directory `dir` (its folder DIR/.parts). Constructing one reads and
 // creates nothing.
+// The files a finished sweep writes in its directory, beside .parts/.
+inline constexpr const char* kSweepFinalFiles[] = {"trace.csv", "runs.csv", "summary.csv", "config.resolved.yaml"};
+
 class TaskStore {
  public:
   explicit TaskStore(const std::string& dir);
@@ -242,6 +247,9 @@ class TaskStore {
   // `index` is an Index(true) (the record lines are copied from it).
   void Compact(const std::vector<std::string>& tasks, const std::vector<std::int64_t>& trace_offsets,
                const TaskIndex& index);
+  // Removes DIR's final files (kSweepFinalFiles), which a changed sweep no longer matches: before its
+  // new manifest is written, so that no crash leaves them beside it looking current. The store stays.
+  void RemoveFinalFiles() const;
   // Removes data files no part file refers to (left by a process killed between writing a data
   // file and its part). Only while holding the directory's lock.
   void RemoveOrphans() const;

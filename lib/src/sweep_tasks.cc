@@ -59,4 +59,11 @@ std::string TaskName(const SweepPoint& p, std::uint64_t seed) {
   return fmt::format("sweep point {} (seed={}{})", p.index, seed, values);
 }
 
+std::set<std::string> TaskIds(const std::vector<SweepTask>& tasks, const Shard& shard) {
+  std::set<std::string> ids;
+  for (size_t i = 0; i < tasks.size(); ++i)
+    if (shard.Holds(i)) ids.insert(tasks[i].id);
+  return ids;
+}
+
 }  // namespace nlhf

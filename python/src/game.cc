@@ -50,11 +50,10 @@ std::pair<Eigen::VectorXd, std::string> ReferenceFor(Eigen::Index n, const std::
 // Refuses, before anything is allocated, a game this machine cannot hold: nlhf-run's estimate
 // (memory_estimate.h) for one game and no pi*. Without it P's allocation ends in a bare
 // MemoryError, or, where the kernel overcommits, in the OOM killer ending the Python process.
-void CheckGameMemory(const SpecCall& call, std::uint64_t seed) {
+void CheckGameMemory(const GameCall& game, std::uint64_t seed) {
   ExperimentConfig c;
-  GameCall game = ReadGameCall(call);
-  c.game.name = std::move(game.name);
-  c.game.params = std::move(game.params);
+  c.game.name = game.name;
+  c.game.params = game.params;
   c.game.storage = game.storage;
   c.equilibrium = EquilibriumMode::kNone;
   c.seeds = {seed};
@@ -99,9 +98,10 @@ std::shared_ptr<Game> GameFromSpec(const std::string& spec, const RawParams& par
     call.args.emplace_back(k, v);
   }
   if (!storage.empty()) call.args.emplace_back("storage", storage);
-  CheckGameMemory(call, seed);
-  if (mu.is_none()) return std::make_shared<Game>(MakeGame(std::move(call), reference, seed));
-  const Game built = MakeGame(std::move(call), "uniform", seed);
+  const GameCall game = ReadGameCall(call);
+  CheckGameMemory(game, seed);
+  if (mu.is_none()) return std::make_shared<Game>(MakeGame(game, reference, seed));
+  const Game built = MakeGame(game, "uniform", seed);
   auto [m, reference_spec] = ReferenceFor(built.n(), reference, mu, seed);
   return std::make_shared<Game>(built.shared_preferences(), std::move(m), built.game_spec(), std::move(reference_spec));
 }

@@ -115,5 +115,7 @@ struct GameCall {
   GameStorage storage = GameStorage::kAuto;
 };
 GameCall ReadGameCall(const SpecCall& game_spec);
+// MakeGame from a spec already read (a caller that checks its parameters first reads it once).
+Game MakeGame(const GameCall& game_spec, std::string_view reference_spec, std::uint64_t run_seed);
 
 }  // namespace nlhf

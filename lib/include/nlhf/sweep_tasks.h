@@ -3,6 +3,7 @@
 // once), in a canonical order, with ids that name what they compute; and shards of that order.
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,5 +31,8 @@ struct Shard {
   bool Holds(size_t i) const { return static_cast<int>(i % static_cast<size_t>(n)) == k - 1; }
 };
 Shard ParseShard(const std::string& text);  // "K/N"; throws InputError
+
+// The ids of the tasks (SweepTasks' canonical order) that `shard` holds: all of them by default.
+std::set<std::string> TaskIds(const std::vector<SweepTask>& tasks, const Shard& shard = {});
 
 }  // namespace nlhf
