@@ -18,6 +18,7 @@ import fcntl
 import importlib.util
 import io
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -33,6 +34,8 @@ import reproduction  # noqa: E402  (experiments/reproduction.py)
 ORDER = ["egpo_tabular", "nash_mp_rates", "beta_scaling", "action_space", "action_space_huge", "step_sizes",
          "intransitive", "sampled_feedback", "self_play_stability", "egpo_empirical"]
 MARKER = ".nlhf-reproduction"
+# The sweeps' tasks this call reused from other builds of nlhf: (git commit, tasks), per sweep.
+REUSED: list[tuple[str, int]] = []
 COLUMNS = ["experiment", "claim", "source", "expected", "measured", "result"]
 
 
@@ -236,12 +239,26 @@ def run_child(cmd, capture=False, quiet=False):
         raise
 
 
-def git_commit() -> str:
+def build_commit(bin_dir: Path) -> str:
+    """The git commit the tools in `bin_dir` were built from (`nlhf-sweep --version`: "nlhf-sweep 0.1.0
+    (COMMIT)"), which is what computed this call's results; the checkout may have moved on since."""
     try:
-        return subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                              text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
+        out = subprocess.run([str(bin_dir / "nlhf-sweep"), "--version"], capture_output=True, text=True,
+                             check=True).stdout.strip()
+        return re.fullmatch(r"\S+ \S+ \((.+)\)", out).group(1)
+    except (OSError, subprocess.CalledProcessError, AttributeError):
+        return "unknown"
+
+
+def reused_builds(run_dir: Path) -> list[tuple[str, int]]:
+    """The tasks of a finished sweep directory whose results other builds of nlhf computed (nlhf-sweep
+    reuses stored tasks; config.resolved.yaml lists them under nlhf: reused): (git commit, tasks)."""
+    try:
+        text = (run_dir / "config.resolved.yaml").read_text()
+    except OSError:
+        return []
+    return [(m.group(1), int(m.group(2)))
+            for m in re.finditer(r"^    - \{version: [^,]*, git_commit: ([^,]*), tasks: (\d+)\}$", text, re.M)]
 
 
 def run_experiment(name, module, args, out: Path, bin_dir: Path):
@@ -259,7 +276,12 @@ def run_experiment(name, module, args, out: Path, bin_dir: Path):
         rc, _ = run_child(cmd, quiet=args.quiet)
         took = time.monotonic() - start
         if rc == 0 or (rc == 1 and sweep.failures_expected and (res_dir / sweep.out / "runs.csv").is_file()):
-            print(f"  sweep {sweep.out}: done in {took:.1f} s", flush=True)
+            reused = reused_builds(res_dir / sweep.out)
+            REUSED.extend(reused)
+            note = ("; " + ", ".join(f"{n} {'task' if n == 1 else 'tasks'} computed by nlhf at commit {c}"
+                                     for c, n in reused) + f" reused (another --out computes them with this build)"
+                    if reused else "")
+            print(f"  sweep {sweep.out}: done in {took:.1f} s{note}", flush=True)
             continue
         if rc in (130, -signal.SIGINT):
             raise KeyboardInterrupt()
@@ -324,16 +346,21 @@ def collect_claims(experiments: dict[str, Path], out: Path) -> tuple[list[dict],
 
 
 def write_tables(experiments: dict[str, Path], out: Path, ran: list[str], mode: str, seconds: float,
-                 publish_to: Path | None):
+                 publish_to: Path | None, commit: str):
     """out/claims.md and claims.csv: this call's claims and those of earlier calls' other experiments
     into the same directory, so running one experiment never hides the others. With `publish_to`,
     also its claims.md (experiments/claims.md), when `out` has results of every experiment."""
     rows, names = collect_claims(experiments, out)
     passed = sum(r["result"] == "PASS" for r in rows)
     earlier = [n for n in names if n not in ran]
-    header = (f"{claims_title(mode)}\n\nCommit {git_commit()}, {datetime.date.today().isoformat()}: "
+    reused = {}
+    for c, n in REUSED:
+        reused[c] = reused.get(c, 0) + n
+    header = (f"{claims_title(mode)}\n\nCommit {commit}, {datetime.date.today().isoformat()}: "
               f"{passed} of {len(rows)} claims passed. This call ran {', '.join(ran)} ({seconds:.0f} s)"
               + (f"; the rows of {', '.join(earlier)} are from earlier calls into {out}" if earlier else "")
+              + (". It reused the results of " + ", ".join(f"{n} {'task' if n == 1 else 'tasks'} computed at commit {c}"
+                                                           for c, n in reused.items()) if reused else "")
               + ". Each experiment's README explains how its claims are measured.\n\n")
     write_atomic(out / "claims.csv", csv_text(rows, COLUMNS))
     write_atomic(out / "claims.md", header + markdown(rows, COLUMNS))
@@ -417,7 +444,7 @@ def main():
         print("\ninterrupted: finished runs are kept; run the same command again to resume", file=sys.stderr)
         return 143 if isinstance(e, Terminated) else 130
     write_tables(experiments, out, names, mode, time.monotonic() - start,
-                 Path(args.experiments) if args.publish else None)
+                 Path(args.experiments) if args.publish else None, build_commit(bin_dir))
     header = f"Claims of this call ({mode}: {', '.join(names)}; {time.monotonic() - start:.0f} s):\n\n"
     print()
     print(header + terminal_table(all_rows), end="")

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cli.h"
+#include "nlhf/build.h"
 #include "nlhf/errors.h"
 #include "nlhf/experiment.h"
 #include "nlhf/game_cache.h"
@@ -141,6 +142,28 @@ void RefuseIgnoredFlags(const po::variables_map& vm, const std::string& sweep_pa
   }
 }
 
+// The note on stored tasks that other builds of nlhf computed: "note: 40 of the tasks kept from before
+// were computed by nlhf 0.1.0 (git commit A) and 3 by ..., not by this build, nlhf 0.1.0 (git commit
+// B): ...". `what`: the tasks ("tasks kept from before"); `advice`: what to do about it, if anything.
+std::string ReusedBuildsNote(const std::vector<nlhf::BuildTasks>& builds, const std::string& what,
+                             const std::string& advice) {
+  const auto name = [](const nlhf::Build& b) {
+    return b.version == nlhf::kUnrecordedBuild
+               ? std::string("a release that did not record its build")
+               : fmt::format("nlhf {} (git commit {})", nlhf::EscapeControl(b.version), nlhf::EscapeControl(b.git_commit));
+  };
+  std::string by;
+  for (size_t i = 0; i < builds.size(); ++i) {
+    if (i > 0) by += i + 1 == builds.size() ? " and " : ", ";
+    by += i == 0 ? fmt::format("{} of the {} {} computed by {}", builds[i].tasks, what,
+                               builds[i].tasks == 1 ? "was" : "were", name(builds[i].build))
+                 : fmt::format("{} by {}", builds[i].tasks, name(builds[i].build));
+  }
+  return fmt::format("note: {}, not by this build, {}: their results are reused, not computed again "
+                     "(config.resolved.yaml lists them under nlhf: reused){}\n",
+                     by, name(nlhf::ThisBuild()), advice);
+}
+
 int Run(int argc, char** argv) {
   po::options_description opts(kUsage);
   std::string out_dir, shard, list;
@@ -192,6 +215,7 @@ int Run(int argc, char** argv) {
       fmt::print("note: one shard read {} where the first read {} (the same contents); the game column of "
                  "trace.csv names each as its shard read it\n",
                  nlhf::EscapeControl(now), nlhf::EscapeControl(then));
+    if (!report.reused_builds.empty()) fmt::print("{}", ReusedBuildsNote(report.reused_builds, "merged tasks", ""));
     fmt::print("merged {} into {}/ (trace.csv, runs.csv, summary.csv, config.resolved.yaml){}\n",
                merge.size() == 1 ? std::string("1 shard directory") : fmt::format("{} shard directories", merge.size()),
                nlhf::EscapeControl(out_dir),
@@ -357,6 +381,9 @@ int Run(int argc, char** argv) {
     fmt::print("note: {} has the contents {} had when the tasks kept from before ran; their rows name {} in the "
                "game column of trace.csv (--force recomputes them under the new path)\n",
                nlhf::EscapeControl(now), nlhf::EscapeControl(then), nlhf::EscapeControl(then));
+  if (!r.reused_builds.empty())
+    fmt::print("{}", ReusedBuildsNote(r.reused_builds, "tasks kept from before",
+                                      "; --force computes every task again with this build"));
   if (r.capped_budgets > 0)
     fmt::print("note: the iteration cap (stop.iterations) ended {} of the {} runs before their query or oracle-call "
                "budget (status iterations in runs.csv); raise stop.iterations to spend the budget\n",

@@ -17,7 +17,6 @@
 #include "nlhf/sha256.h"
 #include "nlhf/solver.h"
 #include "nlhf/spec.h"
-#include "nlhf/version.h"
 #include "yaml_emitter.h"
 #include "yaml_tree.h"
 
@@ -736,12 +735,26 @@ void EmitComponent(yaml::Emitter& out, const std::string& name_key, const Compon
 }
 
 std::string Emit(const ExperimentConfig& c, bool fingerprint, const std::vector<bool>& as_written = {},
-                 bool metrics_as_written = false) {
+                 bool metrics_as_written = false, const std::vector<BuildTasks>& reused = {}) {
   yaml::Emitter out;  // yaml-cpp's text, each scalar's form asked once (yaml_emitter.h)
   out << YAML::BeginMap;
-  if (!fingerprint)
-    out << YAML::Key << "nlhf" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "version" << YAML::Value
-        << kVersion << YAML::Key << "git_commit" << YAML::Value << kGitCommit << YAML::EndMap;
+  if (!fingerprint) {
+    // One line, but for a sweep that reused other builds' tasks: then one line for each of them.
+    const Build now = ThisBuild();
+    out << YAML::Key << "nlhf" << YAML::Value;
+    if (reused.empty()) out << YAML::Flow;
+    out << YAML::BeginMap << YAML::Key << "version" << YAML::Value << now.version << YAML::Key << "git_commit"
+        << YAML::Value << now.git_commit;
+    if (!reused.empty()) {
+      out << YAML::Key << "reused" << YAML::Value << YAML::BeginSeq;
+      for (const BuildTasks& b : reused)
+        out << YAML::Flow << YAML::BeginMap << YAML::Key << "version" << YAML::Value << b.build.version << YAML::Key
+            << "git_commit" << YAML::Value << b.build.git_commit << YAML::Key << "tasks" << YAML::Value << b.tasks
+            << YAML::EndMap;
+      out << YAML::EndSeq;
+    }
+    out << YAML::EndMap;
+  }
   out << YAML::Key << "name" << YAML::Value << c.name;
   out << YAML::Key << "game" << YAML::Value;
   EmitComponent(out, "type", c.game, GameRegistry().Find(c.game.name, "game.type").params, "game", c.inputs,
@@ -786,8 +799,9 @@ std::string Emit(const ExperimentConfig& c, bool fingerprint, const std::vector<
 
 }  // namespace
 
-std::string ResolvedYaml(const ExperimentConfig& config, const std::vector<bool>& as_written, bool metrics_as_written) {
-  return Emit(config, false, as_written, metrics_as_written);
+std::string ResolvedYaml(const ExperimentConfig& config, const std::vector<bool>& as_written, bool metrics_as_written,
+                         const std::vector<BuildTasks>& reused) {
+  return Emit(config, false, as_written, metrics_as_written, reused);
 }
 
 std::vector<Metric> LoggedMetrics(const ExperimentConfig& config) {

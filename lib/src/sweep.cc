@@ -392,6 +392,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   report.sweep_tasks = static_cast<std::int64_t>(all.size());
   for (const SweepTask& t : all) report.sweep_tasks_stored += on_disk.Has(t.id) ? 1 : 0;
   complete = complete && report.sweep_tasks_stored == report.sweep_tasks;
+  report.reused_builds = on_disk.OtherBuilds(complete ? TaskIds(all) : TaskIds(all, options.shard));
   // Every task of this shard that did not fail was written; one that cannot be read back is a bug
   // (a record this version cannot parse), never a sweep reported as written without its files.
   for (size_t i = 0; i < all.size(); ++i)

@@ -98,7 +98,7 @@ bool IsComponentKey(const std::string& key) { return key == "game" || key == "re
 
 }  // namespace
 
-std::string ResolvedSweepYaml(const SweepConfig& s, const std::string& out_dir) {
+std::string ResolvedSweepYaml(const SweepConfig& s, const std::string& out_dir, const std::vector<BuildTasks>& reused) {
   ExperimentConfig given_base = ParseExperiment(s.text, s.source, s.sets, s.base_dir, true);
   given_base.output = out_dir;  // where this sweep was written, as nlhf-run records its own
   std::map<std::string, std::string> sha256;  // absolute path -> hash, from the points as loaded
@@ -135,7 +135,7 @@ std::string ResolvedSweepYaml(const SweepConfig& s, const std::string& out_dir) 
       base.log.metrics.empty() && std::any_of(s.points.begin(), s.points.end(), [&](const SweepPoint& p) {
         return p.config.log.metrics.empty() && LoggedMetrics(p.config) != base_metrics;
       });
-  std::string out = ResolvedYaml(base, as_written, metrics_as_written);
+  std::string out = ResolvedYaml(base, as_written, metrics_as_written, reused);
   const auto emit_axis = [&](YAML::Emitter& e, const SweepAxis& a) {
     e << YAML::Key << a.key << YAML::Value << YAML::Flow << YAML::BeginSeq;
     for (const std::string& v : a.values) {

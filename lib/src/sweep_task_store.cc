@@ -74,9 +74,10 @@ void AppendRecordLine(std::string& s, const RunRecord& r) {
 }
 
 // A part file indexes the tasks of one committed batch; their trace rows are in a data file:
-//   nlhf-part,3
+//   nlhf-part,4
 //   data,FILE,SIZE,MTIME_NS     (FILE relative to .parts; MTIME_NS empty unless checked)
-//   task,ID,RUNS,OFFSET,BYTES   then RUNS record lines (runs.csv's numbers), for each task
+//   task,ID,RUNS,OFFSET,BYTES,VERSION,GIT_COMMIT   then RUNS record lines (runs.csv's numbers),
+//                                                   for each task (VERSION, GIT_COMMIT: its build)
 //   end
 // It is written whole (temp file, fsync, rename), so it is complete or absent; the data file is
 // durable before it. Anything else (a damaged file, an older version's) is ignored: its tasks run
@@ -84,7 +85,9 @@ void AppendRecordLine(std::string& s, const RunRecord& r) {
 // damaged, one that is longer has grown since (a growing batch's, which several parts index; bytes
 // after SIZE are no part's). With MTIME_NS (the compacted index into trace.csv) the size and time
 // must both be equal: a trace.csv changed since is not read.
-constexpr const char* kPartHeader = "nlhf-part,3";  // 3: kl_to_ne (nine metrics)
+constexpr const char* kPartHeader = "nlhf-part,4";  // 4: each task's build
+// Format 3 (nine metrics, tasks without their build) is read too: its tasks' build is unrecorded.
+constexpr const char* kPartHeader3 = "nlhf-part,3";
 
 struct DataFile {
   std::string name;  // relative to .parts
@@ -111,7 +114,11 @@ void WritePart(const fs::path& path, const DataFile& data, const std::vector<Tas
     const bool as_read = t.records.empty() && !t.lines.empty();
     const size_t runs = as_read ? static_cast<size_t>(std::count(t.lines.begin(), t.lines.end(), '\n'))
                                 : t.records.size();
-    fmt::format_to(std::back_inserter(text), "task,{},{},{},{}\n", t.id, runs, t.offset, t.bytes);
+    fmt::format_to(std::back_inserter(text), "task,{},{},{},{},", t.id, runs, t.offset, t.bytes);
+    AppendCsvField(text, t.build.version);
+    text += ',';
+    AppendCsvField(text, t.build.git_commit);
+    text += '\n';
     if (as_read) text += t.lines;
     for (const RunRecord& r : t.records) AppendRecordLine(text, r);
   }
@@ -177,6 +184,7 @@ struct Part {
 
 // The first two lines of a part file: the data file it indexes, with the size (and time) recorded.
 struct PartHead {
+  bool with_builds = true;  // format 4 (format 3's tasks have no build)
   fs::path data;
   std::int64_t size = 0;
   std::optional<std::int64_t> mtime_ns;
@@ -220,11 +228,12 @@ class TextLines {
 template <class Lines>
 std::optional<PartHead> ParsePartHead(Lines& lines, const fs::path& path) {
   std::string_view line;
-  if (!lines.Next(line) || line != kPartHeader) return std::nullopt;
+  if (!lines.Next(line) || (line != kPartHeader && line != kPartHeader3)) return std::nullopt;
+  PartHead h;
+  h.with_builds = line == kPartHeader;
   if (!lines.Next(line)) return std::nullopt;
   Fields head;
   if (!head.Split(line) || head.f.size() != 4 || head.f[0] != "data") return std::nullopt;
-  PartHead h;
   h.data = path.parent_path() / head.f[1];
   h.size = Integer(head.f[2]);
   if (!head.f[3].empty()) h.mtime_ns = Integer(head.f[3]);
@@ -245,11 +254,13 @@ bool DataReadable(const PartHead& head) {
 }
 
 // A part's task lines after its head, up to its end line (nullopt if it has none or a line does not
-// read), for a data file of `size` bytes. With `records` false the run records are skipped, not
-// parsed (the tasks then have none); with `lines` each task also keeps its record lines.
+// read), for `head`'s data file. With `records` false the run records are skipped, not parsed (the
+// tasks then have none); with `lines` each task also keeps its record lines.
 template <class Lines>
-std::optional<std::vector<TaskBatch::Task>> ReadPartTasks(Lines& source, std::int64_t size, bool records,
+std::optional<std::vector<TaskBatch::Task>> ReadPartTasks(Lines& source, const PartHead& head, bool records,
                                                           bool lines) {
+  const std::int64_t size = head.size;
+  const size_t fields_per_task = head.with_builds ? 7 : 5;
   // (Lines are views into a text that outlives the tasks only when it was read whole.)
   if constexpr (!std::is_same_v<Lines, TextLines>)
     NLHF_CHECK(!lines, "record lines are kept only from a part read whole");
@@ -258,9 +269,13 @@ std::optional<std::vector<TaskBatch::Task>> ReadPartTasks(Lines& source, std::in
   Fields fields;
   while (source.Next(line)) {
     if (line == "end") return tasks;
-    if (!fields.Split(line) || fields.f.size() != 5 || fields.f[0] != "task") return std::nullopt;
+    if (!fields.Split(line) || fields.f.size() != fields_per_task || fields.f[0] != "task") return std::nullopt;
     TaskBatch::Task task;
     task.id = fields.f[1];
+    if (head.with_builds)
+      task.build = Build{std::string(fields.f[5]), std::string(fields.f[6])};
+    else
+      task.build = Build{kUnrecordedBuild, kUnrecordedBuild};
     const std::int64_t runs = Integer(fields.f[2]);
     task.offset = Integer(fields.f[3]);
     task.bytes = Integer(fields.f[4]);
@@ -299,7 +314,7 @@ std::optional<Part> ReadPart(const fs::path& path, bool records = true, bool lin
     TextLines source(*text);
     const std::optional<PartHead> head = ParsePartHead(source, path);
     if (!head || !DataReadable(*head)) return std::nullopt;
-    std::optional<std::vector<TaskBatch::Task>> tasks = ReadPartTasks(source, head->size, records, lines);
+    std::optional<std::vector<TaskBatch::Task>> tasks = ReadPartTasks(source, *head, records, lines);
     if (!tasks) return std::nullopt;
     return Part{std::make_shared<const fs::path>(head->data), lines ? std::move(text) : nullptr,
                 head->mtime_ns.has_value(), std::move(*tasks)};
@@ -412,6 +427,20 @@ bool TaskIndex::LaidOutIn(const fs::path& file, std::string_view header,
          head == header;
 }
 
+const Build& TaskIndex::BuildOf(const std::string& id) const { return Find(id).build; }
+
+std::vector<BuildTasks> TaskIndex::OtherBuilds(const std::set<std::string>& ids) const {
+  const Build now = ThisBuild();
+  std::map<Build, std::int64_t> count;
+  for (const std::string& id : ids) {
+    const auto it = tasks_.find(id);
+    if (it != tasks_.end() && it->second.build != now) ++count[it->second.build];
+  }
+  std::vector<BuildTasks> builds;
+  for (const auto& [build, tasks] : count) builds.push_back(BuildTasks{build, tasks});
+  return builds;
+}
+
 void TaskIndex::Merge(TaskIndex&& other) {
   // (try_emplace: a task this index holds already is left in `other`, not moved from.)
   for (auto& [id, task] : other.tasks_) tasks_.try_emplace(id, std::move(task));
@@ -445,7 +474,7 @@ int TaskBatch::Drain() {
 
 void TaskBatch::Finish(std::string id, std::vector<RunRecord> records, std::int64_t offset) {
   const std::int64_t end = Position();
-  tasks_.push_back(Task{std::move(id), std::move(records), offset, end - offset, {}});
+  tasks_.push_back(Task{std::move(id), std::move(records), offset, end - offset, {}, ThisBuild()});
   // The commit's fsync then waits only for what was written since the last background sync.
   pacer_.Reached(file_->fd(), file_->drained());
 }
@@ -609,7 +638,7 @@ TaskIndex TaskStore::Index(bool with_lines) const {
     if (!part) continue;
     for (TaskBatch::Task& t : part->tasks)
       index.tasks_.emplace(t.id, TaskIndex::Stored{std::move(t.records), t.lines, part->text, part->data,
-                                                   t.offset, t.bytes, part->checked});
+                                                   t.offset, t.bytes, part->checked, std::move(t.build)});
   }
   return index;
 }
@@ -631,7 +660,7 @@ void TaskStore::Compact(const std::vector<std::string>& tasks, const std::vector
     const TaskIndex::Stored& stored = index.Find(tasks[i]);
     NLHF_CHECK(static_cast<size_t>(std::count(stored.lines.begin(), stored.lines.end(), '\n')) == stored.records.size(),
                "the index given to Compact keeps every task's record lines");
-    all.push_back(TaskBatch::Task{tasks[i], {}, trace_offsets[i], stored.trace_bytes, stored.lines});
+    all.push_back(TaskBatch::Task{tasks[i], {}, trace_offsets[i], stored.trace_bytes, stored.lines, stored.build});
   }
   // Named to sort before the batches' parts ("0-" < "data-"), so its copies of the tasks are the
   // ones read; unique, so the index of an earlier, different sweep is not overwritten. Then every
@@ -663,7 +692,7 @@ std::set<std::string> TaskStore::StaleTraceIndexTasks() const {
       const std::optional<PartHead> head = ReadPartHead(in, f);
       if (!head || !head->mtime_ns || DataReadable(*head)) continue;
       StreamLines rest(in);
-      if (const auto held = ReadPartTasks(rest, head->size, /*records=*/false, /*lines=*/false))
+      if (const auto held = ReadPartTasks(rest, *head, /*records=*/false, /*lines=*/false))
         for (const TaskBatch::Task& t : *held) tasks.insert(t.id);
     } catch (const std::exception&) {
       // A damaged part: what it held is not known.

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "nlhf/build.h"
 #include "nlhf/output/block_file.h"
 #include "nlhf/output/files.h"
 #include "nlhf/output/writeback_pacer.h"
@@ -126,12 +127,14 @@ class TaskBatch {
   // A finished task: its records, and where its rows are in the data file. A task read from a part
   // file also keeps its record lines as they were written (`lines`, each ending in a newline); a
   // task with lines and no records is written back with those lines (TaskStore::Compact: the same
-  // text, not formatted again).
+  // text, not formatted again). `build`: the build of nlhf that computed it (ThisBuild() for a task
+  // finished now).
   struct Task {
     std::string id;
     std::vector<RunRecord> records;
     std::int64_t offset = 0, bytes = 0;
     std::string_view lines;  // (into the part's text, which whoever read it keeps: TaskIndex)
+    Build build;
   };
 
  private:
@@ -178,6 +181,11 @@ class TaskIndex {
   bool LaidOutIn(const std::filesystem::path& file, std::string_view header,
                  const std::vector<std::string>& ids,
                  const std::vector<std::int64_t>& offsets) const;
+  // The build of nlhf that computed a task the index holds.
+  const Build& BuildOf(const std::string& id) const;
+  // The tasks among `ids` that the index holds and that a build other than this one (ThisBuild)
+  // computed, counted per build, in the builds' order: results reused, not recomputed.
+  std::vector<BuildTasks> OtherBuilds(const std::set<std::string>& ids) const;
   // Adds the tasks of `other` that this index does not hold yet.
   void Merge(TaskIndex&& other);
 
@@ -190,6 +198,7 @@ class TaskIndex {
     std::shared_ptr<const std::filesystem::path> file;  // the data file holding the trace rows (its part's)
     std::int64_t trace_offset = 0, trace_bytes = 0;
     bool checked = false;  // from the index into trace.csv (Part::checked)
+    Build build;  // that computed the task
   };
   const Stored& Find(const std::string& id) const;
   std::map<std::string, Stored> tasks_;

@@ -126,6 +126,25 @@ check("good.table_printed", "2 of 2 claims passed" in out and "[1/1] good: a goo
 code, out, err = driver("good", "--out", res)
 check("resume.exit", code == 0, out + err)
 check("resume.kept", "0 tasks run now, 4 kept from before" in out + err, out + err)
+commit = subprocess.run([os.path.join(BIN, "nlhf-sweep"), "--version"], capture_output=True, text=True).stdout
+commit = commit.strip().rsplit("(", 1)[-1].rstrip(")")
+check("resume.header_names_the_build", f"\n\nCommit {commit}, " in open(os.path.join(res, "claims.md")).read() and
+      "reused the results" not in open(os.path.join(res, "claims.md")).read(), commit)
+# Results another build of nlhf computed (its commit written into the store's task lines) are reused,
+# and the driver says so, per sweep and in the table's header.
+parts = os.path.join(res, "good", "main", ".parts")
+for name in os.listdir(parts):
+    if name.endswith(".part"):
+        with open(os.path.join(parts, name)) as f:
+            lines = f.read().split("\n")
+        with open(os.path.join(parts, name), "w") as f:
+            f.write("\n".join(l.rsplit(",", 1)[0] + ",0123456789ab" if l.startswith("task,") else l for l in lines))
+code, out, err = driver("good", "--out", res)
+check("resume.other_build_said", code == 0 and "sweep main: done in " in out and
+      "; 4 tasks computed by nlhf at commit 0123456789ab reused (another --out computes them with this build)" in out,
+      out + err)
+check("resume.other_build_in_header", "It reused the results of 4 tasks computed at commit 0123456789ab. " in
+      open(os.path.join(res, "claims.md")).read(), open(os.path.join(res, "claims.md")).read()[:600])
 
 # --- --quick applies the experiment's overrides; its default place is apart from the full one -------
 code, out, err = driver("good", "--quick", "--out", os.path.join(TMP, "quick"))

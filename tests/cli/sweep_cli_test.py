@@ -477,6 +477,63 @@ code, out, err = run("--merge", os.path.join(TMP, "pshard1"), os.path.join(TMP, 
 check("input.merge_moved_note", code == 0 and f"note: one shard read {os.path.join(TMP, 'copy', 'P.csv')} where the "
       f"first read {os.path.join(TMP, 'P.csv')}" in out, out + err)
 
+# --- results of another build of nlhf: reused, and said so -----------------------------------------
+# The task store records the build (version, git commit) that computed each task. A rebuilt nlhf
+# reuses the tasks, says which build computed them, and config.resolved.yaml lists them; --force
+# computes them again. (Another build's tasks are made by editing the commit in the store's parts,
+# the last field of each task line.)
+def set_stored_build(d, commit):
+    parts = os.path.join(d, ".parts")
+    for f in os.listdir(parts):
+        if f.endswith(".part"):
+            path = os.path.join(parts, f)
+            with open(path) as fh:
+                lines = fh.read().split("\n")
+            lines = [line.rsplit(",", 1)[0] + "," + commit if line.startswith("task,") else line for line in lines]
+            with open(path, "w") as fh:
+                fh.write("\n".join(lines))
+
+
+bsweep = write("builds.yaml", BASE + "sweep:\n  beta: [0.1, 0.2]\n")
+bd = os.path.join(TMP, "builds")
+code, out, err = run(bsweep, "--out", bd, "--quiet")
+with open(os.path.join(bd, "config.resolved.yaml")) as f:
+    first_line = f.readline()
+check("builds.none_reused", code == 0 and "were computed by" not in out and
+      re.fullmatch(r"nlhf: \{version: [^,]+, git_commit: [^,}]+\}\n", first_line) is not None, out + first_line)
+before = outputs(bd)
+set_stored_build(bd, "0123456789ab")
+code, out, err = run(bsweep, "--out", bd, "--quiet")
+check("builds.other_build_noted", code == 0 and "0 tasks run now, 4 kept from before" in out and
+      "note: 4 of the tasks kept from before were computed by nlhf " in out and "(git commit 0123456789ab), not by "
+      "this build, nlhf " in out and "--force computes every task again with this build" in out, out + err)
+with open(os.path.join(bd, "config.resolved.yaml")) as f:
+    resolved = f.read()
+check("builds.resolved_lists_them", re.search(r"^nlhf:\n  version: .+\n  git_commit: .+\n  reused:\n"
+                                             r"    - \{version: .+, git_commit: 0123456789ab, tasks: 4\}\nname: ",
+                                             resolved) is not None, resolved[:300])
+check("builds.results_unchanged", outputs(bd) == before)
+# The resolved file still runs (nlhf: is not read).
+code, out, err = run(os.path.join(bd, "config.resolved.yaml"), "--out", os.path.join(TMP, "builds_again"), "--quiet")
+check("builds.resolved_runs", code == 0 and outputs(os.path.join(TMP, "builds_again")) == before, out + err)
+# Two builds among the tasks, extended by two new ones (this build's).
+set_stored_build(bd, "0123456789ab")
+ext = write("builds2.yaml", BASE.replace("seeds: [0, 1]", "seeds: [0, 1, 2]") + "sweep:\n  beta: [0.1, 0.2]\n")
+code, out, err = run(ext, "--out", bd, "--quiet")
+check("builds.extension_counts_only_the_kept", code == 0 and "2 tasks run now, 4 kept from before" in out and
+      "note: 4 of the tasks kept from before were computed by" in out, out + err)
+# A merge of shards computed by another build says so too.
+for k in (1, 2):
+    run(bsweep, "--out", os.path.join(TMP, f"bshard{k}"), "--shard", f"{k}/2", "--quiet")
+set_stored_build(os.path.join(TMP, "bshard2"), "fedcba987654")
+code, out, err = run("--merge", os.path.join(TMP, "bshard1"), os.path.join(TMP, "bshard2"), "--out",
+                     os.path.join(TMP, "bmerged"))
+check("builds.merge_noted", code == 0 and "note: 2 of the merged tasks were computed by nlhf " in out and
+      "(git commit fedcba987654)" in out and outputs(os.path.join(TMP, "bmerged")) == before, out + err)
+# --force computes them again: no note.
+code, out, err = run(bsweep, "--out", bd, "--quiet", "--force")
+check("builds.force_recomputes", code == 0 and "4 tasks run now" in out and "were computed by" not in out, out + err)
+
 # --- an empty flag value is an error, never the default directory ------------------------------------
 for args, flag in [((grid, "--out", "", "--force"), "--out"), (("--merge", ext, "--out", ""), "--out"),
                    ((grid, "--emit-slurm", "--log-dir", ""), "--log-dir")]:

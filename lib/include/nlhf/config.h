@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "nlhf/build.h"
 #include "nlhf/errors.h"
 #include "nlhf/generators.h"
 #include "nlhf/nash_set.h"
@@ -136,8 +137,10 @@ ExperimentConfig ParseExperiment(const std::string& text, const std::string& sou
 // as written, so a resolved entry (every default, an explicit label) would label every point alike.
 // `metrics_as_written`: log.metrics is left out when none was given, for a sweep whose points' default
 // sets differ (beta = 0 at some, equilibrium: none at others): each point then takes its own.
+// `reused`: a sweep's tasks that other builds computed (TaskIndex::OtherBuilds), listed under the
+// `nlhf` key as `reused: [{version, git_commit, tasks}]`.
 std::string ResolvedYaml(const ExperimentConfig& config, const std::vector<bool>& as_written = {},
-                         bool metrics_as_written = false);
+                         bool metrics_as_written = false, const std::vector<BuildTasks>& reused = {});
 
 // The metrics a config logs: its log.metrics, or when none was given the default set at its beta
 // (without those that need an equilibrium under equilibrium: none), in the metric table's order.

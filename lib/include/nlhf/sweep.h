@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "nlhf/build.h"
 #include "nlhf/cancel.h"
 #include "nlhf/experiment.h"
 #include "nlhf/output/files.h"
@@ -87,6 +88,10 @@ struct SweepReport {
   // Input files read now at another path than when the kept tasks ran, with the same contents (a
   // moved or copied file): (path then, path now). Their rows in trace.csv name the path then.
   std::vector<std::pair<std::string, std::string>> moved_inputs;
+  // Tasks kept from before that another build of nlhf computed (an updated or rebuilt nlhf, or a
+  // release that did not record its build), per build: their results are reused, not recomputed.
+  // Over the sweep's tasks once assembled, else the shard's; config.resolved.yaml lists them too.
+  std::vector<BuildTasks> reused_builds;
 };
 
 // Runs the shard's tasks that DIR does not hold yet, storing them as they finish; then, when DIR
@@ -124,6 +129,9 @@ struct MergeReport {
   // OUT, the folder holding the shards, held another sweep: its tasks that this one lacks stay in
   // OUT/.parts, unused (without --force; a sweep run into OUT that changes back reuses them).
   std::int64_t tasks_unused = 0;
+  // The merged tasks that a build of nlhf other than this one computed, per build (as
+  // SweepReport::reused_builds).
+  std::vector<BuildTasks> reused_builds;
 };
 
 // Assembles the final files of `out` from the tasks stored in `part_dirs` (shards of one sweep over

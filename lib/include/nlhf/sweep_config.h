@@ -69,7 +69,9 @@ std::vector<std::string> SweepInputFiles(const SweepConfig& sweep);
 
 // The config.resolved.yaml of a sweep written to `out`: the resolved base experiment (its `output`
 // set to `out`) followed by the sweep and zip sections, swept input paths made absolute (and, in a
-// zip group, paired with their SHA-256), so the file runs again from any directory.
-std::string ResolvedSweepYaml(const SweepConfig& sweep, const std::string& out);
+// zip group, paired with their SHA-256), so the file runs again from any directory. `reused`: as
+// ResolvedYaml's.
+std::string ResolvedSweepYaml(const SweepConfig& sweep, const std::string& out,
+                              const std::vector<BuildTasks>& reused = {});
 
 }  // namespace nlhf
