@@ -19,6 +19,7 @@ nlhf.references.softmax_normal, nlhf.solvers.nash_mp. See docs/python.md.
 """
 from __future__ import annotations
 
+import difflib
 import inspect
 import json
 import math
@@ -103,6 +104,8 @@ def _int(key: str, value, minimum: int = 0, maximum: int = _INT64_MAX) -> int:
 
 def _float(key: str, value) -> float:
     """A real argument (not a bool); its range is the library's to check."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value[()]  # np.array(0.1): a number in an array of no dimensions
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         what = "is a string" if isinstance(value, str) else "is not allowed"
         raise ValueError(f"{key}: {value!r} {what}, expected a number")
@@ -264,18 +267,54 @@ def game(spec: str, /, *, reference="uniform", seed: int = 0, storage: str | Non
     """
     mu = None
     if not isinstance(reference, str):
+        if isinstance(reference, (Mapping, bytes)) or not (isinstance(reference, (list, tuple)) or
+                                                          hasattr(reference, "__array__")):
+            raise ValueError(f"reference: {type(reference).__name__} is not allowed, expected a reference spec string "
+                             "(nlhf.references), e.g. 'zipf(s=1)', or a numpy array mu")
         mu, reference = reference, "uniform"
     if not isinstance(spec, str):
         raise ValueError(f"game: {spec!r} is not allowed, expected a generator's name or spec string (nlhf.games)")
-    return _nlhf._game(spec, _raw(params, "game"), "" if storage is None else str(storage), reference, mu,
-                       _int("seed", seed, maximum=_SEED_MAX))
+    for key, given in (("game", spec), ("reference", reference)):
+        if given.strip().startswith("array("):
+            raise ValueError(f"{key}: {given!r} is the spec of an array (nlhf.from_matrix, or a mu given as an array), "
+                             "which a spec cannot rebuild, expected nlhf.from_matrix(P, mu) with the same arrays "
+                             "(the spec's sha256 identifies them)")
+    try:
+        return _nlhf._game(spec, _raw(params, "game"), "" if storage is None else str(storage), reference, mu,
+                           _int("seed", seed, maximum=_SEED_MAX))
+    except ValueError as e:
+        # A misspelled keyword of game() reaches the generator as a parameter of its own.
+        for k in params:
+            close = difflib.get_close_matches(k, ["reference", "seed", "storage"], n=1, cutoff=0.75)
+            if close and f"unknown parameter '{k}'" in str(e) and "did you mean" not in str(e):
+                raise type(e)(f"{e} (or did you mean game()'s keyword {close[0]}=?)") from None
+        raise
 
 
-def from_matrix(P, mu=None, *, reference: str = "uniform", seed: int = 0) -> Game:
+def from_matrix(P, mu=None, *, reference: str | None = None, seed: int = 0) -> Game:
     """A game from a numpy matrix P (n x n, P + P^T = 1, entries in [0, 1]) and a reference: the array mu,
-    or else a reference spec string (`reference`, drawn with `seed`). Validated entry by entry: ValueError
-    names the first bad entry."""
-    return _nlhf._game_from_matrix(P, mu, reference, _int("seed", seed, maximum=_SEED_MAX))
+    or a reference spec string (`reference`, drawn with `seed`; default uniform), not both. Validated
+    entry by entry: ValueError names the first bad entry."""
+    if mu is not None and reference is not None:
+        raise ValueError(f"reference: {reference!r} is given with mu, expected one of them: mu (an array) or "
+                         "reference (a spec string)")
+    try:
+        return _nlhf._game_from_matrix(P, mu, "uniform" if reference is None else reference,
+                                       _int("seed", seed, maximum=_SEED_MAX))
+    except ValueError as e:
+        raise _float32_hint(e, ("P", P), ("mu", mu)) from None
+
+
+def _float32_hint(error: ValueError, *arrays) -> ValueError:
+    """`error`, with a hint when an array it names was given in single precision: its sums and
+    symmetry cannot hold to the library's tolerances (P + P^T = 1 within 1e-12, a policy's sum
+    within 1e-9)."""
+    for key, value in arrays:
+        if getattr(value, "dtype", None) == np.float32 and str(error).startswith(f"{key}"):
+            return type(error)(f"{error} ({key} is float32, whose 7 digits cannot meet that tolerance: convert it with "
+                               f"{key}.astype(np.float64) and restore the identity in double precision"
+                               + (", e.g. P = (P + 1 - P.T) / 2)" if key == "P" else f", e.g. {key} = {key} / {key}.sum())"))
+    return error
 
 
 def _name(key: str, value, allowed: str) -> str:
@@ -311,9 +350,13 @@ def _nash_equilibrium(self, selection: str = "kl_projection", *, tolerance: floa
     return ne
 
 
-def _of_type(key: str, value, kind, how: str):
+def _of_type(key: str, value, kind, how: str, optional: bool = True):
+    """`value` if it is a `kind` (or None where `optional`), else a ValueError that says what is expected."""
+    if value is None and not optional:
+        raise ValueError(f"{key}: is None, expected an nlhf.{kind.__name__} ({how})")
     if value is not None and not isinstance(value, kind):
-        raise ValueError(f"{key}: {type(value).__name__} is not allowed, expected an nlhf.{kind.__name__} ({how}) or None")
+        raise ValueError(f"{key}: {type(value).__name__} is not allowed, expected an nlhf.{kind.__name__} ({how})"
+                         + (" or None" if optional else ""))
     return value
 
 
@@ -331,9 +374,12 @@ def _metrics(self, beta: float, pi=None, *, logits=None, star=None, ne=None, whi
     if which is not None and not names:  # (as run_solver's metrics=[]: an empty list is no request for all)
         raise ValueError(f"which: is empty, expected at least one of {', '.join(metric_names())} (or None for every "
                          "one that can be computed)")
-    return _nlhf._metrics(self, _float("beta", beta), pi if logits is None else logits, logits is not None,
-                          _of_type("star", star, Equilibrium, "game.equilibrium(beta)"),
-                          _of_type("ne", ne, NashEquilibrium, "game.nash_equilibrium()"), names)
+    try:
+        return _nlhf._metrics(self, _float("beta", beta), pi if logits is None else logits, logits is not None,
+                              _of_type("star", star, Equilibrium, "game.equilibrium(beta)"),
+                              _of_type("ne", ne, NashEquilibrium, "game.nash_equilibrium()"), names)
+    except ValueError as e:
+        raise _float32_hint(e, ("pi", pi)) from None
 
 
 _reset = Solver.reset
@@ -344,7 +390,7 @@ def _solver_reset(self, game: Game, beta: float, *, equilibrium: Equilibrium | N
     """Bind to `game` at strength `beta` and start from mu (or from the logits `init`); this also restarts
     the solver. A step of `auto` or `X*limit` needs rho: from `rho`, else from `equilibrium`
     (game.equilibrium(beta) of this game), else solved here. `seed` names a sampled oracle's random stream."""
-    _of_type("game", game, Game, "nlhf.game(...)")
+    _of_type("game", game, Game, "nlhf.game(...)", optional=False)
     _of_type("equilibrium", equilibrium, Equilibrium, "game.equilibrium(beta)")
     _reset(self, game, _float("beta", beta), equilibrium, None if rho is None else _float("rho", rho),
            _int("seed", seed, maximum=_SEED_MAX), init)
@@ -457,7 +503,7 @@ def run_solver(solver, game: Game, beta: float, *, iterations: int = 1000, oracl
     if not isinstance(solver, Solver):
         raise ValueError(f"solver: {type(solver).__name__} is not allowed, expected an nlhf.Solver "
                          "(nlhf.make_solver(...)) or a spec string")
-    _of_type("game", game, Game, "nlhf.game(...)")
+    _of_type("game", game, Game, "nlhf.game(...)", optional=False)
     stop = _run_option_texts("stop", {"iterations": iterations, "oracle_calls": oracle_calls, "queries": queries,
                                       "wall_s": wall_s})
     logging = _run_option_texts("log", {"log": log, "every": every, "points_per_decade": points_per_decade})

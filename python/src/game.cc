@@ -333,8 +333,15 @@ void BindGame(py::module_& m) {
         options.certify_tolerance = tolerance;
         options.method = ParseMethod(method);
         CheckEquilibriumMemory(g, method, options.method);
-        py::gil_scoped_release release;
-        return SolveGameEquilibrium(g, beta, options);
+        InterruptScope interrupt;  // Ctrl-C stops a long solve (KeyboardInterrupt)
+        options.cancel = interrupt.flag();
+        std::shared_ptr<GameEquilibrium> eq;
+        {
+          py::gil_scoped_release release;
+          eq = SolveGameEquilibrium(g, beta, options);
+        }
+        interrupt.ThrowIfInterrupted();
+        return eq;
       }, py::arg("beta"), py::arg("tolerance"), py::arg("method"))
       .def("_nash_equilibrium", [](const Game& g, const std::string& selection, double tolerance) {
         if (!(tolerance > 0.0) || !std::isfinite(tolerance))
@@ -342,8 +349,17 @@ void BindGame(py::module_& m) {
         NashSetOptions options;
         options.selection = ParseNashSelection(selection, "selection");
         options.certify_tolerance = tolerance;
-        py::gil_scoped_release release;
-        return SolveGameNash(g, options);
+        // Its LPs take seconds to minutes at n in the thousands: Ctrl-C stops them (Cancelled, raised
+        // as KeyboardInterrupt).
+        InterruptScope interrupt;
+        options.cancel = interrupt.flag();
+        std::shared_ptr<GameNash> ne;
+        {
+          py::gil_scoped_release release;
+          ne = SolveGameNash(g, options);
+        }
+        interrupt.ThrowIfInterrupted();
+        return ne;
       }, py::arg("selection"), py::arg("tolerance"))
       .def("__repr__", [](const Game& g) {
         return fmt::format("nlhf.Game('{}', reference='{}', n={})", g.game_spec(), g.reference_spec(), g.n());

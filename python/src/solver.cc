@@ -56,15 +56,21 @@ py::object ParamToPython(const ParamValue& v) {
 }
 
 // Whether the solver's step is `auto` or `X*limit` (given or by default): Reset then needs rho.
-bool NeedsRho(const std::string& name, const GivenParams& given) {
+// What a solver's parameters need of rho: nothing, a step of `auto` (which falls back to the default
+// step where rho is unknown, with a note: docs/mathematics.md 5.2), or a step of `X*limit` (which
+// cannot: an error).
+enum class RhoNeed { kNone, kAuto, kLimit };
+
+RhoNeed NeedsRho(const std::string& name, const GivenParams& given) {
+  RhoNeed need = RhoNeed::kNone;
   for (const ParamSpec& spec : SolverRegistry().Find(name, "solver").params) {
     const ParamValue* value = spec.default_value ? &*spec.default_value : nullptr;
     for (const auto& [k, v] : given)
       if (k == spec.name) value = &v;
-    if (value != nullptr && (std::holds_alternative<AutoValue>(*value) || std::holds_alternative<LimitMultiple>(*value)))
-      return true;
+    if (value != nullptr && std::holds_alternative<LimitMultiple>(*value)) return RhoNeed::kLimit;
+    if (value != nullptr && std::holds_alternative<AutoValue>(*value)) need = RhoNeed::kAuto;
   }
-  return false;
+  return need;
 }
 
 // Marks `s` busy for the scope (the GIL is held when it starts and ends).
@@ -108,23 +114,29 @@ void Reset(PySolver& s, const std::shared_ptr<Game>& game, double beta, const st
       throw InputError("init", fmt::format("has {} entries, expected n = {}", context.init.size(), game->n()));
     if (!context.init.allFinite()) throw InputError("init", "has a non-finite entry, expected finite logits");
     NormalizeLogitsInPlace(context.init);
+    // 1e308 and -1e308 are finite, their difference is not: the normalized logits would hold -inf.
+    if (!context.init.allFinite())
+      throw InputError("init", "has entries whose differences overflow a double (the normalized logits are not "
+                               "finite), expected logits whose largest minus smallest is finite");
   }
-  const bool needs_rho = beta > 0.0 && NeedsRho(s.name, s.given);
+  // A step of X*limit needs a certified pi*; `auto` without one takes the default step with a note
+  // (solver.notes, and run_solver's warnings), as nlhf-run does.
+  const RhoNeed need = beta > 0.0 ? NeedsRho(s.name, s.given) : RhoNeed::kNone;
   if (rho) {
     CheckRho(*rho);
     context.rho = rho;
   } else if (equilibrium) {
     CheckEquilibriumOf(*equilibrium, *game, beta, "equilibrium");
-    if (needs_rho) RequireCertified(*equilibrium, s, beta);
-    if (equilibrium->stability) context.rho = equilibrium->stability->rho;
-  } else if (needs_rho) {
+    if (need == RhoNeed::kLimit) RequireCertified(*equilibrium, s, beta);
+    if (equilibrium->certified() && equilibrium->stability) context.rho = equilibrium->stability->rho;
+  } else if (need != RhoNeed::kNone) {
     Equilibrium eq;
     {
       py::gil_scoped_release release;
       eq = SolveEquilibrium(*game, beta);
     }
-    RequireCertified(eq, s, beta);
-    context.rho = eq.stability->rho;
+    if (need == RhoNeed::kLimit) RequireCertified(eq, s, beta);
+    if (eq.certified() && eq.stability) context.rho = eq.stability->rho;
   }
   std::unique_ptr<Solver> fresh = MakeSolver(s.name, s.given, s.name);
   fresh->Reset(context);
@@ -306,8 +318,16 @@ void BindSolver(py::module_& m) {
     InterruptScope interrupt;
     if ((beta > 0.0 && !star) || (wants_ne && !ne)) {
       py::gil_scoped_release release;
-      if (beta > 0.0 && !star) star = SolveGameEquilibrium(*game, beta, {});
-      if (wants_ne && !ne) ne = SolveGameNash(*game, {});
+      if (beta > 0.0 && !star) {
+        EquilibriumOptions star_options;
+        star_options.cancel = interrupt.flag();
+        star = SolveGameEquilibrium(*game, beta, star_options);
+      }
+      if (wants_ne && !ne) {
+        NashSetOptions nash_options;
+        nash_options.cancel = interrupt.flag();
+        ne = SolveGameNash(*game, nash_options);
+      }
     }
     interrupt.ThrowIfInterrupted();
     Reset(s, game, beta, star, std::nullopt, seed, py::none());

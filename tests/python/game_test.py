@@ -91,8 +91,26 @@ cases = [
     (lambda: g.entry(0, 0.5), "j: 0.5 is not allowed, expected an integer >= 0"),
     (lambda: nlhf.run({"game": {"type": "rps3"}}, jobs=2**31), "jobs: 2147483648 is not allowed, expected an integer in [1, 2147483647]"),
     (lambda: nlhf.run({"game": {"type": "rps3"}}, overrides=5), "overrides: 5 is not allowed, expected a dict"),
+    # mu and reference together: one of them (the reference was ignored).
+    (lambda: nlhf.from_matrix(np.full((3, 3), 0.5), mu=np.full(3, 1 / 3), reference="zipf"),
+     "reference: 'zipf' is given with mu, expected one of them"),
+    (lambda: nlhf.game("random_uniform", n=4, reference={"type": "zipf"}),
+     "reference: dict is not allowed, expected a reference spec string (nlhf.references)"),
+    # A misspelled keyword of game() that the generator takes for its own parameter.
+    (lambda: nlhf.game("random_uniform", n=4, referance="zipf"), "(or did you mean game()'s keyword reference=?)"),
+    # The spec of an array game identifies the arrays; it cannot rebuild them.
+    (lambda: nlhf.game(nlhf.from_matrix(np.full((3, 3), 0.5)).spec), "is the spec of an array (nlhf.from_matrix"),
+    (lambda: nlhf.game("rps3", reference=nlhf.from_matrix(np.full((3, 3), 0.5), mu=[0.2, 0.3, 0.5]).reference_spec),
+     "reference: 'array(sha256="),
+    # Single precision cannot meet the tolerances: the message says why and how to convert.
+    (lambda: nlhf.from_matrix(np.array([[0.5, 0.7, 0.2], [0.3, 0.5, 0.6], [0.8, 0.4, 0.5]], dtype=np.float32)),
+     "(P is float32, whose 7 digits cannot meet that tolerance: convert it with P.astype(np.float64)"),
+    (lambda: g.metrics(0.1, np.full(12, 1 / 12, dtype=np.float32)), "(pi is float32, whose 7 digits"),
 ]
 expect_value_errors(check, cases)
+check("beta.zero_dimensional_array", g.equilibrium(np.array(0.1)).log_pi.tolist() == g.equilibrium(0.1).log_pi.tolist())
+check("from_matrix.reference_alone", nlhf.from_matrix(np.full((3, 3), 0.5), reference="zipf(s=1)").mu.tolist()
+      == nlhf.game("rps3", reference="zipf(s=1)").mu.tolist())
 check("list_param.float32_array", nlhf.game("bradley_terry", n=3, ratings=np.array([1, 2, 3.5], dtype=np.float32)).spec
       == nlhf.game("bradley_terry", n=3, ratings=(1, 2, 3.5)).spec)
 # The same message as nlhf-run's for the same bad value.

@@ -28,6 +28,16 @@ for name, program in PROGRAMS.items():
     check(f"{name}.next_call_runs", "next call iterations" in out, out + err[-500:])
     print(f"{name}: ended {took:.2f} s after SIGINT")
 
+# The Nash equilibrium's LPs (about a minute and a half at n = 2000 on this machine, uninterrupted)
+# poll the flag too: the call ends soon after the signal (the bound is loose: a tenth of a second
+# is typical, and a solve that ignored the signal would end far later).
+code = ("import nlhf\ng = nlhf.game('random_uniform', n=2000)\nprint('started', flush=True)\n"
+        "g.nash_equilibrium()\nprint('finished', flush=True)\n")
+out, err, code, took = interrupted(code, 1.0, env)
+check("nash_equilibrium.interrupted", "KeyboardInterrupt" in err and "finished" not in out and took < 45,
+      f"{took:.1f} s; " + err[-500:])
+print(f"nash_equilibrium: ended {took:.2f} s after SIGINT")
+
 # A Solver whose run_solver was interrupted is left at its start: its counters (0) and its iterate agree.
 code = ("import nlhf, numpy as np\ng = nlhf.game('random_uniform', n=50)\ns = nlhf.make_solver('mwu')\n"
         "s.reset(g, 0.0); start = np.array(s.policy)\nprint('started', flush=True)\ntry:\n"

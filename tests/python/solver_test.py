@@ -17,6 +17,27 @@ game = nlhf.game("random_uniform", n=7, seed=5, reference="softmax_normal(scale=
 star = game.equilibrium(BETA)
 K = 40
 
+# --- a step of auto without a certified pi*: the default step with a note, as nlhf-run; X*limit: an error
+uncertified = game.equilibrium(BETA, tolerance=1e-40, strict=False)  # no certificate reaches 1e-40
+check("auto_uncertified.is_uncertified", not uncertified.certified)
+import warnings  # noqa: E402
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    r = nlhf.run_solver("omd(eta=auto)", game, BETA, iterations=5, equilibrium=uncertified)
+default_eta = nlhf.make_solver("omd")
+default_eta.reset(game, BETA)
+check("auto_uncertified.default_step", r.params.split(",")[0] == default_eta.spec.split(",")[0], r.params)
+check("auto_uncertified.warned", any("eta: auto needs the spectral radius rho" in str(w.message) for w in caught),
+      [str(w.message) for w in caught])
+s = nlhf.make_solver("omd(eta=auto)")
+s.reset(game, BETA, equilibrium=uncertified)
+check("auto_uncertified.reset_notes", any("used the default step" in n for n in s.notes), s.notes)
+try:
+    nlhf.make_solver("omd(eta=0.9*limit)").reset(game, BETA, equilibrium=uncertified)
+    check("limit_uncertified.raises", False, "no error")
+except nlhf.NumericalError as e:
+    check("limit_uncertified.raises", "needs rho, and pi* of this game at beta = 0.1 was not certified" in str(e), str(e))
+
 # --- every registered solver: step() == the driver's loop == nlhf-run --------------------------
 names = [e["name"] for e in nlhf._nlhf.registry("solvers")]
 check("registry.namespace", sorted(names) == sorted(n for n in dir(nlhf.solvers) if not n.startswith("_")))
@@ -102,6 +123,11 @@ cases = [
     (lambda: nlhf.make_solver("nash_mp").reset(game, 0.0), "0 is not allowed with nash_mp"),
     (lambda: nlhf.make_solver("nash_mp").reset(game, 1e-9), "below the smallest supported beta"),
     (lambda: nlhf.make_solver("nash_mp").reset(game, BETA, init=np.zeros(3)), "init: has 3 entries"),
+    (lambda: nlhf.make_solver("nash_mp").reset(game, BETA, init=np.r_[1e308, -1e308, np.zeros(5)]),
+     "init: has entries whose differences overflow a double"),
+    (lambda: nlhf.run_solver(nlhf.make_solver("nash_mp"), None, BETA), "game: is None, expected an nlhf.Game"),
+    (lambda: nlhf.make_solver("nash_mp").reset("rps3", BETA),
+     "game: str is not allowed, expected an nlhf.Game (nlhf.game(...))"),
     (lambda: nlhf.make_solver("nash_mp").reset(game, 0.2, equilibrium=star), "equilibrium: is pi* at beta = 0.1"),
     (lambda: nlhf.run_solver("nash_mp", game, BETA, iterations=0),
      "iterations: '0' is out of range, expected integer in [1, 1000000000000]"),
