@@ -31,6 +31,7 @@ def main():
     p.add_argument("run_dir", help="nlhf-sweep output directory of experiments/action_space/sweep.yaml")
     p.add_argument("--tolerance", default="1e-8", help="the sweep's gap_beta tolerance, for the axis label")
     args = p.parse_args()
+    style.sweep_dir(args.run_dir, ('action_space',), "experiments/action_space/sweep.yaml")
     style.setup()
     runs = style.read_csv(Path(args.run_dir) / "runs.csv",
                           ["beta", "game.n", "solver", "label", "seed", "status", "oracle_calls"])

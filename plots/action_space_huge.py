@@ -46,6 +46,7 @@ def main():
     p.add_argument("--window", nargs=2, type=float, default=[1e-20, 1e-8], metavar=("LO", "HI"),
                    help="the KL window of the slope fit (default 1e-20 1e-8)")
     args = p.parse_args()
+    style.sweep_dir(args.run_dir, ('action_space_huge',), "experiments/action_space_huge/sweep.yaml")
     lo, hi = args.window
     if not 0 < lo < hi:
         style.error(f"--window: {lo:g} {hi:g}, expected 0 < LO < HI")

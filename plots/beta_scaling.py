@@ -56,6 +56,8 @@ def main():
     p.add_argument("run_dirs", nargs="+", help="nlhf-sweep output directories (runs.csv)")
     p.add_argument("--fit-max", type=float, default=0.1, help="fit the slopes over beta <= this (default 0.1)")
     args = p.parse_args()
+    for d in args.run_dirs:
+        style.sweep_dir(d, ('beta_scaling', 'beta_scaling_nash_md'), "experiments/beta_scaling/sweep.yaml or nash_md.yaml")
     style.setup()
     import matplotlib.pyplot as plt
 

@@ -33,6 +33,9 @@ def main():
     p.add_argument("pairs", help="run directory of pairs.yaml")
     p.add_argument("batch", help="run directory of batch.yaml")
     a = p.parse_args()
+    style.sweep_dir(a.exact, ('egpo_empirical_exact',), "experiments/egpo_empirical/exact.yaml")
+    style.sweep_dir(a.pairs, ('egpo_empirical_pairs',), "experiments/egpo_empirical/pairs.yaml")
+    style.sweep_dir(a.batch, ('egpo_batch',), "experiments/egpo_empirical/batch.yaml")
     style.setup()
     import matplotlib.pyplot as plt
 

@@ -29,6 +29,8 @@ def main():
     p.add_argument("--titles", nargs="+", default=None, help="a title per row (default: the directory name)")
     p.add_argument("--ymin", type=float, default=1e-32, help="bottom of the log-y axis (default 1e-32)")
     a = p.parse_args()
+    for d in a.runs:
+        style.sweep_dir(d, ('egpo_games', 'egpo_random'), "experiments/egpo_tabular/egpo_games.yaml or random_games.yaml")
     if a.titles is not None and len(a.titles) != len(a.runs):
         style.error(f"--titles: {len(a.titles)} titles for {len(a.runs)} run directories, expected one each")
     titles = a.titles or [Path(r).name for r in a.runs]

@@ -42,6 +42,7 @@ def main():
     p.add_argument("--mixed-rho", type=float, default=MIXED_RHO, help=f"rho above this: a mixed NE (default {MIXED_RHO:g})")
     p.add_argument("--fit-max", type=float, default=FIT_MAX, help=f"fit the slopes over beta <= this (default {FIT_MAX:g})")
     args = p.parse_args()
+    style.sweep_dir(args.bias, ('intransitive_bias',), "experiments/intransitive/bias.yaml")
     style.setup()
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D

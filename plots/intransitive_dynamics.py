@@ -54,6 +54,9 @@ def main():
     p.add_argument("--mixed-rho", type=float, default=MIXED_RHO,
                    help=f"rho above this: a mixed NE (default {MIXED_RHO:g})")
     args = p.parse_args()
+    style.sweep_dir(args.unregularized, ('intransitive_unregularized',), "experiments/intransitive/unregularized.yaml")
+    style.sweep_dir(args.regularized, ('intransitive_regularized',), "experiments/intransitive/regularized.yaml")
+    style.sweep_dir(args.bias, ('intransitive_bias',), "experiments/intransitive/bias.yaml")
     style.setup()
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D

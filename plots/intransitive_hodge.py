@@ -27,6 +27,7 @@ def main():
     p.add_argument("--mixed-rho", type=float, default=MIXED_RHO,
                    help=f"rho above this: a mixed NE (default {MIXED_RHO:g})")
     args = p.parse_args()
+    style.sweep_dir(args.hodge, ('intransitive_hodge',), "experiments/intransitive/hodge.yaml")
     style.setup()
     import matplotlib.pyplot as plt
 

@@ -34,6 +34,7 @@ def main():
     p = style.parser(__doc__.splitlines()[0])
     p.add_argument("run_dir", help="nlhf-sweep output directory of experiments/nash_mp_rates/sweep.yaml")
     args = p.parse_args()
+    style.sweep_dir(args.run_dir, ('nash_mp_rates',), "experiments/nash_mp_rates/sweep.yaml")
     style.setup()
     metrics = [m for m, _ in ROWS]
     df = style.read_csv(Path(args.run_dir) / "trace.csv", ["run_id", "beta", "n", "oracle_calls"] + metrics)

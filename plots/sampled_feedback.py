@@ -34,6 +34,7 @@ def main():
     p.add_argument("--game", default="random_uniform", help="game family to draw (the part of `game` before '(')")
     p.add_argument("--batches", nargs="+", type=int, default=[1, 16, 256], help="the batches B to draw")
     a = p.parse_args()
+    style.sweep_dir(a.run_dir, ('sampled_feedback',), "experiments/sampled_feedback/sweep.yaml")
     style.setup()
     df = style.read_csv(Path(a.run_dir) / "trace.csv", COLUMNS)
     df["family"] = df["game"].str.split("(").str[0]

@@ -31,6 +31,7 @@ def main():
     p.add_argument("run_dir", help="nlhf-sweep output directory of experiments/sampled_feedback/sweep.yaml")
     p.add_argument("--floor-from", type=float, default=6000, help="first iteration of the floor window")
     a = p.parse_args()
+    style.sweep_dir(a.run_dir, ('sampled_feedback',), "experiments/sampled_feedback/sweep.yaml")
     style.setup()
     df = style.read_csv(Path(a.run_dir) / "trace.csv", COLUMNS)
     df["family"] = df["game"].str.split("(").str[0]

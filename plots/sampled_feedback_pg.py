@@ -40,6 +40,7 @@ def main():
     p = style.parser(__doc__.splitlines()[0])
     p.add_argument("run_dir", help="nlhf-sweep output directory of experiments/sampled_feedback/nash_mp_pg.yaml")
     a = p.parse_args()
+    style.sweep_dir(a.run_dir, ('sampled_feedback_pg',), "experiments/sampled_feedback/nash_mp_pg.yaml")
     style.setup()
     df = style.read_csv(Path(a.run_dir) / "trace.csv", COLUMNS)
     df["B"] = df["label"].map(style.oracle_batch)

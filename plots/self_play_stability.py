@@ -43,6 +43,8 @@ def main():
     p.add_argument("runs", nargs="+", help="run directories (nlhf-sweep output), one panel each")
     p.add_argument("--titles", nargs="+", default=None, help="a title per panel")
     a = p.parse_args()
+    for d in a.runs:
+        style.sweep_dir(d, ('sps_rps3', 'sps_hodge', 'sps_random'), "experiments/self_play_stability/rps3.yaml, hodge.yaml or random.yaml")
     titles = style.panel_titles(a.titles, a.runs)
     style.setup()
     import matplotlib.pyplot as plt

@@ -28,6 +28,8 @@ def main():
     p.add_argument("--x", type=float, default=1.3, help="the multiple of omd's limit to show (nearest grid step)")
     p.add_argument("--titles", nargs="+", default=None, help="a title per panel")
     a = p.parse_args()
+    for d in a.runs:
+        style.sweep_dir(d, ('sps_rps3', 'sps_hodge', 'sps_random'), "experiments/self_play_stability/rps3.yaml, hodge.yaml or random.yaml")
     titles = style.panel_titles(a.titles, a.runs)
     style.setup()
     import matplotlib.pyplot as plt

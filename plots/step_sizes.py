@@ -40,6 +40,8 @@ def main():
     p.add_argument("--solvers", nargs="+", default=["omd", "mmd", "nash_mp", "egpo"])
     p.add_argument("--tolerance", default="1e-8", help="the tolerance the runs stopped at (for the label)")
     a = p.parse_args()
+    for d in a.runs:
+        style.sweep_dir(d, ('step_sizes',), "experiments/step_sizes/sweep.yaml")
     style.setup()
     import matplotlib.pyplot as plt
     from matplotlib.colors import LogNorm

@@ -98,6 +98,28 @@ def setup():
     })
 
 
+def sweep_dir(path, names, source: str) -> Path:
+    """The run directory `path`, checked to hold the sweep the script draws: its config.resolved.yaml
+    names one of `names` (the sweep files' `name:`), else one `error:` line and exit 2. Another
+    experiment's directory can have every column a script reads, and would draw a wrong figure.
+    `source`: the sweep file(s), for the message."""
+    d = Path(path)
+    names = (names,) if isinstance(names, str) else tuple(names)
+    config = d / "config.resolved.yaml"
+    if not config.is_file():
+        subs = sorted(p.parent.name for p in d.glob("*/config.resolved.yaml")) if d.is_dir() else []
+        hint = (f" (it holds the run directories {', '.join(subs)}: give the one of {source})" if subs
+                else " (run the experiment first)" if not d.exists() else "")
+        error(f"{d}: is not an nlhf-sweep output directory (no config.resolved.yaml), expected the run directory "
+              f"of {source}{hint}")
+    name = next((line[len("name: "):].strip().strip("'\"") for line in config.read_text().splitlines()
+                 if line.startswith("name: ")), "")
+    if name not in names:
+        error(f"{d}: holds the sweep '{name}', expected the run directory of {source} (a sweep named "
+              f"{' or '.join(names)}: a variant of your own plots if it keeps that name)")
+    return d
+
+
 def read_csv(path, columns=(), nonempty=True) -> pd.DataFrame:
     """A CSV file as a DataFrame; one `error:` line and exit 2 if it or a column is missing, or (unless
     nonempty=False) if it has no rows (an interrupted or empty sweep)."""

@@ -23,6 +23,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -186,20 +187,33 @@ def markdown(rows: list[dict], columns: list[str]) -> str:
 
 
 def terminal_table(rows: list[dict]) -> str:
-    """The claims table for a terminal: every row, long cells shortened (claims.md has them whole)."""
-    # Fit the terminal (COLUMNS or its width; at least 120): claim 40%, expected 20%, measured 40%.
-    # The experiment column fits the longest name (action_space_huge), at least 14.
+    """The claims table for a terminal: every row and every word of its claim, expected and measured
+    cells, long ones wrapped within their column (a blank line around rows that wrap); claims.md also
+    has each claim's source."""
+    # Fit the terminal (COLUMNS or its width; at least 120): claim 40%, expected 20%, measured 40%
+    # (the sources are in claims.md). The experiment column fits the longest name, at least 14.
     name = max([14] + [len(str(r["experiment"])) for r in rows])
     room = max(120, shutil.get_terminal_size((160, 24)).columns) - 6 - name - 8
-    widths = {"result": 6, "experiment": name, "claim": room * 2 // 5, "expected": room // 5,
-              "measured": room - room * 2 // 5 - room // 5}
+    widths = {"result": 6, "experiment": name, "claim": room * 2 // 5, "expected": room // 5}
+    widths["measured"] = room - widths["claim"] - widths["expected"]
 
-    def cell(text: str, width: int) -> str:
-        text = " ".join(str(text).split())
-        return (text if len(text) <= width else text[:width - 1] + "…").ljust(width)
-    lines = ["  ".join(cell(c, w) for c, w in widths.items()).rstrip()]
+    def row_lines(cells: dict) -> list[str]:
+        wrapped = {c: textwrap.wrap(" ".join(str(cells[c]).split()), w, break_long_words=True) or [""]
+                   for c, w in widths.items()}
+        height = max(len(v) for v in wrapped.values())
+        return ["  ".join((wrapped[c][k] if k < len(wrapped[c]) else "").ljust(w) for c, w in widths.items()).rstrip()
+                for k in range(height)]
+    lines = row_lines({c: c for c in widths})
     lines.append("  ".join("-" * w for w in widths.values()))
-    lines += ["  ".join(cell(r[c], w) for c, w in widths.items()).rstrip() for r in rows]
+    for r in rows:
+        block = row_lines(r)
+        if len(block) > 1 and lines[-1] != "" and not lines[-1].startswith("-"):
+            lines.append("")
+        lines += block
+        if len(block) > 1:
+            lines.append("")
+    while lines and lines[-1] == "":
+        lines.pop()
     return "\n".join(lines) + "\n"
 
 
@@ -272,6 +286,8 @@ def run_experiment(name, module, args, out: Path, bin_dir: Path):
                "--jobs", str(args.jobs)]
         for s in sweep.quick if args.quick else []:
             cmd += ["--set", s]
+        if args.quiet:
+            cmd.append("--quiet")  # its progress lines too (stderr), not only its end lines
         start = time.monotonic()
         rc, _ = run_child(cmd, quiet=args.quiet)
         took = time.monotonic() - start
@@ -383,7 +399,7 @@ def main():
                     "(resumable: a second call reuses finished runs), draw every figure and check every "
                     "claim. Ends with the claims table, also written as <out>/claims.md and claims.csv.")
     parser.add_argument("names", nargs="*", metavar="NAME", help="experiments to run (default: all; see --list)")
-    parser.add_argument("--quick", action="store_true", help="a reduced version of every experiment (about a minute on 2 cores)")
+    parser.add_argument("--quick", action="store_true", help="a reduced version of every experiment (about a minute and a half on 2 cores)")
     parser.add_argument("--out", help="results directory (default: results/, or results/quick/ with --quick)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel runs (default: all cores)")
     parser.add_argument("--list", action="store_true", help="list the experiments and exit")

@@ -33,20 +33,20 @@ for name in EXPECTED:
     check(f"{name}.figures", len(pngs) >= 1 and all(os.path.getsize(os.path.join(folder, f)) > 1000 for f in pngs) and
           all(os.path.isfile(os.path.join(folder, f[:-4] + ".pdf")) for f in pngs), str(pngs))
 check("markdown", os.path.isfile(os.path.join(out, "claims.md")), "")
-# A figure script given another experiment's run directory: never a traceback; a refusal is one
-# `error:` line, exit 2. These three drew a figure of the wrong data (exit 0) or raised before; each
-# must now refuse, with the words of its own check.
-refuses = {"step_sizes.py": "has no finite step / stability_limit",
-           "nash_mp_rates.py": "nash_mp_rates.py: cannot draw the figure from",
-           "sampled_feedback_floor.py": "has no sampled runs of omd, egpo, nash_mp"}
+# A figure script given another experiment's run directory (which may have every column it reads,
+# and drew a figure of the wrong data, exit 0): one `error:` line naming the sweep it holds and the
+# one expected, exit 2; given an experiment's folder, the run directories in it.
 for script in sorted(os.listdir(os.path.join(SRC, "plots"))):
     if not script.endswith(".py") or script == "style.py":
         continue
-    wrong = os.path.join(out, "nash_mp_rates", "rates") if script == "step_sizes.py" else os.path.join(out, "step_sizes", "main")
-    p = subprocess.run(["bash", os.path.join(SRC, "scripts", "python.sh"), os.path.join(SRC, "plots", script),
-                        "--out", os.path.join(TMP, "wrong_" + script), wrong], capture_output=True, text=True)
-    lines = p.stderr.strip().splitlines()
-    one_error = p.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: ")
-    check(f"wrong_input.{script}", one_error and refuses[script] in lines[0] if script in refuses else
-          one_error or (p.returncode == 0 and "Traceback" not in p.stderr), f"exit {p.returncode}: {p.stderr[-600:]!r}")
+    other = "nash_mp_rates" if script == "step_sizes.py" else "step_sizes"
+    for given, words in ((os.path.join(out, other, "rates" if other == "nash_mp_rates" else "main"),
+                          f"holds the sweep '{other}', expected the run directory of experiments/"),
+                         (os.path.join(out, other), "is not an nlhf-sweep output directory (no config.resolved.yaml)")):
+        p = subprocess.run(["bash", os.path.join(SRC, "scripts", "python.sh"), os.path.join(SRC, "plots", script),
+                            "--out", os.path.join(TMP, "wrong_" + script), given], capture_output=True, text=True)
+        lines = p.stderr.strip().splitlines()
+        check(f"wrong_input.{script}.{os.path.basename(given)}",
+              p.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0] and
+              not os.path.exists(os.path.join(TMP, "wrong_" + script + ".png")), f"exit {p.returncode}: {p.stderr[-600:]!r}")
 check.finish(TMP)

@@ -146,6 +146,12 @@ check("resume.other_build_said", code == 0 and "sweep main: done in " in out and
 check("resume.other_build_in_header", "It reused the results of 4 tasks computed at commit 0123456789ab. " in
       open(os.path.join(res, "claims.md")).read(), open(os.path.join(res, "claims.md")).read()[:600])
 
+# --- --quiet hides nlhf-sweep's output, its progress lines (stderr) too ------------------------------
+code, out, err = driver("good", "--out", os.path.join(TMP, "quiet"))
+check("quiet.progress_without", code == 0 and "progress: [sweep]" in err, err[-300:])
+code, out, err = driver("good", "--out", os.path.join(TMP, "quiet2"), "--quiet")
+check("quiet.progress_hidden", code == 0 and "progress:" not in err and "runs in" not in out, out + err)
+
 # --- --quick applies the experiment's overrides; its default place is apart from the full one -------
 code, out, err = driver("good", "--quick", "--out", os.path.join(TMP, "quick"))
 check("quick.exit", code == 0, out + err)
