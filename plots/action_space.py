@@ -70,14 +70,14 @@ def main():
         ax.set_title(rf"$\beta$ = {beta:g}")
         ax.set_xlabel(r"number of actions $n$")
         if j == 0:
-            ax.set_ylabel(rf"oracle calls to gap$_\beta \leq$ {args.tolerance}" + "\n(median over seeds, IQR bars)")
+            ax.set_ylabel(rf"oracle calls to gap$_\beta \leq$ {style.power_of_ten(args.tolerance)}"
+                          + "\n(median over seeds, IQR bars)")
     fig.legend(list(handles.values()), list(handles.keys()), loc="lower center", ncol=2, bbox_to_anchor=(0.5, -0.01))
-    # On one line over three panels; over fewer (--quick) in two, so it is no wider than the panels
-    # (a wider title widens the saved figure, leaving empty margins beside them).
-    sep = "; " if len(betas) >= 3 else ";\n"
-    fig.suptitle(r"random_uniform games: Nash-MP's count is flat in $n$" + sep +
+    # On two lines, so that it is no wider than the panels (a wider title widens the saved figure,
+    # leaving empty margins beside them).
+    fig.suptitle(r"random_uniform games: Nash-MP's count is flat in $n$;" + "\n" +
                  r"omd at its $\rho$-tuned step gets faster as $\rho$ falls with $n$", y=0.995)
-    fig.tight_layout(rect=(0, 0.14, 1, 0.97))
+    fig.tight_layout(rect=(0, 0.14, 1, 0.93))
     style.save(fig, args.out)
 
 

@@ -102,7 +102,7 @@ def main():
         ax.set_yscale("log")
         ax.set_title(title)
         ax.set_xlabel(r"regularization $\beta$")
-        ax.legend(loc="lower left", fontsize=5.5, handlelength=2.2)
+        ax.legend(loc="lower left", fontsize=6, handlelength=2.2)
     axes[0].set_ylabel(r"oracle calls to gap$_\beta \leq 10^{-8}$" + f"\n(median of {seeds} games, quartile bars)")
     partial = m[(m["censored"] > 0) & np.isfinite(m["median"])]
     part_text = "; ".join(f"{r.label} at beta = {r.beta:g}: {r.censored} of {r.runs}" for r in partial.itertuples())

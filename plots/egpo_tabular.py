@@ -81,15 +81,20 @@ def main():
             ax.set_xlim(0, t.iter.max())
             ax.xaxis.set_major_formatter(thousands)
             ax.set_yticks([10.0 ** k for k in range(0, int(np.floor(np.log10(a.ymin))) - 1, -4)])
-            ax.set_title(f"$\\beta$ = {beta:g}: {len(t.iter.unique()) and int(t.iter.max()):,} updates, {n_games} games")
+            ax.set_title(f"$\\beta$ = {beta:g}: {len(t.iter.unique()) and int(t.iter.max()):,} updates")
             if row == len(data) - 1:
                 ax.set_xlabel(style.LABELS["iter"])
             if col == 0:
-                ax.set_ylabel(f"{title}\n" + r"gap$_\beta$ (regularized duality gap)")
+                ax.set_ylabel(f"{title} ({n_games} games)\n" + r"gap$_\beta$ (regularized duality gap)")
     order = [l for l in ORDER if l in handles] + [l for l in handles if l not in ORDER]
-    fig.legend([handles[l] for l in order], [handles[l].get_label() for l in order], loc="lower center",
-               ncol=3, bbox_to_anchor=(0.5, -0.02 - 0.05 / len(data)))
-    fig.tight_layout(rect=(0, 0.1 / len(data), 1, 1))
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    keys = [Line2D([], [], color="#555555", lw=1.3), Patch(color="#555555", alpha=0.25, lw=0),
+            Line2D([], [], color="#555555", lw=0.5, alpha=0.4)]
+    fig.legend([handles[l] for l in order] + keys,
+               [handles[l].get_label() for l in order] + ["median over games", "quartiles over games", "one game"],
+               loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.02 - 0.07 / len(data)))
+    fig.tight_layout(rect=(0, 0.13 / len(data), 1, 1))
     style.save(fig, a.out)
 
 

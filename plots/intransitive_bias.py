@@ -75,7 +75,7 @@ def main():
         ax.set_xlabel(r"regularization $\beta$")
         ax.set_ylabel(ylabel)
     axes[0].set_title(r"unregularized duality gap of $\pi^*_\beta$", fontsize=7)
-    axes[1].set_title(r"distance from the certified NE to $\pi^*_\beta$", fontsize=7)
+    axes[1].set_title(r"KL divergence from the certified NE to $\pi^*_\beta$", fontsize=7)
     handles = []
     for fam in FAMILY_COLORS:
         s0, s1 = slopes.get((fam, "gap_0")), slopes.get((fam, "kl_to_ne"))
@@ -90,11 +90,11 @@ def main():
                               label=f"{n_pure} game{'s' if n_pure != 1 else ''} with a pure NE (Condorcet winner)"))
     handles.append(Line2D([], [], color="k", ls=":", lw=1.0, label=r"$\propto \beta$ and $\propto \beta^2$ "
                           "through the median at the smallest $\\beta$"))
-    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=6)
-    fig.text(0.5, -0.2, rf"$\pi_{{\mathrm{{NE}}}}$: the Nash equilibrium of the $\beta = 0$ game selected by "
-             rf"kl_projection, certified gap$_0 \leq 10^{{-9}}$ by nlhf's LPs. Slopes: least-squares fit over "
-             rf"$\beta \leq {args.fit_max:g}$, median per family; values below {FLOOR:g} are not drawn.",
-             ha="center", va="top", fontsize=6)
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=1, fontsize=6)
+    note = (r"$\pi_{\mathrm{NE}}$: the Nash equilibrium of the $\beta = 0$ game selected by kl_projection, certified "
+            r"gap$_0 \leq 10^{-9}$ by nlhf's LPs. Slopes: least-squares fit over "
+            rf"$\beta \leq {args.fit_max:g}$, median per family; values below {FLOOR:g} are not drawn.")
+    fig.text(0.5, -0.37, style.wrap(note, 125), ha="center", va="top", fontsize=6)
     fig.tight_layout()
     style.save(fig, args.out)
 

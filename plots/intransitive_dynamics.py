@@ -121,7 +121,7 @@ def main():
         "median of KL(π_NE‖π*_β) and gap_0(π*_β) over the family's games). Median over the games with a mixed NE, "
         f"band: quartiles of mwu and omwu; values below {FLOOR:g} (incl. 0) drawn at {FLOOR:g}. egpo, omd, mmd "
         "and prox (not drawn) reach the same plateau as nash_mp.", 135),
-        ha="center", va="top", fontsize=5.5)
+        ha="center", va="top", fontsize=6)
     fig.tight_layout()
     style.save(fig, args.out)
 

@@ -33,16 +33,14 @@ def main():
 
     df = style.read_csv(Path(args.hodge) / "runs.csv", ["game.kappa", "seed", "solver", "label", "rho", "gap_0",
                                                          "average_gap_0", "iterations"])
-    fig, ax = plt.subplots(figsize=(style.COLUMN_WIDTH, 1.1 * style.PANEL_HEIGHT))
+    # The gaps above, the fraction of games with a mixed NE in a strip of its own below (sharing kappa).
+    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(style.COLUMN_WIDTH, 1.45 * style.PANEL_HEIGHT), sharex=True,
+                                  gridspec_kw={"height_ratios": [3.2, 1]})
     mixed = df[df["solver"] == "mwu"].groupby("game.kappa")["rho"].apply(lambda r: (r > args.mixed_rho).mean())
-    ax2 = ax.twinx()
-    ax2.bar(mixed.index, mixed.to_numpy(), width=0.06, color="#dddddd", zorder=0)
-    ax2.set_ylim(0, 4)
+    ax2.bar(mixed.index, mixed.to_numpy(), width=0.06, color="#bbbbbb")
+    ax2.set_ylim(0, 1.05)
     ax2.set_yticks([0, 0.5, 1])
-    ax2.set_ylabel("fraction of games with a mixed NE", fontsize=6, loc="bottom")
-    ax2.grid(False)
-    ax.set_zorder(ax2.get_zorder() + 1)
-    ax.patch.set_visible(False)
+    ax2.set_ylabel("games with\na mixed NE", fontsize=7)
     series = [("mwu", "gap_0", "mwu (last iterate)", "-", "o"), ("mwu", "average_gap_0", "mwu (average)", "--", "s"),
               ("omwu", "gap_0", "omwu (last iterate)", "-", "^"), ("nash_mp", "gap_0", r"nash_mp ($\beta$=1e-4)", "-", "D")]
     for solver, col, name, ls, mk in series:
@@ -60,9 +58,9 @@ def main():
         ax.plot(med.index[zero], med[zero].to_numpy(), color=color, ls="none", marker=mk, ms=3, mfc="none")
     T = int(df["iterations"].max())
     ax.set_yscale("log")
-    ax.set_xlabel(r"intransitivity $\kappa$ (0: transitive, 1: cyclic)")
+    ax2.set_xlabel(r"intransitivity $\kappa$ (0: transitive, 1: cyclic)")
     ax.set_ylabel(f"{style.LABELS['gap_0']}\nafter {T:,} iterations")
-    ax.legend(fontsize=5.5, loc="center left")
+    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(0.0, 0.42))
     ax.set_title(f"hodge(n = 10): median of {df['seed'].nunique()} games, quartile bars;\n"
                  f"open markers: median 0, drawn at {FLOOR:g}", fontsize=6.5)
     fig.tight_layout()

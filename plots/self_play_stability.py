@@ -72,8 +72,8 @@ def main():
                 ax.set_title(f"{title}: {len(games)} game{'s' if len(games) > 1 else ''}\nsampled, same query budget")
             else:
                 ax.set_ylim(1e-32, 10)
-                ax.set_title("exact, same number of self-play steps")
-                ax.set_xlabel(r"self-play step / omd's limit $2\beta/(\beta^2+\rho^2)$")
+                ax.set_title("exact, same number\nof self-play steps")
+                ax.set_xlabel(r"self-play step / omd's limit" + "\n" + r"$2\beta/(\beta^2+\rho^2)$")
             ax.set_xticks([0.25, 0.5, 1, 2, 4])
             ax.set_xticklabels(["0.25", "0.5", "1", "2", "4"])
             if col == 0:

@@ -57,7 +57,7 @@ def main():
                 handles[alg] = ax.plot(c.queries, level.to_numpy(), color=color, lw=1.6, label=alg)[0]
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_title(f"{title}: step = {x:.2f} x omd's limit")
+        ax.set_title(rf"{title}: step = {x:.2f} $\times$ omd's limit")
         ax.set_xlabel("preference queries")
     axes[0][0].set_ylabel(r"gap$_\beta$ (regularized duality gap)")
     order = [alg for alg, _ in SOLVERS if alg in handles]

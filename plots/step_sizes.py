@@ -96,7 +96,7 @@ def main():
         ax.set_xlim(xe[0], xe[-1])
         ax.set_ylim(ye[0], ye[-1])
         ax.set_xticks(range(len(xs_all)))
-        ax.set_xticklabels([f"{x:g}" for x in xs_all], fontsize=5.5, rotation=90)
+        ax.set_xticklabels([f"{x:g}" for x in xs_all], fontsize=6, rotation=90)
         ax.set_yticks(range(len(betas_all)))
         ax.set_yticklabels([f"{b:g}" for b in betas_all])
         ax.minorticks_off()

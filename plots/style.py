@@ -1,7 +1,8 @@
 """The house style of nlhf's figures and the helpers every plot script shares.
 
-Figures are sized for a paper column (3.4 in wide, panels side by side make them wider), written as
-PNG and PDF next to the data. Scripts read CSV only (never recompute a metric) and fail with one
+Figures are sized for a paper column (3.4 in wide, panels side by side make them wider, up to the
+text width of 7 in: save() narrows a wider one, keeping its fonts' sizes), written as PNG and PDF
+next to the data. Scripts read CSV only (never recompute a metric) and fail with one
 `error:` line naming the file or column that is missing.
 """
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.figure  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -24,6 +26,7 @@ import pandas as pd  # noqa: E402
 logging.getLogger("fontTools").setLevel(logging.ERROR)
 
 COLUMN_WIDTH = 3.4  # inches: one column of a two-column paper
+TEXT_WIDTH = 7.0    # inches: the full text width (a figure* across both columns); no figure is wider
 PANEL_HEIGHT = 2.5
 
 # Axis labels name the metric exactly.
@@ -138,8 +141,64 @@ def read_csv(path, columns=(), nonempty=True) -> pd.DataFrame:
     return df
 
 
+def fit_text_width(fig):
+    """Narrows `fig` until its drawn extent (what bbox_inches="tight" writes) is at most TEXT_WIDTH,
+    laying it out again each time, so that it goes into a paper at its own size: scaled down to fit,
+    its 7-8 pt text would shrink below legibility. Fonts keep their size; the panels get narrower."""
+    start = fig.get_figwidth()
+    target = TEXT_WIDTH - 2 * plt.rcParams["savefig.pad_inches"]  # the file adds this margin around it
+    for _ in range(6):
+        fig.canvas.draw()
+        width = fig.get_tightbbox(fig.canvas.get_renderer()).width  # inches
+        narrower = fig.get_figwidth() - (width - target) - 0.01
+        # (Text of a fixed width, a legend of long labels side by side, does not narrow: a script
+        # wraps it. Panels are not made narrower than half of what the script asked for.)
+        if width <= target + 0.005 or narrower < 0.5 * start:
+            return
+        fig.set_figwidth(narrower)
+        layout = getattr(fig, "_nlhf_tight_layout", None)
+        if layout is not None:
+            _tight_layout(fig, **layout)
+
+
+def power_of_ten(text: str) -> str:
+    """A number as the figures write it: "1e-8" as $10^{-8}$ (a power of ten), else as given."""
+    try:
+        exponent = np.log10(float(text))
+    except ValueError:
+        return text
+    return rf"$10^{{{int(round(exponent))}}}$" if np.isfinite(exponent) and abs(exponent - round(exponent)) < 1e-12 else text
+
+
+def wrap(text: str, width: int) -> str:
+    """`text` broken into lines of at most `width` characters (a figure's footnote, which does not
+    narrow with the figure), never inside a $...$ formula."""
+    words, lines, line, math_open = text.split(" "), [], "", False
+    for w in words:
+        if line and len(line) + 1 + len(w) > width and not math_open:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}" if line else w
+        math_open ^= w.count("$") % 2 == 1
+    return "\n".join(lines + [line])
+
+
+_tight_layout = matplotlib.figure.Figure.tight_layout
+
+
+def _recorded_tight_layout(self, **kwargs):
+    """Figure.tight_layout, remembering its arguments (fit_text_width lays the figure out again)."""
+    self._nlhf_tight_layout = kwargs
+    return _tight_layout(self, **kwargs)
+
+
+matplotlib.figure.Figure.tight_layout = _recorded_tight_layout
+
+
 def save(fig, out: str):
-    """Writes OUT.png and OUT.pdf atomically (temporary file, then rename)."""
+    """Writes OUT.png and OUT.pdf atomically (temporary file, then rename), no wider than TEXT_WIDTH."""
+    fit_text_width(fig)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     for ext in ("png", "pdf"):

@@ -36,7 +36,7 @@ SWEEPS = [
 ]
 
 FIGURES = [Figure("plots/egpo_tabular.py", out="egpo_tabular", inputs=["games", "random"],
-                  args=["--titles", "the authors' games", "random_uniform games"])]
+                  args=["--titles", "the authors' games", "random games (random_uniform)"])]
 
 SETS = [("games", "authors' games"), ("random", "random games")]
 # Games per set and beta: the authors' ten; random_uniform seeds 0..9 (0..2 with --quick).

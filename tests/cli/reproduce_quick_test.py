@@ -44,7 +44,9 @@ for script in sorted(os.listdir(os.path.join(SRC, "plots"))):
                           f"holds the sweep '{other}', expected the run directory of experiments/"),
                          (os.path.join(out, other), "is not an nlhf-sweep output directory (no config.resolved.yaml)")):
         p = subprocess.run(["bash", os.path.join(SRC, "scripts", "python.sh"), os.path.join(SRC, "plots", script),
-                            "--out", os.path.join(TMP, "wrong_" + script), given], capture_output=True, text=True)
+                            "--out", os.path.join(TMP, "wrong_" + script)] +
+                           [given] * (3 if script in ("egpo_empirical.py", "intransitive_dynamics.py") else 1),
+                           capture_output=True, text=True)
         lines = p.stderr.strip().splitlines()
         check(f"wrong_input.{script}.{os.path.basename(given)}",
               p.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0] and
