@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <system_error>
 
 namespace nlhf {
 
@@ -25,7 +26,14 @@ std::string HumanDuration(double s) {
 
 ProgressDisplay::ProgressDisplay(std::ostream& out, ProgressMode mode, ProgressOptions options)
     : out_(out), mode_(mode), options_(options), start_(std::chrono::steady_clock::now()) {
-  if (mode_ != ProgressMode::kOff) thread_ = std::thread([this] { Loop(); });
+  if (mode_ == ProgressMode::kOff) return;
+  try {
+    thread_ = std::thread([this] { Loop(); });
+  } catch (const std::system_error&) {
+    // No thread to be had (a process or thread limit, ulimit -u): the work goes on without progress
+    // lines rather than stopping for them.
+    mode_ = ProgressMode::kOff;
+  }
 }
 
 ProgressDisplay::~ProgressDisplay() {

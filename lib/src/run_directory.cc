@@ -254,7 +254,30 @@ fs::path CheckOutputPath(const std::string& dir, const std::string& key, const s
                                    p.string(), std::generic_category().message(errno)));
   };
   check_writable(path);
-  if (beside) check_writable(path.parent_path());
+  if (beside) {
+    check_writable(path.parent_path());
+    // The names written beside NAME (".NAME.partial-PID", ".NAME.old-PID", ".NAME.lock") must be file
+    // names too: 17 bytes more than NAME with a 7-digit pid. (Found otherwise only after all the work,
+    // when the results are staged.)
+    const size_t name = path.filename().string().size();
+    const long name_max = ::pathconf(path.parent_path().c_str(), _PC_NAME_MAX);
+    const size_t most = name_max > 0 ? static_cast<size_t>(name_max) : 255;
+    if (name + 17 > most)
+      throw InputError(where, key,
+                       fmt::format("has a last component of {} bytes; the results are written beside it as "
+                                   ".NAME.partial-PID first, which would exceed the {} bytes a file name may have "
+                                   "here, expected a name of at most {} bytes",
+                                   name, most, most - 17));
+    // An existing NAME is replaced by a rename, which a sticky folder (such as /tmp) refuses for a
+    // NAME owned by someone else, unless the folder is one's own. (Found otherwise only at the end.)
+    struct stat dir_st {}, parent_st {};
+    if (::geteuid() != 0 && ::stat(path.c_str(), &dir_st) == 0 && ::stat(path.parent_path().c_str(), &parent_st) == 0 &&
+        (parent_st.st_mode & S_ISVTX) != 0 && dir_st.st_uid != ::geteuid() && parent_st.st_uid != ::geteuid())
+      throw InputError(where, key,
+                       fmt::format("belongs to another user in {}, a folder with the sticky bit (as /tmp), where only "
+                                   "its owner may replace it, expected a new name or a directory of your own",
+                                   path.parent_path().string()));
+  }
   return path;
 }
 
@@ -461,9 +484,7 @@ bool WritesTempOf(const OutputDirectoryOptions& options, const std::string& name
 }
 
 bool Marked(const fs::path& path, const OutputDirectoryOptions& options) {
-  std::error_code ec;
-  return HasMarker(path, options.tool) ||
-         (!options.also_marked_by.empty() && fs::exists(path / options.also_marked_by, ec));
+  return HasMarker(path, options.tool) || (options.also_marked && options.also_marked(path));
 }
 
 bool IsOwnedFolder(const OutputDirectoryOptions& options, const std::string& name) {
@@ -868,9 +889,18 @@ void OutputDirectory::WriteStaged(const std::vector<StagedFile>& files) {
                          fmt::format("was filled by someone else while {} ran, expected it to stay as it was; "
                                      "nothing was replaced",
                                      options_.tool));
-      // The new directory keeps the permissions of the one it replaces (a private one stays private).
+      // The new directory keeps the permissions, owner and group of the one it replaces (a private
+      // one stays private, a group's stays the group's), as far as this process may give them: its
+      // owner only as root, its group where it is one of this process's. In a setgid directory the
+      // files take its group too, as files created in it would. (chown first: it may clear setgid.)
       struct stat st {};
-      if (::stat(path_.c_str(), &st) == 0) ::chmod(staging.c_str(), st.st_mode & 07777);
+      if (::stat(path_.c_str(), &st) == 0) {
+        if (::chown(staging.c_str(), st.st_uid, st.st_gid) != 0) (void)!::chown(staging.c_str(), static_cast<uid_t>(-1), st.st_gid);
+        if ((st.st_mode & S_ISGID) != 0)
+          for (const auto& entry : fs::directory_iterator(staging, ec))
+            (void)!::lchown(entry.path().c_str(), static_cast<uid_t>(-1), st.st_gid);
+        ::chmod(staging.c_str(), st.st_mode & 07777);
+      }
       old = MovedAsideOf(path_, ::getpid());
       if (::rename(path_.c_str(), old.c_str()) != 0) throw WriteError(shown_, errno);
     }

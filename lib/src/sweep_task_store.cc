@@ -912,7 +912,15 @@ OutputDirectoryOptions SweepDirectoryOptions(const SweepConfig& s, bool force, c
   o.owned = {".parts"};
   o.owned.insert(o.owned.end(), std::begin(kSweepFinalFiles), std::end(kSweepFinalFiles));
   o.owned_folders = {".parts"};
-  o.also_marked_by = ".parts/manifest.yaml";  // sweeps written before the marker existed
+  // Sweeps written before the marker existed: by a .parts/manifest.yaml that reads as a sweep's
+  // manifest. (Any file by that name would mark a user's directory, whose files --force would delete.)
+  o.also_marked = [](const fs::path& dir) {
+    try {
+      return TaskStore(dir.string()).ReadManifest().has_value();
+    } catch (const InputError&) {
+      return false;
+    }
+  };
   o.writes_in = IsStoreFile;
   o.accepted = accepted;
   o.inputs = SweepInputFiles(s);

@@ -674,4 +674,64 @@ check("merge_into_a_shard.intact", sorted(os.listdir(os.path.join(shard1, ".part
 code, _, err = run(SWEEP, "--merge", *sorted(glob.glob(os.path.join(shards, "shard-*"))), "--out", shards)
 check("merge_into_shard_folder", code == 0 and same_as_reference(shards), err)
 
+# --- a user's folder with a .parts/manifest.yaml of its own is not an nlhf-sweep directory ----------------
+# (Sweeps written before the marker are recognized by a manifest that reads as a sweep's; any file by
+# that name marked the user's folder, whose files --force then replaced.)
+for name, manifest in (("cad", "project: cad parts\n"), ("empty", "")):
+    ud = os.path.join(TMP, f"user_manifest_{name}")
+    write(os.path.join(ud, ".parts", "manifest.yaml"), manifest)
+    write(os.path.join(ud, "summary.csv"), "my,data\n")
+    write(os.path.join(ud, "trace.csv"), "my trace\n")
+    before = sorted(os.listdir(ud))
+    for flags in ((), ("--force",)):
+        code, out, err = run(SWEEP, os.path.join(cwd, "sweep.yaml"), "--out", ud, "--quiet", *flags)
+        check(f"user_manifest_{name}.refused{''.join(flags)}", code == 2 and one_error(err, "nlhf-sweep did not write")
+              if flags else code == 2 and one_error(err, "holds something other than nlhf-sweep's output"), err)
+    code, out, err = run(SWEEP, "--merge", *sorted(glob.glob(os.path.join(shards, "shard-*"))), "--out", ud, "--force")
+    check(f"user_manifest_{name}.merge_refused", code == 2 and one_error(err, "nlhf-sweep did not write"), err)
+    check(f"user_manifest_{name}.intact", sorted(os.listdir(ud)) == before and read(os.path.join(ud, "summary.csv"))
+          == "my,data\n" and read(os.path.join(ud, "trace.csv")) == "my trace\n" and
+          read(os.path.join(ud, ".parts", "manifest.yaml")) == manifest, str(sorted(os.listdir(ud))))
+
+# --- names the results cannot be staged beside are refused before any work ---------------------------
+long_name = os.path.join(TMP, "n" * 246)  # .NAME.partial-PID would be longer than 255 bytes
+for flags in (("--dry-run",), ()):
+    code, out, err = run(RUN, os.path.join(cwd, "exp.yaml"), "--out", long_name, "--quiet", *flags)
+    check(f"long_name.refused{''.join(flags)}", code == 2 and out == "" and
+          one_error(err, "has a last component of 246 bytes", "expected a name of at most 238 bytes"), err)
+check("long_name.nothing_written", not os.path.exists(long_name))
+code, out, err = run(RUN, os.path.join(cwd, "exp.yaml"), "--out", os.path.join(TMP, "n" * 238), "--quiet")
+check("long_name.longest_allowed", code == 0, err)
+
+# --- as another user (root only: setpriv): a group's directory stays the group's; a sticky folder's
+# directory of someone else's is refused before the run, not at its end -------------------------------
+setpriv = shutil.which("setpriv")
+if os.geteuid() == 0 and setpriv:
+    shared_root = os.path.join(TMP, "as_nobody")
+    os.makedirs(os.path.join(shared_root, "shared"))
+    write(os.path.join(shared_root, "exp.yaml"), EXPERIMENT)
+    os.chmod(TMP, 0o755)
+    os.chown(shared_root, 65534, 65534)
+    os.chown(os.path.join(shared_root, "shared"), 65534, 100)
+    os.chmod(os.path.join(shared_root, "shared"), 0o2770)
+    as_nobody = [setpriv, "--reuid=65534", "--regid=65534", "--groups=100", "env", f"HOME={shared_root}"]
+    p = subprocess.run(as_nobody + [RUN, "exp.yaml", "--out", "shared", "--quiet"], cwd=shared_root,
+                       capture_output=True, text=True)
+    st = os.stat(os.path.join(shared_root, "shared"))
+    inside = os.stat(os.path.join(shared_root, "shared", "trace.csv")) if p.returncode == 0 else st
+    check("group_kept", p.returncode == 0 and st.st_gid == 100 and st.st_uid == 65534 and (st.st_mode & 0o7777) == 0o2770
+          and inside.st_gid == 100, f"{p.stderr} gid {st.st_gid} mode {oct(st.st_mode)} file gid {inside.st_gid}")
+    sticky = os.path.join(TMP, "sticky")
+    os.makedirs(os.path.join(sticky, "theirs"))
+    write(os.path.join(sticky, "exp.yaml"), EXPERIMENT)
+    os.chmod(sticky, 0o1777)
+    os.chmod(os.path.join(sticky, "theirs"), 0o777)
+    for flags in (("--dry-run",), ()):
+        p = subprocess.run(as_nobody + [RUN, "exp.yaml", "--out", "theirs", "--quiet", *flags], cwd=sticky,
+                           capture_output=True, text=True)
+        check(f"sticky_other_owner.refused{''.join(flags)}", p.returncode == 2 and p.stdout == "" and
+              one_error(p.stderr, "belongs to another user in", "a folder with the sticky bit"), p.stderr)
+else:
+    check.skipped.append("ownership as another user (not root, or no setpriv)")
+
 check.finish(TMP)

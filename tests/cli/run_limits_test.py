@@ -153,4 +153,26 @@ for extra in cases:
               "game.n: 100000 needs about" in stderr and "GiB available, expected n <= " in stderr, stderr)
         check(f"memory.no_output {name}", not os.path.exists(os.path.join(TMP, "big")), "output written")
 
+# --- a process limit (ulimit -u) that leaves no thread to start: the work goes on with fewer -----------
+# (It was "error: internal: Resource temporarily unavailable", exit 3, a bug's code.) Root ignores
+# the limit, so the tools run as nobody (setpriv); each tool, asked for 2 jobs, with no thread to be had.
+import shutil  # noqa: E402
+setpriv = shutil.which("setpriv")
+if os.geteuid() == 0 and setpriv:
+    folder = tempfile.mkdtemp(prefix="nlhf_threads_")
+    os.chmod(folder, 0o777)
+    exp = write_in(folder, "exp.yaml", "name: t\ngame: {type: rps3}\nbeta: 0.1\nseeds: [0, 1, 2]\n"
+                   "solvers: [{name: nash_mp}, {name: omd}]\nstop: {iterations: 100}\n")
+    sweep = write_in(folder, "sweep.yaml", "name: ts\ngame: {type: rps3}\nbeta: 0.1\nseeds: [0, 1, 2]\n"
+                     "solvers: [{name: nash_mp}]\nstop: {iterations: 100}\nsweep: {beta: [0.1, 0.2]}\n")
+    for tool, file, out in (("nlhf-run", exp, "r"), ("nlhf-sweep", sweep, "s")):
+        p = subprocess.run(["bash", "-c", f'ulimit -u 1 && exec "$@"', "-", setpriv, "--reuid=65534", "--regid=65534",
+                            "--clear-groups", "env", f"HOME={folder}", os.path.join(BIN, tool), file, "--out", out,
+                            "--jobs", "2"], cwd=folder, capture_output=True, text=True)
+        check(f"thread_limit.{tool}", p.returncode == 0 and "error" not in p.stderr and
+              os.path.isfile(os.path.join(folder, out, "trace.csv")), f"exit {p.returncode}: {p.stderr[-400:]}")
+    shutil.rmtree(folder, ignore_errors=True)
+else:
+    check.skipped.append("thread limit (not root, or no setpriv)")
+
 check.finish(TMP)

@@ -8,13 +8,14 @@
 #include <cstddef>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
 namespace nlhf {
 
 // Runs fn(i) for every i in [0, count) on min(jobs, count) threads (the calling thread is one of
-// them; jobs < 1 counts as 1). Items are handed out in increasing order. If fn throws, items not yet
+// them; jobs < 1 counts as 1; fewer where the system gives no more). Items are handed out in increasing order. If fn throws, items not yet
 // started are skipped and, once all threads have joined, the exception of the lowest-numbered item
 // that threw is rethrown here (so which error is reported does not depend on timing when one item
 // fails; items already running may also fail).
@@ -39,12 +40,15 @@ void ParallelFor(std::size_t count, int jobs, Fn&& fn) {
   };
   const std::size_t threads = std::min<std::size_t>(static_cast<std::size_t>(std::max(1, jobs)), count);
   std::vector<std::thread> pool;
-  try {
-    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-  } catch (...) {  // no thread could be started: stop the ones running, then report it
-    next = count;
-    for (std::thread& t : pool) t.join();
-    throw;
+  pool.reserve(threads);
+  for (std::size_t t = 1; t < threads; ++t) {
+    try {
+      pool.emplace_back(worker);
+    } catch (const std::system_error&) {
+      // No further thread to be had (a process or thread limit, ulimit -u): the work goes on, on the
+      // threads that did start; the results do not depend on how many there are.
+      break;
+    }
   }
   worker();
   for (std::thread& t : pool) t.join();

@@ -49,7 +49,7 @@ class ProgressDisplay {
   std::string LineLocked(double elapsed_s) const;  // with mutex_ held
 
   std::ostream& out_;
-  const ProgressMode mode_;
+  ProgressMode mode_;  // (kOff when no thread could be started for it)
   const ProgressOptions options_;
   const std::chrono::steady_clock::time_point start_;
   mutable std::mutex mutex_;

@@ -103,7 +103,9 @@ struct OutputDirectoryOptions {
   // their names is the user's, so a directory holding it is refused and the folder never deleted.
   std::vector<std::string> owned_folders;
   std::vector<std::string> accepted;  // in place: other entries allowed in an unmarked directory
-  std::string also_marked_by;         // in place: a relative path that marks it too (older outputs)
+  // In place: whether a directory without the marker is the tool's all the same (an output written
+  // before the marker existed, recognized by a file the tool writes that reads as the tool's).
+  std::function<bool(const std::filesystem::path& dir)> also_marked;
   bool force = false;                 // replace a directory this tool wrote
   // In place, with force: whether an entry `name` of the owned folder `folder` is one the tool
   // writes. An owned folder holding any other entry is refused, not emptied (the user's file put
