@@ -344,7 +344,13 @@ std::string ImplicitWay(const GameRegistryEntry* entry) {
 
 void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const MemoryEstimate& e) {
   if (e.bytes <= e.available_bytes) return;
-  const std::string available = fmt::format("this machine has {:.1f} GiB available", e.available_bytes / kGiB);
+  // The need and what is available in GiB, with as many decimals as tell them apart ("needs about 0.2
+  // GiB, this machine has 0.2 GiB available" read as if it fitted).
+  int digits = 1;
+  while (digits < 4 && fmt::format("{:.{}f}", e.bytes / kGiB, digits) == fmt::format("{:.{}f}", e.available_bytes / kGiB, digits))
+    ++digits;
+  const std::string need = fmt::format("{:.{}f} GiB", e.bytes / kGiB, digits);
+  const std::string available = fmt::format("this machine has {:.{}f} GiB available", e.available_bytes / kGiB, digits);
   const std::string games = Counted(static_cast<std::int64_t>(e.games), "game");  // held at once
   const std::string seeds = Counted(static_cast<std::int64_t>(config.seeds.size()), "seed");
   const double mib = 1024.0 * 1024.0;
@@ -352,11 +358,11 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
     // Linear in n: the largest n that fits scales the per-action bytes.
     const double per_action = (e.bytes - e.base_bytes) / std::max(1.0, static_cast<double>(e.n));
     const double n_max = std::floor(std::max(0.0, e.available_bytes - e.base_bytes) / per_action);
-    throw InputError(e.n_key, fmt::format("{} needs about {:.1f} GiB (estimate: the implicit game's operator, {:.3g} "
+    throw InputError(e.n_key, fmt::format("{} needs about {} (estimate: the implicit game's operator, {:.3g} "
                                           "MiB for each of {} held at once, and {} vectors of n doubles for the "
                                           "runs' buffers and results, {} with --jobs {}), {}, expected n <= {:.0f} "
                                           "(or fewer seeds, solvers or --jobs)",
-                                          e.n, e.bytes / kGiB, e.operator_bytes / mib, games,
+                                          e.n, need, e.operator_bytes / mib, games,
                                           e.vectors, seeds,
                                           std::max(1, plan.jobs), available, n_max));
   }
@@ -386,10 +392,10 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
     ways += ", or " + ImplicitWay(entry);
     throw InputError(
         e.n_key,
-        fmt::format("{} needs about {:.1f} GiB (estimate: P - 1/2 in float32, {:.0f} MiB for each of {} held at "
+        fmt::format("{} needs about {} (estimate: P - 1/2 in float32, {:.0f} MiB for each of {} held at "
                     "once; building one peaks at {:.0f} MiB{}, up to {} at once; {}{} vectors of n doubles; {} "
                     "with --jobs {}), {}, expected n <= {} (or {})",
-                    what, e.bytes / kGiB, e.operator_bytes / mib, games, e.build_bytes / mib,
+                    what, need, e.operator_bytes / mib, games, e.build_bytes / mib,
                     e.from_matrix ? " (its double matrix)" : "", e.building,
                     e.equilibrium_bytes > 0.0 ? fmt::format("pi*'s work {:.0f} MiB per game; ",
                                                             e.equilibrium_bytes / mib)
@@ -415,9 +421,9 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
     ways += ", or equilibrium: none (no pi*: P alone)";
   ways += ", or " + ImplicitWay(entry);
   const std::string matrices = fmt::format("{:.3g}", e.matrices);
-  throw InputError(e.n_key, fmt::format("{} needs about {:.1f} GiB (estimate: {}, {} n x n {} of doubles for {} "
+  throw InputError(e.n_key, fmt::format("{} needs about {} (estimate: {}, {} n x n {} of doubles for {} "
                                         "with --jobs {}), {}, expected n <= {} (or {})",
-                                        what, e.bytes / kGiB,
+                                        what, need,
                                         config.SolvesEquilibrium() ? "P and the equilibrium's work" : "P", matrices,
                                         matrices == "1" ? "matrix" : "matrices",
                                         seeds,

@@ -503,8 +503,14 @@ bool IsOwnedEntry(const fs::path& path, const OutputDirectoryOptions& options, c
 // The entries of `path` that are not the tool's (its owned entries, marker and, in place, lock).
 std::vector<std::string> ForeignEntries(const fs::path& path, const OutputDirectoryOptions& options) {
   std::vector<std::string> foreign;
-  for (const std::string& e : Entries(path, kMarkerFile))
-    if (!IsOwnedEntry(path, options, e) && (options.staged || e != kLockFile)) foreign.push_back(e);
+  std::error_code ec;
+  for (const std::string& e : Entries(path, kMarkerFile)) {
+    // A temporary of one of the tool's files whose writer is gone (a kill) is the tool's: removed
+    // once the lock is held (RemoveStaleLeftovers), not a reason to refuse the directory.
+    const bool stale_temp = WritesTempOf(options, e) && Gone(TempFilePid(e)) &&
+                            fs::is_regular_file(fs::symlink_status(path / e, ec));
+    if (!IsOwnedEntry(path, options, e) && !stale_temp && (options.staged || e != kLockFile)) foreign.push_back(e);
+  }
   return foreign;
 }
 

@@ -639,6 +639,18 @@ check("sweep_stale.users_kept", all(read(m) == "my notes" for m in mine), os.lis
 for m in mine:
     os.remove(m)
 
+# nlhf-run --force likewise: a dead writer's temporary of one of its files does not make the directory
+# the user's (it was refused: "holds .trace.csv.tmp-..., which nlhf-run did not write"); it goes.
+rd = os.path.join(TMP, "run_stale_temp")
+code, _, err = run(RUN, os.path.join(cwd, "exp.yaml"), "--out", rd, "--quiet")
+stale_run = write(os.path.join(rd, f".trace.csv.tmp-{dead}-8"), "partial")
+code, _, err = run(RUN, os.path.join(cwd, "exp.yaml"), "--out", rd, "--quiet", "--force")
+check("run_stale_temp.replaced", code == 0 and not os.path.exists(stale_run) and
+      os.path.isfile(os.path.join(rd, "trace.csv")), err)
+notes = write(os.path.join(rd, f".notes.txt.tmp-{dead}-1"), "my notes")
+code, _, err = run(RUN, os.path.join(cwd, "exp.yaml"), "--out", rd, "--quiet", "--force")
+check("run_stale_temp.users_refused", code == 2 and one_error(err, ".notes.txt.tmp-") and read(notes) == "my notes", err)
+
 # A corrupt or empty manifest is a clear error, on resume and on --merge.
 for name, text in (("corrupt", "fingerprint: [\n"), ("empty", "")):
     bad = os.path.join(TMP, f"manifest_{name}")
