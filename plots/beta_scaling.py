@@ -109,7 +109,8 @@ def main():
     note = (f"slopes: least squares of log(median calls) on log(beta) over beta <= {args.fit_max:g} (dotted)."
             + (" Open markers with an arrow: the median run did not reach the tolerance within the budget "
                "(censored: drawn at the budget, excluded from the fit)." if any_censored else "")
-            + (f" Runs censored where the median is not (quartile bars end at the budget): {part_text}." if part_text else ""))
+            + (f" Some runs did not reach the tolerance where the median did (their quartile bars end at the "
+               f"budget): {part_text}." if part_text else ""))
     fig.text(0.01, -0.02, textwrap.fill(note, 150), fontsize=6, ha="left", va="top")
     fig.tight_layout()
     style.save(fig, args.out)

@@ -16,7 +16,6 @@ that beta. Median over the games with the interquartile band; x log (the traces 
 from __future__ import annotations
 
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +59,7 @@ def main():
     style.setup()
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
+    from matplotlib.ticker import LogLocator
 
     cols = ["run_id", "game", "seed", "label", "iter", "beta", "kl_to_ne", "gap_0"]
     tu = style.read_csv(Path(args.unregularized) / "trace.csv", cols + ["average_kl_to_ne", "average_gap_0"])
@@ -96,11 +96,12 @@ def main():
                 lw = 1.4 if label in ("mwu", "omwu") else 0.9
                 ax.plot(x, np.maximum(med, FLOOR), color=color, lw=lw, ls=ls)
                 if label in ("mwu", "omwu") and len(c["run_id"].unique()) > 1:
-                    ax.fill_between(x, np.maximum(q25, FLOOR), np.maximum(q75, FLOOR), color=color, alpha=0.12, lw=0)
+                    ax.fill_between(x, np.maximum(q25, FLOOR), np.maximum(q75, FLOOR), color=color, alpha=0.22, lw=0)
             b = at_beta[at_beta["family"] == fam][last_col]
             if len(b):
                 ax.axhline(max(float(b.median()), FLOOR), color="#777777", ls=":", lw=1.0)
             ax.set_xscale("log")
+            ax.xaxis.set_major_locator(LogLocator(base=10, numticks=12))  # every decade labelled
             ax.set_yscale("log")
             ax.set_ylim(FLOOR / 3, 3e1 if i == 0 else 3)
             if i == 0:
@@ -112,15 +113,16 @@ def main():
     axes[1][0].set_ylabel(style.LABELS["gap_0"].replace(" (", "\n("))
     handles = [Line2D([], [], color=style.COLORS.get(label.split("(")[0], "#333333"), ls=ls,
                       lw=1.4 if label in ("mwu", "omwu") else 0.9, label=text) for label, _, text, ls in CURVES]
-    handles.append(Line2D([], [], color="#777777", ls=":", lw=1.0, label=f"bias at β = {beta_reg:g}"))
+    handles.append(Line2D([], [], color="#777777", ls=":", lw=1.0, label=rf"bias at $\beta = {beta_reg:g}$"))
     fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.02), ncol=4, fontsize=6.5)
-    fig.text(0.5, -0.12, textwrap.fill(
-        "π_NE: the Nash equilibrium of the β = 0 game selected by kl_projection, "
-        "certified gap_0 ≤ 1e-9 by nlhf's LPs. mwu and omwu at β = 0: last iterate (solid) and average (dashed); "
-        f"regularized solvers at β = {beta_reg:g}, last iterate, levelling off at the regularization bias (dotted: "
-        "median of KL(π_NE‖π*_β) and gap_0(π*_β) over the family's games). Median over the games with a mixed NE, "
-        f"band: quartiles of mwu and omwu; values below {FLOOR:g} (incl. 0) drawn at {FLOOR:g}. egpo, omd, mmd "
-        "and prox (not drawn) reach the same plateau as nash_mp.", 135),
+    fig.text(0.5, -0.12, style.wrap(
+        r"$\pi_{\mathrm{NE}}$: the Nash equilibrium of the $\beta = 0$ game selected by kl_projection, "
+        r"certified gap$_0 \leq 10^{-9}$ by nlhf's LPs. mwu and omwu at $\beta = 0$: last iterate (solid) and "
+        rf"average (dashed); regularized solvers at $\beta = {beta_reg:g}$, last iterate, levelling off at the "
+        r"regularization bias (dotted: median of KL($\pi_{\mathrm{NE}}\,\Vert\,\pi^*_\beta$) and "
+        r"gap$_0(\pi^*_\beta)$ over the family's games). Median over the games with a mixed NE, band: quartiles of "
+        f"mwu and omwu; values below {FLOOR:g} (incl. 0) drawn at {FLOOR:g}. egpo, omd, mmd and prox (not drawn) "
+        "reach the same plateau as nash_mp.", 135),
         ha="center", va="top", fontsize=6)
     fig.tight_layout()
     style.save(fig, args.out)

@@ -23,7 +23,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 COLUMNS = ["run_id", "game", "solver", "label", "seed", "iter", "queries", "gap_beta"]
 # Sequential colours for B (light = small batch; matplotlib's plasma), black for the exact oracle.
-B_COLORS = ["#fca636", "#e16462", "#6a00a8"]
 YLABEL = r"gap$_\beta$ (duality gap of the" + "\n" + r"$\beta$-regularized game)"
 PANELS = [("omd", []), ("egpo", ["nash_mp"])]
 
@@ -46,8 +45,9 @@ def main():
     if not shown:
         style.error(f"{a.run_dir}/trace.csv has no sampled runs with B in {a.batches} on {a.game}")
     cmap = plt.get_cmap("plasma")
-    colors = {b: (B_COLORS[i] if len(shown) == len(B_COLORS) else cmap(0.85 - 0.7 * i / max(1, len(shown) - 1)))
-              for i, b in enumerate(shown)}
+    # A colour per B, the same in every run of the figure (quick or full, whichever Bs are shown): by
+    # log B over 1 ... 256.
+    colors = {b: cmap(0.85 - 0.7 * min(1.0, max(0.0, math.log(b) / math.log(256)))) for b in shown}
 
     fig, axes = plt.subplots(2, len(PANELS), figsize=(2.6 * len(PANELS) + 0.3, 4.9), squeeze=False)
     handles = {}
@@ -65,7 +65,10 @@ def main():
                     xs, med, q25, q75, count, _ = style.median_band(cur, x, "gap_beta")
                     if k == 0:
                         ax.fill_between(xs, style.positive(q25), style.positive(q75), color=color, alpha=0.2, lw=0)
-                    (h,) = ax.plot(xs, style.positive(med), color=color, ls=ls, lw=1.2 if k == 0 else 1.0)
+                    # (The overlays' dashes on top: where they coincide with the main solver's curve,
+                    # as nash_mp's with egpo's, they still show.)
+                    (h,) = ax.plot(xs, style.positive(med), color=color, ls=ls, lw=1.2 if k == 0 else 1.0,
+                                   zorder=2 if k == 0 else 3)
                     if k == 0:
                         name = f"sampled, B = {int(b)}" if b else "exact oracle"
                         handles.setdefault(name, h)
