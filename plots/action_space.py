@@ -77,7 +77,7 @@ def main():
     # leaving empty margins beside them).
     fig.suptitle(r"random_uniform games: Nash-MP's count is flat in $n$;" + "\n" +
                  r"omd at its $\rho$-tuned step gets faster as $\rho$ falls with $n$", y=0.995)
-    fig.tight_layout(rect=(0, 0.14, 1, 0.93))
+    style.tight_layout(fig, rect=(0, 0.14, 1, 0.93))
     style.save(fig, args.out)
 
 

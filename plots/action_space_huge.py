@@ -102,7 +102,7 @@ def main():
     ks = sorted({style.param(g, "k") for g in df["game"]})
     game = df["game"].iloc[0].split("(")[0] + (f" ($K$ = {ks[0]:g})" if len(ks) == 1 and np.isfinite(ks[0]) else "")
     fig.suptitle(rf"Nash-MP on {game}: one rate for $n$ = {pow10(ns[0])} ... {pow10(ns[-1])}", y=0.99)
-    fig.tight_layout(rect=(0, 0.17, 1, 0.97))
+    style.tight_layout(fig, rect=(0, 0.17, 1, 0.97))
     style.save(fig, args.out)
 
 

@@ -11,7 +11,6 @@ slopes (least squares of log calls on log beta over beta <= --fit-max) are in th
 from __future__ import annotations
 
 import sys
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -111,8 +110,8 @@ def main():
                "(censored: drawn at the budget, excluded from the fit)." if any_censored else "")
             + (f" Some runs did not reach the tolerance where the median did (their quartile bars end at the "
                f"budget): {part_text}." if part_text else ""))
-    fig.text(0.01, -0.02, textwrap.fill(note, 150), fontsize=6, ha="left", va="top")
-    fig.tight_layout()
+    fig.text(0.01, -0.02, style.wrap(note, 150), fontsize=6, ha="left", va="top")
+    style.tight_layout(fig)
     style.save(fig, args.out)
 
 

@@ -102,7 +102,7 @@ def main():
     games = int(exact.groupby("alg").run_id.nunique().max()) if len(exact) else 0  # one exact run per game
     fig.suptitle(rf"EGPO code's empirical panel, {games} of the authors' games: $\beta$ = 0.01, lr = 2e-4 ($\eta'$ = 0.008),"
                  "\nsampled pairs (y uniform) vs exact", fontsize=8)
-    fig.tight_layout()
+    style.tight_layout(fig)
     style.save(fig, a.out)
 
 

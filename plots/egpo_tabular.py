@@ -94,7 +94,7 @@ def main():
     fig.legend([handles[l] for l in order] + keys,
                [handles[l].get_label() for l in order] + ["median over games", "quartiles over games", "one game"],
                loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.02 - 0.07 / len(data)))
-    fig.tight_layout(rect=(0, 0.13 / len(data), 1, 1))
+    style.tight_layout(fig, rect=(0, 0.13 / len(data), 1, 1))
     style.save(fig, a.out)
 
 

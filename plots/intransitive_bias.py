@@ -95,7 +95,7 @@ def main():
             r"gap$_0 \leq 10^{-9}$ by nlhf's LPs. Slopes: least-squares fit over "
             rf"$\beta \leq {args.fit_max:g}$, median per family; values below {FLOOR:g} are not drawn.")
     fig.text(0.5, -0.37, style.wrap(note, 125), ha="center", va="top", fontsize=6)
-    fig.tight_layout()
+    style.tight_layout(fig)
     style.save(fig, args.out)
 
 

@@ -124,7 +124,7 @@ def main():
         f"mwu and omwu; values below {FLOOR:g} (incl. 0) drawn at {FLOOR:g}. egpo, omd, mmd and prox (not drawn) "
         "reach the same plateau as nash_mp.", 135),
         ha="center", va="top", fontsize=6)
-    fig.tight_layout()
+    style.tight_layout(fig)
     style.save(fig, args.out)
 
 

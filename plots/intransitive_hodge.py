@@ -63,7 +63,7 @@ def main():
     ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(0.0, 0.42))
     ax.set_title(f"hodge(n = 10): median of {df['seed'].nunique()} games, quartile bars;\n"
                  f"open markers: median 0, drawn at {FLOOR:g}", fontsize=6.5)
-    fig.tight_layout()
+    style.tight_layout(fig)
     style.save(fig, args.out)
 
 

@@ -92,7 +92,7 @@ def main():
     fig.legend(list(handles.values()), list(handles.keys()), loc="lower center", ncol=3,
                bbox_to_anchor=(0.5, -0.01))
     fig.suptitle(r"Nash-MP ($\eta = 2\beta$) on random_uniform games: the rate does not depend on $n$", y=0.995)
-    fig.tight_layout(rect=(0, 0.07, 1, 0.98))
+    style.tight_layout(fig, rect=(0, 0.07, 1, 0.98))
     style.save(fig, args.out)
 
 

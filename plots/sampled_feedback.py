@@ -91,7 +91,7 @@ def main():
     shown_keys = [k for k in order if k in handles]
     fig.legend([handles[k] for k in shown_keys], shown_keys, loc="lower center", ncol=3, bbox_to_anchor=(0.5, 0.0))
     # Room for the legend's rows below the panels, and no more.
-    fig.tight_layout(rect=(0, 0.015 + 0.035 * math.ceil(len(shown_keys) / 3), 1, 1))
+    style.tight_layout(fig, rect=(0, 0.015 + 0.035 * math.ceil(len(shown_keys) / 3), 1, 1))
     style.save(fig, a.out)
 
 

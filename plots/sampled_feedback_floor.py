@@ -84,7 +84,7 @@ def main():
         ax.set_xlabel("batch B (queries per estimate of $P\\pi$)")
         ax.legend(loc="lower left", fontsize=6)
     axes[0][0].set_ylabel(f"error floor: mean gap$_\\beta$ over\niterations ≥ {a.floor_from:g}")
-    fig.tight_layout()
+    style.tight_layout(fig)
     style.save(fig, a.out)
 
 

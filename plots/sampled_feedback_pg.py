@@ -121,7 +121,7 @@ def main():
     fig.legend(hs, names, loc="lower center", ncol=2, bbox_to_anchor=(0.36, -0.13))
     fig.legend(fh, fn, loc="lower center", ncol=1, bbox_to_anchor=(0.84, -0.13))
     fig.suptitle(f"approximate Nash-MP (nash_mp_pg), random_uniform n = 10, median of {seeds} seeds", y=1.0)
-    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    style.tight_layout(fig, rect=(0, 0.1, 1, 1))
     style.save(fig, a.out)
 
 

@@ -80,7 +80,7 @@ def main():
                 ax.set_ylabel(r"gap$_\beta$, mean over the 2nd half" + "\n" + f"({mode})")
     order = [alg for alg, _, _ in SOLVERS if alg in handles]
     fig.legend([handles[k] for k in order], order, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.01))
-    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    style.tight_layout(fig, rect=(0, 0.05, 1, 1))
     style.save(fig, a.out)
 
 

@@ -64,7 +64,7 @@ def main():
     fig.legend([handles[k] for k in order],
                [f"{k}, sampled" for k in order], loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.01),
                title="thick: running median of 7 logged points; thin: every logged point", title_fontsize=7)
-    fig.tight_layout(rect=(0, 0.09, 1, 1))
+    style.tight_layout(fig, rect=(0, 0.09, 1, 1))
     style.save(fig, a.out)
 
 

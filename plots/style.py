@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 import warnings
@@ -17,7 +18,6 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.figure  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -147,27 +147,35 @@ def fit_text_width(fig):
     its 7-8 pt text would shrink below legibility. Fonts keep their size; the panels get narrower."""
     start = fig.get_figwidth()
     target = TEXT_WIDTH - 2 * plt.rcParams["savefig.pad_inches"]  # the file adds this margin around it
+    width = target
     for _ in range(6):
         fig.canvas.draw()
         width = fig.get_tightbbox(fig.canvas.get_renderer()).width  # inches
-        narrower = fig.get_figwidth() - (width - target) - 0.01
-        # (Text of a fixed width, a legend of long labels side by side, does not narrow: a script
-        # wraps it. Panels are not made narrower than half of what the script asked for.)
-        if width <= target + 0.005 or narrower < 0.5 * start:
-            return
+        # (Panels are not made narrower than half of what the script asked for: text of a fixed
+        # width, a legend of long labels side by side, does not narrow, and a script wraps it.)
+        narrower = max(fig.get_figwidth() - (width - target) - 0.01, 0.5 * start)
+        if width <= target + 0.005 or narrower >= fig.get_figwidth():
+            break
         fig.set_figwidth(narrower)
         layout = getattr(fig, "_nlhf_tight_layout", None)
         if layout is not None:
-            _tight_layout(fig, **layout)
+            fig.tight_layout(**layout)
+    if width > target + 0.005:
+        print(f"note: the figure is {width + 2 * plt.rcParams['savefig.pad_inches']:.2f} in wide, more than a page's "
+              f"text ({TEXT_WIDTH:g} in): its fixed-width text (a title, a legend, a footnote) needs wrapping",
+              file=sys.stderr)
 
 
 def power_of_ten(text: str) -> str:
     """A number as the figures write it: "1e-8" as $10^{-8}$ (a power of ten), else as given."""
     try:
-        exponent = np.log10(float(text))
+        value = float(text)
     except ValueError:
         return text
-    return rf"$10^{{{int(round(exponent))}}}$" if np.isfinite(exponent) and abs(exponent - round(exponent)) < 1e-12 else text
+    if not (value > 0 and math.isfinite(value)):
+        return text
+    exponent = math.log10(value)
+    return rf"$10^{{{round(exponent)}}}$" if abs(exponent - round(exponent)) < 1e-12 else text
 
 
 def wrap(text: str, width: int) -> str:
@@ -184,16 +192,11 @@ def wrap(text: str, width: int) -> str:
     return "\n".join(lines + [line])
 
 
-_tight_layout = matplotlib.figure.Figure.tight_layout
-
-
-def _recorded_tight_layout(self, **kwargs):
-    """Figure.tight_layout, remembering its arguments (fit_text_width lays the figure out again)."""
-    self._nlhf_tight_layout = kwargs
-    return _tight_layout(self, **kwargs)
-
-
-matplotlib.figure.Figure.tight_layout = _recorded_tight_layout
+def tight_layout(fig, **kwargs):
+    """fig.tight_layout(**kwargs), remembered for fit_text_width, which lays the figure out again when it
+    narrows it. Scripts call this, not fig.tight_layout."""
+    fig._nlhf_tight_layout = kwargs
+    fig.tight_layout(**kwargs)
 
 
 def save(fig, out: str):

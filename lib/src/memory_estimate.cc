@@ -346,11 +346,11 @@ void CheckMemory(const ExperimentConfig& config, const ResourcePlan& plan, const
   if (e.bytes <= e.available_bytes) return;
   // The need and what is available in GiB, with as many decimals as tell them apart ("needs about 0.2
   // GiB, this machine has 0.2 GiB available" read as if it fitted).
+  const auto gib = [](double bytes, int digits) { return fmt::format("{:.{}f}", bytes / kGiB, digits); };
   int digits = 1;
-  while (digits < 4 && fmt::format("{:.{}f}", e.bytes / kGiB, digits) == fmt::format("{:.{}f}", e.available_bytes / kGiB, digits))
-    ++digits;
-  const std::string need = fmt::format("{:.{}f} GiB", e.bytes / kGiB, digits);
-  const std::string available = fmt::format("this machine has {:.{}f} GiB available", e.available_bytes / kGiB, digits);
+  while (digits < 4 && gib(e.bytes, digits) == gib(e.available_bytes, digits)) ++digits;
+  const std::string need = gib(e.bytes, digits) + " GiB";
+  const std::string available = fmt::format("this machine has {} GiB available", gib(e.available_bytes, digits));
   const std::string games = Counted(static_cast<std::int64_t>(e.games), "game");  // held at once
   const std::string seeds = Counted(static_cast<std::int64_t>(config.seeds.size()), "seed");
   const double mib = 1024.0 * 1024.0;

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <system_error>
 
 namespace nlhf {
 
@@ -29,9 +28,9 @@ ProgressDisplay::ProgressDisplay(std::ostream& out, ProgressMode mode, ProgressO
   if (mode_ == ProgressMode::kOff) return;
   try {
     thread_ = std::thread([this] { Loop(); });
-  } catch (const std::system_error&) {
-    // No thread to be had (a process or thread limit, ulimit -u): the work goes on without progress
-    // lines rather than stopping for them.
+  } catch (...) {
+    // No thread to be had (std::system_error under a process or thread limit, ulimit -u; std::bad_alloc):
+    // the work goes on without progress lines rather than stopping for them.
     mode_ = ProgressMode::kOff;
   }
 }

@@ -897,14 +897,19 @@ void OutputDirectory::WriteStaged(const std::vector<StagedFile>& files) {
                                      options_.tool));
       // The new directory keeps the permissions, owner and group of the one it replaces (a private
       // one stays private, a group's stays the group's), as far as this process may give them: its
-      // owner only as root, its group where it is one of this process's. In a setgid directory the
-      // files take its group too, as files created in it would. (chown first: it may clear setgid.)
+      // owner only as root, its group where it is one of this process's. Its files go to that owner
+      // too (as root), and in a setgid directory to its group, as files created in it would.
+      // (chown first: it may clear setgid.)
       struct stat st {};
       if (::stat(path_.c_str(), &st) == 0) {
-        if (::chown(staging.c_str(), st.st_uid, st.st_gid) != 0) (void)!::chown(staging.c_str(), static_cast<uid_t>(-1), st.st_gid);
-        if ((st.st_mode & S_ISGID) != 0)
+        const gid_t any_group = static_cast<gid_t>(-1);
+        const uid_t any_owner = static_cast<uid_t>(-1);
+        if (::chown(staging.c_str(), st.st_uid, st.st_gid) != 0) (void)!::chown(staging.c_str(), any_owner, st.st_gid);
+        const uid_t owner = ::geteuid() == 0 ? st.st_uid : any_owner;
+        const gid_t group = (st.st_mode & S_ISGID) != 0 ? st.st_gid : any_group;
+        if (owner != any_owner || group != any_group)
           for (const auto& entry : fs::directory_iterator(staging, ec))
-            (void)!::lchown(entry.path().c_str(), static_cast<uid_t>(-1), st.st_gid);
+            (void)!::lchown(entry.path().c_str(), owner, group);
         ::chmod(staging.c_str(), st.st_mode & 07777);
       }
       old = MovedAsideOf(path_, ::getpid());

@@ -917,7 +917,7 @@ OutputDirectoryOptions SweepDirectoryOptions(const SweepConfig& s, bool force, c
   o.also_marked = [](const fs::path& dir) {
     try {
       return TaskStore(dir.string()).ReadManifest().has_value();
-    } catch (const InputError&) {
+    } catch (const std::exception&) {  // not a manifest (InputError), or a folder that cannot be read
       return false;
     }
   };

@@ -266,6 +266,8 @@ def game(spec: str, /, *, reference="uniform", seed: int = 0, storage: str | Non
     held). Bad input raises ValueError with the message nlhf-run would print.
     """
     mu = None
+    if reference is None:  # (as from_matrix's default)
+        reference = "uniform"
     if not isinstance(reference, str):
         if isinstance(reference, (Mapping, bytes)) or not (isinstance(reference, (list, tuple)) or
                                                           hasattr(reference, "__array__")):
@@ -309,8 +311,10 @@ def _float32_hint(error: ValueError, *arrays) -> ValueError:
     """`error`, with a hint when an array it names was given in single precision: its sums and
     symmetry cannot hold to the library's tolerances (P + P^T = 1 within 1e-12, a policy's sum
     within 1e-9)."""
+    tolerance = "expected P + P^T = 1 within" in str(error) or "sums to" in str(error)
     for key, value in arrays:
-        if getattr(value, "dtype", None) == np.float32 and str(error).startswith(f"{key}"):
+        # (numpy's float32, or torch's: str(torch.float32) is "torch.float32")
+        if tolerance and str(getattr(value, "dtype", "")).endswith("float32") and str(error).startswith(f"{key}"):
             return type(error)(f"{error} ({key} is float32, whose 7 digits cannot meet that tolerance: convert it with "
                                f"{key}.astype(np.float64) and restore the identity in double precision"
                                + (", e.g. P = (P + 1 - P.T) / 2)" if key == "P" else f", e.g. {key} = {key} / {key}.sum())"))
@@ -603,8 +607,9 @@ def sweep(experiment, out: str | os.PathLike | None = None, *, overrides=None, j
     locked against a second writer and holds only files nlhf-sweep writes (force=True replaces one it
     wrote for another sweep). shard: "K/N" for one part of it.
 
-    Returns a Result: report (what ran), and once the sweep is complete, trace, runs and summary (its
-    CSV files; DataFrames with pandas, else dicts of numpy arrays). NumericalError if a run failed
+    Returns a Result: report (what ran; reused_builds lists the kept tasks another build of nlhf
+    computed, also issued as a RunWarning), and once the sweep is complete, trace, runs and summary
+    (its CSV files; DataFrames with pandas, else dicts of numpy arrays). NumericalError if a run failed
     numerically, SweepTaskError if a task failed (calling again retries it); both carry the result.
     """
     raise_on_failure = _bool("raise_on_failure", raise_on_failure)
@@ -621,6 +626,15 @@ def sweep(experiment, out: str | os.PathLike | None = None, *, overrides=None, j
     except ValueError as error:
         raise _in_python_terms(error) from None
     result = Result(report=report)
+    if report["reused_builds"]:  # as nlhf-sweep's note
+        builds = ", ".join(f"{b['tasks']} by " + ("a release that did not record its build"
+                                                  if b["version"] == "unrecorded" else
+                                                  f"nlhf {b['version']} (git commit {b['git_commit']})")
+                           for b in report["reused_builds"])
+        warnings.warn(f"of the tasks kept from before, {builds} were computed by another build than this one "
+                      f"(nlhf {__version__}, git commit {_nlhf.__git_commit__}): their results are reused, not "
+                      "computed again; force=True computes every task again with this build", RunWarning,
+                      stacklevel=2)
     directory = report["out"]
     if shard is None and report["task_failures"] == 0:
         for name in ("trace", "runs", "summary"):

@@ -139,6 +139,16 @@ py::dict Sweep(const std::string& source, bool is_text, const std::string& out_d
   report["trace_streamed"] = r.trace_streamed;
   report["trace_kept"] = r.trace_kept;
   report["trace_index_stale"] = r.trace_index_stale;
+  // Tasks kept from before that another build of nlhf computed: [{version, git_commit, tasks}].
+  py::list reused;
+  for (const BuildTasks& b : r.reused_builds) {
+    py::dict one;
+    one["version"] = b.build.version;
+    one["git_commit"] = b.build.git_commit;
+    one["tasks"] = b.tasks;
+    reused.append(one);
+  }
+  report["reused_builds"] = reused;
   return report;
 }
 

@@ -55,7 +55,6 @@ py::object ParamToPython(const ParamValue& v) {
   return py::str(FormatParamValue(v));
 }
 
-// Whether the solver's step is `auto` or `X*limit` (given or by default): Reset then needs rho.
 // What a solver's parameters need of rho: nothing, a step of `auto` (which falls back to the default
 // step where rho is unknown, with a note: docs/mathematics.md 5.2), or a step of `X*limit` (which
 // cannot: an error).

@@ -35,7 +35,7 @@ for name in names:
     spec = importlib.util.spec_from_file_location(f"exp_{name}", os.path.join(EXPERIMENTS, name, "reproduce.py"))
     module = importlib.util.module_from_spec(spec)
     try:
-        spec.loader.exec_module(module)  # (it imports experiments/reproduction.py only: no numpy)
+        spec.loader.exec_module(module)
     except ImportError as e:
         check(f"{name}.loads", False, str(e))
         continue

@@ -51,4 +51,18 @@ for script in sorted(os.listdir(os.path.join(SRC, "plots"))):
         check(f"wrong_input.{script}.{os.path.basename(given)}",
               p.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0] and
               not os.path.exists(os.path.join(TMP, "wrong_" + script + ".png")), f"exit {p.returncode}: {p.stderr[-600:]!r}")
+# Past that check, a script's own checks of what it reads still speak: another experiment's run
+# directory relabelled as the sweep the script draws (its config's name changed) is refused by them.
+import shutil  # noqa: E402
+fake = os.path.join(TMP, "relabelled")
+shutil.copytree(os.path.join(out, "nash_mp_rates", "rates"), fake)
+with open(os.path.join(fake, "config.resolved.yaml")) as f:
+    config = f.read()
+with open(os.path.join(fake, "config.resolved.yaml"), "w") as f:
+    f.write(config.replace("\nname: nash_mp_rates\n", "\nname: step_sizes\n"))
+p = subprocess.run(["bash", os.path.join(SRC, "scripts", "python.sh"), os.path.join(SRC, "plots", "step_sizes.py"),
+                    "--out", os.path.join(TMP, "relabelled_fig"), fake], capture_output=True, text=True)
+lines = p.stderr.strip().splitlines()
+check("wrong_input.own_check", p.returncode == 2 and len(lines) == 1 and "has no finite step / stability_limit" in lines[0],
+      f"exit {p.returncode}: {p.stderr[-600:]!r}")
 check.finish(TMP)

@@ -522,6 +522,35 @@ ext = write("builds2.yaml", BASE.replace("seeds: [0, 1]", "seeds: [0, 1, 2]") + 
 code, out, err = run(ext, "--out", bd, "--quiet")
 check("builds.extension_counts_only_the_kept", code == 0 and "2 tasks run now, 4 kept from before" in out and
       "note: 4 of the tasks kept from before were computed by" in out, out + err)
+# Two other builds, and tasks of the format before builds were recorded: each named, counted.
+def edit_parts(d, edit, header=None):
+    parts = os.path.join(d, ".parts")
+    for f in os.listdir(parts):
+        if f.endswith(".part"):
+            with open(os.path.join(parts, f)) as fh:
+                lines = fh.read().split("\n")
+            lines = [header if header and k == 0 else edit(line) if line.startswith("task,") else line
+                     for k, line in enumerate(lines)]
+            with open(os.path.join(parts, f), "w") as fh:
+                fh.write("\n".join(lines))
+
+
+run(bsweep, "--out", bd, "--quiet", "--force")
+seen = []
+edit_parts(bd, lambda line: line.rsplit(",", 1)[0] + ("," + ("aaaaaaaaaaaa" if seen.append(1) or len(seen) <= 3
+                                                              else "bbbbbbbbbbbb")))
+code, out, err = run(bsweep, "--out", bd, "--quiet")
+check("builds.two_others", code == 0 and "note: 3 of the tasks kept from before were computed by nlhf " in out and
+      "(git commit aaaaaaaaaaaa) and 1 by nlhf " in out and "(git commit bbbbbbbbbbbb), not by this build" in out,
+      out + err)
+edit_parts(bd, lambda line: line.rsplit(",", 2)[0], header="nlhf-part,3")
+code, out, err = run(bsweep, "--out", bd, "--quiet")
+check("builds.unrecorded", code == 0 and "0 tasks run now, 4 kept from before" in out and
+      "note: 4 of the tasks kept from before were computed by a release that did not record its build, not by "
+      "this build" in out, out + err)
+with open(os.path.join(bd, "config.resolved.yaml")) as f:
+    check("builds.unrecorded_listed", "    - {version: unrecorded, git_commit: unrecorded, tasks: 4}\n" in f.read())
+
 # A merge of shards computed by another build says so too.
 for k in (1, 2):
     run(bsweep, "--out", os.path.join(TMP, f"bshard{k}"), "--shard", f"{k}/2", "--quiet")

@@ -1,10 +1,13 @@
 """nlhf.run and nlhf.sweep against nlhf-run and nlhf-sweep: the same trace, cell for cell and bit for
 bit (every column but wall_s), the same summary, the same errors."""
+import glob
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import warnings
 
 from support import Checks, call, compare_table, nlhf, scratch, tool, write_in, SRC
 
@@ -182,6 +185,24 @@ for keyword, value in (("force", "False"), ("progress", 1), ("raise_on_failure",
         check(f"sweep.{keyword}_not_bool", str(e) == f"{keyword}: {value!r} is not allowed, expected True or False", str(e))
 kept = nlhf.sweep(sweep_file, py_dir)
 check("sweep.not_bool_kept_the_tasks", kept.report["tasks_run"] == 0 and kept.report["tasks_skipped"] == 8, str(kept.report))
+check("sweep.no_reused_builds", kept.report["reused_builds"] == [], str(kept.report["reused_builds"]))
+# Tasks another build computed (its commit written into the store's task lines): reused, with a warning.
+other = os.path.join(TMP, "sweep_other_build")
+shutil.copytree(py_dir, other)
+for part in glob.glob(os.path.join(other, ".parts", "*.part")):
+    with open(part) as f:
+        lines = f.read().split("\n")
+    with open(part, "w") as f:
+        f.write("\n".join(l.rsplit(",", 1)[0] + ",0123456789ab" if l.startswith("task,") else l for l in lines))
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    reused = nlhf.sweep(sweep_file, other)
+check("sweep.reused_builds", reused.report["tasks_run"] == 0 and
+      [(b["git_commit"], b["tasks"]) for b in reused.report["reused_builds"]] == [("0123456789ab", 8)],
+      str(reused.report["reused_builds"]))
+check("sweep.reused_builds_warned", any(issubclass(w.category, nlhf.RunWarning) and "8 by nlhf" in str(w.message) and
+                                        "(git commit 0123456789ab)" in str(w.message) for w in caught),
+      [str(w.message) for w in caught])
 # shard= and jobs in the API's words, not the flags'.
 for shard, expected in (("3/2", "shard: '3/2' is out of range, expected 1 <= K <= N"),
                         (1, "shard: '1' is not K/N, expected for example shard='2/8'")):

@@ -28,10 +28,10 @@ for name, program in PROGRAMS.items():
     check(f"{name}.next_call_runs", "next call iterations" in out, out + err[-500:])
     print(f"{name}: ended {took:.2f} s after SIGINT")
 
-# The Nash equilibrium's LPs (about a minute and a half at n = 2000 on this machine, uninterrupted)
-# poll the flag too: the call ends soon after the signal (the bound is loose: a tenth of a second
-# is typical, and a solve that ignored the signal would end far later).
-code = ("import nlhf\ng = nlhf.game('random_uniform', n=2000)\nprint('started', flush=True)\n"
+# The Nash equilibrium's LPs (several minutes at n = 3000 here, uninterrupted: about a minute and a
+# half at n = 2000) poll the flag too: the call ends soon after the signal (the bound is loose: a
+# tenth of a second is typical, and a solve that ignored the signal would end minutes later).
+code = ("import nlhf\ng = nlhf.game('random_uniform', n=3000)\nprint('started', flush=True)\n"
         "g.nash_equilibrium()\nprint('finished', flush=True)\n")
 out, err, code, took = interrupted(code, 1.0, env)
 check("nash_equilibrium.interrupted", "KeyboardInterrupt" in err and "finished" not in out and took < 45,

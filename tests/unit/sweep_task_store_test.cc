@@ -544,9 +544,19 @@ TEST(TaskStore, PartsOfTheFormatBeforeBuildsWereRecordedAreReadWithAnUnrecordedB
   EXPECT_EQ(index.OtherBuilds({"a", "b"}), (std::vector<BuildTasks>{{unrecorded, 2}}));
   for (size_t k = 0; k < 2; ++k) ExpectSameRecord(Task("a").records[k], index.Records("a")[k]);
   EXPECT_EQ(Trace(index, "b"), Task("b", 1).trace);
-  // A format-4 task line without its build, or a format-3 one with it, does not read: run again.
+  // A format-3 task line with a build, or a format-4 one without it, does not read: run again.
   EditTaskLines(store, [](const std::string& line) { return line + ",0.1.0,abc"; });
   EXPECT_EQ(store.Index().size(), 0u);
+  EditTaskLines(
+      store,
+      [](const std::string& line) {
+        const std::string without_commit = line.substr(0, line.rfind(','));
+        return without_commit.substr(0, without_commit.rfind(','));
+      },
+      "nlhf-part,4");
+  EXPECT_EQ(store.Index().size(), 0u);
+  EditTaskLines(store, [](const std::string& line) { return line + ",0.1.0,abc"; });  // whole again
+  EXPECT_EQ(store.Index().BuildOf("a"), (Build{"0.1.0", "abc"}));
 }
 
 SweepConfig MatrixSweep(const testing::TempDir& tmp, const std::vector<std::string>& sets = {}) {

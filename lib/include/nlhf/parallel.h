@@ -8,7 +8,6 @@
 #include <cstddef>
 #include <exception>
 #include <mutex>
-#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -44,9 +43,10 @@ void ParallelFor(std::size_t count, int jobs, Fn&& fn) {
   for (std::size_t t = 1; t < threads; ++t) {
     try {
       pool.emplace_back(worker);
-    } catch (const std::system_error&) {
-      // No further thread to be had (a process or thread limit, ulimit -u): the work goes on, on the
-      // threads that did start; the results do not depend on how many there are.
+    } catch (...) {
+      // No further thread to be had (std::system_error under a process or thread limit, ulimit -u;
+      // std::bad_alloc for its state): the work goes on, on the threads that did start; the results
+      // do not depend on how many there are.
       break;
     }
   }
