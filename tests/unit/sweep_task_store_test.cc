@@ -530,13 +530,11 @@ TEST(TaskStore, PartsOfTheFormatBeforeBuildsWereRecordedAreReadWithAnUnrecordedB
   store.Create();
   store.Add({Task("a"), Task("b", 1)});
   // Format 3: "nlhf-part,3" and task lines without the build's two fields.
-  EditTaskLines(
-      store,
-      [](const std::string& line) {
-        const std::string without_commit = line.substr(0, line.rfind(','));
-        return without_commit.substr(0, without_commit.rfind(','));
-      },
-      "nlhf-part,3");
+  const auto without_build = [](const std::string& line) {
+    const std::string without_commit = line.substr(0, line.rfind(','));
+    return without_commit.substr(0, without_commit.rfind(','));
+  };
+  EditTaskLines(store, without_build, "nlhf-part,3");
   const TaskIndex index = store.Index();
   ASSERT_EQ(index.Ids(), (std::vector<std::string>{"a", "b"}));  // reused, not run again
   const Build unrecorded{kUnrecordedBuild, kUnrecordedBuild};
@@ -547,13 +545,7 @@ TEST(TaskStore, PartsOfTheFormatBeforeBuildsWereRecordedAreReadWithAnUnrecordedB
   // A format-3 task line with a build, or a format-4 one without it, does not read: run again.
   EditTaskLines(store, [](const std::string& line) { return line + ",0.1.0,abc"; });
   EXPECT_EQ(store.Index().size(), 0u);
-  EditTaskLines(
-      store,
-      [](const std::string& line) {
-        const std::string without_commit = line.substr(0, line.rfind(','));
-        return without_commit.substr(0, without_commit.rfind(','));
-      },
-      "nlhf-part,4");
+  EditTaskLines(store, without_build, "nlhf-part,4");
   EXPECT_EQ(store.Index().size(), 0u);
   EditTaskLines(store, [](const std::string& line) { return line + ",0.1.0,abc"; });  // whole again
   EXPECT_EQ(store.Index().BuildOf("a"), (Build{"0.1.0", "abc"}));
