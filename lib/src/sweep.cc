@@ -392,7 +392,13 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   report.sweep_tasks = static_cast<std::int64_t>(all.size());
   for (const SweepTask& t : all) report.sweep_tasks_stored += on_disk.Has(t.id) ? 1 : 0;
   complete = complete && report.sweep_tasks_stored == report.sweep_tasks;
-  report.reused_builds = on_disk.OtherBuilds(complete ? TaskIds(all) : TaskIds(all, options.shard));
+  std::vector<std::string> counted = ids;  // the sweep's tasks once assembled, else the shard's
+  if (!complete) {
+    counted.clear();
+    for (size_t i = 0; i < all.size(); ++i)
+      if (options.shard.Holds(i)) counted.push_back(all[i].id);
+  }
+  report.reused_builds = on_disk.OtherBuilds(counted);
   // Every task of this shard that did not fail was written; one that cannot be read back is a bug
   // (a record this version cannot parse), never a sweep reported as written without its files.
   for (size_t i = 0; i < all.size(); ++i)

@@ -193,8 +193,11 @@ void AssembleTables(const SweepConfig& s, const TaskIndex& index, const std::str
   }
   WriteFileAtomic((dir / "runs.csv").string(), [&](std::FILE* f) { WriteString(f, runs); });
   WriteFileAtomic((dir / "summary.csv").string(), [&](std::FILE* f) { WriteString(f, summary); });
+  std::vector<std::string> ids;
+  ids.reserve(tasks.size());
+  for (const SweepTask& t : tasks) ids.push_back(t.id);
   WriteFileAtomic((dir / "config.resolved.yaml").string(),
-                  [&](std::FILE* f) { WriteString(f, ResolvedSweepYaml(s, out, index.OtherBuilds(TaskIds(tasks)))); });
+                  [&](std::FILE* f) { WriteString(f, ResolvedSweepYaml(s, out, index.OtherBuilds(ids))); });
 }
 
 MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out, bool force,
@@ -347,7 +350,7 @@ MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::str
   std::vector<std::string> ids;
   for (const SweepTask& t : tasks) ids.push_back(t.id);
   store.Compact(ids, offsets, index);
-  report.reused_builds = index.OtherBuilds(TaskIds(tasks));
+  report.reused_builds = index.OtherBuilds(ids);
   return report;
 }
 

@@ -429,7 +429,7 @@ bool TaskIndex::LaidOutIn(const fs::path& file, std::string_view header,
 
 const Build& TaskIndex::BuildOf(const std::string& id) const { return Find(id).build; }
 
-std::vector<BuildTasks> TaskIndex::OtherBuilds(const std::set<std::string>& ids) const {
+std::vector<BuildTasks> TaskIndex::OtherBuilds(const std::vector<std::string>& ids) const {
   const Build now = ThisBuild();
   std::map<Build, std::int64_t> count;
   for (const std::string& id : ids) {

@@ -185,7 +185,7 @@ class TaskIndex {
   const Build& BuildOf(const std::string& id) const;
   // The tasks among `ids` that the index holds and that a build other than this one (ThisBuild)
   // computed, counted per build, in the builds' order: results reused, not recomputed.
-  std::vector<BuildTasks> OtherBuilds(const std::set<std::string>& ids) const;
+  std::vector<BuildTasks> OtherBuilds(const std::vector<std::string>& ids) const;
   // Adds the tasks of `other` that this index does not hold yet.
   void Merge(TaskIndex&& other);
 
