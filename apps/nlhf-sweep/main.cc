@@ -147,11 +147,8 @@ void RefuseIgnoredFlags(const po::variables_map& vm, const std::string& sweep_pa
 // B): ...". `what`: the tasks ("tasks kept from before"); `advice`: what to do about it, if anything.
 std::string ReusedBuildsNote(const std::vector<nlhf::BuildTasks>& builds, const std::string& what,
                              const std::string& advice) {
-  const auto name = [](const nlhf::Build& b) {
-    return b.version == nlhf::kUnrecordedBuild
-               ? std::string("a release that did not record its build")
-               : fmt::format("nlhf {} (git commit {})", nlhf::EscapeControl(b.version), nlhf::EscapeControl(b.git_commit));
-  };
+  // (A part file's version and commit are text from disk: control characters shown escaped.)
+  const auto name = [](const nlhf::Build& b) { return nlhf::EscapeControl(nlhf::BuildName(b)); };
   std::string by;
   for (size_t i = 0; i < builds.size(); ++i) {
     if (i > 0) by += i + 1 == builds.size() ? " and " : ", ";

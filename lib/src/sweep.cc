@@ -392,13 +392,12 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   report.sweep_tasks = static_cast<std::int64_t>(all.size());
   for (const SweepTask& t : all) report.sweep_tasks_stored += on_disk.Has(t.id) ? 1 : 0;
   complete = complete && report.sweep_tasks_stored == report.sweep_tasks;
-  std::vector<std::string> counted = ids;  // the sweep's tasks once assembled, else the shard's
-  if (!complete) {
-    counted.clear();
+  // Over the sweep's tasks once assembled, else the shard's.
+  std::vector<std::string> shard_ids;
+  if (!complete)
     for (size_t i = 0; i < all.size(); ++i)
-      if (options.shard.Holds(i)) counted.push_back(all[i].id);
-  }
-  report.reused_builds = on_disk.OtherBuilds(counted);
+      if (options.shard.Holds(i)) shard_ids.push_back(all[i].id);
+  report.reused_builds = on_disk.OtherBuilds(complete ? ids : shard_ids);
   // Every task of this shard that did not fail was written; one that cannot be read back is a bug
   // (a record this version cannot parse), never a sweep reported as written without its files.
   for (size_t i = 0; i < all.size(); ++i)

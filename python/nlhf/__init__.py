@@ -627,14 +627,10 @@ def sweep(experiment, out: str | os.PathLike | None = None, *, overrides=None, j
         raise _in_python_terms(error) from None
     result = Result(report=report)
     if report["reused_builds"]:  # as nlhf-sweep's note
-        builds = ", ".join(f"{b['tasks']} by " + ("a release that did not record its build"
-                                                  if b["version"] == "unrecorded" else
-                                                  f"nlhf {b['version']} (git commit {b['git_commit']})")
-                           for b in report["reused_builds"])
+        builds = ", ".join(f"{b['tasks']} by {b['name']}" for b in report["reused_builds"])
         warnings.warn(f"of the tasks kept from before, {builds} were computed by another build than this one "
-                      f"(nlhf {__version__}, git commit {_nlhf.__git_commit__}): their results are reused, not "
-                      "computed again; force=True computes every task again with this build", RunWarning,
-                      stacklevel=2)
+                      f"({_nlhf._BUILD_NAME}): their results are reused, not computed again; force=True "
+                      "computes every task again with this build", RunWarning, stacklevel=2)
     directory = report["out"]
     if shard is None and report["task_failures"] == 0:
         for name in ("trace", "runs", "summary"):

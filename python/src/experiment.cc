@@ -146,6 +146,7 @@ py::dict Sweep(const std::string& source, bool is_text, const std::string& out_d
     one["version"] = b.build.version;
     one["git_commit"] = b.build.git_commit;
     one["tasks"] = b.tasks;
+    one["name"] = BuildName(b.build);  // as nlhf-sweep's note names it
     reused.append(one);
   }
   report["reused_builds"] = reused;

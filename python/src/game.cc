@@ -28,6 +28,21 @@ namespace nlhf::python {
 
 namespace {
 
+// `solve(cancel)` with the GIL released, where Ctrl-C sets `cancel` (the library's solvers poll it and
+// throw Cancelled, raised as KeyboardInterrupt): pi* and the Nash equilibrium take seconds to minutes
+// at n in the thousands.
+template <class Solve>
+auto SolveInterruptibly(Solve&& solve) {
+  InterruptScope interrupt;
+  decltype(solve(CancelFlag{})) result;
+  {
+    py::gil_scoped_release release;
+    result = solve(interrupt.flag());
+  }
+  interrupt.ThrowIfInterrupted();
+  return result;
+}
+
 std::string HashOf(const double* data, size_t count) {
   return Sha256Hex(std::string_view(reinterpret_cast<const char*>(data), count * sizeof(double)));
 }
@@ -333,15 +348,10 @@ void BindGame(py::module_& m) {
         options.certify_tolerance = tolerance;
         options.method = ParseMethod(method);
         CheckEquilibriumMemory(g, method, options.method);
-        InterruptScope interrupt;  // Ctrl-C stops a long solve (KeyboardInterrupt)
-        options.cancel = interrupt.flag();
-        std::shared_ptr<GameEquilibrium> eq;
-        {
-          py::gil_scoped_release release;
-          eq = SolveGameEquilibrium(g, beta, options);
-        }
-        interrupt.ThrowIfInterrupted();
-        return eq;
+        return SolveInterruptibly([&](CancelFlag cancel) {
+          options.cancel = cancel;
+          return SolveGameEquilibrium(g, beta, options);
+        });
       }, py::arg("beta"), py::arg("tolerance"), py::arg("method"))
       .def("_nash_equilibrium", [](const Game& g, const std::string& selection, double tolerance) {
         if (!(tolerance > 0.0) || !std::isfinite(tolerance))
@@ -349,17 +359,10 @@ void BindGame(py::module_& m) {
         NashSetOptions options;
         options.selection = ParseNashSelection(selection, "selection");
         options.certify_tolerance = tolerance;
-        // Its LPs take seconds to minutes at n in the thousands: Ctrl-C stops them (Cancelled, raised
-        // as KeyboardInterrupt).
-        InterruptScope interrupt;
-        options.cancel = interrupt.flag();
-        std::shared_ptr<GameNash> ne;
-        {
-          py::gil_scoped_release release;
-          ne = SolveGameNash(g, options);
-        }
-        interrupt.ThrowIfInterrupted();
-        return ne;
+        return SolveInterruptibly([&](CancelFlag cancel) {
+          options.cancel = cancel;
+          return SolveGameNash(g, options);
+        });
       }, py::arg("selection"), py::arg("tolerance"))
       .def("__repr__", [](const Game& g) {
         return fmt::format("nlhf.Game('{}', reference='{}', n={})", g.game_spec(), g.reference_spec(), g.n());

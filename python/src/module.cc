@@ -4,6 +4,7 @@
 #include <string>
 
 #include "bindings.h"
+#include "nlhf/build.h"
 #include "nlhf/processor.h"
 #include "nlhf/rng.h"
 #include "nlhf/version.h"
@@ -15,6 +16,7 @@ PYBIND11_MODULE(_nlhf, m) {
   m.doc() = "The compiled core of nlhf; use the package nlhf, which wraps it.";
   m.attr("__version__") = nlhf::kVersion;
   m.attr("__git_commit__") = nlhf::kGitCommit;
+  m.attr("_BUILD_NAME") = nlhf::BuildName(nlhf::ThisBuild());  // as nlhf-sweep's notes name it
   m.attr("_MAX_SEED") = nlhf::kMaxSeed;  // the seed range of every entry point (rng.h)
   nlhf::python::BindErrors(m);
   nlhf::python::BindParams(m);

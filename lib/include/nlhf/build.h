@@ -21,6 +21,13 @@ inline constexpr const char* kUnrecordedBuild = "unrecorded";
 // The build running now.
 inline Build ThisBuild() { return Build{kVersion, kGitCommit}; }
 
+// How messages name a build: "nlhf 0.1.0 (git commit 4a2de1dea1f6)", or "a release that did not
+// record its build".
+inline std::string BuildName(const Build& b) {
+  return b.version == kUnrecordedBuild ? "a release that did not record its build"
+                                       : "nlhf " + b.version + " (git commit " + b.git_commit + ")";
+}
+
 // How many tasks (of a sweep) one build computed.
 struct BuildTasks {
   Build build;

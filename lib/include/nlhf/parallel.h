@@ -14,10 +14,10 @@
 namespace nlhf {
 
 // Runs fn(i) for every i in [0, count) on min(jobs, count) threads (the calling thread is one of
-// them; jobs < 1 counts as 1; fewer where the system gives no more). Items are handed out in increasing order. If fn throws, items not yet
-// started are skipped and, once all threads have joined, the exception of the lowest-numbered item
-// that threw is rethrown here (so which error is reported does not depend on timing when one item
-// fails; items already running may also fail).
+// them; jobs < 1 counts as 1; fewer where the system gives no more). Items are handed out in
+// increasing order. If fn throws, items not yet started are skipped and, once all threads have
+// joined, the exception of the lowest-numbered item that threw is rethrown here (so which error is
+// reported does not depend on timing when one item fails; items already running may also fail).
 template <class Fn>
 void ParallelFor(std::size_t count, int jobs, Fn&& fn) {
   std::atomic<std::size_t> next{0};
