@@ -175,7 +175,8 @@ int Run(int argc, char** argv) {
       ("jobs,j", po::value(&jobs)->value_name("N"), "parallel workers (default: all cores)")
       ("shard", po::value(&shard)->value_name("K/N"), "run only shard K of N (1-based)")
       ("set", po::value(&sets)->value_name("KEY=VALUE")->composing(), "override a key of the base experiment, or of sweep: and zip: (sweep.beta=[0.1, 0.2])")
-      ("dry-run", "validate, print the number of runs, the first points and an estimate of oracle calls")
+      ("dry-run", "validate, print the number of runs, an estimate of oracle calls, how many tasks --out "
+                  "stores already and the first points")
       ("merge", po::value(&merge)->multitoken()->value_name("DIR..."), "merge shard directories into --out")
       ("emit-slurm", "print a SLURM job-array submit script (shards + dependent merge)")
       ("shards", po::value(&slurm.shards)->value_name("N"), "--emit-slurm: number of array tasks (default 4)")
@@ -279,6 +280,9 @@ int Run(int argc, char** argv) {
 
   if (dry_run) {
     const std::vector<nlhf::SweepTask> tasks = nlhf::SweepTasks(sweep);
+    // What the run would keep: the tasks the directory stores already (a resume, an extension).
+    // Read first: a refusal (--force with --shard where other shards stored tasks) prints nothing else.
+    const nlhf::StoredTasks stored = nlhf::FindStoredTasks(sweep, out_dir, options);
     // Each run's iterations: its cap, or fewer where a budget (oracle calls, queries) runs out first at
     // its solver's cost per iteration on the point's first game (declared, or measured where it varies).
     double calls = 0.0, queries = 0.0;
@@ -314,6 +318,21 @@ int Run(int argc, char** argv) {
         mine += options.shard.Holds(i) ? 1 : 0;
       fmt::print("shard {}/{}: {} of the {} tasks\n", options.shard.k, options.shard.n, mine, tasks.size());
     }
+    const std::string of = fmt::format("of the {} tasks{}", stored.tasks, options.shard.n > 1 ? " of this shard" : "");
+    if (options.force)
+      fmt::print("--force: all {} {}{} run; anything stored in {} is deleted first\n", stored.tasks,
+                 stored.tasks == 1 ? "task" : "tasks", options.shard.n > 1 ? " of this shard" : "",
+                 nlhf::EscapeControl(out_dir));
+    else if (stored.stored == 0)
+      fmt::print("stored in {}: none {}; a run computes all of them\n", nlhf::EscapeControl(out_dir), of);
+    else
+      fmt::print("stored in {}: {} {}{}; a run keeps them and computes {}\n", nlhf::EscapeControl(out_dir),
+                 stored.stored, of, stored.other_sweep ? " (it holds an earlier, different sweep)" : "",
+                 stored.stored == stored.tasks ? std::string("nothing: it writes the tables again")
+                                               : fmt::format("the other {}", stored.tasks - stored.stored));
+    if (!stored.other_builds.empty())
+      fmt::print("{}", ReusedBuildsNote(stored.other_builds, "stored tasks",
+                                        "; --force computes every task again with this build"));
     for (size_t i = 0; i < sweep.points.size() && i < 5; ++i) {
       std::string values;
       for (const auto& [k, v] : sweep.points[i].values) values += fmt::format("{}{}={}", values.empty() ? "" : ", ", k, v);

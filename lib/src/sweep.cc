@@ -83,6 +83,46 @@ SweepMemory EstimateSweepMemory(const SweepConfig& s, int jobs) {
   return out;
 }
 
+namespace {
+
+// --force deletes DIR's whole store, which a directory shared by shards holds for all of them: one
+// shard redone with --force would delete the others' finished tasks. Refused while DIR holds any
+// task outside this shard (read before the claim, which would delete them).
+void RefuseForcedShard(const SweepConfig& s, const std::string& dir, const SweepOptions& options) {
+  if (options.force && options.shard.n > 1) {
+    const std::int64_t others = TaskStore(dir).Index().CountOutside(TaskIds(SweepTasks(s), options.shard));
+    if (others > 0)
+      throw InputError("--force",
+                       fmt::format("with --shard {}/{} would delete the {} tasks that other shards (or other sweeps) "
+                                   "stored in {}, expected --shard without --force (a shard resumes its own tasks), "
+                                   "or --force without --shard to start the whole sweep over",
+                                   options.shard.k, options.shard.n, others, dir));
+  }
+}
+
+}  // namespace
+
+StoredTasks FindStoredTasks(const SweepConfig& s, const std::string& dir, const SweepOptions& options) {
+  StoredTasks out;
+  const std::vector<SweepTask> all = SweepTasks(s);
+  std::vector<std::string> mine;
+  for (size_t i = 0; i < all.size(); ++i)
+    if (options.shard.Holds(i)) mine.push_back(all[i].id);
+  out.tasks = static_cast<std::int64_t>(mine.size());
+  RefuseForcedShard(s, dir, options);
+  if (options.force) return out;  // the run deletes the store first
+  const TaskStore store(dir);
+  const std::optional<SweepManifest> previous = store.ReadManifest();
+  out.other_sweep = previous && previous->fingerprint != s.fingerprint;
+  const TaskIndex index = store.Index();
+  std::vector<std::string> kept;
+  for (const std::string& id : mine)
+    if (index.Has(id)) kept.push_back(id);
+  out.stored = static_cast<std::int64_t>(kept.size());
+  out.other_builds = index.OtherBuilds(kept);
+  return out;
+}
+
 SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOptions& options) {
   const auto start = Clock::now();
   const SweepMemory memory = EstimateSweepMemory(s, options.jobs);
@@ -100,18 +140,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
                        fmt::format("at {}: {}", PointName(p), e.key().empty() ? e.problem() : e.key() + ": " + e.problem()));
     }
   }
-  // --force deletes DIR's whole store, which a directory shared by shards holds for all of them: one
-  // shard redone with --force would delete the others' finished tasks. Refused while DIR holds any
-  // task outside this shard (read before the claim, which would delete them).
-  if (options.force && options.shard.n > 1) {
-    const std::int64_t others = TaskStore(dir).Index().CountOutside(TaskIds(SweepTasks(s), options.shard));
-    if (others > 0)
-      throw InputError("--force",
-                       fmt::format("with --shard {}/{} would delete the {} tasks that other shards (or other sweeps) "
-                                   "stored in {}, expected --shard without --force (a shard resumes its own tasks), "
-                                   "or --force without --shard to start the whole sweep over",
-                                   options.shard.k, options.shard.n, others, dir));
-  }
+  RefuseForcedShard(s, dir, options);
   // Held until the sweep returns: a second writer of DIR is refused before doing any work.
   const std::unique_ptr<OutputDirectory> claim = ClaimSweepDirectory(s, dir, options.force, {});
   TaskStore store(dir);

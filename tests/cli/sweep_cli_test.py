@@ -516,9 +516,30 @@ check("builds.results_unchanged", outputs(bd) == before)
 # The resolved file still runs (nlhf: is not read).
 code, out, err = run(os.path.join(bd, "config.resolved.yaml"), "--out", os.path.join(TMP, "builds_again"), "--quiet")
 check("builds.resolved_runs", code == 0 and outputs(os.path.join(TMP, "builds_again")) == before, out + err)
+# A dry run says which stored tasks a run would keep, and which other build computed them; --force
+# keeps none; nothing is written.
+set_stored_build(bd, "0123456789ab")
+listing = sorted(os.listdir(os.path.join(bd, ".parts")))
+code, out, err = run(bsweep, "--out", bd, "--dry-run")
+check("builds.dry_run_stored", code == 0 and f"stored in {bd}: 4 of the 4 tasks; a run keeps them and computes "
+      "nothing: it writes the tables again\n" in out and "note: 4 of the stored tasks were computed by nlhf " in out
+      and "(git commit 0123456789ab)" in out, out + err)
+code, out, err = run(bsweep, "--out", bd, "--dry-run", "--force")
+check("builds.dry_run_force", code == 0 and "--force: all 4 tasks run; anything stored in " in out and
+      "were computed by" not in out, out + err)
+check("builds.dry_run_writes_nothing", sorted(os.listdir(os.path.join(bd, ".parts"))) == listing and
+      outputs(bd) == before)
 # Two builds among the tasks, extended by two new ones (this build's).
 set_stored_build(bd, "0123456789ab")
 ext = write("builds2.yaml", BASE.replace("seeds: [0, 1]", "seeds: [0, 1, 2]") + "sweep:\n  beta: [0.1, 0.2]\n")
+code, out, err = run(ext, "--out", bd, "--dry-run")
+check("builds.dry_run_extension", code == 0 and f"stored in {bd}: 4 of the 6 tasks (it holds an earlier, different "
+      "sweep); a run keeps them and computes the other 2\n" in out, out + err)
+code, out, err = run(ext, "--out", bd, "--dry-run", "--shard", "2/2")
+check("builds.dry_run_shard", code == 0 and f"stored in {bd}: 2 of the 3 tasks of this shard (" in out, out + err)
+code, out, err = run(ext, "--out", os.path.join(TMP, "builds_none"), "--dry-run")
+check("builds.dry_run_none", code == 0 and "none of the 6 tasks; a run computes all of them" in out and
+      not os.path.exists(os.path.join(TMP, "builds_none")), out + err)
 code, out, err = run(ext, "--out", bd, "--quiet")
 check("builds.extension_counts_only_the_kept", code == 0 and "2 tasks run now, 4 kept from before" in out and
       "note: 4 of the tasks kept from before were computed by" in out, out + err)

@@ -206,6 +206,41 @@ TEST(RunSweep, ChangingASweepAndChangingItBackRunsNothingAgain) {
   }
 }
 
+// FindStoredTasks (the dry run) counts what the run then keeps: every stored task of the sweep (or
+// of a shard), none with --force, and reads without writing.
+TEST(FindStoredTasks, CountsTheTasksARunKeeps) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.Path("out");
+  const SweepConfig three = ParseSweep(SeedSweep("[0, 1, 2]"), tmp.Path("s.yaml"), {}, tmp.Path(""));
+  const SweepConfig one = ParseSweep(SeedSweep("[0]"), tmp.Path("s.yaml"), {}, tmp.Path(""));
+  StoredTasks none = FindStoredTasks(three, dir, SweepOptions{});
+  EXPECT_EQ(none.tasks, 6);
+  EXPECT_EQ(none.stored, 0);
+  EXPECT_FALSE(fs::exists(dir));
+  RunSweep(one, dir, SweepOptions{});
+  const StoredTasks found = FindStoredTasks(three, dir, SweepOptions{});
+  EXPECT_EQ(found.tasks, 6);
+  EXPECT_EQ(found.stored, 2);
+  EXPECT_TRUE(found.other_sweep);
+  EXPECT_TRUE(found.other_builds.empty());
+  SweepOptions shard;
+  shard.shard = ParseShard("2/2");
+  const StoredTasks half = FindStoredTasks(three, dir, shard);
+  EXPECT_EQ(half.tasks, 3);
+  std::int64_t kept = 0;
+  for (int k = 1; k <= 2; ++k) {
+    shard.shard = ParseShard(fmt::format("{}/2", k));
+    kept += FindStoredTasks(three, dir, shard).stored;
+  }
+  EXPECT_EQ(kept, 2);
+  SweepOptions force;
+  force.force = true;
+  EXPECT_EQ(FindStoredTasks(three, dir, force).stored, 0);
+  EXPECT_EQ(RunSweep(three, dir, SweepOptions{}).tasks_skipped, found.stored);
+  EXPECT_FALSE(FindStoredTasks(three, dir, SweepOptions{}).other_sweep);
+  EXPECT_EQ(FindStoredTasks(three, dir, SweepOptions{}).stored, 6);
+}
+
 // A finished sweep run again runs nothing and leaves trace.csv as it is (the same file, not
 // rewritten: no copy, and no second copy's disk space), writing the small tables again (a deleted
 // runs.csv comes back the same). A trace.csv deleted or replaced since is assembled again, with the

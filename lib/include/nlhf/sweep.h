@@ -112,6 +112,18 @@ SweepReport RunSweep(const SweepConfig& sweep, const std::string& dir, const Swe
 void CheckSweepDirectory(const SweepConfig& sweep, const std::string& dir, bool force, bool stored_results = true,
                          const std::vector<std::string>& accepted = {});
 
+// What a run of `sweep` into `dir` would find stored there, read as RunSweep reads it (--dry-run;
+// nothing is created, locked or changed): this shard's tasks (every task, unsharded), how many of
+// them `dir` stores (which the run keeps: none with options.force), whether `dir` holds another
+// sweep (its tasks that are also this sweep's are kept), and which builds other than this one
+// computed the kept ones.
+struct StoredTasks {
+  std::int64_t tasks = 0, stored = 0;
+  bool other_sweep = false;
+  std::vector<BuildTasks> other_builds;
+};
+StoredTasks FindStoredTasks(const SweepConfig& sweep, const std::string& dir, const SweepOptions& options);
+
 // The memory a sweep needs, as RunSweep checks it before any work (and the dry run prints it): its
 // most demanding point, with one game per worker and `jobs` workers (at most one per task).
 struct SweepMemory {
