@@ -472,7 +472,12 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
         report.trace_streamed = published.has_value();
       }
       const std::vector<std::int64_t> offsets = published ? *published : Assemble(s, on_disk, dir);
-      store.Compact(ids, offsets, on_disk);
+      // (The published trace's index was written compacted where the store holds nothing else:
+      // only orphans, should there be any, are left to remove.)
+      if (published && ordered->Compacted())
+        store.RemoveOrphans();
+      else
+        store.Compact(ids, offsets, on_disk);
     }
   } catch (const WriteFailure& e) {
     throw_with_kept(e);  // every task is stored: only the final files are still to be written

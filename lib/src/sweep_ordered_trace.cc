@@ -320,7 +320,11 @@ void OrderedTrace::Close() {
   }
   waiting_.clear();
   try {
-    store_.Commit(*trace_, false);
+    // Every task in, in turn: the store's index into the trace is written in its final form.
+    if (!broken_ && head_ == ids_.size())
+      store_.CommitFinal(*trace_);
+    else
+      store_.Commit(*trace_, false);
   } catch (...) {
     if (!first) first = std::current_exception();
   }
@@ -328,6 +332,8 @@ void OrderedTrace::Close() {
 }
 
 bool OrderedTrace::Complete() const { return closed_ && !broken_ && head_ == ids_.size(); }
+
+bool OrderedTrace::Compacted() const { return Complete() && store_.HoldsOnlyFinal(*trace_); }
 
 std::optional<std::vector<std::int64_t>> OrderedTrace::Publish(const std::string& dir) const {
   NLHF_CHECK(Complete(), "the ordered trace holds every task");

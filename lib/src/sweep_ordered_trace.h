@@ -89,6 +89,9 @@ class OrderedTrace {
   void Close();
   // Whether the trace holds every task of the sweep, in order (after Close).
   bool Complete() const;
+  // Whether the store is compacted already (TaskStore::CommitFinal wrote the trace's index in its
+  // final form, and the store holds no other part): once published, Compact has nothing to do.
+  bool Compacted() const;
   // Where each task's rows begin in the trace (-1 for a task not in it).
   const std::vector<std::int64_t>& offsets() const { return offsets_; }
   // Makes the trace DIR/trace.csv (a hard link renamed into place, then the folder synced), when

@@ -549,7 +549,18 @@ int TaskStore::SyncData(TaskBatch& b) {
   return ::fsync(b.file_->fd()) != 0 ? errno : 0;
 }
 
-void TaskStore::CommitGrowing(TaskBatch& b, bool last) {
+void TaskStore::CommitFinal(TaskBatch& b) {
+  NLHF_CHECK(b.growing_, "CommitFinal commits a growing batch");
+  CommitGrowing(b, true, true);
+}
+
+bool TaskStore::HoldsOnlyFinal(const TaskBatch& b) const {
+  if (b.final_part_.empty()) return false;
+  const std::vector<fs::path> parts = PartFiles(folder_);
+  return parts.size() == 1 && parts.front() == b.final_part_;
+}
+
+void TaskStore::CommitGrowing(TaskBatch& b, bool last, bool final_index) {
   const int drain_error = b.tasks_.empty() ? 0 : b.Drain();
   if (!b.tasks_.empty()) {
     const std::int64_t size = b.file_->drained();
@@ -562,10 +573,22 @@ void TaskStore::CommitGrowing(TaskBatch& b, bool last) {
       b.temp_.clear();
       SyncFolder(folder_);
     }
-    // One part per commit, each indexing the tasks finished since the one before.
+    // One part per commit, each indexing the tasks finished since the one before; or, for the
+    // last and only commit of a whole sweep's trace, the index Compact would write (the data
+    // file's size and time: it is written no more).
     fs::path part = b.data_;
     part.replace_extension(b.commits_ == 0 ? ".part" : fmt::format(".{}.part", b.commits_));
-    WritePart(part, DataFile{b.data_.filename().string(), size, std::nullopt}, b.tasks_);
+    std::optional<std::int64_t> mtime;
+    if (final_index && b.commits_ == 0) {
+      struct stat st {};
+      if (::fstat(b.file_->fd(), &st) != 0) throw WriteError(b.data_.string(), errno);
+      if (st.st_size == size) {
+        mtime = MtimeNs(st);
+        part = FreshName("0-trace", ".part");
+      }
+    }
+    WritePart(part, DataFile{b.data_.filename().string(), size, mtime}, b.tasks_);
+    if (mtime) b.final_part_ = part;
     SyncFolder(folder_);
     ++b.commits_;
     b.tasks_.clear();

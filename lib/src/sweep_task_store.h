@@ -154,6 +154,7 @@ class TaskBatch {
   bool growing_ = false;
   std::filesystem::path data_;
   int commits_ = 0;
+  std::filesystem::path final_part_;  // the index TaskStore::CommitFinal wrote, if it did
 };
 
 // The tasks held by one or more stores, by id (the first copy of each).
@@ -245,6 +246,14 @@ class TaskStore {
   // writeback error once to each open file); if it was the part file, leaving the batch as it was
   // (a later commit tries again).
   void Commit(TaskBatch& batch, bool reopen = true);
+  // The last commit of a growing batch whose data file holds a whole sweep's trace (its header, then
+  // every task in canonical order: OrderedTrace). Where the batch had no commit before, its part is
+  // the index Compact would write (named 0-trace-PID-K.part, recording the data file's size and
+  // time), so that once the data file is also DIR/trace.csv (a hard link) the store is compacted
+  // already (HoldsOnlyFinal). Otherwise the same as Commit(batch, false).
+  void CommitFinal(TaskBatch& batch);
+  // Whether the store's only part is the index CommitFinal wrote for `batch`.
+  bool HoldsOnlyFinal(const TaskBatch& batch) const;
   // Stores `tasks` (their rows given as text) as one batch: Begin, write, Finish, Commit.
   void Add(const std::vector<FinishedTask>& tasks);
 
@@ -277,7 +286,8 @@ class TaskStore {
   // A new name data-PID-K.csv in the folder for `file` (a hard link); empty if links fail.
   std::filesystem::path LinkUnique(const std::filesystem::path& file);
   // Commit of a growing batch.
-  void CommitGrowing(TaskBatch& batch, bool last);
+  // (`final_index`: CommitFinal.)
+  void CommitGrowing(TaskBatch& batch, bool last, bool final_index = false);
   static int SyncData(TaskBatch& batch);
   // A batch's data file `temp` under its committed name data-PID-K.csv (a new hard link, `temp`
   // removed; a rename where links are not supported). Throws WriteError.

@@ -350,6 +350,60 @@ TEST(TaskBatch, AGrowingBatchsCommittedTasksReadBackWhileItsFileGrows) {
   EXPECT_TRUE(fs::exists(data));
 }
 
+// CommitFinal: the only commit of a growing batch holding a whole trace writes the index Compact
+// would (0-trace-*.part, with the data file's size and time), so that the data file linked as
+// trace.csv is laid out there already; after an earlier commit it is an ordinary last commit.
+TEST(TaskBatch, CommitFinalWritesTheCompactedIndexWhereItIsTheOnlyCommit) {
+  testing::TempDir tmp;
+  const std::string dir = tmp.Path("out");
+  TaskStore store(dir);
+  store.Create();
+  std::unique_ptr<TaskBatch> batch = store.BeginGrowing();
+  auto write = [&](const std::string& text) { ASSERT_GE(std::fputs(text.c_str(), batch->trace()), 0); };
+  write("h\n");
+  const std::int64_t a = batch->Position();
+  write("a1\n");
+  batch->Finish("a", {Record("a-run0", 0, 1e-3)}, a);
+  const std::int64_t b = batch->Position();
+  write("b1\nb2\n");
+  batch->Finish("b", {Record("b-run0", 0, 2e-3)}, b);
+  store.CommitFinal(*batch);
+  EXPECT_EQ(batch->trace(), nullptr) << "the last commit closes the file";
+  EXPECT_TRUE(store.HoldsOnlyFinal(*batch));
+  std::vector<std::string> parts;
+  for (const auto& e : fs::directory_iterator(store.folder()))
+    if (e.path().extension() == ".part") parts.push_back(e.path().filename().string());
+  ASSERT_EQ(parts.size(), 1u);
+  EXPECT_EQ(parts[0].rfind("0-trace-", 0), 0u) << parts[0];
+  // Linked as trace.csv, the store is laid out in it: what Compact would have made.
+  const fs::path trace = fs::path(dir) / "trace.csv";
+  fs::create_hard_link(TaskStore::GrowingData(*batch), trace);
+  const TaskIndex index = store.Index();
+  EXPECT_EQ(Trace(index, "b"), "b1\nb2\n");
+  EXPECT_TRUE(index.LaidOutIn(trace, "h\n", {"a", "b"}, {a, b}));
+  // A trace edited since (same inode) is not read: its tasks run again.
+  std::ofstream(trace, std::ios::app) << "edited\n";
+  EXPECT_FALSE(store.Index().Has("a"));
+  // Another part beside it: not the only one.
+  store.Add({Task("t1")});
+  EXPECT_FALSE(store.HoldsOnlyFinal(*batch));
+
+  // After an earlier commit, CommitFinal is an ordinary last commit (its index is not final).
+  TaskStore other(tmp.Path("other"));
+  other.Create();
+  std::unique_ptr<TaskBatch> growing = other.BeginGrowing();
+  ASSERT_GE(std::fputs("h\n", growing->trace()), 0);
+  const std::int64_t at = growing->Position();
+  ASSERT_GE(std::fputs("a1\n", growing->trace()), 0);
+  growing->Finish("a", {Record("a-run0", 0, 1e-3)}, at);
+  other.Commit(*growing);
+  other.CommitFinal(*growing);
+  EXPECT_FALSE(other.HoldsOnlyFinal(*growing));
+  for (const auto& e : fs::directory_iterator(other.folder()))
+    EXPECT_NE(e.path().filename().string().rfind("0-trace-", 0), 0u) << e.path();
+  EXPECT_TRUE(other.Index().Has("a"));
+}
+
 // Once the final trace.csv exists, the store keeps one index into it (a hard link) and drops its
 // own copies; the tasks read back the same, survive trace.csv's removal, and an edited trace.csv
 // makes them run again rather than read wrong bytes.

@@ -5,6 +5,7 @@
 #include "nlhf/sweep.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -174,11 +175,24 @@ TEST(RunSweep, AFreshSweepWritesTraceCsvAsItRunsWithTheBytesAssemblyWrites) {
   EXPECT_TRUE(report.trace_streamed);
   const std::string trace = testing::ReadFile(dir + "/trace.csv");
   EXPECT_EQ(trace.substr(0, trace.find('\n') + 1), TraceHeader());
-  // The finished directory keeps no second copy: .parts holds one link to trace.csv's bytes.
-  for (const auto& e : fs::directory_iterator(fs::path(dir) / ".parts"))
+  // The finished directory keeps no second copy: .parts holds one link to trace.csv's bytes, and
+  // one index into it (written compacted: TaskStore::CommitFinal), beside the manifest.
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(fs::path(dir) / ".parts")) {
+    names.push_back(e.path().filename().string());
     if (e.path().extension() == ".csv") {
       EXPECT_TRUE(fs::equivalent(e.path(), fs::path(dir) / "trace.csv")) << e.path();
     }
+  }
+  std::sort(names.begin(), names.end());
+  ASSERT_EQ(names.size(), 3u) << fmt::format("{}", fmt::join(names, " "));
+  EXPECT_EQ(names[0].rfind("0-trace-", 0), 0u) << names[0];
+  EXPECT_EQ(names[1].rfind("data-", 0), 0u) << names[1];
+  EXPECT_EQ(names[2], "manifest.yaml");
+  // Run again, it finds the trace laid out as the index says: nothing runs, trace.csv stays.
+  const SweepReport again = RunSweep(in_order, dir, SweepOptions{});
+  EXPECT_EQ(again.tasks_run, 0);
+  EXPECT_TRUE(again.trace_kept);
 }
 
 // A finished sweep's store is an index into its trace.csv. A changed sweep finished in the same
