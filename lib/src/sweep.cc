@@ -208,8 +208,11 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   // far fewer files and fsyncs than one per task, at the cost of rerunning at most that much work
   // after a kill -9. Time bounds the work lost; the task count only bounds a part file's size (with
   // 64, the 2000-run overhead benchmark spent 0.02-0.03 s of its 0.3 s in 16 commits' fsyncs).
-  // Batches are pooled: at most one per worker, each held by one task at a time.
-  constexpr double kFlushSeconds = 0.25;
+  // Batches are pooled: at most one per worker, each held by one task at a time. A second: a sweep
+  // shorter than that commits once, at the end, where a streamed trace's index is written in its
+  // final form (TaskStore::CommitFinal) and no compaction follows; a kill -9 loses at most a
+  // second of finished work (0.25 s before 2026-12-07).
+  constexpr double kFlushSeconds = 1.0;
   constexpr size_t kFlushTasks = 4096;
   std::mutex pool_mutex;
   std::vector<std::unique_ptr<TaskBatch>> pool;
