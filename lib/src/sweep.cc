@@ -420,7 +420,9 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   // Assemble once the directory holds the whole sweep (an unsharded run, or the last shard run
   // into a shared directory).
   bool complete = failures == 0;
-  const TaskIndex on_disk = store.Index(/*with_lines=*/true);  // for Compact
+  // (A streamed trace whose index is the store's only part: that index as written, not read back.)
+  std::unique_ptr<TaskIndex> written = ordered ? ordered->TakeIndex() : nullptr;
+  const TaskIndex on_disk = written ? std::move(*written) : store.Index(/*with_lines=*/true);  // for Compact
   report.sweep_tasks = static_cast<std::int64_t>(all.size());
   for (const SweepTask& t : all) report.sweep_tasks_stored += on_disk.Has(t.id) ? 1 : 0;
   complete = complete && report.sweep_tasks_stored == report.sweep_tasks;

@@ -335,6 +335,8 @@ bool OrderedTrace::Complete() const { return closed_ && !broken_ && head_ == ids
 
 bool OrderedTrace::Compacted() const { return Complete() && store_.HoldsOnlyFinal(*trace_); }
 
+std::unique_ptr<TaskIndex> OrderedTrace::TakeIndex() { return Complete() ? store_.TakeFinalIndex(*trace_) : nullptr; }
+
 std::optional<std::vector<std::int64_t>> OrderedTrace::Publish(const std::string& dir) const {
   NLHF_CHECK(Complete(), "the ordered trace holds every task");
   const fs::path& data = TaskStore::GrowingData(*trace_);

@@ -92,6 +92,8 @@ class OrderedTrace {
   // Whether the store is compacted already (TaskStore::CommitFinal wrote the trace's index in its
   // final form, and the store holds no other part): once published, Compact has nothing to do.
   bool Compacted() const;
+  // Then the store's index (TaskStore::TakeFinalIndex): null otherwise, or once taken.
+  std::unique_ptr<TaskIndex> TakeIndex();
   // Where each task's rows begin in the trace (-1 for a task not in it).
   const std::vector<std::int64_t>& offsets() const { return offsets_; }
   // Makes the trace DIR/trace.csv (a hard link renamed into place, then the folder synced), when

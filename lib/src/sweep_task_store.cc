@@ -99,8 +99,13 @@ std::int64_t MtimeNs(const struct stat& st) {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
 
-void WritePart(const fs::path& path, const DataFile& data, const std::vector<TaskBatch::Task>& tasks) {
-  std::string text = fmt::format("{}\ndata,", kPartHeader);
+// Writes the part; returns its text. `task_lines` (if given) gets where each task's record lines
+// are in it (offset, length).
+std::shared_ptr<const std::string> WritePart(const fs::path& path, const DataFile& data,
+                                             const std::vector<TaskBatch::Task>& tasks,
+                                             std::vector<std::pair<size_t, size_t>>* task_lines = nullptr) {
+  auto shared = std::make_shared<std::string>(fmt::format("{}\ndata,", kPartHeader));
+  std::string& text = *shared;
   AppendCsvField(text, data.name);
   text += fmt::format(",{},{}\n", data.size, data.mtime_ns ? fmt::format("{}", *data.mtime_ns) : "");
   // Room for the usual lines: the text rarely grows again.
@@ -119,11 +124,14 @@ void WritePart(const fs::path& path, const DataFile& data, const std::vector<Tas
     text += ',';
     AppendCsvField(text, t.build.git_commit);
     text += '\n';
+    const size_t first = text.size();
     if (as_read) text += t.lines;
     for (const RunRecord& r : t.records) AppendRecordLine(text, r);
+    if (task_lines != nullptr) task_lines->emplace_back(first, text.size() - first);
   }
   text += "end\n";
   WriteFileAtomic(path.string(), [&](std::FILE* f) { WriteString(f, text); });
+  return shared;
 }
 
 // A number of a part file; throws (the part is then ignored) if it is not one.
@@ -554,6 +562,10 @@ void TaskStore::CommitFinal(TaskBatch& b) {
   CommitGrowing(b, true, true);
 }
 
+std::unique_ptr<TaskIndex> TaskStore::TakeFinalIndex(TaskBatch& b) const {
+  return HoldsOnlyFinal(b) ? std::move(b.final_index_) : nullptr;
+}
+
 bool TaskStore::HoldsOnlyFinal(const TaskBatch& b) const {
   if (b.final_part_.empty()) return false;
   const std::vector<fs::path> parts = PartFiles(folder_);
@@ -587,8 +599,22 @@ void TaskStore::CommitGrowing(TaskBatch& b, bool last, bool final_index) {
         part = FreshName("0-trace", ".part");
       }
     }
-    WritePart(part, DataFile{b.data_.filename().string(), size, mtime}, b.tasks_);
-    if (mtime) b.final_part_ = part;
+    std::vector<std::pair<size_t, size_t>> lines;
+    const std::shared_ptr<const std::string> text =
+        WritePart(part, DataFile{b.data_.filename().string(), size, mtime}, b.tasks_, mtime ? &lines : nullptr);
+    if (mtime) {
+      // The index of what was just written, as Index(true) would read it back (the records as
+      // they are: their text reads back to the same values).
+      b.final_part_ = part;
+      b.final_index_ = std::make_unique<TaskIndex>();
+      const auto data = std::make_shared<const fs::path>(b.data_);
+      for (size_t i = 0; i < b.tasks_.size(); ++i) {
+        TaskBatch::Task& t = b.tasks_[i];
+        b.final_index_->tasks_.emplace(
+            t.id, TaskIndex::Stored{std::move(t.records), std::string_view(*text).substr(lines[i].first, lines[i].second),
+                                    text, data, t.offset, t.bytes, /*checked=*/true, std::move(t.build)});
+      }
+    }
     SyncFolder(folder_);
     ++b.commits_;
     b.tasks_.clear();

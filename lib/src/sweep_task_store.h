@@ -107,6 +107,8 @@ struct SweepManifest {
 // produced, in 1 MiB blocks (BlockFile: each task one byte range, memory bounded whatever the
 // rows); TaskStore::Commit then writes what is held and makes the finished tasks durable and
 // visible to Index(). Not thread-safe: one worker holds a batch at a time.
+class TaskIndex;
+
 class TaskBatch {
  public:
   ~TaskBatch();
@@ -155,6 +157,7 @@ class TaskBatch {
   std::filesystem::path data_;
   int commits_ = 0;
   std::filesystem::path final_part_;  // the index TaskStore::CommitFinal wrote, if it did
+  std::unique_ptr<TaskIndex> final_index_;  // its tasks, as Index(true) reads them
 };
 
 // The tasks held by one or more stores, by id (the first copy of each).
@@ -254,6 +257,9 @@ class TaskStore {
   void CommitFinal(TaskBatch& batch);
   // Whether the store's only part is the index CommitFinal wrote for `batch`.
   bool HoldsOnlyFinal(const TaskBatch& batch) const;
+  // Then the store's Index(true) without reading it back: the tasks CommitFinal wrote, moved out of
+  // `batch` (null otherwise, or once taken).
+  std::unique_ptr<TaskIndex> TakeFinalIndex(TaskBatch& batch) const;
   // Stores `tasks` (their rows given as text) as one batch: Begin, write, Finish, Commit.
   void Add(const std::vector<FinishedTask>& tasks);
 

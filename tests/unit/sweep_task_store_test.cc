@@ -379,6 +379,20 @@ TEST(TaskBatch, CommitFinalWritesTheCompactedIndexWhereItIsTheOnlyCommit) {
   const fs::path trace = fs::path(dir) / "trace.csv";
   fs::create_hard_link(TaskStore::GrowingData(*batch), trace);
   const TaskIndex index = store.Index();
+  // The index as written is the index read back (records, their lines, rows, layout), once.
+  const std::unique_ptr<TaskIndex> written = store.TakeFinalIndex(*batch);
+  ASSERT_NE(written, nullptr);
+  EXPECT_EQ(store.TakeFinalIndex(*batch), nullptr);
+  const TaskIndex read = store.Index(/*with_lines=*/true);
+  EXPECT_EQ(written->Ids(), read.Ids());
+  for (const char* id : {"a", "b"}) {
+    ASSERT_EQ(written->Records(id).size(), read.Records(id).size()) << id;
+    for (size_t k = 0; k < read.Records(id).size(); ++k) ExpectSameRecord(written->Records(id)[k], read.Records(id)[k]);
+    EXPECT_EQ(written->RecordNumbers(id), read.RecordNumbers(id)) << id;
+    EXPECT_EQ(Trace(*written, id), Trace(read, id)) << id;
+    EXPECT_EQ(written->BuildOf(id), read.BuildOf(id)) << id;
+  }
+  EXPECT_TRUE(written->LaidOutIn(trace, "h\n", {"a", "b"}, {a, b}));
   EXPECT_EQ(Trace(index, "b"), "b1\nb2\n");
   EXPECT_TRUE(index.LaidOutIn(trace, "h\n", {"a", "b"}, {a, b}));
   // A trace edited since (same inode) is not read: its tasks run again.
@@ -399,6 +413,7 @@ TEST(TaskBatch, CommitFinalWritesTheCompactedIndexWhereItIsTheOnlyCommit) {
   other.Commit(*growing);
   other.CommitFinal(*growing);
   EXPECT_FALSE(other.HoldsOnlyFinal(*growing));
+  EXPECT_EQ(other.TakeFinalIndex(*growing), nullptr);
   for (const auto& e : fs::directory_iterator(other.folder()))
     EXPECT_NE(e.path().filename().string().rfind("0-trace-", 0), 0u) << e.path();
   EXPECT_TRUE(other.Index().Has("a"));
