@@ -318,18 +318,38 @@ int Run(int argc, char** argv) {
         mine += options.shard.Holds(i) ? 1 : 0;
       fmt::print("shard {}/{}: {} of the {} tasks\n", options.shard.k, options.shard.n, mine, tasks.size());
     }
-    const std::string of = fmt::format("of the {} tasks{}", stored.tasks, options.shard.n > 1 ? " of this shard" : "");
+    const std::string shown = nlhf::EscapeControl(out_dir);
+    const std::string mine = fmt::format("{}{}", nlhf::Counted(stored.tasks, "task"),
+                                         options.shard.n > 1 ? " of this shard" : "");
     if (options.force)
-      fmt::print("--force: all {} {}{} run; anything stored in {} is deleted first\n", stored.tasks,
-                 stored.tasks == 1 ? "task" : "tasks", options.shard.n > 1 ? " of this shard" : "",
-                 nlhf::EscapeControl(out_dir));
+      fmt::print("--force: {} to run{}\n", mine,
+                 stored.exists ? fmt::format("; anything stored in {} is deleted first", shown) : "");
     else if (stored.stored == 0)
-      fmt::print("stored in {}: none {}; a run computes all of them\n", nlhf::EscapeControl(out_dir), of);
+      fmt::print("stored in {}: none of the {}; a run computes {}\n", shown, mine,
+                 stored.tasks == 1 ? "it" : "all of them");
+    else if (stored.stored == stored.tasks)
+      fmt::print("stored in {}: all of the {}; a run computes none of them\n", shown, mine);
     else
-      fmt::print("stored in {}: {} {}{}; a run keeps them and computes {}\n", nlhf::EscapeControl(out_dir),
-                 stored.stored, of, stored.other_sweep ? " (it holds an earlier, different sweep)" : "",
-                 stored.stored == stored.tasks ? std::string("nothing: it writes the tables again")
-                                               : fmt::format("the other {}", stored.tasks - stored.stored));
+      fmt::print("stored in {}: {} of the {}; a run keeps them and computes the other {}\n", shown, stored.stored,
+                 mine, stored.tasks - stored.stored);
+    // The final files come once the directory holds every task of the sweep.
+    const std::int64_t after = options.force ? stored.tasks : stored.sweep_stored + (stored.tasks - stored.stored);
+    if (after == stored.sweep_tasks)
+      fmt::print("then it writes the final files (trace.csv, runs.csv, summary.csv, config.resolved.yaml){}\n",
+                 !options.force && stored.stored == stored.tasks ? " from them, keeping trace.csv if unchanged" : "");
+    else
+      fmt::print("then {} holds {} of the sweep's {} tasks: the final files are written once it holds every one "
+                 "(run the other shards into it, or merge the shard directories)\n",
+                 shown, after, stored.sweep_tasks);
+    if (stored.other_sweep)
+      fmt::print("note: {} holds an earlier, different sweep: a run replaces its final files{}\n", shown,
+                 stored.unused > 0 ? fmt::format(", and its {} that this sweep lacks stay unused in {}/.parts",
+                                                 nlhf::Counted(stored.unused, "task"), shown)
+                                   : "");
+    if (stored.stale > 0)
+      fmt::print("note: {} indexed in {}/trace.csv run again: it is not the file the sweep finished with (its size "
+                 "or modification time differ from the record in {}/.parts)\n",
+                 nlhf::Counted(stored.stale, "task"), shown, shown);
     if (!stored.other_builds.empty())
       fmt::print("{}", ReusedBuildsNote(stored.other_builds, "stored tasks",
                                         "; --force computes every task again with this build"));

@@ -109,17 +109,31 @@ StoredTasks FindStoredTasks(const SweepConfig& s, const std::string& dir, const 
   for (size_t i = 0; i < all.size(); ++i)
     if (options.shard.Holds(i)) mine.push_back(all[i].id);
   out.tasks = static_cast<std::int64_t>(mine.size());
+  out.sweep_tasks = static_cast<std::int64_t>(all.size());
   RefuseForcedShard(s, dir, options);
-  if (options.force) return out;  // the run deletes the store first
+  std::error_code ec;
+  out.exists = fs::exists(dir, ec);
+  if (options.force || !out.exists) return out;  // (--force: the run deletes the store first)
   const TaskStore store(dir);
   const std::optional<SweepManifest> previous = store.ReadManifest();
   out.other_sweep = previous && previous->fingerprint != s.fingerprint;
   const TaskIndex index = store.Index();
-  std::vector<std::string> kept;
-  for (const std::string& id : mine)
-    if (index.Has(id)) kept.push_back(id);
-  out.stored = static_cast<std::int64_t>(kept.size());
-  out.other_builds = index.OtherBuilds(kept);
+  const std::set<std::string> stale = store.StaleTraceIndexTasks();
+  // Another sweep's final files go before the run reads the store: tasks indexed in trace.csv
+  // itself (where the file system has no hard links) go with them.
+  const fs::path trace = (fs::path(dir) / "trace.csv").lexically_normal();
+  auto kept = [&](const std::string& id) {
+    return index.Has(id) && !(out.other_sweep && index.DataFileOf(id).lexically_normal() == trace);
+  };
+  std::vector<std::string> kept_ids;
+  for (const std::string& id : mine) {
+    if (kept(id)) kept_ids.push_back(id);
+    out.stale += stale.count(id) > 0 && !kept(id) ? 1 : 0;
+  }
+  out.stored = static_cast<std::int64_t>(kept_ids.size());
+  for (const SweepTask& t : all) out.sweep_stored += kept(t.id) ? 1 : 0;
+  if (out.other_sweep) out.unused = index.CountOutside(TaskIds(all));
+  out.other_builds = index.OtherBuilds(kept_ids);
   return out;
 }
 
@@ -211,7 +225,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   // Batches are pooled: at most one per worker, each held by one task at a time. A second: a sweep
   // shorter than that commits once, at the end, where a streamed trace's index is written in its
   // final form (TaskStore::CommitFinal) and no compaction follows; a kill -9 loses at most a
-  // second of finished work (0.25 s before 2026-12-07).
+  // second of finished work.
   constexpr double kFlushSeconds = 1.0;
   constexpr size_t kFlushTasks = 4096;
   std::mutex pool_mutex;

@@ -322,7 +322,7 @@ void OrderedTrace::Close() {
   try {
     // Every task in, in turn: the store's index into the trace is written in its final form.
     if (!broken_ && head_ == ids_.size())
-      store_.CommitFinal(*trace_);
+      index_ = store_.CommitFinal(*trace_);
     else
       store_.Commit(*trace_, false);
   } catch (...) {
@@ -335,7 +335,7 @@ bool OrderedTrace::Complete() const { return closed_ && !broken_ && head_ == ids
 
 bool OrderedTrace::Compacted() const { return Complete() && store_.HoldsOnlyFinal(*trace_); }
 
-std::unique_ptr<TaskIndex> OrderedTrace::TakeIndex() { return Complete() ? store_.TakeFinalIndex(*trace_) : nullptr; }
+std::unique_ptr<TaskIndex> OrderedTrace::TakeIndex() { return Compacted() ? std::move(index_) : nullptr; }
 
 std::optional<std::vector<std::int64_t>> OrderedTrace::Publish(const std::string& dir) const {
   NLHF_CHECK(Complete(), "the ordered trace holds every task");

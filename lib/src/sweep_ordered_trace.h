@@ -92,7 +92,8 @@ class OrderedTrace {
   // Whether the store is compacted already (TaskStore::CommitFinal wrote the trace's index in its
   // final form, and the store holds no other part): once published, Compact has nothing to do.
   bool Compacted() const;
-  // Then the store's index (TaskStore::TakeFinalIndex): null otherwise, or once taken.
+  // Then the store's index, as CommitFinal wrote it (no need to read it back): null otherwise, or
+  // once taken.
   std::unique_ptr<TaskIndex> TakeIndex();
   // Where each task's rows begin in the trace (-1 for a task not in it).
   const std::vector<std::int64_t>& offsets() const { return offsets_; }
@@ -142,6 +143,7 @@ class OrderedTrace {
   double flush_seconds_;
   std::int64_t budget_;
   std::unique_ptr<TaskBatch> trace_;   // the growing data file
+  std::unique_ptr<TaskIndex> index_;   // its index as CommitFinal wrote it (if it did)
   std::vector<std::int64_t> offsets_;  // where each task's rows begin in it
   std::atomic<std::int64_t> held_{0};  // bytes in memory (running and waiting tasks)
   std::atomic<size_t> head_{0};        // the task whose turn it is

@@ -435,6 +435,8 @@ bool TaskIndex::LaidOutIn(const fs::path& file, std::string_view header,
          head == header;
 }
 
+const fs::path& TaskIndex::DataFileOf(const std::string& id) const { return *Find(id).file; }
+
 const Build& TaskIndex::BuildOf(const std::string& id) const { return Find(id).build; }
 
 std::vector<BuildTasks> TaskIndex::OtherBuilds(const std::vector<std::string>& ids) const {
@@ -557,13 +559,11 @@ int TaskStore::SyncData(TaskBatch& b) {
   return ::fsync(b.file_->fd()) != 0 ? errno : 0;
 }
 
-void TaskStore::CommitFinal(TaskBatch& b) {
+std::unique_ptr<TaskIndex> TaskStore::CommitFinal(TaskBatch& b) {
   NLHF_CHECK(b.growing_, "CommitFinal commits a growing batch");
-  CommitGrowing(b, true, true);
-}
-
-std::unique_ptr<TaskIndex> TaskStore::TakeFinalIndex(TaskBatch& b) const {
-  return HoldsOnlyFinal(b) ? std::move(b.final_index_) : nullptr;
+  std::unique_ptr<TaskIndex> index;
+  CommitGrowing(b, true, &index);
+  return index;
 }
 
 bool TaskStore::HoldsOnlyFinal(const TaskBatch& b) const {
@@ -572,7 +572,7 @@ bool TaskStore::HoldsOnlyFinal(const TaskBatch& b) const {
   return parts.size() == 1 && parts.front() == b.final_part_;
 }
 
-void TaskStore::CommitGrowing(TaskBatch& b, bool last, bool final_index) {
+void TaskStore::CommitGrowing(TaskBatch& b, bool last, std::unique_ptr<TaskIndex>* final_index) {
   const int drain_error = b.tasks_.empty() ? 0 : b.Drain();
   if (!b.tasks_.empty()) {
     const std::int64_t size = b.file_->drained();
@@ -591,7 +591,7 @@ void TaskStore::CommitGrowing(TaskBatch& b, bool last, bool final_index) {
     fs::path part = b.data_;
     part.replace_extension(b.commits_ == 0 ? ".part" : fmt::format(".{}.part", b.commits_));
     std::optional<std::int64_t> mtime;
-    if (final_index && b.commits_ == 0) {
+    if (final_index != nullptr && b.commits_ == 0) {
       struct stat st {};
       if (::fstat(b.file_->fd(), &st) != 0) throw WriteError(b.data_.string(), errno);
       if (st.st_size == size) {
@@ -606,11 +606,11 @@ void TaskStore::CommitGrowing(TaskBatch& b, bool last, bool final_index) {
       // The index of what was just written, as Index(true) would read it back (the records as
       // they are: their text reads back to the same values).
       b.final_part_ = part;
-      b.final_index_ = std::make_unique<TaskIndex>();
+      *final_index = std::make_unique<TaskIndex>();
       const auto data = std::make_shared<const fs::path>(b.data_);
       for (size_t i = 0; i < b.tasks_.size(); ++i) {
         TaskBatch::Task& t = b.tasks_[i];
-        b.final_index_->tasks_.emplace(
+        (*final_index)->tasks_.emplace(
             t.id, TaskIndex::Stored{std::move(t.records), std::string_view(*text).substr(lines[i].first, lines[i].second),
                                     text, data, t.offset, t.bytes, /*checked=*/true, std::move(t.build)});
       }

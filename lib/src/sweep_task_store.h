@@ -103,12 +103,12 @@ struct SweepManifest {
   std::vector<RecordedInput> inputs;
 };
 
+class TaskIndex;
+
 // One worker's tasks while they run. Their trace rows go into a data file of the store as they are
 // produced, in 1 MiB blocks (BlockFile: each task one byte range, memory bounded whatever the
 // rows); TaskStore::Commit then writes what is held and makes the finished tasks durable and
 // visible to Index(). Not thread-safe: one worker holds a batch at a time.
-class TaskIndex;
-
 class TaskBatch {
  public:
   ~TaskBatch();
@@ -157,7 +157,6 @@ class TaskBatch {
   std::filesystem::path data_;
   int commits_ = 0;
   std::filesystem::path final_part_;  // the index TaskStore::CommitFinal wrote, if it did
-  std::unique_ptr<TaskIndex> final_index_;  // its tasks, as Index(true) reads them
 };
 
 // The tasks held by one or more stores, by id (the first copy of each).
@@ -185,6 +184,9 @@ class TaskIndex {
   bool LaidOutIn(const std::filesystem::path& file, std::string_view header,
                  const std::vector<std::string>& ids,
                  const std::vector<std::int64_t>& offsets) const;
+  // The data file holding the trace rows of a task the index holds (a store's data file, or
+  // DIR/../trace.csv itself where the file system has no hard links).
+  const std::filesystem::path& DataFileOf(const std::string& id) const;
   // The build of nlhf that computed a task the index holds.
   const Build& BuildOf(const std::string& id) const;
   // The tasks among `ids` that the index holds and that a build other than this one (ThisBuild)
@@ -253,13 +255,12 @@ class TaskStore {
   // every task in canonical order: OrderedTrace). Where the batch had no commit before, its part is
   // the index Compact would write (named 0-trace-PID-K.part, recording the data file's size and
   // time), so that once the data file is also DIR/trace.csv (a hard link) the store is compacted
-  // already (HoldsOnlyFinal). Otherwise the same as Commit(batch, false).
-  void CommitFinal(TaskBatch& batch);
-  // Whether the store's only part is the index CommitFinal wrote for `batch`.
+  // already (HoldsOnlyFinal). Returns that index as Index(true) would read it back (the records and
+  // their lines as written; null where the commit was an ordinary one, as Commit(batch, false)).
+  std::unique_ptr<TaskIndex> CommitFinal(TaskBatch& batch);
+  // Whether the store's only part is the index CommitFinal wrote for `batch`: then the index it
+  // returned is the store's Index(true).
   bool HoldsOnlyFinal(const TaskBatch& batch) const;
-  // Then the store's Index(true) without reading it back: the tasks CommitFinal wrote, moved out of
-  // `batch` (null otherwise, or once taken).
-  std::unique_ptr<TaskIndex> TakeFinalIndex(TaskBatch& batch) const;
   // Stores `tasks` (their rows given as text) as one batch: Begin, write, Finish, Commit.
   void Add(const std::vector<FinishedTask>& tasks);
 
@@ -291,9 +292,9 @@ class TaskStore {
  private:
   // A new name data-PID-K.csv in the folder for `file` (a hard link); empty if links fail.
   std::filesystem::path LinkUnique(const std::filesystem::path& file);
-  // Commit of a growing batch.
-  // (`final_index`: CommitFinal.)
-  void CommitGrowing(TaskBatch& batch, bool last, bool final_index = false);
+  // Commit of a growing batch; with `final_index` (CommitFinal's), where it is the batch's only
+  // commit, its part is the compacted index and *final_index the index of what it wrote.
+  void CommitGrowing(TaskBatch& batch, bool last, std::unique_ptr<TaskIndex>* final_index = nullptr);
   static int SyncData(TaskBatch& batch);
   // A batch's data file `temp` under its committed name data-PID-K.csv (a new hard link, `temp`
   // removed; a rename where links are not supported). Throws WriteError.

@@ -521,11 +521,12 @@ check("builds.resolved_runs", code == 0 and outputs(os.path.join(TMP, "builds_ag
 set_stored_build(bd, "0123456789ab")
 listing = sorted(os.listdir(os.path.join(bd, ".parts")))
 code, out, err = run(bsweep, "--out", bd, "--dry-run")
-check("builds.dry_run_stored", code == 0 and f"stored in {bd}: 4 of the 4 tasks; a run keeps them and computes "
-      "nothing: it writes the tables again\n" in out and "note: 4 of the stored tasks were computed by nlhf " in out
+check("builds.dry_run_stored", code == 0 and f"stored in {bd}: all of the 4 tasks; a run computes none of them\n"
+      "then it writes the final files (trace.csv, runs.csv, summary.csv, config.resolved.yaml) from them, keeping "
+      "trace.csv if unchanged\n" in out and "note: 4 of the stored tasks were computed by nlhf " in out
       and "(git commit 0123456789ab)" in out, out + err)
 code, out, err = run(bsweep, "--out", bd, "--dry-run", "--force")
-check("builds.dry_run_force", code == 0 and "--force: all 4 tasks run; anything stored in " in out and
+check("builds.dry_run_force", code == 0 and f"--force: 4 tasks to run; anything stored in {bd} is deleted first\n" in out and
       "were computed by" not in out, out + err)
 check("builds.dry_run_writes_nothing", sorted(os.listdir(os.path.join(bd, ".parts"))) == listing and
       outputs(bd) == before)
@@ -533,10 +534,20 @@ check("builds.dry_run_writes_nothing", sorted(os.listdir(os.path.join(bd, ".part
 set_stored_build(bd, "0123456789ab")
 ext = write("builds2.yaml", BASE.replace("seeds: [0, 1]", "seeds: [0, 1, 2]") + "sweep:\n  beta: [0.1, 0.2]\n")
 code, out, err = run(ext, "--out", bd, "--dry-run")
-check("builds.dry_run_extension", code == 0 and f"stored in {bd}: 4 of the 6 tasks (it holds an earlier, different "
-      "sweep); a run keeps them and computes the other 2\n" in out, out + err)
+check("builds.dry_run_extension", code == 0 and f"stored in {bd}: 4 of the 6 tasks; a run keeps them and computes the "
+      f"other 2\n" in out and f"note: {bd} holds an earlier, different sweep: a run replaces its final files\n" in out,
+      out + err)
 code, out, err = run(ext, "--out", bd, "--dry-run", "--shard", "2/2")
-check("builds.dry_run_shard", code == 0 and f"stored in {bd}: 2 of the 3 tasks of this shard (" in out, out + err)
+check("builds.dry_run_shard", code == 0 and f"stored in {bd}: 2 of the 3 tasks of this shard; a run keeps them and "
+      f"computes the other 1\nthen {bd} holds 5 of the sweep's 6 tasks: the final files are written once it holds "
+      "every one" in out, out + err)
+run(bsweep, "--out", os.path.join(TMP, "builds_half"), "--shard", "1/2", "--quiet")
+code, out, err = run(bsweep, "--out", os.path.join(TMP, "builds_half"), "--dry-run", "--shard", "1/2")
+check("builds.dry_run_shard_done", code == 0 and "all of the 2 tasks of this shard; a run computes none of them\n"
+      "then " in out and "holds 2 of the sweep's 4 tasks" in out and "writes the final files" not in out, out + err)
+code, out, err = run(bsweep, "--out", os.path.join(TMP, "builds_half"), "--dry-run", "--shard", "2/2")
+check("builds.dry_run_shard_completes", code == 0 and "none of the 2 tasks of this shard; a run computes all of them\n"
+      "then it writes the final files" in out, out + err)
 code, out, err = run(ext, "--out", os.path.join(TMP, "builds_none"), "--dry-run")
 check("builds.dry_run_none", code == 0 and "none of the 6 tasks; a run computes all of them" in out and
       not os.path.exists(os.path.join(TMP, "builds_none")), out + err)

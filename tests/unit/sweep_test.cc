@@ -250,9 +250,18 @@ TEST(FindStoredTasks, CountsTheTasksARunKeeps) {
   SweepOptions force;
   force.force = true;
   EXPECT_EQ(FindStoredTasks(three, dir, force).stored, 0);
+  EXPECT_EQ(half.sweep_tasks, 6);
+  EXPECT_EQ(half.sweep_stored, 2);
+  EXPECT_EQ(found.unused, 0);  // the earlier sweep's tasks are all this one's
   EXPECT_EQ(RunSweep(three, dir, SweepOptions{}).tasks_skipped, found.stored);
   EXPECT_FALSE(FindStoredTasks(three, dir, SweepOptions{}).other_sweep);
   EXPECT_EQ(FindStoredTasks(three, dir, SweepOptions{}).stored, 6);
+  // The smaller sweep again: its tasks are kept, the other 4 stay unused (as RunSweep reports).
+  const StoredTasks back = FindStoredTasks(one, dir, SweepOptions{});
+  EXPECT_TRUE(back.other_sweep);
+  EXPECT_EQ(back.stored, 2);
+  EXPECT_EQ(back.unused, 4);
+  EXPECT_EQ(RunSweep(one, dir, SweepOptions{}).tasks_unused, back.unused);
 }
 
 // A finished sweep run again runs nothing and leaves trace.csv as it is (the same file, not

@@ -113,13 +113,19 @@ void CheckSweepDirectory(const SweepConfig& sweep, const std::string& dir, bool 
                          const std::vector<std::string>& accepted = {});
 
 // What a run of `sweep` into `dir` would find stored there, read as RunSweep reads it (--dry-run;
-// nothing is created, locked or changed): this shard's tasks (every task, unsharded), how many of
-// them `dir` stores (which the run keeps: none with options.force), whether `dir` holds another
-// sweep (its tasks that are also this sweep's are kept), and which builds other than this one
-// computed the kept ones.
+// nothing is created, locked or changed): this shard's tasks (every task, unsharded) and how many
+// of them `dir` stores, which the run keeps (none with options.force); the same over the whole
+// sweep (the final files are written once `dir` holds every task); whether `dir` holds another
+// sweep, whose final files the run replaces, and how many of its tasks this one lacks; the stored
+// tasks that run again because the trace.csv indexing them changed; and which builds other than
+// this one computed the kept tasks.
 struct StoredTasks {
+  bool exists = false;  // `dir`
   std::int64_t tasks = 0, stored = 0;
+  std::int64_t sweep_tasks = 0, sweep_stored = 0;
   bool other_sweep = false;
+  std::int64_t unused = 0;  // the other sweep's tasks that this one lacks
+  std::int64_t stale = 0;   // this shard's tasks in a trace.csv changed since its sweep finished
   std::vector<BuildTasks> other_builds;
 };
 StoredTasks FindStoredTasks(const SweepConfig& sweep, const std::string& dir, const SweepOptions& options);
