@@ -610,9 +610,9 @@ void TaskStore::CommitGrowing(TaskBatch& b, bool last, std::unique_ptr<TaskIndex
       const auto data = std::make_shared<const fs::path>(b.data_);
       for (size_t i = 0; i < b.tasks_.size(); ++i) {
         TaskBatch::Task& t = b.tasks_[i];
-        (*final_index)->tasks_.emplace(
-            t.id, TaskIndex::Stored{std::move(t.records), std::string_view(*text).substr(lines[i].first, lines[i].second),
-                                    text, data, t.offset, t.bytes, /*checked=*/true, std::move(t.build)});
+        const std::string_view record_lines = std::string_view(*text).substr(lines[i].first, lines[i].second);
+        (*final_index)->tasks_.emplace(t.id, TaskIndex::Stored{std::move(t.records), record_lines, text, data, t.offset,
+                                                               t.bytes, /*checked=*/true, std::move(t.build)});
       }
     }
     SyncFolder(folder_);

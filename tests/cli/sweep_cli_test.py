@@ -526,7 +526,8 @@ check("builds.dry_run_stored", code == 0 and f"stored in {bd}: all of the 4 task
       "trace.csv if unchanged\n" in out and "note: 4 of the stored tasks were computed by nlhf " in out
       and "(git commit 0123456789ab)" in out, out + err)
 code, out, err = run(bsweep, "--out", bd, "--dry-run", "--force")
-check("builds.dry_run_force", code == 0 and f"--force: 4 tasks to run; anything stored in {bd} is deleted first\n" in out and
+check("builds.dry_run_force", code == 0 and
+      f"--force: 4 tasks to run; anything stored in {bd} is deleted first\n" in out and
       "were computed by" not in out, out + err)
 check("builds.dry_run_writes_nothing", sorted(os.listdir(os.path.join(bd, ".parts"))) == listing and
       outputs(bd) == before)
