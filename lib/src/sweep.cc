@@ -436,6 +436,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
   bool complete = failures == 0;
   // (A streamed trace whose index is the store's only part: that index as written, not read back.)
   std::unique_ptr<TaskIndex> written = ordered ? ordered->TakeIndex() : nullptr;
+  const bool compacted = written != nullptr;  // (the store holds only that index: Compacted)
   const TaskIndex on_disk = written ? std::move(*written) : store.Index(/*with_lines=*/true);  // for Compact
   report.sweep_tasks = static_cast<std::int64_t>(all.size());
   for (const SweepTask& t : all) report.sweep_tasks_stored += on_disk.Has(t.id) ? 1 : 0;
@@ -493,7 +494,7 @@ SweepReport RunSweep(const SweepConfig& s, const std::string& dir, const SweepOp
       const std::vector<std::int64_t> offsets = published ? *published : Assemble(s, on_disk, dir);
       // (The published trace's index was written compacted where the store holds nothing else:
       // only orphans, should there be any, are left to remove.)
-      if (published && ordered->Compacted())
+      if (published && compacted)
         store.RemoveOrphans();
       else
         store.Compact(ids, offsets, on_disk);

@@ -321,7 +321,7 @@ void OrderedTrace::Close() {
   waiting_.clear();
   try {
     // Every task in, in turn: the store's index into the trace is written in its final form.
-    if (!broken_ && head_ == ids_.size())
+    if (AllIn())
       index_ = store_.CommitFinal(*trace_);
     else
       store_.Commit(*trace_, false);
@@ -331,7 +331,9 @@ void OrderedTrace::Close() {
   if (first) std::rethrow_exception(first);
 }
 
-bool OrderedTrace::Complete() const { return closed_ && !broken_ && head_ == ids_.size(); }
+bool OrderedTrace::AllIn() const { return !broken_ && head_ == ids_.size(); }
+
+bool OrderedTrace::Complete() const { return closed_ && AllIn(); }
 
 bool OrderedTrace::Compacted() const { return Complete() && store_.HoldsOnlyFinal(*trace_); }
 

@@ -136,6 +136,8 @@ class OrderedTrace {
   void StoreWaitingIfDue();
   // Stores the waiting tasks in a batch of their own.
   void StoreWaiting(std::map<size_t, Waiting> waiting);
+  // Whether every task went in, in turn (the trace takes no more once broken).
+  bool AllIn() const;
 
   TaskStore& store_;
   std::vector<std::string> ids_;
