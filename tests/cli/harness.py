@@ -22,6 +22,18 @@ def quick_sweep(bin_dir, sweep_file, out, sets, cwd):
     return call(command, cwd)
 
 
+def runs_as_nobody(binary):
+    """Whether root can run `binary` as user nobody (setpriv): not where the checkout sits under a
+    folder only root may enter (a mktemp -d folder, mode 700)."""
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or not setpriv:
+        return False
+    # (Through env, as the tests run it: setpriv's own exec still has root's capabilities.)
+    p = subprocess.run([setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "env", binary, "--version"],
+                       capture_output=True)
+    return p.returncode == 0
+
+
 def write_in(folder, name, text):
     """Writes text to folder/name and returns the path."""
     path = os.path.join(folder, name)

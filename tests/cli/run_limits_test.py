@@ -14,7 +14,7 @@ BIN = sys.argv[1]
 RUN = os.path.join(BIN, "nlhf-run")
 TMP = tempfile.mkdtemp(prefix="nlhf_run_limits_")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Checks, call, write_in  # noqa: E402  (the folder of this script)
+from harness import Checks, call, runs_as_nobody, write_in  # noqa: E402  (the folder of this script)
 
 check = Checks()
 
@@ -158,7 +158,7 @@ for extra in cases:
 # the limit, so the tools run as nobody (setpriv); each tool, asked for 2 jobs, with no thread to be had.
 import shutil  # noqa: E402
 setpriv = shutil.which("setpriv")
-if os.geteuid() == 0 and setpriv:
+if runs_as_nobody(os.path.join(BIN, "nlhf-run")):
     folder = tempfile.mkdtemp(prefix="nlhf_threads_")
     os.chmod(folder, 0o777)
     exp = write_in(folder, "exp.yaml", "name: t\ngame: {type: rps3}\nbeta: 0.1\nseeds: [0, 1, 2]\n"
@@ -176,6 +176,6 @@ if os.geteuid() == 0 and setpriv:
               os.path.isfile(os.path.join(folder, out, "trace.csv")), f"exit {p.returncode}: {p.stderr[-400:]}")
     shutil.rmtree(folder, ignore_errors=True)
 else:
-    check.skipped.append("thread limit (not root, or no setpriv)")
+    check.skipped.append("thread limit (not root, no setpriv, or nobody cannot run the tools here)")
 
 check.finish(TMP)
