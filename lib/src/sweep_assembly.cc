@@ -44,6 +44,54 @@ double Quantile(std::vector<double> v, double q) {
   return v[lo] + t * span;
 }
 
+// The runs of each (point, solver), in that order.
+using RunsBySolver = std::map<std::pair<size_t, size_t>, std::vector<const RunRecord*>>;
+
+// summary.csv's text: per (point, solver), the median iterations, calls and queries and each
+// metric's final value's median and quartiles. `keys`: the sweep's keys (SweepConfig::Keys).
+std::string SummaryCsv(const SweepConfig& s, const std::vector<std::string>& keys, const RunsBySolver& by_solver) {
+  std::string summary = "point";
+  for (const std::string& k : keys) {
+    summary += ',';
+    summary += CsvField(k);
+  }
+  summary += ",solver,label,runs,iterations_median,oracle_calls_median,queries_median";
+  for (const MetricInfo& m : MetricTable())
+    summary += fmt::format(",{0}_median,{0}_q25,{0}_q75", m.name);
+  summary += "\n";
+  for (const auto& [key, records] : by_solver) {
+    const SweepPoint& p = s.points[key.first];
+    summary += fmt::format("{}", p.index);
+    for (const auto& [k, v] : p.values) {
+      summary += ',';
+      summary += CsvField(v);
+    }
+    std::vector<double> it, calls, queries;
+    for (const RunRecord* r : records) {
+      it.push_back(static_cast<double>(r->iterations));
+      calls.push_back(static_cast<double>(r->oracle_calls));
+      queries.push_back(static_cast<double>(r->queries));
+    }
+    summary += fmt::format(",{},{},{},", records.front()->solver,
+                           CsvField(p.config.solvers[records.front()->solver_index].label), records.size());
+    AppendNumber(summary, Quantile(it, 0.5));
+    summary += ',';
+    AppendNumber(summary, Quantile(calls, 0.5));
+    summary += ',';
+    AppendNumber(summary, Quantile(queries, 0.5));
+    for (size_t m = 0; m < kNumMetrics; ++m) {
+      std::vector<double> v;
+      for (const RunRecord* r : records) v.push_back(r->final[m]);
+      for (double q : {0.5, 0.25, 0.75}) {
+        summary += ',';
+        AppendNumber(summary, Quantile(v, q));
+      }
+    }
+    summary += "\n";
+  }
+  return summary;
+}
+
 }  // namespace
 
 void RequireComplete(const SweepConfig& s, const std::vector<SweepTask>& tasks, const TaskIndex& index,
@@ -122,17 +170,8 @@ void AssembleTables(const SweepConfig& s, const TaskIndex& index, const std::str
   runs += ",rho,stability_limit,target_gap_beta";
   for (const MetricInfo& m : MetricTable()) runs += fmt::format(",average_{}", m.name);
   runs += "\n";
-  std::string summary = "point";
-  for (const std::string& k : keys) {
-    summary += ',';
-    summary += CsvField(k);
-  }
-  summary += ",solver,label,runs,iterations_median,oracle_calls_median,queries_median";
-  for (const MetricInfo& m : MetricTable())
-    summary += fmt::format(",{0}_median,{0}_q25,{0}_q75", m.name);
-  summary += "\n";
   // Per point: the records of all its seeds, grouped by solver.
-  std::map<std::pair<size_t, size_t>, std::vector<const RunRecord*>> by_solver;  // the index's
+  RunsBySolver by_solver;  // the index's
   // runs.csv's rows, reserved so that the text rarely grows again
   size_t rows = 0;
   for (const SweepTask& t : tasks) rows += index.Records(t.id).size();
@@ -161,43 +200,16 @@ void AssembleTables(const SweepConfig& s, const TaskIndex& index, const std::str
       by_solver[{p.index, r.solver_index}].push_back(&r);
     }
   }
-  for (const auto& [key, records] : by_solver) {
-    const SweepPoint& p = s.points[key.first];
-    summary += fmt::format("{}", p.index);
-    for (const auto& [k, v] : p.values) {
-      summary += ',';
-      summary += CsvField(v);
-    }
-    std::vector<double> it, calls, queries;
-    for (const RunRecord* r : records) {
-      it.push_back(static_cast<double>(r->iterations));
-      calls.push_back(static_cast<double>(r->oracle_calls));
-      queries.push_back(static_cast<double>(r->queries));
-    }
-    summary += fmt::format(",{},{},{},", records.front()->solver,
-                           CsvField(p.config.solvers[records.front()->solver_index].label), records.size());
-    AppendNumber(summary, Quantile(it, 0.5));
-    summary += ',';
-    AppendNumber(summary, Quantile(calls, 0.5));
-    summary += ',';
-    AppendNumber(summary, Quantile(queries, 0.5));
-    for (size_t m = 0; m < kNumMetrics; ++m) {
-      std::vector<double> v;
-      for (const RunRecord* r : records) v.push_back(r->final[m]);
-      for (double q : {0.5, 0.25, 0.75}) {
-        summary += ',';
-        AppendNumber(summary, Quantile(v, q));
-      }
-    }
-    summary += "\n";
-  }
-  WriteFileAtomic((dir / "runs.csv").string(), [&](std::FILE* f) { WriteString(f, runs); });
-  WriteFileAtomic((dir / "summary.csv").string(), [&](std::FILE* f) { WriteString(f, summary); });
   std::vector<std::string> ids;
   ids.reserve(tasks.size());
   for (const SweepTask& t : tasks) ids.push_back(t.id);
-  WriteFileAtomic((dir / "config.resolved.yaml").string(),
-                  [&](std::FILE* f) { WriteString(f, ResolvedSweepYaml(s, out, index.OtherBuilds(ids))); });
+  // (summary.csv and the config are formatted while runs.csv goes to the device, and the three are
+  // synced together.)
+  WriteFilesAtomic({{(dir / "runs.csv").string(), [&](std::FILE* f) { WriteString(f, runs); }},
+                    {(dir / "summary.csv").string(),
+                     [&](std::FILE* f) { WriteString(f, SummaryCsv(s, keys, by_solver)); }},
+                    {(dir / "config.resolved.yaml").string(),
+                     [&](std::FILE* f) { WriteString(f, ResolvedSweepYaml(s, out, index.OtherBuilds(ids))); }}});
 }
 
 MergeReport MergeSweep(const std::vector<std::string>& part_dirs, const std::string& out, bool force,

@@ -99,22 +99,19 @@ std::int64_t MtimeNs(const struct stat& st) {
   return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
 
-// Writes the part; returns its text. `task_lines` (if given) gets where each task's record lines
-// are in it (offset, length).
-std::shared_ptr<const std::string> WritePart(const fs::path& path, const DataFile& data,
-                                             const std::vector<TaskBatch::Task>& tasks,
-                                             std::vector<std::pair<size_t, size_t>>* task_lines = nullptr) {
-  auto shared = std::make_shared<std::string>(fmt::format("{}\ndata,", kPartHeader));
-  std::string& text = *shared;
-  AppendCsvField(text, data.name);
-  text += fmt::format(",{},{}\n", data.size, data.mtime_ns ? fmt::format("{}", *data.mtime_ns) : "");
+// A part's lines after its head: each task's line and its record lines, then "end". `task_lines`
+// (if given) gets where each task's record lines are in it (offset, length). Formatted apart from
+// the head, which names the data file, so that a commit can format it while the data file syncs.
+std::string PartBody(const std::vector<TaskBatch::Task>& tasks,
+                     std::vector<std::pair<size_t, size_t>>* task_lines = nullptr) {
+  std::string text;
   // Room for the usual lines: the text rarely grows again.
   size_t records = 0, lines = 0;
   for (const TaskBatch::Task& t : tasks) {
     records += t.records.size();
     lines += t.lines.size();
   }
-  text.reserve(text.size() + 64 * tasks.size() + kRecordLineBytes * records + lines + 2 * kRecordLineBytes);
+  text.reserve(64 * tasks.size() + kRecordLineBytes * records + lines + 2 * kRecordLineBytes);
   for (const TaskBatch::Task& t : tasks) {
     const bool as_read = t.records.empty() && !t.lines.empty();
     const size_t runs = as_read ? static_cast<size_t>(std::count(t.lines.begin(), t.lines.end(), '\n'))
@@ -130,6 +127,21 @@ std::shared_ptr<const std::string> WritePart(const fs::path& path, const DataFil
     if (task_lines != nullptr) task_lines->emplace_back(first, text.size() - first);
   }
   text += "end\n";
+  return text;
+}
+
+// Writes the part: its head (the header, the data file's line), then `body` (PartBody). Returns
+// its text; `task_lines` (PartBody's) are moved to be offsets into it.
+std::shared_ptr<const std::string> WritePart(const fs::path& path, const DataFile& data, const std::string& body,
+                                             std::vector<std::pair<size_t, size_t>>* task_lines = nullptr) {
+  auto shared = std::make_shared<std::string>(fmt::format("{}\ndata,", kPartHeader));
+  std::string& text = *shared;
+  AppendCsvField(text, data.name);
+  text += fmt::format(",{},{}\n", data.size, data.mtime_ns ? fmt::format("{}", *data.mtime_ns) : "");
+  if (task_lines != nullptr)
+    for (auto& [offset, length] : *task_lines) offset += text.size();
+  text.reserve(text.size() + body.size());
+  text += body;
   WriteFileAtomic(path.string(), [&](std::FILE* f) { WriteString(f, text); });
   return shared;
 }
@@ -576,6 +588,10 @@ void TaskStore::CommitGrowing(TaskBatch& b, bool last, std::unique_ptr<TaskIndex
   const int drain_error = b.tasks_.empty() ? 0 : b.Drain();
   if (!b.tasks_.empty()) {
     const std::int64_t size = b.file_->drained();
+    // The data file syncs in the background while its part's records are formatted.
+    b.pacer_.Finish(b.file_->fd());
+    std::vector<std::pair<size_t, size_t>> lines;
+    const std::string body = PartBody(b.tasks_, final_index != nullptr && b.commits_ == 0 ? &lines : nullptr);
     if (const int err = SyncData(b); err != 0) {
       b.tasks_.clear();  // never committed (see the header)
       throw WriteError(b.data_.empty() ? b.temp_.string() : b.data_.string(), err);
@@ -599,9 +615,8 @@ void TaskStore::CommitGrowing(TaskBatch& b, bool last, std::unique_ptr<TaskIndex
         part = FreshName("0-trace", ".part");
       }
     }
-    std::vector<std::pair<size_t, size_t>> lines;
     const std::shared_ptr<const std::string> text =
-        WritePart(part, DataFile{b.data_.filename().string(), size, mtime}, b.tasks_, mtime ? &lines : nullptr);
+        WritePart(part, DataFile{b.data_.filename().string(), size, mtime}, body, mtime ? &lines : nullptr);
     if (mtime) {
       // The index of what was just written, as Index(true) would read it back (the records as
       // they are: their text reads back to the same values).
@@ -638,6 +653,8 @@ void TaskStore::Commit(TaskBatch& b, bool reopen) {
   const int drain_error = b.Drain();
   if (!b.tasks_.empty()) {
     const std::int64_t size = b.file_->drained();
+    b.pacer_.Finish(b.file_->fd());  // (as in CommitGrowing)
+    const std::string body = PartBody(b.tasks_);
     if (const int err = SyncData(b); err != 0) {
       b.tasks_.clear();  // never committed (see the header)
       throw WriteError(b.temp_.string(), err);
@@ -646,8 +663,8 @@ void TaskStore::Commit(TaskBatch& b, bool reopen) {
     // the two leaves an orphan (RemoveOrphans), never a part without its rows.
     const fs::path data = NameForGood(b.temp_);
     SyncFolder(folder_);
-    WritePart(fs::path(data).replace_extension(".part"),
-              DataFile{data.filename().string(), size, std::nullopt}, b.tasks_);
+    WritePart(fs::path(data).replace_extension(".part"), DataFile{data.filename().string(), size, std::nullopt},
+              body);
     SyncFolder(folder_);
   } else {
     ::unlink(b.temp_.c_str());  // nothing in it is committed
@@ -717,7 +734,7 @@ void TaskStore::Compact(const std::vector<std::string>& tasks, const std::vector
   // index stays while it holds tasks this sweep does not have: a later sweep may want them back).
   NLHF_CHECK(trace_offsets.size() == tasks.size(), "one trace offset per task");
   const fs::path compact = FreshName("0-trace", ".part");
-  WritePart(compact, DataFile{data, static_cast<std::int64_t>(st.st_size), MtimeNs(st)}, all);
+  WritePart(compact, DataFile{data, static_cast<std::int64_t>(st.st_size), MtimeNs(st)}, PartBody(all));
   SyncFolder(folder_);
   const std::set<std::string> compacted(tasks.begin(), tasks.end());
   for (const fs::path& f : PartFiles(folder_)) {

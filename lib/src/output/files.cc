@@ -72,15 +72,100 @@ bool LinkFileSynced(std::FILE* f, const std::string& path, const std::string& sh
   return true;
 }
 
+namespace {
+
+// ".NAME.tmp-PID-THREAD" beside `target`: the temp file of the atomic writes, which a later run
+// removes as a leftover should this process die.
+fs::path TempBeside(const fs::path& target) {
+  return target.parent_path() / fmt::format(".{}.tmp-{}-{}", target.filename().string(), ::getpid(),
+                                            std::hash<std::thread::id>()(std::this_thread::get_id()));
+}
+
+}  // namespace
+
 void WriteFileAtomic(const std::string& path, const FileWriter& write) {
   const fs::path target(path);
-  const fs::path tmp = target.parent_path() / fmt::format(".{}.tmp-{}-{}", target.filename().string(), ::getpid(),
-                                                          std::hash<std::thread::id>()(std::this_thread::get_id()));
+  const fs::path tmp = TempBeside(target);
   WriteFileSynced(tmp.string(), write, path);
   if (std::rename(tmp.c_str(), target.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
     throw WriteError(path, err);
+  }
+}
+
+void WriteFilesAtomic(const std::vector<AtomicFile>& files) {
+  struct Temp {
+    fs::path path;
+    std::FILE* f = nullptr;
+    int err = 0;
+  };
+  std::vector<Temp> temps(files.size());
+  // Every temp file closed (if open) and removed: the way out of a failure.
+  auto discard = [&temps] {
+    for (Temp& t : temps) {
+      if (t.f != nullptr) std::fclose(t.f);
+      t.f = nullptr;
+      if (!t.path.empty()) ::unlink(t.path.c_str());
+    }
+  };
+  for (size_t i = 0; i < files.size(); ++i) {
+    Temp& t = temps[i];
+    const fs::path path = TempBeside(files[i].path);
+    errno = 0;
+    t.f = std::fopen(path.c_str(), "wb");
+    if (t.f == nullptr) {
+      const int err = errno != 0 ? errno : EIO;
+      discard();
+      throw WriteError(files[i].path, err);
+    }
+    t.path = path;
+    int err = 0;
+    try {
+      files[i].write(t.f);
+      StartWriteback(t.f);  // (flushes first)
+    } catch (const std::system_error& e) {
+      err = e.code().value() != 0 ? e.code().value() : EIO;
+    } catch (...) {
+      discard();
+      throw;
+    }
+    if (err != 0) {
+      discard();
+      throw WriteError(files[i].path, err);
+    }
+  }
+  // The syncs at once: the first here, the others in threads (here too where no thread is to be had).
+  auto sync = [](Temp& t) { t.err = ::fsync(::fileno(t.f)) != 0 ? errno : 0; };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < temps.size(); ++i) {
+    try {
+      threads.emplace_back(sync, std::ref(temps[i]));
+    } catch (...) {
+      sync(temps[i]);
+    }
+  }
+  if (!temps.empty()) sync(temps[0]);
+  for (std::thread& th : threads) th.join();
+  for (size_t i = 0; i < temps.size(); ++i) {
+    const int closed = std::fclose(temps[i].f) != 0 ? (errno != 0 ? errno : EIO) : 0;
+    temps[i].f = nullptr;
+    if (temps[i].err == 0) temps[i].err = closed;
+  }
+  for (size_t i = 0; i < temps.size(); ++i) {
+    if (temps[i].err != 0) {
+      const int err = temps[i].err;
+      discard();
+      throw WriteError(files[i].path, err);
+    }
+  }
+  for (size_t i = 0; i < temps.size(); ++i) {
+    if (std::rename(temps[i].path.c_str(), files[i].path.c_str()) != 0) {
+      const int err = errno;
+      for (size_t j = 0; j < i; ++j) temps[j].path.clear();  // (renamed: kept)
+      discard();
+      throw WriteError(files[i].path, err);
+    }
   }
 }
 
@@ -110,8 +195,7 @@ void WriteNewFileAtomic(const std::string& path, const FileWriter& write) {
   const fs::path target(path);
   // Refused before the work, and again, atomically, at the end.
   CheckNewFile(path);
-  const fs::path tmp = target.parent_path() / fmt::format(".{}.tmp-{}-{}", target.filename().string(), ::getpid(),
-                                                          std::hash<std::thread::id>()(std::this_thread::get_id()));
+  const fs::path tmp = TempBeside(target);
   WriteFileSynced(tmp.string(), write, path);
   int err = ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) == 0 ? 0 : errno;
   if (err == EINVAL || err == ENOSYS) {  // no RENAME_NOREPLACE here: a hard link refuses an existing name too

@@ -47,8 +47,10 @@ void WritebackPacer::Reached(int fd, std::int64_t written) {
   sent_ = written;
 }
 
+void WritebackPacer::Finish(int fd) { Start(fd); }
+
 void WritebackPacer::Start(int fd) {
-  Join();  // (finished: Due saw it idle)
+  Join();  // (finished where Due saw it idle; Finish may wait here)
   if (fd != source_) {
     if (own_ >= 0) ::close(own_);
     own_ = -1;

@@ -8,6 +8,9 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
+#include <system_error>
+#include <stdexcept>
 
 #include "test_util.h"
 
@@ -114,6 +117,70 @@ size_t Entries(const testing::TempDir& dir) {
   size_t entries = 0;
   for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.Path(""))) ++entries;
   return entries;
+}
+
+// Several files at once: all written and renamed in place, each write seeing the earlier ones
+// still under their temp names; a failure anywhere before the renames renames none and leaves
+// no temp file; a rename that fails keeps the files renamed before it.
+TEST(WriteFilesAtomic, WritesAllOrNoneBeforeTheRenames) {
+  testing::TempDir dir;
+  const std::string a = dir.File("a.csv", "old a"), b = dir.File("b.csv", "old b"), c = dir.Path("c.yaml");
+  std::vector<std::string> seen;
+  auto listing = [&] {
+    std::string names;
+    for (const auto& e : std::filesystem::directory_iterator(dir.Path("")))
+      names += e.path().filename().string().substr(0, 6) + " ";
+    seen.push_back(names);
+  };
+  WriteFilesAtomic({{a, [&](std::FILE* f) { WriteString(f, "new a"); }},
+                    {b,
+                     [&](std::FILE* f) {
+                       listing();
+                       WriteString(f, "new b");
+                     }},
+                    {c, [&](std::FILE* f) { WriteString(f, std::string(100000, 'c')); }}});
+  EXPECT_EQ(testing::ReadFile(a), "new a");
+  EXPECT_EQ(testing::ReadFile(b), "new b");
+  EXPECT_EQ(testing::ReadFile(c), std::string(100000, 'c'));
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_NE(seen[0].find(".a.csv"), std::string::npos) << seen[0];  // a's temp file, not yet renamed
+  EXPECT_EQ(Entries(dir), 3u);
+  // The second writer fails (a full disk): nothing renamed, no temp file left.
+  EXPECT_THROW(WriteFilesAtomic({{a, [](std::FILE* f) { WriteString(f, "newer a"); }},
+                                 {b, [](std::FILE*) { throw std::system_error(ENOSPC, std::generic_category()); }},
+                                 {c, [](std::FILE* f) { WriteString(f, "newer c"); }}}),
+               WriteFailure);
+  EXPECT_EQ(testing::ReadFile(a), "new a");
+  EXPECT_EQ(testing::ReadFile(b), "new b");
+  EXPECT_EQ(Entries(dir), 3u);
+  // Any other exception of a writer passes through, as WriteFileAtomic's does, with the same cleanup.
+  EXPECT_THROW(WriteFilesAtomic({{a, [](std::FILE* f) { WriteString(f, "newer a"); }},
+                                 {b, [](std::FILE*) { throw std::runtime_error("bug"); }}}),
+               std::runtime_error);
+  EXPECT_EQ(testing::ReadFile(a), "new a");
+  EXPECT_EQ(Entries(dir), 3u);
+  // A rename that fails (a folder has the last name): the first two are renamed, the third's temp
+  // file removed, and the error names the third.
+  std::filesystem::remove(c);
+  std::filesystem::create_directory(c);
+  std::filesystem::create_directory(c + "/inside");
+  try {
+    WriteFilesAtomic({{a, [](std::FILE* f) { WriteString(f, "3 a"); }},
+                      {b, [](std::FILE* f) { WriteString(f, "3 b"); }},
+                      {c, [](std::FILE* f) { WriteString(f, "3 c"); }}});
+    ADD_FAILURE() << "a folder in the way was replaced";
+  } catch (const WriteFailure& e) {
+    EXPECT_NE(std::string(e.what()).find("c.yaml"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(testing::ReadFile(a), "3 a");
+  EXPECT_EQ(testing::ReadFile(b), "3 b");
+  EXPECT_TRUE(std::filesystem::is_directory(c));
+  EXPECT_EQ(Entries(dir), 3u);
+  // A folder that cannot be written: the error, and nothing changed.
+  EXPECT_THROW(WriteFilesAtomic({{dir.Path("missing/x.csv"), [](std::FILE* f) { WriteString(f, "x"); }}}),
+               WriteFailure);
+  WriteFilesAtomic({});  // nothing to write: nothing happens
+  EXPECT_EQ(Entries(dir), 3u);
 }
 
 TEST(WriteNewFileAtomic, WritesANewFileAndNeverReplacesOne) {

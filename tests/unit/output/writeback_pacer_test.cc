@@ -64,6 +64,31 @@ TEST(WritebackPacer, ResetMovesToTheNextFile) {
   EXPECT_EQ(pacer.syncs(), 2);
 }
 
+// Finish syncs a complete file now, however little has been written since the last sync, and
+// the writer's Wait() is then its own fsync's first half (0: no error).
+TEST(WritebackPacer, FinishSyncsNowWhateverWasWritten) {
+  if (!HaveProc()) GTEST_SKIP() << "no /proc: the pacer only starts the writeback";
+  testing::TempDir dir;
+  const std::string path = dir.Path("finished");
+  std::FILE* out = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(out, nullptr);
+  {
+    WritebackPacer pacer;
+    std::fputs("abc", out);
+    std::fflush(out);
+    pacer.Finish(::fileno(out));
+    EXPECT_EQ(pacer.syncs(), 1);
+    EXPECT_EQ(pacer.Wait(), 0);
+    pacer.Reached(out, 3);  // not due: Finish did not move the count of bytes since the last sync
+    EXPECT_EQ(pacer.syncs(), 1);
+    pacer.Finish(::fileno(out));  // again: a second sync of the same file
+    EXPECT_EQ(pacer.Wait(), 0);
+    EXPECT_EQ(pacer.syncs(), 2);
+  }
+  std::fclose(out);
+  EXPECT_EQ(testing::ReadFile(path), "abc");
+}
+
 // A pipe is flushed, not synced: no thread, and no second reader that would keep the writer from
 // seeing the real one go (EPIPE).
 TEST(WritebackPacer, APipeIsFlushedNotSynced) {

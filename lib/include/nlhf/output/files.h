@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "nlhf/errors.h"
@@ -46,6 +47,18 @@ void WriteFileSynced(const std::string& path, const FileWriter& write, const std
 // then renamed over it. A crash leaves either the old file or the complete new one; a failure removes
 // the temp file and throws WriteError(path, errno).
 void WriteFileAtomic(const std::string& path, const FileWriter& write);
+
+// Several files written atomically as WriteFileAtomic writes one, their syncs overlapped: each in
+// turn into its temp file (its writeback started at once, so that the device takes it while the
+// next one's `write` runs), then all synced together, then renamed in the order given. A failure
+// before the renames renames none and removes every temp file (the first error is thrown); a
+// rename that fails leaves the files before it renamed and removes the other temp files. A crash
+// leaves each file either old or complete and new.
+struct AtomicFile {
+  std::string path;
+  FileWriter write;
+};
+void WriteFilesAtomic(const std::vector<AtomicFile>& files);
 
 // Writes a new file `path` atomically, never replacing one: the temp file beside it is linked to
 // `path` with renameat2(RENAME_NOREPLACE) (or link(), where the filesystem lacks it), which fails if
