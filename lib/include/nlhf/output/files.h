@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <functional>
 #include <string>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 #include "nlhf/errors.h"
 
