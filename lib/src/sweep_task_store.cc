@@ -86,6 +86,8 @@ void AppendRecordLine(std::string& s, const RunRecord& r) {
 // after SIZE are no part's). With MTIME_NS (the compacted index into trace.csv) the size and time
 // must both be equal: a trace.csv changed since is not read.
 constexpr const char* kPartHeader = "nlhf-part,4";  // 4: each task's build
+// Room kept at the front of a part's body for its head (the header and the data file's line).
+constexpr size_t kPartHeadRoom = 256;
 // Format 3 (nine metrics, tasks without their build) is read too: its tasks' build is unrecorded.
 constexpr const char* kPartHeader3 = "nlhf-part,3";
 
@@ -111,7 +113,8 @@ std::string PartBody(const std::vector<TaskBatch::Task>& tasks,
     records += t.records.size();
     lines += t.lines.size();
   }
-  text.reserve(64 * tasks.size() + kRecordLineBytes * records + lines + 2 * kRecordLineBytes);
+  // (kPartHeadRoom: WritePart puts the head in front without growing the text.)
+  text.reserve(kPartHeadRoom + 64 * tasks.size() + kRecordLineBytes * records + lines + 2 * kRecordLineBytes);
   for (const TaskBatch::Task& t : tasks) {
     const bool as_read = t.records.empty() && !t.lines.empty();
     const size_t runs = as_read ? static_cast<size_t>(std::count(t.lines.begin(), t.lines.end(), '\n'))
@@ -130,19 +133,19 @@ std::string PartBody(const std::vector<TaskBatch::Task>& tasks,
   return text;
 }
 
-// Writes the part: its head (the header, the data file's line), then `body` (PartBody). Returns
-// its text; `task_lines` (PartBody's) are moved to be offsets into it.
-std::shared_ptr<const std::string> WritePart(const fs::path& path, const DataFile& data, const std::string& body,
+// Writes the part: its head (the header, the data file's line), then `body` (PartBody), whose
+// storage becomes the part's text (the head goes in front of it, in place where PartBody left room).
+// Returns that text; `task_lines` (PartBody's) are shifted to be offsets into it.
+std::shared_ptr<const std::string> WritePart(const fs::path& path, const DataFile& data, std::string body,
                                              std::vector<std::pair<size_t, size_t>>* task_lines = nullptr) {
-  auto shared = std::make_shared<std::string>(fmt::format("{}\ndata,", kPartHeader));
-  std::string& text = *shared;
-  AppendCsvField(text, data.name);
-  text += fmt::format(",{},{}\n", data.size, data.mtime_ns ? fmt::format("{}", *data.mtime_ns) : "");
+  std::string head = fmt::format("{}\ndata,", kPartHeader);
+  AppendCsvField(head, data.name);
+  head += fmt::format(",{},{}\n", data.size, data.mtime_ns ? fmt::format("{}", *data.mtime_ns) : "");
   if (task_lines != nullptr)
-    for (auto& [offset, length] : *task_lines) offset += text.size();
-  text.reserve(text.size() + body.size());
-  text += body;
-  WriteFileAtomic(path.string(), [&](std::FILE* f) { WriteString(f, text); });
+    for (auto& [offset, length] : *task_lines) offset += head.size();
+  body.insert(0, head);
+  auto shared = std::make_shared<const std::string>(std::move(body));
+  WriteFileAtomic(path.string(), [&](std::FILE* f) { WriteString(f, *shared); });
   return shared;
 }
 
@@ -589,9 +592,9 @@ void TaskStore::CommitGrowing(TaskBatch& b, bool last, std::unique_ptr<TaskIndex
   if (!b.tasks_.empty()) {
     const std::int64_t size = b.file_->drained();
     // The data file syncs in the background while its part's records are formatted.
-    b.pacer_.Finish(b.file_->fd());
+    b.pacer_.Finish(b.file_->fd(), size);
     std::vector<std::pair<size_t, size_t>> lines;
-    const std::string body = PartBody(b.tasks_, final_index != nullptr && b.commits_ == 0 ? &lines : nullptr);
+    std::string body = PartBody(b.tasks_, final_index != nullptr && b.commits_ == 0 ? &lines : nullptr);
     if (const int err = SyncData(b); err != 0) {
       b.tasks_.clear();  // never committed (see the header)
       throw WriteError(b.data_.empty() ? b.temp_.string() : b.data_.string(), err);
@@ -616,7 +619,7 @@ void TaskStore::CommitGrowing(TaskBatch& b, bool last, std::unique_ptr<TaskIndex
       }
     }
     const std::shared_ptr<const std::string> text =
-        WritePart(part, DataFile{b.data_.filename().string(), size, mtime}, body, mtime ? &lines : nullptr);
+        WritePart(part, DataFile{b.data_.filename().string(), size, mtime}, std::move(body), mtime ? &lines : nullptr);
     if (mtime) {
       // The index of what was just written, as Index(true) would read it back (the records as
       // they are: their text reads back to the same values).
@@ -653,8 +656,8 @@ void TaskStore::Commit(TaskBatch& b, bool reopen) {
   const int drain_error = b.Drain();
   if (!b.tasks_.empty()) {
     const std::int64_t size = b.file_->drained();
-    b.pacer_.Finish(b.file_->fd());  // (as in CommitGrowing)
-    const std::string body = PartBody(b.tasks_);
+    b.pacer_.Finish(b.file_->fd(), size);  // (as in CommitGrowing)
+    std::string body = PartBody(b.tasks_);
     if (const int err = SyncData(b); err != 0) {
       b.tasks_.clear();  // never committed (see the header)
       throw WriteError(b.temp_.string(), err);
@@ -664,7 +667,7 @@ void TaskStore::Commit(TaskBatch& b, bool reopen) {
     const fs::path data = NameForGood(b.temp_);
     SyncFolder(folder_);
     WritePart(fs::path(data).replace_extension(".part"), DataFile{data.filename().string(), size, std::nullopt},
-              body);
+              std::move(body));
     SyncFolder(folder_);
   } else {
     ::unlink(b.temp_.c_str());  // nothing in it is committed

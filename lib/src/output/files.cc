@@ -96,76 +96,61 @@ void WriteFileAtomic(const std::string& path, const FileWriter& write) {
 
 void WriteFilesAtomic(const std::vector<AtomicFile>& files) {
   struct Temp {
-    fs::path path;
+    fs::path path;  // (empty: nothing of ours there to remove)
     std::FILE* f = nullptr;
     int err = 0;
   };
   std::vector<Temp> temps(files.size());
-  // Every temp file closed (if open) and removed: the way out of a failure.
-  auto discard = [&temps] {
+  try {
+    for (size_t i = 0; i < files.size(); ++i) {
+      Temp& t = temps[i];
+      const fs::path path = TempBeside(files[i].path);
+      errno = 0;
+      t.f = std::fopen(path.c_str(), "wb");
+      if (t.f == nullptr) throw WriteError(files[i].path, errno != 0 ? errno : EIO);
+      t.path = path;
+      int err = 0;
+      try {
+        files[i].write(t.f);
+        StartWriteback(t.f);  // (flushes first)
+      } catch (const std::system_error& e) {
+        err = e.code().value() != 0 ? e.code().value() : EIO;
+      }
+      if (err != 0) throw WriteError(files[i].path, err);
+    }
+    // The syncs at once: the first here, the others in threads (here too where no thread is to be
+    // had). Nothing between a thread's start and its join throws.
+    auto sync = [](Temp& t) { t.err = ::fsync(::fileno(t.f)) != 0 ? errno : 0; };
+    std::vector<std::thread> threads;
+    threads.reserve(temps.size());
+    for (size_t i = 1; i < temps.size(); ++i) {
+      try {
+        threads.emplace_back(sync, std::ref(temps[i]));
+      } catch (const std::system_error&) {
+        sync(temps[i]);
+      }
+    }
+    if (!temps.empty()) sync(temps[0]);
+    for (std::thread& th : threads) th.join();
+    for (Temp& t : temps) {
+      errno = 0;
+      const int closed = std::fclose(t.f) != 0 ? (errno != 0 ? errno : EIO) : 0;
+      t.f = nullptr;
+      if (t.err == 0) t.err = closed;
+    }
+    for (size_t i = 0; i < temps.size(); ++i)
+      if (temps[i].err != 0) throw WriteError(files[i].path, temps[i].err);
+    for (size_t i = 0; i < temps.size(); ++i) {
+      if (std::rename(temps[i].path.c_str(), files[i].path.c_str()) != 0) throw WriteError(files[i].path, errno);
+      temps[i].path.clear();  // renamed: kept
+    }
+  } catch (...) {
+    // Every temporary closed and removed (those renamed already are kept).
     for (Temp& t : temps) {
       if (t.f != nullptr) std::fclose(t.f);
-      t.f = nullptr;
       if (!t.path.empty()) ::unlink(t.path.c_str());
     }
-  };
-  for (size_t i = 0; i < files.size(); ++i) {
-    Temp& t = temps[i];
-    const fs::path path = TempBeside(files[i].path);
-    errno = 0;
-    t.f = std::fopen(path.c_str(), "wb");
-    if (t.f == nullptr) {
-      const int err = errno != 0 ? errno : EIO;
-      discard();
-      throw WriteError(files[i].path, err);
-    }
-    t.path = path;
-    int err = 0;
-    try {
-      files[i].write(t.f);
-      StartWriteback(t.f);  // (flushes first)
-    } catch (const std::system_error& e) {
-      err = e.code().value() != 0 ? e.code().value() : EIO;
-    } catch (...) {
-      discard();
-      throw;
-    }
-    if (err != 0) {
-      discard();
-      throw WriteError(files[i].path, err);
-    }
-  }
-  // The syncs at once: the first here, the others in threads (here too where no thread is to be had).
-  auto sync = [](Temp& t) { t.err = ::fsync(::fileno(t.f)) != 0 ? errno : 0; };
-  std::vector<std::thread> threads;
-  for (size_t i = 1; i < temps.size(); ++i) {
-    try {
-      threads.emplace_back(sync, std::ref(temps[i]));
-    } catch (...) {
-      sync(temps[i]);
-    }
-  }
-  if (!temps.empty()) sync(temps[0]);
-  for (std::thread& th : threads) th.join();
-  for (size_t i = 0; i < temps.size(); ++i) {
-    const int closed = std::fclose(temps[i].f) != 0 ? (errno != 0 ? errno : EIO) : 0;
-    temps[i].f = nullptr;
-    if (temps[i].err == 0) temps[i].err = closed;
-  }
-  for (size_t i = 0; i < temps.size(); ++i) {
-    if (temps[i].err != 0) {
-      const int err = temps[i].err;
-      discard();
-      throw WriteError(files[i].path, err);
-    }
-  }
-  for (size_t i = 0; i < temps.size(); ++i) {
-    if (std::rename(temps[i].path.c_str(), files[i].path.c_str()) != 0) {
-      const int err = errno;
-      for (size_t j = 0; j < i; ++j) temps[j].path.clear();  // (renamed: kept)
-      discard();
-      throw WriteError(files[i].path, err);
-    }
+    throw;
   }
 }
 

@@ -47,7 +47,10 @@ void WritebackPacer::Reached(int fd, std::int64_t written) {
   sent_ = written;
 }
 
-void WritebackPacer::Finish(int fd) { Start(fd); }
+void WritebackPacer::Finish(int fd, std::int64_t written) {
+  Start(fd);
+  sent_ = written;
+}
 
 void WritebackPacer::Start(int fd) {
   Join();  // (finished where Due saw it idle; Finish may wait here)

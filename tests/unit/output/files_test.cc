@@ -7,10 +7,10 @@
 
 #include <filesystem>
 #include <fstream>
-#include <string>
-#include <vector>
-#include <system_error>
 #include <stdexcept>
+#include <string>
+#include <system_error>
+#include <vector>
 
 #include "test_util.h"
 
@@ -145,11 +145,21 @@ TEST(WriteFilesAtomic, WritesAllOrNoneBeforeTheRenames) {
   ASSERT_EQ(seen.size(), 1u);
   EXPECT_NE(seen[0].find(".a.csv"), std::string::npos) << seen[0];  // a's temp file, not yet renamed
   EXPECT_EQ(Entries(dir), 3u);
-  // The second writer fails (a full disk): nothing renamed, no temp file left.
-  EXPECT_THROW(WriteFilesAtomic({{a, [](std::FILE* f) { WriteString(f, "newer a"); }},
-                                 {b, [](std::FILE*) { throw std::system_error(ENOSPC, std::generic_category()); }},
-                                 {c, [](std::FILE* f) { WriteString(f, "newer c"); }}}),
-               WriteFailure);
+  // The second writer fails (a full disk): the error names its file; nothing renamed, no temp
+  // file left, and the third never written.
+  bool third_written = false;
+  try {
+    WriteFilesAtomic({{a, [](std::FILE* f) { WriteString(f, "newer a"); }},
+                      {b, [](std::FILE*) { throw std::system_error(ENOSPC, std::generic_category()); }},
+                      {c, [&](std::FILE* f) {
+                         third_written = true;
+                         WriteString(f, "newer c");
+                       }}});
+    ADD_FAILURE() << "a full disk was not reported";
+  } catch (const WriteFailure& e) {
+    EXPECT_EQ(std::string(e.what()), "writing " + b + ": " + std::generic_category().message(ENOSPC));
+  }
+  EXPECT_FALSE(third_written);
   EXPECT_EQ(testing::ReadFile(a), "new a");
   EXPECT_EQ(testing::ReadFile(b), "new b");
   EXPECT_EQ(Entries(dir), 3u);

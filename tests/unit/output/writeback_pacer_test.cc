@@ -64,8 +64,9 @@ TEST(WritebackPacer, ResetMovesToTheNextFile) {
   EXPECT_EQ(pacer.syncs(), 2);
 }
 
-// Finish syncs a complete file now, however little has been written since the last sync, and
-// the writer's Wait() is then its own fsync's first half (0: no error).
+// Finish syncs a file now, however little has been written since the last sync; the next sync is
+// then due kBytes after what Finish was told; and a sync still running is waited for first, not
+// skipped (each Finish is a sync of its own).
 TEST(WritebackPacer, FinishSyncsNowWhateverWasWritten) {
   if (!HaveProc()) GTEST_SKIP() << "no /proc: the pacer only starts the writeback";
   testing::TempDir dir;
@@ -76,14 +77,17 @@ TEST(WritebackPacer, FinishSyncsNowWhateverWasWritten) {
     WritebackPacer pacer;
     std::fputs("abc", out);
     std::fflush(out);
-    pacer.Finish(::fileno(out));
+    pacer.Finish(::fileno(out), 3);
     EXPECT_EQ(pacer.syncs(), 1);
     EXPECT_EQ(pacer.Wait(), 0);
-    pacer.Reached(out, 3);  // not due: Finish did not move the count of bytes since the last sync
+    pacer.Reached(out, WritebackPacer::kBytes);  // kBytes - 3 since Finish: not due
     EXPECT_EQ(pacer.syncs(), 1);
-    pacer.Finish(::fileno(out));  // again: a second sync of the same file
-    EXPECT_EQ(pacer.Wait(), 0);
+    pacer.Reached(out, WritebackPacer::kBytes + 3);
     EXPECT_EQ(pacer.syncs(), 2);
+    pacer.Finish(::fileno(out), WritebackPacer::kBytes + 3);  // while that one may still run
+    pacer.Finish(::fileno(out), WritebackPacer::kBytes + 3);
+    EXPECT_EQ(pacer.syncs(), 4);
+    EXPECT_EQ(pacer.Wait(), 0);
   }
   std::fclose(out);
   EXPECT_EQ(testing::ReadFile(path), "abc");

@@ -48,16 +48,18 @@ void WriteFileSynced(const std::string& path, const FileWriter& write, const std
 // the temp file and throws WriteError(path, errno).
 void WriteFileAtomic(const std::string& path, const FileWriter& write);
 
-// Several files written atomically as WriteFileAtomic writes one, their syncs overlapped: each in
-// turn into its temp file (its writeback started at once, so that the device takes it while the
-// next one's `write` runs), then all synced together, then renamed in the order given. A failure
-// before the renames renames none and removes every temp file (the first error is thrown); a
-// rename that fails leaves the files before it renamed and removes the other temp files. A crash
-// leaves each file either old or complete and new.
+// A file for WriteFilesAtomic: its path and what writes it.
 struct AtomicFile {
   std::string path;
   FileWriter write;
 };
+// Several files (their paths all different) written atomically as WriteFileAtomic writes one, their
+// syncs overlapped: each in turn into its temp file (its writeback started at once, so that the
+// device takes it while the next one's `write` runs), then all synced together, then renamed in the
+// order given. A failure before the renames renames none and removes every temp file (the first
+// error is thrown, WriteError(path, errno) or what `write` threw); a rename that fails leaves the
+// files before it renamed and removes the other temp files. A crash leaves each file either old or
+// complete and new.
 void WriteFilesAtomic(const std::vector<AtomicFile>& files);
 
 // Writes a new file `path` atomically, never replacing one: the temp file beside it is linked to

@@ -39,10 +39,11 @@ class WritebackPacer {
   // stdio drops the buffer and a later fsync would not know.
   void Reached(std::FILE* f, std::int64_t written);
   void Reached(int fd, std::int64_t written);
-  // The file `fd` is complete: its sync starts now in the thread (after a running one ends), so
-  // that the writer can do other work before its own fsync, which then finds little left to wait
-  // for (a sweep's commit formats its part meanwhile). Wait() reports its error as for the others.
-  void Finish(int fd);
+  // The file `fd` holds `written` bytes and the writer is about to fsync it: its sync starts now in
+  // the thread (after a running one ends), so that the writer can do other work first and its own
+  // fsync then finds little left to wait for (a sweep's commit formats its part meanwhile). The next
+  // sync is due kBytes after `written`; Wait() reports its error as for the others.
+  void Finish(int fd, std::int64_t written);
   // Waits for a running sync; returns the errno of the first sync that met a write error (EIO,
   // ENOSPC, EDQUOT) since the last Reset, else 0 (a sync the file does not support is no error).
   int Wait();
