@@ -591,10 +591,12 @@ void TaskStore::CommitGrowing(TaskBatch& b, bool last, std::unique_ptr<TaskIndex
   const int drain_error = b.tasks_.empty() ? 0 : b.Drain();
   if (!b.tasks_.empty()) {
     const std::int64_t size = b.file_->drained();
+    // The last and only commit of a whole sweep's trace may write the index in its final form (below).
+    const bool may_be_final = final_index != nullptr && b.commits_ == 0;
     // The data file syncs in the background while its part's records are formatted.
     b.pacer_.Finish(b.file_->fd(), size);
     std::vector<std::pair<size_t, size_t>> lines;
-    std::string body = PartBody(b.tasks_, final_index != nullptr && b.commits_ == 0 ? &lines : nullptr);
+    std::string body = PartBody(b.tasks_, may_be_final ? &lines : nullptr);
     if (const int err = SyncData(b); err != 0) {
       b.tasks_.clear();  // never committed (see the header)
       throw WriteError(b.data_.empty() ? b.temp_.string() : b.data_.string(), err);
@@ -610,7 +612,7 @@ void TaskStore::CommitGrowing(TaskBatch& b, bool last, std::unique_ptr<TaskIndex
     fs::path part = b.data_;
     part.replace_extension(b.commits_ == 0 ? ".part" : fmt::format(".{}.part", b.commits_));
     std::optional<std::int64_t> mtime;
-    if (final_index != nullptr && b.commits_ == 0) {
+    if (may_be_final) {
       struct stat st {};
       if (::fstat(b.file_->fd(), &st) != 0) throw WriteError(b.data_.string(), errno);
       if (st.st_size == size) {

@@ -32,7 +32,12 @@ std::string_view WriteFailure::Remedy() const {
   return "once the cause is fixed";
 }
 
-void WriteFileSynced(const std::string& path, const FileWriter& write, const std::string& shown) {
+namespace {
+
+// Creates `path`, runs `write` and flushes; returns the file, still open. On failure the file is
+// closed and removed, and the error is WriteError(`shown`, errno) (an exception thrown by `write`
+// itself passes through unchanged).
+std::FILE* CreateWritten(const std::string& path, const FileWriter& write, const std::string& shown) {
   errno = 0;
   std::FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) throw WriteError(shown, errno != 0 ? errno : EIO);
@@ -47,7 +52,19 @@ void WriteFileSynced(const std::string& path, const FileWriter& write, const std
     throw;
   }
   if (err == 0 && std::fflush(f) != 0) err = errno != 0 ? errno : EIO;
-  if (err == 0 && ::fsync(::fileno(f)) != 0) err = errno;
+  if (err != 0) {
+    std::fclose(f);
+    ::unlink(path.c_str());
+    throw WriteError(shown, err);
+  }
+  return f;
+}
+
+}  // namespace
+
+void WriteFileSynced(const std::string& path, const FileWriter& write, const std::string& shown) {
+  std::FILE* f = CreateWritten(path, write, shown);
+  int err = ::fsync(::fileno(f)) != 0 ? errno : 0;
   if (std::fclose(f) != 0 && err == 0) err = errno != 0 ? errno : EIO;
   if (err != 0) {
     ::unlink(path.c_str());
@@ -104,19 +121,9 @@ void WriteFilesAtomic(const std::vector<AtomicFile>& files) {
   try {
     for (size_t i = 0; i < files.size(); ++i) {
       Temp& t = temps[i];
-      const fs::path path = TempBeside(files[i].path);
-      errno = 0;
-      t.f = std::fopen(path.c_str(), "wb");
-      if (t.f == nullptr) throw WriteError(files[i].path, errno != 0 ? errno : EIO);
-      t.path = path;
-      int err = 0;
-      try {
-        files[i].write(t.f);
-        StartWriteback(t.f);  // (flushes first)
-      } catch (const std::system_error& e) {
-        err = e.code().value() != 0 ? e.code().value() : EIO;
-      }
-      if (err != 0) throw WriteError(files[i].path, err);
+      t.path = TempBeside(files[i].path);
+      t.f = CreateWritten(t.path.string(), files[i].write, files[i].path);  // (removed by it if it fails)
+      StartWriteback(::fileno(t.f));
     }
     // The syncs at once: the first here, the others in threads (here too where no thread is to be
     // had). Nothing between a thread's start and its join throws.
