@@ -25,11 +25,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Linear-interpolation quantile (pandas' default) of the non-NaN values; NaN if none.
-double Quantile(std::vector<double> v, double q) {
-  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
+// The linear-interpolation q-quantile (pandas' default) of sorted values with no NaN among them
+// (NaN, an empty cell, if there are none).
+double QuantileOfSorted(const std::vector<double>& v, double q) {
   if (v.empty()) return std::nan("");
-  std::sort(v.begin(), v.end());
   const double pos = q * static_cast<double>(v.size() - 1);
   const size_t lo = static_cast<size_t>(std::floor(pos));
   const size_t hi = std::min(lo + 1, v.size() - 1);
@@ -44,11 +43,19 @@ double Quantile(std::vector<double> v, double q) {
   return v[lo] + t * span;
 }
 
+// Values with their NaNs (empty cells) dropped, sorted: for QuantileOfSorted.
+std::vector<double> SortedWithoutNan(std::vector<double> v) {
+  v.erase(std::remove_if(v.begin(), v.end(), [](double x) { return std::isnan(x); }), v.end());
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
 // The runs of each (point, solver), in that order.
 using RunsBySolver = std::map<std::pair<size_t, size_t>, std::vector<const RunRecord*>>;
 
-// summary.csv's text: per (point, solver), the median iterations, calls and queries and each
-// metric's final value's median and quartiles. `keys`: the sweep's keys (SweepConfig::Keys).
+// summary.csv's text: per (point, solver), the median iterations, calls and queries and the median
+// and quartiles of each metric's final value, then of the average iterate's. `keys`: the sweep's
+// keys (SweepConfig::Keys).
 std::string SummaryCsv(const SweepConfig& s, const std::vector<std::string>& keys, const RunsBySolver& by_solver) {
   std::string summary = "point";
   for (const std::string& k : keys) {
@@ -58,6 +65,9 @@ std::string SummaryCsv(const SweepConfig& s, const std::vector<std::string>& key
   summary += ",solver,label,runs,iterations_median,oracle_calls_median,queries_median";
   for (const MetricInfo& m : MetricTable())
     summary += fmt::format(",{0}_median,{0}_q25,{0}_q75", m.name);
+  // The average iterate's final metrics (runs.csv's average_<metric>): solvers that keep one.
+  for (const MetricInfo& m : MetricTable())
+    summary += fmt::format(",average_{0}_median,average_{0}_q25,average_{0}_q75", m.name);
   summary += "\n";
   for (const auto& [key, records] : by_solver) {
     const SweepPoint& p = s.points[key.first];
@@ -74,19 +84,22 @@ std::string SummaryCsv(const SweepConfig& s, const std::vector<std::string>& key
     }
     summary += fmt::format(",{},{},{},", records.front()->solver,
                            CsvField(p.config.solvers[records.front()->solver_index].label), records.size());
-    AppendNumber(summary, Quantile(it, 0.5));
+    AppendNumber(summary, QuantileOfSorted(SortedWithoutNan(std::move(it)), 0.5));
     summary += ',';
-    AppendNumber(summary, Quantile(calls, 0.5));
+    AppendNumber(summary, QuantileOfSorted(SortedWithoutNan(std::move(calls)), 0.5));
     summary += ',';
-    AppendNumber(summary, Quantile(queries, 0.5));
-    for (size_t m = 0; m < kNumMetrics; ++m) {
-      std::vector<double> v;
-      for (const RunRecord* r : records) v.push_back(r->final[m]);
-      for (double q : {0.5, 0.25, 0.75}) {
-        summary += ',';
-        AppendNumber(summary, Quantile(v, q));
+    AppendNumber(summary, QuantileOfSorted(SortedWithoutNan(std::move(queries)), 0.5));
+    for (const MetricValues RunRecord::*values : {&RunRecord::final, &RunRecord::average})
+      for (size_t m = 0; m < kNumMetrics; ++m) {
+        std::vector<double> v;
+        v.reserve(records.size());
+        for (const RunRecord* r : records) v.push_back((r->*values)[m]);
+        v = SortedWithoutNan(std::move(v));
+        for (double q : {0.5, 0.25, 0.75}) {
+          summary += ',';
+          AppendNumber(summary, QuantileOfSorted(v, q));
+        }
       }
-    }
     summary += "\n";
   }
   return summary;

@@ -64,6 +64,9 @@ FinishedTask Finished(const SweepConfig& s, const SweepTask& t) {
   constexpr double kMax = std::numeric_limits<double>::max();
   constexpr double kFifth[2][4] = {{-1e308, -1e308, 1e308, 1e308}, {-kMax, 0.0, 1.0, kMax}};
   r.final[4] = kFifth[t.point][t.seed_index];
+  // The average iterate's first metric at point 0 only (100, 101, 102, 103): a solver that keeps
+  // one there, none at point 1.
+  if (t.point == 0) r.average[0] = 100.0 + static_cast<double>(t.seed_index);
   FinishedTask f;
   f.id = t.id;
   f.records = {r};
@@ -233,6 +236,13 @@ TEST(Assemble, SummaryHasMediansAndQuartilesOverSeeds) {
   EXPECT_EQ(p0[Column(header, m + "_q75")], "4.75");
   // A metric no run computed has empty cells.
   EXPECT_EQ(p0[Column(header, std::string(MetricTable()[1].name) + "_median")], "");
+  // The average iterate's: 100 ... 103 at point 0 (median at 1.5 -> 101.5, q25 100.75, q75
+  // 102.25), none at point 1; a metric no run's average has, empty.
+  EXPECT_EQ(p0[Column(header, "average_" + m + "_median")], "101.5");
+  EXPECT_EQ(p0[Column(header, "average_" + m + "_q25")], "100.75");
+  EXPECT_EQ(p0[Column(header, "average_" + m + "_q75")], "102.25");
+  EXPECT_EQ(p0[Column(header, "average_" + std::string(MetricTable()[1].name) + "_median")], "");
+  EXPECT_EQ(header.back(), "average_" + std::string(MetricTable()[kNumMetrics - 1].name) + "_q75");
   // Point 1: the values doubled (2, 4, 6, 20), iterations 11 ... 41.
   const std::vector<std::string> p1 = Cells(lines[2], "mp, fast");
   EXPECT_EQ(p1[Column(header, "game.n")], "5");
@@ -240,6 +250,7 @@ TEST(Assemble, SummaryHasMediansAndQuartilesOverSeeds) {
   EXPECT_EQ(p1[Column(header, m + "_median")], "5");
   EXPECT_EQ(p1[Column(header, m + "_q25")], "3.5");
   EXPECT_EQ(p1[Column(header, m + "_q75")], "9.5");
+  EXPECT_EQ(p1[Column(header, "average_" + m + "_median")], "");
   // Quantiles of infinite values are infinite, not "not computed" (inf - inf in the interpolation
   // is NaN, which would be written as an empty cell): pandas' median of the same values is inf.
   const std::string diverged(MetricTable()[2].name);
