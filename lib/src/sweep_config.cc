@@ -99,7 +99,9 @@ bool IsComponentKey(const std::string& key) { return key == "game" || key == "re
 }  // namespace
 
 std::string ResolvedSweepYaml(const SweepConfig& s, const std::string& out_dir, const std::vector<BuildTasks>& reused) {
-  ExperimentConfig given_base = ParseExperiment(s.text, s.source, s.sets, s.base_dir, true);
+  // The base as the sweep read it, not read again: its input files' hashes are those of the
+  // contents the points were built from, even if a file has changed since.
+  ExperimentConfig given_base = s.base;
   given_base.output = out_dir;  // where this sweep was written, as nlhf-run records its own
   std::map<std::string, std::string> sha256;  // absolute path -> hash, from the points as loaded
   for (const SweepPoint& p : s.points)
@@ -231,11 +233,13 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
   InputHashCache hashes;
   std::optional<double> available;  // AvailableMemoryBytes, read once (below)
   LastGame validated;  // the last point's game: the next point with the same game is checked on it
-  // The problems of `tree` read as the base experiment (sweep and zip keys allowed).
-  const auto problems = [&](const YAML::Node& tree, const yaml::Origins& at) {
+  // The problems of `tree` read as the base experiment (sweep and zip keys allowed); the experiment
+  // itself into `parsed`, when given, if it has none.
+  const auto problems = [&](const YAML::Node& tree, const yaml::Origins& at, ExperimentConfig* parsed) {
     std::vector<InputError> found;
     try {
-      ParseExperimentTree(tree, at, base_dir, true, hashes);
+      ExperimentConfig config = ParseExperimentTree(tree, at, base_dir, true, hashes);
+      if (parsed != nullptr) *parsed = std::move(config);
     } catch (const InputErrors& e) {
       found = e.errors();
     } catch (const InputError& e) {
@@ -245,7 +249,7 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
   };
   // The base experiment must itself be valid. Its problems are reported together with those of the
   // sweep and zip keys; the points are expanded (and their own problems found) once both are right.
-  std::vector<InputError> errors = problems(root, origins);
+  std::vector<InputError> errors = problems(root, origins, &s.base);
   const size_t base_errors = errors.size();
   // The same error at several points (a swept value the base cannot take) is reported once, at
   // its first point, with the number of others.
@@ -343,7 +347,7 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
         // A path error, reported above.
       }
     }
-    const std::vector<InputError> found = problems(first, scratch);
+    const std::vector<InputError> found = problems(first, scratch, nullptr);
     const auto same = [](const InputError& a, const InputError& b) {
       return a.where().ToString() == b.where().ToString() && a.key() == b.key() && a.problem() == b.problem();
     };

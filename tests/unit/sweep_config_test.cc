@@ -461,6 +461,29 @@ TEST(ResolvedSweepYaml, WritesTheFileOfASweptGameMapAbsoluteWithItsHash) {
   EXPECT_EQ(again.points[1].fingerprint, s.points[1].fingerprint);
 }
 
+// The base's input file as the sweep read it: a file changed (or removed) after the points were
+// built is not read again, so the resolved config records the hash of the contents the runs used.
+TEST(ResolvedSweepYaml, RecordsTheHashOfTheContentsThePointsRead) {
+  testing::TempDir tmp;
+  tmp.File("P.csv", "0.5,0.7\n0.3,0.5\n");
+  const SweepConfig s = ParseSweep("game: {type: matrix, path: P.csv}\nbeta: 0.1\nsolvers: [{name: nash_mp}]\n"
+                                   "sweep: {beta: [0.1, 0.2]}\n",
+                                   tmp.Path("s.yaml"), {}, tmp.Path(""));
+  const std::string read = s.points[0].config.inputs.at(0).sha256;
+  tmp.File("P.csv", "0.5,0.9\n0.1,0.5\n");
+  const std::string changed = ParseSweep("game: {type: matrix, path: P.csv}\nsolvers: [{name: nash_mp}]\nbeta: 0.1\n",
+                                         tmp.Path("s.yaml"), {}, tmp.Path(""))
+                                  .points[0]
+                                  .config.inputs.at(0)
+                                  .sha256;
+  ASSERT_NE(read, changed);
+  const std::string yaml = ResolvedSweepYaml(s, "out");
+  EXPECT_NE(yaml.find("sha256: " + read), std::string::npos) << yaml;
+  EXPECT_EQ(yaml.find(changed), std::string::npos) << yaml;
+  fs::remove(tmp.Path("P.csv"));
+  EXPECT_EQ(ResolvedSweepYaml(s, "out"), yaml);
+}
+
 // Points that differ in beta or solvers only are validated on one game: a matrix file is read for
 // its hash when the sweep is parsed, and then once more to build the game, not once per point.
 TEST(ParseSweep, ValidatesPointsThatShareTheirGameOnOneBuild) {

@@ -35,6 +35,9 @@ struct SweepConfig {
   std::string text;      // its contents
   std::string base_dir;  // for relative paths
   std::vector<std::string> sets;
+  // The base experiment (the file without sweep and zip, with the sets), as read with the points:
+  // config.resolved.yaml writes it, with the input hashes of the contents the points were built from.
+  ExperimentConfig base;
   std::vector<SweepAxis> sweep;
   std::vector<std::vector<SweepAxis>> zip;
   std::vector<SweepPoint> points;
