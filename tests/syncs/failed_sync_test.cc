@@ -1,14 +1,18 @@
 // Failed fsyncs and fdatasyncs, as a failing disk has them: a write error must reach the writer and
 // keep its rows from being taken for stored (lib/src/output/writeback_pacer.cc, the task store's
-// commits in lib/src/sweep_task_store.cc).
+// commits in lib/src/sweep_task_store.cc), and a folder whose sync fails after WriteFilesAtomic's
+// renames is reported (lib/src/output/files.cc).
 //
 // This executable replaces libc's fsync and fdatasync with versions that fail on request (so it is
-// an executable of its own): while g_failures > 0, a sync of a file whose path holds g_path fails
-// once each with g_errno. As Linux does after a writeback error, the next sync succeeds.
+// an executable of its own): while g_failures > 0, a sync of a file (or, with g_folders_only, of a
+// folder) whose path, as /proc/self/fd resolves it, holds g_path fails once each with g_errno. As
+// Linux does after a writeback error, the next sync succeeds.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -16,6 +20,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "nlhf/output/files.h"
 #include "nlhf/output/writeback_pacer.h"
@@ -27,6 +32,7 @@ namespace {
 std::atomic<int> g_failures{0};
 std::atomic<int> g_errno{EIO};
 std::string g_path;  // set before g_failures, read after it
+std::atomic<bool> g_folders_only{false};  // only syncs of a folder fail
 
 // Whether this sync of `fd` fails (and counts it).
 bool Fails(int fd) {
@@ -35,6 +41,8 @@ bool Fails(int fd) {
   const std::string link = "/proc/self/fd/" + std::to_string(fd);
   const ssize_t n = ::readlink(link.c_str(), path, sizeof path - 1);
   if (n <= 0 || std::string_view(path, static_cast<size_t>(n)).find(g_path) == std::string_view::npos) return false;
+  struct stat st {};
+  if (g_folders_only.load() && (::fstat(fd, &st) != 0 || !S_ISDIR(st.st_mode))) return false;
   return g_failures.fetch_sub(1) > 0;
 }
 
@@ -61,9 +69,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void FailNext(int count, const std::string& path, int err = EIO) {
+// The next `count` syncs of files whose path holds `path` (of folders only, with `folders_only`) fail.
+void FailNext(int count, const std::string& path, int err = EIO, bool folders_only = false) {
   g_path = path;
   g_errno = err;
+  g_folders_only = folders_only;
   g_failures = count;
 }
 
@@ -165,6 +175,30 @@ TEST(TaskBatch, AWriteErrorOfABackgroundSyncFailsTheCommit) {
     batch.reset();
     ExpectNothingStored(store);
   }
+}
+
+// WriteFilesAtomic syncs the files' folder after renaming them (else a power loss could undo the
+// renames of files already reported written): a failure of that sync is reported, naming the
+// folder, with the files in place and no temporary left.
+TEST(WriteFilesAtomic, SyncsTheFolderAfterTheRenames) {
+  testing::TempDir tmp;
+  const fs::path folder = fs::path(tmp.Path("a.csv")).parent_path();
+  // (canonical: the path /proc/self/fd gives, whatever symbolic links TMPDIR goes through)
+  FailNext(1, fs::canonical(folder).string(), EIO, /*folders_only=*/true);
+  try {
+    WriteFilesAtomic({{tmp.Path("a.csv"), [](std::FILE* f) { std::fputs("a\n", f); }},
+                      {tmp.Path("b.csv"), [](std::FILE* f) { std::fputs("b\n", f); }}});
+    ADD_FAILURE() << "the folder's failed sync is reported";
+  } catch (const WriteFailure& e) {
+    EXPECT_NE(std::string(e.what()).find(folder.string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("Input/output error"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(g_failures.load(), 0) << "the folder was synced";
+  FailNext(0, "");
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(folder)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"a.csv", "b.csv"}));
 }
 
 }  // namespace

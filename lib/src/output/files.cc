@@ -151,6 +151,14 @@ void WriteFilesAtomic(const std::vector<AtomicFile>& files) {
       if (std::rename(temps[i].path.c_str(), files[i].path.c_str()) != 0) throw WriteError(files[i].path, errno);
       temps[i].path.clear();  // renamed: kept
     }
+    // The renames made durable: each folder synced once, after all of them.
+    std::vector<fs::path> folders;
+    for (const AtomicFile& file : files) {
+      const fs::path folder = fs::path(file.path).has_parent_path() ? fs::path(file.path).parent_path() : ".";
+      if (std::find(folders.begin(), folders.end(), folder) == folders.end()) folders.push_back(folder);
+    }
+    for (const fs::path& folder : folders)
+      if (const int err = SyncDirectory(folder.string()); err != 0) throw WriteError(folder.string(), err);
   } catch (...) {
     // Every temporary closed and removed (those renamed already are kept).
     for (Temp& t : temps) {

@@ -58,8 +58,9 @@ struct AtomicFile {
 // device takes it while the next one's `write` runs), then all synced together, then renamed in the
 // order given. A failure before the renames renames none and removes every temp file (the first
 // error is thrown, WriteError(path, errno) or what `write` threw); a rename that fails leaves the
-// files before it renamed and removes the other temp files. A crash leaves each file either old or
-// complete and new.
+// files before it renamed and removes the other temp files. Then the files' folders are synced, so
+// that the renames survive a power loss (a folder that fails its sync: WriteError(folder, errno), the
+// files renamed). A crash leaves each file either old or complete and new.
 void WriteFilesAtomic(const std::vector<AtomicFile>& files);
 
 // Writes a new file `path` atomically, never replacing one: the temp file beside it is linked to
