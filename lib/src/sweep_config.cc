@@ -250,6 +250,7 @@ SweepConfig ParseSweepImpl(const std::string& text, const std::string& source, c
   // The base experiment must itself be valid. Its problems are reported together with those of the
   // sweep and zip keys; the points are expanded (and their own problems found) once both are right.
   std::vector<InputError> errors = problems(root, origins, &s.base);
+  s.base.locations.clear();  // (as the points': ResolvedSweepYaml needs none)
   const size_t base_errors = errors.size();
   // The same error at several points (a swept value the base cannot take) is reported once, at
   // its first point, with the number of others.
