@@ -101,8 +101,8 @@ bool IsComponentKey(const std::string& key) { return key == "game" || key == "re
 std::string ResolvedSweepYaml(const SweepConfig& s, const std::string& out_dir, const std::vector<BuildTasks>& reused) {
   // The base as the sweep read it, not read again: its input files' hashes are those of the
   // contents the points were built from, even if a file has changed since.
-  ExperimentConfig given_base = s.base;
-  given_base.output = out_dir;  // where this sweep was written, as nlhf-run records its own
+  ExperimentConfig base = s.base;
+  base.output = out_dir;  // where this sweep was written, as nlhf-run records its own
   std::map<std::string, std::string> sha256;  // absolute path -> hash, from the points as loaded
   for (const SweepPoint& p : s.points)
     for (const InputFile& f : p.config.inputs) sha256.emplace(f.path, f.sha256);
@@ -113,7 +113,6 @@ std::string ResolvedSweepYaml(const SweepConfig& s, const std::string& out_dir, 
   };
   const auto absolute = [&](const std::string& flow) { return absolute_path(YAML::Load(flow).Scalar()); };
   // The base's hash of a swept file is that of one point's file: left out.
-  ExperimentConfig base = given_base;
   for (const std::string& key : s.Keys())
     if (IsPathKey(key))
       base.inputs.erase(std::remove_if(base.inputs.begin(), base.inputs.end(),
