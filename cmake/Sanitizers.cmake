@@ -25,3 +25,15 @@ function(nlhf_set_sanitizers target)
                          PRIVATE -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
   target_link_options(${target} ${scope} -fsanitize=address,undefined)
 endfunction()
+
+# In a sanitized build, compiles `target` at -O1 (the optimization level the AddressSanitizer
+# documentation recommends) instead of the build type's -O2. For the test programs and the Python
+# bindings: they are about 60% of the sanitized build's compile time (and the instrumented -O2
+# build took 27 minutes on 2 cores), but little of its tests' run time, which is spent in the
+# library and the tools, still at -O2. (A later -O wins: target options come after the build
+# type's flags.)
+function(nlhf_sanitized_at_o1 target)
+  if(NLHF_SANITIZE)
+    target_compile_options(${target} PRIVATE -O1)
+  endif()
+endfunction()
