@@ -101,20 +101,17 @@ if [[ $kind == egpo ]]; then
   need nlhf-sweep
   out=$(mktemp -d)
   trap 'rm -rf "$out"' EXIT
-  # Wall time to the microsecond from the shell's clock (GNU time's %e has 10 ms steps, 7% of the
-  # 0.143 s that the 100x target allows); the peak RSS from GNU time, whose own start (about 1 ms)
-  # the wall includes.
-  # (LC_ALL=C: bash writes $EPOCHREALTIME with the locale's decimal point, which awk must read.)
+  # Wall time to the microsecond (GNU time's %e has 10 ms steps, 7% of the 0.143 s that the 100x
+  # target allows); the peak RSS from GNU time (scripts/bench_timed.sh).
   export LC_ALL=C
+  source scripts/bench_timed.sh
   for jobs in 1 2; do
     # (Collected first: a failed run ends the script here, before any median is printed.)
     times=$(for rep in 1 2 3 4 5 6 7 8 9; do
-      start=$EPOCHREALTIME
-      /usr/bin/time -o "$out/time" -f "%M" build/bin/nlhf-sweep bench/egpo_sweep.yaml --out "$out/w" --force \
-        --quiet --jobs "$jobs" >/dev/null || { echo "error: nlhf-sweep failed on bench/egpo_sweep.yaml" >&2; exit 1; }
-      echo "$start $EPOCHREALTIME $(tail -1 "$out/time")"
+      wall=$(timed build/bin/nlhf-sweep "$jobs" w "$out/rss") || exit 1
+      echo "$wall $(tail -1 "$out/rss")"
     done)
-    awk '{ printf "%.6f %d\n", $2 - $1, $3 }' <<<"$times" | sort -n | awk -v jobs="$jobs" '{ w[NR] = $1; k[NR] = $2 }
+    sort -n <<<"$times" | awk -v jobs="$jobs" '{ w[NR] = $1; k[NR] = $2 }
       END { m = w[5];
             printf "--jobs %d, median of 9: %.1f ms wall (%.0fx the authors\047 14.3 s; runs %.1f-%.1f ms), its peak RSS %d KB\n",
                    jobs, 1000 * m, 14.3 / m, 1000 * w[1], 1000 * w[9], k[5] }'

@@ -65,16 +65,7 @@ fi
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-# One timed run: prints its wall time in seconds (bash's microsecond clock around the process).
-timed() {
-  local bin=$1 jobs=$2 start end
-  start=$EPOCHREALTIME
-  # (set -e does not reach into the $(...) that calls this: a failed run must fail it here.)
-  "$bin" bench/egpo_sweep.yaml --out "$out/$3" --force --quiet --jobs "$jobs" >/dev/null ||
-    { echo "error: $bin failed on bench/egpo_sweep.yaml with --jobs $jobs (its message is above)" >&2; return 1; }
-  end=$EPOCHREALTIME
-  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f\n", b - a }'
-}
+source scripts/bench_timed.sh  # timed BIN JOBS NAME
 # The same work: both traces hold the same number of rows.
 timed "$other" 2 other >/dev/null
 timed "$this" 2 this >/dev/null
