@@ -65,10 +65,10 @@ fi
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-source scripts/bench_timed.sh  # timed BIN JOBS NAME
+source scripts/bench_timed.sh  # timed MODE BIN JOBS NAME (replace: the runs below replace the previous ones, as before)
 # The same work: both traces hold the same number of rows.
-timed "$other" 2 other >/dev/null
-timed "$this" 2 this >/dev/null
+timed replace "$other" 2 other >/dev/null
+timed replace "$this" 2 this >/dev/null
 rows_other=$(wc -l <"$out/other/trace.csv")
 rows_this=$(wc -l <"$out/this/trace.csv")
 [[ $rows_other == "$rows_this" ]] ||
@@ -79,9 +79,9 @@ for ((p = 1; p <= pairs; ++p)); do
   for jobs in 2 1; do
     # Which build goes first alternates, so a drift in the machine's speed favours neither.
     if ((p % 2)); then
-      a=$(timed "$other" "$jobs" other); b=$(timed "$this" "$jobs" this)
+      a=$(timed replace "$other" "$jobs" other); b=$(timed replace "$this" "$jobs" this)
     else
-      b=$(timed "$this" "$jobs" this); a=$(timed "$other" "$jobs" other)
+      b=$(timed replace "$this" "$jobs" this); a=$(timed replace "$other" "$jobs" other)
     fi
     echo "$jobs $a $b" >>"$results"
   done
