@@ -12,7 +12,7 @@
 # fcf0aa2 is the release that the README's "before" figures of issue 12 were measured against.
 # The issue, filed a few commits earlier the same day (none of them touches a hot path), gives
 # main's times on the EGPO workload as 0.35 s with --jobs 2 and 0.53 s with --jobs 1, against
-# 14.3 s for the EGPO authors' torch script on the same machine. For that revision the ratio to
+# 14.3 s for the EGPO authors' torch script on the issue's machine. For that revision the ratio to
 # the authors' script is carried over: 14.3 / 0.35 x (fcf0aa2 / this build), an estimate from two
 # ratios each measured in one sitting.
 set -euo pipefail

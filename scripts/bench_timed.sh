@@ -6,15 +6,15 @@
 # bash's microsecond clock around the process. MODE:
 #   new      the figure computed into a new directory: a previous $out/NAME is deleted first,
 #            outside the timing
-#   replace  with --force over the previous run's output, whose deletion (a 61 MB trace: about
-#            20 ms of the kernel's work) is then timed too
+#   replace  with --force over the previous run's output, whose deletion (a 61 MB trace: 20-23 ms
+#            more than `new` on 2026-12-07) is then timed too
 # With RSS_FILE the run goes through GNU time, which writes its peak RSS (KB) there, and whose own
 # start (about 1 ms) the wall then includes.
 timed() {
   local mode=$1 bin=$2 jobs=$3 name=$4 rss=${5:-} start end
   local run=("$bin" bench/egpo_sweep.yaml --out "$out/$name" --quiet --jobs "$jobs")
   case $mode in
-    new) rm -rf "${out:?}/$name" ;;
+    new) rm -rf "${out:?}/${name:?}" ;;
     replace) run+=(--force) ;;
     *) echo "error: timed: mode '$mode' is not new or replace" >&2; return 2 ;;
   esac
