@@ -104,7 +104,7 @@ if [[ $kind == egpo ]]; then
   trap 'rm -rf "$out"' EXIT
   # Wall time to the microsecond (GNU time's %e has 10 ms steps, 7% of the 0.143 s that the 100x
   # target allows); the peak RSS from GNU time (scripts/bench_timed.sh). Each repetition runs the
-  # workload into a new directory, then again with --force over that output (the new run's
+  # workload into a new directory, then again with --force over that output (the --force run's
   # deletion of it timed too), so the two modes see the same drift of the machine's speed.
   export LC_ALL=C
   source scripts/bench_timed.sh
