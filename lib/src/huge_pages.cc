@@ -3,17 +3,41 @@
 #include <sys/mman.h>
 
 #include <cstdint>
+#include <new>
 
 namespace nlhf {
 
+namespace {
+
+constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
+
+}  // namespace
+
 void AdviseHugePages([[maybe_unused]] void* data, [[maybe_unused]] size_t bytes) {
 #ifdef MADV_HUGEPAGE
-  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
   if (bytes < 4 * kHuge) return;
   const auto begin = reinterpret_cast<std::uintptr_t>(data);
   const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1), last = (begin + bytes) & ~(kHuge - 1);
   if (last > first) (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);  // advice only
 #endif
 }
+
+HugePageBlock::HugePageBlock(size_t bytes) {
+  size_ = (bytes + kHuge - 1) & ~(kHuge - 1);
+  if (size_ < bytes || size_ + kHuge < size_) throw std::bad_alloc();
+  // One 2 MiB page more than needed, then the parts before and after the aligned block unmapped.
+  void* const mapped = ::mmap(nullptr, size_ + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (mapped == MAP_FAILED) throw std::bad_alloc();
+  const auto begin = reinterpret_cast<std::uintptr_t>(mapped);
+  const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
+  if (first > begin) (void)::munmap(mapped, first - begin);
+  (void)::munmap(reinterpret_cast<void*>(first + size_), begin + kHuge - first);  // never empty
+  data_ = reinterpret_cast<char*>(first);
+#ifdef MADV_HUGEPAGE
+  (void)::madvise(data_, size_, MADV_HUGEPAGE);  // advice only
+#endif
+}
+
+HugePageBlock::~HugePageBlock() { (void)::munmap(data_, size_); }
 
 }  // namespace nlhf

@@ -1,5 +1,7 @@
 #pragma once
-// Internal: advice to the kernel on the memory of a large matrix.
+// Internal: transparent huge pages, for memory that is written soon after it is taken. On a
+// virtual machine a 4 KiB page fault costs ~10 µs (512 of them, one 2 MiB block written a page at
+// a time, took 5 ms here), while one 2 MiB huge page is faulted in about 0.15 ms.
 #include <cstddef>
 
 namespace nlhf {
@@ -11,5 +13,24 @@ namespace nlhf {
 // block that small from its heap, where the advice would outlive the matrix (harmless, as advice
 // is: it changes no contents). A no-op where the system has no such advice.
 void AdviseHugePages(void* data, size_t bytes);
+
+// A block of zeroed memory of its own (not the heap's), `bytes` rounded up to whole 2 MiB pages,
+// aligned to 2 MiB and advised as above: a buffer that is filled again and again (a file's write
+// block) costs one fault per 2 MiB instead of 512. Where the kernel has no huge page to give, the
+// block is faulted in 4 KiB at a time, as any memory. Throws std::bad_alloc when it cannot be mapped.
+class HugePageBlock {
+ public:
+  explicit HugePageBlock(size_t bytes);
+  ~HugePageBlock();
+  HugePageBlock(const HugePageBlock&) = delete;
+  HugePageBlock& operator=(const HugePageBlock&) = delete;
+
+  char* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  char* data_ = nullptr;
+  size_t size_ = 0;
+};
 
 }  // namespace nlhf

@@ -1,38 +1,23 @@
 // AdviseHugePages (lib/src/huge_pages.cc): the advice reaches the kernel for the whole 2 MiB pages
-// inside a large block, and changes no contents.
+// inside a large block, and changes no contents. HugePageBlock: a zeroed, aligned, advised block of
+// whole 2 MiB pages, unmapped when it goes.
 #include <gtest/gtest.h>
 
 #include <sys/mman.h>
 
+#include <cerrno>
 #include <cstdint>
-#include <fstream>
-#include <sstream>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "huge_pages.h"
+#include "test_util.h"
 
 namespace nlhf {
 namespace {
 
-// The VmFlags line of the mapping that holds `address` in /proc/self/smaps ("" if not found).
-std::string VmFlagsAt(const void* address) {
-  const auto at = reinterpret_cast<std::uintptr_t>(address);
-  std::ifstream smaps("/proc/self/smaps");
-  std::string line;
-  bool inside = false;
-  while (std::getline(smaps, line)) {
-    std::uintptr_t lo = 0, hi = 0;
-    char dash = 0;
-    std::istringstream range(line);
-    if (range >> std::hex >> lo >> dash >> hi && dash == '-') {
-      inside = lo <= at && at < hi;
-    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
-      return line;
-    }
-  }
-  return "";
-}
+using testing::VmFlagsAt;
 
 TEST(AdviseHugePages, MarksTheBlocksMiddleAndKeepsItsContents) {
   std::vector<double> block(8u << 20);  // 64 MiB: mmap'ed by malloc
@@ -53,6 +38,36 @@ TEST(AdviseHugePages, LeavesSmallBlocksAlone) {
   EXPECT_EQ(small[999], 1.5);
   const std::string flags = VmFlagsAt(small.data());
   EXPECT_EQ(flags.find(" hg"), std::string::npos) << flags;
+}
+
+TEST(HugePageBlock, IsWholeAlignedZeroedHugePagesAndGoesAway) {
+  constexpr size_t kHuge = size_t{2} << 20;
+  void* where = nullptr;
+  {
+    const HugePageBlock block(kHuge + 1);  // rounded up to two pages
+    where = block.data();
+    ASSERT_EQ(block.size(), 2 * kHuge);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(block.data()) % kHuge, 0u);
+    for (size_t k = 0; k < block.size(); k += 4096) ASSERT_EQ(block.data()[k], 0) << k;
+    std::memset(block.data(), 7, block.size());  // all of it writable
+    EXPECT_EQ(block.data()[block.size() - 1], 7);
+#ifdef MADV_HUGEPAGE
+    const std::string flags = VmFlagsAt(block.data());
+    if (flags.empty()) GTEST_SKIP() << "no /proc/self/smaps here";
+    EXPECT_NE(flags.find(" hg"), std::string::npos) << flags;
+#endif
+  }
+  // Unmapped: mincore refuses an address that no mapping holds (nothing was mapped since).
+  unsigned char resident = 0;
+  EXPECT_EQ(::mincore(where, 4096, &resident), -1);
+  EXPECT_EQ(errno, ENOMEM);
+}
+
+TEST(HugePageBlock, OfOneByteIsOnePage) {
+  const HugePageBlock block(1);
+  EXPECT_EQ(block.size(), size_t{2} << 20);
+  block.data()[0] = 'x';
+  EXPECT_EQ(block.data()[0], 'x');
 }
 
 }  // namespace

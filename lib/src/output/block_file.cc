@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <new>
 
+#include "huge_pages.h"
 #include "nlhf/output/files.h"
 
 namespace nlhf {
@@ -19,7 +21,7 @@ constexpr std::int64_t kAlignBytes = std::int64_t{1} << 16;
 }  // namespace
 
 BlockFile::BlockFile(const std::string& path, const std::string& shown) {
-  held_.reserve(2 * kBlockBytes);  // (before the file: a bad_alloc leaves none)
+  block_ = std::make_unique<HugePageBlock>(2 * kBlockBytes);  // (before the file: a bad_alloc leaves none)
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd_ < 0) throw WriteError(shown, errno != 0 ? errno : EIO);
   cookie_io_functions_t io{};
@@ -59,28 +61,31 @@ int BlockFile::WriteOut(const char* data, size_t n) {
 }
 
 long BlockFile::Write(const char* data, size_t n) {
-  // (Nothing here throws: held_ never grows past the capacity the constructor reserved.)
+  // (Nothing here throws, and the block never overflows: before a write it holds less than
+  // kBlockBytes, and it has room for twice that.)
   if (error_ == 0) {
     if (n >= kBlockBytes) {
       // A large write goes straight on, after what is held.
       error_ = Drain();
       if (error_ == 0) error_ = WriteOut(data, n);
     } else {
-      held_.append(data, n);
-      if (held_.size() >= kBlockBytes) {
+      char* const held = block_->data();
+      std::memcpy(held + held_, data, n);
+      held_ += n;
+      if (held_ >= kBlockBytes) {
         // A full block: out up to its last boundary, the rest held for the next.
-        const std::int64_t end =
-            (drained_ + static_cast<std::int64_t>(held_.size())) & ~(kAlignBytes - 1);
+        const std::int64_t end = (drained_ + static_cast<std::int64_t>(held_)) & ~(kAlignBytes - 1);
         const size_t out = static_cast<size_t>(end - drained_);
-        error_ = WriteOut(held_.data(), out);
-        held_.erase(0, out);
+        error_ = WriteOut(held, out);
+        std::memmove(held, held + out, held_ - out);
+        held_ -= out;
       }
     }
     if (error_ == 0) {
       size_ += static_cast<std::int64_t>(n);
       return static_cast<long>(n);
     }
-    held_.clear();
+    held_ = 0;
   }
   errno = error_;
   return -1;
@@ -88,8 +93,8 @@ long BlockFile::Write(const char* data, size_t n) {
 
 int BlockFile::Drain() {
   if (error_ != 0) return error_;
-  error_ = WriteOut(held_.data(), held_.size());
-  held_.clear();
+  error_ = WriteOut(block_->data(), held_);
+  held_ = 0;
   return error_;
 }
 
