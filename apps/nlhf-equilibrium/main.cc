@@ -14,6 +14,7 @@
 #include <variant>
 #include <unistd.h>
 
+#include "allocator.h"
 #include "cli.h"
 #include "nlhf/config.h"
 #include "nlhf/descriptors.h"
@@ -287,5 +288,6 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  nlhf::cli::TuneAllocator();
   return nlhf::cli::Main([&] { return Run(argc, argv); });
 }

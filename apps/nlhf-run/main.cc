@@ -14,6 +14,7 @@
 #include <optional>
 #include <thread>
 
+#include "allocator.h"
 #include "cli.h"
 #include "nlhf/cancel.h"
 #include "nlhf/config.h"
@@ -319,5 +320,6 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  nlhf::cli::TuneAllocator();
   return nlhf::cli::Main([&] { return Run(argc, argv); });
 }

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "allocator.h"
 #include "cli.h"
 #include "nlhf/build.h"
 #include "nlhf/errors.h"
@@ -444,5 +445,6 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  nlhf::cli::TuneAllocator();
   return nlhf::cli::Main([&] { return Run(argc, argv); });
 }
