@@ -623,7 +623,11 @@ for args, flag in [((grid, "--shards", "3"), "--shards"), ((grid, "--partition",
           f"{code} {out} {err}")
 
 # --- resume after SIGKILL -------------------------------------------------------------------------
-LONG = BASE.replace("stop: {iterations: 60, tolerance: {gap_beta: 1.0e-12}}", "stop: {iterations: 20000}") + \
+# Long enough that the kill comes between the store's first commit (after about a second) and the
+# last task: at 20000 iterations the whole sweep took 0.2 s, its first commit held 21-31 of the 40
+# tasks and the last came 5-15 ms later, a window the 5 ms poll below could miss under load.
+LONG = BASE.replace("stop: {iterations: 60, tolerance: {gap_beta: 1.0e-12}}", "stop: {iterations: 100000}") \
+    .replace("log: {every: 10}", "log: {every: 1000}") + \
     "sweep:\n  game.n: [20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39]\n"
 long_sweep = write("long.yaml", LONG)
 d = os.path.join(TMP, "killed")
