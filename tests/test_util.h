@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <unistd.h>
 
 #include "nlhf/equilibrium.h"
@@ -47,6 +48,28 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// The [first, end) of the mapping that holds `address` in /proc/self/maps ({0, 0} if none does).
+inline std::pair<std::uintptr_t, std::uintptr_t> MappingAt(const void* address) {
+  const auto at = reinterpret_cast<std::uintptr_t>(address);
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    std::uintptr_t lo = 0, hi = 0;
+    char dash = 0;
+    std::istringstream range(line);
+    if (range >> std::hex >> lo >> dash >> hi && dash == '-' && lo <= at && at < hi) return {lo, hi};
+  }
+  return {0, 0};
+}
+
+// Whether this system has transparent huge pages for memory advised for them (its mode is
+// `always` or `madvise`).
+inline bool HugePagesAdvisable() {
+  std::ifstream mode("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string text;
+  return std::getline(mode, text) && text.find("[never]") == std::string::npos;
+}
 
 // The VmFlags line of the mapping that holds `address` in /proc/self/smaps ("" if not found).
 inline std::string VmFlagsAt(const void* address) {

@@ -21,7 +21,8 @@ constexpr std::int64_t kAlignBytes = std::int64_t{1} << 16;
 }  // namespace
 
 BlockFile::BlockFile(const std::string& path, const std::string& shown) {
-  block_ = std::make_unique<HugePageBlock>(2 * kBlockBytes);  // (before the file: a bad_alloc leaves none)
+  // (Before the file: a bad_alloc leaves none.)
+  block_ = std::make_unique<HugePageBlock>(2 * kBlockBytes);
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd_ < 0) throw WriteError(shown, errno != 0 ? errno : EIO);
   cookie_io_functions_t io{};

@@ -65,6 +65,21 @@ TEST(BlockFile, AWriteOfABlockOrMoreGoesOutAtOnceAfterWhatIsHeld) {
   EXPECT_EQ(testing::ReadFile(path), small + big);
 }
 
+// The most it ever holds: a block short of one byte, then a write short of a block (its memory is a
+// 2 MiB page followed by one that faults: a byte past it would crash).
+TEST(BlockFile, HoldsTwoWritesJustShortOfABlockEach) {
+  testing::TempDir tmp;
+  const std::string path = tmp.Path("f.csv");
+  BlockFile f(path, "f.csv");
+  const std::string first = Bytes(BlockFile::kBlockBytes - 1, 5), second = Bytes(BlockFile::kBlockBytes - 1, 6);
+  ASSERT_EQ(std::fwrite(first.data(), 1, first.size(), f.stream()), first.size());
+  EXPECT_EQ(f.drained(), 0);
+  ASSERT_EQ(std::fwrite(second.data(), 1, second.size(), f.stream()), second.size());
+  EXPECT_EQ(f.drained(), (2 * kBlock - 2) / (std::int64_t{1} << 16) * (std::int64_t{1} << 16));
+  ASSERT_EQ(f.Drain(), 0);
+  EXPECT_EQ(testing::ReadFile(path), first + second);
+}
+
 TEST(BlockFile, BytesNotDrainedAreDroppedWhenItCloses) {
   testing::TempDir tmp;
   const std::string path = tmp.Path("f.csv");

@@ -16,8 +16,8 @@ class HugePageBlock;
 class BlockFile {
  public:
   // Writes of 1 MiB or more cost the kernel no more per byte (256 KiB came within 10%); it holds up
-  // to twice this (a block and a write short of one), in one 2 MiB huge page taken at once: it never
-  // grows, and filling it costs one page fault, not 512.
+  // to twice this (a block and a write short of one), in one 2 MiB huge page taken at once: it
+  // never grows, and filling it costs one page fault, not 512.
   static constexpr size_t kBlockBytes = size_t{1} << 20;
 
   // Creates (or truncates) `path` with fopen's permissions (0666 less the umask). Throws
