@@ -49,16 +49,23 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// The [first, end) range that starts a line of /proc/self/maps or smaps ("lo-hi ..."), if it does.
+inline std::optional<std::pair<std::uintptr_t, std::uintptr_t>> MappingRange(const std::string& line) {
+  std::uintptr_t lo = 0, hi = 0;
+  char dash = 0;
+  std::istringstream range(line);
+  if (range >> std::hex >> lo >> dash >> hi && dash == '-') return std::make_pair(lo, hi);
+  return std::nullopt;
+}
+
 // The [first, end) of the mapping that holds `address` in /proc/self/maps ({0, 0} if none does).
 inline std::pair<std::uintptr_t, std::uintptr_t> MappingAt(const void* address) {
   const auto at = reinterpret_cast<std::uintptr_t>(address);
   std::ifstream maps("/proc/self/maps");
   std::string line;
   while (std::getline(maps, line)) {
-    std::uintptr_t lo = 0, hi = 0;
-    char dash = 0;
-    std::istringstream range(line);
-    if (range >> std::hex >> lo >> dash >> hi && dash == '-' && lo <= at && at < hi) return {lo, hi};
+    const auto range = MappingRange(line);
+    if (range && range->first <= at && at < range->second) return *range;
   }
   return {0, 0};
 }
@@ -78,11 +85,8 @@ inline std::string VmFlagsAt(const void* address) {
   std::string line;
   bool inside = false;
   while (std::getline(smaps, line)) {
-    std::uintptr_t lo = 0, hi = 0;
-    char dash = 0;
-    std::istringstream range(line);
-    if (range >> std::hex >> lo >> dash >> hi && dash == '-') {
-      inside = lo <= at && at < hi;
+    if (const auto range = MappingRange(line)) {
+      inside = range->first <= at && at < range->second;
     } else if (inside && line.rfind("VmFlags:", 0) == 0) {
       return line;
     }
